@@ -778,3 +778,21 @@ def test_the_saved_currency_numbers_are_found_with_or_without_a_cells_address():
     assert numbers_styled(part.replace('<c r="A2" s="5">', '<c s="5">'), "", "sheet1.xml", frozenset({5})) == found
     assert numbers_styled(part.replace('<c r="B2" s="3">', '<c s="3">'), "", "sheet1.xml", frozenset({5, 0})) == found
     assert numbers_styled(part, "", "sheet1.xml", frozenset({9})) == {}
+
+
+# A number past whole seconds in a date or time format on 指標 (基準値, 目標値, 実績値（手入力）),
+# below the first rows (the reader's header search converts those; the rest reach
+# contract_read.text as calamine gives them): the file face quoted calamine's
+# microseconds (「1900-01-16 07:43:28.704000」, 「07:43:28.704000」) where the button, fed the
+# VBA client's whole seconds, said 「…07:43:29」 (qa-112, faces walker seed 112003 case 112028).
+FRACTIONAL_DATES = [(16.32186, '[$-411]ggge"年"m"月"d"日"', "1900-01-16 07:43:29"),
+                    (48122.00005, "yyyy/m/d h:mm", "2031-10-01 00:00:04"), (0.32186, "h:mm:ss", "07:43:29")]
+
+
+@pytest.mark.parametrize("value, fmt, read", FRACTIONAL_DATES)
+@pytest.mark.parametrize("row, col", [(61, 7), (61, 8), (70, 11)])
+def test_a_date_or_time_past_whole_seconds_on_the_indicators_sheet_reads_alike_on_both_faces(master, tmp_path, value,
+                                                                                           fmt, read, row, col):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", row, col, value, number_format=fmt)])
+    said = _assert_faces_agree(path, [])
+    assert any(f"「{read}」" in message for _severity, _kind, message in said.values()), said

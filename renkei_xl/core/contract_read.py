@@ -89,9 +89,15 @@ def text(value: object) -> str:
         # as CStr does (15 digits): a formula's 20.999999999999996 is 21 on every face.
         return format(Decimal(format(value, ".15g")), "f")
     if isinstance(value, dt.datetime):
+        # to the second, as every reader of a cell reads one (to_whole_second): the contract
+        # reader's loose rows hand calamine's datetime here unconverted, and a 目標値 of 16.32186
+        # in a 和暦 date was 「1900-01-16 07:43:28.704000」 on the file and 「…07:43:29」 on a button
+        value = to_whole_second(value)
         return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dt.time):        # a time of day (under one day's serial), as read
+        return text(time_of_day_as_read(value))
     if isinstance(value, dt.timedelta):   # a duration, as the same serial in a date format
         return text(duration_as_read(value))
     if type(value) is int and not -EXCEL_DIGITS_LIMIT < value < EXCEL_DIGITS_LIMIT:
@@ -121,6 +127,16 @@ def to_whole_second(value: dt.datetime) -> dt.datetime:
     if value.microsecond < 500_000 or whole == _LAST_SECOND:   # 9999-12-31 23:59:59.6 has no next second
         return whole
     return whole + dt.timedelta(seconds=1)
+
+
+def time_of_day_as_read(value: dt.time) -> "str | dt.date":
+    """A time of day (calamine's for a serial under 1 in a date or time format) as both faces
+    read it: its text to the second (to_whole_second), 23:59:59.6 being the next day, serial 1
+    (1900-01-01 as Excel counts). Read through workbook.sheet_rows.as_read and ``text`` alike."""
+    if not value.microsecond:
+        return value.isoformat()
+    when = to_whole_second(dt.datetime.combine(EXCEL_DAY_ZERO.date(), value))
+    return when.time().isoformat() if when.day == EXCEL_DAY_ZERO.day else EXCEL_FIRST_DAY.date()
 
 
 # Excel's day count (the 1900 system): serial 1 is 1900-01-01, and 1900 counts as a leap year

@@ -8,7 +8,7 @@ import datetime as dt
 from itertools import chain, islice
 from typing import Mapping, Optional, Sequence
 
-from ..core.contract_read import EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, duration_as_read, to_whole_second
+from ..core.contract_read import duration_as_read, time_of_day_as_read, to_whole_second
 
 # Kept as calamine gives them; a datetime goes through as_read (to the second, as the live
 # face reads it: contract_read.to_whole_second), a rare type in a master.
@@ -22,10 +22,7 @@ def as_read(value: object) -> object:
     if value == "":
         return None
     if isinstance(value, dt.time):
-        if value.microsecond:
-            value = to_whole_second(dt.datetime.combine(EXCEL_DAY_ZERO.date(), value))
-            return value.time().isoformat() if value.day == 30 else EXCEL_FIRST_DAY.date()   # serial 1, as Excel counts
-        return value.isoformat()
+        return time_of_day_as_read(value)
     if isinstance(value, dt.timedelta):
         return duration_as_read(value)
     if type(value) is dt.datetime and value.microsecond:

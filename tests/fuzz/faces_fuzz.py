@@ -482,8 +482,8 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     # The staff's own sheets: each face leaves their values as they were (the marks are fills).
     written = {sp.name for sp in plan.sheets}
     for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
-        on_file = [[_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v for v in row]
-                   for row in file_view.get("rows", sheet)]      # a duration cell: openpyxl's timedelta
+        on_file = [[_as_client_sent(_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v)
+                    for v in row] for row in file_view.get("rows", sheet)]   # a duration cell: openpyxl's timedelta
         on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
             problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
@@ -561,6 +561,20 @@ def _as_file_reads(value):
         # (9.35 in yyyy/m/d: the client sends 1900-01-08T08:24, the file reads 1900-01-09 08:24).
         return when if when >= LEAP_1900_END else _serial_as_read((when - OLE_EPOCH) / dt.timedelta(days=1))
     return value
+
+
+def _as_client_sent(value):
+    """A date or time the file holds, as the model holds the cell no action wrote: what the
+    client sent (remote_payload.client_date: the VBA client whole seconds, Office.js
+    milliseconds), read back as _as_file_reads reads it. Excel's cell keeps the serial; the
+    model has only what was sent (48122.00005 in a 和暦 date: the file reads 00:00:04.32, the
+    model 00:00:04), so the file is compared as the client would have sent it."""
+    if not isinstance(value, (dt.datetime, dt.time)):
+        return value
+    from openpyxl.utils.datetime import to_excel
+    from remote_payload import client_date
+
+    return _as_file_reads(client_date(to_excel(value), CLIENT["name"]))
 
 
 def _serial_as_read(serial: float):
