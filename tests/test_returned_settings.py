@@ -54,15 +54,23 @@ def test_a_formula_saved_uncalculated_in_a_return_is_held_not_imported(cycle, ca
     """The municipality typed =G23*2 (08-1's 3, so 6) with its Excel set to 「手動」 and
     「ブックの保存前に再計算を行う」 off: the saved result is the 1 from before. collect
     imported that 1 as 06-1's answer, exit 0, without a word."""
+    cell, out = _held_on_the_command_line(cycle, capsys, calc_pr, cached=1)
+    assert f"{MUNI}!{cell} 06-1: 実績値は数式で、保存されている計算結果は古いかもしれません" in out, out
+    assert "計算方法が「手動」" in out and "この行は取り込まず" in out, out
+
+
+def _held_on_the_command_line(cycle, capsys, calc_pr: str, **formula) -> tuple[str, str]:
+    """(the cell, what collect said) of 06-1's 実績値 saved as a formula (``formula``: its
+    saved result, what was typed) under ``calc_pr`` in 小樽市's return: held, the rest of the
+    file imported, exit 1."""
     master, _by_muni, filled = cycle
-    cell, _read = _saved_with_formula(filled[MUNI], calc_pr, cached=1)
+    cell, _read = _saved_with_formula(filled[MUNI], calc_pr, **formula)
     code = main(["collect", str(master), str(filled[MUNI])])
     out = capsys.readouterr().out
     assert code == 1, out
-    assert f"{MUNI}!{cell} 06-1: 実績値は数式で、保存されている計算結果は古いかもしれません" in out, out
-    assert "計算方法が「手動」" in out and "この行は取り込まず" in out, out
     assert cell_of(master, MUNI, "06-1", "実績値") is None       # held: the master's value as it was
     assert cell_of(master, MUNI, "08-1", "実績値") == 3           # the rest of the file went in
+    return cell, out
 
 
 # calcPr as XlsxWriter and openpyxl write it (and as split issues the file): calculate every
@@ -79,15 +87,9 @@ def test_a_formula_result_no_application_calculated_in_a_return_is_held_not_impo
     as 06-1's answer, exit 0, without a word (the master's reader takes the same flag as
     stale: core.calc_on_load.stale_results). A formula of numbers alone is held too: nothing
     calculated it either."""
-    master, _by_muni, filled = cycle
-    cell, _read = _saved_with_formula(filled[MUNI], FLAGGED, cached=0, typed=formula)
-    code = main(["collect", str(master), str(filled[MUNI])])
-    out = capsys.readouterr().out
-    assert code == 1, out
+    cell, out = _held_on_the_command_line(cycle, capsys, FLAGGED, cached=0, typed=formula)
     assert f"{MUNI}!{cell} 06-1: 実績値は数式で、保存されている計算結果は計算されたものではないかもしれません" in out, out
     assert "Excel でも LibreOffice でも保存されていません" in out and "この行は取り込まず" in out, out
-    assert cell_of(master, MUNI, "06-1", "実績値") is None       # held: the master's value as it was
-    assert cell_of(master, MUNI, "08-1", "実績値") == 3           # the rest of the file went in
 
 
 def test_a_click_of_collect_holds_a_formula_result_no_application_calculated(sample, issued, tmp_path, monkeypatch):
