@@ -264,23 +264,28 @@ def stopped(caption: str) -> str:
     return f"{named(caption)}を中止しました。"
 
 
+def _places_listed(places: list[str], limit: int = 10) -> str:
+    """The cells a write refusal names: the first ``limit``, then how many more (a plan over a
+    20,000-row sheet may meet thousands; the message stays a message)."""
+    return "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+
+
 def array_cells_message(places: list[str], again: str) -> str:
     """Why a write into an array formula's cells (Excel's {=…}) stops, on both faces:
     Excel refuses it from a button (1004, 「配列の一部を変更することはできません」), and in the
     file the formula would be dropped with its first cell or overwrite the value at Excel's
     next calculation. The formula is staff's to take away; ``again``: how to run it again."""
-    limit = 10
-    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    shown = _places_listed(places)
     return (f"{shown} は配列数式（{{=…}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"配列数式の範囲を選んで Delete キーで数式を消してから、もう一度{again}ください")
+
 
 def long_texts_message(places: list[str], again: str) -> str:
     """Why a write of a text longer than the tool writes in a cell stops, on both faces
     (WritePlan.refuse_long_texts). ``places``: 「一覧!A1（32,786文字）」."""
     from .values import CELL_TEXT_LIMIT
 
-    limit = 10
-    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    shown = _places_listed(places)
     return (f"{shown} に書き込む文字列が、ツールが 1 つのセルに書き込める {CELL_TEXT_LIMIT:,} 文字を超えるため、"
             "ブックは変更していません（Excel のセルには 32,767 文字までしか入りません）。その文字列のもとになった"
             f"セル（設定・指標・市町村のシートの長い文字列）を短くしてから、もう一度{again}ください")
@@ -292,8 +297,7 @@ def merged_cells_message(places: list[str], again: str) -> str:
     できません」) halfway through a click, and in the file it would put a value no one sees
     under the area (findings.MASTER_MERGED_INPUT). ``places``: 「小樽市!E5（E4:E5）」;
     ``again``: how to run it again. Unmerging is staff's (which row's value the area means)."""
-    limit = 10
-    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    shown = _places_listed(places)
     return (f"{shown} は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。"
             "「ホーム」→「セルを結合して中央揃え」の▼→「セル結合の解除」で結合を解除し、行ごとの値を確かめてから、"
             f"もう一度{again}ください")
@@ -305,8 +309,7 @@ def data_table_message(places: list[str], again: str) -> str:
     できません」), and in the file the table would be dropped with its first cell or overwrite
     the value at Excel's next calculation. The table is staff's to take away; ``again``: how
     to run it again."""
-    limit = 10
-    shown = "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    shown = _places_listed(places)
     return (f"{shown} はデータ テーブル（{{=TABLE(…)}}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
             f"データ テーブルの計算結果のセルをすべて選んで Delete キーで消すか、表を別の場所に移してから、もう一度{again}ください")
 
