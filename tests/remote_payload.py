@@ -2167,16 +2167,7 @@ def file_array_formulas(path: Path) -> dict[str, list[list[int]]]:
     payload cost, and the masters have no array formula."""
     from openpyxl.worksheet.formula import ArrayFormula
 
-    if not _may_hold_array_formulas(path):
-        return {}
-    out: dict[str, list[list[int]]] = {}
-    for ws in saved_book(path).worksheets:
-        for cell in ws._cells.values():
-            if isinstance(cell.value, ArrayFormula) and cell.value.ref:
-                first, _, last = cell.value.ref.replace("$", "").partition(":")
-                (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
-                out.setdefault(ws.title, []).append([r1, c1, r2, c2])
-    return out
+    return _formula_areas(path, ArrayFormula)
 
 
 def file_data_tables(path: Path) -> dict[str, list[list[int]]]:
@@ -2187,12 +2178,19 @@ def file_data_tables(path: Path) -> dict[str, list[list[int]]]:
     sheet's part holds the word (``_may_hold_array_formulas``)."""
     from openpyxl.worksheet.formula import DataTableFormula
 
+    return _formula_areas(path, DataTableFormula)
+
+
+def _formula_areas(path: Path, kind: type) -> dict[str, list[list[int]]]:
+    """Sheet -> the ranges [r1, c1, r2, c2] of the formulas of openpyxl's ``kind`` (an array
+    formula, a data table: each keeps its range in ``ref``) in a saved file, loaded with the
+    formulas only where a sheet's part may hold one (``_may_hold_array_formulas``)."""
     if not _may_hold_array_formulas(path):
         return {}
     out: dict[str, list[list[int]]] = {}
     for ws in saved_book(path).worksheets:
         for cell in ws._cells.values():
-            if isinstance(cell.value, DataTableFormula) and cell.value.ref:
+            if isinstance(cell.value, kind) and cell.value.ref:
                 first, _, last = str(cell.value.ref).replace("$", "").partition(":")
                 (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last or first)
                 out.setdefault(ws.title, []).append([r1, c1, r2, c2])
