@@ -986,6 +986,21 @@ def test_answers_pasted_over_a_hidden_row_are_refused_naming_it_and_taken_once_i
     assert cell_of(master, "小樽市", "05-1", "実績値") == 1
 
 
+@pytest.mark.parametrize("typed, words", [("10-20", "範囲の表記（「-」）"), ("１０－２０件", "範囲の表記（「－」）")])
+def test_a_range_typed_with_a_dash_in_a_returned_file_is_refused_as_a_range(cycle, capsys, typed, words):
+    """「10-20」 typed by a municipality: its row is held, and the reason says it is a range
+    (it said 「単位「-20」を認識できません」, as if the second number were a unit)."""
+    master, _, filled = cycle
+    set_cell(master, "小樽市", "04-1", "実績値", 7)
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", typed)
+    code = main(["collect", str(master), str(filled["小樽市"])])
+    out = capsys.readouterr().out
+    assert code == 1
+    line = next(ln for ln in out.splitlines() if "取り込みません" in ln and "04-1" in ln)
+    assert f"「{typed}」" in line and words in line and "単位" not in line, out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
+
+
 def test_a_hidden_row_left_as_issued_is_no_reason_to_refuse(cycle):
     master, _, filled = cycle
     _on_the_sheet(filled["小樽市"], lambda ws, top, cols: setattr(ws.row_dimensions[top + 2], "hidden", True),

@@ -120,6 +120,22 @@ def test_a_text_in_the_shape_of_a_clients_date_is_a_date_on_both_faces(master, t
     assert "日付として入力されています" in file_said[2], file_said
 
 
+# A range typed with a dash (「10-20」「１０－２０件」「10ー20」) and a date kept as text
+# (「2024/3/31」 in a cell of the Text format): refused on its cell for what it is, the same
+# on both faces. They read 「単位「-20」を認識できません」 and 「単位「/3/31」…」.
+TYPED_NOT_ONE_NUMBER = [("10-20", "範囲の表記（「-」）"), ("１０－２０件", "範囲の表記（「－」）"),
+                        ("10ー20", "範囲の表記（「ー」）"), ("2024/3/31", "日付として入力されています")]
+
+
+@pytest.mark.parametrize("typed, words", TYPED_NOT_ONE_NUMBER)
+def test_a_dashed_range_or_a_date_as_text_is_named_for_what_it_is_on_both_faces(master, tmp_path, typed, words):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, typed, number_format="@")])
+    said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
+    severity, _kind, message = said[f"{MUNI}!E{ROW}"]
+    assert severity == "エラー" and f"「{typed}」" in message and words in message, message
+    assert "単位" not in message, message
+
+
 # A number Excel has no date for, in a cell formatted as a time, a date or a duration: Excel
 # shows ##### and hands its clients the number. python-calamine read -0.25 as 18:00 (the
 # VBA client's Date as 06:00), -1 as 00:00, raised OverflowError on a duration past

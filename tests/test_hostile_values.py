@@ -47,6 +47,12 @@ def _bounds():
     yield "10件（以上）", "range-value", "以上"
     yield "100～", "range-value", "～"      # an open range: it read 「単位「~」を認識できません」
     yield "～10件", "range-value", "～"
+    # A range written with a dash or a long vowel mark, as staff type one: it read
+    # 「単位「-20」を認識できません」, as if the second number were a unit.
+    yield "10-20", "range-value", "範囲の表記（「-」）"
+    yield "１０－２０件", "range-value", "範囲の表記（「－」）"
+    yield "10件ー20件", "range-value", "範囲の表記（「ー」）"
+    yield "1,000 – 2,000", "range-value", "範囲の表記（「–」）"
 
 
 def _approximations():
@@ -86,6 +92,9 @@ def _numbers():
     yield "実施", "not-a-number", "数値を入力するセル"
     yield "3人", "unit-mismatch", "単位"
     yield "1,00件", "unparseable", "カンマ"
+    # A date typed into a cell of the Text format stays the text: it read 「単位「/3/31」」.
+    yield "2024/3/31", "unparseable", "日付として入力されています"
+    yield "２０２４／３／３１", "unparseable", "日付として入力されています"
 
 
 def _number_shapes():

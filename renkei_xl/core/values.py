@@ -604,7 +604,7 @@ _OPEN_RANGE = re.compile(r"[~〜]([▲△-]?\d[\d,.]*)([^\d~〜]*)|([▲△-]?\d
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
     what = "実績値は1つの数値です。" if actual else ""
-    how = ("範囲ではなく、1つの数値だけを入力してください" if word in _RANGE_MARKS
+    how = ("範囲ではなく、1つの数値だけを入力してください" if word in _RANGE_MARKS or word in DASH_MARKS
            else "「以上」「以下」「未満」「超」などを付けず、数値だけを入力してください")
     return ValueParseError(f"「{shown(text)}」は範囲の表記（「{word}」）です。{what}{how}", RANGE)
 
@@ -1156,14 +1156,31 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     if re.match(r"^[eE][+-]?\d", rest):
         raise ValueParseError(f"「{shown(original)}」は指数表記です。普通の数字で入力してください（例: 1,500）")
     if rest not in UNIT_FAMILY:
-        if re.fullmatch(_ISO_DATE, original.strip()):
+        if re.fullmatch(_ISO_DATE, original.strip()) or re.fullmatch(_SLASHED_DATE, normalize(original)):
             raise ValueParseError(f"「{shown(original)}」は日付として入力されています。数値を入力してください"
                                   "（セルの表示形式が日付になっているときは「標準」に戻してください）。期限の目標なら"
                                   "「2024年3月まで」「2024/3/31まで」のように「まで」を付けて入力してください"
                                   "（Excel は「まで」の付いた値を日付に変えません）")
+        dashed = _DASHED_RANGE.fullmatch(rest)
+        if dashed and dashed.group(1) in UNIT_FAMILY and dashed.group(3) in UNIT_FAMILY \
+                and not _YEAR_MONTH.fullmatch(normalize(original)):
+            mark = re.search(rf"[{_DASHES}]", original.strip()[1:])
+            raise _range_error(original, mark.group() if mark else dashed.group(2))
         raise ValueParseError(f"「{shown(original)}」の単位「{shown(rest)}」を認識できません"
                               "（使える単位の例: 件、名、人、社、校、回、市町村、%、円、人/日）")
     return rest, per_year, at_least
+
+
+# 「10-20」「10件－20件」「10ー20」: a range written with a dash (or a long vowel mark) between
+# two numbers, as 「10～20」 is with a wave. It read 「単位「-20」を認識できません」, as if the
+# second number were a unit; a range it is, refused as one (``_range_error``). 「2024-3」, a
+# year and a month, is left to the unit's words; a date has its own (_ISO_DATE, _SLASHED_DATE).
+_DASHES = re.escape(DASH_CHARS)
+_DASHED_RANGE = re.compile(rf"([^\d{_DASHES}]*)([{_DASHES}])\d[\d,.]*([^\d]*)")
+_YEAR_MONTH = re.compile(r"\d{4}-\d{1,2}")
+# 「2024/3/31」 as text (a cell of the Text format keeps it; a 標準 cell makes it a date): a
+# date, said so, not 「単位「/3/31」を認識できません」.
+_SLASHED_DATE = r"\d{4}/\d{1,2}/\d{1,2}"
 
 
 # 「120余人」 (over 120), 「120強」, 「120弱」: a rough figure, said so rather than 「単位「余」」.
