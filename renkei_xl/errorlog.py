@@ -12,12 +12,13 @@ unexpected error of every run appended a traceback for as long as the PC was use
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import tempfile
 import traceback
 from pathlib import Path
 from typing import Optional
+
+from .clock import aware
 
 CLI_LOG = "renkei-xl-error.log"
 BUTTON_LOG = "renkei-xl-button-error.log"
@@ -37,13 +38,13 @@ def log_path(name: str) -> Path:
 
 
 def stamp(created: Optional[float] = None) -> str:
-    """A record's time with its offset from UTC (「2026-12-04 10:15:03+09:00」), now when
-    ``created`` (a POSIX time) is None: a PC or a server kept in UTC wrote 01:15 for an
-    error staff met at 10:15 JST, with nothing to say which. The offset is Python's own
-    (datetime), not the C library's %z, which Windows spells as a time zone name in the
-    system's code page."""
-    moment = dt.datetime.now() if created is None else dt.datetime.fromtimestamp(created)
-    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
+    """A record's time in Japan time with its offset (「2026-12-04 10:15:03+09:00」), now when
+    ``created`` (a POSIX time) is None, whatever zone the machine keeps (clock): a server kept
+    in UTC wrote 01:15 for an error staff met at 10:15, and IT looks a record up by the time
+    staff quote. The offset stays written, so the record still lines up with the system's
+    own logs in UTC. Python's offset (datetime), not the C library's %z, which Windows
+    spells as a time zone name in the system's code page."""
+    return aware(created).isoformat(sep=" ", timespec="seconds")
 
 
 def printable(text: str) -> str:

@@ -22,6 +22,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional
 
+from renkei_xl import clock
 from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from renkei_xl.core.errors import UserError
 
@@ -1231,7 +1232,7 @@ def _backup_name(stem: str, suffix: str, newest: str, taken: Callable[[str], boo
     when the clock is behind it. From ``newest``'s own stamp then, not a second at a time:
     one backup stamped a year ahead (a PC on the share whose clock was wrong) made every
     later write of the master count 999 names per second up to it, hanging for days."""
-    stamp, counter = _dt.datetime.now().strftime(_STAMP), 0
+    stamp, counter = clock.now().strftime(_STAMP), 0    # Japan time, as staff read the names (clock)
     name = f"{stem}_{stamp}{suffix}"
     if name < newest:
         ahead = re.search(r"_(\d{8}-\d{6})(?:_(\d{3}))?(?:\.[^.]*)?\Z", newest)

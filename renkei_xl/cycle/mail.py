@@ -20,6 +20,7 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
+from renkei_xl.clock import japan, now
 from renkei_xl.core.errors import UserError
 
 # The SMTP policy: CRLF line endings (RFC 5322's only line ending, the form Outlook on
@@ -97,9 +98,9 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     if cc_addrs:
         _set_addresses(msg, "Cc", cc_addrs)
     msg["Subject"] = subject
-    when = date if date is not None else _dt.datetime.now()
-    # A naive time is local time; astimezone() attaches the local offset.
-    msg["Date"] = format_datetime(when.astimezone())
+    # A naive time is the tool's, Japan time (clock), whatever zone the machine keeps: the
+    # header says +0900 as staff's own mail does, the same instant on any machine.
+    msg["Date"] = format_datetime(japan(date if date is not None else now()))
     # The sender's domain, not socket.getfqdn(): that may wait on DNS and would put
     # the office PC's host name into every message.
     msg["Message-ID"] = make_msgid(domain=from_addr[0].domain)

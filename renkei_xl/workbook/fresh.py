@@ -36,6 +36,7 @@ def write_new_book(target: Path, sheets: Sequence[SheetPlan], title: str) -> Non
     props.creator = None            # openpyxl writes "openpyxl" by default
     props.lastModifiedBy = None
     props.title = title
+    # UTC, not the tool's Japan time (clock): docProps hold UTC, which Excel shows in its PC's zone.
     props.created = props.modified = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
     try:    # a save that fails halfway (a full disk) leaves no part-written blank behind either
         # Not wb.save: openpyxl leaves its archive open when a write fails, and the archive's
