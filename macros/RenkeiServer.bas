@@ -786,22 +786,31 @@ End Sub
 Sub RenkeiFreeze(ws As Worksheet, nRows As Long, nCols As Long)
     ' Panes belong to the window: the sheet is shown for a moment, then the one before.
     ' A sheet staff hid cannot be shown so (Activate raises 1004): its panes stay as they
-    ' are, a look, and are set by the first click after it is shown again.
+    ' are, a look, and are set by the first click after it is shown again. So do the panes
+    ' of a sheet staff look at in Page Layout view (shown as printed): Excel offers no
+    ' freezing there, and what FreezePanes does then is not known (docs/excel-model.md,
+    ' check 16); the view staff chose is kept.
     Dim before As Object
+    Dim shown As Long
     If ws.Visible <> -1 Then Exit Sub  ' xlSheetVisible
     Set before = ws.Parent.ActiveSheet
     ws.Activate
-    With ActiveWindow
-        .FreezePanes = False
-        .Split = False
-        If nRows > 0 Or nCols > 0 Then
-            .ScrollRow = 1
-            .ScrollColumn = 1
-            .SplitRow = nRows
-            .SplitColumn = nCols
-            .FreezePanes = True
-        End If
-    End With
+    On Error Resume Next
+    shown = ActiveWindow.View
+    On Error GoTo 0
+    If shown <> 3 Then  ' xlPageLayoutView
+        With ActiveWindow
+            .FreezePanes = False
+            .Split = False
+            If nRows > 0 Or nCols > 0 Then
+                .ScrollRow = 1
+                .ScrollColumn = 1
+                .SplitRow = nRows
+                .SplitColumn = nCols
+                .FreezePanes = True
+            End If
+        End With
+    End If
     before.Activate
 End Sub
 

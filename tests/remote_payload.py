@@ -286,6 +286,25 @@ def freeze_leaves_hidden_sheets(path: Path) -> bool:
     return False
 
 
+def freeze_leaves_page_layout(path: Path) -> bool:
+    """Whether the file's RenkeiFreeze leaves the panes of a sheet shown in Page Layout view
+    (``ActiveWindow.View`` 3) rather than freeze them there (the model's 1004: Excel's ribbon
+    offers no freezing in that view, docs/excel-model.md check 16)."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Sub RenkeiFreeze\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            text = body.group(0)
+            read, guard = text.find("shown = ActiveWindow.View"), text.find("If shown <> 3 Then")
+            return 0 <= read < guard < text.find(".FreezePanes = True")
+    return False
+
+
+def file_page_layout(wb) -> list[str]:
+    """The sheets staff left in Page Layout view (表示 > ページ レイアウト, ``view="pageLayout"``
+    on the sheet's view): Excel opens them so, and a click's panes meet that view."""
+    return [ws.title for ws in wb.worksheets if any(v.view == "pageLayout" for v in ws.views.sheetView)]
+
+
 def page_setup_arguments(path: Path) -> dict[str, int]:
     """Which argument of the file's renkeiPageSetup each PageSetup property takes (a line
     ``.Property = a(n)``, a CLng or CDbl around it or not), read from the VBA itself: the
@@ -770,6 +789,8 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           # what the VBA client leaves as staff had it when it sends (before_sending)
                           "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
+                          "page_layout": file_page_layout(wb) if client == VBA else [],
+                          "freeze_leaves_page_layout": client == VBA and freeze_leaves_page_layout(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           "footers": file_footers(path) if client == VBA else {},
@@ -924,6 +945,10 @@ class Applied:
     # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
     hidden: frozenset = frozenset()
     freeze_leaves_hidden: bool = False
+    # Sheets saved in Page Layout view, whose panes the master's RenkeiFreeze leaves
+    # (freeze_leaves_page_layout) or meets the model's 1004.
+    page_layout: frozenset = frozenset()
+    freeze_leaves_page_layout: bool = False
     # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
@@ -1155,6 +1180,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
+                  page_layout=frozenset(excel.get("page_layout", ())),
+                  freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
                   footers=copy.deepcopy(excel.get("footers", {})),
@@ -1282,6 +1309,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     sheet = out.order[a["sheet_position"]]
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
         raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
+    if (func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.page_layout
+            and not out.freeze_leaves_page_layout):
+        # assumed, the stricter reading: Excel's ribbon offers no freezing in Page Layout view
+        raise ExcelError(1004, f"Unable to set the FreezePanes property ({sheet} is in Page Layout view).", a)
     rect = _action_rect(a)
     if rect is not None and not (1 <= rect[0] <= rect[2] <= MAX_ROWS and 1 <= rect[1] <= rect[3] <= MAX_COLUMNS):
         raise ExcelError(1004, f"Application-defined or object-defined error: no such cells {rect}", a)
@@ -1430,7 +1461,7 @@ def _replay(out: Applied, a: dict) -> None:
                 for key in [k for k in store if k[0] == sheet]:
                     del store[key]
         return
-    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden:
+    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and (sheet in out.hidden or sheet in out.page_layout):
         return                          # left by RenkeiFreeze (_excel_refuses raised otherwise)
     if func == "freezePaneAtRange":
         out.freeze[sheet] = _frozen_first_cell(args[0])
