@@ -721,8 +721,10 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
     charts = file_charts(path) if client == OFFICE_JS else {}
     under_merges = file_under_merges(path)
     date1904 = wb.epoch == CALENDAR_MAC_1904     # openpyxl's reading of workbookPr/@date1904
+    unsent = file_unsent_tabs(path)
+    worksheets = [ws for ws in wb.worksheets if ws.title not in unsent]     # Excel's wb.Worksheets
     sheets = []
-    for ws in wb.worksheets:
+    for ws in worksheets:
         values = _sheet_values(ws, client, date1904)
         for (r, col), held in under_merges.get(ws.title, {}).items():
             values[r - 1][col - 1] = _cell_json(held, client, date1904)
@@ -761,13 +763,13 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
 
     for defined in wb.defined_names.values():
         add(defined, True)
-    for ws in wb.worksheets:
+    for ws in worksheets:
         for defined in ws.defined_names.values():
             add(defined, False, ws)
     unsendable = []
     if client == VBA:
         shapes = file_shape_counts(path)
-        for ws in wb.worksheets:
+        for ws in worksheets:
             if ws.max_row > VBA_LAST_ROW or ws.max_column > VBA_LAST_ROW:
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
             if shapes.get(ws.title, 0) > VBA_MAX_ITEMS:
@@ -785,7 +787,7 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "data_tables": file_data_tables(path),
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
-                          "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
+                          "hidden": [ws.title for ws in worksheets if ws.sheet_state != "visible"],
                           # what the VBA client leaves as staff had it when it sends (before_sending)
                           "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -795,16 +797,60 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
-                          "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
-                                           if n not in {ws.title for ws in wb.worksheets}]
+                          "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
                           if client == VBA and sends_chart_sheets(path) else None}
     return payload
+
+
+def file_unsent_tabs(path: Path) -> dict[str, str]:
+    """The tabs that are not worksheets to Excel, name -> kind ("chartsheet", "dialogsheet",
+    "xlMacrosheet", "xlIntlMacrosheet"), by the workbook's relationship types. Remote.bas sends
+    ``wb.Worksheets``, which holds none of them: an Excel 4.0 macro sheet is a Worksheet object
+    (TypeName "Worksheet", Type xlExcel4MacroSheet) that Worksheets leaves out (documented:
+    "This property doesn't return macro sheets"). openpyxl reads a macro or dialog sheet as a
+    worksheet; Excel's Worksheets does not."""
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        kinds = {}
+        rels_part = "xl/_rels/workbook.xml.rels"
+        if rels_part in z.namelist():
+            for rel in ET.fromstring(z.read(rels_part)).findall("rel:Relationship", _NS):
+                kinds[rel.get("Id")] = rel.get("Type", "").rpartition("/")[2]
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            kind = kinds.get(sheet.get(f"{{{_NS['r']}}}id"), "worksheet")
+            if kind != "worksheet":
+                out[sheet.get("name")] = kind
+    return out
+
+
+# The kinds of tab whose TypeName is "Worksheet" though Worksheets leaves them out: a master's
+# RenkeiChartSheets that tells sheets apart by TypeName does not list them (lists_every_unsent_tab).
+MACRO_SHEETS = frozenset({"xlMacrosheet", "xlIntlMacrosheet"})
+
+
+def lists_every_unsent_tab(path: Path) -> bool:
+    """Whether the file's RenkeiChartSheets lists every tab Worksheets leaves out (matching the
+    tabs against Worksheets), not only those whose TypeName is not "Worksheet"."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Function RenkeiChartSheets\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
+        if body:
+            return "wb.Worksheets(sent).Name = wb.Sheets(i).Name" in body.group(0)
+    return False
 
 
 def sends_chart_sheets(path: Path) -> bool:
     """Whether the file's RenkeiServer.bas sends the chart sheets' tab positions."""
     return any(re.search(r'headers\.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets\(', code)
                for code in _vba_codes(path))
+
+
+def _chart_sheets(path: Path, wb, worksheets: list, unsent: dict[str, str]) -> list[int]:
+    """RenkeiChartSheets' tab positions: every tab not among the worksheets sent, but the macro
+    sheets where the master's VBA tells the tabs apart by TypeName."""
+    every = lists_every_unsent_tab(path)
+    sent = {ws.title for ws in worksheets}
+    return [i for i, n in enumerate(wb.sheetnames)
+            if n not in sent and (every or unsent.get(n) not in MACRO_SHEETS)]
 
 
 def client_headers(payload: dict) -> dict:
