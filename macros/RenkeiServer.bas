@@ -243,12 +243,19 @@ Function RenkeiLeftOut(ByVal include As String, ByVal exclude As String) As Stri
 End Function
 
 Function RenkeiChartSheets(wb As Workbook) As String
-    ' The tab positions (from 0) of the sheets that are not worksheets: Remote.bas sends each
-    ' name's sheet as RefersToRange.Parent.Index - 1, which counts them, but sends worksheets
-    ' only, so the server counts a name's sheet among the worksheets again (sheet_positions).
-    Dim i As Long, found As String
+    ' The tab positions (from 0) of the sheets Remote.bas does not send: it sends each name's
+    ' sheet as RefersToRange.Parent.Index - 1, which counts every tab, but only wb.Worksheets,
+    ' so the server counts a name's sheet among the worksheets again (sheet_positions). Chart
+    ' and dialog sheets, and Excel 4.0 macro sheets too: Worksheets leaves those out though
+    ' their TypeName is "Worksheet", so each tab is matched against Worksheets by name, in order.
+    Dim i As Long, sent As Long, isSent As Boolean, found As String
+    sent = 1
     For i = 1 To wb.Sheets.Count
-        If TypeName(wb.Sheets(i)) <> "Worksheet" Then
+        isSent = False
+        If sent <= wb.Worksheets.Count Then isSent = (wb.Worksheets(sent).Name = wb.Sheets(i).Name)
+        If isSent Then
+            sent = sent + 1
+        Else
             If found <> "" Then found = found & ","
             found = found & CStr(i - 1)
         End If
@@ -786,22 +793,31 @@ End Sub
 Sub RenkeiFreeze(ws As Worksheet, nRows As Long, nCols As Long)
     ' Panes belong to the window: the sheet is shown for a moment, then the one before.
     ' A sheet staff hid cannot be shown so (Activate raises 1004): its panes stay as they
-    ' are, a look, and are set by the first click after it is shown again.
+    ' are, a look, and are set by the first click after it is shown again. So do the panes
+    ' of a sheet staff look at in Page Layout view (shown as printed): Excel offers no
+    ' freezing there, and what FreezePanes does then is not known (docs/excel-model.md,
+    ' check 16); the view staff chose is kept.
     Dim before As Object
+    Dim shown As Long
     If ws.Visible <> -1 Then Exit Sub  ' xlSheetVisible
     Set before = ws.Parent.ActiveSheet
     ws.Activate
-    With ActiveWindow
-        .FreezePanes = False
-        .Split = False
-        If nRows > 0 Or nCols > 0 Then
-            .ScrollRow = 1
-            .ScrollColumn = 1
-            .SplitRow = nRows
-            .SplitColumn = nCols
-            .FreezePanes = True
-        End If
-    End With
+    On Error Resume Next
+    shown = ActiveWindow.View
+    On Error GoTo 0
+    If shown <> 3 Then  ' xlPageLayoutView
+        With ActiveWindow
+            .FreezePanes = False
+            .Split = False
+            If nRows > 0 Or nCols > 0 Then
+                .ScrollRow = 1
+                .ScrollColumn = 1
+                .SplitRow = nRows
+                .SplitColumn = nCols
+                .FreezePanes = True
+            End If
+        End With
+    End If
     before.Activate
 End Sub
 

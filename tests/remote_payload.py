@@ -286,6 +286,25 @@ def freeze_leaves_hidden_sheets(path: Path) -> bool:
     return False
 
 
+def freeze_leaves_page_layout(path: Path) -> bool:
+    """Whether the file's RenkeiFreeze leaves the panes of a sheet shown in Page Layout view
+    (``ActiveWindow.View`` 3) rather than freeze them there (the model's 1004: Excel's ribbon
+    offers no freezing in that view, docs/excel-model.md check 16)."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Sub RenkeiFreeze\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            text = body.group(0)
+            read, guard = text.find("shown = ActiveWindow.View"), text.find("If shown <> 3 Then")
+            return 0 <= read < guard < text.find(".FreezePanes = True")
+    return False
+
+
+def file_page_layout(wb) -> list[str]:
+    """The sheets staff left in Page Layout view (表示 > ページ レイアウト, ``view="pageLayout"``
+    on the sheet's view): Excel opens them so, and a click's panes meet that view."""
+    return [ws.title for ws in wb.worksheets if any(v.view == "pageLayout" for v in ws.views.sheetView)]
+
+
 def page_setup_arguments(path: Path) -> dict[str, int]:
     """Which argument of the file's renkeiPageSetup each PageSetup property takes (a line
     ``.Property = a(n)``, a CLng or CDbl around it or not), read from the VBA itself: the
@@ -702,8 +721,10 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
     charts = file_charts(path) if client == OFFICE_JS else {}
     under_merges = file_under_merges(path)
     date1904 = wb.epoch == CALENDAR_MAC_1904     # openpyxl's reading of workbookPr/@date1904
+    unsent = file_unsent_tabs(path)
+    worksheets = [ws for ws in wb.worksheets if ws.title not in unsent]     # Excel's wb.Worksheets
     sheets = []
-    for ws in wb.worksheets:
+    for ws in worksheets:
         values = _sheet_values(ws, client, date1904)
         for (r, col), held in under_merges.get(ws.title, {}).items():
             values[r - 1][col - 1] = _cell_json(held, client, date1904)
@@ -742,13 +763,13 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
 
     for defined in wb.defined_names.values():
         add(defined, True)
-    for ws in wb.worksheets:
+    for ws in worksheets:
         for defined in ws.defined_names.values():
             add(defined, False, ws)
     unsendable = []
     if client == VBA:
         shapes = file_shape_counts(path)
-        for ws in wb.worksheets:
+        for ws in worksheets:
             if ws.max_row > VBA_LAST_ROW or ws.max_column > VBA_LAST_ROW:
                 raise ClientRefused(ws.title, ws.max_row, ws.max_column)
             if shapes.get(ws.title, 0) > VBA_MAX_ITEMS:
@@ -766,24 +787,70 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "data_tables": file_data_tables(path),
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
-                          "hidden": [ws.title for ws in wb.worksheets if ws.sheet_state != "visible"],
+                          "hidden": [ws.title for ws in worksheets if ws.sheet_state != "visible"],
                           # what the VBA client leaves as staff had it when it sends (before_sending)
                           "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
+                          "page_layout": file_page_layout(wb) if client == VBA else [],
+                          "freeze_leaves_page_layout": client == VBA and freeze_leaves_page_layout(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
-                          "chart_sheets": [i for i, n in enumerate(wb.sheetnames)
-                                           if n not in {ws.title for ws in wb.worksheets}]
+                          "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
                           if client == VBA and sends_chart_sheets(path) else None}
     return payload
+
+
+def file_unsent_tabs(path: Path) -> dict[str, str]:
+    """The tabs that are not worksheets to Excel, name -> kind ("chartsheet", "dialogsheet",
+    "xlMacrosheet", "xlIntlMacrosheet"), by the workbook's relationship types. Remote.bas sends
+    ``wb.Worksheets``, which holds none of them: an Excel 4.0 macro sheet is a Worksheet object
+    (TypeName "Worksheet", Type xlExcel4MacroSheet) that Worksheets leaves out (documented:
+    "This property doesn't return macro sheets"). openpyxl reads a macro or dialog sheet as a
+    worksheet; Excel's Worksheets does not."""
+    out = {}
+    with zipfile.ZipFile(path) as z:
+        kinds = {}
+        rels_part = "xl/_rels/workbook.xml.rels"
+        if rels_part in z.namelist():
+            for rel in ET.fromstring(z.read(rels_part)).findall("rel:Relationship", _NS):
+                kinds[rel.get("Id")] = rel.get("Type", "").rpartition("/")[2]
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            kind = kinds.get(sheet.get(f"{{{_NS['r']}}}id"), "worksheet")
+            if kind != "worksheet":
+                out[sheet.get("name")] = kind
+    return out
+
+
+# The kinds of tab whose TypeName is "Worksheet" though Worksheets leaves them out: a master's
+# RenkeiChartSheets that tells sheets apart by TypeName does not list them (lists_every_unsent_tab).
+MACRO_SHEETS = frozenset({"xlMacrosheet", "xlIntlMacrosheet"})
+
+
+def lists_every_unsent_tab(path: Path) -> bool:
+    """Whether the file's RenkeiChartSheets lists every tab Worksheets leaves out (matching the
+    tabs against Worksheets), not only those whose TypeName is not "Worksheet"."""
+    for code in _vba_codes(path):
+        body = re.search(r"^Function RenkeiChartSheets\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
+        if body:
+            return "wb.Worksheets(sent).Name = wb.Sheets(i).Name" in body.group(0)
+    return False
 
 
 def sends_chart_sheets(path: Path) -> bool:
     """Whether the file's RenkeiServer.bas sends the chart sheets' tab positions."""
     return any(re.search(r'headers\.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets\(', code)
                for code in _vba_codes(path))
+
+
+def _chart_sheets(path: Path, wb, worksheets: list, unsent: dict[str, str]) -> list[int]:
+    """RenkeiChartSheets' tab positions: every tab not among the worksheets sent, but the macro
+    sheets where the master's VBA tells the tabs apart by TypeName."""
+    every = lists_every_unsent_tab(path)
+    sent = {ws.title for ws in worksheets}
+    return [i for i, n in enumerate(wb.sheetnames)
+            if n not in sent and (every or unsent.get(n) not in MACRO_SHEETS)]
 
 
 def client_headers(payload: dict) -> dict:
@@ -924,6 +991,10 @@ class Applied:
     # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
     hidden: frozenset = frozenset()
     freeze_leaves_hidden: bool = False
+    # Sheets saved in Page Layout view, whose panes the master's RenkeiFreeze leaves
+    # (freeze_leaves_page_layout) or meets the model's 1004.
+    page_layout: frozenset = frozenset()
+    freeze_leaves_page_layout: bool = False
     # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
@@ -1155,6 +1226,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   structure=excel.get("structure", False),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
+                  page_layout=frozenset(excel.get("page_layout", ())),
+                  freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
                   footers=copy.deepcopy(excel.get("footers", {})),
@@ -1282,6 +1355,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     sheet = out.order[a["sheet_position"]]
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
         raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
+    if (func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.page_layout
+            and not out.freeze_leaves_page_layout):
+        # assumed, the stricter reading: Excel's ribbon offers no freezing in Page Layout view
+        raise ExcelError(1004, f"Unable to set the FreezePanes property ({sheet} is in Page Layout view).", a)
     rect = _action_rect(a)
     if rect is not None and not (1 <= rect[0] <= rect[2] <= MAX_ROWS and 1 <= rect[1] <= rect[3] <= MAX_COLUMNS):
         raise ExcelError(1004, f"Application-defined or object-defined error: no such cells {rect}", a)
@@ -1430,7 +1507,7 @@ def _replay(out: Applied, a: dict) -> None:
                 for key in [k for k in store if k[0] == sheet]:
                     del store[key]
         return
-    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden:
+    if func in ("freezePaneAtRange", "freezePaneUnfreeze") and (sheet in out.hidden or sheet in out.page_layout):
         return                          # left by RenkeiFreeze (_excel_refuses raised otherwise)
     if func == "freezePaneAtRange":
         out.freeze[sheet] = _frozen_first_cell(args[0])

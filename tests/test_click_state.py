@@ -118,6 +118,31 @@ def test_a_click_on_grouped_sheets_is_replayed_whole(master, tmp_path):
     assert met.value.number == RENKEI_REFUSED and "パスワード" in met.value.text
 
 
+def test_a_sheet_left_in_page_layout_view_keeps_its_view_and_the_click_replays_whole(master, tmp_path):
+    """Staff look at 一覧 as printed (表示 > ページ レイアウト, saved as view="pageLayout") and
+    press 評価を再計算. Excel's ribbon offers no freezing in that view, and what FreezePanes
+    does there is not known (docs/excel-model.md check 16; the model takes 1004): the master's
+    RenkeiFreeze leaves that sheet's panes and view, and the rest of the answer replays."""
+    from remote_payload import freeze_leaves_page_layout
+
+    path = _copy(master, tmp_path / "layout.xlsm")
+    wb = load_workbook(path, keep_vba=True)
+    wb[c.LIST].sheet_view.view = "pageLayout"
+    wb.save(path)
+    assert freeze_leaves_page_layout(path)
+    payload = payload_from_file(path, client=VBA)
+    assert payload[EXCEL_KEY]["page_layout"] == [c.LIST]
+    actions = _answer(buttons.recalc, payload)
+    order = [s["name"] for s in payload["sheets"]]
+    assert any(a["func"] == "freezePaneAtRange" and order[a["sheet_position"]] == c.LIST for a in actions)
+    applied = apply_actions(payload, actions)
+    assert c.LIST not in applied.freeze and applied.freeze.get(c.FINDINGS)
+    assert {c.LIST, c.SUMMARY, c.FINDINGS} <= set(applied.protection)     # the click went to its end
+    older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], freeze_leaves_page_layout=False)})
+    with pytest.raises(ExcelError, match="Page Layout"):
+        apply_actions(older, actions)
+
+
 def test_a_shared_workbook_is_refused_in_its_own_words_before_anything_is_sent(master, tmp_path):
     """A legacy shared workbook: Excel unprotects no sheet and merges no cells there. The
     master's VBA stops before sending, saying what it is and how to stop sharing; without it
@@ -256,3 +281,29 @@ def test_the_desktop_freezes_panes_only_on_a_sheet_excel_shows(visible, activate
     live._freeze_window = lambda rows, cols: calls.append("freeze")
     live.freeze(sheet, (4, 1))
     assert calls == (["activate", "freeze", "back"] if activated else [])
+
+
+class _FreezeWindow:
+    """COM's ActiveWindow as WindowsBook._freeze_window meets it: View is xlNormalView (1),
+    xlPageBreakPreview (2) or xlPageLayoutView (3); every property set is recorded."""
+
+    def __init__(self, view: int):
+        object.__setattr__(self, "View", view)
+        object.__setattr__(self, "set", [])
+
+    def __setattr__(self, name, value):
+        self.set.append((name, value))
+
+
+@pytest.mark.parametrize("view, frozen", [(1, True), (2, True), (3, False)])
+def test_the_desktop_leaves_the_panes_of_a_sheet_in_page_layout_view(view, frozen):
+    """As RenkeiServer.bas' RenkeiFreeze: in Page Layout view the window keeps its panes and
+    its view (nothing is set); Normal and Page Break Preview freeze as always."""
+    win = _FreezeWindow(view)
+    live = _windows_book(_ComBook())
+    live.book.app.api = SimpleNamespace(ActiveWindow=win)
+    live._freeze_window(4, 1)
+    if frozen:
+        assert win.set[-1] == ("FreezePanes", True) and ("SplitRow", 4) in win.set
+    else:
+        assert win.set == []           # neither the panes nor the view staff chose

@@ -28,6 +28,7 @@ from .com_errors import clean_grid
 _XL_LANDSCAPE, _XL_PORTRAIT = 2, 1
 _XL_UNDERLINE_SINGLE = 2
 _XL_SHEET_VISIBLE = -1
+_XL_PAGE_LAYOUT_VIEW = 3
 
 
 def com_page_setup(setup: PrintSetup) -> dict[str, object]:
@@ -362,7 +363,13 @@ class WindowsBook(DesktopBook):
         rng.api.Font.Underline = _XL_UNDERLINE_SINGLE
 
     def _freeze_window(self, rows: int, cols: int) -> None:
+        """As RenkeiServer.bas' RenkeiFreeze: a sheet staff look at in Page Layout view
+        (shown as printed) keeps its panes and its view. Excel offers no freezing there, and
+        what FreezePanes then does (1004 halfway through the click's writes, a prompt, or
+        nothing) is not known (docs/excel-model.md, check 16)."""
         win = self.book.app.api.ActiveWindow
+        if win.View == _XL_PAGE_LAYOUT_VIEW:
+            return
         win.FreezePanes = False
         win.Split = False
         if rows or cols:
