@@ -210,6 +210,40 @@ def returned_input(master, tmp, municipality: str, value, ind_id=None, issued=No
     return folder
 
 
+def with_macro_sheet(source: Path, path: Path, name: str = "Macro1") -> Path:
+    """``source`` with an Excel 4.0 macro sheet (挿入 > Excel 4.0 マクロ) as its first tab, as
+    Excel saves one: a macrosheet part, its relationship and content type, and the sheet-scoped
+    names' and the active tab's indexes moved one tab on."""
+    import re as _re
+    import zipfile
+
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                text = data.decode("utf-8")
+                ids = [int(n) for n in _re.findall(r'sheetId="(\d+)"', text)]
+                prefix = _re.search(r'<(?:\w+:)?sheet\b[^>]*?\b(\w+):id="', text).group(1)
+                text = _re.sub(r'(<(?:\w+:)?sheets>)', lambda m: m.group(1) + f'<sheet name="{name}" '
+                               f'sheetId="{max(ids) + 1}" {prefix}:id="rIdXlm"/>', text, count=1)
+                text = _re.sub(r'\b(localSheetId|activeTab)="(\d+)"', lambda m: f'{m.group(1)}="{int(m.group(2)) + 1}"',
+                               text)
+                data = text.encode("utf-8")
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdXlm" Type="http://schemas.microsoft.com/'
+                                    b'office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.xml"/>'
+                                    b"</Relationships>")
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/macrosheets/sheet1.xml" '
+                                    b'ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>')
+            out.writestr(item, data)
+        out.writestr("xl/macrosheets/sheet1.xml",
+                     '<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1">'
+                     '<c r="A1" t="str"><f>RETURN()</f><v></v></c></row></sheetData></xm:macrosheet>')
+    return path
+
+
 @pytest.fixture(scope="session")
 def fy2023():
     return load_reference("fy2023")

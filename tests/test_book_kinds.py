@@ -101,3 +101,27 @@ def test_version(capsys):
 def test_no_command_prints_usage_on_stderr_and_exits_2(capsys):
     code, out, err = _run(capsys, [])
     assert code == 2 and out == "" and "使い方: renkei-xl" in err
+
+
+@pytest.mark.parametrize("command", [*MASTER_COMMANDS, ["collect"], ["rollover"]], ids=lambda c: c[0])
+def test_a_master_with_an_excel4_macro_sheet_is_read_and_the_sheet_kept(books, capsys, tmp_path, command):
+    """An Excel 4.0 macro sheet (an old tool's 「Macro1」, 挿入 > Excel 4.0 マクロ) among the tabs:
+    python-calamine refuses the whole book («Unrecognized sheet:type»), and every command said
+    the master was damaged and to save it again in Excel, which keeps the sheet. The tool
+    reads no macro sheet: each command runs, and the sheet's part and tab stay as they were."""
+    from conftest import with_macro_sheet
+
+    tmp, master, otaru, _confirmed, _foreign = books
+    book = with_macro_sheet(master, tmp_path / "マクロシート付き.xlsm")
+    macro = zipfile.ZipFile(book).read("xl/macrosheets/sheet1.xml")
+    rest = {"配布2": tmp_path / "配布2", "collect": otaru, "rollover": tmp_path / "次年度.xlsm"}
+    args = [command[0], book, *[rest.get(a, a) for a in command[1:]]]
+    if command[0] == "collect":
+        args.append(rest["collect"])
+    elif command[0] == "rollover":
+        args += ["-o", rest["rollover"]]
+    code, out, err = _run(capsys, args)
+    assert code == 0 and "壊れて" not in err, (out, err)
+    with zipfile.ZipFile(book) as kept:
+        assert kept.read("xl/macrosheets/sheet1.xml") == macro
+        assert re.search(r'<sheet name="Macro1" [^>]*/>', kept.read("xl/workbook.xml").decode("utf-8"))

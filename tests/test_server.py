@@ -31,7 +31,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from conftest import require_soffice
+from conftest import require_soffice, with_macro_sheet
 from remote_payload import KNOWN_ACTIONS, VBA, applied_looks, apply_actions, client_body, client_headers, payload_from_file
 from serve_refusal import serve_in_process
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -1800,41 +1800,6 @@ def test_a_chart_sheet_before_the_settings_leaves_every_name_on_its_own_sheet(se
     old = server.post("check", older)
     assert old.status_code != 200 or "対象年度" in json.dumps(old.json(), ensure_ascii=False), old.text
 
-
-def _with_macro_sheet(source: Path, path: Path, name: str = "Macro1") -> Path:
-    """``source`` with an Excel 4.0 macro sheet (挿入 > Excel 4.0 マクロ) as its first tab, as
-    Excel saves one: a macrosheet part, its relationship and content type, and the sheet-scoped
-    names' and the active tab's indexes moved one tab on."""
-    import re as _re
-    import zipfile
-
-    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/workbook.xml":
-                text = data.decode("utf-8")
-                ids = [int(n) for n in _re.findall(r'sheetId="(\d+)"', text)]
-                prefix = _re.search(r'<(?:\w+:)?sheet\b[^>]*?\b(\w+):id="', text).group(1)
-                text = _re.sub(r'(<(?:\w+:)?sheets>)', lambda m: m.group(1) + f'<sheet name="{name}" '
-                               f'sheetId="{max(ids) + 1}" {prefix}:id="rIdXlm"/>', text, count=1)
-                text = _re.sub(r'\b(localSheetId|activeTab)="(\d+)"', lambda m: f'{m.group(1)}="{int(m.group(2)) + 1}"',
-                               text)
-                data = text.encode("utf-8")
-            elif item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdXlm" Type="http://schemas.microsoft.com/'
-                                    b'office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.xml"/>'
-                                    b"</Relationships>")
-            elif item.filename == "[Content_Types].xml":
-                data = data.replace(b"</Types>", b'<Override PartName="/xl/macrosheets/sheet1.xml" '
-                                    b'ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>')
-            out.writestr(item, data)
-        out.writestr("xl/macrosheets/sheet1.xml",
-                     '<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-                     'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1">'
-                     '<c r="A1" t="str"><f>RETURN()</f><v></v></c></row></sheetData></xm:macrosheet>')
-    return path
-
-
 def test_an_excel4_macro_sheet_before_the_settings_leaves_every_name_on_its_own_sheet(server, tmp_path):
     """An Excel 4.0 macro sheet (an old tool's 「Macro1」) as the first tab: Worksheets leaves it
     out, so Remote.bas does not send it, but counts it in each name's sheet index, as for a
@@ -1843,7 +1808,7 @@ def test_an_excel4_macro_sheet_before_the_settings_leaves_every_name_on_its_own_
     now matched against Worksheets itself."""
     from remote_payload import file_unsent_tabs, lists_every_unsent_tab
 
-    copy = _with_macro_sheet(server.master, tmp_path / MASTER_NAME)
+    copy = with_macro_sheet(server.master, tmp_path / MASTER_NAME)
     assert file_unsent_tabs(copy) == {"Macro1": "xlMacrosheet"}
     payload = _payload(copy)
     assert "Macro1" not in [s["name"] for s in payload["sheets"]]            # as Remote.bas sends it

@@ -80,6 +80,15 @@ class WorkbookXml:
                                           el.text or "", el.get("hidden") in ("1", "true")))
         self.dirty = False
 
+    def without_sheets(self, rids: "set[str]") -> bytes:
+        """The workbook part as saved, less the tabs of relationship ``rids``: the book as a
+        reader is shown that cannot read those tabs (python-calamine and a macro sheet,
+        workbook.grids). A tab is an empty ``sheet`` element, as Excel writes it."""
+        def keep(m: "re.Match") -> str:
+            return "" if m.group(1) in rids else m.group(0)
+        return re.sub(r'<(?:[\w.-]+:)?sheet\s[^>]*?\b[\w.-]+:id="([^"]*)"[^>]*?(?:/>|>\s*</(?:[\w.-]+:)?sheet>)',
+                      keep, self.text).encode("utf-8")
+
     @property
     def sheetnames(self) -> list[str]:
         return [s.name for s in self.sheets]
@@ -276,7 +285,8 @@ _DATE1904 = re.compile(r"""\sdate1904\s*=\s*["']([^"']*)["']""")
 
 # The kinds of sheet a workbook lists (ECMA-376 Part 1, 12.3), by the last word of their
 # relationship type: transitional and strict alike. A chart or dialog sheet has no grid.
-SHEET_KINDS = ("worksheet", "chartsheet", "dialogsheet", "xlMacrosheet", "xlIntlMacrosheet")
+MACRO_SHEET_KINDS = ("xlMacrosheet", "xlIntlMacrosheet")     # Excel 4.0 macro sheets, international or not
+SHEET_KINDS = ("worksheet", "chartsheet", "dialogsheet") + MACRO_SHEET_KINDS
 
 
 def sheet_kind(rel_type: str) -> str:

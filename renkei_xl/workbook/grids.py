@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Seque
 
 from ..core.errors import UnreadableSheet, UserError
 from ..package.sheet_tail import remember
-from ..package.workbook import WorkbookXml
+from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
 from .sheet_checks import check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, put_back
 from .sheet_rows import SheetRows
@@ -71,8 +71,17 @@ class Grids(SheetMapping):
         # calamine reads the shared strings whole as it opens the book, so their limit comes
         # first here too: not every reader of a sheet checked them before (conf, rollover)
         check_shared_strings_size(pkg, self._workbook)
+        # python-calamine refuses a whole book holding an Excel 4.0 macro sheet (「Unrecognized
+        # sheet:type」: it knows worksheets, chart and dialog sheets only), which the command
+        # line then called damaged, though Excel opens it and saving again keeps the sheet. The
+        # tool reads no macro sheet, so calamine is shown the book without its tabs.
+        macro = {s.rid for s in self._workbook.sheets
+                 if sheet_kind(self._workbook.rels[s.rid].type) in MACRO_SHEET_KINDS}
+        if macro:
+            self._patches[self._workbook.part] = self._workbook.without_sheets(macro)
         try:
-            self._book = CalamineWorkbook.from_path(str(pkg.path))
+            self._book = (CalamineWorkbook.from_filelike(io.BytesIO(pkg.copy_with(self._patches))) if macro
+                          else CalamineWorkbook.from_path(str(pkg.path)))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
             raise UserError(f"「{pkg.path.name}」の値を読めません（ファイルが壊れています）。"
                             "Excel で開いて保存し直してください") from None
