@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import shared_build
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "deploy"))
 from wheels import PYTHONS  # noqa: E402
@@ -56,13 +58,21 @@ subprocess.run([os.path.join(sys.argv[1], "bin", "python"), "-c", unpack], check
 """
 
 
+def wheel_folder(tmp_path_factory) -> Path:
+    """`make wheels`' folder (deploy/wheels.py), made once a run: tests/test_packaging.py
+    checks the renkei-xl wheel in it, which deploy/wheels.py builds with the command that
+    module ran on its own before. Read-only."""
+    def build(out: Path) -> Path:
+        run = subprocess.run([sys.executable, str(REPO / "deploy" / "wheels.py"), "--outdir", str(out)],
+                             capture_output=True, text=True, timeout=1800)
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+        return out
+    return shared_build(tmp_path_factory, "make wheels", build)
+
+
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheels")
-    run = subprocess.run([sys.executable, str(REPO / "deploy" / "wheels.py"), "--outdir", str(out)],
-                         capture_output=True, text=True, timeout=1800)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return out
+    return wheel_folder(tmp_path_factory)
 
 
 def test_the_folder_holds_every_listed_version_for_windows_and_linux(wheels):
