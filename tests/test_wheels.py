@@ -40,7 +40,9 @@ def interpreter(version: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-RUNNABLE = {v: interpreter(v) for v in PYTHONS if interpreter(v)}
+# Each version looked up once: this runs wherever the module is collected (every xdist worker),
+# and a pyenv shim that is not the selected version takes about 0.2 s to say so.
+RUNNABLE = {v: found for v in PYTHONS if (found := interpreter(v))}
 
 # A fresh venv as `python -m venv` makes it, with the pip that command puts in it: the wheel
 # ensurepip bundles with that Python, unpacked into the venv's site-packages (the test checks
