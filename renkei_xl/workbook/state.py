@@ -210,7 +210,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         grids.read_ahead([*extra, c.SETTINGS, c.INDICATORS])   # 指標 checked while 設定 is read
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
-        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead)
+        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead, grids.formats)
     except BaseException:
         grids.close()
         raise
