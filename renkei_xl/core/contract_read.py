@@ -259,20 +259,15 @@ class Book:
     """The grids and names of one workbook, with the lookups the contract needs."""
 
     def __init__(self, sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
-                 formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None,
-                 unsure: "Optional[Callable[[str, int, int, object], bool]]" = None):
+                 formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None):
         """``formats``: a sheet's cells (row, col) whose number format may show a percent,
-        with that format, as the face knows them (read_contract). ``unsure``: whether the
-        face cannot tell a cell's format (an unsaved edit on the server); None: it always can."""
+        with that format, as the face knows them (read_contract)."""
         self.sheets = sheets
         self.names = names
         self.formats = formats
-        self.unsure = unsure
         # (sheet, row, col, number, format, field) of each number read as the percent it
-        # shows, and (sheet, row, col, number, field) of each core.percent_cells.unsure_percent number
-        # (only where ``unsure`` is given): read_contract's findings on them.
+        # shows: read_contract's findings on them.
         self.percents: list[tuple[str, int, int, object, str, str]] = []
-        self.ambiguous: list[tuple[str, int, int, object, str]] = []
 
     def broken(self, name: str) -> Optional[str]:
         """What to say of ``name`` when the workbook defines it but not as one range (「設定!#REF!」
@@ -395,13 +390,13 @@ class Book:
         r = header_row
         numbers = _NumberTexts()
         spaces = _SPACES
-        shown, watched = self._shown_cells(sheet, present, columns)
+        shown = self._shown_cells(sheet, present, columns)
         for row in islice(grid, header_row, None):
             r += 1
             got = pick(row) if len(row) >= need else [row[i] if i < len(row) else None for i in columns]
             values = [v.strip(spaces) if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
-            if shown and r in shown[1] or watched:
-                self._read_as_shown(sheet, r, got, values, shown, watched)
+            if shown and r in shown[1]:
+                self._read_as_shown(sheet, r, got, values, shown)
             for i in fill:
                 values.insert(i, "")
             if any(values) or any(text(row[i]) for i in others if i < len(row)):
@@ -409,36 +404,29 @@ class Book:
 
 
     def _shown_cells(self, sheet: str, present: Sequence[str], columns: Sequence[int]):
-        """For ``texts``: ((position, column, field) of the read columns a percent format is
-        read on, the rows holding a cell of such a format, the formats), or None where the
-        sheet has none; and those columns again where the face may not know a format
-        (``unsure``), else ()."""
+        """For ``texts``: (position, column, field) of the read columns a percent format is
+        read on, the rows holding a cell of such a format, and the formats; None where the
+        sheet has none (the hot loop then asks nothing more of a row)."""
         from .percent_cells import READ_AS_SHOWN
 
+        if self.formats is None:
+            return None
         wanted = [(i, col + 1, f) for i, (f, col) in enumerate(zip(present, columns)) if f in READ_AS_SHOWN]
-        if not wanted:
-            return None, ()
-        formats = self.formats(sheet) if self.formats is not None else None
-        shown = (wanted, {row for row, _col in formats}, formats) if formats else None
-        return shown, (wanted if self.unsure is not None else ())
+        formats = self.formats(sheet) if wanted else None
+        return (wanted, {row for row, _col in formats}, formats) if formats else None
 
-    def _read_as_shown(self, sheet: str, r: int, got: Sequence[object], values: list[str], shown, watched) -> None:
+    def _read_as_shown(self, sheet: str, r: int, got: Sequence[object], values: list[str], shown) -> None:
         """Row ``r``'s numbers read as the percent their format shows (core.percent_cells),
-        in place in ``values``; those left as they are that a percent format would read
-        otherwise noted, where the face may not know their format."""
-        from .percent_cells import percent_read, unsure_percent
+        in place in ``values``."""
+        from .percent_cells import percent_read
 
-        for i, col, field in (shown[0] if shown else watched):
-            value = got[i]
-            if type(value) not in (int, float):
-                continue
-            fmt = shown[2].get((r, col)) if shown else None
-            read = percent_read(value, fmt) if fmt else None
+        wanted, _rows, formats = shown
+        for i, col, field in wanted:
+            fmt = formats.get((r, col))
+            read = percent_read(got[i], fmt) if fmt else None
             if read is not None:
                 values[i] = read
-                self.percents.append((sheet, r, col, value, fmt, field))
-            elif watched and unsure_percent(value):
-                self.ambiguous.append((sheet, r, col, value, field))
+                self.percents.append((sheet, r, col, got[i], fmt, field))
 
 
 YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's validation too)
@@ -920,8 +908,7 @@ def unlisted_tables(book: Book, settings: Settings) -> list[tuple[str, str, int]
 
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
                   read_ahead: Optional[Callable[[Sequence[str]], None]] = None,
-                  formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None,
-                  unsure: "Optional[Callable[[str, int, int, object], bool]]" = None) -> MasterData:
+                  formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None) -> MasterData:
     """``read_ahead`` is told, once 設定 is read, which sheets follow and in what order: a
     reader that parses sheets off the main thread (the file face) then has the next one
     ready while this one is being read.
@@ -929,9 +916,9 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     ``formats``: sheet → {(row, col): number format} of the cells whose format may show a
     percent, as the face knows them: a number input cell of such a format is read as the
     percent it shows (core.percent_cells: 1 in 0% is 100%), as a returned file's is. A face
-    that cannot tell some cells' formats says which (``unsure``), and those holding a number
-    a percent would read otherwise are refused (core.percent_cells.unknown_format_findings)."""
-    book = Book(sheets, names, formats, unsure)
+    that cannot tell some cells' formats refuses those a percent would read otherwise
+    (core.percent_cells.unknown_format_findings)."""
+    book = Book(sheets, names, formats)
     settings = read_settings(book)
     if read_ahead is not None:
         read_ahead([c.INDICATORS, *(m.name for m in settings.municipalities)])
@@ -942,20 +929,16 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
     entry_findings += unlisted_sheets(book, settings)
     entry_findings += copied_sheets(settings, entries)
-    if book.percents or book.ambiguous:
+    if book.percents:
         entry_findings += _percent_findings(book, indicators, entries)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 
 def _percent_findings(book: Book, indicators: Sequence[Indicator], entries: Sequence[Entry]) -> list[Finding]:
     """The numbers read as a percent that a percent format shows as 200% or more
-    (F.PERCENT_FORMATTED_AFTER, as on a returned file), and the numbers whose format the face
-    cannot tell that a percent would read otherwise (core.percent_cells)."""
-    from .percent_cells import formatted_after, unknown_format_findings
+    (F.PERCENT_FORMATTED_AFTER, as on a returned file: core.percent_cells)."""
+    from .percent_cells import formatted_after
 
-    by_id = {i.id: i for i in indicators}
-    records = {(i.sheet, i.row): i for i in indicators}
-    records.update({(e.sheet, e.row): by_id[e.indicator_id] for e in entries if e.indicator_id in by_id})
     ids = {(i.sheet, i.row): i.id for i in indicators}
     ids.update({(e.sheet, e.row): e.indicator_id for e in entries})
     labels = {**c.ENTRY_HEADERS, **c.INDICATOR_HEADERS}
@@ -965,8 +948,6 @@ def _percent_findings(book: Book, indicators: Sequence[Indicator], entries: Sequ
             out.append(F.PERCENT_FORMATTED_AFTER.at(sheet, cell_ref(row, col), ids.get((sheet, row), ""),
                                                     label=labels[field], shown=shown(seen),
                                                     value=shown(text(value))))
-    if book.ambiguous:
-        out += unknown_format_findings(book.ambiguous, records, book.unsure)
     return out
 
 

@@ -17,7 +17,9 @@ guessed.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional
+import re
+from decimal import Decimal
+from typing import Callable, Optional
 
 from . import findings as F
 from .displayed import number_read, percent_shown
@@ -30,9 +32,6 @@ PERCENT_AFTER = 2
 # The number input cells a percent format is read on (contract fields): 実績値 and 分母 of a
 # municipality's sheet, 指標's 実績値（手入力）, 基準値 and 目標値.
 READ_AS_SHOWN = frozenset(("value", "denominator", "actual_manual", "baseline", "target"))
-# Of those, the cells a number typed as a percent is judged by as a count of % (values whose
-# format a face cannot tell are looked at: ``unknown_format_findings``).
-JUDGED_AS_PERCENT = frozenset(("value", "actual_manual"))
 
 
 def percent_read(value: object, number_format: str) -> Optional[str]:
@@ -52,40 +51,35 @@ def formatted_after(value: object, number_format: str) -> Optional[str]:
     return percent_shown(value, number_format)
 
 
-def unsure_percent(value: object) -> bool:
-    """Whether a bare number in a cell of a row counted in % reads as another judgement under
-    a percent format than without one and is not already refused: 1 is 1% or 100%, 1.05 is
-    1.05% or 105%. Under 1 is refused either way (findings.PERCENT_AS_FRACTION), and from
-    PERCENT_AFTER a percent format is refused (PERCENT_FORMATTED_AFTER)."""
-    return type(value) in (int, float) and 1 <= value < PERCENT_AFTER
+# A bare number a percent format would read as another judgement on a row counted in %, and
+# that is not refused either way: 1 is 1% or 100%, 1.05 is 1.05% or 105%. Under 1 is refused
+# without a format (findings.PERCENT_AS_FRACTION) and from PERCENT_AFTER with one
+# (PERCENT_FORMATTED_AFTER). As the reader's text of the number (contract_read.text).
+_UNSURE = re.compile(r"1(?:\.\d+)?")
+assert PERCENT_AFTER == 2
 
 
-def unknown_format_findings(cells: Iterable[tuple[str, int, int, object, str]], records: dict,
-                            unsure: Callable[[str, int, int, object], bool]) -> list:
-    """The cells (sheet, row, col, number, field) holding a number ``unsure_percent`` calls
-    ambiguous whose format the face cannot tell (``unsure``: an unsaved edit on the server),
-    on a row counted in % (the indicator's input unit; a 比率's 実績値 is a count, and has
-    none): each refused, naming the cell. ``records``: (sheet, row) → its indicator."""
+def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
+    """The 実績値 and 実績値（手入力） of rows counted in % (the indicator's input unit; a 比率's
+    実績値 is a count, and has none) holding a bare number a percent format would read
+    otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
+    an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
     from .methods import input_unit
-    from .refs import cell_ref
     from .values import unit_family
 
+    by_id = {i.id: i for i in data.indicators}
     out = []
-    for sheet, row, col, number, field in cells:
-        ind = records.get((sheet, row))
-        if ind is None or field not in JUDGED_AS_PERCENT:
+    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries)]:
+        typed = getattr(record, field)
+        if not typed.startswith("1") or not _UNSURE.fullmatch(typed):
             continue
-        unit = input_unit(ind)
+        ind = record if field == "actual_manual" else by_id.get(record.indicator_id)
+        unit = input_unit(ind) if ind is not None else None
         if unit is None or unit_family(unit) != "%":
             continue
-        if unsure(sheet, row, col, number):
+        sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
+        if ref and unsure(sheet, ref, typed):
             label = "実績値（手入力）" if field == "actual_manual" else "実績値"
-            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, cell_ref(row, col), ind.id, label=label,
-                                                   value=_plain(number), percent=_plain(number * 100) + "%"))
+            percent = format(Decimal(typed) * 100, "f").rstrip("0").rstrip(".") if "." in typed else typed + "00"
+            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed, percent=percent + "%"))
     return out
-
-
-def _plain(number: float) -> str:
-    from .contract_read import text
-
-    return text(float(number))

@@ -201,7 +201,7 @@ class Grids(SheetMapping):
         from ..package.xml import prefix_of
 
         text = raw.decode("utf-8", "replace")
-        return numbers_formatted(text, prefix_of(text), part, xfs)
+        return {cell: code for cell, (code, _number) in numbers_formatted(text, prefix_of(text), part, xfs).items()}
 
     def _percents(self) -> dict:
         """package.styles.Styles.percent_xfs of the book, read once (both read-ahead threads
