@@ -259,9 +259,9 @@ class Book:
     """The grids and names of one workbook, with the lookups the contract needs."""
 
     def __init__(self, sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
-                 formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None):
-        """``formats``: a sheet's cells (row, col) whose number format may show a percent,
-        with that format, as the face knows them (read_contract)."""
+                 formats=None):
+        """``formats``: the cells whose number format may show a percent, as the face knows
+        them, and how they are read (read_contract)."""
         self.sheets = sheets
         self.names = names
         self.formats = formats
@@ -407,19 +407,17 @@ class Book:
         """For ``texts``: (position, column, field) of the read columns a percent format is
         read on, the rows holding a cell of such a format, and the formats; None where the
         sheet has none (the hot loop then asks nothing more of a row)."""
-        from .percent_cells import READ_AS_SHOWN
-
         if self.formats is None:
             return None
-        wanted = [(i, col + 1, f) for i, (f, col) in enumerate(zip(present, columns)) if f in READ_AS_SHOWN]
-        formats = self.formats(sheet) if wanted else None
+        fields = self.formats.FIELDS
+        wanted = [(i, col + 1, f) for i, (f, col) in enumerate(zip(present, columns)) if f in fields]
+        formats = self.formats.cells(sheet) if wanted else None
         return (wanted, {row for row, _col in formats}, formats) if formats else None
 
     def _read_as_shown(self, sheet: str, r: int, got: Sequence[object], values: list[str], shown) -> None:
         """Row ``r``'s numbers read as the percent their format shows (core.percent_cells),
         in place in ``values``."""
-        from .percent_cells import percent_read
-
+        percent_read = self.formats.read
         wanted, _rows, formats = shown
         for i, col, field in wanted:
             fmt = formats.get((r, col))
@@ -908,16 +906,17 @@ def unlisted_tables(book: Book, settings: Settings) -> list[tuple[str, str, int]
 
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
                   read_ahead: Optional[Callable[[Sequence[str]], None]] = None,
-                  formats: "Optional[Callable[[str], Mapping[tuple[int, int], str]]]" = None) -> MasterData:
+                  formats=None) -> MasterData:
     """``read_ahead`` is told, once 設定 is read, which sheets follow and in what order: a
     reader that parses sheets off the main thread (the file face) then has the next one
     ready while this one is being read.
 
-    ``formats``: sheet → {(row, col): number format} of the cells whose format may show a
-    percent, as the face knows them: a number input cell of such a format is read as the
-    percent it shows (core.percent_cells: 1 in 0% is 100%), as a returned file's is. A face
-    that cannot tell some cells' formats refuses those a percent would read otherwise
-    (core.percent_cells.unknown_format_findings)."""
+    ``formats``: a core.percent_cells.PercentFormats, the cells whose format may show a
+    percent as the face knows them (sheet → {(row, col): number format}): a number input
+    cell of such a format is read as the percent it shows (1 in 0% is 100%), as a returned
+    file's is. Handed in, not imported: core.displayed, which reads it, uses this module's
+    ``text``. A face that cannot tell some cells' formats refuses those a percent would read
+    otherwise (core.percent_cells.unknown_format_findings)."""
     book = Book(sheets, names, formats)
     settings = read_settings(book)
     if read_ahead is not None:
@@ -930,25 +929,8 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     entry_findings += unlisted_sheets(book, settings)
     entry_findings += copied_sheets(settings, entries)
     if book.percents:
-        entry_findings += _percent_findings(book, indicators, entries)
+        entry_findings += formats.findings(book.percents, indicators, entries)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
-
-
-def _percent_findings(book: Book, indicators: Sequence[Indicator], entries: Sequence[Entry]) -> list[Finding]:
-    """The numbers read as a percent that a percent format shows as 200% or more
-    (F.PERCENT_FORMATTED_AFTER, as on a returned file: core.percent_cells)."""
-    from .percent_cells import formatted_after
-
-    ids = {(i.sheet, i.row): i.id for i in indicators}
-    ids.update({(e.sheet, e.row): e.indicator_id for e in entries})
-    labels = {**c.ENTRY_HEADERS, **c.INDICATOR_HEADERS}
-    out = []
-    for sheet, row, col, value, fmt, field in book.percents:
-        if seen := formatted_after(value, fmt):
-            out.append(F.PERCENT_FORMATTED_AFTER.at(sheet, cell_ref(row, col), ids.get((sheet, row), ""),
-                                                    label=labels[field], shown=shown(seen),
-                                                    value=shown(text(value))))
-    return out
 
 
 def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: Sequence[Entry],

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Callable, Optional
+from typing import Callable, Mapping, Optional
 
 from . import findings as F
 from .displayed import number_read, percent_shown
@@ -41,6 +41,43 @@ def percent_read(value: object, number_format: str) -> Optional[str]:
     if type(value) not in (int, float) or percent_shown(value, number_format) is None:
         return None
     return number_read(value, number_format)
+
+
+class PercentFormats:
+    """What a face hands core.contract_read.read_contract: the cells of a sheet whose number
+    format has a percent sign, with that format (``cells``: sheet → {(row, col): format}),
+    the fields read by it, the reading, and the findings on what was read so. The reader
+    is handed this rather than importing it: core.displayed uses the reader's ``text``."""
+
+    FIELDS = READ_AS_SHOWN
+
+    def __init__(self, cells: Callable[[str], Mapping[tuple[int, int], str]]):
+        self.cells = cells
+
+    @staticmethod
+    def read(value: object, number_format: str) -> Optional[str]:
+        return percent_read(value, number_format)
+
+    @staticmethod
+    def findings(percents, indicators, entries) -> list:
+        """The numbers read as a percent (``percents``: (sheet, row, col, number, format,
+        field)) that their format shows as PERCENT_AFTER or more: F.PERCENT_FORMATTED_AFTER,
+        as on a returned file, the row －."""
+        from . import contract as c
+        from .contract_read import text
+        from .refs import cell_ref
+        from .values import shown
+
+        ids = {(i.sheet, i.row): i.id for i in indicators}
+        ids.update({(e.sheet, e.row): e.indicator_id for e in entries})
+        labels = {**c.ENTRY_HEADERS, **c.INDICATOR_HEADERS}
+        out = []
+        for sheet, row, col, value, fmt, field in percents:
+            if seen := formatted_after(value, fmt):
+                out.append(F.PERCENT_FORMATTED_AFTER.at(sheet, cell_ref(row, col), ids.get((sheet, row), ""),
+                                                        label=labels[field], shown=shown(seen),
+                                                        value=shown(text(value))))
+        return out
 
 
 def formatted_after(value: object, number_format: str) -> Optional[str]:

@@ -155,7 +155,7 @@ class SavedFills:
 
     def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
         """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
-        format whose number format has a percent sign (package.styles.Styles.percent_xfs):
+        format whose number format has a percent sign (workbook.sheet_checks.percent_styles):
         the payload carries values only, and a number is read as the percent its format shows
         (core.percent_cells). Nothing is read of a sheet's cells where styles.xml has no such
         format, and none is known where the file cannot say (a sheet added since)."""
@@ -164,7 +164,10 @@ class SavedFills:
         if sheet not in self._percents:
             try:
                 if self._percent_xfs is None:
-                    self._percent_xfs = self._styles().styles.percent_xfs()
+                    from ..workbook.sheet_checks import percent_styles
+
+                    reader = self._styles()
+                    self._percent_xfs = percent_styles(reader.pkg, reader.workbook)
                 found = {}
                 if self._percent_xfs:
                     from ..package.cells import numbers_formatted
@@ -340,8 +343,9 @@ class RemoteBook(LiveBook):
             formats = self._saved_percents(sheets)
             if again or formats:
                 from ..core.contract_read import read_contract
+                from ..core.percent_cells import PercentFormats
 
-                self._sent = read_contract(sheets, self.names, formats=lambda sheet: formats.get(sheet, {}))
+                self._sent = read_contract(sheets, self.names, formats=PercentFormats(lambda sheet: formats.get(sheet, {})))
             if self._saved_fills is not None and self.client.book_state[0] is not True:
                 from ..core.percent_cells import unknown_format_findings
 

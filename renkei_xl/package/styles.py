@@ -195,18 +195,6 @@ class Styles:
                 out.add(i)
         return frozenset(out)
 
-    def percent_xfs(self) -> dict[int, str]:
-        """Cell format → its number format, of the cell formats whose number format has a
-        percent sign (core.percent_cells reads a number in such a cell as the percent it
-        shows; whether the section showing it is a percentage, a quoted 「"%"」 not, is
-        decided there). Empty for a book without one: no sheet's cells need reading."""
-        out = {}
-        for i, xf in enumerate(self._xfs):
-            code = self.number_format_of(i)
-            if "%" in code:
-                out[i] = code
-        return out
-
     def _xf(self, index: int) -> Optional[Element]:
         if index < len(self._xfs):
             return self._xfs[index]

@@ -6,7 +6,6 @@ large ones checked and parsed ahead of the reader on threads of their own."""
 # types, about 3 ms of every command (docs/performance.md).
 
 import io
-import re
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Sequence
@@ -15,7 +14,8 @@ from ..core.errors import UnreadableSheet, UserError
 from ..package.sheet_tail import remember
 from ..package.workbook import WorkbookXml
 from ..package.zipped import Package
-from .sheet_checks import check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, put_back
+from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, percent_styles,
+                           put_back)
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class Grids(SheetMapping):
         return {cell: code for cell, (code, _number) in numbers_formatted(text, prefix_of(text), part, xfs).items()}
 
     def _percents(self) -> dict:
-        """package.styles.Styles.percent_xfs of the book, read once (both read-ahead threads
+        """percent_styles of the book, read once (both read-ahead threads
         may ask at once and get the same answer); styles.xml is parsed only where its bytes
         hold a percent sign or a builtin percent format (9, 10)."""
         if self._percent_xfs is None:
@@ -296,21 +296,3 @@ class _Checked(NamedTuple):
     formulas: Optional[bytes]
     percents: dict = {}
 
-
-_BUILTIN_PERCENT = re.compile(rb'\bnumFmtId\s*=\s*["\'](?:9|10)["\']')
-
-
-def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict:
-    """Cell format → number format of the book's cell formats with a percent sign
-    (package.styles.Styles.percent_xfs); empty without parsing styles.xml where its bytes
-    hold no percent sign and no builtin percent format."""
-    from ..package.rels import T_STYLES, read_rels
-    from ..package.styles import Styles
-
-    for rel in read_rels(pkg, workbook.part):
-        if rel.type == T_STYLES and rel.part and rel.part in pkg:
-            raw = pkg.read(rel.part)
-            if b"%" not in raw and not _BUILTIN_PERCENT.search(raw):
-                return {}
-            return Styles(pkg.text(rel.part), rel.part).percent_xfs()
-    return {}
