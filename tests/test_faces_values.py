@@ -901,3 +901,15 @@ def test_a_number_typed_since_the_save_in_a_saved_book_or_off_a_percent_row_is_r
     _sheet_values(payload, MUNI)[ROW - 1][VALUE_COL - 1] = 1
     payload[BOOK_STATE_KEY] = [False, False]
     assert f"{MUNI}!E{ROW}" not in _said(_vba_live(path, payload).read())
+
+
+@pytest.mark.parametrize("field, col, value, fmt, read", [("actual_manual", 11, 1, "0%", "100%"),
+                                                         ("target", 8, 0.75, "0%", "75%"),
+                                                         ("baseline", 7, 0.6, "0.0%", "60%")])
+def test_a_percent_formatted_number_on_the_indicators_sheet_is_read_as_it_shows(master, tmp_path, field, col,
+                                                                               value, fmt, read):
+    """指標's 実績値（手入力）, 目標値 and 基準値 by the same rule (core.percent_cells.READ_AS_SHOWN)."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, col, value, number_format=fmt)])
+    _grid, on_disk = _file_face(path)
+    assert getattr(next(i for i in on_disk.indicators if i.row == 5), field) == read
+    _assert_faces_agree(path, [])
