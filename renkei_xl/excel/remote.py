@@ -364,7 +364,7 @@ class RemoteBook(LiveBook):
             return out
         saved_book = self.client.book_state[0] is True
         for name, grid in sheets.items():
-            if c.is_tool_owned(name):
+            if c.is_tool_owned(name) or name == c.SETTINGS:     # 設定's 0.0% threshold is read as a ratio
                 continue
             numbers = self._saved_fills.percent_numbers(name)
             if not numbers:
