@@ -812,3 +812,104 @@ def test_a_date_or_time_past_whole_seconds_on_the_indicators_sheet_reads_alike_o
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", row, col, value, number_format=fmt)])
     said = _assert_faces_agree(path, [])
     assert any(f"「{read}」" in message for _severity, _kind, message in said.values()), said
+
+
+# 札幌市 row 63 is 42-2 (中心市のみ, 目標 75%（毎年度）): Excel stores 「100%」 typed into a 標準
+# cell as 1 and gives it the format 0%, and 85 typed into a 0% cell as 0.85. Read without the
+# format, 1 was 1% × on both faces, in silence (qa-114). The number is read as the percent its
+# format shows (core.percent_cells), on the file face from the file's styles and on the
+# server from the saved master's. qa-116.
+CENTRE, CENTRE_ROW = "札幌市", 63
+CENTRE_CELL = f"{CENTRE}!E{CENTRE_ROW}"
+
+
+def _centre_value(data) -> str:
+    return next(e.value for e in data.entries if e.sheet == CENTRE and e.row == CENTRE_ROW)
+
+
+def _symbol(data, ind_id: str = "42-2") -> str:
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    return result.evaluations[ind_id].symbol
+
+
+@pytest.mark.parametrize("value, fmt, read, symbol", [(1, "0%", "100%", "◎"), (1.05, "0%", "105%", "◎"),
+                                                      (0.85, "0.0%", "85%", "◎"), (100, "General", "100", "◎"),
+                                                      (0.6, "0%", "60%", "×")])
+def test_a_number_in_a_percent_format_on_the_master_is_read_as_the_percent_it_shows(master, tmp_path, value, fmt,
+                                                                                   read, symbol):
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, value, number_format=fmt)])
+    _grid, on_disk = _file_face(path)
+    assert _centre_value(on_disk) == read
+    said = _assert_faces_agree(path, [])
+    assert CENTRE_CELL not in said, said[CENTRE_CELL]
+    assert _symbol(on_disk) == symbol
+
+
+def test_a_whole_number_given_a_percent_format_after_is_refused_on_both_faces(master, tmp_path):
+    """85 in a 0% cell shows 8500%: as on a returned file, neither 85 nor 8500 is taken."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 85, number_format="0%")])
+    said = _assert_faces_agree(path, [])
+    assert said[CENTRE_CELL][:2] == ("エラー", "percent-formatted-after"), said[CENTRE_CELL]
+    assert "8500%" in said[CENTRE_CELL][2]
+
+
+def _unsaved(path: Path, value) -> dict:
+    """What the VBA client sends of ``path`` with 札幌市!E63 changed to ``value`` since the save,
+    and the book saying it is unsaved (X-Renkei-Book saved=0, as the admission passes it)."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    payload = payload_from_file(path, client=VBA)
+    _sheet_values(payload, CENTRE)[CENTRE_ROW - 1][VALUE_COL - 1] = value
+    payload[BOOK_STATE_KEY] = [False, False]
+    return payload
+
+
+@pytest.mark.parametrize("saved, fmt, sent", [(80, "General", 1), (1, "0%", 1.05), (80, "General", 1.05)])
+def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_refused(master, tmp_path, saved, fmt,
+                                                                                   sent):
+    """「100%」 typed into an unsaved book reaches the server as 1, its format not sent: 1% or
+    100% is a guess, so the cell is refused, asking staff to save and click again."""
+    path = _with_cells(master, tmp_path / "book.xlsm",
+                       [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, saved, number_format=fmt)])
+    data = _vba_live(path, _unsaved(path, sent)).read()
+    said = _said(data)
+    assert said[CENTRE_CELL][:2] == ("エラー", "percent-format-unsaved"), said.get(CENTRE_CELL)
+    found = next(f for f in data.findings if f.place == CENTRE_CELL)
+    assert "上書き保存してから、もう一度ボタンを押して" in found.hint, found
+    assert _symbol(data) == "－"
+
+
+def test_a_number_unchanged_since_the_save_is_read_by_its_saved_format_in_an_unsaved_book(master, tmp_path):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1, number_format="0%")])
+    payload = _unsaved(path, 1)
+    _sheet_values(payload, MUNI)[ROW - 1][VALUE_COL - 1] = 3000    # another cell edited since the save
+    data = _vba_live(path, payload).read()
+    assert _centre_value(data) == "100%" and CENTRE_CELL not in _said(data)
+
+
+def test_a_number_typed_since_the_save_in_a_saved_book_or_off_a_percent_row_is_read(master, tmp_path):
+    """Saved (X-Renkei-Book saved=1), the saved master's format is the cell's; on a row counted
+    in 件, 1 is 1件 whatever the format could be (a percent there is refused as a unit)."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 80)])
+    payload = _unsaved(path, 1)
+    payload[BOOK_STATE_KEY] = [True, False]
+    assert _centre_value(_vba_live(path, payload).read()) == "1"
+    payload = payload_from_file(path, client=VBA)
+    _sheet_values(payload, MUNI)[ROW - 1][VALUE_COL - 1] = 1
+    payload[BOOK_STATE_KEY] = [False, False]
+    assert f"{MUNI}!E{ROW}" not in _said(_vba_live(path, payload).read())
+
+
+@pytest.mark.parametrize("field, col, value, fmt, read", [("actual_manual", 11, 1, "0%", "100%"),
+                                                         ("target", 8, 0.75, "0%", "75%"),
+                                                         ("baseline", 7, 0.6, "0.0%", "60%")])
+def test_a_percent_formatted_number_on_the_indicators_sheet_is_read_as_it_shows(master, tmp_path, field, col,
+                                                                               value, fmt, read):
+    """指標's 実績値（手入力）, 目標値 and 基準値 by the same rule (core.percent_cells.READ_AS_SHOWN)."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, col, value, number_format=fmt)])
+    _grid, on_disk = _file_face(path)
+    assert getattr(next(i for i in on_disk.indicators if i.row == 5), field) == read
+    _assert_faces_agree(path, [])

@@ -258,9 +258,16 @@ class RowCells(Mapping[str, str]):
 class Book:
     """The grids and names of one workbook, with the lookups the contract needs."""
 
-    def __init__(self, sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]]):
+    def __init__(self, sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
+                 formats=None):
+        """``formats``: the cells whose number format may show a percent, as the face knows
+        them, and how they are read (read_contract)."""
         self.sheets = sheets
         self.names = names
+        self.formats = formats
+        # (sheet, row, col, number, format, field) of each number read as the percent it
+        # shows: read_contract's findings on them.
+        self.percents: list[tuple[str, int, int, object, str, str]] = []
 
     def broken(self, name: str) -> Optional[str]:
         """What to say of ``name`` when the workbook defines it but not as one range (「設定!#REF!」
@@ -383,14 +390,41 @@ class Book:
         r = header_row
         numbers = _NumberTexts()
         spaces = _SPACES
+        shown = self._shown_cells(sheet, present, columns)
         for row in islice(grid, header_row, None):
             r += 1
             got = pick(row) if len(row) >= need else [row[i] if i < len(row) else None for i in columns]
             values = [v.strip(spaces) if type(v) is str else numbers[v] if type(v) is float else text(v) for v in got]
+            if shown and r in shown[1]:
+                self._read_as_shown(sheet, r, got, values, shown)
             for i in fill:
                 values.insert(i, "")
             if any(values) or any(text(row[i]) for i in others if i < len(row)):
                 yield r, values
+
+
+    def _shown_cells(self, sheet: str, present: Sequence[str], columns: Sequence[int]):
+        """For ``texts``: (position, column, field) of the read columns a percent format is
+        read on, the rows holding a cell of such a format, and the formats; None where the
+        sheet has none (the hot loop then asks nothing more of a row)."""
+        if self.formats is None:
+            return None
+        fields = self.formats.FIELDS
+        wanted = [(i, col + 1, f) for i, (f, col) in enumerate(zip(present, columns)) if f in fields]
+        formats = self.formats.cells(sheet) if wanted else None
+        return (wanted, {row for row, _col in formats}, formats) if formats else None
+
+    def _read_as_shown(self, sheet: str, r: int, got: Sequence[object], values: list[str], shown) -> None:
+        """Row ``r``'s numbers read as the percent their format shows (core.percent_cells),
+        in place in ``values``."""
+        percent_read = self.formats.read
+        wanted, _rows, formats = shown
+        for i, col, field in wanted:
+            fmt = formats.get((r, col))
+            read = percent_read(got[i], fmt) if fmt else None
+            if read is not None:
+                values[i] = read
+                self.percents.append((sheet, r, col, got[i], fmt, field))
 
 
 YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's validation too)
@@ -871,11 +905,19 @@ def unlisted_tables(book: Book, settings: Settings) -> list[tuple[str, str, int]
 
 
 def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str]],
-                  read_ahead: Optional[Callable[[Sequence[str]], None]] = None) -> MasterData:
+                  read_ahead: Optional[Callable[[Sequence[str]], None]] = None,
+                  formats=None) -> MasterData:
     """``read_ahead`` is told, once 設定 is read, which sheets follow and in what order: a
     reader that parses sheets off the main thread (the file face) then has the next one
-    ready while this one is being read."""
-    book = Book(sheets, names)
+    ready while this one is being read.
+
+    ``formats``: a core.percent_cells.PercentFormats, the cells whose format may show a
+    percent as the face knows them (sheet → {(row, col): number format}): a number input
+    cell of such a format is read as the percent it shows (1 in 0% is 100%), as a returned
+    file's is. Handed in, not imported: core.displayed, which reads it, uses this module's
+    ``text``. A face that cannot tell some cells' formats refuses those a percent would read
+    otherwise (core.percent_cells.unknown_format_findings)."""
+    book = Book(sheets, names, formats)
     settings = read_settings(book)
     if read_ahead is not None:
         read_ahead([c.INDICATORS, *(m.name for m in settings.municipalities)])
@@ -886,6 +928,8 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     entry_findings += missing_rows(settings, indicators, entries, entry_findings)
     entry_findings += unlisted_sheets(book, settings)
     entry_findings += copied_sheets(settings, entries)
+    if book.percents:
+        entry_findings += formats.findings(book.percents, indicators, entries)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 

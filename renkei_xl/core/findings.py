@@ -474,15 +474,24 @@ def hidden_number(sheet: str, cell: str, indicator_id: str, *, label: str, value
              else "何も表示されていません")
     return HIDDEN_NUMBER.at(sheet, cell, indicator_id, label=label, value=shown(value), format=shown(number_format),
                             shows=shows)
-# A 実績値 or 分母 of a returned file that a percentage format shows as 200% or more: 85 typed
-# and then given the format 0% shows 「8500%」 (Excel and Calc store 85% typed as 0.85).
-# Found on a returned file only (cycle.collect.inspect), which holds the row.
+# A 実績値 or 分母 of a returned file or of the master (core.percent_cells) that a percentage
+# format shows as 200% or more: 85 typed and then given the format 0% shows 「8500%」 (Excel
+# and Calc store 85% typed as 0.85). A returned file's row is held (cycle.collect.inspect),
+# the master's row is －.
 PERCENT_FORMATTED_AFTER = _type(
     "percent-formatted-after", ERROR,
     "{label}「{shown}」は、セルの数値 {value} が割合の表示形式で表示されたものです（「{value}%」のつもりで"
     "入力した数値に、後から % の表示形式が付いた可能性があります）",
     "割合なら「85%」のように % を付けて入力し直してください。数値 {value} のままなら、セルの表示形式を"
     "「標準」に戻してください")
+# A number typed since the save into an unsaved master, on a row counted in %, that a percent
+# format would read otherwise (1: 1% or 100%): the server reads the formats from the saved
+# master (excel.remote), which cannot say this cell's (core.percent_cells).
+PERCENT_FORMAT_UNSAVED = _type(
+    "percent-format-unsaved", ERROR,
+    "{label}「{value}」は保存していない変更で、セルの表示形式が % かどうか分かりません（「{percent}」と"
+    "入力すると Excel は {value} と保存します。{value}% なのか {percent} なのか決められません）",
+    "上書き保存してから、もう一度ボタンを押してください（保存したマスターの表示形式で読みます）")
 # A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
 # actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
 # pasted one to the right makes every row ◎), and was read as the figure, silently. A warning

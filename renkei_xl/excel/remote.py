@@ -81,6 +81,8 @@ class SavedFills:
         self._texts: dict[str, str] = {}
         self._currency_xfs: Optional[frozenset] = None
         self._currency: dict[str, dict[tuple[int, int], float]] = {}
+        self._percent_xfs: Optional[dict] = None
+        self._percents: dict[str, dict[tuple[int, int], tuple[str, float]]] = {}
 
     def _styles(self):
         from pathlib import Path
@@ -151,6 +153,34 @@ class SavedFills:
                 self._currency[sheet] = {}
         return self._currency[sheet]
 
+    def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
+        """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
+        format whose number format has a percent sign (workbook.sheet_checks.percent_styles):
+        the payload carries values only, and a number is read as the percent its format shows
+        (core.percent_cells). Nothing is read of a sheet's cells where styles.xml has no such
+        format, and none is known where the file cannot say (a sheet added since)."""
+        from ..package.xml import PackageError
+
+        if sheet not in self._percents:
+            try:
+                if self._percent_xfs is None:
+                    from ..workbook.sheet_checks import percent_styles
+
+                    reader = self._styles()
+                    self._percent_xfs = percent_styles(reader.pkg, reader.workbook)
+                found = {}
+                if self._percent_xfs:
+                    from ..package.cells import numbers_formatted
+                    from ..package.xml import prefix_of
+
+                    text = self._sheet_text(sheet)
+                    found = numbers_formatted(text, prefix_of(text), sheet, self._percent_xfs) if text else {}
+                self._percents[sheet] = found
+            except (UserError, PackageError, OSError, ValueError, KeyError):
+                self._percent_xfs = self._percent_xfs or {}
+                self._percents[sheet] = {}
+        return self._percents[sheet]
+
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
         col); none where the file cannot say (a sheet added since the save)."""
@@ -172,15 +202,18 @@ class SavedFills:
 
     def data(self):
         """The saved master's contract data, as the one reader reads the file (None where it
-        cannot be read: then no sheet's cells can be followed, core.saved_places)."""
+        cannot be read: then no sheet's cells can be followed, core.saved_places); read once
+        (the places and the percent cells' values both ask)."""
         from pathlib import Path
 
         from ..workbook.session import load_master
 
-        try:
-            return load_master(Path(self.path))
-        except (UserError, OSError):
-            return None
+        if not hasattr(self, "_data"):
+            try:
+                self._data = load_master(Path(self.path))
+            except (UserError, OSError):
+                self._data = None
+        return self._data
 
     def comments(self, sheet: str) -> list[tuple[str, str]]:
         """The notes on the sheet's cells as last saved (the payload carries none): notes
@@ -276,6 +309,7 @@ class RemoteBook(LiveBook):
         self._areas: dict[tuple[str, str], list] = {}   # (sheet, merges/arrays) → placed areas
         self._as_sent: Optional[dict] = None   # during the first read: the grids as sent, by sheet
         self._restored = 0        # cells read from the saved master (``_saved_numbers``)
+        self._saved_texts: Optional[dict] = None   # ``_unsure``: the saved master's inputs, as read
 
     def knows_saved(self, path: str) -> None:
         """The saved master, found after the book was opened (server.admission finds it from
@@ -284,7 +318,7 @@ class RemoteBook(LiveBook):
         12 against a saved 12.00005 was an unsaved edit that no save could remove."""
         self.client = self.client._replace(saved=path)
         self._saved_fills = SavedFills(path)
-        self._sent = self._moved = None
+        self._sent = self._moved = self._saved_texts = None
         self._areas = {}
 
     def read(self):
@@ -301,15 +335,69 @@ class RemoteBook(LiveBook):
                 sent_grids, self._as_sent = self._as_sent, None
             finally:
                 self._as_sent = None
+            sheets, again = sent_grids, False
             if self._restores_currency():
-                from ..core.contract_read import read_contract
-
                 before = self._restored
                 sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
-                if self._restored != before:
-                    self._sent = read_contract(sheets, self.names)
+                again = self._restored != before
+            formats = self._saved_percents(sheets)
+            if again or formats:
+                from ..core.contract_read import read_contract
+                from ..core.percent_cells import PercentFormats
+
+                self._sent = read_contract(sheets, self.names, formats=PercentFormats(lambda sheet: formats.get(sheet, {})))
+            if self._saved_fills is not None and self.client.book_state[0] is not True:
+                from ..core.percent_cells import unknown_format_findings
+
+                self._sent.findings.extend(unknown_format_findings(self._sent, self._unsure))
             self._with_merged(self._sent)
         return self._sent
+
+    def _saved_percents(self, sheets: Mapping[str, list]) -> dict[str, dict[tuple[int, int], str]]:
+        """sheet → (row, col) → number format of the cells sent whose format the saved master
+        says has a percent sign (SavedFills.percent_numbers), each followed to where the
+        workbook sent has it: the payload carries values only. The saved format is the
+        cell's where the book is saved (X-Renkei-Book) or the cell holds the number saved;
+        a number typed since into an unsaved book may have another (``_unsure``)."""
+        out: dict[str, dict[tuple[int, int], str]] = {}
+        if self._saved_fills is None:
+            return out
+        saved_book = self.client.book_state[0] is True
+        for name, grid in sheets.items():
+            if c.is_tool_owned(name) or name == c.SETTINGS:     # 設定's 0.0% threshold is read as a ratio
+                continue
+            numbers = self._saved_fills.percent_numbers(name)
+            if not numbers:
+                continue
+            moved = self._moved_sheet(name)
+            found = {}
+            for (row, col), (code, number) in numbers.items():
+                placed = (row, col) if moved is None else moved.sent_cell(row, col)
+                if placed is None or placed[0] > len(grid) or placed[1] > len(grid[placed[0] - 1]):
+                    continue
+                if saved_book or grid[placed[0] - 1][placed[1] - 1] == number:
+                    found[placed] = code
+            if found:
+                out[name] = found
+        return out
+
+    def _unsure(self, sheet_name: str, ref: str, typed: str) -> bool:
+        """Whether the format of the cell sent at ``ref``, read as ``typed``, is not known: it
+        is not where the saved master has a cell, or the saved master reads another value
+        there (typed since the save: a percent typed gives the cell its format, which the
+        payload does not carry). core.percent_cells.unknown_format_findings asks this."""
+        try:
+            placed = self._saved_cell(sheet_name, *parse_ref(ref))
+        except ValueError:
+            placed = None
+        if placed is None:
+            return True
+        if self._saved_texts is None:
+            saved = self._saved_fills.data()
+            self._saved_texts = {} if saved is None else {
+                **{(i.sheet, i.cells.get("actual_manual")): i.actual_manual for i in saved.indicators},
+                **{(e.sheet or e.municipality, e.cells.get("value")): e.value for e in saved.entries}}
+        return self._saved_texts.get((sheet_name, cell_ref(*placed))) != typed
 
     def _restores_currency(self) -> bool:
         """Only xlwings' VBA client sends Range.Value (Office.js sends Range.values, the

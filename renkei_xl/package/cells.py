@@ -382,6 +382,21 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
     return out
 
 
+def numbers_formatted(text: str, prefix: str, part: str, xfs: Mapping[int, str]
+                      ) -> dict[tuple[int, int], tuple[str, float]]:
+    """(row, col) → (number format, number) of the cells of a worksheet part's ``text``
+    holding a number whose own cell format is one of ``xfs`` (cell format → its number
+    format): numbers_styled once for each number format, so a part naming none of them is
+    not read at all."""
+    by_code: dict[str, set[int]] = {}
+    for xf, code in xfs.items():
+        by_code.setdefault(code, set()).add(xf)
+    out: dict[tuple[int, int], tuple[str, float]] = {}
+    for code, styles in by_code.items():
+        out.update((cell, (code, number)) for cell, number in numbers_styled(text, prefix, part, frozenset(styles)).items())
+    return out
+
+
 @lru_cache(maxsize=None)
 def _whole_cell(prefix: str) -> "re.Pattern[str]":
     """A whole ``<c>`` element: its opening tag's attributes, then ``/>`` or its content

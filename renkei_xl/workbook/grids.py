@@ -14,7 +14,8 @@ from ..core.errors import UnreadableSheet, UserError
 from ..package.sheet_tail import remember
 from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
-from .sheet_checks import check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, put_back
+from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, percent_styles,
+                           put_back)
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -68,6 +69,10 @@ class Grids(SheetMapping):
         self._prepared: dict[str, Future] = {}   # the large ones after it, being checked (_prepare)
         self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
         self._durations_found: Optional[frozenset] = None
+        self._percent_xfs: Optional[dict] = None
+        # sheet → (row, col) → number format of its numbers whose format has a percent sign
+        # (core.percent_cells), found as each sheet is read
+        self.percents: dict[str, dict] = {}
         # calamine reads the shared strings whole as it opens the book, so their limit comes
         # first here too: not every reader of a sheet checked them before (conf, rollover)
         check_shared_strings_size(pkg, self._workbook)
@@ -191,7 +196,34 @@ class Grids(SheetMapping):
         raw = rewritten or raw
         errors, readable = put_back(raw, may_hold_errors, negatives)
         # the bytes are kept for uncached_formulas only where there is a formula
-        return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None)
+        return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None,
+                        self._percent_cells(entry.part, raw))
+
+    def _percent_cells(self, part: str, raw: bytes) -> dict:
+        """The sheet's numbers in a cell format whose number format has a percent sign, by
+        (row, col), with that format (package.cells.numbers_formatted); found by a search
+        of the bytes for those formats first, so a sheet without one costs a few searches."""
+        xfs = self._percents()
+        if not xfs or not (0 in xfs or any(b' s="%d"' % i in raw for i in xfs)):
+            return {}
+        from ..package.cells import numbers_formatted
+        from ..package.xml import prefix_of
+
+        text = raw.decode("utf-8", "replace")
+        return {cell: code for cell, (code, _number) in numbers_formatted(text, prefix_of(text), part, xfs).items()}
+
+    def _percents(self) -> dict:
+        """percent_styles of the book, read once (both read-ahead threads
+        may ask at once and get the same answer); styles.xml is parsed only where its bytes
+        hold a percent sign or a builtin percent format (9, 10)."""
+        if self._percent_xfs is None:
+            self._percent_xfs = percent_styles(self._pkg, self._workbook)
+        return self._percent_xfs
+
+    def formats(self, name: str) -> dict:
+        """The cells of a sheet read so far whose number format has a percent sign
+        (``_percent_cells``), for core.contract_read.read_contract's ``formats``."""
+        return self.percents.get(name, {})
 
     def _durations(self) -> frozenset:
         """The book's duration styles (sheet_checks.duration_styles), read once; the
@@ -216,6 +248,7 @@ class Grids(SheetMapping):
                     self.with_formulas[name] = checked.formulas
                 if checked.readable is not None:
                     self._patch(checked.part, checked.readable)
+                self.percents[name] = checked.percents
             book = self._patched if checked is not None and checked.part in self._patches else self._book
             try:
                 return SheetRows(book.get_sheet_by_name(name), errors)
@@ -270,3 +303,5 @@ class _Checked(NamedTuple):
     errors: dict
     readable: Optional[bytes]
     formulas: Optional[bytes]
+    percents: dict = {}
+

@@ -124,6 +124,38 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
     return frozenset()
 
 
+# The builtin number formats with a percent sign (ECMA-376 18.8.30).
+_BUILTIN_PERCENTS = {b"9": "0%", b"10": "0.00%"}
+
+
+def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
+    """Cell format → number format of the book's cell formats whose number format has a
+    percent sign (read as duration_styles reads: bytes,
+    without parsing the part, as every read of a master asks it): core.percent_cells reads a
+    number in such a cell as the percent it shows. Empty at once where styles.xml holds no
+    percent sign and no builtin percent format."""
+    for rel in read_rels(pkg, workbook.part):
+        if rel.type == T_STYLES and rel.part and rel.part in pkg:
+            styles = pkg.read(rel.part)
+            if b"%" not in styles and not re.search(rb'\bnumFmtId\s*=\s*["\'](?:9|10)["\']', styles):
+                return {}
+            codes = dict(_BUILTIN_PERCENTS)
+            for m in re.finditer(_NUM_FMT, styles):
+                fmt_id, code = _attr(m.group(1), b"numFmtId"), _attr(m.group(1), b"formatCode")
+                if fmt_id is not None:
+                    codes.pop(fmt_id, None)
+                    if code is not None and b"%" in code:
+                        codes[fmt_id] = unescape(code.decode("utf-8", "replace"))
+            xfs = re.search(_CELL_XFS, styles)
+            out = {}
+            for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
+                fmt = _attr(xf.group(1), b"numFmtId")
+                if fmt is not None and fmt in codes:
+                    out[k] = codes[fmt]
+            return out
+    return {}
+
+
 def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
     """An attribute's value in a tag's attributes, in any order and either quote, as XML
     allows: the styles part is read as written (no usual form), and a numFmt whose

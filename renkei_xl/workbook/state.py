@@ -14,6 +14,7 @@ from typing import Callable, Mapping, Optional, Sequence
 from ..core import contract as c
 from ..core.calc_on_load import UNCALCULATED_NAME, read_record, saved_uncalculated, stale_results
 from ..core.contract_read import Book, MasterData, merged_inputs, needed_sheets, read_contract
+from ..core.percent_cells import PercentFormats
 from ..core.refs import parse_ref
 from ..core.errors import UserError
 from ..core.findings import MISSING_HEADER
@@ -210,7 +211,8 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
         grids.read_ahead([*extra, c.SETTINGS, c.INDICATORS])   # 指標 checked while 設定 is read
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
-        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead)
+        data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead,
+                             PercentFormats(grids.formats))
     except BaseException:
         grids.close()
         raise

@@ -432,11 +432,6 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
     return out
 
 
-# The least stored number a percentage format shows as a percentage no % row is expected to
-# hold: 2 is 200%.
-_PERCENT_AFTER = 2
-
-
 def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
                               row_ids: dict[int, str]) -> list:
     """Each 実績値 or 分母 whose percentage format shows it as 200% or more
@@ -444,14 +439,13 @@ def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dic
     cell (「8500%」) is most likely 85 typed before the cell was given the format. Read as
     shown it was imported as 8500 without a word, read alone it would be 85: either is a
     guess (SPEC §3), so the row is held, naming the cell, what it shows and the number."""
-    from ...core.displayed import percent_shown
+    from ...core.percent_cells import formatted_after
 
     out = []
     for r, ind_id in row_ids.items():
         for f in ("value", "denominator"):
             value = _at(raw_rows[r], cols[f]) if f in cols else None
-            if (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= _PERCENT_AFTER
-                    and (seen := percent_shown(value, wb.number_format(muni, r, cols[f]), wb.date1904))):
+            if seen := formatted_after(value, wb.number_format(muni, r, cols[f])):
                 out.append(PERCENT_FORMATTED_AFTER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
                                                       shown=shown(seen), value=shown(text(value))))
     return out

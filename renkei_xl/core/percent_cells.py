@@ -1,0 +1,122 @@
+"""A number in a master's input cell whose number format shows a percent, read as the
+percent it shows: 1 in a 「0%」 cell is 100%, 0.85 in 「0.0%」 85%.
+
+Why: Excel stores 「100%」 typed into a 標準 cell as 1 and gives the cell the format 0%, and
+once a cell is 0%, 85 typed is stored as 0.85 (its automatic percent entry). The master's
+readers read the stored number alone, so 1 on a row whose target is 75% was judged 1% ×
+without a word, on both faces. A returned file was already read as it shows
+(cycle.collect.inspect: core.displayed.number_read); the master is read by the same
+function (``percent_read``), only where the section the number is shown by is a percentage
+(words and thousands a master cell's format may show are left as they were read). The
+faces supply the formats (read_contract's ``formats``): the file face from the file's
+styles, the server from the saved master (excel.remote), which cannot tell the format of a
+number typed since the save into an unsaved book; such a number where a percent would
+change the judgement is refused, naming its cell (``unknown_format_findings``), never
+guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Callable, Mapping, Optional
+
+from . import findings as F
+from .displayed import number_read, percent_shown
+
+# The least stored number a percentage format shows as a percentage no % row is expected to
+# hold: 2 is 200%. 85 in a 0% cell (「8500%」) is most likely 85 typed before the cell was given
+# the format: refused (findings.PERCENT_FORMATTED_AFTER), on a returned file and on the master.
+PERCENT_AFTER = 2
+
+# The number input cells a percent format is read on (contract fields): 実績値 and 分母 of a
+# municipality's sheet, 指標's 実績値（手入力）, 基準値 and 目標値.
+READ_AS_SHOWN = frozenset(("value", "denominator", "actual_manual", "baseline", "target"))
+
+
+def percent_read(value: object, number_format: str) -> Optional[str]:
+    """The text a number is read as where the section of ``number_format`` it is shown by is
+    a percentage (1 in 0% → 「100%」, 0.855 in 0% → 「85.5%」: every digit kept, as collect
+    reads a returned cell), else None."""
+    if type(value) not in (int, float) or percent_shown(value, number_format) is None:
+        return None
+    return number_read(value, number_format)
+
+
+class PercentFormats:
+    """What a face hands core.contract_read.read_contract: the cells of a sheet whose number
+    format has a percent sign, with that format (``cells``: sheet → {(row, col): format}),
+    the fields read by it, the reading, and the findings on what was read so. The reader
+    is handed this rather than importing it: core.displayed uses the reader's ``text``."""
+
+    FIELDS = READ_AS_SHOWN
+
+    def __init__(self, cells: Callable[[str], Mapping[tuple[int, int], str]]):
+        self.cells = cells
+
+    @staticmethod
+    def read(value: object, number_format: str) -> Optional[str]:
+        return percent_read(value, number_format)
+
+    @staticmethod
+    def findings(percents, indicators, entries) -> list:
+        """The numbers read as a percent (``percents``: (sheet, row, col, number, format,
+        field)) that their format shows as PERCENT_AFTER or more: F.PERCENT_FORMATTED_AFTER,
+        as on a returned file, the row －."""
+        from . import contract as c
+        from .contract_read import text
+        from .refs import cell_ref
+        from .values import shown
+
+        ids = {(i.sheet, i.row): i.id for i in indicators}
+        ids.update({(e.sheet, e.row): e.indicator_id for e in entries})
+        labels = {**c.ENTRY_HEADERS, **c.INDICATOR_HEADERS}
+        out = []
+        for sheet, row, col, value, fmt, field in percents:
+            if seen := formatted_after(value, fmt):
+                out.append(F.PERCENT_FORMATTED_AFTER.at(sheet, cell_ref(row, col), ids.get((sheet, row), ""),
+                                                        label=labels[field], shown=shown(seen),
+                                                        value=shown(text(value))))
+        return out
+
+
+def formatted_after(value: object, number_format: str) -> Optional[str]:
+    """What a cell shows where a percentage format shows its number as PERCENT_AFTER (200%)
+    or more, else None (findings.PERCENT_FORMATTED_AFTER)."""
+    if type(value) not in (int, float) or value < PERCENT_AFTER:
+        return None
+    return percent_shown(value, number_format)
+
+
+# A bare number a percent format would read as another judgement on a row counted in %, and
+# that is not refused either way: 1 is 1% or 100%, 1.05 is 1.05% or 105%. Under 1 is refused
+# without a format (findings.PERCENT_AS_FRACTION) and from PERCENT_AFTER with one
+# (PERCENT_FORMATTED_AFTER). As the reader's text of the number (contract_read.text).
+_UNSURE = re.compile(r"1(?:\.\d+)?")
+assert PERCENT_AFTER == 2
+
+
+def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
+    """The 実績値 and 実績値（手入力） of rows counted in % (the indicator's input unit; a 比率's
+    実績値 is a count, and has none) holding a bare number a percent format would read
+    otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
+    an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
+    from .methods import input_unit
+    from .values import unit_family
+
+    by_id = {i.id: i for i in data.indicators}
+    out = []
+    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries)]:
+        typed = getattr(record, field)
+        if not typed.startswith("1") or not _UNSURE.fullmatch(typed):
+            continue
+        ind = record if field == "actual_manual" else by_id.get(record.indicator_id)
+        unit = input_unit(ind) if ind is not None else None
+        if unit is None or unit_family(unit) != "%":
+            continue
+        sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
+        if ref and unsure(sheet, ref, typed):
+            label = "実績値（手入力）" if field == "actual_manual" else "実績値"
+            percent = format(Decimal(typed) * 100, "f").rstrip("0").rstrip(".") if "." in typed else typed + "00"
+            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed, percent=percent + "%"))
+    return out
