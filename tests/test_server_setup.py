@@ -166,3 +166,44 @@ def test_install_py_run_again_with_a_new_folder_upgrades(tmp_path):
         said = subprocess.run([str(python), "-c", "import renkei_xl; print(renkei_xl.MARK)"],
                               capture_output=True, text=True, cwd=tmp_path, timeout=60)
         assert said.stdout.strip() == marker, (said.stdout, said.stderr, run.stdout)
+
+
+def _as_service_account(args: list[str], drop: str = "") -> subprocess.CompletedProcess:
+    """``args`` without root's rights over file modes (and ``drop``), as a service account has none."""
+    caps = _NO_MODE_RIGHTS + (f",{drop}" if drop else "")
+    return subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, *args],
+                          env=_env(), capture_output=True, text=True, timeout=60)
+
+
+def test_a_log_folder_the_service_account_cannot_make_says_to_make_it(tmp_path):
+    """/var/log/renkei-xl is made by systemd's LogsDirectory for the service; a start by hand as
+    the service's account (docs/staff-setup.md 0-4) met 「書き込めるファイルを --log に指定して
+    ください」, about a file, when the folder was missing."""
+    var_log = tmp_path / "var-log"
+    var_log.mkdir(mode=0o755)
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY, encoding="utf-8")
+    key_file.chmod(0o640)
+    args = _serve_args(tmp_path, "--key-file", str(key_file))
+    args[args.index("--log") + 1] = str(var_log / "renkei-xl" / "renkei-xl.log")
+    args[args.index("--error-log") + 1] = str(var_log / "renkei-xl" / "error.log")
+    var_log.chmod(0o555)
+    run = _as_service_account(args)
+    assert run.returncode == 2, run.stderr
+    assert f"フォルダー「{var_log / 'renkei-xl'}」がなく、作れません" in run.stderr, run.stderr
+    assert f"install -d -o renkei -g renkei -m 750 {var_log / 'renkei-xl'}" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr
+
+
+def test_a_port_under_1024_for_the_service_account_says_to_take_one_above(tmp_path):
+    """IT gives --port 443 for HTTPS: the service's account may not listen there, and the
+    start said 「ほかのプログラムが使っていないポートか、このサーバーのアドレスを」."""
+    key_file = tmp_path / "key"
+    key_file.write_text(KEY, encoding="utf-8")
+    key_file.chmod(0o640)
+    args = _serve_args(tmp_path, "--key-file", str(key_file))
+    args[args.index("--port") + 1] = "443"
+    run = _as_service_account(args, drop="-net_bind_service")
+    assert run.returncode == 2, run.stderr
+    assert "1024 より小さいポート" in run.stderr and "8443" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr, run.stderr

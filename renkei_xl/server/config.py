@@ -250,6 +250,16 @@ def check_address(host: str, port: int) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
+        except PermissionError:
+            if os.name != "nt" and 0 < port < 1024:
+                # A port under 1024 is the administrator's on Linux: the service's own account
+                # (docs/staff-setup.md 0-3) cannot listen on 443 or 80, and the general advice
+                # below (another program, another address) sent IT looking for what was not there.
+                raise UserError(f"{host}:{port} で待ち受けられません（1024 より小さいポートは、管理者でないアカウントでは"
+                                "使えません）。8000 や 8443 など 1024 以上のポートを --port に指定してください（443 で受けるときは、"
+                                "リバースプロキシを前に置きます: docs/staff-setup.md 0-5 章）") from None
+            raise UserError(f"{host}:{port} で待ち受けられません（アクセス権がありません）。ほかのプログラムが使っていない"
+                            "ポートか、このサーバーのアドレスを指定してください") from None
         except OSError as exc:
             raise UserError(f"{host}:{port} で待ち受けられません（{system_reason(exc)}）。ほかのプログラムが使っていない"
                             "ポートか、このサーバーのアドレスを指定してください") from None
