@@ -43,8 +43,11 @@ def main() -> int:
               f"つながるパソコンで python deploy/wheels.py --python {here} を実行してフォルダーを作り直してください",
               file=sys.stderr)
         return 2
+    # --force-reinstall: the same command upgrades (docs/staff-setup.md 0-2). Without it pip
+    # found renkei-xl 「already satisfied」 by the version installed last year, changed
+    # nothing, and this said 「入れました」 all the same; the venv now holds what the folder holds.
     run = subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", str(HERE),
-                          "renkei-xl[server]"])
+                          "--force-reinstall", "renkei-xl[server]"])
     if run.returncode != 0:
         print(f"エラー: インストールできませんでした（pip の終了コード {run.returncode}。上の pip の表示を IT 担当者に"
               "伝えてください）", file=sys.stderr)

@@ -2,7 +2,7 @@
 one folder that installs with no network:
 
     python deploy/wheels.py [--outdir wheels] [--python 3.11 --python 3.12 --python 3.13]
-    python wheels/install.py        (pip install --no-index --find-links wheels "renkei-xl[server]")
+    python wheels/install.py        (pip install --no-index --find-links wheels --force-reinstall "renkei-xl[server]")
 
 renkei-xl itself is built as a wheel from this checkout; its dependencies (with the
 ``server`` extra) are downloaded as binary wheels for each platform and Python version

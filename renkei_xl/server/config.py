@@ -76,7 +76,9 @@ def _read_key_file(key_file: str) -> str:
         with open(key_file, "rb") as fh:
             data = fh.read(MAX_KEY_FILE_BYTES + 1)
     except OSError as exc:
-        raise UserError(f"鍵のファイル「{key_file}」を読めません（{system_reason(exc)}）") from None
+        raise UserError(f"鍵のファイル「{key_file}」を読めません（{system_reason(exc)}）。ファイルがあるか、serve を動かす"
+                        f"アカウントが読めるかを確かめてください（Linux: {_ONLY_SERVICE_READS.format(path=key_file)}、"
+                        "Windows: ファイルのプロパティの「セキュリティ」でサービスのアカウントに読み取りを許可）") from None
     if len(data) > MAX_KEY_FILE_BYTES:
         raise UserError(f"鍵のファイル「{key_file}」が大きすぎます（鍵を 1 行だけ書いたファイルにしてください）")
     from ..core.text_bytes import split_bom
@@ -87,6 +89,33 @@ def _read_key_file(key_file: str) -> str:
     except UnicodeDecodeError:
         raise UserError(f"鍵のファイル「{key_file}」を文字として読めません。メモ帳などで鍵を 1 行書き、"
                         "UTF-8 で保存し直してください") from None
+
+
+# What docs/staff-setup.md (0-3) has IT type for a secret file: root owns it, the service's
+# group (the account renkei) may read it, nobody else. Said in every message about such a file.
+_ONLY_SERVICE_READS = "chown root:renkei {path} と chmod 640 {path}"
+
+
+def readable_by_others(path: Optional[str], what: str) -> str:
+    """A warning for IT when the secret file ``path`` (the key, the TLS private key) may be
+    read by every user of the machine, or "". Why: the doc asks for a file only the service's
+    account reads, and the server ran as well with one any login could copy the key from
+    (a file made by an editor or by `>` has mode 644), nothing said. A warning and not a
+    refusal: a server working today must not stop on upgrade with every button refused.
+    POSIX modes only; Windows' rights are ACLs, which the doc has IT set by hand."""
+    import stat
+
+    if not path or os.name == "nt":
+        return ""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return ""
+    if not mode & (stat.S_IROTH | stat.S_IWOTH):
+        return ""
+    return (f"{what}「{path}」は、このサーバーのすべての利用者が読めます（アクセス権 {stat.S_IMODE(mode):04o}）。"
+            f"{_ONLY_SERVICE_READS.format(path=path)} で、サービスのアカウントだけが読めるようにしてください"
+            "（ほかの利用者が読んだおそれがあるときは、docs/staff-setup.md 0-3 章の「鍵の入れ替え」のとおり入れ替えます）")
 
 
 # Where serve is started without --workdir and must not work: a service starts in the system
@@ -221,6 +250,16 @@ def check_address(host: str, port: int) -> None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
+        except PermissionError:
+            if os.name != "nt" and 0 < port < 1024:
+                # A port under 1024 is the administrator's on Linux: the service's own account
+                # (docs/staff-setup.md 0-3) cannot listen on 443 or 80, and the general advice
+                # below (another program, another address) sent IT looking for what was not there.
+                raise UserError(f"{host}:{port} で待ち受けられません（1024 より小さいポートは、管理者でないアカウントでは"
+                                "使えません）。8000 や 8443 など 1024 以上のポートを --port に指定してください（443 で受けるときは、"
+                                "リバースプロキシを前に置きます: docs/staff-setup.md 0-5 章）") from None
+            raise UserError(f"{host}:{port} で待ち受けられません（アクセス権がありません）。ほかのプログラムが使っていない"
+                            "ポートか、このサーバーのアドレスを指定してください") from None
         except OSError as exc:
             raise UserError(f"{host}:{port} で待ち受けられません（{system_reason(exc)}）。ほかのプログラムが使っていない"
                             "ポートか、このサーバーのアドレスを指定してください") from None
@@ -309,9 +348,26 @@ def load_tls_pair(context, certfile: str, keyfile: str) -> None:
         if getattr(exc, "reason", None) == "KEY_VALUES_MISMATCH":
             raise UserError(f"HTTPS の秘密鍵「{keyfile}」は証明書「{certfile}」と組になっていません（別の証明書の秘密鍵です）。"
                             "一緒に発行された証明書と秘密鍵を指定してください") from None
+        if _swapped(certfile, keyfile):
+            raise UserError(f"--ssl-certfile「{certfile}」が秘密鍵、--ssl-keyfile「{keyfile}」が証明書です（2 つが"
+                            f"入れ替わっています）。--ssl-certfile {keyfile} --ssl-keyfile {certfile} のように指定し直して"
+                            "ください") from None
         raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（PEM 形式の証明書と秘密鍵ではありません"
                         f"{'、OpenSSL: ' + exc.reason if getattr(exc, 'reason', None) else ''}）。"
                         "PEM 形式の組を指定してください") from None
     except OSError as exc:
         raise UserError(f"証明書「{certfile}」と秘密鍵「{keyfile}」を読み込めません（{system_reason(exc)}）。"
                         "PEM 形式の組を指定してください") from None
+
+
+def _swapped(certfile: str, keyfile: str) -> bool:
+    """Whether the certificate was given as the key and the key as the certificate, judged by
+    their PEM headers: the pair's commonest mistake, which OpenSSL only calls 「not PEM」."""
+    def head(path: str) -> bytes:
+        try:
+            with open(path, "rb") as fh:
+                return fh.read(64 * 1024)
+        except OSError:
+            return b""
+
+    return b"PRIVATE KEY-----" in head(certfile) and b"-----BEGIN CERTIFICATE-----" in head(keyfile)

@@ -396,6 +396,16 @@ def check_log(path: Path, workdir: Path, *, option: str, name: str) -> Path:
                         f"{option} に指定してください")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        pass                    # a file where the folder should be: the open below says it
+    except OSError as exc:
+        # The folder, not the file: 「書き込めるファイルを指定してください」 sent IT to change a
+        # file name when /var/log/renkei-xl was missing (systemd's LogsDirectory makes it for
+        # the service, a start by hand has none) and the service's account may not make it.
+        raise UserError(f"{name}のフォルダー「{path.parent}」がなく、作れません（{system_reason(exc)}）。管理者がフォルダーを"
+                        "作り、サービスのアカウントに書き込みを許してください（Linux の例: install -d -o renkei -g renkei "
+                        f"-m 750 {path.parent}）。または書き込めるフォルダーのファイルを {option} に指定してください") from None
+    try:
         with path.open("a", encoding="utf-8"):
             pass
     except OSError as exc:

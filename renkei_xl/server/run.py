@@ -58,9 +58,12 @@ def _logging_from(settings: dict) -> None:
 
 
 def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
-          ssl_certfile: Optional[str] = None, ssl_keyfile: Optional[str] = None) -> int:
+          ssl_certfile: Optional[str] = None, ssl_keyfile: Optional[str] = None,
+          warnings: tuple[str, ...] | list[str] = ()) -> int:
     """Serve until stopped. ``workers`` > 1: that many warm processes share the port, so
-    clicks from many PCs at once run side by side on a machine with that many cores."""
+    clicks from many PCs at once run side by side on a machine with that many cores.
+    ``warnings``: what IT should fix though the server runs (a key file every user may read,
+    …), each a line after the start line, in the log and on the console."""
     import uvicorn
 
     configure_logging(config.error_log, config.log, config.log_bytes)
@@ -77,6 +80,12 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
         # Also where IT looks first (a console, the service manager's file): the one line
         # that says where the logs are. Nothing more goes there while the files can be written.
         print(started, file=sys.stderr, flush=True)
+    from .log import line
+
+    for warning in warnings:     # in the form of the log's other lines without a request (grep outcome=)
+        log.warning("%s", line(request="-", client="-", outcome="設定の警告", source="renkei-xl", text=warning))
+        if config.log is not None:
+            print(f"警告: {warning}", file=sys.stderr, flush=True)
     from .connections import TimelyH11Protocol, raise_open_files_limit
     from .log import uvicorn_log_config
 
