@@ -80,6 +80,35 @@ class PercentFormats:
         return out
 
 
+# The number format a cell is given where the tool writes a number into a percent one.
+GENERAL = "General"
+
+
+def written_format(value: object, number_format: Optional[str]) -> Optional[str]:
+    """The format a master input cell of ``number_format`` is given where the tool writes the
+    number ``value`` into it (collect's plan): 標準 (GENERAL) where the format would show the
+    number as a percent (``percent_read``), else None (the cell keeps its own).
+
+    Why: a return's 85 (85%) written into a cell staff once typed 「100%」 into, which Excel
+    gave the format 0% (this year's, or last year's kept by rollover), showed 「8500%」 and was
+    refused as a percent format added afterwards (PERCENT_FORMATTED_AFTER), though staff never
+    typed it. In 標準 the cell shows what the return showed, and reads as collect read it.
+
+    Why not 0.85 (value / 100) under the staff's 0%: the format's decimals would hide digits
+    the return had (85.5 shows 「86%」 under 0%, and a book set to precision as displayed
+    stores 0.86), the division leaves binary tails (1.1 / 100 is 0.011000000000000001, read
+    back 「1.1000000000000001%」), and it would be a second rule of what a percent means for
+    the numbers only the tool wrote. The reader then reads the cell as the return was read.
+
+    Why here and not in rollover (an emptied input cell keeps its format): the same cell is
+    made within a year (staff type 「100%」, a return comes later), so the write is where the
+    rule must live anyway; a format on an empty cell misleads no one (Excel's percent entry
+    stores 85 typed into a 0% cell as 0.85, 85%), and it is the staff's look to keep."""
+    if number_format and percent_read(value, number_format) is not None:
+        return GENERAL
+    return None
+
+
 def formatted_after(value: object, number_format: str) -> Optional[str]:
     """What a cell shows where a percentage format shows its number as PERCENT_AFTER (200%)
     or more, else None (findings.PERCENT_FORMATTED_AFTER)."""

@@ -110,13 +110,18 @@ def _checked(state: MasterState, data: MasterData, result: Result, what: str, wh
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],
                  records: Sequence[Sequence[object]]) -> WritePlan:
-    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and 取込履歴 rows."""
+    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and 取込履歴 rows.
+    A number written into a cell whose format shows it as a percent is given the format 標準
+    (core.percent_cells.written_format, by the cells the face's reader found: state.percents),
+    so the cell shows and reads what the return showed, not 85 as 「8500%」."""
+    from .percent_cells import written_format
     from .sheet_import_log import import_log_writes    # here: recalc and 入力チェック need none of it
 
     cells = []
     for ch in changes:
         row, col = parse_ref(ch.cell)
-        cells.append(CellEdit(ch.sheet, row, col, ch.new))
+        fmt = state.percents(ch.sheet).get((row, col)) if state.percents is not None else None
+        cells.append(CellEdit(ch.sheet, row, col, ch.new, written_format(ch.new, fmt)))
     new_sheet, logged = import_log_writes(state.grids.get(c.IMPORT_LOG), columns, records)
     return WritePlan([new_sheet] if new_sheet else [], cells + logged, [])
 

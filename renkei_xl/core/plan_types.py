@@ -386,6 +386,11 @@ class MasterState(NamedTuple):
     them: the file (rollover and a late return's 前年度実績 are made from the saved master on
     every face). A formula showing nothing reads as an empty cell, and is none: a column of
     them is no free column to write into.
+    ``percents``: the cells of a sheet whose number format has a percent sign, (row, col) →
+    that format, numbers and empty cells, as the face's reader found them (core.percent_cells):
+    the file's styles, or on the server the saved master's of the cells unchanged since the
+    save; None where the face cannot say them. A number collect writes there is given the
+    format 標準 (core.percent_cells.written_format).
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -397,3 +402,4 @@ class MasterState(NamedTuple):
     tables: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     cell_settings: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     formulas: Optional[Callable[[str], Collection[str]]] = None
+    percents: Optional[Callable[[str], Mapping[tuple[int, int], str]]] = None

@@ -34,7 +34,7 @@ def master_state(live: LiveBook) -> MasterState:
     grids = {name: live.grid(name) for name in c.STATE_SHEETS if name in live.sheetnames}
     return MasterState(list(live.sheetnames), dict(live.names), grids, live.fill_source(), live.comment_source(),
                        live.moved_source(), live.chart_source(), live.table_source(),
-                       live.cell_settings_source())
+                       live.cell_settings_source(), percents=live.percent_source())
 
 
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:

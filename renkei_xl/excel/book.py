@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
 from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_inputs,
@@ -328,6 +328,11 @@ class LiveBook(ABC):
         """Where a plan learns the validations, ignored-error flags and sparklines clear_sheet
         removes with a rebuilt sheet's cells (MasterState.cell_settings): None where the engine
         cannot say them."""
+        return None
+
+    def percent_source(self) -> Optional[Callable[[str], Mapping[tuple[int, int], str]]]:
+        """Where a plan learns the cells whose number format has a percent sign
+        (MasterState.percents): None where the engine cannot say them."""
         return None
 
     def moved_source(self) -> Optional[Callable[[str], object]]:

@@ -155,9 +155,10 @@ class SavedFills:
 
     def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
         """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
-        format whose number format has a percent sign (workbook.sheet_checks.percent_styles):
-        the payload carries values only, and a number is read as the percent its format shows
-        (core.percent_cells). Nothing is read of a sheet's cells where styles.xml has no such
+        format whose number format has a percent sign (workbook.sheet_checks.percent_styles),
+        and of its empty cells in one, their number None: the payload carries values only, and
+        a number is read as the percent its format shows (core.percent_cells), and written
+        into one with the format 標準 (core.percent_cells.written_format). Nothing is read of a sheet's cells where styles.xml has no such
         format, and none is known where the file cannot say (a sheet added since)."""
         from ..package.xml import PackageError
 
@@ -310,6 +311,7 @@ class RemoteBook(LiveBook):
         self._as_sent: Optional[dict] = None   # during the first read: the grids as sent, by sheet
         self._restored = 0        # cells read from the saved master (``_saved_numbers``)
         self._saved_texts: Optional[dict] = None   # ``_unsure``: the saved master's inputs, as read
+        self._percent_cells: dict = {}   # ``_saved_percents`` as the first read found them
 
     def knows_saved(self, path: str) -> None:
         """The saved master, found after the book was opened (server.admission finds it from
@@ -319,7 +321,7 @@ class RemoteBook(LiveBook):
         self.client = self.client._replace(saved=path)
         self._saved_fills = SavedFills(path)
         self._sent = self._moved = self._saved_texts = None
-        self._areas = {}
+        self._areas, self._percent_cells = {}, {}
 
     def read(self):
         """Read once: the payload does not change during a click, and the places of the saved
@@ -340,7 +342,7 @@ class RemoteBook(LiveBook):
                 before = self._restored
                 sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
                 again = self._restored != before
-            formats = self._saved_percents(sheets)
+            formats = self._percent_cells = self._saved_percents(sheets)
             if again or formats:
                 from ..core.contract_read import read_contract
                 from ..core.percent_cells import PercentFormats
@@ -373,9 +375,11 @@ class RemoteBook(LiveBook):
             found = {}
             for (row, col), (code, number) in numbers.items():
                 placed = (row, col) if moved is None else moved.sent_cell(row, col)
-                if placed is None or placed[0] > len(grid) or placed[1] > len(grid[placed[0] - 1]):
+                if placed is None:
                     continue
-                if saved_book or grid[placed[0] - 1][placed[1] - 1] == number:
+                sent = (grid[placed[0] - 1][placed[1] - 1]
+                        if placed[0] <= len(grid) and placed[1] <= len(grid[placed[0] - 1]) else None)
+                if saved_book or sent == number:     # an empty cell sent empty (None): as saved
                     found[placed] = code
             if found:
                 out[name] = found
@@ -502,6 +506,13 @@ class RemoteBook(LiveBook):
         except ValueError:
             placed = None
         return SavedFills.UNKNOWN if placed is None else self._saved_fills(sheet_name, cell_ref(*placed))
+
+    def percent_source(self):
+        """The cells sent whose saved format has a percent sign, as the read found them
+        (``_saved_percents``): collect's plan gives a number it writes there the format 標準."""
+        self.read()
+        cells = self._percent_cells
+        return lambda sheet_name: cells.get(sheet_name, {})
 
     def moved_source(self):
         """The sheets whose rows or columns staff moved since the save (``_moved_sheet``):

@@ -343,14 +343,16 @@ class SheetCells:
 
 
 def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
-                   cells: "Optional[SheetCells]" = None) -> dict[tuple[int, int], float]:
+                   cells: "Optional[SheetCells]" = None, empty: bool = False
+                   ) -> dict[tuple[int, int], Optional[float]]:
     """The numbers stored in the cells of a worksheet part's ``text`` whose own format is one
     of ``styles`` (a formula's cached result too), by (row, col): a text, a boolean or an
     error is no number. A part with no cell of those formats is found so by a search of its
     text for the attribute, and the cells of those formats by one pattern, not cell by cell
     (the server asks of every sheet a click reads, 20,000 rows of them). A cell of them
     without its address (the format allows it; no application here writes one) has the
-    part read row by row (``cells``: the part's SheetCells, made then where not given)."""
+    part read row by row (``cells``: the part's SheetCells, made then where not given).
+    ``empty``: a cell of them holding nothing is given too, as None (numbers_formatted)."""
     if not styles or (0 not in styles and not any(f' s="{i}"' in text for i in styles)):
         return {}
     p = re.escape(prefix)
@@ -367,9 +369,12 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
             found.append((parse_ref(address.group(1)), m.group(1), m.group(2)))
     if by_row:
         found = (cells if cells is not None else SheetCells(text, part, prefix))._numbers_by_row(styles)
-    out: dict[tuple[int, int], float] = {}
+    out: dict[tuple[int, int], Optional[float]] = {}
     for (row, col), attrs, inner in found:
         t = _ATTR_T.search(attrs)
+        if empty and (inner is None or not re.search(r"<" + p + r"(?:v|f|is)\b", inner)):
+            out[row, col] = None
+            continue
         if inner is None or (t is not None and t.group(1) != "n"):
             continue
         v = value.search(inner)
@@ -383,17 +388,20 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
 
 
 def numbers_formatted(text: str, prefix: str, part: str, xfs: Mapping[int, str]
-                      ) -> dict[tuple[int, int], tuple[str, float]]:
+                      ) -> dict[tuple[int, int], tuple[str, Optional[float]]]:
     """(row, col) → (number format, number) of the cells of a worksheet part's ``text``
     holding a number whose own cell format is one of ``xfs`` (cell format → its number
     format): numbers_styled once for each number format, so a part naming none of them is
-    not read at all."""
+    not read at all. An empty cell of them is given too, its number None: a number the tool
+    writes there is shown by the format as much as one read there (core.percent_cells.
+    written_format; a rolled-over 0% cell is emptied with its format kept)."""
     by_code: dict[str, set[int]] = {}
     for xf, code in xfs.items():
         by_code.setdefault(code, set()).add(xf)
-    out: dict[tuple[int, int], tuple[str, float]] = {}
+    out: dict[tuple[int, int], tuple[str, Optional[float]]] = {}
     for code, styles in by_code.items():
-        out.update((cell, (code, number)) for cell, number in numbers_styled(text, prefix, part, frozenset(styles)).items())
+        found = numbers_styled(text, prefix, part, frozenset(styles), empty=True)
+        out.update((cell, (code, number)) for cell, number in found.items())
     return out
 
 

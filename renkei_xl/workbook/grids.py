@@ -200,8 +200,9 @@ class Grids(SheetMapping):
                         self._percent_cells(entry.part, raw))
 
     def _percent_cells(self, part: str, raw: bytes) -> dict:
-        """The sheet's numbers in a cell format whose number format has a percent sign, by
-        (row, col), with that format (package.cells.numbers_formatted); found by a search
+        """The sheet's numbers and empty cells in a cell format whose number format has a
+        percent sign, by (row, col), with that format (package.cells.numbers_formatted: the
+        reader reads the numbers by it, collect's plan the cells it writes); found by a search
         of the bytes for those formats first, so a sheet without one costs a few searches."""
         xfs = self._percents()
         if not xfs or not (0 in xfs or any(b' s="%d"' % i in raw for i in xfs)):

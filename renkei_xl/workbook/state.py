@@ -239,7 +239,7 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
                         cell_settings=partial(_sheet_cell_settings, pkg, workbook),
-                        formulas=partial(_sheet_formulas, pkg, workbook))
+                        formulas=partial(_sheet_formulas, pkg, workbook), percents=grids.formats)
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
