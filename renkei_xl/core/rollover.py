@@ -302,7 +302,9 @@ def _settings_cells(book: Book, new: Settings) -> list[CellEdit]:
 
 
 def emptied_inputs(data: MasterData) -> list[CellEdit]:
-    """What staff and municipalities type, each year anew: every filled input cell emptied."""
+    """What staff and municipalities type, each year anew: every filled input cell emptied,
+    its format kept (a 0% staff gave it too: the tool's own writes give a number 標準 where it
+    writes, core.percent_cells.written_format says why the rule is there and not here)."""
     cells = []
     inputs = [(e, c.INPUT_FIELDS) for e in data.entries]
     inputs += [(ind, ("actual_manual", "status_manual")) for ind in data.indicators]
