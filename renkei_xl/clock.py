@@ -45,6 +45,14 @@ def japan(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=JAPAN) if when.tzinfo is None else when
 
 
+def utc(when: dt.datetime) -> dt.datetime:
+    """A naive time of the tool's (Japan time) as the naive UTC a file format stores (an
+    input file's docProps created/modified, which XlsxWriter writes with a 「Z」): the issue
+    time went in as it was, and was read back (returned.ReturnedBook._modified) nine hours
+    late, a save time in the future that outranked every real return saved within them."""
+    return japan(when).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
 def local(when: dt.datetime) -> dt.datetime | None:
     """An aware time from a file (a save time in UTC, a stamp typed with a zone) as the naive
     Japan time the tool records, so the two compare (aware against naive raises); a naive

@@ -14,6 +14,7 @@ import datetime as dt
 import email
 import re
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,25 @@ def test_a_split_at_8am_on_1_april_on_a_utc_server_is_of_1_april(zone, monkeypat
     assert cli_main(["split", str(master), "--outdir", str(tmp_path / "out")]) == 0
     issued = _issued(next((tmp_path / "out").glob("*.xlsx")))
     assert issued == "2024-04-01 08:00:00"
+
+
+@pytest.mark.parametrize("name", ["UTC", "Asia/Tokyo"])
+def test_an_input_file_says_it_was_saved_when_it_was_issued(zone, monkeypatch, tmp_path, name):
+    """The issue time goes into the input file's own save time (docProps, UTC, which XlsxWriter
+    writes with a 「Z」). It went in as Japan's wall time and read back nine hours late: a file
+    returned unsaved ranked as a submission saved in the future, and a correction saved within
+    those hours was refused as older. Read back, it is the issue time, in any zone."""
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    master = tmp_path / "マスター.xlsx"
+    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    zone(name)
+    monkeypatch.setattr(clock, "_instant", lambda: APRIL_FIRST_8AM)
+    assert cli_main(["split", str(master), "--outdir", str(tmp_path / "out")]) == 0
+    path = next((tmp_path / "out").glob("*.xlsx"))
+    with zipfile.ZipFile(path) as z:
+        assert b"2024-03-31T23:00:00Z" in z.read("docProps/core.xml")
+    assert ReturnedBook(path.read_bytes(), path.name).modified == dt.datetime(2024, 4, 1, 8, 0)
 
 
 def _issued(path: Path) -> str:

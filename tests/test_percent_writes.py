@@ -158,3 +158,31 @@ def test_the_readers_find_an_empty_cell_of_a_percent_format():
             '<c r="G63" s="5" t="s"><v>3</v></c><c r="H63" s="2"/></row></sheetData>')
     assert numbers_formatted(part, "", "sheet1.xml", {5: "0%"}) == {
         (63, 4): ("0%", 0.5), (63, 5): ("0%", None), (63, 6): ("0%", None)}
+
+
+def test_a_number_read_as_a_percent_goes_out_in_the_input_file_as_read_and_comes_back_unchanged(sample, tmp_path):
+    """split hands out what the master reads: 1 in 「0%」 (100% typed) went out as a bare 1 on
+    a row counted in %, which the municipality reads as 1%; its file returned unchanged was
+    refused as a master 「1」 corrected to 「100%」 since issue. It goes out as 「100%」, in the
+    input cell and in the hidden issued column, and comes back as no change; 85 typed over it
+    is collected as 85 in 標準."""
+    from renkei_xl.cycle.collect import collect
+    from renkei_xl.cycle.distribute import split_master
+
+    master = _typed_100_percent(sample, tmp_path / "m" / "master.xlsm")
+    issued = split_master(master, tmp_path / "配布")
+    src = next(p for p in issued if CENTRE in p.name)
+    ws = openpyxl.load_workbook(src)[CENTRE]
+    heads = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    cols = {cell.value: cell.column for cell in heads if cell.value}
+    row = next(r for r in range(heads[0].row + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value == IND)
+    assert ws.cell(row, cols["実績値"]).value == ws.cell(row, cols[c.ISSUED_HEADERS["value"]]).value == "100%"
+    unchanged = tmp_path / "unchanged"
+    unchanged.mkdir()
+    shutil.copyfile(src, unchanged / src.name)
+    done = collect(master, [unchanged])
+    assert not done.held_by_file and not done.refusals and _read(master)[:2] == ("100%", "◎"), done
+    folder = returned_input(master, tmp_path / "r", CENTRE, 85, ind_id=IND, issued=issued)
+    done = collect(master, [folder])
+    cell = openpyxl.load_workbook(master)[CENTRE][CELL]
+    assert (cell.value, cell.number_format) == (85, "General") and _read(master)[:2] == ("85", "◎")

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
@@ -118,7 +118,11 @@ def read_master_grids(master: Path):
         return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
 
 
-def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
+def sheet_copy(sheets, names, municipality: str, entries: Sequence = ()) -> SheetCopy:
+    """``entries``: the master's entries as read (MasterData.entries): a number the reader read
+    as the percent its cell's format shows (core.percent_cells: 1 in 「0%」 is 「100%」) goes out
+    as read. The stored 1 went out bare, and the municipality read 1% on a row counted in %;
+    its return unchanged was then refused as a master 「1」 corrected to 「100%」 since issue."""
     book = Book(sheets, names)
     header_row, fields = book.header(municipality, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True)
     grid = sheets[municipality]
@@ -126,14 +130,27 @@ def sheet_copy(sheets, names, municipality: str) -> SheetCopy:
     headers = [(col, text(v)) for col, v in enumerate(header, start=1) if text(v)]
     width = max(col for col, _ in headers)
     rows, ids, numbers = [], [], []
+    read = {e.row: e for e in entries if (e.sheet or e.municipality) == municipality}
     for r, values, _cells in book.rows(municipality, header_row, fields):
         if not values["indicator_id"]:
             continue
         row = list(grid[r - 1][:width])
-        rows.append(row + [None] * (width - len(row)))
+        row += [None] * (width - len(row))
+        if (entry := read.get(r)) is not None:
+            for field in ("value", "denominator"):
+                col = fields.get(field)
+                if col is not None and _read_as_percent(row[col - 1], getattr(entry, field)):
+                    row[col - 1] = getattr(entry, field)
+        rows.append(row)
         ids.append(values["indicator_id"])
         numbers.append(r)
     return SheetCopy(headers, fields, rows, ids, numbers)
+
+
+def _read_as_percent(stored: object, read: str) -> bool:
+    """Whether the reader read the number ``stored`` as a percent its format shows, not as
+    the number's own text (the one reading that differs: core.percent_cells)."""
+    return type(stored) in (int, float) and read.endswith("%") and read != text(stored)
 
 
 def give_key(master: Path) -> Optional[bytes]:
@@ -197,7 +214,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     from ..safety import shown_path
 
     shown = shown_path(outdir)
-    planned = [(muni, sheet_copy(sheets, names, muni.name),
+    planned = [(muni, sheet_copy(sheets, names, muni.name, data.entries),
                 outdir / file_name(muni.name, data.settings.fiscal_year, shown))
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])

@@ -37,12 +37,13 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str], created
     one issue is written byte for byte the same (split backs up only a file that differs)."""
     import xlsxwriter
 
+    from ..clock import utc
     from .xlsx import protect, workbook_options
 
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, workbook_options())
     wb.set_properties({"title": title, "author": "", "company": "",
-                       **({"created": created} if created is not None else {})})
+                       **({"created": utc(created)} if created is not None else {})})
     for name, value in properties.items():
         wb.set_custom_property(name, value)
     sheet = wb.add_worksheet(sheet_name)
