@@ -298,13 +298,16 @@ class _FormattedCells:
 
 class _FormattedRange:
     def __init__(self, sheet: _FormattedCells, first, last):
-        self.sheet, self.cells = sheet, [(first[0], c) for c in range(first[1], last[1] + 1)]
+        self.sheet = sheet
+        self.cells = [(r, c) for r in range(first[0], last[0] + 1) for c in range(first[1], last[1] + 1)]
         self.merge_cells = False
 
     @property
     def number_format(self):
         self.sheet.questions += 1
         found = {self.sheet.formats.get(cell, "General") for cell in self.cells}
+        if len(found) > 1 and getattr(self.sheet, "per_cell", False):    # Excel for Mac, perhaps
+            return [[self.sheet.formats.get(cell, "General")] for cell in self.cells]
         return found.pop() if len(found) == 1 else None
 
     @property
@@ -407,3 +410,122 @@ def test_a_mac_compares_the_open_book_with_the_saved_master_before_making_files(
         assert steps(BookState())[0].rstrip("。") in said, said
     else:
         assert buttons._saved_or_ask(live, c.SPLIT, master) is True
+
+
+# A number input cell of the master whose format shows a percent is read as it shows
+# (core.percent_cells): 1 typed as 「100%」 is 100%, 85 in a 0% cell (「8500%」) refused. The
+# desktop buttons read the bare number (1 as 1%, judged × without a word) until they asked
+# Excel for the formats (DesktopBook.percent_cells). qa-120.
+PERCENT_EDITS = (("札幌市", 63, 5, 1, "0%"), ("小樽市", 2, 5, 85, "0%"), ("指標", 5, 8, 0.75, "0%"))
+
+
+class _DesktopRange:
+    """A range as xlwings shows it on the desktop: values as the remote engine reads them
+    from the file's payload, NumberFormat as the file has it (Null where the cells differ),
+    each question counted."""
+
+    def __init__(self, sheet: "_DesktopSheet", first, last):
+        self.sheet, self.first, self.last = sheet, first, last or first
+        self._range = sheet.remote.range(first, self.last)
+
+    def options(self, **kw):
+        return self._range.options(**kw)
+
+    @property
+    def number_format(self):
+        self.sheet.questions += 1
+        (r1, c1), (r2, c2) = self.first, self.last
+        found = {self.sheet.ws.cell(r, c).number_format for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        return found.pop() if len(found) == 1 else None
+
+
+class _DesktopSheet:
+    def __init__(self, remote, ws):
+        self.remote, self.ws, self.name, self.questions = remote, ws, remote.name, 0
+        self.used_range = remote.used_range
+
+    def range(self, first, last=None):
+        return _DesktopRange(self, first, last)
+
+
+def _desktop_of(path: Path):
+    """The saved master ``path`` open in desktop Excel, as far as xlwings shows it (no
+    Excel runs here): a stand-in, its values, names and number formats the file's."""
+    from remote_payload import saved_book
+
+    remote, wb = remote_book(payload_from_file(path)), saved_book(path)
+    sheets = _Sheets([_DesktopSheet(s, wb[s.name]) for s in remote.sheets])
+    return SimpleNamespace(sheets=sheets, names=remote.names, app=SimpleNamespace())
+
+
+@pytest.mark.parametrize("cls", [WindowsBook, MacBook])
+def test_desktop_excel_reads_a_percent_formatted_master_cell_as_the_file_face_does(master, tmp_path, cls):
+    """The desktop buttons read the master as the command line reads the file: 1 in a 0%
+    cell is 100%, 0.75 in 0% is 75%, and 85 in 0% is refused as showing 8500%. Read as
+    the bare number, 1 was 1% and judged × without a word, and a Mac, which compares the
+    open book with the saved master before making files, refused 配布 on a saved master."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import load_master, write_planned
+
+    path = shutil.copyfile(master, tmp_path / "book.xlsm")
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(*edit[:4], number_format=edit[4])
+                                                     for edit in PERCENT_EDITS]), None))
+    on_disk, book = load_master(path), _desktop_of(path)
+    if cls is MacBook:     # what a Mac reads besides: each cell's shown text (no error value here)
+        for sheet in book.sheets:
+            sheet.range = lambda first, last=None, s=sheet: _MacRange(_DesktopRange(s, first, last))
+    live = cls(book)
+    data = live.read()
+    assert (data.settings, data.indicators, data.entries, data.findings) == (
+        on_disk.settings, on_disk.indicators, on_disk.entries, on_disk.findings)
+    if cls is MacBook:     # the saved master open as it is: 配布 goes on (it was refused as differing)
+        from renkei_xl.core import contract as c
+
+        assert buttons._saved_or_ask(live, c.SPLIT, path) is True
+    assert next(e.value for e in data.entries if e.sheet == "札幌市" and e.row == 63) == "100%"
+    assert next(i.target for i in data.indicators if i.row == 5) == "75%"
+    refused = next(f for f in data.findings if f.place == "小樽市!E2")
+    assert refused.type == "percent-formatted-after" and "8500%" in refused.message, refused
+    asked = sum(s.questions for s in book.sheets)
+    assert 0 < asked <= 60, asked       # each input column once, split around the cells set: not one per cell
+
+
+class _MacRange:
+    def __init__(self, rng):
+        self.rng = rng
+
+    def options(self, **kw):
+        kw.pop("err_to_str", None)
+        return self.rng.options(**kw)
+
+    @property
+    def number_format(self):
+        return self.rng.number_format
+
+    @property
+    def api(self):
+        values = self.rng.options(ndim=2).value
+        return SimpleNamespace(string_value=SimpleNamespace(get=lambda: [["" if v is None else str(v) for v in r]
+                                                                          for r in values]))
+
+
+@pytest.mark.parametrize("cls, per_cell", [(WindowsBook, False), (MacBook, False), (MacBook, True)])
+def test_desktop_excel_is_asked_percent_formats_a_block_at_a_time(cls, per_cell):
+    """A municipality sheet of 20,000 rows: one question for a column of one format, and
+    a few dozen where three cells differ (blocks split only where mixed), never one per
+    cell. A Mac answering a mixed block cell by cell is taken at its word."""
+    rows = 20_000
+    grid = [["指標ID", "x", "x", "x", "実績値"]] + [["1-1", "", "", "", float(r % 7)] for r in range(2, rows + 1)]
+    grid[99][4] = "未把握"     # text is not asked for
+    data = SimpleNamespace(indicators=[], entries=[SimpleNamespace(sheet="小樽市", cells={"value": "E2", "status": "G2"})])
+    for formats, most, found in [({}, 1, {}),
+                                 ({(r, 5): "0%" for r in range(2, rows + 1)}, 1,
+                                  {(r, 5): "0%" for r in range(2, rows + 1) if r != 100}),
+                                 ({(7, 5): "0%", (12_345, 5): "0.0%", (rows, 5): "0%"}, 1 + 2 * 3 * 16,
+                                  {(7, 5): "0%", (12_345, 5): "0.0%", (rows, 5): "0%"})]:
+        sheet = _FormattedCells("小樽市", formats)
+        sheet.per_cell = per_cell
+        live = cls(SimpleNamespace(sheets=_Sheets([sheet]), app=SimpleNamespace()))
+        got = live.percent_cells({"小樽市": grid, "設定": [[0.8]]}, data)
+        assert got == ({"小樽市": found} if found else {})
+        assert sheet.questions <= (1 if per_cell else most), sheet.questions

@@ -18,6 +18,7 @@ from abc import abstractmethod
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, Optional
 
+from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
 from .book import (MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, online_book_message,
@@ -232,6 +233,81 @@ class DesktopBook(LiveBook):
                 out.update(col for col in run if is_text_format(sheet.range((row, col)).number_format))
             elif is_text_format(shared):
                 out.update(run)
+        return out
+
+    def _contract(self) -> MasterData:
+        """The contract read as the file face reads it, a number input cell whose number
+        format shows a percent read as it shows (core.percent_cells: 1 typed as 「100%」 is
+        100%, not 1%). Excel is live here, so each cell's format is the one staff see, a
+        format set since the last save included (the server cannot tell those, and refuses
+        where it matters). Read once without formats to find where the number input cells
+        are (the records' cells), Excel asked of those (``percent_cells``), and read again
+        only where one has a percent format: a master without one is read once, as before."""
+        from ..core.percent_cells import PercentFormats
+
+        sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
+        data = read_contract(sheets, self.names)
+        formats = self.percent_cells(sheets, data)
+        if not formats:
+            return data
+        return read_contract(sheets, self.names, formats=PercentFormats(lambda sheet: formats.get(sheet, {})))
+
+    def percent_cells(self, sheets: Mapping[str, list], data: MasterData) -> dict[str, dict[tuple[int, int], str]]:
+        """sheet → (row, col) → number format of the numbers in the master's number input
+        columns (core.percent_cells.READ_AS_SHOWN: the columns the records read them from)
+        whose format has a percent sign, as Excel says it now. 設定 is left out, as the
+        server leaves it (its 0.0% threshold is read as a ratio), and so are the tool's
+        sheets: nothing there is read as shown."""
+        from ..core import contract as c
+        from ..core.percent_cells import READ_AS_SHOWN
+        from ..core.refs import parse_ref
+
+        columns: dict[str, set[int]] = {}
+        for record in (*data.indicators, *data.entries):
+            name = record.sheet or getattr(record, "municipality", "")
+            if name not in sheets or name == c.SETTINGS or c.is_tool_owned(name):
+                continue
+            for field, ref in record.cells.items():
+                if field in READ_AS_SHOWN and ref:
+                    columns.setdefault(name, set()).add(parse_ref(ref)[1])
+        out: dict[str, dict[tuple[int, int], str]] = {}
+        for name, cols in columns.items():
+            grid, found = sheets[name], {}
+            for col in sorted(cols):
+                rows = [r for r, row in enumerate(grid, start=1)
+                        if col <= len(row) and type(row[col - 1]) in (int, float)]
+                if rows:
+                    found.update(((r, col), fmt) for r, fmt in self._number_formats(name, col, rows).items()
+                                 if "%" in fmt)
+            if found:
+                out[name] = found
+        return out
+
+    def _number_formats(self, sheet_name: str, col: int, rows: list[int]) -> dict[int, str]:
+        """The NumberFormat of column ``col``'s cells in ``rows`` (sorted), asked of Excel a
+        block at a time, never a cell at a time over the sheet: each question is a round
+        trip (COM, or an Apple event on a Mac), and a cell at a time is 20,000 of them on a
+        sheet of 20,000 rows. A block from its first row to its last answers its one format,
+        or Null (None) where its cells differ; only such a block is split, in two halves of
+        its rows. So a column of one format is one question (a click asks two per
+        municipality sheet, 実績値 and 分母, and three on 指標), and one with k cells of another
+        format at most 1 + 2·k·(log2(len(rows)) + 1). Excel for Mac may answer a block cell
+        by cell (a list of one-item rows): taken as it comes."""
+        sheet = self.book.sheets[sheet_name]
+        out: dict[int, str] = {}
+        pending = [rows]
+        while pending:
+            part = pending.pop()
+            answer = sheet.range((part[0], col), (part[-1], col)).number_format
+            if isinstance(answer, str):
+                out.update((r, answer) for r in part)
+                continue
+            each = _per_cell(answer, part[-1] - part[0] + 1)
+            if each is not None:
+                out.update((r, each[r - part[0]]) for r in part if isinstance(each[r - part[0]], str))
+            elif len(part) > 1:
+                half = len(part) // 2
+                pending += [part[half:], part[:half]]
         return out
 
     def covers_part_of_merge(self, sheet_name: str, rect: tuple[int, int, int, int]) -> bool:
@@ -494,6 +570,15 @@ class MacBook(DesktopBook):
 
     def _protect(self, api, own: Protection) -> None:
         best_effort(lambda: api.protect_worksheet(**mac_protection(own)))
+
+
+def _per_cell(answer: object, cells: int) -> Optional[list]:
+    """A column block's NumberFormat answered cell by cell (a list of one-item rows, or a
+    flat list, of ``cells`` formats), else None."""
+    if not isinstance(answer, (list, tuple)):
+        return None
+    flat = [v[0] if isinstance(v, (list, tuple)) and len(v) == 1 else v for v in answer]
+    return flat if len(flat) == cells else None
 
 
 def _adjacent(cols: list[int]) -> list[list[int]]:
