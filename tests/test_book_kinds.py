@@ -125,3 +125,37 @@ def test_a_master_with_an_excel4_macro_sheet_is_read_and_the_sheet_kept(books, c
     with zipfile.ZipFile(book) as kept:
         assert kept.read("xl/macrosheets/sheet1.xml") == macro
         assert re.search(r'<sheet name="Macro1" [^>]*/>', kept.read("xl/workbook.xml").decode("utf-8"))
+
+
+def _without_conf_sheet(source, path):
+    """``source`` with its xlwings.conf tab renamed, as a master whose sheet staff renamed or
+    an older tool's master without one: the tab list no longer holds the sheet."""
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                assert b'name="xlwings.conf"' in data
+                data = data.replace(b'name="xlwings.conf"', b'name="old conf"')
+            out.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("macro_sheet", [False, True], ids=["plain", "excel4-macro-sheet"])
+def test_upgrade_macros_server_without_the_conf_sheet_is_refused_before_anything_is_written(
+        books, capsys, tmp_path, macro_sheet):
+    """upgrade-macros --server on a master without its xlwings.conf sheet: refused naming the
+    file and the sheet, the master byte for byte as it was and no backup made. The new macros
+    and the key were saved first and the server's row refused after (a refusal that changed
+    the master); with an Excel 4.0 macro sheet among the tabs the sheet list was asked of
+    python-calamine, which refuses such a book, and the command ended in 予期しないエラー."""
+    from conftest import with_macro_sheet
+
+    _tmp, master, _otaru, _confirmed, _foreign = books
+    book = _without_conf_sheet(master, tmp_path / "設定なし.xlsm")
+    if macro_sheet:
+        book = with_macro_sheet(book, tmp_path / "マクロシート付き.xlsm")
+    before = book.read_bytes()
+    code, out, err = _run(capsys, ["upgrade-macros", book, "--server", "http://renkei-server:8000"])
+    assert code == 2, (out, err)
+    assert book.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [], out
+    assert f"「{book.name}」にシート「xlwings.conf」がありません" in err and "予期しない" not in err, err

@@ -124,7 +124,9 @@ def test_a_text_in_the_shape_of_a_clients_date_is_a_date_on_both_faces(master, t
 # (「2024/3/31」 in a cell of the Text format): refused on its cell for what it is, the same
 # on both faces. They read 「単位「-20」を認識できません」 and 「単位「/3/31」…」.
 TYPED_NOT_ONE_NUMBER = [("10-20", "範囲の表記（「-」）"), ("１０－２０件", "範囲の表記（「－」）"),
-                        ("10ー20", "範囲の表記（「ー」）"), ("2024/3/31", "日付として入力されています")]
+                        ("10ー20", "範囲の表記（「ー」）"), ("2024/3/31", "日付として入力されています"),
+                        # a range of 万 and a dashed date with its time: 「単位「~20万円」」, 「数字の間に空白」 (qa-118)
+                        ("10～20万円", "範囲の表記（「～」）"), ("2024-3-31 10:00", "日付として入力されています")]
 
 
 @pytest.mark.parametrize("typed, words", TYPED_NOT_ONE_NUMBER)

@@ -53,6 +53,12 @@ def _bounds():
     yield "１０－２０件", "range-value", "範囲の表記（「－」）"
     yield "10件ー20件", "range-value", "範囲の表記（「ー」）"
     yield "1,000 – 2,000", "range-value", "範囲の表記（「–」）"
+    # A range whose number carries 万/千/億, with a wave or a dash: it read 「単位「~20万円」を
+    # 認識できません」, as the dash ranges did (qa-118).
+    yield "10～20万円", "range-value", "範囲の表記（「～」）"
+    yield "10万～20万", "range-value", "範囲の表記（「～」）"
+    yield "10-20千円", "range-value", "範囲の表記（「-」）"
+    yield "100万～", "range-value", "範囲の表記（「～」）"
 
 
 def _approximations():
@@ -95,6 +101,10 @@ def _numbers():
     # A date typed into a cell of the Text format stays the text: it read 「単位「/3/31」」.
     yield "2024/3/31", "unparseable", "日付として入力されています"
     yield "２０２４／３／３１", "unparseable", "日付として入力されています"
+    # The same date with a dash (「単位「-3-31」」) or with its time (「数字の間に空白があります」) (qa-118).
+    yield "2024-3-31", "unparseable", "日付として入力されています"
+    yield "２０２４－３－３１", "unparseable", "日付として入力されています"
+    yield "2024/3/31 10:00", "unparseable", "日付として入力されています"
 
 
 def _number_shapes():

@@ -225,6 +225,14 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     if path.suffix.lower() != c.MACRO_SUFFIX:
         raise UserError(f"「{path.name}」はマクロ有効ブック（.xlsm）ではありません")
     server = server_url(args.server) if args.server else None
+    if server:
+        # What would refuse the server's row (no xlwings.conf sheet, an error value in its
+        # table) refuses before anything is written: it came after the new macros and the key
+        # were saved, a refusal that had changed the master.
+        from ..workbook.build import SERVER_KEY
+        from ..workbook.conf import conf_row_plan
+
+        conf_row_plan(path, SERVER_KEY, server)
     with writer_lock(path):
         # The version read, looked at again before the backup and the rename: a master saved
         # or copied over meanwhile (another PC, a restore from mail) was written over with

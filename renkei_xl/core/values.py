@@ -585,7 +585,10 @@ def _approx_error(text: str, word: str) -> ValueParseError:
         "「約」「程度」「見込み」などを付けず、確定した数値だけを入力してください", APPROXIMATE)
 
 
-_RANGE = re.compile(r"([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]\s*([▲△-]?\d[\d,.]*)([^\d~〜]*)")
+# A number of a range as _NUMBER reads one, its 万/千/億 included: 「10～20万円」「10万-20万」 were
+# read as a number and the unit 「~20万円」 (「単位を認識できません」), as a dash range was before.
+_RANGE_NUMBER = r"\d[\d,.十百千万億兆]*"
+_RANGE = re.compile(rf"([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]\s*([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)")
 
 
 def _is_range(core: str) -> bool:
@@ -599,7 +602,7 @@ def _is_range(core: str) -> bool:
     return m is not None and (m.group(2) or m.group(4) or "") in UNIT_FAMILY
 
 
-_OPEN_RANGE = re.compile(r"[~〜]([▲△-]?\d[\d,.]*)([^\d~〜]*)|([▲△-]?\d[\d,.]*)([^\d~〜]*)[~〜]")
+_OPEN_RANGE = re.compile(rf"[~〜]([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)|([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]")
 
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
@@ -927,7 +930,7 @@ def _refuse_digit_gap(text: str) -> None:
     """「1 7」 or 「1⏎7」 (Alt+Enter) is two numbers or a slip, never 17: ``normalize`` drops
     spaces (「維持 ・ 改善」 is 「維持・改善」), so a space between digits is refused first. A
     date with its time (a date cell read as text) is left to the date message."""
-    if re.fullmatch(_ISO_DATE, text):
+    if re.fullmatch(_ISO_DATE, text) or text_date(text):
         return
     gap = re.search(r"\d(\s+)\d", unicodedata.normalize("NFKC", text))
     if gap:
@@ -1156,7 +1159,7 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
     if re.match(r"^[eE][+-]?\d", rest):
         raise ValueParseError(f"「{shown(original)}」は指数表記です。普通の数字で入力してください（例: 1,500）")
     if rest not in UNIT_FAMILY:
-        if re.fullmatch(_ISO_DATE, original.strip()) or re.fullmatch(_SLASHED_DATE, normalize(original)):
+        if re.fullmatch(_ISO_DATE, original.strip()) or text_date(original):
             raise ValueParseError(f"「{shown(original)}」は日付として入力されています。数値を入力してください"
                                   "（セルの表示形式が日付になっているときは「標準」に戻してください）。期限の目標なら"
                                   "「2024年3月まで」「2024/3/31まで」のように「まで」を付けて入力してください"
@@ -1174,13 +1177,21 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
 # 「10-20」「10件－20件」「10ー20」: a range written with a dash (or a long vowel mark) between
 # two numbers, as 「10～20」 is with a wave. It read 「単位「-20」を認識できません」, as if the
 # second number were a unit; a range it is, refused as one (``_range_error``). 「2024-3」, a
-# year and a month, is left to the unit's words; a date has its own (_ISO_DATE, _SLASHED_DATE).
+# year and a month, is left to the unit's words; a date has its own (_ISO_DATE, _TEXT_DATE).
 _DASHES = re.escape(DASH_CHARS)
-_DASHED_RANGE = re.compile(rf"([^\d{_DASHES}]*)([{_DASHES}])\d[\d,.]*([^\d]*)")
+_DASHED_RANGE = re.compile(rf"([^\d{_DASHES}]*)([{_DASHES}]){_RANGE_NUMBER}([^\d]*)")
 _YEAR_MONTH = re.compile(r"\d{4}-\d{1,2}")
 # 「2024/3/31」 as text (a cell of the Text format keeps it; a 標準 cell makes it a date): a
-# date, said so, not 「単位「/3/31」を認識できません」.
-_SLASHED_DATE = r"\d{4}/\d{1,2}/\d{1,2}"
+# date, said so, not 「単位「/3/31」を認識できません」. 「2024-3-31」 as well (a 標準 cell makes
+# that a date too; it read 「単位「-3-31」」), and either with its time (「2024/3/31 10:00」
+# read 「数字の間に空白があります」).
+_TEXT_DATE = re.compile(rf"\d{{4}}([/-])\d{{1,2}}\1\d{{1,2}}(?:\s*{_CLOCK})?")
+
+
+def text_date(text: str) -> bool:
+    """Whether ``text`` is a date (perhaps with its time) as staff type one, with 「/」 or
+    「-」, half or full width: what a cell of the Text format keeps of 「2024/3/31」."""
+    return _TEXT_DATE.fullmatch(unicodedata.normalize("NFKC", text.strip())) is not None
 
 
 # 「120余人」 (over 120), 「120強」, 「120弱」: a rough figure, said so rather than 「単位「余」」.

@@ -4,7 +4,7 @@ xlwings' VBA reads the rows from A1 down to the first empty cell of column A
 (GetConfigFromSheet) and fails on a key that appears twice, so a key is set where it
 already is, or in the first empty row of that block; nothing else of the sheet moves.
 The sheet is not part of the contract (the state reader skips it), so it is read here on
-its own with python-calamine.
+its own (workbook.grids).
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def conf_row_plan(path: Path, key: str, value: str):
 
     rows = conf_rows(path)
     if not rows and c.XLWINGS_CONF not in _sheet_names(path):
-        raise UserError(f"シート「{c.XLWINGS_CONF}」がありません（renkei-xl init で作ったマスターに使ってください）")
+        raise UserError(f"「{Path(path).name}」にシート「{c.XLWINGS_CONF}」がありません"
+                        "（renkei-xl init で作ったマスターに使ってください）")
     block = 0
     while block < len(rows) and rows[block] and str(rows[block][0] or "").strip():
         _refuse_error(rows[block], block + 1)
@@ -73,6 +74,11 @@ def _refuse_error(row: list, row_no: int) -> None:
 
 
 def _sheet_names(path: Path) -> list[str]:
-    from python_calamine import CalamineWorkbook
+    """The tabs as the workbook part lists them, not as python-calamine does: calamine refuses
+    a whole book holding an Excel 4.0 macro sheet, and 「upgrade-macros --server」 on such a
+    master without this sheet ended in 予期しないエラー (CalamineError) instead of naming it."""
+    from ..package.workbook import WorkbookXml
+    from ..package.zipped import Package
 
-    return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    with Package(Path(path)) as pkg:
+        return WorkbookXml(pkg).sheetnames

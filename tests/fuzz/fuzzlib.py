@@ -30,7 +30,10 @@ MEMORY_MB = int(os.environ.get("FUZZ_MEMORY_MB", "2048"))
 JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 # Where a message points staff: a 「quoted」 sheet, cell, part or file name, a cell
 # reference, or a line of a CSV. (Sampled refusals of every file fuzzer all hold one.)
-WHERE = re.compile(r"「[^」]+」|\b[A-Z]{1,3}[0-9]{1,7}\b|[0-9]+\s*行目")
+# A cell reference is told by the letters and digits around it, not by \b: Japanese letters
+# are word characters, so 「千歳市!B8が…」 (core.values.unread_places) had no \b after B8
+# and a refusal naming its cell was called one naming nowhere (qa-118, values:13217869:14).
+WHERE = re.compile(r"「[^」]+」|(?<![A-Za-z0-9])[A-Z]{1,3}[0-9]{1,7}(?![0-9])|[0-9]+\s*行目")
 
 
 @dataclass
