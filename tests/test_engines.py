@@ -529,3 +529,25 @@ def test_desktop_excel_is_asked_percent_formats_a_block_at_a_time(cls, per_cell)
         got = live.percent_cells({"小樽市": grid, "設定": [[0.8]]}, data)
         assert got == ({"小樽市": found} if found else {})
         assert sheet.questions <= (1 if per_cell else most), sheet.questions
+
+
+@pytest.mark.parametrize("cls", [WindowsBook, MacBook])
+def test_collect_on_the_desktop_gives_a_cell_of_a_percent_format_the_format_general(master, tmp_path, cls):
+    """collect's plan asks where it writes a number whether the cell shows it as a percent
+    (MasterState.percents): the desktop said nothing (None), so 85 went into an emptied 0%
+    cell and read back as 「8500%」, where the file face and the server give it 標準. Excel is
+    asked of the cells written, an empty one included; a cell of 標準 is left as it is."""
+    from renkei_xl.core.percent_cells import GENERAL, written_format
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.workbook.session import write_planned
+
+    path = shutil.copyfile(master, tmp_path / "book.xlsm")
+    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit("札幌市", 63, 5, None, number_format="0%")]), None))
+    book = _desktop_of(path)
+    percents = cls(book).percent_source()
+    assert percents is not None
+    sapporo = percents("札幌市")
+    assert sapporo.get((63, 5)) == "0%" and written_format(85, sapporo.get((63, 5))) == GENERAL
+    assert sapporo.get((64, 5)) is None and written_format(85, sapporo.get((64, 5))) is None
+    assert dict(sapporo) == {(63, 5): "0%"}
+    assert sum(s.questions for s in book.sheets) == 2      # one question a cell looked up

@@ -110,6 +110,29 @@ def _saved(read, path, sheet: str) -> list[tuple]:
         return []
 
 
+class _AskedPercentFormats(Mapping):
+    """A sheet's cells whose number format has a percent sign, as Excel answers for each cell
+    looked up (one question a cell: collect writes a few); those asked so far are its items."""
+
+    def __init__(self, book: "DesktopBook", sheet_name: str):
+        self._book, self._sheet, self._asked = book, sheet_name, {}
+
+    def __getitem__(self, cell: tuple[int, int]) -> str:
+        if cell not in self._asked:
+            row, col = cell
+            self._asked[cell] = self._book._number_formats(self._sheet, col, [row]).get(row)
+        code = self._asked[cell]
+        if code is None or "%" not in code:
+            raise KeyError(cell)
+        return code
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return iter([cell for cell, code in self._asked.items() if code and "%" in code])
+
+    def __len__(self) -> int:
+        return sum(1 for _cell in self)
+
+
 class DesktopBook(LiveBook):
     """What Excel on Windows and on a Mac do alike."""
 
@@ -282,6 +305,14 @@ class DesktopBook(LiveBook):
             if found:
                 out[name] = found
         return out
+
+    def percent_source(self):
+        """Where collect's plan learns whether a cell it writes has a percent format
+        (MasterState.percents): Excel asked of each such cell when the plan looks it up, an
+        empty cell included (a 「100%」 typed and deleted keeps its 0%). The read asked only
+        the numbers; without this the desktop wrote 85 into a 0% cell, which it then read
+        as 「8500%」, where the file face and the server give the cell 標準."""
+        return lambda sheet_name: _AskedPercentFormats(self, sheet_name)
 
     def _number_formats(self, sheet_name: str, col: int, rows: list[int]) -> dict[int, str]:
         """The NumberFormat of column ``col``'s cells in ``rows`` (sorted), asked of Excel a
