@@ -867,7 +867,8 @@ def _unsaved(path: Path, value) -> dict:
     return payload
 
 
-@pytest.mark.parametrize("saved, fmt, sent", [(80, "General", 1), (1, "0%", 1.05), (80, "General", 1.05)])
+@pytest.mark.parametrize("saved, fmt, sent", [(80, "General", 1), (1, "0%", 1.05), (80, "General", 1.05),
+                                               (80, "General", 2.5), (80, "General", 9)])
 def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_refused(master, tmp_path, saved, fmt,
                                                                                    sent):
     """「100%」 typed into an unsaved book reaches the server as 1, its format not sent: 1% or
@@ -903,6 +904,9 @@ def test_a_number_typed_since_the_save_in_a_saved_book_or_off_a_percent_row_is_r
     _sheet_values(payload, MUNI)[ROW - 1][VALUE_COL - 1] = 1
     payload[BOOK_STATE_KEY] = [False, False]
     assert f"{MUNI}!E{ROW}" not in _said(_vba_live(path, payload).read())
+    payload = _unsaved(path, 12)        # from 10, a bare number on a % row is read as typed: 12%
+    payload[BOOK_STATE_KEY] = [False, False]
+    assert _centre_value(_vba_live(path, payload).read()) == "12"
 
 
 @pytest.mark.parametrize("field, col, value, fmt, read", [("actual_manual", 11, 1, "0%", "100%"),

@@ -117,12 +117,13 @@ def formatted_after(value: object, number_format: str) -> Optional[str]:
     return percent_shown(value, number_format)
 
 
-# A bare number a percent format would read as another judgement on a row counted in %, and
-# that is not refused either way: 1 is 1% or 100%, 1.05 is 1.05% or 105%. Under 1 is refused
-# without a format (findings.PERCENT_AS_FRACTION) and from PERCENT_AFTER with one
-# (PERCENT_FORMATTED_AFTER). As the reader's text of the number (contract_read.text).
-_UNSURE = re.compile(r"1(?:\.\d+)?")
-assert PERCENT_AFTER == 2
+# A bare number a percent format would read as another judgement on a row counted in %: 1 is
+# 1% or 100% (「100%」 typed), 2.5 is 2.5% or 250%. Under 1 is refused without a format
+# (findings.PERCENT_AS_FRACTION). Up to 10 (1000%): a rate typed with its % sign as far as a
+# % row's figures go (達成率, 前年比); at first only 1 to 2 was refused, and 「250%」 typed into an
+# unsaved book was read as 2.5% and judged × without a word. From 10, a bare number is read
+# as typed. As the reader's text of the number (contract_read.text).
+_UNSURE = re.compile(r"[1-9](?:\.\d+)?")
 
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
@@ -137,7 +138,7 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
     out = []
     for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries)]:
         typed = getattr(record, field)
-        if not typed.startswith("1") or not _UNSURE.fullmatch(typed):
+        if not _UNSURE.fullmatch(typed):
             continue
         ind = record if field == "actual_manual" else by_id.get(record.indicator_id)
         unit = input_unit(ind) if ind is not None else None
