@@ -13,7 +13,9 @@ from functools import lru_cache
 from typing import Optional, Sequence
 
 
-@lru_cache(maxsize=None)
+# Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
+# other number it was asked, for the life of a server worker.
+@lru_cache(maxsize=1 << 14)
 def column_letter(index: int) -> str:
     """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
     letters = ""

@@ -12,7 +12,9 @@ from functools import lru_cache
 from typing import Sequence
 
 
-@lru_cache(maxsize=None)
+# The characters tables show: Japanese text uses a few thousand, kept; any character of
+# Unicode's million would have stayed for good without a bound.
+@lru_cache(maxsize=1 << 13)
 def _char_width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.refs import column_letter, parse_ref
-from .xml import PackageError, cell_text, element_span, index_text
+from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
 
@@ -78,9 +78,10 @@ def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:
     return f'<{p}c r="{ref}"{s}{t}>{inner}</{p}c>' if inner else f'<{p}c r="{ref}"{s}{t}/>'
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=2 * PREFIXES_KEPT)
 def _pattern(prefix: str, tag: str) -> "re.Pattern[str]":
-    """The opening tag of ``tag`` (with the part's prefix), compiled once."""
+    """The opening tag of ``tag`` (with the part's prefix), compiled once (rows and columns
+    are asked for: two patterns a prefix)."""
     return re.compile(r"<" + re.escape(prefix) + tag + r"\b([^>]*?)(/?)>")
 
 
@@ -405,7 +406,7 @@ def numbers_formatted(text: str, prefix: str, part: str, xfs: Mapping[int, str]
     return out
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=PREFIXES_KEPT)
 def _whole_cell(prefix: str) -> "re.Pattern[str]":
     """A whole ``<c>`` element: its opening tag's attributes, then ``/>`` or its content
     and closing tag (a cell's content holds no ``</c>``: its text is escaped)."""
@@ -417,7 +418,7 @@ _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
 _SPANS = re.compile(r'\sspans="(\d+):(\d+)"')
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=PREFIXES_KEPT)
 def _shared_formula(prefix: str) -> "re.Pattern[str]":
     """The formula element of a shared formula's base cell."""
     return re.compile(r"<" + re.escape(prefix) + r'f\b[^>]*\bt="shared"[^>]*\bref=')

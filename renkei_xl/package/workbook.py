@@ -11,7 +11,7 @@ from typing import NamedTuple, Optional
 
 from ..core.refs import NameMap
 from .rels import CT_WORKSHEET, T_WORKSHEET, ContentTypes, add_rel, read_rels
-from .xml import MAIN_NS, REL_NS, PackageError, attr, element_span, escape, index_attribute, parse, prefix_of, q
+from .xml import MAIN_NS, PREFIXES_KEPT, REL_NS, PackageError, attr, element_span, escape, index_attribute, parse, prefix_of, q
 from .zipped import Package, fresh_name, relative, rels_name
 
 T_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
@@ -307,7 +307,7 @@ def _check_sheet_rel(name: str, rid: str, rel, part: str) -> None:
                            f"（種類「{sheet_kind(rel.type)[:40]}」。ファイルが壊れています）")
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=PREFIXES_KEPT)
 def _defined_name_pattern(prefix: str) -> "re.Pattern[str]":
     return re.compile(r"<" + re.escape(prefix) + r"definedName\b([^>]*)>.*?</" + re.escape(prefix) + r"definedName>",
                       re.S)

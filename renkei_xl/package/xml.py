@@ -231,6 +231,14 @@ def attr(text: str) -> str:
     return escape(str(text)).replace('"', "&quot;").replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
 
 
+# Patterns compiled per namespace prefix (package.cells, package.workbook) keep this many
+# prefixes: a prefix is the file's own choice (any XML name, as long as its writer liked), so
+# a cache without a bound gained a pattern for every master whose writer chose another one,
+# for the life of a server worker. Excel and LibreOffice write "" and some generators "x:":
+# a handful is every prefix a server meets in practice.
+PREFIXES_KEPT = 16
+
+
 def prefix_of(text: str, ns: str = MAIN_NS) -> str:
     """"" or "x:" — the prefix the part's author bound to ``ns`` on its root element.
 

@@ -1,0 +1,63 @@
+"""A server worker runs for weeks: nothing it keeps across clicks may grow with the number of
+masters, files or texts it has met (task qa-121).
+
+A soak of the real server (a few thousand clicks over a hundred masters in their own
+folders, refused and abandoned clicks among them) kept its memory, open files, threads,
+temporary files, work folder and log flat; what could still grow without a bound were the
+caches that kept one entry per value a file chose. These tests count entries rather than
+measure memory, so that they are deterministic and quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import renkei_xl
+from renkei_xl.package import cells
+from renkei_xl.package.cells import SheetCells
+from renkei_xl.package.xml import MAIN_NS
+
+
+def _package_caches() -> dict[str, object]:
+    """Every functools cache a module of renkei_xl defines, by its qualified name."""
+    out = {}
+    for found in pkgutil.walk_packages(renkei_xl.__path__, "renkei_xl."):
+        if found.name.endswith("__main__"):        # runs the command line when imported
+            continue
+        module = importlib.import_module(found.name)
+        for name, obj in vars(module).items():
+            if callable(getattr(obj, "cache_parameters", None)) and getattr(obj, "__module__", None) == module.__name__:
+                out[f"{module.__name__}.{name}"] = obj
+    return out
+
+
+def test_every_cache_of_the_package_has_a_bound():
+    """A cache with maxsize=None keeps every key it is asked for as long as the process
+    lives: for a server worker, every namespace prefix, column number or character any
+    master brought. Only a cache of a function without arguments (one entry) may do without."""
+    caches = _package_caches()
+    assert len(caches) > 30, sorted(caches)       # the walk found the package's caches
+    unbounded = [name for name, cached in caches.items()
+                 if cached.cache_parameters()["maxsize"] is None
+                 and inspect.signature(inspect.unwrap(cached)).parameters]
+    assert unbounded == []
+
+
+def _sheet(prefix: str) -> str:
+    p = f"{prefix}:"
+    return (f'<{p}worksheet xmlns:{prefix}="{MAIN_NS}"><{p}sheetData><{p}row r="1"><{p}c r="A1" t="inlineStr">'
+            f"<{p}is><{p}t>x</{p}t></{p}is></{p}c></{p}row></{p}sheetData></{p}worksheet>")
+
+
+def test_sheets_with_many_prefixes_leave_a_bounded_number_of_patterns():
+    """Each sheet part is read with patterns compiled for its own namespace prefix: three
+    times as many prefixes as are kept leave no more than the bound, and each sheet is still
+    read whole."""
+    from renkei_xl.package.xml import PREFIXES_KEPT
+
+    for i in range(3 * PREFIXES_KEPT):
+        sheet = SheetCells(_sheet(f"q121x{i}"), f"xl/worksheets/sheet{i}.xml", f"q121x{i}:")
+        assert list(sheet.rows()) == [1]
+    assert cells._pattern.cache_info().currsize <= 2 * PREFIXES_KEPT
