@@ -61,3 +61,22 @@ def test_sheets_with_many_prefixes_leave_a_bounded_number_of_patterns():
         sheet = SheetCells(_sheet(f"q121x{i}"), f"xl/worksheets/sheet{i}.xml", f"q121x{i}:")
         assert list(sheet.rows()) == [1]
     assert cells._pattern.cache_info().currsize <= 2 * PREFIXES_KEPT
+
+
+def test_the_fitted_texts_kept_are_bounded_by_their_characters(monkeypatch):
+    """text_fit keeps each text's line count for the next master (a split writes the same
+    texts into 40 files), and a worker fits every text of every master clicked: 500,000
+    entries of up to a cell's 32,767 characters could stay. What it keeps is bounded by the
+    characters it holds; a fit is the same whether it came from the cache or not."""
+    from renkei_xl.core import text_fit
+
+    monkeypatch.setattr(text_fit, "_LINES", {})
+    monkeypatch.setattr(text_fit, "_lines_chars", 0, raising=False)
+    monkeypatch.setattr(text_fit, "_LINES_MAX_CHARS", 100_000, raising=False)
+    first = "実施状況の文章" * 1_000 + "0"
+    fitted = text_fit.lines(first, 20)
+    for i in range(40):
+        assert text_fit.lines(f"長い実施状況 {i} " + "あ" * 5_000, 20) > 1
+    held = sum(len(text) for text, _cap in text_fit._LINES)
+    assert 0 < held <= 100_000 and text_fit._lines_chars == held
+    assert text_fit.lines(first, 20) == fitted

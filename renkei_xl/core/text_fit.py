@@ -125,6 +125,12 @@ def _place_word(first: str, units: Sequence[float], w: float, cap: float, lines:
 
 _CAPS: dict[tuple[float, float], float] = {}
 _LINES: dict[tuple[str, float], int] = {}
+# What _LINES may hold, in characters of its texts, before it starts again: a server worker
+# lives for weeks and fits every text of every master clicked, and a count of entries alone
+# let 500,000 texts of up to a cell's 32,767 characters stay (gigabytes in the worst case).
+# 20 million characters (about 40-80 MB) is one 20,000-row master's texts several times over.
+_LINES_MAX_CHARS = 20_000_000
+_lines_chars = 0
 
 
 def _cap(width: float, font_size: float) -> float:
@@ -150,9 +156,12 @@ def lines(value: object, width: float, font_size: float = FONT_SIZE) -> int:
     key = (text, cap)
     n = _LINES.get(key)
     if n is None:
-        if len(_LINES) > 500_000:
+        global _lines_chars
+        if len(_LINES) > 500_000 or _lines_chars + len(text) > _LINES_MAX_CHARS:
             _LINES.clear()
+            _lines_chars = 0
         n = _LINES[key] = sum(_paragraph_lines(part, cap) for part in text.split("\n"))
+        _lines_chars += len(text)
     return n
 
 
