@@ -868,11 +868,16 @@ def _unsaved(path: Path, value) -> dict:
 
 
 @pytest.mark.parametrize("saved, fmt, sent", [(80, "General", 1), (1, "0%", 1.05), (80, "General", 1.05),
-                                               (80, "General", 2.5), (80, "General", 9)])
+                                               (80, "General", 2.5), (80, "General", 9),
+                                               # 85 typed into the saved 「100%」 cell (Excel's percent
+                                               # entry stores 0.85), 「85%」 typed into a 標準 one
+                                               (1, "0%", 0.85), (80, "General", 0.85)])
 def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_refused(master, tmp_path, saved, fmt,
                                                                                    sent):
     """「100%」 typed into an unsaved book reaches the server as 1, its format not sent: 1% or
-    100% is a guess, so the cell is refused, asking staff to save and click again."""
+    100% is a guess, so the cell is refused, asking staff to save and click again. 0.85 too:
+    refused as 0.85% or 85% (PERCENT_AS_FRACTION) its advice, 85, typed into a 0% cell is
+    stored as 0.85 again (qa-122)."""
     path = _with_cells(master, tmp_path / "book.xlsm",
                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, saved, number_format=fmt)])
     data = _vba_live(path, _unsaved(path, sent)).read()

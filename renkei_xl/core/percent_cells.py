@@ -118,12 +118,15 @@ def formatted_after(value: object, number_format: str) -> Optional[str]:
 
 
 # A bare number a percent format would read as another judgement on a row counted in %: 1 is
-# 1% or 100% (「100%」 typed), 2.5 is 2.5% or 250%. Under 1 is refused without a format
-# (findings.PERCENT_AS_FRACTION). Up to 10 (1000%): a rate typed with its % sign as far as a
-# % row's figures go (達成率, 前年比); at first only 1 to 2 was refused, and 「250%」 typed into an
-# unsaved book was read as 2.5% and judged × without a word. From 10, a bare number is read
-# as typed. As the reader's text of the number (contract_read.text).
-_UNSURE = re.compile(r"[1-9](?:\.\d+)?")
+# 1% or 100% (「100%」 typed), 2.5 is 2.5% or 250%. Up to 10 (1000%): a rate typed with its %
+# sign as far as a % row's figures go (達成率, 前年比); at first only 1 to 2 was refused, and
+# 「250%」 typed into an unsaved book was read as 2.5% and judged × without a word. From 10, a
+# bare number is read as typed. Under 1 too (0.85 is 「85%」 typed, or 85 typed into a cell
+# already 0%, Excel's percent entry): without a format it is refused as PERCENT_AS_FRACTION,
+# whose advice (type 85) stores 0.85 again in a 0% cell, so staff could not get past it without
+# the save no message asked for (faces walker, qa-122); the save decides it, as for 1.
+# As the reader's text of the number (contract_read.text).
+_UNSURE = re.compile(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
 
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
