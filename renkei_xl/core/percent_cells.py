@@ -131,25 +131,39 @@ _UNSURE = re.compile(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
     """The 実績値 and 実績値（手入力） of rows counted in % (the indicator's input unit; a 比率's
-    実績値 is a count, and has none) holding a bare number a percent format would read
+    実績値 is a count, and has none), and the 目標値 of rows whose municipality sheets show %
+    as their 単位, holding a bare number a percent format would read
     otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
     an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
     from .methods import input_unit
     from .values import unit_family
 
     by_id = {i.id: i for i in data.indicators}
+    shown_units: dict[str, set] = {}     # 指標ID → the 単位 its municipality rows show
+    for e in data.entries:
+        if type(e.unit) is str and e.unit:
+            shown_units.setdefault(e.indicator_id, set()).add(e.unit)
     out = []
-    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries)]:
+    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries),
+                          *((i, "target") for i in data.indicators)]:
         typed = getattr(record, field)
-        if not _UNSURE.fullmatch(typed):
+        if type(typed) is not str or not _UNSURE.fullmatch(typed):
             continue
-        ind = record if field == "actual_manual" else by_id.get(record.indicator_id)
-        unit = input_unit(ind) if ind is not None else None
-        if unit is None or unit_family(unit) != "%":
-            continue
+        ind = record if field != "value" else by_id.get(record.indicator_id)
+        if field == "target":
+            # The target is what says a row counts in %, and it is the number in doubt: the
+            # 単位 the municipality sheets show (written from the target when they were made)
+            # says it instead. Read as typed, 「105%」 typed became a target of 1.05 with no
+            # unit, and the municipalities' 68% were the cells named (faces walker, qa-122).
+            if not any(unit_family(u) == "%" for u in shown_units.get(record.id, ())):
+                continue
+        else:
+            unit = input_unit(ind) if ind is not None else None
+            if unit is None or unit_family(unit) != "%":
+                continue
         sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
         if ref and unsure(sheet, ref, typed):
-            label = "実績値（手入力）" if field == "actual_manual" else "実績値"
+            label = {"actual_manual": "実績値（手入力）", "target": "目標値"}.get(field, "実績値")
             percent = format(Decimal(typed) * 100, "f").rstrip("0").rstrip(".") if "." in typed else typed + "00"
             out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed, percent=percent + "%"))
     return out
