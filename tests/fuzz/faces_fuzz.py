@@ -593,12 +593,12 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
             got = []
         rows[name] = {tuple(r) for r in (got or [])[1:] if any(v not in (None, "") for v in r)}
     odd = [r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) not in TYPED_SINCE and str(r[3]) not in TYPED_IDS]
-    # README: a number from 1 up to 10 typed since the save into a cell Excel shows as a percent
+    # README: a number under 10 typed since the save into a cell Excel shows as a percent
     # is refused on the server, naming the cell, where the file face read it as that percent
     # without a word (a % row; elsewhere the file face names it, the unit not being %).
     named = {(r[1], r[2]) for r in rows["live"]}
     for (sheet, ref), (value, fmt, key) in TYPED_FINAL.items():
-        if (key and ref[0] in "EKH" and type(value) in (int, float) and 1 <= value < 10 and "%" in (fmt or "")
+        if (key and ref[0] in "EKH" and type(value) in (int, float) and 0 < value < 10 and "%" in (fmt or "")
                 and (sheet, ref) not in {(r[1], r[2]) for r in rows["file"]} and (sheet, ref) not in named):
             odd.append(("promise", sheet, ref, f"{value} in {fmt}: read silently by the button (README: refused)"))
     if odd:
