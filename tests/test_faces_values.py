@@ -147,7 +147,10 @@ UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h
            (-1.5, "yyyy/m/d h:mm", "negative"), (-5, "[h]:mm", "negative"), (-1e9, "[h]:mm", "negative"),
            (-1e13, "h:mm", "negative"), (-1e13, "yyyy/m/d", "negative"),
            (2958466, "[h]:mm", None), (3e6, "yyyy/m/d", None), (1e10, "[h]:mm", None),
-           (1e15, "[h]:mm:ss", "too-large")]
+           (1e15, "[h]:mm:ss", "too-large"),
+           # no whole second: Office.js' date (milliseconds) was rounded to the second before it
+           # was found negative, and read -9.78577546296296 (faces walker 122706, qa-122)
+           (-9.78578, "[h]:mm", "negative"), (-0.3, "h:mm", "negative")]
 
 
 @pytest.mark.parametrize("fmt", ["yyyy/m/d h:mm", "h:mm", "[h]:mm:ss"])
