@@ -894,23 +894,26 @@ def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_re
 TARGET_ROW = 68        # 指標 row of 42-2 (目標値 「75%（毎年度）」), whose 札幌市 row shows 単位 %
 
 
-@pytest.mark.parametrize("sent", [1.05, 0.8, 2.5])
-def test_a_target_typed_since_the_save_on_a_percent_row_is_refused_on_that_cell(master, tmp_path, sent):
+@pytest.mark.parametrize("row, sent", [(TARGET_ROW, 1.05), (TARGET_ROW, 0.8), (TARGET_ROW, 2.5),
+                                       # 01-1 (自動, 達成割合) and 40-4 (比率): a share by their 集計方法;
+                                       # 「80%」 typed as 01-1's was 0.8, and 74.6% judged ◎ against it
+                                       (4, 0.8), (63, 0.7)])
+def test_a_target_typed_since_the_save_on_a_percent_row_is_refused_on_that_cell(master, tmp_path, row, sent):
     """「105%」 typed as 42-2's 目標値 into an unsaved book reaches the server as 1.05, its 0%
     not sent: read as typed it was a target of 1.05 with no unit, and 札幌市's 68%, which no
     one changed, was the cell named (「単位が目標値「1.05」（単位なし）と違います」). The target
     is the cell refused, as a 実績値 is (qa-122)."""
     path = _with_cells(master, tmp_path / "book.xlsm", [])
     payload = payload_from_file(path, client=VBA)
-    _sheet_values(payload, "指標")[TARGET_ROW - 1][7] = sent
+    _sheet_values(payload, "指標")[row - 1][7] = sent
     from renkei_xl.excel.book import BOOK_STATE_KEY
 
     payload[BOOK_STATE_KEY] = [False, False]
     said = _said(_vba_live(path, payload).read())
-    assert said.get(f"指標!H{TARGET_ROW}", ())[:2] == ("エラー", "percent-format-unsaved"), said.get(f"指標!H{TARGET_ROW}")
+    assert said.get(f"指標!H{row}", ())[:2] == ("エラー", "percent-format-unsaved"), said.get(f"指標!H{row}")
     unchanged = payload_from_file(path, client=VBA)      # the saved target, unsaved book: read as saved
     unchanged[BOOK_STATE_KEY] = [False, False]
-    assert f"指標!H{TARGET_ROW}" not in _said(_vba_live(path, unchanged).read())
+    assert f"指標!H{row}" not in _said(_vba_live(path, unchanged).read())
 
 
 def test_a_number_unchanged_since_the_save_is_read_by_its_saved_format_in_an_unsaved_book(master, tmp_path):

@@ -131,11 +131,11 @@ _UNSURE = re.compile(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
     """The 実績値 and 実績値（手入力） of rows counted in % (the indicator's input unit; a 比率's
-    実績値 is a count, and has none), and the 目標値 of rows whose municipality sheets show %
-    as their 単位, holding a bare number a percent format would read
+    実績値 is a count, and has none), and the 目標値 of 比率 and 自動 rows and of rows whose
+    municipality sheets show % as their 単位, holding a bare number a percent format would read
     otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
     an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
-    from .methods import input_unit
+    from .methods import input_unit, method_of
     from .values import unit_family
 
     by_id = {i.id: i for i in data.indicators}
@@ -151,11 +151,15 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
             continue
         ind = record if field != "value" else by_id.get(record.indicator_id)
         if field == "target":
-            # The target is what says a row counts in %, and it is the number in doubt: the
-            # 単位 the municipality sheets show (written from the target when they were made)
-            # says it instead. Read as typed, 「105%」 typed became a target of 1.05 with no
+            # The target is what says a row counts in %, and it is the number in doubt: its
+            # 集計方法 or the 単位 the municipality sheets show (written from the target when
+            # they were made) says it instead. Read as typed, 「105%」 typed became a target of 1.05 with no
             # unit, and the municipalities' 68% were the cells named (faces walker, qa-122).
-            if not any(unit_family(u) == "%" for u in shown_units.get(record.id, ())):
+            # A 比率's or a 達成割合 (自動) row's target is a share whatever was typed: 「80%」
+            # typed as 01-1's target was 0.8, and 74.6% judged ◎ against it on the button.
+            method = method_of(record)
+            if not (method is not None and (method.rates_others or method.denominator)
+                    or any(unit_family(u) == "%" for u in shown_units.get(record.id, ()))):
                 continue
         else:
             unit = input_unit(ind) if ind is not None else None

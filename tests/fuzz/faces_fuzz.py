@@ -314,6 +314,7 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
         TYPED_SINCE.clear()
         TYPED_IDS.clear()
         TYPED_FINAL.clear()
+        SHARE_ROWS.clear()
     for e in sorted(edits, key=lambda e: e["kind"] in PROTECTION_EDITS):
         kind = e["kind"]
         since = since or kind == "saved"
@@ -322,6 +323,12 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
             row = min(e["row"], ws.max_row + 1) if kind == "muni" else e["row"]
             TYPED_SINCE.add((ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}"))
             key = ws._cells.get((row, 1))      # not ws.cell(): that makes the cell, and moves max_row
+            if kind == "target" and (ws.title, row) not in SHARE_ROWS:
+                # the row counts in % whatever the typed target is: its saved target says %, or
+                # its 集計方法 is 自動 (達成割合) or 比率 (README; core.percent_cells)
+                was, method = ws._cells.get((row, 8)), ws._cells.get((row, 9))
+                SHARE_ROWS[(ws.title, row)] = (any(ch in str(was.value if was else "") for ch in "%％")
+                                               or str(method.value if method else "").strip() in ("自動", "比率"))
             TYPED_FINAL[(ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}")] = (
                 None if e["value"][0] == "empty" else e["value"][1],
                 e["value"][2] if e["value"][0] == "formatted" else "0%" if e["value"][0] == "pct" else None,
@@ -399,6 +406,7 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
 # The cells apply_edits typed into after the save's marker (sheet, A1 reference): the server
 # cannot know their formats (it reads them from the saved master).
 TYPED_SINCE: set[tuple[str, str]] = set()
+SHARE_ROWS: dict = {}      # (sheet, row) → whether a target typed since is on a row counted in %
 TYPED_FINAL: dict = {}     # (sheet, ref) → (the last value typed, its format)
 TYPED_IDS: set[str] = set()       # the 指標IDs of their rows (a 目標値 read otherwise words others)
 
@@ -598,6 +606,8 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
     # without a word (a % row; elsewhere the file face names it, the unit not being %).
     named = {(r[1], r[2]) for r in rows["live"]}
     for (sheet, ref), (value, fmt, key) in TYPED_FINAL.items():
+        if ref[0] == "H" and not SHARE_ROWS.get((sheet, int(ref[1:]))):
+            continue       # a target on no % row: the server reads it as typed (nothing says %)
         if (key and ref[0] in "EKH" and type(value) in (int, float) and 0 < value < 10 and "%" in (fmt or "")
                 and (sheet, ref) not in {(r[1], r[2]) for r in rows["file"]} and (sheet, ref) not in named):
             odd.append(("promise", sheet, ref, f"{value} in {fmt}: read silently by the button (README: refused)"))
