@@ -570,6 +570,7 @@ def compare(entry: str, edited: Path, folder: Path, saved: Path | None = None) -
     for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
         on_file = [[_as_client_sent(_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v)
                     for v in row] for row in file_view.get("rows", sheet)]   # a duration cell: openpyxl's timedelta
+        on_file = _currency_as_sent(path, sheet, on_file)
         on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
             problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
@@ -698,6 +699,26 @@ def _as_client_sent(value):
     from remote_payload import client_date
 
     return _as_file_reads(client_date(to_excel(value), CLIENT["name"]))
+
+
+def _currency_as_sent(path: Path, sheet: str, rows: list) -> list:
+    """The file's numbers in Currency- or Accounting-formatted cells as the VBA client sent
+    them (Range.Value through VBA's Currency: four decimals, remote_payload.vba_currency): the
+    model holds a cell no action wrote as it was sent, Excel keeps the Double (oracle error,
+    faces walker 122810, qa-122: 41570.00005 / 41570.0001)."""
+    if CLIENT["name"] != "VBA":
+        return rows
+    from openpyxl import load_workbook
+    from remote_payload import currency_format, vba_currency
+
+    ws = load_workbook(path, read_only=True)[sheet]
+    out = [list(r) for r in rows]
+    for r, row in enumerate(ws.iter_rows(max_row=len(out))):
+        for c, cell in enumerate(row[:len(out[r])]):
+            if (type(cell.value) in (int, float) and getattr(cell, "data_type", "n") == "n"
+                    and currency_format(cell.number_format or "")):
+                out[r][c] = vba_currency(cell.value)
+    return out
 
 
 def _serial_as_read(serial: float):
