@@ -147,7 +147,10 @@ UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h
            (-1.5, "yyyy/m/d h:mm", "negative"), (-5, "[h]:mm", "negative"), (-1e9, "[h]:mm", "negative"),
            (-1e13, "h:mm", "negative"), (-1e13, "yyyy/m/d", "negative"),
            (2958466, "[h]:mm", None), (3e6, "yyyy/m/d", None), (1e10, "[h]:mm", None),
-           (1e15, "[h]:mm:ss", "too-large")]
+           (1e15, "[h]:mm:ss", "too-large"),
+           # no whole second: Office.js' date (milliseconds) was rounded to the second before it
+           # was found negative, and read -9.78577546296296 (faces walker 122706, qa-122)
+           (-9.78578, "[h]:mm", "negative"), (-0.3, "h:mm", "negative")]
 
 
 @pytest.mark.parametrize("fmt", ["yyyy/m/d h:mm", "h:mm", "[h]:mm:ss"])
@@ -868,11 +871,16 @@ def _unsaved(path: Path, value) -> dict:
 
 
 @pytest.mark.parametrize("saved, fmt, sent", [(80, "General", 1), (1, "0%", 1.05), (80, "General", 1.05),
-                                               (80, "General", 2.5), (80, "General", 9)])
+                                               (80, "General", 2.5), (80, "General", 9),
+                                               # 85 typed into the saved 「100%」 cell (Excel's percent
+                                               # entry stores 0.85), 「85%」 typed into a 標準 one
+                                               (1, "0%", 0.85), (80, "General", 0.85)])
 def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_refused(master, tmp_path, saved, fmt,
                                                                                    sent):
     """「100%」 typed into an unsaved book reaches the server as 1, its format not sent: 1% or
-    100% is a guess, so the cell is refused, asking staff to save and click again."""
+    100% is a guess, so the cell is refused, asking staff to save and click again. 0.85 too:
+    refused as 0.85% or 85% (PERCENT_AS_FRACTION) its advice, 85, typed into a 0% cell is
+    stored as 0.85 again (qa-122)."""
     path = _with_cells(master, tmp_path / "book.xlsm",
                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, saved, number_format=fmt)])
     data = _vba_live(path, _unsaved(path, sent)).read()
@@ -881,6 +889,31 @@ def test_a_number_typed_since_the_save_whose_format_the_server_cannot_tell_is_re
     found = next(f for f in data.findings if f.place == CENTRE_CELL)
     assert "上書き保存してから、もう一度ボタンを押して" in found.hint, found
     assert _symbol(data) == "－"
+
+
+TARGET_ROW = 68        # 指標 row of 42-2 (目標値 「75%（毎年度）」), whose 札幌市 row shows 単位 %
+
+
+@pytest.mark.parametrize("row, sent", [(TARGET_ROW, 1.05), (TARGET_ROW, 0.8), (TARGET_ROW, 2.5),
+                                       # 01-1 (自動, 達成割合) and 40-4 (比率): a share by their 集計方法;
+                                       # 「80%」 typed as 01-1's was 0.8, and 74.6% judged ◎ against it
+                                       (4, 0.8), (63, 0.7)])
+def test_a_target_typed_since_the_save_on_a_percent_row_is_refused_on_that_cell(master, tmp_path, row, sent):
+    """「105%」 typed as 42-2's 目標値 into an unsaved book reaches the server as 1.05, its 0%
+    not sent: read as typed it was a target of 1.05 with no unit, and 札幌市's 68%, which no
+    one changed, was the cell named (「単位が目標値「1.05」（単位なし）と違います」). The target
+    is the cell refused, as a 実績値 is (qa-122)."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [])
+    payload = payload_from_file(path, client=VBA)
+    _sheet_values(payload, "指標")[row - 1][7] = sent
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    payload[BOOK_STATE_KEY] = [False, False]
+    said = _said(_vba_live(path, payload).read())
+    assert said.get(f"指標!H{row}", ())[:2] == ("エラー", "percent-format-unsaved"), said.get(f"指標!H{row}")
+    unchanged = payload_from_file(path, client=VBA)      # the saved target, unsaved book: read as saved
+    unchanged[BOOK_STATE_KEY] = [False, False]
+    assert f"指標!H{row}" not in _said(_vba_live(path, unchanged).read())
 
 
 def test_a_number_unchanged_since_the_save_is_read_by_its_saved_format_in_an_unsaved_book(master, tmp_path):

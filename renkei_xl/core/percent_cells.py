@@ -118,35 +118,56 @@ def formatted_after(value: object, number_format: str) -> Optional[str]:
 
 
 # A bare number a percent format would read as another judgement on a row counted in %: 1 is
-# 1% or 100% (「100%」 typed), 2.5 is 2.5% or 250%. Under 1 is refused without a format
-# (findings.PERCENT_AS_FRACTION). Up to 10 (1000%): a rate typed with its % sign as far as a
-# % row's figures go (達成率, 前年比); at first only 1 to 2 was refused, and 「250%」 typed into an
-# unsaved book was read as 2.5% and judged × without a word. From 10, a bare number is read
-# as typed. As the reader's text of the number (contract_read.text).
-_UNSURE = re.compile(r"[1-9](?:\.\d+)?")
+# 1% or 100% (「100%」 typed), 2.5 is 2.5% or 250%. Up to 10 (1000%): a rate typed with its %
+# sign as far as a % row's figures go (達成率, 前年比); at first only 1 to 2 was refused, and
+# 「250%」 typed into an unsaved book was read as 2.5% and judged × without a word. From 10, a
+# bare number is read as typed. Under 1 too (0.85 is 「85%」 typed, or 85 typed into a cell
+# already 0%, Excel's percent entry): without a format it is refused as PERCENT_AS_FRACTION,
+# whose advice (type 85) stores 0.85 again in a 0% cell, so staff could not get past it without
+# the save no message asked for (faces walker, qa-122); the save decides it, as for 1.
+# As the reader's text of the number (contract_read.text).
+_UNSURE = re.compile(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
 
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:
     """The 実績値 and 実績値（手入力） of rows counted in % (the indicator's input unit; a 比率's
-    実績値 is a count, and has none) holding a bare number a percent format would read
+    実績値 is a count, and has none), and the 目標値 of 比率 and 自動 rows and of rows whose
+    municipality sheets show % as their 単位, holding a bare number a percent format would read
     otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
     an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
-    from .methods import input_unit
+    from .methods import input_unit, method_of
     from .values import unit_family
 
     by_id = {i.id: i for i in data.indicators}
+    shown_units: dict[str, set] = {}     # 指標ID → the 単位 its municipality rows show
+    for e in data.entries:
+        if type(e.unit) is str and e.unit:
+            shown_units.setdefault(e.indicator_id, set()).add(e.unit)
     out = []
-    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries)]:
+    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries),
+                          *((i, "target") for i in data.indicators)]:
         typed = getattr(record, field)
-        if not _UNSURE.fullmatch(typed):
+        if type(typed) is not str or not _UNSURE.fullmatch(typed):
             continue
-        ind = record if field == "actual_manual" else by_id.get(record.indicator_id)
-        unit = input_unit(ind) if ind is not None else None
-        if unit is None or unit_family(unit) != "%":
-            continue
+        ind = record if field != "value" else by_id.get(record.indicator_id)
+        if field == "target":
+            # The target is what says a row counts in %, and it is the number in doubt: its
+            # 集計方法 or the 単位 the municipality sheets show (written from the target when
+            # they were made) says it instead. Read as typed, 「105%」 typed became a target of 1.05 with no
+            # unit, and the municipalities' 68% were the cells named (faces walker, qa-122).
+            # A 比率's or a 達成割合 (自動) row's target is a share whatever was typed: 「80%」
+            # typed as 01-1's target was 0.8, and 74.6% judged ◎ against it on the button.
+            method = method_of(record)
+            if not (method is not None and (method.rates_others or method.denominator)
+                    or any(unit_family(u) == "%" for u in shown_units.get(record.id, ()))):
+                continue
+        else:
+            unit = input_unit(ind) if ind is not None else None
+            if unit is None or unit_family(unit) != "%":
+                continue
         sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
         if ref and unsure(sheet, ref, typed):
-            label = "実績値（手入力）" if field == "actual_manual" else "実績値"
+            label = {"actual_manual": "実績値（手入力）", "target": "目標値"}.get(field, "実績値")
             percent = format(Decimal(typed) * 100, "f").rstrip("0").rstrip(".") if "." in typed else typed + "00"
             out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed, percent=percent + "%"))
     return out

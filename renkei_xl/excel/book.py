@@ -156,9 +156,11 @@ def as_file_reads(value: object) -> object:
     reader reads calamine's ``timedelta`` as this date (core.contract_read.duration_as_read)."""
     if type(value) is not dt.datetime:
         return value
-    value = to_whole_second(value)      # Office.js sends milliseconds; the file side rounds too
     if value < _OLE_DAY_ZERO:           # a negative serial: Excel has no date for it (it shows #####)
+        # as sent, not to the second: the file face reads the stored number, which Office.js'
+        # milliseconds give back (-9.78578 read -9.78577546296296 once rounded: qa-122)
         return (value - _OLE_DAY_ZERO) / _ONE_DAY
+    value = to_whole_second(value)      # Office.js sends milliseconds; the file side rounds too
     if value < _OLE_DAY_ONE:            # OLE day 0: calamine's time of day
         return as_read(value.time())
     if value < _OLE_DAY_SIXTY:          # Excel serials 1-59: the day after OLE's

@@ -400,6 +400,7 @@ class RemoteBook(LiveBook):
             saved = self._saved_fills.data()
             self._saved_texts = {} if saved is None else {
                 **{(i.sheet, i.cells.get("actual_manual")): i.actual_manual for i in saved.indicators},
+                **{(i.sheet, i.cells.get("target")): i.target for i in saved.indicators},
                 **{(e.sheet or e.municipality, e.cells.get("value")): e.value for e in saved.entries}}
         return self._saved_texts.get((sheet_name, cell_ref(*placed))) != typed
 

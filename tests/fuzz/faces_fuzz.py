@@ -66,6 +66,7 @@ CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
 PROTECTION = {"weight": 1.0}
+UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
 TOOL_SHEETS = ["メニュー", "一覧", "集計", "検証結果", "経年", "次の一歩"]
 # A tool sheet a click makes again when staff deleted it (so a protected structure meets it).
 REMADE = ["検証結果", "次の一歩", "集計"]
@@ -79,6 +80,8 @@ TEXTS = ("12", "１２", "１２．５", "10以上", "約10件", "10件程度", 
          "27兆９千億円", "1億408万円", "▲5", "-3", "－", "―", "", " ", "維持", "実施", "未実施", "策定",
          "常時", "開設", "検討完了", "R5.10/10", "令和５年度", "2023年度まで", "（毎年度）", "TRUE", "ＴＲＵＥ",
          "1E3", "1/2", "0", "０", "12\n13", "'12", "約", "以上", "11／12", "全市町村", "43.9万人", "31千人")
+PCT_NUMBERS = (0.5, 1, 1.05, 2.5, 85, 0.85, None)
+PCT_FORMATS = ("0%", "0.0%", '0%;"▲"0%')
 METHODS = ("合計", "参加市町村数", "中心市のみ", "手入力", "比率", "状態", "自動", "ほげ", "", "合計 ")
 THRESHOLDS = ((0.85, None), (0.8, None), (0.9, "0%"), (1, None), (0, None), (1.5, None), (-0.1, None),
               ("85%", None), ("0.85", None), ("abc", None), ("", None), ("#N/A", None), (True, None))
@@ -89,7 +92,7 @@ THRESHOLDS = ((0.85, None), (0.8, None), (0.9, "0%"), (1, None), (0, None), (1.5
 def draw_value(rng: random.Random) -> list:
     """One value as staff type it, JSON-shaped so a case replays from its edits.json."""
     kind = rng.choice(["num", "num", "text", "text", "text", "error", "pct", "bool", "date", "long",
-                       "huge", "empty", "formatted"])
+                       "huge", "empty", "formatted", "pctfmt", "pctfmt"])
     if kind == "num":
         return ["num", rng.choice([rng.randint(0, 500), round(rng.uniform(0, 200), rng.randint(0, 3)),
                                    -rng.randint(1, 100), 0])]
@@ -110,6 +113,10 @@ def draw_value(rng: random.Random) -> list:
         return ["text", word * rng.choice([40, 400, 32_767 // len(word)])]
     if kind == "huge":
         return ["num", rng.choice([1e15, 1e300, 10 ** 20, -1e12, 123456789012345678, 1e-300])]
+    if kind == "pctfmt":        # a percent-formatted input cell as Excel stores it (core.percent_cells)
+        # 「50%」「100%」「105%」「250%」 typed (0.5, 1, 1.05, 2.5), 85 typed before the format was
+        # given (「8500%」), or the cell emptied keeping its format (collect writes there later)
+        return ["formatted", rng.choice(PCT_NUMBERS), rng.choice(PCT_FORMATS)]
     if kind == "formatted":     # a number in a cell of another format, or a number typed into 文字列
         # Currency and Accounting (Range.Value a VBA Currency: four decimals, qa-107), a 和暦
         # date and a time of day (a VBA Date) among them, and numbers past four decimals
@@ -182,7 +189,33 @@ def draw_edits(rng: random.Random) -> list[dict]:
             value, fmt = rng.choice(THRESHOLDS)
             edits.append({"kind": kind, "value": ["bool" if value is True else "num" if isinstance(value, (int, float))
                                                   else "text", value], "format": fmt})
+    if rng.random() < UNSAVED["weight"]:
+        edits += draw_unsaved(rng, edits)
     return edits
+
+
+def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
+    """Values typed after the last save into the open book (the button's payload holds them;
+    the saved master the server reads formats from does not): the marker {"kind": "saved"},
+    then 1–3 values, often over a cell an edit before gave a percent format (「100%」 saved,
+    then 「50%」 or 「250%」 typed over it: Excel keeps the 0% and stores 0.5, 2.5), or a
+    percent typed into a 標準 cell (Excel gives it 0%). Only values: a fill, row or protection
+    changed since the save is another matter (the server reads those from the saved master)."""
+    tail = [{"kind": "saved"}]
+    earlier = [e for e in saved if e["kind"] in ("muni", "indicator", "target")]
+    for _ in range(rng.randint(1, 3)):
+        value = (["formatted", rng.choice([0.5, 1, 1.05, 2.5, 0.85, 85, 12]), rng.choice(PCT_FORMATS)]
+                 if rng.random() < 0.7 else draw_value(rng))
+        if earlier and rng.random() < 0.6:
+            e = dict(rng.choice(earlier))
+            e["value"] = value
+        else:
+            e = rng.choice([{"kind": "muni", "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40), "col": 5},
+                            {"kind": "indicator", "row": rng.randint(2, 81), "col": 11},
+                            {"kind": "target", "row": rng.randint(2, 81)}])
+            e["value"] = value
+        tail.append(e)
+    return tail
 
 
 # ------------------------------------------------------------------ applying them
@@ -271,12 +304,38 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
     from renkei_xl.core import contract as c
 
     wb = load_workbook(master, keep_vba=True)
-    salts = random.Random(json.dumps(edits, ensure_ascii=False))     # each case's salts replay with it
+    # each case's salts replay with it; the saved master's (edits before the marker) are the same
+    kept = edits[:[e["kind"] for e in edits].index("saved")] if any(e["kind"] == "saved" for e in edits) else edits
+    salts = random.Random(json.dumps(kept, ensure_ascii=False))
     # Staff type first and protect after (a protected sheet's locked cells take no typing):
     # the protection edits last, in their order.
+    since = False
+    if any(e["kind"] == "saved" for e in edits):     # the whole book (not the saved master's edits)
+        TYPED_SINCE.clear()
+        TYPED_IDS.clear()
+        TYPED_FINAL.clear()
+        SHARE_ROWS.clear()
     for e in sorted(edits, key=lambda e: e["kind"] in PROTECTION_EDITS):
         kind = e["kind"]
-        if kind == "recalculated":     # the base master chosen (one_case)
+        since = since or kind == "saved"
+        if since and kind in ("muni", "indicator", "target") and e.get("sheet", c.INDICATORS) in wb.sheetnames:
+            ws = wb[e.get("sheet", c.INDICATORS)]
+            row = min(e["row"], ws.max_row + 1) if kind == "muni" else e["row"]
+            TYPED_SINCE.add((ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}"))
+            key = ws._cells.get((row, 1))      # not ws.cell(): that makes the cell, and moves max_row
+            if kind == "target" and (ws.title, row) not in SHARE_ROWS:
+                # the row counts in % whatever the typed target is: its saved target says %, or
+                # its 集計方法 is 自動 (達成割合) or 比率 (README; core.percent_cells)
+                was, method = ws._cells.get((row, 8)), ws._cells.get((row, 9))
+                SHARE_ROWS[(ws.title, row)] = (any(ch in str(was.value if was else "") for ch in "%％")
+                                               or str(method.value if method else "").strip() in ("自動", "比率"))
+            TYPED_FINAL[(ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}")] = (
+                None if e["value"][0] == "empty" else e["value"][1],
+                e["value"][2] if e["value"][0] == "formatted" else "0%" if e["value"][0] == "pct" else None,
+                None if key is None or key.value in (None, "") else str(key.value))
+            if key is not None and key.value not in (None, ""):
+                TYPED_IDS.add(str(key.value))
+        if kind in ("recalculated", "saved"):     # the base master chosen (one_case); the save's marker
             continue
         if (kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide", "sheetprot", "unprotect",
                      "dropsheet") and e["sheet"] not in wb.sheetnames):
@@ -344,6 +403,20 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
     return out
 
 
+# The cells apply_edits typed into after the save's marker (sheet, A1 reference): the server
+# cannot know their formats (it reads them from the saved master).
+TYPED_SINCE: set[tuple[str, str]] = set()
+SHARE_ROWS: dict = {}      # (sheet, row) → whether a target typed since is on a row counted in %
+TYPED_FINAL: dict = {}     # (sheet, ref) → (the last value typed, its format)
+TYPED_IDS: set[str] = set()       # the 指標IDs of their rows (a 目標値 read otherwise words others)
+
+
+def _letter(col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(col)
+
+
 def _named(wb, name: str) -> tuple[str, str]:
     from renkei_xl.core.refs import named_cell
 
@@ -366,8 +439,9 @@ def file_face(entry: str, edited: Path, folder: Path):
     return path, outcome, refusal
 
 
-def live_face(entry: str, edited: Path, folder: Path):
-    """The button as the server runs it, on its own copy: (Applied or None, answer, refusal)."""
+def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None):
+    """The button as the server runs it, on its own copy: (Applied or None, answer, refusal).
+    ``saved``: the master as last saved (the book sent is unsaved: Workbook.Saved False)."""
     from remote_payload import apply_actions, payload_from_file
     from renkei_xl.core import contract as c
     from renkei_xl.excel.book import PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
@@ -378,10 +452,18 @@ def live_face(entry: str, edited: Path, folder: Path):
     path.parent.mkdir(parents=True)
     shutil.copyfile(edited, path)
     payload = payload_from_file(path, client=CLIENT["name"])
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    if saved is not None:
+        from renkei_xl.excel.book import BOOK_STATE_KEY
+
+        on_disk = path.with_name("saved_" + path.name)
+        shutil.copyfile(saved, on_disk)
+        payload[BOOK_STATE_KEY] = [False, False]     # RenkeiServer.bas: Workbook.Saved, ReadOnly
+    else:
+        on_disk = path
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(on_disk)})
     place = Place(path.parent, "", "faces")
-    place.replayable, place.clashes = replayable_of(path)   # as server.admission reads them from the saved master
-    locked, structure = protection_of(path)
+    place.replayable, place.clashes = replayable_of(on_disk)   # as server.admission reads them from the saved master
+    locked, structure = protection_of(on_disk)
     if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     # The server's payload is a request body the click may change (xlwings' remote engine adds
@@ -420,8 +502,10 @@ def _first_differences(what: str, on_file, on_live, n: int = 3) -> str:
     return f"file {_short(on_file)} / live {_short(on_live)}"
 
 
-def compare(entry: str, edited: Path, folder: Path) -> list[str]:
-    """Both faces of one button from ``edited``; the defects, one line each."""
+def compare(entry: str, edited: Path, folder: Path, saved: Path | None = None) -> list[str]:
+    """Both faces of one button from ``edited``; the defects, one line each. ``saved``: the
+    master as last saved, where values were typed into the open book since (the button's
+    book unsaved)."""
     from test_faces import FileView, LiveView, faces_differ, plan_of
 
     problems = []
@@ -429,7 +513,7 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     if why := fuzzlib.problem(outcome):
         problems.append(f"{entry}: command line: {why}: {outcome.output[-1500:]}")
     try:
-        applied, answer, live_refusal = live_face(entry, edited, folder)
+        applied, answer, live_refusal = live_face(entry, edited, folder, saved)
     except Exception:
         return problems + [f"{entry}: button: {traceback.format_exc()[-2500:]}"]
     said = json.dumps([a for a in answer["actions"] if a["func"] == "alert"], ensure_ascii=False)
@@ -477,6 +561,8 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         "ran alike" if outcome.rc == 0 else "ran alike, errors found", 0) + 1
     plan, _result = plan_of(entry, edited)
     file_view, live_view = FileView(path), LiveView(applied, plan)
+    if saved is not None:
+        return unsaved_differences(entry, file_view, live_view)
     for sheet, what, on_file, on_live in faces_differ(plan, file_view, live_view):
         problems.append(f"{entry}: {sheet} {what} differs: {_first_differences(what, on_file, on_live)}")
     # The staff's own sheets: each face leaves their values as they were (the marks are fills).
@@ -484,6 +570,7 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
     for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
         on_file = [[_as_client_sent(_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v)
                     for v in row] for row in file_view.get("rows", sheet)]   # a duration cell: openpyxl's timedelta
+        on_file = _currency_as_sent(path, sheet, on_file)
         on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
         if on_file != on_live:
             problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
@@ -496,6 +583,43 @@ def compare(entry: str, edited: Path, folder: Path) -> list[str]:
         if (a or {}).get("options") != (b or {}).get("options") or bool(a and a["password"]) != bool(b and b["password"]):
             problems.append(f"{entry}: {sheet} protection differs: file {_short(a, 200)} / live {_short(b, 200)}")
     return problems
+
+
+def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
+    """Both faces ran on a book with values typed since its save: the server reads the
+    formats of those cells from the saved master, so it may read them otherwise (README: a
+    number from 1 up to 10 on a % row refused, PERCENT_FORMAT_UNSAVED; from 10 as typed;
+    the file face reads the format Excel gave the cell). Every 検証結果 row one face has and
+    the other not must name a cell typed since; the sheets written after (一覧, 集計…) follow
+    from those readings and are not compared. A 検証結果 difference elsewhere is a defect."""
+    from renkei_xl.core import contract as c
+
+    rows = {}
+    for name, view in (("file", file_view), ("live", live_view)):
+        try:
+            got = view.get("rows", c.FINDINGS)
+        except (KeyError, ValueError):
+            got = []
+        rows[name] = {tuple(r) for r in (got or [])[1:] if any(v not in (None, "") for v in r)}
+    odd = [r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) not in TYPED_SINCE and str(r[3]) not in TYPED_IDS]
+    # README: a number under 10 typed since the save into a cell Excel shows as a percent
+    # is refused on the server, naming the cell, where the file face read it as that percent
+    # without a word (a % row; elsewhere the file face names it, the unit not being %).
+    named = {(r[1], r[2]) for r in rows["live"]}
+    for (sheet, ref), (value, fmt, key) in TYPED_FINAL.items():
+        if ref[0] == "H" and not SHARE_ROWS.get((sheet, int(ref[1:]))):
+            continue       # a target on no % row: the server reads it as typed (nothing says %)
+        if (key and ref[0] in "EKH" and type(value) in (int, float) and 0 < value < 10 and "%" in (fmt or "")
+                and (sheet, ref) not in {(r[1], r[2]) for r in rows["file"]} and (sheet, ref) not in named):
+            odd.append(("promise", sheet, ref, f"{value} in {fmt}: read silently by the button (README: refused)"))
+    if odd:
+        return [f"{entry}: unsaved: 検証結果 rows differ on cells not typed since the save "
+                f"({sorted(TYPED_SINCE)}): file-only {_short(sorted(r for r in odd if r in rows['file']), 900)} / "
+                f"live-only {_short(sorted(r for r in odd if r in rows['live']), 900)}"
+                + "".join(f"; {r[1]}!{r[2]} {r[3]}" for r in odd if r[0] == "promise")]
+    key = "unsaved: alike" if rows["file"] == rows["live"] else "unsaved: differ on cells typed since"
+    SEEN[key] = SEEN.get(key, 0) + 1
+    return []
 
 
 def _cut_from(short: str, whole: str) -> bool:
@@ -577,6 +701,26 @@ def _as_client_sent(value):
     return _as_file_reads(client_date(to_excel(value), CLIENT["name"]))
 
 
+def _currency_as_sent(path: Path, sheet: str, rows: list) -> list:
+    """The file's numbers in Currency- or Accounting-formatted cells as the VBA client sent
+    them (Range.Value through VBA's Currency: four decimals, remote_payload.vba_currency): the
+    model holds a cell no action wrote as it was sent, Excel keeps the Double (oracle error,
+    faces walker 122810, qa-122: 41570.00005 / 41570.0001)."""
+    if CLIENT["name"] != "VBA":
+        return rows
+    from openpyxl import load_workbook
+    from remote_payload import currency_format, vba_currency
+
+    ws = load_workbook(path, read_only=True)[sheet]
+    out = [list(r) for r in rows]
+    for r, row in enumerate(ws.iter_rows(max_row=len(out))):
+        for c, cell in enumerate(row[:len(out[r])]):
+            if (type(cell.value) in (int, float) and getattr(cell, "data_type", "n") == "n"
+                    and currency_format(cell.number_format or "")):
+                out[r][c] = vba_currency(cell.value)
+    return out
+
+
 def _serial_as_read(serial: float):
     """A date-formatted cell's serial as openpyxl reads it (a time of day under 1, Excel's
     day count before 1900-03-01)."""
@@ -591,10 +735,13 @@ def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) 
     if any(e["kind"] == "recalculated" for e in edits):
         master = recalculated(master)
     edited = apply_edits(master, work / "edited" / "master.xlsm", edits)
+    saved = None
+    if marks := [i for i, e in enumerate(edits) if e["kind"] == "saved"]:
+        saved = apply_edits(master, work / "saved" / "master.xlsm", edits[:marks[0]])
     problems = []
     for entry in ENTRIES:
-        problems += compare(entry, edited, work)
-    if not chained:
+        problems += compare(entry, edited, work, saved)
+    if not chained or saved is not None:
         return problems
     # As staff go on: 評価を再計算 on the master 入力チェック saved (its marks and 検証結果 in it),
     # then the typed values put back as they were and 入力チェック again (marks lifted).
@@ -721,8 +868,12 @@ def main() -> int:
     ap.add_argument("--protection", type=float, default=1.0,
                     help="the weight of protection edits (sheets with and without a password, the structure, "
                          "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
+    ap.add_argument("--unsaved", type=float, default=0.0,
+                    help="the share of cases with values typed after the last save (the server reads the "
+                         "saved master's formats; README: an unsaved 1 to 10 on a % row is refused)")
     args = ap.parse_args()
     CLIENT["name"] = args.client
+    UNSAVED["weight"] = args.unsaved
     PROTECTION["weight"] = args.protection
     replay = None
     if args.replay:

@@ -266,6 +266,59 @@ def master_rows(path: Path) -> dict:
     return out
 
 
+# The master's 実績値 cells emptied keeping a percent format before split (「100%」 typed once and
+# cleared, or last year's kept by rollover): collect writes a returned number into them and gives
+# it the format 標準 (README; core.percent_cells.written_format). {sheet: {指標ID: format}}.
+PREPPED: dict = {}
+PREPPED_WRITTEN: dict = {}     # the formats the numbers collect wrote into PREPPED cells ended with
+PREP_FORMATS = ("0%", "0.0%", '0%;"▲"0%')
+
+
+def percent_prep(path: Path) -> None:
+    """Every third municipality row's 実績値 in ``path`` emptied with a percent format (PREPPED)."""
+    from openpyxl import load_workbook
+    wb = load_workbook(path, keep_vba=True)
+    for m in MUNIS:
+        ws = wb[m]
+        head = {c.value: c.column for c in ws[1] if c.value}
+        for i, r in enumerate(range(2, ws.max_row + 1)):
+            key = ws.cell(r, 1).value
+            if key and i % 3 == 0:
+                fmt = PREP_FORMATS[i // 3 % len(PREP_FORMATS)]
+                cell = ws.cell(r, head["実績値"])
+                cell.value, cell.number_format = None, fmt
+                PREPPED.setdefault(m, {})[str(key)] = fmt
+    wb.save(path)
+
+
+def judge_prepped(path: Path, before, after) -> list[str]:
+    """A number collect wrote into a PREPPED cell reads as the number written: its format shows
+    no percent (collect gave it 標準), so 85 is not 「8500%」."""
+    from openpyxl import load_workbook
+
+    from renkei_xl.core.percent_cells import percent_read
+    problems = []
+    wb = load_workbook(path, read_only=True)
+    for m, ids in PREPPED.items():
+        ws = wb[m]
+        rows = list(ws.iter_rows())
+        head = {c.value: i for i, c in enumerate(rows[0]) if c.value}
+        for row in rows[1:]:
+            key = str(row[0].value) if row[0].value is not None else ""
+            if key not in ids:
+                continue
+            cell = row[head["実績値"]]
+            got, was = after.get(m, {}).get(key, {}).get("実績値"), before.get(m, {}).get(key, {}).get("実績値")
+            if got == was or type(cell.value) not in (int, float):
+                continue
+            PREPPED_WRITTEN[cell.number_format] = PREPPED_WRITTEN.get(cell.number_format, 0) + 1
+            if percent_read(cell.value, cell.number_format) is not None:
+                problems.append(f"collect: {m} {key} 実績値 {cell.value!r} written into a {ids[key]} cell "
+                                f"keeps the format {cell.number_format!r} (reads "
+                                f"{percent_read(cell.value, cell.number_format)!r})")
+    return problems
+
+
 def judge_cmd(cmd, rc, out, err, before, after) -> list[str]:
     text = out + err
     if rc == 3 or "予期しないエラー" in text or "Traceback" in text:
@@ -347,6 +400,7 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
         if cmd[0] == "collect":
             after_rows = master_rows(master)
             problems += judge_collect(rc, out + err, plan, before_rows, after_rows)
+            problems += judge_prepped(master, before_rows, after_rows)
             if values_only:
                 problems += judge_values(out + err, plan, before_rows, after_rows)
     (work / "log.json").write_text(json.dumps(log, ensure_ascii=False, indent=1))
@@ -698,6 +752,9 @@ def main():
                     help="--values-only: weight of a municipality's own format on a typed number (60: typed text)")
     ap.add_argument("--values-only", action="store_true",
                     help="keep the file's structure; type what staff type into the cells they may fill")
+    ap.add_argument("--percent-prep", action="store_true",
+                    help="every third 実績値 of the master emptied with a percent format before split "
+                         "(collect writes into them: 標準)")
     args = ap.parse_args()
     if args.values_only:
         # staff's Calc reads the input line in Japanese: 2024/3/31 and 10月10日 become dates
@@ -710,6 +767,8 @@ def main():
     base = base_dir / "master_2023.xlsm"
     run(["init", str(base), "--sample", "fy2023"], base_dir)
     run(["recalc", str(base)], base_dir)
+    if args.percent_prep:
+        percent_prep(base)
     rc, o, e = run(["split", str(base), "--outdir", "out"], base_dir)
     assert rc == 0, e
     shutil.rmtree(base_dir / "master_2023_バックアップ", ignore_errors=True)
@@ -736,7 +795,9 @@ def main():
             seen["save:" + p["save"]["fmt"] + "/" + p["save"]["where"]] = seen.get("save:" + p["save"]["fmt"] + "/" + p["save"]["where"], 0) + 1
         drawn = str([(p["muni"], [a["kind"] for a in p["actions"]], p["save"]) for p in plan])
         fails += settle(out, work, seed, problems, drawn, bool(args.keep))
-    print(f"{n} sequences, {fails} with problems; drawn: {json.dumps(seen, ensure_ascii=False)}")
+    print(f"{n} sequences, {fails} with problems; drawn: {json.dumps(seen, ensure_ascii=False)}"
+          + (f"; written into emptied % cells, left as: {json.dumps(PREPPED_WRITTEN, ensure_ascii=False)}"
+             if args.percent_prep else ""))
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def draw(rng: random.Random, doc) -> dict:
         "merge", "validation", "cond_format", "autofilter", "freeze", "protect", "protect_book",
         "type_error", "type_same_text", "type_fullwidth", "type_apostrophe", "type_ijo",
         "type_date", "type_long", "type_linebreak", "clear_cell", "paste_values",
-        "fmt_text", "fmt_percent", "fmt_date", "font_fill", "error_ref_after_delete",
+        "fmt_text", "fmt_percent", "fmt_date", "font_fill", "error_ref_after_delete", "type_percent",
         "type_setting", "type_formula_same", "type_formula_same"])
     muni = rng.choice(MUNIS[1:] if rng.random() < 0.7 else MUNIS)
     if not doc.Sheets.hasByName(muni):          # renamed by an earlier action
@@ -198,7 +198,7 @@ def draw(rng: random.Random, doc) -> dict:
     elif kind == "type_setting":
         a["sheet"] = "設定"
     elif kind in ("type_formula_same", "type_same_text", "type_fullwidth", "type_apostrophe", "fmt_text", "fmt_percent",
-                  "fmt_date", "paste_values", "type_date", "type_ijo"):
+                  "type_percent", "fmt_date", "paste_values", "type_date", "type_ijo"):
         a["sheet"] = muni
         sh, last_row, last_col = data_cells(doc, muni)
         c = header_col(sh, "実績値", last_col)
@@ -223,8 +223,13 @@ def neutral(a: dict, before_value) -> bool:
         return False    # the header sorted in among the rows: named (Book.header table_top), not neutral
     if k in ("hide_sheet", "hide_row", "hide_col", "validation", "cond_format", "freeze", "font_fill",
              "autofilter", "move_sheet", "protect", "protect_book", "sort_muni", "sort_indicators",
-             "paste_values", "insert_cols", "insert_rows", "copy_sheet", "fmt_text", "fmt_percent"):
+             "paste_values", "insert_cols", "insert_rows", "copy_sheet", "fmt_text"):
         return True
+    if k == "fmt_percent":
+        # A number in a master's 実績値 is read as its format shows it (core.percent_cells,
+        # README): 12 given 0% is 「1200%」 and refused, 0 is 0%, a unit its row may not count
+        # in. Neutral only over no number (oracle error before qa-122).
+        return not isinstance(before_value, float)
     if k == "fmt_date":    # the value now shows as a date: named as such (恵庭市!E7 …) is right too
         return False
     if k in ("type_same_text", "type_fullwidth", "type_apostrophe", "type_formula_same"):
@@ -362,6 +367,24 @@ def apply(doc, a: dict) -> dict:
         _, last_row, last_col = data_cells(doc, a["sheet"])
         rg = sh.getCellRangeByPosition(0, 0, last_col, last_row)
         rg.setDataArray(rg.getDataArray())
+    elif k == "type_percent":
+        # a percent typed into the master's 実績値 as Excel stores it: 「50%」「100%」「105%」「250%」
+        # (0.5, 1, 1.05, 2.5 in 0%), 85 typed into a cell already 0% (0.85), or the cell emptied
+        # keeping its format (core.percent_cells; collect writes 標準 there)
+        fmts = doc.NumberFormats
+        from com.sun.star.lang import Locale
+        loc = Locale("ja", "JP", "")
+        code = rng_pick(a, ["0%", "0.0%", '0%;"▲"0%'])
+        key = fmts.queryKey(code, loc, False)
+        if key == -1:
+            key = fmts.addNew(code, loc)
+        cell.NumberFormat = key
+        number = [0.5, 1, 1.05, 2.5, 0.85, None][int(a["pick"] * 997) % 6]
+        if number is None:
+            cell.setString("")
+        else:
+            cell.setValue(number)
+        info["cells"].append((a["sheet"], ref, "type_percent"))
     elif k in ("fmt_text", "fmt_percent", "fmt_date"):
         fmts = doc.NumberFormats
         from com.sun.star.lang import Locale
