@@ -34,6 +34,16 @@ PERCENT_AFTER = 2
 READ_AS_SHOWN = frozenset(("value", "denominator", "actual_manual", "baseline", "target"))
 
 
+def read_on(sheet_name: str) -> bool:
+    """Whether a face looks for percent formats on this sheet at all: not on 設定 (its 0.0%
+    概ね達成閾値 is read as a ratio; following it loaded the saved master on every click) nor
+    on the tool's own sheets, which hold none of READ_AS_SHOWN. One rule for the server and
+    the desktop, which each ask something per sheet (the saved master, Excel)."""
+    from . import contract as c
+
+    return sheet_name != c.SETTINGS and not c.is_tool_owned(sheet_name)
+
+
 def percent_read(value: object, number_format: str) -> Optional[str]:
     """The text a number is read as where the section of ``number_format`` it is shown by is
     a percentage (1 in 0% → 「100%」, 0.855 in 0% → 「85.5%」: every digit kept, as collect

@@ -278,17 +278,15 @@ class DesktopBook(LiveBook):
     def percent_cells(self, sheets: Mapping[str, list], data: MasterData) -> dict[str, dict[tuple[int, int], str]]:
         """sheet → (row, col) → number format of the numbers in the master's number input
         columns (core.percent_cells.READ_AS_SHOWN: the columns the records read them from)
-        whose format has a percent sign, as Excel says it now. 設定 is left out, as the
-        server leaves it (its 0.0% threshold is read as a ratio), and so are the tool's
-        sheets: nothing there is read as shown."""
-        from ..core import contract as c
-        from ..core.percent_cells import READ_AS_SHOWN
+        whose format has a percent sign, as Excel says it now, on the sheets
+        core.percent_cells.read_on names (as on the server)."""
+        from ..core.percent_cells import READ_AS_SHOWN, read_on
         from ..core.refs import parse_ref
 
         columns: dict[str, set[int]] = {}
         for record in (*data.indicators, *data.entries):
             name = record.sheet or getattr(record, "municipality", "")
-            if name not in sheets or name == c.SETTINGS or c.is_tool_owned(name):
+            if name not in sheets or not read_on(name):
                 continue
             for field, ref in record.cells.items():
                 if field in READ_AS_SHOWN and ref:

@@ -158,8 +158,8 @@ class SavedFills:
         format whose number format has a percent sign (workbook.sheet_checks.percent_styles),
         and of its empty cells in one, their number None: the payload carries values only, and
         a number is read as the percent its format shows (core.percent_cells), and written
-        into one with the format 標準 (core.percent_cells.written_format). Nothing is read of a sheet's cells where styles.xml has no such
-        format, and none is known where the file cannot say (a sheet added since)."""
+        into one with the format 標準 (core.percent_cells.written_format). Nothing is read of a
+        sheet's cells where styles.xml has no such format, and none is known where the file cannot say (a sheet added since)."""
         from ..package.xml import PackageError
 
         if sheet not in self._percents:
@@ -361,12 +361,14 @@ class RemoteBook(LiveBook):
         workbook sent has it: the payload carries values only. The saved format is the
         cell's where the book is saved (X-Renkei-Book) or the cell holds the number saved;
         a number typed since into an unsaved book may have another (``_unsure``)."""
+        from ..core.percent_cells import read_on
+
         out: dict[str, dict[tuple[int, int], str]] = {}
         if self._saved_fills is None:
             return out
         saved_book = self.client.book_state[0] is True
         for name, grid in sheets.items():
-            if c.is_tool_owned(name) or name == c.SETTINGS:     # 設定's 0.0% threshold is read as a ratio
+            if not read_on(name):
                 continue
             numbers = self._saved_fills.percent_numbers(name)
             if not numbers:
