@@ -12,6 +12,10 @@ Attribute VB_Name = "RenkeiServer"
 ' and was opened read-only (RenkeiBookState); X-Renkei-Place where the master was opened
 ' from (Workbook.FullName as UTF-16 hex, from version 6), so that the server serves a
 ' click only from the folder its settings name, never from a copy of the master elsewhere.
+' X-Renkei-Percents (from version 7) the number formats with a percent sign of the cells that
+' hold a number (RenkeiPercents): xlwings' payload carries values only, and a number typed
+' since the last save (1500% is stored 15 with the format 0%) reads as it shows only with its
+' format (renkei_xl.server.percent_header; renkei_xl.core.percent_cells decides what shows).
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
 ' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
@@ -45,7 +49,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "6"
+Public Const RENKEI_CLIENT_VERSION As String = "7"
 ' The last row (or column) of a used range Remote.bas can count: it holds the range's first
 ' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
 ' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
@@ -54,6 +58,16 @@ Private Const RENKEI_MAX_COUNT As Long = 32766
 ' it counts them in Integer and loops For i = 1 To n with an Integer i, which overflows
 ' when it steps past 32,767.
 Private Const RENKEI_MAX_ITEMS As Long = 32766
+' RenkeiPercents: the most characters it sends, and what it sends instead of a longer list
+' (the server then reads formats as before: from the saved master). The server's HTTP reader
+' (h11) takes 16 KiB of request line and headers together; the other headers need the rest.
+' renkei_xl.server.percent_header reads both.
+Private Const PERCENTS_MAX As Long = 8000
+Private Const PERCENTS_OVERFLOW As String = "+"
+' Excel's SpecialCells kinds, spelled out (xlCellTypeConstants, xlCellTypeFormulas, xlNumbers).
+Private Const RENKEI_CONSTANTS As Long = 2
+Private Const RENKEI_FORMULAS As Long = -4123
+Private Const RENKEI_NUMBERS As Long = 1
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
@@ -129,6 +143,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb)
     headers.Add "X-Renkei-Book", RenkeiBookState(wb)
     headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)
+    headers.Add "X-Renkei-Percents", RenkeiPercents(wb)
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -394,6 +409,103 @@ Function RenkeiBookState(wb As Workbook) As String
     isReadOnly = IIf(wb.ReadOnly, "1", "0")
     On Error GoTo 0
     RenkeiBookState = "saved=" & isSaved & "; read-only=" & isReadOnly
+End Function
+
+' What X-Renkei-Percents says: "1", then for each sheet and each number format holding a
+' percent sign (anywhere: the server's core decides whether the number shows as a percent)
+' ";" sheet name "/" format (both as UTF-16 hex, RenkeiHex) "/" the cells holding a number in
+' that format, A1 references joined by ",", a block of cells as "E2:E70"; PERCENTS_OVERFLOW
+' where that would pass PERCENTS_MAX characters. Every Worksheet (Remote.bas' sheets): which
+' sheets a percent is read on is the server's rule (renkei_xl.core.percent_cells.read_on).
+Function RenkeiPercents(wb As Workbook) As String
+    Dim ws As Worksheet, out As String, part As String
+    out = "1"
+    For Each ws In wb.Worksheets
+        part = RenkeiSheetPercents(ws, PERCENTS_MAX - Len(out))
+        If part = PERCENTS_OVERFLOW Then
+            RenkeiPercents = PERCENTS_OVERFLOW
+            Exit Function
+        End If
+        out = out & part
+    Next ws
+    RenkeiPercents = out
+End Function
+
+Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long) As String
+    ' The sheet's part of RenkeiPercents ("" none), or PERCENTS_OVERFLOW past room characters.
+    ' The cells holding a number, typed or a formula's, are Excel's own list (SpecialCells);
+    ' a column of it in one format is one block, a column of mixed formats (NumberFormat Null)
+    ' is walked cell by cell, runs of one format kept together.
+    Dim kinds As Variant, k As Long, numbers As Range, area As Range, col As Range, cell As Range
+    Dim fmts() As String, refs() As String, n As Long, used As Long, i As Long
+    Dim fmt As Variant, runFmt As String, runFirst As Range, runLast As Range, sheetHex As String
+    ReDim fmts(0 To 0)
+    ReDim refs(0 To 0)
+    sheetHex = RenkeiHex(ws.Name)
+    kinds = Array(RENKEI_CONSTANTS, RENKEI_FORMULAS)
+    For k = LBound(kinds) To UBound(kinds)
+        Set numbers = Nothing
+        On Error Resume Next        ' 1004 where the sheet has no such cell
+        Set numbers = ws.UsedRange.SpecialCells(kinds(k), RENKEI_NUMBERS)
+        On Error GoTo 0
+        If Not numbers Is Nothing Then
+            For Each area In numbers.Areas
+                For Each col In area.Columns
+                    fmt = col.NumberFormat
+                    If IsNull(fmt) Then
+                        Set runFirst = Nothing
+                        For Each cell In col.Cells
+                            If runFirst Is Nothing Then
+                                Set runFirst = cell
+                            ElseIf cell.NumberFormat <> runFmt Then
+                                used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
+                                Set runFirst = cell
+                            End If
+                            runFmt = cell.NumberFormat
+                            Set runLast = cell
+                            If used > room Then Exit For
+                        Next cell
+                        used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
+                    Else
+                        used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, CStr(fmt), col, Nothing)
+                    End If
+                    If used > room Then
+                        RenkeiSheetPercents = PERCENTS_OVERFLOW
+                        Exit Function
+                    End If
+                Next col
+            Next area
+        End If
+    Next k
+    For i = 1 To n
+        RenkeiSheetPercents = RenkeiSheetPercents & ";" & sheetHex & "/" & RenkeiHex(fmts(i)) & "/" & refs(i)
+    Next i
+End Function
+
+Function RenkeiPercentAdd(fmts() As String, refs() As String, n As Long, ByVal used As Long, _
+        ByVal sheetHex As String, ByVal fmt As String, first As Range, last As Range) As Long
+    ' Adds the block from first to last (last Nothing: first is the block) under fmt when fmt
+    ' has a percent sign; the characters of the sheet's part so far.
+    Dim i As Long, ref As String
+    RenkeiPercentAdd = used
+    If InStr(fmt, "%") = 0 Then Exit Function
+    ref = first.Address(False, False)
+    If Not last Is Nothing Then
+        If last.Address(False, False) <> ref Then ref = ref & ":" & last.Address(False, False)
+    End If
+    For i = 1 To n
+        If fmts(i) = fmt Then
+            refs(i) = refs(i) & "," & ref
+            RenkeiPercentAdd = used + Len(ref) + 1
+            Exit Function
+        End If
+    Next i
+    n = n + 1
+    ReDim Preserve fmts(0 To n)
+    ReDim Preserve refs(0 To n)
+    fmts(n) = fmt
+    refs(n) = ref
+    RenkeiPercentAdd = used + Len(sheetHex) + 4 * Len(fmt) + Len(ref) + 3
 End Function
 
 ' The master's identity (hidden name _renkei_master_id, derived from its key on the server's

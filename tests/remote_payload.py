@@ -798,7 +798,11 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
-                          if client == VBA and sends_chart_sheets(path) else None}
+                          if client == VBA and sends_chart_sheets(path) else None,
+                          # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
+                          # the cells whose number format has a percent sign (``percent_header_of``)
+                          "percent_formats": file_percent_formats(worksheets)
+                          if client == VBA and sends_percents(path) else None}
     return payload
 
 
@@ -857,7 +861,114 @@ def client_headers(payload: dict) -> dict:
     """The headers of ours that the payload's client sends beside the body (the rest are
     the test server's own: key, client, master)."""
     charts = payload.get(EXCEL_KEY, {}).get("chart_sheets")
-    return {} if charts is None else {"X-Renkei-Chart-Sheets": ",".join(map(str, charts))}
+    out = {} if charts is None else {"X-Renkei-Chart-Sheets": ",".join(map(str, charts))}
+    percents = percent_header_of(payload)
+    if percents is not None:
+        out["X-Renkei-Percents"] = percents
+    return out
+
+
+def sends_percents(path: Path) -> bool:
+    """Whether the file's RenkeiServer.bas sends X-Renkei-Percents (client version 7 on)."""
+    return any(re.search(r'headers\.Add "X-Renkei-Percents", RenkeiPercents\(', code) for code in _vba_codes(path))
+
+
+def file_percent_formats(worksheets) -> dict[str, dict[str, str]]:
+    """Per sheet, "A1" -> number format of every cell whose format holds a percent sign,
+    whatever it holds (a number, a text, nothing): what Excel knows of the open book's cells
+    beside their values. Kept in the model's facts so that an edit modelled since the save
+    (``typed_since_save``) changes the format as Excel does, and ``percent_header_of`` then
+    says what RenkeiPercents would."""
+    out = {}
+    for ws in worksheets:
+        found = {f"{column_letter(col)}{row}": cell.number_format for (row, col), cell in ws._cells.items()
+                 if "%" in (cell.number_format or "")}
+        if found:
+            out[ws.title] = found
+    return out
+
+
+# RenkeiServer.bas' PERCENTS_MAX and PERCENTS_OVERFLOW.
+PERCENTS_MAX, PERCENTS_OVERFLOW = 8000, "+"
+
+
+def _utf16_hex(text: str) -> str:
+    return text.encode("utf-16-be").hex().upper()
+
+
+def percent_header_of(payload: dict) -> Optional[str]:
+    """X-Renkei-Percents as RenkeiPercents writes it from the open book the payload stands
+    for (None: the master's VBA does not send it): per sheet sent, per format holding a percent
+    sign, the cells holding a number (Excel's SpecialCells: constants and formulas' results,
+    dates among them; no text, no logical, no empty cell), a column's consecutive cells of one
+    format as one block; PERCENTS_OVERFLOW past PERCENTS_MAX characters."""
+    formats = payload.get(EXCEL_KEY, {}).get("percent_formats")
+    if formats is None:
+        return None
+    out = "1"
+    for sheet in payload["sheets"]:
+        held = formats.get(sheet["name"], {})
+        if not held:
+            continue
+        values = sheet["values"]
+        by_format: dict[str, list[str]] = {}
+        cells = sorted((parse_ref(ref)[::-1], fmt) for ref, fmt in held.items())      # (col, row): down each column
+        run = None          # [col, first row, last row, format]
+        for (col, row), fmt in [*cells, ((0, 0), None)]:
+            value = (values[row - 1][col - 1] if 0 < row <= len(values) and col <= len(values[row - 1]) else None)
+            number = fmt is not None and type(value) in (int, float)
+            if run is not None and not (number and run[0] == col and run[2] == row - 1 and run[3] == fmt):
+                first, last = f"{column_letter(run[0])}{run[1]}", f"{column_letter(run[0])}{run[2]}"
+                by_format.setdefault(run[3], []).append(first if first == last else f"{first}:{last}")
+                run = None
+            if number:
+                run = [col, row, row, fmt] if run is None else [col, run[1], row, fmt]
+        for fmt, refs in by_format.items():
+            out += f";{_utf16_hex(sheet['name'])}/{_utf16_hex(fmt)}/{','.join(refs)}"
+        if len(out) > PERCENTS_MAX:
+            return PERCENTS_OVERFLOW
+    return out
+
+
+def admitted_percents(payload: dict) -> dict:
+    """The payload as the server's admission hands it to the click for the header the client
+    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY."""
+    from renkei_xl.excel.book import PERCENTS_KEY
+    from renkei_xl.server.percent_header import percent_header
+
+    out = {key: value for key, value in payload.items() if key != PERCENTS_KEY}
+    said = percent_header(percent_header_of(payload))
+    if said is not None:
+        out[PERCENTS_KEY] = said
+    return out
+
+
+def typed_since_save(payload: dict, sheet: str, ref: str, typed) -> None:
+    """``typed`` entered into ``sheet!ref`` of the open book since its last save, as Excel's
+    entry stores it: a text ending in % (「1500%」) is the number over 100 and gives the cell a
+    percent format (0% or, with decimals, 0.00%) unless it has one; a number typed into a cell
+    whose format is a percent is stored over 100 (Excel's automatic percent entry: 85 in a 0%
+    cell is 0.85); anything else is stored as typed. The payload's value and the model's
+    formats both change, as the book's do."""
+    formats = payload[EXCEL_KEY].get("percent_formats")
+    if formats is None:     # a master whose VBA sends no formats: the model did not read them
+        formats = {}
+    held = formats.get(sheet, {})
+    row, col = parse_ref(ref)
+    value = typed
+    if isinstance(typed, str) and re.fullmatch(r"-?\d+(?:\.\d+)?%", typed):
+        number = decimal.Decimal(typed[:-1]) / 100
+        value = int(number) if number == int(number) else float(number)
+        if ref not in held:
+            formats.setdefault(sheet, {})[ref] = "0.00%" if "." in typed else "0%"
+    elif type(typed) in (int, float) and ref in held:
+        value = float(decimal.Decimal(repr(typed)) / 100)
+    values = next(s for s in payload["sheets"] if s["name"] == sheet)["values"]
+    while len(values) < row:
+        values.append([None] * len(values[0]))
+    for r in values:
+        r.extend([None] * (col - len(r)))
+    values[row - 1][col - 1] = value
 
 
 # The error values VBA-Web's ConvertToJson (xlwings' WebHelpers.bas) writes; for any other

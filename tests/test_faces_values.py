@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import rewrite_cells
-from remote_payload import OFFICE_JS, VBA, payload_from_file
+from remote_payload import OFFICE_JS, VBA, admitted_percents, payload_from_file, typed_since_save
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.contract_read import text
@@ -64,7 +64,7 @@ def _live_face(path: Path, client: str):
 
     from renkei_xl.excel.book import SAVED_MASTER_KEY
 
-    payload = {**payload_from_file(path, client=client), SAVED_MASTER_KEY: str(path)}
+    payload = {**admitted_percents(payload_from_file(path, client=client)), SAVED_MASTER_KEY: str(path)}
     live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload)))
     return live.grid(MUNI), live.read()
 
@@ -914,6 +914,94 @@ def test_a_target_typed_since_the_save_on_a_percent_row_is_refused_on_that_cell(
     unchanged = payload_from_file(path, client=VBA)      # the saved target, unsaved book: read as saved
     unchanged[BOOK_STATE_KEY] = [False, False]
     assert f"指標!H{row}" not in _said(_vba_live(path, unchanged).read())
+
+
+def _typed(path: Path, edits: list[tuple[str, str, object]], said: bool = True) -> dict:
+    """What the VBA client of ``path``'s master (client 7: X-Renkei-Percents) sends after staff
+    typed each (sheet, cell, what) since the save, as Excel stores it (typed_since_save), the
+    book unsaved (X-Renkei-Book saved=0), as the server's admission passes it on; ``said``
+    False: without the header, as a master before client 7 (or a list too long for it) sends."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    payload = payload_from_file(path, client=VBA)
+    for sheet, ref, what in edits:
+        typed_since_save(payload, sheet, ref, what)
+    payload = admitted_percents(payload) if said else payload
+    payload[BOOK_STATE_KEY] = [False, False]
+    return payload
+
+
+@pytest.mark.parametrize("typed, read, kind", [("150%", "150%", None), ("100%", "100%", None),
+                                                ("85%", "85%", None),
+                                                # 15 in 0%: at 200% and over, refused as the command
+                                                # line refuses the same book saved (PERCENT_AFTER)
+                                                ("1500%", "1500%", "percent-formatted-after")])
+def test_a_percent_typed_since_the_save_is_read_as_it_shows_with_the_formats_the_client_sends(master, tmp_path,
+                                                                                           typed, read, kind):
+    """client-123: 「1500%」 typed into an unsaved book (Excel stores 15 and gives the cell 0%)
+    reached the server as 15, its format not sent, and was read as 15 % without a word; 「150%」
+    (1.5) was refused until staff saved. With X-Renkei-Percents the cell is read with the
+    format Excel has, as the command line reads the same book once saved."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 80)])
+    data = _vba_live(path, _typed(path, [(CENTRE, f"E{CENTRE_ROW}", typed)])).read()
+    assert _centre_value(data) == read
+    said = _said(data)
+    assert said.get(CENTRE_CELL, (None, None))[1] == kind, said.get(CENTRE_CELL)
+    saved = _with_cells(master, tmp_path / "saved.xlsm",
+                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, _sheet_values(_typed(path, [(CENTRE, f"E{CENTRE_ROW}", typed)]),
+                                                                              CENTRE)[CENTRE_ROW - 1][VALUE_COL - 1],
+                                  number_format="0%")])
+    _grid, on_disk = _file_face(saved)                   # the command line, the same book saved
+    assert _centre_value(on_disk) == read and _said(on_disk).get(CENTRE_CELL) == said.get(CENTRE_CELL)
+    assert _symbol(on_disk) == _symbol(data)
+
+
+def test_a_percent_typed_since_the_save_without_the_header_is_refused_or_read_as_before(master, tmp_path):
+    """An older master (no X-Renkei-Percents) keeps today's reading: 「150%」 (1.5) is refused
+    until saved, 「1500%」 (15) read as typed (a number of 10 or more is not in doubt then)."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 80)])
+    data = _vba_live(path, _typed(path, [(CENTRE, f"E{CENTRE_ROW}", "150%")], said=False)).read()
+    assert _said(data)[CENTRE_CELL][1] == "percent-format-unsaved"
+    data = _vba_live(path, _typed(path, [(CENTRE, f"E{CENTRE_ROW}", "1500%")], said=False)).read()
+    assert _centre_value(data) == "15" and CENTRE_CELL not in _said(data)
+
+
+def test_85_typed_into_a_percent_cell_or_a_cell_given_a_percent_since_the_save_reads_as_excel_shows_it(master,
+                                                                                                    tmp_path):
+    """85 typed since the save into the saved 「100%」 cell is stored 0.85 (Excel's percent
+    entry): 85 %, not refused until a save. 85 saved in 標準 and formatted 0% since (it shows
+    「8500%」) is refused as the command line refuses it; read by the saved format it was 85 %."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1, number_format="0%")])
+    data = _vba_live(path, _typed(path, [(CENTRE, f"E{CENTRE_ROW}", 85)])).read()
+    assert _centre_value(data) == "85%" and CENTRE_CELL not in _said(data)
+    path = _with_cells(master, tmp_path / "general.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 85)])
+    payload = payload_from_file(path, client=VBA)
+    payload["_excel"]["percent_formats"].setdefault(CENTRE, {})[f"E{CENTRE_ROW}"] = "0%"   # ホーム > %
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    payload = admitted_percents(payload)
+    payload[BOOK_STATE_KEY] = [False, False]
+    said = _said(_vba_live(path, payload).read())
+    assert said[CENTRE_CELL][:2] == ("エラー", "percent-formatted-after") and "8500%" in said[CENTRE_CELL][2], said
+    formatted = _with_cells(master, tmp_path / "formatted.xlsm",
+                            [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 85, number_format="0%")])
+    assert _said(_file_face(formatted)[1])[CENTRE_CELL] == said[CENTRE_CELL]
+
+
+@pytest.mark.parametrize("col, typed, read", [(7, "60%", "60%"), (7, "1500%", "1500%"), (8, "80%", "80%"),
+                                              (11, "150%", "150%")])
+def test_a_percent_typed_since_the_save_on_the_indicators_sheet_is_read_as_it_shows(master, tmp_path, col, typed,
+                                                                                  read):
+    """基準値 (G), 目標値 (H) and 実績値（手入力） (K) of 指標 typed with % since the save: read as
+    they show with the client's formats. 基準値 typed since the save was not checked at all
+    without them (「60%」 read as 0.6)."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [])
+    ref = f"{'ABCDEFGHIJK'[col - 1]}{TARGET_ROW}"
+    data = _vba_live(path, _typed(path, [("指標", ref, typed)])).read()
+    field = {7: "baseline", 8: "target", 11: "actual_manual"}[col]
+    assert getattr(next(i for i in data.indicators if i.row == TARGET_ROW), field) == read
+    old = _vba_live(path, _typed(path, [("指標", ref, typed)], said=False)).read()
+    assert getattr(next(i for i in old.indicators if i.row == TARGET_ROW), field) != read
 
 
 def test_a_number_unchanged_since_the_save_is_read_by_its_saved_format_in_an_unsaved_book(master, tmp_path):

@@ -55,6 +55,10 @@ SAVED_MASTER_KEY = "renkei_saved_master"
 # And what the client said of the open book (Workbook.Saved, Workbook.ReadOnly: core.unsaved),
 # which decides the step staff are given when the open book cannot be written as it is.
 BOOK_STATE_KEY = "renkei_book_state"
+# And the number formats with a percent sign of the cells holding a number, as the client said
+# them (server.percent_header: sheet -> [[format, [[top, left, bottom, right], ...]], ...]),
+# absent where it did not (a master before client 7, or a list too long for a header).
+PERCENTS_KEY = "renkei_percents"
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"

@@ -19,8 +19,8 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 from ..core import contract as c
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
-from .book import (BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY,
-                   LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
+from .book import (BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY,
+                   STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -50,6 +50,10 @@ class RemoteClient(NamedTuple):
     # What the client said of the open book (Workbook.Saved, Workbook.ReadOnly; None: not
     # said), for the step of a refusal (core.unsaved.steps).
     book_state: tuple = (None, None)
+    # The number formats with a percent sign of the cells holding a number, as the client said
+    # them (X-Renkei-Percents, server.percent_header: sheet -> [(format, blocks)]); None where
+    # it did not: the saved master's formats then stand in (RemoteBook._saved_percents).
+    percents: Optional[Mapping] = None
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
@@ -58,7 +62,8 @@ class RemoteClient(NamedTuple):
         return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
                    structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
-                   vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None))
+                   vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None),
+                   percents=payload.get(PERCENTS_KEY) if isinstance(payload.get(PERCENTS_KEY), dict) else None)
 
 
 class SavedFills:
@@ -342,28 +347,68 @@ class RemoteBook(LiveBook):
                 before = self._restored
                 sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
                 again = self._restored != before
-            formats = self._percent_cells = self._saved_percents(sheets)
+            said = self._said_percents(sheets)
+            formats = self._percent_cells = self._saved_percents(sheets, said)
             if again or formats:
                 from ..core.contract_read import read_contract
                 from ..core.percent_cells import PercentFormats
 
                 self._sent = read_contract(sheets, self.names, formats=PercentFormats(lambda sheet: formats.get(sheet, {})))
-            if self._saved_fills is not None and self.client.book_state[0] is not True:
+            if said is None and self._saved_fills is not None and self.client.book_state[0] is not True:
                 from ..core.percent_cells import unknown_format_findings
 
                 self._sent.findings.extend(unknown_format_findings(self._sent, self._unsure))
             self._with_merged(self._sent)
         return self._sent
 
-    def _saved_percents(self, sheets: Mapping[str, list]) -> dict[str, dict[tuple[int, int], str]]:
+    def _said_percents(self, sheets: Mapping[str, list]) -> Optional[dict[str, dict[tuple[int, int], str]]]:
+        """sheet → (row, col) → number format of the cells sent holding a number that the client
+        said have a format with a percent sign (X-Renkei-Percents: RemoteClient.percents), or
+        None where it did not say. Only the cells named that hold a number in the payload are
+        taken (a cell named that holds a text or nothing changes nothing), and only on the
+        sheets a percent is read on (core.percent_cells.read_on). A list naming more cells
+        than the sheets sent could hold twice over was not written by RenkeiPercents (whose
+        blocks do not overlap): None, read as without it, after work bounded by the payload."""
+        from ..core.percent_cells import read_on
+
+        said = self.client.percents
+        if said is None:
+            return None
+        grids = {name: grid for name, grid in sheets.items() if read_on(name)}
+        budget = 2 * sum(len(row) for grid in grids.values() for row in grid) + 10_000
+        out: dict[str, dict[tuple[int, int], str]] = {}
+        for name, grid in grids.items():
+            found: dict[tuple[int, int], str] = {}
+            for number_format, blocks in said.get(name, ()):
+                for top, left, bottom, right in blocks:
+                    for row in range(top, min(bottom, len(grid)) + 1):
+                        cells = grid[row - 1]
+                        last = min(right, len(cells))
+                        budget -= 1 + max(0, last - left + 1)
+                        if budget < 0:
+                            return None
+                        for col in range(left, last + 1):
+                            if type(cells[col - 1]) in (int, float):
+                                found[(row, col)] = number_format
+            if found:
+                out[name] = found
+        return out
+
+    def _saved_percents(self, sheets: Mapping[str, list],
+                        said: Optional[dict] = None) -> dict[str, dict[tuple[int, int], str]]:
         """sheet → (row, col) → number format of the cells sent whose format the saved master
         says has a percent sign (SavedFills.percent_numbers), each followed to where the
         workbook sent has it: the payload carries values only. The saved format is the
         cell's where the book is saved (X-Renkei-Book) or the cell holds the number saved;
-        a number typed since into an unsaved book may have another (``_unsure``)."""
+        a number typed since into an unsaved book may have another (``_unsure``).
+
+        Where the client said the formats of the cells holding a number (``said``,
+        ``_said_percents``), they are the ones taken, unsaved edits included; the saved master
+        still gives those of the cells sent empty, where collect may write a number
+        (``percent_source``)."""
         from ..core.percent_cells import read_on
 
-        out: dict[str, dict[tuple[int, int], str]] = {}
+        out: dict[str, dict[tuple[int, int], str]] = {name: dict(found) for name, found in (said or {}).items()}
         if self._saved_fills is None:
             return out
         saved_book = self.client.book_state[0] is True
@@ -381,10 +426,13 @@ class RemoteBook(LiveBook):
                     continue
                 sent = (grid[placed[0] - 1][placed[1] - 1]
                         if placed[0] <= len(grid) and placed[1] <= len(grid[placed[0] - 1]) else None)
-                if saved_book or sent == number:     # an empty cell sent empty (None): as saved
+                if said is not None:
+                    if sent is None:                 # its format said of numbers only
+                        found[placed] = code
+                elif saved_book or sent == number:     # an empty cell sent empty (None): as saved
                     found[placed] = code
             if found:
-                out[name] = found
+                out[name] = {**found, **out.get(name, {})}
         return out
 
     def _unsure(self, sheet_name: str, ref: str, typed: str) -> bool:

@@ -54,6 +54,7 @@ from . import limits
 from . import log as server_log
 from .admission import MASTER_HEADER, PLACE_HEADER, admit
 from .book_state import BOOK_STATE_HEADER, book_state
+from .percent_header import PERCENTS_HEADER, percent_header
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
@@ -118,7 +119,8 @@ def create_app(config: ServerConfig):
                     status, answer, outcome = await _to_its_end(
                         _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
-                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until)
+                        written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until,
+                        request.headers.get(PERCENTS_HEADER))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -572,19 +574,20 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
            caption: str = "", sent_master: str = "", chart_sheets: str = "",
            written: Optional[list] = None, seen: Optional[dict] = None,
            state: BookState = BookState(), opened: Optional[str] = None,
-           until: Optional[float] = None) -> tuple[int, object, str]:
+           until: Optional[float] = None, percents: Optional[str] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
     it); ``seen["book"]``: the book the click names, for the log line; ``state``: what
     RenkeiServer.bas said of the open book (renkei_xl.server.book_state); ``until``: the
-    moment (time.monotonic()) past which the click waits for no writer lock (server.turns)."""
+    moment (time.monotonic()) past which the click waits for no writer lock (server.turns);
+    ``percents``: RenkeiServer.bas' X-Renkei-Percents as sent (server.percent_header)."""
     request_id = request_id or secrets.token_hex(4)
     written = written if written is not None else []
     seen = seen if seen is not None else {}
     try:
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets,
-                            seen, state, opened)
+                            seen, state, opened, percents)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
@@ -639,7 +642,7 @@ def _written_note(place: Place, folder, written: list) -> str:
 
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
               sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None,
-              state: BookState = BookState(), opened: Optional[str] = None):
+              state: BookState = BookState(), opened: Optional[str] = None, percents: Optional[str] = None):
     """(place, the folder the click may write in, payload), or a Refusal. ``seen["book"]``:
     the book's name as sent once the payload reads, its place in the work folder once admitted."""
     seen = seen if seen is not None else {}
@@ -676,10 +679,14 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
                             "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない")
     if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
         raise Refusal(*refused)
-    if renkei_client:
-        from ..excel.book import RENKEI_CLIENT_KEY
+    from ..excel.book import PERCENTS_KEY, RENKEI_CLIENT_KEY
 
+    if renkei_client:
         payload[RENKEI_CLIENT_KEY] = True
+    # What the client said, and only that: a body carrying the key itself is not a client's.
+    payload.pop(PERCENTS_KEY, None)
+    if (said := percent_header(percents)) is not None:
+        payload[PERCENTS_KEY] = said
     place = Place(config.workdir, config.share, request_id)
     try:
         folder = admit(place, caption, payload, sent_master, state, opened)

@@ -1,0 +1,70 @@
+"""RenkeiServer.bas' word on the number formats that hold a percent sign (client version 7 on):
+X-Renkei-Percents names, per sheet and format, the cells holding a number in it, because
+xlwings' payload carries values only. Without it the server takes the formats from the saved
+master, which cannot tell the format of a number typed since the save: 「1500%」 typed into an
+unsaved book (Excel stores 15 and gives the cell 0%) read as 15 %, and 1 or 0.85 typed since
+the save was refused until staff saved (core.percent_cells.unknown_format_findings).
+
+What is read here is only what the header says; which of the cells named hold a number, and
+what a format shows, is decided where the payload is read (excel.remote.RemoteBook,
+core.percent_cells). A header that is absent (a master whose macros predate it), that says the
+list was too long for a header (OVERFLOW), or that does not read as RenkeiPercents writes it (a
+hand-made request) is None: the server then reads as it did before, never from a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ..core.refs import parse_ref
+
+PERCENTS_HEADER = "x-renkei-percents"
+# RenkeiServer.bas' PERCENTS_OVERFLOW: the list would have passed its PERCENTS_MAX (8,000)
+# characters; h11, the server's HTTP reader, takes 16 KiB of request line and headers together.
+OVERFLOW = "+"
+# The most characters read: RenkeiPercents' PERCENTS_MAX and what it may add past it at once.
+MAX_CHARS = 9000
+_VERSION = "1"
+# A sheet name of at most 31 characters and a number format of at most 255 (Excel's limits),
+# each as UTF-16 hex (RenkeiHex), and its blocks of cells.
+_PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/((?:[0-9A-F]{4}){1,255})/([A-Z0-9:,]+)")
+_BLOCK = re.compile(r"([A-Z]{1,3}[0-9]{1,7})(?::([A-Z]{1,3}[0-9]{1,7}))?")
+_LAST_ROW, _LAST_COL = 1_048_576, 16_384
+
+# sheet -> [(number format, [(first row, first col, last row, last col), ...]), ...]
+Percents = dict[str, list[tuple[str, list[tuple[int, int, int, int]]]]]
+
+
+def percent_header(header: Optional[str]) -> Optional[Percents]:
+    """The header as sent, or None: absent, OVERFLOW, or not as RenkeiPercents writes it."""
+    header = (header or "").strip()
+    if not header or len(header) > MAX_CHARS or header == OVERFLOW:
+        return None
+    version, *parts = header.split(";")
+    if version != _VERSION:
+        return None
+    out: Percents = {}
+    for part in parts:
+        m = _PART.fullmatch(part)
+        if m is None:
+            return None
+        try:
+            sheet = bytes.fromhex(m.group(1)).decode("utf-16-be")
+            number_format = bytes.fromhex(m.group(2)).decode("utf-16-be")
+        except ValueError:      # a lone surrogate: no name or format Excel holds
+            return None
+        blocks = []
+        for ref in m.group(3).split(","):
+            b = _BLOCK.fullmatch(ref)
+            if b is None:
+                return None
+            first = parse_ref(b.group(1))
+            last = parse_ref(b.group(2)) if b.group(2) else first
+            top, bottom = sorted((first[0], last[0]))
+            left, right = sorted((first[1], last[1]))
+            if top < 1 or left < 1 or bottom > _LAST_ROW or right > _LAST_COL:
+                return None
+            blocks.append((top, left, bottom, right))
+        out.setdefault(sheet, []).append((number_format, blocks))
+    return out
