@@ -188,6 +188,15 @@ Broken:
     End If
 End Function
 
+' What RenkeiCallServer sends as X-Renkei-Percents for the book (RenkeiPercents).
+Function RenkeiHarnessPercents(tokens As Variant) As String
+    On Error GoTo Failed
+    RenkeiHarnessPercents = RenkeiPercents(ThisWorkbook)
+    Exit Function
+Failed:
+    RenkeiHarnessPercents = "HARNESS " & Err.Number & " " & Err.Description
+End Function
+
 ' VBA-Web's headers of an answer as WebResponse holds them: Key/Value pairs (a WebResponse
 ' itself cannot be made in LibreOffice: its Class_Initialize fails there, error 12).
 Function RenkeiHarnessHeaders(ByVal contentType As String) As Collection
@@ -482,6 +491,42 @@ def _staff_print_areas(wb) -> None:
         wb[sheet].print_area = area
 
 
+PERCENTS = "X-Renkei-Percents"
+# Cells staff gave a percent format (札幌市, a sheet name the header carries as hex): a block of
+# one format, a column of mixed formats, a percent sign in quotes (the client sends it, the
+# server's core decides it shows no percent), a text and an empty cell in 0% (no number: not
+# named), and 指標's 基準値 in 0.0%.
+STAFF_PERCENTS = {("札幌市", r, 5): (0.5, "0%") for r in range(10, 14)} | {
+    ("札幌市", 14, 5): (0.25, "0.0%"), ("札幌市", 15, 5): (15, "0%"), ("札幌市", 16, 5): ("68%", "0%"),
+    ("札幌市", 17, 5): (None, "0%"), ("札幌市", 18, 5): (7, '0"%"'), ("札幌市", 19, 5): (0.3, "0%"),
+    ("札幌市", 12, 6): (2, "0.00%"), ("指標", 5, 7): (0.6, "0.0%")}
+
+
+def _staff_percents(wb) -> None:
+    for (sheet, row, col), (value, fmt) in STAFF_PERCENTS.items():
+        cell = wb[sheet].cell(row, col)
+        cell.value, cell.number_format = value, fmt
+
+
+def _percent_cells(header: str, payload: dict) -> dict[tuple[str, int, int], str]:
+    """(sheet, row, col) -> format of the cells holding a number that the header names, as the
+    server takes them (excel.remote.RemoteBook._said_percents): what the header means."""
+    from renkei_xl.server.percent_header import percent_header
+
+    said = percent_header(header)
+    assert said is not None, header
+    out = {}
+    for sheet in payload["sheets"]:
+        values = sheet["values"]
+        for fmt, blocks in said.get(sheet["name"], ()):
+            for top, left, bottom, right in blocks:
+                for r in range(top, min(bottom, len(values)) + 1):
+                    for col in range(left, min(right, len(values[r - 1])) + 1):
+                        if type(values[r - 1][col - 1]) in (int, float):
+                            out[(sheet["name"], r, col)] = fmt
+    return out
+
+
 @pytest.fixture(scope="module")
 def replays(server, tmp_path_factory):  # noqa: F811
     """The server's answers and one LibreOffice start replaying all of them."""
@@ -533,6 +578,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
     book = root / "texts.xlsm"
     shutil.copyfile(server.master, book)
     runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": list(PYTHON_STDERR.values()), "read": {}})
+    book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
+    percents_payload = payload_from_file(book, client=VBA)
+    runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
     job = root / "job.json"
     job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
                                "harness": HARNESS, "runs": runs}, ensure_ascii=False), encoding="utf-8")
@@ -541,7 +589,7 @@ def replays(server, tmp_path_factory):  # noqa: F811
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)["runs"]
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
-    return {**replayed, TEXTS: (None, None, results[-1])}
+    return {**replayed, TEXTS: (None, None, results[-2]), PERCENTS: (None, percents_payload, results[-1])}
 
 
 def _replay_outcome(result: dict) -> str:
@@ -558,6 +606,28 @@ def test_the_book_state_the_vba_sends_is_what_the_host_knows(replays):
     before, after = result["result"].split("\n")[1].split(" | ")
     assert (before, after) == ("saved=1; read-only=", "saved=0; read-only="), result["result"]
     assert (book_state(before), book_state(after)) == (BookState(True, None), BookState(False, None))
+
+
+def test_the_percent_formats_the_vba_sends_are_what_the_model_sends(replays):
+    """RenkeiPercents (X-Renkei-Percents, renkei_xl.server.percent_header) runs in a VBA engine
+    on a real workbook with percent-formatted cells: the header it sends names, as the server
+    reads it, the cells holding a number in a format with a percent sign, each with its format,
+    as the model of the client (remote_payload.percent_header_of) says. LibreOffice's
+    SpecialCells also lists a text among the numbers (Excel's does not): the server takes a
+    format only for a cell that holds a number, so the comparison is of what the server takes."""
+    from remote_payload import percent_header_of
+
+    _, payload, result = replays[PERCENTS]
+    sent = result["result"]
+    assert sent.startswith("1;") and not sent.startswith("HARNESS"), sent
+    modelled = percent_header_of(payload)
+    expected = {(sheet, r, col): fmt for (sheet, r, col), (value, fmt) in STAFF_PERCENTS.items()
+                if type(value) in (int, float)}
+    cells = _percent_cells(modelled, payload)
+    assert expected.items() <= cells.items() and ("設定", 5, 2) in cells      # 概ね達成閾値 0.0%, sent too
+    assert not {key for key in STAFF_PERCENTS if key not in expected} & set(cells)
+    assert _percent_cells(sent, payload) == cells, sent
+    assert len(sent) <= 8000
 
 
 @pytest.mark.parametrize("entry", ["check", "recalc", "catalogue"])
