@@ -906,11 +906,11 @@ def percent_header_of(payload: dict) -> Optional[str]:
     if formats is None:
         return None
     out = "1"
-    for sheet in payload["sheets"]:
-        held = formats.get(sheet["name"], {})
-        if not held:
-            continue
-        values = sheet["values"]
+    for sheet in payload["sheets"] if isinstance(payload.get("sheets"), list) else ():
+        held = formats.get(sheet.get("name"), {}) if isinstance(sheet, dict) else {}
+        values = sheet.get("values") if held else None
+        if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
+            continue        # none, or a payload a test doctored: RenkeiPercents reads the book, not it
         by_format: dict[str, list[str]] = {}
         cells = sorted((parse_ref(ref)[::-1], fmt) for ref, fmt in held.items())      # (col, row): down each column
         run = None          # [col, first row, last row, format]
