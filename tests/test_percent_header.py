@@ -112,3 +112,38 @@ def test_the_model_sends_the_header_only_for_a_master_whose_vba_does(server, tmp
     payload["_excel"]["percent_formats"] = None
     assert "X-Renkei-Percents" not in client_headers(payload)
     assert "renkei_percents" not in admitted_percents(payload)
+
+
+def test_upgrade_macros_brings_the_header_to_a_master_whose_vba_predates_it(tmp_path):
+    """A master built before client 7 sends no X-Renkei-Percents (its clicks read as before);
+    upgrade-macros gives it the shipped RenkeiServer.bas, and its clicks send the header."""
+    import dataclasses
+
+    from conftest import replace_vba_project
+    from remote_payload import sends_percents
+    from renkei_xl.cli import main as cli_main
+    from renkei_xl.vba.inject import sheet_code_names
+    from renkei_xl.vba.project import Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, with_server, xlwings_modules
+
+    url = "http://renkei-server:8000"
+    path = tmp_path / "master.xlsm"
+    assert cli_main(["init", str(path), "--sample", "fy2023", "--server", url]) == 0
+    line = '    headers.Add "X-Renkei-Percents", RenkeiPercents(wb)\r\n'
+
+    def older(m: Module) -> Module:
+        if m.name != "RenkeiServer":
+            return m
+        assert line in m.source
+        return dataclasses.replace(m, source=m.source.replace(line, "").replace(
+            'RENKEI_CLIENT_VERSION As String = "7"', 'RENKEI_CLIENT_VERSION As String = "6"'))
+
+    project = build_vba_project([Module("ThisWorkbook", "document", ""),
+                                 *(Module(n, "document", "") for n in sheet_code_names(path)),
+                                 *map(older, with_server(our_modules(), url)), *xlwings_modules(), *remote_modules()])
+    replace_vba_project(path, path, project)
+    assert not sends_percents(path)
+    assert "X-Renkei-Percents" not in client_headers(payload_from_file(path, client=VBA))
+    assert cli_main(["upgrade-macros", str(path), "--server", url]) == 0
+    assert sends_percents(path)
+    assert "X-Renkei-Percents" in client_headers(payload_from_file(path, client=VBA))
