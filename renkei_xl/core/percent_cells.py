@@ -9,10 +9,11 @@ without a word, on both faces. A returned file was already read as it shows
 function (``percent_read``), only where the section the number is shown by is a percentage
 (words and thousands a master cell's format may show are left as they were read). The
 faces supply the formats (read_contract's ``formats``): the file face from the file's
-styles, the server from the saved master (excel.remote), which cannot tell the format of a
-number typed since the save into an unsaved book; such a number where a percent would
-change the judgement is refused, naming its cell (``unknown_format_findings``), never
-guessed.
+styles, the server from what the master's VBA sends (X-Renkei-Percents, client 7:
+server.percent_header, unsaved edits included), or, where it sends nothing, from the saved
+master (excel.remote), which cannot tell the format of a number typed since the save into an
+unsaved book; such a number where a percent would change the judgement is refused, naming its
+cell (``unknown_format_findings``), never guessed.
 """
 
 from __future__ import annotations
