@@ -435,9 +435,12 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long) As String
     ' The sheet's part of RenkeiPercents ("" none), or PERCENTS_OVERFLOW past room characters.
     ' The cells holding a number, typed or a formula's, are Excel's own list (SpecialCells);
     ' a column of it in one format is one block, a column of mixed formats (NumberFormat Null)
-    ' is walked cell by cell, runs of one format kept together.
+    ' is walked cell by cell, runs of one format kept together. Where Excel's list holds fewer
+    ' cells than the sheet holds numbers (SpecialCells refused, on a protected sheet say), the
+    ' sheet's formats are not known: PERCENTS_OVERFLOW, never a list that leaves a number out.
     Dim kinds As Variant, k As Long, numbers As Range, area As Range, col As Range, cell As Range
     Dim fmts() As String, refs() As String, n As Long, used As Long, i As Long
+    Dim listed As Double, counted As Double
     Dim fmt As Variant, runFmt As String, runFirst As Range, runLast As Range, sheetHex As String
     ReDim fmts(0 To 0)
     ReDim refs(0 To 0)
@@ -449,6 +452,7 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long) As String
         Set numbers = ws.UsedRange.SpecialCells(kinds(k), RENKEI_NUMBERS)
         On Error GoTo 0
         If Not numbers Is Nothing Then
+            listed = listed + numbers.Count
             For Each area In numbers.Areas
                 For Each col In area.Columns
                     fmt = col.NumberFormat
@@ -477,6 +481,14 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long) As String
             Next area
         End If
     Next k
+    counted = -1
+    On Error Resume Next
+    counted = Application.WorksheetFunction.Count(ws.UsedRange)
+    On Error GoTo 0
+    If counted < 0 Or listed < counted Then
+        RenkeiSheetPercents = PERCENTS_OVERFLOW
+        Exit Function
+    End If
     For i = 1 To n
         RenkeiSheetPercents = RenkeiSheetPercents & ";" & sheetHex & "/" & RenkeiHex(fmts(i)) & "/" & refs(i)
     Next i

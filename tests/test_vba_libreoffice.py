@@ -502,6 +502,18 @@ STAFF_PERCENTS = {("札幌市", r, 5): (0.5, "0%") for r in range(10, 14)} | {
     ("札幌市", 12, 6): (2, "0.00%"), ("指標", 5, 7): (0.6, "0.0%")}
 
 
+PERCENTS_OVERFLOW = "X-Renkei-Percents past its limit"
+
+
+def _too_many_percents(wb) -> None:
+    """Four columns of 札幌市 in two percent formats taking turns down 1,000 rows: each cell a
+    block of its own, 4,000 of them, past the header's 8,000 characters."""
+    for row in range(100, 1100):
+        for col in range(8, 12):
+            cell = wb["札幌市"].cell(row, col)
+            cell.value, cell.number_format = 0.5, ("0%" if (row + col) % 2 else "0.0%")
+
+
 def _staff_percents(wb) -> None:
     for (sheet, row, col), (value, fmt) in STAFF_PERCENTS.items():
         cell = wb[sheet].cell(row, col)
@@ -581,6 +593,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
     book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
     percents_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
+    book = _edited(server.master, root / "percents_overflow" / server.master.name, _too_many_percents)
+    overflow_payload = payload_from_file(book, client=VBA)
+    runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
     job = root / "job.json"
     job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
                                "harness": HARNESS, "runs": runs}, ensure_ascii=False), encoding="utf-8")
@@ -589,7 +604,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)["runs"]
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
-    return {**replayed, TEXTS: (None, None, results[-2]), PERCENTS: (None, percents_payload, results[-1])}
+    return {**replayed, TEXTS: (None, None, results[-3]), PERCENTS: (None, percents_payload, results[-2]),
+            PERCENTS_OVERFLOW: (None, overflow_payload, results[-1])}
 
 
 def _replay_outcome(result: dict) -> str:
@@ -628,6 +644,17 @@ def test_the_percent_formats_the_vba_sends_are_what_the_model_sends(replays):
     assert not {key for key in STAFF_PERCENTS if key not in expected} & set(cells)
     assert _percent_cells(sent, payload) == cells, sent
     assert len(sent) <= 8000
+
+
+def test_a_percent_list_too_long_for_a_header_is_sent_as_its_overflow_marker(replays):
+    """Past PERCENTS_MAX characters RenkeiPercents sends its overflow marker, as the model does,
+    and the server reads it as no header (the saved master's formats, as before client 7)."""
+    from remote_payload import percent_header_of
+    from renkei_xl.server.percent_header import OVERFLOW, percent_header
+
+    _, payload, result = replays[PERCENTS_OVERFLOW]
+    assert result["result"] == OVERFLOW == percent_header_of(payload), result["result"][:300]
+    assert percent_header(result["result"]) is None
 
 
 @pytest.mark.parametrize("entry", ["check", "recalc", "catalogue"])
