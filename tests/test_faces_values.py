@@ -1040,3 +1040,19 @@ def test_a_percent_formatted_number_on_the_indicators_sheet_is_read_as_it_shows(
     _grid, on_disk = _file_face(path)
     assert getattr(next(i for i in on_disk.indicators if i.row == 5), field) == read
     _assert_faces_agree(path, [])
+
+
+def test_collect_gives_standard_to_a_cell_the_client_says_is_a_percent_though_saved_otherwise(master, tmp_path):
+    """percent_source (the cells collect's write gives 標準): a number saved in 標準 and given 0%
+    since the save is one of them where the client says its format; the saved master's word
+    alone left it out, and a return's 85 written there showed 「8500%」."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 0.5)])
+    payload = payload_from_file(path, client=VBA)
+    payload["_excel"]["percent_formats"].setdefault(CENTRE, {})[f"E{CENTRE_ROW}"] = "0%"   # ホーム > %
+    for said in (True, False):
+        sent = admitted_percents(payload) if said else dict(payload)
+        sent[BOOK_STATE_KEY] = [False, False]
+        cells = _vba_live(path, sent).percent_source()(CENTRE)
+        assert ((CENTRE_ROW, VALUE_COL) in cells) is said, (said, cells.get((CENTRE_ROW, VALUE_COL)))
