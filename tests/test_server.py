@@ -2004,6 +2004,36 @@ def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
     assert status == 200 and limits.answer_bytes(answer) <= limits.MAX_ANSWER_BYTES   # small: sent
 
 
+@pytest.mark.parametrize("key, value", [
+    ("renkei_password_sheets", ["札幌市", "指標"]), ("renkei_structure_locked", True),
+    ("renkei_saved_master", "/etc/passwd"), ("renkei_client", True), ("renkei_book_state", [False, True]),
+    ("renkei_percents", {"札幌市": [["0%", [[1, 1, 200, 30]]]]})])
+def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server, key, value):
+    """The payload keys the server adds after its own reading of the saved master and of the
+    client's headers (excel.book.SERVER_KEYS) were taken from a hand-made body as they came:
+    one naming another file as the saved master had it opened outside every folder check,
+    one listing sheets as password-protected refused the click, one claiming our VBA client
+    answered with actions xlwings' own client does not replay. The body's are removed: the
+    click is admitted and answered as the same body without them."""
+    from renkei_xl.excel.book import SERVER_KEYS
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    assert key in SERVER_KEYS
+    master = server.workdir / FOLDER / MASTER_NAME
+    clean = _payload(master)
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+
+    def admitted(payload):
+        _place, folder, read = server_app._admitted(config, client_body(payload), False, "t", c.CHECK, _master_id(master))
+        return folder, {k: read.get(k) for k in SERVER_KEYS}
+
+    assert admitted({**clean, key: value}) == admitted(clean)
+    answers = [server_app.handle(config, "check", client_body(payload), False, "t", c.CHECK, _master_id(master))[:2]
+               for payload in (clean, {**clean, key: value})]
+    assert answers[0][0] == 200 and answers[1] == answers[0], str(answers[1])[:500]
+
+
 def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
     """Staff protect メニュー with a password (to keep the buttons in place). Its only write
     is the last-run status, which the click's message says anyway: 入力チェック and

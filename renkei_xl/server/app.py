@@ -652,6 +652,11 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     payload = parse_payload(body)
     if isinstance(payload, dict) and isinstance(payload.get("names"), list):
         to_worksheets(payload, charts)      # before anything reads a name's sheet
+    if isinstance(payload, dict):
+        from ..excel.book import SERVER_KEYS
+
+        for key in SERVER_KEYS:     # the server's own words, never a body's (excel.book says why)
+            payload.pop(key, None)
     problem = _shape_problem(payload)
     if problem:
         raise Refusal(400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り")
@@ -683,8 +688,6 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
 
     if renkei_client:
         payload[RENKEI_CLIENT_KEY] = True
-    # What the client said, and only that: a body carrying the key itself is not a client's.
-    payload.pop(PERCENTS_KEY, None)
     if (said := percent_header(percents)) is not None:
         payload[PERCENTS_KEY] = said
     place = Place(config.workdir, config.share, request_id)
