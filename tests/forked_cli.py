@@ -14,8 +14,8 @@ state; the time zone is read again from each run's TZ (time.tzset), as a fresh p
 reads it. A defect only a fresh process shows (an import missing from a command's path)
 is for the fresh runs: run_cli(fresh=True), test_startup, the `-m renkei_xl.cli` tests.
 
-Used by test_hostile_files.run_cli and test_hostile_writes' killed runs of the sample
-master. The runs that hold the first start of a process (a command's imports, a fresh
+Used by test_hostile_files.run_cli, test_hostile_writes' killed runs of the sample
+master, and cli_run (test_stale_results' commands, test_master_macros' upgrade-macros runs). The runs that hold the first start of a process (a command's imports, a fresh
 interpreter's memory, the large master killed) stay fresh `subprocess` runs
 (test_hostile_files.run_cli(fresh=True)).
 """
@@ -28,6 +28,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Optional
@@ -150,3 +151,19 @@ def run_forked(args: list[str], cwd: str, env: dict, out: str, err: str, wrapper
     if not line:
         raise RuntimeError("the forking server of the command line ended")
     return json.loads(line)
+
+
+def cli_run(args: list[str], cwd: Optional[str] = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -m renkei_xl.cli ARGS` as subprocess.run(..., capture_output=True, text=True)
+    answers it, run in a forked child: for tests that check what a command does to a file and
+    says, not how a process starts (each fresh start re-imports the tool, ~0.2 CPU-s). The
+    child gets this process's environment; its output is read as UTF-8, the server's
+    encoding. A run past ``timeout`` raises subprocess.TimeoutExpired, as subprocess.run does."""
+    argv = ["renkei-xl", *args]
+    with tempfile.NamedTemporaryFile() as out, tempfile.NamedTemporaryFile() as err:
+        done = run_forked(list(args), cwd or os.getcwd(), dict(os.environ), out.name, err.name, PLAIN, timeout)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    if done["timed_out"]:
+        raise subprocess.TimeoutExpired(argv, timeout, stdout, stderr)
+    return subprocess.CompletedProcess(argv, done["code"], stdout, stderr)

@@ -457,6 +457,14 @@ def lo_convert(src: Path, dst: Path, filter: str = PDF_FILTER, options: str = ""
     return dst
 
 
+def lo_probe(probe: str, path: Path, *args, read_only: bool = True) -> dict:
+    """The JSON answer of ``probe`` (the module tests/uno_probe.py or tests/uno_input_probe.py)
+    on ``path`` opened in the soffice this process keeps: a private soffice per probe was a
+    LibreOffice start (1.5–2 CPU-s) each, for what one open document shows."""
+    return _run_uno_job({"kind": "probe", "probe": probe, "path": str(Path(path).resolve()),
+                         "read_only": read_only, "args": list(args)})
+
+
 # --------------------------------------------------------------------------- the UNO side
 # Everything below until the package section runs in the child process only.
 
@@ -510,6 +518,8 @@ def _uno_child() -> None:
             answer = _uno_convert(uno, prop, desktop, job)
         elif job["kind"] == "inspect":
             answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
+        elif job["kind"] == "probe":
+            answer = _uno_probe(uno, prop, desktop, job)
         elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
             _uno_load(uno, prop, desktop, job["path"], True)
             answer = {}
@@ -562,6 +572,21 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def _uno_probe(uno, prop, desktop, job):
+    """A test's probe (tests/uno_probe.py, tests/uno_input_probe.py: ``probe(doc, *args)``) on
+    the document ``job["path"]`` opened in this office, then closed unsaved."""
+    import importlib
+
+    doc = _uno_load(uno, prop, desktop, job["path"], job["read_only"])
+    if doc is None:
+        raise RuntimeError(f"LibreOffice could not open {job['path']}")
+    try:
+        return importlib.import_module(job["probe"]).probe(doc, *job["args"])
+    finally:
+        doc.setModified(False)
+        doc.close(True)
 
 
 def _uno_load(uno, prop, desktop, path, read_only):

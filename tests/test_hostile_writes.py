@@ -30,7 +30,7 @@ from renkei_xl.workbook.session import load_master, recalc_file, validate_file, 
 
 from concurrent_writers import run_import, run_recalc
 from conftest import returned_input
-from forked_cli import PLAIN, run_forked
+from forked_cli import PLAIN, cli_run, run_forked
 from lock_holder import HOLDER, waited_for_lock
 
 
@@ -287,16 +287,15 @@ def test_an_export_onto_a_full_disk_prints_one_japanese_sentence_and_no_tracebac
     archive open, and its finaliser failed again at exit, so staff read the Japanese
     sentence and then 「Exception ignored in: <function ZipFile.__del__ …> Traceback … OSError:
     [Errno 28] No space left on device」 (and on Windows the open handle would keep the blank
-    from being removed). In a child process: the finaliser runs at its exit."""
-    import sys
+    from being removed). In a child process: the finaliser runs at its exit (a forked one,
+    tests/forked_cli.py: it ends as a program does)."""
 
     master = small_disk / "マスター.xlsm"
     shutil.copyfile(sample, master)
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - left_kb * 1024, 0))
     before = digest(master)
-    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "export", str(master)],
-                         capture_output=True, text=True, timeout=120)
+    run = cli_run(["export", str(master)], timeout=120)
     assert run.returncode == 2, run
     assert run.stderr.startswith("エラー: ディスクの空き容量が足りないため「"), run.stderr
     assert "Traceback" not in run.stderr and "Exception ignored" not in run.stderr, run.stderr
@@ -310,15 +309,13 @@ def test_a_master_made_again_on_a_full_disk_is_said_as_a_full_disk_naming_it(sam
     「ファイル「…/.~renkei-マスター.xlsm.….built.xlsm」を書き込めません（[Errno 28] No space left on
     device）」 (a file staff never made, the reason in English), then a traceback at exit
     from the archive XlsxWriter left open."""
-    import sys
 
     master = small_disk / "マスター.xlsm"
     shutil.copyfile(sample, master)
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     (small_disk / "ほかのファイル").write_bytes(b"\0" * max(free - 250 * 1024, 0))
     before = digest(master)
-    run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "init", str(master), "--sample", "fy2023", "--force"],
-                         capture_output=True, text=True, timeout=120)
+    run = cli_run(["init", str(master), "--sample", "fy2023", "--force"], timeout=120)
     assert run.returncode == 2, run
     assert run.stderr.strip() == ("エラー: ディスクの空き容量が足りないため「マスター.xlsm」を書き込めませんでした。"
                                   "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。"), run.stderr
@@ -562,12 +559,8 @@ def test_a_sheet_spanning_too_far_is_refused_in_japanese_without_crashing(master
     extent is checked first, in a child process so that a crash would fail the test."""
     _add_to_sheet_part(master, "小樽市", cells)
     before = digest(master)
-    import subprocess
-    import sys
-
     for command in ("validate", "recalc"):
-        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", command, str(master)],
-                             capture_output=True, text=True, timeout=120)
+        out = cli_run([command, str(master)], timeout=120)
         # a sheet that cannot be read refuses the run: results without it would be wrong
         assert out.returncode == 2, out
         assert "シート「小樽市」の使用範囲が大きすぎます" in out.stderr and "マスター.xlsm" in out.stderr

@@ -9,14 +9,13 @@ openpyxl reads the same file in test_cycle, this reads it through LibreOffice's 
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from conftest import require_soffice
+from realbooks import lo_probe
 from renkei_xl.core.refs import cell_ref
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
@@ -72,13 +71,10 @@ def probed(tmp_path_factory):
 
 
 def _probe(book: Path, work: Path, edits: list, out: Path = None) -> dict:
+    """tests/uno_input_probe.py on ``book`` in the soffice this process keeps (realbooks.lo_probe)."""
     work.mkdir()
     out = out or work / "saved.xlsx"
-    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_input_probe.py")), str(book), MUNI,
-                          str(work / "profile"), str(out), json.dumps(edits)],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    return lo_probe("uno_input_probe", book, MUNI, str(out.resolve()), edits, read_only=False)
 
 
 def test_libreoffice_sees_the_sheet_protected_and_the_state_list_hidden(probed):

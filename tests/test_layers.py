@@ -21,6 +21,7 @@ Floors, bottom to top (README, 開発者向け):
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "renkei_xl"
@@ -97,11 +98,18 @@ def imports_of(module: str) -> dict[str, int]:
 
 
 MISSING: list[str] = []
-GRAPH = {m: imports_of(m) for m in MODULES}
+
+
+@functools.cache
+def graph() -> dict[str, dict[str, int]]:
+    """Every module's imports of ours (``imports_of``), read once when a test first asks: at
+    import it was read as each xdist worker collected this file, 0.6 CPU-s a worker (perf-107)."""
+    return {m: imports_of(m) for m in MODULES}
 
 
 def test_every_import_of_ours_names_a_module_that_exists():
     """A module that moved leaves no import behind (late imports fail only when they run)."""
+    graph()
     assert not MISSING, "\n".join(MISSING)
 
 
@@ -121,7 +129,7 @@ def test_floors_read_from_folders():
 
 def test_no_module_imports_from_a_floor_above_its_own():
     upward = [f"{m} ({FLOORS[floor(m)]}) -> {t} ({FLOORS[floor(t)]}) at line {line}"
-              for m, targets in GRAPH.items() for t, line in targets.items() if floor(t) > floor(m)]
+              for m, targets in graph().items() for t, line in targets.items() if floor(t) > floor(m)]
     assert not upward, "\n".join(upward)
 
 
@@ -137,7 +145,7 @@ def _cycles() -> list[list[str]]:
         index[v] = low[v] = len(index)
         stack.append(v)
         on_stack.add(v)
-        for w in GRAPH[v]:
+        for w in graph()[v]:
             if w not in index:
                 visit(w)
                 low[v] = min(low[v], low[w])
@@ -154,30 +162,30 @@ def _cycles() -> list[list[str]]:
             if len(group) > 1:
                 groups.append(sorted(group))
 
-    for v in sorted(GRAPH):
+    for v in sorted(graph()):
         if v not in index:
             visit(v)
     return groups
 
 
 def test_no_import_cycle():
-    found = [" <-> ".join(g) + ": " + "; ".join(f"{a}->{b}:{GRAPH[a][b]}" for a in g for b in g if b in GRAPH[a])
+    found = [" <-> ".join(g) + ": " + "; ".join(f"{a}->{b}:{graph()[a][b]}" for a in g for b in g if b in graph()[a])
              for g in _cycles()]
     assert not found, "\n".join(found)
 
 
 def test_the_cycle_finder_finds_a_cycle():
     """A test that cannot fail is a defect: the finder sees a planted circle."""
-    GRAPH["renkei_xl.core.refs"]["renkei_xl.core.plan"] = 0
+    graph()["renkei_xl.core.refs"]["renkei_xl.core.plan"] = 0
     try:
         assert any("renkei_xl.core.refs" in g for g in _cycles())
     finally:
-        del GRAPH["renkei_xl.core.refs"]["renkei_xl.core.plan"]
+        del graph()["renkei_xl.core.refs"]["renkei_xl.core.plan"]
 
 
 def test_late_imports_are_seen():
     """An import inside a function counts (cli imports its subcommands when they run)."""
-    assert "renkei_xl.cli.workbook" in GRAPH["renkei_xl.cli"]
+    assert "renkei_xl.cli.workbook" in graph()["renkei_xl.cli"]
 
 
 def private_imports(module: str, source: str) -> list[str]:
@@ -213,3 +221,16 @@ def test_the_private_import_finder_finds_one():
     planted = "def f():\n    from ..safety import _try_lock, backup_folder\n"
     assert private_imports("renkei_xl.server.running", planted) == ["renkei_xl.server.running:2: renkei_xl.safety._try_lock"]
     assert private_imports("renkei_xl.server.running", "from .running import _x\nfrom os import _exit\n") == []
+
+
+def test_collecting_this_file_parses_nothing(monkeypatch):
+    """Every xdist worker imports this file to collect it, and most run none of its tests:
+    the package is parsed when a test first asks (``graph``), not at import."""
+    import importlib.util
+
+    parsed = []
+    real_parse = ast.parse
+    monkeypatch.setattr(ast, "parse", lambda *a, **k: parsed.append(1) or real_parse(*a, **k))
+    spec = importlib.util.spec_from_file_location("test_layers_collected", __file__)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    assert parsed == []

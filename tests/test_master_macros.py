@@ -1,7 +1,6 @@
 """The master that `renkei-xl init` writes carries our macros and working buttons, and
 `renkei-xl upgrade-macros` swaps the project while everything else stays byte for byte."""
 
-import json
 import re
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import pytest
 import xlwings
 
 from conftest import require_soffice
+from realbooks import lo_probe
+from forked_cli import cli_run
 from test_vba import _norm, _olevba_modules, _split_header
 from renkei_xl.core import contract as c
 from conftest import replace_vba_project
@@ -125,11 +126,7 @@ def test_runpythons_boxes_are_japanese_in_the_master(master):
 
 def test_libreoffice_sees_the_modules_and_the_buttons_of_the_master(master, tmp_path):
     require_soffice()
-    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")),
-                          str(master), str(tmp_path / "lo_profile")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    probe = json.loads(run.stdout)
+    probe = lo_probe("uno_probe", master)
     library = probe["libraries"]["VBAProject"]
     codes = sheet_code_names(master)
     assert sorted(library) == sorted(["ThisWorkbook", *codes, *CODE_MODULES])
@@ -163,6 +160,8 @@ def test_upgrade_macros_replaces_the_project_and_keeps_everything_else(master, t
     replace_vba_project(path, path, old_project)
     assert "import old" in _olevba_modules(path)["Renkei"]
     before = _parts(path)
+    # A fresh process, as staff start it: the one run here that checks upgrade-macros' own
+    # imports (the others fork from a process that has imported the tool, tests/forked_cli.py).
     out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -180,8 +179,7 @@ def test_upgrade_macros_replaces_the_project_and_keeps_everything_else(master, t
 def test_upgrade_macros_refuses_an_xlsx(tmp_path):
     path = tmp_path / "m.xlsx"
     init_master(path, sample="fy2023")
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                         capture_output=True, text=True)
+    out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 2 and ".xlsm" in out.stderr and "Traceback" not in out.stderr
 
 
@@ -225,8 +223,7 @@ def test_upgrade_macros_keeps_the_code_staff_wrote_in_the_project(master, tmp_pa
     staff = [*STAFF_CODE, _excel_module("macro01.xlsm", "Module1")]
     replace_vba_project(path, path, _staff_project(path, staff))
     assert "import old" in _olevba_modules(path)["Renkei"]
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                         capture_output=True, text=True)
+    out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 0, out.stderr
     found = {name: _norm(code) for name, code in _olevba_modules(path).items()}
     for module in staff:
@@ -252,8 +249,7 @@ def test_upgrade_macros_refuses_what_it_cannot_carry_and_changes_nothing(master,
         path.write_bytes(master.read_bytes())
         replace_vba_project(path, path, _staff_project(path, extra, codepage=1252))
         before = path.read_bytes()
-        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                             capture_output=True, text=True)
+        out = cli_run(["upgrade-macros", str(path)])
         assert out.returncode == 2 and f"「{name}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
         assert path.read_bytes() == before
 
@@ -274,8 +270,7 @@ def test_upgrade_macros_refuses_a_staff_module_whose_public_name_is_also_ours(ma
         path.write_bytes(master.read_bytes())
         replace_vba_project(path, path, _staff_project(path, [Module("職員用", "standard", source)]))
         before = path.read_bytes()
-        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                             capture_output=True, text=True)
+        out = cli_run(["upgrade-macros", str(path)])
         assert out.returncode == 2 and f"「職員用」の名前「{name}」" in out.stderr, out.stderr
         assert "名前が適切ではありません" in out.stderr and "Traceback" not in out.stderr
         assert path.read_bytes() == before
@@ -285,8 +280,7 @@ def test_upgrade_macros_refuses_a_staff_module_whose_public_name_is_also_ours(ma
     replace_vba_project(path, path, _staff_project(path, [
         Module("職員用", "standard", "Private Sub renkeiPageSetup()\r\nEnd Sub\r\n"),
         Module("Tally", "class", "Public GetRange As Long\r\n")]))
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                         capture_output=True, text=True)
+    out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 0, out.stderr
 
 
@@ -302,8 +296,7 @@ def test_upgrade_macros_gives_the_workbook_module_the_workbooks_code_name(master
                 assert b'codeName="ThisWorkbook"' in data
                 data = data.replace(b'codeName="ThisWorkbook"', b'codeName="DieseArbeitsmappe"')
             dst.writestr(item, data)
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                         capture_output=True, text=True)
+    out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 0, out.stderr
     found = _olevba_modules(path)
     assert "DieseArbeitsmappe" in found and "ThisWorkbook" not in found
@@ -340,8 +333,7 @@ def test_upgrade_macros_keeps_a_chart_sheets_module_and_its_code(master, tmp_pat
     plain.write_bytes(path.read_bytes())
     replace_vba_project(path, path, _staff_project(path, [code]))
     for book, said in ((path, True), (plain, False)):
-        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(book)],
-                             capture_output=True, text=True)
+        out = cli_run(["upgrade-macros", str(book)])
         assert out.returncode == 0, out.stderr
         assert ("Chart1" in out.stdout) == said, out.stdout
         found = _olevba_modules(book)
@@ -370,8 +362,7 @@ def test_upgrade_macros_keeps_sheets_whose_code_names_staff_gave_in_japanese(mas
     replace_vba_project(path, path, _staff_project(path, [code]))
     for book, said in ((path, True), (plain, False)):
         assert set(renamed.values()) <= set(sheet_code_names(book))
-        out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(book)],
-                             capture_output=True, text=True)
+        out = cli_run(["upgrade-macros", str(book)])
         assert out.returncode == 0, out.stderr
         found = _olevba_modules(book)
         assert sorted(found) == sorted(["ThisWorkbook", *sheet_code_names(book), *CODE_MODULES])
@@ -406,7 +397,6 @@ def test_a_project_that_inflates_past_the_part_limits_is_refused_before_it_is_he
     finally:
         tracemalloc.stop()
     assert peak < 16 * 2**20, peak
-    out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "upgrade-macros", str(path)],
-                         capture_output=True, text=True, encoding="utf-8")
+    out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 2 and f"部品「{VBA_PART}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert path.read_bytes() == before

@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from setuptools.config.setupcfg import read_configuration
 
 ROOT = Path(__file__).resolve().parents[1]
 MACROS = ROOT / "macros"
@@ -21,6 +20,11 @@ MAPPED = "renkei_xl.vba.macros"   # the package name macros/ has in the wheel
 
 
 def _config():
+    """setup.cfg as setuptools reads it. setuptools is imported here, not at the top: every
+    xdist worker imports this file to collect it, and setuptools with its vendored packages
+    is ~0.35 CPU-s to import with a fresh clone's empty bytecode cache (perf-107)."""
+    from setuptools.config.setupcfg import read_configuration
+
     return read_configuration(str(ROOT / "setup.cfg"))["options"]
 
 

@@ -32,6 +32,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import require_soffice, with_macro_sheet
+from realbooks import lo_probe
 from remote_payload import KNOWN_ACTIONS, VBA, applied_looks, apply_actions, client_body, client_headers, payload_from_file
 from serve_refusal import serve_in_process
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -649,10 +650,7 @@ def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
 
 def test_libreoffice_binds_the_buttons_of_a_server_master(server, tmp_path):
     require_soffice()
-    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")), str(server.master),
-                          str(tmp_path / "lo_profile")], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    probe = json.loads(run.stdout)
+    probe = lo_probe("uno_probe", server.master)
     library = probe["libraries"]["VBAProject"]
     assert {"Renkei", "RenkeiServer", "Remote", "WebClient", "WebHelpers"} <= set(library)
     assert [(b["label"], [e["code"] for e in b["events"]]) for b in probe["buttons"][c.MENU]] == [

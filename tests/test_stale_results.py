@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 from typing import Callable, Optional
@@ -29,6 +28,7 @@ import openpyxl
 import pytest
 
 from conftest import rewrite_cells, saved_by_excel
+from forked_cli import cli_run
 from realbooks import parts, sheet_parts
 from remote_payload import payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -46,8 +46,9 @@ CELL = "K2"                               # 指標's 実績値（手入力） of
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "renkei_xl.cli", *args], capture_output=True, text=True,
-                          timeout=300)
+    """The command in a child forked from a process that has imported the tool
+    (tests/forked_cli.py): what is checked here is what a command reads and says, not its start."""
+    return cli_run(list(args))
 
 
 def refused(*args: str, made: Path, words: str, cell: str = f"{c.INDICATORS}!{CELL}") -> None:

@@ -154,3 +154,18 @@ def test_no_libreoffice_outlives_a_test_run_that_failed_or_was_killed(office, tm
             break
         time.sleep(0.1)
     assert _group_gone(pid), f"soffice {pid} still runs after pytest ended"
+
+
+def test_the_probes_run_in_the_office_this_process_keeps(office, sample_master_xlsm, tmp_path):
+    """tests/uno_probe.py and tests/uno_input_probe.py each started a private soffice (1.5–2
+    CPU-s); through realbooks.lo_probe both run in this process's office, which stays clean
+    for the next job: the probe closes what it opened, saved or not."""
+    seen = realbooks.lo_probe("uno_probe", sample_master_xlsm)
+    pid = _office_pid(office)
+    assert "Renkei" in seen["libraries"]["VBAProject"] and seen["buttons"]
+    out = tmp_path / "typed.xlsx"
+    typed = realbooks.lo_probe("uno_input_probe", sample_master_xlsm, "小樽市", str(out), [[2, 2, "書いた"]],
+                               read_only=False)
+    assert typed["typed"][0][:3] == [2, 2, "書いた"] and out.is_file()
+    assert _office_pid(office) == pid
+    assert lo_inspect([sample_master_xlsm])[0]["loaded"] and _office_pid(office) == pid

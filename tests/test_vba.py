@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import ast
 import io
-import json
 import random
 import re
 import struct
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from hypothesis import strategies as st
 from oletools.olevba import VBA_Parser, decompress_stream
 
 from conftest import require_soffice
+from realbooks import lo_probe
 from renkei_xl.core.errors import UserError
 from renkei_xl.vba.cfb import write_compound_file
 from conftest import replace_vba_project
@@ -587,10 +586,7 @@ def test_replace_vba_project_refuses_with_a_japanese_message(tmp_path):
 def test_libreoffice_lists_every_module_and_binds_every_button(tmp_path):
     require_soffice()
     path = _master(tmp_path / "連携事業", "さっぽろ圏_2023年度_マスター.xlsm")
-    run = subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("uno_probe.py")), str(path),
-                          str(tmp_path / "lo_profile")], capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    probe = json.loads(run.stdout)
+    probe = lo_probe("uno_probe", path)
     library = probe["libraries"]["VBAProject"]
     assert sorted(library) == sorted(_expected_modules())
     stored = {m.name: stored_source(m) for m in [*our_modules(), *xlwings_modules(), *remote_modules()]}

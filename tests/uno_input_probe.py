@@ -10,6 +10,7 @@ EDITS_JSON: [[row, col, value], ...] (1-based), typed into SHEET before the save
 Prints one JSON object: {"sheets": {name: {"visible", "protected"}}, "cells": {"row,col":
 {"locked", "string", "validation": {...} or null}}, "title_rows": [first, last] or null,
 "hidden_columns": [col, ...], "names": {name: content}, "typed": [[row, col, value shown after typing]]}.
+The tests call `probe` through realbooks.lo_probe instead, in the soffice their process keeps.
 """
 
 import json
@@ -75,42 +76,48 @@ def _format_key(doc, code):
     return key if key != -1 else formats.addNew(code, Locale())
 
 
+def probe(doc, sheet_name, out, edits) -> dict:
+    """What the module docstring says is printed, of a document opened for editing; it is
+    saved as ``out`` and left modified (the caller closes it)."""
+    result = {"sheets": {}, "cells": {}, "names": {}, "typed": []}
+    for sheet in doc.Sheets:
+        result["sheets"][sheet.Name] = {"visible": bool(sheet.IsVisible), "protected": bool(sheet.isProtected())}
+    sheet = doc.Sheets.getByName(sheet_name)
+    cursor = sheet.createCursor()
+    cursor.gotoEndOfUsedArea(False)
+    last_row, last_col = cursor.RangeAddress.EndRow, cursor.RangeAddress.EndColumn
+    for r in range(last_row + 1):
+        for c in range(last_col + 1):
+            cell = sheet.getCellByPosition(c, r)
+            result["cells"][f"{r + 1},{c + 1}"] = {
+                "locked": bool(cell.CellProtection.IsLocked), "string": cell.getString(),
+                "validation": _validation(cell)}
+    result["hidden_columns"] = [c + 1 for c in range(last_col + 1)
+                                if not sheet.getColumns().getByIndex(c).IsVisible]
+    titles = sheet.getTitleRows() if sheet.getPrintTitleRows() else None
+    result["title_rows"] = [titles.StartRow + 1, titles.EndRow + 1] if titles else None
+    for name in doc.NamedRanges.getElementNames():
+        result["names"][name] = doc.NamedRanges.getByName(name).getContent()
+    for r, c, value in edits:
+        cell = sheet.getCellByPosition(c - 1, r - 1)
+        if isinstance(value, str):
+            cell.setString(value)
+        elif isinstance(value, dict):    # what Calc's input line stores for 85%: 0.85, formatted 0%
+            cell.setValue(value["value"])
+            cell.NumberFormat = _format_key(doc, value["format"])
+        else:
+            cell.setValue(value)
+        result["typed"].append([r, c, cell.getString(), _valid(doc, cell)])
+    if doc.Sheets.hasByName(SCRATCH):
+        doc.Sheets.removeByName(SCRATCH)
+    doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
+                   (prop("FilterName", "Calc MS Excel 2007 XML"),))
+    return result
+
+
 def main(book, sheet_name, profile, out, edits_json):
-    edits = json.loads(edits_json)
     with office_document(book, profile) as doc:
-        result = {"sheets": {}, "cells": {}, "names": {}, "typed": []}
-        for sheet in doc.Sheets:
-            result["sheets"][sheet.Name] = {"visible": bool(sheet.IsVisible), "protected": bool(sheet.isProtected())}
-        sheet = doc.Sheets.getByName(sheet_name)
-        cursor = sheet.createCursor()
-        cursor.gotoEndOfUsedArea(False)
-        last_row, last_col = cursor.RangeAddress.EndRow, cursor.RangeAddress.EndColumn
-        for r in range(last_row + 1):
-            for c in range(last_col + 1):
-                cell = sheet.getCellByPosition(c, r)
-                result["cells"][f"{r + 1},{c + 1}"] = {
-                    "locked": bool(cell.CellProtection.IsLocked), "string": cell.getString(),
-                    "validation": _validation(cell)}
-        result["hidden_columns"] = [c + 1 for c in range(last_col + 1)
-                                    if not sheet.getColumns().getByIndex(c).IsVisible]
-        titles = sheet.getTitleRows() if sheet.getPrintTitleRows() else None
-        result["title_rows"] = [titles.StartRow + 1, titles.EndRow + 1] if titles else None
-        for name in doc.NamedRanges.getElementNames():
-            result["names"][name] = doc.NamedRanges.getByName(name).getContent()
-        for r, c, value in edits:
-            cell = sheet.getCellByPosition(c - 1, r - 1)
-            if isinstance(value, str):
-                cell.setString(value)
-            elif isinstance(value, dict):    # what Calc's input line stores for 85%: 0.85, formatted 0%
-                cell.setValue(value["value"])
-                cell.NumberFormat = _format_key(doc, value["format"])
-            else:
-                cell.setValue(value)
-            result["typed"].append([r, c, cell.getString(), _valid(doc, cell)])
-        if doc.Sheets.hasByName(SCRATCH):
-            doc.Sheets.removeByName(SCRATCH)
-        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
-                       (prop("FilterName", "Calc MS Excel 2007 XML"),))
+        result = probe(doc, sheet_name, out, json.loads(edits_json))
     json.dump(result, sys.stdout, ensure_ascii=False)
 
 

@@ -7,6 +7,7 @@ Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
 Prints one JSON object: {"libraries": {library: {module: source}},
 "buttons": {sheet: [{"label": str, "events": [{"listener", "method", "type", "code"}]}]}}.
 Starts its own soffice on a free port with the given profile and ends it before exiting.
+The tests call `probe` through realbooks.lo_probe instead, in the soffice their process keeps.
 """
 
 import json
@@ -42,10 +43,16 @@ def _buttons(doc):
     return out
 
 
+def probe(doc) -> dict:
+    """What the module docstring says is printed, of a document opened read-only."""
+    return {"libraries": _libraries(doc), "buttons": _buttons(doc)}
+
+
 def main(book, profile):
     with office_document(book, profile, prop("ReadOnly", True)) as doc:
-        result = {"libraries": _libraries(doc), "buttons": _buttons(doc)}
+        result = probe(doc)
     json.dump(result, sys.stdout, ensure_ascii=False)
+
 
 if __name__ == "__main__":
     main(sys.argv[1], sys.argv[2])
