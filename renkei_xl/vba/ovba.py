@@ -25,25 +25,16 @@ def compress(data: bytes) -> bytes:
 def _compress_chunk(data: bytes, start: int, end: int) -> bytes:
     """2.4.1.3.7 Compressing a DecompressedChunk, falling back to a raw chunk (2.4.1.3.10).
 
-    2.4.1.3.19.4 Matching is inlined (a call per token was a fifth of the time): the longest
-    earlier occurrence in the chunk of the bytes at ``pos``, the latest of equally long
-    ones, among the last ``_MAX_CANDIDATES`` earlier positions holding the same three bytes
-    (what comparing each byte by byte, latest first, finds). Every position's 3-byte key is
-    indexed once, in order, before the tokens are made, the earlier ones found by
-    ``bisect``; a candidate that cannot beat the best so far is passed over on the byte that
-    would have to differ and one slice compare, and a match is extended a slice at a time.
-    The byte-by-byte search was most of a master's VBA build (~120 KB compressed in Python,
-    about 0.3 s a project, again in every test process); the output is the same bytes."""
+    2.4.1.3.19.4 Matching, inlined (a call per token was a fifth of the time): the longest
+    earlier occurrence of the bytes at ``pos`` in the chunk, the latest of equally long ones,
+    among the last ``_MAX_CANDIDATES`` earlier positions of the same 3-byte key (what comparing
+    each byte by byte, latest first, finds). The keys are indexed first, the earlier ones found
+    by ``bisect``; a candidate that cannot beat the best is passed over on one byte and one
+    slice compare, a match extended a slice at a time. The byte-by-byte search was most of a
+    VBA build (0.3 s a project, in every test process); the output is the same bytes."""
     body = bytearray()
-    heads: dict[bytes, list[int]] = {}  # 3-byte prefix -> its positions in this chunk, in order
     last_key = end - _MIN_MATCH          # a key must not reach into the next chunk
-    for p in range(start, last_key + 1):
-        key = data[p:p + _MIN_MATCH]
-        found = heads.get(key)
-        if found is None:
-            heads[key] = [p]
-        else:
-            found.append(p)
+    heads = _keys_at(data, start, last_key)
     pos = start
     while pos < end:
         # 2.4.1.3.8 Compressing a TokenSequence: a FlagByte, then up to 8 tokens
@@ -90,6 +81,19 @@ def _compress_chunk(data: bytes, start: int, end: int) -> bytes:
     # spec says (only a last chunk of 3641+ incompressible bytes is ever padded)
     raw = data[start:end].ljust(CHUNK, b"\x00")
     return (0x3000 | (CHUNK + 2 - 3)).to_bytes(2, "little") + raw
+
+
+def _keys_at(data: bytes, start: int, last: int) -> dict[bytes, list[int]]:
+    """Every 3-byte key from ``start`` to ``last`` → its positions, in order."""
+    heads: dict[bytes, list[int]] = {}
+    for p in range(start, last + 1):
+        key = data[p:p + _MIN_MATCH]
+        found = heads.get(key)
+        if found is None:
+            heads[key] = [p]
+        else:
+            found.append(p)
+    return heads
 
 
 # How many bytes a match is extended by at once before the last ones are compared singly.
