@@ -1241,3 +1241,40 @@ def test_a_sender_name_that_fits_a_to_line_but_not_a_from_line_is_refused_naming
     with pytest.raises(UserError) as err:
         mail.parse_addresses([f'"{name}*;" <{address}>'], "--from の差出人")
     assert str(err.value).startswith("--from の差出人のメールアドレス「kikaku@otaru.example」の名前が長すぎて"), str(err.value)
+
+
+# An address's folded form is kept per address (perf-106): the email package folded and parsed
+# it again for every command that read 設定's twelve municipalities (about 1.5 ms each).
+_KEPT_CASES = ["山田 太郎 <taro@city.example.jp>", "a@x.example", "Yamada, Taro <t@x.example>",
+               "札幌市 企画政策局 企画課 広域連携担当係 " * 3 + "<kikaku@city.sapporo.example>",
+               '"' + "x" * 120 + '" <long@x.example>']
+
+
+def _forget_folded() -> None:
+    """The kept folded forms forgotten (so that a case starts as a new process does)."""
+    kept = getattr(mail, "_folded", None)
+    if kept is not None:
+        kept.cache_clear()
+
+
+@pytest.mark.parametrize("typed", _KEPT_CASES)
+def test_an_address_is_folded_once_and_written_as_before(typed, monkeypatch):
+    _forget_folded()
+    address = mail.parse_addresses([typed], "宛先")[0]
+    first = {field: mail._piece(field, address) for field in ("From", "To", "Cc")}
+    asked = []
+    read_back = mail._read_back
+    monkeypatch.setattr(mail, "_read_back", lambda field, piece: asked.append(field) or read_back(field, piece))
+    again = mail.parse_addresses([typed], "宛先")[0]
+    assert {field: mail._piece(field, again) for field in ("From", "To", "Cc")} == first
+    assert asked == []                      # nothing folded or read back a second time
+    _forget_folded()                        # and folded anew, the same text
+    assert {field: mail._piece(field, again) for field in ("From", "To", "Cc")} == first
+    assert asked
+
+
+def test_a_name_no_mail_can_carry_is_refused_each_time_it_is_asked():
+    _forget_folded()
+    for _ in range(2):
+        with pytest.raises(UserError, match="そのままではメールに正しく書けません"):
+            mail.parse_addresses(["=?utf-8?b?QQ==?= <a@x.example>"], "宛先")

@@ -187,9 +187,11 @@ class SheetCells:
     def _own_style(self, row: int, col: int) -> Optional[int]:
         """The cell's own s= (0 when it has none); None where the part holds no such cell."""
         r = self.rows().get(row)
-        if r is None:
-            return None
-        for c_, _s, _e, attrs in self._cells(r):
+        return None if r is None else self._own_in(self._cells(r), col)
+
+    def _own_in(self, cells: list, col: int) -> Optional[int]:
+        """_own_style among a row's ``cells`` (_cells of the whole row), the first of ``col``."""
+        for c_, _s, _e, attrs in cells:
             if c_ == col:
                 m = _ATTR_S.search(attrs)
                 return index_text(m.group(1), "s", self.part) if m else 0
@@ -200,7 +202,10 @@ class SheetCells:
         its row's (a row formatted whole: customFormat), else its column's (<col style>),
         else the default. Excel shows a cell the file does not hold so, and a value written
         there takes that format (a column staff formatted as 文字列, or coloured)."""
-        own = self._own_style(row, col)
+        return self._style_beside(row, col, self._own_style(row, col))
+
+    def _style_beside(self, row: int, col: int, own: Optional[int]) -> int:
+        """style_of with the cell's own format already found (``own``; None: no such cell)."""
         if own is not None:
             return own
         r = self.rows().get(row)
@@ -264,7 +269,8 @@ class SheetCells:
         for r, cols in sorted(by_row.items()):
             row = rows.get(r)
             if row is None:
-                new_cells = "".join(self._new_cell(r, col, ch) for col, ch in sorted(cols.items()))
+                new_cells = "".join(self._new_cell(r, col, ch, self._own_style(r, col))
+                                     for col, ch in sorted(cols.items()))
                 later = bisect.bisect_right(numbers, r)
                 at = ordered[later].start if later < len(ordered) else ce
                 pieces.append((at, at, f'<{self.p}row r="{r}">{new_cells}</{self.p}row>'))
@@ -280,9 +286,10 @@ class SheetCells:
         out.append(self.text[pos:])
         return _grow_dimension("".join(out), self.p, changes.keys())
 
-    def _new_cell(self, row: int, col: int, change) -> str:
+    def _new_cell(self, row: int, col: int, change, own: Optional[int] = None) -> str:
+        """``own``: the cell's own format where the part holds it, found by the caller."""
         value, style = change
-        base = self.style_of(row, col)      # the row's or column's format, as Excel gives a new cell
+        base = self._style_beside(row, col, own)   # the row's or column's format, as Excel gives a new cell
         s = style(base) if style else base
         element = cell_xml(f"{column_letter(col)}{row}", None if value is KEEP else value, s, self.p)
         if s == 0 and self.explicit_zero:
@@ -295,16 +302,24 @@ class SheetCells:
         cells = self._cells(row, max(cols))
         existing = {c_: (s, e, a) for c_, s, e, a in cells}
         if row.open_end == row.content_end and row.end == row.open_end:   # <row …/>
-            inner = "".join(self._new_cell(row.r, col, ch) for col, ch in sorted(cols.items()))
+            inner = "".join(self._new_cell(row.r, col, ch, self._own_style(row.r, col))
+                            for col, ch in sorted(cols.items()))
             opening = self.text[row.start:row.end][:-2].rstrip() + ">"
             return [(row.start, row.end, _widen_spans(opening, cols) + inner + f"</{self.p}row>")]
+        # A cell the scan did not find is in the row only where the scan stopped short of the
+        # row's end and the row is out of column order: the row is then read whole once for
+        # the formats of its new cells (style_of read it whole again for each one: a third of
+        # a rollover's edits).
+        whole = cells if not cells or cells[-1][0] <= max(cols) else None
         for col, change in sorted(cols.items()):
             if col in existing:
                 start, end, attrs = existing[col]
                 pieces.append((start, end, self._edited(self.text[start:end], attrs, row.r, col, change)))
             else:
                 at = next((s for c_, s, _e, _a in cells if c_ > col), row.content_end)
-                pieces.append((at, at, self._new_cell(row.r, col, change)))
+                if whole is None:
+                    whole = self._cells(row)
+                pieces.append((at, at, self._new_cell(row.r, col, change, self._own_in(whole, col))))
         if any(col not in existing for col in cols):
             opening = self.text[row.start:row.open_end]
             widened = _widen_spans(opening, cols)
