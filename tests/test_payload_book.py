@@ -327,14 +327,14 @@ def test_a_sheet_parse_kept_is_bound_anew_for_each_book(hostile, tmp_path, clien
     assert changed["結合"].row_dimensions[7].number_format == "@"
 
 
-def _sheets_of(path: Path, sizes: list[int]) -> Path:
-    """A book with a sheet of ``n`` numbers (one column) per size, each number its own."""
+def _sheets_of(path: Path, sizes: list[int], book: int) -> Path:
+    """A book with a sheet of ``n`` numbers (one column) per size, no two books' alike."""
     wb = Workbook()
     wb.remove(wb.active)
     for i, n in enumerate(sizes):
         ws = wb.create_sheet(f"s{i}")
         for r in range(1, n + 1):
-            ws.cell(r, 1, hash((path.name, i, r)) % 1000)
+            ws.cell(r, 1, book * 100_000 + i * 1_000 + r)
     wb.save(path)
     return path
 
@@ -346,7 +346,7 @@ def test_the_sheet_parses_kept_are_bounded_by_count_and_by_cells(tmp_path, monke
     monkeypatch.setattr(_KeptSheets, "CELLS", 100)
     kept = _KeptSheets()
     monkeypatch.setattr(remote_payload, "_SHEETS", kept)
-    books = [_sheets_of(tmp_path / f"b{i}.xlsx", [10, 20, 500]) for i in range(3)]
+    books = [_sheets_of(tmp_path / f"b{i}.xlsx", [10, 20, 500], i) for i in range(3)]
     for i, path in enumerate(books):
         payload_book(path)
         assert len(kept) <= 4 and kept.cells <= 100
