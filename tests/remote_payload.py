@@ -410,22 +410,24 @@ def _vba_codes(path: Path) -> tuple[str, ...]:
     return _vba_codes_read(path)
 
 
-_VBA_WITHIN_PAYLOAD: dict = {}    # {"path": the file whose payload is being built, "codes": its modules}
+# {"path": the file whose payload is being built, "codes": its modules, "arrays": whether a
+# sheet of it may hold an array formula (_formula_areas)}
+_VBA_WITHIN_PAYLOAD: dict = {}
 
 
 def _vba_codes_read(path: Path) -> tuple[str, ...]:
-    from olefile import MAGIC
-
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
         package = tuple((info.filename, info.CRC, info.file_size) for info in infos)
         key = _VBA_PACKAGES.get(package)
         if key is None:
+            # each part looked into once (``_OLE_PARTS``): a package differs from the last one
+            # seen in the sheet a test changed, not in its VBA project
             digest = hashlib.sha256()
-            for info in infos:
-                with z.open(info) as part:
-                    if part.read(len(MAGIC)) == MAGIC:
-                        digest.update(info.filename.encode("utf-8") + b"\0" + z.read(info) + b"\0")
+            for info, seen in zip(infos, package):
+                ole = _recalled(_OLE_PARTS, seen, lambda: _ole_digest(z, info), limit=512)
+                if ole is not None:
+                    digest.update(ole)
             key = digest.hexdigest()
             _kept(_VBA_PACKAGES, package, key)
     if key not in _VBA_CODES:
@@ -435,11 +437,23 @@ def _vba_codes_read(path: Path) -> tuple[str, ...]:
 
 _VBA_CODES: dict[str, tuple[str, ...]] = {}
 _VBA_PACKAGES: dict[tuple, str] = {}
+_OLE_PARTS: dict[tuple, Optional[bytes]] = {}     # (name, CRC-32, size) -> _ole_digest
 
 
-def _kept(cache: dict, key, value) -> None:
-    """``cache[key] = value``, the oldest entry dropped past 32."""
-    if len(cache) >= 32:
+def _ole_digest(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> Optional[bytes]:
+    """The digest of a part's name and bytes where the part is an OLE file (one oletools
+    may take for a VBA project), None where it is not."""
+    from olefile import MAGIC
+
+    with z.open(info) as part:
+        if part.read(len(MAGIC)) != MAGIC:
+            return None
+    return hashlib.sha256(info.filename.encode("utf-8") + b"\0" + z.read(info) + b"\0").digest()
+
+
+def _kept(cache: dict, key, value, limit: int = 32) -> None:
+    """``cache[key] = value``, the oldest entry dropped past ``limit``."""
+    while len(cache) >= limit:
         del cache[next(iter(cache))]
     cache[key] = value
 
@@ -1925,11 +1939,11 @@ def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
 
     reader = ExcelReader(str(path), data_only=True)
     reader.read_manifest()
-    _read_strings(reader)
+    strings = _read_strings(reader)
     reader.read_workbook()
     apply_stylesheet(reader.archive, reader.wb)
     _east_asian_dates(reader.wb)
-    _read_payload_sheets(reader)
+    _read_payload_sheets(reader, strings)
     reader.parser.assign_names()
     reader.archive.close()
     return reader.wb
@@ -1953,16 +1967,40 @@ _payload_loaded = _cached_by_content(_read_payload_book)
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 
-def _read_strings(reader) -> None:
+def _read_strings(reader) -> Optional[bytes]:
     """ExcelReader.read_strings (openpyxl's read_string_table), each string's text as
-    ``_text_content`` reads it."""
+    ``_text_content`` reads it; the digest of the part read (None: the book has none), which
+    the sheets' parses are kept by (``_sheet_of``). The table is kept per content too
+    (``_STRINGS``): a test that writes no text leaves it as it was. Shared by the books of
+    that content: read it, never change it."""
     from openpyxl.xml.constants import SHARED_STRINGS
 
     ct = reader.package.find(SHARED_STRINGS)
-    if ct is not None:
-        root = ET.fromstring(reader.archive.read(ct.PartName[1:]))
+    if ct is None:
+        return None
+    data = reader.archive.read(ct.PartName[1:])
+    digest = hashlib.sha256(data).digest()
+
+    def read() -> list[str]:
+        root = ET.fromstring(data)
         # decoded as Excel decodes them (excel_text), not as openpyxl half does (_raw_string_table)
-        reader.shared_strings = [excel_text(_text_content(si)) for si in root.iter(_MAIN + "si")]
+        return [excel_text(_text_content(si)) for si in root.iter(_MAIN + "si")]
+    reader.shared_strings = _recalled(_STRINGS, digest, read, limit=8)
+    return digest
+
+
+_STRINGS: dict[bytes, list[str]] = {}
+
+
+def _recalled(cache: dict, key, make, limit: int):
+    """``cache[key]``, made by ``make()`` where missing; the most recently used kept last, the
+    least recently used dropped past ``limit`` entries."""
+    if key in cache:
+        cache[key] = value = cache.pop(key)
+        return value
+    value = make()
+    _kept(cache, key, value, limit)
+    return value
 
 
 def _text_content(node) -> str:
@@ -1983,17 +2021,24 @@ def _text_content(node) -> str:
     return "".join(([] if plain is None else [plain]) + [text for text in runs if text is not None])
 
 
-def _read_payload_sheets(reader) -> None:
+def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
     """ExcelReader.read_worksheets without what no payload reads (drawings, charts, pivot
-    tables, conditional formats), the cells bound as ``_Held``."""
+    tables, conditional formats), the cells bound as ``_Held``. ``strings``: the digest of
+    the shared strings part (``_read_strings``), one of what a sheet's parse depends on."""
     from openpyxl.comments.comment_sheet import CommentSheet
     from openpyxl.packaging.relationship import RelationshipList, get_dependents, get_rels_path
     from openpyxl.worksheet.table import Table
-    from openpyxl.xml.constants import COMMENTS_NS
+    from openpyxl.xml.constants import ARC_STYLE, COMMENTS_NS
     from openpyxl.xml.functions import fromstring
 
     wb = reader.wb
     facts = _StyleFacts(wb)
+    try:
+        styles = hashlib.sha256(reader.archive.read(ARC_STYLE)).digest()
+    except KeyError:
+        styles = None        # apply_stylesheet's own reading: no styles part, openpyxl's defaults
+    # what a sheet's parse depends on beside its own part (the cells' strings and styles)
+    depends = (strings, styles, frozenset(wb._date_formats))
     for sheet, rel in reader.parser.find_sheets():
         if rel.target not in reader.valid_files:
             continue
@@ -2004,7 +2049,7 @@ def _read_payload_sheets(reader) -> None:
         rels = get_dependents(reader.archive, rels_path) if rels_path in reader.valid_files else RelationshipList()
         ws = wb.create_sheet(sheet.name)
         ws._rels = rels
-        parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts)
+        parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts, depends)
         binder = _PayloadSheetBinder(ws, parsed)
         ws._cells = parsed.cells
         binder.bind_merged_cells(facts)
@@ -2080,15 +2125,62 @@ def _column_numbers() -> dict[str, int]:
 _COLS_TAG = _MAIN + "cols"
 
 
-def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts):
+def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts, depends: tuple):
     """What openpyxl's WorkSheetParser (data_only, its from_excel as DateSerial) reads of a
     sheet's part that a payload needs: every <c> as parse_cell reads it (position, value,
     type, style), the rows' and columns' attributes, protection, views, merged areas,
-    hyperlinks and table parts (openpyxl's own classes for these)."""
+    hyperlinks and table parts (openpyxl's own classes for these).
+
+    The cells, rows and columns are read once per content (``_SHEETS``: the part's digest
+    and ``depends``, the digests of the strings and styles parts the cells were read with,
+    and the date formats): most payloads are of a master a test changed in a cell or two of
+    one sheet, and reading the other sheets again was most of building a payload (perf-105
+    in docs/performance.md). Each call gets its own dicts and openpyxl objects, which
+    binding the sheet changes (``_sheet_parsed``); the ``_Held`` cells are shared, never
+    changed."""
+    key = (hashlib.sha256(data).digest(), *depends)
+    held = _SHEETS.get(key)
+    if held is None:
+        held = _sheet_read(data, strings, date_formats, facts)
+        _SHEETS.keep(key, held, len(held[0]))
+    else:
+        _SHEETS.touch(key)
+    return _sheet_parsed(*held)
+
+
+class _KeptSheets(dict):
+    """``_sheet_of``'s parses, the least recently used dropped past ``COUNT`` of them or
+    ``CELLS`` cells among them (a master's 20 sheets are a few thousand cells; a test's
+    2,000 × 40 sheet 80,000): one worker's memory stays bounded however many books it reads."""
+
+    COUNT, CELLS = 160, 1_000_000
+
+    def __init__(self):
+        super().__init__()
+        self.cells = 0
+
+    def keep(self, key, held: tuple, cells: int) -> None:
+        if cells > self.CELLS:
+            return
+        while self and (len(self) >= self.COUNT or self.cells + cells > self.CELLS):
+            self.cells -= len(self.pop(next(iter(self)))[0])
+        self[key] = held
+        self.cells += cells
+
+    def touch(self, key) -> None:
+        self[key] = self.pop(key)      # the most recently used last
+
+
+_SHEETS = _KeptSheets()
+
+
+def _sheet_parsed(cells: dict, row_dimensions: dict, column_dimensions: dict, parts: list):
+    """A sheet's parse as openpyxl's WorkSheetParser holds it, made of what ``_sheet_read``
+    kept: dicts of its own (binding the sheet changes them: the merged areas its cells, the
+    rows' and columns' style ids into styles) and openpyxl's objects made anew from the
+    elements kept (a hyperlink is bound to its cell as it is)."""
     from types import SimpleNamespace
 
-    from openpyxl.utils import coordinate_to_tuple, get_column_letter
-    from openpyxl.utils.datetime import from_ISO8601
     from openpyxl.worksheet import _reader as r
     from openpyxl.worksheet.hyperlink import HyperlinkList
     from openpyxl.worksheet.merge import MergeCells
@@ -2096,24 +2188,11 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts)
     from openpyxl.worksheet.table import TablePartList
     from openpyxl.worksheet.views import SheetViewList
 
-    parsed = SimpleNamespace(cells={}, row_dimensions={}, column_dimensions={}, hyperlinks=HyperlinkList(),
-                             tables=TablePartList(), merged_cells=None)
-    cells, of_id, by_id, cast = parsed.cells, facts.of_id, facts.by_id, r._cast_number
-    columns = _column_numbers()
-    value_tag, inline = r.VALUE_TAG, r.INLINE_STRING
-    root = ET.fromstring(data)
-    data_parts = []
-    for part in root:
-        tag = part.tag
-        if tag == r.DATA_TAG:
-            data_parts.append(part)
-        elif tag == _COLS_TAG:
-            for col in part:
-                if col.tag == r.COL_TAG:
-                    attrs = dict(col.attrib)
-                    attrs["index"] = get_column_letter(int(attrs["min"]))
-                    parsed.column_dimensions[attrs["index"]] = attrs
-        elif tag == r.PROT_TAG:
+    parsed = SimpleNamespace(cells=dict(cells), row_dimensions={k: dict(v) for k, v in row_dimensions.items()},
+                             column_dimensions={k: dict(v) for k, v in column_dimensions.items()},
+                             hyperlinks=HyperlinkList(), tables=TablePartList(), merged_cells=None)
+    for tag, part in parts:
+        if tag == r.PROT_TAG:
             parsed.protection = SheetProtection.from_tree(part)
             if part.get("password") is not None:
                 parsed.protection.set_password(part.get("password"), True)
@@ -2125,6 +2204,35 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts)
             parsed.hyperlinks = HyperlinkList.from_tree(part)
         elif tag == r.TABLE_TAG:
             parsed.tables = TablePartList.from_tree(part)
+    return parsed
+
+
+def _sheet_read(data: bytes, strings: list, date_formats: set, facts: _StyleFacts) -> tuple:
+    """The part read for ``_sheet_parsed``: (cells as ``_Held``, rows' attributes, columns'
+    attributes, [(tag, element)] of the parts openpyxl makes objects of, in the file's order)."""
+    from openpyxl.utils import coordinate_to_tuple, get_column_letter
+    from openpyxl.utils.datetime import from_ISO8601
+    from openpyxl.worksheet import _reader as r
+
+    cells, row_dimensions, column_dimensions, parts = {}, {}, {}, []
+    of_id, by_id, cast = facts.of_id, facts.by_id, r._cast_number
+    columns = _column_numbers()
+    value_tag, inline = r.VALUE_TAG, r.INLINE_STRING
+    kept_tags = (r.PROT_TAG, r.VIEWS_TAG, r.MERGE_TAG, r.HYPERLINK_TAG, r.TABLE_TAG)
+    root = ET.fromstring(data)
+    data_parts = []
+    for part in root:
+        tag = part.tag
+        if tag == r.DATA_TAG:
+            data_parts.append(part)
+        elif tag == _COLS_TAG:
+            for col in part:
+                if col.tag == r.COL_TAG:
+                    attrs = dict(col.attrib)
+                    attrs["index"] = get_column_letter(int(attrs["min"]))
+                    column_dimensions[attrs["index"]] = attrs
+        elif tag in kept_tags:
+            parts.append((tag, part))
     row_counter = 0
     for data_part in data_parts:
         for row_el in data_part:
@@ -2143,7 +2251,7 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts)
                 row_counter += 1
             col_counter = 0
             if {k for k in attrs if not k.startswith("{")} - {"r", "spans"}:
-                parsed.row_dimensions[str(row_counter)] = dict(attrs)
+                row_dimensions[str(row_counter)] = dict(attrs)
             digits = attrs.get("r", "")
             digits = digits if digits.isdigit() and digits.isascii() else None
             for el in row_el:
@@ -2186,7 +2294,7 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts)
                     if child is not None:
                         data_type, value = "s", excel_text(_text_content(child))
                 cells[(row, col)] = _Held(value, data_type, by_id.get(style_id) or of_id(style_id))
-    return parsed
+    return cells, row_dimensions, column_dimensions, parts
 
 
 def _merged_looks(facts: _StyleFacts, start, end, h: int, w: int):
@@ -2373,7 +2481,13 @@ def _formula_areas(path: Path, kind: type) -> dict[str, list[list[int]]]:
     """Sheet -> the ranges [r1, c1, r2, c2] of the formulas of openpyxl's ``kind`` (an array
     formula, a data table: each keeps its range in ``ref``) in a saved file, loaded with the
     formulas only where a sheet's part may hold one (``_may_hold_array_formulas``)."""
-    if not _may_hold_array_formulas(path):
+    if _VBA_WITHIN_PAYLOAD.get("path") == str(path):     # asked twice per payload: once read
+        if "arrays" not in _VBA_WITHIN_PAYLOAD:
+            _VBA_WITHIN_PAYLOAD["arrays"] = _may_hold_array_formulas(path)
+        may_hold = _VBA_WITHIN_PAYLOAD["arrays"]
+    else:
+        may_hold = _may_hold_array_formulas(path)
+    if not may_hold:
         return {}
     out: dict[str, list[list[int]]] = {}
     for ws in saved_book(path).worksheets:
@@ -2597,10 +2711,22 @@ def file_footers(path: Path) -> dict[str, dict[str, str]]:
             part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
             if part not in parts:
                 continue
-            node = ET.fromstring(z.read(part)).find("m:headerFooter/m:oddFooter", _NS)
-            if node is not None and node.text:
-                out[sheet.get("name")] = footer_sections(node.text)
+            data = z.read(part)
+            text = _recalled(_FOOTERS, hashlib.sha256(data).digest(), lambda: _odd_footer(data), limit=160)
+            if text:
+                out[sheet.get("name")] = footer_sections(text)
     return out
+
+
+def _odd_footer(data: bytes) -> Optional[str]:
+    """The text of a sheet part's oddFooter (None: none). Kept per part's content
+    (``_FOOTERS``): parsing every sheet of a master again for its footer was a tenth of
+    building a VBA client's payload, and most sheets are as in the last payload."""
+    node = ET.fromstring(data).find("m:headerFooter/m:oddFooter", _NS)
+    return None if node is None else node.text
+
+
+_FOOTERS: dict[bytes, Optional[str]] = {}
 
 
 def file_charts(path: Path) -> dict[str, list[str]]:

@@ -26,9 +26,11 @@ from openpyxl.styles import Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
 
+import remote_payload
 from conftest import write_members
-from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, file_grid, file_rows,
-                            payload_book, payload_from_file, read_both_ways, saved_book, values_load)
+from remote_payload import (OFFICE_JS, PAYLOAD_BOTH_WAYS, VBA, DateSerial, _first_difference, _KeptSheets, _recalled,
+                            file_grid, file_rows, payload_book, payload_from_file, read_both_ways, saved_book,
+                            values_load)
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 
 
@@ -273,3 +275,92 @@ def test_a_number_in_a_currency_formatted_cell_is_sent_as_range_value_gives_it(t
     currency = client == VBA
     assert rows[0] == ([1234.5679] * 4 + [1234.56789] * 3 if currency else [1234.56789] * 7)
     assert rows[1] == ([0.0] * 4 + [0.00001] * 3 if currency else [0.00001] * 7)
+
+
+def _with_number(path: Path, number: str, out: Path) -> Path:
+    """A copy of the hostile book at ``out`` whose 表!B2 (1.5 in its XML) holds ``number``,
+    every other part byte for byte as it was: a master a test changed in one cell."""
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    part = "xl/worksheets/sheet3.xml"
+    assert members[part].count(b"<v>1.5</v>") == 1
+    members[part] = members[part].replace(b"<v>1.5</v>", f"<v>{number}</v>".encode())
+    write_members(out, members)
+    return out
+
+
+def test_a_sheet_as_in_the_last_book_read_is_not_parsed_again(hostile, tmp_path):
+    """payload_book keeps each sheet's parse per content (perf-105): in a book that differs
+    from the last one read in one sheet, the other sheets' cells are those read before, and
+    the changed sheet's are read anew."""
+    first = payload_book(_with_number(hostile, "3.5", tmp_path / "first.xlsx"))
+    changed = payload_book(_with_number(hostile, "2.5", tmp_path / "changed.xlsx"))
+    assert (first["表"]._cells[(2, 2)].value, changed["表"]._cells[(2, 2)].value) == (3.5, 2.5)
+    dates = first["日付"]._cells
+    assert dates and all(changed["日付"]._cells[key] is held for key, held in dates.items())
+    assert changed["表"]._cells[(1, 1)] is not first["表"]._cells[(1, 1)]
+
+
+@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
+def test_a_sheet_parse_kept_is_bound_anew_for_each_book(hostile, tmp_path, client, monkeypatch, licensed):  # noqa: F811
+    """A kept parse bound to a second book gives the payload and cells openpyxl's own load
+    gives (merged areas, links, Text rows and columns of 結合 bound again), and leaves the
+    first book as it was: binding changes the parse's dicts (the merged areas' cells, the
+    rows' and columns' styles), and a link is bound to its cell as it is."""
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    first_path = _with_number(hostile, "3.5", tmp_path / "first.xlsx")
+    first = payload_book(first_path)
+    payload_from_file(first_path, client=client)
+    before = _cells(first)
+    changed_path = _with_number(hostile, "2.5", tmp_path / "changed.xlsx")
+    changed = payload_book(changed_path)
+    assert changed["結合"]._cells[(6, 2)] is not first["結合"]._cells[(6, 2)]
+    assert _first_difference(_cells(changed), _cells(saved_book(changed_path, data_only=True))) is None
+    payload = payload_from_file(changed_path, client=client)      # checked against openpyxl's load
+    assert payload["sheets"][2]["values"][1] == ["項目1", 2.5]
+    for ws in changed.worksheets:
+        file_rows(changed_path, ws.title)
+    assert _first_difference(_cells(first), before) is None
+    link = first["結合"]._cells[(20, 12)].hyperlink
+    assert link is not None and changed["結合"]._cells[(20, 12)].hyperlink is not link
+    assert changed["結合"].column_dimensions["C"].number_format == "@"
+    assert changed["結合"].row_dimensions[7].number_format == "@"
+
+
+def _sheets_of(path: Path, sizes: list[int], book: int) -> Path:
+    """A book with a sheet of ``n`` numbers (one column) per size, no two books' alike."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    for i, n in enumerate(sizes):
+        ws = wb.create_sheet(f"s{i}")
+        for r in range(1, n + 1):
+            ws.cell(r, 1, book * 100_000 + i * 1_000 + r)
+    wb.save(path)
+    return path
+
+
+def test_the_sheet_parses_kept_are_bounded_by_count_and_by_cells(tmp_path, monkeypatch):
+    """However many books a worker reads, the parses kept stay within COUNT sheets and CELLS
+    cells, the least recently used dropped first; a sheet of more cells than CELLS is not kept."""
+    monkeypatch.setattr(_KeptSheets, "COUNT", 4)
+    monkeypatch.setattr(_KeptSheets, "CELLS", 100)
+    kept = _KeptSheets()
+    monkeypatch.setattr(remote_payload, "_SHEETS", kept)
+    books = [_sheets_of(tmp_path / f"b{i}.xlsx", [10, 20, 500], i) for i in range(3)]
+    for i, path in enumerate(books):
+        payload_book(path)
+        assert len(kept) <= 4 and kept.cells <= 100
+        assert kept.cells == sum(len(held[0]) for held in kept.values())
+        assert max(len(held[0]) for held in kept.values()) == 20     # never the 500
+    assert len(kept) == 4 and kept.cells == 60      # the last two books' small sheets
+
+
+def test_a_recalled_entry_is_kept_as_the_most_recently_used():
+    """_recalled makes an entry once, keeps at most ``limit``, and drops the least recently used."""
+    cache: dict = {}
+    for key in "abc":
+        assert _recalled(cache, key, key.upper, limit=2) == key.upper()
+    assert list(cache) == ["b", "c"]
+    assert _recalled(cache, "b", lambda: pytest.fail("made again"), limit=2) == "B"
+    _recalled(cache, "d", "D".lower, limit=2)
+    assert list(cache) == ["b", "d"]
