@@ -1056,3 +1056,41 @@ def test_collect_gives_standard_to_a_cell_the_client_says_is_a_percent_though_sa
         sent[BOOK_STATE_KEY] = [False, False]
         cells = _vba_live(path, sent).percent_source()(CENTRE)
         assert ((CENTRE_ROW, VALUE_COL) in cells) is said, (said, cells.get((CENTRE_ROW, VALUE_COL)))
+
+
+def _named_to(master: Path, path: Path, name: str, target: str) -> Path:
+    """``master`` with the workbook's defined name ``name`` referring to ``target`` instead, as
+    staff set it in 名前の管理 (workbook.xml rewritten; every other part as saved)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data, n = re.subn(rf'(<definedName name="{name}"[^>]*>)[^<]*(</definedName>)'.encode(),
+                                  rb"\g<1>" + target.encode() + rb"\g<2>", data)
+                assert n == 1, name
+            dst.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("target", ["メニュー!$B$3", "経年!$B$3", "一覧!$B$3"])
+def test_a_setting_named_on_a_sheet_the_tool_does_not_read_names_that_sheet_as_there(master, tmp_path, target):
+    """対象年度 pointed at メニュー or 経年 (名前の管理: a sheet the workbook has, which the tool
+    does not read settings from): both faces said 「参照先シート「経年」がありません」, sending staff
+    to look for a sheet in front of them. Refused alike, naming the cell and where the setting goes."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.session import load_master
+
+    path = _named_to(master, tmp_path / "book.xlsm", c.N_YEAR, target)
+    sheet = target.split("!")[0]
+    with pytest.raises(UserError) as on_disk:
+        load_master(path)
+    with pytest.raises(UserError) as live:
+        _vba_live(path, payload_from_file(path, client=VBA)).read()
+    said = str(live.value)
+    assert str(on_disk.value) == f"「{path.name}」: {said}"     # the command line names the file first
+    assert f"「{sheet}!B3」は、このツールが読まないシートのセルです" in said and "がありません" not in said, said
+    assert f"シート「{c.SETTINGS}」の値のセルに直してください" in said, said
