@@ -1094,3 +1094,45 @@ def test_a_setting_named_on_a_sheet_the_tool_does_not_read_names_that_sheet_as_t
     assert str(on_disk.value) == f"「{path.name}」: {said}"     # the command line names the file first
     assert f"「{sheet}!B3」は、このツールが読まないシートのセルです" in said and "がありません" not in said, said
     assert f"シート「{c.SETTINGS}」の値のセルに直してください" in said, said
+
+
+# Every number input cell kind a percent is read on (core.percent_cells.READ_AS_SHOWN): (sheet,
+# row, column, 指標ID, field). 札幌市 63 is 42-2 (% row), 58 is 40-4 (比率: 実績値 and 分母);
+# 指標 68 is 42-2's 基準値 and 目標値, 指標 5 a 手入力 row's 実績値（手入力）.
+PERCENT_INPUTS = [(CENTRE, CENTRE_ROW, 5, "42-2", "value"), (CENTRE, 58, 5, "40-4", "value"),
+                  (CENTRE, 58, 6, "40-4", "denominator"), ("指標", TARGET_ROW, 7, "42-2", "baseline"),
+                  ("指標", TARGET_ROW, 8, "42-2", "target"), ("指標", 5, 11, None, "actual_manual")]
+
+
+@pytest.mark.parametrize("fmt", ["0%", "0.0%", "0.00%", "0%;[Red]-0%", '0"%"', "[$-411]0%", '"%"0', '0%"%"', "0\\%",
+                                 '0.0%;;"ゼロ"', '#,##0;"%"'])
+def test_a_number_and_its_format_typed_since_the_save_read_with_the_header_as_the_command_line_reads_them(
+        master, tmp_path, fmt):
+    """X-Renkei-Percents on the faces: a number typed into an unsaved book with a format that
+    holds a percent sign (a percent, a literal 「"%"」 or 「\\%」 that is none, one section's, a
+    locale's), on every number input cell kind, reads on the button (the header naming its
+    format, the saved master knowing neither) as the command line reads the same book saved:
+    the cell's value, every finding and the row's judgement (qa-123: 780 such cases walked)."""
+    from renkei_xl.core.refs import cell_ref
+
+    def read(data, sheet, row, field, ind):
+        records = data.indicators if sheet == "指標" else [e for e in data.entries if e.sheet == sheet]
+        result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+        return (getattr(next(r for r in records if r.row == row), field),
+                sorted((f.place, f.type, f.message) for f in result.findings),
+                result.evaluations[ind].symbol if ind else None)
+
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    for n, ((sheet, row, col, ind, field), value) in enumerate(
+            (cell, value) for cell in PERCENT_INPUTS for value in (1, 0.6, -0.5, 85)):
+        saved = _with_cells(master, tmp_path / f"saved{n}.xlsm",
+                            [CellEdit(sheet, row, col, value, number_format=fmt)])
+        _grid, on_disk = _file_face(saved)
+        payload = payload_from_file(master, client=VBA)          # the book as last saved: neither
+        _sheet_values(payload, sheet)[row - 1][col - 1] = value
+        payload["_excel"]["percent_formats"].setdefault(sheet, {})[cell_ref(row, col)] = fmt
+        payload = admitted_percents(payload)
+        payload[BOOK_STATE_KEY] = [False, False]
+        live = _vba_live(master, payload).read()
+        assert read(live, sheet, row, field, ind) == read(on_disk, sheet, row, field, ind), (sheet, row, col, value)
