@@ -1136,3 +1136,26 @@ def test_a_number_and_its_format_typed_since_the_save_read_with_the_header_as_th
         payload[BOOK_STATE_KEY] = [False, False]
         live = _vba_live(master, payload).read()
         assert read(live, sheet, row, field, ind) == read(on_disk, sheet, row, field, ind), (sheet, row, col, value)
+
+
+@pytest.mark.parametrize("value, fmt", [(89 / 143, "0.0%"), (0.12345678901234568, "0%"), (1.0000000000000002, "0%")])
+def test_a_percent_of_more_digits_than_the_client_sends_unchanged_since_the_save_is_read_in_an_unsaved_book(
+        master, tmp_path, value, fmt):
+    """A ratio pasted as a value (89/143, 0.6223776223776224) into a 0.0% cell and saved reaches
+    the server from xlwings' VBA client as CStr writes it, 0.622377622377622: compared exactly
+    with the saved 0.6223776223776224, the cell was a number typed since the save in every
+    unsaved book (a master without X-Renkei-Percents), and refused as one 「保存していない
+    変更」 though nobody had touched it. Read as the same book saved reads it."""
+    import json
+
+    from remote_payload import client_body
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, value, number_format=fmt)])
+    sent = json.loads(client_body(payload_from_file(path, client=VBA)))    # as VBA-Web writes it
+    assert _sheet_values(sent, CENTRE)[CENTRE_ROW - 1][VALUE_COL - 1] != value
+    read = {}
+    for saved in (True, False):
+        data = _vba_live(path, {**sent, BOOK_STATE_KEY: [saved, False]}).read()
+        read[saved] = (_centre_value(data), _said(data).get(CENTRE_CELL), _symbol(data))
+    assert read[False] == read[True] and read[True][1] is None and read[True][0].endswith("%"), read

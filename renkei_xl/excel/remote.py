@@ -429,7 +429,7 @@ class RemoteBook(LiveBook):
                 if said is not None:
                     if sent is None:                 # its format said of numbers only
                         found[placed] = code
-                elif saved_book or sent == number:     # an empty cell sent empty (None): as saved
+                elif saved_book or _same_number(sent, number):     # an empty cell sent empty (None): as saved
                     found[placed] = code
             if found:
                 out[name] = {**found, **out.get(name, {})}
@@ -762,3 +762,16 @@ class RemoteBook(LiveBook):
             func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
                                   dict(NEW_SHEET_PROTECTION), client_refusals()])
         yield
+
+
+def _same_number(sent: object, saved: object) -> bool:
+    """Whether the number sent is the one saved, as the client could send it: xlwings' VBA
+    client writes a Double as CStr does, 15 significant digits (0.6223776223776224, 89/143
+    pasted as a value, arrives as 0.622377622377622), and the reader reads both as those
+    digits (core.contract_read.text). Compared exactly, such a cell saved in 0.0% was a number
+    typed since the save in every unsaved book, and refused as one (PERCENT_FORMAT_UNSAVED)."""
+    if sent == saved:
+        return True
+    from ..core.contract_read import text
+
+    return type(sent) in (int, float) and type(saved) in (int, float) and text(sent) == text(saved)
