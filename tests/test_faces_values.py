@@ -1159,3 +1159,23 @@ def test_a_percent_of_more_digits_than_the_client_sends_unchanged_since_the_save
         data = _vba_live(path, {**sent, BOOK_STATE_KEY: [saved, False]}).read()
         read[saved] = (_centre_value(data), _said(data).get(CENTRE_CELL), _symbol(data))
     assert read[False] == read[True] and read[True][1] is None and read[True][0].endswith("%"), read
+
+
+def test_a_saved_copy_older_than_the_master_is_not_read_by_the_formats_of_the_newer_save(master, tmp_path):
+    """Staff A opened the master (札幌市!E63 1.5 in 標準: 1.5 %), colleague B since gave that cell
+    「100%」 (1 in 0%) and saved. A's copy says it is saved (X-Renkei-Book saved=1) and sends 1.5:
+    read by B's 0% it was 150 % and judged ◎, without a word, on a master without X-Renkei-Percents
+    (a saved book's cells were all taken to have the saved formats). A saved format is a cell's
+    only where the cell holds the number saved: 1.5 is read as A's copy shows it, as the command
+    line reads A's copy."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    opened = _with_cells(master, tmp_path / "opened.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1.5)])
+    newer = _with_cells(master, tmp_path / "newer.xlsm",
+                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1, number_format="0%")])
+    _grid, on_disk = _file_face(opened)
+    for read_only in (True, False, None):
+        data = _vba_live(newer, {**payload_from_file(opened, client=VBA), BOOK_STATE_KEY: [True, read_only]}).read()
+        assert (_centre_value(data), _symbol(data)) == (_centre_value(on_disk), _symbol(on_disk)) == ("1.5", "×")
+    data = _vba_live(newer, {**payload_from_file(newer, client=VBA), BOOK_STATE_KEY: [True, False]}).read()
+    assert _centre_value(data) == "100%"        # B's own book, saved: its 0% is the cell's

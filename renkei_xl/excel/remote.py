@@ -399,8 +399,11 @@ class RemoteBook(LiveBook):
         """sheet → (row, col) → number format of the cells sent whose format the saved master
         says has a percent sign (SavedFills.percent_numbers), each followed to where the
         workbook sent has it: the payload carries values only. The saved format is the
-        cell's where the book is saved (X-Renkei-Book) or the cell holds the number saved;
-        a number typed since into an unsaved book may have another (``_unsure``).
+        cell's where the cell holds the number saved (as the client sends it, ``_same_number``);
+        a number typed since into an unsaved book may have another (``_unsure``). So may a
+        number of a book that says it is saved (X-Renkei-Book) and holds another: the master
+        was saved again since it was opened (core.unsaved), and a 1.5 this copy shows in 標準
+        (1.5 %) was read 150 % by the 0% of the colleague's cell, without a word.
 
         Where the client said the formats of the cells holding a number (``said``,
         ``_said_percents``), they are the ones taken, unsaved edits included; the saved master
@@ -411,7 +414,6 @@ class RemoteBook(LiveBook):
         out: dict[str, dict[tuple[int, int], str]] = {name: dict(found) for name, found in (said or {}).items()}
         if self._saved_fills is None:
             return out
-        saved_book = self.client.book_state[0] is True
         for name, grid in sheets.items():
             if not read_on(name):
                 continue
@@ -429,7 +431,7 @@ class RemoteBook(LiveBook):
                 if said is not None:
                     if sent is None:                 # its format said of numbers only
                         found[placed] = code
-                elif saved_book or _same_number(sent, number):     # an empty cell sent empty (None): as saved
+                elif _same_number(sent, number):     # an empty cell sent empty (None): as saved
                     found[placed] = code
             if found:
                 out[name] = {**found, **out.get(name, {})}
