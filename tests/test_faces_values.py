@@ -1056,3 +1056,126 @@ def test_collect_gives_standard_to_a_cell_the_client_says_is_a_percent_though_sa
         sent[BOOK_STATE_KEY] = [False, False]
         cells = _vba_live(path, sent).percent_source()(CENTRE)
         assert ((CENTRE_ROW, VALUE_COL) in cells) is said, (said, cells.get((CENTRE_ROW, VALUE_COL)))
+
+
+def _named_to(master: Path, path: Path, name: str, target: str) -> Path:
+    """``master`` with the workbook's defined name ``name`` referring to ``target`` instead, as
+    staff set it in 名前の管理 (workbook.xml rewritten; every other part as saved)."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                data, n = re.subn(rf'(<definedName name="{name}"[^>]*>)[^<]*(</definedName>)'.encode(),
+                                  rb"\g<1>" + target.encode() + rb"\g<2>", data)
+                assert n == 1, name
+            dst.writestr(item, data)
+    return path
+
+
+@pytest.mark.parametrize("target", ["メニュー!$B$3", "経年!$B$3", "一覧!$B$3"])
+def test_a_setting_named_on_a_sheet_the_tool_does_not_read_names_that_sheet_as_there(master, tmp_path, target):
+    """対象年度 pointed at メニュー or 経年 (名前の管理: a sheet the workbook has, which the tool
+    does not read settings from): both faces said 「参照先シート「経年」がありません」, sending staff
+    to look for a sheet in front of them. Refused alike, naming the cell and where the setting goes."""
+    from renkei_xl.core import contract as c
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.session import load_master
+
+    path = _named_to(master, tmp_path / "book.xlsm", c.N_YEAR, target)
+    sheet = target.split("!")[0]
+    with pytest.raises(UserError) as on_disk:
+        load_master(path)
+    with pytest.raises(UserError) as live:
+        _vba_live(path, payload_from_file(path, client=VBA)).read()
+    said = str(live.value)
+    assert str(on_disk.value) == f"「{path.name}」: {said}"     # the command line names the file first
+    assert f"「{sheet}!B3」は、このツールが読まないシートのセルです" in said and "がありません" not in said, said
+    assert f"シート「{c.SETTINGS}」の値のセルに直してください" in said, said
+
+
+# Every number input cell kind a percent is read on (core.percent_cells.READ_AS_SHOWN): (sheet,
+# row, column, 指標ID, field). 札幌市 63 is 42-2 (% row), 58 is 40-4 (比率: 実績値 and 分母);
+# 指標 68 is 42-2's 基準値 and 目標値, 指標 5 a 手入力 row's 実績値（手入力）.
+PERCENT_INPUTS = [(CENTRE, CENTRE_ROW, 5, "42-2", "value"), (CENTRE, 58, 5, "40-4", "value"),
+                  (CENTRE, 58, 6, "40-4", "denominator"), ("指標", TARGET_ROW, 7, "42-2", "baseline"),
+                  ("指標", TARGET_ROW, 8, "42-2", "target"), ("指標", 5, 11, None, "actual_manual")]
+
+
+@pytest.mark.parametrize("fmt", ["0%", "0.0%", "0.00%", "0%;[Red]-0%", '0"%"', "[$-411]0%", '"%"0', '0%"%"', "0\\%",
+                                 '0.0%;;"ゼロ"', '#,##0;"%"'])
+def test_a_number_and_its_format_typed_since_the_save_read_with_the_header_as_the_command_line_reads_them(
+        master, tmp_path, fmt):
+    """X-Renkei-Percents on the faces: a number typed into an unsaved book with a format that
+    holds a percent sign (a percent, a literal 「"%"」 or 「\\%」 that is none, one section's, a
+    locale's), on every number input cell kind, reads on the button (the header naming its
+    format, the saved master knowing neither) as the command line reads the same book saved:
+    the cell's value, every finding and the row's judgement (qa-123: 780 such cases walked)."""
+    from renkei_xl.core.refs import cell_ref
+
+    def read(data, sheet, row, field, ind):
+        records = data.indicators if sheet == "指標" else [e for e in data.entries if e.sheet == sheet]
+        result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+        return (getattr(next(r for r in records if r.row == row), field),
+                sorted((f.place, f.type, f.message) for f in result.findings),
+                result.evaluations[ind].symbol if ind else None)
+
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    for n, ((sheet, row, col, ind, field), value) in enumerate(
+            (cell, value) for cell in PERCENT_INPUTS for value in (1, 0.6, -0.5, 85)):
+        saved = _with_cells(master, tmp_path / f"saved{n}.xlsm",
+                            [CellEdit(sheet, row, col, value, number_format=fmt)])
+        _grid, on_disk = _file_face(saved)
+        payload = payload_from_file(master, client=VBA)          # the book as last saved: neither
+        _sheet_values(payload, sheet)[row - 1][col - 1] = value
+        payload["_excel"]["percent_formats"].setdefault(sheet, {})[cell_ref(row, col)] = fmt
+        payload = admitted_percents(payload)
+        payload[BOOK_STATE_KEY] = [False, False]
+        live = _vba_live(master, payload).read()
+        assert read(live, sheet, row, field, ind) == read(on_disk, sheet, row, field, ind), (sheet, row, col, value)
+
+
+@pytest.mark.parametrize("value, fmt", [(89 / 143, "0.0%"), (0.12345678901234568, "0%"), (1.0000000000000002, "0%")])
+def test_a_percent_of_more_digits_than_the_client_sends_unchanged_since_the_save_is_read_in_an_unsaved_book(
+        master, tmp_path, value, fmt):
+    """A ratio pasted as a value (89/143, 0.6223776223776224) into a 0.0% cell and saved reaches
+    the server from xlwings' VBA client as CStr writes it, 0.622377622377622: compared exactly
+    with the saved 0.6223776223776224, the cell was a number typed since the save in every
+    unsaved book (a master without X-Renkei-Percents), and refused as one 「保存していない
+    変更」 though nobody had touched it. Read as the same book saved reads it."""
+    import json
+
+    from remote_payload import client_body
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, value, number_format=fmt)])
+    sent = json.loads(client_body(payload_from_file(path, client=VBA)))    # as VBA-Web writes it
+    assert _sheet_values(sent, CENTRE)[CENTRE_ROW - 1][VALUE_COL - 1] != value
+    read = {}
+    for saved in (True, False):
+        data = _vba_live(path, {**sent, BOOK_STATE_KEY: [saved, False]}).read()
+        read[saved] = (_centre_value(data), _said(data).get(CENTRE_CELL), _symbol(data))
+    assert read[False] == read[True] and read[True][1] is None and read[True][0].endswith("%"), read
+
+
+def test_a_saved_copy_older_than_the_master_is_not_read_by_the_formats_of_the_newer_save(master, tmp_path):
+    """Staff A opened the master (札幌市!E63 1.5 in 標準: 1.5 %), colleague B since gave that cell
+    「100%」 (1 in 0%) and saved. A's copy says it is saved (X-Renkei-Book saved=1) and sends 1.5:
+    read by B's 0% it was 150 % and judged ◎, without a word, on a master without X-Renkei-Percents
+    (a saved book's cells were all taken to have the saved formats). A saved format is a cell's
+    only where the cell holds the number saved: 1.5 is read as A's copy shows it, as the command
+    line reads A's copy."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    opened = _with_cells(master, tmp_path / "opened.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1.5)])
+    newer = _with_cells(master, tmp_path / "newer.xlsm",
+                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1, number_format="0%")])
+    _grid, on_disk = _file_face(opened)
+    for read_only in (True, False, None):
+        data = _vba_live(newer, {**payload_from_file(opened, client=VBA), BOOK_STATE_KEY: [True, read_only]}).read()
+        assert (_centre_value(data), _symbol(data)) == (_centre_value(on_disk), _symbol(on_disk)) == ("1.5", "×")
+    data = _vba_live(newer, {**payload_from_file(newer, client=VBA), BOOK_STATE_KEY: [True, False]}).read()
+    assert _centre_value(data) == "100%"        # B's own book, saved: its 0% is the cell's

@@ -72,6 +72,27 @@ def test_the_faces_walker_runs_a_seeded_case_and_finds_nothing(sample_master_xls
 
 
 
+def test_the_faces_walker_sends_the_percents_header_and_holds_an_unsaved_case_to_every_finding(
+        sample_master_xlsm, tmp_path, licensed):  # noqa: F811
+    """--unsaved with X-Renkei-Percents, as the master's VBA (client 7) sends it: the button
+    reads the numbers typed since the save by the formats Excel has, so every 検証結果 row is
+    the command line's (without the header, rows on the cells typed since may differ)."""
+    import faces_fuzz
+
+    said = []
+    weight, seen = faces_fuzz.UNSAVED["weight"], dict(faces_fuzz.SEEN)
+    faces_fuzz.UNSAVED["weight"] = 1.0
+    faces_fuzz.SEEN.clear()
+    try:
+        assert faces_fuzz.run(120, SMOKE_SEED, tmp_path / "faces", count=1, say=said.append,
+                              master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
+        assert faces_fuzz.HEADER["sent"] and faces_fuzz.SEEN.get("unsaved, header: alike") == 2, faces_fuzz.SEEN
+    finally:
+        faces_fuzz.UNSAVED["weight"] = weight
+        faces_fuzz.SEEN.clear()
+        faces_fuzz.SEEN.update(seen)
+
+
 @pytest.mark.parametrize("client", ["VBA", "Office.js"])
 @pytest.mark.parametrize("serial", [9.35, 0.35, 1.0625, 59, 60, 61, 45000.5])
 def test_the_faces_walker_reads_a_client_date_as_the_file_reads_its_serial(client, serial):

@@ -2032,6 +2032,70 @@ def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server
     assert answers[0][0] == 200 and answers[1] == answers[0], str(answers[1])[:500]
 
 
+def _named_at(name: str, address: str):
+    def change(payload: dict) -> None:
+        next(n for n in payload["names"] if n["name"] == name)["address"] = address
+    return change
+
+
+def _sheet_with(sheet: str, **fields):
+    def change(payload: dict) -> None:
+        next(s for s in payload["sheets"] if s["name"] == sheet).update(fields)
+    return change
+
+
+def _table(address: str) -> dict:
+    return {"name": "表1", "range_address": address, "header_row_range_address": None,
+            "data_body_range_address": None, "total_row_range_address": None}
+
+
+@pytest.mark.parametrize("change, named", [
+    (_named_at(c.N_YEAR, "ZZZ1"), "名前の定義"), (_named_at(c.N_YEAR, "XFE1"), "名前の定義"),
+    (_named_at(c.N_LAST_RUN, "ZZZ1"), "名前の定義"), (_named_at(c.N_YEAR, "ZZZ:ZZZ"), "名前の定義"),
+    (_named_at(c.N_YEAR, "B0"), "名前の定義"), (_named_at(c.N_YEAR, "B1048577"), "名前の定義"),
+    (_named_at(c.N_YEAR, "0:0"), "名前の定義"), (_named_at(c.N_YEAR, "B" + "9" * 5000), "名前の定義"),
+    (_sheet_with("札幌市", tables=[_table("$A$1:$ZZZ$5")]), "シート「札幌市」の図・テーブル"),
+    (_sheet_with(c.FINDINGS, used_range_address="x"), f"シート「{c.FINDINGS}」の使用範囲"),
+    (_sheet_with(c.LIST, used_range_address=5), f"シート「{c.LIST}」の使用範囲"),
+    (_sheet_with("札幌市", used_range_address="A1:G99999999"), "シート「札幌市」の使用範囲")])
+def test_a_range_off_excels_grid_in_a_body_is_refused_naming_it(server, change, named):
+    """A body is hand-made when a range in it lies past Excel's grid (A1 … XFD1048576) or is no
+    range at all: a name at 「ZZZ1」 or 「XFE1」, and a sheet's used_range_address (read by the
+    remote engine, sent by no client served) of 「x」 on 検証結果 or 一覧, ended the click in
+    「予期しないエラー」 (500); a name at 「B1048577」 or 「B0」 was read as an empty cell, and
+    staff were told to type 対象年度 into 「設定!B1048577」. Refused as not xlwings' payload,
+    naming the part, before anything runs; the same ranges on the grid are answered as ever."""
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    master = server.workdir / FOLDER / MASTER_NAME
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    for entry, caption in (("check", c.CHECK), ("recalc", c.RECALC)):
+        payload = _payload(master)
+        change(payload)
+        status, text, outcome = handle(config, entry, client_body(payload), True, "t", caption, _master_id(master))
+        assert (status, outcome) == (400, "形式の誤り"), (entry, status, str(text)[:500])
+        assert text.startswith("xlwings の送信データの形式ではありません") and named in text, text
+
+
+@pytest.mark.parametrize("change", [_named_at(c.N_YEAR, "$B$3"), _named_at(c.N_YEAR, "b3"),
+                                    _sheet_with("札幌市", used_range_address="A1:G76"),
+                                    _sheet_with(c.FINDINGS, used_range_address=None)])
+def test_a_range_on_excels_grid_spelled_another_way_is_read_as_sent(server, change):
+    """What the grid check lets pass reads as the plain request: the same cell spelled with $ or
+    in small letters, a used range the values agree with."""
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    master = server.workdir / FOLDER / MASTER_NAME
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    changed = _payload(master)
+    change(changed)
+    answers = [handle(config, "check", client_body(payload), True, "t", c.CHECK, _master_id(master))[:2]
+               for payload in (_payload(master), changed)]
+    assert answers[0][0] == 200 and answers[1] == answers[0], str(answers[1])[:500]
+
+
 def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
     """Staff protect メニュー with a password (to keep the buttons in place). Its only write
     is the last-run status, which the click's message says anyway: 入力チェック and

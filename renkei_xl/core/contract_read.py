@@ -304,7 +304,12 @@ class Book:
                                 f"決められないため、［数式］タブの［名前の管理］で、範囲がシート「{scope}」の「{name}」を"
                                 "削除してください")
         if sheet not in self.sheets:
-            raise UserError(f"名前の定義「{name}」の参照先シート「{sheet}」がありません")
+            # A name refers to a sheet the workbook has (Excel makes one to a deleted sheet
+            # #REF!): here, one the tool does not read (メニュー, 経年, a sheet of the staff's
+            # own). 「参照先シート「経年」がありません」 sent staff looking for a sheet in front of them.
+            raise UserError(f"名前の定義「{name}」の参照先「{sheet}!{ref.split(':')[0]}」は、このツールが読まないシートの"
+                            f"セルです。［数式］タブの［名前の管理］で「{name}」の参照先を、シート「{c.SETTINGS}」の"
+                            "値のセルに直してください")
         row, col = parse_ref(ref.split(":")[0])
         span = getattr(self.names, "spans", {}).get(name)
         if span is not None:

@@ -13,9 +13,13 @@ from functools import lru_cache
 from typing import Optional, Sequence
 
 
+# Excel's grid, A1 … XFD1048576: no cell, name or table of a workbook lies past it.
+LAST_ROW, LAST_COLUMN = 1_048_576, 16_384
+
+
 # Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
 # other number it was asked, for the life of a server worker.
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=LAST_COLUMN)
 def column_letter(index: int) -> str:
     """1 → A, 28 → AB (openpyxl has this too; the core imports no Excel library)."""
     letters = ""
@@ -98,6 +102,23 @@ def area_holding(row: int, col: int, areas: Sequence[tuple[int, int, int, int]]
     a merged area over an input (contract_read.merged_inputs) and one a write would go into
     (plan_types.WritePlan) are found alike."""
     return next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+
+
+def on_the_grid(address: str) -> bool:
+    """Whether every cell, column and row an address names (「B3」, 「$A$1:$C$5」, 「A:C」,
+    「1:3」) lies on Excel's grid. A hand-made request to the server named 「ZZZ1」 or 「B0」 as a
+    setting's cell: xlwings' remote engine failed on the column (a 500), and a row past the
+    grid was read as an empty cell staff were told to fill (「設定!B1048577」)."""
+    for part in address.replace("$", "").upper().split(":"):
+        letters = part.rstrip("0123456789")
+        digits = part[len(letters):]
+        if not re.fullmatch(r"[A-Z]{0,3}", letters) or not (letters or digits):
+            return False
+        if letters and parse_ref(letters + "1")[1] > LAST_COLUMN:
+            return False
+        if digits and not (len(digits) <= 7 and 1 <= int(digits) <= LAST_ROW):
+            return False
+    return True
 
 
 def parse_ref(ref: str) -> tuple[int, int]:

@@ -399,8 +399,11 @@ class RemoteBook(LiveBook):
         """sheet → (row, col) → number format of the cells sent whose format the saved master
         says has a percent sign (SavedFills.percent_numbers), each followed to where the
         workbook sent has it: the payload carries values only. The saved format is the
-        cell's where the book is saved (X-Renkei-Book) or the cell holds the number saved;
-        a number typed since into an unsaved book may have another (``_unsure``).
+        cell's where the cell holds the number saved (as the client sends it, ``_same_number``);
+        a number typed since into an unsaved book may have another (``_unsure``). So may a
+        number of a book that says it is saved (X-Renkei-Book) and holds another: the master
+        was saved again since it was opened (core.unsaved), and a 1.5 this copy shows in 標準
+        (1.5 %) was read 150 % by the 0% of the colleague's cell, without a word.
 
         Where the client said the formats of the cells holding a number (``said``,
         ``_said_percents``), they are the ones taken, unsaved edits included; the saved master
@@ -411,7 +414,6 @@ class RemoteBook(LiveBook):
         out: dict[str, dict[tuple[int, int], str]] = {name: dict(found) for name, found in (said or {}).items()}
         if self._saved_fills is None:
             return out
-        saved_book = self.client.book_state[0] is True
         for name, grid in sheets.items():
             if not read_on(name):
                 continue
@@ -429,7 +431,7 @@ class RemoteBook(LiveBook):
                 if said is not None:
                     if sent is None:                 # its format said of numbers only
                         found[placed] = code
-                elif saved_book or sent == number:     # an empty cell sent empty (None): as saved
+                elif _same_number(sent, number):     # an empty cell sent empty (None): as saved
                     found[placed] = code
             if found:
                 out[name] = {**found, **out.get(name, {})}
@@ -762,3 +764,16 @@ class RemoteBook(LiveBook):
             func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
                                   dict(NEW_SHEET_PROTECTION), client_refusals()])
         yield
+
+
+def _same_number(sent: object, saved: object) -> bool:
+    """Whether the number sent is the one saved, as the client could send it: xlwings' VBA
+    client writes a Double as CStr does, 15 significant digits (0.6223776223776224, 89/143
+    pasted as a value, arrives as 0.622377622377622), and the reader reads both as those
+    digits (core.contract_read.text). Compared exactly, such a cell saved in 0.0% was a number
+    typed since the save in every unsaved book, and refused as one (PERCENT_FORMAT_UNSAVED)."""
+    if sent == saved:
+        return True
+    from ..core.contract_read import text
+
+    return type(sent) in (int, float) and type(saved) in (int, float) and text(sent) == text(saved)

@@ -768,6 +768,8 @@ def _shape_problem(payload) -> Optional[str]:
             return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
         if not _listed_shape(sheet):
             return f"シート「{sheet['name'][:31]}」の図・テーブルの形が違います"
+        if not _address(sheet.get("used_range_address"), optional=True):
+            return f"シート「{sheet['name'][:31]}」の使用範囲の形が違います"
     if len({c.sheet_name_key(sheet["name"]) for sheet in sheets}) < len(sheets):
         return "同じ名前のシートが 2 つあります"      # Excel cannot hold two: a doctored body
     for name in payload["names"]:
@@ -786,10 +788,22 @@ def _listed_shape(sheet: dict) -> bool:
         listed = sheet.get(key, [])
         if not (isinstance(listed, list) and all(isinstance(item, dict) for item in listed)):
             return False
-    return all(isinstance(t.get("name"), str) and isinstance(t.get("range_address"), str)
-               and re.fullmatch(_ADDRESS, t["range_address"]) is not None
+    return all(isinstance(t.get("name"), str) and _address(t.get("range_address"))
                and all(isinstance(t.get(k), (str, type(None))) for k in _TABLE_ADDRESSES)
                for t in sheet.get("tables", []))
+
+
+def _address(value, optional: bool = False) -> bool:
+    """A range as _ADDRESS spells it, on Excel's grid (core.refs.on_the_grid): the remote engine
+    takes any letters and digits, and a name at 「ZZZ1」 ended a click in 「予期しないエラー」, one
+    at 「B1048577」 was read as an empty cell to fill. ``optional``: None or absent is one too
+    (a sheet's used_range_address, which the remote engine reads and the clients of the
+    xlwings served do not send: 「x」 there was a 500 on the tool's own sheets)."""
+    from ..core.refs import on_the_grid
+
+    if optional and value is None:
+        return True
+    return isinstance(value, str) and re.fullmatch(_ADDRESS, value) is not None and on_the_grid(value)
 
 
 def _index(value, count: int, optional: bool = False) -> bool:
@@ -801,8 +815,7 @@ def _name_shape(name, count: int) -> bool:
     (a constant or a formula) beside its definition."""
     return (isinstance(name, dict) and isinstance(name.get("name"), str) and type(name.get("book_scope")) is bool
             and _index(name.get("sheet_index"), count, optional=True)
-            and (name.get("address") is None
-                 or (isinstance(name["address"], str) and re.fullmatch(_ADDRESS, name["address"]) is not None))
+            and _address(name.get("address"), optional=True)
             and _index(name.get("scope_sheet_index"), count, optional=True)
             and (name["book_scope"] or isinstance(name.get("scope_sheet_name"), str))
             and isinstance(name.get("refers_to", ""), (str, type(None))))

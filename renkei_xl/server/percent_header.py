@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..core.refs import parse_ref
+from ..core.refs import LAST_COLUMN, LAST_ROW, parse_ref
 
 PERCENTS_HEADER = "x-renkei-percents"
 # RenkeiServer.bas' PERCENTS_OVERFLOW: the list would have passed its PERCENTS_MAX (8,000)
@@ -30,7 +30,6 @@ _VERSION = "1"
 # each as UTF-16 hex (RenkeiHex), and its blocks of cells.
 _PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/((?:[0-9A-F]{4}){1,255})/([A-Z0-9:,]+)")
 _BLOCK = re.compile(r"([A-Z]{1,3}[0-9]{1,7})(?::([A-Z]{1,3}[0-9]{1,7}))?")
-_LAST_ROW, _LAST_COL = 1_048_576, 16_384
 
 # sheet -> [(number format, [(first row, first col, last row, last col), ...]), ...]
 Percents = dict[str, list[tuple[str, list[tuple[int, int, int, int]]]]]
@@ -63,7 +62,7 @@ def percent_header(header: Optional[str]) -> Optional[Percents]:
             last = parse_ref(b.group(2)) if b.group(2) else first
             top, bottom = sorted((first[0], last[0]))
             left, right = sorted((first[1], last[1]))
-            if top < 1 or left < 1 or bottom > _LAST_ROW or right > _LAST_COL:
+            if top < 1 or left < 1 or bottom > LAST_ROW or right > LAST_COLUMN:
                 return None
             blocks.append((top, left, bottom, right))
         out.setdefault(sheet, []).append((number_format, blocks))

@@ -17,8 +17,11 @@ both faces from that one file:
 - the command line: ``renkei-xl validate`` / ``recalc`` on a copy, in a bounded child
   (fuzzlib.run_cli: timeout, memory limit, the oracle fuzzlib.problem);
 - the button as the renkei-xl server runs it (server.app.run_button on xlwings' remote engine,
-  the payload the master's VBA sends, the saved master named as admission names it), its
+  the payload the master's VBA sends, with X-Renkei-Percents where its VBA sends it (client 7;
+  ``--no-percents``: as an older master), the saved master named as admission names it), its
   answer replayed on the model of Excel's VBA client (tests/remote_payload.apply_actions).
+  With ``--unsaved`` and the header, every 検証結果 row must be the command line's; without
+  it, only rows on the cells typed since the save may differ (unsaved_differences).
 
 A defect is: a traceback, 「予期しないエラー」 or a hang on either face; an answer Excel would
 refuse to replay; one face refusing and the other not, or two refusals in other words — but
@@ -67,6 +70,8 @@ CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA,
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
 PROTECTION = {"weight": 1.0}
 UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
+PERCENTS = {"send": True}      # --no-percents: the button without X-Renkei-Percents (a master before client 7)
+HEADER = {"sent": False}       # whether the last live_face sent X-Renkei-Percents
 TOOL_SHEETS = ["メニュー", "一覧", "集計", "検証結果", "経年", "次の一歩"]
 # A tool sheet a click makes again when staff deleted it (so a protected structure meets it).
 REMADE = ["検証結果", "次の一歩", "集計"]
@@ -452,6 +457,17 @@ def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None)
     path.parent.mkdir(parents=True)
     shutil.copyfile(edited, path)
     payload = payload_from_file(path, client=CLIENT["name"])
+    if PERCENTS["send"]:
+        from remote_payload import admitted_percents
+        from renkei_xl.excel.book import PERCENTS_KEY
+
+        # X-Renkei-Percents where the master's VBA sends it (client 7 on; the model says so: none
+        # for an older VBA and Office.js), as the server's admission passes it on to the click
+        # (none read where it says the list was too long: the overflow marker)
+        payload = admitted_percents(payload)
+        HEADER["sent"] = PERCENTS_KEY in payload
+    else:
+        HEADER["sent"] = False
     if saved is not None:
         from renkei_xl.excel.book import BOOK_STATE_KEY
 
@@ -601,6 +617,16 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
         except (KeyError, ValueError):
             got = []
         rows[name] = {tuple(r) for r in (got or [])[1:] if any(v not in (None, "") for v in r)}
+    if HEADER["sent"]:
+        # X-Renkei-Percents says the format of every number the open book holds in a percent
+        # format, the ones typed since the save included: the button reads them as the command
+        # line reads the same book saved, so every 検証結果 row is the same on both faces.
+        if rows["file"] != rows["live"]:
+            return [f"{entry}: unsaved, with X-Renkei-Percents: 検証結果 rows differ ({sorted(TYPED_SINCE)}): "
+                    f"file-only {_short(sorted(rows['file'] - rows['live']), 900)} / "
+                    f"live-only {_short(sorted(rows['live'] - rows['file']), 900)}"]
+        SEEN["unsaved, header: alike"] = SEEN.get("unsaved, header: alike", 0) + 1
+        return []
     odd = [r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) not in TYPED_SINCE and str(r[3]) not in TYPED_IDS]
     # README: a number under 10 typed since the save into a cell Excel shows as a percent
     # is refused on the server, naming the cell, where the file face read it as that percent
@@ -871,8 +897,12 @@ def main() -> int:
     ap.add_argument("--unsaved", type=float, default=0.0,
                     help="the share of cases with values typed after the last save (the server reads the "
                          "saved master's formats; README: an unsaved 1 to 10 on a % row is refused)")
+    ap.add_argument("--no-percents", action="store_true",
+                    help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
+                         "(by default it is sent wherever the model of the master's VBA sends it)")
     args = ap.parse_args()
     CLIENT["name"] = args.client
+    PERCENTS["send"] = not args.no_percents
     UNSAVED["weight"] = args.unsaved
     PROTECTION["weight"] = args.protection
     replay = None
