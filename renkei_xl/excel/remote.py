@@ -367,10 +367,11 @@ class RemoteBook(LiveBook):
     def _said_percents(self, sheets: Mapping[str, list]) -> Optional[dict[str, Optional[dict[tuple[int, int], str]]]]:
         """sheet → (row, col) → number format of the cells sent holding a number that the client
         said have a format with a percent sign (X-Renkei-Percents: RemoteClient.percents), or
-        None where it did not say; a sheet the client said it could not read (a protected or
-        very mixed sheet past its bounds: percent_header.UNKNOWN) → None, read as before for
-        itself alone (``_saved_percents``, ``read``'s unknown_format_findings). Only the cells named that hold a number in the payload are
-        taken (a cell named that holds a text or nothing changes nothing), and only on the
+        None where it did not say; a sheet the client said it could not read (past its bounds
+        of cells read one by one, or an error there: percent_header.UNKNOWN) → None, read as
+        before for itself alone (``_saved_percents``, ``read``'s unknown_format_findings). Only
+        the cells named that hold a number in the payload are taken (a cell named that holds a
+        text or nothing changes nothing), and only on the
         sheets a percent is read on (core.percent_cells.read_on). A list naming more cells
         than the sheets sent could hold twice over was not written by RenkeiPercents (whose
         blocks do not overlap): None, read as without it, after work bounded by the payload."""
