@@ -64,10 +64,15 @@ Private Const RENKEI_MAX_ITEMS As Long = 32766
 ' renkei_xl.server.percent_header reads both.
 Private Const PERCENTS_MAX As Long = 8000
 Private Const PERCENTS_OVERFLOW As String = "+"
-' Excel's SpecialCells kinds, spelled out (xlCellTypeConstants, xlCellTypeFormulas, xlNumbers).
-Private Const RENKEI_CONSTANTS As Long = 2
-Private Const RENKEI_FORMULAS As Long = -4123
-Private Const RENKEI_NUMBERS As Long = 1
+' The header's grammar (percent_header reads only this one): "2" added the sheet whose formats
+' are not known (PERCENTS_UNKNOWN in place of a format), so one such sheet leaves the others read.
+Private Const PERCENTS_VERSION As String = "2"
+Private Const PERCENTS_UNKNOWN As String = "+"
+' The most cells RenkeiSheetPercents reads the NumberFormat of one by one (a run of numbers in
+' mixed formats), on one sheet and in the whole book: a sheet past either is sent as not known
+' (the server reads it as before: the saved master's formats), so a click never waits on it.
+Private Const PERCENTS_WALK_SHEET As Long = 5000
+Private Const PERCENTS_WALK_BOOK As Long = 20000
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
@@ -411,17 +416,19 @@ Function RenkeiBookState(wb As Workbook) As String
     RenkeiBookState = "saved=" & isSaved & "; read-only=" & isReadOnly
 End Function
 
-' What X-Renkei-Percents says: "1", then for each sheet and each number format holding a
-' percent sign (anywhere: the server's core decides whether the number shows as a percent)
-' ";" sheet name "/" format (both as UTF-16 hex, RenkeiHex) "/" the cells holding a number in
-' that format, A1 references joined by ",", a block of cells as "E2:E70"; PERCENTS_OVERFLOW
-' where that would pass PERCENTS_MAX characters. Every Worksheet (Remote.bas' sheets): which
-' sheets a percent is read on is the server's rule (renkei_xl.core.percent_cells.read_on).
+' What X-Renkei-Percents says: PERCENTS_VERSION, then for each sheet and each number format
+' holding a percent sign (anywhere: the server's core decides whether the number shows as a
+' percent) ";" sheet name "/" format (both as UTF-16 hex, RenkeiHex) "/" the cells holding a
+' number in that format, A1 references joined by ",", a run of such cells down a column as
+' "E2:E70"; ";" sheet name "/" PERCENTS_UNKNOWN for a sheet whose formats could not be read
+' (the server reads that sheet alone as before); PERCENTS_OVERFLOW where the whole would pass
+' PERCENTS_MAX characters. Every Worksheet (Remote.bas' sheets): which sheets a percent is
+' read on is the server's rule (renkei_xl.core.percent_cells.read_on).
 Function RenkeiPercents(wb As Workbook) As String
-    Dim ws As Worksheet, out As String, part As String
-    out = "1"
+    Dim ws As Worksheet, out As String, part As String, walked As Long
+    out = PERCENTS_VERSION
     For Each ws In wb.Worksheets
-        part = RenkeiSheetPercents(ws, PERCENTS_MAX - Len(out))
+        part = RenkeiSheetPercents(ws, PERCENTS_MAX - Len(out), walked)
         If part = PERCENTS_OVERFLOW Then
             RenkeiPercents = PERCENTS_OVERFLOW
             Exit Function
@@ -431,67 +438,100 @@ Function RenkeiPercents(wb As Workbook) As String
     RenkeiPercents = out
 End Function
 
-Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long) As String
-    ' The sheet's part of RenkeiPercents ("" none), or PERCENTS_OVERFLOW past room characters.
-    ' The cells holding a number, typed or a formula's, are Excel's own list (SpecialCells);
-    ' a column of it in one format is one block, a column of mixed formats (NumberFormat Null)
-    ' is walked cell by cell, runs of one format kept together. Where Excel's list holds fewer
-    ' cells than the sheet holds numbers (SpecialCells refused, on a protected sheet say), the
-    ' sheet's formats are not known: PERCENTS_OVERFLOW, never a list that leaves a number out.
-    Dim kinds As Variant, k As Long, numbers As Range, area As Range, col As Range, cell As Range
+Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long) As String
+    ' The sheet's part of RenkeiPercents ("" none), its PERCENTS_UNKNOWN part, or
+    ' PERCENTS_OVERFLOW past room characters; walked counts the cells read one by one in the book.
+    ' Only property reads, which Excel allows on a protected sheet (the tool's sheets are
+    ' protected): SpecialCells, which is widely reported to raise 1004 there, made every click
+    ' of a server master send the overflow. Each column of the used range is one NumberFormat
+    ' read: one without a percent sign is passed over; in one holding a percent sign, or mixed
+    ' (Null), the runs of cells holding a number (its values read at once) are found and each
+    ' run's NumberFormat read; a run of mixed formats is walked cell by cell, at most
+    ' PERCENTS_WALK_SHEET cells a sheet and PERCENTS_WALK_BOOK a book. Any error, or a bound
+    ' passed, leaves this sheet not known, never the book.
+    Dim area As Range, col As Range, vals As Variant, fmt As Variant, runFormat As Variant
     Dim fmts() As String, refs() As String, n As Long, used As Long, i As Long
-    Dim listed As Double, counted As Double
-    Dim fmt As Variant, runFmt As String, runFirst As Range, runLast As Range, sheetHex As String
+    Dim top As Long, left As Long, nRows As Long, c As Long, r As Long, first As Long, own As Long
+    Dim runFmt As String, runFirst As Range, runLast As Range, cell As Range, sheetHex As String
     ReDim fmts(0 To 0)
     ReDim refs(0 To 0)
     sheetHex = RenkeiHex(ws.Name)
-    kinds = Array(RENKEI_CONSTANTS, RENKEI_FORMULAS)
-    For k = LBound(kinds) To UBound(kinds)
-        Set numbers = Nothing
-        On Error Resume Next        ' 1004 where the sheet has no such cell
-        Set numbers = ws.UsedRange.SpecialCells(kinds(k), RENKEI_NUMBERS)
-        On Error GoTo 0
-        If Not numbers Is Nothing Then
-            listed = listed + numbers.Count
-            For Each area In numbers.Areas
-                For Each col In area.Columns
-                    fmt = col.NumberFormat
-                    If IsNull(fmt) Then
-                        Set runFirst = Nothing
-                        For Each cell In col.Cells
-                            If runFirst Is Nothing Then
-                                Set runFirst = cell
-                            ElseIf cell.NumberFormat <> runFmt Then
-                                used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
-                                Set runFirst = cell
-                            End If
-                            runFmt = cell.NumberFormat
-                            Set runLast = cell
-                            If used > room Then Exit For
-                        Next cell
-                        used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
-                    Else
-                        used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, CStr(fmt), col, Nothing)
-                    End If
-                    If used > room Then
-                        RenkeiSheetPercents = PERCENTS_OVERFLOW
-                        Exit Function
-                    End If
-                Next col
-            Next area
+    On Error GoTo Unknown
+    Set area = ws.UsedRange
+    top = area.Row
+    left = area.Column
+    nRows = area.Rows.Count
+    For c = 1 To area.Columns.Count
+        Set col = area.Columns(c)
+        fmt = col.NumberFormat
+        If Not IsNull(fmt) Then
+            If InStr(fmt, "%") = 0 Then GoTo NextColumn
         End If
-    Next k
-    counted = -1
-    On Error Resume Next
-    counted = Application.WorksheetFunction.Count(ws.UsedRange)
+        If nRows = 1 Then
+            ReDim vals(1 To 1, 1 To 1)
+            vals(1, 1) = col.Value
+        Else
+            vals = col.Value
+        End If
+        r = 1
+        Do While r <= nRows
+            If RenkeiIsNumber(vals(r, 1)) Then
+                first = r
+                Do While r < nRows
+                    If Not RenkeiIsNumber(vals(r + 1, 1)) Then Exit Do
+                    r = r + 1
+                Loop
+                runFormat = fmt
+                If IsNull(runFormat) Then runFormat = ws.Range(ws.Cells(top + first - 1, left + c - 1), _
+                    ws.Cells(top + r - 1, left + c - 1)).NumberFormat
+                If Not IsNull(runFormat) Then
+                    used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, CStr(runFormat), _
+                        ws.Cells(top + first - 1, left + c - 1), ws.Cells(top + r - 1, left + c - 1))
+                Else
+                    own = own + r - first + 1
+                    walked = walked + r - first + 1
+                    If own > PERCENTS_WALK_SHEET Or walked > PERCENTS_WALK_BOOK Then GoTo Unknown
+                    Set runFirst = Nothing
+                    For i = first To r
+                        Set cell = ws.Cells(top + i - 1, left + c - 1)
+                        runFormat = cell.NumberFormat
+                        If runFirst Is Nothing Then
+                            Set runFirst = cell
+                        ElseIf CStr(runFormat) <> runFmt Then
+                            used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
+                            Set runFirst = cell
+                        End If
+                        runFmt = CStr(runFormat)
+                        Set runLast = cell
+                    Next i
+                    used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
+                End If
+                If used > room Then
+                    RenkeiSheetPercents = PERCENTS_OVERFLOW
+                    Exit Function
+                End If
+            End If
+            r = r + 1
+        Loop
+NextColumn:
+    Next c
     On Error GoTo 0
-    If counted < 0 Or listed < counted Then
-        RenkeiSheetPercents = PERCENTS_OVERFLOW
-        Exit Function
-    End If
     For i = 1 To n
         RenkeiSheetPercents = RenkeiSheetPercents & ";" & sheetHex & "/" & RenkeiHex(fmts(i)) & "/" & refs(i)
     Next i
+    Exit Function
+Unknown:
+    RenkeiSheetPercents = ";" & sheetHex & "/" & PERCENTS_UNKNOWN
+    If Len(RenkeiSheetPercents) > room Then RenkeiSheetPercents = PERCENTS_OVERFLOW
+End Function
+
+' Whether a cell's Value is a number as the payload carries one (Remote.bas sends a date as
+' text, a logical as true/false): the cells whose format the server may take.
+Function RenkeiIsNumber(v As Variant) As Boolean
+    Select Case VarType(v)
+    Case vbDouble, vbCurrency, vbInteger, vbLong, vbSingle, vbDecimal
+        RenkeiIsNumber = True
+    End Select
 End Function
 
 Function RenkeiPercentAdd(fmts() As String, refs() As String, n As Long, ByVal used As Long, _

@@ -816,6 +816,10 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
                           # the cells whose number format has a percent sign (``percent_header_of``)
                           "percent_formats": file_percent_formats(worksheets)
+                          if client == VBA and sends_percents(path) else None,
+                          # and the other formats of the cells holding a number, which decide
+                          # the cells RenkeiPercents reads one by one (its bounds)
+                          "number_formats": file_number_formats(worksheets)
                           if client == VBA and sends_percents(path) else None}
     return payload
 
@@ -902,8 +906,24 @@ def file_percent_formats(worksheets) -> dict[str, dict[str, str]]:
     return out
 
 
-# RenkeiServer.bas' PERCENTS_MAX and PERCENTS_OVERFLOW.
-PERCENTS_MAX, PERCENTS_OVERFLOW = 8000, "+"
+def file_number_formats(worksheets) -> dict[str, dict[str, str]]:
+    """Per sheet, "A1" -> number format of every cell holding a number whose format is neither
+    標準 nor one with a percent sign (those are in ``file_percent_formats``): with them the model
+    knows which runs of numbers RenkeiPercents finds in mixed formats and reads cell by cell."""
+    out = {}
+    for ws in worksheets:
+        found = {f"{column_letter(col)}{row}": cell.number_format for (row, col), cell in ws._cells.items()
+                 if type(cell.value) in (int, float) and cell.number_format not in (None, "General")
+                 and "%" not in cell.number_format}
+        if found:
+            out[ws.title] = found
+    return out
+
+
+# RenkeiServer.bas' PERCENTS_MAX, PERCENTS_OVERFLOW, PERCENTS_VERSION, PERCENTS_UNKNOWN and its
+# bounds on the cells read one by one (PERCENTS_WALK_SHEET, PERCENTS_WALK_BOOK).
+PERCENTS_MAX, PERCENTS_OVERFLOW, PERCENTS_VERSION, PERCENTS_UNKNOWN = 8000, "+", "2", "+"
+PERCENTS_WALK_SHEET, PERCENTS_WALK_BOOK = 5000, 20000
 
 
 def _utf16_hex(text: str) -> str:
@@ -913,45 +933,80 @@ def _utf16_hex(text: str) -> str:
 def percent_header_of(payload: dict) -> Optional[str]:
     """X-Renkei-Percents as RenkeiPercents writes it from the open book the payload stands
     for (None: the master's VBA does not send it): per sheet sent, per format holding a percent
-    sign, the cells holding a number (Excel's SpecialCells: constants and formulas' results,
-    dates among them; no text, no logical, no empty cell), a column's consecutive cells of one
-    format as one block; PERCENTS_OVERFLOW past PERCENTS_MAX characters."""
+    sign, the cells holding a number (the payload's numbers: no date, text, logical or empty
+    cell), a column's consecutive numbers of one format as one block, in the order down each
+    column; a sheet whose runs of numbers in mixed formats pass its bound of cells read one
+    by one (or the book's) as not known; PERCENTS_OVERFLOW past PERCENTS_MAX characters."""
     formats = payload.get(EXCEL_KEY, {}).get("percent_formats")
     if formats is None:
         return None
-    out = "1"
+    others = payload.get(EXCEL_KEY, {}).get("number_formats") or {}
+    out, walked = PERCENTS_VERSION, 0
     for sheet in payload["sheets"] if isinstance(payload.get("sheets"), list) else ():
-        held = formats.get(sheet.get("name"), {}) if isinstance(sheet, dict) else {}
-        values = sheet.get("values") if held else None
+        values = sheet.get("values") if isinstance(sheet, dict) else None
         if not isinstance(values, list) or not all(isinstance(row, list) for row in values):
-            continue        # none, or a payload a test doctored: RenkeiPercents reads the book, not it
+            continue        # a payload a test doctored: RenkeiPercents reads the book, not it
+        held, other, sheet_hex = formats.get(sheet["name"], {}), others.get(sheet["name"], {}), _utf16_hex(sheet["name"])
+        numbers = sorted((col, row) for row, cells in enumerate(values, 1) for col, value in enumerate(cells, 1)
+                         if type(value) in (int, float))
+        runs: list[list[tuple[int, str]]] = []        # runs of numbers down a column: [(row, format), ...]
+        for col, row in numbers:
+            ref = f"{column_letter(col)}{row}"
+            cell = (row, held.get(ref) or other.get(ref, "General"))
+            if runs and runs[-1][0][2] == col and runs[-1][-1][0] == row - 1:
+                runs[-1].append((*cell, col))
+            else:
+                runs.append([(*cell, col)])
         by_format: dict[str, list[str]] = {}
-        cells = sorted((parse_ref(ref)[::-1], fmt) for ref, fmt in held.items())      # (col, row): down each column
-        run = None          # [col, first row, last row, format]
-        for (col, row), fmt in [*cells, ((0, 0), None)]:
-            value = (values[row - 1][col - 1] if 0 < row <= len(values) and col <= len(values[row - 1]) else None)
-            number = fmt is not None and type(value) in (int, float)
-            if run is not None and not (number and run[0] == col and run[2] == row - 1 and run[3] == fmt):
-                first, last = f"{column_letter(run[0])}{run[1]}", f"{column_letter(run[0])}{run[2]}"
-                by_format.setdefault(run[3], []).append(first if first == last else f"{first}:{last}")
-                run = None
-            if number:
-                run = [col, row, row, fmt] if run is None else [col, run[1], row, fmt]
-        for fmt, refs in by_format.items():
-            out += f";{_utf16_hex(sheet['name'])}/{_utf16_hex(fmt)}/{','.join(refs)}"
-        if len(out) > PERCENTS_MAX:
+        used, own, part = 0, 0, None
+        for run in runs:
+            if len({fmt for _, fmt, _ in run}) > 1:
+                own, walked = own + len(run), walked + len(run)
+                if own > PERCENTS_WALK_SHEET or walked > PERCENTS_WALK_BOOK:
+                    part = f";{sheet_hex}/{PERCENTS_UNKNOWN}"
+                    break
+            start = 0
+            for i in range(1, len(run) + 1):
+                if i < len(run) and run[i][1] == run[start][1]:
+                    continue
+                fmt, col = run[start][1], run[start][2]
+                if "%" in fmt:
+                    first, last = f"{column_letter(col)}{run[start][0]}", f"{column_letter(col)}{run[i - 1][0]}"
+                    ref = first if first == last else f"{first}:{last}"
+                    used += len(ref) + 1 if fmt in by_format else len(sheet_hex) + 4 * len(fmt) + len(ref) + 3
+                    by_format.setdefault(fmt, []).append(ref)
+                start = i
+            if used > PERCENTS_MAX - len(out):
+                return PERCENTS_OVERFLOW
+        if part is None:
+            part = "".join(f";{sheet_hex}/{_utf16_hex(fmt)}/{','.join(refs)}" for fmt, refs in by_format.items())
+        if len(part) > PERCENTS_MAX - len(out):
             return PERCENTS_OVERFLOW
+        out += part
     return out
 
 
-def admitted_percents(payload: dict) -> dict:
+def with_unknown_sheets(header: Optional[str], sheets) -> Optional[str]:
+    """``header`` as RenkeiPercents writes it when ``sheets`` could not be read (past its bounds
+    of cells read one by one, or an error there): each sheet's part replaced by its
+    PERCENTS_UNKNOWN part, where the sheet stands among the others."""
+    if header is None or header == PERCENTS_OVERFLOW:
+        return header
+    version, *parts = header.split(";")
+    unknown = {_utf16_hex(sheet) for sheet in sheets}
+    kept = [part for part in parts if part.split("/")[0] not in unknown]
+    return ";".join([version, *kept, *(f"{sheet}/{PERCENTS_UNKNOWN}" for sheet in sorted(unknown))])
+
+
+def admitted_percents(payload: dict, unknown=()) -> dict:
     """The payload as the server's admission hands it to the click for the header the client
-    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY."""
+    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY;
+    the sheets ``unknown`` sent as not known (``with_unknown_sheets``)."""
     from renkei_xl.excel.book import PERCENTS_KEY
     from renkei_xl.server.percent_header import percent_header
 
     out = {key: value for key, value in payload.items() if key != PERCENTS_KEY}
-    said = percent_header(percent_header_of(payload))
+    said = percent_header(with_unknown_sheets(percent_header_of(payload), unknown))
     if said is not None:
         out[PERCENTS_KEY] = said
     return out

@@ -916,19 +916,42 @@ def test_a_target_typed_since_the_save_on_a_percent_row_is_refused_on_that_cell(
     assert f"指標!H{row}" not in _said(_vba_live(path, unchanged).read())
 
 
-def _typed(path: Path, edits: list[tuple[str, str, object]], said: bool = True) -> dict:
+def _typed(path: Path, edits: list[tuple[str, str, object]], said: bool = True, unknown=()) -> dict:
     """What the VBA client of ``path``'s master (client 7: X-Renkei-Percents) sends after staff
     typed each (sheet, cell, what) since the save, as Excel stores it (typed_since_save), the
     book unsaved (X-Renkei-Book saved=0), as the server's admission passes it on; ``said``
-    False: without the header, as a master before client 7 (or a list too long for it) sends."""
+    False: without the header, as a master before client 7 (or a list too long for it) sends;
+    ``unknown``: the sheets the header sends as not known (RenkeiPercents past its bounds)."""
     from renkei_xl.excel.book import BOOK_STATE_KEY
 
     payload = payload_from_file(path, client=VBA)
     for sheet, ref, what in edits:
         typed_since_save(payload, sheet, ref, what)
-    payload = admitted_percents(payload) if said else payload
+    payload = admitted_percents(payload, unknown) if said else payload
     payload[BOOK_STATE_KEY] = [False, False]
     return payload
+
+
+@pytest.mark.parametrize("unknown", [CENTRE, "指標"])
+def test_a_sheet_the_header_sends_as_not_known_is_read_as_before_and_the_others_by_the_header(master, tmp_path,
+                                                                                              unknown):
+    """client-124: one sheet RenkeiPercents cannot read (Excel refusing SpecialCells on a
+    protected sheet made the whole header its overflow marker) is sent as not known, that sheet
+    alone: its number in doubt (「150%」 typed since the save, stored 1.5) is refused until
+    saved, as for a master before client 7, and the other sheet's (「105%」 typed as 42-2's
+    目標値 on 指標, 1.05) is read by the header, as it shows."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 80)])
+    target = f"指標!H{TARGET_ROW}"
+    data = _vba_live(path, _typed(path, [(CENTRE, f"E{CENTRE_ROW}", "150%"), ("指標", f"H{TARGET_ROW}", "105%")],
+                                  unknown=[unknown])).read()
+    said = _said(data)
+    refused, read = (CENTRE_CELL, target) if unknown == CENTRE else (target, CENTRE_CELL)
+    assert said.get(refused, (None, None))[1] == "percent-format-unsaved", said.get(refused)
+    assert said.get(read, (None, None))[1] != "percent-format-unsaved", said.get(read)
+    if unknown != CENTRE:
+        assert _centre_value(data) == "150%"
+    else:
+        assert next(i.target for i in data.indicators if i.row == TARGET_ROW) == "105%"
 
 
 @pytest.mark.parametrize("typed, read, kind", [("150%", "150%", None), ("100%", "100%", None),

@@ -13,7 +13,7 @@ import pytest
 from remote_payload import VBA, admitted_percents, client_body, client_headers, payload_from_file, percent_header_of, typed_since_save
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
-from renkei_xl.server.percent_header import MAX_CHARS, OVERFLOW, percent_header
+from renkei_xl.server.percent_header import MAX_CHARS, OVERFLOW, UNKNOWN, percent_header
 
 CENTRE, CELL = "札幌市", "E63"          # 42-2 (中心市のみ, 目標 75%（毎年度）): a row counted in %
 SAVE_FIRST = "上書き保存してから、もう一度ボタンを押してください"
@@ -24,21 +24,34 @@ def _hex(text: str) -> str:
 
 
 def test_the_header_reads_as_renkei_percents_writes_it():
-    said = percent_header(f"1;{_hex('札幌市')}/{_hex('0%')}/E2:E5,G7;{_hex('指標')}/{_hex('0.0%')}/H4")
+    said = percent_header(f"2;{_hex('札幌市')}/{_hex('0%')}/E2:E5,G7;{_hex('指標')}/{_hex('0.0%')}/H4")
     assert said == {"札幌市": [("0%", [(2, 5, 5, 5), (7, 7, 7, 7)])], "指標": [("0.0%", [(4, 8, 4, 8)])]}
-    assert percent_header("1") == {}        # a book with no number in a percent format
+    assert percent_header("2") == {}        # a book with no number in a percent format
 
 
-@pytest.mark.parametrize("header", [None, "", OVERFLOW, "2", "1;", "1;zz/00300025/E2", f"1;{_hex('a')}/{_hex('0%')}/",
-                                    f"1;{_hex('a')}/{_hex('0%')}/E0", f"1;{_hex('a')}/{_hex('0%')}/XFE1",
-                                    f"1;{_hex('a')}/{_hex('0%')}/A1048577", f"1;{_hex('a')}/{_hex('0%')}/E2;;",
-                                    f"1;D800/{_hex('0%')}/E2", f"1;{_hex('a' * 32)}/{_hex('0%')}/E2",
-                                    f"1;{_hex('a')}/{_hex('0%')}/E2 E3", "1;" + f"{_hex('a')}/{_hex('0%')}/E2,"
-                                    + ",".join(["A1"] * MAX_CHARS)])
+def test_a_sheet_sent_as_not_known_is_none_and_the_others_are_read():
+    """A sheet RenkeiPercents could not read (past its bounds, an error there) is sent as
+    UNKNOWN, that sheet alone (client-124: one protected sheet made the whole header OVERFLOW)."""
+    said = percent_header(f"2;{_hex('札幌市')}/{UNKNOWN};{_hex('指標')}/{_hex('0.0%')}/H4")
+    assert said == {"札幌市": None, "指標": [("0.0%", [(4, 8, 4, 8)])]}
+
+
+@pytest.mark.parametrize("header", [None, "", OVERFLOW, "1", "3", "2;", "2;zz/00300025/E2", f"2;{_hex('a')}/{_hex('0%')}/",
+                                    f"2;{_hex('a')}/{_hex('0%')}/E0", f"2;{_hex('a')}/{_hex('0%')}/XFE1",
+                                    f"2;{_hex('a')}/{_hex('0%')}/A1048577", f"2;{_hex('a')}/{_hex('0%')}/E2;;",
+                                    f"2;D800/{_hex('0%')}/E2", f"2;{_hex('a' * 32)}/{_hex('0%')}/E2",
+                                    f"2;{_hex('a')}/{_hex('0%')}/E2 E3", "2;" + f"{_hex('a')}/{_hex('0%')}/E2,"
+                                    + ",".join(["A1"] * MAX_CHARS),
+                                    # version 1 (client 7 before client-124, never released): not read
+                                    f"1;{_hex('a')}/{_hex('0%')}/E2",
+                                    # a sheet not known and listed, or not known twice; the marker misplaced
+                                    f"2;{_hex('a')}/+;{_hex('a')}/{_hex('0%')}/E2", f"2;{_hex('a')}/{_hex('0%')}/E2;{_hex('a')}/+",
+                                    f"2;{_hex('a')}/+;{_hex('a')}/+", f"2;{_hex('a')}/+/E2", f"2;{_hex('a')}/{_hex('0%')}/+",
+                                    f"2;+;{_hex('a')}/+"])
 def test_a_header_renkei_percents_did_not_write_is_not_read(header):
     """Absent (a master before client 7), the overflow marker, and anything not in its shape
-    (a lone surrogate, a name past 31 characters, a cell past XFD1048576, past MAX_CHARS): None,
-    so the click reads as before."""
+    (a lone surrogate, a name past 31 characters, a cell past XFD1048576, past MAX_CHARS, a
+    sheet both not known and listed): None, so the click reads as before."""
     assert percent_header(header) is None
 
 
@@ -70,7 +83,7 @@ def test_the_clients_formats_read_an_unsaved_percent_on_a_real_server(server):  
     assert SAVE_FIRST in _found(_sent(server, "150%", lambda h: None))      # a master before client 7
 
 
-@pytest.mark.parametrize("doctored", [lambda h: OVERFLOW, lambda h: "1;garbage", lambda h: h + ";" + "A" * 20000,
+@pytest.mark.parametrize("doctored", [lambda h: OVERFLOW, lambda h: "2;garbage", lambda h: h + ";" + "A" * 20000,
                                       # the whole sheet named again and again: more cells than were sent, twice over
                                       lambda h: h + f";{_hex(CENTRE)}/{_hex('0%')}/" + ",".join(["A1:XFD1048576"] * 500)])
 def test_an_overflowing_or_doctored_header_is_read_as_without_it(server, doctored):  # noqa: F811
@@ -78,6 +91,16 @@ def test_an_overflowing_or_doctored_header_is_read_as_without_it(server, doctore
     cells than the sheets sent could hold twice: the click reads as an older master's did (the
     number in doubt refused, in Japanese), never a guess, never a traceback."""
     assert SAVE_FIRST in _found(_sent(server, "150%", doctored))
+
+
+@pytest.mark.parametrize("unknown, refused", [(CENTRE, True), ("小樽市", False)])
+def test_a_sheet_sent_as_not_known_is_read_as_before_on_a_real_server(server, unknown, refused):  # noqa: F811
+    """client-124: the header naming one sheet not known (RenkeiPercents past its bounds there)
+    reads that sheet as an older master's click did (札幌市's 「150%」 typed since the save refused
+    until saved) and the others by the header (札幌市's read when another sheet is not known)."""
+    from remote_payload import with_unknown_sheets
+
+    assert (SAVE_FIRST in _found(_sent(server, "150%", lambda h: with_unknown_sheets(h, [unknown])))) is refused
 
 
 def test_a_header_naming_cells_that_hold_no_number_changes_nothing(server):  # noqa: F811

@@ -503,6 +503,12 @@ STAFF_PERCENTS = {("札幌市", r, 5): (0.5, "0%") for r in range(10, 14)} | {
 
 
 PERCENTS_OVERFLOW = "X-Renkei-Percents past its limit"
+PERCENTS_UNKNOWN = "X-Renkei-Percents with a sheet past its bound"
+# A sheet protected as staff may protect a municipality sheet (the tool's sheets are protected
+# by init --server): Excel is widely reported to refuse SpecialCells there (1004).
+PROTECTED_MUNICIPALITY = "札幌市"
+# A municipality sheet given a percent cell beside the one past RenkeiPercents' bound.
+OTHER_MUNICIPALITY, OTHER_PERCENT = "小樽市", ((12, 5), 0.4, "0%")
 
 
 def _too_many_percents(wb) -> None:
@@ -518,6 +524,24 @@ def _staff_percents(wb) -> None:
     for (sheet, row, col), (value, fmt) in STAFF_PERCENTS.items():
         cell = wb[sheet].cell(row, col)
         cell.value, cell.number_format = value, fmt
+    wb[PROTECTED_MUNICIPALITY].protection.sheet = True
+
+
+def _percents_past_the_walk(wb) -> None:
+    """STAFF_PERCENTS, and four columns of 札幌市 whose numbers take turns in two formats down
+    1,300 rows (5,200 cells to read one by one, past RenkeiPercents' 5,000 a sheet, in few
+    characters: no percent among them), and a percent cell on 小樽市."""
+    from remote_payload import PERCENTS_WALK_SHEET
+
+    _staff_percents(wb)
+    rows = PERCENTS_WALK_SHEET // 4 + 50
+    for row in range(100, 100 + rows):
+        for col in range(8, 12):
+            cell = wb["札幌市"].cell(row, col)
+            cell.value, cell.number_format = 1, ("0" if (row + col) % 2 else "0.0")
+    (row, col), value, fmt = OTHER_PERCENT
+    cell = wb[OTHER_MUNICIPALITY].cell(row, col)
+    cell.value, cell.number_format = value, fmt
 
 
 def _percent_cells(header: str, payload: dict) -> dict[tuple[str, int, int], str]:
@@ -530,7 +554,7 @@ def _percent_cells(header: str, payload: dict) -> dict[tuple[str, int, int], str
     out = {}
     for sheet in payload["sheets"]:
         values = sheet["values"]
-        for fmt, blocks in said.get(sheet["name"], ()):
+        for fmt, blocks in said.get(sheet["name"]) or ():      # None: a sheet sent as not known
             for top, left, bottom, right in blocks:
                 for r in range(top, min(bottom, len(values)) + 1):
                     for col in range(left, min(right, len(values[r - 1])) + 1):
@@ -590,11 +614,14 @@ def replays(server, tmp_path_factory):  # noqa: F811
     book = root / "texts.xlsm"
     shutil.copyfile(server.master, book)
     runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": list(PYTHON_STDERR.values()), "read": {}})
-    book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
+    book = percents_book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
     percents_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
     book = _edited(server.master, root / "percents_overflow" / server.master.name, _too_many_percents)
     overflow_payload = payload_from_file(book, client=VBA)
+    runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
+    book = _edited(server.master, root / "percents_unknown" / server.master.name, _percents_past_the_walk)
+    unknown_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
     job = root / "job.json"
     job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
@@ -604,8 +631,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)["runs"]
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
-    return {**replayed, TEXTS: (None, None, results[-3]), PERCENTS: (None, percents_payload, results[-2]),
-            PERCENTS_OVERFLOW: (None, overflow_payload, results[-1])}
+    return {**replayed, TEXTS: (None, None, results[-4]), PERCENTS: (percents_book, percents_payload, results[-3]),
+            PERCENTS_OVERFLOW: (None, overflow_payload, results[-2]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-1])}
 
 
 def _replay_outcome(result: dict) -> str:
@@ -626,24 +653,47 @@ def test_the_book_state_the_vba_sends_is_what_the_host_knows(replays):
 
 def test_the_percent_formats_the_vba_sends_are_what_the_model_sends(replays):
     """RenkeiPercents (X-Renkei-Percents, renkei_xl.server.percent_header) runs in a VBA engine
-    on a real workbook with percent-formatted cells: the header it sends names, as the server
-    reads it, the cells holding a number in a format with a percent sign, each with its format,
-    as the model of the client (remote_payload.percent_header_of) says. LibreOffice's
-    SpecialCells also lists a text among the numbers (Excel's does not): the server takes a
-    format only for a cell that holds a number, so the comparison is of what the server takes."""
+    on a real workbook with percent-formatted cells, the tool's sheets protected as init --server
+    protects them and the municipality sheet holding them protected too (Excel is widely
+    reported to refuse SpecialCells on a protected sheet, which made the whole header its
+    overflow marker): the header it sends names, as the server reads it, the cells holding a
+    number in a format with a percent sign, each with its format, the protected sheet's
+    included, and is the very header the model of the client (remote_payload.percent_header_of)
+    writes."""
     from remote_payload import percent_header_of
+    from renkei_xl.server.percent_header import percent_header
 
-    _, payload, result = replays[PERCENTS]
+    book, payload, result = replays[PERCENTS]
+    assert {"一覧", "集計", PROTECTED_MUNICIPALITY} <= set(_protected_sheets(book))
     sent = result["result"]
-    assert sent.startswith("1;") and not sent.startswith("HARNESS"), sent
+    assert sent.startswith("2;") and not sent.startswith("HARNESS"), sent
     modelled = percent_header_of(payload)
     expected = {(sheet, r, col): fmt for (sheet, r, col), (value, fmt) in STAFF_PERCENTS.items()
                 if type(value) in (int, float)}
     cells = _percent_cells(modelled, payload)
     assert expected.items() <= cells.items() and ("設定", 5, 2) in cells      # 概ね達成閾値 0.0%, sent too
     assert not {key for key in STAFF_PERCENTS if key not in expected} & set(cells)
-    assert _percent_cells(sent, payload) == cells, sent
+    assert None not in percent_header(sent).values(), sent       # no sheet left not known
+    assert sent == modelled
     assert len(sent) <= 8000
+
+
+def test_a_sheet_past_the_cells_read_one_by_one_is_not_known_alone(replays):
+    """A sheet whose numbers in mixed formats pass RenkeiPercents' bound of cells read one by
+    one is sent as not known, that sheet alone: the other sheets' percent cells (小樽市's,
+    指標's) are still named, as the model writes it, and the server reads that sheet as before."""
+    from remote_payload import percent_header_of
+    from renkei_xl.server.percent_header import percent_header
+
+    _, payload, result = replays[PERCENTS_UNKNOWN]
+    sent = result["result"]
+    assert sent == percent_header_of(payload), sent[:300]
+    said = percent_header(sent)
+    assert said is not None and said["札幌市"] is None, sent[:300]
+    (row, col), _, fmt = OTHER_PERCENT
+    cells = _percent_cells(sent, payload)
+    assert cells[(OTHER_MUNICIPALITY, row, col)] == fmt and cells[("指標", 5, 7)] == "0.0%"
+    assert not any(sheet == "札幌市" for sheet, _, _ in cells)
 
 
 def test_a_percent_list_too_long_for_a_header_is_sent_as_its_overflow_marker(replays):

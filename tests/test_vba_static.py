@@ -413,3 +413,35 @@ def test_the_client_refuses_the_names_and_shapes_remote_bas_cannot_walk():
     assert items == VBA_MAX_ITEMS == 32_767 - 1
     uncountable = _procedure(ours, "RenkeiUncountable")
     assert "wb.Names.Count" in uncountable and "ws.Shapes.Count" in uncountable
+
+
+def test_renkei_percents_reads_only_what_a_protected_sheet_allows_and_says_what_the_server_and_model_read():
+    """client-124: RenkeiSheetPercents listed a sheet's numbers with UsedRange.SpecialCells,
+    which Excel is widely reported to refuse (1004) on a protected sheet, and sent the whole
+    book's overflow marker for it: a server master protects its tool sheets, so the header was
+    "+" on every click. X-Renkei-Percents is made of property reads alone (UsedRange, Value,
+    NumberFormat, Address), and its grammar and bounds are the ones the server parses and the
+    model of the client (remote_payload.percent_header_of) writes."""
+    import remote_payload
+    from renkei_xl.server import percent_header
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    called = {"RenkeiPercents"}          # and every procedure of ours it calls, on down
+    while True:
+        made = "".join(_procedure(ours, name) for name in sorted(called))
+        more = {name for name in re.findall(r"\b(Renkei\w+)\(", made)
+                if re.search(rf"^(?:Public |Private )?(?:Sub|Function) {name}\(", ours, re.M)} - called
+        if not more:
+            break
+        called |= more
+    assert {"RenkeiSheetPercents", "RenkeiHex"} <= called
+    code = "\n".join(_strip_strings_and_comments(line) for line in made.splitlines())
+    for refused in ("SpecialCells", "WorksheetFunction", r"\.Select\b", r"\.Activate\b", r"\.Find\b", "Protect"):
+        assert not re.search(refused, code), refused
+    const = dict(re.findall(r'^Private Const (PERCENTS_\w+) As \w+ = "?([^"\r\n]*)"?', ours, re.M))
+    assert const == {"PERCENTS_MAX": str(remote_payload.PERCENTS_MAX), "PERCENTS_OVERFLOW": percent_header.OVERFLOW,
+                     "PERCENTS_VERSION": percent_header._VERSION, "PERCENTS_UNKNOWN": percent_header.UNKNOWN,
+                     "PERCENTS_WALK_SHEET": str(remote_payload.PERCENTS_WALK_SHEET),
+                     "PERCENTS_WALK_BOOK": str(remote_payload.PERCENTS_WALK_BOOK)}
+    assert (remote_payload.PERCENTS_OVERFLOW, remote_payload.PERCENTS_VERSION, remote_payload.PERCENTS_UNKNOWN) == (
+        percent_header.OVERFLOW, percent_header._VERSION, percent_header.UNKNOWN)

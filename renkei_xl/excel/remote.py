@@ -354,18 +354,24 @@ class RemoteBook(LiveBook):
                 from ..core.percent_cells import PercentFormats
 
                 self._sent = read_contract(sheets, self.names, formats=PercentFormats(lambda sheet: formats.get(sheet, {})))
-            if said is None and self._saved_fills is not None and self.client.book_state[0] is not True:
+            unknown = None if said is None else {name for name, found in said.items() if found is None}
+            if (said is None or unknown) and self._saved_fills is not None and self.client.book_state[0] is not True:
                 from ..core.percent_cells import unknown_format_findings
 
-                self._sent.findings.extend(unknown_format_findings(self._sent, self._unsure))
+                unsure = self._unsure if said is None else (
+                    lambda sheet, ref, typed: sheet in unknown and self._unsure(sheet, ref, typed))
+                self._sent.findings.extend(unknown_format_findings(self._sent, unsure))
             self._with_merged(self._sent)
         return self._sent
 
-    def _said_percents(self, sheets: Mapping[str, list]) -> Optional[dict[str, dict[tuple[int, int], str]]]:
+    def _said_percents(self, sheets: Mapping[str, list]) -> Optional[dict[str, Optional[dict[tuple[int, int], str]]]]:
         """sheet → (row, col) → number format of the cells sent holding a number that the client
         said have a format with a percent sign (X-Renkei-Percents: RemoteClient.percents), or
-        None where it did not say. Only the cells named that hold a number in the payload are
-        taken (a cell named that holds a text or nothing changes nothing), and only on the
+        None where it did not say; a sheet the client said it could not read (past its bounds
+        of cells read one by one, or an error there: percent_header.UNKNOWN) → None, read as
+        before for itself alone (``_saved_percents``, ``read``'s unknown_format_findings). Only
+        the cells named that hold a number in the payload are taken (a cell named that holds a
+        text or nothing changes nothing), and only on the
         sheets a percent is read on (core.percent_cells.read_on). A list naming more cells
         than the sheets sent could hold twice over was not written by RenkeiPercents (whose
         blocks do not overlap): None, read as without it, after work bounded by the payload."""
@@ -376,8 +382,11 @@ class RemoteBook(LiveBook):
             return None
         grids = {name: grid for name, grid in sheets.items() if read_on(name)}
         budget = 2 * sum(len(row) for grid in grids.values() for row in grid) + 10_000
-        out: dict[str, dict[tuple[int, int], str]] = {}
+        out: dict[str, Optional[dict[tuple[int, int], str]]] = {}
         for name, grid in grids.items():
+            if name in said and said[name] is None:
+                out[name] = None
+                continue
             found: dict[tuple[int, int], str] = {}
             for number_format, blocks in said.get(name, ()):
                 for top, left, bottom, right in blocks:
@@ -408,10 +417,11 @@ class RemoteBook(LiveBook):
         Where the client said the formats of the cells holding a number (``said``,
         ``_said_percents``), they are the ones taken, unsaved edits included; the saved master
         still gives those of the cells sent empty, where collect may write a number
-        (``percent_source``)."""
+        (``percent_source``). A sheet the client said it could not read is read as without it."""
         from ..core.percent_cells import read_on
 
-        out: dict[str, dict[tuple[int, int], str]] = {name: dict(found) for name, found in (said or {}).items()}
+        out: dict[str, dict[tuple[int, int], str]] = {name: dict(found) for name, found in (said or {}).items()
+                                                      if found is not None}
         if self._saved_fills is None:
             return out
         for name, grid in sheets.items():
@@ -428,7 +438,7 @@ class RemoteBook(LiveBook):
                     continue
                 sent = (grid[placed[0] - 1][placed[1] - 1]
                         if placed[0] <= len(grid) and placed[1] <= len(grid[placed[0] - 1]) else None)
-                if said is not None:
+                if said is not None and not (name in said and said[name] is None):
                     if sent is None:                 # its format said of numbers only
                         found[placed] = code
                 elif _same_number(sent, number):     # an empty cell sent empty (None): as saved

@@ -5,6 +5,11 @@ master, which cannot tell the format of a number typed since the save: ã€Œ1500%ã
 unsaved book (Excel stores 15 and gives the cell 0%) read as 15 %, and 1 or 0.85 typed since
 the save was refused until staff saved (core.percent_cells.unknown_format_findings).
 
+One sheet whose formats the client could not read (past its bound on cells read one by one,
+or an error on that sheet) is named as not known (UNKNOWN, header version 2): that sheet alone
+is read as before, the others by the header. Version 1 (client 7 before this, never released)
+sent the whole book as OVERFLOW for one such sheet; it is no longer read (as absent).
+
 What is read here is only what the header says; which of the cells named hold a number, and
 what a format shows, is decided where the payload is read (excel.remote.RemoteBook,
 core.percent_cells). A header that is absent (a master whose macros predate it), that says the
@@ -25,18 +30,23 @@ PERCENTS_HEADER = "x-renkei-percents"
 OVERFLOW = "+"
 # The most characters read: RenkeiPercents' PERCENTS_MAX and what it may add past it at once.
 MAX_CHARS = 9000
-_VERSION = "1"
+_VERSION = "2"
+# RenkeiServer.bas' PERCENTS_UNKNOWN in place of a format: that sheet's formats are not known.
+UNKNOWN = "+"
 # A sheet name of at most 31 characters and a number format of at most 255 (Excel's limits),
 # each as UTF-16 hex (RenkeiHex), and its blocks of cells.
-_PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/((?:[0-9A-F]{4}){1,255})/([A-Z0-9:,]+)")
+_PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/(?:((?:[0-9A-F]{4}){1,255})/([A-Z0-9:,]+)|\+)")
 _BLOCK = re.compile(r"([A-Z]{1,3}[0-9]{1,7})(?::([A-Z]{1,3}[0-9]{1,7}))?")
 
-# sheet -> [(number format, [(first row, first col, last row, last col), ...]), ...]
-Percents = dict[str, list[tuple[str, list[tuple[int, int, int, int]]]]]
+# sheet -> [(number format, [(first row, first col, last row, last col), ...]), ...], or None
+# for a sheet the client sent as not known (UNKNOWN)
+Percents = dict[str, Optional[list[tuple[str, list[tuple[int, int, int, int]]]]]]
 
 
 def percent_header(header: Optional[str]) -> Optional[Percents]:
-    """The header as sent, or None: absent, OVERFLOW, or not as RenkeiPercents writes it."""
+    """The header as sent, or None: absent, OVERFLOW, or not as RenkeiPercents writes it. A
+    sheet sent as not known maps to None; a sheet both not known and listed is not as
+    RenkeiPercents writes it."""
     header = (header or "").strip()
     if not header or len(header) > MAX_CHARS or header == OVERFLOW:
         return None
@@ -50,9 +60,14 @@ def percent_header(header: Optional[str]) -> Optional[Percents]:
             return None
         try:
             sheet = bytes.fromhex(m.group(1)).decode("utf-16-be")
-            number_format = bytes.fromhex(m.group(2)).decode("utf-16-be")
+            number_format = bytes.fromhex(m.group(2)).decode("utf-16-be") if m.group(2) else None
         except ValueError:      # a lone surrogate: no name or format Excel holds
             return None
+        if number_format is None or out.get(sheet, ()) is None:
+            if sheet in out:    # not known and listed, or not known twice
+                return None
+            out[sheet] = None
+            continue
         blocks = []
         for ref in m.group(3).split(","):
             b = _BLOCK.fullmatch(ref)
