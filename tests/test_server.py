@@ -2006,7 +2006,7 @@ def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
     ("renkei_password_sheets", ["札幌市", "指標"]), ("renkei_structure_locked", True),
     ("renkei_saved_master", "/etc/passwd"), ("renkei_client", True), ("renkei_book_state", [False, True]),
     ("renkei_percents", {"札幌市": [["0%", [[1, 1, 200, 30]]]]})])
-def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server, key, value):
+def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server, key, value, monkeypatch):
     """The payload keys the server adds after its own reading of the saved master and of the
     client's headers (excel.book.SERVER_KEYS) were taken from a hand-made body as they came:
     one naming another file as the saved master had it opened outside every folder check,
@@ -2017,7 +2017,11 @@ def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server
     from renkei_xl.server import app as server_app
     from renkei_xl.server.config import ServerConfig
 
+    from renkei_xl import clock
+
     assert key in SERVER_KEYS
+    instant = time.time()
+    monkeypatch.setattr(clock, "_instant", lambda: instant)    # both answers write the same 最終実行日時
     master = server.workdir / FOLDER / MASTER_NAME
     clean = _payload(master)
     config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
