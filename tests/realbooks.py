@@ -22,9 +22,10 @@ Other test modules import the helpers with ``from realbooks import ...``; the se
 fixtures (`sample_master_xlsm`, `lo_master_xlsm`, `lo_master_xlsx`, `grafted_masters`,
 `grafted_master`, `grafted_lo_master`) are offered to every module by tests/conftest.py.
 
-The UNO work runs in a child process (this file run as a script by the venv's Python with
-Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported, which
-should not happen inside the pytest process, and a hung LibreOffice can then be killed cleanly.
+The UNO work runs in a child process (tests/uno_job.py run as a script by the venv's Python
+with Debian's UNO bridge on its path): ``uno`` replaces ``builtins.__import__`` when imported,
+which should not happen inside the pytest process, and a hung LibreOffice can then be killed
+cleanly.
 The child connects to one headless soffice that each pytest process (each xdist worker) keeps
 for all its jobs (`_Office`: started on the first job, ended with the session; a dead, hung or
 unclean one is replaced), closes every document it opened and restores any option it set.
@@ -33,7 +34,6 @@ unclean one is replaced), closes every document it opened and restores any optio
 from __future__ import annotations
 
 import atexit
-import contextlib
 import hashlib
 import json
 import os
@@ -41,14 +41,12 @@ import posixpath
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Iterable
 from urllib.parse import unquote
@@ -57,28 +55,21 @@ from xml.sax.saxutils import escape, unescape
 import pytest
 from defusedxml import ElementTree
 
-UNO_PATH = "/usr/lib/python3/dist-packages"
+# The UNO side (the jobs' child process) and what its jobs add to a book, offered here as before.
+from uno_job import (CF_RANGE, CF_SHEET, CHART_NAME, COMMENT_CELL, COMMENT_SHEET, COMMENT_TEXT,  # noqa: F401
+                     IMAGE_SHEET, READY_EXIT, SHAPE_SHEET, SHAPE_TEXT, STAFF_NAME, STAFF_NAME_REF, STAFF_SHEET,
+                     TOOL_CHART_NAME, TOOL_CHART_SHEET, TOOL_PICTURE_NAME, TOOL_PICTURE_SHEET, TOOL_SHEET_COMMENTS,
+                     TOOL_TEXT_BOX_NAME, TOOL_TEXT_BOX_SHEET, TOOL_TEXT_BOX_TEXT, UNO_PATH, _alive, tiny_png)
+
 # Files Microsoft Excel saved (BSD 2-Clause, licence beside them), kept in the repository: CI clones only this repo.
 EXCEL_MADE = Path(__file__).resolve().parent / "data" / "excel_made"
 SOFFICE_TIMEOUT = 180  # seconds for one LibreOffice job on a busy 2-core machine
+UNO_JOB = Path(__file__).resolve().parent / "uno_job.py"   # the script each UNO job's child runs
 
 XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
 STAFF_EDIT_FILTERS = ("xlsm", "xlsx")   # lo_staff_edit's filter names
 
-# What lo_staff_edit adds; tests check for these.
-STAFF_SHEET = "メモ"
-STAFF_NAME = "担当者メモ"
-STAFF_NAME_REF = "$メモ.$A$1"
-COMMENT_SHEET = "小樽市"
-COMMENT_CELL = "B2"
-COMMENT_TEXT = "担当者確認済み（小樽市 産業振興課）"
-SHAPE_SHEET = "指標"
-SHAPE_TEXT = "職員メモ: 目標値は来年度見直し"
-IMAGE_SHEET = "設定"
-CF_SHEET = "小樽市"
-CF_RANGE = "D2:D8"  # the 単位 column: not an input column (実績値/分母/実施状況)
-CHART_NAME = "件数グラフ"
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -99,16 +90,6 @@ def sample_master(path: Path) -> Path:
     return path
 
 
-def tiny_png(width: int = 16, height: int = 12, rgb: tuple = (0x2E, 0x7D, 0x32)) -> bytes:
-    """A small solid-colour PNG written with zlib + struct (no imaging library needed)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    row = b"\x00" + bytes(rgb) * width
-    return (b"\x89PNG\r\n\x1a\n"
-            + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(row * height))
-            + chunk(b"IEND", b""))
 
 
 def _soffice() -> str:
@@ -132,7 +113,7 @@ def _profile_url(profile: Path) -> str:
 # the next job gets a fresh one.
 
 READY_TIMEOUT = 60   # seconds a running soffice may take to answer before it counts as hung
-READY_EXIT = 3       # the child's exit code when the office was unusable before the job began
+
 
 
 class _Office:
@@ -247,7 +228,7 @@ def _uno_attempt(job: dict, timeout: float, ready_timeout: float | None) -> dict
     tmp = Path(tempfile.mkdtemp(prefix="lo_renkei_job_", dir=_OFFICE.base))
     ready = tmp / "ready"
     job = dict(job, pipe=_OFFICE.pipe, tmp=str(tmp), soffice_pid=_OFFICE.proc.pid, ready=str(ready))
-    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--uno-job"],
+    child = subprocess.Popen([sys.executable, str(UNO_JOB)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, encoding="utf-8")
     start = time.monotonic()
@@ -319,16 +300,6 @@ def lo_staff_edits(src: Path, saves: dict[str, Path]) -> dict[str, Path]:
     return saves
 
 
-# What lo_tool_sheet_edit adds: staff comments on sheets the tool owns, a chart of their own on 集計,
-# a picture on 一覧 (a logo for the printed list) and a text box on 集計 (beside the tool's charts).
-TOOL_SHEET_COMMENTS = (("一覧", "B2"), ("集計", "A1"), ("検証結果", "A1"))
-TOOL_CHART_SHEET = "集計"
-TOOL_CHART_NAME = "職員のグラフ"
-TOOL_PICTURE_SHEET = "一覧"
-TOOL_PICTURE_NAME = "職員のロゴ"
-TOOL_TEXT_BOX_SHEET = "集計"
-TOOL_TEXT_BOX_NAME = "職員の注記"
-TOOL_TEXT_BOX_TEXT = "速報値を含みます"
 
 
 def lo_tool_sheet_edit(src: Path, dst: Path) -> Path:
@@ -463,361 +434,6 @@ def lo_probe(probe: str, path: Path, *args, read_only: bool = True) -> dict:
     LibreOffice start (1.5–2 CPU-s) each, for what one open document shows."""
     return _run_uno_job({"kind": "probe", "probe": probe, "path": str(Path(path).resolve()),
                          "read_only": read_only, "args": list(args)})
-
-
-# --------------------------------------------------------------------------- the UNO side
-# Everything below until the package section runs in the child process only.
-
-def _uno_child() -> None:
-    sys.path.append(UNO_PATH)
-    import uno
-    from com.sun.star.beans import PropertyValue
-    from com.sun.star.connection import NoConnectException
-
-    job = json.loads(sys.stdin.read())
-
-    def prop(name, value):
-        p = PropertyValue()
-        p.Name, p.Value = name, value
-        return p
-
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            ctx = resolver.resolve(f"uno:pipe,name={job['pipe']};urp;StarOffice.ComponentContext")
-            break
-        except NoConnectException:
-            if not _alive(job["soffice_pid"]):
-                _unusable("soffice exited before accepting connections")
-            if time.monotonic() > deadline:
-                _unusable("soffice did not accept connections within 60 s")
-            time.sleep(0.1)
-    smgr = ctx.ServiceManager
-    desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-    left = _open_documents(desktop)
-    if left:
-        _unusable(f"LibreOffice already holds documents before the job: {left}")
-    Path(job["ready"]).touch()      # the office answers: from here on, a failure is the job's
-    failed = True
-    try:
-        if job["kind"] == "staff_edit":
-            answer = _uno_staff_edit(uno, prop, ctx, desktop, job)
-        elif job["kind"] == "tool_sheets":
-            answer = _uno_tool_sheets(uno, prop, ctx, desktop, job)
-        elif job["kind"] == "form_control":
-            answer = _uno_form_control(uno, prop, desktop, job)
-        elif job["kind"] == "rows":
-            answer = _uno_rows(uno, prop, desktop, job)
-        elif job["kind"] == "formulas":
-            answer = _uno_formulas(uno, prop, desktop, job)
-        elif job["kind"] == "cell_values":
-            answer = _uno_cell_values(uno, prop, ctx, desktop, job)
-        elif job["kind"] == "convert":
-            answer = _uno_convert(uno, prop, desktop, job)
-        elif job["kind"] == "inspect":
-            answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
-        elif job["kind"] == "probe":
-            answer = _uno_probe(uno, prop, desktop, job)
-        elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
-            _uno_load(uno, prop, desktop, job["path"], True)
-            answer = {}
-        elif job["kind"] == "test_crash":      # tests of the sharing: LibreOffice dies mid-job
-            os.killpg(job["soffice_pid"], signal.SIGKILL)
-            desktop.getComponents()
-            answer = {}
-        else:
-            raise ValueError(job["kind"])
-        failed = False
-    finally:
-        try:
-            left = _open_documents(desktop, close=True)
-        except Exception:
-            if not failed:
-                raise
-            left = []   # the job's own error says more; the parent replaces this office anyway
-    if left:
-        raise RuntimeError(f"the job left documents open in LibreOffice: {left}")
-    json.dump(answer, sys.stdout, ensure_ascii=False)
-
-
-def _unusable(reason: str) -> None:
-    """The office cannot take the job (before it began): the parent replaces it."""
-    print(reason, file=sys.stderr)
-    sys.exit(READY_EXIT)
-
-
-def _open_documents(desktop, close: bool = False) -> list[str]:
-    """The URLs (or titles) of the documents LibreOffice holds; with ``close``, each is closed
-    too (unmodified first, so no save is asked for), and the list says what had been left."""
-    found = []
-    components = desktop.getComponents().createEnumeration()
-    while components.hasMoreElements():
-        doc = components.nextElement()
-        found.append(getattr(doc, "URL", "") or getattr(doc, "Title", "") or repr(doc))
-        if close:
-            try:
-                doc.setModified(False)
-            except Exception:
-                pass
-            doc.close(True)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process runs (not gone, not a zombie waiting for its parent)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
-def _uno_probe(uno, prop, desktop, job):
-    """A test's probe (tests/uno_probe.py, tests/uno_input_probe.py: ``probe(doc, *args)``) on
-    the document ``job["path"]`` opened in this office, then closed unsaved."""
-    import importlib
-
-    doc = _uno_load(uno, prop, desktop, job["path"], job["read_only"])
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['path']}")
-    try:
-        return importlib.import_module(job["probe"]).probe(doc, *job["args"])
-    finally:
-        doc.setModified(False)
-        doc.close(True)
-
-
-def _uno_load(uno, prop, desktop, path, read_only):
-    return desktop.loadComponentFromURL(
-        uno.systemPathToFileUrl(path), "_blank", 0,
-        (prop("Hidden", True), prop("ReadOnly", read_only), prop("MacroExecutionMode", 0)))
-
-
-@contextlib.contextmanager
-def _uno_editing(uno, prop, desktop, job):
-    """The document ``job["src"]`` opened for a job's edits, saved as ``job["dst"]`` in
-    ``job["filter"]`` when they end, and closed whatever happens."""
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
-        yield doc
-        options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
-                                                              *options))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
-
-
-def _uno_staff_edit(uno, prop, ctx, desktop, job):
-    from com.sun.star.awt import Point, Rectangle, Size
-    from com.sun.star.table import CellAddress, CellRangeAddress
-
-    doc = _uno_load(uno, prop, desktop, job["src"], False)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
-        sheets = doc.Sheets
-
-        # a comment (annotation) on a municipality sheet
-        sheet = sheets.getByName(COMMENT_SHEET)
-        cell = sheet.getCellRangeByName(COMMENT_CELL).CellAddress
-        sheet.Annotations.insertNew(cell, COMMENT_TEXT)
-
-        # a rectangle with text on 指標
-        sheet = sheets.getByName(SHAPE_SHEET)
-        rect = doc.createInstance("com.sun.star.drawing.RectangleShape")
-        rect.Position, rect.Size = Point(3000, 4000), Size(6000, 2000)
-        sheet.DrawPage.add(rect)
-        rect.String = SHAPE_TEXT
-        rect.Name = "職員メモ図形"
-
-        # a staff sheet with numbers and a chart of them
-        sheets.insertNewByName(STAFF_SHEET, sheets.Count)
-        memo = sheets.getByName(STAFF_SHEET)
-        memo.getCellRangeByName("A1:B5").DataArray = (
-            ("月", "件数"), ("4月", 3.0), ("5月", 5.0), ("6月", 2.0), ("7月", 7.0))
-        index = sheets.Count - 1
-        area = CellRangeAddress(index, 0, 0, 1, 4)
-        memo.Charts.addNewByName(CHART_NAME, Rectangle(500, 3000, 10000, 6000), (area,), True, True)
-
-        # a picture on 設定
-        png = Path(job["tmp"]) / "staff.png"
-        png.write_bytes(tiny_png())
-        provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider", ctx)
-        graphic = provider.queryGraphic((prop("URL", uno.systemPathToFileUrl(str(png))),))
-        picture = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
-        sheet = sheets.getByName(IMAGE_SHEET)
-        sheet.DrawPage.add(picture)
-        picture.Graphic = graphic
-        picture.Position, picture.Size = Point(14000, 9000), Size(1600, 1200)
-        picture.Name = "職員の画像"
-
-        # a workbook-scope defined name of the staff's own
-        doc.NamedRanges.addNewByName(STAFF_NAME, STAFF_NAME_REF, CellAddress(0, 0, 0), 0)
-
-        # a cell-value conditional format on 小樽市 (単位 column)
-        sheet = sheets.getByName(CF_SHEET)
-        target = sheet.getCellRangeByName(CF_RANGE)
-        entries = target.ConditionalFormat
-        entries.addNew((prop("Operator", uno.Enum("com.sun.star.sheet.ConditionOperator", "EQUAL")),
-                        prop("Formula1", '"件"'), prop("StyleName", "Good")))
-        target.ConditionalFormat = entries
-
-        for dst, filter in job["saves"]:
-            doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", filter), prop("Overwrite", True)))
-        doc.setModified(False)
-    finally:
-        doc.close(True)
-    return {"saved": [dst for dst, _ in job["saves"]]}
-
-
-def _uno_tool_sheets(uno, prop, ctx, desktop, job):
-    from com.sun.star.awt import Point, Rectangle, Size
-    from com.sun.star.table import CellRangeAddress
-
-    with _uno_editing(uno, prop, desktop, job) as doc:
-        sheets = doc.Sheets
-        names = list(sheets.ElementNames)
-        for name, ref in TOOL_SHEET_COMMENTS:
-            sheet = sheets.getByName(name)
-            sheet.Annotations.insertNew(sheet.getCellRangeByName(ref).CellAddress, f"職員のコメント（{name}）")
-        sheet = sheets.getByName(TOOL_CHART_SHEET)
-        area = CellRangeAddress(names.index(TOOL_CHART_SHEET), 0, 0, 1, 4)
-        sheet.Charts.addNewByName(TOOL_CHART_NAME, Rectangle(20000, 3000, 8000, 5000), (area,), True, True)
-
-        sheet = sheets.getByName(TOOL_PICTURE_SHEET)
-        png = Path(job["tmp"]) / "tool_sheet_logo.png"
-        png.write_bytes(tiny_png(rgb=(0xC6, 0x28, 0x28)))
-        provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider", ctx)
-        picture = doc.createInstance("com.sun.star.drawing.GraphicObjectShape")
-        sheet.DrawPage.add(picture)
-        picture.Graphic = provider.queryGraphic((prop("URL", uno.systemPathToFileUrl(str(png))),))
-        picture.Position, picture.Size = Point(30000, 500), Size(1600, 1200)
-        picture.Name = TOOL_PICTURE_NAME
-        box = doc.createInstance("com.sun.star.drawing.TextShape")
-        sheets.getByName(TOOL_TEXT_BOX_SHEET).DrawPage.add(box)
-        box.Position, box.Size = Point(30000, 2500), Size(5000, 1000)
-        box.String = TOOL_TEXT_BOX_TEXT
-        box.Name = TOOL_TEXT_BOX_NAME
-    return {"saved": [job["dst"]]}
-
-
-def _uno_form_control(uno, prop, desktop, job):
-    from com.sun.star.awt import Point, Size
-
-    with _uno_editing(uno, prop, desktop, job) as doc:
-        model = doc.createInstance("com.sun.star.form.component.CheckBox")
-        model.Label = job["label"]
-        shape = doc.createInstance("com.sun.star.drawing.ControlShape")
-        shape.Size, shape.Position = Size(3000, 800), Point(30000, 4000)
-        shape.Control = model
-        doc.Sheets.getByName(job["sheet"]).DrawPage.add(shape)
-    return {"saved": [job["dst"]]}
-
-
-def _uno_rows(uno, prop, desktop, job):
-    from com.sun.star.table import TableSortField
-
-    with _uno_editing(uno, prop, desktop, job) as doc:
-        sheet = doc.Sheets.getByName(job["sheet"])
-        if job.get("unprotect"):
-            sheet.unprotect("")
-        if job["sort"]:
-            area = sheet.getCellRangeByName(job["sort"])
-            field = TableSortField()
-            field.Field, field.IsAscending = 0, not job["sort_header"]
-            descriptor = area.createSortDescriptor()
-            for p in descriptor:
-                if p.Name == "SortFields":
-                    p.Value = uno.Any("[]com.sun.star.table.TableSortField", (field,))
-                elif p.Name == "ContainsHeader":
-                    p.Value = job["sort_header"]
-            area.sort(descriptor)
-        if job["remove_row"]:
-            sheet.Rows.removeByIndex(job["remove_row"] - 1, 1)
-        if job["insert_row"]:
-            sheet.Rows.insertByIndex(job["insert_row"] - 1, 1)
-    return {"saved": job["dst"]}
-
-
-def _uno_formulas(uno, prop, desktop, job):
-    with _uno_editing(uno, prop, desktop, job) as doc:
-        for sheet, ref, formula in job["formulas"]:
-            doc.Sheets.getByName(sheet).getCellRangeByName(ref).setFormula(formula)
-        doc.calculateAll()
-    return {"saved": job["dst"]}
-
-
-def _uno_convert(uno, prop, desktop, job):
-    doc = _uno_load(uno, prop, desktop, job["src"], True)
-    if doc is None:
-        raise RuntimeError(f"LibreOffice could not open {job['src']}")
-    try:
-        options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
-                                                              *options))
-    finally:
-        doc.close(True)
-    return {"saved": job["dst"]}
-
-
-def _uno_cell_values(uno, prop, ctx, desktop, job):
-    provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
-    load = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
-                                                (prop("nodepath", "/org.openoffice.Office.Calc/Formula/Load"),))
-    before = load.getPropertyValue("OOXMLRecalcMode")
-    out = {}
-    try:
-        for mode, number in job["modes"].items():   # read again at every import (WorkbookFragment::recalcFormulaCells)
-            load.setPropertyValue("OOXMLRecalcMode", number)
-            load.commitChanges()
-            doc = _uno_load(uno, prop, desktop, job["path"], True)
-            if doc is None:
-                raise RuntimeError(f"LibreOffice could not open {job['path']}")
-            try:
-                out[mode] = [doc.Sheets.getByName(sheet).getCellRangeByName(ref).getValue()
-                             for sheet, ref in job["cells"]]
-            finally:
-                doc.close(True)
-    finally:   # the office serves later jobs: they open files as LibreOffice does by default
-        load.setPropertyValue("OOXMLRecalcMode", before)
-        load.commitChanges()
-    return {"values": out}
-
-
-def _uno_inspect(uno, prop, desktop, path):
-    try:
-        doc = _uno_load(uno, prop, desktop, path, True)
-    except Exception as exc:  # an IllegalArgumentException or IOException: not loadable
-        return {"path": path, "loaded": False, "error": repr(exc)}
-    if doc is None:
-        return {"path": path, "loaded": False, "error": "loadComponentFromURL returned None"}
-    try:
-        out = {}
-        for sheet in doc.Sheets:
-            cursor = sheet.createCursor()
-            cursor.gotoEndOfUsedArea(False)
-            end = cursor.RangeAddress
-            data = sheet.getCellRangeByPosition(0, 0, min(end.EndColumn, 49), min(end.EndRow, 199)).DataArray
-            strings = [v for row in data for v in row if isinstance(v, str) and v]
-            page = sheet.DrawPage
-            # The form's models, not each ControlShape's Control: LibreOffice links a shape to its
-            # model lazily, and Control was found None now and then on the same file.
-            forms = page.Forms
-            controls = [form.getByIndex(j) for i in range(forms.Count) for form in [forms.getByIndex(i)]
-                        for j in range(form.Count)]
-            out[sheet.Name] = {"shapes": page.Count, "annotations": sheet.Annotations.Count,
-                               "charts": sheet.Charts.Count, "strings": strings,
-                               "controls": [c.getPropertyValue("Label") if c.getPropertySetInfo().hasPropertyByName("Label")
-                                            else "" for c in controls]}
-        names = list(doc.NamedRanges.ElementNames)
-    finally:
-        doc.close(True)
-    return {"path": path, "loaded": True, "sheets": out, "names": names}
 
 
 # --------------------------------------------------------------------------- package reading
@@ -1724,8 +1340,6 @@ def grafted_lo_master(tmp_path_factory) -> Path:
 
     return _once(tmp_path_factory, "grafted_lo_master", build)
 
-if __name__ == "__main__" and sys.argv[1:] == ["--uno-job"]:
-    _uno_child()
 
 
 # The page staff set on the tool sheets that have one (print titles, paper, fit, margins, footer).

@@ -2079,21 +2079,16 @@ def _text_content(node) -> str:
 def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
     """ExcelReader.read_worksheets without what no payload reads (drawings, charts, pivot
     tables, conditional formats), the cells bound as ``_Held``. ``strings``: the digest of
-    the shared strings part (``_read_strings``), one of what a sheet's parse depends on."""
+    the shared strings part (``_read_strings``), which a sheet's bound cells depend on where
+    they refer to it."""
     from openpyxl.comments.comment_sheet import CommentSheet
     from openpyxl.packaging.relationship import RelationshipList, get_dependents, get_rels_path
     from openpyxl.worksheet.table import Table
-    from openpyxl.xml.constants import ARC_STYLE, COMMENTS_NS
+    from openpyxl.xml.constants import COMMENTS_NS
     from openpyxl.xml.functions import fromstring
 
     wb = reader.wb
     facts = _StyleFacts(wb)
-    try:
-        styles = hashlib.sha256(reader.archive.read(ARC_STYLE)).digest()
-    except KeyError:
-        styles = None        # apply_stylesheet's own reading: no styles part, openpyxl's defaults
-    # what a sheet's parse depends on beside its own part (the cells' strings and styles)
-    depends = (strings, styles, frozenset(wb._date_formats))
     for sheet, rel in reader.parser.find_sheets():
         if rel.target not in reader.valid_files:
             continue
@@ -2104,7 +2099,7 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
         rels = get_dependents(reader.archive, rels_path) if rels_path in reader.valid_files else RelationshipList()
         ws = wb.create_sheet(sheet.name)
         ws._rels = rels
-        parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts, depends)
+        parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts, strings)
         binder = _PayloadSheetBinder(ws, parsed)
         ws._cells = parsed.cells
         binder.bind_merged_cells(facts)
@@ -2134,6 +2129,7 @@ class _StyleFacts:
         self.by_array: dict[tuple, tuple] = {}
         self.by_id: dict[int, tuple] = {}
         self.merged: dict[tuple, tuple] = {}     # _merged_looks, per kind of merged area
+        self.signs: dict = {}                    # ``sign``, per style id
 
     def of_array(self, array) -> tuple:
         from openpyxl.cell import Cell
@@ -2151,6 +2147,16 @@ class _StyleFacts:
         if held is None:
             held = self.by_id[style_id] = self.of_array(self.wb._cell_styles[style_id])
         return held
+
+    def sign(self, style_id) -> tuple:
+        """What a ``_Held`` of this style id holds, as a key that books can share: its style
+        array, number format and protection (``of_id``'s facts, the protection as values:
+        openpyxl's StyleProxy has no hash)."""
+        signed = self.signs.get(style_id)
+        if signed is None:
+            _has_style, number_format, protection, array = self.by_id.get(style_id) or self.of_id(style_id)
+            signed = self.signs[style_id] = (array, number_format, protection.locked, protection.hidden)
+        return signed
 
     def real(self, held, ws, row: int, col: int):
         """The openpyxl cell a ``_Held`` stands for, in ``ws`` at (row, col)."""
@@ -2180,23 +2186,36 @@ def _column_numbers() -> dict[str, int]:
 _COLS_TAG = _MAIN + "cols"
 
 
-def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts, depends: tuple):
+def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts, strings_digest: Optional[bytes]):
     """What openpyxl's WorkSheetParser (data_only, its from_excel as DateSerial) reads of a
     sheet's part that a payload needs: every <c> as parse_cell reads it (position, value,
     type, style), the rows' and columns' attributes, protection, views, merged areas,
     hyperlinks and table parts (openpyxl's own classes for these).
 
-    The cells, rows and columns are read once per content (``_SHEETS``: the part's digest
-    and ``depends``, the digests of the strings and styles parts the cells were read with,
-    and the date formats): most payloads are of a master a test changed in a cell or two of
-    one sheet, and reading the other sheets again was most of building a payload (perf-105
-    in docs/performance.md). Each call gets its own dicts and openpyxl objects, which
-    binding the sheet changes (``_sheet_parsed``); the ``_Held`` cells are shared, never
-    changed."""
-    key = (hashlib.sha256(data).digest(), *depends)
+    Read in two steps, each kept: the part's parse per its content alone (``_RAW``, by
+    ``_sheet_read``: each cell's style id and shared-string index as written), and its cells
+    bound to a book (``_SHEETS``, by ``_sheet_bound``: ``_Held`` cells with the style facts,
+    strings and dates of the book), kept per the part's digest and what binding used of the
+    book: the strings part's digest (``strings_digest``) where a cell refers to it, the facts of
+    each style id the cells carry and which of them are date formats. Most payloads are of a
+    master a test changed in a cell or two of one sheet, and reading the other sheets again
+    was most of building a payload (perf-105 in docs/performance.md); a click that writes a
+    look writes a new styles part, which leaves the facts of the ids a sheet uses as they
+    were (perf-108). Each call gets its own dicts and openpyxl objects, which binding the
+    sheet changes (``_sheet_parsed``); the ``_Held`` cells are shared, never changed."""
+    digest = hashlib.sha256(data).digest()
+    raw = _RAW.get(digest)
+    if raw is None:
+        raw = _sheet_read(data)
+        _RAW.keep(digest, raw, len(raw[0]))
+    else:
+        _RAW.touch(digest)
+    cells, row_dimensions, column_dimensions, parts, style_ids, indexed = raw
+    key = (digest, strings_digest if indexed else None, tuple(facts.sign(i) for i in style_ids),
+           frozenset(i for i in style_ids if i in date_formats))
     held = _SHEETS.get(key)
     if held is None:
-        held = _sheet_read(data, strings, date_formats, facts)
+        held = (_sheet_bound(cells, strings, date_formats, facts), row_dimensions, column_dimensions, parts)
         _SHEETS.keep(key, held, len(held[0]))
     else:
         _SHEETS.touch(key)
@@ -2204,7 +2223,8 @@ def _sheet_of(data: bytes, strings: list, date_formats: set, facts: _StyleFacts,
 
 
 class _KeptSheets(dict):
-    """``_sheet_of``'s parses, the least recently used dropped past ``COUNT`` of them or
+    """``_sheet_of``'s parses (``_RAW``) or bound cells (``_SHEETS``), each a tuple whose
+    first item is the cells, the least recently used dropped past ``COUNT`` of them or
     ``CELLS`` cells among them (a master's 20 sheets are a few thousand cells; a test's
     2,000 × 40 sheet 80,000): one worker's memory stays bounded however many books it reads."""
 
@@ -2226,7 +2246,8 @@ class _KeptSheets(dict):
         self[key] = self.pop(key)      # the most recently used last
 
 
-_SHEETS = _KeptSheets()
+_RAW = _KeptSheets()        # sheet part's digest -> _sheet_read's parse
+_SHEETS = _KeptSheets()     # (digest, strings, style facts, date ids) -> _sheet_bound's cells, with the parse's rest
 
 
 def _sheet_parsed(cells: dict, row_dimensions: dict, column_dimensions: dict, parts: list):
@@ -2262,15 +2283,24 @@ def _sheet_parsed(cells: dict, row_dimensions: dict, column_dimensions: dict, pa
     return parsed
 
 
-def _sheet_read(data: bytes, strings: list, date_formats: set, facts: _StyleFacts) -> tuple:
-    """The part read for ``_sheet_parsed``: (cells as ``_Held``, rows' attributes, columns'
-    attributes, [(tag, element)] of the parts openpyxl makes objects of, in the file's order)."""
+# A cell of ``_sheet_read`` whose value is an index into the book's shared strings (its
+# own object: a file's t attribute is any text).
+_INDEXED = object()
+
+
+def _sheet_read(data: bytes) -> tuple:
+    """The part read for ``_sheet_parsed``, nothing of the book in it: (cells as (value,
+    type, style id as written), rows' attributes, columns' attributes, [(tag, element)] of
+    the parts openpyxl makes objects of in the file's order, the cells' style ids in order
+    of first use, whether a cell refers to the shared strings). A cell's value is what
+    parse_cell makes of it without the book: a shared string's index (type ``_INDEXED``),
+    a number not yet a date (``_sheet_bound`` makes those)."""
     from openpyxl.utils import coordinate_to_tuple, get_column_letter
     from openpyxl.utils.datetime import from_ISO8601
     from openpyxl.worksheet import _reader as r
 
     cells, row_dimensions, column_dimensions, parts = {}, {}, {}, []
-    of_id, by_id, cast = facts.of_id, facts.by_id, r._cast_number
+    style_ids, indexed, cast = {}, False, r._cast_number
     columns = _column_numbers()
     value_tag, inline = r.VALUE_TAG, r.INLINE_STRING
     kept_tags = (r.PROT_TAG, r.VIEWS_TAG, r.MERGE_TAG, r.HYPERLINK_TAG, r.TABLE_TAG)
@@ -2330,14 +2360,8 @@ def _sheet_read(data: bytes, strings: list, date_formats: set, facts: _StyleFact
                 if value is not None:
                     if data_type == "n":
                         value = cast(value)
-                        if style_id in date_formats:
-                            data_type = "d"
-                            try:
-                                value = DateSerial(value)
-                            except (OverflowError, ValueError):
-                                data_type, value = "e", "#VALUE!"
                     elif data_type == "s":
-                        value = strings[int(value)]
+                        data_type, value, indexed = _INDEXED, int(value), True
                     elif data_type == "b":
                         value = bool(int(value))
                     elif data_type == "str":
@@ -2348,8 +2372,27 @@ def _sheet_read(data: bytes, strings: list, date_formats: set, facts: _StyleFact
                     child = el.find(inline)
                     if child is not None:
                         data_type, value = "s", excel_text(_text_content(child))
-                cells[(row, col)] = _Held(value, data_type, by_id.get(style_id) or of_id(style_id))
-    return cells, row_dimensions, column_dimensions, parts
+                cells[(row, col)] = (value, data_type, style_id)
+                style_ids[style_id] = None
+    return cells, row_dimensions, column_dimensions, parts, tuple(style_ids), indexed
+
+
+def _sheet_bound(raw: dict, strings: list, date_formats: set, facts: _StyleFacts) -> dict:
+    """``_sheet_read``'s cells bound to a book as openpyxl's parse_cell binds them: each a
+    ``_Held`` with its style's facts, a shared string's text, a number in a date format a
+    DateSerial (an error value where it is none)."""
+    cells, by_id, of_id = {}, facts.by_id, facts.of_id
+    for at, (value, data_type, style_id) in raw.items():
+        if data_type is _INDEXED:
+            data_type, value = "s", strings[value]
+        elif value is not None and data_type == "n" and style_id in date_formats:
+            data_type = "d"
+            try:
+                value = DateSerial(value)
+            except (OverflowError, ValueError):
+                data_type, value = "e", "#VALUE!"
+        cells[at] = _Held(value, data_type, by_id.get(style_id) or of_id(style_id))
+    return cells
 
 
 def _merged_looks(facts: _StyleFacts, start, end, h: int, w: int):

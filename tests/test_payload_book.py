@@ -327,6 +327,69 @@ def test_a_sheet_parse_kept_is_bound_anew_for_each_book(hostile, tmp_path, clien
     assert changed["結合"].row_dimensions[7].number_format == "@"
 
 
+def _with_styles(path: Path, out: Path, *edits: tuple[str, str]) -> Path:
+    """A copy of ``path`` at ``out`` whose styles part has each (old, new) of ``edits`` made
+    wherever ``old`` is, every other part byte for byte as it was: a book a click wrote a
+    look into."""
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    styles = members["xl/styles.xml"].decode("utf-8")
+    for old, new in edits:
+        assert old in styles, old
+        styles = styles.replace(old, new)
+    members["xl/styles.xml"] = styles.encode("utf-8")
+    write_members(out, members)
+    return out
+
+
+def _counting_reads(monkeypatch) -> list:
+    """The sheet parts ``payload_book`` parses from here on (one item a parse)."""
+    reads, read = [], remote_payload._sheet_read
+    monkeypatch.setattr(remote_payload, "_sheet_read", lambda *args: reads.append(1) or read(*args))
+    return reads
+
+
+def test_a_new_look_in_the_styles_part_leaves_the_sheets_parses_and_cells_kept(hostile, tmp_path, monkeypatch):
+    """A click that writes a look writes a new styles part (a font and a cell format added)
+    and leaves the sheets' parts as they were: their parses are kept per the part alone, and
+    a sheet whose style ids mean what they meant keeps its cells (perf-108), the payload's
+    cells still openpyxl's own load's."""
+    first = payload_book(hostile)
+    reads = _counting_reads(monkeypatch)
+    styled = _with_styles(hostile, tmp_path / "styled.xlsx",
+                          ('<fonts count="2">', '<fonts count="3">'),
+                          ("</fonts>", '<font><i val="1" /></font></fonts>'),
+                          ('<cellXfs count="23">', '<cellXfs count="24">'),
+                          ("</cellXfs>", '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" /></cellXfs>'))
+    changed = payload_book(styled)
+    assert reads == []
+    for sheet in ("日付", "表"):
+        cells = first[sheet]._cells
+        assert cells and all(changed[sheet]._cells[key] is held for key, held in cells.items())
+    assert _first_difference(_cells(changed), _cells(saved_book(styled, data_only=True))) is None
+
+
+def test_a_style_id_that_means_another_look_binds_the_kept_parse_anew(hostile, tmp_path, monkeypatch):
+    """Where the new styles part gives a style id the cells use another number format (a
+    date's format now General) or another protection (the same protection id in openpyxl's
+    array: its list of protections is in the order the part gives them), the sheet is not
+    parsed again but its cells are bound anew: numbers where dates were, the protection as
+    the part says, as openpyxl's own load reads them."""
+    first = payload_book(hostile)
+    reads = _counting_reads(monkeypatch)
+    restyled = _with_styles(hostile, tmp_path / "restyled.xlsx",
+                            ('<xf numFmtId="164" ', '<xf numFmtId="0" '),
+                            ('<protection locked="0" hidden="0" />', '<protection locked="0" hidden="1" />'))
+    changed = payload_book(restyled)
+    assert reads == []
+    assert type(first["日付"]._cells[(3, 1)].value) is DateSerial
+    held = changed["日付"]._cells[(3, 1)]
+    assert (held.value, type(held.value), held.data_type) == (59, int, "n")
+    for at in ((1, 1), (12, 5)):        # a merged area's first cell, and a cell of its own
+        assert (first["結合"]._cells[at].protection.hidden, changed["結合"]._cells[at].protection.hidden) == (False, True)
+    assert _first_difference(_cells(changed), _cells(saved_book(restyled, data_only=True))) is None
+
+
 def _sheets_of(path: Path, sizes: list[int], book: int) -> Path:
     """A book with a sheet of ``n`` numbers (one column) per size, no two books' alike."""
     wb = Workbook()
@@ -340,19 +403,23 @@ def _sheets_of(path: Path, sizes: list[int], book: int) -> Path:
 
 
 def test_the_sheet_parses_kept_are_bounded_by_count_and_by_cells(tmp_path, monkeypatch):
-    """However many books a worker reads, the parses kept stay within COUNT sheets and CELLS
-    cells, the least recently used dropped first; a sheet of more cells than CELLS is not kept."""
+    """However many books a worker reads, the parses kept and the cells bound from them each
+    stay within COUNT sheets and CELLS cells, the least recently used dropped first; a sheet
+    of more cells than CELLS is not kept."""
     monkeypatch.setattr(_KeptSheets, "COUNT", 4)
     monkeypatch.setattr(_KeptSheets, "CELLS", 100)
-    kept = _KeptSheets()
-    monkeypatch.setattr(remote_payload, "_SHEETS", kept)
+    raw, bound = _KeptSheets(), _KeptSheets()      # the parses, and their cells bound to books
+    monkeypatch.setattr(remote_payload, "_RAW", raw)
+    monkeypatch.setattr(remote_payload, "_SHEETS", bound)
     books = [_sheets_of(tmp_path / f"b{i}.xlsx", [10, 20, 500], i) for i in range(3)]
     for i, path in enumerate(books):
         payload_book(path)
-        assert len(kept) <= 4 and kept.cells <= 100
-        assert kept.cells == sum(len(held[0]) for held in kept.values())
-        assert max(len(held[0]) for held in kept.values()) == 20     # never the 500
-    assert len(kept) == 4 and kept.cells == 60      # the last two books' small sheets
+        for kept in (raw, bound):
+            assert len(kept) <= 4 and kept.cells <= 100
+            assert kept.cells == sum(len(held[0]) for held in kept.values())
+            assert max(len(held[0]) for held in kept.values()) == 20     # never the 500
+    for kept in (raw, bound):
+        assert len(kept) == 4 and kept.cells == 60      # the last two books' small sheets
 
 
 def test_a_recalled_entry_is_kept_as_the_most_recently_used():

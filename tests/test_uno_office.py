@@ -75,6 +75,16 @@ def test_the_jobs_of_one_process_share_one_libreoffice(office, book):
     assert Path(office.folder).is_relative_to(office.base)   # its profile under this process's pytest temp
 
 
+def test_a_jobs_child_imports_neither_pytest_nor_the_package_helpers(office):
+    """Each UNO job is a child process of its own (tests/uno_job.py): it imports the standard
+    library's few modules and ``uno``, not pytest, defusedxml, xml.sax or realbooks, which made
+    a job's start 0.14 CPU s instead of about 0.02 (perf-108)."""
+    modules = set(_run_uno_job({"kind": "test_modules"})["modules"])
+    assert {"uno", "json"} <= modules
+    heavy = {"pytest", "_pytest", "defusedxml", "xml.sax", "xml.sax.saxutils", "realbooks", "renkei_xl", "zipfile"}
+    assert modules & heavy == set()
+
+
 def test_a_libreoffice_that_died_between_jobs_is_replaced(office, book):
     lo_inspect([book])
     pid = _office_pid(office)
