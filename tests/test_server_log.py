@@ -303,3 +303,19 @@ def test_a_traceback_quoting_the_key_or_millions_of_characters_is_kept_without_e
     assert peak < 10 * len(said.encode("utf-8")), peak
     record = error_log.read_text(encoding="utf-8").split("request=4567cdef", 1)[1]
     assert len(record) < RECORD_CHARS + 300 and "文字を省略" in record, len(record)
+
+
+def test_a_record_of_uvicorn_or_asyncio_quoting_the_key_across_its_cut_leaves_none_of_it(configured_log, tmp_path):
+    """uvicorn's and asyncio's records are a line each, their first line cut to 300
+    characters (server.log.Forwarded): the key hidden after the cut, one across it left its
+    beginning in the request log."""
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    records = configured_log(tmp_path / "error.log")
+    server_log.keep_out(KEY)
+    record = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "Exception in callback %s", ("y" * 260 + KEY,), None)
+    server_log.Forwarded().emit(record)
+    said = [r.getMessage() for r in records if r.name == server_log.LOGGER]
+    assert said and not any(KEY[:5] in text for text in said) and server_log.KEY_SHOWN in said[0], said

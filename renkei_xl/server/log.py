@@ -751,7 +751,9 @@ class Forwarded(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            first = record.getMessage().split("\n", 1)[0].strip()
+            # The key out before the cut to 300 (as request_line does): a key across it left
+            # its beginning in the line, which keep_out no longer found.
+            first = _hidden(record.getMessage().split("\n", 1)[0].strip())
             exc = record.exc_info[1] if record.exc_info else None
             fields = dict(request="-", client="-", outcome=_outcome(record, first),
                           source=record.name, text=first[:300], error=type(exc).__name__ if exc is not None else None,
