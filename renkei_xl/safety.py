@@ -627,6 +627,9 @@ def _lock_busy(path: Path, timeout: float, waited: float) -> str:
             f"終わりませんでした（{max(waited, 0):.0f} 秒待ちました）。その処理が終わってから、もう一度ボタンを押してください。")
 
 
+_NO_LINK = getattr(os, "O_NOFOLLOW", 0)
+
+
 def _open_lock(path: Path, lock_path: Path) -> int:
     """The lock file opened, made if missing. Never with O_TRUNC: Windows refuses to
     truncate a hidden file, and the hidden attribute is what it gets there.
@@ -634,13 +637,20 @@ def _open_lock(path: Path, lock_path: Path) -> int:
     One left by another account (a killed run's on POSIX; on Windows every run's, made
     through a share whose create mask gives others no write) is opened for reading: the
     lock needs no more (flock, and LockFile on Windows, take a read-only handle), and
-    asking to write it refused every other account for good, blaming the folder."""
+    asking to write it refused every other account for good, blaming the folder.
+
+    No link followed at its name (POSIX): writer_lock checked the name, and a link put there
+    by someone on the share before this open had the server make (and lock) a file where it
+    led, out of the click's folder."""
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_LINK, 0o666)
     except OSError as exc:
+        if _NO_LINK and exc.errno == errno.ELOOP:
+            raise OutsideFolder(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} が、ほかの場所を指すリンクに"
+                                "置き換えられています。何も書き込んでいません。IT 担当者に連絡してください") from None
         if isinstance(exc, PermissionError) and os.path.isfile(lock_path):
             try:
-                fd = os.open(lock_path, os.O_RDONLY)
+                fd = os.open(lock_path, os.O_RDONLY | _NO_LINK)
             except OSError as again:
                 raise UserError(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} を開けません"
                                 f"（{system_reason(again)}）。何も書き込んでいません。ほかの renkei-xl の処理が"

@@ -954,3 +954,29 @@ def test_a_link_to_nothing_where_the_backup_folder_goes_is_said_in_japanese(tmp_
     said = str(caught.value)
     assert "リンク先のフォルダーがありません" in said and "EEXIST" not in said, said
     assert target.read_bytes() == b"old"
+
+
+def test_a_lock_file_name_made_a_link_after_its_check_creates_nothing_out_of_the_folder(tmp_path, monkeypatch):
+    """The writer lock's hidden file is checked (check_confined), then opened, made when
+    missing. Someone on the share who put a link of its name to a file elsewhere between the
+    two had the server make that file there, out of the click's folder and the work folder
+    (an empty file in another region's folder, or anywhere the service's account writes),
+    and lock it. The open follows no link now; the writer is refused in Japanese."""
+    year = tmp_path / "work" / "2023年度"
+    year.mkdir(parents=True)
+    master = year / "さっぽろ圏_2023年度_マスター.xlsm"
+    master.write_bytes(b"PK the master")
+    planted = tmp_path / "elsewhere" / "作られたファイル"
+    planted.parent.mkdir()
+    checked = safety.check_confined
+
+    def then_link(path):
+        checked(path)
+        if str(path).endswith(safety.LOCK_SUFFIX) and not os.path.lexists(path):
+            os.symlink(planted, path)           # after the check, before the open
+    monkeypatch.setattr(safety, "check_confined", then_link)
+    with safety.confined(year):
+        with pytest.raises(safety.OutsideFolder, match="リンク"):
+            with safety.writer_lock(master, timeout=1):
+                pass
+    assert not planted.exists()

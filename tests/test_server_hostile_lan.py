@@ -289,3 +289,40 @@ def test_requests_from_more_addresses_than_are_kept_are_each_a_line_or_counted_o
     assert len(others) == 1 and len(shown) == 50 + 10, said
     assert len(shown) + int(others[0].rsplit("repeats=", 1)[1]) == len(clients), said
     assert shown <= set(clients)
+
+
+@pytest.mark.parametrize("authorised, apart", [(True, False), (True, True), (False, False)])
+def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_client_got(server, authorised, apart):
+    """A chunked body whose chunk size is no number: h11 cannot read on, and the protocol
+    answers 400 「読めません」 under a number (connections.send_400_response). The guard, reading
+    the body, then met the closed connection and wrote a second line for the same request,
+    under a number the client never saw: 「outcome=切断 status=-」, a client gone where the
+    server had refused it. One line now, with the number in the answer and the status sent.
+    ``apart``: the broken chunk comes after the guard has begun reading (else with the head,
+    before the guard runs); not authorised, the guard's 401 was never sent."""
+    head = (b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n" + (b"Authorization: " + KEY.encode() + b"\r\n"
+            if authorised else b"") + b"Transfer-Encoding: chunked\r\n\r\n")
+    broken = b"zz\r\n"
+    before = server.log.read_text(encoding="utf-8") if server.log.exists() else ""
+    host, port = server.url.rsplit("//", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        if apart:
+            sock.sendall(head)
+            time.sleep(0.5)
+            sock.sendall(broken)
+        else:
+            sock.sendall(head + broken)
+        got = b""
+        while piece := sock.recv(65536):
+            got += piece
+    assert got.count(b"HTTP/1.1 ") == 1 and got.startswith(b"HTTP/1.1 400 "), got.decode("utf-8", "replace")
+    text = got.split(b"\r\n\r\n", 1)[1].decode("utf-8")
+    number = text.rsplit("受付番号 ", 1)[1][:8]
+    _log_once(server.log, f"request={number}")
+    time.sleep(1.0)         # a second line, if any, is written as the guard ends
+    new = server.log.read_text(encoding="utf-8")[len(before):].splitlines()
+    assert len(new) == 1 and f"request={number} " in new[0], new
+    assert "outcome=読めない要求 status=400" in new[0], new
+    assert ("path=/buttons/check" in new[0]) == authorised, new     # an unauthorised request's path is not written
+    errors = server.error_log.read_text(encoding="utf-8") if server.error_log.exists() else ""
+    assert "LocalProtocolError" not in errors, errors[-2000:]

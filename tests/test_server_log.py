@@ -24,7 +24,7 @@ import pytest
 import xlwings
 
 from serve_refusal import serve_in_process
-from test_server import HEADERS, KEY, _free_port, http_get, http_post
+from test_server import HEADERS, KEY, _free_port, configured_log, http_get, http_post  # noqa: F401 (a fixture)
 
 BOOK = "𠮷田_マスター.xlsm"         # 𠮷 (U+20BB7) is not in cp932
 USER = "𠮷野 ①子"
@@ -261,3 +261,61 @@ def test_the_counts_held_back_are_written_when_the_server_stops_within_their_min
     assert (written, held) == (10 + 1, sent - 10), lines        # 10 lines, and one with the count of the others
     written, held = _held_and_written(lines[:stopped], "接続数の上限")
     assert written + held == closed and written <= 2 * workers and held, (closed, lines)
+
+
+def test_a_traceback_quoting_the_key_or_millions_of_characters_is_kept_without_either(tmp_path, configured_log):
+    """The key is in no line of the request log, whichever field a client sends it in; an
+    exception's message quoting it (a book, sheet or path name, a value a client with the
+    key sent) put it in the error log as it came: tracebacks were escaped, never hidden.
+    And one quoting 2 million characters was escaped whole (a string a character, 30 times
+    the message) before the log file cut the record, on the event loop for the guard's."""
+    import tracemalloc
+    import traceback
+
+    from renkei_xl.errorlog import RECORD_CHARS
+    from renkei_xl.server import log as server_log
+
+    error_log = tmp_path / "error.log"
+    configured_log(error_log)
+    server_log.keep_out(KEY)
+    def logged(quoted: str) -> int:
+        """Where ``quoted`` begins in the traceback logged."""
+        try:
+            raise ValueError(quoted)
+        except ValueError:
+            server_log.error("0123abcd", "入力チェック")
+            return len(traceback.format_exc()) - len(quoted) - 1
+
+    start = logged(f"シート「{KEY}」がありません")
+    logged("x" * (RECORD_CHARS - start - 5) + KEY)         # the key across the cut
+    text = error_log.read_text(encoding="utf-8")
+    assert KEY[:5] not in text and server_log.KEY_SHOWN in text, text[-500:]
+    said = "\u2460" * 2_000_000
+    tracemalloc.start()
+    try:
+        try:
+            raise ValueError(said)
+        except ValueError:
+            server_log.error("4567cdef", "入力チェック")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * len(said.encode("utf-8")), peak
+    record = error_log.read_text(encoding="utf-8").split("request=4567cdef", 1)[1]
+    assert len(record) < RECORD_CHARS + 300 and "文字を省略" in record, len(record)
+
+
+def test_a_record_of_uvicorn_or_asyncio_quoting_the_key_across_its_cut_leaves_none_of_it(configured_log, tmp_path):
+    """uvicorn's and asyncio's records are a line each, their first line cut to 300
+    characters (server.log.Forwarded): the key hidden after the cut, one across it left its
+    beginning in the request log."""
+    import logging
+
+    from renkei_xl.server import log as server_log
+
+    records = configured_log(tmp_path / "error.log")
+    server_log.keep_out(KEY)
+    record = logging.LogRecord("asyncio", logging.ERROR, __file__, 1, "Exception in callback %s", ("y" * 260 + KEY,), None)
+    server_log.Forwarded().emit(record)
+    said = [r.getMessage() for r in records if r.name == server_log.LOGGER]
+    assert said and not any(KEY[:5] in text for text in said) and server_log.KEY_SHOWN in said[0], said

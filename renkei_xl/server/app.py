@@ -58,11 +58,10 @@ from .percent_header import PERCENTS_HEADER, percent_header
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
-from .connections import BODY_SECONDS
+from .connections import BODY_SECONDS, REQUEST_KEY, UNREADABLE_KEY, UNREADABLE_OUTCOME
 from .turns import BUSY, Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
-REQUEST_KEY = "renkei.request"      # scope: the request's number (受付番号), set by the guard
 GONE_KEY = "renkei.gone"            # scope: set (asyncio.Event) once the client has gone, after the body
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
 NOT_RUN = "実行せず（接続切れ）"      # outcome: the client left before the click's turn
@@ -289,7 +288,7 @@ TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Lengt
 
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME})
 
 
 class Guard:
@@ -312,8 +311,11 @@ class Guard:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
-        request_id = secrets.token_hex(4)
-        scope = dict(scope, **{REQUEST_KEY: request_id})
+        # On uvicorn's scope too: the protocol answers a body it cannot parse under this number
+        # (connections.TimelyH11Protocol.send_400_response), and says so there (UNREADABLE_KEY).
+        origin = scope
+        request_id = origin.setdefault(REQUEST_KEY, secrets.token_hex(4))
+        scope = dict(scope)
         record = {"status": 500, "sent": False, "lost": False}
 
         def left() -> bool:
@@ -345,6 +347,10 @@ class Guard:
             if not record["sent"]:
                 await _text(watched, 500, unexpected(request_id))
         fields = {**fields, **scope.get(OUTCOME_KEY, {})}
+        if origin.get(UNREADABLE_KEY) == 400:   # what the client got, whatever the guard sent after it
+            fields = {key: value for key, value in fields.items() if key in ("path", "button", "user", "book")}
+            fields["outcome"] = UNREADABLE_OUTCOME
+            record.update(status=400, sent=True, lost=False)
         if "button" in fields:
             fields.pop("path", None)
         if record["lost"] and fields.get("outcome") != NOT_RUN:

@@ -80,6 +80,12 @@ MIN_CONNECTIONS = 16
 UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした（HTTP の要求の形ではありません。受付番号 {request_id}）。"
                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
 UNREADABLE_OUTCOME = "読めない要求"
+# In the scope uvicorn hands the app (its own dict, which the guard copies): the request's
+# number (受付番号), taken by whichever of the guard and ``send_400_response`` comes first,
+# and, when the rest of a request the app is reading cannot be parsed (a broken chunk), the
+# status the protocol answered it with, for the guard's one line (server.app.Guard).
+REQUEST_KEY = "renkei.request"
+UNREADABLE_KEY = "renkei.unreadable"
 # A request whose head had begun (some bytes of it came) and never ended: one line each, under
 # a number of its own (nothing of it is logged: it was never authenticated). uvicorn, and the
 # head timer, closed such a connection without a word: a PC whose link dropped mid-request, or
@@ -228,7 +234,11 @@ class TimelyH11Protocol(H11Protocol):
         from .refusals import TEXT
 
         self._cancel_head_timer()       # this line says it: not a head cut as well (_head_cut)
-        request_id = secrets.token_hex(4)
+        # A request the app is reading whose body cannot be parsed (a chunk size that is no
+        # number): answered under the guard's number, and its one line is the guard's. It
+        # wrote a second line, 「切断」 with no status, under a number the client never saw.
+        cycle = self.cycle if self.cycle is not None and self.cycle.more_body else None
+        request_id = cycle.scope.setdefault(REQUEST_KEY, secrets.token_hex(4)) if cycle else secrets.token_hex(4)
         body = UNREADABLE_REQUEST.format(request_id=request_id).encode("utf-8")
         headers = [(b"content-type", TEXT.encode("ascii")), (b"content-length", str(len(body)).encode("ascii")),
                    (b"connection", b"close")]
@@ -241,6 +251,15 @@ class TimelyH11Protocol(H11Protocol):
         else:
             status = 400
         self.transport.close()
+        if cycle is not None:       # the guard's line says it, with what it knows of the request
+            cycle.scope[UNREADABLE_KEY] = status
+            # Gone for the app now, as connection_lost will say: the guard, when it had not run
+            # yet (the broken chunk came with the head), answered 401 on the answered
+            # connection, and h11's refusal of it was a traceback in the error log and an
+            # ERROR line of uvicorn's (「returned without completing response」).
+            cycle.disconnected = True
+            cycle.message_event.set()
+            return
         client = (self.client or ("-",))[0]
         shown, repeats = _QUIET.let((client, UNREADABLE_OUTCOME))      # a flood of them: a bounded log
         if shown:

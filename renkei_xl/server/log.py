@@ -37,7 +37,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
-from ..errorlog import RECORD_CHARS, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -97,6 +97,21 @@ def escape(value: object) -> str:
     if not escaped or any(ch in escaped for ch in ' "='):
         return f'"{escaped}"'
     return escaped
+
+
+def trace_text(trace: str) -> str:
+    """A traceback as the error log keeps it (errorlog.traceback_text), the key written as
+    KEY_SHOWN and cut to RECORD_CHARS before it is escaped. An exception's message quotes
+    what a request sent (a book's, a sheet's or a path's name, a value): the key in one of
+    them, hidden in every field of the request log, was written as it came in the error log
+    (its tracebacks went to traceback_text alone). And a message of millions of characters
+    was escaped whole, a string a character, before LogFile cut the record (the rule
+    errorlog.log_error keeps). The key out before the cut, as in request_line: the window
+    cut holds any key that begins in it."""
+    window = trace[:RECORD_CHARS + max(map(len, _KEPT_OUT), default=0)]
+    text = _hidden(window)[:RECORD_CHARS]
+    over = len(trace) - RECORD_CHARS
+    return traceback_text(text) + (f"\n{TRACE_INDENT}…（{over} 文字を省略）" if over > 0 else "")
 
 
 def line(**fields: object) -> str:
@@ -376,7 +391,7 @@ def _unraisable(unraisable) -> None:
     where = getattr(unraisable.object, "__qualname__", None) or type(unraisable.object).__name__
     text = "".join(traceback.format_exception(unraisable.exc_type, unraisable.exc_value,
                                               unraisable.exc_traceback)).rstrip()
-    log.error("%s\n%s", line(request="-", unraisable=where), traceback_text(text), extra={"traceback": True})
+    log.error("%s\n%s", line(request="-", unraisable=where), trace_text(text), extra={"traceback": True})
     log.warning("%s", line(request="-", unraisable=where, error=getattr(unraisable.exc_value, "strerror", None)
                            or unraisable.exc_type.__name__))
 
@@ -429,7 +444,7 @@ def check_logs(log_file: Path, error_log: Path, workdir: Path) -> tuple[Path, Pa
 def error(request_id: str, title: str) -> None:
     """The exception being handled, with its traceback, under ``request_id``: only to the
     error log (the request line says outcome=エラー with the same number)."""
-    log.error("%s\n%s", line(request=request_id, button=title), traceback_text(traceback.format_exc()),
+    log.error("%s\n%s", line(request=request_id, button=title), trace_text(traceback.format_exc()),
               extra={"traceback": True})
 
 
@@ -736,7 +751,9 @@ class Forwarded(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            first = record.getMessage().split("\n", 1)[0].strip()
+            # The key out before the cut to 300 (as request_line does): a key across it left
+            # its beginning in the line, which keep_out no longer found.
+            first = _hidden(record.getMessage().split("\n", 1)[0].strip())
             exc = record.exc_info[1] if record.exc_info else None
             fields = dict(request="-", client="-", outcome=_outcome(record, first),
                           source=record.name, text=first[:300], error=type(exc).__name__ if exc is not None else None,
@@ -744,7 +761,7 @@ class Forwarded(logging.Handler):
             log.log(record.levelno, "%s", line(**fields))
             if record.exc_info:
                 trace = logging.Formatter().formatException(record.exc_info)
-                log.error("%s\n%s", line(request="-", source=record.name, text=first[:300]), traceback_text(trace),
+                log.error("%s\n%s", line(request="-", source=record.name, text=first[:300]), trace_text(trace),
                           extra={"traceback": True})
         except Exception:
             self.handleError(record)
