@@ -896,7 +896,7 @@ def main() -> int:
                          "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
     ap.add_argument("--unsaved", type=float, default=0.0,
                     help="the share of cases with values typed after the last save (the server reads the "
-                         "saved master's formats; README: an unsaved 1 to 10 on a % row is refused)")
+                         "saved master's formats; README: an unsaved 1 to 10 on a %% row is refused)")
     ap.add_argument("--no-percents", action="store_true",
                     help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
                          "(by default it is sent wherever the model of the master's VBA sends it)")
