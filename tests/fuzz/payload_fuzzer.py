@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 
 from fuzzlib import Case
@@ -55,6 +56,26 @@ def mutate(payload: dict, rng) -> None:
         sheet[rng.choice(list(sheet))] = rng.choice(VALUES)
 
 
+PLAIN = [v for v in VALUES if v is None or isinstance(v, str) or (isinstance(v, (int, float)) and math.isfinite(v))]
+PLAIN += [0.85, 1, 1.05, 85, 1500, 0.005, -0.5, 2.5, 100, 1e15, "85%", "１５００％"]
+
+
+def mutate_plain(payload: dict, rng) -> None:
+    """A value a person could type into a cell of 指標 or a municipality sheet, over a number
+    most often (a percent cell's), the payload's shape kept."""
+    sheets = [s for s in payload["sheets"] if s.get("name") not in ("設定",) and isinstance(s.get("values"), list)]
+    sheet = rng.choice(sheets)
+    cells = [(r, c) for r, row in enumerate(sheet["values"]) for c, v in enumerate(row) if type(v) in (int, float)]
+    if cells and rng.random() < .7:
+        r, c = rng.choice(cells)
+    else:
+        r = rng.randrange(len(sheet["values"]))
+        if not sheet["values"][r]:
+            return
+        c = rng.randrange(len(sheet["values"][r]))
+    sheet["values"][r][c] = rng.choice(PLAIN)
+
+
 def mutate_body(body: bytes, rng) -> bytes:
     """What a body can carry that no dict can: a key twice, JSON's non-numbers as literals,
     arrays nested deeper than any parser recurses, numbers past a double."""
@@ -91,6 +112,17 @@ def _hex(text: str) -> str:
     return text.encode("utf-16-be", "surrogatepass").hex().upper()
 
 
+def _numbers(payload: dict, sheet: str) -> list:
+    """The cells of ``sheet`` in the payload that hold a number, as A1 references."""
+    from openpyxl.utils import get_column_letter
+
+    for s in payload.get("sheets") or []:
+        if isinstance(s, dict) and s.get("name") == sheet and isinstance(s.get("values"), list):
+            return [f"{get_column_letter(c)}{r}" for r, row in enumerate(s["values"], 1) if isinstance(row, list)
+                    for c, v in enumerate(row, 1) if type(v) in (int, float) and c <= 16384]
+    return []
+
+
 def percents_for(payload: dict, rng):
     """X-Renkei-Percents sent beside ``payload``: none (as a master whose VBA predates it), as
     RenkeiPercents writes it for the payload sent (remote_payload.percent_header_of), with
@@ -119,9 +151,12 @@ def percents_for(payload: dict, rng):
         sheet = rng.choice(names + ["存在しないシート", "\ud800", "x" * 31] if names else ["x"])
         fmt = rng.choice(FORMATS)
         blocks = []
+        numbers = _numbers(payload, sheet)
         for _ in range(rng.randint(1, 5)):
             col, row = rng.choice(["A", "B", "C", "D", "E", "F", "G", "H", "XFD"]), rng.choice([1, 2, 3, 5, 8, 13, 1048576])
-            if rng.random() < .5:
+            if numbers and rng.random() < .6:      # a cell that holds a number: its format is read
+                blocks.append(rng.choice(numbers))
+            elif rng.random() < .5:
                 blocks.append(f"{col}{row}")
             else:
                 col2, row2 = rng.choice(["A", "C", "H", "XFD"]), rng.choice([1, 4, 20, 1048576])
@@ -134,15 +169,18 @@ def run_case(context: dict, case: Case) -> list:
     from remote_payload import client_body
 
     payload = copy.deepcopy(context["payload"])
+    # plain: values a person types, in the cells, the payload's shape kept, check or recalc: the
+    # click runs, and reads the cells the header names
+    plain = case.rng.random() < .35
     for _ in range(case.rng.randrange(1, 6)):
-        mutate(payload, case.rng)
-    entry, caption = case.rng.choice(ENTRIES)
+        (mutate_plain if plain else mutate)(payload, case.rng)
+    entry, caption = case.rng.choice(ENTRIES[:2] if plain else ENTRIES)
     percents = percents_for(payload, case.rng)
     try:
         body = client_body(payload)
     except Exception:   # a payload no client could write (json refuses it): not a case
         return []
-    if case.rng.random() < .3:
+    if not plain and case.rng.random() < .3:
         body = mutate_body(body, case.rng)
     sent = case.folder / "payload.json"
     sent.write_bytes(body)
