@@ -93,6 +93,30 @@ def test_the_faces_walker_sends_the_percents_header_and_holds_an_unsaved_case_to
         faces_fuzz.SEEN.update(seen)
 
 
+def test_the_faces_walker_sends_sheets_not_known_and_holds_the_others_to_the_header(
+        sample_master_xlsm, tmp_path, licensed):  # noqa: F811
+    """--unknown: the header names a sheet typed into since the save as not known (version 2's
+    marker); the button reads that sheet as without the header and the others by it, so
+    検証結果 may differ only on cells typed since on the sheets not known. This one case keeps
+    the path from rotting; the oracle's teeth were seen on a run (seed 12518, 60 s: 2 of 26
+    cases called a server that read the whole book as without the header for one such sheet)."""
+    import faces_fuzz
+
+    said = []
+    weights, seen = (faces_fuzz.UNSAVED["weight"], faces_fuzz.UNKNOWN["weight"]), dict(faces_fuzz.SEEN)
+    faces_fuzz.UNSAVED["weight"] = faces_fuzz.UNKNOWN["weight"] = 1.0
+    faces_fuzz.SEEN.clear()
+    try:
+        assert faces_fuzz.run(120, SMOKE_SEED, tmp_path / "faces", count=1, say=said.append,
+                              master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
+        assert faces_fuzz.HEADER["sent"] and faces_fuzz.UNKNOWN["sheets"], faces_fuzz.SEEN
+        assert sum(n for k, n in faces_fuzz.SEEN.items() if "sheets not known" in k) == 2, faces_fuzz.SEEN
+    finally:
+        faces_fuzz.UNSAVED["weight"], faces_fuzz.UNKNOWN["weight"] = weights
+        faces_fuzz.SEEN.clear()
+        faces_fuzz.SEEN.update(seen)
+
+
 @pytest.mark.parametrize("client", ["VBA", "Office.js"])
 @pytest.mark.parametrize("serial", [9.35, 0.35, 1.0625, 59, 60, 61, 45000.5])
 def test_the_faces_walker_reads_a_client_date_as_the_file_reads_its_serial(client, serial):

@@ -72,6 +72,10 @@ PROTECTION = {"weight": 1.0}
 UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
 PERCENTS = {"send": True}      # --no-percents: the button without X-Renkei-Percents (a master before client 7)
 HEADER = {"sent": False}       # whether the last live_face sent X-Renkei-Percents
+# --unknown: the share of unsaved cases whose header names some sheets typed into since the save
+# as not known (header version 2: RenkeiPercents past its bound of cells read one by one, or an
+# error on that sheet): the marker's "unknown"; the sheets of the case being compared
+UNKNOWN = {"weight": 0.0, "sheets": frozenset()}
 TOOL_SHEETS = ["メニュー", "一覧", "集計", "検証結果", "経年", "次の一歩"]
 # A tool sheet a click makes again when staff deleted it (so a protected structure meets it).
 REMADE = ["検証結果", "次の一歩", "集計"]
@@ -220,6 +224,12 @@ def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
                             {"kind": "target", "row": rng.randint(2, 81)}])
             e["value"] = value
         tail.append(e)
+    if UNKNOWN["weight"] and rng.random() < UNKNOWN["weight"]:
+        typed = sorted({e.get("sheet", "指標") for e in tail[1:]})
+        chosen = [sheet for sheet in typed if rng.random() < .6] or [rng.choice(typed)]
+        if rng.random() < .3:       # and a sheet nothing was typed into since
+            chosen.append(rng.choice(MUNIS))
+        tail[0]["unknown"] = sorted(set(chosen))
     return tail
 
 
@@ -464,7 +474,8 @@ def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None)
         # X-Renkei-Percents where the master's VBA sends it (client 7 on; the model says so: none
         # for an older VBA and Office.js), as the server's admission passes it on to the click
         # (none read where it says the list was too long: the overflow marker)
-        payload = admitted_percents(payload)
+        sent = {sheet["name"] for sheet in payload["sheets"]}
+        payload = admitted_percents(payload, unknown=sorted(UNKNOWN["sheets"] & sent) if saved is not None else ())
         HEADER["sent"] = PERCENTS_KEY in payload
     else:
         HEADER["sent"] = False
@@ -617,7 +628,8 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
         except (KeyError, ValueError):
             got = []
         rows[name] = {tuple(r) for r in (got or [])[1:] if any(v not in (None, "") for v in r)}
-    if HEADER["sent"]:
+    unknown = UNKNOWN["sheets"] if HEADER["sent"] else frozenset()
+    if HEADER["sent"] and not unknown:
         # X-Renkei-Percents says the format of every number the open book holds in a percent
         # format, the ones typed since the save included: the button reads them as the command
         # line reads the same book saved, so every 検証結果 row is the same on both faces.
@@ -627,12 +639,17 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
                     f"live-only {_short(sorted(rows['live'] - rows['file']), 900)}"]
         SEEN["unsaved, header: alike"] = SEEN.get("unsaved, header: alike", 0) + 1
         return []
-    odd = [r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) not in TYPED_SINCE and str(r[3]) not in TYPED_IDS]
+    # Without the header every cell typed since may be read otherwise; with it, only those on a
+    # sheet it names as not known (read there as without it, the other sheets by the header).
+    typed_final = {k: v for k, v in TYPED_FINAL.items() if not unknown or k[0] in unknown}
+    typed = {k for k in TYPED_SINCE if not unknown or k[0] in unknown}
+    ids = TYPED_IDS if not unknown else {key for key in (v[2] for v in typed_final.values()) if key}
+    odd = [r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) not in typed and str(r[3]) not in ids]
     # README: a number under 10 typed since the save into a cell Excel shows as a percent
     # is refused on the server, naming the cell, where the file face read it as that percent
     # without a word (a % row; elsewhere the file face names it, the unit not being %).
     named = {(r[1], r[2]) for r in rows["live"]}
-    for (sheet, ref), (value, fmt, key) in TYPED_FINAL.items():
+    for (sheet, ref), (value, fmt, key) in typed_final.items():
         if ref[0] == "H" and not SHARE_ROWS.get((sheet, int(ref[1:]))):
             continue       # a target on no % row: the server reads it as typed (nothing says %)
         if (key and ref[0] in "EKH" and type(value) in (int, float) and 0 < value < 10 and "%" in (fmt or "")
@@ -644,6 +661,7 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
                 f"live-only {_short(sorted(r for r in odd if r in rows['live']), 900)}"
                 + "".join(f"; {r[1]}!{r[2]} {r[3]}" for r in odd if r[0] == "promise")]
     key = "unsaved: alike" if rows["file"] == rows["live"] else "unsaved: differ on cells typed since"
+    key += f", header with {len(unknown)} sheets not known" if unknown else ""
     SEEN[key] = SEEN.get(key, 0) + 1
     return []
 
@@ -762,8 +780,10 @@ def one_case(master: Path, edits: list[dict], work: Path, chained: bool = True) 
         master = recalculated(master)
     edited = apply_edits(master, work / "edited" / "master.xlsm", edits)
     saved = None
+    UNKNOWN["sheets"] = frozenset()
     if marks := [i for i, e in enumerate(edits) if e["kind"] == "saved"]:
         saved = apply_edits(master, work / "saved" / "master.xlsm", edits[:marks[0]])
+        UNKNOWN["sheets"] = frozenset(edits[marks[0]].get("unknown", ()))
     problems = []
     for entry in ENTRIES:
         problems += compare(entry, edited, work, saved)
@@ -896,7 +916,10 @@ def main() -> int:
                          "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
     ap.add_argument("--unsaved", type=float, default=0.0,
                     help="the share of cases with values typed after the last save (the server reads the "
-                         "saved master's formats; README: an unsaved 1 to 10 on a % row is refused)")
+                         "saved master's formats; README: an unsaved 1 to 10 on a %% row is refused)")
+    ap.add_argument("--unknown", type=float, default=0.0,
+                    help="with --unsaved and the header: the share of those cases whose header names some "
+                         "of the sheets typed into since the save as not known (read there as without it)")
     ap.add_argument("--no-percents", action="store_true",
                     help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
                          "(by default it is sent wherever the model of the master's VBA sends it)")
@@ -904,6 +927,7 @@ def main() -> int:
     CLIENT["name"] = args.client
     PERCENTS["send"] = not args.no_percents
     UNSAVED["weight"] = args.unsaved
+    UNKNOWN["weight"] = args.unknown
     PROTECTION["weight"] = args.protection
     replay = None
     if args.replay:

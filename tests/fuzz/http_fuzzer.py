@@ -1,5 +1,5 @@
 """A real ``renkei-xl serve`` (started as tests/test_server.py starts it, once per run)
-sent a real VBA client's request with its method, path, headers (X-Renkei-*,
+sent a real VBA client's request with its method, path, headers (X-Renkei-*, X-Renkei-Percents among them,
 Authorization, Content-Length/Encoding/Type, Transfer-Encoding) or body (cut, compressed,
 re-encoded, padded to megabytes, bytes spliced in) damaged, over a raw socket. A defect is
 what the oracle (fuzzlib.problem) calls one, a connection closed without an answer, or the
@@ -35,7 +35,7 @@ def free_port() -> int:
 
 def prepare(masters: dict, tmp):
     """The server on a free port over a copy of the server master, ready to answer."""
-    from remote_payload import client_body
+    from remote_payload import client_body, percent_header_of
 
     context = server_master(tmp)
     port = free_port()
@@ -46,7 +46,8 @@ def prepare(masters: dict, tmp):
     err = open(root / "stderr.log", "w")
     proc = subprocess.Popen([*cli_command(), *args], cwd=root, stdout=err, stderr=err, preexec_fn=limit_memory,
                             env={**os.environ, "RENKEI_XL_SERVER_KEY": KEY})
-    context.update(port=port, proc=proc, err=err, root=root, body=client_body(context["payload"]))
+    context.update(port=port, proc=proc, err=err, root=root, body=client_body(context["payload"]),
+                   percents=percent_header_of(context["payload"]))
     for _ in range(300):
         try:
             exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", False, 2)
@@ -94,8 +95,10 @@ def headers(context: dict, rng, body: bytes) -> tuple[dict, bytes]:
     """The client's headers and body with one to three damages."""
     h = {'Host': '127.0.0.1', 'Authorization': KEY, 'X-Renkei-Client': '1', 'X-Renkei-Master': context["id"],
          'X-Renkei-User': '5C717530', 'Content-Type': 'application/json'}
+    if context.get("percents") and rng.random() < .7:   # a master whose VBA sends it (client 7 on)
+        h['X-Renkei-Percents'] = context["percents"]
     for _ in range(rng.randrange(1, 4)):
-        h, body = damage(h, body, rng, context["id"])
+        h, body = damage(h, body, rng, context["id"], context.get("percents") or "2")
     if 'Content-Length' not in h and 'Transfer-Encoding' not in h:
         h['Content-Length'] = str(len(body))
     if h.get('Transfer-Encoding', '').endswith('chunked'):
@@ -104,7 +107,7 @@ def headers(context: dict, rng, body: bytes) -> tuple[dict, bytes]:
     return h, body
 
 
-def damage(h: dict, body: bytes, rng, master_id: str) -> tuple[dict, bytes]:
+def damage(h: dict, body: bytes, rng, master_id: str, percents: str = "2") -> tuple[dict, bytes]:
     k = rng.randrange(15)
     if k >= 12:   # what a proxy or a hand-made client puts in the head itself
         return _head_damage(h, body, rng, k), body
@@ -112,8 +115,11 @@ def damage(h: dict, body: bytes, rng, master_id: str) -> tuple[dict, bytes]:
         h['Authorization'] = rng.choice([KEY, 'Bearer ' + KEY, 'bearer  ' + KEY + ' ', KEY + '\x00', 'Basic ' + KEY, '',
                                          KEY[:-1], KEY.upper(), 'é' * 30, KEY * 100])
     elif k == 1:
-        name = rng.choice(['X-Renkei-User', 'X-Renkei-Client', 'X-Renkei-Master', 'X-Renkei-Book', 'X-Renkei-Chart-Sheets'])
-        h[name] = rng.choice(USERS + HEADER_VALUES + [master_id.upper(), master_id + ' ', master_id[:-1]])
+        name = rng.choice(['X-Renkei-User', 'X-Renkei-Client', 'X-Renkei-Master', 'X-Renkei-Book', 'X-Renkei-Chart-Sheets',
+                           'X-Renkei-Percents'])
+        h[name] = rng.choice(USERS + HEADER_VALUES + [master_id.upper(), master_id + ' ', master_id[:-1]] + [
+            percents, percents.lower(), percents + ';', ' ' + percents, percents[:rng.randrange(len(percents) + 1)],
+            percents.replace('/', '/+/', 1), '2;' + ';'.join([percents[2:]] * 2), '+', '1' + percents[1:]])
     elif k == 2:
         h['Content-Encoding'] = rng.choice(['gzip', 'GZIP', 'deflate', 'br', 'identity', ' identity ', 'gzip, identity', 'x', ''])
         body = gzip.compress(body) if rng.random() < .5 else body
@@ -147,7 +153,7 @@ def _head_damage(h: dict, body: bytes, rng, k: int) -> dict:
     continuation line (obsolete in HTTP/1.1, still sent), thousands of headers, one header
     line past any buffer."""
     name = rng.choice(['Content-Length', 'Authorization', 'X-Renkei-Master', 'X-Renkei-Client', 'X-Renkei-User',
-                       'Content-Encoding', 'Transfer-Encoding', 'Host'])
+                       'X-Renkei-Percents', 'Content-Encoding', 'Transfer-Encoding', 'Host'])
     if k == 12:
         again = rng.choice([h.get(name, ''), '0', str(len(body) + 7), 'x', 'chunked', '', h.get(name, '') + ' '])
         h[name] = f"{h.get(name, '')}\r\n{name.lower() if rng.random() < .5 else name}: {again}"

@@ -1,13 +1,17 @@
 """A real VBA client's payload of the FY2023 master with one to five values, rows or keys
 replaced (error values, huge numbers, lone surrogates, lists where a value belongs, rows
 cut short), through the server's ``handle()`` for check, recalc, split, rollover and
-collect. A defect is what the oracle (fuzzlib.problem) calls one: a 500, a traceback, or
-a hang of the click."""
+collect; beside it, often, X-Renkei-Percents (server.percent_header): as RenkeiPercents
+writes it for the payload sent, with sheets it could not read, or hostile (a block over a
+whole sheet, reversed, overlapping, formats that are no percent or hold sections, words,
+conditions, a sheet not sent, a lone surrogate, past its bound). A defect is what the oracle
+(fuzzlib.problem) calls one: a 500, a traceback, or a hang of the click."""
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 
 from fuzzlib import Case
@@ -52,6 +56,26 @@ def mutate(payload: dict, rng) -> None:
         sheet[rng.choice(list(sheet))] = rng.choice(VALUES)
 
 
+PLAIN = [v for v in VALUES if v is None or isinstance(v, str) or (isinstance(v, (int, float)) and math.isfinite(v))]
+PLAIN += [0.85, 1, 1.05, 85, 1500, 0.005, -0.5, 2.5, 100, 1e15, "85%", "１５００％"]
+
+
+def mutate_plain(payload: dict, rng) -> None:
+    """A value a person could type into a cell of 指標 or a municipality sheet, over a number
+    most often (a percent cell's), the payload's shape kept."""
+    sheets = [s for s in payload["sheets"] if s.get("name") not in ("設定",) and isinstance(s.get("values"), list)]
+    sheet = rng.choice(sheets)
+    cells = [(r, c) for r, row in enumerate(sheet["values"]) for c, v in enumerate(row) if type(v) in (int, float)]
+    if cells and rng.random() < .7:
+        r, c = rng.choice(cells)
+    else:
+        r = rng.randrange(len(sheet["values"]))
+        if not sheet["values"][r]:
+            return
+        c = rng.randrange(len(sheet["values"][r]))
+    sheet["values"][r][c] = rng.choice(PLAIN)
+
+
 def mutate_body(body: bytes, rng) -> bytes:
     """What a body can carry that no dict can: a key twice, JSON's non-numbers as literals,
     arrays nested deeper than any parser recurses, numbers past a double."""
@@ -77,21 +101,93 @@ def mutate_body(body: bytes, rng) -> bytes:
     return (deep if kind == 2 else text).encode("utf-8")
 
 
+# Formats a header may name: RenkeiPercents sends any format holding a percent sign, and a
+# hand-made request any text at all.
+FORMATS = ['0%', '0.0%', '0.00%', '#%', '#,##0%', '0%;"▲"0%', '0%;[Red]-0%', '[>1]0%;0%', '0"%"', '0\\%', '"%"0',
+           '0%%', '[DBNum1][$-411]0%', '0.0E+00%', '# ?/?%', '0%;;;', ';;;', '0', 'General', '@', '0%;@', '[h]:mm%',
+           '#,##0,%', '0.0%"以上"', '"約"0%', '0' * 255, '%', '']
+
+
+def _hex(text: str) -> str:
+    return text.encode("utf-16-be", "surrogatepass").hex().upper()
+
+
+def _numbers(payload: dict, sheet: str) -> list:
+    """The cells of ``sheet`` in the payload that hold a number, as A1 references."""
+    from openpyxl.utils import get_column_letter
+
+    for s in payload.get("sheets") or []:
+        if isinstance(s, dict) and s.get("name") == sheet and isinstance(s.get("values"), list):
+            return [f"{get_column_letter(c)}{r}" for r, row in enumerate(s["values"], 1) if isinstance(row, list)
+                    for c, v in enumerate(row, 1) if type(v) in (int, float) and c <= 16384]
+    return []
+
+
+def percents_for(payload: dict, rng):
+    """X-Renkei-Percents sent beside ``payload``: none (as a master whose VBA predates it), as
+    RenkeiPercents writes it for the payload sent (remote_payload.percent_header_of), with
+    sheets it could not read, or a hostile one drawn part by part."""
+    from remote_payload import PERCENTS_OVERFLOW, percent_header_of, with_unknown_sheets
+
+    kind = rng.randrange(6)
+    if kind == 0:
+        return None
+    try:
+        true = percent_header_of(payload)
+    except (TypeError, AttributeError, UnicodeEncodeError):   # a sheet named by a list, a number, a lone surrogate: no book
+        true = None
+    names = [s.get("name") for s in payload.get("sheets") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    if kind == 1:
+        return true
+    if kind == 2 and names:
+        return with_unknown_sheets(true, rng.sample(names, rng.randint(1, min(3, len(names)))))
+    if kind == 3:
+        return rng.choice([PERCENTS_OVERFLOW, "1", "2", "2;", "1;" + (true or "2")[2:], (true or "2") + ";",
+                           (true or "2") + ";" + "0041" * 3 + "/+", "2;" + "00" * 9000, " 2 ", "2;D800/0025/A1",
+                           "2;" + _hex("指標") + "/" + _hex("0%") + "/A0",
+                           "2;" + _hex("指標") + "/+;" + _hex("指標") + "/+"])
+    parts = []
+    for _ in range(rng.randint(1, 6)):
+        sheet = rng.choice(names + ["存在しないシート", "\ud800", "x" * 31] if names else ["x"])
+        fmt = rng.choice(FORMATS)
+        blocks = []
+        numbers = _numbers(payload, sheet)
+        for _ in range(rng.randint(1, 5)):
+            col, row = rng.choice(["A", "B", "C", "D", "E", "F", "G", "H", "XFD"]), rng.choice([1, 2, 3, 5, 8, 13, 1048576])
+            if numbers and rng.random() < .6:      # a cell that holds a number: its format is read
+                blocks.append(rng.choice(numbers))
+            elif rng.random() < .5:
+                blocks.append(f"{col}{row}")
+            else:
+                col2, row2 = rng.choice(["A", "C", "H", "XFD"]), rng.choice([1, 4, 20, 1048576])
+                blocks.append(f"{col}{row}:{col2}{row2}")
+        parts.append(f"{_hex(sheet)}/+" if rng.random() < .1 else f"{_hex(sheet)}/{_hex(fmt)}/{','.join(blocks)}")
+    return ";".join(["2", *parts])
+
+
 def run_case(context: dict, case: Case) -> list:
     from remote_payload import client_body
 
     payload = copy.deepcopy(context["payload"])
+    # plain: values a person types, in the cells, the payload's shape kept, check or recalc: the
+    # click runs, and reads the cells the header names
+    plain = case.rng.random() < .35
     for _ in range(case.rng.randrange(1, 6)):
-        mutate(payload, case.rng)
-    entry, caption = case.rng.choice(ENTRIES)
+        (mutate_plain if plain else mutate)(payload, case.rng)
+    entry, caption = case.rng.choice(ENTRIES[:2] if plain else ENTRIES)
+    percents = percents_for(payload, case.rng)
     try:
         body = client_body(payload)
     except Exception:   # a payload no client could write (json refuses it): not a case
         return []
-    if case.rng.random() < .3:
+    if not plain and case.rng.random() < .3:
         body = mutate_body(body, case.rng)
     sent = case.folder / "payload.json"
     sent.write_bytes(body)
     case.inputs.append(sent)
+    if percents is not None:
+        header = case.folder / "x-renkei-percents.txt"
+        header.write_text(percents, encoding="utf-8", errors="surrogatepass")
+        case.inputs.append(header)
     case_master(context, case.folder)
-    return [click(context, case.folder, entry, caption, body)]
+    return [click(context, case.folder, entry, caption, body, percents)]

@@ -5,7 +5,9 @@ server's ``handle()`` in a bounded child with a fresh work folder per case."""
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
+from typing import Optional
 
 from fuzzlib import Outcome, in_child
 
@@ -47,14 +49,16 @@ def case_master(context: dict, folder: Path) -> Path:
     return dst
 
 
-def click(context: dict, folder: Path, entry: str, caption: str, body: bytes) -> Outcome:
-    """One click of ``entry`` through ``handle()`` in a bounded child; logs in the case folder."""
+def click(context: dict, folder: Path, entry: str, caption: str, body: bytes,
+          percents: Optional[str] = None) -> Outcome:
+    """One click of ``entry`` through ``handle()`` in a bounded child; logs in the case folder.
+    ``percents``: X-Renkei-Percents as sent beside the body (None: not sent)."""
     from renkei_xl.server.app import handle
     from renkei_xl.server.config import ServerConfig
 
     config = ServerConfig(workdir=folder / "work", key=KEY, share="\\\\srv\\renkei",
                           error_log=folder / "error.log", log=folder / "server.log")
-    answer = in_child(handle, config, entry, body, True, "", caption, context["id"])
+    answer = in_child(partial(handle, percents=percents), config, entry, body, True, "", caption, context["id"])
     if isinstance(answer, Outcome):
         answer.label = f"handle({entry})"
         return answer
