@@ -1137,28 +1137,34 @@ def test_a_number_and_its_format_typed_since_the_save_read_with_the_header_as_th
     format, the saved master knowing neither) as the command line reads the same book saved:
     the cell's value, every finding and the row's judgement (qa-123: 780 such cases walked)."""
     from renkei_xl.core.refs import cell_ref
-
-    def read(data, sheet, row, field, ind):
-        records = data.indicators if sheet == "指標" else [e for e in data.entries if e.sheet == sheet]
-        result = recalculate(data.settings, data.indicators, data.entries, data.findings)
-        return (getattr(next(r for r in records if r.row == row), field),
-                sorted((f.place, f.type, f.message) for f in result.findings),
-                result.evaluations[ind].symbol if ind else None)
-
     from renkei_xl.excel.book import BOOK_STATE_KEY
 
-    for n, ((sheet, row, col, ind, field), value) in enumerate(
-            (cell, value) for cell in PERCENT_INPUTS for value in (1, 0.6, -0.5, 85)):
+    def read(data):
+        """Each input cell's value and row judgement, and every finding, as this face reads them."""
+        result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+        cells = []
+        for sheet, row, _col, ind, field in PERCENT_INPUTS:
+            records = data.indicators if sheet == "指標" else [e for e in data.entries if e.sheet == sheet]
+            cells.append((getattr(next(r for r in records if r.row == row), field),
+                          result.evaluations[ind].symbol if ind else None))
+        return cells, sorted((f.place, f.type, f.message) for f in result.findings)
+
+    # The six cells typed at once, a book per value (each cell is read by its own field; one
+    # book a cell was six times the work for the same comparisons).
+    for n, value in enumerate((1, 0.6, -0.5, 85)):
         saved = _with_cells(master, tmp_path / f"saved{n}.xlsm",
-                            [CellEdit(sheet, row, col, value, number_format=fmt)])
+                            [CellEdit(sheet, row, col, value, number_format=fmt) for sheet, row, col, _i, _f in PERCENT_INPUTS])
         _grid, on_disk = _file_face(saved)
         payload = payload_from_file(master, client=VBA)          # the book as last saved: neither
-        _sheet_values(payload, sheet)[row - 1][col - 1] = value
-        payload["_excel"]["percent_formats"].setdefault(sheet, {})[cell_ref(row, col)] = fmt
+        for sheet, row, col, _ind, _field in PERCENT_INPUTS:
+            _sheet_values(payload, sheet)[row - 1][col - 1] = value
+            payload["_excel"]["percent_formats"].setdefault(sheet, {})[cell_ref(row, col)] = fmt
         payload = admitted_percents(payload)
         payload[BOOK_STATE_KEY] = [False, False]
-        live = _vba_live(master, payload).read()
-        assert read(live, sheet, row, field, ind) == read(on_disk, sheet, row, field, ind), (sheet, row, col, value)
+        (live_cells, live_findings), (disk_cells, disk_findings) = read(_vba_live(master, payload).read()), read(on_disk)
+        for cell, live, disk in zip(PERCENT_INPUTS, live_cells, disk_cells):
+            assert live == disk, (cell, value, live, disk)
+        assert live_findings == disk_findings, value
 
 
 @pytest.mark.parametrize("value, fmt", [(89 / 143, "0.0%"), (0.12345678901234568, "0%"), (1.0000000000000002, "0%")])
