@@ -658,9 +658,9 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     payload = parse_payload(body)
     if isinstance(payload, dict) and isinstance(payload.get("names"), list):
         to_worksheets(payload, charts)      # before anything reads a name's sheet
-    if isinstance(payload, dict):
-        from ..excel.book import SERVER_KEYS
+    from ..excel.book import PERCENTS_KEY, RENKEI_CLIENT_KEY, SERVER_KEYS
 
+    if isinstance(payload, dict):
         for key in SERVER_KEYS:     # the server's own words, never a body's (excel.book says why)
             payload.pop(key, None)
     problem = _shape_problem(payload)
@@ -690,8 +690,6 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
                             "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない")
     if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
         raise Refusal(*refused)
-    from ..excel.book import PERCENTS_KEY, RENKEI_CLIENT_KEY
-
     if renkei_client:
         payload[RENKEI_CLIENT_KEY] = True
     if (said := percent_header(percents)) is not None:
