@@ -125,6 +125,15 @@ MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
 MAX_PAGE_BREAKS = 1_024
 # Characters of a header or a footer, its sections (&L &C &R) and codes (&P, &9 …) counted.
 MAX_HEADER_FOOTER = 255
+# The most cell formats a book holds (core.looks.MAX_CELL_FORMATS, MS-OI29500 on cellXfs):
+# Excel adds one for each new combination a button's looks, number formats and fills make,
+# and past the limit stops the replay (1004, "Too many different cell formats"). Counted by
+# the model only for a book within FORMATS_NEAR of it (no write adds that many), whose cells'
+# looks are read as held already (file_held_looks).
+FORMATS_NEAR = 2_000
+# The actions that give a cell a format of its own (a hyperlink gives Excel's Hyperlink style).
+FORMAT_ACTIONS = frozenset({"setFontProperty", "setBorderProperty", "setHorizontalAlignment", "setVerticalAlignment",
+                            "setWrapText", "setNumberFormat", "setRangeColor", "renkeiClearFill", "addHyperlink"})
 
 
 def excel_length(text: str) -> int:
@@ -821,7 +830,29 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           # the cells RenkeiPercents reads one by one (its bounds)
                           "number_formats": file_number_formats(worksheets)
                           if client == VBA and sends_percents(path) else None}
+    payload[EXCEL_KEY].update(file_cell_formats(path, worksheets))
     return payload
+
+
+def file_cell_formats(path: Path, worksheets) -> dict:
+    """The book's cell formats as Excel counts them ("cell_formats", package.styles), and for a
+    book within FORMATS_NEAR of the limit the looks its cells hold ("held_looks", as
+    ``_look_key`` spells them): what Excel need not add again."""
+    import zipfile
+
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+    from renkei_xl.package.styles import Styles
+
+    with zipfile.ZipFile(path) as z:
+        have = Styles(z.read("xl/styles.xml").decode("utf-8"), "xl/styles.xml").cell_formats()[0]
+    if have < MAX_CELL_FORMATS - FORMATS_NEAR:
+        return {"cell_formats": have}
+    held = {_look_key(look) for ws in worksheets for look in file_looks(path, ws.title).values()}
+    return {"cell_formats": have, "held_looks": sorted(held, key=repr)}
+
+
+def _look_key(look: dict) -> tuple:
+    return tuple(sorted(look.items()))
 
 
 def file_unsent_tabs(path: Path) -> dict[str, str]:
@@ -1190,6 +1221,10 @@ class Applied:
     # as {(r, c): is_text}, rows as a set, columns as (first, last)): there Excel keeps a
     # leading apostrophe as part of the value (``_excel_value``).
     text_formats: dict[str, dict] = field(default_factory=dict)
+    # The book's cell formats as Excel counts them and the looks its cells hold, where the book
+    # stands near the limit (file_cell_formats); None: not counted.
+    cell_formats: Optional[int] = None
+    held_looks: set = field(default_factory=set)
 
     def is_text_cell(self, sheet: str, row: int, col: int) -> bool:
         """Whether the cell's number format is Text: its own, else its row's, else its column's."""
@@ -1413,7 +1448,9 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   footers=copy.deepcopy(excel.get("footers", {})),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
                   shared=bool(excel.get("shared")) and payload["client"] == VBA,
-                  vba=payload["client"] == VBA)
+                  vba=payload["client"] == VBA,
+                  cell_formats=excel["cell_formats"] if "held_looks" in excel else None,
+                  held_looks={tuple(tuple(item) for item in key) for key in excel.get("held_looks", ())})
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     if out.vba:
@@ -1424,8 +1461,32 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                                    "in this workbook or all macros may be disabled.", a)
         _excel_refuses(out, a)
         _replay(out, a)
+        if out.cell_formats is not None and a["func"] in FORMAT_ACTIONS:
+            _count_formats(out, a)
     _restore_protection(out)
     return out
+
+
+def _count_formats(out: Applied, a: dict) -> None:
+    """Excel's cell formats after ``a``: one more for each look no cell of the book held (the
+    stricter reading: a format a cell held before the click and no cell holds now still
+    counts, as Excel keeps it until the book is saved and opened again)."""
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+
+    rect = _action_rect(a)
+    if rect is None:
+        return
+    sheet = out.order[a["sheet_position"]]
+    raw, sides = out.cell_looks.get(sheet, {}), out.borders.get(sheet, {})
+    for r in range(rect[0], rect[2] + 1):
+        for col in range(rect[1], rect[3] + 1):
+            key = _look_key(_look(raw.get((r, col), {}), sides.get((r, col), {})))
+            if key not in out.held_looks:
+                out.held_looks.add(key)
+                out.cell_formats += 1
+                if out.cell_formats > MAX_CELL_FORMATS:
+                    raise ExcelError(1004, f"Too many different cell formats ({MAX_CELL_FORMATS:,}; "
+                                           f"{sheet}!{_address((r, col, r, col))}).", a)
 
 
 def _restore_protection(out: Applied) -> None:

@@ -89,8 +89,10 @@ def _with_cell_formats(master: Path, target: Path, total: int) -> Path:
         members = {name: z.read(name) for name in z.namelist()}
     text = members["xl/styles.xml"].decode("utf-8")
     have = Styles(text, "xl/styles.xml").cell_formats()[0]
-    more = "".join(f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-                   f'<alignment textRotation="{i % 180}" indent="{i // 180}"/></xf>' for i in range(total - have))
+    # distinct by rotation, built-in number format and indent, each within what openpyxl (which
+    # the model of Excel reads the book with) and Excel take
+    more = "".join(f'<xf numFmtId="{i // 180 % 40}" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+                   f'<alignment textRotation="{i % 180}" indent="{i // 7200}"/></xf>' for i in range(total - have))
     count = int(re.search(r'<cellXfs count="(\d+)"', text).group(1))
     text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
     text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
@@ -217,3 +219,83 @@ def test_every_input_rule_is_within_excels_data_validation_limits():
                 assert len(rule.prompt) <= 255 and len(rule.error) <= 255, rule
                 assert rule.kind == "list" or len(rule.formula("XFD1048576")) <= 255, rule
     assert seen > len(UNIT_FAMILY), seen
+
+
+def test_a_click_that_would_take_the_cell_formats_past_excels_limit_is_refused_before_writing(master, tmp_path,
+                                                                                            monkeypatch):
+    """The command line refused a write whose looks took a master just under Excel's cell
+    formats limit past it (above); a click on the same master sent 一覧's values, then its looks,
+    and Excel stopped the replay halfway (1004, 「セルの書式が多すぎます」), 一覧 rewritten and 検証結果
+    and メニュー not. The buttons count the formats on the saved master as the command line does
+    (workbook.apply.cell_formats_problem) and refuse in the same words before anything is
+    written; a master with room for them is written as before."""
+    from remote_payload import VBA, ExcelError
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.client import fit_actions
+
+    def click(path: Path):
+        payload = payload_from_file(path, client=VBA)
+        payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+        book = remote_book(payload)
+        buttons.recalc(book)
+        actions = fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
+        return payload, actions
+
+    from remote_payload import EXCEL_KEY
+
+    full = _with_cell_formats(master, tmp_path / "full.xlsm", MAX_CELL_FORMATS - 6)
+    payload, actions = click(full)
+    assert [a["func"] for a in actions if a["func"] not in ("alert", "renkeiRequest")] == []
+    applied = apply_actions(payload, actions)
+    prompt = applied.alerts[-1]["prompt"]
+    assert f"セルの書式が {MAX_CELL_FORMATS - 6:,} 個あり" in prompt and "書き込みませんでした" in prompt, prompt
+    assert applied.rows(c.LIST) == file_rows(full, c.LIST)
+
+    # the model meets Excel's refusal where the click is not stopped first (the check taken out)
+    from renkei_xl.excel.remote import RemoteBook
+
+    with monkeypatch.context() as m:
+        m.setattr(RemoteBook, "formats_problem", lambda self, plan: "")
+        payload, actions = click(full)
+    with pytest.raises(ExcelError, match="Too many different cell formats"):
+        apply_actions(payload, actions)
+
+    fits = _with_cell_formats(master, tmp_path / "fits.xlsm", MAX_CELL_FORMATS - 40)
+    payload, actions = click(fits)
+    applied = apply_actions(payload, actions)
+    assert "書き込みませんでした" not in applied.alerts[-1]["prompt"]
+    assert applied.rows(c.LIST) != file_rows(fits, c.LIST)
+
+
+def test_every_face_counts_the_formats_a_plan_adds_by_the_one_rule(master, tmp_path):
+    """Desktop Excel and the server count on the saved master what the command line counts
+    as it writes (workbook.apply.cell_formats_problem): a plan painting ten new colours on a
+    master six formats short of the limit is refused alike, in the same words, before anything
+    is written; on a master with room each face lets it through."""
+    from types import SimpleNamespace
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+    from renkei_xl.core.plan_types import FillEdit, WritePlan
+    from renkei_xl.excel.desktop import MacBook, WindowsBook
+    from renkei_xl.excel.remote import SavedFills
+    from renkei_xl.workbook.session import write_planned
+
+    def plan():
+        return WritePlan(fills=[FillEdit("小樽市", 5, 5 + i, f"{i + 1:02d}3456") for i in range(10)])
+
+    full = _with_cell_formats(master, tmp_path / "full.xlsm", MAX_CELL_FORMATS - 6)
+    before = full.read_bytes()
+    with pytest.raises(UserError) as said:
+        write_planned(full, lambda _state: (plan(), None))
+    assert full.read_bytes() == before
+    faces = [cls(SimpleNamespace(fullname=str(full), sheets=[])).formats_problem(plan()) for cls in (WindowsBook, MacBook)]
+    assert faces == [SavedFills(str(full)).formats_problem(plan())] * 2 and str(said.value).endswith(faces[0])
+    assert f"{MAX_CELL_FORMATS - 6:,} 個" in faces[0] and "10 個" in faces[0], faces[0]
+
+    roomy = _with_cell_formats(master, tmp_path / "roomy.xlsm", MAX_CELL_FORMATS - 10)
+    assert WindowsBook(SimpleNamespace(fullname=str(roomy), sheets=[])).formats_problem(plan()) == ""
+    assert SavedFills(str(roomy)).formats_problem(plan()) == ""
+    write_planned(roomy, lambda _state: (plan(), None))

@@ -514,6 +514,13 @@ class LiveBook(ABC):
         anything is written, as Excel refuses the footer halfway through a click."""
         return ""
 
+    def formats_problem(self, plan) -> str:
+        """Why the cell formats ``plan`` adds would take the book past Excel's limit
+        (workbook.apply.cell_formats_problem, counted on the saved master as the command line
+        counts them), "" when they fit or where the engine cannot tell: asked before anything
+        is written, as Excel stops a click halfway there (1004, 「セルの書式が多すぎます」)."""
+        return ""
+
     @abstractmethod
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """Filter buttons over ``rect`` (None: none)."""

@@ -187,6 +187,26 @@ class DesktopBook(LiveBook):
 
         return self._saved_source(sheet_cell_settings)
 
+    def formats_problem(self, plan) -> str:
+        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, as the server
+        counts it ("" where no saved file can be found or read)."""
+        from pathlib import Path
+
+        from ..package.workbook import WorkbookXml
+        from ..package.xml import PackageError
+        from ..package.zipped import Package
+        from ..workbook.apply import cell_formats_problem
+        from ..workbook.state import StyleReader
+
+        try:
+            name = self.file_name()
+            if "://" in name or not Path(name).is_file():
+                return ""
+            pkg = Package(Path(name), Path(name).read_bytes())     # bytes: no file held open
+            return cell_formats_problem(StyleReader(pkg, WorkbookXml(pkg)), plan) or ""
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return ""
+
     def _saved_source(self, read):
         from functools import partial
         from pathlib import Path

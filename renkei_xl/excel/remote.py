@@ -245,6 +245,17 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
+    def formats_problem(self, plan) -> str:
+        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, "" where the
+        file cannot say (a sheet added since the save, a damaged part)."""
+        from ..package.xml import PackageError
+        from ..workbook.apply import cell_formats_problem
+
+        try:
+            return cell_formats_problem(self._styles(), plan) or ""
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return ""
+
     def header_footer(self, sheet: str) -> Optional[str]:
         """The sheet's <headerFooter> as last saved (package.sheet_settings), None where it
         has none or the file cannot say: the left and right footers staff set, which the
@@ -699,6 +710,11 @@ class RemoteBook(LiveBook):
             sheet.freeze_panes.freeze_at(f"A:{column_letter(cols)}")
         else:
             sheet.freeze_panes.freeze_at(f"A1:{cell_ref(rows, cols)}")
+
+    def formats_problem(self, plan) -> str:
+        """Excel adds the plan's cell formats whichever client replays them (the saved
+        master's count: SavedFills.formats_problem)."""
+        return "" if self._saved_fills is None else self._saved_fills.formats_problem(plan)
 
     def footer_problem(self, sheet_name: str, setup) -> str:
         """A VBA client's renkeiPageSetup sets CenterFooter beside the left and right footers

@@ -715,6 +715,19 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
 
     plan.refuse_merged(lambda sheet: merged_areas(reader.sheet(sheet).text), "実行して")   # as a button's
     plan.refuse_data_tables(lambda sheet: data_table_areas(reader.sheet(sheet).text), "実行して")
+    changes = _staff_changes(reader, styles, plan)
+    _refuse_array_cells(reader, changes)
+    for sheet, edits in changes.items():
+        cells = reader.sheet(sheet)
+        text = cells.edit(edits)
+        if text != cells.text:
+            pkg.write(cells.part, text)
+
+
+def _staff_changes(reader: StyleReader, styles: Styles, plan: WritePlan
+                   ) -> dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]]:
+    """The plan's staff cells as package.cells edits them: per sheet, cell -> (value, the
+    mapper from the cell's format to the one it gets, None to keep it)."""
     changes: dict[str, dict[tuple[int, int], tuple[object, Optional[Callable[[int], int]]]]] = {}
     for e in plan.cells:
         mapper = (lambda s, fmt=e.number_format: styles.derive(s, number_format=fmt)) if e.number_format else None
@@ -732,12 +745,49 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
             return styles.derive(inner(s) if inner else s, fill=fill)
 
         changes[f.sheet][(f.row, f.col)] = (value, fill_mapper)
-    _refuse_array_cells(reader, changes)
-    for sheet, edits in changes.items():
+    return changes
+
+
+def cell_formats_problem(reader: StyleReader, plan: WritePlan) -> Optional[str]:
+    """What a write of ``plan`` into the book ``reader`` reads says when the cell formats it
+    adds take the book past Excel's limit (core.looks.too_many_formats), None when they fit:
+    the formats the command line's write would append to styles.xml, counted on a copy of
+    it without writing anything.
+
+    Why: the buttons ask Excel for the same looks, number formats and marks, and Excel adds
+    a cell format for each new combination as the file face does; past its limit it stops
+    the click halfway (run-time error 1004, 「セルの書式が多すぎます」). The command line
+    refused such a write (apply_plan) while a click on the same master wrote 一覧 and met
+    the error further on. The buttons read the saved master (staff's formats since the save
+    are not known) and refuse before anything is written, by this one count.
+
+    Counted only near the limit: a plan adds at most one format per look it uses and per
+    staff cell it formats or paints (and two date formats), so a book far below is let
+    through without the copy."""
+    from ..core.looks import MAX_CELL_FORMATS
+
+    have, _ = reader.styles.cell_formats()
+    looks = {cell[1] for sheet in plan.sheets for row in sheet.rows for cell in row if cell is not None}
+    bound = len(looks) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
+    if have + bound <= MAX_CELL_FORMATS:
+        return None
+    styles = Styles(reader.pkg.text(reader.part), reader.part)
+    formats = _Formats(styles)
+    for sheet in plan.sheets:
+        for row in sheet.rows:
+            for cell in row:
+                if cell is None:
+                    continue
+                if cell[1] is not None:
+                    formats[cell[1]]                                # noqa: B018 (appends the look's format)
+                elif shown := shown_as_date(cell[0]):
+                    styles.derive(0, number_format=shown)
+    for sheet, edits in _staff_changes(reader, styles, plan).items():
         cells = reader.sheet(sheet)
-        text = cells.edit(edits)
-        if text != cells.text:
-            pkg.write(cells.part, text)
+        for (row, col), (_value, mapper) in edits.items():
+            if mapper is not None:
+                mapper(cells.style_of(row, col))
+    return too_many_formats(*styles.cell_formats())
 
 
 def _refuse_array_cells(reader: StyleReader, changes) -> None:
