@@ -125,6 +125,9 @@ MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
 MAX_PAGE_BREAKS = 1_024
 # Characters of a header or a footer, its sections (&L &C &R) and codes (&P, &9 …) counted.
 MAX_HEADER_FOOTER = 255
+# Characters of a number format code: Excel's 表示形式 box takes 255, and NumberFormat a
+# longer code is taken as 1004 here (assumed, the stricter reading; docs/excel-model.md).
+MAX_NUMBER_FORMAT = 255
 # The most cell formats a book holds (core.looks.MAX_CELL_FORMATS, MS-OI29500 on cellXfs):
 # Excel adds one for each new combination a button's looks, number formats and fills make,
 # and past the limit stops the replay (1004, "Too many different cell formats"). Counted by
@@ -1651,6 +1654,9 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == "addHyperlink" and any(isinstance(t, str) and excel_length(t) > MAX_LINK_TEXT
                                       for t in (args[0], args[2])):
         raise ExcelError(1004, f"Hyperlinks.Add: an address or screen tip over {MAX_LINK_TEXT} characters", a)
+    if func == "setNumberFormat" and isinstance(args[0], str) and excel_length(args[0]) > MAX_NUMBER_FORMAT:
+        raise ExcelError(1004, f"Unable to set the NumberFormat property of the Range class: a code of "
+                               f"{excel_length(args[0])} characters (Excel takes {MAX_NUMBER_FORMAT})", a)
     if func == "setColumnWidth" and not 0 <= points_to_width(float(args[0])) <= MAX_COLUMN_WIDTH:
         raise ExcelError(1004, f"Unable to set the ColumnWidth property to {points_to_width(float(args[0])):.1f}", a)
     if func == "rangeMerge" and rect is not None:

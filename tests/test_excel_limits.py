@@ -299,3 +299,23 @@ def test_every_face_counts_the_formats_a_plan_adds_by_the_one_rule(master, tmp_p
     assert WindowsBook(SimpleNamespace(fullname=str(roomy), sheets=[])).formats_problem(plan()) == ""
     assert SavedFills(str(roomy)).formats_problem(plan()) == ""
     write_planned(roomy, lambda _state: (plan(), None))
+
+
+def test_every_number_format_the_tool_writes_is_within_excels_code_length():
+    """Excel takes a number format code of at most 255 characters (the model refuses a longer
+    one, 1004): every format a plan gives is one of the tool's own (the looks, 最終実行日時 and
+    取込履歴's date and time, 標準 for collect's percent cells, the dates of 標準 cells)."""
+    from remote_payload import MAX_NUMBER_FORMAT, ExcelError, _excel_refuses, Applied
+    from renkei_xl.core.looks import LOOKS
+    from renkei_xl.core.percent_cells import GENERAL
+    from renkei_xl.core.values import TEXT_FORMAT
+    from renkei_xl.workbook.apply import DATE_SHOWN, DATE_TIME_SHOWN
+
+    formats = {look.number_format for look in LOOKS.values() if look.number_format}
+    formats |= {c.DATETIME_FORMAT, GENERAL, TEXT_FORMAT, DATE_SHOWN, DATE_TIME_SHOWN, c.RATE_FORMAT}
+    assert max(map(cell_length, formats)) <= MAX_NUMBER_FORMAT
+    action = {"func": "setNumberFormat", "args": ["0" * (MAX_NUMBER_FORMAT + 1)], "values": None,
+              "sheet_position": 0, "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}
+    with pytest.raises(ExcelError, match="NumberFormat"):
+        _excel_refuses(Applied({"a": {}}, ["a"]), action)
+    _excel_refuses(Applied({"a": {}}, ["a"]), {**action, "args": ["0" * MAX_NUMBER_FORMAT]})
