@@ -319,3 +319,61 @@ def test_every_number_format_the_tool_writes_is_within_excels_code_length():
     with pytest.raises(ExcelError, match="NumberFormat"):
         _excel_refuses(Applied({"a": {}}, ["a"]), action)
     _excel_refuses(Applied({"a": {}}, ["a"]), {**action, "args": ["0" * MAX_NUMBER_FORMAT]})
+
+
+def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_servers_does(monkeypatch, tmp_path):
+    """Past every check made before writing, Excel can still stop a click with an error of its
+    own. The server's VBA then says that the book may be partly rewritten and must be closed
+    without saving (RenkeiServer.bas' MSG_FAILED_2); desktop Excel (COM) said only
+    「予期しないエラーが発生しました」 with Excel's words, and a save kept 一覧 new beside the last
+    run's 検証結果. It says the same sentence now (contract.PARTLY_WRITTEN), Excel's error and the
+    log still named. COM cannot run here: the book stands in for Excel failing at the first write."""
+    from contextlib import contextmanager
+    from types import SimpleNamespace
+
+    from renkei_xl.core.plan_types import SheetPlan, WritePlan
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.desktop import WindowsBook
+
+    class ExcelStops(WindowsBook):
+        def __init__(self):
+            self.book, self.sheetnames, self.said = SimpleNamespace(sheets=[]), [c.FINDINGS], []
+
+        def calculate(self): pass
+        def prepare(self): pass
+        def status(self, text): pass
+        def password_sheets(self, names): return []
+        def structure_locked(self): return False
+        def merged_areas(self, name): return []
+        def data_table_areas(self, name): return []
+        def array_cells(self, cells): return []
+        def extent(self, name): return (0, 0)
+        def sheet(self, name): return SimpleNamespace(name=name)
+
+        def alert(self, text, *, critical=False, buttons="ok"):
+            self.said.append(text)
+
+        @contextmanager
+        def quiet(self):
+            yield
+
+        @contextmanager
+        def writable(self, names, protect=()):
+            yield
+
+        def clear_sheet(self, sheet):
+            raise RuntimeError("(-2147352567, '例外が発生しました。', (0, 'Microsoft Excel', '1004'))")
+
+    live = ExcelStops()
+    monkeypatch.setattr(buttons, "live_book", lambda book: live)
+    monkeypatch.setattr(buttons, "ERROR_LOG", tmp_path / "error.log")
+    plan = WritePlan([SheetPlan(c.FINDINGS, [[("見出し", "header")]])])
+    buttons._run(c.CHECK, lambda lb, title: buttons._apply(lb, plan) and "", object())
+    said = live.said[-1]
+    assert c.PARTLY_WRITTEN in said and "RuntimeError: (-2147352567" in said and "error.log" in said, said
+    assert "PartlyWritten" not in said
+
+    # the words are the server's VBA's (which then asks to report a repeat; here the log is named)
+    bas = (Path(__file__).parents[1] / "macros" / "RenkeiServer.bas").read_text(encoding="latin-1")
+    hexed = re.search(r'^Private Const MSG_FAILED_2 As String = "([0-9A-F]+)"', bas, re.MULTILINE).group(1)
+    assert "".join(chr(int(hexed[i:i + 4], 16)) for i in range(0, len(hexed), 4)).startswith(c.PARTLY_WRITTEN)

@@ -259,6 +259,13 @@ def named(caption: str) -> str:
     return f"「{caption}」"
 
 
+# What staff read when Excel stopped a click partway through its writes: the same words as
+# the start of RenkeiServer.bas' MSG_FAILED_2 on the server's buttons (tests/test_excel_limits.py
+# holds them so), so that neither face's half-written book is saved as if it were finished.
+PARTLY_WRITTEN = ("ブックの一部だけが書き換えられた可能性があります。ブックを保存せずに閉じて開き直し、"
+                  "もう一度ボタンを押してください。")
+
+
 def stopped(caption: str) -> str:
     """The one sentence a stopped click starts with, for every caption and every face."""
     return f"{named(caption)}を中止しました。"

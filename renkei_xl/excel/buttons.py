@@ -121,8 +121,10 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         log = _log_error(title)
+        cause = exc.cause if isinstance(exc, PartlyWritten) else exc
         _alert(book, live, alert_text([f"{c.named(title)}で予期しないエラーが発生しました。", "",
-                                       f"{type(exc).__name__}: {exc}", "",
+                                       f"{type(cause).__name__}: {cause}", "",
+                                       *([c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []),
                                        f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
                critical=True)
     else:
@@ -248,9 +250,24 @@ def _apply(live: LiveBook, plan) -> list[str]:
     if problem := live.formats_problem(plan):     # the same: 「セルの書式が多すぎます」
         raise UserError(problem)
     with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
-        apply_plan(live, plan)
+        try:
+            apply_plan(live, plan)
+        except Exception as exc:
+            if live.is_desktop:      # Excel has taken the writes before it (the remote engine: none yet)
+                raise PartlyWritten(exc) from exc
+            raise
     return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])
             for sheet in dict.fromkeys(e.sheet for e in left_out)]
+
+
+class PartlyWritten(Exception):
+    """Excel stopped a desktop click partway through its writes (a COM error past every check
+    made before writing): some sheets hold the new run, the rest the last one, and a save
+    would keep both. _run says so in the words the server's VBA uses (contract.PARTLY_WRITTEN)."""
+
+    def __init__(self, cause: BaseException):
+        self.cause = cause
+        super().__init__(f"{type(cause).__name__}: {cause}")
 
 
 def left_out_line(sheet: str, refs: Sequence[str]) -> str:
