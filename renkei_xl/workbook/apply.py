@@ -761,14 +761,13 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan) -> Optional[str]:
     the error further on. The buttons read the saved master (staff's formats since the save
     are not known) and refuse before anything is written, by this one count.
 
-    Counted only near the limit: a plan adds at most one format per look it uses and per
-    staff cell it formats or paints (and two date formats), so a book far below is let
-    through without the copy."""
+    Counted only near the limit: a plan adds at most one format per look (core.looks.LOOKS)
+    and per staff cell it formats or paints, and two date formats, so a book far below is let
+    through without the copy or a look at the plan's sheets."""
     from ..core.looks import MAX_CELL_FORMATS
 
     have, _ = reader.styles.cell_formats()
-    looks = {cell[1] for sheet in plan.sheets for row in sheet.rows for cell in row if cell is not None}
-    bound = len(looks) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
+    bound = len(LOOKS) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
     if have + bound <= MAX_CELL_FORMATS:
         return None
     styles = Styles(reader.pkg.text(reader.part), reader.part)
