@@ -377,3 +377,17 @@ def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_serv
     bas = (Path(__file__).parents[1] / "macros" / "RenkeiServer.bas").read_text(encoding="latin-1")
     hexed = re.search(r'^Private Const MSG_FAILED_2 As String = "([0-9A-F]+)"', bas, re.MULTILINE).group(1)
     assert "".join(chr(int(hexed[i:i + 4], 16)) for i in range(0, len(hexed), 4)).startswith(c.PARTLY_WRITTEN)
+
+
+def test_the_longest_link_findings_can_make_is_within_excels_hyperlink_address():
+    """検証結果 links each listed cell as 「#'sheet'!cell」 (Remote.bas' Hyperlinks.Add, COM's
+    add_hyperlink): with the longest sheet name Excel takes, every apostrophe in it doubled, and
+    the widest range, the address stays within the 255 the model of Excel allows."""
+    from remote_payload import MAX_LINK_TEXT
+    from renkei_xl.core.model import ERROR, Finding
+    from renkei_xl.core.sheet_findings import findings_sheet
+
+    name = "a" + "'" * (c.SHEET_NAME_MAX - 2) + "a"
+    finding = Finding("not-a-number", ERROR, name, "XFA1048570:XFD1048576", "04-1", "数値ではありません")
+    (link,) = findings_sheet([finding], [name], {}).links.values()
+    assert cell_length("#" + link) <= MAX_LINK_TEXT, cell_length(link)
