@@ -11,7 +11,9 @@ but never deleted.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +25,8 @@ import httpx
 import pytest
 import xlwings
 
+from renkei_xl import errorlog
+from renkei_xl.server import log as server_log
 from serve_refusal import serve_in_process
 from test_server import HEADERS, KEY, _free_port, configured_log, http_get, http_post  # noqa: F401 (a fixture)
 
@@ -319,3 +323,70 @@ def test_a_record_of_uvicorn_or_asyncio_quoting_the_key_across_its_cut_leaves_no
     server_log.Forwarded().emit(record)
     said = [r.getMessage() for r in records if r.name == server_log.LOGGER]
     assert said and not any(KEY[:5] in text for text in said) and server_log.KEY_SHOWN in said[0], said
+
+
+# A child that logs one record through each of the tool's log writers with the file-size limit
+# (RLIMIT_FSIZE) set just past what the file holds, so that the disk "fills" in the middle of
+# the record, as a full disk does (the kernel takes what fits, then refuses: ENOSPC, EFBIG);
+# then, the limit lifted (room again), the next record.
+_CUT_BY_THE_DISK = r'''
+import logging, resource, sys
+from pathlib import Path
+from renkei_xl import errorlog
+from renkei_xl.server import log as server_log
+from renkei_xl.server import log as server_log
+
+kind, path = sys.argv[1], Path(sys.argv[2])
+room = path.stat().st_size + 20       # the record's first 20 bytes fit
+if kind == "errorlog":
+    def write(text):
+        try:
+            raise ValueError(text)
+        except ValueError:
+            return errorlog.log_error(path, f"renkei-xl {text}")
+else:
+    handler = server_log.LogFile(path, 10**9, failed=lambda handler, record, exc: print("failed", exc.errno))
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+    logger = logging.getLogger("cut")
+    logger.addHandler(handler)
+    logger.propagate = False
+    def write(text):
+        logger.warning("%s", text)
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+resource.setrlimit(resource.RLIMIT_FSIZE, (room, unlimited))
+write("request=aaaa1111 outcome=完了 the record the disk cut")
+resource.setrlimit(resource.RLIMIT_FSIZE, (unlimited, unlimited))
+write("request=bbbb2222 outcome=完了 the record after it")
+'''
+
+
+@pytest.mark.parametrize("kind", ["server", "errorlog"])
+def test_a_record_the_disk_cut_is_taken_back_and_the_next_record_is_a_line_of_its_own(tmp_path, kind):
+    """The disk filled in the middle of a record (a full disk, a quota, a file-size limit: a
+    real one here, RLIMIT_FSIZE in a child): its first bytes stayed in the file without a
+    line end, and the next record, once there was room, was glued to them: 「… WARNING
+    request=2026-12-06 … WARNING request=bbbb2222 …」, one line naming two records, the first
+    of which the log did not hold. The request log, the server's error log (both
+    server.log.LogFile) and the command line's error log (errorlog.log_error) keep whole
+    records only, and a record starts a line of its own."""
+    path = tmp_path / "requests.log"
+    path.write_bytes("2026-12-06 10:00:00+09:00 INFO request=00000000 outcome=完了\n".encode("utf-8"))
+    done = subprocess.run([sys.executable, "-c", _CUT_BY_THE_DISK, kind, str(path)], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    text = path.read_bytes().decode("utf-8")
+    record = re.compile(r"(?:--- )?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+09:00 (?:INFO|WARNING|renkei-xl) ")
+    records = [line for line in text.splitlines() if not line.startswith(errorlog.TRACE_INDENT)]
+    assert all(record.match(line) for line in records), text      # a record's first line, or a traceback's
+    assert "aaaa1111" not in text and len([line for line in records if "bbbb2222" in line]) == 1, text
+    assert text.endswith("\n"), text
+
+
+def test_a_record_after_one_a_killed_process_left_cut_starts_a_line_of_its_own(tmp_path):
+    """A process killed in the middle of a record (or a cut that could not be taken back,
+    another worker having appended after it) left the file without its line end: the next
+    record starts on a new line, not glued to the cut one."""
+    path = tmp_path / "requests.log"
+    path.write_bytes("2026-12-06 10:00:00+09:00 INFO request=aaaa1111 outcome=完".encode("utf-8"))
+    handler = server_log.LogFile(path, failed=lambda handler, record, exc: None)
+    handler.emit(logging.makeLogRecord({"msg": "request=bbbb2222 outcome=完了", "levelname": "INFO"}))
+    assert path.read_bytes().decode("utf-8").splitlines()[-1] == "request=bbbb2222 outcome=完了"

@@ -37,7 +37,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
-from ..errorlog import RECORD_CHARS, TRACE_INDENT, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -258,8 +258,7 @@ class LogFile(logging.Handler):
             if len(text) > RECORD_CHARS:
                 text = f"{text[:RECORD_CHARS]}\n…（{len(text) - RECORD_CHARS} 文字を省略）"
             self._rotate()
-            with open(self.baseFilename, "a", encoding="utf-8", errors="backslashreplace") as fh:
-                fh.write(text + "\n")
+            append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
             self.failing = False
         except OSError as exc:
             self.failed(self, record, exc)
