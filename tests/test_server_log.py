@@ -390,3 +390,33 @@ def test_a_record_after_one_a_killed_process_left_cut_starts_a_line_of_its_own(t
     handler = server_log.LogFile(path, failed=lambda handler, record, exc: None)
     handler.emit(logging.makeLogRecord({"msg": "request=bbbb2222 outcome=完了", "levelname": "INFO"}))
     assert path.read_bytes().decode("utf-8").splitlines()[-1] == "request=bbbb2222 outcome=完了"
+
+
+_RUNNING_CUT_BY_THE_DISK = r'''
+import os, resource, sys
+from pathlib import Path
+from renkei_xl.server.running import Running
+
+running = Running.open(Path(sys.argv[1]))
+first = "request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"
+second = "request=bbbb2222 client=10.0.0.6 button=配布用ファイル作成 outcome=中断（サーバーが止まった） status=-"
+running.started("aaaa1111", first)
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(first.encode()) + 30, unlimited))   # the second record cut
+running.started("bbbb2222", second)
+os._exit(0)                          # killed while both ran: its file left for the next worker
+'''
+
+
+def test_a_running_click_the_disk_cut_is_not_logged_as_a_line_by_the_next_worker(tmp_path):
+    """A worker's file of running clicks (server.running) is rewritten at every click; the
+    disk filling in the middle of it (a real file-size limit here) left a record's first
+    bytes, and the worker that found the file after that worker died logged them as a line:
+    「request=bbbb2222 client=10.0.0.6 but」, no button, no outcome. Whole records only."""
+    from renkei_xl.server import running
+
+    done = subprocess.run([sys.executable, "-c", _RUNNING_CUT_BY_THE_DISK, str(tmp_path)], capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    records = running.left_by_others(tmp_path)
+    assert records == ["request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"], records
