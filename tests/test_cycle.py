@@ -2063,6 +2063,39 @@ def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issu
     assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
 
 
+def test_a_resubmission_after_the_clock_stepped_back_since_the_split_is_no_conflict(cycle, tmp_path, monkeypatch):
+    """The server's clock stepped back two hours after the split (NTP correcting a clock that
+    ran ahead; the clock module's seam plays it): the first import was logged before the
+    issue time the split stamped, so the municipality's corrected resubmission was taken for
+    the first return since the issue, its new value held as changed on both sides,
+    「配布した後でマスターの実績値が空欄から「2」に直され」, the 2 being that first import. The
+    import is logged no earlier than the issue of the file it takes."""
+    import time
+
+    from renkei_xl import clock
+    from renkei_xl.cycle.collect import read_import_log
+    from renkei_xl.cycle.distribute import P_ISSUED
+
+    master, _, filled = cycle
+    props = openpyxl.load_workbook(filled["小樽市"]).custom_doc_props.props
+    issued = dt.datetime.fromisoformat(next(p.value for p in props if p.name == P_ISSUED))
+    back = issued.replace(tzinfo=clock.JAPAN).timestamp() - 2 * 3600      # two hours before the split
+    monkeypatch.setattr(clock, "_instant", lambda: back)
+    assert collect(master, [filled["小樽市"]]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    again = tmp_path / "again" / filled["小樽市"].name
+    again.parent.mkdir()
+    again.write_bytes(filled["小樽市"].read_bytes())
+    set_cell(again, "小樽市", "04-1", "実績値", 4)
+    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    monkeypatch.setattr(clock, "_instant", lambda: back + 600)          # ten minutes later, the clock still behind
+    report = collect(master, [again])
+    assert not report.held and not report.kept and not report.refused, (report.held, report.kept, report.refused)
+    assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
+    logged = read_import_log([list(r) for r in openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True)])
+    assert [r.imported_at for r in logged] == [issued, issued]        # not before the issue, not the clock's future
+
+
 def test_an_issue_time_edited_with_a_zone_is_compared_not_crashed_on(cycle):
     """RenkeiIssued is the file's own text: with a zone it is still an instant, compared
     with 取込履歴's local times (an aware and a naive time raise TypeError)."""

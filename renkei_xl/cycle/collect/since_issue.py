@@ -32,6 +32,7 @@ such seal and is still read as before.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Mapping, Optional, Sequence
 
 from ...core import contract as c, findings as F
@@ -39,6 +40,27 @@ from ...core.contract_read import text
 from ...core.model import Entry, Finding
 from ...core.values import shown, unread_value
 from .records import ImportRecord, Submission
+
+
+# How far ahead of the clock a file's issue time may lie and still be taken as the moment its
+# import is logged at (logged_at): a server's clock stepped back (NTP correcting one that ran
+# ahead) by minutes or hours. Further ahead, the issuing PC's clock was wrong, not this one.
+STEP_BACK = dt.timedelta(days=1)
+
+
+def logged_at(sub: Submission, stamp: dt.datetime) -> dt.datetime:
+    """The 取込日時 the import of ``sub`` is logged with: the clock's ``stamp``, but never
+    before the file's issue time, which this clock gave it (split). The clock stepped back
+    between the split and the import (NTP) logged the import before the issue, and
+    first_since_issue, which orders the two by these times, took the municipality's next
+    return of the same issue for its first: its corrected cells were held as changed on
+    both sides, 「配布した後でマスターの実績値が…に直され」, the master's value being that
+    first import, not staff's correction. No import can precede the issue of the file it
+    takes. An issue time more than STEP_BACK ahead is no step of this clock: the clock's."""
+    issued = sub.issued_at
+    if issued is None or issued <= stamp or issued > stamp + STEP_BACK:
+        return stamp
+    return issued
 
 
 def first_since_issue(sub: Submission, logged: Sequence[ImportRecord]) -> bool:
