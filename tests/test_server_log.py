@@ -420,3 +420,36 @@ def test_a_running_click_the_disk_cut_is_not_logged_as_a_line_by_the_next_worker
     assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
     records = running.left_by_others(tmp_path)
     assert records == ["request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"], records
+
+
+def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes_them_again(tmp_path, capsys):
+    """The log's folder gone for a while (a drive away, a folder deleted and made again, a
+    full disk freed): its records went to standard error, and once the file took records
+    again nothing in it said so: a silent gap in which IT, looking up a click staff quote,
+    found no line and no word of where it was. The first record back is led by one line
+    saying how many went to standard error, and since when."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+
+    def record(number: str) -> None:
+        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
+                                            "levelno": logging.INFO, "levelname": "INFO"}))
+
+    record("aaaa0001")
+    (folder / "requests.log").unlink()
+    folder.rmdir()
+    record("bbbb0002")
+    record("bbbb0003")
+    folder.mkdir()
+    record("cccc0004")
+    record("cccc0005")
+    err = capsys.readouterr().err
+    assert "request=bbbb0002" in err and "request=bbbb0003" in err, err
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and "request=cccc0004" in lines[1] and "request=cccc0005" in lines[2], lines
+    gap = lines[0]
+    assert re.fullmatch(r"\S+ \S+ WARNING request=- client=- outcome=記録のファイルに書けなかった lines=2 "
+                        r'since="\S+ \S+\+09:00" text=".+"', gap), gap
+    assert "標準エラー出力" in gap, gap

@@ -251,6 +251,8 @@ class LogFile(logging.Handler):
         self.baseFilename = os.path.abspath(filename)
         self.max_bytes, self.kept, self.failed = max_bytes, kept, failed
         self.failing = False        # this process could not write the last record
+        self.elsewhere = 0          # records this process wrote elsewhere since (_to_stderr)
+        self.elsewhere_since: Optional[str] = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -258,10 +260,22 @@ class LogFile(logging.Handler):
             if len(text) > RECORD_CHARS:
                 text = f"{text[:RECORD_CHARS]}\n…（{len(text) - RECORD_CHARS} 文字を省略）"
             self._rotate()
+            if self.elsewhere:
+                text = f"{self._gap()}\n{text}"
             append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
-            self.failing = False
+            self.failing, self.elsewhere, self.elsewhere_since = False, 0, None
         except OSError as exc:
             self.failed(self, record, exc)
+
+    def _gap(self) -> str:
+        """The line that says, once the file takes records again, how many of this process's
+        went to standard error meanwhile, and since when: the file had a silent gap there (a
+        full disk, a folder gone for an hour), and IT, reading it for a click staff quote
+        from that hour, found nothing and no word of where it was."""
+        return self.format(logging.makeLogRecord({
+            "msg": line(request="-", client="-", outcome=GAP, lines=self.elsewhere, since=self.elsewhere_since,
+                        text=GAP_TEXT),
+            "levelno": logging.WARNING, "levelname": "WARNING"}))
 
     def _rotate(self) -> None:
         """The file moved aside once it is full, by one worker at a time: a worker finding
@@ -367,6 +381,10 @@ def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseExc
     log.warning("%s", f"{first} {line(error_log=str(handler.baseFilename), not_kept=reason)}")
 
 
+GAP = "記録のファイルに書けなかった"
+GAP_TEXT = "この間の記録は、標準エラー出力（サービスの記録: NSSM の AppStderr のファイル、journald）に書きました"
+
+
 def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
     """A request line the request log could not take: to standard error, the one place left
     (the service manager's file, journald), after one line saying why, once until the file
@@ -377,6 +395,8 @@ def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseEx
             sys.stderr.write(f"記録のファイル「{handler.baseFilename}」に書き込めません（{reason}）。"
                              "書き込めるようになるまで、記録はここ（標準エラー出力）に書きます\n")
         handler.failing = True
+        handler.elsewhere += 1
+        handler.elsewhere_since = handler.elsewhere_since or stamp(record.created)
         sys.stderr.write(handler.format(record) + "\n")
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):      # no standard error either (pythonw, closed)
