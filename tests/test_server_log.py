@@ -422,7 +422,8 @@ def test_a_running_click_the_disk_cut_is_not_logged_as_a_line_by_the_next_worker
     assert records == ["request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"], records
 
 
-def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes_them_again(tmp_path, capsys):
+def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes_them_again(tmp_path, capsys,
+                                                                                               monkeypatch):
     """The log's folder gone for a while (a drive away, a folder deleted and made again, a
     full disk freed): its records went to standard error, and once the file took records
     again nothing in it said so: a silent gap in which IT, looking up a click staff quote,
@@ -453,3 +454,17 @@ def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes
     assert re.fullmatch(r"\S+ \S+ WARNING request=- client=- outcome=記録のファイルに書けなかった lines=2 "
                         r'since="\S+ \S+\+09:00" text=".+"', gap), gap
     assert "標準エラー出力" in gap, gap
+
+    # Standard error gone too (a service manager's file on the full disk, pythonw): the
+    # records are lost, and the line says that rather than where they went.
+    folder.joinpath("requests.log").unlink()
+    folder.rmdir()
+    closed = open(tmp_path / "stderr.txt", "w", encoding="utf-8")
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    record("dddd0006")
+    monkeypatch.undo()
+    folder.mkdir()
+    record("eeee0007")
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and " lines=0 lost=1 since=" in lines[0] and "request=eeee0007" in lines[1], lines
