@@ -97,10 +97,14 @@ def append_record(path: "Path | str", record: str) -> None:
     be taken back, a process killed mid-record). Windows' line ends, as a text-mode append
     wrote them, for Notepad."""
     data = record.replace("\n", os.linesep).encode("utf-8", "backslashreplace") + os.linesep.encode()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o666)
+    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        fd, readable = os.open(path, os.O_RDWR | flags, 0o666), True
+    except PermissionError:     # a log the account may append to but not read (a mode given by logrotate's create)
+        fd, readable = os.open(path, os.O_WRONLY | flags, 0o666), False
     try:
         end = os.lseek(fd, 0, os.SEEK_END)
-        if end and os.lseek(fd, end - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":
+        if readable and end and os.lseek(fd, end - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":
             data = os.linesep.encode() + data
         written = 0
         try:

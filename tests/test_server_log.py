@@ -468,3 +468,29 @@ def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes
     record("eeee0007")
     lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and " lines=0 lost=1 since=" in lines[0] and "request=eeee0007" in lines[1], lines
+
+
+_WRITE_ONLY = r'''
+import logging, os, sys
+from renkei_xl.server import log as server_log
+path = sys.argv[1]
+handler = server_log.LogFile(path, failed=lambda handler, record, exc: print("failed", exc))
+handler.emit(logging.makeLogRecord({"msg": "request=bbbb0002 outcome=完了", "levelno": logging.INFO, "levelname": "INFO"}))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="setpriv takes root's rights over modes away")
+def test_a_log_file_the_account_may_append_to_but_not_read_takes_its_records(tmp_path):
+    """A log file given a mode the service account may write but not read (logrotate's
+    ``create 0620 root renkei``): records are appended as before (errorlog.append_record
+    reads the file's last byte only where it may)."""
+    path = tmp_path / "requests.log"
+    path.write_text("2026-12-06 10:00:00+09:00 INFO request=aaaa0001 outcome=完了\n", encoding="utf-8")
+    os.chmod(path, 0o200)            # root's own, held to its mode once setpriv takes the rights over modes away
+    caps = "-dac_override,-dac_read_search"
+    done = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c",
+                           _WRITE_ONLY, str(path)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0 and "failed" not in done.stdout, (done.stdout, done.stderr)
+    os.chmod(path, 0o600)
+    assert path.read_text(encoding="utf-8").splitlines()[1:] == ["request=bbbb0002 outcome=完了"]
