@@ -369,6 +369,8 @@ def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path,
     text = str(stopped.value)
     assert f"2 件（{file_name(names[0], 2023)}、{file_name(names[1], 2023)}）は作成済みです" in text, text
     assert f"{len(names) - 2} 件（{file_name(names[2], 2023)}" in text and "作成していません" in text, text
+    # not 「何も書き込んでいません」 beside the two made: the file the write refused is named
+    assert "何も書き込んでいません" not in text and f"「{file_name(names[2], 2023)}」は書き込んでいません" in text, text
     made = sorted(p.name for p in out.iterdir() if p.is_file() and p.suffix == ".xlsx")
     assert made == sorted(file_name(n, 2023) for n in names[:3])
     assert third.read_bytes() == b"a return saved under the issued name"
