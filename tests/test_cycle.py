@@ -2098,6 +2098,41 @@ def test_a_resubmission_after_the_clock_stepped_back_since_the_split_is_no_confl
     assert [r.imported_at for r in logged] == [issued, issued]        # not before the issue, not the clock's future
 
 
+def test_a_split_after_the_clock_stepped_back_past_an_import_keeps_staffs_corrections(cycle, tmp_path, monkeypatch):
+    """An import logged an hour ahead (the server's clock ran ahead), NTP then stepped the
+    clock back and staff split again: the new files were stamped before that import, so the
+    new 小樽市 file's first return was read as a resubmission (first_since_issue) and every
+    cell differing from the master came in, staff's correction made after the new split
+    overwritten by the value returned as issued. The issue is stamped after the imports the
+    master logs."""
+    import time
+
+    from renkei_xl import clock
+
+    master, _, filled = cycle
+    props = openpyxl.load_workbook(filled["小樽市"]).custom_doc_props.props
+    first_issue = dt.datetime.fromisoformat(next(p.value for p in props if p.name == P_ISSUED))
+    at = first_issue.replace(tzinfo=clock.JAPAN).timestamp()
+    monkeypatch.setattr(clock, "_instant", lambda: at + 3600)              # an hour ahead
+    assert collect(master, [filled["小樽市"]]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    monkeypatch.setattr(clock, "_instant", lambda: at + 600)               # stepped back
+    files = split_master(master, tmp_path / "配布2")
+    issued_again = next(p for p in files if "小樽市" in p.name)
+    _correct(master, "小樽市", "04-1", 7)                                  # staff, after the new split
+    returned = tmp_path / "回収2" / issued_again.name
+    returned.parent.mkdir()
+    returned.write_bytes(issued_again.read_bytes())
+    set_cell(returned, "小樽市", "08-1", "実績値", 9)                       # 04-1 returned as issued (2)
+    set_modified(returned, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    monkeypatch.setattr(clock, "_instant", lambda: at + 1200)
+    report = collect(master, [returned])
+    assert not report.refused and not report.held, (report.refused, report.held)
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7, [(ch.indicator_id, ch.old, ch.new) for ch in report.changes]
+    assert cell_of(master, "小樽市", "08-1", "実績値") == 9
+    assert any(f.indicator_id == "04-1" for _name, f in report.kept), report.kept
+
+
 def test_an_issue_time_edited_with_a_zone_is_compared_not_crashed_on(cycle):
     """RenkeiIssued is the file's own text: with a zone it is still an instant, compared
     with 取込履歴's local times (an aware and a naive time raise TypeError)."""

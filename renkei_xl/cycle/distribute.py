@@ -207,7 +207,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         key = give_key(master)
     if key is None:
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
-    issued = (issued or now()).replace(microsecond=0)
+    from .collect.since_issue import issued_after_imports
+
+    issued = issued_after_imports((issued or now()).replace(microsecond=0), sheets.get(c.IMPORT_LOG))
     due = reply_deadline(issued.date(), deadline).day
     # Every sheet read and every name settled before the first file is written: a sheet
     # that cannot be read, or two names that make one file, leave no half-made folder.

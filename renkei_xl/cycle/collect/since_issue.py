@@ -63,6 +63,26 @@ def logged_at(sub: Submission, stamp: dt.datetime) -> dt.datetime:
     return issued
 
 
+def issued_after_imports(issued: dt.datetime, import_log: Optional[Sequence[Sequence[object]]]) -> dt.datetime:
+    """The issue time a split stamps: the clock's ``issued``, but after every import the
+    master's 取込履歴 (``import_log``, its grid) logs within STEP_BACK ahead of it, the
+    same clock's times. The clock stepped back after an import (NTP) stamped the next
+    issue before that import, and first_since_issue took the import of the old issue for
+    one since the new: the new file's first return was read as a resubmission, every cell
+    differing from the master imported, a correction staff made after the new split
+    overwritten by the value the municipality returned as issued. A log that cannot be
+    read leaves the clock's time (collect says why when it reads it)."""
+    from ...core.errors import UserError
+    from .import_log import read_import_log
+
+    try:
+        logged = [r.imported_at for r in read_import_log(import_log or [])]
+    except UserError:
+        return issued
+    ahead = [t for t in logged if t is not None and issued <= t <= issued + STEP_BACK]
+    return max(ahead) + dt.timedelta(seconds=1) if ahead else issued
+
+
 def first_since_issue(sub: Submission, logged: Sequence[ImportRecord]) -> bool:
     """No import of this municipality is logged since the file was issued (a logged import
     without a readable time counts as one: then nothing is assumed)."""
