@@ -12,6 +12,7 @@ unexpected error of every run appended a traceback for as long as the PC was use
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 import traceback
@@ -77,11 +78,57 @@ def log_error(path: Path, header: str) -> Optional[Path]:
         record = f"{record[:RECORD_CHARS]}\n{TRACE_INDENT}…（{over} 文字を省略）"
     try:
         _make_room(path)
-        with path.open("a", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(record + "\n")
+        append_record(path, record)
     except OSError:
         return None
     return path
+
+
+def append_record(path: "Path | str", record: str) -> None:
+    """``record`` appended to the log ``path`` as whole lines, or nothing of it (OSError).
+
+    A disk that fills in the middle of a record (a full disk, a quota, a file-size limit)
+    takes its first bytes and refuses the rest: the record was left cut, without its line
+    end, and the next record, once there was room again, was glued to it, a line starting
+    with one record's time and number and ending with another's (「… INFO request=2026-12-06
+    … request=bbbb …」), which IT, looking up a number staff quote, reads as a record. The
+    part written is taken back (when no other writer appended after it), and a record is
+    started on a line of its own when the file does not end with one (a cut that could not
+    be taken back, a process killed mid-record). Windows' line ends, as a text-mode append
+    wrote them, for Notepad."""
+    data = record.replace("\n", os.linesep).encode("utf-8", "backslashreplace") + os.linesep.encode()
+    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        fd, readable = os.open(path, os.O_RDWR | flags, 0o666), True
+    except PermissionError:     # a log the account may append to but not read (a mode given by logrotate's create)
+        fd, readable = os.open(path, os.O_WRONLY | flags, 0o666), False
+    try:
+        end = os.lseek(fd, 0, os.SEEK_END)
+        if readable and end and os.lseek(fd, end - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":
+            data = os.linesep.encode() + data
+        written = 0
+        try:
+            while written < len(data):
+                done = os.write(fd, data[written:])   # appended at the end, wherever the offset is
+                if not done:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+                written += done
+        except OSError:
+            if written:
+                _take_back(fd, written)
+            raise
+    finally:
+        os.close(fd)
+
+
+def _take_back(fd: int, written: int) -> None:
+    """The ``written`` bytes of a cut record removed, when they are still the file's last."""
+    try:
+        end = os.lseek(fd, 0, os.SEEK_CUR)     # just past what this append wrote
+        if os.fstat(fd).st_size == end:
+            os.ftruncate(fd, end - written)
+    except OSError:
+        pass
 
 
 def _make_room(path: Path) -> None:

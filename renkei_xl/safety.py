@@ -920,7 +920,13 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
                 ensure_not_open(target)
             _finish(tmp, target, read_as, folder)
         finally:
-            with contextlib.suppress(FileNotFoundError):
+            # Renamed (gone), or not to be removed: a folder turned read-only while the file
+            # was written (IT changing the share's rights). Raised here, that replaced the
+            # write's own refusal by 「Permission denied」 (予期しないエラー on a button) and
+            # skipped the closes below: two descriptors a click kept for the life of the
+            # server, the one on the file holding it as a live write's, never swept. Left,
+            # it is released, and a later write's sweep takes it (remove_stale_temps).
+            with contextlib.suppress(OSError):
                 tmp.unlink()
             if folder is not None:
                 os.close(folder)

@@ -369,6 +369,8 @@ def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path,
     text = str(stopped.value)
     assert f"2 件（{file_name(names[0], 2023)}、{file_name(names[1], 2023)}）は作成済みです" in text, text
     assert f"{len(names) - 2} 件（{file_name(names[2], 2023)}" in text and "作成していません" in text, text
+    # not 「何も書き込んでいません」 beside the two made: the file the write refused is named
+    assert "何も書き込んでいません" not in text and f"「{file_name(names[2], 2023)}」は書き込んでいません" in text, text
     made = sorted(p.name for p in out.iterdir() if p.is_file() and p.suffix == ".xlsx")
     assert made == sorted(file_name(n, 2023) for n in names[:3])
     assert third.read_bytes() == b"a return saved under the issued name"
@@ -2061,6 +2063,74 @@ def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issu
     report = collect(master, [again])
     assert not report.held and not report.kept and not report.refused
     assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
+
+
+def test_a_resubmission_after_the_clock_stepped_back_since_the_split_is_no_conflict(cycle, tmp_path, monkeypatch):
+    """The server's clock stepped back two hours after the split (NTP correcting a clock that
+    ran ahead; the clock module's seam plays it): the first import was logged before the
+    issue time the split stamped, so the municipality's corrected resubmission was taken for
+    the first return since the issue, its new value held as changed on both sides,
+    「配布した後でマスターの実績値が空欄から「2」に直され」, the 2 being that first import. The
+    import is logged no earlier than the issue of the file it takes."""
+    import time
+
+    from renkei_xl import clock
+    from renkei_xl.cycle.collect import read_import_log
+    from renkei_xl.cycle.distribute import P_ISSUED
+
+    master, _, filled = cycle
+    props = openpyxl.load_workbook(filled["小樽市"]).custom_doc_props.props
+    issued = dt.datetime.fromisoformat(next(p.value for p in props if p.name == P_ISSUED))
+    back = issued.replace(tzinfo=clock.JAPAN).timestamp() - 2 * 3600      # two hours before the split
+    monkeypatch.setattr(clock, "_instant", lambda: back)
+    assert collect(master, [filled["小樽市"]]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    again = tmp_path / "again" / filled["小樽市"].name
+    again.parent.mkdir()
+    again.write_bytes(filled["小樽市"].read_bytes())
+    set_cell(again, "小樽市", "04-1", "実績値", 4)
+    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    monkeypatch.setattr(clock, "_instant", lambda: back + 600)          # ten minutes later, the clock still behind
+    report = collect(master, [again])
+    assert not report.held and not report.kept and not report.refused, (report.held, report.kept, report.refused)
+    assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
+    logged = read_import_log([list(r) for r in openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True)])
+    assert [r.imported_at for r in logged] == [issued, issued]        # not before the issue, not the clock's future
+
+
+def test_a_split_after_the_clock_stepped_back_past_an_import_keeps_staffs_corrections(cycle, tmp_path, monkeypatch):
+    """An import logged an hour ahead (the server's clock ran ahead), NTP then stepped the
+    clock back and staff split again: the new files were stamped before that import, so the
+    new 小樽市 file's first return was read as a resubmission (first_since_issue) and every
+    cell differing from the master came in, staff's correction made after the new split
+    overwritten by the value returned as issued. The issue is stamped after the imports the
+    master logs."""
+    import time
+
+    from renkei_xl import clock
+
+    master, _, filled = cycle
+    props = openpyxl.load_workbook(filled["小樽市"]).custom_doc_props.props
+    first_issue = dt.datetime.fromisoformat(next(p.value for p in props if p.name == P_ISSUED))
+    at = first_issue.replace(tzinfo=clock.JAPAN).timestamp()
+    monkeypatch.setattr(clock, "_instant", lambda: at + 3600)              # an hour ahead
+    assert collect(master, [filled["小樽市"]]).written is not None
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    monkeypatch.setattr(clock, "_instant", lambda: at + 600)               # stepped back
+    files = split_master(master, tmp_path / "配布2")
+    issued_again = next(p for p in files if "小樽市" in p.name)
+    _correct(master, "小樽市", "04-1", 7)                                  # staff, after the new split
+    returned = tmp_path / "回収2" / issued_again.name
+    returned.parent.mkdir()
+    returned.write_bytes(issued_again.read_bytes())
+    set_cell(returned, "小樽市", "08-1", "実績値", 9)                       # 04-1 returned as issued (2)
+    set_modified(returned, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    monkeypatch.setattr(clock, "_instant", lambda: at + 1200)
+    report = collect(master, [returned])
+    assert not report.refused and not report.held, (report.refused, report.held)
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 7, [(ch.indicator_id, ch.old, ch.new) for ch in report.changes]
+    assert cell_of(master, "小樽市", "08-1", "実績値") == 9
+    assert any(f.indicator_id == "04-1" for _name, f in report.kept), report.kept
 
 
 def test_an_issue_time_edited_with_a_zone_is_compared_not_crashed_on(cycle):

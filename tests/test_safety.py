@@ -717,6 +717,49 @@ def test_a_read_only_target_is_refused_before_anything_is_written(tmp_path, how)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["確定版.xlsx"]
 
 
+TURNED_READ_ONLY = """
+import os, sys
+from pathlib import Path
+from renkei_xl.core.errors import UserError
+from renkei_xl.safety import atomic_write, remove_stale_temps
+folder = Path(sys.argv[1])
+target = folder / "確定版.xlsx"
+
+def write(tmp):
+    tmp.write_bytes(b"ours")
+    os.chmod(folder, 0o555)          # IT turns the share read-only while the file is written
+
+before = len(os.listdir("/proc/self/fd"))
+try:
+    atomic_write(target, write)
+except UserError as exc:
+    print("refused:", exc)
+print("descriptors kept:", len(os.listdir("/proc/self/fd")) - before)
+os.chmod(folder, 0o755)
+left = [p for p in folder.iterdir() if p.name != "確定版.xlsx"]
+for p in left:
+    os.utime(p, (0, 0))              # older than a live write's stay
+print("swept:", len(remove_stale_temps(target)), "of", len(left))
+"""
+
+
+def test_a_folder_turned_read_only_while_a_file_is_written_is_said_in_japanese_and_keeps_nothing_open(tmp_path):
+    """The folder made read-only while the file was written (IT changing the share's rights
+    during a click): the rename was refused, and the temporary file could not be removed
+    either. That removal raised 「Permission denied」 over the refusal (予期しないエラー on a
+    button) and skipped closing the folder and the temporary file: two descriptors kept by
+    the server for each such click, the file held by them as a live write's, never swept."""
+    folder = tmp_path / "確定版"
+    folder.mkdir()
+    (folder / "確定版.xlsx").write_bytes(b"issued")
+    run = as_a_user(TURNED_READ_ONLY, str(folder))
+    assert run.returncode == 0, run.stderr
+    assert "refused: 「確定版.xlsx」に書き込めません" in run.stdout, run.stdout
+    assert "descriptors kept: 0" in run.stdout and "swept: 1 of 1" in run.stdout, run.stdout
+    assert sorted(p.name for p in folder.iterdir()) == ["確定版.xlsx"]
+    assert (folder / "確定版.xlsx").read_bytes() == b"issued"
+
+
 LOCKED_WRITE = """
 import sys
 from renkei_xl.core.errors import UserError

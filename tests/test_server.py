@@ -2332,10 +2332,12 @@ def test_links_out_of_the_clicking_masters_folder_are_never_read(server, tmp_pat
 
 # ============================================== bounded: clicks in turn, numbers, the error log
 
-def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch):
+def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch, tmp_path, configured_log):
     """Eight clicks of a large master at once each took four times as long side by side and
     all missed the client's timeout, then were logged 完了. Run in turn, a click that would
-    wait past its budget is refused at once, with its number (the wait is short here)."""
+    wait past its budget is refused at once, with its number (the wait is short here). Its
+    line says it waited (waited=), as a line of a click that got its turn does: without it,
+    a 混雑 line's length read as a slow click's."""
     from starlette.testclient import TestClient
 
     from renkei_xl.server import app as server_app
@@ -2351,6 +2353,7 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     monkeypatch.setattr(server_app, "run_button", slow)
     config = ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=0.3)
     body = client_body(_payload(server.master))
+    records = configured_log(tmp_path / "error.log")
     with TestClient(server_app.create_app(config)) as client:
         with ThreadPoolExecutor(2) as pool:
             first = pool.submit(_posted_check, client, server, body)
@@ -2362,6 +2365,9 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     assert answered.status_code == 200, answered.text
     assert refused.status_code == 503 and "混み合っている" in refused.text and "ブックは変更していません" in refused.text
     assert re.search(r"受付番号 [0-9a-f]{8}", refused.text), refused.text
+    [said] = [line for line in _split(records)[0] if "outcome=混雑" in line]
+    waited = re.search(r" status=503 .*waited=(\d+)ms", said)
+    assert waited and 300 <= int(waited.group(1)) < 5000, said
 
 
 def _posted_check(client, server, body: bytes):
@@ -2926,6 +2932,7 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
     said = [line for line in lines if c.ROLLOVER in line]
     assert len(said) == 1 and "outcome=実行せず（接続切れ） status=-" in said[0], lines
     assert LOG_LINE.fullmatch(f"2026-01-01 00:00:00+09:00 INFO {said[0]}"), said[0]
+    assert re.search(r" waited=\d{3,}ms ", said[0]), said[0]     # the half second it waited behind the first
 
 
 def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_its_files(server, monkeypatch):

@@ -11,7 +11,9 @@ but never deleted.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -23,6 +25,8 @@ import httpx
 import pytest
 import xlwings
 
+from renkei_xl import errorlog
+from renkei_xl.server import log as server_log
 from serve_refusal import serve_in_process
 from test_server import HEADERS, KEY, _free_port, configured_log, http_get, http_post  # noqa: F401 (a fixture)
 
@@ -319,3 +323,174 @@ def test_a_record_of_uvicorn_or_asyncio_quoting_the_key_across_its_cut_leaves_no
     server_log.Forwarded().emit(record)
     said = [r.getMessage() for r in records if r.name == server_log.LOGGER]
     assert said and not any(KEY[:5] in text for text in said) and server_log.KEY_SHOWN in said[0], said
+
+
+# A child that logs one record through each of the tool's log writers with the file-size limit
+# (RLIMIT_FSIZE) set just past what the file holds, so that the disk "fills" in the middle of
+# the record, as a full disk does (the kernel takes what fits, then refuses: ENOSPC, EFBIG);
+# then, the limit lifted (room again), the next record.
+_CUT_BY_THE_DISK = r'''
+import logging, resource, sys
+from pathlib import Path
+from renkei_xl import errorlog
+from renkei_xl.server import log as server_log
+from renkei_xl.server import log as server_log
+
+kind, path = sys.argv[1], Path(sys.argv[2])
+room = path.stat().st_size + 20       # the record's first 20 bytes fit
+if kind == "errorlog":
+    def write(text):
+        try:
+            raise ValueError(text)
+        except ValueError:
+            return errorlog.log_error(path, f"renkei-xl {text}")
+else:
+    handler = server_log.LogFile(path, 10**9, failed=lambda handler, record, exc: print("failed", exc.errno))
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+    logger = logging.getLogger("cut")
+    logger.addHandler(handler)
+    logger.propagate = False
+    def write(text):
+        logger.warning("%s", text)
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+resource.setrlimit(resource.RLIMIT_FSIZE, (room, unlimited))
+write("request=aaaa1111 outcome=完了 the record the disk cut")
+resource.setrlimit(resource.RLIMIT_FSIZE, (unlimited, unlimited))
+write("request=bbbb2222 outcome=完了 the record after it")
+'''
+
+
+@pytest.mark.parametrize("kind", ["server", "errorlog"])
+def test_a_record_the_disk_cut_is_taken_back_and_the_next_record_is_a_line_of_its_own(tmp_path, kind):
+    """The disk filled in the middle of a record (a full disk, a quota, a file-size limit: a
+    real one here, RLIMIT_FSIZE in a child): its first bytes stayed in the file without a
+    line end, and the next record, once there was room, was glued to them: 「… WARNING
+    request=2026-12-06 … WARNING request=bbbb2222 …」, one line naming two records, the first
+    of which the log did not hold. The request log, the server's error log (both
+    server.log.LogFile) and the command line's error log (errorlog.log_error) keep whole
+    records only, and a record starts a line of its own."""
+    path = tmp_path / "requests.log"
+    path.write_bytes("2026-12-06 10:00:00+09:00 INFO request=00000000 outcome=完了\n".encode("utf-8"))
+    done = subprocess.run([sys.executable, "-c", _CUT_BY_THE_DISK, kind, str(path)], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    text = path.read_bytes().decode("utf-8")
+    record = re.compile(r"(?:--- )?\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+09:00 (?:INFO|WARNING|renkei-xl) ")
+    records = [line for line in text.splitlines() if not line.startswith(errorlog.TRACE_INDENT)]
+    assert all(record.match(line) for line in records), text      # a record's first line, or a traceback's
+    assert "aaaa1111" not in text and len([line for line in records if "bbbb2222" in line]) == 1, text
+    assert text.endswith("\n"), text
+
+
+def test_a_record_after_one_a_killed_process_left_cut_starts_a_line_of_its_own(tmp_path):
+    """A process killed in the middle of a record (or a cut that could not be taken back,
+    another worker having appended after it) left the file without its line end: the next
+    record starts on a new line, not glued to the cut one."""
+    path = tmp_path / "requests.log"
+    path.write_bytes("2026-12-06 10:00:00+09:00 INFO request=aaaa1111 outcome=完".encode("utf-8"))
+    handler = server_log.LogFile(path, failed=lambda handler, record, exc: None)
+    handler.emit(logging.makeLogRecord({"msg": "request=bbbb2222 outcome=完了", "levelname": "INFO"}))
+    assert path.read_bytes().decode("utf-8").splitlines()[-1] == "request=bbbb2222 outcome=完了"
+
+
+_RUNNING_CUT_BY_THE_DISK = r'''
+import os, resource, sys
+from pathlib import Path
+from renkei_xl.server.running import Running
+
+running = Running.open(Path(sys.argv[1]))
+first = "request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"
+second = "request=bbbb2222 client=10.0.0.6 button=配布用ファイル作成 outcome=中断（サーバーが止まった） status=-"
+running.started("aaaa1111", first)
+unlimited = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+resource.setrlimit(resource.RLIMIT_FSIZE, (len(first.encode()) + 30, unlimited))   # the second record cut
+running.started("bbbb2222", second)
+os._exit(0)                          # killed while both ran: its file left for the next worker
+'''
+
+
+def test_a_running_click_the_disk_cut_is_not_logged_as_a_line_by_the_next_worker(tmp_path):
+    """A worker's file of running clicks (server.running) is rewritten at every click; the
+    disk filling in the middle of it (a real file-size limit here) left a record's first
+    bytes, and the worker that found the file after that worker died logged them as a line:
+    「request=bbbb2222 client=10.0.0.6 but」, no button, no outcome. Whole records only."""
+    from renkei_xl.server import running
+
+    done = subprocess.run([sys.executable, "-c", _RUNNING_CUT_BY_THE_DISK, str(tmp_path)], capture_output=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr.decode("utf-8", "replace")
+    records = running.left_by_others(tmp_path)
+    assert records == ["request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"], records
+
+
+def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes_them_again(tmp_path, capsys,
+                                                                                               monkeypatch):
+    """The log's folder gone for a while (a drive away, a folder deleted and made again, a
+    full disk freed): its records went to standard error, and once the file took records
+    again nothing in it said so: a silent gap in which IT, looking up a click staff quote,
+    found no line and no word of where it was. The first record back is led by one line
+    saying how many went to standard error, and since when."""
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+
+    def record(number: str) -> None:
+        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
+                                            "levelno": logging.INFO, "levelname": "INFO"}))
+
+    record("aaaa0001")
+    (folder / "requests.log").unlink()
+    folder.rmdir()
+    record("bbbb0002")
+    record("bbbb0003")
+    folder.mkdir()
+    record("cccc0004")
+    record("cccc0005")
+    err = capsys.readouterr().err
+    assert "request=bbbb0002" in err and "request=bbbb0003" in err, err
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and "request=cccc0004" in lines[1] and "request=cccc0005" in lines[2], lines
+    gap = lines[0]
+    assert re.fullmatch(r"\S+ \S+ WARNING request=- client=- outcome=記録のファイルに書けなかった lines=2 "
+                        r'since="\S+ \S+\+09:00" text=".+"', gap), gap
+    assert "標準エラー出力" in gap, gap
+
+    # Standard error gone too (a service manager's file on the full disk, pythonw): the
+    # records are lost, and the line says that rather than where they went.
+    folder.joinpath("requests.log").unlink()
+    folder.rmdir()
+    closed = open(tmp_path / "stderr.txt", "w", encoding="utf-8")
+    closed.close()
+    monkeypatch.setattr(sys, "stderr", closed)
+    record("dddd0006")
+    monkeypatch.undo()
+    folder.mkdir()
+    record("eeee0007")
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and " lines=0 lost=1 since=" in lines[0] and "request=eeee0007" in lines[1], lines
+
+
+_WRITE_ONLY = r'''
+import logging, os, sys
+from renkei_xl.server import log as server_log
+path = sys.argv[1]
+handler = server_log.LogFile(path, failed=lambda handler, record, exc: print("failed", exc))
+handler.emit(logging.makeLogRecord({"msg": "request=bbbb0002 outcome=完了", "levelno": logging.INFO, "levelname": "INFO"}))
+'''
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="setpriv takes root's rights over modes away")
+def test_a_log_file_the_account_may_append_to_but_not_read_takes_its_records(tmp_path):
+    """A log file given a mode the service account may write but not read (logrotate's
+    ``create 0620 root renkei``): records are appended as before (errorlog.append_record
+    reads the file's last byte only where it may)."""
+    path = tmp_path / "requests.log"
+    path.write_text("2026-12-06 10:00:00+09:00 INFO request=aaaa0001 outcome=完了\n", encoding="utf-8")
+    os.chmod(path, 0o200)            # root's own, held to its mode once setpriv takes the rights over modes away
+    caps = "-dac_override,-dac_read_search"
+    done = subprocess.run(["setpriv", "--bounding-set", caps, "--inh-caps", caps, sys.executable, "-c",
+                           _WRITE_ONLY, str(path)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert done.returncode == 0 and "failed" not in done.stdout, (done.stdout, done.stderr)
+    os.chmod(path, 0o600)
+    assert path.read_text(encoding="utf-8").splitlines()[1:] == ["request=bbbb0002 outcome=完了"]

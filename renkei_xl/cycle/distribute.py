@@ -207,7 +207,9 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         key = give_key(master)
     if key is None:
         (echo or (lambda line: print(line, file=sys.stderr)))(UNKEYED_SPLIT)
-    issued = (issued or now()).replace(microsecond=0)
+    from .collect.since_issue import issued_after_imports
+
+    issued = issued_after_imports((issued or now()).replace(microsecond=0), sheets.get(c.IMPORT_LOG))
     due = reply_deadline(issued.date(), deadline).day
     # Every sheet read and every name settled before the first file is written: a sheet
     # that cannot be read, or two names that make one file, leave no half-made folder.
@@ -362,7 +364,11 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
         return exc
     made = "、".join(p.name for p in written[:3]) + (f" ほか {len(written) - 3} 件" if len(written) > 3 else "")
     rest = "、".join(p.name for p in left[:3]) + (f" ほか {len(left) - 3} 件" if len(left) > 3 else "")
-    return UserError(f"{exc}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
+    # The write's own refusal says 「何も書き込んでいません」 of its one file (a backup folder in
+    # the way, a folder it could not make): read beside 「2 件…は作成済みです」 it said the
+    # opposite of the next sentence. It names that file instead.
+    said = str(exc).replace("何も書き込んでいません", f"「{left[0].name}」は書き込んでいません") if left else str(exc)
+    return UserError(f"{said}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 

@@ -113,7 +113,7 @@ def create_app(config: ServerConfig):
             try:
                 async with _in_turn(turns, seen, running, request, request_id, caption, user) as until:
                     if await request.is_disconnected():      # gone while waiting: nobody to answer
-                        request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user}
+                        request.scope[OUTCOME_KEY] = {"button": caption, "outcome": NOT_RUN, "user": user, "waited": seen.get("waited")}
                         return PlainTextResponse("", status_code=204)
                     status, answer, outcome = await _to_its_end(
                         _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,

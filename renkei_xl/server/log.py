@@ -37,7 +37,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
-from ..errorlog import RECORD_CHARS, TRACE_INDENT, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -251,6 +251,9 @@ class LogFile(logging.Handler):
         self.baseFilename = os.path.abspath(filename)
         self.max_bytes, self.kept, self.failed = max_bytes, kept, failed
         self.failing = False        # this process could not write the last record
+        self.elsewhere = 0          # records this process wrote to standard error since (_to_stderr)
+        self.lost = 0               # … and those standard error did not take either
+        self.elsewhere_since: Optional[str] = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -258,11 +261,22 @@ class LogFile(logging.Handler):
             if len(text) > RECORD_CHARS:
                 text = f"{text[:RECORD_CHARS]}\n…（{len(text) - RECORD_CHARS} 文字を省略）"
             self._rotate()
-            with open(self.baseFilename, "a", encoding="utf-8", errors="backslashreplace") as fh:
-                fh.write(text + "\n")
-            self.failing = False
+            if self.elsewhere_since is not None:
+                text = f"{self._gap()}\n{text}"
+            append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
+            self.failing, self.elsewhere, self.lost, self.elsewhere_since = False, 0, 0, None
         except OSError as exc:
             self.failed(self, record, exc)
+
+    def _gap(self) -> str:
+        """The line that says, once the file takes records again, how many of this process's
+        went to standard error meanwhile, and since when: the file had a silent gap there (a
+        full disk, a folder gone for an hour), and IT, reading it for a click staff quote
+        from that hour, found nothing and no word of where it was."""
+        return self.format(logging.makeLogRecord({
+            "msg": line(request="-", client="-", outcome=GAP, lines=self.elsewhere, lost=self.lost or None,
+                        since=self.elsewhere_since, text=GAP_TEXT),
+            "levelno": logging.WARNING, "levelname": "WARNING"}))
 
     def _rotate(self) -> None:
         """The file moved aside once it is full, by one worker at a time: a worker finding
@@ -368,10 +382,16 @@ def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseExc
     log.warning("%s", f"{first} {line(error_log=str(handler.baseFilename), not_kept=reason)}")
 
 
+GAP = "記録のファイルに書けなかった"
+GAP_TEXT = ("この間の記録（lines= の数）は、標準エラー出力（サービスの記録: NSSM の AppStderr のファイル、journald）に"
+            "書きました。lost= の数は、そこにも書けずに失われた記録です")
+
+
 def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
     """A request line the request log could not take: to standard error, the one place left
     (the service manager's file, journald), after one line saying why, once until the file
     can be written again. Not a line per record saying so: a full disk would double them."""
+    handler.elsewhere_since = handler.elsewhere_since or stamp(record.created)
     try:
         if not handler.failing:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
@@ -380,8 +400,9 @@ def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseEx
         handler.failing = True
         sys.stderr.write(handler.format(record) + "\n")
         sys.stderr.flush()
+        handler.elsewhere += 1
     except (OSError, ValueError, AttributeError):      # no standard error either (pythonw, closed)
-        pass
+        handler.lost += 1           # the gap's line says so (LogFile._gap): written nowhere
 
 
 def _unraisable(unraisable) -> None:

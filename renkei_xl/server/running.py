@@ -68,13 +68,27 @@ class Running:
             self._write()
 
     def _write(self) -> None:
+        """The clicks as whole lines, as many as the disk takes: a disk that filled in the
+        middle of a record (a full disk, a quota) left its first bytes, and the worker that
+        found the file logged them as a line of their own (「request=… button=配布用フ」, no
+        outcome), a click's record the log could not say."""
         data = "".join(f"{record}\n" for record in self.now.values()).encode("utf-8", "backslashreplace")
+        written = 0
         try:
             os.lseek(self.fd, 0, os.SEEK_SET)
             os.ftruncate(self.fd, 0)
-            os.write(self.fd, data)
+            while written < len(data):
+                done = os.write(self.fd, data[written:])
+                if not done:
+                    break
+                written += done
         except OSError:
             pass
+        if written < len(data):
+            try:
+                os.ftruncate(self.fd, data.rfind(b"\n", 0, written) + 1)   # the whole records written
+            except OSError:
+                pass
 
 
 def left_by_others(folder: Path) -> list[str]:

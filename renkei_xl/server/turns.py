@@ -57,6 +57,8 @@ class Turns:
         try:   # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
             await asyncio.wait_for(self._slots.acquire(), self.wait)
         except asyncio.TimeoutError:
+            if noted is not None:       # the 混雑 line's waited=: its seconds were that wait, not a slow click
+                noted["waited"] = time.monotonic() - asked
             raise Busy from None
         if noted is not None:
             noted["waited"] = time.monotonic() - asked

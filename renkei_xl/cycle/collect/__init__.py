@@ -35,7 +35,7 @@ from ...core.contract_read import MasterData, text
 from .import_log import check_import_log, read_import_log
 from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, may_be_a_return, open_in_excel
-from .since_issue import changed_since_issue, first_since_issue
+from .since_issue import changed_since_issue, first_since_issue, logged_at
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, SAME, UNKEYED_NOTE, Change, CollectReport,
                       ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
 
@@ -80,7 +80,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
         mine = _changes(sub.municipality, values, entries, current)
         changes += mine
         left_out = sub.held + tuple(conflicts)
-        record = ImportRecord(sub.path.name, sub.municipality, stamp, len(mine), sub.sha256, sub.modified,
+        record = ImportRecord(sub.path.name, sub.municipality, logged_at(sub, stamp), len(mine), sub.sha256, sub.modified,
                               held_cells(left_out))
         held.append((sub.path.name, left_out))
         kept.append((sub.path.name, tuple(kept_here)))

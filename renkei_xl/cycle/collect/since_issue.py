@@ -32,6 +32,7 @@ such seal and is still read as before.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Mapping, Optional, Sequence
 
 from ...core import contract as c, findings as F
@@ -39,6 +40,47 @@ from ...core.contract_read import text
 from ...core.model import Entry, Finding
 from ...core.values import shown, unread_value
 from .records import ImportRecord, Submission
+
+
+# How far ahead of the clock a file's issue time may lie and still be taken as the moment its
+# import is logged at (logged_at): a server's clock stepped back (NTP correcting one that ran
+# ahead) by minutes or hours. Further ahead, the issuing PC's clock was wrong, not this one.
+STEP_BACK = dt.timedelta(days=1)
+
+
+def logged_at(sub: Submission, stamp: dt.datetime) -> dt.datetime:
+    """The 取込日時 the import of ``sub`` is logged with: the clock's ``stamp``, but never
+    before the file's issue time, which this clock gave it (split). The clock stepped back
+    between the split and the import (NTP) logged the import before the issue, and
+    first_since_issue, which orders the two by these times, took the municipality's next
+    return of the same issue for its first: its corrected cells were held as changed on
+    both sides, 「配布した後でマスターの実績値が…に直され」, the master's value being that
+    first import, not staff's correction. No import can precede the issue of the file it
+    takes. An issue time more than STEP_BACK ahead is no step of this clock: the clock's."""
+    issued = sub.issued_at
+    if issued is None or issued <= stamp or issued > stamp + STEP_BACK:
+        return stamp
+    return issued
+
+
+def issued_after_imports(issued: dt.datetime, import_log: Optional[Sequence[Sequence[object]]]) -> dt.datetime:
+    """The issue time a split stamps: the clock's ``issued``, but after every import the
+    master's 取込履歴 (``import_log``, its grid) logs within STEP_BACK ahead of it, the
+    same clock's times. The clock stepped back after an import (NTP) stamped the next
+    issue before that import, and first_since_issue took the import of the old issue for
+    one since the new: the new file's first return was read as a resubmission, every cell
+    differing from the master imported, a correction staff made after the new split
+    overwritten by the value the municipality returned as issued. A log that cannot be
+    read leaves the clock's time (collect says why when it reads it)."""
+    from ...core.errors import UserError
+    from .import_log import read_import_log
+
+    try:
+        logged = [r.imported_at for r in read_import_log(import_log or [])]
+    except UserError:
+        return issued
+    ahead = [t for t in logged if t is not None and issued <= t <= issued + STEP_BACK]
+    return max(ahead) + dt.timedelta(seconds=1) if ahead else issued
 
 
 def first_since_issue(sub: Submission, logged: Sequence[ImportRecord]) -> bool:
