@@ -245,7 +245,8 @@ def _apply(live: LiveBook, plan) -> list[str]:
     for sp in plan.sheets:                          # the same: PageSetup's CenterFooter
         if sp.print_setup is not None and (problem := live.footer_problem(sp.name, sp.print_setup)):
             raise UserError(problem)
-    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
+    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect],
+                                     written=[(e.sheet, e.row, e.col) for e in plan.cells]):
         apply_plan(live, plan)
     return [left_out_line(sheet, [e.ref for e in left_out if e.sheet == sheet])
             for sheet in dict.fromkeys(e.sheet for e in left_out)]

@@ -351,8 +351,10 @@ class DesktopBook(LiveBook):
         best_effort(show)  # a status line is never worth failing a button over
 
     @contextmanager
-    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
-        """Only sheets that were protected, or are listed in ``protect``, are touched."""
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = (),
+                 written: Iterable[tuple[str, int, int]] = ()) -> Iterator[None]:
+        """Only sheets that were protected, or are listed in ``protect``, are touched.
+        ``written`` is not needed: merges and arrays are read from the open book itself."""
         restore: list[tuple[str, Protection]] = []
         try:
             for name in dict.fromkeys(sheet_names):   # inside: a sheet that cannot be lifted
