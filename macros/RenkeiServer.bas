@@ -654,7 +654,8 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
     ' made since. Property reads only (never SpecialCells, which Excel refuses on a protected
     ' sheet): each range's MergeCells and HasFormula, False when no cell of it is merged or holds
     ' a formula (an array formula and a data table are formulas); only a range where one is True
-    ' or Null (mixed) has its cells read one by one, at most WRITTEN_WALK in a click. A range
+    ' or Null (mixed) has its cells read one by one, at most WRITTEN_WALK in a click: MergeArea,
+    ' then Formula (a data table's results read "=TABLE(...)") and HasArray. A range
     ' that cannot be read, or cells past the walk, are left unchecked (as before this check):
     ' the check itself never stops a click. Each read goes into a variable under On Error
     ' Resume Next: an error in an If condition would run its Then branch.
@@ -662,7 +663,7 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
     Dim merged As Variant, formulas As Variant, walkMerged As Boolean, walkFormulas As Boolean
     Dim hits(1 To 3) As String, counts(1 To 3) As Long, reasons As Variant
     Dim walked As Long, k As Long, r As Long, c As Long, cellHasFormula As Boolean, cellHasArray As Boolean
-    Dim cellFormula As String, place As String
+    Dim cellFormula As String, place As String, span As Long
     reasons = Split("merged data_table array", " ")
     On Error Resume Next
     For Each entry In written
@@ -706,6 +707,13 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
                             If cellHasFormula Then
                                 cellFormula = cell.Formula
                                 cellHasArray = cell.HasArray
+                                If Not cellHasArray Then
+                                    ' LibreOffice (the test bench) lacks HasArray (423); its
+                                    ' CurrentArray is the array, or the cell alone. Excel raises there.
+                                    span = 0
+                                    span = cell.CurrentArray.Cells.Count
+                                    cellHasArray = (span > 1)
+                                End If
                                 If UCase(Left(cellFormula, 7)) = "=TABLE(" Then
                                     k = 2
                                 ElseIf cellHasArray Then
