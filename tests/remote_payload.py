@@ -27,7 +27,11 @@ the error Excel would raise (``ExcelError``): any write, clear, merge or format 
 protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSheets``
 lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
 (1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
-answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
+answer's words, ``refuses_unsaved_protection``); a value into a merge's hidden part, an array or
+a data table the open book has and the saved master had not (the payload's ``merges``, ``arrays``,
+``data_tables`` edited after the save) is 1004 at the value unless the master's renkeiUnprotectSheets
+checks the cells the answer names first (RENKEI_REFUSED, ``written_check``, read from its VBA);
+an action with no Sub in the clicking master's VBA ("Cannot run the macro");
 a merge or a value write that covers part of a merged area (the merges of the saved file
 included; one value into a merged area's top-left cell is the merged cell's value, as in
 Excel); a value into, or a clear or merge over part of, an array formula or a What-If data
