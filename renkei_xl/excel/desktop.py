@@ -354,7 +354,8 @@ class DesktopBook(LiveBook):
     def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = (),
                  written: Iterable[tuple[str, int, int]] = ()) -> Iterator[None]:
         """Only sheets that were protected, or are listed in ``protect``, are touched.
-        ``written`` is not needed: merges and arrays are read from the open book itself."""
+        ``written`` is for a client that replays later: here the writes are Excel's own calls,
+        arrays are asked of the open book (``in_array``) and nothing is sent ahead."""
         restore: list[tuple[str, Protection]] = []
         try:
             for name in dict.fromkeys(sheet_names):   # inside: a sheet that cannot be lifted
