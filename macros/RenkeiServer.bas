@@ -648,7 +648,8 @@ End Sub
 Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
     ' What Excel refuses halfway through the replay (1004), met before anything is written: a
     ' cell the click writes a value into (written: [sheet, [address, ...]] pairs, one rectangle
-    ' an address) that is in the hidden part of a merged area (not its MergeArea's first cell),
+    ' an address) that is in the hidden part of a merged area (not its MergeArea's first cell) or
+    ' is its first cell written with its row's neighbours while the area reaches past them,
     ' in a What-If data table's results (a formula "=TABLE(...)") or in an array formula, in the
     ' open book. The server knows these from the master as last saved; this finds the ones staff
     ' made since. Property reads only (never SpecialCells, which Excel refuses on a protected
@@ -661,10 +662,10 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
     ' Resume Next: an error in an If condition would run its Then branch.
     Dim entry As Variant, address As Variant, ws As Worksheet, area As Range, cell As Range
     Dim merged As Variant, formulas As Variant, walkMerged As Boolean, walkFormulas As Boolean
-    Dim hits(1 To 3) As String, counts(1 To 3) As Long, reasons As Variant
+    Dim hits(1 To 4) As String, counts(1 To 4) As Long, reasons As Variant
     Dim walked As Long, k As Long, r As Long, c As Long, cellHasFormula As Boolean, cellHasArray As Boolean
-    Dim cellFormula As String, place As String, span As Long
-    reasons = Split("merged data_table array", " ")
+    Dim cellFormula As String, place As String, span As Long, wide As Long
+    reasons = Split("merged data_table array merged_run", " ")
     On Error Resume Next
     For Each entry In written
         Set ws = Nothing
@@ -696,6 +697,17 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
                             c = cell.MergeArea.Column
                             If r > 0 And (r <> cell.Row Or c <> cell.Column) Then
                                 k = 1
+                            ElseIf r > 0 And area.Columns.Count > 1 Then
+                                ' Its first cell, written in one range with its row's neighbours
+                                ' (the server writes each row of a rectangle as one range): Excel
+                                ' refuses it when the merge reaches below or past the range.
+                                span = 0
+                                wide = 0
+                                span = cell.MergeArea.Rows.Count
+                                wide = cell.MergeArea.Columns.Count
+                                If span > 1 Or c + wide > area.Column + area.Columns.Count Then k = 4
+                            End If
+                            If k > 0 Then
                                 place = place & ChrW(&HFF08) & cell.MergeArea.Address(False, False) & ChrW(&HFF09)
                             End If
                         End If
@@ -735,7 +747,7 @@ Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
     Next entry
 Checked:
     On Error GoTo 0
-    For k = 1 To 3
+    For k = 1 To 4
         If counts(k) > 0 Then
             If counts(k) > WRITTEN_SHOWN Then
                 hits(k) = hits(k) & RenkeiFormat(RenkeiText(MSG_MORE), CStr(counts(k) - WRITTEN_SHOWN))

@@ -357,6 +357,8 @@ def written_check(path: Path) -> Optional[dict]:
         return {"reasons": reasons.group(1).split(" "), "walk": int(consts["WRITTEN_WALK"]),
                 "shown": int(consts["WRITTEN_SHOWN"]), "reads": reads,
                 "table": '"=TABLE("' in body, "merge_area": "cell.MergeArea.Row" in body,
+                # a merge's first cell written with its row's neighbours, the merge reaching past them
+                "merged_run": "cell.MergeArea.Rows.Count" in body and "merged_run" in reasons.group(1),
                 "array": "cell.HasArray" in body}
     return None
 
@@ -1513,6 +1515,10 @@ def _written_refused(out: Applied, written: list) -> Optional[tuple[str, list[st
                     area = next((m for m in merges if _overlaps(m, (row, col, row, col))), None)
                     if walk_merged and check["merge_area"] and area is not None and area[:2] != (row, col):
                         hits["merged"].append(f"{place}\uff08{_address(area)}\uff09")
+                    elif (walk_merged and check["merged_run"] and area is not None and rect[3] > rect[1]
+                          and (area[2] > area[0] or area[3] > rect[3])):
+                        # its first cell, in a row written as one range the merge reaches past
+                        hits["merged_run"].append(f"{place}\uff08{_address(area)}\uff09")
                     elif walk_formulas and check["table"] and any(_overlaps(t, (row, col, row, col)) for t in tables):
                         hits["data_table"].append(place)
                     elif walk_formulas and check["array"] and any(_overlaps(t, (row, col, row, col)) for t in arrays):

@@ -365,3 +365,42 @@ def test_a_master_whose_vba_predates_the_check_meets_excels_1004_as_before(sampl
     with pytest.raises(ExcelError) as met:
         apply_actions(payload, actions)
     assert met.value.number == 1004 and "merged" in met.value.text
+
+
+def _row_written(sample: Path, tmp_path: Path, merges: list):
+    """(payload, actions) of a plan writing 小樽市!E4:G4 (one row, one range: excel.apply) through
+    the button face's own _apply, into a master saved as it is whose open book has ``merges``."""
+    from remote_payload import EXCEL_KEY
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.buttons import _apply
+    from renkei_xl.excel.engines import live_book
+
+    master = _copy(sample, tmp_path / "row" / "master.xlsm")
+    payload = served(master)
+    payload[EXCEL_KEY]["merges"].setdefault("小樽市", []).extend(merges)
+    book = remote_book(payload)
+    _apply(live_book(book), WritePlan(cells=[CellEdit("小樽市", 4, col, value) for col, value in ((5, 7), (6, 8), (7, "維持"))]))
+    return payload, book.json()["actions"]
+
+
+@pytest.mark.parametrize("area,first", [([4, 5, 5, 5], "E4"), ([4, 7, 4, 8], "G4")], ids=["reaching below", "reaching past"])
+def test_a_merge_made_since_the_save_from_a_cell_written_with_its_neighbours_stops_the_click(sample, tmp_path, area,
+                                                                                          first):
+    """E4 (G4) is the first cell of a merge staff made since the save, written with F4 and G4 in one
+    range: Excel refuses a range covering part of a merged area (1004) halfway through the click
+    (the server writes around a merge it knows, cell by cell). The check refuses it before any
+    write, naming the cell and the area and saying that a save is enough (merged_run_message);
+    a merge the range holds whole, E4 alone, takes the values."""
+    from remote_payload import RENKEI_REFUSED, UNPROTECT, ExcelError, _address
+
+    from renkei_xl.core.contract import merged_run_message
+
+    payload, actions = _row_written(sample, tmp_path, [area])
+    assert [a["func"] for a in actions if a["func"] == "setValues"] == ["setValues"]      # one range
+    with pytest.raises(ExcelError) as refused:
+        apply_actions(payload, actions)
+    assert refused.value.number == RENKEI_REFUSED and refused.value.action["func"] == UNPROTECT, refused.value
+    assert refused.value.text == merged_run_message([f"小樽市!{first}（{_address(tuple(area))}）"], "ボタンを押して")
+    held, actions = _row_written(sample, tmp_path / "whole", [[4, 5, 4, 5]])
+    assert apply_actions(held, actions).value("小樽市", "E4") == 7

@@ -565,7 +565,24 @@ def _percent_cells(header: str, payload: dict) -> dict[tuple[str, int, int], str
 
 
 SINCE_SAVED = ("merge since save over a written cell", "merge since save from a written cell",
-               "array since save over a written cell")
+               "array since save over a written cell", "merge since save from a cell written with its row")
+# The last: 小樽市!E4:G4 written as one range (the button face's own _apply of a plan of three
+# cells), E4:E5 merged since the save.
+ROW_WRITTEN = ("小樽市", 4, ((5, 7), (6, 8), (7, "維持")), (4, 5, 5, 5))
+
+
+def _row_answer(payload: dict) -> list[dict]:
+    """The actions the button face sends for a plan writing ROW_WRITTEN's cells."""
+    from remote_payload import remote_book
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.buttons import _apply
+    from renkei_xl.excel.engines import live_book
+
+    sheet, row, cells, _ = ROW_WRITTEN
+    book = remote_book(copy.deepcopy(payload))
+    _apply(live_book(book), WritePlan(cells=[CellEdit(sheet, row, col, value) for col, value in cells]))
+    return book.json()["actions"]
 
 
 def _since_saved(actions: list[dict]) -> dict[str, tuple[dict, object]]:
@@ -641,6 +658,16 @@ def replays(server, tmp_path_factory):  # noqa: F811
         except ExcelError as refused:
             since[name] = refused
         cases[name] = (cases["recalc"][0], since[name] if isinstance(since[name], Applied) else None)
+    name, (sheet, _, _, area) = SINCE_SAVED[3], ROW_WRITTEN
+    row_actions = _row_answer(payload)
+    after_save[name] = ("recalc", {"merge": [[sheet, _address(area)]]})
+    now = copy.deepcopy(payload)
+    now[EXCEL_KEY]["merges"].setdefault(sheet, []).append(list(area))
+    try:
+        since[name] = apply_actions(now, row_actions)
+    except ExcelError as refused:
+        since[name] = refused
+    cases[name] = (row_actions, None)
     runs = []
     for i, (name, (actions, applied)) in enumerate(cases.items()):
         book = root / f"master{i}.xlsm"

@@ -128,15 +128,17 @@ def client_refusals() -> dict[str, str]:
 
 
 def written_refusals() -> dict[str, str]:
-    """The refusals of a value into a merged area's hidden part, a What-If data table or an
+    """The refusals of a value into a merged area's hidden part (or its first cell written with
+    its neighbours in one range, the area reaching past them), a What-If data table or an
     array formula as templates ("{0}": the cells, as RenkeiServer.bas lists them) for the
     check renkeiUnprotectSheets makes of the cells the click writes (excel.client.written_ranges):
     the server knows those from the master as last saved (WritePlan.refuse_merged and
     friends, excel.buttons._apply), so one made since the save is met by the VBA, before
     anything is written, in the words the saved master's would get."""
-    from ..core.contract import data_table_message, merged_cells_message
+    from ..core.contract import data_table_message, merged_cells_message, merged_run_message
 
     return {"merged": merged_cells_message(["{0}"], "ボタンを押して"),
+            "merged_run": merged_run_message(["{0}"], "ボタンを押して"),
             "data_table": data_table_message(["{0}"], "ボタンを押して"),
             "array": array_cells_message(["{0}"])}
 
