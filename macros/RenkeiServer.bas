@@ -49,7 +49,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "7"
+Public Const RENKEI_CLIENT_VERSION As String = "8"
 ' The last row (or column) of a used range Remote.bas can count: it holds the range's first
 ' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
 ' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
@@ -77,6 +77,12 @@ Private Const PERCENTS_WALK_BOOK As Long = 20000
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
 Private Const RENKEI_REFUSED As Long = -2147220804
+' RenkeiCheckWritten (from version 8): the most cells it walks one by one in a click (past it the
+' rest goes unchecked, as before), and the most cells a refusal names, then MSG_MORE (the
+' server's core.contract._places_listed says the same), the names joined by U+3001.
+Private Const WRITTEN_WALK As Long = 5000
+Private Const WRITTEN_SHOWN As Long = 10
+Private Const MSG_MORE As String = "0020307B304B0020007B0030007D0020304B6240"
 ' What stands between two sheet names in a refusal (U+300D U+300C), as UTF-16 hex.
 Private Const SHEET_JOIN As String = "300D300C"
 ' The entries (Renkei.bas' RenkeiRun names) of the buttons that write into the open book:
@@ -599,7 +605,9 @@ End Function
 Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
     ' args(1): the sheets this click writes; args(2): the tool's sheets it protects afterwards
     ' (those not in the book yet, it adds); args(3): how those are protected, Protect's
-    ' arguments by name; args(4): the refusals in staff's words by reason ("{0}": the sheets).
+    ' arguments by name; args(4): the refusals in staff's words by reason ("{0}": the sheets,
+    ' or the cells); args(5), from version 8: the cells the click writes values into on staff's
+    ' sheets, checked before anything is lifted or written (RenkeiCheckWritten).
     Dim sheetName As Variant, o As Variant
     Dim adding As String
     Dim lifted As Boolean
@@ -618,6 +626,7 @@ Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
     Next sheetName
     ' Excel adds no sheet to a book whose structure is protected (1004 at addSheet).
     If adding <> "" And wb.ProtectStructure Then RenkeiRefuse refusals, "structure", adding
+    If action("args").Count >= 5 Then RenkeiCheckWritten wb, action("args")(5), refusals
     For Each sheetName In action("args")(1)
         Set ws = RenkeiSheet(wb, CStr(sheetName))
         If Not ws Is Nothing Then
@@ -634,6 +643,118 @@ Sub renkeiUnprotectSheets(wb As Workbook, action As Dictionary)
             End If
         End If
     Next sheetName
+End Sub
+
+Sub RenkeiCheckWritten(wb As Workbook, written As Object, refusals As Object)
+    ' What Excel refuses halfway through the replay (1004), met before anything is written: a
+    ' cell the click writes a value into (written: [sheet, [address, ...]] pairs, one rectangle
+    ' an address) that is in the hidden part of a merged area (not its MergeArea's first cell) or
+    ' is its first cell written with its row's neighbours while the area reaches past them,
+    ' in a What-If data table's results (a formula "=TABLE(...)") or in an array formula, in the
+    ' open book. The server knows these from the master as last saved; this finds the ones staff
+    ' made since. Property reads only (never SpecialCells, which Excel refuses on a protected
+    ' sheet): each range's MergeCells and HasFormula, False when no cell of it is merged or holds
+    ' a formula (an array formula and a data table are formulas); only a range where one is True
+    ' or Null (mixed) has its cells read one by one, at most WRITTEN_WALK in a click: MergeArea,
+    ' then Formula (a data table's results read "=TABLE(...)") and HasArray. A range
+    ' that cannot be read, or cells past the walk, are left unchecked (as before this check):
+    ' the check itself never stops a click. Each read goes into a variable under On Error
+    ' Resume Next: an error in an If condition would run its Then branch.
+    Dim entry As Variant, address As Variant, ws As Worksheet, area As Range, cell As Range
+    Dim merged As Variant, formulas As Variant, walkMerged As Boolean, walkFormulas As Boolean
+    Dim hits(1 To 4) As String, counts(1 To 4) As Long, reasons As Variant
+    Dim walked As Long, k As Long, r As Long, c As Long, cellHasFormula As Boolean, cellHasArray As Boolean
+    Dim cellFormula As String, place As String, span As Long, wide As Long
+    reasons = Split("merged data_table array merged_run", " ")
+    On Error Resume Next
+    For Each entry In written
+        Set ws = Nothing
+        Set ws = RenkeiSheet(wb, CStr(entry(1)))
+        If Not ws Is Nothing Then
+            For Each address In entry(2)
+                Set area = Nothing
+                merged = False
+                formulas = False
+                Set area = ws.Range(CStr(address))
+                If Not area Is Nothing Then
+                    merged = area.MergeCells
+                    formulas = area.HasFormula
+                End If
+                walkMerged = False
+                walkFormulas = False
+                If IsNull(merged) Then walkMerged = True Else walkMerged = (merged = True)
+                If IsNull(formulas) Then walkFormulas = True Else walkFormulas = (formulas = True)
+                If walkMerged Or walkFormulas Then
+                    For Each cell In area.Cells
+                        walked = walked + 1
+                        If walked > WRITTEN_WALK Then GoTo Checked
+                        k = 0
+                        place = ws.Name & "!" & cell.Address(False, False)
+                        If walkMerged Then
+                            r = 0
+                            c = 0
+                            r = cell.MergeArea.Row
+                            c = cell.MergeArea.Column
+                            If r > 0 And (r <> cell.Row Or c <> cell.Column) Then
+                                k = 1
+                            ElseIf r > 0 And area.Columns.Count > 1 Then
+                                ' Its first cell, written in one range with its row's neighbours
+                                ' (the server writes each row of a rectangle as one range): Excel
+                                ' refuses it when the merge reaches below or past the range.
+                                span = 0
+                                wide = 0
+                                span = cell.MergeArea.Rows.Count
+                                wide = cell.MergeArea.Columns.Count
+                                If span > 1 Or c + wide > area.Column + area.Columns.Count Then k = 4
+                            End If
+                            If k > 0 Then
+                                place = place & ChrW(&HFF08) & cell.MergeArea.Address(False, False) & ChrW(&HFF09)
+                            End If
+                        End If
+                        If k = 0 And walkFormulas Then
+                            cellHasFormula = False
+                            cellHasArray = False
+                            cellFormula = ""
+                            cellHasFormula = cell.HasFormula
+                            If cellHasFormula Then
+                                cellFormula = cell.Formula
+                                cellHasArray = cell.HasArray
+                                If Not cellHasArray Then
+                                    ' LibreOffice (the test bench) lacks HasArray (423); its
+                                    ' CurrentArray is the array, or the cell alone. Excel raises there.
+                                    span = 0
+                                    span = cell.CurrentArray.Cells.Count
+                                    cellHasArray = (span > 1)
+                                End If
+                                If UCase(Left(cellFormula, 7)) = "=TABLE(" Then
+                                    k = 2
+                                ElseIf cellHasArray Then
+                                    k = 3
+                                End If
+                            End If
+                        End If
+                        If k > 0 Then
+                            counts(k) = counts(k) + 1
+                            If counts(k) <= WRITTEN_SHOWN Then
+                                If hits(k) <> "" Then hits(k) = hits(k) & ChrW(&H3001)
+                                hits(k) = hits(k) & place
+                            End If
+                        End If
+                    Next cell
+                End If
+            Next address
+        End If
+    Next entry
+Checked:
+    On Error GoTo 0
+    For k = 1 To 4
+        If counts(k) > 0 Then
+            If counts(k) > WRITTEN_SHOWN Then
+                hits(k) = hits(k) & RenkeiFormat(RenkeiText(MSG_MORE), CStr(counts(k) - WRITTEN_SHOWN))
+            End If
+            RenkeiRefuse refusals, CStr(reasons(k - 1)), hits(k)
+        End If
+    Next k
 End Sub
 
 Sub RenkeiRefuse(refusals As Object, ByVal reason As String, ByVal sheets As String)

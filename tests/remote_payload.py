@@ -27,7 +27,11 @@ the error Excel would raise (``ExcelError``): any write, clear, merge or format 
 protected sheet (values into unlocked cells excepted) unless ``renkeiUnprotectSheets``
 lifted it; lifting a sheet with a password, or adding a sheet to a protected structure
 (1004, unless the master's renkeiUnprotectSheets refuses them first: RENKEI_REFUSED with the
-answer's words, ``refuses_unsaved_protection``); an action with no Sub in the clicking master's VBA ("Cannot run the macro");
+answer's words, ``refuses_unsaved_protection``); a value into a merge's hidden part, an array or
+a data table the open book has and the saved master had not (the payload's ``merges``, ``arrays``,
+``data_tables`` edited after the save) is 1004 at the value unless the master's renkeiUnprotectSheets
+checks the cells the answer names first (RENKEI_REFUSED, ``written_check``, read from its VBA);
+an action with no Sub in the clicking master's VBA ("Cannot run the macro");
 a merge or a value write that covers part of a merged area (the merges of the saved file
 included; one value into a merged area's top-left cell is the merged cell's value, as in
 Excel); a value into, or a clear or merge over part of, an array formula or a What-If data
@@ -341,6 +345,34 @@ def refuses_unsaved_protection(path: Path) -> bool:
             return all(part in text for part in ('ws.Unprotect ""', "wb.ProtectStructure Then RenkeiRefuse",
                                                  "If Not lifted Then RenkeiRefuse"))
     return False
+
+
+def written_check(path: Path) -> Optional[dict]:
+    """What the file's renkeiUnprotectSheets does with its fifth argument (the cells the click
+    writes values into, excel.client.written_ranges), read from the VBA itself; None where it
+    does nothing with it (a master before client 8: Excel's 1004 halfway, as before). Else the
+    check's facts as RenkeiCheckWritten has them: the reasons in the order it refuses them, the
+    most cells it walks (``walk``) and names (``shown``), and what it walks a range for
+    (``reads``: the properties read of the whole range, which the model takes as Excel answers
+    them, False only where no cell of the range is merged / holds a formula)."""
+    for code in _vba_codes(path):
+        unprotect = re.search(r"^Sub renkeiUnprotectSheets\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        check = re.search(r"^Sub RenkeiCheckWritten\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if not unprotect or not check or 'RenkeiCheckWritten wb, action("args")(5)' not in unprotect.group(0):
+            continue
+        body = check.group(0)
+        reasons = re.search(r'reasons = Split\("([^"]*)", " "\)', body)
+        consts = dict(re.findall(r"^Private Const (WRITTEN_\w+) As Long = (\d+)", code, re.MULTILINE))
+        reads = re.findall(r"= area\.(\w+)\s*$", body, re.MULTILINE)
+        if not reasons or {"WRITTEN_WALK", "WRITTEN_SHOWN"} - set(consts):
+            continue
+        return {"reasons": reasons.group(1).split(" "), "walk": int(consts["WRITTEN_WALK"]),
+                "shown": int(consts["WRITTEN_SHOWN"]), "reads": reads,
+                "table": '"=TABLE("' in body, "merge_area": "cell.MergeArea.Row" in body,
+                # a merge's first cell written with its row's neighbours, the merge reaching past them
+                "merged_run": "cell.MergeArea.Rows.Count" in body and "merged_run" in reasons.group(1),
+                "array": "cell.HasArray" in body}
+    return None
 
 
 # What RenkeiServer.bas' RenkeiUnready does before RunServerPython sends the book, as read
@@ -820,6 +852,8 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "page_layout": file_page_layout(wb) if client == VBA else [],
                           "freeze_leaves_page_layout": client == VBA and freeze_leaves_page_layout(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
+                          # the master's check of the cells the click writes (client 8 on)
+                          "written_check": written_check(path) if client == VBA else None,
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
@@ -1216,6 +1250,9 @@ class Applied:
     # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
+    # What the master's renkeiUnprotectSheets does with the cells the click writes (written_check):
+    # None, nothing (a value into a merge, array or data table made since the save meets 1004).
+    written_check: Optional[dict] = None
     # Sheets staff grouped, which the VBA client sent grouped, and whether the book is a legacy
     # shared workbook (payload_from_file): Excel refuses protection and much else there.
     grouped: frozenset = frozenset()
@@ -1451,6 +1488,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   page_layout=frozenset(excel.get("page_layout", ())),
                   freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  written_check=excel.get("written_check"),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
                   footers=copy.deepcopy(excel.get("footers", {})),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
@@ -1515,6 +1553,58 @@ def _refusal(refusals: Optional[dict], reason: str, sheets: list[str]) -> str:
     return shown if refusals is None else refusals[reason].replace("{0}", shown)
 
 
+def _written_refused(out: Applied, written: list) -> Optional[tuple[str, list[str]]]:
+    """RenkeiCheckWritten on the book as it is now (the merges, arrays and data tables of the
+    model, which may be newer than the saved master the server read): (reason, [the cells as
+    it lists them]) for the first reason with a hit, None for none. A range is walked only
+    where a property it reads of the whole range is not False (a merge, an array or a data
+    table overlaps it; the payload carries no other formulas), its cells row by row, at most
+    ``walk`` in the click: past it the rest goes unchecked."""
+    check = out.written_check
+    hits: dict[str, list[str]] = {reason: [] for reason in check["reasons"]}
+    walked = 0
+    for sheet, addresses in written:
+        if sheet not in out.order:
+            continue
+        merges = out.merges.get(sheet, set())
+        tables, arrays = out.data_tables.get(sheet, ()), out.arrays.get(sheet, ())
+        for address in addresses:
+            rect = _rect_of(address)
+            walk_merged = "MergeCells" in check["reads"] and any(_overlaps(m, rect) for m in merges)
+            walk_formulas = "HasFormula" in check["reads"] and any(_overlaps(t, rect) for t in (*tables, *arrays))
+            if not (walk_merged or walk_formulas):
+                continue
+            for row in range(rect[0], rect[2] + 1):
+                for col in range(rect[1], rect[3] + 1):
+                    walked += 1
+                    if walked > check["walk"]:
+                        return _first_refused(check, hits)
+                    place = f"{sheet}!{_address((row, col, row, col))}"
+                    area = next((m for m in merges if _overlaps(m, (row, col, row, col))), None)
+                    if walk_merged and check["merge_area"] and area is not None and area[:2] != (row, col):
+                        hits["merged"].append(f"{place}\uff08{_address(area)}\uff09")
+                    elif (walk_merged and check["merged_run"] and area is not None and rect[3] > rect[1]
+                          and (area[2] > area[0] or area[3] > rect[3])):
+                        # its first cell, in a row written as one range the merge reaches past
+                        hits["merged_run"].append(f"{place}\uff08{_address(area)}\uff09")
+                    elif walk_formulas and check["table"] and any(_overlaps(t, (row, col, row, col)) for t in tables):
+                        hits["data_table"].append(place)
+                    elif walk_formulas and check["array"] and any(_overlaps(t, (row, col, row, col)) for t in arrays):
+                        hits["array"].append(place)
+    return _first_refused(check, hits)
+
+
+def _first_refused(check: dict, hits: dict[str, list[str]]) -> Optional[tuple[str, list[str]]]:
+    for reason in check["reasons"]:
+        places = hits[reason]
+        if places:
+            shown = "\u3001".join(places[:check["shown"]])
+            if len(places) > check["shown"]:
+                shown += f" \u307b\u304b {len(places) - check['shown']} \u304b\u6240"
+            return reason, [shown]
+    return None
+
+
 def _action_rect(a: dict) -> Optional[Rect]:
     if a.get("start_row") is None:
         return None
@@ -1570,6 +1660,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         adding = [name for name in args[1] if name not in out.order]
         if adding and out.structure and out.refuses_unsaved_protection:
             raise ExcelError(RENKEI_REFUSED, _refusal(refusals, "structure", adding), a)
+        if out.written_check is not None and len(args) > 4:
+            refused = _written_refused(out, args[4])
+            if refused is not None:
+                raise ExcelError(RENKEI_REFUSED, _refusal(refusals, *refused), a)
         for sheet in args[0]:
             if out.protection.get(sheet, {}).get("password"):
                 if out.refuses_unsaved_protection:

@@ -247,3 +247,160 @@ def test_recalc_names_the_hidden_value_in_the_findings_sheet_with_its_indicator(
         rows = apply_actions(payload, book.json()["actions"]).rows(c.FINDINGS)
     hits = [r for r in rows if "E5" in map(str, r) and "08-1" in r and any("「3」は見えません" in str(v) for v in r)]
     assert hits, rows
+
+
+# ------------------------------------------------------------------ made since the last save
+# The server knows merges, arrays and data tables from the master as last saved (the refusals
+# above). One staff made in the open book since that save met Excel's 1004 halfway through the
+# replay (Remote.bas stops at the first failing action: MSG_FAILED_1/2, a half-written book).
+# From client 8 the answer's first action, renkeiUnprotectSheets, carries the cells the click
+# writes values into (excel.client.written_ranges), and the master's RenkeiServer.bas checks
+# them in the open book (RenkeiCheckWritten) and refuses the click in the same words before
+# anything is written. The model of Excel reads that check from the master's VBA
+# (remote_payload.written_check) and holds the book as it is now (the payload's merges).
+
+def _since_save_click(sample: Path, tmp_path: Path, monkeypatch, since_save, master: Path = None):
+    """(payload, actions) of a collect click when 小樽市 returns 08-1 = 4 (its 実績値 E5) to a
+    master saved as it is, the open book changed by ``since_save(excel facts)`` after the save."""
+    from remote_payload import EXCEL_KEY
+
+    from renkei_xl.excel import buttons
+
+    master = master or _copy(sample, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(master.parent)
+    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+    payload = served(master)
+    since_save(payload[EXCEL_KEY])
+    book = remote_book(payload)
+    buttons.collect(book)
+    return payload, book.json()["actions"]
+
+
+SINCE_SAVE = {
+    "merge over the written cell": (lambda x: x["merges"].setdefault("小樽市", []).append([4, 5, 5, 5]),
+                                    "merged", ["小樽市!E5（E4:E5）"]),
+    "array entered over it": (lambda x: x["arrays"].setdefault("小樽市", []).append([5, 5, 6, 5]),
+                              "array", ["小樽市!E5"]),
+    "data table over it": (lambda x: x["data_tables"].setdefault("小樽市", []).append([4, 5, 5, 5]),
+                           "data_table", ["小樽市!E5"]),
+}
+
+
+@pytest.mark.parametrize("case", list(SINCE_SAVE))
+def test_a_merge_array_or_data_table_made_since_the_save_stops_the_click_before_any_write(sample, tmp_path,
+                                                                                         monkeypatch, case):
+    """The master's renkeiUnprotectSheets refuses the click with the saved master's words for
+    that reason (RenkeiRefuse), at the first action after the request number: nothing written,
+    protection put back. A master whose VBA lacks the check (before client 8) meets Excel's
+    1004 at the value, as before."""
+    from remote_payload import EXCEL_KEY, RENKEI_REFUSED, UNPROTECT, ExcelError
+
+    from renkei_xl.core.contract import data_table_message, merged_cells_message
+    from renkei_xl.excel.book import array_cells_message
+
+    since_save, reason, places = SINCE_SAVE[case]
+    payload, actions = _since_save_click(sample, tmp_path, monkeypatch, since_save)
+    assert payload[EXCEL_KEY]["written_check"] is not None      # the shipped VBA checks
+    unprotect = next(a for a in actions if a["func"] == UNPROTECT)
+    assert ["小樽市", ["E5"]] in unprotect["args"][4], unprotect["args"][4]
+    with pytest.raises(ExcelError) as refused:
+        apply_actions(payload, actions)
+    expected = {"merged": merged_cells_message(places, "ボタンを押して"),
+                "data_table": data_table_message(places, "ボタンを押して"),
+                "array": array_cells_message(places)}[reason]
+    assert refused.value.number == RENKEI_REFUSED and refused.value.text == expected, refused.value.text
+    assert refused.value.action["func"] == UNPROTECT
+    assert not [a for a in actions[:actions.index(unprotect)] if a["func"] != "renkeiRequest"]   # nothing written
+    older = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], written_check=None)})
+    with pytest.raises(ExcelError) as met:
+        apply_actions(older, actions)
+    assert met.value.number == 1004 and met.value.action["func"] != UNPROTECT
+
+
+def test_a_merge_made_since_the_save_whose_first_cell_is_written_takes_the_value(sample, tmp_path, monkeypatch):
+    """E5:E6 merged since the save: E5 is the merged cell, and Excel takes its value; the check
+    lets the click through. So does a book with none of these (the range read, nothing walked)."""
+    for name, since_save in (("first cell", lambda x: x["merges"].setdefault("小樽市", []).append([5, 5, 6, 5])),
+                             ("none", lambda x: None)):
+        payload, actions = _since_save_click(sample, tmp_path / name, monkeypatch, since_save)
+        applied = apply_actions(payload, actions)
+        assert applied.value("小樽市", "E5") == 4, name
+
+
+def test_a_master_whose_vba_predates_the_check_meets_excels_1004_as_before(sample, tmp_path, monkeypatch):
+    """A master built before client 8: its renkeiUnprotectSheets reads arguments by index and
+    never the fifth, so the same answer is harmless to it; the model reads no check from its
+    VBA, and a merge made since the save meets Excel's 1004 at the value, as it did."""
+    import dataclasses
+
+    from conftest import replace_vba_project
+    from remote_payload import EXCEL_KEY, ExcelError, written_check
+
+    from renkei_xl.vba.inject import sheet_code_names
+    from renkei_xl.vba.project import Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, with_server, xlwings_modules
+
+    master = _copy(sample, tmp_path / "work" / "master.xlsm")
+    line = '    If action("args").Count >= 5 Then RenkeiCheckWritten wb, action("args")(5), refusals\r\n'
+
+    def older(m: Module) -> Module:
+        if m.name != "RenkeiServer":
+            return m
+        assert line in m.source
+        return dataclasses.replace(m, source=m.source.replace(line, ""))
+
+    url = "http://renkei-server:8000"
+    project = build_vba_project([Module("ThisWorkbook", "document", ""),
+                                 *(Module(n, "document", "") for n in sheet_code_names(master)),
+                                 *map(older, with_server(our_modules(), url)), *xlwings_modules(), *remote_modules()])
+    replace_vba_project(master, master, project)
+    assert written_check(master) is None
+    payload, actions = _since_save_click(sample, tmp_path, monkeypatch,
+                                         lambda x: x["merges"].setdefault("小樽市", []).append([4, 5, 5, 5]), master)
+    assert payload[EXCEL_KEY]["written_check"] is None
+    with pytest.raises(ExcelError) as met:
+        apply_actions(payload, actions)
+    assert met.value.number == 1004 and "merged" in met.value.text
+
+
+def _row_written(sample: Path, tmp_path: Path, merges: list):
+    """(payload, actions) of a plan writing 小樽市!E4:G4 (one row, one range: excel.apply) through
+    the button face's own _apply, into a master saved as it is whose open book has ``merges``."""
+    from remote_payload import EXCEL_KEY
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.buttons import _apply
+    from renkei_xl.excel.engines import live_book
+
+    master = _copy(sample, tmp_path / "row" / "master.xlsm")
+    payload = served(master)
+    payload[EXCEL_KEY]["merges"].setdefault("小樽市", []).extend(merges)
+    book = remote_book(payload)
+    _apply(live_book(book), WritePlan(cells=[CellEdit("小樽市", 4, col, value) for col, value in ((5, 7), (6, 8), (7, "維持"))]))
+    return payload, book.json()["actions"]
+
+
+@pytest.mark.parametrize("area,first", [([4, 5, 5, 5], "E4"), ([4, 7, 4, 8], "G4")], ids=["reaching below", "reaching past"])
+def test_a_merge_made_since_the_save_from_a_cell_written_with_its_neighbours_stops_the_click(sample, tmp_path, area,
+                                                                                          first):
+    """E4 (G4) is the first cell of a merge staff made since the save, written with F4 and G4 in one
+    range: Excel refuses a range covering part of a merged area (1004) halfway through the click
+    (the server writes around a merge it knows, cell by cell). The check refuses it before any
+    write, naming the cell and the area and saying that a save is enough (merged_run_message);
+    a merge the range holds whole, E4 alone, takes the values."""
+    from remote_payload import RENKEI_REFUSED, UNPROTECT, ExcelError, _address
+
+    from renkei_xl.core.contract import merged_run_message
+
+    payload, actions = _row_written(sample, tmp_path, [area])
+    assert [a["func"] for a in actions if a["func"] == "setValues"] == ["setValues"]      # one range
+    with pytest.raises(ExcelError) as refused:
+        apply_actions(payload, actions)
+    assert refused.value.number == RENKEI_REFUSED and refused.value.action["func"] == UNPROTECT, refused.value
+    assert refused.value.text == merged_run_message([f"小樽市!{first}（{_address(tuple(area))}）"], "ボタンを押して")
+    held, actions = _row_written(sample, tmp_path / "whole", [[4, 5, 4, 5]])
+    assert apply_actions(held, actions).value("小樽市", "E4") == 7

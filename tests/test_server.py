@@ -2165,6 +2165,33 @@ def test_protection_set_after_the_last_save_stops_the_click_in_the_vba(server, p
     assert met.value.number == 1004
 
 
+def test_a_merge_made_since_the_last_save_over_a_status_cell_stops_the_click_in_the_vba(server):
+    """client-125: the server knows merges from the master as last saved. Staff who merge
+    メニュー's last-run status cell into the cell above it (C10:C11) and click without saving met
+    Excel's 1004 at the status write, after 検証結果 was written (Remote.bas stops at the first
+    failing action). The answer's renkeiUnprotectSheets names the cells it writes values into,
+    and the master's RenkeiServer.bas refuses the click there, before anything is written, in
+    the words a saved merge gets (WritePlan.refuse_merged)."""
+    from remote_payload import EXCEL_KEY, RENKEI_REFUSED, UNPROTECT, ExcelError
+
+    from renkei_xl.core.contract import merged_cells_message
+
+    master = _master_in(server, "保存後の結合")
+    payload = _payload(master)
+    answer = server.post("check", payload).json()
+    apply_actions(payload, answer["actions"])                   # the saved master: nothing in the way
+    unprotect = next(a for a in answer["actions"] if a["func"] == UNPROTECT)
+    assert unprotect["args"][4] == [[c.MENU, ["C11:C12"]]], unprotect["args"][4]
+    now = dict(payload, **{EXCEL_KEY: copy.deepcopy(payload[EXCEL_KEY])})
+    now[EXCEL_KEY]["merges"].setdefault(c.MENU, []).append([10, 3, 11, 3])
+    with pytest.raises(ExcelError) as refused:
+        apply_actions(now, answer["actions"])
+    assert refused.value.number == RENKEI_REFUSED, refused.value.text
+    assert refused.value.text == merged_cells_message([f"{c.MENU}!C11（C10:C11）"], "ボタンを押して")
+    assert refused.value.action["func"] == UNPROTECT
+    assert not [a for a in answer["actions"][:answer["actions"].index(unprotect)] if a["func"] != "renkeiRequest"]
+
+
 def test_a_click_that_must_add_a_sheet_to_a_book_with_a_protected_structure_is_refused(server):
     """Excel adds no sheet to a book whose structure is protected (1004 in the model). A
     master without 集計 (an older one, or staff deleted it before protecting the book)

@@ -19,6 +19,7 @@ are checked by the model only (tests/remote_payload.py and the protection model)
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import re
@@ -30,7 +31,7 @@ import pytest
 
 from conftest import require_soffice
 from realbooks import STAFF_PAGE_SHEETS, staff_page
-from remote_payload import VBA, Applied, _rect_of, apply_actions, payload_from_file
+from remote_payload import EXCEL_KEY, VBA, Applied, ExcelError, _address, _rect_of, apply_actions, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
 from renkei_xl.excel.buttons import SAID_BY_CLICK
@@ -563,6 +564,46 @@ def _percent_cells(header: str, payload: dict) -> dict[tuple[str, int, int], str
     return out
 
 
+SINCE_SAVED = ("merge since save over a written cell", "merge since save from a written cell",
+               "array since save over a written cell", "merge since save from a cell written with its row")
+# The last: 小樽市!E4:G4 written as one range (the button face's own _apply of a plan of three
+# cells), E4:E5 merged since the save.
+ROW_WRITTEN = ("小樽市", 4, ((5, 7), (6, 8), (7, "維持")), (4, 5, 5, 5))
+
+
+def _row_answer(payload: dict) -> list[dict]:
+    """The actions the button face sends for a plan writing ROW_WRITTEN's cells."""
+    from remote_payload import remote_book
+
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.excel.buttons import _apply
+    from renkei_xl.excel.engines import live_book
+
+    sheet, row, cells, _ = ROW_WRITTEN
+    book = remote_book(copy.deepcopy(payload))
+    _apply(live_book(book), WritePlan(cells=[CellEdit(sheet, row, col, value) for col, value in cells]))
+    return book.json()["actions"]
+
+
+def _since_saved(actions: list[dict]) -> dict[str, tuple[dict, object]]:
+    """Name -> (the after_save edits of uno_vba, the same edit of the model's facts) for
+    SINCE_SAVED, around the first cell (r, c) of the answer's written ranges (メニュー's status,
+    written one cell at a time): the cell above merged with it (its hidden part), it merged with
+    the cell to its right (its first cell), an array formula entered over it and the cell below."""
+    unprotect = next(a for a in actions if a["func"] == "renkeiUnprotectSheets")
+    sheet, addresses = unprotect["args"][4][0]
+    r, c = _rect_of(addresses[0])[:2]
+    areas = {SINCE_SAVED[0]: ("merge", (r - 1, c, r, c)), SINCE_SAVED[1]: ("merge", (r, c, r, c + 1)),
+             SINCE_SAVED[2]: ("array", (r, c, r + 1, c))}
+    out = {}
+    for name, (kind, area) in areas.items():
+        address = _address(area)
+        edits = {kind: [[sheet, address, "=A1:A2"] if kind == "array" else [sheet, address]]}
+        key = "merges" if kind == "merge" else "arrays"
+        out[name] = (edits, lambda facts, key=key, area=area: facts[key].setdefault(sheet, []).append(list(area)))
+    return out
+
+
 @pytest.fixture(scope="module")
 def replays(server, tmp_path_factory):  # noqa: F811
     """The server's answers and one LibreOffice start replaying all of them."""
@@ -604,6 +645,29 @@ def replays(server, tmp_path_factory):  # noqa: F811
     for name, (of, _) in after_save.items():
         cases[name] = (cases[of][0], None)
         sources[name] = sources.get(of, server.master)
+    # A merge or an array formula staff made in the open book since its last save, over メニュー's
+    # status cells the recalc answer writes (its renkeiUnprotectSheets names them): the model
+    # replays the answer on the book as it is now, and so does LibreOffice (since_saved).
+    since = {}
+    for name, (edits, facts) in _since_saved(cases["recalc"][0]).items():
+        after_save[name] = ("recalc", edits)
+        now = copy.deepcopy(payload)
+        facts(now[EXCEL_KEY])
+        try:
+            since[name] = apply_actions(now, cases["recalc"][0])
+        except ExcelError as refused:
+            since[name] = refused
+        cases[name] = (cases["recalc"][0], since[name] if isinstance(since[name], Applied) else None)
+    name, (sheet, _, _, area) = SINCE_SAVED[3], ROW_WRITTEN
+    row_actions = _row_answer(payload)
+    after_save[name] = ("recalc", {"merge": [[sheet, _address(area)]]})
+    now = copy.deepcopy(payload)
+    now[EXCEL_KEY]["merges"].setdefault(sheet, []).append(list(area))
+    try:
+        since[name] = apply_actions(now, row_actions)
+    except ExcelError as refused:
+        since[name] = refused
+    cases[name] = (row_actions, None)
     runs = []
     for i, (name, (actions, applied)) in enumerate(cases.items()):
         book = root / f"master{i}.xlsm"
@@ -631,6 +695,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)["runs"]
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
+    for name, outcome in since.items():
+        replayed[name] = (replayed[name][0], outcome, replayed[name][2])
     return {**replayed, TEXTS: (None, None, results[-4]), PERCENTS: (percents_book, percents_payload, results[-3]),
             PERCENTS_OVERFLOW: (None, overflow_payload, results[-2]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-1])}
 
@@ -820,6 +886,32 @@ def test_protection_set_after_the_last_save_stops_the_click_before_anything_is_w
     assert shown.startswith(expected) and "（受付番号" in shown, shown
     assert set(result["protected"]) <= set(result["protected_after"]), result
 
+
+
+@pytest.mark.parametrize("case", SINCE_SAVED)
+def test_a_merge_or_array_made_since_the_save_is_met_as_the_model_says(replays, case):
+    """RenkeiServer.bas' renkeiUnprotectSheets, run in LibreOffice on a book where staff merged
+    cells or entered an array formula over a cell the click writes after the last save (the
+    server read the saved master, which has none): a value into the merge's hidden part or the
+    array stops the replay at that action with the refusal the answer carries, the one the
+    model of Excel gives (read from the same VBA), nothing written and the sheets protected
+    again; a merge whose first cell is the one written takes the value, as in the model.
+    (LibreOffice reads MergeCells, MergeArea, HasFormula and HasArray as the check needs.)"""
+    from remote_payload import RENKEI_REFUSED
+
+    actions, model, result = replays[case]
+    replayed = _replayed(actions)
+    head, _, shown = result["result"].partition("\n")
+    if isinstance(model, ExcelError):
+        assert model.number == RENKEI_REFUSED and model.action["func"] == "renkeiUnprotectSheets", model
+        at = [a["func"] for a in replayed].index("renkeiUnprotectSheets") + 1
+        assert head.startswith(f"ERR {at} {RENKEI_REFUSED} "), result["result"]
+        assert shown.startswith(model.text) and "（受付番号" in shown, (shown, model.text)
+        assert set(result["protected"]) <= set(result["protected_after"]), result
+    else:
+        assert head == f"OK {len(replayed)}", result["result"]
+        differences = _differences(model, result["read"], _range_colours(actions, list(model.order)))
+        assert not differences, "\n".join(differences)
 
 
 def test_a_page_staff_set_on_a_tool_sheet_is_the_plans_again_after_the_server(replays):

@@ -445,3 +445,32 @@ def test_renkei_percents_reads_only_what_a_protected_sheet_allows_and_says_what_
                      "PERCENTS_WALK_BOOK": str(remote_payload.PERCENTS_WALK_BOOK)}
     assert (remote_payload.PERCENTS_OVERFLOW, remote_payload.PERCENTS_VERSION, remote_payload.PERCENTS_UNKNOWN) == (
         percent_header.OVERFLOW, percent_header._VERSION, percent_header.UNKNOWN)
+
+
+def test_the_check_of_written_cells_only_reads_and_refuses_in_the_servers_words():
+    """client-125: renkeiUnprotectSheets' fifth argument (the cells the click writes values
+    into) is checked by RenkeiCheckWritten before anything is lifted or written, with property
+    reads alone (never SpecialCells, which Excel refuses on a protected sheet; nothing it writes,
+    selects or protects), and each hit refuses the click with the server's template for its
+    reason (excel.book.written_refusals), the cells listed as the server lists them
+    (core.contract._places_listed: ten, then 「 ほか n か所」)."""
+    from renkei_xl.core.contract import _places_listed
+    from renkei_xl.excel.book import client_refusals, written_refusals
+
+    ours = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii")
+    unprotect = _procedure(ours, "renkeiUnprotectSheets")
+    check = _procedure(ours, "RenkeiCheckWritten")
+    assert 'RenkeiCheckWritten wb, action("args")(5), refusals' in unprotect
+    assert unprotect.index("RenkeiCheckWritten") < unprotect.index("ws.Unprotect")    # before anything is lifted
+    code = "\n".join(_strip_strings_and_comments(line) for line in check.splitlines())
+    for refused in ("SpecialCells", "WorksheetFunction", r"\.Select\b", r"\.Activate\b", r"\.Find\b", "Protect",
+                    r"^\s*[\w.()]+\.(?:Value|Formula\w*|NumberFormat)\s*=",
+                    r"\.(?:Merge|UnMerge|Clear|ClearContents|Delete)\b"):
+        assert not re.search(refused, code, re.M), refused
+    reasons = re.search(r'reasons = Split\("([^"]*)", " "\)', check).group(1).split(" ")
+    assert set(reasons) == set(written_refusals()) and set(reasons) <= set(client_refusals())
+    const = dict(re.findall(r'^Private Const (WRITTEN_\w+|MSG_MORE) As \w+ = "?([^"\r\n]*)"?', ours, re.M))
+    shown = int(const["WRITTEN_SHOWN"])
+    more = "".join(chr(int(const["MSG_MORE"][i:i + 4], 16)) for i in range(0, len(const["MSG_MORE"]), 4))
+    places = [f"P{i}" for i in range(shown + 3)]
+    assert _places_listed(places) == "\u3001".join(places[:shown]) + more.replace("{0}", "3")

@@ -7,7 +7,8 @@ Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
 JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harness name>",
 "runs": [{"book": path, "actions": [...], "read": {sheet: {"cells": [[r, c], ...],
 "rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}, "after_save":
-{"password": {sheet: password}, "structure": bool} (optional)}]}. One soffice
+{"password": {sheet: password}, "structure": bool, "merge": [[sheet, address]], "array": [[sheet,
+address, formula]]} (optional: the open book changed since its last save)}]}. One soffice
 serves every run (starting it is the expensive part); each run opens its own copy of a
 master, removes the modules named in "drop" from the document's VBAProject library (one
 module that does not compile blocks the whole library, silently), inserts the harness
@@ -262,7 +263,22 @@ def _page(doc, sheet):
 def _protect_after_save(doc, after):
     """Protection staff set in the open book after its last save, which the server cannot
     know: {"password": {sheet: password}} (a protection without one is replaced) and
-    {"structure": true} (the book's structure, no password)."""
+    {"structure": true} (the book's structure, no password); and cells staff merged or gave
+    an array formula since: {"merge": [[sheet, "C10:C11"], ...], "array": [[sheet, "C12:C13",
+    "=A1:A2"], ...]} (made through the API with the sheet's protection lifted and put back)."""
+    for kind in ("merge", "array"):
+        for name, address, *formula in after.get(kind, ()):
+            sheet = doc.Sheets.getByName(name)
+            protected = sheet.isProtected()
+            if protected:
+                sheet.unprotect("")
+            cells = sheet.getCellRangeByName(address)
+            if kind == "merge":
+                cells.merge(True)
+            else:
+                cells.setArrayFormula(formula[0])
+            if protected:
+                sheet.protect("")
     for name, password in after.get("password", {}).items():
         sheet = doc.Sheets.getByName(name)
         if sheet.isProtected():

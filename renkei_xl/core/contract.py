@@ -310,6 +310,19 @@ def merged_cells_message(places: list[str], again: str) -> str:
             f"もう一度{again}ください")
 
 
+def merged_run_message(places: list[str], again: str) -> str:
+    """Why a click stops where a value goes into the first cell of an area staff merged after
+    the last save, written with its neighbours in one range (RenkeiServer.bas' check of the
+    cells written, excel.client.written_ranges): Excel refuses a range covering part of a merged
+    area (1004) halfway through the click. The server writes around a merge it knows (the saved
+    master's, cell by cell: excel.apply._write_run), so saving is enough; unmerging is too.
+    ``places``: 「小樽市!E4（E4:E5）」; ``again``: how to run it again."""
+    shown = _places_listed(places)
+    return (f"{shown} は保存した後に結合したセルのため、となりのセルとまとめて値を書き込めません"
+            "（Excel は結合したセルの一部だけを含む範囲には書き込めません）。ブックは変更していません。"
+            f"ブックを上書き保存してから（または「セル結合の解除」で結合を解除してから）、もう一度{again}ください")
+
+
 def data_table_message(places: list[str], again: str) -> str:
     """Why a write into a What-If data table's results (「データ テーブル」, {=TABLE(…)}) stops,
     on both faces: Excel refuses it from a button (1004, 「データ テーブルの一部を変更することは

@@ -123,7 +123,24 @@ def client_refusals() -> dict[str, str]:
     sheet protected with a password, or a structure protected, after the last save is met
     by the VBA itself, before anything is written, in the same words and with no copy of
     them in the VBA."""
-    return {"password": locked_sheet_message(["{0}"]), "structure": locked_structure_message(["{0}"])}
+    refusals = {"password": locked_sheet_message(["{0}"]), "structure": locked_structure_message(["{0}"])}
+    return {**refusals, **written_refusals()}
+
+
+def written_refusals() -> dict[str, str]:
+    """The refusals of a value into a merged area's hidden part (or its first cell written with
+    its neighbours in one range, the area reaching past them), a What-If data table or an
+    array formula as templates ("{0}": the cells, as RenkeiServer.bas lists them) for the
+    check renkeiUnprotectSheets makes of the cells the click writes (excel.client.written_ranges):
+    the server knows those from the master as last saved (WritePlan.refuse_merged and
+    friends, excel.buttons._apply), so one made since the save is met by the VBA, before
+    anything is written, in the words the saved master's would get."""
+    from ..core.contract import data_table_message, merged_cells_message, merged_run_message
+
+    return {"merged": merged_cells_message(["{0}"], "ボタンを押して"),
+            "merged_run": merged_run_message(["{0}"], "ボタンを押して"),
+            "data_table": data_table_message(["{0}"], "ボタンを押して"),
+            "array": array_cells_message(["{0}"])}
 
 
 # The day of a date Excel hands to VBA, COM and Office.js, which count days as OLE
@@ -551,14 +568,17 @@ class LiveBook(ABC):
     # ----------------------------------------------------------- protection, speed
 
     @abstractmethod
-    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()):
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = (),
+                 written: Iterable[tuple[str, int, int]] = ()):
         """A context that lifts sheet protection (no password) while writing and restores
         it afterwards. The master's tool sheets are protected so that staff do not type
         into them. ``protect``: sheets protected afterwards even if they were not before
         (a tool sheet that was missing and has just been added), with the options the
         master is built with (formatting rows and columns and filtering allowed). A sheet
         protected with a password is not lifted: UserError(locked_sheet_message), before
-        anything is written."""
+        anything is written. ``written``: the staff cells (sheet, row, col) the plan writes
+        values into, for an engine that knows merges, arrays and data tables only as last
+        saved (RemoteBook: its client checks them in the open book before any write)."""
 
     def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
         """Which of ``sheet_names`` are protected with a password (the button cannot lift

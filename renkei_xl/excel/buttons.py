@@ -249,7 +249,8 @@ def _apply(live: LiveBook, plan) -> list[str]:
             raise UserError(problem)
     if problem := live.formats_problem(plan):     # the same: 「セルの書式が多すぎます」
         raise UserError(problem)
-    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
+    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect],
+                                     written=[(e.sheet, e.row, e.col) for e in plan.cells]):
         try:
             apply_plan(live, plan)
         except Exception as exc:

@@ -24,6 +24,43 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 # The action that lifts the protection of the sheets a click writes (RenkeiServer.bas).
 UNPROTECT = "renkeiUnprotectSheets"
+# renkeiUnprotectSheets' fifth argument (RenkeiServer.bas from client 8): the cells the click
+# writes values into on staff's sheets, [[sheet, [address, ...]], ...], one address a rectangle
+# (written_ranges). The server knows merges, arrays and data tables from the master as last
+# saved (excel.buttons._apply refuses those before anything is written); one staff made since
+# the save is met by the VBA, which reads each range's MergeCells and HasFormula (property
+# reads: Excel allows them on a protected sheet, where SpecialCells is refused) and walks only a
+# range where either is not False. Older VBA reads args(1) to args(4) by index and never
+# the fifth: the argument is harmless to it, which then meets Excel's 1004 as before.
+# At most WRITTEN_MOST rectangles a click: a plan past it (no button writes that many runs)
+# has the rest unchecked, as before, rather than a first action of unbounded size.
+WRITTEN_MOST = 2000
+
+
+def written_ranges(cells: Iterable[tuple[str, int, int]]) -> list[list]:
+    """The cells (sheet, row, col) as renkeiUnprotectSheets' fifth argument: per sheet, in the
+    order first written, its cells as few rectangles (excel.apply.rectangles), each one A1
+    address ("E4" or "E4:G9", far below Range()'s 255 characters). One address a Range() call:
+    what MergeCells or HasFormula says of a range of several areas is not documented (Excel
+    answers many properties for the first area alone)."""
+    from ..core.refs import cell_ref
+    from .apply import rectangles
+
+    by_sheet: dict[str, list[tuple[int, int]]] = {}
+    for sheet, row, col in cells:
+        by_sheet.setdefault(sheet, []).append((row, col))
+    out, room = [], WRITTEN_MOST
+    for sheet, held in by_sheet.items():
+        addresses = []
+        for r1, c1, r2, c2 in rectangles(held)[:room]:
+            first, last = cell_ref(r1, c1), cell_ref(r2, c2)
+            addresses.append(first if first == last else f"{first}:{last}")
+        room -= len(addresses)
+        if addresses:
+            out.append([sheet, addresses])
+    return out
+
+
 # The action that tells the client the request number, which it shows to staff and sends
 # back with Excel's error when the replay fails (the server logs what staff saw). A
 # client without it still works: it is left out like a look.

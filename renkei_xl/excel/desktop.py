@@ -371,8 +371,11 @@ class DesktopBook(LiveBook):
         best_effort(show)  # a status line is never worth failing a button over
 
     @contextmanager
-    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
-        """Only sheets that were protected, or are listed in ``protect``, are touched."""
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = (),
+                 written: Iterable[tuple[str, int, int]] = ()) -> Iterator[None]:
+        """Only sheets that were protected, or are listed in ``protect``, are touched.
+        ``written`` is for a client that replays later: here the writes are Excel's own calls,
+        arrays are asked of the open book (``in_array``) and nothing is sent ahead."""
         restore: list[tuple[str, Protection]] = []
         try:
             for name in dict.fromkeys(sheet_names):   # inside: a sheet that cannot be lifted

@@ -770,7 +770,8 @@ class RemoteBook(LiveBook):
         return [n for n in dict.fromkeys(sheet_names) if n in self.client.locked and n in self.sheetnames]
 
     @contextmanager
-    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = ()) -> Iterator[None]:
+    def writable(self, sheet_names: Iterable[str], protect: Iterable[str] = (),
+                 written: Iterable[tuple[str, int, int]] = ()) -> Iterator[None]:
         """The payload carries no protection state, and the client replays the actions
         itself. The first action, ``renkeiUnprotectSheets`` (RenkeiServer.bas), names the
         sheets to lift and the ones to protect afterwards, and says how those are protected
@@ -778,17 +779,21 @@ class RemoteBook(LiveBook):
         Protect is COM's) and in which words it refuses protection staff set after the last
         save (``client_refusals``); the client lifts the sheets that are protected,
         remembering their options, and restores them after the replay whether it succeeded
-        or not (renkei_xl.excel.client: a client without that Sub gets no answer at all)."""
-        from .client import UNPROTECT   # not at the top: the desktop buttons never need it
+        or not (renkei_xl.excel.client: a client without that Sub gets no answer at all).
+        A VBA client gets ``written`` too (client.written_ranges), which it checks in the open
+        book for a merge, an array or a data table made since the save."""
+        from .client import UNPROTECT, written_ranges   # not at the top: the desktop buttons never need them
         from .desktop import NEW_SHEET_PROTECTION
 
         names = list(dict.fromkeys(sheet_names))
         locked = [n for n in names if n in self.client.locked and n in self.sheetnames]
         if locked:
             raise UserError(locked_sheet_message(locked))
-        self.book.impl.append_json_action(
-            func=UNPROTECT, args=[[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
-                                  dict(NEW_SHEET_PROTECTION), client_refusals()])
+        args = [[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
+                dict(NEW_SHEET_PROTECTION), client_refusals()]
+        if self.client.vba:
+            args.append(written_ranges(cell for cell in written if cell[0] in self.sheetnames))
+        self.book.impl.append_json_action(func=UNPROTECT, args=args)
         yield
 
 
