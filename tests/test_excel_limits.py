@@ -358,7 +358,7 @@ def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_serv
             yield
 
         @contextmanager
-        def writable(self, names, protect=()):
+        def writable(self, names, protect=(), written=()):
             yield
 
         def clear_sheet(self, sheet):
