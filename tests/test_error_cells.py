@@ -605,11 +605,15 @@ def _keinen_refused(sample, tmp_path, monkeypatch, sheet: str, ref: str, error: 
         before = (tmp_path / "2024.xlsm").read_bytes()
         code, said = cli("history", "import", "2024.xlsm", source)
         assert code == 2 and (tmp_path / "2024.xlsm").read_bytes() == before, said
+        # The file the cell is in, and that one alone: the older master's 指標!H8 was said to
+        # be the later master's (「2024.xlsm」: 指標!H8…), whose H8 holds no error (qa-128).
+        holder, other = ("2023.xlsm", "2024.xlsm") if how == "history import" else ("2024.xlsm", "2023.xlsm")
+        assert f"「{holder}」: " in said and other not in said, said
     else:
         old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error, cell=cell)
         if how == "rollover":
             code, said = cli("rollover", "2023.xlsm", "-o", "2024.xlsm")
-            assert code == 2, said
+            assert code == 2 and "「2023.xlsm」: " in said, said
         else:
             said = click_said(old, buttons.rollover)
         assert [p.name for p in tmp_path.glob("*.xlsm")] == ["2023.xlsm"], said
