@@ -704,7 +704,9 @@ def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, she
 # a row's ID was not typed over, 基準値, 連携事業名 and the identifier's later lines were not
 # looked at (the file was imported as it stood), an 指標ID 「#N/A」 was 「行が削除されています」.
 # An input cell's error holds its row only (tests/test_hostile_files.py).
-RETURN_CELLS = ["C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
+# C12 and C13 (市町村, 年度) too: compared with the file's properties first, 「#SPILL!」 there was
+# 「識別情報が書き換えられています（市町村: シートには「#SPILL!」…）ほかの市町村のファイルに…」 (qa-128).
+RETURN_CELLS = ["C12", "C13", "C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
 RETURN_CASES = [(ref, ERRORS[(k * 5 + 4) % len(ERRORS)], face) for k, ref in enumerate(RETURN_CELLS) for face in FACES]
 RETURNING = "小樽市"
 
@@ -732,6 +734,34 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
                                                                             ref, error, face):
     said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, error, face)
     assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+
+
+@pytest.fixture(scope="module")
+def issued_without_properties(issued, tmp_path_factory) -> Path:
+    """The issued file without its custom properties, as Excel's ドキュメント検査 leaves it
+    (「ドキュメントのプロパティと個人情報」): whose file it is is then read from the visible block."""
+    with zipfile.ZipFile(issued) as z:
+        members = {i.filename: z.read(i) for i in z.infolist() if i.filename != "docProps/custom.xml"}
+    members["[Content_Types].xml"] = re.sub(rb'<Override PartName="/docProps/custom.xml"[^>]*/>', b"",
+                                            members["[Content_Types].xml"])
+    members["_rels/.rels"] = re.sub(rb'<Relationship [^>]*Target="docProps/custom.xml"[^>]*/>', b"", members["_rels/.rels"])
+    path = tmp_path_factory.mktemp("inspected") / issued.name
+    write_members(path, members)
+    return path
+
+
+IDENTIFIER_CASES = [(ref, error, face) for ref, error in (("C12", "#N/A"), ("C13", "#SPILL!")) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,error,face", IDENTIFIER_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in IDENTIFIER_CASES])
+def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, issued_without_properties, tmp_path,
+                                                                        monkeypatch, ref, error, face):
+    """Without the properties the visible block says whose file it is: 「#N/A」 as 市町村 was
+    「市町村「#N/A」は設定シートの市町村一覧にありません」, 「#SPILL!」 as 年度 「#SPILL!年度の
+    ファイルです」, the error's text taken for a name and a year (qa-128)."""
+    said = _collect_refused(sample, issued_without_properties, tmp_path, monkeypatch, ref, error, face)
+    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+    assert f"「{error}」は" not in said and f"{error}年度" not in said, said
 
 
 # The same cells holding a formula saved without its result (the file saved by a tool other

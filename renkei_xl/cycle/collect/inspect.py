@@ -186,6 +186,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
 
 def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path] = None) -> str:
     """Whose file it is, for which year and template, or Refused saying what does not fit."""
+    _check_identifier_errors(wb)
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
         raise Refused(not_a_return(recognise(wb.sheetnames))
@@ -1009,21 +1010,38 @@ def identifier(wb) -> dict[str, str]:
 
 def visible_identifier(wb) -> dict[str, str]:
     """The identifier block at the top of the first sheet (市町村, 対象年度 …), as shown."""
-    found: dict[str, str] = {}
+    return {prop: value for prop, (_ref, value) in _visible_cells(wb).items()}
+
+
+def _visible_cells(wb) -> dict[str, tuple[str, str]]:
+    """visible_identifier with the cell each value is in (property → (ref, text))."""
+    found: dict[str, tuple[str, str]] = {}
     if not wb.sheetnames:
         return found
     try:
         first = wb.grid(wb.sheetnames[0])
     except UserError:
         return found
-    for row in first[:c.HEADER_SEARCH_ROWS]:
+    for r, row in enumerate(first[:c.HEADER_SEARCH_ROWS], start=1):
         cells = [text(v) for v in row]
         for i, v in enumerate(cells):
             if v in ID_LABELS:
-                rest = [x for x in cells[i + 1:] if x]
+                rest = [(k, x) for k, x in enumerate(cells[i + 1:], start=i + 2) if x]
                 if rest:
-                    found.setdefault(ID_LABELS[v], rest[0])
+                    found.setdefault(ID_LABELS[v], (cell_ref(r, rest[0][0]), rest[0][1]))
     return found
+
+
+def _check_identifier_errors(wb) -> None:
+    """An error value in the visible identifier block, refused as the error it is in its cell,
+    before the block is read as whose file it is: 「#N/A」 as 市町村 was 「市町村「#N/A」は設定
+    シートの市町村一覧にありません」 (a file without the properties, which Excel's ドキュメント検査
+    removes), or 「識別情報が書き換えられています（市町村: シートには「#N/A」…）ほかの市町村の
+    ファイルに入力した可能性があります」 (with them); as 年度, 「#SPILL!年度のファイルです」."""
+    cells = _visible_cells(wb)
+    found = [(f"{wb.sheetnames[0]}!{ref}", e) for ref, value in cells.values() if (e := error_value(value))]
+    if found:
+        raise Refused(_outside_inputs(wb.sheetnames[0], found))
 
 
 # What the visible block must agree on with the properties: who and which year. A
@@ -1171,10 +1189,15 @@ def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, i
     found += [(f"{muni}!{ref}", NO_RESULT_VALUE) for ref in sorted(uncached, key=parse_ref)
               if parse_ref(ref)[0] <= header_row or parse_ref(ref)[1] not in input_cols]
     if found:
-        what = unread_kind(e for _where, e in found)
-        raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
-                      f"配布したファイルに{what}はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
-                      "配布したファイルに入力し直して送ってもらってください")
+        raise Refused(_outside_inputs(muni, found))
+
+
+def _outside_inputs(muni: str, found: list[tuple[str, str]]) -> str:
+    """Why a return holding ``found`` (place, error) outside its input cells is not imported."""
+    what = unread_kind(e for _where, e in found)
+    return (f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
+            f"配布したファイルに{what}はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
+            "配布したファイルに入力し直して送ってもらってください")
 
 
 def _few(ids: list[str], limit: int = 5) -> str:
