@@ -746,6 +746,33 @@ def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empt
         assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
 
 
+@pytest.mark.parametrize("cell, said", [
+    ('<c r="A3" s="{s}" t="e"><v>#REF!</v></c>', "経年!A3「#REF!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="e"><f>#REF!</f><v>#REF!</v></c>', "経年!A3「#REF!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="e"><f>XLOOKUP(1,B:B,C:C)</f><v>#SPILL!</v></c>', "経年!A3「#SPILL!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="b"><v>1</v></c>', "経年!A3「TRUE」 はTRUE/FALSE（論理値）です"),
+    ('<c r="A3" s="{s}" t="inlineStr"><is><t>ID</t></is></c>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません"),
+], ids=["error", "formula-error", "spill", "true", "typed-over"])
+def test_the_id_header_of_history_as_an_error_or_typed_over_is_named_not_read_as_no_history(sample, tmp_path, capsys,
+                                                                                          cell, said):
+    """The 「指標ID」 header of 経年 (A3) holding an error value, a TRUE or another word: no
+    header row was found and 経年 read as no history at all, as the formula without result
+    above did; 評価を再計算 drew 集計 without a year, and 次年度のマスターを作成 wrote 経年 anew
+    without any of them, saying only that the closed year's record was missing (qa-128)."""
+    from conftest import rewrite_cells
+
+    rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {"A3": cell})
+    before = sample.read_bytes()
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for command in (["recalc", str(sample)], ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")],
+                    ["history", "import", str(sample), str(csv_path)]):
+        assert cli_main(command) == 2, command
+        out = capsys.readouterr()
+        assert said in out.out + out.err and "Traceback" not in out.out + out.err, out.out + out.err
+        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
     """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
     with a comma in it stays one field)."""
