@@ -1002,6 +1002,22 @@ def test_an_error_in_the_import_log_is_named_never_read_as_no_record(sample, iss
     assert named in said, said
 
 
+# A header of the log typed over (「SHA-256」 retyped 「ハッシュ」, 「ファイル名」 「ファイル」): the
+# header row was not found, the log read as none, and 小樽市's older return was imported over
+# the newer one while the writer added the header again beside the retyped one (qa-128).
+TYPED_OVER_LOG = [(ref, typed, header, face) for ref, typed, header in
+                  (("E1", "ハッシュ", "SHA-256"), ("A1", "ファイル", "ファイル名"), ("B1", "市町村名", "市町村"))
+                  for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,header,face", TYPED_OVER_LOG, ids=[f"{r}-{f}" for r, _t, _h, f in TYPED_OVER_LOG])
+def test_a_header_of_the_import_log_typed_over_is_named_never_read_as_no_log(sample, issued, tmp_path, monkeypatch,
+                                                                             ref, typed, header, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face,
+                             cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    assert f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません" in said, said
+
+
 # The 確定版 reads 取込履歴's 市町村 alone (its note of municipalities not yet imported): an
 # error value there is named before anything is written, one elsewhere in the log is no
 # concern of it and the 確定版 is written.
