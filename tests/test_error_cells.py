@@ -1207,3 +1207,29 @@ def test_a_symbol_under_a_merged_list_cells_hidden_part_is_no_stale_row(sample, 
     buttons.export(book)
     said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
     assert "確定版を書き出しました" in said and "【注意】" not in said, said
+
+
+# A row the file was not issued with, far down or doubled: named by 指標ID alone, 「メモ」 typed
+# into A150000 had to be looked for among 150,000 rows (qa-128).
+@pytest.mark.parametrize("ref,typed,said", [
+    ("A150000", "メモ", f"シート「{RETURNING}」に配布時になかった行があります（指標ID メモ: {RETURNING}!A150000）"),
+    ("A27", "04-1", f"シート「{RETURNING}」で指標ID 04-1 の行が重複しています（{RETURNING}!A20、{RETURNING}!A27）")])
+def test_a_row_added_to_a_return_is_named_by_its_cell(sample, issued, tmp_path, monkeypatch, ref, typed, said):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from openpyxl import load_workbook
+
+    from renkei_xl.cli import main
+
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample, master)
+    (tmp_path / c.COLLECT_DIR).mkdir()
+    wb = load_workbook(issued)
+    wb[RETURNING][ref] = typed
+    wb.save(tmp_path / c.COLLECT_DIR / issued.name)
+    monkeypatch.chdir(tmp_path)
+    before = master.read_bytes()
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        assert main(["collect", master.name, c.COLLECT_DIR]) == 1
+    assert said in out.getvalue() and master.read_bytes() == before, out.getvalue()

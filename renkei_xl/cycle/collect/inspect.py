@@ -604,7 +604,11 @@ def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: M
     got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
     as_returned = returned_rows(data, got)
     as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
-    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    at: dict[str, list[str]] = {}
+    for _r, v, cells in rows:
+        if v["indicator_id"]:
+            at.setdefault(v["indicator_id"], []).append(f"{muni}!{cells['indicator_id']}")
+    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued, at=at)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
         _check_order(muni, rows, [e.indicator_id for e in master_entries], data, ident)
@@ -1144,7 +1148,8 @@ def _check_above_header(muni: str, grid: list[list[object]], header_row: int) ->
                       "（取り込まなくてよいメモなら、そのセルを消して保存してから取り込んでください）")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> list[str]:
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool,
+                at: Optional[dict[str, list[str]]] = None) -> list[str]:
     """The file's rows (``got``) against the master sheet's (``want``); returns the rows
     staff added to the master since the split. ``as_issued``: the file's rows are those it
     was issued with (its fingerprint and seal say so), so a difference is the master's,
@@ -1152,7 +1157,12 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
     added a row. Rows added alone (a new indicator) leave every question the file answers
     as it was: the file is taken for its rows and the new ones are named as unanswered,
     where every return out was refused and had to be issued again. A row the master lost
-    still refuses the file, whose answer on it would have nowhere to go."""
+    still refuses the file, whose answer on it would have nowhere to go. ``at``: the cells
+    each 指標ID of the file is in, named for a row added or doubled: 「メモ」 typed into A150000
+    was 「配布時になかった行があります（指標ID メモ）」, to be looked for among 150,000 rows."""
+    def cells_of(ids: list[str]) -> str:
+        return _few([cell for i in ids for cell in (at or {}).get(i, ())], 3)
+
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
@@ -1167,9 +1177,11 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
     if missing:
         raise Refused(f"シート「{muni}」の行が削除されています（指標ID {_few(missing)}）")
     if extra:
-        raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
+        where = f": {cells_of(extra)}" if cells_of(extra) else ""
+        raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}{where}）")
     if doubled:
-        raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+        where = f"（{cells_of(doubled)}）" if cells_of(doubled) else ""
+        raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています{where}")
     return []
 
 
