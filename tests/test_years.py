@@ -1542,10 +1542,15 @@ def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tm
 
 def test_a_master_whose_history_lost_the_year_it_was_made_from_says_so(late, tmp_path, capsys):
     """経年 emptied by hand in the 2024 master (made from 2023): the 2025 master's 経年 went
-    on with 2024 alone, 2023 gone, and the rollover said nothing of it."""
+    on with 2024 alone, 2023 gone, and the rollover said nothing of it. Emptied: its header row
+    and records (the 「指標ID」 header alone cleared, the years and records left under it, is
+    refused naming the cell: test_the_id_header_of_history_…, qa-128)."""
     m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
     shutil.copyfile(late["m2024"], m2024)
-    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), (c.HISTORY, (3, 1), None))
+    grid = file_grid(m2024, c.HISTORY)
+    emptied = [(c.HISTORY, (r, k), None) for r in range(3, len(grid) + 1)
+               for k, v in enumerate(grid[r - 1], start=1) if v not in (None, "")]
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), *emptied)
     assert cli_main(["rollover", str(m2024)]) == 0
     out = capsys.readouterr().out
     assert "【注意】「経年」に2023年度の記録がありません（このマスターは2023年度のマスターから作られています）" in out, out
