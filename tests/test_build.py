@@ -477,7 +477,8 @@ def test_settings_without_municipalities(tmp_path):
 @pytest.mark.parametrize("name, words", [
     ("設定", "ツールが使うシート名"), ("札幌/市", "シート名に使えません"), ("", "市町村名が空"),
     ("あ" * 32, "シート名に使えません"), ("札幌／市", "シート名に使えません"),
-    ("ﾒﾆｭｰ", "ツールが使うシート名"), ("履歴", "Excelが使うシート名")])
+    ("ﾒﾆｭｰ", "ツールが使うシート名"), ("履歴", "Excelが使うシート名"),
+    ("札幌\u200b市", "3 文字目に見えない文字"), ("札幌\r\n市", "3 文字目に改行")])
 def test_unusable_municipality_names_are_refused(tmp_path, name, words):
     settings = Settings("テスト圏", 2024, municipalities=(Municipality("札幌市", "中心市"), Municipality(name)))
     with pytest.raises(UserError, match=words):
@@ -625,3 +626,10 @@ def test_init_refuses_the_buttons_options_for_a_book_without_buttons(tmp_path, o
     assert main(["init", str(path), *option]) == 2
     assert f"{option[0]} はボタン付きのマスター（.xlsm）" in capsys.readouterr().err
     assert not path.exists()
+
+
+def test_a_kanji_variation_selector_is_part_of_a_municipality_name():
+    """An IVS (辻 with U+E0100) chooses the form the name is printed in: seen, so not refused as
+    a character that shows as nothing (the rule for those: qa-128)."""
+    assert c.municipality_name_problem("辻\U000E0100町") == ""
+    assert c.municipality_name_problem("辻\u200b町") != ""

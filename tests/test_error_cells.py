@@ -605,11 +605,15 @@ def _keinen_refused(sample, tmp_path, monkeypatch, sheet: str, ref: str, error: 
         before = (tmp_path / "2024.xlsm").read_bytes()
         code, said = cli("history", "import", "2024.xlsm", source)
         assert code == 2 and (tmp_path / "2024.xlsm").read_bytes() == before, said
+        # The file the cell is in, and that one alone: the older master's 指標!H8 was said to
+        # be the later master's (「2024.xlsm」: 指標!H8…), whose H8 holds no error (qa-128).
+        holder, other = ("2023.xlsm", "2024.xlsm") if how == "history import" else ("2024.xlsm", "2023.xlsm")
+        assert f"「{holder}」: " in said and other not in said, said
     else:
         old = with_error(sample, tmp_path / "2023.xlsm", sheet, ref, error, cell=cell)
         if how == "rollover":
             code, said = cli("rollover", "2023.xlsm", "-o", "2024.xlsm")
-            assert code == 2, said
+            assert code == 2 and "「2023.xlsm」: " in said, said
         else:
             said = click_said(old, buttons.rollover)
         assert [p.name for p in tmp_path.glob("*.xlsm")] == ["2023.xlsm"], said
@@ -700,7 +704,9 @@ def test_an_error_anywhere_in_keinen_is_named(sample, tmp_path, monkeypatch, she
 # a row's ID was not typed over, 基準値, 連携事業名 and the identifier's later lines were not
 # looked at (the file was imported as it stood), an 指標ID 「#N/A」 was 「行が削除されています」.
 # An input cell's error holds its row only (tests/test_hostile_files.py).
-RETURN_CELLS = ["C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
+# C12 and C13 (市町村, 年度) too: compared with the file's properties first, 「#SPILL!」 there was
+# 「識別情報が書き換えられています（市町村: シートには「#SPILL!」…）ほかの市町村のファイルに…」 (qa-128).
+RETURN_CELLS = ["C12", "C13", "C14", "C15", "C16", "C17", "A20", "B20", "C20", "D20", "E20", "F20", "J20"]
 RETURN_CASES = [(ref, ERRORS[(k * 5 + 4) % len(ERRORS)], face) for k, ref in enumerate(RETURN_CELLS) for face in FACES]
 RETURNING = "小樽市"
 
@@ -728,6 +734,34 @@ def test_a_return_with_an_error_outside_its_input_cells_is_refused_naming_it(sam
                                                                             ref, error, face):
     said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, error, face)
     assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+
+
+@pytest.fixture(scope="module")
+def issued_without_properties(issued, tmp_path_factory) -> Path:
+    """The issued file without its custom properties, as Excel's ドキュメント検査 leaves it
+    (「ドキュメントのプロパティと個人情報」): whose file it is is then read from the visible block."""
+    with zipfile.ZipFile(issued) as z:
+        members = {i.filename: z.read(i) for i in z.infolist() if i.filename != "docProps/custom.xml"}
+    members["[Content_Types].xml"] = re.sub(rb'<Override PartName="/docProps/custom.xml"[^>]*/>', b"",
+                                            members["[Content_Types].xml"])
+    members["_rels/.rels"] = re.sub(rb'<Relationship [^>]*Target="docProps/custom.xml"[^>]*/>', b"", members["_rels/.rels"])
+    path = tmp_path_factory.mktemp("inspected") / issued.name
+    write_members(path, members)
+    return path
+
+
+IDENTIFIER_CASES = [(ref, error, face) for ref, error in (("C12", "#N/A"), ("C13", "#SPILL!")) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,error,face", IDENTIFIER_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in IDENTIFIER_CASES])
+def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, issued_without_properties, tmp_path,
+                                                                        monkeypatch, ref, error, face):
+    """Without the properties the visible block says whose file it is: 「#N/A」 as 市町村 was
+    「市町村「#N/A」は設定シートの市町村一覧にありません」, 「#SPILL!」 as 年度 「#SPILL!年度の
+    ファイルです」, the error's text taken for a name and a year (qa-128)."""
+    said = _collect_refused(sample, issued_without_properties, tmp_path, monkeypatch, ref, error, face)
+    assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
+    assert f"「{error}」は" not in said and f"{error}年度" not in said, said
 
 
 # The same cells holding a formula saved without its result (the file saved by a tool other
@@ -968,6 +1002,22 @@ def test_an_error_in_the_import_log_is_named_never_read_as_no_record(sample, iss
     assert named in said, said
 
 
+# A header of the log typed over (「SHA-256」 retyped 「ハッシュ」, 「ファイル名」 「ファイル」): the
+# header row was not found, the log read as none, and 小樽市's older return was imported over
+# the newer one while the writer added the header again beside the retyped one (qa-128).
+TYPED_OVER_LOG = [(ref, typed, header, face) for ref, typed, header in
+                  (("E1", "ハッシュ", "SHA-256"), ("A1", "ファイル", "ファイル名"), ("B1", "市町村名", "市町村"))
+                  for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,header,face", TYPED_OVER_LOG, ids=[f"{r}-{f}" for r, _t, _h, f in TYPED_OVER_LOG])
+def test_a_header_of_the_import_log_typed_over_is_named_never_read_as_no_log(sample, issued, tmp_path, monkeypatch,
+                                                                             ref, typed, header, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face,
+                             cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    assert f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません" in said, said
+
+
 # The 確定版 reads 取込履歴's 市町村 alone (its note of municipalities not yet imported): an
 # error value there is named before anything is written, one elsewhere in the log is no
 # concern of it and the 確定版 is written.
@@ -1157,3 +1207,29 @@ def test_a_symbol_under_a_merged_list_cells_hidden_part_is_no_stale_row(sample, 
     buttons.export(book)
     said = "\n".join(a["prompt"] for a in apply_actions(payload, book.json()["actions"]).alerts)
     assert "確定版を書き出しました" in said and "【注意】" not in said, said
+
+
+# A row the file was not issued with, far down or doubled: named by 指標ID alone, 「メモ」 typed
+# into A150000 had to be looked for among 150,000 rows (qa-128).
+@pytest.mark.parametrize("ref,typed,said", [
+    ("A150000", "メモ", f"シート「{RETURNING}」に配布時になかった行があります（指標ID メモ: {RETURNING}!A150000）"),
+    ("A27", "04-1", f"シート「{RETURNING}」で指標ID 04-1 の行が重複しています（{RETURNING}!A20、{RETURNING}!A27）")])
+def test_a_row_added_to_a_return_is_named_by_its_cell(sample, issued, tmp_path, monkeypatch, ref, typed, said):
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from openpyxl import load_workbook
+
+    from renkei_xl.cli import main
+
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample, master)
+    (tmp_path / c.COLLECT_DIR).mkdir()
+    wb = load_workbook(issued)
+    wb[RETURNING][ref] = typed
+    wb.save(tmp_path / c.COLLECT_DIR / issued.name)
+    monkeypatch.chdir(tmp_path)
+    before = master.read_bytes()
+    out = io.StringIO()
+    with redirect_stdout(out), redirect_stderr(out):
+        assert main(["collect", master.name, c.COLLECT_DIR]) == 1
+    assert said in out.getvalue() and master.read_bytes() == before, out.getvalue()

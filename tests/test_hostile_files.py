@@ -1648,7 +1648,12 @@ def settings_book(sample):
     ("ﾒﾆｭｰ", "ツールが使うシート名"), ("ＨＩＳＴＯＲＹ", "Excelが使うシート名"), ("履歴", "Excelが使うシート名"),
     ("小樽：市", "シート名に使えません"), ("小樽￥市", "シート名に使えません"), ("’長沼町", "シート名に使えません"),
     ("小樽[市]", "シート名に使えません"), ("長沼町" * 11, "31 文字まで"), ("'長沼町'", "シート名に使えません"),
-    ("札幌市", "重複"), ("Sapporo", "重複")])
+    ("札幌市", "重複"), ("Sapporo", "重複"),
+    # A character that shows as nothing (qa-128): 「長沼町」 to the eye, beside the sheet 長沼町,
+    # was 「市町村「長沼町」のシートがありません」 with no cell, and split's refusal named none.
+    ("長沼\u200b町", "3 文字目に見えない文字（U+200B）"), ("\ufeff長沼町", "1 文字目に見えない文字（U+FEFF）"),
+    ("長沼\n町", "3 文字目に改行（Alt+Enter）"), ("長沼\u2028町", "見えない文字（U+2028）"),
+    ("長沼\u3164町", "見えない文字（U+3164）"), ("長沼町\u00ad", "見えない文字（U+00AD）")])
 def test_a_municipality_name_no_sheet_can_have_is_refused_naming_its_cell(settings_book, tmp_path, name, says):
     """設定 naming a municipality after one of the tool's sheets (which is never read as its),
     with a character or a length Excel refuses in a sheet name, or twice (as Excel compares

@@ -528,3 +528,19 @@ def test_an_array_area_is_looked_up_only_until_the_scan_has_passed_it(monkeypatc
     assert texts == {"A1": "X!A1:B2", "B1": "X!A1:B2", "A2": "X!A1:B2", "B2": "X!A1:B2",
                      "D1": "Y!A1:A6", **{f"D{r}": "Y!A1:A6" for r in range(2, 7)}}
     assert len(calls) < 40, len(calls)
+
+
+def test_history_import_of_a_stale_older_master_names_that_master(collected, tmp_path):
+    """``history import LATER OLDER``: the stale cell is the older master's, and the refusal
+    says so by its name. It said 「このマスターは…Excel でマスターを開いて上書き保存して」 with no
+    name, of a command given two masters, and staff opened and saved the later one (qa-128)."""
+    later = tmp_path / "2024年度_マスター.xlsm"
+    shutil.copyfile(collected, tmp_path / "前.xlsm")
+    excel_saves(tmp_path / "前.xlsm", 28)              # a copy Excel saved: rolled over as it is
+    done = cli("rollover", str(tmp_path / "前.xlsm"), "-o", str(later))
+    assert done.returncode == 0, done.stdout + done.stderr
+    before = later.read_bytes()
+    run = cli("history", "import", str(later), str(collected))
+    said = run.stdout + run.stderr
+    assert run.returncode == 2 and later.read_bytes() == before, said
+    assert f"「{collected.name}」: 数式のセル {c.INDICATORS}!{CELL} " in said and later.name not in said, said

@@ -746,6 +746,34 @@ def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empt
         assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
 
 
+@pytest.mark.parametrize("cell, said", [
+    ('<c r="A3" s="{s}" t="e"><v>#REF!</v></c>', "経年!A3「#REF!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="e"><f>#REF!</f><v>#REF!</v></c>', "経年!A3「#REF!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="e"><f>XLOOKUP(1,B:B,C:C)</f><v>#SPILL!</v></c>', "経年!A3「#SPILL!」 はエラー値です"),
+    ('<c r="A3" s="{s}" t="b"><v>1</v></c>', "経年!A3「TRUE」 はTRUE/FALSE（論理値）です"),
+    ('<c r="A3" s="{s}" t="inlineStr"><is><t>ID</t></is></c>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません"),
+    ('<c r="A3" s="{s}"/>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません"),
+], ids=["error", "formula-error", "spill", "true", "typed-over", "cleared"])
+def test_the_id_header_of_history_as_an_error_or_typed_over_is_named_not_read_as_no_history(sample, tmp_path, capsys,
+                                                                                          cell, said):
+    """The 「指標ID」 header of 経年 (A3) holding an error value, a TRUE or another word: no
+    header row was found and 経年 read as no history at all, as the formula without result
+    above did; 評価を再計算 drew 集計 without a year, and 次年度のマスターを作成 wrote 経年 anew
+    without any of them, saying only that the closed year's record was missing (qa-128)."""
+    from conftest import rewrite_cells
+
+    rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {"A3": cell})
+    before = sample.read_bytes()
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for command in (["recalc", str(sample)], ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")],
+                    ["history", "import", str(sample), str(csv_path)]):
+        assert cli_main(command) == 2, command
+        out = capsys.readouterr()
+        assert said in out.out + out.err and "Traceback" not in out.out + out.err, out.out + out.err
+        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
     """Excel's テキスト（タブ区切り） save: the same rows as the CSV, separated by tabs (a 実績値
     with a comma in it stays one field)."""
@@ -1515,10 +1543,15 @@ def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tm
 
 def test_a_master_whose_history_lost_the_year_it_was_made_from_says_so(late, tmp_path, capsys):
     """経年 emptied by hand in the 2024 master (made from 2023): the 2025 master's 経年 went
-    on with 2024 alone, 2023 gone, and the rollover said nothing of it."""
+    on with 2024 alone, 2023 gone, and the rollover said nothing of it. Emptied: its header row
+    and records (the 「指標ID」 header alone cleared, the years and records left under it, is
+    refused naming the cell: test_the_id_header_of_history_…, qa-128)."""
     m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
     shutil.copyfile(late["m2024"], m2024)
-    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), (c.HISTORY, (3, 1), None))
+    grid = file_grid(m2024, c.HISTORY)
+    emptied = [(c.HISTORY, (r, k), None) for r in range(3, len(grid) + 1)
+               for k, v in enumerate(grid[r - 1], start=1) if v not in (None, "")]
+    _set(m2024, ("札幌市", _entry_cell(m2024, "札幌市", "04-1", "value"), 3), *emptied)
     assert cli_main(["rollover", str(m2024)]) == 0
     out = capsys.readouterr().out
     assert "【注意】「経年」に2023年度の記録がありません（このマスターは2023年度のマスターから作られています）" in out, out

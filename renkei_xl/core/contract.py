@@ -464,6 +464,33 @@ def municipality_name_problem(name: str) -> str:
     whose = _taken().get(sheet_name_key(name))
     if whose:
         return f"市町村名「{name}」は{whose}が使うシート名と同じです。別の名前にしてください"
+    return _unseen_in_name(name)
+
+
+# Variation selectors choose a kanji's form (an IVS after 辻 or 葛): seen, so a name keeps them.
+_SELECTORS = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF), (0x180B, 0x180F))
+
+
+def _unseen_in_name(name: str) -> str:
+    """Why ``name`` holds a character that shows as nothing, "" when it holds none. 「長沼町」
+    with a zero-width space or a BOM pasted into it (or 「長沼」 Alt+Enter 「町」, which a cell
+    without 折り返し shows on one line) looks like the 長沼町 whose sheet is there: 入力チェック
+    said 「市町村「長沼町」のシートがありません」 beside 「シート「長沼町」は…市町村一覧にない」, and
+    split refused naming no cell. The name also goes into sheet, file and mail subject names."""
+    import unicodedata
+
+    from .values import unseen_char, unseen_kind
+
+    for k, ch in enumerate(name, start=1):
+        if ch in "\t\n\r" or unicodedata.category(ch) in ("Zl", "Zp"):
+            what = "改行（Alt+Enter）" if ch in "\r\n" else f"改行・タブにあたる見えない文字（U+{ord(ch):04X}）"
+        elif unseen_char(ch) and not any(first <= ord(ch) <= last for first, last in _SELECTORS):
+            what = f"{unseen_kind(ch)}（U+{ord(ch):04X}）"
+        else:
+            continue
+        seen = "".join(x for x in name if not (x in "\t\n\r" or unseen_char(x) or unicodedata.category(x) in ("Zl", "Zp")))
+        return (f"市町村名「{seen}」の {k} 文字目に{what}が入っています。画面では同じに見えても、シート名・"
+                "ファイル名とは別の名前になります。セルを選んで市町村名を入力し直してください")
     return ""
 
 

@@ -133,10 +133,21 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
         if any(text(v) == ID_HEADER for v in row):
             return r
     # A formula without its saved result may be the 「指標ID」 header itself: 経年 would read
-    # as no history at all, every year's record gone without a word.
-    refuse_unread([(f"{c.HISTORY}!{cell_ref(r, k + 1)}", NO_RESULT_VALUE)
-                    for r, row in enumerate((grid or ())[:c.HEADER_SEARCH_ROWS], start=1)
-                    for k, v in enumerate(row) if v == NO_RESULT_VALUE])
+    # as no history at all, every year's record gone without a word. So may an error value
+    # or a TRUE/FALSE (「#REF!」 over A3): 評価を再計算 drew 集計 without a year, and
+    # 次年度のマスターを作成 wrote 経年 anew without any (qa-128).
+    top = (grid or ())[:c.HEADER_SEARCH_ROWS]
+    refuse_unread([(f"{c.HISTORY}!{cell_ref(r, k + 1)}", e) for r, row in enumerate(top, start=1)
+                   for k, v in enumerate(row) if (e := NO_RESULT_VALUE if v == NO_RESULT_VALUE else unread_value(v))])
+    # Or typed over with another word: the year columns are there, the records under them.
+    for r, row in enumerate(top, start=1):
+        year = next((k for k, v in enumerate(row) if year_of_header(text(v), "実績値") or year_of_header(text(v), "評価")),
+                    None)
+        if year is not None:
+            raise UserError(f"シート「{c.HISTORY}」の {r} 行目に年度の列の見出し（{c.HISTORY}!{cell_ref(r, year + 1)}"
+                            f"「{shown(text(row[year]))}」）がありますが、見出し「{ID_HEADER}」がありません。"
+                            f"指標IDの列の見出しを「{ID_HEADER}」に戻してから、もう一度実行してください"
+                            "（見出しがないと、どの行がどの指標の記録か読めません）")
     return None
 
 

@@ -425,8 +425,10 @@ def carry_year(master: Path, source: Path) -> YearCarried:
     into a later year's ``master``: core.carry says what changes and why."""
     from ..core.calc_on_load import refuse_stale
     from ..core.carry import carry_plan
+    from ..core.findings import uncached_places
+    from ..core.history import refuse_unrecordable
     from ..core.pipeline import recalculate
-    from ..workbook.session import opened
+    from ..workbook.session import file_named, opened
 
     master, source = check_path(master), check_path(source)
     check_named_year(source, fiscal_year_of(source))
@@ -435,8 +437,16 @@ def carry_year(master: Path, source: Path) -> YearCarried:
                         "前の年度のマスターを指定してください")
     with opened(source) as fs:
         d = fs.data
-        refuse_stale(d.findings, f"{c.HISTORY}に取り込む")
-        closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        try:
+            # The older master's refusals are said of it by its name. From inside the write
+            # of ``master`` (carry_plan refuses the same cells) they began with the later
+            # master's name, 「2024年度_マスター.xlsm: 指標!H7「#N/A」…」, and sent staff to a
+            # cell of the master that holds no error; refuse_stale said 「このマスター」 of either.
+            refuse_stale(d.findings, f"{c.HISTORY}に取り込む")
+            refuse_unrecordable(d.indicators, uncached_places(d.findings))
+            closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
+        except UserError as exc:
+            raise file_named(source, exc) from None
         listed = saved_list(fs)
 
     def make(fs):

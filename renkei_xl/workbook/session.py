@@ -68,7 +68,7 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
     try:
         pkg = Package(path)
     except PackageError as exc:
-        raise _named(path, exc) from None
+        raise file_named(path, exc) from None
     except OSError:
         # Moved, deleted or locked away since it was checked (a write waits for the writer
         # lock up to 30 s first): said in Japanese, as before the wait, not an English errno.
@@ -79,7 +79,7 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
             fs = read_state(pkg, keep_grids, check_master(pkg, path.name))
         except UserError as exc:
             ensure_unchanged(path, pkg.read_as)
-            raise _named(path, exc) from None
+            raise file_named(path, exc) from None
         try:
             yield fs
         except UserError:
@@ -91,7 +91,7 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
             fs.close()
 
 
-def _named(path: Path, exc: Exception) -> UserError:
+def file_named(path: Path, exc: Exception) -> UserError:
     """A package problem with the file's name in front, unless the message has it. A
     refusal of a kind of its own (TargetExists: each face answers it its own way) is kept
     as it is: it names its own file."""
@@ -167,7 +167,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             try:
                 plan, report = make(fs)
             except UserError as exc:
-                raise _named(path, exc) from None
+                raise file_named(path, exc) from None
             if plan.empty:
                 return report, None
             fs.data = None   # a large master's rows are not needed to apply the plan
@@ -180,7 +180,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
                     plan.refuse_shared(shared_workbook(fs.pkg, fs.workbook), "結果", "実行して")
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan, fs.sheets.formulas)
             except UserError as exc:
-                raise _named(path, exc) from None
+                raise file_named(path, exc) from None
             saved = replace_file(target, lambda tmp: _save_and_let_go(fs, tmp),
                                  read_as=fs.pkg.read_as if itself else None)
     return report, Written(target, saved)

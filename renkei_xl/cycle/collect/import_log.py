@@ -41,6 +41,7 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
     except HeaderError:
         if not _broken_header_row(grid):
             return []         # no 取込履歴 header row at all: a sheet of staff's own, no log
+        _refuse_typed_over(grid, [fields[f] for f in ("0", "1", "4")])
         raise
     rule_cols = [cols[f] for f in read if f in cols]
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
@@ -83,15 +84,34 @@ def _refuse_untimed(cells: list[tuple[str, str, object]]) -> None:
                     "（日時の読めない記録では、古い提出で新しい提出を上書きしないための確認ができません）。")
 
 
-def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
-    """Whether a row near the top holds a header of 取込履歴 beside an error value (or a
-    TRUE/FALSE): the header row with one of its headers broken, which Book.header names.
-    Read as no log, every import before was forgotten (the same file taken twice, an older
-    submission over a newer one)."""
+def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) -> None:
+    """Refuses the header row of 取込履歴 whose needed headers are typed over (none of its
+    cells an error value, which Book.header names in its cell), naming the row and what it
+    lacks: Book.header's 「20行目までに見出し行が必要です」 said that the row was missing."""
+    from ...core.errors import UserError
     from ...core.values import unread_value
 
     headers = set(LOG_COLUMNS)
-    return any(any(text(v) in headers for v in row) and any(unread_value(v) for v in row)
+    for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS], start=1):
+        if len(headers.intersection(text(v) for v in row)) >= 2 and not any(unread_value(v) for v in row):
+            lacking = "」「".join(h for h in needed if h not in {text(v) for v in row})
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{lacking}」がありません（見出しが"
+                            "書き換えられています）。見出しを元に戻してから、もう一度実行してください（見出しがないと、"
+                            "これまでの取り込みの記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
+
+
+def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
+    """Whether a row near the top holds a header of 取込履歴 beside an error value (or a
+    TRUE/FALSE), or two of its headers (the others typed over: 「SHA-256」 retyped 「ハッシュ」):
+    the header row with one of its headers broken, which Book.header names. Read as no log,
+    every import before was forgotten (the same file taken twice, an older submission over a
+    newer one); a header typed over was, until qa-128, while the writer added the column
+    again beside it."""
+    from ...core.values import unread_value
+
+    headers = set(LOG_COLUMNS)
+    return any((any(unread_value(v) for v in row) and any(text(v) in headers for v in row))
+               or len(headers.intersection(text(v) for v in row)) >= 2
                for row in grid[:c.HEADER_SEARCH_ROWS])
 
 

@@ -186,6 +186,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
 
 def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path] = None) -> str:
     """Whose file it is, for which year and template, or Refused saying what does not fit."""
+    _check_identifier_errors(wb)
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
         raise Refused(not_a_return(recognise(wb.sheetnames))
@@ -603,7 +604,11 @@ def _check_questions(muni: str, rows: list, master_entries: list[Entry], data: M
     got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
     as_returned = returned_rows(data, got)
     as_issued = ident.get(P_FINGERPRINT, "") == fingerprint(as_returned)
-    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued)
+    at: dict[str, list[str]] = {}
+    for _r, v, cells in rows:
+        if v["indicator_id"]:
+            at.setdefault(v["indicator_id"], []).append(f"{muni}!{cells['indicator_id']}")
+    added = _check_rows(muni, got, [e.indicator_id for e in master_entries], as_issued=as_issued, at=at)
     _check_row_labels(muni, rows, data.indicators)
     if not as_issued:
         _check_order(muni, rows, [e.indicator_id for e in master_entries], data, ident)
@@ -1009,21 +1014,38 @@ def identifier(wb) -> dict[str, str]:
 
 def visible_identifier(wb) -> dict[str, str]:
     """The identifier block at the top of the first sheet (市町村, 対象年度 …), as shown."""
-    found: dict[str, str] = {}
+    return {prop: value for prop, (_ref, value) in _visible_cells(wb).items()}
+
+
+def _visible_cells(wb) -> dict[str, tuple[str, str]]:
+    """visible_identifier with the cell each value is in (property → (ref, text))."""
+    found: dict[str, tuple[str, str]] = {}
     if not wb.sheetnames:
         return found
     try:
         first = wb.grid(wb.sheetnames[0])
     except UserError:
         return found
-    for row in first[:c.HEADER_SEARCH_ROWS]:
+    for r, row in enumerate(first[:c.HEADER_SEARCH_ROWS], start=1):
         cells = [text(v) for v in row]
         for i, v in enumerate(cells):
             if v in ID_LABELS:
-                rest = [x for x in cells[i + 1:] if x]
+                rest = [(k, x) for k, x in enumerate(cells[i + 1:], start=i + 2) if x]
                 if rest:
-                    found.setdefault(ID_LABELS[v], rest[0])
+                    found.setdefault(ID_LABELS[v], (cell_ref(r, rest[0][0]), rest[0][1]))
     return found
+
+
+def _check_identifier_errors(wb) -> None:
+    """An error value in the visible identifier block, refused as the error it is in its cell,
+    before the block is read as whose file it is: 「#N/A」 as 市町村 was 「市町村「#N/A」は設定
+    シートの市町村一覧にありません」 (a file without the properties, which Excel's ドキュメント検査
+    removes), or 「識別情報が書き換えられています（市町村: シートには「#N/A」…）ほかの市町村の
+    ファイルに入力した可能性があります」 (with them); as 年度, 「#SPILL!年度のファイルです」."""
+    cells = _visible_cells(wb)
+    found = [(f"{wb.sheetnames[0]}!{ref}", e) for ref, value in cells.values() if (e := error_value(value))]
+    if found:
+        raise Refused(_outside_inputs(wb.sheetnames[0], found))
 
 
 # What the visible block must agree on with the properties: who and which year. A
@@ -1126,7 +1148,8 @@ def _check_above_header(muni: str, grid: list[list[object]], header_row: int) ->
                       "（取り込まなくてよいメモなら、そのセルを消して保存してから取り込んでください）")
 
 
-def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) -> list[str]:
+def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool,
+                at: Optional[dict[str, list[str]]] = None) -> list[str]:
     """The file's rows (``got``) against the master sheet's (``want``); returns the rows
     staff added to the master since the split. ``as_issued``: the file's rows are those it
     was issued with (its fingerprint and seal say so), so a difference is the master's,
@@ -1134,7 +1157,12 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
     added a row. Rows added alone (a new indicator) leave every question the file answers
     as it was: the file is taken for its rows and the new ones are named as unanswered,
     where every return out was refused and had to be issued again. A row the master lost
-    still refuses the file, whose answer on it would have nowhere to go."""
+    still refuses the file, whose answer on it would have nowhere to go. ``at``: the cells
+    each 指標ID of the file is in, named for a row added or doubled: 「メモ」 typed into A150000
+    was 「配布時になかった行があります（指標ID メモ）」, to be looked for among 150,000 rows."""
+    def cells_of(ids: list[str]) -> str:
+        return _few([cell for i in ids for cell in (at or {}).get(i, ())], 3)
+
     missing = [i for i in want if i not in got]
     extra = [i for i in got if i not in want]
     doubled = sorted({i for i in got if got.count(i) > 1})
@@ -1149,9 +1177,11 @@ def _check_rows(muni: str, got: list[str], want: list[str], *, as_issued: bool) 
     if missing:
         raise Refused(f"シート「{muni}」の行が削除されています（指標ID {_few(missing)}）")
     if extra:
-        raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}）")
+        where = f": {cells_of(extra)}" if cells_of(extra) else ""
+        raise Refused(f"シート「{muni}」に配布時になかった行があります（指標ID {_few(extra)}{where}）")
     if doubled:
-        raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています")
+        where = f"（{cells_of(doubled)}）" if cells_of(doubled) else ""
+        raise Refused(f"シート「{muni}」で指標ID {_few(doubled)} の行が重複しています{where}")
     return []
 
 
@@ -1171,10 +1201,15 @@ def _check_locked_errors(muni: str, grid: list[list[object]], header_row: int, i
     found += [(f"{muni}!{ref}", NO_RESULT_VALUE) for ref in sorted(uncached, key=parse_ref)
               if parse_ref(ref)[0] <= header_row or parse_ref(ref)[1] not in input_cols]
     if found:
-        what = unread_kind(e for _where, e in found)
-        raise Refused(f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
-                      f"配布したファイルに{what}はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
-                      "配布したファイルに入力し直して送ってもらってください")
+        raise Refused(_outside_inputs(muni, found))
+
+
+def _outside_inputs(muni: str, found: list[tuple[str, str]]) -> str:
+    """Why a return holding ``found`` (place, error) outside its input cells is not imported."""
+    what = unread_kind(e for _where, e in found)
+    return (f"シート「{muni}」の入力欄（実績値・分母・実施状況）ではないセルが{what}です（{unread_places(found)}）。"
+            f"配布したファイルに{what}はなく、保護を外して書き換えられているため、このファイルは取り込みません。"
+            "配布したファイルに入力し直して送ってもらってください")
 
 
 def _few(ids: list[str], limit: int = 5) -> str:
