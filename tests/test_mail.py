@@ -912,6 +912,38 @@ def test_a_name_holding_a_comma_or_a_quote_reaches_its_address(tmp_path, smtp_se
     assert [(a.display_name, a.addr_spec) for a in parse(envelope.content)["To"].addresses] == named
 
 
+@pytest.mark.parametrize("cell", [f"{OTARU}, {OTARU}", f"企画政策室 <{OTARU}>; kikaku@CITY.OTARU.LG.JP"])
+def test_one_mailbox_twice_in_a_cell_is_sent_one_copy(tmp_path, smtp_server, no_credentials, cell):
+    """An address typed twice in 設定's cell (or once more with its domain in capitals, the same
+    mailbox) went twice in To and twice in the envelope: some mail servers deliver a copy for
+    each. Each mailbox once now, named as first written."""
+    book = write_xlsx(tmp_path / INPUT_NAME, "小樽市")
+    settings = _settings(cell)
+    msg = letters.request_message(settings, settings.municipalities[1], book, dt.date(2024, 4, 19))
+    assert [a.addr_spec.lower() for a in parse(msg.as_bytes())["To"].addresses] == [OTARU.lower()]
+    handler = Recorder()
+    server = smtp_server(handler)
+    smtp.send(msg, server.hostname, server.port)
+    [envelope] = handler.envelopes
+    assert [r.lower() for r in envelope.rcpt_tos] == [OTARU.lower()]
+
+
+def test_the_confirmed_list_to_two_municipalities_sharing_an_address_and_a_cc_in_to_goes_once():
+    """確定版 goes to every municipality's address: two sharing an office's address, or a CC
+    already in To, put one mailbox twice in the message."""
+    from renkei_xl.core.model import Municipality, Settings
+
+    settings = Settings(REGION, 2023, municipalities=(
+        Municipality("札幌市", "中心市", "企画課", "renkei@city.sapporo.jp"),
+        Municipality("小樽市", "連携市町村", "企画政策室", OTARU),
+        Municipality("余市町", "連携市町村", "企画課", OTARU)))
+    msg = letters.confirmed_message(settings, [], sender="renkei@city.sapporo.jp")
+    assert [a.addr_spec for a in parse(msg.as_bytes())["To"].addresses] == ["renkei@city.sapporo.jp", OTARU]
+    msg = mail.build_message(sender="renkei@city.sapporo.jp", to=[OTARU], cc=[OTARU, "kacho@city.otaru.lg.jp"],
+                             subject="件名", body="本文")
+    assert [a.addr_spec for a in parse(msg.as_bytes())["Cc"].addresses] == ["kacho@city.otaru.lg.jp"]
+
+
 @pytest.mark.parametrize("cell,hint", [
     (f"企画政策室 <{OTARU}>, 課長 <kacho＠city.otaru.lg.jp>", "（43文字目の「＠」は使えません）"),
     (f"企画政策室 <kikaku@city.otaru\u200b.lg.jp>", "（25文字目に見えない文字 U+200B があります）"),

@@ -88,10 +88,10 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     from_addr = parse_addresses([sender], "差出人")
     if len(from_addr) != 1:
         raise UserError(f"差出人のメールアドレスは1つだけ指定してください（{sender}）。")
-    to_addrs = parse_addresses(to, "宛先")
+    to_addrs = _distinct(parse_addresses(to, "宛先"), set())
     if not to_addrs:
         raise UserError("メールの宛先（To）がありません。設定シートのメールアドレスを確認してください。")
-    cc_addrs = parse_addresses(cc, "CC")
+    cc_addrs = _distinct(parse_addresses(cc, "CC"), {_mailbox(a) for a in to_addrs})
 
     msg = EmailMessage(policy=POLICY)
     _set_addresses(msg, "From", from_addr)
@@ -119,6 +119,25 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     for item in attachments:
         _attach(msg, Path(item))
     return msg
+
+
+def _mailbox(address: Address) -> str:
+    """The mailbox an address delivers to, for telling two spellings of one apart: the domain
+    is case-blind (RFC 5321 2.4); the local part is left as typed, as the mail server may read it."""
+    return f"{address.username}@{address.domain.lower()}"
+
+
+def _distinct(addresses: Sequence[Address], seen: set[str]) -> list[Address]:
+    """Each mailbox once, as first named, none of ``seen``: a cell of 設定 holding one address
+    twice, two municipalities sharing an office's address for 確定版, or a CC already in To
+    put the mailbox twice in To (and in the server's recipients), and some mail servers
+    deliver a copy for each."""
+    out = []
+    for address in addresses:
+        if (box := _mailbox(address)) not in seen:
+            seen.add(box)
+            out.append(address)
+    return out
 
 
 def _set_addresses(msg: EmailMessage, field: str, addresses: Sequence[Address]) -> None:
