@@ -494,3 +494,43 @@ def test_a_log_file_the_account_may_append_to_but_not_read_takes_its_records(tmp
     assert done.returncode == 0 and "failed" not in done.stdout, (done.stdout, done.stderr)
     os.chmod(path, 0o600)
     assert path.read_text(encoding="utf-8").splitlines()[1:] == ["request=bbbb0002 outcome=完了"]
+
+
+def test_standard_error_takes_a_bounded_number_of_records_while_the_log_cannot_be_written(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """The log's folder gone for a week: every record went to standard error, which under
+    NSSM (AppStderr, never rotated) or a systemd unit writing to a file is a file that grew
+    without bound. Past STDERR_RECORDS (or STDERR_BYTES) the records are counted, one line
+    saying so (after the line saying why), then a line with the count an hour at most; the
+    file's gap line, once it takes records again, says how many were counted."""
+    monkeypatch.setattr(server_log, "STDERR_RECORDS", 5, raising=False)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+
+    def record(number: str) -> None:
+        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
+                                            "levelno": logging.INFO, "levelname": "INFO"}))
+
+    folder.rmdir()
+    for n in range(200):
+        record(f"b{n:07d}")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 + 5 + 1, err
+    assert "に書き込めません" in err[0] and "request=b0000004" in err[5], err
+    assert "数だけ数えます（5 行を書きました）" in err[6], err
+    folder.mkdir()
+    record("c0000001")
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert " lines=5 counted=195 since=" in lines[0] and "request=c0000001" in lines[1], lines
+
+    # Bytes bound the same: records of the longest kind (RECORD_CHARS) stop before STDERR_BYTES.
+    monkeypatch.setattr(server_log, "STDERR_RECORDS", 10_000)
+    folder.joinpath("requests.log").unlink()
+    folder.rmdir()
+    for n in range(300):
+        record("x" * 8000)
+    err = capsys.readouterr().err
+    assert len(err.encode("utf-8")) <= server_log.STDERR_BYTES + 2000, len(err)
+    assert "数だけ数えます" in err

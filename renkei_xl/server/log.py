@@ -26,6 +26,7 @@ is written once a minute with its count (``OnceAMinute``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -253,6 +254,9 @@ class LogFile(logging.Handler):
         self.failing = False        # this process could not write the last record
         self.elsewhere = 0          # records this process wrote to standard error since (_to_stderr)
         self.lost = 0               # … and those standard error did not take either
+        self.counted = 0            # … and those only counted, past the bound (STDERR_RECORDS)
+        self.elsewhere_bytes = 0    # what this process wrote to standard error since
+        self.counted_said = 0.0     # when (time.monotonic) the count was last said there
         self.elsewhere_since: Optional[str] = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -265,6 +269,7 @@ class LogFile(logging.Handler):
                 text = f"{self._gap()}\n{text}"
             append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
             self.failing, self.elsewhere, self.lost, self.elsewhere_since = False, 0, 0, None
+            self.counted, self.elsewhere_bytes = 0, 0
         except OSError as exc:
             self.failed(self, record, exc)
 
@@ -275,7 +280,7 @@ class LogFile(logging.Handler):
         from that hour, found nothing and no word of where it was."""
         return self.format(logging.makeLogRecord({
             "msg": line(request="-", client="-", outcome=GAP, lines=self.elsewhere, lost=self.lost or None,
-                        since=self.elsewhere_since, text=GAP_TEXT),
+                        counted=self.counted or None, since=self.elsewhere_since, text=GAP_TEXT),
             "levelno": logging.WARNING, "levelname": "WARNING"}))
 
     def _rotate(self) -> None:
@@ -384,13 +389,29 @@ def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseExc
 
 GAP = "記録のファイルに書けなかった"
 GAP_TEXT = ("この間の記録（lines= の数）は、標準エラー出力（サービスの記録: NSSM の AppStderr のファイル、journald）に"
-            "書きました。lost= の数は、そこにも書けずに失われた記録です")
+            "書きました。counted= の数は、そこが大きくなりすぎないよう数だけ数えた記録、lost= の数は、そこにも書けずに"
+            "失われた記録です")
+
+# What one process writes to standard error while its log file cannot be written, at most:
+# STDERR_RECORDS records or STDERR_BYTES, whichever comes first; past it the records are only
+# counted (LogFile.counted, the gap line's counted=), with one line saying so, and a line with
+# the count every STDERR_COUNT_SECONDS while it lasts. Standard error under a service manager
+# is a file too (NSSM's AppStderr, which nothing rotates; a systemd unit's StandardError=file:,
+# journald without limits): a log folder gone for a week moved the whole log there, unbounded.
+STDERR_RECORDS = 1000
+STDERR_BYTES = 1024 * 1024
+STDERR_COUNT_SECONDS = 3600.0
+COUNTED_TEXT = ("記録のファイル「{path}」に書き込めないままのため、標準エラー出力が大きくなりすぎないよう、"
+                "ここからの記録は書かずに数だけ数えます（{lines} 行を書きました）。書き込めるようになると、"
+                "ファイルの最初の行（counted=）にその数を書きます")
+STILL_COUNTED_TEXT = "記録のファイル「{path}」にまだ書き込めません。書かずに数えた記録: {counted} 行（{since} から）"
 
 
 def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
     """A request line the request log could not take: to standard error, the one place left
     (the service manager's file, journald), after one line saying why, once until the file
-    can be written again. Not a line per record saying so: a full disk would double them."""
+    can be written again. Not a line per record saying so: a full disk would double them.
+    Bounded (STDERR_RECORDS, STDERR_BYTES): past it the records are counted (_count_only)."""
     handler.elsewhere_since = handler.elsewhere_since or stamp(record.created)
     try:
         if not handler.failing:
@@ -398,11 +419,38 @@ def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseEx
             sys.stderr.write(f"記録のファイル「{handler.baseFilename}」に書き込めません（{reason}）。"
                              "書き込めるようになるまで、記録はここ（標準エラー出力）に書きます\n")
         handler.failing = True
-        sys.stderr.write(handler.format(record) + "\n")
+        text = handler.format(record) + "\n"
+        if handler.counted or handler.elsewhere >= STDERR_RECORDS \
+                or handler.elsewhere_bytes + len(text.encode("utf-8", "replace")) > STDERR_BYTES:
+            _count_only(handler)
+            return
+        sys.stderr.write(text)
         sys.stderr.flush()
         handler.elsewhere += 1
+        handler.elsewhere_bytes += len(text.encode("utf-8", "replace"))
     except (OSError, ValueError, AttributeError):      # no standard error either (pythonw, closed)
         handler.lost += 1           # the gap's line says so (LogFile._gap): written nowhere
+
+
+def _count_only(handler: LogFile) -> None:
+    """A record past the bound of standard error (STDERR_RECORDS, STDERR_BYTES): counted, not
+    written. The first one says so in a line; then a line with the count once every
+    STDERR_COUNT_SECONDS (a monotonic clock: a clock stepped back neither stops nor floods
+    them), for IT reading the service's file to see the log is still not written."""
+    now = time.monotonic()
+    if not handler.counted:
+        said = COUNTED_TEXT.format(path=handler.baseFilename, lines=handler.elsewhere)
+    elif now - handler.counted_said >= STDERR_COUNT_SECONDS:
+        said = STILL_COUNTED_TEXT.format(path=handler.baseFilename, counted=handler.counted,
+                                         since=handler.elsewhere_since)
+    else:
+        said = None
+    handler.counted += 1
+    if said is not None:
+        handler.counted_said = now
+        with contextlib.suppress(OSError, ValueError, AttributeError):     # counted all the same
+            sys.stderr.write(said + "\n")
+            sys.stderr.flush()
 
 
 def _unraisable(unraisable) -> None:
