@@ -534,3 +534,52 @@ def test_standard_error_takes_a_bounded_number_of_records_while_the_log_cannot_b
     err = capsys.readouterr().err
     assert len(err.encode("utf-8")) <= server_log.STDERR_BYTES + 2000, len(err)
     assert "数だけ数えます" in err
+
+
+def _filled_log(tmp_path, kept: int):
+    path = tmp_path / "requests.log"
+    handler = server_log.LogFile(path, max_bytes=100, kept=kept, failed=lambda *_: None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return path, handler
+
+
+def test_rotation_keeps_the_newest_by_its_names_when_the_clock_stepped_back(tmp_path):
+    """The rotated files to remove were picked by modification time. The clock stepped back
+    (an NTP correction after a day ahead), every file written before it looks newer than the
+    one just moved to ``.1``; with one more file of a rotated log's name beside them (a
+    ``.7`` IT moved aside, logrotate's ``.20261201``), the newest records were the ones
+    removed. The rotation's own names say the order; a name it does not give is left alone."""
+    path, handler = _filled_log(tmp_path, kept=5)
+    ahead = time.time() + 86400
+    for name in ("1", "2", "3", "4", "5", "7", "20261201"):
+        Path(f"{path}.{name}").write_text(f"old {name}\n", encoding="utf-8")
+        os.utime(f"{path}.{name}", (ahead, ahead))
+    path.write_text("newest " + "x" * 120 + "\n", encoding="utf-8")
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    assert Path(f"{path}.1").read_text(encoding="utf-8").startswith("newest "), sorted(os.listdir(tmp_path))
+    assert [Path(f"{path}.{n}").read_text(encoding="utf-8") for n in (2, 3, 4, 5)] == \
+        [f"old {n}\n" for n in (1, 2, 3, 4)]
+    assert Path(f"{path}.7").read_text(encoding="utf-8") == "old 7\n"              # not ours: left alone
+    assert Path(f"{path}.20261201").read_text(encoding="utf-8") == "old 20261201\n"
+    assert path.read_text(encoding="utf-8") == "after\n"
+
+
+def test_files_left_aside_keep_their_order_when_the_clock_stepped_back(tmp_path):
+    """A kept place that cannot be taken (a file held open on Windows; a folder of that name
+    here) leaves the log aside under ``.<pid>-<n>``, ``n`` the time: files left aside before
+    the clock stepped back had later names than the one left now, and the newest went first.
+    The name left now comes after every one left before; the oldest of them go."""
+    path, handler = _filled_log(tmp_path, kept=2)
+    Path(f"{path}.1").mkdir()
+    Path(f"{path}.1", "held").write_text("x")           # .1 cannot be replaced: a folder, not empty
+    later = time.time_ns() + 86400 * 10**9
+    for n, order in enumerate((later, later + 1)):
+        Path(f"{path}.4242-{order}").write_text(f"aside {n}\n", encoding="utf-8")
+    path.write_text("newest " + "x" * 120 + "\n", encoding="utf-8")
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    rotated = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()
+               if p.is_file() and p.name not in ("requests.log", "requests.log.lock")}
+    assert len(rotated) == 2, rotated
+    assert any(text.startswith("newest ") for text in rotated.values()), rotated
+    assert "aside 1\n" in rotated.values() and "aside 0\n" not in rotated.values(), rotated
+    assert Path(f"{path}.1", "held").exists()

@@ -324,48 +324,85 @@ class LogFile(logging.Handler):
         """The log to ``.1``, moved before anything else moves: on Windows a log another
         worker is appending to (or a viewer holds open) cannot be renamed while its older
         files can, and shifting those first moved each one on at every record until one
-        was left. So it goes to a name of its own first; only then do the kept files move
-        up and it becomes ``.1``."""
-        aside = f"{self.baseFilename}.{os.getpid()}-{time.time_ns()}"
+        was left. So it goes to a name of its own first (``_aside_name``); only then do the
+        kept files move up, and the files left aside (this one, and those earlier rotations
+        left while a kept file was held) take ``.1``, ``.2``… newest first.
+
+        The order is the names' own, never the files' times: ``.1`` the newest, and every file
+        left aside newer than every numbered one. A kept file held open stops the moves where
+        it stands, numbered ones first, the files aside then the oldest first, so that order
+        holds whichever move fails. Ordered by modification time, a clock stepped back (the
+        newest file written before the older ones' times) had the newest file removed."""
+        aside = self._aside_name()
         try:
             os.replace(self.baseFilename, aside)
         except OSError:
             # Not moved (open elsewhere): the record is still appended, the next one tries
             # again; a lost record is worse than a file a little past its size.
             return
+        numbered, asides = self._ours()
+        ahead = len(asides)             # how many places each numbered file moves up
         try:
-            for n in range(self.kept - 1, 0, -1):
-                older = f"{self.baseFilename}.{n}"
-                if os.path.exists(older):
-                    os.replace(older, f"{self.baseFilename}.{n + 1}")
-            os.replace(aside, f"{self.baseFilename}.1")
+            for n in sorted(numbered, reverse=True):
+                if n + ahead > self.kept:
+                    os.remove(numbered[n])          # past the kept: the oldest go
+                else:
+                    os.replace(numbered[n], f"{self.baseFilename}.{n + ahead}")
+            for i, (_order, path) in enumerate(asides):     # the oldest first, into the highest place
+                place = ahead - i
+                if place > self.kept:
+                    os.remove(path)
+                else:
+                    os.replace(path, f"{self.baseFilename}.{place}")
         except OSError:
-            # A kept file open elsewhere: the log stays aside under its own name (beside the
-            # others, for IT to find) rather than over a kept one.
+            # A kept file open elsewhere: the others stay where they are (beside the kept ones,
+            # for IT to find) rather than over a kept one; the order above still holds.
             pass
         self._keep_newest()
 
-    def _keep_newest(self) -> None:
-        """Of the rotated files, ``.1``… and those left aside under a name of their own, the
-        ``kept`` newest (by their last record's time) stay; the older are removed. A kept file
-        held open on Windows (a tail on ``.3``) cannot be moved on, and each rotation while it
-        was held left the log aside: a file of --log-mb more each time, with no end. One that
-        cannot be removed (held as well) stays and counts: the next one goes instead."""
+    def _aside_name(self) -> str:
+        """``.<pid>-<n>``: ``n`` the time in nanoseconds, but after every name already left aside
+        (a clock stepped back gave the newest file the oldest name, and it went first)."""
+        _numbered, asides = self._ours()
+        order = max([time.time_ns(), *(order + 1 for order, _path in asides)])
+        return f"{self.baseFilename}.{os.getpid()}-{order}"
+
+    def _ours(self) -> tuple[dict[int, str], list[tuple[int, str]]]:
+        """The rotated files of this log, by the names rotation gives (``_move_aside``): the
+        numbered ones ``.1``… up to ``kept``, and those left aside ``.<pid>-<n>`` with their
+        ``n``, the oldest first. Nothing else is ours, so nothing else is moved or removed: a
+        ``.7`` IT moved aside, logrotate's ``.20261205``, a folder."""
         folder, name = os.path.split(self.baseFilename)
+        numbered: dict[int, str] = {}
+        asides: list[tuple[int, str]] = []
         try:
-            names = os.listdir(folder)
+            entries = os.listdir(folder)
         except OSError:
-            return
-        rotated = []
-        for entry in names:
-            if _ROTATED.fullmatch(entry[len(name):]) and entry.startswith(name):
-                path = os.path.join(folder, entry)
-                try:
-                    rotated.append((os.stat(path).st_mtime_ns, path))
-                except OSError:
-                    continue
-        left = len(rotated)
-        for _mtime, path in sorted(rotated):          # the oldest first, until ``kept`` are left
+            return numbered, asides
+        for entry in entries:
+            found = _ROTATED.fullmatch(entry[len(name):]) if entry.startswith(name) else None
+            path = os.path.join(folder, entry)
+            if found is None or not os.path.isfile(path):
+                continue
+            if found.group("n") is not None:
+                n = int(found.group("n"))
+                if str(n) == found.group("n") and 1 <= n <= self.kept:
+                    numbered[n] = path
+            else:
+                asides.append((int(found.group("order")), path))
+        return numbered, sorted(asides)
+
+    def _keep_newest(self) -> None:
+        """Of the rotated files (``_ours``), the ``kept`` newest stay, by the rotation's order:
+        the numbered ones from the highest removed first, then those left aside, the oldest
+        first. A kept file held open on Windows (a tail on ``.3``) cannot be moved on, and each
+        rotation while it was held left the log aside: a file of --log-mb more each time, with
+        no end. One that cannot be removed (held as well) stays and counts: the next one goes
+        instead."""
+        numbered, asides = self._ours()
+        oldest_first = [numbered[n] for n in sorted(numbered, reverse=True)] + [path for _order, path in asides]
+        left = len(oldest_first)
+        for path in oldest_first:
             if left <= self.kept:
                 break
             try:
@@ -375,8 +412,8 @@ class LogFile(logging.Handler):
                 pass
 
 
-# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<ns>`` (LogFile._move_aside).
-_ROTATED = re.compile(r"\.(?:\d+|\d+-\d+)")
+# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<n>`` (LogFile._move_aside).
+_ROTATED = re.compile(r"\.(?:(?P<n>\d+)|\d+-(?P<order>\d+))")
 
 
 def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
