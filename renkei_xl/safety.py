@@ -752,14 +752,17 @@ def _entries(folder: Path) -> list:
 
 def _remove_stale(paths: Iterable[Path]) -> list[Path]:
     """The regular files of ``paths`` untouched for STALE_AFTER_SECONDS and no live write's
-    (_still_written), removed."""
+    (_still_written), removed. Untouched either way of the clock: one modified more than that
+    ahead of the clock now was written before the clock stepped back (NTP correcting a server
+    that ran ahead), and waited for the clock to catch up, a master-sized file a killed write
+    a day, for as long as the clock had been ahead."""
     import time
 
     gone = []
     for p in paths:
         try:
             st = os.lstat(p)
-            if (stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > STALE_AFTER_SECONDS
+            if (stat.S_ISREG(st.st_mode) and abs(time.time() - st.st_mtime) > STALE_AFTER_SECONDS
                     and not _still_written(p, st)):
                 p.unlink()
                 gone.append(p)

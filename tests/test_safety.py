@@ -881,6 +881,30 @@ def test_a_write_in_progress_is_no_killed_write_whatever_the_clock_says(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
 
 
+def test_a_killed_writes_file_from_before_the_clock_stepped_back_goes_at_the_next_sweep(tmp_path):
+    """A killed write's temporary file was removed once it was STALE_AFTER_SECONDS old by the
+    clock: written while the clock ran a day ahead (before NTP stepped it back), it looked
+    written in the future and stayed a day, a master-sized file every killed write, in the
+    folder staff open. A live write's file, its time as far ahead, stays (it holds its file)."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"old")
+    ahead = time.time() + 86400
+    killed = tmp_path / (safety.temp_prefix(target) + "0" * 12 + ".xlsm")
+    killed.write_bytes(b"left by a killed run")
+    os.utime(killed, (ahead, ahead))
+    sweep = ("import sys; from pathlib import Path; from renkei_xl.safety import remove_stale_temps_in; "
+             "print([p.name for p in remove_stale_temps_in([Path(sys.argv[1])])])")
+    with safety.atomic_path(target) as tmp:
+        tmp.write_bytes(b"new")
+        os.utime(tmp, (ahead, ahead))
+        run = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == repr([killed.name])
+        assert tmp.exists()
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
+
+
 # ------------------------------------------------------------ long names
 
 KANA_80 = "あ" * 80 + ".xlsm"        # 245 bytes: a legal name on ext4 and on NTFS
