@@ -752,14 +752,17 @@ def _entries(folder: Path) -> list:
 
 def _remove_stale(paths: Iterable[Path]) -> list[Path]:
     """The regular files of ``paths`` untouched for STALE_AFTER_SECONDS and no live write's
-    (_still_written), removed."""
+    (_still_written), removed. Untouched either way of the clock: one modified more than that
+    ahead of the clock now was written before the clock stepped back (NTP correcting a server
+    that ran ahead), and waited for the clock to catch up, a master-sized file a killed write
+    a day, for as long as the clock had been ahead."""
     import time
 
     gone = []
     for p in paths:
         try:
             st = os.lstat(p)
-            if (stat.S_ISREG(st.st_mode) and time.time() - st.st_mtime > STALE_AFTER_SECONDS
+            if (stat.S_ISREG(st.st_mode) and abs(time.time() - st.st_mtime) > STALE_AFTER_SECONDS
                     and not _still_written(p, st)):
                 p.unlink()
                 gone.append(p)
@@ -1266,16 +1269,37 @@ def _backup_name(stem: str, suffix: str, newest: str, taken: Callable[[str], boo
 
 def _rotated(backups: list[Path], keep: int, days: int) -> list[Path]:
     """The backups (oldest first) to remove: all but the newest ``keep`` and, of the older
-    ones, the last of each of the ``days`` latest days the newest do not reach into."""
-    def day(p: Path) -> str:
-        found = re.search(r"_(\d{8})-\d{6}(?:_\d{3})?(?:\.[^.]*)?\Z", p.name)
-        return found.group(1) if found else p.name
-
+    ones, the last of each of the ``days`` latest days the newest do not reach into (a
+    backup's day: ``_backup_day``). The newest ``keep`` by name are never removed."""
     split = max(len(backups) - keep, 0)
+    day = _backup_day
     older, covered = backups[:split], {day(p) for p in backups[split:]}
     last_of_day = {day(p): p for p in older if day(p) not in covered}   # oldest first: each day's last wins
     kept = {last_of_day[d] for d in sorted(last_of_day)[-days:]} if days > 0 else set()
     return [p for p in older if p not in kept]
+
+
+def _backup_day(p: Path) -> str:
+    """The day (YYYYMMDD, Japan time) a backup counts for in the one-per-day retention: its
+    name's, except for a name with a counter (``_001``…) on a file saved on an earlier day.
+    Such names are what the clock behind the newest backup gives (``_backup_name``: the
+    newest's stamp and a counter, until the clock catches up, possibly for weeks); their
+    own day is the one their version was saved on (the backup keeps the file's times,
+    ``_keep_times``). By the name alone, a month of them was one day, and retention kept
+    the last of it: every backup before the newest ``keep``, each the only copy of a real
+    earlier day, removed. A counter given within one real second changes nothing: the
+    version it holds was saved within that second (the one before it was backed up then)."""
+    found = re.search(r"_(\d{8})-\d{6}(?:_(\d{3}))?(?:\.[^.]*)?\Z", p.name)
+    if not found:
+        return p.name
+    named = found.group(1)
+    if found.group(2) is None:
+        return named
+    try:
+        saved = clock.aware(os.stat(p).st_mtime).strftime("%Y%m%d")
+    except (OSError, OverflowError, ValueError):
+        return named
+    return min(named, saved)
 
 
 def _same_content(a: Path, b: Path) -> bool:

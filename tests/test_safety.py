@@ -881,6 +881,30 @@ def test_a_write_in_progress_is_no_killed_write_whatever_the_clock_says(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
 
 
+def test_a_killed_writes_file_from_before_the_clock_stepped_back_goes_at_the_next_sweep(tmp_path):
+    """A killed write's temporary file was removed once it was STALE_AFTER_SECONDS old by the
+    clock: written while the clock ran a day ahead (before NTP stepped it back), it looked
+    written in the future and stayed a day, a master-sized file every killed write, in the
+    folder staff open. A live write's file, its time as far ahead, stays (it holds its file)."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"old")
+    ahead = time.time() + 86400
+    killed = tmp_path / (safety.temp_prefix(target) + "0" * 12 + ".xlsm")
+    killed.write_bytes(b"left by a killed run")
+    os.utime(killed, (ahead, ahead))
+    sweep = ("import sys; from pathlib import Path; from renkei_xl.safety import remove_stale_temps_in; "
+             "print([p.name for p in remove_stale_temps_in([Path(sys.argv[1])])])")
+    with safety.atomic_path(target) as tmp:
+        tmp.write_bytes(b"new")
+        os.utime(tmp, (ahead, ahead))
+        run = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert run.stdout.strip() == repr([killed.name])
+        assert tmp.exists()
+    assert target.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
+
+
 # ------------------------------------------------------------ long names
 
 KANA_80 = "あ" * 80 + ".xlsm"        # 245 bytes: a legal name on ext4 and on NTFS
@@ -1023,3 +1047,37 @@ def test_a_lock_file_name_made_a_link_after_its_check_creates_nothing_out_of_the
             with safety.writer_lock(master, timeout=1):
                 pass
     assert not planted.exists()
+
+
+def test_backups_named_while_the_clock_was_behind_keep_one_a_real_day(tmp_path, monkeypatch):
+    """The clock a month ahead once (a PC on the share, a server before NTP fixed it) left a
+    backup named a month ahead; every backup after it, the clock right again, was named with
+    that stamp and a counter until the clock caught up (_backup_name: never sorting before
+    it). Retention by the name's day made those weeks one day: each write kept the newest
+    ten and the last of that "day", and removed the backups that were the only copy of each
+    real day before them. Their day is now the day their version was saved: the newest ten
+    and the last of each of the 30 days before them stay, as the README promises."""
+    from renkei_xl import clock
+
+    target = tmp_path / "master.xlsm"
+    jst = datetime.timezone(datetime.timedelta(hours=9))
+    ahead = datetime.datetime(2027, 1, 10, 10, 0, tzinfo=jst).timestamp()
+    monkeypatch.setattr(clock, "_instant", lambda: ahead)
+    target.write_bytes(b"saved ahead")
+    os.utime(target, (ahead - 3600, ahead - 3600))
+    first = backup(target)
+    assert first.name == "master_20270110-100000.xlsm"
+    start = datetime.datetime(2026, 11, 1, 10, 0, tzinfo=jst).timestamp()
+    made = []
+    for day in range(40):                                   # the clock stepped back: a write a day
+        saved = start + day * 86400
+        target.write_bytes(f"day {day}".encode())
+        os.utime(target, (saved - 3600, saved - 3600))
+        monkeypatch.setattr(clock, "_instant", lambda at=saved: at)
+        made.append(backup(target))
+    assert all(p.name.startswith("master_20270110-100000_") for p in made), made[-1]
+    kept = list_backups(target)
+    assert kept[-KEEP_BACKUPS:] == made[-KEEP_BACKUPS:]          # the newest ten
+    # Before them, the last of each of the 30 latest days: 29 real days and the day ahead.
+    assert kept == [first] + made[1:], [p.read_bytes() for p in kept]
+    assert len(kept) == KEEP_BACKUPS + KEEP_DAYS

@@ -494,3 +494,92 @@ def test_a_log_file_the_account_may_append_to_but_not_read_takes_its_records(tmp
     assert done.returncode == 0 and "failed" not in done.stdout, (done.stdout, done.stderr)
     os.chmod(path, 0o600)
     assert path.read_text(encoding="utf-8").splitlines()[1:] == ["request=bbbb0002 outcome=完了"]
+
+
+def test_standard_error_takes_a_bounded_number_of_records_while_the_log_cannot_be_written(tmp_path, capsys,
+                                                                                           monkeypatch):
+    """The log's folder gone for a week: every record went to standard error, which under
+    NSSM (AppStderr, never rotated) or a systemd unit writing to a file is a file that grew
+    without bound. Past STDERR_RECORDS (or STDERR_BYTES) the records are counted, one line
+    saying so (after the line saying why), then a line with the count an hour at most; the
+    file's gap line, once it takes records again, says how many were counted."""
+    monkeypatch.setattr(server_log, "STDERR_RECORDS", 5, raising=False)
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+
+    def record(number: str) -> None:
+        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
+                                            "levelno": logging.INFO, "levelname": "INFO"}))
+
+    folder.rmdir()
+    for n in range(200):
+        record(f"b{n:07d}")
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 + 5 + 1, err
+    assert "に書き込めません" in err[0] and "request=b0000004" in err[5], err
+    assert "数だけ数えます（5 行を書きました）" in err[6], err
+    folder.mkdir()
+    record("c0000001")
+    lines = (folder / "requests.log").read_text(encoding="utf-8").splitlines()
+    assert " lines=5 counted=195 since=" in lines[0] and "request=c0000001" in lines[1], lines
+
+    # Bytes bound the same: records of the longest kind (RECORD_CHARS) stop before STDERR_BYTES.
+    monkeypatch.setattr(server_log, "STDERR_RECORDS", 10_000)
+    folder.joinpath("requests.log").unlink()
+    folder.rmdir()
+    for n in range(300):
+        record("x" * 8000)
+    err = capsys.readouterr().err
+    assert len(err.encode("utf-8")) <= server_log.STDERR_BYTES + 2000, len(err)
+    assert "数だけ数えます" in err
+
+
+def _filled_log(tmp_path, kept: int):
+    path = tmp_path / "requests.log"
+    handler = server_log.LogFile(path, max_bytes=100, kept=kept, failed=lambda *_: None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return path, handler
+
+
+def test_rotation_keeps_the_newest_by_its_names_when_the_clock_stepped_back(tmp_path):
+    """The rotated files to remove were picked by modification time. The clock stepped back
+    (an NTP correction after a day ahead), every file written before it looks newer than the
+    one just moved to ``.1``; with one more file of a rotated log's name beside them (a
+    ``.7`` IT moved aside, logrotate's ``.20261201``), the newest records were the ones
+    removed. The rotation's own names say the order; a name it does not give is left alone."""
+    path, handler = _filled_log(tmp_path, kept=5)
+    ahead = time.time() + 86400
+    for name in ("1", "2", "3", "4", "5", "7", "20261201"):
+        Path(f"{path}.{name}").write_text(f"old {name}\n", encoding="utf-8")
+        os.utime(f"{path}.{name}", (ahead, ahead))
+    path.write_text("newest " + "x" * 120 + "\n", encoding="utf-8")
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    assert Path(f"{path}.1").read_text(encoding="utf-8").startswith("newest "), sorted(os.listdir(tmp_path))
+    assert [Path(f"{path}.{n}").read_text(encoding="utf-8") for n in (2, 3, 4, 5)] == \
+        [f"old {n}\n" for n in (1, 2, 3, 4)]
+    assert Path(f"{path}.7").read_text(encoding="utf-8") == "old 7\n"              # not ours: left alone
+    assert Path(f"{path}.20261201").read_text(encoding="utf-8") == "old 20261201\n"
+    assert path.read_text(encoding="utf-8") == "after\n"
+
+
+def test_files_left_aside_keep_their_order_when_the_clock_stepped_back(tmp_path):
+    """A kept place that cannot be taken (a file held open on Windows; a folder of that name
+    here) leaves the log aside under ``.<pid>-<n>``, ``n`` the time: files left aside before
+    the clock stepped back had later names than the one left now, and the newest went first.
+    The name left now comes after every one left before; the oldest of them go."""
+    path, handler = _filled_log(tmp_path, kept=2)
+    Path(f"{path}.1").mkdir()
+    Path(f"{path}.1", "held").write_text("x")           # .1 cannot be replaced: a folder, not empty
+    later = time.time_ns() + 86400 * 10**9
+    for n, order in enumerate((later, later + 1)):
+        Path(f"{path}.4242-{order}").write_text(f"aside {n}\n", encoding="utf-8")
+    path.write_text("newest " + "x" * 120 + "\n", encoding="utf-8")
+    handler.emit(logging.makeLogRecord({"msg": "after"}))
+    rotated = {p.name: p.read_text(encoding="utf-8") for p in tmp_path.iterdir()
+               if p.is_file() and p.name not in ("requests.log", "requests.log.lock")}
+    assert len(rotated) == 2, rotated
+    assert any(text.startswith("newest ") for text in rotated.values()), rotated
+    assert "aside 1\n" in rotated.values() and "aside 0\n" not in rotated.values(), rotated
+    assert Path(f"{path}.1", "held").exists()

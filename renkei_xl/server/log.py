@@ -26,6 +26,7 @@ is written once a minute with its count (``OnceAMinute``).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -253,6 +254,9 @@ class LogFile(logging.Handler):
         self.failing = False        # this process could not write the last record
         self.elsewhere = 0          # records this process wrote to standard error since (_to_stderr)
         self.lost = 0               # … and those standard error did not take either
+        self.counted = 0            # … and those only counted, past the bound (STDERR_RECORDS)
+        self.elsewhere_bytes = 0    # what this process wrote to standard error since
+        self.counted_said = 0.0     # when (time.monotonic) the count was last said there
         self.elsewhere_since: Optional[str] = None
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -265,6 +269,7 @@ class LogFile(logging.Handler):
                 text = f"{self._gap()}\n{text}"
             append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
             self.failing, self.elsewhere, self.lost, self.elsewhere_since = False, 0, 0, None
+            self.counted, self.elsewhere_bytes = 0, 0
         except OSError as exc:
             self.failed(self, record, exc)
 
@@ -275,7 +280,7 @@ class LogFile(logging.Handler):
         from that hour, found nothing and no word of where it was."""
         return self.format(logging.makeLogRecord({
             "msg": line(request="-", client="-", outcome=GAP, lines=self.elsewhere, lost=self.lost or None,
-                        since=self.elsewhere_since, text=GAP_TEXT),
+                        counted=self.counted or None, since=self.elsewhere_since, text=GAP_TEXT),
             "levelno": logging.WARNING, "levelname": "WARNING"}))
 
     def _rotate(self) -> None:
@@ -319,48 +324,85 @@ class LogFile(logging.Handler):
         """The log to ``.1``, moved before anything else moves: on Windows a log another
         worker is appending to (or a viewer holds open) cannot be renamed while its older
         files can, and shifting those first moved each one on at every record until one
-        was left. So it goes to a name of its own first; only then do the kept files move
-        up and it becomes ``.1``."""
-        aside = f"{self.baseFilename}.{os.getpid()}-{time.time_ns()}"
+        was left. So it goes to a name of its own first (``_aside_name``); only then do the
+        kept files move up, and the files left aside (this one, and those earlier rotations
+        left while a kept file was held) take ``.1``, ``.2``… newest first.
+
+        The order is the names' own, never the files' times: ``.1`` the newest, and every file
+        left aside newer than every numbered one. A kept file held open stops the moves where
+        it stands, numbered ones first, the files aside then the oldest first, so that order
+        holds whichever move fails. Ordered by modification time, a clock stepped back (the
+        newest file written before the older ones' times) had the newest file removed."""
+        aside = self._aside_name()
         try:
             os.replace(self.baseFilename, aside)
         except OSError:
             # Not moved (open elsewhere): the record is still appended, the next one tries
             # again; a lost record is worse than a file a little past its size.
             return
+        numbered, asides = self._ours()
+        ahead = len(asides)             # how many places each numbered file moves up
         try:
-            for n in range(self.kept - 1, 0, -1):
-                older = f"{self.baseFilename}.{n}"
-                if os.path.exists(older):
-                    os.replace(older, f"{self.baseFilename}.{n + 1}")
-            os.replace(aside, f"{self.baseFilename}.1")
+            for n in sorted(numbered, reverse=True):
+                if n + ahead > self.kept:
+                    os.remove(numbered[n])          # past the kept: the oldest go
+                else:
+                    os.replace(numbered[n], f"{self.baseFilename}.{n + ahead}")
+            for i, (_order, path) in enumerate(asides):     # the oldest first, into the highest place
+                place = ahead - i
+                if place > self.kept:
+                    os.remove(path)
+                else:
+                    os.replace(path, f"{self.baseFilename}.{place}")
         except OSError:
-            # A kept file open elsewhere: the log stays aside under its own name (beside the
-            # others, for IT to find) rather than over a kept one.
+            # A kept file open elsewhere: the others stay where they are (beside the kept ones,
+            # for IT to find) rather than over a kept one; the order above still holds.
             pass
         self._keep_newest()
 
-    def _keep_newest(self) -> None:
-        """Of the rotated files, ``.1``… and those left aside under a name of their own, the
-        ``kept`` newest (by their last record's time) stay; the older are removed. A kept file
-        held open on Windows (a tail on ``.3``) cannot be moved on, and each rotation while it
-        was held left the log aside: a file of --log-mb more each time, with no end. One that
-        cannot be removed (held as well) stays and counts: the next one goes instead."""
+    def _aside_name(self) -> str:
+        """``.<pid>-<n>``: ``n`` the time in nanoseconds, but after every name already left aside
+        (a clock stepped back gave the newest file the oldest name, and it went first)."""
+        _numbered, asides = self._ours()
+        order = max([time.time_ns(), *(order + 1 for order, _path in asides)])
+        return f"{self.baseFilename}.{os.getpid()}-{order}"
+
+    def _ours(self) -> tuple[dict[int, str], list[tuple[int, str]]]:
+        """The rotated files of this log, by the names rotation gives (``_move_aside``): the
+        numbered ones ``.1``… up to ``kept``, and those left aside ``.<pid>-<n>`` with their
+        ``n``, the oldest first. Nothing else is ours, so nothing else is moved or removed: a
+        ``.7`` IT moved aside, logrotate's ``.20261205``, a folder."""
         folder, name = os.path.split(self.baseFilename)
+        numbered: dict[int, str] = {}
+        asides: list[tuple[int, str]] = []
         try:
-            names = os.listdir(folder)
+            entries = os.listdir(folder)
         except OSError:
-            return
-        rotated = []
-        for entry in names:
-            if _ROTATED.fullmatch(entry[len(name):]) and entry.startswith(name):
-                path = os.path.join(folder, entry)
-                try:
-                    rotated.append((os.stat(path).st_mtime_ns, path))
-                except OSError:
-                    continue
-        left = len(rotated)
-        for _mtime, path in sorted(rotated):          # the oldest first, until ``kept`` are left
+            return numbered, asides
+        for entry in entries:
+            found = _ROTATED.fullmatch(entry[len(name):]) if entry.startswith(name) else None
+            path = os.path.join(folder, entry)
+            if found is None or not os.path.isfile(path):
+                continue
+            if found.group("n") is not None:
+                n = int(found.group("n"))
+                if str(n) == found.group("n") and 1 <= n <= self.kept:
+                    numbered[n] = path
+            else:
+                asides.append((int(found.group("order")), path))
+        return numbered, sorted(asides)
+
+    def _keep_newest(self) -> None:
+        """Of the rotated files (``_ours``), the ``kept`` newest stay, by the rotation's order:
+        the numbered ones from the highest removed first, then those left aside, the oldest
+        first. A kept file held open on Windows (a tail on ``.3``) cannot be moved on, and each
+        rotation while it was held left the log aside: a file of --log-mb more each time, with
+        no end. One that cannot be removed (held as well) stays and counts: the next one goes
+        instead."""
+        numbered, asides = self._ours()
+        oldest_first = [numbered[n] for n in sorted(numbered, reverse=True)] + [path for _order, path in asides]
+        left = len(oldest_first)
+        for path in oldest_first:
             if left <= self.kept:
                 break
             try:
@@ -370,8 +412,8 @@ class LogFile(logging.Handler):
                 pass
 
 
-# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<ns>`` (LogFile._move_aside).
-_ROTATED = re.compile(r"\.(?:\d+|\d+-\d+)")
+# A rotated log's name after the log's own: ``.1``… or ``.<pid>-<n>`` (LogFile._move_aside).
+_ROTATED = re.compile(r"\.(?:(?P<n>\d+)|\d+-(?P<order>\d+))")
 
 
 def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
@@ -384,13 +426,29 @@ def _not_kept(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseExc
 
 GAP = "記録のファイルに書けなかった"
 GAP_TEXT = ("この間の記録（lines= の数）は、標準エラー出力（サービスの記録: NSSM の AppStderr のファイル、journald）に"
-            "書きました。lost= の数は、そこにも書けずに失われた記録です")
+            "書きました。counted= の数は、そこが大きくなりすぎないよう数だけ数えた記録、lost= の数は、そこにも書けずに"
+            "失われた記録です")
+
+# What one process writes to standard error while its log file cannot be written, at most:
+# STDERR_RECORDS records or STDERR_BYTES, whichever comes first; past it the records are only
+# counted (LogFile.counted, the gap line's counted=), with one line saying so, and a line with
+# the count every STDERR_COUNT_SECONDS while it lasts. Standard error under a service manager
+# is a file too (NSSM's AppStderr, which nothing rotates; a systemd unit's StandardError=file:,
+# journald without limits): a log folder gone for a week moved the whole log there, unbounded.
+STDERR_RECORDS = 1000
+STDERR_BYTES = 1024 * 1024
+STDERR_COUNT_SECONDS = 3600.0
+COUNTED_TEXT = ("記録のファイル「{path}」に書き込めないままのため、標準エラー出力が大きくなりすぎないよう、"
+                "ここからの記録は書かずに数だけ数えます（{lines} 行を書きました）。書き込めるようになると、"
+                "ファイルの最初の行（counted=）にその数を書きます")
+STILL_COUNTED_TEXT = "記録のファイル「{path}」にまだ書き込めません。書かずに数えた記録: {counted} 行（{since} から）"
 
 
 def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseException]) -> None:
     """A request line the request log could not take: to standard error, the one place left
     (the service manager's file, journald), after one line saying why, once until the file
-    can be written again. Not a line per record saying so: a full disk would double them."""
+    can be written again. Not a line per record saying so: a full disk would double them.
+    Bounded (STDERR_RECORDS, STDERR_BYTES): past it the records are counted (_count_only)."""
     handler.elsewhere_since = handler.elsewhere_since or stamp(record.created)
     try:
         if not handler.failing:
@@ -398,11 +456,38 @@ def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseEx
             sys.stderr.write(f"記録のファイル「{handler.baseFilename}」に書き込めません（{reason}）。"
                              "書き込めるようになるまで、記録はここ（標準エラー出力）に書きます\n")
         handler.failing = True
-        sys.stderr.write(handler.format(record) + "\n")
+        text = handler.format(record) + "\n"
+        if handler.counted or handler.elsewhere >= STDERR_RECORDS \
+                or handler.elsewhere_bytes + len(text.encode("utf-8", "replace")) > STDERR_BYTES:
+            _count_only(handler)
+            return
+        sys.stderr.write(text)
         sys.stderr.flush()
         handler.elsewhere += 1
+        handler.elsewhere_bytes += len(text.encode("utf-8", "replace"))
     except (OSError, ValueError, AttributeError):      # no standard error either (pythonw, closed)
         handler.lost += 1           # the gap's line says so (LogFile._gap): written nowhere
+
+
+def _count_only(handler: LogFile) -> None:
+    """A record past the bound of standard error (STDERR_RECORDS, STDERR_BYTES): counted, not
+    written. The first one says so in a line; then a line with the count once every
+    STDERR_COUNT_SECONDS (a monotonic clock: a clock stepped back neither stops nor floods
+    them), for IT reading the service's file to see the log is still not written."""
+    now = time.monotonic()
+    if not handler.counted:
+        said = COUNTED_TEXT.format(path=handler.baseFilename, lines=handler.elsewhere)
+    elif now - handler.counted_said >= STDERR_COUNT_SECONDS:
+        said = STILL_COUNTED_TEXT.format(path=handler.baseFilename, counted=handler.counted,
+                                         since=handler.elsewhere_since)
+    else:
+        said = None
+    handler.counted += 1
+    if said is not None:
+        handler.counted_said = now
+        with contextlib.suppress(OSError, ValueError, AttributeError):     # counted all the same
+            sys.stderr.write(said + "\n")
+            sys.stderr.flush()
 
 
 def _unraisable(unraisable) -> None:
