@@ -75,6 +75,11 @@ CASES = [
     (c.INDICATORS, "I7:I8", "I8", "04-1", "集計方法のセルが結合されています（I7:I8）。画面には左上のセルI7の値だけが表示され"),
 ]
 FACE_CASES = [(*case, face) for case in CASES for face in FACES]
+# What collect's 08-1 = 4 into 小樽市 E5 is refused with, on every face (the command line,
+# the server's click, the desktop's click: the core's words, contract.merged_cells_message and
+# data_table_message).
+MERGED_SAID = "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。"
+TABLE_SAID = "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
 
 
 @pytest.mark.parametrize("sheet,area,ref,ind_id,said,face", FACE_CASES,
@@ -116,7 +121,7 @@ def test_collect_into_a_merged_areas_hidden_part_is_refused_before_anything_is_w
     """The file face: 小樽市 returns 08-1 = 4 while the master has E4:E5 merged (staff merged
     it after the split): refused naming the cell and the area, the master unchanged."""
     said = _collect_said(sample, tmp_path, lambda m: merged_over(m, "小樽市", "E4:E5"))
-    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in said, said
+    assert MERGED_SAID in said, said
 
 
 def _collect_said(sample: Path, tmp_path: Path, staff_edit) -> str:
@@ -139,7 +144,7 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
     """The button face: the same, through xlwings' VBA client as the model of Excel replays it:
     one alert with the same sentence, no cell written (Excel's 1004 came halfway before)."""
     prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: merged_over(m, "小樽市", "E4:E5"))
-    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+    assert MERGED_SAID in prompt, prompt
 
 
 def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -> str:
@@ -211,12 +216,12 @@ def test_the_model_refuses_a_value_into_a_data_table_as_excel_does(sample, tmp_p
 
 def test_collect_into_a_data_table_is_refused_before_anything_is_written(sample, tmp_path):
     said = _collect_said(sample, tmp_path, lambda m: data_table_over(m, "小樽市", "E4", "E4:E5"))
-    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in said, said
+    assert TABLE_SAID in said, said
 
 
 def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample, tmp_path, monkeypatch):
     prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: data_table_over(m, "小樽市", "E4", "E4:E5"))
-    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+    assert TABLE_SAID in prompt, prompt
 
 
 def test_rollover_of_a_master_with_a_merged_input_is_refused_and_makes_no_master(sample, tmp_path):
@@ -414,12 +419,9 @@ def test_a_merge_made_since_the_save_from_a_cell_written_with_its_neighbours_sto
 # (LiveBook's default: none), so a value into a merge's hidden part or a data table met
 # Excel's 1004 partway through a click (PartlyWritten). Now it asks about the cells written
 # (DesktopBook.merges_over, data_tables_over) and the core's rule refuses before any write,
-# in the words of the command line and the server (the sentences the tests above assert).
+# in the words of the command line and the server (MERGED_SAID, TABLE_SAID, as above).
 # No Excel runs here: the stand-in answers xlwings' cross-engine Range properties as Excel
 # does, counts every question, and raises Excel's 1004 where Excel would at a write.
-
-MERGED_SAID = "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。"
-TABLE_SAID = "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
 
 
 class _Excel1004(Exception):
@@ -496,6 +498,8 @@ class _DesktopExcelRange:
                   else str(self.sheet.values.get((r, c), "")) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
         if len(self.cells) == 1:
             return shown[0][0]
+        if getattr(self.sheet, "answers_cells_only", False):   # a Mac giving a range no list, perhaps
+            return None
         return shown if self.sheet.rows_of_lists else tuple(map(tuple, shown))
 
     @property
@@ -629,3 +633,17 @@ def test_a_desktop_click_finds_a_merge_far_down_a_long_column_in_a_few_questions
         buttons._apply(_desktop(cls, sheet), _values("小樽市", [f"E{row}" for row in range(2, 2002)]))
     asked = sum(sheet.questions(q) for q in ("merge_cells", "merge_area", "address"))
     assert asked <= 60 and "write" not in sheet.asked, asked
+
+
+def test_a_mac_answering_a_ranges_formulas_in_another_shape_is_asked_cell_by_cell():
+    """Whether Excel for Mac answers a range's ``formula`` as rows only a Mac can say: an answer
+    that is not one formula a cell is not read as none, the cells are asked one by one."""
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.desktop import MacBook
+
+    sheet = _DesktopExcelSheet("小樽市", tables=["E4:E5"], rows_of_lists=True)
+    sheet.answers_cells_only = True
+    with pytest.raises(UserError) as caught:
+        buttons._apply(_desktop(MacBook, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    assert TABLE_SAID in str(caught.value) and sheet.values == {}
+    assert sheet.questions("formula") == 2 + 4        # each rectangle, then its cells
