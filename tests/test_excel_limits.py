@@ -344,8 +344,8 @@ def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_serv
         def status(self, text): pass
         def password_sheets(self, names): return []
         def structure_locked(self): return False
-        def merged_areas(self, name): return []
-        def data_table_areas(self, name): return []
+        def merges_over(self, cells): return lambda name: []
+        def data_tables_over(self, cells): return lambda name: []
         def array_cells(self, cells): return []
         def extent(self, name): return (0, 0)
         def sheet(self, name): return SimpleNamespace(name=name)

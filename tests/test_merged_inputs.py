@@ -14,8 +14,10 @@ under it kept, as Excel keeps it: test_error_cells.merged_over).
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -73,6 +75,11 @@ CASES = [
     (c.INDICATORS, "I7:I8", "I8", "04-1", "集計方法のセルが結合されています（I7:I8）。画面には左上のセルI7の値だけが表示され"),
 ]
 FACE_CASES = [(*case, face) for case in CASES for face in FACES]
+# What collect's 08-1 = 4 into 小樽市 E5 is refused with, on every face (the command line,
+# the server's click, the desktop's click: the core's words, contract.merged_cells_message and
+# data_table_message).
+MERGED_SAID = "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。"
+TABLE_SAID = "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。"
 
 
 @pytest.mark.parametrize("sheet,area,ref,ind_id,said,face", FACE_CASES,
@@ -114,7 +121,7 @@ def test_collect_into_a_merged_areas_hidden_part_is_refused_before_anything_is_w
     """The file face: 小樽市 returns 08-1 = 4 while the master has E4:E5 merged (staff merged
     it after the split): refused naming the cell and the area, the master unchanged."""
     said = _collect_said(sample, tmp_path, lambda m: merged_over(m, "小樽市", "E4:E5"))
-    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in said, said
+    assert MERGED_SAID in said, said
 
 
 def _collect_said(sample: Path, tmp_path: Path, staff_edit) -> str:
@@ -137,7 +144,7 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
     """The button face: the same, through xlwings' VBA client as the model of Excel replays it:
     one alert with the same sentence, no cell written (Excel's 1004 came halfway before)."""
     prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: merged_over(m, "小樽市", "E4:E5"))
-    assert "小樽市!E5（E4:E5） は結合したセルの左上以外のセルのため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+    assert MERGED_SAID in prompt, prompt
 
 
 def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -> str:
@@ -209,12 +216,12 @@ def test_the_model_refuses_a_value_into_a_data_table_as_excel_does(sample, tmp_p
 
 def test_collect_into_a_data_table_is_refused_before_anything_is_written(sample, tmp_path):
     said = _collect_said(sample, tmp_path, lambda m: data_table_over(m, "小樽市", "E4", "E4:E5"))
-    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in said, said
+    assert TABLE_SAID in said, said
 
 
 def test_a_click_of_collect_into_a_data_table_is_refused_before_any_write(sample, tmp_path, monkeypatch):
     prompt = _collect_click_said(sample, tmp_path, monkeypatch, lambda m: data_table_over(m, "小樽市", "E4", "E4:E5"))
-    assert "小樽市!E5 はデータ テーブル（{=TABLE(…)}）の範囲にあるため、値を書き込めません。ブックは変更していません。" in prompt, prompt
+    assert TABLE_SAID in prompt, prompt
 
 
 def test_rollover_of_a_master_with_a_merged_input_is_refused_and_makes_no_master(sample, tmp_path):
@@ -404,3 +411,239 @@ def test_a_merge_made_since_the_save_from_a_cell_written_with_its_neighbours_sto
     assert refused.value.text == merged_run_message([f"小樽市!{first}（{_address(tuple(area))}）"], "ボタンを押して")
     held, actions = _row_written(sample, tmp_path / "whole", [[4, 5, 4, 5]])
     assert apply_actions(held, actions).value("小樽市", "E4") == 7
+
+
+# ------------------------------------------------------------------ the desktop face
+# Desktop Excel (COM on Windows, AppleScript on a Mac) is the open book itself: a merge or a
+# data table staff made, saved or not, is there to be asked. The desktop face asked nothing
+# (LiveBook's default: none), so a value into a merge's hidden part or a data table met
+# Excel's 1004 partway through a click (PartlyWritten). Now it asks about the cells written
+# (DesktopBook.merges_over, data_tables_over) and the core's rule refuses before any write,
+# in the words of the command line and the server (MERGED_SAID, TABLE_SAID, as above).
+# No Excel runs here: the stand-in answers xlwings' cross-engine Range properties as Excel
+# does, counts every question, and raises Excel's 1004 where Excel would at a write.
+
+
+class _Excel1004(Exception):
+    """Excel's COM error 1004 at a write (「結合したセルの一部を変更することはできません」 and the like)."""
+
+
+def _rect(address: str) -> tuple[int, int, int, int]:
+    from renkei_xl.core.refs import parse_ref
+
+    first, _, last = address.partition(":")
+    return (*parse_ref(first), *parse_ref(last or first))
+
+
+class _DesktopExcelSheet:
+    """A municipality sheet open in desktop Excel, with the merges and data tables staff made
+    (``tables``: each result range's cells read "=TABLE(,H1)"). ``asked`` logs each question
+    and each write in order; ``rows_of_lists``: a Mac's AppleScript answer shape (COM's: tuples)."""
+
+    def __init__(self, name: str, merges=(), tables=(), rows_of_lists: bool = False):
+        self.name, self.rows_of_lists = name, rows_of_lists
+        self.merges, self.tables = [_rect(a) for a in merges], [_rect(a) for a in tables]
+        self.values: dict[tuple[int, int], object] = {}
+        self.asked: list[str] = []
+
+    @property
+    def api(self):                    # LiveBook.writable asks it first: the checks before it are done
+        self.asked.append("lift")
+        return SimpleNamespace(ProtectContents=False, protect_contents=SimpleNamespace(get=lambda: False))
+
+    def range(self, first, last=None):
+        return _DesktopExcelRange(self, (*first, *(last or first)))
+
+    def questions(self, what: str) -> int:
+        """How many ``what`` questions the checks asked, before the protection is lifted to write."""
+        before = self.asked[:self.asked.index("lift")] if "lift" in self.asked else self.asked
+        return before.count(what)
+
+
+class _DesktopExcelRange:
+    def __init__(self, sheet: _DesktopExcelSheet, rect: tuple[int, int, int, int]):
+        self.sheet, self.rect = sheet, rect
+        r1, c1, r2, c2 = rect
+        self.cells = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+
+    def _merge_of(self, cell):
+        return next((m for m in self.sheet.merges if m[0] <= cell[0] <= m[2] and m[1] <= cell[1] <= m[3]), None)
+
+    @property
+    def merge_cells(self):                 # COM's MergeCells: False, True, or Null (None) for mixed
+        self.sheet.asked.append("merge_cells")
+        merged = [self._merge_of(cell) is not None for cell in self.cells]
+        return True if all(merged) else None if any(merged) else False
+
+    @property
+    def merge_area(self):
+        self.sheet.asked.append("merge_area")
+        (cell,) = self.cells
+        return _DesktopExcelRange(self.sheet, self._merge_of(cell) or (*cell, *cell))
+
+    @property
+    def address(self):
+        from renkei_xl.core.refs import cell_ref
+
+        self.sheet.asked.append("address")
+        r1, c1, r2, c2 = self.rect
+        first, last = (re.sub(r"([A-Z]+)", r"$\1$", cell_ref(r, c)) for r, c in ((r1, c1), (r2, c2)))
+        return first if first == last else f"{first}:{last}"       # 「$E$4:$E$5」, as Excel says it
+
+    @property
+    def formula(self):
+        self.sheet.asked.append("formula")
+        r1, c1, r2, c2 = self.rect
+        shown = [["=TABLE(,H1)" if any(t[0] <= r <= t[2] and t[1] <= c <= t[3] for t in self.sheet.tables)
+                  else str(self.sheet.values.get((r, c), "")) for c in range(c1, c2 + 1)] for r in range(r1, r2 + 1)]
+        if len(self.cells) == 1:
+            return shown[0][0]
+        if getattr(self.sheet, "answers_cells_only", False):   # a Mac giving a range no list, perhaps
+            return None
+        return shown if self.sheet.rows_of_lists else tuple(map(tuple, shown))
+
+    @property
+    def has_array(self):
+        self.sheet.asked.append("has_array")
+        return False
+
+    @property
+    def number_format(self):
+        return "General"
+
+    @property
+    def value(self):
+        raise AssertionError("not read")
+
+    @value.setter
+    def value(self, value):
+        self.sheet.asked.append("write")
+        r1, c1, r2, c2 = self.rect
+        for t in self.sheet.tables:
+            if not (t[2] < r1 or r2 < t[0] or t[3] < c1 or c2 < t[1]):
+                raise _Excel1004("データ テーブルの一部を変更することはできません")
+        for m in self.sheet.merges:
+            overlaps = not (m[2] < r1 or r2 < m[0] or m[3] < c1 or c2 < m[1])
+            whole = r1 <= m[0] and c1 <= m[1] and m[2] <= r2 and m[3] <= c2
+            if overlaps and not whole and (r1, c1, r2, c2) != (m[0], m[1], m[0], m[1]):
+                raise _Excel1004("結合したセルの一部を変更することはできません")
+        rows = value if isinstance(value, list) else [[value]]
+        for (r, c), v in zip(self.cells, [v for row in rows for v in row]):
+            self.sheet.values[(r, c)] = v
+
+
+class _SheetList(list):
+    def __getitem__(self, key):
+        return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
+
+
+def _desktop(cls, *sheets: _DesktopExcelSheet):
+    book = SimpleNamespace(sheets=_SheetList(sheets), api=SimpleNamespace(ProtectStructure=False),
+                           app=SimpleNamespace(screen_updating=True))
+    return cls(book)
+
+
+DESKTOPS = pytest.mark.parametrize("engine", ["windows", "mac"])
+
+
+def _engine(engine: str):
+    from renkei_xl.excel.desktop import MacBook, WindowsBook
+
+    return (WindowsBook, False) if engine == "windows" else (MacBook, True)
+
+
+def _values(sheet: str, cells, value=4):
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+
+    return WritePlan(cells=[CellEdit(sheet, *_rect(ref)[:2], value) for ref in cells])
+
+
+@DESKTOPS
+def test_a_desktop_click_into_a_merged_areas_hidden_part_is_refused_before_any_write(engine):
+    """小樽市 E4:E5 merged (saved or not: Excel is asked), collect writing E2, E3, E5, E6: the
+    click is refused naming E5 and its area, in the command line's and the server's words,
+    and nothing is written (Excel's 1004 came at E5 with E2, E3 written before: PartlyWritten)."""
+    from renkei_xl.core.contract import merged_cells_message
+    from renkei_xl.excel import buttons
+
+    cls, mac = _engine(engine)
+    sheet = _DesktopExcelSheet("小樽市", merges=["E4:E5"], rows_of_lists=mac)
+    with pytest.raises(UserError) as caught:
+        buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    said = str(caught.value)
+    assert MERGED_SAID in said and said == merged_cells_message(["小樽市!E5（E4:E5）"], "ボタンを押して"), said
+    assert "write" not in sheet.asked and sheet.values == {}
+
+
+@DESKTOPS
+def test_a_desktop_click_writes_a_merges_first_cell(engine):
+    """The merge's first cell (E4 of E4:E5, 06-1's 実績値) takes its value with its row's
+    neighbours (the run is written cell by cell where it holds a merge: covers_part_of_merge),
+    as on the other faces: the core's rule refuses only the hidden part."""
+    from renkei_xl.excel import buttons
+
+    cls, mac = _engine(engine)
+    sheet = _DesktopExcelSheet("小樽市", merges=["E4:E5", "H9:I9"], rows_of_lists=mac)
+    buttons._apply(_desktop(cls, sheet), _values("小樽市", ["D4", "E4", "F4", "E6", "H9"]))
+    assert sheet.values == {(4, 4): 4, (4, 5): 4, (4, 6): 4, (6, 5): 4, (9, 8): 4}
+
+
+@DESKTOPS
+def test_a_desktop_click_into_a_data_table_is_refused_before_any_write(engine):
+    """A What-If data table over 小樽市 E4:E5 (its results read "=TABLE(,H1)"): collect's E5
+    is refused in the others' words, nothing written."""
+    from renkei_xl.core.contract import data_table_message
+    from renkei_xl.excel import buttons
+
+    cls, mac = _engine(engine)
+    sheet = _DesktopExcelSheet("小樽市", tables=["E4:E5"], rows_of_lists=mac)
+    with pytest.raises(UserError) as caught:
+        buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    said = str(caught.value)
+    assert TABLE_SAID in said and said == data_table_message(["小樽市!E5"], "ボタンを押して"), said
+    assert "write" not in sheet.asked and sheet.values == {}
+
+
+@DESKTOPS
+def test_a_desktop_click_asks_excel_once_per_rectangle_where_there_is_no_merge_or_table(engine):
+    """No merge, no table: one MergeCells and one Formula question per sheet's rectangle of
+    cells written, before any write (each is a round trip); a long column with one merge far
+    down is halved to it, a few dozen questions, never one per cell."""
+    from renkei_xl.excel import buttons
+
+    cls, mac = _engine(engine)
+    otaru = _DesktopExcelSheet("小樽市", rows_of_lists=mac)
+    sapporo = _DesktopExcelSheet("札幌市", merges=["B1500:C1500"], rows_of_lists=mac)
+    plan = _values("小樽市", [f"{col}{row}" for row in range(2, 11) for col in "EFG"] + ["E12", "E13"])
+    plan.cells += _values("札幌市", [f"E{row}" for row in range(2, 2002)]).cells
+    buttons._apply(_desktop(cls, otaru, sapporo), plan)
+    assert (otaru.questions("merge_cells"), otaru.questions("formula"), otaru.questions("merge_area")) == (2, 2, 0)
+    assert sapporo.questions("formula") == 1 and sapporo.questions("merge_area") == 0
+    assert sapporo.questions("merge_cells") == 1          # the merge is beside the column, not in it
+    assert len(otaru.values) == 29 and len(sapporo.values) == 2000
+
+
+@DESKTOPS
+def test_a_desktop_click_finds_a_merge_far_down_a_long_column_in_a_few_questions(engine):
+    from renkei_xl.excel import buttons
+
+    cls, mac = _engine(engine)
+    sheet = _DesktopExcelSheet("小樽市", merges=["E1500:E1501"], rows_of_lists=mac)
+    with pytest.raises(UserError, match="小樽市!E1501（E1500:E1501）"):
+        buttons._apply(_desktop(cls, sheet), _values("小樽市", [f"E{row}" for row in range(2, 2002)]))
+    asked = sum(sheet.questions(q) for q in ("merge_cells", "merge_area", "address"))
+    assert asked <= 60 and "write" not in sheet.asked, asked
+
+
+def test_a_mac_answering_a_ranges_formulas_in_another_shape_is_asked_cell_by_cell():
+    """Whether Excel for Mac answers a range's ``formula`` as rows only a Mac can say: an answer
+    that is not one formula a cell is not read as none, the cells are asked one by one."""
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.desktop import MacBook
+
+    sheet = _DesktopExcelSheet("小樽市", tables=["E4:E5"], rows_of_lists=True)
+    sheet.answers_cells_only = True
+    with pytest.raises(UserError) as caught:
+        buttons._apply(_desktop(MacBook, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    assert TABLE_SAID in str(caught.value) and sheet.values == {}
+    assert sheet.questions("formula") == 2 + 4        # each rectangle, then its cells

@@ -458,6 +458,20 @@ class LiveBook(ABC):
         refused before any write (WritePlan.refuse_data_tables)."""
         return []
 
+    def merges_over(self, cells: Iterable[tuple[str, int, int]]
+                    ) -> Callable[[str], list[tuple[int, int, int, int]]]:
+        """The merged areas WritePlan.refuse_merged is given before a click writes values into
+        ``cells`` (sheet, row, col): here the sheet's as the engine knows them
+        (``merged_areas``). An engine that asks the open book per range answers about the
+        cells written only (DesktopBook): the core still decides what is refused."""
+        return self.merged_areas
+
+    def data_tables_over(self, cells: Iterable[tuple[str, int, int]]
+                         ) -> Callable[[str], list[tuple[int, int, int, int]]]:
+        """The data tables' result ranges WritePlan.refuse_data_tables is given, as
+        ``merges_over`` gives the merges (here ``data_table_areas``)."""
+        return self.data_table_areas
+
     def in_array(self, sheet_name: str, row: int, col: int) -> bool:
         """Whether the cell belongs to an array formula staff entered ({=...}), where the
         engine can tell: Excel refuses a value there (1004, part of an array)."""

@@ -237,11 +237,11 @@ def _apply(live: LiveBook, plan) -> list[str]:
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
     plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
-    plan.refuse_merged(live.merged_areas, "ボタンを押して")   # Excel's 1004 halfway otherwise
-    plan.refuse_data_tables(live.data_table_areas, "ボタンを押して")   # the same
+    written = [(e.sheet, e.row, e.col) for e in plan.cells]
+    plan.refuse_merged(live.merges_over(written), "ボタンを押して")   # Excel's 1004 halfway otherwise
+    plan.refuse_data_tables(live.data_tables_over(written), "ボタンを押して")   # the same
     plan.refuse_long_texts("ボタンを押して")   # the same (a text over 32,767 with its prefix)
-    in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in
-                 live.array_cells([(e.sheet, e.row, e.col) for e in plan.cells])]
+    in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in live.array_cells(written)]
     if in_arrays:                                   # Excel's 1004 halfway otherwise
         raise UserError(array_cells_message(in_arrays))
     for sp in plan.sheets:                          # the same: PageSetup's CenterFooter
@@ -249,8 +249,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
             raise UserError(problem)
     if problem := live.formats_problem(plan):     # the same: 「セルの書式が多すぎます」
         raise UserError(problem)
-    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect],
-                                     written=[(e.sheet, e.row, e.col) for e in plan.cells]):
+    with live.quiet(), live.writable(touched, protect=[s.name for s in plan.sheets if s.protect], written=written):
         try:
             apply_plan(live, plan)
         except Exception as exc:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
@@ -251,15 +251,72 @@ class DesktopBook(LiveBook):
         cell by cell only inside one that has an array: each question is a round trip."""
         from .apply import rectangles
 
-        by_sheet: dict[str, list[tuple[int, int]]] = {}
-        for sheet, row, col in cells:
-            by_sheet.setdefault(sheet, []).append((row, col))
         out = []
-        for sheet, held in by_sheet.items():
+        for sheet, held in _by_sheet(cells).items():
             for r1, c1, r2, c2 in rectangles(held):
                 if self.book.sheets[sheet].range((r1, c1), (r2, c2)).has_array is not False:
                     out += [(sheet, r, c) for r, c in held if r1 <= r <= r2 and c1 <= c <= c2
                             and self.in_array(sheet, r, c)]
+        return out
+
+    def merges_over(self, cells: Iterable[tuple[str, int, int]]
+                    ) -> Callable[[str], list[tuple[int, int, int, int]]]:
+        """Excel itself says the merges over the cells a click writes, a merge staff made since
+        the last save included (the server's VBA asks the same, RenkeiCheckWritten): one
+        question per sheet's rectangle of cells (MergeCells: False for none); a rectangle with
+        one is halved and asked again, and a single cell with one says its MergeArea, so that
+        a long column with one merge costs a few dozen round trips, not one per cell. The
+        areas go to the core's rule (WritePlan.refuse_merged), which refuses a hidden part and
+        lets a merge's first cell be written."""
+        by_sheet = _by_sheet(cells)
+        return lambda sheet_name: self._merges_in(sheet_name, by_sheet.get(sheet_name, []))
+
+    def _merges_in(self, sheet_name: str, held: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+        from .apply import rectangles
+
+        sheet = self.book.sheets[sheet_name]
+        found: list[tuple[int, int, int, int]] = []
+        pending = rectangles(held)
+        while pending:
+            r1, c1, r2, c2 = pending.pop()
+            if any(a[0] <= r1 and a[1] <= c1 and r2 <= a[2] and c2 <= a[3] for a in found):
+                continue                           # inside a merge already found
+            if sheet.range((r1, c1), (r2, c2)).merge_cells is False:
+                continue
+            if (r1, c1) == (r2, c2):
+                area = _area(sheet.range((r1, c1)).merge_area.address)
+                if area is not None and area[:2] != area[2:]:
+                    found.append(area)
+            elif r2 - r1 >= c2 - c1:
+                half = (r1 + r2) // 2
+                pending += [(half + 1, c1, r2, c2), (r1, c1, half, c2)]
+            else:
+                half = (c1 + c2) // 2
+                pending += [(r1, half + 1, r2, c2), (r1, c1, r2, half)]
+        return found
+
+    def data_tables_over(self, cells: Iterable[tuple[str, int, int]]
+                         ) -> Callable[[str], list[tuple[int, int, int, int]]]:
+        """Excel itself says which cells a click writes hold a What-If data table's results (a
+        table made since the last save included): one question per sheet's rectangle of
+        cells, its formulas (xlwings' ``formula``, on both desktops), a result's reading
+        "=TABLE(...)" as RenkeiCheckWritten reads it. Each such cell goes to the core's rule
+        (WritePlan.refuse_data_tables) as an area of its own."""
+        by_sheet = _by_sheet(cells)
+        return lambda sheet_name: self._tables_in(sheet_name, by_sheet.get(sheet_name, []))
+
+    def _tables_in(self, sheet_name: str, held: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+        from .apply import rectangles
+
+        sheet = self.book.sheets[sheet_name]
+        out = []
+        for r1, c1, r2, c2 in rectangles(held):
+            cells = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+            formulas = _flat(sheet.range((r1, c1), (r2, c2)).formula)
+            if len(formulas) != len(cells):         # an answer of another shape: cell by cell
+                formulas = [sheet.range(cell).formula for cell in cells]
+            out += [(r, c, r, c) for (r, c), f in zip(cells, formulas)
+                    if isinstance(f, str) and f[:7].upper() == "=TABLE("]
         return out
 
     def text_cols(self, sheet_name: str, row: int, cols: list[int]) -> set[int]:
@@ -622,6 +679,35 @@ class MacBook(DesktopBook):
 
     def _protect(self, api, own: Protection) -> None:
         best_effort(lambda: api.protect_worksheet(**mac_protection(own)))
+
+
+def _by_sheet(cells: Iterable[tuple[str, int, int]]) -> dict[str, list[tuple[int, int]]]:
+    by_sheet: dict[str, list[tuple[int, int]]] = {}
+    for sheet, row, col in cells:
+        by_sheet.setdefault(sheet, []).append((row, col))
+    return by_sheet
+
+
+def _area(address: object) -> Optional[tuple[int, int, int, int]]:
+    """An address as Excel gives it (「$E$4:$E$5」, 「$E$4」) as (first row, first col, last
+    row, last col); None for an answer that is none."""
+    from ..core.refs import parse_ref
+
+    if not isinstance(address, str) or not address:
+        return None
+    try:
+        first, _, last = address.rpartition("!")[2].partition(":")
+        return (*parse_ref(first), *parse_ref(last or first))
+    except ValueError:
+        return None
+
+
+def _flat(answer: object) -> list:
+    """A range's answer row by row as one list: COM gives a tuple of rows, AppleScript a list
+    of rows, and a single cell its value alone."""
+    if isinstance(answer, (list, tuple)):
+        return [v for part in answer for v in _flat(part)]
+    return [answer]
 
 
 def _per_cell(answer: object, cells: int) -> Optional[list]:
