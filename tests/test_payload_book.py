@@ -502,3 +502,26 @@ def test_a_book_with_notes_is_read_without_openpyxls_note_objects(hostile, tmp_p
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     for client in (OFFICE_JS, VBA):
         payload_from_file(noted, client=client)
+
+
+def test_a_vba_project_differing_in_one_module_decompresses_that_module_alone(tmp_path):
+    """The model reads a master's modules with oletools (remote_payload._vba_codes_of), each
+    compressed stream decompressed once per process (perf-109): a master for another server
+    differs in Renkei's stream only, which is the one stream decompressed anew, and the
+    modules read are oletools' own reading of each file."""
+    from oletools.olevba import VBA_Parser
+
+    from renkei_xl.cli.workbook import init_master
+
+    masters = [init_master(tmp_path / f"{host}.xlsm", year=2023, server=f"http://{host}:8000") for host in ("a", "b")]
+    first = remote_payload._vba_codes_of(masters[0])
+    streams = len(remote_payload._STREAMS)
+    second = remote_payload._vba_codes_of(masters[1])
+    assert len(remote_payload._STREAMS) == streams + 1
+    for path, codes in zip(masters, (first, second)):
+        parser = VBA_Parser(str(path))
+        try:
+            assert codes == tuple(code for _, _, _, code in parser.extract_macros())
+        finally:
+            parser.close()
+    assert first != second and len(first) == len(second) > 20
