@@ -315,10 +315,11 @@ def rewrite_share(config, workers: int, index: int, files=None) -> list[Path]:
 
     Every worker collects every module, and on a fresh clone (``make test``'s
     PYTHONPYCACHEPREFIX in the new venv starts empty) each rewrote and compiled all 2.7 MB of
-    them at once: about 4.6 CPU s a worker, two thirds of it repeated. With each worker writing
-    its third first, the three shares are ready at about the same moment, and the collection
-    reads the others' (a module not yet written is rewritten by the importer as before; pytest
-    writes each cache file whole, under its own name first). This is the work and the cache
+    them at once, two thirds of it repeated. With each worker writing its third first, the
+    three shares are ready at about the same moment, and the collection reads the others' (a
+    module not yet written is rewritten by the importer as before; pytest writes each cache file
+    whole, under its own name first): a fresh clone's collection 9–10 → about 5 CPU s a worker
+    (docs/performance.md, perf-109). This is the work and the cache
     file pytest's import hook makes (``AssertionRewritingHook.exec_module``); nothing where
     bytecode is not written or asserts are not rewritten."""
     from _pytest.assertion import rewrite
