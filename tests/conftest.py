@@ -301,8 +301,9 @@ def pytest_sessionstart(session):
     """Before a pytest-xdist worker collects, it rewrites its share of the test modules
     (``rewrite_share``)."""
     worker = getattr(session.config, "workerinput", None)
-    if worker is not None:
-        rewrite_share(session.config, int(worker["workercount"]), int(worker.get("workerid", "gw0")[2:]))
+    if worker is not None:          # xdist names its workers gw0, gw1, …
+        number = str(worker.get("workerid", ""))[2:]
+        rewrite_share(session.config, int(worker.get("workercount", 1)), int(number) if number.isdigit() else 0)
 
 
 TEST_FOLDER = Path(__file__).parent
