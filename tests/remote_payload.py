@@ -2152,9 +2152,12 @@ def _noted_refs(data: bytes) -> Optional[list[str]]:
     last authors' author list, a record's authorId an index into it (0 where absent),
     namespaced attributes dropped.
     None where openpyxl's reading could raise or read otherwise (no authors, no
-    commentList, an unnamespaced attribute on the root, one CommentRecord does not take, an authorId that is not a plain
-    index of an author): the caller reads it openpyxl's way then. Parsed as the sheets are
-    (``_sheet_read``)."""
+    commentList, an unnamespaced attribute on the root, one CommentRecord does not take,
+    an authorId that is not a plain index of an author; a declaration, comment or CDATA
+    section, ``<!``, which openpyxl's defused parser may refuse; a NUL byte, UTF-16 say):
+    the caller reads it openpyxl's way then."""
+    if b"<!" in data or b"\0" in data:
+        return None
     root = ET.fromstring(data)
     if any(k[0] != "{" for k in root.attrib):       # CommentSheet(**attributes) would refuse it
         return None

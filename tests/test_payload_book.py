@@ -482,6 +482,22 @@ def test_the_notes_cells_are_those_openpyxl_reads_from_the_comments_part(root, r
         assert remote_payload._noted_refs(data) is None
 
 
+def test_a_notes_part_openpyxls_defused_parser_may_refuse_is_left_to_it():
+    """An entity declared in the part (a billion laughs, say): openpyxl's load refuses it, and
+    so does the model's, through openpyxl; in UTF-16 too."""
+    from defusedxml import DefusedXmlException
+    from openpyxl.comments.comment_sheet import CommentSheet
+    from openpyxl.xml.functions import fromstring
+
+    plain = _NOTES_XML.format(root="", records=_NOTE.format(tag="comment", ref="A1", attrs=""))
+    declared = plain.replace("<comments ", '<!DOCTYPE comments [<!ENTITY e "x">]><comments ', 1).encode("utf-8")
+    with pytest.raises(DefusedXmlException):
+        CommentSheet.from_tree(fromstring(declared))
+    assert remote_payload._noted_refs(declared) is None
+    assert remote_payload._noted_refs(plain.encode("utf-8")) == ["A1"]
+    assert remote_payload._noted_refs(plain.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")) is None
+
+
 def test_a_book_with_notes_is_read_without_openpyxls_note_objects(hostile, tmp_path, monkeypatch):
     """The cells that carry notes exist in payload_book's sheets as in openpyxl's own load
     (a note past the data is the extent), with no CommentSheet made: openpyxl's objects
