@@ -38,6 +38,7 @@ import os
 import pickle
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -294,6 +295,56 @@ def _shared_build(tmp_path_factory, key: str, build):
         result = build(folder)
         done.write_bytes(pickle.dumps(result))
         return result
+
+
+def pytest_sessionstart(session):
+    """Before a pytest-xdist worker collects, it rewrites its share of the test modules
+    (``rewrite_share``)."""
+    worker = getattr(session.config, "workerinput", None)
+    if worker is not None:          # xdist names its workers gw0, gw1, …
+        number = str(worker.get("workerid", ""))[2:]
+        rewrite_share(session.config, int(worker.get("workercount", 1)), int(number) if number.isdigit() else 0)
+
+
+TEST_FOLDER = Path(__file__).parent
+
+
+def rewrite_share(config, workers: int, index: int, files=None) -> list[Path]:
+    """The test modules of this worker's share (the ``index``-th of ``workers`` shares of
+    about the same size; ``files``: TEST_FOLDER's test_*.py) rewritten by pytest's assertion rewriting
+    into its bytecode cache, where no valid one is there yet; returns those it wrote.
+
+    Every worker collects every module, and on a fresh clone (``make test``'s
+    PYTHONPYCACHEPREFIX in the new venv starts empty) each rewrote and compiled all 2.7 MB of
+    them at once, two thirds of it repeated. With each worker writing its third first, the
+    three shares are ready at about the same moment, and the collection reads the others' (a
+    module not yet written is rewritten by the importer as before; pytest writes each cache file
+    whole, under its own name first): a fresh clone's collection 9–10 → about 5 CPU s a worker
+    (docs/performance.md, perf-109). This is the work and the cache
+    file pytest's import hook makes (``AssertionRewritingHook.exec_module``); nothing where
+    bytecode is not written or asserts are not rewritten."""
+    from _pytest.assertion import rewrite
+
+    state = config.stash.get(rewrite.assertstate_key, None)
+    if state is None or state.mode != "rewrite" or sys.dont_write_bytecode:
+        return []
+    if files is None:
+        files = sorted(TEST_FOLDER.glob("test_*.py"))
+    loads, shares = [0] * workers, [[] for _ in range(workers)]
+    for path in sorted(files, key=lambda f: (-f.stat().st_size, f.name)):     # the largest first
+        lightest = loads.index(min(loads))
+        loads[lightest] += path.stat().st_size
+        shares[lightest].append(path)
+    written = []
+    for path in shares[index % workers]:
+        cache_dir = rewrite.get_cache_dir(path)
+        pyc = cache_dir / (path.name[:-3] + rewrite.PYC_TAIL)
+        if not rewrite.try_makedirs(cache_dir) or rewrite._read_pyc(path, pyc, state.trace) is not None:
+            continue
+        source_hash, co = rewrite._rewrite_test(path, config)
+        if rewrite._write_pyc(state, co, source_hash, pyc):
+            written.append(path)
+    return written
 
 
 @pytest.hookimpl(trylast=True)

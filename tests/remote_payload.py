@@ -503,15 +503,31 @@ def _kept(cache: dict, key, value, limit: int = 32) -> None:
 
 
 def _vba_codes_of(path: Path) -> tuple[str, ...]:
-    from oletools.olevba import VBA_Parser
+    """oletools' reading of the file's modules, each stream decompressed once per process
+    (``_decompressed``)."""
+    from oletools import olevba
 
-    parser = VBA_Parser(str(path))
+    parser = olevba.VBA_Parser(str(path))
+    kept = functools.partial(_decompressed, olevba.decompress_stream)
     try:
-        if not parser.detect_vba_macros():
-            return ()
-        return tuple(code for _, _, _, code in parser.extract_macros())
+        with mock.patch.object(olevba, "decompress_stream", kept):
+            if not parser.detect_vba_macros():
+                return ()
+            return tuple(code for _, _, _, code in parser.extract_macros())
     finally:
         parser.close()
+
+
+def _decompressed(decompress, container) -> bytes:
+    """oletools' ``decompress_stream(container)`` (MS-OVBA 2.4.1, bytes out: ``decompress``),
+    kept per compressed stream (``_STREAMS``, 256): masters whose VBA projects differ differ in
+    one module (the server's address in Renkei), and oletools' pure-Python decompression of
+    the other thirty was nearly all of reading a project anew (0.1 CPU s; test_server reads
+    18 such projects). What it raises is raised each time."""
+    return _recalled(_STREAMS, bytes(container), lambda: decompress(container), limit=256)
+
+
+_STREAMS: dict[bytes, bytes] = {}
 
 
 def file_protection(path: Path, wb=None) -> dict[str, dict]:
@@ -2275,12 +2291,59 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
         binder.bind_tables()
         binder.bind_properties()
         for r in rels.find(COMMENTS_NS):    # a cell with a note exists, as openpyxl binds the note
-            comments = CommentSheet.from_tree(fromstring(reader.archive.read(r.target)))
-            for ref, _comment in comments.comments:
+            data = reader.archive.read(r.target)
+            refs = _noted_refs(data)
+            if refs is None:                # openpyxl's own reading, and whatever it raises
+                refs = [ref for ref, _comment in CommentSheet.from_tree(fromstring(data)).comments]
+            for ref in refs:
                 ws[ref]
         for t in binder.tables:
             ws.add_table(Table.from_tree(fromstring(reader.archive.read(t))))
         ws.sheet_state = sheet.state
+
+
+# The attributes CommentRecord takes (openpyxl.comments.comment_sheet): another one makes
+# its from_tree raise, which _noted_refs leaves to it (from_tree drops namespaced ones,
+# Excel's xr:uid say).
+_NOTE_ATTRIBUTES = frozenset(("ref", "authorId", "guid", "shapeId"))
+
+
+def _noted_refs(data: bytes) -> Optional[list[str]]:
+    """The cells a comments part gives notes to, in its order, as
+    ``CommentSheet.from_tree(fromstring(data)).comments`` yields their refs, without the
+    openpyxl objects it makes of each note (its descriptors were nearly all of reading a
+    sheet of 32,767 notes, test_buttons' Shapes.Count case). As from_tree: elements by
+    their local name, every child of the last commentList a record whatever its tag, the
+    last authors' author list, a record's authorId an index into it (0 where absent),
+    namespaced attributes dropped.
+    None where openpyxl's reading could raise or read otherwise (no authors, no
+    commentList, an unnamespaced attribute on the root, one CommentRecord does not take,
+    an authorId that is not a plain index of an author; a declaration, comment or CDATA
+    section, ``<!``, which openpyxl's defused parser may refuse; a NUL byte, UTF-16 say):
+    the caller reads it openpyxl's way then."""
+    if b"<!" in data or b"\0" in data:
+        return None
+    root = ET.fromstring(data)
+    if any(k[0] != "{" for k in root.attrib):       # CommentSheet(**attributes) would refuse it
+        return None
+    authors = records = None
+    for el in root:
+        name = el.tag.rpartition("}")[2]
+        if name == "authors":
+            authors = sum(1 for a in el if a.tag.rpartition("}")[2] == "author")
+        elif name == "commentList":
+            records = list(el)
+    if authors is None or records is None:
+        return None
+    refs = []
+    for record in records:
+        attrib = record.attrib
+        author = attrib.get("authorId", "0")
+        if (not _NOTE_ATTRIBUTES.issuperset(k for k in attrib if k[0] != "{") or "ref" not in attrib
+                or not (author.isascii() and author.isdigit()) or int(author) >= authors):
+            return None
+        refs.append(attrib["ref"])
+    return refs
 
 
 class _StyleFacts:

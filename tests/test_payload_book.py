@@ -431,3 +431,113 @@ def test_a_recalled_entry_is_kept_as_the_most_recently_used():
     assert _recalled(cache, "b", lambda: pytest.fail("made again"), limit=2) == "B"
     _recalled(cache, "d", "D".lower, limit=2)
     assert list(cache) == ["b", "d"]
+
+
+def _noted(path: Path, notes: dict[str, str]) -> Path:
+    """A book of one sheet whose cells in ``notes`` carry a note, written by XlsxWriter (as
+    test_buttons' Shapes.Count case writes 32,767 of them; openpyxl's own are in ``hostile``)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("メモ")
+    ws.write("A1", "値")
+    for ref, text in notes.items():
+        ws.write_comment(ref, text, {"author": "職員"})
+    wb.close()
+    return path
+
+
+_NOTES_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+              '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+              ' xmlns:xr="http://schemas.microsoft.com/office/spreadsheetml/2014/revision"{root}>'
+              '<authors><author>甲</author><author>乙</author></authors><commentList>{records}</commentList></comments>')
+_NOTE = '<{tag} ref="{ref}"{attrs}><text><t>メモ</t></text></{tag}>'
+
+
+@pytest.mark.parametrize("root, records, refs", [
+    ("", [("comment", "B2", ' authorId="1"'), ("comment", "A1", "")], ["B2", "A1"]),
+    ("", [("comment", "C3", ' authorId="0" shapeId="0" xr:uid="{00000000-0001-0000-0000-000000000000}"')], ["C3"]),
+    ("", [("x:note", "D4", ' xmlns:x="urn:other" authorId="1"')], ["D4"]),       # any child is a record
+    ("", [], []),
+    ("", [("comment", "E5", ' authorId="2"')], IndexError),                          # past the authors
+    ("", [("comment", "E5", ' authorId="1" colour="red"')], TypeError),               # not CommentRecord's
+    (' mystery="1"', [("comment", "E5", "")], TypeError),                              # not CommentSheet's
+])
+def test_the_notes_cells_are_those_openpyxl_reads_from_the_comments_part(root, records, refs):
+    """payload_book reads a comments part's refs itself (_noted_refs, perf-109): the cells,
+    in order, that CommentSheet.from_tree's notes name, Excel's namespaced attributes and
+    a record of another tag included; where openpyxl's reading raises, it leaves the part
+    to openpyxl (None), so the model raises as a normal load does."""
+    from openpyxl.comments.comment_sheet import CommentSheet
+    from openpyxl.xml.functions import fromstring
+
+    data = _NOTES_XML.format(root=root, records="".join(_NOTE.format(tag=t, ref=r, attrs=a) for t, r, a in records))
+    data = data.encode("utf-8")
+    if isinstance(refs, list):
+        assert [ref for ref, _ in CommentSheet.from_tree(fromstring(data)).comments] == refs
+        assert remote_payload._noted_refs(data) == refs
+    else:
+        with pytest.raises(refs):
+            list(CommentSheet.from_tree(fromstring(data)).comments)
+        assert remote_payload._noted_refs(data) is None
+
+
+def test_a_notes_part_openpyxls_defused_parser_may_refuse_is_left_to_it():
+    """An entity declared in the part (a billion laughs, say): openpyxl's load refuses it, and
+    so does the model's, through openpyxl; in UTF-16 too."""
+    from defusedxml import DefusedXmlException
+    from openpyxl.comments.comment_sheet import CommentSheet
+    from openpyxl.xml.functions import fromstring
+
+    plain = _NOTES_XML.format(root="", records=_NOTE.format(tag="comment", ref="A1", attrs=""))
+    declared = plain.replace("<comments ", '<!DOCTYPE comments [<!ENTITY e "x">]><comments ', 1).encode("utf-8")
+    with pytest.raises(DefusedXmlException):
+        CommentSheet.from_tree(fromstring(declared))
+    assert remote_payload._noted_refs(declared) is None
+    assert remote_payload._noted_refs(plain.encode("utf-8")) == ["A1"]
+    assert remote_payload._noted_refs(plain.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")) is None
+
+
+def test_a_book_with_notes_is_read_without_openpyxls_note_objects(hostile, tmp_path, monkeypatch):
+    """The cells that carry notes exist in payload_book's sheets as in openpyxl's own load
+    (a note past the data is the extent), with no CommentSheet made: openpyxl's objects
+    were 2–3 CPU s of test_buttons' 32,767 notes (perf-109)."""
+    from openpyxl.comments.comment_sheet import CommentSheet
+
+    made = []
+    original = CommentSheet.from_tree.__func__
+    monkeypatch.setattr(CommentSheet, "from_tree", classmethod(lambda cls, node: made.append(1) or original(cls, node)))
+    noted = _noted(tmp_path / "noted.xlsx", {"C9": "下", "F2": "右", "B1": "上"})
+    assert sorted(payload_book(noted)["メモ"]._cells) == [(1, 1), (1, 2), (2, 6), (9, 3)]
+    assert made == []
+    for path in (hostile, noted):
+        book, loaded = payload_book(path), saved_book(path, data_only=True)
+        for ws in loaded.worksheets:
+            assert sorted(book[ws.title]._cells) == sorted(ws._cells), ws.title
+            assert (book[ws.title].max_row, book[ws.title].max_column) == (ws.max_row, ws.max_column)
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    for client in (OFFICE_JS, VBA):
+        payload_from_file(noted, client=client)
+
+
+def test_a_vba_project_differing_in_one_module_decompresses_that_module_alone(tmp_path):
+    """The model reads a master's modules with oletools (remote_payload._vba_codes_of), each
+    compressed stream decompressed once per process (perf-109): a master for another server
+    differs in Renkei's stream only, which is the one stream decompressed anew, and the
+    modules read are oletools' own reading of each file."""
+    from oletools.olevba import VBA_Parser
+
+    from renkei_xl.cli.workbook import init_master
+
+    masters = [init_master(tmp_path / f"{host}.xlsm", year=2023, server=f"http://{host}:8000") for host in ("a", "b")]
+    first = remote_payload._vba_codes_of(masters[0])
+    streams = len(remote_payload._STREAMS)
+    second = remote_payload._vba_codes_of(masters[1])
+    assert len(remote_payload._STREAMS) == streams + 1
+    for path, codes in zip(masters, (first, second)):
+        parser = VBA_Parser(str(path))
+        try:
+            assert codes == tuple(code for _, _, _, code in parser.extract_macros())
+        finally:
+            parser.close()
+    assert first != second and len(first) == len(second) > 20
