@@ -9,6 +9,7 @@ and the answer's alignment follows that data alone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -422,11 +423,39 @@ PERCENT_EDITS = (("札幌市", 63, 5, 1, "0%"), ("小樽市", 2, 5, 85, "0%"), (
 class _DesktopRange:
     """A range as xlwings shows it on the desktop: values as the remote engine reads them
     from the file's payload, NumberFormat as the file has it (Null where the cells differ),
-    each question counted."""
+    MergeCells and MergeArea as the file's merges say (True where every cell is in one,
+    Null where some are), each question counted (``questions``: the formats; ``merges``:
+    each merge question by its name)."""
 
     def __init__(self, sheet: "_DesktopSheet", first, last):
         self.sheet, self.first, self.last = sheet, first, last or first
         self._range = sheet.remote.range(first, self.last)
+
+    def _merge_of(self, r: int, c: int):
+        return next((m.bounds for m in self.sheet.ws.merged_cells.ranges
+                     if m.min_row <= r <= m.max_row and m.min_col <= c <= m.max_col), None)
+
+    @property
+    def merge_cells(self):
+        self.sheet.merges.append("merge_cells")
+        (r1, c1), (r2, c2) = self.first, self.last
+        merged = {self._merge_of(r, c) is not None for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        return merged.pop() if len(merged) == 1 else None
+
+    @property
+    def merge_area(self):
+        self.sheet.merges.append("merge_area")
+        assert self.first == self.last, "MergeArea is asked of one cell"
+        bounds = self._merge_of(*self.first)       # openpyxl's (min_col, min_row, max_col, max_row)
+        return self if bounds is None else _DesktopRange(self.sheet, (bounds[1], bounds[0]), (bounds[3], bounds[2]))
+
+    @property
+    def address(self):
+        from renkei_xl.core.refs import cell_ref
+
+        self.sheet.merges.append("address")
+        first, last = (re.sub(r"([A-Z]+)", r"$\1$", cell_ref(*cell)) for cell in (self.first, self.last))
+        return first if first == last else f"{first}:{last}"       # 「$E$4:$E$5」, as Excel says it
 
     def options(self, **kw):
         return self._range.options(**kw)
@@ -443,18 +472,23 @@ class _DesktopSheet:
     def __init__(self, remote, ws):
         self.remote, self.ws, self.name, self.questions = remote, ws, remote.name, 0
         self.used_range = remote.used_range
+        self.merges: list[str] = []
 
     def range(self, first, last=None):
         return _DesktopRange(self, first, last)
 
 
-def _desktop_of(path: Path):
+def _desktop_of(path: Path, mac: bool = False):
     """The saved master ``path`` open in desktop Excel, as far as xlwings shows it (no
-    Excel runs here): a stand-in, its values, names and number formats the file's."""
+    Excel runs here): a stand-in, its values, names, number formats and merges the file's;
+    ``mac``: what a Mac reads besides, each cell's shown text (no error value here)."""
     from remote_payload import saved_book
 
     remote, wb = remote_book(payload_from_file(path)), saved_book(path)
     sheets = _Sheets([_DesktopSheet(s, wb[s.name]) for s in remote.sheets])
+    if mac:
+        for sheet in sheets:
+            sheet.range = lambda first, last=None, s=sheet: _MacRange(_DesktopRange(s, first, last))
     return SimpleNamespace(sheets=sheets, names=remote.names, app=SimpleNamespace())
 
 
@@ -470,10 +504,7 @@ def test_desktop_excel_reads_a_percent_formatted_master_cell_as_the_file_face_do
     path = shutil.copyfile(master, tmp_path / "book.xlsm")
     write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(*edit[:4], number_format=edit[4])
                                                      for edit in PERCENT_EDITS]), None))
-    on_disk, book = load_master(path), _desktop_of(path)
-    if cls is MacBook:     # what a Mac reads besides: each cell's shown text (no error value here)
-        for sheet in book.sheets:
-            sheet.range = lambda first, last=None, s=sheet: _MacRange(_DesktopRange(s, first, last))
+    on_disk, book = load_master(path), _desktop_of(path, mac=cls is MacBook)
     live = cls(book)
     data = live.read()
     assert (data.settings, data.indicators, data.entries, data.findings) == (
@@ -501,6 +532,14 @@ class _MacRange:
     @property
     def number_format(self):
         return self.rng.number_format
+
+    @property
+    def merge_cells(self):
+        return self.rng.merge_cells
+
+    @property
+    def merge_area(self):
+        return self.rng.merge_area
 
     @property
     def api(self):

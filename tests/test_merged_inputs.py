@@ -606,9 +606,10 @@ def test_a_desktop_click_into_a_data_table_is_refused_before_any_write(engine):
 
 @DESKTOPS
 def test_a_desktop_click_asks_excel_once_per_rectangle_where_there_is_no_merge_or_table(engine):
-    """No merge, no table: one MergeCells and one Formula question per sheet's rectangle of
-    cells written, before any write (each is a round trip); a long column with one merge far
-    down is halved to it, a few dozen questions, never one per cell."""
+    """No merge, no table: one MergeCells question per sheet (its cells' bounding range) and
+    one Formula question per rectangle of cells written, before any write (each is a round
+    trip); a long column with one merge far down is halved to it, a few dozen questions,
+    never one per cell."""
     from renkei_xl.excel import buttons
 
     cls, mac = _engine(engine)
@@ -617,7 +618,7 @@ def test_a_desktop_click_asks_excel_once_per_rectangle_where_there_is_no_merge_o
     plan = _values("小樽市", [f"{col}{row}" for row in range(2, 11) for col in "EFG"] + ["E12", "E13"])
     plan.cells += _values("札幌市", [f"E{row}" for row in range(2, 2002)]).cells
     buttons._apply(_desktop(cls, otaru, sapporo), plan)
-    assert (otaru.questions("merge_cells"), otaru.questions("formula"), otaru.questions("merge_area")) == (2, 2, 0)
+    assert (otaru.questions("merge_cells"), otaru.questions("formula"), otaru.questions("merge_area")) == (1, 2, 0)
     assert sapporo.questions("formula") == 1 and sapporo.questions("merge_area") == 0
     assert sapporo.questions("merge_cells") == 1          # the merge is beside the column, not in it
     assert len(otaru.values) == 29 and len(sapporo.values) == 2000
@@ -647,3 +648,114 @@ def test_a_mac_answering_a_ranges_formulas_in_another_shape_is_asked_cell_by_cel
         buttons._apply(_desktop(MacBook, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
     assert TABLE_SAID in str(caught.value) and sheet.values == {}
     assert sheet.questions("formula") == 2 + 4        # each rectangle, then its cells
+
+
+# ------------------------------------------------------------------ the desktop's read
+# 入力チェック and 評価を再計算 on the desktop read the merges over the input cells from Excel
+# (DesktopBook.merges_over, asked by LiveBook._with_merged of contract_read.merged_input_cells):
+# the desktop named none (LiveBook's default), where the command line and the server named
+# each one, so one master gave two answers. The stand-in of tests/test_engines.py shows the
+# saved master as desktop Excel would (its merges the file's), each question counted.
+
+def _desktop_read(path: Path, engine: str):
+    """(the desktop LiveBook of ``path`` open in Excel, its stand-in book) for ``engine``."""
+    from test_engines import _desktop_of
+
+    cls, mac = _engine(engine)
+    book = _desktop_of(path, mac=mac)
+    return cls(book), book
+
+
+def _merged_named(data) -> list[tuple[str, str, str]]:
+    from renkei_xl.core.findings import MASTER_MERGED_INPUT
+
+    return [(f.place, f.indicator_id, f.message) for f in data.findings if f.type == MASTER_MERGED_INPUT.code]
+
+
+DESKTOP_CASES = [(*case, engine) for case in CASES for engine in ("windows", "mac")]
+
+
+@pytest.mark.parametrize("sheet,area,ref,ind_id,said,engine", DESKTOP_CASES,
+                         ids=[f"{s}!{a}-{r}-{e}" for s, a, r, _i, _m, e in DESKTOP_CASES])
+def test_a_merged_input_cell_is_named_alike_by_the_desktop_the_command_line_and_the_server(sample, tmp_path, sheet,
+                                                                                         area, ref, ind_id, said,
+                                                                                         engine):
+    from renkei_xl.excel.engines import live_book
+    from renkei_xl.workbook.session import load_master
+
+    path = merged_over(_copy(sample, tmp_path / "master.xlsm"), sheet, area)
+    desktop = _merged_named(_desktop_read(path, engine)[0].read())
+    assert any(place == f"{sheet}!{ref}" and said in message for place, _id, message in desktop), desktop
+    assert desktop == _merged_named(load_master(path)) == _merged_named(live_book(remote_book(served(path))).read())
+
+
+@DESKTOPS
+def test_a_desktop_read_asks_excel_once_a_sheet_where_no_input_is_merged(sample, tmp_path, engine):
+    """The sample master, 役割 to 事業概要 of a project merged over its rows on 指標 (no input):
+    one MergeCells question per sheet read (each municipality sheet, 指標), for the read and
+    for the comparison with the saved master alike (a click asks once), and nothing named."""
+    path = _copy(sample, tmp_path / "master.xlsm")
+    for area in ("B8:B9", "C8:C9", "D8:D9", "E8:E9"):
+        merged_over(path, c.INDICATORS, area)
+    live, book = _desktop_read(path, engine)
+    data = live.read()
+    assert _merged_named(live.read()) == [] and _merged_named(data) == []
+    read = {e.sheet for e in data.entries} | {c.INDICATORS}
+    assert {s.name: s.merges for s in book.sheets if s.merges} == {name: ["merge_cells"] for name in read}
+
+
+@DESKTOPS
+def test_a_desktop_read_finds_a_merged_input_in_a_few_questions(sample, tmp_path, engine):
+    """小樽市 E4:E5 merged: that sheet is halved down to the two cells (a few questions), every
+    other sheet asked once."""
+    path = merged_over(_copy(sample, tmp_path / "master.xlsm"), "小樽市", "E4:E5")
+    live, book = _desktop_read(path, engine)
+    assert [place for place, *_ in _merged_named(live.read())] == ["小樽市!E4", "小樽市!E5"]
+    asked = {s.name: len(s.merges) for s in book.sheets if s.merges}
+    assert 2 < asked.pop("小樽市") <= 30 and set(asked.values()) == {1}, asked
+
+
+def _long_read(engine: str, merges=()):
+    """(the desktop LiveBook, the stand-in sheet) of 小樽市 with 2,000 rows of inputs (E, F, G)
+    in two blocks (row 1001 a blank row staff left between them), the contract's records
+    given and Excel asked of the merges alone."""
+    from renkei_xl.core.contract_read import MasterData
+    from renkei_xl.core.model import Entry
+
+    cls, mac = _engine(engine)
+    sheet = _DesktopExcelSheet("小樽市", merges=merges, rows_of_lists=mac)
+    live = _desktop(cls, sheet)
+    entries = [Entry("小樽市", f"{row:04d}-1", value="1", sheet="小樽市", row=row,
+                     cells={"value": f"E{row}", "denominator": f"F{row}", "status": f"G{row}"})
+               for row in range(2, 2003) if row != 1001]
+    live._contract = lambda: MasterData(None, [], entries)
+    return live, sheet
+
+
+@DESKTOPS
+def test_a_desktop_read_of_a_long_sheet_asks_few_questions(engine):
+    """No merge over 6,000 input cells in two blocks: one question (their bounding range). One
+    merge far down (E1500:E1501): halved to it in a few dozen questions, never one per cell,
+    and named as the other faces name it; a merge beside the inputs (B7:C7) costs nothing
+    more than the question that meets it."""
+    live, sheet = _long_read(engine)
+    assert _merged_named(live.read()) == [] and sheet.asked == ["merge_cells"]
+    live, sheet = _long_read(engine, merges=["E1500:E1501", "B7:C7"])
+    named = _merged_named(live.read())
+    assert [(place, ind_id) for place, ind_id, _ in named] == [("小樽市!E1500", "1500-1"), ("小樽市!E1501", "1501-1")]
+    assert "（E1500:E1501）" in named[1][2]
+    assert len(sheet.asked) <= 60, sheet.asked
+
+
+@DESKTOPS
+def test_a_desktop_click_asks_again_once_it_has_written(engine):
+    """A click's reads ask Excel once (the book does not change while it reads); once it has
+    written (``writable``), what Excel said is not taken for the book as it is now."""
+    live, sheet = _long_read(engine)
+    live.read()
+    live.read()
+    assert sheet.asked == ["merge_cells"]
+    with live.writable(["小樽市"]):
+        pass
+    live.read()
+    assert sheet.asked == ["merge_cells", "lift", "merge_cells"]

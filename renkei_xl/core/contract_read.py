@@ -1013,9 +1013,46 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
     first cell, so the value under its hidden part (read all the same: the file keeps it,
     Range.Value sends it) would be evaluated unseen, and the first cell's value shows on rows
     it is not theirs. ``merged_of(sheet)``: the sheet's merged areas, (first row, first col,
-    last row, last col). The finding is an error with the row's 指標ID, so the row is not
-    evaluated (－) from a value staff cannot see; writes there are refused by the plan
-    (plan_types.WritePlan.refuse_merged)."""
+    last row, last col), of which only those over ``merged_input_cells`` matter (a face that
+    asks Excel asks about those cells alone). The finding is an error with the row's 指標ID,
+    so the row is not evaluated (－) from a value staff cannot see; writes there are refused
+    by the plan (plan_types.WritePlan.refuse_merged)."""
+    out = []
+    for sheet, held in _judged_cells(entries, indicators).items():
+        areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
+        if not areas:
+            continue
+        for item, ind_id, field, label, ref in held:
+            row, col = parse_ref(ref)
+            area = area_holding(row, col, areas)
+            if area is None:
+                continue
+            top = cell_ref(area[0], area[1])
+            value = getattr(item, field)          # the fields are the row type's own names
+            shown = f"「{value}」" if value else "（空欄）"
+            if (row, col) == area[:2]:
+                seen = f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
+            else:
+                seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
+                        "（見えない値では評価しません）")
+            out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, ind_id, label=label,
+                                                area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))
+    return out
+
+
+def merged_input_cells(entries: Sequence[Entry], indicators: Sequence[Indicator] = ()) -> list[tuple[str, int, int]]:
+    """The cells (sheet, row, col) ``merged_inputs`` looks for a merged area over: a face that
+    asks the open book about merges (the desktop's Excel, a round trip a question) asks about
+    these and no others, so that the cells that matter are said in this one place."""
+    return [(sheet, *parse_ref(ref)) for sheet, held in _judged_cells(entries, indicators).items()
+            for *_rest, ref in held]
+
+
+def _judged_cells(entries: Sequence[Entry], indicators: Sequence[Indicator]
+                  ) -> dict[str, list[tuple[object, str, str, str, str]]]:
+    """sheet → (row record, its 指標ID, field, the field's header, ref) of each input
+    cell of a municipality sheet's rows (c.INPUT_FIELDS) and each of 指標's cells that decide a
+    symbol (JUDGED_INDICATOR_FIELDS) that the record has a cell for."""
     rows: dict[str, list[tuple[object, str, Sequence[str], Mapping[str, str]]]] = {}
     for e in entries:
         if e.sheet and e.row is not None:
@@ -1023,28 +1060,6 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
     for ind in indicators:
         if ind.row is not None:
             rows.setdefault(ind.sheet, []).append((ind, ind.id, JUDGED_INDICATOR_FIELDS, c.INDICATOR_HEADERS))
-    out = []
-    for sheet, held in rows.items():
-        areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
-        if not areas:
-            continue
-        for item, ind_id, fields, labels in held:
-            for field in fields:
-                ref = item.cell(field)
-                if not ref:
-                    continue
-                row, col = parse_ref(ref)
-                area = area_holding(row, col, areas)
-                if area is None:
-                    continue
-                top = cell_ref(area[0], area[1])
-                value = getattr(item, field)          # the fields are the row type's own names
-                shown = f"「{value}」" if value else "（空欄）"
-                if (row, col) == area[:2]:
-                    seen = f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
-                else:
-                    seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
-                            "（見えない値では評価しません）")
-                out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, ind_id, label=labels[field],
-                                                    area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))
-    return out
+    return {sheet: [(item, ind_id, field, labels[field], ref)
+                    for item, ind_id, fields, labels in held for field in fields if (ref := item.cell(field))]
+            for sheet, held in rows.items()}

@@ -36,8 +36,8 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
-from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_inputs,
-                                  needed_sheets, read_contract, to_whole_second)
+from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_input_cells,
+                                  merged_inputs, needed_sheets, read_contract, to_whole_second)
 from ..core.errors import UserError
 from ..core.refs import NameMap
 from ..workbook.sheet_rows import as_read
@@ -322,12 +322,15 @@ class LiveBook(ABC):
 
     def _with_merged(self, data: MasterData) -> MasterData:
         """The input cells under merged areas named as the file face names them
-        (contract_read.merged_inputs), as far as the engine knows the merges (``merged_areas``;
-        a sheet whose saved merges cannot be followed to where it is now names none here: a
-        write there is refused before anything is written, excel.buttons._apply)."""
+        (contract_read.merged_inputs), as far as the engine knows the merges over those cells
+        (``merges_over``: the saved master's on the server, Excel's own on the desktop; a sheet
+        whose saved merges cannot be followed to where it is now names none here: a write
+        there is refused before anything is written, excel.buttons._apply)."""
+        merges = self.merges_over(merged_input_cells(data.entries, data.indicators))
+
         def merged_of(sheet_name: str):
             try:
-                return self.merged_areas(sheet_name)
+                return merges(sheet_name)
             except UserError:
                 return []
         data.findings.extend(merged_inputs(data.entries, merged_of, data.indicators))
@@ -460,10 +463,11 @@ class LiveBook(ABC):
 
     def merges_over(self, cells: Iterable[tuple[str, int, int]]
                     ) -> Callable[[str], list[tuple[int, int, int, int]]]:
-        """The merged areas WritePlan.refuse_merged is given before a click writes values into
-        ``cells`` (sheet, row, col): here the sheet's as the engine knows them
-        (``merged_areas``). An engine that asks the open book per range answers about the
-        cells written only (DesktopBook): the core still decides what is refused."""
+        """The merged areas over ``cells`` (sheet, row, col): those a click writes values into
+        (WritePlan.refuse_merged, before any write) and the input cells a read looks at
+        (contract_read.merged_input_cells, ``_with_merged``). Here the sheet's as the engine
+        knows them (``merged_areas``). An engine that asks the open book per range answers
+        about ``cells`` only (DesktopBook): the core still decides what is named or refused."""
         return self.merged_areas
 
     def data_tables_over(self, cells: Iterable[tuple[str, int, int]]

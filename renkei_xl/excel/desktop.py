@@ -139,6 +139,11 @@ class DesktopBook(LiveBook):
     is_desktop = True
     reads_colours = True
 
+    def __init__(self, book):
+        super().__init__(book)
+        # (sheet, cells) -> the merges Excel said over them this click (``merges_over``)
+        self._asked_merges: dict[tuple[str, frozenset], list[tuple[int, int, int, int]]] = {}
+
     def set_column_width(self, rng, width: float) -> None:
         rng.column_width = width
 
@@ -261,22 +266,38 @@ class DesktopBook(LiveBook):
 
     def merges_over(self, cells: Iterable[tuple[str, int, int]]
                     ) -> Callable[[str], list[tuple[int, int, int, int]]]:
-        """Excel itself says the merges over the cells a click writes, a merge staff made since
-        the last save included (the server's VBA asks the same, RenkeiCheckWritten): one
-        question per sheet's rectangle of cells (MergeCells: False for none); a rectangle with
-        one is halved and asked again, and a single cell with one says its MergeArea, so that
-        a long column with one merge costs a few dozen round trips, not one per cell. The
-        areas go to the core's rule (WritePlan.refuse_merged), which refuses a hidden part and
-        lets a merge's first cell be written."""
+        """Excel itself says the merges over ``cells``, a merge staff made since the last save
+        included (the server's VBA asks the same of the cells written, RenkeiCheckWritten):
+        the cells a click writes (WritePlan.refuse_merged, before any write) and the input
+        cells a read looks at (contract_read.merged_input_cells: 入力チェック and 評価を再計算
+        name a merged input as the command line and the server do). Each question is a round
+        trip: one for the sheet's cells' bounding range (MergeCells: False for none), then
+        one per rectangle of the cells; a rectangle with a merge is halved and asked again,
+        and a single cell with one says its MergeArea, so that a long column with one merge
+        costs a few dozen round trips, not one per cell. Asked once per click for the same
+        cells (a read and the comparison with the saved master read alike, and the book
+        does not change before the click writes: ``writable`` forgets them). The areas go
+        to the core's rules, which decide what is named or refused."""
         by_sheet = _by_sheet(cells)
         return lambda sheet_name: self._merges_in(sheet_name, by_sheet.get(sheet_name, []))
 
     def _merges_in(self, sheet_name: str, held: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+        key = (sheet_name, frozenset(held))
+        if key not in self._asked_merges:
+            self._asked_merges[key] = self._ask_merges(sheet_name, held)
+        return list(self._asked_merges[key])
+
+    def _ask_merges(self, sheet_name: str, held: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
         from .apply import rectangles
 
         sheet = self.book.sheets[sheet_name]
         found: list[tuple[int, int, int, int]] = []
         pending = rectangles(held)
+        if len(pending) > 1:
+            bounds = (min(r[0] for r in pending), min(r[1] for r in pending),
+                      max(r[2] for r in pending), max(r[3] for r in pending))
+            if sheet.range(bounds[:2], bounds[2:]).merge_cells is False:
+                return found
         while pending:
             r1, c1, r2, c2 = pending.pop()
             if any(a[0] <= r1 and a[1] <= c1 and r2 <= a[2] and c2 <= a[3] for a in found):
@@ -445,6 +466,7 @@ class DesktopBook(LiveBook):
                         if name not in done and name in self.sheetnames]
             for name, own in restore:
                 self._protect(self.book.sheets[name].api, own)
+            self._asked_merges.clear()               # the book is written now: asked again
 
     def _lift(self, name: str, restore: list) -> None:
         """Unprotect ``name`` if it is protected, remembering its own options (what staff
