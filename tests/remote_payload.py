@@ -187,6 +187,7 @@ class ExcelError(AssertionError):
 
     def __init__(self, number: int, text: str, action: Optional[dict] = None):
         self.number, self.text, self.action = number, text, action
+        self.applied: Optional["Applied"] = None     # the book as the stop left it (apply_actions)
         shown = {k: v for k, v in (action or {}).items() if k != "values"}
         super().__init__(f"Excel error {number}: {text} in {shown}")
 
@@ -1516,14 +1517,21 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     if out.vba:
         actions = vba_parsed(actions)
-    for a in actions:
-        if a["func"] not in out.subs:
-            raise ExcelError(1004, f"Cannot run the macro '{a['func']}'. The macro may not be available "
-                                   "in this workbook or all macros may be disabled.", a)
-        _excel_refuses(out, a)
-        _replay(out, a)
-        if out.cell_formats is not None and a["func"] in FORMAT_ACTIONS:
-            _count_formats(out, a)
+    try:
+        for a in actions:
+            if a["func"] not in out.subs:
+                raise ExcelError(1004, f"Cannot run the macro '{a['func']}'. The macro may not be available "
+                                       "in this workbook or all macros may be disabled.", a)
+            _excel_refuses(out, a)
+            _replay(out, a)
+            if out.cell_formats is not None and a["func"] in FORMAT_ACTIONS:
+                _count_formats(out, a)
+    except ExcelError as stop:
+        # Remote.bas stops at the first error, the actions before it written; RenkeiCallServer's
+        # handler puts back the protection lifted: ``stop.applied`` is the book staff then have.
+        _restore_protection(out)
+        stop.applied = out
+        raise
     _restore_protection(out)
     return out
 

@@ -5,9 +5,13 @@ refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -16,6 +20,7 @@ from remote_payload import apply_actions, file_rows, payload_from_file, remote_b
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.contract_read import REGION_MAX
+from renkei_xl.core.refs import parse_ref
 from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
 from test_buttons import licensed, master  # noqa: F401  (the remote engine; the FY2023 master, once a module)
 
@@ -391,3 +396,230 @@ def test_the_longest_link_findings_can_make_is_within_excels_hyperlink_address()
     finding = Finding("not-a-number", ERROR, name, "XFA1048570:XFD1048576", "04-1", "数値ではありません")
     (link,) = findings_sheet([finding], [name], {}).links.values()
     assert cell_length("#" + link) <= MAX_LINK_TEXT, cell_length(link)
+
+
+# ------------------------------------------- a click Excel stops halfway (client-126)
+
+def _recalc_click(path: Path, monkeypatch, *, marked: bool = True):
+    """A 評価を再計算 click on the saved ``path`` through the server's VBA client: the payload
+    and the actions as the master's VBA replays them, at a fixed time. ``marked`` False: the
+    same click planned as if its writes could not stop partway (MasterState.stops_halfway),
+    today's actions before the mark."""
+    from remote_payload import EXCEL_KEY, VBA
+    from renkei_xl import clock
+    from renkei_xl.excel import apply as live_apply, buttons
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.client import fit_actions
+
+    payload = payload_from_file(path, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    with monkeypatch.context() as m:
+        m.setattr(clock, "_instant", lambda: 1_711_846_800.0)      # 2024-03-31 10:00 JST
+        if not marked:
+            state_of = live_apply.master_state
+            m.setattr(live_apply, "master_state", lambda live: state_of(live)._replace(stops_halfway=False))
+        buttons.recalc(book)
+    return payload, fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
+
+
+def _status_cell(path: Path) -> tuple[str, str]:
+    wb = load_workbook(path, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_LAST_RESULT].destinations))
+    return sheet, ref.replace("$", "")
+
+
+def test_a_click_excel_stops_halfway_leaves_menu_saying_so(master, tmp_path, monkeypatch):
+    """Excel can stop the replay at an error no check before writing knows (qa-126): the
+    model's 1004 「セルの書式が多すぎます」 on a master at the cell formats limit, the check that
+    stops it first taken out. 一覧 was rewritten, and メニュー still showed the last run as if
+    the click had finished; only the message box said not to save. The click's first write
+    now marks メニュー's 最終実行結果 as under way, and the stop leaves that mark in the book."""
+    from remote_payload import ExcelError, file_protection
+    from renkei_xl.core.looks import MAX_CELL_FORMATS
+    from renkei_xl.excel.remote import RemoteBook
+
+    full = _with_cell_formats(master, tmp_path / "full.xlsm", MAX_CELL_FORMATS - 6)
+    sheet, ref = _status_cell(full)
+    monkeypatch.setattr(RemoteBook, "formats_problem", lambda self, plan: "")
+    payload, actions = _recalc_click(full, monkeypatch)
+    with pytest.raises(ExcelError, match="Too many different cell formats") as stop:
+        apply_actions(payload, actions)
+    book = stop.value.applied
+    assert book.rows(c.LIST) != file_rows(full, c.LIST)          # halfway: 一覧 written, the rest not
+    assert book.value(sheet, ref) == c.under_way_line(c.RECALC)
+    assert "保存せずに閉じて" in book.value(sheet, ref)
+    assert book.protection == file_protection(full)              # RenkeiCallServer put it back
+
+
+def test_a_click_that_finishes_gives_todays_actions_after_one_mark_and_leaves_no_mark(master, tmp_path,
+                                                                                     monkeypatch):
+    """The mark is one small write before all of today's (after renkeiUnprotectSheets lifts
+    メニュー), the same cell the click's status is written to last: a click that finishes
+    leaves the status, as before, and every other action is today's."""
+    from remote_payload import UNPROTECT
+
+    path = shutil.copyfile(master, tmp_path / "book.xlsm")
+    sheet, ref = _status_cell(path)
+    payload, actions = _recalc_click(path, monkeypatch)
+    _, today = _recalc_click(path, monkeypatch, marked=False)
+    assert actions[0]["func"] == UNPROTECT and sheet in actions[0]["args"][0]
+    mark = actions[1]
+    assert mark["func"] == "setValues" and mark["values"] == [["'" + c.under_way_line(c.RECALC)]], mark
+    assert (mark["start_row"] + 1, mark["start_column"] + 1, mark["row_count"], mark["column_count"]) == (
+        *parse_ref(ref), 1, 1)
+    assert actions[:1] + actions[2:] == today
+    assert len(json.dumps(mark, ensure_ascii=False).encode("utf-8")) < 1_000
+    status = apply_actions(payload, actions).value(sheet, ref)
+    assert status == apply_actions(payload, today).value(sheet, ref) and status.startswith(f"{c.RECALC}: "), status
+
+
+class _WrittenRange:
+    def __init__(self, done: list, sheet: str, first, last=None):
+        self.done, self.sheet, self.first, self.last = done, sheet, first, last or first
+
+    number_format = "General"           # no cell of this book is Text: every string takes the prefix
+
+    @property
+    def value(self):
+        raise AssertionError("the click reads nothing while it writes")
+
+    @value.setter
+    def value(self, values):
+        self.done.append(("write", self.sheet, self.first, self.last, values))
+
+
+class _WrittenSheet:
+    def __init__(self, done: list, name: str):
+        self.done, self.name = done, name
+
+    def range(self, first, last=None):
+        return _WrittenRange(self.done, self.name, first, last)
+
+
+class _DesktopExcel:
+    """Desktop Excel as a click's writes reach it through COM (COM cannot run here): each
+    write and each lifting of protection recorded in order, and Excel stopping the click
+    with a 1004 of its own when the first rebuilt sheet is cleared. A mixin over WindowsBook,
+    so the click runs the desktop's own code between the calls COM answers."""
+
+    def __init__(self, path: Path):
+        from renkei_xl.workbook.session import opened
+
+        with opened(path) as fs:
+            self.sheetnames, self._names = list(fs.state.sheetnames), dict(fs.state.names)
+        self.done: list = []
+        self.said: list[str] = []
+        self.book = SimpleNamespace(sheets=_SheetsWritten(self.done), fullname="")
+
+    def calculate(self): pass
+    def prepare(self): pass
+    def status(self, text): pass
+    def grid(self, name): return []
+    def fill_of(self, sheet_name, ref): return None
+    def percent_source(self): return None
+    def password_sheets(self, names): return []
+    def structure_locked(self): return False
+    def merges_over(self, cells): return lambda name: []
+    def data_tables_over(self, cells): return lambda name: []
+    def array_cells(self, cells): return []
+    def extent(self, name): return (0, 0)
+
+    def alert(self, text, *, critical=False, buttons="ok"):
+        self.said.append(text)
+
+    @contextmanager
+    def quiet(self):
+        yield
+
+    @contextmanager
+    def writable(self, names, protect=(), written=()):
+        self.done.append(("lifted", tuple(names)))
+        yield
+
+    def clear_sheet(self, sheet):
+        raise RuntimeError("(-2147352567, '例外が発生しました。', (0, 'Microsoft Excel', '1004'))")
+
+
+class _SheetsWritten(dict):
+    def __init__(self, done: list):
+        super().__init__()
+        self.done = done
+
+    def __missing__(self, name: str):
+        return _WrittenSheet(self.done, name)
+
+
+def test_a_desktop_click_marks_itself_under_way_first_and_excel_stopping_leaves_the_mark(master, monkeypatch,
+                                                                                       tmp_path):
+    """Desktop Excel (COM) writes a click one call at a time, and an error of its own stops it
+    there (qa-126: the box says the book may be partly rewritten). The desktop plans as the
+    server does (excel.apply.master_state): its first write, once protection is lifted, is the
+    mark in メニュー's 最終実行結果, before the first sheet is cleared; Excel stopping there leaves
+    it, and the box says what it said."""
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.plan import validate_plan
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.apply import master_state
+    from renkei_xl.excel.book import as_excel_text
+    from renkei_xl.excel.desktop import WindowsBook
+    from renkei_xl.workbook.session import load_master
+
+    class Stops(_DesktopExcel, WindowsBook):
+        pass
+
+    live = Stops(master)
+    sheet, ref = _status_cell(master)
+    data = load_master(master)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    plan, _ = validate_plan(master_state(live), data, result, c.CHECK, dt.datetime(2024, 3, 31))
+    monkeypatch.setattr(buttons, "live_book", lambda book: live)
+    monkeypatch.setattr(buttons, "ERROR_LOG", tmp_path / "error.log")
+    buttons._run(c.CHECK, lambda lb, title: buttons._apply(lb, plan) and "", object())
+    row, col = parse_ref(ref)
+    assert live.done[0][0] == "lifted" and sheet in live.done[0][1]
+    assert live.done[1:] == [("write", sheet, (row, col), (row, col), [[as_excel_text(c.under_way_line(c.CHECK))]])]
+    assert c.PARTLY_WRITTEN in live.said[-1], live.said
+
+
+def test_the_command_line_plans_no_mark_and_a_file_never_takes_one(master, tmp_path):
+    """The command line's write replaces the file whole or not at all, so nothing is half
+    written for a mark to say: its plan (the file face's MasterState) holds none, and the file
+    written is what it was before marks existed (the status alone in 最終実行結果). A plan made
+    for Excel, mark and all, is refused by the file's applier with the file unchanged."""
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.plan import recalc_plan
+    from renkei_xl.workbook.session import opened, write_planned
+
+    path = shutil.copyfile(master, tmp_path / "book.xlsm")
+    sheet, ref = _status_cell(path)
+    with opened(path) as fs:
+        data = fs.data
+        result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+        plan, _ = recalc_plan(fs.state, data, result, c.RECALC, dt.datetime(2024, 3, 31))
+        live, _ = recalc_plan(fs.state._replace(stops_halfway=True), data, result, c.RECALC, dt.datetime(2024, 3, 31))
+    assert not fs.state.stops_halfway and plan.under_way == []
+    assert [(e.sheet, e.ref, e.value) for e in live.under_way] == [(sheet, ref, c.under_way_line(c.RECALC))]
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="under way"):
+        write_planned(path, lambda _fs: (live, None))
+    assert path.read_bytes() == before
+    assert cli_main(["recalc", str(path)]) == 0
+    said = load_workbook(path)[sheet][ref].value
+    assert said.startswith(f"{c.RECALC}: ") and "実行中" not in said, said
+
+
+def test_a_status_left_out_is_not_marked_either():
+    """メニュー protected with a password: a click leaves its status out and says so
+    (WritePlan.leave_out), and the mark goes with it, so the click writes nothing there."""
+    from renkei_xl.core.plan import menu_cells, under_way_cells
+    from renkei_xl.core.plan_types import MasterState, WritePlan
+
+    state = MasterState([c.MENU, "小樽市"], {c.N_LAST_RUN: (c.MENU, "$C$11"), c.N_LAST_RESULT: (c.MENU, "$C$12")},
+                        stops_halfway=True)
+    plan = WritePlan([], menu_cells(state, "入力チェック: …", dt.datetime(2024, 3, 31)),
+                     under_way=under_way_cells(state, c.CHECK))
+    assert [(e.sheet, e.ref) for e in plan.under_way] == [(c.MENU, "C12")]
+    assert plan.leave_out(["小樽市"]) == [] and len(plan.under_way) == 1
+    assert [e.ref for e in plan.leave_out([c.MENU])] == ["C11", "C12"]
+    assert plan.under_way == [] and plan.cells == [] and plan.staff_sheets == []

@@ -266,6 +266,15 @@ PARTLY_WRITTEN = ("ブックの一部だけが書き換えられた可能性が�
                   "もう一度ボタンを押してください。")
 
 
+def under_way_line(caption: str) -> str:
+    """メニュー's 最終実行結果 while a click writes, on a face whose writes reach the book one
+    at a time (core.plan.under_way_cells): the click's last write replaces it with the run's
+    status, so a book that still shows it was stopped partway, and says so to whoever opens
+    it, after the click's message box is gone (qa-126, client-126)."""
+    return (f"{named(caption)}を実行中：この表示が残っている場合、処理は途中で止まっています。"
+            "ブックを保存せずに閉じて開き直し、もう一度ボタンを押してください。")
+
+
 def stopped(caption: str) -> str:
     """The one sentence a stopped click starts with, for every caption and every face."""
     return f"{named(caption)}を中止しました。"

@@ -12,7 +12,7 @@ must show.
 Where each part is made: the plan's types in plan_types; 一覧 in sheet_list, 集計 in
 sheet_summary (its past years' rates in history), 検証結果 in sheet_findings, the marks
 in marks, 次の一歩 in gaps, 経年 in history, 取込履歴 in sheet_import_log; the メニュー
-status cells here.
+status cells here, with the mark a click writes before anything else (under_way_cells).
 """
 
 from __future__ import annotations
@@ -40,16 +40,31 @@ REBUILT_BY_RECALC = (c.LIST, c.SUMMARY, c.NEXT_STEPS, c.FINDINGS)
 def menu_cells(state: MasterState, line: str, when: dt.datetime) -> list[CellEdit]:
     """The two status cells of メニュー (by their defined names); an older master without
     the names gets none. Optional writes: a click is not refused for them (CellEdit)."""
-    out = []
-    for name, value, fmt in ((c.N_LAST_RUN, when, c.DATETIME_FORMAT), (c.N_LAST_RESULT, line, None)):
-        if name not in state.names:
-            continue
-        sheet, ref = state.names[name]
-        if sheet not in state.sheetnames:
-            continue
-        row, col = parse_ref(ref.split(":")[0])
-        out.append(CellEdit(sheet, row, col, value, fmt, optional=True))
-    return out
+    return [CellEdit(*cell, value, fmt, optional=True)
+            for name, value, fmt in ((c.N_LAST_RUN, when, c.DATETIME_FORMAT), (c.N_LAST_RESULT, line, None))
+            if (cell := _menu_cell(state, name)) is not None]
+
+
+def under_way_cells(state: MasterState, what: str) -> list[CellEdit]:
+    """The mark a click writes first where its writes can stop partway (state.stops_halfway:
+    the buttons): メニュー's 最終実行結果 says the click is under way and, should it stay, that
+    the book is not to be saved (contract.under_way_line). The click's own status replaces it
+    last (menu_cells, the same cell), so only a stopped click leaves it; the message box said
+    so once, and a book saved after it looked finished (qa-126). One cell, one small write.
+    None on the file face (all or nothing), nor without the status cell (menu_cells)."""
+    cell = _menu_cell(state, c.N_LAST_RESULT) if state.stops_halfway else None
+    return [] if cell is None else [CellEdit(*cell, c.under_way_line(what), optional=True)]
+
+
+def _menu_cell(state: MasterState, name: str) -> "tuple[str, int, int] | None":
+    """The sheet, row and column a status name points at; None without the name or its sheet."""
+    if name not in state.names:
+        return None
+    sheet, ref = state.names[name]
+    if sheet not in state.sheetnames:
+        return None
+    row, col = parse_ref(ref.split(":")[0])
+    return sheet, row, col
 
 
 def validate_plan(state: MasterState, data: MasterData, result: Result, what: str,
@@ -105,7 +120,8 @@ def _checked(state: MasterState, data: MasterData, result: Result, what: str, wh
     fills, before, lost = marks(shown_findings(result.findings).findings, state, data)
     result = with_findings(result, lost)
     return WritePlan([findings_sheet(result.findings, state.sheetnames, before)],
-                     menu_cells(state, status_line(what, result), when), fills), result
+                     menu_cells(state, status_line(what, result), when), fills,
+                     under_way=under_way_cells(state, what)), result
 
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],

@@ -193,14 +193,22 @@ class NameEdit(NamedTuple):
 
 
 class WritePlan:
-    __slots__ = ("sheets", "cells", "fills", "names")
+    """``under_way``: cells written before anything else, each one a cell ``cells`` writes
+    again later (メニュー's 最終実行結果, marked as under way: core.plan.under_way_cells). Only
+    a plan for a face whose writes reach the book one at a time and can stop partway holds
+    them (MasterState.stops_halfway); a stop leaves the mark where staff look first. The
+    rules that refuse a cell before writing (merged, data table, long text) see the cell in
+    ``cells``."""
+    __slots__ = ("sheets", "cells", "fills", "names", "under_way")
 
     def __init__(self, sheets: Optional[list[SheetPlan]] = None, cells: Optional[list[CellEdit]] = None,
-                 fills: Optional[list[FillEdit]] = None, names: Optional[list[NameEdit]] = None):
+                 fills: Optional[list[FillEdit]] = None, names: Optional[list[NameEdit]] = None,
+                 under_way: Optional[list[CellEdit]] = None):
         self.sheets = sheets if sheets is not None else []
         self.cells = cells if cells is not None else []
         self.fills = fills if fills is not None else []
         self.names = names if names is not None else []
+        self.under_way = under_way if under_way is not None else []
 
     def __repr__(self) -> str:
         return f"WritePlan({self.sheets!r}, {len(self.cells)} cells, {len(self.fills)} fills)"
@@ -225,12 +233,14 @@ class WritePlan:
         return list(dict.fromkeys(e.sheet for e in self.cells if e.optional))
 
     def leave_out(self, locked: Sequence[str]) -> list[CellEdit]:
-        """Drop the optional cells on ``locked`` sheets (the rule, once, for every face);
-        returns them, for the face to say which cells it did not write. Required writes on
-        a locked sheet stay, and the face refuses them as before."""
+        """Drop the optional cells on ``locked`` sheets (the rule, once, for every face), and
+        the under-way mark with them (a status not written is not marked either); returns
+        the cells, for the face to say which cells it did not write. Required writes on a
+        locked sheet stay, and the face refuses them as before."""
         out = [e for e in self.cells if e.optional and e.sheet in locked]
         if out:
             self.cells = [e for e in self.cells if not (e.optional and e.sheet in locked)]
+        self.under_way = [e for e in self.under_way if not (e.optional and e.sheet in locked)]
         return out
 
     def refuse_missing(self, sheetnames: Sequence[str]) -> None:
@@ -391,6 +401,11 @@ class MasterState(NamedTuple):
     the file's styles, or on the server the saved master's of the cells unchanged since the
     save; None where the face cannot say them. A number collect writes there is given the
     format 標準 (core.percent_cells.written_format).
+    ``stops_halfway``: the face's writes reach the book one at a time, and Excel can stop them
+    partway (an error past every check made before writing): the buttons, by COM, AppleScript
+    or the VBA client's replay of the server's answer. The plan then marks the click as under
+    way first (WritePlan.under_way). False for the file face, whose write replaces the file
+    whole or not at all.
     """
     sheetnames: Sequence[str]
     names: Mapping[str, tuple[str, str]]
@@ -403,3 +418,4 @@ class MasterState(NamedTuple):
     cell_settings: Optional[Callable[[str], Sequence[tuple[str, str]]]] = None
     formulas: Optional[Callable[[str], Collection[str]]] = None
     percents: Optional[Callable[[str], Mapping[tuple[int, int], str]]] = None
+    stops_halfway: bool = False

@@ -30,21 +30,26 @@ from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, Cond
 from .book import LINK_TIP, LiveBook, as_excel_text
 
 def master_state(live: LiveBook) -> MasterState:
-    """What a plan needs of the open master besides its contract data."""
+    """What a plan needs of the open master besides its contract data. Every engine writes
+    one call or one replayed action at a time, which Excel can stop partway (stops_halfway)."""
     grids = {name: live.grid(name) for name in c.STATE_SHEETS if name in live.sheetnames}
     return MasterState(list(live.sheetnames), dict(live.names), grids, live.fill_source(), live.comment_source(),
                        live.moved_source(), live.chart_source(), live.table_source(),
-                       live.cell_settings_source(), percents=live.percent_source())
+                       live.cell_settings_source(), percents=live.percent_source(), stops_halfway=True)
 
 
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:
-    """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable)."""
+    """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable):
+    the under-way mark first (WritePlan.under_way), so that Excel stopping anywhere after it
+    leaves メニュー saying so, then the sheets, the cells (the status replacing the mark), the
+    fills and the names."""
     plan.refuse_missing(live.sheetnames)
     for sp in plan.sheets:
         if sp.protect and sp.protection != PROTECTION:
             # LiveBook.writable protects a sheet a click added with the built options
             # only (the VBA client knows no others): other options are for files.
             raise ValueError(f"{sp.name}: only the built protection can be applied to an open workbook")
+    _apply_cells(live, plan.under_way)
     for sheet_plan in plan.sheets:
         _apply_sheet(live, sheet_plan)
     _apply_cells(live, plan.cells)

@@ -68,6 +68,10 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
     scanned (Grids.formulas); any other is looked at here, and only while it matters."""
     from ..vba import VBA_PART
 
+    if plan.under_way:
+        # A file is replaced whole or not at all: the plan marks no click under way for it
+        # (MasterState.stops_halfway), and a plan made for Excel is not one for the file.
+        raise ValueError("a plan marked under way is for a face that writes one cell at a time")
     plan.refuse_missing(workbook.sheetnames)
     plan.refuse_long_texts("実行して")   # as a button's
     if not workbook.full_precision:
