@@ -41,21 +41,24 @@ def master_state(live: LiveBook) -> MasterState:
 def apply_plan(live: LiveBook, plan: WritePlan) -> None:
     """Write the plan into the open workbook (the caller lifts protection: LiveBook.writable):
     the under-way mark first (WritePlan.under_way), so that Excel stopping anywhere after it
-    leaves メニュー saying so, then the sheets, the cells (the status replacing the mark), the
-    fills and the names."""
+    leaves メニュー saying so, then the sheets, the cells, the fills and the names, and last
+    the status that replaces the mark: a stop in the fills or the names, the status written
+    before them, left a book that looked finished with its marks half painted."""
     plan.refuse_missing(live.sheetnames)
     for sp in plan.sheets:
         if sp.protect and sp.protection != PROTECTION:
             # LiveBook.writable protects a sheet a click added with the built options
             # only (the VBA client knows no others): other options are for files.
             raise ValueError(f"{sp.name}: only the built protection can be applied to an open workbook")
+    marked = {(e.sheet, e.row, e.col) for e in plan.under_way}
     _apply_cells(live, plan.under_way)
     for sheet_plan in plan.sheets:
         _apply_sheet(live, sheet_plan)
-    _apply_cells(live, plan.cells)
+    _apply_cells(live, [e for e in plan.cells if (e.sheet, e.row, e.col) not in marked])
     _apply_fills(live, plan.fills)
     for n in plan.names:   # Excel keeps the name; xlwings cannot mark it hidden
         live.book.names.add(n.name, "=" + n.value)
+    _apply_cells(live, [e for e in plan.cells if (e.sheet, e.row, e.col) in marked])
 
 
 # --------------------------------------------------------------------- rectangles
