@@ -2278,7 +2278,8 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
             continue
         rels_path = get_rels_path(rel.target)
         rels = get_dependents(reader.archive, rels_path) if rels_path in reader.valid_files else RelationshipList()
-        ws = wb.create_sheet(sheet.name)
+        ws = _PayloadWorksheet(wb, sheet.name)     # wb.create_sheet's, its defaults made when read
+        wb._add_sheet(ws)
         ws._rels = rels
         parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts, strings)
         binder = _PayloadSheetBinder(ws, parsed)
@@ -2300,6 +2301,74 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
         for t in binder.tables:
             ws.add_table(Table.from_tree(fromstring(reader.archive.read(t))))
         ws.sheet_state = sheet.state
+
+
+class _PayloadWorksheet(Worksheet):
+    """openpyxl's Worksheet as ``Worksheet(wb, title)`` makes it, each of the defaults in
+    ``_LAZY`` (a page setup, margins, header and footer, views, protection, …) made when first
+    read rather than with the sheet: a payload reads few of them, a sheet's file part sets
+    some (``bind_properties``), and making all of them was most of a sheet's cost beside its
+    cells (0.75 ms a sheet, 4,389 sheets in test_error_cells; perf-110). A default read is
+    made by the same call as ``Worksheet._setup``'s, so it is the same as a normal load's;
+    test_payload_book holds every attribute of a plain Worksheet to this one's."""
+
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.workbook.defined_name import DefinedNameDict
+    from openpyxl.worksheet.cell_range import MultiCellRange
+    from openpyxl.worksheet.datavalidation import DataValidationList
+    from openpyxl.worksheet.dimensions import SheetFormatProperties
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.worksheet.page import PageMargins, PrintOptions, PrintPageSetup
+    from openpyxl.worksheet.pagebreak import ColBreak, RowBreak
+    from openpyxl.worksheet.print_settings import PrintArea
+    from openpyxl.worksheet.properties import WorksheetProperties
+    from openpyxl.worksheet.protection import SheetProtection
+    from openpyxl.worksheet.scenario import ScenarioList
+    from openpyxl.worksheet.views import SheetViewList
+    _LAZY = {"HeaderFooter": lambda ws, make=HeaderFooter: make(),
+             "row_breaks": lambda ws, make=RowBreak: make(),
+             "col_breaks": lambda ws, make=ColBreak: make(),
+             "merged_cells": lambda ws, make=MultiCellRange: make(),
+             "data_validations": lambda ws, make=DataValidationList: make(),
+             "page_setup": lambda ws, make=PrintPageSetup: make(worksheet=ws),
+             "print_options": lambda ws, make=PrintOptions: make(),
+             "_print_area": lambda ws, make=PrintArea: make(),
+             "page_margins": lambda ws, make=PageMargins: make(),
+             "views": lambda ws, make=SheetViewList: make(),
+             "protection": lambda ws, make=SheetProtection: make(),
+             "defined_names": lambda ws, make=DefinedNameDict: make(),
+             "auto_filter": lambda ws, make=AutoFilter: make(),
+             "conditional_formatting": lambda ws, make=ConditionalFormattingList: make(),
+             "sheet_properties": lambda ws, make=WorksheetProperties: make(),
+             "sheet_format": lambda ws, make=SheetFormatProperties: make(),
+             "scenarios": lambda ws, make=ScenarioList: make()}
+    del (ConditionalFormattingList, DefinedNameDict, MultiCellRange, DataValidationList, SheetFormatProperties,
+         AutoFilter, HeaderFooter, PageMargins, PrintOptions, PrintPageSetup, ColBreak, RowBreak, PrintArea,
+         WorksheetProperties, SheetProtection, ScenarioList, SheetViewList)
+
+    def __init__(self, parent, title: str):
+        from openpyxl.packaging.relationship import RelationshipList
+        from openpyxl.worksheet.dimensions import DimensionHolder
+        from openpyxl.worksheet.table import TableList
+
+        self._parent = parent
+        self.title = title or self._default_title      # _WorkbookChild's setter: a duplicate renamed
+        self.row_dimensions = DimensionHolder(worksheet=self, default_factory=self._add_row)
+        self.column_dimensions = DimensionHolder(worksheet=self, default_factory=self._add_column)
+        self._cells, self._charts, self._images, self._comments, self._pivots, self._hyperlinks = {}, [], [], [], [], []
+        self._rels, self._drawing, self._tables = RelationshipList(), None, TableList()
+        self.sheet_state, self._current_row, self.legacy_drawing = "visible", 0, None
+        self._print_rows = self._print_cols = None
+
+    def __getattr__(self, name: str):
+        """A default of ``_LAZY`` not yet read (only names the instance lacks come here)."""
+        make = type(self)._LAZY.get(name)
+        if make is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = make(self)
+        setattr(self, name, value)
+        return value
 
 
 # The attributes CommentRecord takes (openpyxl.comments.comment_sheet): another one makes
