@@ -2171,18 +2171,63 @@ def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
     properties or theme; the strings and sheets read by the functions below. (The flags are
     ``_cached_by_content``'s: this reading has one way.)"""
     from openpyxl.reader.excel import ExcelReader
-    from openpyxl.styles.stylesheet import apply_stylesheet
 
     reader = ExcelReader(str(path), data_only=True)
     reader.read_manifest()
     strings = _read_strings(reader)
     reader.read_workbook()
-    apply_stylesheet(reader.archive, reader.wb)
+    _apply_stylesheet(reader.archive, reader.wb)
     _east_asian_dates(reader.wb)
     _read_payload_sheets(reader, strings)
     reader.parser.assign_names()
     reader.archive.close()
     return reader.wb
+
+
+def _apply_stylesheet(archive, wb) -> None:
+    """openpyxl's ``apply_stylesheet`` (3.1) with the Stylesheet it makes of the styles part
+    kept per the part's content (``_STYLESHEETS``): its from_tree was about a sixth of reading
+    a book whose sheets are kept (perf-110), and most books a test reads share their styles
+    part with the last. The book's fonts, fills and borders are lists of its own, as there;
+    the rest (cell formats, number formats, date formats, protections, alignments, named
+    styles) is the kept Stylesheet's, shared by the books of that styles part, as the sheets'
+    ``_Held`` cells are: binding a named style to a book adds nothing the first binding did
+    not, and ``_east_asian_dates`` adds the same ids each time. A part with no cell formats
+    or no named styles is left to openpyxl's own function (its warnings and defaults)."""
+    from openpyxl.styles.stylesheet import Stylesheet, apply_stylesheet
+    from openpyxl.utils.indexed_list import IndexedList
+    from openpyxl.xml.constants import ARC_STYLE
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        src = archive.read(ARC_STYLE)
+    except KeyError:
+        return
+    stylesheet = _recalled(_STYLESHEETS, hashlib.sha256(src).digest(), lambda: Stylesheet.from_tree(fromstring(src)),
+                           limit=_STYLESHEETS_KEPT)
+    if not stylesheet.cell_styles or not stylesheet.named_styles:
+        apply_stylesheet(archive, wb)
+        return
+    wb._borders = IndexedList(stylesheet.borders)
+    wb._fonts = IndexedList(stylesheet.fonts)
+    wb._fills = IndexedList(stylesheet.fills)
+    wb._differential_styles.styles = stylesheet.dxfs
+    wb._number_formats = stylesheet.number_formats
+    wb._protections = stylesheet.protections
+    wb._alignments = stylesheet.alignments
+    wb._table_styles = stylesheet.tableStyles
+    wb._cell_styles = stylesheet.cell_styles
+    wb._named_styles = stylesheet.named_styles
+    wb._date_formats = stylesheet.date_formats
+    wb._timedelta_formats = stylesheet.timedelta_formats
+    for ns in wb._named_styles:
+        ns.bind(wb)
+    if stylesheet.colors is not None:
+        wb._colors = stylesheet.colors.index
+
+
+_STYLESHEETS: dict[bytes, object] = {}    # styles part's digest -> openpyxl's Stylesheet of it
+_STYLESHEETS_KEPT = 8
 
 
 # The builtin number formats ISO/IEC 29500-1 §18.8.30 lists per UI language for ja-jp

@@ -599,3 +599,40 @@ def test_a_payload_books_sheets_make_no_default_the_payload_does_not_read(tmp_pa
     monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
     for client in (OFFICE_JS, VBA):
         payload_from_file(path, client=client)
+
+
+def test_books_of_one_styles_part_share_openpyxls_stylesheet_of_it(tmp_path, monkeypatch, licensed):  # noqa: F811
+    """payload_book makes openpyxl's Stylesheet once per styles part content
+    (remote_payload._apply_stylesheet, perf-110): a second book with the same part, another
+    cell changed, makes none, and both books' cells and payloads are a normal load's. A
+    styles part of other content is read anew; the kept ones are bounded by count."""
+    from openpyxl.styles.stylesheet import Stylesheet
+
+    monkeypatch.setattr(remote_payload, "_STYLESHEETS", {})
+    made = []
+    original = Stylesheet.from_tree.__func__
+    monkeypatch.setattr(Stylesheet, "from_tree", classmethod(lambda cls, node: made.append(1) or original(cls, node)))
+    first = _hostile(tmp_path / "first.xlsx")
+    second = tmp_path / "second.xlsx"
+    with zipfile.ZipFile(first) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace("式の結果".encode(), "別の結果".encode())
+    write_members(second, members)
+    books = [payload_book(first), payload_book(second)]
+    assert made == [1]
+    for path, book in zip((first, second), books):
+        assert _first_difference(_cells(book), _cells(saved_book(path, data_only=True))) is None
+    assert books[1]["日付"]["A12"].value == "別の結果"
+    made.clear()
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    for path in (first, second):
+        for client in (OFFICE_JS, VBA):
+            payload_from_file(path, client=client)
+    monkeypatch.setattr(remote_payload, "_STYLESHEETS_KEPT", 2)
+    for n in range(3):
+        wb = Workbook()
+        wb.active["A1"] = n
+        wb.active["A1"].font = Font(size=10 + n)
+        wb.save(tmp_path / f"styled{n}.xlsx")
+        assert payload_book(tmp_path / f"styled{n}.xlsx").active["A1"].value == n
+    assert made == [1, 1, 1] and len(remote_payload._STYLESHEETS) == 2
