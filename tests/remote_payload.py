@@ -2179,18 +2179,63 @@ def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
     properties or theme; the strings and sheets read by the functions below. (The flags are
     ``_cached_by_content``'s: this reading has one way.)"""
     from openpyxl.reader.excel import ExcelReader
-    from openpyxl.styles.stylesheet import apply_stylesheet
 
     reader = ExcelReader(str(path), data_only=True)
     reader.read_manifest()
     strings = _read_strings(reader)
     reader.read_workbook()
-    apply_stylesheet(reader.archive, reader.wb)
+    _apply_stylesheet(reader.archive, reader.wb)
     _east_asian_dates(reader.wb)
     _read_payload_sheets(reader, strings)
     reader.parser.assign_names()
     reader.archive.close()
     return reader.wb
+
+
+def _apply_stylesheet(archive, wb) -> None:
+    """openpyxl's ``apply_stylesheet`` (3.1) with the Stylesheet it makes of the styles part
+    kept per the part's content (``_STYLESHEETS``): its from_tree was about a sixth of reading
+    a book whose sheets are kept (perf-110), and most books a test reads share their styles
+    part with the last. The book's fonts, fills and borders are lists of its own, as there;
+    the rest (cell formats, number formats, date formats, protections, alignments, named
+    styles) is the kept Stylesheet's, shared by the books of that styles part, as the sheets'
+    ``_Held`` cells are: binding a named style to a book adds nothing the first binding did
+    not, and ``_east_asian_dates`` adds the same ids each time. A part with no cell formats
+    or no named styles is left to openpyxl's own function (its warnings and defaults)."""
+    from openpyxl.styles.stylesheet import Stylesheet, apply_stylesheet
+    from openpyxl.utils.indexed_list import IndexedList
+    from openpyxl.xml.constants import ARC_STYLE
+    from openpyxl.xml.functions import fromstring
+
+    try:
+        src = archive.read(ARC_STYLE)
+    except KeyError:
+        return
+    stylesheet = _recalled(_STYLESHEETS, hashlib.sha256(src).digest(), lambda: Stylesheet.from_tree(fromstring(src)),
+                           limit=_STYLESHEETS_KEPT)
+    if not stylesheet.cell_styles or not stylesheet.named_styles:
+        apply_stylesheet(archive, wb)
+        return
+    wb._borders = IndexedList(stylesheet.borders)
+    wb._fonts = IndexedList(stylesheet.fonts)
+    wb._fills = IndexedList(stylesheet.fills)
+    wb._differential_styles.styles = stylesheet.dxfs
+    wb._number_formats = stylesheet.number_formats
+    wb._protections = stylesheet.protections
+    wb._alignments = stylesheet.alignments
+    wb._table_styles = stylesheet.tableStyles
+    wb._cell_styles = stylesheet.cell_styles
+    wb._named_styles = stylesheet.named_styles
+    wb._date_formats = stylesheet.date_formats
+    wb._timedelta_formats = stylesheet.timedelta_formats
+    for ns in wb._named_styles:
+        ns.bind(wb)
+    if stylesheet.colors is not None:
+        wb._colors = stylesheet.colors.index
+
+
+_STYLESHEETS: dict[bytes, object] = {}    # styles part's digest -> openpyxl's Stylesheet of it
+_STYLESHEETS_KEPT = 8
 
 
 # The builtin number formats ISO/IEC 29500-1 §18.8.30 lists per UI language for ja-jp
@@ -2286,7 +2331,8 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
             continue
         rels_path = get_rels_path(rel.target)
         rels = get_dependents(reader.archive, rels_path) if rels_path in reader.valid_files else RelationshipList()
-        ws = wb.create_sheet(sheet.name)
+        ws = _PayloadWorksheet(wb, sheet.name)     # wb.create_sheet's, its defaults made when read
+        wb._add_sheet(ws)
         ws._rels = rels
         parsed = _sheet_of(reader.archive.read(rel.target), reader.shared_strings, wb._date_formats, facts, strings)
         binder = _PayloadSheetBinder(ws, parsed)
@@ -2308,6 +2354,74 @@ def _read_payload_sheets(reader, strings: Optional[bytes]) -> None:
         for t in binder.tables:
             ws.add_table(Table.from_tree(fromstring(reader.archive.read(t))))
         ws.sheet_state = sheet.state
+
+
+class _PayloadWorksheet(Worksheet):
+    """openpyxl's Worksheet as ``Worksheet(wb, title)`` makes it, each of the defaults in
+    ``_LAZY`` (a page setup, margins, header and footer, views, protection, …) made when first
+    read rather than with the sheet: a payload reads few of them, a sheet's file part sets
+    some (``bind_properties``), and making all of them was most of a sheet's cost beside its
+    cells (0.75 ms a sheet, 4,389 sheets in test_error_cells; perf-110). A default read is
+    made by the same call as ``Worksheet._setup``'s, so it is the same as a normal load's;
+    test_payload_book holds every attribute of a plain Worksheet to this one's."""
+
+    from openpyxl.formatting.formatting import ConditionalFormattingList
+    from openpyxl.workbook.defined_name import DefinedNameDict
+    from openpyxl.worksheet.cell_range import MultiCellRange
+    from openpyxl.worksheet.datavalidation import DataValidationList
+    from openpyxl.worksheet.dimensions import SheetFormatProperties
+    from openpyxl.worksheet.filters import AutoFilter
+    from openpyxl.worksheet.header_footer import HeaderFooter
+    from openpyxl.worksheet.page import PageMargins, PrintOptions, PrintPageSetup
+    from openpyxl.worksheet.pagebreak import ColBreak, RowBreak
+    from openpyxl.worksheet.print_settings import PrintArea
+    from openpyxl.worksheet.properties import WorksheetProperties
+    from openpyxl.worksheet.protection import SheetProtection
+    from openpyxl.worksheet.scenario import ScenarioList
+    from openpyxl.worksheet.views import SheetViewList
+    _LAZY = {"HeaderFooter": lambda ws, make=HeaderFooter: make(),
+             "row_breaks": lambda ws, make=RowBreak: make(),
+             "col_breaks": lambda ws, make=ColBreak: make(),
+             "merged_cells": lambda ws, make=MultiCellRange: make(),
+             "data_validations": lambda ws, make=DataValidationList: make(),
+             "page_setup": lambda ws, make=PrintPageSetup: make(worksheet=ws),
+             "print_options": lambda ws, make=PrintOptions: make(),
+             "_print_area": lambda ws, make=PrintArea: make(),
+             "page_margins": lambda ws, make=PageMargins: make(),
+             "views": lambda ws, make=SheetViewList: make(),
+             "protection": lambda ws, make=SheetProtection: make(),
+             "defined_names": lambda ws, make=DefinedNameDict: make(),
+             "auto_filter": lambda ws, make=AutoFilter: make(),
+             "conditional_formatting": lambda ws, make=ConditionalFormattingList: make(),
+             "sheet_properties": lambda ws, make=WorksheetProperties: make(),
+             "sheet_format": lambda ws, make=SheetFormatProperties: make(),
+             "scenarios": lambda ws, make=ScenarioList: make()}
+    del (ConditionalFormattingList, DefinedNameDict, MultiCellRange, DataValidationList, SheetFormatProperties,
+         AutoFilter, HeaderFooter, PageMargins, PrintOptions, PrintPageSetup, ColBreak, RowBreak, PrintArea,
+         WorksheetProperties, SheetProtection, ScenarioList, SheetViewList)
+
+    def __init__(self, parent, title: str):
+        from openpyxl.packaging.relationship import RelationshipList
+        from openpyxl.worksheet.dimensions import DimensionHolder
+        from openpyxl.worksheet.table import TableList
+
+        self._parent = parent
+        self.title = title or self._default_title      # _WorkbookChild's setter: a duplicate renamed
+        self.row_dimensions = DimensionHolder(worksheet=self, default_factory=self._add_row)
+        self.column_dimensions = DimensionHolder(worksheet=self, default_factory=self._add_column)
+        self._cells, self._charts, self._images, self._comments, self._pivots, self._hyperlinks = {}, [], [], [], [], []
+        self._rels, self._drawing, self._tables = RelationshipList(), None, TableList()
+        self.sheet_state, self._current_row, self.legacy_drawing = "visible", 0, None
+        self._print_rows = self._print_cols = None
+
+    def __getattr__(self, name: str):
+        """A default of ``_LAZY`` not yet read (only names the instance lacks come here)."""
+        make = type(self)._LAZY.get(name)
+        if make is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        value = make(self)
+        setattr(self, name, value)
+        return value
 
 
 # The attributes CommentRecord takes (openpyxl.comments.comment_sheet): another one makes

@@ -25,6 +25,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.table import Table
+from openpyxl.worksheet.worksheet import Worksheet
 
 import remote_payload
 from conftest import write_members
@@ -541,3 +542,97 @@ def test_a_vba_project_differing_in_one_module_decompresses_that_module_alone(tm
         finally:
             parser.close()
     assert first != second and len(first) == len(second) > 20
+
+
+def _alike(a, b, pairs: dict) -> bool:
+    """``a`` and ``b`` hold the same, attribute by attribute; ``pairs``: id of an object of
+    ``a``'s side -> the object standing for it on ``b``'s (its worksheet, its workbook)."""
+    if id(a) in pairs:
+        return b is pairs[id(a)]
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_alike(x, y, pairs) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_alike(a[k], b[k], pairs) for k in a)
+    if hasattr(a, "__dict__") and not callable(a):
+        return _alike(vars(a), vars(b), pairs)
+    if callable(a) and hasattr(a, "__self__"):       # a bound method: its function, its object
+        return a.__func__ is b.__func__ and _alike(a.__self__, b.__self__, pairs)
+    return a == b
+
+
+def test_a_payload_sheet_reads_every_default_of_openpyxls_worksheet():
+    """payload_book's sheets make their defaults when read (remote_payload._PayloadWorksheet,
+    perf-110): each attribute a plain openpyxl Worksheet holds after ``Worksheet(wb, title)``,
+    read from one, is what the plain one holds (an openpyxl that adds one fails here)."""
+    real_book, lazy_book = Workbook(), Workbook()
+    real, lazy = Worksheet(real_book, "表"), remote_payload._PayloadWorksheet(lazy_book, "表")
+    pairs = {id(real): lazy, id(real_book): lazy_book}
+    for name, value in vars(real).items():
+        assert _alike(value, getattr(lazy, name), pairs), name
+    assert set(vars(lazy)) == set(vars(real))
+    with pytest.raises(AttributeError):
+        lazy.no_such_attribute
+    lazy_book._add_sheet(lazy)
+    lazy_book._add_sheet(remote_payload._PayloadWorksheet(lazy_book, "表"))
+    assert lazy_book.sheetnames[-2:] == ["表", "表1"]          # a duplicate title renamed, as openpyxl does
+
+
+def test_a_payload_books_sheets_make_no_default_the_payload_does_not_read(tmp_path, monkeypatch, licensed):  # noqa: F811
+    """A sheet of payload_book has no header and footer, margins or page setup made until one
+    is read (they were about 0.75 ms a sheet, perf-110), and what is read then is a normal
+    load's: the sheet's views and protection from the file, the defaults as openpyxl makes them."""
+    path = _hostile(tmp_path / "lazy.xlsx")
+    book, loaded = payload_book(path), saved_book(path, data_only=True)
+    for ws in book.worksheets:
+        assert not {"HeaderFooter", "page_margins", "page_setup", "print_options", "scenarios"} & set(vars(ws)), ws.title
+    for ws in loaded.worksheets:
+        fast = book[ws.title]
+        pairs = {id(ws): fast, id(loaded): book}
+        for name in ("views", "protection", "HeaderFooter", "page_margins", "page_setup", "print_options",
+                     "sheet_properties", "sheet_format", "auto_filter", "data_validations"):
+            assert _alike(getattr(ws, name), getattr(fast, name), pairs), (ws.title, name)
+    assert book["結合"].protection.sheet and book["結合"].protection.password == loaded["結合"].protection.password
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    for client in (OFFICE_JS, VBA):
+        payload_from_file(path, client=client)
+
+
+def test_books_of_one_styles_part_share_openpyxls_stylesheet_of_it(tmp_path, monkeypatch, licensed):  # noqa: F811
+    """payload_book makes openpyxl's Stylesheet once per styles part content
+    (remote_payload._apply_stylesheet, perf-110): a second book with the same part, another
+    cell changed, makes none, and both books' cells and payloads are a normal load's. A
+    styles part of other content is read anew; the kept ones are bounded by count."""
+    from openpyxl.styles.stylesheet import Stylesheet
+
+    monkeypatch.setattr(remote_payload, "_STYLESHEETS", {})
+    made = []
+    original = Stylesheet.from_tree.__func__
+    monkeypatch.setattr(Stylesheet, "from_tree", classmethod(lambda cls, node: made.append(1) or original(cls, node)))
+    first = _hostile(tmp_path / "first.xlsx")
+    second = tmp_path / "second.xlsx"
+    with zipfile.ZipFile(first) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    members["xl/worksheets/sheet1.xml"] = members["xl/worksheets/sheet1.xml"].replace("式の結果".encode(), "別の結果".encode())
+    write_members(second, members)
+    books = [payload_book(first), payload_book(second)]
+    assert made == [1]
+    for path, book in zip((first, second), books):
+        assert _first_difference(_cells(book), _cells(saved_book(path, data_only=True))) is None
+    assert books[1]["日付"]["A12"].value == "別の結果"
+    made.clear()
+    monkeypatch.setenv(PAYLOAD_BOTH_WAYS, "1")
+    for path in (first, second):
+        for client in (OFFICE_JS, VBA):
+            payload_from_file(path, client=client)
+    monkeypatch.setattr(remote_payload, "_STYLESHEETS_KEPT", 2)
+    for n in range(3):
+        wb = Workbook()
+        wb.active["A1"] = n
+        wb.active["A1"].font = Font(size=10 + n)
+        wb.save(tmp_path / f"styled{n}.xlsx")
+        assert payload_book(tmp_path / f"styled{n}.xlsx").active["A1"].value == n
+    assert made == [1, 1, 1] and len(remote_payload._STYLESHEETS) == 2
