@@ -235,6 +235,8 @@ def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
         if rng.random() < .4:     # or over cells of a sheet the click writes (a heading made wider)
             tail[-1].update(sheet=rng.choice(["一覧", "集計", "検証結果", "次の一歩"]), row=rng.randint(1, 30),
                             col=rng.randint(1, 8))
+        if rng.random() < .25:    # or over メニュー's 最終実行日時 / 最終実行結果 (B11:C12), which each click writes
+            tail[-1].update(sheet="メニュー", row=rng.randint(10, 12), col=rng.randint(2, 4))
         if rng.random() < .3:     # or an array formula entered ({=…}, Ctrl+Shift+Enter) where the click writes
             tail[-1] = {"kind": "array", "sheet": rng.choice(["一覧", "集計", "検証結果"]), "row": rng.randint(1, 30),
                         "col": rng.randint(1, 8), "rows": rng.choice([0, 1])}
