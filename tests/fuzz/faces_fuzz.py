@@ -698,6 +698,17 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
     # not in them, so the command line (the book saved with it) names its cells as merged, and
     # the button reads the open book's cells as they are (its hidden part empty, as Excel left
     # it). Rows on those cells, or on their rows' 指標IDs, may differ whatever the header says.
+    # A number with a fifth decimal typed since the save into a Currency- or Accounting-formatted
+    # cell reaches the server as VBA's Currency (Range.Value: four decimals; core.currency), and
+    # no saved number gives it back: the button reads 45021.0001 where the file holds 45021.00005
+    # (faces walker 130386, qa-130). Rows on such a cell may quote it otherwise.
+    from renkei_xl.core.currency import currency_rounds, is_currency_format
+
+    rounded = {cell for cell, (value, fmt, _key) in TYPED_FINAL.items()
+               if fmt and is_currency_format(fmt) and currency_rounds(value)}
+    if rounded:
+        cut = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in rounded}
+        rows = {name: got - cut for name, got in rows.items()}
     if MERGED_SINCE:
         merged_rows = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in MERGED_SINCE or str(r[3]) in MERGED_IDS}
         rows = {name: got - merged_rows for name, got in rows.items()}
