@@ -70,6 +70,8 @@ CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA,
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
 PROTECTION = {"weight": 1.0}
 UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
+# --merges: the share of unsaved cases that also merge cells of an input area since the save
+MERGES = {"weight": 0.0}
 PERCENTS = {"send": True}      # --no-percents: the button without X-Renkei-Percents (a master before client 7)
 HEADER = {"sent": False}       # whether the last live_face sent X-Renkei-Percents
 # --unknown: the share of unsaved cases whose header names some sheets typed into since the save
@@ -224,8 +226,22 @@ def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
                             {"kind": "target", "row": rng.randint(2, 81)}])
             e["value"] = value
         tail.append(e)
+    if MERGES["weight"] and rng.random() < MERGES["weight"]:     # (no draw without: seeds replay as before)
+        # cells merged since the save over a municipality sheet's input area (実績値, 分母,
+        # 実施状況), maybe over a cell just typed: the server knows the saved master's merges
+        # only; the master's RenkeiCheckWritten refuses a write the merge meets before any
+        tail.append({"kind": "merge", "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40),
+                     "col": rng.choice((5, 5, 6, 7)), "rows": rng.choice([0, 1, 1, 2]), "cols": rng.choice([0, 0, 1, 2])})
+        if rng.random() < .4:     # or over cells of a sheet the click writes (a heading made wider)
+            tail[-1].update(sheet=rng.choice(["一覧", "集計", "検証結果", "次の一歩"]), row=rng.randint(1, 30),
+                            col=rng.randint(1, 8))
+        if rng.random() < .25:    # or over メニュー's 最終実行日時 / 最終実行結果 (B11:C12), which each click writes
+            tail[-1].update(sheet="メニュー", row=rng.randint(10, 12), col=rng.randint(2, 4))
+        if rng.random() < .3:     # or an array formula entered ({=…}, Ctrl+Shift+Enter) where the click writes
+            tail[-1] = {"kind": "array", "sheet": rng.choice(["一覧", "集計", "検証結果"]), "row": rng.randint(1, 30),
+                        "col": rng.randint(1, 8), "rows": rng.choice([0, 1])}
     if UNKNOWN["weight"] and rng.random() < UNKNOWN["weight"]:
-        typed = sorted({e.get("sheet", "指標") for e in tail[1:]})
+        typed = sorted({e.get("sheet", "指標") for e in tail[1:] if e["kind"] != "merge"})
         chosen = [sheet for sheet in typed if rng.random() < .6] or [rng.choice(typed)]
         if rng.random() < .3:       # and a sheet nothing was typed into since
             chosen.append(rng.choice(MUNIS))
@@ -330,6 +346,9 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
         TYPED_IDS.clear()
         TYPED_FINAL.clear()
         SHARE_ROWS.clear()
+        MERGED_SINCE.clear()
+        MERGED_IDS.clear()
+        ARRAY_SINCE.clear()
     for e in sorted(edits, key=lambda e: e["kind"] in PROTECTION_EDITS):
         kind = e["kind"]
         since = since or kind == "saved"
@@ -350,6 +369,29 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 None if key is None or key.value in (None, "") else str(key.value))
             if key is not None and key.value not in (None, ""):
                 TYPED_IDS.add(str(key.value))
+        if since and kind == "merge" and e["sheet"] in wb.sheetnames and (e["rows"] or e["cols"]):
+            ws = wb[e["sheet"]]
+            for row in range(e["row"], e["row"] + e["rows"] + 1):
+                key = ws._cells.get((row, 1))
+                if key is not None and key.value not in (None, ""):
+                    TYPED_IDS.add(str(key.value))
+                    MERGED_IDS.add(str(key.value))
+                for col in range(e["col"], e["col"] + e["cols"] + 1):
+                    TYPED_SINCE.add((ws.title, f"{_letter(col)}{row}"))
+                    MERGED_SINCE.add((ws.title, f"{_letter(col)}{row}"))
+        if kind == "array":        # drawn after the save only (draw_unsaved)
+            ws = wb[e["sheet"]] if e["sheet"] in wb.sheetnames else None
+            if ws is not None and not any(m.min_col <= e["col"] <= m.max_col and m.min_row <= e["row"] + e["rows"]
+                                          and e["row"] <= m.max_row for m in ws.merged_cells.ranges):
+                # (Excel enters no array over a merged cell: 「配列数式は結合セルでは無効です」)
+                from openpyxl.worksheet.formula import ArrayFormula
+
+                for row in range(e["row"], e["row"] + e["rows"] + 1):
+                    ws.cell(row, e["col"]).value = None
+                    ARRAY_SINCE.add((ws.title, f"{_letter(e['col'])}{row}"))
+                ref = f"{_letter(e['col'])}{e['row']}:{_letter(e['col'])}{e['row'] + e['rows']}"
+                ws.cell(e["row"], e["col"]).value = ArrayFormula(ref, "=ROW()")
+            continue
         if kind in ("recalculated", "saved"):     # the base master chosen (one_case); the save's marker
             continue
         if (kind in ("muni", "delete", "duplicate", "fill", "merge", "protect", "hide", "sheetprot", "unprotect",
@@ -424,6 +466,9 @@ TYPED_SINCE: set[tuple[str, str]] = set()
 SHARE_ROWS: dict = {}      # (sheet, row) → whether a target typed since is on a row counted in %
 TYPED_FINAL: dict = {}     # (sheet, ref) → (the last value typed, its format)
 TYPED_IDS: set[str] = set()       # the 指標IDs of their rows (a 目標値 read otherwise words others)
+MERGED_SINCE: set[tuple[str, str]] = set()     # the cells of areas merged since the save
+MERGED_IDS: set[str] = set()                   # the 指標IDs of their rows
+ARRAY_SINCE: set[tuple[str, str]] = set()      # the cells of array formulas entered since the save
 
 
 def _letter(col: int) -> str:
@@ -457,7 +502,7 @@ def file_face(entry: str, edited: Path, folder: Path):
 def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None):
     """The button as the server runs it, on its own copy: (Applied or None, answer, refusal).
     ``saved``: the master as last saved (the book sent is unsaved: Workbook.Saved False)."""
-    from remote_payload import apply_actions, payload_from_file
+    from remote_payload import RENKEI_REFUSED, ExcelError, apply_actions, payload_from_file
     from renkei_xl.core import contract as c
     from renkei_xl.excel.book import PASSWORD_SHEETS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
     from renkei_xl.server.app import run_button
@@ -501,7 +546,17 @@ def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None)
     said = str(alerts[-1]["args"][0]) if alerts else ""
     if said.startswith(c.stopped(caption)):
         return None, answer, said[len(c.stopped(caption)):].strip().rstrip("。")
-    return apply_actions(payload, answer["actions"]), answer, None
+    try:
+        return apply_actions(payload, answer["actions"]), answer, None
+    except ExcelError as met:
+        if met.number != RENKEI_REFUSED:
+            raise
+        # RenkeiServer.bas refused before writing (a merge, array or data table made since the
+        # save, the structure, a password): what staff read; no action before it but the request's
+        at = answer["actions"].index(met.action)
+        if wrote := [a["func"] for a in answer["actions"][:at] if a["func"] != "renkeiRequest"]:
+            raise AssertionError(f"RenkeiRefuse after writing: {wrote[:8]}") from met
+        return None, {"actions": answer["actions"][:at]}, met.text.strip().rstrip("。")
 
 
 def _short(value, n: int = 300) -> str:
@@ -571,6 +626,16 @@ def compare(entry: str, edited: Path, folder: Path, saved: Path | None = None) -
         SEEN["password: button refused, command line kept it"] = SEEN.get(
             "password: button refused, command line kept it", 0) + 1
         return []
+    if file_refusal is None and live_refusal is not None and (merged := merged_run_refusal(live_refusal)):
+        # README: a merge made since the save that the button writes into (its hidden part, or
+        # its first cell with its neighbours) stops the click before it writes (unmerge, or save,
+        # then press again); the command line reads the saved book, which has the merge, and writes
+        # the sheet (around it, or making the plan's merges). Only a merge made since named.
+        if not {tuple(p) for p in merged} <= MERGED_SINCE:
+            return [f"{entry}: button names cells not merged since the save: {merged} ({sorted(MERGED_SINCE)})"]
+        SEEN["merged since the save: button refused before writing"] = SEEN.get(
+            "merged since the save: button refused before writing", 0) + 1
+        return []
     if (file_refusal is None) != (live_refusal is None):
         return [f"{entry}: one face refused: command line {_short(file_refusal or outcome.output[-600:], 800)} / "
                 f"button {_short(live_refusal or said, 800)}"]
@@ -629,6 +694,27 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
             got = []
         rows[name] = {tuple(r) for r in (got or [])[1:] if any(v not in (None, "") for v in r)}
     unknown = UNKNOWN["sheets"] if HEADER["sent"] else frozenset()
+    # README: the server reads the merges of the master as last saved; a merge made since is
+    # not in them, so the command line (the book saved with it) names its cells as merged, and
+    # the button reads the open book's cells as they are (its hidden part empty, as Excel left
+    # it). Rows on those cells, or on their rows' 指標IDs, may differ whatever the header says.
+    # A number with a fifth decimal typed since the save into a Currency- or Accounting-formatted
+    # cell reaches the server as VBA's Currency (Range.Value: four decimals; core.currency), and
+    # no saved number gives it back: the button reads 45021.0001 where the file holds 45021.00005
+    # (faces walker 130386, qa-130). Rows on such a cell may quote it otherwise.
+    from renkei_xl.core.currency import currency_rounds, is_currency_format
+
+    rounded = {cell for cell, (value, fmt, _key) in TYPED_FINAL.items()
+               if fmt and is_currency_format(fmt) and currency_rounds(value)}
+    if rounded:
+        cut = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in rounded}
+        rows = {name: got - cut for name, got in rows.items()}
+    if MERGED_SINCE:
+        merged_rows = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in MERGED_SINCE or str(r[3]) in MERGED_IDS}
+        rows = {name: got - merged_rows for name, got in rows.items()}
+        if merged_rows:
+            SEEN["merged since the save: 検証結果 differs on its cells"] = SEEN.get(
+                "merged since the save: 検証結果 differs on its cells", 0) + 1
     if HEADER["sent"] and not unknown:
         # X-Renkei-Percents says the format of every number the open book holds in a percent
         # format, the ones typed since the save included: the button reads them as the command
@@ -677,6 +763,24 @@ def _cut_from(short: str, whole: str) -> bool:
     head, tail = short.split(ELLIPSIS, 1)
     at = whole.find(head)
     return at >= 0 and whole.endswith(tail) and at + len(head) <= len(whole) - len(tail)
+
+
+_MERGED_RUN = re.compile(r"([^!、\s]+)!([A-Z]+\d+)（[A-Z]+\d+:[A-Z]+\d+）")
+
+
+def merged_run_refusal(said: str) -> list[tuple[str, str]]:
+    """The (sheet, cell)s a button's refusal names as merged, when it is the refusal of a
+    write into a merge in its own words (contract.merged_run_message: its first cell written
+    with its neighbours, merged since the save; merged_cells_message: its hidden part); []
+    otherwise."""
+    from renkei_xl.core.contract import merged_cells_message, merged_run_message
+
+    head = re.split(r" は(?:保存した後に結合したセル|結合したセルの左上以外のセル)のため", said, maxsplit=1)[0]
+    places = [(m.group(1), m.group(2)) for m in _MERGED_RUN.finditer(head)]
+    if not places or said not in (merged_run_message([head], "ボタンを押して").rstrip("。"),
+                                  merged_cells_message([head], "ボタンを押して").rstrip("。")):
+        return []
+    return places
 
 
 _PASSWORD_REFUSAL = re.compile(r"シート「(.+?)」はパスワードで保護されているため")
@@ -920,6 +1024,9 @@ def main() -> int:
     ap.add_argument("--unknown", type=float, default=0.0,
                     help="with --unsaved and the header: the share of those cases whose header names some "
                          "of the sheets typed into since the save as not known (read there as without it)")
+    ap.add_argument("--merges", type=float, default=0.0,
+                    help="with --unsaved: the share of those cases that also merge cells of a municipality "
+                         "sheet's input area since the save (the server knows the saved master's merges)")
     ap.add_argument("--no-percents", action="store_true",
                     help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
                          "(by default it is sent wherever the model of the master's VBA sends it)")
@@ -928,6 +1035,7 @@ def main() -> int:
     PERCENTS["send"] = not args.no_percents
     UNSAVED["weight"] = args.unsaved
     UNKNOWN["weight"] = args.unknown
+    MERGES["weight"] = args.merges
     PROTECTION["weight"] = args.protection
     replay = None
     if args.replay:
