@@ -16,6 +16,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -1018,6 +1019,46 @@ def test_a_header_of_the_import_log_typed_over_is_named_never_read_as_no_log(sam
     assert f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません" in said, said
 
 
+# 提出日時 / 取込日時 typed over (and 変更セル数, which the writer then added again after the last
+# column): qa-128 read the log without them, as a log an older version wrote, and 小樽市's older
+# return was imported over the newer one, on both faces. Every version wrote these six headers
+# (git log -S 提出日時: 535b439 on); only 取り込まなかったセル can be missing from an older log.
+TYPED_OVER_TIMES = [(ref, typed, header, face) for ref, typed, header in
+                    (("F1", "提出日", "提出日時"), ("C1", "取込日", "取込日時"), ("D1", "変更数", "変更セル数"),
+                     ("F1", "", "提出日時"))
+                    for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,header,face", TYPED_OVER_TIMES,
+                         ids=[f"{r}-{t or 'empty'}-{f}" for r, t, _h, f in TYPED_OVER_TIMES])
+def test_a_time_header_of_the_import_log_typed_over_is_named_never_read_as_an_older_log(
+        sample, issued, tmp_path, monkeypatch, ref, typed, header, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>' if typed else f'<c r="{ref}"/>'
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=cell)
+    shown = f"「{typed}」" if typed else "空欄"
+    assert (f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません（{ref} は{shown}で、"
+            "見出しが書き換えられています") in said, said
+
+
+# 「提出日」 typed over F1 and 「提出日時」 added again after 取り込まなかったセル (H1), as a version
+# before qa-131 did on its next collect: the imports before it have their times under 「提出日」,
+# none under H, and read so the older return was imported over the newer one.
+@pytest.mark.parametrize("face", FACES)
+def test_a_time_header_of_the_import_log_moved_is_named(sample, issued, tmp_path, monkeypatch, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "F1", "", face,
+                             cell='<c r="F1" t="inlineStr"><is><t>提出日</t></is></c>',
+                             more=[("H1", '<c r="H1" t="inlineStr"><is><t>提出日時</t></is></c>')])
+    assert f"シート「{c.IMPORT_LOG}」の見出し「提出日時」（H1）が「取り込まなかったセル」（G1）より右にあります" in said, said
+
+
+# A log an older version wrote, before 取り込まなかったセル (df1f77f), is read as before: the
+# older return is refused as older, not the log.
+@pytest.mark.parametrize("face", FACES)
+def test_an_import_log_without_the_held_column_is_read_as_an_older_log(sample, issued, tmp_path, monkeypatch, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "G1", "", face, cell='<c r="G1"/>')
+    assert "より古いファイルです" in said and "見出し" not in said, said
+
+
 # The 確定版 reads 取込履歴's 市町村 alone (its note of municipalities not yet imported): an
 # error value there is named before anything is written, one elsewhere in the log is no
 # concern of it and the 確定版 is written.
@@ -1074,9 +1115,11 @@ def test_a_time_of_the_import_log_that_is_no_time_is_named_never_passed_over(sam
     assert f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!F2（提出日時「{shown}」） は日時として読めません" in said, said
 
 
-def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:
+def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "",
+                      more: Sequence[tuple[str, str]] = ()) -> str:
     """What 回収ファイル取込 says on ``face`` of an older return of 小樽市, in a master whose
-    取込履歴 holds the newer one with ``ref`` changed, having written nothing."""
+    取込履歴 holds the newer one with ``ref`` changed, having written nothing. ``more``: other
+    cells of the log's XML, (ref, cell) each, put there too."""
     import datetime as dt
 
     from test_cycle import cell_of, set_cell, set_modified
@@ -1096,6 +1139,9 @@ def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: st
     assert file_grid(master, c.IMPORT_LOG)[0][:6] == ["ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時"]
     logged = tmp_path / "logged.xlsm"
     with_error(master, logged, c.IMPORT_LOG, ref, error, cell=cell)
+    for other, xml in more:
+        shutil.copyfile(logged, master)
+        with_error(master, logged, c.IMPORT_LOG, other, "", cell=xml)
     shutil.copyfile(logged, master)
     monkeypatch.chdir(master.parent)
     before = master.read_bytes()

@@ -17,6 +17,13 @@ from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused
 # 提出日時. An error value there is no record to pass over (check_import_log, since_issue).
 RULE_COLUMNS = ("1", "2", "4", "5")
 MUNICIPALITY_COLUMN = "1"
+# The columns every version of the tool wrote 取込履歴 with, in this order, from its first
+# (535b439: ファイル名 … 提出日時); 取り込まなかったセル (HELD_COLUMN) came later (df1f77f) and
+# is the only header an older log may never have had (the writer adds it after the last used
+# column). So a log lacking one of these was typed over, not written by an older version.
+EVERY_VERSION = ("0", "1", "2", "3", "4", "5")
+# What a reader of 市町村 alone (the 確定版's note) needs to tell the log at all, as before.
+IDENTIFYING = ("0", "1", "4")
 
 
 def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE_COLUMNS) -> list[ImportRecord]:
@@ -36,13 +43,18 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         return []
     fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
     book = Book({c.IMPORT_LOG: grid}, {})
+    # The rules ordering submissions by time read the log whole: every header every version
+    # wrote (a 提出日時 typed over read as no time, and an older return overwrote the newer).
+    required = EVERY_VERSION if set(read) - {MUNICIPALITY_COLUMN} else IDENTIFYING
     try:
-        header_row, cols = book.header(c.IMPORT_LOG, fields, ("0", "1", "4"))
+        header_row, cols = book.header(c.IMPORT_LOG, fields, required)
     except HeaderError:
         if not _broken_header_row(grid):
             return []         # no 取込履歴 header row at all: a sheet of staff's own, no log
-        _refuse_typed_over(grid, [fields[f] for f in ("0", "1", "4")])
+        _refuse_typed_over(grid, [fields[f] for f in required])
         raise
+    if required == EVERY_VERSION:
+        _refuse_moved(header_row, cols)
     rule_cols = [cols[f] for f in read if f in cols]
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
                    for r, row in enumerate(grid[header_row:], start=header_row + 1)
@@ -94,10 +106,50 @@ def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) 
     headers = set(LOG_COLUMNS)
     for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS], start=1):
         if len(headers.intersection(text(v) for v in row)) >= 2 and not any(unread_value(v) for v in row):
-            lacking = "」「".join(h for h in needed if h not in {text(v) for v in row})
-            raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{lacking}」がありません（見出しが"
-                            "書き換えられています）。見出しを元に戻してから、もう一度実行してください（見出しがないと、"
-                            "これまでの取り込みの記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
+            lacking = [h for h in needed if h not in {text(v) for v in row}]
+            where = "".join(_typed_over_cell(r, row, h) for h in lacking)
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{'」「'.join(lacking)}」がありません"
+                            f"（{where}見出しが書き換えられています。どの版のツールも、この見出しを書いています）。"
+                            "見出しを元に戻してから、もう一度実行してください（見出しがないと、これまでの取り込みの"
+                            "記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
+
+
+def _typed_over_cell(r: int, row: Sequence[object], header: str) -> str:
+    """Where ``header`` would stand, said as 「F1 は「提出日」、」: the cell right of the header
+    before it (or left of the one after it), every version having written them side by side,
+    when that cell holds no header of ours; "" when it cannot be told (both neighbours gone)."""
+    from ...core.refs import cell_ref
+    from ...core.values import shown
+
+    k = LOG_COLUMNS.index(header)
+    at = {text(v): col for col, v in enumerate(row, start=1) if text(v) in LOG_COLUMNS}
+    col = (at[LOG_COLUMNS[k - 1]] + 1 if k > 0 and LOG_COLUMNS[k - 1] in at
+           else at[LOG_COLUMNS[k + 1]] - 1 if k + 1 < len(LOG_COLUMNS) and LOG_COLUMNS[k + 1] in at else 0)
+    if col < 1:
+        return ""
+    held = row[col - 1] if col <= len(row) else None
+    if text(held) in LOG_COLUMNS:
+        return ""
+    return f"{cell_ref(r, col)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
+
+
+def _refuse_moved(header_row: int, cols: dict[str, int]) -> None:
+    """Refuses 取込履歴 whose headers stand out of the order every version wrote them in
+    (LOG_COLUMNS, left to right; a column staff insert between them keeps it): a header of
+    ours typed into another cell, or added again after the last column by a version before
+    qa-131 when the one in its place was typed over (「提出日時」 in H1 after 「取り込まなかった
+    セル」, the times of the imports before left under the 「提出日」 typed in F1). Read there,
+    the records before had no time, and an older return overwrote the newer one."""
+    from ...core.refs import cell_ref
+
+    placed = sorted((int(f), col) for f, col in cols.items())
+    for (i, left), (k, right) in zip(placed, placed[1:]):
+        if right < left:
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出し「{LOG_COLUMNS[i]}」（{cell_ref(header_row, left)}）が"
+                            f"「{LOG_COLUMNS[k]}」（{cell_ref(header_row, right)}）より右にあります（見出しが書き換え"
+                            f"られたか、動いています。ツールは見出しを「{'」「'.join(LOG_COLUMNS)}」の順に書きます）。"
+                            "見出しとその列を元の順に戻してから、もう一度実行してください（見出しの列が違うと、"
+                            "これまでの取り込みの記録を読み違え、古い提出を取り込んでしまいます）")
 
 
 def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
