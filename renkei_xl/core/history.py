@@ -271,7 +271,30 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
                                 "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
                                 "もう一度実行してください")
             cols[year] = col
+    _refuse_unpaired(header, row, actual_cols, symbol_cols)
     return actual_cols, symbol_cols
+
+
+def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int], symbol_cols: dict[int, int]) -> None:
+    """Refuses a year with its 「YYYY年度 実績値」 but not its 「YYYY年度 評価」 (or the reverse),
+    naming the cell beside it where the other stands: every version wrote a year as the two
+    side by side (history_sheet, since aba0dda), so the other was typed over (「評価」, a typo)
+    or cleared. Read so, that year's 評価 (or 実績値) was no record: 集計 drew the year without
+    its 達成割合, and 次年度のマスターを作成 kept the column as staff's own text beside the years."""
+    for year in sorted({*actual_cols, *symbol_cols}):
+        if year in actual_cols and year in symbol_cols:
+            continue
+        if year in actual_cols:
+            have, want, col, beside = ACTUAL_SUFFIX, SYMBOL_SUFFIX, actual_cols[year], actual_cols[year] + 1
+        else:
+            have, want, col, beside = SYMBOL_SUFFIX, ACTUAL_SUFFIX, symbol_cols[year], symbol_cols[year] - 1
+        held = header[beside] if 0 <= beside < len(header) else ""
+        where = (f"{c.HISTORY}!{cell_ref(row, beside + 1)} は{f'「{shown(held)}」' if held else '空欄'}です。"
+                 if beside >= 0 else "")
+        raise UserError(f"シート「{c.HISTORY}」に見出し「{year}{have}」（{c.HISTORY}!{cell_ref(row, col + 1)}）"
+                        f"がありますが、「{year}{want}」がありません（{where}ツールは年度ごとにこの 2 つの見出しを"
+                        f"並べて書きます）。見出しを「{year}{want}」に戻してから、もう一度実行してください"
+                        f"（見出しがないと、その年度の{want.removeprefix('年度 ')}を記録として読めません）")
 
 
 def year_of_header(header: str, kind: str) -> Optional[int]:
