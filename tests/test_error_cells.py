@@ -156,6 +156,27 @@ def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_p
     assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
 
 
+# A header typed over with another word (「実績値(手入力)」 with half-width brackets, 「KPI」,
+# 「分母数」): read as no such column, every typed 実績値 was lost and the KPI rows became
+# indicators, exit 0 (qa-131). The tool made these rows side by side in the contract's order,
+# so the place of the one missing is known: named on both faces.
+TYPED_OVER = [(c.SETTINGS, "C9", "担当"), (c.SETTINGS, "D9", "メール"), (c.INDICATORS, "A1", "ID"),
+              (c.INDICATORS, "J1", "評価の方法"), (c.INDICATORS, "K1", "実績値(手入力)"), (c.INDICATORS, "M1", "KPI"),
+              ("札幌市", "F1", "分母数"), ("札幌市", "G1", "状況")]
+TYPED_OVER_CASES = [(sheet, ref, typed, face) for sheet, ref, typed in TYPED_OVER for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,face", TYPED_OVER_CASES,
+                         ids=[f"{s}!{r}-{f}" for s, r, _t, f in TYPED_OVER_CASES])
+def test_a_header_typed_over_is_named_never_read_as_no_column(sample, tmp_path, sheet, ref, typed, face):
+    header = next(h for s, r, h in HEADERS if (s, r) == (sheet, ref))
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "",
+                      cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    said = FACES[face](path)
+    assert (f"シート「{sheet}」の見出し「{header}」が見つかりません（その見出しのあるはずのセル {ref} は「{typed}」です。"
+            "見出しが書き換えられています）") in said, said
+
+
 # A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
 # header, its column read as empty, where an error value there is named (contract_read's
 # header check); 経年's header as read_history reads it. Named alike, on both faces.
@@ -1279,3 +1300,34 @@ def test_a_row_added_to_a_return_is_named_by_its_cell(sample, issued, tmp_path, 
     with redirect_stdout(out), redirect_stderr(out):
         assert main(["collect", master.name, c.COLLECT_DIR]) == 1
     assert said in out.getvalue() and master.read_bytes() == before, out.getvalue()
+
+
+# What reads as before (qa-131): a column of ours deleted (its neighbours side by side, or
+# the place holding another header of ours), a place left blank over an empty column, and
+# a missing header with columns staff inserted around its place (which cell was it?).
+# Each is a reading that was never a typed-over header.
+@pytest.mark.parametrize("row, missing", [
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "実施状況", "メモ"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", None, "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "メモ", "備考", "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "分母"], "status"),
+], ids=["deleted", "deleted-staff-after", "blank-empty", "inserted-around", "last-deleted"])
+def test_a_header_never_there_reads_as_before(row, missing):
+    from renkei_xl.core.contract_read import Book
+
+    grid = [row, ["01-1", "", "", "", 3, *[None] * (len(row) - 5)]]
+    _row, cols = Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
+    assert missing not in cols and set(cols) == set(c.ENTRY_HEADERS) - {missing}
+
+
+def test_a_header_cleared_over_values_is_named():
+    """A header cleared (its place blank) over a column holding values, 分母 here: read as no
+    column, the values under it were read as none."""
+    from renkei_xl.core.contract_read import Book, HeaderError
+
+    grid = [["指標ID", "連携事業名", "評価指標", "単位", "実績値", None, "実施状況"],
+            ["01-1", "", "", "", 3, 10, None]]
+    with pytest.raises(HeaderError) as refused:
+        Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
+    assert refused.value.cell == "F1" and "F1 は空欄（その下の列には値があります）です" in str(refused.value), refused.value
