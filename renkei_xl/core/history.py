@@ -289,6 +289,8 @@ def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int
         else:
             have, want, col, beside = SYMBOL_SUFFIX, ACTUAL_SUFFIX, symbol_cols[year], symbol_cols[year] - 1
         held = header[beside] if 0 <= beside < len(header) else ""
+        if unread_value(held):
+            continue        # an error value over it: refuse_unread names that cell as the error it is
         where = (f"{c.HISTORY}!{cell_ref(row, beside + 1)} は{f'「{shown(held)}」' if held else '空欄'}です。"
                  if beside >= 0 else "")
         raise UserError(f"シート「{c.HISTORY}」に見出し「{year}{have}」（{c.HISTORY}!{cell_ref(row, col + 1)}）"
