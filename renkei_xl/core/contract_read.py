@@ -340,7 +340,7 @@ class Book:
         heads a table that starts at it (指標, a municipality's sheet), so a row of that
         table above it is refused (_rows_above). ``laid_out``: the tool made the row with
         ``headers`` side by side in their order (設定, 指標, a municipality's sheet), so one
-        of them missing where its place holds something else was typed over (_typed_over)."""
+        of them missing where its place holds something else was typed over (refuse_typed_over)."""
         grid = self.sheets[sheet]
         wanted = {h: f for f, h in headers.items()}
         best: tuple[int, dict[str, int]] = (0, {})
@@ -364,7 +364,7 @@ class Book:
             raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} が{error_named(broken[1])}{why}。"
                               f"{ref} に見出しを入力し直してください", ref)
         if laid_out and cols:
-            _typed_over(sheet, grid, row_no, headers, cols)
+            refuse_typed_over(sheet, grid, row_no, headers, cols)
         if missing:
             shown_missing = "」「".join(missing)
             raise HeaderError(f"シート「{sheet}」に見出し「{shown_missing}」が見つかりません"
@@ -469,8 +469,8 @@ def _broken_header(row: Sequence[object], cols: Mapping[str, int]) -> Optional[t
     return next(((col, e) for col, v in enumerate(row[lo:hi + 1], start=lo + 1) if (e := unread_value(v))), None)
 
 
-def _typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int, headers: Mapping[str, str],
-                cols: Mapping[str, int]) -> None:
+def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int, headers: Mapping[str, str],
+                      cols: Mapping[str, int], ours: Optional[Callable[[str], bool]] = None) -> None:
     """Refuses a header of ``headers`` missing from the row where its place holds something
     else: the cell between the headers before and after it (the one after the header
     before it, for the last), every master the tool made having them side by side in this
@@ -479,9 +479,11 @@ def _typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int, heade
     (qa-131). A column deleted (its neighbours side by side, or the place holding another
     header of ours) was never there and reads as before; so does a place blank over an
     empty column, which reads the same either way, and one with columns staff inserted
-    around it (which cell was it?)."""
+    around it (which cell was it?). ``ours``: whether a header text is another of the tool's
+    in that row (経年's years beside its fixed headers); by default one of ``headers``."""
     order = list(headers)
-    ours = set(headers.values())
+    if ours is None:
+        ours = set(headers.values()).__contains__
     row = grid[row_no - 1]
     for k, field in enumerate(order):
         if field in cols:
@@ -495,7 +497,7 @@ def _typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int, heade
         if not place or place < 1:
             continue
         held = text(row[place - 1]) if place <= len(row) else ""
-        if held in ours or (not held and not any(text(r[place - 1]) for r in grid[row_no:] if place <= len(r))):
+        if ours(held) or (not held and not any(text(r[place - 1]) for r in grid[row_no:] if place <= len(r))):
             continue
         ref = cell_ref(row_no, place)
         now = f"「{held}」" if held else "空欄（その下の列には値があります）"

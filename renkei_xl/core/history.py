@@ -20,7 +20,7 @@ import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import YEAR_RANGE, text
+from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE, rates_others
@@ -183,6 +183,10 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     header = [text(v) for v in grid[header_at]]
     cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    # A fixed header typed over (「目標値」 retyped 「目標」) was read as a column of staff's own,
+    # written again after the years, and the targets it showed were no label (qa-131).
+    refuse_typed_over(c.HISTORY, grid, header_at + 1, {h: h for h in FIXED_HEADERS},
+                      {h: k + 1 for h, k in zip(FIXED_HEADERS, cols) if k is not None}, _ours)
     target_cols = {year: k for k, h in enumerate(header) if (year := year_of_header(h, "目標値")) is not None}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
@@ -210,6 +214,11 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _ours(header: str) -> bool:
+    """Whether ``header`` is one the tool writes in 経年's header row."""
+    return header in FIXED_HEADERS or any(year_of_header(header, kind) is not None for kind in ("実績値", "評価", "目標値"))
 
 
 def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Optional[str]:
