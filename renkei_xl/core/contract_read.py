@@ -481,29 +481,41 @@ def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int,
     empty column, which reads the same either way, and one with columns staff inserted
     around it (which cell was it?). ``ours``: whether a header text is another of the tool's
     in that row (経年's years beside its fixed headers); by default one of ``headers``."""
-    order = list(headers)
+    order = [headers[f] for f in headers]
     if ours is None:
-        ours = set(headers.values()).__contains__
-    row = grid[row_no - 1]
-    for k, field in enumerate(order):
-        if field in cols:
+        ours = set(order).__contains__
+    found = {headers[f]: col for f, col in cols.items()}
+    for field in headers:
+        if field in cols or (place := typed_over_place(grid, row_no, order, found, headers[field], ours)) is None:
             continue
-        before = cols.get(order[k - 1]) if k else None
-        after = cols.get(order[k + 1]) if k + 1 < len(order) else None
-        if before is not None and after is not None:
-            place = before + 1 if after - before == 2 else None
-        else:
-            place = before + 1 if before is not None else after - 1 if after is not None else None
-        if not place or place < 1:
-            continue
-        held = text(row[place - 1]) if place <= len(row) else ""
-        if ours(held) or (not held and not any(text(r[place - 1]) for r in grid[row_no:] if place <= len(r))):
-            continue
+        held = text(grid[row_no - 1][place - 1]) if place <= len(grid[row_no - 1]) else ""
         ref = cell_ref(row_no, place)
         now = f"「{held}」" if held else "空欄（その下の列には値があります）"
         raise HeaderError(f"シート「{sheet}」の見出し「{headers[field]}」が見つかりません（その見出しのあるはずのセル {ref} は"
                           f"{now}です。見出しが書き換えられています）。{ref} を「{headers[field]}」に戻してから、もう一度"
                           "実行してください（見出しがないと、その列を空欄として読んでしまいます）", ref)
+
+
+def typed_over_place(grid: Sequence[Sequence[object]], row_no: int, order: Sequence[str], found: Mapping[str, int],
+                     header: str, ours: Callable[[str], bool]) -> Optional[int]:
+    """The column where ``header``, missing from row ``row_no``, stood when the tool wrote
+    ``order`` side by side, if that place now holds something else (a text not ``ours``, or
+    a blank over values); None when it was never there or cannot be told (refuse_typed_over).
+    ``found``: header → column of those in the row."""
+    k = list(order).index(header)
+    before = found.get(order[k - 1]) if k else None
+    after = found.get(order[k + 1]) if k + 1 < len(order) else None
+    if before is not None and after is not None:
+        place = before + 1 if after - before == 2 else None
+    else:
+        place = before + 1 if before is not None else after - 1 if after is not None else None
+    if not place or place < 1:
+        return None
+    row = grid[row_no - 1]
+    held = text(row[place - 1]) if place <= len(row) else ""
+    if ours(held) or (not held and not any(text(r[place - 1]) for r in grid[row_no:] if place <= len(r))):
+        return None
+    return place
 
 
 class HeaderError(UserError):

@@ -107,30 +107,28 @@ def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) 
     for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS], start=1):
         if len(headers.intersection(text(v) for v in row)) >= 2 and not any(unread_value(v) for v in row):
             lacking = [h for h in needed if h not in {text(v) for v in row}]
-            where = "".join(_typed_over_cell(r, row, h) for h in lacking)
+            where = "".join(_typed_over_cell(grid, r, h) for h in lacking)
             raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{'」「'.join(lacking)}」がありません"
                             f"（{where}見出しが書き換えられています。どの版のツールも、この見出しを書いています）。"
                             "見出しを元に戻してから、もう一度実行してください（見出しがないと、これまでの取り込みの"
                             "記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
 
 
-def _typed_over_cell(r: int, row: Sequence[object], header: str) -> str:
-    """Where ``header`` would stand, said as 「F1 は「提出日」、」: the cell right of the header
-    before it (or left of the one after it), every version having written them side by side,
-    when that cell holds no header of ours; "" when it cannot be told (both neighbours gone)."""
+def _typed_over_cell(grid: Sequence[Sequence[object]], r: int, header: str) -> str:
+    """Where ``header`` would stand in row ``r``, said as 「F1 は「提出日」で、」 (the place
+    contract_read.typed_over_place finds: every version wrote the six side by side); ""
+    when it cannot be told."""
+    from ...core.contract_read import typed_over_place
     from ...core.refs import cell_ref
     from ...core.values import shown
 
-    k = LOG_COLUMNS.index(header)
-    at = {text(v): col for col, v in enumerate(row, start=1) if text(v) in LOG_COLUMNS}
-    col = (at[LOG_COLUMNS[k - 1]] + 1 if k > 0 and LOG_COLUMNS[k - 1] in at
-           else at[LOG_COLUMNS[k + 1]] - 1 if k + 1 < len(LOG_COLUMNS) and LOG_COLUMNS[k + 1] in at else 0)
-    if col < 1:
+    row = grid[r - 1]
+    found = {text(v): col for col, v in reversed(list(enumerate(row, start=1))) if text(v) in LOG_COLUMNS}
+    place = typed_over_place(grid, r, LOG_COLUMNS[:len(EVERY_VERSION)], found, header, set(LOG_COLUMNS).__contains__)
+    if place is None:
         return ""
-    held = row[col - 1] if col <= len(row) else None
-    if text(held) in LOG_COLUMNS:
-        return ""
-    return f"{cell_ref(r, col)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
+    held = row[place - 1] if place <= len(row) else None
+    return f"{cell_ref(r, place)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
 
 
 def _refuse_moved(header_row: int, cols: dict[str, int]) -> None:
