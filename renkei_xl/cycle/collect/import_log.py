@@ -54,7 +54,7 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         _refuse_typed_over(grid, [fields[f] for f in required])
         raise
     if required == EVERY_VERSION:
-        _refuse_moved(header_row, cols)
+        _refuse_moved(grid, header_row, cols)
     rule_cols = [cols[f] for f in read if f in cols]
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
                    for r, row in enumerate(grid[header_row:], start=header_row + 1)
@@ -131,22 +131,28 @@ def _typed_over_cell(grid: Sequence[Sequence[object]], r: int, header: str) -> s
     return f"{cell_ref(r, place)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
 
 
-def _refuse_moved(header_row: int, cols: dict[str, int]) -> None:
-    """Refuses 取込履歴 whose headers stand out of the order every version wrote them in
-    (LOG_COLUMNS, left to right; a column staff insert between them keeps it): a header of
-    ours typed into another cell, or added again after the last column by a version before
-    qa-131 when the one in its place was typed over (「提出日時」 in H1 after 「取り込まなかった
-    セル」, the times of the imports before left under the 「提出日」 typed in F1). Read there,
-    the records before had no time, and an older return overwrote the newer one."""
+def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[str, int]) -> None:
+    """Refuses 取込履歴 where a header of ours stands away from its place and something else
+    was typed there (typed_over_place, as if it were missing): 「提出日」 typed over F1 and
+    「提出日時」 added again after 「取り込まなかったセル」 (H1) by a version before qa-131, the
+    times of the imports before left under F. Read at H, those records had no time, and an
+    older return overwrote the newer one. Columns staff move whole (the log reversed) keep
+    no foreign text between a header's neighbours and read as before."""
+    from ...core.contract_read import typed_over_place
     from ...core.refs import cell_ref
+    from ...core.values import shown
 
-    placed = sorted((int(f), col) for f, col in cols.items())
-    for (i, left), (k, right) in zip(placed, placed[1:]):
-        if right < left:
-            raise UserError(f"シート「{c.IMPORT_LOG}」の見出し「{LOG_COLUMNS[i]}」（{cell_ref(header_row, left)}）が"
-                            f"「{LOG_COLUMNS[k]}」（{cell_ref(header_row, right)}）より右にあります（見出しが書き換え"
-                            f"られたか、動いています。ツールは見出しを「{'」「'.join(LOG_COLUMNS)}」の順に書きます）。"
-                            "見出しとその列を元の順に戻してから、もう一度実行してください（見出しの列が違うと、"
+    found = {LOG_COLUMNS[int(f)]: col for f, col in cols.items()}
+    for header, col in found.items():
+        others = {h: k for h, k in found.items() if h != header}
+        place = typed_over_place(grid, header_row, LOG_COLUMNS, others, header, set(LOG_COLUMNS).__contains__)
+        if place is not None and place != col:
+            held = text(grid[header_row - 1][place - 1]) if place <= len(grid[header_row - 1]) else ""
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出し「{header}」が {cell_ref(header_row, col)} にあり、その見出しの"
+                            f"あるはずのセル {cell_ref(header_row, place)} は{f'「{shown(held)}」' if held else '空欄'}です"
+                            "（見出しが書き換えられ、ツールが同じ見出しを後ろに付け足しています）。"
+                            f"{cell_ref(header_row, place)} の列がその見出しの記録なら、見出しを「{header}」に戻して"
+                            f"{cell_ref(header_row, col)} の列の記録をその列に移してから、もう一度実行してください（見出しの列が違うと、"
                             "これまでの取り込みの記録を読み違え、古い提出を取り込んでしまいます）")
 
 
