@@ -1080,6 +1080,24 @@ def test_an_import_log_without_the_held_column_is_read_as_an_older_log(sample, i
     assert "より古いファイルです" in said and "見出し" not in said, said
 
 
+# Columns staff insert or move whole in 取込履歴 are read as before (qa-131's rule names a
+# header of ours away from its place only where something else stands between its
+# neighbours): a column of their own before 取り込まなかったセル, the log reversed.
+@pytest.mark.parametrize("how", ["inserted", "reversed"])
+def test_columns_staff_insert_or_move_in_the_import_log_are_read_as_before(how):
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS
+    from renkei_xl.cycle.collect.import_log import read_import_log
+
+    head = list(LOG_COLUMNS)
+    rec = ["a.xlsx", "小樽市", dt.datetime(2024, 4, 10, 10), 1, "0" * 64, dt.datetime(2024, 4, 10, 9), None]
+    grid = ([head[:6] + ["メモ"] + head[6:], rec[:6] + ["確認済み"] + rec[6:]] if how == "inserted"
+            else [head[::-1], rec[::-1]])
+    [logged] = read_import_log(grid)
+    assert (logged.municipality, logged.submitted_at) == ("小樽市", dt.datetime(2024, 4, 10, 9))
+
+
 # The 確定版 reads 取込履歴's 市町村 alone (its note of municipalities not yet imported): an
 # error value there is named before anything is written, one elsewhere in the log is no
 # concern of it and the 確定版 is written.

@@ -144,13 +144,15 @@ def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[
 
     found = {LOG_COLUMNS[int(f)]: col for f, col in cols.items()}
     for header, col in found.items():
+        if header in (LOG_COLUMNS[0], LOG_COLUMNS[-1]):
+            continue    # one neighbour: a column staff inserted beside it would look the same
         others = {h: k for h, k in found.items() if h != header}
         place = typed_over_place(grid, header_row, LOG_COLUMNS, others, header, set(LOG_COLUMNS).__contains__)
         if place is not None and place != col:
             held = text(grid[header_row - 1][place - 1]) if place <= len(grid[header_row - 1]) else ""
             raise UserError(f"シート「{c.IMPORT_LOG}」の見出し「{header}」が {cell_ref(header_row, col)} にあり、その見出しの"
                             f"あるはずのセル {cell_ref(header_row, place)} は{f'「{shown(held)}」' if held else '空欄'}です"
-                            "（見出しが書き換えられ、ツールが同じ見出しを後ろに付け足しています）。"
+                            "（見出しが書き換えられ、同じ見出しが別の列に付け足されています）。"
                             f"{cell_ref(header_row, place)} の列がその見出しの記録なら、見出しを「{header}」に戻して"
                             f"{cell_ref(header_row, col)} の列の記録をその列に移してから、もう一度実行してください（見出しの列が違うと、"
                             "これまでの取り込みの記録を読み違え、古い提出を取り込んでしまいます）")
