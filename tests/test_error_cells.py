@@ -16,6 +16,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -153,6 +154,27 @@ def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_p
     path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, error)
     said = FACES[face](path)
     assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
+
+
+# A header typed over with another word (「実績値(手入力)」 with half-width brackets, 「KPI」,
+# 「分母数」): read as no such column, every typed 実績値 was lost and the KPI rows became
+# indicators, exit 0 (qa-131). The tool made these rows side by side in the contract's order,
+# so the place of the one missing is known: named on both faces.
+TYPED_OVER = [(c.SETTINGS, "C9", "担当"), (c.SETTINGS, "D9", "メール"), (c.INDICATORS, "A1", "ID"),
+              (c.INDICATORS, "J1", "評価の方法"), (c.INDICATORS, "K1", "実績値(手入力)"), (c.INDICATORS, "M1", "KPI"),
+              ("札幌市", "F1", "分母数"), ("札幌市", "G1", "状況")]
+TYPED_OVER_CASES = [(sheet, ref, typed, face) for sheet, ref, typed in TYPED_OVER for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,face", TYPED_OVER_CASES,
+                         ids=[f"{s}!{r}-{f}" for s, r, _t, f in TYPED_OVER_CASES])
+def test_a_header_typed_over_is_named_never_read_as_no_column(sample, tmp_path, sheet, ref, typed, face):
+    header = next(h for s, r, h in HEADERS if (s, r) == (sheet, ref))
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "",
+                      cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    said = FACES[face](path)
+    assert (f"シート「{sheet}」の見出し「{header}」が見つかりません（その見出しのあるはずのセル {ref} は「{typed}」です。"
+            "見出しが書き換えられています）") in said, said
 
 
 # A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
@@ -1018,6 +1040,64 @@ def test_a_header_of_the_import_log_typed_over_is_named_never_read_as_no_log(sam
     assert f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません" in said, said
 
 
+# 提出日時 / 取込日時 typed over (and 変更セル数, which the writer then added again after the last
+# column): qa-128 read the log without them, as a log an older version wrote, and 小樽市's older
+# return was imported over the newer one, on both faces. Every version wrote these six headers
+# (git log -S 提出日時: 535b439 on); only 取り込まなかったセル can be missing from an older log.
+TYPED_OVER_TIMES = [(ref, typed, header, face) for ref, typed, header in
+                    (("F1", "提出日", "提出日時"), ("C1", "取込日", "取込日時"), ("D1", "変更数", "変更セル数"),
+                     ("F1", "", "提出日時"))
+                    for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,header,face", TYPED_OVER_TIMES,
+                         ids=[f"{r}-{t or 'empty'}-{f}" for r, t, _h, f in TYPED_OVER_TIMES])
+def test_a_time_header_of_the_import_log_typed_over_is_named_never_read_as_an_older_log(
+        sample, issued, tmp_path, monkeypatch, ref, typed, header, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>' if typed else f'<c r="{ref}"/>'
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=cell)
+    shown = f"「{typed}」" if typed else "空欄"
+    assert (f"シート「{c.IMPORT_LOG}」の見出しの行（1 行目）に「{header}」がありません（{ref} は{shown}で、"
+            "見出しが書き換えられています") in said, said
+
+
+# 「提出日」 typed over F1 and 「提出日時」 added again after 取り込まなかったセル (H1), as a version
+# before qa-131 did on its next collect: the imports before it have their times under 「提出日」,
+# none under H, and read so the older return was imported over the newer one.
+@pytest.mark.parametrize("face", FACES)
+def test_a_time_header_of_the_import_log_moved_is_named(sample, issued, tmp_path, monkeypatch, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "F1", "", face,
+                             cell='<c r="F1" t="inlineStr"><is><t>提出日</t></is></c>',
+                             more=[("H1", '<c r="H1" t="inlineStr"><is><t>提出日時</t></is></c>')])
+    assert f"シート「{c.IMPORT_LOG}」の見出し「提出日時」が H1 にあり、その見出しのあるはずのセル F1 は「提出日」です" in said, said
+
+
+# A log an older version wrote, before 取り込まなかったセル (df1f77f), is read as before: the
+# older return is refused as older, not the log.
+@pytest.mark.parametrize("face", FACES)
+def test_an_import_log_without_the_held_column_is_read_as_an_older_log(sample, issued, tmp_path, monkeypatch, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "G1", "", face, cell='<c r="G1"/>')
+    assert "より古いファイルです" in said and "見出し" not in said, said
+
+
+# Columns staff insert or move whole in 取込履歴 are read as before (qa-131's rule names a
+# header of ours away from its place only where something else stands between its
+# neighbours): a column of their own before 取り込まなかったセル, the log reversed.
+@pytest.mark.parametrize("how", ["inserted", "reversed"])
+def test_columns_staff_insert_or_move_in_the_import_log_are_read_as_before(how):
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS
+    from renkei_xl.cycle.collect.import_log import read_import_log
+
+    head = list(LOG_COLUMNS)
+    rec = ["a.xlsx", "小樽市", dt.datetime(2024, 4, 10, 10), 1, "0" * 64, dt.datetime(2024, 4, 10, 9), None]
+    grid = ([head[:6] + ["メモ"] + head[6:], rec[:6] + ["確認済み"] + rec[6:]] if how == "inserted"
+            else [head[::-1], rec[::-1]])
+    [logged] = read_import_log(grid)
+    assert (logged.municipality, logged.submitted_at) == ("小樽市", dt.datetime(2024, 4, 10, 9))
+
+
 # The 確定版 reads 取込履歴's 市町村 alone (its note of municipalities not yet imported): an
 # error value there is named before anything is written, one elsewhere in the log is no
 # concern of it and the 確定版 is written.
@@ -1074,9 +1154,11 @@ def test_a_time_of_the_import_log_that_is_no_time_is_named_never_passed_over(sam
     assert f"シート「{c.IMPORT_LOG}」の {c.IMPORT_LOG}!F2（提出日時「{shown}」） は日時として読めません" in said, said
 
 
-def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:
+def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "",
+                      more: Sequence[tuple[str, str]] = ()) -> str:
     """What 回収ファイル取込 says on ``face`` of an older return of 小樽市, in a master whose
-    取込履歴 holds the newer one with ``ref`` changed, having written nothing."""
+    取込履歴 holds the newer one with ``ref`` changed, having written nothing. ``more``: other
+    cells of the log's XML, (ref, cell) each, put there too."""
     import datetime as dt
 
     from test_cycle import cell_of, set_cell, set_modified
@@ -1096,6 +1178,9 @@ def _collect_over_log(sample, issued, tmp_path, monkeypatch, ref: str, error: st
     assert file_grid(master, c.IMPORT_LOG)[0][:6] == ["ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時"]
     logged = tmp_path / "logged.xlsm"
     with_error(master, logged, c.IMPORT_LOG, ref, error, cell=cell)
+    for other, xml in more:
+        shutil.copyfile(logged, master)
+        with_error(master, logged, c.IMPORT_LOG, other, "", cell=xml)
     shutil.copyfile(logged, master)
     monkeypatch.chdir(master.parent)
     before = master.read_bytes()
@@ -1233,3 +1318,34 @@ def test_a_row_added_to_a_return_is_named_by_its_cell(sample, issued, tmp_path, 
     with redirect_stdout(out), redirect_stderr(out):
         assert main(["collect", master.name, c.COLLECT_DIR]) == 1
     assert said in out.getvalue() and master.read_bytes() == before, out.getvalue()
+
+
+# What reads as before (qa-131): a column of ours deleted (its neighbours side by side, or
+# the place holding another header of ours), a place left blank over an empty column, and
+# a missing header with columns staff inserted around its place (which cell was it?).
+# Each is a reading that was never a typed-over header.
+@pytest.mark.parametrize("row, missing", [
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "実施状況", "メモ"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", None, "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "メモ", "備考", "実施状況"], "denominator"),
+    (["指標ID", "連携事業名", "評価指標", "単位", "実績値", "分母"], "status"),
+], ids=["deleted", "deleted-staff-after", "blank-empty", "inserted-around", "last-deleted"])
+def test_a_header_never_there_reads_as_before(row, missing):
+    from renkei_xl.core.contract_read import Book
+
+    grid = [row, ["01-1", "", "", "", 3, *[None] * (len(row) - 5)]]
+    _row, cols = Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
+    assert missing not in cols and set(cols) == set(c.ENTRY_HEADERS) - {missing}
+
+
+def test_a_header_cleared_over_values_is_named():
+    """A header cleared (its place blank) over a column holding values, 分母 here: read as no
+    column, the values under it were read as none."""
+    from renkei_xl.core.contract_read import Book, HeaderError
+
+    grid = [["指標ID", "連携事業名", "評価指標", "単位", "実績値", None, "実施状況"],
+            ["01-1", "", "", "", 3, 10, None]]
+    with pytest.raises(HeaderError) as refused:
+        Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
+    assert refused.value.cell == "F1" and "F1 は空欄（その下の列には値があります）です" in str(refused.value), refused.value

@@ -334,11 +334,13 @@ class Book:
                                     f"{cell_ref(top, left)} のほかに {where} にも値があります。どのセルを読むか決められないため、"
                                     f"［数式］タブの［名前の管理］で「{name}」の参照先を、その値を入れたセル 1 つに直してください")
 
-    def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False
-               ) -> tuple[int, dict[str, int]]:
+    def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False,
+               laid_out: bool = False) -> tuple[int, dict[str, int]]:
         """(header row, field → column) located by header text. ``table_top``: the header
         heads a table that starts at it (指標, a municipality's sheet), so a row of that
-        table above it is refused (_rows_above)."""
+        table above it is refused (_rows_above). ``laid_out``: the tool made the row with
+        ``headers`` side by side in their order (設定, 指標, a municipality's sheet), so one
+        of them missing where its place holds something else was typed over (refuse_typed_over)."""
         grid = self.sheets[sheet]
         wanted = {h: f for f, h in headers.items()}
         best: tuple[int, dict[str, int]] = (0, {})
@@ -361,6 +363,8 @@ class Book:
                 "です（どの列の見出しか分からないため、その列を空欄としては扱いません）"
             raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} が{error_named(broken[1])}{why}。"
                               f"{ref} に見出しを入力し直してください", ref)
+        if laid_out and cols:
+            refuse_typed_over(sheet, grid, row_no, headers, cols)
         if missing:
             shown_missing = "」「".join(missing)
             raise HeaderError(f"シート「{sheet}」に見出し「{shown_missing}」が見つかりません"
@@ -463,6 +467,55 @@ def _broken_header(row: Sequence[object], cols: Mapping[str, int]) -> Optional[t
     while hi + 1 < len(row) and filled[hi + 1]:
         hi += 1
     return next(((col, e) for col, v in enumerate(row[lo:hi + 1], start=lo + 1) if (e := unread_value(v))), None)
+
+
+def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int, headers: Mapping[str, str],
+                      cols: Mapping[str, int], ours: Optional[Callable[[str], bool]] = None) -> None:
+    """Refuses a header of ``headers`` missing from the row where its place holds something
+    else: the cell between the headers before and after it (the one after the header
+    before it, for the last), every master the tool made having them side by side in this
+    order. Read as no such column, a 「実績値（手入力）」 typed over 「実績値(手入力)」 lost every
+    typed 実績値 and a 「基本KPI」 typed over made the KPI rows indicators, without a word
+    (qa-131). A column deleted (its neighbours side by side, or the place holding another
+    header of ours) was never there and reads as before; so does a place blank over an
+    empty column, which reads the same either way, and one with columns staff inserted
+    around it (which cell was it?). ``ours``: whether a header text is another of the tool's
+    in that row (経年's years beside its fixed headers); by default one of ``headers``."""
+    order = [headers[f] for f in headers]
+    if ours is None:
+        ours = set(order).__contains__
+    found = {headers[f]: col for f, col in cols.items()}
+    for field in headers:
+        if field in cols or (place := typed_over_place(grid, row_no, order, found, headers[field], ours)) is None:
+            continue
+        held = text(grid[row_no - 1][place - 1]) if place <= len(grid[row_no - 1]) else ""
+        ref = cell_ref(row_no, place)
+        now = f"「{held}」" if held else "空欄（その下の列には値があります）"
+        raise HeaderError(f"シート「{sheet}」の見出し「{headers[field]}」が見つかりません（その見出しのあるはずのセル {ref} は"
+                          f"{now}です。見出しが書き換えられています）。{ref} を「{headers[field]}」に戻してから、もう一度"
+                          "実行してください（見出しがないと、その列を空欄として読んでしまいます）", ref)
+
+
+def typed_over_place(grid: Sequence[Sequence[object]], row_no: int, order: Sequence[str], found: Mapping[str, int],
+                     header: str, ours: Callable[[str], bool]) -> Optional[int]:
+    """The column where ``header``, missing from row ``row_no``, stood when the tool wrote
+    ``order`` side by side, if that place now holds something else (a text not ``ours``, or
+    a blank over values); None when it was never there or cannot be told (refuse_typed_over).
+    ``found``: header → column of those in the row."""
+    k = list(order).index(header)
+    before = found.get(order[k - 1]) if k else None
+    after = found.get(order[k + 1]) if k + 1 < len(order) else None
+    if before is not None and after is not None:
+        place = before + 1 if after - before == 2 else None
+    else:
+        place = before + 1 if before is not None else after - 1 if after is not None else None
+    if not place or place < 1:
+        return None
+    row = grid[row_no - 1]
+    held = text(row[place - 1]) if place <= len(row) else ""
+    if ours(held) or (not held and not any(text(r[place - 1]) for r in grid[row_no:] if place <= len(r))):
+        return None
+    return place
 
 
 class HeaderError(UserError):
@@ -691,7 +744,7 @@ def _pct(ratio: Decimal) -> str:
 
 
 def _municipalities(book: Book) -> list[Municipality]:
-    row_no, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name", "kind"))
+    row_no, cols = book.header(c.SETTINGS, c.MUNI_HEADERS, ("name", "kind"), laid_out=True)
     out: list[Municipality] = []
     for r, v, cells in book.rows(c.SETTINGS, row_no, cols):
         for field, value in v.items():
@@ -744,7 +797,7 @@ assert _INDICATOR_FIELDS == Indicator._fields[:len(_INDICATOR_FIELDS)] and len(I
 def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> list[Indicator]:
     if c.INDICATORS not in book.sheets:
         raise UserError(f"シート「{c.INDICATORS}」がありません")
-    row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, table_top=True)
+    row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, table_top=True, laid_out=True)
     out = []
     one = sys.intern   # the texts a project's indicators share, and the few roles, methods, rules
     make = tuple.__new__
@@ -819,7 +872,7 @@ def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tup
                                                near=_near_sheet(muni.name, book.sheets)))
             continue
         try:
-            row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True)
+            row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True, laid_out=True)
         except HeaderError as exc:
             findings.append(F.MISSING_HEADER.at(muni.name, exc.cell, reason=exc))
             continue

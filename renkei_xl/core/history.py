@@ -20,7 +20,7 @@ import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .contract_read import YEAR_RANGE, text
+from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE, rates_others
@@ -183,6 +183,10 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     header = [text(v) for v in grid[header_at]]
     cols = [header.index(h) if h in header else None for h in FIXED_HEADERS]
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    # A fixed header typed over (「目標値」 retyped 「目標」) was read as a column of staff's own,
+    # written again after the years, and the targets it showed were no label (qa-131).
+    refuse_typed_over(c.HISTORY, grid, header_at + 1, {h: h for h in FIXED_HEADERS},
+                      {h: k + 1 for h, k in zip(FIXED_HEADERS, cols) if k is not None}, _ours)
     target_cols = {year: k for k, h in enumerate(header) if (year := year_of_header(h, "目標値")) is not None}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
@@ -210,6 +214,11 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _ours(header: str) -> bool:
+    """Whether ``header`` is one the tool writes in 経年's header row."""
+    return header in FIXED_HEADERS or any(year_of_header(header, kind) is not None for kind in ("実績値", "評価", "目標値"))
 
 
 def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Optional[str]:
@@ -271,7 +280,32 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
                                 "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
                                 "もう一度実行してください")
             cols[year] = col
+    _refuse_unpaired(header, row, actual_cols, symbol_cols)
     return actual_cols, symbol_cols
+
+
+def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int], symbol_cols: dict[int, int]) -> None:
+    """Refuses a year with its 「YYYY年度 実績値」 but not its 「YYYY年度 評価」 (or the reverse),
+    naming the cell beside it where the other stands: every version wrote a year as the two
+    side by side (history_sheet, since aba0dda), so the other was typed over (「評価」, a typo)
+    or cleared. Read so, that year's 評価 (or 実績値) was no record: 集計 drew the year without
+    its 達成割合, and 次年度のマスターを作成 kept the column as staff's own text beside the years."""
+    for year in sorted({*actual_cols, *symbol_cols}):
+        if year in actual_cols and year in symbol_cols:
+            continue
+        if year in actual_cols:
+            have, want, col, beside = ACTUAL_SUFFIX, SYMBOL_SUFFIX, actual_cols[year], actual_cols[year] + 1
+        else:
+            have, want, col, beside = SYMBOL_SUFFIX, ACTUAL_SUFFIX, symbol_cols[year], symbol_cols[year] - 1
+        held = header[beside] if 0 <= beside < len(header) else ""
+        if unread_value(held):
+            continue        # an error value over it: refuse_unread names that cell as the error it is
+        where = (f"{c.HISTORY}!{cell_ref(row, beside + 1)} は{f'「{shown(held)}」' if held else '空欄'}です。"
+                 if beside >= 0 else "")
+        raise UserError(f"シート「{c.HISTORY}」に見出し「{year}{have}」（{c.HISTORY}!{cell_ref(row, col + 1)}）"
+                        f"がありますが、「{year}{want}」がありません（{where}ツールは年度ごとにこの 2 つの見出しを"
+                        f"並べて書きます）。見出しを「{year}{want}」に戻してから、もう一度実行してください"
+                        f"（見出しがないと、その年度の{want.removeprefix('年度 ')}を記録として読めません）")
 
 
 def year_of_header(header: str, kind: str) -> Optional[int]:

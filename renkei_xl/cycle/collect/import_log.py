@@ -17,6 +17,13 @@ from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused
 # 提出日時. An error value there is no record to pass over (check_import_log, since_issue).
 RULE_COLUMNS = ("1", "2", "4", "5")
 MUNICIPALITY_COLUMN = "1"
+# The columns every version of the tool wrote 取込履歴 with, in this order, from its first
+# (535b439: ファイル名 … 提出日時); 取り込まなかったセル (HELD_COLUMN) came later (df1f77f) and
+# is the only header an older log may never have had (the writer adds it after the last used
+# column). So a log lacking one of these was typed over, not written by an older version.
+EVERY_VERSION = ("0", "1", "2", "3", "4", "5")
+# What a reader of 市町村 alone (the 確定版's note) needs to tell the log at all, as before.
+IDENTIFYING = ("0", "1", "4")
 
 
 def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE_COLUMNS) -> list[ImportRecord]:
@@ -36,13 +43,18 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         return []
     fields = {str(i): h for i, h in enumerate(LOG_COLUMNS)}
     book = Book({c.IMPORT_LOG: grid}, {})
+    # The rules ordering submissions by time read the log whole: every header every version
+    # wrote (a 提出日時 typed over read as no time, and an older return overwrote the newer).
+    required = EVERY_VERSION if set(read) - {MUNICIPALITY_COLUMN} else IDENTIFYING
     try:
-        header_row, cols = book.header(c.IMPORT_LOG, fields, ("0", "1", "4"))
+        header_row, cols = book.header(c.IMPORT_LOG, fields, required)
     except HeaderError:
         if not _broken_header_row(grid):
             return []         # no 取込履歴 header row at all: a sheet of staff's own, no log
-        _refuse_typed_over(grid, [fields[f] for f in ("0", "1", "4")])
+        _refuse_typed_over(grid, [fields[f] for f in required])
         raise
+    if required == EVERY_VERSION:
+        _refuse_moved(grid, header_row, cols)
     rule_cols = [cols[f] for f in read if f in cols]
     refuse_unread([(f"{c.IMPORT_LOG}!{cell_ref(r, col)}", held)
                    for r, row in enumerate(grid[header_row:], start=header_row + 1)
@@ -94,10 +106,56 @@ def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) 
     headers = set(LOG_COLUMNS)
     for r, row in enumerate(grid[:c.HEADER_SEARCH_ROWS], start=1):
         if len(headers.intersection(text(v) for v in row)) >= 2 and not any(unread_value(v) for v in row):
-            lacking = "」「".join(h for h in needed if h not in {text(v) for v in row})
-            raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{lacking}」がありません（見出しが"
-                            "書き換えられています）。見出しを元に戻してから、もう一度実行してください（見出しがないと、"
-                            "これまでの取り込みの記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
+            lacking = [h for h in needed if h not in {text(v) for v in row}]
+            where = "".join(_typed_over_cell(grid, r, h) for h in lacking)
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{'」「'.join(lacking)}」がありません"
+                            f"（{where}見出しが書き換えられています。どの版のツールも、この見出しを書いています）。"
+                            "見出しを元に戻してから、もう一度実行してください（見出しがないと、これまでの取り込みの"
+                            "記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
+
+
+def _typed_over_cell(grid: Sequence[Sequence[object]], r: int, header: str) -> str:
+    """Where ``header`` would stand in row ``r``, said as 「F1 は「提出日」で、」 (the place
+    contract_read.typed_over_place finds: every version wrote the six side by side); ""
+    when it cannot be told."""
+    from ...core.contract_read import typed_over_place
+    from ...core.refs import cell_ref
+    from ...core.values import shown
+
+    row = grid[r - 1]
+    found = {text(v): col for col, v in reversed(list(enumerate(row, start=1))) if text(v) in LOG_COLUMNS}
+    place = typed_over_place(grid, r, LOG_COLUMNS[:len(EVERY_VERSION)], found, header, set(LOG_COLUMNS).__contains__)
+    if place is None:
+        return ""
+    held = row[place - 1] if place <= len(row) else None
+    return f"{cell_ref(r, place)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
+
+
+def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[str, int]) -> None:
+    """Refuses 取込履歴 where a header of ours stands away from its place and something else
+    was typed there (typed_over_place, as if it were missing): 「提出日」 typed over F1 and
+    「提出日時」 added again after 「取り込まなかったセル」 (H1) by a version before qa-131, the
+    times of the imports before left under F. Read at H, those records had no time, and an
+    older return overwrote the newer one. Columns staff move whole (the log reversed) keep
+    no foreign text between a header's neighbours and read as before."""
+    from ...core.contract_read import typed_over_place
+    from ...core.refs import cell_ref
+    from ...core.values import shown
+
+    found = {LOG_COLUMNS[int(f)]: col for f, col in cols.items()}
+    for header, col in found.items():
+        if header in (LOG_COLUMNS[0], LOG_COLUMNS[-1]):
+            continue    # one neighbour: a column staff inserted beside it would look the same
+        others = {h: k for h, k in found.items() if h != header}
+        place = typed_over_place(grid, header_row, LOG_COLUMNS, others, header, set(LOG_COLUMNS).__contains__)
+        if place is not None and place != col:
+            held = text(grid[header_row - 1][place - 1]) if place <= len(grid[header_row - 1]) else ""
+            raise UserError(f"シート「{c.IMPORT_LOG}」の見出し「{header}」が {cell_ref(header_row, col)} にあり、その見出しの"
+                            f"あるはずのセル {cell_ref(header_row, place)} は{f'「{shown(held)}」' if held else '空欄'}です"
+                            "（見出しが書き換えられ、同じ見出しが別の列に付け足されています）。"
+                            f"{cell_ref(header_row, place)} の列がその見出しの記録なら、見出しを「{header}」に戻して"
+                            f"{cell_ref(header_row, col)} の列の記録をその列に移してから、もう一度実行してください（見出しの列が違うと、"
+                            "これまでの取り込みの記録を読み違え、古い提出を取り込んでしまいます）")
 
 
 def _broken_header_row(grid: Sequence[Sequence[object]]) -> bool:
