@@ -2049,17 +2049,23 @@ def test_the_same_value_on_both_sides_is_no_conflict(cycle):
     assert cell_of(master, "小樽市", "04-1", "実績値") == 2
 
 
+def _resubmitted(returned, tmp_path):
+    """小樽市's return sent again, corrected (04-1 実績値 4), saved five minutes later."""
+    again = tmp_path / "again" / returned.name
+    again.parent.mkdir()
+    again.write_bytes(returned.read_bytes())
+    set_cell(again, "小樽市", "04-1", "実績値", 4)
+    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    return again
+
+
 def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issued_values(cycle, tmp_path):
     """After a file of this issue was imported, the master differs from the issued values by
     that import: a corrected resubmission's new values come in, and are no conflict."""
     master, _, filled = cycle
     assert collect(master, [filled["小樽市"]]).written is not None
     assert cell_of(master, "小樽市", "04-1", "実績値") == 2
-    again = tmp_path / "again" / filled["小樽市"].name
-    again.parent.mkdir()
-    again.write_bytes(filled["小樽市"].read_bytes())
-    set_cell(again, "小樽市", "04-1", "実績値", 4)
-    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    again = _resubmitted(filled["小樽市"], tmp_path)
     report = collect(master, [again])
     assert not report.held and not report.kept and not report.refused
     assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
@@ -2085,11 +2091,7 @@ def test_a_resubmission_after_the_clock_stepped_back_since_the_split_is_no_confl
     monkeypatch.setattr(clock, "_instant", lambda: back)
     assert collect(master, [filled["小樽市"]]).written is not None
     assert cell_of(master, "小樽市", "04-1", "実績値") == 2
-    again = tmp_path / "again" / filled["小樽市"].name
-    again.parent.mkdir()
-    again.write_bytes(filled["小樽市"].read_bytes())
-    set_cell(again, "小樽市", "04-1", "実績値", 4)
-    set_modified(again, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    again = _resubmitted(filled["小樽市"], tmp_path)
     monkeypatch.setattr(clock, "_instant", lambda: back + 600)          # ten minutes later, the clock still behind
     report = collect(master, [again])
     assert not report.held and not report.kept and not report.refused, (report.held, report.kept, report.refused)

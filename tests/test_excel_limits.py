@@ -326,6 +326,28 @@ def test_every_number_format_the_tool_writes_is_within_excels_code_length():
     _excel_refuses(Applied({"a": {}}, ["a"]), {**action, "args": ["0" * MAX_NUMBER_FORMAT]})
 
 
+class _AsksNothing:
+    """What a desktop stand-in answers before a click writes: nothing protected, merged or
+    arrayed, no calculation to wait for; the alert kept in ``said``."""
+
+    def calculate(self): pass
+    def prepare(self): pass
+    def status(self, text): pass
+    def password_sheets(self, names): return []
+    def structure_locked(self): return False
+    def merges_over(self, cells): return lambda name: []
+    def data_tables_over(self, cells): return lambda name: []
+    def array_cells(self, cells): return []
+    def extent(self, name): return (0, 0)
+
+    def alert(self, text, *, critical=False, buttons="ok"):
+        self.said.append(text)
+
+    @contextmanager
+    def quiet(self):
+        yield
+
+
 def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_servers_does(monkeypatch, tmp_path):
     """Past every check made before writing, Excel can still stop a click with an error of its
     own. The server's VBA then says that the book may be partly rewritten and must be closed
@@ -340,27 +362,11 @@ def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_serv
     from renkei_xl.excel import buttons
     from renkei_xl.excel.desktop import WindowsBook
 
-    class ExcelStops(WindowsBook):
+    class ExcelStops(_AsksNothing, WindowsBook):
         def __init__(self):
             self.book, self.sheetnames, self.said = SimpleNamespace(sheets=[]), [c.FINDINGS], []
 
-        def calculate(self): pass
-        def prepare(self): pass
-        def status(self, text): pass
-        def password_sheets(self, names): return []
-        def structure_locked(self): return False
-        def merges_over(self, cells): return lambda name: []
-        def data_tables_over(self, cells): return lambda name: []
-        def array_cells(self, cells): return []
-        def extent(self, name): return (0, 0)
         def sheet(self, name): return SimpleNamespace(name=name)
-
-        def alert(self, text, *, critical=False, buttons="ok"):
-            self.said.append(text)
-
-        @contextmanager
-        def quiet(self):
-            yield
 
         @contextmanager
         def writable(self, names, protect=(), written=()):
@@ -501,7 +507,7 @@ class _WrittenSheet:
         return _WrittenRange(self.done, self.name, first, last)
 
 
-class _DesktopExcel:
+class _DesktopExcel(_AsksNothing):
     """Desktop Excel as a click's writes reach it through COM (COM cannot run here): each
     write and each lifting of protection recorded in order, and Excel stopping the click
     with a 1004 of its own when the first rebuilt sheet is cleared. A mixin over WindowsBook,
@@ -516,25 +522,9 @@ class _DesktopExcel:
         self.said: list[str] = []
         self.book = SimpleNamespace(sheets=_SheetsWritten(self.done), fullname="")
 
-    def calculate(self): pass
-    def prepare(self): pass
-    def status(self, text): pass
     def grid(self, name): return []
     def fill_of(self, sheet_name, ref): return None
     def percent_source(self): return None
-    def password_sheets(self, names): return []
-    def structure_locked(self): return False
-    def merges_over(self, cells): return lambda name: []
-    def data_tables_over(self, cells): return lambda name: []
-    def array_cells(self, cells): return []
-    def extent(self, name): return (0, 0)
-
-    def alert(self, text, *, critical=False, buttons="ok"):
-        self.said.append(text)
-
-    @contextmanager
-    def quiet(self):
-        yield
 
     @contextmanager
     def writable(self, names, protect=(), written=()):

@@ -147,6 +147,16 @@ def test_a_click_of_collect_into_a_merged_areas_hidden_part_is_refused_before_an
     assert MERGED_SAID in prompt, prompt
 
 
+def _otaru_returns_4(master: Path, tmp_path: Path, monkeypatch) -> None:
+    """小樽市's return of 08-1 = 4 waiting in the master's collect folder, the click run there."""
+    monkeypatch.chdir(master.parent)
+    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+
+
 def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -> str:
     """The one alert a collect click sends when 小樽市 returns 08-1 = 4 to a master that
     ``staff_edit`` changed after the split (replayed on the model of Excel, which raises
@@ -154,12 +164,7 @@ def _collect_click_said(sample: Path, tmp_path: Path, monkeypatch, staff_edit) -
     from renkei_xl.excel import buttons
 
     master = _copy(sample, tmp_path / "work" / "master.xlsm")
-    monkeypatch.chdir(master.parent)
-    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
-    inbox = master.parent / c.COLLECT_DIR
-    inbox.mkdir()
-    for f in folder.iterdir():
-        shutil.copyfile(f, inbox / f.name)
+    _otaru_returns_4(master, tmp_path, monkeypatch)
     staff_edit(master)
     payload = served(master)
     book = remote_book(payload)
@@ -274,12 +279,7 @@ def _since_save_click(sample: Path, tmp_path: Path, monkeypatch, since_save, mas
     from renkei_xl.excel import buttons
 
     master = master or _copy(sample, tmp_path / "work" / "master.xlsm")
-    monkeypatch.chdir(master.parent)
-    folder = returned_input(master, tmp_path, "小樽市", 4, ind_id="08-1")
-    inbox = master.parent / c.COLLECT_DIR
-    inbox.mkdir()
-    for f in folder.iterdir():
-        shutil.copyfile(f, inbox / f.name)
+    _otaru_returns_4(master, tmp_path, monkeypatch)
     payload = served(master)
     since_save(payload[EXCEL_KEY])
     book = remote_book(payload)
@@ -559,19 +559,23 @@ def _values(sheet: str, cells, value=4):
 
 
 @DESKTOPS
-def test_a_desktop_click_into_a_merged_areas_hidden_part_is_refused_before_any_write(engine):
-    """小樽市 E4:E5 merged (saved or not: Excel is asked), collect writing E2, E3, E5, E6: the
-    click is refused naming E5 and its area, in the command line's and the server's words,
-    and nothing is written (Excel's 1004 came at E5 with E2, E3 written before: PartlyWritten)."""
-    from renkei_xl.core.contract import merged_cells_message
+@pytest.mark.parametrize("made,said", [
+    ({"merges": ["E4:E5"]}, (MERGED_SAID, c.merged_cells_message(["小樽市!E5（E4:E5）"], "ボタンを押して"))),
+    ({"tables": ["E4:E5"]}, (TABLE_SAID, c.data_table_message(["小樽市!E5"], "ボタンを押して"))),
+], ids=["merged", "data_table"])
+def test_a_desktop_click_into_a_merges_hidden_part_or_a_data_table_is_refused_before_any_write(engine, made, said):
+    """小樽市 E4:E5 merged, or a What-If data table over it (its results read "=TABLE(,H1)"),
+    saved or not (Excel is asked); collect writing E2, E3, E5, E6: the click is refused naming
+    E5 (and the merged area) in the command line's and the server's words, and nothing is
+    written (Excel's 1004 came at E5 with E2, E3 written before: PartlyWritten)."""
     from renkei_xl.excel import buttons
 
     cls, mac = _engine(engine)
-    sheet = _DesktopExcelSheet("小樽市", merges=["E4:E5"], rows_of_lists=mac)
+    sheet = _DesktopExcelSheet("小樽市", rows_of_lists=mac, **made)
     with pytest.raises(UserError) as caught:
         buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
-    said = str(caught.value)
-    assert MERGED_SAID in said and said == merged_cells_message(["小樽市!E5（E4:E5）"], "ボタンを押して"), said
+    words, message = said
+    assert words in str(caught.value) and str(caught.value) == message, str(caught.value)
     assert "write" not in sheet.asked and sheet.values == {}
 
 
@@ -586,22 +590,6 @@ def test_a_desktop_click_writes_a_merges_first_cell(engine):
     sheet = _DesktopExcelSheet("小樽市", merges=["E4:E5", "H9:I9"], rows_of_lists=mac)
     buttons._apply(_desktop(cls, sheet), _values("小樽市", ["D4", "E4", "F4", "E6", "H9"]))
     assert sheet.values == {(4, 4): 4, (4, 5): 4, (4, 6): 4, (6, 5): 4, (9, 8): 4}
-
-
-@DESKTOPS
-def test_a_desktop_click_into_a_data_table_is_refused_before_any_write(engine):
-    """A What-If data table over 小樽市 E4:E5 (its results read "=TABLE(,H1)"): collect's E5
-    is refused in the others' words, nothing written."""
-    from renkei_xl.core.contract import data_table_message
-    from renkei_xl.excel import buttons
-
-    cls, mac = _engine(engine)
-    sheet = _DesktopExcelSheet("小樽市", tables=["E4:E5"], rows_of_lists=mac)
-    with pytest.raises(UserError) as caught:
-        buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
-    said = str(caught.value)
-    assert TABLE_SAID in said and said == data_table_message(["小樽市!E5"], "ボタンを押して"), said
-    assert "write" not in sheet.asked and sheet.values == {}
 
 
 @DESKTOPS

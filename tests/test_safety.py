@@ -862,23 +862,8 @@ def test_a_write_in_progress_is_no_killed_write_whatever_the_clock_says(tmp_path
     made a write in progress look killed, and another process's sweep (every click's, every
     write's) removed its file under it. A live write holds its file; a killed one's, as old,
     still goes."""
-    target = tmp_path / "master.xlsm"
-    target.write_bytes(b"old")
-    old = time.time() - safety.STALE_AFTER_SECONDS - 3600
-    killed = tmp_path / (safety.temp_prefix(target) + "0" * 12 + ".xlsm")
-    killed.write_bytes(b"left by a killed run")
-    os.utime(killed, (old, old))
-    sweep = ("import sys; from pathlib import Path; from renkei_xl.safety import remove_stale_temps_in; "
-             "print([p.name for p in remove_stale_temps_in([Path(sys.argv[1])])])")
-    with safety.atomic_path(target) as tmp:
-        tmp.write_bytes(b"new")
-        os.utime(tmp, (old, old))              # as the clock jumping forward makes it look
-        run = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == repr([killed.name])
-        assert tmp.exists()
-    assert target.read_bytes() == b"new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.xlsm"]
+    # As the clock jumping forward makes a live write's file look.
+    _sweep_beside_a_live_write(tmp_path, time.time() - safety.STALE_AFTER_SECONDS - 3600)
 
 
 def test_a_killed_writes_file_from_before_the_clock_stepped_back_goes_at_the_next_sweep(tmp_path):
@@ -886,17 +871,22 @@ def test_a_killed_writes_file_from_before_the_clock_stepped_back_goes_at_the_nex
     clock: written while the clock ran a day ahead (before NTP stepped it back), it looked
     written in the future and stayed a day, a master-sized file every killed write, in the
     folder staff open. A live write's file, its time as far ahead, stays (it holds its file)."""
+    _sweep_beside_a_live_write(tmp_path, time.time() + 86400)
+
+
+def _sweep_beside_a_live_write(tmp_path, stamp: float) -> None:
+    """A killed write's temporary file and a live write's, both dated ``stamp``: another
+    process's sweep removes the killed one only, and the live write ends whole."""
     target = tmp_path / "master.xlsm"
     target.write_bytes(b"old")
-    ahead = time.time() + 86400
     killed = tmp_path / (safety.temp_prefix(target) + "0" * 12 + ".xlsm")
     killed.write_bytes(b"left by a killed run")
-    os.utime(killed, (ahead, ahead))
+    os.utime(killed, (stamp, stamp))
     sweep = ("import sys; from pathlib import Path; from renkei_xl.safety import remove_stale_temps_in; "
              "print([p.name for p in remove_stale_temps_in([Path(sys.argv[1])])])")
     with safety.atomic_path(target) as tmp:
         tmp.write_bytes(b"new")
-        os.utime(tmp, (ahead, ahead))
+        os.utime(tmp, (stamp, stamp))
         run = subprocess.run([sys.executable, "-c", sweep, str(tmp_path)], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
         assert run.stdout.strip() == repr([killed.name])

@@ -422,6 +422,18 @@ def test_a_running_click_the_disk_cut_is_not_logged_as_a_line_by_the_next_worker
     assert records == ["request=aaaa1111 client=10.0.0.5 button=評価を再計算 outcome=中断（サーバーが止まった） status=-"], records
 
 
+def _stderr_backed_log(folder):
+    """A request log in ``folder`` whose records go to standard error while it cannot be
+    written (as serve sets it up); returns a function that logs one finished click by number."""
+    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
+    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
+
+    def record(number: str) -> None:
+        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
+                                            "levelno": logging.INFO, "levelname": "INFO"}))
+    return record
+
+
 def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes_them_again(tmp_path, capsys,
                                                                                                monkeypatch):
     """The log's folder gone for a while (a drive away, a folder deleted and made again, a
@@ -431,12 +443,7 @@ def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes
     saying how many went to standard error, and since when."""
     folder = tmp_path / "logs"
     folder.mkdir()
-    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
-    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
-
-    def record(number: str) -> None:
-        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
-                                            "levelno": logging.INFO, "levelname": "INFO"}))
+    record = _stderr_backed_log(folder)
 
     record("aaaa0001")
     (folder / "requests.log").unlink()
@@ -506,12 +513,7 @@ def test_standard_error_takes_a_bounded_number_of_records_while_the_log_cannot_b
     monkeypatch.setattr(server_log, "STDERR_RECORDS", 5, raising=False)
     folder = tmp_path / "logs"
     folder.mkdir()
-    handler = server_log.LogFile(folder / "requests.log", failed=server_log._to_stderr)
-    handler.setFormatter(server_log._Formatter(server_log.LOG_FORMAT))
-
-    def record(number: str) -> None:
-        handler.emit(logging.makeLogRecord({"msg": f"request={number} client=10.0.0.5 outcome=完了 status=200 written=0 5ms",
-                                            "levelno": logging.INFO, "levelname": "INFO"}))
+    record = _stderr_backed_log(folder)
 
     folder.rmdir()
     for n in range(200):

@@ -723,6 +723,21 @@ def test_a_true_or_false_in_a_history_csv_or_a_recorded_cell_is_named_as_one(sam
     refuse_unrecordable(indicators)
 
 
+def _refused_by_history_writers(sample, tmp_path, capsys, *needles: str, recalc: bool = True) -> None:
+    """評価を再計算 (unless ``recalc`` is False), 次年度のマスターを作成 and 経年の取り込み each
+    refuse ``sample`` saying every one of ``needles``, without a traceback, writing nothing."""
+    before = sample.read_bytes()
+    csv_path = tmp_path / "経年.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for command in ([["recalc", str(sample)]] if recalc else []) + [
+            ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")], ["history", "import", str(sample), str(csv_path)]]:
+        assert cli_main(command) == 2, command
+        out = capsys.readouterr()
+        said = out.out + out.err
+        assert all(needle in said for needle in needles) and "Traceback" not in said, said
+        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+
+
 @pytest.mark.parametrize("ref", ["E10", "A3"])
 def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empty(sample, tmp_path, capsys, ref):
     """A cell of 経年 holding a formula without a saved result (a file written by openpyxl
@@ -733,17 +748,8 @@ def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empt
     from conftest import rewrite_cells
 
     rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {ref: f'<c r="{ref}" s="{{s}}"><f>1+1</f></c>'})
-    before = sample.read_bytes()
-    csv_path = tmp_path / "経年.csv"
-    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
-    for command in (["recalc", str(sample)], ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")],
-                    ["history", "import", str(sample), str(csv_path)]):
-        assert cli_main(command) == 2, command
-        out = capsys.readouterr()
-        said = out.out + out.err
-        assert f"経年!{ref} は計算結果が保存されていない数式です" in said, said
-        assert "Excel で開いて保存し直す" in said and "Traceback" not in said
-        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+    _refused_by_history_writers(sample, tmp_path, capsys, f"経年!{ref} は計算結果が保存されていない数式です",
+                                "Excel で開いて保存し直す")
 
 
 @pytest.mark.parametrize("cell, said", [
@@ -763,15 +769,7 @@ def test_the_id_header_of_history_as_an_error_or_typed_over_is_named_not_read_as
     from conftest import rewrite_cells
 
     rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {"A3": cell})
-    before = sample.read_bytes()
-    csv_path = tmp_path / "経年.csv"
-    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
-    for command in (["recalc", str(sample)], ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")],
-                    ["history", "import", str(sample), str(csv_path)]):
-        assert cli_main(command) == 2, command
-        out = capsys.readouterr()
-        assert said in out.out + out.err and "Traceback" not in out.out + out.err, out.out + out.err
-        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+    _refused_by_history_writers(sample, tmp_path, capsys, said)
 
 
 @pytest.mark.parametrize("cell, said", [
@@ -793,15 +791,7 @@ def test_a_header_of_history_typed_over_is_named_not_read_as_half_a_year(sample,
     from conftest import rewrite_cells
 
     rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {cell.split('"')[1]: cell})
-    before = sample.read_bytes()
-    csv_path = tmp_path / "経年.csv"
-    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
-    for command in ([["recalc", str(sample)]] if "D3" not in cell else []) + [
-            ["rollover", str(sample), "-o", str(tmp_path / "next.xlsm")], ["history", "import", str(sample), str(csv_path)]]:
-        assert cli_main(command) == 2, command
-        out = capsys.readouterr()
-        assert said in out.out + out.err and "Traceback" not in out.out + out.err, out.out + out.err
-        assert sample.read_bytes() == before and not (tmp_path / "next.xlsm").exists()
+    _refused_by_history_writers(sample, tmp_path, capsys, said, recalc="D3" not in cell)
 
 
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):
