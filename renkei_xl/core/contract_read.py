@@ -23,7 +23,7 @@ import unicodedata
 from itertools import groupby, islice
 from operator import attrgetter, itemgetter
 from decimal import Decimal
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UserError
@@ -1071,11 +1071,11 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
     so the row is not evaluated (－) from a value staff cannot see; writes there are refused
     by the plan (plan_types.WritePlan.refuse_merged)."""
     out = []
-    for sheet, held in _judged_cells(entries, indicators).items():
+    for sheet, rows in _judged_rows(entries, indicators).items():
         areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
         if not areas:
             continue
-        for item, ind_id, field, label, ref in held:
+        for item, ind_id, field, label, ref in _cells_of(rows):
             row, col = parse_ref(ref)
             area = area_holding(row, col, areas)
             if area is None:
@@ -1097,22 +1097,32 @@ def merged_input_cells(entries: Sequence[Entry], indicators: Sequence[Indicator]
     """The cells (sheet, row, col) ``merged_inputs`` looks for a merged area over: a face that
     asks the open book about merges (the desktop's Excel, a round trip a question) asks about
     these and no others, so that the cells that matter are said in this one place."""
-    return [(sheet, *parse_ref(ref)) for sheet, held in _judged_cells(entries, indicators).items()
-            for *_rest, ref in held]
+    return [(sheet, *parse_ref(ref)) for sheet, rows in _judged_rows(entries, indicators).items()
+            for *_rest, ref in _cells_of(rows)]
 
 
-def _judged_cells(entries: Sequence[Entry], indicators: Sequence[Indicator]
-                  ) -> dict[str, list[tuple[object, str, str, str, str]]]:
-    """sheet → (row record, its 指標ID, field, the field's header, ref) of each input
-    cell of a municipality sheet's rows (c.INPUT_FIELDS) and each of 指標's cells that decide a
-    symbol (JUDGED_INDICATOR_FIELDS) that the record has a cell for."""
-    rows: dict[str, list[tuple[object, str, Sequence[str], Mapping[str, str]]]] = {}
+_JudgedRow = tuple[object, str, Sequence[str], Mapping[str, str]]
+
+
+def _judged_rows(entries: Sequence[Entry], indicators: Sequence[Indicator]) -> dict[str, list[_JudgedRow]]:
+    """sheet → (row record, its 指標ID, the fields that decide a symbol, their headers) of each
+    municipality sheet's row (c.INPUT_FIELDS) and each of 指標's (JUDGED_INDICATOR_FIELDS).
+    The rows only: their cells are made per sheet where asked (``_cells_of``), since on the
+    command line a sheet without merged areas needs none (a 20,000-row master: 720,000 cells
+    made for nothing cost 50 MB and a tenth of recalc's limit)."""
+    rows: dict[str, list[_JudgedRow]] = {}
     for e in entries:
         if e.sheet and e.row is not None:
             rows.setdefault(e.sheet, []).append((e, e.indicator_id, c.INPUT_FIELDS, c.ENTRY_HEADERS))
     for ind in indicators:
         if ind.row is not None:
             rows.setdefault(ind.sheet, []).append((ind, ind.id, JUDGED_INDICATOR_FIELDS, c.INDICATOR_HEADERS))
-    return {sheet: [(item, ind_id, field, labels[field], ref)
-                    for item, ind_id, fields, labels in held for field in fields if (ref := item.cell(field))]
-            for sheet, held in rows.items()}
+    return rows
+
+
+def _cells_of(rows: Sequence[_JudgedRow]) -> Iterator[tuple[object, str, str, str, str]]:
+    """(row record, 指標ID, field, the field's header, ref) of each judged cell the record has."""
+    for item, ind_id, fields, labels in rows:
+        for field in fields:
+            if ref := item.cell(field):
+                yield item, ind_id, field, labels[field], ref
