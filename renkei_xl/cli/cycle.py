@@ -57,7 +57,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
     report = collect(Path(args.master), [Path(p) for p in args.paths], dry_run=args.dry_run,
                      force=args.force, echo=print)
     if report.written is not None:
-        print(f"{len(report.records)} ファイル、{len(report.changes)} セルを取り込みました: {report.written.path}")
+        print(f"{report.imported_line()}: {report.written.path}")
         if report.written.backup:
             print(f"バックアップ: {report.written.backup}")
     elif not args.dry_run:

@@ -125,8 +125,11 @@ def _checked(state: MasterState, data: MasterData, result: Result, what: str, wh
 
 
 def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],
-                 records: Sequence[Sequence[object]]) -> WritePlan:
-    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new) and 取込履歴 rows.
+                 records: Sequence[Sequence[object]], line: str, when: dt.datetime) -> WritePlan:
+    """回収ファイル取込: the changed cells (``changes`` carry sheet, cell, new), 取込履歴 rows
+    and メニュー's status (``line``), marked under way first on a face Excel can stop halfway:
+    values written without their 取込履歴 rows, saved, were taken for staff's own edits by the
+    next import, and nothing in the book said the import had stopped.
     A number written into a cell whose format shows it as a percent is given the format 標準
     (core.percent_cells.written_format, by the cells the face's reader found: state.percents),
     so the cell shows and reads what the return showed, not 85 as 「8500%」."""
@@ -139,7 +142,8 @@ def collect_plan(state: MasterState, changes: Sequence, columns: Sequence[str],
         fmt = state.percents(ch.sheet).get((row, col)) if state.percents is not None else None
         cells.append(CellEdit(ch.sheet, row, col, ch.new, written_format(ch.new, fmt)))
     new_sheet, logged = import_log_writes(state.grids.get(c.IMPORT_LOG), columns, records)
-    return WritePlan([new_sheet] if new_sheet else [], cells + logged, [])
+    return WritePlan([new_sheet] if new_sheet else [], cells + logged + menu_cells(state, line, when), [],
+                     under_way=under_way_cells(state, c.COLLECT))
 
 
 def owned_sheets(plan: WritePlan) -> list[str]:

@@ -531,7 +531,7 @@ def _collect(live: LiveBook, title: str) -> str:
                               + ["", "取り込みを中止しました（ブックは変更していません）。"])
     if not plan.empty:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
-        _apply(live, plan)
+        left_out = _apply(live, plan)
         files = [f"{r.file_name}（{r.municipality}）" for r in records]
         parts += ["", Listing(files, f"ほか {{n}} 件（シート「{c.IMPORT_LOG}」にあります）",
                               head=f"{len(records)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")]
@@ -540,7 +540,7 @@ def _collect(live: LiveBook, title: str) -> str:
         else:
             parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
-        parts.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
+        parts += [f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。", *left_out]
         late = report.later_lines(_shown)
         if late:
             parts += ["", *late]

@@ -229,7 +229,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
         report.later = next_master(Path(master), data.settings.fiscal_year)
         report.master = Path(master)
     plan = (collect_plan(state, report.changes, LOG_COLUMNS,
-                         [tuple(None if v == "" else v for v in r) for r in report.records])
+                         [tuple(None if v == "" else v for v in r) for r in report.records],
+                         report.status_line(), now())
             if report.records else WritePlan())
     return report, plan
 

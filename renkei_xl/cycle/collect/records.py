@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Mapping, NamedTuple, Optional, Sequence
 
-from ...core.contract import IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIELDS: read here by inspect and collect)
+from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIELDS: read here by inspect and collect)
 from ...core.contract_read import text
 from ...core.model import Finding
 from ...core.seal import KEY_NAME
@@ -137,6 +137,18 @@ class CollectReport:
         return (later_lines(self.later, self.year, self.changes, shown, self.master, self.dry_run)
                 if self.year is not None else [])
 
+    def imported_line(self) -> str:
+        """What was imported, in the words the command line and メニュー's status share."""
+        return f"{len(self.records)} ファイル、{len(self.changes)} セルを取り込みました"
+
+    def status_line(self) -> str:
+        """メニュー's 最終実行結果 after an import, on every face (core.plan.collect_plan): the
+        button marks it under way first and writes this last, so an import Excel stopped
+        halfway is told by the book as a stopped 再計算 is (client-126), and one that finished
+        replaces the mark with what it did."""
+        held = held_count(self.held)
+        return f"{COLLECT}: {self.imported_line()}" + (f"（取り込まなかったセル {held} か所）" if held else "")
+
     def lines(self) -> list[str]:
         out = [ch.line() for ch in self.changes]
         out += [held_line(name, f) for name, f in self.held]
@@ -165,7 +177,7 @@ def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
     a file no application calculated is two reasons for one cell, and was 「2 か所」). ``done``
     False: nothing was written (a dry run, an import cancelled), and it is said of what the
     import would do, not of what 取込履歴 holds."""
-    count = len({(name, f.place) for name, f in held})
+    count = held_count(held)
     if not done:
         return (f"取り込まないセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします"
                 f"（ほかの行は取り込みます）。取り込むと、場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にも"
@@ -173,6 +185,11 @@ def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
     return (f"取り込まなかったセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにしました"
             f"（ほかの行は取り込みました）。場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にもあります。"
             "市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
+
+
+def held_count(held: Sequence[tuple[str, Finding]]) -> int:
+    """The cells left out, counted by cell (file name, place), not by reason."""
+    return len({(name, f.place) for name, f in held})
 
 
 def held_cells(found: Sequence[Finding]) -> str:
