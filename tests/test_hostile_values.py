@@ -572,3 +572,39 @@ def test_a_bad_sum_method_is_one_finding_and_its_row_is_left_out(fy2023, baselin
     assert result.summary.left_out == baseline.summary.left_out + 1
     assert {i: e.symbol for i, e in result.evaluations.items() if i not in (SUM_ID, "01-1")} == \
         {i: e.symbol for i, e in baseline.evaluations.items() if i not in (SUM_ID, "01-1")}
+
+
+# A bidirectional override, embedding or isolate shows as nothing and reorders the text after
+# it: 「\u202e達成済み」 shows 「み済成達」, so a 実施状況 or 評価指標 pasted with one was published
+# on 一覧 reading other than what was typed, without a word. Named on its cell, as a control
+# character is, and dropped from 一覧 alike; the marks U+200E/U+200F (web text) move nothing here.
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u202b", "\u2067", "\u2066"])
+def test_a_bidirectional_control_in_a_status_is_named_and_not_published(fy2023, char):
+    entries = _replace(fy2023, SUM_ID, MUNI, "2件", status=f"実施{char}しました")
+    indicators = [i._replace(status_manual="") if i.id == SUM_ID else i
+                  for i in fy2023.indicators]
+    result = recalculate(fy2023.settings, indicators, entries)
+    f = _finding(result.findings, "G7")
+    assert (f.type, f.severity) == ("control-character", ERROR), f
+    assert f"U+{ord(char):04X}" in f.message and "文字の向きを変える" in f.message, f.message
+    assert "実施しました" in result.consolidated[SUM_ID].status_text
+
+
+@pytest.mark.parametrize("field,cell,label", [("role", "B9", "役割"), ("name", "F9", "評価指標"),
+                                              ("status_manual", "L9", "実施状況（手入力）")])
+def test_a_bidirectional_control_in_a_text_of_the_list_is_named(fy2023, field, cell, label):
+    from renkei_xl.core.values import published
+
+    ind = next(i for i in fy2023.indicators if i.id == "06-1")
+    typed = "連携\u202e" + (getattr(ind, field) or "実施")
+    ind = ind._replace(**{field: typed}, cells={field: cell})
+    f = _finding(validate(fy2023.settings, [ind], []), cell, "指標")
+    assert (f.type, f.severity) == ("control-character", ERROR) and "U+202E" in f.message and label in f.message
+    assert published(typed) == typed.replace("\u202e", "")
+
+
+def test_the_direction_marks_of_pasted_web_text_are_left():
+    from renkei_xl.core.values import dropped_char, published
+
+    assert dropped_char("連携\u200e事業\u200f") is None
+    assert published("連携\u200e事業") == "連携\u200e事業"

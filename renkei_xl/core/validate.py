@@ -35,8 +35,8 @@ from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
-                     NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, error_value,
-                     format_number, hedged_figure, illegal_char, looks_empty, may_be_unread, may_be_unseen, normalize,
+                     NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, dropped_char,
+                     error_value, format_number, hedged_figure, looks_empty, may_be_unread, may_be_unseen, normalize,
                      parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
 
 
@@ -248,13 +248,13 @@ def _check_text(record, field: str, sheet: str, ind_id: str, label: str, out: li
                                       where=F.IN_EXCEL_CELL, limit=EXCEL_CELL_TEXT))
     elif n > CELL_TEXT_LIMIT:   # a full Excel cell: fine in itself, one more than the tool writes
         out.append(F.TEXT_CUT.at(sheet, record.cell(field), ind_id, label=label, length=n))
-    bad = illegal_char(text)
+    bad = dropped_char(text)
     if bad is not None:
         out.append(_control_character(record, field, sheet, ind_id, label, bad, "一覧では取り除きます"))
 
 
 def _control_character(record, field: str, sheet: str, ind_id: str, label: str, bad: str, effect: str) -> Finding:
-    """A control character (values.illegal_char) in a text, on its cell: ``effect`` says what
+    """A control character (values.dropped_char: or a bidirectional control) in a text, on its cell: ``effect`` says what
     it does to that text, which differs by the text (一覧 drops it from what it shows; a 単位
     is compared and quoted, _unit_findings)."""
     return F.UNREADABLE[CONTROL].at(sheet, record.cell(field), ind_id, label=label,

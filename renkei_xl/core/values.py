@@ -479,6 +479,8 @@ def unseen_kind(ch: str) -> str:
     kind = unicodedata.category(ch)
     if kind == "Cc":
         return "制御文字"
+    if ch in BIDI_CONTROLS:
+        return "文字の向きを変える見えない文字"
     return "対になっていない文字（絵文字などの半分）" if kind == "Cs" else "見えない文字"
 
 
@@ -510,6 +512,24 @@ def illegal_char(text: str) -> Optional[str]:
     return _bad_char(text, ("Cc", "Cs"))
 
 
+# Bidirectional embeddings, overrides and isolates: they show as nothing and reorder the text
+# after them (U+202E shows 「達成済み」 typed after it as 「み済成達」), so a published 一覧 could
+# read other than what was typed, and the cell looks right only where the override is seen.
+# No Japanese text needs one: 一覧 drops them as it drops control characters, and the cell is
+# named (dropped_char). The marks U+200E/U+200F, which pasted web text carries and which move
+# nothing in a left-to-right text, are left.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def dropped_char(text: str) -> Optional[str]:
+    """The first character a list the tool writes drops from a text (fit_cell): one a cell
+    cannot hold (illegal_char), else a bidirectional control (BIDI_CONTROLS), or None."""
+    bad = illegal_char(text)
+    if bad is None and not BIDI_CONTROLS.isdisjoint(text):
+        bad = next(ch for ch in text if ch in BIDI_CONTROLS)
+    return bad
+
+
 def shown(text: object, limit: int = 40) -> str:
     """Text as quoted in a message: control characters made visible, long text cut.
 
@@ -535,8 +555,8 @@ def fit_cell(text: str) -> str:
     CELL_TEXT_LIMIT cut so that it ends with TRUNCATION_MARK within the limit."""
     if len(text) <= CELL_TEXT_LIMIT // 2 and text.isprintable():   # most texts: illegal_char's first test
         return text
-    if illegal_char(text) is not None:
-        text = "".join(c for c in text if illegal_char(c) is None)
+    if dropped_char(text) is not None:
+        text = "".join(c for c in text if dropped_char(c) is None)
     if len(text) <= CELL_TEXT_LIMIT // 2 or cell_length(text) <= CELL_TEXT_LIMIT:   # ≤ 2 units a character
         return text
     room = CELL_TEXT_LIMIT - len(TRUNCATION_MARK)
