@@ -81,6 +81,10 @@ def test_multipliers_and_widths(raw, expected):
     ("一万", "「一」は漢数字です"),                  # kanji digits: were 「読めません」 with no why
     ("二十件", "「二」は漢数字です"),
     ("一部実施", "読めません"),                      # a word, not a number in kanji
+    ("Ⅻ", "「Ⅻ」はローマ数字です。数字は半角か全角の 0～9 で入力してください（「Ⅻ」なら「12」）"),   # was 「読めません」
+    ("ⅲ件", "「ⅲ」はローマ数字です"),               # NFKC folds them into letters, no number
+    ("ⅠⅤ", "「ⅠⅤ」はローマ数字です。数字は半角か全角の 0～9 で入力してください"),    # no sum offered for two
+    ("Ⅱ期計画", "読めません"),                     # a word with a numeral in it
 ])
 def test_unreadable_values_get_a_precise_reason(raw, fragment):
     with pytest.raises(ValueParseError) as exc:

@@ -912,6 +912,8 @@ def _unreadable(text: str, core: str) -> ValueParseError:
     if kanji is not None and m.group(2) in UNIT_FAMILY:   # 「一万」「二十件」, not 「一部実施」
         return ValueParseError(f"「{shown(text)}」の「{kanji}」は漢数字です。数字は半角か全角の 0～9 で入力してください"
                                "（「1万」「31千」のような万・千は使えます）")
+    if (roman := _roman_numeral(text)) is not None:
+        return roman
     if core in _COUNTING:
         return ValueParseError(f"「{shown(text)}」はまだ数が決まっていないことを表す言葉です。集計できていないときは"
                                "「（未集計）」と入力してください")
@@ -919,6 +921,27 @@ def _unreadable(text: str, core: str) -> ValueParseError:
         return ValueParseError(f"「{shown(text)}」は途中・予定を表す言葉のため、実績として読めません。完了していなければ"
                                "「未完了」（状態の目標なら「未実施」など）を入力し、状況は実施状況の欄に書いてください")
     return ValueParseError(f"「{shown(text)}」を数値・状態・期限のいずれとしても読めません")
+
+
+def _roman_numeral(text: str) -> Optional[ValueParseError]:
+    """A count typed in the Roman numerals of a Japanese font (「Ⅻ」「ⅲ件」: one character each,
+    U+2160–U+2188), said as what it is, as a kanji numeral is: it met the generic 「読めません」,
+    and NFKC folds 「Ⅻ」 into the letters 「XII」, no number. The value is offered only for a
+    single numeral: two (「ⅠⅤ」) are no sum the tool can read for staff."""
+    typed = text.strip()
+    lead = typed[:1]
+    if not "\u2160" <= lead <= "\u2188":
+        return None
+    end = 1
+    while end < len(typed) and "\u2160" <= typed[end] <= "\u2188":
+        end += 1
+    numerals = typed[:end]
+    if normalize(typed[len(numerals):]) not in UNIT_FAMILY:
+        return None
+    value = unicodedata.numeric(lead, None) if len(numerals) == 1 else None
+    instead = f"（「{numerals}」なら「{int(value)}」）" if value is not None else ""
+    return ValueParseError(f"「{shown(text)}」の「{numerals}」はローマ数字です。数字は半角か全角の 0～9 で入力してください"
+                           + instead)
 
 
 def _refuse_odd_characters(text: str, stripped: str) -> None:
