@@ -329,3 +329,35 @@ def test_a_count_pasted_into_the_rate_rows_status_is_not_printed_beside_the_tool
     [found] = [f for f in result.findings if f.indicator_id == rate.id]
     assert (found.type, found.is_error, pasted in found.message) == ("typed-rate-line", False, True)
     assert result.evaluations[rate.id].symbol == "×"
+
+
+@pytest.mark.parametrize("rows,field,blamed", [
+    ([("札幌市", "49件", "71"), ("小樽市", "41人", "72")], "value", {"札幌市", "小樽市"}),     # 件 + 人 added
+    ([("札幌市", "49", "71件"), ("小樽市", "41", "72人")], "denominator", {"札幌市", "小樽市"}),
+    ([("札幌市", "49件", "71人"), ("小樽市", "41件", "72人")], "denominator", {"札幌市", "小樽市"}),   # 件 ／ 人
+])
+def test_a_ratios_units_that_do_not_divide_are_named_on_their_cells(fy2023, rows, field, blamed):
+    """A 比率 added its numerators and its denominators and divided them whatever their units
+    said (49件 + 41人, or 件 over 人), where a 合計 refuses units of different families. Now
+    the rows are named on the cells at fault (a denominator's on its 分母 cell) and the row is
+    －, on every face (the rule is the core's)."""
+    from renkei_xl.core.model import NOT_EVALUABLE
+    from renkei_xl.core.pipeline import recalculate
+
+    others = [e for e in fy2023.entries if e.indicator_id != "40-4"]
+    made = [Entry(m, "40-4", value, denominator, sheet=m, cells={"value": "E9", "denominator": "F9"})
+            for m, value, denominator in rows]
+    result = recalculate(fy2023.settings, fy2023.indicators, others + made)
+    found = [f for f in result.findings if f.indicator_id == "40-4"]
+    cell = "F9" if field == "denominator" else "E9"
+    assert {f.place for f in found} == {f"{m}!{cell}" for m in blamed}, found
+    assert all(f.type == "units-differ" and f.is_error for f in found), found
+    assert result.evaluations["40-4"].symbol == NOT_EVALUABLE
+
+
+@pytest.mark.parametrize("rows,actual", [
+    ([("札幌市", "49件", "71件"), ("小樽市", "41", "72")], "62.9%"),    # a row without a unit agrees with any
+    ([("札幌市", "49名", "71人"), ("小樽市", "41人", "72名")], "62.9%"),  # 名 and 人 count the same
+])
+def test_a_ratios_units_of_one_family_divide(rows, actual):
+    assert ratio([Entry(m, "x", value, denominator) for m, value, denominator in rows]).actual == actual

@@ -52,10 +52,11 @@ class ConsolidationError(ValueError):
     units that differ from the others'), so the finding points at their cells rather
     than at 指標; ``finding`` is the type of that finding (core.findings)."""
 
-    def __init__(self, message: str, entries: "Sequence[Entry]" = (), finding=None):
+    def __init__(self, message: str, entries: "Sequence[Entry]" = (), finding=None, field: str = "value"):
         super().__init__(message)
         self.entries = tuple(entries)
         self.finding = finding
+        self.field = field      # the entries' cell at fault: 実績値, or a 比率's 分母
 
 
 class Rolled(NamedTuple):
@@ -145,7 +146,7 @@ def sum_with_breakdown(entries: "Sequence[Entry]", default_unit: str = "") -> Ro
     return Rolled(format_number(total, unit), breakdown, True)
 
 
-def _common_unit(rows: "list[tuple[Entry, Value]]", default_unit: str) -> str:
+def _common_unit(rows: "list[tuple[Entry, Value]]", default_unit: str, field: str = "value") -> str:
     """The unit of a sum whose rows name more than one: 人 and 名 count the same thing
     (values.unit_family), so they add up, shown in the indicator's own unit when it is
     of that family, else in the unit most rows use. Units of different families (人 and
@@ -167,7 +168,7 @@ def _common_unit(rows: "list[tuple[Entry, Value]]", default_unit: str) -> str:
         detail = "、".join(f"{u}: {'・'.join(ms)}" for u, ms in by_unit.items())
         raise ConsolidationError(f"市町村によって単位が違います（{detail}）",
                                  [e for group in by_family.values() if group is not most for e, _ in group],
-                                 UNITS_DIFFER)
+                                 UNITS_DIFFER, field)
     (family, group), = by_family.items()
     if default_unit and unit_family(default_unit) == family:
         return default_unit
@@ -189,11 +190,17 @@ def participants(entries: "Sequence[Entry]", unit: str = PARTICIPANT_UNIT) -> Ro
 
 
 def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
-    """比率: Σ実績値 ／ Σ分母 as a percentage with one decimal."""
+    """比率: Σ実績値 ／ Σ分母 as a percentage with one decimal.
+
+    Units are held to the rule of a sum (_common_unit): numerators of different families (件
+    and 人) do not add up, nor do denominators, and a numerator counting other things than
+    its denominator makes no share of it. They were added and divided without a word."""
     nums = _numbers(entries)
-    dens = {e.municipality: n for e, n, _ in _numbers(entries, "denominator")}
+    den_rows = _reported(entries, NUMBER, "数値", "denominator")
+    dens = {e.municipality: v.number for e, v in den_rows}
     if not nums:
         return Rolled(NO_VALUE)
+    _ratio_units(_reported(entries, NUMBER, "数値"), den_rows)
     missing = [e.municipality for e, _, _ in nums if e.municipality not in dens]
     if missing:
         raise ConsolidationError(f"分母がありません（{'、'.join(missing)}）")
@@ -207,6 +214,25 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
         raise ConsolidationError("分母の合計が 0 です")
     share = quotient(numerator, denominator)
     return Rolled(format_percent(rounded_rate(share)), share=share)
+
+
+def _ratio_units(num_rows: "list[tuple[Entry, Value]]", den_rows: "list[tuple[Entry, Value]]") -> None:
+    """ConsolidationError (UNITS_DIFFER) where a 比率's units do not divide: within its
+    numerators or its denominators as for a sum, then the numerators' family against the
+    denominators' (named on the denominators' cells). Rows without a unit agree with any."""
+    from .findings import UNITS_DIFFER
+
+    families = []
+    for rows, field in ((num_rows, "value"), (den_rows, "denominator")):
+        found = {v.family for _, v in rows if v.unit}
+        if len(found) > 1:
+            _common_unit(rows, "", field)        # raises, naming the rows most do not share
+        families.append(found)
+    num, den = families      # by here at most one family each
+    if num and den and num != den:
+        units = "・".join(dict.fromkeys(v.unit for _, v in num_rows if v.unit))
+        raise ConsolidationError(f"分母の単位が実績値（分子）の単位「{units}」と違います（比率は同じものを数える単位で割ります）",
+                                 [e for e, v in den_rows if v.unit], UNITS_DIFFER, "denominator")
 
 
 def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:

@@ -107,8 +107,8 @@ def _not_consolidated(ind: Indicator, exc: ConsolidationError
     roll-up could tell at fault are named on their own cells; else the 集計方法 cell (said
     once: the caller drops one a validation already named, such as a blank method)."""
     kind = exc.finding or STATE_DISAGREES
-    found = [kind.at(e.sheet or e.municipality, e.cell("value"), ind.id,
-                     municipality=e.municipality, value=shown(e.value), reason=exc)
+    found = [kind.at(e.sheet or e.municipality, e.cell(exc.field), ind.id,
+                     municipality=e.municipality, value=shown(getattr(e, exc.field)), reason=exc)
              for e in exc.entries] or [CONSOLIDATION.at(ind.sheet, ind.cell("method"), ind.id, reason=exc)]
     consolidated = fit_texts(ind, Consolidated(ind.id, NO_VALUE, "", ind.status_manual), [ind.status_manual])[0]
     evaluation = Evaluation(ind.id, NOT_EVALUABLE, f"集計できません: {exc}"
