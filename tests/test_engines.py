@@ -76,22 +76,25 @@ def test_a_remote_book_is_given_what_its_client_replays(master, tmp_path, client
 
 
 class _Range:
-    def __init__(self, rows):
-        self.rows = rows
+    def __init__(self, rows, value2=None):
+        self.rows, self.value2 = rows, value2
 
     def options(self, **_):
         return SimpleNamespace(value=[list(r) for r in self.rows])
 
     @property
     def api(self):
-        """What a Mac reads besides: each cell's shown text (tests/test_mac_errors.py)."""
-        return SimpleNamespace(string_value=SimpleNamespace(get=lambda: [[str(v) for v in r] for r in self.rows]))
+        """What a Mac reads besides: each cell's shown text (tests/test_mac_errors.py); and
+        COM's Value2, the Doubles the cells hold (a tuple of row tuples, a scalar for one cell)."""
+        return SimpleNamespace(string_value=SimpleNamespace(get=lambda: [[str(v) for v in r] for r in self.rows]),
+                               Value2=self.value2)
 
 
-def _com_book(rows):
+def _com_book(rows, value2=None):
     """A book as xlwings shows it through COM: one sheet, its values as pywin32 returns them."""
     last = SimpleNamespace(row=len(rows), column=len(rows[0]))
-    sheet = SimpleNamespace(name="指標", used_range=SimpleNamespace(last_cell=last), range=lambda *_: _Range(rows))
+    sheet = SimpleNamespace(name="指標", used_range=SimpleNamespace(last_cell=last),
+                            range=lambda *_: _Range(rows, value2))
     sheets = _Sheets([sheet])
     return SimpleNamespace(app=SimpleNamespace(engine=SimpleNamespace(type="desktop")), sheets=sheets)
 
@@ -124,6 +127,22 @@ def test_the_windows_book_reads_a_com_boolean_as_the_file_reader_does(monkeypatc
     grid = live.grid("指標")
     assert grid == [["実施状況", True], [False, 1.0]] and type(grid[0][1]) is bool and type(grid[1][0]) is bool
     assert [boolean_value(text(v)) for v in (True, False, 1.0, "TRUE")] == ["TRUE", "FALSE", None, "TRUE"]
+
+
+def test_the_windows_book_reads_a_currency_cell_as_the_double_it_holds(monkeypatch):
+    """0.123456 typed into a cell formatted 「¥#,##0.00」: COM's Range.Value is a Currency,
+    Decimal("0.1235") from pywin32, and the click judged 0.1235 where the command line reads
+    0.123456 from the saved file. Value2 is read for such a sheet and taken for those cells
+    only (a date stays the datetime Value gives, never Value2's serial)."""
+    from decimal import Decimal
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    when = dt.datetime(2024, 3, 31)
+    rows = [["実績値", Decimal("0.1235")], [when, Decimal("12")]]
+    live = live_book(_com_book(rows, value2=(("実績値", 0.123456), (45382.0, 12.0))))
+    assert live.grid("指標") == [["実績値", 0.123456], [when.date(), 12.0]]   # the date as the file reader's
+    assert type(live.grid("指標")[1][1]) is float
+    assert live_book(_com_book([[Decimal("1.0001")]], value2=1.00005)).grid("指標") == [[1.00005]]
 
 
 def test_a_sheets_own_com_protection_goes_back_as_it_was():

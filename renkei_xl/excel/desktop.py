@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, needed_sheets, read_contract
@@ -537,8 +538,22 @@ class WindowsBook(DesktopBook):
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         """COM hands an error value xlwings does not know (#SPILL!, #CALC!, ...) over as its
-        SCODE, an int: read as its text, so the core names the cell (excel.com_errors)."""
-        return clean_grid(super().grid(sheet_name))
+        SCODE, an int: read as its text, so the core names the cell (excel.com_errors).
+
+        Range.Value of a cell formatted as a currency (¥, $, 通貨, 会計) is a VBA Currency,
+        which pywin32 hands over as a Decimal of four decimals: 0.123456 typed there was read
+        as 0.1235, where the command line reads the saved 0.123456. Range.Value2 is the Double
+        the cell holds: read once more for a sheet that has such a cell, and taken for those
+        cells alone (Value2 gives dates as serials)."""
+        rows = clean_grid(super().grid(sheet_name))
+        at = [(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if type(v) is Decimal]
+        if at:
+            exact = self.book.sheets[sheet_name].range((1, 1), (len(rows), len(rows[0]))).api.Value2
+            if not isinstance(exact, tuple):     # COM gives one cell's value alone
+                exact = ((exact,),)
+            for r, c in at:
+                rows[r][c] = exact[r][c]
+        return rows
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
