@@ -177,6 +177,25 @@ def test_a_header_typed_over_is_named_never_read_as_no_column(sample, tmp_path, 
             "見出しが書き換えられています）") in said, said
 
 
+# A cell's text as a refusal quotes it (values.shown): at most 40 characters and its length,
+# a control character made visible. A 32,767-character text typed over a header, or as a
+# municipality's name, was copied into the message whole, on both faces (qa-132).
+LONG = "あ" * 32_767
+QUOTED = [(c.SETTINGS, "C9", LONG, f"セル C9 は「{'あ' * 40}…（全32,767文字）」です"),
+          (c.INDICATORS, "K1", "実績値_x0007_", "セル K1 は「実績値[U+0007]」です"),
+          (c.SETTINGS, "A10", LONG, f"設定!A10: 市町村名「{'あ' * 40}…（全32,767文字）」はシート名に使えません")]
+QUOTED_CASES = [(sheet, ref, typed, said, face) for sheet, ref, typed, said in QUOTED for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,quoted,face", QUOTED_CASES,
+                         ids=[f"{s}!{r}-{len(t)}-{f}" for s, r, t, _q, f in QUOTED_CASES])
+def test_a_long_or_unseen_text_is_quoted_as_shown_never_whole(sample, tmp_path, sheet, ref, typed, quoted, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "",
+                      cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    said = FACES[face](path)
+    assert quoted in said and len(said) < 1_000 and "\x07" not in said and "\a" not in said, said[:2_000]
+
+
 # A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
 # header, its column read as empty, where an error value there is named (contract_read's
 # header check); 経年's header as read_history reads it. Named alike, on both faces.

@@ -490,7 +490,9 @@ def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int,
             continue
         held = text(grid[row_no - 1][place - 1]) if place <= len(grid[row_no - 1]) else ""
         ref = cell_ref(row_no, place)
-        now = f"「{held}」" if held else "空欄（その下の列には値があります）"
+        # quoted as a cell's text is (values.shown): a 32,767-character text typed over a
+        # header was copied into the refusal whole, and a control character raw (qa-132)
+        now = f"「{shown(held)}」" if held else "空欄（その下の列には値があります）"
         raise HeaderError(f"シート「{sheet}」の見出し「{headers[field]}」が見つかりません（その見出しのあるはずのセル {ref} は"
                           f"{now}です。見出しが書き換えられています）。{ref} を「{headers[field]}」に戻してから、もう一度"
                           "実行してください（見出しがないと、その列を空欄として読んでしまいます）", ref)
