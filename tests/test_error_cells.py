@@ -196,6 +196,16 @@ def test_a_long_or_unseen_text_is_quoted_as_shown_never_whole(sample, tmp_path, 
     assert quoted in said and len(said) < 1_000 and "\x07" not in said and "\a" not in said, said[:2_000]
 
 
+# A 事業No of more digits than int() converts (4,301): 「予期しないエラー」 (ValueError) on both
+# faces; named as no number, as 「No.3」 is (core.digits.whole_number, qa-132).
+@pytest.mark.parametrize("face", FACES)
+def test_a_project_number_past_ints_digits_is_named_never_an_unexpected_error(sample, tmp_path, face):
+    path = with_error(sample, tmp_path / "master.xlsm", c.INDICATORS, "C4", "",
+                      cell=f'<c r="C4" t="inlineStr"><is><t>{"1" * 4_301}</t></is></c>')
+    said = FACES[face](path)
+    assert f"事業No「{'1' * 40}…（全4,301文字）」を番号として読めません" in said and "予期しない" not in said, said[:2_000]
+
+
 # A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
 # header, its column read as empty, where an error value there is named (contract_read's
 # header check); 経年's header as read_history reads it. Named alike, on both faces.
@@ -803,6 +813,26 @@ def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, 
     said = _collect_refused(sample, issued_without_properties, tmp_path, monkeypatch, ref, error, face)
     assert f"入力欄（実績値・分母・実施状況）ではないセルがエラー値です（{RETURNING}!{ref}「{error}」）" in said, said
     assert f"「{error}」は" not in said and f"{error}年度" not in said, said
+
+
+# The visible block of a return without its properties holding a text no municipality or year
+# is: quoted as shown (a zero-width space visible, a 32,767-character text cut), where the
+# button's list of refused files, given the whole text, had no room for this file's reason;
+# 4,301 digits as 年度 stopped collect with 「予期しないエラー」 (int()'s limit) on both faces.
+VISIBLE_CASES = [(ref, typed, said, face) for ref, typed, said in
+                 (("C12", "\u200b", "市町村「[U+200B]」は設定シートの市町村一覧にありません"),
+                  ("C12", "あ" * 32_767, f"市町村「{'あ' * 40}…（全32,767文字）」は設定シートの市町村一覧にありません"),
+                  ("C13", "1" * 4_301, f"{'1' * 40}…（全4,301文字）年度のファイルです（マスターの対象年度は 2023年度）"))
+                 for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,said,face", VISIBLE_CASES,
+                         ids=[f"{r}-{len(t)}-{f}" for r, t, _s, f in VISIBLE_CASES])
+def test_the_visible_identifier_is_quoted_as_shown_never_whole(sample, issued_without_properties, tmp_path,
+                                                               monkeypatch, ref, typed, said, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>'
+    refused = _collect_refused(sample, issued_without_properties, tmp_path, monkeypatch, ref, "", face, cell=cell)
+    assert said in refused and len(refused) < 2_000 and "予期しない" not in refused, refused[:3_000]
 
 
 # The same cells holding a formula saved without its result (the file saved by a tool other

@@ -846,7 +846,8 @@ def project_number(raw: str) -> tuple[Optional[int], Optional[dict[str, str]]]:
     why = (f"（「{odd}」は 0～9 の数字ではありません）" if odd is not None else
            "（0 は番号に使えません）" if raw.strip("0０") == "" else "")
     folded = unicodedata.normalize("NFKC", raw)
-    instead = f"（「{shown(raw)}」なら「{int(folded)}」）" if folded.isascii() and folded.isdigit() and int(folded) else ""
+    number = whole_number(folded) if folded.isascii() else None     # int() raised past 4,300 digits (qa-132)
+    instead = f"（「{shown(raw)}」なら「{number}」）" if number else ""
     return None, {"value": shown(raw), "why": why, "instead": instead}
 
 

@@ -212,7 +212,10 @@ def _not_listed(muni: str, settings) -> str:
     exactly what is in doubt), so the refusal says which step puts them in."""
     from ...core.contract_read import name_key
 
-    said = f"市町村「{muni}」は設定シートの市町村一覧にありません"
+    # quoted as a cell's text is (shown): read from the visible block of a file without its
+    # properties, a 32,767-character text was quoted whole, and the button's list of refused
+    # files had no room left for this one's reason; a zero-width space showed as 「」 (qa-132)
+    said = f"市町村「{shown(muni)}」は設定シートの市町村一覧にありません"
     near = next((m.name for m in settings.municipalities if name_key(m.name) == name_key(muni)), None)
     if near is not None:
         return (f"{said}（設定では「{near}」と書かれています）。設定の市町村名をシート名・ファイルの市町村名と"
