@@ -1085,11 +1085,13 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
                 continue
             top = cell_ref(area[0], area[1])
             value = getattr(item, field)          # the fields are the row type's own names
-            shown = f"「{value}」" if value else "（空欄）"
+            # quoted as a cell's text is (shown): a 32,767-character value was copied into the
+            # finding whole (the button's list had no room for it) and a zero-width space raw (qa-132)
+            held = f"「{shown(value)}」" if value else "（空欄）"
             if (row, col) == area[:2]:
-                seen = f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
+                seen = f"このセルの値{held}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
             else:
-                seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
+                seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{held}は見えません"
                         "（見えない値では評価しません）")
             out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, ind_id, label=label,
                                                 area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))
