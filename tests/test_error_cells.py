@@ -183,7 +183,8 @@ def test_a_header_typed_over_is_named_never_read_as_no_column(sample, tmp_path, 
 LONG = "あ" * 32_767
 QUOTED = [(c.SETTINGS, "C9", LONG, f"セル C9 は「{'あ' * 40}…（全32,767文字）」です"),
           (c.INDICATORS, "K1", "実績値_x0007_", "セル K1 は「実績値[U+0007]」です"),
-          (c.SETTINGS, "A10", LONG, f"設定!A10: 市町村名「{'あ' * 40}…（全32,767文字）」はシート名に使えません")]
+          (c.SETTINGS, "A10", LONG, f"設定!A10: 市町村名「{'あ' * 40}…（全32,767文字）」はシート名に使えません"),
+          (c.SETTINGS, "B10", LONG, f"設定!B10: 区分「{'あ' * 40}…（全32,767文字）」は")]
 QUOTED_CASES = [(sheet, ref, typed, said, face) for sheet, ref, typed, said in QUOTED for face in FACES]
 
 
@@ -822,7 +823,8 @@ def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, 
 VISIBLE_CASES = [(ref, typed, said, face) for ref, typed, said in
                  (("C12", "\u200b", "市町村「[U+200B]」は設定シートの市町村一覧にありません"),
                   ("C12", "あ" * 32_767, f"市町村「{'あ' * 40}…（全32,767文字）」は設定シートの市町村一覧にありません"),
-                  ("C13", "1" * 4_301, f"{'1' * 40}…（全4,301文字）年度のファイルです（マスターの対象年度は 2023年度）"))
+                  ("C13", "1" * 4_301, f"{'1' * 40}…（全4,301文字）年度のファイルです（マスターの対象年度は 2023年度）"),
+                  ("C14", "あ" * 32_767, f"様式の版「{'あ' * 40}…（全32,767文字）」はこのツールの版"))
                  for face in FACES]
 
 

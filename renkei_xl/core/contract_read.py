@@ -766,7 +766,7 @@ def _municipalities(book: Book) -> list[Municipality]:
                             "同じ名前です。重複した行を削除するか、名前を直してください")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
-            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
+            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{shown(kind)}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
         out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
     if not out:
         first = cell_ref(row_no + 1, cols["name"])

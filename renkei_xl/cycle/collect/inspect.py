@@ -199,7 +199,7 @@ def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path]
 
         raise Refused(other_year(year, settings.fiscal_year, master))
     if ident.get(P_VERSION, "") not in READ_VERSIONS:
-        raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
+        raise Refused(f"様式の版「{shown(ident.get(P_VERSION, ''))}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
     _check_shown_identity(wb, ident)
     return muni
