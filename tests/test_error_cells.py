@@ -816,6 +816,22 @@ def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, 
     assert f"「{error}」は" not in said and f"{error}年度" not in said, said
 
 
+# A TRUE/FALSE in the visible block (a check box linked to 市町村's cell), with the properties
+# or without them: quoted as the municipality 「TRUE」 (「識別情報が書き換えられています（市町村:
+# シートには「TRUE」…」, 「市町村「TRUE」は設定シートの市町村一覧にありません」), where an error value
+# there is named as the error it is in its cell (qa-132).
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("properties", ["with", "without"])
+def test_a_true_or_false_as_the_visible_identifier_is_named_as_an_error_value_is(sample, issued,
+                                                                                issued_without_properties, tmp_path,
+                                                                                monkeypatch, properties, face):
+    source = issued if properties == "with" else issued_without_properties
+    said = _collect_refused(sample, source, tmp_path, monkeypatch, "C12", "", face,
+                            cell='<c r="C12" t="b"><v>1</v></c>')
+    assert (f"入力欄（実績値・分母・実施状況）ではないセルがTRUE/FALSE（論理値）です（{RETURNING}!C12「TRUE」）" in said
+            and "「TRUE」は" not in said and "シートには「TRUE」" not in said), said
+
+
 # The visible block of a return without its properties holding a text no municipality or year
 # is: quoted as shown (a zero-width space visible, a 32,767-character text cut), where the
 # button's list of refused files, given the whole text, had no room for this file's reason;
