@@ -515,6 +515,27 @@ def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_p
     assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
 
 
+@pytest.mark.parametrize("how", ["file", "button", "history import"])
+def test_last_years_figure_of_excels_longest_text_is_cut_to_a_cell_never_a_refusal(sample, tmp_path, monkeypatch, how):
+    """A 実績値 of Excel's 32,767 characters (an input error, named as one) made rollover and
+    history import refuse, naming the new column's cell 「札幌市!H5（32,767文字）」, which staff
+    could not shorten: the figure beside the row is cut to a cell with its mark (qa-132)."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, TRUNCATION_MARK, cell_length
+
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "2023.xlsm", "札幌市", "E5", "",
+                     cell=f'<c r="E5" t="inlineStr"><is><t>{"あ" * 32_767}</t></is></c>')
+    if how == "history import":
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert main(["rollover", "clean.xlsm", "-o", "2024.xlsm"]) == 0
+        assert main(["history", "import", "2024.xlsm", old.name]) in (0, 1)
+    else:
+        _rolled_over(old, how)
+    figure = _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1")
+    assert figure.endswith(TRUNCATION_MARK) and cell_length(figure) <= CELL_TEXT_LIMIT, len(figure)
+
+
 def _rolled_over(old: Path, how: str) -> None:
     """Next year's master of ``old`` as 2024.xlsm beside it, made by the command line
     (``how`` "file") or by the button through the remote engine."""
