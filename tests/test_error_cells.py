@@ -1149,6 +1149,15 @@ def test_a_time_header_of_the_import_log_typed_over_is_named_never_read_as_an_ol
             "見出しが書き換えられています") in said, said
 
 
+# A number typed over 提出日時 is quoted as the cell shows it and every reader reads it
+# (contract_read.text: 「45382」), as Book.header's refusal quotes one, not as Python's float
+# 「45382.0」 (qa-132).
+@pytest.mark.parametrize("face", FACES)
+def test_a_number_typed_over_a_header_of_the_import_log_is_quoted_as_shown(sample, issued, tmp_path, monkeypatch, face):
+    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "F1", "", face, cell='<c r="F1"><v>45382</v></c>')
+    assert "（F1 は「45382」で、見出しが書き換えられています" in said, said
+
+
 # 「提出日」 typed over F1 and 「提出日時」 added again after 取り込まなかったセル (H1), as a version
 # before qa-131 did on its next collect: the imports before it have their times under 「提出日」,
 # none under H, and read so the older return was imported over the newer one.

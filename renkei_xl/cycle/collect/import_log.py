@@ -127,8 +127,8 @@ def _typed_over_cell(grid: Sequence[Sequence[object]], r: int, header: str) -> s
     place = typed_over_place(grid, r, LOG_COLUMNS[:len(EVERY_VERSION)], found, header, set(LOG_COLUMNS).__contains__)
     if place is None:
         return ""
-    held = row[place - 1] if place <= len(row) else None
-    return f"{cell_ref(r, place)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
+    held = text(row[place - 1]) if place <= len(row) else ""     # as the reader reads it: 45382, not 45382.0
+    return f"{cell_ref(r, place)} は{'空欄' if held == '' else f'「{shown(held)}」'}で、"
 
 
 def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[str, int]) -> None:
