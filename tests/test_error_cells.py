@@ -1149,13 +1149,15 @@ def test_a_time_header_of_the_import_log_typed_over_is_named_never_read_as_an_ol
             "見出しが書き換えられています") in said, said
 
 
-# A number typed over 提出日時 is quoted as the cell shows it and every reader reads it
+# A number typed over 提出日時 (or into a record's 提出日時) is quoted as every reader reads it
 # (contract_read.text: 「45382」), as Book.header's refusal quotes one, not as Python's float
 # 「45382.0」 (qa-132).
 @pytest.mark.parametrize("face", FACES)
-def test_a_number_typed_over_a_header_of_the_import_log_is_quoted_as_shown(sample, issued, tmp_path, monkeypatch, face):
-    said = _collect_over_log(sample, issued, tmp_path, monkeypatch, "F1", "", face, cell='<c r="F1"><v>45382</v></c>')
-    assert "（F1 は「45382」で、見出しが書き換えられています" in said, said
+@pytest.mark.parametrize("ref,said", [("F1", "（F1 は「45382」で、見出しが書き換えられています"),
+                                      ("F2", f"{c.IMPORT_LOG}!F2（提出日時「45382」） は日時として読めません")])
+def test_a_number_typed_over_the_import_log_is_quoted_as_shown(sample, issued, tmp_path, monkeypatch, ref, said, face):
+    out = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=f'<c r="{ref}"><v>45382</v></c>')
+    assert said in out, out
 
 
 # 「提出日」 typed over F1 and 「提出日時」 added again after 取り込まなかったセル (H1), as a version
