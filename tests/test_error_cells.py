@@ -1240,7 +1240,9 @@ def test_a_formula_without_result_in_the_import_log_is_named(sample, issued, tmp
 # A time of the log that is no time: the column's format set to 標準 (2024/4/10 10:00 shows
 # 45392.41…), or a word typed over it. Read as no time, the older-submission rule passed the
 # record over and 小樽市's older return was imported over the newer one, on both faces.
-UNTIMED = [(cell, shown, face) for cell, shown in (('<c r="F2"><v>45392.416666666664</v></c>', "45392.416666666664"),
+# The number quoted as the cell shows it in 標準 (15 significant digits, contract_read.text), on
+# both faces: Python's 「45392.416666666664」 before (qa-132).
+UNTIMED = [(cell, shown, face) for cell, shown in (('<c r="F2"><v>45392.416666666664</v></c>', "45392.4166666667"),
                                                   ('<c r="F2" t="inlineStr"><is><t>4月10日ごろ</t></is></c>', "4月10日ごろ"))
            for face in FACES]
 
