@@ -177,6 +177,36 @@ def test_a_header_typed_over_is_named_never_read_as_no_column(sample, tmp_path, 
             "見出しが書き換えられています）") in said, said
 
 
+# A cell's text as a refusal quotes it (values.shown): at most 40 characters and its length,
+# a control character made visible. A 32,767-character text typed over a header, or as a
+# municipality's name, was copied into the message whole, on both faces (qa-132).
+LONG = "あ" * 32_767
+QUOTED = [(c.SETTINGS, "C9", LONG, f"セル C9 は「{'あ' * 40}…（全32,767文字）」です"),
+          (c.INDICATORS, "K1", "実績値_x0007_", "セル K1 は「実績値[U+0007]」です"),
+          (c.SETTINGS, "A10", LONG, f"設定!A10: 市町村名「{'あ' * 40}…（全32,767文字）」はシート名に使えません"),
+          (c.SETTINGS, "B10", LONG, f"設定!B10: 区分「{'あ' * 40}…（全32,767文字）」は")]
+QUOTED_CASES = [(sheet, ref, typed, said, face) for sheet, ref, typed, said in QUOTED for face in FACES]
+
+
+@pytest.mark.parametrize("sheet,ref,typed,quoted,face", QUOTED_CASES,
+                         ids=[f"{s}!{r}-{len(t)}-{f}" for s, r, t, _q, f in QUOTED_CASES])
+def test_a_long_or_unseen_text_is_quoted_as_shown_never_whole(sample, tmp_path, sheet, ref, typed, quoted, face):
+    path = with_error(sample, tmp_path / "master.xlsm", sheet, ref, "",
+                      cell=f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>')
+    said = FACES[face](path)
+    assert quoted in said and len(said) < 1_000 and "\x07" not in said and "\a" not in said, said[:2_000]
+
+
+# A 事業No of more digits than int() converts (4,301): 「予期しないエラー」 (ValueError) on both
+# faces; named as no number, as 「No.3」 is (core.digits.whole_number, qa-132).
+@pytest.mark.parametrize("face", FACES)
+def test_a_project_number_past_ints_digits_is_named_never_an_unexpected_error(sample, tmp_path, face):
+    path = with_error(sample, tmp_path / "master.xlsm", c.INDICATORS, "C4", "",
+                      cell=f'<c r="C4" t="inlineStr"><is><t>{"1" * 4_301}</t></is></c>')
+    said = FACES[face](path)
+    assert f"事業No「{'1' * 40}…（全4,301文字）」を番号として読めません" in said and "予期しない" not in said, said[:2_000]
+
+
 # A TRUE/FALSE over a header (a check box linked to it, a comparison formula): read as no
 # header, its column read as empty, where an error value there is named (contract_read's
 # header check); 経年's header as read_history reads it. Named alike, on both faces.
@@ -485,6 +515,27 @@ def test_last_years_figure_of_a_row_with_an_error_is_no_error_text(sample, tmp_p
     assert _previous_of(tmp_path / "2024.xlsm", sheet, ind_id) == INPUT_ERROR
 
 
+@pytest.mark.parametrize("how", ["file", "button", "history import"])
+def test_last_years_figure_of_excels_longest_text_is_cut_to_a_cell_never_a_refusal(sample, tmp_path, monkeypatch, how):
+    """A 実績値 of Excel's 32,767 characters (an input error, named as one) made rollover and
+    history import refuse, naming the new column's cell 「札幌市!H5（32,767文字）」, which staff
+    could not shorten: the figure beside the row is cut to a cell with its mark (qa-132)."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.values import CELL_TEXT_LIMIT, TRUNCATION_MARK, cell_length
+
+    monkeypatch.chdir(tmp_path)
+    old = with_error(sample, tmp_path / "2023.xlsm", "札幌市", "E5", "",
+                     cell=f'<c r="E5" t="inlineStr"><is><t>{"あ" * 32_767}</t></is></c>')
+    if how == "history import":
+        shutil.copyfile(sample, tmp_path / "clean.xlsm")
+        assert main(["rollover", "clean.xlsm", "-o", "2024.xlsm"]) == 0
+        assert main(["history", "import", "2024.xlsm", old.name]) in (0, 1)
+    else:
+        _rolled_over(old, how)
+    figure = _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1")
+    assert figure.endswith(TRUNCATION_MARK) and cell_length(figure) <= CELL_TEXT_LIMIT, len(figure)
+
+
 def _rolled_over(old: Path, how: str) -> None:
     """Next year's master of ``old`` as 2024.xlsm beside it, made by the command line
     (``how`` "file") or by the button through the remote engine."""
@@ -786,6 +837,43 @@ def test_an_error_as_the_visible_identifier_is_no_municipality_nor_year(sample, 
     assert f"「{error}」は" not in said and f"{error}年度" not in said, said
 
 
+# A TRUE/FALSE in the visible block (a check box linked to 市町村's cell), with the properties
+# or without them: quoted as the municipality 「TRUE」 (「識別情報が書き換えられています（市町村:
+# シートには「TRUE」…」, 「市町村「TRUE」は設定シートの市町村一覧にありません」), where an error value
+# there is named as the error it is in its cell (qa-132).
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("properties", ["with", "without"])
+def test_a_true_or_false_as_the_visible_identifier_is_named_as_an_error_value_is(sample, issued,
+                                                                                issued_without_properties, tmp_path,
+                                                                                monkeypatch, properties, face):
+    source = issued if properties == "with" else issued_without_properties
+    said = _collect_refused(sample, source, tmp_path, monkeypatch, "C12", "", face,
+                            cell='<c r="C12" t="b"><v>1</v></c>')
+    assert (f"入力欄（実績値・分母・実施状況）ではないセルがTRUE/FALSE（論理値）です（{RETURNING}!C12「TRUE」）" in said
+            and "「TRUE」は" not in said and "シートには「TRUE」" not in said), said
+
+
+# The visible block of a return without its properties holding a text no municipality or year
+# is: quoted as shown (a zero-width space visible, a 32,767-character text cut), where the
+# button's list of refused files, given the whole text, had no room for this file's reason;
+# 4,301 digits as 年度 stopped collect with 「予期しないエラー」 (int()'s limit) on both faces.
+VISIBLE_CASES = [(ref, typed, said, face) for ref, typed, said in
+                 (("C12", "\u200b", "市町村「[U+200B]」は設定シートの市町村一覧にありません"),
+                  ("C12", "あ" * 32_767, f"市町村「{'あ' * 40}…（全32,767文字）」は設定シートの市町村一覧にありません"),
+                  ("C13", "1" * 4_301, f"{'1' * 40}…（全4,301文字）年度のファイルです（マスターの対象年度は 2023年度）"),
+                  ("C14", "あ" * 32_767, f"様式の版「{'あ' * 40}…（全32,767文字）」はこのツールの版"))
+                 for face in FACES]
+
+
+@pytest.mark.parametrize("ref,typed,said,face", VISIBLE_CASES,
+                         ids=[f"{r}-{len(t)}-{f}" for r, t, _s, f in VISIBLE_CASES])
+def test_the_visible_identifier_is_quoted_as_shown_never_whole(sample, issued_without_properties, tmp_path,
+                                                               monkeypatch, ref, typed, said, face):
+    cell = f'<c r="{ref}" t="inlineStr"><is><t>{typed}</t></is></c>'
+    refused = _collect_refused(sample, issued_without_properties, tmp_path, monkeypatch, ref, "", face, cell=cell)
+    assert said in refused and len(refused) < 2_000 and "予期しない" not in refused, refused[:3_000]
+
+
 # The same cells holding a formula saved without its result (the file saved by a tool other
 # than Excel): read as empty, a 評価指標, a 基準値, a hidden 配布時 value or the 照合コード passed
 # unseen and the file was imported, where 「#N/A」 in the cell refused it. Found by qa-91.
@@ -1061,6 +1149,17 @@ def test_a_time_header_of_the_import_log_typed_over_is_named_never_read_as_an_ol
             "見出しが書き換えられています") in said, said
 
 
+# A number typed over 提出日時 (or into a record's 提出日時) is quoted as every reader reads it
+# (contract_read.text: 「45382」), as Book.header's refusal quotes one, not as Python's float
+# 「45382.0」 (qa-132).
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("ref,said", [("F1", "（F1 は「45382」で、見出しが書き換えられています"),
+                                      ("F2", f"{c.IMPORT_LOG}!F2（提出日時「45382」） は日時として読めません")])
+def test_a_number_typed_over_the_import_log_is_quoted_as_shown(sample, issued, tmp_path, monkeypatch, ref, said, face):
+    out = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=f'<c r="{ref}"><v>45382</v></c>')
+    assert said in out, out
+
+
 # 「提出日」 typed over F1 and 「提出日時」 added again after 取り込まなかったセル (H1), as a version
 # before qa-131 did on its next collect: the imports before it have their times under 「提出日」,
 # none under H, and read so the older return was imported over the newer one.
@@ -1141,7 +1240,9 @@ def test_a_formula_without_result_in_the_import_log_is_named(sample, issued, tmp
 # A time of the log that is no time: the column's format set to 標準 (2024/4/10 10:00 shows
 # 45392.41…), or a word typed over it. Read as no time, the older-submission rule passed the
 # record over and 小樽市's older return was imported over the newer one, on both faces.
-UNTIMED = [(cell, shown, face) for cell, shown in (('<c r="F2"><v>45392.416666666664</v></c>', "45392.416666666664"),
+# The number quoted as the cell shows it in 標準 (15 significant digits, contract_read.text), on
+# both faces: Python's 「45392.416666666664」 before (qa-132).
+UNTIMED = [(cell, shown, face) for cell, shown in (('<c r="F2"><v>45392.416666666664</v></c>', "45392.4166666667"),
                                                   ('<c r="F2" t="inlineStr"><is><t>4月10日ごろ</t></is></c>', "4月10日ごろ"))
            for face in FACES]
 

@@ -1406,6 +1406,19 @@ def test_a_master_sheet_in_another_xml_form_reads_as_the_same_sheet(sample, samp
     assert got.evaluations == want.evaluations and got.consolidated == want.consolidated
 
 
+@pytest.mark.parametrize("form", ["single quotes", "spaced"])
+def test_a_sheet_in_another_xml_form_numbering_a_row_past_ints_digits_is_refused_in_japanese(sample, places, tmp_path,
+                                                                                           form):
+    """A row numbered with 5,000 digits in a sheet another writer saved (read by rewriting it
+    in the usual form, sheet_form.in_usual_form): isdigit() passed it and int() raised past
+    its 4,300-digit limit, 「予期しないエラー」 (qa-132). A damaged sheet, said so, as 「s」 is."""
+    sheet, part, *_ = places["municipality 実績値"]
+    doctored = _in_form(sample, tmp_path / "formed.xlsm", part,
+                        lambda x: OTHER_FORMS[form](re.sub(r'<row r="\d+"', f'<row r="{"1" * 5000}"', x, count=1)))
+    _data, refusal = _read_or_refusal(doctored)
+    assert refusal is not None and f"シート「{sheet}」の行番号「{'1' * 20}」が読めません（ファイルが壊れています）" in refusal, refusal
+
+
 @pytest.mark.parametrize("form", sorted(OTHER_FORMS))
 def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, returned_sample, tmp_path, form):
     folder = tmp_path / "returned"

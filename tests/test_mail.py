@@ -1171,6 +1171,18 @@ def _export_eml_with_otaru(otaru_book, tmp_path, cell: str):
     return code, err.getvalue(), parse(draft.read_bytes()) if draft.exists() else None
 
 
+def test_a_cell_of_32767_characters_is_quoted_cut_not_whole(otaru_book, tmp_path):
+    """A text pasted into 小樽市's address cell up to Excel's 32,767 characters was copied into
+    the refusal whole: a screenful on the command line (qa-132). Cut as values.shown cuts a
+    text, its length said; the hint still points at the character."""
+    cell = "あ" * 32_767
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
+    assert code == 2 and draft is None
+    assert (f"シート「設定」の小樽市のメールアドレス「{'あ' * 1_000}…（全32,767文字）」が正しくありません"
+            "（1文字目の「あ」は使えません）") in err, err[:2_000]
+    assert len(err) < 1_500, len(err)
+
+
 LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
 
 

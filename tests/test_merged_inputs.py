@@ -92,6 +92,22 @@ def test_an_input_cell_under_a_merged_area_is_named_on_both_faces(sample, tmp_pa
     assert said in line, out
 
 
+@pytest.mark.parametrize("face", FACES)
+@pytest.mark.parametrize("typed,quoted", [("あ" * 32_767, f"「{'あ' * 40}…（全32,767文字）」"), ("\u200b", "「[U+200B]」")])
+def test_a_hidden_value_is_quoted_as_shown_never_whole(sample, tmp_path, typed, quoted, face):
+    """The value under a merged area's hidden part, quoted as a cell's text is (values.shown):
+    a 32,767-character text was copied into the finding whole, and the button's list of
+    findings, given it, left it out (「…ほか 1 件」); a zero-width space was quoted raw (qa-132)."""
+    from test_error_cells import with_error
+
+    path = merged_over(with_error(sample, tmp_path / "master.xlsm", "小樽市", "E5", "",
+                                  cell=f'<c r="E5" t="inlineStr"><is><t>{typed}</t></is></c>'), "小樽市", "E4:E5")
+    out = FACES[face](path)
+    said = f"実績値のセルが結合されています（E4:E5）。画面には左上のセルE4の値だけが表示され、このセルに残っている値{quoted}は見えません"
+    line = next((line for line in out.split("\n") if "小樽市!E5" in line and "結合" in line), "")
+    assert said in line and len(out) < 3_000, out[:3_000]
+
+
 @pytest.mark.parametrize("face", ["file", "button"])
 def test_a_project_merged_over_its_rows_on_the_indicator_sheet_is_left_as_staff_made_it(sample, tmp_path, face):
     """役割, 事業No, 連携事業名 and 事業概要 merged over a project's rows, as the official list

@@ -757,8 +757,10 @@ def test_a_formula_saved_without_its_result_in_history_is_named_not_read_as_empt
     ('<c r="A3" s="{s}" t="e"><f>#REF!</f><v>#REF!</v></c>', "経年!A3「#REF!」 はエラー値です"),
     ('<c r="A3" s="{s}" t="e"><f>XLOOKUP(1,B:B,C:C)</f><v>#SPILL!</v></c>', "経年!A3「#SPILL!」 はエラー値です"),
     ('<c r="A3" s="{s}" t="b"><v>1</v></c>', "経年!A3「TRUE」 はTRUE/FALSE（論理値）です"),
-    ('<c r="A3" s="{s}" t="inlineStr"><is><t>ID</t></is></c>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません"),
-    ('<c r="A3" s="{s}"/>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません"),
+    # the cell to put right named too: the place before 「連携事業名」 (qa-132)
+    ('<c r="A3" s="{s}" t="inlineStr"><is><t>ID</t></is></c>',
+     "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません（経年!A3 は「ID」です）"),
+    ('<c r="A3" s="{s}"/>', "見出し（経年!E3「2023年度 実績値」）がありますが、見出し「指標ID」がありません（経年!A3 は空欄です）"),
 ], ids=["error", "formula-error", "spill", "true", "typed-over", "cleared"])
 def test_the_id_header_of_history_as_an_error_or_typed_over_is_named_not_read_as_no_history(sample, tmp_path, capsys,
                                                                                           cell, said):

@@ -462,13 +462,15 @@ def _taken() -> dict:
 def municipality_name_problem(name: str) -> str:
     """Why ``name`` cannot be a municipality's (and its sheet's) name, "" when it can; said
     by the 設定 reader and by the builder, so no command meets such a name halfway."""
-    from .values import cell_length   # Excel counts a sheet name as a cell text: UTF-16 units
+    from .values import cell_length, shown   # Excel counts a sheet name as a cell text: UTF-16 units
 
     if not name.strip():
         return "市町村名が空です"
     if (cell_length(name) > SHEET_NAME_MAX or any(ch in name for ch in SHEET_NAME_FORBIDDEN)
             or name[0] in SHEET_NAME_APOSTROPHES or name[-1] in SHEET_NAME_APOSTROPHES):
-        return (f"市町村名「{name}」はシート名に使えません（Excel のシート名は {SHEET_NAME_MAX} 文字まで、"
+        # Quoted as every cell's text is (values.shown): a 32,767-character name was copied
+        # into the message whole, a screenful on the command line (qa-132).
+        return (f"市町村名「{shown(name)}」はシート名に使えません（Excel のシート名は {SHEET_NAME_MAX} 文字まで、"
                 f"{' '.join(SHEET_NAME_FORBIDDEN)} を含まず、' ’ で始まり・終わらないこと）")
     whose = _taken().get(sheet_name_key(name))
     if whose:

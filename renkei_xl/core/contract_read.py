@@ -490,7 +490,9 @@ def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int,
             continue
         held = text(grid[row_no - 1][place - 1]) if place <= len(grid[row_no - 1]) else ""
         ref = cell_ref(row_no, place)
-        now = f"「{held}」" if held else "空欄（その下の列には値があります）"
+        # quoted as a cell's text is (values.shown): a 32,767-character text typed over a
+        # header was copied into the refusal whole, and a control character raw (qa-132)
+        now = f"「{shown(held)}」" if held else "空欄（その下の列には値があります）"
         raise HeaderError(f"シート「{sheet}」の見出し「{headers[field]}」が見つかりません（その見出しのあるはずのセル {ref} は"
                           f"{now}です。見出しが書き換えられています）。{ref} を「{headers[field]}」に戻してから、もう一度"
                           "実行してください（見出しがないと、その列を空欄として読んでしまいます）", ref)
@@ -764,7 +766,7 @@ def _municipalities(book: Book) -> list[Municipality]:
                             "同じ名前です。重複した行を削除するか、名前を直してください")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
-            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{kind}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
+            raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{shown(kind)}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
         out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
     if not out:
         first = cell_ref(row_no + 1, cols["name"])
@@ -844,7 +846,8 @@ def project_number(raw: str) -> tuple[Optional[int], Optional[dict[str, str]]]:
     why = (f"（「{odd}」は 0～9 の数字ではありません）" if odd is not None else
            "（0 は番号に使えません）" if raw.strip("0０") == "" else "")
     folded = unicodedata.normalize("NFKC", raw)
-    instead = f"（「{shown(raw)}」なら「{int(folded)}」）" if folded.isascii() and folded.isdigit() and int(folded) else ""
+    number = whole_number(folded) if folded.isascii() else None     # int() raised past 4,300 digits (qa-132)
+    instead = f"（「{shown(raw)}」なら「{number}」）" if number else ""
     return None, {"value": shown(raw), "why": why, "instead": instead}
 
 
@@ -1082,11 +1085,13 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
                 continue
             top = cell_ref(area[0], area[1])
             value = getattr(item, field)          # the fields are the row type's own names
-            shown = f"「{value}」" if value else "（空欄）"
+            # quoted as a cell's text is (shown): a 32,767-character value was copied into the
+            # finding whole (the button's list had no room for it) and a zero-width space raw (qa-132)
+            held = f"「{shown(value)}」" if value else "（空欄）"
             if (row, col) == area[:2]:
-                seen = f"このセルの値{shown}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
+                seen = f"このセルの値{held}が結合したセル全体に表示され、ほかの行・列の値のように見えます"
             else:
-                seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{shown}は見えません"
+                seen = (f"画面には左上のセル{top}の値だけが表示され、このセルに残っている値{held}は見えません"
                         "（見えない値では評価しません）")
             out.append(F.MASTER_MERGED_INPUT.at(sheet, ref, ind_id, label=label,
                                                 area=f"{top}:{cell_ref(area[2], area[3])}", seen=seen))

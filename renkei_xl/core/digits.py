@@ -6,6 +6,7 @@ core.values imports) ask it; neither can import the other for it.
 
 from __future__ import annotations
 
+import sys
 import unicodedata
 from typing import Optional
 
@@ -32,7 +33,14 @@ def whole_number(text: str) -> Optional[int]:
     """``text`` as a whole number when it is written only in the digits staff type (ASCII and
     full-width ０～９), else None. Not str.isdigit(): it takes 「①」 and 「²」 too, on which
     int() then raises (a 500, or 「予期しないエラー」 in the middle of a command), and 「٢٠٢٢」,
-    which int() reads as 2022 in silence."""
+    which int() reads as 2022 in silence.
+
+    None too for more digits than int() converts (Python's int_max_str_digits, 4,300 by
+    default; leading zeros not counted): no 事業No, year, port or position is one, and int()
+    raised ValueError, 「予期しないエラー」 on both faces, for a 事業No of 4,301 digits or the
+    年度 of a return's visible block (qa-132). The caller then says the text is no number."""
     if text and all("0" <= ch <= "9" or "０" <= ch <= "９" for ch in text):
-        return int(text)
+        digits = text.lstrip("0０") or "0"
+        limit = sys.get_int_max_str_digits()
+        return int(digits) if not limit or len(digits) <= limit else None
     return None

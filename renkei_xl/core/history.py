@@ -145,8 +145,8 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
                     None)
         if year is not None:
             raise UserError(f"シート「{c.HISTORY}」の {r} 行目に年度の列の見出し（{c.HISTORY}!{cell_ref(r, year + 1)}"
-                            f"「{shown(text(row[year]))}」）がありますが、見出し「{ID_HEADER}」がありません。"
-                            f"指標IDの列の見出しを「{ID_HEADER}」に戻してから、もう一度実行してください"
+                            f"「{shown(text(row[year]))}」）がありますが、見出し「{ID_HEADER}」がありません"
+                            f"{_id_place(top, r)}。指標IDの列の見出しを「{ID_HEADER}」に戻してから、もう一度実行してください"
                             "（見出しがないと、どの行がどの指標の記録か読めません）")
     return None
 
@@ -214,6 +214,22 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _id_place(grid: Sequence[Sequence[object]], r: int) -> str:
+    """Where 「指標ID」 stood in row ``r``, said as 「（経年!A3 は「ID」です）」: the place
+    contract_read.typed_over_place finds before 「連携事業名」, every version having written the
+    fixed headers side by side. The refusal named the row and a year's header, not the cell to
+    put right (qa-132). "" when it cannot be told (連携事業名 typed over too)."""
+    from .contract_read import typed_over_place
+
+    row = grid[r - 1]
+    found = {h: k for k, v in enumerate(row, start=1) if (h := text(v)) in FIXED_HEADERS}
+    place = typed_over_place(grid, r, FIXED_HEADERS, found, ID_HEADER, _ours)
+    if place is None:
+        return ""
+    held = text(row[place - 1]) if place <= len(row) else ""
+    return f"（{c.HISTORY}!{cell_ref(r, place)} は{f'「{shown(held)}」' if held else '空欄'}です）"
 
 
 def _ours(header: str) -> bool:

@@ -39,7 +39,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
-from .values import INPUT_ERROR, unread_value
+from .values import INPUT_ERROR, fit_cell, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -452,7 +452,10 @@ def _entry_shown(e) -> object:
     """What a municipality row held: its value with the unit shown beside it (比率: 値／分母).
     A row with an error value there shows what 一覧 and 経年 show for it, never the error's
     text as last year's figure (「#N/A」, 「17#N/A」, 「17件／#REF!」), nor a TRUE/FALSE's
-    (a check box's linked cell: 「TRUE」, 「17TRUE」)."""
+    (a check box's linked cell: 「TRUE」, 「17TRUE」). Fitted to a cell (fit_cell, cut with its
+    mark): a value of Excel's 32,767 characters (or one near it, with its unit and 分母) was
+    past what the tool writes into a cell, and rollover and history import refused naming the
+    new column's cell (「札幌市!H5（32,767文字）」), which staff could not shorten (qa-132)."""
     value = e.value.strip()
     if not value:
         return None
@@ -462,7 +465,7 @@ def _entry_shown(e) -> object:
     shown = value if (not unit or not _bare(value)) else f"{value}{unit}"
     if e.denominator.strip():
         shown = f"{shown}／{e.denominator.strip()}"
-    return shown
+    return fit_cell(shown)
 
 
 def _bare(value: str) -> bool:

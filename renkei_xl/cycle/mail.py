@@ -239,17 +239,31 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
             if not _plausible_addr_spec(addr_spec):
                 # The hint looks at the address, not at the name before it, which may be Japanese.
                 start = max(raw.find(addr_spec), 0) if addr_spec else 0
-                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません{_odd_char(raw, addr_spec, start)}。"
+                raise UserError(f"{role}のメールアドレス「{_quoted(raw)}」が正しくありません{_odd_char(raw, addr_spec, start)}。"
                                 "全角文字（＠ ． など）や空白が入っていないか確認してください。"
                                 + (_SEVERAL_IN_A_CELL if role.startswith("シート") else ""))
             local, _, domain = addr_spec.rpartition("@")
             try:
                 address = Address(display_name=display_name, username=local, domain=domain)
             except (ValueError, IndexError) as exc:
-                raise UserError(f"{role}のメールアドレス「{raw}」が正しくありません。") from exc
+                raise UserError(f"{role}のメールアドレス「{_quoted(raw)}」が正しくありません。") from exc
             _piece("From", address, role)    # the longest field an address goes in: fits To and Cc too
             result.append(address)
     return result
+
+
+# The longest cell of addresses quoted whole in a refusal: a few addresses of RFC 5321's
+# 254 characters. A cell is quoted as typed (an invisible character in it, which the hint
+# points at by its place, included), but a 32,767-character text pasted into 設定's cell was
+# copied into the refusal whole (qa-132): past this it is cut as values.shown cuts a text.
+QUOTED_CHARS = 1_000
+
+
+def _quoted(raw: str) -> str:
+    """A cell of addresses as a refusal quotes it: as typed, or cut past QUOTED_CHARS."""
+    from renkei_xl.core.values import shown
+
+    return raw if len(raw) <= QUOTED_CHARS else shown(raw, QUOTED_CHARS)
 
 
 # What staff type for 「@」: the ASCII sign, and the full-width ＠ (and small ﹫) an IME gives.

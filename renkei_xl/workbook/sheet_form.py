@@ -215,10 +215,13 @@ def _is_ref(ref: str) -> bool:
 def _number(name: str, text: Optional[str], default: int) -> int:
     if text is None:
         return default
-    if not (text.strip().isascii() and text.strip().isdigit()):
+    digits = text.strip().lstrip("0")
+    # at most an unsignedInt's 10 digits, as package.xml.index_text reads one: 5,000 passed
+    # isdigit() and int() raised past its 4,300-digit limit, 「予期しないエラー」 (qa-132)
+    if not (text.strip().isascii() and text.strip().isdigit()) or len(digits) > 10:
         raise UnreadableSheet(f"シート「{name}」の行番号「{text[:20]}」が読めません（ファイルが壊れています）。"
                               "Excel で開いて保存し直してください")
-    return int(text)
+    return int(digits or "0")
 
 
 class Undated(dict):

@@ -89,7 +89,9 @@ def _refuse_untimed(cells: list[tuple[str, str, object]]) -> None:
         return
     from ...core.values import shown
 
-    places = "、".join(f"{where}（{header}「{shown(value)}」）" for where, header, value in cells[:5])
+    # each value as the reader reads the cell (text: 「45382」), on both faces: Python's float
+    # said 「45382.0」 on the command line where the button said 「45382」 (qa-132)
+    places = "、".join(f"{where}（{header}「{shown(text(value))}」）" for where, header, value in cells[:5])
     more = f" ほか {len(cells) - 5} か所" if len(cells) > 5 else ""
     raise UserError(f"シート「{c.IMPORT_LOG}」の {places}{more} は日時として読めません。セルの表示形式を日時"
                     "（yyyy/m/d h:mm:ss）に戻すか、正しい日時を入力し直してから、もう一度実行してください"
@@ -127,8 +129,8 @@ def _typed_over_cell(grid: Sequence[Sequence[object]], r: int, header: str) -> s
     place = typed_over_place(grid, r, LOG_COLUMNS[:len(EVERY_VERSION)], found, header, set(LOG_COLUMNS).__contains__)
     if place is None:
         return ""
-    held = row[place - 1] if place <= len(row) else None
-    return f"{cell_ref(r, place)} は{'空欄' if text(held) == '' else f'「{shown(held)}」'}で、"
+    held = text(row[place - 1]) if place <= len(row) else ""     # as the reader reads it: 45382, not 45382.0
+    return f"{cell_ref(r, place)} は{'空欄' if held == '' else f'「{shown(held)}」'}で、"
 
 
 def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[str, int]) -> None:

@@ -28,7 +28,7 @@ from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_a
                               STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places
+from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places, unread_value
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -199,7 +199,7 @@ def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path]
 
         raise Refused(other_year(year, settings.fiscal_year, master))
     if ident.get(P_VERSION, "") not in READ_VERSIONS:
-        raise Refused(f"様式の版「{ident.get(P_VERSION, '')}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
+        raise Refused(f"様式の版「{shown(ident.get(P_VERSION, ''))}」はこのツールの版（{TEMPLATE_VERSION}）と違います。"
                        "新しい入力用ファイルを配布し直してください")
     _check_shown_identity(wb, ident)
     return muni
@@ -212,7 +212,10 @@ def _not_listed(muni: str, settings) -> str:
     exactly what is in doubt), so the refusal says which step puts them in."""
     from ...core.contract_read import name_key
 
-    said = f"市町村「{muni}」は設定シートの市町村一覧にありません"
+    # quoted as a cell's text is (shown): read from the visible block of a file without its
+    # properties, a 32,767-character text was quoted whole, and the button's list of refused
+    # files had no room left for this one's reason; a zero-width space showed as 「」 (qa-132)
+    said = f"市町村「{shown(muni)}」は設定シートの市町村一覧にありません"
     near = next((m.name for m in settings.municipalities if name_key(m.name) == name_key(muni)), None)
     if near is not None:
         return (f"{said}（設定では「{near}」と書かれています）。設定の市町村名をシート名・ファイルの市町村名と"
@@ -1041,9 +1044,11 @@ def _check_identifier_errors(wb) -> None:
     before the block is read as whose file it is: 「#N/A」 as 市町村 was 「市町村「#N/A」は設定
     シートの市町村一覧にありません」 (a file without the properties, which Excel's ドキュメント検査
     removes), or 「識別情報が書き換えられています（市町村: シートには「#N/A」…）ほかの市町村の
-    ファイルに入力した可能性があります」 (with them); as 年度, 「#SPILL!年度のファイルです」."""
+    ファイルに入力した可能性があります」 (with them); as 年度, 「#SPILL!年度のファイルです」. So is a
+    TRUE/FALSE (unread_value, the one test of the readers that refuse both): it was quoted as
+    the municipality 「TRUE」, a name, where the cell holds a check box's link (qa-132)."""
     cells = _visible_cells(wb)
-    found = [(f"{wb.sheetnames[0]}!{ref}", e) for ref, value in cells.values() if (e := error_value(value))]
+    found = [(f"{wb.sheetnames[0]}!{ref}", e) for ref, value in cells.values() if (e := unread_value(value))]
     if found:
         raise Refused(_outside_inputs(wb.sheetnames[0], found))
 

@@ -52,8 +52,13 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     from ...core.digits import whole_number
     from ..rollover import import_args
 
-    said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
+    from ...core.values import shown
+
     number = whole_number(year)
+    # quoted as a cell's text is (shown): the visible block's 年度 of a file without its
+    # properties may hold any text or number, and 1.8E+308 was said in 309 digits (qa-132)
+    year = shown(year) if year else year
+    said = f"{year or '不明'}年度のファイルです（マスターの対象年度は {master_year}年度）"
     if number is None:
         return said
     if number < master_year:
