@@ -1155,16 +1155,21 @@ def with_unknown_sheets(header: Optional[str], sheets) -> Optional[str]:
 
 
 def admitted_percents(payload: dict, unknown=()) -> dict:
-    """The payload as the server's admission hands it to the click for the header the client
-    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY;
-    the sheets ``unknown`` sent as not known (``with_unknown_sheets``)."""
-    from renkei_xl.excel.book import PERCENTS_KEY
+    """The payload as the server's admission hands it to the click for the headers the client
+    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY,
+    the sheets ``unknown`` sent as not known (``with_unknown_sheets``); and X-Renkei-Currency,
+    parsed, under CURRENCY_KEY (``currency_header_of``: client 9 on)."""
+    from renkei_xl.excel.book import CURRENCY_KEY, PERCENTS_KEY
+    from renkei_xl.server.currency_header import currency_header
     from renkei_xl.server.percent_header import percent_header
 
-    out = {key: value for key, value in payload.items() if key != PERCENTS_KEY}
+    out = {key: value for key, value in payload.items() if key not in (PERCENTS_KEY, CURRENCY_KEY)}
     said = percent_header(with_unknown_sheets(percent_header_of(payload), unknown))
     if said is not None:
         out[PERCENTS_KEY] = said
+    exact = currency_header(currency_header_of(payload))
+    if exact is not None:
+        out[CURRENCY_KEY] = exact
     return out
 
 
