@@ -609,8 +609,7 @@ Function RenkeiCurrencyCells(col As Range, vals As Variant, ByVal nRows As Long,
     Dim r As Long, exacts As Variant, v As Variant, entry As String
     RenkeiCurrencyCells = True
     For r = 1 To nRows
-        Select Case VarType(vals(r, 1))
-        Case vbCurrency
+        If VarType(vals(r, 1)) = vbCurrency Then
             If IsEmpty(exacts) Then
                 If nRows = 1 Then
                     ReDim exacts(1 To 1, 1 To 1)
@@ -628,7 +627,7 @@ Function RenkeiCurrencyCells(col As Range, vals As Variant, ByVal nRows As Long,
                     Exit Function
                 End If
             End If
-        End Select
+        End If
     Next r
 End Function
 
