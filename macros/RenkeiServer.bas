@@ -4,7 +4,7 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Seven headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Eight headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
 ' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
