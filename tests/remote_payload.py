@@ -1021,6 +1021,9 @@ def sends_currency(path: Path) -> bool:
     return any(re.search(r'headers\.Add "X-Renkei-Currency", ', code) for code in _vba_codes(path))
 
 
+_is_currency_code = functools.lru_cache(maxsize=None)(currency_format)     # a book has few formats, many cells
+
+
 def file_currency_numbers(worksheets, under_merges: dict) -> dict[str, dict[str, float]]:
     """Per sheet, "A1" -> the number as stored (Range.Value2) of every cell holding a number in a
     Currency or Accounting format (``currency_format``), under a merge's hidden part too: what
@@ -1032,7 +1035,7 @@ def file_currency_numbers(worksheets, under_merges: dict) -> dict[str, dict[str,
         cells = {**ws._cells, **under_merges.get(ws.title, {})}
         found = {f"{column_letter(col)}{row}": cell.value for (row, col), cell in cells.items()
                  if type(cell.value) in (int, float) and getattr(cell, "data_type", "n") == "n"
-                 and currency_format(getattr(cell, "number_format", None))}
+                 and _is_currency_code(getattr(cell, "number_format", None))}
         if found:
             out[ws.title] = found
     return out
