@@ -189,8 +189,9 @@ def test_both_headers_at_their_bounds_fit_in_what_the_server_reads(server):  # n
     are read by the real server and the click runs. That the whole stays within h11's 16 KiB
     is arithmetic here, not measured: h11 bounds a head only while it is incomplete, and over
     loopback the head arrives in one read (a pad of 5,200 more characters passed too)."""
-    assert PERCENTS_MAX + CURRENCY_MAX + 4 * 218 + 1500 < 16 * 1024
     from remote_payload import PERCENTS_MAX
+
+    assert PERCENTS_MAX + CURRENCY_MAX + 4 * 218 + 1500 < 16 * 1024
 
     payload = payload_from_file(server.master, client=VBA)
     percents, row = f"2;{_hex(MUNI)}/{_hex('0%')}/Z1", 2
