@@ -4,7 +4,7 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Seven headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Eight headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
 ' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
@@ -16,6 +16,11 @@ Attribute VB_Name = "RenkeiServer"
 ' hold a number (RenkeiPercents): xlwings' payload carries values only, and a number typed
 ' since the last save (1500% is stored 15 with the format 0%) reads as it shows only with its
 ' format (renkei_xl.server.percent_header; renkei_xl.core.percent_cells decides what shows).
+' X-Renkei-Currency (from version 9) the exact number (Value2) of each cell whose Value is a
+' Currency that is another number: Remote.bas sends Range.Value, four decimal places in a
+' Currency or Accounting cell, and 0.123456 typed since the save reached the server as 0.1235
+' (renkei_xl.server.currency_header; the server takes a number only where it rounds to the one
+' sent). Found in RenkeiPercents' own walk of the columns (one read of each column's values).
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
 ' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
@@ -49,7 +54,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "8"
+Public Const RENKEI_CLIENT_VERSION As String = "9"
 ' The last row (or column) of a used range Remote.bas can count: it holds the range's first
 ' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
 ' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
@@ -73,6 +78,14 @@ Private Const PERCENTS_UNKNOWN As String = "+"
 ' (the server reads it as before: the saved master's formats), so a click never waits on it.
 Private Const PERCENTS_WALK_SHEET As Long = 5000
 Private Const PERCENTS_WALK_BOOK As Long = 20000
+' X-Renkei-Currency (RenkeiPercents' exact argument): the most characters it sends (h11's 16 KiB
+' hold it beside X-Renkei-Percents' 8,000), what it sends instead of a longer list, its grammar,
+' and what stands for a sheet whose part did not fit (the server reads that sheet as before:
+' the saved master's numbers). renkei_xl.server.currency_header reads them.
+Private Const CURRENCY_MAX As Long = 4000
+Private Const CURRENCY_OVERFLOW As String = "+"
+Private Const CURRENCY_VERSION As String = "1"
+Private Const CURRENCY_UNKNOWN As String = "+"
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
@@ -150,11 +163,13 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Set renkeiProtectNew = New Collection
     renkeiRequestId = ""
     renkeiRefusal = ""
+    Dim exact As String
     headers.Add "X-Renkei-Master", RenkeiMasterId()
     headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb)
     headers.Add "X-Renkei-Book", RenkeiBookState(wb)
     headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)
-    headers.Add "X-Renkei-Percents", RenkeiPercents(wb)
+    headers.Add "X-Renkei-Percents", RenkeiPercents(wb, exact)
+    headers.Add "X-Renkei-Currency", exact
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
@@ -430,23 +445,38 @@ End Function
 ' (the server reads that sheet alone as before); PERCENTS_OVERFLOW where the whole would pass
 ' PERCENTS_MAX characters. Every Worksheet (Remote.bas' sheets): which sheets a percent is
 ' read on is the server's rule (renkei_xl.core.percent_cells.read_on).
-Function RenkeiPercents(wb As Workbook) As String
-    Dim ws As Worksheet, out As String, part As String, walked As Long
+' The same walk sets exact to X-Renkei-Currency: CURRENCY_VERSION, then for each sheet ";"
+' sheet name (RenkeiHex) "/" the cells whose Value is a Currency other than their Value2, each
+' "E12=" and the Value2's bits (RenkeiDoubleHex), joined by ","; ";" sheet "/" CURRENCY_UNKNOWN
+' for a sheet whose part did not fit or could not be read; CURRENCY_OVERFLOW where even that
+' would pass CURRENCY_MAX characters. Which sheets are read, and whether a number is taken, is
+' the server's rule (renkei_xl.excel.remote, renkei_xl.core.currency).
+Function RenkeiPercents(wb As Workbook, exact As String) As String
+    Dim ws As Worksheet, out As String, part As String, walked As Long, sheetExact As String
     out = PERCENTS_VERSION
+    exact = CURRENCY_VERSION
     For Each ws In wb.Worksheets
-        part = RenkeiSheetPercents(ws, PERCENTS_MAX - Len(out), walked)
-        If part = PERCENTS_OVERFLOW Then
-            RenkeiPercents = PERCENTS_OVERFLOW
-            Exit Function
+        If out = PERCENTS_OVERFLOW And exact = CURRENCY_OVERFLOW Then Exit For
+        ' a room below 0: the percents have overflowed, the walk goes on for the Currency cells
+        part = RenkeiSheetPercents(ws, IIf(out = PERCENTS_OVERFLOW, -1, PERCENTS_MAX - Len(out)), walked, _
+            sheetExact, IIf(exact = CURRENCY_OVERFLOW, -1, CURRENCY_MAX - Len(exact)))
+        If out <> PERCENTS_OVERFLOW Then
+            If part = PERCENTS_OVERFLOW Then out = PERCENTS_OVERFLOW Else out = out & part
         End If
-        out = out & part
+        If exact <> CURRENCY_OVERFLOW Then
+            If sheetExact = CURRENCY_OVERFLOW Then exact = CURRENCY_OVERFLOW Else exact = exact & sheetExact
+        End If
     Next ws
     RenkeiPercents = out
 End Function
 
-Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long) As String
+Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long, _
+        exact As String, ByVal exactRoom As Long) As String
     ' The sheet's part of RenkeiPercents ("" none), its PERCENTS_UNKNOWN part, or
     ' PERCENTS_OVERFLOW past room characters; walked counts the cells read one by one in the book.
+    ' exact: the sheet's part of X-Renkei-Currency ("" none; its CURRENCY_UNKNOWN part past
+    ' exactRoom characters; CURRENCY_OVERFLOW where that too would). A room below 0: that part
+    ' is not wanted (the whole has overflowed), and is not made.
     ' Only property reads, which Excel allows on a protected sheet (the tool's sheets are
     ' protected): SpecialCells, which is widely reported to raise 1004 there, made every click
     ' of a server master send the overflow. Each column of the used range is one NumberFormat
@@ -454,13 +484,21 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
     ' (Null), the runs of cells holding a number (its values read at once) are found and each
     ' run's NumberFormat read; a run of mixed formats is walked cell by cell, at most
     ' PERCENTS_WALK_SHEET cells a sheet and PERCENTS_WALK_BOOK a book. Any error, or a bound
-    ' passed, leaves this sheet not known, never the book.
+    ' passed, leaves this sheet not known, never the book. The Currency cells are found in the
+    ' same columns: the values of a column of one format other than General are read too (no
+    ' number in General is a Currency); the column's Value2 is read only where a Currency is
+    ' (RenkeiCurrencyCells). Past the bound of cells
+    ' read one by one, only the percents of the sheet are not known; an error leaves both so.
     Dim area As Range, col As Range, vals As Variant, fmt As Variant, runFormat As Variant
+    Dim percents As Boolean, pctUnknown As Boolean, pctOverflow As Boolean, exactDone As Boolean
     Dim fmts() As String, refs() As String, n As Long, used As Long, i As Long
     Dim top As Long, left As Long, nRows As Long, c As Long, r As Long, first As Long, own As Long
     Dim runFmt As String, runFirst As Range, runLast As Range, cell As Range, sheetHex As String
     ReDim fmts(0 To 0)
     ReDim refs(0 To 0)
+    exact = ""
+    exactDone = exactRoom < 0
+    pctUnknown = room < 0
     sheetHex = RenkeiHex(ws.Name)
     On Error GoTo Unknown
     Set area = ws.UsedRange
@@ -470,8 +508,13 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
     For c = 1 To area.Columns.Count
         Set col = area.Columns(c)
         fmt = col.NumberFormat
-        If Not IsNull(fmt) Then
-            If InStr(fmt, "%") = 0 Then GoTo NextColumn
+        percents = Not pctUnknown
+        If percents And Not IsNull(fmt) Then percents = InStr(fmt, "%") > 0
+        If Not percents Then
+            If exactDone Then GoTo NextColumn
+            If Not IsNull(fmt) Then
+                If fmt = "General" Then GoTo NextColumn
+            End If
         End If
         If nRows = 1 Then
             ReDim vals(1 To 1, 1 To 1)
@@ -479,6 +522,14 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
         Else
             vals = col.Value
         End If
+        If Not exactDone Then
+            If Not RenkeiCurrencyCells(col, vals, nRows, sheetHex, exact, exactRoom) Then
+                exactDone = True
+                exact = ";" & sheetHex & "/" & CURRENCY_UNKNOWN
+                If Len(exact) > exactRoom Then exact = CURRENCY_OVERFLOW
+            End If
+        End If
+        If Not percents Then GoTo NextColumn
         r = 1
         Do While r <= nRows
             If RenkeiIsNumber(vals(r, 1)) Then
@@ -496,7 +547,10 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
                 Else
                     own = own + r - first + 1
                     walked = walked + r - first + 1
-                    If own > PERCENTS_WALK_SHEET Or walked > PERCENTS_WALK_BOOK Then GoTo Unknown
+                    If own > PERCENTS_WALK_SHEET Or walked > PERCENTS_WALK_BOOK Then
+                        pctUnknown = True
+                        GoTo NextColumn
+                    End If
                     Set runFirst = Nothing
                     For i = first To r
                         Set cell = ws.Cells(top + i - 1, left + c - 1)
@@ -513,8 +567,9 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
                     used = RenkeiPercentAdd(fmts, refs, n, used, sheetHex, runFmt, runFirst, runLast)
                 End If
                 If used > room Then
-                    RenkeiSheetPercents = PERCENTS_OVERFLOW
-                    Exit Function
+                    pctOverflow = True
+                    pctUnknown = True
+                    GoTo NextColumn
                 End If
             End If
             r = r + 1
@@ -522,13 +577,103 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
 NextColumn:
     Next c
     On Error GoTo 0
-    For i = 1 To n
-        RenkeiSheetPercents = RenkeiSheetPercents & ";" & sheetHex & "/" & RenkeiHex(fmts(i)) & "/" & refs(i)
-    Next i
+    If room < 0 Then Exit Function
+    If pctOverflow Then
+        RenkeiSheetPercents = PERCENTS_OVERFLOW
+    ElseIf pctUnknown Then
+        RenkeiSheetPercents = ";" & sheetHex & "/" & PERCENTS_UNKNOWN
+        If Len(RenkeiSheetPercents) > room Then RenkeiSheetPercents = PERCENTS_OVERFLOW
+    Else
+        For i = 1 To n
+            RenkeiSheetPercents = RenkeiSheetPercents & ";" & sheetHex & "/" & RenkeiHex(fmts(i)) & "/" & refs(i)
+        Next i
+    End If
     Exit Function
 Unknown:
     RenkeiSheetPercents = ";" & sheetHex & "/" & PERCENTS_UNKNOWN
     If Len(RenkeiSheetPercents) > room Then RenkeiSheetPercents = PERCENTS_OVERFLOW
+    If room < 0 Then RenkeiSheetPercents = ""
+    If exactRoom >= 0 Then
+        exact = ";" & sheetHex & "/" & CURRENCY_UNKNOWN
+        If Len(exact) > exactRoom Then exact = CURRENCY_OVERFLOW
+    End If
+End Function
+
+Function RenkeiCurrencyCells(col As Range, vals As Variant, ByVal nRows As Long, _
+        ByVal sheetHex As String, exact As String, ByVal exactRoom As Long) As Boolean
+    ' Adds to exact (the sheet's part of X-Renkei-Currency) each cell of the column whose Value
+    ' (vals) is a Currency other than its Value2, read once for the column and only where a
+    ' Currency is: LibreOffice, the test bench, has no Value2 and gives no Currency. False when
+    ' the part passes exactRoom characters. Every cell is looked at, a column of one format too:
+    ' past Currency's range Excel's Value may be a Double among Currency numbers.
+    Dim r As Long, exacts As Variant, v As Variant, entry As String
+    RenkeiCurrencyCells = True
+    For r = 1 To nRows
+        If VarType(vals(r, 1)) = vbCurrency Then
+            If IsEmpty(exacts) Then
+                If nRows = 1 Then
+                    ReDim exacts(1 To 1, 1 To 1)
+                    exacts(1, 1) = col.Value2
+                Else
+                    exacts = col.Value2
+                End If
+            End If
+            v = exacts(r, 1)
+            entry = RenkeiCurrencyEntry(col.Cells(r, 1).Address(False, False), vals(r, 1), v)
+            If entry <> "" Then
+                If exact = "" Then exact = ";" & sheetHex & "/" & entry Else exact = exact & "," & entry
+                If Len(exact) > exactRoom Then
+                    RenkeiCurrencyCells = False
+                    Exit Function
+                End If
+            End If
+        End If
+    Next r
+End Function
+
+Function RenkeiCurrencyEntry(ByVal ref As String, shown As Variant, stored As Variant) As String
+    ' "E12=" and the bits of stored (Value2, a Double) where shown (Value, VBA's Currency) is
+    ' another number; "" where they are one number, or stored is no Double.
+    If VarType(stored) <> vbDouble Then Exit Function
+    If CDbl(shown) = stored Then Exit Function
+    RenkeiCurrencyEntry = ref & "=" & RenkeiDoubleHex(stored)
+End Function
+
+Function RenkeiDoubleHex(ByVal x As Double) As String
+    ' The IEEE 754 bits of x as 16 hex digits, sign first: CStr, Str and Format give 15 significant
+    ' digits, not the Double. Found by arithmetic alone (no Type and LSet), each step exact: x
+    ' halved or doubled (a power of two) until it is an integer m of 53 bits (m * 2 ^ e), or a
+    ' subnormal's multiple of 2 ^ -1074; then m's digits by division by 16.
+    Dim top As Long, e As Long, m As Double, two52 As Double, i As Long, d As Double, out As String
+    two52 = 2 ^ 52
+    If x < 0 Then
+        top = 2048
+        x = -x
+    End If
+    If x = 0 Then
+        RenkeiDoubleHex = IIf(top = 0, "0", "8") & String(15, "0")
+        Exit Function
+    End If
+    m = x
+    Do While m >= two52 * 2
+        m = m / 2
+        e = e + 1
+    Loop
+    Do While m < two52 And e > -1074
+        m = m * 2
+        e = e - 1
+    Loop
+    If m >= two52 Then
+        top = top + e + 1075
+        m = m - two52
+    End If
+    For i = 1 To 13
+        d = m - Int(m / 16) * 16
+        out = Mid("0123456789ABCDEF", d + 1, 1) & out
+        m = Int(m / 16)
+    Next i
+    RenkeiDoubleHex = Mid("0123456789ABCDEF", top \ 256 + 1, 1) & Mid("0123456789ABCDEF", (top \ 16) Mod 16 + 1, 1) _
+        & Mid("0123456789ABCDEF", top Mod 16 + 1, 1) & out
 End Function
 
 ' Whether a cell's Value is a number as the payload carries one (Remote.bas sends a date as

@@ -883,7 +883,11 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           # and the other formats of the cells holding a number, which decide
                           # the cells RenkeiPercents reads one by one (its bounds)
                           "number_formats": file_number_formats(worksheets)
-                          if client == VBA and sends_percents(path) else None}
+                          if client == VBA and sends_percents(path) else None,
+                          # RenkeiServer.bas' X-Renkei-Currency, where the master's VBA sends it:
+                          # the numbers of the Currency-formatted cells as stored (Value2)
+                          "currency_numbers": file_currency_numbers(worksheets, under_merges)
+                          if client == VBA and sends_currency(path) else None}
     payload[EXCEL_KEY].update(file_cell_formats(path, worksheets))
     return payload
 
@@ -972,6 +976,9 @@ def client_headers(payload: dict) -> dict:
     percents = percent_header_of(payload)
     if percents is not None:
         out["X-Renkei-Percents"] = percents
+    exact = currency_header_of(payload)
+    if exact is not None:
+        out["X-Renkei-Currency"] = exact
     return out
 
 
@@ -1006,6 +1013,69 @@ def file_number_formats(worksheets) -> dict[str, dict[str, str]]:
                  and "%" not in cell.number_format}
         if found:
             out[ws.title] = found
+    return out
+
+
+def sends_currency(path: Path) -> bool:
+    """Whether the file's RenkeiServer.bas sends X-Renkei-Currency (client version 9 on)."""
+    return any(re.search(r'headers\.Add "X-Renkei-Currency", ', code) for code in _vba_codes(path))
+
+
+_is_currency_code = functools.lru_cache(maxsize=None)(currency_format)     # a book has few formats, many cells
+
+
+def file_currency_numbers(worksheets, under_merges: dict) -> dict[str, dict[str, float]]:
+    """Per sheet, "A1" -> the number as stored (Range.Value2) of every cell holding a number in a
+    Currency or Accounting format (``currency_format``), under a merge's hidden part too: what
+    the open book holds where the payload has Range.Value, VBA's Currency. Kept in the model's
+    facts so that a number typed since the save (``typed_since_save``) is modelled as Excel
+    holds it, and ``currency_header_of`` says what RenkeiCurrency would."""
+    out = {}
+    for ws in worksheets:
+        cells = {**ws._cells, **under_merges.get(ws.title, {})}
+        found = {f"{column_letter(col)}{row}": cell.value for (row, col), cell in cells.items()
+                 if type(cell.value) in (int, float) and getattr(cell, "data_type", "n") == "n"
+                 and _is_currency_code(getattr(cell, "number_format", None))}
+        if found:
+            out[ws.title] = found
+    return out
+
+
+# RenkeiServer.bas' CURRENCY_MAX, CURRENCY_OVERFLOW, CURRENCY_VERSION and CURRENCY_UNKNOWN.
+CURRENCY_MAX, CURRENCY_OVERFLOW, CURRENCY_VERSION, CURRENCY_UNKNOWN = 4000, "+", "1", "+"
+
+
+def double_hex(value: float) -> str:
+    """RenkeiDoubleHex: a Double's IEEE 754 bits as 16 hex digits, sign first."""
+    import struct
+
+    return struct.pack(">d", float(value)).hex().upper()
+
+
+def currency_header_of(payload: dict) -> Optional[str]:
+    """X-Renkei-Currency as RenkeiCurrency writes it from the open book the payload stands for
+    (None: the master's VBA does not send it): per sheet sent, down each column from the left,
+    "A1=" and the exact number's bits of each cell whose Range.Value is a Currency that is
+    another number (``vba_currency``; past Currency's range Excel's Value is taken to be the
+    Double, so none); a sheet whose part would not fit in what is left of CURRENCY_MAX as not
+    known; CURRENCY_OVERFLOW when even that does not fit."""
+    numbers = payload.get(EXCEL_KEY, {}).get("currency_numbers")
+    if numbers is None:
+        return None
+    out = CURRENCY_VERSION
+    for sheet in payload["sheets"] if isinstance(payload.get("sheets"), list) else ():
+        held = numbers.get(sheet.get("name") if isinstance(sheet, dict) else None) or {}
+        cells = sorted((parse_ref(ref)[1], parse_ref(ref)[0], value) for ref, value in held.items()
+                       if type(value) in (int, float) and vba_currency(value) != value)
+        if not cells:
+            continue
+        sheet_hex = _utf16_hex(sheet["name"])
+        part = f";{sheet_hex}/" + ",".join(f"{column_letter(col)}{row}={double_hex(value)}" for col, row, value in cells)
+        if len(part) > CURRENCY_MAX - len(out):
+            part = f";{sheet_hex}/{CURRENCY_UNKNOWN}"
+            if len(part) > CURRENCY_MAX - len(out):
+                return CURRENCY_OVERFLOW
+        out += part
     return out
 
 
@@ -1088,16 +1158,21 @@ def with_unknown_sheets(header: Optional[str], sheets) -> Optional[str]:
 
 
 def admitted_percents(payload: dict, unknown=()) -> dict:
-    """The payload as the server's admission hands it to the click for the header the client
-    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY;
-    the sheets ``unknown`` sent as not known (``with_unknown_sheets``)."""
-    from renkei_xl.excel.book import PERCENTS_KEY
+    """The payload as the server's admission hands it to the click for the headers the client
+    sends beside it (server.app._admitted): X-Renkei-Percents, parsed, under PERCENTS_KEY,
+    the sheets ``unknown`` sent as not known (``with_unknown_sheets``); and X-Renkei-Currency,
+    parsed, under CURRENCY_KEY (``currency_header_of``: client 9 on)."""
+    from renkei_xl.excel.book import CURRENCY_KEY, PERCENTS_KEY
+    from renkei_xl.server.currency_header import currency_header
     from renkei_xl.server.percent_header import percent_header
 
-    out = {key: value for key, value in payload.items() if key != PERCENTS_KEY}
+    out = {key: value for key, value in payload.items() if key not in (PERCENTS_KEY, CURRENCY_KEY)}
     said = percent_header(with_unknown_sheets(percent_header_of(payload), unknown))
     if said is not None:
         out[PERCENTS_KEY] = said
+    exact = currency_header(currency_header_of(payload))
+    if exact is not None:
+        out[CURRENCY_KEY] = exact
     return out
 
 
@@ -1121,6 +1196,13 @@ def typed_since_save(payload: dict, sheet: str, ref: str, typed) -> None:
             formats.setdefault(sheet, {})[ref] = "0.00%" if "." in typed else "0%"
     elif type(typed) in (int, float) and ref in held:
         value = float(decimal.Decimal(repr(typed)) / 100)
+    currency = (payload[EXCEL_KEY].get("currency_numbers") or {}).get(sheet, {})
+    if ref in currency:         # a Currency-formatted cell: Value is VBA's Currency, Value2 the number
+        if type(value) in (int, float):
+            currency[ref] = value
+            value = vba_currency(value)
+        else:
+            currency[ref] = None
     values = next(s for s in payload["sheets"] if s["name"] == sheet)["values"]
     while len(values) < row:
         values.append([None] * len(values[0]))

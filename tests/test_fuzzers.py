@@ -145,12 +145,14 @@ def test_the_faces_walker_lets_a_merge_made_since_the_save_differ_on_its_own_cel
         faces_fuzz.SEEN.update(seen)
 
 
-def test_the_faces_walker_lets_a_currency_typed_since_the_save_be_quoted_as_vba_sends_it(
+def test_the_faces_walker_reads_a_currency_typed_since_the_save_alike_on_both_faces(
         sample_master_xlsm, tmp_path, licensed):  # noqa: F811
     """A number with a fifth decimal typed since the save into a Currency-formatted 実績値（手入力）
     reaches the server as VBA's Currency (four decimals) with no saved number to give it back
-    (core.currency): 検証結果 quotes 45021.0001 on the button, 45021.00005 on the command line.
-    The walker called it a defect (qa-130, seed 130386); rows on that cell may differ."""
+    (core.currency): 検証結果 quoted 45021.0001 on the button, 45021.00005 on the command line
+    (qa-130, seed 130386), a difference the walker let pass. The master's VBA now sends the
+    exact number beside it (X-Renkei-Currency, client 9: client-129) and the walker lets rows on
+    that cell differ only for a master that does not: here both faces say the same."""
     import faces_fuzz
 
     case = [{"kind": "saved"}, {"kind": "indicator", "row": 33, "col": 11,

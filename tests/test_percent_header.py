@@ -152,14 +152,14 @@ def test_upgrade_macros_brings_the_header_to_a_master_whose_vba_predates_it(tmp_
     url = "http://renkei-server:8000"
     path = tmp_path / "master.xlsm"
     assert cli_main(["init", str(path), "--sample", "fy2023", "--server", url]) == 0
-    line = '    headers.Add "X-Renkei-Percents", RenkeiPercents(wb)\r\n'
+    line = '    headers.Add "X-Renkei-Percents", RenkeiPercents(wb, exact)\r\n'
 
     def older(m: Module) -> Module:
         if m.name != "RenkeiServer":
             return m
         assert line in m.source
         return dataclasses.replace(m, source=m.source.replace(line, "").replace(
-            'RENKEI_CLIENT_VERSION As String = "8"', 'RENKEI_CLIENT_VERSION As String = "6"'))
+            'RENKEI_CLIENT_VERSION As String = "9"', 'RENKEI_CLIENT_VERSION As String = "6"'))
 
     project = build_vba_project([Module("ThisWorkbook", "document", ""),
                                  *(Module(n, "document", "") for n in sheet_code_names(path)),

@@ -445,6 +445,18 @@ def test_renkei_percents_reads_only_what_a_protected_sheet_allows_and_says_what_
                      "PERCENTS_WALK_BOOK": str(remote_payload.PERCENTS_WALK_BOOK)}
     assert (remote_payload.PERCENTS_OVERFLOW, remote_payload.PERCENTS_VERSION, remote_payload.PERCENTS_UNKNOWN) == (
         percent_header.OVERFLOW, percent_header._VERSION, percent_header.UNKNOWN)
+    # the same walk's X-Renkei-Currency (client 9): RenkeiCurrencyCells, bits by RenkeiDoubleHex
+    from renkei_xl.server import currency_header
+
+    assert {"RenkeiCurrencyCells", "RenkeiCurrencyEntry", "RenkeiDoubleHex"} <= called
+    const = dict(re.findall(r'^Private Const (CURRENCY_\w+) As \w+ = "?([^"\r\n]*)"?', ours, re.M))
+    assert const == {"CURRENCY_MAX": str(remote_payload.CURRENCY_MAX), "CURRENCY_OVERFLOW": currency_header.OVERFLOW,
+                     "CURRENCY_VERSION": currency_header._VERSION, "CURRENCY_UNKNOWN": currency_header.UNKNOWN}
+    assert (remote_payload.CURRENCY_OVERFLOW, remote_payload.CURRENCY_VERSION, remote_payload.CURRENCY_UNKNOWN) == (
+        currency_header.OVERFLOW, currency_header._VERSION, currency_header.UNKNOWN)
+    assert remote_payload.CURRENCY_MAX < currency_header.MAX_CHARS
+    assert re.search(r'headers\.Add "X-Renkei-Percents", RenkeiPercents\(wb, exact\)\r?\n'
+                     r'\s*headers\.Add "X-Renkei-Currency", exact\r?\n', _procedure(ours, "RenkeiCallServer"))
 
 
 def test_the_check_of_written_cells_only_reads_and_refuses_in_the_servers_words():

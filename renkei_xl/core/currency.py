@@ -11,11 +11,15 @@ server as 12 while the saved file holds 12.00005, and the two faces judged two n
 data type Value uses: it carries the whole stored serial (to the second), and both faces
 read it as the same date, so it needs nothing here.
 
-The server has the saved master (excel.remote.SavedFills), which holds the number as
-Excel stores it: where that cell is Currency-formatted and its number becomes the number
-sent once rounded to Currency, the number sent *is* that cell's, and the saved one is
-read instead (``saved_number``). One rule for the tests' model of the client
-(tests/remote_payload) and the product's undoing of it.
+The master's VBA (client 9 on) sends the open book's exact numbers beside the payload
+(X-Renkei-Currency: Range.Value2 of each cell whose Value is a Currency that is another
+number; server.currency_header), unsaved edits included. Where it does not (an older master,
+a sheet past the header's bound), the server has the saved master (excel.remote.SavedFills),
+which holds the number as Excel stores it. Either number is read in place of the one sent
+only where rounding it to Currency gives the number sent (``saved_number``): a number the
+client sent otherwise is staff's since the save, and a doctored header changes nothing else.
+One rule for the tests' model of the client (tests/remote_payload) and the product's undoing
+of it.
 """
 
 from __future__ import annotations
@@ -75,9 +79,9 @@ def currency_rounds(saved: object) -> bool:
 
 def saved_number(sent: object, saved: object) -> object:
     """The value to read for a Currency-formatted cell that the VBA client sent as ``sent``
-    and the saved master holds as ``saved``: the saved number where rounding it to Currency
-    gives the number sent, else what was sent (staff changed the cell since the save, or it
-    is no number). Within half a ten-thousandth either way, not through ``vba_currency``'s
+    and the client's header (its Value2) or the saved master holds as ``saved``: that number
+    where rounding it to Currency gives the number sent, else what was sent (staff changed the
+    cell since the save, a header said another number, or it is no number). Within half a ten-thousandth either way, not through ``vba_currency``'s
     exact tie rule: which way Excel breaks a tie is not measured here, and a number one
     rounding away from the one sent is that number whichever way it went."""
     if not (_number(sent) and _number(saved)) or sent == saved:

@@ -59,12 +59,17 @@ BOOK_STATE_KEY = "renkei_book_state"
 # them (server.percent_header: sheet -> [[format, [[top, left, bottom, right], ...]], ...]),
 # absent where it did not (a master before client 7, or a list too long for a header).
 PERCENTS_KEY = "renkei_percents"
+# And the exact numbers of the cells whose Range.Value the client sent as VBA's Currency, as it
+# said them (server.currency_header: sheet -> [[row, col, number], ...], None for a sheet not
+# known), absent where it did not (a master before client 9, or a list too long for a header).
+CURRENCY_KEY = "renkei_currency"
 # Every key above: set by the server alone, from its own reading of the saved master and from
 # the client's headers. A body that carries one is not a client's (xlwings sends none of
 # them): the server removes them before anything reads the payload, so that a hand-made
 # request cannot name the file read as the saved master, lock or unlock sheets, or claim
 # actions or formats the master's VBA never said (server.app._admitted).
-SERVER_KEYS = (RENKEI_CLIENT_KEY, PASSWORD_SHEETS_KEY, STRUCTURE_KEY, SAVED_MASTER_KEY, BOOK_STATE_KEY, PERCENTS_KEY)
+SERVER_KEYS = (RENKEI_CLIENT_KEY, PASSWORD_SHEETS_KEY, STRUCTURE_KEY, SAVED_MASTER_KEY, BOOK_STATE_KEY, PERCENTS_KEY,
+               CURRENCY_KEY)
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"

@@ -19,7 +19,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 from ..core import contract as c
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
-from .book import (BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY,
+from .book import (BOOK_STATE_KEY, CURRENCY_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY,
                    STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
@@ -54,6 +54,11 @@ class RemoteClient(NamedTuple):
     # them (X-Renkei-Percents, server.percent_header: sheet -> [(format, blocks)]); None where
     # it did not: the saved master's formats then stand in (RemoteBook._saved_percents).
     percents: Optional[Mapping] = None
+    # The exact numbers of the cells sent as VBA's Currency, as the client said them
+    # (X-Renkei-Currency, server.currency_header: sheet -> [[row, col, number], ...], None for a
+    # sheet not known); None where it did not: the saved master's numbers then stand in
+    # (RemoteBook._saved_numbers).
+    currency: Optional[Mapping] = None
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
@@ -63,7 +68,8 @@ class RemoteClient(NamedTuple):
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
                    structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
                    vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None),
-                   percents=payload.get(PERCENTS_KEY) if isinstance(payload.get(PERCENTS_KEY), dict) else None)
+                   percents=payload.get(PERCENTS_KEY) if isinstance(payload.get(PERCENTS_KEY), dict) else None,
+                   currency=payload.get(CURRENCY_KEY) if isinstance(payload.get(CURRENCY_KEY), dict) else None)
 
 
 class SavedFills:
@@ -354,7 +360,7 @@ class RemoteBook(LiveBook):
             finally:
                 self._as_sent = None
             sheets, again = sent_grids, False
-            if self._restores_currency():
+            if self._restores_currency() or self._said_currency() is not None:
                 before = self._restored
                 sheets = {name: self._saved_numbers(name, grid) for name, grid in sent_grids.items()}
                 again = self._restored != before
@@ -482,20 +488,35 @@ class RemoteBook(LiveBook):
         stored numbers), and only a saved master that has a Currency format can say more."""
         return self.client.vba and self._saved_fills is not None and self._saved_fills.has_currency()
 
+    def _said_currency(self) -> Optional[Mapping]:
+        """The exact numbers the VBA client said of its Currency cells (X-Renkei-Currency,
+        client 9 on), or None where it said nothing: then the saved master stands in."""
+        return self.client.currency if self.client.vba else None
+
     def _saved_numbers(self, sheet_name: str, values: list[list[object]]) -> list[list[object]]:
-        """The numbers the VBA client rounded through VBA's Currency, as the saved master holds
-        them (core.currency.saved_number), each cell followed to where the saved master has
-        it: the file face reads the stored number, and so the same cell said 「件数・人数なのに
-        小数です」 on the command line and nothing on the button. A row changed is a new list
+        """The numbers the VBA client rounded through VBA's Currency as the open book holds
+        them: where the client said them (X-Renkei-Currency), its exact numbers, at the cells
+        sent, unsaved edits included; on a sheet it did not say (a master before client 9, a
+        list too long for its header, a sheet past its bound), the saved master's, each cell
+        followed to where the saved master has it. Either is taken only where it rounds to
+        the number sent (core.currency.saved_number): the file face reads the stored number,
+        and so the same cell said 「件数・人数なのに小数です」 on the command line and nothing
+        on the button. A sheet the client said holds no such cell has none to take from the
+        saved master either (staff changed it since the save). A row changed is a new list
         (the rows given may be held by an earlier read)."""
-        if not self._restores_currency():
+        said = self._said_currency()
+        if said is not None and (sheet_name not in said or said[sheet_name] is not None):
+            numbers = {(row, col): number for row, col, number in said.get(sheet_name) or ()}
+            moved = None
+        elif self._restores_currency():
+            numbers = self._saved_fills.currency_numbers(sheet_name)
+            moved = self._moved_sheet(sheet_name) if numbers else None
+        else:
             return values
-        numbers = self._saved_fills.currency_numbers(sheet_name)
         if not numbers:
             return values
         from ..core.currency import saved_number
 
-        moved = self._moved_sheet(sheet_name)
         changed = set()
         for (row, col), saved in numbers.items():
             placed = (row, col) if moved is None else moved.sent_cell(row, col)

@@ -524,6 +524,10 @@ def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None)
         HEADER["sent"] = PERCENTS_KEY in payload
     else:
         HEADER["sent"] = False
+    from renkei_xl.excel.book import CURRENCY_KEY
+
+    # X-Renkei-Currency (client 9 on), admitted with the percents' header: the exact numbers
+    HEADER["currency"] = CURRENCY_KEY in payload
     if saved is not None:
         from renkei_xl.excel.book import BOOK_STATE_KEY
 
@@ -701,11 +705,12 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
     # A number with a fifth decimal typed since the save into a Currency- or Accounting-formatted
     # cell reaches the server as VBA's Currency (Range.Value: four decimals; core.currency), and
     # no saved number gives it back: the button reads 45021.0001 where the file holds 45021.00005
-    # (faces walker 130386, qa-130). Rows on such a cell may quote it otherwise.
+    # (faces walker 130386, qa-130). Rows on such a cell may quote it otherwise, unless the
+    # master's VBA sends the exact numbers (X-Renkei-Currency, client 9 on: client-129).
     from renkei_xl.core.currency import currency_rounds, is_currency_format
 
     rounded = {cell for cell, (value, fmt, _key) in TYPED_FINAL.items()
-               if fmt and is_currency_format(fmt) and currency_rounds(value)}
+               if fmt and is_currency_format(fmt) and currency_rounds(value)} if not HEADER.get("currency") else set()
     if rounded:
         cut = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in rounded}
         rows = {name: got - cut for name, got in rows.items()}

@@ -4,7 +4,10 @@ cut short), through the server's ``handle()`` for check, recalc, split, rollover
 collect; beside it, often, X-Renkei-Percents (server.percent_header): as RenkeiPercents
 writes it for the payload sent, with sheets it could not read, or hostile (a block over a
 whole sheet, reversed, overlapping, formats that are no percent or hold sections, words,
-conditions, a sheet not sent, a lone surrogate, past its bound). A defect is what the oracle
+conditions, a sheet not sent, a lone surrogate, past its bound); and X-Renkei-Currency
+(server.currency_header, client 9): as the walk writes it, or hostile (any bits, NaN and
+infinities among them, over numbers, texts and cells past the sheet, sheets not sent or not
+known, a cell twice, past its bound). A defect is what the oracle
 (fuzzlib.problem) calls one: a 500, a traceback, or a hang of the click."""
 
 from __future__ import annotations
@@ -165,6 +168,49 @@ def percents_for(payload: dict, rng):
     return ";".join(["2", *parts])
 
 
+# Doubles a hand-made X-Renkei-Currency may give a cell: near the numbers sent and far from them,
+# huge, subnormal, and the bits of no number (NaN, infinities).
+BITS = ["0000000000000000", "8000000000000000", "7FF0000000000000", "FFF0000000000000", "7FF8000000000001",
+        "0000000000000001", "7FEFFFFFFFFFFFFF", "402800068DB8BAC7", "3FBF9ACFFA7EB6BF", "C3E0000000000000"]
+
+
+def currency_for(payload: dict, rng):
+    """X-Renkei-Currency sent beside ``payload``: none (a master before client 9), as the walk
+    writes it for the payload sent (remote_payload.currency_header_of), or a hostile one."""
+    import struct
+
+    from remote_payload import CURRENCY_OVERFLOW, currency_header_of
+
+    kind = rng.randrange(5)
+    if kind == 0:
+        return None
+    if kind == 1:
+        try:
+            return currency_header_of(payload)
+        except (TypeError, AttributeError, UnicodeEncodeError, KeyError):
+            return None
+    if kind == 2:
+        return rng.choice([CURRENCY_OVERFLOW, "1", "2", "1;", " 1 ", "1;" + "00" * 3000, "1;D800/A1=" + BITS[7],
+                           "1;" + _hex("指標") + "/+;" + _hex("指標") + "/+", "1;" + _hex("指標") + "/A1=" + BITS[7].lower()])
+    names = [s.get("name") for s in payload.get("sheets") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    parts = []
+    for sheet in rng.sample(names, min(len(names), rng.randint(1, 4))) + (["存在しないシート"] if rng.random() < .2 else []):
+        if rng.random() < .1:
+            parts.append(f"{_hex(sheet)}/+")
+            continue
+        cells = []
+        numbers = _numbers(payload, sheet)
+        for _ in range(rng.randint(1, 8)):
+            ref = rng.choice(numbers) if numbers and rng.random() < .7 else rng.choice(["A1", "B2", "XFD1048576", "E2"])
+            if rng.random() < .5 and numbers:
+                bits = struct.pack(">d", rng.choice([0.00004, -0.00004, 0.5, 1e-9, 12.00005]) + rng.random()).hex().upper()
+            else:
+                bits = rng.choice(BITS)
+            cells.append(f"{ref}={bits}")
+        parts.append(f"{_hex(sheet)}/{','.join(cells)}")
+    return ";".join(["1", *parts])
+
+
 def run_case(context: dict, case: Case) -> list:
     from remote_payload import client_body
 
@@ -176,6 +222,7 @@ def run_case(context: dict, case: Case) -> list:
         (mutate_plain if plain else mutate)(payload, case.rng)
     entry, caption = case.rng.choice(ENTRIES[:2] if plain else ENTRIES)
     percents = percents_for(payload, case.rng)
+    currency = currency_for(payload, case.rng)
     try:
         body = client_body(payload)
     except Exception:   # a payload no client could write (json refuses it): not a case
@@ -189,5 +236,9 @@ def run_case(context: dict, case: Case) -> list:
         header = case.folder / "x-renkei-percents.txt"
         header.write_text(percents, encoding="utf-8", errors="surrogatepass")
         case.inputs.append(header)
+    if currency is not None:
+        header = case.folder / "x-renkei-currency.txt"
+        header.write_text(currency, encoding="utf-8", errors="surrogatepass")
+        case.inputs.append(header)
     case_master(context, case.folder)
-    return [click(context, case.folder, entry, caption, body, percents)]
+    return [click(context, case.folder, entry, caption, body, percents, currency)]
