@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UserError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -25,7 +26,7 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 # Characters XML 1.0 cannot carry; Excel writes them as _xHHHH_ (ST_Xstring).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class PackageError(UserError):
@@ -195,7 +196,7 @@ def escape(text: str) -> str:
 # would come back as a line feed, XML's end-of-line rule) and a text that itself reads like
 # an escape, 「_x0041_」, with its underscore escaped (_x005F_), or a reader would decode it.
 _XSTRING_CONTROL = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
-_LOOKS_ESCAPED = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_LOOKS_ESCAPED = LazyPattern("_(x[0-9A-Fa-f]{4}_)")
 
 
 def cell_text(text: str) -> str:
@@ -211,7 +212,7 @@ def cell_text(text: str) -> str:
 # refused by parse first). Written here rather than taken from xml.sax.saxutils, whose import
 # pulls in urllib.request, http.client and email (25 ms of a 75 ms FY2023 recalc), or from
 # html, whose table of 2,000 HTML entities costs 2 ms and would read «&copy;» that XML does not.
-_ENTITY = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7}));")
+_ENTITY = LazyPattern(r"&(?:(lt|gt|amp|quot|apos)|#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
