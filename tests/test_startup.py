@@ -146,3 +146,37 @@ def test_a_lazy_pattern_answers_as_the_compiled_one():
         pass
     else:
         raise AssertionError("an unknown attribute must not compile or answer")
+
+
+def test_an_element_is_found_without_a_pattern_per_tag(monkeypatch):
+    """package.xml.element_span compiled a pattern for each tag it was asked (eleven on every
+    recalc); it finds the tag with str methods now, and answers as that pattern did."""
+    import re
+
+    from renkei_xl.package.xml import PackageError, element_span
+
+    def as_the_pattern_did(text, tag, start=0):
+        m = re.compile(r"<" + re.escape(tag) + r"(?=[\s/>])[^>]*?(/?)>", re.S).search(text, start)
+        if m is None:
+            return None
+        if m.group(1) == "/":
+            return m.start(), m.end(), m.end(), m.end()
+        close = text.find(f"</{tag}>", m.end())
+        return "unclosed" if close < 0 else (m.start(), m.end(), close, close + len(tag) + 3)
+
+    texts = ['<a><calcPr/><calcPrX/><calcPr calcId="1"/></a>', '<calcPr\tx="/"></calcPr>', "<calcPr",
+             "<calcPrx><calcPr\u3000/>", '<x:sheets><x:sheet r:id="1"/></x:sheets>', "<calcPr>",
+             '<calcPr a="1" /><calcPr/>', "<calcPr\n/>", "<calcPr/", "<sheets></sheets><sheets/>"]
+    asked, compile_now = [], re.compile
+    monkeypatch.setattr(re, "compile", lambda *args: asked.append(args[0]) or compile_now(*args))
+    found = {}
+    for text in texts:
+        for tag in ("calcPr", "x:sheets", "sheets", "a"):
+            for start in range(len(text) + 1):
+                try:
+                    found[text, tag, start] = element_span(text, tag, start)
+                except PackageError:
+                    found[text, tag, start] = "unclosed"
+    assert asked == []
+    monkeypatch.undo()
+    assert {key: as_the_pattern_did(*key) for key in found} == found
