@@ -195,7 +195,7 @@ def escape(text: str) -> str:
 # A cell's text as Excel writes it (ST_Xstring): a carriage return as _x000D_ (a literal one
 # would come back as a line feed, XML's end-of-line rule) and a text that itself reads like
 # an escape, 「_x0041_」, with its underscore escaped (_x005F_), or a reader would decode it.
-_XSTRING_CONTROL = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
+_XSTRING_CONTROL = LazyPattern("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
 _LOOKS_ESCAPED = LazyPattern("_(x[0-9A-Fa-f]{4}_)")
 
 
