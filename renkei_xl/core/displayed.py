@@ -35,9 +35,11 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
+from .lazy_pattern import LazyPattern
+
 # Quoted text, an escaped or repeated/padding character, and [colour]/[condition]/[locale].
-_LITERALS = re.compile(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
-_UNMODELLED = re.compile(r"[yYmMdDhHsSeEgGaA/@]|午前|午後")
+_LITERALS = LazyPattern(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
+_UNMODELLED = LazyPattern(r"[yYmMdDhHsSeEgGaA/@]|午前|午後")
 _EVERY_DIGIT = Context(prec=320)
 # Excel's longest number format: a longer one (only a file not saved by Excel has it) is
 # none Excel rounds by, and 100,000 unclosed 「[」 took seconds to strip (each read to the end).
@@ -77,7 +79,7 @@ def _rounded(number: Decimal, code: str) -> "tuple[Decimal, Decimal] | None":
 
 
 # A section's condition (「[<10]」, 「[>=1E3]」); Excel allows one in each of the first two.
-_CONDITION = re.compile(r"\[(<>|<=|>=|<|>|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\]")
+_CONDITION = LazyPattern(r"\[(<>|<=|>=|<|>|=)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\]")
 _COMPARE = {"<": lambda v, c: v < c, "<=": lambda v, c: v <= c, ">": lambda v, c: v > c,
             ">=": lambda v, c: v >= c, "=": lambda v, c: v == c, "<>": lambda v, c: v != c}
 # The section a number no condition takes is shown by in a book whose format has none left:
@@ -164,7 +166,7 @@ def _or_general(section: str) -> str:
     return _GENERAL if _BRACKETS_ALONE.fullmatch(section) else section
 
 
-_BRACKETS_ALONE = re.compile(r"(?:\s*\[[^\]]*\])+\s*")
+_BRACKETS_ALONE = LazyPattern(r"(?:\s*\[[^\]]*\])+\s*")
 
 
 def as_displayed(value: float, number_format: str) -> float:
@@ -206,8 +208,8 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
 # A date or time part of a format (longest first, an era 「ggge」 among them), and the parts
 # no text is made for here: names of months and days, AM/PM (their words depend on the
 # application's language).
-_DATE_PART = re.compile(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+", re.I)
-_DATE_WORDS = re.compile(r"mmm|ddd|[ab]|午前|午後", re.I)
+_DATE_PART = LazyPattern(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+", re.I)
+_DATE_WORDS = LazyPattern(r"mmm|ddd|[ab]|午前|午後", re.I)
 # Japan's eras from their first day, as a Japanese Excel shows them (「ggge"年"」 令和5年, 「gge」
 # 令5, 「ge」 R5; the first year is 1, 元年 only under the locale 「[$-ja-JP-x-gannen]」, not
 # made here). Dates before 1900-03-01 are not made, so 明治 is the first needed.

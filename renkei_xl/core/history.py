@@ -19,6 +19,7 @@ import re
 import unicodedata
 from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
+from .lazy_pattern import LazyPattern
 from . import contract as c
 from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
@@ -41,7 +42,7 @@ SYMBOL_SUFFIX = "年度 評価"
 # Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」,
 # 「2023年度実績値」 or 「令和5年度 実績値」 is the year the tool wrote, not a column of staff's
 # own beside it (year_of_header reads the year as 設定's 対象年度 is read).
-_YEAR_COLUMN = re.compile(r"^(.{1,12}?年度)(実績値|評価|目標値)$")
+_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?年度)(実績値|評価|目標値)$")
 TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
@@ -490,7 +491,7 @@ def year_rates(history: History, current_year: int, result: Optional[Result] = N
     return [YearRate(y, a, e, shown.get(y)) for y, (a, e) in sorted(counts.items())]
 
 
-_PRINTED_RATE = re.compile(r"(\d{1,3}(?:\.\d{1,3})?)%")
+_PRINTED_RATE = LazyPattern(r"(\d{1,3}(?:\.\d{1,3})?)%")
 
 
 def _printed_rates(history: History, result: Result, counts: Mapping[int, list[int]]) -> dict[int, float]:

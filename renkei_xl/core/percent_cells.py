@@ -18,10 +18,10 @@ cell (``unknown_format_findings``), never guessed.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Callable, Mapping, Optional
 
+from .lazy_pattern import LazyPattern
 from . import findings as F
 from .displayed import number_read, percent_shown
 
@@ -137,7 +137,7 @@ def formatted_after(value: object, number_format: str) -> Optional[str]:
 # whose advice (type 85) stores 0.85 again in a 0% cell, so staff could not get past it without
 # the save no message asked for (faces walker, qa-122); the save decides it, as for 1.
 # As the reader's text of the number (contract_read.text).
-_UNSURE = re.compile(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
+_UNSURE = LazyPattern(r"0\.\d*[1-9]\d*|[1-9](?:\.\d+)?")
 
 
 def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> list:

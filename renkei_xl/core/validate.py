@@ -19,12 +19,12 @@ reaches a total, a symbol or the 達成割合 row.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from decimal import Decimal
 from operator import attrgetter
 from typing import Iterable, Mapping, Optional, Sequence
 
+from .lazy_pattern import LazyPattern
 from . import contract as c
 from .methods import (CENTRAL_ONLY, MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY,
                       feeding_entries, input_unit, method_of, rate_lines, rates_others, reported_by, target_of)
@@ -538,7 +538,7 @@ def _previous_jump(ind: Indicator, e: Entry) -> list[Finding]:
 
 # A 実施状況 that is a number and nothing else: 「12」「１，２００」「▲3」「4.5」 (and, through the
 # value reader, with its unit: _number_only).
-_BARE_NUMBER = re.compile(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
+_BARE_NUMBER = LazyPattern(r"[+\-▲△]?\d[\d,]*(?:\.\d+)?")
 
 
 def _number_only(status: object) -> bool:

@@ -36,6 +36,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Context as Decima
 from fractions import Fraction
 from typing import Iterable, NamedTuple, Optional, Union
 
+from .lazy_pattern import LazyPattern
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
 from .fiscal import ERA_YEAR, DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
@@ -195,13 +196,13 @@ NO_RESULT_VALUE = "#（計算結果のない数式）"
 _ERROR_SET = frozenset((*ERROR_VALUES, UNKNOWN_ERROR, RICH_VALUE, NO_RESULT_VALUE))
 # Excel's error codes all take this shape (#N/A and #GETTING_DATA are in the list above):
 # a code Excel adds later (#TIMEOUT!) is an error too, not a text to import.
-_ERROR_SHAPE = re.compile(r"#[A-Z][A-Z0-9_./]*[!?]")
+_ERROR_SHAPE = LazyPattern(r"#[A-Z][A-Z0-9_./]*[!?]")
 # LibreOffice Calc's own errors, as Calc shows them (「Err:502」 invalid argument, 「Err:522」 a
 # circular reference, 「Err:520」 …): saved into an .xlsx as the nearest of Excel's codes, but
 # written as this text into a CSV Calc saves (経年's CSV import) and pasted so from Calc. It
 # was refused as a 実績値 「を数値・状態・期限のいずれとしても読めません」 or an 評価 to choose, and
 # taken as a 役割 or an 評価指標, where 「#N/A」 beside it was named as the error it is.
-_CALC_ERROR = re.compile(r"ERR:\d{3}")
+_CALC_ERROR = LazyPattern(r"ERR:\d{3}")
 _CALC_MARK = "Err:"
 CELL_ERROR = "formula-error"   # Finding.type of a cell holding an error value
 BOOLEAN = "boolean-value"      # Finding.type of a cell holding TRUE/FALSE where a text or value is read
@@ -579,7 +580,7 @@ def published(text: str) -> str:
 
 
 # The words that hedge a figure (approximate or bounding it), longest first, 見込み before 見込.
-_HEDGES = re.compile("|".join(sorted({*_APPROX, *_BOUNDS, "見込み"}, key=len, reverse=True)))
+_HEDGES = LazyPattern("|".join(sorted({*_APPROX, *_BOUNDS, "見込み"}, key=len, reverse=True)))
 
 
 def hedged_figure(text: str) -> bool:
@@ -608,7 +609,7 @@ def _approx_error(text: str, word: str) -> ValueParseError:
 # A number of a range as _NUMBER reads one, its 万/千/億 included: 「10～20万円」「10万-20万」 were
 # read as a number and the unit 「~20万円」 (「単位を認識できません」), as a dash range was before.
 _RANGE_NUMBER = r"\d[\d,.十百千万億兆]*"
-_RANGE = re.compile(rf"([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]\s*([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)")
+_RANGE = LazyPattern(rf"([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]\s*([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)")
 
 
 def _is_range(core: str) -> bool:
@@ -622,7 +623,7 @@ def _is_range(core: str) -> bool:
     return m is not None and (m.group(2) or m.group(4) or "") in UNIT_FAMILY
 
 
-_OPEN_RANGE = re.compile(rf"[~〜]([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)|([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]")
+_OPEN_RANGE = LazyPattern(rf"[~〜]([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)|([▲△-]?{_RANGE_NUMBER})([^\d~〜]*)[~〜]")
 
 
 def _range_error(text: str, word: str, actual: bool = False) -> ValueParseError:
@@ -793,7 +794,7 @@ def _checked_input(v: Value, raw: object) -> Value:
     return v
 
 
-_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_PLAIN_NUMBER = LazyPattern(r"-?\d+(\.\d+)?")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -1071,12 +1072,12 @@ _NO_ERA = re.compile(rf"(?P<n>元|\d{{1,2}})年度(?:末日?)?(?:{_BY})?")
 # A part of a 年度 (「2025年度上期まで」「令和7年度第2四半期中」): how many of its months, from
 # April, it spans. 上期/上半期 is April–September, 下期/下半期 October–March, as every 年度
 # report halves it; a quarter is three months.
-_PART = re.compile(r"(?P<fy>.+年度)(?P<part>上半?期|下半?期|第(?P<q>[1-4])四半期)")
+_PART = LazyPattern(r"(?P<fy>.+年度)(?P<part>上半?期|下半?期|第(?P<q>[1-4])四半期)")
 _PART_MONTHS = {"上期": 6, "上半期": 6, "下期": 12, "下半期": 12}
 # Where a deadline's year starts: a Western year or an era (令和6年, R6.3月).
 _DUE_START = re.compile(rf"(?:\d{{4}}|{ERA_YEAR})")
 # A value that starts with a year (「2025年…」「令和7年…」): a time, read as a deadline or refused as one.
-_YEAR_HEAD = re.compile(rf"(?:\d{{4}}|{ERA_YEAR})年")
+_YEAR_HEAD = LazyPattern(rf"(?:\d{{4}}|{ERA_YEAR})年")
 DEADLINE_EXAMPLES = "「2025年度まで」「令和7年度中」「2025年12月まで」「令和6年3月末まで」「2024/3/31まで」"
 
 
@@ -1222,13 +1223,13 @@ def _unit(rest: str, original: str) -> tuple[str, bool, bool]:
 # second number were a unit; a range it is, refused as one (``_range_error``). 「2024-3」, a
 # year and a month, is left to the unit's words; a date has its own (_ISO_DATE, _TEXT_DATE).
 _DASHES = re.escape(DASH_CHARS)
-_DASHED_RANGE = re.compile(rf"([^\d{_DASHES}]*)([{_DASHES}]){_RANGE_NUMBER}([^\d]*)")
-_YEAR_MONTH = re.compile(r"\d{4}-\d{1,2}")
+_DASHED_RANGE = LazyPattern(rf"([^\d{_DASHES}]*)([{_DASHES}]){_RANGE_NUMBER}([^\d]*)")
+_YEAR_MONTH = LazyPattern(r"\d{4}-\d{1,2}")
 # 「2024/3/31」 as text (a cell of the Text format keeps it; a 標準 cell makes it a date): a
 # date, said so, not 「単位「/3/31」を認識できません」. 「2024-3-31」 as well (a 標準 cell makes
 # that a date too; it read 「単位「-3-31」」), and either with its time (「2024/3/31 10:00」
 # read 「数字の間に空白があります」).
-_TEXT_DATE = re.compile(rf"\d{{4}}([/-])\d{{1,2}}\1\d{{1,2}}(?:\s*{_CLOCK})?")
+_TEXT_DATE = LazyPattern(rf"\d{{4}}([/-])\d{{1,2}}\1\d{{1,2}}(?:\s*{_CLOCK})?")
 
 
 def text_date(text: str) -> bool:

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import re
 
+from ..core.lazy_pattern import LazyPattern
 from .sheet_tail import sheet_tail
 from .zipped import Package
 
 VALIDATION, IGNORED_ERROR, SPARKLINE = "validation", "ignored_error", "sparkline"
 _ANY = re.compile(rb"<(?:[\w.-]+:)?(?:dataValidation|ignoredError|sparkline)[\s>]")
 # The main namespace's elements name their range in an attribute.
-_WITH_SQREF = re.compile(rb'<(?:[\w.-]+:)?(dataValidation|ignoredError)\s[^>]*?\bsqref="([^"]*)"')
+_WITH_SQREF = LazyPattern(rb'<(?:[\w.-]+:)?(dataValidation|ignoredError)\s[^>]*?\bsqref="([^"]*)"')
 # The 2010 extensions' (x14:dataValidation, x14:sparkline) in an xm:sqref child.
-_EXTENDED = re.compile(rb"<([\w.-]+:)(dataValidation|sparkline)[\s>].*?</\1\2>", re.S)
-_XM_SQREF = re.compile(rb"<(?:[\w.-]+:)?sqref>([^<]*)<")
+_EXTENDED = LazyPattern(rb"<([\w.-]+:)(dataValidation|sparkline)[\s>].*?</\1\2>", re.S)
+_XM_SQREF = LazyPattern(rb"<(?:[\w.-]+:)?sqref>([^<]*)<")
 _KINDS = {b"dataValidation": VALIDATION, b"ignoredError": IGNORED_ERROR, b"sparkline": SPARKLINE}
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.refs import column_letter, parse_ref
 from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
 
@@ -115,9 +116,9 @@ def _cell_column(ref: str, part: str) -> int:
 # Found as any text and read by xml.index_text: 「٣」 matched \\d and was read as 3 (another
 # cell's format), 5,000 digits stopped the write in int(), and 「-1」 was read as no format.
 _ATTR_S = re.compile(r'\ss="([^"]*)"')
-_ATTR_CUSTOM_FORMAT = re.compile(r'\scustomFormat="(?:1|true)"')
-_ATTR_MIN, _ATTR_MAX = re.compile(r'\smin="([^"]*)"'), re.compile(r'\smax="([^"]*)"')
-_ATTR_STYLE = re.compile(r'\sstyle="([^"]*)"')
+_ATTR_CUSTOM_FORMAT = LazyPattern(r'\scustomFormat="(?:1|true)"')
+_ATTR_MIN, _ATTR_MAX = LazyPattern(r'\smin="([^"]*)"'), LazyPattern(r'\smax="([^"]*)"')
+_ATTR_STYLE = LazyPattern(r'\sstyle="([^"]*)"')
 _ATTR_T = re.compile(r'\st="([^"]*)"')
 
 
@@ -430,7 +431,7 @@ def _whole_cell(prefix: str) -> "re.Pattern[str]":
 
 
 _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
-_SPANS = re.compile(r'\sspans="(\d+):(\d+)"')
+_SPANS = LazyPattern(r'\sspans="(\d+):(\d+)"')
 
 
 @lru_cache(maxsize=PREFIXES_KEPT)
@@ -465,7 +466,7 @@ def _grow_dimension(text: str, p: str, cells) -> str:
 
 # <f t="array" ref="H2:H3"> under whatever prefix the sheet's XML gives its namespace (an
 # array's ref may be one cell); the attributes in any order and with either quote.
-_ARRAY_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
+_ARRAY_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
                         r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
 
 
@@ -481,7 +482,7 @@ def array_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 # <f t="dataTable" ref="E4:E5" dt2D="0" dtr="0" r1="H1"/>: a What-If data table's results,
 # the formula on their first cell, under any prefix, the attributes in any order.
-_DATA_TABLE_REF = re.compile(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']dataTable[\"'])[^>]*?\bref=[\"']"
+_DATA_TABLE_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']dataTable[\"'])[^>]*?\bref=[\"']"
                              r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
 
 
@@ -495,7 +496,7 @@ def data_table_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 
 # <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
-_MERGE_REF = re.compile(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+_MERGE_REF = LazyPattern(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
 
 
 def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
@@ -505,9 +506,9 @@ def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
     return [a for a in map(ref_area, _MERGE_REF.findall(text)) if a]
 
 
-_ROW_TAG = re.compile(r"<(?:[\w.-]+:)?row\b[^>]*>")
-_ROW_NUMBER = re.compile(r"\br=[\"'](\d+)[\"']")
-_HIDDEN = re.compile(r"\bhidden=[\"'](?:1|true)[\"']")
+_ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
+_ROW_NUMBER = LazyPattern(r"\br=[\"'](\d+)[\"']")
+_HIDDEN = LazyPattern(r"\bhidden=[\"'](?:1|true)[\"']")
 
 
 def hidden_rows(text: str) -> set[int]:

@@ -20,6 +20,7 @@ A regular expression, not a parser, cuts the VML: Excel's VML is not always well
 import re
 from typing import NamedTuple, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from .drawing import START_TAG, relationship_ids, top_level_children
 from .rels import reachable, read_rels
 from .sheet_tail import sheet_root, sheet_tail
@@ -27,10 +28,10 @@ from .zipped import Package
 
 T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
 
-_LEGACY = re.compile(rb'<(?:[\w.-]+:)?legacyDrawing\b[^>]*?\s[\w.-]+:id="([^"]*)"')
-_VML_SHAPE = re.compile(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
-_OBJECT_TYPE = re.compile(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
-_CONTROLS = re.compile(rb'<(?:[\w.-]+:)?controls[\s>]')
+_LEGACY = LazyPattern(rb'<(?:[\w.-]+:)?legacyDrawing\b[^>]*?\s[\w.-]+:id="([^"]*)"')
+_VML_SHAPE = LazyPattern(rb'<([\w.-]+:)shape\b.*?</\1shape>', re.S)
+_OBJECT_TYPE = LazyPattern(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
+_CONTROLS = LazyPattern(rb'<(?:[\w.-]+:)?controls[\s>]')
 _XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 # The form controls' shapes (x:ClientData ObjectType): what Clear All leaves and the rebuild
 # keeps. The rest of a legacy drawing goes: the notes' shapes (ObjectType="Note", dropped and

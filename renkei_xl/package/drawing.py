@@ -17,6 +17,7 @@ import re
 from typing import NamedTuple, Optional
 from xml.parsers import expat
 
+from ..core.lazy_pattern import LazyPattern
 from .chart import A, C, XDR
 from .rels import T_DRAWING, reachable, read_rels, remove_rel
 from .xml import DECLARED_ENCODING, PackageError, parse, unescape
@@ -24,20 +25,20 @@ from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
 # in a graphic frame: what the buttons delete with the sheet's charts.
-_CHART_URI = re.compile(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
+_CHART_URI = LazyPattern(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
                         rb'microsoft\.com/office/drawing/2014/chartex)"')
 # A group: Excel's ChartObjects, the buttons' chart list, does not hold a chart inside one,
 # so Clear All leaves the group, its charts included, and the file face keeps it too.
-_GROUP = re.compile(rb'<(?:[\w.-]+:)?grpSp[\s>]')
+_GROUP = LazyPattern(rb'<(?:[\w.-]+:)?grpSp[\s>]')
 # A form or ActiveX control's copy in DrawingML (in mc:AlternateContent, a14:compatExt naming
 # its VML shape): the control itself is the sheet's VML drawing and <controls>, which the
 # rebuilt sheet part does not carry, so kept alone it would name a shape that is not there.
-_CONTROL_COPY = re.compile(rb'<(?:[\w.-]+:)?compatExt\b')
-_NAME = re.compile(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
-_FROM = re.compile(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
+_CONTROL_COPY = LazyPattern(rb'<(?:[\w.-]+:)?compatExt\b')
+_NAME = LazyPattern(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
+_FROM = LazyPattern(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
                    r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
-_CHART_RID = re.compile(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
-_SHAPE_ID = re.compile(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
+_CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
+_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
 # text may hold a ">". Here and in package.controls.

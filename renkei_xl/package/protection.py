@@ -14,6 +14,7 @@ hyperlinks and protection changes (core.plan_types.WritePlan.refuse_shared).
 
 import re
 
+from ..core.lazy_pattern import LazyPattern
 from .rels import read_rels
 from .workbook import WorkbookXml
 from .zipped import Package
@@ -25,7 +26,7 @@ T_REVISION_HEADERS = "http://schemas.openxmlformats.org/officeDocument/2006/rela
 _PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^>]*)>")
 _STRUCTURE = re.compile(r'<(?:\w+:)?workbookProtection\b[^>]*\slockStructure="(?:1|true)"')
 _ON = re.compile(rb'\ssheet="(?:1|true)"')
-_PASSWORD = re.compile(rb'\s(?:password|hashValue)="[^"]+"')
+_PASSWORD = LazyPattern(rb'\s(?:password|hashValue)="[^"]+"')
 
 
 def _protected_with_password(attrs: bytes) -> bool:

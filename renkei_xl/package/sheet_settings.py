@@ -35,6 +35,7 @@ those reach (a custom view's printerSettings*.bin, the background's image).
 import re
 from typing import NamedTuple, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from .controls import declared
 from .protection import sheet_protected
 from .sheet_tail import sheet_root, sheet_tail
@@ -57,7 +58,7 @@ _ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in (*KEPT, 
 # What the tool's own page never writes: a header, an even or first page's header or footer,
 # a footer's left or right section, a switch of <headerFooter>, the printer settings' r:id.
 # Any of them means staff's page settings (a tail without one is not parsed).
-_STAFF_PAGE = re.compile(rb'<(?:[\w.-]+:)?(?:oddHeader|evenHeader|evenFooter|firstHeader|firstFooter)[\s>]'
+_STAFF_PAGE = LazyPattern(rb'<(?:[\w.-]+:)?(?:oddHeader|evenHeader|evenFooter|firstHeader|firstFooter)[\s>]'
                          rb'|<(?:[\w.-]+:)?headerFooter\s+\w|&amp;[LR]|<(?:[\w.-]+:)?pageSetup\b[^>]*?\s[\w.-]+:id=')
 _NAME = re.compile(rb'<(?:[\w.-]+:)?([\w.-]+)')
 _R_DECLARED = b' xmlns:r="' + REL_NS.encode() + b'"'

@@ -16,6 +16,7 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UserError
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -25,7 +26,7 @@ CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 STRICT_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 # Characters XML 1.0 cannot carry; Excel writes them as _xHHHH_ (ST_Xstring).
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class PackageError(UserError):
@@ -194,8 +195,8 @@ def escape(text: str) -> str:
 # A cell's text as Excel writes it (ST_Xstring): a carriage return as _x000D_ (a literal one
 # would come back as a line feed, XML's end-of-line rule) and a text that itself reads like
 # an escape, 「_x0041_」, with its underscore escaped (_x005F_), or a reader would decode it.
-_XSTRING_CONTROL = re.compile("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
-_LOOKS_ESCAPED = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_XSTRING_CONTROL = LazyPattern("[\x00-\x08\x0b-\x0d\x0e-\x1f\ufffe\uffff]")
+_LOOKS_ESCAPED = LazyPattern("_(x[0-9A-Fa-f]{4}_)")
 
 
 def cell_text(text: str) -> str:
@@ -211,7 +212,7 @@ def cell_text(text: str) -> str:
 # refused by parse first). Written here rather than taken from xml.sax.saxutils, whose import
 # pulls in urllib.request, http.client and email (25 ms of a 75 ms FY2023 recalc), or from
 # html, whose table of 2,000 HTML entities costs 2 ms and would read «&copy;» that XML does not.
-_ENTITY = re.compile(r"&(?:(lt|gt|amp|quot|apos)|#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7}));")
+_ENTITY = LazyPattern(r"&(?:(lt|gt|amp|quot|apos)|#[xX]([0-9a-fA-F]{1,6})|#([0-9]{1,7}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
@@ -256,16 +257,31 @@ def prefix_of(text: str, ns: str = MAIN_NS) -> str:
 
 def element_span(text: str, tag: str, start: int = 0) -> Optional[tuple[int, int, int, int]]:
     """(open_start, content_start, content_end, close_end) of the first ``<tag …>…</tag>``
-    or ``<tag …/>`` (content_start == content_end then) at or after ``start``."""
-    m = re.compile(r"<" + re.escape(tag) + r"(?=[\s/>])[^>]*?(/?)>", re.S).search(text, start)
-    if m is None:
+    or ``<tag …/>`` (content_start == content_end then) at or after ``start``.
+
+    Found with ``str.find``: a pattern for each tag asked cost a compile each (eleven on
+    every recalc, perf-111). ``<tag`` counts where a space (``str.isspace``, as ``\\s``
+    reads), ``/`` or ``>`` follows; the opening tag ends at the first ``>`` after it, and is
+    empty where a ``/`` stands just before that ``>``."""
+    opening = "<" + tag
+    at = text.find(opening, start)
+    while at >= 0:
+        name_end = at + len(opening)
+        follows = text[name_end:name_end + 1]
+        if follows and (follows in "/>" or follows.isspace()):
+            break
+        at = text.find(opening, at + 1)
+    else:
         return None
-    if m.group(1) == "/":
-        return m.start(), m.end(), m.end(), m.end()
-    close = text.find(f"</{tag}>", m.end())
+    gt = text.find(">", name_end)
+    if gt < 0:
+        return None
+    if gt > name_end and text[gt - 1] == "/":
+        return at, gt + 1, gt + 1, gt + 1
+    close = text.find(f"</{tag}>", gt + 1)
     if close < 0:
         raise PackageError(f"XML 要素 <{tag}> が閉じていません")
-    return m.start(), m.end(), close, close + len(tag) + 3
+    return at, gt + 1, close, close + len(tag) + 3
 
 
 def set_count(open_tag: str, count: int) -> str:

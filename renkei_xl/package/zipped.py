@@ -11,13 +11,13 @@ import functools
 import io
 import os
 import posixpath
-import re
 import struct
 import zipfile
 import zlib
 from pathlib import Path
 from typing import Iterable, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -481,7 +481,7 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
 
 
 # The document dates a writer stamps in docProps/core.xml (and the zip entries' own times).
-_STAMPS = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+_STAMPS = LazyPattern(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 
 def book_digest(path: Path) -> str:

@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
@@ -35,8 +36,8 @@ MAX_CELLS = 4_000_000
 # A cell calamine keeps: an opening <c> tag that is not self-closing (an empty styled cell
 # <c r="Z9" s="1"/> and an empty <row/> are skipped, as Excel writes for a comment on
 # XFD1048576). Cell attributes (r, s, t, cm, vm, ph) hold no "/".
-_FILLED = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
-_WIDE_FILLED = re.compile(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
+_FILLED = LazyPattern(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
+_WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
 
 
 def _column(letters: bytes) -> int:
@@ -243,7 +244,7 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
-_ANY_CELL_COLUMN = re.compile(rb' r="([A-Z]{1,3})[0-9]+"')
+_ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
 def _last_filled_row(raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_FILLED``) before ``sheetData>``'s end:
     cells come in row order, so the last filled one has the largest row (a far one out of
@@ -367,7 +368,7 @@ _CELL = r"(?s)<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
 _REF = r'\sr="([A-Z]{1,3}\d+)"'
 _FORMULA = r"<(?:\w+:)?f[\s>/]"
 ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
-_FORMULA_TAG = re.compile(ANY_FORMULA)
+_FORMULA_TAG = LazyPattern(ANY_FORMULA)
 _FORMULA_TAIL = re.compile(rb"f[\s>/]")
 
 
@@ -500,14 +501,14 @@ class _Arrays:
         return None if found is None else bool(found[1])
 
 
-_AREA_REF = re.compile(r'\sref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
+_AREA_REF = LazyPattern(r'\sref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
 
 
 # A formula's own text (not a shared formula's other cells, which hold none).
-_FORMULA_TEXT = re.compile(r"<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>")
+_FORMULA_TEXT = LazyPattern(r"<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>")
 # What a formula of numbers alone is made of, its texts ("…") taken out: no name, function,
 # sheet or cell reference can hide in it ($, !, letters, [ ], #REF!, array constants).
-_ARITHMETIC = re.compile(r"[0-9.\s+\-*/^%()&=<>]*")
+_ARITHMETIC = LazyPattern(r"[0-9.\s+\-*/^%()&=<>]*")
 
 
 def _constant(inner: str) -> bool:
@@ -520,8 +521,8 @@ def _constant(inner: str) -> bool:
 
 # A cell's formula element: its attributes, and its text unless it is a shared formula's
 # other cell or a data table (<f t="shared" si="0"/>, <f t="dataTable" … r1="B1"/>).
-_FORMULA_ELEMENT = re.compile(r"<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
-_SHARED_INDEX = re.compile(r'\ssi="(\d+)"')
+_FORMULA_ELEMENT = LazyPattern(r"<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_SHARED_INDEX = LazyPattern(r'\ssi="(\d+)"')
 
 
 def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":

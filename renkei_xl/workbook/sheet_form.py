@@ -27,6 +27,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..core.refs import column_letter, parse_ref
 
@@ -262,7 +263,7 @@ class CellTags:
 
 
 # A number as a sheet stores it (<v>-0.25</v>, <v>-1E+15</v>), nothing around it.
-_STORED_NUMBER = re.compile(rb"-[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
+_STORED_NUMBER = LazyPattern(rb"-[0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?")
 
 
 def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:

@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
+from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..package.xml import unescape
 from .sheet_form import CellTags, Undated, note_negative
@@ -33,10 +34,10 @@ if TYPE_CHECKING:
 _INDEX_DIGITS = 20
 # A number as Excel writes one (-12, 0.5, 1.2345E-2), of any length: a number cell holding
 # one needs no other look (values.py says what lies past a double).
-_WHOLE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?", re.ASCII)
+_WHOLE = LazyPattern(r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?", re.ASCII)
 # An xsd:double's lexical form other writers use (+5, .5, 5., 1e3, padded), which calamine
 # reads as the number; INF and NaN are doubles too, but no cell of Excel's holds one.
-_DOUBLE = re.compile(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*", re.ASCII)
+_DOUBLE = LazyPattern(r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*", re.ASCII)
 _BOOLEANS = frozenset(("0", "1", "true", "false"))
 # Types whose <v> holds any text: a formula's text result, an error, an ISO date; an inline
 # text keeps its own in <is>. An error's text is the error readers' (sheet_checks.put_back).
