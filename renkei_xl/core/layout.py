@@ -64,6 +64,11 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     # a 事業概要 pasted whole would be refused by Excel on the buttons and over its limit in a
     # file. An error value is never published as its text (values.published).
     fit = published
+    # The texts a project's rows or a large master's rows share (連携事業名, 事業概要, 基準値,
+    # 目標値: 20,000 rows hold about 7,000 distinct) published once each, looked up in C after
+    # (perf-112); 評価指標 and 指標ID, distinct on nearly every row, are published as they come.
+    shared = PublishedTexts()
+    projects: dict[tuple, str] = {}
     for role, members in by_role.items():
         shown_role = fit(role)
         ordered = [i for i in members if i.is_kpi] + _by_project([i for i in members if not i.is_kpi])
@@ -72,11 +77,15 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
         for ind in ordered:
             ev = evaluations[ind.id]
             c = consolidated[ind.id]
-            project, summary = project_shown(ind), ("" if ind.is_kpi else fit(ind.summary))
-            groups.setdefault(_project_key(ind), []).append(len(grid_rows))
+            key = project_key(ind)
+            project = projects.get(key)
+            if project is None:     # project_shown reads only what project_key holds
+                project = projects[key] = project_shown(ind)
+            summary = "" if ind.is_kpi else shared[ind.summary]
+            groups.setdefault(key, []).append(len(grid_rows))
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
             grid_rows.append([shown_role if _has_role(ind) else "", project, summary, fit(ind.name),
-                              fit(ind.baseline) or NO_VALUE, fit(ind.target) or NO_VALUE, c.actual or NO_VALUE,
+                              shared[ind.baseline] or NO_VALUE, shared[ind.target] or NO_VALUE, c.actual or NO_VALUE,
                               ev.symbol, c.status_text, fit(ind.id), ev.ratio])
         # The role's cell over each run of its rows, broken by a row without a role: that
         # row keeps an empty cell of its own instead of reading as the role above it.
@@ -100,6 +109,16 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     return g
 
 
+class PublishedTexts(dict):
+    """text → values.published(text), each distinct text published once: kept for one list
+    only (一覧's, 次の一歩's), so it holds no more than the list's own texts, and only while it
+    is made."""
+
+    def __missing__(self, text: str) -> str:
+        shown = self[text] = published(text)
+        return shown
+
+
 def project_shown(ind: Indicator) -> str:
     """連携事業名 as the lists show it (「4　名前」): published, its 連携事業名 an error value too
     (「4　#N/A」 is no error value's text, yet holds one)."""
@@ -111,7 +130,7 @@ def _has_role(ind: Indicator) -> bool:
     return bool(ind.role) and bool(str(ind.role).strip())
 
 
-def _project_key(ind: Indicator) -> tuple:
+def project_key(ind: Indicator) -> tuple:
     """The project a row belongs to on 一覧: the rows merged under one 連携事業名 cell."""
     return ("kpi",) if ind.is_kpi else ("p", ind.project_no, ind.project_name)
 
@@ -124,7 +143,7 @@ def _by_project(members: Sequence[Indicator]) -> list[Indicator]:
     published list showed project 5 twice and out of its place, with no finding."""
     groups: dict[tuple, list[Indicator]] = {}
     for ind in members:
-        groups.setdefault(_project_key(ind), []).append(ind)
+        groups.setdefault(project_key(ind), []).append(ind)
     return [ind for rows in groups.values() for ind in rows]
 
 

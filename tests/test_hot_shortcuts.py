@@ -1,0 +1,106 @@
+"""The hot loops' shortcuts answer as the functions they skip (perf-112).
+
+A 20,000 × 12 recalc asks the same questions of hundreds of thousands of texts; its loops
+answer the common case inline, once per distinct text, or once per 指標ID, 単位 or project.
+Each case here is one a shortcut could get wrong: the first row of a run answering for a
+later one that differs, a text that looks printable and is not seen, a key too coarse."""
+
+import pytest
+
+from renkei_xl.core.layout import list_grid, project_shown
+from renkei_xl.core.model import Entry
+from renkei_xl.core.pipeline import recalculate
+from renkei_xl.core.validate import validate
+from renkei_xl.core.values import BOOLEAN_FIRST, padded, may_be_unread
+
+# Spaces of several widths at either end, error marks, booleans in both widths, lengths
+# around may_be_unread's bound of 7.
+TEXTS = ["", " ", "\u3000", "\u3000人", "人\u3000", "\t件", "件\n", " 件 ", "件", "TRUE", "ｔｒｕｅ", "FALSE ",
+         "#N/A", "＃N/A", "Err:502", "abc#", "F", "Fあいうえおか", "Fあいうえおかき", "ｆ" * 8, "\xa0x", "x\u2003"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_may_be_unread_is_its_tests_with_padded(text):
+    """may_be_unread spells padded's test out instead of calling it: the same answer."""
+    from renkei_xl.core.values import _CALC_MARK
+
+    assert may_be_unread(text) == bool("#" in text or "＃" in text or _CALC_MARK in text
+                                       or (len(text) <= 7 and text[:1] in BOOLEAN_FIRST) or padded(text))
+
+
+def _ind(fy2023, ind_id, **changes):
+    ind = next(i for i in fy2023.indicators if i.id == ind_id)
+    cells = {"id": "A9", "target": "H9", "actual_manual": "K9", "method": "I9", "name": "F9",
+             "baseline": "G9", "rule": "J9", "role": "B9", "project_name": "D9", "summary": "E9"}
+    return ind._replace(cells=cells, **changes)
+
+
+@pytest.mark.parametrize("name, said", [("\u3164", True), ("\u3164名前", False), ("\u2800", True),
+                                        (" \u3164", True), ("名前\u3164", False), ("\ufe0f", True)])
+def test_a_name_that_only_looks_empty_is_named_past_the_inline_test(fy2023, name, said):
+    """_indicator_findings skips _check_text for a short printable text that starts with a
+    character one sees: 「ㅤ」 (U+3164) and 「⠀」 (U+2800) are printable and seen as nothing."""
+    ind = _ind(fy2023, "04-1", name=name)
+    found = [f for f in validate(fy2023.settings, [ind], []) if f.cell == "F9"]
+    assert bool(found) == said, found
+
+
+def _rows(fy2023, ind_id, **changes):
+    """Two municipalities' rows for one indicator, as the reader makes them."""
+    names = [m.name for m in fy2023.settings.municipalities][:3]
+    return [Entry(name, ind_id, "3", unit="件", sheet=name, row=5 + k,
+                  cells={"value": "E5", "status": "G5", "unit": "F5", "indicator_id": "A5"})._replace(**changes)
+            for k, name in enumerate(names)]
+
+
+def test_a_unit_found_clean_answers_for_rows_without_a_status_only(fy2023):
+    """_entry_findings asks a 単位 once when it needs no check; a later row with the same unit
+    and a 実施状況 is still checked (a status saved as a date is a warning on its cell)."""
+    first, second, third = _rows(fy2023, "04-1")
+    third = third._replace(status="2023-10-10")
+    found = [(f.type, f.sheet) for f in validate(fy2023.settings, list(fy2023.indicators), [first, second, third])]
+    assert ("status-date", third.sheet) in found
+    assert ("status-date", first.sheet) not in found
+
+
+@pytest.mark.parametrize("unit", ["件\u200b", "#N/A", "TRUE", "\u3164"])
+def test_a_bad_unit_is_named_on_every_row(fy2023, unit):
+    """Only a unit found clean is remembered: one that needs its check is checked on each row."""
+    rows = _rows(fy2023, "04-1", unit=unit)
+    found = validate(fy2023.settings, list(fy2023.indicators), rows)
+    assert {f.sheet for f in found if f.cell == "F5"} == {e.sheet for e in rows}
+
+
+@pytest.mark.parametrize("ind_id, error", [("#N/A", True), ("Err:502", True), ("TRUE", False), ("04-1 ", False)])
+def test_an_id_that_may_be_an_error_value_is_read_as_before(fy2023, ind_id, error):
+    """_entry_findings looks a known 指標ID up without error_value's test when that test's
+    first look passes it; an ID of 指標 it does not pass takes the path every row took
+    before: an error value is named on each row's 指標ID cell (its rows feed nothing), a
+    「TRUE」 or a padded ID that is no error value feeds its indicator without a word."""
+    inds = [(_ind(fy2023, "04-1", id=ind_id) if i.id == "04-1" else i) for i in fy2023.indicators]
+    rows = _rows(fy2023, ind_id)
+    found = [(f.type, f.sheet, f.cell) for f in validate(fy2023.settings, inds, rows) if f.sheet != "指標"]
+    assert found == ([("formula-error", e.sheet, "A5") for e in rows] if error else [])
+
+
+def test_an_id_not_on_the_indicator_sheet_is_named_on_every_row(fy2023):
+    rows = _rows(fy2023, "99-9")
+    found = [(f.sheet, f.cell) for f in validate(fy2023.settings, list(fy2023.indicators), rows)]
+    assert found == [(e.sheet, "A5") for e in rows]
+
+
+def test_list_grid_shows_each_rows_project_as_project_shown_does(fy2023):
+    """list_grid publishes a project's 連携事業名 once per (事業No, 連携事業名): two projects of one
+    name and different numbers, a name that is an error value and the 基本KPI rows each show
+    what project_shown says of their own row."""
+    inds = list(fy2023.indicators)
+    projects = [k for k, i in enumerate(inds) if not i.is_kpi]
+    a, b, c = projects[0], projects[1], projects[-1]
+    inds[b] = inds[b]._replace(project_name=inds[a].project_name, project_no=(inds[a].project_no or 0) + 50)
+    inds[c] = inds[c]._replace(project_name="#N/A")
+    result = recalculate(fy2023.settings, inds, list(fy2023.entries))
+    grid = list_grid(result, fy2023.settings)
+    id_col = 9
+    shown = {row[id_col]: row[1] for row in grid.rows[grid.header_row + 1:] if row[id_col]}
+    assert shown == {i.id: project_shown(i) for i in inds}
+    assert shown[inds[b].id] != shown[inds[a].id]
