@@ -29,6 +29,7 @@ import struct
 from typing import Optional
 
 from ..core.refs import LAST_COLUMN, LAST_ROW, parse_ref
+from .sheet_headers import sheet_parts
 
 CURRENCY_HEADER = "x-renkei-currency"
 # RenkeiServer.bas' CURRENCY_OVERFLOW: the whole would have passed its CURRENCY_MAX (4,000)
@@ -57,21 +58,11 @@ def double_of(bits: str) -> Optional[float]:
 def currency_header(header: Optional[str]) -> Optional[Exact]:
     """The header as sent, or None: absent, OVERFLOW, or not as RenkeiCurrency writes it (a
     cell twice, a sheet twice, a sheet not known and listed)."""
-    header = (header or "").strip()
-    if not header or len(header) > MAX_CHARS or header == OVERFLOW:
-        return None
-    version, *parts = header.split(";")
-    if version != _VERSION:
+    parts = sheet_parts(header, max_chars=MAX_CHARS, overflow=OVERFLOW, version=_VERSION, part=_PART)
+    if parts is None:
         return None
     out: Exact = {}
-    for part in parts:
-        m = _PART.fullmatch(part)
-        if m is None:
-            return None
-        try:
-            sheet = bytes.fromhex(m.group(1)).decode("utf-16-be")
-        except ValueError:      # a lone surrogate: no name Excel holds
-            return None
+    for sheet, m in parts:
         if sheet in out:
             return None
         if m.group(2) == UNKNOWN:

@@ -23,6 +23,7 @@ import re
 from typing import Optional
 
 from ..core.refs import LAST_COLUMN, LAST_ROW, parse_ref
+from .sheet_headers import hex_text, sheet_parts
 
 PERCENTS_HEADER = "x-renkei-percents"
 # RenkeiServer.bas' PERCENTS_OVERFLOW: the list would have passed its PERCENTS_MAX (8,000)
@@ -47,21 +48,13 @@ def percent_header(header: Optional[str]) -> Optional[Percents]:
     """The header as sent, or None: absent, OVERFLOW, or not as RenkeiPercents writes it. A
     sheet sent as not known maps to None; a sheet both not known and listed is not as
     RenkeiPercents writes it."""
-    header = (header or "").strip()
-    if not header or len(header) > MAX_CHARS or header == OVERFLOW:
-        return None
-    version, *parts = header.split(";")
-    if version != _VERSION:
+    parts = sheet_parts(header, max_chars=MAX_CHARS, overflow=OVERFLOW, version=_VERSION, part=_PART)
+    if parts is None:
         return None
     out: Percents = {}
-    for part in parts:
-        m = _PART.fullmatch(part)
-        if m is None:
-            return None
-        try:
-            sheet = bytes.fromhex(m.group(1)).decode("utf-16-be")
-            number_format = bytes.fromhex(m.group(2)).decode("utf-16-be") if m.group(2) else None
-        except ValueError:      # a lone surrogate: no name or format Excel holds
+    for sheet, m in parts:
+        number_format = hex_text(m.group(2)) if m.group(2) else None
+        if m.group(2) and number_format is None:    # a lone surrogate: no format Excel holds
             return None
         if number_format is None or out.get(sheet, ()) is None:
             if sheet in out:    # not known and listed, or not known twice
