@@ -211,6 +211,32 @@ def returned_input(master, tmp, municipality: str, value, ind_id=None, issued=No
     return folder
 
 
+def collect_click(master: Path, folder: Path, monkeypatch, instant: float = 1_711_846_800.0):
+    """A 回収ファイル取込 click on the saved ``master`` through the server's VBA client, the
+    returns of ``folder`` copied into the master's 回収 folder, at a fixed time (2024-03-31
+    10:00 JST): the payload and the actions as the master's VBA replays them
+    (excel.client.fit_actions), for remote_payload.apply_actions."""
+    from remote_payload import EXCEL_KEY, VBA, payload_from_file, remote_book
+    from renkei_xl import clock
+    from renkei_xl.core import contract as c
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.client import fit_actions
+
+    inbox = master.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, inbox / f.name)
+    payload = payload_from_file(master, client=VBA)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(master)})
+    book = remote_book(payload)
+    with monkeypatch.context() as m:
+        m.chdir(master.parent)
+        m.setattr(clock, "_instant", lambda: instant)
+        buttons.collect(book)
+    return payload, fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
+
+
 def with_macro_sheet(source: Path, path: Path, name: str = "Macro1") -> Path:
     """``source`` with an Excel 4.0 macro sheet (挿入 > Excel 4.0 マクロ) as its first tab, as
     Excel saves one: a macrosheet part, its relationship and content type, and the sheet-scoped

@@ -619,43 +619,19 @@ def test_a_status_left_out_is_not_marked_either():
     assert plan.under_way == [] and plan.cells == [] and plan.staff_sheets == []
 
 
-def _collect_click(path: Path, folder: Path, monkeypatch):
-    """A 回収ファイル取込 click on the saved ``path`` through the server's VBA client, the
-    returns of ``folder`` in the master's 回収 folder: the payload and the actions as the
-    master's VBA replays them, at a fixed time."""
-    from remote_payload import EXCEL_KEY, VBA
-    from renkei_xl import clock
-    from renkei_xl.excel import buttons
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
-    from renkei_xl.excel.client import fit_actions
-
-    inbox = path.parent / c.COLLECT_DIR
-    inbox.mkdir()
-    for f in folder.iterdir():
-        shutil.copyfile(f, inbox / f.name)
-    payload = payload_from_file(path, client=VBA)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
-    book = remote_book(payload)
-    with monkeypatch.context() as m:
-        m.chdir(path.parent)
-        m.setattr(clock, "_instant", lambda: 1_711_846_800.0)      # 2024-03-31 10:00 JST
-        buttons.collect(book)
-    return payload, fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"])).actions
-
-
 def test_an_import_marks_itself_under_way_and_both_faces_end_with_its_status(master, tmp_path, monkeypatch):
     """回収ファイル取込 writes into the open book as 再計算 does, and Excel can stop it halfway as
     well; it wrote no status, so the under-way mark had nothing to stand in (stop 55's note):
     values saved without their 取込履歴 rows were later taken for staff's own edits. Now its
     first write after lifting protection is the mark, its last the status, and the command
     line writes the same status and time into the file."""
-    from conftest import returned_input
+    from conftest import collect_click, returned_input
     from remote_payload import UNPROTECT
 
     button = shutil.copyfile(master, tmp_path / "button.xlsm")
     sheet, ref = _status_cell(button)
     folder = returned_input(button, tmp_path / "r", "小樽市", 12345)
-    payload, actions = _collect_click(button, folder, monkeypatch)
+    payload, actions = collect_click(button, folder, monkeypatch)
     assert actions[0]["func"] == UNPROTECT and sheet in actions[0]["args"][0]
     mark = actions[1]
     assert mark["func"] == "setValues" and mark["values"] == [["'" + c.under_way_line(c.COLLECT)]], mark
@@ -679,7 +655,7 @@ def test_an_import_excel_stops_halfway_leaves_menu_saying_so(master, tmp_path, m
     """The model's 1004 「セルの書式が多すぎます」 on a master at the cell formats limit (the check
     before writing taken out), met when the import adds 取込履歴: the mark written first stays,
     and メニュー says the import stopped, not the last 再計算's result."""
-    from conftest import returned_input
+    from conftest import collect_click, returned_input
     from remote_payload import ExcelError
     from renkei_xl.core.looks import MAX_CELL_FORMATS
     from renkei_xl.excel.remote import RemoteBook
@@ -690,7 +666,7 @@ def test_an_import_excel_stops_halfway_leaves_menu_saying_so(master, tmp_path, m
     sheet, ref = _status_cell(full)
     folder = returned_input(full, tmp_path / "r", "小樽市", 12345)
     monkeypatch.setattr(RemoteBook, "formats_problem", lambda self, plan: "")
-    payload, actions = _collect_click(full, folder, monkeypatch)
+    payload, actions = collect_click(full, folder, monkeypatch)
     with pytest.raises(ExcelError, match="Too many different cell formats") as stop:
         apply_actions(payload, actions)
     assert stop.value.applied.value(sheet, ref) == c.under_way_line(c.COLLECT)

@@ -102,18 +102,9 @@ def test_collect_writes_a_returned_85_into_a_0_percent_cell_as_85_in_general(sam
 def _collect_click(master: Path, folder: Path, monkeypatch) -> object:
     """The collect button on ``master`` (xlwings' VBA client, the server's admission adding the
     saved master's path), its actions replayed on the model of Excel."""
-    from renkei_xl.excel import buttons
+    from conftest import collect_click
 
-    monkeypatch.chdir(master.parent)
-    inbox = master.parent / c.COLLECT_DIR
-    inbox.mkdir()
-    for f in folder.iterdir():
-        shutil.copyfile(f, inbox / f.name)
-    payload = payload_from_file(master, client=VBA)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(master)})
-    book = remote_book(payload)
-    buttons.collect(book)
-    return apply_actions(payload, book.json()["actions"])
+    return apply_actions(*collect_click(master, folder, monkeypatch))
 
 
 @pytest.mark.parametrize("made", MASTERS)
