@@ -2737,7 +2737,7 @@ def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_pat
     master = sample_master(tmp_path / "マスター.xlsx")
     _set_address(master, "北広島市", None)
     out = tmp_path / "確定版.xlsx"
-    refused = {(): "北広島市 のメールアドレスが空です",
+    refused = {(): "北広島市（設定!D16） のメールアドレスが空です",
                ("--to", "a＠city.example.jp"): "宛先のメールアドレス「a＠city.example.jp」",
                ("--to", "a@city.example.jp", "--from", "b＠city.example.jp"): "差出人のメールアドレス"}
     for given, says in refused.items():

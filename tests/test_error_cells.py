@@ -1450,3 +1450,29 @@ def test_a_header_cleared_over_values_is_named():
     with pytest.raises(HeaderError) as refused:
         Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
     assert refused.value.cell == "F1" and "F1 は空欄（その下の列には値があります）です" in str(refused.value), refused.value
+
+
+# ------------------------------------------------- 設定's municipality rows, by their cells
+# A number, a date or a word with no sheet typed as 小樽市's name (設定!A11): 入力チェック said
+# 「市町村「45382」のシートがありません」 placed on the sheet that is not there, and split named
+# no cell; staff put it right in 設定!A11 (qa-133). The date as every reader reads it (text).
+NAMELESS = [(cell, shown, face) for cell, shown in (('<c r="A11"><v>45382</v></c>', "45382"),
+                                                   ('<c r="A11" s="8"><v>45382</v></c>', "2024-03-31"),
+                                                   ('<c r="A11" t="inlineStr"><is><t>NaN</t></is></c>', "NaN"))
+            for face in FACES]
+
+
+@pytest.mark.parametrize("cell,shown,face", NAMELESS, ids=[f"{s}-{f}" for _c, s, f in NAMELESS])
+def test_a_municipality_name_with_no_sheet_is_named_on_its_settings_cell(sample, tmp_path, cell, shown, face):
+    said = FACES[face](with_error(sample, tmp_path / "master.xlsm", c.SETTINGS, "A11", "", cell=cell))
+    assert f"{c.SETTINGS}!A11" in said and f"市町村「{shown}」のシートがありません" in said, said
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_split_names_the_settings_cell_of_a_municipality_with_no_sheet(sample, tmp_path, monkeypatch, face):
+    path = tmp_path / "work" / "master.xlsm"
+    path.parent.mkdir()
+    with_error(sample, path, c.SETTINGS, "A11", "", cell='<c r="A11"><v>45382</v></c>')
+    said = split_face(path, face, monkeypatch)
+    assert f"市町村「45382」（{c.SETTINGS}!A11）のシートがマスターにありません" in said, said
+    assert not (path.parent / c.SPLIT_DIR).exists() or not any((path.parent / c.SPLIT_DIR).iterdir()), said
