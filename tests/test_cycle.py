@@ -2701,8 +2701,8 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
     err = capsys.readouterr().err
-    assert "シート「設定」の北広島市のメールアドレス「kikaku＠city.example.jp」" in err, err
-    assert "シート「設定」の長沼町のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
+    assert "シート「設定」の北広島市（設定!D16）のメールアドレス「kikaku＠city.example.jp」" in err, err
+    assert "シート「設定」の長沼町（設定!D21）のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
     assert not outdir.exists() or not any(outdir.iterdir())
 
 
