@@ -1492,13 +1492,15 @@ LOG_NAMED = [(ref, cell, said, face) for ref, cell, said in (
     ("B2", '<c r="B2" t="inlineStr"><is><t>小樽市\u200b</t></is></c>',
      f"{c.IMPORT_LOG}!B2 の市町村「小樽市」の4文字目に見えない文字 U+200B が入っています（設定の「小樽市」とは別の名前"),
     ("B2", '<c r="B2" t="inlineStr"><is><t>小樽　市</t></is></c>',
-     f"{c.IMPORT_LOG}!B2 の市町村「小樽　市」は、設定の「小樽市」と全角・半角やスペースだけが違います"))
+     f"{c.IMPORT_LOG}!B2 の市町村「小樽　市」は、設定の「小樽市」と全角・半角やスペースだけが違います"),
+    ("B2", '<c r="B2" t="inlineStr"><is><t>おたる</t></is></c>',
+     f"{c.IMPORT_LOG}!B2 の市町村「おたる」は設定の市町村一覧にありませんが、ファイル名（{c.IMPORT_LOG}!A2）は「小樽市」の"))
     for face in FACES]
 
 
 @pytest.mark.parametrize("ref,cell,said,face", LOG_NAMED,
                          ids=[f"{r}-{k}-{f}" for (r, _c, _s, f), k in zip(LOG_NAMED, [k for k in
-                              ("blank", "formula", "blank", "zwsp", "space") for _ in FACES])])
+                              ("blank", "formula", "blank", "zwsp", "space", "other") for _ in FACES])])
 def test_a_log_record_of_no_time_or_no_listed_name_is_named_never_passed_over(sample, issued, tmp_path, monkeypatch,
                                                                              ref, cell, said, face):
     out = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=cell)
@@ -1540,3 +1542,22 @@ def test_a_return_saved_after_an_untimed_records_import_is_imported(sample, issu
 
         said = click_said(master, buttons.collect)     # written into the open book, not the file
         assert f"・{RETURNING}!E2 04-1 実績値: 7 → 5" in said, said
+
+
+def test_the_records_of_a_partner_that_left_are_read_as_before():
+    """A municipality 設定 no longer lists, on its own file: its records stay in 取込履歴 and
+    refuse nothing (refuse_misnamed names only a record that must have been a listed one's)."""
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS
+    from renkei_xl.cycle.collect.import_log import read_import_log, refuse_misnamed
+
+    when = dt.datetime(2024, 4, 10, 10)
+    grid = [list(LOG_COLUMNS), ["旧町_2023年度_入力.xlsx", "旧町", when, 1, "0" * 64, when, None],
+            ["小樽市_2023年度_入力.xlsx", "小樽市", when, 1, "1" * 64, when, None]]
+    records = read_import_log(grid)
+    refuse_misnamed(records, ("札幌市", "小樽市"))
+    assert [r.place(1) for r in records] == [f"{c.IMPORT_LOG}!B2", f"{c.IMPORT_LOG}!B3"]
+    grid[2][1] = "おたる"
+    with pytest.raises(UserError, match=f"{c.IMPORT_LOG}!B3 の市町村「おたる」"):
+        refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))

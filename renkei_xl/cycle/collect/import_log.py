@@ -208,12 +208,14 @@ def _as_int(value: object) -> int:
 def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> None:
     """Refuses 取込履歴 naming the 市町村 cell of a record read back that is blank, holds a
     character that shows as nothing, or is a name 設定 lists typed another way (width,
-    spaces: contract_read.name_key). Read as no municipality of 設定, 小樽市's record was no
-    import of 小樽市: its older return passed the older-submission rule, and the since-issue
+    spaces: contract_read.name_key), or a name 設定 does not list on the import of a file
+    whose name names one it does (「おたる」 on 「小樽市_2023年度_入力.xlsx」). Read as no
+    municipality of 設定, 小樽市's record was no import of 小樽市: its older return passed the older-submission rule, and the since-issue
     check took the newer import for a correction staff made, holding the row as 「配布した後で
-    マスターの実績値が…に直され」, on both faces (qa-133). A name 設定 does not list at all is a
-    partner that left the partnership, whose records stay as they are: read as before."""
+    マスターの実績値が…に直され」, on both faces (qa-133). A name 設定 does not list on a file of
+    no listed name is a partner that left the partnership, whose records stay: read as before."""
     from ...core.contract_read import name_key
+    from ...core.filenames import named_in
     from ...core.values import shown, unseen_char, unseen_kind
 
     listed = set(names)
@@ -227,10 +229,16 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
             why = "が空欄です（どの市町村の取り込みか分かりません）"
         elif (bad := unseen_char(name)) is not None:
             seen = "".join(ch for ch in name if ch != bad and ch.isprintable())
-            why = (f"「{shown(seen)}」の{name.index(bad) + 1}文字目に{unseen_kind(bad)} U+{ord(bad):04X} が入っています"
-                   f"（{'設定の「' + keys[name_key(seen)] + '」とは別の名前として読まれます' if name_key(seen) in keys else '設定の市町村一覧にない名前です'}）")
+            read_as = (f"設定の「{keys[name_key(seen)]}」とは別の名前として読まれます" if name_key(seen) in keys
+                       else "設定の市町村一覧にない名前です")
+            why = f"「{shown(seen)}」の{name.index(bad) + 1}文字目に{unseen_kind(bad)} U+{ord(bad):04X} が入っています（{read_as}）"
         elif name_key(name) in keys:
             why = f"「{shown(name)}」は、設定の「{keys[name_key(name)]}」と全角・半角やスペースだけが違います"
+        elif len(owners := named_in(r.file_name, names)) == 1:
+            # typed over (「おたる」) where the file name says whose the import was; a partner
+            # that left has its own name in both, and is read as before
+            why = (f"「{shown(name)}」は設定の市町村一覧にありませんが、ファイル名（{r.place(0) or r.file_name}）は"
+                   f"「{next(iter(owners))}」のファイルです")
         else:
             continue
         raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。設定の市町村名のとおりに直してから、もう一度"
