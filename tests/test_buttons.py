@@ -2072,7 +2072,10 @@ def test_a_municipality_sheet_settings_does_not_list_is_warned_alike_on_both_fac
     assert "設定の市町村一覧" in f.hint
     if new_name is not None:    # and the 設定 row without a sheet says how to take a partner out
         (missing,) = [f for f in result.findings if f.type == F.MISSING_SHEET.code]
-        assert missing.sheet == new_name and "連携から外れた市町村なら、設定の市町村一覧から" in missing.hint
+        ws = load_workbook(book, read_only=True)[c.SETTINGS]
+        row = next(r for r, (name,) in enumerate(ws.iter_rows(max_col=1, values_only=True), 1) if name == new_name)
+        assert missing.place == f"{c.SETTINGS}!A{row}", missing     # its cell, not the sheet that is not there (qa-133)
+        assert f"市町村「{new_name}」" in missing.message and "連携から外れた市町村なら、設定の市町村一覧から" in missing.hint
     applied, _ = _run(buttons.check, payload_from_file(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
     # the sample master as built lists every sheet: nothing to say

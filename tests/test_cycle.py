@@ -2701,8 +2701,8 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
     err = capsys.readouterr().err
-    assert "シート「設定」の北広島市のメールアドレス「kikaku＠city.example.jp」" in err, err
-    assert "シート「設定」の長沼町のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
+    assert "シート「設定」の北広島市（設定!D16）のメールアドレス「kikaku＠city.example.jp」" in err, err
+    assert "シート「設定」の長沼町（設定!D21）のメールアドレス「kikaku@town．naganuma.example」" in err, err   # both at once
     assert not outdir.exists() or not any(outdir.iterdir())
 
 
@@ -2737,7 +2737,7 @@ def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_pat
     master = sample_master(tmp_path / "マスター.xlsx")
     _set_address(master, "北広島市", None)
     out = tmp_path / "確定版.xlsx"
-    refused = {(): "北広島市 のメールアドレスが空です",
+    refused = {(): "北広島市（設定!D16） のメールアドレスが空です",
                ("--to", "a＠city.example.jp"): "宛先のメールアドレス「a＠city.example.jp」",
                ("--to", "a@city.example.jp", "--from", "b＠city.example.jp"): "差出人のメールアドレス"}
     for given, says in refused.items():

@@ -1450,3 +1450,114 @@ def test_a_header_cleared_over_values_is_named():
     with pytest.raises(HeaderError) as refused:
         Book({"札幌市": grid}, {}).header("札幌市", c.ENTRY_HEADERS, c.ENTRY_REQUIRED, laid_out=True)
     assert refused.value.cell == "F1" and "F1 は空欄（その下の列には値があります）です" in str(refused.value), refused.value
+
+
+# ------------------------------------------------- 設定's municipality rows, by their cells
+# A number, a date or a word with no sheet typed as 小樽市's name (設定!A11): 入力チェック said
+# 「市町村「45382」のシートがありません」 placed on the sheet that is not there, and split named
+# no cell; staff put it right in 設定!A11 (qa-133). The date as every reader reads it (text).
+NAMELESS = [(cell, shown, face) for cell, shown in (('<c r="A11"><v>45382</v></c>', "45382"),
+                                                   ('<c r="A11" s="8"><v>45382</v></c>', "2024-03-31"),
+                                                   ('<c r="A11" t="inlineStr"><is><t>NaN</t></is></c>', "NaN"))
+            for face in FACES]
+
+
+@pytest.mark.parametrize("cell,shown,face", NAMELESS, ids=[f"{s}-{f}" for _c, s, f in NAMELESS])
+def test_a_municipality_name_with_no_sheet_is_named_on_its_settings_cell(sample, tmp_path, cell, shown, face):
+    said = FACES[face](with_error(sample, tmp_path / "master.xlsm", c.SETTINGS, "A11", "", cell=cell))
+    assert f"{c.SETTINGS}!A11" in said and f"市町村「{shown}」のシートがありません" in said, said
+
+
+@pytest.mark.parametrize("face", FACES)
+def test_split_names_the_settings_cell_of_a_municipality_with_no_sheet(sample, tmp_path, monkeypatch, face):
+    path = tmp_path / "work" / "master.xlsm"
+    path.parent.mkdir()
+    with_error(sample, path, c.SETTINGS, "A11", "", cell='<c r="A11"><v>45382</v></c>')
+    said = split_face(path, face, monkeypatch)
+    assert f"市町村「45382」（{c.SETTINGS}!A11）のシートがマスターにありません" in said, said
+    assert not (path.parent / c.SPLIT_DIR).exists() or not any((path.parent / c.SPLIT_DIR).iterdir()), said
+
+
+# 取込履歴's record of 小樽市's newer return with its 提出日時 cleared (or 「=""」), or its 市町村
+# cleared, typed with a zero-width space or with a space: the older return was imported over
+# the newer one (提出日時 passed over), or held by the since-issue check as if staff had
+# corrected the master after the split (the record read as no import of 小樽市), on both
+# faces. Now the log's cell is named and nothing is written (qa-133). A record without
+# 提出日時 is what collect writes for a file without a save time: one saved before its 取込日時
+# may be older, so it is not taken over it (one saved after is newer: the next test).
+LOG_NAMED = [(ref, cell, said, face) for ref, cell, said in (
+    ("F2", '<c r="F2"/>', f"{c.IMPORT_LOG}!F2 提出日時が空欄"),
+    ("F2", '<c r="F2" t="str"><f>""</f><v></v></c>', f"{c.IMPORT_LOG}!F2 提出日時が空欄"),
+    ("B2", '<c r="B2"/>', f"{c.IMPORT_LOG}!B2 の市町村が空欄です"),
+    ("B2", '<c r="B2" t="inlineStr"><is><t>小樽市\u200b</t></is></c>',
+     f"{c.IMPORT_LOG}!B2 の市町村「小樽市」の4文字目に見えない文字 U+200B が入っています（設定の「小樽市」とは別の名前"),
+    ("B2", '<c r="B2" t="inlineStr"><is><t>小樽　市</t></is></c>',
+     f"{c.IMPORT_LOG}!B2 の市町村「小樽　市」は、設定の「小樽市」と全角・半角やスペースだけが違います"),
+    ("B2", '<c r="B2" t="inlineStr"><is><t>おたる</t></is></c>',
+     f"{c.IMPORT_LOG}!B2 の市町村「おたる」は設定の市町村一覧にありませんが、ファイル名（{c.IMPORT_LOG}!A2）は「小樽市」の"))
+    for face in FACES]
+
+
+@pytest.mark.parametrize("ref,cell,said,face", LOG_NAMED,
+                         ids=[f"{r}-{k}-{f}" for (r, _c, _s, f), k in zip(LOG_NAMED, [k for k in
+                              ("blank", "formula", "blank", "zwsp", "space", "other") for _ in FACES])])
+def test_a_log_record_of_no_time_or_no_listed_name_is_named_never_passed_over(sample, issued, tmp_path, monkeypatch,
+                                                                             ref, cell, said, face):
+    out = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=cell)
+    assert said in out and "直され" not in out, out
+
+
+# A return saved after the 取込日時 of a record without 提出日時 is newer than that submission,
+# which was made before it was imported: imported, as a file of no save time is.
+@pytest.mark.parametrize("face", FACES)
+def test_a_return_saved_after_an_untimed_records_import_is_imported(sample, issued, tmp_path, monkeypatch, face):
+    import datetime as dt
+
+    from test_cycle import set_cell, set_modified
+
+    from renkei_xl.cycle.collect import collect
+
+    master = tmp_path / "work" / "master.xlsm"
+    master.parent.mkdir()
+    shutil.copyfile(sample, master)
+    first, later = tmp_path / "first" / issued.name, master.parent / c.COLLECT_DIR / issued.name
+    for path, value in ((first, 7), (later, 5)):
+        path.parent.mkdir()
+        shutil.copyfile(issued, path)
+        set_cell(path, RETURNING, "04-1", "実績値", value)
+    set_modified(first, dt.datetime(2024, 4, 10, 10, 0, tzinfo=dt.timezone.utc))
+    set_modified(later, dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+    assert collect(master, [first]).written is not None
+    shutil.copyfile(with_error(master, tmp_path / "logged.xlsm", c.IMPORT_LOG, "F2", "", cell='<c r="F2"/>'), master)
+    monkeypatch.chdir(master.parent)
+    if face == "file":
+        from renkei_xl.cli import main
+
+        from test_cycle import cell_of
+
+        assert main(["collect", master.name, c.COLLECT_DIR]) == 0
+        assert cell_of(master, RETURNING, "04-1", "実績値") == 5
+    else:
+        from renkei_xl.excel import buttons
+
+        said = click_said(master, buttons.collect)     # written into the open book, not the file
+        assert f"・{RETURNING}!E2 04-1 実績値: 7 → 5" in said, said
+
+
+def test_the_records_of_a_partner_that_left_are_read_as_before():
+    """A municipality 設定 no longer lists, on its own file: its records stay in 取込履歴 and
+    refuse nothing (refuse_misnamed names only a record that must have been a listed one's)."""
+    import datetime as dt
+
+    from renkei_xl.cycle.collect import LOG_COLUMNS
+    from renkei_xl.cycle.collect.import_log import read_import_log, refuse_misnamed
+
+    when = dt.datetime(2024, 4, 10, 10)
+    grid = [list(LOG_COLUMNS), ["旧町_2023年度_入力.xlsx", "旧町", when, 1, "0" * 64, when, None],
+            ["小樽市_2023年度_入力.xlsx", "小樽市", when, 1, "1" * 64, when, None]]
+    records = read_import_log(grid)
+    refuse_misnamed(records, ("札幌市", "小樽市"))
+    assert [r.place(1) for r in records] == [f"{c.IMPORT_LOG}!B2", f"{c.IMPORT_LOG}!B3"]
+    grid[2][1] = "おたる"
+    with pytest.raises(UserError, match=f"{c.IMPORT_LOG}!B3 の市町村「おたる」"):
+        refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))

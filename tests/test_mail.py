@@ -1178,9 +1178,20 @@ def test_a_cell_of_32767_characters_is_quoted_cut_not_whole(otaru_book, tmp_path
     cell = "あ" * 32_767
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 2 and draft is None
-    assert (f"シート「設定」の小樽市のメールアドレス「{'あ' * 1_000}…（全32,767文字）」が正しくありません"
+    assert (f"シート「設定」の小樽市（設定!D11）のメールアドレス「{'あ' * 1_000}…（全32,767文字）」が正しくありません"
             "（1文字目の「あ」は使えません）") in err, err[:2_000]
     assert len(err) < 1_500, len(err)
+
+
+@pytest.mark.parametrize("cell, said", [
+    ("kacho＠city.otaru.lg.jp", "シート「設定」の小樽市（設定!D11）のメールアドレス「kacho＠city.otaru.lg.jp」が正しくありません"),
+    ("", "シート「設定」の市町村一覧で、小樽市（設定!D11） のメールアドレスが空です")])
+def test_a_refused_address_names_its_settings_cell(otaru_book, tmp_path, cell, said):
+    """A refusal of 小樽市's addresses named 「シート「設定」の小樽市」 alone: staff looked down
+    設定's table for the row and across it for the cell. Now the cell, 設定!D11 (qa-133).
+    The command line's alone: no button makes a mail."""
+    code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
+    assert code == 2 and draft is None and said in err, err
 
 
 LONG = "x" * 70 + "@city.otaru.hokkaido.jp"
@@ -1218,7 +1229,7 @@ def test_a_name_no_reader_reads_back_as_typed_is_refused(otaru_book, tmp_path, n
     mail:8978966:146). Refused, naming whose address it is in 設定, the address and the name."""
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, f'"{name}" <kikaku@otaru.example>')
     assert code == 2 and draft is None, err
-    assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前「" in err, err
+    assert "シート「設定」の小樽市（設定!D11）のメールアドレス「kikaku@otaru.example」の名前「" in err, err
 
 
 def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(otaru_book, tmp_path):
@@ -1226,7 +1237,7 @@ def test_a_name_too_long_for_a_header_line_is_refused_naming_whose_it_is(otaru_b
     quotes) nor written whole: refused, naming 小樽市's cell in 設定 rather than the address alone."""
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, f'"{"x" * 1000}*;" <kikaku@otaru.example>')
     assert code == 2 and draft is None, err
-    assert "シート「設定」の小樽市のメールアドレス「kikaku@otaru.example」の名前が長すぎて" in err, err
+    assert "シート「設定」の小樽市（設定!D11）のメールアドレス「kikaku@otaru.example」の名前が長すぎて" in err, err
 
 
 @pytest.mark.parametrize("cell", ["a..b@otaru.example", ".kikaku@otaru.example", "kikaku.@otaru.example",
@@ -1252,7 +1263,7 @@ def test_an_address_no_reader_could_parse_is_refused_naming_the_cell(otaru_book,
     Each is refused in 設定, naming 小樽市's cell."""
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 2 and draft is None
-    assert f"シート「設定」の小樽市のメールアドレス「{cell}」が正しくありません" in err, err
+    assert f"シート「設定」の小樽市（設定!D11）のメールアドレス「{cell}」が正しくありません" in err, err
 
 
 @pytest.mark.parametrize("cell,wanted", [

@@ -144,7 +144,7 @@ def test_rollover_keeps_every_indicator_method_and_target(years, fy2023):
            [tuple(getattr(i, k) for k in keep) for i in fy2023.indicators]
     assert data.settings.fiscal_year == 2024
     assert data.settings.base_date.isoformat() == "2025-03-31"
-    assert data.settings.municipalities == fy2023.settings.municipalities
+    assert [m[:4] for m in data.settings.municipalities] == [m[:4] for m in fy2023.settings.municipalities]   # cells aside
 
 
 def test_rollover_empties_every_input_and_shows_last_years_value_beside_it(years):

@@ -767,7 +767,7 @@ def _municipalities(book: Book) -> list[Municipality]:
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
             raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{shown(kind)}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
-        out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", "")))
+        out.append(Municipality(v["name"], kind, v.get("department", ""), v.get("email", ""), cells))
     if not out:
         first = cell_ref(row_no + 1, cols["name"])
         raise UserError(f"シート「{c.SETTINGS}」の市町村の一覧が空です（{c.SETTINGS}!{first} から下）。"
@@ -871,8 +871,7 @@ def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tup
     make = tuple.__new__
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
-            findings.append(F.MISSING_SHEET.at(muni.name, "", municipality=muni.name,
-                                               near=_near_sheet(muni.name, book.sheets)))
+            findings.append(F.missing_sheet(muni, _near_sheet(muni.name, book.sheets)))
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True, laid_out=True)
@@ -1008,7 +1007,7 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
     and pipeline.unattributed already makes each indicator it may feed － naming its cell."""
     from .methods import reported_ids
 
-    unread = {f.sheet for f in found if f.type in (F.MISSING_SHEET.code, F.MISSING_HEADER.code)}
+    unread = F.unread_sheets(settings.municipalities, found)
     names = {i.id: i.name for i in indicators}
     known = set(names)
     ids_of: dict[str, set[str]] = {}

@@ -13,9 +13,10 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 # No ``from __future__ import annotations``: typing.NamedTuple compiles each string
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
-from .model import ERROR, WARNING, Finding
+from .contract import SETTINGS
+from .model import ERROR, WARNING, Finding, Municipality
 from .values import (APPROXIMATE, BOOLEAN, BOOLEAN_TEXTS, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES,
                      DEADLINE_FORM, EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
                      TRUNCATION_MARK, UNPARSEABLE, error_hint, error_said, shown)
@@ -590,11 +591,34 @@ STATE_UNANSWERED = _type(
 NEGATIVE = _type("negative", ERROR, "{label}「{value}」は負の値です", "0 以上の値を入力してください（▲・△・－ は負の数を表します）")
 FRACTIONAL_COUNT = _type("fractional-count", ERROR, "{label}「{value}」は件数・人数なのに小数です", "整数で入力してください")
 # A municipality's rows that cannot be read (its sheet missing, its header unreadable) make
-# every indicator it reports －: the sheet of these two is the municipality's name
-# (pipeline.unread_municipalities).
+# every indicator it reports －: which municipality each is of, unread_sheets says
+# (pipeline.unread_municipalities, contract_read.missing_rows, collect).
 MISSING_SHEET = _type("missing-sheet", ERROR, "市町村「{municipality}」のシートがありません{near}",
                       "設定の市町村名とシート名を同じにしてください（連携から外れた市町村なら、設定の市町村一覧から"
                       "その行を削除してください）")
+
+
+def missing_sheet(muni: Municipality, near: str) -> Finding:
+    """MISSING_SHEET placed on 設定's 市町村名 cell of ``muni``, the cell staff put right (or
+    the sheet they rename, which the hint says): placed on the sheet that is not there, it had
+    no cell to link to, and a number or a date typed as the name (「45382」) sent staff looking
+    for a sheet rather than at 設定!A11 (qa-133). A record without cells keeps the old place."""
+    cell = muni.cell("name")
+    return MISSING_SHEET.at(SETTINGS if cell else muni.name, cell, municipality=muni.name, near=near)
+
+
+def unread_sheets(municipalities: Sequence[Municipality], findings: Sequence[Finding]) -> dict[str, Finding]:
+    """Municipality name → the error finding that its sheet cannot be read: MISSING_SHEET
+    where ``missing_sheet`` puts it, MISSING_HEADER on the municipality's own sheet."""
+    missing = {(f.sheet, f.cell): f for f in findings if f.is_error and f.type == MISSING_SHEET.code}
+    header = {f.sheet: f for f in findings if f.is_error and f.type == MISSING_HEADER.code}
+    out: dict[str, Finding] = {}
+    for muni in municipalities:
+        cell = muni.cell("name")
+        found = missing.get((SETTINGS, cell) if cell else (muni.name, "")) or header.get(muni.name)
+        if found is not None:
+            out[muni.name] = found
+    return out
 # A sheet laid out as a municipality's (指標ID and 実績値 headers) that 設定 does not list:
 # a partner whose 設定 row was removed, or whose name was typed differently there. Its
 # numbers are in no total, so 入力チェック says so rather than leave them out in silence.

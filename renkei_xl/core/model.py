@@ -47,10 +47,23 @@ NO_CELLS: Mapping[str, str] = MappingProxyType({})
 
 
 class Municipality(NamedTuple):
+    """One row of 設定's municipality table. ``cells`` (field → "D11" on 設定, as the reader
+    found the row) lets a refusal about the row name the cell staff put right: 「設定!A11」 for
+    a name with no sheet, 「設定!D11」 for an address, where the place was the missing sheet or
+    「シート「設定」の小樽市」 alone (qa-133)."""
     name: str
     kind: str = PARTNER           # 中心市 / 連携市町村
     department: str = ""          # 担当部署
     email: str = ""               # メールアドレス
+    cells: Mapping[str, str] = NO_CELLS
+
+    def cell(self, field_name: str) -> str:
+        return self.cells.get(field_name, "")
+
+    def place(self, field_name: str) -> str:
+        """「設定!D11」, or "" for a record built without cells (the reference list, tests)."""
+        cell = self.cells.get(field_name, "")
+        return f"{c.SETTINGS}!{cell}" if cell else ""
 
 
 class Settings(NamedTuple):

@@ -25,15 +25,10 @@ from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consoli
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, rate_target, shown_ratio
 from .methods import AUTO_STATUS_PREFIX, NO_VALUE, rates_others, reported_ids, without_rate_lines
-from .findings import (CONSOLIDATION, MISSING_HEADER, MISSING_SHEET, NO_RESULT, RATE_UNDECIDED, STATE_DISAGREES,
-                       unread_found)
+from .findings import CONSOLIDATION, NO_RESULT, RATE_UNDECIDED, STATE_DISAGREES, unread_found, unread_sheets
 from .validate import (JUDGED_FIELDS, id_key, input_error_reason, may_feed, missing_id_finding,
                        unknown_id_finding, unread_cell_counts, validate)
 from .values import error_value, exact, format_percent, shown
-
-
-# The reader's findings that leave a municipality's rows unread (the finding's sheet is its name).
-UNREAD_SHEET_TYPES = frozenset({MISSING_SHEET.code, MISSING_HEADER.code})
 
 
 def _in_rate(ind: Indicator) -> bool:
@@ -284,7 +279,7 @@ def unread_municipalities(settings: Settings, indicators: Sequence[Indicator], e
     """A municipality whose sheet is missing or whose header cannot be read has rows nobody
     can read: every indicator it reports would be a total without it, so each is － with
     the reader's finding as its reason, never a partial sum passed off as the whole."""
-    unread = {f.sheet: f for f in extra_findings if f.is_error and f.type in UNREAD_SHEET_TYPES}
+    unread = unread_sheets(settings.municipalities, extra_findings)
     if not unread:
         return {}
     out: dict[str, list[Finding]] = {}

@@ -194,9 +194,12 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     data, sheets, names, key = read if read is not None else read_master_grids(master)
     if not data.settings.municipalities:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧が空です。配布する市町村がありません")
-    missing = [m.name for m in data.settings.municipalities if m.name not in sheets]
+    # Each named with its 設定 cell (qa-133): a number or a date typed as a name (「45382」)
+    # is put right there, not by looking for its sheet.
+    missing = [f"「{m.name}」" + (f"（{m.place('name')}）" if m.place("name") else "")
+               for m in data.settings.municipalities if m.name not in sheets]
     if missing:
-        raise UserError(f"市町村「{'、'.join(missing)}」のシートがマスターにありません"
+        raise UserError(f"市町村{'、'.join(missing)}のシートがマスターにありません"
                         "（設定の市町村名とシート名を同じにしてください。連携から外れた市町村なら、設定の市町村一覧から"
                         "その行を削除してください）")
     if eml:

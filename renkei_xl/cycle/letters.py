@@ -130,12 +130,12 @@ def office_address(settings: Settings, sender: Optional[str] = None) -> str:
     if central is None or not central.email:
         raise UserError(f"差出人のメールアドレスがありません。シート「{c.SETTINGS}」の中心市のメールアドレスを"
                         "入力するか、--from で指定してください")
-    found = parse_addresses([central.email], f"シート「{c.SETTINGS}」の{central.name}")
+    found = parse_addresses([central.email], address_cell(central))
     if len(found) > 1:
         # A cell of two addresses is taken for recipients; a mail has one sender, and
         # build_message's 「1つだけ指定してください」 named neither the cell nor --from.
-        raise UserError(f"シート「{c.SETTINGS}」の中心市（{central.name}）のメールアドレスが {len(found)} つあります"
-                        f"（{central.email}）。差出人は 1 つだけのため、--from で差出人のアドレスを指定してください")
+        raise UserError(f"シート「{c.SETTINGS}」の中心市（{central.name}{_at(central)}）のメールアドレスが {len(found)} つ"
+                        f"あります（{central.email}）。差出人は 1 つだけのため、--from で差出人のアドレスを指定してください")
     return central.email
 
 
@@ -152,7 +152,7 @@ def check_mail_settings(settings: Settings, sender: Optional[str] = None) -> Non
     naming the address alone; an empty one left that municipality out of the 確定版 without
     a word."""
     check_region(settings)
-    no_mail = [m.name for m in settings.municipalities if not m.email.strip()]
+    no_mail = [m.name + _at(m) for m in settings.municipalities if not m.email.strip()]
     if no_mail:
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
                         "（メールを作るには、すべての市町村のメールアドレスが必要です）")
@@ -195,12 +195,25 @@ def _named_as_in_settings(settings: Settings, given: list[Address]) -> list[Addr
     return [a if a.display_name else known.get(a.addr_spec.lower(), a) for a in given]
 
 
+def address_cell(muni: Municipality) -> str:
+    """Whose addresses a refusal quotes, and where: 「シート「設定」の小樽市（設定!D11）」. The
+    municipality alone sent staff down 設定's table for its row and across it for the cell
+    (qa-133). Starting 「シート」, as mail.parse_addresses reads a cell's role."""
+    return f"シート「{c.SETTINGS}」の{muni.name}{_at(muni)}"
+
+
+def _at(muni: Municipality) -> str:
+    """「（設定!D11）」, the cell of ``muni``'s addresses, or "" for a record without cells."""
+    place = muni.place("email")
+    return f"（{place}）" if place else ""
+
+
 def municipality_addresses(muni: Municipality) -> list[Address]:
     """The addresses of a municipality's cell in 設定, each named after the municipality
     (unless the cell names it otherwise): what Outlook shows in 宛先, and what a refusal by
     the mail server names. The name alone, without the department: a longer name is folded
     into two encoded words, and the space between them is lost in Outlook (RFC 2047 §6.2)."""
-    found = parse_addresses([muni.email], f"シート「{c.SETTINGS}」の{muni.name}")
+    found = parse_addresses([muni.email], address_cell(muni))
     return [a if a.display_name else Address(muni.name, a.username, a.domain) for a in found]
 
 

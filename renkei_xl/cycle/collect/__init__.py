@@ -32,7 +32,7 @@ from typing import Callable, Optional, Sequence
 from ...core import contract as c
 from ...clock import now
 from ...core.contract_read import MasterData, text
-from .import_log import check_import_log, read_import_log
+from .import_log import check_import_log, read_import_log, refuse_misnamed
 from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, may_be_a_return, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue, logged_at
@@ -220,6 +220,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
     log = state.grids.get(c.IMPORT_LOG)
     logged = read_import_log(log) if log else []
+    refuse_misnamed(logged, data.settings.names)
     split_folder = Path(master).parent / c.SPLIT_DIR if master is not None else None
     report = plan_collect(data, paths, logged, force=force, exclude=exclude, key=key, split_folder=split_folder,
                           master=master)
@@ -229,7 +230,7 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
         report.later = next_master(Path(master), data.settings.fiscal_year)
         report.master = Path(master)
     plan = (collect_plan(state, report.changes, LOG_COLUMNS,
-                         [tuple(None if v == "" else v for v in r) for r in report.records],
+                         [tuple(None if v == "" else v for v in r[:len(LOG_COLUMNS)]) for r in report.records],
                          report.status_line(), now())
             if report.records else WritePlan())
     return report, plan

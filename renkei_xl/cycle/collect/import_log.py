@@ -68,7 +68,7 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         row = grid[_r - 1]
         get = lambda i: _at(row, cols[str(i)]) if str(i) in cols else None  # noqa: E731
         out.append(ImportRecord(text(get(0)), text(get(1)), as_datetime(get(2)),
-                                _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6))))
+                                _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6)), _cells))
     return out
 
 
@@ -205,18 +205,73 @@ def _as_int(value: object) -> int:
         return 0
 
 
+def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> None:
+    """Refuses 取込履歴 naming the 市町村 cell of a record read back that is blank, holds a
+    character that shows as nothing, or is a name 設定 lists typed another way (width,
+    spaces: contract_read.name_key), or a name 設定 does not list on the import of a file
+    whose name names one it does (「おたる」 on 「小樽市_2023年度_入力.xlsx」). Read as no
+    municipality of 設定, 小樽市's record was no import of 小樽市: its older return passed the older-submission rule, and the since-issue
+    check took the newer import for a correction staff made, holding the row as 「配布した後で
+    マスターの実績値が…に直され」, on both faces (qa-133). A name 設定 does not list on a file of
+    no listed name is a partner that left the partnership, whose records stay: read as before."""
+    from ...core.contract_read import name_key
+    from ...core.filenames import named_in
+    from ...core.values import shown, unseen_char, unseen_kind
+
+    listed = set(names)
+    keys = {name_key(n): n for n in names}
+    for r in records:
+        where = r.place(1)
+        if not where or r.municipality in listed:
+            continue
+        name = r.municipality
+        if name == "":
+            why = "が空欄です（どの市町村の取り込みか分かりません）"
+        elif (bad := unseen_char(name)) is not None:
+            seen = "".join(ch for ch in name if ch != bad and ch.isprintable())
+            read_as = (f"設定の「{keys[name_key(seen)]}」とは別の名前として読まれます" if name_key(seen) in keys
+                       else "設定の市町村一覧にない名前です")
+            why = f"「{shown(seen)}」の{name.index(bad) + 1}文字目に{unseen_kind(bad)} U+{ord(bad):04X} が入っています（{read_as}）"
+        elif name_key(name) in keys:
+            why = f"「{shown(name)}」は、設定の「{keys[name_key(name)]}」と全角・半角やスペースだけが違います"
+        elif len(owners := named_in(r.file_name, names)) == 1:
+            # typed over (「おたる」) where the file name says whose the import was; a partner
+            # that left has its own name in both, and is read as before
+            why = (f"「{shown(name)}」は設定の市町村一覧にありませんが、ファイル名（{r.place(0) or r.file_name}）は"
+                   f"「{next(iter(owners))}」のファイルです")
+        else:
+            continue
+        raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。設定の市町村名のとおりに直してから、もう一度"
+                        "実行してください（市町村の読めない記録では、同じ市町村の古い提出で新しい提出を上書きしないための"
+                        "確認ができません）")
+
+
 def check_import_log(sub: Submission, known: Sequence[ImportRecord], force: bool) -> None:
     if any(r.sha256 == sub.sha256 for r in known):
         raise Refused("同じファイルをすでに取り込んでいます（変更はありません）", ALREADY)
     if force or sub.modified is None:
         return
-    newer = [r for r in known if r.municipality == sub.municipality and r.submitted_at
-             and r.submitted_at > sub.modified]
+    mine = [r for r in known if r.municipality == sub.municipality]
+    newer = [r for r in mine if r.submitted_at and r.submitted_at > sub.modified]
     if newer:
         latest = max(newer, key=lambda r: r.submitted_at)
         raise Refused(f"{sub.municipality}の提出（保存日時 {_when(sub.modified)}）は、取り込み済みの"
                        f"「{latest.file_name}」（保存日時 {_when(latest.submitted_at)}）より古いファイルです"
                        f"。{OLDER_REMEDY}")
+    # A record without 提出日時 (a file imported without a save time, which collect logs so,
+    # or the cell cleared or 「=""」): that submission was made before its 取込日時, so a file
+    # saved after it is newer; one saved before may be older and is not taken over it. It was
+    # passed over, and 小樽市's older return imported over the newer one (qa-133).
+    untimed = [r for r in mine if r.submitted_at is None and (r.imported_at is None or sub.modified <= r.imported_at)]
+    if untimed:
+        r = untimed[-1]
+        where = f"シート「{c.IMPORT_LOG}」の {r.place(5)} " if r.place(5) else ""
+        imported = f"、取込日時 {_when(r.imported_at)}" if r.imported_at else ""
+        raise Refused(f"{sub.municipality}の提出（保存日時 {_when(sub.modified)}）が、取り込み済みの「{r.file_name}」"
+                      f"（{where}提出日時が空欄{imported}）より新しいか決められません（提出日時の空欄は、保存日時のない"
+                      "ファイルを取り込んだか、セルが消されたときです）。このファイルが新しい提出なら、Excel で開いて上書き"
+                      "保存してから（保存日時が今になります）もう一度取り込んでください（コマンドラインでは --force を付けても"
+                      "取り込めます）")
 
 
 # Said on both faces: a button has no --force, and a file saved again is the newest submission

@@ -25,7 +25,7 @@ from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
                               QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_FLAGGED_RETURN, STALE_RETURN,
-                              STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT)
+                              STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT, unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places, unread_value
@@ -225,9 +225,6 @@ def _not_listed(muni: str, settings) -> str:
             "ありません")
 
 
-# The master's own read findings that leave nothing to compare a return with: the
-# municipality's sheet missing or its header unreadable.
-_MASTER_AT_FAULT = ("missing-sheet", "missing-header")
 _AT_FAULT = "このファイルではなく、マスターの側の問題です。マスターを直して保存してから、もう一度取り込んでください"
 
 
@@ -235,9 +232,9 @@ def _check_master_sheet(data: MasterData, muni: str) -> None:
     """The returned file is not at fault when the master's own sheet of ``muni`` cannot be
     compared with it: missing, its header unreadable, or a 指標ID on it twice (each return
     would otherwise be refused for rows "added" or a template "changed")."""
-    found = next((f for f in data.findings if f.type in _MASTER_AT_FAULT and f.sheet == muni), None)
+    found = unread_sheets(data.settings.municipalities, data.findings).get(muni)
     if found is not None:
-        raise Refused(f"マスターの市町村シート「{muni}」を読めません: {found.message}。{_AT_FAULT}")
+        raise Refused(f"マスターの市町村シート「{muni}」を読めません（{found.place}）: {found.message}。{_AT_FAULT}")
     first: dict[str, Entry] = {}
     for e in data.entries:
         if e.municipality != muni or not e.indicator_id:

@@ -10,7 +10,7 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 
 from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIELDS: read here by inspect and collect)
 from ...core.contract_read import text
-from ...core.model import Finding
+from ...core.model import NO_CELLS, Finding
 from ...core.seal import KEY_NAME
 from ...core.values import RICH_VALUE, RICH_VALUE_NAMED
 
@@ -86,6 +86,15 @@ class ImportRecord(NamedTuple):
     sha256: str
     submitted_at: Optional[dt.datetime]
     held_cells: str = ""          # the bad cells left out, 「小樽市!E7（エラー値「#REF!」）、…」
+    # LOG_COLUMNS' position (as text: "5") → the cell on 取込履歴 (「F2」) of a record read back
+    # from the log, so that a refusal over it names the cell (qa-133); none for a record of this
+    # run. No column: the writer takes the first len(LOG_COLUMNS) fields alone.
+    cells: Mapping[str, str] = NO_CELLS
+
+    def place(self, column: int) -> str:
+        """「取込履歴!F2」 for LOG_COLUMNS[column] of a record read back, else ""."""
+        cell = self.cells.get(str(column), "")
+        return f"{IMPORT_LOG}!{cell}" if cell else ""
 
 
 class CollectReport:
