@@ -1564,7 +1564,8 @@ def test_a_header_twice_is_refused_naming_both_cells(sample, tmp_path):
 
 def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sheet(sample, sample_data, tmp_path):
     """長沼町 renamed 「長沼町 」 (a trailing space): before, a warning without a place and 28-1
-    □ → × on 10 of 12 municipalities."""
+    □ → × on 10 of 12 municipalities. Placed on 設定's 市町村名 cell (qa-133: a cell that
+    exists, where the finding was on the sheet that is not there), the near sheet named."""
     data, base = sample_data
     members = read_members(sample.read_bytes())
     edit_part(members, "xl/workbook.xml", lambda x: replace_once(x, 'name="長沼町"', 'name="長沼町 "'))
@@ -1573,7 +1574,7 @@ def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sh
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
     (f,) = [f for f in result.findings if f.is_error]
-    assert f.sheet == "長沼町" and "シート「長沼町 」は名前が違います" in f.message, f
+    assert f.place == "設定!A21" and "市町村「長沼町」" in f.message and "シート「長沼町 」は名前が違います" in f.message, f
     reported = _reported_by(data, "長沼町")
     assert "28-1" in reported and result.evaluations["28-1"].symbol == NOT_EVALUABLE
     assert all(result.evaluations[i].symbol == NOT_EVALUABLE for i in reported)

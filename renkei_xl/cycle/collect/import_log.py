@@ -262,7 +262,9 @@ def check_import_log(sub: Submission, known: Sequence[ImportRecord], force: bool
     # or the cell cleared or 「=""」): that submission was made before its 取込日時, so a file
     # saved after it is newer; one saved before may be older and is not taken over it. It was
     # passed over, and 小樽市's older return imported over the newer one (qa-133).
-    untimed = [r for r in mine if r.submitted_at is None and (r.imported_at is None or sub.modified <= r.imported_at)]
+    # Saved in the very second of that import (save times are whole seconds) is not before it:
+    # a correction saved at once after an import read as older (test_return_save_time).
+    untimed = [r for r in mine if r.submitted_at is None and (r.imported_at is None or sub.modified < r.imported_at)]
     if untimed:
         r = untimed[-1]
         where = f"シート「{c.IMPORT_LOG}」の {r.place(5)} " if r.place(5) else ""
