@@ -115,6 +115,10 @@ CASES = {
         "Duplicate declaration in current scope",
         "Private z As Long\r\nPrivate Const z As Long = 1\r\n",
         "Private z As Long\r\nPrivate Const y As Long = 1\r\n"),
+    "a module variable named as a procedure": (
+        "Duplicate declaration in current scope",
+        "Private Const A As Long = 1\r\nSub A()\r\nEnd Sub\r\n",
+        "Private Const K As Long = 1\r\nSub A()\r\n    Dim A2 As Long\r\nEnd Sub\r\n"),
     "two procedures of one name": (
         "Ambiguous name detected",
         "Sub A()\r\nEnd Sub\r\nPrivate Function A() As Long\r\nEnd Function\r\n",
@@ -235,6 +239,20 @@ CASES = {
         "Method or data member not found",
         "Sub A()\r\n    Dim c As New Client\r\n    c.Urll = \"x\"\r\nEnd Sub\r\n",
         "Sub A()\r\n    Dim c As New Client\r\n    c.Url = \"x\"\r\n    c.Timeout = c.Run(1)\r\nEnd Sub\r\n"),
+    "member of an excel object": (
+        "Method or data member not found: wb.MultiUserEdit",
+        "Function A(wb As Workbook) As Boolean\r\n    On Error Resume Next\r\n    A = wb.MultiUserEdit\r\nEnd Function\r\n",
+        "Function A(wb As Workbook) As Boolean\r\n    On Error Resume Next\r\n    A = wb.MultiUserEditing\r\nEnd Function\r\n"),
+    "member in a with block": (
+        "Method or data member not found: .FreezePane",
+        "Sub A(ws As Worksheet)\r\n    With ActiveWindow\r\n        .FreezePane = False\r\n    End With\r\n"
+        "    With ws.UsedRange\r\n        Debug.Print .Rows.Count\r\n    End With\r\nEnd Sub\r\n",
+        "Sub A(ws As Worksheet)\r\n    With ActiveWindow\r\n        .FreezePanes = False\r\n    End With\r\n"
+        "    With ws.UsedRange\r\n        Debug.Print .Rows.Count\r\n    End With\r\nEnd Sub\r\n"),
+    "member of a range in a with block": (
+        "Method or data member not found: .Rowz",
+        "Sub A(ws As Worksheet)\r\n    With ws.UsedRange\r\n        Debug.Print .Rowz.Count\r\n    End With\r\nEnd Sub\r\n",
+        "Sub A(ws As Worksheet)\r\n    With ws.Protection\r\n        Debug.Print .AllowSorting\r\n    End With\r\nEnd Sub\r\n"),
     "type not defined": (
         "User-defined type not defined",
         "Sub A()\r\n    Dim c As Clent\r\nEnd Sub\r\n",

@@ -4,36 +4,49 @@ Why: Excel compiles the whole VBA project at the first click that calls into it,
 compile error anywhere stops every button of the master with 「コンパイル エラー」 before
 anything runs. The tests run our VBA in LibreOffice's VBA mode, which compiles far more
 leniently (a Variant variable passed to a ByRef String parameter, an undeclared name under
-Option Explicit, a call with an argument too many all run there). This module reads the
-modules as the master carries them (oletools' export of a built master) and parses ours with
-the same antlr4-vba grammar the syntax test uses (tests/test_vba_static.py), then holds
-every procedure to these rules of the compiler, each named with Excel's message:
+Option Explicit, a call with an argument too many, a misspelt member of a Workbook all get
+through, the last never said under On Error Resume Next). This module reads the modules as
+the master carries them (oletools' export of a built master), parses ours with the same
+antlr4-vba grammar the syntax test uses (tests/test_vba_static.py), and holds every procedure
+to these rules of the compiler, each reported with Excel's message:
 
 - "Variable not defined" (Option Explicit) and "Sub or Function not defined": every name
   resolves to a local, the module's own declarations, a public name of a standard module of
-  the master (xlwings' too), a document module's code name, or a name of VBA's and Excel's
-  libraries listed in HOST_NAMES; an unknown type in an As clause is "User-defined type not
-  defined".
+  the master (xlwings' too; a Private one of another module does not), a module's name, or a
+  name of VBA's and Excel's libraries listed in HOST_NAMES. "User-defined type not defined":
+  an As clause names a type of VBA, of HOST_TYPES, a class module or an Enum/Type.
 - "ByRef argument type mismatch": a bare variable (or an element of a declared array) passed
-  to a ByRef parameter declared with another type; an expression is passed by value.
+  to a ByRef parameter declared with another type (an untyped variable is a Variant); an
+  expression, `(x)` or `CStr(x)` among them, is passed by value.
 - "Wrong number of arguments or invalid property assignment", "Argument not optional",
   "Named argument not found" on calls to the project's own procedures (ours and xlwings').
-- "Expected Function or variable": a Sub used for a value.
-- "Duplicate declaration in current scope", "Ambiguous name detected" (two procedures of one
-  name in a module), "Duplicate label", "Label not defined".
-- "Assignment to constant not permitted"; "Constant expression required" (a Const, a fixed
-  array's bounds, an Optional parameter's default, using anything but literals, constants
-  and operators).
-- "Object required" (Set into a variable of a scalar type, or Set from a scalar literal,
-  variable or Function), "Invalid use of object" (Nothing or New assigned without Set).
+- "Expected Function or variable" (a Sub used for a value), "Expected array" (a scalar
+  variable indexed: `Dim left As Long` hides VBA's Left).
+- "Duplicate declaration in current scope" (a procedure's parameters, Dims and Consts; a
+  module's variables, constants and procedures), "Ambiguous name detected" (two procedures of
+  one name in a module), "Duplicate label", "Label not defined".
+- "Assignment to constant not permitted" (a Const assigned, or a For loop's variable);
+  "Constant expression required" (a Const, a fixed array's bounds, an Optional parameter's
+  default using anything but literals, constants, enum members and operators).
+- "Object required" (Set into a variable of a scalar type, or Set from a literal), "Type
+  mismatch" (Set from a scalar variable or a Function declared with a scalar type), "Invalid
+  use of object" (Nothing or New assigned without Set).
 - "For Each control variable must be Variant or Object", and "For Each control variable on
   arrays must be Variant" (a declared array, a ParamArray, Split or Array).
 - "Method or data member not found": a member of a variable declared as one of the master's
-  class modules (xlwings' WebClient, WebRequest, ...) that the class does not have.
+  class modules (xlwings' WebClient, WebRequest, ...) that the class lacks, and a member of a
+  Workbook, Worksheet, Range, Window, Protection or Collection (a typed variable, or a With
+  block on one) that is not in EXCEL_MEMBERS, the members we use, each checked against
+  Microsoft's reference.
+- In xlwings' modules, only the procedures that call ours (renkei_xl.vba.sources writes those
+  calls) are parsed, and only those calls checked, with "Sub or Function not defined" for a
+  name spelled like ours (OUR_PREFIX) that no module has.
 
-What it does not model (Excel's alone to say): members of Excel's and VBA's own objects,
-types of expressions other than a bare variable or a project Function's declared type,
-conversions that fail at run time, and #If branches (our modules have none).
+What it does not model (Excel's alone to say): members of Excel's objects reached through an
+expression whose type it does not follow (`GetRange(wb, action).Font`, `ws.Parent`), argument
+counts and types of VBA's and Excel's own functions and methods, types of expressions other
+than a bare variable or a project Function's declared type, conversions that fail at run time
+(Type mismatch 13), and #If branches (our modules have none).
 """
 
 from __future__ import annotations
@@ -73,6 +86,31 @@ HOST_TYPES = {
     "collection", "workbook", "worksheet", "range", "chart", "shape", "window", "name", "errobject",
 }
 HOST_NAMES = VBA_FUNCTIONS | VBA_CONSTANTS | EXCEL_GLOBALS
+# The members of Excel's (and VBA's Collection's) objects our modules use on a variable declared
+# with that type, early bound: Excel's compiler refuses a member its type library lacks
+# ("Method or data member not found"), where LibreOffice looks it up at run time, and under On
+# Error Resume Next (RenkeiUnready, RenkeiBookState) never says. Each one checked against
+# Microsoft's Excel VBA reference (MicrosoftDocs/VBA-Docs, api/Excel.<Type>.<Member>.md); a
+# member not listed is a finding until it is checked there and added.
+EXCEL_MEMBERS = {
+    "workbook": {"activate", "fullname", "multiuserediting", "name", "names", "protectstructure", "readonly",
+                 "saved", "sheets", "worksheets"},
+    "worksheet": {"activate", "autofiltermode", "cells", "columns", "hpagebreaks", "name", "parent", "protect",
+                  "protectcontents", "protectdrawingobjects", "protection", "protectscenarios", "range",
+                  "resetallpagebreaks", "rows", "shapes", "unprotect", "usedrange", "visible"},
+    "range": {"address", "borders", "cells", "column", "columns", "columnwidth", "currentarray", "font",
+              "formatconditions", "formula", "hasarray", "hasformula", "mergearea", "mergecells", "numberformat",
+              "row", "rows", "value", "value2"},
+    "protection": {"allowformattingcells", "allowformattingcolumns", "allowformattingrows", "allowinsertingcolumns",
+                   "allowinsertingrows", "allowinsertinghyperlinks", "allowdeletingcolumns", "allowdeletingrows",
+                   "allowsorting", "allowfiltering", "allowusingpivottables"},
+    "window": {"freezepanes", "split", "scrollrow", "scrollcolumn", "splitrow", "splitcolumn", "view"},
+    "collection": {"add", "count", "item", "remove"},
+}
+# What a With block's object is, where its type is known: a member of a typed variable, or a global.
+EXCEL_RETURNS = {("worksheet", "usedrange"): "range", ("worksheet", "protection"): "protection",
+                 ("workbook", "worksheets"): None}
+GLOBAL_TYPES = {"activewindow": "window", "thisworkbook": "workbook", "activeworkbook": "workbook"}
 
 BUILTIN_TYPES = {"boolean", "byte", "currency", "date", "double", "integer", "long", "longlong",
                  "longptr", "object", "single", "string", "variant", "decimal"}
@@ -260,7 +298,6 @@ def _declared(dcl) -> Var:
 
 
 def _param(ctx) -> Param:
-    text = _text(ctx)
     dcl = _first(ctx, "ParamDcl") or ctx
     name_ctx = _first(dcl, "AmbiguousIdentifier", "TypedName")
     name = _text(name_ctx)
@@ -315,7 +352,6 @@ def read_module(name: str, source: str) -> tuple[Module, tuple[Unit, ...]]:
     kind = name.rsplit(".", 1)[-1].lower()
     module = Module(name.rsplit(".", 1)[0], kind)
     units = parse_units(name, source)
-    seen: dict[str, int] = {}
     for unit in units:
         for option in _walk(unit.tree, "OptionExplicitDirective"):
             module.explicit = True
@@ -327,33 +363,33 @@ def read_module(name: str, source: str) -> tuple[Module, tuple[Unit, ...]]:
             same.append(proc)
             if proc.public:
                 module.public.add(proc.name.lower())
-            if proc.name.lower() in seen and "property" not in proc.kind:
-                pass
-            seen.setdefault(proc.name.lower(), proc.line)
         for element in _walk(unit.tree, "ProceduralModuleDeclarationElement", "ClassModuleDeclarationElement"):
             text = _text(element).lower()
             public = text.startswith(("public", "global"))
             for dcl in _walk(element, "VariableDcl", "WitheventsVariableDcl"):
                 var = _declared(dcl)
                 var.line = _line(unit, dcl)
-                _declare(module.vars, var, module, name, seen)
+                _declare(module.vars, var, module, name)
                 if public:
                     module.public.add(var.name.lower())
             for item in _walk(element, "ConstItem"):
                 var = _const(item)
                 var.line = _line(unit, item)
-                _declare(module.vars, var, module, name, seen)
+                _declare(module.vars, var, module, name)
                 if public:
                     module.public.add(var.name.lower())
             _enum_and_type_names(element, module)
             if not text.startswith("private"):
                 module.public |= module.types
+    for key in sorted(set(module.vars) & set(module.procs)):
+        module.findings.append(f"{name}:{module.vars[key].line} Duplicate declaration in current scope: "
+                               f"{module.vars[key].name} is a procedure of the module too")
     return module, units
 
 
-def _declare(scope: dict[str, Var], var: Var, module: Module, where: str, seen: dict[str, int]) -> None:
+def _declare(scope: dict[str, Var], var: Var, module: Module, where: str) -> None:
     key = var.name.lower()
-    if key in scope or key in seen:
+    if key in scope:
         module.findings.append(f"{where}:{var.line} Duplicate declaration in current scope: {var.name}")
     scope[key] = var
 
@@ -809,13 +845,12 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
             out.append(f"{at(stmt)} Assignment to constant not permitted: {target_name}")
         value_text = _text(value).lower()
         if _kind(stmt) == "LetStatement":
-            if value_text == "nothing" or _kind(value) == "NewExpress" or value_text.startswith("new") and _first(value, "NewExpress"):
+            if value_text == "nothing" or _kind(value) == "NewExpress":
                 out.append(f"{at(stmt)} Invalid use of object: {_text(stmt)} (Set is missing)")
             continue
         if target_var is not None and target_var.type in SCALAR_TYPES and not target_var.array:
             out.append(f"{at(stmt)} Object required: Set {target_name} ({target_var.type})")
-        if _first(value, "LiteralExpression") is not None and _kind(_children(value)[0]) == "LiteralExpression" \
-                and value_text != "nothing":
+        if _kind(value) == "LiteralExpress" and value_text != "nothing":
             out.append(f"{at(stmt)} Object required: Set ... = {_text(value)}")
         value_name = _bare_name(value)
         if value_name is not None:
@@ -833,7 +868,6 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
 
     # For and For Each
     for loop in _walk(body, "ForClause", "ForEachClause"):
-        kids = [c for c in _children(loop) if hasattr(c, "getRuleIndex") and _kind(c) != "Wsc"]
         control = _bare_name(_first(loop, "BoundVariableExpression")) if _first(loop, "BoundVariableExpression") else None
         if control is None:
             continue
@@ -872,9 +906,51 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
         member = _text(kids[-1]).lower()
         if member not in cls.members:
             out.append(f"{at(access)} Method or data member not found: {left}.{_text(kids[-1])} ({cls.name})")
+    # members of Excel's objects, on a typed variable or in a With block of a known type
+    def member_of(type_name: str, member, shown: str) -> None:
+        known = EXCEL_MEMBERS.get(type_name)
+        if known is not None and _text(member).lower() not in known:
+            out.append(f"{at(member)} Method or data member not found: {shown} (not a member of {type_name} this "
+                       f"check knows: check Microsoft's reference, then add it to EXCEL_MEMBERS)")
+
+    for access in _walk(body, "MemberAccessExpression", "MemberAccessExpress", into=("MemberAccessExpression", "MemberAccessExpress")):
+        kids = [c for c in _children(access) if hasattr(c, "getRuleIndex")]
+        left = _bare_name(kids[0]) if kids and _kind(kids[0]) in ("SimpleNameExpress", "LExpress") else None
+        var = scope.var(left) if left else None
+        if var is not None and not var.array:
+            member_of(var.type, kids[-1], _text(access))
+    for block in _walk(body, "WithStatement", into=("WithStatement",)):
+        head = next(c for c in _children(block) if hasattr(c, "getRuleIndex") and _kind(c) != "Wsc")
+        with_type = _with_type(scope, head)
+        if with_type is None:
+            continue
+        for member in _walk(block, "WithMemberAccessExpression", "WithStatement"):
+            if _kind(member) == "WithMemberAccessExpression":
+                member_of(with_type, _first(member, "UnrestrictedName"), _text(member))
     if callees is not None:
         return calls
     return out + calls
+
+
+def _with_type(scope: _Scope, head) -> str | None:
+    """The type of a With block's object where it is known: a typed variable, a global
+    (ActiveWindow), or a member of a typed variable whose type Excel's reference gives."""
+    name = _bare_name(head)
+    if name is not None:
+        var = scope.var(name)
+        if var is not None:
+            return None if var.array else var.type
+        return GLOBAL_TYPES.get(name.lower())
+    ctx = head
+    while _kind(ctx) in ("LExpress",) and len([c for c in _children(ctx) if hasattr(c, "getRuleIndex")]) == 1:
+        ctx = next(c for c in _children(ctx) if hasattr(c, "getRuleIndex"))
+    if _kind(ctx) in ("MemberAccessExpress", "MemberAccessExpression"):
+        kids = [c for c in _children(ctx) if hasattr(c, "getRuleIndex")]
+        left = _bare_name(kids[0])
+        var = scope.var(left) if left else None
+        if var is not None and not var.array:
+            return EXCEL_RETURNS.get((var.type, _text(kids[-1]).lower()))
+    return None
 
 
 def _in_type_position(node) -> bool:
