@@ -147,6 +147,14 @@ CASES = {
         "Argument not optional",
         "Sub A()\r\n    Debug.Print Takes(1)\r\nEnd Sub\r\n",
         "Sub A()\r\n    Debug.Print Takes(1, b:=\"a\")\r\nEnd Sub\r\n"),
+    "vba's function short of an argument": (
+        "Argument not optional: Mid",
+        "Function A(s As String) As String\r\n    A = Mid(s)\r\nEnd Function\r\n",
+        "Function A(s As String) As String\r\n    A = Mid(s, 2) & Mid(s, 1, 1) & Left(s, 1)\r\nEnd Function\r\n"),
+    "vba's function given one too many": (
+        "Wrong number of arguments",
+        "Sub A()\r\n    MsgBox Left(\"ab\", 1, 2), vbCritical\r\nEnd Sub\r\n",
+        "Sub A()\r\n    MsgBox Left(\"ab\", 1), vbCritical, , \"h\", 1\r\nEnd Sub\r\n"),
     "named argument not found": (
         "Named argument not found",
         "Sub A()\r\n    Debug.Print Takes(1, \"a\", d:=2)\r\nEnd Sub\r\n",

@@ -19,7 +19,8 @@ to these rules of the compiler, each reported with Excel's message:
   to a ByRef parameter declared with another type (an untyped variable is a Variant); an
   expression, `(x)` or `CStr(x)` among them, is passed by value.
 - "Wrong number of arguments or invalid property assignment", "Argument not optional",
-  "Named argument not found" on calls to the project's own procedures (ours and xlwings').
+  "Named argument not found" on calls to the project's own procedures (ours and xlwings'),
+  and the argument counts of VBA's functions we call (VBA_ARITY).
 - "Expected Function or variable" (a Sub used for a value), "Expected array" (a scalar
   variable indexed: `Dim left As Long` hides VBA's Left).
 - "Duplicate declaration in current scope" (a procedure's parameters, Dims and Consts; a
@@ -44,7 +45,7 @@ to these rules of the compiler, each reported with Excel's message:
 
 What it does not model (Excel's alone to say): members of Excel's objects reached through an
 expression whose type it does not follow (`GetRange(wb, action).Font`, `ws.Parent`), argument
-counts and types of VBA's and Excel's own functions and methods, types of expressions other
+counts of Excel's methods and of VBA's functions not in VBA_ARITY, their argument types, types of expressions other
 than a bare variable or a project Function's declared type, conversions that fail at run time
 (Type mismatch 13), and #If branches (our modules have none).
 """
@@ -69,6 +70,17 @@ VBA_FUNCTIONS = {
     "rgb", "right", "rtrim", "space", "split", "str", "strconv", "string", "trim", "typename",
     "ubound", "ucase", "val", "vartype", "fix", "round", "sgn", "timer", "dir", "createobject",
     "getobject", "inputbox", "doevents", "err", "debug", "vba",
+}
+# (fewest, most) arguments of VBA's functions our modules call, from their syntax in Microsoft's
+# VBA reference (Language/Reference/User-Interface-Help/<name>-function.md; the conversion
+# functions take one expression): a call outside is "Argument not optional" or "Wrong number
+# of arguments" when Excel compiles it.
+VBA_ARITY = {
+    "abs": (1, 1), "array": (0, None), "asc": (1, 1), "ascw": (1, 1), "cbool": (1, 1), "cdbl": (1, 1),
+    "cint": (1, 1), "clng": (1, 1), "cstr": (1, 1), "chr": (1, 1), "chrw": (1, 1), "hex": (1, 1), "iif": (3, 3),
+    "instr": (2, 4), "int": (1, 1), "isempty": (1, 1), "isnull": (1, 1), "lbound": (1, 2), "ubound": (1, 2),
+    "lcase": (1, 1), "ucase": (1, 1), "left": (2, 2), "right": (2, 2), "len": (1, 1), "mid": (2, 3),
+    "msgbox": (1, 5), "replace": (3, 6), "split": (1, 4), "string": (2, 2), "trim": (1, 1), "vartype": (1, 1),
 }
 VBA_CONSTANTS = {
     "vbcritical", "vbexclamation", "vbinformation", "vbquestion", "vbokonly", "vbokcancel", "vbyesno",
@@ -617,6 +629,17 @@ def _arguments(arglist) -> tuple[list, list[tuple[str, object]]]:
     return positional, named
 
 
+def _check_builtin(name: str, arglist, at: str, out: list[str]) -> None:
+    """A call of one of VBA's functions with fewer or more arguments than its syntax takes."""
+    fewest, most = VBA_ARITY[name.lower()]
+    positional, named = _arguments(arglist)
+    given = len(positional) + len(named)
+    if given < fewest:
+        out.append(f"{at} Argument not optional: {name} takes {fewest} at least")
+    elif most is not None and given > most:
+        out.append(f"{at} Wrong number of arguments or invalid property assignment: {name} takes {most} at most")
+
+
 def _check_call(scope: _Scope, proc: Proc, arglist, at: str, out: list[str]) -> None:
     positional, named = _arguments(arglist)
     params = proc.params
@@ -792,6 +815,8 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
         procs = scope.procs(name)
         if procs:
             check_call(procs[0], arglist, at(stmt))
+        elif scope.var(name) is None and name.lower() in VBA_ARITY and not project.knows(name.lower()):
+            _check_builtin(name, arglist, at(stmt), out)
         elif scope.var(name) is None and not project.knows(name.lower()) and name.lower() not in HOST_NAMES:
             (calls if name.lower().startswith(OUR_PREFIX) else out).append(f"{at(stmt)} Sub or Function not defined: {name}")
 
@@ -820,6 +845,8 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
                     calls.append(f"{at(node)} Expected Function or variable: {name} is a Sub")
                 arglist = next((c for c in kids[1:] if _kind(c) == "ArgumentList"), None)
                 check_call(procs[0], arglist, at(node))
+            elif name.lower() in VBA_ARITY and not project.knows(name.lower()):
+                _check_builtin(name, next((c for c in kids[1:] if _kind(c) == "ArgumentList"), None), at(node), out)
             elif not project.knows(name.lower()) and name.lower() not in HOST_NAMES:
                 (calls if name.lower().startswith(OUR_PREFIX) else out).append(f"{at(node)} Sub or Function not defined: {name}")
             continue
