@@ -163,6 +163,14 @@ CASES = {
         "Expected Function or variable",
         "Sub A()\r\n    Dim n As Long\r\n    n = B(1)\r\nEnd Sub\r\nSub B(ByVal x As Long)\r\nEnd Sub\r\n",
         "Sub A()\r\n    Dim n As Long\r\n    B 1\r\n    Call B(n)\r\nEnd Sub\r\nSub B(ByVal x As Long)\r\nEnd Sub\r\n"),
+    "a sub assigned": (
+        "Expected Function or variable",
+        "Sub A()\r\n    B = 1\r\nEnd Sub\r\nSub B()\r\nEnd Sub\r\n",
+        "Function A() As Long\r\n    A = 1\r\nEnd Function\r\n"),
+    "another function assigned": (
+        "Function call on left side of assignment must return Variant or Object",
+        "Function A() As Long\r\n    A = 1\r\nEnd Function\r\nSub B()\r\n    A = 2\r\nEnd Sub\r\n",
+        "Function A() As Long\r\n    A = 1\r\nEnd Function\r\nSub B()\r\n    Dim n As Long\r\n    n = A\r\nEnd Sub\r\n"),
     "a scalar indexed": (
         "Expected array",
         "Sub A()\r\n    Dim left As Long\r\n    Debug.Print Left(\"ab\", 1)\r\nEnd Sub\r\n",

@@ -21,8 +21,10 @@ to these rules of the compiler, each reported with Excel's message:
 - "Wrong number of arguments or invalid property assignment", "Argument not optional",
   "Named argument not found" on calls to the project's own procedures (ours and xlwings'),
   and the argument counts of VBA's functions we call (VBA_ARITY).
-- "Expected Function or variable" (a Sub used for a value), "Expected array" (a scalar
-  variable indexed: `Dim left As Long` hides VBA's Left).
+- "Expected Function or variable" (a Sub used for a value, or assigned to), "Function call
+  on left side of assignment must return Variant or Object" (another procedure's Function of a
+  scalar type assigned to), "Expected array" (a scalar variable indexed: `Dim left As Long`
+  hides VBA's Left).
 - "Duplicate declaration in current scope" (a procedure's parameters, Dims and Consts; a
   module's variables, constants and procedures), "Ambiguous name detected" (two procedures of
   one name in a module), "Duplicate label", "Label not defined".
@@ -870,6 +872,12 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
         target_var = scope.var(target_name) if target_name else None
         if target_var is not None and target_var.const:
             out.append(f"{at(stmt)} Assignment to constant not permitted: {target_name}")
+        assigned = scope.procs(target_name) if target_name and target_var is None else []
+        if assigned and assigned[0].kind in ("sub", "property get", "property set"):
+            out.append(f"{at(stmt)} Expected Function or variable: {target_name} = is an assignment to a {assigned[0].kind}")
+        elif assigned and assigned[0].kind == "function" and assigned[0].returns in SCALAR_TYPES:
+            out.append(f"{at(stmt)} Function call on left side of assignment must return Variant or Object: "
+                       f"{target_name} is another procedure's Function As {assigned[0].returns}")
         value_text = _text(value).lower()
         if _kind(stmt) == "LetStatement":
             if value_text == "nothing" or _kind(value) == "NewExpress":
