@@ -127,6 +127,10 @@ CASES = {
         "Variable not defined",
         "Sub A()\r\n    Dim total As Long\r\n    totl = 1\r\nEnd Sub\r\n",
         "Sub A()\r\n    Dim total As Long\r\n    total = LIMIT + Red + Len(\"a\") + vbCritical\r\nEnd Sub\r\n"),
+    "used before its dim": (
+        "Variable not defined",
+        "Sub A()\r\n    total = 1\r\n    Dim total As Long\r\nEnd Sub\r\n",
+        "Sub A()\r\n    Dim total As Long\r\n    total = 1\r\nEnd Sub\r\n"),
     "sub not defined": (
         "Sub or Function not defined",
         "Sub A()\r\n    Nope 1\r\nEnd Sub\r\n",

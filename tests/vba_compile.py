@@ -13,7 +13,8 @@ to these rules of the compiler, each reported with Excel's message:
 - "Variable not defined" (Option Explicit) and "Sub or Function not defined": every name
   resolves to a local, the module's own declarations, a public name of a standard module of
   the master (xlwings' too; a Private one of another module does not), a module's name, or a
-  name of VBA's and Excel's libraries listed in HOST_NAMES. "User-defined type not defined":
+  name of VBA's and Excel's libraries listed in HOST_NAMES; a local used on a line above its
+  Dim is not defined there (the stricter reading: Microsoft's reference does not say). "User-defined type not defined":
   an As clause names a type of VBA, of HOST_TYPES, a class module or an Enum/Type.
 - "ByRef argument type mismatch": a bare variable (or an element of a declared array) passed
   to a ByRef parameter declared with another type (an untyped variable is a Variant); an
@@ -855,6 +856,9 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
         if id(node) in called or _in_type_position(node):
             continue
         name = _text(node)
+        local = scope.locals.get(name.lower())
+        if local is not None and local.line > _line(unit, node) and module.explicit:
+            out.append(f"{at(node)} Variable not defined: {name} is used before its Dim (line {local.line})")
         if scope.var(name) is None:
             procs = scope.procs(name)
             if procs and procs[0].kind == "sub" and (callees is None or name.lower() in callees):
