@@ -198,12 +198,16 @@ class Unit:
         return unit_line if unit_line == 1 else self.start + unit_line - 1
 
 
-@functools.lru_cache(maxsize=32)
+@functools.lru_cache(maxsize=16)
 def parse_units(name: str, source: str) -> tuple[Unit, ...]:
     """The module parsed a unit at a time (see tests/test_vba_static.vba_syntax_errors, which
     shares this parse): the declarations, then each procedure, each after the module's first
     line. SLL first, bailing at its first conflict; only a unit that bails is parsed in LL.
-    Cached per source: the syntax test and the compile checks of one run parse once."""
+    Cached per source: the tests of one process parse a module once."""
+    return _parse_units(name, source)
+
+
+def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
     from antlr4 import CommonTokenStream, InputStream
     from antlr4.atn.PredictionMode import PredictionMode
     from antlr4.error.ErrorListener import ErrorListener
@@ -460,7 +464,7 @@ def read_signatures(file_name: str, source: str) -> Module:
             end = "End " + re.search(r"\b(Sub|Function|Property)\b", code, re.I).group(1)
             head = re.sub(r"\s*'.*$", "", code) if code.count('"') == 0 else code
             text = f'Attribute VB_Name = "{module.name}"\r\n{head}\r\n{end}\r\n'
-            units = parse_units(file_name, text)
+            units = _parse_units(file_name, text)      # hundreds of headers: not cached
             decls = [d for u in units for d in _walk(u.tree, "ProcedureDeclaration")]
             if not decls:
                 continue
