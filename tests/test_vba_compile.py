@@ -273,6 +273,14 @@ CASES = {
         "Method or data member not found: .Rowz",
         "Sub A(ws As Worksheet)\r\n    With ws.UsedRange\r\n        Debug.Print .Rowz.Count\r\n    End With\r\nEnd Sub\r\n",
         "Sub A(ws As Worksheet)\r\n    With ws.Protection\r\n        Debug.Print .AllowSorting\r\n    End With\r\nEnd Sub\r\n"),
+    "member past a member": (
+        "Method or data member not found: cell.MergeArea.Rowz",
+        "Sub A(cell As Range, ws As Worksheet)\r\n    Debug.Print cell.MergeArea.Rowz.Count, ws.Cells(1, 1).Value\r\nEnd Sub\r\n",
+        "Sub A(cell As Range, ws As Worksheet)\r\n    Debug.Print cell.MergeArea.Rows.Count, ws.Cells(1, 1).Value\r\nEnd Sub\r\n"),
+    "member of an indexed range": (
+        "Method or data member not found: ws.Cells(1, 1).Valu",
+        "Sub A(ws As Worksheet)\r\n    ws.Cells(1, 1).Valu = 1\r\nEnd Sub\r\n",
+        "Sub A(ws As Worksheet)\r\n    ws.Cells(1, 1).Value = 1\r\n    ws.Parent.Anything = 1\r\nEnd Sub\r\n"),
     "type not defined": (
         "User-defined type not defined",
         "Sub A()\r\n    Dim c As Clent\r\nEnd Sub\r\n",

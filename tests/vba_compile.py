@@ -39,15 +39,17 @@ to these rules of the compiler, each reported with Excel's message:
   arrays must be Variant" (a declared array, a ParamArray, Split or Array).
 - "Method or data member not found": a member of a variable declared as one of the master's
   class modules (xlwings' WebClient, WebRequest, ...) that the class lacks, and a member of a
-  Workbook, Worksheet, Range, Window, Protection or Collection (a typed variable, or a With
-  block on one) that is not in EXCEL_MEMBERS, the members we use, each checked against
-  Microsoft's reference.
+  Workbook, Worksheet, Range, Window, Protection or Collection that is not in EXCEL_MEMBERS,
+  the members we use, each checked against Microsoft's reference: on a typed variable, a
+  global (ActiveWindow), past members whose type the reference gives (EXCEL_RETURNS:
+  `cell.MergeArea.Rows.Count`, `ws.Cells(r, c).Value`), and in With blocks on these.
 - In xlwings' modules, only the procedures that call ours (renkei_xl.vba.sources writes those
   calls) are parsed, and only those calls checked, with "Sub or Function not defined" for a
   name spelled like ours (OUR_PREFIX) that no module has.
 
 What it does not model (Excel's alone to say): members of Excel's objects reached through an
-expression whose type it does not follow (`GetRange(wb, action).Font`, `ws.Parent`), argument
+expression whose type it does not follow (`GetRange(wb, action).Font`, `ws.Parent`,
+`wb.Worksheets.Count`: a type not in EXCEL_MEMBERS), argument
 counts of Excel's methods and of VBA's functions not in VBA_ARITY, their argument types, types of expressions other
 than a bare variable or a project Function's declared type, conversions that fail at run time
 (Type mismatch 13), and #If branches (our modules have none).
@@ -113,18 +115,22 @@ EXCEL_MEMBERS = {
     "worksheet": {"activate", "autofiltermode", "cells", "columns", "hpagebreaks", "name", "parent", "protect",
                   "protectcontents", "protectdrawingobjects", "protection", "protectscenarios", "range",
                   "resetallpagebreaks", "rows", "shapes", "unprotect", "usedrange", "visible"},
-    "range": {"address", "borders", "cells", "column", "columns", "columnwidth", "currentarray", "font",
-              "formatconditions", "formula", "hasarray", "hasformula", "mergearea", "mergecells", "numberformat",
-              "row", "rows", "value", "value2"},
+    "range": {"address", "autofilter", "borders", "cells", "column", "columns", "columnwidth", "count",
+              "currentarray", "font", "formatconditions", "formula", "hasarray", "hasformula", "mergearea",
+              "mergecells", "numberformat", "row", "rows", "value", "value2", "width"},
     "protection": {"allowformattingcells", "allowformattingcolumns", "allowformattingrows", "allowinsertingcolumns",
                    "allowinsertingrows", "allowinsertinghyperlinks", "allowdeletingcolumns", "allowdeletingrows",
                    "allowsorting", "allowfiltering", "allowusingpivottables"},
-    "window": {"freezepanes", "split", "scrollrow", "scrollcolumn", "splitrow", "splitcolumn", "view"},
+    "window": {"freezepanes", "selectedsheets", "split", "scrollrow", "scrollcolumn", "splitrow", "splitcolumn",
+               "view"},
     "collection": {"add", "count", "item", "remove"},
 }
-# What a With block's object is, where its type is known: a member of a typed variable, or a global.
+# The type of a member's object where Excel's reference gives one the checks above know (a member
+# access past a typed variable is checked against it), and of the globals our modules use.
 EXCEL_RETURNS = {("worksheet", "usedrange"): "range", ("worksheet", "protection"): "protection",
-                 ("workbook", "worksheets"): None}
+                 ("worksheet", "range"): "range", ("worksheet", "cells"): "range", ("worksheet", "rows"): "range",
+                 ("worksheet", "columns"): "range", ("range", "cells"): "range", ("range", "rows"): "range",
+                 ("range", "columns"): "range", ("range", "mergearea"): "range", ("range", "currentarray"): "range"}
 GLOBAL_TYPES = {"activewindow": "window", "thisworkbook": "workbook", "activeworkbook": "workbook"}
 
 BUILTIN_TYPES = {"boolean", "byte", "currency", "date", "double", "integer", "long", "longlong",
@@ -349,7 +355,8 @@ def _procedure(module: str, unit: Unit, decl) -> Proc:
         returns = _type_of(ftype)
     params_ctx = next((c for c in _children(inner) if hasattr(c, "getRuleIndex")
                        and _kind(c) in ("ProcedureParameters", "PropertyParameters")), None)
-    params = [] if params_ctx is None else [_param(p) for p in _walk(params_ctx, "PositionalParam", "OptionalParam", "ParamArray", "ValueParam")]
+    params = [] if params_ctx is None else [
+        _param(p) for p in _walk(params_ctx, "PositionalParam", "OptionalParam", "ParamArray", "ValueParam")]
     scope = _first(inner, "ProcedureScope")
     public = scope is None or _text(scope).lower() in ("public", "friend", "global")
     return Proc(module, name, kind, params, returns, public, _line(unit, decl), decl)
@@ -956,43 +963,55 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
             out.append(f"{at(member)} Method or data member not found: {shown} (not a member of {type_name} this "
                        f"check knows: check Microsoft's reference, then add it to EXCEL_MEMBERS)")
 
-    for access in _walk(body, "MemberAccessExpression", "MemberAccessExpress", into=("MemberAccessExpression", "MemberAccessExpress")):
-        kids = [c for c in _children(access) if hasattr(c, "getRuleIndex")]
-        left = _bare_name(kids[0]) if kids and _kind(kids[0]) in ("SimpleNameExpress", "LExpress") else None
-        var = scope.var(left) if left else None
-        if var is not None and not var.array:
-            member_of(var.type, kids[-1], _text(access))
-    for block in _walk(body, "WithStatement", into=("WithStatement",)):
-        head = next(c for c in _children(block) if hasattr(c, "getRuleIndex") and _kind(c) != "Wsc")
-        with_type = _with_type(scope, head)
-        if with_type is None:
-            continue
-        for member in _walk(block, "WithMemberAccessExpression", "WithStatement"):
-            if _kind(member) == "WithMemberAccessExpression":
-                member_of(with_type, _first(member, "UnrestrictedName"), _text(member))
+    def walk_members(ctx, with_type: str | None) -> None:
+        """Every member access under ctx whose object's type is known, With blocks' own
+        members against the type of the With's object."""
+        for child in _children(ctx):
+            if not hasattr(child, "getRuleIndex"):
+                continue
+            k = _kind(child)
+            if k == "WithStatement":
+                head = next(c for c in _children(child) if hasattr(c, "getRuleIndex") and _kind(c) != "Wsc")
+                walk_members(head, with_type)
+                walk_members(next(c for c in _children(child) if _kind(c) == "StatementBlock") if any(
+                    hasattr(c, "getRuleIndex") and _kind(c) == "StatementBlock" for c in _children(child)) else head,
+                    _expr_type(scope, head, with_type))
+                continue
+            if k in ("MemberAccessExpress", "MemberAccessExpression"):
+                kids = [c for c in _children(child) if hasattr(c, "getRuleIndex")]
+                left_type = _expr_type(scope, kids[0], with_type)
+                if left_type is not None:
+                    member_of(left_type, kids[-1], _text(child))
+            elif k == "WithMemberAccessExpression" and with_type is not None:
+                member_of(with_type, _first(child, "UnrestrictedName"), _text(child))
+            walk_members(child, with_type)
+
+    walk_members(body, None)
     if callees is not None:
         return calls
     return out + calls
 
 
-def _with_type(scope: _Scope, head) -> str | None:
-    """The type of a With block's object where it is known: a typed variable, a global
-    (ActiveWindow), or a member of a typed variable whose type Excel's reference gives."""
-    name = _bare_name(head)
-    if name is not None:
-        var = scope.var(name)
+def _expr_type(scope: _Scope, ctx, with_type: str | None) -> str | None:
+    """The type of an object expression where it is known: a typed variable, a global
+    (ActiveWindow), a member whose type Excel's reference gives (EXCEL_RETURNS), a Range indexed
+    (`ws.Cells(r, c)`, `area.Columns(c)`: a Range), a With block's member; None elsewhere."""
+    while _kind(ctx) in ("LExpress", "SimpleNameExpress") and len([c for c in _children(ctx) if hasattr(c, "getRuleIndex")]) == 1:
+        ctx = next(c for c in _children(ctx) if hasattr(c, "getRuleIndex"))
+    k = _kind(ctx)
+    if k == "SimpleNameExpression":
+        var = scope.var(_text(ctx))
         if var is not None:
             return None if var.array else var.type
-        return GLOBAL_TYPES.get(name.lower())
-    ctx = head
-    while _kind(ctx) in ("LExpress",) and len([c for c in _children(ctx) if hasattr(c, "getRuleIndex")]) == 1:
-        ctx = next(c for c in _children(ctx) if hasattr(c, "getRuleIndex"))
-    if _kind(ctx) in ("MemberAccessExpress", "MemberAccessExpression"):
-        kids = [c for c in _children(ctx) if hasattr(c, "getRuleIndex")]
-        left = _bare_name(kids[0])
-        var = scope.var(left) if left else None
-        if var is not None and not var.array:
-            return EXCEL_RETURNS.get((var.type, _text(kids[-1]).lower()))
+        return GLOBAL_TYPES.get(_text(ctx).lower())
+    kids = [c for c in _children(ctx) if hasattr(c, "getRuleIndex")]
+    if k in ("MemberAccessExpress", "MemberAccessExpression"):
+        left = _expr_type(scope, kids[0], with_type)
+        return EXCEL_RETURNS.get((left, _text(kids[-1]).lower())) if left else None
+    if k == "WithMemberAccessExpression":
+        return EXCEL_RETURNS.get((with_type, _text(_first(ctx, "UnrestrictedName")).lower())) if with_type else None
+    if k in ("IndexExpress", "IndexExpression") and kids:
+        return "range" if _expr_type(scope, kids[0], with_type) == "range" else None
     return None
 
 
