@@ -281,6 +281,15 @@ CASES = {
         "Method or data member not found: ws.Cells(1, 1).Valu",
         "Sub A(ws As Worksheet)\r\n    ws.Cells(1, 1).Valu = 1\r\nEnd Sub\r\n",
         "Sub A(ws As Worksheet)\r\n    ws.Cells(1, 1).Value = 1\r\n    ws.Parent.Anything = 1\r\nEnd Sub\r\n"),
+    "member of a font and a border": (
+        "Method or data member not found: rng.Borders(9).LineStyl",
+        "Sub A(rng As Range)\r\n    rng.Font.Bold = True\r\n    rng.Borders(9).LineStyl = 1\r\nEnd Sub\r\n",
+        "Sub A(rng As Range)\r\n    rng.Font.Bold = True\r\n    rng.Borders(9).LineStyle = 1\r\nEnd Sub\r\n"),
+    "named argument of excel's method": (
+        "Named argument not found: AllowFormatingCells of ws.Protect",
+        "Sub A(ws As Worksheet)\r\n    ws.Protect Contents:=True, AllowFormatingCells:=True\r\nEnd Sub\r\n",
+        "Sub A(ws As Worksheet, rng As Range)\r\n    Dim fc As Object\r\n    ws.Protect Contents:=True, AllowFormattingCells:=True\r\n"
+        "    Set fc = rng.FormatConditions.Add(Type:=1, Operator:=3, Formula1:=\"1\")\r\nEnd Sub\r\n"),
     "type not defined": (
         "User-defined type not defined",
         "Sub A()\r\n    Dim c As Clent\r\nEnd Sub\r\n",

@@ -42,7 +42,9 @@ to these rules of the compiler, each reported with Excel's message:
   Workbook, Worksheet, Range, Window, Protection or Collection that is not in EXCEL_MEMBERS,
   the members we use, each checked against Microsoft's reference: on a typed variable, a
   global (ActiveWindow), past members whose type the reference gives (EXCEL_RETURNS:
-  `cell.MergeArea.Rows.Count`, `ws.Cells(r, c).Value`), and in With blocks on these.
+  `cell.MergeArea.Rows.Count`, `ws.Cells(r, c).Value`, `rng.Font.Bold`, `rng.Borders(i).Color`),
+  and in With blocks on these; "Named argument not found" for Excel's methods of EXCEL_PARAMS
+  (`ws.Protect`, `ws.Unprotect`, `rng.FormatConditions.Add`).
 - In xlwings' modules, only the procedures that call ours (renkei_xl.vba.sources writes those
   calls) are parsed, and only those calls checked, with "Sub or Function not defined" for a
   name spelled like ours (OUR_PREFIX) that no module has.
@@ -124,13 +126,30 @@ EXCEL_MEMBERS = {
     "window": {"freezepanes", "selectedsheets", "split", "scrollrow", "scrollcolumn", "splitrow", "splitcolumn",
                "view"},
     "collection": {"add", "count", "item", "remove"},
+    "font": {"bold", "color", "italic", "name", "size", "underline"},
+    "border": {"color", "linestyle", "weight"},
+    "formatconditions": {"add", "adddatabar", "delete"},
+}
+# The named arguments of Excel's methods our modules name (Microsoft's reference, each method's
+# Parameters): early bound, a name the method lacks is "Named argument not found" when Excel
+# compiles (LibreOffice raises 448 at run time, which RenkeiProtect takes for its missing Allow*).
+EXCEL_PARAMS = {
+    ("worksheet", "protect"): ["password", "drawingobjects", "contents", "scenarios", "userinterfaceonly",
+                               "allowformattingcells", "allowformattingcolumns", "allowformattingrows",
+                               "allowinsertingcolumns", "allowinsertingrows", "allowinsertinghyperlinks",
+                               "allowdeletingcolumns", "allowdeletingrows", "allowsorting", "allowfiltering",
+                               "allowusingpivottables"],
+    ("worksheet", "unprotect"): ["password"],
+    ("formatconditions", "add"): ["type", "operator", "formula1", "formula2"],
 }
 # The type of a member's object where Excel's reference gives one the checks above know (a member
 # access past a typed variable is checked against it), and of the globals our modules use.
 EXCEL_RETURNS = {("worksheet", "usedrange"): "range", ("worksheet", "protection"): "protection",
                  ("worksheet", "range"): "range", ("worksheet", "cells"): "range", ("worksheet", "rows"): "range",
                  ("worksheet", "columns"): "range", ("range", "cells"): "range", ("range", "rows"): "range",
-                 ("range", "columns"): "range", ("range", "mergearea"): "range", ("range", "currentarray"): "range"}
+                 ("range", "columns"): "range", ("range", "mergearea"): "range", ("range", "currentarray"): "range",
+                 ("range", "font"): "font", ("range", "borders"): "borders",
+                 ("range", "formatconditions"): "formatconditions"}
 GLOBAL_TYPES = {"activewindow": "window", "thisworkbook": "workbook", "activeworkbook": "workbook"}
 
 BUILTIN_TYPES = {"boolean", "byte", "currency", "date", "double", "integer", "long", "longlong",
@@ -987,6 +1006,23 @@ def check_procedure(project: Project, module: Module, unit: Unit, proc: Proc,
             walk_members(child, with_type)
 
     walk_members(body, None)
+
+    # named arguments of Excel's methods, where the object's type is known
+    for call in _walk(body, "CallStatement", "IndexExpress", "IndexExpression",
+                      into=("CallStatement", "IndexExpress", "IndexExpression")):
+        kids = [c for c in _children(call) if hasattr(c, "getRuleIndex") and _kind(c) != "Wsc"]
+        if not kids or _kind(kids[0]) not in ("MemberAccessExpression", "MemberAccessExpress"):
+            continue
+        parts = [c for c in _children(kids[0]) if hasattr(c, "getRuleIndex")]
+        params = EXCEL_PARAMS.get((_expr_type(scope, parts[0], None), _text(parts[-1]).lower()))
+        if params is None:
+            continue
+        positional, named = _arguments(next((c for c in kids[1:] if _kind(c) == "ArgumentList"), None))
+        if len(positional) > len(params):
+            out.append(f"{at(call)} Wrong number of arguments or invalid property assignment: {_text(kids[0])}")
+        for name, _ in named:
+            if name.lower() not in params:
+                out.append(f"{at(call)} Named argument not found: {name} of {_text(kids[0])}")
     if callees is not None:
         return calls
     return out + calls
@@ -1011,7 +1047,7 @@ def _expr_type(scope: _Scope, ctx, with_type: str | None) -> str | None:
     if k == "WithMemberAccessExpression":
         return EXCEL_RETURNS.get((with_type, _text(_first(ctx, "UnrestrictedName")).lower())) if with_type else None
     if k in ("IndexExpress", "IndexExpression") and kids:
-        return "range" if _expr_type(scope, kids[0], with_type) == "range" else None
+        return {"range": "range", "borders": "border"}.get(_expr_type(scope, kids[0], with_type))
     return None
 
 
