@@ -33,6 +33,7 @@ from renkei_xl.core import contract as c
 from conftest import replace_vba_project
 from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.vba.sources import MACROS_DIR, master_project
+from vba_compile import _PROCEDURE, parse_units
 
 SERVER = "http://127.0.0.1:9"
 MAX_LINE = 1023
@@ -174,13 +175,11 @@ def modules(master) -> dict[str, str]:
 
 # -------------------------------------------------------------------------------- tests
 
-_PROCEDURE = re.compile(r"(?:(?:Public|Private|Friend)\s+)?(?:Static\s+)?(?:Sub|Function|Property\s+(?:Get|Let|Set))\s", re.I)
-
-
 def vba_syntax_errors(name: str, source: str) -> list[str]:
     """What the grammar finds wrong with a module, as ``name:line:column message``.
 
-    Parsed a unit at a time, each with ANTLR's two-stage strategy: the declarations, then
+    Parsed a unit at a time, each with ANTLR's two-stage strategy (tests/vba_compile.parse_units,
+    whose trees the compile checks of tests/test_vba_compile.py read): the declarations, then
     each procedure, every unit after the module's first line (its Attribute VB_Name) as a
     module of its own. A unit is parsed first in SLL mode, which bails out at its first
     conflict; only a unit that bails is parsed again with full LL, as ANTLR's authors
@@ -189,53 +188,7 @@ def vba_syntax_errors(name: str, source: str) -> list[str]:
     the lines after it); a unit at a time, about half, with the same verdict (a unit cannot
     hide an error: a procedure left open ends its unit at the next one, and the error is
     reported there). Line numbers are the module's own."""
-    from antlr4 import CommonTokenStream, InputStream
-    from antlr4.atn.PredictionMode import PredictionMode
-    from antlr4.error.ErrorListener import ErrorListener
-    from antlr4.error.ErrorStrategy import BailErrorStrategy
-    from antlr4.error.Errors import ParseCancellationException
-    from antlr4_vba.vbaLexer import vbaLexer
-    from antlr4_vba.vbaParser import vbaParser
-
-    lines = source.split("\r\n")
-    starts = [i for i, line in enumerate(lines) if i and _PROCEDURE.match(line)]
-    bounds = [1, *starts, len(lines)]
-
-    class Errors(ErrorListener):
-        def __init__(self, first: int):
-            self.first = first
-            self.found: list[str] = []
-
-        def syntaxError(self, recognizer, offending, line, column, msg, e):  # noqa: N802 (ANTLR's name)
-            at = line if line == 1 else self.first + line - 2
-            self.found.append(f"{name}:{at}:{column} {msg[:200]}")
-
-    def parse(text: str, first: int, mode) -> list[str]:
-        """The unit's errors; SLL raises at its first conflict instead of reporting one."""
-        errors = Errors(first)
-        lexer = vbaLexer(InputStream(text))
-        lexer.removeErrorListeners()
-        lexer.addErrorListener(errors)
-        parser = vbaParser(CommonTokenStream(lexer))
-        parser.removeErrorListeners()
-        parser._interp.predictionMode = mode
-        if mode == PredictionMode.SLL:
-            parser._errHandler = BailErrorStrategy()
-        else:
-            parser.addErrorListener(errors)
-        parser.startRule()
-        return errors.found
-
-    found: list[str] = []
-    for start, end in zip(bounds, bounds[1:]):
-        if start == end:
-            continue
-        text = "\r\n".join([lines[0], *lines[start:end]]) + "\r\n"
-        try:
-            found += parse(text, start + 1, PredictionMode.SLL)
-        except ParseCancellationException:   # the lexer's errors of the SLL pass are not kept twice
-            found += parse(text, start + 1, PredictionMode.LL)
-    return found
+    return [error for unit in parse_units(name, source) for error in unit.errors]
 
 
 @pytest.mark.parametrize("name", ["Renkei.bas", "RenkeiServer.bas"])
@@ -261,8 +214,9 @@ def test_our_modules_parse_with_a_vba_grammar(name, request):
     ("Sub A()\r\n    y = 1\r\n\r\nPrivate Function B() As Long\r\n    B = 1\r\nEnd Function\r\n", 5),
     ("Option Explicit\r\nPrivate Const X As = 1\r\n\r\nSub A()\r\nEnd Sub\r\n", 3),
     ("Sub A()\r\n    y = 1\r\nEnd Sub\r\nDim z As Long\r\n", 5),
+    ("Sub A()\r\n    B(1, 2)\r\nEnd Sub\r\nSub B(x, y)\r\nEnd Sub\r\n", 3),
 ], ids=["if without end if", "for without next in a later sub", "sub left open", "broken declaration",
-        "declaration after a procedure"])
+        "declaration after a procedure", "sub called with parentheses (Expected: =)"])
 def test_the_grammar_finds_a_broken_module(broken, line):
     """The parser really rejects VBA that Excel rejects (so the test above can fail), in any
     unit, and names the module's own line."""
