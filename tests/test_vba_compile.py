@@ -20,7 +20,7 @@ import pytest
 import vba_compile
 from renkei_xl.cli import main as cli_main
 from test_vba_static import _modules
-from vba_compile import check_project, read_signatures
+from vba_compile import _PROCEDURE, check_project, parse_units, read_signatures
 
 SERVER = "http://127.0.0.1:9"
 OURS = ("Renkei.bas", "RenkeiServer.bas")
@@ -32,6 +32,60 @@ def master_modules(tmp_path_factory) -> dict[str, str]:
     path = tmp_path_factory.mktemp("compile") / "master.xlsm"
     assert cli_main(["init", str(path), "--sample", "fy2023", "--server", SERVER]) == 0
     return _modules(path)
+
+
+def vba_syntax_errors(name: str, source: str) -> list[str]:
+    """What the grammar finds wrong with a module, as ``name:line:column message``.
+
+    Parsed a unit at a time, each with ANTLR's two-stage strategy (tests/vba_compile.parse_units,
+    whose trees the compile checks of tests/test_vba_compile.py read): the declarations, then
+    each procedure, every unit after the module's first line (its Attribute VB_Name) as a
+    module of its own. A unit is parsed first in SLL mode, which bails out at its first
+    conflict; only a unit that bails is parsed again with full LL, as ANTLR's authors
+    advise. Parsing RenkeiServer.bas whole in LL took 40–50 s of CPU in the Python runtime
+    (its 35-line opening comment alone 10 s: each comment line's prediction looks through
+    the lines after it); a unit at a time, about half, with the same verdict (a unit cannot
+    hide an error: a procedure left open ends its unit at the next one, and the error is
+    reported there). Line numbers are the module's own."""
+    return [error for unit in parse_units(name, source) for error in unit.errors]
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_our_modules_parse_with_a_vba_grammar(name, master_modules, request):
+    """Each module as the built master carries it (oletools reads it back as Excel loads it),
+    the same text the compile checks read, so one parse (vba_compile.parse_units, cached per
+    source) serves both in the one process this file runs in: they were in two files, and a
+    fresh clone parsed RenkeiServer.bas twice, about 20 s of CPU each. The verdict is cached
+    per source, grammar and runtime in pytest's cache: a changed module is parsed again, and a
+    fresh clone or a run without the cache parses both."""
+    source = master_modules[name]
+    versions = "/".join(importlib.metadata.version(p) for p in ("antlr4-vba", "antlr4-python3-runtime"))
+    key = f"renkei_xl/vba_grammar/{name}"
+    digest = hashlib.sha256(source.encode("utf-8", "surrogatepass") + versions.encode()
+                            + _PROCEDURE.pattern.encode()).hexdigest()
+    cache = getattr(request.config, "cache", None)    # None under -p no:cacheprovider
+    if cache is not None and cache.get(key, None) == digest:
+        return
+    errors = vba_syntax_errors(name, source)
+    assert not errors, "\n".join(errors)
+    if cache is not None:
+        cache.set(key, digest)
+
+
+@pytest.mark.parametrize("broken, line", [
+    ("Sub A()\r\n    If x Then\r\n        y = 1\r\n    End Sub\r\n", 5),
+    ("Sub A()\r\n    y = 1\r\nEnd Sub\r\n\r\nSub B()\r\n    For i = 1 To 3\r\n        y = i\r\nEnd Sub\r\n", 7),
+    ("Sub A()\r\n    y = 1\r\n\r\nPrivate Function B() As Long\r\n    B = 1\r\nEnd Function\r\n", 5),
+    ("Option Explicit\r\nPrivate Const X As = 1\r\n\r\nSub A()\r\nEnd Sub\r\n", 3),
+    ("Sub A()\r\n    y = 1\r\nEnd Sub\r\nDim z As Long\r\n", 5),
+    ("Sub A()\r\n    B(1, 2)\r\nEnd Sub\r\nSub B(x, y)\r\nEnd Sub\r\n", 3),
+], ids=["if without end if", "for without next in a later sub", "sub left open", "broken declaration",
+        "declaration after a procedure", "sub called with parentheses (Expected: =)"])
+def test_the_grammar_finds_a_broken_module(broken, line):
+    """The parser really rejects VBA that Excel rejects (so the test above can fail), in any
+    unit, and names the module's own line."""
+    errors = vba_syntax_errors("X.bas", 'Attribute VB_Name = "X"\r\n' + broken)
+    assert errors and any(e.startswith(f"X.bas:{line}:") for e in errors), errors
 
 
 def _split(modules: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:

@@ -2,10 +2,8 @@
 
 Every module the master carries (ours and xlwings' shipped ones) is read back from a
 built master with oletools, as Excel would load it:
-- Renkei.bas and RenkeiServer.bas parse with a VBA grammar (antlr4-vba, the grammars-v4
-  derived parser of the MS-VBAL grammar, pre-generated for Python). xlwings' modules are
-  left out: they are xlwings' own, parsing them takes minutes in the Python runtime, and
-  the LibreOffice test (tests/test_vba_libreoffice.py) compiles Remote.bas.
+- (Renkei.bas and RenkeiServer.bas parsing with a VBA grammar is in test_vba_compile.py, which
+  shares the parse with its compile checks.)
 - Each module is ASCII (the project's code page is 1252 and Japanese is written as
   UTF-16 hex), no line is longer than 1,023 characters and no logical line has more than
   24 line continuations (VBA's limits).
@@ -18,7 +16,6 @@ built master with oletools, as Excel would load it:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import re
 import shutil
@@ -33,7 +30,6 @@ from renkei_xl.core import contract as c
 from conftest import replace_vba_project
 from renkei_xl.vba.inject import sheet_code_names
 from renkei_xl.vba.sources import MACROS_DIR, master_project
-from vba_compile import _PROCEDURE, parse_units
 
 SERVER = "http://127.0.0.1:9"
 MAX_LINE = 1023
@@ -174,55 +170,6 @@ def modules(master) -> dict[str, str]:
 
 
 # -------------------------------------------------------------------------------- tests
-
-def vba_syntax_errors(name: str, source: str) -> list[str]:
-    """What the grammar finds wrong with a module, as ``name:line:column message``.
-
-    Parsed a unit at a time, each with ANTLR's two-stage strategy (tests/vba_compile.parse_units,
-    whose trees the compile checks of tests/test_vba_compile.py read): the declarations, then
-    each procedure, every unit after the module's first line (its Attribute VB_Name) as a
-    module of its own. A unit is parsed first in SLL mode, which bails out at its first
-    conflict; only a unit that bails is parsed again with full LL, as ANTLR's authors
-    advise. Parsing RenkeiServer.bas whole in LL took 40–50 s of CPU in the Python runtime
-    (its 35-line opening comment alone 10 s: each comment line's prediction looks through
-    the lines after it); a unit at a time, about half, with the same verdict (a unit cannot
-    hide an error: a procedure left open ends its unit at the next one, and the error is
-    reported there). Line numbers are the module's own."""
-    return [error for unit in parse_units(name, source) for error in unit.errors]
-
-
-@pytest.mark.parametrize("name", ["Renkei.bas", "RenkeiServer.bas"])
-def test_our_modules_parse_with_a_vba_grammar(name, request):
-    """The verdict is cached per source, grammar and runtime in pytest's cache: a changed
-    module is parsed again, and a fresh clone or a run without the cache parses both."""
-    source = (MACROS_DIR / name).read_bytes()
-    versions = "/".join(importlib.metadata.version(p) for p in ("antlr4-vba", "antlr4-python3-runtime"))
-    key = f"renkei_xl/vba_grammar/{name}"
-    digest = hashlib.sha256(source + versions.encode() + _PROCEDURE.pattern.encode()).hexdigest()
-    cache = getattr(request.config, "cache", None)    # None under -p no:cacheprovider
-    if cache is not None and cache.get(key, None) == digest:
-        return
-    errors = vba_syntax_errors(name, source.decode("cp1252"))
-    assert not errors, "\n".join(errors)
-    if cache is not None:
-        cache.set(key, digest)
-
-
-@pytest.mark.parametrize("broken, line", [
-    ("Sub A()\r\n    If x Then\r\n        y = 1\r\n    End Sub\r\n", 5),
-    ("Sub A()\r\n    y = 1\r\nEnd Sub\r\n\r\nSub B()\r\n    For i = 1 To 3\r\n        y = i\r\nEnd Sub\r\n", 7),
-    ("Sub A()\r\n    y = 1\r\n\r\nPrivate Function B() As Long\r\n    B = 1\r\nEnd Function\r\n", 5),
-    ("Option Explicit\r\nPrivate Const X As = 1\r\n\r\nSub A()\r\nEnd Sub\r\n", 3),
-    ("Sub A()\r\n    y = 1\r\nEnd Sub\r\nDim z As Long\r\n", 5),
-    ("Sub A()\r\n    B(1, 2)\r\nEnd Sub\r\nSub B(x, y)\r\nEnd Sub\r\n", 3),
-], ids=["if without end if", "for without next in a later sub", "sub left open", "broken declaration",
-        "declaration after a procedure", "sub called with parentheses (Expected: =)"])
-def test_the_grammar_finds_a_broken_module(broken, line):
-    """The parser really rejects VBA that Excel rejects (so the test above can fail), in any
-    unit, and names the module's own line."""
-    errors = vba_syntax_errors("X.bas", 'Attribute VB_Name = "X"\r\n' + broken)
-    assert errors and any(e.startswith(f"X.bas:{line}:") for e in errors), errors
-
 
 def test_the_master_carries_ours_and_xlwings_modules(modules):
     assert {"Renkei.bas", "RenkeiServer.bas", "xlwings.bas", "Remote.bas", "WebHelpers.bas",
