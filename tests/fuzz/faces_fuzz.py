@@ -268,7 +268,10 @@ def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
             # "plain": typed with no format since, into a cell saved with one (the format kept)
             if how == "plain":
                 pre.append({**e, "value": ["formatted", rng.choice([12, 0.5, 1234.56789]), fmt]})
-            tail.append({**e, "value": ["formatted", rng.choice(CURRENCY_NUMBERS), fmt], "currency": True})
+            number = rng.choice(CURRENCY_NUMBERS + ("random",))
+            if number == "random":      # any number of up to seven decimals (12.3457 × 10,000 is no whole float)
+                number = round(rng.uniform(-5000, 5000), rng.randint(4, 7))
+            tail.append({**e, "value": ["formatted", number, fmt], "currency": True})
     if UNKNOWN["weight"] and rng.random() < UNKNOWN["weight"]:
         typed = sorted({e.get("sheet", "指標") for e in tail[1:] if e["kind"] != "merge"})
         chosen = [sheet for sheet in typed if rng.random() < .6] or [rng.choice(typed)]
