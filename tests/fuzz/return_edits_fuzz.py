@@ -749,7 +749,7 @@ def judge_values(text: str, plan, before, after) -> list[str]:
                 if cell["what"] == "value:comment" and (cell["id"], cell["col"]) in last:
                     continue        # a comment changes no value: the cell reads as typed before
                 last[(cell["id"], cell["col"])] = cell
-        taken = re.search(rf"取込: {re.escape(Path(p['file']).name)}（", text) is not None
+        taken = bool(p.get("file")) and re.search(rf"取込: {re.escape(Path(p['file']).name)}（", text) is not None
         for cell in last.values():
             m, key, col = p["muni"], cell["id"], cell["col"]
             got, was = after[m].get(key, {}).get(col), before[m].get(key, {}).get(col)
