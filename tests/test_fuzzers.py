@@ -230,3 +230,22 @@ def test_the_values_walker_knows_a_number_shown_without_digits(value, number_for
         assert problems == [], problems
     else:
         assert len(problems) == 1 and defect in problems[0], problems
+
+
+@pytest.mark.parametrize("arrived, said, defect", [
+    (7, "", True),                                   # taken, the master keeps 7, not a word
+    (12, "", False),                                 # arrived
+    (7, "取り込みません: 小樽市_2023年度_入力.xlsx: 小樽市!G20 05-1: …（この行は取り込まず、マスターの値のままです）", False),
+])
+def test_the_values_walker_calls_a_typed_value_dropped_without_a_word_a_defect(arrived, said, defect):
+    """return_edits_fuzz --values-only judged only the values that arrived: one a taken file
+    held that neither arrived nor was named passed unseen (qa-135)."""
+    import return_edits_fuzz as walker
+
+    cell = {"id": "05-1", "col": "実績値", "what": "value:typed", "typed": "12", "reads": 12, "ref": "G20",
+            "calc": {"type": "VALUE", "value": 12.0, "string": "12", "error": 0, "format": "Standard"}}
+    plan = [{"muni": "小樽市", "infos": [{"cells": [cell]}], "save": {"fmt": "xlsx"},
+             "file": "out/小樽市_2023年度_入力.xlsx"}]
+    text = f"{said}\n取込: 小樽市_2023年度_入力.xlsx（小樽市、変更 0 セル）"
+    problems = walker.judge_values(text, plan, {"小樽市": {"05-1": {"実績値": 7}}}, {"小樽市": {"05-1": {"実績値": arrived}}})
+    assert (len(problems) == 1 and "neither arrived nor was named" in problems[0]) if defect else problems == [], problems

@@ -111,3 +111,35 @@ def test_a_participation_in_another_unit_is_refused_naming_the_cell(tmp_path, fy
     assert f.place.startswith("小樽市!")
     assert not [ch for ch in report.changes if ch.indicator_id == "28-1"]
     assert f.place in report.records[0].held_cells
+
+
+# A 比率 takes any unit, but its units must divide (methods._ratio_units): a numerator or
+# 分母 typed with a unit is stored as typed, so that the rule sees it; only a bare number is
+# stored as the number (as every other numeric cell is).
+@pytest.mark.parametrize("field, typed, stored", [
+    ("value", "41人", "41人"), ("denominator", "72件", "72件"), ("denominator", "143%", "143%"),
+    ("value", "5セット", "5セット"), ("value", "４１", 41), ("denominator", " 72 ", 72), ("value", 41.0, 41),
+])
+def test_a_ratios_number_is_stored_bare_only_without_a_unit(fy2023, field, typed, stored):
+    assert cell_value(_ind(fy2023, "40-4"), field, typed) == stored
+
+
+@pytest.mark.parametrize("value, denominator, listed", [
+    ("41人", "72件", ("－", "－")),          # people over cases: named on the 分母, not published
+    ("41人", "72名", ("60.9%", "□")),        # (90 + 41) / (143 + 72): one family divides
+])
+def test_a_ratio_returned_with_units_is_judged_as_typed_on_the_master(tmp_path, fy2023, value, denominator, listed):
+    """qa-135: collect stored a returned 比率's 「41人」 and 「72件」 as 41 and 72 (any unit
+    would do), so 一覧 published 60.9% without a word, where the same typed on the master was
+    named 「分母の単位が実績値（分子）の単位「人」と違います」 and the row －."""
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    path = split_master(master, tmp_path / "配布")[fy2023.settings.names.index("小樽市")]
+    set_cell(path, "小樽市", "40-4", "実績値", value)
+    set_cell(path, "小樽市", "40-4", "分母", denominator)
+    report = collect(master, [path])
+    assert not report.refused and not report.held, (report.refused, report.held)
+    assert (cell_of(master, "小樽市", "40-4", "実績値"), cell_of(master, "小樽市", "40-4", "分母")) == (value, denominator)
+    result, _ = recalc_file(master)
+    found = [(f.type, f.place.split("!")[0]) for f in result.findings if f.indicator_id == "40-4"]
+    assert found == ([("units-differ", "小樽市")] if listed[0] == "－" else []), found
+    assert list_rows(master)["40-4"] == listed

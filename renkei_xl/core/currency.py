@@ -73,8 +73,16 @@ def currency_rounds(saved: object) -> bool:
     where the workbook sent has them; every other one was sent as it is saved."""
     if not _number(saved):
         return False
-    scaled = saved * CURRENCY_SCALE
-    return scaled != round(scaled) and abs(saved) <= CURRENCY_LIMIT
+    return not _is_currency(saved) and abs(saved) <= CURRENCY_LIMIT
+
+
+def _is_currency(number: float) -> bool:
+    """Whether ``number`` is a Double a VBA Currency converts to: the one nearest a number of
+    ten-thousandths, which ``vba_currency`` gives back. Not whether ``number * 10_000`` is whole:
+    in binary 12.3457 times 10,000 is 123457.00000000001, so the button took the Currency 12.3457
+    sent for 12.345678 for no Currency at all and read it, where the command line read the
+    12.345678 the book holds (faces walker, qa-135)."""
+    return vba_currency(number) == number
 
 
 def saved_number(sent: object, saved: object) -> object:
@@ -86,7 +94,6 @@ def saved_number(sent: object, saved: object) -> object:
     rounding away from the one sent is that number whichever way it went."""
     if not (_number(sent) and _number(saved)) or sent == saved:
         return sent
-    scaled = sent * CURRENCY_SCALE
-    if scaled != round(scaled) or abs(saved * CURRENCY_SCALE - scaled) > 0.5:
+    if not _is_currency(sent) or abs(saved * CURRENCY_SCALE - sent * CURRENCY_SCALE) > 0.5:
         return sent
     return saved

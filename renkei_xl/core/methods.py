@@ -439,8 +439,26 @@ def cell_value(ind: "Optional[Indicator]", field: str, text: object) -> object:
         return int(text)
     if not isinstance(text, str) or not is_numeric_cell(ind, field):
         return text
-    number = bare_number(text, input_unit(ind, field))
+    unit = input_unit(ind, field)
+    if unit is None and method_of(ind).denominator:
+        # A 比率 takes any unit, but its units must divide (_ratio_units: 「41人」 of 「72件」 is
+        # named and the row －): stored bare, a returned 「41人」 and 「72件」 were imported as
+        # 41 and 72 and 一覧 showed a rate without a word, where the same typed on the master
+        # was named (qa-135). Only a number without a unit is stored as the number.
+        unit = ""
+        if _has_unit(text):
+            return text
+    number = bare_number(text, unit)
     return text if number is None else number
+
+
+def _has_unit(text: str) -> bool:
+    """Whether ``text`` reads (parse_input) as a number typed with a unit, any unit: 「5セット」
+    too, whose family is none, which _ratio_units still counts as a unit."""
+    try:
+        return bool(parse_input(text).unit)
+    except ValueParseError:
+        return False
 
 
 def feeding_entries(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings"

@@ -105,7 +105,7 @@ UNIT_FAMILY = {
 
 
 def unit_family(unit: str) -> str:
-    """Units that count the same thing (人 and 名, 件 and 回 …) compare equal by family.
+    """Units that count the same thing (人 and 名, か所 and 箇所 …) compare equal by family.
     A unit as a sheet's 単位 column holds it is folded as values are (NFKC): 「％」 and
     「人／日」, both in SPEC's list, are 「%」 and 「人/日」 (a target of 95% against a sheet
     counting in ％ was a unit error and the row －)."""

@@ -78,6 +78,19 @@ HEADER = {"sent": False}       # whether the last live_face sent X-Renkei-Percen
 # as not known (header version 2: RenkeiPercents past its bound of cells read one by one, or an
 # error on that sheet): the marker's "unknown"; the sheets of the case being compared
 UNKNOWN = {"weight": 0.0, "sheets": frozenset()}
+# --currency: the share of unsaved cases that also type a number into a Currency- or
+# Accounting-formatted cell since the save (the cell saved with that format, or given it
+# since): VBA's Range.Value sends it as a Currency of four decimals, client 9's
+# X-Renkei-Currency its Value2 (core.currency). With both headers sent, the faces read the
+# same numbers: 一覧 and 集計 are compared as well as 検証結果 (CURRENCY_SINCE).
+CURRENCY = {"weight": 0.0}
+CURRENCY_FORMATS = ("[$¥-411]#,##0.00", '"¥"#,##0;[Red]"¥"\\-#,##0', '\\¥#,##0.00', '"$"#,##0.00',
+                    '_ "¥"* #,##0.00_ ;_ "¥"* \\-#,##0.00_ ;_ "¥"* "-"??_ ;_ @_ ', "#,##0.00 [$€-407]",
+                    '[$$-409]#,##0.00;[Red]-[$$-409]#,##0.00')
+# past four decimals (rounded by VBA's Currency), at a tie, rounding to a whole number, tiny,
+# negative, at and past Currency's range, and numbers Currency holds as they are
+CURRENCY_NUMBERS = (0.123456, 12.00005, 45021.00005, 1234.56789, -0.00004, 0.00005, 99.99999, 1e-05,
+                    -12.345678, 3.14159265, 123456789.123456, 922337203685477.0, 1e16 + 2, 12.5, 1.1, 7, 0.0001)
 TOOL_SHEETS = ["メニュー", "一覧", "集計", "検証結果", "経年", "次の一歩"]
 # A tool sheet a click makes again when staff deleted it (so a protected structure meets it).
 REMADE = ["検証結果", "次の一歩", "集計"]
@@ -240,13 +253,32 @@ def draw_unsaved(rng: random.Random, saved: list[dict]) -> list[dict]:
         if rng.random() < .3:     # or an array formula entered ({=…}, Ctrl+Shift+Enter) where the click writes
             tail[-1] = {"kind": "array", "sheet": rng.choice(["一覧", "集計", "検証結果"]), "row": rng.randint(1, 30),
                         "col": rng.randint(1, 8), "rows": rng.choice([0, 1])}
+    pre = []       # edits before the save's marker (a cell saved with a Currency format)
+    if CURRENCY["weight"] and rng.random() < CURRENCY["weight"]:     # (no draw without: seeds replay as before)
+        for _ in range(rng.randint(1, 3)):
+            fmt = rng.choice(CURRENCY_FORMATS)
+            e = rng.choice([{"kind": "muni", "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40), "col": 5},
+                            {"kind": "muni", "sheet": rng.choice(MUNIS), "row": rng.randint(2, 40), "col": 6},
+                            {"kind": "indicator", "row": rng.randint(2, 81), "col": 11},
+                            {"kind": "indicator", "row": rng.randint(2, 81), "col": 7},
+                            {"kind": "target", "row": rng.randint(2, 81)}])
+            how = rng.choice(["saved", "saved", "since", "plain"])
+            if how == "saved":       # formatted and saved with a number; another typed since (the format kept)
+                pre.append({**e, "value": ["formatted", rng.choice(CURRENCY_NUMBERS), fmt]})
+            # "plain": typed with no format since, into a cell saved with one (the format kept)
+            if how == "plain":
+                pre.append({**e, "value": ["formatted", rng.choice([12, 0.5, 1234.56789]), fmt]})
+            number = rng.choice(CURRENCY_NUMBERS + ("random",))
+            if number == "random":      # any number of up to seven decimals (12.3457 × 10,000 is no whole float)
+                number = round(rng.uniform(-5000, 5000), rng.randint(4, 7))
+            tail.append({**e, "value": ["formatted", number, fmt], "currency": True})
     if UNKNOWN["weight"] and rng.random() < UNKNOWN["weight"]:
         typed = sorted({e.get("sheet", "指標") for e in tail[1:] if e["kind"] != "merge"})
         chosen = [sheet for sheet in typed if rng.random() < .6] or [rng.choice(typed)]
         if rng.random() < .3:       # and a sheet nothing was typed into since
             chosen.append(rng.choice(MUNIS))
         tail[0]["unknown"] = sorted(set(chosen))
-    return tail
+    return pre + tail
 
 
 # ------------------------------------------------------------------ applying them
@@ -349,6 +381,7 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
         MERGED_SINCE.clear()
         MERGED_IDS.clear()
         ARRAY_SINCE.clear()
+        CURRENCY_SINCE.clear()
     for e in sorted(edits, key=lambda e: e["kind"] in PROTECTION_EDITS):
         kind = e["kind"]
         since = since or kind == "saved"
@@ -369,6 +402,8 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 None if key is None or key.value in (None, "") else str(key.value))
             if key is not None and key.value not in (None, ""):
                 TYPED_IDS.add(str(key.value))
+            if e.get("currency"):
+                CURRENCY_SINCE.add((ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}"))
         if since and kind == "merge" and e["sheet"] in wb.sheetnames and (e["rows"] or e["cols"]):
             ws = wb[e["sheet"]]
             for row in range(e["row"], e["row"] + e["rows"] + 1):
@@ -468,6 +503,7 @@ TYPED_FINAL: dict = {}     # (sheet, ref) → (the last value typed, its format)
 TYPED_IDS: set[str] = set()       # the 指標IDs of their rows (a 目標値 read otherwise words others)
 MERGED_SINCE: set[tuple[str, str]] = set()     # the cells of areas merged since the save
 MERGED_IDS: set[str] = set()                   # the 指標IDs of their rows
+CURRENCY_SINCE: set[tuple[str, str]] = set()   # --currency: the Currency-formatted cells typed since
 ARRAY_SINCE: set[tuple[str, str]] = set()      # the cells of array formulas entered since the save
 
 
@@ -728,6 +764,18 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
             return [f"{entry}: unsaved, with X-Renkei-Percents: 検証結果 rows differ ({sorted(TYPED_SINCE)}): "
                     f"file-only {_short(sorted(rows['file'] - rows['live']), 900)} / "
                     f"live-only {_short(sorted(rows['live'] - rows['file']), 900)}"]
+        if CURRENCY_SINCE and HEADER.get("currency") and not MERGED_SINCE and not ARRAY_SINCE:
+            # Both headers: a Currency cell typed since reads as its Value2 on the button, as the
+            # command line reads the book saved; what the click writes from it is alike too.
+            for sheet in (c.LIST, c.SUMMARY):
+                try:
+                    on_file, on_live = file_view.get("rows", sheet), live_view.get("rows", sheet)
+                except (KeyError, ValueError):
+                    continue
+                if on_file != on_live:
+                    return [f"{entry}: unsaved Currency cells {sorted(CURRENCY_SINCE)}, with both headers: {sheet} "
+                            f"differs: {_first_differences('rows', on_file, on_live)}"]
+            SEEN["unsaved Currency, headers: lists alike"] = SEEN.get("unsaved Currency, headers: lists alike", 0) + 1
         SEEN["unsaved, header: alike"] = SEEN.get("unsaved, header: alike", 0) + 1
         return []
     # Without the header every cell typed since may be read otherwise; with it, only those on a
@@ -1032,6 +1080,9 @@ def main() -> int:
     ap.add_argument("--merges", type=float, default=0.0,
                     help="with --unsaved: the share of those cases that also merge cells of a municipality "
                          "sheet's input area since the save (the server knows the saved master's merges)")
+    ap.add_argument("--currency", type=float, default=0.0,
+                    help="with --unsaved: the share of those cases that also type numbers (past four decimals "
+                         "among them) into Currency- or Accounting-formatted cells since the save")
     ap.add_argument("--no-percents", action="store_true",
                     help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
                          "(by default it is sent wherever the model of the master's VBA sends it)")
@@ -1041,6 +1092,7 @@ def main() -> int:
     UNSAVED["weight"] = args.unsaved
     UNKNOWN["weight"] = args.unknown
     MERGES["weight"] = args.merges
+    CURRENCY["weight"] = args.currency
     PROTECTION["weight"] = args.protection
     replay = None
     if args.replay:

@@ -388,6 +388,9 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
     shutil.copytree(outdir, work / "returned_as_saved")
     before_rows = master_rows(master)
     problems, log = [], []
+    collect_text, after_rows = "", before_rows
+    new_classes = values_only and any(c.get("named_class") or c["what"] == "value:ratio"
+                                      for p in plan for info in p["infos"] for c in info.get("cells", []))
     for cmd in (["collect", str(master), "out"], ["validate", str(master)], ["recalc", str(master)]):
         b = digest(master)
         try:
@@ -401,8 +404,15 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
             after_rows = master_rows(master)
             problems += judge_collect(rc, out + err, plan, before_rows, after_rows)
             problems += judge_prepped(master, before_rows, after_rows)
+            collect_text = out + err
             if values_only:
                 problems += judge_values(out + err, plan, before_rows, after_rows)
+            if new_classes:
+                shutil.copyfile(master, work / "collected.xlsm")
+    if new_classes and all(entry["rc"] in (0, 1) for entry in log):
+        problems += judge_named(master, plan, before_rows, after_rows, collect_text)
+        problems += judge_ratio(master, plan, before_rows, after_rows)
+        problems += faces_agree(work / "collected.xlsm", work / "faces")
     (work / "log.json").write_text(json.dumps(log, ensure_ascii=False, indent=1))
     with open(work.parent / "arrivals.jsonl", "a") as f:
         for x in ARRIVALS:
@@ -546,6 +556,25 @@ VALUE_FORMATS = [        # (a format the municipality gives the cell, a number t
     ("#,###;-#,###;\"-\"", 12, 12), ("#.#", 5, 5),
 ]
 REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
+# --named: values the tool names as what they are rather than reading them (qa-135): Roman
+# numerals of a Japanese font (values._roman_numeral: 「Ⅻ」 is no 12 nor the letters XII) and
+# bidirectional controls (values.dropped_char: 「\u202e達成済み」 shows 「み済成達」, 「\u202e12」
+# shows 21). A person reads no plain number from any of them. Judged after recalc
+# (judge_named): one that arrives is named on its row in 検証結果, never read as a number, and
+# no bidirectional control reaches 一覧; the faces (command line and button) agree on the master.
+NAMED_TYPED = [
+    ("Ⅻ", N, "roman"), ("ⅲ件", N, "roman"), ("Ⅱ人", N, "roman"), ("ⅠⅤ", N, "roman"), ("Ⅳ", N, "roman"),
+    ("ⅹ", N, "roman"), ("Ⅻ ", N, "roman"), ("１Ⅱ", N, "roman"), ("ↀ", N, "roman"),
+    ("\u202e達成済み", N, "bidi"), ("実施\u202eしました", N, "bidi"), ("\u2067実施\u2069", N, "bidi"),
+    ("\u202e12", N, "bidi"), ("12\u202c", N, "bidi"), ("\u202d5件", N, "bidi"), ("\u202b維持\u202c", N, "bidi"),
+]
+BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# --ratio: a 比率 row (its 分母 open) given a numerator and a denominator with units, as a
+# municipality counts them (「12人」 of 「30件」): SPEC's sum rule held to a 比率 (methods._ratio_units).
+# A person's families, not the tool's table: 人 and 名 count people, 件 cases, 社 companies.
+RATIO_UNITS = ("人", "名", "件", "社", "", "")
+RATIO_FAMILY = {"人": "人", "名": "人", "件": "件", "社": "社"}
+WEIGHT_NAMED = WEIGHT_RATIO = 0     # (no draw without: seeds replay as before)
 
 
 def draw_value(rng: random.Random, doc, muni: str) -> dict:
@@ -560,9 +589,24 @@ def draw_value(rng: random.Random, doc, muni: str) -> dict:
                  and not sh.getCellByPosition(v, a["row"]).CellProtection.IsLocked]
     a["col"] = rng.choice(open_cols or [cols.get("実績値", 4)])
     a["col_name"] = next((k for k, v in cols.items() if v == a["col"]), "?")
-    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear", "formatted"],
-                      [60, 14, 6, 8, 4, 4, 4, WEIGHT_FORMATTED])[0]
+    how = rng.choices(["typed", "formula", "ref", "text_format", "hidden_row", "comment", "clear", "formatted",
+                       "named", "ratio"],
+                      [60, 14, 6, 8, 4, 4, 4, WEIGHT_FORMATTED, WEIGHT_NAMED, WEIGHT_RATIO])[0]
     a["how"] = how
+    if how == "ratio":
+        den = cols.get("分母")
+        ratio_rows = [r for r in rows if den is not None and not sh.getCellByPosition(den, r).CellProtection.IsLocked]
+        if not ratio_rows:
+            return {**a, "kind": "skip"}
+        a["row"], a["col"], a["col_name"] = rng.choice(ratio_rows), cols.get("実績値", 4), "実績値"
+        n = rng.randint(0, 80)
+        d = n + rng.randint(0 if n else 1, 120)
+        a["typed"], a["den_typed"] = f"{n}{rng.choice(RATIO_UNITS)}", f"{d}{rng.choice(RATIO_UNITS)}"
+        a["reads"], a["den_reads"] = n, d
+        return a
+    if how == "named":
+        a["typed"], a["reads"], a["named_class"] = rng.choice(NAMED_TYPED)
+        return a
     if how in ("typed", "text_format", "hidden_row"):
         a["typed"], a["reads"] = rng.choice(VALUE_TYPED)
     elif how == "formula":
@@ -603,6 +647,18 @@ def apply_value(doc, a: dict) -> dict:
     elif how == "formatted":       # 書式設定 → ユーザー定義, then the number typed into it
         _format(doc, cell, a["format"])
         cell.setValue(a["number"])
+    elif how == "ratio":           # the numerator and its denominator, typed in the input line
+        cell.setFormula(a["typed"])
+        den = sh.getCellByPosition(cols["分母"], r)
+        den_before = den.getString()
+        den.setFormula(a["den_typed"])
+        info["cells"].append({"id": key, "col": "分母", "what": "value:ratio", "typed": a["den_typed"],
+                              "reads": a["den_reads"], "before": den_before, "ref": f"{col_letter(cols['分母'])}{r + 1}",
+                              "calc": {"type": den.getType().value, "value": den.getValue(), "string": den.getString(),
+                                       "error": den.getError(), "format": _format_code(doc, den)}})
+        info["ratio"] = key
+    elif how == "named":           # pasted (a bidirectional control is no key a person presses) or typed
+        cell.setString(a["typed"])
     else:
         if how == "text_format":
             _format(doc, cell, "@")
@@ -622,8 +678,9 @@ def apply_value(doc, a: dict) -> dict:
         # a formula over another cell shows that cell's number (an empty one's 0): a person
         # reads what the cell shows, as the master takes a formula's saved result
         reads = float(cell.getString().strip())     # 0_);(0) shows 「12 」
-    info["cells"].append({"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
+    info["cells"].insert(0, {"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
                           "reads": reads, "before": before, "ref": f"{col_letter(c)}{r + 1}",
+                          "named_class": a.get("named_class"),
                           "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
                                    "error": cell.getError(), "format": _format_code(doc, cell)}})
     if a["unprotect"] and how != "text_format":
@@ -692,6 +749,7 @@ def judge_values(text: str, plan, before, after) -> list[str]:
                 if cell["what"] == "value:comment" and (cell["id"], cell["col"]) in last:
                     continue        # a comment changes no value: the cell reads as typed before
                 last[(cell["id"], cell["col"])] = cell
+        taken = bool(p.get("file")) and re.search(rf"取込: {re.escape(Path(p['file']).name)}（", text) is not None
         for cell in last.values():
             m, key, col = p["muni"], cell["id"], cell["col"]
             got, was = after[m].get(key, {}).get(col), before[m].get(key, {}).get(col)
@@ -707,6 +765,12 @@ def judge_values(text: str, plan, before, after) -> list[str]:
                                 f"{calc.get('string')!r}")
                 continue
             if got == was:
+                # a value the file holds otherwise than the master, in a file taken, neither
+                # arrived nor was named: dropped without a word (qa-135)
+                held = {"VALUE": calc.get("value"), "TEXT": calc.get("string"), "EMPTY": ""}.get(calc.get("type"), was)
+                if (taken and not named and cell["what"] not in ("value:comment", "value:formula", "value:ref")
+                        and _plain(held if held is not None else "") != _plain(was if was is not None else "")):
+                    problems.append(f"collect: {where} neither arrived nor was named (master keeps {was!r})")
                 continue
             if calc.get("error") and got in ("", 0, 0.0, None) and not named:
                 problems.append(f"collect: error {where} arrived as {got!r}")
@@ -741,6 +805,142 @@ def judge_values(text: str, plan, before, after) -> list[str]:
     return problems
 
 
+def _sheet(path: Path, name: str) -> list:
+    from python_calamine import CalamineWorkbook
+    try:
+        return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+    except Exception:
+        return []
+
+
+def _findings(path: Path) -> list:
+    """検証結果's rows: (重大度, シート, セル, 指標ID, 内容, …)."""
+    return [r for r in _sheet(path, "検証結果")[1:] if r and any(v not in (None, "") for v in r)]
+
+
+def judge_named(master: Path, plan, before, after, collect_text: str) -> list[str]:
+    """--named after recalc: a Roman numeral or a bidirectional control that arrived in 実績値 or
+    分母 is named on its row (検証結果, or collect's own words) and never read as a number; one in
+    実施状況 is named or kept out of 一覧; no bidirectional control is on 一覧."""
+    from renkei_xl.core.values import ValueParseError, parse_input
+    problems = []
+    listed = _sheet(master, "一覧")
+    for r, row in enumerate(listed):
+        for c, v in enumerate(row):
+            if isinstance(v, str) and not BIDI.isdisjoint(v):
+                problems.append(f"recalc: 一覧 r{r + 1}c{c + 1} shows a bidirectional control: {v[:80]!r}")
+    findings = _findings(master)
+    said = "\n".join(line for line in collect_text.splitlines() if " → " not in line)
+    for p in plan:
+        m = p["muni"]
+        last = {}
+        for info in p["infos"]:
+            for cell in info.get("cells", []):
+                last[(cell["id"], cell["col"])] = cell
+        for (key, col), cell in last.items():
+            kind = cell.get("named_class")
+            if not kind:
+                continue
+            got, was = after[m].get(key, {}).get(col), before[m].get(key, {}).get(col)
+            if got == was or not isinstance(got, str):
+                continue        # not arrived (held, refused: collect's words judged them), or read by Calc
+            named = any(str(f[1]) == m and str(f[3]) == key for f in findings) or f"{m}!{cell['ref']}" in said
+            where = f"{cell['typed']!r} ({kind}) in {m} {key} {col}"
+            if col in ("実績値", "分母"):
+                try:
+                    v = parse_input(got)
+                    number = v.number if v.kind == "number" else None
+                except ValueParseError:
+                    number = None
+                if number is not None:
+                    problems.append(f"rules: {where} arrived as {got!r}, read as the number {number}")
+                if not named:
+                    problems.append(f"recalc: {where} arrived as {got!r} and no finding names {m}'s row {key}")
+            elif kind == "bidi" and not named:
+                plain = "".join(ch for ch in got if ch not in BIDI).strip()
+                if plain and any(plain in str(v) for row in listed for v in row):
+                    problems.append(f"recalc: {where} shown on 一覧 (controls dropped) and no finding names {m}'s row {key}")
+    return problems
+
+
+_RATIO_TEXT = re.compile(r"^\s*(\d+)\s*(人|名|件|社)?\s*$")
+
+
+def _ratio_unit(value) -> "str | None":
+    """A reported value's unit family by a person's reading ('' none), or None: not such a count."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return ""
+    m = _RATIO_TEXT.match(str(value))
+    return None if m is None else RATIO_FAMILY.get(m.group(2) or "", "")
+
+
+def judge_ratio(master: Path, plan, before, after) -> list[str]:
+    """--ratio after recalc, on each 比率 row typed with units: where the municipalities'
+    numerators, or their denominators, count things of different families, or the numerators
+    other things than the denominators, 一覧 shows no rate and 検証結果 says 単位 on that row;
+    where they agree, no finding of its 単位 blames the 分母. The units are those typed (what
+    the municipality counted), for each typed cell that arrived: the master's value may be the
+    bare number collect stored (qa-135: 「41人」 of 「72件」 stored as 41 of 72)."""
+    ids = {info["ratio"] for p in plan for info in p["infos"] if info.get("ratio")}
+    if not ids:
+        return []
+    typed = {}
+    for p in plan:
+        for info in p["infos"]:
+            for cell in info.get("cells", []):
+                typed[(p["muni"], cell["id"], cell["col"])] = cell["typed"]
+    problems = []
+    sheets = {m: _sheet(master, m) for m in MUNIS}
+    findings = _findings(master)
+    listed = {str(r[9]): r for r in _sheet(master, "一覧") if len(r) > 9}
+    for key in sorted(ids):
+        nums, dens, odd = set(), set(), False
+        for m, rows in sheets.items():
+            head = rows[0] if rows else []
+            for row in rows[1:]:
+                if row and str(row[0]) == key:
+                    rec = dict(zip(head, row))
+                    for col in ("実績値", "分母"):
+                        arrived = after[m].get(key, {}).get(col) != before[m].get(key, {}).get(col)
+                        if (m, key, col) in typed and arrived:
+                            rec[col] = typed[(m, key, col)]
+                    n, d = _ratio_unit(rec.get("実績値")), _ratio_unit(rec.get("分母"))
+                    odd = odd or n is None or d is None
+                    nums.add(n)
+                    dens.add(d)
+        if odd:
+            continue      # another value's rule judges the row (not a question of units)
+        nums.discard("")
+        dens.discard("")
+        conflict = len(nums) > 1 or len(dens) > 1 or bool(nums and dens and nums != dens)
+        shown = str(listed.get(key, [""] * 7)[6])
+        about_units = [f for f in findings if str(f[3]) == key and "単位" in str(f[4])]
+        if conflict and (shown.endswith("%") or not about_units):
+            problems.append(f"recalc: 比率 {key}: numerators {sorted(nums)} / denominators {sorted(dens)} "
+                            f"differ; 一覧 shows {shown!r}, unit findings {about_units[:2]}")
+        if not conflict and any("分母の単位" in str(f[4]) for f in about_units):
+            problems.append(f"recalc: 比率 {key}: numerators {sorted(nums)} / denominators {sorted(dens)} agree, "
+                            f"yet {about_units[:2]}")
+    return problems
+
+
+def faces_agree(collected: Path, folder: Path) -> list[str]:
+    """入力チェック and 評価を再計算 on the collected master: the command line and the button
+    (the faces walker's comparison) agree."""
+    import faces_fuzz
+    problems = []
+    for entry in ("check", "recalc"):
+        try:
+            problems += [f"faces: {p}" for p in faces_fuzz.compare(entry, collected, folder / entry)]
+        except Exception as exc:
+            problems.append(f"faces: {entry}: harness {type(exc).__name__}: {exc}")
+    if problems:       # whole (the walker prints each cut)
+        (folder / "problems.txt").write_text("\n".join(problems), encoding="utf-8")
+    return problems
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=600)
@@ -752,6 +952,12 @@ def main():
                     help="--values-only: weight of a municipality's own format on a typed number (60: typed text)")
     ap.add_argument("--values-only", action="store_true",
                     help="keep the file's structure; type what staff type into the cells they may fill")
+    ap.add_argument("--named", type=int, default=0,
+                    help="--values-only: weight of a Roman numeral or a bidirectional control typed (judged "
+                         "after recalc: named, never read as a number, not on 一覧; the faces agree)")
+    ap.add_argument("--ratio", type=int, default=0,
+                    help="--values-only: weight of a 比率 row's numerator and denominator typed with units "
+                         "(件/人/名/社 mixes; judged after recalc on 一覧 and 検証結果; the faces agree)")
     ap.add_argument("--percent-prep", action="store_true",
                     help="every third 実績値 of the master emptied with a percent format before split "
                          "(collect writes into them: 標準)")
@@ -759,8 +965,14 @@ def main():
     if args.values_only:
         # staff's Calc reads the input line in Japanese: 2024/3/31 and 10月10日 become dates
         Office.locale = "ja-JP"
-    global WEIGHT_FORMATTED
-    WEIGHT_FORMATTED = args.formats
+    global WEIGHT_FORMATTED, WEIGHT_NAMED, WEIGHT_RATIO
+    WEIGHT_FORMATTED, WEIGHT_NAMED, WEIGHT_RATIO = args.formats, args.named, args.ratio
+    if args.named or args.ratio:
+        # the button's modules imported before soffice's uno: uno's import hook turns starlette's
+        # ModuleNotFoundError for the optional python_multipart into an ImportError it does not catch
+        import faces_fuzz  # noqa: F401
+        import test_faces  # noqa: F401
+        from renkei_xl.server.app import run_button  # noqa: F401
     out, office, base_dir = workspace(args.out)
     global OFFICE
     OFFICE = office
