@@ -1498,7 +1498,8 @@ LOG_NAMED = [(ref, cell, said, face) for ref, cell, said in (
     # another municipality 設定 lists, on 小樽市's file: read as 札幌市's import, the newer return
     # was held as 「配布した後でマスターの実績値が…に直され」 (qa-136)
     ("B2", '<c r="B2" t="inlineStr"><is><t>札幌市</t></is></c>',
-     f"{c.IMPORT_LOG}!B2 の市町村「札幌市」は、ファイル名（{c.IMPORT_LOG}!A2）の「小樽市」とは別の市町村です"))
+     f"{c.IMPORT_LOG}!B2 の市町村「札幌市」は、ファイル名（{c.IMPORT_LOG}!A2）の「小樽市」とは別の市町村です。"
+     "ファイル名のとおり「小樽市」に直してから"))
     for face in FACES]
 
 

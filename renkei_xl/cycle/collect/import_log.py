@@ -226,14 +226,16 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
         if not where:
             continue
         name = r.municipality
+        mend = "設定の市町村名のとおりに"
         if name in listed:
             # collect never logs a file whose name names only other municipalities of 設定
             # (inspect._check_named refuses it): 「札幌市」 typed over 小樽市's record is the
             # same harm as 「おたる」, and the README says it stops (qa-136)
             if len(owners := named_in(r.file_name, names)) != 1 or name in owners:
                 continue
-            why = (f"「{name}」は、ファイル名（{r.place(0) or r.file_name}）の「{next(iter(owners))}」とは"
-                   "別の市町村です")
+            owner = next(iter(owners))
+            why = f"「{name}」は、ファイル名（{r.place(0) or r.file_name}）の「{owner}」とは別の市町村です"
+            mend = f"ファイル名のとおり「{owner}」に"
         elif name == "":
             why = "が空欄です（どの市町村の取り込みか分かりません）"
         elif (bad := unseen_char(name)) is not None:
@@ -250,7 +252,7 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
                    f"「{next(iter(owners))}」のファイルです")
         else:
             continue
-        raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。設定の市町村名のとおりに直してから、もう一度"
+        raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。{mend}直してから、もう一度"
                         "実行してください（市町村の読めない記録では、同じ市町村の古い提出で新しい提出を上書きしないための"
                         "確認ができません）")
 
