@@ -312,3 +312,13 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     assert said == "回収ファイル取込: 1 ファイル、1 セルを取り込みました（取り込まなかったセル 1 か所）", said
     main(["collect", str(master), str(returned)])   # nothing new to import
     assert status() == said
+
+
+def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():
+    """README: a click first sets メニュー's 最終実行結果 to 「「評価を再計算」を実行中：…」; it quoted
+    「『…』を実行中：…」, brackets the book never shows (qa-136)."""
+    from renkei_xl.core import contract as c
+
+    for caption in (c.RECALC, c.CHECK, c.COLLECT):
+        quoted = _quoted("「評価を再計算」を実行中").pattern.replace(re.escape(f"「{c.RECALC}」"), re.escape(f"「{caption}」"))
+        assert re.fullmatch(quoted, c.under_way_line(caption)), caption
