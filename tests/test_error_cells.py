@@ -1494,13 +1494,18 @@ LOG_NAMED = [(ref, cell, said, face) for ref, cell, said in (
     ("B2", '<c r="B2" t="inlineStr"><is><t>小樽　市</t></is></c>',
      f"{c.IMPORT_LOG}!B2 の市町村「小樽　市」は、設定の「小樽市」と全角・半角やスペースだけが違います"),
     ("B2", '<c r="B2" t="inlineStr"><is><t>おたる</t></is></c>',
-     f"{c.IMPORT_LOG}!B2 の市町村「おたる」は設定の市町村一覧にありませんが、ファイル名（{c.IMPORT_LOG}!A2）は「小樽市」の"))
+     f"{c.IMPORT_LOG}!B2 の市町村「おたる」は設定の市町村一覧にありませんが、ファイル名（{c.IMPORT_LOG}!A2）は「小樽市」の"),
+    # another municipality 設定 lists, on 小樽市's file: read as 札幌市's import, the newer return
+    # was held as 「配布した後でマスターの実績値が…に直され」 (qa-136)
+    ("B2", '<c r="B2" t="inlineStr"><is><t>札幌市</t></is></c>',
+     f"{c.IMPORT_LOG}!B2 の市町村「札幌市」は、ファイル名（{c.IMPORT_LOG}!A2）の「小樽市」とは別の市町村です。"
+     "ファイル名のとおり「小樽市」に直してから"))
     for face in FACES]
 
 
 @pytest.mark.parametrize("ref,cell,said,face", LOG_NAMED,
                          ids=[f"{r}-{k}-{f}" for (r, _c, _s, f), k in zip(LOG_NAMED, [k for k in
-                              ("blank", "formula", "blank", "zwsp", "space", "other") for _ in FACES])])
+                              ("blank", "formula", "blank", "zwsp", "space", "other", "listed") for _ in FACES])])
 def test_a_log_record_of_no_time_or_no_listed_name_is_named_never_passed_over(sample, issued, tmp_path, monkeypatch,
                                                                              ref, cell, said, face):
     out = _collect_over_log(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=cell)
@@ -1560,4 +1565,11 @@ def test_the_records_of_a_partner_that_left_are_read_as_before():
     assert [r.place(1) for r in records] == [f"{c.IMPORT_LOG}!B2", f"{c.IMPORT_LOG}!B3"]
     grid[2][1] = "おたる"
     with pytest.raises(UserError, match=f"{c.IMPORT_LOG}!B3 の市町村「おたる」"):
+        refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))
+    # a file naming both (collect takes a return naming its own among others) says nothing
+    # of whose it was: a listed name on it is read as before
+    grid[2][:2] = ["小樽市_札幌市分_入力.xlsx", "札幌市"]
+    refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))
+    grid[2][0] = "小樽市_2023年度_入力.xlsx"
+    with pytest.raises(UserError, match=f"{c.IMPORT_LOG}!B3 の市町村「札幌市」は、ファイル名"):
         refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))

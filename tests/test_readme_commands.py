@@ -267,3 +267,58 @@ def test_the_staff_texts_never_install_renkei_xl_by_its_name_from_the_public_ind
     found = [(name, m.group(0)) for name, text in _staff_texts() for line in text.splitlines()
              for m in [bare.search(line)] if m and "--no-index" not in line]
     assert not found, found
+
+
+def _quoted_any_number(start: str) -> re.Pattern:
+    """``_quoted`` with each number of the README's example standing for any number."""
+    return re.compile(re.sub(r"\d+", r"\\d+", _quoted(start).pattern))
+
+
+def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_path):
+    """README (回収ファイル取込): メニューの「最終実行結果」 becomes 「回収ファイル取込: 2 ファイル、15 セルを
+    取り込みました」, followed by 「（取り込まなかったセル 3 か所）」 when cells were left out, and
+    stays as it was when nothing was imported (qa-136: the quotes held to what collect writes)."""
+    import openpyxl
+
+    from renkei_xl.cli import main
+    from renkei_xl.cli.workbook import init_master
+
+    master = tmp_path / "マスター.xlsm"
+    init_master(master, sample="fy2023")
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布用")]) == 0
+    returned = tmp_path / "回収"
+    returned.mkdir()
+    wb = openpyxl.load_workbook(tmp_path / "配布用" / "小樽市_2023年度_入力.xlsx")
+    ws = wb.worksheets[0]
+    head = next(r for r in ws.iter_rows() if any(cell.value == "実績値" for cell in r))
+    col = next(cell.column for cell in head if cell.value == "実績値")
+    counts = [r for r in range(head[0].row + 1, ws.max_row + 1) if isinstance(ws.cell(r, col).value, (int, float))]
+    ws.cell(counts[0], col).value = 12345
+    ws.cell(counts[1], col).value = 1.5             # a count with decimals: that row is left out
+    wb.save(returned / "小樽市_2023年度_入力.xlsx")
+
+    def status() -> str:
+        menu = openpyxl.load_workbook(master)["メニュー"]
+        return next(row[i + 1].value for row in menu.iter_rows() for i, cell in enumerate(row[:-1])
+                    if cell.value == "最終実行結果")
+
+    before = status()
+    assert main(["collect", str(master), str(returned), "--dry-run"]) == 1
+    assert status() == before
+    main(["collect", str(master), str(returned)])
+    said = status()
+    imported, held = _quoted_any_number("回収ファイル取込: "), _quoted_any_number("（取り込まなかったセル ")
+    assert re.fullmatch(imported.pattern + held.pattern, said), said
+    assert said == "回収ファイル取込: 1 ファイル、1 セルを取り込みました（取り込まなかったセル 1 か所）", said
+    main(["collect", str(master), str(returned)])   # nothing new to import
+    assert status() == said
+
+
+def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():
+    """README: a click first sets メニュー's 最終実行結果 to 「「評価を再計算」を実行中：…」; it quoted
+    「『…』を実行中：…」, brackets the book never shows (qa-136)."""
+    from renkei_xl.core import contract as c
+
+    for caption in (c.RECALC, c.CHECK, c.COLLECT):
+        quoted = _quoted("「評価を再計算」を実行中").pattern.replace(re.escape(f"「{c.RECALC}」"), re.escape(f"「{caption}」"))
+        assert re.fullmatch(quoted, c.under_way_line(caption)), caption

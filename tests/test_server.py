@@ -2125,6 +2125,21 @@ def test_a_menu_protected_with_a_password_costs_only_its_status_cells(server):
         assert left_out_line(c.MENU, refs) in prompt, prompt
         assert not [a for a in answer["actions"] if a.get("sheet_position") == menu], entry
         apply_actions(payload, answer["actions"])      # Excel takes every action
+    # 回収ファイル取込 writes the status too since c9f2469: it imports, leaving the same two
+    # cells out, as the README and docs/staff-setup.md now say (qa-136)
+    from conftest import returned_input
+
+    folder = returned_input(master, master.parent.parent / "メニューのパスワード_回収", "小樽市", 12345)
+    (master.parent / c.COLLECT_DIR).mkdir()
+    for f in folder.iterdir():
+        shutil.copyfile(f, master.parent / c.COLLECT_DIR / f.name)
+    answer = server.post("collect", payload).json()
+    prompt, mode = _alerts(answer)[-1]["args"][0], _alerts(answer)[-1]["args"][3]
+    assert mode == "info" and "1 件のファイルを取り込みました" in prompt, prompt
+    assert left_out_line(c.MENU, refs) in prompt, prompt
+    assert not [a for a in answer["actions"] if a.get("sheet_position") == menu]
+    applied = apply_actions(payload, answer["actions"])
+    assert 12345 in [v for row in applied.rows("小樽市") for v in row]
 
 
 @pytest.mark.parametrize("protection", ["password", "structure"])

@@ -209,7 +209,8 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
     """Refuses 取込履歴 naming the 市町村 cell of a record read back that is blank, holds a
     character that shows as nothing, or is a name 設定 lists typed another way (width,
     spaces: contract_read.name_key), or a name 設定 does not list on the import of a file
-    whose name names one it does (「おたる」 on 「小樽市_2023年度_入力.xlsx」). Read as no
+    whose name names one it does (「おたる」 on 「小樽市_2023年度_入力.xlsx」), or another name 設定
+    lists on such a file (「札幌市」 on it: qa-136, README 「ファイル名が設定の別の市町村のもの」). Read as no
     municipality of 設定, 小樽市's record was no import of 小樽市: its older return passed the older-submission rule, and the since-issue
     check took the newer import for a correction staff made, holding the row as 「配布した後で
     マスターの実績値が…に直され」, on both faces (qa-133). A name 設定 does not list on a file of
@@ -222,10 +223,20 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
     keys = {name_key(n): n for n in names}
     for r in records:
         where = r.place(1)
-        if not where or r.municipality in listed:
+        if not where:
             continue
         name = r.municipality
-        if name == "":
+        mend = "設定の市町村名のとおりに"
+        if name in listed:
+            # collect never logs a file whose name names only other municipalities of 設定
+            # (inspect._check_named refuses it): 「札幌市」 typed over 小樽市's record is the
+            # same harm as 「おたる」, and the README says it stops (qa-136)
+            if len(owners := named_in(r.file_name, names)) != 1 or name in owners:
+                continue
+            owner = next(iter(owners))
+            why = f"「{name}」は、ファイル名（{r.place(0) or r.file_name}）の「{owner}」とは別の市町村です"
+            mend = f"ファイル名のとおり「{owner}」に"
+        elif name == "":
             why = "が空欄です（どの市町村の取り込みか分かりません）"
         elif (bad := unseen_char(name)) is not None:
             seen = "".join(ch for ch in name if ch != bad and ch.isprintable())
@@ -241,7 +252,7 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
                    f"「{next(iter(owners))}」のファイルです")
         else:
             continue
-        raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。設定の市町村名のとおりに直してから、もう一度"
+        raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。{mend}直してから、もう一度"
                         "実行してください（市町村の読めない記録では、同じ市町村の古い提出で新しい提出を上書きしないための"
                         "確認ができません）")
 
