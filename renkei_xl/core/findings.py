@@ -672,5 +672,5 @@ STATE_SPACE = _type("state-space", ERROR, "状態「{value}」の中に空白が
                     "空白を除いて「{joined}」のように入力してください（空白のある言葉は別の状態として扱われ、"
                     "ほかの市町村と一致しません）")
 UNITS_DIFFER = _type("units-differ", ERROR, "{municipality}の「{value}」: {reason}",
-                     "市町村に確かめて、同じ単位で入力してください（合計は、同じものを数える単位の数だけを足します）")
+                     "市町村に確かめて、同じ単位で入力してください（合計は同じものを数える単位の数だけを足し、比率は同じものを数える単位どうしで割ります）")
 CONSOLIDATION = _type("consolidation", ERROR, "集計できません: {reason}", "市町村シートの値を確認してください")
