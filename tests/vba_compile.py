@@ -328,16 +328,22 @@ def _type_of(ctx) -> str:
 _SUFFIX = {"%": "integer", "&": "long", "!": "single", "#": "double", "@": "currency", "$": "string", "^": "longlong"}
 
 
-def _declared(dcl) -> Var:
-    """A Var of a VariableDcl (TypedVariableDcl: name with a type character)."""
-    ident = _first(dcl, "AmbiguousIdentifier", "TypedName")
-    name = _text(ident)
+def _typed(ctx, as_rule: str) -> tuple[str, str]:
+    """A declared name and its type: the As clause's (``as_rule``), else the name's type
+    character (TypedName), else Variant. One reading for a variable and a constant."""
+    name = _text(_first(ctx, "AmbiguousIdentifier", "TypedName"))
     vtype = "variant"
     if name and name[-1] in _SUFFIX:
         name, vtype = name[:-1], _SUFFIX[name[-1]]
-    as_clause = _first(dcl, "AsClause")
+    as_clause = _first(ctx, as_rule)
     if as_clause is not None:
         vtype = _type_of(as_clause)
+    return name, vtype
+
+
+def _declared(dcl) -> Var:
+    """A Var of a VariableDcl (TypedVariableDcl: name with a type character)."""
+    name, vtype = _typed(dcl, "AsClause")
     return Var(name, vtype, array=_first(dcl, "ArrayClause", "ArrayDim") is not None)
 
 
@@ -440,14 +446,7 @@ def _declare(scope: dict[str, Var], var: Var, module: Module, where: str) -> Non
 
 
 def _const(item) -> Var:
-    ident = _first(item, "AmbiguousIdentifier", "TypedName")
-    name = _text(ident)
-    ctype = "variant"
-    if name and name[-1] in _SUFFIX:
-        name, ctype = name[:-1], _SUFFIX[name[-1]]
-    as_clause = _first(item, "ConstAsClause")
-    if as_clause is not None:
-        ctype = _type_of(as_clause)
+    name, ctype = _typed(item, "ConstAsClause")
     return Var(name, ctype, const=True)
 
 
