@@ -516,12 +516,7 @@ Function RenkeiSheetPercents(ws As Worksheet, ByVal room As Long, walked As Long
                 If fmt = "General" Then GoTo NextColumn
             End If
         End If
-        If nRows = 1 Then
-            ReDim vals(1 To 1, 1 To 1)
-            vals(1, 1) = col.Value
-        Else
-            vals = col.Value
-        End If
+        vals = RenkeiColumnValues(col, nRows, False)
         If Not exactDone Then
             If Not RenkeiCurrencyCells(col, vals, nRows, sheetHex, exact, exactRoom) Then
                 exactDone = True
@@ -599,6 +594,21 @@ Unknown:
     End If
 End Function
 
+Function RenkeiColumnValues(col As Range, ByVal nRows As Long, ByVal exact As Boolean) As Variant
+    ' A column's Value, or its Value2 (exact), as an array (1 To nRows, 1 To 1): for one cell
+    ' Excel gives the value alone, not in an array.
+    Dim vals As Variant
+    If nRows = 1 Then
+        ReDim vals(1 To 1, 1 To 1)
+        If exact Then vals(1, 1) = col.Value2 Else vals(1, 1) = col.Value
+    ElseIf exact Then
+        vals = col.Value2
+    Else
+        vals = col.Value
+    End If
+    RenkeiColumnValues = vals
+End Function
+
 Function RenkeiCurrencyCells(col As Range, vals As Variant, ByVal nRows As Long, _
         ByVal sheetHex As String, exact As String, ByVal exactRoom As Long) As Boolean
     ' Adds to exact (the sheet's part of X-Renkei-Currency) each cell of the column whose Value
@@ -611,12 +621,7 @@ Function RenkeiCurrencyCells(col As Range, vals As Variant, ByVal nRows As Long,
     For r = 1 To nRows
         If VarType(vals(r, 1)) = vbCurrency Then
             If IsEmpty(exacts) Then
-                If nRows = 1 Then
-                    ReDim exacts(1 To 1, 1 To 1)
-                    exacts(1, 1) = col.Value2
-                Else
-                    exacts = col.Value2
-                End If
+                exacts = RenkeiColumnValues(col, nRows, True)
             End If
             v = exacts(r, 1)
             entry = RenkeiCurrencyEntry(col.Cells(r, 1).Address(False, False), vals(r, 1), v)
