@@ -162,6 +162,41 @@ def test_the_faces_walker_reads_a_currency_typed_since_the_save_alike_on_both_fa
                           master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
 
 
+# qa-137: percents typed since the save into 実績値（手入力） (指標 column K), on the button of a
+# client that sends no X-Renkei-Percents (Office.js): 1.05 in 0%;"▲"0% on a 比率 row (40-4),
+# where the cell is never read, 0.85 in 0.0% on a 基本KPI whose 目標値 「現状値からの増加」 has
+# no unit (KPI2-1), and 0.85 on a 中心市のみ row counted in % (42-2), where the README's
+# refusal holds.
+MANUAL_SINCE_CASES = {row: [{"kind": "saved"}, {"kind": "indicator", "row": row, "col": 11, "value": value}]
+                      for row, value in ((63, ["formatted", 1.05, '0%;"▲"0%']), (19, ["formatted", 0.85, "0.0%"]),
+                                         (68, ["formatted", 0.85, "0.0%"]))}
+
+
+def test_the_faces_walker_holds_a_percent_typed_since_into_a_manual_actual_only_where_it_is_read_in_percent(
+        sample_master_xlsm, tmp_path, licensed):  # noqa: F811
+    """Without the header the button reads a 実績値（手入力） typed since the save by the saved
+    format; the README refuses a number under 10 there on a row counted in %, and the file
+    face names a percent elsewhere only against a 目標値 with a unit. The walker called a
+    silent read a broken promise also where no face has a word to say: a 比率 row, whose
+    実績値（手入力） is never read (qa-137, Office.js seed 137586), and a 基本KPI row whose
+    「現状値からの増加」 has no unit (seed 137574). On the 中心市のみ row in % the promise is
+    still held (the button names the cell)."""
+    import faces_fuzz
+
+    said = []
+    client = faces_fuzz.CLIENT["name"]
+    faces_fuzz.CLIENT["name"] = "Office.js"
+    try:
+        assert faces_fuzz.run(120, 0, tmp_path / "faces", replay=list(MANUAL_SINCE_CASES.values()),
+                              say=said.append, master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
+    finally:
+        faces_fuzz.CLIENT["name"] = client
+    assert not faces_fuzz._manual_may_be_named("70%（毎年度）", "比率")
+    assert not faces_fuzz._manual_may_be_named("現状値からの増加（2023年度）", "手入力")
+    assert faces_fuzz._manual_may_be_named("75%（毎年度）", "中心市のみ")
+    assert faces_fuzz._manual_may_be_named("20件", "手入力")
+
+
 def test_the_faces_walker_reads_a_buttons_refusal_of_a_merge_by_its_words():
     """A click RenkeiCheckWritten stops (a merge made since the save written into) is a
     refusal naming the merge's cells, in the server's words alone."""

@@ -378,6 +378,7 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
         TYPED_IDS.clear()
         TYPED_FINAL.clear()
         SHARE_ROWS.clear()
+        MANUAL_ROWS.clear()
         MERGED_SINCE.clear()
         MERGED_IDS.clear()
         ARRAY_SINCE.clear()
@@ -402,6 +403,12 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 None if key is None or key.value in (None, "") else str(key.value))
             if key is not None and key.value not in (None, ""):
                 TYPED_IDS.add(str(key.value))
+            if kind == "indicator" and e["col"] == 11 and (ws.title, row) not in MANUAL_ROWS:
+                # 実績値（手入力）: its row's 目標値 and 集計方法 as they stood when it was typed,
+                # which say whether the cell is read at all and whether it counts in %
+                was, method = ws._cells.get((row, 8)), ws._cells.get((row, 9))
+                MANUAL_ROWS[(ws.title, row)] = ("" if was is None or was.value is None else str(was.value),
+                                                "" if method is None or method.value is None else str(method.value).strip())
             if e.get("currency"):
                 CURRENCY_SINCE.add((ws.title, f"{_letter(e['col'] if kind != 'target' else 8)}{row}"))
         if since and kind == "merge" and e["sheet"] in wb.sheetnames and (e["rows"] or e["cols"]):
@@ -495,10 +502,34 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
     return out
 
 
+def _manual_may_be_named(target: str, method: str) -> bool:
+    """Whether a percent typed since the save into 実績値（手入力） must be named by one face.
+
+    The README's refusal is for a row counted in %; elsewhere the file face names the percent
+    only against a 目標値 with a unit (validate's unit clash). So neither face says a word
+    where the cell is never read (比率, 合計, 自動…: the municipalities' values or the other
+    rows make the row, methods.MANUAL_NEVER; seed 137586, 1.05 on a 比率 row), nor on a row
+    not in % whose target has no unit to clash with (a 基本KPI's 「現状値からの増加」: seed
+    137574, 0.85 in 0.0% on 札幌駅の乗車人員数, shown as typed on the face that knew the format)."""
+    from renkei_xl.core.methods import BY_NAME, MANUAL_NEVER
+    from renkei_xl.core.values import ValueParseError, parse_input
+
+    known = BY_NAME.get(method)
+    if known is not None and known.manual == MANUAL_NEVER:
+        return False
+    if any(ch in target for ch in "%％"):
+        return True
+    try:
+        return bool(parse_input(target).unit)
+    except ValueParseError:
+        return True       # an unreadable target is named itself; keep the promise strict
+
+
 # The cells apply_edits typed into after the save's marker (sheet, A1 reference): the server
 # cannot know their formats (it reads them from the saved master).
 TYPED_SINCE: set[tuple[str, str]] = set()
 SHARE_ROWS: dict = {}      # (sheet, row) → whether a target typed since is on a row counted in %
+MANUAL_ROWS: dict = {}     # (sheet, row) → (目標値, 集計方法) of a 実績値（手入力） typed since
 TYPED_FINAL: dict = {}     # (sheet, ref) → (the last value typed, its format)
 TYPED_IDS: set[str] = set()       # the 指標IDs of their rows (a 目標値 read otherwise words others)
 MERGED_SINCE: set[tuple[str, str]] = set()     # the cells of areas merged since the save
@@ -791,6 +822,9 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
     for (sheet, ref), (value, fmt, key) in typed_final.items():
         if ref[0] == "H" and not SHARE_ROWS.get((sheet, int(ref[1:]))):
             continue       # a target on no % row: the server reads it as typed (nothing says %)
+        if ref[0] == "K" and (sheet, int(ref[1:])) in MANUAL_ROWS and not _manual_may_be_named(
+                *MANUAL_ROWS[(sheet, int(ref[1:]))]):
+            continue
         if (key and ref[0] in "EKH" and type(value) in (int, float) and 0 < value < 10 and "%" in (fmt or "")
                 and (sheet, ref) not in {(r[1], r[2]) for r in rows["file"]} and (sheet, ref) not in named):
             odd.append(("promise", sheet, ref, f"{value} in {fmt}: read silently by the button (README: refused)"))
