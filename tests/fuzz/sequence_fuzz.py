@@ -512,13 +512,20 @@ class World:
         back = self.rnd.choice(folders)
         dry = self.rnd.random() < 0.15
         args = ["collect", m, back] + (["--dry-run"] if dry else [])
-        rc, _ = self.command(f"collect {m.name} {back.name}{' --dry-run' if dry else ''}", args,
-                             set() if dry else {m})
+        rc, out = self.command(f"collect {m.name} {back.name}{' --dry-run' if dry else ''}", args,
+                               set() if dry else {m})
         if dry or rc == 2:
             return
         first = calamine_sheets(m)
+        imported = re.search(r"^(\d+ ファイル、\d+ セルを取り込みました): ", out, re.M)
+        status = [v for row in first.get("メニュー", []) for v in row if isinstance(v, str) and v.startswith("回収ファイル取込")]
+        if imported and not any(v.startswith(f"回収ファイル取込: {imported.group(1)}") for v in status):
+            # README: メニュー's 最終実行結果 says what the import did, in the command line's words
+            raise Broken(f"collect: メニュー of {m.name} does not say 「{imported.group(1)}」: {status}")
         rc2, out2 = self.command(f"collect again {m.name}", args, {m})
         second = calamine_sheets(m)
+        if "マスターは変更していません" in out2 and first.get("メニュー") != second.get("メニュー"):
+            raise Broken(f"collect again: nothing imported, yet メニュー of {m.name} changed")
         for name in first:
             if name in ("メニュー", "取込履歴", "検証結果"):
                 continue
