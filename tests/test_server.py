@@ -2082,6 +2082,51 @@ def test_a_range_off_excels_grid_in_a_body_is_refused_naming_it(server, change, 
         assert text.startswith("xlwings の送信データの形式ではありません") and named in text, text
 
 
+@pytest.mark.parametrize("name, says", [("x" * 2_000_000, "2,000,000 文字あります"), ("x" * 32, "32 文字あります"),
+                                        ("\U0001F600" * 16, "32 文字あります"), ("", "名前のないシートがあります")])
+def test_a_sheet_name_excel_cannot_hold_is_refused_before_it_is_read(server, name, says, monkeypatch):
+    """Excel names a sheet with 1 to 31 characters (UTF-16 units: an emoji counts two), so a
+    body with another name was made by hand. A name of millions of characters went through
+    sheet_name_key a character at a time (4.5 s of the worker's turn for 20 million) and the
+    click ran on; an empty one ran too. Refused as not xlwings' payload, naming the sheet by
+    its start, before any pass over its characters; 31 units are a name as ever (qa-139)."""
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    master = server.workdir / FOLDER / MASTER_NAME
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    keyed = []
+    monkeypatch.setattr(c, "sheet_name_key", lambda text, key=c.sheet_name_key: keyed.append(len(text)) or key(text))
+    payload = _payload(master)
+    payload["sheets"].append({"name": name, "values": [["a"]]})
+    status, text, outcome = handle(config, "check", client_body(payload), True, "t", c.CHECK, _master_id(master))
+    assert (status, outcome) == (400, "形式の誤り") and says in text, (status, str(text)[:300])
+    assert text.startswith("xlwings の送信データの形式ではありません") and len(text) < 200, text
+    assert not any(length > c.SHEET_NAME_MAX for length in keyed), "a name past Excel's was read"
+    payload["sheets"][-1]["name"] = "x" * 30 + "\u3042"         # 31: Excel's longest
+    assert handle(config, "check", client_body(payload), True, "t", c.CHECK, _master_id(master))[0] == 200
+
+
+def test_more_sheets_than_are_served_are_refused_before_any_sheet_is_looked_at(server, monkeypatch):
+    """The sheet count is the first thing asked of a parsed body: asked after the shape check,
+    250,000 empty sheets (9 MB) held the worker's turn for 3 s of checks on each sheet (11 s
+    at the 32 MB taken) before the 413 (qa-139)."""
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    master = server.workdir / FOLDER / MASTER_NAME
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    looked = []
+    monkeypatch.setattr(server_app, "_listed_shape", lambda sheet: looked.append(sheet) or True)
+    monkeypatch.setattr(c, "sheet_name_key", lambda text: looked.append(text) or text)
+    payload = _payload(master)
+    payload["sheets"] += [{"name": f"s{i}", "values": []} for i in range(1_000)]
+    status, text, outcome = server_app.handle(config, "check", client_body(payload), True, "t", c.CHECK,
+                                              _master_id(master))
+    assert (status, outcome) == (413, "大きすぎる") and "枚あり" in text, (status, text)
+    assert not looked, f"{len(looked)} sheets looked at before the refusal"
+
+
 @pytest.mark.parametrize("change", [_named_at(c.N_YEAR, "$B$3"), _named_at(c.N_YEAR, "b3"),
                                     _sheet_with("札幌市", used_range_address="A1:G76"),
                                     _sheet_with(c.FINDINGS, used_range_address=None)])

@@ -660,6 +660,8 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(*refused)
     charts = positions(chart_sheets)
     payload = parse_payload(body)
+    if (refused := limits.sheets_refusal(payload)) is not None:     # before any pass over the sheets
+        raise Refusal(*refused)
     if isinstance(payload, dict) and isinstance(payload.get("names"), list):
         to_worksheets(payload, charts)      # before anything reads a name's sheet
     from ..excel.book import CURRENCY_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, SERVER_KEYS
@@ -774,6 +776,8 @@ def _shape_problem(payload) -> Optional[str]:
         if not (isinstance(sheet, dict) and isinstance(sheet.get("name"), str) and isinstance(sheet.get("values"), list)
                 and all(isinstance(row, list) for row in sheet["values"])):
             return "シートの形が違います"
+        if problem := _sheet_name_problem(sheet["name"]):
+            return problem
         if not all(_SCALARS.issuperset(map(type, row)) for row in sheet["values"]):
             return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
         if not _listed_shape(sheet):
@@ -786,6 +790,24 @@ def _shape_problem(payload) -> Optional[str]:
         if not _name_shape(name, len(sheets)):
             return "名前の定義の形が違います"
     return None
+
+
+def _sheet_name_problem(name: str) -> str:
+    """Why ``name`` is no sheet name Excel sends ("" when it is one): empty, or past Excel's
+    31 characters (UTF-16 units, core.values.cell_length, as the 設定 reader counts a
+    municipality's sheet). Checked before anything reads the name a character at a time:
+    a sheet named with 20 million characters went through core.contract.sheet_name_key's
+    per-character pass (4.5 s of the worker's turn, 7 s at the 32 MB taken) and the click
+    then ran as if the name were Excel's."""
+    from ..core.values import cell_length
+
+    length = cell_length(name)
+    if 0 < length <= c.SHEET_NAME_MAX:
+        return ""
+    if not length:
+        return "名前のないシートがあります"
+    return (f"シート「{name[:c.SHEET_NAME_MAX]}…」の名前が {length:,} 文字あります"
+            f"（Excel のシート名は {c.SHEET_NAME_MAX} 文字まで）")
 
 
 # What a sheet lists beside its values (Remote.bas: pictures and tables; Office.js: charts too),

@@ -129,12 +129,24 @@ def body_refusal(body: bytes) -> Optional[Refusal]:
     return None
 
 
+def sheets_refusal(payload: object) -> Optional[Refusal]:
+    """Why this payload holds more sheets than the server serves (None: it does not, or it
+    is no object with a list of sheets, which the shape check refuses). Asked as soon as the
+    body is parsed, before anything goes through the sheets one by one: asked only after the
+    shape check, a body of 250,000 empty sheets (9 MB, within the commas) held the worker's
+    turn for 3 s of checks on each sheet before it was refused, about 11 s at the 32 MB taken."""
+    sheets = payload.get("sheets") if isinstance(payload, dict) else None
+    if not isinstance(sheets, list) or len(sheets) <= MAX_SHEETS:
+        return None
+    return 413, (f"ブックのシートが {len(sheets):,} 枚あり、サーバーで処理できる数（{MAX_SHEETS} 枚まで）を"
+                 "超えています。不要なシートを削除して上書き保存してからもう一度ボタンを押すか、"
+                 "パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"
+
+
 def refusal(payload: dict) -> Optional[Refusal]:
     """Why this payload is larger than the server serves (None: it is not)."""
-    if len(payload["sheets"]) > MAX_SHEETS:
-        return 413, (f"ブックのシートが {len(payload['sheets']):,} 枚あり、サーバーで処理できる数（{MAX_SHEETS} 枚まで）を"
-                     "超えています。不要なシートを削除して上書き保存してからもう一度ボタンを押すか、"
-                     "パソコンの Python か renkei-xl コマンドで実行してください。"), "大きすぎる"
+    if (refused := sheets_refusal(payload)) is not None:
+        return refused
     sizes = []
     for sheet in payload["sheets"]:
         values = sheet["values"]
