@@ -123,6 +123,11 @@ RESERVED_SHEET_NAMES = {"history", "履歴"}
 # MsgBox shows about 1,024 characters of its prompt and drops the rest without a word; a
 # hyperlink's address and its screen tip hold 255.
 MAX_PROMPT, MAX_LINK_TEXT = 1_023, 255
+# Hyperlinks a worksheet holds (Excel specifications and limits: 65,530): Hyperlinks.Add
+# past them is taken as 1004 here (assumed, the stricter reading). Counted per cell an
+# addHyperlink covers, with the links the saved sheet holds until Clear All (sheetClear)
+# removes them (file_link_counts); a link over a cell that had one counts twice (stricter).
+MAX_HYPERLINKS = 65_530
 # Manual page breaks a sheet holds: Excel's specifications say 1,026; a file with more than
 # 1,024 is reported damaged when it opens (NPOI #456), so HPageBreaks.Add past that is taken
 # as 1004 here (the stricter reading; Excel cannot be run here).
@@ -889,7 +894,31 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
                           "currency_numbers": file_currency_numbers(worksheets, under_merges)
                           if client == VBA and sends_currency(path) else None}
     payload[EXCEL_KEY].update(file_cell_formats(path, worksheets))
+    payload[EXCEL_KEY]["links"] = file_link_counts(path)
     return payload
+
+
+# The fewest bytes one <hyperlink ref="A1"/> takes in a sheet's XML: a part smaller than
+# MAX_HYPERLINKS of them cannot hold the limit, and is not read for its links.
+_LINK_BYTES = 20
+
+
+def file_link_counts(path: Path) -> dict[str, int]:
+    """Hyperlinks per worksheet in the saved file (its <hyperlink> elements), for the sheets
+    whose XML is large enough to hold MAX_HYPERLINKS of them: what Hyperlinks.Count is when
+    the book opens, where it matters to the model's limit."""
+    out: dict[str, int] = {}
+    with zipfile.ZipFile(path) as z:
+        sizes = {info.filename: info.file_size for info in z.infolist()}
+        book_rels = _rels(z, "xl/workbook.xml")
+        for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS):
+            part = book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+            if sizes.get(part, 0) < MAX_HYPERLINKS * _LINK_BYTES:
+                continue
+            count = len(re.findall(rb"<(?:\w+:)?hyperlink[\s/>]", z.read(part)))
+            if count:
+                out[sheet.get("name")] = count
+    return out
 
 
 def file_cell_formats(path: Path, worksheets) -> dict:
@@ -1275,8 +1304,17 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
     after[EXCEL_KEY] = {**payload[EXCEL_KEY], "protection": applied.protection,
                         "text_formats": _text_formats_json(applied.text_formats),
                         "footers": copy.deepcopy(applied.footers),
-                        "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects}}
+                        "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects},
+                        "links": _links_after(applied)}
     return after
+
+
+def _links_after(applied: "Applied") -> dict[str, int]:
+    """Each sheet's hyperlinks as ``applied`` left them: those the file held still, and the added."""
+    counts = dict(applied.file_links)
+    for sheet, _ref in applied.links:
+        counts[sheet] = counts.get(sheet, 0) + 1
+    return counts
 
 
 def remote_book(payload: dict):
@@ -1368,6 +1406,9 @@ class Applied:
     # stands near the limit (file_cell_formats); None: not counted.
     cell_formats: Optional[int] = None
     held_looks: set = field(default_factory=set)
+    # Hyperlinks each sheet held when it was sent (file_link_counts; only a sheet that could
+    # hold MAX_HYPERLINKS is counted), until Clear All (sheetClear) removes them.
+    file_links: dict[str, int] = field(default_factory=dict)
 
     def is_text_cell(self, sheet: str, row: int, col: int) -> bool:
         """Whether the cell's number format is Text: its own, else its row's, else its column's."""
@@ -1594,7 +1635,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   shared=bool(excel.get("shared")) and payload["client"] == VBA,
                   vba=payload["client"] == VBA,
                   cell_formats=excel["cell_formats"] if "held_looks" in excel else None,
-                  held_looks={tuple(tuple(item) for item in key) for key in excel.get("held_looks", ())})
+                  held_looks={tuple(tuple(item) for item in key) for key in excel.get("held_looks", ())},
+                  file_links=dict(excel.get("links", {})))
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     if out.vba:
@@ -1858,6 +1900,14 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if func == "addHyperlink" and any(isinstance(t, str) and excel_length(t) > MAX_LINK_TEXT
                                       for t in (args[0], args[2])):
         raise ExcelError(1004, f"Hyperlinks.Add: an address or screen tip over {MAX_LINK_TEXT} characters", a)
+    if func == "addHyperlink" and rect is not None:
+        adding = (rect[2] - rect[0] + 1) * (rect[3] - rect[1] + 1)
+        held = out.file_links.get(sheet, 0)
+        if held + len(out.links) + adding > MAX_HYPERLINKS:     # the book's links bound the sheet's
+            held += sum(1 for s, _ref in out.links if s == sheet)
+            if held + adding > MAX_HYPERLINKS:
+                raise ExcelError(1004, f"Hyperlinks.Add: {held + adding:,} hyperlinks on {sheet} "
+                                       f"(a worksheet holds {MAX_HYPERLINKS:,})", a)
     if func == "setNumberFormat" and isinstance(args[0], str) and excel_length(args[0]) > MAX_NUMBER_FORMAT:
         raise ExcelError(1004, f"Unable to set the NumberFormat property of the Range class: a code of "
                                f"{excel_length(args[0])} characters (Excel takes {MAX_NUMBER_FORMAT})", a)
@@ -1957,6 +2007,7 @@ def _replay(out: Applied, a: dict) -> None:
             for store in (out.colors, out.links, out.formats):
                 for key in [k for k in store if k[0] == sheet]:
                     del store[key]
+            out.file_links.pop(sheet, None)
         return
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and (sheet in out.hidden or sheet in out.page_layout):
         return                          # left by RenkeiFreeze (_excel_refuses raised otherwise)

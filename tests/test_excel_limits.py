@@ -670,3 +670,99 @@ def test_an_import_excel_stops_halfway_leaves_menu_saying_so(master, tmp_path, m
     with pytest.raises(ExcelError, match="Too many different cell formats") as stop:
         apply_actions(payload, actions)
     assert stop.value.applied.value(sheet, ref) == c.under_way_line(c.COLLECT)
+
+
+# ------------------------------------------- hyperlinks a worksheet holds (qa-138)
+
+def test_the_model_refuses_a_hyperlink_past_a_worksheets_limit():
+    """Excel's specifications: a worksheet holds 65,530 hyperlinks. The model counts the ones
+    the sent sheet held (file_link_counts) and those added, and takes Hyperlinks.Add past the
+    limit as 1004; Clear All (sheetClear, how every face clears a rebuilt sheet) removes them."""
+    from remote_payload import MAX_HYPERLINKS, Applied, ExcelError, _excel_refuses, _replay
+
+    def link(rows: int) -> dict:
+        return {"func": "addHyperlink", "args": ["#'a'!A1", "A1", None], "values": None, "sheet_position": 0,
+                "start_row": 0, "start_column": 0, "row_count": rows, "column_count": 1}
+
+    full = Applied({"a": {}, "b": {}}, ["a", "b"], file_links={"a": MAX_HYPERLINKS - 2})
+    _excel_refuses(full, link(2))
+    with pytest.raises(ExcelError, match="65,531 hyperlinks on a"):
+        _excel_refuses(full, link(3))
+    _replay(full, link(2))                                     # the sheet full now
+    with pytest.raises(ExcelError, match="hyperlinks on a"):
+        _excel_refuses(full, {**link(1), "start_row": 5})
+    _excel_refuses(full, {**link(1), "sheet_position": 1})     # another sheet's count is its own
+    _replay(full, {"func": "sheetClear", "args": [], "values": None, "sheet_position": 0})
+    _excel_refuses(full, link(MAX_HYPERLINKS))
+    with pytest.raises(ExcelError, match="hyperlinks on a"):
+        _excel_refuses(full, link(MAX_HYPERLINKS + 1))
+
+
+def _sheet_part(book: Path, sheet: str) -> str:
+    """The package part holding ``sheet``'s XML."""
+    import zipfile
+
+    from remote_payload import _rels
+
+    with zipfile.ZipFile(book) as z:
+        return next(_rels(z, "xl/workbook.xml")[m.group(2)] for m in re.finditer(
+            r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', z.read("xl/workbook.xml").decode("utf-8"))
+            if m.group(1) == sheet)
+
+
+def _with_links(master: Path, target: Path, sheet: str, count: int) -> Path:
+    """A copy of ``master`` whose ``sheet`` holds ``count`` internal hyperlinks (staff's, each
+    to A1 of 一覧), written into the sheet's XML as Excel saves them."""
+    import zipfile
+
+    from conftest import write_members
+
+    with zipfile.ZipFile(master) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    part = _sheet_part(master, sheet)
+    text = members[part].decode("utf-8")
+    assert "<hyperlinks>" not in text
+    links = "".join(f'<hyperlink ref="J{r}" location="\'{c.LIST}\'!A1" display="x"/>' for r in range(2, count + 2))
+    at = min(text.index(tag) for tag in ("<printOptions", "<pageMargins") if tag in text)
+    members[part] = (text[:at] + f"<hyperlinks>{links}</hyperlinks>" + text[at:]).encode("utf-8")
+    write_members(target, members)
+    return target
+
+
+def test_a_findings_sheet_full_of_staff_links_is_rewritten_within_the_limit(master, tmp_path, monkeypatch):
+    """検証結果 lists at most SHOWN_FINDING_ROWS findings, one link each, well within the 65,530
+    hyperlinks a worksheet holds; links staff added there (a sheet the tool rebuilds) are
+    removed with it by Clear All before the tool's own are added, so a click on a 検証結果
+    already holding the limit replays whole. Taken the other way (the sheet's contents cleared
+    and its links left), the model meets Excel's limit: the count rests on Clear All."""
+    from remote_payload import MAX_HYPERLINKS, ExcelError, file_link_counts
+    from renkei_xl.core.sheet_findings import SHOWN_FINDING_ROWS
+    from renkei_xl.excel import buttons
+
+    from test_buttons import BAD_MUNICIPALITY, BAD_VALUE, _entry_cell, _put
+
+    assert SHOWN_FINDING_ROWS + 1 <= MAX_HYPERLINKS
+    bad = shutil.copyfile(master, tmp_path / "bad.xlsm")
+    _put(bad, BAD_MUNICIPALITY, _entry_cell(bad, BAD_MUNICIPALITY)[0], BAD_VALUE)
+    full = _with_links(bad, tmp_path / "links.xlsm", c.FINDINGS, MAX_HYPERLINKS)
+    assert file_link_counts(full) == {c.FINDINGS: MAX_HYPERLINKS}
+    assert file_link_counts(master) == {}
+    payload = payload_from_file(full)
+    book = remote_book(payload)
+    buttons.check(book)
+    actions = book.json()["actions"]
+    position = [s["name"] for s in payload["sheets"]].index(c.FINDINGS)
+    links = [a for a in actions if a["func"] == "addHyperlink" and a["sheet_position"] == position]
+    assert links, "the sample's findings link their cells"
+    applied = apply_actions(payload, actions)
+    assert len(applied.sheet_links(c.FINDINGS)) == len(links)
+    kept = [{**a, "func": "sheetClearContents"} if a["func"] == "sheetClear" and a["sheet_position"] == position
+            else a for a in actions]
+    with pytest.raises(ExcelError, match="hyperlinks on " + c.FINDINGS):
+        apply_actions(payload, kept)
+    # the command line rebuilds the sheet's XML without them, its own links alone
+    import zipfile
+
+    assert cli_main(["validate", str(full)]) != 0            # the finding (exit 1), written
+    written = zipfile.ZipFile(full).read(_sheet_part(full, c.FINDINGS))
+    assert 0 < len(re.findall(rb"<hyperlink[\s/>]", written)) <= SHOWN_FINDING_ROWS

@@ -430,6 +430,12 @@ def test_the_record_starts_with_the_flag_and_grows_while_it_stands():
     assert record_after(long, True, False, '"一覧"') == (True, None)
     assert record_after(long, False, True, '"一覧"') == (True, None)        # not a record left from before
     assert record_after(long, False, True, None) == (False, None)
+    # counted as Excel counts, in UTF-16 units: 10 names of 13 characters, 𠮷 two units each,
+    # are 139 characters but 259 units; one name fewer (233 units) is recorded
+    astral = [f"{i}" + "𠮷" * 12 for i in range(10)]
+    assert len("/".join(astral)) <= 255
+    assert record_after(_plan(*astral), False, True, None) == (False, None)
+    assert record_after(_plan(*astral[:9]), False, True, None) == (True, '"' + "/".join(astral[:9]) + '"')
     for odd in (None, "一覧!A1", '"a"b"', "="):
         assert read_record(odd) is None
 

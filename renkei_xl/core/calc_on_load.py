@@ -51,6 +51,7 @@ from .errors import UserError
 from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
+from .values import cell_length
 
 # The hidden workbook-scope name holding, while the flag stands, the sheets the tool's
 # writes changed values on since Excel last calculated: a string constant (as
@@ -58,7 +59,8 @@ from .plan_types import WritePlan
 UNCALCULATED_NAME = "_renkei_uncalculated"
 _SEPARATOR = "/"
 # Excel takes no string constant longer than this in a formula (a name's definition is
-# one); a longer record is dropped, which leaves "unknown", the safe side.
+# one), counted as Excel counts, in UTF-16 units (values.cell_length: a sheet name's 𠮷 is
+# two); a longer record is dropped, which leaves "unknown", the safe side.
 _MAX_TEXT = 255
 
 
@@ -133,7 +135,7 @@ def record_after(plan: WritePlan, flagged: bool, flags_now: bool, current: Optio
             names.append(sheet)
             known.add(sheet.casefold())
     joined = _SEPARATOR.join(names)
-    if len(joined) > _MAX_TEXT:
+    if cell_length(joined) > _MAX_TEXT:
         return current is not None, None
     text = '"' + joined.replace('"', '""') + '"'
     return text != current, text
