@@ -76,6 +76,15 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     return f"{said}。{year}年度のマスターで取り込んでください"
 
 
+def report_later_lines(report, shown: Callable[[Path], str] = str) -> list[str]:
+    """The 【注意】 when the collect of ``report`` (a CollectReport) changes a year whose next
+    year's master is already made (later_lines): both faces say it, the command exits 1.
+    Here rather than a method of the report, so that the report's module needs nothing of
+    rollover (rollover reads 取込履歴 through it: cycle.export.unreturned)."""
+    return (later_lines(report.later, report.year, report.changes, shown, report.master, report.dry_run)
+            if report.year is not None else [])
+
+
 def later_lines(later: Optional[Path], year: int, changes: Sequence,
                 shown: Callable[[Path], str] = str, source: Optional[Path] = None, dry_run: bool = False) -> list[str]:
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
