@@ -67,7 +67,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
         # figures with this year's, and carried them into this master's 経年.
         later, source, look = import_args(master, master_year, number)
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, later, source)
+                + catch_up(number, later, source, master_year)
                 + (f"（{look}）" if look else "")
                 + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
                 f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
