@@ -1274,6 +1274,36 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
             f"{'、'.join(rest)}。") in prompt, prompt
 
 
+def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_collected(master, tmp_path, monkeypatch, capsys):
+    """次年度のマスターを作成 once 取込履歴 holds one return: 経年's closed year and the
+    前年度実績 columns were taken from eleven municipality sheets no return ever reached, and
+    neither face said so, where 確定版を書き出し names them (qa-140). Both faces now name them,
+    with the way a late return reaches the new master; before any collect, nothing."""
+    from renkei_xl.workbook.session import load_master
+
+    book = _copy(master, tmp_path / "work" / "さっぽろ圏_2023年度_マスター.xlsm")
+    monkeypatch.chdir(book.parent)
+    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
+    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    assert "取り込みがない市町村" not in _only_alert(applied)["prompt"]
+    later.unlink()
+    returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    recalc_file(book)
+    rest = [m for m in load_master(book).settings.names if m != BAD_MUNICIPALITY]
+    head = f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
+    capsys.readouterr()
+    assert cli_main(["rollover", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert head + "、".join(rest) + "\n" in out, out
+    assert f"renkei-xl history import {later.name} {book.name} で" in out, out
+    later.unlink()
+    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]      # as many names as the message box holds
+    assert head + rest[0] in prompt, prompt
+    assert f"renkei-xl history import {later.name} {book.name} で" in prompt, prompt
+
+
 def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
     """確定版を書き出し on a master with input errors: a clear line with their count (the
     command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""

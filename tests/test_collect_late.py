@@ -113,3 +113,25 @@ def test_a_dry_run_with_held_cells_does_not_say_they_were_logged(cycle, capsys):
 
     main(["collect", str(master), str(filled["小樽市"])])
     assert "取り込まなかったセル 1 か所:" in capsys.readouterr().out
+
+
+def test_a_return_two_years_late_names_the_master_it_was_collected_into(cycle, monkeypatch, capsys):
+    """A 2023 return collected into the 2025 master (made with --year 2025, or two rollovers
+    on): the refusal said to carry the year 「で、2024年度のマスターの「経年」と「前年度実績
+    （2023年度）」の列に」 while its command names the 2025 master, which has no such column and
+    whose import touches none (core.carry.carry_plan). It names the 2025 master and 経年 only
+    (qa-140); the command it gives runs."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    master, _issued, filled = cycle
+    late = filled.pop("南幌町")
+    collect(master, list(filled.values()))
+    later = rollover_file(master, 2025).path
+    set_cell(late, "南幌町", "04-1", "実績値", 7)
+    [refusal] = collect(later, [late]).refused
+    assert "2024年度のマスター" not in refusal.reason, refusal.reason
+    said = re.search(r"(renkei-xl history import .+?) で、2025年度のマスターの「経年」に取り込んでください", refusal.reason)
+    assert said and said[1] == f"renkei-xl history import {later.name} {master.name}", refusal.reason
+    assert collect(master, [late]).changes
+    assert _run_as_copied(said[1], later.parent, monkeypatch) == 0
+    assert "の実績値と評価を「経年」に取り込みました" in capsys.readouterr().out

@@ -1858,6 +1858,32 @@ def test_a_folder_names_what_it_does_not_read(cycle, tmp_path):
     assert {ch.sheet for ch in report.changes} == {"小樽市"}
 
 
+def test_a_master_kept_among_the_returns_collects_them_year_long(cycle, tmp_path, capsys):
+    """Staff who keep the master in the folder the returns are saved to (``collect
+    マスター.xlsm .``): the first collect named its own writer lock, taken during that very
+    run, as 「取り込みません: .….xlsm.renkei-lock: Excel ブック（.xlsx）ではない」 (exit 1), and
+    every later collect read the backup folder that first write made as a folder of
+    workbooks no municipality could be told for, and so took no municipality's return at all
+    (qa-140). The tool's own lock and the master's backups are passed over in silence."""
+    master, _, filled = cycle
+    folder = tmp_path / "一緒"
+    folder.mkdir()
+    here = folder / master.name
+    shutil.copyfile(master, here)
+    shutil.copyfile(filled["小樽市"], folder / filled["小樽市"].name)
+    assert main(["collect", str(here), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "取り込みません" not in out and "renkei-lock" not in out, out
+    from renkei_xl.safety import backup_folder
+
+    assert backup_folder(here).is_dir()
+    shutil.copyfile(filled["千歳市"], folder / filled["千歳市"].name)
+    assert main(["collect", str(here), str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "取り込みません" not in out and "バックアップ: " in out, out
+    assert "取込: " + filled["千歳市"].name in out, out
+
+
 def test_what_a_mac_adds_to_a_return_is_passed_over_and_holds_no_one(cycle, tmp_path, capsys):
     """A return copied from a Mac onto the share gets a 「._」 twin of the same name (its
     Finder data, not a workbook); a Mac's ZIP unpacked on Windows adds 「__MACOSX」 holding

@@ -66,7 +66,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
     if report.held:
         print(held_summary(report.held, done=not args.dry_run))
-    late = report.later_lines()
+    from ..cycle.collect.later_year import report_later_lines
+
+    late = report_later_lines(report)
     for line in late:
         print(line)
     # 1 also when next year's master lacks what came in (as rollover and export exit 1 on a

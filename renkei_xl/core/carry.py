@@ -43,6 +43,7 @@ class CarryReport(NamedTuple):
     stale: tuple[str, ...]       # 指標IDs whose row on that year's 一覧 is not what the inputs give
     notes: tuple[Finding, ...] = ()   # notes and charts on 経年, which the carry rebuilds (list_notes.dropped_by_rebuild)
     unmatched: tuple[str, ...] = ()   # municipality sheets the year had no municipality for: column left as it was
+    later_year: Optional[int] = None  # the 対象年度 of the master carried into (catch_up names it)
 
 
 def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData, closed: Result,
@@ -77,7 +78,7 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
         previous, emptied = _rows_given(data, source, unmatched)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)),
-                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)), unmatched)
+                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)), unmatched, later)
     return plan, report
 
 
@@ -103,15 +104,20 @@ def import_command(later: str, source: str, year: int) -> str:
     return f"renkei-xl history import {command_arg(later) if later else '（このマスター）'} {shown}"
 
 
-def catch_up(year: int, later: str, source: str = "") -> str:
-    """How ``year``'s values collected late reach the next year's master ``later`` (as the
-    command line names it) from ``source``, the year's own master ("" when it was not found:
-    the caller says where to look): one sentence, said by both faces and both masters, and
-    by a rollover that recorded input errors. The import is carry_plan: 経年 and the
-    前年度実績 columns."""
+def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None) -> str:
+    """How ``year``'s values collected late reach the later master ``later`` (as the command
+    line names it; ``later_year``: its 対象年度, the next year when not given) from ``source``,
+    the year's own master ("" when it was not found: the caller says where to look): one
+    sentence, said by both faces and both masters, and by a rollover that recorded input
+    errors. The import is carry_plan: 経年, and the 前年度実績 columns only in the master of
+    the year just after. A master two years on (made with --year, or a return two years
+    late) was told 「2025年度のマスターの「経年」と「前年度実績（2024年度）」の列に」 for the 2026
+    master the command named, whose columns the import does not touch (qa-140)."""
+    target = year + 1 if later_year is None else later_year
+    columns = f"と「{c.PREVIOUS_HEADER.format(year=year)}」の列" if target == year + 1 else ""
     return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
             f"{import_command(later, source, year)} で、"
-            f"{year + 1}年度のマスターの「{c.HISTORY}」と「{c.PREVIOUS_HEADER.format(year=year)}」の列に"
+            f"{target}年度のマスターの「{c.HISTORY}」{columns}に"
             f"取り込んでください（{year}年度の記録を置き換えます）")
 
 

@@ -55,6 +55,7 @@ class RolloverDone(NamedTuple):
     report: object          # renkei_xl.core.rollover.RolloverReport
     backup: Optional[Path] = None   # the file --force replaced, as it was (a year's inputs, maybe)
     master: Optional[Path] = None   # the closed year's master it was made from
+    unreturned: tuple = ()          # municipalities 取込履歴 has no return of (cycle.export.unreturned)
 
 
 def default_target(master: Path, new_year: int, old_year: int) -> Path:
@@ -69,6 +70,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import check_new_year, rollover_plan
+    from .export import unreturned
 
     master = check_path(master)
     old_year = fiscal_year_of(master)
@@ -101,6 +103,9 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
             raise TargetExists(target)
         d = fs.data
         refuse_stale(d.findings, "次年度のマスターを作る")
+        # The year's returns still out, as 確定版を書き出し names them: 経年 records the year from
+        # the sheets as they stand (an error value in 取込履歴 refuses, before anything is written).
+        left = unreturned(d, fs.state.grids.get(c.IMPORT_LOG))
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
@@ -108,11 +113,11 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         from ..core.seal import identity_names, new_key
 
         plan.names.extend(identity_names(new_key()))
-        return plan, report
+        return plan, (report, left)
 
     # keep_grids: the plan reads every municipality sheet the contract has just read.
-    report, written = write_planned(master, make, target, keep_grids=True)
-    return RolloverDone(target, report, written.backup if written else None, master)
+    (report, left), written = write_planned(master, make, target, keep_grids=True)
+    return RolloverDone(target, report, written.backup if written else None, master, left)
 
 
 def other_named_year(path: Path, year: int) -> Optional[int]:
@@ -169,7 +174,7 @@ def _earlier_places(master: Path, master_year: int, year: int) -> list[Path]:
 
     names = [moved_year(master.stem, master_year, year) + master.suffix]
     appended = f"_{master_year}年度"
-    if master.stem.endswith(appended) and year == master_year - 1:
+    if master.stem.endswith(appended):     # any year before: fiscal_year_of tells (a --year rollover skips)
         names.append(master.stem[:-len(appended)] + master.suffix)
     folders = [master.parent]
     if (older := _earlier_folder(master, master_year, year)) is not None:
@@ -310,8 +315,14 @@ def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
                                "違います（評価を再計算していないか、その後に入力が変わっています）: "),
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    if done.unreturned and not r.unrecorded:
+        # the command is run in the closed year's folder, as collect's catch_up says it: names
+        beside = done.master is not None and done.path.parent == done.master.parent
+        out += unreturned_parts(r.old_year, done.unreturned, done.path.name if beside else str(done.path),
+                                done.master.name if done.master else "", r.new_year)
     if r.errors and not r.unrecorded:
-        out += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "")
+        out += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "",
+                           r.new_year)
     if r.unlisted:
         shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
@@ -322,7 +333,23 @@ def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
     return out
 
 
-def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
+def unreturned_parts(year: int, names, later: str, source: str, later_year: int) -> list[Part]:
+    """A rollover after a partial collect: 経年 and the 前年度実績 columns took the year from
+    the sheets of municipalities whose return was never collected, and nothing said so
+    (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
+    a return collected late reaches the new master (core.carry.catch_up)."""
+    from ..core.carry import catch_up
+
+    # vital: the names are what staff act on (ask for the return), kept before the targets' list
+    return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
+                    head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
+                         f"（{len(names)} 市町村）: "),
+            f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
+            f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。回答が届いたら、"
+            f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year)]
+
+
+def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None) -> list[Part]:
     """The input errors a closed year was recorded with (each row －「（入力エラー）」 in 経年,
     for good unless carried again), by sheet and cell, and how the corrected year reaches
     the later master: only the count was said, and nothing of how to mend the record."""
@@ -332,7 +359,7 @@ def error_parts(year: int, errors, later: str, source: str) -> list[Part]:
                     "　…ほか {n} 件", cap=10, vital=True,
                     head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
-            f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source)]
+            f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year)]
 
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:
@@ -484,7 +511,7 @@ def carried_lines(done: YearCarried) -> list[str]:
                      f"前の名前の {r.year}年度の値、加わった市町村なら空のはずです。違うときは直してください）")
     if r.errors:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
-                  for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name)]
+                  for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name, r.later_year)]
     if r.stale:
         from ..core.rollover import shown_ids
 

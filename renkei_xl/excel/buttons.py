@@ -541,7 +541,9 @@ def _collect(live: LiveBook, title: str) -> str:
             parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
         parts += [f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。", *left_out]
-        late = report.later_lines(_shown)
+        from ..cycle.collect.later_year import report_later_lines
+
+        late = report_later_lines(report, _shown)
         if late:
             parts += ["", *late]
     return alert_text(parts)

@@ -67,13 +67,22 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
         # figures with this year's, and carried them into this master's 経年.
         later, source, look = import_args(master, master_year, number)
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, later, source)
+                + catch_up(number, later, source, master_year)
                 + (f"（{look}）" if look else "")
                 + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
                 f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
                 f"（{year}年度の実績が{master_year}年度の値で置き換わります）。"
                 f"{master_year}年度の入力用ファイルに入力して送り直してもらってください")
     return f"{said}。{year}年度のマスターで取り込んでください"
+
+
+def report_later_lines(report, shown: Callable[[Path], str] = str) -> list[str]:
+    """The 【注意】 when the collect of ``report`` (a CollectReport) changes a year whose next
+    year's master is already made (later_lines): both faces say it, the command exits 1.
+    Here rather than a method of the report, so that the report's module needs nothing of
+    rollover (rollover reads 取込履歴 through it: cycle.export.unreturned)."""
+    return (later_lines(report.later, report.year, report.changes, shown, report.master, report.dry_run)
+            if report.year is not None else [])
 
 
 def later_lines(later: Optional[Path], year: int, changes: Sequence,

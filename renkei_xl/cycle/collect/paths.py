@@ -9,7 +9,7 @@ from typing import Iterable
 
 from ...core import contract as c
 from ...core.errors import UserError
-from ...safety import check_regular_file, find_lock, is_confined, opened_in, path_mode
+from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_in, path_mode
 from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -48,6 +48,10 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     read permission) is refused on its own, never opened (a FIFO would wait for a writer):
     it stopped the whole run, so one odd entry kept every municipality's return out."""
     skip = {Path(p).resolve() for p in exclude}
+    # The master's own backups (safety.backup_folder), made by its first collect when staff
+    # keep the master among the returns: read as a folder of workbooks no municipality could
+    # be told for, it held every return of the next collect out (qa-140). Passed over.
+    own = {backup_folder(p).resolve() for p in skip}
     files: list[Path] = []
     refusals: list[Refusal] = []
     for p in map(Path, paths):
@@ -56,7 +60,8 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             continue
         mode = path_mode(p)     # a folder on the way this account may not look into: said, naming it
         if stat.S_ISDIR(mode):
-            entries = sorted(q for q in _listed(p) if not _is_temporary(q) and not _is_system(q))
+            entries = sorted(q for q in _listed(p) if not _is_temporary(q) and not _is_system(q)
+                             and not (q.is_dir() and q.resolve() in own))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
@@ -170,7 +175,13 @@ def _is_system(p: Path) -> bool:
 
 
 def _is_temporary(p: Path) -> bool:
-    return p.name.startswith(("~$", ".~lock.", ".~renkei-"))
+    """Lock and temporary files: Excel's and LibreOffice's, and the tool's own (TEMP_PREFIX,
+    and the writer lock held beside the master while it is written, safety.writer_lock_file).
+    A master kept in the folder it collects from (``collect マスター.xlsm .``) listed its own
+    lock, taken during that very collect, as 「取り込みません: .マスター.xlsm.renkei-lock:
+    Excel ブック（.xlsx）ではない」 and exited 1 (qa-140)."""
+    name = p.name
+    return name.startswith(("~$", ".~lock.", TEMP_PREFIX)) or (name.startswith(".") and name.endswith(LOCK_SUFFIX))
 
 
 def open_in_excel(path: Path) -> Refusal | None:

@@ -138,14 +138,6 @@ class CollectReport:
         returned as issued: the master's value was kept."""
         return [(name, f) for name, found in self.kept_by_file for f in found]
 
-    def later_lines(self, shown=str) -> list[str]:
-        """The 【注意】 when this collect changes a year whose next year's master is already
-        made (later_year.later_lines): both faces say it, the command exits 1."""
-        from .later_year import later_lines
-
-        return (later_lines(self.later, self.year, self.changes, shown, self.master, self.dry_run)
-                if self.year is not None else [])
-
     def imported_line(self) -> str:
         """What was imported, in the words the command line and メニュー's status share."""
         return f"{len(self.records)} ファイル、{len(self.changes)} セルを取り込みました"
