@@ -478,8 +478,9 @@ def path_mode(path: Path) -> int:
     try:
         return os.stat(path).st_mode
     except PermissionError:
-        raise UserError(f"フォルダー「{_unreadable_parent(path)}」の中を読めません（アクセス権がありません）。"
-                        "フォルダーの権限を確かめるか、別の場所を指定してください。何も書き込んでいません") from None
+        raise UserError(f"フォルダー「{_unreadable_parent(path)}」の中を読めません（アクセス権がありません）。何も書き込んでいません。"
+                        + _rights_remedy("フォルダーの権限を確かめるか、別の場所を指定してください",
+                                         "このフォルダーの中を読める")) from None
     except (OSError, ValueError):      # not there, a name the file system refuses
         return 0
 
@@ -1201,10 +1202,20 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
     """The backups of ``path``, oldest first (the names sort by time)."""
     path = Path(path)
     folder = backup_folder(path)
-    if not folder.is_dir():
+    if not stat.S_ISDIR(path_mode(folder)):
         return []
     pattern = _backup_pattern(path)
-    return sorted(p for p in folder.iterdir() if pattern.match(p.name))
+    try:
+        names = os.listdir(folder)
+    except OSError as exc:
+        # A backup folder the account may look through but not list (mode 0311, mode 000,
+        # an ACL staff or IT set on the share): PermissionError ended recalc, collect or a
+        # click as 「予期しないエラー」, though nothing had been written and the cause was a right.
+        raise UserError(f"バックアップ用のフォルダー「{folder}」の中を読めません（{system_reason(exc)}）。"
+                        "何も書き込んでいません。" + _rights_remedy(
+                            "フォルダーのアクセス権を確かめてから、もう一度実行してください",
+                            "このフォルダーの中を読める")) from None
+    return sorted(folder / name for name in names if pattern.match(name))
 
 
 # Besides the newest KEEP_BACKUPS, the last backup of each of the KEEP_DAYS days before them

@@ -898,3 +898,28 @@ def test_a_folder_on_the_way_this_account_may_not_look_into_is_named_in_japanese
         os.chmod(locked, 0o755)
     assert code == 2 and f"フォルダー「{locked}」の中を読めません（アクセス権がありません）" in err, err
     assert "予期しない" not in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("mode", [0o000, 0o311])
+@pytest.mark.parametrize("command", ["recalc", "collect"])
+def test_a_backup_folder_this_account_may_not_list_is_said_in_japanese(master, tmp_path, cwd, command, mode):
+    """マスター_バックアップ closed by its rights (mode 000, or 0311: looked through but not
+    listed, an ACL IT set on the share): listing the backups raised PermissionError, and
+    recalc and collect ended as 「予期しないエラー」 (exit 3) with nothing written. Run without
+    root's rights over modes (tests/test_hostile_files.run_cli: setpriv when run as root)."""
+    folder = master.parent / "マスター_バックアップ"
+    folder.mkdir()
+    args = ["recalc", str(master)]
+    if command == "collect":
+        args = ["collect", str(master), str(returned_input(master, tmp_path / "戻り", "小樽市", 7))]
+    before, listing = digest(master), _listing(master.parent)
+    folder.chmod(mode)
+    try:
+        run = _user(args, cwd)
+    finally:
+        folder.chmod(0o755)
+    assert run.code == 2, run
+    assert f"バックアップ用のフォルダー「{folder}」の中を読めません（アクセス権がありません）。何も書き込んでいません" in run.err, run
+    assert "予期しない" not in run.err and "Traceback" not in run.err and "Permission" not in run.err, run
+    assert digest(master) == before and _listing(master.parent) == listing and _listing(folder) == []
+    assert cli_main(args) == 0 and digest(master) != before       # the rights given back: the next run works

@@ -4031,6 +4031,37 @@ def test_a_folder_the_service_account_may_not_write_sends_staff_to_it_not_elsewh
     assert str(server.workdir) not in prompt
 
 
+@pytest.mark.parametrize("closed", ["配布用", "backups"])
+def test_a_folder_the_service_account_may_not_look_into_sends_staff_to_it_not_elsewhere(unprivileged_server, closed):
+    """配布用 closed by its rights (mode 000), or the backup folder inside it, where a split keeps
+    a changed input file before making it again: a click was told 「別の場所を指定してください」
+    (staff choose no folder from a button), and the closed backup folder ended it as
+    「予期しないエラー」 (PermissionError listing the backups). Both are IT's to open."""
+    server = unprivileged_server
+    split = server.workdir / FOLDER / SPLIT_DIR
+    prompt, mode = _only_alert(server.post("split", _payload(server.master)))
+    assert mode == "info", prompt
+    locked = split
+    if closed == "backups":
+        issued, other = sorted(p for p in split.iterdir() if p.is_file())[:2]
+        issued.write_bytes(other.read_bytes())       # not what the split makes for it: kept before it is made again
+        locked = split / f"{issued.stem}_バックアップ"
+        locked.mkdir(exist_ok=True)
+    before = _tree(split) if closed == "backups" else None
+    locked.chmod(0)
+    try:
+        prompt, mode = _only_alert(server.post("split", _payload(server.master)))
+    finally:
+        locked.chmod(0o755)
+    assert mode == "critical" and "の中を読めません（アクセス権がありません）" in prompt, prompt
+    assert f"{SHARE}\\{FOLDER}\\{SPLIT_DIR}" in prompt and str(server.workdir) not in prompt, prompt
+    assert "IT 担当者に、サーバーのアカウントがこのフォルダーの中を読めるか確かめて" in prompt, prompt
+    assert not re.search("指定して|予期しない", prompt), prompt
+    if before is not None:
+        assert _tree(split) == before
+    assert not server.error_log.exists() or "PermissionError" not in server.error_log.read_text(encoding="utf-8")
+
+
 def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
     """回収 closed by its rights: iterdir's PermissionError ended the command (and a server
     click) as an unexpected error. Root's rights are taken away (setpriv)."""
