@@ -146,6 +146,8 @@ def test_a_request_log_that_cannot_be_written_goes_to_standard_error_said_once(t
     said = [line for line in err.splitlines() if "に書き込めません" in line]
     # Once in each process that logs (two workers, and the supervisor's stop line), not once a line.
     assert 1 <= len(said) <= 3 and all(f"記録のファイル「{log}」" in line for line in said), err
+    # why, in Japanese: the system's own words were shown (「（Not a directory）」)
+    assert all("に書き込めません（途中がフォルダーではありません）" in line for line in said), err
     assert all(f"book={BOOK} " in line for line in err.splitlines() if "request=" in line and "status=422" in line), err
     assert "Traceback" not in err, err
 

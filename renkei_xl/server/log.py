@@ -452,7 +452,10 @@ def _to_stderr(handler: LogFile, record: logging.LogRecord, exc: Optional[BaseEx
     handler.elsewhere_since = handler.elsewhere_since or stamp(record.created)
     try:
         if not handler.failing:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            # The system's strerror is English (「Permission denied」) inside a Japanese line IT reads.
+            from ..safety import system_reason
+
+            reason = system_reason(exc) if isinstance(exc, OSError) else type(exc).__name__
             sys.stderr.write(f"記録のファイル「{handler.baseFilename}」に書き込めません（{reason}）。"
                              "書き込めるようになるまで、記録はここ（標準エラー出力）に書きます\n")
         handler.failing = True
