@@ -451,6 +451,31 @@ def system_reason(exc: BaseException) -> str:
                 code, f"システムのエラー {errno.errorcode.get(code, code)}" if isinstance(code, int) else "システムのエラー")
 
 
+# The system's refusals whose cause is the place, not the tool: rights, a read-only
+# volume, no room. Each write and read the tool expects to meet one says it itself, naming
+# its file (safe_write, list_backups, path_mode, _disk_full_said); place_refusal is for the
+# rest, at the last guards of the command line, the buttons and the server, where such an
+# error was 「予期しないエラー」 with the system's English (「PermissionError: [Errno 13]
+# Permission denied」): a cause staff or IT can mend, said as one (qa-141 walked it).
+_PLACE_CAUSES = frozenset({errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def place_refusal(exc: BaseException) -> Optional[str]:
+    """What to tell staff of ``exc`` when the place refused it (None: not such an error), naming
+    the file the system names, with the remedy of the face (the server sends staff to IT)."""
+    if not isinstance(exc, OSError) or exc.errno not in _PLACE_CAUSES:
+        return None
+    named = exc.filename if isinstance(exc.filename, (str, bytes)) and exc.filename else None
+    where = f"「{shown_path(os.fsdecode(named))}」" if named is not None else "ファイルまたはフォルダー"
+    if disk_full(exc):
+        remedy = ("ディスクの空き容量（または割り当て）を増やしてから、もう一度実行してください" if WRITE_ROOT.get() is None
+                  else "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください")
+    else:
+        remedy = _rights_remedy("ファイルとフォルダーのアクセス権（読み取り専用でないか）を確かめてから、もう一度実行してください",
+                                "ここを読み書きできる")
+    return f"{where}を読み書きできませんでした（{system_reason(exc)}）。{remedy}。"
+
+
 def refuse_folder(target: Path) -> None:
     """A file is to be written at ``target``: a folder there is said in Japanese (the backup
     would otherwise report the file missing)."""

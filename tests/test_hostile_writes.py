@@ -923,3 +923,51 @@ def test_a_backup_folder_this_account_may_not_list_is_said_in_japanese(master, t
     assert "予期しない" not in run.err and "Traceback" not in run.err and "Permission" not in run.err, run
     assert digest(master) == before and _listing(master.parent) == listing and _listing(folder) == []
     assert cli_main(args) == 0 and digest(master) != before       # the rights given back: the next run works
+
+
+def test_a_place_the_system_refuses_where_no_step_names_it_is_said_in_japanese(tmp_path, cwd):
+    """init into a folder this account may not look into (mode 000): no step of init asks the
+    folder's rights first, so PermissionError reached the last guard and staff read
+    「予期しないエラーが発生しました（PermissionError: [Errno 13] Permission denied: …）」,
+    exit 3, for a cause they can mend. The last guard now says rights, a read-only place and
+    a full disk as such (safety.place_refusal), naming the file; the details are still logged."""
+    closed = tmp_path / "closed"
+    closed.mkdir()
+    closed.chmod(0o000)
+    try:
+        run = _user(["init", str(closed / "新.xlsx")], cwd)
+    finally:
+        closed.chmod(0o755)
+    assert run.code == 2, run
+    assert f"エラー: 「{closed / '新.xlsx'}」を読み書きできませんでした（アクセス権がありません）。" in run.err, run
+    assert "ファイルとフォルダーのアクセス権" in run.err and "ブックは変更していません" in run.err, run
+    assert "予期しない" not in run.err and "Permission" not in run.err and "Traceback" not in run.err, run
+    assert list(closed.iterdir()) == []
+
+
+@pytest.mark.parametrize("code, reason", [(errno.EACCES, "アクセス権がありません"), (errno.EPERM, "アクセス権がありません"),
+                                          (errno.EROFS, "読み取り専用の場所です"),
+                                          (errno.ENOSPC, "ディスクの空き容量が足りません"),
+                                          (errno.EDQUOT, "ディスクの割り当てが足りません"),
+                                          (errno.EFBIG, "ファイルの大きさの上限を超えます")])
+def test_the_place_refusals_say_the_cause_and_the_remedy_of_the_face(tmp_path, code, reason):
+    """Each cause of the place, on the command line and on the server (a confined click, where
+    staff are sent to IT): the file named, the reason in Japanese, never the system's English."""
+    from renkei_xl.safety import confined, place_refusal
+
+    target = tmp_path / "台帳.xlsx"
+    said = place_refusal(OSError(code, os.strerror(code), str(target)))
+    assert said.startswith(f"「{target}」を読み書きできませんでした（{reason}）。") and "IT 担当者" not in said, said
+    with confined(tmp_path):
+        on_server = place_refusal(OSError(code, os.strerror(code), str(target)))
+    assert "IT 担当者" in on_server and reason in on_server, on_server
+    assert place_refusal(OSError(code, os.strerror(code))).startswith("ファイルまたはフォルダーを読み書きできませんでした")
+    assert os.strerror(code) not in said
+
+
+def test_other_errors_are_left_to_the_last_guards_own_words():
+    from renkei_xl.safety import place_refusal
+
+    assert place_refusal(OSError(errno.EIO, "Input/output error", "x")) is None
+    assert place_refusal(ValueError("x")) is None
+    assert place_refusal(FileNotFoundError(errno.ENOENT, "No such file", "x")) is None

@@ -166,7 +166,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         _quiet_stdout()
         return 1
     except OSError as exc:
-        if debug or exc.errno != errno.ENAMETOOLONG:
+        if debug:
+            raise
+        from ..safety import place_refusal
+
+        if (said := place_refusal(exc)) is not None:
+            # rights, a read-only volume, no room, where no step said it itself: staff can
+            # mend it; the details are still kept, for the step that should have named it
+            print(f"エラー: {said}{_written_state(written_before)}詳細を {_log_error(argv)} に記録しました。",
+                  file=sys.stderr)
+            return 2
+        if exc.errno != errno.ENAMETOOLONG:
             return _unexpected(exc, debug, argv, written_before)
         # A path staff typed that the file system cannot hold, met wherever it is first used.
         from ..safety import name_too_long
@@ -183,15 +193,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> int:
     if debug:
         raise exc
-    from ..safety import replaced
-
     log = _log_error(argv)
-    count, last = replaced()
-    state = ("ブックは変更していません。" if count == written_before else
-             f"ただし、エラーの前に「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
-    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。{state}"
+    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。{_written_state(written_before)}"
           f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
     return 3
+
+
+def _written_state(written_before: int) -> str:
+    """Whether the command replaced a file before it stopped (safety.replaced counts them)."""
+    from ..safety import replaced
+
+    count, last = replaced()
+    return ("ブックは変更していません。" if count == written_before else
+            f"ただし、エラーの前に「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
 
 
 def _quiet_stdout() -> None:

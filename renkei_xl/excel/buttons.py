@@ -120,13 +120,19 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
+        from ..safety import place_refusal
+
         log = _log_error(title)
         cause = exc.cause if isinstance(exc, PartlyWritten) else exc
-        _alert(book, live, alert_text([f"{c.named(title)}で予期しないエラーが発生しました。", "",
-                                       f"{type(cause).__name__}: {cause}", "",
-                                       *([c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []),
-                                       f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
-               critical=True)
+        partly = [c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []
+        if (said := place_refusal(cause)) is not None:     # rights, a read-only place, no room
+            _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{said}", "", *partly, f"（詳細: {log}）"]),
+                   critical=True)
+        else:
+            _alert(book, live, alert_text([f"{c.named(title)}で予期しないエラーが発生しました。", "",
+                                           f"{type(cause).__name__}: {cause}", "", *partly,
+                                           f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
+                   critical=True)
     else:
         _alert(book, live, message)
     finally:

@@ -612,7 +612,7 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
          written: list, until: Optional[float] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
     """The button run in its folder; ``seen["waited"]`` grows by what its writer locks waited."""
-    from ..safety import confined, noting_replaced, remove_stale_temps_in, waiting_until
+    from ..safety import confined, noting_replaced, place_refusal, remove_stale_temps_in, waiting_until
 
     remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
     seen = seen if seen is not None else {}
@@ -629,8 +629,10 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
         return 409, ("このマスターのマクロは古く、サーバーの答えを Excel に書き込めません（マクロに "
                      f"{'、'.join(exc.missing)} がありません）。ブックは変更していません。IT 担当者に、このマスターの"
                      "マクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。"), "マクロが古い"
-    except Exception:   # the button's own guard passes unexpected errors on (excel.buttons._run)
+    except Exception as exc:   # the button's own guard passes unexpected errors on (excel.buttons._run)
         server_log.error(request_id, caption)
+        if (said := place_refusal(exc)) is not None:     # rights, a read-only place, no room: IT's to mend
+            return 500, f"サーバーで{said}ブックは変更していません。", "エラー"     # numbered as it is answered
         return 500, unexpected(request_id), "エラー"
     if (refused := limits.answer_refusal(caption, limits.answer_bytes(answer))) is not None:
         return refused          # never an answer the client cannot take
