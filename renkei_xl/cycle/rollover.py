@@ -10,7 +10,6 @@ writer lock, through a temporary file renamed into place; the old master is only
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -64,7 +63,7 @@ def default_target(master: Path, new_year: int, old_year: int) -> Path:
 
 
 def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Path] = None, *,
-                  force: bool = False, when: Optional[dt.datetime] = None) -> RolloverDone:
+                  force: bool = False) -> RolloverDone:
     """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
@@ -102,7 +101,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         d = fs.data
         refuse_stale(d.findings, "次年度のマスターを作る")
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), saved_list(fs))
+        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
         # two years' masters apart (core.seal.master_id).
         from ..core.seal import identity_names, new_key
