@@ -38,7 +38,7 @@ from renkei_xl.cycle.distribute import (P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY,
                                         master_key_of_file, split_master)
 from renkei_xl.core.seal import fingerprint, issued_rows, municipality_seal
 from renkei_xl.cycle.export import export_master
-from renkei_xl.core.methods import NUMERIC as NUMERIC_METHODS, input_rule
+from renkei_xl.core.methods import METHODS, input_rule
 from renkei_xl.core.values import NUMBER, parse_value
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core.errors import UserError
@@ -48,6 +48,7 @@ from renkei_xl.workbook.session import load_master, opened, recalc_file
 INPUT_HEADERS = ("実績値", "分母", "実施状況")
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+NUMERIC_METHODS = tuple(m.name for m in METHODS if m.numeric)
 
 
 @functools.cache

@@ -5,7 +5,13 @@ value and format, measured once: the table is kept here, not LibreOffice started
 import pytest
 
 from renkei_xl.core.displayed import (as_displayed, number_read, number_shown, percent_shown, shows_date, shows_digits,
-                                      shows_nothing, shown_without_digits)
+                                      shown_without_digits)
+
+
+def shows_nothing(value: object, number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows the number ``value`` as nothing at all (「;;;」,
+    0.4 in 「#」): shown_without_digits, where not even words are left."""
+    return shown_without_digits(value, number_format) == ""
 
 
 @pytest.mark.parametrize("value, number_format, seen", [

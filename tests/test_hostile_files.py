@@ -1841,6 +1841,11 @@ def test_shared_strings_at_their_limit_recalculate_within_the_memory_bound(sampl
     assert run.max_rss_kib < MAX_RSS_KIB, f"peak memory {run.max_rss_kib // 1024} MiB\n{run}"
 
 
+# The last filled row's search as it was, at once over the whole sheet: a cell calamine
+# keeps is an opening <c> tag that is not self-closing (sheet_checks._filled_at).
+_FILLED = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
+
+
 def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
     """check_extent's searches run a window at a time (sheet_form.in_windows); with tiny
     windows, every cut falls among the cells, and the rows, columns and widest column
@@ -1862,7 +1867,7 @@ def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
         raw = ("<worksheet><sheetData>" + "".join(cells) + "</sheetData></worksheet>").encode()
         odd_at = sheet_form.survey(raw, b"")[1]
         at_once = [
-            next((int(m.group(2)) for m in reversed(list(sheet_checks._FILLED.finditer(raw, 0, raw.rfind(b"sheetData>"))))), 0),
+            next((int(m.group(2)) for m in reversed(list(_FILLED.finditer(raw, 0, raw.rfind(b"sheetData>"))))), 0),
             max((int(m) for m in sheet_form._far_cell(b"").findall(raw, odd_at)), default=0) if odd_at is not None else 0,
             max((sheet_checks._column(x) for x in set(sheet_checks._WIDE_FILLED.findall(raw, odd_at))), default=26)
             if odd_at is not None else 26,

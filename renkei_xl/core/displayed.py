@@ -25,9 +25,9 @@ digits; scientific (1.23E+04) and fractions (1 1/2) show the number rounded, rea
 (with the section's words, where it has any: 「12000千円」 for 1.2E+4千円) and not made; 標準 among words (「G/標準"千円"」, General"千円" in the file) shows the number as
 the tool writes one, with the words, and is read with them; a fill (*) or a space's width (_)
 adds no word; a text section (@) is not a
-number's; a section that shows nothing (「;;;」) leaves no text (shows_nothing: collect holds
-such a number unless it is 0), and so is one its 「#」 digits round to none of (0.3 in
-「#"千円"」 shows 「千円」: shown_without_digits).
+number's; a section that shows nothing (「;;;」) leaves no text (shown_without_digits is 「」:
+collect holds such a number unless it is 0), and so is one its 「#」 digits round to none of
+(0.3 in 「#"千円"」 shows 「千円」: shown_without_digits).
 """
 
 from __future__ import annotations
@@ -375,7 +375,7 @@ def _made_format(value: object, number_format: str) -> "str | None":
 def _shown_by(value: object, number_format: str) -> "tuple[bool, list[tuple[str, str]]] | None":
     """Whether a cell shows the number ``value``'s minus sign, and the pieces of the section
     it is shown by; None where no text is made (_made_format) or no section chosen (_section_for).
-    The one start of number_shown, number_read, shows_digits and shows_nothing."""
+    The one start of number_shown, number_read, shows_digits and shown_without_digits."""
     fmt = _made_format(value, number_format)
     chosen = _section_for(value, _sections(fmt)) if fmt is not None else None   # type: ignore[arg-type]
     return None if chosen is None else (chosen[1], _pieces(chosen[0]))
@@ -534,7 +534,7 @@ def shown_without_digits(value: object, number_format: str) -> "str | None":
     「0」, 300 in 「#,##0,」, 0.04 in 「0.#」 「0.」): ordinary rounding, as precision as
     displayed keeps it; a section of words alone (「"実施";"未実施"」, 「[<10]"10未満";0」), which
     is read as its words (number_read); 標準, dates and times, scientific and fractions.
-    The one rule of a number nobody sees (shows_nothing, collect's findings.HIDDEN_NUMBER)."""
+    The one rule of a number nobody sees (collect's findings.HIDDEN_NUMBER)."""
     shown_by = _shown_by(value, number_format)
     if shown_by is None:
         return None
@@ -548,12 +548,6 @@ def shown_without_digits(value: object, number_format: str) -> "str | None":
     if number is None or re.search(r"\d", number):
         return None
     return number_shown(value, number_format) or ""
-
-
-def shows_nothing(value: object, number_format: str) -> bool:
-    """Whether a cell of ``number_format`` shows the number ``value`` as nothing at all (「;;;」,
-    0.4 in 「#」): shown_without_digits, where not even words are left."""
-    return shown_without_digits(value, number_format) == ""
 
 
 def shows_date(number_format: str) -> bool:

@@ -92,7 +92,7 @@ def is_reserved(name: str) -> bool:
 
 
 def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_BYTES,
-                   fallback: str = "無題", tail: str = "", folder: str | None = None) -> str:
+                   tail: str = "", folder: str | None = None) -> str:
     """``stem`` + ``tail`` + ``suffix`` as one safe file name (see the module). ``suffix``
     and ``tail`` are the tool's own words (``.xlsx``; 「_2023年度_入力」) and kept as they
     are; only ``stem``, the workbook's content, is cleaned and, if need be, cut: a long
@@ -108,7 +108,7 @@ def safe_file_name(stem: str, suffix: str = "", *, max_bytes: int = DEFAULT_MAX_
         raise ValueError("max_bytes leaves no room for a name")
     head = _clean(stem).strip(" .") if not tail else _clean(stem).lstrip(" .")
     if not head and not tail:
-        head = fallback
+        head = "無題"
     if is_reserved(head + tail + suffix):
         head = REPLACEMENT + head
     chars = None

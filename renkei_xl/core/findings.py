@@ -643,7 +643,7 @@ MISSING_HEADER = _type("missing-header", ERROR, "{reason}", "見出し行（指�
 
 # ---------------------------------------------------------------------------- returned files
 # A returned cell against the value split issued and the master's value now
-# (renkei_xl.cycle.collect.inspect._only_changed).
+# (renkei_xl.cycle.collect.since_issue.changed_since_issue).
 
 CHANGED_ON_BOTH_SIDES = _type(
     "changed-on-both-sides", ERROR,

@@ -25,7 +25,6 @@ from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
 from .fiscal import DateParseError, parse_fiscal_year
 from .methods import NO_VALUE, rates_others
-from .findings import uncached_places
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref

@@ -280,7 +280,6 @@ METHODS: tuple[Method, ...] = (
 )
 BY_NAME = {m.name: m for m in METHODS}
 NAMES = tuple(m.name for m in METHODS)
-NUMERIC = tuple(m.name for m in METHODS if m.numeric)
 
 
 def method_of(ind: "Indicator") -> Optional[Method]:

@@ -2,8 +2,9 @@
 
 The TOML file is the reviewable transcription of the official list; this module turns it
 into what a master workbook would hold: settings, 指標 rows and municipality entries.
-The official symbols are returned separately and are only ever used by tests and the
-demo's comparison, never by the evaluation itself.
+The official symbols and texts are returned separately: the tests and the demo's
+comparison check the evaluation against them, and a sample master's 経年 starts with them
+(official_history); the evaluation itself never reads them.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ class Reference:
     settings: Settings
     indicators: tuple[Indicator, ...]
     entries: tuple[Entry, ...]
-    official: Mapping[str, str]        # 指標ID -> official symbol (tests only)
-    official_actual: Mapping[str, str]  # 指標ID -> official 実績値 as printed
-    official_status: Mapping[str, str]  # 指標ID -> official 実施状況 text
+    official: Mapping[str, str]        # 指標ID -> official symbol (the demo, the sample's 経年, tests)
+    official_actual: Mapping[str, str]  # 指標ID -> official 実績値 as printed (the sample's 経年)
+    official_status: Mapping[str, str]  # 指標ID -> official 実施状況 text (tests: the oracle for 実施状況)
 
 
 def official_history(ref: "Reference") -> dict:

@@ -21,10 +21,9 @@ ROW_LOOK = {HEADER: "header", INDICATOR: "body", ROLE_KPI: "kpi", TOTAL: "total"
 _lines = text_fit.lines
 
 
-def fitted_heights(grid: Grid, widths: Sequence[float],
-                   col_lines: Optional[list[list[int]]] = None) -> dict[int, float]:
+def fitted_heights(grid: Grid, widths: Sequence[float]) -> dict[int, float]:
     """Row heights so wrapped Japanese text shows whole (1-based rows); see ``fitted``."""
-    return fitted(grid, widths, col_lines)[0]
+    return fitted(grid, widths)[0]
 
 
 def fitted(grid: Grid, widths: Sequence[float], col_lines: Optional[list[list[int]]] = None

@@ -49,8 +49,6 @@ REQUEST_BODY = """\
 メール: {連絡先}
 """
 
-REQUEST_FIELDS = ("圏域名", "対象年度", "市町村名", "担当部署", "回答期限", "事務局名", "連絡先")
-
 CONFIRMED_SUBJECT = "【{圏域名}】{対象年度}年度 連携事業実施状況等一覧（確定版）の送付"
 
 CONFIRMED_BODY = """\
@@ -72,8 +70,6 @@ CONFIRMED_BODY = """\
 {事務局名}
 メール: {連絡先}
 """
-
-CONFIRMED_FIELDS = ("圏域名", "対象年度", "事務局名", "連絡先")
 
 # Japanese letters state a deadline with its weekday, e.g. 2024年4月19日（金）.
 format_deadline = japanese_date

@@ -10,7 +10,6 @@ writer lock, through a temporary file renamed into place; the old master is only
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -65,7 +64,7 @@ def default_target(master: Path, new_year: int, old_year: int) -> Path:
 
 
 def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Path] = None, *,
-                  force: bool = False, when: Optional[dt.datetime] = None) -> RolloverDone:
+                  force: bool = False) -> RolloverDone:
     """Next year's master from ``master`` (left as it is), at ``out`` or beside it."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
@@ -107,7 +106,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         # the sheets as they stand (an error value in 取込履歴 refuses, before anything is written).
         left = unreturned(d, fs.state.grids.get(c.IMPORT_LOG))
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
-        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, when or now(), saved_list(fs))
+        plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
         # two years' masters apart (core.seal.master_id).
         from ..core.seal import identity_names, new_key

@@ -41,6 +41,8 @@ REFERENCES = (
 _IDENTIFIER = re.compile(r"[^\W\d_]\w{0,30}\Z")
 _HEADER_ATTRIBUTE = re.compile(r"Attribute (VB_\w+) = (.*)\Z")
 _ENCRYPT_SEED = 0x8D  # 2.4.3.2 allows any seed; a fixed one keeps builds reproducible
+# The name the project stands under in the VBA editor (PROJECTNAME, and the PROJECT stream's Name=).
+PROJECT_NAME = "VBAProject"
 
 
 @dataclass(frozen=True)
@@ -54,14 +56,14 @@ class Module:
     source: str
 
 
-def build_vba_project(modules: Sequence[Module], project_name: str = "VBAProject",
-                      project_id: str | None = None, codepage: int = CODEPAGE) -> bytes:
+def build_vba_project(modules: Sequence[Module], codepage: int = CODEPAGE) -> bytes:
     """The bytes of a vbaProject.bin holding ``modules`` in this order. ``codepage``: the one
     the text is stored in; 1252 for our ASCII modules, the saved project's own (932 from a
     Japanese Excel) when staff's modules carried over hold Japanese."""
+    project_name = PROJECT_NAME
     _check_names(modules, project_name, codepage)
-    if project_id is None:  # stable per project name, so a rebuild gives the same bytes
-        project_id = "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "renkei-xl:" + project_name)).upper()
+    # stable per project name, so a rebuild gives the same bytes
+    project_id = "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "renkei-xl:" + project_name)).upper()
     vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": compress(_dir_stream(modules, project_name, codepage))}
     for module in modules:
         vba[module.name] = _compressed(_encode(stored_source(module), module.name, codepage))

@@ -150,12 +150,11 @@ def shipped_replayable() -> frozenset[str]:
     return replayable_actions([*our_modules(), *remote_modules()])
 
 
-def button_entries(macros_dir: str | Path | None = None) -> dict[str, str]:
+def button_entries() -> dict[str, str]:
     """Each button macro ("Renkei.RenkeiRecalc") -> its entry point in
     renkei_xl.excel.buttons ("recalc"), as Renkei.bas names them: the one place that
     says which Python function a button runs, locally (RunPython) and on the server."""
-    folder = Path(macros_dir) if macros_dir is not None else MACROS_DIR
-    source = (folder / "Renkei.bas").read_bytes().decode("cp1252")
+    source = (MACROS_DIR / "Renkei.bas").read_bytes().decode("cp1252")
     return {f"Renkei.{sub}": entry for sub, entry in _BUTTON_SUB.findall(source)}
 
 

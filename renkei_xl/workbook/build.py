@@ -207,12 +207,11 @@ class _Styles:
                    unlocked=f["setting"], note=f["hint"])
 
 
-def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = None,
-         last_col: Optional[int] = None) -> str:
+def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = None) -> str:
+    """「='設定'!$B$2」, or down one column to ``last_row`` (「='設定'!$C$2:$C$9」)."""
     cell = xl_rowcol_to_cell(first_row, first_col, row_abs=True, col_abs=True)
     if last_row is not None:
-        cell += ":" + xl_rowcol_to_cell(last_row, last_col if last_col is not None else first_col,
-                                        row_abs=True, col_abs=True)
+        cell += ":" + xl_rowcol_to_cell(last_row, first_col, row_abs=True, col_abs=True)
     return f"={quote_sheet(sheet)}!{cell}"
 
 

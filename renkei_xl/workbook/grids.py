@@ -54,7 +54,6 @@ class Grids(SheetMapping):
 
         self._pkg = pkg
         self._workbook = workbook or WorkbookXml(pkg)
-        self._path = pkg.path
         self._names = list(names)
         self._keep = keep
         self._cache: OrderedDict[str, list] = OrderedDict()

@@ -33,10 +33,6 @@ if TYPE_CHECKING:
 MAX_ROWS = 200_000
 MAX_COLUMNS = 1_000
 MAX_CELLS = 4_000_000
-# A cell calamine keeps: an opening <c> tag that is not self-closing (an empty styled cell
-# <c r="Z9" s="1"/> and an empty <row/> are skipped, as Excel writes for a comment on
-# XFD1048576). Cell attributes (r, s, t, cm, vm, ph) hold no "/".
-_FILLED = LazyPattern(rb'<(?:\w+:)?c r="([A-Z]{1,3})([0-9]+)"[^>/]*>')
 _WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
 
 
@@ -246,7 +242,7 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
 _ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
 def _last_filled_row(raw: bytes, prefix: bytes) -> int:
-    """The row of the last cell calamine keeps (``_FILLED``) before ``sheetData>``'s end:
+    """The row of the last cell calamine keeps (``_filled_at``) before ``sheetData>``'s end:
     cells come in row order, so the last filled one has the largest row (a far one out of
     order is ``far_rows``'s). Searched for backwards a window at a time, from 4 KB up:
     a cell at a time, eight million empty styled cells after the last filled one took a
@@ -274,9 +270,12 @@ def _last_filled_row(raw: bytes, prefix: bytes) -> int:
 
 @lru_cache(maxsize=4)
 def _filled_at(prefix: bytes) -> "re.Pattern":
-    """``_FILLED`` matched where a cell tag of the sheet's own prefix opens: the pattern
-    consumes ``<c`` (searched for as a string) and looks ahead for the rest, so every
-    opening is tried, as ``_FILLED.match`` at each ``rfind`` of one tried them."""
+    """A cell calamine keeps, where a cell tag of the sheet's own prefix opens: an opening
+    <c> tag that is not self-closing (an empty styled cell <c r="Z9" s="1"/> and an empty
+    <row/> are skipped, as Excel writes for a comment on XFD1048576; cell attributes (r, s,
+    t, cm, vm, ph) hold no "/"). The pattern consumes ``<c`` (searched for as a string)
+    and looks ahead for the rest, so every opening is tried, as a match at each ``rfind``
+    of one tried them."""
     return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,3})([0-9]+)"[^>/]*>)')
 
 

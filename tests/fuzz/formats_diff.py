@@ -234,7 +234,7 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
         # negative number, a section's own sign marks (「"▲"# ?/?」) are none.
         bare = _KANJI_DIGITS.sub("", re.sub(r"[\d\s,.\-+E:/%()▲△¥$・]", "", unicodedata.normalize("NFKC", lo)))
         if not lo.strip():
-            return "none: shows nothing (shows_nothing's)"
+            return "none: shows nothing (shown_without_digits: 「」)"
         if lo.startswith("#FMT"):
             return "LibreOffice: #FMT (a number past what its format can show)"
         # Words beside a number shown as text not made here are still read (number_read:

@@ -102,7 +102,6 @@ def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) 
     """Refuses the header row of 取込履歴 whose needed headers are typed over (none of its
     cells an error value, which Book.header names in its cell), naming the row and what it
     lacks: Book.header's 「20行目までに見出し行が必要です」 said that the row was missing."""
-    from ...core.errors import UserError
     from ...core.values import unread_value
 
     headers = set(LOG_COLUMNS)

@@ -8,7 +8,6 @@ import hashlib
 import io
 import zipfile
 import zlib
-from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
