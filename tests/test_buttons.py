@@ -1304,6 +1304,34 @@ def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_colle
     assert f"renkei-xl history import {later.name} {book.name} で" in prompt, prompt
 
 
+def test_rollover_with_an_input_error_gives_the_command_line_its_command_on_every_face(master, tmp_path, monkeypatch,
+                                                                                       capsys):
+    """次年度のマスターを作成 of a year with an input error says how the corrected year reaches
+    the new master: ``renkei-xl history import`` run in the closed year's folder, both masters
+    by their names, as the command line and the partial-collect caution say it. The button
+    named the new master by the path it shows (on the server the share's:
+    「\\\\fs\\renkei\\2023年度\\さっぽろ圏_2024年度_マスター.xlsm」) and the old one by its
+    name, a command for no one folder, long enough that the message box cut it in its middle
+    (qa-143, a year by the buttons with a municipality added to 設定 without its sheet)."""
+    import openpyxl
+
+    book = _copy(master, tmp_path / "work" / "さっぽろ圏_2023年度_マスター.xlsm")
+    wb = openpyxl.load_workbook(book, keep_vba=True)
+    wb["札幌市"]["E2"] = "約10件"
+    wb.save(book)
+    monkeypatch.chdir(book.parent)
+    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
+    command = f"renkei-xl history import {later.name} {book.name} で"
+    capsys.readouterr()
+    assert cli_main(["rollover", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert "入力エラーが 1 件ありました" in out and command in out, out
+    later.unlink()
+    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert "入力エラーが 1 件ありました" in prompt and command in prompt, prompt
+
+
 def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
     """確定版を書き出し on a master with input errors: a clear line with their count (the
     command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""

@@ -67,6 +67,13 @@ class Listing(NamedTuple):
         return len(self.items) if self.cap is None else min(self.cap, len(self.items))
 
 
+class Whole(str):
+    """A fixed line that holds a command staff type or copy (``renkei-xl history import A B``):
+    cut in its middle it is no command at all, and a button's message showed 「…history import
+    さっぽろ圏_2024年度_マスター.…（中略）…024年度のマスターの…」 (qa-143). When the fixed lines are
+    too long, another line is cut first; only a message of such lines alone cuts one."""
+
+
 Part = Union[str, Listing]
 
 
@@ -77,8 +84,9 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
     keeps a share: the files refused as well as the cells changed), down to none shown (its
     ``more`` line alone), but a vital list's first item (Listing.vital). Only if the fixed
     lines are too long by themselves (a refusal's text quoting much) is the longest of them
-    cut in its middle (``cut``); the last part, the closing line, is cut only when it alone
-    is over the budget."""
+    cut in its middle (``cut``), a plain line before a ``Whole`` one or a list at its floor
+    (a vital list's first item names the cell to mend); the last part, the closing line, is
+    cut only when it alone is over the budget."""
     parts = [p for p in parts if not isinstance(p, Listing) or p.items]
     shown = [p.most if isinstance(p, Listing) else 0 for p in parts]
 
@@ -96,7 +104,9 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
         lines = rendered()
     over = _length(lines) - budget
     if over > 0:
-        fixed = [i for i in range(len(lines) - 1) if cell_length(lines[i]) > len(ELLIPSIS)] or [len(lines) - 1]
+        fixed = [i for i in range(len(lines) - 1) if cell_length(lines[i]) > len(ELLIPSIS)]
+        kept = (Whole, Listing)   # a command; a list at its floor (a vital one's first item, its cell)
+        fixed = [i for i in fixed if not isinstance(parts[i], kept)] or fixed or [len(lines) - 1]
         longest = max(fixed, key=lambda i: cell_length(lines[i]))
         lines[longest] = cut(lines[longest], max(cell_length(lines[longest]) - over, 0))
         over = _length(lines) - budget

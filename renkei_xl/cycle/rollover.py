@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from ..core import contract as c
-from ..core.alerts import Listing, Part
+from ..core.alerts import Listing, Part, Whole
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
 from ..clock import now
@@ -257,7 +257,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
     if r.skipped:
         lines += [skipped_line(r.old_year, r.new_year, done.path)]
-    lines += _cautions(done, shown)
+    lines += _cautions(done)
     if r.past:
         lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
@@ -290,7 +290,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     return lines
 
 
-def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
+def _cautions(done: RolloverDone) -> list[Part]:
     """rollover_parts' 【注意】 lines of what the year carried (or could not) that staff
     should look at in the new master."""
     r = done.report
@@ -298,9 +298,9 @@ def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
     if r.missing:
         from ..core.carry import import_command
         later, source, look = import_args(done.path, r.new_year, r.missing)
-        out.append(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
+        out.append(Whole(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
                      f"作られています）。{r.missing}年度のマスターがあれば、{import_command(later, source, r.missing)} "
-                     f"で取り込めます（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）")
+                     f"で取り込めます（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）"))
     if r.renamed:
         out += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
                           head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
@@ -314,14 +314,16 @@ def _cautions(done: RolloverDone, shown: Optional[str]) -> list[Part]:
                                "違います（評価を再計算していないか、その後に入力が変わっています）: "),
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    # `history import` is run in the closed year's folder, as collect's catch_up says it: both
+    # masters by their names, on every face. The button's path as staff see it (the share's on
+    # the server) beside the old master's bare name made a command for no folder,
+    # long enough that the message box cut it in its middle (qa-143).
+    beside = done.master is not None and done.path.parent == done.master.parent
+    later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
     if done.unreturned and not r.unrecorded:
-        # the command is run in the closed year's folder, as collect's catch_up says it: names
-        beside = done.master is not None and done.path.parent == done.master.parent
-        out += unreturned_parts(r.old_year, done.unreturned, done.path.name if beside else str(done.path),
-                                done.master.name if done.master else "", r.new_year)
+        out += unreturned_parts(r.old_year, done.unreturned, later, source, r.new_year)
     if r.errors and not r.unrecorded:
-        out += error_parts(r.old_year, r.errors, shown or done.path.name, done.master.name if done.master else "",
-                           r.new_year)
+        out += error_parts(r.old_year, r.errors, later, source, r.new_year)
     if r.unlisted:
         shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
@@ -343,9 +345,9 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int)
     return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
                     head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
                          f"（{len(names)} 市町村）: "),
-            f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
-            f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。回答が届いたら、"
-            f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year)]
+            Whole(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
+                  f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。回答が届いたら、"
+                  f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year))]
 
 
 def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None) -> list[Part]:
@@ -358,7 +360,7 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
                     "　…ほか {n} 件", cap=10, vital=True,
                     head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
-            f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year)]
+            Whole(f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year))]
 
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:
