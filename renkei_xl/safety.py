@@ -257,7 +257,10 @@ def waiting_until(deadline: Optional[float]) -> Iterator[list]:
 
 
 def try_lock(fd: int, path: Path) -> bool:
-    """Whether the OS lock on ``fd`` (the writer lock of ``path``) was taken."""
+    """Whether the OS lock on ``fd`` (the lock file ``path``) was taken. A share without
+    locks is said naming the folder the lock file is in: for a folder's own writer lock
+    (split's 配布用) that is the folder above it, and 「「配布用」のフォルダー」 sent staff
+    and IT to the wrong one."""
     if os.name == "nt":
         import msvcrt
 
@@ -274,7 +277,7 @@ def try_lock(fd: int, path: Path) -> bool:
     except BlockingIOError:
         return False
     except OSError as exc:     # a share mounted without locks (NFS without its lock service)
-        raise UserError(f"「{path.name}」のフォルダーではファイルのロックが使えないため（{system_reason(exc)}）、"
+        raise UserError(f"フォルダー「{path.parent}」ではファイルのロックが使えないため（{system_reason(exc)}）、"
                         "ほかの処理と同時に書き込まないことを確かめられません。何も書き込んでいません。"
                         "ロックの使える場所（共有フォルダーの設定）について IT 担当者に相談してください") from None
 
@@ -417,20 +420,52 @@ def check_name_length(target: os.PathLike | str) -> None:
         raise UserError(problem)
 
 
-def _write_remedy(elsewhere: str) -> str:
-    """What to do about a folder the tool may not write in: ``elsewhere`` (put the file, or
-    name a folder, where one may write) for the command line and the local buttons. Not
-    on the server (a confinement set): the folder is the master's own on the server, which
-    staff neither choose nor give rights to, so they are sent to IT, who can."""
-    return _rights_remedy(elsewhere, "このフォルダーに書き込める")
+# What a refusal of one write says of its file; where others were written before it (a split
+# stopped partway) it is said of that file by name (of_one_file), not of the whole command.
+NOTHING_WRITTEN = "何も書き込んでいません"
+ORIGINAL_KEPT = "元のファイルは変更していません"
+
+
+def of_one_file(said: str, path: Path) -> str:
+    """``said``, a write's refusal of ``path``, read beside files already written: its
+    「何も書き込んでいません」 and 「元のファイルは変更していません」 are of that one file (beside
+    「2 件は作成済みです」 they said nothing was written, or left staff to guess which 元のファイル),
+    and say so by its name; the latter only where a file of that name is there."""
+    kept = f"前からある「{path.name}」は変更していません" if path.is_file() else ""
+    return said.replace(NOTHING_WRITTEN, f"「{path.name}」は書き込んでいません").replace(
+        ORIGINAL_KEPT + "。", kept and kept + "。").replace(ORIGINAL_KEPT, kept)
+
+
+def _full_remedy() -> str:
+    """What to do about a full disk or quota: free room, or, from a server click, ask IT (staff
+    cannot free the server's disk), ending the sentence."""
+    return _remedy("ディスクの空き容量（または割り当て）を増やしてから、もう一度実行してください",
+                   "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください")
+
+
+def _write_remedy(elsewhere: str, folder: Optional[str] = None) -> str:
+    """What to do about a folder the tool may not write in (``folder``; None: the one the
+    message names, 「このフォルダー」): on the command line and the local buttons its rights
+    first, then ``elsewhere`` (what staff can do instead: name another folder, move the
+    file), ending the sentence. The rights first, because not every folder refused is one
+    staff chose: the backup folder beside a master, the folder a writer lock goes in, were
+    met with 「書き込めるフォルダーを指定してから」 though no command names them. On the server
+    (a confinement set) the folder is the master's own, which staff neither choose nor give
+    rights to, so they are sent to IT, who can."""
+    this = "このフォルダー" if folder is None else f"フォルダー「{folder}」"
+    return _rights_remedy(f"{this}のアクセス権（書き込めるか）を確かめるか、{elsewhere}", f"{this}に書き込める")
 
 
 def _rights_remedy(elsewhere: str, can: str) -> str:
     """``elsewhere`` off the server; on it, IT asked to see that the service's account ``can``
     (what it lacked the rights for): staff cannot name another file or folder from a button."""
-    if WRITE_ROOT.get() is None:
-        return elsewhere
-    return f"IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください"
+    return _remedy(elsewhere, f"IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください")
+
+
+def _remedy(here: str, on_server: str) -> str:
+    """What the reader can do: ``here`` on the command line and the local buttons (staff, at
+    the folder), ``on_server`` in a server click (staff, who pass it to IT)."""
+    return here if WRITE_ROOT.get() is None else on_server
 
 
 def _reason(exc: OSError) -> str:
@@ -468,8 +503,7 @@ def place_refusal(exc: BaseException) -> Optional[str]:
     named = exc.filename if isinstance(exc.filename, (str, bytes)) and exc.filename else None
     where = f"「{shown_path(os.fsdecode(named))}」" if named is not None else "ファイルまたはフォルダー"
     if disk_full(exc):
-        remedy = ("ディスクの空き容量（または割り当て）を増やしてから、もう一度実行してください" if WRITE_ROOT.get() is None
-                  else "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください")
+        remedy = _full_remedy()
     else:
         remedy = _rights_remedy("ファイルとフォルダーのアクセス権（読み取り専用でないか）を確かめてから、もう一度実行してください",
                                 "ここを読み書きできる")
@@ -556,19 +590,36 @@ def make_folder(folder: Path, what: str) -> None:
         mode = path_mode(folder)
         if disk_full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
             raise UserError(f"ディスクの空き容量が足りないため{what}のフォルダー「{folder}」を作れませんでした。"
-                            "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。") from None
+                            f"{ORIGINAL_KEPT}。{_full_remedy()}。") from None
         a_file = bool(mode) and not stat.S_ISDIR(mode)
+        # Refused for its rights or its place, it is the folder above (the nearest there) that
+        # refused: named, with its remedy. 「このフォルダー」 beside the missing one's name sent
+        # IT to look at rights of a folder that did not exist.
+        above = _nearest_folder(folder) if exc.errno in _PLACE_CAUSES and not a_file else None
         why = ("同じ名前のファイルがあります" if a_file
-               else _LINK_TO_NOTHING if not mode and os.path.islink(folder) else _reason(exc))
+               else _LINK_TO_NOTHING if not mode and os.path.islink(folder)
+               else f"フォルダー「{shown_path(above)}」に{_reason(exc)}" if above is not None and exc.errno != errno.EROFS
+               else _reason(exc))
         # 「そのファイル」 only where there is one: a folder refused for its rights or its place
         # (a read-only share) was told to rename a file that does not exist.
         if a_file:
             remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
-        else:
-            remedy = _write_remedy("書き込める場所にしてから、もう一度実行してください")
-        raise UserError(f"{what}のフォルダー「{folder}」を作れません（{why}）。何も書き込んでいません。" + remedy) from None
+        elif above is not None:
+            remedy = _write_remedy("書き込める場所を指定してから、もう一度実行してください", shown_path(above))
+        else:       # not a right (a link to nothing, a file on the way): no rights to look at
+            remedy = _remedy("書き込める場所にしてから、もう一度実行してください",
+                             "IT 担当者に、このフォルダーの場所を確かめてもらってください")
+        raise UserError(f"{what}のフォルダー「{shown_path(folder)}」を作れません（{why}）。{NOTHING_WRITTEN}。" + remedy) from None
     if made:
         _note_written(folder)
+
+
+def _nearest_folder(path: Path) -> Optional[Path]:
+    """The nearest folder above ``path`` that is there (where making ``path`` was refused)."""
+    for parent in Path(path).parents:
+        if stat.S_ISDIR(path_mode(parent)):
+            return parent
+    return None
 
 
 LOCK_SUFFIX = ".renkei-lock"
@@ -615,7 +666,7 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     while True:
         fd = _open_lock(path, lock_path)
         try:
-            while not try_lock(fd, path):
+            while not try_lock(fd, lock_path):
                 if time.monotonic() >= deadline:
                     raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
                 time.sleep(_POLL_SECONDS)
@@ -688,8 +739,16 @@ def _open_lock(path: Path, lock_path: Path) -> int:
             raise UserError(name_too_long(path.name)) from None
         if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
             raise _full_said(exc, f"「{path.name}」") from None
-        raise UserError(f"「{path.name}」のフォルダーに書き込めません（{_reason(exc)}）。"
-                        + _write_remedy("書き込みできるフォルダーに置いてから実行してください") + "。") from None
+        # The folder the lock file goes in is named: for a folder's own lock (split's 配布用)
+        # it is the folder above, and 「「配布用」のフォルダーに書き込めません」 named neither.
+        made = f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} を"
+        if stat.S_ISDIR(path_mode(lock_path)):     # 「書き込めません（フォルダーです）」 said nothing staff could act on
+            raise UserError(f"フォルダー「{lock_path.parent}」に、{made.removesuffix('を')}と同じ名前のフォルダーが"
+                            "あるため、その隠しファイルを作れません。何も書き込んでいません。" + _remedy(
+                                f"そのフォルダー {lock_path.name} の名前を変えるか削除してから、もう一度実行してください",
+                                f"IT 担当者に、そのフォルダー {lock_path.name} を移すか削除してもらってください")) from None
+        raise UserError(f"フォルダー「{lock_path.parent}」に{made}作れません（{_reason(exc)}）。何も書き込んでいません。"
+                        + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください") + "。") from None
     if os.name == "nt":
         _hide(lock_path)
     return fd
@@ -834,12 +893,16 @@ def _still_written(path: Path, seen: os.stat_result) -> bool:
         os.close(fd)
 
 
-def _new_temp_file(folder: Path, prefix: str, suffix: str) -> tuple[Path, int]:
+_CHOSEN = ("フォルダー", "書き込める別のフォルダーを指定してから、もう一度実行してください")
+
+
+def _new_temp_file(folder: Path, prefix: str, suffix: str, said: tuple[str, str] = _CHOSEN) -> tuple[Path, int]:
     """An empty file of a new name in ``folder``, created exclusively (mode 0600), as
     ``tempfile.mkstemp`` makes it, with a descriptor holding it as a live write's
     (_hold_temp) until the caller closes it (-1 on Windows). Not tempfile itself: its
     import, with ``random``, is about 1.5 ms of every command and click, and this is the
-    one thing used of it."""
+    one thing used of it. ``said``: (what the folder is, what staff can do instead of
+    giving it rights) for a folder that refuses, a folder staff chose by default."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):
         path = folder / f"{prefix}{os.urandom(6).hex()}{suffix}"
@@ -850,8 +913,8 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str) -> tuple[Path, int]:
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
             if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
-            raise UserError(f"フォルダー「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
-                            + _write_remedy("書き込めるフォルダーを指定してから実行してください")) from None
+            raise UserError(f"{said[0]}「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
+                            + _write_remedy(said[1])) from None
         if os.name == "nt":      # held open there, the file could not be renamed over the target
             os.close(fd)
             return path, -1
@@ -914,7 +977,8 @@ def _fsync_dir(folder: Path) -> None:
 
 @contextlib.contextmanager
 def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
-                read_as: Optional[os.stat_result] = None, what: str = "") -> Iterator[Path]:
+                read_as: Optional[os.stat_result] = None, what: str = "",
+                folder_said: tuple[str, str] = _CHOSEN) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a clean exit it replaces ``target``.
 
     The temporary file sits in the same folder (same filesystem, so the rename is
@@ -922,7 +986,9 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
     any exception the target is untouched and the temporary file is removed.
     ``read_as``: the version of ``target`` the content was made from (ensure_unchanged),
     checked once more just before the rename, after the long part (writing) is done.
-    ``what``: the file as a message names it (「…」 and the target's name when not given).
+    ``what``: the file as a message names it (「…」 and the target's name when not given);
+    ``folder_said``: its folder, as a refusal of it names it and what staff can do instead
+    (_new_temp_file).
     """
     link = Path(target)
     check_confined(link)
@@ -939,7 +1005,7 @@ def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
         # Made inside: a disk that the backup just filled refuses even an empty file's
         # entry (ext4, a quota counting files), and that is a full disk, not a folder
         # 「書き込めません … 何も書き込んでいません」 with a backup just written into it.
-        tmp, held = _new_temp_file(target.parent, temp_prefix(target), target.suffix)
+        tmp, held = _new_temp_file(target.parent, temp_prefix(target), target.suffix, folder_said)
         folder = None
         try:
             folder = _hold_folder(target.parent)
@@ -987,8 +1053,7 @@ def _full_said(exc: OSError, what: str) -> UserError:
         return UserError(f"{what}が、この場所に書き込めるファイルの大きさの上限を超えたため、書き込めませんでした。"
                          "元のファイルは変更していません。IT 担当者に、この場所（またはこのアカウント）のファイルの"
                          "大きさの上限を確認してもらってください。")
-    return UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。"
-                     "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。")
+    return UserError(f"ディスクの空き容量が足りないため{what}を書き込めませんでした。{ORIGINAL_KEPT}。{_full_remedy()}。")
 
 
 def _hold_folder(folder: Path) -> Optional[int]:
@@ -1128,9 +1193,10 @@ def replaced() -> tuple[int, Optional[Path]]:
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
-                 check_lock: bool = True, read_as: Optional[os.stat_result] = None, what: str = "") -> Path:
+                 check_lock: bool = True, read_as: Optional[os.stat_result] = None, what: str = "",
+                 folder_said: tuple[str, str] = _CHOSEN) -> Path:
     """Run ``write_fn(tmp_path)`` and rename the result over ``target``; returns ``target``."""
-    with atomic_path(target, check_lock=check_lock, read_as=read_as, what=what) as tmp:
+    with atomic_path(target, check_lock=check_lock, read_as=read_as, what=what, folder_said=folder_said) as tmp:
         write_fn(tmp)
     return Path(target)
 
@@ -1273,8 +1339,12 @@ def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_D
         return existing[-1]
     candidate = folder / _backup_name(backup_stem(path), path.suffix, existing[-1].name if existing else "",
                                       lambda name: (folder / name).exists())
+    # Its folder refusing is said as the backup folder, which no command names: staff give it
+    # rights, or move the file to a folder they may write in (a new backup folder comes with it).
     atomic_write(candidate, lambda tmp: shutil.copyfile(path, tmp), check_lock=False,
-                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）")
+                 what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）",
+                 folder_said=("バックアップ用のフォルダー",
+                              f"「{path.name}」を書き込めるフォルダーに移してから、もう一度実行してください"))
     _keep_times(path, candidate)
     for old in _rotated(list_backups(path), keep, days):
         with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra

@@ -377,6 +377,44 @@ def test_a_split_stopped_partway_names_the_files_made_and_the_ones_not(tmp_path,
     assert third.read_bytes() == b"a return saved under the issued name"
 
 
+def test_a_split_stopped_by_a_full_disk_says_plainly_what_the_folder_holds(tmp_path, fy2023, monkeypatch):
+    """The third file met a full disk: its refusal said 「元のファイルは変更していません」 beside
+    「2 件は作成済みです」 (which 元のファイル?), and nothing said that a file of an earlier split
+    still sits under a name not made this time, to be mailed as this issue's. Now the file
+    refused is named, the folder named, and the earlier files counted."""
+    import errno
+
+    import renkei_xl.workbook.input_book as input_book
+
+    master = sample_master(tmp_path / "マスター.xlsx")
+    names = fy2023.settings.names
+    out = tmp_path / "配布"
+    out.mkdir()
+    earlier = out / file_name(names[3], 2023)
+    earlier.write_bytes(b"an earlier issue")
+    real, calls = input_book.write_input_book, []
+
+    def full_at_the_third(tmp, *args, **kwargs):
+        calls.append(tmp)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(tmp, *args, **kwargs)
+
+    monkeypatch.setattr(input_book, "write_input_book", full_at_the_third)
+    with pytest.raises(UserError) as stopped:
+        split_master(master, out)
+    text = str(stopped.value)
+    third = file_name(names[2], 2023)
+    assert f"ディスクの空き容量が足りないため「{third}」を書き込めませんでした。" in text, text
+    assert "元のファイル" not in text and "何も書き込んでいません" not in text, text
+    assert (f"フォルダー「{out}」の入力用ファイルのうち、2 件（{file_name(names[0], 2023)}、{file_name(names[1], 2023)}）"
+            "は作成済みです。") in text, text
+    assert (f"{len(names) - 2} 件（{third}、{earlier.name}、" in text
+            and "作成していません（そのうち 1 件は、前に作成した同じ名前のファイルが変更されずに残っています。"
+                "今回の内容ではありません）" in text), text
+    assert earlier.read_bytes() == b"an earlier issue"
+
+
 @pytest.mark.parametrize("in_the_way", ["open in Excel", "read-only", "a folder", "the draft open"])
 def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in_the_way):
     """小樽市's file open in Excel (or read-only, or a folder of its name, or its .eml draft

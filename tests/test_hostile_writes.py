@@ -318,7 +318,8 @@ def test_a_master_made_again_on_a_full_disk_is_said_as_a_full_disk_naming_it(sam
     run = cli_run(["init", str(master), "--sample", "fy2023", "--force"], timeout=120)
     assert run.returncode == 2, run
     assert run.stderr.strip() == ("エラー: ディスクの空き容量が足りないため「マスター.xlsm」を書き込めませんでした。"
-                                  "元のファイルは変更していません。空き容量を増やしてからもう一度実行してください。"), run.stderr
+                                  "元のファイルは変更していません。ディスクの空き容量（または割り当て）を増やしてから、"
+                                  "もう一度実行してください。"), run.stderr
     assert digest(master) == before
     assert not list(small_disk.rglob(".~renkei-*"))
 
@@ -355,7 +356,7 @@ def test_a_disk_full_when_a_file_is_made_is_said_as_a_full_disk(sample, few_file
     assert cli_main(["recalc", str(master)]) == 2
     err = capsys.readouterr().err
     assert f"ディスクの空き容量が足りないため{stops_at}" in err, err
-    assert "元のファイルは変更していません" in err and "空き容量を増やして" in err, err
+    assert "元のファイルは変更していません" in err and "空き容量（または割り当て）を増やして" in err, err
     assert "フォルダーを指定" not in err and "フォルダーに置いて" not in err and "名前を変える" not in err, err
     assert "Traceback" not in err, err
     assert digest(master) == before
@@ -379,7 +380,7 @@ def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, cap
     before = digest(master)
     assert cli_main(["recalc", str(master)]) == 2
     err = capsys.readouterr().err
-    assert "「マスター.xlsm」のフォルダーではファイルのロックが使えないため（ロックを使えません）" in err, err
+    assert f"フォルダー「{master.parent}」ではファイルのロックが使えないため（ロックを使えません）" in err, err
     assert "何も書き込んでいません" in err and "Traceback" not in err
     assert digest(master) == before
 
@@ -860,8 +861,113 @@ def test_a_folder_that_cannot_be_written_is_said_in_japanese(master, cwd):
     finally:
         os.chmod(folder, 0o755)
     assert run.code == 2, run
-    assert "フォルダーに書き込めません（書き込む権限がありません）" in run.err and "Permission" not in run.err, run
+    assert f"フォルダー「{folder}」に" in run.err and "（書き込む権限がありません）" in run.err, run
+    assert "Permission" not in run.err, run
     assert _listing(folder) == [book.name]
+
+
+def test_a_backup_folder_that_cannot_be_written_is_said_as_such_with_a_remedy_for_it(master, cwd):
+    """マスター_バックアップ at mode 555: staff read 「フォルダー「…_バックアップ」に書き込めません …
+    書き込めるフォルダーを指定してから」, though no command names the backup folder (it sits
+    beside the master). Now it is called the backup folder, and the remedy is its rights or
+    moving the master."""
+    folder = master.parent / "マスター_バックアップ"
+    folder.mkdir()
+    before = digest(master)
+    folder.chmod(0o555)
+    try:
+        run = _user(["recalc", str(master)], cwd)
+    finally:
+        folder.chmod(0o755)
+    assert run.code == 2, run
+    assert run.err.strip() == (f"エラー: バックアップ用のフォルダー「{folder}」に書き込めません（書き込む権限がありません）。"
+                               "何も書き込んでいません。このフォルダーのアクセス権（書き込めるか）を確かめるか、"
+                               f"「{master.name}」を書き込めるフォルダーに移してから、もう一度実行してください"), run
+    assert digest(master) == before and _listing(folder) == []
+
+
+def test_the_folder_a_writer_lock_goes_in_is_the_one_named(master, tmp_path, cwd):
+    """split's lock on 配布用 is a hidden file beside it, in the folder above: that folder at
+    mode 555 was said 「「配布用」のフォルダーに書き込めません」, naming neither folder plainly."""
+    year = tmp_path / "年度"
+    outdir = year / "配布用"
+    outdir.mkdir(parents=True)
+    year.chmod(0o555)
+    try:
+        run = _user(["split", str(master), "--outdir", str(outdir)], cwd)
+    finally:
+        year.chmod(0o755)
+    assert run.code == 2, run
+    assert (f"エラー: フォルダー「{year}」に「配布用」の書き込み用の隠しファイル .配布用.renkei-lock を作れません"
+            "（書き込む権限がありません）。何も書き込んでいません。このフォルダーのアクセス権（書き込めるか）を確かめるか、"
+            in run.err), run
+    assert "「配布用」のフォルダー" not in run.err and _listing(outdir) == [], run
+
+
+def test_a_folder_that_cannot_be_made_names_the_folder_that_refused(master, tmp_path, cwd):
+    """配布用 missing in a folder at mode 555: the refusal named only 配布用, which is not there
+    (on the server, IT was asked to give rights to 「このフォルダー」, the missing one)."""
+    year = tmp_path / "年度"
+    year.mkdir()
+    year.chmod(0o555)
+    try:
+        run = _user(["split", str(master), "--outdir", str(year / "配布用")], cwd)
+    finally:
+        year.chmod(0o755)
+    assert run.code == 2, run
+    assert (f"入力用ファイルの作成先のフォルダー「{year / '配布用'}」を作れません（フォルダー「{year}」に書き込む権限が"
+            f"ありません）。何も書き込んでいません。フォルダー「{year}」のアクセス権（書き込めるか）を確かめるか、" in run.err), run
+
+
+def test_a_folder_in_the_name_of_a_writer_lock_is_said_as_such(master):
+    """A folder named as the master's writer lock (.マスター.xlsm.renkei-lock, made by hand or
+    by a sync tool): 「「…」のフォルダーに書き込めません（フォルダーです）」 read as nonsense."""
+    import io
+    from contextlib import redirect_stderr
+
+    from renkei_xl.safety import writer_lock_file
+
+    lock = writer_lock_file(master)
+    lock.mkdir()
+    before, err = digest(master), io.StringIO()
+    with redirect_stderr(err):
+        assert cli_main(["recalc", str(master)]) == 2
+    assert err.getvalue().strip() == (
+        f"エラー: フォルダー「{lock.parent}」に、「{master.name}」の書き込み用の隠しファイル {lock.name} と同じ名前の"
+        f"フォルダーがあるため、その隠しファイルを作れません。何も書き込んでいません。そのフォルダー {lock.name} の名前を"
+        "変えるか削除してから、もう一度実行してください"), err.getvalue()
+    assert digest(master) == before and lock.is_dir()
+
+
+def test_a_share_without_locks_names_the_folder_the_lock_is_in(tmp_path, monkeypatch):
+    """ENOLCK on 配布用's lock (it lies in the folder above) was said 「「配布用」のフォルダーでは」."""
+    import fcntl
+
+    from renkei_xl.safety import writer_lock
+
+    outdir = tmp_path / "年度" / "配布用"
+    outdir.mkdir(parents=True)
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(UserError) as refused:
+        with writer_lock(outdir):
+            pass
+    assert str(refused.value).startswith(f"フォルダー「{outdir.parent}」ではファイルのロックが使えないため（ロックを使えません）"), refused.value
+
+
+def test_a_full_disk_met_in_a_click_sends_staff_to_it(tmp_path):
+    """「空き容量を増やしてから」 is not staff's to do for the server's disk: a click is sent to
+    IT, as the last guard's place_refusal already did (one rule: safety._full_remedy)."""
+    from renkei_xl.safety import _full_said, confined
+
+    full = OSError(errno.ENOSPC, "No space left on device")
+    assert "空き容量（または割り当て）を増やしてから" in str(_full_said(full, "「台帳.xlsx」"))
+    with confined(tmp_path):
+        said = str(_full_said(full, "「台帳.xlsx」"))
+    assert "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください" in said and "増やして" not in said, said
 
 
 @pytest.mark.parametrize("command", ["split", "collect", "make_folder", "validate"])

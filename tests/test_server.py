@@ -4003,32 +4003,63 @@ def test_a_return_the_service_account_may_not_read_is_listed_by_its_share_path(u
     assert "IT 担当者に、サーバーのアカウントがこのファイルを読めるか確かめて" in prompt and "指定して" not in prompt, prompt
 
 
-@pytest.mark.parametrize("entry, closed, made", [
-    ("export", EXPORT_DIR, True),      # the export lock's file cannot be made
-    ("split", SPLIT_DIR, True),        # a temporary file cannot be made
-    ("split", SPLIT_DIR, False),       # 配布用 cannot be made in the master's folder
+@pytest.mark.parametrize("entry, closed, made, named", [
+    ("export", EXPORT_DIR, True, EXPORT_DIR),    # the export lock's file cannot be made
+    ("split", SPLIT_DIR, True, SPLIT_DIR),       # a temporary file cannot be made
+    ("split", SPLIT_DIR, False, ""),             # 配布用 cannot be made in the master's folder
+    ("split", "", True, ""),                     # 配布用's writer lock cannot be made beside it
 ])
 def test_a_folder_the_service_account_may_not_write_sends_staff_to_it_not_elsewhere(unprivileged_server, entry,
-                                                                                     closed, made):
+                                                                                     closed, made, named):
     """The master's folder and its 配布用 and 確定版 are the server's to write, not staff's to
     choose: a click there was told 「書き込みできるフォルダーに置いて」 or 「書き込めるフォルダーを
-    指定して」, which staff cannot do from Excel."""
+    指定して」, which staff cannot do from Excel. The folder that refused is the one named
+    (``named`` under the year's folder): the year's folder refusing 配布用's writer lock was said
+    「「配布用」のフォルダーに書き込めません」, and refusing to make 配布用 sent IT to 「このフォルダー」,
+    the 配布用 that was not there."""
     server = unprivileged_server
     folder = server.workdir / FOLDER
-    target = folder / closed
+    target = folder / (closed or SPLIT_DIR)
     shutil.rmtree(target, ignore_errors=True)
     if made:
         target.mkdir()
-    locked = target if made else folder
+    locked = folder / closed if made else folder
     locked.chmod(0o555)
     try:
         prompt, mode = _only_alert(server.post(entry, _payload(server.master)))
     finally:
         locked.chmod(0o755)
     assert mode == "critical" and "書き込" in prompt, prompt
-    assert "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめて" in prompt, prompt
+    shown = f"{SHARE}\\{FOLDER}" + (f"\\{named}" if named else "")
+    assert f"フォルダー「{shown}」" in prompt and "「配布用」のフォルダー" not in prompt, prompt
+    it = "このフォルダー" if made else f"フォルダー「{shown}」"
+    assert f"IT 担当者に、サーバーのアカウントが{it}に書き込めるか確かめて" in prompt, prompt
     assert not re.search("置いて|指定して|書き込める場所にして", prompt), prompt
     assert str(server.workdir) not in prompt
+
+
+def test_a_backup_folder_the_service_account_may_not_write_is_said_as_the_backup_folder(unprivileged_server):
+    """An input file's backup folder in 配布用 at mode 555 (a split keeps a changed file there
+    before making it again): said as the backup folder, by its share path, with IT's remedy;
+    the command line's says its rights or moving the file (test_hostile_writes)."""
+    server = unprivileged_server
+    split = server.workdir / FOLDER / SPLIT_DIR
+    prompt, mode = _only_alert(server.post("split", _payload(server.master)))
+    assert mode == "info", prompt
+    issued, other = sorted(p for p in split.iterdir() if p.is_file())[:2]
+    issued.write_bytes(other.read_bytes())       # not what the split makes for it: kept before it is made again
+    locked = split / f"{issued.stem}_バックアップ"
+    locked.mkdir(exist_ok=True)
+    locked.chmod(0o555)
+    try:
+        prompt, mode = _only_alert(server.post("split", _payload(server.master)))
+    finally:
+        locked.chmod(0o755)
+    assert mode == "critical", prompt
+    assert (f"バックアップ用のフォルダー「{SHARE}\\{FOLDER}\\{SPLIT_DIR}\\{locked.name}」に書き込めません"
+            "（書き込む権限がありません）。" in prompt), prompt
+    assert "IT 担当者に、サーバーのアカウントがこのフォルダーに書き込めるか確かめて" in prompt, prompt
+    assert not re.search("指定して|移して|予期しない", prompt) and str(server.workdir) not in prompt, prompt
 
 
 @pytest.mark.parametrize("closed", ["配布用", "backups"])

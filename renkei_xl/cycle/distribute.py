@@ -365,13 +365,21 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
     written whole, then renamed), so the message names them and the ones not made."""
     if not written:
         return exc
+    from ..safety import of_one_file, shown_path
+
     made = "、".join(p.name for p in written[:3]) + (f" ほか {len(written) - 3} 件" if len(written) > 3 else "")
     rest = "、".join(p.name for p in left[:3]) + (f" ほか {len(left) - 3} 件" if len(left) > 3 else "")
-    # The write's own refusal says 「何も書き込んでいません」 of its one file (a backup folder in
-    # the way, a folder it could not make): read beside 「2 件…は作成済みです」 it said the
-    # opposite of the next sentence. It names that file instead.
-    said = str(exc).replace("何も書き込んでいません", f"「{left[0].name}」は書き込んでいません") if left else str(exc)
-    return UserError(f"{said}\n{len(written)} 件（{made}）は作成済みです。{len(left)} 件（{rest}）は作成していません。"
+    # The write's own refusal says 「何も書き込んでいません」 or 「元のファイルは変更していません」
+    # of its one file (a backup folder in the way, a full disk): read beside 「2 件…は作成済み
+    # です」 it said the opposite, or left staff to guess which 元のファイル. It names that file.
+    said = of_one_file(str(exc), left[0]) if left else str(exc)
+    # What the folder holds under the names not made: a file of an earlier split stays there,
+    # and would be mailed as this one's unless said.
+    earlier = sum(1 for p in left if p.is_file())
+    kept = (f"（そのうち {earlier} 件は、前に作成した同じ名前のファイルが変更されずに残っています。今回の内容ではありません）"
+            if earlier else "")
+    return UserError(f"{said}\nフォルダー「{shown_path(written[0].parent)}」の入力用ファイルのうち、{len(written)} 件（{made}）は"
+                     f"作成済みです。{len(left)} 件（{rest}）は作成していません{kept}。"
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 
