@@ -104,3 +104,25 @@ def test_list_grid_shows_each_rows_project_as_project_shown_does(fy2023):
     shown = {row[id_col]: row[1] for row in grid.rows[grid.header_row + 1:] if row[id_col]}
     assert shown == {i.id: project_shown(i) for i in inds}
     assert shown[inds[b].id] != shown[inds[a].id]
+
+
+# Texts of 指標 that need a word on any row (an error value, a boolean, one that looks empty,
+# a control character, a space at an end), and clean ones, in both orders on rows that share them.
+SHARED = ["事業", "#N/A", "TRUE", "\u3164", "名\x07前", " 事業", "事業 ", "Err:502", "ｆａｌｓｅ", "x" * 20000]
+
+
+@pytest.mark.parametrize("field", ["role", "project_name", "summary", "name", "status_manual", "method", "rule"])
+def test_an_indicator_text_found_clean_once_answers_for_its_other_rows_only(fy2023, field):
+    """_indicator_findings asks each distinct text of 指標 once whether it may be an error
+    value or a boolean (_text_errors) and whether it fits a cell unseen-character free
+    (_check_text), and remembers only the clean ones (perf-114): a text that needs a word is
+    named on every row that holds it, in whichever order clean and bad rows come, as each
+    row alone would be."""
+    rows = [_ind(fy2023, "04-1", id=f"T-{k:02d}", **{field: text}) for k, text in enumerate(SHARED + SHARED[::-1])]
+    key = lambda f: (f.type, f.cell, f.indicator_id, f.message)   # noqa: E731
+    own = lambda found: [key(f) for f in found if not f.type.startswith("lookalike")]  # noqa: E731 (those compare rows)
+    together = sorted(own(validate(fy2023.settings, rows, [])))
+    alone = sorted(k for row in rows for k in own(validate(fy2023.settings, [row], [])))
+    assert together == alone
+    named = {f.indicator_id for f in validate(fy2023.settings, rows, []) if f.cell == rows[0].cell(field)}
+    assert {r.id for r in rows if getattr(r, field) in ("#N/A", "名\x07前")} <= named
