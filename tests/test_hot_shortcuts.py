@@ -104,3 +104,62 @@ def test_list_grid_shows_each_rows_project_as_project_shown_does(fy2023):
     shown = {row[id_col]: row[1] for row in grid.rows[grid.header_row + 1:] if row[id_col]}
     assert shown == {i.id: project_shown(i) for i in inds}
     assert shown[inds[b].id] != shown[inds[a].id]
+
+
+# Texts of 指標 that need a word on any row (an error value, a boolean, one that looks empty,
+# a control character, a space at an end), and clean ones, in both orders on rows that share them.
+SHARED = ["事業", "#N/A", "TRUE", "\u3164", "名\x07前", " 事業", "事業 ", "Err:502", "ｆａｌｓｅ", "x" * 20000]
+
+
+@pytest.mark.parametrize("field", ["role", "project_name", "summary", "name", "status_manual", "method", "rule"])
+def test_an_indicator_text_found_clean_once_answers_for_its_other_rows_only(fy2023, field):
+    """_indicator_findings asks each distinct text of 指標 once whether it may be an error
+    value or a boolean (_text_errors) and whether it fits a cell unseen-character free
+    (_check_text), and remembers only the clean ones (perf-114): a text that needs a word is
+    named on every row that holds it, in whichever order clean and bad rows come, as each
+    row alone would be."""
+    rows = [_ind(fy2023, "04-1", id=f"T-{k:02d}", **{field: text}) for k, text in enumerate(SHARED + SHARED[::-1])]
+    key = lambda f: (f.type, f.cell, f.indicator_id, f.message)   # noqa: E731
+    own = lambda found: [key(f) for f in found if not f.type.startswith("lookalike")]  # noqa: E731 (those compare rows)
+    together = sorted(own(validate(fy2023.settings, rows, [])))
+    alone = sorted(k for row in rows for k in own(validate(fy2023.settings, [row], [])))
+    assert together == alone
+    named = {f.indicator_id for f in validate(fy2023.settings, rows, []) if f.cell == rows[0].cell(field)}
+    assert {r.id for r in rows if getattr(r, field) in ("#N/A", "名\x07前")} <= named
+
+
+def test_the_sheets_asked_for_merged_areas_are_those_the_rows_are_judged_on_in_order(fy2023):
+    """merged_inputs asks each sheet for its merged areas before it gathers the sheet's rows
+    (perf-114): the sheets, found in C, are _judged_rows' own in its order, rows without a
+    sheet or a row number left out as there (an indicator's sheet taken as it is)."""
+    from renkei_xl.core.contract_read import _judged_rows, _judged_sheets
+
+    rows = _rows(fy2023, "04-1")
+    entries = [rows[1], rows[0]._replace(row=None), rows[2]._replace(sheet=""), rows[0], rows[1],
+               rows[2]._replace(sheet="指標"), rows[2]]
+    inds = [i._replace(sheet="", row=9) if k == 2 else i._replace(row=None) if k == 3 else i._replace(row=7 + k)
+            for k, i in enumerate(fy2023.indicators[:5])]
+    assert list(_judged_rows(entries, inds)) == ["小樽市", "札幌市", "指標", "岩見沢市", ""]
+    for es, ins in ((entries, inds), (entries, []), ([], inds), ([rows[0]._replace(row=None)], [])):
+        assert _judged_sheets(es, ins) == list(_judged_rows(es, ins))
+
+
+def test_merged_inputs_asks_each_judged_sheet_once_in_order(fy2023):
+    """Where no sheet has a merged area, no finding; where one has, its cells are named as
+    before, and every sheet is asked once (a face asking Excel pays a question a sheet)."""
+    from renkei_xl.core.contract_read import merged_inputs
+
+    entries = _rows(fy2023, "04-1")
+    asked = []
+
+    def merged_of(sheet):
+        asked.append(sheet)
+        return [(5, 5, 6, 5)] if sheet == entries[1].sheet else [(1, 1, 1, 1)]
+
+    inds = [i._replace(row=7 + k) for k, i in enumerate(fy2023.indicators[:3])]
+    found = merged_inputs(entries, merged_of, inds)
+    assert asked == [e.sheet for e in entries] + ["指標"]
+    assert [(f.sheet, f.cell) for f in found] == [(entries[1].sheet, "E5")]
+    asked.clear()
+    assert merged_inputs(entries, lambda sheet: asked.append(sheet) or [], inds) == []
+    assert asked == [e.sheet for e in entries] + ["指標"]

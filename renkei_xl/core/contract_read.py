@@ -20,8 +20,8 @@ import math
 import re
 import sys
 import unicodedata
-from itertools import groupby, islice
-from operator import attrgetter, itemgetter
+from itertools import compress, groupby, islice, repeat
+from operator import attrgetter, is_not, itemgetter
 from decimal import Decimal
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
@@ -1072,9 +1072,19 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
     asks Excel asks about those cells alone). The finding is an error with the row's 指標ID,
     so the row is not evaluated (－) from a value staff cannot see; writes there are refused
     by the plan (plan_types.WritePlan.refuse_merged)."""
-    out = []
-    for sheet, rows in _judged_rows(entries, indicators).items():
+    # Each sheet's areas asked first, in the order they were asked before: the rows of a
+    # sheet are gathered only where it has one (nearly never). Gathering the rows of every
+    # sheet first was 40 ms of a 20,000 × 12 read that found no merged area (perf-114).
+    areas_of: dict[str, list[tuple[int, int, int, int]]] = {}
+    for sheet in _judged_sheets(entries, indicators):
         areas = [a for a in merged_of(sheet) if a[:2] != a[2:]]
+        if areas:
+            areas_of[sheet] = areas
+    out: list[Finding] = []
+    if not areas_of:
+        return out
+    for sheet, rows in _judged_rows(entries, indicators).items():
+        areas = areas_of.get(sheet)
         if not areas:
             continue
         for item, ind_id, field, label, ref in _cells_of(rows):
@@ -1106,6 +1116,20 @@ def merged_input_cells(entries: Sequence[Entry], indicators: Sequence[Indicator]
 
 
 _JudgedRow = tuple[object, str, Sequence[str], Mapping[str, str]]
+_SHEET = attrgetter("sheet")
+_ROW = attrgetter("row")
+
+
+def _judged_sheets(entries: Sequence[Entry], indicators: Sequence[Indicator]) -> list[str]:
+    """The sheets ``_judged_rows`` gives rows of, in its order, found in C (a Python pass
+    over the 240,000 rows of a 20,000 × 12 master made a tuple for each)."""
+    def sheets_with_rows(records) -> dict:
+        return dict.fromkeys(compress(map(_SHEET, records), map(is_not, map(_ROW, records), repeat(None))))
+
+    sheets = sheets_with_rows(entries)
+    sheets.pop("", None)                 # an entry names its sheet to be judged there
+    sheets.update(sheets_with_rows(indicators))
+    return list(sheets)
 
 
 def _judged_rows(entries: Sequence[Entry], indicators: Sequence[Indicator]) -> dict[str, list[_JudgedRow]]:

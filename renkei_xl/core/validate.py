@@ -303,6 +303,7 @@ def _sheet_units(entries: Sequence[Entry]) -> dict[str, set[str]]:
 
 
 _ID_AND_UNIT = attrgetter("indicator_id", "unit")
+_INDICATOR_TEXT_VALUES = attrgetter(*(field for field, _label in INDICATOR_TEXTS))
 
 
 def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
@@ -315,6 +316,12 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
     seen: dict[str, Indicator] = {}
     alike: dict[str, Indicator] = {}    # id_key → the first ID read so
     rate_row: Optional[Indicator] = None
+    # Texts found clean, each asked once (perf-114): 役割, 連携事業名, 事業概要, 集計方法 and
+    # 評価方法 recur on many rows, and a text's answer does not depend on the row it is in.
+    # unread: neither an error value nor a boolean (_text_errors' test); fitting: short,
+    # printable and starting with a character one sees (the inline test of TEXT_FIELDS).
+    unread_clean: set[str] = set()
+    fitting: set[str] = set()
     for ind in indicators:
         sheet = ind.sheet
         if rates_others(ind):
@@ -351,13 +358,22 @@ def _indicator_findings(indicators: Sequence[Indicator], fiscal_year: int,
         if ind.rule and ind.rule not in RULES and unread_value(ind.rule) is None:
             out.append(F.UNKNOWN_RULE.at(sheet, ind.cell("rule"), ind.id, value=shown(ind.rule),
                                          choices="、".join(RULES)))
-        out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
+        for text in _INDICATOR_TEXT_VALUES(ind):
+            if text not in unread_clean:
+                # may_be_unread: error_value's and boolean_value's first tests, without a call
+                if type(text) is not str or may_be_unread(text):
+                    out += _text_errors(ind, INDICATOR_TEXTS, sheet, ind.id)
+                    break
+                unread_clean.add(text)
         for field, label in TEXT_FIELDS:
             # _check_text's return for a short printable text that starts visible (so looks_empty
             # finds nothing), told without the two calls: 100,000 texts at 20,000 indicators.
             text = getattr(ind, field)
-            if not text or (type(text) is str and len(text) <= _HALF_CELL and text.isprintable()
-                            and not text[0].isspace() and text[0] not in INVISIBLE):
+            if not text or text in fitting:
+                continue
+            if type(text) is str and len(text) <= _HALF_CELL and text.isprintable() \
+                    and not text[0].isspace() and text[0] not in INVISIBLE:
+                fitting.add(text)
                 continue
             _check_text(ind, field, sheet, ind.id, label, out)
         for field, label in TARGET_FIELDS:
