@@ -443,7 +443,7 @@ def _full_remedy() -> str:
                    "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください")
 
 
-def _write_remedy(elsewhere: str, folder: Optional[str] = None) -> str:
+def _write_remedy(elsewhere: str, folder: Optional[str] = None, exc: Optional[BaseException] = None) -> str:
     """What to do about a folder the tool may not write in (``folder``; None: the one the
     message names, 「このフォルダー」): on the command line and the local buttons its rights
     first, then ``elsewhere`` (what staff can do instead: name another folder, move the
@@ -451,9 +451,20 @@ def _write_remedy(elsewhere: str, folder: Optional[str] = None) -> str:
     staff chose: the backup folder beside a master, the folder a writer lock goes in, were
     met with 「書き込めるフォルダーを指定してから」 though no command names them. On the server
     (a confinement set) the folder is the master's own, which staff neither choose nor give
-    rights to, so they are sent to IT, who can."""
+    rights to, so they are sent to IT, who can. ``exc``: what refused; a read-only volume
+    (EROFS) is no right to look at: only ``elsewhere``, and IT asked about the volume."""
     this = "このフォルダー" if folder is None else f"フォルダー「{folder}」"
+    if getattr(exc, "errno", None) == errno.EROFS:
+        return _read_only_remedy(elsewhere, this)
     return _rights_remedy(f"{this}のアクセス権（書き込めるか）を確かめるか、{elsewhere}", f"{this}に書き込める")
+
+
+def _read_only_remedy(elsewhere: str, this: str = "この場所") -> str:
+    """What to do where the volume itself is read-only (EROFS: a share or disk mounted so):
+    rights cannot mend it, and 「アクセス権を確かめて」 sent staff and IT to rights that were
+    fine."""
+    return _remedy(elsewhere, f"IT 担当者に、{this}が読み取り専用の場所（読み取り専用で接続された共有やディスク）"
+                              "になっていないか確かめてもらってください")
 
 
 def _rights_remedy(elsewhere: str, can: str) -> str:
@@ -472,6 +483,51 @@ def _reason(exc: OSError) -> str:
     """Why the system refused a write, in Japanese (its own text is English)."""
     return {errno.EACCES: "書き込む権限がありません", errno.EPERM: "書き込む権限がありません",
             errno.ENOENT: "フォルダーが見つかりません"}.get(exc.errno) or system_reason(exc)
+
+
+def may_be_held(exc: BaseException) -> bool:
+    """Whether ``exc`` may mean that another program has the file open: the one place that
+    reads a refusal so. On Windows a file open elsewhere is refused with PermissionError,
+    the error of a right not given (a sharing violation, and a rename over a file open
+    without delete sharing), so both readings stand there. POSIX has no such locks: a
+    PermissionError is a right only (the folder's, or a sticky folder's rule on a file of
+    another account), and 「ファイルを閉じてから」 sent staff to close a file nobody had open."""
+    return os.name == "nt" and isinstance(exc, PermissionError)
+
+
+def refused_why(exc: BaseException, doing: str = "書き込む") -> str:
+    """Why the system refused ``doing`` (書き込む, 読む) to a file, in Japanese, by its errno
+    read once (may_be_held): a program holding it only where that can be the cause."""
+    if may_be_held(exc):
+        return f"ほかのプログラムが開いているか、{doing}権限がありません"
+    if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM):
+        return f"{doing}権限がありません"
+    return system_reason(exc)
+
+
+def refused_remedy(exc: BaseException, rights: str, can: str, held_by: str = "Excel など") -> str:
+    """What to do about a refused file, by what refused it (its errno, read once: disk_full,
+    may_be_held), ending the sentence without its 「。」. ``rights``: what staff at the
+    folder do about a right not given (see the rights, or go elsewhere); ``can``: what IT is
+    to see that the server's account can; ``held_by``: the programs that may hold the file
+    open (Windows). A full disk, a read-only volume and a folder gone each get their own:
+    a single fixed remedy (「閉じてから」) fitted one of them and misled on the others."""
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, OSError) and disk_full(exc):
+        return _full_remedy()
+    if may_be_held(exc):
+        return _remedy(f"{held_by}でそのファイルを開いていれば閉じてから、もう一度実行してください。閉じても同じときは、{rights}",
+                       "そのファイルを開いている人がいれば閉じてもらってから、もう一度ボタンを押してください。閉じても同じときは"
+                       f" IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください")
+    if code in (errno.EACCES, errno.EPERM):
+        return _rights_remedy(rights, can)
+    if code == errno.EROFS:
+        return _read_only_remedy("書き込める場所（読み取り専用でない場所）にしてから、もう一度実行してください")
+    if code in (errno.ENOENT, errno.ENOTDIR):
+        return _remedy("フォルダーが移動・削除されていないか確かめてから、もう一度実行してください",
+                       "もう一度ボタンを押してください。同じときは IT 担当者に、サーバー作業フォルダーを確かめてもらってください")
+    return _remedy("もう一度実行してください。同じときは IT 担当者に伝えてください",
+                   "もう一度ボタンを押してください。同じときは IT 担当者に伝えてください")
 
 
 def system_reason(exc: BaseException) -> str:
@@ -605,7 +661,7 @@ def make_folder(folder: Path, what: str) -> None:
         if a_file:
             remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
         elif above is not None:
-            remedy = _write_remedy("書き込める場所を指定してから、もう一度実行してください", shown_path(above))
+            remedy = _write_remedy("書き込める場所を指定してから、もう一度実行してください", shown_path(above), exc)
         else:       # not a right (a link to nothing, a file on the way): no rights to look at
             remedy = _remedy("書き込める場所にしてから、もう一度実行してください",
                              "IT 担当者に、このフォルダーの場所を確かめてもらってください")
@@ -748,7 +804,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
                                 f"そのフォルダー {lock_path.name} の名前を変えるか削除してから、もう一度実行してください",
                                 f"IT 担当者に、そのフォルダー {lock_path.name} を移すか削除してもらってください")) from None
         raise UserError(f"フォルダー「{lock_path.parent}」に{made}作れません（{_reason(exc)}）。何も書き込んでいません。"
-                        + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください") + "。") from None
+                        + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください", None, exc) + "。") from None
     if os.name == "nt":
         _hide(lock_path)
     return fd
@@ -914,7 +970,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str, said: tuple[str, str]
             if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
             raise UserError(f"{said[0]}「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
-                            + _write_remedy(said[1])) from None
+                            + _write_remedy(said[1], None, exc)) from None
         if os.name == "nt":      # held open there, the file could not be renamed over the target
             os.close(fd)
             return path, -1
@@ -1118,17 +1174,42 @@ def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result], folder: 
             os.replace(tmp, target)
         else:
             os.replace(tmp.name, target.name, src_dir_fd=folder, dst_dir_fd=folder)
-    except PermissionError as exc:
-        raise UserError(
-            f"「{target.name}」に書き込めません（他のプログラムが使用中か、書き込み権限がありません）。"
-            "ファイルを閉じてからもう一度実行してください。"
-        ) from exc
+    except OSError as exc:
+        if disk_full(exc):
+            raise           # said naming the file by the write around this (_disk_full_said)
+        raise _replace_refused(exc, target) from exc
     if folder is None:
         _fsync_dir(target.parent)
     else:
         with contextlib.suppress(OSError):
             os.fsync(folder)
     _note_written(target)
+
+
+def _replace_refused(exc: OSError, target: Path) -> UserError:
+    """The rename over ``target`` refused, said by what refused it (refused_why,
+    refused_remedy). A rename is the folder's business on POSIX: its rights, or a sticky
+    folder (mode 1777, a shared drop folder) where a file of another account may be
+    replaced only by that account, said so, since the file's own rights look fine there."""
+    where = shown_path(target.parent)
+    why = refused_why(exc)
+    if not may_be_held(exc) and exc.errno in (errno.EACCES, errno.EPERM) and _sticky_for_us(target):
+        why = (f"フォルダー「{where}」は、ほかのアカウントのファイルを置き換えられない設定（スティッキービット）で、"
+               "このファイルはほかのアカウントのものです")
+    remedy = refused_remedy(exc, f"フォルダー「{where}」のアクセス権（書き込めるか）を確かめるか、"
+                                 "書き込めるフォルダーに移してから、もう一度実行してください",
+                            f"フォルダー「{where}」のこのファイルを置き換えられる")
+    return UserError(f"「{target.name}」に書き込めません（{why}）。{ORIGINAL_KEPT}。{remedy}。")
+
+
+def _sticky_for_us(target: Path) -> bool:
+    """Whether ``target``'s folder is sticky and neither it nor the file is this account's."""
+    try:
+        folder, file = os.stat(target.parent), os.lstat(target)
+    except OSError:
+        return False
+    me = os.geteuid()
+    return bool(folder.st_mode & stat.S_ISVTX) and me not in (folder.st_uid, file.st_uid)
 
 
 def _stat_or_none(path: "Path | str", folder: Optional[int] = None) -> Optional[os.stat_result]:

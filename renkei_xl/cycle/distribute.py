@@ -258,8 +258,11 @@ def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes],
             from .mail import save_draft
 
             draft = eml_path(path)
-            save_draft(request_message(data.settings, muni, path, due, sender), draft,
-                       kept=lambda saved, draft=draft: written.backups.__setitem__(draft, saved))
+            try:
+                save_draft(request_message(data.settings, muni, path, due, sender), draft,
+                           kept=lambda saved, draft=draft: written.backups.__setitem__(draft, saved))
+            except UserError as exc:   # the input files made so far stay: said, as for an input file
+                raise _split_stopped(exc, written, [p for _m, _c, p in planned[len(written):]], draft) from None
     return written
 
 
@@ -360,9 +363,12 @@ def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> li
     return lines
 
 
-def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> UserError:
+def _split_stopped(exc: UserError, written: list[Path], left: list[Path],
+                   refused: Optional[Path] = None) -> UserError:
     """A split that stopped partway: the files already made are complete and stay (each was
-    written whole, then renamed), so the message names them and the ones not made."""
+    written whole, then renamed), so the message names them and the ones not made.
+    ``refused``: the file the refusal is of where it is not the next input file (a draft,
+    --eml: its refusal ended the split saying nothing of the input files already made)."""
     if not written:
         return exc
     from ..safety import of_one_file, shown_path
@@ -372,14 +378,15 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path]) -> Use
     # The write's own refusal says 「何も書き込んでいません」 or 「元のファイルは変更していません」
     # of its one file (a backup folder in the way, a full disk): read beside 「2 件…は作成済み
     # です」 it said the opposite, or left staff to guess which 元のファイル. It names that file.
-    said = of_one_file(str(exc), left[0]) if left else str(exc)
+    refused = refused if refused is not None else (left[0] if left else None)
+    said = of_one_file(str(exc), refused) if refused is not None else str(exc)
     # What the folder holds under the names not made: a file of an earlier split stays there,
     # and would be mailed as this one's unless said.
     earlier = sum(1 for p in left if p.is_file())
     kept = (f"（そのうち {earlier} 件は、前に作成した同じ名前のファイルが変更されずに残っています。今回の内容ではありません）"
             if earlier else "")
     return UserError(f"{said}\nフォルダー「{shown_path(written[0].parent)}」の入力用ファイルのうち、{len(written)} 件（{made}）は"
-                     f"作成済みです。{len(left)} 件（{rest}）は作成していません{kept}。"
+                     f"作成済みです。{f'{len(left)} 件（{rest}）は作成していません{kept}。' if left else ''}"
                      "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
 
 

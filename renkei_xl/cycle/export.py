@@ -145,9 +145,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
             try:
                 safe_write(pdf_target, lambda t: shutil.copyfile(made, t), keep_backup=saved is not None, lock=False)
             except (UserError, OSError) as exc:
-                raise UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できません"
-                                f"でした（{exc}）。{stale_pdf_note(pdf_target)}PDF を閉じてから、もう一度"
-                                "書き出してください") from None
+                raise _pdf_refused(exc, out, pdf_target) from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
     return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
                         list_plan, left)
@@ -263,6 +261,23 @@ def stale_note(stale: Sequence[str]) -> str:
     return (f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
             f"（評価を再計算していないか、その後に入力が変わっています）: {shown_ids(stale)}。"
             f"マスターで「評価を再計算」を押し、一覧を確かめてください。")
+
+
+def _pdf_refused(exc: "UserError | OSError", out: Path, pdf_target: Path) -> UserError:
+    """The PDF refused after its 確定版 was written: the write's own refusal (it names the
+    cause and its remedy: a full disk, a read-only file, a folder's rights, a PDF open in a
+    viewer on Windows), read of the PDF alone. 「PDF を閉じてから」 was added to every cause,
+    after 「「読み取り専用」を外してから」 or 「空き容量を増やしてから」, and an OSError was put
+    in as the system's English."""
+    from ..safety import of_one_file, place_refusal, refused_remedy, refused_why
+
+    if isinstance(exc, OSError):
+        said = place_refusal(exc) or (f"「{pdf_target.name}」を書き込めません（{refused_why(exc)}）。"
+                                      f"{refused_remedy(exc, 'フォルダーのアクセス権を確かめてから、もう一度実行してください', 'ここに書き込める', 'PDF を表示するプログラムなど')}。")
+    else:
+        said = of_one_file(str(exc), pdf_target)
+    return UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できませんでした。"
+                     f"{said}{stale_pdf_note(pdf_target)}")
 
 
 def stale_pdf_note(target: Path) -> str:

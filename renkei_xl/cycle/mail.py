@@ -484,18 +484,23 @@ def save_draft(msg: EmailMessage, path: Union[Path, str], *,
     already there that says something else (another deadline, addresses or words staff
     changed) is kept in its backup folder first, and ``kept`` told where, for the faces
     to name; one that differs only in what every draft makes anew is replaced quietly."""
-    from ..safety import safe_write
+    from ..safety import refused_remedy, refused_why, safe_write
 
     target = Path(path)
     data = msg.as_bytes(policy=POLICY)
+    # Said by what refused (refused_why, refused_remedy read the errno): 「Outlook で開いて
+    # いれば閉じて」 was said of every refusal, a draft the account may not read on a Linux
+    # share and a read-only volume included, where nothing holds the file.
+    doing = "読む"         # the draft there is read first: whether it says something else
     try:
         keep = target.is_file() and not same_draft(target.read_bytes(), msg)
+        doing = "書き込む"
         saved = safe_write(target, lambda tmp: tmp.write_bytes(data), keep_backup=keep, lock=False)
     except OSError as exc:
-        from ..safety import system_reason
-
-        raise UserError(f"メールの下書き「{target}」を保存できません（{system_reason(exc)}）。"
-                        "同じ名前のファイルを Outlook などで開いている場合は閉じてから、もう一度実行してください。"
+        rights = ("ファイルとフォルダーのアクセス権を確かめるか、その下書きの名前を変えてから、もう一度実行してください"
+                  if doing == "読む" else "フォルダーのアクセス権（書き込めるか）を確かめてから、もう一度実行してください")
+        raise UserError(f"メールの下書き「{target}」を保存できません（{'前からある同じ名前のファイルを' if doing == '読む' else ''}"
+                        f"{refused_why(exc, doing)}）。{refused_remedy(exc, rights, 'ここに書き込める', 'Outlook など')}。"
                         ) from exc
     if saved is not None and kept is not None:
         kept(saved)

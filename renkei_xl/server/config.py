@@ -168,8 +168,13 @@ def check_workdir(workdir: Optional[str | Path]) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise UserError(f"作業フォルダー「{path}」を読み書きできません（{system_reason(exc)}）。サーバーを動かす"
-                        "アカウントに、このフォルダーの読み取りと書き込みの権限を与えてください") from None
+        from ..safety import refused_remedy
+
+        # By what refused (refused_remedy): a full disk (or no inode left) and a volume mounted
+        # read-only were told to give the account rights it already had.
+        raise UserError(f"作業フォルダー「{path}」を読み書きできません（{system_reason(exc)}）。" + refused_remedy(
+            exc, "サーバーを動かすアカウントに、このフォルダーの読み取りと書き込みの権限を与えてください",
+            "このフォルダーを読み書きできる")) from None
     return path
 
 

@@ -138,7 +138,12 @@ def _protection(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], 
             workbook = WorkbookXml(pkg)
             return password_sheets(pkg, workbook), structure_locked(workbook)
     except (PackageError, OSError) as exc:
-        raise UserError(f"マスター「{Path(path).name}」を読めません（{exc}）") from None
+        from ..safety import refused_why
+
+        # An OSError in the system's English (「[Errno 2] No such file or directory: '/srv/…'」,
+        # the server's own path) inside the Japanese sentence: said in Japanese, by its errno.
+        why = refused_why(exc, "読む") if isinstance(exc, OSError) else exc
+        raise UserError(f"マスター「{Path(path).name}」を読めません（{why}）") from None
 
 
 def _signature(path: Path) -> tuple[int, int, int]:
@@ -320,7 +325,11 @@ class Place:
             with open(master, "rb"):
                 pass
         except OSError as exc:
-            why = "アクセス権がないか、ほかのプログラムが使用中です" if isinstance(exc, PermissionError) else "開けません"
+            from ..safety import refused_why
+
+            # 「ほかのプログラムが使用中」 only where a program can hold a file so (Windows):
+            # on a Linux server it sent IT looking for a program that was not there.
+            why = refused_why(exc, "読む")
             raise UserError(f"マスター「{master.name}」を、サーバーのアカウントが読めません（{why}）。ブックは変更して"
                             f"いません。IT 担当者に、サーバー作業フォルダー「{self.shown(folder)}」のこのファイルの権限を"
                             "確かめてもらってください") from None
