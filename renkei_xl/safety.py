@@ -1203,7 +1203,10 @@ def _replace_refused(exc: OSError, target: Path) -> UserError:
 
 
 def _sticky_for_us(target: Path) -> bool:
-    """Whether ``target``'s folder is sticky and neither it nor the file is this account's."""
+    """Whether ``target``'s folder is sticky and neither it nor the file is this account's
+    (POSIX: Windows has neither the bit nor os.geteuid)."""
+    if os.name == "nt":
+        return False
     try:
         folder, file = os.stat(target.parent), os.lstat(target)
     except OSError:
