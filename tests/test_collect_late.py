@@ -135,3 +135,23 @@ def test_a_return_two_years_late_names_the_master_it_was_collected_into(cycle, m
     assert collect(master, [late]).changes
     assert _run_as_copied(said[1], later.parent, monkeypatch) == 0
     assert "の実績値と評価を「経年」に取り込みました" in capsys.readouterr().out
+
+
+def test_a_next_master_moved_to_the_next_years_folder_is_still_named(cycle, tmp_path, monkeypatch, capsys):
+    """Rollover tells staff to move the new master into the folder of its year (「…2024年度」):
+    a late return collected into the 2023 master then said nothing of the 2024 master, which
+    was looked for beside it only (client-146). It is found there, and the command it gives,
+    run in the 2023 master's folder where staff ran collect, carries the value."""
+    master, later, late = _rolled(cycle)
+    old_folder, new_folder = tmp_path / "連携 2023年度", tmp_path / "連携 2024年度"
+    old_folder.mkdir()
+    new_folder.mkdir()
+    master = shutil.move(str(master), old_folder / master.name)
+    later = shutil.move(str(later), new_folder / later.name)
+    assert main(["collect", str(master), str(late)]) == 1
+    out = capsys.readouterr().out
+    assert f"【注意】2024年度のマスター「{later}」が、すでに作られています" in out, out
+    said = COMMAND.search(out)
+    assert said and said[1] == f'renkei-xl history import "../連携 2024年度/{later.name}" {master.name}', out
+    assert _run_as_copied(said[1], old_folder, monkeypatch) == 0
+    assert cell_of(later, "南幌町", "04-1", "前年度実績（2023年度）") == "7件"

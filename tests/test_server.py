@@ -1535,6 +1535,102 @@ def test_rollover_speaks_excel_and_names_the_next_years_folder(server):
     assert "もう一度「次年度のマスターを作成」を押してください" in prompt and f"{SHARE}\\試験" in prompt
 
 
+# What a server button tells staff to ask of IT for a year changed after its next master was
+# made: the work folder (as staff see it) and the command IT runs there (client-146).
+BY_IT = re.compile(r"IT 担当者に (.+?) で (renkei-xl history import .+?) を実行してもらい、"
+                   r"2024年度のマスターの「経年」と「前年度実績（2023年度）」の列に取り込んでください")
+
+
+def _run_by_it(server, said: str, monkeypatch) -> int:
+    """The command as IT runs it in the folder the message names: the share is the work folder."""
+    import shlex
+
+    found = BY_IT.search(said)
+    assert found, said
+    folder, command = found.groups()
+    assert folder == SHARE, said
+    words = shlex.split(command)
+    assert words[:3] == ["renkei-xl", "history", "import"], words
+    monkeypatch.chdir(server.workdir)
+    return cli_main(words[1:])
+
+
+def _typed(master: Path, municipality: str, indicator_id: str, value) -> None:
+    """``value`` saved in the 実績値 of ``indicator_id``'s row on ``municipality``'s sheet."""
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.refs import parse_ref
+    from renkei_xl.workbook.session import write_planned
+
+    with opened(master) as fs:
+        entry = next(e for e in fs.data.entries if e.municipality == municipality and e.indicator_id == indicator_id)
+    r, col = parse_ref(entry.cell("value"))
+    write_planned(master, lambda fs: (WritePlan(cells=[CellEdit(municipality, r, col, value)]), None))
+
+
+def test_a_rollover_with_input_errors_asks_it_to_carry_the_corrected_year_by_the_names_after_the_move(
+        server, monkeypatch):
+    """The rollover button's 【注意】 of input errors told staff, who have buttons only, to run
+    `renkei-xl history import <new> <old>` 「in the closed year's folder」, the new master by its
+    name there, though the same message tells them to move it into 2024年度. It now asks IT to
+    run it in the work folder, both masters named from there as they will be after the move;
+    run so, it carries the corrected year."""
+    from test_cycle import cell_of
+
+    master = _master_in(server, "誤り/2023年度")
+    _typed(master, "小樽市", "04-1", BAD_VALUE)
+    cli_main(["recalc", str(master)])        # 一覧 as staff leave it before the rollover (README)
+    prompt, mode = _only_alert(server.post("rollover", _payload(master)))
+    assert "入力エラーが 1 件ありました" in prompt and "小樽市" in prompt, prompt
+    new = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    assert BY_IT.search(prompt), prompt
+    assert BY_IT.search(prompt)[2] == f"renkei-xl history import 誤り/2024年度/{new.name} 誤り/2023年度/{master.name}"
+    assert "「評価を再計算」を押して上書き保存してから" in prompt and str(server.workdir) not in prompt
+    assert "フォルダー「誤り/2024年度」を作り、新しいマスターをそこへ移して" in prompt, prompt
+
+    (server.workdir / "誤り" / "2024年度").mkdir()         # as the message says
+    moved = shutil.move(str(new), server.workdir / "誤り" / "2024年度" / new.name)
+    _typed(master, "小樽市", "04-1", 3)                    # the error mended, saved
+    assert _run_by_it(server, prompt, monkeypatch) == 0
+    assert cell_of(moved, "小樽市", "04-1", "前年度実績（2023年度）") == "3件"
+
+
+def test_a_late_return_collected_on_the_server_asks_it_to_carry_it_by_the_share_names(server, tmp_path, monkeypatch):
+    """A return collected into the 2023 master after 2024's was made and moved into 2024年度
+    as the rollover told staff: the collect button said nothing of 2024's master (looked for
+    beside the 2023 one only), and the 2024 master's refusal of the file named a command for
+    staff to run in its folder. Both now ask IT to run one command in the work folder, the
+    masters named from there; run so, after staff saved the import, it carries the value."""
+    from renkei_xl.cycle.distribute import split_master
+    from test_cycle import cell_of, set_cell
+
+    master = _master_in(server, "遅れ/2023年度")
+    late = next(p for p in split_master(master, tmp_path / "issued") if p.name.startswith("南幌町"))
+    assert cli_main(["rollover", str(master)]) == 0
+    new = master.with_name(MASTER_NAME.replace("2023", "2024"))
+    (server.workdir / "遅れ" / "2024年度").mkdir()
+    moved = Path(shutil.move(str(new), server.workdir / "遅れ" / "2024年度" / new.name))
+    set_cell(late, "南幌町", "04-1", "実績値", 7)
+    command = f"renkei-xl history import 遅れ/2024年度/{new.name} 遅れ/2023年度/{master.name}"
+
+    (moved.parent / COLLECT_DIR).mkdir()
+    shutil.copy(late, moved.parent / COLLECT_DIR / late.name)
+    prompt, _mode = _only_alert(server.post("collect", _payload(moved),
+                                            headers={**server.headers, "X-Renkei-Master": _master_id(moved)}))
+    assert "2023年度のマスターで取り込んでください" in prompt, prompt
+    assert BY_IT.search(prompt) and BY_IT.search(prompt)[2] == command, prompt
+
+    (master.parent / COLLECT_DIR).mkdir()
+    shutil.copy(late, master.parent / COLLECT_DIR / late.name)
+    prompt, _mode = _only_alert(server.post("collect", _payload(master)))
+    assert f"【注意】2024年度のマスター「{SHARE}\\遅れ\\2024年度\\{new.name}」が、すでに作られています" in prompt, prompt
+    assert BY_IT.search(prompt) and BY_IT.search(prompt)[2] == command, prompt
+    assert "上書き保存してから" in prompt and str(server.workdir) not in prompt, prompt
+
+    assert cli_main(["collect", str(master), str(master.parent / COLLECT_DIR)]) == 1     # the import, saved
+    assert _run_by_it(server, prompt, monkeypatch) == 0
+    assert cell_of(moved, "南幌町", "04-1", "前年度実績（2023年度）") == "7件"
+
+
 def test_unknown_buttons_and_paths_get_japanese_404(server):
     for url, headers in ((f"{server.url}/buttons/nothing", server.headers), (f"{server.url}/other", {}),
                          (f"{server.url}/docs", {})):

@@ -104,7 +104,7 @@ def import_command(later: str, source: str, year: int) -> str:
     return f"renkei-xl history import {command_arg(later) if later else '（このマスター）'} {shown}"
 
 
-def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None) -> str:
+def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None, where: str = "") -> str:
     """How ``year``'s values collected late reach the later master ``later`` (as the command
     line names it; ``later_year``: its 対象年度, the next year when not given) from ``source``,
     the year's own master ("" when it was not found: the caller says where to look): one
@@ -112,13 +112,33 @@ def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] 
     errors. The import is carry_plan: 経年, and the 前年度実績 columns only in the master of
     the year just after. A master two years on (made with --year, or a return two years
     late) was told 「2025年度のマスターの「経年」と「前年度実績（2024年度）」の列に」 for the 2026
-    master the command named, whose columns the import does not touch (qa-140)."""
+    master the command named, whose columns the import does not touch (qa-140).
+
+    ``where``: the server's work folder as staff see it (its share), when the message is a
+    server button's. Staff there have buttons only, and no button imports history
+    (contract.HISTORY_IMPORT): they were told to run the command 「in the closed year's
+    folder」, with no command line to run it in (client-146). There IT runs it, in the work
+    folder, ``later`` and ``source`` named from there; the year's master is read as saved, so
+    staff save it first (a button's collect writes the open book, not the file)."""
     target = year + 1 if later_year is None else later_year
     columns = f"と「{c.PREVIOUS_HEADER.format(year=year)}」の列" if target == year + 1 else ""
+    if where:
+        return (f"{year}年度のマスターで「評価を再計算」を押して上書き保存してから、"
+                f"{by_it(where, import_command(later, source, year))}してもらい、"
+                f"{target}年度のマスターの「{c.HISTORY}」{columns}に取り込んでください")
     return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
             f"{import_command(later, source, year)} で、"
             f"{target}年度のマスターの「{c.HISTORY}」{columns}に"
             f"取り込んでください（{year}年度の記録を置き換えます）")
+
+
+def by_it(where: str, command: str) -> str:
+    """The server's step for a command staff have no way to run (catch_up's ``where``):
+    IT runs it in the work folder, named as staff see it (``where``, the share: IT knows it as
+    the server's work folder); the caller ends the sentence (「…を実行してもらい」 what IT is
+    asked, 「…を実行してもらうと」 what it gives). Short: a rollover's message with its input
+    errors, targets past and the next folder's step keeps to a message box (core.alerts)."""
+    return f"IT 担当者に {where} で {command} を実行"
 
 
 def _rows_given(data: MasterData, source: MasterData, unmatched: Sequence[str] = ()) -> tuple[int, int]:

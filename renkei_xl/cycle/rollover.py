@@ -10,8 +10,9 @@ writer lock, through a temporary file renamed into place; the old master is only
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Protocol
 
 from ..core import contract as c
 from ..core.alerts import Listing, Part, Whole
@@ -20,6 +21,40 @@ from ..core.model import NOT_EVALUABLE
 from ..clock import now
 from ..safety import check_regular_file, refuse_folder, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
+
+
+class WorkFolder(Protocol):
+    """The server's work folder as a click's messages name it (server.place.Place)."""
+    workdir: Path
+
+    def shown(self, path: Path) -> str: ...            # a path as staff find it (the share's)
+    def command_path(self, path: Path) -> str: ...     # a path as a command run in workdir names it
+
+
+# Who runs the `renkei-xl history import` a message names. Unset (the command line, a button
+# on the PC's Python): the staff reading it, in a master's folder. On the server (set for a
+# click by server.app.run_button) IT, in the work folder: staff there have buttons only, no
+# button imports history (contract.HISTORY_IMPORT), and they were told to run the command
+# 「in the closed year's folder」 by names that folder does not hold once the new master is
+# moved to the next year's folder as the rollover told them (client-146).
+BY_IT: ContextVar[Optional[WorkFolder]] = ContextVar("renkei_history_import_by_it", default=None)
+
+
+def it_names(later: Optional[Path], source: Optional[Path]) -> Optional[tuple[str, str, str]]:
+    """(``later``, ``source``, the work folder) as the server's message names them for IT
+    (core.carry.catch_up's ``where``), both masters from the work folder; None off the
+    server. A master not known is "" (the command's placeholder)."""
+    place = BY_IT.get()
+    if place is None:
+        return None
+    named = [place.command_path(p) if p is not None else "" for p in (later, source)]
+    return named[0], named[1], place.shown(place.workdir)
+
+
+def it_folder() -> str:
+    """The work folder as staff see it on the server (catch_up's ``where``), else ""."""
+    place = BY_IT.get()
+    return "" if place is None else place.shown(place.workdir)
 
 
 class TargetExists(UserError):
@@ -157,15 +192,28 @@ def earlier_master(master: Path, master_year: int, year: int) -> Optional[Path]:
     「…_2024年度_…」; a name rollover gave a year, 「マスター_2024年度」, came from 「マスター」),
     or under either name in the folder of the earlier year (the master moved to the folder
     rollover named for the new year, 「…\\2024年度」, leaves the old one in 「…\\2023年度」).
-    Only a file read as that year's master is taken; else None, and the message says where
-    it looked (import_args)."""
+    Only a file taken for that year's master (year_master_at) is taken; else None, and the
+    message says where it looked (import_args)."""
     for place in _earlier_places(Path(master), master_year, year):
-        try:
-            if place.is_file() and not same_file(place, master) and fiscal_year_of(place) == year:
-                return place
-        except (UserError, OSError):
-            continue
+        if year_master_at(place, master, year):
+            return place
     return None
+
+
+def year_master_at(place: Path, master: Path, year: int) -> bool:
+    """Whether the file at ``place`` is ``year``'s master (and not ``master`` itself): read
+    for its 対象年度 where this run may read it. A server click reads only its own master's
+    folder (safety.is_confined), so the other year's folder, where staff moved the other
+    master as rollover told them, is not read: a file there under the name rollover gives is
+    taken by its name, which is all a message naming it needs (client-146)."""
+    from ..safety import is_confined
+
+    try:
+        if not place.is_file() or same_file(place, master):
+            return False
+        return fiscal_year_of(place) == year if is_confined(place) else True
+    except (UserError, OSError):
+        return False
 
 
 def _earlier_places(master: Path, master_year: int, year: int) -> list[Path]:
@@ -176,12 +224,15 @@ def _earlier_places(master: Path, master_year: int, year: int) -> list[Path]:
     if master.stem.endswith(appended):     # any year before: fiscal_year_of tells (a --year rollover skips)
         names.append(master.stem[:-len(appended)] + master.suffix)
     folders = [master.parent]
-    if (older := _earlier_folder(master, master_year, year)) is not None:
+    if (older := other_year_folder(master, master_year, year)) is not None:
         folders.append(older)
     return list(dict.fromkeys(folder / name for folder in folders for name in names + [master.name]))
 
 
-def _earlier_folder(master: Path, master_year: int, year: int) -> Optional[Path]:
+def other_year_folder(master: Path, master_year: int, year: int) -> Optional[Path]:
+    """``year``'s folder for ``master`` (of 対象年度 ``master_year``): its folder's name with
+    the year moved (「…\\2023年度」 → 「…\\2024年度」), as rollover moves サーバー作業フォルダー
+    (core.rollover.next_folder) and staff move the masters; None when the name holds no year."""
     from ..core.fiscal import moved_year
 
     folder = master.parent
@@ -193,21 +244,26 @@ def import_args(master: Optional[Path], master_year: int, year: int) -> tuple[st
     """(this master, ``year``'s master, where to look) as a message names them in
     ``renkei-xl history import``: this master by its name (the command is run in its folder,
     as staff run collect), the earlier one by its name or its path from there when found
-    (earlier_master), else "" and a sentence saying where it was looked for."""
+    (earlier_master), else "" and a sentence saying where it was looked for. On the server
+    both are named from the work folder, where IT runs it (it_names)."""
     import os
 
     if master is None:
         return "", "", ""
     master = Path(master)
     found = earlier_master(master, master_year, year)
+    by_it = it_names(master, found)
     if found is not None:
+        if by_it is not None:
+            return by_it[0], by_it[1], ""
         shown = found.name if found.parent == master.parent else os.path.relpath(found, master.parent)
         return master.name, shown, ""
-    older = _earlier_folder(master, master_year, year)
+    older = other_year_folder(master, master_year, year)
     there = f"このマスターと同じフォルダーにも、前の年度のフォルダー「{older}」にも" if older is not None \
         else "このマスターと同じフォルダーに"
-    return master.name, "", (f"{there}{year}年度のマスターが見つかりませんでした。{year}年度のサーバー作業フォルダーなどから"
-                             f"探し、（{year}年度のマスター） の所にそのファイルの場所を書いて実行してください")
+    return (master.name if by_it is None else by_it[0]), "", (
+        f"{there}{year}年度のマスターが見つかりませんでした。{year}年度のサーバー作業フォルダーなどから"
+        f"探し、（{year}年度のマスター） の所にそのファイルの場所を書いて実行してください")
 
 
 def fiscal_year_of(master: Path) -> int:
@@ -285,8 +341,10 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(f"【注意】{r.folder_problem}。新しいマスターの「{c.N_SERVER_FOLDER}」は書き換えていません"
                      "（ボタンをサーバーで使うときだけ必要な名前です。直すまで、サーバーのボタンは実行されません）")
     if r.folder[1]:
-        lines.append(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
-                     f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください")
+        # Whole: the folder to make and the move are a step (and the server's history import
+        # names the new master there); a long message cut it in its middle (client-146)
+        lines.append(Whole(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
+                           f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください"))
     return lines
 
 
@@ -295,12 +353,23 @@ def _cautions(done: RolloverDone) -> list[Part]:
     should look at in the new master."""
     r = done.report
     out: list[Part] = []
+    # `history import` is run in the closed year's folder, as collect's catch_up says it: both
+    # masters by their names, on every face. The button's path as staff see it (the share's on
+    # the server) beside the old master's bare name made a command for no folder,
+    # long enough that the message box cut it in its middle (qa-143). On the server IT runs
+    # it in the work folder (BY_IT), the new master named where this message tells staff to
+    # move it (the next year's folder its サーバー作業フォルダー names), as it will be by then.
+    moved = done.path
+    if BY_IT.get() is not None and r.folder[1] and not r.folder_problem:
+        moved = (other_year_folder(done.path, r.old_year, r.new_year) or done.path.parent) / done.path.name
     if r.missing:
-        from ..core.carry import import_command
-        later, source, look = import_args(done.path, r.new_year, r.missing)
+        from ..core.carry import by_it, import_command
+        later, source, look = import_args(moved, r.new_year, r.missing)
+        command = import_command(later, source, r.missing)
+        step = f"{by_it(where, command)}してもらうと" if (where := it_folder()) else f"{command} で"
         out.append(Whole(f"【注意】「{c.HISTORY}」に{r.missing}年度の記録がありません（このマスターは{r.missing}年度のマスターから"
-                     f"作られています）。{r.missing}年度のマスターがあれば、{import_command(later, source, r.missing)} "
-                     f"で取り込めます（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）"))
+                     f"作られています）。{r.missing}年度のマスターがあれば、{step}取り込めます"
+                     f"（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）"))
     if r.renamed:
         out += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
                           head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
@@ -314,16 +383,13 @@ def _cautions(done: RolloverDone) -> list[Part]:
                                "違います（評価を再計算していないか、その後に入力が変わっています）: "),
                   f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                   "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
-    # `history import` is run in the closed year's folder, as collect's catch_up says it: both
-    # masters by their names, on every face. The button's path as staff see it (the share's on
-    # the server) beside the old master's bare name made a command for no folder,
-    # long enough that the message box cut it in its middle (qa-143).
     beside = done.master is not None and done.path.parent == done.master.parent
     later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
+    later, source, where = it_names(moved, done.master) or (later, source, "")
     if done.unreturned and not r.unrecorded:
-        out += unreturned_parts(r.old_year, done.unreturned, later, source, r.new_year)
+        out += unreturned_parts(r.old_year, done.unreturned, later, source, r.new_year, where)
     if r.errors and not r.unrecorded:
-        out += error_parts(r.old_year, r.errors, later, source, r.new_year)
+        out += error_parts(r.old_year, r.errors, later, source, r.new_year, where)
     if r.unlisted:
         shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
@@ -334,7 +400,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
     return out
 
 
-def unreturned_parts(year: int, names, later: str, source: str, later_year: int) -> list[Part]:
+def unreturned_parts(year: int, names, later: str, source: str, later_year: int, where: str = "") -> list[Part]:
     """A rollover after a partial collect: 経年 and the 前年度実績 columns took the year from
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
@@ -347,10 +413,11 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int)
                          f"（{len(names)} 市町村）: "),
             Whole(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
                   f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。回答が届いたら、"
-                  f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year))]
+                  f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year, where))]
 
 
-def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None) -> list[Part]:
+def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None,
+                where: str = "") -> list[Part]:
     """The input errors a closed year was recorded with (each row －「（入力エラー）」 in 経年,
     for good unless carried again), by sheet and cell, and how the corrected year reaches
     the later master: only the count was said, and nothing of how to mend the record."""
@@ -360,7 +427,7 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
                     "　…ほか {n} 件", cap=10, vital=True,
                     head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
-            Whole(f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year))]
+            Whole(f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year, where))]
 
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:

@@ -720,6 +720,7 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
     import xlwings as xw
     from xlwings.pro._xlremote import App, get_range_api
 
+    from ..cycle.rollover import BY_IT
     from ..excel import buttons
     from ..excel.remote import RemoteClient
     from ..safety import SHOWN_AS
@@ -728,9 +729,11 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
     try:
         token = buttons.REMOTE_PLACE.set(place)
         shown = SHOWN_AS.set(place.shown)       # what Excel can open is counted on the share's path
+        by_it = BY_IT.set(place)                # `history import` is IT's, in the work folder
         try:
             getattr(buttons, entry)(xw.Book(impl=impl))
         finally:
+            BY_IT.reset(by_it)
             SHOWN_AS.reset(shown)
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())

@@ -294,6 +294,15 @@ class Place:
         sep = "\\" if self.share.startswith("\\\\") or re.match(r"[A-Za-z]:", self.share) else "/"
         return sep.join([self.share, *rel.parts])
 
+    def command_path(self, path: Path) -> str:
+        """A path as a command IT runs in the work folder names it: from there, with 「/」,
+        which Python takes on a Windows server as on Linux (cycle.rollover.BY_IT). A path out
+        of the work folder is said as staff find it."""
+        try:
+            return Path(path).resolve().relative_to(self.workdir).as_posix()
+        except ValueError:
+            return self.shown(path)
+
     def shown_text(self, text: str) -> str:
         """A message with every server path under the work folder written as the share
         names it (a message from deep inside may quote a full path)."""

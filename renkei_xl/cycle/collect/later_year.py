@@ -9,8 +9,10 @@ dropped into the new master is refused for its year. Both faces say the same, fr
   brought into its 経年 afterwards (``other_year``, from collect.inspect);
 - the old master imports it, as it should (the year's own master is the source of truth
   for its year), and warns with 【注意】 that the next year's master, found where rollover
-  puts it (cycle.rollover.default_target), does not hold these values yet and how to bring
-  them in (``later_lines``); the command exits 1, as rollover and export do on a warning.
+  puts it (cycle.rollover.default_target) or in the next year's folder rollover tells staff
+  to move it to (``next_master``), does not hold these values yet and how to bring them in
+  (``later_lines``); the command exits 1, as rollover and export do on a warning. On the
+  server the step asks IT to run the command (cycle.rollover.BY_IT).
 
 ``renkei-xl history import`` with the year's master carries the year again into the next
 year's master (core.carry): what 経年 held for it and the 前年度実績 columns are replaced.
@@ -22,25 +24,26 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ...core import contract as c
-from ...core.errors import UserError
 
 SHOWN_ROWS = 10
 
 
 def next_master(master: Path, year: int) -> Optional[Path]:
-    """Next year's master beside ``master`` (of 対象年度 ``year``), where rollover makes it by
-    default, when it is there and is that year's master; else None. A file by that name
-    that cannot be read as a master is not taken for one: nothing is said then."""
-    from ...safety import same_file
-    from ..rollover import default_target, fiscal_year_of
+    """Next year's master for ``master`` (of 対象年度 ``year``), where rollover makes it by
+    default (beside it) or where its message tells staff to move it (the folder of the next
+    year, 「…\\2023年度」 → 「…\\2024年度」, as the new master's サーバー作業フォルダー names it),
+    when it is there and is taken for that year's master (cycle.rollover.year_master_at);
+    else None. A file by that name that cannot be read as a master is not taken for one:
+    nothing is said then. The next year's folder was not looked in, and a late return
+    collected on the server, where staff had moved the new master as told, said nothing of
+    it (client-146)."""
+    from ..rollover import default_target, other_year_folder, year_master_at
 
-    later = default_target(Path(master), year + 1, year)
-    if not later.is_file() or same_file(later, master):
-        return None
-    try:
-        return later if fiscal_year_of(later) == year + 1 else None
-    except (UserError, OSError):
-        return None
+    beside = default_target(Path(master), year + 1, year)
+    places = [beside]
+    if (folder := other_year_folder(Path(master), year, year + 1)) is not None:
+        places.append(folder / beside.name)
+    return next((p for p in places if year_master_at(p, master, year + 1)), None)
 
 
 def other_year(year: str, master_year: int, master: Optional[Path] = None) -> str:
@@ -50,7 +53,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     master's file, so that the command named is one staff can copy (import_args)."""
     from ...core.carry import catch_up
     from ...core.digits import whole_number
-    from ..rollover import import_args
+    from ..rollover import import_args, it_folder
 
     from ...core.values import shown
 
@@ -67,7 +70,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
         # figures with this year's, and carried them into this master's 経年.
         later, source, look = import_args(master, master_year, number)
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, later, source, master_year)
+                + catch_up(number, later, source, master_year, it_folder())
                 + (f"（{look}）" if look else "")
                 + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
                 f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
@@ -92,7 +95,11 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     nothing changed. ``changes``: the report's cell changes; ``source``: this year's master.
     ``dry_run``: said of what the import would do: a dry run imported nothing, and 「この
     取り込みの値がまだ入っていません」 with the step to carry them read as done."""
+    import os
+
+    from ...core.alerts import Whole
     from ...core.carry import catch_up
+    from ..rollover import it_names
 
     if later is None or not changes:
         return []
@@ -100,8 +107,14 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
     made = f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。"
     columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
-    step = catch_up(year, later.name, source.name if source else "")
+    # Run in this year's master's folder, where staff ran collect: the later master by its
+    # name, or its path from there when it was moved to the next year's folder; on the
+    # server by IT in the work folder (cycle.rollover.it_names).
+    here = later.name if source is None or later.parent == source.parent else os.path.relpath(later, source.parent)
+    later_named, source_named, where = it_names(later, source) or (here, source.name if source else "", "")
+    step = catch_up(year, later_named, source_named, where=where)
+    # Whole: a command cut in its middle by a button's message box is no command (core.alerts)
     if dry_run:
         return [f"{made}取り込んでも、{columns}には、取り込む値は入りません（{listed}）。",
-                f"　取り込んだあと、{step}。"]
-    return [f"{made}{columns}には、この取り込みの値がまだ入っていません（{listed}）。", f"　{step}。"]
+                Whole(f"　取り込んだあと、{step}。")]
+    return [f"{made}{columns}には、この取り込みの値がまだ入っていません（{listed}）。", Whole(f"　{step}。")]
