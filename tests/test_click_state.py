@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from remote_payload import (EXCEL_KEY, RENKEI_REFUSED, VBA, ClientStopped, ExcelError, SentOtherBook,
                             apply_actions, before_sending, payload_from_file, remote_book, shared_refused_to)
-from test_buttons import _copy, licensed, master  # noqa: F401  (fixtures)
+from test_buttons import _copy, _returned_file, licensed, master  # noqa: F401  (fixtures)
 from renkei_xl.core import contract as c
 from renkei_xl.excel import buttons
 from renkei_xl.excel.book import locked_sheet_message, shared_book_message
@@ -196,8 +196,9 @@ class _ComBook:
     """The COM calls WindowsBook.prepare makes, as Excel answers them (no Excel runs here):
     Select on the active sheet of the active book leaves it alone in its window's selection."""
 
-    def __init__(self, shared=False, grouped=1):
+    def __init__(self, shared=False, grouped=1, read_only=False, saved=True):
         self.MultiUserEditing = shared
+        self.ReadOnly, self.Saved = read_only, saved
         self.window = _Window(grouped)
         self.calls = []
         self.ActiveSheet = SimpleNamespace(Select=self._select)
@@ -307,3 +308,100 @@ def test_the_desktop_leaves_the_panes_of_a_sheet_in_page_layout_view(view, froze
         assert win.set[-1] == ("FreezePanes", True) and ("SplitRow", 4) in win.set
     else:
         assert win.set == []           # neither the panes nor the view staff chose
+
+
+# -------------------------------------------------- a book Excel opened read-only
+
+# What a button that writes into the book does there (core.unsaved.read_only_click): stop, run
+# with a note first, or run as ever (the file makers are judged from the saved master).
+READ_ONLY_DOES = {c.COLLECT: "refused", c.CHECK: "noted", c.RECALC: "noted",
+                  c.SPLIT: "runs", c.EXPORT: "runs", c.ROLLOVER: "runs"}
+
+
+def _said_read_only(text: str, caption: str, edited: bool) -> None:
+    """The words every face gives a book opened read-only: why (a colleague has the master),
+    that it cannot be kept, the step (close, wait, reopen, press this button again), and the
+    edits typed in the copy only where Excel marks it changed."""
+    assert "読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）" in text, text
+    assert f"ほかの人がマスターを閉じてから開き直して、もう一度{c.named(caption)}を押してください" in text, text
+    assert ("開き直したマスターに入れ直してください" in text) == edited, text
+
+
+def test_the_one_rule_covers_every_button_and_what_the_client_did_not_say_runs_as_ever():
+    from renkei_xl.core.unsaved import BookState, ReadOnlyClick, read_only_click
+
+    assert set(READ_ONLY_DOES) == set(ENTRIES) and {k for k, v in READ_ONLY_DOES.items() if v != "runs"} == c.BOOK_WRITERS
+    for caption in ENTRIES:
+        for state in (BookState(), BookState(False, None), BookState(True, False), BookState(False, False)):
+            assert read_only_click(caption, state) == ReadOnlyClick(), (caption, state)
+
+
+@pytest.mark.parametrize("saved", [True, False])
+@pytest.mark.parametrize("caption", list(ENTRIES))
+def test_the_desktop_stops_collect_on_a_read_only_book_and_notes_check_and_recalc(monkeypatch, caption, saved):
+    """A colleague had the master open, so Excel opened it read-only (COM: Workbook.ReadOnly).
+    回収ファイル取込 wrote its import and 取込履歴 into it without a word, lost on closing (the
+    same returns taken again later): it stops before its body reads anything. 入力チェック
+    and 評価を再計算 run (their results are worth seeing) with a note first that they cannot
+    be kept. The buttons that make files run as ever (their own rule: _saved_or_ask)."""
+    import sys
+
+    monkeypatch.setattr(sys, "platform", "win32")
+    for read_only in (True, False):
+        calls: list = []
+        app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic",
+                              api=SimpleNamespace(), alert=lambda text, **k: calls.append(("alert", text, k.get("mode"))))
+        api = _ComBook(read_only=read_only, saved=saved)
+        book = SimpleNamespace(app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
+        buttons._run(caption, lambda live, title: calls.append("body") or ["済み"], book)
+        does = READ_ONLY_DOES[caption] if read_only else "runs"
+        if does == "refused":
+            ((what, text, mode),) = calls
+            assert what == "alert" and mode == "critical" and text.startswith(f"{c.stopped(caption)}\n\n"), calls
+            assert "回収したファイルは読まずに止めました。ブックは変更していません。" in text, text
+            _said_read_only(text, caption, edited=not saved)
+        elif does == "noted":
+            assert calls[0] == "body" and len(calls) == 2, calls
+            _what, text, mode = calls[1]
+            assert mode == "info" and text.startswith("【注意】") and text.endswith("\n\n済み"), text
+            assert "マスターには残りません" in text and "別の名前で保存したブックはマスターではなく" in text, text
+            _said_read_only(text, caption, edited=not saved)
+        else:
+            assert calls == ["body", ("alert", "済み", "info")], calls
+
+
+def _read_only_payload(path: Path, saved: bool = True) -> dict:
+    """What the server gives the click of a book RenkeiServer.bas said was opened read-only
+    (X-Renkei-Book, read by server.book_state, kept by admission under BOOK_STATE_KEY)."""
+    from renkei_xl.excel.book import BOOK_STATE_KEY
+
+    return {**payload_from_file(path, client=VBA), BOOK_STATE_KEY: [saved, True]}
+
+
+def test_the_server_face_stops_collect_on_a_read_only_book_before_it_reads_the_returns(master, tmp_path, monkeypatch):
+    """The remote engine, replayed on the model of Excel: a read-only book's 回収ファイル取込
+    answers its refusal alone (no cell, no 取込履歴 written); the writable one imports."""
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    returned, _ind_id, _new = _returned_file(book, tmp_path, "小樽市", 3)
+    _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
+    payload = _read_only_payload(book, saved=False)
+    actions = _answer(buttons.collect, payload)
+    assert [a["func"] for a in actions] == ["alert"], [a["func"] for a in actions]
+    applied = apply_actions(payload, actions)
+    (alert,) = applied.alerts
+    assert alert["mode"] == "critical" and alert["prompt"].startswith(c.stopped(c.COLLECT)), alert
+    _said_read_only(alert["prompt"], c.COLLECT, edited=True)
+    (alert,) = apply_actions(payload, _answer(buttons.collect, payload_from_file(book, client=VBA))).alerts
+    assert "1 件のファイルを取り込みました" in alert["prompt"], alert
+
+
+@pytest.mark.parametrize("caption", [c.CHECK, c.RECALC])
+def test_the_server_face_runs_check_and_recalc_on_a_read_only_book_saying_first_they_cannot_be_kept(master, caption):
+    payload = _read_only_payload(master)
+    applied = apply_actions(payload, _answer(getattr(buttons, ENTRIES[caption]), payload))
+    (alert,) = applied.alerts
+    assert alert["mode"] == "info" and alert["prompt"].startswith("【注意】このブックは読み取り専用"), alert
+    _said_read_only(alert["prompt"], caption, edited=False)
+    assert c.FINDINGS in applied.protection       # the click ran to its end
+    assert ("評価を再計算しました" if caption == c.RECALC else "入力チェックが終わりました") in alert["prompt"]

@@ -328,7 +328,12 @@ def test_every_number_format_the_tool_writes_is_within_excels_code_length():
 
 class _AsksNothing:
     """What a desktop stand-in answers before a click writes: nothing protected, merged or
-    arrayed, no calculation to wait for; the alert kept in ``said``."""
+    arrayed, no calculation to wait for, the book opened writable; the alert kept in ``said``."""
+
+    def book_state(self):
+        from renkei_xl.core.unsaved import BookState
+
+        return BookState(saved=True, read_only=False)
 
     def calculate(self): pass
     def prepare(self): pass

@@ -1508,6 +1508,44 @@ def test_the_refusal_of_a_differing_copy_gives_the_one_step_its_book_state_allow
     assert len(logged) == 1 and f"outcome={outcome} status=409" in logged[0], logged
 
 
+def test_a_book_opened_read_only_is_not_imported_into_and_its_check_and_recalc_say_they_cannot_be_kept(server, tmp_path):
+    """A second staff member has the master open read-only (a colleague had it open on the
+    share), which RenkeiServer.bas says in X-Renkei-Book. 回収ファイル取込 imported into it
+    without a word: the import and its 取込履歴 were lost on closing, or kept in a copy saved
+    under another name. It now stops before reading the returns, naming the step; 評価を再計算
+    runs with a note first that its results cannot be kept; where the client says the book is
+    writable, or cannot say (LibreOffice: read-only=), the buttons run as before."""
+    folder = "読み取り専用"
+    path = _master_in(server, folder)
+    cells = _returned_with(path, path.parent / COLLECT_DIR, tmp_path, LONG_NUMBERS)
+    headers = {**server.headers, "X-Renkei-Master": _master_id(path)}
+    payload = _payload(path)
+
+    response = server.post("collect", payload, headers={**headers, "X-Renkei-Book": "saved=1; read-only=1"})
+    prompt, mode = _only_alert(response)
+    assert mode == "critical" and prompt.startswith(c.stopped(c.COLLECT)), prompt
+    assert "読み取り専用で開かれています" in prompt and "回収したファイルは読まずに止めました" in prompt, prompt
+    assert f"開き直して、もう一度{c.named(c.COLLECT)}を押してください" in prompt, prompt
+    actions = response.json()["actions"]
+    assert [a["func"] for a in actions if a["func"] != "renkeiRequest"] == ["alert"], actions
+    request = f"request={actions[0]['args'][0]} "
+    logged = [line for line in _log_once(server.log, request).splitlines() if request in line]
+    assert len(logged) == 1 and "outcome=中止 status=200" in logged[0], logged
+
+    prompt, mode = _only_alert(server.post("recalc", payload, headers={**headers, "X-Renkei-Book": "saved=0; read-only=1"}))
+    assert mode == "info" and prompt.startswith("【注意】このブックは読み取り専用で開かれています"), prompt
+    assert "マスターには残りません" in prompt and "入れ直してください" in prompt and "評価を再計算しました" in prompt, prompt
+
+    for writable in ("saved=1; read-only=0", "saved=1; read-only="):
+        prompt, _mode = _only_alert(server.post("recalc", payload, headers={**headers, "X-Renkei-Book": writable}))
+        assert "読み取り専用" not in prompt and "評価を再計算しました" in prompt, prompt
+    response = server.post("collect", payload, headers={**headers, "X-Renkei-Book": "saved=1; read-only=0"})
+    prompt, mode = _only_alert(response)
+    assert mode == "info" and "1 件のファイルを取り込みました" in prompt, prompt
+    applied = apply_actions(payload, response.json()["actions"])
+    assert [applied.value("札幌市", ref) for ref in cells] == LONG_NUMBERS
+
+
 def test_a_book_state_header_that_is_not_the_clients_is_not_known():
     from renkei_xl.server.book_state import BookState, book_state
 

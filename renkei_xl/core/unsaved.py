@@ -10,6 +10,10 @@ book says of itself (Workbook.Saved, Workbook.ReadOnly: renkei_xl.server.book_st
 the server, COM on the desktop) decides which step staff are given; where it cannot say,
 both go, each with its reason. On the desktop a read-only copy with unsaved edits cannot
 be saved first (excel.buttons._saved_or_ask): the same words say so.
+
+The buttons that write into the open book (contract.BOOK_WRITERS) have one rule of their own
+for a read-only copy, in the same words (read_only_click): what they write there cannot be
+saved over the master.
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ _SAVE = "このブックには、まだ保存していない変更がありま�
 _NEWER = ("このブックは、開いた後に保存し直されたマスターより古い内容です（ほかの人がマスターを保存した、ファイルを"
           "置き換えたなど）。上書き保存はしないでください（保存されているマスターの変更が消えます）。このブックを閉じ、"
           "マスターを開き直してから、もう一度ボタンを押してください。")
-_READ_ONLY = ("このブックは読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）。読み取り専用のブックは"
-              "マスターに上書き保存できません。このブックを閉じ、ほかの人がマスターを閉じてから開き直して、もう一度ボタン"
-              "を押してください。")
+_READ_ONLY_IS = ("このブックは読み取り専用で開かれています（ほかの人がマスターを開いていたときなど）。読み取り専用のブックは"
+                 "マスターに上書き保存できません。")
+_REOPEN = "このブックを閉じ、ほかの人がマスターを閉じてから開き直して、もう一度{button}を押してください。"
+_READ_ONLY = _READ_ONLY_IS + _REOPEN.format(button="ボタン")
 # Said when Excel marks the copy unsaved, which it also does on opening a workbook it
 # recalculates then (the tool's masters ask for that: docs/excel-model.md, check 5), so
 # worded for staff who changed nothing too.
@@ -52,6 +57,53 @@ _EITHER = ("・このブックで変更して、まだ保存していないと�
 def read_only_steps(edited: bool) -> str:
     """A read-only copy: it cannot be saved over the master, whatever it holds."""
     return _READ_ONLY + (_READ_ONLY_EDITED if edited else "")
+
+
+class ReadOnlyClick(NamedTuple):
+    """What a click does about a book opened read-only (``read_only_click``): ``refused``, the
+    reason it stops with before it reads anything; ``note``, the lines its message starts with."""
+    refused: Optional[str] = None
+    note: Optional[str] = None
+
+
+# A button whose whole purpose is to change the master: on a copy that cannot be saved over it,
+# its work is lost when the book is closed (取込履歴 too, so the same returns are taken again
+# later), or lives on in a copy saved under another name that is no master.
+_REFUSED_READ_ONLY = frozenset({c.COLLECT})
+# Buttons whose results are worth looking at before they are kept (what 入力チェック finds, the
+# evaluation 評価を再計算 gives): they run, and say first that nothing of it reaches the master.
+_NOTED_READ_ONLY = frozenset({c.CHECK, c.RECALC})
+# Said first when those run, in the words of a refused file button (read_only_steps).
+_RESULTS_NOT_KEPT = ("下の結果はこのブックに書き込みましたが、マスターには残りません。見て確かめるだけにしてください（別の"
+                     "名前で保存したブックはマスターではなく、その後の作業もマスターに入りません）。結果をマスターに残す"
+                     "ときは、")
+_NOTHING_READ = ("取り込んでも、書き換えた値も取り込みの記録（シート「{log}」）も保存できないため、回収したファイルは読まずに"
+                 "止めました。ブックは変更していません。")
+
+
+def read_only_click(caption: str, state: BookState) -> ReadOnlyClick:
+    """The one rule for a button that writes into the open workbook (contract.BOOK_WRITERS)
+    when Excel opened it read-only (a colleague had the master open on the share), on every
+    face that knows it (the server from RenkeiServer.bas' X-Renkei-Book, Windows from COM).
+    These buttons wrote into such a book without a word, and staff could not save it over
+    the master: 回収ファイル取込's import and its 取込履歴 were lost on closing (the same
+    returns taken again later), or kept in a copy saved under another name.
+
+    回収ファイル取込 exists to change the master, so it is refused before it reads anything.
+    入力チェック and 評価を再計算 show what the master holds, which is worth seeing on a copy,
+    so they run with a note at the top that their results cannot be kept, and what to do.
+    Not known (a client that does not say, LibreOffice, a Mac) is as before: the click runs.
+    The buttons that make files are judged from the saved master (server.admission,
+    excel.buttons._saved_or_ask), not here."""
+    if not state.read_only:
+        return ReadOnlyClick()
+    edited = _READ_ONLY_EDITED if state.saved is False else ""
+    again = _REOPEN.format(button=c.named(caption))
+    if caption in _REFUSED_READ_ONLY:
+        return ReadOnlyClick(refused=_READ_ONLY_IS + _NOTHING_READ.format(log=c.IMPORT_LOG) + again + edited)
+    if caption in _NOTED_READ_ONLY:
+        return ReadOnlyClick(note="【注意】" + _READ_ONLY_IS + _RESULTS_NOT_KEPT + again + edited)
+    return ReadOnlyClick()
 
 
 def steps(state: BookState, fix: str = "") -> tuple[str, str]:

@@ -40,6 +40,7 @@ from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END
                                   merged_inputs, needed_sheets, read_contract, to_whole_second)
 from ..core.errors import UserError
 from ..core.refs import NameMap
+from ..core.unsaved import BookState
 from ..workbook.sheet_rows import as_read
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
@@ -396,6 +397,13 @@ class LiveBook(ABC):
         """Opened read-only (a colleague had the file open), so it cannot be saved over the
         master; only COM can tell (Workbook.ReadOnly), elsewhere False."""
         return False
+
+    def book_state(self) -> BookState:
+        """What the open book says of itself (Workbook.Saved, Workbook.ReadOnly), for the rule
+        on a book opened read-only (core.unsaved.read_only_click): COM asks Excel, the server
+        has RenkeiServer.bas' word (server.book_state); None where neither can say (a Mac,
+        LibreOffice, a master's macros older than client 5), and the click runs as before."""
+        return BookState()
 
     def calculate(self) -> None:
         """Formulas calculated before the click reads them, where Excel's calculation is set to

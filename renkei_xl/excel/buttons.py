@@ -14,12 +14,13 @@ from __future__ import annotations
 import sys
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, Union
 
 from ..core import contract as c
 from ..core.alerts import Listing, Part, alert_text
 from ..core.errors import UserError
 from ..core.refs import cell_ref
+from ..core.unsaved import read_only_click
 from ..errorlog import BUTTON_LOG, log_error, log_path
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
@@ -42,6 +43,9 @@ REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
 # the click said it. Any other stderr is a Python that stopped, and its lead says so: it put
 # 「Python が途中で止まった…最後まで実行できませんでした」 above 「再計算しました」.
 SAID_BY_CLICK = "renkei-xl: "
+# What a button's body returns: its message's parts, fitted to the box once (core.alerts) by
+# _run with whatever the click says first (core.unsaved.read_only_click's note); or one text.
+Said = Union[str, list[Part]]
 
 
 # ------------------------------------------------------------------- entry points
@@ -84,8 +88,11 @@ def _caller():
     return xw.Book.caller()
 
 
-def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
+def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
     """Run one button: status bar while working, one alert at the end, whatever happens.
+
+    A book opened read-only is judged first (_read_only_note): 回収ファイル取込 stops there,
+    入力チェック and 評価を再計算 say first that their results cannot be kept in the master.
 
     A button that writes into the book (contract.BOOK_WRITERS) readies it first
     (LiveBook.prepare): a legacy shared workbook is refused there, before anything is read
@@ -108,6 +115,7 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
     try:
         live = live_book(book)
         with _one_click_at_a_time(live):
+            first = _read_only_note(live, title)
             live.calculate()                # a book set to manual calculation shows stale results
             if title in c.BOOK_WRITERS:
                 live.prepare()              # grouped sheets, a shared workbook: before anything is read
@@ -134,10 +142,21 @@ def _run(title: str, body: Callable[[LiveBook, str], str], book=None) -> None:
                                            f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
                    critical=True)
     else:
-        _alert(book, live, message)
+        _alert(book, live, alert_text([*first, *([message] if isinstance(message, str) else message)]))
     finally:
         if live is not None:
             live.status(None)
+
+
+def _read_only_note(live: LiveBook, title: str) -> list[str]:
+    """The one rule for a book Excel opened read-only (core.unsaved.read_only_click), on the
+    server (RenkeiServer.bas' word, which admission gives the payload) as on Windows (COM),
+    judged as staff opened the book, before Excel's calculation can mark it changed: its
+    refusal raised, or the lines the click's message starts with."""
+    said = read_only_click(title, live.book_state())
+    if said.refused:
+        raise UserError(said.refused)
+    return [said.note, ""] if said.note else []
 
 
 def _one_click_at_a_time(live: LiveBook):
@@ -282,7 +301,7 @@ def left_out_line(sheet: str, refs: Sequence[str]) -> str:
             "書き込んでいません。")
 
 
-def _check(live: LiveBook, title: str) -> str:
+def _check(live: LiveBook, title: str) -> Said:
     from ..core.plan import validate_plan
     from .apply import master_state
 
@@ -293,12 +312,11 @@ def _check(live: LiveBook, title: str) -> str:
     report = result.report
     head = ("入力チェックが終わりました。誤りは見つかりませんでした。" if report.ok else
             f"入力チェックが終わりました。エラーが {len(report.errors)} 件あります。")
-    return alert_text([head, *_findings_parts(result.findings), "",
-                       f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。",
-                       *left_out])
+    return [head, *_findings_parts(result.findings), "",
+            f"結果はシート「{c.FINDINGS}」にあります（セル欄をクリックすると該当のセルへ移動します）。", *left_out]
 
 
-def _recalc(live: LiveBook, title: str) -> str:
+def _recalc(live: LiveBook, title: str) -> Said:
     from ..core.plan import recalc_plan
     from .apply import master_state
 
@@ -308,10 +326,10 @@ def _recalc(live: LiveBook, title: str) -> str:
     left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
-    return alert_text([
+    return [
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line, "",
         *_findings_parts(result.findings), "",
-        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out])
+        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out]
 
 
 def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
@@ -390,7 +408,7 @@ def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
                         + said.rstrip("。"))
 
 
-def _split(live: LiveBook, title: str) -> str:
+def _split(live: LiveBook, title: str) -> Said:
     from ..core.business_days import reply_deadline
     from ..cycle.distribute import backups_lines, now, split_cautions, split_master
 
@@ -405,14 +423,14 @@ def _split(live: LiveBook, title: str) -> str:
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
     saved = backups_lines(written, _shown) + split_cautions(written)
-    return alert_text([f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
-                       f"{due.note()}（入力用ファイルに記載しました）。", "",
-                       f"保存先: {_shown(outdir)}",
-                       Listing([f"・{p.name}" for p in written], "　…ほか {n} 件（保存先のフォルダーにあります）"),
-                       "", *([*saved, ""] if saved else []), "それぞれの市町村にメールで送ってください。"])
+    return [f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
+            f"{due.note()}（入力用ファイルに記載しました）。", "",
+            f"保存先: {_shown(outdir)}",
+            Listing([f"・{p.name}" for p in written], "　…ほか {n} 件（保存先のフォルダーにあります）"),
+            "", *([*saved, ""] if saved else []), "それぞれの市町村にメールで送ってください。"]
 
 
-def _export(live: LiveBook, title: str) -> str:
+def _export(live: LiveBook, title: str) -> Said:
     """From the saved master, like every button that makes files (README: 保存していない変更):
     on Windows unsaved edits are saved first with the staff's consent; on the server the
     click is refused unless the workbook sent is the saved one (renkei_xl.server.admission).
@@ -466,12 +484,12 @@ def _export(live: LiveBook, title: str) -> str:
     s = done.result.summary
     warnings = [w for w in (errors_note(done.result), stale_note(done.stale), unreturned_note(done.unreturned),
                             cut_note(done.result)) if w]
-    return alert_text([
+    return [
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *warnings,
         f"{s.line()}", "", *_findings_parts(done.result.findings), "",
         f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files), *filter(None, [replaced_note(done, _shown)]),
-        *note])
+        *note]
 
 
 def _left_out_parts(report, done: bool = True) -> "list[Part]":
@@ -500,7 +518,7 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
     return parts
 
 
-def _collect(live: LiveBook, title: str) -> str:
+def _collect(live: LiveBook, title: str) -> Said:
     from ..cycle.collect import UNKEYED_NOTE, plan_import
     from .apply import master_state
 
@@ -533,8 +551,7 @@ def _collect(live: LiveBook, title: str) -> str:
         answer = live.alert(alert_text([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
                                         "書き換えます。よろしいですか？", listing]), buttons="ok_cancel")
         if answer != "ok":
-            return alert_text(head + _left_out_parts(report, done=False)
-                              + ["", "取り込みを中止しました（ブックは変更していません）。"])
+            return head + _left_out_parts(report, done=False) + ["", "取り込みを中止しました（ブックは変更していません）。"]
     if not plan.empty:
         live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
         left_out = _apply(live, plan)
@@ -552,7 +569,7 @@ def _collect(live: LiveBook, title: str) -> str:
         late = report_later_lines(report, _shown)
         if late:
             parts += ["", *late]
-    return alert_text(parts)
+    return parts
 
 
 # What stands for the refused files an alert has no room for: they are in the folder still,
@@ -569,7 +586,7 @@ def _cells_listed(title: str, said: list[str], where: str = "") -> list[Part]:
     return ["", title, Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CHANGES)]
 
 
-def _rollover(live: LiveBook, title: str) -> str:
+def _rollover(live: LiveBook, title: str) -> Said:
     """From the saved file, like split: the new master is a copy of this one's package with
     only the plan's cells and the tool's sheets changed, which Excel's own copy of an open
     book could not give. This book stays as it is (the new one opens next to it)."""
@@ -584,5 +601,5 @@ def _rollover(live: LiveBook, title: str) -> str:
     except TargetExists as exc:
         raise UserError(f"次年度のマスター「{_shown(exc.path)}」はすでにあります{filled_note(exc.path)}。作り直す場合は、そのファイルを"
                         f"削除するか別の名前に変えてから、もう一度{c.named(title)}を押してください") from None
-    return alert_text([*rollover_parts(done, _shown(done.path)), "",
-                       "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"])
+    return [*rollover_parts(done, _shown(done.path)), "",
+            "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"]

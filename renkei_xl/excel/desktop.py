@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional
 from ..core.contract_read import MasterData, needed_sheets, read_contract
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
+from ..core.unsaved import BookState
 from .book import (MAC, WINDOWS, LiveBook, best_effort, locked_sheet_message, online_book_message,
                    shared_book_message)
 from .com_errors import clean_grid
@@ -577,6 +578,9 @@ class WindowsBook(DesktopBook):
 
     def read_only(self) -> bool:
         return bool(self.book.api.ReadOnly)
+
+    def book_state(self) -> BookState:
+        return BookState(saved=not self.unsaved(), read_only=self.read_only())
 
     def _delete_links(self, sheet) -> None:
         sheet.api.Hyperlinks.Delete()   # COM's Clear may keep them on older Excel versions

@@ -19,6 +19,7 @@ from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 from ..core import contract as c
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
+from ..core.unsaved import BookState
 from .book import (BOOK_STATE_KEY, CURRENCY_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY,
                    STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
 
@@ -335,6 +336,9 @@ class RemoteBook(LiveBook):
         self._saved_texts: Optional[dict] = None   # ``_unsure``: the saved master's inputs, as read
         self._percent_cells: dict = {}   # ``_saved_percents`` as the first read found them
 
+    def book_state(self) -> BookState:
+        return BookState(*self.client.book_state)
+
     def knows_saved(self, path: str) -> None:
         """The saved master, found after the book was opened (server.admission finds it from
         the workbook sent, then compares the two): read as the click reads it, a number the
@@ -562,9 +566,9 @@ class RemoteBook(LiveBook):
             placed = areas if moved is None else [moved.sent_area(a) for a in areas]
             if None in placed:
                 from ..core.saved_places import moved_message
-                from ..core.unsaved import BookState, steps
+                from ..core.unsaved import steps
 
-                raise UserError(moved_message(sheet_name, steps(BookState(*self.client.book_state))[0]))
+                raise UserError(moved_message(sheet_name, steps(self.book_state())[0]))
             self._areas[key] = placed
         return self._areas[key]
 

@@ -87,7 +87,9 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
     from ..excel.book import BOOK_STATE_KEY, PASSWORD_SHEETS_KEY, SAVED_MASTER_KEY, STRUCTURE_KEY
 
     payload[SAVED_MASTER_KEY] = str(master)     # fills, merges, arrays, Text formats (excel.remote.SavedFills)
-    payload[BOOK_STATE_KEY] = list(state)       # the step, where the open book's layout is not the saved one
+    # The step, where the open book's layout is not the saved one; and a read-only book's rule
+    # for the buttons that write into it (core.unsaved.read_only_click, applied by excel.buttons._run)
+    payload[BOOK_STATE_KEY] = list(state)
     if locked or structure:
         payload[PASSWORD_SHEETS_KEY], payload[STRUCTURE_KEY] = sorted(locked), structure
     return master.parent
