@@ -106,3 +106,34 @@ def test_a_vital_lists_first_item_stays_and_a_long_fixed_line_is_cut_instead():
     many = Listing([f"・小樽市!E{i}: 実績値が読めません" for i in range(2, 60)], "　…ほか {n} 件", vital=True)
     text = alert_text([many, past], budget=60)
     assert len(text) <= 60 and text.startswith("・小樽市!E2: 実績値が読めません\n　…ほか 57 件\n")
+
+
+def test_details_go_first_and_a_files_place_stays_whole():
+    """What staff need (where the new master is, the cell to mend, the command) stays whole;
+    what was carried (Detail, said in full by the command line) goes first: a rollover with
+    one input error and 13 targets past cut its first line, the new master's path on the
+    share, to 「20」 (qa-149)."""
+    from renkei_xl.core.alerts import Detail, Whole
+
+    place = Whole("2024年度のマスターを作成しました: \\\\fs\\renkei\\" + "連携事業フォルダ\\" * 8 + "さっぽろ圏_2024年度_マスター.xlsm")
+    carried = [Detail(f"・指標 80 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました{i}") for i in range(3)]
+    errors = Listing(["　小樽市!E2 04-1: 実績値: 「約10件」は概数・見込みの表記です"], "　…ほか {n} 件", vital=True,
+                     head="【注意】2023年度の評価には入力エラーが 1 件ありました:\n")
+    command = Whole("　直したら renkei-xl history import " + "連携事業フォルダ/" * 12 + "さっぽろ圏_2024年度_マスター.xlsm で")
+    past = Listing([f"　10-{i}: 目標値の年度は対象年度より前です" for i in range(13)], "　…ほか {n} 件", cap=10,
+                   head="・目標の年度が過ぎている指標 13 件:\n")
+    plain = "一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。" * 3
+    text = alert_text([place, *carried, errors, command, past, plain, CLOSING], budget=600)
+    assert len(text) <= 600 and text.startswith(place + "\n") and text.endswith(CLOSING), text
+    assert command in text and "小樽市!E2" in text and "引き継ぎました" not in text, text
+    assert "・目標の年度が過ぎている指標 13 件:\n" in text, text
+
+
+def test_a_plain_line_is_left_out_rather_than_cut_to_a_stub():
+    """Cut to a few characters (「20」), a line says nothing: it is left out, and its room
+    goes to the others."""
+    from renkei_xl.core.alerts import Whole
+
+    said = "2024年度のマスターを作成しました: " + "フォルダ" * 20
+    text = alert_text([said, Whole("renkei-xl history import " + "あ" * 300), CLOSING], budget=360)
+    assert len(text) <= 360 and said[:5] not in text and text.endswith(CLOSING), text

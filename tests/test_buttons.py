@@ -27,6 +27,7 @@ from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_EN
                             file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
                             saved_book)
 from renkei_xl.core import contract as c
+from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
@@ -1332,6 +1333,42 @@ def test_rollover_with_an_input_error_gives_the_command_line_its_command_on_ever
     assert "入力エラーが 1 件ありました" in prompt and command in prompt, prompt
 
 
+def test_a_rollover_of_the_fy2023_sample_keeps_where_the_new_master_is_and_what_to_do(master, tmp_path, monkeypatch,
+                                                                                      capsys):
+    """次年度のマスターを作成 on the FY2023 sample, a worst realistic case: one input error, the
+    13 targets past, eleven municipalities not collected, 一覧 never recalculated, the master
+    in a deep folder. The message was over the box's budget by its fixed lines alone, and its
+    first line, where the new master is, was cut in its middle (client-146; on the server, to
+    「20」: qa-149). Now what was carried gives way first; the new master's place, the cell to
+    mend and the command stay whole, the step said once and how to save first (a button's
+    collect writes the open book). The command line, without a budget, says all of it."""
+    book = _copy(master, tmp_path / "さっぽろ連携中枢都市圏" / "連携事業実施状況等一覧" / "2023年度"
+                 / "さっぽろ圏_2023年度_マスター.xlsm")
+    returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    _put_now(book, "札幌市", "E2", BAD_VALUE)
+    monkeypatch.chdir(book.parent)
+    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
+    command = f"renkei-xl history import {later.name} {book.name} で"
+    capsys.readouterr()
+    assert cli_main(["rollover", str(book)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"2024年度のマスターを作成しました: {later}\n"), out
+    assert "・指標 80 件" in out and "目標の年度が過ぎている指標 13 件" in out and "…ほか 3 件" in out, out
+    assert "80 指標で違います（すべての指標です" in out and "札幌市!E2 " in out and "上書き保存" not in out, out
+    assert out.count(command) == 1 and "上と同じ手順で" in out, out
+    later.unlink()
+    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    prompt = _only_alert(applied)["prompt"]
+    assert len(prompt) <= BUTTON_CHARS, len(prompt)
+    assert prompt.startswith(f"2024年度のマスターを作成しました: {later}\n"), prompt
+    assert "札幌市!E2 " in prompt and "取り込みがない市町村があります（11 市町村）: 札幌市" in prompt, prompt
+    assert "上書き保存してから、" + command in prompt and "上と同じ手順で" in prompt, prompt
+    assert "【注意】2023年度の「一覧」は、今の入力から計算した評価と 80 指標で違います" in prompt, prompt
+    assert "・指標 80 件" not in prompt and prompt.count(ELLIPSIS) <= 1, prompt
+    assert prompt.endswith("新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"), prompt
+
+
 def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monkeypatch):
     """確定版を書き出し on a master with input errors: a clear line with their count (the
     command exits 1). 配布用ファイル作成 over a different file of the same name: kept, and said."""
@@ -1583,7 +1620,7 @@ def test_collect_imports_one_attachment_saved_twice_once_and_names_the_copy_as_t
     assert f"1 件のファイルを取り込みました: {first.name}（恵庭市）" in prompt, prompt
 
 
-def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(master, tmp_path, monkeypatch):
+def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(master, tmp_path, monkeypatch, capsys):
     """A late return collected into the 2023 master when the 2024 master is made beside it:
     imported, and the alert says (as the command line does) that the 2024 master's 経年 and
     前年度実績 do not hold it yet, and the command that brings the year in."""
@@ -1600,6 +1637,14 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。" in prompt
             and f"（{BAD_MUNICIPALITY} {ind_id}）" in prompt), prompt
     assert f"renkei-xl history import {later.name} {book.name} で" in prompt
+    # The button wrote the import into the open book, and the command reads the saved file:
+    # the step says to save it first (client-146). The command line's collect wrote the file.
+    assert "一覧を確かめ、上書き保存してから、renkei-xl history import" in prompt, prompt
+    capsys.readouterr()
+    assert cli_main(["collect", str(book), str(book.parent / c.COLLECT_DIR)]) == 1
+    out = capsys.readouterr().out
+    assert f"一覧を確かめてから、renkei-xl history import {later.name} {book.name} で" in out, out
+    assert "上書き保存" not in out, out
 
 
 def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(master, tmp_path, monkeypatch):

@@ -68,25 +68,41 @@ class Listing(NamedTuple):
 
 
 class Whole(str):
-    """A fixed line that holds a command staff type or copy (``renkei-xl history import A B``):
-    cut in its middle it is no command at all, and a button's message showed 「…history import
-    さっぽろ圏_2024年度_マスター.…（中略）…024年度のマスターの…」 (qa-143). When the fixed lines are
-    too long, another line is cut first; only a message of such lines alone cuts one."""
+    """A fixed line that holds a command staff type or copy (``renkei-xl history import A B``),
+    or names the file or folder they must find (「2024年度のマスターを作成しました: （場所）」): cut in
+    its middle it is no command at all, and a button's message showed 「…history import
+    さっぽろ圏_2024年度_マスター.…（中略）…024年度のマスターの…」 (qa-143); the rollover's first line,
+    its longest plain line on a long share, was cut to 「20」 and staff lost where the new
+    master was (qa-149). Details and plain lines go first; only a message of such lines alone
+    cuts one."""
+
+
+class Detail(str):
+    """A fixed line the message can do without: what was done, said in full where staff find
+    it again (検証結果, the command line's output), not what to do or where a file is
+    (「・指標 80 件…をそのまま引き継ぎました」). Left out whole, before any list gives way or any
+    line is cut: a rollover with an input error and 13 targets past, on a share, cut its
+    first line (the new master's path) while three such lines stood whole (qa-149)."""
 
 
 Part = Union[str, Listing]
+# A plain line cut shorter than this is left out instead: 「20」 or 「【注意】2023年…（中略）…ださい。」
+# says nothing, and its room goes to the lines that do; kept this long, its start says what
+# it is about and its end what to do.
+SHORTEST_CUT = 60
 
 
 def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
     """``parts`` as the lines of one message of at most ``budget`` characters.
 
-    Lists give way first, one item at a time from the one showing the most (so that each
-    keeps a share: the files refused as well as the cells changed), down to none shown (its
-    ``more`` line alone), but a vital list's first item (Listing.vital). Only if the fixed
-    lines are too long by themselves (a refusal's text quoting much) is the longest of them
-    cut in its middle (``cut``), a plain line before a ``Whole`` one or a list at its floor
-    (a vital list's first item names the cell to mend); the last part, the closing line, is
-    cut only when it alone is over the budget."""
+    What gives way, least needed first: Detail lines, left out (the longest first); then
+    lists, one item at a time from the one showing the most (so that each keeps a share:
+    the files refused as well as the cells changed), down to none shown (its ``more`` line
+    alone), but a vital list's first item (Listing.vital); then plain fixed lines, the
+    longest first, each cut in its middle (``cut``) or, when little of it would be left,
+    left out. A ``Whole`` line (a command, a file's place) or a list at its floor is cut
+    only when such lines alone are over the budget; the last part, the closing line, only
+    when it alone is."""
     parts = [p for p in parts if not isinstance(p, Listing) or p.items]
     shown = [p.most if isinstance(p, Listing) else 0 for p in parts]
 
@@ -94,7 +110,13 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
         return [p.render(k) if isinstance(p, Listing) else p for p, k in zip(parts, shown)]
 
     lines = rendered()
-    while _length(lines) > budget:
+    details = sorted((i for i, p in enumerate(parts) if isinstance(p, Detail)), key=lambda i: -cell_length(parts[i]))
+    for i in details:
+        if _length(lines, parts) <= budget:
+            break
+        parts[i] = None     # left out
+    lines = rendered()
+    while _length(lines, parts) > budget:
         listed = [i for i, p in enumerate(parts)
                   if isinstance(p, Listing) and shown[i] > (1 if p.vital else 0)]
         if not listed:
@@ -102,17 +124,27 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
         longest = max(listed, key=lambda i: (shown[i], cell_length(lines[i])))
         shown[longest] -= 1
         lines = rendered()
-    over = _length(lines) - budget
+    last = max((i for i, p in enumerate(parts) if p is not None), default=0)
+    plain = [i for i in range(last) if parts[i] is not None and not isinstance(parts[i], (Whole, Listing))]
+    for i in sorted(plain, key=lambda i: -cell_length(lines[i])):
+        over = _length(lines, parts) - budget
+        if over <= 0:
+            break
+        keep = cell_length(lines[i]) - over
+        if keep >= SHORTEST_CUT:
+            lines[i] = cut(lines[i], keep)
+        else:
+            parts[i] = None
+    over = _length(lines, parts) - budget
     if over > 0:
-        fixed = [i for i in range(len(lines) - 1) if cell_length(lines[i]) > len(ELLIPSIS)]
-        kept = (Whole, Listing)   # a command; a list at its floor (a vital one's first item, its cell)
-        fixed = [i for i in fixed if not isinstance(parts[i], kept)] or fixed or [len(lines) - 1]
-        longest = max(fixed, key=lambda i: cell_length(lines[i]))
+        # Only Whole lines and lists at their floor left (or the closing line alone over):
+        # the longest of them cut.
+        kept = [i for i in range(last) if parts[i] is not None and cell_length(lines[i]) > len(ELLIPSIS)] or [last]
+        longest = max(kept, key=lambda i: cell_length(lines[i]))
         lines[longest] = cut(lines[longest], max(cell_length(lines[longest]) - over, 0))
-        over = _length(lines) - budget
-        if over > 0:      # several long fixed lines: the whole text, its start and its end kept
-            return cut("\n".join(lines), budget)
-    return "\n".join(lines)
+        if _length(lines, parts) > budget:     # several long lines: the whole text, its start and its end kept
+            return cut(_joined(lines, parts), budget)
+    return _joined(lines, parts)
 
 
 def cut(text: str, limit: int) -> str:
@@ -139,5 +171,9 @@ def _start(text: str, units: int) -> str:
     return text
 
 
-def _length(lines: Sequence[str]) -> int:
-    return sum(map(cell_length, lines)) + max(len(lines) - 1, 0)
+def _joined(lines: Sequence[str], parts: Sequence[object]) -> str:
+    return "\n".join(line for line, part in zip(lines, parts) if part is not None)
+
+
+def _length(lines: Sequence[str], parts: Sequence[object]) -> int:
+    return cell_length(_joined(lines, parts))

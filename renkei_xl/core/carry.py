@@ -20,6 +20,7 @@ follow at its next 評価を再計算, as after a CSV import). A hand-made CSV (
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import NamedTuple, Optional, Sequence
 
 from . import contract as c
@@ -31,6 +32,17 @@ from .findings import uncached_places
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows, unmatched_sheets
+
+
+# Whether a button's click is running (set for each click by excel.buttons._run): a button's
+# 回収ファイル取込 writes the open book, and `history import` reads the saved file, so the step
+# says to save first (catch_up's ``save``). Unset: the command line, whose collect writes the file.
+BY_BUTTON: ContextVar[bool] = ContextVar("renkei_by_button", default=False)
+
+
+def by_button() -> bool:
+    """Whether the message being made is a button's (BY_BUTTON): catch_up's ``save``."""
+    return BY_BUTTON.get()
 
 
 class CarryReport(NamedTuple):
@@ -104,7 +116,8 @@ def import_command(later: str, source: str, year: int) -> str:
     return f"renkei-xl history import {command_arg(later) if later else '（このマスター）'} {shown}"
 
 
-def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None, where: str = "") -> str:
+def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None, where: str = "",
+             save: bool = False) -> str:
     """How ``year``'s values collected late reach the later master ``later`` (as the command
     line names it; ``later_year``: its 対象年度, the next year when not given) from ``source``,
     the year's own master ("" when it was not found: the caller says where to look): one
@@ -119,14 +132,19 @@ def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] 
     (contract.HISTORY_IMPORT): they were told to run the command 「in the closed year's
     folder」, with no command line to run it in (client-146). There IT runs it, in the work
     folder, ``later`` and ``source`` named from there; the year's master is read as saved, so
-    staff save it first (a button's collect writes the open book, not the file)."""
+    staff save it first (a button's collect writes the open book, not the file).
+
+    ``save``: said by a button on the PC's Python (BY_BUTTON), where staff run
+    the command themselves: the same holds there (回収ファイル取込 writes the open book, and the
+    command reads the saved file), and they were told only to recalc and check 一覧 (client-146).
+    The command line's collect writes the file: its wording stays as it was."""
     target = year + 1 if later_year is None else later_year
     columns = f"と「{c.PREVIOUS_HEADER.format(year=year)}」の列" if target == year + 1 else ""
     if where:
         return (f"{year}年度のマスターで「評価を再計算」を押して上書き保存してから、"
                 f"{by_it(where, import_command(later, source, year))}してもらい、"
                 f"{target}年度のマスターの「{c.HISTORY}」{columns}に取り込んでください")
-    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめてから、"
+    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめ{'、上書き保存し' if save else ''}てから、"
             f"{import_command(later, source, year)} で、"
             f"{target}年度のマスターの「{c.HISTORY}」{columns}に"
             f"取り込んでください（{year}年度の記録を置き換えます）")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Protocol
 
 from ..core import contract as c
-from ..core.alerts import Listing, Part, Whole
+from ..core.alerts import Detail, Listing, Part, Whole
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
 from ..clock import now
@@ -300,9 +300,11 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     """rollover_lines with its lists as Listings, which a button's message cuts to fit
     (core.alerts)."""
     r = done.report
-    lines: list[Part] = [f"{r.new_year}年度のマスターを作成しました: {shown or done.path}",
-             f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました",
-             f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました",
+    # Whole: where the new master is (qa-149: a long message cut this line to 「20」). Detail:
+    # what was carried, which the new master shows and the command line says in full.
+    lines: list[Part] = [Whole(f"{r.new_year}年度のマスターを作成しました: {shown or done.path}"),
+             Detail(f"・指標 {r.indicators} 件（事業・評価指標・目標値・集計方法・評価方法）をそのまま引き継ぎました"),
+             Detail(f"・入力欄 {r.emptied} セルを空にし、各行の横に「{c.PREVIOUS_HEADER.format(year=r.old_year)}」を表示しました"),
              ]
     if r.unrecorded:
         lines += [f"【注意】{r.old_year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
@@ -310,13 +312,16 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                   f"　{r.old_year}年度のマスターを選んだか確かめてください。実績を入力してから作り直すときは、"
                   f"入力して「評価を再計算」を押し、できた{r.new_year}年度のマスターを削除してから、もう一度作成してください。"]
     else:
-        lines.append(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）")
+        lines.append(Detail(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）"))
     if r.skipped:
         lines += [skipped_line(r.old_year, r.new_year, done.path)]
     lines += _cautions(done)
     if r.past:
-        lines.append(f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました（目標の見直しが必要です）:")
-        lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10))
+        # The heading in the Listing: a plain line before it was left out by a long message,
+        # and 「…ほか 13 件」 stood alone (qa-149).
+        lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10,
+                             head=f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました"
+                                  "（目標の見直しが必要です）:\n"))
     if r.states_added:
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
                      f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
@@ -333,18 +338,21 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     if r.notes:
         lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=5))
         lines.append(f"　（どのコメントも、{r.old_year}年度のマスターには残っています）")
-    lines.append(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。このマスター（{r.old_year}年度）は変更していません。")
+    lines.append(Detail(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。"
+                        f"このマスター（{r.old_year}年度）は変更していません。"))
     if done.backup:
-        lines.append(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
-                     f"バックアップにあります: {done.backup}")
+        lines.append(Whole(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
+                           f"バックアップにあります: {done.backup}"))
     if r.folder_problem:
         lines.append(f"【注意】{r.folder_problem}。新しいマスターの「{c.N_SERVER_FOLDER}」は書き換えていません"
                      "（ボタンをサーバーで使うときだけ必要な名前です。直すまで、サーバーのボタンは実行されません）")
     if r.folder[1]:
         # Whole: the folder to make and the move are a step (and the server's history import
         # names the new master there); a long message cut it in its middle (client-146)
-        lines.append(Whole(f"・新しいマスターの「{c.N_SERVER_FOLDER}」を「{r.folder[1]}」にしました（前の年度は「{r.folder[0]}」）。"
-                           f"ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから開いてください"))
+        # The folder named once (it was named three times: on a long share path a third of
+        # the message box, qa-149); the year before is 設定's own, and the command line's.
+        lines.append(Whole(f"・ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから"
+                           f"開いてください（新しいマスターの「{c.N_SERVER_FOLDER}」をこのフォルダーにしました）"))
     return lines
 
 
@@ -378,18 +386,27 @@ def _cautions(done: RolloverDone) -> list[Part]:
                                f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
                                "次年度のマスターを作り直してください:\n")]
     if r.stale:
-        out += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
-                          head=f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で"
-                               "違います（評価を再計算していないか、その後に入力が変わっています）: "),
-                  f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
-                  "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+        differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
+        # Every indicator: 一覧 was never made (or made before every value was in), and the
+        # list of all 80 IDs said nothing a message box had room for (qa-149).
+        if len(r.stale) >= r.recorded:
+            out.append(f"{differ}（すべての指標です。評価を再計算していないようです）。「{c.HISTORY}」には今の入力から"
+                       f"計算した評価を記録しました。{r.old_year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
+        else:
+            out += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+                            head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "),
+                    f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
+                    "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
     beside = done.master is not None and done.path.parent == done.master.parent
     later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
     later, source, where = it_names(moved, done.master) or (later, source, "")
     if done.unreturned and not r.unrecorded:
         out += unreturned_parts(r.old_year, done.unreturned, later, source, r.new_year, where)
     if r.errors and not r.unrecorded:
-        out += error_parts(r.old_year, r.errors, later, source, r.new_year, where)
+        # After the partial collect's step, the same step is referred to, not said again: twice
+        # the command with both masters' paths on a share took a third of the message box.
+        out += error_parts(r.old_year, r.errors, later, source, r.new_year, where,
+                           step_above=bool(done.unreturned))
     if r.unlisted:
         shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
@@ -405,29 +422,35 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
     a return collected late reaches the new master (core.carry.catch_up)."""
-    from ..core.carry import catch_up
+    from ..core.carry import by_button, catch_up
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
     return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
                     head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
                          f"（{len(names)} 市町村）: "),
-            Whole(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
-                  f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。回答が届いたら、"
-                  f"{year}年度のマスターで取り込み、" + catch_up(year, later, source, later_year, where))]
+            Detail(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
+                   f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。"),
+            Whole(f"　回答が届いたら、{year}年度のマスターで取り込み、"
+                  + catch_up(year, later, source, later_year, where, by_button()))]
 
 
 def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None,
-                where: str = "") -> list[Part]:
+                where: str = "", step_above: bool = False) -> list[Part]:
     """The input errors a closed year was recorded with (each row －「（入力エラー）」 in 経年,
     for good unless carried again), by sheet and cell, and how the corrected year reaches
-    the later master: only the count was said, and nothing of how to mend the record."""
-    from ..core.carry import catch_up
+    the later master: only the count was said, and nothing of how to mend the record.
+    ``step_above``: the message has just said that step (unreturned_parts), and refers to it."""
+    from ..core.carry import by_button, catch_up
 
+    target = year + 1 if later_year is None else later_year
+    step = (f"　入力エラーを{year}年度のマスターで直したときも、上と同じ手順で{target}年度のマスターに取り込んでください"
+            if step_above else Whole(f"　入力エラーを{year}年度のマスターで直したら、"
+                          + catch_up(year, later, source, later_year, where, by_button())))
     return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.message}" for f in errors],
                     "　…ほか {n} 件", cap=10, vital=True,
                     head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
-            Whole(f"　入力エラーを{year}年度のマスターで直したら、" + catch_up(year, later, source, later_year, where))]
+            step]
 
 
 def skipped_line(old_year: int, new_year: int, made: Path) -> str:

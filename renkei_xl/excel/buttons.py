@@ -120,7 +120,7 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             if title in c.BOOK_WRITERS:
                 live.prepare()              # grouped sheets, a shared workbook: before anything is read
             live.status(f"{title}: ブックを読み込んでいます…")
-            message = body(live, title)
+            message = _as_button(body, live, title)
     except UserError as exc:
         _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{exc}"]), critical=True)
     except Exception as exc:  # the last guard: a sentence for staff, the details in a log
@@ -146,6 +146,19 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
     finally:
         if live is not None:
             live.status(None)
+
+
+def _as_button(body: Callable[[LiveBook, str], Said], live: LiveBook, title: str) -> Said:
+    """``body`` run as a button's: a step naming `renkei-xl history import` says to save the
+    book first (core.carry.BY_BUTTON), since a button's collect writes the open book and the
+    command reads the saved file (client-146)."""
+    from ..core.carry import BY_BUTTON
+
+    token = BY_BUTTON.set(True)
+    try:
+        return body(live, title)
+    finally:
+        BY_BUTTON.reset(token)
 
 
 def _read_only_note(live: LiveBook, title: str) -> list[str]:

@@ -51,7 +51,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     master's is a late return of a year already rolled over, or this year's answers typed
     into last year's file; the file cannot tell which, so both are said. ``master``: this
     master's file, so that the command named is one staff can copy (import_args)."""
-    from ...core.carry import catch_up
+    from ...core.carry import by_button, catch_up
     from ...core.digits import whole_number
     from ..rollover import import_args, it_folder
 
@@ -70,7 +70,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
         # figures with this year's, and carried them into this master's 経年.
         later, source, look = import_args(master, master_year, number)
         return (f"{said}。{year}年度のマスターで取り込んでください。そのあと、このマスターに反映するには、"
-                + catch_up(number, later, source, master_year, it_folder())
+                + catch_up(number, later, source, master_year, it_folder(), by_button())
                 + (f"（{look}）" if look else "")
                 + f"。ただし、{master_year}年度の実績を{year}年度のファイルに入力して送ってきた"
                 f"（前の年度のファイルを使った）ものなら、{year}年度のマスターには取り込まないでください"
@@ -98,7 +98,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     import os
 
     from ...core.alerts import Whole
-    from ...core.carry import catch_up
+    from ...core.carry import by_button, catch_up
     from ..rollover import it_names
 
     if later is None or not changes:
@@ -112,7 +112,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     # server by IT in the work folder (cycle.rollover.it_names).
     here = later.name if source is None or later.parent == source.parent else os.path.relpath(later, source.parent)
     later_named, source_named, where = it_names(later, source) or (here, source.name if source else "", "")
-    step = catch_up(year, later_named, source_named, where=where)
+    step = catch_up(year, later_named, source_named, where=where, save=by_button())
     # Whole: a command cut in its middle by a button's message box is no command (core.alerts)
     if dry_run:
         return [f"{made}取り込んでも、{columns}には、取り込む値は入りません（{listed}）。",
