@@ -532,6 +532,66 @@ class World:
             if first[name] != second.get(name):
                 raise Broken(f"collect twice: sheet {name} of {m.name} differs after the second collect")
 
+    def r_beside(self):
+        """Staff keep the master among the returns (``collect マスター.xlsm .``, README): one
+        folder holding this year's returns, the master, the other years' masters beside it
+        with their backup folders, a rollover made there, all as the tool leaves them. A copy
+        of the world's folder, so the walk goes on unchanged. The collect must take what the
+        same returns in a folder of their own give (a dry run on the world's master), and a
+        second one must not stumble on what the first wrote (lock, backups): nothing of the
+        tool's own is named, held or counted (qa-140, qa-148)."""
+        m = self.pick()
+        year = self.year_of(m)
+        back = self.root / f"回収_{year}"
+        returns = sorted(back.glob("*.xlsx")) if back.is_dir() else []
+        if not returns:
+            return self.r_fill()
+        rc0, clean = run(["collect", m, back, "--dry-run"], self.root, self.env)
+        self.check_output(f"beside: collect --dry-run {m.name} {back.name}", rc0, clean)
+        if rc0 == 2:
+            return
+        want = re.search(r"取り込める (\d+) ファイル、変更 (\d+) セル", clean)
+        shared = Path(f"{self.root}-共有")
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir()
+        for p in self.masters():
+            shutil.copy2(p, shared / p.name)
+            folder = p.with_name(p.stem + BACKUP_SUFFIX)
+            if folder.is_dir() and self.rnd.random() < 0.8:
+                shutil.copytree(folder, shared / folder.name, copy_function=shutil.copy2)
+        for f in returns:
+            shutil.copy2(f, shared / f.name)
+        here = shared / m.name
+        steps = []
+        if self.rnd.random() < 0.4:      # next year's master made in the same folder first
+            steps.append(["rollover", here.name, "--force"])
+        steps += [["collect", here.name, "."], ["collect", here.name, "."]]
+        got = []
+        for args in steps:
+            rc, out = run(args, shared, self.env)
+            what = "beside " + " ".join(args)
+            self.log(f"  {what}: rc={rc} {out.strip().splitlines()[-1][:150] if out.strip() else ''}")
+            self.check_output(what, rc, out)
+            if args[0] != "collect":
+                continue
+            own = [ln for ln in out.splitlines() if ("renkei-lock" in ln or BACKUP_SUFFIX in ln
+                   or ".~renkei-" in ln) and not ln.startswith("バックアップ: ")]
+            if own:
+                raise Broken(f"{what}: collect names the tool's own files among the returns: {own[:3]}\n{out[-1500:]}")
+            got.append((rc, out))
+        (rc1, out1), (rc2, out2) = got
+        took = re.search(r"^(\d+) ファイル、(\d+) セルを取り込みました", out1, re.M)
+        if want and rc1 != 2:
+            n = (took.group(1), took.group(2)) if took else ("0", "0")
+            if n != want.groups() and not (n[1] == want.group(2) == "0"):
+                raise Broken(f"beside: collect {m.name} . took {n} (files, cells) where the same returns in a "
+                             f"folder of their own give {want.groups()}\n{out1[-2000:]}")
+        if rc2 != 2 and re.search(r"^[1-9]\d* ファイル、[1-9]\d* セルを取り込みました", out2, re.M):
+            raise Broken(f"beside: a second collect {m.name} . changed cells again\n{out2[-1500:]}")
+        self.check_one("beside", here)
+        # on a Broken the folder is left for a look (main removes it unless --keep)
+        shutil.rmtree(shared, ignore_errors=True)
+
     def r_validate(self):
         m = self.pick()
         self.command(f"validate {m.name}", ["validate", m], {m})
@@ -909,6 +969,9 @@ def main(argv=None) -> int:
     ap.add_argument("--reimport", type=float, default=0.0,
                     help="--from 2022: added to the 0.4 chance that an edit is followed at once by "
                          "recalc (first 0.25) or a history import of 2022")
+    ap.add_argument("--beside", type=int, default=0,
+                    help="how many times the rule 'beside' (the master kept among the returns, "
+                         "collect マスター.xlsm .) is added to the rules drawn from; 0 (default) keeps old seeds")
     a = ap.parse_args(argv)
     global YEAR_EDITS, REIMPORT
     if a.year_edits:
@@ -927,6 +990,7 @@ def main(argv=None) -> int:
         log = (lambda s: (lines.append(s), print(s) if a.v else None))
         try:
             w = World(root, seed, log, a.start)
+            w.RULES = w.RULES + ("beside",) * a.beside
             for _ in range(a.steps):
                 w.step()
             steps += w.steps
@@ -939,6 +1003,7 @@ def main(argv=None) -> int:
         finally:
             if not a.keep:
                 shutil.rmtree(root, ignore_errors=True)
+                shutil.rmtree(f"{root}-共有", ignore_errors=True)
     print(f"{len(seeds)} sequences, {steps} steps completed, {len(failures)} failed {failures}, "
           f"{time.time() - t0:.0f} s")
     for k, v in sorted(refusals.items(), key=lambda kv: -kv[1]):
