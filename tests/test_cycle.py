@@ -1923,6 +1923,33 @@ def test_a_master_kept_among_the_returns_collects_them_year_long(cycle, tmp_path
     assert "取込: " + filled["千歳市"].name in out, out
 
 
+def test_next_years_backups_beside_a_master_kept_among_the_returns_hold_no_return(cycle, tmp_path, capsys):
+    """Staff who keep the master among the returns keep next year's master there too (rollover
+    makes it beside the closed year's), and the late returns still come in. Once next year's
+    master had a backup folder (rollover --force, any write), every collect of the closed year
+    read it as a folder of workbooks no municipality could be told for and took no return:
+    「どの市町村のファイルか分からないファイル「…_2024年度_マスター_バックアップ」を取り込めないため、
+    小樽市のファイルはどれも取り込みません」 (sequence walker --beside, qa-148). Any book's backup
+    folder beside it is the tool's own and passed over, as the master's own is (qa-140)."""
+    master, _, filled = cycle
+    folder = tmp_path / "一緒"
+    folder.mkdir()
+    here = folder / master.name
+    shutil.copyfile(master, here)
+    assert main(["rollover", str(here)]) in (0, 1)
+    assert main(["rollover", str(here), "--force"]) in (0, 1)
+    capsys.readouterr()
+    from renkei_xl.safety import backup_folder
+
+    later = [p for p in folder.iterdir() if p.is_file() and p != here]
+    assert len(later) == 1 and backup_folder(later[0]).is_dir()
+    shutil.copyfile(filled["小樽市"], folder / filled["小樽市"].name)
+    main(["collect", str(here), str(folder)])
+    out = capsys.readouterr().out
+    assert "取込: " + filled["小樽市"].name in out, out
+    assert "バックアップ:" in out and backup_folder(later[0]).name not in out.replace(f"バックアップ: {backup_folder(here)}", ""), out
+
+
 def test_what_a_mac_adds_to_a_return_is_passed_over_and_holds_no_one(cycle, tmp_path, capsys):
     """A return copied from a Mac onto the share gets a 「._」 twin of the same name (its
     Finder data, not a workbook); a Mac's ZIP unpacked on Windows adds 「__MACOSX」 holding

@@ -532,6 +532,96 @@ class World:
             if first[name] != second.get(name):
                 raise Broken(f"collect twice: sheet {name} of {m.name} differs after the second collect")
 
+    def r_beside(self):
+        """Staff keep the master among the returns (``collect マスター.xlsm .``, README): one
+        folder holding this year's returns, the master, the other years' masters beside it
+        with their backup folders, a rollover made there, all as the tool leaves them. A copy
+        of the world's folder, so the walk goes on unchanged. The collect must take what the
+        same returns in a folder of their own give (a dry run on the world's master), and a
+        second one must not stumble on what the first wrote (lock, backups): nothing of the
+        tool's own is named, held or counted (qa-140, qa-148)."""
+        m = self.pick()
+        year = self.year_of(m)
+        back = self.root / f"回収_{year}"
+        returns = sorted(back.glob("*.xlsx")) if back.is_dir() else []
+        if not returns:
+            return self.r_fill()
+        rc0, clean = run(["collect", m, back, "--dry-run"], self.root, self.env)
+        self.check_output(f"beside: collect --dry-run {m.name} {back.name}", rc0, clean)
+        if rc0 == 2:
+            return
+        want = re.search(r"取り込める (\d+) ファイル、変更 (\d+) セル", clean)
+        shared = Path(f"{self.root}-共有")
+        shutil.rmtree(shared, ignore_errors=True)
+        shared.mkdir()
+        for p in self.masters():
+            shutil.copy2(p, shared / p.name)
+            folder = p.with_name(p.stem + BACKUP_SUFFIX)
+            if folder.is_dir() and self.rnd.random() < 0.8:
+                shutil.copytree(folder, shared / folder.name, copy_function=shutil.copy2)
+        for f in returns:
+            shutil.copy2(f, shared / f.name)
+        here = shared / m.name
+        steps = []
+        if self.rnd.random() < 0.4:      # next year's master made in the same folder first
+            steps.append(["rollover", here.name, "--force"])
+        steps += [["collect", here.name, "."], ["collect", here.name, "."]]
+        got = []
+        for args in steps:
+            rc, out = run(args, shared, self.env)
+            what = "beside " + " ".join(args)
+            self.log(f"  {what}: rc={rc} {out.strip().splitlines()[-1][:150] if out.strip() else ''}")
+            self.check_output(what, rc, out)
+            if args[0] != "collect":
+                continue
+            own = [ln for ln in out.splitlines() if ("renkei-lock" in ln or BACKUP_SUFFIX in ln
+                   or ".~renkei-" in ln) and not ln.startswith("バックアップ: ")]
+            if own:
+                raise Broken(f"{what}: collect names the tool's own files among the returns: {own[:3]}\n{out[-1500:]}")
+            got.append((rc, out))
+        (rc1, out1), (rc2, out2) = got
+        took = re.search(r"^(\d+) ファイル、(\d+) セルを取り込みました", out1, re.M)
+        if want and rc1 != 2:
+            n = (took.group(1), took.group(2)) if took else ("0", "0")
+            if n != want.groups() and not (n[1] == want.group(2) == "0"):
+                raise Broken(f"beside: collect {m.name} . took {n} (files, cells) where the same returns in a "
+                             f"folder of their own give {want.groups()}\n{out1[-2000:]}")
+        if rc2 != 2 and re.search(r"^[1-9]\d* ファイル、[1-9]\d* セルを取り込みました", out2, re.M):
+            raise Broken(f"beside: a second collect {m.name} . changed cells again\n{out2[-1500:]}")
+        self.check_one("beside", here)
+        # on a Broken the folder is left for a look (main removes it unless --keep)
+        shutil.rmtree(shared, ignore_errors=True)
+
+    def r_place(self):
+        """A write sent where the system refuses it: a folder under /sys (EPERM even for root,
+        as a share without the right to write), a file there (EACCES), a path through a file
+        (ENOTDIR), a name past the file system's 255 bytes. The command must refuse (exit 2) in
+        Japanese, change no master, and name the place: the path given or a folder above it
+        that is there, never a folder that is not (safety.make_folder, place_refusal; qa-144,
+        qa-147, qa-148)."""
+        m = self.pick()
+        year = self.year_of(m)
+        a_file = self.root / "メモ.txt"
+        a_file.write_text("x", encoding="utf-8")
+        place = self.rnd.choice([Path("/sys/連携"), Path("/sys/kernel/連携/配布"), Path("/sys"),
+                                 a_file / "配布", self.root / ("長" * 90) / "配布"])
+        name = self.rnd.choice(["確定版.xlsx", f"さっぽろ圏_{year + 1}年度_マスター.xlsm"])
+        args = self.rnd.choice([["split", m, "--outdir", place], ["export", m, "-o", place / "確定版.xlsx"],
+                                # rollover's output keeps the master's .xlsm (an .xlsx is refused first, by name:
+                                # seeds 148402, 148403 drew 確定版.xlsx here, a walker defect)
+                                ["rollover", m, "-o", place / f"さっぽろ圏_{year + 1}年度_マスター.xlsm", "--force"],
+                                ["init", place / name, "--year", str(year)]])
+        rc, out = self.command(f"place {args[0]} {place}", args, set())
+        if rc != 2:
+            raise Broken(f"place {args[0]} into {place}: not refused (rc={rc})\n{out[-1200:]}")
+        quoted = [Path(q) for q in re.findall(r"「(/[^「」]*)」", out)]
+        ours = [q for q in quoted if q == place or place.is_relative_to(q) or q.is_relative_to(place)]
+        if not ours:
+            raise Broken(f"place {args[0]} into {place}: the refusal names no place on the way: {out[-1200:]}")
+        for q in re.findall(r"フォルダー「(/[^「」]*)」に", out):
+            if not Path(q).is_dir():
+                raise Broken(f"place {args[0]} into {place}: the refusal blames a folder that is not there: {q}\n{out[-1200:]}")
+
     def r_validate(self):
         m = self.pick()
         self.command(f"validate {m.name}", ["validate", m], {m})
@@ -614,8 +704,38 @@ class World:
                 self.carried[(target, year)] = before_eval
             self.inherit(m, target)
             self.check_one("after rollover", target)
+            if CAUTION_COMMANDS:
+                self.caution_commands(m, target, year + (2 if skip else 1), out)
         elif rc == 2 and existed and force:
             raise Broken(f"rollover --force refused: {out[-800:]}")
+
+    def caution_commands(self, m: Path, target: Path, new_year: int, out: str) -> None:
+        """A rollover's 【注意】 (a partial collect: municipalities 取込履歴 has no return of;
+        input errors) gives staff `renkei-xl history import LATER SOURCE`, to run in the
+        closed year's folder (core.carry.catch_up): it must name the new master's own year,
+        the 前年度実績 columns only when that year is the next, and run as copied (qa-140,
+        qa-143, qa-148)."""
+        import shlex
+
+        year = self.year_of(m)
+        # Only catch_up's command (「… で、YYYY年度のマスターの「経年」…に取り込んでください」) is a
+        # promise once staff did the steps before it. The missing year's 「…があれば、… で取り込めます」
+        # is an offer: that year may have been rolled over with nothing entered
+        # (core.rollover._missing_year), and history import then rightly refuses the empty
+        # master (seeds 148011, 148016).
+        for said in re.findall(r"renkei-xl history import [^\n]*?(?= で、)", out):
+            args = shlex.split(said)[1:]
+            if any(a.startswith("（") for a in args):
+                continue            # a placeholder the message says where to find
+            where = re.search(re.escape(said) + r" で、(\d{4})年度のマスターの「経年」(と「前年度実績（\d{4}年度）」の列)?に", out)
+            if where and (int(where.group(1)) != new_year or bool(where.group(2)) != (new_year == year + 1)):
+                raise Broken(f"rollover {m.name} -> {new_year}: 【注意】 says 「{where.group(0)}」")
+            rc, got = run(args, m.parent, self.env)
+            self.log(f"  caution's command {' '.join(args[:2])}: rc={rc} {got.strip().splitlines()[-1][:120] if got.strip() else ''}")
+            self.check_output("caution's command", rc, got)
+            if rc == 2:
+                raise Broken(f"rollover {m.name}: the command its 【注意】 gives is refused: {said}\n{got[-1200:]}")
+            self.check_masters("caution's command", {}, {target}, refused=False)
 
     def r_history(self):
         m = self.pick()
@@ -894,6 +1014,8 @@ class World:
 # much more often than 0.4 an edit is followed at once by a recalc or a history import.
 YEAR_EDITS = ["threshold", "add", "remove", "renumber", "join", "rename", "target", "method"]
 REIMPORT = 0.0
+# --caution-commands: run the history import a rollover's 【注意】 gives, as staff copy it.
+CAUTION_COMMANDS = False
 
 
 def main(argv=None) -> int:
@@ -909,8 +1031,18 @@ def main(argv=None) -> int:
     ap.add_argument("--reimport", type=float, default=0.0,
                     help="--from 2022: added to the 0.4 chance that an edit is followed at once by "
                          "recalc (first 0.25) or a history import of 2022")
+    ap.add_argument("--beside", type=int, default=0,
+                    help="how many times the rule 'beside' (the master kept among the returns, "
+                         "collect マスター.xlsm .) is added to the rules drawn from; 0 (default) keeps old seeds")
+    ap.add_argument("--caution-commands", action="store_true",
+                    help="run the `history import` a rollover's 【注意】 gives (partial collect, input "
+                         "errors) in the closed year's folder, as staff copy it; off by default (old seeds unchanged)")
+    ap.add_argument("--places", type=int, default=0,
+                    help="how many times the rule 'place' (a write sent where the system refuses it) "
+                         "is added to the rules drawn from; 0 (default) keeps old seeds")
     a = ap.parse_args(argv)
-    global YEAR_EDITS, REIMPORT
+    global YEAR_EDITS, REIMPORT, CAUTION_COMMANDS
+    CAUTION_COMMANDS = a.caution_commands
     if a.year_edits:
         YEAR_EDITS = [k.strip() for k in a.year_edits.split(",") if k.strip()]
     REIMPORT = a.reimport
@@ -927,6 +1059,7 @@ def main(argv=None) -> int:
         log = (lambda s: (lines.append(s), print(s) if a.v else None))
         try:
             w = World(root, seed, log, a.start)
+            w.RULES = w.RULES + ("beside",) * a.beside + ("place",) * a.places
             for _ in range(a.steps):
                 w.step()
             steps += w.steps
@@ -939,6 +1072,7 @@ def main(argv=None) -> int:
         finally:
             if not a.keep:
                 shutil.rmtree(root, ignore_errors=True)
+                shutil.rmtree(f"{root}-共有", ignore_errors=True)
     print(f"{len(seeds)} sequences, {steps} steps completed, {len(failures)} failed {failures}, "
           f"{time.time() - t0:.0f} s")
     for k, v in sorted(refusals.items(), key=lambda kv: -kv[1]):

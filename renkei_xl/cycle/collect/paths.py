@@ -48,9 +48,6 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
     read permission) is refused on its own, never opened (a FIFO would wait for a writer):
     it stopped the whole run, so one odd entry kept every municipality's return out."""
     skip = {Path(p).resolve() for p in exclude}
-    # The master's own backups (safety.backup_folder), made by its first collect when staff
-    # keep the master among the returns: read as a folder of workbooks no municipality could
-    # be told for, it held every return of the next collect out (qa-140). Passed over.
     own = {backup_folder(p).resolve() for p in skip}
     files: list[Path] = []
     refusals: list[Refusal] = []
@@ -60,8 +57,10 @@ def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[l
             continue
         mode = path_mode(p)     # a folder on the way this account may not look into: said, naming it
         if stat.S_ISDIR(mode):
-            entries = sorted(q for q in _listed(p) if not _is_temporary(q) and not _is_system(q)
-                             and not (q.is_dir() and q.resolve() in own))
+            listed = _listed(p)
+            backups = own | _backups_beside(listed)
+            entries = sorted(q for q in listed if not _is_temporary(q) and not _is_system(q)
+                             and not (q.is_dir() and q.resolve() in backups))
             refusals += [Refusal(q, _UNREADABLE_NAME) for q in entries if not readable_name(q)]
             entries = [q for q in entries if readable_name(q)]
             inside = [q for q in entries if q.suffix.lower() in c.MASTER_SUFFIXES]
@@ -164,6 +163,19 @@ def _holds_workbooks(folder: Path) -> bool:
                    for q in folder.iterdir())
     except OSError:
         return False
+
+
+def _backups_beside(listed: Iterable[Path]) -> set[Path]:
+    """The tool's own backup folders among ``listed`` (safety.backup_folder of a workbook
+    listed beside it), passed over as the tool's, never read as a folder of returns.
+    Staff who keep the master among the returns (``collect マスター.xlsm .``) keep next year's
+    there too, as rollover makes it beside the closed year's; its backups (a rollover
+    --force, a collect of a late return, any write) were read as a folder of workbooks no
+    municipality could be told for, and held every return of the year out: 「どの市町村の
+    ファイルか分からないファイル「…_2024年度_マスター_バックアップ」を取り込めないため、…どれも取り込みません」.
+    qa-140 passed over only the collecting master's own (the ``exclude`` of expand_paths);
+    any book's is the tool's alike (qa-148)."""
+    return {backup_folder(q).resolve() for q in listed if q.suffix.lower() in c.MASTER_SUFFIXES}
 
 
 def _is_system(p: Path) -> bool:
