@@ -1272,7 +1272,7 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
     prompt = _only_alert(applied)["prompt"]
     rest = [m for m in load_master(book).settings.names if m != BAD_MUNICIPALITY]
     assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
-            f"{'、'.join(rest)}。") in prompt, prompt
+            f"{'、'.join(rest)}\n") in prompt, prompt
 
 
 def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_collected(master, tmp_path, monkeypatch, capsys):
@@ -1753,6 +1753,159 @@ def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on
     assert "取り込まなかったセル 1 か所" in prompt and "値はマスターと同じでした" not in prompt
     assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 9    # not written over
     assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 7    # held
+
+
+# ----------------------------------------------- every button at its worst realistic size
+
+# A master as deep as staff keep it on a department's share (Excel's 218 characters for a
+# file's path leave room for it): the folder and file lines alone take a quarter of the box.
+DEEP_FOLDER = Path("企画政策部") / "地域連携課" / "連携中枢都市圏担当" / "さっぽろ連携中枢都市圏" / "2023年度"
+
+
+def _deep(master: Path, tmp_path: Path) -> Path:
+    return _copy(master, tmp_path / DEEP_FOLDER / "さっぽろ圏_2023年度_マスター.xlsm")
+
+
+def _fits(applied) -> str:
+    prompt = _only_alert(applied)["prompt"]
+    assert len(prompt) <= BUTTON_CHARS, (len(prompt), prompt)
+    return prompt
+
+
+def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_the_rest_are(master, tmp_path,
+                                                                                          monkeypatch):
+    """入力チェック and 評価を再計算 with 152 実績値 typed as 「約10件」 (and their 分母 as words)
+    across all 12 municipalities: 165 errors and 150 warnings. The box holds the first cells
+    to mend, how many more and where they are (検証結果), and the closing line."""
+    book = _deep(master, tmp_path)
+    wb = load_workbook(book, keep_vba=True)
+    for name in load_master_names(book):
+        ws = wb[name]
+        for r in range(2, ws.max_row + 1):
+            if ws.cell(r, 1).value:
+                ws.cell(r, 5).value, ws.cell(r, 6).value = BAD_VALUE, "たくさん"
+    wb.save(book)
+    monkeypatch.chdir(book.parent)
+    payload = payload_from_file(book)
+    for entry, closing in ((buttons.check, "結果はシート「検証結果」にあります（セル欄をクリックすると該当のセルへ移動します）。"),
+                           (buttons.recalc, "シート「一覧」「集計」「検証結果」を作り直しました。")):
+        prompt = _fits(_run(entry, payload)[0])
+        assert "検証: エラー 165 件、警告 150 件\n・札幌市!E2　実績値: 「約10件」は" in prompt, prompt
+        assert re.search(r"…ほか \d+ 件（シート「検証結果」を見てください）", prompt) and prompt.endswith(closing), prompt
+
+
+def load_master_names(book: Path) -> list[str]:
+    from renkei_xl.workbook.session import load_master
+
+    return list(load_master(book).settings.names)
+
+
+def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions_heading(master, tmp_path,
+                                                                                       monkeypatch):
+    """配布用ファイル作成 a second time, after every municipality sheet changed and 26 評価指標
+    were renamed in 指標: twelve files backed up, 26 × sheets stale. The message was over
+    the box, and gave way by lines: the line saying where the backups are was left out while
+    「バックアップを「回収」フォルダーに移して」 stayed, and the 【注意】 heading went while its
+    cells 「札幌市!C2（02-1）「…」→ 指標では「…」」 stood alone (qa-150). Now the folder, the
+    backups' place and each heading stay whole; the lists give way."""
+    book = _deep(master, tmp_path)
+    monkeypatch.chdir(book.parent)
+    _fits(_run(buttons.split, payload_from_file(book))[0])
+    wb = load_workbook(book, keep_vba=True)
+    for i, name in enumerate(load_master_names(book)):
+        wb[name].cell(2, 5).value = 700 + i
+    for r in range(4, 30):
+        wb[c.INDICATORS].cell(r, 6).value = f"{wb[c.INDICATORS].cell(r, 6).value or ''}（改）"
+    wb.save(book)
+    prompt = _fits(_run(buttons.split, payload_from_file(book))[0])
+    outdir = book.parent / c.SPLIT_DIR
+    first = next((outdir / "札幌市_2023年度_入力_バックアップ").iterdir())
+    assert f"\n保存先: {outdir}\n" in prompt, prompt
+    assert ("同じ名前で内容の違うファイルが 12 件あったため、上書きする前にそれぞれ「（ファイル名）_バックアップ」フォルダーに"
+            f"残しました（例: {first}）\n") in prompt, prompt
+    assert "\n　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。\n" in prompt
+    assert ("\n【注意】市町村のシートの連携事業名・評価指標が指標シートと違うため、入力用ファイルには市町村のシートの"
+            "言葉のまま載っています（") in prompt, prompt
+    assert ELLIPSIS not in prompt and prompt.endswith("\nそれぞれの市町村にメールで送ってください。"), prompt
+
+
+def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_masters_place_and_the_command(
+        master, tmp_path, monkeypatch):
+    """回収ファイル取込 of the twelve returns, the 2024 master already made beside: files
+    refused, rows held (the master corrected after the split and the return changed too),
+    cells rewritten, the late-year step. Over the box by its fixed lines, the 【注意】 naming
+    where the 2024 master is was cut through its path, and next the heading of the held
+    cells, which says what to do with them (qa-150). Now the headings are their lists'
+    heads, the 2024 master's place and the command whole."""
+    from types import SimpleNamespace
+
+    from renkei_xl.cycle.collect.records import held_summary
+    from renkei_xl.cycle.distribute import split_master
+
+    book = _copy(master, tmp_path / "さっぽろ連携中枢都市圏" / "2023年度" / "さっぽろ圏_2023年度_マスター.xlsm")
+    monkeypatch.chdir(book.parent)
+    inbox = book.parent / c.COLLECT_DIR
+    inbox.mkdir()
+    towns = load_master_names(book)
+    for issued in split_master(book, tmp_path / "issued"):
+        wb = load_workbook(issued)
+        for ws in wb.worksheets:
+            head = next((cell for row in ws.iter_rows(max_row=c.HEADER_SEARCH_ROWS) for cell in row
+                         if cell.value == "実績値"), None)
+            for r in range(head.row + 1, ws.max_row + 1) if head is not None else ():
+                if isinstance(ws.cell(r, head.column).value, (int, float)):
+                    ws.cell(r, head.column).value += 5
+        wb.save(inbox / issued.name)
+    wb = load_workbook(book, keep_vba=True)
+    for name in towns[::2]:          # corrected in the master after the split: those rows are held
+        ws = wb[name]
+        for r in range(2, ws.max_row + 1):
+            if isinstance(ws.cell(r, 5).value, (int, float)):
+                ws.cell(r, 5).value += 1
+    wb.save(book)
+    for town in towns[:5]:
+        (inbox / f"{town}_回答_最終版（差し替え）.pdf").write_bytes(b"%PDF-1.4")
+    assert cli_main(["rollover", str(book)]) == 0
+    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
+    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    prompt = _fits(applied)
+    held = re.search(r"\n取り込まなかったセル (\d+) か所: ", prompt)
+    cells = [("f", SimpleNamespace(place=i)) for i in range(int(held.group(1)))] if held else []
+    assert held and f"\n{held_summary(cells)}\n" in prompt, prompt    # whole, over its list
+    assert f"回収フォルダ: {inbox}\n" in prompt, prompt
+    assert "\n取り込めないファイル 5 件（このファイルからは何も取り込んでいません）:\n" in prompt, prompt
+    assert f"\n【注意】2024年度のマスター「{later}」が、すでに作られています。\n" in prompt, prompt
+    assert (f"上書き保存してから、renkei-xl history import {later.name} {book.name} で、2024年度のマスターの"
+            "「経年」と「前年度実績（2023年度）」の列に取り込んでください（2023年度の記録を置き換えます）。") in prompt
+    assert "\n続けて「評価を再計算」を押してください。\n" in prompt, prompt
+
+
+def test_export_with_errors_and_eleven_towns_not_collected_keeps_the_files_places_and_whom_to_ask(
+        master, tmp_path, monkeypatch):
+    """確定版を書き出し a second time with three input errors, 一覧 never recalculated and one
+    return of twelve collected. Over the box, the 【注意】 naming the eleven towns not
+    collected, its longest plain line, was left out whole, and on a deeper folder the 保存先
+    line was next (qa-150). Now the towns are a list that gives way name by name (the first
+    kept), the step stays, and the 確定版's folder, its file and where the earlier one is
+    stay whole."""
+    book = _deep(master, tmp_path)
+    monkeypatch.chdir(book.parent)
+    returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    _fits(_run(buttons.export, payload_from_file(book))[0])
+    wb = load_workbook(book, keep_vba=True)
+    for name, ref in (("札幌市", "E2"), ("江別市", "E3"), ("千歳市", "E2")):
+        wb[name][ref] = BAD_VALUE
+    wb.save(book)
+    prompt = _fits(_run(buttons.export, payload_from_file(book))[0])
+    outdir = book.parent / c.EXPORT_DIR
+    target = next(outdir.glob("*.xlsx"))
+    kept = next(p for p in outdir.iterdir() if p.is_dir())
+    assert "【注意】入力エラーが 3 件あります。" in prompt and "\n・札幌市!E2　実績値: 「約10件」は" in prompt, prompt
+    assert "取り込みがない市町村があります（11 市町村）: 札幌市" in prompt, prompt
+    assert "\n　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（" in prompt, prompt
+    assert f"\n保存先: {outdir}\n・{target.name}\n前に書き出した内容の違う確定版は「{kept}」に残しました（" in prompt, prompt
+    assert prompt.count(ELLIPSIS) <= 1, prompt
 
 
 # ------------------------------------------------------------- process and imports

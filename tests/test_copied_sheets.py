@@ -53,10 +53,10 @@ def test_splits_caution_names_a_pair_whose_name_has_brackets():
     message's first 「（」, so a partner named 「北広島市（仮）」 read 「シート「北広島市」."""
     from types import SimpleNamespace
 
-    from renkei_xl.cycle.distribute import copied_lines
+    from renkei_xl.cycle.distribute import split_cautions
 
     f = F.COPIED_SHEET.at("北広島市（仮）", "E3", "01-1", name="北広島市（仮）", other="江別市（旧）", count=4)
-    (_, pair) = copied_lines(SimpleNamespace(copied=[f]))
+    (_, pair) = split_cautions(SimpleNamespace(copied=[f]))
     assert pair == "　シート「北広島市（仮）」とシート「江別市（旧）」は、入力のある 4 行がすべて同じです（北広島市（仮）!E3 から）"
 
 

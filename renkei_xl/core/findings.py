@@ -630,7 +630,7 @@ UNLISTED_SHEET = _type("unlisted-sheet", WARNING,
                        "シート名も同じ名前に変えてください")
 # A municipality sheet whose every answer is an earlier sheet's (core.copied_sheets): a sheet
 # copied in Excel for a new partner and not emptied publishes the other's numbers as its own.
-# The sentence after the pair: split's caution names the pair without it (distribute.copied_lines).
+# The sentence after the pair: split's caution names the pair without it (distribute._copied).
 COPIED_SHEET_WHY = "（一方のシートをコピーして作ったなら、コピー元の市町村の値がもう一方の値としても集計されます）"
 COPIED_SHEET = _type("copied-sheet", WARNING,
                      "シート「{name}」とシート「{other}」は、入力のある {count} 行がすべて同じです" + COPIED_SHEET_WHY,

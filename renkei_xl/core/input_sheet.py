@@ -96,7 +96,7 @@ def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
     """(cell, 指標ID, the sheet's text, 指標's text) for each 連携事業名 or 評価指標 a
     municipality sheet still shows differently from 指標: renamed in 指標 after the sheets
     were made, the input file would ask the municipality with the old words while 一覧
-    publishes the new ones. Split says so before the files go out (distribute.stale_lines)."""
+    publishes the new ones. Split says so before the files go out (distribute._stale)."""
     by_id = {i.id: i for i in indicators}
     out = []
     for r, (row, ind_id) in enumerate(zip(copy.rows, copy.ids)):

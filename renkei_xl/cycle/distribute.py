@@ -28,6 +28,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
+from ..core.alerts import Listing, Whole
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
@@ -282,85 +283,113 @@ class SplitFiles(list):
 
 
 def split_cautions(files: "SplitFiles") -> list[str]:
-    """Every 【注意】 of a split, in the order both faces print them."""
-    return missing_rows_lines(files) + stale_lines(files) + copied_lines(files) + cut_lines(files)
+    """Every 【注意】 of a split, in the order both faces print them (the command line's lines)."""
+    return [line for listing in caution_listings(files) for line in _lines(listing)]
 
 
-def cut_lines(files: "SplitFiles") -> list[str]:
-    """What both faces say of a cell too long for Excel's tallest row in an input file: the
-    partner's screen and print stop part way through it (the cell holds it whole), so it is
-    named at the master cell to shorten, once however many files carry it (指標's 目標値)."""
+def caution_listings(files: "SplitFiles") -> list[Listing]:
+    """Every 【注意】 of a split as a list under its heading (the heading is the Listing's
+    head): a button's message gives way item by item and keeps the heading, which says what
+    the cells are and what to do. As separate lines, the heading was the longest plain line
+    and left out first, and 「札幌市!C2（02-1）「…」→ 指標では「…」」 stood alone (qa-150)."""
+    return [x for x in (_missing_rows(files), _stale(files), _copied(files), _cut(files)) if x is not None]
+
+
+def _lines(listing: Listing) -> list[str]:
+    """A caution as the command line prints it: every line, up to its cap."""
+    return listing.render(listing.most).split("\n")
+
+
+def _cut(files: "SplitFiles") -> Optional[Listing]:
+    """A cell too long for Excel's tallest row in an input file: the partner's screen and
+    print stop part way through it (the cell holds it whole), so it is named at the master
+    cell to shorten, once however many files carry it (指標's 目標値)."""
     cut = list({(k.place, k.header): k for k in getattr(files, "cut", None) or ()}.values())
     if not cut:
-        return []
+        return None
     from ..core.text_fit import MAX_ROW_HEIGHT
 
-    cells = [f"　{k.place}（{k.indicator_id}）の{k.header}: {k.lines} 行" for k in cut[:5]]
-    more = [f"　…ほか {len(cut) - 5} 件"] if len(cut) > 5 else []
-    return ([f"【注意】入力用ファイルに、長すぎて画面と印刷では途中までしか出ない文章が {len(cut)} 件あります"
-             f"（Excel の行の高さの上限 {MAX_ROW_HEIGHT:g}pt を超えます。セルには全文が入っています）。"
-             "市町村が読めるように、次のセルを短くしてからもう一度作成してください:"] + cells + more)
+    return Listing([f"　{k.place}（{k.indicator_id}）の{k.header}: {k.lines} 行" for k in cut], "　…ほか {n} 件",
+                   cap=SHOWN_CAUTIONS,
+                   head=f"【注意】入力用ファイルに、長すぎて画面と印刷では途中までしか出ない文章が {len(cut)} 件あります"
+                        f"（Excel の行の高さの上限 {MAX_ROW_HEIGHT:g}pt を超えます。セルには全文が入っています）。"
+                        "市町村が読めるように、次のセルを短くしてからもう一度作成してください:\n")
 
 
-def copied_lines(files: "SplitFiles") -> list[str]:
-    """What both faces say when a municipality sheet's answers are all another's (a sheet
-    copied for a new partner and not emptied): its input file carries the other partner's
-    figures to the new one, who may send them back as its own."""
+def _copied(files: "SplitFiles") -> Optional[Listing]:
+    """A municipality sheet whose answers are all another's (a sheet copied for a new
+    partner and not emptied): its input file carries the other partner's figures to the
+    new one, who may send them back as its own."""
     copied = getattr(files, "copied", None)
     if not copied:
-        return []
-    shown_pairs = [f"　{f.message.removesuffix(COPIED_SHEET_WHY)}（{f.sheet}!{f.cell} から）" for f in copied[:3]]
-    more = [f"　…ほか {len(copied) - 3} 件（入力チェックで示します）"] if len(copied) > 3 else []
-    return (["【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
-             "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:"]
-            + shown_pairs + more)
+        return None
+    return Listing([f"　{f.message.removesuffix(COPIED_SHEET_WHY)}（{f.sheet}!{f.cell} から）" for f in copied],
+                   "　…ほか {n} 件（入力チェックで示します）", cap=3,
+                   head="【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
+                        "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:\n")
 
 
-def missing_rows_lines(files: "SplitFiles") -> list[str]:
-    """What both faces say when a municipality sheet lacks a row its indicators need: the
-    file goes out without it, so that municipality cannot answer it (an indicator added to
-    指標 and not to the sheets). Said before the files are mailed; 入力チェック names the cells."""
+def _missing_rows(files: "SplitFiles") -> Optional[Listing]:
+    """A municipality sheet lacking a row its indicators need: the file goes out without
+    it, so that municipality cannot answer it (an indicator added to 指標 and not to the
+    sheets). Said before the files are mailed; 入力チェック names the cells."""
     missing = getattr(files, "missing", None)
     if not missing:
-        return []
+        return None
     by_muni: dict[str, list[str]] = {}
     for f in missing:
         by_muni.setdefault(f.sheet, []).append(f.indicator_id)
     from ..core.rollover import shown_ids
 
-    return ([f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
-             f"（{len(missing)} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
-             "参加しない市町村なら、このままで構いません。入力チェックでセルを示します）:"]
-            + [f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()])
+    return Listing([f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()],
+                   "　…ほか {n} 市町村（入力チェックでセルを示します）",
+                   head=f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
+                        f"（{len(missing)} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
+                        "参加しない市町村なら、このままで構いません。入力チェックでセルを示します）:\n")
 
 
-def stale_lines(files: "SplitFiles") -> list[str]:
-    """What both faces say when a municipality sheet shows a 連携事業名 or 評価指標 other than
-    指標's (renamed in 指標 since): the input files ask with the sheet's words."""
+def _stale(files: "SplitFiles") -> Optional[Listing]:
+    """A municipality sheet showing a 連携事業名 or 評価指標 other than 指標's (renamed in
+    指標 since): the input files ask with the sheet's words."""
     stale = getattr(files, "stale", None)
     if not stale:
-        return []
-    cells = [f"{sheet}!{cell}（{ind_id}）「{shown(got)}」→ 指標では「{shown(want)}」"
-                   for sheet, cell, ind_id, got, want in stale[:5]]
-    more = [f"　…ほか {len(stale) - 5} 件"] if len(stale) > 5 else []
-    return ([f"【注意】市町村のシートの連携事業名・評価指標が指標シートと違うため、入力用ファイルには市町村のシートの"
-             f"言葉のまま載っています（{len(stale)} 件。指標シートで名前を変えたなら、市町村のシートも直してから"
-             "もう一度作成してください）:"] + [f"　{line}" for line in cells] + more)
+        return None
+    return Listing([f"　{sheet}!{cell}（{ind_id}）「{shown(got)}」→ 指標では「{shown(want)}」"
+                    for sheet, cell, ind_id, got, want in stale], "　…ほか {n} 件", cap=SHOWN_CAUTIONS,
+                   head=f"【注意】市町村のシートの連携事業名・評価指標が指標シートと違うため、入力用ファイルには市町村のシートの"
+                        f"言葉のまま載っています（{len(stale)} 件。指標シートで名前を変えたなら、市町村のシートも直してから"
+                        "もう一度作成してください）:\n")
+
+
+# The most cells a split's caution lists (the command line's; a button's message fewer where it has no room).
+SHOWN_CAUTIONS = 5
 
 
 def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:
+    """What the command line says of the files a split replaced (backups_parts), the names
+    on the line that says where the backups are."""
+    parts = backups_parts(files, shown)
+    if not parts:
+        return []
+    place, names, *rest = parts
+    return [f"{place}: {names.render(names.most).removeprefix(names.head)}", *rest]
+
+
+def backups_parts(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list:
     """What both faces say of the files a split replaced (nothing when it replaced none):
-    how many, where they are kept, and a few names (an alert has no scroll bar)."""
+    how many and where they are kept (Whole: a button's message cut it in its middle, or
+    left it out and kept 「バックアップを「回収」フォルダーに移して」 alone, qa-150), then a few
+    names (an alert has no scroll bar)."""
     saved = getattr(files, "backups", None)
     if not saved:
         return []
     first = next(iter(saved.values()))
-    names = "、".join(p.name for p in list(saved)[:5]) + (f" ほか {len(saved) - 5} 件" if len(saved) > 5 else "")
-    lines = [f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
-             f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）: {names}"]
+    parts: list = [Whole(f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
+                         f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）"),
+                   Listing([p.name for p in saved], "ほか {n} 件", cap=5, head="　", sep="、", more_sep=" ")]
     if any(p.suffix.lower() == ".xlsx" for p in saved):   # not for drafts alone: nothing to collect
-        lines.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
-    return lines
+        parts.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
+    return parts
 
 
 def _split_stopped(exc: UserError, written: list[Path], left: list[Path],

@@ -168,13 +168,29 @@ def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> t
 
 
 def unreturned_note(names: Sequence[str]) -> str:
-    """What both faces say of ``unreturned``: the 確定版 holds those municipalities' sheets as
-    they stand, which is right only where staff typed the answers in themselves."""
+    """What the command line says of ``unreturned`` (unreturned_parts), in one line."""
     if not names:
         return ""
-    return (f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります（{len(names)} 市町村）: "
-            f"{'、'.join(names)}。確定版は、その市町村シートに今ある値で計算しています。回答が届いていれば、"
-            "回収ファイル取込をしてから、もう一度書き出してください（マスターに直接入力した市町村なら、このままで構いません）。")
+    heading, *said = unreturned_parts(names)
+    return f"{heading.head}{'、'.join(names)}。" + "".join(line.lstrip("　") for line in said)
+
+
+def unreturned_parts(names: Sequence[str]) -> list:
+    """What both faces say of ``unreturned``: the 確定版 holds those municipalities' sheets
+    as they stand, which is right only where staff typed the answers in themselves. A
+    button's message lists the names as far as it has room (vital: they are whom to ask),
+    and keeps the step (what the 確定版 was computed from, Detail, gives way first): as one
+    line, a deep folder's message left it out whole (qa-150)."""
+    if not names:
+        return []
+    from ..core.alerts import Detail, Listing
+
+    return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
+                    head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
+                         f"（{len(names)} 市町村）: "),
+            Detail("　確定版は、その市町村シートに今ある値で計算しています。"),
+            "　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（マスターに直接入力した"
+            "市町村なら、このままで構いません）。"]
 
 
 def confirmed_list(result: Result, settings: Settings) -> tuple[Result, SheetPlan]:
@@ -252,15 +268,32 @@ SHOWN_CUTS = 5
 
 
 def stale_note(stale: Sequence[str]) -> str:
-    """What both faces say when the master's 一覧 is not what the 確定版 holds: staff read
-    the 一覧 and mail the 確定版, so the rows where they differ are named (as rollover does)."""
+    """What the command line says when the master's 一覧 is not what the 確定版 holds
+    (stale_parts), in one line."""
     from ..core.rollover import shown_ids
 
     if not stale:
         return ""
-    return (f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
-            f"（評価を再計算していないか、その後に入力が変わっています）: {shown_ids(stale)}。"
-            f"マスターで「評価を再計算」を押し、一覧を確かめてください。")
+    listing, step = stale_parts(stale)
+    return f"{listing.head}{shown_ids(stale)}。{step.lstrip('　')}"
+
+
+def stale_parts(stale: Sequence[str], total: int = 0) -> list:
+    """What both faces say when the master's 一覧 is not what the 確定版 holds: staff read
+    the 一覧 and mail the 確定版, so the rows where they differ are named (as rollover does),
+    as many as a button's message has room for, then the step. ``total``: the indicators
+    the 確定版 holds; when every one differs (一覧 never recalculated), a button says so in
+    one line instead of 「: ほか 80 件」 (as rollover_parts, qa-149)."""
+    if not stale:
+        return []
+    from ..core.alerts import Listing
+
+    differ = f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
+    step = "マスターで「評価を再計算」を押し、一覧を確かめてください。"
+    if total and len(stale) >= total:
+        return [f"{differ}（すべての指標です。評価を再計算していないようです）。{step}"]
+    return [Listing(list(stale), "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+                    head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "), f"　{step}"]
 
 
 def _pdf_refused(exc: "UserError | OSError", out: Path, pdf_target: Path) -> UserError:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from ..core import contract as c
-from ..core.alerts import Listing, Part, alert_text
+from ..core.alerts import Listing, Part, Whole, alert_text
 from ..core.errors import UserError
 from ..core.refs import cell_ref
 from ..core.unsaved import read_only_click
@@ -423,7 +423,7 @@ def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
 
 def _split(live: LiveBook, title: str) -> Said:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_lines, now, split_cautions, split_master
+    from ..cycle.distribute import backups_parts, caution_listings, now, split_master
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -435,10 +435,10 @@ def _split(live: LiveBook, title: str) -> Said:
     place = REMOTE_PLACE.get()
     written = split_master(master, outdir, deadline=due.day, issued=issued,
                            read=place.saved_read(master) if place is not None else None)
-    saved = backups_lines(written, _shown) + split_cautions(written)
+    saved = backups_parts(written, _shown) + caution_listings(written)
     return [f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
             f"{due.note()}（入力用ファイルに記載しました）。", "",
-            f"保存先: {_shown(outdir)}",
+            Whole(f"保存先: {_shown(outdir)}"),
             Listing([f"・{p.name}" for p in written], "　…ほか {n} 件（保存先のフォルダーにあります）"),
             "", *([*saved, ""] if saved else []), "それぞれの市町村にメールで送ってください。"]
 
@@ -455,8 +455,7 @@ def _export(live: LiveBook, title: str) -> Said:
     """
     import dataclasses
 
-    from ..cycle.export import (cut_note, default_name, errors_note, export_data, export_lock, replaced_note,
-                                stale_note, stale_pdf_note, unreturned_note, write_pdf)
+    from ..cycle.export import default_name, export_data, export_lock, stale_pdf_note, write_pdf
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -494,29 +493,39 @@ def _export(live: LiveBook, title: str) -> Said:
                 # A changed 確定版 has its old PDF named by replaced_note, as on the other faces.
                 note = ["", f"PDF は作れませんでした: {exc}",
                         *filter(None, [stale_pdf_note(done.path.with_suffix(".pdf")) if done.backup is None else ""])]
-    s = done.result.summary
-    warnings = [w for w in (errors_note(done.result), stale_note(done.stale), unreturned_note(done.unreturned),
-                            cut_note(done.result)) if w]
+    return _exported(done, outdir, files, note)
+
+
+def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) -> list[Part]:
+    """確定版を書き出し's message. The towns not collected are a list that keeps its step:
+    as one line, the longest plain one, a deep folder's message left that 【注意】 out whole
+    (qa-150). Where the 確定版 is, its files and where the one it replaced is kept are
+    Whole, never the lines the box cuts."""
+    from ..cycle.export import cut_note, errors_note, replaced_note, stale_parts, unreturned_parts
+
+    result = done.result
     return [
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
-        *warnings,
-        f"{s.line()}", "", *_findings_parts(done.result.findings), "",
-        f"保存先: {_shown(outdir)}", *(f"・{p.name}" for p in files), *filter(None, [replaced_note(done, _shown)]),
-        *note]
+        *filter(None, [errors_note(result)]), *stale_parts(done.stale, len(result.indicators)),
+        *unreturned_parts(done.unreturned), *filter(None, [cut_note(result)]),
+        result.summary.line(), "", *_findings_parts(result.findings), "",
+        Whole(f"保存先: {_shown(outdir)}"), *(Whole(f"・{p.name}") for p in files),
+        *(Whole(n) for n in filter(None, [replaced_note(done, _shown)])), *note]
 
 
 def _left_out_parts(report, done: bool = True) -> "list[Part]":
     """What a collect did not take, each kind under its heading: the files refused, the
     cells held, the master's corrections kept, the files imported before, and the copies
     of a file taken in this run (an attachment saved twice). ``done`` False: the import
-    was cancelled, and the held cells are said of what it would have done."""
+    was cancelled, and the held cells are said of what it would have done. Each heading is
+    its list's head (core.alerts.Listing), so a message that gives way keeps it (qa-150)."""
     from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line
 
     parts: list[Part] = []
     refused = report.refused
     if refused:
-        parts += ["", f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:",
-                  Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE)]
+        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE,
+                              head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
     parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
@@ -526,8 +535,8 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
         parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",
                               more_sep=" ")]
     if report.same:
-        parts += ["", f"同じ内容のファイル {len(report.same)} 件（1 つだけ取り込みます）:",
-                  Listing([f"・{r.name}: {r.reason}" for r in report.same], "　…ほか {n} 件")]
+        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in report.same], "　…ほか {n} 件",
+                              head=f"同じ内容のファイル {len(report.same)} 件（1 つだけ取り込みます）:\n")]
     return parts
 
 
@@ -552,7 +561,7 @@ def _collect(live: LiveBook, title: str) -> Said:
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
         return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
-    parts: list[Part] = [f"回収フォルダ: {_shown(inbox)}"]
+    parts: list[Part] = [Whole(f"回収フォルダ: {_shown(inbox)}")]
     if key is None:
         parts += ["", UNKEYED_NOTE]
     head = list(parts)
@@ -572,14 +581,16 @@ def _collect(live: LiveBook, title: str) -> Said:
         parts += ["", Listing(files, f"ほか {{n}} 件（シート「{c.IMPORT_LOG}」にあります）",
                               head=f"{len(records)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")]
         if changes:
-            parts += [f"書き換えたセル {len(changes)} か所:", listing, "", "続けて「評価を再計算」を押してください。"]
+            # Whole: the next step, short, was left out with the blank lines (qa-150)
+            parts += [listing._replace(head=f"書き換えたセル {len(changes)} か所:\n"), "",
+                      Whole("続けて「評価を再計算」を押してください。")]
         else:
             parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
         parts += [f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。", *left_out]
         from ..cycle.collect.later_year import report_later_lines
 
-        late = report_later_lines(report, _shown)
+        late = report_later_lines(report, _shown, apart=True)
         if late:
             parts += ["", *late]
     return parts
@@ -593,10 +604,12 @@ REFUSED_MORE = (f"　…ほか {{n}} 件（上のファイルを直すか回収�
 
 def _cells_listed(title: str, said: list[str], where: str = "") -> list[Part]:
     """A titled list of cells, at most SHOWN_CHANGES of them and fewer where the message
-    has no room (an alert has no scroll bar); ``where``: where the whole list is."""
+    has no room (an alert has no scroll bar); ``where``: where the whole list is. The title
+    is the list's head, given up with it only: a line of its own, it was the longest plain
+    line and left out first, and 「・取り込みません: …」 stood without what it was (qa-150)."""
     if not said:
         return []
-    return ["", title, Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CHANGES)]
+    return ["", Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CHANGES, head=title + "\n")]
 
 
 def _rollover(live: LiveBook, title: str) -> Said:

@@ -79,22 +79,25 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     return f"{said}。{year}年度のマスターで取り込んでください"
 
 
-def report_later_lines(report, shown: Callable[[Path], str] = str) -> list[str]:
+def report_later_lines(report, shown: Callable[[Path], str] = str, apart: bool = False) -> list[str]:
     """The 【注意】 when the collect of ``report`` (a CollectReport) changes a year whose next
     year's master is already made (later_lines): both faces say it, the command exits 1.
     Here rather than a method of the report, so that the report's module needs nothing of
     rollover (rollover reads 取込履歴 through it: cycle.export.unreturned)."""
-    return (later_lines(report.later, report.year, report.changes, shown, report.master, report.dry_run)
+    return (later_lines(report.later, report.year, report.changes, shown, report.master, report.dry_run, apart)
             if report.year is not None else [])
 
 
 def later_lines(later: Optional[Path], year: int, changes: Sequence,
-                shown: Callable[[Path], str] = str, source: Optional[Path] = None, dry_run: bool = False) -> list[str]:
+                shown: Callable[[Path], str] = str, source: Optional[Path] = None, dry_run: bool = False,
+                apart: bool = False) -> list[str]:
     """The 【注意】 of a collect that changed ``year``'s values while next year's master
     ``later`` (next_master) already holds that year; nothing when there is none or
     nothing changed. ``changes``: the report's cell changes; ``source``: this year's master.
     ``dry_run``: said of what the import would do: a dry run imported nothing, and 「この
-    取り込みの値がまだ入っていません」 with the step to carry them read as done."""
+    取り込みの値がまだ入っていません」 with the step to carry them read as done. ``apart``: where
+    the next year's master is on a line of its own (Whole), for a button's message, which
+    cut the one line through the path to keep the rows after it (qa-150)."""
     import os
 
     from ...core.alerts import Whole
@@ -105,7 +108,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
     listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
-    made = f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。"
+    made = Whole(f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。")
     columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
     # Run in this year's master's folder, where staff ran collect: the later master by its
     # name, or its path from there when it was moved to the next year's folder; on the
@@ -114,7 +117,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     later_named, source_named, where = it_names(later, source) or (here, source.name if source else "", "")
     step = catch_up(year, later_named, source_named, where=where, save=by_button())
     # Whole: a command cut in its middle by a button's message box is no command (core.alerts)
-    if dry_run:
-        return [f"{made}取り込んでも、{columns}には、取り込む値は入りません（{listed}）。",
-                Whole(f"　取り込んだあと、{step}。")]
-    return [f"{made}{columns}には、この取り込みの値がまだ入っていません（{listed}）。", Whole(f"　{step}。")]
+    said = (f"取り込んでも、{columns}には、取り込む値は入りません（{listed}）。" if dry_run else
+            f"{columns}には、この取り込みの値がまだ入っていません（{listed}）。")
+    step = Whole(f"　取り込んだあと、{step}。" if dry_run else f"　{step}。")
+    return [made, f"　{said}", step] if apart else [made + said, step]
