@@ -1762,8 +1762,29 @@ def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on
 DEEP_FOLDER = Path("企画政策部") / "地域連携課" / "連携中枢都市圏担当" / "さっぽろ連携中枢都市圏" / "2023年度"
 
 
-def _deep(master: Path, tmp_path: Path) -> Path:
-    return _copy(master, tmp_path / DEEP_FOLDER / "さっぽろ圏_2023年度_マスター.xlsm")
+# Where the worst cases are built: a folder whose path is always this long, whatever pytest
+# names its own (its tmp_path grows by 「popen-gw1/」 under xdist, and a number of digits
+# with the runs), since these messages sit near the box's edge and each character of the
+# path is said two or three times. 62: pytest's own path for these tests run alone.
+WORST_ROOT_CHARS = 62
+
+
+@pytest.fixture
+def worst_root():
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="renkei-worst-"))
+    pad = WORST_ROOT_CHARS - len(str(base)) - 1
+    assert pad >= 6, f"the temporary folder {base} is too long for these tests"
+    root = base / ("share" + "_" * (pad - 5))
+    root.mkdir()
+    assert len(str(root)) == WORST_ROOT_CHARS
+    yield root
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _deep(master: Path, root: Path) -> Path:
+    return _copy(master, root / DEEP_FOLDER / "さっぽろ圏_2023年度_マスター.xlsm")
 
 
 def _fits(applied) -> str:
@@ -1772,12 +1793,12 @@ def _fits(applied) -> str:
     return prompt
 
 
-def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_the_rest_are(master, tmp_path,
+def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_the_rest_are(master, worst_root,
                                                                                           monkeypatch):
     """入力チェック and 評価を再計算 with 152 実績値 typed as 「約10件」 (and their 分母 as words)
     across all 12 municipalities: 165 errors and 150 warnings. The box holds the first cells
     to mend, how many more and where they are (検証結果), and the closing line."""
-    book = _deep(master, tmp_path)
+    book = _deep(master, worst_root)
     wb = load_workbook(book, keep_vba=True)
     for name in load_master_names(book):
         ws = wb[name]
@@ -1800,7 +1821,7 @@ def load_master_names(book: Path) -> list[str]:
     return list(load_master(book).settings.names)
 
 
-def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions_heading(master, tmp_path,
+def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions_heading(master, worst_root,
                                                                                        monkeypatch):
     """配布用ファイル作成 a second time, after every municipality sheet changed and 26 評価指標
     were renamed in 指標: twelve files backed up, 26 × sheets stale. The message was over
@@ -1808,7 +1829,7 @@ def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions
     「バックアップを「回収」フォルダーに移して」 stayed, and the 【注意】 heading went while its
     cells 「札幌市!C2（02-1）「…」→ 指標では「…」」 stood alone (qa-150). Now the folder, the
     backups' place and each heading stay whole; the lists give way."""
-    book = _deep(master, tmp_path)
+    book = _deep(master, worst_root)
     monkeypatch.chdir(book.parent)
     _fits(_run(buttons.split, payload_from_file(book))[0])
     wb = load_workbook(book, keep_vba=True)
@@ -1830,7 +1851,7 @@ def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions
 
 
 def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_masters_place_and_the_command(
-        master, tmp_path, monkeypatch):
+        master, tmp_path, worst_root, monkeypatch):
     """回収ファイル取込 of the twelve returns, the 2024 master already made beside: files
     refused, rows held (the master corrected after the split and the return changed too),
     cells rewritten, the late-year step. Over the box by its fixed lines, the 【注意】 naming
@@ -1842,7 +1863,7 @@ def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_ma
     from renkei_xl.cycle.collect.records import held_summary
     from renkei_xl.cycle.distribute import split_master
 
-    book = _copy(master, tmp_path / "さっぽろ連携中枢都市圏" / "2023年度" / "さっぽろ圏_2023年度_マスター.xlsm")
+    book = _copy(master, worst_root / "さっぽろ連携中枢都市圏" / "2023年度" / "さっぽろ圏_2023年度_マスター.xlsm")
     monkeypatch.chdir(book.parent)
     inbox = book.parent / c.COLLECT_DIR
     inbox.mkdir()
@@ -1881,14 +1902,14 @@ def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_ma
 
 
 def test_export_with_errors_and_eleven_towns_not_collected_keeps_the_files_places_and_whom_to_ask(
-        master, tmp_path, monkeypatch):
+        master, tmp_path, worst_root, monkeypatch):
     """確定版を書き出し a second time with three input errors, 一覧 never recalculated and one
     return of twelve collected. Over the box, the 【注意】 naming the eleven towns not
     collected, its longest plain line, was left out whole, and on a deeper folder the 保存先
     line was next (qa-150). Now the towns are a list that gives way name by name (the first
     kept), the step stays, and the 確定版's folder, its file and where the earlier one is
     stay whole."""
-    book = _deep(master, tmp_path)
+    book = _deep(master, worst_root)
     monkeypatch.chdir(book.parent)
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     assert cli_main(["collect", str(book), str(returned)]) == 0
