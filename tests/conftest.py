@@ -60,7 +60,8 @@ def replace_vba_project(src_path, dst_path, data: bytes) -> None:
 # so that the last file a worker takes is a short one.
 SLOW_FIRST = ("test_server.py", "test_cycle.py", "test_hostile_files.py", "test_hostile_writes.py",
               "test_wheels.py", "test_years.py", "test_buttons.py", "test_vba_libreoffice.py",
-              "test_server_layout.py", "test_lossless.py", "test_error_cells.py", "test_realbooks.py",
+              "test_server_layout.py", "test_lossless.py", "test_error_cells.py", "test_excel_limits.py",
+              "test_realbooks.py",
               "test_faces.py", "test_answer_size.py", "test_uno_office.py",
               "test_faces_values.py", "test_mail.py", "test_stale_results.py", "test_vba_compile.py")
 
