@@ -1320,17 +1320,22 @@ def test_rollover_with_an_input_error_gives_the_command_line_its_command_on_ever
     wb = openpyxl.load_workbook(book, keep_vba=True)
     wb["札幌市"]["E2"] = "約10件"
     wb.save(book)
-    monkeypatch.chdir(book.parent)
-    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
-    command = f"renkei-xl history import {later.name} {book.name} で"
-    capsys.readouterr()
-    assert cli_main(["rollover", str(book)]) == 0
-    out = capsys.readouterr().out
+    later, command, out = _rolled_over_on_the_command_line(book, monkeypatch, capsys)
     assert "入力エラーが 1 件ありました" in out and command in out, out
     later.unlink()
     applied, _actions = _run(buttons.rollover, payload_from_file(book))
     prompt = _only_alert(applied)["prompt"]
     assert "入力エラーが 1 件ありました" in prompt and command in prompt, prompt
+
+
+def _rolled_over_on_the_command_line(book: Path, monkeypatch, capsys) -> tuple[Path, str, str]:
+    """(the 2024 master, the catch-up command as both faces should give it, what the command
+    line printed) of `renkei-xl rollover` run in ``book``'s folder, as staff run it."""
+    monkeypatch.chdir(book.parent)
+    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
+    capsys.readouterr()
+    assert cli_main(["rollover", str(book)]) == 0
+    return later, f"renkei-xl history import {later.name} {book.name} で", capsys.readouterr().out
 
 
 def test_a_rollover_of_the_fy2023_sample_keeps_where_the_new_master_is_and_what_to_do(master, tmp_path, monkeypatch,
@@ -1347,12 +1352,7 @@ def test_a_rollover_of_the_fy2023_sample_keeps_where_the_new_master_is_and_what_
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     assert cli_main(["collect", str(book), str(returned)]) == 0
     _put_now(book, "札幌市", "E2", BAD_VALUE)
-    monkeypatch.chdir(book.parent)
-    later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
-    command = f"renkei-xl history import {later.name} {book.name} で"
-    capsys.readouterr()
-    assert cli_main(["rollover", str(book)]) == 0
-    out = capsys.readouterr().out
+    later, command, out = _rolled_over_on_the_command_line(book, monkeypatch, capsys)
     assert out.startswith(f"2024年度のマスターを作成しました: {later}\n"), out
     assert "・指標 80 件" in out and "目標の年度が過ぎている指標 13 件" in out and "…ほか 3 件" in out, out
     assert "80 指標で違います（すべての指標です" in out and "札幌市!E2 " in out and "上書き保存" not in out, out

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shlex
 import shutil
+from pathlib import Path
 
 from renkei_xl.cli import main
 from renkei_xl.core.carry import command_arg, import_command
@@ -51,15 +52,20 @@ def test_refusal_of_a_late_return_names_both_masters_in_a_command_that_runs(cycl
     assert "前年度実績（2023年度）" in capsys.readouterr().out
 
 
-def test_the_earlier_master_is_found_in_the_folder_of_its_year(cycle, tmp_path, monkeypatch):
-    """Rollover names the next year's サーバー作業フォルダー; staff move the new master
-    there and the old one stays in its year's folder: the command names it from there."""
+def _moved_to_their_years_folders(cycle, tmp_path):
+    """(the 2023 master, the 2024 master, a late return) after rollover, each master moved
+    into the folder of its year (「連携 2023年度」, 「連携 2024年度」), as rollover tells staff."""
     master, later, late = _rolled(cycle)
     old_folder, new_folder = tmp_path / "連携 2023年度", tmp_path / "連携 2024年度"
     old_folder.mkdir()
     new_folder.mkdir()
-    master = shutil.move(str(master), old_folder / master.name)
-    later = shutil.move(str(later), new_folder / later.name)
+    return shutil.move(str(master), old_folder / master.name), shutil.move(str(later), new_folder / later.name), late
+
+
+def test_the_earlier_master_is_found_in_the_folder_of_its_year(cycle, tmp_path, monkeypatch):
+    """Rollover names the next year's サーバー作業フォルダー; staff move the new master
+    there and the old one stays in its year's folder: the command names it from there."""
+    master, later, late = _moved_to_their_years_folders(cycle, tmp_path)
     [refusal] = collect(later, [late]).refused
     said = COMMAND.search(refusal.reason)
     assert said, refusal.reason
@@ -142,16 +148,11 @@ def test_a_next_master_moved_to_the_next_years_folder_is_still_named(cycle, tmp_
     a late return collected into the 2023 master then said nothing of the 2024 master, which
     was looked for beside it only (client-146). It is found there, and the command it gives,
     run in the 2023 master's folder where staff ran collect, carries the value."""
-    master, later, late = _rolled(cycle)
-    old_folder, new_folder = tmp_path / "連携 2023年度", tmp_path / "連携 2024年度"
-    old_folder.mkdir()
-    new_folder.mkdir()
-    master = shutil.move(str(master), old_folder / master.name)
-    later = shutil.move(str(later), new_folder / later.name)
+    master, later, late = _moved_to_their_years_folders(cycle, tmp_path)
     assert main(["collect", str(master), str(late)]) == 1
     out = capsys.readouterr().out
     assert f"【注意】2024年度のマスター「{later}」が、すでに作られています" in out, out
     said = COMMAND.search(out)
     assert said and said[1] == f'renkei-xl history import "../連携 2024年度/{later.name}" {master.name}', out
-    assert _run_as_copied(said[1], old_folder, monkeypatch) == 0
+    assert _run_as_copied(said[1], Path(master).parent, monkeypatch) == 0
     assert cell_of(later, "南幌町", "04-1", "前年度実績（2023年度）") == "7件"
