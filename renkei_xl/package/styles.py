@@ -78,6 +78,24 @@ class Styles:
         if not self._xfs:
             raise PackageError("styles.xml にセルの書式（cellXfs）がありません")
         self._derived: dict[tuple, int] = {}
+        self._keys: Optional[tuple[int, dict[tuple, int]]] = None
+
+    def copy(self) -> "Styles":
+        """These styles as parsed, to count what a write would append without appending it
+        (workbook.apply.cell_formats_problem). The parse and what is read of it are shared,
+        never changed (a write appends to ``added``); styles already written to are parsed
+        again. Why: a button's click near Excel's cell formats limit parsed styles.xml's
+        65,000 formats twice, for its reader and for the count."""
+        if self.dirty:
+            return Styles(self.text, self.part)
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.index = {kind: dict(found) for kind, found in self.index.items()}
+        twin.added = {kind: [] for kind in self.raw}
+        twin.numfmts = dict(self.numfmts)
+        twin.added_numfmts = []
+        twin._derived = dict(self._derived)
+        return twin
 
     # ------------------------------------------------------------------ lookups
 
@@ -225,10 +243,9 @@ class Styles:
             attrs["fillId"] = str(self.fill_id(fill))
         if number_format is not KEEP:
             attrs["numFmtId"] = str(self.numfmt_id(number_format))
-        want = self._key(attrs, base)
-        for i, candidate in enumerate(self._xfs):
-            if self._key(dict(candidate.attrib), candidate) == want:
-                return i
+        found = self._existing_keys().get(self._key(attrs, base))
+        if found is not None:
+            return found
         raw = self.raw["xf"][xf_index] if xf_index < len(self.raw["xf"]) else self.raw["xf"][0]
         changes = {}
         if fill is not KEEP:
@@ -239,6 +256,18 @@ class Styles:
             changes["numFmtId"] = attrs["numFmtId"]
             changes["applyNumberFormat"] = "1"
         return self._put("xf", _with_attrs(raw, changes))
+
+    def _existing_keys(self) -> dict[tuple, int]:
+        """``_key`` of each cell format the book holds -> the first with it. Made once (again
+        when a number format is added, which a format's key may name): each new question
+        compared every format of the book, tens of thousands of ``_key`` near Excel's limit
+        for each colour a plan paints."""
+        if self._keys is None or self._keys[0] != len(self.numfmts):
+            keys: dict[tuple, int] = {}
+            for i, candidate in enumerate(self._xfs):
+                keys.setdefault(self._key(dict(candidate.attrib), candidate), i)
+            self._keys = (len(self.numfmts), keys)
+        return self._keys[1]
 
     def _key(self, attrs: dict, el: Element) -> tuple:
         """What makes two cell formats look the same: everything, fills by colour."""

@@ -781,7 +781,7 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan) -> Optional[str]:
     bound = len(LOOKS) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
     if have + bound <= MAX_CELL_FORMATS:
         return None
-    styles = Styles(reader.pkg.text(reader.part), reader.part)
+    styles = reader.styles.copy()
     formats = _Formats(styles)
     for sheet in plan.sheets:
         for row in sheet.rows:
