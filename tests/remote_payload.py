@@ -2271,8 +2271,12 @@ def _decoded(wb):
 
 def _load_keeping_merged_styles(path: Path):
     """openpyxl turns merged followers into style-less MergedCells on load; kept as cells
-    here, with their own styles, as Excel keeps them."""
-    with mock.patch.object(Worksheet, "_clean_merge_range", lambda self, mcr: None):
+    here, with their own styles, as Excel keeps them. Read for the cells' looks alone
+    (file_looks), the book takes the Stylesheet kept per styles part (``_apply_stylesheet``),
+    as ``payload_book`` does: a master near Excel's cell formats limit (test_excel_limits)
+    made openpyxl's 65,000 formats twice, for the payload and for its looks."""
+    with mock.patch.object(Worksheet, "_clean_merge_range", lambda self, mcr: None), \
+            mock.patch("openpyxl.reader.excel.apply_stylesheet", _apply_stylesheet):
         return load_workbook(path)
 
 
@@ -2337,10 +2341,11 @@ def _apply_stylesheet(archive, wb) -> None:
     kept per the part's content (``_STYLESHEETS``): its from_tree was about a sixth of reading
     a book whose sheets are kept (perf-110), and most books a test reads share their styles
     part with the last. The book's fonts, fills and borders are lists of its own, as there;
-    the rest (cell formats, number formats, date formats, protections, alignments, named
-    styles) is the kept Stylesheet's, shared by the books of that styles part, as the sheets'
-    ``_Held`` cells are: binding a named style to a book adds nothing the first binding did
-    not, and ``_east_asian_dates`` adds the same ids each time. A part with no cell formats
+    the rest (cell formats, number formats, protections, alignments, named styles) is the kept
+    Stylesheet's, shared by the books of that styles part, as the sheets' ``_Held`` cells are:
+    binding a named style to a book adds nothing the first binding did not. The date
+    formats are each book's own (``_east_asian_dates`` adds to them, which a book read for
+    its looks alone does not: ``_load_keeping_merged_styles``). A part with no cell formats
     or no named styles is left to openpyxl's own function (its warnings and defaults)."""
     from openpyxl.styles.stylesheet import Stylesheet, apply_stylesheet
     from openpyxl.utils.indexed_list import IndexedList
@@ -2366,7 +2371,7 @@ def _apply_stylesheet(archive, wb) -> None:
     wb._table_styles = stylesheet.tableStyles
     wb._cell_styles = stylesheet.cell_styles
     wb._named_styles = stylesheet.named_styles
-    wb._date_formats = stylesheet.date_formats
+    wb._date_formats = set(stylesheet.date_formats)     # the book's own: _east_asian_dates adds to it
     wb._timedelta_formats = stylesheet.timedelta_formats
     for ns in wb._named_styles:
         ns.bind(wb)
