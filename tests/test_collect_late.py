@@ -14,12 +14,17 @@ from renkei_xl.cli import main
 from renkei_xl.core.carry import command_arg, import_command
 from renkei_xl.cycle.collect import collect
 
-from test_cycle import cell_of, cycle, set_cell  # noqa: F401  (cycle: the fixture)
+import pytest
+
+from conftest import shared_build
+from test_cycle import _built_cycle, cell_of, cycle, set_cell  # noqa: F401  (cycle: the fixture)
 
 COMMAND = re.compile(r"(renkei-xl history import .+?) で、2024年度のマスターの「経年」")
 
 
 def _rolled(cycle):
+    """(the 2023 master, the 2024 master, a late return): every municipality's return but
+    南幌町's collected, the master rolled over, then 南幌町's return typed in."""
     from renkei_xl.cycle.rollover import rollover_file
 
     master, _issued, filled = cycle
@@ -30,6 +35,29 @@ def _rolled(cycle):
     return master, later, late
 
 
+def _rolled_build(folder: Path, tmp_path_factory, fy2023) -> tuple[Path, Path, Path]:
+    """``_rolled`` of a copy of the shared cycle (test_cycle's ``cycle`` fixture) in ``folder``."""
+    master, by_muni, filled = shared_build(tmp_path_factory, "cycle-fy2023", lambda f: _built_cycle(f, fy2023))
+    root = master.parent
+    shutil.copytree(root, folder, dirs_exist_ok=True)
+
+    def here(path: Path) -> Path:
+        return folder / path.relative_to(root)
+    return _rolled((here(master), {m: here(p) for m, p in by_muni.items()}, {m: here(p) for m, p in filled.items()}))
+
+
+@pytest.fixture
+def rolled(tmp_path, tmp_path_factory, fy2023):
+    """``_rolled`` in the test's own folder, where the ``cycle`` fixture puts its files: made
+    once per run (conftest.shared_build: a collect of eleven returns and a rollover were
+    about 0.7 s of each of five tests) and copied whole, so a test may change, move or
+    delete the masters as it likes."""
+    made = shared_build(tmp_path_factory, "collect-late-rolled", lambda f: _rolled_build(f, tmp_path_factory, fy2023))
+    root = made[0].parent
+    shutil.copytree(root, tmp_path, dirs_exist_ok=True)
+    return tuple(tmp_path / p.relative_to(root) for p in made)
+
+
 def _run_as_copied(command: str, folder, monkeypatch) -> int:
     """The command as staff paste it in the master's folder."""
     words = shlex.split(command)
@@ -38,8 +66,8 @@ def _run_as_copied(command: str, folder, monkeypatch) -> int:
     return main(words[1:])
 
 
-def test_refusal_of_a_late_return_names_both_masters_in_a_command_that_runs(cycle, monkeypatch, capsys):
-    master, later, late = _rolled(cycle)
+def test_refusal_of_a_late_return_names_both_masters_in_a_command_that_runs(rolled, monkeypatch, capsys):
+    master, later, late = rolled
     [refusal] = collect(later, [late]).refused
     said = COMMAND.search(refusal.reason)
     assert said, refusal.reason
@@ -52,20 +80,20 @@ def test_refusal_of_a_late_return_names_both_masters_in_a_command_that_runs(cycl
     assert "前年度実績（2023年度）" in capsys.readouterr().out
 
 
-def _moved_to_their_years_folders(cycle, tmp_path):
+def _moved_to_their_years_folders(rolled, tmp_path):
     """(the 2023 master, the 2024 master, a late return) after rollover, each master moved
     into the folder of its year (「連携 2023年度」, 「連携 2024年度」), as rollover tells staff."""
-    master, later, late = _rolled(cycle)
+    master, later, late = rolled
     old_folder, new_folder = tmp_path / "連携 2023年度", tmp_path / "連携 2024年度"
     old_folder.mkdir()
     new_folder.mkdir()
     return shutil.move(str(master), old_folder / master.name), shutil.move(str(later), new_folder / later.name), late
 
 
-def test_the_earlier_master_is_found_in_the_folder_of_its_year(cycle, tmp_path, monkeypatch):
+def test_the_earlier_master_is_found_in_the_folder_of_its_year(rolled, tmp_path, monkeypatch):
     """Rollover names the next year's サーバー作業フォルダー; staff move the new master
     there and the old one stays in its year's folder: the command names it from there."""
-    master, later, late = _moved_to_their_years_folders(cycle, tmp_path)
+    master, later, late = _moved_to_their_years_folders(rolled, tmp_path)
     [refusal] = collect(later, [late]).refused
     said = COMMAND.search(refusal.reason)
     assert said, refusal.reason
@@ -75,8 +103,8 @@ def test_the_earlier_master_is_found_in_the_folder_of_its_year(cycle, tmp_path, 
     assert _run_as_copied(said[1], later.parent, monkeypatch) == 0
 
 
-def test_an_earlier_master_not_found_is_said_with_where_it_was_looked_for(cycle, tmp_path):
-    master, later, late = _rolled(cycle)
+def test_an_earlier_master_not_found_is_said_with_where_it_was_looked_for(rolled, tmp_path):
+    master, later, late = rolled
     master.unlink()
     [refusal] = collect(later, [late]).refused
     said = COMMAND.search(refusal.reason)
@@ -92,10 +120,10 @@ def test_command_arguments_are_quoted_only_when_a_shell_would_split_them():
     assert shlex.split(import_command("a b.xlsm", "c d.xlsm", 2023))[3:] == ["a b.xlsm", "c d.xlsm"]
 
 
-def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(cycle, capsys):
+def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(rolled, capsys):
     """`collect --dry-run` on the 2023 master after rollover said 「この取り込みの値がまだ
     入っていません」 and the carrying step as if the return had been imported: nothing was."""
-    master, later, late = _rolled(cycle)
+    master, later, late = rolled
     before = master.read_bytes()
     main(["collect", str(master), str(late), "--dry-run"])
     out = capsys.readouterr().out
@@ -143,12 +171,12 @@ def test_a_return_two_years_late_names_the_master_it_was_collected_into(cycle, m
     assert "の実績値と評価を「経年」に取り込みました" in capsys.readouterr().out
 
 
-def test_a_next_master_moved_to_the_next_years_folder_is_still_named(cycle, tmp_path, monkeypatch, capsys):
+def test_a_next_master_moved_to_the_next_years_folder_is_still_named(rolled, tmp_path, monkeypatch, capsys):
     """Rollover tells staff to move the new master into the folder of its year (「…2024年度」):
     a late return collected into the 2023 master then said nothing of the 2024 master, which
     was looked for beside it only (client-146). It is found there, and the command it gives,
     run in the 2023 master's folder where staff ran collect, carries the value."""
-    master, later, late = _moved_to_their_years_folders(cycle, tmp_path)
+    master, later, late = _moved_to_their_years_folders(rolled, tmp_path)
     assert main(["collect", str(master), str(late)]) == 1
     out = capsys.readouterr().out
     assert f"【注意】2024年度のマスター「{later}」が、すでに作られています" in out, out

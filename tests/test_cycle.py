@@ -806,7 +806,7 @@ def test_an_answer_typed_over_last_years_column_is_refused_not_lost(tmp_path, va
     answer is taken whatever that column shows (a year corrected since by history import)."""
     from renkei_xl.cycle.rollover import rollover_file
 
-    m2023 = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
+    m2023 = sample_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsm")
     master = rollover_file(m2023).path
     (book,) = [p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None) if p.name.startswith("小樽市")]
     label = c.PREVIOUS_HEADER.format(year=2023)
@@ -887,8 +887,8 @@ def _sheet_of_sums_added(path: Path, tmp: Path) -> Path:
 
 
 def _vba_project(tmp: Path) -> bytes:
-    xlsm = init_master(tmp / "vba_source.xlsm", sample="fy2023")
-    with zipfile.ZipFile(xlsm) as zf:
+    """The VBA project a master of ``init`` carries (its bytes made once in a process)."""
+    with zipfile.ZipFile(sample_master(tmp / "vba_source.xlsm")) as zf:
         return zf.read("xl/vbaProject.bin")
 
 

@@ -27,7 +27,7 @@ from typing import Callable, Optional
 import openpyxl
 import pytest
 
-from conftest import rewrite_cells, saved_by_excel
+from conftest import rewrite_cells, saved_by_excel, shared_build
 from forked_cli import cli_run
 from realbooks import parts, sheet_parts
 from remote_payload import payload_from_file
@@ -107,11 +107,21 @@ def collect_sapporo(master: Path, tmp_path: Path, staff: Callable[[Path], None] 
     return master
 
 
+def _collected_build(folder: Path, sample: Path) -> Path:
+    master = folder / "マスター.xlsm"
+    shutil.copyfile(sample, master)
+    return collect_sapporo(master, folder)
+
+
 @pytest.fixture
-def collected(sample_master_xlsm, tmp_path) -> Path:
-    master = tmp_path / "マスター.xlsm"
-    shutil.copyfile(sample_master_xlsm, master)
-    return collect_sapporo(master, tmp_path)
+def collected(sample_master_xlsm, tmp_path, tmp_path_factory) -> Path:
+    """The sample master after ``collect_sapporo``, in the test's own folder with the split
+    and the return beside it: made once per run (conftest.shared_build: a split and a collect
+    in two forked commands, about 1 s of each of 7 tests) and copied whole, so a test may
+    write it as it likes."""
+    built = shared_build(tmp_path_factory, "stale-results-collected", lambda f: _collected_build(f, sample_master_xlsm))
+    shutil.copytree(built.parent, tmp_path, dirs_exist_ok=True)
+    return tmp_path / built.name
 
 
 @pytest.fixture
