@@ -29,8 +29,10 @@ MUNI, ROW, VALUE_COL, STATUS_COL = "小樽市", 2, 5, 7
 
 
 @pytest.fixture(scope="module")
-def master(tmp_path_factory, licensed) -> Path:  # noqa: F811  (the remote engine, for the module)
-    return init_master(tmp_path_factory.mktemp("faces_values") / "master.xlsm", sample="fy2023")
+def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote engine, for the module)
+    """The FY2023 sample master as init writes it: the suite's shared one (built once per run,
+    across workers), where this module ran init again. Read-only: copy it before a write."""
+    return sample_master_xlsm
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
