@@ -10,6 +10,8 @@ nor a silent reading.
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
@@ -162,15 +164,14 @@ def test_an_indicator_id_typed_like_another_is_named_as_that_id(master, tmp_path
     assert (severity, kind) == ("エラー", "lookalike-id") and "指標!A8 の「04-1」" in message, message
 
 
-def test_a_look_alike_of_a_symbol_in_a_history_csv_says_which_it_looks_like(tmp_path):
+def test_a_look_alike_of_a_symbol_in_a_history_csv_says_which_it_looks_like(master, tmp_path):
     """「-」 typed for a symbol was refused with 「評価「-」は ◎ □ × － ― のどれかに」, which reads
     as if 「-」 were among them; 「○」 likewise beside ◎. Each is refused naming what it is not:
     a dash is never read as － or ―, which mean different things."""
-    from renkei_xl.cli.workbook import init_master
     from test_years import _csv_imported
 
-    master = init_master(tmp_path / "m.xlsm", sample="fy2023")
-    _path, done, reasons = _csv_imported(master, tmp_path, ["08-1,2022,－,-", "06-1,2022,10件,○", "05-2,2022,1件,Ｘ"],
+    written = shutil.copyfile(master, tmp_path / "m.xlsm")      # the module's master, copied to write
+    _path, done, reasons = _csv_imported(written, tmp_path, ["08-1,2022,－,-", "06-1,2022,10件,○", "05-2,2022,1件,Ｘ"],
                                          "cp932")
     assert done.imported == 0
     assert "「-」は「－」（評価不可）にも「―」（評価時期前・未集計）にも見えますが、どちらでもありません" in reasons[2], reasons

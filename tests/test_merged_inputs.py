@@ -27,15 +27,16 @@ from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 from test_error_cells import checked, file_face, merged_over
 
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.errors import UserError
 from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory, licensed) -> Path:  # noqa: F811
-    return init_master(tmp_path_factory.mktemp("merged_inputs") / "master.xlsm", sample="fy2023")
+def sample(sample_master_xlsm, licensed) -> Path:  # noqa: F811
+    """The FY2023 sample master as init writes it: the suite's shared one (built once per run,
+    across workers), where this module ran init again. Read-only: copy it before a write."""
+    return sample_master_xlsm
 
 
 def served(path: Path) -> dict:

@@ -22,7 +22,6 @@ from conftest import returned_input
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.pipeline import recalculate
 from renkei_xl.core.plan_types import CellEdit, WritePlan
@@ -33,8 +32,10 @@ CELL = f"E{ROW}"
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory, licensed) -> Path:  # noqa: F811
-    return init_master(tmp_path_factory.mktemp("percent_writes") / "master.xlsm", sample="fy2023")
+def sample(sample_master_xlsm, licensed) -> Path:  # noqa: F811
+    """The FY2023 sample master as init writes it: the suite's shared one (built once per run,
+    across workers), where this module ran init again. Read-only: copy it before a write."""
+    return sample_master_xlsm
 
 
 def _typed_100_percent(sample: Path, path: Path) -> Path:
