@@ -127,9 +127,9 @@ _PROJECTS_LOCK = threading.Lock()
 
 def _project_replayable(data: bytes) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
     """What a project's VBA can replay, by the project's bytes: a save changes the file's
-    version but seldom its macros (staff's edits of cells, a click's write, each
-    municipality's copy of one master), and reading the modules (MS-OVBA's decompression
-    in Python, 50 ms) was most of an admission once per file version. The project stored
+    version but seldom its macros (staff's edits of cells, a copy of the master in another
+    folder), and reading the modules (MS-OVBA's decompression in Python, 50 ms) was about
+    half of an admission's work once per file version. The project stored
     is unpacked from the package (1 ms) and known by its digest; its modules are read
     only for a project not seen among the last few."""
     key = hashlib.sha256(data).digest()
