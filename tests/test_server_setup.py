@@ -19,8 +19,6 @@ from pathlib import Path
 
 import httpx
 
-from serve_refusal import serve_in_process
-
 SETUP = Path(__file__).resolve().parents[1] / "docs" / "staff-setup.md"
 KEY = "test-key-7f3a9c1e5b2d4a6f8e0c"
 _NO_MODE_RIGHTS = "-dac_override,-dac_read_search"
@@ -59,13 +57,12 @@ def test_the_certificate_and_key_given_the_wrong_way_round_are_named_as_swapped(
     key_file = tmp_path / "key"
     key_file.write_text(KEY, encoding="utf-8")
     key_file.chmod(0o600)
-    # The start's checks in this process (serve_refusal): the pair's reading is the same, and
-    # a child Python (0.35 CPU-s) showed nothing more of it.
-    status, stderr = serve_in_process(_serve_args(tmp_path, "--key-file", str(key_file), "--ssl-certfile", str(key),
-                                                  "--ssl-keyfile", str(cert))[4:], _env())
-    assert status == 2, stderr
-    assert "入れ替わっています" in stderr and f"--ssl-certfile {cert} --ssl-keyfile {key}" in stderr, stderr
-    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    run = subprocess.run(_serve_args(tmp_path, "--key-file", str(key_file), "--ssl-certfile", str(key),
+                                     "--ssl-keyfile", str(cert)),
+                         env=_env(), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "入れ替わっています" in run.stderr and f"--ssl-certfile {cert} --ssl-keyfile {key}" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1, run.stderr
     # the right way round, the doc's pair is one the server loads
     from renkei_xl.server.config import check_tls
 
