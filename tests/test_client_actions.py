@@ -18,7 +18,8 @@ from oletools.olevba import decompress_stream
 from remote_payload import vba_subs
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.excel.client import LOOK_GROUPS, REQUEST, UNPROTECT, ClientCannotReplay, fit_actions, request_action
-from renkei_xl.vba.read import STANDARD, VbaProjectError, name_clashes, replayable_actions, workbook_modules
+from renkei_xl.vba.read import (STANDARD, VbaProjectError, name_clashes, project_modules, replayable_actions,
+                                 workbook_project)
 from realbooks import vba_modules
 
 DATA = Path(__file__).with_name("data")
@@ -34,7 +35,7 @@ def _norm(code: str) -> str:
 
 
 def test_the_modules_read_are_the_ones_olevba_reads(master):
-    ours = {m.name: m for m in workbook_modules(master)}
+    ours = {m.name: m for m in project_modules(workbook_project(master))}
     reference = {name.rsplit(".", 1)[0]: code for name, code in vba_modules(master).items()}
     assert set(ours) == set(reference)
     for name, code in reference.items():
@@ -44,7 +45,7 @@ def test_the_modules_read_are_the_ones_olevba_reads(master):
 
 
 def test_the_replayable_subs_are_the_public_subs_of_the_standard_modules(master):
-    subs = replayable_actions(workbook_modules(master))
+    subs = replayable_actions(project_modules(workbook_project(master)))
     assert subs == frozenset(vba_subs(master))
     assert {"setValues", "alert", "addSheet", "sheetClear", UNPROTECT, REQUEST, "setFontProperty"} <= subs
     assert not {"addChart", "RenkeiCallServer", "GetRange"} & subs
@@ -70,14 +71,14 @@ def test_a_file_without_a_project_or_a_damaged_one_is_refused(tmp_path, master):
 
     Workbook().save(tmp_path / "plain.xlsx")
     with pytest.raises(VbaProjectError):
-        workbook_modules(tmp_path / "plain.xlsx")
+        project_modules(workbook_project(tmp_path / "plain.xlsx"))
     damaged = tmp_path / "damaged.xlsm"
     with zipfile.ZipFile(master) as src, zipfile.ZipFile(damaged, "w") as dst:
         for info in src.infolist():
             data = src.read(info)
             dst.writestr(info, data[:2000] if info.filename == "xl/vbaProject.bin" else data)
     with pytest.raises(VbaProjectError):
-        workbook_modules(damaged)
+        project_modules(workbook_project(damaged))
 
 
 # -------------------------------------------------------------------- fitting
@@ -254,7 +255,7 @@ def test_a_sub_two_standard_modules_define_is_not_replayable(master, tmp_path):
                                "Sub StaffOwn(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n\r\n"
                                "Function SetRowHeight(points As Double) As Boolean\r\nEnd Function\r\n\r\n"
                                "Private Sub setColumnWidth()\r\nEnd Sub\r\n")
-    subs = replayable_actions(workbook_modules(staff))
+    subs = replayable_actions(project_modules(workbook_project(staff)))
     assert not {"setWrapText", "setRowHeight"} & subs, "a name declared twice, whatever its parameters"
     assert {"StaffOwn", "setFontProperty", "setValues", "setColumnWidth"} <= subs   # a Private one is not seen
     assert subs == frozenset(vba_subs(staff))
@@ -320,13 +321,13 @@ def test_what_excel_cannot_run_by_name_is_not_replayable(master, tmp_path):
     line continuation and Option Private Module (hidden from other projects only) are what
     Excel runs. The model of Excel (tests/remote_payload.vba_subs) agrees."""
     staff = _with_staff_module(master, tmp_path / "staff.xlsm", _STAFF_EXCEL_RULES)
-    subs = replayable_actions(workbook_modules(staff))
+    subs = replayable_actions(project_modules(workbook_project(staff)))
     assert not {"setWrapText", "setRowHeight", "setColumnWidth", "setHorizontalAlignment",
                 "setVerticalAlignment"} & subs, "a name public in two modules, whatever it names"
     assert not {"StaffDisabled", "StaffMacOnly", "StaffScripting", "StaffCommented", "StaffTools"} & subs
     assert {"StaffQualified", "StaffOwn", "setValues", "setFontProperty", UNPROTECT} <= subs
     assert subs == frozenset(vba_subs(staff))
-    assert set(name_clashes(workbook_modules(staff))) == {
+    assert set(name_clashes(project_modules(workbook_project(staff)))) == {
         "setwraptext", "setrowheight", "setcolumnwidth", "sethorizontalalignment", "setverticalalignment"}
 
 
@@ -354,7 +355,7 @@ def test_a_staff_module_that_breaks_our_modules_compile_leaves_their_subs_out(ma
         'Attribute VB_Name = "StaffTools"', "Option Explicit",
         "Public Function GetRange(wb As Workbook, action As Dictionary) As Range",
         "    Set GetRange = wb.Sheets(1).Range(\"A1\")", "End Function", ""]))
-    modules = workbook_modules(staff)
+    modules = project_modules(workbook_project(staff))
     subs = replayable_actions(modules)
     assert {"setValues", "setRangeColor", "addHyperlink"} <= subs
     assert not {UNPROTECT, REQUEST, "setFontProperty", "renkeiSetText"} & subs

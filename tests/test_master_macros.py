@@ -186,9 +186,9 @@ def test_upgrade_macros_refuses_an_xlsx(tmp_path):
 def _excel_module(book: str, name: str) -> Module:
     """A module as Microsoft Excel saved it (tests/data/excel_made), its source unchanged."""
     from realbooks import EXCEL_MADE
-    from renkei_xl.vba.read import workbook_modules
+    from renkei_xl.vba.read import project_modules, workbook_project
 
-    found = next(m for m in workbook_modules(EXCEL_MADE / book) if m.name == name)
+    found = next(m for m in project_modules(workbook_project(EXCEL_MADE / book)) if m.name == name)
     return Module(name, "standard", found.source)
 
 
@@ -379,7 +379,7 @@ def test_a_project_that_inflates_past_the_part_limits_is_refused_before_it_is_he
 
     from renkei_xl.core.errors import UserError
     from renkei_xl.vba.carry import upgraded_project
-    from renkei_xl.vba.read import VbaProjectError, workbook_modules
+    from renkei_xl.vba.read import VbaProjectError, project_modules, workbook_project
 
     path = tmp_path / master.name
     with zipfile.ZipFile(master) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
@@ -392,7 +392,7 @@ def test_a_project_that_inflates_past_the_part_limits_is_refused_before_it_is_he
         with pytest.raises(UserError, match=f"部品「{VBA_PART}」は展開すると 64 MB"):
             upgraded_project(path, sheet_code_names(path), "ThisWorkbook", None)
         with pytest.raises(VbaProjectError):
-            workbook_modules(path)
+            project_modules(workbook_project(path))
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -627,6 +627,36 @@ def test_upgrade_macros_server_switches_a_local_master(tmp_path):
     assert cli_main(["upgrade-macros", str(path), "--server", "ftp://x"]) == 2
 
 
+def test_the_server_reads_a_masters_macros_once_per_project_not_per_copy_or_save(sample_master_xlsm, tmp_path,
+                                                                                 monkeypatch):
+    """What a master's VBA can replay was read (MS-OVBA's decompression, some 50 ms) at
+    the first click after each save and for each copy of a master: the project seldom
+    changes with them. It is read once per project; a project that differs is read."""
+    from renkei_xl.server import place
+    from renkei_xl.vba import read
+
+    reads = []
+    real = read.read_project
+    monkeypatch.setattr(read, "read_project", lambda data: reads.append(len(data)) or real(data))
+    monkeypatch.setattr(place, "_PROJECTS", {}, raising=False)
+    place._replayable.cache_clear()
+    copies = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        copies.append(shutil.copyfile(sample_master_xlsm, tmp_path / name / MASTER_NAME))
+    first = place.replayable_of(copies[0])
+    assert "renkeiSetNumbers" in first[0]
+    assert place.replayable_of(copies[1]) == first and len(reads) == 1     # another copy
+    wb = load_workbook(copies[1], keep_vba=True)                              # a save of cells
+    wb[c.SETTINGS]["A1"] = "保存"
+    wb.save(copies[1])
+    assert place.replayable_of(copies[1]) == first and len(reads) == 1
+    assert cli_main(["upgrade-macros", str(copies[1]), "--server", "http://other:9000"]) == 0
+    reads.clear()                                       # upgrade-macros reads the old project too
+    assert place.replayable_of(copies[1])[0] >= first[0] and len(reads) == 1  # its own project
+    place._replayable.cache_clear()
+
+
 def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
     import zipfile
 

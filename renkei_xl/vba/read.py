@@ -56,8 +56,10 @@ class VbaModule:
     source: str
 
 
-def workbook_modules(path: str | Path) -> list[VbaModule]:
-    """The modules of a saved .xlsm; VbaProjectError when it has no readable project."""
+def workbook_project(path: str | Path) -> bytes:
+    """The saved .xlsm's VBA project as stored, its modules not yet read (project_modules;
+    the server knows them by these bytes once read, server.place); VbaProjectError when it
+    has none or the book cannot be read."""
     from ..core.errors import UserError
 
     try:
@@ -66,7 +68,7 @@ def workbook_modules(path: str | Path) -> list[VbaModule]:
         raise VbaProjectError(f"cannot read the workbook: {exc}") from None
     if data is None:
         raise VbaProjectError("the workbook has no VBA project")
-    return project_modules(data)
+    return data
 
 
 def saved_project(path: str | Path) -> "bytes | None":
