@@ -638,7 +638,7 @@ def test_the_server_reads_a_masters_macros_once_per_project_not_per_copy_or_save
     reads = []
     real = read.read_project
     monkeypatch.setattr(read, "read_project", lambda data: reads.append(len(data)) or real(data))
-    monkeypatch.setattr(place, "_PROJECTS", {}, raising=False)
+    place._project_replayable.cache_clear()
     place._replayable.cache_clear()
     copies = []
     for name in ("a", "b"):
@@ -655,6 +655,7 @@ def test_the_server_reads_a_masters_macros_once_per_project_not_per_copy_or_save
     reads.clear()                                       # upgrade-macros reads the old project too
     assert place.replayable_of(copies[1])[0] >= first[0] and len(reads) == 1  # its own project
     place._replayable.cache_clear()
+    place._project_replayable.cache_clear()
 
 
 def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):

@@ -9,11 +9,9 @@ exist: IT or staff create it on the share; a typo does not create folders on the
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
-import threading
 from functools import lru_cache
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Optional
@@ -120,29 +118,17 @@ def _replayable(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], 
                         "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None
 
 
-_PROJECTS: dict[bytes, tuple[frozenset[str], dict[str, tuple[str, ...]]]] = {}
-_PROJECTS_KEPT = 16
-_PROJECTS_LOCK = threading.Lock()
-
-
+@lru_cache(maxsize=16)
 def _project_replayable(data: bytes) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
     """What a project's VBA can replay, by the project's bytes: a save changes the file's
     version but seldom its macros (staff's edits of cells, a copy of the master in another
     folder), and reading the modules (MS-OVBA's decompression in Python, 50 ms) was about
-    half of an admission's work once per file version. The project stored
-    is unpacked from the package (1 ms) and known by its digest; its modules are read
-    only for a project not seen among the last few."""
-    key = hashlib.sha256(data).digest()
-    with _PROJECTS_LOCK:
-        known = _PROJECTS.get(key)
-    if known is None:
-        modules = project_modules(data)
-        known = replayable_actions(modules), name_clashes(modules)
-        with _PROJECTS_LOCK:
-            _PROJECTS[key] = known
-            while len(_PROJECTS) > _PROJECTS_KEPT:
-                del _PROJECTS[next(iter(_PROJECTS))]      # the oldest kept
-    return known
+    half of an admission's work once per file version. The project stored is unpacked from
+    the package (1 ms) and its modules read only for a project not among the last few
+    (functools keeps those bytes, a few hundred KB each, and is safe across the clicks'
+    threads: at worst two threads read one new project both)."""
+    modules = project_modules(data)
+    return replayable_actions(modules), name_clashes(modules)
 
 
 def protection_of(path: Path) -> tuple[frozenset[str], bool]:
