@@ -227,9 +227,64 @@ class Unit:
 def parse_units(name: str, source: str) -> tuple[Unit, ...]:
     """The module parsed a unit at a time (see tests/test_vba_static.vba_syntax_errors, which
     shares this parse): the declarations, then each procedure, each after the module's first
-    line. SLL first, bailing at its first conflict; only a unit that bails is parsed in LL.
-    Cached per source: the tests of one process parse a module once."""
+    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES), bailing at its first
+    conflict; only a unit that bails is parsed in LL. Cached per source: the tests of one
+    process parse a module once."""
     return _parse_units(name, source)
+
+
+# The rules whose loop decision the first (SLL) stage predicts with the parser's real context,
+# as ANTLR's LL stage does, instead of SLL's global FOLLOW. Why: in SLL a decision's prediction
+# ignores where the rule was called from, and for these two that makes it look far ahead:
+# - positionalParameters' loop ("another parameter, or the list ends?") at each comma: its
+#   FOLLOW includes propertyParameters' `, valueParam )`, so SLL keeps both alternatives alive
+#   through the whole procedure body, to its `End Sub`/`End Function` (against `End Property`).
+#   In RenkeiServer.bas that was 5.7 s of CPU, of a 30 s parse, on a fresh clone;
+#   with the caller's context the comma is decided at the next token.
+# - lExpression's loop ("another .member or (arguments), or the expression ends?"): SLL
+#   conflicts there and picks the lowest alternative, which is wrong in 13 of RenkeiServer.bas'
+#   procedures (a call statement's `Foo (x)`), so each of those bailed and was parsed again in
+#   LL. Predicted with context, all but one parse in the first stage; the prediction costs no
+#   more than SLL's.
+# The parse is the grammar's all the same (a unit the first stage parses is a derivation of the
+# grammar: any syntax error bails to the standard LL stage, which reports it as before), and the
+# trees of our modules are the ones the plain two stages built. Measured, not reasoned: every
+# other decision made full-context costs more than it saves (all of them: 85 s).
+_FULL_CONTEXT_RULES = ("positionalParameters", "lExpression")
+
+
+@functools.lru_cache(maxsize=1)
+def _first_stage_simulator():
+    """ANTLR's ParserATNSimulator, predicting _FULL_CONTEXT_RULES' loop decisions with full
+    context (what its LL fallback does on an SLL conflict, here from the start); None where the
+    runtime lacks the methods this relies on (then the first stage is plain SLL, as before)."""
+    from antlr4.atn.ATNState import StarLoopEntryState
+    from antlr4.atn.ParserATNSimulator import ParserATNSimulator
+    from antlr4_vba.vbaParser import vbaParser
+
+    if not all(hasattr(ParserATNSimulator, m) for m in ("computeStartState", "execATNWithFullContext")):
+        return None
+    rules = {vbaParser.ruleNames.index(rule) for rule in _FULL_CONTEXT_RULES}
+    full = frozenset(decision for decision, state in enumerate(vbaParser.atn.decisionToState)
+                     if state.ruleIndex in rules and isinstance(state, StarLoopEntryState))
+
+    class FirstStage(ParserATNSimulator):
+        def adaptivePredict(self, input, decision, outerContext):  # noqa: A002, N802 (ANTLR's names)
+            if decision not in full:
+                return super().adaptivePredict(input, decision, outerContext)
+            dfa = self.decisionToDFA[decision]
+            self._input, self._startIndex, self._outerContext, self._dfa = input, input.index, outerContext, dfa
+            mark, index = input.mark(), input.index
+            try:
+                start = self.computeStartState(dfa.atnStartState, outerContext, True)
+                return self.execATNWithFullContext(dfa, None, start, input, index, outerContext)
+            finally:
+                self._dfa = None
+                self.mergeCache = None
+                input.seek(index)
+                input.release(mark)
+
+    return FirstStage
 
 
 def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
@@ -244,6 +299,7 @@ def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
     lines = source.split("\r\n")
     starts = [i for i, line in enumerate(lines) if i and _PROCEDURE.match(line)]
     bounds = [1, *starts, len(lines)]
+    first_stage = _first_stage_simulator()
 
     class Errors(ErrorListener):
         def __init__(self, start: int):
@@ -261,6 +317,9 @@ def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
         lexer.addErrorListener(errors)
         parser = vbaParser(CommonTokenStream(lexer))
         parser.removeErrorListeners()
+        if mode == PredictionMode.SLL and first_stage is not None:
+            interp = parser._interp
+            parser._interp = first_stage(parser, parser.atn, interp.decisionToDFA, interp.sharedContextCache)
         parser._interp.predictionMode = mode
         if mode == PredictionMode.SLL:
             parser._errHandler = BailErrorStrategy()
@@ -286,21 +345,35 @@ def _kind(ctx) -> str:
 
 
 def _children(ctx) -> list:
-    return list(ctx.getChildren()) if getattr(ctx, "children", None) else []
+    return list(ctx.children) if getattr(ctx, "children", None) else []
+
+
+_RULE_KINDS: dict[type, str | None] = {}     # a node's class -> its rule's kind (None: a token)
 
 
 def _walk(ctx, *kinds: str, into: tuple[str, ...] = ()):
     """Descendants of ctx of the given kinds (not looking inside a found one unless its kind is
-    in into)."""
-    for child in _children(ctx):
-        k = _kind(child) if hasattr(child, "getRuleIndex") else None
+    in into), in the tree's order. With a stack of its own rather than nested generators: a
+    node deep in a procedure's tree was handed up through every generator above it, and the
+    compile checks walk each procedure many times (half the CPU of check_project)."""
+    end = object()
+    stack = [iter(_children(ctx))]
+    while stack:
+        child = next(stack[-1], end)
+        if child is end:
+            stack.pop()
+            continue
+        cls = type(child)
+        if cls not in _RULE_KINDS:
+            _RULE_KINDS[cls] = _kind(child) if hasattr(child, "getRuleIndex") else None
+        k = _RULE_KINDS[cls]
         if k is None:
             continue
         if k in kinds:
             yield child
             if k not in into:
                 continue
-        yield from _walk(child, *kinds, into=into)
+        stack.append(iter(child.children or ()))
 
 
 def _first(ctx, *kinds: str):
@@ -468,13 +541,18 @@ def _logical(source: str) -> list[tuple[int, str]]:
     return out
 
 
+def _module_name(file_name: str, source: str) -> str:
+    """The module's name as VBA knows it (its Attribute VB_Name), else its file's."""
+    m = _MODULE_NAME.search(source)
+    return m.group(1) if m else file_name.rsplit(".", 1)[0]
+
+
 def read_signatures(file_name: str, source: str) -> Module:
     """A module of the master's that we call into (or read the class of), as the compiler sees
     its outside: its public procedures' parameters and return types, public variables,
     constants, enums and types; a class's members."""
     kind = file_name.rsplit(".", 1)[-1].lower()
-    m = _MODULE_NAME.search(source)
-    module = Module(m.group(1) if m else file_name.rsplit(".", 1)[0], kind)
+    module = Module(_module_name(file_name, source), kind)
     depth = 0
     for number, line in _logical(source):
         code = line.strip()
@@ -1106,7 +1184,7 @@ def check_project(ours: dict[str, str], theirs: dict[str, str]) -> list[str]:
     callees = {name for key in units for name, procs in project.modules[key].procs.items()
                if any(p.public for p in procs)}
     for file_name, source in theirs.items():
-        module = project.modules[read_signatures(file_name, source).name.lower()]
+        module = project.modules[_module_name(file_name, source).lower()]     # read by project_of
         if module.name.lower() in units or not callees:
             continue
         kept = _crossing(source, callees, OUR_PREFIX)
