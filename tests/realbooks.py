@@ -756,17 +756,55 @@ def assert_parts_identical(before: Path, after: Path, names: Iterable[str]) -> N
                              f"{after}:\n" + "\n".join(problems))
 
 
-def vba_modules(path: Path) -> dict[str, str]:
-    """VBA module name → source code, as oletools' olevba decompresses it from the project."""
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_OLEVBA_READ: dict[bytes, tuple[bool, dict[str, str]]] = {}   # digest of a package's OLE parts → olevba's reading
+
+
+def _ole_parts_digest(path: Path) -> bytes | None:
+    """A digest of every part of the zip package at `path` that starts as an OLE file, with its
+    name, in the package's order: exactly what olevba's open_openxml reads of a package for VBA
+    (it looks in every OLE part). None when `path` is not a zip package or has no OLE part
+    (read afresh: nothing then to key on)."""
+    if not zipfile.is_zipfile(path):
+        return None
+    digest, found = hashlib.sha256(), False
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            with z.open(name) as part:
+                if part.read(len(OLE_MAGIC)) != OLE_MAGIC:
+                    continue
+            found = True
+            digest.update(name.encode() + b"\0" + hashlib.sha256(z.read(name)).digest())
+    return digest.digest() if found else None
+
+
+def olevba_read(path: Path) -> tuple[bool, dict[str, str]]:
+    """(whether olevba detects VBA macros, VBA module name → source code as it decompresses
+    them) for the book at `path`. olevba's pure-Python decompression costs about 0.3 s a master,
+    and many tests read the same project (a fixture's master, a graft or write that must leave
+    the project byte for byte): its reading is kept per process, keyed by the bytes of the
+    package's OLE parts, so the same bytes are read once and any changed byte is read afresh."""
     from oletools.olevba import VBA_Parser
 
+    key = _ole_parts_digest(path)
+    if key is not None and key in _OLEVBA_READ:
+        detected, modules = _OLEVBA_READ[key]
+        return detected, dict(modules)
     parser = VBA_Parser(str(path))
     try:
-        if not parser.detect_vba_macros():
-            return {}
-        return {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
+        detected = bool(parser.detect_vba_macros())
+        modules = {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()} if detected else {}
     finally:
         parser.close()
+    if key is not None:
+        _OLEVBA_READ[key] = (detected, dict(modules))
+    return detected, modules
+
+
+def vba_modules(path: Path) -> dict[str, str]:
+    """VBA module name → source code, as oletools' olevba decompresses it from the project
+    (`olevba_read`); none when olevba finds no VBA."""
+    return olevba_read(path)[1]
 
 
 def render_pdf_text(path: Path, outdir: Path) -> str:

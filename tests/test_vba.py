@@ -21,10 +21,10 @@ import xlsxwriter
 import xlwings
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oletools.olevba import VBA_Parser, decompress_stream
+from oletools.olevba import decompress_stream
 
 from conftest import require_soffice
-from realbooks import lo_probe
+from realbooks import lo_probe, olevba_read
 from renkei_xl.core.errors import UserError
 from renkei_xl.vba.cfb import write_compound_file
 from conftest import replace_vba_project
@@ -159,12 +159,10 @@ def _make_book(path: Path, project: bytes, sheets=SHEETS) -> Path:
 
 
 def _olevba_modules(path: Path) -> dict[str, str]:
-    parser = VBA_Parser(str(path))
-    try:
-        assert parser.detect_vba_macros()
-        return {stream.split("/")[-1]: code for _, stream, _, code in parser.extract_macros()}
-    finally:
-        parser.close()
+    """The modules olevba reads from the book, which must have VBA (realbooks.olevba_read)."""
+    detected, modules = olevba_read(path)
+    assert detected
+    return modules
 
 
 def _master(tmp_path: Path, name: str = "master.xlsm") -> Path:
