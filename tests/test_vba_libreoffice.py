@@ -508,6 +508,7 @@ STAFF_PERCENTS = {("札幌市", r, 5): (0.5, "0%") for r in range(10, 14)} | {
 
 PERCENTS_OVERFLOW = "X-Renkei-Percents past its limit"
 PERCENTS_UNKNOWN = "X-Renkei-Percents with a sheet past its bound"
+CURRENCY = "X-Renkei-Currency's doubles bits"
 # A sheet protected as staff may protect a municipality sheet (the tool's sheets are protected
 # by init --server): Excel is widely reported to refuse SpecialCells there (1004).
 PROTECTED_MUNICIPALITY = "札幌市"
@@ -690,6 +691,14 @@ def replays(server, tmp_path_factory):  # noqa: F811
     book = _edited(server.master, root / "percents_unknown" / server.master.name, _percents_past_the_walk)
     unknown_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
+    # RenkeiServer.bas' X-Renkei-Currency pieces, in a master init writes for a server, under their own harness
+    from renkei_xl.cli import main as cli_main
+
+    book = root / "currency" / "master.xlsm"
+    book.parent.mkdir()
+    assert cli_main(["init", str(book), "--sample", "fy2023", "--server", "http://127.0.0.1:1"]) == 0
+    runs.append({"book": str(book), "harness": CURRENCY_HARNESS, "entry": "RenkeiHarnessBits", "actions": DOUBLE_BITS,
+                 "read": {}})
     job = root / "job.json"
     job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
                                "harness": HARNESS, "runs": runs}, ensure_ascii=False), encoding="utf-8")
@@ -700,8 +709,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
     for name, outcome in since.items():
         replayed[name] = (replayed[name][0], outcome, replayed[name][2])
-    return {**replayed, TEXTS: (None, None, results[-4]), PERCENTS: (percents_book, percents_payload, results[-3]),
-            PERCENTS_OVERFLOW: (None, overflow_payload, results[-2]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-1])}
+    return {**replayed, TEXTS: (None, None, results[-5]), PERCENTS: (percents_book, percents_payload, results[-4]),
+            PERCENTS_OVERFLOW: (None, overflow_payload, results[-3]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-2]),
+            CURRENCY: (None, None, results[-1])}
 
 
 def _replay_outcome(result: dict) -> str:
@@ -1043,31 +1053,21 @@ End Function
 """
 
 
-def test_the_exact_numbers_the_vba_sends_are_the_doubles_bits(tmp_path):
+def test_the_exact_numbers_the_vba_sends_are_the_doubles_bits(replays):
     """X-Renkei-Currency (client 9) carries each Currency cell's Value2 as its IEEE 754 bits,
     found by RenkeiDoubleHex with VBA arithmetic alone (CStr gives 15 significant digits, not
     the Double): run in LibreOffice's VBA, every double here comes back as Python's struct
     packs it, and the server's reader (server.currency_header.double_of) gives the very number.
     RenkeiCurrencyEntry names a cell only where Value (VBA's Currency) is another number than
     Value2. LibreOffice's Range.Value is never a Currency and it has no Value2 (measured), so
-    the walk's Value2 read is Excel's alone: RenkeiPercents' walk runs here in the other tests."""
+    the walk's Value2 read is Excel's alone: RenkeiPercents' walk runs here in the other tests.
+    (Run by the module's one LibreOffice start, `replays`, in its own master and harness.)"""
     import struct
 
     from remote_payload import double_hex
-    from renkei_xl.cli import main as cli_main
     from renkei_xl.server.currency_header import double_of
 
-    require_soffice()
-    master = tmp_path / "master.xlsm"
-    assert cli_main(["init", str(master), "--sample", "fy2023", "--server", "http://127.0.0.1:1"]) == 0
-    job = tmp_path / "job.json"
-    job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": "RenkeiHarnessBits",
-                               "harness": CURRENCY_HARNESS,
-                               "runs": [{"book": str(master), "actions": DOUBLE_BITS, "read": {}}]}), encoding="utf-8")
-    run = subprocess.run(["/usr/bin/python3", str(DRIVER), str(job), str(tmp_path / "profile")],
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout)["runs"][0]["result"]
+    result = replays[CURRENCY][2]["result"]
     assert result and not result.startswith("HARNESS"), result
     bits, *entries = result.split("|")
     sent = bits.split(",")[:-1]

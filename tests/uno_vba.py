@@ -8,7 +8,8 @@ JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harne
 "runs": [{"book": path, "actions": [...], "read": {sheet: {"cells": [[r, c], ...],
 "rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}, "after_save":
 {"password": {sheet: password}, "structure": bool, "merge": [[sheet, address]], "array": [[sheet,
-address, formula]]} (optional: the open book changed since its last save)}]}. One soffice
+address, formula]]} (optional: the open book changed since its last save), "harness" and
+"entry" (optional: this run's own harness module and its function, else the job's)}]}. One soffice
 serves every run (starting it is the expensive part); each run opens its own copy of a
 master, removes the modules named in "drop" from the document's VBAProject library (one
 module that does not compile blocks the whole library, silently), inserts the harness
@@ -306,7 +307,7 @@ def _run(desktop, job, run):
             resolved = _windows_branches(source)
             if resolved != source:
                 lib.replaceByName(name, resolved)
-        lib.insertByName(job["module"], job["harness"])
+        lib.insertByName(job["module"], run.get("harness", job["harness"]))
         _protect_after_save(doc, run.get("after_save", {}))
         protected = [sheet.Name for sheet in doc.Sheets if sheet.isProtected()]
         script = doc.getScriptProvider().getScript(
