@@ -163,3 +163,56 @@ def test_merged_inputs_asks_each_judged_sheet_once_in_order(fy2023):
     asked.clear()
     assert merged_inputs(entries, lambda sheet: asked.append(sheet) or [], inds) == []
     assert asked == [e.sheet for e in entries] + ["指標"]
+
+
+# What rules.unjudgeable reads, with values a key too coarse would confuse: 1, 1.0 and True
+# as a 基準値, a 基本KPI flag of 1, units in another family or none.
+JUDGED_BY = {
+    "target": ["10件", "10%", "0.7", "－", "維持", "2025年度まで", "全市町村", "▲5件"],
+    "baseline": ["", "5件", "10件", "1億円", "50%", True, 1, 1.0],
+    "rule": ["", "比率", "進捗率", "状態", "期限", "参考"],
+    "method": ["合計", "比率", "状態", "手入力", "参加市町村数"],
+    "is_kpi": [False, True, 1],
+}
+
+
+def _judged_rows(fy2023):
+    """Every combination of JUDGED_BY's values on 04-1, each at its own row, with three kinds of sheet units."""
+    import itertools
+
+    base = _ind(fy2023, "04-1")
+    for k, values in enumerate(itertools.product(*JUDGED_BY.values())):
+        changes = dict(zip(JUDGED_BY, values))
+        row = 9 + k
+        ind = base._replace(id=f"J-{k:04d}", row=row, cells={f: f"{ref.rstrip('0123456789')}{row}" for f, ref in base.cells.items()},
+                            **changes)
+        yield from ((ind, units) for units in ((), {"件"}, {"%"}))
+
+
+def test_a_row_found_judgeable_answers_for_rows_decided_alike_only(fy2023, monkeypatch):
+    """unjudgeable remembers a row found judgeable by what its answer reads (rules._judged_by):
+    every row, asked twice in the same order after its likes, answers as the worked-out rule
+    does for that row alone, and each finding names the row's own cell."""
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    rows = list(_judged_rows(fy2023))
+    for _ in range(2):
+        for ind, units in rows:
+            assert rules.unjudgeable(ind, units) == rules._unjudgeable(ind, units), (ind, units)
+    assert rules._JUDGEABLE
+
+
+def test_rows_decided_alike_are_worked_out_once(fy2023, monkeypatch):
+    """Validation and the evaluation ask unjudgeable for each of 20,000 rows, which share their
+    targets, methods and 基準値: the rule is worked out once per distinct answer's key."""
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    worked = []
+    real = rules._unjudgeable
+    monkeypatch.setattr(rules, "_unjudgeable", lambda ind, units: worked.append(ind.id) or real(ind, units))
+    base = _ind(fy2023, "04-1", target="10件", baseline="5件", rule="", method="合計", is_kpi=False)
+    rows = [base._replace(id=f"J-{k}", row=9 + k) for k in range(50)]
+    assert [rules.unjudgeable(r, {"件"}) for r in rows] + [rules.unjudgeable(r) for r in rows] == [None] * 100
+    assert worked == ["J-0", "J-0"]    # once with the sheets' units, once without
