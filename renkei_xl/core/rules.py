@@ -98,7 +98,41 @@ def _ratio_reason(actual: str, target: str, shown: float, symbol: str, threshold
 
 
 def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
-    """Evaluate one indicator from its target and the (consolidated) actual."""
+    """Evaluate one indicator from its target and the (consolidated) actual.
+
+    A symbol ◎ □ × ― is remembered with its reason and 達成率 by what decides it
+    (_evaluated_by): its reason quotes only the row's values, never its cell. A － is worked
+    out for each row, as its reason may name the row's cell (unjudgeable's finding). Rows
+    share targets and sums: 20,000 evaluations of a 20,000 × 12 master were ~0.15 s."""
+    key = _evaluated_by(ind, actual_text, ctx)
+    if key is not None:
+        known = _EVALUATED.get(key)
+        if known is not None:
+            return Evaluation(ind.id, *known)
+    evaluation = _evaluate(ind, actual_text, ctx)
+    if key is not None and evaluation.symbol != NOT_EVALUABLE:
+        if len(_EVALUATED) >= _EVALUATED_MAX:
+            _EVALUATED.clear()
+        _EVALUATED[key] = evaluation[1:]
+    return evaluation
+
+
+# (symbol, reason, 達成率) of evaluations other than －, by _evaluated_by's key. Bounded.
+_EVALUATED: "dict[tuple, tuple]" = {}
+_EVALUATED_MAX = 1 << 16
+
+
+def _evaluated_by(ind: Indicator, actual_text: str, ctx: Context) -> Optional[tuple]:
+    """Everything _evaluate reads for a symbol other than － (unjudgeable's key, the actual
+    and the context), or None where a value is no text (as _judged_by)."""
+    judged_by = _judged_by(ind, ())
+    if judged_by is None or type(actual_text) is not str:
+        return None
+    return judged_by, actual_text, ctx
+
+
+def _evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
+    """``evaluate``'s answer, worked out."""
     def result(symbol: str, reason: str, shown: Optional[float] = None) -> Evaluation:
         """``shown``: the 達成率 as printed (shown_ratio), asked once for the reason and the cell."""
         return Evaluation(ind.id, symbol, reason, shown)
