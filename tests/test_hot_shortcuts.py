@@ -163,3 +163,96 @@ def test_merged_inputs_asks_each_judged_sheet_once_in_order(fy2023):
     asked.clear()
     assert merged_inputs(entries, lambda sheet: asked.append(sheet) or [], inds) == []
     assert asked == [e.sheet for e in entries] + ["指標"]
+
+
+# What rules.unjudgeable reads, with values a key too coarse would confuse: 1, 1.0 and True
+# as a 基準値, a 基本KPI flag of 1, units in another family or none.
+JUDGED_BY = {
+    "target": ["10件", "10%", "0.7", "－", "維持", "2025年度まで", "全市町村", "▲5件"],
+    "baseline": ["", "5件", "10件", "1億円", "50%", True, 1, 1.0],
+    "rule": ["", "比率", "進捗率", "状態", "期限", "参考"],
+    "method": ["合計", "比率", "状態", "手入力", "参加市町村数"],
+    "is_kpi": [False, True, 1],
+}
+
+
+def _judged_rows(fy2023):
+    """Every combination of JUDGED_BY's values on 04-1, each at its own row, with three kinds of sheet units."""
+    import itertools
+
+    base = _ind(fy2023, "04-1")
+    for k, values in enumerate(itertools.product(*JUDGED_BY.values())):
+        changes = dict(zip(JUDGED_BY, values))
+        row = 9 + k
+        ind = base._replace(id=f"J-{k:04d}", row=row, cells={f: f"{ref.rstrip('0123456789')}{row}" for f, ref in base.cells.items()},
+                            **changes)
+        yield from ((ind, units) for units in ((), {"件"}, {"%"}))
+
+
+def test_a_row_found_judgeable_answers_for_rows_decided_alike_only(fy2023, monkeypatch):
+    """unjudgeable remembers a row found judgeable by what its answer reads (rules._judged_by):
+    every row, asked twice in the same order after its likes, answers as the worked-out rule
+    does for that row alone, and each finding names the row's own cell."""
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    rows = list(_judged_rows(fy2023))
+    for _ in range(2):
+        for ind, units in rows:
+            assert rules.unjudgeable(ind, units) == rules._unjudgeable(ind, units), (ind, units)
+    assert rules._JUDGEABLE
+
+
+def test_rows_decided_alike_are_worked_out_once(fy2023, monkeypatch):
+    """Validation and the evaluation ask unjudgeable for each of 20,000 rows, which share their
+    targets, methods and 基準値: the rule is worked out once per distinct answer's key."""
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    worked = []
+    real = rules._unjudgeable
+    monkeypatch.setattr(rules, "_unjudgeable", lambda ind, units: worked.append(ind.id) or real(ind, units))
+    base = _ind(fy2023, "04-1", target="10件", baseline="5件", rule="", method="合計", is_kpi=False)
+    rows = [base._replace(id=f"J-{k}", row=9 + k) for k in range(50)]
+    assert [rules.unjudgeable(r, {"件"}) for r in rows] + [rules.unjudgeable(r) for r in rows] == [None] * 100
+    assert worked == ["J-0", "J-0"]    # once with the sheets' units, once without
+
+
+# Actuals as 一覧 carries them into the evaluation: sums, states, a share, a dash, 未集計, none.
+ACTUALS = ["12件", "10件", "8件", "9.5件", "0件", "5%", "70%", "維持", "常時", "実施", "未実施", "－", "（未集計）", "",
+           "（入力エラー）", "3市町村", "全市町村", "12人"]
+
+
+def test_an_evaluation_remembered_answers_for_rows_decided_alike_only(fy2023, monkeypatch):
+    """evaluate remembers a symbol other than － by what decides it (rules._evaluated_by):
+    every row of JUDGED_BY's combinations, with every actual, under two contexts, asked in
+    turn after its likes, is evaluated as the worked-out rule evaluates that row alone,
+    its own 指標ID on it; a － (whose reason may name the row's cell) is never reused."""
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_EVALUATED", {})
+    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    contexts = [rules.context_of(fy2023.settings), rules.context_of(fy2023.settings._replace(fiscal_year=2030))]
+    rows = [ind for ind, units in _judged_rows(fy2023) if not units]
+    for ctx in contexts:
+        for actual in ACTUALS:
+            for ind in rows:
+                assert rules.evaluate(ind, actual, ctx) == rules._evaluate(ind, actual, ctx), (ind, actual)
+    assert rules._EVALUATED
+    assert all(symbol != "－" for symbol, _reason, _ratio in rules._EVALUATED.values())
+
+
+def test_rows_evaluated_alike_are_worked_out_once(fy2023, monkeypatch):
+    from renkei_xl.core import rules
+
+    monkeypatch.setattr(rules, "_EVALUATED", {})
+    worked = []
+    real = rules._evaluate
+    monkeypatch.setattr(rules, "_evaluate", lambda ind, actual, ctx: worked.append(ind.id) or real(ind, actual, ctx))
+    ctx = rules.context_of(fy2023.settings)
+    base = _ind(fy2023, "04-1", target="10件", baseline="5件", rule="", method="合計", is_kpi=False)
+    rows = [base._replace(id=f"J-{k}", row=9 + k) for k in range(50)]
+    found = [rules.evaluate(r, "12件", ctx) for r in rows]
+    assert [e.indicator_id for e in found] == [r.id for r in rows]
+    assert {e[1:] for e in found} == {("◎", "12件／10件 = 120.0%（100%以上）", 1.2)}
+    assert worked == ["J-0"]
