@@ -584,19 +584,35 @@ _WORKSHEET_ROOT = re.compile(rb"<(?:\w+:)?worksheet[\s>]")
 
 
 def _protected_sheets_book(path: Path):
-    """``payload_book`` of the file with each worksheet that cannot be protected read as an
-    empty one: a part with no <sheetProtection> element (by its bytes: openpyxl reads the
-    protection from nothing else) is a sheet ``file_protection`` passes over, so its cells
-    need not be read, and the largest master served spent 2 s reading 402,000 of them for
-    four small protected sheets (test_answer_size). Every other part is as saved (copied
+    """The book ``file_protection`` reads for a file alone: the file's ``payload_book`` or
+    ``saved_book`` where one is loaded already (a face's comparison asks for the protection of
+    each sheet of a file it has read), else ``_reduced_book``, kept per content (``_PROTECTED``)
+    apart from those two, whose books it would push out."""
+    path = Path(path)
+    data = path.read_bytes()
+    digest, suffix = hashlib.sha256(data).hexdigest(), path.suffix.lower()
+    for cache, key in ((_payload_loaded.cache, (digest, suffix, True, False)),
+                       (_loaded.cache, (digest, suffix, False, False))):
+        if key in cache:
+            return cache[key]
+    return _recalled(_PROTECTED, (digest, suffix), lambda: _reduced_book(path, data), limit=6)
+
+
+_PROTECTED: dict[tuple, object] = {}
+
+
+def _reduced_book(path: Path, data: bytes):
+    """``payload_book`` of the file (``data``) with each worksheet that cannot be protected
+    read as an empty one: a part with no <sheetProtection> element (by its bytes: openpyxl
+    reads the protection from nothing else) is a sheet ``file_protection`` passes over, so its
+    cells need not be read, and the largest master served spent 2 s reading 402,000 of them
+    for four small protected sheets (test_answer_size). Every other part is as saved (copied
     raw by the product's ``Package.copy_with``), so the protected sheets, their cells, styles
     and notes are read as ``payload_book`` reads the file itself; a package the product's
     reader refuses is read whole."""
     from renkei_xl.package.xml import PackageError
     from renkei_xl.package.zipped import Package
 
-    path = Path(path)
-    data = path.read_bytes()
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             names = set(z.namelist())
@@ -608,13 +624,11 @@ def _protected_sheets_book(path: Path):
                 xml = z.read(part)
                 if b"sheetProtection" not in xml and _WORKSHEET_ROOT.search(xml, 0, 4096):
                     blank[part] = _EMPTY_SHEET
-        if not blank:
-            return payload_book(path)
         with Package(path, data=data) as package:
             reduced = package.copy_with(blank)
     except (KeyError, TypeError, ET.ParseError, zipfile.BadZipFile, PackageError):
-        return payload_book(path)
-    return _payload_loaded(hashlib.sha256(reduced).hexdigest(), path.suffix.lower(), True, False, io.BytesIO(reduced))
+        return _read_payload_book(io.BytesIO(data), True, False)
+    return _read_payload_book(io.BytesIO(reduced), True, False)
 
 
 # What xlwings' VBA remote client (Remote.bas) implements by itself. The buttons run locally
@@ -2279,6 +2293,7 @@ def _cached_by_content(load):
             while len(cache) > 6:
                 del cache[next(iter(cache))]
         return cache[key]
+    loaded.cache = cache        # what is loaded, for a reader content with any book of the file's
     return loaded
 
 
@@ -2391,7 +2406,7 @@ def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
     """ExcelReader.read (data_only) as far as a payload reads the book: no document
     properties or theme; the strings and sheets read by the functions below. (The flags are
     ``_cached_by_content``'s: this reading has one way. ``path`` may be a package held in
-    memory, ``_protected_sheets_book``'s.)"""
+    memory, ``_reduced_book``'s.)"""
     from openpyxl.reader.excel import ExcelReader
 
     reader = ExcelReader(path if isinstance(path, io.BytesIO) else str(path), data_only=True)
