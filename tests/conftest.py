@@ -73,8 +73,7 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
     import zipfile
 
     with zipfile.ZipFile(path) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
-    xml = members[part].decode("utf-8")
+        xml = z.read(part).decode("utf-8")
     for ref, cell in cells.items():
         def keep_style(m, cell=cell):
             style = re.search(r'\ss="(\d+)"', m.group(0).split(">")[0])
@@ -82,8 +81,7 @@ def rewrite_cells(path, part: str, cells: dict) -> None:
 
         xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, keep_style, xml, count=1, flags=re.S)
         assert n == 1, ref
-    members[part] = xml.encode("utf-8")
-    write_members(path, members)
+    with_members(path, path, {part: xml.encode("utf-8")})
 
 
 def saved_once(path, key: tuple, edit):
@@ -145,6 +143,31 @@ def write_members(path, members: dict) -> None:
         for name, data in members.items():
             z.writestr(name, data)
     path.write_bytes(buf.getvalue())
+
+
+def with_members(src, dst, changed: dict) -> None:
+    """``dst`` becomes the package at ``src`` with ``changed``'s parts (part name → bytes, each
+    one ``src`` has) in place, every other part copied as its compressed bytes by the product's
+    ``Package.copy_with``: a test changing one sheet of a master recompressed the whole package
+    for it (test_error_cells' cells with an error, 7 % of that module). The parts are what
+    Excel and openpyxl read, and they are the same as ``write_members`` writes; a package the
+    product's reader refuses is written by ``write_members``. ``dst`` may be ``src``."""
+    import zipfile
+
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    data = Path(src).read_bytes()
+    try:
+        with Package(Path(src), data=data) as package:
+            assert set(changed) <= set(package.names()), sorted(set(changed) - set(package.names()))
+            out = package.copy_with(changed)
+    except PackageError:
+        with zipfile.ZipFile(src) as z:
+            members = {i.filename: changed.get(i.filename, z.read(i)) for i in z.infolist()}
+        write_members(dst, members)
+        return
+    Path(dst).write_bytes(out)
 
 
 def with_default_types(members: dict, types: "tuple[tuple[str, str], ...]") -> None:

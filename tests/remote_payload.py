@@ -69,6 +69,7 @@ import datetime as dt
 import decimal
 import functools
 import hashlib
+import io
 import json
 import math
 import os
@@ -222,7 +223,31 @@ class SentOtherBook(AssertionError):
     from the macro list or the toolbar while another book is in front reaches that book."""
 
 
-def vba_subs(path: Path) -> list[str]:
+def _read_from_vba(read):
+    """``read(codes)``, a reading of a VBA project's modules (``_vba_codes``), as a function of
+    a file's path worked out once per project: the model asks a dozen such questions of the
+    master's VBA for each payload (what RenkeiCallServer does before sending, what its
+    renkeiUnprotectSheets checks, which headers it sends, ...), each a search through 400 KB
+    of code, and the tests send copies of a few masters whose projects are the same. Each
+    caller gets a copy of the answer (some are dicts a test may change), keyed by the
+    modules' text itself, so a project that differs in one character is read anew
+    (``answers``; ``__wrapped__``: the reading itself, which a test may count or compare)."""
+    @functools.wraps(read)
+    def by_path(path: Path):
+        codes, answers = _vba_codes(path), by_path.answers
+        if codes not in answers:
+            _kept(answers, codes, by_path.__wrapped__(codes))
+        return copy.deepcopy(answers[codes])
+    by_path.answers = {}
+    VBA_READINGS.append(by_path)
+    return by_path
+
+
+VBA_READINGS: list = []     # every function made by _read_from_vba
+
+
+@_read_from_vba
+def vba_subs(codes: tuple[str, ...]) -> list[str]:
     """Public Subs of shape (wb As Workbook, action As Dictionary) in the standard modules of
     the file's VBA that Excel's ``Application.Run name, wb, action`` runs, read with oletools
     (not the product's own reader, which it checks). Not run (docs/excel-model.md):
@@ -236,14 +261,8 @@ def vba_subs(path: Path) -> list[str]:
 
     Worked out once per project's modules (``_vba_codes`` keeps them per content): reading
     the names of 400 KB of VBA line by line was half of building a VBA client's payload
-    (55 of about 100 ms), asked again for every copy of the same master."""
-    codes = _vba_codes(path)
-    if codes not in _VBA_SUBS:
-        _kept(_VBA_SUBS, codes, _vba_subs_of(codes))
-    return list(_VBA_SUBS[codes])
-
-
-_VBA_SUBS: dict[tuple[str, ...], list[str]] = {}
+    (55 of about 100 ms), asked again for every copy of the same master (``_read_from_vba``)."""
+    return _vba_subs_of(codes)
 
 
 def _vba_subs_of(codes: tuple[str, ...]) -> list[str]:
@@ -297,10 +316,11 @@ def _vba_names(code: str) -> dict:
     return out
 
 
-def freeze_leaves_hidden_sheets(path: Path) -> bool:
+@_read_from_vba
+def freeze_leaves_hidden_sheets(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiFreeze returns before activating a hidden sheet (Excel cannot
     activate one: 1004 in the middle of the replay)."""
-    for code in _vba_codes(path):
+    for code in codes:
         body = re.search(r"^Sub RenkeiFreeze\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         if body:
             guard, activate = body.group(0).find("If ws.Visible <> -1 Then Exit Sub"), body.group(0).find("ws.Activate")
@@ -308,11 +328,12 @@ def freeze_leaves_hidden_sheets(path: Path) -> bool:
     return False
 
 
-def freeze_leaves_page_layout(path: Path) -> bool:
+@_read_from_vba
+def freeze_leaves_page_layout(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiFreeze leaves the panes of a sheet shown in Page Layout view
     (``ActiveWindow.View`` 3) rather than freeze them there (the model's 1004: Excel's ribbon
     offers no freezing in that view, docs/excel-model.md check 16)."""
-    for code in _vba_codes(path):
+    for code in codes:
         body = re.search(r"^Sub RenkeiFreeze\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         if body:
             text = body.group(0)
@@ -327,11 +348,12 @@ def file_page_layout(wb) -> list[str]:
     return [ws.title for ws in wb.worksheets if any(v.view == "pageLayout" for v in ws.views.sheetView)]
 
 
-def page_setup_arguments(path: Path) -> dict[str, int]:
+@_read_from_vba
+def page_setup_arguments(codes: tuple[str, ...]) -> dict[str, int]:
     """Which argument of the file's renkeiPageSetup each PageSetup property takes (a line
     ``.Property = a(n)``, a CLng or CDbl around it or not), read from the VBA itself: the
     model then holds what the master's Sub sets, not what the server meant to send."""
-    for code in _vba_codes(path):
+    for code in codes:
         body = re.search(r"^Sub renkeiPageSetup\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         if body:
             return {prop: int(n) - 1 for prop, n in
@@ -339,12 +361,13 @@ def page_setup_arguments(path: Path) -> dict[str, int]:
     return {}
 
 
-def refuses_unsaved_protection(path: Path) -> bool:
+@_read_from_vba
+def refuses_unsaved_protection(codes: tuple[str, ...]) -> bool:
     """Whether the file's renkeiUnprotectSheets meets protection staff set after the last
     save itself: Unprotect with an explicit empty password (a sheet with a password raises,
     Excel asks for nothing) and a look at ProtectStructure before a sheet is added, each
     stopping the click with RenkeiRefuse before anything is written."""
-    for code in _vba_codes(path):
+    for code in codes:
         body = re.search(r"^Sub renkeiUnprotectSheets\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         if body:
             text = body.group(0)
@@ -353,7 +376,8 @@ def refuses_unsaved_protection(path: Path) -> bool:
     return False
 
 
-def written_check(path: Path) -> Optional[dict]:
+@_read_from_vba
+def written_check(codes: tuple[str, ...]) -> Optional[dict]:
     """What the file's renkeiUnprotectSheets does with its fifth argument (the cells the click
     writes values into, excel.client.written_ranges), read from the VBA itself; None where it
     does nothing with it (a master before client 8: Excel's 1004 halfway, as before). Else the
@@ -361,7 +385,7 @@ def written_check(path: Path) -> Optional[dict]:
     most cells it walks (``walk``) and names (``shown``), and what it walks a range for
     (``reads``: the properties read of the whole range, which the model takes as Excel answers
     them, False only where no cell of the range is merged / holds a formula)."""
-    for code in _vba_codes(path):
+    for code in codes:
         unprotect = re.search(r"^Sub renkeiUnprotectSheets\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         check = re.search(r"^Sub RenkeiCheckWritten\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         if not unprotect or not check or 'RenkeiCheckWritten wb, action("args")(5)' not in unprotect.group(0):
@@ -388,12 +412,13 @@ BEFORE_SENDING = {"front": "wb.Activate", "ungroup": "ActiveSheet.Select", "shar
                   "calculate": "Then Application.Calculate"}
 
 
-def before_sending(path: Path) -> dict[str, str]:
+@_read_from_vba
+def before_sending(codes: tuple[str, ...]) -> dict[str, str]:
     """Which of BEFORE_SENDING the file's RenkeiCallServer does with the master (ThisWorkbook)
     before RunServerPython, each with the message box text it shows when it cannot
     (RenkeiText of its MSG_ constant; "" where it shows none)."""
     out: dict[str, str] = {}
-    for code in _vba_codes(path):
+    for code in codes:
         call = re.search(r"^Public Sub RenkeiCallServer\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
         unready = re.search(r"^Function RenkeiUnready\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
         if not call or not unready:
@@ -411,11 +436,12 @@ def before_sending(path: Path) -> dict[str, str]:
     return out
 
 
-def shared_refused_to(path: Path) -> Optional[frozenset[str]]:
+@_read_from_vba
+def shared_refused_to(codes: tuple[str, ...]) -> Optional[frozenset[str]]:
     """The buttons (Renkei.bas entries: "check", …) whose click the file's RenkeiUnready stops
     on a legacy shared workbook: those its shared check names through BOOK_WRITERS, None
     where it stops every click (or names no list the model can read: the stricter)."""
-    for code in _vba_codes(path):
+    for code in codes:
         unready = re.search(r"^Function RenkeiUnready\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
         if not unready:
             continue
@@ -538,8 +564,9 @@ _STREAMS: dict[bytes, bytes] = {}
 
 def file_protection(path: Path, wb=None) -> dict[str, dict]:
     """Sheet -> {"options": openpyxl's protection attributes, "unlocked": [[row, col], ...]}
-    for every protected sheet of a saved file (``wb``: the file already loaded)."""
-    wb = wb if wb is not None else saved_book(path)
+    for every protected sheet of a saved file (``wb``: the file already loaded; else its
+    protected sheets are read alone, ``_protected_sheets_book``)."""
+    wb = wb if wb is not None else _protected_sheets_book(path)
     out = {}
     for ws in wb.worksheets:
         if not ws.protection.sheet:
@@ -551,6 +578,58 @@ def file_protection(path: Path, wb=None) -> dict[str, dict]:
                          # the legacy hash or Excel 2013's hashValue: either is a password
                          "password": bool(ws.protection.password or ws.protection.hashValue)}
     return out
+
+_EMPTY_SHEET = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+_WORKSHEET_ROOT = re.compile(rb"<(?:\w+:)?worksheet[\s>]")
+
+
+def _protected_sheets_book(path: Path):
+    """The book ``file_protection`` reads for a file alone: the file's ``payload_book`` or
+    ``saved_book`` where one is loaded already (a face's comparison asks for the protection of
+    each sheet of a file it has read), else ``_reduced_book``, kept per content (``_PROTECTED``)
+    apart from those two, whose books it would push out."""
+    path = Path(path)
+    data = path.read_bytes()
+    digest, suffix = hashlib.sha256(data).hexdigest(), path.suffix.lower()
+    for cache, key in ((_payload_loaded.cache, (digest, suffix, True, False)),
+                       (_loaded.cache, (digest, suffix, False, False))):
+        if key in cache:
+            return cache[key]
+    return _recalled(_PROTECTED, (digest, suffix), lambda: _reduced_book(path, data), limit=6)
+
+
+_PROTECTED: dict[tuple, object] = {}
+
+
+def _reduced_book(path: Path, data: bytes):
+    """``payload_book`` of the file (``data``) with each worksheet that cannot be protected
+    read as an empty one: a part with no <sheetProtection> element (by its bytes: openpyxl
+    reads the protection from nothing else) is a sheet ``file_protection`` passes over, so its
+    cells need not be read, and the largest master served spent 2 s reading 402,000 of them
+    for four small protected sheets (test_answer_size). Every other part is as saved (copied
+    raw by the product's ``Package.copy_with``), so the protected sheets, their cells, styles
+    and notes are read as ``payload_book`` reads the file itself; a package the product's
+    reader refuses is read whole."""
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            names = set(z.namelist())
+            book_rels = _rels(z, "xl/workbook.xml")
+            parts = {book_rels.get(sheet.get(f"{{{_NS['r']}}}id"))
+                     for sheet in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS)}
+            blank = {}
+            for part in sorted(parts & names):
+                xml = z.read(part)
+                if b"sheetProtection" not in xml and _WORKSHEET_ROOT.search(xml, 0, 4096):
+                    blank[part] = _EMPTY_SHEET
+        with Package(path, data=data) as package:
+            reduced = package.copy_with(blank)
+    except (KeyError, TypeError, ET.ParseError, zipfile.BadZipFile, PackageError):
+        return _read_payload_book(io.BytesIO(data), True, False)
+    return _read_payload_book(io.BytesIO(reduced), True, False)
+
 
 # What xlwings' VBA remote client (Remote.bas) implements by itself. The buttons run locally
 # through COM/AppleScript, which implement every action in KNOWN_ACTIONS; through the
@@ -979,20 +1058,22 @@ def file_unsent_tabs(path: Path) -> dict[str, str]:
 MACRO_SHEETS = frozenset({"xlMacrosheet", "xlIntlMacrosheet"})
 
 
-def lists_every_unsent_tab(path: Path) -> bool:
+@_read_from_vba
+def lists_every_unsent_tab(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiChartSheets lists every tab Worksheets leaves out (matching the
     tabs against Worksheets), not only those whose TypeName is not "Worksheet"."""
-    for code in _vba_codes(path):
+    for code in codes:
         body = re.search(r"^Function RenkeiChartSheets\(.*?^End Function", code, re.MULTILINE | re.DOTALL)
         if body:
             return "wb.Worksheets(sent).Name = wb.Sheets(i).Name" in body.group(0)
     return False
 
 
-def sends_chart_sheets(path: Path) -> bool:
+@_read_from_vba
+def sends_chart_sheets(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiServer.bas sends the chart sheets' tab positions."""
     return any(re.search(r'headers\.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets\(', code)
-               for code in _vba_codes(path))
+               for code in codes)
 
 
 def _chart_sheets(path: Path, wb, worksheets: list, unsent: dict[str, str]) -> list[int]:
@@ -1018,9 +1099,10 @@ def client_headers(payload: dict) -> dict:
     return out
 
 
-def sends_percents(path: Path) -> bool:
+@_read_from_vba
+def sends_percents(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiServer.bas sends X-Renkei-Percents (client version 7 on)."""
-    return any(re.search(r'headers\.Add "X-Renkei-Percents", RenkeiPercents\(', code) for code in _vba_codes(path))
+    return any(re.search(r'headers\.Add "X-Renkei-Percents", RenkeiPercents\(', code) for code in codes)
 
 
 def file_percent_formats(worksheets) -> dict[str, dict[str, str]]:
@@ -1052,9 +1134,10 @@ def file_number_formats(worksheets) -> dict[str, dict[str, str]]:
     return out
 
 
-def sends_currency(path: Path) -> bool:
+@_read_from_vba
+def sends_currency(codes: tuple[str, ...]) -> bool:
     """Whether the file's RenkeiServer.bas sends X-Renkei-Currency (client version 9 on)."""
-    return any(re.search(r'headers\.Add "X-Renkei-Currency", ', code) for code in _vba_codes(path))
+    return any(re.search(r'headers\.Add "X-Renkei-Currency", ', code) for code in codes)
 
 
 _is_currency_code = functools.lru_cache(maxsize=None)(currency_format)     # a book has few formats, many cells
@@ -2210,6 +2293,7 @@ def _cached_by_content(load):
             while len(cache) > 6:
                 del cache[next(iter(cache))]
         return cache[key]
+    loaded.cache = cache        # what is loaded, for a reader content with any book of the file's
     return loaded
 
 
@@ -2321,10 +2405,11 @@ def payload_book(path: Path):
 def _read_payload_book(path: Path, _data_only: bool, _merged_styles: bool):
     """ExcelReader.read (data_only) as far as a payload reads the book: no document
     properties or theme; the strings and sheets read by the functions below. (The flags are
-    ``_cached_by_content``'s: this reading has one way.)"""
+    ``_cached_by_content``'s: this reading has one way. ``path`` may be a package held in
+    memory, ``_reduced_book``'s.)"""
     from openpyxl.reader.excel import ExcelReader
 
-    reader = ExcelReader(str(path), data_only=True)
+    reader = ExcelReader(path if isinstance(path, io.BytesIO) else str(path), data_only=True)
     reader.read_manifest()
     strings = _read_strings(reader)
     reader.read_workbook()

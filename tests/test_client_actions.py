@@ -275,7 +275,7 @@ def test_the_models_subs_are_read_once_per_project_and_anew_for_another(master, 
     read = []
     names = remote_payload._vba_names
     monkeypatch.setattr(remote_payload, "_vba_names", lambda code: read.append(code) or names(code))
-    monkeypatch.setattr(remote_payload, "_VBA_SUBS", {})
+    monkeypatch.setattr(remote_payload.vba_subs, "answers", {})
     first = vba_subs(master)
     assert "setWrapText" in first and read
     once = len(read)
@@ -288,6 +288,44 @@ def test_the_models_subs_are_read_once_per_project_and_anew_for_another(master, 
                                "Public Sub setWrapText(wb As Workbook, action As Dictionary)\r\nEnd Sub\r\n")
     assert "setWrapText" not in vba_subs(staff) and len(read) > once
     assert vba_subs(master) == first[:-1]
+
+
+def test_the_models_readings_of_a_vba_project_are_made_once_per_project(master, tmp_path, monkeypatch):
+    """Every reading the model makes of a master's VBA (remote_payload.VBA_READINGS: what
+    RenkeiCallServer does before sending, what renkeiUnprotectSheets checks, which headers
+    RenkeiServer.bas sends, ...) is worked out once per project's modules, as vba_subs is
+    (a dozen searches through 400 KB of code, asked for every VBA client's payload): a copy
+    of the master is not read again and answers as the reading itself does, a master with
+    one more module is read anew, and a caller changing what it got changes no later answer."""
+    import copy
+    import shutil
+
+    import remote_payload
+
+    readings = {r.__name__: r for r in remote_payload.VBA_READINGS}
+    assert {"before_sending", "written_check", "refuses_unsaved_protection", "page_setup_arguments",
+            "sends_percents", "sends_currency", "vba_subs"} <= set(readings)
+    made = []
+    for reading in readings.values():
+        monkeypatch.setattr(reading, "answers", {})
+        monkeypatch.setattr(reading, "__wrapped__", lambda codes, read=reading.__wrapped__: made.append(read) or read(codes))
+    codes = remote_payload._vba_codes_read(master)
+    expected = {name: r.__wrapped__(codes) for name, r in readings.items()}
+    del made[:]
+    first = {name: r(master) for name, r in readings.items()}
+    assert first == expected and len(made) == len(readings)
+    assert first["written_check"] and first["before_sending"] and first["page_setup_arguments"]
+    for name in ("written_check", "before_sending", "page_setup_arguments"):
+        first[name]["changed by a caller"] = 1
+    copied = tmp_path / "copy.xlsm"
+    shutil.copyfile(master, copied)
+    assert {name: r(copied) for name, r in readings.items()} == expected and len(made) == len(readings)
+    staff = _with_staff_module(master, tmp_path / "staff.xlsm",
+                               'Attribute VB_Name = "StaffTools"\r\nOption Explicit\r\n')
+    answers = {name: r(staff) for name, r in readings.items()}
+    assert len(made) == 2 * len(readings)
+    assert answers == {name: r.__wrapped__(remote_payload._vba_codes_read(staff)) for name, r in readings.items()}
+    assert {name: r(master) for name, r in readings.items()} == copy.deepcopy(expected)
 
 
 _STAFF_EXCEL_RULES = "\r\n".join([

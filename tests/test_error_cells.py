@@ -21,7 +21,7 @@ from typing import Sequence
 
 import pytest
 
-from conftest import calc_pr_as_excel_saves, saved_by_excel, saved_once, write_members
+from conftest import calc_pr_as_excel_saves, saved_by_excel, saved_once, with_members, write_members
 from remote_payload import VBA, apply_actions, click_said, file_grid, payload_from_file, read_both_ways, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -85,7 +85,7 @@ _WITH_ERROR: dict[tuple, bytes] = {}
 def _with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: str) -> Path:
     part = _parts(src)[sheet]
     with zipfile.ZipFile(src) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
+        members = {name: z.read(name) for name in (part, "xl/workbook.xml")}
     xml = members[part].decode("utf-8")
     cell = cell or f'<c r="{ref}" t="e"><f>VLOOKUP(A1,Z:Z,2,FALSE)</f><v>{error}</v></c>'
     xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % ref, lambda _m: cell, xml, count=1, flags=re.S)
@@ -99,7 +99,7 @@ def _with_error(src: Path, dst: Path, sheet: str, ref: str, error: str, cell: st
         xml = xml[:m.start()] + new_row + xml[m.end():]
     members[part] = xml.encode("utf-8")
     calc_pr_as_excel_saves(members)
-    write_members(dst, members)
+    with_members(src, dst, members)     # the other parts copied as they are
     return dst
 
 
@@ -328,8 +328,7 @@ def merged_over(path: Path, sheet: str, area: str) -> Path:
     with the format painter; openpyxl cannot write one, as its merge empties the cells)."""
     part = _parts(path)[sheet]
     with zipfile.ZipFile(path) as z:
-        members = {i.filename: z.read(i) for i in z.infolist()}
-    xml = members[part].decode("utf-8")
+        xml = z.read(part).decode("utf-8")
     merge = f'<mergeCell ref="{area}"/>'
     if "<mergeCells" in xml:
         count = xml.count("<mergeCell ") + 1
@@ -338,8 +337,7 @@ def merged_over(path: Path, sheet: str, area: str) -> Path:
         later = re.search(r"<(?:phoneticPr|conditionalFormatting|dataValidations|hyperlinks|printOptions|pageMargins)\b",
                           xml)
         xml = xml[:later.start()] + f'<mergeCells count="1">{merge}</mergeCells>' + xml[later.start():]
-    members[part] = xml.encode("utf-8")
-    write_members(path, members)
+    with_members(path, path, {part: xml.encode("utf-8")})
     return path
 
 
