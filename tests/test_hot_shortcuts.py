@@ -195,7 +195,7 @@ def test_a_row_found_judgeable_answers_for_rows_decided_alike_only(fy2023, monke
     does for that row alone, and each finding names the row's own cell."""
     from renkei_xl.core import rules
 
-    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    monkeypatch.setattr(rules, "_JUDGEABLE", {})
     rows = list(_judged_rows(fy2023))
     for _ in range(2):
         for ind, units in rows:
@@ -208,7 +208,7 @@ def test_rows_decided_alike_are_worked_out_once(fy2023, monkeypatch):
     targets, methods and 基準値: the rule is worked out once per distinct answer's key."""
     from renkei_xl.core import rules
 
-    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    monkeypatch.setattr(rules, "_JUDGEABLE", {})
     worked = []
     real = rules._unjudgeable
     monkeypatch.setattr(rules, "_unjudgeable", lambda ind, units: worked.append(ind.id) or real(ind, units))
@@ -231,7 +231,7 @@ def test_an_evaluation_remembered_answers_for_rows_decided_alike_only(fy2023, mo
     from renkei_xl.core import rules
 
     monkeypatch.setattr(rules, "_EVALUATED", {})
-    monkeypatch.setattr(rules, "_JUDGEABLE", set())
+    monkeypatch.setattr(rules, "_JUDGEABLE", {})
     contexts = [rules.context_of(fy2023.settings), rules.context_of(fy2023.settings._replace(fiscal_year=2030))]
     rows = [ind for ind, units in _judged_rows(fy2023) if not units]
     for ctx in contexts:

@@ -111,15 +111,24 @@ def evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
             return Evaluation(ind.id, *known)
     evaluation = _evaluate(ind, actual_text, ctx)
     if key is not None and evaluation.symbol != NOT_EVALUABLE:
-        if len(_EVALUATED) >= _EVALUATED_MAX:
-            _EVALUATED.clear()
-        _EVALUATED[key] = evaluation[1:]
+        _remember(_EVALUATED, key, evaluation[1:])
     return evaluation
 
 
-# (symbol, reason, 達成率) of evaluations other than －, by _evaluated_by's key. Bounded.
+# (symbol, reason, 達成率) of evaluations other than －, by _evaluated_by's key.
 _EVALUATED: "dict[tuple, tuple]" = {}
-_EVALUATED_MAX = 1 << 16
+# Answers each of these caches keeps at most: far more than the distinct rows of a
+# 20,000-indicator master share, and bounded for a server that serves many masters.
+_REMEMBERED_MAX = 1 << 16
+
+
+def _remember(cache: dict, key: tuple, answer: object) -> None:
+    """``answer`` kept under ``key``, the cache emptied first when full. Not
+    functools.lru_cache: each cache here keeps only some answers (a － or a finding names its
+    own row's cell and is always worked out again)."""
+    if len(cache) >= _REMEMBERED_MAX:
+        cache.clear()
+    cache[key] = answer
 
 
 def _evaluated_by(ind: Indicator, actual_text: str, ctx: Context) -> Optional[tuple]:
@@ -198,16 +207,13 @@ def unjudgeable(ind: Indicator, sheet_units: Collection[str] = ()) -> Optional[F
         return None
     problem = _unjudgeable(ind, sheet_units)
     if problem is None and key is not None:
-        if len(_JUDGEABLE) >= _JUDGEABLE_MAX:
-            _JUDGEABLE.clear()
-        _JUDGEABLE.add(key)
+        _remember(_JUDGEABLE, key, True)
     return problem
 
 
 # Rows unjudgeable found judgeable, by _judged_by's key: a None answer only, so a finding
-# always names its own row's cell. Bounded as the other caches are.
-_JUDGEABLE: "set[tuple]" = set()
-_JUDGEABLE_MAX = 1 << 16
+# always names its own row's cell.
+_JUDGEABLE: "dict[tuple, bool]" = {}
 
 
 def _judged_by(ind: Indicator, sheet_units: Collection[str]) -> Optional[tuple]:
