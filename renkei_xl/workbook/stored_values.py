@@ -63,8 +63,11 @@ def _odd_values(prefix: bytes, any_prefix: bool) -> "re.Pattern[bytes]":
 
 
 def _value_tag(prefix: bytes, any_prefix: bool) -> bytes:
+    """A value tag, with or without attributes: ``>`` first, as nearly every tag is <v>. An
+    optional group, ``(?:\\s[^<>]*)?>``, is the same tags and took ``re`` a repeat's
+    bookkeeping at each of a sheet's value tags (the 20,000 × 12 master's 55 MB: 70 → 58 ms)."""
     tag = rb"<(?:[\w.-]+:)?v" if any_prefix else b"<" + re.escape(prefix) + b"v"
-    return tag + rb"(?:\s[^<>]*)?>"
+    return tag + rb"(?:>|\s[^<>]*>)"
 
 
 # Searched for with ``re``, as ``:`` is rare in a sheet: ``b":v" in raw`` stops at each ``v``
