@@ -1,6 +1,7 @@
-"""The read's byte scans skip a pass where a cheaper look says it cannot find anything
-(perf-read): each answer here is held to the full scan's on the byte layouts a skip could
-get wrong. The refusals themselves, on whole files, are test_hostile_files'."""
+"""The read's checks, made cheaper and begun sooner (perf-read): a byte scan skips a pass
+where a cheaper look says it cannot find anything, each answer here held to the full scan's
+on the byte layouts a skip could get wrong; and 指標's checks begin before python-calamine
+opens the book. The refusals themselves, on whole files, are test_hostile_files'."""
 
 import random
 
@@ -71,3 +72,69 @@ def test_the_layouts_reach_every_kind():
         data = b"".join(rng.choice(PIECES) for _ in range(rng.randint(0, 12)))
         seen.add(_kind(data, _every_pass(data)))
     assert seen == {"none", "noncharacter", "byte", "reference"}
+
+
+def _master(tmp_path):
+    from tests.realbooks import sample_master
+
+    return sample_master(tmp_path / "m.xlsx")
+
+
+def test_indicators_checks_begin_before_calamine_opens_the_book(tmp_path, monkeypatch):
+    """read_state begins 指標's checks (the first large sheet the reader waits for) before
+    python-calamine opens the book, which reads the shared strings whole on the main thread."""
+    import python_calamine
+
+    from renkei_xl.core import contract as c
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import opened
+
+    master = _master(tmp_path)
+    events = []
+    real_submit, real_book = Grids._submit, python_calamine.CalamineWorkbook
+
+    class Book:
+        @staticmethod
+        def from_path(path):
+            events.append(("open",))
+            return real_book.from_path(path)
+
+        from_filelike = staticmethod(real_book.from_filelike)
+
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(Grids, "_submit", lambda grids, kind, call, name: events.append((kind, name))
+                        or real_submit(grids, kind, call, name))
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Book)
+    with opened(master) as fs:
+        assert fs.data.indicators
+    assert events.index((1, c.INDICATORS)) < events.index(("open",)), events
+    assert events.count((1, c.INDICATORS)) == 1, "checked once"
+
+
+def test_a_book_calamine_cannot_open_ends_the_checks_begun_first(tmp_path, monkeypatch):
+    """The checks begun before the book is opened end with the refusal, and nothing of theirs
+    is raised: the refusal is the book's, as before."""
+    import threading
+
+    import python_calamine
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.workbook.grids import Grids
+    from renkei_xl.workbook.session import opened
+
+    master = _master(tmp_path)
+
+    class Unopenable:
+        @staticmethod
+        def from_path(path):
+            raise ValueError("Unrecognized sheet")
+
+        from_filelike = from_path
+
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 0)
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Unopenable)
+    before = {t.ident for t in threading.enumerate()}
+    with pytest.raises(UserError, match="の値を読めません（ファイルが壊れています）"):
+        with opened(master):
+            pass
+    assert {t.ident for t in threading.enumerate()} <= before, "check thread left running"

@@ -206,9 +206,10 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     names = workbook.workbook_names()
     wanted = needed_sheets(sheetnames)
     extra = [n for n in c.STATE_SHEETS if n in sheetnames]
-    grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP)
+    grids = Grids(pkg, [*wanted, *extra], workbook, keep=None if keep_grids else Grids.KEEP,
+                  checked_first=[c.INDICATORS])
     try:
-        grids.read_ahead([*extra, c.SETTINGS, c.INDICATORS])   # 指標 checked while 設定 is read
+        grids.read_ahead([*extra, c.SETTINGS, c.INDICATORS])   # 指標 parsed once checked (checked_first)
         own = {n: grids[n] for n in extra}
         _settings_formulas(grids, names)
         data = read_contract(ContractView(grids, wanted, whole=keep_grids), names, grids.read_ahead,
