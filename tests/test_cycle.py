@@ -1430,6 +1430,12 @@ def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, cap
 
 
 def _set_method(master: Path, ind_id: str, method: str) -> None:
+    """``ind_id``'s 集計方法 on 指標 made ``method``, saved by openpyxl once per content and
+    edit (conftest.saved_once: the same sample master in both cases of the test below)."""
+    saved_once(master, ("_set_method", ind_id, method), lambda p: _method_set(p, ind_id, method))
+
+
+def _method_set(master: Path, ind_id: str, method: str) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb[c.INDICATORS]
     header = next(r for r in range(1, 10) if "集計方法" in [x.value for x in ws[r]])
@@ -1833,8 +1839,19 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
 
 def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度は別集計"),)) -> tuple[Path, Path]:
     """A master whose 小樽市 sheet has staff's own ``columns`` (header, first row's value: a 備考),
-    split; 小樽市's answer in its file."""
+    split; 小樽市's answer in its file. The columns are added by openpyxl once per process
+    for the same columns (conftest.saved_once: the same sample master in three tests)."""
     master = sample_master(tmp_path / "マスター.xlsx")
+    saved_once(master, ("_issued_with_a_staff_column", columns), lambda p: _staff_columns_added(p, columns))
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    return master, back
+
+
+def _staff_columns_added(master: Path, columns) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
     top, _cols = header_row(ws)
@@ -1843,12 +1860,6 @@ def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度�
         ws.cell(top, col).value = head
         ws.cell(top + 1, col).value = value
     wb.save(master)
-    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
-    back = tmp_path / "回収" / file_name("小樽市", 2023)
-    back.parent.mkdir()
-    shutil.copy(issued[back.name], back)
-    set_cell(back, "小樽市", "05-1", "実績値", 7)
-    return master, back
 
 
 def _rename_master_column(master: Path, old: str, new: str) -> None:
