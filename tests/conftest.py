@@ -14,9 +14,9 @@ What to use instead of building your own (building a master or starting LibreOff
 seconds; copying a file costs nothing):
 
 - ``fy2023`` (here): the FY2023 reference list.
-- ``sample_master_xlsm``, ``lo_master_xlsm``, ``lo_master_xlsx``, ``grafted_masters``,
-  ``grafted_master``, ``grafted_lo_master`` (tests/realbooks.py, available in every test
-  module): the FY2023 sample master as ``init`` writes it, after a staff member's edits saved
+- ``sample_master_xlsm``, ``sample_master_xlsx``, ``lo_master_xlsm``, ``lo_master_xlsx``,
+  ``grafted_masters``, ``grafted_master``, ``grafted_lo_master`` (tests/realbooks.py,
+  available in every test module): the FY2023 sample master as ``init`` writes it, after a staff member's edits saved
   by LibreOffice, and with Excel-made sheets grafted in. Built once per test run, across
   all workers (``shared_build``). They are shared: copy one to ``tmp_path`` before writing.
 - ``licensed`` (tests/test_buttons.py; import it by name): xlwings' remote engine with the
@@ -425,7 +425,8 @@ def pytest_collection_modifyitems(config, items):
 # The shared masters, for every test module (tests/realbooks.py builds them), and the session's
 # end of this process's LibreOffice for the UNO jobs (autouse; it starts nothing).
 from realbooks import (_uno_office_session, grafted_lo_master, grafted_master,  # noqa: E402,F401
-                       grafted_masters, lo_master_xlsm, lo_master_xlsx, sample_master_xlsm)
+                       grafted_masters, lo_master_xlsm, lo_master_xlsx, sample_master_xlsm,
+                       sample_master_xlsx)
 
 
 @pytest.fixture(autouse=True)

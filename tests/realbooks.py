@@ -1329,6 +1329,13 @@ def sample_master_xlsm(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def sample_master_xlsx(tmp_path_factory) -> Path:
+    """The FY2023 sample master as `renkei-xl init master.xlsx --sample fy2023` writes it
+    (.xlsx): for tests of what a master leads to (split, export, print), not of init."""
+    return _once(tmp_path_factory, "sample_master_xlsx", lambda d: sample_master(d / "master.xlsx"))
+
+
+@pytest.fixture(scope="session")
 def lo_master_xlsm(tmp_path_factory) -> Path:
     """The sample master after a staff member's edits in LibreOffice, saved as .xlsm."""
     return _lo_saved(tmp_path_factory, "xlsm")

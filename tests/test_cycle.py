@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice, saved_once, shared_build, value_key
+from conftest import require_soffice, saved_once, shared_build, value_key, with_members
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
@@ -169,8 +169,16 @@ def _set_cell(path: Path, municipality: str, ind_id: str, header: str, value) ->
 
 
 def rewrite_zip(src: Path, dst: Path, replace=None, add=None, drop=()) -> Path:
-    """Copy a package part by part, replacing, adding or dropping parts (what Excel would store)."""
+    """Copy a package part by part, replacing, adding or dropping parts (what Excel would store).
+    Where parts are only replaced, the others are copied as they are packed
+    (conftest.with_members: the same parts, without deflating every one of them again)."""
     replace, add = replace or {}, add or {}
+    if not add and not drop:
+        with zipfile.ZipFile(src) as zin:
+            names = set(zin.namelist())
+            changed = {name: edit(zin.read(name)) for name, edit in replace.items() if name in names}
+        with_members(src, dst, changed)
+        return dst
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst.with_suffix(".tmp"), "w", zipfile.ZIP_DEFLATED) as zout:
         for info in zin.infolist():
             if info.filename in drop:
@@ -289,6 +297,14 @@ def cell_of(master: Path, municipality: str, ind_id: str, header: str):
                               lambda: read(_loaded_rows(master, municipality)), f"{master} {municipality}")[0]
     except StopIteration:
         raise AssertionError(ind_id) from None
+
+
+def import_log(master: Path) -> list[tuple]:
+    """The master's 取込履歴 as openpyxl's ``iter_rows(values_only=True)`` gives it, read with
+    ``file_grid`` (the tests beside read cells of the same master through it; a load of the
+    whole master for this one sheet was most of their own time)."""
+    return read_both_ways(lambda: [tuple(r) for r in file_grid(master, c.IMPORT_LOG)],
+                          lambda: [tuple(r) for r in _loaded_rows(master, c.IMPORT_LOG)], f"{master} {c.IMPORT_LOG}")
 
 
 def list_rows(master: Path) -> dict[str, tuple]:
@@ -415,6 +431,18 @@ def test_a_split_stopped_by_a_full_disk_says_plainly_what_the_folder_holds(tmp_p
     assert earlier.read_bytes() == b"an earlier issue"
 
 
+@functools.cache
+def _split_with_drafts() -> dict[str, bytes]:
+    """The files and drafts a split (--eml) of the sample master makes (``sample_master``'s
+    bytes, so its key): file name → bytes, made once in a process for the tests that need
+    an earlier split in the folder (split_master, four times the same, was a third of theirs)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "配布"
+        split_master(sample_master(Path(folder) / "マスター.xlsx"), out, eml=True)
+        assert all(p.is_file() for p in out.iterdir())
+        return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
 @pytest.mark.parametrize("in_the_way", ["open in Excel", "read-only", "a folder", "the draft open"])
 def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in_the_way):
     """小樽市's file open in Excel (or read-only, or a folder of its name, or its .eml draft
@@ -423,7 +451,9 @@ def test_a_split_asks_every_file_before_it_writes_the_first(tmp_path, fy2023, in
     master = sample_master(tmp_path / "マスター.xlsx")
     names = fy2023.settings.names
     out = tmp_path / "配布"
-    split_master(master, out, eml=True)
+    out.mkdir()
+    for name, data in _split_with_drafts().items():       # an earlier split of this master
+        (out / name).write_bytes(data)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     blocked = out / file_name(names[-1], 2023)
     if in_the_way == "open in Excel":
@@ -619,8 +649,7 @@ def test_full_cycle_reproduces_the_official_list(cycle, fy2023, capsys):
     for ind_id in ("04-1", "06-1", "08-1"):
         assert listed[ind_id][0] == fy2023.official_actual[ind_id]
 
-    wb = openpyxl.load_workbook(master)
-    log = list(wb[c.IMPORT_LOG].iter_rows(values_only=True))
+    log = import_log(master)
     assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
     assert {r[1] for r in log[1:]} == set(fy2023.settings.names)
     assert all(r[6] is None for r in log[1:])   # nothing was left out
@@ -1064,7 +1093,7 @@ def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, cap
     assert "取り込まなかったセル 1 か所" in out
     assert cell_of(master, "小樽市", "04-1", "実績値") == 7
     assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
-    log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
+    log = import_log(master)
     assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
 
 
@@ -1401,6 +1430,12 @@ def test_a_denominator_the_master_held_when_issued_holds_no_return(tmp_path, cap
 
 
 def _set_method(master: Path, ind_id: str, method: str) -> None:
+    """``ind_id``'s 集計方法 on 指標 made ``method``, saved by openpyxl once per content and
+    edit (conftest.saved_once: the same sample master in both cases of the test below)."""
+    saved_once(master, ("_set_method", ind_id, method), lambda p: _method_set(p, ind_id, method))
+
+
+def _method_set(master: Path, ind_id: str, method: str) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb[c.INDICATORS]
     header = next(r for r in range(1, 10) if "集計方法" in [x.value for x in ws[r]])
@@ -1804,8 +1839,19 @@ def test_columns_the_master_sheet_has_of_its_own_travel_and_come_back_without_a_
 
 def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度は別集計"),)) -> tuple[Path, Path]:
     """A master whose 小樽市 sheet has staff's own ``columns`` (header, first row's value: a 備考),
-    split; 小樽市's answer in its file."""
+    split; 小樽市's answer in its file. The columns are added by openpyxl once per process
+    for the same columns (conftest.saved_once: the same sample master in three tests)."""
     master = sample_master(tmp_path / "マスター.xlsx")
+    saved_once(master, ("_issued_with_a_staff_column", columns), lambda p: _staff_columns_added(p, columns))
+    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
+    back = tmp_path / "回収" / file_name("小樽市", 2023)
+    back.parent.mkdir()
+    shutil.copy(issued[back.name], back)
+    set_cell(back, "小樽市", "05-1", "実績値", 7)
+    return master, back
+
+
+def _staff_columns_added(master: Path, columns) -> None:
     wb = openpyxl.load_workbook(master)
     ws = wb["小樽市"]
     top, _cols = header_row(ws)
@@ -1814,12 +1860,6 @@ def _issued_with_a_staff_column(tmp_path: Path, columns=(("備考", "前年度�
         ws.cell(top, col).value = head
         ws.cell(top + 1, col).value = value
     wb.save(master)
-    issued = {p.name: p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None)}
-    back = tmp_path / "回収" / file_name("小樽市", 2023)
-    back.parent.mkdir()
-    shutil.copy(issued[back.name], back)
-    set_cell(back, "小樽市", "05-1", "実績値", 7)
-    return master, back
 
 
 def _rename_master_column(master: Path, old: str, new: str) -> None:
@@ -2103,7 +2143,7 @@ def test_a_cell_changed_on_both_sides_is_held_and_named(cycle, capsys):
     assert cell_of(master, "小樽市", "04-1", "実績値") == 5
     assert re.search(r"取り込みません: .*小樽市!G\d+ 04-1: 配布した後でマスターの実績値が空欄から「5」に直され、"
                      r"回答でも「2」に変わっています", out), out
-    log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
+    log = import_log(master)
     assert "配布した後でマスターの実績値が空欄から「5」に直され" in log[-1][6]
     assert cell_of(master, "小樽市", "08-1", "実績値") == 3
 
@@ -2188,7 +2228,7 @@ def test_a_resubmission_after_the_clock_stepped_back_since_the_split_is_no_confl
     report = collect(master, [again])
     assert not report.held and not report.kept and not report.refused, (report.held, report.kept, report.refused)
     assert [(ch.indicator_id, ch.old, ch.new) for ch in report.changes] == [("04-1", "2", 4)]
-    logged = read_import_log([list(r) for r in openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True)])
+    logged = read_import_log([list(r) for r in import_log(master)])
     assert [r.imported_at for r in logged] == [issued, issued]        # not before the issue, not the clock's future
 
 
@@ -2576,7 +2616,7 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
 def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path, capsys):
     """validate said エラー 2 件 (exit 1), yet export wrote the 確定版 mailed to every
     municipality with exit 0 and only 「（入力エラーで評価不可の1件を除く）」 as a hint."""
-    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    master = sample_master(tmp_path / "マスター.xlsx")
     wb = openpyxl.load_workbook(master)
     wb["札幌市"]["E2"] = "約10件"
     wb[c.INDICATORS]["H5"] = None
@@ -2587,7 +2627,8 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
     assert out.is_file()                                   # written all the same
     assert "入力エラーが 2 件あります" in printed, printed
     assert "札幌市!E2" in printed and "指標!H5" in printed, printed
-    clean = init_master(tmp_path / "きれい.xlsx", sample="fy2023")
+    (tmp_path / "きれい").mkdir()
+    clean = sample_master(tmp_path / "きれい" / "マスター.xlsx")
     assert main(["export", str(clean), "-o", str(tmp_path / "きれい確定版.xlsx")]) == 0
     assert "入力エラー" not in capsys.readouterr().out
 

@@ -31,7 +31,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from conftest import calc_pr_as_excel_saves
+from conftest import calc_pr_as_excel_saves, with_members
 from forked_cli import run_forked
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cli.workbook import init_master
@@ -509,6 +509,22 @@ MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.it
 MUTATIONS.update({name: zipped(_index_attribute(*how)) for name, how in INDEX_ATTRIBUTES.items()})
 MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_unknown_encoding
 
+
+def mutated(name: str, src: Path, book: Book) -> tuple[bytes, Optional[str]]:
+    """``MUTATIONS[name]`` of ``src``'s bytes, made once per process for the same mutation,
+    book and content: the same damaged master was made again by each test that takes it
+    (every mutation, the two commands, the read ahead, upgrade-macros), each rebuilding its
+    package (a tenth of the module's CPU). The bytes are immutable and no mutation draws at
+    random, so every test gets the bytes it made before."""
+    raw = src.read_bytes()
+    slot = (name, book, hashlib.sha256(raw).digest())
+    if slot not in _MUTATED:
+        _MUTATED[slot] = MUTATIONS[name](raw, book)
+    return _MUTATED[slot]
+
+
+_MUTATED: dict[tuple, tuple[bytes, Optional[str]]] = {}
+
 # Damage to one cell: the message names the sheet and the cell.
 CELL_LEVEL = {"shared_string_out_of_range", *STORED_VALUES}
 # Damage inside one sheet: the message may name the sheet instead of the file.
@@ -722,9 +738,8 @@ def test_undamaged_returned_file_is_collected(sample, returned_sample, tmp_path)
 def test_every_mutation_changes_the_file(sample, returned_sample, name):
     """The corpus is what it claims: each mutation yields bytes unlike the original."""
     for src, book in ((sample, MASTER), (returned_sample, RETURNED)):
-        raw = src.read_bytes()
-        damaged, _suffix = MUTATIONS[name](raw, book)
-        assert damaged != raw
+        damaged, _suffix = mutated(name, src, book)
+        assert damaged != src.read_bytes()
 
 
 # ----------------------------------------------------------------------------- the corpus
@@ -769,7 +784,7 @@ def check_no_english(run: Run, names: list[str]) -> None:
 @pytest.mark.parametrize("command", ["validate", "recalc"])
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_damaged_master(sample, tmp_path, name, command):
-    damaged, suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    damaged, suffix = mutated(name, sample, MASTER)
     master = tmp_path / ("master" + (suffix or ".xlsm"))
     master.write_bytes(damaged)
     before, saved = digest(master), backups(master)
@@ -804,7 +819,7 @@ UPGRADE_READS = ["sheet_cut", "doctype_in_sheet", "control_reference_in_sheet", 
 
 @pytest.mark.parametrize("name", UPGRADE_READS)
 def test_damaged_master_refused_by_upgrade_macros_unchanged(sample, tmp_path, name):
-    damaged, _suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    damaged, _suffix = mutated(name, sample, MASTER)
     master = tmp_path / "master.xlsm"
     master.write_bytes(damaged)
     before, saved = digest(master), backups(master)
@@ -837,7 +852,7 @@ def test_a_sheet_read_ahead_reads_as_one_read_when_asked(sample, tmp_path, monke
     the same."""
     from renkei_xl.workbook.grids import Grids
 
-    damaged, suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    damaged, suffix = mutated(name, sample, MASTER)
     master = tmp_path / ("master" + (suffix or ".xlsm"))
     master.write_bytes(damaged)
     monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 10 ** 12)
@@ -861,7 +876,7 @@ def test_a_read_that_stops_early_ends_what_it_read_ahead(sample, tmp_path, monke
     from renkei_xl.package.zipped import Package
     from renkei_xl.workbook.grids import Grids
 
-    damaged, _suffix = MUTATIONS["doctype_in_sheet"](sample.read_bytes(), MASTER)
+    damaged, _suffix = mutated("doctype_in_sheet", sample, MASTER)
     master = tmp_path / "master.xlsm"
     master.write_bytes(damaged)
     monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", 0)
@@ -882,7 +897,7 @@ def test_a_read_that_stops_early_ends_what_it_read_ahead(sample, tmp_path, monke
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     master = fresh_master(sample, tmp_path)
-    damaged, suffix = MUTATIONS[name](returned_sample.read_bytes(), RETURNED)
+    damaged, suffix = mutated(name, returned_sample, RETURNED)
     folder = tmp_path / "returned"
     folder.mkdir()
     returned = folder / (returned_sample.stem + (suffix or returned_sample.suffix))
@@ -950,8 +965,11 @@ FORMS = {"cached": cached_error, "typed": typed_text}
 def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
     """A formula among ``cells`` holds the result Excel saved with it: the master is then as
     Excel saves it, without the request to calculate on opening that the tool's build left
-    (conftest.calc_pr_as_excel_saves), or the file face would take that result as stale."""
-    members = read_members(src.read_bytes())
+    (conftest.calc_pr_as_excel_saves), or the file face would take that result as stale.
+    The parts changed are written anew, the others copied as they are packed
+    (conftest.with_members: repacking every part was most of this helper's time)."""
+    with zipfile.ZipFile(src) as z:
+        members = {name: z.read(name) for name in (part, "xl/workbook.xml")}
 
     def fn(xml: str) -> str:
         for ref, cell in cells.items():
@@ -960,7 +978,9 @@ def with_cells(src: Path, dst: Path, part: str, cells: dict[str, str]) -> Path:
     edit_part(members, part, fn)
     if any(re.search(r"<f[\s>]", cell) for cell in cells.values()):
         calc_pr_as_excel_saves(members)
-    dst.write_bytes(write_members(members))
+    else:
+        del members["xl/workbook.xml"]
+    with_members(src, dst, members)
     return dst
 
 
@@ -1260,7 +1280,7 @@ def test_a_bad_returned_cell_on_the_command_line_keeps_the_masters_value(sample,
 
 @pytest.mark.parametrize("name", sorted(CONTROL_IN_PARTS))
 def test_forbidden_characters_stop_split_before_any_file_is_made(sample, tmp_path, name):
-    damaged, _suffix = MUTATIONS[name](sample.read_bytes(), MASTER)
+    damaged, _suffix = mutated(name, sample, MASTER)
     master = tmp_path / "master.xlsm"
     master.write_bytes(damaged)
     before = digest(master)
@@ -1379,9 +1399,10 @@ OTHER_FORMS = {"single quotes": single_quoted, "spaced": spaced, "without r": wi
 
 
 def _in_form(path: Path, dst: Path, part: str, form) -> Path:
-    members = read_members(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        members = {part: z.read(part)}
     edit_part(members, part, form)
-    dst.write_bytes(write_members(members))
+    with_members(path, dst, members)
     return dst
 
 

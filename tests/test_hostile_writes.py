@@ -24,7 +24,6 @@ from renkei_xl.core.refs import parse_ref
 from renkei_xl.core.errors import UserError
 from renkei_xl.package.zipped import Package
 from renkei_xl.core.plan_types import CellEdit, WritePlan
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
@@ -39,8 +38,10 @@ def digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory) -> Path:
-    return init_master(tmp_path_factory.mktemp("hostile") / "sample.xlsm", sample="fy2023")
+def sample(sample_master_xlsm) -> Path:
+    """The FY2023 sample master (.xlsm), the run's shared one (conftest): every test copies
+    it before writing; none checks init itself."""
+    return sample_master_xlsm
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import pytest
 from conftest import require_soffice
 from realbooks import lo_probe
 from renkei_xl.core.refs import cell_ref
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.input_sheet import INPUT_FIELDS
 from renkei_xl.core.methods import INPUT_ERROR_TITLE, INPUT_WARNING_TITLE, input_rule
@@ -30,10 +29,11 @@ OPERATORS = {">=": "GREATER_EQUAL", ">": "GREATER"}
 
 
 @pytest.fixture(scope="module")
-def probed(tmp_path_factory):
+def probed(tmp_path_factory, sample_master_xlsx):
     require_soffice()
     tmp = tmp_path_factory.mktemp("input_file")
-    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    master = tmp / "master.xlsx"        # the shared sample, a copy of its own: tests collect into it
+    master.write_bytes(sample_master_xlsx.read_bytes())
     data = load_master(master)
     (book,) = [p for p in split_master(master, tmp / "配布", echo=lambda _l: None) if p.name.startswith(MUNI)]
     first = _probe(book, tmp / "first", [])

@@ -13,7 +13,6 @@ import pytest
 
 from conftest import require_soffice
 from pdf_cells import Page, page_count, squeeze
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.sheet_list import list_sheet
 from renkei_xl.cycle.distribute import split_master
@@ -24,10 +23,23 @@ from renkei_xl.workbook.session import load_master
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory):
+def sample_xlsx(sample_master_xlsx) -> bytes:
+    """The FY2023 sample master as init writes it, made once per run (conftest's
+    ``sample_master_xlsx``): five fixtures and tests each ran init for it, and none of them
+    checks init itself. Each writes the bytes to a file of its own."""
+    return sample_master_xlsx.read_bytes()
+
+
+def _sample(path: Path, sample_xlsx: bytes) -> Path:
+    path.write_bytes(sample_xlsx)
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory, sample_xlsx):
     require_soffice()
     tmp = tmp_path_factory.mktemp("print_list")
-    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    master = _sample(tmp / "master.xlsx", sample_xlsx)
     done = export_master(master, tmp / "確定版.xlsx", pdf=True)
     assert done.pdf_engine == "LibreOffice"
     return done, tmp
@@ -135,7 +147,7 @@ def _hostile_list(master: Path) -> None:
     book.save(master)
 
 
-def test_a_list_unlike_fy2023s_prints_every_row_whole_and_every_page_its_roles(tmp_path):
+def test_a_list_unlike_fy2023s_prints_every_row_whole_and_every_page_its_roles(tmp_path, sample_xlsx):
     """① ※ ○ → and capitals were measured as narrow Latin (1.1 half-width units, where
     Japanese fonts draw them full-width and Verdana-like capitals up to 0.99 em): a status of
     circled numbers got half the lines it needs and its end printed over the next row, with
@@ -143,7 +155,7 @@ def test_a_list_unlike_fy2023s_prints_every_row_whole_and_every_page_its_roles(t
     from renkei_xl.cycle.export import cut_note
 
     require_soffice()
-    master = init_master(tmp_path / "master.xlsx", sample="fy2023")
+    master = _sample(tmp_path / "master.xlsx", sample_xlsx)
     _hostile_list(master)
     done = export_master(master, tmp_path / "確定版.xlsx", pdf=True)
     assert cut_note(done.result) == ""
@@ -231,12 +243,12 @@ def _hostile_otaru(master: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def otaru(tmp_path_factory):
+def otaru(tmp_path_factory, sample_xlsx):
     from renkei_xl.cycle.distribute import split_cautions
 
     soffice = require_soffice()
     tmp = tmp_path_factory.mktemp("print_input")
-    master = init_master(tmp / "master.xlsx", sample="fy2023")
+    master = _sample(tmp / "master.xlsx", sample_xlsx)
     status_cell = _hostile_otaru(master)
     files = split_master(master, tmp / "配布")
     (book,) = [p for p in files if p.name.startswith("小樽市_")]
@@ -334,7 +346,7 @@ def _long_status(master: Path, ind_id: str, times: int) -> str:
     return cell.coordinate
 
 
-def test_a_status_the_tallest_row_cannot_show_is_named_by_the_export_that_prints_it(tmp_path, capsys):
+def test_a_status_the_tallest_row_cannot_show_is_named_by_the_export_that_prints_it(tmp_path, capsys, sample_xlsx):
     """A 連携事業実施状況等 ten times the sample's longest needs about 140 lines; Excel's tallest
     row (409 pt) shows 30, so the 確定版's PDF stops part way through it, with nothing on the
     page to say so. 評価を再計算 warned; 確定版を書き出し, which makes what is published, said
@@ -343,7 +355,7 @@ def test_a_status_the_tallest_row_cannot_show_is_named_by_the_export_that_prints
     from renkei_xl.cycle.export import cut_note
 
     require_soffice()
-    master = init_master(tmp_path / "master.xlsx", sample="fy2023")
+    master = _sample(tmp_path / "master.xlsx", sample_xlsx)
     ref = _long_status(master, "03-1", 10)
     done = export_master(master, tmp_path / "確定版.xlsx", pdf=True)
     sp, rows = _list_rows(done)
@@ -360,5 +372,5 @@ def test_a_status_the_tallest_row_cannot_show_is_named_by_the_export_that_prints
     assert main(["export", str(master), "-o", str(tmp_path / "cli.xlsx")]) == 0
     assert note in capsys.readouterr().out
     # the sample itself has nothing cut, and nothing is said
-    assert cut_note(export_master(init_master(tmp_path / "fy2023.xlsx", sample="fy2023"),
+    assert cut_note(export_master(_sample(tmp_path / "fy2023.xlsx", sample_xlsx),
                                   tmp_path / "plain.xlsx").result) == ""
