@@ -1010,20 +1010,29 @@ def file_cell_formats(path: Path, worksheets) -> dict:
     import zipfile
 
     from renkei_xl.core.looks import MAX_CELL_FORMATS
-    from renkei_xl.package.styles import Styles
     from renkei_xl.package.xml import PackageError
 
     try:
         with zipfile.ZipFile(path) as z:
             part = z.read("xl/styles.xml")
-        have = _recalled(_CELL_FORMATS, hashlib.sha256(part).digest(),
-                         lambda: Styles(part.decode("utf-8"), "xl/styles.xml").cell_formats()[0], limit=8)
+        have = styles_cell_formats(part)
     except (KeyError, ValueError, PackageError, zipfile.BadZipFile):    # no such part where the tests' books name it
         return {}
     if have < MAX_CELL_FORMATS - FORMATS_NEAR:
         return {"cell_formats": have}
     held = {_look_key(look) for ws in worksheets for look in file_looks(path, ws.title).values()}
     return {"cell_formats": have, "held_looks": sorted(held, key=repr)}
+
+
+def styles_cell_formats(part: bytes) -> int:
+    """The cell formats of a styles part as Excel counts them (package.styles.Styles.
+    cell_formats), kept per content: what a payload's model counts from, and what a test
+    that builds a book near the limit checks it built (test_excel_limits' _with_cell_formats),
+    the 65,000 formats parsed once for both."""
+    from renkei_xl.package.styles import Styles
+
+    return _recalled(_CELL_FORMATS, hashlib.sha256(part).digest(),
+                     lambda: Styles(part.decode("utf-8"), "xl/styles.xml").cell_formats()[0], limit=8)
 
 
 # styles part's digest -> its cell formats as Excel counts them: a master near the limit

@@ -88,7 +88,8 @@ def _with_cell_formats(master: Path, target: Path, total: int) -> Path:
     Built once per master's content and ``total`` (``_NEAR_LIMIT``), its bytes written to
     each test's own ``target``: five tests take the master six formats short of the limit,
     and each build parsed its 65,000 formats twice; the same bytes also let the model's
-    readers (remote_payload's, kept per content) read it once for all of them."""
+    readers (remote_payload's, kept per content) read it once for all of them, its count
+    of the formats the build's own (remote_payload.styles_cell_formats)."""
     import hashlib
 
     key = (hashlib.sha256(master.read_bytes()).digest(), total)
@@ -108,6 +109,7 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
     import zipfile
 
     from conftest import write_members
+    from remote_payload import styles_cell_formats
     from renkei_xl.package.styles import Styles
 
     with zipfile.ZipFile(master) as z:
@@ -122,7 +124,8 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
     text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
     text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
     members["xl/styles.xml"] = text.encode("utf-8")
-    assert Styles(text, "xl/styles.xml").cell_formats()[0] == total
+    # package.styles' count, kept for the model's payloads of the book (remote_payload)
+    assert styles_cell_formats(members["xl/styles.xml"]) == total
     write_members(target, members)
     return target.read_bytes()
 
