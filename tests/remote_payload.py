@@ -773,8 +773,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     kwargs = dict(name=name, client=client, in_front=in_front, uncalculated=uncalculated, entry=entry)
     if not os.environ.get(PAYLOAD_BOTH_WAYS):
         return _json_payload(_payload_of(path, lambda: payload_book(path), **kwargs))
-    built = [_outcome(lambda: _payload_of(path, load, **kwargs))
-             for load in (lambda: payload_book(path), lambda: saved_book(path, data_only=True))]
+    built = [_outcome(lambda: _payload_of(path, lambda: book, **kwargs))
+             for book in (payload_book(path), saved_book(path, data_only=True))]
     difference = _first_difference(*built)
     assert difference is None, f"{path}: payload_book and saved_book differ at {difference}"
     if isinstance(built[0], BaseException):
