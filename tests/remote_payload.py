@@ -772,8 +772,8 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     path = Path(path)
     kwargs = dict(name=name, client=client, in_front=in_front, uncalculated=uncalculated, entry=entry)
     if not os.environ.get(PAYLOAD_BOTH_WAYS):
-        return _json_payload(_payload_of(path, payload_book(path), **kwargs))
-    built = [_outcome(lambda: _payload_of(path, book, **kwargs))
+        return _json_payload(_payload_of(path, lambda: payload_book(path), **kwargs))
+    built = [_outcome(lambda: _payload_of(path, lambda: book, **kwargs))
              for book in (payload_book(path), saved_book(path, data_only=True))]
     difference = _first_difference(*built)
     assert difference is None, f"{path}: payload_book and saved_book differ at {difference}"
@@ -842,13 +842,14 @@ def _sheet_values(ws, client: str, date1904: bool = False) -> list[list]:
     return rows
 
 
-def _payload_of(path: Path, wb, *, name: str | None, client: str, in_front: bool,
+def _payload_of(path: Path, load, *, name: str | None, client: str, in_front: bool,
                 uncalculated: Optional[dict], entry: Optional[str]) -> dict:
-    """payload_from_file's payload from the workbook ``wb`` read from ``path``, before JSON."""
+    """payload_from_file's payload from the workbook ``load()`` reads from ``path``, before
+    JSON (loaded once the client has not stopped first)."""
     _VBA_WITHIN_PAYLOAD.clear()
     _VBA_WITHIN_PAYLOAD["path"] = str(path)
     try:
-        return _payload_within(path, wb, name=name, client=client, in_front=in_front, uncalculated=uncalculated,
+        return _payload_within(path, load, name=name, client=client, in_front=in_front, uncalculated=uncalculated,
                                entry=entry)
     finally:
         _VBA_WITHIN_PAYLOAD.clear()
@@ -866,7 +867,7 @@ def file_under_merges(path: Path) -> dict[str, dict[tuple[int, int], object]]:
     return {ws.title: getattr(ws, "_under_merges", {}) for ws in payload_book(path).worksheets}
 
 
-def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: bool,
+def _payload_within(path: Path, load, *, name: str | None, client: str, in_front: bool,
                     uncalculated: Optional[dict], entry: Optional[str]) -> dict:
     done = before_sending(path) if client == VBA else {}
     shared = client == VBA and file_shared(path)
@@ -876,6 +877,15 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
             raise ClientStopped("shared", done["shared"])
     if client == VBA and not in_front and "front" not in done:
         raise SentOtherBook(f"{path.name} was not in front: Remote.bas sends the book that is")
+    if client == VBA:
+        # Names.Count: every definedName, print areas and titles too, counted by
+        # RenkeiServer.bas' RenkeiUncountable before anything is read or sent, so before the
+        # book is loaded here: 32,767 names took openpyxl a second to read and walk.
+        with zipfile.ZipFile(path) as z:
+            named = len(re.findall(rb"<(?:\w+:)?definedName[\s>]", z.read("xl/workbook.xml")))
+        if named > VBA_MAX_ITEMS:
+            raise ClientRefused("", names=named)
+    wb = load()
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
     charts = file_charts(path) if client == OFFICE_JS else {}
     under_merges = file_under_merges(path)
@@ -895,13 +905,6 @@ def _payload_within(path: Path, wb, *, name: str | None, client: str, in_front: 
         if client == OFFICE_JS:
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
         sheets.append(sheet)
-    if client == VBA:
-        # Names.Count: every definedName, print areas and titles too. Before the names are
-        # walked below (which refuses nothing): tens of thousands of them took seconds.
-        with zipfile.ZipFile(path) as z:
-            named = len(re.findall(rb"<(?:\w+:)?definedName[\s>]", z.read("xl/workbook.xml")))
-        if named > VBA_MAX_ITEMS:
-            raise ClientRefused("", names=named)
     names = []
 
     def add(defined, book_scope, scope_ws=None):
@@ -1007,20 +1010,29 @@ def file_cell_formats(path: Path, worksheets) -> dict:
     import zipfile
 
     from renkei_xl.core.looks import MAX_CELL_FORMATS
-    from renkei_xl.package.styles import Styles
     from renkei_xl.package.xml import PackageError
 
     try:
         with zipfile.ZipFile(path) as z:
             part = z.read("xl/styles.xml")
-        have = _recalled(_CELL_FORMATS, hashlib.sha256(part).digest(),
-                         lambda: Styles(part.decode("utf-8"), "xl/styles.xml").cell_formats()[0], limit=8)
+        have = styles_cell_formats(part)
     except (KeyError, ValueError, PackageError, zipfile.BadZipFile):    # no such part where the tests' books name it
         return {}
     if have < MAX_CELL_FORMATS - FORMATS_NEAR:
         return {"cell_formats": have}
     held = {_look_key(look) for ws in worksheets for look in file_looks(path, ws.title).values()}
     return {"cell_formats": have, "held_looks": sorted(held, key=repr)}
+
+
+def styles_cell_formats(part: bytes) -> int:
+    """The cell formats of a styles part as Excel counts them (package.styles.Styles.
+    cell_formats), kept per content: what a payload's model counts from, and what a test
+    that builds a book near the limit checks it built (test_excel_limits' _with_cell_formats),
+    the 65,000 formats parsed once for both."""
+    from renkei_xl.package.styles import Styles
+
+    return _recalled(_CELL_FORMATS, hashlib.sha256(part).digest(),
+                     lambda: Styles(part.decode("utf-8"), "xl/styles.xml").cell_formats()[0], limit=8)
 
 
 # styles part's digest -> its cell formats as Excel counts them: a master near the limit

@@ -88,7 +88,8 @@ def _with_cell_formats(master: Path, target: Path, total: int) -> Path:
     Built once per master's content and ``total`` (``_NEAR_LIMIT``), its bytes written to
     each test's own ``target``: five tests take the master six formats short of the limit,
     and each build parsed its 65,000 formats twice; the same bytes also let the model's
-    readers (remote_payload's, kept per content) read it once for all of them."""
+    readers (remote_payload's, kept per content) read it once for all of them, its count
+    of the formats the build's own (remote_payload.styles_cell_formats)."""
     import hashlib
 
     key = (hashlib.sha256(master.read_bytes()).digest(), total)
@@ -108,6 +109,7 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
     import zipfile
 
     from conftest import write_members
+    from remote_payload import styles_cell_formats
     from renkei_xl.package.styles import Styles
 
     with zipfile.ZipFile(master) as z:
@@ -122,7 +124,8 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
     text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
     text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
     members["xl/styles.xml"] = text.encode("utf-8")
-    assert Styles(text, "xl/styles.xml").cell_formats()[0] == total
+    # package.styles' count, kept for the model's payloads of the book (remote_payload)
+    assert styles_cell_formats(members["xl/styles.xml"]) == total
     write_members(target, members)
     return target.read_bytes()
 
@@ -385,6 +388,45 @@ def test_every_face_counts_the_formats_a_plan_adds_by_the_one_rule(master, tmp_p
     assert WindowsBook(SimpleNamespace(fullname=str(roomy), sheets=[])).formats_problem(plan()) == ""
     assert SavedFills(str(roomy)).formats_problem(plan()) == ""
     write_planned(roomy, lambda _state: (plan(), None))
+
+
+def test_a_sheet_is_searched_once_for_the_thousands_of_formats_of_a_master_near_the_limit():
+    """A master whose staff's pasted formats piled up near Excel's limit holds thousands of
+    percent and Currency formats (the one of ``_with_cell_formats``: 3,241 and 6,480). Each
+    sheet's text was searched for each of them, one by one, before its cells were read (the
+    server's click asks of every sheet, every read of the book again): a second of a click.
+    The text's s attributes are read once instead, and the cells found are those the search
+    for each format finds (package.cells.styles_named), in str and in bytes."""
+    from renkei_xl.package.cells import numbers_formatted, numbers_styled, styles_named
+
+    searched = []
+
+    class Counted(str):
+        def __contains__(self, part):
+            searched.append(part)
+            return super().__contains__(part)
+
+    class CountedBytes(bytes):
+        def __contains__(self, part):
+            searched.append(part)
+            return super().__contains__(part)
+
+    part = ('<worksheet><sheetData><row r="2"><c r="A2" s="5"><v>1.5</v></c><c r="B2" s="3"><v>2</v></c>'
+            '<c r="C2" s="0004000"><v>0.25</v></c><c r="D2" s="4000"/><c r="E2" s="7"><v>9</v></c></row>'
+            '</sheetData></worksheet>')
+    many = frozenset(range(1, 6_000)) - {7}
+    found = {(2, 1): 1.5, (2, 2): 2.0, (2, 3): 0.25}
+    assert numbers_styled(Counted(part), "", "sheet1.xml", many) == found and len(searched) <= 2, len(searched)
+    assert numbers_styled(part, "", "sheet1.xml", frozenset({3, 4000, 5})) == found       # sought one by one
+    assert numbers_styled(part, "", "sheet1.xml", many - {3, 4000, 5}) == {}
+    searched.clear()
+    assert styles_named(CountedBytes(part.encode()), many) == {3, 5, 4000} and len(searched) <= 2, len(searched)
+    assert styles_named(part.encode(), frozenset({3, 8})) == {3, 8} and styles_named(part, frozenset({8, 9})) == set()
+    searched.clear()
+    percents = {xf: "0%" if xf % 2 else "0.00%" for xf in many}
+    assert numbers_formatted(Counted(part), "", "sheet1.xml", percents) == {
+        (2, 1): ("0%", 1.5), (2, 2): ("0%", 2.0), (2, 3): ("0.00%", 0.25), (2, 4): ("0.00%", None)}
+    assert len(searched) <= 4, len(searched)
 
 
 def test_every_number_format_the_tool_writes_is_within_excels_code_length():

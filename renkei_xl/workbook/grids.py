@@ -220,9 +220,14 @@ class Grids(SheetMapping):
         reader reads the numbers by it, collect's plan the cells it writes); found by a search
         of the bytes for those formats first, so a sheet without one costs a few searches."""
         xfs = self._percents()
-        if not xfs or not (0 in xfs or any(b' s="%d"' % i in raw for i in xfs)):
+        if not xfs:
             return {}
-        from ..package.cells import numbers_formatted
+        from ..package.cells import numbers_formatted, styles_named
+
+        named = styles_named(raw, frozenset(xfs))
+        if not named:
+            return {}
+        xfs = {xf: xfs[xf] for xf in named}
         from ..package.xml import prefix_of
 
         text = raw.decode("utf-8", "replace")
