@@ -293,6 +293,13 @@ def _first_stage_simulator():
     full = frozenset(decision for decision, state in enumerate(atn.decisionToState)
                      if state.ruleIndex in rules and isinstance(state, StarLoopEntryState))
     precedence = frozenset(dfa.decision for dfa in vbaParser.decisionsToDFA if dfa.precedenceDfa)
+    loops = frozenset(decision for decision, state in enumerate(atn.decisionToState)
+                      if vbaParser.ruleNames[state.ruleIndex] in ("forStatement", "forEachStatement"))
+    P = vbaParser
+    EOF, FOR, NEXT, COMMA, NEWLINE = P.EOF, P.FOR, P.NEXT, P.COMMA, P.NEWLINE  # noqa: N806 (ANTLR's names)
+    BLANK = frozenset((P.WS, P.LINE_CONTINUATION))                           # noqa: N806
+    LINE_END = frozenset((P.EOF, P.NEWLINE, P.COLON, P.COMMENT, P.REMCOMMENT, P.ELSE))   # noqa: N806
+    STATEMENT_START = frozenset((P.NEWLINE, P.COLON, P.THEN, P.ELSE))      # noqa: N806
 
     class FirstStage(ParserATNSimulator):
         def adaptivePredict(self, input, decision, outerContext):  # noqa: A002, N802 (ANTLR's names)
@@ -305,6 +312,10 @@ def _first_stage_simulator():
                     self._input, self._startIndex, self._outerContext, self._dfa = input, index, outerContext, dfa
                     start = self.computeStartState(dfa.atnStartState, outerContext, True)
                     return self.execATNWithFullContext(dfa, None, start, input, index, outerContext)
+                if decision in loops:
+                    alt = self._loop_end(input)
+                    if alt is not None:
+                        return alt
                 dfa = self._caller_dfa(decision, outerContext)
                 self._input, self._startIndex, self._outerContext, self._dfa = input, index, outerContext, dfa
                 return self.execATN(dfa, dfa.s0, input, index, outerContext)
@@ -313,6 +324,32 @@ def _first_stage_simulator():
                 self.mergeCache = None
                 input.seek(index)
                 input.release(mark)
+
+        def _loop_end(self, input) -> int | None:  # noqa: A002 (ANTLR's name)
+            """forStatement's and forEachStatement's alternative read off the tokens: 1 (simple)
+            when the loop's own `Next` names no variable, 2 (explicit) when it does; None when
+            no `Next` closes it (ANTLR predicts then). The loop's `Next` is found by counting the
+            For statements opened and the loops each `Next` closes (`Next j, i`: two)."""
+            depth, previous, k = 0, NEWLINE, 2
+            while True:
+                token = input.LT(k).type
+                if token == EOF:
+                    return None
+                if token in (FOR, NEXT) and previous in STATEMENT_START:
+                    if token == FOR:
+                        depth += 1
+                    else:
+                        names, named = 1, False
+                        while (after := input.LT(k + 1).type) not in LINE_END:
+                            k += 1
+                            named = named or after not in BLANK
+                            names += after == COMMA
+                        if depth < names:
+                            return 2 if named else 1
+                        depth -= names
+                if token not in BLANK:
+                    previous = token
+                k += 1
 
         def _caller_dfa(self, decision: int, outerContext):  # noqa: N803 (ANTLR's name)
             """The decision's DFA from the current rule's caller, its start state made once."""
