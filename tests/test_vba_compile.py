@@ -88,6 +88,47 @@ def test_the_grammar_finds_a_broken_module(broken, line):
     assert errors and any(e.startswith(f"X.bas:{line}:") for e in errors), errors
 
 
+LOOPS = ("Sub A()\r\n"
+         "    For i = 1 To 2\r\n        x = i\r\n    Next\r\n"
+         "    For i = 1 To 2: x = i: Next i\r\n"
+         "    For i = 1 To 2\r\n        For j = 1 To 2\r\n            If j = 2 Then Exit For\r\n"
+         "        Next j, i\r\n"
+         "    For Each v In c\r\n        For Each w In v\r\n            x = w\r\n        Next\r\n    Next v\r\n"
+         "    If x Then For i = 1 To 2: x = i: Next i Else x = 0\r\n"
+         "    For i = 1 To 2 ' For\r\n        Open f For Input As #1\r\n    Next i ' Next\r\n"
+         "    For i = 1 To 2\r\n"
+         "L1: For j = 1 To 2\r\n        Next\r\n    Next i\r\n"
+         "End Sub\r\n"
+         "Sub B()\r\n    For i = 1 To 2\r\n        x = i\r\n    Next j, i\r\nEnd Sub\r\n"
+         "Sub C()\r\n    For i = 1 To 2\r\n        x = i\r\nEnd Sub\r\n")
+
+
+def test_the_first_stage_builds_the_trees_of_antlrs_own_ll_parse():
+    """vba_compile's first stage predicts For and For Each loops by their `Next` and the other
+    decisions from their caller: its trees and errors must be the ones of ANTLR's own LL parse
+    of each unit (a guess that does not hold bails to LL), for every form of loop, a broken one
+    among them (Sub B's `Next j, i` closing one loop, Sub C's For without Next: only the LL
+    stage reports them)."""
+    from antlr4 import CommonTokenStream, InputStream
+    from antlr4.atn.PredictionMode import PredictionMode
+    from antlr4_vba.vbaLexer import vbaLexer
+    from antlr4_vba.vbaParser import vbaParser
+
+    source = 'Attribute VB_Name = "X"\r\n' + LOOPS
+    lines = source.split("\r\n")
+    units = vba_compile._parse_units("X.bas", source)
+    assert [bool(unit.errors) for unit in units] == [False, True, True]
+    for unit, end in zip(units, [*(u.start for u in units[1:]), len(lines)]):
+        lexer = vbaLexer(InputStream("\r\n".join([lines[0], *lines[unit.start:end]]) + "\r\n"))
+        lexer.removeErrorListeners()
+        parser = vbaParser(CommonTokenStream(lexer))
+        parser.removeErrorListeners()
+        parser._interp.predictionMode = PredictionMode.LL
+        tree = parser.startRule()
+        assert unit.tree.toStringTree(recog=parser) == tree.toStringTree(recog=parser)
+        assert bool(unit.errors) == (parser.getNumberOfSyntaxErrors() > 0)
+
+
 def _split(modules: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
     return ({n: s for n, s in modules.items() if n in OURS},
             {n: s for n, s in modules.items() if n not in OURS})

@@ -227,8 +227,9 @@ class Unit:
 def parse_units(name: str, source: str) -> tuple[Unit, ...]:
     """The module parsed a unit at a time (see tests/test_vba_static.vba_syntax_errors, which
     shares this parse): the declarations, then each procedure, each after the module's first
-    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES), bailing at its first
-    conflict; only a unit that bails is parsed in LL. Cached per source: the tests of one
+    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES; the others from their
+    caller's return state, _CALLER_DFAS), bailing at its first syntax error; only a unit that
+    bails is parsed in LL. Cached per source: the tests of one
     process parse a module once."""
     return _parse_units(name, source)
 
@@ -253,36 +254,120 @@ def parse_units(name: str, source: str) -> tuple[Unit, ...]:
 _FULL_CONTEXT_RULES = ("positionalParameters", "lExpression")
 
 
+# Every other decision of the first stage (but the left-recursive expression's, whose start
+# state depends on the operator's precedence) is predicted in SLL from its caller's return state:
+# a DFA per (decision, the state the current rule returns to), its start state's closure leaving
+# the rule into that caller and only past it into SLL's global FOLLOW. Why: SLL's global FOLLOW
+# makes statementBlock's loop ("another statement, or the block ends?") look far ahead at the
+# body of a procedure: the block could end there in explicitForStatement, before a nested loop
+# closed by `Next j, i`, so at each `For`/`For Each` statement of a procedure's body SLL kept both
+# alternatives alive to that loop's `Next` (870 tokens in RenkeiServer.bas; 12 of its 22 s of
+# CPU). From procedureBody's return state the block ends only at `End Sub`/`End Function`, and
+# the statement is decided at the next token. The prediction stays SLL's (its configurations a
+# subset of SLL's, the DFA cached per caller and shared by all parsers, the DFA states' edges
+# reused across units and modules), and one level of context was the fastest measured (two
+# levels: more DFAs to build, each used less).
+_CALLER_DFAS: dict[tuple[int, int], object] = {}
+
+
 @functools.lru_cache(maxsize=1)
 def _first_stage_simulator():
     """ANTLR's ParserATNSimulator, predicting _FULL_CONTEXT_RULES' loop decisions with full
-    context (what its LL fallback does on an SLL conflict, here from the start); None where the
-    runtime lacks the methods this relies on (then the first stage is plain SLL, as before)."""
+    context (what its LL fallback does on an SLL conflict, here from the start) and the others
+    in SLL from the caller's return state (_CALLER_DFAS); None where the runtime lacks the
+    methods this relies on (then the first stage is plain SLL, as before)."""
+    from antlr4.atn.ATNConfig import ATNConfig
+    from antlr4.atn.ATNConfigSet import ATNConfigSet
     from antlr4.atn.ATNState import StarLoopEntryState
     from antlr4.atn.ParserATNSimulator import ParserATNSimulator
+    from antlr4.dfa.DFA import DFA
+    from antlr4.dfa.DFAState import DFAState
+    from antlr4.PredictionContext import PredictionContext, SingletonPredictionContext
     from antlr4_vba.vbaParser import vbaParser
 
-    if not all(hasattr(ParserATNSimulator, m) for m in ("computeStartState", "execATNWithFullContext")):
+    needed = ("computeStartState", "execATNWithFullContext", "execATN", "closure", "addDFAState")
+    if not all(hasattr(ParserATNSimulator, m) for m in needed):
         return None
+    atn = vbaParser.atn
     rules = {vbaParser.ruleNames.index(rule) for rule in _FULL_CONTEXT_RULES}
-    full = frozenset(decision for decision, state in enumerate(vbaParser.atn.decisionToState)
+    full = frozenset(decision for decision, state in enumerate(atn.decisionToState)
                      if state.ruleIndex in rules and isinstance(state, StarLoopEntryState))
+    precedence = frozenset(dfa.decision for dfa in vbaParser.decisionsToDFA if dfa.precedenceDfa)
+    loops = frozenset(decision for decision, state in enumerate(atn.decisionToState)
+                      if vbaParser.ruleNames[state.ruleIndex] in ("forStatement", "forEachStatement"))
+    P = vbaParser
+    EOF, FOR, NEXT, COMMA, NEWLINE = P.EOF, P.FOR, P.NEXT, P.COMMA, P.NEWLINE  # noqa: N806 (ANTLR's names)
+    BLANK = frozenset((P.WS, P.LINE_CONTINUATION))                           # noqa: N806
+    LINE_END = frozenset((P.EOF, P.NEWLINE, P.COLON, P.COMMENT, P.REMCOMMENT, P.ELSE))   # noqa: N806
+    STATEMENT_START = frozenset((P.NEWLINE, P.COLON, P.THEN, P.ELSE))      # noqa: N806
 
     class FirstStage(ParserATNSimulator):
         def adaptivePredict(self, input, decision, outerContext):  # noqa: A002, N802 (ANTLR's names)
-            if decision not in full:
+            if decision in precedence and decision not in full:    # lExpression's loop is in both
                 return super().adaptivePredict(input, decision, outerContext)
-            dfa = self.decisionToDFA[decision]
-            self._input, self._startIndex, self._outerContext, self._dfa = input, input.index, outerContext, dfa
             mark, index = input.mark(), input.index
             try:
-                start = self.computeStartState(dfa.atnStartState, outerContext, True)
-                return self.execATNWithFullContext(dfa, None, start, input, index, outerContext)
+                if decision in full:
+                    dfa = self.decisionToDFA[decision]
+                    self._input, self._startIndex, self._outerContext, self._dfa = input, index, outerContext, dfa
+                    start = self.computeStartState(dfa.atnStartState, outerContext, True)
+                    return self.execATNWithFullContext(dfa, None, start, input, index, outerContext)
+                if decision in loops:
+                    alt = self._loop_end(input)
+                    if alt is not None:
+                        return alt
+                dfa = self._caller_dfa(decision, outerContext)
+                self._input, self._startIndex, self._outerContext, self._dfa = input, index, outerContext, dfa
+                return self.execATN(dfa, dfa.s0, input, index, outerContext)
             finally:
                 self._dfa = None
                 self.mergeCache = None
                 input.seek(index)
                 input.release(mark)
+
+        def _loop_end(self, input) -> int | None:  # noqa: A002 (ANTLR's name)
+            """forStatement's and forEachStatement's alternative read off the tokens: 1 (simple)
+            when the loop's own `Next` names no variable, 2 (explicit) when it does; None when
+            no `Next` closes it (ANTLR predicts then). The loop's `Next` is found by counting the
+            For statements opened and the loops each `Next` closes (`Next j, i`: two)."""
+            depth, previous, k = 0, NEWLINE, 2
+            while True:
+                token = input.LT(k).type
+                if token == EOF:
+                    return None
+                if token in (FOR, NEXT) and previous in STATEMENT_START:
+                    if token == FOR:
+                        depth += 1
+                    else:
+                        names, named = 1, False
+                        while (after := input.LT(k + 1).type) not in LINE_END:
+                            k += 1
+                            named = named or after not in BLANK
+                            names += after == COMMA
+                        if depth < names:
+                            return 2 if named else 1
+                        depth -= names
+                if token not in BLANK:
+                    previous = token
+                k += 1
+
+        def _caller_dfa(self, decision: int, outerContext):  # noqa: N803 (ANTLR's name)
+            """The decision's DFA from the current rule's caller, its start state made once."""
+            returns = PredictionContext.EMPTY_RETURN_STATE
+            if outerContext is not None and outerContext.parentCtx is not None:
+                returns = atn.states[outerContext.invokingState].transitions[0].followState.stateNumber
+            dfa = _CALLER_DFAS.get((decision, returns))
+            if dfa is None:
+                dfa = DFA(atn.decisionToState[decision], decision)
+                context = PredictionContext.EMPTY
+                if returns != PredictionContext.EMPTY_RETURN_STATE:
+                    context = SingletonPredictionContext.create(PredictionContext.EMPTY, returns)
+                configs = ATNConfigSet(False)
+                for alt, transition in enumerate(dfa.atnStartState.transitions, 1):
+                    self.closure(ATNConfig(transition.target, alt, context), configs, set(), True, False, False)
+                dfa.s0 = self.addDFAState(dfa, DFAState(configs=configs))
+                _CALLER_DFAS[decision, returns] = dfa
+            return dfa
 
     return FirstStage
 
