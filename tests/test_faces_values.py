@@ -36,11 +36,27 @@ def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote eng
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
+    """``master`` with ``edits`` written by the tool's writer, as ``path``: written with ``out``
+    (the master only read, as rollover's button writes), the same bytes as a copy written in
+    place, without the copy and the backup an in-place write makes first."""
     from renkei_xl.workbook.session import write_planned
 
-    shutil.copyfile(master, path)
-    write_planned(path, lambda fs: (WritePlan(cells=edits), None))
+    write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=path)
     return path
+
+
+def test_the_cells_are_written_as_a_copy_written_in_place_has_them(master, tmp_path):
+    """_with_cells writes with ``out``, the shared master only read: the bytes of a copy of it
+    written in place (what the cases here were read from before), and the master unchanged."""
+    from renkei_xl.workbook.session import write_planned
+
+    edits = [CellEdit(MUNI, ROW, VALUE_COL, "10-20", number_format="@"), CellEdit(MUNI, ROW, STATUS_COL, 12.5)]
+    before = master.read_bytes()
+    (tmp_path / "copy").mkdir()
+    in_place = shutil.copyfile(master, tmp_path / "copy" / "book.xlsm")
+    write_planned(in_place, lambda fs: (WritePlan(cells=edits), None))
+    assert _with_cells(master, tmp_path / "book.xlsm", edits).read_bytes() == in_place.read_bytes()
+    assert master.read_bytes() == before
 
 
 def _file_face(path: Path):
