@@ -38,9 +38,12 @@ def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote eng
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
     """``master`` with ``edits`` written by the tool's writer, as ``path``: written with ``out``
     (the master only read, as rollover's button writes), the same bytes as a copy written in
-    place, without the copy and the backup an in-place write makes first."""
+    place, without the copy and the backup an in-place write makes first. No edits: the
+    master's bytes (an empty plan writes nothing, in place or with ``out``)."""
     from renkei_xl.workbook.session import write_planned
 
+    if not edits:
+        return shutil.copyfile(master, path)
     write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=path)
     return path
 
