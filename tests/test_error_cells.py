@@ -717,8 +717,7 @@ def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatc
 
     (tmp_path / "work").mkdir()
     path = tmp_path / "work" / "master.xlsm"
-    shutil.copyfile(sample, path)
-    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), True)]), None))
+    write_planned(sample, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), True)]), None), out=path)
     saved_by_excel(path)
     said = split_face(path, face, monkeypatch)
     assert f"{sheet}!{ref}「TRUE」がTRUE/FALSE（論理値）のため、入力用ファイルを作成しませんでした" in said, said
@@ -737,8 +736,7 @@ def test_last_years_figure_of_a_row_with_a_true_or_false_is_no_true_text(sample,
 
     monkeypatch.chdir(tmp_path)
     old = tmp_path / "2023.xlsm"
-    shutil.copyfile(sample, old)
-    write_planned(old, lambda fs: (WritePlan(cells=[CellEdit("札幌市", *parse_ref(ref), True)]), None))
+    write_planned(sample, lambda fs: (WritePlan(cells=[CellEdit("札幌市", *parse_ref(ref), True)]), None), out=old)
     saved_by_excel(old)
     _rolled_over(old, how)
     assert _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1") == INPUT_ERROR
