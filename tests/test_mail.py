@@ -10,6 +10,7 @@ import email.policy
 import re
 import socket
 import string
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -1150,23 +1151,56 @@ def test_a_bad_from_is_refused_with_the_settings_before_any_file(sender, said):
 def otaru_book(tmp_path_factory):
     """The sample master as openpyxl loads it and its 設定 row of 小樽市, made once: each case
     types its own address into that row and saves the book as its own master (building and
-    loading the master was two thirds of a case)."""
+    loading the master was two thirds of a case). Also the book saved once with a
+    placeholder in that address cell, and the part it is in (``_typed_into``)."""
     from renkei_xl.cli.workbook import init_master
 
-    master = init_master(tmp_path_factory.mktemp("otaru") / "マスター.xlsx", sample="fy2023")
+    folder = tmp_path_factory.mktemp("otaru")
+    master = init_master(folder / "マスター.xlsx", sample="fy2023")
     wb = openpyxl.load_workbook(master)
     [row] = [row for row in wb["設定"].iter_rows() if row[0].value == "小樽市"]
-    return wb, row
+    placeholder = folder / "placeholder.xlsx"
+    row[3].value = _PLACEHOLDER
+    wb.save(placeholder)
+    wb.save(placeholder)        # as every save after the first writes it (outlineLevelCol="0" added)
+    with zipfile.ZipFile(placeholder) as z:
+        [part] = [n for n in z.namelist() if f"<t>{_PLACEHOLDER}</t>".encode() in z.read(n)]
+    return wb, row, (placeholder, part)
+
+
+_PLACEHOLDER = "otaru-placeholder@otaru.example"
+
+
+def _typed_into(otaru_book, master: Path, cell: str) -> None:
+    """``master`` becomes the book with ``cell`` in 小樽市's address cell, as openpyxl's save
+    writes it: openpyxl writes a text inline in the sheet's XML, so the book saved once with
+    a placeholder there (``otaru_book``) has the placeholder's text replaced, escaped and
+    marked as openpyxl marks it. A save of the whole book was most of a case; the parts
+    are the same (test_an_address_typed_into_the_saved_book_is_what_openpyxl_saves). An
+    empty cell, which openpyxl writes without a text, is saved as ever."""
+    from xml.sax.saxutils import escape
+
+    from conftest import with_members
+
+    wb, row, (placeholder, part) = otaru_book
+    if not cell:
+        row[3].value = cell
+        wb.save(master)
+        return
+    with zipfile.ZipFile(placeholder) as z:
+        xml = z.read(part).decode("utf-8")
+    space = ' xml:space="preserve"' if cell.strip() and cell.strip() != cell else ""
+    assert xml.count(f"<t>{_PLACEHOLDER}</t>") == 1
+    with_members(placeholder, master, {part: xml.replace(f"<t>{_PLACEHOLDER}</t>",
+                                                         f"<t{space}>{escape(cell)}</t>").encode("utf-8")})
 
 
 def _export_eml_with_otaru(otaru_book, tmp_path, cell: str):
     """``export --eml`` on a real master whose 小樽市 address cell is ``cell``: exit code, stderr, draft."""
     from renkei_xl.cli import main
 
-    wb, row = otaru_book
     master = tmp_path / "マスター.xlsx"
-    row[3].value = cell
-    wb.save(master)
+    _typed_into(otaru_book, master, cell)
     out = tmp_path / "確定版.xlsx"
     err = io.StringIO()
     from contextlib import redirect_stderr, redirect_stdout
@@ -1175,6 +1209,22 @@ def _export_eml_with_otaru(otaru_book, tmp_path, cell: str):
         code = main(["export", str(master), "-o", str(out), "--eml"])
     draft = out.with_suffix(".eml")
     return code, err.getvalue(), parse(draft.read_bytes()) if draft.exists() else None
+
+
+@pytest.mark.parametrize("cell", ['"\'\n" <ab@otaru.example> & ＠\u2028', " kikaku@otaru.example\n"])
+def test_an_address_typed_into_the_saved_book_is_what_openpyxl_saves(otaru_book, tmp_path, cell):
+    """The cases below type 小樽市's address by _typed_into: every part of the book is the one
+    openpyxl's own save of that cell writes (the save time apart), for texts to escape, a
+    line break, a separator and spaces at either end (every case of this module's was
+    compared so once)."""
+    wb, row, _ = otaru_book
+    typed, saved = tmp_path / "typed.xlsx", tmp_path / "saved.xlsx"
+    _typed_into(otaru_book, typed, cell)
+    row[3].value = cell
+    wb.save(saved)
+    with zipfile.ZipFile(typed) as a, zipfile.ZipFile(saved) as b:
+        assert a.namelist() == b.namelist()
+        assert [n for n in a.namelist() if n != "docProps/core.xml" and a.read(n) != b.read(n)] == []
 
 
 def test_a_cell_of_32767_characters_is_quoted_cut_not_whole(otaru_book, tmp_path):
