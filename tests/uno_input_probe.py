@@ -118,7 +118,7 @@ def probe(doc, sheet_name, out, edits) -> dict:
 def main(book, sheet_name, profile, out, edits_json):
     with office_document(book, profile) as doc:
         result = probe(doc, sheet_name, out, json.loads(edits_json))
-    json.dump(result, sys.stdout, ensure_ascii=False)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False))   # the C encoder: dump's is Python's
 
 
 if __name__ == "__main__":

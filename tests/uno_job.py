@@ -138,7 +138,7 @@ def _uno_child() -> None:
             left = []   # the job's own error says more; the parent replaces this office anyway
     if left:
         raise RuntimeError(f"the job left documents open in LibreOffice: {left}")
-    json.dump(answer, sys.stdout, ensure_ascii=False)
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False))   # the C encoder: dump's is Python's
 
 
 def _unusable(reason: str) -> None:

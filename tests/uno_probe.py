@@ -51,7 +51,7 @@ def probe(doc) -> dict:
 def main(book, profile):
     with office_document(book, profile, prop("ReadOnly", True)) as doc:
         result = probe(doc)
-    json.dump(result, sys.stdout, ensure_ascii=False)
+    sys.stdout.write(json.dumps(result, ensure_ascii=False))   # the C encoder: dump's is Python's
 
 
 if __name__ == "__main__":
