@@ -396,11 +396,25 @@ def lo_cell_values(path: Path, cells: Iterable[tuple[str, str]]) -> dict[str, li
     return answer["values"]
 
 
-def lo_inspect(paths: Iterable[Path]) -> list[dict]:
+def lo_inspect(paths: Iterable[Path], pdfs: dict[Path, Path] | None = None) -> list[dict]:
     """Open each workbook in one LibreOffice session (hidden, read-only) and report what
     Calc sees: {"path", "loaded", "sheets": {name: {"shapes", "annotations", "charts",
-    "strings"}}, "names"}. A file LibreOffice cannot load has loaded=False."""
-    return _run_uno_job({"kind": "inspect", "paths": [str(Path(p).resolve()) for p in paths]})["books"]
+    "strings"}}, "names"}. A file LibreOffice cannot load has loaded=False.
+
+    ``pdfs`` ({book: pdf}): those books are also stored as PDF (`lo_convert`'s PDF_FILTER)
+    from the document opened here, before it is read: `lo_convert` would open the same bytes
+    again, as it opens them (hidden, read-only, no macros run), for the same PDF (0.7 s of
+    LibreOffice a master)."""
+    pdfs = {str(Path(book).resolve()): str(Path(pdf).resolve()) for book, pdf in (pdfs or {}).items()}
+    for pdf in pdfs.values():
+        Path(pdf).parent.mkdir(parents=True, exist_ok=True)
+        Path(pdf).unlink(missing_ok=True)
+    books = _run_uno_job({"kind": "inspect", "paths": [str(Path(p).resolve()) for p in paths], "pdfs": pdfs,
+                          "pdf_filter": PDF_FILTER})["books"]
+    for pdf in pdfs.values():
+        if not Path(pdf).is_file():
+            raise AssertionError(f"LibreOffice did not write {pdf}")
+    return books
 
 
 PDF_FILTER = "calc_pdf_Export"     # what ``soffice --convert-to pdf`` takes for a spreadsheet
@@ -811,7 +825,11 @@ def render_pdf_text(path: Path, outdir: Path) -> str:
     """Convert `path` to PDF with LibreOffice (`lo_convert`) and return `pdftotext -layout`
     of it. Conversion failures raise AssertionError."""
     path, outdir = Path(path).resolve(), Path(outdir).resolve()
-    pdf = lo_convert(path, outdir / (path.stem + ".pdf"))
+    return pdf_text(lo_convert(path, outdir / (path.stem + ".pdf")))
+
+
+def pdf_text(pdf: Path) -> str:
+    """`pdftotext -layout` of ``pdf`` (a PDF LibreOffice wrote: `render_pdf_text`, `lo_inspect`)."""
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True)
     if text.returncode != 0:
         raise AssertionError(f"pdftotext failed on {pdf}: {text.stderr}")

@@ -13,8 +13,8 @@ from conftest import require_soffice
 from realbooks import (CF_RANGE, COMMENT_TEXT, SHAPE_TEXT, STAFF_NAME, STAFF_SHEET,
                        assert_parts_identical, excel_made_books, graft_excel_sheet, graft_sheet_name,
                        grafted_lo_master, grafted_master, grafted_masters, lo_inspect, lo_master_xlsm,
-                       lo_master_xlsx, package_problems, parts, reachable_parts, relationships,
-                       render_pdf_text, sample_master_xlsm, sheet_parts, staff_sheets, vba_modules,
+                       lo_master_xlsx, package_problems, parts, pdf_text, reachable_parts, relationships,
+                       sample_master_xlsm, sheet_parts, staff_sheets, vba_modules,
                        walk_parts)
 
 DONORS = [book.stem for book in excel_made_books()]
@@ -39,12 +39,16 @@ SEEN = {
 
 
 @pytest.fixture(scope="module")
-def inspected(lo_master_xlsm, lo_master_xlsx, grafted_masters, grafted_master, grafted_lo_master):
-    """One LibreOffice session opens every file made here."""
+def inspected(lo_master_xlsm, lo_master_xlsx, grafted_masters, grafted_master, grafted_lo_master, tmp_path_factory):
+    """One LibreOffice session opens every file made here; the fully grafted master, opened
+    once, is also rendered to PDF there (its "pdf")."""
     require_soffice()
     books = {"lo_xlsm": lo_master_xlsm, "lo_xlsx": lo_master_xlsx, "all": grafted_master,
              "lo_all": grafted_lo_master, **grafted_masters}
-    return dict(zip(books, lo_inspect(books.values())))
+    pdf = tmp_path_factory.mktemp("rendered") / (grafted_master.stem + ".pdf")
+    found = dict(zip(books, lo_inspect(books.values(), pdfs={grafted_master: pdf})))
+    found["all"]["pdf"] = pdf
+    return found
 
 
 def _sheet_part(path, name):
@@ -180,9 +184,8 @@ def test_grafting_onto_a_libreoffice_save_keeps_its_parts(lo_master_xlsm, grafte
         load_workbook(grafted_lo_master, keep_vba=True)
 
 
-def test_the_fully_grafted_master_renders(grafted_master, tmp_path):
-    require_soffice()
-    text = render_pdf_text(grafted_master, tmp_path)
+def test_the_fully_grafted_master_renders(inspected):
+    text = pdf_text(inspected["all"]["pdf"])     # LibreOffice's PDF of grafted_master (lo_inspect's pdfs)
     assert "連携事業" in text
     for word in ("abcdefg", "Column1"):
         assert word in text

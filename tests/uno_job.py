@@ -114,7 +114,8 @@ def _uno_child() -> None:
         elif job["kind"] == "convert":
             answer = _uno_convert(uno, prop, desktop, job)
         elif job["kind"] == "inspect":
-            answer = {"books": [_uno_inspect(uno, prop, desktop, p) for p in job["paths"]]}
+            answer = {"books": [_uno_inspect(uno, prop, desktop, p, job.get("pdfs", {}).get(p), job.get("pdf_filter"))
+                                for p in job["paths"]]}
         elif job["kind"] == "probe":
             answer = _uno_probe(uno, prop, desktop, job)
         elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
@@ -388,7 +389,9 @@ def _uno_cell_values(uno, prop, ctx, desktop, job):
     return {"values": out}
 
 
-def _uno_inspect(uno, prop, desktop, path):
+def _uno_inspect(uno, prop, desktop, path, pdf=None, pdf_filter=None):
+    """What Calc sees in ``path``; with ``pdf``, the document is first stored there with
+    ``pdf_filter`` as _uno_convert stores it (the same load: one open of the bytes for both)."""
     try:
         doc = _uno_load(uno, prop, desktop, path, True)
     except Exception as exc:  # an IllegalArgumentException or IOException: not loadable
@@ -396,6 +399,8 @@ def _uno_inspect(uno, prop, desktop, path):
     if doc is None:
         return {"path": path, "loaded": False, "error": "loadComponentFromURL returned None"}
     try:
+        if pdf is not None:
+            doc.storeToURL(uno.systemPathToFileUrl(pdf), (prop("FilterName", pdf_filter), prop("Overwrite", True)))
         out = {}
         for sheet in doc.Sheets:
             cursor = sheet.createCursor()
