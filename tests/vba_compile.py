@@ -217,6 +217,7 @@ class Unit:
     start: int                     # the 0-based index of the unit's first module line
     tree: object
     errors: list[str]
+    second_stage: bool = False     # the first stage bailed: parsed again in LL (a syntax error, or a slow unit)
 
     def line(self, unit_line: int) -> int:
         """The module's own line number of a line of this unit."""
@@ -227,8 +228,8 @@ class Unit:
 def parse_units(name: str, source: str) -> tuple[Unit, ...]:
     """The module parsed a unit at a time (see tests/test_vba_static.vba_syntax_errors, which
     shares this parse): the declarations, then each procedure, each after the module's first
-    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES; the others from their
-    caller's return state, _CALLER_DFAS), bailing at its first syntax error; only a unit that
+    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES, and expression's loop where
+    SLL conflicts; the others from their caller's return state, _CALLER_DFAS), bailing at its first syntax error; only a unit that
     bails is parsed in LL. Cached per source: the tests of one
     process parse a module once."""
     return _parse_units(name, source)
@@ -280,6 +281,7 @@ def _first_stage_simulator():
     from antlr4.atn.ATNConfigSet import ATNConfigSet
     from antlr4.atn.ATNState import StarLoopEntryState
     from antlr4.atn.ParserATNSimulator import ParserATNSimulator
+    from antlr4.atn.PredictionMode import PredictionMode
     from antlr4.dfa.DFA import DFA
     from antlr4.dfa.DFAState import DFAState
     from antlr4.PredictionContext import PredictionContext, SingletonPredictionContext
@@ -304,7 +306,18 @@ def _first_stage_simulator():
     class FirstStage(ParserATNSimulator):
         def adaptivePredict(self, input, decision, outerContext):  # noqa: A002, N802 (ANTLR's names)
             if decision in precedence and decision not in full:    # lExpression's loop is in both
-                return super().adaptivePredict(input, decision, outerContext)
+                # expression's loop ("another operator, or the expression ends?") as ANTLR's LL
+                # stage predicts it: SLL, and only where SLL conflicts, full context. Why: in SLL
+                # `If TypeOf Selection Is Range Then` (xlwings' Remote.bas, whose RunServerPython
+                # check_project parses for its calls of ours) read `Selection Is Range` as an Is
+                # comparison, the TypeOf found no `Is` after it and the first stage bailed: the
+                # 340-line unit was parsed again in LL, 9-10 s of CPU. With its context the
+                # expression ends before `Is`; our modules' parses cost the same, trees unchanged.
+                self.predictionMode = PredictionMode.LL
+                try:
+                    return super().adaptivePredict(input, decision, outerContext)
+                finally:
+                    self.predictionMode = PredictionMode.SLL
             mark, index = input.mark(), input.index
             try:
                 if decision in full:
@@ -411,7 +424,7 @@ def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
         else:
             parser.addErrorListener(errors)
         tree = parser.startRule()
-        return Unit(start, tree, errors.found)
+        return Unit(start, tree, errors.found, mode == PredictionMode.LL)
 
     units = []
     for start, end in zip(bounds, bounds[1:]):
