@@ -59,6 +59,7 @@ than a bare variable or a project Function's declared type, conversions that fai
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from dataclasses import dataclass, field
@@ -217,18 +218,53 @@ class Unit:
     start: int                     # the 0-based index of the unit's first module line
     tree: object
     errors: list[str]
+    second_stage: bool = False     # the first stage bailed: parsed again in LL (a syntax error, or a slow unit)
 
     def line(self, unit_line: int) -> int:
         """The module's own line number of a line of this unit."""
         return unit_line if unit_line == 1 else self.start + unit_line - 1
 
 
+# The data stack of the parse (why: _roomy_stack's docstring).
+_ROOMY_LOCALS = 65_530
+_roomy = {"active": False, "run": None}
+
+
+def _roomy_stack(function):
+    """function run above one frame of 65,530 locals, so that the frames it calls share one
+    chunk of Python's data stack. Why: CPython (3.11 on) keeps frames in chunks of 16 KiB and
+    frees a chunk as soon as the frames in it return; ANTLR's prediction
+    (ParserATNSimulator.closure) recurses up and down across a chunk's edge hundreds of
+    thousands of times a module, each time an mmap, a munmap and fresh pages: of the 13 s of
+    CPU that parsing and checking the master's modules took, 2.4 s were the kernel's (300,000
+    mmap/munmap pairs of 16 KiB, 358,000 page faults). A frame this big gets a chunk of 1 MiB
+    of its own, half of it free above the frame: the parse's frames stay in it (0.06 s of the
+    kernel's, 7,500 faults). Calls within one such call run in it; on a Python that allocates
+    frames otherwise only a frame's locals are spent. Nothing of the parse changes."""
+    @functools.wraps(function)
+    def roomy(*args, **kwargs):
+        if _roomy["active"]:
+            return function(*args, **kwargs)
+        if _roomy["run"] is None:
+            names = " = ".join(f"_{i}" for i in range(_ROOMY_LOCALS))
+            space: dict = {}
+            exec(compile(f"def run(call):\n    if False:\n        {names} = None\n    return call()\n",
+                         "<vba_compile roomy frame>", "exec"), space)
+            _roomy["run"] = space["run"]
+        _roomy["active"] = True
+        try:
+            return _roomy["run"](lambda: function(*args, **kwargs))
+        finally:
+            _roomy["active"] = False
+    return roomy
+
+
 @functools.lru_cache(maxsize=16)
 def parse_units(name: str, source: str) -> tuple[Unit, ...]:
     """The module parsed a unit at a time (see tests/test_vba_static.vba_syntax_errors, which
     shares this parse): the declarations, then each procedure, each after the module's first
-    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES; the others from their
-    caller's return state, _CALLER_DFAS), bailing at its first syntax error; only a unit that
+    line. SLL first (but for the decisions of _FULL_CONTEXT_RULES, and expression's loop where
+    SLL conflicts; the others from their caller's return state, _CALLER_DFAS), bailing at its first syntax error; only a unit that
     bails is parsed in LL. Cached per source: the tests of one
     process parse a module once."""
     return _parse_units(name, source)
@@ -280,6 +316,7 @@ def _first_stage_simulator():
     from antlr4.atn.ATNConfigSet import ATNConfigSet
     from antlr4.atn.ATNState import StarLoopEntryState
     from antlr4.atn.ParserATNSimulator import ParserATNSimulator
+    from antlr4.atn.PredictionMode import PredictionMode
     from antlr4.dfa.DFA import DFA
     from antlr4.dfa.DFAState import DFAState
     from antlr4.PredictionContext import PredictionContext, SingletonPredictionContext
@@ -304,7 +341,18 @@ def _first_stage_simulator():
     class FirstStage(ParserATNSimulator):
         def adaptivePredict(self, input, decision, outerContext):  # noqa: A002, N802 (ANTLR's names)
             if decision in precedence and decision not in full:    # lExpression's loop is in both
-                return super().adaptivePredict(input, decision, outerContext)
+                # expression's loop ("another operator, or the expression ends?") as ANTLR's LL
+                # stage predicts it: SLL, and only where SLL conflicts, full context. Why: in SLL
+                # `If TypeOf Selection Is Range Then` (xlwings' Remote.bas, whose RunServerPython
+                # check_project parses for its calls of ours) read `Selection Is Range` as an Is
+                # comparison, the TypeOf found no `Is` after it and the first stage bailed: the
+                # 340-line unit was parsed again in LL, 9-10 s of CPU. With its context the
+                # expression ends before `Is`; our modules' parses cost the same, trees unchanged.
+                self.predictionMode = PredictionMode.LL
+                try:
+                    return super().adaptivePredict(input, decision, outerContext)
+                finally:
+                    self.predictionMode = PredictionMode.SLL
             mark, index = input.mark(), input.index
             try:
                 if decision in full:
@@ -372,6 +420,7 @@ def _first_stage_simulator():
     return FirstStage
 
 
+@_roomy_stack
 def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
     from antlr4 import CommonTokenStream, InputStream
     from antlr4.atn.PredictionMode import PredictionMode
@@ -411,7 +460,7 @@ def _parse_units(name: str, source: str) -> tuple[Unit, ...]:
         else:
             parser.addErrorListener(errors)
         tree = parser.startRule()
-        return Unit(start, tree, errors.found)
+        return Unit(start, tree, errors.found, mode == PredictionMode.LL)
 
     units = []
     for start, end in zip(bounds, bounds[1:]):
@@ -635,7 +684,15 @@ def _module_name(file_name: str, source: str) -> str:
 def read_signatures(file_name: str, source: str) -> Module:
     """A module of the master's that we call into (or read the class of), as the compiler sees
     its outside: its public procedures' parameters and return types, public variables,
-    constants, enums and types; a class's members."""
+    constants, enums and types; a class's members. Read once per source (each header is a
+    parse: the master's 29 modules about 1 s of CPU, and three tests read them) and handed out
+    as a copy, so a caller's change to one does not reach the next."""
+    return copy.deepcopy(_read_signatures(file_name, source))
+
+
+@functools.lru_cache(maxsize=64)
+@_roomy_stack
+def _read_signatures(file_name: str, source: str) -> Module:
     kind = file_name.rsplit(".", 1)[-1].lower()
     module = Module(_module_name(file_name, source), kind)
     depth = 0
@@ -1242,6 +1299,7 @@ def _crossing(source: str, names: set[str], prefix: str) -> str | None:
     return "\r\n".join(kept) if found else None
 
 
+@_roomy_stack
 def check_project(ours: dict[str, str], theirs: dict[str, str]) -> list[str]:
     """Every finding in ours (file name -> source as the master carries it), each as
     ``Module.bas:line message``; theirs gives the other modules' signatures, and the
