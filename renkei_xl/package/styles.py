@@ -13,12 +13,15 @@ from typing import Optional
 from xml.etree.ElementTree import Element
 
 from ..core.looks import Look
-from .xml import MAIN_NS, PackageError, append_children, attr, element_span, index_attribute, parse, prefix_of, q
+from .xml import MAIN_NS, PackageError, append_children, attr, element_span, index_attribute, index_text, parse, prefix_of, q
 
 BUILTIN_FORMATS = {"General": 0, "0": 1, "0.00": 2, "#,##0": 3, "#,##0.00": 4, "0%": 9, "0.00%": 10,
                    "yyyy/m/d": 14, "yyyy/m/d h:mm": 22, "@": 49}
 _BUILTIN_CODES = {i: code for code, i in BUILTIN_FORMATS.items()}
 KEEP = object()   # "leave this attribute of the cell's format as it is"
+_UNKNOWN = object()
+# What Styles._key leaves out of a cell format's attributes (compared by what they name)
+_NOT_COMPARED = frozenset({"fillId", "applyFill", "applyNumberFormat", "numFmtId"})
 
 
 def _raw_children(text: str, container: str, child: str) -> list[str]:
@@ -79,6 +82,8 @@ class Styles:
             raise PackageError("styles.xml にセルの書式（cellXfs）がありません")
         self._derived: dict[tuple, int] = {}
         self._keys: Optional[tuple[int, dict[tuple, int]]] = None
+        self._ids: dict[str, int] = {}                       # an id's text -> its number (_key)
+        self._fill_keys: dict[int, object] = {}              # a fill's index -> fill_key (_key)
 
     def copy(self) -> "Styles":
         """These styles as parsed, to count what a write would append without appending it
@@ -265,19 +270,33 @@ class Styles:
         if self._keys is None or self._keys[0] != len(self.numfmts):
             keys: dict[tuple, int] = {}
             for i, candidate in enumerate(self._xfs):
-                keys.setdefault(self._key(dict(candidate.attrib), candidate), i)
+                keys.setdefault(self._key(candidate.attrib, candidate), i)
             self._keys = (len(self.numfmts), keys)
         return self._keys[1]
 
     def _key(self, attrs: dict, el: Element) -> tuple:
-        """What makes two cell formats look the same: everything, fills by colour."""
-        ignore = {"fillId", "applyFill", "applyNumberFormat", "numFmtId"}
-        fill_id = index_attribute(attrs, "fillId", self.part)
-        fill = fill_key(self._fills[fill_id]) if fill_id < len(self._fills) else ("new", fill_id)
-        fmt_id = index_attribute(attrs, "numFmtId", self.part)
+        """What makes two cell formats look the same: everything, fills by colour.
+
+        Asked of each of a book's formats (``_existing_keys``): near Excel's limit 65,000 of
+        them on every click that paints or counts. An id's number and a fill's colour are
+        therefore kept per text and per fill (both read from the parsed part, never
+        changed), and the key is built of lists, not generators: the same key, a third of
+        the time."""
+        ids = self._ids
+        fill_text, fmt_text = attrs.get("fillId"), attrs.get("numFmtId")
+        fill_id = 0 if fill_text is None else ids.get(fill_text)
+        if fill_id is None:
+            fill_id = ids[fill_text] = index_text(fill_text, "fillId", self.part)
+        fmt_id = 0 if fmt_text is None else ids.get(fmt_text)
+        if fmt_id is None:
+            fmt_id = ids[fmt_text] = index_text(fmt_text, "numFmtId", self.part)
+        fill = self._fill_keys.get(fill_id, _UNKNOWN)
+        if fill is _UNKNOWN:
+            fill = self._fill_keys[fill_id] = (fill_key(self._fills[fill_id]) if fill_id < len(self._fills)
+                                               else ("new", fill_id))
         fmt = self.numfmts.get(fmt_id, fmt_id)
-        rest = tuple(sorted((k, v) for k, v in attrs.items() if k not in ignore))
-        children = tuple(sorted((c.tag, tuple(sorted(c.attrib.items()))) for c in el))
+        rest = tuple(sorted([item for item in attrs.items() if item[0] not in _NOT_COMPARED]))
+        children = tuple(sorted([(c.tag, tuple(sorted(c.attrib.items()))) for c in el])) if len(el) else ()
         return rest, fill, fmt, children
 
     def cell_formats(self) -> tuple[int, int]:
