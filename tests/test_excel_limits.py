@@ -429,6 +429,26 @@ def test_a_sheet_is_searched_once_for_the_thousands_of_formats_of_a_master_near_
     assert len(searched) <= 4, len(searched)
 
 
+def test_a_cell_formats_number_format_is_read_by_a_pattern_compiled_once(monkeypatch):
+    """workbook.sheet_checks.percent_styles and duration_styles read the numFmtId of each of
+    a book's cell formats, 65,000 near Excel's limit on every read of such a master; each
+    read went through re.search, its cache lookup and the pattern's bytes built again (about
+    0.07 s of a read). The pattern is compiled once per attribute, and reads as before: either
+    quote, any order, spaces around "=", not a longer name's tail."""
+    import re as re_module
+
+    from renkei_xl.workbook import sheet_checks
+
+    searched = []
+    search = re_module.search
+    monkeypatch.setattr(re_module, "search", lambda *a, **k: searched.append(a[0]) or search(*a, **k))
+    forms = {b' numFmtId="9" fontId="0"': b"9", b" fontId='0' numFmtId = ' 10 '": b"10",
+             b' x:numFmtId="9" fontId="0"': None, b' applyNumFmtId="1"': None, b' fontId="0"': None}
+    for _ in range(100):
+        assert {attrs: sheet_checks._attr(attrs, b"numFmtId") for attrs in forms} == forms
+    assert searched == []
+
+
 def test_every_number_format_the_tool_writes_is_within_excels_code_length():
     """Excel takes a number format code of at most 255 characters (the model refuses a longer
     one, 1004): every format a plan gives is one of the tool's own (the looks, 最終実行日時 and

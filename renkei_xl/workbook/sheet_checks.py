@@ -158,8 +158,17 @@ def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
     allows: the styles part is read as written (no usual form), and a numFmt whose
     formatCode came before its numFmtId hid its duration, so calamine's OverflowError
     ended the read of the whole book."""
-    m = re.search(rb'(?<![\w:])' + name + rb'\s*=\s*(["\'])(.*?)\1', attrs, re.S)
+    pattern = _ATTR_PATTERNS.get(name)
+    if pattern is None:
+        pattern = _ATTR_PATTERNS[name] = re.compile(rb'(?<![\w:])' + name + rb'\s*=\s*(["\'])(.*?)\1', re.S)
+    m = pattern.search(attrs)
     return m.group(2).strip() if m else None
+
+
+# _attr's pattern per attribute name, compiled once: percent_styles asks it of each of a
+# book's cell formats, 65,000 near Excel's limit on every read of such a master, where
+# re.search's own cache lookup and the pattern's bytes built per call cost twice the search
+_ATTR_PATTERNS: dict[bytes, re.Pattern] = {}
 
 
 def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -> "tuple[Optional[bytes], bool, Undated]":
