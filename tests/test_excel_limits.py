@@ -190,6 +190,27 @@ def test_a_staff_cells_format_is_found_among_the_books_by_one_look_at_them(monke
     assert styles.derive(0, number_format="0.000") == 199
 
 
+def test_a_format_differing_in_any_attribute_or_child_is_not_the_equal_one():
+    """The formats' keys are made of what each names as written (kept per text, Styles._key):
+    formats that differ only in a font, a border, an attribute's value or their children's
+    are each their own, in either order of attributes, and one equal to an earlier is that one."""
+    from renkei_xl.package.styles import Styles
+
+    xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+           '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0"/>',
+           '<xf numFmtId="0" fontId="0" fillId="0" borderId="1" xfId="0"/>',
+           '<xf borderId="1" xfId="0" fillId="0" fontId="1" numFmtId="0"/>',
+           '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment indent="1"/></xf>',
+           '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment indent="2"/></xf>',
+           '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+           '<alignment indent="2"/><protection locked="0"/></xf>',
+           '<xf numFmtId="0" fontId="0" fillId="1" borderId="0" xfId="0" applyFill="1"/>',
+           '<xf xfId="0" borderId="1" fillId="1" fontId="1" numFmtId="0" applyFill="1"/>']
+    styles = Styles(_styles_xml(xfs), "xl/styles.xml")
+    assert [styles.derive(i, fill=None) for i in range(7)] == list(range(7))
+    assert styles.derive(7, fill=None) == 0 and styles.derive(8, fill=None) == 3
+
+
 def test_counting_a_writes_formats_leaves_the_books_own_styles_as_read():
     """The buttons count the formats a plan would add on a copy of the saved master's styles
     (workbook.apply.cell_formats_problem), which parsed styles.xml a second time; the copy
