@@ -11,5 +11,6 @@ applications saved. It only ever
 - appends to shared parts (styles, content types, relationships, defined names),
 - edits single cells inside a staff sheet, leaving every other byte of it as it was.
 
-Everything it reads is parsed with defusedxml (no DTDs, no entity expansion).
+Everything it reads is parsed safely (package.xml.parse: no DTDs, no entity expansion;
+defusedxml where a part's prolog declares one, ElementTree's C parser where none).
 """

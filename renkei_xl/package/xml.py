@@ -1,7 +1,8 @@
 """Hardened XML reading and the small text edits the package writer makes.
 
-Parts are *read* with defusedxml's ElementTree (DTDs forbidden, so no entity expansion,
-no external entities) and *edited* as text: ElementTree would re-serialise the whole part
+Parts are *read* safely (DTDs forbidden, so no entity expansion, no external entities:
+``parse``, defusedxml's ElementTree where a part's prolog declares a DTD, ElementTree's C
+parser where it declares none) and *edited* as text: ElementTree would re-serialise the whole part
 with its own namespace prefixes, changing bytes that belong to staff or to the
 application that saved the file.
 """
