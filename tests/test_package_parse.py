@@ -4,8 +4,8 @@ parses it, and both refuse and report alike."""
 from __future__ import annotations
 
 import pytest
+from defusedxml import ElementTree as SafeET
 
-from renkei_xl.package import xml as package_xml
 from renkei_xl.package.xml import DTD_SCAN, PackageError, parse
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -26,12 +26,12 @@ def test_a_part_without_a_dtd_is_parsed_without_defusedxmls_python_parser(monkey
     """defusedxml parses with ElementTree's pure-Python parser (0.35 s for the 65,000 cell
     formats of a master near Excel's limit, read on every click and write); a part whose
     prolog declares nothing takes the C parser, and gives the same tree."""
-    expected = _shape(package_xml.SafeET.fromstring(PLAIN))
+    expected = _shape(SafeET.fromstring(PLAIN))
 
     def refused(_data):
         raise AssertionError("defusedxml's parser for a part without a DTD")
 
-    monkeypatch.setattr(package_xml.SafeET, "fromstring", refused)
+    monkeypatch.setattr(SafeET, "fromstring", refused)
     assert _shape(parse(PLAIN, "xl/styles.xml")) == expected
 
 
@@ -51,7 +51,7 @@ def test_a_plain_dtd_past_the_window_is_read_as_before():
     """A DTD that declares no entity, past has_dtd's window, was read (defusedxml allows a
     DTD, not its entities): still read."""
     text = PLAIN.decode("utf-8").replace("?>\n", "?>\n" + LONG_PROLOG + "<!DOCTYPE styleSheet>", 1)
-    assert _shape(parse(text.encode("utf-8"), "x")) == _shape(package_xml.SafeET.fromstring(PLAIN))
+    assert _shape(parse(text.encode("utf-8"), "x")) == _shape(SafeET.fromstring(PLAIN))
 
 
 @pytest.mark.parametrize("damaged", [b"<a><b></a>", b"<a>&nbsp;</a>", b'<a x="1" x="2"/>', b"<a/><b/>",
@@ -62,8 +62,8 @@ def test_damaged_xml_is_reported_as_defusedxml_reported_it(damaged):
     with pytest.raises(PackageError) as fast:
         parse(damaged, "xl/x.xml")
     try:
-        package_xml.SafeET.fromstring(damaged)
-    except package_xml.SafeET.ParseError as exc:
+        SafeET.fromstring(damaged)
+    except SafeET.ParseError as exc:
         line, column = exc.position
         assert str(fast.value) == f"ブックの部品「xl/x.xml」が壊れています（XML の {line} 行 {column} 文字目）"
     except LookupError:

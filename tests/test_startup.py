@@ -51,8 +51,11 @@ sys.exit(code)
 """
 # Standard-library modules no check or recalc needs, each heavy to import: xml.sax.saxutils
 # alone pulls urllib.request, http.client, email and ssl (20 ms of a 95 ms FY2023 recalc);
-# html's entity table costs 2 ms. package.xml.unescape is why none is needed.
-HEAVY = ("urllib.request", "http.client", "email", "ssl", "socket", "smtplib", "xml.sax", "html.entities")
+# html's entity table costs 2 ms. package.xml.unescape is why none is needed. defusedxml
+# imports a second, pure-Python ElementTree (4 ms) and is needed only for a part whose prolog
+# declares a DTD, which no application's master has (package.xml._parse_defused).
+HEAVY = ("urllib.request", "http.client", "email", "ssl", "socket", "smtplib", "xml.sax", "html.entities",
+         "defusedxml")
 
 
 @pytest.mark.parametrize("command", ["recalc", "validate"])

@@ -16,9 +16,6 @@ from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UserError
 
@@ -201,24 +198,37 @@ def parse(data: bytes, part: str) -> Element:
 
     A part whose prolog holds no document type declaration (every part Excel and
     LibreOffice write) is parsed by ElementTree's parser in C: without a DTD there is no
-    entity to expand and nothing external to fetch, which is what defusedxml guards. Its
-    parser is ElementTree's pure-Python one (so that it can set expat's handlers): a click
-    on a master near Excel's cell formats limit spent about 0.35 s parsing styles.xml's
-    65,000 formats that way, 0.2 s in C. A part with a DTD past ``has_dtd``'s window still
-    goes to defusedxml, which refuses its entities as before."""
+    entity to expand and nothing external to fetch, which is what defusedxml guards.
+    defusedxml's own parser is ElementTree's pure-Python one (so that it can set expat's
+    handlers): a click on a master near Excel's cell formats limit spent about 0.35 s
+    parsing styles.xml's 65,000 formats that way, 0.2 s in C. A part with a DTD past
+    ``has_dtd``'s window, or a damaged prolog, still goes to defusedxml (``_parse_defused``),
+    which refuses its entities as before."""
     if has_dtd(data):
         raise PackageError(dtd_refusal(f"ブックの部品「{part}」"))
     try:
         if _prolog_plain(data):
             return ElementTree.XML(data)
-        return SafeET.fromstring(data)
-    except DefusedXmlException:
-        raise PackageError(f"ブックの部品「{part}」に安全でない XML 構造があります。読み込みません") from None
+        return _parse_defused(data, part)
     except ElementTree.ParseError as exc:   # expat's message is English: its position is kept
         line, column = getattr(exc, "position", (0, 0))
         raise PackageError(f"ブックの部品「{part}」が壊れています（XML の {line} 行 {column} 文字目）") from None
     except LookupError:   # expat asks Python for the codec an XML declaration names
         raise PackageError(f"ブックの部品「{part}」が壊れています（XML 宣言の文字コードが読めません）") from None
+
+
+def _parse_defused(data: bytes, part: str) -> Element:
+    """``parse`` for a part whose prolog declares a DTD or cannot be read. defusedxml is
+    imported here, not with this module: importing it imports a second, pure-Python copy
+    of ElementTree (its parser), about 4 ms of every command's start, and no part Excel or
+    LibreOffice writes comes this way (tests/test_startup.py holds commands to that)."""
+    from defusedxml import ElementTree as SafeET
+    from defusedxml.common import DefusedXmlException
+
+    try:
+        return SafeET.fromstring(data)
+    except DefusedXmlException:
+        raise PackageError(f"ブックの部品「{part}」に安全でない XML 構造があります。読み込みません") from None
 
 
 def index_attribute(attrs, name: str, part: str, default: int = 0) -> int:
