@@ -912,22 +912,32 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
             sheet["charts"] = [{"name": n} for n in charts.get(ws.title, [])]
         sheets.append(sheet)
     names = []
+    # openpyxl's DefinedName.destinations is its RefersTo text tokenized twice (its type,
+    # then its ranges): kept per text here, as a book of names copied along with sheets
+    # holds thousands of the same text (1.8 s of a 32,766-name book's payload).
+    destinations: dict[str, Optional[list]] = {}
+    sheetnames = wb.sheetnames          # a list openpyxl makes anew at each ask
 
     def add(defined, book_scope, scope_ws=None):
-        try:
-            dests = list(defined.destinations)
-        except Exception:
+        text = defined.value
+        if text not in destinations:
+            try:
+                destinations[text] = list(defined.destinations)
+            except Exception:
+                destinations[text] = None
+        dests = destinations[text]
+        if dests is None:
             return
         if len(dests) != 1:
             return
         sheet, ref = dests[0]
         sheet = sheet.replace("''", "'")     # openpyxl leaves a quoted name's doubled ' as it is
-        if sheet not in wb.sheetnames or not _A1_RANGE.fullmatch(ref):
+        if sheet not in sheetnames or not _A1_RANGE.fullmatch(ref):
             return      # Remote.bas sends only names whose RefersToRange is a range (not =設定!#REF!)
-        names.append({"name": defined.name, "sheet_index": wb.sheetnames.index(sheet),
+        names.append({"name": defined.name, "sheet_index": sheetnames.index(sheet),
                       "address": ref.replace("$", ""), "book_scope": book_scope,
                       "scope_sheet_name": scope_ws.title if scope_ws else None,
-                      "scope_sheet_index": wb.sheetnames.index(scope_ws.title) if scope_ws else None})
+                      "scope_sheet_index": sheetnames.index(scope_ws.title) if scope_ws else None})
 
     for defined in wb.defined_names.values():
         add(defined, True)

@@ -112,8 +112,21 @@ def _put(path: Path, sheet: str, ref: str, value) -> None:
 
 
 def _put_now(path: Path, sheet: str, ref: str, value) -> None:
+    _put_cells_now(path, sheet, {ref: value})
+
+
+def _put_cells(path: Path, sheet: str, cells: dict) -> None:
+    """``_put`` of several cells of one sheet in one load and save: what staff type before
+    they save once, and the same parts as a save after each (a rolled-over master's load
+    and save is 0.3 s)."""
+    saved_once(path, ("_put_cells", sheet, tuple((ref, value_key(v)) for ref, v in cells.items())),
+               lambda p: _put_cells_now(p, sheet, cells))
+
+
+def _put_cells_now(path: Path, sheet: str, cells: dict) -> None:
     wb = load_workbook(path, keep_vba=True)
-    wb[sheet][ref] = value
+    for ref, value in cells.items():
+        wb[sheet][ref] = value
     wb.save(path)
 
 
@@ -357,8 +370,8 @@ def test_a_value_ten_times_last_years_is_warned_alike_on_both_faces(master, tmp_
     ref = {row[0]: f"{'ABCDEFGHIJ'[header.index('実績値')]}{r}" for r, row in enumerate(grid, start=1)}
     previous = {row[0]: row[header.index(c.PREVIOUS_HEADER.format(year=2023))] for row in grid}
     assert previous["02-2"] == "30社" and previous["03-1"] == "3,676名" and previous["02-1"] == "３回"
-    for ind_id, value in {"02-2": 300, "03-1": "367名", "02-1": "3", "04-1": "150"}.items():
-        _put(later, "札幌市", ref[ind_id], value)      # 04-1: 150 beside 17件, 8.8 times
+    _put_cells(later, "札幌市", {ref[ind_id]: value for ind_id, value in       # 04-1: 150 beside 17件, 8.8 times
+                                {"02-2": 300, "03-1": "367名", "02-1": "3", "04-1": "150"}.items()})
     result, _written = validate_file(_copy(later, tmp_path / "cli.xlsm"))
     jumps = [f for f in result.findings if f.type == F.PREVIOUS_JUMP.code]
     assert [(f.sheet, f.cell, f.indicator_id, f.severity) for f in jumps] == [

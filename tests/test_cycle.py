@@ -1028,6 +1028,21 @@ def test_refused_file_leaves_master_byte_identical(cycle, tmp_path, case):
     assert len(report.refused[0].line().splitlines()) == 1
 
 
+def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
+    """A return's first sheet was parsed, checked and read by calamine three times per
+    collect (the identifier block for its errors, again for whose it is, then as the
+    municipality's table): ReturnedBook.grid now reads a sheet once per file. The twelve
+    returns still come in whole."""
+    from renkei_xl.workbook import returned
+
+    master, _, filled = cycle
+    read, check = [], returned.check_sheet_xml
+    monkeypatch.setattr(returned, "check_sheet_xml", lambda name, *a, **k: read.append(name) or check(name, *a, **k))
+    report = collect(master, list(filled.values()))
+    assert report.written is not None and not report.refused and len(report.records) == len(filled), report.refused
+    assert sorted(read) == sorted(filled), read         # each municipality's sheet, once
+
+
 def _pasted_over_a_hidden_row(path: Path) -> Path:
     """小樽市 hides 05-1's row (the sheet lets rows be hidden, no protection lifted) and pastes
     its three answers for 04-1, 06-1 and 08-1 over G20:G22: Excel fills the hidden row too."""

@@ -44,6 +44,7 @@ class ReturnedBook:
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
         self._protected: dict[str, bool] = {}
+        self._grids: dict[str, list[list[object]]] = {}     # grid's reading, per sheet
         self._styles = None     # a StyleReader made when first asked (_styled); False: unreadable
         try:
             self._workbook = WorkbookXml(self._pkg)
@@ -106,7 +107,15 @@ class ReturnedBook:
         return when.replace(microsecond=0)
 
     def grid(self, name: str) -> list[list[object]]:
-        """The sheet's values from A1 (empty cells None); formulas as their saved results."""
+        """The sheet's values from A1 (empty cells None); formulas as their saved results.
+        Read once per sheet (the book is bytes that do not change) and handed out as a copy:
+        collect asks for the first sheet's identifier block twice and then for the
+        municipality's table, the same sheet, each a parse, checks and a calamine read."""
+        if name not in self._grids:
+            self._grids[name] = self._read_grid(name)
+        return [list(row) for row in self._grids[name]]
+
+    def _read_grid(self, name: str) -> list[list[object]]:
         entry = self._workbook.sheet(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
