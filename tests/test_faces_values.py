@@ -36,29 +36,46 @@ def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote eng
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
-    """``master`` with ``edits`` written by the tool's writer, as ``path``: written with ``out``
-    (the master only read, as rollover's button writes), the same bytes as a copy written in
-    place, without the copy and the backup an in-place write makes first. No edits: the
-    master's bytes (an empty plan writes nothing, in place or with ``out``)."""
-    from renkei_xl.workbook.session import write_planned
+    """``master`` with ``edits`` written by the tool's writer (apply_plan, the package saved),
+    as ``path``: the bytes write_planned writes there with ``out`` or into a copy in place
+    (test_the_cells_are_written_as_a_copy_written_in_place_has_them), without its read of the
+    shared master's whole contract before each write (its refusals are for staff's plans;
+    a fifth of this module's CPU went there for the same master every time). No edits: the
+    master's bytes (an empty plan writes nothing)."""
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.apply import apply_plan
+    from renkei_xl.workbook.state import StyleReader
 
     if not edits:
         return shutil.copyfile(master, path)
-    write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=path)
+    with Package(master) as pkg:
+        workbook = WorkbookXml(pkg)
+        apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan(cells=edits))
+        pkg.save(path)
     return path
 
 
 def test_the_cells_are_written_as_a_copy_written_in_place_has_them(master, tmp_path):
-    """_with_cells writes with ``out``, the shared master only read: the bytes of a copy of it
-    written in place (what the cases here were read from before), and the master unchanged."""
+    """_with_cells writes the bytes the tool's write of the same cells writes, into a copy in
+    place (what the cases here were read from before) and with ``out`` (the shared master
+    only read), whatever the cells hold (a text with its format, a number, a date format, a
+    percent, TRUE, an error text, a control character); the master unchanged."""
     from renkei_xl.workbook.session import write_planned
 
-    edits = [CellEdit(MUNI, ROW, VALUE_COL, "10-20", number_format="@"), CellEdit(MUNI, ROW, STATUS_COL, 12.5)]
+    cases = [[CellEdit(MUNI, ROW, VALUE_COL, "10-20", number_format="@"), CellEdit(MUNI, ROW, STATUS_COL, 12.5)],
+             [CellEdit(MUNI, ROW, VALUE_COL, 45017, number_format="yyyy/m/d h:mm"), CellEdit(MUNI, ROW, STATUS_COL, True)],
+             [CellEdit(sheet, row, col, 0.6, number_format="0.0%") for sheet, row, col, _i, _f in PERCENT_INPUTS],
+             [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 12.345678, number_format=CURRENCY_FORMATS[0]),
+              CellEdit(MUNI, ROW, STATUS_COL, "#N/A\u200b"), CellEdit("設定", 10, 1, "a\x07b")]]
     before = master.read_bytes()
-    (tmp_path / "copy").mkdir()
-    in_place = shutil.copyfile(master, tmp_path / "copy" / "book.xlsm")
-    write_planned(in_place, lambda fs: (WritePlan(cells=edits), None))
-    assert _with_cells(master, tmp_path / "book.xlsm", edits).read_bytes() == in_place.read_bytes()
+    for n, edits in enumerate(cases):
+        (tmp_path / f"copy{n}").mkdir()
+        in_place = shutil.copyfile(master, tmp_path / f"copy{n}" / "book.xlsm")
+        write_planned(in_place, lambda fs: (WritePlan(cells=edits), None))
+        write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=tmp_path / f"out{n}.xlsm")
+        ours = _with_cells(master, tmp_path / f"book{n}.xlsm", edits).read_bytes()
+        assert ours == in_place.read_bytes() == (tmp_path / f"out{n}.xlsm").read_bytes(), n
     assert master.read_bytes() == before
 
 
