@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rewrite_cells
+from conftest import rewrite_cells, typed_cells
 from remote_payload import OFFICE_JS, VBA, admitted_percents, payload_from_file, typed_since_save
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli.workbook import init_master
@@ -36,24 +36,14 @@ def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote eng
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
-    """``master`` with ``edits`` written by the tool's writer (apply_plan, the package saved),
-    as ``path``: the bytes write_planned writes there with ``out`` or into a copy in place
+    """``master`` with ``edits`` written by the tool's writer, as ``path``: conftest's
+    ``typed_cells``, the bytes write_planned writes there with ``out`` or into a copy in place
     (test_the_cells_are_written_as_a_copy_written_in_place_has_them), without its read of the
-    shared master's whole contract before each write (its refusals are for staff's plans;
-    a fifth of this module's CPU went there for the same master every time). No edits: the
-    master's bytes (an empty plan writes nothing)."""
-    from renkei_xl.package.workbook import WorkbookXml
-    from renkei_xl.package.zipped import Package
-    from renkei_xl.workbook.apply import apply_plan
-    from renkei_xl.workbook.state import StyleReader
-
+    shared master's whole contract before each write (a fifth of this module's CPU, the same
+    master every time). No edits: the master's bytes (an empty plan writes nothing)."""
     if not edits:
         return shutil.copyfile(master, path)
-    with Package(master) as pkg:
-        workbook = WorkbookXml(pkg)
-        apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan(cells=edits))
-        pkg.save(path)
-    return path
+    return typed_cells(master, path, edits)
 
 
 def test_the_cells_are_written_as_a_copy_written_in_place_has_them(master, tmp_path):
