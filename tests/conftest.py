@@ -28,6 +28,8 @@ seconds; copying a file costs nothing):
 - ``shared_build`` (here): build any costly, read-only input once per test run.
 - ``saved_once`` (here): a test's openpyxl edit and save of a file, made once per process for
   the same content and edit, its bytes written again (with the save time made now) after.
+- ``typed_cells`` (here): cells typed into a master with the tool's own writer, the bytes
+  ``write_planned`` writes, without its read of the whole contract first.
 
 Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker
 takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~20 s.
