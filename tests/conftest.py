@@ -28,6 +28,8 @@ seconds; copying a file costs nothing):
 - ``shared_build`` (here): build any costly, read-only input once per test run.
 - ``saved_once`` (here): a test's openpyxl edit and save of a file, made once per process for
   the same content and edit, its bytes written again (with the save time made now) after.
+- ``typed_cells`` (here): cells typed into a master with the tool's own writer, the bytes
+  ``write_planned`` writes, without its read of the whole contract first.
 
 Slow modules run first (``pytest_collection_modifyitems``), so that the last file a worker
 takes is a short one; add a module to ``SLOW_FIRST`` when it takes more than ~20 s.
@@ -168,6 +170,28 @@ def with_members(src, dst, changed: dict) -> None:
         write_members(dst, members)
         return
     Path(dst).write_bytes(out)
+
+
+def typed_cells(src, dst, edits) -> Path:
+    """``src`` with ``edits`` (CellEdits) written by the tool's writer (``apply_plan``, the
+    package saved by ``Package.save``) as ``dst`` (which may be ``src``): the bytes
+    ``write_planned`` writes for a plan of those cells, in place or with ``out``, without its
+    read of the master's whole contract (every sheet parsed and judged) before each write,
+    which a test typing staff's values into a master it then reads does not need (a fifth
+    of test_faces_values' CPU). Its refusals are the plan's and the writer's: a plan they
+    refuse raises here too. test_faces_values and test_faces hold the bytes to write_planned's."""
+    from renkei_xl.core.plan_types import WritePlan
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.apply import apply_plan
+    from renkei_xl.workbook.state import StyleReader
+
+    src, dst = Path(src), Path(dst)
+    with Package(src, data=src.read_bytes()) as pkg:
+        workbook = WorkbookXml(pkg)
+        apply_plan(pkg, workbook, StyleReader(pkg, workbook), WritePlan(cells=list(edits)))
+        pkg.save(dst)
+    return dst
 
 
 def with_default_types(members: dict, types: "tuple[tuple[str, str], ...]") -> None:

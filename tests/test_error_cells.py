@@ -21,7 +21,7 @@ from typing import Sequence
 
 import pytest
 
-from conftest import calc_pr_as_excel_saves, saved_by_excel, saved_once, with_members, write_members
+from conftest import calc_pr_as_excel_saves, saved_by_excel, typed_cells, with_members, write_members
 from remote_payload import VBA, apply_actions, click_said, file_grid, payload_from_file, read_both_ways, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -710,14 +710,12 @@ def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatc
     """A check box's linked cell (or TRUE typed) in 札幌市's 実施状況 or 評価指標, or in 04-1's
     目標値, went out in the input file as 「TRUE」 to answer; refused naming the cell, as an
     error value is."""
-    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.plan_types import CellEdit
     from renkei_xl.core.refs import parse_ref
     from renkei_xl.excel import buttons
-    from renkei_xl.workbook.session import write_planned
 
     (tmp_path / "work").mkdir()
-    path = tmp_path / "work" / "master.xlsm"
-    write_planned(sample, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), True)]), None), out=path)
+    path = typed_cells(sample, tmp_path / "work" / "master.xlsm", [CellEdit(sheet, *parse_ref(ref), True)])
     saved_by_excel(path)
     said = split_face(path, face, monkeypatch)
     assert f"{sheet}!{ref}「TRUE」がTRUE/FALSE（論理値）のため、入力用ファイルを作成しませんでした" in said, said
@@ -729,14 +727,12 @@ def test_split_hands_out_no_true_or_false_as_a_text(sample, tmp_path, monkeypatc
 def test_last_years_figure_of_a_row_with_a_true_or_false_is_no_true_text(sample, tmp_path, monkeypatch, ref, how):
     """A check box's TRUE in 札幌市's 実績値 or 単位 of 04-1 came out in next year's 前年度実績
     as 「TRUE」 or 「17TRUE」: shown as 一覧 shows the row, 「（入力エラー）」."""
-    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.plan_types import CellEdit
     from renkei_xl.core.refs import parse_ref
     from renkei_xl.core.values import INPUT_ERROR
-    from renkei_xl.workbook.session import write_planned
 
     monkeypatch.chdir(tmp_path)
-    old = tmp_path / "2023.xlsm"
-    write_planned(sample, lambda fs: (WritePlan(cells=[CellEdit("札幌市", *parse_ref(ref), True)]), None), out=old)
+    old = typed_cells(sample, tmp_path / "2023.xlsm", [CellEdit("札幌市", *parse_ref(ref), True)])
     saved_by_excel(old)
     _rolled_over(old, how)
     assert _previous_of(tmp_path / "2024.xlsm", "札幌市", "04-1") == INPUT_ERROR
@@ -956,22 +952,30 @@ FINDINGS_CELLS = ["B2", "C2"]
 FINDINGS_CASES = [(ref, ERRORS[(k * 4 + 6) % len(ERRORS)], face) for k, ref in enumerate(FINDINGS_CELLS) for face in FACES]
 
 
-@pytest.mark.parametrize("ref,error,face", FINDINGS_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in FINDINGS_CASES])
-def test_an_error_in_the_last_runs_findings_stops_no_run(sample, tmp_path, ref, error, face):
+@pytest.fixture(scope="module")
+def marked(sample, tmp_path_factory) -> Path:
+    """The sample with one bad value typed (札幌市!E5 「約10件」, through openpyxl) and 入力チェック
+    run on it, so 検証結果 holds a finding and the cell its mark: the last run the findings
+    cases below put an error into, the same master in each case (an openpyxl edit, a check
+    and a load each time, about 0.3 CPU s). Read-only: copy it before a write."""
     from openpyxl import load_workbook
 
     from renkei_xl.workbook.session import validate_file
 
-    marked = tmp_path / "marked.xlsm"
-    shutil.copyfile(sample, marked)
+    path = tmp_path_factory.mktemp("marked") / "marked.xlsm"
+    shutil.copyfile(sample, path)
+    wb = load_workbook(path, keep_vba=True)
+    wb["札幌市"]["E5"] = "約10件"                   # one bad value, marked by 入力チェック
+    wb.save(path)
+    validate_file(path)
+    return path
 
-    def bad_value(path):
-        wb = load_workbook(path, keep_vba=True)
-        wb["札幌市"]["E5"] = "約10件"                   # one bad value, marked by 入力チェック
-        wb.save(path)
-    saved_once(marked, ("札幌市", "E5", "約10件"), bad_value)   # the same edit in every case: saved once
-    validate_file(marked)
-    assert [v.value for v in load_workbook(marked)[c.FINDINGS][2]][1:3] == ["札幌市", "E5"]
+
+@pytest.mark.parametrize("ref,error,face", FINDINGS_CASES, ids=[f"{r}-{e}-{f}" for r, e, f in FINDINGS_CASES])
+def test_an_error_in_the_last_runs_findings_stops_no_run(marked, tmp_path, ref, error, face):
+    from renkei_xl.workbook.session import validate_file
+
+    assert file_grid(marked, c.FINDINGS)[1][1:3] == ["札幌市", "E5"]
     path = with_error(marked, tmp_path / "master.xlsm", c.FINDINGS, ref, error)
     if face == "file":                  # 入力チェック again, writing 検証結果 and the marks
         try:

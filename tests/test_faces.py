@@ -38,6 +38,7 @@ from openpyxl import load_workbook
 from remote_payload import (OFFICE_JS, VBA, applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
+from conftest import typed_cells
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
 from renkei_xl.core.refs import cell_ref, parse_ref
@@ -51,7 +52,6 @@ from renkei_xl.excel.book import LiveBook
 from renkei_xl.excel.engines import live_book
 from renkei_xl.excel.desktop import com_page_setup, com_protection
 from renkei_xl.core.pipeline import recalculate
-from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import opened, recalc_file, validate_file, write_planned
 
 BAD_VALUE = "約10件"
@@ -311,16 +311,37 @@ def plan_of(entry: str, master: Path):
 
 
 def staff_types(path: Path, sheet: str, ref: str, value) -> None:
-    row, col = parse_ref(ref)
-    write_planned(path, lambda fs: (WritePlan(cells=[CellEdit(sheet, row, col, value)]), None))
+    """``value`` typed into ``sheet``!``ref`` of ``path`` by the tool's writer, in place: the
+    bytes write_planned writes (test_staff_types_writes_what_the_tool_writes), without its
+    read of the whole contract first (conftest.typed_cells)."""
+    typed_cells(path, path, [CellEdit(sheet, *parse_ref(ref), value)])
+
+
+def test_staff_types_writes_what_the_tool_writes(masters, tmp_path):
+    """staff_types leaves the bytes the tool's own write of the cell leaves (write_planned
+    in place: what these masters were typed with before), on a checked (marks, 検証結果),
+    a rolled-over and a typed-over master, whatever the cell takes: a text, an empty cell, a
+    long text, a date (the clean sample master: test_faces_values' own test)."""
+    cases = [("fixed", "小樽市", masters["ref"], BAD_VALUE), ("rolled", "小樽市", masters["ref"], None),
+             ("long", c.INDICATORS, "H8", LONG_TEXT), ("bad", c.LIST, "B3", dt.date(2024, 10, 1))]
+    for n, (which, sheet, ref, value) in enumerate(cases):
+        ours, tools = tmp_path / f"ours{n}" / "m.xlsm", tmp_path / f"tools{n}" / "m.xlsm"
+        for path in (ours, tools):
+            path.parent.mkdir()
+            shutil.copyfile(masters[which], path)
+        staff_types(ours, sheet, ref, value)
+        write_planned(tools, lambda fs: (WritePlan(cells=[CellEdit(sheet, *parse_ref(ref), value)]), None))
+        assert tools.read_bytes() != masters[which].read_bytes(), (which, sheet, ref)     # a cell changed
+        assert ours.read_bytes() == tools.read_bytes(), (which, sheet, ref)
 
 
 @pytest.fixture(scope="module")
-def masters(tmp_path_factory, licensed):  # noqa: F811
+def masters(tmp_path_factory, sample_master_xlsm, licensed):  # noqa: F811
     """The FY2023 master with a bad value typed (marks to add), and the same after a check
-    and the fix (marks to lift)."""
+    and the fix (marks to lift). The clean one is a copy of the suite's shared sample master
+    (as init writes it), where this module ran init again."""
     folder = tmp_path_factory.mktemp("faces")
-    clean = init_master(folder / "clean.xlsm", sample="fy2023")
+    clean = shutil.copyfile(sample_master_xlsm, folder / "clean.xlsm")
     with opened(clean) as fs:
         entry = next(e for e in fs.data.entries if e.municipality == "小樽市" and e.value)
     ref, good = entry.cell("value"), float(entry.value)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import rewrite_cells
+from conftest import rewrite_cells, typed_cells
 from remote_payload import OFFICE_JS, VBA, admitted_percents, payload_from_file, typed_since_save
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.cli.workbook import init_master
@@ -36,42 +36,61 @@ def master(sample_master_xlsm, licensed) -> Path:  # noqa: F811  (the remote eng
 
 
 def _with_cells(master: Path, path: Path, edits: list[CellEdit]) -> Path:
-    """``master`` with ``edits`` written by the tool's writer, as ``path``: written with ``out``
-    (the master only read, as rollover's button writes), the same bytes as a copy written in
-    place, without the copy and the backup an in-place write makes first. No edits: the
-    master's bytes (an empty plan writes nothing, in place or with ``out``)."""
-    from renkei_xl.workbook.session import write_planned
-
+    """``master`` with ``edits`` written by the tool's writer, as ``path``: conftest's
+    ``typed_cells``, the bytes write_planned writes there with ``out`` or into a copy in place
+    (test_the_cells_are_written_as_a_copy_written_in_place_has_them), without its read of the
+    shared master's whole contract before each write (a fifth of this module's CPU, the same
+    master every time). No edits: the master's bytes (an empty plan writes nothing)."""
     if not edits:
         return shutil.copyfile(master, path)
-    write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=path)
-    return path
+    return typed_cells(master, path, edits)
 
 
 def test_the_cells_are_written_as_a_copy_written_in_place_has_them(master, tmp_path):
-    """_with_cells writes with ``out``, the shared master only read: the bytes of a copy of it
-    written in place (what the cases here were read from before), and the master unchanged."""
+    """_with_cells writes the bytes the tool's write of the same cells writes, into a copy in
+    place (what the cases here were read from before) and with ``out`` (the shared master
+    only read), whatever the cells hold (a text with its format, a number, a date format, a
+    percent, TRUE, an error text, a control character); the master unchanged."""
     from renkei_xl.workbook.session import write_planned
 
-    edits = [CellEdit(MUNI, ROW, VALUE_COL, "10-20", number_format="@"), CellEdit(MUNI, ROW, STATUS_COL, 12.5)]
+    cases = [[CellEdit(MUNI, ROW, VALUE_COL, "10-20", number_format="@"), CellEdit(MUNI, ROW, STATUS_COL, 12.5)],
+             [CellEdit(MUNI, ROW, VALUE_COL, 45017, number_format="yyyy/m/d h:mm"), CellEdit(MUNI, ROW, STATUS_COL, True)],
+             [CellEdit(sheet, row, col, 0.6, number_format="0.0%") for sheet, row, col, _i, _f in PERCENT_INPUTS],
+             [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 12.345678, number_format=CURRENCY_FORMATS[0]),
+              CellEdit(MUNI, ROW, STATUS_COL, "#N/A\u200b"), CellEdit("設定", 10, 1, "a\x07b")]]
     before = master.read_bytes()
-    (tmp_path / "copy").mkdir()
-    in_place = shutil.copyfile(master, tmp_path / "copy" / "book.xlsm")
-    write_planned(in_place, lambda fs: (WritePlan(cells=edits), None))
-    assert _with_cells(master, tmp_path / "book.xlsm", edits).read_bytes() == in_place.read_bytes()
+    for n, edits in enumerate(cases):
+        (tmp_path / f"copy{n}").mkdir()
+        in_place = shutil.copyfile(master, tmp_path / f"copy{n}" / "book.xlsm")
+        write_planned(in_place, lambda fs: (WritePlan(cells=edits), None))
+        write_planned(master, lambda fs: (WritePlan(cells=edits), None), out=tmp_path / f"out{n}.xlsm")
+        ours = _with_cells(master, tmp_path / f"book{n}.xlsm", edits).read_bytes()
+        assert ours == in_place.read_bytes() == (tmp_path / f"out{n}.xlsm").read_bytes(), n
     assert master.read_bytes() == before
 
 
 def _file_face(path: Path):
+    return _file_grid(path), _read_file(path)
+
+
+def _file_grid(path: Path) -> list:
+    """小樽市's rows as the command line's reader reads them."""
     from renkei_xl.package.zipped import Package
     from renkei_xl.workbook.grids import Grids
-    from renkei_xl.workbook.session import load_master
 
     with Package(path) as pkg:
         grids = Grids(pkg, [MUNI])
         grid = [list(row) for row in grids.rows(MUNI)]
         grids.close()
-    return grid, load_master(path)
+    return grid
+
+
+def _read_file(path: Path):
+    """What the command line reads of ``path`` (``_file_face`` without 小樽市's grid, for a
+    case that compares no cell of it)."""
+    from renkei_xl.workbook.session import load_master
+
+    return load_master(path)
 
 
 def _live_face(path: Path, client: str):
@@ -187,7 +206,7 @@ def test_the_last_half_second_of_excels_calendar_is_no_crash_on_either_face(mast
 @pytest.mark.parametrize("value, fmt, kind", UNDATED)
 def test_a_number_excel_has_no_date_for_reads_as_the_number_on_both_faces(master, tmp_path, value, fmt, kind):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, VALUE_COL, value, number_format=fmt)])
-    grid, _ = _file_face(path)
+    grid = _file_grid(path)
     assert grid[ROW - 1][VALUE_COL - 1] == value
     said = _assert_faces_agree(path, [(ROW, VALUE_COL)])
     found = said.get(f"{MUNI}!E{ROW}")
@@ -590,7 +609,7 @@ def test_a_control_character_in_a_unit_is_named_on_its_cell_on_both_faces(master
 
     unit = next(e.unit for e in load_master(master).entries if e.sheet == MUNI and e.row == ROW)
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, UNIT_COL, f"{unit}{chr(code)}")])
-    grid, _data = _file_face(path)
+    grid = _file_grid(path)
     assert grid[ROW - 1][UNIT_COL - 1] == f"{unit}{chr(code)}"
     said = _assert_faces_agree(path, [(ROW, UNIT_COL)])
     severity, kind, message = said[f"{MUNI}!D{ROW}"]
@@ -604,7 +623,7 @@ def test_a_control_character_in_a_unit_is_named_on_its_cell_on_both_faces(master
 @pytest.mark.parametrize("typed", ["記号_x0041_の説明", "_x005F_", "a_x0007_b", "一行目\r\n二行目"])
 def test_a_text_that_reads_like_an_escape_reads_as_typed_on_both_faces(master, tmp_path, typed):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, STATUS_COL, typed)])
-    grid, _data = _file_face(path)
+    grid = _file_grid(path)
     assert grid[ROW - 1][STATUS_COL - 1] == typed
     _assert_faces_agree(path, [(ROW, STATUS_COL)])
 
@@ -637,7 +656,7 @@ def test_a_number_under_a_merged_cells_hidden_part_reads_alike_on_both_faces(mas
     path = merged_over(_with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW + 1, VALUE_COL, 7)]), MUNI,
                        area)
     _assert_faces_agree(path, [(ROW + 1, VALUE_COL)])
-    grid, _data = _file_face(path)
+    grid = _file_grid(path)
     assert grid[ROW][VALUE_COL - 1] == 7
 
 
@@ -665,7 +684,7 @@ def test_a_master_counting_from_1904_sends_its_dates_as_excel_shows_them(master,
     assert n == 1
     members[part] = sheet.encode("utf-8")
     write_members(path, members)
-    grid, on_disk = _file_face(path)
+    on_disk = _read_file(path)
     assert on_disk.settings.base_date == dt.date(2024, 3, 31)
     assert payload_from_file(path, client=VBA)["sheets"][1]["values"][3][1] == "2024-03-31T00:00:00.000Z"
     _assert_faces_agree(path, [], clients=(VBA,))
@@ -722,7 +741,7 @@ def test_a_currency_figure_is_read_from_where_its_row_was_saved_after_an_unsaved
     path = _with_cells(master, tmp_path / "book.xlsm",
                        [CellEdit(MUNI, ROW, VALUE_COL, 12.00005, number_format=CURRENCY_FORMATS[0]),
                         CellEdit(MUNI, ROW + 1, VALUE_COL, 7, number_format=CURRENCY_FORMATS[0])])
-    _grid, on_disk = _file_face(path)
+    on_disk = _read_file(path)
     payload = payload_from_file(path, client=VBA)
     rows = _sheet_values(payload, MUNI)
     rows.insert(ROW - 1, [None] * len(rows[0]))
@@ -866,7 +885,7 @@ def test_a_number_in_a_percent_format_on_the_master_is_read_as_the_percent_it_sh
                                                                                    read, symbol):
     path = _with_cells(master, tmp_path / "book.xlsm",
                        [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, value, number_format=fmt)])
-    _grid, on_disk = _file_face(path)
+    on_disk = _read_file(path)
     assert _centre_value(on_disk) == read
     said = _assert_faces_agree(path, [])
     assert CENTRE_CELL not in said, said[CENTRE_CELL]
@@ -996,7 +1015,7 @@ def test_a_percent_typed_since_the_save_is_read_as_it_shows_with_the_formats_the
                         [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, _sheet_values(_typed(path, [(CENTRE, f"E{CENTRE_ROW}", typed)]),
                                                                               CENTRE)[CENTRE_ROW - 1][VALUE_COL - 1],
                                   number_format="0%")])
-    _grid, on_disk = _file_face(saved)                   # the command line, the same book saved
+    on_disk = _read_file(saved)                   # the command line, the same book saved
     assert _centre_value(on_disk) == read and _said(on_disk).get(CENTRE_CELL) == said.get(CENTRE_CELL)
     assert _symbol(on_disk) == _symbol(data)
 
@@ -1030,7 +1049,7 @@ def test_85_typed_into_a_percent_cell_or_a_cell_given_a_percent_since_the_save_r
     assert said[CENTRE_CELL][:2] == ("エラー", "percent-formatted-after") and "8500%" in said[CENTRE_CELL][2], said
     formatted = _with_cells(master, tmp_path / "formatted.xlsm",
                             [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 85, number_format="0%")])
-    assert _said(_file_face(formatted)[1])[CENTRE_CELL] == said[CENTRE_CELL]
+    assert _said(_read_file(formatted))[CENTRE_CELL] == said[CENTRE_CELL]
 
 
 @pytest.mark.parametrize("col, typed, read", [(7, "60%", "60%"), (7, "1500%", "1500%"), (8, "80%", "80%"),
@@ -1082,7 +1101,7 @@ def test_a_percent_formatted_number_on_the_indicators_sheet_is_read_as_it_shows(
                                                                                value, fmt, read):
     """指標's 実績値（手入力）, 目標値 and 基準値 by the same rule (core.percent_cells.READ_AS_SHOWN)."""
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit("指標", 5, col, value, number_format=fmt)])
-    _grid, on_disk = _file_face(path)
+    on_disk = _read_file(path)
     assert getattr(next(i for i in on_disk.indicators if i.row == 5), field) == read
     _assert_faces_agree(path, [])
 
@@ -1184,7 +1203,7 @@ def test_a_number_and_its_format_typed_since_the_save_read_with_the_header_as_th
     for n, value in enumerate((1, 0.6, -0.5, 85)):
         saved = _with_cells(master, tmp_path / f"saved{n}.xlsm",
                             [CellEdit(sheet, row, col, value, number_format=fmt) for sheet, row, col, _i, _f in PERCENT_INPUTS])
-        _grid, on_disk = _file_face(saved)
+        on_disk = _read_file(saved)
         payload = json.loads(master_vba_payload)                 # the book as last saved: neither
         for sheet, row, col, _ind, _field in PERCENT_INPUTS:
             _sheet_values(payload, sheet)[row - 1][col - 1] = value
@@ -1232,7 +1251,7 @@ def test_a_saved_copy_older_than_the_master_is_not_read_by_the_formats_of_the_ne
     opened = _with_cells(master, tmp_path / "opened.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1.5)])
     newer = _with_cells(master, tmp_path / "newer.xlsm",
                         [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 1, number_format="0%")])
-    _grid, on_disk = _file_face(opened)
+    on_disk = _read_file(opened)
     for read_only in (True, False, None):
         data = _vba_live(newer, {**payload_from_file(opened, client=VBA), BOOK_STATE_KEY: [True, read_only]}).read()
         assert (_centre_value(data), _symbol(data)) == (_centre_value(on_disk), _symbol(on_disk)) == ("1.5", "×")
