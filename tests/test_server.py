@@ -2272,6 +2272,48 @@ def test_a_sheet_name_excel_cannot_hold_is_refused_before_it_is_read(server, nam
     assert handle(config, "check", client_body(payload), True, "t", c.CHECK, _master_id(master))[0] == 200
 
 
+def _sheet_twice(name: str, again: str):
+    def change(payload: dict) -> None:
+        payload["sheets"].append({**next(s for s in payload["sheets"] if s["name"] == name), "name": again})
+    return change
+
+
+def _added_twice(name: str, again: str):
+    def change(payload: dict) -> None:
+        payload["sheets"] += [{"name": name, "values": [["a"]]}, {"name": again, "values": [["b"]]}]
+    return change
+
+
+@pytest.mark.parametrize("change, named", [
+    (_sheet_twice("小樽市", "小樽市"), "シート「小樽市」が 2 つあります"),
+    (_sheet_twice(c.SETTINGS, c.SETTINGS), f"シート「{c.SETTINGS}」が 2 つあります"),
+    (_added_twice("Memo", "MEMO"), "シート「Memo」と「MEMO」は Excel では同じ名前です"),
+    (_added_twice("\u202eab", "\u202eAB"), "シート「〔U+202E〕ab」と「〔U+202E〕AB」は Excel では同じ名前です"),
+    (_named_at(c.N_YEAR, "ZZZ1"), f"名前の定義「{c.N_YEAR}」の形が違います"),
+    (_sheet_with("札幌市", used_range_address="x", name="札\r\n幌"), "シート「札〔U+000D〕〔U+000A〕幌」の使用範囲")])
+def test_a_doctored_body_is_refused_naming_the_sheet_or_name_it_found(server, change, named):
+    """A body that sends a sheet twice (Excel holds no two sheets whose names it reads alike,
+    「Memo」 and 「MEMO」 among them) or a defined name of a shape no client sends was refused
+    as 「同じ名前のシートが 2 つあります」 or 「名前の定義の形が違います」 without saying which
+    (found probing the payload fuzzer's classes, qa-fuzz60-3): it names the sheet, both
+    spellings, or the defined name, each as core.filenames.visible shows it (a bidi override
+    or a line break quoted raw turned or broke the message in Excel's box); the master is
+    left byte for byte."""
+    from renkei_xl.server.app import handle
+    from renkei_xl.server.config import ServerConfig
+
+    master = server.workdir / FOLDER / MASTER_NAME
+    before = master.read_bytes()
+    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
+    for entry, caption in (("check", c.CHECK), ("recalc", c.RECALC)):
+        payload = _payload(master)
+        change(payload)
+        status, text, outcome = handle(config, entry, client_body(payload), True, "t", caption, _master_id(master))
+        assert (status, outcome) == (400, "形式の誤り"), (entry, status, str(text)[:500])
+        assert text.startswith("xlwings の送信データの形式ではありません") and named in text, text
+    assert master.read_bytes() == before
+
+
 def test_more_sheets_than_are_served_are_refused_before_any_sheet_is_looked_at(server, monkeypatch):
     """The sheet count is the first thing asked of a parsed body: asked after the shape check,
     250,000 empty sheets (9 MB) held the worker's turn for 3 s of checks on each sheet (11 s

@@ -784,17 +784,46 @@ def _shape_problem(payload) -> Optional[str]:
         if problem := _sheet_name_problem(sheet["name"]):
             return problem
         if not all(_SCALARS.issuperset(map(type, row)) for row in sheet["values"]):
-            return f"シート「{sheet['name'][:31]}」のセルの値の形が違います"
+            return f"シート「{_shown(sheet['name'])}」のセルの値の形が違います"
         if not _listed_shape(sheet):
-            return f"シート「{sheet['name'][:31]}」の図・テーブルの形が違います"
+            return f"シート「{_shown(sheet['name'])}」の図・テーブルの形が違います"
         if not _address(sheet.get("used_range_address"), optional=True):
-            return f"シート「{sheet['name'][:31]}」の使用範囲の形が違います"
-    if len({c.sheet_name_key(sheet["name"]) for sheet in sheets}) < len(sheets):
-        return "同じ名前のシートが 2 つあります"      # Excel cannot hold two: a doctored body
+            return f"シート「{_shown(sheet['name'])}」の使用範囲の形が違います"
+    if twice := _sheet_twice(sheets):
+        return twice
     for name in payload["names"]:
         if not _name_shape(name, len(sheets)):
-            return "名前の定義の形が違います"
+            called = name.get("name") if isinstance(name, dict) else None
+            return f"名前の定義「{_shown(called)}」の形が違います" if isinstance(called, str) else "名前の定義の形が違います"
     return None
+
+
+def _shown(text: str, cut: int = 40) -> str:
+    """A sheet's or a name's text from the body as a refusal quotes it: its start (a defined
+    name may be 255 characters), with what shows as nothing or turns the message around (a
+    bidi override, a line break, a lone surrogate) written as 〔U+XXXX〕 (core.filenames.visible),
+    as the book's own name is quoted (server.place)."""
+    from ..core.filenames import visible
+
+    return visible(text[:cut]) + ("…" if len(text) > cut else "")
+
+
+def _sheet_twice(sheets: list) -> str:
+    """Which sheet a body sends twice ("" when none): Excel cannot hold two sheets whose names
+    it reads alike (core.contract.sheet_name_key), so the body was doctored. The refusal said
+    only 「同じ名前のシートが 2 つあります」, leaving whoever made it to look through every sheet;
+    it names both spellings (the names are within Excel's 31 characters, checked before)."""
+    seen: dict = {}
+    for sheet in sheets:
+        name = sheet["name"]
+        key = c.sheet_name_key(name)
+        if key not in seen:
+            seen[key] = name
+        elif seen[key] == name:
+            return f"シート「{_shown(name)}」が 2 つあります"
+        else:
+            return f"シート「{_shown(seen[key])}」と「{_shown(name)}」は Excel では同じ名前です"
+    return ""
 
 
 def _sheet_name_problem(name: str) -> str:
@@ -811,7 +840,7 @@ def _sheet_name_problem(name: str) -> str:
         return ""
     if not length:
         return "名前のないシートがあります"
-    return (f"シート「{name[:c.SHEET_NAME_MAX]}…」の名前が {length:,} 文字あります"
+    return (f"シート「{_shown(name, c.SHEET_NAME_MAX)}」の名前が {length:,} 文字あります"
             f"（Excel のシート名は {c.SHEET_NAME_MAX} 文字まで）")
 
 
