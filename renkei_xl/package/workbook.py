@@ -63,6 +63,7 @@ class WorkbookXml:
             rid = el.get(q(REL_NS, "id"), "")
             rel = rels.get(rid)
             _check_sheet_rel(el.get("name", ""), rid, rel, self.part)
+            _check_sheet_state(el.get("name", ""), el.get("state", "visible"), self.part)
             part = rel.part if rel.type == T_WORKSHEET else None
             self.sheets.append(SheetEntry(el.get("name", ""), el.get("sheetId", ""), rid, part,
                                           el.get("state", "visible")))
@@ -305,6 +306,18 @@ def _check_sheet_rel(name: str, rid: str, rel, part: str) -> None:
     if sheet_kind(rel.type) not in SHEET_KINDS:
         raise PackageError(f"シート「{name}」の参照（{rels_name(part)} の {rid[:40]}）がシートの部品を指していません"
                            f"（種類「{sheet_kind(rel.type)[:40]}」。ファイルが壊れています）")
+
+
+SHEET_STATES = ("visible", "hidden", "veryHidden")   # ST_SheetState, as Excel spells them
+
+
+def _check_sheet_state(name: str, state: str, part: str) -> None:
+    """A sheet's state Excel does not know (「x」, a number): python-calamine refused the whole
+    book naming nothing (「値を読めません」), and upgrade-macros had swapped the macros before it
+    was read (schema:31375:578). Excel calls the file damaged; the sheet is named here."""
+    if state not in SHEET_STATES:
+        raise PackageError(f"シート「{name}」の表示状態（{part} の state=\"{state[:40]}\"）が Excel にない値です"
+                           "（ファイルが壊れています）")
 
 
 @lru_cache(maxsize=PREFIXES_KEPT)
