@@ -201,6 +201,13 @@ def doctype_in_shared_strings(m, b):
 
 
 @zipped
+def shared_strings_claiming_four_billion_texts(m, b):
+    """The shared strings' root says 2**32 texts (returned:25721:154): python-calamine
+    reserved room for them as it opened the book and the process was aborted (exit -6)."""
+    edit_part(m, "xl/sharedStrings.xml", lambda x: re.sub(r'uniqueCount="[0-9]+"', 'uniqueCount="4294967296"', x, count=1))
+
+
+@zipped
 def workbook_xml_missing(m, b):
     del m["xl/workbook.xml"]
 
@@ -509,6 +516,7 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     control_byte_in_workbook, sheet_state_excel_has_not, control_byte_in_styles, control_byte_in_content_types, half_a_character_in_sheet,
     sheet_cut, styles_cut, styles_without_cellxfs, shared_string_out_of_range, nul_byte_in_text,
     control_byte_in_text, number_of_100000_digits, doctype_in_sheet, doctype_in_shared_strings,
+    shared_strings_claiming_four_billion_texts,
     workbook_xml_missing, sheet_relationship_to_missing_part, content_types_missing,
     zip_cut_at_60_percent, empty_file, ole_xls, csv_renamed_xlsx, png_renamed_xlsm,
     two_sheets_with_one_name, defined_name_to_missing_sheet, sheet_root_not_worksheet,
@@ -554,6 +562,7 @@ OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しな�
 # Damage whose refusal must say where it is, not only that the file is damaged.
 SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」に同じ Id",
               "sheet_state_excel_has_not": f"シート「{MASTER.other_sheet}」の表示状態（xl/workbook.xml の state=\"x\"）",
+              "shared_strings_claiming_four_billion_texts": "共有文字列の部品（sharedStrings.xml）の文字列の数（uniqueCount）が 4,294,967,296",
               "half_a_character_in_sheet": f"シート「{MUNI}」（部品「xl/worksheets/",
               "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
               **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],

@@ -56,7 +56,8 @@ MAX_SHARED_STRINGS_BYTES = 32 * 2**20
 
 def check_shared_strings_size(pkg: Package, workbook: WorkbookXml) -> None:
     """Refuses a shared-strings part over MAX_SHARED_STRINGS_BYTES, by the size the zip
-    says (it inflates no further: zipfile stops there), before calamine opens the book."""
+    says (it inflates no further: zipfile stops there), before calamine opens the book;
+    and one whose root claims more texts than the part can hold (check_unique_count)."""
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part in pkg:
             size = pkg.unpacked_size(rel.part)
@@ -65,6 +66,42 @@ def check_shared_strings_size(pkg: Package, workbook: WorkbookXml) -> None:
                                 f"上限 {MAX_SHARED_STRINGS_BYTES // 2**20} MB）。文字列をすべて読むにはその何倍ものメモリが"
                                 "要るため読み込みません。Excel で開いて保存し直すと使われていない文字列が除かれます。"
                                 "それでも大きいときは、不要なシートを削除してください")
+            check_unique_count(pkg, rel.part)
+
+
+# The root of the shared strings and the count of texts it declares (<sst uniqueCount="26">),
+# however the attribute is quoted or spaced and whatever the prefix, as XML readers take it;
+# a leading + and zeros too, as Rust's integer parsing takes them (forty digits are past any
+# count: int() refuses more than 4,300).
+_UNIQUE_COUNT = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*["\']\+?0*([0-9]{1,40})')
+_SST_START = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^>]*>')
+# The fewest bytes one text takes in the part (<si/>): no part holds more texts than this
+# many per byte of its size.
+_BYTES_PER_TEXT = 5
+_HEAD = 65_536   # the root's start tag sits after the declaration: this far is looked at first
+
+
+def check_unique_count(pkg: Package, part: str) -> None:
+    """Refuses shared strings whose ``uniqueCount`` is more texts than the part's size can
+    hold. Why: python-calamine reserves room for that many texts as it opens the book,
+    before reading one, and a process that asks for more memory than there is is aborted
+    outright (no exception, no message): a returned file whose sharedStrings.xml said
+    uniqueCount="4294967296" (a 1 KB part) made collect ask for 96 GiB and die with exit
+    code -6 and a Rust backtrace (fuzzer case returned:25721:154). Excel writes the number
+    of texts there, so a count no larger than the part can hold is never refused, and the
+    room reserved stays within what the part's own texts would take (MAX_SHARED_STRINGS_BYTES
+    bounds that)."""
+    head = pkg.head(part, _HEAD)
+    if not _SST_START.search(head) and len(head) == _HEAD:
+        head = pkg.read(part)   # a long prolog before the root: within the size checked above
+    found = _UNIQUE_COUNT.search(head)
+    if found is None:
+        return
+    claimed, size = int(found.group(1)), pkg.unpacked_size(part) or len(pkg.read(part))
+    if claimed > size // _BYTES_PER_TEXT:
+        raise UserError(f"共有文字列の部品（sharedStrings.xml）の文字列の数（uniqueCount）が {claimed:,} と書かれていますが、"
+                        f"部品の大きさ（{size:,} バイト）にそれだけの文字列は入りません（ファイルが壊れています）。"
+                        "Excel で開いて保存し直してください")
 
 
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
