@@ -2234,6 +2234,12 @@ def test_a_range_off_excels_grid_in_a_body_is_refused_naming_it(server, change, 
     「予期しないエラー」 (500); a name at 「B1048577」 or 「B0」 was read as an empty cell, and
     staff were told to type 対象年度 into 「設定!B1048577」. Refused as not xlwings' payload,
     naming the part, before anything runs; the same ranges on the grid are answered as ever."""
+    _refused_as_no_payload(server, change, named)
+
+
+def _refused_as_no_payload(server, change, named: str) -> None:
+    """check and recalc on the module's master with ``change`` made to its payload: both
+    refused as no xlwings payload (400, 形式の誤り), the message naming ``named``."""
     from renkei_xl.server.app import handle
     from renkei_xl.server.config import ServerConfig
 
@@ -2299,18 +2305,9 @@ def test_a_doctored_body_is_refused_naming_the_sheet_or_name_it_found(server, ch
     spellings, or the defined name, each as core.filenames.visible shows it (a bidi override
     or a line break quoted raw turned or broke the message in Excel's box); the master is
     left byte for byte."""
-    from renkei_xl.server.app import handle
-    from renkei_xl.server.config import ServerConfig
-
     master = server.workdir / FOLDER / MASTER_NAME
     before = master.read_bytes()
-    config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
-    for entry, caption in (("check", c.CHECK), ("recalc", c.RECALC)):
-        payload = _payload(master)
-        change(payload)
-        status, text, outcome = handle(config, entry, client_body(payload), True, "t", caption, _master_id(master))
-        assert (status, outcome) == (400, "形式の誤り"), (entry, status, str(text)[:500])
-        assert text.startswith("xlwings の送信データの形式ではありません") and named in text, text
+    _refused_as_no_payload(server, change, named)
     assert master.read_bytes() == before
 
 
