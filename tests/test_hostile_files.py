@@ -562,7 +562,7 @@ OTHER_NAMES = {"defined_name_to_missing_sheet": ["対象年度", "存在しな�
 # Damage whose refusal must say where it is, not only that the file is damaged.
 SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」に同じ Id",
               "sheet_state_excel_has_not": f"シート「{MASTER.other_sheet}」の表示状態（xl/workbook.xml の state=\"x\"）",
-              "shared_strings_claiming_four_billion_texts": "共有文字列の部品（sharedStrings.xml）の文字列の数（uniqueCount）が 4,294,967,296",
+              "shared_strings_claiming_four_billion_texts": "共有文字列の部品「xl/sharedStrings.xml」の文字列の数（uniqueCount）が 4,294,967,296",
               "half_a_character_in_sheet": f"シート「{MUNI}」（部品「xl/worksheets/",
               "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
               **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],

@@ -99,7 +99,7 @@ def check_unique_count(pkg: Package, part: str) -> None:
         return
     claimed, size = int(found.group(1)), pkg.unpacked_size(part) or len(pkg.read(part))
     if claimed > size // _BYTES_PER_TEXT:
-        raise UserError(f"共有文字列の部品（sharedStrings.xml）の文字列の数（uniqueCount）が {claimed:,} と書かれていますが、"
+        raise UserError(f"共有文字列の部品「{part}」の文字列の数（uniqueCount）が {claimed:,} と書かれていますが、"
                         f"部品の大きさ（{size:,} バイト）にそれだけの文字列は入りません（ファイルが壊れています）。"
                         "Excel で開いて保存し直してください")
 
