@@ -218,7 +218,7 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     from ..vba.inject import chart_code_names, sheet_code_names, workbook_code_name, write_with_project
     from ..workbook.kind import check_master_file
     from ..safety import replace_file, writer_lock
-    from ..workbook.session import check_path, opened
+    from ..workbook.session import check_path, load_master
 
     path = check_path(Path(args.master))
     check_master_file(path)
@@ -228,8 +228,7 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     # does, and its refusal came after the new macros were saved: a master no reader takes
     # (a sheet whose state Excel has not, schema:31375:578) was changed, then refused with
     # 「Excel で閉じて」. Read the same way first, it is refused in its own words, unchanged.
-    with opened(path):
-        pass
+    load_master(path)
     server = server_url(args.server) if args.server else None
     if server:
         # What would refuse the server's row (no xlwings.conf sheet, an error value in its
