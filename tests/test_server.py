@@ -1052,6 +1052,29 @@ def test_a_worker_that_cannot_start_stops_the_server_with_status_2(tmp_path, lic
     assert "Traceback" in error_log.read_text(encoding="utf-8")
 
 
+SUPERVISOR_MODULES = """
+import sys
+from renkei_xl.server import run
+run.serve = lambda *args, **kwargs: print(*sorted(sys.modules), sep="\\n") or 0
+from renkei_xl.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_process_that_starts_several_workers_does_not_import_the_app(tmp_path):
+    """With several workers the process ``serve`` runs in only starts and watches them (each
+    imports the app itself): importing FastAPI there to see it installed cost each start
+    0.3 CPU s, the supervisor's memory for the server's life, and a start refused for a
+    setting as much before it said why. Its modules when it would start serving:"""
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    run = subprocess.run([sys.executable, "-c", SUPERVISOR_MODULES, "serve", "--workdir", str(tmp_path), "--workers",
+                          "2", "--log", str(tmp_path.parent / "server.log")], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    loaded = run.stdout.split()
+    assert "renkei_xl.server.run" in loaded and "xlwings" in loaded      # serve reached, the licence checked
+    assert not [m for m in loaded if m.split(".")[0] in ("fastapi", "starlette", "pydantic")], loaded
+
+
 def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_path, licensed):  # noqa: F811
     """The key file changed while serving (deleted once the key was put in the service's
     variable; rewritten in step (2) of a rotation before the restart), then a worker died

@@ -13,13 +13,23 @@ from pathlib import Path
 from ..core.errors import UserError
 
 
+MISSING = ("サーバーに必要なパッケージがありません。pip install \"renkei-xl[server]\" で入れてください"
+           "（インターネットのないサーバーでは README の「オフラインでのインストール」）")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
     try:
-        import fastapi  # noqa: F401
-        import uvicorn  # noqa: F401
+        import uvicorn  # noqa: F401  (this process runs it, whatever the number of workers)
     except ImportError:
-        raise UserError("サーバーに必要なパッケージがありません。pip install \"renkei-xl[server]\" で入れてください"
-                        "（インターネットのないサーバーでは README の「オフラインでのインストール」）") from None
+        raise UserError(MISSING) from None
+    # FastAPI looked up, not imported, before the checks: with several workers this process
+    # only starts and watches them (each imports the app itself), and importing it here cost
+    # every start 0.3 CPU s and the supervisor 19 MB for the server's life, and a start
+    # refused for a setting (a licence, a port) as much before it said why.
+    if find_spec("fastapi") is None:
+        raise UserError(MISSING)
     from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_share,
                                  check_tls, check_workdir, load_key, readable_by_others)
     from ..server.log import check_logs, default_error_log, default_log, utf8_stderr
@@ -41,6 +51,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # said after the start line, where IT looks, not a refusal (server.config).
     warnings = [w for w in (readable_by_others(args.key_file, "鍵のファイル"),
                             readable_by_others(args.ssl_keyfile, "HTTPS の秘密鍵")) if w]
+    if args.workers <= 1:       # this process serves the app: a broken installation said as before
+        try:
+            import fastapi  # noqa: F401
+        except ImportError:
+            raise UserError(MISSING) from None
     return serve(config, args.host, args.port, workers=args.workers,
                  ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile, warnings=warnings)
 
