@@ -179,3 +179,27 @@ def test_the_probes_run_in_the_office_this_process_keeps(office, sample_master_x
     assert typed["typed"][0][:3] == [2, 2, "書いた"] and out.is_file()
     assert _office_pid(office) == pid
     assert lo_inspect([sample_master_xlsm])[0]["loaded"] and _office_pid(office) == pid
+
+
+def test_the_vba_options_a_vba_job_sets_do_not_reach_the_next_job(office, sample_master_xlsm, tmp_path):
+    """tests/uno_vba.py's runs (test_vba_libreoffice's replays) ran in a soffice of their own,
+    its profile set to load the master's VBA as executable code and to trust every macro; they
+    now run in this process's office as a "vba" job, which sets those options for its runs (the
+    master's VBA compiles and runs there) and puts them back: the next job opens files under
+    LibreOffice's own options (macro security Medium here, not Low), as before the job."""
+    from uno_job import VBA_OPTIONS
+
+    before = _run_uno_job({"kind": "test_options"})["options"]
+    pid = _office_pid(office)
+    book = tmp_path / sample_master_xlsm.name       # the job's runs open their books for writing
+    book.write_bytes(sample_master_xlsm.read_bytes())
+    harness = 'Option VBASupport 1\nFunction HarnessTitle(tokens As Variant) As String\n' \
+              '    HarnessTitle = "ran " & RenkeiTitle()\nEnd Function\n'
+    answer = _run_uno_job({"kind": "vba", "drop": ["xlwings", "Dictionary", "WebRequest", "WebHelpers"],
+                           "module": "Harness", "entry": "HarnessTitle", "harness": harness,
+                           "runs": [{"book": str(book), "actions": [], "read": {}}]})
+    assert answer["runs"][0]["result"].startswith("ran "), answer["runs"][0]   # the master's VBA ran
+    assert answer["options"] == {f"{path}/{name}": value for path, values in VBA_OPTIONS for name, value in values}
+    assert answer["options"] != before, before      # the job changed something: the check below means it
+    assert _run_uno_job({"kind": "test_options"})["options"] == before
+    assert _office_pid(office) == pid

@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import re
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import require_soffice
-from realbooks import STAFF_PAGE_SHEETS, staff_page
+from realbooks import STAFF_PAGE_SHEETS, _run_uno_job, staff_page
 from remote_payload import EXCEL_KEY, VBA, Applied, ExcelError, _address, _rect_of, apply_actions, payload_from_file
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.0.1)
@@ -39,7 +37,6 @@ from renkei_xl.excel.book import width_to_points
 from renkei_xl.excel.client import exact_parts, long_number
 from renkei_xl.vba.sources import MACROS_DIR
 
-DRIVER = Path(__file__).with_name("uno_vba.py")
 HARNESS_MODULE = "RenkeiHarness"
 HARNESS_ENTRY = "RenkeiHarnessReplay"
 # Modules of the master that LibreOffice 7.4 cannot compile (../shared/FACTS.md, "LibreOffice
@@ -699,13 +696,10 @@ def replays(server, tmp_path_factory):  # noqa: F811
     assert cli_main(["init", str(book), "--sample", "fy2023", "--server", "http://127.0.0.1:1"]) == 0
     runs.append({"book": str(book), "harness": CURRENCY_HARNESS, "entry": "RenkeiHarnessBits", "actions": DOUBLE_BITS,
                  "read": {}})
-    job = root / "job.json"
-    job.write_text(json.dumps({"drop": list(NOT_COMPILING), "module": HARNESS_MODULE, "entry": HARNESS_ENTRY,
-                               "harness": HARNESS, "runs": runs}, ensure_ascii=False), encoding="utf-8")
-    run = subprocess.run(["/usr/bin/python3", str(DRIVER), str(job), str(root / "profile")],
-                         capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stderr
-    results = json.loads(run.stdout)["runs"]
+    # tests/uno_vba.py's runs in the office this process keeps (realbooks' UNO jobs), its VBA
+    # options set for the job and restored after: no LibreOffice start of its own.
+    results = _run_uno_job({"kind": "vba", "drop": list(NOT_COMPILING), "module": HARNESS_MODULE,
+                            "entry": HARNESS_ENTRY, "harness": HARNESS, "runs": runs}, timeout=600)["runs"]
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
     for name, outcome in since.items():
         replayed[name] = (replayed[name][0], outcome, replayed[name][2])

@@ -118,9 +118,13 @@ def _uno_child() -> None:
                                 for p in job["paths"]]}
         elif job["kind"] == "probe":
             answer = _uno_probe(uno, prop, desktop, job)
+        elif job["kind"] == "vba":
+            answer = _uno_vba(prop, ctx, desktop, job)
         elif job["kind"] == "test_open":       # tests of the sharing: a job that forgets to close
             _uno_load(uno, prop, desktop, job["path"], True)
             answer = {}
+        elif job["kind"] == "test_options":    # tests of the sharing: the options a vba job sets
+            answer = {"options": _options(prop, ctx)}
         elif job["kind"] == "test_modules":    # tests of the child's start: what it imported
             answer = {"modules": sorted(sys.modules)}
         elif job["kind"] == "test_crash":      # tests of the sharing: LibreOffice dies mid-job
@@ -387,6 +391,48 @@ def _uno_cell_values(uno, prop, ctx, desktop, job):
         load.setPropertyValue("OOXMLRecalcMode", before)
         load.commitChanges()
     return {"values": out}
+
+
+# What tests/uno_vba.py's profile sets for a VBA host (../shared/FACTS.md, "LibreOffice as a VBA
+# host"): a master's vbaProject loaded, executable and kept, and every macro trusted.
+VBA_OPTIONS = (("/org.openoffice.Office.Calc/Filter/Import/VBA", (("Load", True), ("Executable", True), ("Save", True))),
+               ("/org.openoffice.Office.Common/Security/Scripting", (("MacroSecurityLevel", 0),)))
+
+
+def _options(prop, ctx) -> dict:
+    """VBA_OPTIONS' values as this office holds them now: {"path/name": value}."""
+    provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
+    out = {}
+    for path, values in VBA_OPTIONS:
+        node = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationAccess",
+                                                    (prop("nodepath", path),))
+        out.update({f"{path}/{name}": node.getPropertyValue(name) for name, _ in values})
+    return out
+
+
+def _uno_vba(prop, ctx, desktop, job):
+    """tests/uno_vba.py's runs (its job format) in this office: its VBA options set for the
+    job (read again at every import, as a fresh profile of uno_vba's has them) and restored
+    after, so later jobs open files as LibreOffice does by default. A private soffice with
+    that profile was a LibreOffice start (about 1.3 CPU s) for the module's one job."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import uno_vba
+
+    provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
+    nodes = [(provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess",
+                                                   (prop("nodepath", path),)), values) for path, values in VBA_OPTIONS]
+    before = [(node, [(name, node.getPropertyValue(name)) for name, _ in values]) for node, values in nodes]
+    try:
+        for node, values in nodes:
+            for name, value in values:
+                node.setPropertyValue(name, value)
+            node.commitChanges()
+        return {"runs": [uno_vba._run(desktop, job, run) for run in job["runs"]], "options": _options(prop, ctx)}
+    finally:
+        for node, values in before:
+            for name, value in values:
+                node.setPropertyValue(name, value)
+            node.commitChanges()
 
 
 def _uno_inspect(uno, prop, desktop, path, pdf=None, pdf_filter=None):

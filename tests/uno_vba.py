@@ -1,6 +1,9 @@
 """Replay xlwings actions through a master's own VBA inside headless LibreOffice, read back.
 
-Run with Debian's /usr/bin/python3 (it carries the UNO bridge), not the venv:
+The tests run it as a "vba" job of tests/realbooks.py (tests/uno_job.py's ``_uno_vba``: `_run`
+for each run in the soffice each pytest process keeps, the profile's VBA options below set for
+the job and restored after). By hand, with Debian's /usr/bin/python3 (it carries the UNO
+bridge), in a soffice of its own:
 
     /usr/bin/python3 tests/uno_vba.py JOB.json PROFILE_DIR
 
