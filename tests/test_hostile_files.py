@@ -947,6 +947,34 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     check_no_english(run, names)
 
 
+MERGES_NOT_WALKED = {
+    # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
+    "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),
+    # five thousand whole-column merges beside the inputs: a million rows walked each
+    "whole columns": ('<mergeCell ref="K1:K1048576"/>' * 5000, 0, "取り込みました"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MERGES_NOT_WALKED))
+def test_a_returned_sheets_merged_areas_are_judged_in_bounded_time(sample, returned_sample, tmp_path, case):
+    """A returned sheet's merged areas are asked about its input cells only (collect.inspect's
+    _merged_inputs): walking each area's rows, <mergeCell ref="G20:G99999999999"/> kept
+    collect in a loop without end, and whole-column merges took a minute per thousand. The
+    input cells under an area are named with it; an area beside them changes nothing."""
+    merges, code, said = MERGES_NOT_WALKED[case]
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: re.sub(r"<mergeCells\b[^>]*>", lambda m: m.group(0) + merges,
+                                                               x, count=1))
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    (folder / returned_sample.name).write_bytes(write_members(members))
+    run = run_cli(["collect", master.name, folder.name], tmp_path)
+    assert not run.timed_out and run.code == code and said in run.out, run
+    if code:
+        assert "実績値のセルが結合されています（G20:G99999999999）" in run.out, run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
