@@ -975,6 +975,42 @@ def test_a_returned_sheets_merged_areas_are_judged_in_bounded_time(sample, retur
         assert "実績値のセルが結合されています（G20:G99999999999）" in run.out, run
 
 
+def _many_small_elements(xml: str, count: int) -> str:
+    """``xml`` with ``count`` small elements, each its own attribute value (so that the part
+    packs no better than a real one), in an extLst before the root's end."""
+    import random
+
+    rng = random.Random(61)
+    end = xml.rindex("</")
+    body = "".join('<b c="%08x"/>' % rng.getrandbits(32) for _ in range(count))
+    return xml[:end] + f'<extLst><ext uri="{{61}}">{body}</ext></extLst>' + xml[end:]
+
+
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_a_part_of_millions_of_elements_is_refused_before_its_tree_is_built(sample, returned_sample, tmp_path, book):
+    """A part read as an element tree (package.xml.parse) holding two million small
+    elements: the tree took 350 bytes an element, so a 37 MB master whose styles.xml held
+    six million went past 2 GiB and out with a MemoryError and a traceback, within the part
+    limit and the packing ratio. Refused by its tags' count (MAX_TREE_TAGS), naming the part."""
+    part = "xl/styles.xml" if book == "master" else "docProps/custom.xml"
+    master = fresh_master(sample, tmp_path)
+    src = sample if book == "master" else returned_sample
+    members = read_members(src.read_bytes())
+    edit_part(members, part, lambda x: _many_small_elements(x, 2_000_000))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args, names = ["validate", master.name], [str(tmp_path), master.name, master.stem]
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args, names = ["collect", master.name, "returned"], [str(tmp_path), master.name, returned_sample.name]
+    before = digest(master)
+    run = run_cli(args, tmp_path)
+    check_common(run, names, [part])
+    assert run.code == (2 if book == "master" else 1) and f"「{part}」の XML のタグが多すぎます" in run.text, run
+    assert digest(master) == before, run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
