@@ -1815,6 +1815,37 @@ def test_a_broken_name_is_told_apart_from_a_missing_one(sample, tmp_path):
     assert result is None and "名前の定義「対象年度」の参照先「設定!#REF!」がセルを指していません" in refusal, refusal
 
 
+@pytest.mark.parametrize("target", ["設定!$B$1048577", "設定!$ZZZ$3", "設定!$B$" + "9" * 5000, "設定!$B$3:$B$1048577"])
+def test_a_name_past_excels_grid_is_a_broken_name_not_a_cell(sample, tmp_path, target):
+    """対象年度 named past Excel's grid (a hand-edited or hostile workbook.xml): it was read as
+    an empty cell staff were told to fill (「設定!B1048577: 対象年度「」は西暦の整数で…」), and a
+    row of 5,000 digits stopped the command with a ValueError (exit 3). Now a broken name
+    (refs.named_cell), said as past the grid."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml",
+              lambda x: re.sub(r'(<definedName name="対象年度"[^>]*>)[^<]*', lambda m: m.group(1) + target, x, count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "名前の定義「対象年度」の参照先「設定!$" in refusal, refusal
+    assert "Excel のシートの範囲（XFD1048576 まで）の外で、セルを指していません" in refusal, refusal
+
+
+def test_a_status_name_past_excels_grid_is_never_written_there(sample, tmp_path):
+    """最終実行日時 named at メニュー!$C$99999999999: validate wrote the run's time into that row,
+    a file Excel calls damaged (and the tool's next read refuses as too large). A name past
+    the grid names no cell (refs.named_cell): the time is not written, as for 「#REF!」."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml", lambda x: re.sub(r'(<definedName name="最終実行日時"[^>]*>)[^<]*',
+                                                           lambda m: m.group(1) + "メニュー!$C$99999999999", x, count=1))
+    master = tmp_path / "m.xlsm"
+    master.write_bytes(write_members(members))
+    run = run_cli(["validate", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name, master.stem], [master.name])
+    written = read_members(master.read_bytes())
+    assert not any(b'r="99999999999"' in data for part, data in written.items() if part.startswith("xl/worksheets/")), run
+
+
 @pytest.mark.parametrize("cell,said,not_said", [
     ("ZZ150000", "105,300,000 セル（上限 4,000,000 セル", ("上限 200,000 行", "上限 1,000 列")),
     ("A300000", "300,000 行（上限 200,000 行）", ("上限 1,000 列", "セル（上限")),
