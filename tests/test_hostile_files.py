@@ -1011,6 +1011,28 @@ def test_a_part_of_millions_of_elements_is_refused_before_its_tree_is_built(samp
     assert digest(master) == before, run
 
 
+@pytest.mark.parametrize("dimension", ["A1:G" + "9" * 5000, "A1:XFD99999999999"])
+def test_a_dimension_past_the_grid_is_left_as_it_was_when_collect_writes_the_sheet(sample, returned_sample, tmp_path,
+                                                                                    dimension):
+    """小樽市's <dimension> in the master spelt with a row of 5,000 digits: every check passed,
+    and collect stopped with 予期しないエラー (ValueError from int()) as it widened the hint
+    to the cell it wrote. A hint the grid cannot hold is left as it was (package.cells)."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part,
+              lambda x: re.sub(r'<dimension ref="[^"]*"/>', lambda _m: f'<dimension ref="{dimension}"/>', x, count=1))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    returned = read_members(returned_sample.read_bytes())
+    edit_part(returned, RETURNED.sheet_part, lambda x: re.sub(r'(<c r="G20"[^>]*>)<v>[^<]*</v>', r"\g<1><v>3</v>",
+                                                               x, count=1))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(returned))
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [master.name])
+    assert run.code == 0 and "1 セルを取り込みました" in run.out, run
+    assert f'<dimension ref="{dimension}"/>'.encode() in read_members(master.read_bytes())[MASTER.sheet_part], run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
