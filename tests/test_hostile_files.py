@@ -1033,6 +1033,23 @@ def test_a_dimension_past_the_grid_is_left_as_it_was_when_collect_writes_the_she
     assert f'<dimension ref="{dimension}"/>'.encode() in read_members(master.read_bytes())[MASTER.sheet_part], run
 
 
+def test_a_chart_anchored_past_the_grid_does_not_stop_recalc(sample, tmp_path):
+    """A chart's anchor on 集計 whose <xdr:col> is 5,000 digits (a hand-edited or hostile
+    drawing): recalc, which names the charts a rebuild drops by their top left cell, stopped
+    with 予期しないエラー (ValueError from int()). An anchor off the grid names no cell
+    (package.drawing._top_left), as an absolute one."""
+    master = fresh_master(sample, tmp_path)
+    assert run_cli(["recalc", master.name], tmp_path).code == 0     # 集計 gets its charts
+    members = read_members(master.read_bytes())
+    (drawing,) = [p for p in members if p.startswith("xl/drawings/") and p.endswith(".xml")]
+    edit_part(members, drawing, lambda x: re.sub(r"(<xdr:from>\s*<xdr:col>)\d+", lambda m: m.group(1) + "9" * 5000,
+                                                 x, count=1))
+    master.write_bytes(write_members(members))
+    run = run_cli(["recalc", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name, master.stem], [master.name])
+    assert run.code == 0, run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
