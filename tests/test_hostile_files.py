@@ -947,6 +947,109 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     check_no_english(run, names)
 
 
+MERGES_NOT_WALKED = {
+    # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
+    "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),
+    # five thousand whole-column merges beside the inputs: a million rows walked each
+    "whole columns": ('<mergeCell ref="K1:K1048576"/>' * 5000, 0, "取り込みました"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MERGES_NOT_WALKED))
+def test_a_returned_sheets_merged_areas_are_judged_in_bounded_time(sample, returned_sample, tmp_path, case):
+    """A returned sheet's merged areas are asked about its input cells only (collect.inspect's
+    _merged_inputs): walking each area's rows, <mergeCell ref="G20:G99999999999"/> kept
+    collect in a loop without end, and whole-column merges took a minute per thousand. The
+    input cells under an area are named with it; an area beside them changes nothing."""
+    merges, code, said = MERGES_NOT_WALKED[case]
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: re.sub(r"<mergeCells\b[^>]*>", lambda m: m.group(0) + merges,
+                                                               x, count=1))
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    (folder / returned_sample.name).write_bytes(write_members(members))
+    run = run_cli(["collect", master.name, folder.name], tmp_path)
+    assert not run.timed_out and run.code == code and said in run.out, run
+    if code:
+        assert "実績値のセルが結合されています（G20:G99999999999）" in run.out, run
+
+
+def _many_small_elements(xml: str, count: int) -> str:
+    """``xml`` with ``count`` small elements, each its own attribute value (so that the part
+    packs no better than a real one), in an extLst before the root's end."""
+    import random
+
+    rng = random.Random(61)
+    end = xml.rindex("</")
+    body = "".join('<b c="%08x"/>' % rng.getrandbits(32) for _ in range(count))
+    return xml[:end] + f'<extLst><ext uri="{{61}}">{body}</ext></extLst>' + xml[end:]
+
+
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_a_part_of_millions_of_elements_is_refused_before_its_tree_is_built(sample, returned_sample, tmp_path, book):
+    """A part read as an element tree (package.xml.parse) holding two million small
+    elements: the tree took 350 bytes an element, so a 37 MB master whose styles.xml held
+    six million went past 2 GiB and out with a MemoryError and a traceback, within the part
+    limit and the packing ratio. Refused by its tags' count (MAX_TREE_TAGS), naming the part."""
+    part = "xl/styles.xml" if book == "master" else "docProps/custom.xml"
+    master = fresh_master(sample, tmp_path)
+    src = sample if book == "master" else returned_sample
+    members = read_members(src.read_bytes())
+    edit_part(members, part, lambda x: _many_small_elements(x, 2_000_000))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args, names = ["validate", master.name], [str(tmp_path), master.name, master.stem]
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args, names = ["collect", master.name, "returned"], [str(tmp_path), master.name, returned_sample.name]
+    before = digest(master)
+    run = run_cli(args, tmp_path)
+    check_common(run, names, [part])
+    assert run.code == (2 if book == "master" else 1) and f"「{part}」の XML のタグが多すぎます" in run.text, run
+    assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("dimension", ["A1:G" + "9" * 5000, "A1:XFD99999999999"])
+def test_a_dimension_past_the_grid_is_left_as_it_was_when_collect_writes_the_sheet(sample, returned_sample, tmp_path,
+                                                                                    dimension):
+    """小樽市's <dimension> in the master spelt with a row of 5,000 digits: every check passed,
+    and collect stopped with 予期しないエラー (ValueError from int()) as it widened the hint
+    to the cell it wrote. A hint the grid cannot hold is left as it was (package.cells)."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part,
+              lambda x: re.sub(r'<dimension ref="[^"]*"/>', lambda _m: f'<dimension ref="{dimension}"/>', x, count=1))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    returned = read_members(returned_sample.read_bytes())
+    edit_part(returned, RETURNED.sheet_part, lambda x: re.sub(r'(<c r="G20"[^>]*>)<v>[^<]*</v>', r"\g<1><v>3</v>",
+                                                               x, count=1))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(returned))
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [master.name])
+    assert run.code == 0 and "1 セルを取り込みました" in run.out, run
+    assert f'<dimension ref="{dimension}"/>'.encode() in read_members(master.read_bytes())[MASTER.sheet_part], run
+
+
+def test_a_chart_anchored_past_the_grid_does_not_stop_recalc(sample, tmp_path):
+    """A chart's anchor on 集計 whose <xdr:col> is 5,000 digits (a hand-edited or hostile
+    drawing): recalc, which names the charts a rebuild drops by their top left cell, stopped
+    with 予期しないエラー (ValueError from int()). An anchor off the grid names no cell
+    (package.drawing._top_left), as an absolute one."""
+    master = fresh_master(sample, tmp_path)
+    assert run_cli(["recalc", master.name], tmp_path).code == 0     # 集計 gets its charts
+    members = read_members(master.read_bytes())
+    (drawing,) = [p for p in members if p.startswith("xl/drawings/") and p.endswith(".xml")]
+    edit_part(members, drawing, lambda x: re.sub(r"(<xdr:from>\s*<xdr:col>)\d+", lambda m: m.group(1) + "9" * 5000,
+                                                 x, count=1))
+    master.write_bytes(write_members(members))
+    run = run_cli(["recalc", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name, master.stem], [master.name])
+    assert run.code == 0, run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
@@ -1749,6 +1852,37 @@ def test_a_broken_name_is_told_apart_from_a_missing_one(sample, tmp_path):
     path.write_bytes(write_members(members))
     result, refusal = _read_or_refusal(path)
     assert result is None and "名前の定義「対象年度」の参照先「設定!#REF!」がセルを指していません" in refusal, refusal
+
+
+@pytest.mark.parametrize("target", ["設定!$B$1048577", "設定!$ZZZ$3", "設定!$B$" + "9" * 5000, "設定!$B$3:$B$1048577"])
+def test_a_name_past_excels_grid_is_a_broken_name_not_a_cell(sample, tmp_path, target):
+    """対象年度 named past Excel's grid (a hand-edited or hostile workbook.xml): it was read as
+    an empty cell staff were told to fill (「設定!B1048577: 対象年度「」は西暦の整数で…」), and a
+    row of 5,000 digits stopped the command with a ValueError (exit 3). Now a broken name
+    (refs.named_cell), said as past the grid."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml",
+              lambda x: re.sub(r'(<definedName name="対象年度"[^>]*>)[^<]*', lambda m: m.group(1) + target, x, count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "名前の定義「対象年度」の参照先「設定!$" in refusal, refusal
+    assert "Excel のシートの範囲（XFD1048576 まで）の外で、セルを指していません" in refusal, refusal
+
+
+def test_a_status_name_past_excels_grid_is_never_written_there(sample, tmp_path):
+    """最終実行日時 named at メニュー!$C$99999999999: validate wrote the run's time into that row,
+    a file Excel calls damaged (and the tool's next read refuses as too large). A name past
+    the grid names no cell (refs.named_cell): the time is not written, as for 「#REF!」."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml", lambda x: re.sub(r'(<definedName name="最終実行日時"[^>]*>)[^<]*',
+                                                           lambda m: m.group(1) + "メニュー!$C$99999999999", x, count=1))
+    master = tmp_path / "m.xlsm"
+    master.write_bytes(write_members(members))
+    run = run_cli(["validate", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name, master.stem], [master.name])
+    written = read_members(master.read_bytes())
+    assert not any(b'r="99999999999"' in data for part, data in written.items() if part.startswith("xl/worksheets/")), run
 
 
 @pytest.mark.parametrize("cell,said,not_said", [

@@ -82,10 +82,27 @@ def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
     range, quote_sheet undone; None for anything else (a constant, a formula, several
     areas). Both faces read the contract's names with it."""
     m = _NAMED_RANGE.fullmatch(refers_to.strip())
-    if not m:
+    if not m or not _on_the_grid(m):
         return None
     sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
     return sheet, f"{m.group(3)}{m.group(4)}"
+
+
+def named_past_the_grid(refers_to: str) -> bool:
+    """Whether a name's target is spelt as a range but reaches past Excel's grid
+    (「設定!$B$1048577」「設定!$ZZZ$3」): no cell, so ``named_cell`` gives None, and the
+    refusal says where the grid ends rather than that a row was deleted."""
+    m = _NAMED_RANGE.fullmatch(refers_to.strip())
+    return m is not None and not _on_the_grid(m)
+
+
+def _on_the_grid(m: "re.Match") -> bool:
+    """Whether both ends of a name's range (_NAMED_RANGE's match) lie on Excel's grid. A name
+    in a hand-edited or hostile workbook.xml may say 「設定!$B$1048577」: read, it was an
+    empty cell staff were told to fill; 最終実行日時 so named had validate write row
+    99,999,999,999 of メニュー, a file Excel calls damaged; and a row of 5,000 digits
+    stopped the command with a ValueError (int() refuses past 4,300 digits) (qa-fuzz61)."""
+    return on_the_grid(f"{m.group(3)}{m.group(4)}") and (m.group(5) is None or on_the_grid(f"{m.group(5)}{m.group(6)}"))
 
 
 def named_span(refers_to: str) -> Optional[str]:

@@ -94,10 +94,16 @@ def sheet_charts(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str
 
 
 def _top_left(anchor: str) -> str:
-    from ..core.refs import cell_ref
+    """The cell of an anchor's top left corner; "" where it has none on Excel's grid (an
+    absolute anchor, or a column or row past it: a <xdr:col> of 5,000 digits stopped recalc
+    with 予期しないエラー, as int() refuses past 4,300 digits, qa-fuzz61)."""
+    from ..core.refs import LAST_COLUMN, LAST_ROW, cell_ref
 
     m = _FROM.search(anchor)
-    return cell_ref(int(m.group(2)) + 1, int(m.group(1)) + 1) if m else ""
+    if m is None or len(m.group(1)) > 5 or len(m.group(2)) > 7:
+        return ""
+    col, row = int(m.group(1)) + 1, int(m.group(2)) + 1
+    return cell_ref(row, col) if col <= LAST_COLUMN and row <= LAST_ROW else ""
 
 
 def _chart_title(pkg: Package, part: Optional[str]) -> str:

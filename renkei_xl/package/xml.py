@@ -193,6 +193,16 @@ def _prolog_plain(data: bytes) -> bool:
     return False
 
 
+# The most tags ("<") a part may hold to be read as an element tree. ElementTree keeps every
+# element (about 350 bytes each with its attributes, measured): a master whose styles.xml
+# carried six million small elements in an extLst (a 102 MB part, a 37 MB file, within the
+# part limit and the packing ratio zipped allows) took validate past 2 GiB and out with a
+# MemoryError and a traceback (qa-fuzz61). Every tag is one "<", so their count bounds the
+# tree at about 350 MB. Far above any part Excel writes for a master: styles.xml at Excel's
+# 64,000 cell formats holds some 200,000 tags, and the calculation chain one per formula cell.
+MAX_TREE_TAGS = 1_000_000
+
+
 def parse(data: bytes, part: str) -> Element:
     """A part's element tree, refused where its XML declares a DTD or entities, or is damaged.
 
@@ -203,9 +213,14 @@ def parse(data: bytes, part: str) -> Element:
     handlers): a click on a master near Excel's cell formats limit spent about 0.35 s
     parsing styles.xml's 65,000 formats that way, 0.2 s in C. A part with a DTD past
     ``has_dtd``'s window, or a damaged prolog, still goes to defusedxml (``_parse_defused``),
-    which refuses its entities as before."""
+    which refuses its entities as before. A part of more than MAX_TREE_TAGS tags is refused
+    before any tree is built: the tree's memory grows with its elements, not its bytes."""
     if has_dtd(data):
         raise PackageError(dtd_refusal(f"ブックの部品「{part}」"))
+    if (tags := data.count(b"<")) > MAX_TREE_TAGS:
+        raise PackageError(f"ブックの部品「{part}」の XML のタグが多すぎます（{tags:,} 個、上限 {MAX_TREE_TAGS:,} 個）。"
+                           "タグ一つごとに数百バイトのメモリが要るため読み込みません。壊れているか、Excel 以外で"
+                           "作られたファイルです。Excel で開いて保存し直してください")
     try:
         if _prolog_plain(data):
             return ElementTree.XML(data)
