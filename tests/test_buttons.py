@@ -28,6 +28,7 @@ from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_EN
                             saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
+from renkei_xl.core.errors import OUT_OF_MEMORY
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
@@ -1101,6 +1102,41 @@ def test_an_unexpected_error_becomes_an_alert_with_a_log(master, tmp_path, monke
     assert "Traceback" in log.read_text(encoding="utf-8")
     assert [a["func"] for a in actions] == ["alert"]
 
+
+
+def test_memory_run_out_in_a_click_is_said_so_and_what_filled_it_is_freed_before_the_log(master, tmp_path, monkeypatch):
+    """A click whose memory ran out: what the failed work held is let go (core.errors.released)
+    before the guard writes its record, which needs memory of its own (on the command line
+    the record then raised MemoryError again and Python printed a traceback,
+    test_cli_japanese); the alert says what staff can do, not 「MemoryError: 」."""
+    import weakref
+
+    class Filled:
+        pass
+
+    held: list = []
+
+    def out_of_memory(*_args, **_kwargs):
+        filled = Filled()               # held by this frame only, as the work's data is
+        held.append(weakref.ref(filled))
+        raise MemoryError
+
+    alive_at_the_log: list = []
+    logged = buttons.log_error
+
+    def log_error(path, title):
+        alive_at_the_log.append(held[0]() is not None)
+        return logged(path, title)
+
+    log = tmp_path / "error.log"
+    monkeypatch.setattr(buttons, "ERROR_LOG", log)
+    monkeypatch.setattr(buttons, "log_error", log_error)
+    monkeypatch.setattr(buttons, "_evaluate", out_of_memory)
+    applied, actions = _run(buttons.recalc, payload_from_file(_copy(master, tmp_path / "book.xlsm")))
+    alert = _only_alert(applied)
+    assert alive_at_the_log == [False]
+    assert alert["mode"] == "critical" and OUT_OF_MEMORY in alert["prompt"] and str(log) in alert["prompt"]
+    assert "MemoryError" in log.read_text(encoding="utf-8") and [a["func"] for a in actions] == ["alert"]
 
 # ---------------------------------------------------------- Japanese file and folder
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from renkei_xl.cli import main
+from renkei_xl.core.errors import OUT_OF_MEMORY
 from renkei_xl.cli.parser import day, fiscal_year, japanese_message
 from realbooks import sample_master
 
@@ -258,3 +259,48 @@ def test_a_console_that_cannot_show_a_character_does_not_fail_the_command(tmp_pa
     assert out.returncode == 0, out.stderr.decode("cp932", "replace")
     text = out.stdout.decode("cp932")
     assert "入力チェック" in text and "\\U0001f38c" in text
+
+
+# A command whose memory runs out: the child fills its address space inside validate (each
+# size of block until none is left), then raises MemoryError with all of it still held by
+# the frame, as a run out of memory on a hostile or huge file does.
+_OUT_OF_MEMORY = r"""
+import os, resource, sys
+from renkei_xl import cli
+from renkei_xl.workbook import session
+
+def filled(*_args, **_kwargs):
+    held = []
+    for size in (1 << 20, 1 << 16, 1 << 12, 1 << 8, 1):
+        try:
+            while True:
+                held.append(bytearray(size))
+        except MemoryError:
+            pass
+    raise MemoryError
+
+session.validate_file = filled
+with open("/proc/self/status") as status:
+    size = next(int(line.split()[1]) for line in status if line.startswith("VmSize")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (size + (64 << 20), resource.RLIM_INFINITY))
+sys.argv = ["renkei-xl", "validate", sys.argv[1]]
+cli.run()
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the address-space limit and /proc are Linux's")
+def test_a_command_out_of_memory_ends_with_its_sentence_not_a_traceback(tmp_path):
+    """Memory run out mid-command (qa-fuzz61: a part of six million elements, a MemoryError
+    before the tree limit): the last guard's traceback formatting and log record need memory
+    too, and while the failed work's frames still held what filled it, they raised again and
+    Python printed a traceback of its own, exit 1, the log unwritten."""
+    master = sample_master(tmp_path / "m.xlsx")
+    before = master.read_bytes()
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY, str(master)], capture_output=True, text=True,
+                          encoding="utf-8", env=env, timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert done.stderr.startswith(OUT_OF_MEMORY) and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "ブックは変更していません" in done.stderr and master.read_bytes() == before
+    log = (tmp_path / "renkei-xl-error.log").read_text(encoding="utf-8")
+    assert "MemoryError" in log and "filled" in log, log[-2000:]

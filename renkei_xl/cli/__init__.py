@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .. import __version__
-from ..core.errors import UserError
+from ..core.errors import OUT_OF_MEMORY, UserError, released
 from .help_texts import MASTER_HELP, SAMPLE_NAMES
 from .parser import JapaneseParser
 
@@ -193,8 +193,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> int:
     if debug:
         raise exc
+    released(exc)       # what the failed work held, freed before the log's record needs memory
     log = _log_error(argv)
-    print(f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。{_written_state(written_before)}"
+    said = OUT_OF_MEMORY if isinstance(exc, MemoryError) else f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
+    print(f"{said}{_written_state(written_before)}"
           f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
     return 3
 
@@ -242,5 +244,8 @@ def run() -> None:
 def _log_error(argv) -> str:
     from ..errorlog import CLI_LOG, log_error, log_path
 
-    log = log_error(log_path(CLI_LOG), f"renkei-xl {' '.join(argv or sys.argv[1:])}")
+    try:
+        log = log_error(log_path(CLI_LOG), f"renkei-xl {' '.join(argv or sys.argv[1:])}")
+    except MemoryError:     # memory another process took: the sentence is still said
+        log = None
     return "（ログを書けませんでした）" if log is None else str(log)

@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 
 from ..core import contract as c
 from ..core.alerts import Listing, Part, Whole, alert_text
-from ..core.errors import UserError
+from ..core.errors import OUT_OF_MEMORY, UserError, released
 from ..core.refs import cell_ref
 from ..core.unsaved import read_only_click
 from ..errorlog import BUTTON_LOG, log_error, log_path
@@ -128,6 +128,7 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             # On the server the request fails as a whole (500 with a 受付番号, traceback in
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
+        released(exc)   # what the failed work held, freed before the log's record needs memory
         from ..safety import place_refusal
 
         log = _log_error(title)
@@ -137,8 +138,9 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{said}", "", *partly, f"（詳細: {log}）"]),
                    critical=True)
         else:
-            _alert(book, live, alert_text([f"{c.named(title)}で予期しないエラーが発生しました。", "",
-                                           f"{type(cause).__name__}: {cause}", "", *partly,
+            said = ([f"{c.stopped(title)}\n\n{OUT_OF_MEMORY}"] if isinstance(cause, MemoryError) else
+                    [f"{c.named(title)}で予期しないエラーが発生しました。", "", f"{type(cause).__name__}: {cause}"])
+            _alert(book, live, alert_text([*said, "", *partly,
                                            f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
                    critical=True)
     else:
