@@ -1105,8 +1105,8 @@ print(*sorted(sys.modules), sep="\\n")
 
 def test_a_worker_imports_neither_fastapi_nor_pydantic():
     """A worker (run.app_from_env) imports the app, built on Starlette alone: FastAPI with
-    pydantic and pydantic-core cost every worker 0.3 of its 0.55 CPU s of start (and again
-    at each restart), its memory for the server's life, and the offline install
+    pydantic and pydantic-core cost every worker half its start's CPU (and again at each
+    restart), 18 MB for the server's life, and the offline install
     pydantic-core's compiled wheels; the app used nothing of them. A fresh Python:"""
     run = subprocess.run([sys.executable, "-c", WORKER_MODULES], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
