@@ -1,7 +1,7 @@
 """``renkei-xl serve``'s start checks run in the test's own process.
 
 A refused start needs only its exit status and its line on standard error: a child Python
-for each (importing the tool, fastapi and uvicorn) took 0.3 CPU-s, fourteen of them in one
+for each (importing the tool, the app's framework and uvicorn) took 0.3 CPU-s, fourteen of them in one
 test. The checks run here as ``main`` runs them, with the process' environment replaced;
 the start itself is replaced by a BaseException ``main`` does not catch, so a setting that
 passes every check fails the test instead of starting uvicorn inside pytest. What only a

@@ -712,6 +712,27 @@ def test_serve_refuses_to_start_without_key_licence_or_folder(tmp_path):
     assert status == 2 and "作業フォルダー" in stderr, stderr
 
 
+def test_serve_without_starlette_says_what_to_install(tmp_path, monkeypatch):
+    """The app is built on Starlette (not FastAPI): an installation without it is told
+    before any worker starts, with several workers (looked up, not imported) and with one
+    (imported, where the process serves the app itself). Looking FastAPI up let a server
+    whose workers could not import the app start and then stop."""
+    import importlib.util
+    from unittest import mock
+
+    from renkei_xl.cli.server import MISSING
+
+    env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
+    looked_up = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else looked_up(name, *a))
+    status, stderr = serve_in_process(["--workdir", str(tmp_path), "--workers", "2"], env)
+    assert status == 2 and MISSING in stderr and "Traceback" not in stderr, stderr
+    monkeypatch.undo()
+    with mock.patch.dict(sys.modules, {"starlette.applications": None}):     # found, but its import fails
+        status, stderr = serve_in_process(["--workdir", str(tmp_path)], env)
+    assert status == 2 and MISSING in stderr and "Traceback" not in stderr, stderr
+
+
 
 # --------------------------------------------- every button on every kind of master
 
@@ -1073,6 +1094,41 @@ def test_the_process_that_starts_several_workers_does_not_import_the_app(tmp_pat
     loaded = run.stdout.split()
     assert "renkei_xl.server.run" in loaded and "xlwings" in loaded      # serve reached, the licence checked
     assert not [m for m in loaded if m.split(".")[0] in ("fastapi", "starlette", "pydantic")], loaded
+
+
+WORKER_MODULES = """
+import sys
+from renkei_xl.server import run, app
+print(*sorted(sys.modules), sep="\\n")
+"""
+
+
+def test_a_worker_imports_neither_fastapi_nor_pydantic():
+    """A worker (run.app_from_env) imports the app, built on Starlette alone: FastAPI with
+    pydantic and pydantic-core cost every worker half its start's CPU (and again at each
+    restart), 18 MB for the server's life, and the offline install
+    pydantic-core's compiled wheels; the app used nothing of them. A fresh Python:"""
+    run = subprocess.run([sys.executable, "-c", WORKER_MODULES], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    loaded = run.stdout.split()
+    assert "renkei_xl.server.app" in loaded and "starlette.applications" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("fastapi", "pydantic", "pydantic_core")], loaded
+
+
+def test_the_health_answer_is_compact_json_and_answers_head_too(server):
+    """What a monitor reads at the address, to the byte (the one answer of the app a client
+    reads as JSON besides a click's). A HEAD, which the guard lets through as a look at the
+    address (稼働確認), is answered as the GET without its body: under FastAPI it was a 405
+    with English JSON, so a monitor checking by HEAD saw the server as failing."""
+    from renkei_xl.server.app import endpoints
+
+    answer = http_get(f"{server.url}/", timeout=10)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+    buttons = ",".join(f'"{entry}"' for entry in endpoints())
+    assert answer.content == ('{"status":"ok","service":"renkei-xl","buttons":[' + buttons + ']}').encode()
+    assert answer.headers["content-length"] == str(len(answer.content))
+    head = httpx.head(f"{server.url}/", verify=_TLS, timeout=10)
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-length"] == str(len(answer.content))
 
 
 def test_a_worker_started_again_serves_with_the_key_the_server_started_with(tmp_path, licensed):  # noqa: F811

@@ -24,11 +24,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import uvicorn  # noqa: F401  (this process runs it, whatever the number of workers)
     except ImportError:
         raise UserError(MISSING) from None
-    # FastAPI looked up, not imported, before the checks: with several workers this process
-    # only starts and watches them (each imports the app itself), and importing it here cost
-    # every start 0.3 CPU s and the supervisor 19 MB for the server's life, and a start
-    # refused for a setting (a licence, a port) as much before it said why.
-    if find_spec("fastapi") is None:
+    # Starlette (the app's framework) looked up, not imported, before the checks: with several
+    # workers this process only starts and watches them (each imports the app itself), and
+    # importing the app's framework here cost every start CPU and the supervisor memory for the
+    # server's life, and a start refused for a setting (a licence, a port) as much before it
+    # said why.
+    if find_spec("starlette") is None:
         raise UserError(MISSING)
     from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_share,
                                  check_tls, check_workdir, load_key, readable_by_others)
@@ -53,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                             readable_by_others(args.ssl_keyfile, "HTTPS の秘密鍵")) if w]
     if args.workers <= 1:       # this process serves the app: a broken installation said as before
         try:
-            import fastapi  # noqa: F401
+            import starlette.applications  # noqa: F401
         except ImportError:
             raise UserError(MISSING) from None
     return serve(config, args.host, args.port, workers=args.workers,

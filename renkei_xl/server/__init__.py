@@ -8,7 +8,7 @@ replays. One warm process serves every PC, so a click costs only the work.
 
 - ``config``: what an installation sets (work folder, key, size limit, share name).
 - ``place``: where a request's files are, inside the work folder and nowhere else.
-- ``app``: the ASGI app (FastAPI): one endpoint per button, the guard (key, size).
+- ``app``: the ASGI app (Starlette): one endpoint per button, the guard (key, size).
 - ``run``: ``renkei-xl serve``, uvicorn.
 
 This face decides nothing of its own about a workbook: it refuses what is not a master
