@@ -325,8 +325,9 @@ def _saved_book(path: Path, styles: bytes) -> Path:
 def test_a_changed_styles_part_is_parsed_again_and_few_parts_are_kept(monkeypatch):
     """The kept parse answers only the same bytes: a styles part that changed (a write
     appended formats, staff saved the master again) is parsed anew, and only the latest
-    parts are kept (package.styles._PARSED_KEPT), so that a server worker reading many
-    masters does not grow; one dropped is parsed again when read again."""
+    parts are kept (package.styles._PARSED_KEPT, and fewer of large ones: _PARSED_BYTES), so
+    that a server worker reading many masters does not grow; one dropped is parsed again when
+    read again, and the latest is kept whatever its size."""
     from collections import OrderedDict
 
     from renkei_xl.package import styles as styles_mod
@@ -350,6 +351,16 @@ def test_a_changed_styles_part_is_parsed_again_and_few_parts_are_kept(monkeypatc
     for part in parts:
         read_styles(part, "xl/styles.xml")
     assert len(styles_mod._PARSED) == 2 and len(parsed) == 7     # each parsed again, all three
+    # large parts (one near Excel's limit is 100 MB parsed): the latest alone is kept
+    monkeypatch.setattr(styles_mod, "_PARSED_BYTES", len(parts[2]) + len(parts[0]) - 1)
+    read_styles(parts[0], "xl/styles.xml")
+    assert len(styles_mod._PARSED) == 1 and len(parsed) == 8
+    read_styles(parts[2], "xl/styles.xml")
+    assert read_styles(parts[2], "xl/styles.xml").cell_formats() == (3, 0) and len(parsed) == 9
+    monkeypatch.setattr(styles_mod, "_PARSED_BYTES", 1)
+    assert read_styles(parts[1], "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 10
+    assert read_styles(parts[1], "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 10
+    assert list(styles_mod._PARSED.values())[0][1] == len(parts[1]) and len(styles_mod._PARSED) == 1
 
 
 def test_what_a_write_too_many_formats_says():

@@ -364,10 +364,15 @@ class Styles:
         return text
 
 
-# A styles part's digest and name -> its parse, never handed out (read_styles hands out
-# copies); the latest few only, so that a server worker reading many masters does not grow.
-_PARSED: "OrderedDict[tuple[bytes, str], Styles]" = OrderedDict()
+# A styles part's digest and name -> (its parse, never handed out: read_styles hands out
+# copies; the part's size in bytes), the latest first read last. Bounded, so that a server
+# worker reading many masters does not grow: at most _PARSED_KEPT parts, and older ones are
+# dropped while the parts kept hold more than _PARSED_BYTES (the latest is kept whatever its
+# size). A part near Excel's 65,000 formats is about 8 MB and held as about 100 MB parsed, a
+# master's usual part a few KB and 0.1 MB.
+_PARSED: "OrderedDict[tuple[bytes, str], tuple[Styles, int]]" = OrderedDict()
 _PARSED_KEPT = 2
+_PARSED_BYTES = 4_000_000
 _PARSED_LOCK = threading.Lock()
 
 
@@ -377,24 +382,25 @@ def read_styles(data: bytes, part: str) -> Styles:
     caller gets its own copy (Styles.copy): what one write appends to it (a look, a derived
     staff format, a number format) is never seen by the next reader of the same part.
 
-    Why: a master near Excel's 65,000 cell formats took 0.4 s to parse and 0.3 s to describe
+    Why: a master near Excel's 65,000 cell formats took 0.4 s to parse and 0.35 s to describe
     its formats (_existing_keys) on every read, and the same master is read again and again:
     the server's second and later clicks on it, a command that reads the book more than
-    once. A changed part has other bytes, so it is parsed anew; the last ``_PARSED_KEPT``
-    parts are kept (one worker's masters of the moment), the older dropped."""
+    once. A changed part has other bytes, so it is parsed anew; only the latest parts are
+    kept (``_PARSED``), the older dropped."""
     key = (hashlib.sha256(data).digest(), part)
     with _PARSED_LOCK:
-        parsed = _PARSED.get(key)
-        if parsed is not None:
+        kept = _PARSED.get(key)
+        if kept is not None:
             _PARSED.move_to_end(key)
-    if parsed is None:
-        parsed = Styles(part_text(data, part), part)
+    if kept is None:
+        kept = (Styles(part_text(data, part), part), len(data))
         with _PARSED_LOCK:
-            _PARSED[key] = parsed
+            _PARSED[key] = kept
             _PARSED.move_to_end(key)
-            while len(_PARSED) > _PARSED_KEPT:
+            while len(_PARSED) > 1 and (len(_PARSED) > _PARSED_KEPT
+                                        or sum(size for _, size in _PARSED.values()) > _PARSED_BYTES):
                 _PARSED.popitem(last=False)
-    return parsed.copy()
+    return kept[0].copy()
 
 
 def _with_attrs(raw: str, changes: dict[str, str]) -> str:
