@@ -289,7 +289,11 @@ class Styles:
         return self._keys[1]
 
     def _describe(self) -> dict[tuple, int]:
+        """``_key`` of each cell format of the part, the first index of each. The compared
+        attributes are kept in a table of this description's own (``_rests``), dropped
+        after it: a copy's table was the parse's, kept with it (read_styles) for nothing."""
         keys: dict[tuple, int] = {}
+        self._rests = {}
         try:
             for i, candidate in enumerate(self._xfs):
                 keys.setdefault(self._key(candidate.attrib, candidate), i)
