@@ -1044,11 +1044,12 @@ def styles_cell_formats(part: bytes) -> int:
     """The cell formats of a styles part as Excel counts them (package.styles.Styles.
     cell_formats), kept per content: what a payload's model counts from, and what a test
     that builds a book near the limit checks it built (test_excel_limits' _with_cell_formats),
-    the 65,000 formats parsed once for both."""
-    from renkei_xl.package.styles import Styles
+    the 65,000 formats parsed once for both, and once with the product's readers of the same
+    bytes in this process (package.styles.read_styles)."""
+    from renkei_xl.package.styles import read_styles
 
     return _recalled(_CELL_FORMATS, hashlib.sha256(part).digest(),
-                     lambda: Styles(part.decode("utf-8"), "xl/styles.xml").cell_formats()[0], limit=8)
+                     lambda: read_styles(part, "xl/styles.xml").cell_formats()[0], limit=8)
 
 
 # styles part's digest -> its cell formats as Excel counts them: a master near the limit

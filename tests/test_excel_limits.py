@@ -110,12 +110,12 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
 
     from conftest import write_members
     from remote_payload import styles_cell_formats
-    from renkei_xl.package.styles import Styles
+    from renkei_xl.package.styles import read_styles
 
     with zipfile.ZipFile(master) as z:
         members = {name: z.read(name) for name in z.namelist()}
     text = members["xl/styles.xml"].decode("utf-8")
-    have = Styles(text, "xl/styles.xml").cell_formats()[0]
+    have = read_styles(members["xl/styles.xml"], "xl/styles.xml").cell_formats()[0]
     # distinct by rotation, built-in number format and indent, each within what openpyxl (which
     # the model of Excel reads the book with) and Excel take
     more = "".join(f'<xf numFmtId="{i // 180 % 40}" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
@@ -146,10 +146,10 @@ def test_a_write_that_would_take_the_cell_formats_past_excels_limit_is_refused(m
     assert cli_main(["recalc", str(fits)]) == 0
     import zipfile
 
-    from renkei_xl.package.styles import Styles
+    from renkei_xl.package.styles import read_styles
 
     with zipfile.ZipFile(fits) as z:
-        assert Styles(z.read("xl/styles.xml").decode("utf-8"), "xl/styles.xml").cell_formats()[0] == MAX_CELL_FORMATS
+        assert read_styles(z.read("xl/styles.xml"), "xl/styles.xml").cell_formats()[0] == MAX_CELL_FORMATS
 
 
 def _styles_xml(xfs: list[str]) -> str:
@@ -232,6 +232,135 @@ def test_counting_a_writes_formats_leaves_the_books_own_styles_as_read():
     assert not read.dirty and read.cell_formats() == (20, 0) and read.render() == text
     assert count(read) == (20, 5)
     assert count(read.copy()) == (20, 5) and read.cell_formats() == (20, 5)      # written to: parsed again
+
+
+def test_a_styles_part_read_again_is_not_parsed_again_and_each_reader_has_its_own(monkeypatch, tmp_path):
+    """Every reader of a saved master parsed styles.xml again and described its formats again
+    (0.4 + 0.3 s near Excel's limit): the server's second click on the same master, a command
+    reading the book twice. The parse is kept per the part's bytes (package.styles.read_styles,
+    which workbook.state.StyleReader reads through): a second reader of the same bytes parses
+    nothing and describes nothing, and what one reader's write appended (a look, a derived
+    format, a number format) the next reader never sees."""
+    from collections import OrderedDict
+
+    from renkei_xl.package import styles as styles_mod
+    from renkei_xl.package.styles import Styles, read_styles
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.workbook.state import StyleReader
+
+    monkeypatch.setattr(styles_mod, "_PARSED", OrderedDict())
+    parsed, described = [], []
+    init, key = Styles.__init__, Styles._key
+    monkeypatch.setattr(Styles, "__init__", lambda self, *a: parsed.append(1) or init(self, *a))
+    monkeypatch.setattr(Styles, "_key", lambda self, attrs, el: described.append(1) or key(self, attrs, el))
+    xfs = [f'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+           f'<alignment textRotation="{i}"/></xf>' for i in range(20)]
+    text = _styles_xml(xfs)
+    data = text.encode("utf-8")
+
+    def write(styles: Styles) -> list[int]:
+        return [styles.derive(3, fill="123456"), styles.derive(4, number_format="0.000"),
+                styles.derive(5, fill="AB3456", number_format="0.0000"), styles.dxf_fill("123456")]
+
+    first = read_styles(data, "xl/styles.xml")
+    assert len(parsed) == 1 and write(first) == [20, 21, 22, 0] and first.dirty and len(described) == 21 + 2 * 21
+    again = read_styles(data, "xl/styles.xml")
+    assert len(parsed) == 1 and not again.dirty and again.cell_formats() == (20, 0) and again.render() == text
+    assert again.numfmts == {} and again.number_format_of(3) == "General"
+    assert first.render() != text and first.numfmts == {164: "0.000", 165: "0.0000"}
+    described.clear()
+    assert write(again) == [20, 21, 22, 0] and len(parsed) == 1
+    assert len(described) == 2 * 21 + 1, len(described)     # the book's own 20 not described again
+    assert again.render() == first.render()
+    assert read_styles(data, "xl/styles.xml").copy().render() == text and len(parsed) == 1
+    twin = first.copy()                  # a copy of a reader's written styles: the part as read
+    assert twin.numfmts == {} and not twin.dirty and write(twin) == [20, 21, 22, 0] and len(parsed) == 1
+
+    # the product's reader of a saved book, twice: parsed once
+    book = _saved_book(tmp_path / "book.xlsx", data)
+    readers = []
+    for _ in range(2):
+        pkg = Package(book)
+        readers.append(StyleReader(pkg, WorkbookXml(pkg)).styles)
+    assert len(parsed) == 1 and readers[0] is not readers[1] and readers[0].index is not readers[1].index
+
+
+def _saved_book(path: Path, styles: bytes) -> Path:
+    """A minimal saved workbook at ``path`` (one sheet) whose styles part holds ``styles``."""
+    import zipfile
+
+    from conftest import write_members
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    pr = "http://schemas.openxmlformats.org/package/2006/relationships"
+    members = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+            'officedocument.spreadsheetml.worksheet+xml"/>'
+            '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+            'spreadsheetml.styles+xml"/></Types>').encode(),
+        "_rels/.rels": (f'<Relationships xmlns="{pr}"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                        'Target="xl/workbook.xml"/></Relationships>').encode(),
+        "xl/workbook.xml": (f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="S" sheetId="1" '
+                            'r:id="rId1"/></sheets></workbook>').encode(),
+        "xl/_rels/workbook.xml.rels": (f'<Relationships xmlns="{pr}"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                                       'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+                                       f'Type="{rel}/styles" Target="styles.xml"/></Relationships>').encode(),
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{main}"><sheetData/></worksheet>'.encode(),
+        "xl/styles.xml": styles,
+    }
+    write_members(path, members)
+    assert zipfile.ZipFile(path).read("xl/styles.xml") == styles
+    return path
+
+
+def test_a_changed_styles_part_is_parsed_again_and_few_parts_are_kept(monkeypatch):
+    """The kept parse answers only the same bytes: a styles part that changed (a write
+    appended formats, staff saved the master again) is parsed anew, and only the latest
+    parts are kept (package.styles._PARSED_KEPT, and fewer of large ones: _PARSED_BYTES), so
+    that a server worker reading many masters does not grow; one dropped is parsed again when
+    read again, and the latest is kept whatever its size."""
+    from collections import OrderedDict
+
+    from renkei_xl.package import styles as styles_mod
+    from renkei_xl.package.styles import Styles, read_styles
+
+    monkeypatch.setattr(styles_mod, "_PARSED", OrderedDict())
+    parsed = []
+    init = Styles.__init__
+    monkeypatch.setattr(Styles, "__init__", lambda self, *a: parsed.append(a[0]) or init(self, *a))
+    xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>']
+    parts = [_styles_xml(xfs * n).encode("utf-8") for n in (1, 2, 3)]
+    assert read_styles(parts[0], "xl/styles.xml").cell_formats() == (1, 0) and len(parsed) == 1
+    written = read_styles(parts[0], "xl/styles.xml")
+    written.derive(0, fill="123456")
+    changed = written.render().encode("utf-8")
+    assert read_styles(changed, "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 2
+    assert read_styles(parts[0], "xl/styles.xml").cell_formats() == (1, 0) and len(parsed) == 2
+    assert read_styles(parts[0], "xl/other.xml").part == "xl/other.xml" and len(parsed) == 3
+    assert len(styles_mod._PARSED) == styles_mod._PARSED_KEPT == 2
+    assert read_styles(changed, "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 4   # dropped
+    for part in parts:
+        read_styles(part, "xl/styles.xml")
+    assert len(styles_mod._PARSED) == 2 and len(parsed) == 7     # each parsed again, all three
+    # large parts (one near Excel's limit is 100 MB parsed): the latest alone is kept
+    monkeypatch.setattr(styles_mod, "_PARSED_BYTES", len(parts[2]) + len(parts[0]) - 1)
+    read_styles(parts[0], "xl/styles.xml")
+    assert len(styles_mod._PARSED) == 1 and len(parsed) == 8
+    read_styles(parts[2], "xl/styles.xml")
+    assert read_styles(parts[2], "xl/styles.xml").cell_formats() == (3, 0) and len(parsed) == 9
+    monkeypatch.setattr(styles_mod, "_PARSED_BYTES", 1)
+    assert read_styles(parts[1], "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 10
+    assert read_styles(parts[1], "xl/styles.xml").cell_formats() == (2, 0) and len(parsed) == 10
+    assert list(styles_mod._PARSED.values())[0][1] == len(parts[1]) and len(styles_mod._PARSED) == 1
 
 
 def test_what_a_write_too_many_formats_says():

@@ -209,10 +209,7 @@ class Package:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
     def text(self, name: str) -> str:
-        try:
-            return self.read(name).decode("utf-8")
-        except UnicodeDecodeError:
-            raise PackageError(not_utf8(f"ブックの部品「{name}」")) from None
+        return part_text(self.read(name), name)
 
     def get(self, name: str) -> Optional[bytes]:
         return self.read(name) if name in self else None
@@ -482,6 +479,15 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
 
 # The document dates a writer stamps in docProps/core.xml (and the zip entries' own times).
 _STAMPS = LazyPattern(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+
+
+def part_text(data: bytes, name: str) -> str:
+    """A part's bytes ``data`` as text, refused naming the part ``name`` where they are not
+    UTF-8 (Package.text; package.styles.read_styles decodes bytes it read before)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PackageError(not_utf8(f"ブックの部品「{name}」")) from None
 
 
 def book_digest(path: Path) -> str:

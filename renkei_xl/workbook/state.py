@@ -25,7 +25,7 @@ from ..package.cells import SheetCells
 from ..package.comments import sheet_comments
 from ..package.drawing import sheet_charts
 from ..package.rels import T_STYLES, T_TABLE, has_rel, read_rels
-from ..package.styles import Styles
+from ..package.styles import Styles, read_styles
 from ..package.workbook import WorkbookXml
 from ..package.xml import prefix_of
 from ..package.zipped import Package
@@ -65,7 +65,7 @@ class StyleReader:
         if self._styles is None:
             if self.part is None or self.part not in self.pkg:
                 raise UserError(f"「{self.pkg.path.name}」に書式の部品（styles.xml）がありません")
-            self._styles = Styles(self.pkg.text(self.part), self.part)
+            self._styles = read_styles(self.pkg.read(self.part), self.part)
         return self._styles
 
     def sheet(self, name: str) -> SheetCells:
