@@ -1847,9 +1847,9 @@ def test_a_name_or_a_refusal_holding_half_a_surrogate_pair_is_said_in_japanese(s
 
 
 @contextlib.contextmanager
-def _provoked(server, monkeypatch, name: str):
-    """The server's own app in this process with ``server_app.<name>`` raising, and the log
-    records it made: (client, records)."""
+def _provoked(server, monkeypatch, name: str, fail=None):
+    """The server's own app in this process with ``server_app.<name>`` raising (RuntimeError,
+    or what ``fail`` raises), and the log records it made: (client, records)."""
     import logging
 
     from starlette.testclient import TestClient
@@ -1858,7 +1858,7 @@ def _provoked(server, monkeypatch, name: str):
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
 
-    def fail(*_args, **_kwargs):
+    def provoked(*_args, **_kwargs):
         raise RuntimeError("provoked")
 
     records: list[logging.LogRecord] = []
@@ -1868,7 +1868,7 @@ def _provoked(server, monkeypatch, name: str):
     logger.addHandler(handler)
     level = logger.level
     logger.setLevel(logging.INFO)      # as server_log.configure sets it
-    monkeypatch.setattr(server_app, name, fail)
+    monkeypatch.setattr(server_app, name, fail or provoked)
     try:
         yield TestClient(server_app.create_app(ServerConfig(server.workdir, KEY))), records
     finally:
@@ -1925,6 +1925,42 @@ def test_an_unexpected_failure_gets_500_with_only_a_number_and_its_traceback_in_
     line = next(x for x in lines if f"request={number}" in x)
     assert f"button={c.RECALC}" in line and "outcome=エラー status=500" in line and "Traceback" not in line
 
+
+
+def test_a_click_out_of_memory_lets_go_of_what_filled_it_before_its_traceback_is_logged(server, monkeypatch):
+    """A click whose memory ran out: its frames still held what filled it while the error
+    log's record was made, which needs memory of its own (on the command line the record
+    raised MemoryError again, test_cli_japanese). The server's record (server.log.error)
+    lets go of them first (core.errors.released), then logs the traceback under the number."""
+    import weakref
+
+    from renkei_xl.server import log as server_log
+
+    class Filled:
+        pass
+
+    held: list = []
+
+    def out_of_memory(*_args, **_kwargs):
+        filled = Filled()               # held by this frame only, as the work's data is
+        held.append(weakref.ref(filled))
+        raise MemoryError
+
+    alive_at_the_record: list = []
+    traced = server_log.trace_text
+
+    def trace_text(text: str) -> str:
+        alive_at_the_record.append(held[0]() is not None)
+        return traced(text)
+
+    monkeypatch.setattr(server_log, "trace_text", trace_text)
+    with _provoked(server, monkeypatch, "run_button", out_of_memory) as (client, records):
+        response = client.post("/buttons/recalc", content=client_body(_payload(server.master)),
+                               headers={**server.headers, "Content-Type": "application/json"})
+    assert response.status_code == 500 and "受付番号" in response.text, response.text
+    assert alive_at_the_record == [False]
+    errors = [r.getMessage() for r in records if getattr(r, "traceback", False)]
+    assert len(errors) == 1 and "MemoryError" in errors[0] and "out_of_memory" in errors[0], errors
 
 # ================================================ error values the VBA client cannot send
 # VBA-Web's ConvertToJson (xlwings' WebHelpers.bas) writes seven error values and nothing for

@@ -38,6 +38,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Optional
 
+from ..core.errors import released
 from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
@@ -552,7 +553,10 @@ def check_logs(log_file: Path, error_log: Path, workdir: Path) -> tuple[Path, Pa
 
 def error(request_id: str, title: str) -> None:
     """The exception being handled, with its traceback, under ``request_id``: only to the
-    error log (the request line says outcome=エラー with the same number)."""
+    error log (the request line says outcome=エラー with the same number). What the failed
+    work held is let go first (core.errors.released): a click whose memory ran out still
+    held it in its frames, and the record's own text needed memory."""
+    released(sys.exc_info()[1])
     log.error("%s\n%s", line(request=request_id, button=title), trace_text(traceback.format_exc()),
               extra={"traceback": True})
 
