@@ -53,9 +53,10 @@ sys.exit(code)
 # alone pulls urllib.request, http.client, email and ssl (20 ms of a 95 ms FY2023 recalc);
 # html's entity table costs 2 ms. package.xml.unescape is why none is needed. defusedxml
 # imports a second, pure-Python ElementTree (4 ms) and is needed only for a part whose prolog
-# declares a DTD, which no application's master has (package.xml._parse_defused).
+# declares a DTD, which no application's master has (package.xml._parse_defused). hashlib
+# loads OpenSSL's library (2.4 ms): the kept styles parses are keyed by their bytes.
 HEAVY = ("urllib.request", "http.client", "email", "ssl", "socket", "smtplib", "xml.sax", "html.entities",
-         "defusedxml")
+         "defusedxml", "hashlib")
 
 
 @pytest.mark.parametrize("command", ["recalc", "validate"])
