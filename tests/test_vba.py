@@ -609,6 +609,30 @@ def test_sheet_code_names_follow_the_relationship_not_the_folder(tmp_path):
     assert sheet_code_names(moved) == ["Zeta", "Alpha"]
 
 
+def test_sheet_code_names_of_a_large_sheet_excel_saved(tmp_path):
+    """A sheet as large as a 20,000-indicator master's 一覧 after recalc (1.2 million tags,
+    every cell one element and its value another): upgrade-macros read its code name from
+    the whole part as an element tree, and the bound on a tree's tags (package.xml
+    MAX_TREE_TAGS) refused that master as damaged or not saved by Excel. The code name is
+    read as the part streams past, the part still checked whole."""
+    from renkei_xl.package.xml import MAX_TREE_TAGS
+
+    sheets = (("一覧", "Zeta"), ("集計", "Alpha"))
+    src = _make_book(tmp_path / "small.xlsm", master_project([c for _, c in sheets]), sheets)
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{col}{r}" t="n"><v>{r}</v></c>' for col in "ABCDEFGHIJKLMNOP")
+                   + "</row>" for r in range(1, 20_001))
+    large = tmp_path / "large.xlsm"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(large, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", f"<sheetData>{rows}</sheetData>".encode(),
+                              data, flags=re.S)
+                assert data.count(b"<") > MAX_TREE_TAGS
+            zout.writestr(item, data)
+    assert sheet_code_names(large) == ["Zeta", "Alpha"]
+
+
 def test_replace_vba_project_changes_only_the_project(tmp_path):
     old_macros = tmp_path / "old_macros"
     old_macros.mkdir()

@@ -30,7 +30,7 @@ from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
-from .refs import area_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
+from .refs import areas_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import (CELL_TEXT_LIMIT, boolean_value, cell_length, error_named, error_value, format_percent, may_be_unread,
@@ -1091,9 +1091,10 @@ def merged_inputs(entries: Sequence[Entry], merged_of: Callable[[str], Sequence[
         areas = areas_of.get(sheet)
         if not areas:
             continue
-        for item, ind_id, field, label, ref in _cells_of(rows):
-            row, col = parse_ref(ref)
-            area = area_holding(row, col, areas)
+        cells = [(*parse_ref(ref), item, ind_id, field, label, ref) for item, ind_id, field, label, ref in _cells_of(rows)]
+        holding = areas_holding([cell[:2] for cell in cells], areas)
+        for row, col, item, ind_id, field, label, ref in cells:
+            area = holding.get((row, col))
             if area is None:
                 continue
             top = cell_ref(area[0], area[1])

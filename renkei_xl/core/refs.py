@@ -9,8 +9,9 @@ library.)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 
 # Excel's grid, A1 … XFD1048576: no cell, name or table of a workbook lies past it.
@@ -119,6 +120,31 @@ def area_holding(row: int, col: int, areas: Sequence[tuple[int, int, int, int]]
     a merged area over an input (contract_read.merged_inputs) and one a write would go into
     (plan_types.WritePlan) are found alike."""
     return next((a for a in areas if a[0] <= row <= a[2] and a[1] <= col <= a[3]), None)
+
+
+def areas_holding(cells: Iterable[tuple[int, int]], areas: Sequence[tuple[int, int, int, int]]
+                  ) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """Each of ``cells`` (row, col) that one of ``areas`` holds -> the first holding it, as
+    ``area_holding`` answers cell by cell. Asked area by area, of the cells in its columns and
+    rows (the rows bisected): asking every cell of every area cost the cells times the areas,
+    7 CPU s for one returned sheet of 20,000 indicator rows whose 連携事業名 were merged
+    project by project (5,000 areas over no input), where each area holds a few of them.
+    Neither is an area's own rows walked (one may reach past Excel's grid)."""
+    columns: dict[int, dict[int, None]] = {}       # row -> its cells' columns, in their order
+    for row, col in cells:
+        columns.setdefault(row, {})[col] = None
+    rows = sorted(columns)
+    asked = set().union(*columns.values()) if columns else set()
+    out: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for area in areas:
+        r1, c1, r2, c2 = area
+        if not any(c1 <= col <= c2 for col in asked):
+            continue
+        for row in rows[bisect_left(rows, r1):bisect_right(rows, r2)]:
+            for col in columns[row]:
+                if c1 <= col <= c2 and (row, col) not in out:
+                    out[row, col] = area
+    return out
 
 
 def on_the_grid(address: str) -> bool:

@@ -10,8 +10,9 @@ application that saved the file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
-from typing import Optional
+from typing import Iterator, Optional
 from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 from xml.parsers import expat
@@ -200,6 +201,8 @@ def _prolog_plain(data: bytes) -> bool:
 # MemoryError and a traceback (qa-fuzz61). Every tag is one "<", so their count bounds the
 # tree at about 350 MB. Far above any part Excel writes for a master: styles.xml at Excel's
 # 64,000 cell formats holds some 200,000 tags, and the calculation chain one per formula cell.
+# Not so a worksheet (a 20,000-indicator 一覧 holds 1.2 million): none is read as a tree
+# (package.cells reads its text; child_attributes its sheetPr).
 MAX_TREE_TAGS = 1_000_000
 
 
@@ -221,15 +224,58 @@ def parse(data: bytes, part: str) -> Element:
         raise PackageError(f"ブックの部品「{part}」の XML のタグが多すぎます（{tags:,} 個、上限 {MAX_TREE_TAGS:,} 個）。"
                            "タグ一つごとに数百バイトのメモリが要るため読み込みません。壊れているか、Excel 以外で"
                            "作られたファイルです。Excel で開いて保存し直してください")
-    try:
+    with _damage_named(part):
         if _prolog_plain(data):
             return ElementTree.XML(data)
         return _parse_defused(data, part)
+
+
+@contextlib.contextmanager
+def _damage_named(part: str) -> Iterator[None]:
+    """expat's errors while a part is read, said in Japanese naming the part: ``parse`` and
+    ``child_attributes`` say a damaged part alike."""
+    try:
+        yield
     except ElementTree.ParseError as exc:   # expat's message is English: its position is kept
         line, column = getattr(exc, "position", (0, 0))
         raise PackageError(f"ブックの部品「{part}」が壊れています（XML の {line} 行 {column} 文字目）") from None
     except LookupError:   # expat asks Python for the codec an XML declaration names
         raise PackageError(f"ブックの部品「{part}」が壊れています（XML 宣言の文字コードが読めません）") from None
+
+
+class _FirstChild:
+    """An XMLParser target that keeps the attributes of the root's first child named ``tag``
+    and no element: the part's memory is its bytes, whatever its elements."""
+
+    def __init__(self, tag: str):
+        self.tag, self.depth, self.found = tag, 0, None
+
+    def start(self, tag: str, attrib: dict) -> None:
+        if self.depth == 1 and self.found is None and tag == self.tag:
+            self.found = dict(attrib)
+        self.depth += 1
+
+    def end(self, _tag: str) -> None:
+        self.depth -= 1
+
+    def close(self) -> Optional[dict]:
+        return self.found
+
+
+def child_attributes(data: bytes, part: str, tag: str) -> Optional[dict]:
+    """The attributes of the root's first child ``tag`` (``{namespace}name``), None where it
+    has none; the part refused as ``parse`` refuses it (a DTD, damaged XML), read whole but
+    kept as no tree. Why: a worksheet's sheetPr (upgrade-macros' code names) was read from
+    the sheet's element tree, and a 20,000-indicator master's 一覧 after recalc holds 1.2
+    million tags, more than MAX_TREE_TAGS lets be a tree: that master was refused as
+    damaged. A part whose prolog is not plain goes ``parse``'s way (defusedxml), bound and all."""
+    if has_dtd(data) or not _prolog_plain(data):
+        found = parse(data, part).find(tag)
+        return None if found is None else dict(found.attrib)
+    with _damage_named(part):
+        reader = ElementTree.XMLParser(target=_FirstChild(tag))
+        reader.feed(data)
+        return reader.close()
 
 
 def _parse_defused(data: bytes, part: str) -> Element:

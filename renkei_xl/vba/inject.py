@@ -36,7 +36,7 @@ def _code_names(xlsm_path: str | Path, kind: str) -> list[str]:
     (package.workbook.sheet_kind), as Excel knows it: by folder, a worksheet stored outside
     xl/worksheets/ lost its document module and staff's code in it."""
     from ..package.workbook import WorkbookXml, sheet_kind
-    from ..package.xml import parse
+    from ..package.xml import child_attributes
 
     with _open_package(xlsm_path) as pkg:
         workbook = WorkbookXml(pkg)
@@ -46,9 +46,9 @@ def _code_names(xlsm_path: str | Path, kind: str) -> list[str]:
             if rel is None or not rel.part or sheet_kind(rel.type) != kind:
                 continue  # dialog and macro sheets get no document module
             part = rel.part
-            sheet_pr = parse(pkg.read(part), part).find(f"{_MAIN}sheetPr")
+            sheet_pr = child_attributes(pkg.read(part), part, f"{_MAIN}sheetPr")   # a sheet may be a million tags
             if sheet_pr is not None and sheet_pr.get("codeName"):
-                names.append(sheet_pr.get("codeName"))
+                names.append(sheet_pr["codeName"])
         return names
 
 

@@ -15,7 +15,7 @@ from typing import NamedTuple, Optional, Sequence
 from ...core import contract as c
 from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
-from ...core.refs import area_holding, cell_ref, parse_ref
+from ...core.refs import areas_holding, cell_ref, parse_ref
 from ...core.errors import UserError
 from ...safety import OutsideFolder, read_confined, system_reason
 from ...core.filenames import named_in
@@ -393,22 +393,18 @@ def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, st
     first cell's value when it merges, so 「7」 shown across 05-1 and 06-1 read as 7 and an
     empty 06-1, imported over its value without a word. The rows are held, as a bad cell's.
 
-    Asked cell by cell (the first area holding each, refs.area_holding), as the master's
-    merged_inputs asks: the work is the indicator rows' input cells times the areas, never
-    an area's own rows. Walking each area's rows, a returned sheet's one
-    <mergeCell ref="C30:C99999999999"/> (rows past Excel's grid, which nothing before the
+    Asked of the input cells (the first area holding each, refs.areas_holding), as the
+    master's merged_inputs asks, never walking an area's own rows. Walking each area's
+    rows, a returned sheet's one <mergeCell ref="C30:C99999999999"/> (rows past Excel's grid, which nothing before the
     merges bounds) kept collect in a loop without end (fuzzer case qa-fuzz61), and a
     thousand whole-column merges took a minute."""
     inputs = {cols[f]: c.ENTRY_HEADERS[f] for f in INPUT_FIELDS if f in cols}
     areas = [a for a in areas if a[:2] != a[2:]]
-    out = []
-    for r, ind_id in (row_ids.items() if areas else ()):
-        for col, label in inputs.items():
-            a = area_holding(r, col, areas)
-            if a is not None:
-                out.append(MERGED_INPUT.at(muni, cell_ref(r, col), ind_id, label=label,
-                                           area=f"{cell_ref(a[0], a[1])}:{cell_ref(a[2], a[3])}"))
-    return out
+    cells = [(r, col) for r in (row_ids if areas else ()) for col in inputs]
+    held = areas_holding(cells, areas)
+    return [MERGED_INPUT.at(muni, cell_ref(r, col), row_ids[r], label=inputs[col],
+                            area=f"{cell_ref(a[0], a[1])}:{cell_ref(a[2], a[3])}")
+            for r, col in cells if (a := held.get((r, col))) is not None]
 
 
 def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, list],
