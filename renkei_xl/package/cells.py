@@ -540,7 +540,10 @@ def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 
 _ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
-_ROW_NUMBER = LazyPattern(r"\br=[\"'](\d+)[\"']")
+# ASCII digits, at most a row of the grid's seven (leading zeros aside): a row numbered
+# otherwise hides nothing staff could type in, and 5,000 digits stopped collect with
+# 「予期しないエラー」 in int() (its limit is 4,300); 「٣」 matched \\d and hid row 3.
+_ROW_NUMBER = LazyPattern(r"\br=[\"']0*([0-9]{1,7})[\"']")
 _HIDDEN = LazyPattern(r"\bhidden=[\"'](?:1|true)[\"']")
 
 
