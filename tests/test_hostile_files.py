@@ -1059,6 +1059,10 @@ ROWS_PAST_INTS_DIGITS = {
     "last cell": lambda x: x.replace("</sheetData>", f'<row r="30000"><c r="A{_FAR}"><v>1</v></c></row></sheetData>'),
     "last error cell": lambda x: x.replace("</sheetData>",
                                            f'<row r="30000"><c r="B{_FAR}" t="e"><v>#N/A</v></c></row></sheetData>'),
+    # a negative number is put back where calamine reads a time (sheet_form._number_cell),
+    # before the range is measured
+    "last negative number": lambda x: x.replace("</sheetData>",
+                                                f'<row r="30000"><c r="B{_FAR}"><v>-5</v></c></row></sheetData>'),
     "cell out of order": lambda x: re.sub(r'(<c r="[A-Z]+\d+")', lambda m: f'<c r="Z{_FAR}"><v>1</v></c>' + m.group(1),
                                           x, count=1),
 }

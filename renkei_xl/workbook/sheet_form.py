@@ -300,9 +300,12 @@ def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
 
 def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     """(row, column), 0-based, of a cell tag's attributes when it is a number cell (no
-    ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r."""
+    ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r, and for
+    a row of more than ten digits: no row of the grid, and int() refuses past 4,300 (a
+    negative number so placed stopped validate, recalc and collect with 「予期しないエラー」
+    before check_extent, which then refuses the sheet naming its row)."""
     kind = re.search(rb'\st="([^"]*)"', attrs)
-    ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
+    ref = re.search(rb'\sr="([A-Z]{1,3}0*[0-9]{1,10})"', attrs)
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None
     row, col = parse_ref(ref.group(1).decode("ascii"))
