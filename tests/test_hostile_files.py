@@ -1097,6 +1097,48 @@ def test_a_returned_cell_numbered_past_ints_digits_refuses_that_file_naming_it(s
     assert digest(master) == before, run
 
 
+def _percent_style(members: dict[str, bytes]) -> int:
+    """The index of the sample's first cell format showing a percent (0.0%)."""
+    styles = members["xl/styles.xml"].decode()
+    percent = {m.group(1) for m in re.finditer(r'<numFmt numFmtId="(\d+)" formatCode="[^"]*%"', styles)} | {"9", "10"}
+    xfs = re.findall(r"<xf\b[^>]*>", re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S).group(1))
+    return next(i for i, xf in enumerate(xfs) if re.search(r'numFmtId="(\d+)"', xf).group(1) in percent)
+
+
+@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000"])
+@pytest.mark.parametrize("command", ["validate", "recalc"])
+def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(sample, tmp_path, address, command):
+    """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
+    counts them): the reader of a sheet's percent and Currency cells (package.cells.
+    numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
+    damaged part, said so naming it and the address, as the writer's reader of cells does."""
+    members = read_members(sample.read_bytes())
+    style = _percent_style(members)
+    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli([command, master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code == 2 and f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）" in run.text, run
+    assert digest(master) == before, run
+
+
+def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path):
+    """int() counts leading zeros toward its 4,300 digits: a negative number (put back where
+    calamine reads a time, sheet_form._number_cell) in B000…030000 stopped validate with
+    「予期しないエラー」. Its row is 30,000, as the range check and calamine read it."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000"><c r="B{"0" * 5000}30000"><v>-5</v></c></row></sheetData>'))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    run = run_cli(["validate", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code in (0, 1), run
+
+
 def test_a_hidden_row_numbered_past_ints_digits_hides_nothing(sample, returned_sample, tmp_path):
     """A returned sheet's hidden row spelt with 5,000 digits (no cell in it): collect, which
     reads the rows a municipality hid, stopped with 「予期しないエラー」 (ValueError from

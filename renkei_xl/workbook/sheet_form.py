@@ -305,10 +305,10 @@ def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     negative number so placed stopped validate, recalc and collect with 「予期しないエラー」
     before check_extent, which then refuses the sheet naming its row)."""
     kind = re.search(rb'\st="([^"]*)"', attrs)
-    ref = re.search(rb'\sr="([A-Z]{1,3}0*[0-9]{1,10})"', attrs)
+    ref = re.search(rb'\sr="([A-Z]{1,3})0*([0-9]{1,10})"', attrs)   # int() counts leading zeros too
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None
-    row, col = parse_ref(ref.group(1).decode("ascii"))
+    row, col = parse_ref((ref.group(1) + ref.group(2)).decode("ascii"))
     return row - 1, col - 1
 
 
