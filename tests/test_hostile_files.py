@@ -1050,6 +1050,131 @@ def test_a_chart_anchored_past_the_grid_does_not_stop_recalc(sample, tmp_path):
     assert run.code == 0, run
 
 
+# A cell's row spelt with 5,000 digits, where the used range is measured: the last cell
+# (read backwards from sheetData's end) or one out of order before it (sheet_form.far_rows),
+# a plain cell or an error value. Every command stopped with 「予期しないエラー」 (int()
+# refuses past 4,300 digits); the sheet is damaged, said so naming it (qa-walkers61).
+_FAR = "9" * 5000
+ROWS_PAST_INTS_DIGITS = {
+    "last cell": lambda x: x.replace("</sheetData>", f'<row r="30000"><c r="A{_FAR}"><v>1</v></c></row></sheetData>'),
+    "last error cell": lambda x: x.replace("</sheetData>",
+                                           f'<row r="30000"><c r="B{_FAR}" t="e"><v>#N/A</v></c></row></sheetData>'),
+    # a negative number is put back where calamine reads a time (sheet_form._number_cell),
+    # before the range is measured
+    "last negative number": lambda x: x.replace("</sheetData>",
+                                                f'<row r="30000"><c r="B{_FAR}"><v>-5</v></c></row></sheetData>'),
+    "cell out of order": lambda x: re.sub(r'(<c r="[A-Z]+\d+")', lambda m: f'<c r="Z{_FAR}"><v>1</v></c>' + m.group(1),
+                                          x, count=1),
+}
+
+
+@pytest.mark.parametrize("where", sorted(ROWS_PAST_INTS_DIGITS))
+@pytest.mark.parametrize("command", ["validate", "recalc"])
+def test_a_master_cell_numbered_past_ints_digits_is_refused_naming_the_sheet(sample, tmp_path, where, command):
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part, ROWS_PAST_INTS_DIGITS[where])
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli([command, master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code == 2 and f"シート「小樽市」の行番号「{'9' * 20}」が読めません（ファイルが壊れています）" in run.text, run
+    assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("where", sorted(ROWS_PAST_INTS_DIGITS))
+def test_a_returned_cell_numbered_past_ints_digits_refuses_that_file_naming_it(sample, returned_sample, tmp_path,
+                                                                               where):
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, ROWS_PAST_INTS_DIGITS[where])
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
+    assert run.code == 1 and f"シート「小樽市」の行番号「{'9' * 20}」が読めません" in run.text, run
+    assert digest(master) == before, run
+
+
+def _percent_style(members: dict[str, bytes]) -> int:
+    """The index of the sample's first cell format showing a percent (0.0%)."""
+    styles = members["xl/styles.xml"].decode()
+    percent = {m.group(1) for m in re.finditer(r'<numFmt numFmtId="(\d+)" formatCode="[^"]*%"', styles)} | {"9", "10"}
+    xfs = re.findall(r"<xf\b[^>]*>", re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S).group(1))
+    return next(i for i, xf in enumerate(xfs) if re.search(r'numFmtId="(\d+)"', xf).group(1) in percent)
+
+
+@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000"])
+@pytest.mark.parametrize("command", ["validate", "recalc"])
+def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(sample, tmp_path, address, command):
+    """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
+    counts them): the reader of a sheet's percent and Currency cells (package.cells.
+    numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
+    damaged part, said so naming it and the address, as the writer's reader of cells does."""
+    members = read_members(sample.read_bytes())
+    style = _percent_style(members)
+    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli([command, master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code == 2 and f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）" in run.text, run
+    assert digest(master) == before, run
+
+
+def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path):
+    """int() counts leading zeros toward its 4,300 digits: a negative number (put back where
+    calamine reads a time, sheet_form._number_cell) in B000…030000 stopped validate with
+    「予期しないエラー」. Its row is 30,000, as the range check and calamine read it."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000"><c r="B{"0" * 5000}30000"><v>-5</v></c></row></sheetData>'))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    run = run_cli(["validate", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code in (0, 1), run
+
+
+def test_a_hidden_row_numbered_past_ints_digits_hides_nothing(sample, returned_sample, tmp_path):
+    """A returned sheet's hidden row spelt with 5,000 digits (no cell in it): collect, which
+    reads the rows a municipality hid, stopped with 「予期しないエラー」 (ValueError from
+    int()). No row of the grid is numbered so: it hides nothing (package.cells.hidden_rows)."""
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: re.sub(r'(<c r="G20"[^>]*>)<v>[^<]*</v>', r"\g<1><v>3</v>",
+                                                                  x.replace("</sheetData>", f'<row r="{_FAR}" hidden="1"/></sheetData>'),
+                                                                  count=1))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [master.name])
+    assert run.code == 0 and "1 セルを取り込みました" in run.out, run
+
+
+def test_a_shape_whose_id_is_past_ints_digits_does_not_stop_recalc(sample, tmp_path):
+    """A shape beside 集計's charts whose cNvPr id is 5,000 digits: recalc, which numbers the
+    new charts after the kept shapes' ids, stopped with 予期しないエラー (ValueError from
+    int()). Such an id is no unsignedInt, and no new id can meet it (package.drawing)."""
+    master = fresh_master(sample, tmp_path)
+    assert run_cli(["recalc", master.name], tmp_path).code == 0     # 集計 gets its charts
+    members = read_members(master.read_bytes())
+    (drawing,) = [p for p in members if p.startswith("xl/drawings/") and p.endswith(".xml")]
+    place = "<xdr:col>{}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{}</xdr:row><xdr:rowOff>0</xdr:rowOff>"
+    shape = (f'<xdr:twoCellAnchor><xdr:from>{place.format(1, 1)}</xdr:from><xdr:to>{place.format(3, 3)}</xdr:to>'
+             f'<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="{_FAR}" name="メモ"/><xdr:cNvSpPr/></xdr:nvSpPr>'
+             '<xdr:spPr><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:sp><xdr:clientData/>'
+             '</xdr:twoCellAnchor>')
+    edit_part(members, drawing, lambda x: x.replace("</xdr:wsDr>", shape + "</xdr:wsDr>"))
+    master.write_bytes(write_members(members))
+    run = run_cli(["recalc", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name, master.stem], [master.name])
+    assert run.code == 0, run
+
+
 # ================================================================ error values (issue 19)
 # Excel's error values, cached as a formula's result or typed as text, in every place an
 # input is read, and formulas saved without a result. Each case is the real sample master
@@ -2052,8 +2177,8 @@ def test_the_extent_read_in_windows_is_the_extent_read_at_once(monkeypatch):
         for window in (1, 7, 64, 2**20):
             monkeypatch.setattr(sheet_form, "WINDOW", window)
             windowed = [
-                sheet_checks._last_filled_row(raw, b""),
-                sheet_form.far_rows(raw, b"", odd_at) if odd_at is not None else 0,
+                sheet_checks._last_filled_row("S", raw, b""),
+                sheet_form.far_rows("S", raw, b"", odd_at) if odd_at is not None else 0,
                 max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._WIDE_FILLED, raw, odd_at)
                      for x in set(found)), default=26) if odd_at is not None else 26,
                 max((sheet_checks._column(x) for found in sheet_form.in_windows(sheet_checks._ANY_CELL_COLUMN, raw)

@@ -110,7 +110,20 @@ def _cell_column(ref: str, part: str) -> int:
     column, and an edit landed beside the cell it meant: a damaged part is refused."""
     if _CELL_REF.fullmatch(ref):
         return _column_of_ref(ref)
-    raise PackageError(f"シートの部品「{part}」が壊れています（セル番地「{ref[:20]}」）")
+    raise _damaged_address(ref, part)
+
+
+def _cell_place(ref: str, part: str) -> tuple[int, int]:
+    """A cell tag's (row, column), by _cell_column's rule: a percent or Currency cell whose
+    r was 「abc」, or a row of 5,000 digits (int() refuses past 4,300, leading zeros
+    counted), stopped validate and recalc with 「予期しないエラー」 in parse_ref."""
+    if _CELL_REF.fullmatch(ref):
+        return parse_ref(ref)
+    raise _damaged_address(ref, part)
+
+
+def _damaged_address(ref: str, part: str) -> PackageError:
+    return PackageError(f"シートの部品「{part}」が壊れています（セル番地「{ref[:20]}」）")
 
 
 # Found as any text and read by xml.index_text: 「٣」 matched \\d and was read as 3 (another
@@ -412,7 +425,7 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
             if address is None:
                 by_row = True
                 break
-            found.append((parse_ref(address.group(1)), m.group(1), m.group(2)))
+            found.append((_cell_place(address.group(1), part), m.group(1), m.group(2)))
     if by_row:
         found = (cells if cells is not None else SheetCells(text, part, prefix))._numbers_by_row(styles)
     out: dict[tuple[int, int], Optional[float]] = {}
@@ -540,7 +553,10 @@ def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 
 _ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
-_ROW_NUMBER = LazyPattern(r"\br=[\"'](\d+)[\"']")
+# ASCII digits, at most a row of the grid's seven (leading zeros aside): a row numbered
+# otherwise hides nothing staff could type in, and 5,000 digits stopped collect with
+# 「予期しないエラー」 in int() (its limit is 4,300); 「٣」 matched \\d and hid row 3.
+_ROW_NUMBER = LazyPattern(r"\br=[\"']0*([0-9]{1,7})[\"']")
 _HIDDEN = LazyPattern(r"\bhidden=[\"'](?:1|true)[\"']")
 
 

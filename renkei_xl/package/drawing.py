@@ -38,7 +38,10 @@ _NAME = LazyPattern(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
 _FROM = LazyPattern(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
                    r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
 _CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
-_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="(\d+)"')
+# A shape's id, an unsignedInt (ten digits past leading zeros): an id spelt with 5,000 digits
+# stopped recalc with 「予期しないエラー」 in int() (its limit is 4,300) as the charts' new ids
+# were counted past the kept shapes'; such an id is no number a new one could meet.
+_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,10})"')
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
 # text may hold a ">". Here and in package.controls.

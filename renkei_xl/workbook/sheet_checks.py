@@ -259,12 +259,12 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
     what they did."""
     from .sheet_form import in_windows
 
-    rows = _last_filled_row(raw, prefix)
+    rows = _last_filled_row(name, raw, prefix)
     cols = 26
     if odd_at is not None:
         from .sheet_form import far_rows
 
-        rows = max(rows, far_rows(raw, prefix, odd_at))
+        rows = max(rows, far_rows(name, raw, prefix, odd_at))
         cols = max((_column(letters) for found in in_windows(_WIDE_FILLED, raw, odd_at) for letters in set(found)),
                    default=26)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
@@ -287,7 +287,7 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
 
 _ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
-def _last_filled_row(raw: bytes, prefix: bytes) -> int:
+def _last_filled_row(name: str, raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_filled_at``) before ``sheetData>``'s end:
     cells come in row order, so the last filled one has the largest row (a far one out of
     order is ``far_rows``'s). Searched for backwards a window at a time, from 4 KB up:
@@ -309,7 +309,7 @@ def _last_filled_row(raw: bytes, prefix: bytes) -> int:
                 break
             last = m
         if last is not None:
-            return int(last.group(2))
+            return sheet_form.row_number(name, last.group(2).decode("ascii"))
         hi, size = lo, min(size * 16, sheet_form.WINDOW)
     return 0
 
