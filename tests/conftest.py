@@ -324,6 +324,26 @@ def fy2023():
     return load_reference("fy2023")
 
 
+def memory_filler():
+    """Work whose memory ran out, for the last guards' tests: ``(out_of_memory, alive)``.
+    ``out_of_memory`` raises MemoryError holding an object in its own frame only, as the
+    failed work's data is held; ``alive()`` says whether that object is still held. A guard
+    must let go of it (core.errors.released) before its record, which needs memory too."""
+    import weakref
+
+    class Filled:
+        pass
+
+    held: list = []
+
+    def out_of_memory(*_args, **_kwargs):
+        filled = Filled()
+        held.append(weakref.ref(filled))
+        raise MemoryError
+
+    return out_of_memory, lambda: bool(held) and held[0]() is not None
+
+
 def require_soffice() -> str:
     """LibreOffice is part of the product's test bench: on CI its absence is a failure."""
     path = shutil.which("soffice") or shutil.which("libreoffice")

@@ -1109,23 +1109,14 @@ def test_memory_run_out_in_a_click_is_said_so_and_what_filled_it_is_freed_before
     before the guard writes its record, which needs memory of its own (on the command line
     the record then raised MemoryError again and Python printed a traceback,
     test_cli_japanese); the alert says what staff can do, not 「MemoryError: 」."""
-    import weakref
+    from conftest import memory_filler
 
-    class Filled:
-        pass
-
-    held: list = []
-
-    def out_of_memory(*_args, **_kwargs):
-        filled = Filled()               # held by this frame only, as the work's data is
-        held.append(weakref.ref(filled))
-        raise MemoryError
-
+    out_of_memory, alive = memory_filler()
     alive_at_the_log: list = []
     logged = buttons.log_error
 
     def log_error(path, title):
-        alive_at_the_log.append(held[0]() is not None)
+        alive_at_the_log.append(alive())
         return logged(path, title)
 
     log = tmp_path / "error.log"

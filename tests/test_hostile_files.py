@@ -1071,14 +1071,21 @@ ROWS_PAST_INTS_DIGITS = {
 @pytest.mark.parametrize("where", sorted(ROWS_PAST_INTS_DIGITS))
 @pytest.mark.parametrize("command", ["validate", "recalc"])
 def test_a_master_cell_numbered_past_ints_digits_is_refused_naming_the_sheet(sample, tmp_path, where, command):
+    _master_edited_is_refused(sample, tmp_path, command, ROWS_PAST_INTS_DIGITS[where],
+                              f"シート「小樽市」の行番号「{'9' * 20}」が読めません（ファイルが壊れています）")
+
+
+def _master_edited_is_refused(sample, tmp_path, command: str, edit, said: str) -> None:
+    """``command`` on the sample master with its 小樽市 sheet part edited by ``edit``: exit 2
+    saying ``said``, and the master left byte-identical."""
     members = read_members(sample.read_bytes())
-    edit_part(members, MASTER.sheet_part, ROWS_PAST_INTS_DIGITS[where])
+    edit_part(members, MASTER.sheet_part, edit)
     master = tmp_path / "master.xlsm"
     master.write_bytes(write_members(members))
     before = digest(master)
     run = run_cli([command, master.name], tmp_path)
     check_common(run, [str(tmp_path), master.name], [master.name])
-    assert run.code == 2 and f"シート「小樽市」の行番号「{'9' * 20}」が読めません（ファイルが壊れています）" in run.text, run
+    assert run.code == 2 and said in run.text, run
     assert digest(master) == before, run
 
 
@@ -1112,17 +1119,10 @@ def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(samp
     counts them): the reader of a sheet's percent and Currency cells (package.cells.
     numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
     damaged part, said so naming it and the address, as the writer's reader of cells does."""
-    members = read_members(sample.read_bytes())
-    style = _percent_style(members)
-    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
-        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'))
-    master = tmp_path / "master.xlsm"
-    master.write_bytes(write_members(members))
-    before = digest(master)
-    run = run_cli([command, master.name], tmp_path)
-    check_common(run, [str(tmp_path), master.name], [master.name])
-    assert run.code == 2 and f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）" in run.text, run
-    assert digest(master) == before, run
+    style = _percent_style(read_members(sample.read_bytes()))
+    _master_edited_is_refused(sample, tmp_path, command, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'),
+        f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
 
 
 def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path):

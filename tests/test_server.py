@@ -1932,25 +1932,15 @@ def test_a_click_out_of_memory_lets_go_of_what_filled_it_before_its_traceback_is
     log's record was made, which needs memory of its own (on the command line the record
     raised MemoryError again, test_cli_japanese). The server's record (server.log.error)
     lets go of them first (core.errors.released), then logs the traceback under the number."""
-    import weakref
-
+    from conftest import memory_filler
     from renkei_xl.server import log as server_log
 
-    class Filled:
-        pass
-
-    held: list = []
-
-    def out_of_memory(*_args, **_kwargs):
-        filled = Filled()               # held by this frame only, as the work's data is
-        held.append(weakref.ref(filled))
-        raise MemoryError
-
+    out_of_memory, alive = memory_filler()
     alive_at_the_record: list = []
     traced = server_log.trace_text
 
     def trace_text(text: str) -> str:
-        alive_at_the_record.append(held[0]() is not None)
+        alive_at_the_record.append(alive())
         return traced(text)
 
     monkeypatch.setattr(server_log, "trace_text", trace_text)
