@@ -395,9 +395,9 @@ def _merged_inputs(muni: str, areas, cols: dict[str, int], row_ids: dict[int, st
 
     Asked of the input cells (the first area holding each, refs.areas_holding), as the
     master's merged_inputs asks, never walking an area's own rows. Walking each area's
-    rows, a returned sheet's one <mergeCell ref="C30:C99999999999"/> (rows past Excel's grid, which nothing before the
-    merges bounds) kept collect in a loop without end (fuzzer case qa-fuzz61), and a
-    thousand whole-column merges took a minute."""
+    rows, a returned sheet's one <mergeCell ref="C30:C99999999999"/> (rows past Excel's
+    grid, which nothing before the merges bounds) kept collect in a loop without end
+    (qa-fuzz61), and a thousand whole-column merges took a minute."""
     inputs = {cols[f]: c.ENTRY_HEADERS[f] for f in INPUT_FIELDS if f in cols}
     areas = [a for a in areas if a[:2] != a[2:]]
     cells = [(r, col) for r in (row_ids if areas else ()) for col in inputs]
