@@ -566,11 +566,20 @@ def place_refusal(exc: BaseException) -> Optional[str]:
     return f"{where}を読み書きできませんでした（{system_reason(exc)}）。{remedy}。"
 
 
-def refuse_folder(target: Path) -> None:
-    """A file is to be written at ``target``: a folder there is said in Japanese (the backup
-    would otherwise report the file missing)."""
-    if stat.S_ISDIR(path_mode(target)):
+def refuse_not_file(target: Path) -> None:
+    """A file is to be written at ``target``: anything there that is not a file is said in
+    Japanese by its kind. The backup of what is replaced would otherwise report it missing
+    (Path.is_file is False for it): a named pipe, a device or a link to one (/dev/null)
+    under a name split, export or rollover write was 「バックアップを作れません: … が見つかりません」,
+    staff told a file they could see was not there."""
+    mode = path_mode(target)
+    if stat.S_ISDIR(mode):
         raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+    if mode and not stat.S_ISREG(mode):
+        kind = next((kind for test, kind in _NOT_FILES if test(mode)), "特殊なもの")
+        raise UserError(f"「{target}」は{kind}で、ファイルではありません。何も書き込んでいません。" + _remedy(
+            "それを削除するか別の名前に変えてから、もう一度実行してください",
+            "IT 担当者に、それを削除するか別の名前に変えてもらってから、もう一度ボタンを押してください"))
 
 
 def check_targets(paths: Iterable[os.PathLike | str]) -> None:
@@ -579,7 +588,7 @@ def check_targets(paths: Iterable[os.PathLike | str]) -> None:
     to go together (split's input files, a 確定版 and its PDF) are all written or none
     (safe_write asks again, at the write)."""
     for path in map(Path, paths):
-        refuse_folder(path)
+        refuse_not_file(path)
         check_name_length(path)
         ensure_not_open(path)
         ensure_writable(path)
@@ -1306,7 +1315,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     of ``target`` the new content was made from (ensure_unchanged), checked before the
     backup and again before the rename."""
     target = Path(target)
-    refuse_folder(target)
+    refuse_not_file(target)
     check_name_length(target)
     ensure_not_open(target)
     ensure_writable(target)

@@ -997,7 +997,7 @@ def test_a_full_disk_met_in_a_click_sends_staff_to_it(tmp_path):
 @pytest.mark.parametrize("command", ["split", "collect", "make_folder", "validate"])
 def test_a_folder_on_the_way_this_account_may_not_look_into_is_named_in_japanese(master, tmp_path, cwd, command):
     """Path.is_dir and Path.exists raise PermissionError below a folder the account may not
-    look into (rights staff set on the share): split (refuse_folder), collect given such a
+    look into (rights staff set on the share): split (refuse_not_file), collect given such a
     folder (expand_paths), make_folder's second look and a master inside such a folder
     (check_path) ended as 予期しないエラー."""
     locked = tmp_path / "閉じたフォルダー"
@@ -1101,3 +1101,34 @@ def test_other_errors_are_left_to_the_last_guards_own_words():
     assert place_refusal(OSError(errno.EIO, "Input/output error", "x")) is None
     assert place_refusal(ValueError("x")) is None
     assert place_refusal(FileNotFoundError(errno.ENOENT, "No such file", "x")) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("command", ["split", "export", "rollover"])
+@pytest.mark.parametrize("kind, said", [("fifo", "名前付きパイプ（FIFO）"), ("device", "デバイス")])
+def test_a_pipe_or_a_device_under_a_name_to_be_written_is_said_as_such(master, tmp_path, capsys, command, kind, said):
+    """A named pipe, or a link to /dev/null, under the name split, export or rollover writes:
+    the backup of what is replaced said 「バックアップを作れません: … が見つかりません」 of a name
+    staff could see (Path.is_file is False for it). It is now named by its kind, nothing
+    written, the master as it was (found by walkers62 on a server's 配布用 folder)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    if command == "split":
+        target, argv = folder / "札幌市_2023年度_入力.xlsx", ["split", str(master), "--outdir", str(folder)]
+    elif command == "export":
+        target = folder / "確定版.xlsx"
+        argv = ["export", str(master), "-o", str(target)]
+    else:
+        target = folder / "次年度.xlsm"
+        argv = ["rollover", str(master), "-o", str(target)]
+    if kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.symlink_to(os.devnull)
+    before = digest(master)
+    capsys.readouterr()
+    assert cli_main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"「{target}」は{said}で、ファイルではありません" in err and "見つかりません" not in err, err
+    assert sorted(p.name for p in folder.iterdir()) == [target.name]
+    assert digest(master) == before

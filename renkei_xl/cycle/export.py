@@ -30,7 +30,7 @@ from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
 from ..core.plan_types import SheetPlan
-from ..safety import refuse_folder, same_file
+from ..safety import refuse_not_file, same_file
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
 
@@ -114,7 +114,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     from ..safety import IF_CHANGED, check_excel_path, check_targets, safe_write
 
     out = Path(out)
-    refuse_folder(out)
+    refuse_not_file(out)
     check_excel_path(out)       # a name given (--output): one made by default_name fits already
     if out.suffix.lower() != ".xlsx":
         raise UserError(f"確定版のファイル名は .xlsx で終わる必要があります（{out.name}）。マクロは含めません")

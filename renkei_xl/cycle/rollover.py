@@ -19,7 +19,7 @@ from ..core.alerts import Detail, Listing, Part, Whole
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
 from ..clock import now
-from ..safety import check_regular_file, refuse_folder, same_file, system_reason
+from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
 
 
@@ -112,7 +112,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
-    refuse_folder(target)                 # a folder first: not "add --force", not its "extension"
+    refuse_not_file(target)                 # a folder first: not "add --force", not its "extension"
     if c.suffix_problem(target.name, "出力先"):
         raise UserError(c.suffix_problem(target.name, "出力先"))
     if target.suffix.lower() != master.suffix.lower():

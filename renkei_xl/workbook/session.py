@@ -22,7 +22,7 @@ from ..core.contract_read import MasterData
 from ..core.plan_types import WritePlan
 from ..clock import now
 from ..collector import collector_paused
-from ..safety import (check_excel_path, check_regular_file, ensure_not_open, ensure_unchanged, refuse_folder,
+from ..safety import (check_excel_path, check_regular_file, ensure_not_open, ensure_unchanged, refuse_not_file,
                       remove_stale_temps, replace_file, same_file, writer_lock)
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
 
     path = check_path(path)
     target = Path(out) if out else path
-    refuse_folder(target)
+    refuse_not_file(target)
     if c.suffix_problem(target.name, "出力先"):
         raise UserError(c.suffix_problem(target.name, "出力先"))
     if target.suffix.lower() != c.MACRO_SUFFIX and path.suffix.lower() == c.MACRO_SUFFIX:
