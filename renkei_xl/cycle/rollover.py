@@ -112,7 +112,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     year = new_year if new_year is not None else old_year + 1
     check_new_year(old_year, year)        # before a folder or a lock is made
     target = Path(out) if out else default_target(master, year, old_year)
-    refuse_not_file(target)                 # a folder first: not "add --force", not its "extension"
+    refuse_not_file(target)               # a folder first: not "add --force", not its "extension"
     if c.suffix_problem(target.name, "出力先"):
         raise UserError(c.suffix_problem(target.name, "出力先"))
     if target.suffix.lower() != master.suffix.lower():
