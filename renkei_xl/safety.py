@@ -574,7 +574,11 @@ def refuse_not_file(target: Path) -> None:
     staff told a file they could see was not there."""
     mode = path_mode(target)
     if stat.S_ISDIR(mode):
-        raise UserError(f"「{target}」はフォルダーです。保存するファイルの名前まで指定してください")
+        # The name may be the tool's own (split's input files, the next year's master), so
+        # "give a file name" alone would ask staff for a name they never gave (walkers62).
+        raise UserError(f"「{target}」はフォルダーです。何も書き込んでいません。" + _remedy(
+            "保存するファイルの名前まで指定するか、そのフォルダーの名前を変えてから、もう一度実行してください",
+            "IT 担当者に、そのフォルダーの名前を変えてもらってから、もう一度ボタンを押してください"))
     if mode and not stat.S_ISREG(mode):
         kind = next((kind for test, kind in _NOT_FILES if test(mode)), "特殊なもの")
         raise UserError(f"「{target}」は{kind}で、ファイルではありません。何も書き込んでいません。" + _remedy(

@@ -1365,20 +1365,24 @@ def test_a_write_through_a_symlink_out_of_the_folder_is_refused(server, tmp_path
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-def test_a_pipe_under_an_input_files_name_is_said_as_such_by_its_share_path(server):
-    """A named pipe left under an input file's name in 配布用 (made on the server, not by a
-    PC): the click said 「バックアップを作れません: …が見つかりません」 of a name staff could see.
-    It now names it by its kind and share path, asks IT to remove it, and writes nothing
+@pytest.mark.parametrize("make, kind", [(os.mkfifo, "は名前付きパイプ（FIFO）で、ファイルではありません"),
+                                        (os.mkdir, "はフォルダーです")])
+def test_what_is_not_a_file_under_an_input_files_name_is_said_as_such_by_its_share_path(server, make, kind):
+    """A named pipe or a folder left under an input file's name in 配布用 (made on the server,
+    not by a PC): the click said 「バックアップを作れません: …が見つかりません」 of a name staff
+    could see, or, for a folder, asked staff to give a file name they never gave. It now names
+    it by its kind and share path, asks IT to remove or rename it, and writes nothing
     (walkers62)."""
     master = _master_in(server, "パイプ")
     split_dir = master.parent / SPLIT_DIR
     split_dir.mkdir()
-    os.mkfifo(split_dir / "札幌市_2023年度_入力.xlsx")
+    make(split_dir / "札幌市_2023年度_入力.xlsx")
     prompt, mode = _only_alert(server.post("split", _payload(master)))
     assert mode == "critical", prompt
     shown = f"{SHARE}\\パイプ\\{SPLIT_DIR}\\札幌市_2023年度_入力.xlsx"
-    assert f"「{shown}」は名前付きパイプ（FIFO）で、ファイルではありません" in prompt, prompt
+    assert f"「{shown}」{kind}" in prompt, prompt
     assert "IT 担当者に" in prompt and "見つかりません" not in prompt and str(server.workdir) not in prompt, prompt
+    assert "指定" not in prompt, prompt
     assert [p.name for p in split_dir.iterdir()] == ["札幌市_2023年度_入力.xlsx"]
 
 
