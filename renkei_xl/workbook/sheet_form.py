@@ -308,7 +308,10 @@ def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     ref = re.search(rb'\sr="([A-Z]{1,3})0*([0-9]{1,10})"', attrs)   # int() counts leading zeros too
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None
-    row, col = parse_ref((ref.group(1) + ref.group(2)).decode("ascii"))
+    try:        # a row or column past Excel's grid (parse_ref's rule): check_extent names it
+        row, col = parse_ref((ref.group(1) + ref.group(2)).decode("ascii"))
+    except ValueError:
+        return None
     return row - 1, col - 1
 
 
