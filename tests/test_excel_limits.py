@@ -1085,3 +1085,18 @@ def test_no_cell_of_excels_grid_is_refused_by_the_one_reader_of_addresses(ref):
     with pytest.raises(ValueError) as raised:
         parse_ref(ref)
     assert len(str(raised.value)) < 60
+
+
+def test_a_plan_past_the_columns_the_tool_reads_is_refused_naming_the_sheet():
+    """経年 grows by two columns a year, and any plan may set a cell: past refs.MAX_COLUMNS
+    (what the tool reads of a sheet) the plan is refused before anything is written."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan
+    from renkei_xl.core.refs import MAX_COLUMNS
+
+    WritePlan([SheetPlan("経年", [[("x", "body")] * MAX_COLUMNS])], [CellEdit("取込履歴", 2, MAX_COLUMNS, "x", None)]
+              ).refuse_past_the_extent()
+    with pytest.raises(UserError, match=f"シート「経年」に書き込むと {MAX_COLUMNS + 1:,} 列目まで"):
+        WritePlan([SheetPlan("経年", [[("x", "body")] * (MAX_COLUMNS + 1)])]).refuse_past_the_extent()
+    with pytest.raises(UserError, match="シート「取込履歴」に書き込むと 200,001 行目まで"):
+        WritePlan([], [CellEdit("取込履歴", 200_001, 1, "x", None)]).refuse_past_the_extent()

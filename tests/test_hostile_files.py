@@ -2304,3 +2304,37 @@ def test_a_negative_number_is_noted_once_in_a_sheet_holding_a_decimal():
     assert negatives == {0: {1: -1e9}} and len(negatives.unsafe) == 1, negatives.unsafe
     readable = put_back(raw, False, negatives)[1]
     assert b"<v>0</v>" in readable and b"<v>00</v>" not in readable
+
+
+@pytest.mark.parametrize("last_row, refused", [(153_846, True), (153_844, False)])
+def test_an_import_log_near_what_the_tool_reads_is_never_written_past_it(sample, returned_sample, tmp_path,
+                                                                         last_row, refused):
+    """取込履歴 gains a row for each file at every 回収ファイル取込, and nothing bounded it: a
+    log that reached past what the tool reads of a sheet (153,846 rows of columns A … Z:
+    4,000,000 cells, sheet_checks.check_extent) was written, and every later command
+    refused the master as too large. The plan is refused first (WritePlan.
+    refuse_past_the_extent), naming the sheet and what to do; the master unchanged."""
+    master = fresh_master(sample, tmp_path)
+    (tmp_path / "first").mkdir()
+    shutil.copyfile(returned_sample, tmp_path / "first" / returned_sample.name)
+    assert run_cli(["collect", master.name, "first"], tmp_path).code == 0       # makes 取込履歴
+    members = read_members(master.read_bytes())
+    part = next(p for p in members if p.startswith("xl/worksheets/") and b'codeName="shImportLog"' in members[p])
+    edit_part(members, part, lambda x: x.replace(
+        "</sheetData>", f'<row r="{last_row}"><c r="H{last_row}" t="inlineStr"><is><t>メモ</t></is></c></row></sheetData>'))
+    master.write_bytes(write_members(members))
+    changed = read_members(returned_sample.read_bytes())
+    edit_part(changed, RETURNED.sheet_part, lambda x: set_cell(x, RETURNED.number_cell,
+                                                               f'<c r="{RETURNED.number_cell}" s="10"><v>3</v></c>'))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(changed))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [master.name, "取込履歴"])
+    if refused:
+        assert run.code == 2, run
+        assert "シート「取込履歴」に書き込むと 153,847 行目まで使うことになり、このツールが読める 153,846 行を超えます" in run.text
+        assert "古い行を別のブックに移して" in run.text and digest(master) == before, run
+    else:
+        assert run.code == 0 and digest(master) != before, run
+        assert run_cli(["validate", master.name], tmp_path).code == 0

@@ -16,6 +16,12 @@ from typing import Iterable, Optional, Sequence
 
 # Excel's grid, A1 … XFD1048576: no cell, name or table of a workbook lies past it.
 LAST_ROW, LAST_COLUMN = 1_048_576, 16_384
+# What a sheet the tool reads may span, well inside that grid (workbook.sheet_checks.
+# check_extent measures it, and says why): a sheet past it is refused by every command, so
+# no plan writes past it either (plan_types.WritePlan.refuse_past_the_extent).
+MAX_ROWS, MAX_COLUMNS, MAX_CELLS = 200_000, 1_000, 4_000_000
+# The least width calamine reads a sheet as (A … Z), which its cells are counted by.
+LEAST_COLUMNS_READ = 26
 
 
 # Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
