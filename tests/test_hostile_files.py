@@ -2338,3 +2338,24 @@ def test_an_import_log_near_what_the_tool_reads_is_never_written_past_it(sample,
     else:
         assert run.code == 0 and digest(master) != before, run
         assert run_cli(["validate", master.name], tmp_path).code == 0
+
+
+@pytest.mark.parametrize("dimension", ["A1:", "A1:B2:C3"])
+def test_a_damaged_dimension_is_said_as_such_not_as_xml_or_shared_strings(sample, returned_sample, tmp_path, dimension):
+    """python-calamine refuses a sheet whose <dimension ref> (the used range Excel records) is
+    no range, in English; staff read 「XML が壊れているか、共有文字列が見つかりません」 and looked
+    for a missing text. The known reason is said (stored_values.calamine_refusal), on a master
+    and on a returned file, the master unchanged."""
+    said = "シート「小樽市」の値を読めません（シートの使用範囲の記録（dimension）の番地が壊れています）"
+    dimensioned = lambda x: re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"', x, count=1)
+    _master_edited_is_refused(sample, tmp_path, "validate", dimensioned, said)
+    master = fresh_master(sample, tmp_path, "collected.xlsm")
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, dimensioned)
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
+    assert run.code == 1 and said in run.text and "Range" not in run.text, run
+    assert digest(master) == before, run
