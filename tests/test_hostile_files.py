@@ -2359,3 +2359,24 @@ def test_a_damaged_dimension_is_said_as_such_not_as_xml_or_shared_strings(sample
     check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
     assert run.code == 1 and said in run.text and "Range" not in run.text, run
     assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("address", ["ABCDE1", "AAAA30"])
+def test_a_cell_whose_column_has_four_letters_or_more_is_refused_naming_it(sample, returned_sample, tmp_path, address):
+    """No column of Excel's grid has four letters (AAAA is past XFD). A value at 「ABCDE1」
+    on a master or a returned sheet went without a word: neither the measure of the used
+    range (three letters) nor python-calamine saw it, and validate wrote the master on, a
+    file Excel calls damaged. The sheet is refused naming the cell, the master unchanged."""
+    said = f"シート「小樽市」のセルの位置「{address}」が読めません（ファイルが壊れています）"
+    placed = lambda x: x.replace("</sheetData>", f'<row r="900"><c r="{address}"><v>5</v></c></row></sheetData>')
+    _master_edited_is_refused(sample, tmp_path, "validate", placed, said)
+    master = fresh_master(sample, tmp_path, "collected.xlsm")
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, placed)
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
+    assert run.code == 1 and said in run.text, run
+    assert digest(master) == before, run

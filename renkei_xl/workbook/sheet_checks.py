@@ -260,6 +260,10 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
     rows = _last_filled_row(name, raw, prefix)
     cols = LEAST_COLUMNS_READ
+    if odd_at is not None and (long := _LONG_COLUMN.search(raw, odd_at)) is not None:
+        from .sheet_form import unreadable_place
+
+        raise UnreadableSheet(unreadable_place(name, long.group(1).decode("ascii", "replace")))
     if odd_at is not None:
         from .sheet_form import far_rows
 
@@ -285,6 +289,10 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell whose column has four letters or more (AAAA is past XFD): no cell of Excel's grid,
+# which neither the measure of the columns (_WIDE_FILLED, three letters) nor calamine sees:
+# a value at 「ABCDE1」 went without a word, in a file Excel calls damaged.
+_LONG_COLUMN = LazyPattern(rb' r="([A-Z]{4}[^"]{0,20})')
 _ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
 def _last_filled_row(name: str, raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_filled_at``) before ``sheetData>``'s end:

@@ -183,8 +183,7 @@ def in_usual_form(name: str, raw: bytes) -> bytes:
         elif local == "c":
             ref = pairs.get("r")
             if ref and not _is_ref(ref):
-                raise UnreadableSheet(f"シート「{name}」のセルの位置「{ref[:20]}」が読めません（ファイルが壊れています）。"
-                                      "Excel で開いて保存し直してください")
+                raise UnreadableSheet(unreadable_place(name, ref))
             col[0] = parse_ref(ref)[1] if ref else col[0] + 1
             pairs = {"r": f"{column_letter(col[0])}{max(row[0], 1)}",
                      **{k: v for k, v in pairs.items() if k != "r"}}
@@ -211,6 +210,11 @@ def in_usual_form(name: str, raw: bytes) -> bytes:
         raise UnreadableSheet(f"シート「{name}」の XML が壊れています（{exc.lineno} 行 {exc.offset} 文字目付近）。"
                               "Excel で開いて保存し直してください") from None
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + "".join(out)).encode("utf-8")
+
+
+def unreadable_place(name: str, ref: str) -> str:
+    """A cell of sheet ``name`` whose r (``ref``) is no cell of Excel's grid, said."""
+    return f"シート「{name}」のセルの位置「{ref[:20]}」が読めません（ファイルが壊れています）。Excel で開いて保存し直してください"
 
 
 def _is_ref(ref: str) -> bool:
