@@ -1068,3 +1068,35 @@ def test_a_findings_sheet_full_of_staff_links_is_rewritten_within_the_limit(mast
     assert cli_main(["validate", str(full)]) != 0            # the finding (exit 1), written
     written = zipfile.ZipFile(full).read(_sheet_part(full, c.FINDINGS))
     assert 0 < len(re.findall(rb"<hyperlink[\s/>]", written)) <= SHOWN_FINDING_ROWS
+
+
+@pytest.mark.parametrize("ref, place", [("A1", (1, 1)), ("$XFD$1048576", (1_048_576, 16_384)),
+                                        ("B" + "0" * 5000 + "30", (30, 2)), ("b3", (3, 2))])
+def test_a_cell_of_excels_grid_is_read_as_its_place(ref, place):
+    assert parse_ref(ref) == place
+
+
+@pytest.mark.parametrize("ref", ["B0", "B1048577", "B" + "9" * 4000, "B" + "9" * 5000, "XFE1", "ZZZ1",
+                                 "ABCDE1", "B12345678", "abc", ""])
+def test_no_cell_of_excels_grid_is_refused_by_the_one_reader_of_addresses(ref):
+    """refs.parse_ref is the grid's one rule: a row of 4,000 digits came back as an int of
+    4,000 digits to every caller (one of 5,000 raised int()'s own error deep in whichever
+    caller read it), a column past XFD as a number Excel has no column for."""
+    with pytest.raises(ValueError) as raised:
+        parse_ref(ref)
+    assert len(str(raised.value)) < 60
+
+
+def test_a_plan_past_the_columns_the_tool_reads_is_refused_naming_the_sheet():
+    """経年 grows by two columns a year, and any plan may set a cell: past refs.MAX_COLUMNS
+    (what the tool reads of a sheet) the plan is refused before anything is written."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.plan_types import CellEdit, SheetPlan, WritePlan
+    from renkei_xl.core.refs import MAX_COLUMNS
+
+    WritePlan([SheetPlan("経年", [[("x", "body")] * MAX_COLUMNS])], [CellEdit("取込履歴", 2, MAX_COLUMNS, "x", None)]
+              ).refuse_past_the_extent()
+    with pytest.raises(UserError, match=f"シート「経年」に書き込むと {MAX_COLUMNS + 1:,} 列目まで"):
+        WritePlan([SheetPlan("経年", [[("x", "body")] * (MAX_COLUMNS + 1)])]).refuse_past_the_extent()
+    with pytest.raises(UserError, match="シート「取込履歴」に書き込むと 200,001 行目まで"):
+        WritePlan([], [CellEdit("取込履歴", 200_001, 1, "x", None)]).refuse_past_the_extent()

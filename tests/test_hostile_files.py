@@ -1112,7 +1112,7 @@ def _percent_style(members: dict[str, bytes]) -> int:
     return next(i for i, xf in enumerate(xfs) if re.search(r'numFmtId="(\d+)"', xf).group(1) in percent)
 
 
-@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000"])
+@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000", "B0"])
 @pytest.mark.parametrize("command", ["validate", "recalc"])
 def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(sample, tmp_path, address, command):
     """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
@@ -2304,3 +2304,79 @@ def test_a_negative_number_is_noted_once_in_a_sheet_holding_a_decimal():
     assert negatives == {0: {1: -1e9}} and len(negatives.unsafe) == 1, negatives.unsafe
     readable = put_back(raw, False, negatives)[1]
     assert b"<v>0</v>" in readable and b"<v>00</v>" not in readable
+
+
+@pytest.mark.parametrize("last_row, refused", [(153_846, True), (153_844, False)])
+def test_an_import_log_near_what_the_tool_reads_is_never_written_past_it(sample, returned_sample, tmp_path,
+                                                                         last_row, refused):
+    """取込履歴 gains a row for each file at every 回収ファイル取込, and nothing bounded it: a
+    log that reached past what the tool reads of a sheet (153,846 rows of columns A … Z:
+    4,000,000 cells, sheet_checks.check_extent) was written, and every later command
+    refused the master as too large. The plan is refused first (WritePlan.
+    refuse_past_the_extent), naming the sheet and what to do; the master unchanged."""
+    master = fresh_master(sample, tmp_path)
+    (tmp_path / "first").mkdir()
+    shutil.copyfile(returned_sample, tmp_path / "first" / returned_sample.name)
+    assert run_cli(["collect", master.name, "first"], tmp_path).code == 0       # makes 取込履歴
+    members = read_members(master.read_bytes())
+    part = next(p for p in members if p.startswith("xl/worksheets/") and b'codeName="shImportLog"' in members[p])
+    edit_part(members, part, lambda x: x.replace(
+        "</sheetData>", f'<row r="{last_row}"><c r="H{last_row}" t="inlineStr"><is><t>メモ</t></is></c></row></sheetData>'))
+    master.write_bytes(write_members(members))
+    changed = read_members(returned_sample.read_bytes())
+    edit_part(changed, RETURNED.sheet_part, lambda x: set_cell(x, RETURNED.number_cell,
+                                                               f'<c r="{RETURNED.number_cell}" s="10"><v>3</v></c>'))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(changed))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [master.name, "取込履歴"])
+    if refused:
+        assert run.code == 2, run
+        assert "シート「取込履歴」に書き込むと 153,847 行目まで使うことになり、このツールが読める 153,846 行を超えます" in run.text
+        assert "古い行を別のブックに移して" in run.text and digest(master) == before, run
+    else:
+        assert run.code == 0 and digest(master) != before, run
+        assert run_cli(["validate", master.name], tmp_path).code == 0
+
+
+@pytest.mark.parametrize("dimension", ["A1:", "A1:B2:C3"])
+def test_a_damaged_dimension_is_said_as_such_not_as_xml_or_shared_strings(sample, returned_sample, tmp_path, dimension):
+    """python-calamine refuses a sheet whose <dimension ref> (the used range Excel records) is
+    no range, in English; staff read 「XML が壊れているか、共有文字列が見つかりません」 and looked
+    for a missing text. The known reason is said (stored_values.calamine_refusal), on a master
+    and on a returned file, the master unchanged."""
+    said = "シート「小樽市」の値を読めません（シートの使用範囲の記録（dimension）の番地が壊れています）"
+    dimensioned = lambda x: re.sub(r'<dimension ref="[^"]*"', f'<dimension ref="{dimension}"', x, count=1)
+    _master_edited_is_refused(sample, tmp_path, "validate", dimensioned, said)
+    master = fresh_master(sample, tmp_path, "collected.xlsm")
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, dimensioned)
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
+    assert run.code == 1 and said in run.text and "Range" not in run.text, run
+    assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("address", ["ABCDE1", "AAAA30"])
+def test_a_cell_whose_column_has_four_letters_or_more_is_refused_naming_it(sample, returned_sample, tmp_path, address):
+    """No column of Excel's grid has four letters (AAAA is past XFD). A value at 「ABCDE1」
+    on a master or a returned sheet went without a word: neither the measure of the used
+    range (three letters) nor python-calamine saw it, and validate wrote the master on, a
+    file Excel calls damaged. The sheet is refused naming the cell, the master unchanged."""
+    said = f"シート「小樽市」のセルの位置「{address}」が読めません（ファイルが壊れています）"
+    placed = lambda x: x.replace("</sheetData>", f'<row r="900"><c r="{address}"><v>5</v></c></row></sheetData>')
+    _master_edited_is_refused(sample, tmp_path, "validate", placed, said)
+    master = fresh_master(sample, tmp_path, "collected.xlsm")
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, placed)
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
+    assert run.code == 1 and said in run.text, run
+    assert digest(master) == before, run

@@ -245,3 +245,22 @@ def test_only_the_controls_shapes_and_entries_are_kept(tmp_path):
         '2006">', '2006" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
         + declarations + ">", 1)     # the old start tag's bytes, then the declarations
     assert kept.rels == (("rId3", rel + "ctrlProp", "../ctrlProps/ctrlProp1.xml"),)
+
+
+def test_recalc_names_the_notes_of_a_comments_part_too_large_to_be_a_tree(recalced, tmp_path):
+    """A comments part of more than package.xml.MAX_TREE_TAGS tags (about 36,000 Excel notes
+    on one sheet; here one note of 260,000 runs): read as a tree it was refused, and 評価を
+    再計算 rebuilt 一覧 over its notes without naming one. Read streamed, each is named."""
+    from renkei_xl.package.xml import MAX_TREE_TAGS
+
+    master = place_button_and_note(recalced, tmp_path / "notes.xlsm")
+    pkg = parts(master)
+    runs = "<r><t>x</t></r>" * (MAX_TREE_TAGS // 4 + 10_000)
+    pkg["xl/comments90.xml"] = pkg["xl/comments90.xml"].replace(
+        b"</commentList>", f'<comment ref="C3" authorId="0"><text>{runs}</text></comment></commentList>'.encode())
+    assert pkg["xl/comments90.xml"].count(b"<") > MAX_TREE_TAGS
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, data in pkg.items():
+            z.writestr(name, data)
+    _run("recalc", str(master))
+    assert NOTE_TEXT in _findings_text(master)

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from .errors import UserError
-from .refs import area_holding, cell_ref
+from .refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, area_holding, cell_ref
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
@@ -328,6 +328,38 @@ class WritePlan:
             from .contract import long_texts_message
 
             raise UserError(long_texts_message(hits, again))
+
+    def refuse_past_the_extent(self) -> None:
+        """The rule for the sheets a command grows (取込履歴 by rows at every 回収ファイル取込,
+        経年 by two columns a year, any cell a plan sets): a plan that would write past what
+        the tool reads of a sheet (refs.MAX_ROWS rows, MAX_COLUMNS columns, MAX_CELLS cells
+        counted from column Z at least, as check_extent counts them; all well inside Excel's
+        1,048,576 × 16,384) is refused before anything is written, on every face, naming the
+        sheet and the row or column it would reach. Written, every later command refused the
+        master as too large (sheet_checks.check_extent), and past Excel's grid Excel calls
+        the file damaged. Nothing bounded 取込履歴, which gains a row for each file and each
+        cell an import leaves (a 20,000-indicator return may leave thousands). The width is
+        the widest cell the plan writes there: staff's own columns past it are not known here."""
+        reach: dict[str, list[int]] = {}
+        for sheet in self.sheets:
+            at = reach.setdefault(sheet.name, [0, 0])
+            at[0] = max(at[0], len(sheet.rows))
+            at[1] = max(at[1], max((len(row) for row in sheet.rows), default=0))
+        for e in (*self.cells, *self.under_way):
+            at = reach.setdefault(e.sheet, [0, 0])
+            at[0], at[1] = max(at[0], e.row), max(at[1], e.col)
+        for name, (rows, cols) in reach.items():
+            if cols > MAX_COLUMNS:
+                raise UserError(f"シート「{name}」に書き込むと {cols:,} 列目まで使うことになり、このツールが読める"
+                                f" {MAX_COLUMNS:,} 列を超えます（何も書き込んでいません）。シート「{name}」の古い列を"
+                                "別のブックに移して（コピーして貼り付け、元の列は削除）、列を減らしてから"
+                                "もう一度実行してください")
+            most = min(MAX_ROWS, MAX_CELLS // max(cols, LEAST_COLUMNS_READ))
+            if rows > most:
+                raise UserError(f"シート「{name}」に書き込むと {rows:,} 行目まで使うことになり、このツールが読める"
+                                f" {most:,} 行を超えます（何も書き込んでいません）。シート「{name}」の古い行を"
+                                "別のブックに移して（コピーして貼り付け、元の行は削除）、行を減らしてから"
+                                "もう一度実行してください")
 
     def refuse_shared(self, shared: bool, result: str, again: str) -> None:
         """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,

@@ -16,6 +16,12 @@ from typing import Iterable, Optional, Sequence
 
 # Excel's grid, A1 … XFD1048576: no cell, name or table of a workbook lies past it.
 LAST_ROW, LAST_COLUMN = 1_048_576, 16_384
+# What a sheet the tool reads may span, well inside that grid (workbook.sheet_checks.
+# check_extent measures it, and says why): a sheet past it is refused by every command, so
+# no plan writes past it either (plan_types.WritePlan.refuse_past_the_extent).
+MAX_ROWS, MAX_COLUMNS, MAX_CELLS = 200_000, 1_000, 4_000_000
+# The least width calamine reads a sheet as (A … Z), which its cells are counted by.
+LEAST_COLUMNS_READ = 26
 
 
 # Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
@@ -151,24 +157,40 @@ def on_the_grid(address: str) -> bool:
     """Whether every cell, column and row an address names (「B3」, 「$A$1:$C$5」, 「A:C」,
     「1:3」) lies on Excel's grid. A hand-made request to the server named 「ZZZ1」 or 「B0」 as a
     setting's cell: xlwings' remote engine failed on the column (a 500), and a row past the
-    grid was read as an empty cell staff were told to fill (「設定!B1048577」)."""
+    grid was read as an empty cell staff were told to fill (「設定!B1048577」). A part is
+    measured by parse_ref, the grid's one rule: a column alone as its first row, a row alone
+    as its first column."""
     for part in address.replace("$", "").upper().split(":"):
         letters = part.rstrip("0123456789")
         digits = part[len(letters):]
-        if not re.fullmatch(r"[A-Z]{0,3}", letters) or not (letters or digits):
+        if not (letters or digits):
             return False
-        if letters and parse_ref(letters + "1")[1] > LAST_COLUMN:
-            return False
-        if digits and not (len(digits) <= 7 and 1 <= int(digits) <= LAST_ROW):
+        try:
+            parse_ref((letters or "A") + (digits or "1"))
+        except ValueError:
             return False
     return True
 
 
+# A cell's address: its column's letters, its row's digits after any leading zeros (int()
+# counts them toward its 4,300 digits; 「B030」 is B30, as Excel and calamine read it).
+_CELL_ADDRESS = re.compile(r"\$?([A-Z]{1,3})\$?0*([0-9]{1,7})")
+
+
 def parse_ref(ref: str) -> tuple[int, int]:
-    m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
-    if not m:
-        raise ValueError(ref)
-    col = 0
-    for ch in m.group(1):
-        col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    """(row, column) of a cell of Excel's grid (「B3」「$AB$12」); ValueError for anything
+    else, a text that is no address or one past the grid (row 0, a row past 1,048,576 or of
+    more than 7 digits, a column past XFD). Every reader of an address, from a file, a
+    request or the tool's own plan, gets a cell Excel has or this error: unbounded, a row
+    of 4,000 digits came back as an int of 4,000 digits to ~70 callers, some of which wrote
+    it (a file Excel calls damaged), and one of 5,000 raised int()'s own ValueError deep in
+    whichever caller read it first (qa-fuzz61's guards were caller by caller)."""
+    m = _CELL_ADDRESS.fullmatch(ref.strip().upper())
+    if m:
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + ord(ch) - 64
+        row = int(m.group(2))
+        if 1 <= row <= LAST_ROW and col <= LAST_COLUMN:
+            return row, col
+    raise ValueError(f"no cell of Excel's grid: {ref[:20]!r}")

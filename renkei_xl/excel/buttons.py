@@ -281,6 +281,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
     plan.refuse_merged(live.merges_over(written), "ボタンを押して")   # Excel's 1004 halfway otherwise
     plan.refuse_data_tables(live.data_tables_over(written), "ボタンを押して")   # the same
     plan.refuse_long_texts("ボタンを押して")   # the same (a text over 32,767 with its prefix)
+    plan.refuse_past_the_extent()                 # a sheet no command could read again otherwise
     in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in live.array_cells(written)]
     if in_arrays:                                   # Excel's 1004 halfway otherwise
         raise UserError(array_cells_message(in_arrays))

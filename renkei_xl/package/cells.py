@@ -36,8 +36,9 @@ def column_index(letters: str) -> int:
 
 @lru_cache(maxsize=65536)
 def _column_of_ref(ref: str) -> int:
-    """The column of a cell reference ("AB12" -> 28)."""
-    return column_index(ref.rstrip("0123456789"))
+    """The column of a cell reference ("AB12" -> 28); ValueError past Excel's grid
+    (refs.parse_ref's rule)."""
+    return parse_ref(ref)[1]
 
 
 def excel_serial(value: dt.date) -> float:
@@ -107,9 +108,13 @@ def _row_number(text: str, part: str) -> int:
 
 def _cell_column(ref: str, part: str) -> int:
     """A cell tag's column. Read as letters before digits, 「$A$1」 or 「a1」 became another
-    column, and an edit landed beside the cell it meant: a damaged part is refused."""
+    column, and an edit landed beside the cell it meant: a damaged part is refused, as is a
+    cell past Excel's grid (「ZZZ1」, 「B0」, parse_ref's rule), which Excel calls damaged."""
     if _CELL_REF.fullmatch(ref):
-        return _column_of_ref(ref)
+        try:
+            return _column_of_ref(ref)
+        except ValueError:
+            pass
     raise _damaged_address(ref, part)
 
 
@@ -118,7 +123,10 @@ def _cell_place(ref: str, part: str) -> tuple[int, int]:
     r was 「abc」, or a row of 5,000 digits (int() refuses past 4,300, leading zeros
     counted), stopped validate and recalc with 「予期しないエラー」 in parse_ref."""
     if _CELL_REF.fullmatch(ref):
-        return parse_ref(ref)
+        try:
+            return parse_ref(ref)
+        except ValueError:
+            pass
     raise _damaged_address(ref, part)
 
 
@@ -572,9 +580,15 @@ def hidden_rows(text: str) -> set[int]:
 def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
     """「H2:H3」 or 「H2」 as (first row, first col, last row, last col); None if not a range."""
     first, _, last = ref.upper().partition(":")
-    last = last or first
-    try:
-        (r1, c1), (r2, c2) = parse_ref(first), parse_ref(last)
-    except ValueError:
+    ends = [_AREA_END.fullmatch(end) for end in (first, last or first)]
+    if None in ends:
         return None
+    (r1, c1), (r2, c2) = ((int(m.group(2)), column_index(m.group(1))) for m in ends)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
+
+
+# An end of an area as a part spells it. Not refs.parse_ref's cell of the grid: a merge that
+# reaches past the grid (「G20:G99999999999」) is kept as written, so that the input cell under
+# it is named with it (collect.inspect._merged_inputs); its digits are bounded (int() refuses
+# past 4,300, leading zeros counted) and it is never walked.
+_AREA_END = LazyPattern(r"\$?([A-Z]{1,3})\$?0*([0-9]{1,15})")

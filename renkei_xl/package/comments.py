@@ -13,10 +13,12 @@ buttons read the saved master's, and a sheet about to be rebuilt is no reason to
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..core.refs import cell_ref, parse_ref
 from .rels import read_rels
 from .workbook import WorkbookXml
-from .xml import MAIN_NS, PackageError, parse, q
+from .xml import MAIN_NS, PackageError, q, streamed
 from .zipped import Package
 
 T_COMMENTS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
@@ -38,13 +40,45 @@ def sheet_comments(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tupl
         if data is None:
             continue
         try:
-            root = parse(data, rel.part)
+            out += streamed(data, rel.part, _Notes())
         except PackageError:
             continue
-        for el in root.iter(q(MAIN_NS, "comment")):
-            text = "".join(t.text or "" for t in el.iter(q(MAIN_NS, "t")))
-            out.append((_cell(el.get("ref", "")), text.strip()))
     return out
+
+
+class _Notes:
+    """An XMLParser target that keeps (cell, text) of each ``<comment>`` (its ``<t>`` runs)
+    and no element. Read as a tree, a part of more than MAX_TREE_TAGS tags (about 36,000
+    Excel notes on one sheet) was refused, and that sheet's notes were dropped without a
+    word: 評価を再計算 then rebuilt 一覧 over notes nobody was told of."""
+
+    _COMMENT, _T = q(MAIN_NS, "comment"), q(MAIN_NS, "t")
+
+    def __init__(self):
+        self.notes: list[tuple[str, str]] = []
+        self.ref: Optional[str] = None
+        self.runs: list[str] = []
+        self.in_run = False
+
+    def start(self, tag: str, attrib: dict) -> None:
+        if tag == self._COMMENT:
+            self.ref, self.runs = attrib.get("ref", ""), []
+        elif tag == self._T and self.ref is not None:
+            self.in_run = True
+
+    def data(self, text: str) -> None:
+        if self.in_run:
+            self.runs.append(text)
+
+    def end(self, tag: str) -> None:
+        if tag == self._T:
+            self.in_run = False
+        elif tag == self._COMMENT and self.ref is not None:
+            self.notes.append((_cell(self.ref), "".join(self.runs).strip()))
+            self.ref = None
+
+    def close(self) -> list[tuple[str, str]]:
+        return self.notes
 
 
 def _cell(ref: str) -> str:

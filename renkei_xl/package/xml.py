@@ -269,13 +269,34 @@ def child_attributes(data: bytes, part: str, tag: str) -> Optional[dict]:
     the sheet's element tree, and a 20,000-indicator master's 一覧 after recalc holds 1.2
     million tags, more than MAX_TREE_TAGS lets be a tree: that master was refused as
     damaged. A part whose prolog is not plain goes ``parse``'s way (defusedxml), bound and all."""
+    return streamed(data, part, _FirstChild(tag))
+
+
+def streamed(data: bytes, part: str, target):
+    """What an XMLParser ``target`` (start, end, data and close calls) makes of a part, read
+    whole and kept as no tree, refused as ``parse`` refuses it (a DTD, damaged XML). A part
+    whose prolog is not plain goes ``parse``'s way (defusedxml, bound and all) and its tree
+    is told to the target. For what a reader keeps of a part that may hold more than
+    MAX_TREE_TAGS tags: a sheet's code name, a sheet's notes (36,000 notes are a million)."""
     if has_dtd(data) or not _prolog_plain(data):
-        found = parse(data, part).find(tag)
-        return None if found is None else dict(found.attrib)
+        _tell(parse(data, part), target)
+        return target.close()
     with _damage_named(part):
-        reader = ElementTree.XMLParser(target=_FirstChild(tag))
+        reader = ElementTree.XMLParser(target=target)
         reader.feed(data)
         return reader.close()
+
+
+def _tell(element: Element, target) -> None:
+    """An element tree told to an XMLParser target, as the parser would have."""
+    target.start(element.tag, dict(element.attrib))
+    if element.text and hasattr(target, "data"):
+        target.data(element.text)
+    for child in element:
+        _tell(child, target)
+        if child.tail and hasattr(target, "data"):
+            target.data(child.tail)
+    target.end(element.tag)
 
 
 def _parse_defused(data: bytes, part: str) -> Element:

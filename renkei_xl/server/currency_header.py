@@ -28,7 +28,7 @@ import re
 import struct
 from typing import Optional
 
-from ..core.refs import LAST_COLUMN, LAST_ROW, parse_ref
+from ..core.refs import parse_ref
 from .sheet_headers import sheet_parts
 
 CURRENCY_HEADER = "x-renkei-currency"
@@ -73,9 +73,12 @@ def currency_header(header: Optional[str]) -> Optional[Exact]:
             c = _CELL.fullmatch(entry)
             if c is None:
                 return None
-            row, col = parse_ref(c.group(1))
+            try:        # parse_ref refuses a cell past Excel's grid (「ZZZ1」「B0」)
+                row, col = parse_ref(c.group(1))
+            except ValueError:
+                return None
             number = double_of(c.group(2))
-            if not (1 <= row <= LAST_ROW and 1 <= col <= LAST_COLUMN) or number is None or (row, col) in seen:
+            if number is None or (row, col) in seen:
                 return None
             seen.add((row, col))
             cells.append([row, col, number])

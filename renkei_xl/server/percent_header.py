@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..core.refs import LAST_COLUMN, LAST_ROW, parse_ref
+from ..core.refs import parse_ref
 from .sheet_headers import hex_text, sheet_parts
 
 PERCENTS_HEADER = "x-renkei-percents"
@@ -66,12 +66,13 @@ def percent_header(header: Optional[str]) -> Optional[Percents]:
             b = _BLOCK.fullmatch(ref)
             if b is None:
                 return None
-            first = parse_ref(b.group(1))
-            last = parse_ref(b.group(2)) if b.group(2) else first
+            try:        # parse_ref refuses a cell past Excel's grid (「ZZZ1」「B0」)
+                first = parse_ref(b.group(1))
+                last = parse_ref(b.group(2)) if b.group(2) else first
+            except ValueError:
+                return None
             top, bottom = sorted((first[0], last[0]))
             left, right = sorted((first[1], last[1]))
-            if top < 1 or left < 1 or bottom > LAST_ROW or right > LAST_COLUMN:
-                return None
             blocks.append((top, left, bottom, right))
         out.setdefault(sheet, []).append((number_format, blocks))
     return out

@@ -74,6 +74,7 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
         raise ValueError("a plan marked under way is for a face that writes one cell at a time")
     plan.refuse_missing(workbook.sheetnames)
     plan.refuse_long_texts("実行して")   # as a button's
+    plan.refuse_past_the_extent()
     if not workbook.full_precision:
         _as_displayed(plan, reader)
     if workbook.date1904:

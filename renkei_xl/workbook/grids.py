@@ -273,18 +273,20 @@ class Grids(SheetMapping):
             book = self._patched if checked is not None and checked.part in self._patches else self._book
             try:
                 return SheetRows(book.get_sheet_by_name(name), errors)
-            except Exception:   # calamine raises its own kinds, in English, on damaged sheets
-                raise UnreadableSheet(self._unreadable(name) or f"シート「{name}」の値を読めません（XML が壊れているか、"
+            except Exception as exc:   # calamine raises its own kinds, in English, on damaged sheets
+                raise UnreadableSheet(self._unreadable(name, exc) or f"シート「{name}」の値を読めません（XML が壊れているか、"
                                       "共有文字列が見つかりません）。Excel で開いて保存し直してください") from None
 
-    def _unreadable(self, name: str) -> Optional[str]:
-        """The cell calamine could not read in sheet ``name``, said (stored_values), or None:
-        the sheet read again, as only a refused one is."""
-        from .stored_values import shared_texts, unreadable_cell
+    def _unreadable(self, name: str, exc: BaseException) -> Optional[str]:
+        """The cell calamine could not read in sheet ``name``, said (stored_values), or the
+        known reason its refusal ``exc`` gives (stored_values.calamine_refusal), or None: the
+        sheet read again, as only a refused one is."""
+        from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
         raw = self._pkg.read(self._workbook.sheet(name).part)
         rewritten = check_sheet_xml(name, raw, self._durations())[0]
-        return unreadable_cell(name, rewritten or raw, shared_texts(self._pkg, self._workbook))
+        return (unreadable_cell(name, rewritten or raw, shared_texts(self._pkg, self._workbook))
+                or calamine_refusal(name, exc, "Excel で開いて保存し直してください"))
 
     def _patch(self, part: str, readable: bytes) -> None:
         """calamine reads from a copy of the package in memory, with this sheet made

@@ -24,7 +24,7 @@ from ..package.xml import parse
 from ..package.zipped import Package
 from .sheet_checks import check_shared_strings, check_sheet_xml, duration_styles, formula_cells, holds_formula, put_back
 from .sheet_rows import with_errors
-from .stored_values import shared_texts, unreadable_cell
+from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
@@ -138,8 +138,8 @@ class ReturnedBook:
             book = CalamineWorkbook.from_filelike(io.BytesIO(self._pkg.copy_with({entry.part: readable})))
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception:   # calamine's own kinds, in English
-            said = unreadable_cell(name, raw, shared_texts(self._pkg, self._workbook))
+        except Exception as exc:   # calamine's own kinds, in English
+            said = unreadable_cell(name, raw, shared_texts(self._pkg, self._workbook)) or calamine_refusal(name, exc)
             raise UserError(said or f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]

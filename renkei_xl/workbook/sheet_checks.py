@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
+from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -30,9 +31,7 @@ if TYPE_CHECKING:
 # killed outright (no exception): a single cell at XFD1048576 asks for 17 billion cells.
 # So the extent is measured in the sheet's XML first. A 20,000-indicator master is
 # 20,001 rows by 13 columns.
-MAX_ROWS = 200_000
-MAX_COLUMNS = 1_000
-MAX_CELLS = 4_000_000
+# (The limits are core.refs': no plan writes past them either.)
 _WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
 
 
@@ -260,17 +259,21 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
     from .sheet_form import in_windows
 
     rows = _last_filled_row(name, raw, prefix)
-    cols = 26
+    cols = LEAST_COLUMNS_READ
+    if odd_at is not None and (long := _LONG_COLUMN.search(raw, odd_at)) is not None:
+        from .sheet_form import unreadable_place
+
+        raise UnreadableSheet(unreadable_place(name, long.group(1).decode("ascii", "replace")))
     if odd_at is not None:
         from .sheet_form import far_rows
 
         rows = max(rows, far_rows(name, raw, prefix, odd_at))
         cols = max((_column(letters) for found in in_windows(_WIDE_FILLED, raw, odd_at) for letters in set(found)),
-                   default=26)
+                   default=LEAST_COLUMNS_READ)
     if rows > MAX_ROWS or cols > MAX_COLUMNS or rows * cols > MAX_CELLS:
         from ..core.refs import column_letter
 
-        # The message names the real last column (26 above is only the least calamine takes).
+        # The message names the real last column (LEAST_COLUMNS_READ above is only the least calamine takes).
         widest = max((_column(letters) for found in in_windows(_ANY_CELL_COLUMN, raw) for letters in set(found)),
                      default=1)
         # Only the limits the sheet is over are named: the cells only, when rows and
@@ -286,6 +289,10 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell whose column has four letters or more (AAAA is past XFD): no cell of Excel's grid,
+# which neither the measure of the columns (_WIDE_FILLED, three letters) nor calamine sees:
+# a value at 「ABCDE1」 went without a word, in a file Excel calls damaged.
+_LONG_COLUMN = LazyPattern(rb' r="([A-Z]{4}[^"]{0,20})')
 _ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
 def _last_filled_row(name: str, raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_filled_at``) before ``sheetData>``'s end:

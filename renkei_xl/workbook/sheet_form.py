@@ -183,8 +183,7 @@ def in_usual_form(name: str, raw: bytes) -> bytes:
         elif local == "c":
             ref = pairs.get("r")
             if ref and not _is_ref(ref):
-                raise UnreadableSheet(f"シート「{name}」のセルの位置「{ref[:20]}」が読めません（ファイルが壊れています）。"
-                                      "Excel で開いて保存し直してください")
+                raise UnreadableSheet(unreadable_place(name, ref))
             col[0] = parse_ref(ref)[1] if ref else col[0] + 1
             pairs = {"r": f"{column_letter(col[0])}{max(row[0], 1)}",
                      **{k: v for k, v in pairs.items() if k != "r"}}
@@ -211,6 +210,11 @@ def in_usual_form(name: str, raw: bytes) -> bytes:
         raise UnreadableSheet(f"シート「{name}」の XML が壊れています（{exc.lineno} 行 {exc.offset} 文字目付近）。"
                               "Excel で開いて保存し直してください") from None
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + "".join(out)).encode("utf-8")
+
+
+def unreadable_place(name: str, ref: str) -> str:
+    """A cell of sheet ``name`` whose r (``ref``) is no cell of Excel's grid, said."""
+    return f"シート「{name}」のセルの位置「{ref[:20]}」が読めません（ファイルが壊れています）。Excel で開いて保存し直してください"
 
 
 def _is_ref(ref: str) -> bool:
@@ -308,7 +312,10 @@ def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     ref = re.search(rb'\sr="([A-Z]{1,3})0*([0-9]{1,10})"', attrs)   # int() counts leading zeros too
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None
-    row, col = parse_ref((ref.group(1) + ref.group(2)).decode("ascii"))
+    try:        # a row or column past Excel's grid (parse_ref's rule): check_extent names it
+        row, col = parse_ref((ref.group(1) + ref.group(2)).decode("ascii"))
+    except ValueError:
+        return None
     return row - 1, col - 1
 
 

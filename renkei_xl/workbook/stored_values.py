@@ -142,6 +142,30 @@ def _check_value(name: str, raw: bytes, at: int, attrs: bytes, negatives: Undate
         note_negative(negatives, attrs, raw, at)
 
 
+# What python-calamine says (in English) when it refuses a sheet for one known reason that
+# no cell scan finds, and that reason as staff are told it. Its text is never shown: staff
+# read 「XML が壊れているか、共有文字列が見つかりません」 for a sheet whose dimension (the used
+# range Excel records, <dimension ref="A1:"/>) was damaged, and looked for a missing text.
+_CALAMINE_REASONS = (
+    (("Range is missing the expected", "Range dimension must be"),
+     "シートの使用範囲の記録（dimension）の番地が壊れています"),
+    (("Unsupported cell error value",), "Excel にないエラー値のセルがあります"),
+    (("Unknown cell 't' attribute",), "Excel にない種類のセルがあります"),
+    (("Unrecognized boolean cell value",), "TRUE / FALSE のセルに読めない値があります"),
+    (("string index not found in shared strings",), "文字列のセルの番号に当たる文字列がありません"),
+)
+
+
+def calamine_refusal(name: str, exc: BaseException, tail: str = "") -> Optional[str]:
+    """Sheet ``name``'s refusal by python-calamine (``exc``) said in Japanese, naming the
+    known reason its text gives; None for any other (the caller's general sentence)."""
+    text = str(exc)
+    for marks, reason in _CALAMINE_REASONS:
+        if any(mark in text for mark in marks):
+            return f"シート「{name}」の値を読めません（{reason}）。{tail}"
+    return None
+
+
 def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str]:
     """After python-calamine refused sheet ``name`` (its XML ``raw`` in the usual form,
     sheet_form):
