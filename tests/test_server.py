@@ -1373,13 +1373,14 @@ def test_what_is_not_a_file_under_an_input_files_name_is_said_as_such_by_its_sha
     could see, or, for a folder, asked staff to give a file name they never gave. It now names
     it by its kind and share path, asks IT to remove or rename it, and writes nothing
     (walkers62)."""
-    master = _master_in(server, "パイプ")
+    folder = f"パイプ_{make.__name__}"          # the server (and its folders) is the module's
+    master = _master_in(server, folder)
     split_dir = master.parent / SPLIT_DIR
     split_dir.mkdir()
     make(split_dir / "札幌市_2023年度_入力.xlsx")
     prompt, mode = _only_alert(server.post("split", _payload(master)))
     assert mode == "critical", prompt
-    shown = f"{SHARE}\\パイプ\\{SPLIT_DIR}\\札幌市_2023年度_入力.xlsx"
+    shown = f"{SHARE}\\{folder}\\{SPLIT_DIR}\\札幌市_2023年度_入力.xlsx"
     assert f"「{shown}」{kind}" in prompt, prompt
     assert "IT 担当者に" in prompt and "見つかりません" not in prompt and str(server.workdir) not in prompt, prompt
     assert "指定" not in prompt, prompt
