@@ -1690,6 +1690,20 @@ def test_a_sheet_in_another_xml_form_numbering_a_row_past_ints_digits_is_refused
     assert refusal is not None and f"シート「{sheet}」の行番号「{'1' * 20}」が読めません（ファイルが壊れています）" in refusal, refusal
 
 
+@pytest.mark.parametrize("space", ["\u3000", "\xa0"])
+def test_a_sheet_in_another_xml_form_reads_its_rows_as_the_writer_does(sample, places, tmp_path, space):
+    """A row's r is an unsignedInt, read by one rule (package.xml.unsigned_number): the writer
+    (package.cells) refused 「　1」 (an ideographic or no-break space before the digits) as a
+    damaged part, while the reader of a sheet in another form (sheet_form.row_number, its own
+    copy of the rule with Python's strip) read it as row 1, so the same file was read and
+    then refused. Both refuse it now, the reader naming the sheet."""
+    sheet, part, *_ = places["municipality 実績値"]
+    doctored = _in_form(sample, tmp_path / "formed.xlsm", part,
+                        lambda x: OTHER_FORMS["spaced"](re.sub(r'<row r="(\d+)"', rf'<row r="{space}\1"', x, count=1)))
+    _data, refusal = _read_or_refusal(doctored)
+    assert refusal is not None and f"シート「{sheet}」の行番号「{space}" in refusal, refusal
+
+
 @pytest.mark.parametrize("form", sorted(OTHER_FORMS))
 def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, returned_sample, tmp_path, form):
     folder = tmp_path / "returned"
