@@ -130,3 +130,26 @@ def test_the_steps_that_mend_stale_results_are_typed_once():
     for phrase in ("ブックの保存前に再計算を行う", "開くと数式が計算し直されます"):
         typed = {path for path, _, text in code_strings() if phrase in text}
         assert typed == {"renkei_xl/core/findings.py"}, (phrase, typed)
+
+
+# The grid's bounds as a pattern spells them: a row's seven digits, a column's five.
+GRID_BOUNDS = ("{1,7}", "{1,5}")
+# A character reference's decimal code point (U+10FFFF is 1,114,111: seven digits), no row.
+NOT_THE_GRID = {("renkei_xl/package/xml.py", "{1,7}")}
+
+
+def typed_grid_bounds(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    return {(path, bound) for path, _, text in code_strings(root) for bound in GRID_BOUNDS if bound in text}
+
+
+def test_the_grids_digit_bounds_are_typed_once():
+    """core.refs.ROW_DIGITS, COLUMN_DIGITS and CELL_ADDRESS bound every pattern that finds a
+    cell, row or column in a part's text: the hostile-input fixes of stops 59 to 61 typed
+    {1,7} and {1,5} (and a len() > 7) into five modules, where one pattern of its own taking
+    any number of digits had let 5,000 of them reach int()."""
+    assert typed_grid_bounds() == NOT_THE_GRID
+
+
+def test_the_grid_bound_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('import re\n_ROW = re.compile(r"r=\\"([0-9]{1,7})\\"")\n')
+    assert [(path.rpartition("/")[2], bound) for path, bound in typed_grid_bounds(tmp_path)] == [("m.py", "{1,7}")]

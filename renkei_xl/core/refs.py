@@ -16,6 +16,13 @@ from typing import Iterable, Optional, Sequence
 
 # Excel's grid, A1 … XFD1048576: no cell, name or table of a workbook lies past it.
 LAST_ROW, LAST_COLUMN = 1_048_576, 16_384
+# The most digits of a row's number and of a column's, and letters of a column (XFD): the one
+# bound of every pattern that finds a cell, row or column in a part's text. A number spelt
+# longer names nothing on the grid, and one of 5,000 digits stopped commands in int()
+# (qa-fuzz61) where a pattern of its own took any number of digits.
+ROW_DIGITS, COLUMN_DIGITS, COLUMN_LETTERS = len(str(LAST_ROW)), len(str(LAST_COLUMN)), 3
+# A cell's address as a part or a client spells it (「B3」, no $), within those bounds.
+CELL_ADDRESS = f"[A-Z]{{1,{COLUMN_LETTERS}}}[0-9]{{1,{ROW_DIGITS}}}"
 
 
 # Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
@@ -155,11 +162,11 @@ def on_the_grid(address: str) -> bool:
     for part in address.replace("$", "").upper().split(":"):
         letters = part.rstrip("0123456789")
         digits = part[len(letters):]
-        if not re.fullmatch(r"[A-Z]{0,3}", letters) or not (letters or digits):
+        if not re.fullmatch(f"[A-Z]{{0,{COLUMN_LETTERS}}}", letters) or not (letters or digits):
             return False
         if letters and parse_ref(letters + "1")[1] > LAST_COLUMN:
             return False
-        if digits and not (len(digits) <= 7 and 1 <= int(digits) <= LAST_ROW):
+        if digits and not (len(digits) <= ROW_DIGITS and 1 <= int(digits) <= LAST_ROW):
             return False
     return True
 

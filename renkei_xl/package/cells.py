@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from ..core.refs import column_letter, parse_ref
+from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, parse_ref
 from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
@@ -95,7 +95,7 @@ class _Row(NamedTuple):
 
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
-_CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
+_CELL_REF = re.compile(CELL_ADDRESS)
 
 
 def _row_number(text: str, part: str) -> int:
@@ -477,7 +477,7 @@ _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
 # to 1,048,576): a hint spelt otherwise (a row of 5,000 digits, which int() refuses past
 # 4,300, stopped collect with 予期しないエラー after its checks, qa-fuzz61) is not read, and
 # is left as the file had it: each is a hint Excel recomputes, no value of the sheet.
-_SPANS = LazyPattern(r'\sspans="(\d{1,5}):(\d{1,5})"')
+_SPANS = LazyPattern(rf'\sspans="(\d{{1,{COLUMN_DIGITS}}}):(\d{{1,{COLUMN_DIGITS}}})"')
 
 
 @lru_cache(maxsize=PREFIXES_KEPT)
@@ -494,8 +494,13 @@ def _widen_spans(opening: str, cols) -> str:
     return opening[:m.start()] + f' spans="{lo}:{hi}"' + opening[m.end():]
 
 
+# A dimension's ends (「A1:C5」), each within the grid's letters and digits.
+_END = rf"([A-Z]{{1,{COLUMN_LETTERS}}})(\d{{1,{ROW_DIGITS}}})"
+_DIMENSION_ENDS = _END + "(?::" + _END + ')?"'
+
+
 def _grow_dimension(text: str, p: str, cells) -> str:
-    m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"', text)
+    m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="' + _DIMENSION_ENDS, text)
     if not m or not cells:
         return text
     c1, r1 = column_index(m.group(1)), int(m.group(2))
@@ -556,7 +561,7 @@ _ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
 # ASCII digits, at most a row of the grid's seven (leading zeros aside): a row numbered
 # otherwise hides nothing staff could type in, and 5,000 digits stopped collect with
 # 「予期しないエラー」 in int() (its limit is 4,300); 「٣」 matched \\d and hid row 3.
-_ROW_NUMBER = LazyPattern(r"\br=[\"']0*([0-9]{1,7})[\"']")
+_ROW_NUMBER = LazyPattern(rf"\br=[\"']0*([0-9]{{1,{ROW_DIGITS}}})[\"']")
 _HIDDEN = LazyPattern(r"\bhidden=[\"'](?:1|true)[\"']")
 
 

@@ -100,10 +100,10 @@ def _top_left(anchor: str) -> str:
     """The cell of an anchor's top left corner; "" where it has none on Excel's grid (an
     absolute anchor, or a column or row past it: a <xdr:col> of 5,000 digits stopped recalc
     with 予期しないエラー, as int() refuses past 4,300 digits, qa-fuzz61)."""
-    from ..core.refs import LAST_COLUMN, LAST_ROW, cell_ref
+    from ..core.refs import COLUMN_DIGITS, LAST_COLUMN, LAST_ROW, ROW_DIGITS, cell_ref
 
     m = _FROM.search(anchor)
-    if m is None or len(m.group(1)) > 5 or len(m.group(2)) > 7:
+    if m is None or len(m.group(1)) > COLUMN_DIGITS or len(m.group(2)) > ROW_DIGITS:
         return ""
     col, row = int(m.group(1)) + 1, int(m.group(2)) + 1
     return cell_ref(row, col) if col <= LAST_COLUMN and row <= LAST_ROW else ""
