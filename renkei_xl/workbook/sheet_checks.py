@@ -18,7 +18,7 @@ from ..core.errors import UnreadableSheet, UserError
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
-from ..package.xml import dtd_refusal, has_dtd, unescape
+from ..package.xml import UNSIGNED_DIGITS, dtd_refusal, has_dtd, unescape
 from ..package.zipped import Package
 
 if TYPE_CHECKING:
@@ -332,7 +332,10 @@ ERROR_MARK = b't="e"'
 # hold no error value, so a command does not pay for compiling them at every start.
 # A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
 _ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
-_ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
+# Its row's digits past leading zeros, within an unsignedInt's (package.xml.unsigned_number):
+# int() counts zeros toward its 4,300 digits, and an error cell in B000…030000 (row 30,000, as
+# check_extent and calamine read it) stopped validate with 「予期しないエラー」.
+_ERROR_REF = rb'\br="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS
 _ERROR_TEXT = rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 # A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
 # index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives
