@@ -153,3 +153,20 @@ def test_the_grids_digit_bounds_are_typed_once():
 def test_the_grid_bound_check_sees_a_copy(tmp_path):
     (tmp_path / "m.py").write_text('import re\n_ROW = re.compile(r"r=\\"([0-9]{1,7})\\"")\n')
     assert [(path.rpartition("/")[2], bound) for path, bound in typed_grid_bounds(tmp_path)] == [("m.py", "{1,7}")]
+
+
+def column_readers(root: Path = PACKAGE) -> set[str]:
+    """The modules that turn a column's letters into its number themselves (``* 26 +``)."""
+    return {path.relative_to(root.parent).as_posix() for path in sorted(root.rglob("*.py"))
+            if "* 26 +" in path.read_text(encoding="utf-8")}
+
+
+def test_a_columns_letters_are_read_in_one_place():
+    """core.refs.column_number: package.cells, the sheet checks and formula_refs each had a
+    loop of their own, and formula_refs its own 16384 beside refs.LAST_COLUMN."""
+    assert column_readers() == {"renkei_xl/core/refs.py"}
+
+
+def test_the_column_reader_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("def col(s):\n    n = 0\n    for ch in s:\n        n = n * 26 + ord(ch) - 64\n")
+    assert [path.rpartition("/")[2] for path in column_readers(tmp_path)] == ["m.py"]

@@ -175,7 +175,14 @@ def parse_ref(ref: str) -> tuple[int, int]:
     m = re.fullmatch(r"\$?([A-Z]{1,3})\$?(\d+)", ref.strip().upper())
     if not m:
         raise ValueError(ref)
+    return int(m.group(2)), column_number(m.group(1))
+
+
+def column_number(letters: str) -> int:
+    """A column's number from its capital letters (「AB」 -> 28), past the grid too (「XFE」
+    -> 16,385): the one reading of a column's letters, which package.cells, the sheet checks
+    and formula_refs each had a loop of their own for."""
     col = 0
-    for ch in m.group(1):
+    for ch in letters:
         col = col * 26 + ord(ch) - 64
-    return int(m.group(2)), col
+    return col

@@ -21,23 +21,16 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, parse_ref
+from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
 from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
 
 
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
-
-
 @lru_cache(maxsize=65536)
 def _column_of_ref(ref: str) -> int:
     """The column of a cell reference ("AB12" -> 28)."""
-    return column_index(ref.rstrip("0123456789"))
+    return column_number(ref.rstrip("0123456789"))
 
 
 def excel_serial(value: dt.date) -> float:
@@ -503,8 +496,8 @@ def _grow_dimension(text: str, p: str, cells) -> str:
     m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="' + _DIMENSION_ENDS, text)
     if not m or not cells:
         return text
-    c1, r1 = column_index(m.group(1)), int(m.group(2))
-    c2, r2 = (column_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    c1, r1 = column_number(m.group(1)), int(m.group(2))
+    c2, r2 = (column_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
     rows = [r for r, _ in cells]
     cols = [c for _, c in cells]
     n1, n2 = min(r1, *rows), max(r2, *rows)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
+from ..core.refs import column_number
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -37,10 +38,7 @@ _WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="
 
 
 def _column(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
+    return column_number(letters.decode("ascii"))
 
 
 # The largest shared-strings part read, inflated. python-calamine holds every text of the
