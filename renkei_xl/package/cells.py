@@ -381,7 +381,7 @@ def styles_named(text, styles: "frozenset[int]") -> "frozenset[int]":
     zeros (s="09", which index_text reads as 9) and a tab or line break before s. A percent
     cell so spelt is read as its stored number (0.5, not 50%) in a book of few percent
     formats; each search that would catch it costs about as much as one marker's
-    (≈ 70 ms on 55 MB), and no application writes either, so none is made here.
+    (≈ 70 ms on 55 MB), and neither spelling is known from any writer, so none is made here.
 
     Why: each format was searched for in the text one by one, and a master whose staff's
     pasted formats piled up near Excel's limit holds thousands of percent and Currency
