@@ -22,7 +22,7 @@ from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
-from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
+from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
 
@@ -367,8 +367,9 @@ class SheetCells:
 
 # Past this many cell formats sought, a part's s attributes are read in one pass (styles_named).
 _FEW_STYLES = 32
-_S_VALUE = LazyPattern(r'\ss="0*([0-9]{1,10})"')
-_S_VALUE_BYTES = LazyPattern(rb'\ss="0*([0-9]{1,10})"')
+# A cell's format index as index_text reads it: leading zeros aside, an unsignedInt's digits.
+_S_VALUE = LazyPattern(rf'\ss="0*([0-9]{{1,{UNSIGNED_DIGITS}}})"')
+_S_VALUE_BYTES = LazyPattern(_S_VALUE.pattern.encode("ascii"))
 
 
 def styles_named(text, styles: "frozenset[int]") -> "frozenset[int]":

@@ -20,7 +20,7 @@ from xml.parsers import expat
 from ..core.lazy_pattern import LazyPattern
 from .chart import A, C, XDR
 from .rels import T_DRAWING, reachable, read_rels, remove_rel
-from .xml import DECLARED_ENCODING, PackageError, parse, unescape
+from .xml import DECLARED_ENCODING, UNSIGNED_DIGITS, PackageError, parse, unescape
 from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
@@ -41,7 +41,7 @@ _CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
 # A shape's id, an unsignedInt (ten digits past leading zeros): an id spelt with 5,000 digits
 # stopped recalc with 「予期しないエラー」 in int() (its limit is 4,300) as the charts' new ids
 # were counted past the kept shapes'; such an id is no number a new one could meet.
-_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,10})"')
+_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
 # text may hold a ">". Here and in package.controls.
