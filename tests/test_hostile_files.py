@@ -1125,6 +1125,29 @@ def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(samp
         f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
 
 
+@pytest.mark.parametrize("padded", ["0", "0" * 5000])
+def test_a_percent_format_whose_number_is_padded_with_zeros_shows_a_percent_to_the_reader_too(sample, tmp_path, padded):
+    """A cell format whose numFmtId is 「0165」 is format 165 (0.0%) to the writer's reader of
+    styles (index_attribute, unsigned_number) as to Excel; the reader of a sheet's percent
+    cells (sheet_checks.percent_styles, bytes) compared the id as written with 「165」 and
+    read a cell showing 50% as 0.5. Read as the number it is, the cell is 50% again."""
+    members = read_members(sample.read_bytes())
+    style, styles = _percent_style(members), members["xl/styles.xml"].decode()
+    block = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S)
+    xf = list(re.finditer(r"<xf\b[^>]*>", block.group(1)))[style]
+    at = block.start(1) + xf.start()
+    members["xl/styles.xml"] = (styles[:at] + re.sub(r'numFmtId="(\d+)"', rf'numFmtId="{padded}\1"', xf.group(0))
+                                + styles[at + len(xf.group(0)):]).encode()
+    edit_part(members, MASTER.sheet_part, lambda x: re.sub(r'<c r="E3"[^>]*?(?:/>|>.*?</c>)',
+                                                          f'<c r="E3" s="{style}"><v>0.5</v></c>', x,
+                                                          count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    data = load_master(path)
+    (entry,) = [e for e in data.entries if e.sheet == MUNI and e.cells["value"] == "E3"]
+    assert entry.value == "50%", entry
+
+
 def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path):
     """int() counts leading zeros toward its 4,300 digits: a negative number (put back where
     calamine reads a time, sheet_form._number_cell) in B000…030000 stopped validate with
