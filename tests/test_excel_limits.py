@@ -272,6 +272,10 @@ def test_a_styles_part_read_again_is_not_parsed_again_and_each_reader_has_its_ow
     described.clear()
     assert write(again) == [20, 21, 22, 0] and len(parsed) == 1
     assert len(described) == 2 * 21 + 1, len(described)     # the book's own 20 not described again
+    # what the second reader's derives compared is its own, never added to the kept parse,
+    # which lives as long as the process (Styles.copy: _rests)
+    (kept, _size), = styles_mod._PARSED.values()
+    assert kept._rests == {} and again._rests is not kept._rests
     assert again.render() == first.render()
     assert read_styles(data, "xl/styles.xml").copy().render() == text and len(parsed) == 1
     twin = first.copy()                  # a copy of a reader's written styles: the part as read

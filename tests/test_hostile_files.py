@@ -1125,6 +1125,29 @@ def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(samp
         f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
 
 
+@pytest.mark.parametrize("padded", ["0", "0" * 5000])
+def test_a_percent_format_whose_number_is_padded_with_zeros_shows_a_percent_to_the_reader_too(sample, tmp_path, padded):
+    """A cell format whose numFmtId is 「0165」 is format 165 (0.0%) to the writer's reader of
+    styles (index_attribute, unsigned_number) as to Excel; the reader of a sheet's percent
+    cells (sheet_checks.percent_styles, bytes) compared the id as written with 「165」 and
+    read a cell showing 50% as 0.5. Read as the number it is, the cell is 50% again."""
+    members = read_members(sample.read_bytes())
+    style, styles = _percent_style(members), members["xl/styles.xml"].decode()
+    block = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S)
+    xf = list(re.finditer(r"<xf\b[^>]*>", block.group(1)))[style]
+    at = block.start(1) + xf.start()
+    members["xl/styles.xml"] = (styles[:at] + re.sub(r'numFmtId="(\d+)"', rf'numFmtId="{padded}\1"', xf.group(0))
+                                + styles[at + len(xf.group(0)):]).encode()
+    edit_part(members, MASTER.sheet_part, lambda x: re.sub(r'<c r="E3"[^>]*?(?:/>|>.*?</c>)',
+                                                          f'<c r="E3" s="{style}"><v>0.5</v></c>', x,
+                                                          count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    data = load_master(path)
+    (entry,) = [e for e in data.entries if e.sheet == MUNI and e.cells["value"] == "E3"]
+    assert entry.value == "50%", entry
+
+
 def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path):
     """int() counts leading zeros toward its 4,300 digits: a negative number (put back where
     calamine reads a time, sheet_form._number_cell) in B000…030000 stopped validate with
@@ -1137,6 +1160,34 @@ def test_a_negative_number_whose_row_is_padded_with_5000_zeros_is_read_in_its_ro
     run = run_cli(["validate", master.name], tmp_path)
     check_common(run, [str(tmp_path), master.name], [master.name])
     assert run.code in (0, 1), run
+
+
+_PADDED = "B" + "0" * 5000 + "30000"   # row 30,000 with 5,000 leading zeros (int() counts them)
+PADDED_ROWS = {
+    "error value": f'<c r="{_PADDED}" t="e"><v>#N/A</v></c>',
+    "text": f'<c r="{_PADDED}" t="inlineStr"><is><t>x</t></is></c>',
+    "number": f'<c r="{_PADDED}"><v>5</v></c>',
+    "formula": f'<c r="{_PADDED}"><f>1+1</f><v>2</v></c>',
+    "shared formula": f'<c r="{_PADDED}"><f t="shared" ref="{_PADDED}:C{"0" * 5000}30000" si="9">1+1</f><v>2</v></c>',
+    "error formula": f'<c r="{_PADDED}" t="e"><f>1/0</f><v>#DIV/0!</v></c>',
+}
+
+
+@pytest.mark.parametrize("cell", sorted(PADDED_ROWS))
+def test_a_cell_whose_row_is_padded_with_5000_zeros_is_read_in_its_row(sample, tmp_path, cell):
+    """The row of B000…030000 is 30,000, as the range check (sheet_form.row_number) and
+    calamine read it. The reader of a sheet's error values (sheet_checks.cached_errors)
+    handed its digits to int(), which counts the zeros toward its 4,300 digits: validate
+    stopped with 「予期しないエラー」 (qa-walkers61 fixed the negative number's reader only).
+    Texts, numbers and formulas are the cases read right before, kept beside it."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, MASTER.sheet_part, lambda x: x.replace(
+        "</sheetData>", f'<row r="30000">{PADDED_ROWS[cell]}</row></sheetData>'))
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    run = run_cli(["validate", master.name], tmp_path)
+    check_common(run, [str(tmp_path), master.name], [master.name])
+    assert run.code in (0, 1) and "予期しない" not in run.text, run
 
 
 def test_a_hidden_row_numbered_past_ints_digits_hides_nothing(sample, returned_sample, tmp_path):
@@ -1688,6 +1739,20 @@ def test_a_sheet_in_another_xml_form_numbering_a_row_past_ints_digits_is_refused
                         lambda x: OTHER_FORMS[form](re.sub(r'<row r="\d+"', f'<row r="{"1" * 5000}"', x, count=1)))
     _data, refusal = _read_or_refusal(doctored)
     assert refusal is not None and f"シート「{sheet}」の行番号「{'1' * 20}」が読めません（ファイルが壊れています）" in refusal, refusal
+
+
+@pytest.mark.parametrize("space", ["\u3000", "\xa0"])
+def test_a_sheet_in_another_xml_form_reads_its_rows_as_the_writer_does(sample, places, tmp_path, space):
+    """A row's r is an unsignedInt, read by one rule (package.xml.unsigned_number): the writer
+    (package.cells) refused 「　1」 (an ideographic or no-break space before the digits) as a
+    damaged part, while the reader of a sheet in another form (sheet_form.row_number, its own
+    copy of the rule with Python's strip) read it as row 1, so the same file was read and
+    then refused. Both refuse it now, the reader naming the sheet."""
+    sheet, part, *_ = places["municipality 実績値"]
+    doctored = _in_form(sample, tmp_path / "formed.xlsm", part,
+                        lambda x: OTHER_FORMS["spaced"](re.sub(r'<row r="(\d+)"', rf'<row r="{space}\1"', x, count=1)))
+    _data, refusal = _read_or_refusal(doctored)
+    assert refusal is not None and f"シート「{sheet}」の行番号「{space}" in refusal, refusal
 
 
 @pytest.mark.parametrize("form", sorted(OTHER_FORMS))

@@ -130,3 +130,43 @@ def test_the_steps_that_mend_stale_results_are_typed_once():
     for phrase in ("ブックの保存前に再計算を行う", "開くと数式が計算し直されます"):
         typed = {path for path, _, text in code_strings() if phrase in text}
         assert typed == {"renkei_xl/core/findings.py"}, (phrase, typed)
+
+
+# The grid's bounds as a pattern spells them: a row's seven digits, a column's five.
+GRID_BOUNDS = ("{1,7}", "{1,5}")
+# A character reference's decimal code point (U+10FFFF is 1,114,111: seven digits), no row.
+NOT_THE_GRID = {("renkei_xl/package/xml.py", "{1,7}")}
+
+
+def typed_grid_bounds(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    return {(path, bound) for path, _, text in code_strings(root) for bound in GRID_BOUNDS if bound in text}
+
+
+def test_the_grids_digit_bounds_are_typed_once():
+    """core.refs.ROW_DIGITS, COLUMN_DIGITS and CELL_ADDRESS bound every pattern that finds a
+    cell, row or column in a part's text: the hostile-input fixes of stops 59 to 61 typed
+    {1,7} and {1,5} (and a len() > 7) into five modules, where one pattern of its own taking
+    any number of digits had let 5,000 of them reach int()."""
+    assert typed_grid_bounds() == NOT_THE_GRID
+
+
+def test_the_grid_bound_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('import re\n_ROW = re.compile(r"r=\\"([0-9]{1,7})\\"")\n')
+    assert [(path.rpartition("/")[2], bound) for path, bound in typed_grid_bounds(tmp_path)] == [("m.py", "{1,7}")]
+
+
+def column_readers(root: Path = PACKAGE) -> set[str]:
+    """The modules that turn a column's letters into its number themselves (``* 26 +``)."""
+    return {path.relative_to(root.parent).as_posix() for path in sorted(root.rglob("*.py"))
+            if "* 26 +" in path.read_text(encoding="utf-8")}
+
+
+def test_a_columns_letters_are_read_in_one_place():
+    """core.refs.column_number: package.cells, the sheet checks and formula_refs each had a
+    loop of their own, and formula_refs its own 16384 beside refs.LAST_COLUMN."""
+    assert column_readers() == {"renkei_xl/core/refs.py"}
+
+
+def test_the_column_reader_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("def col(s):\n    n = 0\n    for ch in s:\n        n = n * 26 + ord(ch) - 64\n")
+    assert [path.rpartition("/")[2] for path in column_readers(tmp_path)] == ["m.py"]

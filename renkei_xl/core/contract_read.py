@@ -30,7 +30,7 @@ from .errors import UserError
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
-from .refs import areas_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
+from .refs import LAST_COLUMN, LAST_ROW, areas_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
 from .values import (CELL_TEXT_LIMIT, boolean_value, cell_length, error_named, error_value, format_percent, may_be_unread,
@@ -276,12 +276,10 @@ class Book:
         formula = getattr(self.names, "unresolved", {}).get(name)
         if formula is None:
             return None
-        if named_past_the_grid(formula):
-            return (f"名前の定義「{name}」の参照先「{shown(formula)[:60]}」は Excel のシートの範囲（XFD1048576 まで）の外で、"
-                    "セルを指していません（ファイルが壊れています）。［数式］タブの［名前の管理］で"
-                    f"「{name}」の参照先を、その値を入れたセルに直してください")
-        return (f"名前の定義「{name}」の参照先「{shown(formula)[:60]}」がセルを指していません（参照先が壊れています。"
-                "参照先の行や列を削除するとこうなります）。［数式］タブの［名前の管理］で"
+        why = (f"は Excel のシートの範囲（{cell_ref(LAST_ROW, LAST_COLUMN)} まで）の外で、セルを指していません"
+               "（ファイルが壊れています）" if named_past_the_grid(formula) else
+               "がセルを指していません（参照先が壊れています。参照先の行や列を削除するとこうなります）")
+        return (f"名前の定義「{name}」の参照先「{shown(formula)[:60]}」{why}。［数式］タブの［名前の管理］で"
                 f"「{name}」の参照先を、その値を入れたセルに直してください")
 
     def named(self, name: str) -> tuple[str, str, object]:

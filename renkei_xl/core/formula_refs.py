@@ -27,6 +27,8 @@ import re
 from functools import lru_cache
 from typing import Optional
 
+from .refs import LAST_COLUMN, column_number
+
 # Functions whose result depends on their arguments alone (the references among them are
 # in the text). Anything else may read what the text does not show. As stored in the
 # file: newer functions carry _xlfn. (and _xlws.), taken off before the look-up.
@@ -62,7 +64,6 @@ _TOKEN_PATTERN = (
     r"|(?P<other>.)")
 _FUTURE = re.compile(r"^(?:_xlfn\.)?(?:_xlws\.)?")
 _BOOLEANS = ("TRUE", "FALSE")
-_MAX_COLUMN = 16384
 
 
 def sheets_read(formula: str, own: str) -> Optional[frozenset]:
@@ -103,11 +104,5 @@ def _token() -> "re.Pattern[str]":
 
 def _in_grid(ref: str) -> bool:
     """Columns A … XFD: beyond them the same letters and digits (XFE1) are a name's."""
-    for letters in re.findall(r"[A-Za-z]+", ref):
-        col = 0
-        for ch in letters.upper():
-            col = col * 26 + ord(ch) - 64
-        if col > _MAX_COLUMN:
-            return False
-    return True
+    return all(column_number(letters.upper()) <= LAST_COLUMN for letters in re.findall(r"[A-Za-z]+", ref))
 

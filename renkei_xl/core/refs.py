@@ -22,6 +22,13 @@ LAST_ROW, LAST_COLUMN = 1_048_576, 16_384
 MAX_ROWS, MAX_COLUMNS, MAX_CELLS = 200_000, 1_000, 4_000_000
 # The least width calamine reads a sheet as (A … Z), which its cells are counted by.
 LEAST_COLUMNS_READ = 26
+# The most digits of a row's number and of a column's, and letters of a column (XFD): the one
+# bound of every pattern that finds a cell, row or column in a part's text. A number spelt
+# longer names nothing on the grid, and one of 5,000 digits stopped commands in int()
+# (qa-fuzz61) where a pattern of its own took any number of digits.
+ROW_DIGITS, COLUMN_DIGITS, COLUMN_LETTERS = len(str(LAST_ROW)), len(str(LAST_COLUMN)), 3
+# A cell's address as a part or a client spells it (「B3」, no $), within those bounds.
+CELL_ADDRESS = f"[A-Z]{{1,{COLUMN_LETTERS}}}[0-9]{{1,{ROW_DIGITS}}}"
 
 
 # Excel's 16,384 columns (A … XFD): every column a sheet has; a cache without a bound kept any
@@ -174,7 +181,7 @@ def on_the_grid(address: str) -> bool:
 
 # A cell's address: its column's letters, its row's digits after any leading zeros (int()
 # counts them toward its 4,300 digits; 「B030」 is B30, as Excel and calamine read it).
-_CELL_ADDRESS = re.compile(r"\$?([A-Z]{1,3})\$?0*([0-9]{1,7})")
+_CELL_ADDRESS = re.compile(rf"\$?([A-Z]{{1,{COLUMN_LETTERS}}})\$?0*([0-9]{{1,{ROW_DIGITS}}})")
 
 
 def parse_ref(ref: str) -> tuple[int, int]:
@@ -187,10 +194,17 @@ def parse_ref(ref: str) -> tuple[int, int]:
     whichever caller read it first (qa-fuzz61's guards were caller by caller)."""
     m = _CELL_ADDRESS.fullmatch(ref.strip().upper())
     if m:
-        col = 0
-        for ch in m.group(1):
-            col = col * 26 + ord(ch) - 64
-        row = int(m.group(2))
+        row, col = int(m.group(2)), column_number(m.group(1))
         if 1 <= row <= LAST_ROW and col <= LAST_COLUMN:
             return row, col
     raise ValueError(f"no cell of Excel's grid: {ref[:20]!r}")
+
+
+def column_number(letters: str) -> int:
+    """A column's number from its capital letters (「AB」 -> 28), past the grid too (「XFE」
+    -> 16,385): the one reading of a column's letters, which package.cells, the sheet checks
+    and formula_refs each had a loop of their own for."""
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch) - 64
+    return col

@@ -129,25 +129,29 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         released(exc)   # what the failed work held, freed before the log's record needs memory
-        from ..safety import place_refusal
-
-        log = _log_error(title)
-        cause = exc.cause if isinstance(exc, PartlyWritten) else exc
-        partly = [c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []
-        if (said := place_refusal(cause)) is not None:     # rights, a read-only place, no room
-            _alert(book, live, alert_text([f"{c.stopped(title)}\n\n{said}", "", *partly, f"（詳細: {log}）"]),
-                   critical=True)
-        else:
-            said = ([f"{c.stopped(title)}\n\n{OUT_OF_MEMORY}"] if isinstance(cause, MemoryError) else
-                    [f"{c.named(title)}で予期しないエラーが発生しました。", "", f"{type(cause).__name__}: {cause}"])
-            _alert(book, live, alert_text([*said, "", *partly,
-                                           f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"]),
-                   critical=True)
+        _alert(book, live, _unexpected_alert(title, exc, _log_error(title)), critical=True)
     else:
         _alert(book, live, alert_text([*first, *([message] if isinstance(message, str) else message)]))
     finally:
         if live is not None:
             live.status(None)
+
+
+def _unexpected_alert(title: str, exc: Exception, log: str) -> str:
+    """What staff are told of a click the last guard caught (``log``: where its details
+    went): a place the tool could not write (rights, a read-only place, no room) said as
+    such, the memory run out said as what they can do about it (core.errors.OUT_OF_MEMORY),
+    anything else as an unexpected error to send in; each after what was written before it
+    stopped (PartlyWritten)."""
+    from ..safety import place_refusal
+
+    cause = exc.cause if isinstance(exc, PartlyWritten) else exc
+    partly = [c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []
+    if (said := place_refusal(cause)) is not None:
+        return alert_text([f"{c.stopped(title)}\n\n{said}", "", *partly, f"（詳細: {log}）"])
+    said = ([f"{c.stopped(title)}\n\n{OUT_OF_MEMORY}"] if isinstance(cause, MemoryError) else
+            [f"{c.named(title)}で予期しないエラーが発生しました。", "", f"{type(cause).__name__}: {cause}"])
+    return alert_text([*said, "", *partly, f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"])
 
 
 def _as_button(body: Callable[[LiveBook, str], Said], live: LiveBook, title: str) -> Said:

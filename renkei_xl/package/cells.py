@@ -21,17 +21,10 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from ..core.refs import column_letter, parse_ref
-from .xml import PREFIXES_KEPT, PackageError, cell_text, element_span, index_text
+from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
+from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
-
-
-def column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
 
 
 @lru_cache(maxsize=65536)
@@ -96,7 +89,7 @@ class _Row(NamedTuple):
 
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
-_CELL_REF = re.compile(r"[A-Z]{1,3}[0-9]{1,7}")
+_CELL_REF = re.compile(CELL_ADDRESS)
 
 
 def _row_number(text: str, part: str) -> int:
@@ -382,16 +375,22 @@ class SheetCells:
 
 # Past this many cell formats sought, a part's s attributes are read in one pass (styles_named).
 _FEW_STYLES = 32
-_S_VALUE = LazyPattern(r'\ss="0*([0-9]{1,10})"')
-_S_VALUE_BYTES = LazyPattern(rb'\ss="0*([0-9]{1,10})"')
+# A cell's format index as index_text reads it: leading zeros aside, an unsignedInt's digits.
+_S_VALUE = LazyPattern(rf'\ss="0*([0-9]{{1,{UNSIGNED_DIGITS}}})"')
+_S_VALUE_BYTES = LazyPattern(_S_VALUE.pattern.encode("ascii"))
 
 
 def styles_named(text, styles: "frozenset[int]") -> "frozenset[int]":
     """Those of the cell formats ``styles`` whose cells a worksheet part's ``text`` (str or
     bytes) may hold, as far as its bytes say: empty where it names none of them, so its cells
     need not be read (the default format 0, which a cell without s has, is always kept).
-    Never fewer than the cells name in the usual form (s="12"), which is all the patterns
-    after it find; a few more do no harm.
+    Never fewer than the cells name as Excel writes them (s="12" after a space); a few more
+    do no harm. Not exact past that: up to _FEW_STYLES formats it looks for that spelling
+    only, while the pattern past them, and numbers_styled's after it, also take leading
+    zeros (s="09", which index_text reads as 9) and a tab or line break before s. A percent
+    cell so spelt is read as its stored number (0.5, not 50%) in a book of few percent
+    formats; each search that would catch it costs about as much as one marker's
+    (≈ 70 ms on 55 MB), and neither spelling is known from any writer, so none is made here.
 
     Why: each format was searched for in the text one by one, and a master whose staff's
     pasted formats piled up near Excel's limit holds thousands of percent and Currency
@@ -485,7 +484,7 @@ _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
 # to 1,048,576): a hint spelt otherwise (a row of 5,000 digits, which int() refuses past
 # 4,300, stopped collect with 予期しないエラー after its checks, qa-fuzz61) is not read, and
 # is left as the file had it: each is a hint Excel recomputes, no value of the sheet.
-_SPANS = LazyPattern(r'\sspans="(\d{1,5}):(\d{1,5})"')
+_SPANS = LazyPattern(rf'\sspans="(\d{{1,{COLUMN_DIGITS}}}):(\d{{1,{COLUMN_DIGITS}}})"')
 
 
 @lru_cache(maxsize=PREFIXES_KEPT)
@@ -502,12 +501,17 @@ def _widen_spans(opening: str, cols) -> str:
     return opening[:m.start()] + f' spans="{lo}:{hi}"' + opening[m.end():]
 
 
+# A dimension's ends (「A1:C5」), each within the grid's letters and digits.
+_END = rf"([A-Z]{{1,{COLUMN_LETTERS}}})(\d{{1,{ROW_DIGITS}}})"
+_DIMENSION_ENDS = _END + "(?::" + _END + ')?"'
+
+
 def _grow_dimension(text: str, p: str, cells) -> str:
-    m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="([A-Z]{1,3})(\d{1,7})(?::([A-Z]{1,3})(\d{1,7}))?"', text)
+    m = re.search(r"<" + re.escape(p) + r'dimension\s+ref="' + _DIMENSION_ENDS, text)
     if not m or not cells:
         return text
-    c1, r1 = column_index(m.group(1)), int(m.group(2))
-    c2, r2 = (column_index(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
+    c1, r1 = column_number(m.group(1)), int(m.group(2))
+    c2, r2 = (column_number(m.group(3)), int(m.group(4))) if m.group(3) else (c1, r1)
     rows = [r for r, _ in cells]
     cols = [c for _, c in cells]
     n1, n2 = min(r1, *rows), max(r2, *rows)
@@ -564,7 +568,7 @@ _ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
 # ASCII digits, at most a row of the grid's seven (leading zeros aside): a row numbered
 # otherwise hides nothing staff could type in, and 5,000 digits stopped collect with
 # 「予期しないエラー」 in int() (its limit is 4,300); 「٣」 matched \\d and hid row 3.
-_ROW_NUMBER = LazyPattern(r"\br=[\"']0*([0-9]{1,7})[\"']")
+_ROW_NUMBER = LazyPattern(rf"\br=[\"']0*([0-9]{{1,{ROW_DIGITS}}})[\"']")
 _HIDDEN = LazyPattern(r"\bhidden=[\"'](?:1|true)[\"']")
 
 
@@ -583,7 +587,7 @@ def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
     ends = [_AREA_END.fullmatch(end) for end in (first, last or first)]
     if None in ends:
         return None
-    (r1, c1), (r2, c2) = ((int(m.group(2)), column_index(m.group(1))) for m in ends)
+    (r1, c1), (r2, c2) = ((int(m.group(2)), column_number(m.group(1))) for m in ends)
     return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 

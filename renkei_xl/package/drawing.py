@@ -20,7 +20,7 @@ from xml.parsers import expat
 from ..core.lazy_pattern import LazyPattern
 from .chart import A, C, XDR
 from .rels import T_DRAWING, reachable, read_rels, remove_rel
-from .xml import DECLARED_ENCODING, PackageError, parse, unescape
+from .xml import DECLARED_ENCODING, UNSIGNED_DIGITS, PackageError, parse, unescape
 from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
@@ -41,7 +41,7 @@ _CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
 # A shape's id, an unsignedInt (ten digits past leading zeros): an id spelt with 5,000 digits
 # stopped recalc with 「予期しないエラー」 in int() (its limit is 4,300) as the charts' new ids
 # were counted past the kept shapes'; such an id is no number a new one could meet.
-_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,10})"')
+_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
 # text may hold a ">". Here and in package.controls.
@@ -100,10 +100,10 @@ def _top_left(anchor: str) -> str:
     """The cell of an anchor's top left corner; "" where it has none on Excel's grid (an
     absolute anchor, or a column or row past it: a <xdr:col> of 5,000 digits stopped recalc
     with 予期しないエラー, as int() refuses past 4,300 digits, qa-fuzz61)."""
-    from ..core.refs import LAST_COLUMN, LAST_ROW, cell_ref
+    from ..core.refs import COLUMN_DIGITS, LAST_COLUMN, LAST_ROW, ROW_DIGITS, cell_ref
 
     m = _FROM.search(anchor)
-    if m is None or len(m.group(1)) > 5 or len(m.group(2)) > 7:
+    if m is None or len(m.group(1)) > COLUMN_DIGITS or len(m.group(2)) > ROW_DIGITS:
         return ""
     col, row = int(m.group(1)) + 1, int(m.group(2)) + 1
     return cell_ref(row, col) if col <= LAST_COLUMN and row <= LAST_ROW else ""

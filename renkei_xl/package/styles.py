@@ -110,6 +110,7 @@ class Styles:
         twin.numfmts = dict(origin.numfmts)
         twin.added_numfmts = []
         twin._derived = dict(origin._derived)
+        twin._rests = {}      # what this copy's derives compare (_key), never the kept parse's
         return twin
 
     # ------------------------------------------------------------------ lookups
@@ -307,7 +308,8 @@ class Styles:
         them on every click that paints or counts. An id's number and a fill's colour are
         therefore kept per text and per fill (both read from the parsed part, never
         changed), the compared attributes per their text as written (a book's formats
-        mostly differ in a few of them; kept while the book's keys are made), and the key
+        mostly differ in a few of them; kept while the book's keys are made, and by each copy
+        for its own derives, never in the kept parse: _rests), and the key
         is built of lists, not generators: the same key in about half the time."""
         ids = self._ids
         fill_text, fmt_text = attrs.get("fillId"), attrs.get("numFmtId")

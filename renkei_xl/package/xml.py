@@ -324,13 +324,29 @@ def index_attribute(attrs, name: str, part: str, default: int = 0) -> int:
 
 def index_text(value: str, name: str, part: str) -> int:
     """``index_attribute`` for an attribute's text found by a pattern (a sheet part's s=,
-    min=, max=, style=, read without parsing the part). An unsignedInt has at most 10 digits:
-    5,000 of them passed isdigit() and int() raised past its 4,300-digit limit (a traceback)."""
+    min=, max=, style=, read without parsing the part), by ``unsigned_number``'s rule."""
+    number = unsigned_number(value)
+    if number is not None:
+        return number
+    raise PackageError(f"ブックの部品「{part}」が壊れています（{name}=\"{value[:40]}\" は番号ではありません）")
+
+
+# The most digits of an unsignedInt (4,294,967,295), leading zeros not counted.
+UNSIGNED_DIGITS = 10
+
+
+def unsigned_number(value: str) -> Optional[int]:
+    """An attribute the format types as an unsignedInt (an index, a row's r), as Excel reads
+    it, or None where it is none: the one reading for every reader of such numbers (index_text
+    here, workbook.sheet_form.row_number for a sheet's rows, which names the sheet). ASCII
+    digits only, after the schema's whitespace collapse (「٣」 passed isdigit() and was read
+    as 3), and at most UNSIGNED_DIGITS of them: 5,000 passed isdigit() and int() raised past
+    its 4,300-digit limit (a traceback)."""
     text = value.strip(" \t\r\n")   # the schema's whitespace collapse, as Excel reads it
     digits = text.lstrip("0")        # leading zeros are still the number, however many
-    if text.isascii() and text.isdigit() and len(digits) <= 10:
+    if text.isascii() and text.isdigit() and len(digits) <= UNSIGNED_DIGITS:
         return int(digits or "0")
-    raise PackageError(f"ブックの部品「{part}」が壊れています（{name}=\"{value[:40]}\" は番号ではありません）")
+    return None
 
 
 def q(ns: str, tag: str) -> str:

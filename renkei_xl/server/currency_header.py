@@ -28,7 +28,7 @@ import re
 import struct
 from typing import Optional
 
-from ..core.refs import parse_ref
+from ..core.refs import CELL_ADDRESS, parse_ref
 from .sheet_headers import sheet_parts
 
 CURRENCY_HEADER = "x-renkei-currency"
@@ -41,7 +41,7 @@ _VERSION = "1"
 # RenkeiServer.bas' CURRENCY_UNKNOWN in place of a sheet's cells: its numbers are not known.
 UNKNOWN = "+"
 _PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/(\+|[A-Z0-9=,]+)")
-_CELL = re.compile(r"([A-Z]{1,3}[0-9]{1,7})=([0-9A-F]{16})")
+_CELL = re.compile(f"({CELL_ADDRESS})=([0-9A-F]{{16}})")
 
 # sheet -> [[row, col, number], ...] (lists: the payload carries it to the remote engine), or
 # None for a sheet the client sent as not known (UNKNOWN)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..core.refs import parse_ref
+from ..core.refs import CELL_ADDRESS, parse_ref
 from .sheet_headers import hex_text, sheet_parts
 
 PERCENTS_HEADER = "x-renkei-percents"
@@ -37,7 +37,7 @@ UNKNOWN = "+"
 # A sheet name of at most 31 characters and a number format of at most 255 (Excel's limits),
 # each as UTF-16 hex (RenkeiHex), and its blocks of cells.
 _PART = re.compile(r"((?:[0-9A-F]{4}){1,31})/(?:((?:[0-9A-F]{4}){1,255})/([A-Z0-9:,]+)|\+)")
-_BLOCK = re.compile(r"([A-Z]{1,3}[0-9]{1,7})(?::([A-Z]{1,3}[0-9]{1,7}))?")
+_BLOCK = re.compile(f"({CELL_ADDRESS})(?::({CELL_ADDRESS}))?")
 
 # sheet -> [(number format, [(first row, first col, last row, last col), ...]), ...], or None
 # for a sheet the client sent as not known (UNKNOWN)

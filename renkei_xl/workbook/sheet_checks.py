@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS
+from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
-from ..package.xml import dtd_refusal, has_dtd, unescape
+from ..package.xml import UNSIGNED_DIGITS, dtd_refusal, has_dtd, unescape, unsigned_number
 from ..package.zipped import Package
 
 if TYPE_CHECKING:
@@ -36,10 +36,7 @@ _WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="
 
 
 def _column(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
+    return column_number(letters.decode("ascii"))
 
 
 # The largest shared-strings part read, inflated. python-calamine holds every text of the
@@ -145,12 +142,12 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
             styles = pkg.read(rel.part)
             if not re.search(_DURATION_CODE, styles) and not re.search(_BUILTIN_DURATION, styles):
                 return frozenset()
-            ids = {b"46"} | {_attr(m.group(1), b"numFmtId") for m in re.finditer(_NUM_FMT, styles)
-                             if re.search(_DURATION_CODE, _attr(m.group(1), b"formatCode") or b"")}
+            ids = {46} | {_format_id(m.group(1)) for m in re.finditer(_NUM_FMT, styles)
+                          if re.search(_DURATION_CODE, _attr(m.group(1), b"formatCode") or b"")}
             xfs = re.search(_CELL_XFS, styles)
             out = set()
             for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
-                fmt = _attr(xf.group(1), b"numFmtId")
+                fmt = _format_id(xf.group(1))
                 if fmt is not None and fmt in ids:
                     out.add(EVERY_CELL if k == 0 else b' s="%d"' % k)
             return frozenset(out)
@@ -158,7 +155,7 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
 
 
 # The builtin number formats with a percent sign (ECMA-376 18.8.30).
-_BUILTIN_PERCENTS = {b"9": "0%", b"10": "0.00%"}
+_BUILTIN_PERCENTS = {9: "0%", 10: "0.00%"}
 
 
 def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
@@ -170,11 +167,11 @@ def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
             styles = pkg.read(rel.part)
-            if b"%" not in styles and not re.search(rb'\bnumFmtId\s*=\s*["\'](?:9|10)["\']', styles):
+            if b"%" not in styles and not re.search(rb'\bnumFmtId\s*=\s*["\']\s*0*(?:9|10)\s*["\']', styles):
                 return {}
             codes = dict(_BUILTIN_PERCENTS)
             for m in re.finditer(_NUM_FMT, styles):
-                fmt_id, code = _attr(m.group(1), b"numFmtId"), _attr(m.group(1), b"formatCode")
+                fmt_id, code = _format_id(m.group(1)), _attr(m.group(1), b"formatCode")
                 if fmt_id is not None:
                     codes.pop(fmt_id, None)
                     if code is not None and b"%" in code:
@@ -182,11 +179,19 @@ def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
             xfs = re.search(_CELL_XFS, styles)
             out = {}
             for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
-                fmt = _attr(xf.group(1), b"numFmtId")
+                fmt = _format_id(xf.group(1))
                 if fmt is not None and fmt in codes:
                     out[k] = codes[fmt]
             return out
     return {}
+
+
+def _format_id(attrs: bytes) -> Optional[int]:
+    """A numFmt's or a cell format's numFmtId as the number it is (package.xml.unsigned_number,
+    as the writer's reader of styles takes it): compared as written, 「0165」 was no 165, and a
+    cell Excel shows as 50% was read as 0.5. None where it has none or it is no number."""
+    found = _attr(attrs, b"numFmtId")
+    return None if found is None else unsigned_number(found.decode("ascii", "replace"))
 
 
 def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
@@ -339,7 +344,10 @@ ERROR_MARK = b't="e"'
 # hold no error value, so a command does not pay for compiling them at every start.
 # A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
 _ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
-_ERROR_REF = rb'\br="([A-Z]{1,3})([0-9]+)"'
+# Its row's digits past leading zeros, within an unsignedInt's (package.xml.unsigned_number):
+# int() counts zeros toward its 4,300 digits, and an error cell in B000…030000 (row 30,000, as
+# check_extent and calamine read it) stopped validate with 「予期しないエラー」.
+_ERROR_REF = rb'\br="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS
 _ERROR_TEXT = rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 # A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
 # index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives

@@ -30,6 +30,7 @@ from typing import Optional
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..core.refs import column_letter, parse_ref
+from ..package.xml import UNSIGNED_DIGITS, unsigned_number
 
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
                                "\r": "&#13;"})
@@ -112,9 +113,9 @@ def far_rows(name: str, raw: bytes, prefix: bytes, start: int) -> int:
 
 
 def _furthest(name: str, rows: list[bytes]) -> int:
-    """The largest of a window's row numbers: int() at C speed where each is within ten
-    characters (a window may hold a million), row_number's reading past that."""
-    if max(map(len, rows)) <= 10:
+    """The largest of a window's row numbers: int() at C speed where each is within an
+    unsignedInt's digits (a window may hold a million), row_number's reading past that."""
+    if max(map(len, rows)) <= UNSIGNED_DIGITS:
         return max(map(int, rows))
     return max(row_number(name, row.decode("ascii")) for row in rows)
 
@@ -229,16 +230,16 @@ def row_number(name: str, text: Optional[str], default: int = 0) -> int:
     """A row's number as a sheet spells it (a row tag's r, a cell reference's digits), or a
     damaged sheet said so, naming it. One reading for every finder of rows: a cell numbered
     with 5,000 digits stopped validate, recalc and collect with 「予期しないエラー」 where
-    the used range was measured (int() refuses past 4,300 digits)."""
+    the used range was measured (int() refuses past 4,300 digits, qa-132). Read by the
+    format's rule for an unsignedInt (package.xml.unsigned_number), as the writer reads a
+    row's r: a copy of it here took 「　1」 (Python's strip) for the row the writer refused."""
     if text is None:
         return default
-    digits = text.strip().lstrip("0")
-    # at most an unsignedInt's 10 digits, as package.xml.index_text reads one: 5,000 passed
-    # isdigit() and int() raised past its 4,300-digit limit, 「予期しないエラー」 (qa-132)
-    if not (text.strip().isascii() and text.strip().isdigit()) or len(digits) > 10:
+    number = unsigned_number(text)
+    if number is None:
         raise UnreadableSheet(f"シート「{name}」の行番号「{text[:20]}」が読めません（ファイルが壊れています）。"
                               "Excel で開いて保存し直してください")
-    return int(digits or "0")
+    return number
 
 
 class Undated(dict):
@@ -302,6 +303,11 @@ def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
             out.unsafe.append(number.span())
 
 
+# A cell's address with its row's digits, leading zeros aside (int() counts them too), within
+# an unsignedInt's (package.xml.unsigned_number's bound).
+_NUMBER_CELL_REF = LazyPattern(rb'\sr="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
+
+
 def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     """(row, column), 0-based, of a cell tag's attributes when it is a number cell (no
     ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r, and for
@@ -309,7 +315,7 @@ def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     negative number so placed stopped validate, recalc and collect with 「予期しないエラー」
     before check_extent, which then refuses the sheet naming its row)."""
     kind = re.search(rb'\st="([^"]*)"', attrs)
-    ref = re.search(rb'\sr="([A-Z]{1,3})0*([0-9]{1,10})"', attrs)   # int() counts leading zeros too
+    ref = _NUMBER_CELL_REF.search(attrs)
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None
     try:        # a row or column past Excel's grid (parse_ref's rule): check_extent names it
