@@ -449,3 +449,32 @@ def append_children(text: str, tag: str, children: list[str], count: Optional[in
         return text[:o] + new_open + body + f"</{full}>" + text[e:]
     new_open = set_count(opening, count) if count is not None else opening
     return text[:o] + new_open + text[cs:ce] + body + text[ce:]
+
+
+
+def closed_elements(data: bytes, starts: "re.Pattern"):
+    """(start, end) of each element with an end tag whose start tag ``starts`` finds in
+    ``data``, from its ``<`` to past its end tag; ``starts`` spells the element's name with
+    its prefix in its group ``name``. Empty ones (``<x/>``) are passed over: they hold
+    nothing. In the order found, none inside another.
+
+    Why not one pattern ``<(p:)x[\\s>].*?</\\1x>``: each start tag without an end tag after
+    it (an empty ``<x14:dataValidation />``) searched the whole rest of the part, so 8,000
+    of them in a 66 kB master's 一覧 held recalc 15 s, and 64,000 over a quarter of an hour
+    (qa-fuzz62). Here a name's end tag, once missing, is not looked for again."""
+    missing: set[bytes] = set()
+    at = 0
+    while (m := starts.search(data, at)) is not None:
+        tag_end = data.find(b">", m.end("name"))
+        if tag_end < 0:
+            return
+        at = tag_end + 1
+        name = m.group("name")
+        if data[tag_end - 1] == 0x2F or name in missing:      # 「/>」: empty
+            continue
+        end = data.find(b"</" + name + b">", at)
+        if end < 0:
+            missing.add(name)
+            continue
+        at = end + len(name) + 3
+        yield m.start(), at
