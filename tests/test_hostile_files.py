@@ -1696,7 +1696,17 @@ def without_positions(xml: str) -> str:
     return "".join(out)
 
 
-OTHER_FORMS = {"single quotes": single_quoted, "spaced": spaced, "without r": without_positions}
+def lower_case_places(xml: str) -> str:
+    """Every cell's place in small letters (「g20」), and a few absolute (「$G$20」): python-calamine
+    reads both where the capitals stand, the scans read capitals only, so an error value so
+    placed came through as an empty cell (qa-fuzz62)."""
+    out = re.sub(r'(<c\b[^>]*?\sr=")([A-Z]+)(\d+)"', lambda m: f'{m.group(1)}{m.group(2).lower()}{m.group(3)}"', xml)
+    return re.sub(r'(<row r="2\d"[^>]*>.*?<c\b[^>]*?\sr=")([a-z]+)(\d+)"',
+                  lambda m: f'{m.group(1)}${m.group(2).upper()}${m.group(3)}"', out, flags=re.S)
+
+
+OTHER_FORMS = {"single quotes": single_quoted, "spaced": spaced, "without r": without_positions,
+               "lower-case places": lower_case_places}
 
 
 def _in_form(path: Path, dst: Path, part: str, form) -> Path:

@@ -216,3 +216,33 @@ def test_a_date_in_a_return_counting_from_1904_is_read_as_typed(cycle, capsys):
     assert code == 1, out
     assert (f"{MUNI}!{_ref(path, '04-1', '実施状況')} 04-1: 実施状況「2023-10-10 0:00:00」（セルの日付は 2023-10-10）"
             "が日付・時刻として保存されています") in out, out
+
+
+@pytest.mark.parametrize("date1904, number_format, serial", [
+    (True, "yyyy/m/d", 2957100),            # 9999-12-31 is 2957003 counted from 1904
+    (True, "ge", 2958000),                  # an era format, which calamine hands over as a number
+    (False, 'ggge"年"', 2958465.999995),    # under 2958466, but its second rounds into year 10000
+])
+@pytest.mark.parametrize("header", ["実績値", "実施状況"])
+def test_a_date_serial_past_9999_in_a_return_is_no_unexpected_error(cycle, capsys, date1904, number_format,
+                                                                     serial, header):
+    """A number in a date-formatted cell past Excel's last date by the book's own count (Excel
+    shows #####): the shown date was made counting from 1904 with the 1900 count's bound, and
+    collect ended in 「予期しないエラー（OverflowError）」 (qa-fuzz62). Now it is read as Excel
+    hands its clients such a cell, the number (contract_read.duration_as_read), and judged as one."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    if date1904:
+        rewrite_zip(path, path, replace={"xl/workbook.xml": lambda d: re.sub(
+            rb"<workbookPr\b[^>]*/>", b'<workbookPr date1904="1"/>', d, count=1)})
+    ref = _ref(path, "04-1", header)
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = serial
+    wb[MUNI][ref].number_format = number_format
+    wb.save(path)
+    code = main(["collect", str(master), str(path), "--dry-run"])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and "予期しないエラー" not in out, out
+    assert "小樽市" in out, out

@@ -264,3 +264,26 @@ def test_recalc_names_the_notes_of_a_comments_part_too_large_to_be_a_tree(recalc
             z.writestr(name, data)
     _run("recalc", str(master))
     assert NOTE_TEXT in _findings_text(master)
+
+
+def test_empty_shapes_by_the_thousand_in_a_legacy_drawing_cost_recalc_no_time(recalced, tmp_path):
+    """64,000 empty shapes (「<v:shape id="e1"/>」, a few kB zipped) after the button and the
+    note in 一覧's legacy drawing: each shape was read by a pattern to the next shape's end tag,
+    and with none after them it searched the rest of the part from every one, over a quarter
+    of an hour of recalc (qa-fuzz62). Read in one pass now (package.xml.closed_elements):
+    the button kept byte for byte, the empty shapes gone with the note."""
+    from forked_cli import cli_run
+
+    master = place_button_and_note(recalced, tmp_path / "button.xlsm")
+    pkg = parts(master)
+    vml_part = "xl/drawings/vmlDrawing90.vml"
+    empty = b"".join(b'<v:shape id="e%d"/>' % i for i in range(64_000))
+    pkg[vml_part] = pkg[vml_part].replace(b"</xml>", empty + b"</xml>")
+    with zipfile.ZipFile(master, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in pkg.items():
+            z.writestr(name, data)
+    done = cli_run(["recalc", str(master)], timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _type, button = _excel_button()
+    _sheet, vml = _legacy(parts(master), LIST)
+    assert button in vml and b'<v:shape id="e' not in vml and b'ObjectType="Note"' not in vml

@@ -299,19 +299,35 @@ def _era_part(part: str, when) -> str:
     return letter if part == "g" else name[0] if part == "gg" else name
 
 
-def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
-    """``value`` (a serial of the book's count: from 1904 when ``date1904``) as a date or time
-    section shows it. No date before 1900-03-01 in the 1900 count (its fictitious 29 February);
-    a time, or hours past a day (「[h]:mm」: 36:00), has no date and is made whatever the day."""
+def _moment(value: float, date1904: bool) -> "tuple[int, object] | None":
+    """A serial of the book's count (from 1904 when ``date1904``) as (its seconds, the
+    date-time they make), None where it is no date Excel shows (it shows #####): below 0,
+    or past the last second of 9999-12-31 by that count once rounded to the second. A 1904
+    book's last serial is 1,462 days short of the 1900 count's, whose bound was used for
+    both: 2957100 in a date cell of a return saved so ended collect in OverflowError
+    (qa-fuzz62), and so did 2958465.999995 in either count, whose second is in year 10000."""
     import datetime as dt
 
     from .contract_read import EXCEL_DAY_ZERO
 
-    code = "".join(t for kind, t in section if kind == "code")
-    if _DATE_WORDS.search(code) or not 0 <= value < 2958466:
+    if not 0 <= value < 2958466:
         return None
     seconds = round(value * 86400)
-    when = (dt.datetime(1904, 1, 1) if date1904 else EXCEL_DAY_ZERO) + dt.timedelta(seconds=seconds)
+    first = dt.datetime(1904, 1, 1) if date1904 else EXCEL_DAY_ZERO
+    if seconds > (dt.datetime(9999, 12, 31, 23, 59, 59) - first).total_seconds():
+        return None
+    return seconds, first + dt.timedelta(seconds=seconds)
+
+
+def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> "str | None":
+    """``value`` (a serial of the book's count: from 1904 when ``date1904``) as a date or time
+    section shows it. No date before 1900-03-01 in the 1900 count (its fictitious 29 February);
+    a time, or hours past a day (「[h]:mm」: 36:00), has no date and is made whatever the day."""
+    code = "".join(t for kind, t in section if kind == "code")
+    moment = None if _DATE_WORDS.search(code) else _moment(value, date1904)
+    if moment is None:
+        return None
+    seconds, when = moment
     dated = date1904 or value >= 61
     out, previous = [], ""
     flat = "".join(t if kind == "code" else "\0" * len(t) for kind, t in section)

@@ -19,6 +19,7 @@ import re
 
 from ..core.lazy_pattern import LazyPattern
 from .sheet_tail import sheet_tail
+from .xml import closed_elements
 from .zipped import Package
 
 VALIDATION, IGNORED_ERROR, SPARKLINE = "validation", "ignored_error", "sparkline"
@@ -26,7 +27,7 @@ _ANY = re.compile(rb"<(?:[\w.-]+:)?(?:dataValidation|ignoredError|sparkline)[\s>
 # The main namespace's elements name their range in an attribute.
 _WITH_SQREF = LazyPattern(rb'<(?:[\w.-]+:)?(dataValidation|ignoredError)\s[^>]*?\bsqref="([^"]*)"')
 # The 2010 extensions' (x14:dataValidation, x14:sparkline) in an xm:sqref child.
-_EXTENDED = LazyPattern(rb"<([\w.-]+:)(dataValidation|sparkline)[\s>].*?</\1\2>", re.S)
+_EXTENDED = LazyPattern(rb"<(?P<name>[\w.-]+:(dataValidation|sparkline))[\s>/]")
 _XM_SQREF = LazyPattern(rb"<(?:[\w.-]+:)?sqref>([^<]*)<")
 _KINDS = {b"dataValidation": VALIDATION, b"ignoredError": IGNORED_ERROR, b"sparkline": SPARKLINE}
 
@@ -42,9 +43,10 @@ def sheet_cell_settings(pkg: Package, workbook, sheet: str) -> list[tuple[str, s
     if not _ANY.search(tail):
         return []
     found = [(m.start(), _KINDS[m.group(1)], m.group(2)) for m in _WITH_SQREF.finditer(tail)]
-    for m in _EXTENDED.finditer(tail):
-        if _WITH_SQREF.match(m.group(0)):
+    for start, end in closed_elements(tail, _EXTENDED):     # linear: see there
+        element = tail[start:end]
+        if _WITH_SQREF.match(element):
             continue            # a prefixed main-namespace element, found above
-        ref = _XM_SQREF.search(m.group(0))
-        found.append((m.start(), _KINDS[m.group(2)], ref.group(1) if ref else b""))
+        ref = _XM_SQREF.search(element)
+        found.append((start, _KINDS[_EXTENDED.match(element).group(2)], ref.group(1) if ref else b""))
     return [(kind, ref.decode("utf-8").replace("$", "").strip()) for _at, kind, ref in sorted(found)]

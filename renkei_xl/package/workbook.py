@@ -129,9 +129,9 @@ class WorkbookXml:
         if value is not None:
             self.names.append(current)
         if m is not None:
-            if m.group(0) == element:
+            if self.text[m[0]:m[1]] == element:
                 return
-            self.text = self.text[:m.start()] + element + self.text[m.end():]
+            self.text = self.text[:m[0]] + element + self.text[m[1]:]
             self.dirty = True
             return
         if value is None:
@@ -157,15 +157,21 @@ class WorkbookXml:
                 self.text = self.text[:ce] + element + self.text[ce:]
         self.dirty = True
 
-    def _find_name(self, name: str, local_sheet: Optional[int]) -> "Optional[re.Match[str]]":
-        """The <definedName> element of that name and scope, by its attributes in any order."""
+    def _find_name(self, name: str, local_sheet: Optional[int]) -> "Optional[tuple[int, int]]":
+        """Where the <definedName> element of that name and scope lies (start, end), by its
+        attributes in any order; an empty one (<definedName name="x"/>) too. Found in one
+        pass (package.xml.closed_elements): a pattern read each empty one to the next end
+        tag, searching the rest of workbook.xml from each (qa-fuzz62)."""
+        from .xml import closed_elements
+
         want_name = f'name="{attr(name)}"'
         want_scope = f'localSheetId="{local_sheet}"' if local_sheet is not None else None
-        for m in _defined_name_pattern(self.p).finditer(self.text):
-            attrs = m.group(1)
+        start_tag = _defined_name_pattern(self.p)
+        for start, end in closed_elements(self.text, start_tag, empty_too=True):
+            attrs = start_tag.match(self.text, start).group(2)
             if want_name in attrs and (want_scope in attrs if want_scope else "localSheetId=" not in attrs):
                 if re.search(r'(?:^|\s)name="' + re.escape(attr(name)) + '"', attrs):
-                    return m
+                    return start, end
         return None
 
     def add_sheet(self, name: str, types: ContentTypes) -> SheetEntry:
@@ -322,8 +328,8 @@ def _check_sheet_state(name: str, state: str, part: str) -> None:
 
 @lru_cache(maxsize=PREFIXES_KEPT)
 def _defined_name_pattern(prefix: str) -> "re.Pattern[str]":
-    return re.compile(r"<" + re.escape(prefix) + r"definedName\b([^>]*)>.*?</" + re.escape(prefix) + r"definedName>",
-                      re.S)
+    """A <definedName> start tag: its name with its prefix (group ``name``), its attributes."""
+    return re.compile(r"<(?P<name>" + re.escape(prefix) + r"definedName)\b([^>]*)>")
 
 
 def _rel_prefix(text: str) -> str:

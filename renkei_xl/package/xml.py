@@ -486,3 +486,38 @@ def append_children(text: str, tag: str, children: list[str], count: Optional[in
         return text[:o] + new_open + body + f"</{full}>" + text[e:]
     new_open = set_count(opening, count) if count is not None else opening
     return text[:o] + new_open + text[cs:ce] + body + text[ce:]
+
+
+
+
+def closed_elements(data, starts: "re.Pattern", empty_too: bool = False):
+    """(start, end) of each element whose start tag ``starts`` finds in ``data`` (bytes or
+    text), from its ``<`` to past its end tag; ``starts`` spells the element's name with its
+    prefix in its group ``name``. Empty ones (``<x/>``) hold nothing and are passed over,
+    unless ``empty_too``. In the order found, none inside another.
+
+    Why not one pattern ``<(p:)x[\\s>].*?</\\1x>``: from each start tag without an end tag
+    after it (an empty ``<x14:dataValidation />``, ``<definedName name="a"/>``) it searched
+    the whole rest of the part, so 8,000 of them in a 66 kB master held recalc 15 to 25 s,
+    and 64,000 over a quarter of an hour (qa-fuzz62); and it read an empty one to the next
+    element's end tag, as one element. Here a name's end tag, once missing, is not looked
+    for again."""
+    lt, close, slash = (">", "</", "/") if isinstance(data, str) else (b">", b"</", b"/")
+    missing = set()
+    at = 0
+    while (m := starts.search(data, at)) is not None:
+        tag_end = data.find(lt, m.end("name"))
+        if tag_end < 0:
+            return
+        at = tag_end + 1
+        name = m.group("name")
+        if data[tag_end - 1:tag_end] == slash:
+            if empty_too:
+                yield m.start(), at
+            continue
+        end = -1 if name in missing else data.find(close + name + lt, at)
+        if end < 0:
+            missing.add(name)
+            continue
+        at = end + len(name) + 3
+        yield m.start(), at

@@ -46,7 +46,8 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     and usual starts, whether it may hold an error value), in one pass over its cell tags
     and one look for ``"e"``, which the error scans then need not repeat.
 
-    Usual: every cell tag starts with ``r="`` and no attribute the scans read is quoted
+    Usual: every cell tag starts with ``r="`` and a place in capitals and digits (「G20」,
+    not 「g20」, _cell_without_plain_r), and no attribute the scans read is quoted
     with ``'`` or spaced around ``=`` (a cell's place is its r, so rows may do as they
     like). Short: a column of one letter and a row under 100,000, as every cell of a
     master of 13 columns is. Where every cell tag is short and usual, none can be past
@@ -58,7 +59,7 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     value's type, however spaced) costs a count only where there is one."""
     odd = _odd_cell(prefix).search(raw)
     odd_at = odd.start() if odd is not None else None
-    without_r = odd_at is not None and _cell_without_r(prefix).search(raw, odd_at) is not None
+    without_r = odd_at is not None and _cell_without_plain_r(prefix).search(raw, odd_at) is not None
     errors = _holds_quoted_e(raw)   # an error value's type, however spaced, holds it
     usual = not without_r and not (b"'" in raw and _quoted_attribute(raw)) and (
         not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
@@ -145,8 +146,13 @@ def _odd_cell(prefix: bytes) -> re.Pattern:
 
 
 @lru_cache(maxsize=4)
-def _cell_without_r(prefix: bytes) -> re.Pattern:
-    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r=")[\s/>]')
+def _cell_without_plain_r(prefix: bytes) -> re.Pattern:
+    """A cell tag whose r is missing or not spelt as every application writes it: capital
+    letters and digits alone. The scans read that spelling only, and python-calamine reads
+    「g20」 as G20: an error value so placed was left out of cached_errors and came through
+    as an empty cell, imported over the master's value (qa-fuzz62). The rewrite spells each
+    place anew (parse_ref reads 「g20」 and 「$G$20」, which calamine refused as a whole)."""
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r="[A-Z]{1,3}[0-9]+")[\s/>]')
 
 
 @lru_cache(maxsize=4)
