@@ -488,8 +488,6 @@ def append_children(text: str, tag: str, children: list[str], count: Optional[in
     return text[:o] + new_open + text[cs:ce] + body + text[ce:]
 
 
-
-
 def closed_elements(data, starts: "re.Pattern", empty_too: bool = False):
     """(start, end) of each element whose start tag ``starts`` finds in ``data`` (bytes or
     text), from its ``<`` to past its end tag; ``starts`` spells the element's name with its
