@@ -1118,11 +1118,14 @@ def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(samp
     """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
     counts them): the reader of a sheet's percent and Currency cells (package.cells.
     numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
-    damaged part, said so naming it and the address, as the writer's reader of cells does."""
+    damaged part, said so naming it and the address, as the writer's reader of cells does.
+    Small letters (「abc」) make the sheet one in another form (sheet_form.survey, qa-fuzz62),
+    whose rewriting names the sheet and the address first."""
     style = _percent_style(read_members(sample.read_bytes()))
+    said = (f"シート「小樽市」のセルの位置「{address}」が読めません" if address.islower() else
+            f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
     _master_edited_is_refused(sample, tmp_path, command, lambda x: x.replace(
-        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'),
-        f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
+        "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'), said)
 
 
 @pytest.mark.parametrize("padded", ["0", "0" * 5000])
