@@ -2871,7 +2871,9 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     assert files() == before, "wrote input files"
     [said] = [line for line in _split(records)[0] if "button=" in line]
     waited = re.search(r" outcome=中止 status=200 .*waited=(\d+)ms", said)
-    assert waited and 800 <= int(waited.group(1)) < 5000, said
+    # The lock's wait is what the click's second had left after its admission (~0.1 s idle,
+    # 0.22 s seen at load 6): at least half of it, and never more than the click took.
+    assert waited and 500 <= int(waited.group(1)) <= took * 1000, said
 
 
 def test_a_click_the_button_stops_shows_its_request_number(server):
