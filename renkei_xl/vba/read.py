@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import VBA_PART
-from .ovba import decompress
+from .ovba import MAX_DECOMPRESSED, decompress
 
 STANDARD, OTHER = "standard", "other"   # procedural module; document or class module
 
@@ -110,12 +110,19 @@ def read_project(data: bytes) -> SavedProject:
     with ole:
         storage = _vba_storage(ole)
         try:
-            records = list(_records(decompress(ole.openstream(storage + ["dir"]).read())))
+            # One budget for the whole project (ovba.MAX_DECOMPRESSED): thirty modules each
+            # within it would be thirty times what any project holds.
+            budget = MAX_DECOMPRESSED
+            dir_stream = decompress(ole.openstream(storage + ["dir"]).read(), budget)
+            budget -= len(dir_stream)
+            records = list(_records(dir_stream))
             codepage = next((int.from_bytes(d, "little") for i, d in records if i == _PROJECTCODEPAGE), 1252)
             out = []
             for name, stream, offset, kind in _module_entries(records, codepage):
                 raw = ole.openstream(storage + [stream]).read()
-                out.append(VbaModule(name, kind, decompress(raw[offset:]).decode(_codec(codepage), "replace")))
+                source = decompress(raw[offset:], budget)
+                budget -= len(source)
+                out.append(VbaModule(name, kind, source.decode(_codec(codepage), "replace")))
             project = ole.openstream(storage[:-1] + ["PROJECT"]).read().decode(_codec(codepage), "replace")
         except (OSError, ValueError, LookupError) as exc:
             raise VbaProjectError(f"damaged VBA project: {exc}") from None
