@@ -82,13 +82,12 @@ def test_a_file_without_a_project_or_a_damaged_one_is_refused(tmp_path, master):
 
 
 
-def _with_module_stream(master: Path, path: Path, module: str, container: bytes) -> Path:
-    """A copy of ``master`` whose module stream ``module`` holds ``container`` after the
-    offset its dir record gives (the source as compressed, as Excel stores it)."""
+def _with_project_edited(master: Path, path: Path, edit) -> Path:
+    """A copy of ``master`` whose VBA project's streams ``edit(tree, dir_stream)`` changed
+    in place (tree: storage name -> stream bytes or a storage; dir_stream: VBA/dir decompressed)."""
     from conftest import replace_vba_project
     from renkei_xl.vba.cfb import write_compound_file
     from renkei_xl.vba.ovba import decompress
-    from renkei_xl.vba.read import _module_entries, _records
 
     with zipfile.ZipFile(master) as z:
         ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
@@ -98,11 +97,22 @@ def _with_module_stream(master: Path, path: Path, module: str, container: bytes)
         for part in entry[:-1]:
             node = node.setdefault(part, {})
         node[entry[-1]] = ole.openstream(entry).read()
-    entries = _module_entries(list(_records(decompress(tree["VBA"]["dir"]))), 1252)
-    offset = next(at for name, _stream, at, _kind in entries if name == module)
-    tree["VBA"][module] = tree["VBA"][module][:offset] + container
+    edit(tree, decompress(tree["VBA"]["dir"]))
     replace_vba_project(master, path, write_compound_file(tree))
     return path
+
+
+def _with_module_stream(master: Path, path: Path, module: str, container: bytes) -> Path:
+    """A copy of ``master`` whose module stream ``module`` holds ``container`` after the
+    offset its dir record gives (the source as compressed, as Excel stores it)."""
+    from renkei_xl.vba.read import _module_entries, _records
+
+    def edit(tree, dir_stream):
+        entries = _module_entries(list(_records(dir_stream)), 1252)
+        offset = next(at for name, _stream, at, _kind in entries if name == module)
+        tree["VBA"][module] = tree["VBA"][module][:offset] + container
+
+    return _with_project_edited(master, path, edit)
 
 
 # A CompressedChunk of 6 bytes that decompresses to 4,096: a literal, then one CopyToken of
@@ -142,6 +152,29 @@ def test_a_chunk_decompressing_past_its_4096_bytes_is_damage():
     body = bytes([0b110, ord("A")]) + (4095 - 3).to_bytes(2, "little") + (5).to_bytes(2, "little")
     with pytest.raises(ValueError, match="past 4096"):
         decompress(b"\x01" + (0xB000 | len(body) - 1).to_bytes(2, "little") + body)
+
+
+
+def test_a_dir_stream_listing_more_modules_than_it_declares_is_damage(master, tmp_path):
+    """PROJECTMODULES says how many modules follow (2 bytes). A dir stream of 8 MB listed
+    600,000 modules of one empty stream, in a project of 195 KB: the click read them for 12 s
+    of its turn. Entries past the count are damage, refused in Japanese."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+    from renkei_xl.vba.ovba import compress
+
+    def edit(tree, dir_stream):
+        terminator = (0x2B).to_bytes(2, "little") + bytes(4)
+        end = dir_stream.rindex(terminator) + len(terminator)
+        extra = (0x19).to_bytes(2, "little") + (1).to_bytes(4, "little") + b"Z" + terminator
+        tree["VBA"]["dir"] = compress(dir_stream[:end] + extra * 1000 + dir_stream[end:])
+        tree["VBA"]["Z"] = b"\x01"
+
+    path = _with_project_edited(master, tmp_path / "マスター.xlsm", edit)
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+        replayable_of(path)
+    with pytest.raises(VbaProjectError, match="more modules than the"):
+        project_modules(workbook_project(path))
 
 
 # -------------------------------------------------------------------- fitting
