@@ -376,6 +376,35 @@ def test_send_without_credentials_to_auth_server_is_refused(tmp_path, smtp_serve
     assert not handler.envelopes
 
 
+
+class _WindowsOnlyAuth(Recorder):
+    """An Exchange receive connector's EHLO as IT often leaves it: 「AUTH GSSAPI NTLM」 alone
+    (aiosmtpd offers a mechanism for each auth_ method; its own PLAIN and LOGIN are excluded)."""
+
+    async def auth_NTLM(self, server, args):
+        return AuthResult(success=False, handled=False)
+
+    async def auth_GSSAPI(self, server, args):
+        return AuthResult(success=False, handled=False)
+
+
+@AUTH_WITHOUT_TLS
+def test_a_server_offering_no_mechanism_smtplib_speaks_says_so(tmp_path, smtp_server, monkeypatch):
+    """smtplib's login raised its plain SMTPException (「No suitable authentication method
+    found.」), which was said as a connection cut, in English, with 「もう一度実行してください」:
+    the same failure on every run. It names the mechanisms offered and the ones the tool has."""
+    handler = _WindowsOnlyAuth()
+    server = smtp_server(handler, auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"],
+                         authenticator=lambda *args: AuthResult(success=False))
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "s3cret")
+    with pytest.raises(UserError) as refused:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    said = str(refused.value)
+    assert "認証方式（GSSAPI NTLM）では、renkei-xl はログインできません（使える方式: CRAM-MD5・PLAIN・LOGIN）" in said
+    assert "メールは送信していません" in said and "切れました" not in said and "suitable" not in said
+    assert not handler.envelopes
+
 def test_only_one_credential_variable_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(smtp.ENV_USER, "renkei")
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
