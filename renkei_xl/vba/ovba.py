@@ -106,12 +106,14 @@ def _offset_bits(difference: int) -> int:
 
 
 # What one project's streams may decompress to, together (renkei_xl.vba.read): the master's own
-# 31 modules are 0.37 MB of source, this is twenty times that. A CompressedChunk of 6 bytes
-# holds 4,096 (a literal and one CopyToken), so a 200 KB master whose module stream repeated it
-# held 4 GB of "source": a click spent minutes of its worker's turn before a MemoryError
-# (「予期しないエラー」), and upgrade-macros ran past any time staff wait. The worst within the
-# bound, 3-byte copies only (2.8 million tokens), takes about 5 s here.
-MAX_DECOMPRESSED = 8 * 1024 * 1024
+# 31 modules are 0.37 MB of source, this is ten times that. A CompressedChunk of 6 bytes holds
+# 4,096 (a literal and one CopyToken), so a 200 KB master whose module stream repeated it held
+# 4 GB of "source": a click spent minutes of its worker's turn before a MemoryError
+# (「予期しないエラー」), and upgrade-macros ran past any time staff wait. Within the bound, the
+# worst to decompress (3-byte copies only, 1.4 million tokens) takes about 3 s here, and the
+# worst to read for its Subs and names (read._shape: declarations on every line) about 5 s,
+# once per saved project (server.place caches it).
+MAX_DECOMPRESSED = 4 * 1024 * 1024
 
 
 def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
