@@ -177,6 +177,38 @@ def test_a_dir_stream_listing_more_modules_than_it_declares_is_damage(master, tm
         project_modules(workbook_project(path))
 
 
+
+def test_a_directory_written_as_a_chain_is_damage_not_a_recursion(master, tmp_path, monkeypatch):
+    """A compound file's directory is a red-black tree, which olefile walks by recursion, a
+    call a level. Written as a chain (each of 3,000 streams the right child of the last), it
+    raised RecursionError out of the server's click (「予期しないエラー」) and out of
+    upgrade-macros (exit 3): read as damage, refused in Japanese, and upgrade-macros notes the
+    old macros unreadable and builds new ones."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+    from renkei_xl.vba import cfb
+
+    def chain(nodes, _depth, _red_depth):
+        first = cfb.NOSTREAM
+        for node in reversed(nodes):
+            node.color, node.left, node.right, first = cfb.BLACK, cfb.NOSTREAM, first, node.sid
+        return first
+
+    def edit(tree, _dir_stream):
+        tree["VBA"].update({f"z{i}": b"\x01" for i in range(3_000)})
+        monkeypatch.setattr(cfb, "_build_tree", chain)
+
+    path = _with_project_edited(master, tmp_path / "マスター.xlsm", edit)
+    monkeypatch.undo()
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+        replayable_of(path)
+    with pytest.raises(VbaProjectError, match="RecursionError"):
+        project_modules(workbook_project(path))
+    assert main(["upgrade-macros", str(path)]) == 0
+    assert len(project_modules(workbook_project(path))) > 20
+
+
 # -------------------------------------------------------------------- fitting
 
 def _action(func: str, args=None) -> dict:

@@ -106,8 +106,12 @@ def read_project(data: bytes) -> SavedProject:
 
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
-    except OSError as exc:
-        raise VbaProjectError(f"not a compound file: {exc}") from None
+    except (OSError, RecursionError) as exc:
+        # RecursionError: olefile walks the directory's red-black tree by recursion, one call
+        # a level; a tree written as a chain (3,000 streams, each the right child of the last)
+        # raised it out of the click (「予期しないエラー」) and upgrade-macros (exit 3). A real
+        # tree of the most entries a project holds is a few dozen levels deep.
+        raise VbaProjectError(f"not a compound file: {type(exc).__name__}: {exc}") from None
     with ole:
         storage = _vba_storage(ole)
         try:
