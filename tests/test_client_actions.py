@@ -81,6 +81,134 @@ def test_a_file_without_a_project_or_a_damaged_one_is_refused(tmp_path, master):
         project_modules(workbook_project(damaged))
 
 
+
+def _with_project_edited(master: Path, path: Path, edit) -> Path:
+    """A copy of ``master`` whose VBA project's streams ``edit(tree, dir_stream)`` changed
+    in place (tree: storage name -> stream bytes or a storage; dir_stream: VBA/dir decompressed)."""
+    from conftest import replace_vba_project
+    from renkei_xl.vba.cfb import write_compound_file
+    from renkei_xl.vba.ovba import decompress
+
+    with zipfile.ZipFile(master) as z:
+        ole = olefile.OleFileIO(io.BytesIO(z.read("xl/vbaProject.bin")))
+    tree: dict = {}
+    for entry in ole.listdir(streams=True, storages=False):
+        node = tree
+        for part in entry[:-1]:
+            node = node.setdefault(part, {})
+        node[entry[-1]] = ole.openstream(entry).read()
+    edit(tree, decompress(tree["VBA"]["dir"]))
+    replace_vba_project(master, path, write_compound_file(tree))
+    return path
+
+
+def _with_module_stream(master: Path, path: Path, module: str, container: bytes) -> Path:
+    """A copy of ``master`` whose module stream ``module`` holds ``container`` after the
+    offset its dir record gives (the source as compressed, as Excel stores it)."""
+    from renkei_xl.vba.read import _module_entries, _records
+
+    def edit(tree, dir_stream):
+        entries = _module_entries(list(_records(dir_stream)), 1252)
+        offset = next(at for name, _stream, at, _kind in entries if name == module)
+        tree["VBA"][module] = tree["VBA"][module][:offset] + container
+
+    return _with_project_edited(master, path, edit)
+
+
+# A CompressedChunk of 6 bytes that decompresses to 4,096: a literal, then one CopyToken of
+# offset 1 and length 4,095 (2.4.1.3.19.1: 4 offset bits at the chunk's start).
+_FULL_CHUNK = (0xB000 | 3).to_bytes(2, "little") + bytes([0b10, ord("A")]) + (4095 - 3).to_bytes(2, "little")
+
+
+def test_a_project_decompressing_past_any_real_one_is_refused_quickly(master, tmp_path):
+    """A module stream of 6-byte chunks that each decompress to 4 KB: a 200 KB master held
+    4 GB of "source". The server's click read it for minutes and ended in a MemoryError
+    (「予期しないエラー」), upgrade-macros past any time staff wait. The project is read
+    within a budget (ovba.MAX_DECOMPRESSED) and refused as unreadable, in Japanese."""
+    import time
+
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+    from renkei_xl.vba.ovba import MAX_DECOMPRESSED
+    from renkei_xl.vba.carry import carried_modules
+
+    count = MAX_DECOMPRESSED // 4096 + 10          # just past the budget: without it, read in full
+    path = _with_module_stream(master, tmp_path / "マスター.xlsm", "xlwings", b"\x01" + _FULL_CHUNK * count)
+    assert path.stat().st_size < 500_000
+    started = time.perf_counter()
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+        replayable_of(path)
+    with pytest.raises(VbaProjectError, match="decompresses past"):
+        carried_modules(workbook_project(path), ["ThisWorkbook"])
+    assert time.perf_counter() - started < 10
+
+
+def test_a_chunk_decompressing_past_its_4096_bytes_is_damage():
+    """2.4.1.1.3: a DecompressedChunk holds 4,096 bytes at most. A chunk whose tokens went on
+    past them was read on (and past 65,536 bytes its offset bits made a negative shift)."""
+    from renkei_xl.vba.ovba import decompress
+
+    assert decompress(b"\x01" + _FULL_CHUNK) == b"A" * 4096
+    body = bytes([0b110, ord("A")]) + (4095 - 3).to_bytes(2, "little") + (5).to_bytes(2, "little")
+    with pytest.raises(ValueError, match="past 4096"):
+        decompress(b"\x01" + (0xB000 | len(body) - 1).to_bytes(2, "little") + body)
+
+
+
+def test_a_dir_stream_listing_more_modules_than_it_declares_is_damage(master, tmp_path):
+    """PROJECTMODULES says how many modules follow (2 bytes). A dir stream of 8 MB listed
+    600,000 modules of one empty stream, in a project of 195 KB: the click read them for 12 s
+    of its turn. Entries past the count are damage, refused in Japanese."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+    from renkei_xl.vba.ovba import compress
+
+    def edit(tree, dir_stream):
+        terminator = (0x2B).to_bytes(2, "little") + bytes(4)
+        end = dir_stream.rindex(terminator) + len(terminator)
+        extra = (0x19).to_bytes(2, "little") + (1).to_bytes(4, "little") + b"Z" + terminator
+        tree["VBA"]["dir"] = compress(dir_stream[:end] + extra * 1000 + dir_stream[end:])
+        tree["VBA"]["Z"] = b"\x01"
+
+    path = _with_project_edited(master, tmp_path / "マスター.xlsm", edit)
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+        replayable_of(path)
+    with pytest.raises(VbaProjectError, match="more modules than the"):
+        project_modules(workbook_project(path))
+
+
+
+def test_a_directory_written_as_a_chain_is_damage_not_a_recursion(master, tmp_path, monkeypatch):
+    """A compound file's directory is a red-black tree, which olefile walks by recursion, a
+    call a level. Written as a chain (each of 3,000 streams the right child of the last), it
+    raised RecursionError out of the server's click (「予期しないエラー」) and out of
+    upgrade-macros (exit 3): read as damage, refused in Japanese, and upgrade-macros notes the
+    old macros unreadable and builds new ones."""
+    from renkei_xl.cli import main
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+    from renkei_xl.vba import cfb
+
+    def chain(nodes, _depth, _red_depth):
+        first = cfb.NOSTREAM
+        for node in reversed(nodes):
+            node.color, node.left, node.right, first = cfb.BLACK, cfb.NOSTREAM, first, node.sid
+        return first
+
+    def edit(tree, _dir_stream):
+        tree["VBA"].update({f"z{i}": b"\x01" for i in range(3_000)})
+        monkeypatch.setattr(cfb, "_build_tree", chain)
+
+    path = _with_project_edited(master, tmp_path / "マスター.xlsm", edit)
+    monkeypatch.undo()
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+        replayable_of(path)
+    with pytest.raises(VbaProjectError, match="RecursionError"):
+        project_modules(workbook_project(path))
+    assert main(["upgrade-macros", str(path)]) == 0
+    assert len(project_modules(workbook_project(path))) > 20
+
+
 # -------------------------------------------------------------------- fitting
 
 def _action(func: str, args=None) -> dict:

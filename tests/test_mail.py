@@ -376,6 +376,35 @@ def test_send_without_credentials_to_auth_server_is_refused(tmp_path, smtp_serve
     assert not handler.envelopes
 
 
+
+class _WindowsOnlyAuth(Recorder):
+    """An Exchange receive connector's EHLO as IT often leaves it: 「AUTH GSSAPI NTLM」 alone
+    (aiosmtpd offers a mechanism for each auth_ method; its own PLAIN and LOGIN are excluded)."""
+
+    async def auth_NTLM(self, server, args):
+        return AuthResult(success=False, handled=False)
+
+    async def auth_GSSAPI(self, server, args):
+        return AuthResult(success=False, handled=False)
+
+
+@AUTH_WITHOUT_TLS
+def test_a_server_offering_no_mechanism_smtplib_speaks_says_so(tmp_path, smtp_server, monkeypatch):
+    """smtplib's login raised its plain SMTPException (「No suitable authentication method
+    found.」), which was said as a connection cut, in English, with 「もう一度実行してください」:
+    the same failure on every run. It names the mechanisms offered and the ones the tool has."""
+    handler = _WindowsOnlyAuth()
+    server = smtp_server(handler, auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"],
+                         authenticator=lambda *args: AuthResult(success=False))
+    monkeypatch.setenv(smtp.ENV_USER, "renkei")
+    monkeypatch.setenv(smtp.ENV_PASSWORD, "s3cret")
+    with pytest.raises(UserError) as refused:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port)
+    said = str(refused.value)
+    assert "認証方式（GSSAPI NTLM）では、renkei-xl はログインできません（使える方式: CRAM-MD5・PLAIN・LOGIN）" in said
+    assert "メールは送信していません" in said and "切れました" not in said and "suitable" not in said
+    assert not handler.envelopes
+
 def test_only_one_credential_variable_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(smtp.ENV_USER, "renkei")
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
@@ -1389,3 +1418,31 @@ def test_a_name_no_mail_can_carry_is_refused_each_time_it_is_asked():
     for _ in range(2):
         with pytest.raises(UserError, match="そのままではメールに正しく書けません"):
             mail.parse_addresses(["=?utf-8?b?QQ==?= <a@x.example>"], "宛先")
+
+
+@pytest.mark.parametrize("name, said", [("確定\n版.xlsx", "3文字目に改行が"),
+                                        ("確定\u2028版.xlsx", "3文字目に改行にあたる見えない文字 U+2028 が"),
+                                        ("確定版\x85.xlsx", "4文字目に改行にあたる見えない文字 U+0085 が")])
+@pytest.mark.parametrize("how", [["--eml"], ["--smtp", "127.0.0.1:1"]])
+def test_a_confirmed_name_no_attachment_can_hold_is_refused_before_anything_is_written(tmp_path, name, said, how):
+    """export -o names the attachment. A line break in it (U+2028 and U+0085 are allowed in a
+    Windows file name) is one the email package's policy refuses in a header, in English:
+    export --eml wrote the 確定版 and then stopped with 「予期しないエラー」 (exit 3). Refused
+    first, naming the character; the master is left as it was, nothing is written."""
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from renkei_xl.cli import main
+    from renkei_xl.cli.workbook import init_master
+    from renkei_xl.core.filenames import visible
+
+    master = init_master(tmp_path / "マスター.xlsx", sample="fy2023")
+    before = master.read_bytes()
+    out, err = tmp_path / "出力" / name, io.StringIO()
+    with redirect_stderr(err), redirect_stdout(io.StringIO()):
+        code = main(["export", str(master), "-o", str(out), *how])
+    assert code == 2, err.getvalue()
+    assert f"ファイル名「{visible(name)}」の{said}入っています" in err.getvalue()
+    assert "何も書き込んでいません" in err.getvalue()
+    assert master.read_bytes() == before and not (tmp_path / "出力").exists()
+    with pytest.raises(UserError, match="改行"):      # and wherever an attachment is named: never a ValueError
+        mail.build_message(sender=SENDER, to=[OTARU], subject="件名", body=BODY, attachments=[tmp_path / name])

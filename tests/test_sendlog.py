@@ -266,3 +266,25 @@ def test_a_read_only_record_is_refused_before_anything_is_sent(master, tmp_path,
     said = capsys.readouterr().err
     assert "「確定版_送信記録.txt」は読み取り専用です" in said, said
     assert set(handler.received.values()) == {1} and record_path(out).read_bytes() == before
+
+
+@pytest.mark.parametrize("named", ['"Yamada, Taro"', '"企画課(政策"', '"O\\"Neil"'])
+def test_a_recipient_named_as_staff_type_it_reads_back_from_the_record(master, tmp_path, smtp_server, capsys, named):
+    """小樽市's cell naming its recipient as Outlook shows names (「"Yamada, Taro" <…>」), or with
+    a bracket or a quote the name keeps: the record wrote 「受付\\tYamada, Taro <…>」, which the
+    next run read with a mail parser, found no address in, and refused as damaged (exit 2,
+    「送信記録…が読めません」): every later send stopped until staff edited the record or
+    renamed it away, and then the 確定版 went to everyone again. Read as it was written, the
+    same command sends to no one twice."""
+    everyone = emails(master)
+    otaru = next(a for a in everyone if "otaru" in a)
+    set_email(master, otaru, f"{named} <{otaru}>")
+    handler = Counting()
+    port = smtp_server(handler).port
+    out = tmp_path / "確定版.xlsx"
+    assert export(master, out, port) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert export(master, out, port) == 0, capsys.readouterr().err
+    said = capsys.readouterr().out
+    assert "宛先の全員に、この内容の確定版を送信済みです。メールは送信していません" in said, said
+    assert handler.received == Counter({a: 1 for a in everyone})

@@ -79,6 +79,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
     from ..cycle.letters import confirmed_message
+    from ..cycle.mail import attachment_name_problem
 
     from ..safety import open_note
 
@@ -87,6 +88,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UserError("--to は --eml または --smtp と一緒に指定してください")
     if args.resend and not args.smtp:
         raise UserError("--resend は --smtp と一緒に指定してください")
+
+    # The name staff give is the attachment's (its PDF's stem too): said before anything is written.
+    if mailed and args.output and (problem := attachment_name_problem(Path(args.output).name)):
+        raise UserError(problem)
 
     def mail_settled(settings) -> None:
         """The mail as it will be made, without its attachments: whatever it would refuse

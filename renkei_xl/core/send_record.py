@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.utils import parseaddr
 from typing import Iterable, Optional, Sequence
 
 from .errors import UserError
@@ -58,7 +57,20 @@ class Recipient:
 
     @property
     def key(self) -> str:
-        return address_key(parseaddr(self.shown)[1])
+        return address_key(shown_address(self.shown))
+
+
+def shown_address(shown: str) -> str:
+    """The address of a recipient as the record shows it, read as cycle.smtp writes it:
+    「name <address>」 (the address holds no white space, so its 「 <」 is the last), or the
+    address alone. Not with a mail parser: a name as staff type it, 「Yamada, Taro」 (as
+    Outlook shows names), 「企画課(政策」 or 「O"Neil」, is no RFC 5322 phrase, and the record
+    the tool had just written was refused as unreadable on the next run, every later send
+    stopped until staff edited it or renamed it away (and then it went to everyone)."""
+    shown = shown.strip()
+    if shown.endswith(">") and " <" in shown:
+        return shown[shown.rindex(" <") + 2:-1]
+    return shown
 
 
 @dataclass(frozen=True)
@@ -160,7 +172,7 @@ def parse(text: str, name: str) -> list[Attempt]:
             current[key] = value
             continue
         status, *rest = line.split("\t")
-        if status not in STATUSES or not 1 <= len(rest) <= 2 or "@" not in parseaddr(rest[0])[1]:
+        if status not in STATUSES or not 1 <= len(rest) <= 2 or "@" not in shown_address(rest[0]):
             raise _damaged(name, number, line)
         current["entries"].append(Recipient(status, rest[0], rest[1] if len(rest) > 1 else ""))
     if current is not None:

@@ -71,6 +71,24 @@ def first_line_break(text: str) -> Optional[int]:
     return None if not lines or lines[0] == text else len(lines[0])
 
 
+def attachment_name_problem(name: str) -> str:
+    """Why a file named ``name`` cannot be attached ("" when it can): a line break in the name
+    (has_line_break: LF, CR, and U+0085, U+2028 and the others, which Windows allows in a
+    file name), which the email package's policy refuses in the attachment's header with an
+    English ValueError. Names the tool makes are cleaned (core.filenames.safe_file_name);
+    this is the name staff give (export -o), said before the file is written: export --eml
+    wrote 「a\nb.xlsx」 and then stopped with 「予期しないエラー」."""
+    at = first_line_break(name)
+    if at is None:
+        return ""
+    from renkei_xl.core.filenames import visible
+
+    ch = name[at]
+    what = "改行" if ch in "\r\n" else f"改行にあたる見えない文字 U+{ord(ch):04X} "
+    return (f"ファイル名「{visible(name)}」の{at + 1}文字目に{what}が入っています。メールに添付するファイルの名前には"
+            "使えないため、改行のない名前を指定してから、もう一度実行してください。何も書き込んでいません")
+
+
 def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
                   attachments: Sequence[Union[Path, str]] = (), cc: Sequence[str] = (),
                   draft: bool = True,
@@ -421,6 +439,8 @@ _HOST = re.compile(rf"{_LABEL}(?:\.{_LABEL})+")
 
 
 def _attach(msg: EmailMessage, path: Path) -> None:
+    if problem := attachment_name_problem(path.name):
+        raise UserError(problem)
     suffix = path.suffix.lower()
     if suffix in MACRO_SUFFIXES:
         raise UserError(f"「{path.name}」はマクロを含められる形式のため添付できません。"

@@ -284,7 +284,21 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
                         f"（{why}）。サーバーの証明書を確認してください。メールは送信していません。") from exc
 
 
+# The mechanisms smtplib's login tries, as it spells them (SMTP.login's preferred_auths).
+_MECHANISMS = ("CRAM-MD5", "PLAIN", "LOGIN")
+
+
 def _login(smtp: smtplib.SMTP, user: str, password: str, server: str) -> None:
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").split()
+    if offered and not set(offered) & set(_MECHANISMS):
+        # An Exchange connector offering only 「AUTH NTLM」 or 「AUTH GSSAPI NTLM」: smtplib's plain
+        # SMTPException (「No suitable authentication method found.」) was said as a connection cut,
+        # in English, with 「もう一度実行してください」, which fails the same way every time.
+        raise UserError(f"メールサーバー {server} が受け付ける認証方式（{' '.join(offered)[:200]}）では、renkei-xl は"
+                        f"ログインできません（使える方式: {'・'.join(_MECHANISMS)}）。メールは送信していません。"
+                        "PLAIN か LOGIN で認証できる送信用のサーバー（またはポート）を IT 担当者に確認してください"
+                        f"（認証なしで送れるサーバーなら、環境変数 {ENV_USER} と {ENV_PASSWORD} を削除してください）。")
     try:
         smtp.login(user, password)
     except smtplib.SMTPAuthenticationError as exc:

@@ -799,7 +799,23 @@ def _shape_problem(payload) -> Optional[str]:
         if not _name_shape(name, len(sheets)):
             called = name.get("name") if isinstance(name, dict) else None
             return f"名前の定義「{_shown(called)}」の形が違います" if isinstance(called, str) else "名前の定義の形が違います"
+    if twice := _name_twice(payload["names"]):
+        return twice
     return None
+
+
+def _name_twice(names: list) -> str:
+    """Which defined name a body sends twice ("" when none): Excel holds one name of a
+    spelling in a scope, case aside (Remote.bas sends a sheet's own as 「シート!名前」), so the
+    body was doctored. The remote engine kept the last: 対象年度 sent again over another cell
+    was read there, and the click ran on it (or blamed that cell) without a word."""
+    seen: dict = {}
+    for name in names:
+        key = name["name"].casefold()
+        if key in seen:
+            return f"名前の定義「{_shown(seen[key])}」が 2 つあります"
+        seen[key] = name["name"]
+    return ""
 
 
 def _shown(text: str, cut: int = 40) -> str:

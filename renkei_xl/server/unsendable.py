@@ -32,9 +32,14 @@ from typing import Iterator, Optional
 
 from ..core.refs import cell_ref
 
+# A JSON string, skipped by both searches below; one left open runs to the end of the body, as
+# refusals.nesting_too_deep reads it. Required to close, an open string failed at its quote
+# and the search went on inside it, where every escaped quote opened another that ran to the
+# end: 「[]"」 and 40,000 「\\"」 (a body of 80 KB) held the worker's turn for 100 s.
+_STRING = r'"(?:[^"\\]|\\.)*"?'
 # A JSON string (skipped), or a place where an array element is missing: a comma followed
 # by a comma or a closing bracket, or an opening bracket followed by a comma.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|(,)\s*(?=[,\]])|(\[)\s*(?=,)')
+_TOKEN = re.compile(_STRING + r'|(,)\s*(?=[,\]])|(\[)\s*(?=,)')
 # What a hole is replaced with before the body is parsed again: a number no client writes
 # (VBA's CStr gives an exponent of at most three digits), which the parser hands to
 # parse_float, and which becomes one object for every hole. A text marker made a text per
@@ -55,7 +60,7 @@ class Holes(list):
 
 # A JSON string (skipped), or a bare run of what json_StringIsLargeNumber lets through,
 # between the separators an array element sits in.
-_LARGE = re.compile(r'"(?:[^"\\]|\\.)*"|(?<=[\[,])\s*([.0-9Ee]{16,100})\s*(?=[,\]])')
+_LARGE = re.compile(_STRING + r'|(?<=[\[,])\s*([.0-9Ee]{16,100})\s*(?=[,\]])')
 
 
 def quoted_large_numbers(text: str) -> Optional[str]:

@@ -105,8 +105,23 @@ def _offset_bits(difference: int) -> int:
     return max((difference - 1).bit_length(), 4)
 
 
-def decompress(data: bytes) -> bytes:
-    """2.4.1.3.1 Decompression algorithm; ValueError on anything that is not a container."""
+# What one project's streams may decompress to, together (renkei_xl.vba.read): the master's own
+# 31 modules are 0.37 MB of source, this is ten times that. A CompressedChunk of 6 bytes holds
+# 4,096 (a literal and one CopyToken), so a 200 KB master whose module stream repeated it held
+# 4 GB of "source": a click spent minutes of its worker's turn before a MemoryError
+# (「予期しないエラー」), and upgrade-macros ran past any time staff wait. Within the bound, the
+# worst to decompress (3-byte copies only, 1.4 million tokens) takes about 3 s here, and the
+# worst to read for its Subs and names (read._shape: declarations on every line) about 5 s,
+# once per saved project (server.place caches it).
+MAX_DECOMPRESSED = 4 * 1024 * 1024
+
+
+def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
+    """2.4.1.3.1 Decompression algorithm; ValueError on anything that is not a container,
+    on a chunk that decompresses to more than a DecompressedChunk holds (2.4.1.1.3: 4,096
+    bytes), and past ``limit`` bytes in all: what a container may declare is bounded by the
+    spec, not by the bytes it was given. Copies and runs of literals go a slice at a time, so
+    the time follows the tokens, not the bytes they stand for."""
     if not data or data[0] != 0x01:
         raise ValueError("not a CompressedContainer (signature byte)")
     out = bytearray()
@@ -120,6 +135,8 @@ def decompress(data: bytes) -> bytes:
             raise ValueError("bad CompressedChunkSignature")
         end = min(pos + size, len(data))
         pos += 2
+        if len(out) > limit:                    # checked a chunk at a time: at most 4096 bytes past it
+            raise ValueError(f"decompresses past {limit:,} bytes")
         if not header & 0x8000:                 # a RawChunk: 4096 bytes verbatim
             out += data[pos:pos + CHUNK]
             pos += CHUNK
@@ -128,22 +145,34 @@ def decompress(data: bytes) -> bytes:
         while pos < end:
             flags = data[pos]
             pos += 1
-            for bit in range(8):
-                if pos >= end:
-                    break
-                if not flags >> bit & 1:
-                    out.append(data[pos])
-                    pos += 1
-                    continue
-                if pos + 2 > end:
-                    raise ValueError("truncated CopyToken")
-                token = int.from_bytes(data[pos:pos + 2], "little")
-                pos += 2
-                bits = _offset_bits(len(out) - start)
-                offset = (token >> (16 - bits)) + 1
-                length = (token & (0xFFFF >> bits)) + _MIN_MATCH
-                if offset > len(out) - start:
-                    raise ValueError("CopyToken reaches before its chunk")
-                for _ in range(length):     # may overlap what it is copying: byte by byte
-                    out.append(out[-offset])
+            if not flags:                       # eight literals (fewer at the chunk's end)
+                out += data[pos:min(pos + 8, end)]
+                pos = min(pos + 8, end)
+            else:
+                for bit in range(8):
+                    if pos >= end:
+                        break
+                    if not flags >> bit & 1:
+                        out.append(data[pos])
+                        pos += 1
+                        continue
+                    if pos + 2 > end:
+                        raise ValueError("truncated CopyToken")
+                    token = data[pos] | data[pos + 1] << 8
+                    pos += 2
+                    done = len(out) - start
+                    bits = max((done - 1).bit_length(), 4)      # _offset_bits, inlined: a call per token
+                    offset = (token >> (16 - bits)) + 1
+                    length = (token & (0xFFFF >> bits)) + _MIN_MATCH
+                    if offset > done:
+                        raise ValueError("CopyToken reaches before its chunk")
+                    at = len(out) - offset
+                    if offset >= length:
+                        out += out[at:at + length]
+                    else:                       # overlaps what it copies: the last offset bytes repeated
+                        out += (out[at:] * (length // offset + 1))[:length]
+            if len(out) - start > CHUNK:
+                raise ValueError("a CompressedChunk decompresses past 4096 bytes")
+    if len(out) > limit:
+        raise ValueError(f"decompresses past {limit:,} bytes")
     return bytes(out)

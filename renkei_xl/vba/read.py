@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import VBA_PART
-from .ovba import decompress
+from .ovba import MAX_DECOMPRESSED, decompress
 
 STANDARD, OTHER = "standard", "other"   # procedural module; document or class module
 
@@ -34,6 +34,7 @@ _MODULENAME, _MODULENAMEUNICODE = 0x0019, 0x0047
 _MODULESTREAMNAME, _MODULESTREAMNAMEUNICODE = 0x001A, 0x0032
 _MODULEOFFSET, _MODULETYPE_PROCEDURAL, _MODULETYPE_OTHER = 0x0031, 0x0021, 0x0022
 _MODULE_TERMINATOR = 0x002B
+_PROJECTMODULES = 0x000F        # 2.3.4.2.3.1: how many modules follow, an unsigned 2-byte count
 
 # A public Sub that Application.Run can call with (wb, action), matched on a logical line
 # (continuations joined, comment and strings gone): "Private Sub" is not one. ``action`` is
@@ -105,17 +106,33 @@ def read_project(data: bytes) -> SavedProject:
 
     try:
         ole = olefile.OleFileIO(io.BytesIO(data))
-    except OSError as exc:
-        raise VbaProjectError(f"not a compound file: {exc}") from None
+    except (OSError, RecursionError) as exc:
+        # RecursionError: olefile walks the directory's red-black tree by recursion, one call
+        # a level; a tree written as a chain (3,000 streams, each the right child of the last)
+        # raised it out of the click (「予期しないエラー」) and upgrade-macros (exit 3). A real
+        # tree of the most entries a project holds is a few dozen levels deep.
+        raise VbaProjectError(f"not a compound file: {type(exc).__name__}: {exc}") from None
     with ole:
         storage = _vba_storage(ole)
         try:
-            records = list(_records(decompress(ole.openstream(storage + ["dir"]).read())))
+            # One budget for the whole project (ovba.MAX_DECOMPRESSED): thirty modules each
+            # within it would be thirty times what any project holds.
+            budget = MAX_DECOMPRESSED
+            dir_stream = decompress(ole.openstream(storage + ["dir"]).read(), budget)
+            budget -= len(dir_stream)
+            records = list(_records(dir_stream))
             codepage = next((int.from_bytes(d, "little") for i, d in records if i == _PROJECTCODEPAGE), 1252)
             out = []
-            for name, stream, offset, kind in _module_entries(records, codepage):
+            declared = next((int.from_bytes(d[:2], "little") for i, d in records if i == _PROJECTMODULES), 0xFFFF)
+            for count, (name, stream, offset, kind) in enumerate(_module_entries(records, codepage), 1):
+                # More modules than the project says it has: a dir stream of 8 MB listed 600,000
+                # modules of one empty stream (a 195 KB project), read for 12 s of a click's turn.
+                if count > declared:
+                    raise ValueError(f"more modules than the {declared:,} PROJECTMODULES declares")
                 raw = ole.openstream(storage + [stream]).read()
-                out.append(VbaModule(name, kind, decompress(raw[offset:]).decode(_codec(codepage), "replace")))
+                source = decompress(raw[offset:], budget)
+                budget -= len(source)
+                out.append(VbaModule(name, kind, source.decode(_codec(codepage), "replace")))
             project = ole.openstream(storage[:-1] + ["PROJECT"]).read().decode(_codec(codepage), "replace")
         except (OSError, ValueError, LookupError) as exc:
             raise VbaProjectError(f"damaged VBA project: {exc}") from None
