@@ -120,27 +120,35 @@ def _with_module_stream(master: Path, path: Path, module: str, container: bytes)
 _FULL_CHUNK = (0xB000 | 3).to_bytes(2, "little") + bytes([0b10, ord("A")]) + (4095 - 3).to_bytes(2, "little")
 
 
-def test_a_project_decompressing_past_any_real_one_is_refused_quickly(master, tmp_path):
+def test_a_project_decompressing_past_any_real_one_is_refused_quickly(master, tmp_path, capsys):
     """A module stream of 6-byte chunks that each decompress to 4 KB: a 200 KB master held
     4 GB of "source". The server's click read it for minutes and ended in a MemoryError
     (「予期しないエラー」), upgrade-macros past any time staff wait. The project is read
-    within a budget (ovba.MAX_DECOMPRESSED) and refused as unreadable, in Japanese."""
+    within a budget (ovba.MAX_DECOMPRESSED) and refused as too large, in Japanese: not as
+    damaged, which would send staff to save it again, to the same refusal."""
     import time
 
+    from renkei_xl.cli import main
     from renkei_xl.core.errors import UserError
     from renkei_xl.server.place import replayable_of
     from renkei_xl.vba.ovba import MAX_DECOMPRESSED
+    from renkei_xl.vba.read import VbaProjectTooLarge
     from renkei_xl.vba.carry import carried_modules
 
     count = MAX_DECOMPRESSED // 4096 + 10          # just past the budget: without it, read in full
     path = _with_module_stream(master, tmp_path / "マスター.xlsm", "xlwings", b"\x01" + _FULL_CHUNK * count)
     assert path.stat().st_size < 500_000
     started = time.perf_counter()
-    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）を読めません"):
+    with pytest.raises(UserError, match="マスター「マスター.xlsm」のマクロ（VBA プロジェクト）は、展開すると 4 MB を超え、"
+                                        "大きすぎて読めません。IT 担当者に"):
         replayable_of(path)
-    with pytest.raises(VbaProjectError, match="decompresses past"):
+    with pytest.raises(VbaProjectTooLarge, match="decompresses past"):
         carried_modules(workbook_project(path), ["ThisWorkbook"])
     assert time.perf_counter() - started < 10
+    capsys.readouterr()
+    assert main(["upgrade-macros", str(path)]) == 0
+    said = capsys.readouterr()
+    assert "前のマクロは大きすぎて（展開すると 4 MB を超えます）読めないため" in said.out + said.err, said
 
 
 def test_a_chunk_decompressing_past_its_4096_bytes_is_damage():
@@ -175,7 +183,6 @@ def test_a_dir_stream_listing_more_modules_than_it_declares_is_damage(master, tm
         replayable_of(path)
     with pytest.raises(VbaProjectError, match="more modules than the"):
         project_modules(workbook_project(path))
-
 
 
 def test_a_directory_written_as_a_chain_is_damage_not_a_recursion(master, tmp_path, monkeypatch):

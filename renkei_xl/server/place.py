@@ -19,7 +19,7 @@ from typing import Optional
 from ..core import contract as c
 from ..core.errors import UserError
 from ..core.filenames import path_chars
-from ..vba.read import VbaProjectError, name_clashes, project_modules, replayable_actions, workbook_project
+from ..vba.read import LARGEST_SHOWN, VbaProjectError, VbaProjectTooLarge, name_clashes, project_modules, replayable_actions, workbook_project
 
 _SEPARATORS = re.compile(r"[\\/]+")
 _FORBIDDEN = re.compile(r'[\x00-\x1f<>:"|?*]')
@@ -113,6 +113,10 @@ def _replayable(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], 
     """Cached per file version: the project is read once per save, not once per click."""
     try:
         return _project_replayable(workbook_project(path))
+    except VbaProjectTooLarge:
+        raise UserError(f"マスター「{Path(path).name}」のマクロ（VBA プロジェクト）は、展開すると {LARGEST_SHOWN} を超え、"
+                        "大きすぎて読めません。IT 担当者に、職員が書いたマクロを減らしてもらってから、もう一度"
+                        "ボタンを押してください") from None
     except VbaProjectError:
         raise UserError(f"マスター「{Path(path).name}」のマクロ（VBA プロジェクト）を読めません。"
                         "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None

@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 from ..core.errors import UserError
 from .project import CODEPAGE, Module, fits
-from .read import OTHER, VbaProjectError, read_project
+from .read import LARGEST_SHOWN, OTHER, VbaProjectError, VbaProjectTooLarge, read_project
 
 _NAME_LINE = re.compile(r'^Attribute VB_Name = "[^"]*"\r?\n', re.MULTILINE)
 _NOT_CODE = re.compile(r"^\s*(?:Attribute\s|Option\s|$)", re.IGNORECASE)
@@ -44,6 +44,9 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     if old is not None:
         try:
             kept, codepage = carried_modules(old, names)
+        except VbaProjectTooLarge:
+            notes.append(f"前のマクロは大きすぎて（展開すると {LARGEST_SHOWN} を超えます）読めないため、職員が書いた"
+                         "マクロがあっても引き継げませんでした（バックアップに残っています）")
         except VbaProjectError:
             notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
                          "（バックアップに残っています）")

@@ -116,6 +116,11 @@ def _offset_bits(difference: int) -> int:
 MAX_DECOMPRESSED = 4 * 1024 * 1024
 
 
+class TooLarge(ValueError):
+    """A container that decompresses past its budget: said to staff as too large, not as
+    damaged (a project of real modules past the budget is not repaired by saving it again)."""
+
+
 def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
     """2.4.1.3.1 Decompression algorithm; ValueError on anything that is not a container,
     on a chunk that decompresses to more than a DecompressedChunk holds (2.4.1.1.3: 4,096
@@ -136,7 +141,7 @@ def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
         end = min(pos + size, len(data))
         pos += 2
         if len(out) > limit:                    # checked a chunk at a time: at most 4096 bytes past it
-            raise ValueError(f"decompresses past {limit:,} bytes")
+            raise TooLarge(f"decompresses past {limit:,} bytes")
         if not header & 0x8000:                 # a RawChunk: 4096 bytes verbatim
             out += data[pos:pos + CHUNK]
             pos += CHUNK
@@ -174,5 +179,5 @@ def decompress(data: bytes, limit: int = MAX_DECOMPRESSED) -> bytes:
             if len(out) - start > CHUNK:
                 raise ValueError("a CompressedChunk decompresses past 4096 bytes")
     if len(out) > limit:
-        raise ValueError(f"decompresses past {limit:,} bytes")
+        raise TooLarge(f"decompresses past {limit:,} bytes")
     return bytes(out)

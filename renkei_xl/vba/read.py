@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from . import VBA_PART
-from .ovba import MAX_DECOMPRESSED, decompress
+from .ovba import MAX_DECOMPRESSED, TooLarge, decompress
 
 STANDARD, OTHER = "standard", "other"   # procedural module; document or class module
 
@@ -48,6 +48,15 @@ _REPLAY_SUB = re.compile(
 
 class VbaProjectError(ValueError):
     """The workbook's VBA project cannot be read (absent, damaged, or not MS-OVBA)."""
+
+
+class VbaProjectTooLarge(VbaProjectError):
+    """The project's modules decompress past ovba.MAX_DECOMPRESSED together: read no further,
+    and said as too large (its own words: saving it again does not help)."""
+
+
+# How staff read the budget: 「4 MB」.
+LARGEST_SHOWN = f"{MAX_DECOMPRESSED // (1024 * 1024)} MB"
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,8 @@ def read_project(data: bytes) -> SavedProject:
                 budget -= len(source)
                 out.append(VbaModule(name, kind, source.decode(_codec(codepage), "replace")))
             project = ole.openstream(storage[:-1] + ["PROJECT"]).read().decode(_codec(codepage), "replace")
+        except TooLarge as exc:
+            raise VbaProjectTooLarge(f"VBA project too large: {exc}") from None
         except (OSError, ValueError, LookupError) as exc:
             raise VbaProjectError(f"damaged VBA project: {exc}") from None
     return SavedProject(codepage, out, _declared(project))
