@@ -1112,20 +1112,53 @@ def _percent_style(members: dict[str, bytes]) -> int:
     return next(i for i, xf in enumerate(xfs) if re.search(r'numFmtId="(\d+)"', xf).group(1) in percent)
 
 
-@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000", "B0"])
+@pytest.mark.parametrize("address", ["abc", "B0", "B" + "0" * 5000])
 @pytest.mark.parametrize("command", ["validate", "recalc"])
 def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(sample, tmp_path, address, command):
-    """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
-    counts them): the reader of a sheet's percent and Currency cells (package.cells.
-    numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
-    damaged part, said so naming it and the address, as the writer's reader of cells does.
-    Small letters (「abc」) make the sheet one in another form (sheet_form.survey, qa-fuzz62),
-    whose rewriting names the sheet and the address first."""
+    """A cell in a percent format whose r is 「abc」 or row 0 (however many zeros): the
+    reader of a sheet's percent and Currency cells (package.cells.numbers_styled) stopped
+    with 「予期しないエラー」 (ValueError from refs.parse_ref). Small letters, and a row with
+    a leading zero, make the sheet one in another form (sheet_form.survey), whose rewriting
+    refuses the cell as no cell of the grid, naming the sheet and the address. (A row padded
+    with zeros before its digits is that row: test_a_percent_cell_spelt_otherwise_….)"""
     style = _percent_style(read_members(sample.read_bytes()))
-    said = (f"シート「小樽市」のセルの位置「{address}」が読めません" if address.islower() else
-            f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
+    said = f"シート「小樽市」のセルの位置「{address[:20]}」が読めません"
     _master_edited_is_refused(sample, tmp_path, command, lambda x: x.replace(
         "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'), said)
+
+
+# A percent cell's place and format as no application writes them, each read by Excel and
+# python-calamine as E3 in format N (review62, forms62).
+SPELT_OTHERWISE = {
+    "s padded": lambda style: f'<c r="E3" s="0{style}">',
+    "s padded with 5000 zeros": lambda style: f'<c r="E3" s="{"0" * 5000}{style}">',
+    "s after a tab": lambda style: f'<c r="E3"\ts="{style}">',
+    "s after a line break": lambda style: f'<c r="E3"\n s="{style}">',
+    "s spaced": lambda style: f'<c r="E3" s = "{style}">',
+    "s with a space inside": lambda style: f'<c r="E3" s=" {style}">',
+    "row padded": lambda style: f'<c r="E03" s="{style}">',
+    "row padded with 5000 zeros": lambda style: f'<c r="E{"0" * 5000}3" s="{style}">',
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELT_OTHERWISE))
+def test_a_percent_cell_spelt_otherwise_shows_its_percent_to_the_reader(sample, tmp_path, spelling):
+    """A percent cell (0.0%) holding 0.5 at E3 of 小樽市, its s 「09」 or after a tab, or its
+    r 「E03」: Excel shows 50.0%. The reader looked for `` s="9"`` where the book had few
+    percent formats (package.cells.styles_named) and read 0.5, as a number of another
+    meaning, without a word; a row padded with 5,000 zeros refused the master as damaged,
+    while the range check and calamine read row 3. Rewritten in the usual form
+    (sheet_form.survey), every scan reads one spelling: E3 shows 50%."""
+    members = read_members(sample.read_bytes())
+    style = _percent_style(members)
+    edit_part(members, MASTER.sheet_part, lambda x: re.sub(r'<c r="E3"[^>]*?(?:/>|>.*?</c>)',
+                                                          SPELT_OTHERWISE[spelling](style) + "<v>0.5</v></c>", x,
+                                                          count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    data = load_master(path)
+    (entry,) = [e for e in data.entries if e.sheet == MUNI and e.cells["value"] == "E3"]
+    assert entry.value == "50%", entry
 
 
 @pytest.mark.parametrize("padded", ["0", "0" * 5000])
