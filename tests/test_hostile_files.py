@@ -2106,6 +2106,27 @@ def test_a_name_past_excels_grid_is_a_broken_name_not_a_cell(sample, tmp_path, t
     assert "Excel のシートの範囲（XFD1048576 まで）の外で、セルを指していません" in refusal, refusal
 
 
+def test_a_name_whose_row_is_padded_with_zeros_names_that_row(sample, tmp_path):
+    """対象年度 named 「設定!$B$00000003」 where the sample has 「設定!$B$3」: Excel reads row 3.
+    refs.named_cell handed on 「B00000003」, a spelling of the place no other reader makes
+    (forms62); now the same cell, spelt B3, and the same reading as the unpadded name."""
+    from renkei_xl.core.refs import named_cell
+
+    assert named_cell("設定!$B$00000003") == ("設定", "B3")
+    assert named_cell("'設定'!$B$0003:$B$04") == ("設定", "B3")
+    members = read_members(sample.read_bytes())
+    target = re.search(r'<definedName name="対象年度"[^>]*>([^<]*)', members["xl/workbook.xml"].decode()).group(1)
+    padded = re.sub(r"\$(\d+)$", lambda m: "$0000000" + m.group(1), target)
+    assert padded != target
+    edit_part(members, "xl/workbook.xml",
+              lambda x: re.sub(r'(<definedName name="対象年度"[^>]*>)[^<]*', lambda m: m.group(1) + padded, x, count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    want, refusal = _read_or_refusal(sample)
+    got, refusal = _read_or_refusal(path)
+    assert refusal is None and got.evaluations == want.evaluations, refusal
+
+
 def test_a_status_name_past_excels_grid_is_never_written_there(sample, tmp_path):
     """最終実行日時 named at メニュー!$C$99999999999: validate wrote the run's time into that row,
     a file Excel calls damaged (and the tool's next read refuses as too large). A name past
