@@ -2512,3 +2512,20 @@ def test_a_cell_whose_column_has_four_letters_or_more_is_refused_naming_it(sampl
     check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
     assert run.code == 1 and said in run.text, run
     assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("name", ["c.x", "c-x", "c.", "slicer.x", "slicer-x"])
+def test_an_element_whose_name_only_begins_as_a_cells_or_a_slicers_is_neither(name):
+    """「<c.x>」 or 「<slicer-x>」 (an element of its own) matched ``<c\\b`` and ``<slicer\\b``:
+    each began a match whose ``.*?`` looked to the part's end for a closing tag, a search
+    that grows with the square of such elements (qa-fuzz62-1). The name now ends at
+    whitespace, / or >, as a tag's name does."""
+    from renkei_xl.package.cells import _whole_cell
+    from renkei_xl.package.slicers import _SLICER
+
+    pattern = _SLICER if name.startswith("slicer") else _whole_cell("")
+    own = name.split(".")[0].split("-")[0]
+    for text in (f"<{name} a=\"1\"/>", f"<{name}>x</{own}>"):
+        assert pattern.match(text) is None, text
+    for tag in (f"<{own} r=\"A1\"/>", f"<{own}>x</{own}>", f"<{own}\n r=\"A1\">x</{own}>"):
+        assert pattern.fullmatch(tag), tag

@@ -479,7 +479,9 @@ def _whole_cell(prefix: str) -> "re.Pattern[str]":
     """A whole ``<c>`` element: its opening tag's attributes, then ``/>`` or its content
     and closing tag (a cell's content holds no ``</c>``: its text is escaped)."""
     c = re.escape(prefix) + "c"
-    return re.compile(r"<" + c + r"\b([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
+    # The name ends at whitespace, / or >: \b took 「<c.x>」 and 「<c-x>」 for a cell too, each
+    # match then running to the part's end for a </c> (qa-fuzz62-1).
+    return re.compile(r"<" + c + r"(?=[\s/>])([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
 
 
 _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')
