@@ -246,3 +246,30 @@ def test_a_date_serial_past_9999_in_a_return_is_no_unexpected_error(cycle, capsy
     out = capsys.readouterr().out
     assert code in (0, 1) and "予期しないエラー" not in out, out
     assert "小樽市" in out, out
+
+
+@pytest.mark.parametrize("number_format, serial, seen, held", [
+    ('ggge"年"', 45017, "令和5年", "日付は 2023-04-01"),
+    ('[$-ja-JP]ggge"年"', 45017.5, "令和5年", "日時は 2023-04-01 12:00:00"),
+    ("ge", 45017, "R5", "日付は 2023-04-01"),
+])
+def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys, number_format, serial, seen, held):
+    """A 実績値 showing 令和5年: python-calamine knows no era part and handed the cell over as
+    45017, imported as a number nobody typed (forms62). The return's reader gives the date it
+    shows (core.displayed.era_date), and the row is held as a date in a numeric field is."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    ref = _ref(path, "04-1", "実績値")
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = serial
+    wb[MUNI][ref].number_format = number_format
+    wb.save(path)
+    before = cell_of(master, MUNI, "04-1", "実績値")
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{ref} 04-1: 実績値: 「{seen}」（セルの{held}）は日付として入力されています" in out, out
+    assert cell_of(master, MUNI, "04-1", "実績値") == before
+

@@ -566,6 +566,28 @@ def shown_without_digits(value: object, number_format: str) -> "str | None":
     return number_shown(value, number_format) or ""
 
 
+def era_date(value: object, number_format: str, date1904: bool = False) -> "object | None":
+    """The date (or date and time) a number in an era format shows (「ggge"年"」 令和5年 for
+    45017, 「ge」, 「[$-ja-JP]ggge"年"」), as python-calamine hands over a date-formatted cell
+    (a date, or a date-time where the day has a time); None for another format or a number
+    Excel has no date for (it shows #####). python-calamine knows no era part
+    and hands such a cell over as the number: a 実績値 showing 令和5年 was imported as 45017,
+    where a cell showing 2023/4/1 is refused as a date. The return's reader gives the date,
+    and the cell is judged as every date-formatted cell is."""
+    import datetime as dt
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not shows_date(number_format):
+        return None
+    code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
+    if not re.search(r"[ge]", code, re.I):
+        return None
+    moment = _moment(float(value), date1904)
+    if moment is None:
+        return None
+    when = moment[1]
+    return when.date() if when.time() == dt.time() else when
+
+
 def shows_date(number_format: str) -> bool:
     """Whether a cell of ``number_format`` shows a number as a date or a time (「1:05:00」
     typed is the serial 0.0451388888888889 in such a cell)."""
