@@ -273,3 +273,28 @@ def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys,
     assert f"{MUNI}!{ref} 04-1: 実績値: 「{seen}」（セルの{held}）は日付として入力されています" in out, out
     assert cell_of(master, MUNI, "04-1", "実績値") == before
 
+
+@pytest.mark.parametrize("number_format, serial", [("hh:mm", -0.5), ("[h]:mm", -1), ("yyyy/m/d", 2958466),
+                                                   ('ggge"年"', -3)])
+@pytest.mark.parametrize("header", ["実施状況", "実績値"])
+def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, number_format, serial, header):
+    """A number in a date or time format that Excel has no date for (below 0, past
+    9999-12-31) shows 「#####」: the municipality saw no value. A 実施状況 of -0.5 in hh:mm
+    arrived as 「-0.5」 (forms62). Now held as a number its cell does not show
+    (findings.HIDDEN_NUMBER, core.displayed.shows_hashes), as 0.3 in 「#"千円"」 is."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    ref = _ref(path, "04-1", header)
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = serial
+    wb[MUNI][ref].number_format = number_format
+    wb.save(path)
+    before = cell_of(master, MUNI, "04-1", header)
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert (f"{MUNI}!{ref} 04-1: {header}のセルに数値 {serial} が入っていますが、表示形式「{number_format}」のため"
+            "「#####」とだけ表示され") in out, out
+    assert cell_of(master, MUNI, "04-1", header) == before
