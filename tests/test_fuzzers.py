@@ -243,6 +243,10 @@ _HELD = ("取り込みません: {sheet}_2023年度_入力.xlsx: {sheet}!G20 05-
     (0, "#,###", "", None, 0, None),
     # another municipality's file holds its own G20 (files share refs): not this cell (seed 89295)
     (12, "#,###", "12", "江別市:何も表示されていません", 12, None),
+    # a date or time Excel shows as ##### (Calc shows -12:00): held, as collect holds it (forms62);
+    # imported, a number the municipality never saw
+    (-0.5, "h:mm", "-12:00", "「#####」とだけ表示され、数値の桁が表示されていません", 7, None),
+    (-0.5, "h:mm", "-12:00", None, -0.5, "a number the cell showed without any of its digits"),
 ])
 def test_the_values_walker_knows_a_number_shown_without_digits(value, number_format, calc_shows, held, arrived,
                                                                 defect):

@@ -1112,20 +1112,53 @@ def _percent_style(members: dict[str, bytes]) -> int:
     return next(i for i, xf in enumerate(xfs) if re.search(r'numFmtId="(\d+)"', xf).group(1) in percent)
 
 
-@pytest.mark.parametrize("address", ["abc", "B" + "0" * 5000 + "30000", "B0"])
+@pytest.mark.parametrize("address", ["abc", "B0", "B" + "0" * 5000])
 @pytest.mark.parametrize("command", ["validate", "recalc"])
 def test_a_percent_cell_whose_address_is_no_cell_is_refused_naming_the_part(sample, tmp_path, address, command):
-    """A cell in a percent format whose r is 「abc」, or a row padded with 5,000 zeros (int()
-    counts them): the reader of a sheet's percent and Currency cells (package.cells.
-    numbers_styled) stopped with 「予期しないエラー」 (ValueError from refs.parse_ref). A
-    damaged part, said so naming it and the address, as the writer's reader of cells does.
-    Small letters (「abc」) make the sheet one in another form (sheet_form.survey, qa-fuzz62),
-    whose rewriting names the sheet and the address first."""
+    """A cell in a percent format whose r is 「abc」 or row 0 (however many zeros): the
+    reader of a sheet's percent and Currency cells (package.cells.numbers_styled) stopped
+    with 「予期しないエラー」 (ValueError from refs.parse_ref). Small letters, and a row with
+    a leading zero, make the sheet one in another form (sheet_form.survey), whose rewriting
+    refuses the cell as no cell of the grid, naming the sheet and the address. (A row padded
+    with zeros before its digits is that row: test_a_percent_cell_spelt_otherwise_….)"""
     style = _percent_style(read_members(sample.read_bytes()))
-    said = (f"シート「小樽市」のセルの位置「{address}」が読めません" if address.islower() else
-            f"シートの部品「{MASTER.sheet_part}」が壊れています（セル番地「{address[:20]}」）")
+    said = f"シート「小樽市」のセルの位置「{address[:20]}」が読めません"
     _master_edited_is_refused(sample, tmp_path, command, lambda x: x.replace(
         "</sheetData>", f'<row r="30000"><c r="{address}" s="{style}"><v>0.5</v></c></row></sheetData>'), said)
+
+
+# A percent cell's place and format as no application writes them, each read by Excel and
+# python-calamine as E3 in format N (review62, forms62).
+SPELT_OTHERWISE = {
+    "s padded": lambda style: f'<c r="E3" s="0{style}">',
+    "s padded with 5000 zeros": lambda style: f'<c r="E3" s="{"0" * 5000}{style}">',
+    "s after a tab": lambda style: f'<c r="E3"\ts="{style}">',
+    "s after a line break": lambda style: f'<c r="E3"\n s="{style}">',
+    "s spaced": lambda style: f'<c r="E3" s = "{style}">',
+    "s with a space inside": lambda style: f'<c r="E3" s=" {style}">',
+    "row padded": lambda style: f'<c r="E03" s="{style}">',
+    "row padded with 5000 zeros": lambda style: f'<c r="E{"0" * 5000}3" s="{style}">',
+}
+
+
+@pytest.mark.parametrize("spelling", sorted(SPELT_OTHERWISE))
+def test_a_percent_cell_spelt_otherwise_shows_its_percent_to_the_reader(sample, tmp_path, spelling):
+    """A percent cell (0.0%) holding 0.5 at E3 of 小樽市, its s 「09」 or after a tab, or its
+    r 「E03」: Excel shows 50.0%. The reader looked for `` s="9"`` where the book had few
+    percent formats (package.cells.styles_named) and read 0.5, as a number of another
+    meaning, without a word; a row padded with 5,000 zeros refused the master as damaged,
+    while the range check and calamine read row 3. Rewritten in the usual form
+    (sheet_form.survey), every scan reads one spelling: E3 shows 50%."""
+    members = read_members(sample.read_bytes())
+    style = _percent_style(members)
+    edit_part(members, MASTER.sheet_part, lambda x: re.sub(r'<c r="E3"[^>]*?(?:/>|>.*?</c>)',
+                                                          SPELT_OTHERWISE[spelling](style) + "<v>0.5</v></c>", x,
+                                                          count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    data = load_master(path)
+    (entry,) = [e for e in data.entries if e.sheet == MUNI and e.cells["value"] == "E3"]
+    assert entry.value == "50%", entry
 
 
 @pytest.mark.parametrize("padded", ["0", "0" * 5000])
@@ -2073,6 +2106,27 @@ def test_a_name_past_excels_grid_is_a_broken_name_not_a_cell(sample, tmp_path, t
     assert "Excel のシートの範囲（XFD1048576 まで）の外で、セルを指していません" in refusal, refusal
 
 
+def test_a_name_whose_row_is_padded_with_zeros_names_that_row(sample, tmp_path):
+    """対象年度 named 「設定!$B$00000003」 where the sample has 「設定!$B$3」: Excel reads row 3.
+    refs.named_cell handed on 「B00000003」, a spelling of the place no other reader makes
+    (forms62); now the same cell, spelt B3, and the same reading as the unpadded name."""
+    from renkei_xl.core.refs import named_cell
+
+    assert named_cell("設定!$B$00000003") == ("設定", "B3")
+    assert named_cell("'設定'!$B$0003:$B$04") == ("設定", "B3")
+    members = read_members(sample.read_bytes())
+    target = re.search(r'<definedName name="対象年度"[^>]*>([^<]*)', members["xl/workbook.xml"].decode()).group(1)
+    padded = re.sub(r"\$(\d+)$", lambda m: "$0000000" + m.group(1), target)
+    assert padded != target
+    edit_part(members, "xl/workbook.xml",
+              lambda x: re.sub(r'(<definedName name="対象年度"[^>]*>)[^<]*', lambda m: m.group(1) + padded, x, count=1))
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    want, refusal = _read_or_refusal(sample)
+    got, refusal = _read_or_refusal(path)
+    assert refusal is None and got.evaluations == want.evaluations, refusal
+
+
 def test_a_status_name_past_excels_grid_is_never_written_there(sample, tmp_path):
     """最終実行日時 named at メニュー!$C$99999999999: validate wrote the run's time into that row,
     a file Excel calls damaged (and the tool's next read refuses as too large). A name past
@@ -2458,3 +2512,20 @@ def test_a_cell_whose_column_has_four_letters_or_more_is_refused_naming_it(sampl
     check_common(run, [str(tmp_path), master.name, returned_sample.name], [returned_sample.name])
     assert run.code == 1 and said in run.text, run
     assert digest(master) == before, run
+
+
+@pytest.mark.parametrize("name", ["c.x", "c-x", "c.", "slicer.x", "slicer-x"])
+def test_an_element_whose_name_only_begins_as_a_cells_or_a_slicers_is_neither(name):
+    """「<c.x>」 or 「<slicer-x>」 (an element of its own) matched ``<c\\b`` and ``<slicer\\b``:
+    each began a match whose ``.*?`` looked to the part's end for a closing tag, a search
+    that grows with the square of such elements (qa-fuzz62-1). The name now ends at
+    whitespace, / or >, as a tag's name does."""
+    from renkei_xl.package.cells import _whole_cell
+    from renkei_xl.package.slicers import _SLICER
+
+    pattern = _SLICER if name.startswith("slicer") else _whole_cell("")
+    own = name.split(".")[0].split("-")[0]
+    for text in (f"<{name} a=\"1\"/>", f"<{name}>x</{own}>"):
+        assert pattern.match(text) is None, text
+    for tag in (f"<{own} r=\"A1\"/>", f"<{own}>x</{own}>", f"<{own}\n r=\"A1\">x</{own}>"):
+        assert pattern.fullmatch(tag), tag

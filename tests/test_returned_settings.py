@@ -246,3 +246,55 @@ def test_a_date_serial_past_9999_in_a_return_is_no_unexpected_error(cycle, capsy
     out = capsys.readouterr().out
     assert code in (0, 1) and "予期しないエラー" not in out, out
     assert "小樽市" in out, out
+
+
+@pytest.mark.parametrize("number_format, serial, seen, held", [
+    ('ggge"年"', 45017, "令和5年", "日付は 2023-04-01"),
+    ('[$-ja-JP]ggge"年"', 45017.5, "令和5年", "日時は 2023-04-01 12:00:00"),
+    ("ge", 45017, "R5", "日付は 2023-04-01"),
+])
+def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys, number_format, serial, seen, held):
+    """A 実績値 showing 令和5年: python-calamine knows no era part and handed the cell over as
+    45017, imported as a number nobody typed (forms62). The return's reader gives the date it
+    shows (core.displayed.era_date), and the row is held as a date in a numeric field is."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    ref = _ref(path, "04-1", "実績値")
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = serial
+    wb[MUNI][ref].number_format = number_format
+    wb.save(path)
+    before = cell_of(master, MUNI, "04-1", "実績値")
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{ref} 04-1: 実績値: 「{seen}」（セルの{held}）は日付として入力されています" in out, out
+    assert cell_of(master, MUNI, "04-1", "実績値") == before
+
+
+@pytest.mark.parametrize("number_format, serial", [("hh:mm", -0.5), ("[h]:mm", -1), ("yyyy/m/d", 2958466),
+                                                   ('ggge"年"', -3)])
+@pytest.mark.parametrize("header", ["実施状況", "実績値"])
+def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, number_format, serial, header):
+    """A number in a date or time format that Excel has no date for (below 0, past
+    9999-12-31) shows 「#####」: the municipality saw no value. A 実施状況 of -0.5 in hh:mm
+    arrived as 「-0.5」 (forms62). Now held as a number its cell does not show
+    (findings.HIDDEN_NUMBER, core.displayed.shows_hashes), as 0.3 in 「#"千円"」 is."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    ref = _ref(path, "04-1", header)
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = serial
+    wb[MUNI][ref].number_format = number_format
+    wb.save(path)
+    before = cell_of(master, MUNI, "04-1", header)
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert (f"{MUNI}!{ref} 04-1: {header}のセルに数値 {serial} が入っていますが、表示形式「{number_format}」のため"
+            "「#####」とだけ表示され") in out, out
+    assert cell_of(master, MUNI, "04-1", header) == before

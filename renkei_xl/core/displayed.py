@@ -537,7 +537,7 @@ def shows_digits(value: object, number_format: str) -> bool:
     return shown_by is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
-def shown_without_digits(value: object, number_format: str) -> "str | None":
+def shown_without_digits(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value`` where it shows no
     digit of it, else None. Two ways: the section it is shown by (by sign or condition) is
     empty or blank (「;;;」 for any number, 「0;;」 for a negative one, 「0;-0;;@」 for zero:
@@ -550,7 +550,12 @@ def shown_without_digits(value: object, number_format: str) -> "str | None":
     「0」, 300 in 「#,##0,」, 0.04 in 「0.#」 「0.」): ordinary rounding, as precision as
     displayed keeps it; a section of words alone (「"実施";"未実施"」, 「[<10]"10未満";0」), which
     is read as its words (number_read); 標準, dates and times, scientific and fractions.
-    The one rule of a number nobody sees (collect's findings.HIDDEN_NUMBER)."""
+    A date or time format shows 「#####」 for a number Excel has no date for (shows_hashes:
+    -0.5 in h:mm, a 実施状況 that arrived as 「-0.5」 where the municipality saw no value).
+    The one rule of a number nobody sees (collect's findings.HIDDEN_NUMBER); ``date1904``:
+    the book counts its dates from 1904."""
+    if shows_hashes(value, number_format, date1904):
+        return "#####"
     shown_by = _shown_by(value, number_format)
     if shown_by is None:
         return None
@@ -564,6 +569,41 @@ def shown_without_digits(value: object, number_format: str) -> "str | None":
     if number is None or re.search(r"\d", number):
         return None
     return number_shown(value, number_format) or ""
+
+
+def era_date(value: object, number_format: str, date1904: bool = False) -> "object | None":
+    """The date (or date and time) a number in an era format shows (「ggge"年"」 令和5年 for
+    45017, 「ge」, 「[$-ja-JP]ggge"年"」), as python-calamine hands over a date-formatted cell
+    (a date, or a date-time where the day has a time); None for another format or a number
+    Excel has no date for (it shows #####: shows_hashes). python-calamine knows no era part
+    and hands such a cell over as the number: a 実績値 showing 令和5年 was imported as 45017,
+    where a cell showing 2023/4/1 is refused as a date. The return's reader gives the date,
+    and the cell is judged as every date-formatted cell is."""
+    import datetime as dt
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not shows_date(number_format):
+        return None
+    code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
+    if not re.search(r"[ge]", code, re.I):
+        return None
+    moment = _moment(float(value), date1904)
+    if moment is None:
+        return None
+    when = moment[1]
+    return when.date() if when.time() == dt.time() else when
+
+
+def shows_hashes(value: object, number_format: str, date1904: bool = False) -> bool:
+    """Whether Excel shows ##### for the number ``value`` in a cell of ``number_format``: a
+    date or time format and a number it has no date for (below 0, or past 9999-12-31 by the
+    book's count: _moment). The municipality saw no value there; the file holds the number
+    (python-calamine's reading is put back to it: workbook.sheet_form.note_negative). A
+    1904 book shows a negative time with its sign, so only the far end counts there."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not shows_date(number_format):
+        return False
+    if date1904 and value < 0:
+        return False
+    return _moment(float(value), date1904) is None
 
 
 def shows_date(number_format: str) -> bool:

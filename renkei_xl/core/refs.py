@@ -99,7 +99,9 @@ def named_cell(refers_to: str) -> Optional[tuple[str, str]]:
     if not m or not _on_the_grid(m):
         return None
     sheet = m.group(1).replace("''", "'") if m.group(1) else m.group(2)
-    return sheet, f"{m.group(3)}{m.group(4)}"
+    # 「$B$00000003」 is B3 (parse_ref's reading, Excel's): the cell, spelt as every reader
+    # and writer of a place spells it, not 「B00000003」, which a write put in a cell's r.
+    return sheet, f"{m.group(3)}{m.group(4).lstrip('0')}"
 
 
 def named_past_the_grid(refers_to: str) -> bool:

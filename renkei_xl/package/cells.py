@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from ..core.refs import CELL_ADDRESS, COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
+from ..core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
 from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
@@ -89,7 +89,12 @@ class _Row(NamedTuple):
 
 
 _ATTR_R = re.compile(r'\sr="([^"]*)"')
-_CELL_REF = re.compile(CELL_ADDRESS)
+# A cell tag's r: a cell's address, its row's leading zeros aside, as parse_ref, python-calamine
+# and Excel read them (「B030」 is B30, and so is a row padded with 5,000 zeros, which int()
+# counts: parse_ref reads the digits after them). One reading for every reader of a part:
+# the range check and sheet_form._number_cell read B000…030000 as row 30,000, and this
+# pattern refused it as a damaged part (forms62).
+_CELL_REF = re.compile(f"[A-Z]{{1,{COLUMN_LETTERS}}}0*[0-9]{{1,{ROW_DIGITS}}}")
 
 
 def _row_number(text: str, part: str) -> int:
@@ -385,12 +390,10 @@ def styles_named(text, styles: "frozenset[int]") -> "frozenset[int]":
     bytes) may hold, as far as its bytes say: empty where it names none of them, so its cells
     need not be read (the default format 0, which a cell without s has, is always kept).
     Never fewer than the cells name as Excel writes them (s="12" after a space); a few more
-    do no harm. Not exact past that: up to _FEW_STYLES formats it looks for that spelling
-    only, while the pattern past them, and numbers_styled's after it, also take leading
-    zeros (s="09", which index_text reads as 9) and a tab or line break before s. A percent
-    cell so spelt is read as its stored number (0.5, not 50%) in a book of few percent
-    formats; each search that would catch it costs about as much as one marker's
-    (≈ 70 ms on 55 MB), and neither spelling is known from any writer, so none is made here.
+    do no harm. Up to _FEW_STYLES formats it looks for that spelling only: the reader's
+    sheets come here in the usual form (workbook.sheet_form.survey rewrites a sheet whose
+    cell has s="09", s=" 9", s ="9" or a tab before s, which read as 0.5 here and as 50%
+    past _FEW_STYLES, review62); the live face's saved copies are Excel's own.
 
     Why: each format was searched for in the text one by one, and a master whose staff's
     pasted formats piled up near Excel's limit holds thousands of percent and Currency
@@ -476,7 +479,9 @@ def _whole_cell(prefix: str) -> "re.Pattern[str]":
     """A whole ``<c>`` element: its opening tag's attributes, then ``/>`` or its content
     and closing tag (a cell's content holds no ``</c>``: its text is escaped)."""
     c = re.escape(prefix) + "c"
-    return re.compile(r"<" + c + r"\b([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
+    # The name ends at whitespace, / or >: \b took 「<c.x>」 and 「<c-x>」 for a cell too, each
+    # match then running to the part's end for a </c> (qa-fuzz62-1).
+    return re.compile(r"<" + c + r"(?=[\s/>])([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
 
 
 _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')

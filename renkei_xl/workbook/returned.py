@@ -144,7 +144,22 @@ class ReturnedBook:
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         grid = [with_errors([None if v == "" else v for v in row], errors.get(r)) for r, row in enumerate(rows)]
+        grid = self._era_dates(name, grid)
         return grid if self._workbook.full_precision else self._as_shown(name, grid)
+
+    def _era_dates(self, name: str, grid: list[list[object]]) -> list[list[object]]:
+        """Each number in an era format (「ggge"年"」) as the date it shows (core.displayed.
+        era_date), as python-calamine hands over every other date-formatted cell: it knows
+        no era part and handed 令和5年 over as 45017, which a 実績値 imported as a number."""
+        from ..core.displayed import era_date
+
+        for r, row in enumerate(grid, start=1):
+            for c, v in enumerate(row, start=1):
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    when = era_date(v, self.number_format(name, r, c) or "", self.date1904)
+                    if when is not None:
+                        row[c - 1] = when
+        return grid
 
     def _as_shown(self, name: str, grid: list[list[object]]) -> list[list[object]]:
         """The numbers of a book set to precision as displayed (calcPr fullPrecision="0",

@@ -724,9 +724,22 @@ def _shown_without_digits(calc: dict) -> "bool | None":
     code = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|Standard|General|標準', "", calc.get("format") or "")
     if calc.get("type") != "VALUE" or calc.get("error") or not calc.get("value") or "DBNum" in (calc.get("format") or ""):
         return None
+    dated = re.search(r"[YMDHSymdhsGgEeAa/@]", code) is not None
+    if dated and "@" not in code and not _is_date(calc.get("value")):
+        return True     # Excel shows ##### (core.displayed.shows_hashes), whatever Calc shows
     if re.search(r"[0-9０-９]", calc.get("string") or ""):
         return False
-    return None if re.search(r"[YMDHSymdhsGgEeAa/@]", code) else True
+    return None if dated else True
+
+
+def _is_date(value) -> bool:
+    """Whether a number in a date or time format is one Excel has a date for (0 to the end of
+    9999-12-31, the 1900 count): Calc shows a date before 1900 (「-12:00」 for -0.5 in h:mm),
+    Excel 「#####」, and collect holds the cell as a number shown without digits."""
+    try:
+        return 0 <= float(value) < 2958466
+    except (TypeError, ValueError):
+        return True
 
 
 def _held_as_hidden(text: str, muni: str, ref: str) -> bool:

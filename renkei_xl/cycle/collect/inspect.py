@@ -419,7 +419,7 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
         value = _at(raw_rows[r], col)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number_format = wb.number_format(muni, r, col)
-            if _hidden(value, number_format) is not None:
+            if _hidden(value, number_format, wb.date1904) is not None:
                 continue            # no digit shown: held as hidden (_hidden_numbers), once
             seen = percent_shown(value, number_format, wb.date1904)
             if seen is not None:
@@ -467,13 +467,13 @@ def _hidden_numbers(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, lis
         for f in INPUT_FIELDS:
             value = _at(raw_rows[r], cols[f]) if f in cols else None
             number_format = wb.number_format(muni, r, cols[f]) if f in cols else ""
-            if (seen := _hidden(value, number_format)) is not None:
+            if (seen := _hidden(value, number_format, wb.date1904)) is not None:
                 out.append(hidden_number(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
                                          value=text(value), number_format=number_format, seen=seen))
     return out
 
 
-def _hidden(value: object, number_format: str) -> Optional[str]:
+def _hidden(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
     """What a cell shows for the number ``value`` other than 0 where it shows no digit of it
     (core.displayed.shown_without_digits), else None. The one test of _hidden_numbers, and of
     the readers that leave such a cell to it: read with its words (「0.3千円」) or as its text
@@ -482,7 +482,7 @@ def _hidden(value: object, number_format: str) -> Optional[str]:
 
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value == 0:
         return None
-    return shown_without_digits(value, number_format)
+    return shown_without_digits(value, number_format, date1904)
 
 
 def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
@@ -515,7 +515,7 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
                 continue
             number_format = wb.number_format(muni, r, cols[f])
             seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
-            if seen is None and words is None or _hidden(value, number_format) is not None:
+            if seen is None and words is None or _hidden(value, number_format, wb.date1904) is not None:
                 continue        # a number shown without a digit (「千円」 for 0.3) is held, not read
             # with its words: 「0.3千円」 was imported as 300 円 no one at the municipality saw
             # Scientific or a fraction with words (1.2E+4千円): no shown text is made, so the
