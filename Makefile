@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # tests/test_packaging.py installs with it.
 EDITABLE_NOTICE := ignore:Editable installation.::setuptools.command.editable_wheel
 
-.PHONY: demo test venv clean bench wheels fuzz
+.PHONY: demo test venv clean bench wheels fuzz floors
 
 # --no-compile: pip's bytecode would land beside the sources, where no run of ours reads it
 # (`make test` and the benchmarks keep theirs under a PYTHONPYCACHEPREFIX, which Python then
@@ -49,6 +49,11 @@ fuzz: $(STAMP)
 		$(BIN)/python tests/fuzz/fuzz_run.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) \
 		$(if $(FUZZ_ONLY),--only $(FUZZ_ONLY)) $(if $(FUZZ_CASE),--case $(FUZZ_CASE))
 
+# setup.cfg's dependency floors, each pinned exactly, in .venv-floor, and the test modules that
+# go through the libraries (tests/floors.py): what an old offline wheel folder installs.
+floors:
+	$(PY) tests/floors.py
+
 # button_startup only prints; run.py last, as it exits 1 when a target is missed.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/button_startup.py
@@ -60,4 +65,4 @@ wheels: $(STAMP)
 	$(BIN)/python deploy/wheels.py --outdir wheels
 
 clean:
-	rm -rf $(VENV) build *.egg-info wheels
+	rm -rf $(VENV) .venv-floor build *.egg-info wheels

@@ -235,7 +235,7 @@ def case_header_footer_image(tmp_path):
 
 def case_rich_text(tmp_path):
     path = make_book(tmp_path / "rich.xlsx", lambda wb, s, o: s.write_rich_string(
-        "D1", "札幌市", wb.add_format({"bold": True, "color": "red"}), "（要確認）"))
+        "D1", "札幌市", wb.add_format({"bold": True, "font_color": "red"}), "（要確認）"))
 
     def kept(out):
         with warnings.catch_warnings():
