@@ -25,7 +25,7 @@ from .zipped import Package
 VALIDATION, IGNORED_ERROR, SPARKLINE = "validation", "ignored_error", "sparkline"
 _ANY = re.compile(rb"<(?:[\w.-]+:)?(?:dataValidation|ignoredError|sparkline)[\s>]")
 # The main namespace's elements name their range in an attribute.
-_WITH_SQREF = LazyPattern(rb'<(?:[\w.-]+:)?(dataValidation|ignoredError)\s[^>]*?\bsqref="([^"]*)"')
+_WITH_SQREF = LazyPattern(rb'<(?:[\w.-]+:)?(dataValidation|ignoredError)\s[^<>]*?\bsqref="([^"]*)"')
 # The 2010 extensions' (x14:dataValidation, x14:sparkline) in an xm:sqref child.
 _EXTENDED = LazyPattern(rb"<(?P<name>[\w.-]+:(dataValidation|sparkline))[\s>/]")
 _XM_SQREF = LazyPattern(rb"<(?:[\w.-]+:)?sqref>([^<]*)<")

@@ -77,7 +77,7 @@ def cell_xml(ref: str, value: object, style: int, p: str = "") -> str:
 def _pattern(prefix: str, tag: str) -> "re.Pattern[str]":
     """The opening tag of ``tag`` (with the part's prefix), compiled once (rows and columns
     are asked for: two patterns a prefix)."""
-    return re.compile(r"<" + re.escape(prefix) + tag + r"\b([^>]*?)(/?)>")
+    return re.compile(r"<" + re.escape(prefix) + tag + r"\b([^<>]*?)(/?)>")
 
 
 class _Row(NamedTuple):
@@ -157,7 +157,7 @@ class SheetCells:
         # Excel and XlsxWriter leave out s="0"; LibreOffice writes it on every cell. Cells
         # the writer adds or gives the default format back follow the part's own habit,
         # so lifting a mark restores the cell's bytes either way.
-        self.explicit_zero = re.search(r"<" + re.escape(prefix) + r'c\b[^>]*\ss="0"', text) is not None
+        self.explicit_zero = re.search(r"<" + re.escape(prefix) + r'c\b[^<>]*\ss="0"', text) is not None
 
     def rows(self) -> dict[int, _Row]:
         if self._rows is None:
@@ -429,7 +429,7 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
     found, by_row = [], 0 in styles
     if not by_row:
         wanted = "|".join(str(i) for i in sorted(sought))
-        pattern = re.compile(r"<" + p + r'c\b([^>]*?\ss="0*(?:' + wanted + r')"[^>]*?)(?:/>|>(.*?)</' + p + r"c>)", re.S)
+        pattern = re.compile(r"<" + p + r'c(?=[\s/>])([^<>]*?\ss="0*(?:' + wanted + r')"[^<>]*?)(?:/>|>(.*?)</' + p + r"c>)", re.S)
         for m in pattern.finditer(text):
             address = _ATTR_R.search(m.group(1))
             if address is None:
@@ -495,7 +495,7 @@ _SPANS = LazyPattern(rf'\sspans="(\d{{1,{COLUMN_DIGITS}}}):(\d{{1,{COLUMN_DIGITS
 @lru_cache(maxsize=PREFIXES_KEPT)
 def _shared_formula(prefix: str) -> "re.Pattern[str]":
     """The formula element of a shared formula's base cell."""
-    return re.compile(r"<" + re.escape(prefix) + r'f\b[^>]*\bt="shared"[^>]*\bref=')
+    return re.compile(r"<" + re.escape(prefix) + r'f\b[^<>]*\bt="shared"[^<>]*\bref=')
 
 
 def _widen_spans(opening: str, cols) -> str:
@@ -529,7 +529,7 @@ def _grow_dimension(text: str, p: str, cells) -> str:
 
 # <f t="array" ref="H2:H3"> under whatever prefix the sheet's XML gives its namespace (an
 # array's ref may be one cell); the attributes in any order and with either quote.
-_ARRAY_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']array[\"'])[^>]*?\bref=[\"']"
+_ARRAY_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^<>]*\bt=[\"']array[\"'])[^<>]*?\bref=[\"']"
                         r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
 
 
@@ -545,7 +545,7 @@ def array_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 # <f t="dataTable" ref="E4:E5" dt2D="0" dtr="0" r1="H1"/>: a What-If data table's results,
 # the formula on their first cell, under any prefix, the attributes in any order.
-_DATA_TABLE_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^>]*\bt=[\"']dataTable[\"'])[^>]*?\bref=[\"']"
+_DATA_TABLE_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^<>]*\bt=[\"']dataTable[\"'])[^<>]*?\bref=[\"']"
                              r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
 
 
@@ -559,7 +559,7 @@ def data_table_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 
 # <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
-_MERGE_REF = LazyPattern(r"<(?:[\w.-]+:)?mergeCell\b[^>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+_MERGE_REF = LazyPattern(r"<(?:[\w.-]+:)?mergeCell\b[^<>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
 
 
 def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
@@ -569,7 +569,7 @@ def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
     return [a for a in map(ref_area, _MERGE_REF.findall(text)) if a]
 
 
-_ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^>]*>")
+_ROW_TAG = LazyPattern(r"<(?:[\w.-]+:)?row\b[^<>]*>")
 # ASCII digits, at most a row of the grid's seven (leading zeros aside): a row numbered
 # otherwise hides nothing staff could type in, and 5,000 digits stopped collect with
 # 「予期しないエラー」 in int() (its limit is 4,300); 「٣」 matched \\d and hid row 3.

@@ -29,10 +29,10 @@ from .zipped import Package
 
 T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
 
-_LEGACY = LazyPattern(rb'<(?:[\w.-]+:)?legacyDrawing\b[^>]*?\s[\w.-]+:id="([^"]*)"')
+_LEGACY = LazyPattern(rb'<(?:[\w.-]+:)?legacyDrawing\b[^<>]*?\s[\w.-]+:id="([^"]*)"')
 # A shape's start tag, its name with its prefix; each shape is read whole by closed_elements.
 _VML_SHAPE = LazyPattern(rb'<(?P<name>[\w.-]+:shape)\b')
-_OBJECT_TYPE = LazyPattern(rb'<(?:[\w.-]+:)?ClientData\b[^>]*?\sObjectType="([^"]*)"')
+_OBJECT_TYPE = LazyPattern(rb'<(?:[\w.-]+:)?ClientData\b[^<>]*?\sObjectType="([^"]*)"')
 _CONTROLS = LazyPattern(rb'<(?:[\w.-]+:)?controls[\s>]')
 _XMLNS = re.compile(rb'\sxmlns:([\w.-]+)="[^"]*"')
 # The form controls' shapes (x:ClientData ObjectType): what Clear All leaves and the rebuild

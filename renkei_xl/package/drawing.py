@@ -25,7 +25,7 @@ from .zipped import Package
 
 # Excel's charts (c:chart) and its newer chart types (cx:chart: waterfall, treemap, …), each
 # in a graphic frame: what the buttons delete with the sheet's charts.
-_CHART_URI = LazyPattern(rb'graphicData\b[^>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
+_CHART_URI = LazyPattern(rb'graphicData\b[^<>]*\buri="http://schemas\.(?:openxmlformats\.org/drawingml/2006/chart|'
                         rb'microsoft\.com/office/drawing/2014/chartex)"')
 # A group: Excel's ChartObjects, the buttons' chart list, does not hold a chart inside one,
 # so Clear All leaves the group, its charts included, and the file face keeps it too.
@@ -34,18 +34,18 @@ _GROUP = LazyPattern(rb'<(?:[\w.-]+:)?grpSp[\s>]')
 # its VML shape): the control itself is the sheet's VML drawing and <controls>, which the
 # rebuilt sheet part does not carry, so kept alone it would name a shape that is not there.
 _CONTROL_COPY = LazyPattern(rb'<(?:[\w.-]+:)?compatExt\b')
-_NAME = LazyPattern(r'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sname="([^"]*)"')
+_NAME = LazyPattern(r'<(?:[\w.-]+:)?cNvPr\b[^<>]*?\sname="([^"]*)"')
 _FROM = LazyPattern(r'<(?:[\w.-]+:)?from>\s*<(?:[\w.-]+:)?col>(\d+)</(?:[\w.-]+:)?col>.*?'
                    r'<(?:[\w.-]+:)?row>(\d+)</(?:[\w.-]+:)?row>', re.S)
-_CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^>]*?\s[\w.-]+:id="([^"]*)"')
+_CHART_RID = LazyPattern(r'<(?:[\w.-]+:)?chart\b[^<>]*?\s[\w.-]+:id="([^"]*)"')
 # A shape's id, an unsignedInt (ten digits past leading zeros): an id spelt with 5,000 digits
 # stopped recalc with 「予期しないエラー」 in int() (its limit is 4,300) as the charts' new ids
 # were counted past the kept shapes'; such an id is no number a new one could meet.
-_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^>]*?\sid="0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
+_SHAPE_ID = LazyPattern(rb'<(?:[\w.-]+:)?cNvPr\b[^<>]*?\sid="0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
 _REL_NS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # A start tag (or an empty element) to its ">", past quoted attribute values: a picture's alt
 # text may hold a ">". Here and in package.controls.
-START_TAG = re.compile(rb'<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?>')
+START_TAG = re.compile(rb'<[^\s/<>]+(?:\s+[^\s=/<>]+\s*=\s*(?:"[^"]*"|\'[^\']*\'))*\s*/?>')
 # The anchors are kept as bytes and the charts' appended as UTF-8: a part declared in another
 # encoding (no application the tool knows writes one; UTF-16 is refused on reading, see
 # package.xml.check_xml_chars) is made UTF-8 first (its declaration: package.xml.DECLARED_ENCODING),

@@ -23,8 +23,8 @@ from .zipped import Package
 # (and only one) has ([MS-XLSB] 2.1.7.43; ECMA-376 Part 1, 12.3.17).
 T_REVISION_HEADERS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/revisionHeaders"
 
-_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^>]*)>")
-_STRUCTURE = re.compile(r'<(?:\w+:)?workbookProtection\b[^>]*\slockStructure="(?:1|true)"')
+_PROTECTION = re.compile(rb"<(?:\w+:)?sheetProtection\b([^<>]*)>")
+_STRUCTURE = re.compile(r'<(?:\w+:)?workbookProtection\b[^<>]*\slockStructure="(?:1|true)"')
 _ON = re.compile(rb'\ssheet="(?:1|true)"')
 _PASSWORD = LazyPattern(rb'\s(?:password|hashValue)="[^"]+"')
 

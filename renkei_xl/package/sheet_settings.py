@@ -59,7 +59,7 @@ _ANY = re.compile(rb'<(?:[\w.-]+:)?(?:' + b"|".join(k.encode() for k in (*KEPT, 
 # a footer's left or right section, a switch of <headerFooter>, the printer settings' r:id.
 # Any of them means staff's page settings (a tail without one is not parsed).
 _STAFF_PAGE = LazyPattern(rb'<(?:[\w.-]+:)?(?:oddHeader|evenHeader|evenFooter|firstHeader|firstFooter)[\s>]'
-                         rb'|<(?:[\w.-]+:)?headerFooter\s+\w|&amp;[LR]|<(?:[\w.-]+:)?pageSetup\b[^>]*?\s[\w.-]+:id=')
+                         rb'|<(?:[\w.-]+:)?headerFooter\s+\w|&amp;[LR]|<(?:[\w.-]+:)?pageSetup\b[^<>]*?\s[\w.-]+:id=')
 _NAME = re.compile(rb'<(?:[\w.-]+:)?([\w.-]+)')
 _R_DECLARED = b' xmlns:r="' + REL_NS.encode() + b'"'
 

@@ -15,7 +15,7 @@ from weakref import WeakKeyDictionary
 
 from .zipped import Package
 
-WORKSHEET_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^>]*>')
+WORKSHEET_ROOT = re.compile(rb'<(?:[\w.-]+:)?worksheet\b[^<>]*>')
 _TAG_BEFORE = re.compile(rb'</?(?:[\w.-]+:)?$')
 # The root tag sits after the XML declaration: Excel's is in the first 300 bytes.
 _HEAD_BYTES = 16_384

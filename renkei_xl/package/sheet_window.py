@@ -18,9 +18,13 @@ scroll position in the old content.
 import re
 from typing import NamedTuple
 
-_VIEW = re.compile(r"<(?:[\w.-]+:)?sheetView\b([^>]*?)/?>")
-_PR = re.compile(r"<(?:[\w.-]+:)?sheetPr\b[^>]*?(?:/>|>(.*?)</(?:[\w.-]+:)?sheetPr>)", re.S)
-_TAB = re.compile(r"<(?:[\w.-]+:)?tabColor\b([^>]*?)/?>")
+_VIEW = re.compile(r"<(?:[\w.-]+:)?sheetView\b([^<>]*?)/?>")
+# Its content: anything but another sheetPr's start or end tag, taken whole (possessive): from
+# thousands of 「<sheetPr-x>」 or 「<sheetPr>」 in a comment, ``.*?`` searched the rest of the
+# part for an end tag from each (patterns62).
+_PR = re.compile(r"<(?:[\w.-]+:)?sheetPr(?=[\s/>])[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:[\w.-]+:)?sheetPr[\s/>]))*+)"
+                 r"</(?:[\w.-]+:)?sheetPr>)", re.S)
+_TAB = re.compile(r"<(?:[\w.-]+:)?tabColor\b([^<>]*?)/?>")
 _ATTR = re.compile(r"""([\w.:-]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 # CT_SheetView's attributes but tabSelected (workbook.apply keeps it itself), workbookViewId

@@ -64,8 +64,8 @@ def kept_parts(pkg: Package, kept: KeptSlicers, sheet_part: str) -> set[str]:
 
 
 T_SLICER_CACHE = "http://schemas.microsoft.com/office/2007/relationships/slicerCache"
-_TABLE_ID = re.compile(r'<(?:[\w.-]+:)?tableSlicerCache\b[^>]*?\stableId="([^"]*)"')
-_CACHE_NAME = re.compile(r'<(?:[\w.-]+:)?slicerCacheDefinition\b[^>]*?\sname="([^"]*)"')
+_TABLE_ID = re.compile(r'<(?:[\w.-]+:)?tableSlicerCache\b[^<>]*?\stableId="([^"]*)"')
+_CACHE_NAME = re.compile(r'<(?:[\w.-]+:)?slicerCacheDefinition\b[^<>]*?\sname="([^"]*)"')
 
 
 def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
@@ -156,18 +156,18 @@ def _without_list_entry(text: str, rid: str, list_tag: str) -> str:
     slicerList, a cache in slicerCaches); a list left empty goes with the <ext> holding only
     it, an <extLst> left empty with that: an empty list is not valid, and Excel repairs it."""
     rid = re.escape(rid)
-    text = re.sub(r'<(?:[\w.-]+:)?(?:slicerCache|slicer)\b[^>]*?\sr:id="' + rid + r'"\s*/>', "", text, count=1)
-    empty = re.search(r'<((?:[\w.-]+:)?' + list_tag + r')\b[^>]*>\s*</\1>|<(?:[\w.-]+:)?' + list_tag + r'\b[^>]*/>', text)
+    text = re.sub(r'<(?:[\w.-]+:)?(?:slicerCache|slicer)\b[^<>]*?\sr:id="' + rid + r'"\s*/>', "", text, count=1)
+    empty = re.search(r'<((?:[\w.-]+:)?' + list_tag + r')\b[^<>]*>\s*</\1>|<(?:[\w.-]+:)?' + list_tag + r'\b[^<>]*/>', text)
     if empty is None:
         return text
     opening = None
-    for opening in re.finditer(r'<(?:[\w.-]+:)?ext\b[^>]*>', text[:empty.start()]):
+    for opening in re.finditer(r'<(?:[\w.-]+:)?ext\b[^<>]*>', text[:empty.start()]):
         pass
     closing = re.compile(r'\s*</(?:[\w.-]+:)?ext>').match(text, empty.end())
     if opening is None or closing is None or text[opening.end():empty.start()].strip():
         return text[:empty.start()] + text[empty.end():]
     text = text[:opening.start()] + text[closing.end():]
-    return re.sub(r'<((?:[\w.-]+:)?extLst)\b[^>]*>\s*</\1>', "", text, count=1)
+    return re.sub(r'<((?:[\w.-]+:)?extLst)\b[^<>]*>\s*</\1>', "", text, count=1)
 
 
 def _drop_frames(pkg: Package, drawing: str, names) -> None:
@@ -179,7 +179,7 @@ def _drop_frames(pkg: Package, drawing: str, names) -> None:
         spans = top_level_children(data, drawing)
     except PackageError:
         return
-    wanted = [re.compile(rb'<(?:[\w.-]+:)?slicer\b[^>]*?\sname="' + re.escape(attr(n).encode())
+    wanted = [re.compile(rb'<(?:[\w.-]+:)?slicer\b[^<>]*?\sname="' + re.escape(attr(n).encode())
                          + rb'"') for n in names]
     gone = [(s, e) for s, e in spans if any(w.search(data, s, e) for w in wanted)]
     for s, e in reversed(gone):

@@ -32,7 +32,7 @@ def _raw_children(text: str, container: str, child: str) -> list[str]:
     if span is None or span[1] == span[2]:
         return []
     body = text[span[1]:span[2]]
-    pattern = re.compile(r"<" + re.escape(child) + r"(?=[\s/>])[^>]*?(?:/>|>.*?</" + re.escape(child) + r">)", re.S)
+    pattern = re.compile(r"<" + re.escape(child) + r"(?=[\s/>])[^<>]*?(?:/>|>.*?</" + re.escape(child) + r">)", re.S)
     return pattern.findall(body)
 
 

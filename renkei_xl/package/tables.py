@@ -131,7 +131,7 @@ def _bracket_end(formula: str, start: int) -> "int | None":
 
 
 _FORMULA = re.compile(r"<((?:[\w.-]+:)?(?:f|formula|formula1|formula2|calculatedColumnFormula|totalsRowFormula))"
-                      r"(\s[^>]*)?>([^<]*)</\1>")
+                      r"(\s[^<>]*)?>([^<]*)</\1>")
 
 
 def drop_table_refs(pkg: Package, workbook, names, skip) -> "tuple[set[str], bool]":

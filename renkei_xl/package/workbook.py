@@ -87,7 +87,7 @@ class WorkbookXml:
         workbook.grids). A tab is an empty ``sheet`` element, as Excel writes it."""
         def keep(m: "re.Match") -> str:
             return "" if m.group(1) in rids else m.group(0)
-        return re.sub(r'<(?:[\w.-]+:)?sheet\s[^>]*?\b[\w.-]+:id="([^"]*)"[^>]*?(?:/>|>\s*</(?:[\w.-]+:)?sheet>)',
+        return re.sub(r'<(?:[\w.-]+:)?sheet\s[^<>]*?\b[\w.-]+:id="([^"]*)"[^<>]*?(?:/>|>\s*</(?:[\w.-]+:)?sheet>)',
                       keep, self.text).encode("utf-8")
 
     @property
@@ -329,7 +329,7 @@ def _check_sheet_state(name: str, state: str, part: str) -> None:
 @lru_cache(maxsize=PREFIXES_KEPT)
 def _defined_name_pattern(prefix: str) -> "re.Pattern[str]":
     """A <definedName> start tag: its name with its prefix (group ``name``), its attributes."""
-    return re.compile(r"<(?P<name>" + re.escape(prefix) + r"definedName)\b([^>]*)>")
+    return re.compile(r"<(?P<name>" + re.escape(prefix) + r"definedName)\b([^<>]*)>")
 
 
 def _rel_prefix(text: str) -> str:

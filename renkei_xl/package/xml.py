@@ -87,7 +87,7 @@ _UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00?\x00", b"\x00<\x00?")
 
 # An XML declaration's encoding: a part that names one other than UTF-8 is read in it
 # (expat decodes it; package.drawing re-encodes it), so only the others must be UTF-8.
-DECLARED_ENCODING = re.compile(rb'<\?xml[^>]*?\bencoding=["\']([^"\']*)["\']')
+DECLARED_ENCODING = re.compile(rb'<\?xml[^<>]*?\bencoding=["\']([^"\']*)["\']')
 
 
 def not_utf8(where: str) -> str:
@@ -415,7 +415,7 @@ def prefix_of(text: str, ns: str = MAIN_NS) -> str:
     Excel and LibreOffice use the default namespace; some generators write ``x:``.
     Elements the writer inserts must use the same prefix.
     """
-    m = re.search(r'<(?:\w+:)?\w+\b[^>]*?\sxmlns(?::(\w+))?="' + re.escape(ns) + '"', text)
+    m = re.search(r'<(?:\w+:)?\w+\b[^<>]*?\sxmlns(?::(\w+))?="' + re.escape(ns) + '"', text)
     if m is None:
         if STRICT_NS in text[:2000]:
             raise PackageError("このブックは「Strict Open XML」形式で保存されています。"

@@ -478,7 +478,7 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
 
 
 # The document dates a writer stamps in docProps/core.xml (and the zip entries' own times).
-_STAMPS = LazyPattern(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+_STAMPS = LazyPattern(rb"<dcterms:(created|modified)\b[^<>]*>[^<]*</dcterms:\1>")
 
 
 def part_text(data: bytes, name: str) -> str:

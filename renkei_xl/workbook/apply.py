@@ -351,7 +351,7 @@ def sheet_top(pkg: Package, part: str) -> str:
 
 
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:
-    m = re.search(r"<(?:\w+:)?" + tag + r'\b[^>]*\s' + name + r'="([^"]*)"', text)
+    m = re.search(r"<(?:\w+:)?" + tag + r'\b[^<>]*\s' + name + r'="([^"]*)"', text)
     return m.group(1) if m else None
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # So the extent is measured in the sheet's XML first. A 20,000-indicator master is
 # 20,001 rows by 13 columns.
 # (The limits are core.refs': no plan writes past them either.)
-_WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^>/]*>')   # rows have r="12": only cells match
+_WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^<>/]*>')   # rows have r="12": only cells match
 
 
 def _column(letters: bytes) -> int:
@@ -69,8 +69,8 @@ def check_shared_strings_size(pkg: Package, workbook: WorkbookXml) -> None:
 # however the attribute is quoted or spaced and whatever the prefix, as XML readers take it;
 # a leading + and zeros too, as Rust's integer parsing takes them (forty digits are past any
 # count: int() refuses more than 4,300).
-_UNIQUE_COUNT = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^>]*?\suniqueCount\s*=\s*["\']\+?0*([0-9]{1,40})')
-_SST_START = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^>]*>')
+_UNIQUE_COUNT = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^<>]*?\suniqueCount\s*=\s*["\']\+?0*([0-9]{1,40})')
+_SST_START = LazyPattern(rb'<(?:[\w.-]+:)?sst\b[^<>]*>')
 # The fewest bytes one text takes in the part (<si/>): no part holds more texts than this
 # many per byte of its size.
 _BYTES_PER_TEXT = 5
@@ -123,10 +123,11 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
 # A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
 # its code, or the built-in 46 ([h]:mm:ss).
 _DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
-_NUM_FMT = rb'<(?:\w+:)?numFmt\b([^>]*)>'
+_NUM_FMT = rb'<(?:\w+:)?numFmt\b([^<>]*)>'
 _BUILTIN_DURATION = rb'\bnumFmtId\s*=\s*["\']46["\']'
-_CELL_XFS = rb'(?s)<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>'
-_XF = rb'<(?:\w+:)?xf\b([^>]*)>'
+# (as package.sheet_window._PR: content without another cellXfs tag, taken whole)
+_CELL_XFS = rb'(?s)<(?:\w+:)?cellXfs(?=[\s/>])[^<>]*>((?:[^<]++|<(?!/?(?:\w+:)?cellXfs[\s/>]))*+)</(?:\w+:)?cellXfs>'
+_XF = rb'<(?:\w+:)?xf\b([^<>]*)>'
 EVERY_CELL = b""     # in duration_styles: the default style is one, so every cell may be
 
 
@@ -334,7 +335,7 @@ def _filled_at(prefix: bytes) -> "re.Pattern":
     t, cm, vm, ph) hold no "/"). The pattern consumes ``<c`` (searched for as a string)
     and looks ahead for the rest, so every opening is tried, as a match at each ``rfind``
     of one tried them."""
-    return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,3})([0-9]+)"[^>/]*>)')
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,3})([0-9]+)"[^<>/]*>)')
 
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
@@ -343,12 +344,12 @@ ERROR_MARK = b't="e"'
 # Kept as text: ``re`` compiles each on its first use (its own cache), and most masters
 # hold no error value, so a command does not pay for compiling them at every start.
 # A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
-_ERROR_CELL = rb'(?s)<(?:\w+:)?c\b([^>]*?\bt="e"[^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
+_ERROR_CELL = rb'(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?\bt="e"[^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 # Its row's digits past leading zeros, within an unsignedInt's (package.xml.unsigned_number):
 # int() counts zeros toward its 4,300 digits, and an error cell in B000…030000 (row 30,000, as
 # check_extent and calamine read it) stopped validate with 「予期しないエラー」.
 _ERROR_REF = rb'\br="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS
-_ERROR_TEXT = rb"<(?:\w+:)?v\b[^>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
+_ERROR_TEXT = rb"<(?:\w+:)?v\b[^<>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 # A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
 # index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives
 # vm to other errors too (#SPILL!, #CALC!, #FIELD! … carry their details as a rich *error*
@@ -424,7 +425,7 @@ def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated") -> tuple[d
 
 # The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
 # that holds a formula needs them.
-_CELL = r"(?s)<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
+_CELL = r"(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
 _REF = r'\sr="([A-Z]{1,3}\d+)"'
 _FORMULA = r"<(?:\w+:)?f[\s>/]"
 ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
@@ -565,7 +566,7 @@ _AREA_REF = LazyPattern(r'\sref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
 
 
 # A formula's own text (not a shared formula's other cells, which hold none).
-_FORMULA_TEXT = LazyPattern(r"<(?:\w+:)?f(?:\s[^>]*)?>([^<]*)</(?:\w+:)?f>")
+_FORMULA_TEXT = LazyPattern(r"<(?:\w+:)?f(?:\s[^<>]*)?>([^<]*)</(?:\w+:)?f>")
 # What a formula of numbers alone is made of, its texts ("…") taken out: no name, function,
 # sheet or cell reference can hide in it ($, !, letters, [ ], #REF!, array constants).
 _ARITHMETIC = LazyPattern(r"[0-9.\s+\-*/^%()&=<>]*")
@@ -581,7 +582,7 @@ def _constant(inner: str) -> bool:
 
 # A cell's formula element: its attributes, and its text unless it is a shared formula's
 # other cell or a data table (<f t="shared" si="0"/>, <f t="dataTable" … r1="B1"/>).
-_FORMULA_ELEMENT = LazyPattern(r"<(?:\w+:)?f\b([^>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
+_FORMULA_ELEMENT = LazyPattern(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _SHARED_INDEX = LazyPattern(r'\ssi="(\d+)"')
 
 

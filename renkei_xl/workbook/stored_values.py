@@ -92,7 +92,7 @@ def _decimal_indexes(prefix: bytes, any_prefix: bool) -> "re.Pattern[bytes]":
     ``t="s"``: 40,000 of them in one attribute (0.2 MB) were each read to the tag's end, 2.5 s,
     hours for a sheet of them; a real tag holds one (the one nearest its end is tried)."""
     tag = _value_tag(prefix, any_prefix)
-    return re.compile(rb't="s"(?:[^>t]|t(?!="s"))*>\s*(?=(' + tag + b"|" + _IN_CELL + tag + rb"))\1(?=[0-9]*[^0-9<])")
+    return re.compile(rb't="s"(?:[^<>t]|t(?!="s"))*>\s*(?=(' + tag + b"|" + _IN_CELL + tag + rb"))\1(?=[0-9]*[^0-9<])")
 
 
 # What may lie between a text cell's tag and its value (a formula, an inline text), short of
@@ -177,7 +177,7 @@ def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str
     of its cells (9 s for 0.7 MB)."""
     root = re.search(rb"<(\w+:)?worksheet[\s>]", raw[:4096])
     prefix = re.escape((root.group(1) or b"") if root else b"")
-    token = re.compile(rb"<" + prefix + rb"c(\s[^>]*?)(/?)>|</" + prefix + rb"c>|<" + prefix
+    token = re.compile(rb"<" + prefix + rb"c(\s[^<>]*?)(/?)>|</" + prefix + rb"c>|<" + prefix
                        + rb"v(?:\s[^<>]*)?>([^<]*)<")
     cell, held = None, None      # the open cell's attributes, and its first value
     for m in token.finditer(raw):

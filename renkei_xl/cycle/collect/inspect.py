@@ -958,7 +958,7 @@ def _macro_parts(names: list[str], content_types: bytes) -> bool:
     import re
 
     defaults, overrides = {}, {}
-    for kind, attrs in re.findall(r"<(?:\w+:)?(Default|Override)\b([^>]*)>", content_types.decode("utf-8", "replace")):
+    for kind, attrs in re.findall(r"<(?:\w+:)?(Default|Override)\b([^<>]*)>", content_types.decode("utf-8", "replace")):
         found = dict(re.findall(r'\b(ContentType|Extension|PartName)\s*=\s*["\']([^"\']*)', attrs))
         content = found.get("ContentType", "").strip().lower()
         if kind == "Default":
@@ -994,7 +994,7 @@ def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
     if info is None or info.file_size > 1024 * 1024:
         return []
     xml = zf.read(info).decode("utf-8", "replace")
-    return [unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', xml)]
+    return [unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^<>]*?\bname="([^"]*)"', xml)]
 
 
 def _load(raw: bytes, name: str):

@@ -1,0 +1,100 @@
+"""What the product's regular expressions cost over hostile part text (patterns62).
+
+A part's text is read by patterns, not only by a parser: a pattern that scans past where
+its match could end, from every place it may start, is quadratic in the part, and a part
+may be up to package.zipped.MAX_PART_BYTES. The end-to-end cases run a real command on a
+real master in a forked child under a time bound; the guard reads the product's source."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import with_members
+from forked_cli import cli_run
+from renkei_xl.cli.workbook import init_master
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    return init_master(tmp_path_factory.mktemp("pattern_costs") / "sample.xlsx", sample="fy2023")
+
+
+def _with_tail(sample: Path, path: Path, part: str, tail: bytes) -> Path:
+    """``sample`` copied to ``path`` with ``tail`` before the end tag of ``part``'s root."""
+    with zipfile.ZipFile(sample) as z:
+        data = z.read(part)
+    at = data.rindex(b"</")
+    with_members(sample, path, {part: data[:at] + tail + data[at:]})
+    return path
+
+
+def test_start_tags_by_the_thousand_in_an_xml_comment_cost_validate_no_time(sample, tmp_path):
+    """20,000 「<mergeCell」 in an XML comment in a sheet (220 kB, well-formed: a comment may
+    hold ``<``): the pattern for a merged range's ref scanned from each one to the comment's
+    ``>`` for an attribute it did not find there, 47 s of validate. A start tag holds no
+    ``<``, so no pattern reading one scans past the next ``<`` now."""
+    master = _with_tail(sample, tmp_path / "comment.xlsx", "xl/worksheets/sheet3.xml",
+                        b"<!--" + b"<mergeCell" * 20_000 + b"-->")
+    done = cli_run(["validate", str(master)], timeout=20)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# A start tag's attributes read as "anything but >": in a comment, a CDATA section or a
+# damaged part they run on over every "<" to the next ">", from every start before it.
+_PAST_TAGS = re.compile(r"\[\^(?![^\]]*<)[^\]]*>[^\]]*\]")
+# Another helper (forms62) has these two: slicers._SLICER and cells._whole_cell.
+_OWNED_ELSEWHERE = {("renkei_xl/package/slicers.py", "_SLICER = re.compile("),
+                    ("renkei_xl/package/cells.py", r'return re.compile(r"<" + c + r"\b([^>]*?)')}
+
+
+def test_no_pattern_reads_a_start_tag_past_the_next_lt():
+    """Every character class that excludes ``>`` (a start tag's attributes) excludes ``<``
+    too: ``[^<>]*``, not ``[^>]*``. Over well-formed tags the two are the same."""
+    found = []
+    for path in sorted((ROOT / "renkei_xl").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _PAST_TAGS.search(line) and not any(rel == f and s in line for f, s in _OWNED_ELSEWHERE):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert not found, "\n".join(found)
+
+
+def _timed(work) -> float:
+    import time
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def test_elements_without_their_end_tag_cost_the_sheet_readers_no_time():
+    """A name that only begins as the element's (「<c-x>」, 「<sheetPr-x>」, 「<cellXfs-x>」,
+    well-formed in an extLst) has no end tag of that element after it: each pattern read
+    ``.*?`` to the end of the part from every one, over 100 s for 20,000 (a 360 kB sheet).
+    A name ends at a space, "/" or ">" now, and the window and cell-format patterns take no
+    other start or end tag of their element as content."""
+    tail = b'<c-x t="e">1</c-x>' * 20_000
+    from renkei_xl.package.sheet_window import sheet_window
+    from renkei_xl.workbook import sheet_checks
+
+    raw = (b'<worksheet><sheetPr><tabColor rgb="FF00FF00"/></sheetPr><sheetData><row r="1">'
+           b'<c r="A1" t="e"><f>1/0</f><v>#DIV/0!</v></c></row></sheetData><extLst>' + tail + b"</extLst></worksheet>")
+    named = raw.replace(b"<c-x", b"<sheetPr-x").replace(b"</c-x", b"</sheetPr-x")
+    styles = (b'<styleSheet><cellXfs count="1"><xf numFmtId="46"/></cellXfs>'
+              + tail.replace(b"<c-x", b"<cellXfs-x").replace(b"</c-x", b"</cellXfs-x") + b"</styleSheet>")
+    spent = {
+        "cached_errors": _timed(lambda: sheet_checks.cached_errors(raw)),
+        "calamine_readable": _timed(lambda: sheet_checks.calamine_readable(raw)),
+        "formula_refs": _timed(lambda: sheet_checks.formula_refs(raw)),
+        "sheet_window": _timed(lambda: sheet_window(named.decode())),
+        "cellXfs": _timed(lambda: re.search(sheet_checks._CELL_XFS, styles)),
+    }
+    assert max(spent.values()) < 2, spent
+    assert sheet_checks.cached_errors(raw) == {0: {0: "#DIV/0!"}}
+    assert sheet_window(named.decode()).tab_color == '<tabColor rgb="FF00FF00"/>'
+    assert re.search(sheet_checks._CELL_XFS, styles).group(1) == b'<xf numFmtId="46"/>'
