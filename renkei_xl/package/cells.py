@@ -481,7 +481,7 @@ def _whole_cell(prefix: str) -> "re.Pattern[str]":
     c = re.escape(prefix) + "c"
     # The name ends at whitespace, / or >: \b took 「<c.x>」 and 「<c-x>」 for a cell too, each
     # match then running to the part's end for a </c> (qa-fuzz62-1).
-    return re.compile(r"<" + c + r"(?=[\s/>])([^>]*?)(?:/>|>.*?</" + c + r">)", re.S)
+    return re.compile(r"<" + c + r"(?=[\s/>])([^<>]*?)(?:/>|>.*?</" + c + r">)", re.S)
 
 
 _ATTRS = re.compile(r'\s([\w:]+)=("[^"]*")')

@@ -126,7 +126,7 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
 
 # The name ends at whitespace, / or >: with \b, 「<slicer.x>」 and 「<slicer-x>」 (other elements)
 # began a match whose ``.*?`` ran to the part's end for each of them (qa-fuzz62-1).
-_SLICER = re.compile(r'<(?:[\w.-]+:)?slicer(?=[\s/>])[^>]*?(?:/>|>.*?</(?:[\w.-]+:)?slicer>)', re.S)
+_SLICER = re.compile(r'<(?:[\w.-]+:)?slicer(?=[\s/>])[^<>]*?(?:/>|>.*?</(?:[\w.-]+:)?slicer>)', re.S)
 
 
 def _caches_of(pkg: Package, workbook, table_ids) -> "dict[str, tuple[str, str]]":
