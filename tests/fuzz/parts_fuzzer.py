@@ -176,9 +176,9 @@ MANY_TAGS = [1_000_001, 1_500_000]   # past package.xml.MAX_TREE_TAGS
 UNIQUE_COUNTS = ['4294967296', '4294967295', '18446744073709551616', '0' * 5_000 + '26']
 
 
-def _digits(number: str, rng) -> str:
+def _digits(number: str, rng, padded: bool) -> str:
     """``number`` zero-padded (Excel reads the same) or a number of 5,000 digits."""
-    if rng.random() < .75:
+    if padded:
         return '0' * rng.choice(PADDINGS) + number
     return str(rng.randrange(1, 10)) + ''.join(rng.choice('0123456789') for _ in range(4_999))
 
@@ -204,6 +204,45 @@ _NUMBERED = {
     "spid": (r'o:spid="_x0000_s([0-9]+)"', 1), "xdr-row": (r'<xdr:row>([0-9]+)</xdr:row>', 1)}
 
 
+_VML_HEAD = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+             'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="62"/>'
+             '</o:shapelayout>')
+_T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
+
+
+def _tool_sheet_drawing(parts: dict, rng, shapes: str):
+    """A legacy drawing holding ``shapes`` given to a sheet the tool writes (一覧, 集計,
+    検証結果), as Excel keeps a sheet's notes and buttons: its relationship, its content type,
+    the menu's buttons before the shapes when the master has them. The sheet's part, or None."""
+    workbook = parts["xl/workbook.xml"].decode("utf-8")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    ids = [m.group(1) for m in re.finditer(r'<sheet name="(?:一覧|集計|検証結果)"[^>]*r:id="(rId[0-9]+)"', workbook)]
+    if not ids:
+        return None
+    target = re.search(rf'Id="{rng.choice(ids)}"[^>]*Target="([^"]+)"', rels) or re.search(
+        rf'Target="([^"]+)"[^>]*Id="{ids[0]}"', rels)
+    sheet = "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
+    sheet_rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    xml = parts[sheet].decode("utf-8")
+    if "<legacyDrawing" in xml:
+        return None
+    menu = next((parts[n].decode("utf-8") for n in sorted(parts) if n.endswith(".vml")), None)
+    body = menu[menu.index("<v:shapetype"):menu.rindex("</xml>")] if menu and "<v:shapetype" in menu else ""
+    parts["xl/drawings/vmlDrawing62.vml"] = (_VML_HEAD + body + shapes + "</xml>").encode("utf-8")
+    own = parts.get(sheet_rels, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+                    b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>').decode("utf-8")
+    parts[sheet_rels] = own.replace("</Relationships>", f'<Relationship Id="rId62" Type="{_T_VML}" '
+                                    'Target="../drawings/vmlDrawing62.vml"/></Relationships>').encode("utf-8")
+    at = xml.find("<extLst") if "<extLst" in xml else xml.rindex("</worksheet>")
+    parts[sheet] = (xml[:at] + '<legacyDrawing r:id="rId62"/>' + xml[at:]).encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    if 'Extension="vml"' not in types:
+        types = types.replace("</Types>", '<Default Extension="vml" ContentType="application/vnd.openxmlformats-'
+                                          'officedocument.vmlDrawing"/></Types>')
+    parts["[Content_Types].xml"] = types.encode("utf-8")
+    return sheet
+
+
 def bulk(parts: dict, rng) -> str:
     """One rewrite of the classes stop 61/62 found by hand (the kind made, for the finding):
     thousands of empty elements (x14 validations, defined names, VML shapes) with no end tag
@@ -216,7 +255,7 @@ def bulk(parts: dict, rng) -> str:
     if kind == "empty":
         count = rng.choice(EMPTY_COUNTS)
         vml = [n for n in parts if n.endswith(".vml")]
-        what = rng.choice(["validation", "name"] + (["shape"] if vml else []))
+        what = rng.choice(["validation", "name", "shape"])
         if what == "validation":
             name = rng.choice(sheets)
             xml = parts[name].decode("utf-8")
@@ -229,9 +268,14 @@ def bulk(parts: dict, rng) -> str:
             xml = parts[name].decode("utf-8")
             xml = (xml.replace("</definedNames>", _empties(what, count) + "</definedNames>", 1) if "</definedNames>" in xml
                    else xml.replace("<calcPr", f"<definedNames>{_empties(what, count)}</definedNames><calcPr", 1))
-        else:
+        elif what == "shape" and vml and rng.random() < .5:
             name = rng.choice(vml)
             xml = parts[name].decode("utf-8").replace("</xml>", _empties(what, count) + "</xml>", 1)
+        else:
+            name = _tool_sheet_drawing(parts, rng, _empties("shape", count))
+            if name is None:
+                return "no tool sheet to draw on"
+            return f"{count} empty shape in a legacy drawing of {name}"
         parts[name] = xml.encode("utf-8")
         return f"{count} empty {what} in {name}"
     if kind == "digits":
@@ -240,9 +284,10 @@ def bulk(parts: dict, rng) -> str:
         where = rng.choice(sorted(w for w in places if places[w]))
         found, group = places[where], _NUMBERED[where][1]
         chosen = rng.sample(found, min(len(found), rng.choice([1, 1, 3])))
+        padded = rng.random() < .6
         for n, m in sorted(chosen, key=lambda f: (f[0], f[1].start()), reverse=True):   # last first: spans hold
-            parts[n] = parts[n][:m.start(group)] + _digits(m.group(group).decode(), rng).encode() + parts[n][m.end(group):]
-        return f"{where} numbered long"
+            parts[n] = parts[n][:m.start(group)] + _digits(m.group(group).decode(), rng, padded).encode() + parts[n][m.end(group):]
+        return f"{where} {'zero-padded' if padded else 'of 5,000 digits'} ({len(chosen)})"
     if kind == "place":
         return spelt_otherwise(parts, rng)
     if kind == "many-tags":
@@ -272,8 +317,8 @@ def spelt_otherwise(parts: dict, rng) -> str:
     same: places in small letters or with $ (r="g20", r="$G$20"), or a cell's or row's r, a
     style index s= or a numFmtId padded with zeros (qa-fuzz62-1, stop 61). What it did."""
     sheets = sorted(n for n in parts if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
-    name = rng.choice(sheets)
-    share = rng.choice([1.0, .5, .05])
+    name = sheets[0] if rng.random() < .6 else rng.choice(sheets)   # the first: a return's own sheet
+    share = rng.choice([1.0, 1.0, .5, .05])
     how = rng.choice(["lower", "absolute", "column-absolute", "row-absolute", "pad-r", "pad-row", "pad-s", "pad-numFmtId"])
     zeros = rng.choice(PADDINGS)
 

@@ -17,6 +17,34 @@ LATE_SERIALS = [2957004, 2957100, 2958000, 2958465, 2958465.999995, 2958466, 1e9
 DATE_FORMATS = ["yyyy/m/d", "ge", 'ggge"年"m"月"d"日"', "yyyy/m/d h:mm:ss", "m/d", "[$-411]ge.m.d", "hh:mm:ss"]
 
 
+TYPED = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", 12, 0, -3.5, "12", "以上", None]
+
+
+def _input_cell(ws, rng):
+    """A random cell under 実績値, 分母 or 実施状況 in the municipality's sheet (on a row with
+    an 指標ID, mostly), or None."""
+    heads = [c for row in ws.iter_rows(max_row=40) for c in row if c.value in ("実績値", "分母", "実施状況")]
+    if not heads:
+        return None
+    head = rng.choice(heads)
+    rows = [r for r in range(head.row + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (None, "")]
+    if not rows or rng.random() < .1:   # now and then past the table, where a value stops the file
+        rows = range(head.row + 1, max(ws.max_row, head.row + 1) + 1)
+    return ws.cell(row=rng.choice(rows), column=head.column)
+
+
+def typed_inputs(path, rng) -> None:
+    """One to four values typed into input cells as openpyxl writes them, error values most."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for _ in range(rng.randint(1, 4)):
+        cell = _input_cell(wb.worksheets[0], rng)
+        if cell is not None:
+            cell.value = rng.choice(TYPED)
+    wb.save(path)
+
+
 def late_date(path, rng) -> str:
     """A returned file counting dates from 1904 (or not), one of its input cells (実績値,
     分母 or 実施状況) a number past 9999-12-31 by that count in a date format, written as
@@ -26,12 +54,9 @@ def late_date(path, rng) -> str:
     import openpyxl
 
     wb = openpyxl.load_workbook(path)
-    ws = wb.worksheets[0]
-    heads = [c for row in ws.iter_rows(max_row=40) for c in row if c.value in ("実績値", "分母", "実施状況")]
-    if not heads:
+    cell = _input_cell(wb.worksheets[0], rng)
+    if cell is None:
         return "no input column"
-    head = rng.choice(heads)
-    cell = ws.cell(row=rng.randrange(head.row + 1, max(ws.max_row, head.row + 1) + 1), column=head.column)
     cell.value = rng.choice(LATE_SERIALS)
     cell.number_format = rng.choice(DATE_FORMATS)
     wb.save(path)
@@ -52,11 +77,13 @@ def prepare(masters: dict, tmp):
 
 
 def spelt_alike(master, returned, case: Case, rng) -> list:
-    """A return rewritten as producers write cells (error values among them, parts_fuzzer.
-    rewrite), collected (--dry-run) as it is and again with its places or numbers spelt
+    """A return with values typed into its input cells (error values most) or rewritten as
+    producers write cells (parts_fuzzer.rewrite), collected (--dry-run) as it is and again with its places or numbers spelt
     otherwise (small letters, $, zeros: parts_fuzzer.spelt_otherwise): Excel reads both
     alike, so collect must say the same of both (qa-fuzz62-1: an error value in r="g20"
     came through as an empty cell over the master's value)."""
+    if rng.random() < .6:
+        typed_inputs(returned, rng)
     parts = read_parts(returned)
     for _ in range(rng.randrange(3)):
         rewrite(parts, rng)
