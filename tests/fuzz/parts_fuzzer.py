@@ -172,7 +172,7 @@ def rewrite(parts: dict, rng) -> bool:
 # zipped, thousands of elements or thousands of digits once opened (qa-fuzz62-1, bounds62).
 EMPTY_COUNTS = [1_000, 8_000, 64_000]
 PADDINGS = [1, 12, 4_400, 5_000]     # zeros before a number (past int()'s 4,300 digits)
-MANY_TAGS = [1_000_001, 1_500_000]   # past package.xml.MAX_TREE_TAGS
+MANY_TAGS = [1_000_001, 2_000_000, 6_000_000]   # past package.xml.MAX_TREE_TAGS; 6 million took 2 GiB as a tree
 UNIQUE_COUNTS = ['4294967296', '4294967295', '18446744073709551616', '0' * 5_000 + '26']
 
 
@@ -312,6 +312,12 @@ def bulk(parts: dict, rng) -> str:
     return f"shared strings claiming {claim[:24].decode()}"
 
 
+# Of those, what a master may hold and be read as the intact one (validate's verdict kept): a
+# place in small letters, with $ or padded is refused in a part the tool writes (メニュー:
+# package.cells._cell_column, Excel calls it damaged), so it is judged by the oracle alone.
+SPELT_ALIKE = ("pad-row", "pad-s", "numFmtId padded")
+
+
 def spelt_otherwise(parts: dict, rng) -> str:
     """Cells' places and numbers spelt as some producers spell them and Excel reads as the
     same: places in small letters or with $ (r="g20", r="$G$20"), or a cell's or row's r, a
@@ -392,10 +398,16 @@ def run_case(masters: dict, case: Case) -> list:
     src = masters[kind]
     if (rng := case.rng_for("bulk62")).random() < BULK_SHARE:   # its own draws: older cases replay as before
         parts = read_parts(src)
-        bulk(parts, rng)
+        what = bulk(parts, rng)
         master = write_parts(case.folder / ("m" + src.suffix), parts)
         case.inputs.append(master)
-        return run_commands(case, master, [rng.choice(sorted(master_commands(master, case.folder)))])
+        outcomes = run_commands(case, master, [rng.choice(sorted(master_commands(master, case.folder)))])
+        if what.startswith(SPELT_ALIKE) and "baseline" in masters and not problem(outcomes[-1]):
+            o = run_cli(["validate", master], case.folder, guard=master)   # Excel reads it as the intact master
+            if not problem(o) and verdict(o) != masters["baseline"][kind]:
+                o.note = f"a master with {what} changed validate's verdict from {masters['baseline'][kind]}"
+            outcomes.append(o)
+        return outcomes
     if "baseline" in masters and case.rng.random() < .4:
         parts = read_parts(src)
         equivalent = all([rewrite(parts, case.rng) for _ in range(case.rng.randrange(1, 4))])
