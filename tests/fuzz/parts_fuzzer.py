@@ -7,7 +7,9 @@ master as it was."""
 
 from __future__ import annotations
 
+import random
 import re
+from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from fuzzlib import Case, Outcome, copy_to, problem, read_parts, run_cli, write_parts
@@ -290,18 +292,14 @@ def bulk(parts: dict, rng) -> str:
         return f"{where} {'zero-padded' if padded else 'of 5,000 digits'} ({len(chosen)})"
     if kind == "place":
         return spelt_otherwise(parts, rng)
-    if kind == "many-tags":
-        name = rng.choice(sheets + [n for n in ("xl/sharedStrings.xml", "xl/styles.xml", "xl/workbook.xml") if n in parts])
+    if kind == "many-tags":   # each its own attribute value, so the part packs no better than a real one
+        trees = [n for n in ("xl/styles.xml", "xl/workbook.xml") if n in parts]   # the parts read as element trees
+        name = rng.choice(trees if rng.random() < .7 else sheets + ["xl/sharedStrings.xml"] if "xl/sharedStrings.xml" in parts else sheets)
         count = rng.choice(MANY_TAGS)
-        xml = parts[name]
-        if name in sheets:
-            xml = xml.replace(b"</sheetData>", b"<row/>" * count + b"</sheetData>", 1)
-        elif name.endswith("sharedStrings.xml"):
-            xml = xml.replace(b"</sst>", b"<si><t/></si>" * (count // 2) + b"</sst>", 1)
-        else:
-            close = xml.rindex(b"</")
-            xml = xml[:close] + b"<x/>" * count + xml[close:]
-        parts[name] = xml
+        bits = random.Random(rng.random()).getrandbits
+        body = "".join(['<b c="%08x"/>' % bits(32) for _ in range(count)]).encode()
+        close = parts[name].rindex(b"</")
+        parts[name] = parts[name][:close] + b'<extLst><ext uri="{61}">' + body + b"</ext></extLst>" + parts[name][close:]
         return f"{count:,} small elements in {name}"
     sst = parts.get("xl/sharedStrings.xml")
     if sst is None:
@@ -363,7 +361,7 @@ def master_commands(master, folder) -> dict:
     """Each command staff run on a master, as arguments (outputs kept in the case folder)."""
     return {"validate": ["validate", master], "recalc": ["recalc", master],
             "split": ["split", master, "--outdir", folder / "split"],
-            "rollover": ["rollover", master, "-o", folder / "next.xlsm"],
+            "rollover": ["rollover", master, "-o", folder / ("next" + Path(master).suffix)],
             "export": ["export", master, "-o", folder / "確定版.xlsx"]}
 
 
