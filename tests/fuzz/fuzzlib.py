@@ -55,6 +55,11 @@ class Case:
             self._rng = random.Random(self.id)   # str seeds hash the same on every run
         return self._rng
 
+    def rng_for(self, topic: str) -> random.Random:
+        """Randomness of its own for a generator added later (``topic``): drawing from it
+        leaves ``rng``'s draws, and so every older case's replay, as they were."""
+        return random.Random(f"{self.id}/{topic}")
+
 
 @dataclass
 class Outcome:

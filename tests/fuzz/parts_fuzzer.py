@@ -7,12 +7,15 @@ master as it was."""
 
 from __future__ import annotations
 
+import random
 import re
+from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
 from fuzzlib import Case, Outcome, copy_to, problem, read_parts, run_cli, write_parts
 
 NAME = "parts"
+BULK_SHARE = .15   # cases made by bulk(): stop 61/62's classes, slower than a byte's damage
 TOKENS = [b'<v>1e400</v>', b'<v>NaN</v>', b'<v>-0</v>', b'<v></v>', b'<v>#N/A</v>', b' t="e"', b' t="b"', b' t="str"',
           b' t="inlineStr"', b' t="d"', b' t="n"', b' s="999"', b' r="XFD1048576"', b' r="A0"', b' r=""', b'<is><t>x</t></is>',
           b'<f>1/0</f>', b'<f t="shared" si="0"/>', b'&#0;', b'&#xD800;', b'\xef\xbf\xbe', b'\x00', b'<![CDATA[x]]>',
@@ -167,6 +170,181 @@ def rewrite(parts: dict, rng) -> bool:
     return equivalent
 
 
+# Sizes the hand-made searches of stop 61/62 found and the generators never made: a few kB
+# zipped, thousands of elements or thousands of digits once opened (qa-fuzz62-1, bounds62).
+EMPTY_COUNTS = [1_000, 8_000, 64_000]
+PADDINGS = [1, 12, 4_400, 5_000]     # zeros before a number (past int()'s 4,300 digits)
+MANY_TAGS = [1_000_001, 2_000_000, 6_000_000]   # past package.xml.MAX_TREE_TAGS; 6 million took 2 GiB as a tree
+UNIQUE_COUNTS = ['4294967296', '4294967295', '18446744073709551616', '0' * 5_000 + '26']
+
+
+def _digits(number: str, rng, padded: bool) -> str:
+    """``number`` zero-padded (Excel reads the same) or a number of 5,000 digits."""
+    if padded:
+        return '0' * rng.choice(PADDINGS) + number
+    return str(rng.randrange(1, 10)) + ''.join(rng.choice('0123456789') for _ in range(4_999))
+
+
+def _empties(kind: str, count: int) -> str:
+    if kind == "validation":
+        return '<x14:dataValidation />' * count
+    if kind == "name":
+        return ''.join(f'<definedName name="n{i}"/>' for i in range(count))
+    return ''.join(f'<v:shape id="e{i}"/>' for i in range(count))
+
+
+_EXT_VALIDATIONS = ('<extLst><ext uri="{{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}}" '
+                    'xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+                    '<x14:dataValidations count="{n}" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main">'
+                    '{body}</x14:dataValidations></ext></extLst></worksheet>')
+# (attribute pattern, its number's group) for the places stop 61/62 padded or lengthened by hand
+_NUMBERED = {
+    "cell-r": (r'<c r="[A-Z]+([0-9]+)"', 1), "row-r": (r'<row r="([0-9]+)"', 1), "s": (r'<c r="[A-Z]+[0-9]+" s="([0-9]+)"', 1),
+    "numFmtId": (r'numFmtId="([0-9]+)"', 1), "dimension": (r'<dimension ref="[A-Z]+[0-9]+:[A-Z]+([0-9]+)"', 1),
+    "spans": (r'spans="[0-9]+:([0-9]+)"', 1), "merge": (r'<mergeCell ref="[A-Z]+([0-9]+):', 1),
+    "anchor": (r'<x:Anchor>([0-9]+),', 1), "shape-id": (r'<v:shape id="_x0000_s([0-9]+)"', 1),
+    "spid": (r'o:spid="_x0000_s([0-9]+)"', 1), "xdr-row": (r'<xdr:row>([0-9]+)</xdr:row>', 1)}
+
+
+_VML_HEAD = ('<xml xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+             'xmlns:x="urn:schemas-microsoft-com:office:excel"><o:shapelayout v:ext="edit"><o:idmap v:ext="edit" data="62"/>'
+             '</o:shapelayout>')
+_T_VML = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/vmlDrawing"
+
+
+def _tool_sheet_drawing(parts: dict, rng, shapes: str):
+    """A legacy drawing holding ``shapes`` given to a sheet the tool writes (一覧, 集計,
+    検証結果), as Excel keeps a sheet's notes and buttons: its relationship, its content type,
+    the menu's buttons before the shapes when the master has them. The sheet's part, or None."""
+    workbook = parts["xl/workbook.xml"].decode("utf-8")
+    rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+    ids = [m.group(1) for m in re.finditer(r'<sheet name="(?:一覧|集計|検証結果)"[^>]*r:id="(rId[0-9]+)"', workbook)]
+    if not ids:
+        return None
+    target = re.search(rf'Id="{rng.choice(ids)}"[^>]*Target="([^"]+)"', rels) or re.search(
+        rf'Target="([^"]+)"[^>]*Id="{ids[0]}"', rels)
+    sheet = "xl/" + target.group(1).lstrip("/").removeprefix("xl/")
+    sheet_rels = sheet.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    xml = parts[sheet].decode("utf-8")
+    if "<legacyDrawing" in xml:
+        return None
+    menu = next((parts[n].decode("utf-8") for n in sorted(parts) if n.endswith(".vml")), None)
+    body = menu[menu.index("<v:shapetype"):menu.rindex("</xml>")] if menu and "<v:shapetype" in menu else ""
+    parts["xl/drawings/vmlDrawing62.vml"] = (_VML_HEAD + body + shapes + "</xml>").encode("utf-8")
+    own = parts.get(sheet_rels, b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships '
+                    b'xmlns="http://schemas.openxmlformats.org/package/2006/relationships"></Relationships>').decode("utf-8")
+    parts[sheet_rels] = own.replace("</Relationships>", f'<Relationship Id="rId62" Type="{_T_VML}" '
+                                    'Target="../drawings/vmlDrawing62.vml"/></Relationships>').encode("utf-8")
+    at = xml.find("<extLst") if "<extLst" in xml else xml.rindex("</worksheet>")
+    parts[sheet] = (xml[:at] + '<legacyDrawing r:id="rId62"/>' + xml[at:]).encode("utf-8")
+    types = parts["[Content_Types].xml"].decode("utf-8")
+    if 'Extension="vml"' not in types:
+        types = types.replace("</Types>", '<Default Extension="vml" ContentType="application/vnd.openxmlformats-'
+                                          'officedocument.vmlDrawing"/></Types>')
+    parts["[Content_Types].xml"] = types.encode("utf-8")
+    return sheet
+
+
+def bulk(parts: dict, rng) -> str:
+    """One rewrite of the classes stop 61/62 found by hand (the kind made, for the finding):
+    thousands of empty elements (x14 validations, defined names, VML shapes) with no end tag
+    after them; a number zero-padded or spelt with 5,000 digits in a cell's or a row's r, s,
+    numFmtId, dimension, spans, a merge, a VML anchor, a shape id; cell places in small
+    letters or with $; a part of over a million small elements; shared strings claiming
+    2^32 texts. Never equivalent: the tool may refuse, naming the part."""
+    kind = rng.choice(["empty", "empty", "digits", "digits", "place", "many-tags", "unique-count"])
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+    if kind == "empty":
+        count = rng.choice(EMPTY_COUNTS)
+        vml = [n for n in parts if n.endswith(".vml")]
+        what = rng.choice(["validation", "name", "shape"])
+        if what == "validation":
+            name = rng.choice(sheets)
+            xml = parts[name].decode("utf-8")
+            if "</x14:dataValidations>" in xml:
+                xml = xml.replace("</x14:dataValidations>", _empties(what, count) + "</x14:dataValidations>", 1)
+            else:
+                xml = xml.replace("</worksheet>", _EXT_VALIDATIONS.format(n=count, body=_empties(what, count)), 1)
+        elif what == "name":
+            name = "xl/workbook.xml"
+            xml = parts[name].decode("utf-8")
+            xml = (xml.replace("</definedNames>", _empties(what, count) + "</definedNames>", 1) if "</definedNames>" in xml
+                   else xml.replace("<calcPr", f"<definedNames>{_empties(what, count)}</definedNames><calcPr", 1))
+        elif what == "shape" and vml and rng.random() < .5:
+            name = rng.choice(vml)
+            xml = parts[name].decode("utf-8").replace("</xml>", _empties(what, count) + "</xml>", 1)
+        else:
+            name = _tool_sheet_drawing(parts, rng, _empties("shape", count))
+            if name is None:
+                return "no tool sheet to draw on"
+            return f"{count} empty shape in a legacy drawing of {name}"
+        parts[name] = xml.encode("utf-8")
+        return f"{count} empty {what} in {name}"
+    if kind == "digits":
+        places = {w: [(n, m) for n in parts if n.endswith((".xml", ".vml")) for m in re.finditer(p.encode(), parts[n])]
+                  for w, (p, _group) in _NUMBERED.items()}
+        where = rng.choice(sorted(w for w in places if places[w]))
+        found, group = places[where], _NUMBERED[where][1]
+        chosen = rng.sample(found, min(len(found), rng.choice([1, 1, 3])))
+        padded = rng.random() < .6
+        for n, m in sorted(chosen, key=lambda f: (f[0], f[1].start()), reverse=True):   # last first: spans hold
+            parts[n] = parts[n][:m.start(group)] + _digits(m.group(group).decode(), rng, padded).encode() + parts[n][m.end(group):]
+        return f"{where} {'zero-padded' if padded else 'of 5,000 digits'} ({len(chosen)})"
+    if kind == "place":
+        return spelt_otherwise(parts, rng)
+    if kind == "many-tags":   # each its own attribute value, so the part packs no better than a real one
+        trees = [n for n in ("xl/styles.xml", "xl/workbook.xml") if n in parts]   # the parts read as element trees
+        name = rng.choice(trees if rng.random() < .7 else sheets + ["xl/sharedStrings.xml"] if "xl/sharedStrings.xml" in parts else sheets)
+        count = rng.choice(MANY_TAGS)
+        bits = random.Random(rng.random()).getrandbits
+        body = "".join(['<b c="%08x"/>' % bits(32) for _ in range(count)]).encode()
+        close = parts[name].rindex(b"</")
+        parts[name] = parts[name][:close] + b'<extLst><ext uri="{61}">' + body + b"</ext></extLst>" + parts[name][close:]
+        return f"{count:,} small elements in {name}"
+    sst = parts.get("xl/sharedStrings.xml")
+    if sst is None:
+        return "no shared strings"
+    claim = rng.choice(UNIQUE_COUNTS).encode()
+    parts["xl/sharedStrings.xml"] = re.sub(rb'(uniqueCount|count)="[0-9]*"', lambda m: m.group(1) + b'="' + claim + b'"',
+                                           sst, count=rng.choice([0, 1]))
+    return f"shared strings claiming {claim[:24].decode()}"
+
+
+# Of those, what a master may hold and be read as the intact one (validate's verdict kept): a
+# place in small letters, with $ or padded is refused in a part the tool writes (メニュー:
+# package.cells._cell_column, Excel calls it damaged), so it is judged by the oracle alone.
+SPELT_ALIKE = ("pad-row", "pad-s", "numFmtId padded")
+
+
+def spelt_otherwise(parts: dict, rng) -> str:
+    """Cells' places and numbers spelt as some producers spell them and Excel reads as the
+    same: places in small letters or with $ (r="g20", r="$G$20"), or a cell's or row's r, a
+    style index s= or a numFmtId padded with zeros (qa-fuzz62-1, stop 61). What it did."""
+    sheets = sorted(n for n in parts if n.startswith("xl/worksheets/sheet") and n.endswith(".xml"))
+    name = sheets[0] if rng.random() < .6 else rng.choice(sheets)   # the first: a return's own sheet
+    share = rng.choice([1.0, 1.0, .5, .05])
+    how = rng.choice(["lower", "absolute", "column-absolute", "row-absolute", "pad-r", "pad-row", "pad-s", "pad-numFmtId"])
+    zeros = rng.choice(PADDINGS)
+
+    def placed(m):
+        if rng.random() >= share:
+            return m.group(0)
+        col, row = m.group(2), m.group(3)
+        new = {"lower": col.lower() + row, "absolute": f"${col}${row}", "column-absolute": f"${col}{row}",
+               "row-absolute": f"{col}${row}", "pad-r": col + "0" * zeros + row}.get(how)
+        return m.group(1) + new + '"'
+    if how == "pad-numFmtId":
+        parts["xl/styles.xml"] = re.sub(rb'numFmtId="([0-9]+)"', lambda m: b'numFmtId="' + b"0" * zeros + m.group(1) + b'"',
+                                        parts["xl/styles.xml"])
+        return f"numFmtId padded with {zeros} zeros"
+    pattern = {"pad-row": r'(<row r=")()([0-9]+)"', "pad-s": r'(<c r="[A-Za-z$0-9]+" s=")()([0-9]+)"'}.get(how, r'(<c r=")([A-Z]+)([0-9]+)"')
+    if how in ("pad-row", "pad-s"):
+        def placed(m):   # noqa: F811 - a number padded, not a place
+            return m.group(1) + "0" * zeros + m.group(3) + '"' if rng.random() < share else m.group(0)
+    parts[name] = re.sub(pattern, placed, parts[name].decode("utf-8")).encode("utf-8")
+    return f"{how} ({share:.0%}, {zeros} zeros) in {name}"
+
+
 def damaged_copy(src, case: Case, name: str):
     """``src`` copied into the case's folder as ``name`` with one to three damages to one
     of its XML parts."""
@@ -183,7 +361,7 @@ def master_commands(master, folder) -> dict:
     """Each command staff run on a master, as arguments (outputs kept in the case folder)."""
     return {"validate": ["validate", master], "recalc": ["recalc", master],
             "split": ["split", master, "--outdir", folder / "split"],
-            "rollover": ["rollover", master, "-o", folder / "next.xlsm"],
+            "rollover": ["rollover", master, "-o", folder / ("next" + Path(master).suffix)],
             "export": ["export", master, "-o", folder / "確定版.xlsx"]}
 
 
@@ -216,6 +394,18 @@ def prepare(masters: dict, tmp):
 def run_case(masters: dict, case: Case) -> list:
     kind = case.rng.choice(["xlsm", "xlsx"])
     src = masters[kind]
+    if (rng := case.rng_for("bulk62")).random() < BULK_SHARE:   # its own draws: older cases replay as before
+        parts = read_parts(src)
+        what = bulk(parts, rng)
+        master = write_parts(case.folder / ("m" + src.suffix), parts)
+        case.inputs.append(master)
+        outcomes = run_commands(case, master, [rng.choice(sorted(master_commands(master, case.folder)))])
+        if what.startswith(SPELT_ALIKE) and "baseline" in masters and not problem(outcomes[-1]):
+            o = run_cli(["validate", master], case.folder, guard=master)   # Excel reads it as the intact master
+            if not problem(o) and verdict(o) != masters["baseline"][kind]:
+                o.note = f"a master with {what} changed validate's verdict from {masters['baseline'][kind]}"
+            outcomes.append(o)
+        return outcomes
     if "baseline" in masters and case.rng.random() < .4:
         parts = read_parts(src)
         equivalent = all([rewrite(parts, case.rng) for _ in range(case.rng.randrange(1, 4))])

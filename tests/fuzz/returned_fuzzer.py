@@ -7,9 +7,64 @@ taken as the intact file is: the same cells changed, none."""
 from __future__ import annotations
 
 from fuzzlib import Case, copy_to, problem, read_parts, run_cli, write_parts
-from parts_fuzzer import damaged_copy, rewrite
+from parts_fuzzer import bulk, damaged_copy, rewrite, spelt_otherwise
 
 NAME = "returned"
+SHARE62 = .25   # cases made by late_date() or parts_fuzzer.bulk(): the classes stop 61/62 found by hand
+# Date-formatted numbers past Excel's last date (2958465 is 9999-12-31 counted from 1900,
+# 2957003 from 1904) or whose second rounds into year 10000; the formats a return holds.
+LATE_SERIALS = [2957004, 2957100, 2958000, 2958465, 2958465.999995, 2958466, 1e9]
+DATE_FORMATS = ["yyyy/m/d", "ge", 'ggge"年"m"月"d"日"', "yyyy/m/d h:mm:ss", "m/d", "[$-411]ge.m.d", "hh:mm:ss"]
+
+
+TYPED = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", 12, 0, -3.5, "12", "以上", None]
+
+
+def _input_cell(ws, rng):
+    """A random cell under 実績値, 分母 or 実施状況 in the municipality's sheet (on a row with
+    an 指標ID, mostly), or None."""
+    heads = [c for row in ws.iter_rows(max_row=40) for c in row if c.value in ("実績値", "分母", "実施状況")]
+    if not heads:
+        return None
+    head = rng.choice(heads)
+    rows = [r for r in range(head.row + 1, ws.max_row + 1) if ws.cell(row=r, column=1).value not in (None, "")]
+    if not rows or rng.random() < .1:   # now and then past the table, where a value stops the file
+        rows = range(head.row + 1, max(ws.max_row, head.row + 1) + 1)
+    return ws.cell(row=rng.choice(rows), column=head.column)
+
+
+def typed_inputs(path, rng) -> None:
+    """One to four values typed into input cells as openpyxl writes them, error values most."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for _ in range(rng.randint(1, 4)):
+        cell = _input_cell(wb.worksheets[0], rng)
+        if cell is not None:
+            cell.value = rng.choice(TYPED)
+    wb.save(path)
+
+
+def late_date(path, rng) -> str:
+    """A returned file counting dates from 1904 (or not), one of its input cells (実績値,
+    分母 or 実施状況) a number past 9999-12-31 by that count in a date format, written as
+    openpyxl writes it (qa-fuzz62-1's class: collect ended in OverflowError)."""
+    import re
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    cell = _input_cell(wb.worksheets[0], rng)
+    if cell is None:
+        return "no input column"
+    cell.value = rng.choice(LATE_SERIALS)
+    cell.number_format = rng.choice(DATE_FORMATS)
+    wb.save(path)
+    if rng.random() < .8:
+        parts = read_parts(path)
+        parts["xl/workbook.xml"] = re.sub(rb"<workbookPr\b([^>]*?)/>", rb'<workbookPr\1 date1904="1"/>', parts["xl/workbook.xml"], count=1)
+        write_parts(path, parts)
+    return f"{cell.coordinate} {cell.value} as {cell.number_format}"
 
 
 def prepare(masters: dict, tmp):
@@ -21,10 +76,48 @@ def prepare(masters: dict, tmp):
     return {**masters, "baseline": run_cli(["collect", master, returned, "--dry-run"], folder).output}
 
 
+def spelt_alike(master, returned, case: Case, rng) -> list:
+    """A return with values typed into its input cells (error values most) or rewritten as
+    producers write cells (parts_fuzzer.rewrite), collected (--dry-run) as it is and again with its places or numbers spelt
+    otherwise (small letters, $, zeros: parts_fuzzer.spelt_otherwise): Excel reads both
+    alike, so collect must say the same of both (qa-fuzz62-1: an error value in r="g20"
+    came through as an empty cell over the master's value)."""
+    if rng.random() < .6:
+        typed_inputs(returned, rng)
+    parts = read_parts(returned)
+    for _ in range(rng.randrange(3)):
+        rewrite(parts, rng)
+    write_parts(returned, parts)
+    first = run_cli(["collect", master, returned, "--dry-run"], case.folder, guard=master)
+    if problem(first):
+        case.inputs.append(returned)
+        return [first]
+    how = spelt_otherwise(parts, rng)
+    write_parts(returned, parts)
+    case.inputs.append(returned)
+    second = run_cli(["collect", master, returned, "--dry-run"], case.folder, guard=master)
+    if not problem(second) and second.output != first.output:
+        second.note = f"a return with {how} was collected otherwise than spelt as usual: {first.output[-1500:]!r}"
+    return [first, second]
+
+
 def run_case(masters: dict, case: Case) -> list:
     master = copy_to(masters["xlsx"], case.folder)
     (case.folder / "in").mkdir()
     equivalent = False
+    if (rng := case.rng_for("classes62")).random() < SHARE62:   # its own draws: older cases replay as before
+        returned = copy_to(masters["returned"], case.folder / "in")
+        kind = rng.choice(["late-date", "bulk", "spelt", "spelt"])
+        if kind == "spelt":
+            return spelt_alike(master, returned, case, rng)
+        if kind == "late-date":
+            late_date(returned, rng)
+        else:
+            parts = read_parts(returned)
+            bulk(parts, rng)
+            write_parts(returned, parts)
+        case.inputs.append(returned)
+        return [run_cli(["collect", master, returned] + (["--dry-run"] if rng.random() < .3 else []), case.folder, guard=master)]
     if case.rng.random() < .4:   # a real producer's way of writing the same or a hostile cell
         parts = read_parts(masters["returned"])
         equivalent = all([rewrite(parts, case.rng) for _ in range(case.rng.randrange(1, 4))])

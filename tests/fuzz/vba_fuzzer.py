@@ -5,10 +5,13 @@ server's ``handle()`` and ``validate`` on the command line. A defect is what the
 
 from __future__ import annotations
 
-from fuzzlib import Case, read_parts, run_cli, write_parts
+import time
+
+from fuzzlib import Case, Outcome, problem, read_parts, run_cli, write_parts
 from server_base import case_master, click, server_master
 
 NAME = "vba"
+STRUCTURE_SHARE = .25   # cases made by structure_damage(): the project shapes stop 62 found by hand
 POINTERS = [b'\xff\xff\xff\xff', b'\xfe\xff\xff\xff', b'\x00\x00\x00\x80', b'\x01\x00\x00\x00', b'\xff\xff\xff\x7f']
 
 
@@ -101,7 +104,96 @@ def stream_damage(data: bytes, rng) -> bytes:
     return write_compound_file(tree)
 
 
+# A CompressedChunk of 6 bytes that decompresses to 4,096: a literal, then one CopyToken of
+# offset 1 and length 4,095 (tests/test_client_actions.py, qa-fuzz62-2).
+FULL_CHUNK = (0xB000 | 3).to_bytes(2, "little") + bytes([0b10, ord("A")]) + (4095 - 3).to_bytes(2, "little")
+# and one whose tokens go on past its 4,096 bytes (2.4.1.1.3)
+_PAST = bytes([0b110, ord("A")]) + (4095 - 3).to_bytes(2, "little") + (5).to_bytes(2, "little")
+PAST_CHUNK = (0xB000 | len(_PAST) - 1).to_bytes(2, "little") + _PAST
+BOMB_CHUNKS = [100, 1_100, 2_100, 1_000_000]   # 400 KB; past 4 MB and 8 MB (the budgets); 4 GB
+EXTRA_MODULES = [1, 1_000, 600_000]            # entries past PROJECTMODULES (600,000: 8 MB of dir)
+CHAIN_STREAMS = [50, 3_000]                    # streams of a directory written as a chain
+
+
+def _chained(nodes, _depth, _red_depth):
+    """cfb._build_tree's stand-in: each entry the right child of the last, all black."""
+    from renkei_xl.vba import cfb
+
+    first = cfb.NOSTREAM
+    for node in reversed(nodes):
+        node.color, node.left, node.right, first = cfb.BLACK, cfb.NOSTREAM, first, node.sid
+    return first
+
+
+def structure_damage(data: bytes, rng) -> tuple[bytes, str]:
+    """The project's shapes stop 62 found by hand (qa-fuzz62-2), as test_client_actions makes
+    them: a module stream of repeated full chunks (a decompression bomb) or a chunk past its
+    4,096 bytes; a dir stream listing more modules than PROJECTMODULES declares; a compound
+    file whose directory is a chain (olefile walks it by recursion). The kind, for the finding."""
+    from renkei_xl.vba import cfb
+    from renkei_xl.vba.ovba import compress, decompress
+    from renkei_xl.vba.read import _module_entries, _records
+
+    tree = _tree(data)
+    vba = tree["VBA"]
+    dir_stream = decompress(vba["dir"])
+    kind = rng.choice(["bomb", "bomb", "past-chunk", "modules", "chain"])
+    if kind in ("bomb", "past-chunk"):
+        entries = list(_module_entries(list(_records(dir_stream)), 1252))
+        name, stream, offset, _kind = rng.choice(entries)
+        count = rng.choice(BOMB_CHUNKS)
+        body = FULL_CHUNK * count if kind == "bomb" else FULL_CHUNK * rng.randrange(3) + PAST_CHUNK
+        vba[stream] = vba[stream][:offset] + b"\x01" + body
+        return write_compound_file_of(tree), f"{kind} in module {name} ({count} chunks)"
+    if kind == "modules":
+        count = rng.choice(EXTRA_MODULES)
+        terminator = (0x2B).to_bytes(2, "little") + bytes(4)
+        end = dir_stream.rindex(terminator) + len(terminator)
+        extra = (0x19).to_bytes(2, "little") + (1).to_bytes(4, "little") + b"Z" + terminator
+        vba["dir"] = compress(dir_stream[:end] + extra * count + dir_stream[end:])
+        vba["Z"] = b"\x01"
+        return write_compound_file_of(tree), f"{count} modules past PROJECTMODULES"
+    count = rng.choice(CHAIN_STREAMS)
+    vba.update({f"z{i}": b"\x01" for i in range(count)})
+    built, cfb._build_tree = cfb._build_tree, _chained
+    try:
+        return write_compound_file_of(tree), f"a directory of {count} streams written as a chain"
+    finally:
+        cfb._build_tree = built
+
+
+def write_compound_file_of(tree: dict) -> bytes:
+    from renkei_xl.vba.cfb import write_compound_file
+
+    return write_compound_file(tree)
+
+
+def timed_click(context: dict, case: Case, entry: str, caption: str) -> Outcome:
+    """The click, held to the time the buttons answer in (server.turns.LONGEST_CLICK_SECONDS):
+    one past it is timed again, and past it twice is a defect (a slow machine is not)."""
+    from renkei_xl.server.turns import LONGEST_CLICK_SECONDS
+
+    for _ in range(2):
+        started = time.monotonic()
+        o = click(context, case.folder, entry, caption, context["body"])
+        took = time.monotonic() - started
+        if problem(o) or took <= LONGEST_CLICK_SECONDS:
+            return o
+    o.note = f"the click answered in {took:.0f} s, past the {LONGEST_CLICK_SECONDS:.0f} s a button is held to"
+    return o
+
+
 def run_case(context: dict, case: Case) -> list:
+    if (rng := case.rng_for("structure62")).random() < STRUCTURE_SHARE:   # its own draws: older cases replay as before
+        master = case_master(context, case.folder)
+        parts = dict(context["parts"])
+        parts[context["vba"]], _what = structure_damage(parts[context["vba"]], rng)
+        write_parts(master, parts)
+        case.inputs.append(master)
+        entry, caption = rng.choice([("check", "入力チェック"), ("recalc", "評価を再計算")])
+        return [timed_click(context, case, entry, caption), run_cli(["validate", master], case.folder),
+                run_cli(["upgrade-macros", master], case.folder)]
+
     master = case_master(context, case.folder)
     parts = dict(context["parts"])
     if case.rng.random() < .5:
