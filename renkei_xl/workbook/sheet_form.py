@@ -207,8 +207,8 @@ def _far_cell(prefix: bytes) -> re.Pattern:
 
 def in_usual_form(name: str, raw: bytes) -> bytes:
     """The sheet rewritten so that each row and cell names its place in ``r`` (first) and
-    every attribute is double-quoted; everything else as it was, but comments and
-    processing instructions, which no reader of values needs."""
+    every attribute is double-quoted; everything else as it was, but comments and processing
+    instructions (whose text the scans took for tags: survey), and CDATA text escaped."""
     from xml.parsers import expat
 
     if len(raw) > REWRITE_LIMIT:
