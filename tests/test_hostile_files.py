@@ -1818,6 +1818,67 @@ def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, 
     assert [(ch.indicator_id, ch.new) for ch in changes] == [("06-1", 5)]
 
 
+# Text to Excel that reads like cells to a search of the bytes: XML allows a comment, a
+# CDATA section or a processing instruction between a sheet's elements (no application
+# writes one), and a comment may hold ``<``.
+FAKE_CELLS = {"error in a comment": lambda ref: f'<!-- {cached_error(ref, "#N/A")} -->',
+              "error in a processing instruction": lambda ref: f'<?renkei <c r="{ref}" t="e"><v>#REF!</v></c>?>',
+              "far cell in a comment": lambda ref: '<!-- <c r="XFD1048576"><v>1</v></c> -->'}
+
+
+def fake_cells_in_markup(ref: str, kinds=tuple(FAKE_CELLS)) -> Callable[[str], str]:
+    return lambda xml: xml.replace("<sheetData>", "<sheetData>" + "".join(FAKE_CELLS[k](ref) for k in kinds), 1)
+
+
+@pytest.mark.parametrize("kind", list(FAKE_CELLS))
+def test_a_master_cell_written_in_an_xml_comment_is_no_cell(sample, places, tmp_path, kind):
+    """An error cell and a far cell in XML comments and a processing instruction of 札幌市's
+    sheet (text to Excel): the scans for error values read the comment's cell as the
+    value's #N/A, a silent wrong read (comments62). The sheet is read as Excel reads it now
+    (rewritten through the parser, sheet_form.survey): the same findings and evaluations."""
+    sheet, part, cell, *_ = places["municipality 実績値"]
+    doctored = _in_form(sample, tmp_path / "commented.xlsm", part, fake_cells_in_markup(cell, [kind]))
+    want, refusal = _read_or_refusal(sample)
+    assert refusal is None, refusal
+    got, refusal = _read_or_refusal(doctored)
+    assert refusal is None, refusal
+    assert [(f.place, f.message) for f in got.findings] == [(f.place, f.message) for f in want.findings]
+    assert got.evaluations == want.evaluations and got.consolidated == want.consolidated
+
+
+def test_a_returned_cell_written_in_an_xml_comment_is_not_held(sample, returned_sample, tmp_path):
+    """A return whose 実績値 G20 is fine and whose sheet holds 「<!-- <c r="G20" t="e">…#N/A -->」:
+    the comment's cell was read as the value's error and the row held back (comments62)."""
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = with_cells(returned_sample, folder / returned_sample.name, RETURN_PART,
+                      {RETURN_OTHER: f'<c r="{RETURN_OTHER}"><v>5</v></c>'})
+    _in_form(path, path, RETURN_PART, fake_cells_in_markup(RETURN_VALUE, ["error in a comment"]))
+    master = fresh_master(sample, tmp_path)
+    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    assert report.refusals == [] and len(report.records) == 1, report.refusals
+    assert report.held_by_file == [], report.held_by_file
+    assert ("06-1", 5) in [(ch.indicator_id, ch.new) for ch in report.changes]
+
+
+@pytest.mark.parametrize("part,label", [("xl/styles.xml", "ブックの部品「xl/styles.xml」"),
+                                        ("xl/workbook.xml", "ブックの部品「xl/workbook.xml」")])
+def test_a_part_read_as_bytes_holding_an_xml_comment_is_refused_naming_it(sample, tmp_path, part, label):
+    """A fake cell format in a comment of styles.xml, a fake defined name in one of
+    workbook.xml: read by searches of the part's bytes, they were a format and a name the
+    book does not have. Such a part is refused naming it, with what staff can do."""
+    fake = {"xl/styles.xml": '<!-- <cellXfs count="1"><xf numFmtId="10"/></cellXfs> -->',
+            "xl/workbook.xml": '<!-- <definedName name="偽の名前">設定!$A$1</definedName> -->'}[part]
+    members = read_members(sample.read_bytes())
+    edit_part(members, part, lambda x: x.replace("?>", "?>" + fake, 1))
+    path = tmp_path / "commented.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and refusal is not None, refusal
+    assert f"{label}に Excel が書かない形（XML のコメント）があります" in refusal, refusal
+    assert "Excel で開いて保存し直す" in refusal, refusal
+
+
 def test_a_far_cell_in_single_quotes_is_refused_before_calamine_allocates_it(sample, tmp_path):
     part = "xl/worksheets/sheet4.xml"
     members = read_members(sample.read_bytes())

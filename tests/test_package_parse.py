@@ -68,3 +68,22 @@ def test_damaged_xml_is_reported_as_defusedxml_reported_it(damaged):
         assert str(fast.value) == f"ブックの部品「xl/x.xml」が壊れています（XML の {line} 行 {column} 文字目）"
     except LookupError:
         assert "文字コード" in str(fast.value)
+
+
+@pytest.mark.parametrize("data,kind", [
+    (b'<?xml version="1.0"?>\n<a><!-- <c r="G20"/> --></a>', "XML のコメント"),
+    (b'<?xml version="1.0"?><a><t><![CDATA[<c>]]></t></a>', "CDATA セクション"),
+    (b'<?xml version="1.0"?><a><?renkei x?></a>', "処理命令"),
+    (b'<?xml-stylesheet href="x"?><a/>', "処理命令"),
+    (b'\xef\xbb\xbf<?xml version="1.0"?><a><?p?></a>', "処理命令"),
+    (b"<a>" + "<f>設定!A1</f>?".encode() * 200 + b"<!--x--></a>", "XML のコメント"),
+    (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\r\n<a><f>S!A1</f>?</a>', None),
+    (b'<?xml version="1.0"?><!DOCTYPE a><a/>', None),
+])
+def test_odd_markup_names_what_excel_never_writes_past_the_declaration(data, kind):
+    """odd_markup: a comment, a CDATA section or a processing instruction past the XML
+    declaration, also after many 「!」 and 「?」 outside tags (the two-byte search then);
+    the declaration itself and a DTD (has_dtd's) are none."""
+    from renkei_xl.package.xml import odd_markup
+
+    assert odd_markup(data) == kind

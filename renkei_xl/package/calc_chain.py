@@ -33,7 +33,7 @@ def chained_cells(pkg: Package, part: str) -> set[tuple[str, str]]:
     """(sheetId, cell reference) of each entry; an entry without ``i`` is on the sheet of
     the entry before it (ECMA-376 Part 1, 18.6.1)."""
     out, sheet_id = set(), None
-    for el in parse(pkg.read(part), part).iter(q(MAIN_NS, "c")):
+    for el in parse(pkg.read(part, parser_read=True), part).iter(q(MAIN_NS, "c")):
         sheet_id = el.get("i", sheet_id)
         out.add((sheet_id or "", el.get("r", "").replace("$", "").upper()))
     return out

@@ -36,7 +36,7 @@ def sheet_comments(pkg: Package, workbook: WorkbookXml, sheet: str) -> list[tupl
     for rel in read_rels(pkg, entry.part):
         if rel.type not in (T_COMMENTS, T_COMMENTS_STRICT) or rel.part is None:
             continue
-        data = pkg.get(rel.part)
+        data = pkg.get(rel.part, parser_read=True)
         if data is None:
             continue
         try:

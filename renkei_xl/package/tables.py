@@ -46,7 +46,7 @@ def _tables(pkg: Package, workbook, sheet: str) -> list[tuple[str, str, str]]:
         if rel.type != T_TABLE or not rel.part or rel.part not in pkg:
             continue
         try:
-            root = parse(pkg.read(rel.part), rel.part)
+            root = parse(pkg.read(rel.part, parser_read=True), rel.part)
         except PackageError:
             continue
         out.append((root.get("id") or "", root.get("displayName") or root.get("name") or "",

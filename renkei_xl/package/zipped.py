@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8
+from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -169,7 +169,15 @@ class Package:
     def __contains__(self, name: str) -> bool:
         return name in self._changed or (name in self._infos and name not in self._removed)
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, parser_read: bool = False) -> bytes:
+        """The part's bytes. An XML part is refused where it holds a character XML forbids
+        (check_xml_chars) and, unless ``parser_read``, where it holds a comment, a CDATA
+        section or a processing instruction (xml.odd_markup): most readers search a part's
+        bytes for tags as Excel writes them, and such text may look like a tag to them (a
+        cell, a name, a cell format that is not there). ``parser_read``: the caller reads
+        the part through a parser only (xml.parse, streamed), or rewrites it through one
+        first (a worksheet's workbook.sheet_checks.check_sheet_xml), which takes each as
+        XML does. A part no one reads is copied as it is, comments and all."""
         if name in self._changed:
             data = self._changed[name]
             return data.inflated() if isinstance(data, Deflated) else data
@@ -181,6 +189,10 @@ class Package:
         data = self._inflate(info)
         if name.lower().endswith(XML_PARTS):
             check_xml_chars(name, data, self.labels.get(name))
+            if not parser_read and (kind := odd_markup(data)) is not None:
+                label = self.labels.get(name)
+                raise PackageError(odd_markup_refusal(f"{label}（部品「{name}」）" if label else f"ブックの部品「{name}」",
+                                                      kind))
         return data
 
     def as_read(self, name: str) -> bool:
@@ -211,8 +223,8 @@ class Package:
     def text(self, name: str) -> str:
         return part_text(self.read(name), name)
 
-    def get(self, name: str) -> Optional[bytes]:
-        return self.read(name) if name in self else None
+    def get(self, name: str, parser_read: bool = False) -> Optional[bytes]:
+        return self.read(name, parser_read) if name in self else None
 
     # ------------------------------------------------------------------ writing
 

@@ -46,7 +46,7 @@ def _code_names(xlsm_path: str | Path, kind: str) -> list[str]:
             if rel is None or not rel.part or sheet_kind(rel.type) != kind:
                 continue  # dialog and macro sheets get no document module
             part = rel.part
-            sheet_pr = child_attributes(pkg.read(part), part, f"{_MAIN}sheetPr")   # a sheet may be a million tags
+            sheet_pr = child_attributes(pkg.read(part, parser_read=True), part, f"{_MAIN}sheetPr")   # a sheet may be a million tags
             if sheet_pr is not None and sheet_pr.get("codeName"):
                 names.append(sheet_pr["codeName"])
         return names
@@ -61,7 +61,7 @@ def workbook_code_name(xlsm_path: str | Path) -> str:
 
     with _open_package(xlsm_path) as pkg:
         part = workbook_part(pkg)
-        found = parse(pkg.read(part), part).find(f"{_MAIN}workbookPr")
+        found = parse(pkg.read(part, parser_read=True), part).find(f"{_MAIN}workbookPr")
     return (found.get("codeName") if found is not None else None) or "ThisWorkbook"
 
 

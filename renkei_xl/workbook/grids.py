@@ -201,7 +201,7 @@ class Grids(SheetMapping):
         if entry is None or entry.part is None:
             return None
         try:
-            raw = self._pkg.read(entry.part)
+            raw = self._pkg.read(entry.part, parser_read=True)   # rewritten by check_sheet_xml where not in the usual form
         except UserError as exc:   # a missing or broken part: the sheet cannot be read
             said = str(exc)
             raise UnreadableSheet(said if said.startswith(f"シート「{name}」") else
@@ -283,7 +283,7 @@ class Grids(SheetMapping):
         sheet read again, as only a refused one is."""
         from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
-        raw = self._pkg.read(self._workbook.sheet(name).part)
+        raw = self._pkg.read(self._workbook.sheet(name).part, parser_read=True)
         rewritten = check_sheet_xml(name, raw, self._durations())[0]
         return (unreadable_cell(name, rewritten or raw, shared_texts(self._pkg, self._workbook))
                 or calamine_refusal(name, exc, "Excel で開いて保存し直してください"))

@@ -13,7 +13,7 @@ CUSTOM = "docProps/custom.xml"
 
 
 def custom_properties(pkg: Package) -> dict[str, str]:
-    data = pkg.get(CUSTOM)
+    data = pkg.get(CUSTOM, parser_read=True)
     if data is None:
         return {}
     out = {}

@@ -91,7 +91,7 @@ class ReturnedBook:
         submission and logged it, and every later return of that municipality (its
         correction) was refused as older, on the buttons with a --force they cannot give.
         With no save time the file is ordered as one without (collect._newest_of_each)."""
-        data = self._pkg.get(CORE)
+        data = self._pkg.get(CORE, parser_read=True)
         el = parse(data, CORE).find(DCTERMS) if data is not None else None
         if el is None or not (el.text or "").strip():
             return None
@@ -119,7 +119,7 @@ class ReturnedBook:
         entry = self._workbook.sheet(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
-        raw = self._pkg.read(entry.part)
+        raw = self._pkg.read(entry.part, parser_read=True)   # rewritten below where not in the usual form
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)

@@ -30,7 +30,7 @@ from typing import Optional
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..core.refs import column_letter, parse_ref
-from ..package.xml import UNSIGNED_DIGITS, unsigned_number
+from ..package.xml import UNSIGNED_DIGITS, odd_markup, unsigned_number
 
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
                                "\r": "&#13;"})
@@ -58,14 +58,21 @@ def survey(raw: bytes, prefix: bytes) -> tuple[bool, Optional[int], bool]:
     master's 55 MB of sheets). A far cell matters wherever it is, as python-calamine places
     a cell by its own r, also out of order. ``'`` is looked for with memchr, the tags with a
     pattern that starts with a literal (searched for as a string), and ``"e"`` (an error
-    value's type, however spaced) costs a count only where there is one."""
+    value's type, however spaced) costs a count only where there is one.
+
+    A comment, a CDATA section or a processing instruction past the declaration
+    (package.xml.odd_markup, two searches) is the other form too: a comment may hold
+    ``<``, and 「<!-- <c r="G20" t="e"><v>#N/A</v></c> -->」, text to Excel, was an error
+    cell to the scans (and to the range check a far cell); a comment of many ``<c`` cost
+    a pattern over ``<c…>…</c>`` the square of their number (patterns62). The rewrite
+    drops comments and processing instructions and writes a CDATA section's text escaped."""
     odd = _odd_cell(prefix).search(raw)
     odd_at = odd.start() if odd is not None else None
     without_r = odd_at is not None and _cell_without_plain_r(prefix).search(raw, odd_at) is not None
     without_r = without_r or _cell_spaced_otherwise(raw, prefix)
     errors = _holds_quoted_e(raw)   # an error value's type, however spaced, holds it
     usual = not without_r and not (b"'" in raw and _quoted_attribute(raw)) and (
-        not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE))
+        not errors or raw.count(b'"e"') == raw.count(_ERROR_TYPE)) and odd_markup(raw) is None
     return usual, odd_at, errors
 
 
@@ -200,8 +207,8 @@ def _far_cell(prefix: bytes) -> re.Pattern:
 
 def in_usual_form(name: str, raw: bytes) -> bytes:
     """The sheet rewritten so that each row and cell names its place in ``r`` (first) and
-    every attribute is double-quoted; everything else as it was, but comments and
-    processing instructions, which no reader of values needs."""
+    every attribute is double-quoted; everything else as it was, but comments and processing
+    instructions (whose text the scans took for tags: survey), and CDATA text escaped."""
     from xml.parsers import expat
 
     if len(raw) > REWRITE_LIMIT:
