@@ -146,9 +146,9 @@ def test_the_old_list_is_inflated_once_for_its_check_and_its_kept_settings(arran
     reads: list[str] = []
     whole = Package.read
 
-    def counted(self, name):
+    def counted(self, name, *args, **kwargs):
         reads.append(name)
-        return whole(self, name)
+        return whole(self, name, *args, **kwargs)
 
     monkeypatch.setattr(Package, "read", counted)
     recalc_file(master)
