@@ -302,6 +302,9 @@ def test_the_classes_found_by_hand_are_generated(fuzz_masters, tmp_path):
 
     made = set()
     for seed in range(80):
+        # A part of millions of small elements takes 0.4-4 s to make: made once is enough.
+        if random.Random(seed).choice(parts_fuzzer.BULK_KINDS) == "many-tags" and "small elements" in made:
+            continue
         parts = fuzzlib.read_parts(fuzz_masters[("xlsm", "xlsx")[seed % 2]])
         what = parts_fuzzer.bulk(parts, random.Random(seed))
         made |= {k for k in ("empty validation", "empty name", "empty shape", "legacy drawing", "zero-padded",
