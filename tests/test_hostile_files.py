@@ -2590,3 +2590,23 @@ def test_an_element_whose_name_only_begins_as_a_cells_or_a_slicers_is_neither(na
         assert pattern.match(text) is None, text
     for tag in (f"<{own} r=\"A1\"/>", f"<{own}>x</{own}>", f"<{own}\n r=\"A1\">x</{own}>"):
         assert pattern.fullmatch(tag), tag
+
+
+@pytest.mark.parametrize("markup", ['<!-- <sheetPr codeName="Fake"/> -->', '<?renkei <sheetPr codeName="Fake"/>?>'])
+def test_a_sheet_setting_written_in_an_xml_comment_at_the_top_is_no_setting(sample, tmp_path, markup):
+    """A comment or processing instruction before a sheet's real sheetPr, holding a fake one:
+    the top of each sheet is read from its head (workbook.apply.sheet_top, the code names and
+    selected tabs of a write), past Package.read's odd-markup check, and the comment's code
+    name was taken for the sheet's. The top is read without its comments now."""
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.apply import _attr_of, sheet_top
+
+    part = "xl/worksheets/sheet1.xml"
+    real = _attr_of(sheet_top(Package(sample), part), "sheetPr", "codeName")
+    assert real
+    members = read_members(sample.read_bytes())
+    members[part] = re.sub(rb"(<worksheet\b[^<>]*>)", lambda m: m.group(1) + markup.encode(), members[part], count=1)
+    doctored = tmp_path / "commented.xlsm"
+    doctored.write_bytes(write_members(members))
+    assert markup.encode() in read_members(doctored.read_bytes())[part]
+    assert _attr_of(sheet_top(Package(doctored), part), "sheetPr", "codeName") == real
