@@ -581,16 +581,22 @@ def era_date(value: object, number_format: str, date1904: bool = False) -> "obje
     and the cell is judged as every date-formatted cell is."""
     import datetime as dt
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not shows_date(number_format):
-        return None
-    code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
-    if not re.search(r"[ge]", code, re.I):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not is_era_format(number_format):
         return None
     moment = _moment(float(value), date1904)
     if moment is None:
         return None
     when = moment[1]
     return when.date() if when.time() == dt.time() else when
+
+
+def is_era_format(number_format: str) -> bool:
+    """Whether a date format shows an era (g, e: 「ggge"年"」), which python-calamine does not
+    read as a date (era_date)."""
+    if not shows_date(number_format):
+        return False
+    code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
+    return re.search(r"[ge]", code, re.I) is not None
 
 
 def shows_hashes(value: object, number_format: str, date1904: bool = False) -> bool:
