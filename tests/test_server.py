@@ -994,9 +994,18 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
 
 
 def _workers_of(proc: subprocess.Popen) -> list[int]:
-    """The worker processes uvicorn's supervisor ``proc`` runs (Linux: /proc)."""
-    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-    return [int(pid) for pid in children if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
+    """The worker processes uvicorn's supervisor ``proc`` runs (Linux: /proc). A child gone
+    between the listing and the reading of its command line (the worker just killed, reaped
+    by the supervisor) is no worker: CI met that race once."""
+    workers = []
+    for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            workers.append(int(pid))
+    return workers
 
 
 def _post_answered_by(proc: subprocess.Popen, port: int, path: str, headers: dict, body: bytes) -> tuple[int, int]:
