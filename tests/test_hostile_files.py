@@ -1138,6 +1138,10 @@ SPELT_OTHERWISE = {
     "s with a space inside": lambda style: f'<c r="E3" s=" {style}">',
     "row padded": lambda style: f'<c r="E03" s="{style}">',
     "row padded with 5000 zeros": lambda style: f'<c r="E{"0" * 5000}3" s="{style}">',
+    "s padded after t": lambda style: f'<c r="E3" t="n" s="0{style}">',
+    "s spaced after t": lambda style: f'<c r="E3" t="n" s = "{style}">',
+    "s with a space inside after t": lambda style: f'<c r="E3" t="n" s=" {style}">',
+    "s first and padded": lambda style: f'<c s="0{style}" r="E3">',
 }
 
 
