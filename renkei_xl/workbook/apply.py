@@ -343,27 +343,37 @@ def sheet_top(pkg: Package, part: str) -> str:
     """A worksheet's text before its cells (sheetPr, sheetViews …): the code names and the
     selected tab are read from every sheet of a macro master, twice a write, and a large
     sheet (a municipality's, the 一覧 just written) need not be inflated whole for them.
-    Comments and processing instructions are left out of it: the head is not read through
-    Package.read's odd-markup check, and 「<!-- <sheetPr codeName="X"/> -->」 before the real
-    one was read as the sheet's code name (comments62 left this)."""
+    Comments, CDATA and processing instructions are left out of the head before its cells
+    are looked for: the head is not read through Package.read's odd-markup check, and
+    「<!-- <sheetPr codeName="X"/> -->」 before the real one was read as the sheet's code
+    name (comments62 left this), and 「<!-- <sheetData/> -->」 before it hid the real one
+    (review63)."""
     head = pkg.head(part, TOP_BYTES)
+    whole = len(head) < TOP_BYTES
+    if odd_markup(head) is not None:
+        head = _without_markup(head)
     m = _SHEET_DATA.search(head)
     if m:
         top = head[:m.start()]
-    elif len(head) == TOP_BYTES:
+    elif not whole:
         return pkg.text(part)           # the whole part: Package.read refuses odd markup
     else:
         top = head
-    if odd_markup(top) is not None:
-        top = _without_markup(top)
     return top.decode("utf-8", "replace")
 
 
+# Each kind package.xml.odd_markup finds, by how it starts, and the delimiter that ends it.
+_MARKUP_ENDS = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
+
+
 def _without_markup(top: bytes) -> bytes:
-    """``top`` without its comments and processing instructions, cut by XML's own
-    delimiters in one pass (a pattern ``<!--.*?-->`` searched on from every unclosed start:
-    quadratic); one left open runs to the end, as the parser would refuse it."""
-    out, at, found = [], 0, {b"<!--": -1, b"<?": -1}
+    """``top`` without its comments, CDATA sections and processing instructions (every kind
+    odd_markup finds: a CDATA section left in, 「<![CDATA[<sheetPr codeName="X"/>]]>」 was
+    read as the sheet's code name, review63), cut by XML's own delimiters in one pass (a
+    pattern ``<!--.*?-->`` searched on from every unclosed start: quadratic); one left open
+    runs to the end, as the parser would refuse it. Nothing a sheet's top holds before its
+    cells is text, so a CDATA section's is dropped too."""
+    out, at, found = [], 0, dict.fromkeys(_MARKUP_ENDS, -1)
     while True:
         for mark, i in found.items():      # each mark searched again only once passed
             if 0 <= i < at or (i == -1 and at == 0):
@@ -373,11 +383,11 @@ def _without_markup(top: bytes) -> bytes:
             return b"".join(out) + top[at:]
         start = min(starts)
         out.append(top[at:start])
-        close = b"-->" if top.startswith(b"<!--", start) else b"?>"
-        end = top.find(close, start + 2)
+        mark = next(mark for mark in _MARKUP_ENDS if top.startswith(mark, start))
+        end = top.find(_MARKUP_ENDS[mark], start + len(mark))
         if end < 0:
             return b"".join(out)
-        at = end + len(close)
+        at = end + len(_MARKUP_ENDS[mark])
 
 
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:
