@@ -170,3 +170,20 @@ def test_a_columns_letters_are_read_in_one_place():
 def test_the_column_reader_check_sees_a_copy(tmp_path):
     (tmp_path / "m.py").write_text("def col(s):\n    n = 0\n    for ch in s:\n        n = n * 26 + ord(ch) - 64\n")
     assert [path.rpartition("/")[2] for path in column_readers(tmp_path)] == ["m.py"]
+
+
+def recipient_spellers(root: Path = PACKAGE) -> set[str]:
+    """The modules that spell a recipient as 「name <address>」 themselves."""
+    return {path.relative_to(root.parent).as_posix() for path in sorted(root.rglob("*.py"))
+            if "display_name} <{" in path.read_text(encoding="utf-8")}
+
+
+def test_a_recipient_is_spelt_in_one_place():
+    """core.send_record.shown_recipient: the 送信記録 reads a recipient back by that spelling
+    (shown_address), and the send (cli.cycle) and cycle.smtp's outcome each wrote it."""
+    assert recipient_spellers() == {"renkei_xl/core/send_record.py"}
+
+
+def test_the_recipient_spelling_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('def shown(a):\n    return f"{a.display_name} <{a.addr_spec}>"\n')
+    assert [path.rpartition("/")[2] for path in recipient_spellers(tmp_path)] == ["m.py"]

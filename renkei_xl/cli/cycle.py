@@ -160,7 +160,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     import dataclasses
 
     from .. import clock
-    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines
+    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines, shown_recipient
     from ..cycle.letters import confirmed_message
     from ..cycle.sendlog import append_attempt, read_record, unsaved_note
     from ..cycle.smtp import SendFailed, send
@@ -175,7 +175,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     # and as --from's help says (--smtp demanded --from, after the 確定版 was written).
     everyone = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender, draft=False)
     addresses = {a.addr_spec: a for a in everyone["To"].addresses}
-    shown = {spec: _shown(a) for spec, a in addresses.items()}
+    shown = {spec: shown_recipient(a) for spec, a in addresses.items()}
     decision = decide(attempts, content, list(addresses), resend=args.resend)
     if decision.new_version:
         print("確定版の内容が前に送ったものと違う（新しい版の）ため、全員に送ります。")
@@ -225,10 +225,6 @@ def _said_after(record: Path, failed, outcome: dict, sent: str) -> None:
         "（届いていないと分かったら --resend --to アドレス で送ってください）。")
     print(f"送信記録: {record}")
     raise UserError(f"{failed}{unknown}") from None
-
-
-def _shown(address) -> str:
-    return f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
 
 
 def register(sub) -> None:

@@ -60,8 +60,16 @@ class Recipient:
         return address_key(shown_address(self.shown))
 
 
+def shown_recipient(address) -> str:
+    """A recipient (an email.headerregistry.Address: ``display_name``, ``addr_spec``) as the
+    record and staff see it: 「name <address>」, or the address alone where it has no name.
+    The one spelling, which shown_address reads back; the send (cli.cycle) and cycle.smtp's
+    outcome each wrote it themselves."""
+    return f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
+
+
 def shown_address(shown: str) -> str:
-    """The address of a recipient as the record shows it, read as cycle.smtp writes it:
+    """The address of a recipient as the record shows it, read as shown_recipient writes it:
     「name <address>」 (the address holds no white space, so its 「 <」 is the last), or the
     address alone. Not with a mail parser: a name as staff type it, 「Yamada, Taro」 (as
     Outlook shows names), 「企画課(政策」 or 「O"Neil」, is no RFC 5322 phrase, and the record

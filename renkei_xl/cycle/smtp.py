@@ -496,11 +496,12 @@ def _refusal_kind(code: int, text) -> str:
 
 def _recipient_names(msg: EmailMessage) -> dict[str, str]:
     """Each envelope recipient (To, then Cc) as staff know it: 「北広島市 <…>」."""
+    from ..core.send_record import shown_recipient
+
     names: dict[str, str] = {}
     for field in ("To", "Cc"):
         for address in (msg[field].addresses if msg[field] is not None else ()):
-            shown = f"{address.display_name} <{address.addr_spec}>" if address.display_name else address.addr_spec
-            names.setdefault(address.addr_spec, shown)
+            names.setdefault(address.addr_spec, shown_recipient(address))
     return names
 
 
