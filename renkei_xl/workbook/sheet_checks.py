@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number
+from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -295,11 +295,14 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
-# A cell whose column has four letters or more (AAAA is past XFD): no cell of Excel's grid,
-# which neither the measure of the columns (_WIDE_FILLED, three letters) nor calamine sees:
-# a value at 「ABCDE1」 went without a word, in a file Excel calls damaged.
-_LONG_COLUMN = LazyPattern(rb' r="([A-Z]{4}[^"]{0,20})')
+# A cell whose column has more letters than the grid's (refs.COLUMN_LETTERS: AAAA is past
+# XFD): no cell of Excel's grid, which neither the measure of the columns (_WIDE_FILLED,
+# three letters) nor calamine sees: a value at 「ABCDE1」 went without a word, in a file
+# Excel calls damaged.
+_LONG_COLUMN = LazyPattern(rb' r="([A-Z]{%d}[^"]{0,20})' % (COLUMN_LETTERS + 1))
 _ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
+
+
 def _last_filled_row(name: str, raw: bytes, prefix: bytes) -> int:
     """The row of the last cell calamine keeps (``_filled_at``) before ``sheetData>``'s end:
     cells come in row order, so the last filled one has the largest row (a far one out of
