@@ -187,3 +187,11 @@ def test_a_recipient_is_spelt_in_one_place():
 def test_the_recipient_spelling_check_sees_a_copy(tmp_path):
     (tmp_path / "m.py").write_text('def shown(a):\n    return f"{a.display_name} <{a.addr_spec}>"\n')
     assert [path.rpartition("/")[2] for path in recipient_spellers(tmp_path)] == ["m.py"]
+
+
+def test_a_sheet_calamine_refused_is_said_in_one_place():
+    """workbook.stored_values.calamine_refusal: the reader of a master (grids) and of a
+    return (returned) each typed the general sentence of a sheet python-calamine refused
+    beside a call to it, with their own punctuation."""
+    typed = {path for path, _, text in code_strings() if "共有文字列が見つかりません" in text}
+    assert typed == {"renkei_xl/workbook/stored_values.py"}, typed

@@ -274,13 +274,12 @@ class Grids(SheetMapping):
             try:
                 return SheetRows(book.get_sheet_by_name(name), errors)
             except Exception as exc:   # calamine raises its own kinds, in English, on damaged sheets
-                raise UnreadableSheet(self._unreadable(name, exc) or f"シート「{name}」の値を読めません（XML が壊れているか、"
-                                      "共有文字列が見つかりません）。Excel で開いて保存し直してください") from None
+                raise UnreadableSheet(self._unreadable(name, exc)) from None
 
-    def _unreadable(self, name: str, exc: BaseException) -> Optional[str]:
-        """The cell calamine could not read in sheet ``name``, said (stored_values), or the
-        known reason its refusal ``exc`` gives (stored_values.calamine_refusal), or None: the
-        sheet read again, as only a refused one is."""
+    def _unreadable(self, name: str, exc: BaseException) -> str:
+        """The cell calamine could not read in sheet ``name``, said (stored_values), else
+        the reason its refusal ``exc`` gives (stored_values.calamine_refusal): the sheet read
+        again, as only a refused one is."""
         from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
         raw = self._pkg.read(self._workbook.sheet(name).part, parser_read=True)

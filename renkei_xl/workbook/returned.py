@@ -139,8 +139,8 @@ class ReturnedBook:
         try:
             rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
         except Exception as exc:   # calamine's own kinds, in English
-            said = unreadable_cell(name, raw, shared_texts(self._pkg, self._workbook)) or calamine_refusal(name, exc)
-            raise UserError(said or f"シート「{name}」の値を読めません（XML が壊れているか、共有文字列が見つかりません）") from None
+            raise UserError(unreadable_cell(name, raw, shared_texts(self._pkg, self._workbook))
+                            or calamine_refusal(name, exc)) from None
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         grid = [with_errors([None if v == "" else v for v in row], errors.get(r)) for r, row in enumerate(rows)]

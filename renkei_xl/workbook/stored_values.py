@@ -136,8 +136,7 @@ def _check_value(name: str, raw: bytes, at: int, attrs: bytes, negatives: Undate
     held = unescape(raw[at:raw.find(b"<", at)].decode("utf-8", "replace"))
     what = _unfit(kind, held)
     if what is not None:
-        ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
-        raise UnreadableSheet(_refusal(name, ref.group(1).decode("ascii") if ref else "?", what))
+        raise UnreadableSheet(_refusal(name, attrs, what))
     if held[:1] == "-":
         note_negative(negatives, attrs, raw, at)
 
@@ -156,14 +155,19 @@ _CALAMINE_REASONS = (
 )
 
 
-def calamine_refusal(name: str, exc: BaseException, tail: str = "") -> Optional[str]:
+# Any other refusal of calamine's, said as what it may be.
+_CALAMINE_ANY = "XML が壊れているか、共有文字列が見つかりません"
+
+
+def calamine_refusal(name: str, exc: BaseException, tail: str = "") -> str:
     """Sheet ``name``'s refusal by python-calamine (``exc``) said in Japanese, naming the
-    known reason its text gives; None for any other (the caller's general sentence)."""
+    known reason its text gives, else what any other may be (_CALAMINE_ANY); ``tail``: what
+    to do, as the caller's staff can. The one sentence of both readers (workbook.grids, a
+    return's workbook.returned), which each had the general one of their own."""
     text = str(exc)
-    for marks, reason in _CALAMINE_REASONS:
-        if any(mark in text for mark in marks):
-            return f"シート「{name}」の値を読めません（{reason}）。{tail}"
-    return None
+    reason = next((reason for marks, reason in _CALAMINE_REASONS if any(mark in text for mark in marks)),
+                  _CALAMINE_ANY)
+    return f"シート「{name}」の値を読めません（{reason}）。{tail}"
 
 
 def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str]:
@@ -207,8 +211,7 @@ def _cell_said(name: str, attrs: bytes, value: Optional[bytes], texts: Optional[
         what = f"文字列のセルの番号「{_shown(held)}」に当たる文字列がありません。共有文字列は {texts:,} 個です"
     if what is None:
         return None
-    ref = re.search(rb'\sr="([A-Z]{1,3}[0-9]+)"', attrs)
-    return _refusal(name, ref.group(1).decode("ascii") if ref else "?", what)
+    return _refusal(name, attrs, what)
 
 
 def _past(index: str, texts: int) -> bool:
@@ -257,7 +260,16 @@ def _shown(text: str) -> str:
     return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
-def _refusal(name: str, ref: str, what: str) -> str:
+# A cell tag's r, for naming the cell in a refusal (the sheet is in the usual form: sheet_form).
+_NAMED_REF = LazyPattern(rb'\sr="([A-Z]{1,3}[0-9]+)"')
+
+
+def _refusal(name: str, attrs: bytes, what: str) -> str:
+    """Sheet ``name``'s cell (of tag attributes ``attrs``; 「?」 where it has no r) refused
+    for ``what``: the one sentence of both checks of a stored value (_check_value, and
+    unreadable_cell after python-calamine refused the sheet)."""
+    found = _NAMED_REF.search(attrs)
+    ref = found.group(1).decode("ascii") if found else "?"
     return (f"シート「{name}」のセル {ref} が壊れています（{what}。Excel 以外の道具で書いたファイルで起きます）。"
             "Excel で開くと修復を求められ、このセルの値は消えることがあります。Excel で開いて保存し、"
             "このセルの値を確かめてから使ってください")
