@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number
+from ..core.refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number, parse_ref
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -475,6 +475,21 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     """
     return {name: [ref for ref, saved in cells.items() if not saved]
             for name, cells in formula_cells(sheets).items() if not all(cells.values())}
+
+
+def unsaved_in_row(raw: bytes, row_no: int) -> frozenset[int]:
+    """The columns (1-based) of row ``row_no`` of a sheet (its XML, in the usual form) whose
+    cell holds a formula saved without its result: a header row's, asked by the contract's
+    reader only when a header is missing (contract_read.Book._unsaved_marked). Rows come in
+    order, so the scan stops at the end of that row's element, near the top of the sheet,
+    rather than going through every cell of a large one."""
+    start = re.search(rb'<(?:\w+:)?row\b[^>]*?\br="%d"' % row_no, raw)
+    if start is None:
+        return frozenset()
+    end = re.compile(rb"</(?:\w+:)?row>").search(raw, start.end())
+    head = raw[:end.end() if end is not None else len(raw)]
+    cells = formula_cells({"": head}).get("", {})
+    return frozenset(col for ref, saved in cells.items() if not saved for r, col in (parse_ref(ref),) if r == row_no)
 
 
 def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
