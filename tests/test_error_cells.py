@@ -913,6 +913,20 @@ def test_a_return_with_a_formula_without_result_outside_its_input_cells_is_refus
             f"（{RETURNING}!{ref}）") in said, said
 
 
+# The return's 指標ID or 実績値 header (A19, G19) as a formula saved without its result: the
+# file was refused as 「見出し「指標ID」が見つかりません（20行目までに見出し行が必要です）」, the
+# cell unnamed and read as empty, where 「#N/A」 there is named (qa-values63).
+UNSAVED_RETURN_HEADERS = [(ref, header, face) for ref, header in (("A19", "指標ID"), ("G19", "実績値")) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,header,face", UNSAVED_RETURN_HEADERS, ids=[f"{r}-{f}" for r, _h, f in UNSAVED_RETURN_HEADERS])
+def test_a_returns_header_saved_without_its_result_is_named(sample, issued, tmp_path, monkeypatch, ref, header, face):
+    said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, "", face,
+                            cell=f'<c r="{ref}" t="str"><f>"{header}"&amp;""</f></c>')
+    assert (f"シート「{RETURNING}」の見出しのセル {ref} が計算結果が保存されていない数式のため、見出し「{header}」が見つかりません"
+            in said), said
+
+
 def _collect_refused(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:
     """What 回収ファイル取込 says on ``face`` of the issued file with ``ref`` changed, having
     written nothing into the master."""

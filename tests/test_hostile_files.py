@@ -2080,7 +2080,8 @@ def test_a_header_formula_without_result_is_named_by_its_cell(sample, sample_dat
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
     (f,) = _sheet_errors(result)
-    assert f.place == "札幌市!E1" and "計算結果が保存されていません" in f.message, f
+    assert f.place == "札幌市!E1" and "見出しのセル E1 が計算結果が保存されていない数式" in f.message, f
+    assert "Excel で開いて保存し直" in f.message and "空欄" not in f.message, f
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!E1" in result.evaluations["04-1"].reason
 
 
