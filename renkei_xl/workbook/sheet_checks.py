@@ -445,8 +445,11 @@ def holds_formula(raw: bytes) -> bool:
             return True
     return False
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
-# text result as t="str" with <v></v>, which counts as saved.
-_VALUE = r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>"
+# text result as t="str" with <v></v>, which counts as saved. The value tag may carry
+# attributes (<v xml:space="preserve">12</v>, as other writers spell it and _ERROR_TEXT
+# reads it): a saved 12 was taken for no result, and a returned row held for it.
+_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>[^<]+</(?:\w+:)?v>"
+_OPEN_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>"
 _TEXT_RESULT = r'\st="str"'
 
 
@@ -521,7 +524,7 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
             else:
                 continue
             saved = bool(re.search(_VALUE, inner)) or bool(
-                re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
+                re.search(_TEXT_RESULT, m.group(1)) and re.search(_OPEN_VALUE, inner))
             if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
                 continue
             if not saved and not own:
