@@ -486,7 +486,7 @@ def unsaved_in_row(raw: bytes, row_no: int) -> frozenset[int]:
     reader only when a header is missing (contract_read.Book._unsaved_marked). Rows come in
     order, so the scan stops at the end of that row's element, near the top of the sheet,
     rather than going through every cell of a large one."""
-    start = re.search(rb'<(?:\w+:)?row\b[^>]*?\br="%d"' % row_no, raw)
+    start = re.search(rb'<(?:\w+:)?row(?=[\s/>])[^<>]*?\sr="%d"' % row_no, raw)
     if start is None:
         return frozenset()
     end = re.compile(rb"</(?:\w+:)?row>").search(raw, start.end())
