@@ -158,6 +158,26 @@ def test_an_error_over_any_header_is_named_never_read_as_no_column(sample, tmp_p
     assert f"シート「{sheet}」の見出しのセル {ref} がエラー値「{error}」" in said, said
 
 
+# A header cell holding a formula saved without its result (a file written by a tool other
+# than Excel): Excel shows the header, calamine reads the cell as empty. 指標's and 設定's
+# were refused as 「空欄（その下の列には値があります）です。見出しが書き換えられています」 with
+# 「K1 を「実績値（手入力）」に戻して」, the header Excel shows there; one over an empty column
+# (指標!J1 評価方法, 札幌市!G1 実施状況) was read as no column without a word, where an error
+# value in its place is named (qa-values63). The file face only: Excel calculates the
+# formula before its client sends the book.
+UNSAVED_HEADERS = [(sheet, ref, header) for sheet, ref, header in HEADERS
+                   if ref in ("A9", "D9") or (sheet, ref) in ((c.INDICATORS, "K1"), (c.INDICATORS, "J1"),
+                                                             ("札幌市", "E1"), ("札幌市", "G1"))]
+
+
+@pytest.mark.parametrize("sheet,ref,header", UNSAVED_HEADERS, ids=[f"{s}!{r}({h})" for s, r, h in UNSAVED_HEADERS])
+def test_a_header_saved_without_its_result_is_named_as_one_never_as_empty(sample, tmp_path, sheet, ref, header):
+    cell = f'<c r="{ref}" t="str"><f>"{header}"&amp;""</f></c>'
+    said = file_face(with_error(sample, tmp_path / "master.xlsm", sheet, ref, "", cell=cell))
+    assert f"シート「{sheet}」の見出しのセル {ref} が計算結果が保存されていない数式" in said, said
+    assert "は空欄" not in said and "書き換えられています" not in said and said.count("Excel で開いて保存し直す") == 1, said
+
+
 # A header typed over with another word (「実績値(手入力)」 with half-width brackets, 「KPI」,
 # 「分母数」): read as no such column, every typed 実績値 was lost and the KPI rows became
 # indicators, exit 0 (qa-131). The tool made these rows side by side in the contract's order,
@@ -891,6 +911,20 @@ def test_a_return_with_a_formula_without_result_outside_its_input_cells_is_refus
     said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, "", face, cell=f'<c r="{ref}"><f>1+1</f></c>')
     assert ("入力欄（実績値・分母・実施状況）ではないセルが計算結果が保存されていない数式です"
             f"（{RETURNING}!{ref}）") in said, said
+
+
+# The return's 指標ID or 実績値 header (A19, G19) as a formula saved without its result: the
+# file was refused as 「見出し「指標ID」が見つかりません（20行目までに見出し行が必要です）」, the
+# cell unnamed and read as empty, where 「#N/A」 there is named (qa-values63).
+UNSAVED_RETURN_HEADERS = [(ref, header, face) for ref, header in (("A19", "指標ID"), ("G19", "実績値")) for face in FACES]
+
+
+@pytest.mark.parametrize("ref,header,face", UNSAVED_RETURN_HEADERS, ids=[f"{r}-{f}" for r, _h, f in UNSAVED_RETURN_HEADERS])
+def test_a_returns_header_saved_without_its_result_is_named(sample, issued, tmp_path, monkeypatch, ref, header, face):
+    said = _collect_refused(sample, issued, tmp_path, monkeypatch, ref, "", face,
+                            cell=f'<c r="{ref}" t="str"><f>"{header}"&amp;""</f></c>')
+    assert (f"シート「{RETURNING}」の見出しのセル {ref} が計算結果が保存されていない数式のため、見出し「{header}」が見つかりません"
+            in said), said
 
 
 def _collect_refused(sample, issued, tmp_path, monkeypatch, ref: str, error: str, face: str, cell: str = "") -> str:

@@ -892,6 +892,26 @@ def test_a_number_in_a_percent_format_on_the_master_is_read_as_the_percent_it_sh
     assert _symbol(on_disk) == symbol
 
 
+def test_a_percent_cells_number_in_a_value_tag_with_attributes_is_read_as_the_percent_it_shows(master, tmp_path):
+    """0.6 in a 0% cell saved as <v xml:space="preserve">0.6</v> (as other writers spell a
+    value): Excel shows 60%, and the reader of a sheet's percent cells (package.cells.
+    numbers_styled) found no number there, so 0.6 was read as 0.6 on both faces, without a
+    word (qa-values63)."""
+    import re
+    import zipfile
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 0.6, number_format="0%")])
+    with zipfile.ZipFile(path) as z:
+        part = next(n for n in z.namelist() if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n)
+                    and re.search(rb'<c r="E63"[^>]*><v>0\.6</v>', z.read(n)))
+    rewrite_cells(path, part, {"E63": '<c r="E63" s="{s}"><v xml:space="preserve">0.6</v></c>'})
+    on_disk = _read_file(path)
+    assert _centre_value(on_disk) == "60%"
+    said = _assert_faces_agree(path, [])
+    assert CENTRE_CELL not in said, said[CENTRE_CELL]
+    assert _symbol(on_disk) == "×"
+
+
 def test_a_whole_number_given_a_percent_format_after_is_refused_on_both_faces(master, tmp_path):
     """85 in a 0% cell shows 8500%: as on a returned file, neither 85 nor 8500 is taken."""
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, CENTRE_ROW, VALUE_COL, 85, number_format="0%")])

@@ -33,8 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import LAST_COLUMN, LAST_ROW, areas_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import (CELL_TEXT_LIMIT, boolean_value, cell_length, error_named, error_value, format_percent, may_be_unread,
-                     odd_digit, unseen_char, unseen_kind, shown, unread_value)
+from .values import (CELL_TEXT_LIMIT, NO_RESULT_VALUE, boolean_value, cell_length, error_named, error_value, format_percent,
+                     may_be_unread, odd_digit, unseen_char, unseen_kind, shown, unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -336,6 +336,23 @@ class Book:
                                     f"{cell_ref(top, left)} のほかに {where} にも値があります。どのセルを読むか決められないため、"
                                     f"［数式］タブの［名前の管理］で「{name}」の参照先を、その値を入れたセル 1 つに直してください")
 
+    def _unsaved_marked(self, sheet: str, row_no: int, row: Sequence[object]) -> Sequence[object]:
+        """``row`` (the header row ``row_no`` of ``sheet``) with each cell holding a formula
+        saved without its result as NO_RESULT_VALUE, where the face can tell (the file face's
+        sheets answer ``unsaved_in_row``; Excel calculates before its clients send a book).
+        Such a cell reads as empty: a header there was refused as 「空欄…書き換えられています」,
+        staff told to type back the header Excel shows in it, and one over an empty column was
+        read as no column without a word, where an error value in its place is named. Asked
+        only of a row missing one of its headers, so a whole master pays nothing."""
+        unsaved = getattr(self.sheets, "unsaved_in_row", None)
+        cols = unsaved(sheet, row_no) if unsaved is not None else ()
+        if not cols:
+            return row
+        marked = list(row) + [None] * (max(cols) - len(row))
+        for col in cols:
+            marked[col - 1] = NO_RESULT_VALUE
+        return marked
+
     def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False,
                laid_out: bool = False) -> tuple[int, dict[str, int]]:
         """(header row, field → column) located by header text. ``table_top``: the header
@@ -357,14 +374,17 @@ class Book:
         row_no, cols = best
         row = grid[row_no - 1] if row_no else ()
         _refuse_repeated_header(sheet, row_no, row, wanted)
+        if row_no and len(cols) < len(headers):
+            row = self._unsaved_marked(sheet, row_no, row)
         missing = [headers[f] for f in required if f not in cols]
         broken = _broken_header(row, cols)
         if broken:
             ref = cell_ref(row_no, broken[0])
             why = f"のため、見出し「{'」「'.join(missing)}」が見つかりません" if missing else \
                 "です（どの列の見出しか分からないため、その列を空欄としては扱いません）"
-            raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} が{error_named(broken[1])}{why}。"
-                              f"{ref} に見出しを入力し直してください", ref)
+            mend = (f"このファイルを Excel で開いて保存し直すか、{ref} に見出しを入力し直してください"
+                    if broken[1] == NO_RESULT_VALUE else f"{ref} に見出しを入力し直してください")
+            raise HeaderError(f"シート「{sheet}」の見出しのセル {ref} が{error_named(broken[1])}{why}。{mend}", ref)
         if laid_out and cols:
             refuse_typed_over(sheet, grid, row_no, headers, cols)
         if missing:

@@ -425,7 +425,9 @@ def numbers_styled(text: str, prefix: str, part: str, styles: frozenset,
     if not sought:
         return {}
     p = re.escape(prefix)
-    value = re.compile(r"<" + p + r"v>([^<]*)</" + p + "v>")
+    # The value tag may carry attributes (<v xml:space="preserve">, as other writers spell it):
+    # a 0.5 in a 0% cell so saved was read as 0.5 where Excel shows 50%.
+    value = re.compile(r"<" + p + r"v(?:\s[^<>/]*)?>([^<]*)</" + p + "v>")
     found, by_row = [], 0 in styles
     if not by_row:
         wanted = "|".join(str(i) for i in sorted(sought))

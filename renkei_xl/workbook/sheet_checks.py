@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number
+from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number, parse_ref
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -448,8 +448,11 @@ def holds_formula(raw: bytes) -> bool:
             return True
     return False
 # A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
-# text result as t="str" with <v></v>, which counts as saved.
-_VALUE = r"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>"
+# text result as t="str" with <v></v>, which counts as saved. The value tag may carry
+# attributes (<v xml:space="preserve">12</v>, as other writers spell it and _ERROR_TEXT
+# reads it): a saved 12 was taken for no result, and a returned row held for it.
+_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>[^<]+</(?:\w+:)?v>"
+_OPEN_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>"
 _TEXT_RESULT = r'\st="str"'
 
 
@@ -478,6 +481,21 @@ def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
     """
     return {name: [ref for ref, saved in cells.items() if not saved]
             for name, cells in formula_cells(sheets).items() if not all(cells.values())}
+
+
+def unsaved_in_row(raw: bytes, row_no: int) -> frozenset[int]:
+    """The columns (1-based) of row ``row_no`` of a sheet (its XML, in the usual form) whose
+    cell holds a formula saved without its result: a header row's, asked by the contract's
+    reader only when a header is missing (contract_read.Book._unsaved_marked). Rows come in
+    order, so the scan stops at the end of that row's element, near the top of the sheet,
+    rather than going through every cell of a large one."""
+    start = re.search(rb'<(?:\w+:)?row(?=[\s/>])[^<>]*?\sr="%d"' % row_no, raw)
+    if start is None:
+        return frozenset()
+    end = re.compile(rb"</(?:\w+:)?row>").search(raw, start.end())
+    head = raw[:end.end() if end is not None else len(raw)]
+    cells = formula_cells({"": head}).get("", {})
+    return frozenset(col for ref, saved in cells.items() if not saved for r, col in (parse_ref(ref),) if r == row_no)
 
 
 def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
@@ -509,7 +527,7 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
             else:
                 continue
             saved = bool(re.search(_VALUE, inner)) or bool(
-                re.search(_TEXT_RESULT, m.group(1)) and re.search(r"<(?:\w+:)?v>", inner))
+                re.search(_TEXT_RESULT, m.group(1)) and re.search(_OPEN_VALUE, inner))
             if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
                 continue
             if not saved and not own:

@@ -20,7 +20,7 @@ from ..core.errors import UserError
 from ..core.findings import MISSING_HEADER
 from ..core.model import Finding
 from ..core.validate import uncached_formula_finding
-from ..core.values import NO_RESULT_VALUE
+from ..core.values import NO_RESULT_NAMED, NO_RESULT_VALUE
 from ..package.cells import SheetCells
 from ..package.comments import sheet_comments
 from ..package.drawing import sheet_charts
@@ -32,7 +32,7 @@ from ..package.zipped import Package
 from ..core.plan_types import MasterState
 from .grids import Grids, SheetMapping
 from .sheet_checks import (check_shared_strings, formula_cells, formula_refs, formula_texts, holds_formula,
-                           uncached_formulas)
+                           uncached_formulas, unsaved_in_row)
 
 
 class FileState:
@@ -110,9 +110,10 @@ def _formula_findings(data: MasterData, missing: dict[str, list[str]]) -> list[F
 def _name_header_formulas(data: MasterData, missing: dict[str, list[str]]) -> None:
     """A header that is a formula saved without its result reads as empty, so the sheet's
     header is not found: the finding names that cell and why, not A1 (a file written by a
-    tool other than Excel; Excel's save mends it)."""
+    tool other than Excel; Excel's save mends it). One the reader named already (a header
+    row missing a header: contract_read.Book._unsaved_marked) is left as it is."""
     for i, f in enumerate(data.findings):
-        refs = missing.get(f.sheet, ()) if f.type == MISSING_HEADER.code else ()
+        refs = missing.get(f.sheet, ()) if f.type == MISSING_HEADER.code and NO_RESULT_NAMED not in f.message else ()
         near = sorted((ref for ref in refs if parse_ref(ref)[0] <= c.HEADER_SEARCH_ROWS), key=parse_ref)
         if near:
             data.findings[i] = f._replace(cell=near[0], message=f"{f.message}（見出しのセル {near[0]} は数式で、"
@@ -352,3 +353,10 @@ class ContractView(SheetMapping):
         if name not in self._names:
             raise KeyError(name)
         return self._grids[name] if self._whole else self._grids.rows(name).loose()
+
+    def unsaved_in_row(self, name: str, row_no: int) -> frozenset[int]:
+        """The columns of row ``row_no`` of sheet ``name`` (read already) holding a formula
+        saved without its result, which calamine reads as empty: asked of a header row
+        missing a header (contract_read.Book._unsaved_marked)."""
+        raw = self._grids.with_formulas.get(name)
+        return unsaved_in_row(raw, row_no) if raw is not None else frozenset()

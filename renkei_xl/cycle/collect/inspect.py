@@ -245,6 +245,20 @@ def _check_master_sheet(data: MasterData, muni: str) -> None:
         first[e.indicator_id] = e
 
 
+class _ReturnedSheet(dict):
+    """The returned sheet's grid as the contract's reader takes it, telling a header row's
+    formulas saved without their result (contract_read.Book._unsaved_marked) from empty
+    cells: 「指標ID」 or 「実績値」 as such a formula was refused as a header not found within
+    20 rows, the cell unnamed, where an error value in its place is named."""
+
+    def __init__(self, name: str, grid: list, uncached: Sequence[str]):
+        super().__init__({name: grid})
+        self._uncached = uncached
+
+    def unsaved_in_row(self, name: str, row_no: int) -> frozenset[int]:
+        return frozenset(col for ref in self._uncached for row, col in (parse_ref(ref),) if row == row_no)
+
+
 def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
     """The returned sheet, its header row and columns, once the file holds no other sheet
     with values and no error value in a cell staff cannot type in."""
@@ -255,7 +269,7 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
     except UserError as exc:
         raise Refused(str(exc)) from None
     _check_other_sheets(wb, muni)
-    book = Book({muni: grid}, {})
+    book = Book(_ReturnedSheet(muni, grid, wb.uncached(muni)), {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
     except UserError as exc:
