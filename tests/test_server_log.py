@@ -28,6 +28,7 @@ import xlwings
 from renkei_xl import errorlog
 from renkei_xl.server import log as server_log
 from serve_refusal import serve_in_process
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import HEADERS, KEY, _free_port, configured_log, http_get, http_post  # noqa: F401 (a fixture)
 
 BOOK = "𠮷田_マスター.xlsm"         # 𠮷 (U+20BB7) is not in cp932
@@ -594,3 +595,38 @@ def test_files_left_aside_keep_their_order_when_the_clock_stepped_back(tmp_path)
     assert any(text.startswith("newest ") for text in rotated.values()), rotated
     assert "aside 1\n" in rotated.values() and "aside 0\n" not in rotated.values(), rotated
     assert Path(f"{path}.1", "held").exists()
+
+
+def test_a_named_pipe_as_a_log_is_refused_at_start_and_never_waited_on_while_serving(tmp_path, licensed):  # noqa: F811
+    """A log is a regular file (errorlog.open_log). A named pipe with no reader, given as
+    ``--log`` or put in the log's place while serving, was opened to append and the open
+    waited for a reader, for good: ``serve`` hung at its start check with no word, and a
+    worker (a service account, without root's rights over modes) whose log became one stopped
+    answering every click, its event loop waiting on the open."""
+    workdir, pipe = tmp_path / "work", tmp_path / "pipe.log"
+    workdir.mkdir()
+    os.mkfifo(pipe)
+    try:
+        run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(workdir),
+                              "--port", str(_free_port()), "--log", str(pipe), "--error-log", str(tmp_path / "e.log")],
+                             env=_cp932_env(), capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve waited on the named pipe given as --log")
+    err = run.stderr.decode("utf-8")
+    assert run.returncode == 2 and "名前付きパイプ" in err and "--log" in err and "Traceback" not in err, err
+
+    from test_server import serving
+
+    with serving(tmp_path / "served", unprivileged=True) as server:
+        assert http_get(server.url + "/", timeout=10).status_code == 200
+        server.log.unlink()
+        os.mkfifo(server.log, 0o200)        # the account may write it, not read it: the open that waited
+        for _ in range(2):
+            try:
+                assert http_get(server.url + "/", timeout=10).status_code == 200
+            except httpx.TimeoutException:
+                pytest.fail("the worker waited on the named pipe in its log's place")
+        said = (server.log.parent / "stderr.log").read_text(encoding="utf-8")
+        assert said.count(f"記録のファイル「{server.log}」に書き込めません（名前付きパイプ") == 1, said
+        assert "outcome=稼働確認" in said, said       # the records went to standard error instead
+        server.log.unlink()

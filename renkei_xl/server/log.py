@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.errors import released
-from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, open_log, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -531,8 +531,7 @@ def check_log(path: Path, workdir: Path, *, option: str, name: str) -> Path:
                         "作り、サービスのアカウントに書き込みを許してください（Linux の例: install -d -o renkei -g renkei "
                         f"-m 750 {path.parent}）。または書き込めるフォルダーのファイルを {option} に指定してください") from None
     try:
-        with path.open("a", encoding="utf-8"):
-            pass
+        os.close(open_log(path)[0])     # as each record opens it: a named pipe would wait for good
     except OSError as exc:
         raise UserError(f"{name}「{path}」に書き込めません（{system_reason(exc)}）。書き込めるファイルを "
                         f"{option} に指定してください") from None
