@@ -328,3 +328,32 @@ def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_clie
     assert ("path=/buttons/check" in new[0]) == authorised, new     # an unauthorised request's path is not written
     errors = server.error_log.read_text(encoding="utf-8") if server.error_log.exists() else ""
     assert "LocalProtocolError" not in errors, errors[-2000:]
+
+
+def test_a_flood_of_connections_from_one_address_closes_its_own_not_another_pcs(server):
+    """Past the bound of connections (connections.connection_limit), the server closes one
+    waiting for its request head. By age alone, one PC opening connections without end
+    closed every other PC's connection before its head came: a click whose head took a
+    moment longer (a slow link, a TLS handshake) was cut. The address holding the most
+    connections gives up its own."""
+    from renkei_xl.server.connections import MAX_CONNECTIONS
+
+    host, port = server.url.rsplit("//", 1)[1].split(":")
+    pc = socket.create_connection((host, int(port)), source_address=("127.0.0.1", 0))
+    time.sleep(0.3)             # accepted before the flood: the oldest waiting
+    flood = []
+    try:
+        for _ in range(2 * MAX_CONNECTIONS + 20):
+            flood.append(socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0)))
+        time.sleep(0.5)         # every one accepted, each past the bound closing one
+        pc.settimeout(5)
+        pc.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            got = pc.recv(65536)
+        except OSError as exc:
+            got = repr(exc).encode()
+        assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    finally:
+        pc.close()
+        for sock in flood:
+            sock.close()
