@@ -85,14 +85,19 @@ def log_error(path: Path, header: str) -> Optional[Path]:
     return path
 
 
-def open_log(path: "Path | str") -> tuple[int, bool]:
+def open_log(path: "Path | str", follow: bool = True) -> tuple[int, bool]:
     """The log ``path`` opened to append (created when missing): its descriptor, and whether
     it may be read too. Only a regular file is a log (else OSError ESPIPE, which
     safety.system_reason says in Japanese), and the open never waits: a named pipe given as
     ``--log`` (or put in a log's place) with no reader made the open wait for one, for good,
     with no word: ``serve`` hung at its start check, and a worker whose log was replaced so
-    while it served stopped answering every click (its event loop waits on the open)."""
+    while it served stopped answering every click (its event loop waits on the open).
+
+    ``follow=False``: a symbolic link in the file's place is not followed (OSError ELOOP;
+    the server's logs, whose links were resolved once at start: server.log.check_log)."""
     flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
     try:
         try:
             fd, readable = os.open(path, os.O_RDWR | flags, 0o666), True
@@ -108,7 +113,7 @@ def open_log(path: "Path | str") -> tuple[int, bool]:
     return fd, readable     # O_NONBLOCK changes nothing for a regular file's writes
 
 
-def append_record(path: "Path | str", record: str) -> None:
+def append_record(path: "Path | str", record: str, follow: bool = True) -> None:
     """``record`` appended to the log ``path`` as whole lines, or nothing of it (OSError).
 
     A disk that fills in the middle of a record (a full disk, a quota, a file-size limit)
@@ -121,7 +126,7 @@ def append_record(path: "Path | str", record: str) -> None:
     be taken back, a process killed mid-record). Windows' line ends, as a text-mode append
     wrote them, for Notepad."""
     data = record.replace("\n", os.linesep).encode("utf-8", "backslashreplace") + os.linesep.encode()
-    fd, readable = open_log(path)
+    fd, readable = open_log(path, follow)
     try:
         end = os.lseek(fd, 0, os.SEEK_END)
         if readable and end and os.lseek(fd, end - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":

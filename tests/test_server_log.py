@@ -630,3 +630,29 @@ def test_a_named_pipe_as_a_log_is_refused_at_start_and_never_waited_on_while_ser
         assert said.count(f"記録のファイル「{server.log}」に書き込めません（名前付きパイプ") == 1, said
         assert "outcome=稼働確認" in said, said       # the records went to standard error instead
         server.log.unlink()
+
+
+def test_a_link_put_in_a_logs_place_while_serving_is_not_followed(tmp_path):
+    """A link IT gives as ``--log`` is resolved once at start (server.log.check_log); a link
+    put in the log's place while serving was followed, and each record was appended to
+    whatever it named (a master in the work folder, a system file for a service running as
+    root). Not followed now: the records go to standard error, with the one line saying why."""
+    real, link = tmp_path / "logs" / "real.log", tmp_path / "link.log"
+    real.parent.mkdir()
+    link.symlink_to(real)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("")
+    with _serving(tmp_path, "--log", str(link), "--error-log", str(tmp_path / "logs" / "error.log")) as (port, stderr):
+        assert http_get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        assert _lines_with(real, "outcome=稼働確認"), "the link IT gave was not the log"
+        swap = real.with_name("swap")
+        swap.symlink_to(elsewhere)
+        os.replace(swap, real)          # at once: the server writes no record in between
+        for _ in range(2):
+            assert http_get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        deadline = time.monotonic() + 10
+        while "outcome=稼働確認" not in stderr.read_bytes().decode("utf-8", "replace") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    said = stderr.read_bytes().decode("utf-8", "replace")
+    assert elsewhere.read_text() == "", elsewhere.read_text()
+    assert said.count(f"記録のファイル「{real}」に書き込めません（シンボリックリンク") == 1, said
