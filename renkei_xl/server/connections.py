@@ -94,6 +94,8 @@ UNREADABLE_KEY = "renkei.unreadable"
 HEAD_TIMED_OUT = "要求の途中で時間切れ"
 HEAD_CLIENT_GONE = "要求の途中で切断"
 HEAD_CLOSED_HERE = "要求の途中で打ち切り（接続数の上限かサーバー停止）"
+# Requests sent before the answer to the one ahead of them (TimelyH11Protocol.on_response_complete).
+PIPELINED = "答えを待たずに送られた要求（接続を閉じた）"
 LIMIT_REACHED = ("connection limit %d reached: closed the connection that waited longest for a request, "
                  "of the address holding the most connections")
 # Records of uvicorn's logger (server.log writes them once a minute, with the count held back):
@@ -189,11 +191,35 @@ class TimelyH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         """After each answer on a kept-alive connection the next head is awaited anew. Set
-        before uvicorn's own step, which may start a request already received (pipelined):
-        ``handle_events`` then takes the timer off again."""
+        before uvicorn's own step, which may start a request already received: a request
+        sent before this answer was complete (HTTP pipelining) is not served, and the
+        connection is closed (RFC 9112 9.3.2 lets a server close; a client retries on a new
+        connection). No client of the server pipelines (xlwings' VBA client, browsers,
+        monitors wait for each answer), and a connection working through requests queued
+        in one go is in the middle of a request all the while, which the bound on
+        connections cannot close (``_make_room``): 300 connections from one PC, each with
+        3,000 health checks queued (no key needed) and none of the answers read, held every
+        place for minutes, and every other PC's connection was closed at once."""
         if not self.transport.is_closing():
-            self._arm_head_timer()
+            if self.conn.their_state is h11.DONE and self.conn.trailing_data[0]:
+                self._pipelined_cut()
+            else:
+                self._arm_head_timer()
         super().on_response_complete()
+
+    def _pipelined_cut(self) -> None:
+        """The connection closed on requests sent ahead of their answers, said once (a line
+        per client a minute, as the other cuts: ``_QUIET``)."""
+        from . import log as server_log
+
+        client = (self.client or ("-",))[0]
+        shown, repeats = _QUIET.let((client, PIPELINED))
+        if shown:
+            server_log.log.info("%s", server_log.request_line(
+                request=secrets.token_hex(4), client=client, outcome=PIPELINED, status="-", millis=0,
+                repeats=repeats))
+        self._closed_here = True
+        self.transport.close()
 
     def handle_events(self) -> None:
         super().handle_events()
