@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import os
+import stat
 import tempfile
 import traceback
 from pathlib import Path
@@ -84,7 +85,35 @@ def log_error(path: Path, header: str) -> Optional[Path]:
     return path
 
 
-def append_record(path: "Path | str", record: str) -> None:
+def open_log(path: "Path | str", follow: bool = True) -> tuple[int, bool]:
+    """The log ``path`` opened to append (created when missing): its descriptor, and whether
+    it may be read too. Only a regular file is a log (else OSError ESPIPE, which
+    safety.system_reason says in Japanese), and the open never waits: a named pipe given as
+    ``--log`` (or put in a log's place) with no reader made the open wait for one, for good,
+    with no word: ``serve`` hung at its start check, and a worker whose log was replaced so
+    while it served stopped answering every click (its event loop waits on the open).
+
+    ``follow=False``: a symbolic link in the file's place is not followed (OSError ELOOP;
+    the server's logs, whose links were resolved once at start: server.log.check_log)."""
+    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        try:
+            fd, readable = os.open(path, os.O_RDWR | flags, 0o666), True
+        except PermissionError:     # a log the account may append to but not read (a mode given by logrotate's create)
+            fd, readable = os.open(path, os.O_WRONLY | flags, 0o666), False
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:        # a pipe without a reader, opened without waiting
+            raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE), str(path)) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.ESPIPE, os.strerror(errno.ESPIPE), str(path))
+    return fd, readable     # O_NONBLOCK changes nothing for a regular file's writes
+
+
+def append_record(path: "Path | str", record: str, follow: bool = True) -> None:
     """``record`` appended to the log ``path`` as whole lines, or nothing of it (OSError).
 
     A disk that fills in the middle of a record (a full disk, a quota, a file-size limit)
@@ -97,11 +126,7 @@ def append_record(path: "Path | str", record: str) -> None:
     be taken back, a process killed mid-record). Windows' line ends, as a text-mode append
     wrote them, for Notepad."""
     data = record.replace("\n", os.linesep).encode("utf-8", "backslashreplace") + os.linesep.encode()
-    flags = os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-    try:
-        fd, readable = os.open(path, os.O_RDWR | flags, 0o666), True
-    except PermissionError:     # a log the account may append to but not read (a mode given by logrotate's create)
-        fd, readable = os.open(path, os.O_WRONLY | flags, 0o666), False
+    fd, readable = open_log(path, follow)
     try:
         end = os.lseek(fd, 0, os.SEEK_END)
         if readable and end and os.lseek(fd, end - 1, os.SEEK_SET) >= 0 and os.read(fd, 1) != b"\n":

@@ -535,7 +535,7 @@ def system_reason(exc: BaseException) -> str:
     (「No such file or directory」), and was shown so inside Japanese messages."""
     code = getattr(exc, "errno", None)
     return {errno.EACCES: "アクセス権がありません", errno.EPERM: "アクセス権がありません",
-            errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ENOTDIR: "途中がフォルダーではありません",
+            errno.ENOENT: "見つかりません", errno.EISDIR: "フォルダーです", errno.ESPIPE: "名前付きパイプなどで、通常のファイルではありません", errno.ELOOP: "シンボリックリンクです（たどりません）", errno.ENOTDIR: "途中がフォルダーではありません",
             errno.EROFS: "読み取り専用の場所です", errno.ENAMETOOLONG: "名前が長すぎます",
             errno.ENOSPC: "ディスクの空き容量が足りません", errno.EDQUOT: "ディスクの割り当てが足りません",
             errno.EFBIG: "ファイルの大きさの上限を超えます", errno.EADDRINUSE: "ほかのプログラムが使っています", errno.ENOLCK: "ロックを使えません", errno.EADDRNOTAVAIL: "このサーバーのアドレスではありません"}.get(

@@ -9,10 +9,11 @@ import socket
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from test_server import KEY, _log_once, serving
+from test_server import KEY, _log_once, http_get, serving
 
 
 @pytest.fixture(scope="module")
@@ -328,3 +329,67 @@ def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_clie
     assert ("path=/buttons/check" in new[0]) == authorised, new     # an unauthorised request's path is not written
     errors = server.error_log.read_text(encoding="utf-8") if server.error_log.exists() else ""
     assert "LocalProtocolError" not in errors, errors[-2000:]
+
+
+def test_a_flood_of_connections_from_one_address_closes_its_own_not_another_pcs(server):
+    """Past the bound of connections (connections.connection_limit), the server closes one
+    waiting for its request head. By age alone, one PC opening connections without end
+    closed every other PC's connection before its head came: a click whose head took a
+    moment longer (a slow link, a TLS handshake) was cut. The address holding the most
+    connections gives up its own."""
+    from renkei_xl.server.connections import MAX_CONNECTIONS
+
+    host, port = server.url.rsplit("//", 1)[1].split(":")
+    pc = socket.create_connection((host, int(port)), source_address=("127.0.0.1", 0))
+    time.sleep(0.3)             # accepted before the flood: the oldest waiting
+    flood = []
+    try:
+        for _ in range(2 * MAX_CONNECTIONS + 20):
+            flood.append(socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0)))
+        time.sleep(0.5)         # every one accepted, each past the bound closing one
+        pc.settimeout(5)
+        pc.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            got = pc.recv(65536)
+        except OSError as exc:
+            got = repr(exc).encode()
+        assert got.startswith(b"HTTP/1.1 200 "), got[:200]
+    finally:
+        pc.close()
+        for sock in flood:
+            sock.close()
+
+
+def test_requests_sent_ahead_of_their_answers_close_the_connection_and_keep_no_place(server):
+    """HTTP pipelining, which no client of the server uses: 300 connections from one PC, each
+    with 3,000 health checks sent in one go (no key needed) and none of the answers read,
+    were each in the middle of a request for minutes, which the bound on connections cannot
+    close, and every other PC's connection was closed at once. The first request is
+    answered, the connection closed, and that said once."""
+    host, port = server.url.rsplit("//", 1)[1].split(":")
+    ahead = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 3000
+    got, closed = _exchange(server.url, ahead)
+    assert got.count(b"HTTP/1.1 ") == 1 and got.startswith(b"HTTP/1.1 200 ") and closed, got[:300]
+    assert "outcome=答えを待たずに送られた要求（接続を閉じた）" in _log_once(server.log, "outcome=答えを待たずに送られた要求")
+    flood = []
+    try:
+        for _ in range(300):
+            sock = socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0))
+            sock.setblocking(False)
+            try:
+                sock.send(ahead)
+            except BlockingIOError:
+                pass
+            flood.append(sock)
+        time.sleep(1)
+        answers = []
+        for _ in range(5):
+            try:
+                answers.append(http_get(server.url + "/", timeout=5).status_code)
+            except httpx.HTTPError as exc:
+                answers.append(type(exc).__name__)
+            time.sleep(0.5)
+        assert answers == [200] * 5, answers
+    finally:
+        for sock in flood:
+            sock.close()

@@ -28,6 +28,7 @@ import xlwings
 from renkei_xl import errorlog
 from renkei_xl.server import log as server_log
 from serve_refusal import serve_in_process
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_server import HEADERS, KEY, _free_port, configured_log, http_get, http_post  # noqa: F401 (a fixture)
 
 BOOK = "𠮷田_マスター.xlsm"         # 𠮷 (U+20BB7) is not in cp932
@@ -594,3 +595,64 @@ def test_files_left_aside_keep_their_order_when_the_clock_stepped_back(tmp_path)
     assert any(text.startswith("newest ") for text in rotated.values()), rotated
     assert "aside 1\n" in rotated.values() and "aside 0\n" not in rotated.values(), rotated
     assert Path(f"{path}.1", "held").exists()
+
+
+def test_a_named_pipe_as_a_log_is_refused_at_start_and_never_waited_on_while_serving(tmp_path, licensed):  # noqa: F811
+    """A log is a regular file (errorlog.open_log). A named pipe with no reader, given as
+    ``--log`` or put in the log's place while serving, was opened to append and the open
+    waited for a reader, for good: ``serve`` hung at its start check with no word, and a
+    worker (a service account, without root's rights over modes) whose log became one stopped
+    answering every click, its event loop waiting on the open."""
+    workdir, pipe = tmp_path / "work", tmp_path / "pipe.log"
+    workdir.mkdir()
+    os.mkfifo(pipe)
+    try:
+        run = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "serve", "--workdir", str(workdir),
+                              "--port", str(_free_port()), "--log", str(pipe), "--error-log", str(tmp_path / "e.log")],
+                             env=_cp932_env(), capture_output=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail("serve waited on the named pipe given as --log")
+    err = run.stderr.decode("utf-8")
+    assert run.returncode == 2 and "名前付きパイプ" in err and "--log" in err and "Traceback" not in err, err
+
+    from test_server import serving
+
+    with serving(tmp_path / "served", unprivileged=True) as server:
+        assert http_get(server.url + "/", timeout=10).status_code == 200
+        server.log.unlink()
+        os.mkfifo(server.log, 0o200)        # the account may write it, not read it: the open that waited
+        for _ in range(2):
+            try:
+                assert http_get(server.url + "/", timeout=10).status_code == 200
+            except httpx.TimeoutException:
+                pytest.fail("the worker waited on the named pipe in its log's place")
+        said = (server.log.parent / "stderr.log").read_text(encoding="utf-8")
+        assert said.count(f"記録のファイル「{server.log}」に書き込めません（名前付きパイプ") == 1, said
+        assert "outcome=稼働確認" in said, said       # the records went to standard error instead
+        server.log.unlink()
+
+
+def test_a_link_put_in_a_logs_place_while_serving_is_not_followed(tmp_path):
+    """A link IT gives as ``--log`` is resolved once at start (server.log.check_log); a link
+    put in the log's place while serving was followed, and each record was appended to
+    whatever it named (a master in the work folder, a system file for a service running as
+    root). Not followed now: the records go to standard error, with the one line saying why."""
+    real, link = tmp_path / "logs" / "real.log", tmp_path / "link.log"
+    real.parent.mkdir()
+    link.symlink_to(real)
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("")
+    with _serving(tmp_path, "--log", str(link), "--error-log", str(tmp_path / "logs" / "error.log")) as (port, stderr):
+        assert http_get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        assert _lines_with(real, "outcome=稼働確認"), "the link IT gave was not the log"
+        swap = real.with_name("swap")
+        swap.symlink_to(elsewhere)
+        os.replace(swap, real)          # at once: the server writes no record in between
+        for _ in range(2):
+            assert http_get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200
+        deadline = time.monotonic() + 10
+        while "outcome=稼働確認" not in stderr.read_bytes().decode("utf-8", "replace") and time.monotonic() < deadline:
+            time.sleep(0.1)
+    said = stderr.read_bytes().decode("utf-8", "replace")
+    assert elsewhere.read_text() == "", elsewhere.read_text()
+    assert said.count(f"記録のファイル「{real}」に書き込めません（シンボリックリンク") == 1, said

@@ -25,9 +25,10 @@ click, and asyncio's accept loop then wrote a traceback per attempt to the reque
   the plain connection uvicorn accepted), with its own timeout, counted from the accept;
 - a worker keeps at most ``connection_limit()`` connections (below its open-files limit and
   below the 512 sockets of the selector Windows runs workers on), those still in their TLS
-  handshake included; past it, the connection that has waited longest for a request head
-  (or for its handshake) is closed, so a flood of idle connections cannot keep a click out
-  (nginx reuses its idle keep-alive connections the same way);
+  handshake included; past it, of the address holding the most connections, the one that
+  has waited longest for a request head (or for its handshake) is closed, so a flood of
+  idle connections cannot keep a click out, nor one PC's flood another PC's click (nginx
+  reuses its idle keep-alive connections the same way);
 - the soft limit of open files is raised to the hard one at start (POSIX);
 - a request uvicorn cannot read (TLS to plain HTTP, a broken header) is answered in
   Japanese with a number and logged as one request line (server.log), not uvicorn's
@@ -93,7 +94,10 @@ UNREADABLE_KEY = "renkei.unreadable"
 HEAD_TIMED_OUT = "要求の途中で時間切れ"
 HEAD_CLIENT_GONE = "要求の途中で切断"
 HEAD_CLOSED_HERE = "要求の途中で打ち切り（接続数の上限かサーバー停止）"
-LIMIT_REACHED = "connection limit %d reached: closed the connection that waited longest for a request"
+# Requests sent before the answer to the one ahead of them (TimelyH11Protocol.on_response_complete).
+PIPELINED = "答えを待たずに送られた要求（接続を閉じた）"
+LIMIT_REACHED = ("connection limit %d reached: closed the connection that waited longest for a request, "
+                 "of the address holding the most connections")
 # Records of uvicorn's logger (server.log writes them once a minute, with the count held back):
 TLS_TIMED_OUT = "TLS handshake not finished within %g s: closed the connection from %s"
 TLS_FAILED = "TLS handshake failed: closed the connection from %s (%s)"
@@ -187,11 +191,35 @@ class TimelyH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         """After each answer on a kept-alive connection the next head is awaited anew. Set
-        before uvicorn's own step, which may start a request already received (pipelined):
-        ``handle_events`` then takes the timer off again."""
+        before uvicorn's own step, which may start a request already received: a request
+        sent before this answer was complete (HTTP pipelining) is not served, and the
+        connection is closed (RFC 9112 9.3.2 lets a server close; a client retries on a new
+        connection). No client of the server pipelines (xlwings' VBA client, browsers,
+        monitors wait for each answer), and a connection working through requests queued
+        in one go is in the middle of a request all the while, which the bound on
+        connections cannot close (``_make_room``): 300 connections from one PC, each with
+        3,000 health checks queued (no key needed) and none of the answers read, held every
+        place for minutes, and every other PC's connection was closed at once."""
         if not self.transport.is_closing():
-            self._arm_head_timer()
+            if self.conn.their_state is h11.DONE and self.conn.trailing_data[0]:
+                self._pipelined_cut()
+            else:
+                self._arm_head_timer()
         super().on_response_complete()
+
+    def _pipelined_cut(self) -> None:
+        """The connection closed on requests sent ahead of their answers, said once (a line
+        per client a minute, as the other cuts: ``_QUIET``)."""
+        from . import log as server_log
+
+        client = (self.client or ("-",))[0]
+        shown, repeats = _QUIET.let((client, PIPELINED))
+        if shown:
+            server_log.log.info("%s", server_log.request_line(
+                request=secrets.token_hex(4), client=client, outcome=PIPELINED, status="-", millis=0,
+                repeats=repeats))
+        self._closed_here = True
+        self.transport.close()
 
     def handle_events(self) -> None:
         super().handle_events()
@@ -360,14 +388,34 @@ class TimelyH11Protocol(H11Protocol):
     # ------------------------------------------------------------ connections kept
 
     def _make_room(self) -> None:
-        """Past the limit, the connection that has waited longest for a request head is
-        closed (this one, when every other is in the middle of a request)."""
+        """Past the limit, a connection waiting for a request head (or in its TLS handshake)
+        is closed: of the address holding the most connections in this worker, the one that
+        has waited longest (this one, when every other is in the middle of a request).
+
+        By age alone, one PC on the LAN opening connections without end (a broken client, a
+        scanner, someone trying) closed every other PC's connection before its head came: a
+        click from a PC whose request took a moment longer (a slow link, a TLS handshake) was
+        cut, the flood's own connections newer than it. Taken from the address holding the
+        most, the flood closes its own, and the others keep their places."""
         limit = self.max_connections or connection_limit()
         if len(self.connections) <= limit:
             return
+        held: dict = {}
+        for p in self.connections:
+            held[_address(p)] = held.get(_address(p), 0) + 1
         waiting = [p for p in self.connections
                    if isinstance(p, TimelyH11Protocol) and (p._head_timer is not None or p._handshake is not None)
                    and not p.transport.is_closing()]
-        oldest = min(waiting, key=lambda p: p._waiting_since, default=self)
-        oldest._close_here()
+        closed = min(waiting, key=lambda p: (-held[_address(p)], p._waiting_since), default=self)
+        closed._close_here()
         logging.getLogger("uvicorn.error").warning(LIMIT_REACHED, limit)
+
+
+def _address(protocol) -> str:
+    """The client address of a connection (its TCP peer: a TLS connection in its handshake
+    has no ``client`` of uvicorn's yet)."""
+    peer = getattr(protocol, "client", None)
+    if not peer:
+        transport = getattr(protocol, "transport", None)
+        peer = transport.get_extra_info("peername") if transport is not None else None
+    return str(peer[0]) if peer else "-"

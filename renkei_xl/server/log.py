@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.errors import released
-from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, open_log, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -268,7 +268,7 @@ class LogFile(logging.Handler):
             self._rotate()
             if self.elsewhere_since is not None:
                 text = f"{self._gap()}\n{text}"
-            append_record(self.baseFilename, text)     # whole, or nothing of it (a full disk)
+            append_record(self.baseFilename, text, follow=False)    # whole, or nothing of it (a full disk)
             self.failing, self.elsewhere, self.lost, self.elsewhere_since = False, 0, 0, None
             self.counted, self.elsewhere_bytes = 0, 0
         except OSError as exc:
@@ -295,7 +295,7 @@ class LogFile(logging.Handler):
         from ..safety import try_lock, unlock
 
         try:
-            fd: Optional[int] = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+            fd: Optional[int] = os.open(f"{self.baseFilename}.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError:
             fd = None          # no lock to be had (a folder read-only but for the log): rotated all the same
         held = False
@@ -530,9 +530,14 @@ def check_log(path: Path, workdir: Path, *, option: str, name: str) -> Path:
         raise UserError(f"{name}のフォルダー「{path.parent}」がなく、作れません（{system_reason(exc)}）。管理者がフォルダーを"
                         "作り、サービスのアカウントに書き込みを許してください（Linux の例: install -d -o renkei -g renkei "
                         f"-m 750 {path.parent}）。または書き込めるフォルダーのファイルを {option} に指定してください") from None
+    if hasattr(os, "O_NOFOLLOW"):
+        # A link IT made is resolved once, here: each record then opens the file itself and
+        # no link put in its place later (LogFile, follow=False). A link put there while
+        # serving was followed, and every record appended to whatever it named (a master in
+        # the work folder, a system file when the service runs as root).
+        path = Path(os.path.realpath(path))
     try:
-        with path.open("a", encoding="utf-8"):
-            pass
+        os.close(open_log(path, follow=False)[0])   # as each record opens it: a named pipe would wait for good
     except OSError as exc:
         raise UserError(f"{name}「{path}」に書き込めません（{system_reason(exc)}）。書き込めるファイルを "
                         f"{option} に指定してください") from None
