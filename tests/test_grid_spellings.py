@@ -1,6 +1,6 @@
 """The patterns of a cell's column and row built from core.refs' bounds (review63) answer as
 the typed ones did: each is run beside the text it had before, on a table of spellings at
-and past the grid's edges.
+and past the grid's edges, and so are the era parts of a date format (displayed.ERA_PARTS).
 
 The old texts are typed here on purpose: they are what the new patterns must answer as.
 """
@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from renkei_xl.core import formula_refs, refs
+from renkei_xl.core import displayed, formula_refs, refs
 from renkei_xl.package import cells
 from renkei_xl.server import app
 from renkei_xl.workbook import sheet_checks, sheet_form, stored_values
@@ -89,3 +89,18 @@ def test_a_number_cells_place_is_read_as_before(monkeypatch):
     monkeypatch.setattr(sheet_form, "_NUMBER_CELL_REF", re.compile(rb'\sr="([A-Z]{1,3})0*([0-9]{1,10})"'))
     assert [sheet_form._number_cell(a) for a in attrs] == now
     assert (1048575, 16383) in now and now.count(None) > len(attrs) // 2
+
+
+FORMATS = ['ggge"年"m"月"d"日"', "ge.m.d", "gge", 'e"年"', "ee", "yyyy/m/d", "GGGE", '[$-ja-JP]ggge"年"', "0.00",
+           '"g"0', "h:mm", '[DBNum1]ggge"年"m"月"d"日"', "gggggg", "eee", "mmm-yy", "General", "@"]
+
+
+def test_the_era_parts_answer_as_before():
+    """displayed.ERA_PARTS: _DATE_PART's text is what it was, and is_era_format answers as its
+    [ge] did."""
+    assert displayed._DATE_PART.pattern == r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+"
+    old = [displayed.shows_date(f) and re.search(r"[ge]", "".join(
+        t for kind, t in displayed._pieces(displayed._sections(f)[0]) if kind == "code"), re.I) is not None
+        for f in FORMATS]
+    assert [displayed.is_era_format(f) for f in FORMATS] == old
+    assert True in old and False in old

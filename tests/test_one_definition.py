@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from renkei_xl.core import contract as c
+from renkei_xl.core.displayed import _DATE_PART, ERA_LETTERS, ERA_PARTS, is_era_format
 from renkei_xl.core.model import EVALUABLE
 from renkei_xl.core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS
 from renkei_xl.core.values import DASH_CHARS, EVALUATION_MARKS, SYMBOL_LOOKALIKES
@@ -239,6 +240,17 @@ def test_the_column_pattern_check_sees_another_bound(tmp_path):
                                    "_C = re.compile(rb's=\"([0-9]{1,%d})\"' % UNSIGNED_DIGITS)\n")
     assert {(path.rpartition("/")[2], name) for path, name in column_pattern_names(tmp_path)} == {
         ("m.py", "UNSIGNED_DIGITS"), ("m.py", "ROW_DIGITS")}
+
+
+def test_the_era_letters_are_written_once():
+    """core.displayed.ERA_PARTS: is_era_format looked for [ge] and _DATE_PART cut g{1,3}|ee?,
+    each typed on its own; the letters are now read from the parts."""
+    for spelt in ("g{1,3}", "ee?", "[ge]", "[eg]"):
+        typed = [(path, line) for path, line, text in code_strings() if spelt in text]
+        assert len(typed) == (spelt in ERA_PARTS), (spelt, typed)
+    assert ERA_LETTERS == "".join(part[0] for part in ERA_PARTS) == "ge"
+    assert all(_DATE_PART.fullmatch(part[0]) for part in ERA_PARTS)
+    assert [is_era_format(f"{letter}\"年\"m\"月\"d\"日\"") for letter in ERA_LETTERS] == [True, True]
 
 
 def column_readers(root: Path = PACKAGE) -> set[str]:
