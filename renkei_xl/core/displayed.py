@@ -205,10 +205,16 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
     return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
 
 
+# An era part of a date format, letter by letter (「ggge」: g its name, up to three; e its
+# year, one or two): the parts a date is cut into (_DATE_PART) and the letters that make a
+# format an era one (is_era_format, ERA_LETTERS), which were typed apart as g{1,3}|ee? and
+# [ge], where a letter added to one would have left the other without it.
+ERA_PARTS = ("g{1,3}", "ee?")
+ERA_LETTERS = "".join(part[0] for part in ERA_PARTS)
 # A date or time part of a format (longest first, an era 「ggge」 among them), and the parts
 # no text is made for here: names of months and days, AM/PM (their words depend on the
 # application's language).
-_DATE_PART = LazyPattern(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|g{1,3}|ee?|\.0+", re.I)
+_DATE_PART = LazyPattern(r"\[h+\]|\[m+\]|\[s+\]|yyyy|yy|hh|h|mm|m|dd|d|ss|s|" + "|".join(ERA_PARTS) + r"|\.0+", re.I)
 _DATE_WORDS = LazyPattern(r"mmm|ddd|[ab]|午前|午後", re.I)
 # Japan's eras from their first day, as a Japanese Excel shows them (「ggge"年"」 令和5年, 「gge」
 # 令5, 「ge」 R5; the first year is 1, 元年 only under the locale 「[$-ja-JP-x-gannen]」, not
@@ -596,7 +602,7 @@ def is_era_format(number_format: str) -> bool:
     if not shows_date(number_format):
         return False
     code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
-    return re.search(r"[ge]", code, re.I) is not None
+    return re.search(f"[{ERA_LETTERS}]", code, re.I) is not None
 
 
 def shows_hashes(value: object, number_format: str, date1904: bool = False) -> bool:

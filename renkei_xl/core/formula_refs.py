@@ -27,7 +27,7 @@ import re
 from functools import lru_cache
 from typing import Optional
 
-from .refs import LAST_COLUMN, column_number
+from .refs import COLUMN_LETTERS, LAST_COLUMN, column_number
 
 # Functions whose result depends on their arguments alone (the references among them are
 # in the text). Anything else may read what the text does not show. As stored in the
@@ -48,6 +48,8 @@ XLOOKUP XMATCH XOR YEAR
 
 _SHEET_CHARS = r"""[^\s'"!(){},;:+\-*/^&=<>%\[\]#$@]"""
 _NOT_AFTER_REF = r"(?![\w.(\u0080-\U0010ffff])"
+# A column's letters in either case, as many as the grid's (XFD): four (ABCD1) spell a name.
+_COLUMN = f"[A-Za-z]{{1,{COLUMN_LETTERS}}}"
 # Compiled when first asked (about 10 ms: the character classes span all of Unicode), which
 # only a flagged master with a formula in a cell the contract reads does.
 _TOKEN_PATTERN = (
@@ -57,8 +59,8 @@ _TOKEN_PATTERN = (
     r"|(?P<error>#(?:N/A|[A-Z0-9/]+[!?]))"
     r"|(?P<rows>\$?\d+:\$?\d+)" + _NOT_AFTER_REF +                  # 5:5, $1:$3
     r"|(?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-    r"|(?P<cell>\$?[A-Za-z]{1,3}\$?\d+)" + _NOT_AFTER_REF +          # E5, $E$5
-    r"|(?P<columns>\$?[A-Za-z]{1,3}:\$?[A-Za-z]{1,3})" + _NOT_AFTER_REF +   # H:H
+    rf"|(?P<cell>\$?{_COLUMN}\$?\d+)" + _NOT_AFTER_REF +          # E5, $E$5
+    rf"|(?P<columns>\$?{_COLUMN}:\$?{_COLUMN})" + _NOT_AFTER_REF +   # H:H
     r"|(?P<function>[A-Za-z_\\\u0080-\U0010ffff][\w.\\\u0080-\U0010ffff]*)\("
     r"|(?P<name>[A-Za-z_\\\u0080-\U0010ffff][\w.\\?\u0080-\U0010ffff]*)"
     r"|(?P<other>.)")

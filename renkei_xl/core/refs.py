@@ -55,7 +55,8 @@ def quote_sheet(name: str) -> str:
 
 # A defined name's target as workbook.xml and Excel's Name.RefersTo spell it: "=設定!$B$3",
 # "'さっぽろ 圏'!$B$3:$C$4" (a doubled '' inside the quotes is one ').
-_NAMED_RANGE = re.compile(r"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{1,3})\$?(\d+)(?::\$?([A-Z]{1,3})\$?(\d+))?")
+_NAMED_RANGE = re.compile(rf"=?(?:'((?:[^']|'')+)'|([^'!]+))!\$?([A-Z]{{1,{COLUMN_LETTERS}}})\$?(\d+)"
+                          rf"(?::\$?([A-Z]{{1,{COLUMN_LETTERS}}})\$?(\d+))?")
 
 
 class NameMap(dict):

@@ -529,10 +529,15 @@ def _grow_dimension(text: str, p: str, cells) -> str:
     return text[:m.start(1)] + ref + text[m.end(4 if m.group(3) else 2):]
 
 
+# An area's ref as a part spells it (「H2」「H2:H3」, either case; ref_area reads it), its
+# column's letters as many as the grid's (XFD).
+_AREA_COLUMN = f"[A-Za-z]{{1,{COLUMN_LETTERS}}}"
+_AREA = rf"{_AREA_COLUMN}\d+(?::{_AREA_COLUMN}\d+)?"
+
 # <f t="array" ref="H2:H3"> under whatever prefix the sheet's XML gives its namespace (an
 # array's ref may be one cell); the attributes in any order and with either quote.
 _ARRAY_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^<>]*\bt=[\"']array[\"'])[^<>]*?\bref=[\"']"
-                        r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
+                        rf"({_AREA})[\"']")
 
 
 def array_areas(text: str) -> list[tuple[int, int, int, int]]:
@@ -548,7 +553,7 @@ def array_areas(text: str) -> list[tuple[int, int, int, int]]:
 # <f t="dataTable" ref="E4:E5" dt2D="0" dtr="0" r1="H1"/>: a What-If data table's results,
 # the formula on their first cell, under any prefix, the attributes in any order.
 _DATA_TABLE_REF = LazyPattern(r"<(?:[\w.-]+:)?f\b(?=[^<>]*\bt=[\"']dataTable[\"'])[^<>]*?\bref=[\"']"
-                             r"([A-Za-z]{1,3}\d+(?::[A-Za-z]{1,3}\d+)?)[\"']")
+                             rf"({_AREA})[\"']")
 
 
 def data_table_areas(text: str) -> list[tuple[int, int, int, int]]:
@@ -561,7 +566,7 @@ def data_table_areas(text: str) -> list[tuple[int, int, int, int]]:
 
 
 # <mergeCell ref="G2:H2"/>, under whatever prefix the sheet's XML gives its namespace.
-_MERGE_REF = LazyPattern(r"<(?:[\w.-]+:)?mergeCell\b[^<>]*?\bref=[\"']([A-Za-z]{1,3}\d+:[A-Za-z]{1,3}\d+)[\"']")
+_MERGE_REF = LazyPattern(rf"<(?:[\w.-]+:)?mergeCell\b[^<>]*?\bref=[\"']({_AREA_COLUMN}\d+:{_AREA_COLUMN}\d+)[\"']")
 
 
 def merged_areas(text: str) -> list[tuple[int, int, int, int]]:
@@ -602,4 +607,4 @@ def ref_area(ref: str) -> Optional[tuple[int, int, int, int]]:
 # reaches past the grid (「G20:G99999999999」) is kept as written, so that the input cell under
 # it is named with it (collect.inspect._merged_inputs); its digits are bounded (int() refuses
 # past 4,300, leading zeros counted) and it is never walked.
-_AREA_END = LazyPattern(r"\$?([A-Z]{1,3})\$?0*([0-9]{1,15})")
+_AREA_END = LazyPattern(rf"\$?([A-Z]{{1,{COLUMN_LETTERS}}})\$?0*([0-9]{{1,15}})")

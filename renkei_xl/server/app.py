@@ -53,6 +53,7 @@ from starlette.routing import Route
 
 from ..core import contract as c
 from ..core.errors import UserError
+from ..core.refs import COLUMN_LETTERS
 from ..core.unsaved import BookState
 from ..excel.client import ClientCannotReplay, clash_text, exact_numbers, fit_actions, request_action, upgrade_note, with_note
 from ..vba.sources import shipped_replayable
@@ -762,7 +763,8 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 # A name's range as the clients send it (Remote.bas: Address(False, False)), or whole columns or
 # rows, as far as the remote engine's reader takes it (xlwings.utils.a1_to_tuples): whole columns
 # or rows with a $ (「$A:$C」) it reads as no range, and the click ended in 「予期しないエラー」.
-_ADDRESS = r"\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?|[A-Za-z]{1,3}:[A-Za-z]{1,3}|\d+:\d+"
+_COLUMN = f"[A-Za-z]{{1,{COLUMN_LETTERS}}}"
+_ADDRESS = rf"\$?{_COLUMN}\$?\d+(?::\$?{_COLUMN}\$?\d+)?|{_COLUMN}:{_COLUMN}|\d+:\d+"
 
 
 def _shape_problem(payload) -> Optional[str]:

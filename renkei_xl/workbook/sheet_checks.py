@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 # So the extent is measured in the sheet's XML first. A 20,000-indicator master is
 # 20,001 rows by 13 columns.
 # (The limits are core.refs': no plan writes past them either.)
-_WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,3})[0-9]+"[^<>/]*>')   # rows have r="12": only cells match
+_WIDE_FILLED = LazyPattern(rb' r="([A-Z]{2,%d})[0-9]+"[^<>/]*>' % COLUMN_LETTERS)   # rows have r="12": only cells match
 
 
 def _column(letters: bytes) -> int:
@@ -300,7 +300,7 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 # three letters) nor calamine sees: a value at 「ABCDE1」 went without a word, in a file
 # Excel calls damaged.
 _LONG_COLUMN = LazyPattern(rb' r="([A-Z]{%d}[^"]{0,20})' % (COLUMN_LETTERS + 1))
-_ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,3})[0-9]+"')
+_ANY_CELL_COLUMN = LazyPattern(rb' r="([A-Z]{1,%d})[0-9]+"' % COLUMN_LETTERS)
 
 
 def _last_filled_row(name: str, raw: bytes, prefix: bytes) -> int:
@@ -338,7 +338,7 @@ def _filled_at(prefix: bytes) -> "re.Pattern":
     t, cm, vm, ph) hold no "/"). The pattern consumes ``<c`` (searched for as a string)
     and looks ahead for the rest, so every opening is tried, as a match at each ``rfind``
     of one tried them."""
-    return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,3})([0-9]+)"[^<>/]*>)')
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?= r="([A-Z]{1,%d})([0-9]+)"[^<>/]*>)' % COLUMN_LETTERS)
 
 
 # A cell holding an error value: <c r="E5" t="e"><f>#REF!+1</f><v>#REF!</v></c>. Attributes
@@ -350,8 +350,10 @@ ERROR_MARK = b't="e"'
 _ERROR_CELL = rb'(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?\bt="e"[^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 # Its row's digits past leading zeros, within an unsignedInt's (package.xml.unsigned_number):
 # int() counts zeros toward its 4,300 digits, and an error cell in B000…030000 (row 30,000, as
-# check_extent and calamine read it) stopped validate with 「予期しないエラー」.
-_ERROR_REF = rb'\br="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS
+# check_extent and calamine read it) stopped validate with 「予期しないエラー」. Not the grid's
+# refs.ROW_DIGITS, on purpose: a row past the grid (eight to ten digits) is read as
+# check_extent reads it, which refuses that sheet naming the row.
+_ERROR_REF = rb'\br="([A-Z]{1,%d})0*([0-9]{1,%d})"' % (COLUMN_LETTERS, UNSIGNED_DIGITS)
 _ERROR_TEXT = rb"<(?:\w+:)?v\b[^<>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 # A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
 # index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives
@@ -429,7 +431,7 @@ def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated") -> tuple[d
 # The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
 # that holds a formula needs them.
 _CELL = r"(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
-_REF = r'\sr="([A-Z]{1,3}\d+)"'
+_REF = rf'\sr="([A-Z]{{1,{COLUMN_LETTERS}}}\d+)"'
 _FORMULA = r"<(?:\w+:)?f[\s>/]"
 ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
 _FORMULA_TAG = LazyPattern(ANY_FORMULA)
@@ -583,7 +585,7 @@ class _Arrays:
         return None if found is None else bool(found[1])
 
 
-_AREA_REF = LazyPattern(r'\sref="([A-Z]{1,3}\d+(?::[A-Z]{1,3}\d+)?)"')
+_AREA_REF = LazyPattern(rf'\sref="([A-Z]{{1,{COLUMN_LETTERS}}}\d+(?::[A-Z]{{1,{COLUMN_LETTERS}}}\d+)?)"')
 
 
 # A formula's own text (not a shared formula's other cells, which hold none).

@@ -29,7 +29,7 @@ from typing import Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
-from ..core.refs import column_letter, parse_ref
+from ..core.refs import COLUMN_LETTERS, ROW_DIGITS, column_letter, parse_ref
 from ..package.xml import UNSIGNED_DIGITS, odd_markup, unsigned_number
 
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", '"': "&quot;", "\t": "&#9;", "\n": "&#10;",
@@ -182,7 +182,7 @@ def _cell_without_plain_r(prefix: bytes) -> re.Pattern:
     looks for `` s="9"``), as 50% where it had many (review62). The rewrite spells each
     place and format anew (parse_ref reads 「g20」, 「$G$20」 and 「B030」, which calamine
     refused as a whole, unsigned_number 「09」)."""
-    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r="[A-Z]{1,3}[1-9][0-9]*"' + _PLAIN_S + rb')[\s/>]')
+    return re.compile(b"<" + re.escape(prefix) + rb'c(?! r="[A-Z]{1,%d}[1-9][0-9]*"' % COLUMN_LETTERS + _PLAIN_S + rb')[\s/>]')
 
 
 # A tab or line break followed, within the same tag, by its end: inside a tag, not a text.
@@ -207,7 +207,7 @@ def _cell_spaced_otherwise(raw: bytes, prefix: bytes) -> bool:
 
 @lru_cache(maxsize=4)
 def _far_cell(prefix: bytes) -> re.Pattern:
-    return re.compile(b"<" + re.escape(prefix) + rb'c r="[A-Z]{1,3}([0-9]{6,})"')
+    return re.compile(b"<" + re.escape(prefix) + rb'c r="[A-Z]{1,%d}([0-9]{6,})"' % COLUMN_LETTERS)
 
 
 def in_usual_form(name: str, raw: bytes) -> bytes:
@@ -363,14 +363,15 @@ def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
 
 
 # A cell's address with its row's digits, leading zeros aside (int() counts them too), within
-# an unsignedInt's (package.xml.unsigned_number's bound).
-_NUMBER_CELL_REF = LazyPattern(rb'\sr="([A-Z]{1,3})0*([0-9]{1,%d})"' % UNSIGNED_DIGITS)
+# the grid's (refs.ROW_DIGITS): a longer row is none of the grid's, which parse_ref refused
+# after this pattern took up to an unsignedInt's ten digits; check_extent names it.
+_NUMBER_CELL_REF = LazyPattern(rb'\sr="([A-Z]{1,%d})0*([0-9]{1,%d})"' % (COLUMN_LETTERS, ROW_DIGITS))
 
 
 def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     """(row, column), 0-based, of a cell tag's attributes when it is a number cell (no
     ``t``, or ``t="n"``) with a place; None for a text, an error, a boolean or no r, and for
-    a row of more than ten digits: no row of the grid, and int() refuses past 4,300 (a
+    a row of more than the grid's seven digits: no row of the grid, and int() refuses past 4,300 (a
     negative number so placed stopped validate, recalc and collect with 「予期しないエラー」
     before check_extent, which then refuses the sheet naming its row)."""
     kind = re.search(rb'\st="([^"]*)"', attrs)

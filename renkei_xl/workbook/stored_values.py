@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
+from ..core.refs import COLUMN_LETTERS
 from ..package.xml import unescape
 from .sheet_form import CellTags, Undated, note_negative
 
@@ -261,7 +262,7 @@ def _shown(text: str) -> str:
 
 
 # A cell tag's r, for naming the cell in a refusal (the sheet is in the usual form: sheet_form).
-_NAMED_REF = LazyPattern(rb'\sr="([A-Z]{1,3}[0-9]+)"')
+_NAMED_REF = LazyPattern(rb'\sr="([A-Z]{1,%d}[0-9]+)"' % COLUMN_LETTERS)
 
 
 def _refusal(name: str, attrs: bytes, what: str) -> str:
