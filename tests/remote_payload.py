@@ -110,7 +110,8 @@ RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 # Japanese Excel folds width first: the full-width forms are refused too, ￥ (its 0x5C) with
 # them, and ’ ＇ are the apostrophe no name starts or ends with (docs/excel-model.md).
-MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥")
+# U+0000 too: refused by Worksheet.Name in Excel 2010 and 2016 (RelaxTools' walk over the BMP).
+MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥\x00")
 SHEET_NAME_APOSTROPHES = tuple("'’＇")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
 # The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.

@@ -914,6 +914,8 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "no Sub": ([{"func": "addChart", "args": [], **cell}], "Cannot run the macro"),
         "long sheet name": ([{"func": "addSheet", "args": [0, "あ" * 32]}], "not valid for a sheet"),
         "sheet name with a colon": ([{"func": "addSheet", "args": [0, "a:b"]}], "not valid for a sheet"),
+        # U+0000, which Excel 2010 and 2016 refuse in a sheet name (RelaxTools, measured over the BMP)
+        "sheet name with U+0000": ([{"func": "addSheet", "args": [0, "札幌\x00市"]}], "not valid for a sheet"),
         "long text": ([{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}], "32,767|32767"),
         # Excel counts UTF-16 units: 16,384 characters outside the BMP are 32,768
         "long text of astral characters": ([{**cell, "func": "setValues", "args": [], "values": [["𠮷" * 16_384]]}],
