@@ -1110,7 +1110,17 @@ End Sub
 Sub renkeiSetText(wb As Workbook, action As Dictionary)
     ' A string as it is, into a cell staff formatted as Text: Remote.bas' setValues hands every
     ' value to VBA-Web's ParseIso first, and "2024-3-31" or "05-1-2" would be written as a date.
-    GetRange(wb, action).Value = CStr(action("args")(1))
+    ' The server knows the saved master's formats: a cell set back to General since the save
+    ' reads the string as typed ("3/5" a date), so there it goes with the text prefix.
+    Dim rng As Range
+    Dim text As String
+    Set rng = GetRange(wb, action)
+    text = CStr(action("args")(1))
+    If rng.NumberFormat = "@" Then
+        rng.Value = text
+    Else
+        rng.Value = "'" & text
+    End If
 End Sub
 
 Sub renkeiSetNumbers(wb As Workbook, action As Dictionary)

@@ -110,7 +110,8 @@ RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 # Japanese Excel folds width first: the full-width forms are refused too, ￥ (its 0x5C) with
 # them, and ’ ＇ are the apostrophe no name starts or ends with (docs/excel-model.md).
-MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥")
+# U+0000 too: refused by Worksheet.Name in Excel 2010 and 2016 (RelaxTools' walk over the BMP).
+MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥\x00")
 SHEET_NAME_APOSTROPHES = tuple("'’＇")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
 # The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.
@@ -409,6 +410,19 @@ def written_check(codes: tuple[str, ...]) -> Optional[dict]:
                 "merged_run": "cell.MergeArea.Rows.Count" in body and "merged_run" in reasons.group(1),
                 "array": "cell.HasArray" in body}
     return None
+
+
+@_read_from_vba
+def set_text_checks_format(codes: tuple[str, ...]) -> bool:
+    """Whether the file's renkeiSetText asks the open book for the cell's number format and
+    gives the text prefix to a cell that is not Text (qa-client63): the server knows the saved
+    master's Text cells only, and a column staff set back to 標準 since the save takes a string
+    assigned as it is as typed. False for a master whose renkeiSetText assigns it as it is."""
+    for code in codes:
+        sub = re.search(r"^Sub renkeiSetText\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if sub and 'NumberFormat = "@"' in sub.group(0) and "\"'\" & " in sub.group(0):
+            return True
+    return False
 
 
 # What RenkeiServer.bas' RenkeiUnready does before RunServerPython sends the book, as read
@@ -974,6 +988,8 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           # the master's check of the cells the click writes (client 8 on)
                           "written_check": written_check(path) if client == VBA else None,
+                          # the master's renkeiSetText gives a cell not Text the prefix (qa-client63)
+                          "set_text_checks_format": client == VBA and set_text_checks_format(path),
                           "page_setup_arguments": page_setup_arguments(path) if client == VBA else {},
                           "footers": file_footers(path) if client == VBA else {},
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
@@ -1509,6 +1525,9 @@ class Applied:
     # What the master's renkeiUnprotectSheets does with the cells the click writes (written_check):
     # None, nothing (a value into a merge, array or data table made since the save meets 1004).
     written_check: Optional[dict] = None
+    # Whether the master's renkeiSetText gives the text prefix where the open book's cell is not
+    # Text (set_text_checks_format); else it assigns the string as it is, read as typed there.
+    set_text_checks_format: bool = False
     # Sheets staff grouped, which the VBA client sent grouped, and whether the book is a legacy
     # shared workbook (payload_from_file): Excel refuses protection and much else there.
     grouped: frozenset = frozenset()
@@ -1645,6 +1664,34 @@ def _typed_number(text: str) -> float:
     return float(exact.quantize(step, rounding=decimal.ROUND_DOWN))
 
 
+# A string Excel's entry parser may read as other than text when Range.Value is given it in a
+# cell not formatted as Text (as if typed): a date or time (「3/5」 is 5 March, 「R6.4.1」 and
+# 「令和6年4月1日」 in a Japanese Excel, 「9:30」), a percentage (「73.2%」 is 0.732), a number
+# with separators, a currency, brackets or a fraction (「1,234」, 「¥500」, 「(5)」 is -5,
+# 「1 1/2」), full-width digits, TRUE/FALSE, an error (「#N/A」) or a formula (「=…」, 「+…」,
+# 「-…」, 「@…」). The model converts a plain decimal exactly (_typed_number); for the rest it
+# cannot say what Excel stores, so it refuses them (TYPED_ENTRY), the stricter reading: any
+# string holding a digit, starting with one of these signs, or TRUE/FALSE.
+# xlwings' remote engine sends a date-time as "2026-12-07 09:31:31" (_xlremote's cleaning:
+# isoformat(sep=" ") to the second), which ParseIso does not read and Excel reads as typed: the
+# date-time itself, in any locale (the model keeps the text, which the readers take as it).
+TYPED_ENTRY = "typed-entry"
+_ENTRY_SIGNS = tuple("=+-@#＝＋－＠＃")
+_XLWINGS_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
+def typed_as_other(text: str) -> bool:
+    """Whether Excel may store ``text``, assigned as it is to a cell not formatted as Text, as
+    anything but that text (TYPED_ENTRY); a plain decimal is not asked (_typed_number)."""
+    import unicodedata
+
+    if _XLWINGS_DATETIME.fullmatch(text):
+        return False
+    folded = unicodedata.normalize("NFKC", text).strip()
+    return (any(ch.isdecimal() for ch in text) or text.lstrip().startswith(_ENTRY_SIGNS)
+            or folded.upper() in ("TRUE", "FALSE"))
+
+
 def _excel_value(v, text_cell: bool = False):
     """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text
     prefix (PrefixCharacter) in a cell of General or a number format. In a cell formatted as
@@ -1748,6 +1795,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   written_check=excel.get("written_check"),
+                  set_text_checks_format=excel.get("set_text_checks_format", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
                   footers=copy.deepcopy(excel.get("footers", {})),
                   grouped=frozenset(excel.get("grouped", ())) if payload["client"] == VBA else frozenset(),
@@ -2016,6 +2064,22 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                     raise ExcelError(1004, f"text of {excel_length(v)} characters (Excel holds {MAX_CELL_TEXT})", a)
                 if isinstance(v, str) and v.startswith("=") and excel_length(v) > MAX_FORMULA:
                     raise ExcelError(1004, f"a formula of {excel_length(v)} characters (Excel takes {MAX_FORMULA})", a)
+    if func in ("setValues", SET_TEXT) and rect is not None:
+        for i, row in enumerate(a["values"] if func == "setValues" else [args]):
+            for j, v in enumerate(row):
+                if (not isinstance(v, str) or not v or v.startswith("'") or _TYPED_NUMBER.fullmatch(v)
+                        or out.is_text_cell(sheet, rect[0] + i, rect[1] + j)):
+                    continue
+                if func == "setValues" and out.vba and parse_iso(v) is not None:
+                    continue        # Remote.bas writes the date ParseIso reads (modelled)
+                if func == SET_TEXT and out.set_text_checks_format:
+                    continue        # the master's renkeiSetText gives it the text prefix
+                if typed_as_other(v):
+                    # not an error: Excel stores what it reads the string as, which the model
+                    # cannot say, never the text the plan meant
+                    raise ExcelError(TYPED_ENTRY, f"{func}: 「{v}」 into {sheet}!"
+                                                  f"{column_letter(rect[1] + j)}{rect[0] + i}, a cell not "
+                                                  "formatted as Text, is read as typed", a)
     if func == "addHyperlink" and any(isinstance(t, str) and excel_length(t) > MAX_LINK_TEXT
                                       for t in (args[0], args[2])):
         raise ExcelError(1004, f"Hyperlinks.Add: an address or screen tip over {MAX_LINK_TEXT} characters", a)
@@ -2188,6 +2252,9 @@ def _replay(out: Applied, a: dict) -> None:
             for j, v in enumerate(row):
                 if out.vba and func == "setValues" and isinstance(v, str) and (when := parse_iso(v)) is not None:
                     v = excel_day(when)   # Remote.bas: a string WebHelpers.ParseIso reads is written as a date
+                if (func == SET_TEXT and out.set_text_checks_format and isinstance(v, str)
+                        and not out.is_text_cell(sheet, r0 + i, c0 + j)):
+                    v = "'" + v           # RenkeiServer.bas' renkeiSetText: the prefix where the cell is not Text
                 v = _excel_value(v, out.is_text_cell(sheet, r0 + i, c0 + j))
                 if v is None:
                     grid.pop((r0 + i, c0 + j), None)

@@ -914,6 +914,8 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "no Sub": ([{"func": "addChart", "args": [], **cell}], "Cannot run the macro"),
         "long sheet name": ([{"func": "addSheet", "args": [0, "あ" * 32]}], "not valid for a sheet"),
         "sheet name with a colon": ([{"func": "addSheet", "args": [0, "a:b"]}], "not valid for a sheet"),
+        # U+0000, which Excel 2010 and 2016 refuse in a sheet name (RelaxTools, measured over the BMP)
+        "sheet name with U+0000": ([{"func": "addSheet", "args": [0, "札幌\x00市"]}], "not valid for a sheet"),
         "long text": ([{**cell, "func": "setValues", "args": [], "values": [["x" * 32_768]]}], "32,767|32767"),
         # Excel counts UTF-16 units: 16,384 characters outside the BMP are 32,768
         "long text of astral characters": ([{**cell, "func": "setValues", "args": [], "values": [["𠮷" * 16_384]]}],
@@ -2283,7 +2285,8 @@ def test_collect_keeps_a_date_shaped_text_in_a_text_formatted_column(master, tmp
     applied, actions = _run(buttons.collect, payload)
     assert applied.alerts[0]["mode"] == "info", applied.alerts
     assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts
-    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == sorted(texts[:2])   # not 「1-1」
+    # every string Excel could read as typed (「1-1」 too: the cell may be 標準 in the open book)
+    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == sorted(texts)
 
     assert cli_main(["collect", str(book), str(returned)]) == 0
     ws = load_workbook(book)[BAD_MUNICIPALITY]
@@ -2335,6 +2338,68 @@ def test_the_model_keeps_the_apostrophe_in_a_text_formatted_cell(master, tmp_pat
     # the next payload carries the formats the replay left
     after = apply_actions(payload_after(payload, formatted), [lift, writes[-1]])
     assert after.value(BAD_MUNICIPALITY, "F2") == "'x"
+
+
+def test_the_model_refuses_a_string_excel_reads_as_typed_in_a_cell_not_text(master, tmp_path):
+    """Excel reads a string assigned as it is (no text prefix) to a cell not formatted as Text as
+    if typed: 「3/5」 becomes 5 March, 「73.2%」 0.732, 「(5)」 -5, 「=1+1」 a formula. The model
+    stored each as the text (it converted plain decimals only), so a click that sent one there
+    passed where Excel wrote a date (qa-client63). It now refuses what it cannot say
+    (TYPED_ENTRY); a prefixed string, a plain decimal, a plain text and any string in a Text
+    cell go through as before."""
+    from remote_payload import TYPED_ENTRY
+
+    path = _copy(master, tmp_path / "typed.xlsm")
+    _text_formatted(path, BAD_MUNICIPALITY, "G")
+    payload = payload_from_file(path, client=VBA)
+    pos = [s["name"] for s in payload["sheets"]].index(BAD_MUNICIPALITY)
+    lift = {"func": UNPROTECT, "args": [[BAD_MUNICIPALITY], []], "sheet_position": None}
+
+    def write(text, col=6, func="setValues"):
+        return {"func": func, "args": [text] if func != "setValues" else [], "sheet_position": pos,
+                "start_row": 1, "start_column": col - 1, "row_count": 1, "column_count": 1,
+                "values": [[text]] if func == "setValues" else None}
+
+    for text in ("3/5", "73.2%", "(5)", "=1+1", "R6.4.1", "TRUE", "#N/A", "実施（3回）"):
+        with pytest.raises(ExcelError) as stopped:
+            apply_actions(payload, [lift, write(text)])
+        assert stopped.value.number == TYPED_ENTRY, text
+    kept = apply_actions(payload, [lift, write("'3/5"), write("3/5", col=7), write("実施済み", col=8)])
+    assert [kept.value(BAD_MUNICIPALITY, ref) for ref in ("F2", "G2", "H2")] == ["3/5", "3/5", "実施済み"]
+    assert apply_actions(payload, [lift, write("12.5")]).value(BAD_MUNICIPALITY, "F2") == 12.5
+
+
+def test_collect_into_a_column_set_back_to_general_since_the_save(master, tmp_path, monkeypatch):
+    """小樽市's 実施状況 column was 文字列 when the master was saved and staff set it back to 標準
+    since (the click's book differs from the saved master the server reads). The server sent the
+    municipality's texts without the text prefix, as into Text cells, and Excel read them as
+    typed: 「3/5」 a date, 「(5)」 -5 (qa-client63). Now a string Excel could read
+    as other than text goes with the prefix and again through renkeiSetText, which asks the open
+    book for the cell's format: the texts are the command line's whichever format the cell has."""
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.excel.engines import live_book
+
+    book = _copy(master, tmp_path / "work" / "master.xlsm")
+    monkeypatch.chdir(book.parent)
+    texts = ["3/5", "実施済み", "(5)", "4/1開設"]
+    returned, ids = _returned_texts(book, tmp_path, BAD_MUNICIPALITY, "実施状況", texts)
+    _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
+    data = live_book(remote_book(payload_from_file(book, client=VBA))).read()
+    cells = [next(e.cell("status") for e in data.entries
+                  if e.municipality == BAD_MUNICIPALITY and e.indicator_id == i) for i in ids]
+    live = _copy(book, tmp_path / "open" / "master.xlsm")       # 標準, as staff set it since the save
+    _text_formatted(book, BAD_MUNICIPALITY, re.match(r"[A-Z]+", cells[0]).group(0))
+    for path, text_cells in ((live, False), (book, True)):
+        payload = payload_from_file(path, client=VBA)
+        payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(book)})
+        applied, actions = _run(buttons.collect, payload)
+        assert applied.alerts[0]["mode"] == "info", (text_cells, applied.alerts)
+        assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts, text_cells
+    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == ["(5)", "3/5", "4/1開設"]
+
+    assert cli_main(["collect", str(book), str(returned)]) == 0
+    ws = load_workbook(book)[BAD_MUNICIPALITY]
+    assert [ws[ref].value for ref in cells] == texts
 
 
 def test_the_menu_status_goes_into_a_text_formatted_cell_as_the_command_line_writes_it(master, tmp_path):

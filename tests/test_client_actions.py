@@ -551,3 +551,15 @@ def test_a_master_whose_macros_lack_the_page_setup_gets_the_rest_and_the_upgrade
     assert fitted.left_out == ("page_setup",)
     assert [a["func"] for a in fitted.actions] == [PAGE_BREAKS, *(a["func"] for a in ANSWER)]
     assert "ページ設定" in upgrade_note(fitted.left_out, shipped)
+
+
+def test_a_string_excel_could_read_as_typed_is_known_as_such():
+    """excel.client.read_as_typed (qa-client63): what goes into a cell the saved master has as
+    Text with the prefix and again through renkeiSetText, as the open cell may be 標準 now.
+    Wider than Excel's parser on purpose; a text Excel cannot read as anything else goes as it is."""
+    from renkei_xl.excel.client import read_as_typed
+
+    assert all(map(read_as_typed, ["3/5", "(5)", "73.2%", "1,234", "R6.4.1", "令和6年4月1日", "１２", "=1+1",
+                                   "+1", "-x", "@SUM(A1)", "#N/A", "＝1", "TRUE", "false", "ｔｒｕｅ", "2024-3-31",
+                                   "&HA-&HB-&HC", "4/1開設"]))
+    assert not any(map(read_as_typed, ["実施済み", "維持", "未実施", "ー", "TRUEです", "済"]))

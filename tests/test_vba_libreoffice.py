@@ -255,7 +255,8 @@ def _catalogue(payload: dict) -> list[dict]:
     underline styles, font colours, dashed and heavy borders, other alignments, merge
     across, unwrapping, hidden columns, clearing the print area, a portrait page fitted to
     pages both ways and not centred, taking a fill away, filter
-    buttons over a range, a date-shaped text kept as text in a Text cell, numbers VBA-Web would
+    buttons over a range, a date-shaped text kept as text in a Text cell and in a cell that is not
+    Text, numbers VBA-Web would
     hand over as text, put together from their parts): one cell each."""
     s = [sh["name"] for sh in payload["sheets"]].index(CATALOGUE_SHEET)
     assert all(map(long_number, EXACT))
@@ -283,6 +284,7 @@ def _catalogue(payload: dict) -> list[dict]:
            _action("setNumberFormat", ["0.00"], s, 34, 3),
            _action("setNumberFormat", ["@"], s, 36, 1),
            _action("renkeiSetText", ["2024-3-31"], s, 36, 1),
+           _action("renkeiSetText", ["3/5"], s, 36, 2),     # not Text: the prefix (qa-client63)
            {**_action("setValues", [], s, 37, 1, cols=len(EXACT)), "values": [[0] * len(EXACT)]},
            _action("renkeiSetNumbers", [[[0, j, *exact_parts(v)] for j, v in enumerate(EXACT)]], s, 37, 1,
                    cols=len(EXACT)),

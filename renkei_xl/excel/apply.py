@@ -273,11 +273,15 @@ def _write_run(live: LiveBook, sheet, sheet_name: str, row: int, run: list[int],
     is where the engine's client would convert it there (LiveBook.keep_text)."""
     strings = [col for col in run if isinstance(values[col], str) and values[col]]
     text = live.text_cols(sheet_name, row, strings) if strings else set()
+
+    def value(col: int) -> object:
+        return live.text_value(values[col]) if col in text else as_excel_text(values[col])
+
     if len(run) > 1 and live.covers_part_of_merge(sheet_name, (row, run[0], row, run[-1])):
         for col in run:
-            sheet.range((row, col)).value = as_excel_text(values[col], col in text)
+            sheet.range((row, col)).value = value(col)
     else:
-        sheet.range((row, run[0]), (row, run[-1])).value = [[as_excel_text(values[k], k in text) for k in run]]
+        sheet.range((row, run[0]), (row, run[-1])).value = [[value(k) for k in run]]
     for col in sorted(text):
         live.keep_text(sheet.range((row, col)), values[col])
 

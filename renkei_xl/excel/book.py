@@ -504,6 +504,12 @@ class LiveBook(ABC):
         (none where it cannot: the prefix, as before)."""
         return set()
 
+    def text_value(self, text: str) -> str:
+        """What goes into setValues for a string into a cell ``text_cols`` named: the string as
+        it is, where the engine reads the open book's formats (the desktops); the server's
+        engine knows only the saved master's (RemoteBook)."""
+        return text
+
     def keep_text(self, rng, text: str) -> None:
         """Called after ``text`` went into a cell formatted as Text without the prefix
         (as_excel_text): Excel converts nothing there, and neither does any engine but the

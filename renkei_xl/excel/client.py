@@ -111,6 +111,26 @@ def parsed_as_date(text: str) -> bool:
     return len(pieces) >= 3 and all(_CINT_PIECE.fullmatch(p) for p in pieces[:3])
 
 
+# The first characters that make Excel read an entry as a formula, a signed number or an error
+# (「=…」 「+…」 「-…」 「@…」 「#N/A」), in either width.
+_ENTRY_SIGNS = tuple("=+-@#＝＋－＠＃")
+
+
+def read_as_typed(text: str) -> bool:
+    """Whether Excel may store ``text``, assigned as it is to a cell that is not formatted as
+    Text, as anything but that text: Range.Value reads a string there as if typed (「3/5」 a
+    date, 「73.2%」 0.732, 「(5)」 -5, 「R6.4.1」 a date in a Japanese Excel, 「=…」 a formula,
+    TRUE a boolean). The server knows only the saved master's Text cells, so such a string
+    for one is sent with the text prefix and again through renkeiSetText, which asks the open
+    book (RemoteBook.text_value, keep_text). Wider than Excel's parser on purpose: any digit,
+    any leading sign, TRUE/FALSE, and whatever ParseIso could take for a date."""
+    import unicodedata
+
+    return (parsed_as_date(text) or any(ch.isdecimal() for ch in text)
+            or text.lstrip().startswith(_ENTRY_SIGNS)
+            or unicodedata.normalize("NFKC", text).strip().upper() in ("TRUE", "FALSE"))
+
+
 # The action that writes numbers exactly (RenkeiServer.bas): VBA-Web's JSON parser
 # (WebHelpers.json_ParseNumber) keeps a number whose text is 16 characters or more (17 with
 # a decimal point) as a String, 0.30000000000000004 or 73.21428571428571, and Remote.bas'

@@ -700,14 +700,26 @@ class RemoteBook(LiveBook):
         else:
             super().set_fill(rng, fill)
 
+    def text_value(self, text: str) -> str:
+        """A string for a cell the saved master has as Text goes with the text prefix where
+        Excel could read it as typed (client.read_as_typed) and the client is the VBA one: the
+        cell may have been set back to 標準 since the save, and keep_text writes it again by the
+        open book's format. As it is otherwise (Office.js has no such action)."""
+        from .client import read_as_typed   # not at the top: the desktop buttons never need it
+
+        return "'" + text if self.client.vba and read_as_typed(text) else text
+
     def keep_text(self, rng, text: str) -> None:
         """xlwings' VBA client (Remote.bas' setValues) writes a string of a date's shape as a
-        date (VBA-Web's ParseIso), even into a Text cell: it is written again by RenkeiServer.bas'
-        own action, which assigns it as it is. A master whose VBA lacks it is refused the
-        answer (renkei_xl.excel.client: a value is no look to leave out)."""
-        from .client import SET_TEXT, parsed_as_date   # not at the top: the desktop buttons never need it
+        date (VBA-Web's ParseIso), even into a Text cell, and the server knows the saved
+        master's formats only (text_value sent such a string with the prefix): it is written
+        again by RenkeiServer.bas' own action, which assigns it as it is into a cell the open
+        book has as Text and with the prefix into any other (a master of client 9 or older
+        assigns it as it is). A master whose VBA lacks the action is refused the answer
+        (renkei_xl.excel.client: a value is no look to leave out)."""
+        from .client import SET_TEXT, read_as_typed   # not at the top: the desktop buttons never need it
 
-        if self.client.vba and parsed_as_date(text):
+        if self.client.vba and read_as_typed(text):
             rng.impl.append_json_action(func=SET_TEXT, args=[text])
 
     def underline(self, rng) -> None:
