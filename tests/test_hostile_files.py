@@ -1138,6 +1138,12 @@ SPELT_OTHERWISE = {
     "s with a space inside": lambda style: f'<c r="E3" s=" {style}">',
     "row padded": lambda style: f'<c r="E03" s="{style}">',
     "row padded with 5000 zeros": lambda style: f'<c r="E{"0" * 5000}3" s="{style}">',
+    # s after t, cm or vm, in any spelling Excel reads (leftalone63)
+    "s padded after t": lambda style: f'<c r="E3" t="n" s="0{style}">',
+    "s with a space inside after t": lambda style: f'<c r="E3" t="n" s=" {style}">',
+    "s spaced after t": lambda style: f'<c r="E3" t="n" s ="{style}">',
+    "s padded after cm": lambda style: f'<c r="E3" cm="1" s="0{style}">',
+    "s with a space inside after vm": lambda style: f'<c r="E3" vm="1" s=" {style}">',
 }
 
 
