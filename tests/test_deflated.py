@@ -54,7 +54,7 @@ def test_a_part_written_in_pieces_is_saved_read_back_and_headed(tmp_path):
     with Package(src) as pkg:
         pkg.write_pieces("xl/worksheets/sheet1.xml", pieces)
         assert pkg.read("xl/worksheets/sheet1.xml") == data
-        assert pkg.head("xl/worksheets/sheet1.xml", 100) == data[:100]
+        assert pkg.top("xl/worksheets/sheet1.xml", 100) == (data[:100], True)
         assert pkg.changed() == {"xl/worksheets/sheet1.xml"}
         pkg.save(tmp_path / "b.xlsx")
     with zipfile.ZipFile(tmp_path / "b.xlsx") as z:

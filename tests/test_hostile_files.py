@@ -1138,10 +1138,14 @@ SPELT_OTHERWISE = {
     "s with a space inside": lambda style: f'<c r="E3" s=" {style}">',
     "row padded": lambda style: f'<c r="E03" s="{style}">',
     "row padded with 5000 zeros": lambda style: f'<c r="E{"0" * 5000}3" s="{style}">',
+    # s after another attribute, in any spelling Excel reads (review63, leftalone63)
     "s padded after t": lambda style: f'<c r="E3" t="n" s="0{style}">',
     "s spaced after t": lambda style: f'<c r="E3" t="n" s = "{style}">',
+    "s spaced before = after t": lambda style: f'<c r="E3" t="n" s ="{style}">',
     "s with a space inside after t": lambda style: f'<c r="E3" t="n" s=" {style}">',
     "s first and padded": lambda style: f'<c s="0{style}" r="E3">',
+    "s padded after cm": lambda style: f'<c r="E3" cm="1" s="0{style}">',
+    "s with a space inside after vm": lambda style: f'<c r="E3" vm="1" s=" {style}">',
 }
 
 
@@ -2650,3 +2654,56 @@ def test_a_sheet_setting_written_in_an_xml_comment_at_the_top_is_no_setting(samp
     doctored.write_bytes(write_members(members))
     assert markup.encode() in read_members(doctored.read_bytes())[part]
     assert _attr_of(sheet_top(Package(doctored), part), "sheetPr", "codeName") == real
+
+
+def _xlsx_with_texts(path: Path, sst) -> Path:
+    """An XlsxWriter book of two texts whose shared strings part is ``sst(part)``."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet("S")
+    sheet.write("A1", "text")
+    sheet.write("A2", "more")
+    book.close()
+    members = read_members(path.read_bytes())
+    members["xl/sharedStrings.xml"] = sst(members["xl/sharedStrings.xml"])
+    path.write_bytes(write_members(members))
+    return path
+
+
+def _before_root(markup: bytes, count: bytes):
+    return lambda part: re.sub(rb"<sst\b", lambda m: markup + m.group(0), part.replace(b'uniqueCount="2"', count), count=1)
+
+
+@pytest.mark.parametrize("markup", [b'<!-- <sst uniqueCount="1"> -->', b'<?renkei <sst uniqueCount="1">?>'])
+def test_a_count_of_texts_in_a_comment_before_the_shared_strings_is_not_theirs(tmp_path, markup):
+    """A comment before the shared strings' root holding a root of 1 text, the real root
+    claiming 2**32: the count was read from the part's head past Package.read's odd-markup
+    check, the comment's root taken for the real one, and python-calamine, reading the real
+    one as it opened the book, aborted the process with a Rust backtrace (no message). Every
+    head read goes through Package.top now, without comments and processing instructions."""
+    from renkei_xl.package.zipped import Package
+    from renkei_xl.workbook.sheet_checks import check_unique_count
+
+    book = _xlsx_with_texts(tmp_path / "book.xlsx", _before_root(markup, b'uniqueCount="4294967296"'))
+    with pytest.raises(UserError, match="uniqueCount）が 4,294,967,296"):
+        check_unique_count(Package(book), "xl/sharedStrings.xml")
+    fine = _xlsx_with_texts(tmp_path / "fine.xlsx", _before_root(markup.replace(b'"1"', b'"4294967296"'),
+                                                                 b'uniqueCount="2"'))
+    check_unique_count(Package(fine), "xl/sharedStrings.xml")     # the comment's count is no refusal
+
+
+def test_a_root_in_a_comment_before_a_sheets_root_is_not_its_root(tmp_path):
+    """package.sheet_tail.sheet_root gives the root start tag a rewritten sheet keeps (its
+    namespaces): a root written in a comment before it was taken for it."""
+    from renkei_xl.package.sheet_tail import sheet_root
+    from renkei_xl.package.zipped import Package
+
+    book = _xlsx_with_texts(tmp_path / "book.xlsx", lambda part: part)
+    members = read_members(book.read_bytes())
+    part = "xl/worksheets/sheet1.xml"
+    real = sheet_root(Package(book), part)
+    assert real.startswith(b"<worksheet ")
+    members[part] = re.sub(rb"<worksheet\b", lambda m: b'<!-- <worksheet xmlns:x="fake"> -->' + m.group(0), members[part], count=1)
+    book.write_bytes(write_members(members))
+    assert sheet_root(Package(book), part) == real

@@ -810,6 +810,47 @@ def test_trickling_server_is_cut_at_the_budget(tmp_path, no_credentials):
     assert "秒以内にやり取りが終わりませんでした" in str(err.value), str(err.value)
 
 
+_FLOOD = 20_000_000   # what a flooding server sends before it waits: past any bound, yet not all memory
+
+
+def _flood(first: bytes, line: bytes):
+    """A server answering ``first`` to the greeting's place, then ``line`` over and over
+    (to _FLOOD bytes), then nothing."""
+    import time
+
+    def talk(conn):
+        if first:
+            conn.sendall(first)
+            conn.recv(1000)
+        chunk = line * (65_536 // len(line) + 1)
+        for _ in range(_FLOOD // len(chunk)):
+            conn.sendall(chunk)
+        time.sleep(30)
+    return talk
+
+
+@pytest.mark.parametrize("first, line", [
+    (b"", b"220-" + b"x" * 500 + b"\r\n"),           # a greeting of endless lines
+    (b"220 ok\r\n", b"250-" + b"y" * 500 + b"\r\n"),  # EHLO answered without end
+    (b"", b"2" * 4096),                                # one line that never ends
+], ids=["greeting", "ehlo", "line"])
+def test_a_reply_without_end_is_cut_at_its_bound_and_said_in_japanese(tmp_path, no_credentials, first, line):
+    """smtplib reads a reply's lines until one without 「-」, keeping each: a server sending
+    「250-…」 without end filled memory until the budget cut it (3 GB in 8 s; the default
+    budget of 120 s is tens of GB). Now a reply is read to 64 KB (smtp._REPLY_BYTES) and
+    staff are told the server's answer does not end, naming it."""
+    import time
+
+    port = _raw_server(_flood(first, line))
+    started = time.monotonic()
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, timeout=2)
+    assert time.monotonic() - started < 3
+    said = str(err.value)
+    assert f"メールサーバー 127.0.0.1:{port}" in said and "サーバーの応答が長すぎて終わりません" in said, said
+    assert "Line too long" not in said, said
+
+
 @pytest.fixture
 def tls_files(tmp_path):
     """A self-signed certificate for 127.0.0.1 (the openssl command line, as IT would make one)."""

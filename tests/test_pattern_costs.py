@@ -113,3 +113,48 @@ def test_cell_tags_by_the_thousand_in_an_xml_comment_cost_validate_and_recalc_no
         assert done.returncode == 0, done.stdout + done.stderr
     with zipfile.ZipFile(master) as z:
         assert z.read(part) == before
+
+
+def test_hostile_shapes_cost_the_part_and_format_readers_linear_time(tmp_path):
+    """Shapes stop 62 left untimed (leftalone63), each well-formed XML or a format code a
+    styles part may hold, at sizes that took seconds to days: a cell format whose value holds
+    「>」 (「<xf a=">"/>」, 100 kB: 4.6 s in styles._raw_children, and none of them counted);
+    「[$」 repeated in a numFmt (10,000 characters: past 200 s in core.currency); a formula
+    tag, and a relationship whose value quoted with ' holds 「t="shared"」 or 「Id="rId1"」
+    many times (100 kB: 16 s and 10 s). Each is read in linear time now: 1 MB each here."""
+    import zipfile
+
+    from renkei_xl.core.currency import is_currency_format
+    from renkei_xl.package.cells import _shared_formula
+    from renkei_xl.package.rels import remove_rel
+    from renkei_xl.package.styles import Styles
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    n = 1_000_000
+    styles = ('<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+              '<cellXfs count="1">' + '<xf a=">"/>' * (n // 11) + "</cellXfs></styleSheet>")
+    formula = '<f a=\'' + ' t="shared"' * (n // 11) + "'>1</f>"
+    book = tmp_path / "rels.xlsx"
+    with zipfile.ZipFile(book, "w") as z:
+        z.writestr("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        z.writestr("xl/_rels/workbook.xml.rels",
+                   '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                   "<Relationship Target='" + ' Id="rId1"' * (n // 10) + "' Id=\"rId2\">x</Relationship></Relationships>")
+    pkg = Package(book)
+
+    def remove():
+        with pytest.raises(PackageError):
+            remove_rel(pkg, "xl/workbook.xml", "rId1")
+
+    spent = {
+        "styles": _timed(lambda: Styles(styles, "xl/styles.xml")),
+        "currency": _timed(lambda: is_currency_format("[$" * (n // 2))),
+        "condition": _timed(lambda: is_currency_format("[" * n)),
+        "shared formula": _timed(lambda: _shared_formula("").search(formula)),
+        "relationship": _timed(remove),
+    }
+    assert max(spent.values()) < 2, spent
+    assert len(Styles(styles, "xl/styles.xml").raw["xf"]) == n // 11
+    assert is_currency_format('[$¥-411]#,##0') and not is_currency_format('[$-411]ggge"年"')
+    assert _shared_formula("").search('<f ref="A1:A3" t="shared" si="0">') is not None

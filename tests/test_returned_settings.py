@@ -275,7 +275,12 @@ def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys,
 
 
 @pytest.mark.parametrize("number_format, serial", [("hh:mm", -0.5), ("[h]:mm", -1), ("yyyy/m/d", 2958466),
-                                                   ('ggge"年"', -3)])
+                                                   ('ggge"年"', -3),
+                                                   # Excel's built-in time formats (numFmtId 18-21,
+                                                   # 45-47), written with no numFmt of their own
+                                                   ("h:mm", -0.5), ("h:mm:ss", -0.25), ("h:mm AM/PM", -0.5),
+                                                   ("h:mm:ss AM/PM", -0.5), ("mm:ss", -0.01),
+                                                   ("[h]:mm:ss", -1), ("mmss.0", -0.01)])
 @pytest.mark.parametrize("header", ["実施状況", "実績値"])
 def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, number_format, serial, header):
     """A number in a date or time format that Excel has no date for (below 0, past
@@ -295,6 +300,7 @@ def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, n
     code = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert code == 1, out
-    assert (f"{MUNI}!{ref} 04-1: {header}のセルに数値 {serial} が入っていますが、表示形式「{number_format}」のため"
+    shown = {"mmss.0": "mm:ss.0"}.get(number_format, number_format)   # id 47 as Excel names it
+    assert (f"{MUNI}!{ref} 04-1: {header}のセルに数値 {serial} が入っていますが、表示形式「{shown}」のため"
             "「#####」とだけ表示され") in out, out
     assert cell_of(master, MUNI, "04-1", header) == before

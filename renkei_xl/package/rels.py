@@ -118,7 +118,11 @@ def remove_rel(pkg: Package, part: str, rid: str) -> None:
     """Remove one relationship of ``part`` by its Id; every other byte of the .rels stays."""
     name = rels_name(part)
     text = pkg.text(name)
-    pattern = re.compile(r'<(?:\w+:)?Relationship\b[^<>]*\bId="' + re.escape(attr(rid)) + r'"[^<>]*?(?:/>|>\s*</(?:\w+:)?Relationship>)')
+    # The Id looked for ahead, once from the tag's start: 「[^<>]*\bId="…"[^<>]*?」 tried the rest
+    # of the tag from every place the Id's text stood in it (a value quoted with ' may hold it
+    # many times), 10 s for a tag of 100 kB.
+    pattern = re.compile(r'<(?:\w+:)?Relationship\b(?=[^<>]*?\bId="' + re.escape(attr(rid))
+                         + r'")[^<>]*?(?:/>|>\s*</(?:\w+:)?Relationship>)')
     new, n = pattern.subn("", text, count=1)
     if n == 0:
         raise PackageError(f"ブックの部品「{name}」に関係 {rid} が見つかりません（ファイルが壊れています）")
@@ -159,11 +163,9 @@ class ContentTypes:
     def remove(self, part: str) -> None:
         if part not in self.overrides:
             return
-        pattern = re.compile(r'<Override\b[^<>]*\bPartName="/' + re.escape(attr(part)) + r'"[^<>]*/>')
-        self.text, n = pattern.subn("", self.text, count=1)
-        if n == 0:  # attribute order other than ours: find by PartName anywhere in the tag
-            self.text = re.sub(r'<Override\b(?=[^<>]*PartName="/' + re.escape(attr(part)) + r'")[^<>]*/>',
-                               "", self.text, count=1)
+        # PartName anywhere in the tag, looked for ahead once from its start (as remove_rel)
+        self.text = re.sub(r'<Override\b(?=[^<>]*?\bPartName="/' + re.escape(attr(part)) + r'")[^<>]*/>',
+                           "", self.text, count=1)
         del self.overrides[part]
         self.dirty = True
 

@@ -62,8 +62,10 @@ def sheet_tail(pkg: Package, part: str) -> bytes:
 
 def sheet_root(pkg: Package, part: str) -> bytes:
     """The worksheet's root start tag, with the namespaces it declares (b"" if none): from
-    the part's head, the whole part only when the head does not hold it."""
-    found: Optional[re.Match] = WORKSHEET_ROOT.search(pkg.head(part, _HEAD_BYTES))
-    if found is None:   # past the head, or cut by it (no ">" yet)
-        found = WORKSHEET_ROOT.search(pkg.read(part))
+    the part's head, the whole part only when the head does not hold it; neither with its
+    comments or processing instructions (Package.top), where a root may be written as text."""
+    head, cut = pkg.top(part, _HEAD_BYTES)
+    found: Optional[re.Match] = WORKSHEET_ROOT.search(head)
+    if found is None and cut:   # past the head, or cut by it (no ">" yet)
+        found = WORKSHEET_ROOT.search(pkg.top(part)[0])
     return found.group(0) if found else b""

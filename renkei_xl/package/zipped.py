@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal
+from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal, without_markup
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -204,9 +204,24 @@ class Package:
         info = self._infos.get(name)
         return info.file_size if info is not None and name not in self._changed else 0
 
-    def head(self, name: str, size: int) -> bytes:
+    def top(self, name: str, size: Optional[int] = None) -> tuple[bytes, bool]:
+        """The part's first ``size`` bytes (all of it for None) as a reader searching them for
+        tags must see them: without comments, CDATA sections and processing instructions
+        (xml.without_markup), and whether the part goes on past them. The one head read:
+        inflating no more than ``size`` for what sits at the top of a large part (a
+        worksheet's root, sheetPr and sheetView; the shared strings' root), and not through
+        read's odd-markup check, which refuses what such a part may hold (a worksheet is
+        read through a parser, comments and all). A comment before the root of the shared
+        strings, 「<!-- <sst uniqueCount="1"> -->」, was taken for it: the count checked was
+        the comment's, and python-calamine, reading the real one (4294967296), aborted the
+        process with a Rust backtrace (workbook.sheet_checks.check_unique_count)."""
+        data = self.read(name, parser_read=True) if size is None else self._head(name, size)
+        cut = size is not None and len(data) == size
+        return (without_markup(data) if odd_markup(data) is not None else data), cut
+
+    def _head(self, name: str, size: int) -> bytes:
         """The part's first ``size`` bytes (fewer when it is shorter), inflating no more than
-        that: for what sits at the top of a large part (a worksheet's sheetPr and sheetView)."""
+        that; read through ``top``."""
         data = self._changed.get(name)
         if isinstance(data, Deflated):
             return zlib.decompressobj(-15).decompress(data.packed, size)

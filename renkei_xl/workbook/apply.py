@@ -53,7 +53,7 @@ from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_aft
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
-from ..package.xml import MAIN_NS, REL_NS, attr, escape, odd_markup
+from ..package.xml import MAIN_NS, REL_NS, attr, escape
 from ..package.zipped import Package, fresh_name, relative, rels_name
 from ..core.methods import error_title
 from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, Validation, WritePlan
@@ -343,51 +343,13 @@ def sheet_top(pkg: Package, part: str) -> str:
     """A worksheet's text before its cells (sheetPr, sheetViews …): the code names and the
     selected tab are read from every sheet of a macro master, twice a write, and a large
     sheet (a municipality's, the 一覧 just written) need not be inflated whole for them.
-    Comments, CDATA and processing instructions are left out of the head before its cells
-    are looked for: the head is not read through Package.read's odd-markup check, and
-    「<!-- <sheetPr codeName="X"/> -->」 before the real one was read as the sheet's code
-    name (comments62 left this), and 「<!-- <sheetData/> -->」 before it hid the real one
-    (review63)."""
-    head = pkg.head(part, TOP_BYTES)
-    whole = len(head) < TOP_BYTES
-    if odd_markup(head) is not None:
-        head = _without_markup(head)
+    Comments and processing instructions are left out of it (Package.top): 「<!-- <sheetPr
+    codeName="X"/> -->」 before the real one was read as the sheet's code name (comments62)."""
+    head, cut = pkg.top(part, TOP_BYTES)
     m = _SHEET_DATA.search(head)
     if m:
-        top = head[:m.start()]
-    elif not whole:
-        return pkg.text(part)           # the whole part: Package.read refuses odd markup
-    else:
-        top = head
-    return top.decode("utf-8", "replace")
-
-
-# Each kind package.xml.odd_markup finds, by how it starts, and the delimiter that ends it.
-_MARKUP_ENDS = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
-
-
-def _without_markup(top: bytes) -> bytes:
-    """``top`` without its comments, CDATA sections and processing instructions (every kind
-    odd_markup finds: a CDATA section left in, 「<![CDATA[<sheetPr codeName="X"/>]]>」 was
-    read as the sheet's code name, review63), cut by XML's own delimiters in one pass (a
-    pattern ``<!--.*?-->`` searched on from every unclosed start: quadratic); one left open
-    runs to the end, as the parser would refuse it. Nothing a sheet's top holds before its
-    cells is text, so a CDATA section's is dropped too."""
-    out, at, found = [], 0, dict.fromkeys(_MARKUP_ENDS, -1)
-    while True:
-        for mark, i in found.items():      # each mark searched again only once passed
-            if 0 <= i < at or (i == -1 and at == 0):
-                found[mark] = top.find(mark, at)
-        starts = [i for i in found.values() if i >= at]
-        if not starts:
-            return b"".join(out) + top[at:]
-        start = min(starts)
-        out.append(top[at:start])
-        mark = next(mark for mark in _MARKUP_ENDS if top.startswith(mark, start))
-        end = top.find(_MARKUP_ENDS[mark], start + len(mark))
-        if end < 0:
-            return b"".join(out)
-        at = end + len(_MARKUP_ENDS[mark])
+        return head[:m.start()].decode("utf-8", "replace")
+    return (pkg.top(part)[0] if cut else head).decode("utf-8", "replace")
 
 
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:

@@ -87,9 +87,9 @@ def check_unique_count(pkg: Package, part: str) -> None:
     of texts there, so a count no larger than the part can hold is never refused, and the
     room reserved stays within what the part's own texts would take (MAX_SHARED_STRINGS_BYTES
     bounds that)."""
-    head = pkg.head(part, _HEAD)
-    if not _SST_START.search(head) and len(head) == _HEAD:
-        head = pkg.read(part)   # a long prolog before the root: within the size checked above
+    head, cut = pkg.top(part, _HEAD)    # the root's own count, not one in a comment before it
+    if not _SST_START.search(head) and cut:
+        head = pkg.top(part)[0]   # a long prolog before the root: within the size checked above
     found = _UNIQUE_COUNT.search(head)
     if found is None:
         return
