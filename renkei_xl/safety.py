@@ -180,9 +180,13 @@ def lock_candidates(path: os.PathLike | str) -> list[Path]:
 
 
 def find_lock(path: os.PathLike | str) -> Optional[Path]:
-    """The lock file that shows ``path`` is open, if any."""
+    """The lock file that shows ``path`` is open, if any. A lock name the file system cannot
+    hold (a master's name of 254 bytes, which "~$" takes past 255) is no lock: no
+    application can have made it. Path.exists raised ENAMETOOLONG there, and every command
+    on such a master was refused as 「「~$…」は名前が長すぎて使えません…何も書き込んでいません」,
+    a name staff never gave, after split and export had already written their files."""
     for candidate in lock_candidates(path):
-        if candidate.exists():
+        if os.path.exists(candidate):
             return candidate
     return None
 

@@ -1161,3 +1161,20 @@ def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys,
     else:
         assert err.startswith(f"中断しました。ただし、中断の前に「{master}」は書き込み済みです"), err
         assert digest(master) != before and zipfile.ZipFile(master).testzip() is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX counts a name's bytes")
+@pytest.mark.parametrize("command", ["recalc", "export"])
+def test_a_master_named_to_the_limit_is_written_though_its_owner_file_name_could_not_be(
+        sample, tmp_path, capsys, command):
+    """A master's name of 254 bytes is one the file system takes; Excel's owner file for it
+    ("~$" + the name) is not. Looking for that owner file raised ENAMETOOLONG, and recalc
+    and export were refused naming 「~$…」 as too long (export after writing its 確定版,
+    saying nothing was written). No application can make such an owner file: none is there."""
+    name = "さっぽろ圏_2023年度_" + "マ" * 74 + ".xlsm"
+    assert len(name.encode()) == 254
+    master = tmp_path / name
+    shutil.copyfile(sample, master)
+    assert cli_main([command, str(master)]) == 0, capsys.readouterr().err
+    assert "~$" not in capsys.readouterr().err
+    assert zipfile.ZipFile(master).testzip() is None
