@@ -180,9 +180,13 @@ def lock_candidates(path: os.PathLike | str) -> list[Path]:
 
 
 def find_lock(path: os.PathLike | str) -> Optional[Path]:
-    """The lock file that shows ``path`` is open, if any."""
+    """The lock file that shows ``path`` is open, if any. A lock name the file system cannot
+    hold (a master's name of 254 bytes, which "~$" takes past 255) is no lock: no
+    application can have made it. Path.exists raised ENAMETOOLONG there, and every command
+    on such a master was refused as 「「~$…」は名前が長すぎて使えません…何も書き込んでいません」,
+    a name staff never gave, after split and export had already written their files."""
     for candidate in lock_candidates(path):
-        if candidate.exists():
+        if os.path.exists(candidate):
             return candidate
     return None
 
@@ -194,6 +198,87 @@ def opened_in(lock: Path) -> str:
     return "LibreOffice" if lock.name.startswith(".~lock.") else "Excel"
 
 
+# What an owner file holds, read without following a link or waiting on a pipe: Excel's is
+# 165 bytes (the user name's length, the name in the ANSI code page padded with spaces to
+# byte 55, the length again as 2 bytes, the name in UTF-16LE from byte 57); LibreOffice's is
+# one line of comma-separated fields (its user name, the system's, the host, the time, the
+# profile), "\\" escaping "," and ";". Anything larger is not an owner file.
+_OWNER_FILE_MAX = 4096
+_EXCEL_WIDE_AT = 55
+
+
+def lock_owner(lock: os.PathLike | str) -> str:
+    """The user a lock file names as having the workbook open, "" when it names none or
+    cannot be read. Staff on a shared master were told only 「Excel で開かれています」 and
+    went round the office asking who; Excel itself says who. Never raises: a lock that
+    cannot be read still refuses the write, without the name."""
+    try:
+        fd = os.open(lock, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        data = os.read(fd, _OWNER_FILE_MAX + 1)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    if len(data) > _OWNER_FILE_MAX:
+        return ""
+    name = _libreoffice_owner(data) if Path(lock).name.startswith(".~lock.") else _excel_owner(data)
+    return name if name.isprintable() and len(name) <= 64 else ""
+
+
+def _excel_owner(data: bytes) -> str:
+    """The user name in Excel's owner file: the UTF-16 copy (any script), else the ANSI one
+    (Windows-31J on a Japanese PC). A file shorter than the layout is not read at all: Excel
+    writes all of it at once, and a fragment is no one's name to tell staff."""
+    at = _EXCEL_WIDE_AT
+    if len(data) < at + 2:
+        return ""
+    wide = int.from_bytes(data[at:at + 2], "little")
+    if 0 < wide <= 54 and len(data) >= at + 2 + 2 * wide:
+        with contextlib.suppress(UnicodeDecodeError):
+            if name := data[at + 2:at + 2 + 2 * wide].decode("utf-16-le").strip():
+                return name
+    narrow = data[0] if data else 0
+    if 0 < narrow < len(data) and narrow <= 54:
+        with contextlib.suppress(UnicodeDecodeError):
+            return data[1:1 + narrow].decode("cp932").strip()
+    return ""
+
+
+def _libreoffice_owner(data: bytes) -> str:
+    """The user name in LibreOffice's lock file: its own user name, else the system's."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    fields, field, escaped = [], "", False
+    for ch in text:
+        if escaped:
+            field, escaped = field + ch, False
+        elif ch == "\\":
+            escaped = True
+        elif ch in ",;":
+            fields.append(field.strip())
+            field = ""
+            if ch == ";" or len(fields) >= 2:
+                break
+        else:
+            field += ch
+    return next((f for f in fields[:2] if f), "")
+
+
+def opened_by(lock: Path) -> str:
+    """What follows 「「name」は」 in a message of a workbook open: who has it open where the
+    lock says (lock_owner), in which application (opened_in); the one wording of it."""
+    app, owner = opened_in(lock), lock_owner(lock)
+    return f" {owner} さんが {app} で開いています" if owner else f" {app} で開かれています"
+
+
 def open_note(path: os.PathLike | str) -> str:
     """For a command that only reads ``path``: one line saying what it read when the
     workbook is open (its last saved state), or "" when it is not. Reading is safe then;
@@ -201,7 +286,7 @@ def open_note(path: os.PathLike | str) -> str:
     lock = find_lock(path)
     if lock is None:
         return ""
-    return (f"「{Path(path).name}」は {opened_in(lock)} で開かれています（{lock.name} があります）。"
+    return (f"「{Path(path).name}」は{opened_by(lock)}（{lock.name} があります）。"
             "最後に保存された内容を読みました（保存していない変更は含みません）")
 
 
@@ -210,10 +295,11 @@ def ensure_not_open(path: os.PathLike | str) -> None:
     path = Path(path)
     lock = find_lock(path)
     if lock is not None:
-        app = opened_in(lock)
+        app, owner = opened_in(lock), lock_owner(lock)
+        close = f"{owner} さんに {app} で閉じてもらってから" if owner else f"{app} で閉じてから"
         raise UserError(
-            f"「{path.name}」は {app} で開かれています（ロックファイル {lock.name} があります）。"
-            f"{app} で閉じてからもう一度実行してください。"
+            f"「{path.name}」は{opened_by(lock)}（ロックファイル {lock.name} があります）。"
+            f"{close}もう一度実行してください。"
             f"{app} を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"
         )

@@ -2095,6 +2095,18 @@ def test_a_return_open_in_excel_is_refused_and_the_others_imported(cycle, tmp_pa
     assert cell_of(master, "小樽市", "04-1", "実績値") == before
 
 
+def test_a_return_open_in_libreoffice_is_refused_naming_who_has_it_open(cycle, tmp_path):
+    """The lock names its user: the refusal says who to ask to save and close the return."""
+    master, _, filled = cycle
+    folder = tmp_path / "open"
+    folder.mkdir()
+    name = "小樽市_2023年度_入力.xlsx"
+    (folder / name).write_bytes(filled["小樽市"].read_bytes())
+    (folder / f".~lock.{name}#").write_bytes("山田 太郎,yamada,PC-01,07.12.2026 09:15,;".encode())
+    report = collect(master, [folder])
+    assert report.refused[0].reason.startswith(f"山田 太郎 さんが LibreOffice で開いています（ロックファイル .~lock.{name}# があります）")
+
+
 def test_a_huge_file_is_refused_by_its_size_before_it_is_read(cycle, tmp_path, monkeypatch):
     from renkei_xl.cycle.collect import inspect
 

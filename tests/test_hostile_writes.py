@@ -1132,3 +1132,49 @@ def test_a_pipe_or_a_device_under_a_name_to_be_written_is_said_as_such(master, t
     assert f"「{target}」は{said}で、ファイルではありません" in err and "見つかりません" not in err, err
     assert sorted(p.name for p in folder.iterdir()) == [target.name]
     assert digest(master) == before
+
+
+@pytest.mark.parametrize("when", ["before the backup", "after the rename"])
+def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys, when):
+    """Ctrl+C lands between any two steps of a command: before anything is written, or after
+    the master was renamed into place (the lines still to print). 「中断しました。」 alone left
+    staff to guess which; now the message says, as an unexpected error's does."""
+    from renkei_xl import safety
+
+    before = digest(master)
+    if when == "before the backup":
+        def stop(*args, **kwargs):
+            raise KeyboardInterrupt
+        monkeypatch.setattr(safety, "backup", stop)
+    else:
+        noted = safety._note_replaced
+
+        def stop(target):
+            noted(target)
+            raise KeyboardInterrupt
+        monkeypatch.setattr(safety, "_note_replaced", stop)
+    assert cli_main(["recalc", str(master)]) == 130
+    err = capsys.readouterr().err
+    if when == "before the backup":
+        assert err.strip() == "中断しました。ブックは変更していません。", err
+        assert digest(master) == before
+    else:
+        assert err.startswith(f"中断しました。ただし、中断の前に「{master}」は書き込み済みです"), err
+        assert digest(master) != before and zipfile.ZipFile(master).testzip() is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX counts a name's bytes")
+@pytest.mark.parametrize("command", ["recalc", "export"])
+def test_a_master_named_to_the_limit_is_written_though_its_owner_file_name_could_not_be(
+        sample, tmp_path, capsys, command):
+    """A master's name of 254 bytes is one the file system takes; Excel's owner file for it
+    ("~$" + the name) is not. Looking for that owner file raised ENAMETOOLONG, and recalc
+    and export were refused naming 「~$…」 as too long (export after writing its 確定版,
+    saying nothing was written). No application can make such an owner file: none is there."""
+    name = "さっぽろ圏_2023年度_" + "マ" * 74 + ".xlsm"
+    assert len(name.encode()) == 254
+    master = tmp_path / name
+    shutil.copyfile(sample, master)
+    assert cli_main([command, str(master)]) == 0, capsys.readouterr().err
+    assert "~$" not in capsys.readouterr().err
+    assert zipfile.ZipFile(master).testzip() is None

@@ -1071,3 +1071,63 @@ def test_backups_named_while_the_clock_was_behind_keep_one_a_real_day(tmp_path, 
     # Before them, the last of each of the 30 latest days: 29 real days and the day ahead.
     assert kept == [first] + made[1:], [p.read_bytes() for p in kept]
     assert len(kept) == KEEP_BACKUPS + KEEP_DAYS
+
+
+def _excel_owner_file(user: str, ansi: bytes | None = None) -> bytes:
+    """An owner file as Excel writes it (165 bytes): the name's length and the name in the
+    ANSI code page, spaces to byte 55, the length as 2 bytes, the name in UTF-16LE."""
+    ansi = user.encode("cp932") if ansi is None else ansi
+    head = bytes([len(ansi)]) + ansi
+    head += b" " * (55 - len(head))
+    body = head + len(user).to_bytes(2, "little") + user.encode("utf-16-le")
+    return body + b" \x00" * ((165 - len(body)) // 2) + b" " * ((165 - len(body)) % 2)
+
+
+@pytest.mark.parametrize("lock_name, content, app", [
+    ("~$master.xlsm", _excel_owner_file("山田 太郎"), "Excel"),
+    ("~$master.xlsm", _excel_owner_file("山田 太郎", ansi=b"\x8eR\x93c \x91\xbe\x98Y"), "Excel"),
+    (".~lock.master.xlsm#", "山田 太郎,yamada,PC-01,07.12.2026 09:15,file:///home/yamada/.config/libreoffice/4;"
+                            .encode(), "LibreOffice"),
+    (".~lock.master.xlsm#", b",\xe5\xb1\xb1\xe7\x94\xb0 \xe5\xa4\xaa\xe9\x83\x8e,PC-01,07.12.2026 09:15,;", "LibreOffice"),
+])
+def test_an_open_workbook_is_refused_naming_who_has_it_open(tmp_path, lock_name, content, app):
+    """Excel's owner file (and LibreOffice's lock) names the user who has the workbook open:
+    on a shared master staff were told only 「Excel で開かれています」 and had to ask round the
+    office who it was. Now the refusal names them; the master is untouched."""
+    from renkei_xl.safety import lock_owner
+
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+    (tmp_path / lock_name).write_bytes(content)
+    assert lock_owner(tmp_path / lock_name) == "山田 太郎"
+    with pytest.raises(UserError) as info:
+        atomic_write(target, lambda tmp: tmp.write_bytes(b"ours"))
+    message = str(info.value)
+    assert f"「master.xlsm」は 山田 太郎 さんが {app} で開いています（ロックファイル {lock_name} があります）" in message
+    assert f"山田 太郎 さんに {app} で閉じてもらってからもう一度実行してください" in message
+    assert target.read_bytes() == b"staff edits"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["master.xlsm", lock_name])
+
+
+@pytest.mark.parametrize("content", [b"", b"\x05staff", b"\xff" * 165, b"x" * 5000,
+                                     _excel_owner_file("a\nb")])
+def test_an_owner_file_that_names_no_one_still_refuses_without_a_name(tmp_path, content):
+    from renkei_xl.safety import lock_owner
+
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+    (tmp_path / "~$master.xlsm").write_bytes(content)
+    assert lock_owner(tmp_path / "~$master.xlsm") == ""
+    with pytest.raises(UserError, match="「master.xlsm」は Excel で開かれています"):
+        ensure_not_open(target)
+
+
+@pytest.mark.skipif(os.name == "nt", reason="named pipes by mkfifo are POSIX")
+def test_an_owner_file_that_is_a_pipe_is_not_waited_on(tmp_path):
+    """Reading the name must not hang on a named pipe of the owner file's name (opening one
+    for reading waits for a writer): the workbook is refused, without a name."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+    os.mkfifo(tmp_path / "~$master.xlsm")
+    with pytest.raises(UserError, match="「master.xlsm」は Excel で開かれています"):
+        ensure_not_open(target)

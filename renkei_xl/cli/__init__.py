@@ -159,7 +159,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"エラー: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("中断しました。", file=sys.stderr)
+        # Whether the master was written before Ctrl+C came (it lands between any two steps,
+        # after the rename as well as before): 「中断しました」 alone left staff to guess, and
+        # run the command again on a master already written, or trust one that was not.
+        print(f"中断しました。{_written_state(written_before, '中断の前に')}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader of the output went away (``| head``): what was to be done is done.
@@ -201,13 +204,14 @@ def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> i
     return 3
 
 
-def _written_state(written_before: int) -> str:
-    """Whether the command replaced a file before it stopped (safety.replaced counts them)."""
+def _written_state(written_before: int, stopped: str = "エラーの前に") -> str:
+    """Whether the command replaced a file before it stopped (safety.replaced counts them);
+    ``stopped``: what stopped it, as the sentence says it."""
     from ..safety import replaced
 
     count, last = replaced()
     return ("ブックは変更していません。" if count == written_before else
-            f"ただし、エラーの前に「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
+            f"ただし、{stopped}「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
 
 
 def _quiet_stdout() -> None:

@@ -9,7 +9,7 @@ from typing import Iterable
 
 from ...core import contract as c
 from ...core.errors import UserError
-from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_in, path_mode
+from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_by, path_mode
 from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -204,6 +204,6 @@ def open_in_excel(path: Path) -> Refusal | None:
     lock = find_lock(path)
     if lock is None:
         return None
-    return Refusal(path, f"{opened_in(lock)} で開かれています（ロックファイル {lock.name} があります）。保存していない変更が"
+    return Refusal(path, f"{opened_by(lock).lstrip()}（ロックファイル {lock.name} があります）。保存していない変更が"
                          "取り込まれないため、このファイルは取り込みません。保存して閉じてから、もう一度取り込んで"
                          f"ください（閉じてもこの表示が出るときは、隠しファイル {lock.name} を削除してください）")
