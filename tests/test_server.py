@@ -2896,10 +2896,14 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     assert mode == "critical" and "書き込み中" in prompt and "もう一度ボタンを押して" in prompt, prompt
     assert files() == before, "wrote input files"
     [said] = [line for line in _split(records)[0] if "button=" in line]
-    waited = re.search(r" outcome=中止 status=200 .*waited=(\d+)ms", said)
-    # The lock's wait is what the click's second had left after its admission (~0.1 s idle,
-    # 0.22 s seen at load 6): at least half of it, and never more than the click took.
-    assert waited and 500 <= int(waited.group(1)) <= took * 1000, said
+    ended = re.search(r" outcome=中止 status=200 .*?(?: waited=(\d+)ms)? (\d+)ms$", said)
+    # The lock's wait is what the click's second had left after its admission, so the click
+    # ends at its second, never sooner (a lock given up at once ended it in ~0.1 s) nor much
+    # later. How much of the second the lock had is the machine's: ~0.9 s idle, 0.28 s and
+    # none at all (the second gone before the split reached its folder; no waited=) with
+    # four xdist workers beside two busy processes on two cores.
+    assert ended and 950 <= int(ended.group(2)) <= took * 1000, said
+    assert int(ended.group(1) or 0) <= took * 1000, said
 
 
 def test_a_click_the_button_stops_shows_its_request_number(server):
