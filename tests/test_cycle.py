@@ -28,6 +28,7 @@ from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
 from conftest import require_soffice, saved_once, shared_build, value_key, with_members
+from ports import free_port as _free_port
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
 from renkei_xl.cycle import mail, smtp
@@ -2982,14 +2983,6 @@ class Recorder:
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 OK"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):

@@ -44,11 +44,9 @@ def test_cli_run_answers_as_a_fresh_command_does(tmp_path):
 
 def test_cli_run_raises_timeout_expired_as_subprocess_run_does(tmp_path, monkeypatch):
     """A run past its bound is killed with its process group and said as subprocess.run says it."""
-    import socket
+    from ports import free_port
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("RENKEI_XL_SERVER_KEY", "k" * 40)
     monkeypatch.setenv("XLWINGS_LICENSE_KEY", "noncommercial")
     with pytest.raises(subprocess.TimeoutExpired) as raised:

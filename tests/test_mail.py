@@ -18,6 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from ports import free_port
+
 from renkei_xl.cycle import letters, mail, smtp
 from renkei_xl.core.errors import UserError
 
@@ -258,12 +260,6 @@ class Recorder:
             return self.data_reply
         self.envelopes.append(envelope)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

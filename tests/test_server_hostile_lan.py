@@ -112,6 +112,18 @@ def test_a_kept_log_file_held_open_leaves_no_more_files_than_are_kept(tmp_path, 
     assert "record 22 " in path.read_text(encoding="utf-8") + Path(f"{path}.1").read_text(encoding="utf-8")
 
 
+OUTCOMES = ("鍵が違う", "宛先なし", "読めない要求")
+
+
+def _within(seconds: float, done) -> None:
+    """Until ``done()`` holds (polled), at most ``seconds``: the worker's timers run on its
+    own thread, whenever a loaded machine gets to them, so no fixed sleep waits for them."""
+    deadline = time.monotonic() + seconds
+    while not done():
+        assert time.monotonic() < deadline, f"not done within {seconds:.0f} s"
+        time.sleep(0.05)
+
+
 def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed, monkeypatch):  # noqa: F811
     """Past QUIET_BURST lines a minute per client and outcome, the requests held back were
     counted on the next line of that client and outcome, written only if it came back after
@@ -146,12 +158,18 @@ def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed,
             sock.sendall(b"\x16\x03\x01 not http\r\n\r\n")
             assert _one_response(sock)[0].startswith(b"HTTP/1.1 400")
             sock.close()
-        time.sleep(2.5)                           # the minute (a second) ends; nothing more is sent
-    for outcome in ("鍵が違う", "宛先なし", "読めない要求"):
-        said = [line for line in lines if f"outcome={outcome}" in line]
-        requests = [line for line in said if not line.startswith("request=- ")]
-        held = sum(int(m.group(1)) for line in said for m in [re.search(r" repeats=(\d+)", line)] if m)
-        assert len(requests) + held == sent and len(said) < sent, (outcome, said)      # each one, counted
+        def counted(outcome: str) -> tuple[list, int, int]:
+            said = [line for line in lines if f"outcome={outcome}" in line]
+            requests = [line for line in said if not line.startswith("request=- ")]
+            return said, len(requests), sum(int(m.group(1)) for line in said
+                                            for m in [re.search(r" repeats=(\d+)", line)] if m)
+
+        # The minute (a second) ends, nothing more sent: its counts come from the worker's own
+        # timer, after the last window's second, whenever a loaded machine runs it.
+        _within(30, lambda: all(sum(counted(outcome)[1:]) == sent for outcome in OUTCOMES))
+    for outcome in OUTCOMES:
+        said, requests, held = counted(outcome)
+        assert requests + held == sent and len(said) < sent, (outcome, said)      # each one, counted
 
 
 def test_a_flood_of_one_kind_of_record_that_stops_is_counted_when_its_minute_ends(tmp_path, monkeypatch):
@@ -275,20 +293,36 @@ def test_requests_from_more_addresses_than_are_kept_are_each_a_line_or_counted_o
     from renkei_xl.server.connections import TimelyH11Protocol
     from test_server import _InThread, _one_response, _request_log
 
-    monkeypatch.setattr(server_log, "REPEAT_SECONDS", 1.0)
     monkeypatch.setattr(server_log, "MAX_KEYS", 50)
     clients = [f"127.0.{1 + n // 250}.{1 + n % 250}" for n in range(200)]
-    guard = server_app.create_app(ServerConfig(Path("."), KEY))
-    with _request_log() as lines, _InThread(guard, TimelyH11Protocol) as running:
-        for client in clients:
-            with socket.create_connection(("127.0.0.1", running.port), timeout=10, source_address=(client, 0)) as sock:
-                sock.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
-                assert _one_response(sock)[0].startswith(b"HTTP/1.1 401")
-        assert len(guard._quiet._windows) <= 50 + 1
-        time.sleep(2.5)                           # the minute (a second) ends
+    others_line = f"request=- client={server_log.OTHERS} "
+    # All 200 within one minute is this test's premise: the minute is a second, but 200
+    # connections took 2 to 5.5 s on a loaded machine (4 xdist workers beside two busy
+    # processes on 2 cores), and the first clients' windows ending on the way let later
+    # addresses have windows (and lines) of their own. A run slower than its minute proves
+    # nothing and is made again with a minute twice as long as the run took.
+    every = 1.0
+    for _attempt in range(4):
+        monkeypatch.setattr(server_log, "REPEAT_SECONDS", every)
+        guard = server_app.create_app(ServerConfig(Path("."), KEY))
+        with _request_log() as lines, _InThread(guard, TimelyH11Protocol) as running:
+            started = time.monotonic()
+            for client in clients:
+                with socket.create_connection(("127.0.0.1", running.port), timeout=10,
+                                              source_address=(client, 0)) as sock:
+                    sock.sendall(b"POST /buttons/check HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                    assert _one_response(sock)[0].startswith(b"HTTP/1.1 401")
+            took = time.monotonic() - started
+            assert len(guard._quiet._windows) <= 50 + 1
+            if took < every:      # the minute ends: the count of the others is said by its timer
+                _within(every + 30, lambda: any(line.startswith(others_line) for line in lines))
+                break
+        every = 2 * took
+    else:
+        pytest.fail(f"200 connections took {took:.1f} s, longer than the minute each time")
     said = [line for line in lines if "outcome=鍵が違う" in line]
     shown = {m.group(1) for line in said for m in [re.match(r"request=[0-9a-f]{8} client=(\S+) ", line)] if m}
-    others = [line for line in said if line.startswith(f"request=- client={server_log.OTHERS} ")]
+    others = [line for line in said if line.startswith(others_line)]
     assert len(others) == 1 and len(shown) == 50 + 10, said
     assert len(shown) + int(others[0].rsplit("repeats=", 1)[1]) == len(clients), said
     assert shown <= set(clients)

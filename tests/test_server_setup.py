@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -19,15 +18,11 @@ from pathlib import Path
 
 import httpx
 
+from ports import free_port as _free_port
+
 SETUP = Path(__file__).resolve().parents[1] / "docs" / "staff-setup.md"
 KEY = "test-key-7f3a9c1e5b2d4a6f8e0c"
 _NO_MODE_RIGHTS = "-dac_override,-dac_read_search"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env() -> dict:

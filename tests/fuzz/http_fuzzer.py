@@ -15,6 +15,7 @@ import time
 import zlib
 
 from fuzzlib import Case, Outcome, TIMEOUT, cli_command, limit_memory
+from ports import free_port
 from server_base import server_master
 
 NAME = "http"
@@ -26,12 +27,6 @@ HEADER_VALUES = ['', ' ', '0', '1', '-1', 'abc', '１', '²', '\x00', '\u00e9', 
                  '1,1,1', '3,-1', 'nan']
 ENTRIES = ['check', 'recalc', 'split', 'export', 'collect', 'rollover', 'recalc/outcome', 'none', 'recalc/../check', 'recalc?x=1',
            'recalc%2F', '%ff', 'r%00']
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def prepare(masters: dict, tmp):

@@ -1,0 +1,52 @@
+"""A port for a server a test starts: one nothing else on the machine is handed meanwhile."""
+
+import fcntl
+import os
+import random
+import socket
+import tempfile
+from pathlib import Path
+
+# The ports this process took, each with its reservation held open (flock) until it ends.
+_TAKEN: dict[int, int] = {}
+_RESERVED = Path(tempfile.gettempdir()) / f"renkei-xl-test-ports-{os.getuid()}"
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out by itself (bind to 0, a client's connect)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1, for a server (often another process) to bind later.
+
+    A port the kernel picked for a bind to 0 and let go was free only then: until the server
+    bound it, the kernel could hand it again to any client's connection (every httpx request
+    of the 4 xdist workers takes one from that range) or to another worker's bind to 0, and
+    the server then stopped with 「待ち受けられません」. So the port is taken below the kernel's
+    own range, where it hands out none, at random, and reserved across processes (an flock on
+    a file of its number, held until this process ends), so no other worker of the run takes
+    it either; it must also be bindable now (no service of the machine on it)."""
+    low = _ephemeral_low()
+    if low > 12_000:
+        _RESERVED.mkdir(mode=0o700, exist_ok=True)
+        for _ in range(500):
+            port = random.randrange(10_000, low)
+            if port in _TAKEN:
+                continue
+            fd = os.open(_RESERVED / str(port), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+            except OSError:         # another process's, or in use on the machine
+                os.close(fd)
+                continue
+            _TAKEN[port] = fd
+            return port
+    with socket.socket() as sock:   # a kernel range starting low: its own pick, as before
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
