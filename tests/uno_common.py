@@ -7,7 +7,6 @@ Run only under Debian's /usr/bin/python3, which carries the UNO bridge.
 
 import os
 from contextlib import contextmanager
-import socket
 import subprocess
 import sys
 import time
@@ -21,9 +20,12 @@ CONNECT_TIMEOUT = 60.0  # seconds soffice may take to accept connections on a bu
 
 
 def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port for the office to listen on (tests/ports.py: a port the kernel picked and let go
+    could be handed to another process before soffice bound it, and two offices started at
+    once could be given the same one: a job would then talk to another test's office)."""
+    from ports import free_port as reserved
+
+    return reserved()
 
 
 def prop(name, value):
