@@ -322,3 +322,19 @@ def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():
     for caption in (c.RECALC, c.CHECK, c.COLLECT):
         quoted = _quoted("「評価を再計算」を実行中").pattern.replace(re.escape(f"「{c.RECALC}」"), re.escape(f"「{caption}」"))
         assert re.fullmatch(quoted, c.under_way_line(caption)), caption
+
+
+def test_the_staff_texts_quote_the_tools_words_in_its_own_brackets():
+    """docs/staff-setup.md (0-8, メッセージの見分け方) quoted the macros' and the server's words as
+    「『ボタン名』の途中で Excel がエラーを返しました…」, 「シート『札幌市』のセル F12 に…」 and
+    「シート『…』の使用範囲が…」, while every message the tool shows quotes a button, sheet or value
+    in 「」 (「評価を再計算」の途中で…, シート「札幌市」のセル F12 に…): staff search their screen
+    for the words the manual gives. The tool writes no 『 at all, so none belongs in a quote of it."""
+    from test_vba_doc_refs import _texts
+
+    package = README.parent / "renkei_xl"
+    tool = [p.read_text(encoding="utf-8") for p in package.rglob("*.py")] + list(_texts().values())
+    assert len(tool) > 100 and not [t[:60] for t in tool if "『" in t]
+    found = [(name, n, line.strip()) for name, text in _staff_texts()
+             for n, line in enumerate(text.splitlines(), start=1) if "『" in line]
+    assert not found, found
