@@ -338,3 +338,87 @@ def test_the_staff_texts_quote_the_tools_words_in_its_own_brackets():
     found = [(name, n, line.strip()) for name, text in _staff_texts()
              for n, line in enumerate(text.splitlines(), start=1) if "『" in line]
     assert not found, found
+
+
+def _limits() -> list[tuple[str, str]]:
+    """(file, phrase) for each limit the staff texts quote, the phrase spelt from the constant
+    that is the limit: one number in one place (the constant), and the texts say it."""
+    from renkei_xl.core import business_days, contract, copied_sheets, filenames, looks, pages, refs, sheet_findings, text_fit
+    from renkei_xl.core.alerts import ALERT_CHARS
+    from renkei_xl.core.contract_read import REGION_MAX
+    from renkei_xl.core.values import CELL_TEXT_LIMIT
+    from renkei_xl.package import zipped
+    from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, WRITER_WAIT_SECONDS
+    from renkei_xl.server import app, config, connections, limits, log, place, turns
+    from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
+
+    mib = 2 ** 20
+    wait = int(turns.CLIENT_TIMEOUT_SECONDS - turns.LONGEST_CLICK_SECONDS)
+    history_rows = refs.MAX_CELLS // refs.LEAST_COLUMNS_READ
+    assert business_days.DEFAULT_DAYS % 7 == 0
+    readme = [
+        f"回答期限は {business_days.DEFAULT_DAYS // 7} 週間後",
+        f"一覧は {sheet_findings.SHOWN_FINDING_ROWS:,} 件までで（エラーが先）",
+        f"Excel のメッセージボックスに収まる長さ（およそ {ALERT_CHARS:,} 文字）",
+        f"幅の狭い取込履歴ではおよそ {round(history_rows, -4) // 10 ** 4} 万行",
+        f"ツールが決めるのは最初の {pages.MAX_MANUAL_BREAKS + 1:,} ページまで",
+        f"Excel の行の高さの上限は {text_fit.MAX_ROW_HEIGHT:.0f} ポイント",
+        f"入力のある行（「前年度実績（…年度）」の列も数えます）が {copied_sheets.MIN_ROWS} 行以上",
+        f"最新{KEEP_BACKUPS}個と、それより前の日ごとの最後の 1 個を {KEEP_DAYS} 日分",
+        f"1 シート {refs.MAX_ROWS:,} 行・{refs.MAX_COLUMNS:,} 列（合わせて {refs.MAX_CELLS // 10 ** 4} 万セル）まで",
+        f"展開して {zipped.MAX_PART_BYTES // mib} MB まで、圧縮率 {zipped.MAX_RATIO} 倍まで",
+        f"展開して {MAX_SHARED_STRINGS_BYTES // mib} MB までです",
+        f"先の処理が終わるのを最大 {WRITER_WAIT_SECONDS:.0f} 秒待ちます",
+        f"{CELL_TEXT_LIMIT:,} 文字までで",
+        f"表題に載るため、{REGION_MAX:,} 文字までです",
+        f"Excel の上限（{looks.MAX_CELL_FORMATS:,} 個）",
+        f"指標 {contract.SERVED_INDICATORS:,} 件・市町村 {contract.SERVED_MUNICIPALITIES} まで",
+        f"{limits.MAX_CELLS // 10 ** 4} 万個まで、指標シートは {limits.MAX_INDICATOR_ROWS:,} 行まで",
+        f"{limits.VBA_MAX_ROWS + 1:,} 行目以降まで使われているシート",
+        f"シートは {limits.MAX_SHEETS} 枚まで送れます",
+        f"受け取れる {limits.MAX_ANSWER_BYTES // mib} MB を超える",
+        f"{wait} 秒待っても順番が来ないとき",
+        f"Windows が開ける {place.MAX_PATH_CHARS} 文字に収まる",
+        f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
+    ]
+    setup = [
+        f"{config.MIN_KEY_CHARS} 文字以上の文字列",
+        f"順番を {wait} 秒（Excel が待つ {turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒から、いちばん長いボタンの "
+        f"{turns.LONGEST_CLICK_SECONDS:.0f} 秒を引いた時間）",
+        f"（既定 {config.DEFAULT_MAX_MB} MB。",
+        f"この上限の {app.BODIES_HELD} 倍まで",
+        f"（既定で {config.DEFAULT_MAX_MB * app.BODIES_HELD} MB）",
+        f"Excel のマクロが受け取れる {limits.MAX_ANSWER_BYTES // mib} MB",
+        f"（既定 {config.DEFAULT_LOG_MB} MB）",
+        f"{config.LOG_KEPT} つまで残します",
+        f"約 {config.DEFAULT_LOG_MB * (config.LOG_KEPT + 1)} MB まで",
+        f"ボタンが {app.STILL_RUNNING_SECONDS:.0f} 秒を超えても終わらない",
+        f"1 分に {log.QUIET_BURST} 行まで",
+        f"結果の組は {log.MAX_KEYS:,} までです",
+        f"プロセスごとに{log.STDERR_RECORDS:,} 行（または {log.STDERR_BYTES // mib} MB）まで",
+        f"{connections.HEADER_SECONDS:.0f} 秒以内に届かないと、接続を閉じます",
+        f"{connections.BODY_SECONDS:.0f} 秒以内に届き終わらない",
+        f"開いておく接続は {connections.MAX_CONNECTIONS} まで",
+        f"既定は {turns.CLIENT_TIMEOUT_SECONDS * 1000:.0f}（{turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒）",
+        f"シートの使用範囲が {limits.VBA_MAX_ROWS + 1:,} 行目（または {limits.VBA_MAX_ROWS + 1:,} 列目）以降",
+    ]
+    return [("README.md", p) for p in readme] + [("docs/staff-setup.md", p) for p in setup]
+
+
+def test_every_limit_the_staff_texts_quote_is_the_constant_of_that_limit():
+    """The staff texts quote many limits (検証結果's 1,000 rows, the 30 s writer wait, the server's
+    2,000 indicators and 45 万 cells, the 20 s turn, --max-mb's 32 MB and its 4 times, the log's
+    10 MB × 5 …), each a constant in the code that changed as the project went (readme63:
+    the brief asked that every number the README quotes for a limit equal the constant). Each
+    phrase here is spelt from its constant, so a limit changed in the code and not in the text,
+    or the other way round, fails here; line breaks and spaces in the text do not matter."""
+    texts = dict(_staff_texts())
+    flat = {name: re.sub(r"\s+", "", text) for name, text in texts.items()}
+    missing = [(name, phrase) for name, phrase in _limits() if re.sub(r"\s+", "", phrase) not in flat[name]]
+    assert not missing, missing
+    # split's --help says the default deadline in its own words
+    from renkei_xl.core.business_days import DEFAULT_DAYS
+
+    split = next(a for a in build_parser()._subparsers._group_actions[0].choices["split"]._actions
+                 if "--deadline" in a.option_strings)
+    assert f"既定: {DEFAULT_DAYS // 7}週間後" in split.help, split.help
