@@ -347,6 +347,7 @@ def _limits() -> list[tuple[str, str]]:
     from renkei_xl.core.alerts import ALERT_CHARS
     from renkei_xl.core.contract_read import REGION_MAX
     from renkei_xl.core.values import CELL_TEXT_LIMIT
+    from renkei_xl.excel.buttons import CLICK_WAIT_SECONDS
     from renkei_xl.package import zipped
     from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, WRITER_WAIT_SECONDS
     from renkei_xl.server import app, config, connections, limits, log, place, turns
@@ -401,6 +402,8 @@ def _limits() -> list[tuple[str, str]]:
         f"開いておく接続は {connections.MAX_CONNECTIONS} まで",
         f"既定は {turns.CLIENT_TIMEOUT_SECONDS * 1000:.0f}（{turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒）",
         f"シートの使用範囲が {limits.VBA_MAX_ROWS + 1:,} 行目（または {limits.VBA_MAX_ROWS + 1:,} 列目）以降",
+        f"前のボタンの処理が終わるまで（最大 {CLICK_WAIT_SECONDS:g} 秒）待ってから動きます",
+        f"書き込み中です（{CLICK_WAIT_SECONDS:g} 秒待ちました）",
     ]
     return [("README.md", p) for p in readme] + [("docs/staff-setup.md", p) for p in setup]
 
