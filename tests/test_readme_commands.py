@@ -425,3 +425,51 @@ def test_every_limit_the_staff_texts_quote_is_the_constant_of_that_limit():
     split = next(a for a in build_parser()._subparsers._group_actions[0].choices["split"]._actions
                  if "--deadline" in a.option_strings)
     assert f"既定: {DEFAULT_DAYS // 7}週間後" in split.help, split.help
+
+
+def test_every_name_in_the_code_the_readme_gives_is_there():
+    """The README's Developers part points at the code by name (`text_fit.MAX_ROW_HEIGHT`,
+    `cycle.rollover.BY_IT`, `excel/remote.client_value`, `core/filenames.py` …). qa-150 turned
+    distribute.cut_lines into distribute._cut and the README went on naming the old one
+    (readme63). Each backquoted dotted or slashed name whose head is a module of renkei_xl
+    (its last parts, `distribute` for renkei_xl.cycle.distribute) resolves to a module, or an
+    attribute of one; a named file exists."""
+    import importlib
+
+    package = README.parent / "renkei_xl"
+    modules: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        parts = path.with_suffix("").relative_to(package).parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        for k in range(1, len(parts) + 1):
+            modules.setdefault(".".join(parts[-k:]), set()).add(".".join(parts))
+
+    def resolves(full: str, attrs: list[str]) -> bool:
+        try:
+            found = importlib.import_module(f"renkei_xl.{full}")
+        except ImportError:
+            return False
+        for i, attr in enumerate(attrs):
+            if not hasattr(found, attr):
+                return resolves(f"{full}.{'.'.join(attrs[:i + 1])}", attrs[i + 1:]) if i == 0 else False
+            found = getattr(found, attr)
+        return True
+
+    text = README.read_text(encoding="utf-8")
+    named, wrong = 0, []
+    for ref in sorted(set(re.findall(r"`([a-z_][a-z_0-9]*(?:[./][a-z_0-9]+)*[./][A-Za-z_][A-Za-z_0-9]*)`", text))):
+        if ref.endswith(".py"):
+            named += 1
+            places = [p.as_posix() for top in ("renkei_xl", "tests", "deploy", "benchmarks")
+                      for p in (README.parent / top).rglob(Path(ref).name)]
+            if not any(p.endswith("/" + ref) for p in places):
+                wrong.append(ref)
+            continue
+        parts = ref.replace("/", ".").split(".")
+        head = next((i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in modules), None)
+        if head is None:
+            continue
+        named += 1
+        if not any(resolves(full, parts[head:]) for full in modules[".".join(parts[:head])]):
+            wrong.append(ref)
+    assert named > 100 and not wrong, (named, wrong)
