@@ -353,6 +353,12 @@ def _limits() -> list[tuple[str, str]]:
     from renkei_xl.server import app, config, connections, limits, log, place, turns
     from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
 
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deploy_wheels", README.parent / "deploy" / "wheels.py")
+    wheels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheels)
+    pythons, oldest = "・".join(wheels.PYTHONS), wheels.PYTHONS[0]
     mib = 2 ** 20
     wait = int(turns.CLIENT_TIMEOUT_SECONDS - turns.LONGEST_CLICK_SECONDS)
     history_rows = refs.MAX_CELLS // refs.LEAST_COLUMNS_READ
@@ -381,8 +387,14 @@ def _limits() -> list[tuple[str, str]]:
         f"{wait} 秒待っても順番が来ないとき",
         f"Windows が開ける {place.MAX_PATH_CHARS} 文字に収まる",
         f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
+        f"Windows 用・Linux 用（Python {pythons}）のパッケージ",
+        f"python.org のインストーラー（{oldest} 以降）",
     ]
     setup = [
+        f"Windows 用と Linux 用（**Python {pythons}**）のパッケージ",
+        f"このリポジトリのテストは、Python {pythons} のそれぞれで",
+        f"「Windows installer (64-bit)」（Python {oldest} 以降）",
+        f"「macOS 64-bit universal2 installer」（Python {oldest} 以降）",
         f"{config.MIN_KEY_CHARS} 文字以上の文字列",
         f"順番を {wait} 秒（Excel が待つ {turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒から、いちばん長いボタンの "
         f"{turns.LONGEST_CLICK_SECONDS:.0f} 秒を引いた時間）",
