@@ -346,7 +346,10 @@ def _limits() -> list[tuple[str, str]]:
     from renkei_xl.core import business_days, contract, copied_sheets, filenames, looks, pages, refs, sheet_findings, text_fit
     from renkei_xl.core.alerts import ALERT_CHARS
     from renkei_xl.core.contract_read import REGION_MAX
+    from renkei_xl.core.validate import JUMP
     from renkei_xl.core.values import CELL_TEXT_LIMIT
+    from renkei_xl.safety import NAME_MAX
+    from renkei_xl.workbook.returned import FUTURE_SLACK
     from renkei_xl.excel.buttons import CLICK_WAIT_SECONDS
     from renkei_xl.package import zipped
     from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, WRITER_WAIT_SECONDS
@@ -387,6 +390,10 @@ def _limits() -> list[tuple[str, str]]:
         f"{wait} 秒待っても順番が来ないとき",
         f"Windows が開ける {place.MAX_PATH_CHARS} 文字に収まる",
         f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
+        f"保存日時が取り込む時より {FUTURE_SLACK.days} 日以上後",
+        f"「前年度実績（YYYY年度）」の {JUMP} 倍以上か {JUMP} 分の 1 以下のとき",
+        f"Windows のフォルダーでは {NAME_MAX} 文字まで、サーバー（Linux）の フォルダーでは "
+        f"{filenames.NAME_MAX_BYTES} バイト（全角でおよそ {(filenames.NAME_MAX_BYTES - len('.xlsm')) // 3} 文字）まで",
         f"Windows 用・Linux 用（Python {pythons}）のパッケージ",
         f"python.org のインストーラー（{oldest} 以降）",
     ]
