@@ -346,6 +346,7 @@ def _limits() -> list[tuple[str, str]]:
     from renkei_xl.core import business_days, contract, copied_sheets, filenames, looks, pages, refs, sheet_findings, text_fit
     from renkei_xl.core.alerts import ALERT_CHARS
     from renkei_xl.core.contract_read import REGION_MAX
+    from renkei_xl.core.errors import UserError
     from renkei_xl.core.validate import JUMP
     from renkei_xl.core.values import CELL_TEXT_LIMIT
     from renkei_xl.safety import NAME_MAX
@@ -390,6 +391,8 @@ def _limits() -> list[tuple[str, str]]:
         f"{wait} 秒待っても順番が来ないとき",
         f"Windows が開ける {place.MAX_PATH_CHARS} 文字に収まる",
         f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
+        f"「エラー: …」と表示して止まったとき（マスターが Excel で開かれている、読み取り専用、指定の誤り など）は、"
+        f"どのコマンドも終了コード {UserError.exit_code} で終わります",
         f"保存日時が取り込む時より {FUTURE_SLACK.days} 日以上後",
         f"「前年度実績（YYYY年度）」の {JUMP} 倍以上か {JUMP} 分の 1 以下のとき",
         f"Windows のフォルダーでは {NAME_MAX} 文字まで、サーバー（Linux）の フォルダーでは "
