@@ -349,12 +349,12 @@ def _limits() -> list[tuple[str, str]]:
     from renkei_xl.core.errors import UserError
     from renkei_xl.core.validate import JUMP
     from renkei_xl.core.values import CELL_TEXT_LIMIT
-    from renkei_xl.safety import NAME_MAX
-    from renkei_xl.workbook.returned import FUTURE_SLACK
+    from renkei_xl.errorlog import BUTTON_LOG, CLI_LOG, LOG_BYTES
     from renkei_xl.excel.buttons import CLICK_WAIT_SECONDS
     from renkei_xl.package import zipped
-    from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, WRITER_WAIT_SECONDS
+    from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, NAME_MAX, WRITER_WAIT_SECONDS
     from renkei_xl.server import app, config, connections, limits, log, place, turns
+    from renkei_xl.workbook.returned import FUTURE_SLACK
     from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
 
     import importlib.util
@@ -393,6 +393,7 @@ def _limits() -> list[tuple[str, str]]:
         f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
         f"「エラー: …」と表示して止まったとき（マスターが Excel で開かれている、読み取り専用、指定の誤り など）は、"
         f"どのコマンドも終了コード {UserError.exit_code} で終わります",
+        f"詳細を記録したファイル（`{CLI_LOG}`。場所は表示されます）",
         f"保存日時が取り込む時より {FUTURE_SLACK.days} 日以上後",
         f"「前年度実績（YYYY年度）」の {JUMP} 倍以上か {JUMP} 分の 1 以下のとき",
         f"Windows のフォルダーでは {NAME_MAX} 文字まで、サーバー（Linux）の フォルダーでは "
@@ -406,6 +407,8 @@ def _limits() -> list[tuple[str, str]]:
         f"「Windows installer (64-bit)」（Python {oldest} 以降）",
         f"「macOS 64-bit universal2 installer」（Python {oldest} 以降）",
         f"{config.MIN_KEY_CHARS} 文字以上の文字列",
+        f"\\Temp\\{BUTTON_LOG}`）が書かれています",
+        f"{LOG_BYTES // mib} MB を超えると古い分を `.1` に移します（その前の分は消えます）",
         f"順番を {wait} 秒（Excel が待つ {turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒から、いちばん長いボタンの "
         f"{turns.LONGEST_CLICK_SECONDS:.0f} 秒を引いた時間）",
         f"（既定 {config.DEFAULT_MAX_MB} MB。",
