@@ -498,3 +498,14 @@ def test_every_name_in_the_code_the_readme_gives_is_there():
         if not any(resolves(full, parts[head:]) for full in modules[".".join(parts[:head])]):
             wrong.append(ref)
     assert named > 100 and not wrong, (named, wrong)
+
+
+def test_the_words_the_readme_lists_as_completing_a_deadline_are_the_rules_words():
+    """README (実績の言葉の評価) lists the words that report a deadline target (「2025年度まで」)
+    done; it left out 「達成」, which rules.COMPLETIONS has taken since the state words came from
+    one definition (readme63), so staff who reported 「達成」 could not know it counts. The
+    list is the rules' set, no more, no fewer."""
+    from renkei_xl.core.rules import COMPLETIONS
+
+    [listed] = re.findall(r"期限の目標（[^）]*）は、完了を表す言葉（([^）]+)）で ◎", README.read_text(encoding="utf-8"))
+    assert set(listed.split("・")) == set(COMPLETIONS), listed
