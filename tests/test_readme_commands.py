@@ -219,6 +219,10 @@ def test_the_deadline_forms_the_readme_names_are_read(written):
     assert written in readme
     args = build_parser().parse_args(["split", "マスター.xlsm", "--outdir", "配布用", "--deadline", written])
     assert args.deadline == datetime.date(2024, 4, 19)
+    # split --help gives the same forms (it left out 2024/4/19: readme63)
+    split = build_parser()._subparsers._group_actions[0].choices["split"]
+    [deadline] = [a for a in split._actions if "--deadline" in a.option_strings]
+    assert written in deadline.help, deadline.help
 
 
 @pytest.mark.parametrize("written", ["2024", "2024年度", "令和6年度"])
