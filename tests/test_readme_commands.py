@@ -219,6 +219,10 @@ def test_the_deadline_forms_the_readme_names_are_read(written):
     assert written in readme
     args = build_parser().parse_args(["split", "マスター.xlsm", "--outdir", "配布用", "--deadline", written])
     assert args.deadline == datetime.date(2024, 4, 19)
+    # split --help gives the same forms (it left out 2024/4/19: readme63)
+    split = build_parser()._subparsers._group_actions[0].choices["split"]
+    [deadline] = [a for a in split._actions if "--deadline" in a.option_strings]
+    assert written in deadline.help, deadline.help
 
 
 @pytest.mark.parametrize("written", ["2024", "2024年度", "令和6年度"])
@@ -322,3 +326,190 @@ def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():
     for caption in (c.RECALC, c.CHECK, c.COLLECT):
         quoted = _quoted("「評価を再計算」を実行中").pattern.replace(re.escape(f"「{c.RECALC}」"), re.escape(f"「{caption}」"))
         assert re.fullmatch(quoted, c.under_way_line(caption)), caption
+
+
+def test_the_staff_texts_quote_the_tools_words_in_its_own_brackets():
+    """docs/staff-setup.md (0-8, メッセージの見分け方) quoted the macros' and the server's words as
+    「『ボタン名』の途中で Excel がエラーを返しました…」, 「シート『札幌市』のセル F12 に…」 and
+    「シート『…』の使用範囲が…」, while every message the tool shows quotes a button, sheet or value
+    in 「」 (「評価を再計算」の途中で…, シート「札幌市」のセル F12 に…): staff search their screen
+    for the words the manual gives. The tool writes no 『 at all, so none belongs in a quote of it."""
+    from test_vba_doc_refs import _texts
+
+    package = README.parent / "renkei_xl"
+    tool = [p.read_text(encoding="utf-8") for p in package.rglob("*.py")] + list(_texts().values())
+    assert len(tool) > 100 and not [t[:60] for t in tool if "『" in t]
+    found = [(name, n, line.strip()) for name, text in _staff_texts()
+             for n, line in enumerate(text.splitlines(), start=1) if "『" in line]
+    assert not found, found
+
+
+def _limits() -> list[tuple[str, str]]:
+    """(file, phrase) for each limit the staff texts quote, the phrase spelt from the constant
+    that is the limit: one number in one place (the constant), and the texts say it."""
+    from renkei_xl.core import business_days, contract, copied_sheets, filenames, looks, pages, refs, sheet_findings, text_fit
+    from renkei_xl.core.alerts import ALERT_CHARS
+    from renkei_xl.core.contract_read import REGION_MAX
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.core.validate import JUMP
+    from renkei_xl.core.values import CELL_TEXT_LIMIT
+    from renkei_xl.errorlog import BUTTON_LOG, CLI_LOG, LOG_BYTES
+    from renkei_xl.excel.buttons import CLICK_WAIT_SECONDS
+    from renkei_xl.package import zipped
+    from renkei_xl.safety import KEEP_BACKUPS, KEEP_DAYS, NAME_MAX, WRITER_WAIT_SECONDS
+    from renkei_xl.server import app, config, connections, limits, log, place, turns
+    from renkei_xl.workbook.returned import FUTURE_SLACK
+    from renkei_xl.workbook.sheet_checks import MAX_SHARED_STRINGS_BYTES
+
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deploy_wheels", README.parent / "deploy" / "wheels.py")
+    wheels = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheels)
+    pythons, oldest = "・".join(wheels.PYTHONS), wheels.PYTHONS[0]
+    mib = 2 ** 20
+    wait = int(turns.CLIENT_TIMEOUT_SECONDS - turns.LONGEST_CLICK_SECONDS)
+    history_rows = refs.MAX_CELLS // refs.LEAST_COLUMNS_READ
+    assert business_days.DEFAULT_DAYS % 7 == 0
+    readme = [
+        f"回答期限は {business_days.DEFAULT_DAYS // 7} 週間後",
+        f"一覧は {sheet_findings.SHOWN_FINDING_ROWS:,} 件までで（エラーが先）",
+        f"Excel のメッセージボックスに収まる長さ（およそ {ALERT_CHARS:,} 文字）",
+        f"幅の狭い取込履歴ではおよそ {round(history_rows, -4) // 10 ** 4} 万行",
+        f"ツールが決めるのは最初の {pages.MAX_MANUAL_BREAKS + 1:,} ページまで",
+        f"Excel の行の高さの上限は {text_fit.MAX_ROW_HEIGHT:.0f} ポイント",
+        f"入力のある行（「前年度実績（…年度）」の列も数えます）が {copied_sheets.MIN_ROWS} 行以上",
+        f"最新{KEEP_BACKUPS}個と、それより前の日ごとの最後の 1 個を {KEEP_DAYS} 日分",
+        f"1 シート {refs.MAX_ROWS:,} 行・{refs.MAX_COLUMNS:,} 列（合わせて {refs.MAX_CELLS // 10 ** 4} 万セル）まで",
+        f"展開して {zipped.MAX_PART_BYTES // mib} MB まで、圧縮率 {zipped.MAX_RATIO} 倍まで",
+        f"展開して {MAX_SHARED_STRINGS_BYTES // mib} MB までです",
+        f"先の処理が終わるのを最大 {WRITER_WAIT_SECONDS:.0f} 秒待ちます",
+        f"{CELL_TEXT_LIMIT:,} 文字までで",
+        f"表題に載るため、{REGION_MAX:,} 文字までです",
+        f"Excel の上限（{looks.MAX_CELL_FORMATS:,} 個）",
+        f"指標 {contract.SERVED_INDICATORS:,} 件・市町村 {contract.SERVED_MUNICIPALITIES} まで",
+        f"{limits.MAX_CELLS // 10 ** 4} 万個まで、指標シートは {limits.MAX_INDICATOR_ROWS:,} 行まで",
+        f"{limits.VBA_MAX_ROWS + 1:,} 行目以降まで使われているシート",
+        f"シートは {limits.MAX_SHEETS} 枚まで送れます",
+        f"受け取れる {limits.MAX_ANSWER_BYTES // mib} MB を超える",
+        f"{wait} 秒待っても順番が来ないとき",
+        f"Windows が開ける {place.MAX_PATH_CHARS} 文字に収まる",
+        f"フォルダー名とファイル名を合わせて {filenames.EXCEL_PATH_MAX} 文字まで",
+        f"「エラー: …」と表示して止まったとき（マスターが Excel で開かれている、読み取り専用、指定の誤り など）は、"
+        f"どのコマンドも終了コード {UserError.exit_code} で終わります",
+        f"詳細を記録したファイル（`{CLI_LOG}`。場所は表示されます）",
+        f"保存日時が取り込む時より {FUTURE_SLACK.days} 日以上後",
+        f"「前年度実績（YYYY年度）」の {JUMP} 倍以上か {JUMP} 分の 1 以下のとき",
+        f"Windows のフォルダーでは {NAME_MAX} 文字まで、サーバー（Linux）の フォルダーでは "
+        f"{filenames.NAME_MAX_BYTES} バイト（全角でおよそ {(filenames.NAME_MAX_BYTES - len('.xlsm')) // 3} 文字）まで",
+        f"Windows 用・Linux 用（Python {pythons}）のパッケージ",
+        f"python.org のインストーラー（{oldest} 以降）",
+    ]
+    setup = [
+        f"Windows 用と Linux 用（**Python {pythons}**）のパッケージ",
+        f"このリポジトリのテストは、Python {pythons} のそれぞれで",
+        f"「Windows installer (64-bit)」（Python {oldest} 以降）",
+        f"「macOS 64-bit universal2 installer」（Python {oldest} 以降）",
+        f"{config.MIN_KEY_CHARS} 文字以上の文字列",
+        f"\\Temp\\{BUTTON_LOG}`）が書かれています",
+        f"{LOG_BYTES // mib} MB を超えると古い分を `.1` に移します（その前の分は消えます）",
+        f"順番を {wait} 秒（Excel が待つ {turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒から、いちばん長いボタンの "
+        f"{turns.LONGEST_CLICK_SECONDS:.0f} 秒を引いた時間）",
+        f"（既定 {config.DEFAULT_MAX_MB} MB。",
+        f"この上限の {app.BODIES_HELD} 倍まで",
+        f"（既定で {config.DEFAULT_MAX_MB * app.BODIES_HELD} MB）",
+        f"Excel のマクロが受け取れる {limits.MAX_ANSWER_BYTES // mib} MB",
+        f"（既定 {config.DEFAULT_LOG_MB} MB）",
+        f"{config.LOG_KEPT} つまで残します",
+        f"約 {config.DEFAULT_LOG_MB * (config.LOG_KEPT + 1)} MB まで",
+        f"ボタンが {app.STILL_RUNNING_SECONDS:.0f} 秒を超えても終わらない",
+        f"1 分に {log.QUIET_BURST} 行まで",
+        f"結果の組は {log.MAX_KEYS:,} までです",
+        f"プロセスごとに{log.STDERR_RECORDS:,} 行（または {log.STDERR_BYTES // mib} MB）まで",
+        f"{connections.HEADER_SECONDS:.0f} 秒以内に届かないと、接続を閉じます",
+        f"{connections.BODY_SECONDS:.0f} 秒以内に届き終わらない",
+        f"開いておく接続は {connections.MAX_CONNECTIONS} まで",
+        f"既定は {turns.CLIENT_TIMEOUT_SECONDS * 1000:.0f}（{turns.CLIENT_TIMEOUT_SECONDS:.0f} 秒）",
+        f"シートの使用範囲が {limits.VBA_MAX_ROWS + 1:,} 行目（または {limits.VBA_MAX_ROWS + 1:,} 列目）以降",
+        f"前のボタンの処理が終わるまで（最大 {CLICK_WAIT_SECONDS:g} 秒）待ってから動きます",
+        f"書き込み中です（{CLICK_WAIT_SECONDS:g} 秒待ちました）",
+    ]
+    return [("README.md", p) for p in readme] + [("docs/staff-setup.md", p) for p in setup]
+
+
+def test_every_limit_the_staff_texts_quote_is_the_constant_of_that_limit():
+    """The staff texts quote many limits (検証結果's 1,000 rows, the 30 s writer wait, the server's
+    2,000 indicators and 45 万 cells, the 20 s turn, --max-mb's 32 MB and its 4 times, the log's
+    10 MB × 5 …), each a constant in the code that changed as the project went (readme63:
+    the brief asked that every number the README quotes for a limit equal the constant). Each
+    phrase here is spelt from its constant, so a limit changed in the code and not in the text,
+    or the other way round, fails here; line breaks and spaces in the text do not matter."""
+    texts = dict(_staff_texts())
+    flat = {name: re.sub(r"\s+", "", text) for name, text in texts.items()}
+    missing = [(name, phrase) for name, phrase in _limits() if re.sub(r"\s+", "", phrase) not in flat[name]]
+    assert not missing, missing
+    # split's --help says the default deadline in its own words
+    from renkei_xl.core.business_days import DEFAULT_DAYS
+
+    split = next(a for a in build_parser()._subparsers._group_actions[0].choices["split"]._actions
+                 if "--deadline" in a.option_strings)
+    assert f"既定: {DEFAULT_DAYS // 7}週間後" in split.help, split.help
+
+
+def test_every_name_in_the_code_the_readme_gives_is_there():
+    """The README's Developers part points at the code by name (`text_fit.MAX_ROW_HEIGHT`,
+    `cycle.rollover.BY_IT`, `excel/remote.client_value`, `core/filenames.py` …). qa-150 turned
+    distribute.cut_lines into distribute._cut and the README went on naming the old one
+    (readme63). Each backquoted dotted or slashed name whose head is a module of renkei_xl
+    (its last parts, `distribute` for renkei_xl.cycle.distribute) resolves to a module, or an
+    attribute of one; a named file exists."""
+    import importlib
+
+    package = README.parent / "renkei_xl"
+    modules: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        parts = path.with_suffix("").relative_to(package).parts
+        parts = parts[:-1] if parts[-1] == "__init__" else parts
+        for k in range(1, len(parts) + 1):
+            modules.setdefault(".".join(parts[-k:]), set()).add(".".join(parts))
+
+    def resolves(full: str, attrs: list[str]) -> bool:
+        try:
+            found = importlib.import_module(f"renkei_xl.{full}")
+        except ImportError:
+            return False
+        for i, attr in enumerate(attrs):
+            if not hasattr(found, attr):
+                return resolves(f"{full}.{'.'.join(attrs[:i + 1])}", attrs[i + 1:]) if i == 0 else False
+            found = getattr(found, attr)
+        return True
+
+    text = README.read_text(encoding="utf-8")
+    named, wrong = 0, []
+    for ref in sorted(set(re.findall(r"`([a-z_][a-z_0-9]*(?:[./][a-z_0-9]+)*[./][A-Za-z_][A-Za-z_0-9]*)`", text))):
+        if ref.endswith(".py"):
+            named += 1
+            places = [p.as_posix() for top in ("renkei_xl", "tests", "deploy", "benchmarks")
+                      for p in (README.parent / top).rglob(Path(ref).name)]
+            if not any(p.endswith("/" + ref) for p in places):
+                wrong.append(ref)
+            continue
+        parts = ref.replace("/", ".").split(".")
+        head = next((i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in modules), None)
+        if head is None:
+            continue
+        named += 1
+        if not any(resolves(full, parts[head:]) for full in modules[".".join(parts[:head])]):
+            wrong.append(ref)
+    assert named > 100 and not wrong, (named, wrong)
+
+
+def test_the_words_the_readme_lists_as_completing_a_deadline_are_the_rules_words():
+    """README (実績の言葉の評価) lists the words that report a deadline target (「2025年度まで」)
+    done; it left out 「達成」, which rules.COMPLETIONS has taken since the state words came from
+    one definition (readme63), so staff who reported 「達成」 could not know it counts. The
+    list is the rules' set, no more, no fewer."""
+    from renkei_xl.core.rules import COMPLETIONS
+
+    [listed] = re.findall(r"期限の目標（[^）]*）は、完了を表す言葉（([^）]+)）で ◎", README.read_text(encoding="utf-8"))
+    assert set(listed.split("・")) == set(COMPLETIONS), listed

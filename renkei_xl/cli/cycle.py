@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from .help_texts import MASTER_HELP, SENDER_HELP
-from .parser import day
+from .parser import DAY_EXAMPLES, day
 from ..core.errors import UserError
 
 
@@ -232,7 +232,7 @@ def register(sub) -> None:
     p.add_argument("master", metavar="マスター", help=MASTER_HELP)
     p.add_argument("--outdir", required=True, metavar="フォルダー", help="入力用ファイルの作成先フォルダー")
     p.add_argument("--eml", action="store_true", help="市町村ごとの依頼メールの下書き（.eml）も作る")
-    p.add_argument("--deadline", type=day, metavar="日付", help="回答期限（例: 2024-04-19、R6.4.19、令和6年4月19日。既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
+    p.add_argument("--deadline", type=day, metavar="日付", help=f"回答期限（例: {DAY_EXAMPLES}。既定: 2週間後）。土日・祝日・年末年始（12/29～1/3）なら次の開庁日にします")
     p.add_argument("--from", dest="sender", metavar="アドレス", help=SENDER_HELP)
     p.set_defaults(func=cmd_split)
 

@@ -141,6 +141,11 @@ def fiscal_year(text: str) -> int:
             f"「{text}」を年度として読めません（例: 2024、2024年度、令和6年度）") from None
 
 
+# The forms of a date the command line shows staff, in --deadline's help and in its refusal
+# (the README names the same four).
+DAY_EXAMPLES = "2024-04-19、2024/4/19、令和6年4月19日、R6.4.19"
+
+
 def day(text: str):
     """--deadline as staff write a date: 2024-04-19, 2024/4/19, 20240419, 令和6年4月19日, R6.4.19."""
     import datetime as dt
@@ -155,7 +160,7 @@ def day(text: str):
     except DateParseError as exc:
         # The reader's own examples are of dates in cells (R6.2月 has no day): a deadline's replace them.
         said = str(exc).split("（例:")[0]
-        raise argparse.ArgumentTypeError(f"{said}（例: 2024-04-19、2024/4/19、令和6年4月19日、R6.4.19）") from None
+        raise argparse.ArgumentTypeError(f"{said}（例: {DAY_EXAMPLES}）") from None
     if date.day is None:
         raise argparse.ArgumentTypeError(f"「{text}」には日がありません（例: 2024-04-19）")
     return dt.date(date.year, date.month, date.day)
