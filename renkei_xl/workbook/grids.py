@@ -14,7 +14,7 @@ from ..core.errors import UnreadableSheet, UserError
 from ..package.sheet_tail import remember
 from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
-from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, percent_styles,
+from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, shown_styles,
                            put_back)
 from .sheet_rows import SheetRows
 
@@ -234,11 +234,11 @@ class Grids(SheetMapping):
         return {cell: code for cell, (code, _number) in numbers_formatted(text, prefix_of(text), part, xfs).items()}
 
     def _percents(self) -> dict:
-        """percent_styles of the book, read once (both read-ahead threads
+        """shown_styles of the book, read once (both read-ahead threads
         may ask at once and get the same answer); styles.xml is parsed only where its bytes
         hold a percent sign or a builtin percent format (9, 10)."""
         if self._percent_xfs is None:
-            self._percent_xfs = percent_styles(self._pkg, self._workbook)
+            self._percent_xfs = shown_styles(self._pkg, self._workbook)
         return self._percent_xfs
 
     def formats(self, name: str) -> dict:
