@@ -210,9 +210,13 @@ class Grids(SheetMapping):
         rewritten, may_hold_errors, negatives = check_sheet_xml(name, raw, self._durations())
         raw = rewritten or raw
         errors, readable = put_back(raw, may_hold_errors, negatives)
-        # the bytes are kept for uncached_formulas only where there is a formula
+        # the bytes are kept for uncached_formulas only where there is a formula; the cells of
+        # formats not plain are sought only on the sheets a number is read as shown on (read_on:
+        # not 設定 nor the tool's own 一覧 and 集計, the largest sheets of a large master)
+        from ..core.percent_cells import read_on
+
         return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None,
-                        self._percent_cells(entry.part, raw))
+                        self._percent_cells(entry.part, raw) if read_on(name) else {})
 
     def _percent_cells(self, part: str, raw: bytes) -> dict:
         """The sheet's numbers and empty cells in a cell format whose number format has a
