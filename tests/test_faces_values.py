@@ -1310,3 +1310,16 @@ def test_a_master_number_in_a_plain_format_is_read_as_before(master, tmp_path, v
     # E5 counts 件: 17% is refused for its unit, as before, not for its format
     assert SHOWN_CELL not in said or fmt == "0%" and said[SHOWN_CELL][1] == "unit-mismatch", said[SHOWN_CELL]
     assert next(e.value for e in _read_file(path).entries if e.sheet == CENTRE and e.row == SHOWN_ROW) == read
+
+
+@pytest.mark.parametrize("sheet_name, row, col", [("指標", 8, 7), ("指標", 8, 8), ("指標", 5, 11), (MUNI, ROW, 6)])
+def test_an_indicators_or_a_denominators_number_shown_with_words_is_refused_alike_on_both_faces(master, tmp_path,
+                                                                                                sheet_name, row, col):
+    """基準値, 目標値, 実績値（手入力） and 分母 are read as the 実績値 is (shown63)."""
+    from renkei_xl.core.refs import cell_ref
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(sheet_name, row, col, 17, number_format='"約"0')])
+    said = _assert_faces_agree(path, [])
+    place = f"{sheet_name}!{cell_ref(row, col)}"
+    assert said.get(place, ())[:2] == ("エラー", "shown-otherwise"), said.get(place)
+    assert "「約17」と表示" in said[place][2], said[place]
