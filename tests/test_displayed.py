@@ -399,3 +399,37 @@ def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format
     assert number_shown(value, number_format) == seen
     assert number_read(value, number_format) == read
     assert not shows_date(number_format) and shows_digits(value, number_format)
+
+
+@pytest.mark.parametrize("fmt, value, seen", [('"約"0', 17, "約17"), ('0"以上"', 17, "17以上"),
+                                              ('[<100]"100未満";0', 17, "100未満"), (";;;", 17, ""),
+                                              ("0,", 17, "0"), ("#,##0,", 1234567, "1,235"),
+                                              ('#,##0"人"', 1234, "1,234人"), ("yyyy/mm/dd", 3e6, "#####"),
+                                              ('#"千円"', 0.3, "千円")])
+def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
+    """shown63: the master's number shown with words, without digits, scaled or as #####."""
+    from renkei_xl.core.displayed import plain_format, shown_otherwise
+
+    assert not plain_format(fmt)
+    assert shown_otherwise(value, fmt) == seen
+
+
+@pytest.mark.parametrize("fmt", ["0", "#,##0", "0.0", "#,##0.00", "General", "G/標準", "@", "#,##0;[Red]-#,##0",
+                                 "0_);(0)", "0;▲0", "[Red]0", ""])
+def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):
+    from renkei_xl.core.displayed import plain_format, shown_otherwise
+
+    assert plain_format(fmt)
+    assert all(shown_otherwise(v, fmt) is None for v in (17, 0, -3, 0.5, 12345.678))
+
+
+@pytest.mark.parametrize("fmt, value", [("0%", 0.17), ("0.0%", 1), ("0;-0;;@", 0), ("0,", 0), ('"約"0;-0;;@', 0),
+                                        ("\\¥#,##0", 17), ('#,##0;"▲"#,##0', -5), ("0.00E+00", 17),
+                                        ("yyyy/mm/dd", 45000), ("yyyy/mm/dd", -1),
+                                        ('"¥"#,##0.00;[Red]"¥"\\-#,##0.00', -12.5)])
+def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
+    """A percent is read as it shows (core.percent_cells); a zero hidden is 0; a currency sign,
+    a negative section's own sign mark, scientific without words, a date are the number."""
+    from renkei_xl.core.displayed import shown_otherwise
+
+    assert shown_otherwise(value, fmt) is None

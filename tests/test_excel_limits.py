@@ -584,7 +584,7 @@ def test_a_sheet_is_searched_once_for_the_thousands_of_formats_of_a_master_near_
 
 
 def test_a_cell_formats_number_format_is_read_by_a_pattern_compiled_once(monkeypatch):
-    """workbook.sheet_checks.percent_styles and duration_styles read the numFmtId of each of
+    """workbook.sheet_checks.shown_styles and duration_styles read the numFmtId of each of
     a book's cell formats, 65,000 near Excel's limit on every read of such a master; each
     read went through re.search, its cache lookup and the pattern's bytes built again (about
     0.07 s of a read). The pattern is compiled once per attribute, and reads as before: either

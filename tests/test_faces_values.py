@@ -186,8 +186,9 @@ def test_a_dashed_range_or_a_date_as_text_is_named_for_what_it_is_on_both_faces(
 UNDATED = [(-1, "yyyy/m/d", "negative"), (-0.25, "h:mm", "negative"), (-1.25, "h:mm", "negative"),
            (-1.5, "yyyy/m/d h:mm", "negative"), (-5, "[h]:mm", "negative"), (-1e9, "[h]:mm", "negative"),
            (-1e13, "h:mm", "negative"), (-1e13, "yyyy/m/d", "negative"),
-           (2958466, "[h]:mm", None), (3e6, "yyyy/m/d", None), (1e10, "[h]:mm", None),
-           (1e15, "[h]:mm:ss", "too-large"),
+           # past 9999-12-31 Excel shows #####: refused, naming it (core.displayed.shown_otherwise)
+           (2958466, "[h]:mm", "shown-otherwise"), (3e6, "yyyy/m/d", "shown-otherwise"),
+           (1e10, "[h]:mm", "shown-otherwise"), (1e15, "[h]:mm:ss", "shown-otherwise"),
            # no whole second: Office.js' date (milliseconds) was rounded to the second before it
            # was found negative, and read -9.78577546296296 (faces walker 122706, qa-122)
            (-9.78578, "[h]:mm", "negative"), (-0.3, "h:mm", "negative")]
@@ -1277,3 +1278,48 @@ def test_a_saved_copy_older_than_the_master_is_not_read_by_the_formats_of_the_ne
         assert (_centre_value(data), _symbol(data)) == (_centre_value(on_disk), _symbol(on_disk)) == ("1.5", "×")
     data = _vba_live(newer, {**payload_from_file(newer, client=VBA), BOOK_STATE_KEY: [True, False]}).read()
     assert _centre_value(data) == "100%"        # B's own book, saved: its 0% is the cell's
+
+
+# 札幌市 row 5's 実績値 (E5) in a number format that shows it otherwise than the number stored:
+# read alone it was judged on 17 without a word, on both faces (qa-values63, shown63). Refused,
+# naming what Excel shows (core.displayed.shown_otherwise), with the same finding on each face.
+SHOWN_ROW = 5
+SHOWN_CELL = f"{CENTRE}!E{SHOWN_ROW}"
+
+
+@pytest.mark.parametrize("fmt, seen", [('"約"0', "「約17」と表示"), ('0"以上"', "「17以上」と表示"),
+                                       ('[<100]"100未満";0', "「100未満」と表示"), (";;;", "何も表示されていません"),
+                                       ("0,", "「0」と表示"), ('#,##0"人"', "「17人」と表示"),
+                                       ("yyyy/mm/dd", "「#####」と表示")])
+def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_both_faces(master, tmp_path, fmt, seen):
+    value = 3_000_000 if "yyyy" in fmt else 17        # past 9999-12-31: #####
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
+    said = _assert_faces_agree(path, [])
+    assert said.get(SHOWN_CELL, ())[:2] == ("エラー", "shown-otherwise"), said.get(SHOWN_CELL)
+    assert seen in said[SHOWN_CELL][2] and f"数値 {value} " in said[SHOWN_CELL][2], said[SHOWN_CELL]
+    data = _read_file(path)
+    ind = next(e.indicator_id for e in data.entries if e.sheet == CENTRE and e.row == SHOWN_ROW)
+    assert _symbol(data, ind) == "－"
+
+
+@pytest.mark.parametrize("value, fmt, read", [(17, "0", "17"), (17, "#,##0", "17"), (17, "0.0", "17"),
+                                              (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0")])
+def test_a_master_number_in_a_plain_format_is_read_as_before(master, tmp_path, value, fmt, read):
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
+    said = _assert_faces_agree(path, [])
+    # E5 counts 件: 17% is refused for its unit, as before, not for its format
+    assert SHOWN_CELL not in said or fmt == "0%" and said[SHOWN_CELL][1] == "unit-mismatch", said[SHOWN_CELL]
+    assert next(e.value for e in _read_file(path).entries if e.sheet == CENTRE and e.row == SHOWN_ROW) == read
+
+
+@pytest.mark.parametrize("sheet_name, row, col", [("指標", 8, 7), ("指標", 8, 8), ("指標", 5, 11), (MUNI, ROW, 6)])
+def test_an_indicators_or_a_denominators_number_shown_with_words_is_refused_alike_on_both_faces(master, tmp_path,
+                                                                                                sheet_name, row, col):
+    """基準値, 目標値, 実績値（手入力） and 分母 are read as the 実績値 is (shown63)."""
+    from renkei_xl.core.refs import cell_ref
+
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(sheet_name, row, col, 17, number_format='"約"0')])
+    said = _assert_faces_agree(path, [])
+    place = f"{sheet_name}!{cell_ref(row, col)}"
+    assert said.get(place, ())[:2] == ("エラー", "shown-otherwise"), said.get(place)
+    assert "「約17」と表示" in said[place][2], said[place]

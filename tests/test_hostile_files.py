@@ -1173,7 +1173,7 @@ def test_a_percent_cell_spelt_otherwise_shows_its_percent_to_the_reader(sample, 
 def test_a_percent_format_whose_number_is_padded_with_zeros_shows_a_percent_to_the_reader_too(sample, tmp_path, padded):
     """A cell format whose numFmtId is 「0165」 is format 165 (0.0%) to the writer's reader of
     styles (index_attribute, unsigned_number) as to Excel; the reader of a sheet's percent
-    cells (sheet_checks.percent_styles, bytes) compared the id as written with 「165」 and
+    cells (sheet_checks.shown_styles, bytes) compared the id as written with 「165」 and
     read a cell showing 50% as 0.5. Read as the number it is, the cell is 50% again."""
     members = read_members(sample.read_bytes())
     style, styles = _percent_style(members), members["xl/styles.xml"].decode()

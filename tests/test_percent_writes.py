@@ -141,6 +141,17 @@ def test_a_text_or_a_number_off_a_percent_format_keeps_the_cells_format():
     assert written_format(-5, '0%;"▲"0') is None
 
 
+def test_a_number_written_into_a_cell_that_would_show_it_otherwise_is_given_general():
+    """shown63: the master's reader refuses a number its format shows otherwise (約85, nothing,
+    0 for 85 in 「0,」: core.displayed.shown_otherwise), so collect's write must not make one:
+    such a cell is given 標準, as a percent one is; plain formats and a hidden zero keep theirs."""
+    from renkei_xl.core.percent_cells import GENERAL, written_format
+
+    assert written_format(85, '"約"0') == written_format(85, ";;;") == written_format(85, "0,") == GENERAL
+    assert written_format(85, '#,##0"人"') == GENERAL
+    assert written_format(85, "#,##0") is written_format(0, "0;-0;;@") is written_format("85", '"約"0') is None
+
+
 def test_the_readers_find_an_empty_cell_of_a_percent_format():
     """package.cells.numbers_formatted (both faces' readers): an empty cell of a percent
     format, as Excel saves one (<c r="E63" s="5"/>) or with no value, as None; a text is none."""

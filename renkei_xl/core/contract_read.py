@@ -268,6 +268,9 @@ class Book:
         # (sheet, row, col, number, format, field) of each number read as the percent it
         # shows: read_contract's findings on them.
         self.percents: list[tuple[str, int, int, object, str, str]] = []
+        # (sheet, row, col, number, format, field, what it shows) of each number whose format
+        # shows it otherwise and is not read so (core.displayed.shown_otherwise): refused.
+        self.otherwise: list[tuple[str, int, int, object, str, str, str]] = []
 
     def broken(self, name: str) -> Optional[str]:
         """What to say of ``name`` when the workbook defines it but not as one range (「設定!#REF!」
@@ -456,6 +459,8 @@ class Book:
             if read is not None:
                 values[i] = read
                 self.percents.append((sheet, r, col, got[i], fmt, field))
+            elif fmt and (seen := self.formats.otherwise(got[i], fmt)) is not None:
+                self.otherwise.append((sheet, r, col, got[i], fmt, field, seen))
 
 
 YEAR_RANGE = (2000, 2100)      # 対象年度, both ends included (the builder's validation too)
@@ -1012,6 +1017,8 @@ def read_contract(sheets: Mapping[str, Grid], names: Mapping[str, tuple[str, str
     entry_findings += copied_sheets(settings, entries)
     if book.percents:
         entry_findings += formats.findings(book.percents, indicators, entries)
+    if book.otherwise:
+        entry_findings += formats.otherwise_findings(book.otherwise, indicators, entries)
     return MasterData(settings, indicators, entries, findings + entry_findings, headers)
 
 

@@ -627,3 +627,72 @@ def shows_date(number_format: str) -> bool:
     section = _sections(fmt)[0]
     code = "".join(t for kind, t in _pieces(section) if kind == "code")
     return _is_date_code(code) and fmt.strip().lower() not in _GENERAL_NAMES
+
+
+# A section that shows a number as the number it is, rounded at most: digit holders with
+# thousands separators inside them and decimals, a sign or parentheses, a colour, a space's
+# width (「_)」). 「#,##0」, 「0.0」, 「#,##0;[Red]-#,##0」, 「0_);(0)」 are such; a comma after the last
+# digit (「0,」: ÷1000), quoted words, a condition, a section without a digit are not.
+_PLAIN_SECTION = LazyPattern(r"(?:\[(?:black|blue|cyan|green|magenta|red|white|yellow|color\s*\d+)\]|_.)*"
+                             r"[-+()▲△ ]*(?:_.)*[#,]*0+(?:\.[0#]*)?(?:_.|[ )])*", re.I)
+
+
+def plain_format(number_format: "str | None") -> bool:
+    """Whether every number a cell of ``number_format`` holds is shown as that number,
+    rounded at most (標準, 文字列, 「#,##0」, 「0.0」, 「0;▲0」 ...): then shown_otherwise and
+    percent_shown say nothing of it, whatever the number. The faces ask this of each cell
+    format once (workbook.sheet_checks.shown_styles, the saved master's on the server, the
+    desktop's answers from Excel), so that only the cells of the other formats are looked at
+    one by one: a master of plain formats costs a look at its styles part, as before. Wrong
+    only one way: a format counted here as not plain that shows numbers as they are costs a
+    look at its cells, no finding."""
+    fmt = (number_format or "").strip()
+    if not fmt or fmt.lower() in (*_GENERAL_NAMES, "@", "標準"):
+        return True
+    if len(fmt) > FORMAT_CHARS:
+        return False
+    sections = _sections(fmt)
+    return len(sections) <= 4 and all(
+        _PLAIN_SECTION.fullmatch(s) or (i == 3 and s.strip() == "@") or (i == 1 and _PLAIN_SECTION.fullmatch(s.replace("▲", "").replace("△", "")))
+        for i, s in enumerate(sections))
+
+
+def shown_otherwise(value: object, number_format: str, date1904: bool = False) -> "str | None":
+    """What a cell of ``number_format`` shows for the number ``value`` where a reader of the
+    stored number alone would take another value than the one the cell shows, and no reading
+    of it as shown is made: words around it (17 in 「"約"0」 shows 約17, in 「0"以上"」 17以上),
+    a section of words alone (17 in 「[<100]"100未満";0」: 100未満), a scale (17 in 「0,」: 0),
+    no digit at all (「;;;」: 「」, as shown_without_digits; a 0 so hidden is 0), or ##### (a
+    number Excel has no date for). None where it shows the number (rounded at most: 「0.0」,
+    「#,##0」), a percentage (read as it shows: core.percent_cells), a date or time, a
+    scientific or fraction section without words, or a sign mark of its own (「0;▲0」).
+
+    Why: the master's readers read the stored number, and a 実績値 of 17 shown 約17 or
+    100未満 or nothing was judged on 17 without a word (qa-values63). A returned file is read
+    with its words (number_read) because the rules of units judge a municipality's typed
+    text; on the master the staff's own cell is refused, naming what it shows, so that the
+    staff decide (findings.SHOWN_OTHERWISE). One rule for every face: each supplies only the
+    format of the cells asked (core.percent_cells.PercentFormats)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return None
+    if shows_hashes(value, number_format, date1904):
+        # a negative one is refused as negative, naming the number (values.parse_input)
+        return "#####" if value >= 0 else None
+    if plain_format(number_format) or shows_date(number_format):
+        return None
+    if value != 0 and (hidden := shown_without_digits(value, number_format, date1904)) is not None:
+        return hidden
+    if percent_shown(value, number_format, date1904) is not None:
+        return None
+    words = number_read(value, number_format)
+    if words is None:
+        return None
+    # the number itself, with a currency sign or a sign mark at most (「"¥"#,##0;"¥"\-#,##0」),
+    # or a scale that leaves it as it is (0 in 「0,」): no other value is read from it
+    bare = "".join(ch for ch in words if ch not in _NO_WORDS and ch not in _SIGN_MARKS and ch != ",")
+    try:
+        if Decimal(bare) == abs(Decimal(repr(float(value)))):
+            return None
+    except InvalidOperation:
+        pass
+    return number_shown(value, number_format, date1904) or words

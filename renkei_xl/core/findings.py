@@ -493,6 +493,27 @@ PERCENT_FORMAT_UNSAVED = _type(
     "{label}「{value}」は保存していない変更で、セルの表示形式が % かどうか分かりません（「{percent}」と"
     "入力すると Excel は {value} と保存します。{value}% なのか {percent} なのか決められません）",
     "上書き保存してから、もう一度ボタンを押してください（保存したマスターの表示形式で読みます）")
+# A number input cell of the master (実績値, 分母, 実績値（手入力）, 基準値, 目標値) whose number
+# format shows it otherwise than the number stored (core.displayed.shown_otherwise: 17 in
+# 「"約"0」 shows 約17, in 「;;;」 nothing, in 「0,」 0): read alone it was judged on 17 without a
+# word. Refused, the row －, naming what the cell shows (core.percent_cells), on every face.
+SHOWN_OTHERWISE = _type(
+    "shown-otherwise", ERROR,
+    "{label}のセルには数値 {value} が入っていますが、表示形式「{format}」のため Excel では{shows}"
+    "（表示と違う数値のまま評価には使いません）",
+    "数値 {value} のとおりなら、セルの表示形式を「標準」に戻してください。表示のとおりの値なら、"
+    "その値を数値で入力し直してください")
+
+
+def shown_otherwise(sheet: str, cell: str, indicator_id: str, *, label: str, value: str, number_format: str,
+                    seen: str) -> Finding:
+    """SHOWN_OTHERWISE for a cell that shows ``seen`` (「」: nothing), in the words a staff
+    member checks against the cell (as hidden_number says it)."""
+    shows = f"「{shown(seen)}」と表示されています" if seen else "何も表示されていません"
+    return SHOWN_OTHERWISE.at(sheet, cell, indicator_id, label=label, value=shown(value),
+                              format=shown(number_format), shows=shows)
+
+
 # A reported figure carrying a target's wording: 「５件（毎年度）」, 「20件（2025年度まで）」. No
 # actual of the official list has one; it is the grey 目標値 copied into 実績値 (a whole column
 # pasted one to the right makes every row ◎), and was read as the figure, silently. A warning

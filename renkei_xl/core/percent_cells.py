@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Optional
 
 from .lazy_pattern import LazyPattern
 from . import findings as F
-from .displayed import number_read, percent_shown
+from .displayed import number_read, percent_shown, shown_otherwise
 
 # The least stored number a percentage format shows as a percentage no % row is expected to
 # hold: 2 is 200%. 85 in a 0% cell (「8500%」) is most likely 85 typed before the cell was given
@@ -70,6 +70,12 @@ class PercentFormats:
         return percent_read(value, number_format)
 
     @staticmethod
+    def otherwise(value: object, number_format: str) -> Optional[str]:
+        """What the cell shows where its format shows the number otherwise and it is not
+        read as shown (core.displayed.shown_otherwise), else None."""
+        return shown_otherwise(value, number_format)
+
+    @staticmethod
     def findings(percents, indicators, entries) -> list:
         """The numbers read as a percent (``percents``: (sheet, row, col, number, format,
         field)) that their format shows as PERCENT_AFTER or more: F.PERCENT_FORMATTED_AFTER,
@@ -89,6 +95,22 @@ class PercentFormats:
                                                         label=labels[field], shown=shown(seen),
                                                         value=shown(text(value))))
         return out
+
+    @staticmethod
+    def otherwise_findings(cells, indicators, entries) -> list:
+        """The numbers whose format shows them otherwise (``cells``: (sheet, row, col, number,
+        format, field, shown)): each refused, naming what the cell shows
+        (findings.SHOWN_OTHERWISE), the row －."""
+        from . import contract as c
+        from .contract_read import text
+        from .refs import cell_ref
+
+        ids = {(i.sheet, i.row): i.id for i in indicators}
+        ids.update({(e.sheet, e.row): e.indicator_id for e in entries})
+        labels = {**c.ENTRY_HEADERS, **c.INDICATOR_HEADERS}
+        return [F.shown_otherwise(sheet, cell_ref(row, col), ids.get((sheet, row), ""), label=labels[field],
+                                  value=text(value), number_format=fmt, seen=seen)
+                for sheet, row, col, value, fmt, field, seen in cells]
 
 
 # The number format a cell is given where the tool writes a number into a percent one.
@@ -115,7 +137,10 @@ def written_format(value: object, number_format: Optional[str]) -> Optional[str]
     made within a year (staff type 「100%」, a return comes later), so the write is where the
     rule must live anyway; a format on an empty cell misleads no one (Excel's percent entry
     stores 85 typed into a 0% cell as 0.85, 85%), and it is the staff's look to keep."""
-    if number_format and percent_read(value, number_format) is not None:
+    if number_format and (percent_read(value, number_format) is not None
+                          or shown_otherwise(value, number_format) is not None):
+        # and where it would show the number otherwise (約85, nothing): the master's reader
+        # refuses such a cell (findings.SHOWN_OTHERWISE), so the tool's own write must not make one
         return GENERAL
     return None
 

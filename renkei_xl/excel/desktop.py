@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.contract_read import MasterData, needed_sheets, read_contract
+from ..core.displayed import plain_format
 from ..core.looks import PAPER_CODES, PROTECTION, PrintSetup, Protection
 from ..core.errors import UserError
 from ..core.unsaved import BookState
@@ -124,12 +125,12 @@ class _AskedPercentFormats(Mapping):
             row, col = cell
             self._asked[cell] = self._book._number_formats(self._sheet, col, [row]).get(row)
         code = self._asked[cell]
-        if code is None or "%" not in code:
+        if code is None or plain_format(code):
             raise KeyError(cell)
         return code
 
     def __iter__(self) -> Iterator[tuple[int, int]]:
-        return iter([cell for cell, code in self._asked.items() if code and "%" in code])
+        return iter([cell for cell, code in self._asked.items() if code and not plain_format(code)])
 
     def __len__(self) -> int:
         return sum(1 for _cell in self)
@@ -399,7 +400,7 @@ class DesktopBook(LiveBook):
                         if col <= len(row) and type(row[col - 1]) in (int, float)]
                 if rows:
                     found.update(((r, col), fmt) for r, fmt in self._number_formats(name, col, rows).items()
-                                 if "%" in fmt)
+                                 if not plain_format(fmt))
             if found:
                 out[name] = found
         return out

@@ -167,7 +167,7 @@ class SavedFills:
 
     def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
         """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
-        format whose number format has a percent sign (workbook.sheet_checks.percent_styles),
+        format whose number format has a percent sign (workbook.sheet_checks.shown_styles),
         and of its empty cells in one, their number None: the payload carries values only, and
         a number is read as the percent its format shows (core.percent_cells), and written
         into one with the format 標準 (core.percent_cells.written_format). Nothing is read of a
@@ -177,10 +177,10 @@ class SavedFills:
         if sheet not in self._percents:
             try:
                 if self._percent_xfs is None:
-                    from ..workbook.sheet_checks import percent_styles
+                    from ..workbook.sheet_checks import shown_styles
 
                     reader = self._styles()
-                    self._percent_xfs = percent_styles(reader.pkg, reader.workbook)
+                    self._percent_xfs = shown_styles(reader.pkg, reader.workbook)
                 found = {}
                 if self._percent_xfs:
                     from ..package.cells import numbers_formatted
@@ -460,7 +460,10 @@ class RemoteBook(LiveBook):
                 sent = (grid[placed[0] - 1][placed[1] - 1]
                         if placed[0] <= len(grid) and placed[1] <= len(grid[placed[0] - 1]) else None)
                 if said is not None and not (name in said and said[name] is None):
-                    if sent is None:                 # its format said of numbers only
+                    # its format said of numbers with a percent sign only: the saved master
+                    # gives the others' where the number is the one saved (a number shown
+                    # with words or hidden: core.displayed.shown_otherwise)
+                    if sent is None or "%" not in code and _same_number(sent, number):
                         found[placed] = code
                 elif _same_number(sent, number):     # an empty cell sent empty (None): as saved
                     found[placed] = code

@@ -14,7 +14,7 @@ from ..core.errors import UnreadableSheet, UserError
 from ..package.sheet_tail import remember
 from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
-from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, percent_styles,
+from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, shown_styles,
                            put_back)
 from .sheet_rows import SheetRows
 
@@ -210,9 +210,13 @@ class Grids(SheetMapping):
         rewritten, may_hold_errors, negatives = check_sheet_xml(name, raw, self._durations())
         raw = rewritten or raw
         errors, readable = put_back(raw, may_hold_errors, negatives)
-        # the bytes are kept for uncached_formulas only where there is a formula
+        # the bytes are kept for uncached_formulas only where there is a formula; the cells of
+        # formats not plain are sought only on the sheets a number is read as shown on (read_on:
+        # not 設定 nor the tool's own 一覧 and 集計, the largest sheets of a large master)
+        from ..core.percent_cells import read_on
+
         return _Checked(entry.part, errors, readable or rewritten, raw if holds_formula(raw) else None,
-                        self._percent_cells(entry.part, raw))
+                        self._percent_cells(entry.part, raw) if read_on(name) else {})
 
     def _percent_cells(self, part: str, raw: bytes) -> dict:
         """The sheet's numbers and empty cells in a cell format whose number format has a
@@ -234,11 +238,11 @@ class Grids(SheetMapping):
         return {cell: code for cell, (code, _number) in numbers_formatted(text, prefix_of(text), part, xfs).items()}
 
     def _percents(self) -> dict:
-        """percent_styles of the book, read once (both read-ahead threads
+        """shown_styles of the book, read once (both read-ahead threads
         may ask at once and get the same answer); styles.xml is parsed only where its bytes
         hold a percent sign or a builtin percent format (9, 10)."""
         if self._percent_xfs is None:
-            self._percent_xfs = percent_styles(self._pkg, self._workbook)
+            self._percent_xfs = shown_styles(self._pkg, self._workbook)
         return self._percent_xfs
 
     def formats(self, name: str) -> dict:

@@ -155,28 +155,41 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
     return frozenset()
 
 
-# The builtin number formats with a percent sign (ECMA-376 18.8.30).
-_BUILTIN_PERCENTS = {9: "0%", 10: "0.00%"}
+# The builtin number formats that are not plain (ECMA-376 18.8.30): with a percent sign, and
+# the dates and times (a number past 9999-12-31 shows #####: core.displayed.shown_otherwise),
+# each by a code of its kind (what Excel shows depends on its language; only the kind is read).
+_BUILTIN_SHOWN = {9: "0%", 10: "0.00%", 14: "yyyy/m/d", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
+                  18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "yyyy/m/d h:mm",
+                  45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0"}
+_BUILTIN_SHOWN_ID = rb'\bnumFmtId\s*=\s*["\']\s*0*(?:9|1[0-9]|2[0-2]|4[5-7])\s*["\']'
 
 
-def percent_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
-    """Cell format → number format of the book's cell formats whose number format has a
-    percent sign (read as duration_styles reads: bytes,
-    without parsing the part, as every read of a master asks it): core.percent_cells reads a
-    number in such a cell as the percent it shows. Empty at once where styles.xml holds no
-    percent sign and no builtin percent format."""
+def shown_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
+    """Cell format → number format of the book's cell formats whose number format is not a
+    plain number format (core.displayed.plain_format): a percent sign (core.percent_cells reads
+    a number in such a cell as the percent it shows), words, a scale, a section without digits,
+    a date (read as duration_styles reads: bytes, without parsing the part, as every read of a
+    master asks it). A number in one is read as shown or refused (core.displayed.
+    shown_otherwise); only the cells of these formats are looked at one by one. Empty at once
+    where styles.xml declares no number format and uses no builtin one of these."""
+    from ..core.displayed import plain_format
+
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
             styles = pkg.read(rel.part)
-            if b"%" not in styles and not re.search(rb'\bnumFmtId\s*=\s*["\']\s*0*(?:9|10)\s*["\']', styles):
+            if not re.search(_NUM_FMT, styles) and not re.search(_BUILTIN_SHOWN_ID, styles):
                 return {}
-            codes = dict(_BUILTIN_PERCENTS)
+            codes = dict(_BUILTIN_SHOWN)
             for m in re.finditer(_NUM_FMT, styles):
                 fmt_id, code = _format_id(m.group(1)), _attr(m.group(1), b"formatCode")
                 if fmt_id is not None:
                     codes.pop(fmt_id, None)
-                    if code is not None and b"%" in code:
-                        codes[fmt_id] = unescape(code.decode("utf-8", "replace"))
+                    if code is not None:
+                        text = unescape(code.decode("utf-8", "replace"))
+                        if not plain_format(text):
+                            codes[fmt_id] = text
+            if not codes:
+                return {}
             xfs = re.search(_CELL_XFS, styles)
             out = {}
             for k, xf in enumerate(re.finditer(_XF, xfs.group(1)) if xfs else ()):
