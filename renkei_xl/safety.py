@@ -819,9 +819,9 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         deadline = until
     waits = _LOCK_WAITS.get()
     while True:
-        fd = _open_lock(path, lock_path)
+        fd, created = _open_lock(path, lock_path)
         try:
-            while not try_lock(fd, lock_path):
+            while not _try_lock_made(fd, lock_path, created):
                 if time.monotonic() >= deadline:
                     raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
                 time.sleep(_POLL_SECONDS)
@@ -849,6 +849,22 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
             os.close(fd)
 
 
+def _try_lock_made(fd: int, lock_path: Path, created: bool) -> bool:
+    """try_lock, with the lock file this run ``created`` removed when the place refuses
+    locks altogether (a share without them: try_lock's refusal). That refusal says
+    「何も書き込んでいません」, and the empty hidden file just made beside the master stayed
+    for good, in a folder staff open. Removed only then: nobody can hold a lock on a file
+    where none can be had, so nobody is queued on it; a file that was there before is left
+    (another run's). Not on a wait given up (another writer holds that very file)."""
+    try:
+        return try_lock(fd, lock_path)
+    except UserError:
+        if created and still_named(fd, lock_path):
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)
+        raise
+
+
 def _lock_busy(path: Path, timeout: float, waited: float) -> str:
     """Why a writer gave up on ``path``'s lock after ``waited`` seconds (its ``timeout``, or
     less where it had to answer by a time: WAIT_UNTIL)."""
@@ -862,9 +878,11 @@ def _lock_busy(path: Path, timeout: float, waited: float) -> str:
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0)
 
 
-def _open_lock(path: Path, lock_path: Path) -> int:
-    """The lock file opened, made if missing. Never with O_TRUNC: Windows refuses to
-    truncate a hidden file, and the hidden attribute is what it gets there.
+def _open_lock(path: Path, lock_path: Path) -> tuple[int, bool]:
+    """The lock file opened, made if missing, and whether this call made it (only a file
+    made here may be removed by a refusal that says nothing was written: _try_lock_made).
+    Never with O_TRUNC: Windows refuses to truncate a hidden file, and the hidden
+    attribute is what it gets there.
 
     One left by another account (a killed run's on POSIX; on Windows every run's, made
     through a share whose create mask gives others no write) is opened for reading: the
@@ -874,8 +892,13 @@ def _open_lock(path: Path, lock_path: Path) -> int:
     No link followed at its name (POSIX): writer_lock checked the name, and a link put there
     by someone on the share before this open had the server make (and lock) a file where it
     led, out of the click's folder."""
+    created = True
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_LINK, 0o666)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NO_LINK, 0o666)
+        except FileExistsError:
+            created = False
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_LINK, 0o666)
     except OSError as exc:
         if _NO_LINK and exc.errno == errno.ELOOP:
             raise OutsideFolder(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} が、ほかの場所を指すリンクに"
@@ -889,7 +912,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
                                 f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度実行してください") from None
             if os.name == "nt":
                 _hide(lock_path)
-            return fd
+            return fd, False
         if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
             raise UserError(name_too_long(path.name)) from None
         if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
@@ -906,7 +929,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
                         + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください", None, exc) + "。") from None
     if os.name == "nt":
         _hide(lock_path)
-    return fd
+    return fd, created
 
 
 _FILE_ATTRIBUTE_HIDDEN = 0x2

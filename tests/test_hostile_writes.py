@@ -376,7 +376,11 @@ def test_a_disk_full_when_a_file_is_made_is_said_as_a_full_disk(sample, few_file
 @pytest.mark.skipif(os.name == "nt", reason="flock is the POSIX lock")
 def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, capsys):
     """A share mounted without locks (NFS without its lock service) answers flock with
-    ENOLCK: the command ended as an unexpected error, in English."""
+    ENOLCK: the command ended as an unexpected error, in English. And 「何も書き込んでいません」
+    was said beside the empty lock file the refused run had just made there (left for good).
+
+    No such share can be mounted here (no NFS without lockd, no FUSE, no 9p), so the OS
+    answer is simulated: fcntl.flock raising OSError(ENOLCK), what it raises on one."""
     import fcntl
 
     real = fcntl.flock
@@ -388,11 +392,32 @@ def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, cap
 
     monkeypatch.setattr(fcntl, "flock", no_locks)
     before = digest(master)
+    names_before = sorted(p.name for p in master.parent.iterdir())
     assert cli_main(["recalc", str(master)]) == 2
     err = capsys.readouterr().err
     assert f"フォルダー「{master.parent}」ではファイルのロックが使えないため（ロックを使えません）" in err, err
     assert "何も書き込んでいません" in err and "Traceback" not in err
     assert digest(master) == before
+    assert sorted(p.name for p in master.parent.iterdir()) == names_before, "the refused run left a file"
+
+
+def test_a_lock_file_that_was_there_is_left_where_locks_cannot_be_had(master, monkeypatch):
+    """Only what the refused run made is removed: a lock file already there (another run's,
+    on the same lockless share) is not this run's to remove."""
+    import fcntl
+
+    from renkei_xl.safety import writer_lock, writer_lock_file
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    there = writer_lock_file(master)
+    there.touch()
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(UserError):
+        with writer_lock(master):
+            pass
+    assert there.exists()
 
 
 def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):

@@ -986,11 +986,11 @@ def test_the_lock_file_is_hidden_where_the_system_is_windows(tmp_path, monkeypat
 
     hidden = []
     monkeypatch.setattr(safety, "_hide", hidden.append)
-    os.close(safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock"))
+    os.close(safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")[0])
     assert hidden == []
     monkeypatch.setattr(os, "name", "nt")
     try:
-        fd = safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")
+        fd, _ = safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")
     finally:
         monkeypatch.undo()
     os.close(fd)
