@@ -1362,6 +1362,7 @@ def _give_mode_and_owner(tmp: "Path | int", old: Optional[os.stat_result]) -> No
 # nothing that grows.
 _replaced_count = 0
 _last_replaced: Optional[Path] = None
+_last_backed_up = False          # whether the last replaced file's old content went to a backup
 
 
 # Everything written inside a ``noting_replaced`` block (one server click): every file the
@@ -1371,10 +1372,10 @@ _last_replaced: Optional[Path] = None
 _REPLACED_HERE: ContextVar[Optional[list]] = ContextVar("renkei_replaced_here", default=None)
 
 
-def _note_replaced(target: Path) -> None:
-    global _replaced_count, _last_replaced
+def _note_replaced(target: Path, backed_up: bool = False) -> None:
+    global _replaced_count, _last_replaced, _last_backed_up
     _replaced_count += 1
-    _last_replaced = target
+    _last_replaced, _last_backed_up = target, backed_up
 
 
 def _note_written(path: Path) -> None:
@@ -1393,9 +1394,11 @@ def noting_replaced(into: list) -> Iterator[list]:
         _REPLACED_HERE.reset(token)
 
 
-def replaced() -> tuple[int, Optional[Path]]:
-    """(files replaced so far by this process, the last of them)."""
-    return _replaced_count, _last_replaced
+def replaced() -> tuple[int, Optional[Path], bool]:
+    """(files replaced so far by this process, the last of them, whether its old content
+    went to a backup: a new file, or one written without a backup such as the 送信記録,
+    has none, and 「前の内容はバックアップにあります」 sent staff looking for it)."""
+    return _replaced_count, _last_replaced, _last_backed_up
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
@@ -1451,7 +1454,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     else:
         saved = backup(target) if keep_backup and target.exists() else None
         atomic_write(target, write_fn, read_as=read_as)
-    _note_replaced(target)
+    _note_replaced(target, saved is not None)
     return saved
 
 

@@ -209,9 +209,9 @@ def _written_state(written_before: int, stopped: str = "エラーの前に") -> 
     ``stopped``: what stopped it, as the sentence says it."""
     from ..safety import replaced
 
-    count, last = replaced()
+    count, last, backed_up = replaced()
     return ("ブックは変更していません。" if count == written_before else
-            f"ただし、{stopped}「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
+            f"ただし、{stopped}「{last}」は書き込み済みです{'（前の内容はバックアップにあります）' if backed_up else ''}。")
 
 
 def _quiet_stdout() -> None:
