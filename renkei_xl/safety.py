@@ -1499,14 +1499,17 @@ def _backup_pattern(path: Path) -> re.Pattern:
 
 
 def list_backups(path: os.PathLike | str) -> list[Path]:
-    """The backups of ``path``, oldest first (the names sort by time)."""
+    """The backups of ``path``, oldest first (the names sort by time). Files only: a folder
+    under a backup's name (a zip of one unpacked there) counted as a backup, the newest
+    where its stamp was later, and the kept count held one real backup less for it."""
     path = Path(path)
     folder = backup_folder(path)
     if not stat.S_ISDIR(path_mode(folder)):
         return []
     pattern = _backup_pattern(path)
     try:
-        names = os.listdir(folder)
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if pattern.match(e.name) and not e.is_dir()]
     except OSError as exc:
         # A backup folder the account may look through but not list (mode 0311, mode 000,
         # an ACL staff or IT set on the share): PermissionError ended recalc, collect or a
@@ -1515,7 +1518,7 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
                         "何も書き込んでいません。" + _rights_remedy(
                             "フォルダーのアクセス権を確かめてから、もう一度実行してください",
                             "このフォルダーの中を読める")) from None
-    return sorted(folder / name for name in names if pattern.match(name))
+    return sorted(folder / name for name in names)
 
 
 # Besides the newest KEEP_BACKUPS, the last backup of each of the KEEP_DAYS days before them
