@@ -1188,6 +1188,30 @@ def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys,
         assert digest(master) != before and zipfile.ZipFile(master).testzip() is None
 
 
+def test_ctrl_c_in_split_says_how_many_files_were_written(master, tmp_path, monkeypatch, capsys):
+    """Ctrl+C while split wrote its files (it prints its list only at the end) said
+    「ただし、中断の前に「配布用/石狩市_2023年度_入力依頼.eml」は書き込み済みです」: one file named,
+    though sixteen had been replaced and the rest not, the folder staff mail from holding two
+    issues. Now the count is said, with the last one, and that running it again writes the rest."""
+    from renkei_xl import safety
+
+    noted, calls = safety._note_replaced, []
+
+    def stop(*args):
+        noted(*args)
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(safety, "_note_replaced", stop)
+    outdir = tmp_path / "配布用"
+    assert cli_main(["split", str(master), "--outdir", str(outdir)]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("中断しました。ただし、中断の前にファイル 3 個を書き込み済みです（最後は「"), err
+    assert "ほかに書き込むはずだったファイルは前のままです。もう一度実行してください。" in err, err
+    assert "バックアップにあります" not in err, err
+    assert len(list(outdir.glob("*.xlsx"))) == 3
+
+
 @pytest.mark.skipif(os.name == "nt", reason="POSIX counts a name's bytes")
 @pytest.mark.parametrize("command", ["recalc", "export"])
 def test_a_master_named_to_the_limit_is_written_though_its_owner_file_name_could_not_be(

@@ -322,7 +322,8 @@ def test_a_send_stopped_once_the_mail_went_is_not_sent_again(master, tmp_path, s
     assert export(master, out, port, "--to", *everyone[:3]) == 130
     said = capsys.readouterr().err
     assert "メールの送信の途中で止めました。メールサーバーに渡した宛先（3 件）は、届いたか分からないため" in said, said
-    assert "確定版_送信記録.txt」は書き込み済みです。" in said, said    # no backup claimed: it has none
+    assert "ファイル 2 個を書き込み済みです（最後は「" in said and "確定版_送信記録.txt」）。" in said, said  # the 確定版 and the record
+    assert "バックアップにあります" not in said, said       # the record has no backup
     text = record_path(out).read_text("utf-8-sig")
     assert all(f"{UNKNOWN}\t" in line for line in text.splitlines() if everyone[0] in line), text
     assert ACCEPTED not in text.split(HEADER)[-1], text        # never claims what is not known
