@@ -1188,6 +1188,22 @@ def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys,
         assert digest(master) != before and zipfile.ZipFile(master).testzip() is None
 
 
+def test_ctrl_c_after_a_new_file_claims_no_backup(master, tmp_path, monkeypatch, capsys):
+    """A file that was not there before (rollover's next master) has no backup: 「（前の内容は
+    バックアップにあります）」 sent staff looking for one."""
+    from renkei_xl import safety
+
+    noted = safety._note_replaced
+
+    def stop(*args):
+        noted(*args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(safety, "_note_replaced", stop)
+    nxt = tmp_path / "次年度.xlsm"
+    assert cli_main(["rollover", str(master), "-o", str(nxt)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == f"中断しました。ただし、中断の前に「{nxt}」は書き込み済みです。", err
+
 def test_ctrl_c_in_split_says_how_many_files_were_written(master, tmp_path, monkeypatch, capsys):
     """Ctrl+C while split wrote its files (it prints its list only at the end) said
     「ただし、中断の前に「配布用/石狩市_2023年度_入力依頼.eml」は書き込み済みです」: one file named,
