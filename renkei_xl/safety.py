@@ -819,9 +819,9 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         deadline = until
     waits = _LOCK_WAITS.get()
     while True:
-        fd = _open_lock(path, lock_path)
+        fd, created = _open_lock(path, lock_path)
         try:
-            while not try_lock(fd, lock_path):
+            while not _try_lock_made(fd, lock_path, created):
                 if time.monotonic() >= deadline:
                     raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
                 time.sleep(_POLL_SECONDS)
@@ -849,6 +849,22 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
             os.close(fd)
 
 
+def _try_lock_made(fd: int, lock_path: Path, created: bool) -> bool:
+    """try_lock, with the lock file this run ``created`` removed when the place refuses
+    locks altogether (a share without them: try_lock's refusal). That refusal says
+    「何も書き込んでいません」, and the empty hidden file just made beside the master stayed
+    for good, in a folder staff open. Removed only then: nobody can hold a lock on a file
+    where none can be had, so nobody is queued on it; a file that was there before is left
+    (another run's). Not on a wait given up (another writer holds that very file)."""
+    try:
+        return try_lock(fd, lock_path)
+    except UserError:
+        if created and still_named(fd, lock_path):
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)
+        raise
+
+
 def _lock_busy(path: Path, timeout: float, waited: float) -> str:
     """Why a writer gave up on ``path``'s lock after ``waited`` seconds (its ``timeout``, or
     less where it had to answer by a time: WAIT_UNTIL)."""
@@ -862,9 +878,11 @@ def _lock_busy(path: Path, timeout: float, waited: float) -> str:
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0)
 
 
-def _open_lock(path: Path, lock_path: Path) -> int:
-    """The lock file opened, made if missing. Never with O_TRUNC: Windows refuses to
-    truncate a hidden file, and the hidden attribute is what it gets there.
+def _open_lock(path: Path, lock_path: Path) -> tuple[int, bool]:
+    """The lock file opened, made if missing, and whether this call made it (only a file
+    made here may be removed by a refusal that says nothing was written: _try_lock_made).
+    Never with O_TRUNC: Windows refuses to truncate a hidden file, and the hidden
+    attribute is what it gets there.
 
     One left by another account (a killed run's on POSIX; on Windows every run's, made
     through a share whose create mask gives others no write) is opened for reading: the
@@ -874,8 +892,13 @@ def _open_lock(path: Path, lock_path: Path) -> int:
     No link followed at its name (POSIX): writer_lock checked the name, and a link put there
     by someone on the share before this open had the server make (and lock) a file where it
     led, out of the click's folder."""
+    created = True
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_LINK, 0o666)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NO_LINK, 0o666)
+        except FileExistsError:
+            created = False
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _NO_LINK, 0o666)
     except OSError as exc:
         if _NO_LINK and exc.errno == errno.ELOOP:
             raise OutsideFolder(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} が、ほかの場所を指すリンクに"
@@ -889,7 +912,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
                                 f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度実行してください") from None
             if os.name == "nt":
                 _hide(lock_path)
-            return fd
+            return fd, False
         if exc.errno == errno.ENAMETOOLONG and name_too_long(path.name):
             raise UserError(name_too_long(path.name)) from None
         if disk_full(exc):     # not 「書き込みできるフォルダーに置いて」: the folder is fine, the disk is full
@@ -906,7 +929,7 @@ def _open_lock(path: Path, lock_path: Path) -> int:
                         + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください", None, exc) + "。") from None
     if os.name == "nt":
         _hide(lock_path)
-    return fd
+    return fd, created
 
 
 _FILE_ATTRIBUTE_HIDDEN = 0x2
@@ -1339,6 +1362,7 @@ def _give_mode_and_owner(tmp: "Path | int", old: Optional[os.stat_result]) -> No
 # nothing that grows.
 _replaced_count = 0
 _last_replaced: Optional[Path] = None
+_last_backed_up = False          # whether the last replaced file's old content went to a backup
 
 
 # Everything written inside a ``noting_replaced`` block (one server click): every file the
@@ -1348,10 +1372,10 @@ _last_replaced: Optional[Path] = None
 _REPLACED_HERE: ContextVar[Optional[list]] = ContextVar("renkei_replaced_here", default=None)
 
 
-def _note_replaced(target: Path) -> None:
-    global _replaced_count, _last_replaced
+def _note_replaced(target: Path, backed_up: bool = False) -> None:
+    global _replaced_count, _last_replaced, _last_backed_up
     _replaced_count += 1
-    _last_replaced = target
+    _last_replaced, _last_backed_up = target, backed_up
 
 
 def _note_written(path: Path) -> None:
@@ -1370,9 +1394,11 @@ def noting_replaced(into: list) -> Iterator[list]:
         _REPLACED_HERE.reset(token)
 
 
-def replaced() -> tuple[int, Optional[Path]]:
-    """(files replaced so far by this process, the last of them)."""
-    return _replaced_count, _last_replaced
+def replaced() -> tuple[int, Optional[Path], bool]:
+    """(files replaced so far by this process, the last of them, whether its old content
+    went to a backup: a new file, or one written without a backup such as the 送信記録,
+    has none, and 「前の内容はバックアップにあります」 sent staff looking for it)."""
+    return _replaced_count, _last_replaced, _last_backed_up
 
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
@@ -1428,7 +1454,7 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     else:
         saved = backup(target) if keep_backup and target.exists() else None
         atomic_write(target, write_fn, read_as=read_as)
-    _note_replaced(target)
+    _note_replaced(target, saved is not None)
     return saved
 
 
@@ -1473,14 +1499,17 @@ def _backup_pattern(path: Path) -> re.Pattern:
 
 
 def list_backups(path: os.PathLike | str) -> list[Path]:
-    """The backups of ``path``, oldest first (the names sort by time)."""
+    """The backups of ``path``, oldest first (the names sort by time). Files only: a folder
+    under a backup's name (a zip of one unpacked there) counted as a backup, the newest
+    where its stamp was later, and the kept count held one real backup less for it."""
     path = Path(path)
     folder = backup_folder(path)
     if not stat.S_ISDIR(path_mode(folder)):
         return []
     pattern = _backup_pattern(path)
     try:
-        names = os.listdir(folder)
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if pattern.match(e.name) and not e.is_dir()]
     except OSError as exc:
         # A backup folder the account may look through but not list (mode 0311, mode 000,
         # an ACL staff or IT set on the share): PermissionError ended recalc, collect or a
@@ -1489,7 +1518,7 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
                         "何も書き込んでいません。" + _rights_remedy(
                             "フォルダーのアクセス権を確かめてから、もう一度実行してください",
                             "このフォルダーの中を読める")) from None
-    return sorted(folder / name for name in names if pattern.match(name))
+    return sorted(folder / name for name in names)
 
 
 # Besides the newest KEEP_BACKUPS, the last backup of each of the KEEP_DAYS days before them

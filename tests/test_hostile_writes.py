@@ -376,7 +376,11 @@ def test_a_disk_full_when_a_file_is_made_is_said_as_a_full_disk(sample, few_file
 @pytest.mark.skipif(os.name == "nt", reason="flock is the POSIX lock")
 def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, capsys):
     """A share mounted without locks (NFS without its lock service) answers flock with
-    ENOLCK: the command ended as an unexpected error, in English."""
+    ENOLCK: the command ended as an unexpected error, in English. And 「何も書き込んでいません」
+    was said beside the empty lock file the refused run had just made there (left for good).
+
+    No such share can be mounted here (no NFS without lockd, no FUSE, no 9p), so the OS
+    answer is simulated: fcntl.flock raising OSError(ENOLCK), what it raises on one."""
     import fcntl
 
     real = fcntl.flock
@@ -388,11 +392,32 @@ def test_a_share_without_file_locks_is_said_in_japanese(master, monkeypatch, cap
 
     monkeypatch.setattr(fcntl, "flock", no_locks)
     before = digest(master)
+    names_before = sorted(p.name for p in master.parent.iterdir())
     assert cli_main(["recalc", str(master)]) == 2
     err = capsys.readouterr().err
     assert f"フォルダー「{master.parent}」ではファイルのロックが使えないため（ロックを使えません）" in err, err
     assert "何も書き込んでいません" in err and "Traceback" not in err
     assert digest(master) == before
+    assert sorted(p.name for p in master.parent.iterdir()) == names_before, "the refused run left a file"
+
+
+def test_a_lock_file_that_was_there_is_left_where_locks_cannot_be_had(master, monkeypatch):
+    """Only what the refused run made is removed: a lock file already there (another run's,
+    on the same lockless share) is not this run's to remove."""
+    import fcntl
+
+    from renkei_xl.safety import writer_lock, writer_lock_file
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    there = writer_lock_file(master)
+    there.touch()
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(UserError):
+        with writer_lock(master):
+            pass
+    assert there.exists()
 
 
 def test_the_command_line_on_a_full_disk_prints_one_japanese_line(master, monkeypatch, capsys):
@@ -1149,8 +1174,8 @@ def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys,
     else:
         noted = safety._note_replaced
 
-        def stop(target):
-            noted(target)
+        def stop(*args):
+            noted(*args)
             raise KeyboardInterrupt
         monkeypatch.setattr(safety, "_note_replaced", stop)
     assert cli_main(["recalc", str(master)]) == 130
@@ -1159,8 +1184,48 @@ def test_ctrl_c_says_whether_the_master_was_written(master, monkeypatch, capsys,
         assert err.strip() == "中断しました。ブックは変更していません。", err
         assert digest(master) == before
     else:
-        assert err.startswith(f"中断しました。ただし、中断の前に「{master}」は書き込み済みです"), err
+        assert err.strip() == f"中断しました。ただし、中断の前に「{master}」は書き込み済みです（前の内容はバックアップにあります）。", err
         assert digest(master) != before and zipfile.ZipFile(master).testzip() is None
+
+
+def test_ctrl_c_after_a_new_file_claims_no_backup(master, tmp_path, monkeypatch, capsys):
+    """A file that was not there before (rollover's next master) has no backup: 「（前の内容は
+    バックアップにあります）」 sent staff looking for one."""
+    from renkei_xl import safety
+
+    noted = safety._note_replaced
+
+    def stop(*args):
+        noted(*args)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(safety, "_note_replaced", stop)
+    nxt = tmp_path / "次年度.xlsm"
+    assert cli_main(["rollover", str(master), "-o", str(nxt)]) == 130
+    err = capsys.readouterr().err
+    assert err.strip() == f"中断しました。ただし、中断の前に「{nxt}」は書き込み済みです。", err
+
+def test_ctrl_c_in_split_says_how_many_files_were_written(master, tmp_path, monkeypatch, capsys):
+    """Ctrl+C while split wrote its files (it prints its list only at the end) said
+    「ただし、中断の前に「配布用/石狩市_2023年度_入力依頼.eml」は書き込み済みです」: one file named,
+    though sixteen had been replaced and the rest not, the folder staff mail from holding two
+    issues. Now the count is said, with the last one, and that running it again writes the rest."""
+    from renkei_xl import safety
+
+    noted, calls = safety._note_replaced, []
+
+    def stop(*args):
+        noted(*args)
+        calls.append(args)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+    monkeypatch.setattr(safety, "_note_replaced", stop)
+    outdir = tmp_path / "配布用"
+    assert cli_main(["split", str(master), "--outdir", str(outdir)]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("中断しました。ただし、中断の前にファイル 3 個を書き込み済みです（最後は「"), err
+    assert "ほかに書き込むはずだったファイルは前のままです。もう一度実行してください。" in err, err
+    assert "バックアップにあります" not in err, err
+    assert len(list(outdir.glob("*.xlsx"))) == 3
 
 
 @pytest.mark.skipif(os.name == "nt", reason="POSIX counts a name's bytes")

@@ -986,11 +986,11 @@ def test_the_lock_file_is_hidden_where_the_system_is_windows(tmp_path, monkeypat
 
     hidden = []
     monkeypatch.setattr(safety, "_hide", hidden.append)
-    os.close(safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock"))
+    os.close(safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")[0])
     assert hidden == []
     monkeypatch.setattr(os, "name", "nt")
     try:
-        fd = safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")
+        fd, _ = safety._open_lock(tmp_path / "m.xlsm", tmp_path / ".m.xlsm.renkei-lock")
     finally:
         monkeypatch.undo()
     os.close(fd)
@@ -1131,3 +1131,24 @@ def test_an_owner_file_that_is_a_pipe_is_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "~$master.xlsm")
     with pytest.raises(UserError, match="「master.xlsm」は Excel で開かれています"):
         ensure_not_open(target)
+
+
+def test_a_folder_named_as_a_backup_takes_no_backup_s_place(tmp_path):
+    """A folder in the backup folder under a backup's name (someone unpacked a zip of it
+    there, with a later stamp) counted as the newest backup: the kept count held one real
+    backup less for each such folder, and the write that found the master as its newest
+    real backup holds copied it again. Only files are backups; the folder is left alone."""
+    target = tmp_path / "master.xlsm"
+    folder = tmp_path / "master_バックアップ"
+    folder.mkdir()
+    ahead = datetime.datetime.now() + datetime.timedelta(days=2)
+    stray = folder / f"master_{ahead:%Y%m%d-%H%M%S}.xlsm"
+    stray.mkdir()
+    made = []
+    for version in range(12):
+        target.write_bytes(f"version {version}".encode())
+        made.append(backup(target, keep=10, days=0))
+    kept = list_backups(target)
+    assert stray.is_dir() and stray not in kept
+    assert [p.read_bytes() for p in kept] == [f"version {v}".encode() for v in range(2, 12)]
+    assert backup(target, keep=10, days=0) == made[-1]          # the same content: no second copy

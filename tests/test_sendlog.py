@@ -14,6 +14,7 @@ import pytest
 from renkei_xl.cli import main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
+from renkei_xl.core.errors import UserError
 from renkei_xl.core.send_record import (ACCEPTED, REFUSED, UNKNOWN, UNSENT, Attempt, Recipient, RecordError,
                                         decide, format_attempt, parse, HEADER)
 from renkei_xl.cycle import smtp
@@ -288,3 +289,88 @@ def test_a_recipient_named_as_staff_type_it_reads_back_from_the_record(master, t
     said = capsys.readouterr().out
     assert "宛先の全員に、この内容の確定版を送信済みです。メールは送信していません" in said, said
     assert handler.received == Counter({a: 1 for a in everyone})
+
+
+@pytest.mark.parametrize("stop", ["after the reply", "before the reply"])
+def test_a_send_stopped_once_the_mail_went_is_not_sent_again(master, tmp_path, smtp_server, capsys, monkeypatch, stop):
+    """Ctrl+C (or a killed process, a PC shut down) once the server had the message, before
+    the 送信記録 was written: the record said nothing of it, and the same command run again
+    sent the 確定版 to every office a second time. The record now holds, from just before
+    the message goes, every recipient it goes to as 不明 (may have it), replaced by the
+    outcome once it is known: a stopped run leaves 不明, which a rerun does not send to.
+    The stop is a KeyboardInterrupt raised where Ctrl+C lands (SIGKILL cannot be caught in
+    a test; it leaves the same record, written before the message)."""
+    everyone = emails(master)
+    handler = Counting()
+    port = smtp_server(handler).port
+    out = tmp_path / "確定版.xlsx"
+    real, read = smtp._Paced.data, smtp._Paced.getreply
+
+    def interrupted(self, msg):
+        real(self, msg)
+        raise KeyboardInterrupt
+
+    def unread(self):       # the message at the server to its dot, its reply not yet read
+        if self.data_ended:
+            raise KeyboardInterrupt
+        return read(self)
+
+    if stop == "after the reply":
+        monkeypatch.setattr(smtp._Paced, "data", interrupted)
+    else:
+        monkeypatch.setattr(smtp._Paced, "getreply", unread)
+    assert export(master, out, port, "--to", *everyone[:3]) == 130
+    said = capsys.readouterr().err
+    assert "メールの送信の途中で止めました。メールサーバーに渡した宛先（3 件）は、届いたか分からないため" in said, said
+    assert "ファイル 2 個を書き込み済みです（最後は「" in said and "確定版_送信記録.txt」）。" in said, said  # the 確定版 and the record
+    assert "バックアップにあります" not in said, said       # the record has no backup
+    text = record_path(out).read_text("utf-8-sig")
+    assert all(f"{UNKNOWN}\t" in line for line in text.splitlines() if everyone[0] in line), text
+    assert ACCEPTED not in text.split(HEADER)[-1], text        # never claims what is not known
+    monkeypatch.setattr(smtp._Paced, "data", real)
+    monkeypatch.setattr(smtp._Paced, "getreply", read)
+    assert export(master, out, port) == 0
+    said = capsys.readouterr().out
+    assert "届いたか分かりません。送信済みとして扱い、送りません" in said, said
+    if stop == "after the reply":
+        assert handler.received == Counter({a: 1 for a in everyone})
+
+
+def test_a_send_stopped_before_the_message_went_records_nothing(master, tmp_path, smtp_server, capsys, monkeypatch):
+    """Stopped before the message left (at the recipients), nothing is recorded as gone:
+    the next run sends to everyone."""
+    everyone = emails(master)
+    handler = Counting()
+    port = smtp_server(handler).port
+    out = tmp_path / "確定版.xlsx"
+    real = smtp._Paced.rcpt
+
+    def interrupted(self, recip, options=()):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(smtp._Paced, "rcpt", interrupted)
+    assert export(master, out, port) == 130
+    capsys.readouterr()
+    assert not record_path(out).exists() or UNKNOWN not in record_path(out).read_text("utf-8-sig").split(HEADER)[-1]
+    monkeypatch.setattr(smtp._Paced, "rcpt", real)
+    assert export(master, out, port) == 0
+    assert handler.received == Counter({a: 1 for a in everyone})
+
+
+def test_a_record_that_cannot_be_written_as_the_mail_goes_sends_nothing(master, tmp_path, smtp_server, capsys, monkeypatch):
+    """The 不明 lines are written just before the message goes: refused there (a full disk),
+    nothing goes, and the command says so, not 「メールは送りましたが」."""
+    from renkei_xl.cycle import sendlog
+
+    handler = Counting()
+    port = smtp_server(handler).port
+    out = tmp_path / "確定版.xlsx"
+
+    def full(*args, **kwargs):
+        raise UserError("ディスクの空き容量が足りません")
+
+    monkeypatch.setattr(sendlog, "append_attempt", full)
+    assert export(master, out, port) == 2
+    said = capsys.readouterr().err
+    assert "「確定版_送信記録.txt」を書き込めないため、メールは送信していません" in said, said
+    assert "送りましたが" not in said and not handler.received

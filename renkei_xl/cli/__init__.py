@@ -162,7 +162,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # Whether the master was written before Ctrl+C came (it lands between any two steps,
         # after the rename as well as before): 「中断しました」 alone left staff to guess, and
         # run the command again on a master already written, or trust one that was not.
-        print(f"中断しました。{_written_state(written_before, '中断の前に')}", file=sys.stderr)
+        print(f"中断しました。{_written_state(written_before, INTERRUPTED)}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # The reader of the output went away (``| head``): what was to be done is done.
@@ -205,13 +205,25 @@ def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> i
 
 
 def _written_state(written_before: int, stopped: str = "エラーの前に") -> str:
-    """Whether the command replaced a file before it stopped (safety.replaced counts them);
-    ``stopped``: what stopped it, as the sentence says it."""
+    """Whether the command replaced files before it stopped (safety.replaced counts them),
+    and how many: a split stopped halfway named only its last file, though it had replaced
+    sixteen and not the rest (its list is printed only at the end), and staff mailed from a
+    folder holding two issues. ``stopped``: what stopped it, as the sentence says it;
+    stopped by Ctrl+C, running it again writes the rest (an error may only come again)."""
     from ..safety import replaced
 
-    count, last = replaced()
-    return ("ブックは変更していません。" if count == written_before else
-            f"ただし、{stopped}「{last}」は書き込み済みです（前の内容はバックアップにあります）。")
+    count, last, backed_up = replaced()
+    written = count - written_before
+    if written == 0:
+        return "ブックは変更していません。"
+    if written == 1:
+        return f"ただし、{stopped}「{last}」は書き込み済みです{'（前の内容はバックアップにあります）' if backed_up else ''}。"
+    again = "もう一度実行してください。" if stopped == INTERRUPTED else ""
+    return (f"ただし、{stopped}ファイル {written} 個を書き込み済みです（最後は「{last}」）。"
+            f"ほかに書き込むはずだったファイルは前のままです。{again}")
+
+
+INTERRUPTED = "中断の前に"
 
 
 def _quiet_stdout() -> None:

@@ -7,6 +7,7 @@ Each imports its module when it runs, so `renkei-xl --help` stays light.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from .help_texts import MASTER_HELP, SENDER_HELP
@@ -162,12 +163,13 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     from .. import clock
     from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines, shown_recipient
     from ..cycle.letters import confirmed_message
-    from ..cycle.sendlog import append_attempt, read_record, unsaved_note
-    from ..cycle.smtp import SendFailed, send
+    from ..cycle.sendlog import append_attempt, read_record, recorded_text, unsaved_note
+    from ..cycle.smtp import SendFailed
     from ..package.zipped import book_digest
     from ..safety import ensure_writable
 
     attempts = read_record(record)
+    before = recorded_text(record)
     # A record marked 読み取り専用 is refused before the send, not found unwritable after it.
     ensure_writable(record)
     content = book_digest(result.path)
@@ -192,10 +194,11 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
            confirmed_message(result.settings, attachments, to=[addresses[a] for a in decision.send],
                              sender=args.sender, draft=False))
     host, port = args.smtp
-    when = clock.now().isoformat(sep=" ")
     failed = None
+    attempt = Attempt(clock.now().isoformat(sep=" "), result.path.name, content, f"{host}:{port}")
+    went: list = []
     try:
-        delivery = send(msg, host, port, starttls=args.starttls)
+        delivery = _send_noting(args, msg, record, attempt, shown, before, went)
     except SendFailed as exc:
         failed, delivery = exc, exc.delivery
     entries = tuple(Recipient(status, shown.get(spec, spec), reason if status != UNSENT or failed is None else "")
@@ -205,10 +208,35 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     unsent = any(status == UNSENT for status, _reason in delivery.outcome.values())
     note = str(failed) if failed is not None and unsent else ("--resend で送信" if args.resend else "")
     try:
-        append_attempt(record, Attempt(when, result.path.name, content, f"{host}:{port}", entries, note))
+        append_attempt(record, dataclasses.replace(attempt, entries=entries, note=note), after=before)
     except (UserError, OSError) as exc:
+        if not went:        # the record refused before the message went (going): nothing was sent
+            raise UserError(f"送信記録「{record.name}」を書き込めないため、メールは送信していません（{exc}）") from None
         raise unsaved_note(record, exc) from None
     _said_after(record, failed, delivery.outcome, f"送信しました（{host}:{port}、宛先 {msg['To']}）")
+
+
+def _send_noting(args: argparse.Namespace, msg, record: Path, attempt, shown: dict, before: str, went: list):
+    """send(), the 送信記録 written as the message goes (``went``: who it went to then): every
+    recipient the server took as 不明, for the outcome to replace (cycle.sendlog.going_attempt).
+    Written after the send only, a run stopped once the server had the message (Ctrl+C,
+    killed) left no record, and the rerun sent every office a second copy."""
+    from ..cycle.sendlog import append_attempt, going_attempt
+    from ..cycle.smtp import send
+
+    def going(took: list) -> None:
+        append_attempt(record, going_attempt(attempt, took, shown), after=before)
+        went.extend(took)
+
+    host, port = args.smtp
+    try:
+        return send(msg, host, port, starttls=args.starttls, going=going)
+    except KeyboardInterrupt:
+        if went:
+            print(f"メールの送信の途中で止めました。メールサーバーに渡した宛先（{len(went)} 件）は、届いたか分からないため"
+                  f"送信記録「{record.name}」に「不明」と記録しました。もう一度実行しても、その宛先には送りません"
+                  "（届いていなければ --resend --to アドレス で送ってください）。", file=sys.stderr)
+        raise
 
 
 def _said_after(record: Path, failed, outcome: dict, sent: str) -> None:

@@ -20,7 +20,7 @@ from .errors import UserError
 # What became of the mail for one recipient.
 ACCEPTED = "受付"      # the server took it (250 to RCPT TO and to the message)
 REFUSED = "拒否"       # the server refused the address (the reply is the reason)
-UNKNOWN = "不明"       # cut after the message's closing dot, before the reply: it may have gone
+UNKNOWN = "不明"       # cut after the message's closing dot, before the reply, or stopped while it went: it may have gone
 UNSENT = "未送信"      # nothing went to it (the connection failed, the message refused, …)
 STATUSES = (ACCEPTED, REFUSED, UNKNOWN, UNSENT)
 
@@ -35,7 +35,7 @@ HEADER = (
     "# 同じ内容の確定版をもう一度送るときは、「受付」「不明」の宛先には送りません"
     "（もう一度送るには --resend）。\n"
     "# 受付: メールサーバーが受け付けた　拒否: アドレスが拒否された　"
-    "不明: 送信の最後で接続が切れ、届いたか分からない　未送信: 送っていない\n"
+    "不明: 送信の最後で接続が切れたか送信の途中で止まり、届いたか分からない　未送信: 送っていない\n"
 )
 
 _ATTEMPT = re.compile(r"■ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) 送信$")
@@ -213,5 +213,5 @@ def had_lines(decision: Decision, shown: dict[str, str]) -> Iterable[str]:
     if accepted:
         yield f"{'、'.join(accepted)} には送信済みのため送りません（もう一度送るには --resend）。"
     if unknown:
-        yield (f"{'、'.join(unknown)} には前回、送信の最後で接続が切れ、届いたか分かりません。"
+        yield (f"{'、'.join(unknown)} には前回、送信の最後で接続が切れたか送信の途中で止まり、届いたか分かりません。"
                "送信済みとして扱い、送りません（届いていなければ --resend --to アドレス で送ってください）。")

@@ -9,10 +9,12 @@ a file without the BOM as ANSI (Shift_JIS), and the Japanese would be garbled.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Optional
 
 from ..core.errors import UserError
-from ..core.send_record import HEADER, Attempt, RecordError, format_attempt, parse
+from ..core.send_record import HEADER, UNKNOWN, Attempt, RecordError, Recipient, format_attempt, parse
 
 SUFFIX = "_送信記録.txt"
 _ENCODING = "utf-8-sig"
@@ -42,19 +44,41 @@ def read_record(path: Path) -> list[Attempt]:
     return parse(text, path.name)
 
 
-def append_attempt(path: Path, attempt: Attempt) -> None:
+def recorded_text(path: Path) -> str:
+    """The record's text as it stands (its header alone where there is none yet): what an
+    attempt is added after (append_attempt's ``after``)."""
+    try:
+        return path.read_bytes().decode(_ENCODING)
+    except FileNotFoundError:
+        return HEADER
+
+
+def append_attempt(path: Path, attempt: Attempt, after: Optional[str] = None) -> None:
     """The record with ``attempt`` added, written whole through the tool's atomic write:
     a crash or a full disk leaves the earlier record, never half a line. The caller holds
-    the record's writer lock (send_lock) from reading it to this write."""
+    the record's writer lock (send_lock) from reading it to this write. ``after``: the
+    text to add it after (recorded_text, read before the send), so that the outcome of a
+    send replaces the 不明 lines written as its message went (going_attempt)."""
     from ..safety import replace_file
 
-    try:
-        old = path.read_bytes().decode(_ENCODING)
-    except FileNotFoundError:
-        old = HEADER
+    old = recorded_text(path) if after is None else after
     text = old + ("" if old.endswith(("\n", "\r")) else "\n") + format_attempt(attempt)
     data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode(_ENCODING)
     replace_file(path, lambda tmp: tmp.write_bytes(data), keep_backup=False)
+
+
+# What the record says of a send while its message goes: replaced by the outcome once known;
+# left only where the run was stopped (Ctrl+C, killed, the PC shut down) after the message left.
+GOING_REASON = "送信の途中で止まり、届いたか分かりません"
+GOING_NOTE = "送信の途中で止まりました（メールサーバーに送った後、結果を書く前）"
+
+
+def going_attempt(attempt: Attempt, took: list[str], shown: dict[str, str]) -> Attempt:
+    """``attempt`` as recorded while its message goes: every recipient the server ``took``
+    as 不明 (it may have the mail from here on, and a rerun must not send it a second
+    copy), written before the message leaves; nothing is claimed as 受付."""
+    entries = tuple(Recipient(UNKNOWN, shown.get(a, a), GOING_REASON) for a in took)
+    return dataclasses.replace(attempt, entries=entries, note=GOING_NOTE)
 
 
 def send_lock(path: Path):

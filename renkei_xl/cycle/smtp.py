@@ -50,12 +50,15 @@ class SendFailed(UserError):
 
 
 def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
-         timeout: float = 30) -> Delivery:
+         timeout: float = 30, going: Optional[Callable[[list[str]], None]] = None) -> Delivery:
     """Deliver over SMTP; every failure the staff can fix comes back as a Japanese UserError.
 
     The draft marker is removed from a copy, so the caller's message (and any .eml
     saved from it) is left as it was. ``timeout`` bounds each wait; the whole exchange
     has a budget besides (``_budget``), so no server holds the command for ever.
+    ``going``: called with the recipients the server took, just before the message
+    itself goes (the last moment at which nobody can have it yet): the 送信記録 is written
+    there, so that a run stopped from then on (Ctrl+C, killed) has said who may have it.
     """
     user, password = _credentials()
     outgoing = copy.deepcopy(msg)
@@ -65,6 +68,7 @@ def send(msg: EmailMessage, host: str, port: int, *, starttls: bool = False,
     smtp = (_PacedSSL(timeout=timeout, context=ssl.create_default_context()) if implicit_tls
             else _Paced(timeout=timeout))
     watchdog = _Watchdog(smtp, _budget(outgoing, timeout))
+    smtp.going = going
     try:
         _exchange(smtp, outgoing, host, port, server, starttls, implicit_tls, user, password, watchdog, timeout)
     except UserError as exc:
@@ -118,6 +122,7 @@ class _Paced(smtplib.SMTP):
     data_ended = False                   # whether all of it, to the closing dot, went out
     data_reply: Optional[tuple] = None   # the server's reply to the message, once it came
     rcpt_replies: Optional[dict] = None  # envelope address → its reply to RCPT TO
+    going: Optional[Callable[[list[str]], None]] = None   # send()'s ``going``
 
     def rcpt(self, recip, options=()):
         reply = super().rcpt(recip, options)
@@ -127,6 +132,8 @@ class _Paced(smtplib.SMTP):
         return reply
 
     def data(self, msg):
+        if self.going is not None:
+            self.going([a for a, reply in (self.rcpt_replies or {}).items() if reply[0] in (250, 251)])
         self.data_started = True
         if self.sock is not None and self.deadline is not None:
             self.sock.settimeout(max(self.deadline - time.monotonic(), 0.1))
