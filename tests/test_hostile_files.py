@@ -947,6 +947,34 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     check_no_english(run, names)
 
 
+def _place_twice(xml: str, how: str) -> str:
+    """The return's 実績値 G20 given 12, then given again as 99: its own <c> a second time in
+    its row, or its whole row written a second time after it."""
+    xml = set_cell(xml, "G20", '<c r="G20" s="10"><v>12</v></c>')
+    if how == "cell":
+        return replace_once(xml, '<c r="G20" s="10"><v>12</v></c>', '<c r="G20" s="10"><v>12</v></c><c r="G20" s="10"><v>99</v></c>')
+    row = re.search(r'<row r="20"[^>]*>.*?</row>', xml, re.S).group(0)
+    return replace_once(xml, row, row + row.replace("<v>12</v>", "<v>99</v>"))
+
+
+@pytest.mark.parametrize("how, named", [("cell", "G20"), ("row", "A20")])
+def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sample, tmp_path, how, named):
+    """A returned sheet that gives one place twice (qa-fuzz63): python-calamine kept the last
+    value without a word, so a G20 of 12 and then 99 was collected as 99, a guess between
+    the file's two values, which Excel calls damaged. Refused naming the sheet and the
+    first place given twice (sheet_checks.check_places_once), the master unchanged."""
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, how))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
+    assert run.code == 1 and f"シート「{MUNI}」のセル {named} がファイルの中に 2 度書かれています" in run.out, run
+    assert "→ 99" not in run.out and digest(master) == before, run
+
+
 MERGES_NOT_WALKED = {
     # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
     "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),

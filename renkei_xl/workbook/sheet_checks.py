@@ -295,6 +295,34 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell's place as the usual form writes it (sheet_form): r first, capitals, no zeros.
+_CELL_PLACE = LazyPattern(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,%d}[1-9][0-9]*)"' % COLUMN_LETTERS)
+
+
+def check_places_once(name: str, raw: bytes) -> None:
+    """Refuses a sheet (in the usual form: check_sheet_xml's rewrite, if any) that gives
+    one cell twice, as its own ``<c>`` twice in a row or in a row written twice. Why:
+    python-calamine keeps the last one without a word, so a returned file whose G20 said
+    12 and then 99 was collected as 99 (qa-fuzz63), a guess between two values the file
+    holds; Excel calls such a file damaged and repairs it. No application writes a place
+    twice, so no real file is refused. Searched a window at a time (sheet_form.in_windows)
+    after check_extent, so the places kept are within the extent calamine would allocate
+    anyway. Asked of what arrives from outside and is written into the master (a returned
+    file, renkei_xl.workbook.returned): a set of every place costs about 25 ms a megabyte
+    of sheet, a second on the 20,000 × 12 master's 55 MB, which the master's every read
+    would pay."""
+    from .sheet_form import in_windows
+
+    seen: set[bytes] = set()
+    for found in in_windows(_CELL_PLACE, raw):
+        for place in found:
+            if place in seen:
+                raise UnreadableSheet(f"シート「{name}」のセル {place.decode('ascii')} がファイルの中に 2 度書かれています"
+                                      "（どちらの値が正しいか分かりません。ファイルが壊れています）。"
+                                      "Excel で開いて保存し直してください")
+            seen.add(place)
+
+
 # A cell whose column has more letters than the grid's (refs.COLUMN_LETTERS: AAAA is past
 # XFD): no cell of Excel's grid, which neither the measure of the columns (_WIDE_FILLED,
 # three letters) nor calamine sees: a value at 「ABCDE1」 went without a word, in a file
