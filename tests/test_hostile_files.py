@@ -975,6 +975,32 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     assert "→ 99" not in run.out and digest(master) == before, run
 
 
+@pytest.mark.parametrize("spelt, named", [(" #N/A", "#N/A"), ("#REF!\n", "#REF!"), ("\t#DIV/0!", "#DIV/0!")])
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_an_error_value_spaced_in_its_cell_is_named_on_its_cell(sample, returned_sample, tmp_path, book, spelt, named):
+    """An error cell whose saved value has a space or a line break around its code
+    (<c t="e"><v> #N/A</v>): python-calamine takes only the code as written, and the sheet
+    was refused whole, 「Excel にないエラー値のセルがあります」 naming no cell, where 「#n/a」
+    was named on its row (qa-fuzz63). Both readers give calamine a copy it reads
+    (sheet_checks.calamine_readable) and name the error on its cell."""
+    master = fresh_master(sample, tmp_path)
+    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
+    members = read_members(src.read_bytes())
+    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell,
+                                                            f'<c r="{where.number_cell}" t="e"><v>{spelt}</v></c>'))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args = ["validate", master.name]
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args = ["collect", master.name, "returned"]
+    run = run_cli(args, tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [MUNI])
+    assert "Excel にないエラー値" not in run.text, run
+    assert f"{MUNI}!{where.number_cell}" in run.text and f"「{named}」" in run.text, run
+
+
 MERGES_NOT_WALKED = {
     # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
     "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),

@@ -423,7 +423,11 @@ CALAMINE_ERRORS = frozenset({b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAM
 def calamine_readable(raw: bytes) -> Optional[bytes]:
     """The sheet with every error value calamine does not know turned into one it does, or
     None when there is none. Only calamine reads the result: the real error is put back
-    from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
+    from ``cached_errors`` of the sheet as saved, so nothing of it is lost. A value is kept
+    only as written, byte for byte one calamine takes: 「 #N/A」 or 「#REF!」 and a line break
+    (spaces that cached_errors, as Excel, reads past) was kept because its stripped text was
+    one, and calamine refused the whole sheet for it (「Excel にないエラー値のセルがあります」,
+    naming no cell), where 「#n/a」 beside it was named on its row (qa-fuzz63)."""
     if ERROR_MARK not in raw:
         return None
     changed = False
@@ -431,7 +435,7 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
     def fix(m: re.Match) -> bytes:
         nonlocal changed
         value = re.search(_ERROR_TEXT, m.group(2) or b"")
-        if value is None or value.group(1).strip() in CALAMINE_ERRORS:
+        if value is None or value.group(1) in CALAMINE_ERRORS:
             return m.group(0)
         changed = True
         inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
