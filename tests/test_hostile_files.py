@@ -949,7 +949,11 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
 
 def _place_twice(xml: str, how: str) -> str:
     """The return's 実績値 G20 given 12, then given again as 99: its own <c> a second time in
-    its row, or its whole row written a second time after it."""
+    its row, its whole row written a second time after it, or two values in its one <c>."""
+    if how == "value":
+        return set_cell(xml, "G20", '<c r="G20" s="10"><v>12</v><v>99</v></c>')
+    if how == "inline text":
+        return set_cell(xml, "G20", '<c r="G20" s="10" t="inlineStr"><v>99</v><is><t>12</t></is></c>')
     xml = set_cell(xml, "G20", '<c r="G20" s="10"><v>12</v></c>')
     if how == "cell":
         return replace_once(xml, '<c r="G20" s="10"><v>12</v></c>', '<c r="G20" s="10"><v>12</v></c><c r="G20" s="10"><v>99</v></c>')
@@ -957,12 +961,16 @@ def _place_twice(xml: str, how: str) -> str:
     return replace_once(xml, row, row + row.replace("<v>12</v>", "<v>99</v>"))
 
 
-@pytest.mark.parametrize("how, named", [("cell", "G20"), ("row", "A20")])
-def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sample, tmp_path, how, named):
-    """A returned sheet that gives one place twice (qa-fuzz63): python-calamine kept the last
-    value without a word, so a G20 of 12 and then 99 was collected as 99, a guess between
-    the file's two values, which Excel calls damaged. Refused naming the sheet and the
-    first place given twice (sheet_checks.check_places_once), the master unchanged."""
+@pytest.mark.parametrize("how, said", [("cell", "セル G20 がファイルの中に 2 度書かれています"),
+                                       ("row", "セル A20 がファイルの中に 2 度書かれています"),
+                                       ("value", "セル G20 に値が 2 つ保存されています"),
+                                       ("inline text", "セル G20 に値が 2 つ保存されています")])
+def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sample, tmp_path, how, said):
+    """A returned sheet that gives one place twice, or one cell two values (qa-fuzz63):
+    python-calamine kept one without a word, so a G20 of 12 and then 99 was collected as 99
+    (or as the inline text's 12), a guess between the file's two values, which Excel calls
+    damaged. Refused naming the sheet and the first such cell
+    (sheet_checks.check_places_once), the master unchanged."""
     master = fresh_master(sample, tmp_path)
     members = read_members(returned_sample.read_bytes())
     edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, how))
@@ -971,8 +979,8 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     before = digest(master)
     run = run_cli(["collect", master.name, "returned"], tmp_path)
     check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
-    assert run.code == 1 and f"シート「{MUNI}」のセル {named} がファイルの中に 2 度書かれています" in run.out, run
-    assert "→ 99" not in run.out and digest(master) == before, run
+    assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
+    assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
 
 
 @pytest.mark.parametrize("spelt, named", [(" #N/A", "#N/A"), ("#REF!\n", "#REF!"), ("\t#DIV/0!", "#DIV/0!")])

@@ -297,29 +297,40 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
 # A cell's place as the usual form writes it (sheet_form): r first, capitals, no zeros.
 _CELL_PLACE = LazyPattern(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,%d}[1-9][0-9]*)"' % COLUMN_LETTERS)
+# A cell's second value: a value tag or an inline text after its value, or a value after its
+# inline text (a cell holds f, v, is in that order, one of each at most).
+_SECOND_VALUE = LazyPattern(rb'</(?:[\w.-]+:)?(?:v>\s*<(?:[\w.-]+:)?(?:v|is)|is>\s*<(?:[\w.-]+:)?v)[\s>]')
+_CELL_START = LazyPattern(rb'<(?:[\w.-]+:)?c\s[^<>]*\br="([A-Z]{1,%d}[0-9]+)"' % COLUMN_LETTERS)
+_TWICE = "（どちらの値が正しいか分かりません。ファイルが壊れています）。Excel で開いて保存し直してください"
 
 
 def check_places_once(name: str, raw: bytes) -> None:
     """Refuses a sheet (in the usual form: check_sheet_xml's rewrite, if any) that gives
-    one cell twice, as its own ``<c>`` twice in a row or in a row written twice. Why:
-    python-calamine keeps the last one without a word, so a returned file whose G20 said
-    12 and then 99 was collected as 99 (qa-fuzz63), a guess between two values the file
-    holds; Excel calls such a file damaged and repairs it. No application writes a place
-    twice, so no real file is refused. Searched a window at a time (sheet_form.in_windows)
-    after check_extent, so the places kept are within the extent calamine would allocate
-    anyway. Asked of what arrives from outside and is written into the master (a returned
-    file, renkei_xl.workbook.returned): a set of every place costs about 25 ms a megabyte
-    of sheet, a second on the 20,000 × 12 master's 55 MB, which the master's every read
-    would pay."""
+    one cell twice, as its own ``<c>`` twice in a row or in a row written twice, or one cell
+    two values (``<v>5</v><v>7</v>``, a value and an inline text). Why: python-calamine keeps
+    one without a word (the last place, the last value, the inline text), so a returned
+    file whose G20 said 12 and then 99 was collected as 99 (qa-fuzz63), a guess between two
+    values the file holds; Excel calls such a file damaged and repairs it. No application
+    writes either, so no real file is refused. Searched a window at a time
+    (sheet_form.in_windows) after check_extent, so the places kept are within the extent
+    calamine would allocate anyway. Asked of what arrives from outside and is written into
+    the master (a returned file, renkei_xl.workbook.returned): a set of every place costs
+    about 25 ms a megabyte of sheet, a second on the 20,000 × 12 master's 55 MB, which the
+    master's every read would pay."""
     from .sheet_form import in_windows
 
+    second = _SECOND_VALUE.search(raw)
+    if second is not None:
+        at = max(raw.rfind(b"<c ", 0, second.start()), raw.rfind(b":c ", 0, second.start()))
+        cell = _CELL_START.match(raw, raw.rfind(b"<", 0, at + 1)) if at >= 0 else None
+        place = cell.group(1).decode("ascii") if cell is not None else "?"
+        raise UnreadableSheet(f"シート「{name}」のセル {place} に値が 2 つ保存されています" + _TWICE)
     seen: set[bytes] = set()
     for found in in_windows(_CELL_PLACE, raw):
         for place in found:
             if place in seen:
                 raise UnreadableSheet(f"シート「{name}」のセル {place.decode('ascii')} がファイルの中に 2 度書かれています"
-                                      "（どちらの値が正しいか分かりません。ファイルが壊れています）。"
-                                      "Excel で開いて保存し直してください")
+                                      + _TWICE)
             seen.add(place)
 
 
