@@ -1009,6 +1009,25 @@ def test_an_error_value_spaced_in_its_cell_is_named_on_its_cell(sample, returned
     assert f"{MUNI}!{where.number_cell}" in run.text and f"「{named}」" in run.text, run
 
 
+@pytest.mark.parametrize("how", ["empty", "cut"])
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/sharedStrings.xml"])
+def test_a_returned_part_calamine_opens_that_is_no_xml_is_named(sample, returned_sample, tmp_path, part, how):
+    """A return whose styles or shared strings are no XML (empty, or cut in half): python-
+    calamine refuses to open the book, and collect said only 「壊れているか、Excel のブックでは
+    ありません」, naming no part, where an empty docProps/custom.xml was named with its line
+    (qa-fuzz63). Named now as every part the tool parses itself (ReturnedBook._unreadable_part)."""
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    members[part] = b"" if how == "empty" else members[part][: len(members[part]) // 2]
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
+    assert run.code == 1 and f"ブックの部品「{part}」が壊れています（XML の" in run.out, run
+    assert digest(master) == before, run
+
+
 MERGES_NOT_WALKED = {
     # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
     "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),
