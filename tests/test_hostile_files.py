@@ -1011,20 +1011,27 @@ def test_an_error_value_spaced_in_its_cell_is_named_on_its_cell(sample, returned
 
 @pytest.mark.parametrize("how", ["empty", "cut"])
 @pytest.mark.parametrize("part", ["xl/styles.xml", "xl/sharedStrings.xml"])
-def test_a_returned_part_calamine_opens_that_is_no_xml_is_named(sample, returned_sample, tmp_path, part, how):
-    """A return whose styles or shared strings are no XML (empty, or cut in half): python-
-    calamine refuses to open the book, and collect said only 「壊れているか、Excel のブックでは
-    ありません」, naming no part, where an empty docProps/custom.xml was named with its line
-    (qa-fuzz63). Named now as every part the tool parses itself (ReturnedBook._unreadable_part)."""
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_a_part_calamine_opens_that_is_no_xml_is_named(sample, returned_sample, tmp_path, book, part, how):
+    """A book whose styles or shared strings are no XML (empty, or cut in half): python-
+    calamine refuses to open it, and collect said only 「壊れているか、Excel のブックでは
+    ありません」, validate 「…の値を読めません（ファイルが壊れています）」, naming no part, where an
+    empty docProps/custom.xml was named with its line (qa-fuzz63). Named now by both readers
+    as every part the tool parses itself (sheet_checks.unopened_part)."""
     master = fresh_master(sample, tmp_path)
-    members = read_members(returned_sample.read_bytes())
+    members = read_members((sample if book == "master" else returned_sample).read_bytes())
     members[part] = b"" if how == "empty" else members[part][: len(members[part]) // 2]
-    (tmp_path / "returned").mkdir()
-    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args, code = ["validate", master.name], 2
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args, code = ["collect", master.name, "returned"], 1
     before = digest(master)
-    run = run_cli(["collect", master.name, "returned"], tmp_path)
-    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
-    assert run.code == 1 and f"ブックの部品「{part}」が壊れています（XML の" in run.out, run
+    run = run_cli(args, tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [part])
+    assert run.code == code and f"ブックの部品「{part}」が壊れています（XML の" in run.text, run
     assert digest(master) == before, run
 
 

@@ -22,7 +22,8 @@ from ..package.protection import sheet_protected
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .sheet_checks import check_places_once, check_shared_strings, check_sheet_xml, duration_styles, formula_cells, holds_formula, put_back
+from .sheet_checks import (check_places_once, check_shared_strings, check_sheet_xml, duration_styles, formula_cells,
+                           holds_formula, put_back, unopened_part)
 from .sheet_rows import with_errors
 from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
@@ -67,30 +68,9 @@ class ReturnedBook:
             self._pkg.close()
             raise
         except Exception:   # calamine raises its own kinds, in English, on a damaged file
-            said = self._unreadable_part()
+            said = unopened_part(self._pkg, getattr(self, "_workbook", None))
             self._pkg.close()
             raise UserError(said or "壊れているか、Excel のブックではありません") from None
-
-    def _unreadable_part(self) -> Optional[str]:
-        """After python-calamine refused to open the book: the refusal naming the first part
-        it reads as it opens (the styles, the shared strings) that is no XML, as a part the
-        tool reads itself is named (package.xml.parse: 「ブックの部品「xl/styles.xml」が壊れて
-        います（XML の 1 行 0 文字目）」), else None. A return whose styles.xml was empty or
-        cut was refused only as 「壊れているか、Excel のブックではありません」, naming no part, where
-        an empty docProps/custom.xml was named (qa-fuzz63). Asked only on calamine's refusal:
-        a book it opens pays nothing."""
-        from ..package.rels import T_STYLES, read_rels
-        from ..package.xml import PackageError
-
-        try:
-            for rel in read_rels(self._pkg, self._workbook.part):
-                if (rel.type == T_STYLES or rel.type.endswith("/sharedStrings")) and rel.part and rel.part in self._pkg:
-                    parse(self._pkg.read(rel.part, parser_read=True), rel.part)
-        except PackageError as exc:
-            return str(exc)
-        except (UserError, AttributeError):
-            return None
-        return None
 
     def close(self) -> None:
         self._pkg.close()

@@ -120,6 +120,29 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
+def unopened_part(pkg: Package, workbook: Optional[WorkbookXml]) -> Optional[str]:
+    """After python-calamine refused to open a book: the refusal naming the first part it
+    reads as it opens (the styles, the shared strings) that is no XML, as package.xml.parse
+    names a part the tool reads itself (「ブックの部品「xl/styles.xml」が壊れています（XML の
+    1 行 0 文字目）」), else None. An empty or cut styles.xml was said only as 「壊れているか、
+    Excel のブックではありません」 by collect and 「…の値を読めません（ファイルが壊れています）」
+    by validate, naming no part (qa-fuzz63). Asked only on calamine's refusal, by both
+    readers (workbook.grids, workbook.returned): a book it opens pays nothing."""
+    from ..package.xml import PackageError, parse
+
+    if workbook is None:
+        return None
+    try:
+        for rel in read_rels(pkg, workbook.part):
+            if (rel.type == T_STYLES or rel.type.endswith("/sharedStrings")) and rel.part and rel.part in pkg:
+                parse(pkg.read(rel.part, parser_read=True), rel.part)
+    except PackageError as exc:
+        return str(exc)
+    except UserError:
+        return None
+    return None
+
+
 # A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
 # its code, or the built-in 46 ([h]:mm:ss).
 _DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
