@@ -1278,6 +1278,12 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (150, '[<10]"10未満";[>=100]"100以上";0', "「100以上」は範囲の表記"),
     (50, '[<10]"10未満";[>=100]"100以上";0', None),
     (5000, '[>=1000]#,##0,"千件";0', None),                   # 5千件: the number 5000, read with its scale
+    # Scaled with no word for the scale: 「12」 was imported as 12 where the cell holds 12000
+    # (qa-fuzz63); 12 and 12000 are each a guess, the row is held
+    (12000, '#,##0,', "実績値「12」は、セルの数値 12000 が表示形式「#,##0,」で桁を縮めて表示されたもの"),
+    (3000000, '#,##0,,', "実績値「3」は、セルの数値 3000000 が表示形式「#,##0,,」で桁を縮めて"),
+    (5000, '[>=1000]#,##0,;0', "実績値「5」は、セルの数値 5000 が表示形式"),
+    (500, '[>=1000]#,##0,;0', None),                          # the section it did not take: 500
     (12000, 'General"千円"', "実績値「12000千円」の単位"),           # 標準 among words (「G/標準"千円"」)
     (10, 'General"以上"', "「10以上」は範囲の表記"),
     (1234, 'General"件"', None),

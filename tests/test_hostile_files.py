@@ -947,6 +947,94 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
     check_no_english(run, names)
 
 
+def _place_twice(xml: str, how: str) -> str:
+    """The return's 実績値 G20 given 12, then given again as 99: its own <c> a second time in
+    its row, its whole row written a second time after it, or two values in its one <c>."""
+    if how == "value":
+        return set_cell(xml, "G20", '<c r="G20" s="10"><v>12</v><v>99</v></c>')
+    if how == "inline text":
+        return set_cell(xml, "G20", '<c r="G20" s="10" t="inlineStr"><v>99</v><is><t>12</t></is></c>')
+    xml = set_cell(xml, "G20", '<c r="G20" s="10"><v>12</v></c>')
+    if how == "cell":
+        return replace_once(xml, '<c r="G20" s="10"><v>12</v></c>', '<c r="G20" s="10"><v>12</v></c><c r="G20" s="10"><v>99</v></c>')
+    row = re.search(r'<row r="20"[^>]*>.*?</row>', xml, re.S).group(0)
+    return replace_once(xml, row, row + row.replace("<v>12</v>", "<v>99</v>"))
+
+
+@pytest.mark.parametrize("how, said", [("cell", "セル G20 がファイルの中に 2 度書かれています"),
+                                       ("row", "セル A20 がファイルの中に 2 度書かれています"),
+                                       ("value", "セル G20 に値が 2 つ保存されています"),
+                                       ("inline text", "セル G20 に値が 2 つ保存されています")])
+def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sample, tmp_path, how, said):
+    """A returned sheet that gives one place twice, or one cell two values (qa-fuzz63):
+    python-calamine kept one without a word, so a G20 of 12 and then 99 was collected as 99
+    (or as the inline text's 12), a guess between the file's two values, which Excel calls
+    damaged. Refused naming the sheet and the first such cell
+    (sheet_checks.check_places_once), the master unchanged."""
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, how))
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    before = digest(master)
+    run = run_cli(["collect", master.name, "returned"], tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
+    assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
+    assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
+
+
+@pytest.mark.parametrize("spelt, named", [(" #N/A", "#N/A"), ("#REF!\n", "#REF!"), ("\t#DIV/0!", "#DIV/0!")])
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_an_error_value_spaced_in_its_cell_is_named_on_its_cell(sample, returned_sample, tmp_path, book, spelt, named):
+    """An error cell whose saved value has a space or a line break around its code
+    (<c t="e"><v> #N/A</v>): python-calamine takes only the code as written, and the sheet
+    was refused whole, 「Excel にないエラー値のセルがあります」 naming no cell, where 「#n/a」
+    was named on its row (qa-fuzz63). Both readers give calamine a copy it reads
+    (sheet_checks.calamine_readable) and name the error on its cell."""
+    master = fresh_master(sample, tmp_path)
+    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
+    members = read_members(src.read_bytes())
+    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell,
+                                                            f'<c r="{where.number_cell}" t="e"><v>{spelt}</v></c>'))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args = ["validate", master.name]
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args = ["collect", master.name, "returned"]
+    run = run_cli(args, tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [MUNI])
+    assert "Excel にないエラー値" not in run.text, run
+    assert f"{MUNI}!{where.number_cell}" in run.text and f"「{named}」" in run.text, run
+
+
+@pytest.mark.parametrize("how", ["empty", "cut"])
+@pytest.mark.parametrize("part", ["xl/styles.xml", "xl/sharedStrings.xml"])
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_a_part_calamine_opens_that_is_no_xml_is_named(sample, returned_sample, tmp_path, book, part, how):
+    """A book whose styles or shared strings are no XML (empty, or cut in half): python-
+    calamine refuses to open it, and collect said only 「壊れているか、Excel のブックでは
+    ありません」, validate 「…の値を読めません（ファイルが壊れています）」, naming no part, where an
+    empty docProps/custom.xml was named with its line (qa-fuzz63). Named now by both readers
+    as every part the tool parses itself (sheet_checks.unopened_part)."""
+    master = fresh_master(sample, tmp_path)
+    members = read_members((sample if book == "master" else returned_sample).read_bytes())
+    members[part] = b"" if how == "empty" else members[part][: len(members[part]) // 2]
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args, code = ["validate", master.name], 2
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args, code = ["collect", master.name, "returned"], 1
+    before = digest(master)
+    run = run_cli(args, tmp_path)
+    check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [part])
+    assert run.code == code and f"ブックの部品「{part}」が壊れています（XML の" in run.text, run
+    assert digest(master) == before, run
+
+
 MERGES_NOT_WALKED = {
     # one merge over 実績値 from its first row to rows past Excel's grid: collect walked its rows
     "rows past the grid": ('<mergeCell ref="G20:G99999999999"/>', 1, f"{MUNI}!G20 "),

@@ -543,6 +543,33 @@ def shows_digits(value: object, number_format: str) -> bool:
     return shown_by is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
+def scaled_without_words(value: object, number_format: str) -> "str | None":
+    """What a cell shows where the section its number ``value`` (not 0) is shown by scales it
+    down by commas after the last digit (「#,##0,」: a thousandth, 「#,##0,,」: a millionth)
+    and says so in no word (no 「千」, 「千円」, no percent sign), else None. 12000 in 「#,##0,」
+    shows 「12」: number_read takes the shown scale, 「12」, and collect imported 12 on a 件 row
+    where the cell holds 12000 (qa-fuzz63), while with its word (「#,##0,"千件"」: 「12千件」) the
+    rules of units read 12000 again. Without one, 12 and 12000 are each a guess (SPEC §3), as
+    85 in a 0% cell is (findings.PERCENT_FORMATTED_AFTER): collect holds the row
+    (findings.SCALED_WITHOUT_WORDS)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value == 0:
+        return None
+    shown_by = _shown_by(value, number_format or "")
+    if shown_by is None:
+        return None
+    _signed, pieces = shown_by
+    code = "".join(t for kind, t in pieces if kind == "code")
+    words = "".join(t for kind, t in pieces if kind == "lit")
+    if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "-()▲△"):
+        return None
+    if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I):
+        return None
+    last_digit = max(code.rfind(ch) for ch in "0#?")
+    if not code[last_digit + 1:].startswith(","):
+        return None
+    return number_shown(value, number_format)
+
+
 def shown_without_digits(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """The text a cell of ``number_format`` shows for the number ``value`` where it shows no
     digit of it, else None. Two ways: the section it is shown by (by sign or condition) is

@@ -485,6 +485,15 @@ PERCENT_FORMATTED_AFTER = _type(
     "入力した数値に、後から % の表示形式が付いた可能性があります）",
     "割合なら「85%」のように % を付けて入力し直してください。数値 {value} のままなら、セルの表示形式を"
     "「標準」に戻してください")
+# A 実績値 or 分母 of a returned file whose format shows its number scaled down by a comma
+# after the last digit with no word for the scale (core.displayed.scaled_without_words):
+# 12000 in 「#,##0,」 shows 「12」. The row is held (cycle.collect.inspect).
+SCALED_WITHOUT_WORDS = _type(
+    "scaled-without-words", ERROR,
+    "{label}「{shown}」は、セルの数値 {value} が表示形式「{format}」で桁を縮めて表示されたものです"
+    "（「千」などの単位が表示されないため、{shown} と {value} のどちらのつもりか決められません）",
+    "数値 {value} のままなら、セルの表示形式を「標準」に戻してください。千単位の数なら「12千」のように"
+    "単位を付けて入力し直してください")
 # A number typed since the save into an unsaved master, on a row counted in %, that a percent
 # format would read otherwise (1: 1% or 100%): the server reads the formats from the saved
 # master (excel.remote), which cannot say this cell's (core.percent_cells).

@@ -15,7 +15,7 @@ from ..package.sheet_tail import remember
 from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
 from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, shown_styles,
-                           put_back)
+                           put_back, unopened_part)
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -90,9 +90,10 @@ class Grids(SheetMapping):
             self._book = (CalamineWorkbook.from_filelike(io.BytesIO(pkg.copy_with(self._patches))) if macro
                           else CalamineWorkbook.from_path(str(pkg.path)))
         except Exception:   # calamine raises its own kinds, in English, on damaged files
+            said = unopened_part(pkg, self._workbook)
             self.close()    # the checks begun first end here, and nothing of theirs is raised
-            raise UserError(f"「{pkg.path.name}」の値を読めません（ファイルが壊れています）。"
-                            "Excel で開いて保存し直してください") from None
+            raise UserError(f"「{pkg.path.name}」の" + (said or "値を読めません（ファイルが壊れています）")
+                            + "。Excel で開いて保存し直してください") from None
 
     def __getitem__(self, name: str) -> list:
         if name not in self._names:

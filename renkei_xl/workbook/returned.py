@@ -22,7 +22,8 @@ from ..package.protection import sheet_protected
 from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
-from .sheet_checks import check_shared_strings, check_sheet_xml, duration_styles, formula_cells, holds_formula, put_back
+from .sheet_checks import (check_places_once, check_shared_strings, check_sheet_xml, duration_styles, formula_cells,
+                           holds_formula, put_back, unopened_part)
 from .sheet_rows import with_errors
 from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
@@ -67,8 +68,9 @@ class ReturnedBook:
             self._pkg.close()
             raise
         except Exception:   # calamine raises its own kinds, in English, on a damaged file
+            said = unopened_part(self._pkg, getattr(self, "_workbook", None))
             self._pkg.close()
-            raise UserError("壊れているか、Excel のブックではありません") from None
+            raise UserError(said or "壊れているか、Excel のブックではありません") from None
 
     def close(self) -> None:
         self._pkg.close()
@@ -122,6 +124,7 @@ class ReturnedBook:
         raw = self._pkg.read(entry.part, parser_read=True)   # rewritten below where not in the usual form
         rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
+        check_places_once(name, raw)
         cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)
                  .get(name, {}) if holds_formula(raw) else {})
         self._uncached[name] = [ref for ref, saved in cells.items() if not saved]

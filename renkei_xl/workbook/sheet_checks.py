@@ -120,6 +120,29 @@ def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
             pkg.read(rel.part)
 
 
+def unopened_part(pkg: Package, workbook: Optional[WorkbookXml]) -> Optional[str]:
+    """After python-calamine refused to open a book: the refusal naming the first part it
+    reads as it opens (the styles, the shared strings) that is no XML, as package.xml.parse
+    names a part the tool reads itself (「ブックの部品「xl/styles.xml」が壊れています（XML の
+    1 行 0 文字目）」), else None. An empty or cut styles.xml was said only as 「壊れているか、
+    Excel のブックではありません」 by collect and 「…の値を読めません（ファイルが壊れています）」
+    by validate, naming no part (qa-fuzz63). Asked only on calamine's refusal, by both
+    readers (workbook.grids, workbook.returned): a book it opens pays nothing."""
+    from ..package.xml import PackageError, parse
+
+    if workbook is None:
+        return None
+    try:
+        for rel in read_rels(pkg, workbook.part):
+            if (rel.type == T_STYLES or rel.type.endswith("/sharedStrings")) and rel.part and rel.part in pkg:
+                parse(pkg.read(rel.part, parser_read=True), rel.part)
+    except PackageError as exc:
+        return str(exc)
+    except UserError:
+        return None
+    return None
+
+
 # A number format that makes python-calamine read a cell as a duration: [h], [m] or [s] in
 # its code, or the built-in 46 ([h]:mm:ss).
 _DURATION_CODE = rb'(?i)\[(?:h+|m+|s+)\]'
@@ -308,6 +331,45 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
                               f"{'・'.join(over)}）。Excel で使っていない行・列を選んで削除し、保存し直してください")
 
 
+# A cell's place as the usual form writes it (sheet_form): r first, capitals, no zeros.
+_CELL_PLACE = LazyPattern(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,%d}[1-9][0-9]*)"' % COLUMN_LETTERS)
+# A cell's second value: a value tag or an inline text after its value, or a value after its
+# inline text (a cell holds f, v, is in that order, one of each at most).
+_SECOND_VALUE = LazyPattern(rb'</(?:[\w.-]+:)?(?:v>\s*<(?:[\w.-]+:)?(?:v|is)|is>\s*<(?:[\w.-]+:)?v)[\s>]')
+_CELL_START = LazyPattern(rb'<(?:[\w.-]+:)?c\s[^<>]*\br="([A-Z]{1,%d}[0-9]+)"' % COLUMN_LETTERS)
+_TWICE = "（どちらの値が正しいか分かりません。ファイルが壊れています）。Excel で開いて保存し直してください"
+
+
+def check_places_once(name: str, raw: bytes) -> None:
+    """Refuses a sheet (in the usual form: check_sheet_xml's rewrite, if any) that gives
+    one cell twice, as its own ``<c>`` twice in a row or in a row written twice, or one cell
+    two values (``<v>5</v><v>7</v>``, a value and an inline text). Why: python-calamine keeps
+    one without a word (the last place, the last value, the inline text), so a returned
+    file whose G20 said 12 and then 99 was collected as 99 (qa-fuzz63), a guess between two
+    values the file holds; Excel calls such a file damaged and repairs it. No application
+    writes either, so no real file is refused. Searched a window at a time
+    (sheet_form.in_windows) after check_extent, so the places kept are within the extent
+    calamine would allocate anyway. Asked of what arrives from outside and is written into
+    the master (a returned file, renkei_xl.workbook.returned): a set of every place costs
+    about 25 ms a megabyte of sheet, a second on the 20,000 × 12 master's 55 MB, which the
+    master's every read would pay."""
+    from .sheet_form import in_windows
+
+    second = _SECOND_VALUE.search(raw)
+    if second is not None:
+        at = max(raw.rfind(b"<c ", 0, second.start()), raw.rfind(b":c ", 0, second.start()))
+        cell = _CELL_START.match(raw, raw.rfind(b"<", 0, at + 1)) if at >= 0 else None
+        place = cell.group(1).decode("ascii") if cell is not None else "?"
+        raise UnreadableSheet(f"シート「{name}」のセル {place} に値が 2 つ保存されています" + _TWICE)
+    seen: set[bytes] = set()
+    for found in in_windows(_CELL_PLACE, raw):
+        for place in found:
+            if place in seen:
+                raise UnreadableSheet(f"シート「{name}」のセル {place.decode('ascii')} がファイルの中に 2 度書かれています"
+                                      + _TWICE)
+            seen.add(place)
+
+
 # A cell whose column has more letters than the grid's (refs.COLUMN_LETTERS: AAAA is past
 # XFD): no cell of Excel's grid, which neither the measure of the columns (_WIDE_FILLED,
 # three letters) nor calamine sees: a value at 「ABCDE1」 went without a word, in a file
@@ -408,7 +470,11 @@ CALAMINE_ERRORS = frozenset({b"#NULL!", b"#DIV/0!", b"#VALUE!", b"#REF!", b"#NAM
 def calamine_readable(raw: bytes) -> Optional[bytes]:
     """The sheet with every error value calamine does not know turned into one it does, or
     None when there is none. Only calamine reads the result: the real error is put back
-    from ``cached_errors`` of the sheet as saved, so nothing of it is lost."""
+    from ``cached_errors`` of the sheet as saved, so nothing of it is lost. A value is kept
+    only as written, byte for byte one calamine takes: 「 #N/A」 or 「#REF!」 and a line break
+    (spaces that cached_errors, as Excel, reads past) was kept because its stripped text was
+    one, and calamine refused the whole sheet for it (「Excel にないエラー値のセルがあります」,
+    naming no cell), where 「#n/a」 beside it was named on its row (qa-fuzz63)."""
     if ERROR_MARK not in raw:
         return None
     changed = False
@@ -416,7 +482,7 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
     def fix(m: re.Match) -> bytes:
         nonlocal changed
         value = re.search(_ERROR_TEXT, m.group(2) or b"")
-        if value is None or value.group(1).strip() in CALAMINE_ERRORS:
+        if value is None or value.group(1) in CALAMINE_ERRORS:
             return m.group(0)
         changed = True
         inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]

@@ -101,10 +101,64 @@ def spelt_alike(master, returned, case: Case, rng) -> list:
     return [first, second]
 
 
+SHARE63 = .15   # cases made by classes63(): the classes qa-fuzz63 found by hand
+SPACED_ERRORS = [" #N/A", "#N/A ", "#REF!\n", "\t#DIV/0!", "\r\n#VALUE!\r\n", "\u00a0#NUM!"]
+
+
+def classes63(master, returned, case: Case, rng) -> list:
+    """A return's input cell given twice (its <c> again in its row, its row written again,
+    a second <v>, a value beside an inline text), or an error value saved with spaces or
+    line breaks around its code (qa-fuzz63). Given twice: collect must refuse naming the
+    sheet and the cell, never take one of the values (python-calamine kept the last).
+    Spaced: collect must name the error on its cell (calamine refused the whole sheet
+    naming no cell)."""
+    import re
+
+    parts = read_parts(returned)
+    sheet = "xl/worksheets/sheet1.xml"
+    xml = parts[sheet]
+    cells = [m for m in re.finditer(rb'<c r="([GHI](\d+))"[^>]*?(?:/>|>.*?</c>)', xml, re.S)
+             if int(m.group(2)) > 19]
+    if not cells:
+        return []
+    m = rng.choice(cells)
+    ref, row = m.group(1), int(m.group(2))
+    kind = rng.choice(["cell", "row", "value", "inline", "spaced"])
+    first, second = rng.choice([(b"12", b"99"), (b"99", b"12"), (b"1", b"0")])
+    own = b'<c r="%s"><v>%s</v></c>' % (ref, first)
+    if kind == "spaced":
+        error = rng.choice(SPACED_ERRORS).encode()
+        xml = xml.replace(m.group(0), b'<c r="%s" t="e"><v>%s</v></c>' % (ref, error), 1)
+    elif kind == "value":
+        xml = xml.replace(m.group(0), b'<c r="%s"><v>%s</v><v>%s</v></c>' % (ref, first, second), 1)
+    elif kind == "inline":
+        xml = xml.replace(m.group(0), b'<c r="%s" t="inlineStr"><v>%s</v><is><t>%s</t></is></c>' % (ref, second, first), 1)
+    else:
+        xml = xml.replace(m.group(0), own + (b'<c r="%s"><v>%s</v></c>' % (ref, second) if kind == "cell" else b""), 1)
+        if kind == "row":
+            whole = re.search(rb'<row r="%d"[^>]*>.*?</row>' % row, xml, re.S)
+            again = whole.group(0).replace(own, b'<c r="%s"><v>%s</v></c>' % (ref, second))
+            xml = xml[:whole.end()] + again + xml[whole.end():]
+    parts[sheet] = xml
+    write_parts(returned, parts)
+    case.inputs.append(returned)
+    o = run_cli(["collect", master, returned] + (["--dry-run"] if rng.random() < .5 else []), case.folder, guard=master)
+    if problem(o):
+        return [o]
+    named = ref.decode() if kind != "row" else None
+    if kind == "spaced" and not re.search(r"!%s\b" % named, o.output):
+        o.note = f"an error value saved as {error!r} in {named} was not named on its cell"
+    elif kind != "spaced" and ("2 度書かれています" if kind in ("cell", "row") else "値が 2 つ保存されています") not in o.output:
+        o.note = f"a return giving {ref.decode()} twice ({kind}: {first!r}, {second!r}) was collected without saying so"
+    return [o]
+
+
 def run_case(masters: dict, case: Case) -> list:
     master = copy_to(masters["xlsx"], case.folder)
     (case.folder / "in").mkdir()
     equivalent = False
+    if (rng := case.rng_for("classes63")).random() < SHARE63:   # its own draws: older cases replay as before
+        return classes63(master, copy_to(masters["returned"], case.folder / "in"), case, rng)
     if (rng := case.rng_for("classes62")).random() < SHARE62:   # its own draws: older cases replay as before
         returned = copy_to(masters["returned"], case.folder / "in")
         kind = rng.choice(["late-date", "bulk", "spelt", "spelt"])

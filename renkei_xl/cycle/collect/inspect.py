@@ -23,7 +23,7 @@ from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
-                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, STALE_FLAGGED_RETURN, STALE_RETURN,
+                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, SCALED_WITHOUT_WORDS, STALE_FLAGGED_RETURN, STALE_RETURN,
                               STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT, unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
@@ -456,16 +456,25 @@ def _percents_formatted_after(wb, muni: str, cols: dict[str, int], raw_rows: dic
     (findings.PERCENT_FORMATTED_AFTER): Excel and Calc store 85% typed as 0.85, so 85 in a 0%
     cell (「8500%」) is most likely 85 typed before the cell was given the format. Read as
     shown it was imported as 8500 without a word, read alone it would be 85: either is a
-    guess (SPEC §3), so the row is held, naming the cell, what it shows and the number."""
+    guess (SPEC §3), so the row is held, naming the cell, what it shows and the number. So
+    is a number a format shows scaled down with no word for the scale (12000 in 「#,##0,」
+    shows 「12」, imported as 12: findings.SCALED_WITHOUT_WORDS)."""
+    from ...core.displayed import scaled_without_words
     from ...core.percent_cells import formatted_after
 
     out = []
     for r, ind_id in row_ids.items():
         for f in ("value", "denominator"):
             value = _at(raw_rows[r], cols[f]) if f in cols else None
-            if seen := formatted_after(value, wb.number_format(muni, r, cols[f])):
+            number_format = wb.number_format(muni, r, cols[f]) if f in cols else None
+            if seen := formatted_after(value, number_format):
                 out.append(PERCENT_FORMATTED_AFTER.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
                                                       shown=shown(seen), value=shown(text(value))))
+            elif number_format and (seen := scaled_without_words(value, number_format)) is not None:
+                # 12000 in 「#,##0,」 shows 「12」 (core.displayed.scaled_without_words)
+                out.append(SCALED_WITHOUT_WORDS.at(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
+                                                   shown=shown(seen), value=shown(text(value)),
+                                                   format=shown(number_format)))
     return out
 
 
