@@ -243,7 +243,7 @@ def _attr(attrs: bytes, name: bytes) -> Optional[bytes]:
     return m.group(2).strip() if m else None
 
 
-# _attr's pattern per attribute name, compiled once: percent_styles asks it of each of a
+# _attr's pattern per attribute name, compiled once: shown_styles asks it of each of a
 # book's cell formats, 65,000 near Excel's limit on every read of such a master, where
 # re.search's own cache lookup and the pattern's bytes built per call cost twice the search
 _ATTR_PATTERNS: dict[bytes, re.Pattern] = {}
