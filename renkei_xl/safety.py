@@ -20,7 +20,7 @@ import shutil
 import stat
 from contextvars import ContextVar
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable, Iterator, Optional
+from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
 from renkei_xl import clock
 from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
@@ -1363,6 +1363,10 @@ def _give_mode_and_owner(tmp: "Path | int", old: Optional[os.stat_result]) -> No
 _replaced_count = 0
 _last_replaced: Optional[Path] = None
 _last_backed_up = False          # whether the last replaced file's old content went to a backup
+# The members of a set of files one command writes together (replace_file's ``partners``: a
+# 確定版, its PDF, its draft) not renamed into place yet. A Ctrl+C or kill between two renames
+# leaves the new 確定版 beside the old PDF; the command line says so (unfinished_set).
+_set_pending: tuple[Path, ...] = ()
 
 
 # Everything written inside a ``noting_replaced`` block (one server click): every file the
@@ -1373,9 +1377,16 @@ _REPLACED_HERE: ContextVar[Optional[list]] = ContextVar("renkei_replaced_here", 
 
 
 def _note_replaced(target: Path, backed_up: bool = False) -> None:
-    global _replaced_count, _last_replaced, _last_backed_up
+    global _replaced_count, _last_replaced, _last_backed_up, _set_pending
     _replaced_count += 1
     _last_replaced, _last_backed_up = target, backed_up
+    _set_pending = tuple(p for p in _set_pending if p != target)
+
+
+def unfinished_set() -> tuple[Path, ...]:
+    """The members of the set being written (replace_file's ``partners``) still holding the
+    previous version: a command stopped between two renames left its set half new, half old."""
+    return _set_pending
 
 
 def _note_written(path: Path) -> None:
@@ -1417,7 +1428,8 @@ IF_CHANGED = "if-changed"
 def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
                  keep_backup: bool | str = True,
                  same: Optional[Callable[[Path, Path], bool]] = None,
-                 read_as: Optional[os.stat_result] = None) -> Optional[Path]:
+                 read_as: Optional[os.stat_result] = None,
+                 partners: Sequence[os.PathLike | str] = ()) -> Optional[Path]:
     """Refuse while Excel has ``target`` open, back the old file up, write the new one
     beside it and rename it over: the steps every write of the tool takes, in this order
     (a caller that reads first holds ``writer_lock`` around both). Returns the backup.
@@ -1429,8 +1441,17 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
     ``same`` says what "the same" is for a file whose bytes carry the time it was made
     (the 確定版's document dates), byte for byte when not given. ``read_as``: the version
     of ``target`` the new content was made from (ensure_unchanged), checked before the
-    backup and again before the rename."""
+    backup and again before the rename.
+
+    ``partners``: the files written after this one as a set with it (the 確定版's PDF and
+    draft), each by its own write. When this one changes, every partner there is backed up
+    too, before this one's rename: renamed one after the other, a kill between two renames
+    left the new 確定版 beside the old PDF, and the run again found the 確定版 unchanged and
+    replaced that PDF without a backup, though the 確定版 it went with had one. Until each
+    partner is written, the set is said unfinished (unfinished_set)."""
+    global _set_pending
     target = Path(target)
+    partners = tuple(Path(p) for p in partners)
     refuse_not_file(target)
     check_name_length(target)
     ensure_not_open(target)
@@ -1451,16 +1472,32 @@ def replace_file(target: os.PathLike | str, write_fn: Callable[[Path], object], 
             write_fn(tmp)
             alike = target.is_file() and (same or _same_content)(tmp, target)
             saved = backup(target) if target.exists() and not alike else None
+            _back_up_partners(partners, changed=not alike)
+            _set_pending = partners or _set_pending
     else:
         saved = backup(target) if keep_backup and target.exists() else None
+        _back_up_partners(partners, changed=bool(keep_backup))
+        _set_pending = partners or _set_pending    # a partner's own write leaves the set as it is
         atomic_write(target, write_fn, read_as=read_as)
     _note_replaced(target, saved is not None)
     return saved
 
 
+def _back_up_partners(partners: Sequence[Path], *, changed: bool) -> None:
+    """Every partner there backed up when the file they go with changed (replace_file):
+    each backup is taken before any of the set is renamed, so whatever stops the command
+    between the renames, the previous set is whole in the backups (backup keeps no second
+    copy of what the newest backup holds, so a run again adds none)."""
+    if changed:
+        for partner in partners:
+            if partner.is_file():
+                backup(partner)
+
+
 def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
                keep_backup: bool | str = True, lock: bool = True,
-               same: Optional[Callable[[Path, Path], bool]] = None) -> Optional[Path]:
+               same: Optional[Callable[[Path, Path], bool]] = None,
+               partners: Sequence[os.PathLike | str] = ()) -> Optional[Path]:
     """``replace_file`` as one writer at a time. ``lock=False`` for files the tool hands
     out (input files, drafts, PDFs): nothing reads them back, so a lock file beside each
     one would only be clutter in the folder staff open. Returns the backup, if any."""
@@ -1472,9 +1509,9 @@ def safe_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
     # staff attach files from: removed here as write_planned removes the master's.
     remove_stale_temps(target)
     if not lock:
-        return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
+        return replace_file(target, write_fn, keep_backup=keep_backup, same=same, partners=partners)
     with writer_lock(target):
-        return replace_file(target, write_fn, keep_backup=keep_backup, same=same)
+        return replace_file(target, write_fn, keep_backup=keep_backup, same=same, partners=partners)
 
 
 # --------------------------------------------------------------------------- backups

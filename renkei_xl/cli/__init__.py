@@ -210,17 +210,26 @@ def _written_state(written_before: int, stopped: str = "エラーの前に") -> 
     sixteen and not the rest (its list is printed only at the end), and staff mailed from a
     folder holding two issues. ``stopped``: what stopped it, as the sentence says it;
     stopped by Ctrl+C, running it again writes the rest (an error may only come again)."""
-    from ..safety import replaced
+    from ..safety import replaced, unfinished_set
 
     count, last, backed_up = replaced()
     written = count - written_before
     if written == 0:
         return "ブックは変更していません。"
-    if written == 1:
-        return f"ただし、{stopped}「{last}」は書き込み済みです{'（前の内容はバックアップにあります）' if backed_up else ''}。"
     again = "もう一度実行してください。" if stopped == INTERRUPTED else ""
+    if pending := unfinished_set():
+        # A 確定版 written and its PDF or draft not yet: staff mail the folder's files as a
+        # pair, and 「書き込み済みです」 alone read as the export done.
+        names = "」「".join(p.name for p in pending)
+        unpaired = (f"一緒に書き込むはずだった「{names}」は前のままで、組がそろっていません。"
+                    f"{again or 'そろえるには、もう一度実行してください。'}")
+    else:
+        unpaired = ""
+    if written == 1:
+        return (f"ただし、{stopped}「{last}」は書き込み済みです{'（前の内容はバックアップにあります）' if backed_up else ''}。"
+                f"{unpaired}")
     return (f"ただし、{stopped}ファイル {written} 個を書き込み済みです（最後は「{last}」）。"
-            f"ほかに書き込むはずだったファイルは前のままです。{again}")
+            f"ほかに書き込むはずだったファイルは前のままです。{unpaired or again}")
 
 
 INTERRUPTED = "中断の前に"

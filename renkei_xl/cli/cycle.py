@@ -100,7 +100,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         confirmed_message(settings, (), to=args.to or (), sender=args.sender, draft=not args.smtp)
 
     result = export_master(Path(args.master), Path(args.output) if args.output else None, pdf=args.pdf,
-                           check=mail_settled if mailed else None)
+                           check=mail_settled if mailed else None, draft=args.eml)
     print(f"確定版を書き出しました: {result.path}")
     if note := open_note(Path(args.master)):
         print(note)     # what is mailed lacks the edits not yet saved: said, as evaluate says it
@@ -134,11 +134,12 @@ def _mail_confirmed(args: argparse.Namespace, result, errors: bool) -> None:
 
     attachments = [result.path] + ([result.pdf] if result.pdf else [])
     if args.eml:
+        from ..cycle.export import draft_path
         from ..cycle.mail import save_draft
 
         msg = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender)
         kept: list[Path] = []
-        draft = save_draft(msg, result.path.with_suffix(".eml"), kept=kept.append)
+        draft = save_draft(msg, draft_path(result.path), kept=kept.append)
         print(f"メール下書き: {draft}")
         for backup in kept:
             print(f"　前に作った内容の違う下書きは「{backup}」に残しました")

@@ -58,9 +58,10 @@ def default_name(settings: Settings, folder: Optional[str] = None) -> str:
 
 
 def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False,
-                  check: Optional[Callable[[Settings], object]] = None) -> ExportResult:
+                  check: Optional[Callable[[Settings], object]] = None, draft: bool = False) -> ExportResult:
     """``check``: asked of the master's 設定 before anything is written (the mail that goes
-    with the 確定版: a refusal of its addresses came after the file was written)."""
+    with the 確定版: a refusal of its addresses came after the file was written).
+    ``draft``: its .eml draft (draft_path) is written after it, as one set with it."""
     from ..workbook.session import check_path, opened, saved_list
 
     master = check_path(Path(master))
@@ -75,7 +76,12 @@ def export_master(master: Path, out: Optional[Path] = None, *, pdf: bool = False
     out = Path(out)
     if same_file(out, master):
         raise UserError("書き出し先がマスターブックと同じです。別のファイル名を指定してください")
-    return export_data(data, out, pdf=pdf, listed=listed, log=log)
+    return export_data(data, out, pdf=pdf, listed=listed, log=log, partners=(draft_path(out),) if draft else ())
+
+
+def draft_path(out: Path) -> Path:
+    """The 確定版's mail draft (export --eml), named after it as its PDF is."""
+    return Path(out).with_suffix(".eml")
 
 
 _NOT_READ = object()
@@ -92,7 +98,8 @@ def export_lock(out: Path):
 
 
 def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_READ,
-                locked: bool = False, log: Optional[Sequence[Sequence[object]]] = None) -> ExportResult:
+                locked: bool = False, log: Optional[Sequence[Sequence[object]]] = None,
+                partners: Sequence[Path] = ()) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
     The PDF is made first, into a temporary folder: without an engine (no Excel, no
@@ -106,7 +113,8 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     named (``stale``, stale_note), since staff check the 一覧 and mail the 確定版.
 
     ``locked``: the caller holds export_lock (a button writes its PDF after the .xlsx).
-    ``log``: the master's 取込履歴 as a grid (None: no such sheet), for ``unreturned``."""
+    ``log``: the master's 取込履歴 as a grid (None: no such sheet), for ``unreturned``.
+    ``partners``: the files the caller writes after it as one set (safety.replace_file)."""
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import stale_rows
@@ -138,9 +146,9 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                 made, engine = _made_pdf(result, data.settings, Path(tmp), list_plan)
         # The pair is locked as one (export_lock), not each file: the 確定版 folder is one staff open.
         # Kept only when it differs (IF_CHANGED): exported again unchanged, the 確定版 left a
-        # backup at every run. Its PDF goes with it: the pair once mailed stays a pair.
+        # backup at every run. Its PDF and draft are backed up with it, before its rename.
         saved = safe_write(out, lambda tmp: write_confirmed(tmp, result, data.settings, list_plan=list_plan), lock=False,
-                           keep_backup=IF_CHANGED, same=same_book)
+                           keep_backup=IF_CHANGED, same=same_book, partners=tuple(filter(None, (pdf_target, *partners))))
         if made is not None:
             try:
                 safe_write(pdf_target, lambda t: shutil.copyfile(made, t), keep_backup=saved is not None, lock=False)

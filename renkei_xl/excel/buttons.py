@@ -487,7 +487,8 @@ def _export(live: LiveBook, title: str) -> Said:
     log = live.grid(c.IMPORT_LOG) if c.IMPORT_LOG in live.sheetnames else None
     note: list[str] = []
     with export_lock(target):        # the .xlsx and its PDF as one pair
-        done = export_data(data, target, listed=listed, locked=True, log=log)
+        done = export_data(data, target, listed=listed, locked=True, log=log,
+                           partners=(target.with_suffix(".pdf"),) if live.is_desktop else ())
         files = [done.path]
         if live.is_desktop:
             live.status(f"{title}: PDF を作っています…")
