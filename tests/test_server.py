@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 
 from conftest import require_soffice, with_macro_sheet
 from ports import free_port as _free_port
+from ports import wait_closed, wait_read
 from realbooks import lo_probe
 from remote_payload import KNOWN_ACTIONS, VBA, applied_looks, apply_actions, client_body, client_headers, payload_from_file
 from serve_refusal import serve_in_process
@@ -3179,7 +3180,7 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
         for cut in ("close", "reset"):
             gone = running.connect()
             gone.sendall(head)
-            time.sleep(0.3)
+            wait_read(running.port, gone)       # a cut before the head was read is no request cut
             if cut == "reset":
                 gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             gone.close()
@@ -3190,7 +3191,7 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
             sock.close()
         crowded = running.connect()
         crowded.sendall(head)
-        time.sleep(0.3)
+        wait_read(running.port, crowded)    # a request waiting for the rest of its head
         others = [running.connect() for _ in range(3)]      # past the bound: the oldest waiting goes
         assert _closed_by_server(crowded, 5)
         for sock in others:
@@ -3601,6 +3602,30 @@ class Held:
             assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
             time.sleep(0.02)
 
+    def wait_waiting(self, caption: str, running: bool = False) -> None:
+        """Until the click of ``caption`` is read and waits for its turn (``running``: has it):
+        the worker's file of its clicks (server.running, beside the error log) holds it as not
+        run yet (as running). A sleep stood in for that, and a loaded machine had not yet read
+        the click when the test went on to stop the server. (A worker of several is not held
+        by HELD_SERVER, a patch of the supervisor's process only: this is what tells it runs.)"""
+        from renkei_xl.server.running import CUT, NOT_RUN_CUT, PREFIX
+
+        outcome = CUT if running else NOT_RUN_CUT
+        deadline = time.monotonic() + 30
+        while not any(f"button={caption} " in line and f"outcome={outcome} " in line
+                      for path in self.log.parent.glob(f"{PREFIX}*")
+                      for line in _text_of(path).splitlines()):
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
+            time.sleep(0.02)
+
+
+def _text_of(path: Path) -> str:
+    """A file's text, or "" once it is gone (a worker's file of clicks is removed as it ends)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
 
 @contextlib.contextmanager
 def _held_server(tmp_path: Path, *args: str):
@@ -3647,14 +3672,14 @@ def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waitin
         first = held.click("rollover", answers)
         held.wait_running("rollover")
         second = held.click("check", answers)
-        time.sleep(0.3)                         # waiting for its turn
+        held.wait_waiting(c.CHECK)
         held.proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)
+        wait_closed(held.port)                  # the first Ctrl+C taken: a stop that waits for clicks
         held.proc.send_signal(signal.SIGINT)    # the second Ctrl+C: no waiting for clicks
-        time.sleep(0.5)
+        second.join(60)                         # the waiting click told, while the running one still runs
+        assert not second.is_alive() and not (held.running / "check").exists()
         held.go.touch()
         first.join(60)
-        second.join(60)
         held.proc.wait(timeout=30)
     log = held.log.read_text(encoding="utf-8")
     rollover, check = answers["rollover"], answers["check"]
@@ -3702,11 +3727,15 @@ def two_workers(tmp_path_factory, licensed):  # noqa: F811
             assert time.monotonic() < deadline, _workers_of(held.proc)
             time.sleep(0.1)
         held.go.touch()
+        before = set(_workers_of(held.proc))
         click = held.click("rollover", answers, held.sent_by())
-        time.sleep(0.4)                                   # the click runs (about a second)
+        held.wait_waiting(c.ROLLOVER, running=True)       # the click runs (about a second)
         os.killpg(held.proc.pid, signal.SIGHUP)
         click.join(60)
-        time.sleep(1)
+        deadline = time.monotonic() + 60                  # both workers replaced before the next click
+        while len(set(_workers_of(held.proc)) - before) < 2 or set(_workers_of(held.proc)) & before:
+            assert time.monotonic() < deadline, _workers_of(held.proc)
+            time.sleep(0.05)
         held.click("check", answers).join(60)
         held.proc.send_signal(signal.SIGTERM)
         status = held.proc.wait(timeout=30)
@@ -3777,7 +3806,7 @@ def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_
         click = held.click("check", answers)
         held.wait_running("check")
         waiting = held.click("recalc", answers)
-        time.sleep(0.5)                         # its body read, waiting for its turn
+        held.wait_waiting(c.RECALC)
         held.proc.kill()
         held.proc.wait(timeout=20)
         click.join(60)
@@ -3824,7 +3853,7 @@ def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_pa
         click = held.click("check", answers)
         held.wait_running("check")
         held.proc.send_signal(getattr(signal, stop))
-        time.sleep(0.3)
+        wait_closed(held.port)                   # the stop taken while the click runs
         held.go.touch()                          # the running click is answered first
         click.join(60)
         assert held.proc.wait(timeout=30) == 0
