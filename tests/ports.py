@@ -75,14 +75,21 @@ def listening(port: int) -> bool:
     return any(row[1] == _address(port) and row[3] == LISTEN for row in _tcp_rows())
 
 
-def unread(port: int, client: socket.socket) -> int | None:
-    """The bytes the server on ``port`` has not read yet of what ``client`` sent (the rx_queue
-    of the server's end of that connection); None while the kernel lists no such end."""
-    here = _address(client.getsockname()[1])
+def _server_end(port: int, client: socket.socket | int) -> list[str] | None:
+    """The kernel's row of the server's end of the connection from ``client`` (its socket, or
+    its port) to ``port``; None while (or once) there is none."""
+    here = _address(client if isinstance(client, int) else client.getsockname()[1])
     for row in _tcp_rows():
         if row[1] == _address(port) and row[2] == here:
-            return int(row[4].split(":")[1], 16)
+            return row
     return None
+
+
+def unread(port: int, client: socket.socket | int) -> int | None:
+    """The bytes the server on ``port`` has not read yet of what ``client`` sent (the rx_queue
+    of the server's end of that connection); None while the kernel lists no such end."""
+    row = _server_end(port, client)
+    return None if row is None else int(row[4].split(":")[1], 16)
 
 
 def wait_read(port: int, client: socket.socket, timeout: float = 30) -> None:
@@ -91,6 +98,29 @@ def wait_read(port: int, client: socket.socket, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while unread(port, client) != 0:
         assert time.monotonic() < deadline, f"the server on {port} did not read what was sent"
+        time.sleep(0.01)
+
+
+OPEN = ("01", "08")     # ESTABLISHED, CLOSE_WAIT: the client's close not yet taken by the server
+
+
+def wait_gone(port: int, client: int, timeout: float = 30) -> None:
+    """Until the server on ``port`` has taken the close of the client of port ``client`` (its
+    end closed too): a sleep stood in for that, and a server that had not yet met the close
+    ran a click whose Excel had gone."""
+    deadline = time.monotonic() + timeout
+    while (row := _server_end(port, client)) is not None and row[3] in OPEN:
+        assert time.monotonic() < deadline, f"the server on {port} did not take the close of {client}"
+        time.sleep(0.01)
+
+
+def wait_accepted(port: int, timeout: float = 30) -> None:
+    """Until the server listening on ``port`` has accepted every connection made to it (the
+    rx_queue of a listening socket is its backlog not yet accepted)."""
+    deadline = time.monotonic() + timeout
+    while any(row[1] == _address(port) and row[3] == LISTEN and int(row[4].split(":")[1], 16)
+              for row in _tcp_rows()):
+        assert time.monotonic() < deadline, f"the server on {port} did not accept its connections"
         time.sleep(0.01)
 
 

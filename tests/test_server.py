@@ -33,7 +33,7 @@ from openpyxl import load_workbook
 
 from conftest import require_soffice, with_macro_sheet
 from ports import free_port as _free_port
-from ports import wait_closed, wait_read
+from ports import wait_accepted, wait_closed, wait_gone, wait_read
 from realbooks import lo_probe
 from remote_payload import KNOWN_ACTIONS, VBA, applied_looks, apply_actions, client_body, client_headers, payload_from_file
 from serve_refusal import serve_in_process
@@ -2872,6 +2872,30 @@ def _posted_check(client, server, body: bytes):
     return client.post("/buttons/check", content=body, headers={**server.headers, "Content-Type": "application/json"})
 
 
+def _turns_asked(monkeypatch) -> list:
+    """The moments (time.monotonic()) the clicks of an app made after this asked for their
+    turn (server.turns), in order: what a test waits on where a sleep stood in for "the
+    second click waits behind the first", which a loaded machine had not yet reached."""
+    from renkei_xl.server import app as server_app
+
+    asked: list = []
+
+    class Noted(server_app.Turns):
+        def turn(self, noted=None):
+            asked.append(time.monotonic())
+            return super().turn(noted)
+
+    monkeypatch.setattr(server_app, "Turns", Noted)
+    return asked
+
+
+def _until(done, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
 def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_path, configured_log, monkeypatch):
     """Clicks at once on one worker run in turn: the log said who was refused (混雑) but not
     who waited, a queued click's duration looking like a slow one. Its line says waited=."""
@@ -2889,6 +2913,7 @@ def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
+    asked = _turns_asked(monkeypatch)
     records = configured_log(tmp_path / "error.log")
     body = client_body(_payload(server.master))
     with TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, turn_wait=20))) as client:
@@ -2896,7 +2921,8 @@ def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_
             first = pool.submit(_posted_check, client, server, body)
             assert running.wait(30)
             second = pool.submit(_posted_check, client, server, body)
-            time.sleep(1.0)
+            _until(lambda: len(asked) == 2, "the second click did not ask for its turn")
+            time.sleep(max(0.0, asked[1] + 1.0 - time.monotonic()))     # the second it waits, which its line says
             go.set()
             assert first.result(60).status_code == 200 and second.result(60).status_code == 200
     lines = [line for line in _split(records)[0] if "button=" in line]
@@ -2922,7 +2948,7 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     def files() -> dict:
         return {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} if outdir.is_dir() else {}
 
-    before = files()
+    before, made = files(), not outdir.is_dir()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
     try:
         while not held.exists():
@@ -2951,6 +2977,9 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     # four xdist workers beside two busy processes on two cores.
     assert ended and 950 <= int(ended.group(2)) <= took * 1000, said
     assert int(ended.group(1) or 0) <= took * 1000, said
+    # written= is what the folder gained: 配布用 itself where this click made it (split makes
+    # it before it waits for its lock; the module's earlier splits may have made it), no file.
+    assert f" written={int(made and outdir.is_dir())} " in said, said
 
 
 def test_a_click_the_button_stops_shows_its_request_number(server):
@@ -3364,7 +3393,7 @@ def flood_then_answer(running, url: str, **get) -> list[bool]:
     idle = []
     for _ in range(10):
         idle.append(running.connect())
-        time.sleep(0.05)            # accepted in this order: the oldest is known
+        wait_accepted(running.port)     # accepted in this order: the oldest is known
     answer = http_get(url, timeout=10, **get)
     assert answer.status_code == 200
     closed = [_closed_by_server(sock, 0.3) for sock in idle]
@@ -3423,6 +3452,7 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
+    asked = _turns_asked(monkeypatch)
     payload = _payload(master)
     if note:
         payload["sheets"].append({**payload["sheets"][-1], "name": "メモ", "values": [["x" * 1000] for _ in range(note // 1000)]})
@@ -3433,9 +3463,11 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
         first = _raw_click(running_server.port, "check", body, headers)
         assert running.wait(30)
         second = _raw_click(running_server.port, "rollover", body, headers)
-        time.sleep(0.3)
+        _until(lambda: len(asked) == 2, "the second click did not ask for its turn")     # its body read
+        gone = second.getsockname()[1]
         second.close()                                   # Excel gives up
-        time.sleep(0.2)
+        wait_gone(running_server.port, gone)             # the server met the close while it waited
+        time.sleep(max(0.0, asked[1] + 0.5 - time.monotonic()))     # half a second behind the first, its line says
         left.set()
         assert _one_response(first)[0].startswith(b"HTTP/1.1 200")
         first.close()
@@ -3457,11 +3489,11 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     from renkei_xl.server.connections import TimelyH11Protocol
 
     master = _master_in(server, "実行中に切断", fresh=True)
-    real, left = server_app.run_button, threading.Event()
+    real, left, ran = server_app.run_button, threading.Event(), threading.Event()
 
     def after_excel_left(entry, payload, place):
+        ran.set()
         assert left.wait(30)
-        time.sleep(0.3)
         return real(entry, payload, place)
 
     monkeypatch.setattr(server_app, "run_button", after_excel_left)
@@ -3469,8 +3501,10 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
                                             TimelyH11Protocol) as running_server:
         click = _raw_click(running_server.port, "rollover", client_body(_payload(master)), headers)
-        time.sleep(0.5)
+        assert ran.wait(30)                             # it runs
+        gone = click.getsockname()[1]
         click.close()
+        wait_gone(running_server.port, gone)            # the server met the close while it ran
         left.set()
         deadline = time.monotonic() + 60
         while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
@@ -4259,13 +4293,15 @@ def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(c
                             f"Authorization: {KEY}\r\n\r\n[1,".encode("latin-1"))
             trickles.append(trickle)
         held = [_body_started(running.port, limit - 10, headers, chunked) for _ in range(server_app.BODIES_HELD)]
-        time.sleep(0.5)
+        for sock in held:
+            wait_read(running.port, sock)       # their bytes held by the server
         one_more = _body_started(running.port, limit - 10, headers, chunked)
         head, body = _one_response(one_more)
         assert head.startswith(b"HTTP/1.1 503") and "混み合っている" in body.decode("utf-8"), (head, body)
         for sock in held:
+            gone = sock.getsockname()[1]
             sock.close()
-        time.sleep(0.5)
+            wait_gone(running.port, gone)       # and let go
         after = _body_started(running.port, limit - 10, headers, chunked)
         after.settimeout(1.5)
         with pytest.raises(socket.timeout):     # taken in: the server waits for the rest of its body
