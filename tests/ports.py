@@ -65,8 +65,9 @@ def _tcp_rows() -> list[list[str]]:
     return [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
 
 
-def _address(port: int) -> str:
-    return f"0100007F:{port:04X}"       # 127.0.0.1 as the kernel prints it (little-endian)
+def _address(port: int, host: str = "127.0.0.1") -> str:
+    """``host``:``port`` as /proc/net/tcp prints it (the address's bytes little-endian)."""
+    return f"{socket.inet_aton(host)[::-1].hex().upper()}:{port:04X}"
 
 
 def listening(port: int) -> bool:
@@ -77,8 +78,8 @@ def listening(port: int) -> bool:
 
 def _server_end(port: int, client: socket.socket | int) -> list[str] | None:
     """The kernel's row of the server's end of the connection from ``client`` (its socket, or
-    its port) to ``port``; None while (or once) there is none."""
-    here = _address(client if isinstance(client, int) else client.getsockname()[1])
+    its port on 127.0.0.1) to ``port``; None while (or once) there is none."""
+    here = _address(client) if isinstance(client, int) else _address(client.getsockname()[1], client.getsockname()[0])
     for row in _tcp_rows():
         if row[1] == _address(port) and row[2] == here:
             return row
@@ -104,10 +105,11 @@ def wait_read(port: int, client: socket.socket, timeout: float = 30) -> None:
 OPEN = ("01", "08")     # ESTABLISHED, CLOSE_WAIT: the client's close not yet taken by the server
 
 
-def wait_gone(port: int, client: int, timeout: float = 30) -> None:
-    """Until the server on ``port`` has taken the close of the client of port ``client`` (its
-    end closed too): a sleep stood in for that, and a server that had not yet met the close
-    ran a click whose Excel had gone."""
+def wait_gone(port: int, client: socket.socket | int, timeout: float = 30) -> None:
+    """Until the server on ``port`` has closed its end of the connection from ``client`` (its
+    socket, or the port of one closed on 127.0.0.1): taken the client's close, or closed it
+    itself. A sleep stood in for that, and a server that had not yet met the close ran a
+    click whose Excel had gone."""
     deadline = time.monotonic() + timeout
     while (row := _server_end(port, client)) is not None and row[3] in OPEN:
         assert time.monotonic() < deadline, f"the server on {port} did not take the close of {client}"

@@ -137,6 +137,9 @@ def serving(root: Path, share: str = SHARE, unprivileged: bool = False):
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start: {stderr.read_text(encoding='utf-8')}")
             time.sleep(0.2)
+        # The start's health check has its line, written after its answer: a test that read the
+        # log first (to see what it adds) met that line among its own on a loaded machine.
+        assert "outcome=稼働確認" in _log_once(log, "outcome=稼働確認"), stderr.read_text(encoding="utf-8")
         yield Server(url, workdir, master, log, cwd, {**HEADERS, "X-Renkei-Master": _master_id(master)}, error_log)
     finally:
         proc.terminate()
