@@ -24,7 +24,7 @@ from renkei_xl.core.refs import parse_ref
 from renkei_xl.core.errors import UserError
 from renkei_xl.package.zipped import Package
 from renkei_xl.core.plan_types import CellEdit, WritePlan
-from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix
+from renkei_xl.safety import STALE_AFTER_SECONDS, temp_prefix, writer_lock_file
 from renkei_xl.workbook.session import load_master, recalc_file, validate_file, write_planned
 
 from concurrent_writers import run_import, run_recalc
@@ -508,6 +508,20 @@ def test_an_export_waits_for_another_export_of_the_same_confirmed_list(master, t
     assert target.exists()
 
 
+def _wait_holding(proc, path: Path, timeout: float = 60) -> None:
+    """Until ``proc`` has ``path`` open (Linux: /proc): a writer waiting on a lock file."""
+    want = os.path.realpath(path)
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline, f"{proc.args} did not open {path}"
+        try:
+            if any(os.path.realpath(fd) == want for fd in Path(f"/proc/{proc.pid}/fd").iterdir()):
+                return
+        except OSError:        # a descriptor closed while it was looked at
+            pass
+        time.sleep(0.02)
+
+
 def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_path):
     """A write waits up to 30 s for another: a master renamed or moved meanwhile ended the
     command as an unexpected error (FileNotFoundError, in English) with an error log."""
@@ -522,7 +536,7 @@ def test_a_master_moved_while_its_write_waited_is_said_in_japanese(master, tmp_p
             time.sleep(0.01)
         run = subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1)
+        _wait_holding(run, writer_lock_file(master))     # its write waits on the lock (a sleep stood in)
         release.write_text("go")
         out, err = run.communicate(timeout=60)
     finally:

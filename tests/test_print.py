@@ -312,21 +312,35 @@ def test_a_soffice_that_hangs_is_refused_in_time_with_everything_it_started(tmp_
     """soffice is a script whose oosplash starts soffice.bin: on the timeout only the first
     process was killed, and a hung soffice.bin ran on after the refusal, one more at every
     try. Here the stand-in starts a child that inherits its output, as soffice.bin does."""
-    child_pid = tmp_path / "child.pid"
+    # The child is found by its command line, unique to this run: the pid it was to write
+    # after its start was, on a loaded machine, not yet written when the group was killed.
+    naps = f"120.{os.getpid()}{time.monotonic_ns() % 10**9:09d}"
     fake = tmp_path / "soffice"
-    fake.write_text(f"#!/bin/sh\nsleep 120 &\necho $! > '{child_pid}'\nwait\n")
+    fake.write_text(f"#!/bin/sh\nsleep {naps} &\nwait\n")
     fake.chmod(0o755)
     monkeypatch.setattr(export, "SOFFICE_TIMEOUT", 1)
     started = time.monotonic()
     with pytest.raises(UserError, match="1 秒以内に PDF を作りませんでした"):
         soffice_pdf(str(fake), tmp_path / "list.xlsx", tmp_path)
     assert time.monotonic() - started < 15
-    pid = int(child_pid.read_text())
+    left = _running_with(naps.encode())
     try:
-        assert not _running(pid), "the child soffice started is still running"
+        assert not left, "the child soffice started is still running"
     finally:
-        if _running(pid):
+        for pid in left:
             os.kill(pid, 9)
+
+
+def _running_with(argument: bytes) -> list[int]:
+    """The processes running (``_running``) with ``argument`` on their command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and argument in (entry / "cmdline").read_bytes().split(b"\0"):
+                found.append(int(entry.name))
+        except OSError:      # gone meanwhile
+            continue
+    return [pid for pid in found if _running(pid)]
 
 
 # ------------------------------------------------------------ a text the row cannot hold

@@ -33,6 +33,7 @@ from openpyxl import load_workbook
 
 from conftest import require_soffice, with_macro_sheet
 from ports import free_port as _free_port
+from ports import wait_accepted, wait_closed, wait_gone, wait_read
 from realbooks import lo_probe
 from remote_payload import KNOWN_ACTIONS, VBA, applied_looks, apply_actions, client_body, client_headers, payload_from_file
 from serve_refusal import serve_in_process
@@ -136,6 +137,9 @@ def serving(root: Path, share: str = SHARE, unprivileged: bool = False):
             if time.monotonic() > deadline:
                 pytest.fail(f"the server did not start: {stderr.read_text(encoding='utf-8')}")
             time.sleep(0.2)
+        # The start's health check has its line, written after its answer: a test that read the
+        # log first (to see what it adds) met that line among its own on a loaded machine.
+        assert "outcome=稼働確認" in _log_once(log, "outcome=稼働確認"), stderr.read_text(encoding="utf-8")
         yield Server(url, workdir, master, log, cwd, {**HEADERS, "X-Renkei-Master": _master_id(master)}, error_log)
     finally:
         proc.terminate()
@@ -2871,6 +2875,30 @@ def _posted_check(client, server, body: bytes):
     return client.post("/buttons/check", content=body, headers={**server.headers, "Content-Type": "application/json"})
 
 
+def _turns_asked(monkeypatch) -> list:
+    """The moments (time.monotonic()) the clicks of an app made after this asked for their
+    turn (server.turns), in order: what a test waits on where a sleep stood in for "the
+    second click waits behind the first", which a loaded machine had not yet reached."""
+    from renkei_xl.server import app as server_app
+
+    asked: list = []
+
+    class Noted(server_app.Turns):
+        def turn(self, noted=None):
+            asked.append(time.monotonic())
+            return super().turn(noted)
+
+    monkeypatch.setattr(server_app, "Turns", Noted)
+    return asked
+
+
+def _until(done, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
 def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_path, configured_log, monkeypatch):
     """Clicks at once on one worker run in turn: the log said who was refused (混雑) but not
     who waited, a queued click's duration looking like a slow one. Its line says waited=."""
@@ -2888,6 +2916,7 @@ def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
+    asked = _turns_asked(monkeypatch)
     records = configured_log(tmp_path / "error.log")
     body = client_body(_payload(server.master))
     with TestClient(server_app.create_app(ServerConfig(server.workdir, KEY, turn_wait=20))) as client:
@@ -2895,7 +2924,8 @@ def test_a_click_that_waited_for_its_turn_says_how_long_in_its_line(server, tmp_
             first = pool.submit(_posted_check, client, server, body)
             assert running.wait(30)
             second = pool.submit(_posted_check, client, server, body)
-            time.sleep(1.0)
+            _until(lambda: len(asked) == 2, "the second click did not ask for its turn")
+            time.sleep(max(0.0, asked[1] + 1.0 - time.monotonic()))     # the second it waits, which its line says
             go.set()
             assert first.result(60).status_code == 200 and second.result(60).status_code == 200
     lines = [line for line in _split(records)[0] if "button=" in line]
@@ -2921,7 +2951,7 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     def files() -> dict:
         return {p.name: p.stat().st_mtime_ns for p in outdir.iterdir()} if outdir.is_dir() else {}
 
-    before = files()
+    before, made = files(), not outdir.is_dir()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(outdir), str(held), str(release)])
     try:
         while not held.exists():
@@ -2950,6 +2980,9 @@ def test_a_click_waits_for_a_lock_held_elsewhere_only_as_long_as_its_wait_has_le
     # four xdist workers beside two busy processes on two cores.
     assert ended and 950 <= int(ended.group(2)) <= took * 1000, said
     assert int(ended.group(1) or 0) <= took * 1000, said
+    # written= is what the folder gained: 配布用 itself where this click made it (split makes
+    # it before it waits for its lock; the module's earlier splits may have made it), no file.
+    assert f" written={int(made and outdir.is_dir())} " in said, said
 
 
 def test_a_click_the_button_stops_shows_its_request_number(server):
@@ -3179,7 +3212,7 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
         for cut in ("close", "reset"):
             gone = running.connect()
             gone.sendall(head)
-            time.sleep(0.3)
+            wait_read(running.port, gone)       # a cut before the head was read is no request cut
             if cut == "reset":
                 gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             gone.close()
@@ -3190,7 +3223,7 @@ def test_a_request_whose_head_never_ends_leaves_one_line_saying_why(server, tmp_
             sock.close()
         crowded = running.connect()
         crowded.sendall(head)
-        time.sleep(0.3)
+        wait_read(running.port, crowded)    # a request waiting for the rest of its head
         others = [running.connect() for _ in range(3)]      # past the bound: the oldest waiting goes
         assert _closed_by_server(crowded, 5)
         for sock in others:
@@ -3363,7 +3396,7 @@ def flood_then_answer(running, url: str, **get) -> list[bool]:
     idle = []
     for _ in range(10):
         idle.append(running.connect())
-        time.sleep(0.05)            # accepted in this order: the oldest is known
+        wait_accepted(running.port)     # accepted in this order: the oldest is known
     answer = http_get(url, timeout=10, **get)
     assert answer.status_code == 200
     closed = [_closed_by_server(sock, 0.3) for sock in idle]
@@ -3422,6 +3455,7 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
         return {"actions": []}
 
     monkeypatch.setattr(server_app, "run_button", slow)
+    asked = _turns_asked(monkeypatch)
     payload = _payload(master)
     if note:
         payload["sheets"].append({**payload["sheets"][-1], "name": "メモ", "values": [["x" * 1000] for _ in range(note // 1000)]})
@@ -3432,9 +3466,11 @@ def test_a_click_whose_excel_left_while_it_waited_for_its_turn_is_not_run(server
         first = _raw_click(running_server.port, "check", body, headers)
         assert running.wait(30)
         second = _raw_click(running_server.port, "rollover", body, headers)
-        time.sleep(0.3)
+        _until(lambda: len(asked) == 2, "the second click did not ask for its turn")     # its body read
+        gone = second.getsockname()[1]
         second.close()                                   # Excel gives up
-        time.sleep(0.2)
+        wait_gone(running_server.port, gone)             # the server met the close while it waited
+        time.sleep(max(0.0, asked[1] + 0.5 - time.monotonic()))     # half a second behind the first, its line says
         left.set()
         assert _one_response(first)[0].startswith(b"HTTP/1.1 200")
         first.close()
@@ -3456,11 +3492,11 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     from renkei_xl.server.connections import TimelyH11Protocol
 
     master = _master_in(server, "実行中に切断", fresh=True)
-    real, left = server_app.run_button, threading.Event()
+    real, left, ran = server_app.run_button, threading.Event(), threading.Event()
 
     def after_excel_left(entry, payload, place):
+        ran.set()
         assert left.wait(30)
-        time.sleep(0.3)
         return real(entry, payload, place)
 
     monkeypatch.setattr(server_app, "run_button", after_excel_left)
@@ -3468,8 +3504,10 @@ def test_a_click_whose_excel_left_while_it_ran_is_logged_as_not_delivered_with_i
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(server.workdir, KEY)),
                                             TimelyH11Protocol) as running_server:
         click = _raw_click(running_server.port, "rollover", client_body(_payload(master)), headers)
-        time.sleep(0.5)
+        assert ran.wait(30)                             # it runs
+        gone = click.getsockname()[1]
         click.close()
+        wait_gone(running_server.port, gone)            # the server met the close while it ran
         left.set()
         deadline = time.monotonic() + 60
         while not any(c.ROLLOVER in line for line in lines) and time.monotonic() < deadline:
@@ -3601,6 +3639,30 @@ class Held:
             assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
             time.sleep(0.02)
 
+    def wait_waiting(self, caption: str, running: bool = False) -> None:
+        """Until the click of ``caption`` is read and waits for its turn (``running``: has it):
+        the worker's file of its clicks (server.running, beside the error log) holds it as not
+        run yet (as running). A sleep stood in for that, and a loaded machine had not yet read
+        the click when the test went on to stop the server. (A worker of several is not held
+        by HELD_SERVER, a patch of the supervisor's process only: this is what tells it runs.)"""
+        from renkei_xl.server.running import CUT, NOT_RUN_CUT, PREFIX
+
+        outcome = CUT if running else NOT_RUN_CUT
+        deadline = time.monotonic() + 30
+        while not any(f"button={caption} " in line and f"outcome={outcome} " in line
+                      for path in self.log.parent.glob(f"{PREFIX}*")
+                      for line in _text_of(path).splitlines()):
+            assert time.monotonic() < deadline and self.proc.poll() is None, self.log.read_text(encoding="utf-8")
+            time.sleep(0.02)
+
+
+def _text_of(path: Path) -> str:
+    """A file's text, or "" once it is gone (a worker's file of clicks is removed as it ends)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
 
 @contextlib.contextmanager
 def _held_server(tmp_path: Path, *args: str):
@@ -3647,14 +3709,14 @@ def test_a_server_stopped_at_once_answers_the_running_click_and_tells_the_waitin
         first = held.click("rollover", answers)
         held.wait_running("rollover")
         second = held.click("check", answers)
-        time.sleep(0.3)                         # waiting for its turn
+        held.wait_waiting(c.CHECK)
         held.proc.send_signal(signal.SIGINT)
-        time.sleep(0.3)
+        wait_closed(held.port)                  # the first Ctrl+C taken: a stop that waits for clicks
         held.proc.send_signal(signal.SIGINT)    # the second Ctrl+C: no waiting for clicks
-        time.sleep(0.5)
+        second.join(60)                         # the waiting click told, while the running one still runs
+        assert not second.is_alive() and not (held.running / "check").exists()
         held.go.touch()
         first.join(60)
-        second.join(60)
         held.proc.wait(timeout=30)
     log = held.log.read_text(encoding="utf-8")
     rollover, check = answers["rollover"], answers["check"]
@@ -3702,11 +3764,15 @@ def two_workers(tmp_path_factory, licensed):  # noqa: F811
             assert time.monotonic() < deadline, _workers_of(held.proc)
             time.sleep(0.1)
         held.go.touch()
+        before = set(_workers_of(held.proc))
         click = held.click("rollover", answers, held.sent_by())
-        time.sleep(0.4)                                   # the click runs (about a second)
+        held.wait_waiting(c.ROLLOVER, running=True)       # the click runs (about a second)
         os.killpg(held.proc.pid, signal.SIGHUP)
         click.join(60)
-        time.sleep(1)
+        deadline = time.monotonic() + 60                  # both workers replaced before the next click
+        while len(set(_workers_of(held.proc)) - before) < 2 or set(_workers_of(held.proc)) & before:
+            assert time.monotonic() < deadline, _workers_of(held.proc)
+            time.sleep(0.05)
         held.click("check", answers).join(60)
         held.proc.send_signal(signal.SIGTERM)
         status = held.proc.wait(timeout=30)
@@ -3777,7 +3843,7 @@ def test_a_click_whose_server_is_killed_while_it_runs_gets_its_line_at_the_next_
         click = held.click("check", answers)
         held.wait_running("check")
         waiting = held.click("recalc", answers)
-        time.sleep(0.5)                         # its body read, waiting for its turn
+        held.wait_waiting(c.RECALC)
         held.proc.kill()
         held.proc.wait(timeout=20)
         click.join(60)
@@ -3824,7 +3890,7 @@ def test_a_server_stopped_by_sigterm_ends_with_status_0_and_its_stop_line(tmp_pa
         click = held.click("check", answers)
         held.wait_running("check")
         held.proc.send_signal(getattr(signal, stop))
-        time.sleep(0.3)
+        wait_closed(held.port)                   # the stop taken while the click runs
         held.go.touch()                          # the running click is answered first
         click.join(60)
         assert held.proc.wait(timeout=30) == 0
@@ -4230,13 +4296,15 @@ def test_the_bodies_a_worker_holds_at_once_are_bounded_and_refused_in_japanese(c
                             f"Authorization: {KEY}\r\n\r\n[1,".encode("latin-1"))
             trickles.append(trickle)
         held = [_body_started(running.port, limit - 10, headers, chunked) for _ in range(server_app.BODIES_HELD)]
-        time.sleep(0.5)
+        for sock in held:
+            wait_read(running.port, sock)       # their bytes held by the server
         one_more = _body_started(running.port, limit - 10, headers, chunked)
         head, body = _one_response(one_more)
         assert head.startswith(b"HTTP/1.1 503") and "混み合っている" in body.decode("utf-8"), (head, body)
         for sock in held:
+            gone = sock.getsockname()[1]
             sock.close()
-        time.sleep(0.5)
+            wait_gone(running.port, gone)       # and let go
         after = _body_started(running.port, limit - 10, headers, chunked)
         after.settimeout(1.5)
         with pytest.raises(socket.timeout):     # taken in: the server waits for the rest of its body

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+from ports import wait_accepted, wait_gone, wait_read
 from test_server import KEY, _log_once, http_get, serving
 
 
@@ -345,7 +346,7 @@ def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_clie
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         if apart:
             sock.sendall(head)
-            time.sleep(0.5)
+            wait_read(int(port), sock)      # the head read: the guard reads the body
             sock.sendall(broken)
         else:
             sock.sendall(head + broken)
@@ -375,12 +376,12 @@ def test_a_flood_of_connections_from_one_address_closes_its_own_not_another_pcs(
 
     host, port = server.url.rsplit("//", 1)[1].split(":")
     pc = socket.create_connection((host, int(port)), source_address=("127.0.0.1", 0))
-    time.sleep(0.3)             # accepted before the flood: the oldest waiting
+    wait_accepted(int(port))    # accepted before the flood: the oldest waiting
     flood = []
     try:
         for _ in range(2 * MAX_CONNECTIONS + 20):
             flood.append(socket.create_connection((host, int(port)), source_address=("127.0.0.2", 0)))
-        time.sleep(0.5)         # every one accepted, each past the bound closing one
+        wait_accepted(int(port))    # every one accepted, each past the bound closing one
         pc.settimeout(5)
         pc.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         try:
@@ -415,7 +416,8 @@ def test_requests_sent_ahead_of_their_answers_close_the_connection_and_keep_no_p
             except BlockingIOError:
                 pass
             flood.append(sock)
-        time.sleep(1)
+        for sock in flood:          # each answered once and closed by the server
+            wait_gone(int(port), sock)
         answers = []
         for _ in range(5):
             try:
