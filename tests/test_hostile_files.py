@@ -964,7 +964,7 @@ def _place_twice(xml: str, how: str) -> str:
 @pytest.mark.parametrize("how, said", [("cell", "セル G20 がファイルの中に 2 度書かれています"),
                                        ("row", "セル A20 がファイルの中に 2 度書かれています"),
                                        ("value", "セル G20 に値が 2 つ保存されています"),
-                                       ("inline text", "セル G20 に値が 2 つ保存されています")])
+                                       ("inline text", "セル G20 の文字列が Excel と違う形で保存されていて")])
 def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sample, tmp_path, how, said):
     """A returned sheet that gives one place twice, or one cell two values (qa-fuzz63):
     python-calamine kept one without a word, so a G20 of 12 and then 99 was collected as 99
@@ -981,6 +981,38 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [returned_sample.name])
     assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
     assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
+
+
+@pytest.mark.parametrize("cell", ['<c r="{at}" t="inlineStr"><v>5</v></c>',
+                                  '<c r="{at}" t="inlineStr"><is><t>12</t></is><v>5</v></c>',
+                                  '<c r="{at}" t="n"><is><t>12</t></is></c>',
+                                  '<c r="{at}" t="s"><is><t>12</t></is></c>',
+                                  '<c r="{at}"><is><t>12</t></is></c>',
+                                  '<c r="{at}" t="inlineStr"><is><t>5</t><t>7</t></is></c>'])
+@pytest.mark.parametrize("book", ["master", "returned"])
+def test_an_inline_text_the_readers_part_on_is_refused_naming_its_cell(sample, returned_sample, tmp_path, book, cell):
+    """A cell whose inline text is not the one thing its inlineStr cell holds (qa-cells63):
+    <c t="inlineStr"><v>5</v></c> was read as empty (python-calamine, LibreOffice), so a
+    return cleared the master's value without a word; an <is> in a t="n"/"s" cell is 12 to
+    calamine and empty to LibreOffice and openpyxl; two <t> side by side are 「57」 or 「7」.
+    Refused naming sheet and cell, on the master (validate) and on a return (collect),
+    the master unchanged (sheet_checks.check_inline_texts)."""
+    master = fresh_master(sample, tmp_path)
+    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
+    members = read_members(src.read_bytes())
+    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell, cell.format(at=where.number_cell)))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        args = ["validate", master.name]
+    else:
+        (tmp_path / "returned").mkdir()
+        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+        args = ["collect", master.name, "returned"]
+    before = digest(master)
+    run = run_cli(args, tmp_path)
+    assert run.code != 0, run
+    assert f"シート「{MUNI}」のセル {where.number_cell} の文字列が Excel と違う形で保存されていて" in run.text, run
+    assert digest(master) == before, run
 
 
 @pytest.mark.parametrize("spelt, named", [(" #N/A", "#N/A"), ("#REF!\n", "#REF!"), ("\t#DIV/0!", "#DIV/0!")])

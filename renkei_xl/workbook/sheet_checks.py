@@ -285,7 +285,70 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
     if durations and (EVERY_CELL in durations or any(style in raw for style in durations)):
         note_large_numbers(undated, raw, prefix, durations)
     check_extent(name, raw, prefix, odd_at)
+    check_inline_texts(name, raw, prefix)
     return rewritten, errors, undated
+
+
+@lru_cache(maxsize=4)
+def _odd_inline(prefix: bytes) -> "re.Pattern":
+    """Where a cell's inline text may not be as every application writes it, each hit
+    starting at an ``i`` (searched for as a single byte: about 15 ms for the 20,000 × 12
+    master's 54 MB of sheets, which holds none of these): (1) a cell of type inlineStr
+    whose first element is no ``<is>`` (a ``<v>``, a formula); (2) anything but an end tag
+    after ``</is>`` (a value after the text); (3) two texts side by side in one inline text
+    (``<is><t>5</t><t>7</t></is>``; a run's own ``<t>`` is alone in its ``<r>``), looked
+    for up to the ``</is>`` of each; (4) an ``<is>`` not just after a ``t="inlineStr">``
+    tag end, looked at in _inline_cell_fits (another attribute after t is fine; any other
+    type is not)."""
+    p = re.escape(prefix)
+    return re.compile(rb'i(?:nlineStr"[^<>/]*>(?!\s*<(?:[\w.-]+:)?is[\s>/]|\s*</)(?P<first>)'
+                      rb'|s>(?<=</' + p + rb'is>)(?!\s*</)(?P<after>)'
+                      rb'|s[\s>](?<=<' + p + rb'is.)(?=(?:[^<]++|<(?!/' + p + rb'is>|/' + p + rb't>\s*<' + p
+                      + rb't[\s>]))*+</' + p + rb't>\s*<' + p + rb't[\s>])(?P<two>)'
+                      rb'|s[\s>/](?<=<' + p + rb'is.)(?<!t="inlineStr"><' + p + rb'is.))')
+
+
+_INLINE_UNSURE = ("の文字列が Excel と違う形で保存されていて、読み方がアプリによって違います（空のセルと"
+                  "読むものもあります。ファイルが壊れています）。Excel で開いて保存し直してください")
+
+
+def check_inline_texts(name: str, raw: bytes, prefix: bytes) -> None:
+    """Refuses a cell whose inline text (``<is>``) is not the one thing its cell of type
+    inlineStr holds, or holds two texts side by side, naming sheet and cell. Why: the
+    readers part ways there, and none says a word. ``<c r="G20" t="inlineStr"><v>5</v></c>``
+    is empty to python-calamine and to LibreOffice, so a return cleared the master's value;
+    ``<is><t>12</t></is><v>5</v>`` is empty to both, 12 to openpyxl; ``t="s"``, ``t="n"``
+    or no t with an ``<is>`` is 12 to calamine, empty to LibreOffice and openpyxl;
+    ``<is><t>5</t><t>7</t></is>`` is 「57」 to calamine and LibreOffice, 「7」 to openpyxl
+    (qa-cells63, measured). Excel's reading is not known (it may call the file damaged).
+    No application writes any of these, so no real file is refused. Master and returns
+    alike (check_sheet_xml); one search where the sheet holds none (_odd_inline)."""
+    pattern = _odd_inline(prefix)
+    tag = b"<" + prefix + b"c "
+    at = 0
+    while (m := pattern.search(raw, at)) is not None:
+        at = m.end()
+        if m.group("first") is None and m.group("after") is None and m.group("two") is None \
+                and _inline_cell_fits(raw, m.start(), tag):
+            continue
+        raise UnreadableSheet(f"シート「{name}」のセル {_cell_place(raw, m.start(), tag)} " + _INLINE_UNSURE)
+
+
+def _inline_cell_fits(raw: bytes, at: int, tag: bytes) -> bool:
+    """Whether the ``<is>`` at ``at`` (just past its ``<``, prefix aside) is its cell's first
+    element and the cell's type is inlineStr."""
+    start = raw.rfind(tag, 0, at)
+    end = raw.find(b">", start) if start >= 0 else -1
+    if end < 0 or end > at or raw[start:end].endswith(b"/"):
+        return False
+    return bool(re.search(rb'\st="inlineStr"', raw[start:end])) and not raw[end + 1:raw.rfind(b"<", 0, at + 1)].strip()
+
+
+def _cell_place(raw: bytes, at: int, tag: bytes) -> str:
+    """The r of the cell tag last opened before ``at``, or 「?」."""
+    start = raw.rfind(tag, 0, at + 1)
+    cell = _CELL_START.match(raw, start) if start >= 0 else None
+    return cell.group(1).decode("ascii") if cell is not None else "?"
 
 
 def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) -> None:
@@ -333,9 +396,9 @@ def check_extent(name: str, raw: bytes, prefix: bytes, odd_at: Optional[int]) ->
 
 # A cell's place as the usual form writes it (sheet_form): r first, capitals, no zeros.
 _CELL_PLACE = LazyPattern(rb'<(?:[\w.-]+:)?c r="([A-Z]{1,%d}[1-9][0-9]*)"' % COLUMN_LETTERS)
-# A cell's second value: a value tag or an inline text after its value, or a value after its
-# inline text (a cell holds f, v, is in that order, one of each at most).
-_SECOND_VALUE = LazyPattern(rb'</(?:[\w.-]+:)?(?:v>\s*<(?:[\w.-]+:)?(?:v|is)|is>\s*<(?:[\w.-]+:)?v)[\s>]')
+# A cell's second value tag after its value (a value beside an inline text is
+# check_inline_texts', on the master too).
+_SECOND_VALUE = LazyPattern(rb'</(?:[\w.-]+:)?v>\s*<(?:[\w.-]+:)?v[\s>]')
 _CELL_START = LazyPattern(rb'<(?:[\w.-]+:)?c\s[^<>]*\br="([A-Z]{1,%d}[0-9]+)"' % COLUMN_LETTERS)
 _TWICE = "（どちらの値が正しいか分かりません。ファイルが壊れています）。Excel で開いて保存し直してください"
 
@@ -343,7 +406,7 @@ _TWICE = "（どちらの値が正しいか分かりません。ファイルが�
 def check_places_once(name: str, raw: bytes) -> None:
     """Refuses a sheet (in the usual form: check_sheet_xml's rewrite, if any) that gives
     one cell twice, as its own ``<c>`` twice in a row or in a row written twice, or one cell
-    two values (``<v>5</v><v>7</v>``, a value and an inline text). Why: python-calamine keeps
+    two values (``<v>5</v><v>7</v>``; a value beside an inline text: check_inline_texts). Why: python-calamine keeps
     one without a word (the last place, the last value, the inline text), so a returned
     file whose G20 said 12 and then 99 was collected as 99 (qa-fuzz63), a guess between two
     values the file holds; Excel calls such a file damaged and repairs it. No application
