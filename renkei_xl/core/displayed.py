@@ -575,7 +575,7 @@ def scaled_without_words(value: object, number_format: str) -> "str | None":
     _signed, pieces = shown_by
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
-    if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "-()▲△"):
+    if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "".join(_SIGN_MARKS)):
         return None
     if _holds_other_parts(code) or not _thousands(code):
         return None
