@@ -242,6 +242,28 @@ def test_the_column_pattern_check_sees_another_bound(tmp_path):
         ("m.py", "UNSIGNED_DIGITS"), ("m.py", "ROW_DIGITS")}
 
 
+# A column's letters given a count typed as digits ([A-Z]{4}, [A-Za-z]{1,3}): the exact
+# counts _GRID_BOUND leaves out are no excuse here, as no such class counts anything else.
+_TYPED_COLUMN_COUNT = re.compile(r"\[A-Z(?:a-z)?\]\{[0-9]*(?:,[0-9]*)?\}")
+
+
+def typed_column_counts(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    return {(path, count) for path, _, text in code_patterns(root) for count in _TYPED_COLUMN_COUNT.findall(text)}
+
+
+def test_no_pattern_types_a_columns_letter_count():
+    """gridbounds63 spelt sheet_checks._LONG_COLUMN's {4} (a column past XFD) from
+    refs.COLUMN_LETTERS, but the typed-bound check leaves exact counts out, so a {4} typed
+    back passed every guard (review63b: put back, no test failed)."""
+    assert typed_column_counts() == set()
+
+
+def test_the_column_count_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("import re\n_LONG = re.compile(rb' r=\"([A-Z]{4}[^\"]{0,20})')\n"
+                                   '_ANY = re.compile(r"[A-Za-z]{1,3}[0-9]+")\n_NOT = re.compile(r"[0-9]{4}")\n')
+    assert {count for _path, count in typed_column_counts(tmp_path)} == {"[A-Z]{4}", "[A-Za-z]{1,3}"}
+
+
 def test_the_era_letters_are_written_once():
     """core.displayed.ERA_PARTS: is_era_format looked for [ge] and _DATE_PART cut g{1,3}|ee?,
     each typed on its own; the letters are now read from the parts."""
