@@ -275,7 +275,10 @@ def _libreoffice_owner(data: bytes) -> str:
 def opened_by(lock: Path) -> str:
     """What follows 「「name」は」 in a message of a workbook open: who has it open where the
     lock says (lock_owner), in which application (opened_in); the one wording of it."""
-    app, owner = opened_in(lock), lock_owner(lock)
+    return _opened_by(opened_in(lock), lock_owner(lock))
+
+
+def _opened_by(app: str, owner: str) -> str:
     return f" {owner} さんが {app} で開いています" if owner else f" {app} で開かれています"
 
 
@@ -295,10 +298,12 @@ def ensure_not_open(path: os.PathLike | str) -> None:
     path = Path(path)
     lock = find_lock(path)
     if lock is not None:
+        # the owner file read once: read again for the second sentence, a lock Excel
+        # rewrote meanwhile named one user as having it open and asked to close another
         app, owner = opened_in(lock), lock_owner(lock)
         close = f"{owner} さんに {app} で閉じてもらってから" if owner else f"{app} で閉じてから"
         raise UserError(
-            f"「{path.name}」は{opened_by(lock)}（ロックファイル {lock.name} があります）。"
+            f"「{path.name}」は{_opened_by(app, owner)}（ロックファイル {lock.name} があります）。"
             f"{close}もう一度実行してください。"
             f"{app} を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"

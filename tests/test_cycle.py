@@ -1284,6 +1284,10 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     (3000000, '#,##0,,', "実績値「3」は、セルの数値 3000000 が表示形式「#,##0,,」で桁を縮めて"),
     (5000, '[>=1000]#,##0,;0', "実績値「5」は、セルの数値 5000 が表示形式"),
     (500, '[>=1000]#,##0,;0', None),                          # the section it did not take: 500
+    # a negative section's own sign, whichever mark: the minus sign U+2212 was read as a
+    # word, and 「−12」 imported as -12 where 「-12」 and 「▲12」 were held (review63b)
+    (-12000, '#,##0,;"−"#,##0,', "実績値「−12」は、セルの数値 -12000 が表示形式"),
+    (-12000, '#,##0,;"▲"#,##0,', "実績値「▲12」は、セルの数値 -12000 が表示形式"),
     (12000, 'General"千円"', "実績値「12000千円」の単位"),           # 標準 among words (「G/標準"千円"」)
     (10, 'General"以上"', "「10以上」は範囲の表記"),
     (1234, 'General"件"', None),

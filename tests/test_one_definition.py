@@ -242,6 +242,28 @@ def test_the_column_pattern_check_sees_another_bound(tmp_path):
         ("m.py", "UNSIGNED_DIGITS"), ("m.py", "ROW_DIGITS")}
 
 
+# A column's letters given a count typed as digits ([A-Z]{4}, [A-Za-z]{1,3}): the exact
+# counts _GRID_BOUND leaves out are no excuse here, as no such class counts anything else.
+_TYPED_COLUMN_COUNT = re.compile(r"\[A-Z(?:a-z)?\]\{[0-9]*(?:,[0-9]*)?\}")
+
+
+def typed_column_counts(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    return {(path, count) for path, _, text in code_patterns(root) for count in _TYPED_COLUMN_COUNT.findall(text)}
+
+
+def test_no_pattern_types_a_columns_letter_count():
+    """gridbounds63 spelt sheet_checks._LONG_COLUMN's {4} (a column past XFD) from
+    refs.COLUMN_LETTERS, but the typed-bound check leaves exact counts out, so a {4} typed
+    back passed every guard (review63b: put back, no test failed)."""
+    assert typed_column_counts() == set()
+
+
+def test_the_column_count_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("import re\n_LONG = re.compile(rb' r=\"([A-Z]{4}[^\"]{0,20})')\n"
+                                   '_ANY = re.compile(r"[A-Za-z]{1,3}[0-9]+")\n_NOT = re.compile(r"[0-9]{4}")\n')
+    assert {count for _path, count in typed_column_counts(tmp_path)} == {"[A-Z]{4}", "[A-Za-z]{1,3}"}
+
+
 def test_the_era_letters_are_written_once():
     """core.displayed.ERA_PARTS: is_era_format looked for [ge] and _DATE_PART cut g{1,3}|ee?,
     each typed on its own; the letters are now read from the parts."""
@@ -293,3 +315,40 @@ def test_a_sheet_calamine_refused_is_said_in_one_place():
     beside a call to it, with their own punctuation."""
     typed = {path for path, _, text in code_strings() if "共有文字列が見つかりません" in text}
     assert typed == {"renkei_xl/workbook/stored_values.py"}, typed
+
+
+# Codes only a built-in number format's table holds (ECMA-376 18.8.30 ids 18, 19, 47): a
+# module typing one has typed the table again.
+BUILTIN_ONLY_CODES = ("h:mm AM/PM", "h:mm:ss AM/PM", "mm:ss.0")
+
+
+def builtin_code_tables(root: Path = PACKAGE) -> set[str]:
+    """The modules with a string constant holding one of BUILTIN_ONLY_CODES."""
+    return {path for path, _, text in code_strings(root) if any(code in text for code in BUILTIN_ONLY_CODES)}
+
+
+def test_the_builtin_number_formats_are_typed_once():
+    """package.styles.BUILTIN_CODES: shown63 typed its own table of the built-in codes that
+    are not plain (sheet_checks, for the faces' shown_styles) while leftalone63 added the
+    same times to BUILTIN_CODES (what a cell of the id is read as); sheet_checks now reads
+    BUILTIN_CODES through core.displayed.plain_format (review63b)."""
+    assert builtin_code_tables() == {"renkei_xl/package/styles.py"}
+
+
+def test_the_builtin_table_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('_SHOWN = {18: "h:mm AM/PM", 20: "h:mm"}\n')
+    assert [path.rpartition("/")[2] for path in builtin_code_tables(tmp_path)] == ["m.py"]
+
+
+def test_shown_styles_takes_every_builtin_code_that_is_not_plain():
+    """What shown_styles knows of a built-in id is BUILTIN_CODES' code where it is not plain:
+    the percentages, dates and times, and no plain one (General, 0, #,##0, @)."""
+    from renkei_xl.core.displayed import plain_format
+    from renkei_xl.package.styles import BUILTIN_CODES
+    from renkei_xl.workbook.sheet_checks import _builtin_shown
+
+    codes, named = _builtin_shown()
+    assert codes == {i: code for i, code in BUILTIN_CODES.items() if not plain_format(code)}
+    assert {9, 10, 14, 20, 22, 46, 47} <= set(codes) and not {0, 1, 3, 49} & set(codes)
+    assert all(named.search(b'<xf numFmtId="%d"/>' % i) for i in codes)
+    assert not any(named.search(b'<xf numFmtId="%d"/>' % i) for i in (0, 1, 3, 49, 146, 200))

@@ -1109,6 +1109,24 @@ def test_an_open_workbook_is_refused_naming_who_has_it_open(tmp_path, lock_name,
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["master.xlsm", lock_name])
 
 
+def test_an_open_workbook_refusal_names_one_user_from_one_read_of_the_lock(tmp_path, monkeypatch):
+    """ensure_not_open read the owner file twice, once for who has it open and once for who
+    is to close it: a lock Excel rewrote in between (the master closed by one and opened by
+    another) told staff that 山田 has it open and to ask 佐藤 to close it (review63b)."""
+    from renkei_xl import safety
+
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"staff edits")
+    (tmp_path / "~$master.xlsm").write_bytes(_excel_owner_file("山田 太郎"))
+    names = iter(["山田 太郎", "佐藤 花子"])
+    monkeypatch.setattr(safety, "lock_owner", lambda lock: next(names, ""))
+    with pytest.raises(UserError) as info:
+        ensure_not_open(target)
+    message = str(info.value)
+    assert "山田 太郎 さんが Excel で開いています" in message, message
+    assert "山田 太郎 さんに Excel で閉じてもらってから" in message and "佐藤" not in message, message
+
+
 @pytest.mark.parametrize("content", [b"", b"\x05staff", b"\xff" * 165, b"x" * 5000,
                                      _excel_owner_file("a\nb")])
 def test_an_owner_file_that_names_no_one_still_refuses_without_a_name(tmp_path, content):

@@ -68,14 +68,21 @@ def _rounded(number: Decimal, code: str) -> "tuple[Decimal, Decimal] | None":
     master keeps (as_displayed) and the text a finding quotes (number_shown) both use it."""
     whole, _, fraction = code.partition(".")
     decimals = len(re.findall(r"[0#?]", fraction))
-    last_digit = max(code.rfind(ch) for ch in "0#?")
-    thousands = len(re.match(r",*", code[last_digit + 1:]).group(0))
-    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** thousands
+    scale = Decimal(100) ** code.count("%") / Decimal(1000) ** _thousands(code)
     try:
         return (number * scale).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
                                          context=_EVERY_DIGIT), scale
     except InvalidOperation:
         return None
+
+
+def _thousands(code: str) -> int:
+    """How many thousands a section's number part (``code``, with a digit holder) divides
+    its number by: the commas right after its last digit holder (「#,##0,」 1, 「0,,」 2; a
+    comma between digits groups them). The one reading of that scale: the shown digits
+    (_rounded) and the scale without words (scaled_without_words), which read it apart."""
+    last_digit = max(code.rfind(ch) for ch in "0#?")
+    return len(re.match(r",*", code[last_digit + 1:]).group(0))
 
 
 # A section's condition (「[<10]」, 「[>=1E3]」); Excel allows one in each of the first two.
@@ -484,7 +491,7 @@ def number_read(value: object, number_format: str) -> "str | None":
     stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
     if _rounded_away(code):
         return _read_with_words(stored, pieces, own_sign)
-    if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) or _GENERAL in code and "%" in code:
+    if _holds_other_parts(code) or _GENERAL in code and "%" in code:
         return None
     if not re.search(r"[0#?]", code) and _GENERAL not in code:     # a section of words alone: 1 in "実施";"未実施" shows 実施
         shown_words = words.strip()
@@ -500,6 +507,14 @@ def number_read(value: object, number_format: str) -> "str | None":
     number = stored * scale
     digits = f"{number.normalize(_EVERY_DIGIT):f}"
     return _with_number(pieces, digits, ("0", "#", "?", _GENERAL))
+
+
+def _holds_other_parts(code: str) -> bool:
+    """Whether a section's code (its literals left out) holds more than a number's digits,
+    separators, percent signs and 標準: a date or time part, a text's @, a bracket (a
+    condition, an elapsed time) or an exponent or fraction's letter. No number is read from
+    it as scaled (number_read, scaled_without_words: the one test of both)."""
+    return re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I) is not None
 
 
 def _rounded_away(code: str) -> bool:
@@ -560,12 +575,9 @@ def scaled_without_words(value: object, number_format: str) -> "str | None":
     _signed, pieces = shown_by
     code = "".join(t for kind, t in pieces if kind == "code")
     words = "".join(t for kind, t in pieces if kind == "lit")
-    if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "-()▲△"):
+    if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "".join(_SIGN_MARKS)):
         return None
-    if re.search(r"[ymdhseg/@\[\]]", code.replace(_GENERAL, ""), re.I):
-        return None
-    last_digit = max(code.rfind(ch) for ch in "0#?")
-    if not code[last_digit + 1:].startswith(","):
+    if _holds_other_parts(code) or not _thousands(code):
         return None
     return number_shown(value, number_format)
 

@@ -114,7 +114,8 @@ def _saved(read, path, sheet: str) -> list[tuple]:
 
 
 class _AskedPercentFormats(Mapping):
-    """A sheet's cells whose number format has a percent sign, as Excel answers for each cell
+    """A sheet's cells whose number format is not plain (core.displayed.plain_format: a
+    percent sign, words, a scale, a date), as Excel answers for each cell
     looked up (one question a cell: collect writes a few); those asked so far are its items."""
 
     def __init__(self, book: "DesktopBook", sheet_name: str):
@@ -379,7 +380,7 @@ class DesktopBook(LiveBook):
     def percent_cells(self, sheets: Mapping[str, list], data: MasterData) -> dict[str, dict[tuple[int, int], str]]:
         """sheet → (row, col) → number format of the numbers in the master's number input
         columns (core.percent_cells.READ_AS_SHOWN: the columns the records read them from)
-        whose format has a percent sign, as Excel says it now, on the sheets
+        whose format is not plain (core.displayed.plain_format), as Excel says it now, on the sheets
         core.percent_cells.read_on names (as on the server)."""
         from ..core.percent_cells import READ_AS_SHOWN, read_on
         from ..core.refs import parse_ref

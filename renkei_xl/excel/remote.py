@@ -167,10 +167,11 @@ class SavedFills:
 
     def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
         """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
-        format whose number format has a percent sign (workbook.sheet_checks.shown_styles),
-        and of its empty cells in one, their number None: the payload carries values only, and
-        a number is read as the percent its format shows (core.percent_cells), and written
-        into one with the format 標準 (core.percent_cells.written_format). Nothing is read of a
+        format whose number format is not plain (workbook.sheet_checks.shown_styles: a percent
+        sign, words, a scale, a date), and of its empty cells in one, their number None: the
+        payload carries values only, and a number is read as the percent its format shows or
+        refused as shown otherwise (core.percent_cells), and written into one with the format
+        標準 where it would be read so (core.percent_cells.written_format). Nothing is read of a
         sheet's cells where styles.xml has no such format, and none is known where the file cannot say (a sheet added since)."""
         from ..package.xml import PackageError
 
@@ -427,7 +428,7 @@ class RemoteBook(LiveBook):
     def _saved_percents(self, sheets: Mapping[str, list],
                         said: Optional[dict] = None) -> dict[str, dict[tuple[int, int], str]]:
         """sheet → (row, col) → number format of the cells sent whose format the saved master
-        says has a percent sign (SavedFills.percent_numbers), each followed to where the
+        says is not plain (SavedFills.percent_numbers), each followed to where the
         workbook sent has it: the payload carries values only. The saved format is the
         cell's where the cell holds the number saved (as the client sends it, ``_same_number``);
         a number typed since into an unsaved book may have another (``_unsure``). So may a
@@ -610,7 +611,7 @@ class RemoteBook(LiveBook):
         return SavedFills.UNKNOWN if placed is None else self._saved_fills(sheet_name, cell_ref(*placed))
 
     def percent_source(self):
-        """The cells sent whose saved format has a percent sign, as the read found them
+        """The cells sent whose saved format is not plain, as the read found them
         (``_saved_percents``): collect's plan gives a number it writes there the format 標準."""
         self.read()
         cells = self._percent_cells

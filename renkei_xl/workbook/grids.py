@@ -70,8 +70,8 @@ class Grids(SheetMapping):
         self._workers: Optional[tuple] = None     # their threads, one per kind (_submit)
         self._durations_found: Optional[frozenset] = None
         self._percent_xfs: Optional[dict] = None
-        # sheet → (row, col) → number format of its numbers whose format has a percent sign
-        # (core.percent_cells), found as each sheet is read
+        # sheet → (row, col) → number format of its numbers whose format is not plain
+        # (core.displayed.plain_format; core.percent_cells), found as each sheet is read
         self.percents: dict[str, dict] = {}
         # calamine reads the shared strings whole as it opens the book, so their limit comes
         # first here too: not every reader of a sheet checked them before (conf, rollover)
@@ -220,8 +220,8 @@ class Grids(SheetMapping):
                         self._percent_cells(entry.part, raw) if read_on(name) else {})
 
     def _percent_cells(self, part: str, raw: bytes) -> dict:
-        """The sheet's numbers and empty cells in a cell format whose number format has a
-        percent sign, by (row, col), with that format (package.cells.numbers_formatted: the
+        """The sheet's numbers and empty cells in a cell format whose number format is not
+        plain (shown_styles), by (row, col), with that format (package.cells.numbers_formatted: the
         reader reads the numbers by it, collect's plan the cells it writes); found by a search
         of the bytes for those formats first, so a sheet without one costs a few searches."""
         xfs = self._percents()
@@ -240,14 +240,14 @@ class Grids(SheetMapping):
 
     def _percents(self) -> dict:
         """shown_styles of the book, read once (both read-ahead threads
-        may ask at once and get the same answer); styles.xml is parsed only where its bytes
-        hold a percent sign or a builtin percent format (9, 10)."""
+        may ask at once and get the same answer); its cell formats are searched only where
+        styles.xml declares a number format or names a built-in one that is not plain."""
         if self._percent_xfs is None:
             self._percent_xfs = shown_styles(self._pkg, self._workbook)
         return self._percent_xfs
 
     def formats(self, name: str) -> dict:
-        """The cells of a sheet read so far whose number format has a percent sign
+        """The cells of a sheet read so far whose number format is not plain
         (``_percent_cells``), for core.contract_read.read_contract's ``formats``."""
         return self.percents.get(name, {})
 

@@ -178,13 +178,21 @@ def duration_styles(pkg: Package, workbook: WorkbookXml) -> frozenset[bytes]:
     return frozenset()
 
 
-# The builtin number formats that are not plain (ECMA-376 18.8.30): with a percent sign, and
-# the dates and times (a number past 9999-12-31 shows #####: core.displayed.shown_otherwise),
-# each by a code of its kind (what Excel shows depends on its language; only the kind is read).
-_BUILTIN_SHOWN = {9: "0%", 10: "0.00%", 14: "yyyy/m/d", 15: "d-mmm-yy", 16: "d-mmm", 17: "mmm-yy",
-                  18: "h:mm AM/PM", 19: "h:mm:ss AM/PM", 20: "h:mm", 21: "h:mm:ss", 22: "yyyy/m/d h:mm",
-                  45: "mm:ss", 46: "[h]:mm:ss", 47: "mm:ss.0"}
-_BUILTIN_SHOWN_ID = rb'\bnumFmtId\s*=\s*["\']\s*0*(?:9|1[0-9]|2[0-2]|4[5-7])\s*["\']'
+@lru_cache(maxsize=1)
+def _builtin_shown() -> "tuple[dict[int, str], re.Pattern]":
+    """The built-in number formats that are not plain (ECMA-376 18.8.30; no numFmt of their
+    own in the file): with a percent sign, and the dates and times (a number past 9999-12-31
+    shows #####: core.displayed.shown_otherwise), each by its code; and a pattern of a
+    numFmtId naming one of them. Read from package.styles.BUILTIN_CODES through
+    core.displayed.plain_format: shown63 typed its own table of these codes and its own
+    range of ids while leftalone63 added the same times to BUILTIN_CODES, so a built-in id
+    added to one would have been read otherwise by the other face."""
+    from ..core.displayed import plain_format
+    from ..package.styles import BUILTIN_CODES
+
+    codes = {i: code for i, code in BUILTIN_CODES.items() if not plain_format(code)}
+    ids = "|".join(str(i) for i in sorted(codes)).encode("ascii")
+    return codes, re.compile(rb'\bnumFmtId\s*=\s*["\']\s*0*(?:%s)\s*["\']' % ids)
 
 
 def shown_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
@@ -200,9 +208,10 @@ def shown_styles(pkg: Package, workbook: WorkbookXml) -> dict[int, str]:
     for rel in read_rels(pkg, workbook.part):
         if rel.type == T_STYLES and rel.part and rel.part in pkg:
             styles = pkg.read(rel.part)
-            if not re.search(_NUM_FMT, styles) and not re.search(_BUILTIN_SHOWN_ID, styles):
+            builtin, builtin_id = _builtin_shown()
+            if not re.search(_NUM_FMT, styles) and not builtin_id.search(styles):
                 return {}
-            codes = dict(_BUILTIN_SHOWN)
+            codes = dict(builtin)
             for m in re.finditer(_NUM_FMT, styles):
                 fmt_id, code = _format_id(m.group(1)), _attr(m.group(1), b"formatCode")
                 if fmt_id is not None:
