@@ -1288,6 +1288,10 @@ def test_a_returned_finding_quotes_its_own_cell_as_shown_not_a_neighbour_of_the_
     # word, and 「−12」 imported as -12 where 「-12」 and 「▲12」 were held (review63b)
     (-12000, '#,##0,;"−"#,##0,', "実績値「−12」は、セルの数値 -12000 が表示形式"),
     (-12000, '#,##0,;"▲"#,##0,', "実績値「▲12」は、セルの数値 -12000 が表示形式"),
+    # ... and the full-width and small hyphen-minus, which the value reader reads as a minus
+    # too: 「－12」 and 「﹣12」 were imported as -12 (stop 63)
+    (-12000, '#,##0,;"－"#,##0,', "実績値「－12」は、セルの数値 -12000 が表示形式"),
+    (-12000, '#,##0,;"﹣"#,##0,', "実績値「﹣12」は、セルの数値 -12000 が表示形式"),
     (12000, 'General"千円"', "実績値「12000千円」の単位"),           # 標準 among words (「G/標準"千円"」)
     (10, 'General"以上"', "「10以上」は範囲の表記"),
     (1234, 'General"件"', None),

@@ -36,6 +36,7 @@ import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from .lazy_pattern import LazyPattern
+from .values import MINUS_SIGNS
 
 # Quoted text, an escaped or repeated/padding character, and [colour]/[condition]/[locale].
 _LITERALS = LazyPattern(r'"[^"]*"|\\.|[_*].|\[[^\]]*\]')
@@ -460,7 +461,7 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
 
 
 # What a negative section may show besides the number without adding a word: its sign.
-_SIGN_MARKS = frozenset("()▲△-−+ ")
+_SIGN_MARKS = frozenset("()▲△+ ") | MINUS_SIGNS   # a minus as the value reader reads one
 # Literal characters that change nothing a person reads from the number: a plus sign, a
 # currency sign, spaces (「+0」 shows +12, 「\¥#,##0」 ¥12,000: the number is still 12, 12000).
 _NO_WORDS = " \u3000+¥￥$"

@@ -706,6 +706,13 @@ def normalize(text: str) -> str:
     return _SPACES.sub("", t)
 
 
+# The dashes the reader takes for a minus before a number (normalize makes each "-": the
+# hyphen-minus, − U+2212, － U+FF0D, ﹣ U+FE63): the one set of them. A number format's sign
+# marks are read by it (core.displayed): 「－12」 and 「﹣12」 shown by 「#,##0,;"－"#,##0,」 for
+# -12000 were imported as -12 where 「-12」 and 「▲12」 were held as scaled (stop 63).
+MINUS_SIGNS = frozenset(ch for ch in DASH_CHARS if normalize(ch) == "-")
+
+
 @lru_cache(maxsize=256)
 def normalized(text: str) -> str:
     """``normalize``, cached for a text read again and again (a status many indicators
