@@ -519,6 +519,21 @@ def test_a_history_csv_figure_counting_another_thing_than_its_indicator_is_refus
     assert history["02-2"][2022] == ("14企業", "×") and history["04-1"][2021] == ("17", "×")
 
 
+def test_a_history_csv_fraction_on_a_row_counted_in_percent_is_refused_not_compared(sample, tmp_path):
+    """01-1 counts in % (目標値 「100％（毎年度）」). A CSV made from the stored cells carries
+    2023's 73.2% as 0.732: it went into 経年 as 「0.732」 beside the years' 「73.2%」, and after
+    評価を再計算 次の一歩 showed 「↑（前年度 0.732 ×）」 for 73.2% both years, as the master's
+    own input of 0.732 is refused (validate.fraction_of_percent). 73.2 or 0.732% is taken."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["01-1,2022,0.732,×", "01-1,2021,73.2,×",
+                                                            "01-1,2020,0.5%,×"], "utf-8-sig")
+    assert set(reasons) == {2}, reasons
+    assert "実績値「0.732」は、「73.2%」を Excel が保存する値と同じです" in reasons[2], reasons[2]
+    assert "0.732% なのか 73.2% なのか決められません" in reasons[2]
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["01-1"] and history["01-1"][2021] == ("73.2", "×")
+    assert history["01-1"][2020] == ("0.5%", "×") and done.imported == 2
+
+
 def test_a_year_given_twice_with_different_figures_is_taken_from_neither_line(sample, tmp_path):
     """A corrected line added below the old one (「08-1,2022,16件」 under 「15件」): the first
     was taken and the correction refused, a guess between two figures said only as a

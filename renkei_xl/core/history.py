@@ -816,9 +816,13 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
     other years' 名 as if they compared. Only two units are compared (a figure without
     one counts in the target's, and a target without one says nothing), as
     validate._unit_clash compares a typed 実績値（手入力）; the 一覧's own 実績値 read back
-    from 経年's CSV always agree, as 一覧 prints in the target's unit."""
+    from 経年's CSV always agree, as 一覧 prints in the target's unit. A bare fraction on a row
+    counted in % (0.732 beside 「100％」, a CSV made from the stored cells) is refused as the
+    master's input is (validate.fraction_of_percent): recorded, 次の一歩 compared it with this
+    year's 73.2% as 0.732% and showed ↑ for a year that had not changed."""
     from .methods import target_of
-    from .values import NUMBER, ValueParseError, parse_value
+    from .validate import fraction_of_percent
+    from .values import NUMBER, ValueParseError, format_number, parse_value
 
     target = target_of(ind) if ind is not None else None
     if target is None or target.kind != NUMBER or not target.unit:
@@ -827,6 +831,11 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
         value = parse_value(actual)
     except ValueParseError:
         return ""   # _actual_refusal's
+    if value.kind == NUMBER and fraction_of_percent(value, target):
+        percent = f"{format_number((value.number * 100).normalize())}%"
+        return (f"実績値「{shown(actual)}」は、「{percent}」を Excel が保存する値と同じです（指標 {ind.id} は目標値"
+                f"「{shown(ind.target)}」のとおり % で数えます。{shown(actual)}% なのか {percent} なのか決められません）。"
+                f"% を付けて「{percent}」のように書いてください")
     if value.kind != NUMBER or not value.unit or value.family == target.family:
         return ""
     return (f"実績値「{shown(actual)}」の単位「{value.unit}」が、指標 {ind.id} の目標値「{shown(ind.target)}」の"
