@@ -1028,6 +1028,37 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != "h.csv"} == before
 
 
+@pytest.mark.parametrize("where", ["record", "note"])
+def test_a_record_or_note_on_a_history_row_whose_id_was_cleared_is_named_not_dropped(
+        sample, tmp_path, capsys, where):
+    """Staff clear 02-1's 指標ID in 経年 (Delete on the wrong cell), or write a note under the
+    table in a column of their own. Every writer of 経年 keys what it keeps by 指標ID: the
+    2024 master's 経年 had 02-1's row without its 2023年度 「３回 ◎」 (or without the note),
+    exit 0 and not a word. Now rollover and the imports name the cell and the empty 指標ID and
+    write nothing; 評価を再計算, which rewrites no 経年, still runs."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.HISTORY]
+    row = next(cell.row for cell in ws["A"] if cell.value == "02-1")
+    if where == "record":
+        ws.cell(row, 1).value = None
+        said = f"経年!E{row}「３回」（経年!A{row} が空欄）"
+    else:
+        ws["G3"] = "職員メモ"
+        ws.cell(ws.max_row + 2, 7).value = "※2023年度は速報値"
+        said = f"経年!G{ws.max_row}「※2023年度は速報値」（経年!A{ws.max_row} が空欄）"
+    wb.save(sample)
+    before = sample.read_bytes()
+    csv_path = tmp_path / "h.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for args in (["rollover", str(sample)], ["history", "import", str(sample), str(csv_path)]):
+        assert cli_main(args) == 2
+        err = capsys.readouterr().err
+        assert said in err and "「指標ID」が空欄の行にあります" in err and "Traceback" not in err, err
+    assert sample.read_bytes() == before
+    assert not list(tmp_path.glob("*2024*"))
+    assert cli_main(["recalc", str(sample)]) == 0
+
+
 @pytest.mark.parametrize("header", ["評価指標", "職員メモ"])
 def test_a_true_or_false_beside_the_records_is_refused_in_a_label_and_kept_in_a_staff_column(
         sample, tmp_path, capsys, header):

@@ -199,6 +199,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
               for k in range(len(row)) if k != cols[0] and k not in years and (e := _unread_label(row, k, staff_cols))]
     refuse_unread(errors)
+    _refuse_unkeyed(grid, header_at, cols[0], sorted(years | staff_cols))
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:
@@ -214,6 +215,31 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Optional[int],
+                    cols: Sequence[int]) -> None:
+    """Refuses a year's record or a note in a column of staff's own on a row of 経年 whose
+    指標ID is empty (cleared by a Delete on the wrong cell, a note typed under the table):
+    every writer of 経年 keys what it keeps by 指標ID, so 次年度のマスターを作成 and the imports
+    wrote the sheet anew without it, and that indicator's 2023年度 was gone from its row
+    without a word. Which indicator it belongs to is not a guess to make. Read by the writers
+    alone (read_kept): 評価を再計算 rewrites no 経年 and loses nothing."""
+    if id_col is None:
+        return
+    found = []
+    for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
+        if _at(row, id_col):
+            continue
+        held = next((k for k in cols if _at(row, k)), None)
+        if held is not None:
+            found.append(f"{c.HISTORY}!{cell_ref(r, held + 1)}「{shown(_at(row, held))}」"
+                         f"（{c.HISTORY}!{cell_ref(r, id_col + 1)} が空欄）")
+    if found:
+        more = f" ほか {len(found) - 5} 行" if len(found) > 5 else ""
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(found[:5])}{more} は、「{ID_HEADER}」が空欄の行にあります。"
+                        "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
+                        "値を別のシートに移してその行を空にしてから、もう一度実行してください")
 
 
 def _id_place(grid: Sequence[Sequence[object]], r: int) -> str:
