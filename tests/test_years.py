@@ -1854,7 +1854,11 @@ def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_take
 
 
 @pytest.mark.parametrize("actual_header, symbol_header", [("２０２３年度　実績値", "2023年度評価"),
-                                                          ("令和5年度 実績値", "R５年度評価")])
+                                                          ("令和5年度 実績値", "R５年度評価"),
+                                                          # without 年度, as a history CSV's 年度 is read:
+                                                          # were staff's own columns, after 2024
+                                                          ("R5 実績値", "2023 評価"),
+                                                          ("令和5 実績値", "Ｒ５評価")])
 def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_that_year(
         years, tmp_path, actual_header, symbol_header):
     """Staff retype 経年's 「2023年度 実績値」 as 「２０２３年度　実績値」 or 「令和5年度 実績値」 and
@@ -1879,6 +1883,17 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
     assert actual_header not in header and symbol_header not in header, header
     record = next(r for r in rows[rows.index(header) + 1:] if r[0] == "04-1")
     assert (record[header.index("2023年度 実績値")], record[header.index("2023年度 評価")]) == before
+
+
+def test_headers_of_staffs_own_are_not_read_as_a_year():
+    """What the year headers without 年度 must not take: a long-term target staff keep beside
+    the years (「2030目標値」, no year's own target), and words without a year."""
+    from renkei_xl.core.history import year_of_header
+
+    assert year_of_header("R5 実績値", "実績値") == 2023 and year_of_header("2023評価", "評価") == 2023
+    assert year_of_header("2030目標値", "目標値") is None and year_of_header("2030年度 目標値", "目標値") == 2030
+    for header in ("前年度実績値", "実績値", "1 実績値", "2023.0年度 評価", "職員の評価"):
+        assert year_of_header(header, "実績値") is None and year_of_header(header, "評価") is None, header
 
 
 def test_a_master_counting_from_1904_rolls_over_with_its_dates_right(years, tmp_path):

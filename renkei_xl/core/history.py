@@ -40,8 +40,9 @@ ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
 # Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」,
 # 「2023年度実績値」 or 「令和5年度 実績値」 is the year the tool wrote, not a column of staff's
-# own beside it (year_of_header reads the year as 設定's 対象年度 is read).
-_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?年度)(実績値|評価|目標値)$")
+# own beside it (year_of_header reads the year as a history CSV's 年度 is read: 「R5 実績値」
+# and 「2023 評価」 too).
+_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?)(実績値|評価|目標値)$")
 TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
@@ -353,14 +354,17 @@ def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int
 def year_of_header(header: str, kind: str) -> Optional[int]:
     """The 年度 of a 経年 header 「YYYY年度 <kind>」 as staff may retype it (header_key, 和暦
     too: 「令和5年度 実績値」 kept 2023 out of the years, its records as text beside them), or
-    None for any other header."""
+    None for any other header. The year is read as a history CSV's 年度 column is (_year):
+    「R5 実績値」「2023 評価」, typed without 年度, were a column of staff's own, moved after
+    the next year by 次年度のマスターを作成, 2023 left out of 集計's 年度別の達成割合, and a
+    rollover a year later said nothing of it. A 目標値 keeps its 年度: 「2030目標値」 is
+    staff's own long-term target, not the target a year was judged against."""
     m = _YEAR_COLUMN.match(header_key(header))
     if m is None or m.group(2) != kind:
         return None
-    try:
-        return parse_fiscal_year(m.group(1))
-    except DateParseError:
+    if kind == "目標値" and not m.group(1).endswith("年度"):
         return None
+    return _year(m.group(1), parse_fiscal_year, DateParseError)
 
 
 def header_key(header: str) -> str:
