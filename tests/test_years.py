@@ -1896,6 +1896,26 @@ def test_headers_of_staffs_own_are_not_read_as_a_year():
         assert year_of_header(header, "実績値") is None and year_of_header(header, "評価") is None, header
 
 
+def test_a_plans_period_and_a_padded_year_in_the_names_are_kept_as_written(sample_built, tmp_path):
+    """A master named for its plan's period and its year 「第2期ビジョン（2019〜2023年度）_R05年度」,
+    served from the folder 「R05年度」. The next master was 「第2期ビジョン（2019〜2024年度）_R6年度」
+    and its サーバー作業フォルダー 「R6年度」: the plan's period moved with the year (which no
+    rollover check compares: core.fiscal.named_fiscal_years reads it as a period), the padded
+    year lost its zero. Now the period stays and the year keeps its width."""
+    master = tmp_path / "第2期ビジョン（2019〜2023年度）_R05年度_マスター.xlsm"
+    shutil.copyfile(sample_built[0], master)
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_SERVER_FOLDER].destinations))
+    wb[sheet][ref.replace("$", "")] = "R05年度"
+    wb.save(master)
+
+    done = rollover_file(master)
+    assert done.path.name == "第2期ビジョン（2019〜2023年度）_R06年度_マスター.xlsm", done.path.name
+    assert done.report.folder == ("R05年度", "R06年度")
+    wb = openpyxl.load_workbook(done.path)
+    assert wb[sheet][ref.replace("$", "")].value == "R06年度"
+
+
 def test_a_master_counting_from_1904_rolls_over_with_its_dates_right(years, tmp_path):
     """A master whose Excel counts days from 1904 (「1904 年から計算する」, workbookPr date1904:
     the old Mac default, kept by the book): rollover wrote the new 基準日 2025-03-31 as its
