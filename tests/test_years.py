@@ -193,6 +193,24 @@ def test_rollover_leaves_the_tool_sheets_empty_and_lists_past_targets(years, fy2
     assert flagged == expected
 
 
+def test_a_target_of_a_calendar_year_gone_by_is_listed_for_review(sample, tmp_path, capsys):
+    """02-2's target retyped 「15社（2023年）」 (a calendar year, which a target's note may give):
+    the 2024 master judged it as this year's and 検証結果 never listed it for review, as it
+    lists 「15社（2023年度）」. 「１回（2024年）」 is 2024's own, not past in 2024."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    cells = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    cells["15社（毎年度）"].value = "15社（2023年）"
+    cells["１回（毎年度）"].value = "１回（2024年）"
+    wb.save(sample)
+    done = rollover_file(sample, out=tmp_path / "2024" / "m_2024年度.xlsm")
+    past = {f.indicator_id: f.message for f in done.report.past}
+    assert "02-2" in past and "02-1" not in past, past
+    assert "目標値「15社（2023年）」の年度（2023年度）は対象年度（2024年度）より前です" in past["02-2"]
+    flagged = {r[3] for r in _grid(done.path, c.FINDINGS)[1:] if r[0] == "警告" and "見直し" in str(r[4])}
+    assert "02-2" in flagged and "02-1" not in flagged
+
+
 def test_macros_buttons_xlwings_conf_and_staff_parts_carry_over(years):
     old, new = _parts(years["m2023"]), years["fresh2024"]
     sheets = _sheet_parts(years["m2023"])
