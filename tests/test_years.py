@@ -211,6 +211,36 @@ def test_a_target_of_a_calendar_year_gone_by_is_listed_for_review(sample, tmp_pa
     assert "02-2" in flagged and "02-1" not in flagged
 
 
+def test_a_closed_years_record_typed_into_history_and_replaced_is_named(years, sample, tmp_path, capsys):
+    """Staff keep 2024's 基本KPI figure in the 2024 master's 経年 (「31兆円」, which no input
+    gives) and a record of 02-1 of their own. 次年度のマスターを作成 records 2024 from its
+    evaluation, as it should, but replaced both without a word: 31兆円 was gone from the 2025
+    master. Now each replaced cell is named with what it held and what it holds now; a record
+    that is what the evaluation gives (02-2 「30社 ◎」), and the sample's official 2023 (「３回」
+    is 「3回」, 「－」 no value), are not."""
+    m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
+    wb = openpyxl.load_workbook(m2024, keep_vba=True)
+    ws = wb[c.HISTORY]
+    top = next(cell.row for cell in ws["A"] if cell.value == "指標ID")
+    col = ws.max_column + 1
+    ws.cell(top, col, "2024年度 実績値"), ws.cell(top, col + 1, "2024年度 評価")
+    rows = {cell.value: cell.row for cell in ws["A"] if cell.value}
+    for ind_id, actual, symbol in (("KPI1-1", "31兆円", "－"), ("02-1", "99回", "◎"), ("02-2", "30社", "◎")):
+        ws.cell(rows[ind_id], col, actual), ws.cell(rows[ind_id], col + 1, symbol)
+    wb.save(m2024)
+    from openpyxl.utils import get_column_letter as letter
+
+    assert cli_main(["rollover", str(m2024), "-o", str(tmp_path / "2025" / years["m2025"].name)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「経年」の2024年度の記録 2 指標を、2024年度の入力から評価した実績値と評価で置き換えました" in out
+    assert f"経年!{letter(col)}{rows['KPI1-1']}（KPI1-1）: 「31兆円 －」→「（空欄） －」" in out, out
+    assert f"経年!{letter(col)}{rows['02-1']}（02-1）: 「99回 ◎」→「3回 ◎」" in out, out
+    assert "02-2" not in out.split("置き換えました")[1].split("・")[0]
+
+    assert cli_main(["rollover", str(sample)]) == 0       # the official 2023, evaluated again
+    assert "置き換えました" not in capsys.readouterr().out
+
+
 def test_macros_buttons_xlwings_conf_and_staff_parts_carry_over(years):
     old, new = _parts(years["m2023"]), years["fresh2024"]
     sheets = _sheet_parts(years["m2023"])

@@ -420,6 +420,34 @@ def with_year(history: History, year: int, result: Result) -> History:
     return out
 
 
+def overwritten(grid: Optional[Sequence[Sequence[object]]], after: History, year: int
+                ) -> list[tuple[str, str, YearRecord, YearRecord]]:
+    """(its cell, 指標ID, what 経年 (``grid``) held, what replaces it) for each record of
+    ``year`` that ``after`` changes: a closed year's record typed into 経年 by staff (a 基本KPI's
+    figure the inputs do not give, a corrected 評価) was replaced by the year's own evaluation
+    (with_year) without a word. Compared as 一覧 prints them (NFKC: the official 「３回」 is
+    「3回」; a dash is no value), so the sample's official year, evaluated again, changes nothing."""
+    def key(rec: YearRecord) -> tuple[str, str]:
+        actual = "" if rec.actual in (NO_VALUE, NOT_YET) else unicodedata.normalize("NFKC", rec.actual).strip()
+        return actual, rec.symbol
+
+    before = read_history(grid)
+    header_at = _header_at(grid)
+    if header_at is None or not any(year in per_year for per_year in before.values()):
+        return []
+    header = [text(v) for v in grid[header_at]]
+    id_col = header.index(ID_HEADER)
+    actual_cols, _symbols = _year_columns(header, header_at + 1)
+    rows = {text(row[id_col]): r for r, row in enumerate(grid[header_at + 1:], start=header_at + 2)
+            if id_col < len(row)}
+    out = []
+    for ind_id, per_year in before.items():
+        old, new = per_year.get(year), after.get(ind_id, {}).get(year)
+        if old is not None and new is not None and key(old) != key(new):
+            out.append((f"{c.HISTORY}!{cell_ref(rows[ind_id], actual_cols[year] + 1)}", ind_id, old, new))
+    return out
+
+
 def merged(history: History, records: Iterable[tuple[str, int, YearRecord]]) -> History:
     out = {i: dict(per_year) for i, per_year in history.items()}
     for ind_id, year, rec in records:
