@@ -582,6 +582,19 @@ def test_a_history_csv_fraction_on_a_row_counted_in_percent_is_refused_not_compa
     assert history["01-1"][2020] == ("0.5%", "×") and done.imported == 2
 
 
+def test_an_indicator_id_excel_turned_into_a_date_is_refused_saying_so(sample, tmp_path):
+    """A history CSV opened in Excel to add a year, and saved: 「02-1」 became the date 「2月1日」
+    (「2022/2/1」, 「1-Feb」 as other settings show it). The line was refused as an ID no sheet
+    has, which did not say where it came from; now it names 02-1 and how to keep it text. A
+    date no ID of the master reads as (12月31日) is refused as before, without the hint."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["2月1日,2022,2回,◎", "2022/2/1,2022,2回,◎",
+                                                            "1-Feb,2022,2回,◎", "12月31日,2022,2回,◎"], "cp932")
+    assert set(reasons) == {2, 3, 4, 5} and done.imported == 0, reasons
+    for line in (2, 3, 4):
+        assert "（Excel で CSV を開くと、指標ID「02-1」は日付に変わります。" in reasons[line], reasons[line]
+    assert reasons[5] == "指標ID「12月31日」は指標シートにも「経年」シートにもありません", reasons[5]
+
+
 def test_a_year_given_twice_with_different_figures_is_taken_from_neither_line(sample, tmp_path):
     """A corrected line added below the old one (「08-1,2022,16件」 under 「15件」): the first
     was taken and the correction refused, a guess between two figures said only as a

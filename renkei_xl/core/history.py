@@ -846,8 +846,34 @@ def _id_refusal(ind_id: str, known: set[str]) -> str:
     if not ind_id:
         return "指標ID が空です"
     if ind_id not in known:
-        return f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+        return (f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+                + _dated_id_hint(ind_id, known))
     return ""
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# What Excel shows an ID like 「02-1」 as once it opened the CSV and took it for a date (2月1日,
+# 1-Feb, 2023/2/1, 2/1), saved so: (month, day) in whichever order the form gives them.
+_DATED = LazyPattern(r"^(?:(?:\d{4}[/.-])?(?P<m1>\d{1,2})[/月](?P<d1>\d{1,2})日?(?:\s.*)?"
+                     r"|(?P<d2>\d{1,2})[- ](?P<mon2>[A-Za-z]{3})|(?P<mon3>[A-Za-z]{3})[- ](?P<d3>\d{1,2}))$")
+_ID_AS_DATE = LazyPattern(r"^0?(?P<m>\d{1,2})-0?(?P<d>\d{1,2})$")
+
+
+def _dated_id_hint(ind_id: str, known: set[str]) -> str:
+    """Why an unknown 指標ID may be one Excel changed: a CSV opened in Excel (to add a year)
+    has 「02-1」 turned into the date 「2月1日」 (or 「1-Feb」), saved as such, and the line was
+    refused as an ID no sheet has, which told staff nothing of where it came from."""
+    m = _DATED.match(unicodedata.normalize("NFKC", ind_id).strip())
+    if m is None:
+        return ""
+    month = m.group("m1") or (m.group("mon2") or m.group("mon3") or "").lower()
+    day = int(m.group("d1") or m.group("d2") or m.group("d3"))
+    month = _MONTHS.index(month) + 1 if month in _MONTHS else (int(month) if month.isdigit() else 0)
+    ids = sorted(k for k in known if (i := _ID_AS_DATE.match(k)) and (int(i.group("m")), int(i.group("d"))) == (month, day))
+    if not ids:
+        return ""
+    return (f"（Excel で CSV を開くと、指標ID「{ids[0]}」は日付に変わります。メモ帳などで「{ids[0]}」に直すか、"
+            "Excel の「データ」→「テキストまたは CSV から」で指標IDの列を文字列として読み込んでから保存してください）")
 
 
 def _actual_refusal(actual: str, symbol: str) -> str:
