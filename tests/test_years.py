@@ -1223,6 +1223,26 @@ def test_init_refuses_a_year_the_reader_would_refuse_and_makes_nothing(tmp_path,
     assert "2000～2100" in capsys.readouterr().err and _tree(tmp_path) == []
 
 
+def test_init_takes_the_year_its_name_gives_and_refuses_another(tmp_path, capsys):
+    """`renkei-xl init さっぽろ圏_R6年度_マスター.xlsx` made a master for 2023 (一覧 headed
+    2023年度, deadlines judged against 2023) until collect or the rollover refused it for its
+    name. Now the name's one year is 対象年度; --year naming another is refused, nothing made;
+    a plan's period names no year (the default stays)."""
+    from renkei_xl.workbook.session import load_master
+
+    named = tmp_path / "さっぽろ圏_R6年度_マスター.xlsx"
+    assert cli_main(["init", str(named)]) == 0
+    assert load_master(named).settings.fiscal_year == 2024
+    other = tmp_path / "さっぽろ圏_令和6年度_マスター.xlsx"
+    assert cli_main(["init", str(other), "--year", "2025"]) == 2
+    err = capsys.readouterr().err
+    assert "「さっぽろ圏_令和6年度_マスター.xlsx」の名前は2024年度ですが、対象年度（--year）は 2025年度です（何も作っていません）" in err
+    assert not other.exists()
+    period = tmp_path / "第2期（2022〜2026年度）_マスター.xlsx"
+    assert cli_main(["init", str(period), "--year", "2024"]) == 0
+    assert load_master(period).settings.fiscal_year == 2024
+
+
 def test_rollover_past_2100_is_refused_before_a_folder_or_lock_is_made(tmp_path, capsys):
     master = init_master(tmp_path / "m.xlsx", year=2100)
     before = _tree(tmp_path)
