@@ -119,6 +119,8 @@ def test_the_next_years_folder_follows_the_year():
     assert next_folder("2023年度/共通", 2023, 2024) == "2023年度/共通"    # only the last part
     assert next_folder("共通", 2023, 2024) == "共通"
     assert next_folder("\\\\fs\\renkei\\令和5年度", 2023, 2024) == "\\\\fs\\renkei\\令和6年度"
+    assert next_folder("第2期（2019～2023年度）", 2023, 2024) == "第2期（2019～2023年度）"   # a plan's period
+    assert next_folder("R05年度", 2023, 2024) == "R06年度"
 
 
 @pytest.mark.parametrize("name, old, new, expected", [
@@ -135,6 +137,12 @@ def test_the_next_years_folder_follows_the_year():
     ("マスター_H30.xlsm", 2018, 2019, "マスター_R1.xlsm"),
     ("マスター_令和5年度.xlsm", 2023, 2025, "マスター_令和7年度.xlsm"),          # --year 2025
     ("MASTER5_H5.xlsm", 2023, 2024, "MASTER5_H5_2024年度.xlsm"),            # no 2023 in it: appended
+    ("マスター_R05年度.xlsm", 2023, 2024, "マスター_R06年度.xlsm"),            # as wide as written
+    ("マスター_Ｒ０１.xlsm", 2019, 2020, "マスター_Ｒ０２.xlsm"),
+    # a plan's period is no year to move (named_fiscal_years reads it as one): its year is
+    ("計画2022〜2026年度_2022年度.xlsm", 2022, 2023, "計画2022〜2026年度_2023年度.xlsm"),
+    ("令和4年度～令和8年度_令和4年度.xlsm", 2022, 2023, "令和4年度～令和8年度_令和5年度.xlsm"),
+    ("計画2019〜2023年度.xlsm", 2023, 2024, "計画2019〜2023年度_2024年度.xlsm"),
 ])
 def test_next_name_moves_the_year_in_the_form_staff_wrote_it(name, old, new, expected):
     """「さっぽろ圏_令和5年度_マスター.xlsm」 became 「…_令和5年度_マスター_2024年度.xlsm」: the

@@ -193,6 +193,54 @@ def test_rollover_leaves_the_tool_sheets_empty_and_lists_past_targets(years, fy2
     assert flagged == expected
 
 
+def test_a_target_of_a_calendar_year_gone_by_is_listed_for_review(sample, tmp_path, capsys):
+    """02-2's target retyped 「15社（2023年）」 (a calendar year, which a target's note may give):
+    the 2024 master judged it as this year's and 検証結果 never listed it for review, as it
+    lists 「15社（2023年度）」. 「１回（2024年）」 is 2024's own, not past in 2024."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.INDICATORS]
+    cells = {cell.value: cell for row in ws.iter_rows() for cell in row if isinstance(cell.value, str)}
+    cells["15社（毎年度）"].value = "15社（2023年）"
+    cells["１回（毎年度）"].value = "１回（2024年）"
+    wb.save(sample)
+    done = rollover_file(sample, out=tmp_path / "2024" / "m_2024年度.xlsm")
+    past = {f.indicator_id: f.message for f in done.report.past}
+    assert "02-2" in past and "02-1" not in past, past
+    assert "目標値「15社（2023年）」の年度（2023年度）は対象年度（2024年度）より前です" in past["02-2"]
+    flagged = {r[3] for r in _grid(done.path, c.FINDINGS)[1:] if r[0] == "警告" and "見直し" in str(r[4])}
+    assert "02-2" in flagged and "02-1" not in flagged
+
+
+def test_a_closed_years_record_typed_into_history_and_replaced_is_named(years, sample, tmp_path, capsys):
+    """Staff keep 2024's 基本KPI figure in the 2024 master's 経年 (「31兆円」, which no input
+    gives) and a record of 02-1 of their own. 次年度のマスターを作成 records 2024 from its
+    evaluation, as it should, but replaced both without a word: 31兆円 was gone from the 2025
+    master. Now each replaced cell is named with what it held and what it holds now; a record
+    that is what the evaluation gives (02-2 「30社 ◎」), and the sample's official 2023 (「３回」
+    is 「3回」, 「－」 no value), are not."""
+    m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
+    wb = openpyxl.load_workbook(m2024, keep_vba=True)
+    ws = wb[c.HISTORY]
+    top = next(cell.row for cell in ws["A"] if cell.value == "指標ID")
+    col = ws.max_column + 1
+    ws.cell(top, col, "2024年度 実績値"), ws.cell(top, col + 1, "2024年度 評価")
+    rows = {cell.value: cell.row for cell in ws["A"] if cell.value}
+    for ind_id, actual, symbol in (("KPI1-1", "31兆円", "－"), ("02-1", "99回", "◎"), ("02-2", "30社", "◎")):
+        ws.cell(rows[ind_id], col, actual), ws.cell(rows[ind_id], col + 1, symbol)
+    wb.save(m2024)
+    from openpyxl.utils import get_column_letter as letter
+
+    assert cli_main(["rollover", str(m2024), "-o", str(tmp_path / "2025" / years["m2025"].name)]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】「経年」の2024年度の記録 2 指標を、2024年度の入力から評価した実績値と評価で置き換えました" in out
+    assert f"経年!{letter(col)}{rows['KPI1-1']}（KPI1-1）: 「31兆円 －」→「（空欄） －」" in out, out
+    assert f"経年!{letter(col)}{rows['02-1']}（02-1）: 「99回 ◎」→「3回 ◎」" in out, out
+    assert "02-2" not in out.split("置き換えました")[1].split("・")[0]
+
+    assert cli_main(["rollover", str(sample)]) == 0       # the official 2023, evaluated again
+    assert "置き換えました" not in capsys.readouterr().out
+
+
 def test_macros_buttons_xlwings_conf_and_staff_parts_carry_over(years):
     old, new = _parts(years["m2023"]), years["fresh2024"]
     sheets = _sheet_parts(years["m2023"])
@@ -517,6 +565,34 @@ def test_a_history_csv_figure_counting_another_thing_than_its_indicator_is_refus
     history = read_history(_grid(sample, c.HISTORY))
     assert 2022 not in history["03-1"] and history["03-1"][2021] == ("2400人", "◎")
     assert history["02-2"][2022] == ("14企業", "×") and history["04-1"][2021] == ("17", "×")
+
+
+def test_a_history_csv_fraction_on_a_row_counted_in_percent_is_refused_not_compared(sample, tmp_path):
+    """01-1 counts in % (目標値 「100％（毎年度）」). A CSV made from the stored cells carries
+    2023's 73.2% as 0.732: it went into 経年 as 「0.732」 beside the years' 「73.2%」, and after
+    評価を再計算 次の一歩 showed 「↑（前年度 0.732 ×）」 for 73.2% both years, as the master's
+    own input of 0.732 is refused (validate.fraction_of_percent). 73.2 or 0.732% is taken."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["01-1,2022,0.732,×", "01-1,2021,73.2,×",
+                                                            "01-1,2020,0.5%,×"], "utf-8-sig")
+    assert set(reasons) == {2}, reasons
+    assert "実績値「0.732」は、「73.2%」を Excel が保存する値と同じです" in reasons[2], reasons[2]
+    assert "0.732% なのか 73.2% なのか決められません" in reasons[2]
+    history = read_history(_grid(sample, c.HISTORY))
+    assert 2022 not in history["01-1"] and history["01-1"][2021] == ("73.2", "×")
+    assert history["01-1"][2020] == ("0.5%", "×") and done.imported == 2
+
+
+def test_an_indicator_id_excel_turned_into_a_date_is_refused_saying_so(sample, tmp_path):
+    """A history CSV opened in Excel to add a year, and saved: 「02-1」 became the date 「2月1日」
+    (「2022/2/1」, 「1-Feb」 as other settings show it). The line was refused as an ID no sheet
+    has, which did not say where it came from; now it names 02-1 and how to keep it text. A
+    date no ID of the master reads as (12月31日) is refused as before, without the hint."""
+    _path, done, reasons = _csv_imported(sample, tmp_path, ["2月1日,2022,2回,◎", "2022/2/1,2022,2回,◎",
+                                                            "1-Feb,2022,2回,◎", "12月31日,2022,2回,◎"], "cp932")
+    assert set(reasons) == {2, 3, 4, 5} and done.imported == 0, reasons
+    for line in (2, 3, 4):
+        assert "（Excel で CSV を開くと、指標ID「02-1」は日付に変わります。" in reasons[line], reasons[line]
+    assert reasons[5] == "指標ID「12月31日」は指標シートにも「経年」シートにもありません", reasons[5]
 
 
 def test_a_year_given_twice_with_different_figures_is_taken_from_neither_line(sample, tmp_path):
@@ -1013,6 +1089,37 @@ def test_a_history_staff_edited_into_two_readings_is_refused_and_nothing_written
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.name != "h.csv"} == before
 
 
+@pytest.mark.parametrize("where", ["record", "note"])
+def test_a_record_or_note_on_a_history_row_whose_id_was_cleared_is_named_not_dropped(
+        sample, tmp_path, capsys, where):
+    """Staff clear 02-1's 指標ID in 経年 (Delete on the wrong cell), or write a note under the
+    table in a column of their own. Every writer of 経年 keys what it keeps by 指標ID: the
+    2024 master's 経年 had 02-1's row without its 2023年度 「３回 ◎」 (or without the note),
+    exit 0 and not a word. Now rollover and the imports name the cell and the empty 指標ID and
+    write nothing; 評価を再計算, which rewrites no 経年, still runs."""
+    wb = openpyxl.load_workbook(sample, keep_vba=True)
+    ws = wb[c.HISTORY]
+    row = next(cell.row for cell in ws["A"] if cell.value == "02-1")
+    if where == "record":
+        ws.cell(row, 1).value = None
+        said = f"経年!E{row}「３回」（経年!A{row} が空欄）"
+    else:
+        ws["G3"] = "職員メモ"
+        ws.cell(ws.max_row + 2, 7).value = "※2023年度は速報値"
+        said = f"経年!G{ws.max_row}「※2023年度は速報値」（経年!A{ws.max_row} が空欄）"
+    wb.save(sample)
+    before = sample.read_bytes()
+    csv_path = tmp_path / "h.csv"
+    csv_path.write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    for args in (["rollover", str(sample)], ["history", "import", str(sample), str(csv_path)]):
+        assert cli_main(args) == 2
+        err = capsys.readouterr().err
+        assert said in err and "「指標ID」が空欄の行にあります" in err and "Traceback" not in err, err
+    assert sample.read_bytes() == before
+    assert not list(tmp_path.glob("*2024*"))
+    assert cli_main(["recalc", str(sample)]) == 0
+
+
 @pytest.mark.parametrize("header", ["評価指標", "職員メモ"])
 def test_a_true_or_false_beside_the_records_is_refused_in_a_label_and_kept_in_a_staff_column(
         sample, tmp_path, capsys, header):
@@ -1114,6 +1221,26 @@ def test_init_refuses_a_year_the_reader_would_refuse_and_makes_nothing(tmp_path,
     masters every later command refused."""
     assert cli_main(["init", str(tmp_path / "m.xlsx"), "--year", year]) == 2
     assert "2000～2100" in capsys.readouterr().err and _tree(tmp_path) == []
+
+
+def test_init_takes_the_year_its_name_gives_and_refuses_another(tmp_path, capsys):
+    """`renkei-xl init さっぽろ圏_R6年度_マスター.xlsx` made a master for 2023 (一覧 headed
+    2023年度, deadlines judged against 2023) until collect or the rollover refused it for its
+    name. Now the name's one year is 対象年度; --year naming another is refused, nothing made;
+    a plan's period names no year (the default stays)."""
+    from renkei_xl.workbook.session import load_master
+
+    named = tmp_path / "さっぽろ圏_R6年度_マスター.xlsx"
+    assert cli_main(["init", str(named)]) == 0
+    assert load_master(named).settings.fiscal_year == 2024
+    other = tmp_path / "さっぽろ圏_令和6年度_マスター.xlsx"
+    assert cli_main(["init", str(other), "--year", "2025"]) == 2
+    err = capsys.readouterr().err
+    assert "「さっぽろ圏_令和6年度_マスター.xlsx」の名前は2024年度ですが、対象年度（--year）は 2025年度です（何も作っていません）" in err
+    assert not other.exists()
+    period = tmp_path / "第2期（2022〜2026年度）_マスター.xlsx"
+    assert cli_main(["init", str(period), "--year", "2024"]) == 0
+    assert load_master(period).settings.fiscal_year == 2024
 
 
 def test_rollover_past_2100_is_refused_before_a_folder_or_lock_is_made(tmp_path, capsys):
@@ -1808,7 +1935,11 @@ def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_take
 
 
 @pytest.mark.parametrize("actual_header, symbol_header", [("２０２３年度　実績値", "2023年度評価"),
-                                                          ("令和5年度 実績値", "R５年度評価")])
+                                                          ("令和5年度 実績値", "R５年度評価"),
+                                                          # without 年度, as a history CSV's 年度 is read:
+                                                          # were staff's own columns, after 2024
+                                                          ("R5 実績値", "2023 評価"),
+                                                          ("令和5 実績値", "Ｒ５評価")])
 def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_that_year(
         years, tmp_path, actual_header, symbol_header):
     """Staff retype 経年's 「2023年度 実績値」 as 「２０２３年度　実績値」 or 「令和5年度 実績値」 and
@@ -1833,6 +1964,37 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
     assert actual_header not in header and symbol_header not in header, header
     record = next(r for r in rows[rows.index(header) + 1:] if r[0] == "04-1")
     assert (record[header.index("2023年度 実績値")], record[header.index("2023年度 評価")]) == before
+
+
+def test_headers_of_staffs_own_are_not_read_as_a_year():
+    """What the year headers without 年度 must not take: a long-term target staff keep beside
+    the years (「2030目標値」, no year's own target), and words without a year."""
+    from renkei_xl.core.history import year_of_header
+
+    assert year_of_header("R5 実績値", "実績値") == 2023 and year_of_header("2023評価", "評価") == 2023
+    assert year_of_header("2030目標値", "目標値") is None and year_of_header("2030年度 目標値", "目標値") == 2030
+    for header in ("前年度実績値", "実績値", "1 実績値", "2023.0年度 評価", "職員の評価"):
+        assert year_of_header(header, "実績値") is None and year_of_header(header, "評価") is None, header
+
+
+def test_a_plans_period_and_a_padded_year_in_the_names_are_kept_as_written(sample_built, tmp_path):
+    """A master named for its plan's period and its year 「第2期ビジョン（2019〜2023年度）_R05年度」,
+    served from the folder 「R05年度」. The next master was 「第2期ビジョン（2019〜2024年度）_R6年度」
+    and its サーバー作業フォルダー 「R6年度」: the plan's period moved with the year (which no
+    rollover check compares: core.fiscal.named_fiscal_years reads it as a period), the padded
+    year lost its zero. Now the period stays and the year keeps its width."""
+    master = tmp_path / "第2期ビジョン（2019〜2023年度）_R05年度_マスター.xlsm"
+    shutil.copyfile(sample_built[0], master)
+    wb = openpyxl.load_workbook(master, keep_vba=True)
+    sheet, ref = next(iter(wb.defined_names[c.N_SERVER_FOLDER].destinations))
+    wb[sheet][ref.replace("$", "")] = "R05年度"
+    wb.save(master)
+
+    done = rollover_file(master)
+    assert done.path.name == "第2期ビジョン（2019〜2023年度）_R06年度_マスター.xlsm", done.path.name
+    assert done.report.folder == ("R05年度", "R06年度")
+    wb = openpyxl.load_workbook(done.path)
+    assert wb[sheet][ref.replace("$", "")].value == "R06年度"
 
 
 def test_a_master_counting_from_1904_rolls_over_with_its_dates_right(years, tmp_path):

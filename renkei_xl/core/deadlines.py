@@ -36,7 +36,10 @@ def _year_of(target: object) -> Optional[int]:
         return None
     if v.kind == DEADLINE:
         return v.deadline
-    return v.note_year("until", "annual-until", "asof")
+    # A calendar year (「15社（2023年）」, a note values reads) too: its December is in the 年度
+    # of its number, so from the next 年度 the target is as past as 「15社（2023年度）」. Left
+    # out, such a target was judged year after year as this year's, never listed for review.
+    return v.note_year("until", "annual-until", "asof", "calendar")
 
 
 def past_targets(settings: Settings, indicators: Sequence[Indicator]) -> list[Finding]:

@@ -134,25 +134,35 @@ def moved_year(text: str, old: int, new: int) -> str:
     a next year's name that still carries the old year (「令和5年度_…_2024年度」) is taken for the
     old master. The era is the new year's own: 「平成31年度」 (2019) → 「令和2年度」, 「H30」 → 「R1」;
     a spelled-out era writes its first year 元 (「令和元年度」), a letter writes 1. Years meaning
-    anything else are left as they are (「H5」 in a 2023 name is 1993, not this year)."""
-    def moved(m: "re.Match[str]") -> str:
-        western = m.group("western")
-        if western is not None:
-            return _like(str(new), western) if int(_nfkc(western)) == old else western
-        era, n = m.group("era"), m.group("n")
-        try:
-            if era_year(_nfkc(era), _nfkc(n)) != old:
-                return m.group(0)
-        except DateParseError:
-            return m.group(0)
-        name, letter, number = era_of(new)
-        if len(era) > 1:
-            return name + m.group("sep") + ("元" if number == 1 else _like(str(number), n))
-        if era != _nfkc(era):
-            letter = chr(ord(letter) + _FULL_WIDTH)
-        return letter + m.group("sep") + _like(str(number), n)
+    anything else are left as they are (「H5」 in a 2023 name is 1993, not this year), and so
+    are the ends of a period (_ranged: 「2022〜2026年度」 is a plan's, whose 2022 the FY2022
+    master's next name and work folder made 「2023〜2026年度」)."""
+    found = list(re.finditer(_YEAR_IN_NAME, text))
+    period = {k for i in range(1, len(found)) if _ranged(text, found[i - 1], found[i]) for k in (i - 1, i)}
+    out, at = [], 0
+    for i, m in enumerate(found):
+        out += [text[at:m.start()], m.group(0) if i in period else _moved(m, old, new)]
+        at = m.end()
+    return "".join(out) + text[at:]
 
-    return re.sub(_YEAR_IN_NAME, moved, text)
+
+def _moved(m: "re.Match[str]", old: int, new: int) -> str:
+    """One year of moved_year's text, moved from ``old`` to ``new`` in the form it has."""
+    western = m.group("western")
+    if western is not None:
+        return _like(str(new), western) if int(_nfkc(western)) == old else western
+    era, n = m.group("era"), m.group("n")
+    try:
+        if era_year(_nfkc(era), _nfkc(n)) != old:
+            return m.group(0)
+    except DateParseError:
+        return m.group(0)
+    name, letter, number = era_of(new)
+    if len(era) > 1:
+        return name + m.group("sep") + ("元" if number == 1 else _like(str(number), n))
+    if era != _nfkc(era):
+        letter = chr(ord(letter) + _FULL_WIDTH)
+    return letter + m.group("sep") + _like(str(number), n)
 
 
 def named_fiscal_years(text: str) -> set[int]:
@@ -161,15 +171,23 @@ def named_fiscal_years(text: str) -> set[int]:
     is a day of FY2023, 「2025年3月修正」 a month), unless it opens a range whose end has it:
     「2022〜2026年度」 (a plan's period) names two years, not 2026 alone."""
     years: set[int] = set()
-    before = None          # the year just before, and where it ended
+    before = None          # the year just before, and its match
     for m in re.finditer(_YEAR_IN_NAME, text):
         year = _named_year(m)
         if _nfkc(text[m.end():]).lstrip(" ").startswith("年度") and year is not None:
             years.add(year)
-            if before is not None and _nfkc(text[before[1]:m.start()]).strip(" ") in _RANGE_MARKS:
+            if before is not None and _ranged(text, before[1], m):
                 years.add(before[0])
-        before = (year, m.end()) if year is not None else None
+        before = (year, m) if year is not None else None
     return years
+
+
+def _ranged(text: str, start: "re.Match[str]", end: "re.Match[str]") -> bool:
+    """Whether two years found one after the other in ``text`` are the ends of a period
+    (「2022〜2026年度」「令和4年度～令和8年度」): only a range mark between them, 年度 after the
+    second. One rule for the years a name names (named_fiscal_years) and those moved on."""
+    return (_nfkc(text[start.end():end.start()]).strip(" ").removeprefix("年度") in _RANGE_MARKS
+            and _nfkc(text[end.end():]).lstrip(" ").startswith("年度"))
 
 
 # What stands between the two years of a range (after NFKC: 「～」 is "~", 「－」 "-").
@@ -185,7 +203,11 @@ def _named_year(m: re.Match) -> Optional[int]:
 
 
 def _like(digits: str, written: str) -> str:
-    """``digits`` in full width when the year they replace was written so."""
+    """``digits`` in full width when the year they replace was written so, and as wide when
+    it was written with a leading zero (「R05」 → 「R06」, not 「R6」: staff who pad their years
+    sort their files and folders by them)."""
+    if written[:1] in ("0", "０"):
+        digits = digits.zfill(len(written))
     if any("０" <= ch <= "９" for ch in written):
         return "".join(chr(ord(d) + _FULL_WIDTH) for d in digits)
     return digits

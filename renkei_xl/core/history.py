@@ -40,8 +40,9 @@ ACTUAL_SUFFIX = "年度 実績値"
 SYMBOL_SUFFIX = "年度 評価"
 # Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」,
 # 「2023年度実績値」 or 「令和5年度 実績値」 is the year the tool wrote, not a column of staff's
-# own beside it (year_of_header reads the year as 設定's 対象年度 is read).
-_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?年度)(実績値|評価|目標値)$")
+# own beside it (year_of_header reads the year as a history CSV's 年度 is read: 「R5 実績値」
+# and 「2023 評価」 too).
+_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?)(実績値|評価|目標値)$")
 TARGET_SUFFIX = "年度 目標値"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
@@ -199,6 +200,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
               for r, row in enumerate(grid[header_at + 1:], start=header_at + 2) if _at(row, cols[0])
               for k in range(len(row)) if k != cols[0] and k not in years and (e := _unread_label(row, k, staff_cols))]
     refuse_unread(errors)
+    _refuse_unkeyed(grid, header_at, cols[0], sorted(years | staff_cols))
     for row in grid[header_at + 1:]:
         ind_id = _at(row, cols[0])
         if not ind_id or ind_id in labels:
@@ -214,6 +216,31 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
                 if own or target:
                     targets.setdefault(ind_id, {})[year] = own or target
     return Kept(labels, targets, tuple((h, values) for _k, h, values in staff))
+
+
+def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Optional[int],
+                    cols: Sequence[int]) -> None:
+    """Refuses a year's record or a note in a column of staff's own on a row of 経年 whose
+    指標ID is empty (cleared by a Delete on the wrong cell, a note typed under the table):
+    every writer of 経年 keys what it keeps by 指標ID, so 次年度のマスターを作成 and the imports
+    wrote the sheet anew without it, and that indicator's 2023年度 was gone from its row
+    without a word. Which indicator it belongs to is not a guess to make. Read by the writers
+    alone (read_kept): 評価を再計算 rewrites no 経年 and loses nothing."""
+    if id_col is None:
+        return
+    found = []
+    for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
+        if _at(row, id_col):
+            continue
+        held = next((k for k in cols if _at(row, k)), None)
+        if held is not None:
+            found.append(f"{c.HISTORY}!{cell_ref(r, held + 1)}「{shown(_at(row, held))}」"
+                         f"（{c.HISTORY}!{cell_ref(r, id_col + 1)} が空欄）")
+    if found:
+        more = f" ほか {len(found) - 5} 行" if len(found) > 5 else ""
+        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(found[:5])}{more} は、「{ID_HEADER}」が空欄の行にあります。"
+                        "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
+                        "値を別のシートに移してその行を空にしてから、もう一度実行してください")
 
 
 def _id_place(grid: Sequence[Sequence[object]], r: int) -> str:
@@ -327,14 +354,17 @@ def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int
 def year_of_header(header: str, kind: str) -> Optional[int]:
     """The 年度 of a 経年 header 「YYYY年度 <kind>」 as staff may retype it (header_key, 和暦
     too: 「令和5年度 実績値」 kept 2023 out of the years, its records as text beside them), or
-    None for any other header."""
+    None for any other header. The year is read as a history CSV's 年度 column is (_year):
+    「R5 実績値」「2023 評価」, typed without 年度, were a column of staff's own, moved after
+    the next year by 次年度のマスターを作成, 2023 left out of 集計's 年度別の達成割合, and a
+    rollover a year later said nothing of it. A 目標値 keeps its 年度: 「2030目標値」 is
+    staff's own long-term target, not the target a year was judged against."""
     m = _YEAR_COLUMN.match(header_key(header))
     if m is None or m.group(2) != kind:
         return None
-    try:
-        return parse_fiscal_year(m.group(1))
-    except DateParseError:
+    if kind == "目標値" and not m.group(1).endswith("年度"):
         return None
+    return _year(m.group(1), parse_fiscal_year, DateParseError)
 
 
 def header_key(header: str) -> str:
@@ -387,6 +417,34 @@ def with_year(history: History, year: int, result: Result) -> History:
         ev = result.evaluations[ind.id]
         actual = result.consolidated[ind.id].actual if ind.id in result.consolidated else ""
         out.setdefault(ind.id, {})[year] = YearRecord("" if actual in (NO_VALUE, "") else actual, ev.symbol)
+    return out
+
+
+def overwritten(grid: Optional[Sequence[Sequence[object]]], after: History, year: int
+                ) -> list[tuple[str, str, YearRecord, YearRecord]]:
+    """(its cell, 指標ID, what 経年 (``grid``) held, what replaces it) for each record of
+    ``year`` that ``after`` changes: a closed year's record typed into 経年 by staff (a 基本KPI's
+    figure the inputs do not give, a corrected 評価) was replaced by the year's own evaluation
+    (with_year) without a word. Compared as 一覧 prints them (NFKC: the official 「３回」 is
+    「3回」; a dash is no value), so the sample's official year, evaluated again, changes nothing."""
+    def key(rec: YearRecord) -> tuple[str, str]:
+        actual = "" if rec.actual in (NO_VALUE, NOT_YET) else unicodedata.normalize("NFKC", rec.actual).strip()
+        return actual, rec.symbol
+
+    before = read_history(grid)
+    header_at = _header_at(grid)
+    if header_at is None or not any(year in per_year for per_year in before.values()):
+        return []
+    header = [text(v) for v in grid[header_at]]
+    id_col = header.index(ID_HEADER)
+    actual_cols, _symbols = _year_columns(header, header_at + 1)
+    rows = {text(row[id_col]): r for r, row in enumerate(grid[header_at + 1:], start=header_at + 2)
+            if id_col < len(row)}
+    out = []
+    for ind_id, per_year in before.items():
+        old, new = per_year.get(year), after.get(ind_id, {}).get(year)
+        if old is not None and new is not None and key(old) != key(new):
+            out.append((f"{c.HISTORY}!{cell_ref(rows[ind_id], actual_cols[year] + 1)}", ind_id, old, new))
     return out
 
 
@@ -788,8 +846,34 @@ def _id_refusal(ind_id: str, known: set[str]) -> str:
     if not ind_id:
         return "指標ID が空です"
     if ind_id not in known:
-        return f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+        return (f"指標ID「{shown(ind_id)}」は指標シートにも「{c.HISTORY}」シートにもありません"
+                + _dated_id_hint(ind_id, known))
     return ""
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# What Excel shows an ID like 「02-1」 as once it opened the CSV and took it for a date (2月1日,
+# 1-Feb, 2023/2/1, 2/1), saved so: (month, day) in whichever order the form gives them.
+_DATED = LazyPattern(r"^(?:(?:\d{4}[/.-])?(?P<m1>\d{1,2})[/月](?P<d1>\d{1,2})日?(?:\s.*)?"
+                     r"|(?P<d2>\d{1,2})[- ](?P<mon2>[A-Za-z]{3})|(?P<mon3>[A-Za-z]{3})[- ](?P<d3>\d{1,2}))$")
+_ID_AS_DATE = LazyPattern(r"^0?(?P<m>\d{1,2})-0?(?P<d>\d{1,2})$")
+
+
+def _dated_id_hint(ind_id: str, known: set[str]) -> str:
+    """Why an unknown 指標ID may be one Excel changed: a CSV opened in Excel (to add a year)
+    has 「02-1」 turned into the date 「2月1日」 (or 「1-Feb」), saved as such, and the line was
+    refused as an ID no sheet has, which told staff nothing of where it came from."""
+    m = _DATED.match(unicodedata.normalize("NFKC", ind_id).strip())
+    if m is None:
+        return ""
+    month = m.group("m1") or (m.group("mon2") or m.group("mon3") or "").lower()
+    day = int(m.group("d1") or m.group("d2") or m.group("d3"))
+    month = _MONTHS.index(month) + 1 if month in _MONTHS else (int(month) if month.isdigit() else 0)
+    ids = sorted(k for k in known if (i := _ID_AS_DATE.match(k)) and (int(i.group("m")), int(i.group("d"))) == (month, day))
+    if not ids:
+        return ""
+    return (f"（Excel で CSV を開くと、指標ID「{ids[0]}」は日付に変わります。メモ帳などで「{ids[0]}」に直すか、"
+            "Excel の「データ」→「テキストまたは CSV から」で指標IDの列を文字列として読み込んでから保存してください）")
 
 
 def _actual_refusal(actual: str, symbol: str) -> str:
@@ -816,9 +900,13 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
     other years' 名 as if they compared. Only two units are compared (a figure without
     one counts in the target's, and a target without one says nothing), as
     validate._unit_clash compares a typed 実績値（手入力）; the 一覧's own 実績値 read back
-    from 経年's CSV always agree, as 一覧 prints in the target's unit."""
+    from 経年's CSV always agree, as 一覧 prints in the target's unit. A bare fraction on a row
+    counted in % (0.732 beside 「100％」, a CSV made from the stored cells) is refused as the
+    master's input is (validate.fraction_of_percent): recorded, 次の一歩 compared it with this
+    year's 73.2% as 0.732% and showed ↑ for a year that had not changed."""
     from .methods import target_of
-    from .values import NUMBER, ValueParseError, parse_value
+    from .validate import fraction_of_percent
+    from .values import NUMBER, ValueParseError, format_number, parse_value
 
     target = target_of(ind) if ind is not None else None
     if target is None or target.kind != NUMBER or not target.unit:
@@ -827,6 +915,11 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
         value = parse_value(actual)
     except ValueParseError:
         return ""   # _actual_refusal's
+    if value.kind == NUMBER and fraction_of_percent(value, target):
+        percent = f"{format_number((value.number * 100).normalize())}%"
+        return (f"実績値「{shown(actual)}」は、「{percent}」を Excel が保存する値と同じです（指標 {ind.id} は目標値"
+                f"「{shown(ind.target)}」のとおり % で数えます。{shown(actual)}% なのか {percent} なのか決められません）。"
+                f"% を付けて「{percent}」のように書いてください")
     if value.kind != NUMBER or not value.unit or value.family == target.family:
         return ""
     return (f"実績値「{shown(actual)}」の単位「{value.unit}」が、指標 {ind.id} の目標値「{shown(ind.target)}」の"

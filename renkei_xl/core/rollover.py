@@ -28,7 +28,8 @@ from .contract_read import Book, MasterData, check_fiscal_year, server_folder, t
 from .refs import parse_ref
 from .errors import UserError
 from .gaps import next_steps_title
-from .history import YearRecord, history_sheet, read_history, read_kept, refuse_unrecordable, renamed, with_year
+from .history import (YearRecord, history_sheet, overwritten, read_history, read_kept, refuse_unrecordable,
+                      renamed, with_year)
 from .findings import uncached_places
 from .layout import summary_title
 from .list_notes import dropped_by_rebuild, staff_headers, staff_notes
@@ -116,6 +117,8 @@ class RolloverReport(NamedTuple):
     notes: tuple[Finding, ...] = ()   # notes (comments) on the tool's sheets the new master rebuilds (経年 too)
     list_heads: tuple[str, ...] = ()   # headers of staff's columns beside this year's 一覧 (list_notes.staff_headers)
     folder_problem: str = ""   # why サーバー作業フォルダー was not moved on (_next_folder_cells)
+    # (指標ID, 経年's record of the closed year, the evaluation's) where they differed (history.overwritten)
+    overwritten: tuple[tuple[str, str, YearRecord, YearRecord], ...] = ()
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -163,7 +166,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += previous_cells
     lifted, _, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
-    owned, past = _owned_sheets(state, data, None if unrecorded else closed, new_settings)
+    owned, past, replaced = _owned_sheets(state, data, None if unrecorded else closed, new_settings)
     line = (f"次年度のマスター: {old.fiscal_year}年度のマスターから{new_year}年度を作成しました"
             f"（入力 {len(emptied)} セルを空に、目標の見直し {len(past)} 件）")
     cells += menu_cells(state, line, when)
@@ -177,7 +180,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             tuple(staff_notes(listed)),
                             tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n),
                             tuple(dropped_by_rebuild(state, listed, [s.name for s in owned], c.ROLLOVER)),
-                            tuple(staff_headers(listed)), folder_problem)
+                            tuple(staff_headers(listed)), folder_problem, tuple(replaced))
     return WritePlan(owned, cells, fills, state_names), report
 
 
@@ -405,15 +408,18 @@ def _next(queued: dict, key) -> object:
 
 
 def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result],
-                  new_settings: Settings) -> tuple[list[SheetPlan], list]:
+                  new_settings: Settings) -> tuple[list[SheetPlan], list, list]:
     """The tool's sheets of the new year (empty, or placeholders until its first recalc),
-    with the closed year added to 経年 (unless ``closed`` is None); and the targets past their year."""
+    with the closed year added to 経年 (unless ``closed`` is None); the targets past their
+    year; and the closed year's records 経年 held that its evaluation replaced (history.overwritten)."""
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
     grid = state.grids.get(c.HISTORY)
     history, kept = read_history(grid), read_kept(grid)
+    replaced = []
     if closed is not None:
         history = with_year(history, data.settings.fiscal_year, closed)
+        replaced = overwritten(grid, history, data.settings.fiscal_year)
         kept = kept.judged(data.settings.fiscal_year, closed.indicators)
     owned = [_note_sheet(list_sheet(_empty(), new_settings), LIST_NOTE),
              _summary_placeholder(new_settings),
@@ -422,7 +428,7 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
              _steps_placeholder(new_settings)]
     if c.IMPORT_LOG in state.sheetnames:
         owned.append(SheetPlan(c.IMPORT_LOG, [], protect=False))
-    return owned, past
+    return owned, past, replaced
 
 
 def _next_folder_cells(book: Book, old_year: int, new_year: int

@@ -873,7 +873,7 @@ def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: st
         # Evaluated it would be － (単位が目標と実績で違います): said here, on its cell, too.
         expected = f"目標値の単位「{target.unit}」" if target.unit else f"目標値「{target.core}」（単位なし）"
         out.append(F.UNIT_MISMATCH.at(sheet, cell, ind.id, label=label, value=shown(raw), expected=expected))
-    elif t_family == PERCENT and _bare_fraction(value) and target.number >= 1:
+    elif fraction_of_percent(value, target):
         out.append(_percent_as_fraction(raw, value, sheet, cell, ind.id))
     elif value.number < 0 and not _may_be_negative(ind, target):
         out.append(_negative(raw, sheet, cell, ind.id, label))
@@ -905,6 +905,16 @@ def _bare_fraction(value: Value) -> bool:
     into a cell (0.68, shown as 68% by the cell's format, which neither face reads). In a
     cell that counts in % (or a 比率's numerator, a count) it cannot be told from 0.68%."""
     return not value.unit and 0 < value.number < 1
+
+
+def fraction_of_percent(value: Value, target: Optional[Value]) -> bool:
+    """A figure reported against ``target`` (a 目標値 counted in %, 1% or more) that is a bare
+    fraction (_bare_fraction): 0.732 beside 「100％」 is 「73.2%」 as Excel stores it, or 0.732%,
+    and which cannot be told. One rule for a 中心市のみ・手入力 figure (_check_reported) and a
+    past year's 実績値 imported into 経年 (history._unit_refusal), where 0.732 was recorded
+    beside 「73.2%」 and 次の一歩 compared the two as ↑."""
+    return (target is not None and target.kind == NUMBER and target.family == PERCENT
+            and _bare_fraction(value) and target.number >= 1)
 
 
 def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: str) -> Finding:

@@ -322,6 +322,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10,
                              head=f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました"
                                   "（目標の見直しが必要です）:\n"))
+    lines += _overwritten(r)
     if r.states_added:
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
                      f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
@@ -354,6 +355,25 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines.append(Whole(f"・ボタンをサーバーで使う場合は、フォルダー「{r.folder[1]}」を作り、新しいマスターをそこへ移してから"
                            f"開いてください（新しいマスターの「{c.N_SERVER_FOLDER}」をこのフォルダーにしました）"))
     return lines
+
+
+def _overwritten(r) -> list[Part]:
+    """The closed year's records 経年 held that its evaluation replaced (core.history.overwritten):
+    each cell with what it held and holds now (five, then how many more). A Detail: a button's
+    message short of room gives it up before the cautions that say what to mend or where a
+    file is (the old master keeps every value); the command line says it whole."""
+    if not r.overwritten:
+        return []
+
+    def shown_record(rec) -> str:
+        return f"{rec.actual or '（空欄）'} {rec.symbol}".strip()
+
+    items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in r.overwritten[:5]]
+    if len(r.overwritten) > 5:
+        items.append(f"　…ほか {len(r.overwritten) - 5} 件")
+    return [Detail("\n".join([f"【注意】「{c.HISTORY}」の{r.old_year}年度の記録 {len(r.overwritten)} 指標を、{r.old_year}年度の"
+                              f"入力から評価した実績値と評価で置き換えました（元の値は{r.old_year}年度のマスターに残っています。"
+                              f"残す値は、新しいマスターの「{c.HISTORY}」の同じ指標ID・年度のセルに入力し直してください）:", *items]))]
 
 
 def _cautions(done: RolloverDone) -> list[Part]:
