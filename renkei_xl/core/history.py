@@ -854,8 +854,11 @@ def _id_refusal(ind_id: str, known: set[str]) -> str:
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # What Excel shows an ID like 「02-1」 as once it opened the CSV and took it for a date (2月1日,
 # 1-Feb, 2023/2/1, 2/1), saved so: (month, day) in whichever order the form gives them.
+# A month's English name as Excel abbreviates it: the twelve, not any three letters (which
+# the grid's guard would take for a column's).
+_MONTH_NAME = "|".join(_MONTHS)
 _DATED = LazyPattern(r"^(?:(?:\d{4}[/.-])?(?P<m1>\d{1,2})[/月](?P<d1>\d{1,2})日?(?:\s.*)?"
-                     r"|(?P<d2>\d{1,2})[- ](?P<mon2>[A-Za-z]{3})|(?P<mon3>[A-Za-z]{3})[- ](?P<d3>\d{1,2}))$")
+                     rf"|(?P<d2>\d{{1,2}})[- ](?P<mon2>{_MONTH_NAME})|(?P<mon3>{_MONTH_NAME})[- ](?P<d3>\d{{1,2}}))$", re.I)
 _ID_AS_DATE = LazyPattern(r"^0?(?P<m>\d{1,2})-0?(?P<d>\d{1,2})$")
 
 
