@@ -982,6 +982,21 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
     assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
 
+def _number_cell_edited(sample, returned_sample, tmp_path, book: str, cell: str):
+    """The master (``book`` "master": validate) or the sample return (collect) with its
+    number cell replaced by ``cell`` (``{at}``: the cell's place); (master, where, arguments)."""
+    master = fresh_master(sample, tmp_path)
+    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
+    members = read_members(src.read_bytes())
+    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell, cell.format(at=where.number_cell)))
+    if book == "master":
+        master.write_bytes(write_members(members))
+        return master, where, ["validate", master.name]
+    (tmp_path / "returned").mkdir()
+    (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
+    return master, where, ["collect", master.name, "returned"]
+
+
 
 @pytest.mark.parametrize("cell", ['<c r="{at}" t="inlineStr"><v>5</v></c>',
                                   '<c r="{at}" t="inlineStr"><is><t>12</t></is><v>5</v></c>',
@@ -997,17 +1012,7 @@ def test_an_inline_text_the_readers_part_on_is_refused_naming_its_cell(sample, r
     calamine and empty to LibreOffice and openpyxl; two <t> side by side are 「57」 or 「7」.
     Refused naming sheet and cell, on the master (validate) and on a return (collect),
     the master unchanged (sheet_checks.check_inline_texts)."""
-    master = fresh_master(sample, tmp_path)
-    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
-    members = read_members(src.read_bytes())
-    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell, cell.format(at=where.number_cell)))
-    if book == "master":
-        master.write_bytes(write_members(members))
-        args = ["validate", master.name]
-    else:
-        (tmp_path / "returned").mkdir()
-        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
-        args = ["collect", master.name, "returned"]
+    master, where, args = _number_cell_edited(sample, returned_sample, tmp_path, book, cell)
     before = digest(master)
     run = run_cli(args, tmp_path)
     assert run.code != 0, run
@@ -1023,18 +1028,8 @@ def test_an_error_value_spaced_in_its_cell_is_named_on_its_cell(sample, returned
     was refused whole, 「Excel にないエラー値のセルがあります」 naming no cell, where 「#n/a」
     was named on its row (qa-fuzz63). Both readers give calamine a copy it reads
     (sheet_checks.calamine_readable) and name the error on its cell."""
-    master = fresh_master(sample, tmp_path)
-    src, where = (sample, MASTER) if book == "master" else (returned_sample, RETURNED)
-    members = read_members(src.read_bytes())
-    edit_part(members, where.sheet_part, lambda x: set_cell(x, where.number_cell,
-                                                            f'<c r="{where.number_cell}" t="e"><v>{spelt}</v></c>'))
-    if book == "master":
-        master.write_bytes(write_members(members))
-        args = ["validate", master.name]
-    else:
-        (tmp_path / "returned").mkdir()
-        (tmp_path / "returned" / returned_sample.name).write_bytes(write_members(members))
-        args = ["collect", master.name, "returned"]
+    master, where, args = _number_cell_edited(sample, returned_sample, tmp_path, book,
+                                              '<c r="{at}" t="e"><v>' + spelt.replace("{", "{{").replace("}", "}}") + '</v></c>')
     run = run_cli(args, tmp_path)
     check_common(run, [str(tmp_path), master.name, returned_sample.name, MUNI], [MUNI])
     assert "Excel にないエラー値" not in run.text, run
