@@ -121,7 +121,7 @@ def remove_rel(pkg: Package, part: str, rid: str) -> None:
     # The Id looked for ahead, once from the tag's start: 「[^<>]*\bId="…"[^<>]*?」 tried the rest
     # of the tag from every place the Id's text stood in it (a value quoted with ' may hold it
     # many times), 10 s for a tag of 100 kB.
-    pattern = re.compile(r'<(?:\w+:)?Relationship\b(?=[^<>]*?\bId="' + re.escape(attr(rid))
+    pattern = re.compile(r'<(?:\w+:)?Relationship(?=[\s/>])(?=[^<>]*?\bId="' + re.escape(attr(rid))
                          + r'")[^<>]*?(?:/>|>\s*</(?:\w+:)?Relationship>)')
     new, n = pattern.subn("", text, count=1)
     if n == 0:
