@@ -405,9 +405,14 @@ def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format
                                               ('[<100]"100未満";0', 17, "100未満"), (";;;", 17, ""),
                                               ("0,", 17, "0"), ("#,##0,", 1234567, "1,235"),
                                               ('#,##0"人"', 1234, "1,234人"), ("yyyy/mm/dd", 3e6, "#####"),
-                                              ('#"千円"', 0.3, "千円")])
+                                              ('#"千円"', 0.3, "千円"),
+                                              # qa-values64: a sign the number has not
+                                              ('"▲"0', 17, "▲17"), ("▲0", 17, "▲17"), ("-0", 17, "-17"),
+                                              ("(0)", 17, "(17)"), ('"▲"0', -17, "-▲17"), ("0;0", -17, "17"),
+                                              ('"▲"0;0', -17, "17")])
 def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
-    """shown63: the master's number shown with words, without digits, scaled or as #####."""
+    """shown63: the master's number shown with words, without digits, scaled or as #####;
+    qa-values64: or with another sign (17 shown ▲17 was judged on +17 in silence)."""
     from renkei_xl.core.displayed import plain_format, shown_otherwise
 
     assert not plain_format(fmt)
@@ -426,7 +431,11 @@ def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):
 @pytest.mark.parametrize("fmt, value", [("0%", 0.17), ("0.0%", 1), ("0;-0;;@", 0), ("0,", 0), ('"約"0;-0;;@', 0),
                                         ("\\¥#,##0", 17), ('#,##0;"▲"#,##0', -5), ("0.00E+00", 17),
                                         ("yyyy/mm/dd", 45000), ("yyyy/mm/dd", -1),
-                                        ('"¥"#,##0.00;[Red]"¥"\\-#,##0.00', -12.5)])
+                                        ('"¥"#,##0.00;[Red]"¥"\\-#,##0.00', -12.5),
+                                        # a negative in red (Japanese Excel's 「[赤]1234」), a zero or a
+                                        # number shown as 0 beside ▲: the sign they have
+                                        ("#,##0;[Red]#,##0", -5), ("#,##0;[赤]#,##0", -5), ('"▲"0', 0),
+                                        ('"▲"0', 0.2), ("0_);(0)", -5)])
 def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
     """A percent is read as it shows (core.percent_cells); a zero hidden is 0; a currency sign,
     a negative section's own sign mark, scientific without words, a date are the number."""

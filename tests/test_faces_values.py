@@ -1290,7 +1290,9 @@ SHOWN_CELL = f"{CENTRE}!E{SHOWN_ROW}"
 @pytest.mark.parametrize("fmt, seen", [('"約"0', "「約17」と表示"), ('0"以上"', "「17以上」と表示"),
                                        ('[<100]"100未満";0', "「100未満」と表示"), (";;;", "何も表示されていません"),
                                        ("0,", "「0」と表示"), ('#,##0"人"', "「17人」と表示"),
-                                       ("yyyy/mm/dd", "「#####」と表示")])
+                                       ("yyyy/mm/dd", "「#####」と表示"),
+                                       # qa-values64: 17 shown as a negative was judged on +17
+                                       ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示")])
 def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_both_faces(master, tmp_path, fmt, seen):
     value = 3_000_000 if "yyyy" in fmt else 17        # past 9999-12-31: #####
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])

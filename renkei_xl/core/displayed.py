@@ -693,8 +693,62 @@ def plain_format(number_format: "str | None") -> bool:
         return False
     sections = _sections(fmt)
     return len(sections) <= 4 and all(
-        _PLAIN_SECTION.fullmatch(s) or (i == 3 and s.strip() == "@") or (i == 1 and _PLAIN_SECTION.fullmatch(s.replace("▲", "").replace("△", "")))
+        (_PLAIN_SECTION.fullmatch(s) or (i == 3 and s.strip() == "@") or (i == 1 and _PLAIN_SECTION.fullmatch(s.replace("▲", "").replace("△", ""))))
+        and _keeps_sign(i, s, len(sections))
         for i, s in enumerate(sections))
+
+
+# The marks a cell shows a number's minus sign by (the value reader reads each as one:
+# values.parse_input), a pair of parentheses counting once.
+_MINUS_MARKS = frozenset("▲△") | MINUS_SIGNS
+_RED = LazyPattern(r"\[(?:red|赤)\]", re.I)
+
+
+def _keeps_sign(i: int, section: str, count: int) -> bool:
+    """Whether a plain section (plain_format) shows its numbers with the sign they have: the
+    first section (the one for every number of a format of one section) with no minus mark
+    or parenthesis, a negative section (the second) with one or in red (Japanese Excel's
+    「[赤]1234」 choice for negatives). 「▲0」 showed 12 as ▲12, and 「0;0」 -12 as 12."""
+    bare = _PADDING.sub("", section)
+    if i == 0:
+        return _MINUS_MARKS.isdisjoint(bare) and "(" not in bare
+    if i == 1 and count > 1:
+        return not _MINUS_MARKS.isdisjoint(bare) or "(" in bare or _RED.search(section) is not None
+    return True
+
+
+_PADDING = LazyPattern(r"_.|\[[^\]]*\]")
+
+
+def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
+    """What a cell of ``number_format`` shows for the nonzero number ``value`` where it shows
+    it with another sign than the number has, else None: a minus mark the section adds to a
+    positive number (12 in 「"▲"0」 or 「▲0」 shows ▲12, in 「-0」 -12, in 「(0)」 (12)), two of them
+    on a negative one (-12 in 「"▲"0」 shows -▲12), none on a negative one (-12 in 「0;0」 shows
+    12; a red section is Japanese Excel's own choice for a negative, 「[赤]12」). A number shown
+    as zero has no sign to show; the marks of an exponent (「1.2E-03」) are none.
+
+    Why: staff read ▲12 as minus twelve and the cell was judged on +12 in silence (the sign
+    marks were taken for no words, whatever the number's sign; qa-values64). The one rule of
+    the sign shown: shown_otherwise refuses such a cell, and plain_format does not call a
+    format plain that may show one (_keeps_sign)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value or value != value:
+        return None
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    if chosen is None:
+        return None
+    code = "".join(t for kind, t in _pieces(chosen[0]) if kind == "code")
+    if _is_date_code(code) or not re.search(r"[0#?]", code):
+        return None
+    shown = number_shown(value, number_format)
+    if shown is None or not re.search(r"[1-9]", shown):
+        return None
+    marks = re.sub(r"[eE][-+]", "", shown)
+    count = sum(ch in _MINUS_MARKS for ch in marks) + ("(" in marks and ")" in marks)
+    if value < 0 and not count and _RED.search(chosen[0]):
+        count = 1
+    return shown if count != (value < 0) else None
 
 
 def shown_otherwise(value: object, number_format: str, date1904: bool = False) -> "str | None":
@@ -724,6 +778,8 @@ def shown_otherwise(value: object, number_format: str, date1904: bool = False) -
         return hidden
     if percent_shown(value, number_format, date1904) is not None:
         return None
+    if (signed := sign_shown_otherwise(value, number_format)) is not None:
+        return signed
     words = number_read(value, number_format)
     if words is None:
         return None
