@@ -31,7 +31,7 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     """The new project for the master at ``path`` (sheets' code names ``documents``, chart
     sheets' ``charts``), and what staff should read about the old one's own code: carried,
     or unreadable."""
-    from .read import saved_project
+    from .read import saved_project, stored_streams
     from .sources import master_project
 
     try:
@@ -53,8 +53,10 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     if kept:
         names = "、".join(m.name for m in kept)
         notes.append(f"職員が書いたマクロ（{names}）は、新しいマクロに引き継ぎました")
+    # xlwings' modules, most of the bytes, are as they were: their streams are taken as stored
+    stored = stored_streams(old) if old is not None else None
     return master_project(documents, workbook_code_name, server=server, kept=kept, codepage=codepage,
-                          chart_code_names=charts), notes
+                          chart_code_names=charts, stored=stored), notes
 
 
 def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module], int]:

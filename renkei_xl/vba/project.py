@@ -12,7 +12,8 @@ import re
 import struct
 import uuid
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from types import MappingProxyType
+from typing import Literal, Mapping, Sequence
 
 from .cfb import write_compound_file
 from .ovba import compress
@@ -41,6 +42,7 @@ REFERENCES = (
 _IDENTIFIER = re.compile(r"[^\W\d_]\w{0,30}\Z")
 _HEADER_ATTRIBUTE = re.compile(r"Attribute (VB_\w+) = (.*)\Z")
 _ENCRYPT_SEED = 0x8D  # 2.4.3.2 allows any seed; a fixed one keeps builds reproducible
+_NONE_STORED: Mapping[bytes, bytes] = MappingProxyType({})
 # The name the project stands under in the VBA editor (PROJECTNAME, and the PROJECT stream's Name=).
 PROJECT_NAME = "VBAProject"
 
@@ -56,17 +58,22 @@ class Module:
     source: str
 
 
-def build_vba_project(modules: Sequence[Module], codepage: int = CODEPAGE) -> bytes:
+def build_vba_project(modules: Sequence[Module], codepage: int = CODEPAGE,
+                      stored: Mapping[bytes, bytes] = _NONE_STORED) -> bytes:
     """The bytes of a vbaProject.bin holding ``modules`` in this order. ``codepage``: the one
     the text is stored in; 1252 for our ASCII modules, the saved project's own (932 from a
-    Japanese Excel) when staff's modules carried over hold Japanese."""
+    Japanese Excel) when staff's modules carried over hold Japanese. ``stored``: streams of
+    a saved project by what they decompress to (vba.read.stored_streams), taken as they are
+    where a stream of this one would hold the same bytes."""
     project_name = PROJECT_NAME
     _check_names(modules, project_name, codepage)
     # stable per project name, so a rebuild gives the same bytes
     project_id = "{%s}" % str(uuid.uuid5(uuid.NAMESPACE_URL, "renkei-xl:" + project_name)).upper()
-    vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": compress(_dir_stream(modules, project_name, codepage))}
+    directory = _dir_stream(modules, project_name, codepage)
+    vba = {"_VBA_PROJECT": VBA_PROJECT_STREAM, "dir": stored.get(directory) or compress(directory)}
     for module in modules:
-        vba[module.name] = _compressed(_encode(stored_source(module), module.name, codepage))
+        stream = _encode(stored_source(module), module.name, codepage)
+        vba[module.name] = stored.get(stream) or _compressed(stream)
     return write_compound_file({
         "PROJECT": _project_stream(modules, project_name, project_id, codepage),
         "PROJECTwm": _projectwm_stream(modules, codepage),
