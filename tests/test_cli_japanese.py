@@ -98,6 +98,29 @@ def test_a_year_is_taken_as_staff_write_it(text):
     assert fiscal_year(text) == 2024
 
 
+# Spellings of a year alone, read or refused alike by --year and a history CSV's 年度.
+YEAR_SPELLINGS = ["2022", "２０２２", "2022年度", "令和4年度", "令和４", "R4", "Ｒ４年度", "令和元年度", "R 4",
+                  "𝟮𝟬𝟮𝟮", "٢٠٢٢", "+2022", "22", "0", "-5", "令和4年", "R4.4", "来年", ""]
+
+
+@pytest.mark.parametrize("text", YEAR_SPELLINGS)
+def test_a_year_reads_alike_on_the_command_line_and_in_a_history_csv(text):
+    """--year (cli.parser.fiscal_year) and a history CSV's 年度 (core.history) had a rule each:
+    the command line took 「𝟮𝟬𝟮𝟮」 and 「+2022」 as 2022 where the CSV refused both. One rule
+    now (core.fiscal.staff_year): each spelling is the same year, or refused, in both."""
+    import argparse
+
+    from renkei_xl.core.history import parse_history_csv
+
+    try:
+        on_line = fiscal_year(text)
+    except argparse.ArgumentTypeError:
+        on_line = None
+    got = parse_history_csv(f"指標ID,年度,実績値,評価\n01-1,{text},5,◎\n", [], 2030, {"01-1": {}})
+    in_csv = got.records[0][1] if got.records else None
+    assert (on_line, len(got.records) + len(got.refusals)) == (in_csv, 1), got.refusals
+
+
 @pytest.mark.parametrize("text", ["2024-04-19", "2024/4/19", "20240419", "令和6年4月19日", "R6.4.19", "Ｒ６．４．１９"])
 def test_a_deadline_is_taken_as_staff_write_it(text):
     assert day(text) == dt.date(2024, 4, 19)

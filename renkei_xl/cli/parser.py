@@ -126,19 +126,18 @@ _TRANSLATIONS = (
 
 
 def fiscal_year(text: str) -> int:
-    """--year as staff write a year: 2024, 2024年度, 令和6年度, R6 (full-width digits too)."""
-    from ..core.fiscal import DateParseError, parse_fiscal_year
+    """--year as staff write a year (core.fiscal.staff_year, the rule a history CSV's 年度 and
+    a 経年 header are read by too): 2024, ２０２４, 2024年度, 令和6年度, R6. The range is checked
+    where the year is used (check_fiscal_year); a refusal here names it all the same, so 「0」
+    or 「24」 learns which years are meant."""
+    from ..core.contract_read import YEAR_RANGE
+    from ..core.fiscal import DateParseError, staff_year
 
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKC", text).strip()
-    if plain.isascii() and plain.lstrip("+-").isdigit():   # a number: the range is checked where it is used
-        return int(plain)
     try:
-        return parse_fiscal_year(plain if plain.endswith("年度") else f"{plain}年度")
-    except DateParseError:
-        raise argparse.ArgumentTypeError(
-            f"「{text}」を年度として読めません（例: 2024、2024年度、令和6年度）") from None
+        return staff_year(text)
+    except DateParseError as exc:
+        lo, hi = YEAR_RANGE
+        raise argparse.ArgumentTypeError(f"{exc}。対象年度は西暦の年度 {lo}～{hi} です") from None
 
 
 # The forms of a date the command line shows staff, in --deadline's help and in its refusal

@@ -23,7 +23,7 @@ from .lazy_pattern import LazyPattern
 from . import contract as c
 from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
-from .fiscal import DateParseError, parse_fiscal_year
+from .fiscal import DateParseError, staff_year
 from .methods import NO_VALUE, rates_others
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
@@ -364,7 +364,7 @@ def year_of_header(header: str, kind: str) -> Optional[int]:
         return None
     if kind == "目標値" and not m.group(1).endswith("年度"):
         return None
-    return _year(m.group(1), parse_fiscal_year, DateParseError)
+    return _year(m.group(1))
 
 
 def header_key(header: str) -> str:
@@ -764,7 +764,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     clashes: dict[tuple[str, int], list[tuple[int, str]]] = {}
     refusals: list[Refusal] = []
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
-        year = _year(year_text, parse_fiscal_year, DateParseError)
+        year = _year(year_text)
         reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
             or _record_refusal(year, year_text, actual, symbol, current_year) \
             or _unit_refusal(by_id.get(ind_id), actual)
@@ -929,19 +929,12 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
             f"単位「{target.unit}」と違います（指標ID の行を間違えていないか、単位を確かめてください）")
 
 
-def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
-    from .values import odd_digit
-
-    if odd_digit(value) is not None:   # 「٢٠٢٢」 or 「𝟮𝟬𝟮𝟮」 read as 2022: a reading never made in silence
-        return None
-    t = unicodedata.normalize("NFKC", value).strip()
-    if re.fullmatch(r"\d{4}", t):
-        return int(t)
-    if not t or len(t) > 20:
-        return None
+def _year(value: str) -> Optional[int]:
+    """The 年度 of a history CSV's 年度 field or a 経年 header's, None for no year: the rule
+    the command line's --year is read by too (fiscal.staff_year)."""
     try:
-        return parse_fiscal_year(t if t.endswith("年度") else t + "年度")
-    except error:
+        return staff_year(value)
+    except DateParseError:
         return None
 
 
