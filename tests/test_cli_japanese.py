@@ -69,6 +69,36 @@ def test_every_command_line_mistake_is_told_in_japanese(tmp_path, argv, said):
     assert list(tmp_path.iterdir()) == []          # nothing made
 
 
+def _command_lines():
+    """Every command (history import too) with the arguments it requires, so that argparse
+    reads it through and only an unknown option is left over."""
+    import argparse
+
+    from renkei_xl.cli import build_parser
+
+    def walk(parser, path):
+        for commands in (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)):
+            for name, p in commands.choices.items():
+                needed = [w for a in p._actions if a.option_strings and a.required for w in (a.option_strings[0], "x")]
+                needed += ["x" for a in p._actions
+                           if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
+                if not any(isinstance(a, argparse._SubParsersAction) for a in p._actions):
+                    yield [*path, name], needed
+                yield from walk(p, [*path, name])
+    return list(walk(build_parser(), []))
+
+
+@pytest.mark.parametrize("command,needed", _command_lines(), ids=lambda v: " ".join(v))
+def test_an_unknown_option_shows_its_own_commands_usage(capsys, command, needed):
+    """「renkei-xl export m.xlsx --bogus」 printed renkei-xl's own usage (コマンド ...) above the
+    error: argparse finds an unknown option at the top parser. Every command's now shows its own."""
+    with pytest.raises(SystemExit) as stop:
+        main([*command, *needed, "--bogus"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.startswith(f"使い方: renkei-xl {' '.join(command)} ") and "「--bogus」は使えない指定です" in err, err
+
+
 def test_help_of_every_command_is_in_japanese():
     from renkei_xl.cli import build_parser
 

@@ -43,20 +43,31 @@ class JapaneseParser(argparse.ArgumentParser):
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                               help="この説明を表示して終わる")
 
-    def error(self, message: str, prog: str = "") -> NoReturn:
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        hint = HELP_HINT.format(prog=prog or self.prog)
+        hint = HELP_HINT.format(prog=self.prog)
         self.exit(2, f"エラー: {japanese_message(message)}{hint}\n")
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's, but an extra argument after a command points at that command's help
-        (「renkei-xl validate --help」): argparse reports it from the top parser, which knows
-        no command, and the hint named 「renkei-xl --help」."""
+        """argparse's, but an extra argument after a command is refused by that command's own
+        parser, its usage and its help hint (「renkei-xl export --help」): argparse reports it
+        from the top parser, which knows no command, and 「renkei-xl export m.xlsx --bogus」
+        printed the usage of renkei-xl itself above the error."""
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            words = [getattr(ns, dest) for dest in ("command", "history_command") if getattr(ns, dest, None)]
-            self.error("unrecognized arguments: " + " ".join(extras), " ".join([self.prog, *words]))
+            self._chosen(ns).error("unrecognized arguments: " + " ".join(extras))
         return ns
+
+    def _chosen(self, ns: argparse.Namespace) -> "JapaneseParser":
+        """The innermost command's parser ``ns`` was read by (renkei-xl history import: the
+        import parser), this parser when no command was chosen; any depth of commands."""
+        parser = self
+        while True:
+            commands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+            chosen = getattr(ns, commands.dest, None) if commands is not None else None
+            if chosen not in getattr(commands, "choices", {}):
+                return parser
+            parser = commands.choices[chosen]
 
 
 def japanese_message(message: str) -> str:
