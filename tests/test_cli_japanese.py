@@ -69,6 +69,36 @@ def test_every_command_line_mistake_is_told_in_japanese(tmp_path, argv, said):
     assert list(tmp_path.iterdir()) == []          # nothing made
 
 
+def _command_lines():
+    """Every command (history import too) with the arguments it requires, so that argparse
+    reads it through and only an unknown option is left over."""
+    import argparse
+
+    from renkei_xl.cli import build_parser
+
+    def walk(parser, path):
+        for commands in (a for a in parser._actions if isinstance(a, argparse._SubParsersAction)):
+            for name, p in commands.choices.items():
+                needed = [w for a in p._actions if a.option_strings and a.required for w in (a.option_strings[0], "x")]
+                needed += ["x" for a in p._actions
+                           if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
+                if not any(isinstance(a, argparse._SubParsersAction) for a in p._actions):
+                    yield [*path, name], needed
+                yield from walk(p, [*path, name])
+    return list(walk(build_parser(), []))
+
+
+@pytest.mark.parametrize("command,needed", _command_lines(), ids=lambda v: " ".join(v))
+def test_an_unknown_option_shows_its_own_commands_usage(capsys, command, needed):
+    """「renkei-xl export m.xlsx --bogus」 printed renkei-xl's own usage (コマンド ...) above the
+    error: argparse finds an unknown option at the top parser. Every command's now shows its own."""
+    with pytest.raises(SystemExit) as stop:
+        main([*command, *needed, "--bogus"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2
+    assert err.startswith(f"使い方: renkei-xl {' '.join(command)} ") and "「--bogus」は使えない指定です" in err, err
+
+
 def test_help_of_every_command_is_in_japanese():
     from renkei_xl.cli import build_parser
 
@@ -96,6 +126,29 @@ def test_a_message_argparse_may_add_later_is_kept_after_a_japanese_sentence():
 @pytest.mark.parametrize("text", ["2024", "２０２４", "2024年度", "令和6年度", "令和６年度", "R6", "Ｒ６年度", " 2024 "])
 def test_a_year_is_taken_as_staff_write_it(text):
     assert fiscal_year(text) == 2024
+
+
+# Spellings of a year alone, read or refused alike by --year and a history CSV's 年度.
+YEAR_SPELLINGS = ["2022", "２０２２", "2022年度", "令和4年度", "令和４", "R4", "Ｒ４年度", "令和元年度", "R 4",
+                  "𝟮𝟬𝟮𝟮", "٢٠٢٢", "+2022", "22", "0", "-5", "令和4年", "R4.4", "来年", ""]
+
+
+@pytest.mark.parametrize("text", YEAR_SPELLINGS)
+def test_a_year_reads_alike_on_the_command_line_and_in_a_history_csv(text):
+    """--year (cli.parser.fiscal_year) and a history CSV's 年度 (core.history) had a rule each:
+    the command line took 「𝟮𝟬𝟮𝟮」 and 「+2022」 as 2022 where the CSV refused both. One rule
+    now (core.fiscal.staff_year): each spelling is the same year, or refused, in both."""
+    import argparse
+
+    from renkei_xl.core.history import parse_history_csv
+
+    try:
+        on_line = fiscal_year(text)
+    except argparse.ArgumentTypeError:
+        on_line = None
+    got = parse_history_csv(f"指標ID,年度,実績値,評価\n01-1,{text},5,◎\n", [], 2030, {"01-1": {}})
+    in_csv = got.records[0][1] if got.records else None
+    assert (on_line, len(got.records) + len(got.refusals)) == (in_csv, 1), got.refusals
 
 
 @pytest.mark.parametrize("text", ["2024-04-19", "2024/4/19", "20240419", "令和6年4月19日", "R6.4.19", "Ｒ６．４．１９"])

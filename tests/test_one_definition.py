@@ -352,3 +352,23 @@ def test_shown_styles_takes_every_builtin_code_that_is_not_plain():
     assert {9, 10, 14, 20, 22, 46, 47} <= set(codes) and not {0, 1, 3, 49} & set(codes)
     assert all(named.search(b'<xf numFmtId="%d"/>' % i) for i in codes)
     assert not any(named.search(b'<xf numFmtId="%d"/>' % i) for i in (0, 1, 3, 49, 146, 200))
+
+
+def year_readers(root: Path = PACKAGE) -> set[str]:
+    """The modules that read a 年度 themselves with core.fiscal.parse_fiscal_year (a text
+    that must end in 年度: a deadline, a note), rather than staff_year."""
+    return {path.relative_to(root.parent).as_posix() for path in sorted(root.rglob("*.py"))
+            if "parse_fiscal_year(" in path.read_text(encoding="utf-8")}
+
+
+def test_a_year_as_staff_write_it_is_read_in_one_place():
+    """core.fiscal.staff_year: --year (cli.parser), a history CSV's 年度 and a 経年 header
+    (core.history) and 設定's hint (contract_read) each appended 年度 and read the text
+    their own way, so 「𝟮𝟬𝟮𝟮」 was a year on the command line and none in the CSV (review64).
+    values reads a deadline's and a note's 年度, which staff write with 年度."""
+    assert year_readers() == {"renkei_xl/core/fiscal.py", "renkei_xl/core/values.py"}
+
+
+def test_the_year_reader_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('def y(t):\n    return parse_fiscal_year(t + "年度")\n')
+    assert [path.rpartition("/")[2] for path in year_readers(tmp_path)] == ["m.py"]

@@ -26,6 +26,7 @@ from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
 from renkei_xl.core.deadlines import target_year
+from renkei_xl.core.errors import UserError
 from renkei_xl.core.findings import PAST_TARGET
 from renkei_xl.core.gaps import gap_text
 from renkei_xl.core.history import read_history, read_kept, years_of
@@ -580,6 +581,24 @@ def test_a_history_csv_fraction_on_a_row_counted_in_percent_is_refused_not_compa
     history = read_history(_grid(sample, c.HISTORY))
     assert 2022 not in history["01-1"] and history["01-1"][2021] == ("73.2", "×")
     assert history["01-1"][2020] == ("0.5%", "×") and done.imported == 2
+
+
+def test_a_fraction_typed_into_a_percent_rows_year_of_the_history_sheet_is_refused_naming_it(sample, tmp_path):
+    """0.732 typed into 経年's 2022年度 実績値 of 01-1 (counted in %: 「100％（毎年度）」) was read
+    as 0.732%, and 評価を再計算's 次の一歩 showed 「↑（前年度 0.732 ×）」 beside this year's 73.2%.
+    The sheet is read by the CSV's rule (validate.fraction_of_percent): refused, naming the cell,
+    nothing written; 73.2% typed as text is taken."""
+    _csv_imported(sample, tmp_path, ["01-1,2022,73.2%,×"], "utf-8")
+    grid = _grid(sample, c.HISTORY)
+    top = next(r for r, row in enumerate(grid) if "指標ID" in row)
+    row, col = next(r for r, v in enumerate(grid) if v and v[0] == "01-1"), grid[top].index("2022年度 実績値")
+    _set(sample, (c.HISTORY, (row + 1, col + 1), 0.732))
+    before = sample.read_bytes()
+    with pytest.raises(UserError) as refused:
+        recalc_file(sample)
+    where = f"{c.HISTORY}!{chr(ord('A') + col)}{row + 1}"
+    assert f"{where} の実績値「0.732」は、「73.2%」を Excel が保存する値と同じです" in str(refused.value), refused.value
+    assert "「'73.2%」のように先頭に ' を付けて" in str(refused.value) and sample.read_bytes() == before
 
 
 def test_an_indicator_id_excel_turned_into_a_date_is_refused_saying_so(sample, tmp_path):
@@ -1218,8 +1237,13 @@ def _tree(folder: Path) -> list[str]:
 @pytest.mark.parametrize("year", ["0", "-5", "1999", "2101"])
 def test_init_refuses_a_year_the_reader_would_refuse_and_makes_nothing(tmp_path, capsys, year):
     """Before, 0 made a 2023 master (a silent guess), -5 an internal error, 1999 and 2101
-    masters every later command refused."""
-    assert cli_main(["init", str(tmp_path / "m.xlsx"), "--year", year]) == 2
+    masters every later command refused. 0 and -5 are no year as staff write one (four digits,
+    or 令和…, the rule a history CSV's 年度 is read by too): the parser refuses them, exit 2."""
+    try:
+        code = cli_main(["init", str(tmp_path / "m.xlsx"), "--year", year])
+    except SystemExit as stop:
+        code = stop.code
+    assert code == 2
     assert "2000～2100" in capsys.readouterr().err and _tree(tmp_path) == []
 
 

@@ -43,20 +43,31 @@ class JapaneseParser(argparse.ArgumentParser):
             self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS,
                               help="この説明を表示して終わる")
 
-    def error(self, message: str, prog: str = "") -> NoReturn:
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        hint = HELP_HINT.format(prog=prog or self.prog)
+        hint = HELP_HINT.format(prog=self.prog)
         self.exit(2, f"エラー: {japanese_message(message)}{hint}\n")
 
     def parse_args(self, args=None, namespace=None):
-        """argparse's, but an extra argument after a command points at that command's help
-        (「renkei-xl validate --help」): argparse reports it from the top parser, which knows
-        no command, and the hint named 「renkei-xl --help」."""
+        """argparse's, but an extra argument after a command is refused by that command's own
+        parser, its usage and its help hint (「renkei-xl export --help」): argparse reports it
+        from the top parser, which knows no command, and 「renkei-xl export m.xlsx --bogus」
+        printed the usage of renkei-xl itself above the error."""
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            words = [getattr(ns, dest) for dest in ("command", "history_command") if getattr(ns, dest, None)]
-            self.error("unrecognized arguments: " + " ".join(extras), " ".join([self.prog, *words]))
+            self._chosen(ns).error("unrecognized arguments: " + " ".join(extras))
         return ns
+
+    def _chosen(self, ns: argparse.Namespace) -> "JapaneseParser":
+        """The innermost command's parser ``ns`` was read by (renkei-xl history import: the
+        import parser), this parser when no command was chosen; any depth of commands."""
+        parser = self
+        while True:
+            commands = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+            chosen = getattr(ns, commands.dest, None) if commands is not None else None
+            if chosen not in getattr(commands, "choices", {}):
+                return parser
+            parser = commands.choices[chosen]
 
 
 def japanese_message(message: str) -> str:
@@ -126,19 +137,18 @@ _TRANSLATIONS = (
 
 
 def fiscal_year(text: str) -> int:
-    """--year as staff write a year: 2024, 2024年度, 令和6年度, R6 (full-width digits too)."""
-    from ..core.fiscal import DateParseError, parse_fiscal_year
+    """--year as staff write a year (core.fiscal.staff_year, the rule a history CSV's 年度 and
+    a 経年 header are read by too): 2024, ２０２４, 2024年度, 令和6年度, R6. The range is checked
+    where the year is used (check_fiscal_year); a refusal here names it all the same, so 「0」
+    or 「24」 learns which years are meant."""
+    from ..core.contract_read import YEAR_RANGE
+    from ..core.fiscal import DateParseError, staff_year
 
-    import unicodedata
-
-    plain = unicodedata.normalize("NFKC", text).strip()
-    if plain.isascii() and plain.lstrip("+-").isdigit():   # a number: the range is checked where it is used
-        return int(plain)
     try:
-        return parse_fiscal_year(plain if plain.endswith("年度") else f"{plain}年度")
-    except DateParseError:
-        raise argparse.ArgumentTypeError(
-            f"「{text}」を年度として読めません（例: 2024、2024年度、令和6年度）") from None
+        return staff_year(text)
+    except DateParseError as exc:
+        lo, hi = YEAR_RANGE
+        raise argparse.ArgumentTypeError(f"{exc}。対象年度は西暦の年度 {lo}～{hi} です") from None
 
 
 # The forms of a date the command line shows staff, in --deadline's help and in its refusal

@@ -36,26 +36,18 @@ def _print_written(written) -> None:
         print(f"バックアップ: {written.backup}")
 
 
-def _named_year(path: Path) -> int | None:
-    """The one 年度 a new master's name gives (「さっぽろ圏_R6年度_マスター.xlsx」: 2024), for its
-    対象年度 when --year is not given. Without it the master was made for 2023 whatever its
-    name said: a year of 一覧 headed 2023年度 and deadlines judged against 2023, until collect
-    or the rollover refused the master for its name (core.fiscal.named_fiscal_years, as they)."""
-    from ..core.fiscal import named_fiscal_years
-
-    named = named_fiscal_years(path.stem)
-    return next(iter(named)) if len(named) == 1 else None
-
-
 def _checked_year(path: Path, year: int | None, sample: str | None) -> int | None:
-    """init's 対象年度: --year, else the one the name gives (_named_year; a sample has its own).
-    One other than the one year the name gives is refused before anything is made, as every
-    later command refuses such a master (cycle.rollover.check_named_year)."""
+    """init's 対象年度: --year, else the one the name gives (cycle.rollover.named_year; a
+    sample has its own). Without it the master was made for 2023 whatever its name said: a
+    year of 一覧 headed 2023年度 and deadlines judged against 2023, until collect or the
+    rollover refused the master for its name. One other than the one year the name gives is
+    refused before anything is made, as every later command refuses such a master
+    (cycle.rollover.check_named_year)."""
     from ..core.contract_read import check_fiscal_year
-    from ..cycle.rollover import other_named_year
+    from ..cycle.rollover import named_year, other_named_year
 
     if year is None and not sample:
-        year = _named_year(path)
+        year = named_year(path)
     if year is None:
         return None
     check_fiscal_year(year, "対象年度（--year）")

@@ -701,13 +701,11 @@ def _year(where: str, value: object) -> int:
     if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,6}", digits) or odd_digit(raw):   # 「٢٠٢٣」 too
         hint = ""
         if raw and len(raw) <= 20:
-            from .fiscal import DateParseError, parse_fiscal_year
-            for candidate in (raw, raw + "年度"):
-                try:
-                    hint = f"（{shown(raw)} なら「{parse_fiscal_year(candidate)}」）"
-                    break
-                except DateParseError:
-                    continue
+            from .fiscal import DateParseError, staff_year
+            try:
+                hint = f"（{shown(raw)} なら「{staff_year(raw)}」）"     # the one reading of 「令和5年度」「R5」
+            except DateParseError:
+                pass
         raise UserError(f"{where}: 対象年度「{shown(raw)}」は西暦の整数で入力してください{hint}（例: 2023）")
     year = int(digits)
     if not lo <= year <= hi:

@@ -210,7 +210,7 @@ def percent_shown(value: object, number_format: str, date1904: bool = False) -> 
     if seen is None:
         return None
     section, _signed = _section_for(value, _sections(number_format))   # type: ignore[arg-type, misc]
-    return seen if "%" in "".join(t for kind, t in _pieces(section) if kind == "code") else None
+    return seen if "%" in _joined(_pieces(section), "code") else None
 
 
 # An era part of a date format, letter by letter (「ggge」: g its name, up to three; e its
@@ -238,6 +238,13 @@ def _is_date_code(code: str) -> bool:
     if "@" in code:
         return False
     return bool(re.search(r"[ymdhsg]", code, re.I) or "e" in code.lower() and not re.search(r"[0#?]", code))
+
+
+def _joined(pieces: "list[tuple[str, str]]", kind: str) -> str:
+    """The text of a section's pieces (_pieces) of one ``kind``: "code", the characters that
+    stand for the number, or "lit", the words shown as they are: one spelling of the join
+    each reader of a format typed for itself, thirteen times."""
+    return "".join(t for k, t in pieces if k == kind)
 
 
 def _pieces(section: str) -> list[tuple[str, str]]:
@@ -337,7 +344,7 @@ def _date_text(value: float, section: list[tuple[str, str]], date1904: bool) -> 
     """``value`` (a serial of the book's count: from 1904 when ``date1904``) as a date or time
     section shows it. No date before 1900-03-01 in the 1900 count (its fictitious 29 February);
     a time, or hours past a day (「[h]:mm」: 36:00), has no date and is made whatever the day."""
-    code = "".join(t for kind, t in section if kind == "code")
+    code = _joined(section, "code")
     moment = None if _DATE_WORDS.search(code) else _moment(value, date1904)
     if moment is None:
         return None
@@ -440,12 +447,12 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if shown_by is None:
         return None
     signed, pieces = shown_by
-    code = "".join(t for kind, t in pieces if kind == "code")
+    code = _joined(pieces, "code")
     if _GENERAL in code:
         # 標準 with words (「G/標準"千円"」 shows 12000千円): the number as the tool writes one
         # (contract_read.text: 15 digits; Excel's 標準 shows fewer where the column is narrow,
         # 1.2E+11 from 12 digits), with the words. 標準 alone shows the number as it is.
-        if "%" in code or not "".join(t for kind, t in pieces if kind == "lit").strip():
+        if "%" in code or not _joined(pieces, "lit").strip():
             return None
         from .contract_read import text
         return _with_number(pieces, text(abs(float(value))), (_GENERAL,), "-" if signed and value else "")
@@ -485,8 +492,8 @@ def number_read(value: object, number_format: str) -> "str | None":
     if shown_by is None:
         return None
     signed, pieces = shown_by
-    code = "".join(t for kind, t in pieces if kind == "code")
-    words = "".join(t for kind, t in pieces if kind == "lit")
+    code = _joined(pieces, "code")
+    words = _joined(pieces, "lit")
     own_sign = value < 0 and not signed
     stored = Decimal(repr(float(value)))
     stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
@@ -544,7 +551,7 @@ def _read_with_words(stored: Decimal, pieces: list[tuple[str, str]], own_sign: b
     stored; it was read 「▲-12000」, refused, and the row held)."""
     kept = [(kind, t) for i, (kind, t) in enumerate(pieces)
             if not (kind == "lit" and t in "+-" and i and pieces[i - 1][1] in "eE")]
-    words = "".join(t for kind, t in kept if kind == "lit")
+    words = _joined(kept, "lit")
     if not words.strip(_NO_WORDS + "-") or _sign_marks_only(words, own_sign):
         return None
     return _with_number(kept, f"{stored.normalize(_EVERY_DIGIT):f}", "0#?")
@@ -555,7 +562,7 @@ def shows_digits(value: object, number_format: str) -> bool:
     its digits: not a section of words alone (5 in 「[<10]"10未満";0」 shows 10未満, 1 in
     「"実施";"未実施"」 実施), whose text says nothing of the number stored."""
     shown_by = _shown_by(value, number_format)
-    code = "".join(t for kind, t in shown_by[1] if kind == "code") if shown_by is not None else ""
+    code = _joined(shown_by[1], "code") if shown_by is not None else ""
     return shown_by is None or bool(re.search(r"[0#?]", code)) or _GENERAL in code
 
 
@@ -574,8 +581,8 @@ def scaled_without_words(value: object, number_format: str) -> "str | None":
     if shown_by is None:
         return None
     _signed, pieces = shown_by
-    code = "".join(t for kind, t in pieces if kind == "code")
-    words = "".join(t for kind, t in pieces if kind == "lit")
+    code = _joined(pieces, "code")
+    words = _joined(pieces, "lit")
     if not re.search(r"[0#?]", code) or "%" in code or _rounded_away(code) or words.strip(_NO_WORDS + "".join(_SIGN_MARKS)):
         return None
     if _holds_other_parts(code) or not _thousands(code):
@@ -606,7 +613,7 @@ def shown_without_digits(value: object, number_format: str, date1904: bool = Fal
     if shown_by is None:
         return None
     _signed, pieces = shown_by
-    code = "".join(t for kind, t in pieces if kind == "code")
+    code = _joined(pieces, "code")
     if not re.search(r"[0#?]", code) and _GENERAL not in code:
         return None if "".join(t for _kind, t in pieces).strip() else ""
     if _GENERAL in code or _is_date_code(code) or _rounded_away(code):
@@ -641,7 +648,7 @@ def is_era_format(number_format: str) -> bool:
     read as a date (era_date)."""
     if not shows_date(number_format):
         return False
-    code = "".join(t for kind, t in _pieces(_sections(number_format)[0]) if kind == "code")
+    code = _joined(_pieces(_sections(number_format)[0]), "code")
     return re.search(f"[{ERA_LETTERS}]", code, re.I) is not None
 
 
@@ -665,7 +672,7 @@ def shows_date(number_format: str) -> bool:
     if len(fmt) > FORMAT_CHARS:
         return False
     section = _sections(fmt)[0]
-    code = "".join(t for kind, t in _pieces(section) if kind == "code")
+    code = _joined(_pieces(section), "code")
     return _is_date_code(code) and fmt.strip().lower() not in _GENERAL_NAMES
 
 

@@ -110,6 +110,26 @@ def parse_fiscal_year(text: str) -> int:
     raise DateParseError(f"「{text}」を年度として読めません（例: 2023年度、令和5年度）")
 
 
+YEAR_EXAMPLES = "2023、2023年度、令和5年度、R5"
+
+
+def staff_year(text: str) -> int:
+    """A 年度 standing alone as staff write one, in a --year option, a history CSV's 年度
+    column or a 経年 header: four digits (「2023」「２０２３」), 「2023年度」, 「令和5年度」「令和5」
+    「R5」「Ｒ５年度」 (元 too). One rule for every such reader: the command line took 「𝟮𝟬𝟮𝟯」
+    as 2023 and 「+2023」 as a year while a history CSV refused both, so one spelling was a year
+    in one place and not in the other. A number of other length is no year (「5」 may mean
+    令和5 or nothing; a 経年 header 「5 実績値」 is staff's own column); the range is the caller's.
+    Raises DateParseError, its message naming the text and the forms."""
+    t = _nfkc(text)        # 「٢٠٢٣」「𝟮𝟬𝟮𝟯」 refused here, naming the character
+    if re.fullmatch(r"[0-9]{4}", t):
+        return int(t)
+    try:
+        return parse_fiscal_year(t if t.endswith("年度") else f"{t}年度")
+    except DateParseError:
+        raise DateParseError(f"「{text.strip()}」を年度として読めません（例: {YEAR_EXAMPLES}）") from None
+
+
 # A year as staff write it inside a name (a file, a folder): 2023, ２０２３, 令和5, 令和元, R5, Ｒ５,
 # 平成31. The era letters stand alone (not inside a word such as 「MASTER5」), and the digits
 # end where the digits end, so 「120231」 holds no 2023.

@@ -23,7 +23,7 @@ from .lazy_pattern import LazyPattern
 from . import contract as c
 from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
-from .fiscal import DateParseError, parse_fiscal_year
+from .fiscal import DateParseError, staff_year
 from .methods import NO_VALUE, rates_others
 from .model import ACHIEVED, EVALUABLE, NOT_EVALUABLE, NOT_YET, SYMBOLS, Indicator, Result
 from .plan_types import Cell, Chart, SheetPlan
@@ -61,7 +61,7 @@ class YearRecord(NamedTuple):
 History = dict[str, dict[int, YearRecord]]
 
 
-def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
+def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequence[Indicator] = ()) -> History:
     """経年 as the sheet holds it (an absent or empty sheet: no history).
 
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
@@ -73,6 +73,12 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     達成割合. An error in a label or a column of staff's own is read_kept's to refuse: only
     the writers of 経年 (rollover, the imports) keep those, and 評価を再計算, which reads the
     years alone, is not stopped by a cell it never reads.
+
+    ``indicators``: the master's, given by the readers that compare or record a year's 実績値
+    (評価を再計算's 次の一歩, the rollover, the imports). A bare fraction on a row counted in %
+    (0.732 typed where 「100％」 is the target) is refused naming the cell, as a history CSV's
+    is (_fraction_refusal): read as 0.732%, 次の一歩 showed ↑ beside this year's 73.2% for a
+    year that had not changed.
     """
     out: History = {}
     header_at = _header_at(grid)
@@ -85,6 +91,8 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
     actual_cols, symbol_cols = _year_columns(header, header_at + 1)
     year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
+    fractions: list[str] = []
+    by_id = {i.id: i for i in indicators}
     first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
         ind_id = text(row[id_col]) if id_col < len(row) else ""
@@ -107,12 +115,35 @@ def read_history(grid: Optional[Sequence[Sequence[object]]]) -> History:
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
+                if actual and ind_id in by_id and (why := _fraction_refusal(by_id[ind_id], actual, SHEET_FRACTION_MEND)):
+                    fractions.append(f"{c.HISTORY}!{cell_ref(r, actual_cols[year] + 1)} の{why}")
     refuse_unread(errors)
+    _refuse_fractions(fractions)
+    _refuse_symbols(bad)
+    return out
+
+
+def _refuse_symbols(bad: Sequence[str]) -> None:
+    """Refuses 経年 for the 評価 cells read_history found to hold no symbol (the first five)."""
     if bad:
         more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
-    return out
+
+
+# How a bare fraction of a % is mended in 経年's cell: typed as 「73.2%」 Excel stores 0.732
+# again (with a format no face reads there), so the text is typed as text.
+SHEET_FRACTION_MEND = ("「'{percent}」のように先頭に ' を付けて入力し直してから、もう一度実行してください"
+                       "（' がないと、Excel は {percent} と入力しても {fraction} として保存します）")
+CSV_FRACTION_MEND = "% を付けて「{percent}」のように書いてください"
+
+
+def _refuse_fractions(fractions: Sequence[str]) -> None:
+    """Refuses 経年 for the 実績値 cells read_history found to be bare fractions of a %, the
+    first named in full (which row, which target, how to mend it) and the count of the rest."""
+    if fractions:
+        more = f"（ほか {len(fractions) - 1} か所も同じです）" if len(fractions) > 1 else ""
+        raise UserError(fractions[0] + more)
 
 
 def refuse_unread(errors: list[tuple[str, str]], sheet: str = c.HISTORY) -> None:
@@ -364,7 +395,7 @@ def year_of_header(header: str, kind: str) -> Optional[int]:
         return None
     if kind == "目標値" and not m.group(1).endswith("年度"):
         return None
-    return _year(m.group(1), parse_fiscal_year, DateParseError)
+    return _year(m.group(1))
 
 
 def header_key(header: str) -> str:
@@ -764,7 +795,7 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     clashes: dict[tuple[str, int], list[tuple[int, str]]] = {}
     refusals: list[Refusal] = []
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
-        year = _year(year_text, parse_fiscal_year, DateParseError)
+        year = _year(year_text)
         reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
             or _record_refusal(year, year_text, actual, symbol, current_year) \
             or _unit_refusal(by_id.get(ind_id), actual)
@@ -908,8 +939,7 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
     master's input is (validate.fraction_of_percent): recorded, 次の一歩 compared it with this
     year's 73.2% as 0.732% and showed ↑ for a year that had not changed."""
     from .methods import target_of
-    from .validate import fraction_of_percent
-    from .values import NUMBER, ValueParseError, format_number, parse_value
+    from .values import NUMBER, ValueParseError, parse_value
 
     target = target_of(ind) if ind is not None else None
     if target is None or target.kind != NUMBER or not target.unit:
@@ -918,30 +948,44 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
         value = parse_value(actual)
     except ValueParseError:
         return ""   # _actual_refusal's
-    if value.kind == NUMBER and fraction_of_percent(value, target):
-        percent = f"{format_number((value.number * 100).normalize())}%"
-        return (f"実績値「{shown(actual)}」は、「{percent}」を Excel が保存する値と同じです（指標 {ind.id} は目標値"
-                f"「{shown(ind.target)}」のとおり % で数えます。{shown(actual)}% なのか {percent} なのか決められません）。"
-                f"% を付けて「{percent}」のように書いてください")
+    if fraction := _fraction_refusal(ind, actual, CSV_FRACTION_MEND):
+        return fraction
     if value.kind != NUMBER or not value.unit or value.family == target.family:
         return ""
     return (f"実績値「{shown(actual)}」の単位「{value.unit}」が、指標 {ind.id} の目標値「{shown(ind.target)}」の"
             f"単位「{target.unit}」と違います（指標ID の行を間違えていないか、単位を確かめてください）")
 
 
-def _year(value: str, parse_fiscal_year, error) -> Optional[int]:
-    from .values import odd_digit
+def _fraction_refusal(ind: Indicator, actual: str, mend: str) -> str:
+    """Why a past year's 実績値 on ``ind``'s row cannot be recorded as it stands ("" when it
+    can): a bare fraction where the target counts in % (validate.fraction_of_percent, the rule
+    the master's own input is checked by), 0.732 beside 「100％」, 73.2% as Excel stores it
+    or 0.732%. One text for a history CSV's row and a 経年 cell (read_history); ``mend``
+    says how to write it in each ({percent}: 「73.2%」, {fraction}: 「0.732」)."""
+    from .methods import target_of
+    from .validate import fraction_as_percent, fraction_of_percent
+    from .values import NUMBER, ValueParseError, parse_value
 
-    if odd_digit(value) is not None:   # 「٢٠٢٢」 or 「𝟮𝟬𝟮𝟮」 read as 2022: a reading never made in silence
-        return None
-    t = unicodedata.normalize("NFKC", value).strip()
-    if re.fullmatch(r"\d{4}", t):
-        return int(t)
-    if not t or len(t) > 20:
-        return None
+    if "." not in actual and "．" not in actual:     # most records (「12件」「◎」 years): no fraction, nothing parsed
+        return ""
     try:
-        return parse_fiscal_year(t if t.endswith("年度") else t + "年度")
-    except error:
+        value = parse_value(actual)
+    except ValueParseError:
+        return ""
+    if value.kind != NUMBER or not fraction_of_percent(value, target_of(ind)):
+        return ""
+    percent = fraction_as_percent(value)
+    return (f"実績値「{shown(actual)}」は、「{percent}」を Excel が保存する値と同じです（指標 {ind.id} は目標値"
+            f"「{shown(ind.target)}」のとおり % で数えます。{shown(actual)}% なのか {percent} なのか決められません）。"
+            + mend.format(percent=percent, fraction=shown(actual)))
+
+
+def _year(value: str) -> Optional[int]:
+    """The 年度 of a history CSV's 年度 field or a 経年 header's, None for no year: the rule
+    the command line's --year is read by too (fiscal.staff_year)."""
+    try:
+        return staff_year(value)
+    except DateParseError:
         return None
 
 

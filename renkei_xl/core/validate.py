@@ -917,9 +917,15 @@ def fraction_of_percent(value: Value, target: Optional[Value]) -> bool:
             and _bare_fraction(value) and target.number >= 1)
 
 
+def fraction_as_percent(value: Value) -> str:
+    """The percent a bare fraction is as Excel stores it, every digit kept: 0.732 → 「73.2%」
+    (format_percent rounds: it prints rates). What a refusal of fraction_of_percent proposes."""
+    return f"{format_number((value.number * 100).normalize())}%"
+
+
 def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: str) -> Finding:
-    number = format_number((value.number * 100).normalize())
-    return F.PERCENT_AS_FRACTION.at(sheet, cell, ind_id, value=shown(raw), percent=f"{number}%", number=number)
+    percent = fraction_as_percent(value)
+    return F.PERCENT_AS_FRACTION.at(sheet, cell, ind_id, value=shown(raw), percent=percent, number=percent[:-1])
 
 
 def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実績値") -> Finding:

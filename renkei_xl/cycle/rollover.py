@@ -154,13 +154,20 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     return RolloverDone(target, report, written.backup if written else None, master, left)
 
 
-def other_named_year(path: Path, year: int) -> Optional[int]:
-    """The one fiscal year the file's name gives, when it is not ``year``; None when the name
-    gives ``year``, none or several (a plan's period)."""
+def named_year(path: Path) -> Optional[int]:
+    """The one fiscal year the file's name gives (「さっぽろ圏_R6年度_マスター.xlsx」: 2024), None
+    when it gives none or several (a plan's period). The one reading of it: init takes it
+    for a new master's 対象年度, and every later command refuses a master it contradicts."""
     from ..core.fiscal import named_fiscal_years
 
     named = named_fiscal_years(path.stem)
-    return next(iter(named)) if len(named) == 1 and year not in named else None
+    return next(iter(named)) if len(named) == 1 else None
+
+
+def other_named_year(path: Path, year: int) -> Optional[int]:
+    """The one fiscal year the file's name gives (named_year), when it is not ``year``."""
+    named = named_year(path)
+    return named if named != year else None
 
 
 def check_named_year(master: Path, year: int) -> None:
@@ -535,7 +542,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         d = fs.data
         refuse_unrecordable(d.indicators, uncached_places(d.findings))
         grid = fs.state.grids.get(c.HISTORY)
-        history = read_history(grid)
+        history = read_history(grid, d.indicators)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
             return WritePlan(), (parsed, [], [], 0, ())

@@ -210,14 +210,7 @@ class TimelyH11Protocol(H11Protocol):
     def _pipelined_cut(self) -> None:
         """The connection closed on requests sent ahead of their answers, said once (a line
         per client a minute, as the other cuts: ``_QUIET``)."""
-        from . import log as server_log
-
-        client = (self.client or ("-",))[0]
-        shown, repeats = _QUIET.let((client, PIPELINED))
-        if shown:
-            server_log.log.info("%s", server_log.request_line(
-                request=secrets.token_hex(4), client=client, outcome=PIPELINED, status="-", millis=0,
-                repeats=repeats))
+        self._said_once(PIPELINED, secrets.token_hex(4), "-", 0)
         self._closed_here = True
         self.transport.close()
 
@@ -258,7 +251,6 @@ class TimelyH11Protocol(H11Protocol):
         English and logged it without time, number or address. Answered here in Japanese
         with a number, and logged as the request line of that number (server.log); the
         answer and the close are uvicorn's own steps."""
-        from . import log as server_log
         from .refusals import TEXT
 
         self._cancel_head_timer()       # this line says it: not a head cut as well (_head_cut)
@@ -288,12 +280,19 @@ class TimelyH11Protocol(H11Protocol):
             cycle.disconnected = True
             cycle.message_event.set()
             return
+        self._said_once(UNREADABLE_OUTCOME, request_id, status, (time.monotonic() - self._waiting_since) * 1000)
+
+    def _said_once(self, outcome: str, request_id: str, status: "int | str", millis: float) -> None:
+        """The log line of a connection cut here (``outcome``: why), bounded per client and
+        outcome (``_QUIET``: a line a minute, then how many repeats): a flood of them is a
+        bounded log. One wording of the three cuts (unreadable, pipelined, a head cut off)."""
+        from . import log as server_log
+
         client = (self.client or ("-",))[0]
-        shown, repeats = _QUIET.let((client, UNREADABLE_OUTCOME))      # a flood of them: a bounded log
+        shown, repeats = _QUIET.let((client, outcome))
         if shown:
             server_log.log.info("%s", server_log.request_line(
-                request=request_id, client=client, outcome=UNREADABLE_OUTCOME, status=status,
-                millis=(time.monotonic() - self._waiting_since) * 1000, repeats=repeats))
+                request=request_id, client=client, outcome=outcome, status=status, millis=millis, repeats=repeats))
 
     # ------------------------------------------------------------------ the head timer
 
@@ -324,14 +323,7 @@ class TimelyH11Protocol(H11Protocol):
                 or self.conn.their_state is not h11.IDLE:
             return
         self._cancel_head_timer()       # said: the close that follows says nothing more
-        from . import log as server_log
-
-        client = (self.client or ("-",))[0]
-        shown, repeats = _QUIET.let((client, outcome))
-        if shown:
-            server_log.log.info("%s", server_log.request_line(
-                request=secrets.token_hex(4), client=client, outcome=outcome, status="-",
-                millis=(time.monotonic() - self._waiting_since) * 1000, repeats=repeats))
+        self._said_once(outcome, secrets.token_hex(4), "-", (time.monotonic() - self._waiting_since) * 1000)
 
     # ------------------------------------------------------------------ TLS
 
