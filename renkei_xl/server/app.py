@@ -66,7 +66,8 @@ from .percent_header import PERCENTS_HEADER, percent_header
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
-from .connections import BODY_SECONDS, REQUEST_KEY, UNREADABLE_KEY, UNREADABLE_OUTCOME
+from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
+                          UNREADABLE_OUTCOME_KEY)
 from .turns import BUSY, Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
@@ -294,7 +295,7 @@ TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Lengt
 
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME, TINY_CHUNKS_OUTCOME})
 
 
 class Guard:
@@ -355,7 +356,7 @@ class Guard:
         fields = {**fields, **scope.get(OUTCOME_KEY, {})}
         if origin.get(UNREADABLE_KEY) == 400:   # what the client got, whatever the guard sent after it
             fields = {key: value for key, value in fields.items() if key in ("path", "button", "user", "book")}
-            fields["outcome"] = UNREADABLE_OUTCOME
+            fields["outcome"] = origin.get(UNREADABLE_OUTCOME_KEY, UNREADABLE_OUTCOME)
             record.update(status=400, sent=True, lost=False)
         if "button" in fields:
             fields.pop("path", None)
