@@ -415,6 +415,25 @@ def test_a_body_sent_a_byte_a_chunk_is_refused_at_once_and_said_so(server, autho
         assert got.startswith(b"HTTP/1.1 400 ") and "細かい断片" not in got.decode("utf-8", "replace"), got
 
 
+@pytest.mark.parametrize("target, authorised, status, said", [
+    (b"http://renkei-server:8000/", False, 200, '"status":"ok"'),
+    (b"HTTP://renkei-server", False, 200, '"status":"ok"'),
+    (b"http://renkei-server:8000/buttons/check", False, 401, "鍵"),
+    (b"https://renkei-server/buttons/check", True, 400, "xlwings の送信データ"),
+], ids=["health", "health-no-path", "button-without-key", "button-with-key"])
+def test_a_request_target_in_absolute_form_reaches_what_its_path_names(server, target, authorised, status, said):
+    """RFC 9112 3.2.2: a server must accept a request target in absolute form (what a client
+    set to reach the server as a proxy sends). uvicorn hands the whole URL on as the path,
+    and each was answered 404 「このボタンはサーバーにありません。マスターのマクロとサーバーの版が
+    合っていない可能性があります」, sending IT to the master's macros, the health check included."""
+    method = b"GET" if status == 200 else b"POST"
+    head = (method + b" " + target + b" HTTP/1.1\r\nHost: elsewhere\r\nConnection: close\r\n"
+            + (b"Authorization: " + KEY.encode() + b"\r\n" if authorised else b"") + b"Content-Length: 2\r\n\r\n{}")
+    got, _closed = _exchange(server.url, head)
+    assert got.startswith(b"HTTP/1.1 %d " % status), got.decode("utf-8", "replace")
+    assert said in got.split(b"\r\n\r\n", 1)[1].decode("utf-8"), got.decode("utf-8", "replace")
+
+
 def test_a_flood_of_connections_from_one_address_closes_its_own_not_another_pcs(server):
     """Past the bound of connections (connections.connection_limit), the server closes one
     waiting for its request head. By age alone, one PC opening connections without end

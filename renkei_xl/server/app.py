@@ -389,7 +389,7 @@ class Guard:
 
     async def _serve(self, scope, receive, send) -> dict:
         """The request answered; the fields the log line may show of it."""
-        path = scope["path"]
+        path = scope["path"] = origin_form(scope["path"])
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if "transfer-encoding" in headers and "content-length" in headers:     # before anything: a smuggling
             await _text(send, 400, numbered(TWO_LENGTHS, scope[REQUEST_KEY]), close=True)
@@ -499,6 +499,20 @@ class Guard:
         if value[:7].lower() == b"bearer ":
             value = value[7:].strip()
         return bool(value) and hmac.compare_digest(value, self._key)
+
+
+_ABSOLUTE_FORM = re.compile(r"(?i)https?://[^/]*")
+
+
+def origin_form(path: str) -> str:
+    """The path of a request target in absolute form (「POST http://server:8000/buttons/check」),
+    which RFC 9112 3.2.2 says a server must accept, as a client set to reach the server as a
+    proxy sends it; the Host it names is the server's own, whatever it says, as for any
+    request (the key decides). uvicorn hands the whole URL on as the path: every such request
+    was answered 404 「このボタンはサーバーにありません。マスターのマクロとサーバーの版が合っていない
+    可能性があります」, which sent IT to the master's macros, and the health check failed."""
+    head = _ABSOLUTE_FORM.match(path)
+    return path if head is None else path[head.end():] or "/"
 
 
 # A body sent compressed (Content-Encoding: gzip, deflate…): xlwings' clients never send one,
