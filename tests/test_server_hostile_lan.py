@@ -366,6 +366,74 @@ def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_clie
     assert "LocalProtocolError" not in errors, errors[-2000:]
 
 
+@pytest.mark.parametrize("authorised, apart", [(True, True), (False, False)])
+def test_a_body_sent_a_byte_a_chunk_is_refused_at_once_and_said_so(server, authorised, apart):
+    """A chunked body costs h11 some 20 microseconds a chunk, inside the one turn of the event
+    loop that parses a read (256 KiB: 43,000 one-byte chunks, a second). A client sending its
+    body a byte a chunk, with the key or without (a refused body was still parsed, for 10 s),
+    held the worker's other connections back by seconds a read: the health check took 2.5-4 s
+    beside one such client. Past the first chunks, a body whose chunks average under
+    CHUNK_BYTES_FLOOR bytes is refused at once, in Japanese, under the number its one line
+    gives; a body in chunks of that size is read as any other."""
+    from renkei_xl.server.connections import CHUNK_BYTES_FLOOR, TINY_CHUNKS_OUTCOME
+
+    head = (b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n" + (b"Authorization: " + KEY.encode() + b"\r\n"
+            if authorised else b"") + b"Transfer-Encoding: chunked\r\n\r\n")
+    tiny = b"1\r\n \r\n" * 40_000
+    before = server.log.read_text(encoding="utf-8") if server.log.exists() else ""
+    host, port = server.url.rsplit("//", 1)[1].split(":")
+    started = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        if apart:
+            sock.sendall(head)
+            wait_read(int(port), sock)      # the head read: the guard reads the body
+        try:
+            sock.sendall((b"" if apart else head) + tiny)
+        except OSError:         # closed while the rest was sent: the answer came first
+            pass
+        got = b""
+        try:
+            while piece := sock.recv(65536):
+                got += piece
+        except ConnectionResetError:        # the unread rest of the chunks
+            pass
+    assert time.monotonic() - started < 3, "the chunks were parsed on"
+    assert got.count(b"HTTP/1.1 ") == 1 and got.startswith(b"HTTP/1.1 400 "), got.decode("utf-8", "replace")
+    text = got.split(b"\r\n\r\n", 1)[1].decode("utf-8")
+    assert f"平均 {CHUNK_BYTES_FLOOR} バイト" in text and "ブックは変更していません" in text, text
+    number = text.rsplit("受付番号 ", 1)[1][:8]
+    _log_once(server.log, f"request={number}")
+    new = server.log.read_text(encoding="utf-8")[len(before):].splitlines()
+    assert len(new) == 1 and f"request={number} " in new[0], new
+    assert f"outcome={TINY_CHUNKS_OUTCOME} status=400" in new[0], new
+    if authorised:      # chunks of the floor's size: read to the end, refused as the JSON they are not
+        body = b"{" + b" " * (CHUNK_BYTES_FLOOR * 200)
+        chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + CHUNK_BYTES_FLOOR]), body[i:i + CHUNK_BYTES_FLOOR])
+                          for i in range(0, len(body), CHUNK_BYTES_FLOOR))
+        got, _closed = _exchange(server.url, head.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+                                 + chunks + b"0\r\n\r\n")
+        assert got.startswith(b"HTTP/1.1 400 ") and "細かい断片" not in got.decode("utf-8", "replace"), got
+
+
+@pytest.mark.parametrize("target, authorised, status, said", [
+    (b"http://renkei-server:8000/", False, 200, '"status":"ok"'),
+    (b"HTTP://renkei-server", False, 200, '"status":"ok"'),
+    (b"http://renkei-server:8000/buttons/check", False, 401, "鍵"),
+    (b"https://renkei-server/buttons/check", True, 400, "xlwings の送信データ"),
+], ids=["health", "health-no-path", "button-without-key", "button-with-key"])
+def test_a_request_target_in_absolute_form_reaches_what_its_path_names(server, target, authorised, status, said):
+    """RFC 9112 3.2.2: a server must accept a request target in absolute form (what a client
+    set to reach the server as a proxy sends). uvicorn hands the whole URL on as the path,
+    and each was answered 404 「このボタンはサーバーにありません。マスターのマクロとサーバーの版が
+    合っていない可能性があります」, sending IT to the master's macros, the health check included."""
+    method = b"GET" if status == 200 else b"POST"
+    head = (method + b" " + target + b" HTTP/1.1\r\nHost: elsewhere\r\nConnection: close\r\n"
+            + (b"Authorization: " + KEY.encode() + b"\r\n" if authorised else b"") + b"Content-Length: 2\r\n\r\n{}")
+    got, _closed = _exchange(server.url, head)
+    assert got.startswith(b"HTTP/1.1 %d " % status), got.decode("utf-8", "replace")
+    assert said in got.split(b"\r\n\r\n", 1)[1].decode("utf-8"), got.decode("utf-8", "replace")
+
+
 def test_a_flood_of_connections_from_one_address_closes_its_own_not_another_pcs(server):
     """Past the bound of connections (connections.connection_limit), the server closes one
     waiting for its request head. By age alone, one PC opening connections without end

@@ -66,7 +66,8 @@ from .percent_header import PERCENTS_HEADER, percent_header
 from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
-from .connections import BODY_SECONDS, REQUEST_KEY, UNREADABLE_KEY, UNREADABLE_OUTCOME
+from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
+                          UNREADABLE_OUTCOME_KEY)
 from .turns import BUSY, Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
@@ -294,7 +295,7 @@ TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Lengt
 
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME, TINY_CHUNKS_OUTCOME})
 
 
 class Guard:
@@ -355,7 +356,7 @@ class Guard:
         fields = {**fields, **scope.get(OUTCOME_KEY, {})}
         if origin.get(UNREADABLE_KEY) == 400:   # what the client got, whatever the guard sent after it
             fields = {key: value for key, value in fields.items() if key in ("path", "button", "user", "book")}
-            fields["outcome"] = UNREADABLE_OUTCOME
+            fields["outcome"] = origin.get(UNREADABLE_OUTCOME_KEY, UNREADABLE_OUTCOME)
             record.update(status=400, sent=True, lost=False)
         if "button" in fields:
             fields.pop("path", None)
@@ -388,7 +389,7 @@ class Guard:
 
     async def _serve(self, scope, receive, send) -> dict:
         """The request answered; the fields the log line may show of it."""
-        path = scope["path"]
+        path = scope["path"] = origin_form(scope["path"])
         headers = {k.decode("latin-1").lower(): v for k, v in scope.get("headers", [])}
         if "transfer-encoding" in headers and "content-length" in headers:     # before anything: a smuggling
             await _text(send, 400, numbered(TWO_LENGTHS, scope[REQUEST_KEY]), close=True)
@@ -498,6 +499,20 @@ class Guard:
         if value[:7].lower() == b"bearer ":
             value = value[7:].strip()
         return bool(value) and hmac.compare_digest(value, self._key)
+
+
+_ABSOLUTE_FORM = re.compile(r"(?i)https?://[^/]*")
+
+
+def origin_form(path: str) -> str:
+    """The path of a request target in absolute form (「POST http://server:8000/buttons/check」),
+    which RFC 9112 3.2.2 says a server must accept, as a client set to reach the server as a
+    proxy sends it; the Host it names is the server's own, whatever it says, as for any
+    request (the key decides). uvicorn hands the whole URL on as the path: every such request
+    was answered 404 「このボタンはサーバーにありません。マスターのマクロとサーバーの版が合っていない
+    可能性があります」, which sent IT to the master's macros, and the health check failed."""
+    head = _ABSOLUTE_FORM.match(path)
+    return path if head is None else path[head.end():] or "/"
 
 
 # A body sent compressed (Content-Encoding: gzip, deflate…): xlwings' clients never send one,

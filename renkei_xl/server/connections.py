@@ -81,12 +81,28 @@ MIN_CONNECTIONS = 16
 UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした（HTTP の要求の形ではありません。受付番号 {request_id}）。"
                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
 UNREADABLE_OUTCOME = "読めない要求"
+# A chunked body costs h11 about 20 microseconds a chunk on a loaded 2-core server, whatever
+# the chunk holds, all of it inside the one event-loop turn that parses what a read brought
+# (up to 256 KiB, some 43,000 one-byte chunks: a second during which no other connection of
+# the worker is served). One client sending a body a byte a chunk, key or no key (a refused
+# request's body is still parsed to its end, for up to HEADER_SECONDS), held every click of
+# its worker back by seconds. A body may come in SMALL_CHUNKS_FREE chunks more than its
+# bytes make in chunks of CHUNK_BYTES_FLOOR (no client of ours sends chunks; a proxy
+# re-chunking sends kilobytes), or it is refused at once (TimelyH11Protocol, _CountedConnection).
+SMALL_CHUNKS_FREE = 64
+CHUNK_BYTES_FLOOR = 512
+TINY_CHUNKS_REQUEST = ("サーバーに届いた要求を受け付けられませんでした（送信データが、1 つ平均 {floor} バイトに満たない"
+                       "細かい断片（chunk）に分けて送られています。受付番号 {{request_id}}）。Excel のマスターのボタンは"
+                       "この形で送らないため、Excel 以外の送信元か、途中の機器（プロキシなど）が送っています。"
+                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。").format(floor=CHUNK_BYTES_FLOOR)
+TINY_CHUNKS_OUTCOME = "細かすぎる分割送信"
 # In the scope uvicorn hands the app (its own dict, which the guard copies): the request's
 # number (受付番号), taken by whichever of the guard and ``send_400_response`` comes first,
 # and, when the rest of a request the app is reading cannot be parsed (a broken chunk), the
 # status the protocol answered it with, for the guard's one line (server.app.Guard).
 REQUEST_KEY = "renkei.request"
 UNREADABLE_KEY = "renkei.unreadable"
+UNREADABLE_OUTCOME_KEY = "renkei.unreadable.outcome"    # which of the two 400s (the guard's line says it)
 # A request whose head had begun (some bytes of it came) and never ended: one line each, under
 # a number of its own (nothing of it is logged: it was never authenticated). uvicorn, and the
 # head timer, closed such a connection without a word: a PC whose link dropped mid-request, or
@@ -133,6 +149,32 @@ def connection_limit() -> int:
     return max(MIN_CONNECTIONS, min(MAX_CONNECTIONS, soft - FILES_FOR_WORK))
 
 
+class _CountedConnection(h11.Connection):
+    """h11's server connection, counting each request body's chunks and bytes as they are
+    parsed and refusing the body once its chunks are too small (SMALL_CHUNKS_FREE): raised
+    from ``next_event``, inside uvicorn's loop over a read's events, so the loop stops there
+    and uvicorn answers it as a request it cannot read (TimelyH11Protocol.send_400_response),
+    which tells this refusal by ``tiny``."""
+
+    _chunks = 0
+    _bytes = 0
+    tiny = False
+
+    def next_event(self):
+        event = super().next_event()
+        if isinstance(event, h11.Request):
+            self._chunks = self._bytes = 0
+        elif isinstance(event, h11.Data):
+            self._bytes += len(event.data)
+            if event.chunk_start:
+                self._chunks += 1
+                # the free chunks are the slack: a chunk begun holds only what has come of it yet
+                if self._bytes < (self._chunks - SMALL_CHUNKS_FREE) * CHUNK_BYTES_FLOOR:
+                    self.tiny = True
+                    raise h11.RemoteProtocolError(f"{self._chunks} chunks holding {self._bytes} bytes")
+        return event
+
+
 class TimelyH11Protocol(H11Protocol):
     """uvicorn's HTTP/1.1 protocol, closing a connection that has not sent a whole request
     head within ``header_seconds`` of opening (or of its last answer, when kept alive), and
@@ -160,6 +202,12 @@ class TimelyH11Protocol(H11Protocol):
     _early = None              # what TLS decrypted before the handshake's task went on (a list)
     _closed_here = False       # closed by the server (the bound, a stop): not the client's failure
     _served = False            # uvicorn's connection_made done (after the handshake over TLS)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # made as uvicorn makes its own (the same bound on an incomplete head), counting chunks
+        size = self.config.h11_max_incomplete_event_size
+        self.conn = _CountedConnection(h11.SERVER) if size is None else _CountedConnection(h11.SERVER, size)
 
     def connection_made(self, transport) -> None:  # type: ignore[override]
         if self.tls is not None and transport.get_extra_info("sslcontext") is None:
@@ -259,7 +307,9 @@ class TimelyH11Protocol(H11Protocol):
         # wrote a second line, 「切断」 with no status, under a number the client never saw.
         cycle = self.cycle if self.cycle is not None and self.cycle.more_body else None
         request_id = cycle.scope.setdefault(REQUEST_KEY, secrets.token_hex(4)) if cycle else secrets.token_hex(4)
-        body = UNREADABLE_REQUEST.format(request_id=request_id).encode("utf-8")
+        text, outcome = ((TINY_CHUNKS_REQUEST, TINY_CHUNKS_OUTCOME) if self.conn.tiny
+                         else (UNREADABLE_REQUEST, UNREADABLE_OUTCOME))
+        body = text.format(request_id=request_id).encode("utf-8")
         headers = [(b"content-type", TEXT.encode("ascii")), (b"content-length", str(len(body)).encode("ascii")),
                    (b"connection", b"close")]
         try:
@@ -273,6 +323,7 @@ class TimelyH11Protocol(H11Protocol):
         self.transport.close()
         if cycle is not None:       # the guard's line says it, with what it knows of the request
             cycle.scope[UNREADABLE_KEY] = status
+            cycle.scope[UNREADABLE_OUTCOME_KEY] = outcome
             # Gone for the app now, as connection_lost will say: the guard, when it had not run
             # yet (the broken chunk came with the head), answered 401 on the answered
             # connection, and h11's refusal of it was a traceback in the error log and an
@@ -280,7 +331,7 @@ class TimelyH11Protocol(H11Protocol):
             cycle.disconnected = True
             cycle.message_event.set()
             return
-        self._said_once(UNREADABLE_OUTCOME, request_id, status, (time.monotonic() - self._waiting_since) * 1000)
+        self._said_once(outcome, request_id, status, (time.monotonic() - self._waiting_since) * 1000)
 
     def _said_once(self, outcome: str, request_id: str, status: "int | str", millis: float) -> None:
         """The log line of a connection cut here (``outcome``: why), bounded per client and
