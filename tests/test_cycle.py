@@ -1313,6 +1313,41 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
         assert cell_of(master, "小樽市", "05-1", "実績値") is None, out      # held, not imported
 
 
+# (指標ID, number typed into its 実績値, the cell's format, what the cell shows)
+_SIGNS_SHOWN = (("05-1", -12, '0"件";0"件"', "12件"),      # was imported as 12 without a word
+                ("04-1", -12, "0;0", "12"),                # 「実績値「12」（セルの数値は -12）は負の値です」
+                ("06-1", 12, '"▲"0', "▲12"),
+                ("08-1", 12, '"▲"0.00E+00', "▲1.20E+01"))   # scientific: read 「▲12」 as its words
+
+
+def test_a_returned_number_shown_with_another_sign_is_held_naming_what_it_shows(cycle, capsys):
+    """小樽市's 05-1 実績値 holds -12 in 「0"件";0"件"」: the cell shows 12件, and collect imported
+    12 without a word; -12 in 「0;0」 was said to be 「実績値「12」… 負の値です」, a number its
+    cell shows positive. The master refuses its own such cell (qa-values64, core.displayed.
+    sign_shown_otherwise, the one rule); a return's row is held alike (findings.SHOWN_OTHERWISE),
+    naming file, sheet, cell and what Excel shows. One collect of four such cells."""
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    places = {}
+    for ind_id, value, number_format, _seen in _SIGNS_SHOWN:
+        row, cols = id_row(ws, ind_id)
+        cell = ws.cell(row, cols["実績値"])
+        cell.value, cell.number_format = value, number_format
+        places[ind_id] = f"{ws.title}!{cell.coordinate}"
+    wb.save(path)
+    rc = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert rc == 1, out
+    for ind_id, value, number_format, seen in _SIGNS_SHOWN:
+        assert (f"{path.name}: {places[ind_id]} {ind_id}: 実績値のセルには数値 {value} が入っていますが、"
+                f"表示形式「{number_format}」のため Excel では「{seen}」と表示されています") in out, out
+        assert f"実績値「{seen}」" not in out, out
+        assert cell_of(master, "小樽市", ind_id, "実績値") is None, out        # held, not imported
+    assert cell_of(master, "小樽市", "28-1", "実績値") is not None, out        # the other rows came in
+
+
 @pytest.mark.parametrize("value, number_format, imported", [
     (5, '[<10]"10未満";0', None),
     (-3, '[<10]"10未満";0', None),

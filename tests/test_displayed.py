@@ -409,10 +409,16 @@ def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format
                                               # qa-values64: a sign the number has not
                                               ('"▲"0', 17, "▲17"), ("▲0", 17, "▲17"), ("-0", 17, "-17"),
                                               ("(0)", 17, "(17)"), ('"▲"0', -17, "-▲17"), ("0;0", -17, "17"),
-                                              ('"▲"0;0', -17, "17")])
+                                              ('"▲"0;0', -17, "17"),
+                                              # qa-values64b: scientific, as Excel shows it (no text
+                                              # was made for it, so no sign seen: judged on +12)
+                                              ('"▲"0.00E+00', 12, "▲1.20E+01"), ("0.00E+00;0.00E+00", -12, "1.20E+01"),
+                                              ('"▲"0.0E-0', 0.0012, "▲1.2E-3"), ('"▲"0.00E+00', 9.996, "▲1.00E+01"),
+                                              ('"▲"#.##E+00"件"', 12, "▲1.2E+01件")])
 def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
     """shown63: the master's number shown with words, without digits, scaled or as #####;
-    qa-values64: or with another sign (17 shown ▲17 was judged on +17 in silence)."""
+    qa-values64: or with another sign (17 shown ▲17 was judged on +17 in silence), scientific
+    too (qa-values64b: 12 in 「"▲"0.00E+00」 shows ▲1.20E+01)."""
     from renkei_xl.core.displayed import plain_format, shown_otherwise
 
     assert not plain_format(fmt)
@@ -435,7 +441,9 @@ def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):
                                         # a negative in red (Japanese Excel's 「[赤]1234」), a zero or a
                                         # number shown as 0 beside ▲: the sign they have
                                         ("#,##0;[Red]#,##0", -5), ("#,##0;[赤]#,##0", -5), ('"▲"0', 0),
-                                        ('"▲"0', 0.2), ("0_);(0)", -5)])
+                                        ('"▲"0', 0.2), ("0_);(0)", -5),
+                                        # scientific with the sign it has (the exponent's is none)
+                                        ("0.00E+00", -12), ('0.00E+00;"▲"0.00E+00', -12000), ("0.0E-0", 0.0012)])
 def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
     """A percent is read as it shows (core.percent_cells); a zero hidden is 0; a currency sign,
     a negative section's own sign mark, scientific without words, a date are the number."""

@@ -1652,3 +1652,37 @@ def test_the_records_of_a_partner_that_left_are_read_as_before():
     grid[2][0] = "小樽市_2023年度_入力.xlsx"
     with pytest.raises(UserError, match=f"{c.IMPORT_LOG}!B3 の市町村「札幌市」は、ファイル名"):
         refuse_misnamed(read_import_log(grid), ("札幌市", "小樽市"))
+
+
+# ------------------------------------------------------- the columns 評価を再計算 sums
+# A 合計 row's municipality 実績値 and a 比率's 実績値 and 分母 are summed by 評価を再計算. The
+# Office.js client sends every error value as its text (the VBA client sends seven, and
+# leaves a hole the server names for any other: test_server; the desktop engine's COM ints
+# are turned into their text: test_com_errors). qa-values64b: each kind is named on its cell
+# and its row is （入力エラー） on 一覧, never summed as 0 nor left out of the sum. One click.
+def test_every_error_value_in_a_summed_column_is_named_never_summed(sample, tmp_path):
+    from remote_payload import OFFICE_JS
+
+    from renkei_xl.core.methods import method_of
+    from renkei_xl.core.values import INPUT_ERROR
+    from renkei_xl.excel import buttons
+
+    data = load_master(sample)
+    by_id = {i.id: i for i in data.indicators}
+    summed = [(e, f) for e in data.entries if e.indicator_id in by_id
+              and method_of(by_id[e.indicator_id]).name in ("合計", "比率") for f in ("value", "denominator")
+              if f in e.cells and (f == "value" or method_of(by_id[e.indicator_id]).denominator)]
+    cases = [(e.municipality, e.cell(f), e.indicator_id, error) for (e, f), error in zip(summed, ERRORS)]
+    assert len(cases) == len(ERRORS), cases
+    path = tmp_path / "master.xlsm"
+    for sheet, ref, _id, error in cases:
+        with_error(path if path.exists() else sample, path, sheet, ref, error)
+    payload = payload_from_file(path, client=OFFICE_JS)
+    book = remote_book(payload)
+    buttons.recalc(book)
+    applied = apply_actions(payload, book.json()["actions"])
+    found = {(r[1], r[2]): r[4] for r in applied.rows(c.FINDINGS) if len(r) > 4}     # シート, セル: 内容
+    listed = {v: r for r in applied.rows(c.LIST) for v in r if v in {case[2] for case in cases}}   # by 指標ID
+    for sheet, ref, ind_id, error in cases:
+        assert f"エラー値「{error}」" in (found.get((sheet, ref)) or ""), (sheet, ref, error, found)
+        assert INPUT_ERROR in listed[ind_id], listed[ind_id]

@@ -749,6 +749,8 @@ def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
     if _is_date_code(code) or not re.search(r"[0#?]", code):
         return None
     shown = number_shown(value, number_format)
+    if shown is None and _rounded_away(code):
+        shown = _scientific_text(value, _pieces(chosen[0]), chosen[1])
     if shown is None or not re.search(r"[1-9]", shown):
         return None
     marks = re.sub(r"[eE][-+]", "", shown)
@@ -756,6 +758,50 @@ def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
     if value < 0 and not count and _RED.search(chosen[0]):
         count = 1
     return shown if count != (value < 0) else None
+
+
+def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) -> "str | None":
+    """The text Excel shows for the nonzero number ``value`` by a scientific section (its
+    ``pieces``; ``signed``: the section shows the number's minus sign): one digit before the
+    point, the mantissa's decimals as its holders say (_number_text), then E, the exponent's
+    sign (「E+」 shows + or -, 「E-」 only -) and its digits, at least as many as its 0s
+    (12 in 「"▲"0.00E+00」 shows ▲1.20E+01, 0.0012 in 「0.0E-0」 1.2E-3). None for what is not
+    made here: a fraction, a mantissa of more than one whole digit holder (「##0.0E+0」, whose
+    exponent Excel keeps a multiple of three), or one scaled (「%」, a trailing comma).
+
+    Why only for sign_shown_otherwise: 12 in 「"▲"0.00E+00」 shows ▲1.20E+01 and was judged on
+    +12 (no text was made, so no sign was seen; qa-values64b). number_shown leaves scientific
+    alone, and its readers read such a cell with its words (number_read) every digit kept."""
+    at = next((i for i, (kind, t) in enumerate(pieces) if kind == "code" and t in "eE"), None)
+    if at is None:
+        return None
+    mantissa = "".join(t for kind, t in pieces[:at] if kind == "code")
+    exponent = "".join(t for kind, t in pieces[at + 1:] if kind == "code")
+    plus = at + 1 < len(pieces) and pieces[at + 1] == ("lit", "+")
+    whole = mantissa.partition(".")[0]
+    if (len(re.findall(r"[0#?]", whole)) != 1 or re.search(r"[^0#?.]", mantissa)
+            or not exponent or re.search(r"[^0#?]", exponent)):
+        return None
+    size = abs(Decimal(repr(float(value))))
+    power = size.adjusted()
+    rounded = _rounded(size.scaleb(-power), mantissa)
+    if rounded is not None and rounded[0] >= 10:         # 9.996 in 「0.00E+00」: 1.00E+01
+        power += 1
+        rounded = _rounded(size.scaleb(-power), mantissa)
+    digits = _number_text(float(size.scaleb(-power)), mantissa) if rounded is not None else None
+    if digits is None:
+        return None
+    power_text = ("-" if power < 0 else "+" if plus else "") + str(abs(power)).zfill(exponent.count("0"))
+    out, placed = [], False
+    for i, (kind, t) in enumerate(pieces):
+        if i == at:
+            out.append(t + power_text)
+        elif kind == "lit" and not (i == at + 1 and t in "+-"):
+            out.append(t)
+        elif kind == "code" and i < at and not placed and t in "0#?":
+            out.append(digits)
+            placed = True
+    return (("-" if signed else "") + "".join(out)).strip()
 
 
 def shown_otherwise(value: object, number_format: str, date1904: bool = False) -> "str | None":

@@ -23,8 +23,9 @@ from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
-                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, SCALED_WITHOUT_WORDS, STALE_FLAGGED_RETURN, STALE_RETURN,
-                              STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT, unread_sheets)
+                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, SCALED_WITHOUT_WORDS, shown_otherwise,
+                              STALE_FLAGGED_RETURN, STALE_RETURN, STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT,
+                              unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places, unread_value
@@ -322,7 +323,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
     errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
     errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
-    errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids)
+    errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     errors += [f if f.is_error else f._replace(severity=ERROR)
                for f in validate(settings, data.indicators, file_entries)
@@ -496,6 +497,44 @@ def _hidden_numbers(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, lis
     return out
 
 
+def _signs_shown_otherwise(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
+                           row_ids: dict[int, str]) -> list:
+    """Each 実績値 or 分母 whose format shows its number with another sign than it has
+    (_sign_shown: -12 in 「0;0」 shows 12, 12 in 「"▲"0」 ▲12): held, naming what the cell
+    shows (findings.SHOWN_OTHERWISE), as the master refuses its own such cell (qa-values64).
+
+    Why: -12 shown 12 was read as stored (「実績値「12」は負の値です」, a message of a number
+    the cell shows positive) and -12 in 「0"件";0"件"」 imported as 12 without a word: the cell
+    holds -12 and shows 12件, and which the municipality meant is a guess (SPEC §3)."""
+    out = []
+    for r, ind_id in row_ids.items():
+        for f in ("value", "denominator"):
+            value = _at(raw_rows[r], cols[f]) if f in cols else None
+            number_format = wb.number_format(muni, r, cols[f]) if f in cols else ""
+            if (seen := _sign_shown(value, number_format, wb.date1904)) is not None:
+                out.append(shown_otherwise(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
+                                           value=text(value), number_format=number_format, seen=seen))
+    return out
+
+
+def _sign_shown(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
+    """What a cell shows for the number ``value`` where it shows it with another sign than
+    it has (core.displayed.sign_shown_otherwise, the one rule of the master's cells too),
+    else None. A number read as the percentage it shows is read so (core.displayed.
+    shown_otherwise asks the same in the same order), and a number shown without a digit
+    is held as hidden (_hidden), once; a plain format (「#,##0」, 「0;▲0」) shows every number
+    with its sign, and is passed at once. The one test of _signs_shown_otherwise and of
+    _shown_inputs, which leaves such a cell's number as stored (its words are not read)."""
+    from ...core.displayed import percent_shown, plain_format, sign_shown_otherwise
+
+    if (not isinstance(value, (int, float)) or isinstance(value, bool) or plain_format(number_format)
+            or (seen := sign_shown_otherwise(value, number_format)) is None):
+        return None         # the common case, asked first: the two below are as costly, and rarely asked
+    if _hidden(value, number_format, date1904) is not None or percent_shown(value, number_format, date1904) is not None:
+        return None
+    return seen
+
+
 def _hidden(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
     """What a cell shows for the number ``value`` other than 0 where it shows no digit of it
     (core.displayed.shown_without_digits), else None. The one test of _hidden_numbers, and of
@@ -540,6 +579,8 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
             if seen is None and words is None or _hidden(value, number_format, wb.date1904) is not None:
                 continue        # a number shown without a digit (「千円」 for 0.3) is held, not read
+            if f != "status" and _sign_shown(value, number_format, wb.date1904) is not None:
+                continue        # shown with another sign (12 for -12): held as stored (_signs_shown_otherwise)
             # with its words: 「0.3千円」 was imported as 300 円 no one at the municipality saw
             # Scientific or a fraction with words (1.2E+4千円): no shown text is made, so the
             # finding quotes the number read with its words; a 実施状況 so shown is held
