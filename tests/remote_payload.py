@@ -1639,14 +1639,29 @@ def parse_iso(text: str) -> Optional[dt.datetime]:
 
 
 def vba_parsed(actions: list[dict]) -> list[dict]:
-    """The actions as VBA-Web's JSON parser hands them to Remote.bas (WebHelpers.json_ParseNumber):
-    a number whose JSON text is 16 characters or more (17 with a decimal point) is a String,
-    the others are Doubles (Python's int or float here, as the server wrote them)."""
+    """The actions as VBA-Web's JSON parser hands them to Remote.bas, from the body the server
+    sends (server.limits.answer_json):
+    - a number whose JSON text is 16 characters or more (17 with a decimal point) is a String,
+      the others are Doubles (Python's int or float here, as the server wrote them;
+      WebHelpers.json_ParseNumber);
+    - the escape ``\\n`` is vbCrLf, two characters (WebHelpers.json_ParseString, ``Case "n"``,
+      xlwings 0.37.8's WebHelpers.bas line 2464), which Excel stores as they are: a line break
+      typed with Alt+Enter is LF alone (officetanaka.net, Excel VBA tips 89). ``\\u000a`` is LF.
+    """
+    from renkei_xl.server.limits import answer_json
+
+    return vba_read(answer_json({"actions": actions}).decode("utf-8"))["actions"]
+
+
+def vba_read(body: str):
+    """A JSON body as VBA-Web's ParseJson reads it (vba_parsed)."""
+    from renkei_xl.server.limits import JSON_LF_ESCAPE   # JSON's \n escape, found as the server finds it
+
     def number(text: str, kind):
         return text if len(text) >= (17 if "." in text else 16) else kind(text)
 
-    return json.loads(json.dumps(actions, ensure_ascii=False, allow_nan=False),
-                      parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
+    body = JSON_LF_ESCAPE.sub(lambda m: m.group(1) + "\\r\\n", body)
+    return json.loads(body, parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
 
 
 # A string Excel reads as a number when Range.Value is given it, as if typed (a decimal number,
