@@ -995,6 +995,7 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
                           if client == VBA and sends_chart_sheets(path) else None,
+                          "other_tabs": sorted(unsent),     # Excel's names, every tab's (addSheet)
                           # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
                           # the cells whose number format has a percent sign (``percent_header_of``)
                           "percent_formats": file_percent_formats(worksheets)
@@ -1511,6 +1512,9 @@ class Applied:
     new_options: dict = field(default_factory=dict)   # how protect_new is protected (Protect's arguments)
     subs: frozenset = frozenset()
     structure: bool = False           # the book's structure is protected: no sheet can be added
+    # The tabs Worksheets leaves out (chart, dialog, Excel 4.0 macro sheets): not sent, but their
+    # names are the book's, and Excel names no added sheet as one of them (1004).
+    other_tabs: frozenset = frozenset()
     # Sheets staff hid, which the VBA client cannot activate to freeze their panes, and whether
     # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
     hidden: frozenset = frozenset()
@@ -1804,6 +1808,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   data_tables={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("data_tables", {}).items()},
                   text_formats=_text_formats_of(excel.get("text_formats", {})),
                   structure=excel.get("structure", False),
+                  other_tabs=frozenset(excel.get("other_tabs", ())),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   page_layout=frozenset(excel.get("page_layout", ())),
@@ -2010,7 +2015,7 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                                  or not name.strip() or name.startswith(SHEET_NAME_APOSTROPHES)
                                  or name.endswith(SHEET_NAME_APOSTROPHES)
                                  or sheet_key(name) in RESERVED_SHEET_NAMES
-                                 or sheet_key(name) in {sheet_key(s) for s in out.order}):
+                                 or sheet_key(name) in {sheet_key(s) for s in (*out.order, *out.other_tabs)}):
             raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
         return
     if func == "alert" and args and isinstance(args[0], str) and excel_length(args[0]) > MAX_PROMPT:

@@ -554,9 +554,19 @@ class _SheetList(list):
         return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
 
 
+class _Tabs:
+    """COM's Worksheets or Sheets: Count, and a tab by its 1-based index."""
+    def __init__(self, names: list[str]):
+        self.names, self.Count = names, len(names)
+
+    def __call__(self, i: int):
+        return SimpleNamespace(Name=self.names[i - 1])
+
+
 def _desktop(cls, *sheets: _DesktopExcelSheet):
-    book = SimpleNamespace(sheets=_SheetList(sheets), api=SimpleNamespace(ProtectStructure=False),
-                           app=SimpleNamespace(screen_updating=True))
+    names = [s.name for s in sheets]
+    book = SimpleNamespace(sheets=_SheetList(sheets), app=SimpleNamespace(screen_updating=True),
+                           api=SimpleNamespace(ProtectStructure=False, Worksheets=_Tabs(names), Sheets=_Tabs(names)))
     return cls(book)
 
 

@@ -561,6 +561,13 @@ class WindowsBook(DesktopBook):
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
 
+    def other_tabs(self) -> list[str]:
+        """COM's Sheets less its Worksheets (chart, dialog and Excel 4.0 macro sheets)."""
+        api = self.book.api
+        worksheets = {api.Worksheets(i).Name for i in range(1, api.Worksheets.Count + 1)}
+        return [name for name in (api.Sheets(i).Name for i in range(1, api.Sheets.Count + 1))
+                if name not in worksheets]
+
     def prepare(self) -> None:
         """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells
         there, and the failing Unprotect read as a password. Sheets staff grouped
