@@ -562,8 +562,11 @@ class WindowsBook(DesktopBook):
         return bool(self.book.api.ProtectStructure)
 
     def other_tabs(self) -> list[str]:
-        """COM's Sheets less its Worksheets (chart, dialog and Excel 4.0 macro sheets)."""
+        """COM's Sheets less its Worksheets (chart, dialog and Excel 4.0 macro sheets); two
+        counts in the common book that has none, the names asked only where it has some."""
         api = self.book.api
+        if api.Sheets.Count == api.Worksheets.Count:
+            return []
         worksheets = {api.Worksheets(i).Name for i in range(1, api.Worksheets.Count + 1)}
         return [name for name in (api.Sheets(i).Name for i in range(1, api.Sheets.Count + 1))
                 if name not in worksheets]
