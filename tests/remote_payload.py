@@ -1659,12 +1659,13 @@ def vba_parsed(actions: list[dict]) -> list[dict]:
 
 def vba_read(body: str):
     """A JSON body as VBA-Web's ParseJson reads it (vba_parsed)."""
-    from renkei_xl.server.limits import JSON_LF_ESCAPE   # JSON's \n escape, found as the server finds it
+    from renkei_xl.server.limits import JSON_ESCAPE   # JSON's escapes, found as the server finds them
 
     def number(text: str, kind):
         return text if len(text) >= (17 if "." in text else 16) else kind(text)
 
-    body = JSON_LF_ESCAPE.sub(lambda m: m.group(1) + "\\r\\n", body)
+    if "\\n" in body:
+        body = JSON_ESCAPE.sub(lambda m: "\\r\\n" if m.group(1) == "n" else m.group(0), body)
     return json.loads(body, parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
 
 
