@@ -363,3 +363,37 @@ def test_a_chart_sheet_named_as_a_tool_sheet_is_named_on_every_face_before_anyth
     actions = book.json()["actions"]
     assert [a["func"] for a in actions] == ["alert"]
     assert all(part in actions[0]["args"][0] for part in (*said, "ボタンを押して")), actions[0]["args"][0]
+
+
+# ------------------------------------------------------------------ staff's event procedures
+
+def test_staffs_event_procedures_do_not_run_in_the_middle_of_a_server_click(sample, tmp_path, licensed):
+    """A master carrying staff's Workbook_SheetChange (upgrade-macros keeps it, vba.carry):
+    Excel runs it at every value a macro writes, so a server click's replay ran staff's code
+    at each of its writes (a date stamped beside each, or the replay stopped halfway by an
+    error in it); the model of Excel did not know. RenkeiCallServer turns events off while the
+    answer is replayed and puts them back; the replay runs none of staff's procedures."""
+    from conftest import replace_vba_project
+    from remote_payload import STAFF_EVENT, VBA, ExcelError, apply_actions, events_off, payload_from_file, remote_book
+    from renkei_xl.excel import buttons
+    from renkei_xl.vba.inject import sheet_code_names
+    from renkei_xl.vba.project import Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, xlwings_modules
+
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    stamp = Module("ThisWorkbook", "document", "Private Sub Workbook_SheetChange(ByVal Sh As Object, ByVal Target As Range)"
+                                               "\r\n    Target.Offset(0, 1).Value = Now\r\nEnd Sub\r\n")
+    documents = [stamp] + [Module(n, "document", "") for n in sheet_code_names(path)]
+    replace_vba_project(path, path, build_vba_project([*documents, *our_modules(), *xlwings_modules(), *remote_modules()],
+                                                      codepage=932))
+    payload = payload_from_file(path, client=VBA)
+    assert events_off(path)
+    book = remote_book(payload)
+    buttons.check(book)
+    actions = book.json()["actions"]
+    assert apply_actions(payload, actions).alerts      # events off: the replay runs to its message
+    payload["_excel"]["events_off"] = False            # a RenkeiCallServer that leaves them on
+    with pytest.raises(ExcelError) as met:
+        apply_actions(payload, actions)
+    assert met.value.number == STAFF_EVENT and "Workbook_SheetChange" in met.value.text
