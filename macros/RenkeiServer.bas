@@ -143,6 +143,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
     Dim headers As New Dictionary
     Dim number As Long, description As String
+    Dim events As Boolean
     Dim wb As Workbook
     url = server
     If Right(url, 1) = "/" Then url = Left(url, Len(url) - 1)
@@ -170,15 +171,24 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)
     headers.Add "X-Renkei-Percents", RenkeiPercents(wb, exact)
     headers.Add "X-Renkei-Currency", exact
+    ' Staff's event procedures (a Worksheet_Change or Workbook_SheetChange that stamps a date,
+    ' a Worksheet_Activate that selects a cell: upgrade-macros carries them) would run at every
+    ' value the replay writes and every sheet RenkeiFreeze shows, writing cells the answer does
+    ' not know or stopping it halfway: events are off while the answer is replayed, as Excel
+    ' documents for a macro's own Save (Application.EnableEvents), and put back as they were.
+    events = Application.EnableEvents
+    Application.EnableEvents = False
     On Error GoTo Failed
     RunServerPython url, headers:=headers
     On Error GoTo 0
+    Application.EnableEvents = events
     RenkeiRestoreProtection wb
     Exit Sub
 Failed:
     number = Err.Number
     description = Err.Description
     On Error GoTo 0
+    Application.EnableEvents = events
     RenkeiRestoreProtection wb
     If RenkeiIsConnectionError(number) Then
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _

@@ -383,6 +383,35 @@ def refuses_unsaved_protection(codes: tuple[str, ...]) -> bool:
     return False
 
 
+# Staff's event procedures in the master's document modules (upgrade-macros carries them,
+# vba.carry): Excel runs a Change procedure at every value a macro writes and an Activate
+# procedure at every sheet it shows (documented: events occur for a macro's own actions unless
+# Application.EnableEvents is False, "Using events with Excel objects").
+_STAFF_EVENT = re.compile(r"^[ \t]*(?:(?:Private|Public)[ \t]+)?Sub[ \t]+((?:Workbook_Sheet|Worksheet_)"
+                          r"(?:Change|Activate|Deactivate|SelectionChange|Calculate))[ \t]*\(",
+                          re.MULTILINE | re.IGNORECASE)
+STAFF_EVENT = "staff-event"     # raised by the model though Excel says nothing (see _excel_refuses)
+
+
+@_read_from_vba
+def staff_events(codes: tuple[str, ...]) -> list[str]:
+    """The event procedures of the file's modules that a replay's writes or RenkeiFreeze's
+    Activate would run (none in the tool's own modules)."""
+    return sorted({m.group(1) for code in codes for m in _STAFF_EVENT.finditer(code)})
+
+
+@_read_from_vba
+def events_off(codes: tuple[str, ...]) -> bool:
+    """Whether the file's RenkeiCallServer turns events off before RunServerPython replays."""
+    for code in codes:
+        body = re.search(r"^Public Sub RenkeiCallServer\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        if body:
+            text = body.group(0)
+            off = text.find("Application.EnableEvents = False")
+            return 0 <= off < text.find("RunServerPython url")
+    return False
+
+
 @_read_from_vba
 def written_check(codes: tuple[str, ...]) -> Optional[dict]:
     """What the file's renkeiUnprotectSheets does with its fifth argument (the cells the click
@@ -986,6 +1015,8 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           "page_layout": file_page_layout(wb) if client == VBA else [],
                           "freeze_leaves_page_layout": client == VBA and freeze_leaves_page_layout(path),
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
+                          "staff_events": staff_events(path) if client == VBA else [],
+                          "events_off": client == VBA and events_off(path),
                           # the master's check of the cells the click writes (client 8 on)
                           "written_check": written_check(path) if client == VBA else None,
                           # the master's renkeiSetText gives a cell not Text the prefix (qa-client63)
@@ -995,6 +1026,7 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
                           if client == VBA and sends_chart_sheets(path) else None,
+                          "other_tabs": sorted(unsent),     # Excel's names, every tab's (addSheet)
                           # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
                           # the cells whose number format has a percent sign (``percent_header_of``)
                           "percent_formats": file_percent_formats(worksheets)
@@ -1511,6 +1543,9 @@ class Applied:
     new_options: dict = field(default_factory=dict)   # how protect_new is protected (Protect's arguments)
     subs: frozenset = frozenset()
     structure: bool = False           # the book's structure is protected: no sheet can be added
+    # The tabs Worksheets leaves out (chart, dialog, Excel 4.0 macro sheets): not sent, but their
+    # names are the book's, and Excel names no added sheet as one of them (1004).
+    other_tabs: frozenset = frozenset()
     # Sheets staff hid, which the VBA client cannot activate to freeze their panes, and whether
     # the master's RenkeiFreeze leaves them (freeze_leaves_hidden_sheets) or meets 1004.
     hidden: frozenset = frozenset()
@@ -1522,6 +1557,10 @@ class Applied:
     # Whether the master's renkeiUnprotectSheets refuses a password or a protected structure
     # itself (refuses_unsaved_protection), or meets Excel's dialog and 1004.
     refuses_unsaved_protection: bool = False
+    # Staff's event procedures the replay would run (staff_events), unless the master's
+    # RenkeiCallServer turns events off first (events_off).
+    staff_events: tuple = ()
+    events_off: bool = False
     # What the master's renkeiUnprotectSheets does with the cells the click writes (written_check):
     # None, nothing (a value into a merge, array or data table made since the save meets 1004).
     written_check: Optional[dict] = None
@@ -1639,14 +1678,30 @@ def parse_iso(text: str) -> Optional[dt.datetime]:
 
 
 def vba_parsed(actions: list[dict]) -> list[dict]:
-    """The actions as VBA-Web's JSON parser hands them to Remote.bas (WebHelpers.json_ParseNumber):
-    a number whose JSON text is 16 characters or more (17 with a decimal point) is a String,
-    the others are Doubles (Python's int or float here, as the server wrote them)."""
+    """The actions as VBA-Web's JSON parser hands them to Remote.bas, from the body the server
+    sends (server.limits.answer_json):
+    - a number whose JSON text is 16 characters or more (17 with a decimal point) is a String,
+      the others are Doubles (Python's int or float here, as the server wrote them;
+      WebHelpers.json_ParseNumber);
+    - the escape ``\\n`` is vbCrLf, two characters (WebHelpers.json_ParseString, ``Case "n"``,
+      xlwings 0.37.8's WebHelpers.bas line 2464), which Excel stores as they are: a line break
+      typed with Alt+Enter is LF alone (officetanaka.net, Excel VBA tips 89). ``\\u000a`` is LF.
+    """
+    from renkei_xl.server.limits import answer_json
+
+    return vba_read(answer_json({"actions": actions}).decode("utf-8"))["actions"]
+
+
+def vba_read(body: str):
+    """A JSON body as VBA-Web's ParseJson reads it (vba_parsed)."""
+    from renkei_xl.server.limits import JSON_ESCAPE   # JSON's escapes, found as the server finds them
+
     def number(text: str, kind):
         return text if len(text) >= (17 if "." in text else 16) else kind(text)
 
-    return json.loads(json.dumps(actions, ensure_ascii=False, allow_nan=False),
-                      parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
+    if "\\n" in body:
+        body = JSON_ESCAPE.sub(lambda m: "\\r\\n" if m.group(1) == "n" else m.group(0), body)
+    return json.loads(body, parse_int=lambda t: number(t, int), parse_float=lambda t: number(t, float))
 
 
 # A string Excel reads as a number when Range.Value is given it, as if typed (a decimal number,
@@ -1789,11 +1844,13 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   data_tables={sheet: [tuple(a) for a in rects] for sheet, rects in excel.get("data_tables", {}).items()},
                   text_formats=_text_formats_of(excel.get("text_formats", {})),
                   structure=excel.get("structure", False),
+                  other_tabs=frozenset(excel.get("other_tabs", ())),
                   hidden=frozenset(excel.get("hidden", ())) if payload["client"] == VBA else frozenset(),
                   freeze_leaves_hidden=excel.get("freeze_leaves_hidden", False),
                   page_layout=frozenset(excel.get("page_layout", ())),
                   freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
+                  staff_events=tuple(excel.get("staff_events", ())), events_off=excel.get("events_off", False),
                   written_check=excel.get("written_check"),
                   set_text_checks_format=excel.get("set_text_checks_format", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
@@ -1995,7 +2052,7 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                                  or not name.strip() or name.startswith(SHEET_NAME_APOSTROPHES)
                                  or name.endswith(SHEET_NAME_APOSTROPHES)
                                  or sheet_key(name) in RESERVED_SHEET_NAMES
-                                 or sheet_key(name) in {sheet_key(s) for s in out.order}):
+                                 or sheet_key(name) in {sheet_key(s) for s in (*out.order, *out.other_tabs)}):
             raise ExcelError(1004, f"That name is not valid for a sheet: {name!r}", a)
         return
     if func == "alert" and args and isinstance(args[0], str) and excel_length(args[0]) > MAX_PROMPT:
@@ -2010,6 +2067,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
+    if out.staff_events and not out.events_off and func in EVENT_ACTIONS:
+        # not an error: Excel runs staff's procedure in the middle of the replay, writing what
+        # the answer does not know or stopping it, which the model cannot say
+        raise ExcelError(STAFF_EVENT, f"{func} on {sheet} runs staff's {', '.join(out.staff_events)}", a)
     if func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.hidden and not out.freeze_leaves_hidden:
         raise ExcelError(1004, f"Activate method of Worksheet class failed ({sheet} is hidden).", a)
     if (func in ("freezePaneAtRange", "freezePaneUnfreeze") and sheet in out.page_layout
@@ -2121,6 +2182,12 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                                    f"would be {excel_length(whole)} characters ({sheet})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
+
+
+# The actions that run a Change event procedure (a value written or cleared) or an Activate one
+# (RenkeiFreeze shows the sheet).
+EVENT_ACTIONS = frozenset({"setValues", SET_TEXT, SET_NUMBERS, "sheetClear", "sheetClearContents", "rangeClear",
+                           "rangeClearContents", "freezePaneAtRange", "freezePaneUnfreeze"})
 
 
 # What Excel refuses in a legacy shared workbook (documented: Microsoft's list of features a

@@ -19,6 +19,7 @@ from renkei_xl.core.errors import UserError
 from renkei_xl.workbook.session import recalc_file, validate_file
 
 from conftest import write_members
+from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
 
 @pytest.fixture(scope="module")
@@ -320,3 +321,79 @@ def test_read_only_recommended_a_password_to_modify_final_and_a_label_stay_as_ex
         for name in ("docProps/custom.xml", "docMetadata/LabelInfo.xml", "_rels/.rels"):
             assert z.read(name) == members[name], name
         assert FILE_SHARING + "<workbookPr" in z.read("xl/workbook.xml").decode()
+
+
+# ------------------------------------------------------------------ a chart sheet holding a tool sheet's name
+
+def test_a_chart_sheet_named_as_a_tool_sheet_is_named_on_every_face_before_anything_is_written(sample, tmp_path,
+                                                                                               licensed):
+    """Staff moved 集計's chart to a sheet of its own (「グラフの移動」→「新しいシート」) and named
+    that chart sheet 「集計」 in place of the tool's sheet. Sheet names are one set over every
+    tab: Excel names no added sheet 「集計」 (1004 after Sheets.Add had added one, halfway through
+    a server click; the model of Excel let it through, as it knew the worksheets alone), and the
+    command line took the chart sheet for the tool's sheet and stopped on its missing grid
+    (「予期しないエラー（TypeError）」). Both faces refuse, naming the sheet, and write nothing."""
+    from openpyxl import load_workbook
+    from openpyxl.chart import BarChart, Reference
+
+    from remote_payload import EXCEL_KEY, UNPROTECT, VBA, ExcelError, apply_actions, payload_from_file, remote_book
+    from renkei_xl.excel import buttons
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+
+    path = tmp_path / "マスター.xlsm"
+    wb = load_workbook(sample, keep_vba=True)
+    del wb[c.SUMMARY]
+    chart = BarChart()
+    chart.add_data(Reference(wb[c.INDICATORS], min_col=1, min_row=1, max_row=3))
+    wb.create_chartsheet(c.SUMMARY).add_chart(chart)
+    wb.save(path)
+
+    said = ("「集計」はグラフシートなど", "ブックは変更していません")
+    _recalc_refused_saying(path, *said, "もう一度実行して")
+
+    payload = payload_from_file(path, client=VBA)
+    assert payload[EXCEL_KEY]["other_tabs"] == [c.SUMMARY]
+    # the model: Excel's answer to the name (what a server click met before the refusal)
+    added = [{"func": UNPROTECT, "args": [[], [c.SUMMARY]]}, {"func": "addSheet", "args": [19, c.SUMMARY]}]
+    with pytest.raises(ExcelError, match="not valid for a sheet"):
+        apply_actions(payload, added)
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+    book = remote_book(payload)
+    buttons.recalc(book)
+    actions = book.json()["actions"]
+    assert [a["func"] for a in actions] == ["alert"]
+    assert all(part in actions[0]["args"][0] for part in (*said, "ボタンを押して")), actions[0]["args"][0]
+
+
+# ------------------------------------------------------------------ staff's event procedures
+
+def test_staffs_event_procedures_do_not_run_in_the_middle_of_a_server_click(sample, tmp_path, licensed):
+    """A master carrying staff's Workbook_SheetChange (upgrade-macros keeps it, vba.carry):
+    Excel runs it at every value a macro writes, so a server click's replay ran staff's code
+    at each of its writes (a date stamped beside each, or the replay stopped halfway by an
+    error in it); the model of Excel did not know. RenkeiCallServer turns events off while the
+    answer is replayed and puts them back; the replay runs none of staff's procedures."""
+    from conftest import replace_vba_project
+    from remote_payload import STAFF_EVENT, VBA, ExcelError, apply_actions, events_off, payload_from_file, remote_book
+    from renkei_xl.excel import buttons
+    from renkei_xl.vba.inject import sheet_code_names
+    from renkei_xl.vba.project import Module, build_vba_project
+    from renkei_xl.vba.sources import our_modules, remote_modules, xlwings_modules
+
+    path = tmp_path / "マスター.xlsm"
+    shutil.copyfile(sample, path)
+    stamp = Module("ThisWorkbook", "document", "Private Sub Workbook_SheetChange(ByVal Sh As Object, ByVal Target As Range)"
+                                               "\r\n    Target.Offset(0, 1).Value = Now\r\nEnd Sub\r\n")
+    documents = [stamp] + [Module(n, "document", "") for n in sheet_code_names(path)]
+    replace_vba_project(path, path, build_vba_project([*documents, *our_modules(), *xlwings_modules(), *remote_modules()],
+                                                      codepage=932))
+    payload = payload_from_file(path, client=VBA)
+    assert events_off(path)
+    book = remote_book(payload)
+    buttons.check(book)
+    actions = book.json()["actions"]
+    assert apply_actions(payload, actions).alerts      # events off: the replay runs to its message
+    payload["_excel"]["events_off"] = False            # a RenkeiCallServer that leaves them on
+    with pytest.raises(ExcelError) as met:
+        apply_actions(payload, actions)
+    assert met.value.number == STAFF_EVENT and "Workbook_SheetChange" in met.value.text

@@ -317,6 +317,21 @@ def test_the_model_reads_long_numbers_as_vba_web_and_excel_do():
     assert _excel_value("'17") == "17"
 
 
+def test_a_line_break_the_server_writes_reaches_excel_as_alt_enter_types_it():
+    """xlwings' VBA client reads JSON's \\n as vbCrLf (WebHelpers.json_ParseString) and Excel
+    stores both characters, where Alt+Enter types LF alone: every line break of 一覧's 実施状況
+    reached the cell as CR LF, one unit more against the cell's 32,767 (a status cut to the
+    limit with a line break stopped 評価を再計算 with 1004). The server writes LF as \\u000a,
+    which the client reads as LF; a backslash before an n and a staff's CR LF stay as they are."""
+    from remote_payload import vba_parsed, vba_read
+    from renkei_xl.server.limits import answer_json
+
+    assert vba_read('["a\\nb", "c\\\\nd", "e\\\\\\nf", "g\\u000ah"]') == ["a\r\nb", "c\\nd", "e\\\r\nf", "g\nh"]
+    texts = ["a\nb", "c\\nd", "e\\\nf", "g\r\nh", "\n" * 3, "\ud83d\n"]
+    assert vba_parsed([{"args": texts}])[0]["args"] == texts
+    assert b"\\n" not in answer_json({"actions": [{"args": ["a\nb"]}]})
+
+
 def test_the_request_number_is_left_out_for_a_client_without_it():
     client = frozenset(a["func"] for a in ANSWER) - {REQUEST}
     assert [a["func"] for a in fit_actions(ANSWER, client).actions] == [a["func"] for a in ANSWER[1:]]

@@ -9,6 +9,7 @@ master's numbers), and so does a sheet the client could not fit into the header.
 
 from __future__ import annotations
 
+import json
 import struct
 
 import pytest
@@ -178,7 +179,7 @@ def test_the_clients_exact_number_reads_an_unsaved_currency_figure_on_a_real_ser
             headers.pop("X-Renkei-Currency")
         response = server.post("check", content=client_body(payload), headers=headers)
         assert response.status_code == 200, response.text[:500]
-        text = response.text.encode().decode("unicode_escape") if "\\u" in response.text else response.text
+        text = json.dumps(json.loads(response.text), ensure_ascii=False)    # its \u escapes read (a line feed's too)
         answers[sent] = f"「12.00005」{FRACTIONAL}" in text, f"「12」{FRACTIONAL}" in text
     assert answers == {True: (True, False), False: (False, False)}
 

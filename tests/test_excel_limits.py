@@ -637,6 +637,7 @@ class _AsksNothing:
     def status(self, text): pass
     def password_sheets(self, names): return []
     def structure_locked(self): return False
+    def other_tabs(self): return []
     def merges_over(self, cells): return lambda name: []
     def data_tables_over(self, cells): return lambda name: []
     def array_cells(self, cells): return []

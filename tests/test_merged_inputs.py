@@ -554,9 +554,35 @@ class _SheetList(list):
         return next(s for s in self if s.name == key) if isinstance(key, str) else super().__getitem__(key)
 
 
+class _Tabs:
+    """COM's Worksheets or Sheets: Count, and a tab by its 1-based index."""
+    def __init__(self, names: list[str]):
+        self.names, self.Count = names, len(names)
+
+    def __call__(self, i: int):
+        return SimpleNamespace(Name=self.names[i - 1])
+
+
+class _App:
+    """xlwings' App as the desktop buttons set it: what enable_events was set to, in order."""
+    screen_updating = True
+
+    def __init__(self):
+        self.events: list[bool] = []
+
+    @property
+    def enable_events(self) -> bool:
+        return self.events[-1] if self.events else True
+
+    @enable_events.setter
+    def enable_events(self, value: bool) -> None:
+        self.events.append(value)
+
+
 def _desktop(cls, *sheets: _DesktopExcelSheet):
-    book = SimpleNamespace(sheets=_SheetList(sheets), api=SimpleNamespace(ProtectStructure=False),
-                           app=SimpleNamespace(screen_updating=True))
+    names = [s.name for s in sheets]
+    book = SimpleNamespace(sheets=_SheetList(sheets), app=_App(),
+                           api=SimpleNamespace(ProtectStructure=False, Worksheets=_Tabs(names), Sheets=_Tabs(names)))
     return cls(book)
 
 
@@ -605,8 +631,11 @@ def test_a_desktop_click_writes_a_merges_first_cell(engine):
 
     cls, mac = _engine(engine)
     sheet = _DesktopExcelSheet("小樽市", merges=["E4:E5", "H9:I9"], rows_of_lists=mac)
-    buttons._apply(_desktop(cls, sheet), _values("小樽市", ["D4", "E4", "F4", "E6", "H9"]))
+    live = _desktop(cls, sheet)
+    buttons._apply(live, _values("小樽市", ["D4", "E4", "F4", "E6", "H9"]))
     assert sheet.values == {(4, 4): 4, (4, 5): 4, (4, 6): 4, (6, 5): 4, (9, 8): 4}
+    # Windows: staff's event procedures off while writing, then as they were (qa-client64)
+    assert live.book.app.events == ([] if mac else [False, True])
 
 
 @DESKTOPS

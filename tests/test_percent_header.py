@@ -8,6 +8,8 @@ from a guess and never with a traceback.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from remote_payload import VBA, admitted_percents, client_body, client_headers, payload_from_file, percent_header_of, typed_since_save
@@ -70,7 +72,7 @@ def _sent(server, typed: str, header=lambda h: h):  # noqa: F811
 
 def _found(response) -> str:
     assert response.status_code == 200, response.text[:500]
-    return response.text.encode().decode("unicode_escape") if "\\u" in response.text else response.text
+    return json.dumps(json.loads(response.text), ensure_ascii=False)    # its \u escapes read (a line feed's too)
 
 
 def test_the_clients_formats_read_an_unsaved_percent_on_a_real_server(server):  # noqa: F811

@@ -355,6 +355,17 @@ def locked_structure_message(names: list[str], again: str) -> str:
             f"{again}ください（作り終えたら、また保護してかまいません）")
 
 
+def tab_taken_message(names: list[str], again: str) -> str:
+    """Why a write stops where a tool's sheet must be made and a tab that is not a worksheet
+    (a chart sheet, a dialog or Excel 4.0 macro sheet) already holds its name (WritePlan.
+    refuse_taken): a book holds one sheet of a name, and the tool's sheet needs cells.
+    ``again``: how to run it again."""
+    shown = "」「".join(names)
+    return (f"シート「{shown}」はグラフシートなど、セルのないシートです。ツールはこの名前のシートに一覧や集計を"
+            "書き込むため、同じ名前のシートを作れません。ブックは変更していません。そのシートの名前を変えてから"
+            f"（例:「{names[0][:27]}グラフ」）、もう一度{again}ください")
+
+
 def shared_book_message(result: str, again: str) -> str:
     """Why a write that rebuilds a tool's sheet stops on a legacy shared workbook (「ブックの共有
     （レガシ）」, which 「変更履歴の記録」 also turns on): Excel lets no sheet be unprotected and no

@@ -257,6 +257,21 @@ class WritePlan:
                             "もう一度実行してください（何も書き込んでいません）")
 
 
+    def refuse_taken(self, other_tabs: Sequence[str], again: str) -> None:
+        """The rule for a tool sheet whose name a tab that is not a worksheet holds (a chart
+        sheet staff made from 集計's chart and named 「集計」, a dialog or Excel 4.0 macro
+        sheet): refused before anything is written, on every face that can tell those tabs
+        (contract.tab_taken_message). Sheet names are one set over every tab, compared as
+        Excel compares them (contract.sheet_name_key): Excel names no new sheet so (1004 after
+        Sheets.Add had added one, halfway through a server click), and the file face took the
+        chart sheet for the tool's sheet and stopped on its missing grid (TypeError)."""
+        from .contract import sheet_name_key, tab_taken_message
+
+        held = {sheet_name_key(name): name for name in other_tabs}
+        taken = [held[sheet_name_key(s.name)] for s in self.sheets if sheet_name_key(s.name) in held]
+        if taken:
+            raise UserError(tab_taken_message(taken, again))
+
     def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool, again: str) -> None:
         """The rule for a book whose structure is protected: a plan that would add a sheet
         (an owned sheet the book does not have) is refused before anything is written, on

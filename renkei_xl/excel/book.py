@@ -425,6 +425,13 @@ class LiveBook(ABC):
         buttons refuse before writing, excel.buttons._apply)."""
         return False
 
+    def other_tabs(self) -> list[str]:
+        """The names of the book's tabs that are not worksheets (chart, dialog and Excel 4.0
+        macro sheets), which ``sheetnames`` leaves out as xlwings does and which no added
+        sheet may take (WritePlan.refuse_taken), where the engine can tell; one that cannot
+        tell says none, and Excel refuses the name as before."""
+        return []
+
     def sheet(self, name: str):
         """The sheet to write, added at the end when staff have deleted it."""
         if name not in self.sheetnames:

@@ -280,6 +280,7 @@ def _apply(live: LiveBook, plan) -> list[str]:
 
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
+    plan.refuse_taken(live.other_tabs(), "ボタンを押して")   # Excel's 1004 halfway otherwise (name taken)
     plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
     written = [(e.sheet, e.row, e.col) for e in plan.cells]
     plan.refuse_merged(live.merges_over(written), "ボタンを押して")   # Excel's 1004 halfway otherwise

@@ -524,14 +524,23 @@ class DesktopBook(LiveBook):
 
     @contextmanager
     def quiet(self) -> Iterator[None]:
-        """No screen repaint between the writes (much faster)."""
+        """No screen repaint between the writes (much faster), and on Windows no event
+        procedure of staff's run by them (a Worksheet_Change or Workbook_SheetChange that
+        upgrade-macros carried would run at every value written, writing cells the plan does
+        not know or stopping the click halfway), as RenkeiCallServer turns events off for the
+        server's replay; both put back as they were. xlwings sets no events on a Mac."""
         app = self.book.app
         before = app.screen_updating
+        events = app.enable_events if self.engine == WINDOWS else None
         app.screen_updating = False
+        if events is not None:
+            app.enable_events = False
         try:
             yield
         finally:
             app.screen_updating = before
+            if events is not None:
+                app.enable_events = events
 
 
 class WindowsBook(DesktopBook):
@@ -560,6 +569,16 @@ class WindowsBook(DesktopBook):
 
     def structure_locked(self) -> bool:
         return bool(self.book.api.ProtectStructure)
+
+    def other_tabs(self) -> list[str]:
+        """COM's Sheets less its Worksheets (chart, dialog and Excel 4.0 macro sheets); two
+        counts in the common book that has none, the names asked only where it has some."""
+        api = self.book.api
+        if api.Sheets.Count == api.Worksheets.Count:
+            return []
+        worksheets = {api.Worksheets(i).Name for i in range(1, api.Worksheets.Count + 1)}
+        return [name for name in (api.Sheets(i).Name for i in range(1, api.Sheets.Count + 1))
+                if name not in worksheets]
 
     def prepare(self) -> None:
         """A legacy shared workbook is refused: Excel unprotects no sheet and merges no cells

@@ -111,6 +111,16 @@ class SavedFills:
             self._reader = StyleReader(pkg, WorkbookXml(pkg))
         return self._reader
 
+    def other_tabs(self) -> list[str]:
+        """The saved master's tabs that are not worksheets (no grid part: chart, dialog and
+        Excel 4.0 macro sheets); none where the file cannot be read (admission read it)."""
+        from ..package.xml import PackageError
+
+        try:
+            return [s.name for s in self._styles().workbook.sheets if s.part is None]
+        except (UserError, PackageError, OSError):
+            return []
+
     def __call__(self, sheet: str, ref: str) -> Optional[str]:
         from ..package.xml import PackageError
 
@@ -805,6 +815,12 @@ class RemoteBook(LiveBook):
 
     def structure_locked(self) -> bool:
         return self.client.structure
+
+    def other_tabs(self) -> list[str]:
+        """The saved master's (the payload holds worksheets only, and RenkeiServer.bas sends
+        the other tabs' positions, not their names); a chart sheet made since the save is
+        not known here and meets Excel's refusal as before."""
+        return [] if self._saved_fills is None else self._saved_fills.other_tabs()
 
     def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:
         """What the server read from the saved master (PASSWORD_SHEETS_KEY)."""

@@ -63,13 +63,27 @@ _ANSWER_NOTE_ROOM = 1024
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# An escape in JSON text: a backslash and the character after it, matched left to right, so
+# that in ``\\n`` the two backslashes are one escape and the n a plain n (``\u000a`` is ``\u``
+# and four digits). The escape for a line feed, ``\n``, xlwings' VBA client (VBA-Web's
+# WebHelpers.json_ParseString, ``Case "n"``) reads as vbCrLf, and Excel stores both characters: each line break of 一覧's 実施状況
+# reached the cell as CR LF (Alt+Enter types LF alone), one unit more against the cell's 32,767, so a
+# status cut to the limit with a line break in it stopped 評価を再計算 halfway with 1004.
+# ``\u000a`` is LF to every parser (VBA-Web: ChrW(Val("&h000a"))).
+JSON_ESCAPE = re.compile(r"\\(.)")
+
+
 def answer_json(answer: dict) -> bytes:
     """The answer as sent: UTF-8 JSON, a lone surrogate written as the \\u escape it came in,
-    so that Excel gets back the very text it sent."""
+    so that Excel gets back the very text it sent, and a line feed as ``\\u000a``, so that
+    xlwings' VBA client writes LF, not CR LF (JSON_ESCAPE)."""
     import json
 
     text = json.dumps(answer, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":"))
-    return LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text).encode("utf-8")
+    text = LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if "\\n" in text:
+        text = JSON_ESCAPE.sub(lambda m: "\\u000a" if m.group(1) == "n" else m.group(0), text)
+    return text.encode("utf-8")
 
 
 def answer_bytes(answer: dict) -> int:
