@@ -1668,13 +1668,17 @@ def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
 
 
-@pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "password zip", "xls", "folder", "zip of no one"])
+@pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "zip, Mac names", "zip named .xlsx", "password zip",
+                                  "xls", "folder", "zip of no one"])
 def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, capsys, sent):
     """A ZIP, an .xls or a folder beside a readable return may be the municipality's newer
     answer: it holds the municipality as a refused .xlsx does (before, the older .xlsx was
     imported and the run looked done). Whose it is, is told by the names it carries (a
     ZIP's member names are in clear even with a password, and Windows writes them in
-    Shift_JIS without the UTF-8 flag); naming no one, it may be anyone's."""
+    Shift_JIS without the UTF-8 flag, macOS and Linux's zip in UTF-8 without it); naming
+    no one, it may be anyone's. A ZIP named .xlsx is told by the same names, and is said to
+    be a ZIP (it was 「ブック本体がありません」 with 「開いて保存し直して」, which no
+    application can, and, read as anyone's, it held 恵庭市 too) (qa-returns64)."""
     import zipfile
 
     master, issued, filled = cycle
@@ -1689,7 +1693,7 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
         sent_as.mkdir()
         (sent_as / inner).write_bytes(newer.read_bytes())
     else:
-        sent_as = folder / ("小樽市.zip" if sent == "zip" else "回答.zip")
+        sent_as = folder / ("小樽市.zip" if sent == "zip" else "回答.xlsx" if sent == "zip named .xlsx" else "回答.zip")
         with zipfile.ZipFile(sent_as, "w") as zf:
             zf.writestr(zipfile.ZipInfo("回答/資料.xlsx" if sent == "zip of no one" else inner), newer.read_bytes())
         raw = sent_as.read_bytes()
@@ -1697,6 +1701,8 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
             sjis = inner.encode("cp932")
             raw = raw.replace(inner.encode("utf-8"), sjis.ljust(len(inner.encode("utf-8")), b" "))
             raw = raw.replace(b"\x00\x08", b"\x00\x00")      # the UTF-8 flag off, in both headers
+        if sent == "zip, Mac names":                         # as macOS and Info-ZIP write it: UTF-8, no flag
+            raw = raw.replace(b"\x00\x08", b"\x00\x00")
         if sent == "password zip":                          # encrypted: only the names can be read
             raw = raw.replace(b"PK\x03\x04\x14\x00\x00\x00", b"PK\x03\x04\x14\x00\x01\x00")
         sent_as.write_bytes(raw)
@@ -1713,6 +1719,9 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
         assert "どの市町村のファイルか分からない" in out and "取込: 恵庭市" not in out
     else:
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
+    if sent == "zip named .xlsx":
+        assert f"「{inner}」を入れた圧縮ファイル（ZIP）です。名前の最後の「.xlsx」を「.zip」に変えて" in out, out
+        assert "保存し直した" not in out.split(f"取り込みません: {sent_as.name}: ")[1].splitlines()[0], out
 
 
 @pytest.mark.parametrize("odd", ["folder", "fifo"])

@@ -31,7 +31,7 @@ from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unr
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
-from .paths import RESAVE_AS_XLSX
+from .paths import RESAVE_AS_XLSX, unpack_into
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 # Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
@@ -113,6 +113,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
         return _named_by(path, names, tail)
     found = set(named_in(shown_file_name(path), names, tail=tail))
+    raw = b""
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -125,6 +126,10 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
             found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
             return Attribution(frozenset(found), wb.modified)
     except (Refused, UserError):
+        # A ZIP of the return renamed .xlsx names whose it is by the files in it, as a .zip does
+        # (_named_by): read as anyone's, it held every municipality's return (「回答.xlsx」 holding
+        # 小樽市_2023年度_入力.xlsx kept 札幌市's own return out).
+        found |= {m for label in _archived(raw) for m in named_in(label, names, tail=tail)}
         return Attribution(frozenset(found) if found else None)
 
 
@@ -162,16 +167,46 @@ def _zip_names(path: Path) -> list[str]:
             infos = list(islice(zf.infolist(), MAX_NAMES))
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         return []
-    out = []
-    for info in infos:
-        name = info.filename
-        if not info.flag_bits & 0x800:
+    return [_member_name(info) for info in infos]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A ZIP member's name as its writer meant it. zipfile reads a name without the UTF-8 flag
+    as cp437: Windows wrote it in Shift_JIS, while Info-ZIP (Linux's zip, many servers) and
+    macOS write UTF-8 without the flag, which read as Shift_JIS gave 「σ░Åµ¿╜…」 for 小樽市 and
+    its municipality went unseen. UTF-8 first: Japanese in Shift_JIS is almost never valid
+    UTF-8, the other way round it often decodes."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            return name
+        for codec in ("utf-8", "cp932"):
             try:
-                name = name.encode("cp437").decode("cp932")
-            except (UnicodeEncodeError, UnicodeDecodeError):
+                return raw.decode(codec)
+            except UnicodeDecodeError:
                 pass
-        out.append(name)
-    return out
+    return name
+
+
+def _archived(raw: bytes) -> list[str]:
+    """The names (without their folders) of the workbooks in ``raw`` when it is a ZIP archive
+    rather than a workbook's package (no [Content_Types].xml): a return zipped and then named
+    .xlsx by hand or by a mail system that keeps the attachment's name. Only the central
+    directory is read, MAX_NAMES of it at most; [] for anything else."""
+    if not raw.startswith(ZIP_MAGIC):
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = list(islice(zf.infolist(), MAX_NAMES))
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        return []
+    if any(i.filename == "[Content_Types].xml" for i in infos):
+        return []
+    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
+    return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in infos if not i.is_dir())
+            if n.lower().endswith(books) and not n.startswith("._")]
 
 
 def _kind_of(raw: bytes) -> Optional[str]:
@@ -939,6 +974,12 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
+    if inside := _archived(raw):
+        # Not 「開いて保存し直して」: no application opens a ZIP named .xlsx as a workbook.
+        more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
+        raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
+                      f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
+                      + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
     _check_macros(path, names, content_types, sheet_names)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
