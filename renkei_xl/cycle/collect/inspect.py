@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
-from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
+from ...core.book_kind import CHOICES_HEAD, CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import areas_holding, cell_ref, parse_ref
 from ...core.errors import UserError
@@ -1161,12 +1161,17 @@ def _check_other_sheets(wb, muni: str) -> None:
     sheet that is no copy of the table (a sheet of sums the input cells' formulas read) is
     told apart in the reason: 「コピーして入力」 sent staff looking for answers that were not there."""
     for name in wb.sheetnames:
-        if name in (muni, CHOICES_SHEET):
+        if name == muni:
             continue
         try:
             grid = wb.grid(name)
         except UserError as exc:
+            if name == CHOICES_SHEET:
+                raise Refused(f"非表示のシート「{name}」（状態の選択肢の一覧）を読めません（{exc}）") from None
             raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
+        if name == CHOICES_SHEET:
+            _check_choices(muni, grid)
+            continue
         if not any(text(v) for row in grid for v in row):
             continue
         copied = any(text(v) == c.ENTRY_HEADERS["indicator_id"] for row in grid[:c.HEADER_SEARCH_ROWS] for v in row)
@@ -1176,6 +1181,26 @@ def _check_other_sheets(wb, muni: str) -> None:
                 f"削除して送ってもらってください。回答を書いたシートなら、{again}")
         raise Refused(f"配布時になかったシート「{name}」に値があります。このシートは取り込まないため、ファイルごと"
                       f"取り込みません。{what}")
+
+
+def _check_choices(muni: str, grid: list[list[object]]) -> None:
+    """The hidden 選択肢 split writes holds the list of state words in column A
+    (workbook.input_book) and nothing else. A value anywhere else on it (the sheet shown
+    again and a note typed there, 「04-1 の実績は暫定値です」) is never read: the file was
+    imported and the note dropped without a word, where a note beside the table is named
+    (_check_outside_input). The words in column A are left alone, past rows too (files of
+    an older template listed other words); an edited word only changes the drop-down, and
+    a 実施状況 picked from it is judged as any typed one."""
+    words = {CHOICES_HEAD, *c.STATE_CHOICES}
+    found = [f"{CHOICES_SHEET}!{cell_ref(r, col)}「{shown(text(v))}」"
+             for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
+             if text(v) and (col > 1 or (r > 1 + len(c.STATE_CHOICES) and text(v) not in words))]
+    if found:
+        raise Refused(f"非表示のシート「{CHOICES_SHEET}」（状態の選択肢の一覧）に、配布時になかった値があります"
+                      f"（{_few(found, 3)}）。このシートの値は取り込まないため、このファイルは取り込みません（取り込むと、"
+                      f"その値は黙って捨てられます）。回答ならシート「{muni}」の実績値・分母・実施状況の列に入力し直して、"
+                      "そのセルを消して送ってもらってください（取り込まなくてよいメモなら、そのセルを消して保存してから"
+                      "取り込んでください）")
 
 
 def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:
