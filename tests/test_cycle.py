@@ -968,6 +968,13 @@ def _text_file(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _emptied(path: Path, tmp: Path) -> Path:
+    """An attachment saved as the mail client failed: 0 bytes under the return's name. It was
+    told only 「Excel ブック（.xlsx）ではありません」 (qa-returns64)."""
+    path.write_bytes(b"")
+    return path
+
+
 def _package_renamed(parts: dict[str, bytes]):
     """A return saved in another ZIP-based format and renamed .xlsx (its parts as that
     application lays them out: only what says which format it is)."""
@@ -1019,7 +1026,8 @@ REFUSALS = {
     "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
-    "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません（中身は文字のファイル（CSV など）です）。配布した"),
+    "file of 0 bytes": (_emptied, "空のファイル（0 バイト）です。保存やコピーが途中で"),
     ".ods renamed .xlsx": (_package_renamed(_ODS), "中身は OpenDocument 形式（.ods）です）。そのファイルを開き、"),
     ".xlsb renamed .xlsx": (_package_renamed(_XLSB), "中身は Excel バイナリ ブック（.xlsb）です）。そのファイルを開き、"),
     "xlsx renamed .xlsm": (lambda p, t: p.rename(p.with_suffix(".xlsm")), "拡張子を .xlsx に戻して"),

@@ -953,7 +953,7 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused("暗号化されたファイルか、古い Excel 形式（.xls）です。"
                        "パスワードを解除し、Excel ブック（.xlsx）で保存し直したファイルを送ってもらってください")
     if not raw.startswith(ZIP_MAGIC):
-        raise Refused("Excel ブック（.xlsx）ではありません")
+        raise Refused(_not_a_package(raw))
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
@@ -983,6 +983,44 @@ def _check_container(path: Path, raw: bytes) -> None:
     _check_macros(path, names, content_types, sheet_names)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+
+
+# What no workbook's bytes begin with, and what the file is then (_not_a_package).
+_TEXT_HEADS = ((b"%PDF", " PDF "), (b"{\\rtf", "リッチ テキスト（.rtf）"))
+_ANEW = "入力用ファイルに入力して Excel で上書き保存したファイル（.xlsx）を、もう一度送ってもらってください"
+
+
+def _not_a_package(raw: bytes) -> str:
+    """Why a returned file that is neither a ZIP package nor an OLE file is refused, saying
+    what it is as far as its first bytes tell. Only 「Excel ブック（.xlsx）ではありません」
+    was said, with nothing to do: a file of 0 bytes (an attachment saved as the mail
+    client failed, a copy cut off) and one of only zero bytes (a sync client's placeholder)
+    are no other format but an empty save; a PDF or a CSV named .xlsx carries none of the
+    file's identity, so 「開いて保存し直して」 would not make it importable (qa-returns64)."""
+    head = raw[:4096]
+    if not raw:
+        return ("空のファイル（0 バイト）です。保存やコピーが途中で止まった可能性があります。" + _ANEW)
+    if not raw.strip(b"\0"):
+        return (f"中身がすべて 0 のファイル（{len(raw):,} バイト）で、Excel ブックではありません。保存やコピー、同期が途中で"
+                "止まった可能性があります。" + _ANEW)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    what = next((w for magic, w in _TEXT_HEADS if stripped.startswith(magic)), "")
+    lower = stripped[:200].lower()
+    if not what and (lower.startswith((b"<html", b"<!doctype html")) or b"urn:schemas-microsoft-com:office" in head):
+        return ("Excel ブック（.xlsx）ではありません（中身は Web ページ（HTML）か XML スプレッドシートです）。"
+                + RESAVE_AS_XLSX)
+    if not what and b"\0" not in head:
+        for codec in ("utf-8", "cp932"):
+            try:
+                head.decode(codec)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(head) - 4:      # a character cut at the 4,096th byte is still text
+                    continue
+            what = "文字のファイル（CSV など）"
+            break
+    if what:
+        return f"Excel ブック（.xlsx）ではありません（中身は{what}です）。配布した" + _ANEW
+    return "Excel ブック（.xlsx）ではありません。配布した" + _ANEW
 
 
 def _check_macros(path: Path, names: list[str], content_types: bytes, sheet_names: list[str]) -> None:
