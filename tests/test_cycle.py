@@ -1064,6 +1064,46 @@ def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
     assert sorted(read) == sorted([*filled, *["選択肢"] * len(filled)]), read    # each municipality's sheet, once
 
 
+def test_a_return_of_many_sheets_asks_the_book_once_not_per_sheet(cycle, monkeypatch):
+    """Every sheet of a return is read (an added sheet may hold answers), and each read asked
+    the book again for its duration styles (workbook.xml's relationships and styles.xml
+    reread) and for its calcPr (workbook.xml searched past every tab), so the cost grew with
+    the square of the sheets: 3,000 empty sheets took 5 s, 20,000 (a 5 MB file) ran past two
+    minutes. Each is asked once per file now (qa-returns64)."""
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.workbook import returned
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    n = 40
+    empty = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+    members = {}
+    with zipfile.ZipFile(path) as zf:
+        members = {i: zf.read(i) for i in zf.namelist()}
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b"</sheets>", b"".join(
+        b'<sheet name="S%d" sheetId="%d" r:id="rX%d"/>' % (k, 100 + k, k) for k in range(n)) + b"</sheets>")
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", b"".join(
+        b'<Relationship Id="rX%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        b'Target="worksheets/x%d.xml"/>' % (k, k) for k in range(n)) + b"</Relationships>")
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"</Types>", b"".join(
+        b'<Override PartName="/xl/worksheets/x%d.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.worksheet+xml"/>' % k for k in range(n)) + b"</Types>")
+    members.update({f"xl/worksheets/x{k}.xml": empty for k in range(n)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    asked = {"durations": 0, "calcPr": 0}
+    durations, setting = returned.duration_styles, WorkbookXml.calc_setting
+    monkeypatch.setattr(returned, "duration_styles",
+                        lambda *a: asked.__setitem__("durations", asked["durations"] + 1) or durations(*a))
+    monkeypatch.setattr(WorkbookXml, "calc_setting",
+                        lambda self, name: asked.__setitem__("calcPr", asked["calcPr"] + 1) or setting(self, name))
+    report = collect(master, [path], dry_run=True)
+    assert not report.refused and [r.file_name for r in report.records] == [path.name], report.refused
+    # calcPr: the return's calcMode, calcOnSave and fullPrecision, and the master's own; not per sheet (46 before)
+    assert asked["durations"] == 1 and asked["calcPr"] <= 5, asked
+
+
 def _pasted_over_a_hidden_row(path: Path) -> Path:
     """小樽市 hides 05-1's row (the sheet lets rows be hidden, no protection lifted) and pastes
     its three answers for 04-1, 06-1 and 08-1 over G20:G22: Excel fills the hidden row too."""
