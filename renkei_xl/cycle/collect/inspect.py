@@ -60,6 +60,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
 # one of ours, and refusing it keeps a zip bomb from reaching the reader (python-calamine).
 MAX_UNPACKED = 64 * 1024 * 1024
+# A returned input file is a dozen parts, a few more once Excel saved it (a theme, a calc
+# chain, printer settings); a package of 300,000 empty members (27 MB) took 9 s and 380 MB
+# to import, every part listed, checked and opened by each reader, and one at the size
+# limit below about three times that. Refused before any reader opens it (qa-returns64).
+MAX_PARTS = 10_000
 # The file itself can be no larger than what it unpacks to: looked at before it is read, so
 # a file of gigabytes dropped in the folder costs a stat, not its size in memory.
 MAX_FILE = MAX_UNPACKED
@@ -86,11 +91,17 @@ def _read(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
-        return read_confined(path)
+        raw = read_confined(path)
     except OutsideFolder:
         raise Refused("このマスターのフォルダーの外を指すリンクです（読みません）") from None
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{system_reason(exc)}）") from None
+    # Counted in the bytes (a member's central directory header), before zipfile lists them:
+    # its listing is what cost the time and memory, and collect lists a file several times.
+    if raw.startswith(ZIP_MAGIC) and (parts := raw.count(b"PK\x01\x02")) > MAX_PARTS:
+        raise Refused(f"ブックの部品が多すぎます（{parts:,} 個。配布した入力用ファイルは十数個です）。"
+                      "配布した入力用ファイルではありません")
+    return raw
 
 
 class Attribution(NamedTuple):
@@ -129,7 +140,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
         # A ZIP of the return renamed .xlsx names whose it is by the files in it, as a .zip does
         # (_named_by): read as anyone's, it held every municipality's return (「回答.xlsx」 holding
         # 小樽市_2023年度_入力.xlsx kept 札幌市's own return out).
-        found |= {m for label in _archived(raw) for m in named_in(label, names, tail=tail)}
+        found |= {m for label in _archived_in(raw) for m in named_in(label, names, tail=tail)}
         return Attribution(frozenset(found) if found else None)
 
 
@@ -190,23 +201,28 @@ def _member_name(info: zipfile.ZipInfo) -> str:
     return name
 
 
-def _archived(raw: bytes) -> list[str]:
-    """The names (without their folders) of the workbooks in ``raw`` when it is a ZIP archive
-    rather than a workbook's package (no [Content_Types].xml): a return zipped and then named
-    .xlsx by hand or by a mail system that keeps the attachment's name. Only the central
-    directory is read, MAX_NAMES of it at most; [] for anything else."""
+def _archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
+    """The names (without their folders) of the workbooks among a ZIP's members ``infos``
+    when it is an archive rather than a workbook's package (no [Content_Types].xml): a
+    return zipped and then named .xlsx by hand or by a mail system that keeps the
+    attachment's name. MAX_NAMES of them at most; [] for a package."""
+    if any(i.filename == "[Content_Types].xml" for i in infos):
+        return []
+    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
+    return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
+                        if not i.is_dir())
+            if n.lower().endswith(books) and not n.startswith("._")]
+
+
+def _archived_in(raw: bytes) -> list[str]:
+    """_archived of ``raw``'s members, [] when it is no ZIP that can be listed."""
     if not raw.startswith(ZIP_MAGIC):
         return []
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            infos = list(islice(zf.infolist(), MAX_NAMES))
+            return _archived(zf.infolist())
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         return []
-    if any(i.filename == "[Content_Types].xml" for i in infos):
-        return []
-    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
-    return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in infos if not i.is_dir())
-            if n.lower().endswith(books) and not n.startswith("._")]
 
 
 def _kind_of(raw: bytes) -> Optional[str]:
@@ -974,7 +990,7 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
-    if inside := _archived(raw):
+    if inside := _archived(infos):
         # Not 「開いて保存し直して」: no application opens a ZIP named .xlsx as a workbook.
         more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
         raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
