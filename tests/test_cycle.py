@@ -977,6 +977,13 @@ def _ten_thousand_parts(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _unicode_text(path: Path, tmp: Path) -> Path:
+    """Excel's 「Unicode テキスト」 (UTF-16 with its BOM) named .xlsx: its NUL bytes made it
+    no text to the check, and it was told only 「Excel ブック（.xlsx）ではありません」."""
+    path.write_bytes("\ufeff指標ID\t実績値\r\n04-1\t2\r\n".encode("utf-16-le"))
+    return path
+
+
 def _emptied(path: Path, tmp: Path) -> Path:
     """An attachment saved as the mail client failed: 0 bytes under the return's name. It was
     told only 「Excel ブック（.xlsx）ではありません」 (qa-returns64)."""
@@ -1037,6 +1044,7 @@ REFUSALS = {
     "truncated zip": (_truncated, "壊れています"),
     "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません（中身は文字のファイル（CSV など）です）。配布した"),
     "ten thousand parts": (_ten_thousand_parts, "ブックの部品が多すぎます（10,0"),
+    "Unicode text renamed .xlsx": (_unicode_text, "（中身は文字のファイル（Unicode テキスト）です）。配布した"),
     "file of 0 bytes": (_emptied, "空のファイル（0 バイト）です。保存やコピーが途中で"),
     ".ods renamed .xlsx": (_package_renamed(_ODS), "中身は OpenDocument 形式（.ods）です）。そのファイルを開き、"),
     ".xlsb renamed .xlsx": (_package_renamed(_XLSB), "中身は Excel バイナリ ブック（.xlsb）です）。そのファイルを開き、"),

@@ -1025,6 +1025,8 @@ def _not_a_package(raw: bytes) -> str:
     if not what and (lower.startswith((b"<html", b"<!doctype html")) or b"urn:schemas-microsoft-com:office" in head):
         return ("Excel ブック（.xlsx）ではありません（中身は Web ページ（HTML）か XML スプレッドシートです）。"
                 + RESAVE_AS_XLSX)
+    if not what and head.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's 「Unicode テキスト」: UTF-16
+        what = "文字のファイル（Unicode テキスト）"
     if not what and b"\0" not in head:
         for codec in ("utf-8", "cp932"):
             try:
