@@ -921,6 +921,7 @@ def _note_on_the_choices_sheet(path: Path, tmp: Path) -> Path:
     the note dropped without a word."""
     wb = openpyxl.load_workbook(path)
     wb["選択肢"]["C5"] = "04-1 の実績は暫定値です"
+    wb["選択肢"]["A40"] = "05-1 は未集計"       # below the list, in its column
     wb.save(path)
     return path
 
@@ -1025,7 +1026,8 @@ REFUSALS = {
                                                   "ため、ファイルごと取り込みません。計算や下書きに使ったシートなら、シート"
                                                   "「小樽市」の入力欄に値として貼り付け直してから"),
     "note on the hidden 選択肢": (_note_on_the_choices_sheet, "非表示のシート「選択肢」（状態の選択肢の一覧）に、配布時に"
-                                                             "なかった値があります（選択肢!C5「04-1 の実績は暫定値です」）"),
+                                                             "なかった値があります（選択肢!C5「04-1 の実績は暫定値です」、"
+                                                             "選択肢!A40「05-1 は未集計」）"),
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
@@ -1070,8 +1072,8 @@ def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
     """A return's first sheet was parsed, checked and read by calamine three times per
     collect (the identifier block for its errors, again for whose it is, then as the
     municipality's table): ReturnedBook.grid now reads a sheet once per file. The twelve
-    returns still come in whole. The hidden 選択肢 is read too, once (inspect._check_choices:
-    a note typed there was dropped without a word)."""
+    returns still come in whole. The hidden 選択肢 is read only where its part may hold a note
+    (inspect._choices_may_hold_more), which split's never does."""
     from renkei_xl.workbook import returned
 
     master, _, filled = cycle
@@ -1079,7 +1081,7 @@ def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
     monkeypatch.setattr(returned, "check_sheet_xml", lambda name, *a, **k: read.append(name) or check(name, *a, **k))
     report = collect(master, list(filled.values()))
     assert report.written is not None and not report.refused and len(report.records) == len(filled), report.refused
-    assert sorted(read) == sorted([*filled, *["選択肢"] * len(filled)]), read    # each municipality's sheet, once
+    assert sorted(read) == sorted(filled), read         # each municipality's sheet, once
 
 
 def test_a_return_of_many_sheets_asks_the_book_once_not_per_sheet(cycle, monkeypatch):

@@ -126,7 +126,11 @@ class ReturnedBook:
             self._grids[name] = self._read_grid(name)
         return [list(row) for row in self._grids[name]]
 
-    def _read_grid(self, name: str) -> list[list[object]]:
+    def sheet_xml(self, name: str) -> bytes:
+        """Sheet ``name``'s part as saved (KeyError where the book has no such sheet)."""
+        return self._pkg.read(self._entry(name).part, parser_read=True)
+
+    def _entry(self, name: str):
         if self._entries is None:       # the first of each name, as WorkbookXml.sheet finds it
             self._entries = {}
             for sheet in self._workbook.sheets:
@@ -134,6 +138,10 @@ class ReturnedBook:
         entry = self._entries.get(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
+        return entry
+
+    def _read_grid(self, name: str) -> list[list[object]]:
+        entry = self._entry(name)
         raw = self._pkg.read(entry.part, parser_read=True)   # rewritten below where not in the usual form
         if self._durations is None:
             self._durations = duration_styles(self._pkg, self._workbook)

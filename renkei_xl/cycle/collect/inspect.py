@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 import zlib
 from itertools import islice
@@ -1220,6 +1221,8 @@ def _check_other_sheets(wb, muni: str) -> None:
         if name == muni:
             continue
         try:
+            if name == CHOICES_SHEET and not _choices_may_hold_more(wb.sheet_xml(name)):
+                continue
             grid = wb.grid(name)
         except UserError as exc:
             if name == CHOICES_SHEET:
@@ -1237,6 +1240,20 @@ def _check_other_sheets(wb, muni: str) -> None:
                 f"削除して送ってもらってください。回答を書いたシートなら、{again}")
         raise Refused(f"配布時になかったシート「{name}」に値があります。このシートは取り込まないため、ファイルごと"
                       f"取り込みません。{what}")
+
+
+# A cell tag whose place is not one split writes on 選択肢 (A1, the header, and a row for
+# each state word below it), or that gives no place.
+_NOT_IN_THE_LIST = re.compile(rb'<(?:[\w.-]+:)?c(?=[\s/>])(?![^<>]*\sr="A(?:%s)")'
+                              % "|".join(str(r) for r in range(1 + len(c.STATE_CHOICES), 0, -1)).encode())
+
+
+def _choices_may_hold_more(xml: bytes) -> bool:
+    """Whether 選択肢's part may hold a value _check_choices names: a cell not in the list's
+    places (or one giving no place). A sheet without one, as split writes it and as Excel
+    and LibreOffice save it, is passed over unread: a read costs about a millisecond per
+    return, and no note can be in it."""
+    return _NOT_IN_THE_LIST.search(xml) is not None
 
 
 def _check_choices(muni: str, grid: list[list[object]]) -> None:
