@@ -916,6 +916,16 @@ def _sheet_of_sums_added(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _note_on_the_choices_sheet(path: Path, tmp: Path) -> Path:
+    """The hidden 選択肢 shown again and a note typed there (qa-returns64): it was imported,
+    the note dropped without a word."""
+    wb = openpyxl.load_workbook(path)
+    wb["選択肢"]["C5"] = "04-1 の実績は暫定値です"
+    wb["選択肢"]["A40"] = "05-1 は未集計"       # below the list, in its column
+    wb.save(path)
+    return path
+
+
 def _vba_project(tmp: Path) -> bytes:
     """The VBA project a master of ``init`` carries (its bytes made once in a process)."""
     with zipfile.ZipFile(sample_master(tmp / "vba_source.xlsm")) as zf:
@@ -959,6 +969,29 @@ def _text_file(path: Path, tmp: Path) -> Path:
     return path
 
 
+def _ten_thousand_parts(path: Path, tmp: Path) -> Path:
+    """A package of 10,001 more (empty) members: 300,000 took 9 s and 380 MB to import, every
+    member listed by zipfile several times (qa-returns64); refused as no return, before."""
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as zf:
+        for k in range(10_001):
+            zf.writestr(f"x/{k}", b"")
+    return path
+
+
+def _unicode_text(path: Path, tmp: Path) -> Path:
+    """Excel's 「Unicode テキスト」 (UTF-16 with its BOM) named .xlsx: its NUL bytes made it
+    no text to the check, and it was told only 「Excel ブック（.xlsx）ではありません」."""
+    path.write_bytes("\ufeff指標ID\t実績値\r\n04-1\t2\r\n".encode("utf-16-le"))
+    return path
+
+
+def _emptied(path: Path, tmp: Path) -> Path:
+    """An attachment saved as the mail client failed: 0 bytes under the return's name. It was
+    told only 「Excel ブック（.xlsx）ではありません」 (qa-returns64)."""
+    path.write_bytes(b"")
+    return path
+
+
 def _package_renamed(parts: dict[str, bytes]):
     """A return saved in another ZIP-based format and renamed .xlsx (its parts as that
     application lays them out: only what says which format it is)."""
@@ -992,6 +1025,9 @@ REFUSALS = {
     "sheet of sums added": (_sheet_of_sums_added, "配布時になかったシート「計算」に値があります。このシートは取り込まない"
                                                   "ため、ファイルごと取り込みません。計算や下書きに使ったシートなら、シート"
                                                   "「小樽市」の入力欄に値として貼り付け直してから"),
+    "note on the hidden 選択肢": (_note_on_the_choices_sheet, "非表示のシート「選択肢」（状態の選択肢の一覧）に、配布時に"
+                                                             "なかった値があります（選択肢!C5「04-1 の実績は暫定値です」、"
+                                                             "選択肢!A40「05-1 は未集計」）"),
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
@@ -1008,7 +1044,10 @@ REFUSALS = {
     "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
     "truncated zip": (_truncated, "壊れています"),
-    "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません"),
+    "text renamed .xlsx": (_text_file, "Excel ブック（.xlsx）ではありません（中身は文字のファイル（CSV など）です）。配布した"),
+    "ten thousand parts": (_ten_thousand_parts, "ブックの部品が多すぎます（10,0"),
+    "Unicode text renamed .xlsx": (_unicode_text, "（中身は文字のファイル（Unicode テキスト）です）。配布した"),
+    "file of 0 bytes": (_emptied, "空のファイル（0 バイト）です。保存やコピーが途中で"),
     ".ods renamed .xlsx": (_package_renamed(_ODS), "中身は OpenDocument 形式（.ods）です）。そのファイルを開き、"),
     ".xlsb renamed .xlsx": (_package_renamed(_XLSB), "中身は Excel バイナリ ブック（.xlsb）です）。そのファイルを開き、"),
     "xlsx renamed .xlsm": (lambda p, t: p.rename(p.with_suffix(".xlsm")), "拡張子を .xlsx に戻して"),
@@ -1033,7 +1072,8 @@ def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
     """A return's first sheet was parsed, checked and read by calamine three times per
     collect (the identifier block for its errors, again for whose it is, then as the
     municipality's table): ReturnedBook.grid now reads a sheet once per file. The twelve
-    returns still come in whole."""
+    returns still come in whole. The hidden 選択肢 is read only where its part may hold a note
+    (inspect._choices_may_hold_more), which split's never does."""
     from renkei_xl.workbook import returned
 
     master, _, filled = cycle
@@ -1042,6 +1082,46 @@ def test_collect_reads_each_sheet_of_a_return_once(cycle, monkeypatch):
     report = collect(master, list(filled.values()))
     assert report.written is not None and not report.refused and len(report.records) == len(filled), report.refused
     assert sorted(read) == sorted(filled), read         # each municipality's sheet, once
+
+
+def test_a_return_of_many_sheets_asks_the_book_once_not_per_sheet(cycle, monkeypatch):
+    """Every sheet of a return is read (an added sheet may hold answers), and each read asked
+    the book again for its duration styles (workbook.xml's relationships and styles.xml
+    reread) and for its calcPr (workbook.xml searched past every tab), so the cost grew with
+    the square of the sheets: 3,000 empty sheets took 5 s, 20,000 (a 5 MB file) ran past two
+    minutes. Each is asked once per file now (qa-returns64)."""
+    from renkei_xl.package.workbook import WorkbookXml
+    from renkei_xl.workbook import returned
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    n = 40
+    empty = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>'
+    members = {}
+    with zipfile.ZipFile(path) as zf:
+        members = {i: zf.read(i) for i in zf.namelist()}
+    members["xl/workbook.xml"] = members["xl/workbook.xml"].replace(b"</sheets>", b"".join(
+        b'<sheet name="S%d" sheetId="%d" r:id="rX%d"/>' % (k, 100 + k, k) for k in range(n)) + b"</sheets>")
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(b"</Relationships>", b"".join(
+        b'<Relationship Id="rX%d" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        b'Target="worksheets/x%d.xml"/>' % (k, k) for k in range(n)) + b"</Relationships>")
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(b"</Types>", b"".join(
+        b'<Override PartName="/xl/worksheets/x%d.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.worksheet+xml"/>' % k for k in range(n)) + b"</Types>")
+    members.update({f"xl/worksheets/x{k}.xml": empty for k in range(n)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    asked = {"durations": 0, "calcPr": 0}
+    durations, setting = returned.duration_styles, WorkbookXml.calc_setting
+    monkeypatch.setattr(returned, "duration_styles",
+                        lambda *a: asked.__setitem__("durations", asked["durations"] + 1) or durations(*a))
+    monkeypatch.setattr(WorkbookXml, "calc_setting",
+                        lambda self, name: asked.__setitem__("calcPr", asked["calcPr"] + 1) or setting(self, name))
+    report = collect(master, [path], dry_run=True)
+    assert not report.refused and [r.file_name for r in report.records] == [path.name], report.refused
+    # calcPr: the return's calcMode, calcOnSave and fullPrecision, and the master's own; not per sheet (46 before)
+    assert asked["durations"] == 1 and asked["calcPr"] <= 5, asked
 
 
 def _pasted_over_a_hidden_row(path: Path) -> Path:
@@ -1703,13 +1783,17 @@ def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
 
 
-@pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "password zip", "xls", "folder", "zip of no one"])
+@pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "zip, Mac names", "zip named .xlsx", "password zip",
+                                  "xls", "folder", "zip of no one"])
 def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, capsys, sent):
     """A ZIP, an .xls or a folder beside a readable return may be the municipality's newer
     answer: it holds the municipality as a refused .xlsx does (before, the older .xlsx was
     imported and the run looked done). Whose it is, is told by the names it carries (a
     ZIP's member names are in clear even with a password, and Windows writes them in
-    Shift_JIS without the UTF-8 flag); naming no one, it may be anyone's."""
+    Shift_JIS without the UTF-8 flag, macOS and Linux's zip in UTF-8 without it); naming
+    no one, it may be anyone's. A ZIP named .xlsx is told by the same names, and is said to
+    be a ZIP (it was 「ブック本体がありません」 with 「開いて保存し直して」, which no
+    application can, and, read as anyone's, it held 恵庭市 too) (qa-returns64)."""
     import zipfile
 
     master, issued, filled = cycle
@@ -1724,7 +1808,7 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
         sent_as.mkdir()
         (sent_as / inner).write_bytes(newer.read_bytes())
     else:
-        sent_as = folder / ("小樽市.zip" if sent == "zip" else "回答.zip")
+        sent_as = folder / ("小樽市.zip" if sent == "zip" else "回答.xlsx" if sent == "zip named .xlsx" else "回答.zip")
         with zipfile.ZipFile(sent_as, "w") as zf:
             zf.writestr(zipfile.ZipInfo("回答/資料.xlsx" if sent == "zip of no one" else inner), newer.read_bytes())
         raw = sent_as.read_bytes()
@@ -1732,6 +1816,8 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
             sjis = inner.encode("cp932")
             raw = raw.replace(inner.encode("utf-8"), sjis.ljust(len(inner.encode("utf-8")), b" "))
             raw = raw.replace(b"\x00\x08", b"\x00\x00")      # the UTF-8 flag off, in both headers
+        if sent == "zip, Mac names":                         # as macOS and Info-ZIP write it: UTF-8, no flag
+            raw = raw.replace(b"\x00\x08", b"\x00\x00")
         if sent == "password zip":                          # encrypted: only the names can be read
             raw = raw.replace(b"PK\x03\x04\x14\x00\x00\x00", b"PK\x03\x04\x14\x00\x01\x00")
         sent_as.write_bytes(raw)
@@ -1748,6 +1834,9 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
         assert "どの市町村のファイルか分からない" in out and "取込: 恵庭市" not in out
     else:
         assert "取込: 恵庭市_2023年度_入力.xlsx" in out      # the others are not held
+    if sent == "zip named .xlsx":
+        assert f"「{inner}」を入れた圧縮ファイル（ZIP）です。名前の最後の「.xlsx」を「.zip」に変えて" in out, out
+        assert "保存し直した" not in out.split(f"取り込みません: {sent_as.name}: ")[1].splitlines()[0], out
 
 
 @pytest.mark.parametrize("odd", ["folder", "fifo"])

@@ -30,6 +30,8 @@ MASTER, INPUT, CONFIRMED, FOREIGN = "master", "input", "confirmed", "foreign"
 # What split writes into every input workbook (cycle.distribute takes them from here).
 MUNICIPALITY_PROPERTY = "RenkeiMunicipality"
 CHOICES_SHEET = c.INPUT_CHOICES
+# 選択肢's A1, above the state words (split writes it; collect knows it as no note).
+CHOICES_HEAD = "状態の選択肢"
 
 
 class BookKind(NamedTuple):

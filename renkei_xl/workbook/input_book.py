@@ -51,7 +51,7 @@ def skeleton(sheet_name: str, title: str, properties: Mapping[str, str], created
     # The list source lives in this file behind a defined name: a validation pointing at
     # another workbook breaks when the file travels, and one pointing straight at another
     # sheet is an Excel 2010 (x14) rule that openpyxl would drop.
-    choices.write_string(0, 0, "状態の選択肢")
+    choices.write_string(0, 0, book_kind.CHOICES_HEAD)
     for r, choice in enumerate(c.STATE_CHOICES, start=1):
         choices.write_string(r, 0, choice)
     wb.define_name(c.N_STATES, f"={quote_sheet(CHOICES_SHEET)}!$A$2:$A${1 + len(c.STATE_CHOICES)}")

@@ -47,6 +47,12 @@ class ReturnedBook:
         self._protected: dict[str, bool] = {}
         self._grids: dict[str, list[list[object]]] = {}     # grid's reading, per sheet
         self._styles = None     # a StyleReader made when first asked (_styled); False: unreadable
+        # Asked of the book once, not per sheet read (_read_grid): each asking read the
+        # workbook's relationships and styles.xml again (and WorkbookXml.sheet walked every
+        # tab), so a return of 20,000 empty sheets (5 MB, every one read to see it holds no
+        # answer) ran past two minutes (qa-returns64).
+        self._durations: Optional[frozenset[bytes]] = None
+        self._entries: Optional[dict] = None
         try:
             self._workbook = WorkbookXml(self._pkg)
             check_shared_strings(self._pkg, self._workbook)
@@ -60,6 +66,9 @@ class ReturnedBook:
             # saved result was calculated by either (the master's reader takes the flag the
             # same way: core.calc_on_load.stale_results).
             self.flagged = self._workbook.full_calc_on_load and not self.uncalculated
+            # Read once: workbook.xml is searched from its start, past every sheet's tab, so
+            # asked per sheet read it made a book of many sheets quadratic (as _durations).
+            self._full_precision = self._workbook.full_precision
             self.sheetnames = [s.name for s in self._workbook.sheets if s.part is not None]
             self.custom = self._custom()
             self.modified = self._modified()
@@ -117,12 +126,26 @@ class ReturnedBook:
             self._grids[name] = self._read_grid(name)
         return [list(row) for row in self._grids[name]]
 
-    def _read_grid(self, name: str) -> list[list[object]]:
-        entry = self._workbook.sheet(name)
+    def sheet_xml(self, name: str) -> bytes:
+        """Sheet ``name``'s part as saved (KeyError where the book has no such sheet)."""
+        return self._pkg.read(self._entry(name).part, parser_read=True)
+
+    def _entry(self, name: str):
+        if self._entries is None:       # the first of each name, as WorkbookXml.sheet finds it
+            self._entries = {}
+            for sheet in self._workbook.sheets:
+                self._entries.setdefault(sheet.name, sheet)
+        entry = self._entries.get(name)
         if entry is None or entry.part is None:
             raise KeyError(name)
+        return entry
+
+    def _read_grid(self, name: str) -> list[list[object]]:
+        entry = self._entry(name)
         raw = self._pkg.read(entry.part, parser_read=True)   # rewritten below where not in the usual form
-        rewritten, _errors, negatives = check_sheet_xml(name, raw, duration_styles(self._pkg, self._workbook))    # not None: not in the usual form (sheet_form)
+        if self._durations is None:
+            self._durations = duration_styles(self._pkg, self._workbook)
+        rewritten, _errors, negatives = check_sheet_xml(name, raw, self._durations)    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
         check_places_once(name, raw)
         cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)
@@ -148,7 +171,7 @@ class ReturnedBook:
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         grid = [with_errors([None if v == "" else v for v in row], errors.get(r)) for r, row in enumerate(rows)]
         grid = self._era_dates(name, grid)
-        return grid if self._workbook.full_precision else self._as_shown(name, grid)
+        return grid if self._full_precision else self._as_shown(name, grid)
 
     def _era_dates(self, name: str, grid: list[list[object]]) -> list[list[object]]:
         """Each number in an era format (「ggge"年"」) as the date it shows (core.displayed.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import re
 import zipfile
 import zlib
 from itertools import islice
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
-from ...core.book_kind import CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
+from ...core.book_kind import CHOICES_HEAD, CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import areas_holding, cell_ref, parse_ref
 from ...core.errors import UserError
@@ -32,7 +33,7 @@ from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unr
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
-from .paths import RESAVE_AS_XLSX
+from .paths import RESAVE_AS_XLSX, unpack_into
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 # Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
@@ -61,6 +62,11 @@ ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
 # one of ours, and refusing it keeps a zip bomb from reaching the reader (python-calamine).
 MAX_UNPACKED = 64 * 1024 * 1024
+# A returned input file is a dozen parts, a few more once Excel saved it (a theme, a calc
+# chain, printer settings); a package of 300,000 empty members (27 MB) took 9 s and 380 MB
+# to import, every part listed, checked and opened by each reader, and one at the size
+# limit below about three times that. Refused before any reader opens it (qa-returns64).
+MAX_PARTS = 10_000
 # The file itself can be no larger than what it unpacks to: looked at before it is read, so
 # a file of gigabytes dropped in the folder costs a stat, not its size in memory.
 MAX_FILE = MAX_UNPACKED
@@ -87,11 +93,17 @@ def _read(path: Path) -> bytes:
         size = path.stat().st_size
         if size > MAX_FILE:
             raise Refused(f"ファイルが大きすぎます（{size / 1e6:,.0f} MB）。配布した入力用ファイルではありません")
-        return read_confined(path)
+        raw = read_confined(path)
     except OutsideFolder:
         raise Refused("このマスターのフォルダーの外を指すリンクです（読みません）") from None
     except OSError as exc:
         raise Refused(f"ファイルを読めません（{system_reason(exc)}）") from None
+    # Counted in the bytes (a member's central directory header), before zipfile lists them:
+    # its listing is what cost the time and memory, and collect lists a file several times.
+    if raw.startswith(ZIP_MAGIC) and (parts := raw.count(b"PK\x01\x02")) > MAX_PARTS:
+        raise Refused(f"ブックの部品が多すぎます（{parts:,} 個。配布した入力用ファイルは十数個です）。"
+                      "配布した入力用ファイルではありません")
+    return raw
 
 
 class Attribution(NamedTuple):
@@ -114,6 +126,7 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
         return _named_by(path, names, tail)
     found = set(named_in(shown_file_name(path), names, tail=tail))
+    raw = b""
     try:
         raw = _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
@@ -126,6 +139,10 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
             found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
             return Attribution(frozenset(found), wb.modified)
     except (Refused, UserError):
+        # A ZIP of the return renamed .xlsx names whose it is by the files in it, as a .zip does
+        # (_named_by): read as anyone's, it held every municipality's return (「回答.xlsx」 holding
+        # 小樽市_2023年度_入力.xlsx kept 札幌市's own return out).
+        found |= {m for label in _archived_in(raw) for m in named_in(label, names, tail=tail)}
         return Attribution(frozenset(found) if found else None)
 
 
@@ -163,16 +180,51 @@ def _zip_names(path: Path) -> list[str]:
             infos = list(islice(zf.infolist(), MAX_NAMES))
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         return []
-    out = []
-    for info in infos:
-        name = info.filename
-        if not info.flag_bits & 0x800:
+    return [_member_name(info) for info in infos]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """A ZIP member's name as its writer meant it. zipfile reads a name without the UTF-8 flag
+    as cp437: Windows wrote it in Shift_JIS, while Info-ZIP (Linux's zip, many servers) and
+    macOS write UTF-8 without the flag, which read as Shift_JIS gave 「σ░Åµ¿╜…」 for 小樽市 and
+    its municipality went unseen. UTF-8 first: Japanese in Shift_JIS is almost never valid
+    UTF-8, the other way round it often decodes."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            return name
+        for codec in ("utf-8", "cp932"):
             try:
-                name = name.encode("cp437").decode("cp932")
-            except (UnicodeEncodeError, UnicodeDecodeError):
+                return raw.decode(codec)
+            except UnicodeDecodeError:
                 pass
-        out.append(name)
-    return out
+    return name
+
+
+def _archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
+    """The names (without their folders) of the workbooks among a ZIP's members ``infos``
+    when it is an archive rather than a workbook's package (no [Content_Types].xml): a
+    return zipped and then named .xlsx by hand or by a mail system that keeps the
+    attachment's name. MAX_NAMES of them at most; [] for a package."""
+    if any(i.filename == "[Content_Types].xml" for i in infos):
+        return []
+    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
+    return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
+                        if not i.is_dir())
+            if n.lower().endswith(books) and not n.startswith("._")]
+
+
+def _archived_in(raw: bytes) -> list[str]:
+    """_archived of ``raw``'s members, [] when it is no ZIP that can be listed."""
+    if not raw.startswith(ZIP_MAGIC):
+        return []
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            return _archived(zf.infolist())
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+        return []
 
 
 def _kind_of(raw: bytes) -> Optional[str]:
@@ -959,7 +1011,7 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused("暗号化されたファイルか、古い Excel 形式（.xls）です。"
                        "パスワードを解除し、Excel ブック（.xlsx）で保存し直したファイルを送ってもらってください")
     if not raw.startswith(ZIP_MAGIC):
-        raise Refused("Excel ブック（.xlsx）ではありません")
+        raise Refused(_not_a_package(raw))
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
@@ -980,9 +1032,55 @@ def _check_container(path: Path, raw: bytes) -> None:
                        "もう一度保存して送ってもらってください") from None
     if bad is not None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
+    if inside := _archived(infos):
+        # Not 「開いて保存し直して」: no application opens a ZIP named .xlsx as a workbook.
+        more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
+        raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
+                      f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
+                      + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
     _check_macros(path, names, content_types, sheet_names)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+
+
+# What no workbook's bytes begin with, and what the file is then (_not_a_package).
+_TEXT_HEADS = ((b"%PDF", " PDF "), (b"{\\rtf", "リッチ テキスト（.rtf）"))
+_ANEW = "入力用ファイルに入力して Excel で上書き保存したファイル（.xlsx）を、もう一度送ってもらってください"
+
+
+def _not_a_package(raw: bytes) -> str:
+    """Why a returned file that is neither a ZIP package nor an OLE file is refused, saying
+    what it is as far as its first bytes tell. Only 「Excel ブック（.xlsx）ではありません」
+    was said, with nothing to do: a file of 0 bytes (an attachment saved as the mail
+    client failed, a copy cut off) and one of only zero bytes (a sync client's placeholder)
+    are no other format but an empty save; a PDF or a CSV named .xlsx carries none of the
+    file's identity, so 「開いて保存し直して」 would not make it importable (qa-returns64)."""
+    head = raw[:4096]
+    if not raw:
+        return ("空のファイル（0 バイト）です。保存やコピーが途中で止まった可能性があります。" + _ANEW)
+    if not raw.strip(b"\0"):
+        return (f"中身がすべて 0 のファイル（{len(raw):,} バイト）で、Excel ブックではありません。保存やコピー、同期が途中で"
+                "止まった可能性があります。" + _ANEW)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    what = next((w for magic, w in _TEXT_HEADS if stripped.startswith(magic)), "")
+    lower = stripped[:200].lower()
+    if not what and (lower.startswith((b"<html", b"<!doctype html")) or b"urn:schemas-microsoft-com:office" in head):
+        return ("Excel ブック（.xlsx）ではありません（中身は Web ページ（HTML）か XML スプレッドシートです）。"
+                + RESAVE_AS_XLSX)
+    if not what and head.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's 「Unicode テキスト」: UTF-16
+        what = "文字のファイル（Unicode テキスト）"
+    if not what and b"\0" not in head:
+        for codec in ("utf-8", "cp932"):
+            try:
+                head.decode(codec)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(head) - 4:      # a character cut at the 4,096th byte is still text
+                    continue
+            what = "文字のファイル（CSV など）"
+            break
+    if what:
+        return f"Excel ブック（.xlsx）ではありません（中身は{what}です）。配布した" + _ANEW
+    return "Excel ブック（.xlsx）ではありません。配布した" + _ANEW
 
 
 def _check_macros(path: Path, names: list[str], content_types: bytes, sheet_names: list[str]) -> None:
@@ -1161,12 +1259,19 @@ def _check_other_sheets(wb, muni: str) -> None:
     sheet that is no copy of the table (a sheet of sums the input cells' formulas read) is
     told apart in the reason: 「コピーして入力」 sent staff looking for answers that were not there."""
     for name in wb.sheetnames:
-        if name in (muni, CHOICES_SHEET):
+        if name == muni:
             continue
         try:
+            if name == CHOICES_SHEET and not _choices_may_hold_more(wb.sheet_xml(name)):
+                continue
             grid = wb.grid(name)
         except UserError as exc:
+            if name == CHOICES_SHEET:
+                raise Refused(f"非表示のシート「{name}」（状態の選択肢の一覧）を読めません（{exc}）") from None
             raise Refused(f"配布時になかったシート「{name}」があり、読めません（{exc}）") from None
+        if name == CHOICES_SHEET:
+            _check_choices(muni, grid)
+            continue
         if not any(text(v) for row in grid for v in row):
             continue
         copied = any(text(v) == c.ENTRY_HEADERS["indicator_id"] for row in grid[:c.HEADER_SEARCH_ROWS] for v in row)
@@ -1176,6 +1281,40 @@ def _check_other_sheets(wb, muni: str) -> None:
                 f"削除して送ってもらってください。回答を書いたシートなら、{again}")
         raise Refused(f"配布時になかったシート「{name}」に値があります。このシートは取り込まないため、ファイルごと"
                       f"取り込みません。{what}")
+
+
+# A cell tag whose place is not one split writes on 選択肢 (A1, the header, and a row for
+# each state word below it), or that gives no place.
+_NOT_IN_THE_LIST = re.compile(rb'<(?:[\w.-]+:)?c(?=[\s/>])(?![^<>]*\sr="A(?:%s)")'
+                              % "|".join(str(r) for r in range(1 + len(c.STATE_CHOICES), 0, -1)).encode())
+
+
+def _choices_may_hold_more(xml: bytes) -> bool:
+    """Whether 選択肢's part may hold a value _check_choices names: a cell not in the list's
+    places (or one giving no place). A sheet without one, as split writes it and as Excel
+    and LibreOffice save it, is passed over unread: a read costs about a millisecond per
+    return, and no note can be in it."""
+    return _NOT_IN_THE_LIST.search(xml) is not None
+
+
+def _check_choices(muni: str, grid: list[list[object]]) -> None:
+    """The hidden 選択肢 split writes holds the list of state words in column A
+    (workbook.input_book) and nothing else. A value anywhere else on it (the sheet shown
+    again and a note typed there, 「04-1 の実績は暫定値です」) is never read: the file was
+    imported and the note dropped without a word, where a note beside the table is named
+    (_check_outside_input). The words in column A are left alone, past rows too (files of
+    an older template listed other words); an edited word only changes the drop-down, and
+    a 実施状況 picked from it is judged as any typed one."""
+    words = {CHOICES_HEAD, *c.STATE_CHOICES}
+    found = [f"{CHOICES_SHEET}!{cell_ref(r, col)}「{shown(text(v))}」"
+             for r, row in enumerate(grid, start=1) for col, v in enumerate(row, start=1)
+             if text(v) and (col > 1 or (r > 1 + len(c.STATE_CHOICES) and text(v) not in words))]
+    if found:
+        raise Refused(f"非表示のシート「{CHOICES_SHEET}」（状態の選択肢の一覧）に、配布時になかった値があります"
+                      f"（{_few(found, 3)}）。このシートの値は取り込まないため、このファイルは取り込みません（取り込むと、"
+                      f"その値は黙って捨てられます）。回答ならシート「{muni}」の実績値・分母・実施状況の列に入力し直して、"
+                      "そのセルを消して送ってもらってください（取り込まなくてよいメモなら、そのセルを消して保存してから"
+                      "取り込んでください）")
 
 
 def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_col: int) -> None:

@@ -22,6 +22,12 @@ RESAVE_AS_XLSX = ("そのファイルを開き、Excel では「Excel ブック�
                   "「Excel 2007-365 (.xlsx)」を選んで）保存し直したファイルを送ってもらってください")
 # Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
 ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
+
+
+def unpack_into(folder: str) -> str:
+    """What to do with a return that came as an archive (a .zip, or a ZIP a mail client or a
+    hand renamed .xlsx: inspect._check_container), ``folder`` the one collect reads."""
+    return f"ZIP を展開して、中の .xlsx をこのフォルダー（{folder}）に置いてから、もう一度取り込んでください"
 # What the systems keep in any folder on their own: no one sent them, so they are not named.
 SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
 # What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
@@ -130,8 +136,7 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             out.append(Refusal(q, f"名前の拡張子「{q.suffix}」が全角です（Windows も Excel もこの名前では Excel のファイルと"
                                   f"見ません）。名前の最後を半角の「{_wide_suffix(q)}」に直してから、もう一度取り込んでください"))
         elif suffix in ARCHIVES:
-            out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。ZIP を展開して、中の .xlsx をこのフォルダー"
-                                  f"（{shown}）に置いてから、もう一度取り込んでください"))
+            out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。{unpack_into(shown)}"))
         else:
             out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
                                   "このフォルダーから移してください）"))
