@@ -538,15 +538,20 @@ def _hidden_numbers(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, lis
     municipality's form shows no number, the file one, and either reading is a guess
     (SPEC §3), so the row is held. A zero shown blank (「0;-0;;@」, 「#,###」) is the common way
     to hide zeros: read as 0."""
-    out = []
+    return [hidden_number(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f], value=text(value),
+                          number_format=number_format, seen=seen)
+            for r, f, ind_id, value, number_format in _formatted(wb, muni, cols, raw_rows, row_ids, INPUT_FIELDS)
+            if (seen := _hidden(value, number_format, wb.date1904)) is not None]
+
+
+def _formatted(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list], row_ids: dict[int, str],
+               fields: Sequence[str]):
+    """(row, field, 指標ID, value, number format) of each cell of ``fields`` on the rows read:
+    what the checks of a number its format shows otherwise look at."""
     for r, ind_id in row_ids.items():
-        for f in INPUT_FIELDS:
-            value = _at(raw_rows[r], cols[f]) if f in cols else None
-            number_format = wb.number_format(muni, r, cols[f]) if f in cols else ""
-            if (seen := _hidden(value, number_format, wb.date1904)) is not None:
-                out.append(hidden_number(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
-                                         value=text(value), number_format=number_format, seen=seen))
-    return out
+        for f in fields:
+            if f in cols:
+                yield r, f, ind_id, _at(raw_rows[r], cols[f]), wb.number_format(muni, r, cols[f])
 
 
 def _signs_shown_otherwise(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
@@ -558,15 +563,11 @@ def _signs_shown_otherwise(wb, muni: str, cols: dict[str, int], raw_rows: dict[i
     Why: -12 shown 12 was read as stored (「実績値「12」は負の値です」, a message of a number
     the cell shows positive) and -12 in 「0"件";0"件"」 imported as 12 without a word: the cell
     holds -12 and shows 12件, and which the municipality meant is a guess (SPEC §3)."""
-    out = []
-    for r, ind_id in row_ids.items():
-        for f in ("value", "denominator"):
-            value = _at(raw_rows[r], cols[f]) if f in cols else None
-            number_format = wb.number_format(muni, r, cols[f]) if f in cols else ""
-            if (seen := _sign_shown(value, number_format, wb.date1904)) is not None:
-                out.append(shown_otherwise(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f],
-                                           value=text(value), number_format=number_format, seen=seen))
-    return out
+    return [shown_otherwise(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f], value=text(value),
+                            number_format=number_format, seen=seen)
+            for r, f, ind_id, value, number_format in _formatted(wb, muni, cols, raw_rows, row_ids,
+                                                                 ("value", "denominator"))
+            if (seen := _sign_shown(value, number_format, wb.date1904)) is not None]
 
 
 def _sign_shown(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
