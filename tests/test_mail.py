@@ -880,8 +880,11 @@ def test_password_goes_only_over_starttls_when_the_server_offers_it(tmp_path, sm
     with pytest.raises(UserError, match="証明書") as untrusted:       # not trusted yet
         smtp.send(msg, server.hostname, server.port, starttls=True)
     # in the words SMTPS uses for it, not OpenSSL's 「[SSL: CERTIFICATE_VERIFY_FAILED] … (_ssl.c:1006)」
-    assert "（サーバーの証明書を確認できません: self-signed certificate）" in str(untrusted.value), str(untrusted.value)
-    assert "_ssl.c" not in str(untrusted.value) and "メールは送信していません" in str(untrusted.value)
+    # nor its English 「self-signed certificate」, and with the one way to trust it (SSL_CERT_FILE)
+    said = str(untrusted.value)
+    assert "（サーバーの証明書が自己署名の証明書で、このパソコンでは信頼されていません）" in said, said
+    assert "環境変数 SSL_CERT_FILE にそのファイルの場所を設定" in said, said
+    assert "_ssl.c" not in said and "self-signed" not in said and "メールは送信していません" in said, said
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     smtp.send(msg, server.hostname, server.port, starttls=True)
     assert logins == [(b"renkei", b"s3cret")] and len(handler.envelopes) == 1
@@ -932,9 +935,19 @@ def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch
     server = smtp_server(handler, ssl_context=context)
     monkeypatch.setattr(smtp, "SMTPS_PORTS", frozenset({server.port}))
     msg, book = draft_with_book(tmp_path)
-    with pytest.raises(UserError, match="接続できません（サーバーの証明書を確認できません"):
+    with pytest.raises(UserError) as untrusted:
         smtp.send(msg, server.hostname, server.port, timeout=5)
+    # said as STARTTLS says it: 「self-signed certificate」 in English and 「サーバー名・ポート番号・
+    # ネットワーク接続を確認してください」, none of which is wrong, was said before
+    said = str(untrusted.value)
+    assert "暗号化して接続できません（サーバーの証明書が自己署名の証明書で" in said and "SSL_CERT_FILE" in said, said
+    assert "ネットワーク接続" not in said and "self-signed" not in said, said
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    with pytest.raises(UserError) as elsewhere:       # trusted, but made out to 127.0.0.1, not to this name
+        smtp.send(msg, "localhost", server.port, timeout=5)
+    said = str(elsewhere.value)
+    assert "（サーバーの証明書が、指定したサーバー名のものではありません）" in said, said
+    assert "証明書に書かれているサーバー名" in said and "メールは送信していません" in said, said
     smtp.send(msg, server.hostname, server.port, timeout=5)
     [envelope] = handler.envelopes
     assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()

@@ -316,6 +316,9 @@ def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
         raise UserError(f"メールサーバー {server} は今、接続を受け付けていません{_reply(exc)}。"
                         "サーバーが混み合っているなど一時的な理由で、設定の誤りではありません。メールは送信していません。"
                         "時間をおいて、もう一度実行してください。") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise UserError(f"メールサーバー {server} に暗号化して接続できません（{_certificate_problem(exc)}"
+                        "メールは送信していません。") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
@@ -327,13 +330,47 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
     except smtplib.SMTPNotSupportedError as exc:
         raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
                         "暗号化の設定を確認してください。") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました（{_certificate_problem(exc)}"
+                        "メールは送信していません。") from exc
     except (ssl.SSLError, ssl.CertificateError) as exc:
-        # Said as SMTPS says it (_lost_reason): OpenSSL's own words were 「[SSL:
-        # CERTIFICATE_VERIFY_FAILED] certificate verify failed: … (_ssl.c:1006)」.
-        why = (f"サーバーの証明書を確認できません: {exc.verify_message}" if isinstance(exc, ssl.SSLCertVerificationError)
-               else str(exc))
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
-                        f"（{why}）。サーバーの証明書を確認してください。メールは送信していません。") from exc
+                        f"（{exc}）。メールは送信していません。") from exc
+
+
+# OpenSSL's verify codes (X509_V_ERR_*) for what a municipal mail server's certificate most
+# often is: what it means, in words staff can pass to IT. Others are said in OpenSSL's words.
+_CERTIFICATE_PROBLEMS = {
+    18: "サーバーの証明書が自己署名の証明書で、このパソコンでは信頼されていません",
+    19: "サーバーの証明書が、このパソコンで信頼されていない自己署名の証明書から発行されています",
+    20: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
+    2: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
+    10: "サーバーの証明書の有効期限が切れています",
+    9: "サーバーの証明書がまだ有効になっていません（このパソコンの時計も確認してください）",
+    62: "サーバーの証明書が、指定したサーバー名のものではありません",
+    64: "サーバーの証明書が、指定した IP アドレスのものではありません",
+}
+
+
+def _certificate_problem(exc: ssl.SSLCertVerificationError) -> str:
+    """Why the server's certificate was not trusted and what staff can do, ending the
+    parenthesis the caller opened; one wording for SMTPS and STARTTLS. Said before as
+    「サーバーの証明書を確認できません: self-signed certificate」 in OpenSSL's English, with
+    「サーバーの証明書を確認してください」 (SMTPS: 「サーバー名・ポート番号・ネットワーク接続を確認」),
+    and nothing said of SSL_CERT_FILE, the one way to trust an office's own certificate
+    (the Windows certificate store aside)."""
+    code = exc.verify_code
+    what = _CERTIFICATE_PROBLEMS.get(code) or f"サーバーの証明書を確認できません: {exc.verify_message}"
+    if code in (62, 64):
+        fix = ("--smtp には、証明書に書かれているサーバー名（IT 担当者に確認してください）を指定して、"
+               "もう一度実行してください。")
+    elif code in (9, 10):
+        fix = "証明書の更新を、メールサーバーの管理者（IT 担当者）に依頼してください。"
+    else:
+        fix = ("庁内のサーバーが独自の証明書を使っているときは、IT 担当者からその証明書（またはその発行元の証明書）"
+               "を PEM 形式のファイルで受け取り、環境変数 SSL_CERT_FILE にそのファイルの場所を設定してから、"
+               "もう一度実行してください。")
+    return f"{what}）。{fix}"
 
 
 # The mechanisms smtplib's login tries, as it spells them (SMTP.login's preferred_auths).
@@ -579,8 +616,6 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
         return "サーバーの応答が長すぎて終わりません。SMTP のサーバーではないかもしれません"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "サーバーが接続を切りました"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"サーバーの証明書を確認できません: {exc.verify_message}"
     if isinstance(exc, smtplib.SMTPResponseException):
         return "サーバーが接続を受け付けませんでした" + _reply(exc)
     return str(exc) or type(exc).__name__
