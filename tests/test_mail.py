@@ -979,6 +979,9 @@ def test_two_addresses_in_one_cell_separated_as_outlook_does(tmp_path):
     (f'企画"政策"室 <{OTARU}>, kacho@city.otaru.lg.jp',
      [('企画"政策"室', OTARU), ("小樽市", "kacho@city.otaru.lg.jp")]),
     (f'山田"太郎 <{OTARU}>', [('山田"太郎', OTARU)]),
+    # a quoted name holding 「<」「>」, as Outlook quotes it: was refused, 「6文字目に空白」
+    (f'"企画政策室 <代表>" <{OTARU}>, "a<b" <kacho@city.otaru.lg.jp>',
+     [("企画政策室 <代表>", OTARU), ("a<b", "kacho@city.otaru.lg.jp")]),
 ])
 def test_a_name_holding_a_comma_or_a_quote_reaches_its_address(tmp_path, smtp_server, no_credentials, cell, named):
     """A name in 設定 holding 「,」 or 「"」, as Outlook shows such names (「Kikaku, Seisaku」),
@@ -1168,13 +1171,19 @@ def test_connection_cut_during_the_message_says_whether_it_can_have_gone(tmp_pat
     ("kikaku@city.otaru\u200b.lg.jp", "18文字目に見えない文字 U+200B があります"),
     ("kikaku@city.otaru\u00a0lg.jp", "18文字目に空白 U+00A0 があります"),
     ("kikaku＠city.otaru.lg.jp", "7文字目の「＠」は使えません"),
+    # each was 「1文字目の「札」は使えません」 (or 「6文字目」), 「全角文字（＠ ． など）や空白」 to look for
+    ("札幌市 企画課", "名前だけで、メールアドレスがありません）。「名前 <kikaku@city.example.lg.jp>」のように"),
+    ("info@札幌市.jp", "日本語のドメイン名です）。メールでは、日本語のドメイン名は「xn--」で始まる形で書きます。"
+                      "「info@xn--7st6f65x.jp」と書いてください"),
+    ("山田@city.otaru.lg.jp", "@ の前に日本語が入っています）。このようなアドレスは、多くのメールサーバーが受け付けない"),
 ])
 def test_bad_address_points_at_the_character(bad, hint):
     """A zero-width space copied from a web page made 「kikaku@city.otaru​.lg.jp」 refused
     with nothing to see in the message or in the cell."""
     with pytest.raises(UserError) as err:
         mail.build_message(sender=SENDER, to=[bad], subject="件名", body=BODY)
-    assert f"「{bad}」が正しくありません（{hint}）" in str(err.value), str(err.value)
+    assert f"「{bad}」が正しくありません（{hint}" in str(err.value), str(err.value)
+    assert ("全角文字（＠ ． など）" in str(err.value)) == ("文字目" in hint), str(err.value)
 
 
 def test_central_city_with_two_addresses_names_the_cell_and_from(tmp_path):
@@ -1309,12 +1318,12 @@ def test_an_address_typed_into_the_saved_book_is_what_openpyxl_saves(otaru_book,
 def test_a_cell_of_32767_characters_is_quoted_cut_not_whole(otaru_book, tmp_path):
     """A text pasted into 小樽市's address cell up to Excel's 32,767 characters was copied into
     the refusal whole: a screenful on the command line (qa-132). Cut as values.shown cuts a
-    text, its length said; the hint still points at the character."""
+    text, its length said; the hint still says what is wrong (no 「@」 in it: no address at all)."""
     cell = "あ" * 32_767
     code, err, draft = _export_eml_with_otaru(otaru_book, tmp_path, cell)
     assert code == 2 and draft is None
     assert (f"シート「設定」の小樽市（設定!D11）のメールアドレス「{'あ' * 1_000}…（全32,767文字）」が正しくありません"
-            "（1文字目の「あ」は使えません）") in err, err[:2_000]
+            "（名前だけで、メールアドレスがありません）") in err, err[:2_000]
     assert len(err) < 1_500, len(err)
 
 
