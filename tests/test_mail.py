@@ -647,6 +647,22 @@ def test_a_full_mailbox_under_another_code_than_552_is_not_a_bad_address(tmp_pat
     assert "メールアドレスを確認" not in said and "直してください" not in said, said
 
 
+@pytest.mark.parametrize("limit", ["552 5.2.3 Message exceeds the recipient's size limit",
+                                   "552 5.3.4 Message size exceeds fixed maximum message size"])
+def test_one_recipients_size_limit_is_not_said_to_pass_later(tmp_path, smtp_server, no_credentials, limit):
+    """One of twelve refusing the size announced with SIZE= at RCPT (its own mailbox limit) was
+    listed under 「一時的に受け付けられませんでした」 (552 read as 452), and the same mail sent again
+    was refused again. Now said as the size, with what to do, apart from the other kinds."""
+    handler = Recorder(rcpt=lambda envelope, address: limit if address == "renkei1@town1.example.jp" else None)
+    said = _refusal(tmp_path, smtp_server, handler)
+    [envelope] = handler.envelopes
+    assert len(envelope.rcpt_tos) == 12
+    assert ("次の 1 件の宛先は、メールの大きさがその宛先の上限を超えるため受け付けられませんでした" in said
+            and "添付ファイルを減らすか分けて送るか、受け取れる大きさを宛先に確認してください）: "
+                f"小樽市 <renkei1@town1.example.jp>（{limit}）" in said), said
+    assert "一時的" not in said and "メールアドレスを確認" not in said, said
+
+
 def test_a_server_closing_at_the_seventh_recipient_sent_to_no_one_and_blames_no_one(tmp_path, smtp_server, no_credentials):
     """A relay answering 421 at the seventh RCPT TO and closing: the message said 「宛先を一時的に
     受け付けませんでした: 北広島市（421 …）」, as if 北広島市 alone had a problem, beside the one

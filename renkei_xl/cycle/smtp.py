@@ -450,7 +450,7 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
         return UserError(f"メールサーバー {server} が、宛先を伝えている途中で接続を終了しました{_reply_of(*closing)}。"
                          "メールはどの宛先にも送信していません。"
                          f"{_refusals(refused, names)}時間をおいて、もう一度実行してください。")
-    if all(_later(*reply) for reply in recipients.values()):
+    if all(_refusal_kind(*reply) == "later" for reply in recipients.values()):
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
@@ -559,7 +559,7 @@ def _refusals(refused: dict, names: dict) -> str:
     addresses beside the one really unknown (550), twelve greylisted (451) beside one unknown,
     and the municipalities outside a relay that delivers unauthenticated mail only inside its own
     domain (554 5.7.1 Relay access denied) beside the one inside it that got the mail."""
-    groups: dict[str, dict] = {"bad": {}, "policy": {}, "later": {}}
+    groups: dict[str, dict] = {"bad": {}, "policy": {}, "size": {}, "later": {}}
     for addr, reply in refused.items():
         groups[_refusal_kind(*reply)][addr] = reply
     said = ""
@@ -570,6 +570,10 @@ def _refusals(refused: dict, names: dict) -> str:
         said += (f"次の {len(groups['policy'])} 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤り"
                  f"ではなく、認証（環境変数 {ENV_USER} / {ENV_PASSWORD}）やサーバーの設定が必要な可能性があります）: "
                  f"{_refused_list(groups['policy'], names)}。")
+    if groups["size"]:
+        said += (f"次の {len(groups['size'])} 件の宛先は、メールの大きさがその宛先の上限を超えるため受け付けられません"
+                 "でした（アドレスの誤りではありませんが、同じメールをもう一度送っても同じように拒否されます。添付ファイルを"
+                 f"減らすか分けて送るか、受け取れる大きさを宛先に確認してください）: {_refused_list(groups['size'], names)}。")
     if groups["later"]:
         said += (f"次の {len(groups['later'])} 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: "
                  f"{_refused_list(groups['later'], names)}。")
@@ -577,7 +581,12 @@ def _refusals(refused: dict, names: dict) -> str:
 
 
 def _refusal_kind(code: int, text) -> str:
-    """What a refused RCPT TO means for the address: "later", "policy" or "bad"."""
+    """What a refused RCPT TO means for the address: "size", "later", "policy" or "bad".
+    "size" first: a recipient's own limit (552 5.2.3, or 5.3.4, to the size announced with
+    SIZE=) was said as 「一時的に受け付けられませんでした」 among "later", and the same mail sent
+    again was refused again, every time."""
+    if _size_status(text):
+        return "size"
     if _later(code, text):
         return "later"
     return "policy" if _policy_refusal(text) else "bad"
