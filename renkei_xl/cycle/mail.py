@@ -257,8 +257,9 @@ def parse_addresses(values: Sequence[Union[str, Address]], role: str) -> list[Ad
             if not _plausible_addr_spec(addr_spec):
                 # The hint looks at the address, not at the name before it, which may be Japanese.
                 start = max(raw.find(addr_spec), 0) if addr_spec else 0
-                raise UserError(f"{role}のメールアドレス「{_quoted(raw)}」が正しくありません{_odd_char(raw, addr_spec, start)}。"
-                                "全角文字（＠ ． など）や空白が入っていないか確認してください。"
+                hint = _not_an_address(addr_spec) or (_odd_char(raw, addr_spec, start) + "。"
+                                                      "全角文字（＠ ． など）や空白が入っていないか確認してください。")
+                raise UserError(f"{role}のメールアドレス「{_quoted(raw)}」が正しくありません{hint}"
                                 + (_SEVERAL_IN_A_CELL if role.startswith("シート") else ""))
             local, _, domain = addr_spec.rpartition("@")
             try:
@@ -371,14 +372,50 @@ def _only_comments(text: str) -> bool:
 
 
 def _named(entry: str) -> Optional[tuple[str, str]]:
-    """(name, address) of an entry that ends in 「<address>」, the name holding no 「<」「>」,
+    """(name, address) of an entry that ends in 「<address>」, the name holding no 「<」「>」 unless quoted,
     or None. Found from the last 「<」, not with a pattern that tries every place a name could
     end: a cell of 32,767 spaces took a second, and 設定 holds a cell per municipality."""
     lt = entry.rfind("<")
     if lt < 0 or not entry.endswith(">") or ">" in entry[lt + 1:-1]:
         return None
     name = entry[:lt]
+    quoted = name.strip()
+    if len(quoted) >= 2 and quoted[0] == quoted[-1] == '"' and '"' not in quoted[1:-1].replace('\\"', ""):
+        # A quoted name may hold 「<」「>」 (「"企画課 <代表>" <kikaku@…>」, as Outlook quotes it): refused
+        # before as an address with 「6文字目に空白」, a hint at nothing wrong.
+        return name, entry[lt + 1:-1]
     return None if "<" in name or ">" in name else (name, entry[lt + 1:-1])
+
+
+def _not_an_address(addr_spec: str) -> str:
+    """What is wrong, when it is not a stray character: a name alone (Outlook's 「札幌市 企画課」
+    copied without its address), a Japanese domain name (IDN, 「info@札幌市.jp」), or Japanese
+    before the 「@」 (which needs SMTPUTF8 of every server on the way). All three were told
+    「1文字目の「札」は使えません。全角文字（＠ ． など）や空白が入っていないか確認」, which says
+    nothing a staff member can act on. "" for the other cases."""
+    import unicodedata
+
+    def japanese(text: str) -> bool:   # a letter that is no full-width form of an ASCII one
+        return any(not unicodedata.normalize("NFKC", ch).isascii() and ch.isalpha() for ch in text)
+
+    if not _AT_SIGNS.search(addr_spec):
+        return ("（名前だけで、メールアドレスがありません）。「名前 <kikaku@city.example.lg.jp>」のように、"
+                "@ を含むアドレスを書いてください。")
+    local, at, domain = addr_spec.rpartition("@")
+    if at and japanese(local) and not japanese(domain):
+        return ("（@ の前に日本語が入っています）。このようなアドレスは、多くのメールサーバーが受け付けないため"
+                "送れません。半角英数字のアドレスを相手に確認してください。")
+    if at and _plausible_addr_spec(f"{local}@x.jp") and japanese(domain):
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+        if _HOST.fullmatch(ascii_domain):
+            # Suggested, not used in its place: a full-width 「．」 in it is read as a dot by the
+            # IDNA codec, and what goes out is what staff wrote in 設定 and can see there.
+            return (f"（日本語のドメイン名です）。メールでは、日本語のドメイン名は「xn--」で始まる形で書きます。"
+                    f"「{local}@{ascii_domain}」と書いてください。")
+    return ""
 
 
 def _odd_char(raw: str, part: Optional[str] = None, start: int = 0) -> str:

@@ -316,6 +316,9 @@ def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
         raise UserError(f"メールサーバー {server} は今、接続を受け付けていません{_reply(exc)}。"
                         "サーバーが混み合っているなど一時的な理由で、設定の誤りではありません。メールは送信していません。"
                         "時間をおいて、もう一度実行してください。") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise UserError(f"メールサーバー {server} に暗号化して接続できません（{_certificate_problem(exc)}"
+                        "メールは送信していません。") from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
@@ -327,13 +330,47 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
     except smtplib.SMTPNotSupportedError as exc:
         raise UserError(f"メールサーバー {server} は STARTTLS（暗号化）に対応していません。"
                         "暗号化の設定を確認してください。") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました（{_certificate_problem(exc)}"
+                        "メールは送信していません。") from exc
     except (ssl.SSLError, ssl.CertificateError) as exc:
-        # Said as SMTPS says it (_lost_reason): OpenSSL's own words were 「[SSL:
-        # CERTIFICATE_VERIFY_FAILED] certificate verify failed: … (_ssl.c:1006)」.
-        why = (f"サーバーの証明書を確認できません: {exc.verify_message}" if isinstance(exc, ssl.SSLCertVerificationError)
-               else str(exc))
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
-                        f"（{why}）。サーバーの証明書を確認してください。メールは送信していません。") from exc
+                        f"（{exc}）。メールは送信していません。") from exc
+
+
+# OpenSSL's verify codes (X509_V_ERR_*) for what a municipal mail server's certificate most
+# often is: what it means, in words staff can pass to IT. Others are said in OpenSSL's words.
+_CERTIFICATE_PROBLEMS = {
+    18: "サーバーの証明書が自己署名の証明書で、このパソコンでは信頼されていません",
+    19: "サーバーの証明書が、このパソコンで信頼されていない自己署名の証明書から発行されています",
+    20: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
+    2: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
+    10: "サーバーの証明書の有効期限が切れています",
+    9: "サーバーの証明書がまだ有効になっていません（このパソコンの時計も確認してください）",
+    62: "サーバーの証明書が、指定したサーバー名のものではありません",
+    64: "サーバーの証明書が、指定した IP アドレスのものではありません",
+}
+
+
+def _certificate_problem(exc: ssl.SSLCertVerificationError) -> str:
+    """Why the server's certificate was not trusted and what staff can do, ending the
+    parenthesis the caller opened; one wording for SMTPS and STARTTLS. Said before as
+    「サーバーの証明書を確認できません: self-signed certificate」 in OpenSSL's English, with
+    「サーバーの証明書を確認してください」 (SMTPS: 「サーバー名・ポート番号・ネットワーク接続を確認」),
+    and nothing said of SSL_CERT_FILE, the one way to trust an office's own certificate
+    (the Windows certificate store aside)."""
+    code = exc.verify_code
+    what = _CERTIFICATE_PROBLEMS.get(code) or f"サーバーの証明書を確認できません: {exc.verify_message}"
+    if code in (62, 64):
+        fix = ("--smtp には、証明書に書かれているサーバー名（IT 担当者に確認してください）を指定して、"
+               "もう一度実行してください。")
+    elif code in (9, 10):
+        fix = "証明書の更新を、メールサーバーの管理者（IT 担当者）に依頼してください。"
+    else:
+        fix = ("庁内のサーバーが独自の証明書を使っているときは、IT 担当者からその証明書（またはその発行元の証明書）"
+               "を PEM 形式のファイルで受け取り、環境変数 SSL_CERT_FILE にそのファイルの場所を設定してから、"
+               "もう一度実行してください。")
+    return f"{what}）。{fix}"
 
 
 # The mechanisms smtplib's login tries, as it spells them (SMTP.login's preferred_auths).
@@ -413,7 +450,7 @@ def _all_refused(recipients: dict, names: dict, server: str) -> UserError:
         return UserError(f"メールサーバー {server} が、宛先を伝えている途中で接続を終了しました{_reply_of(*closing)}。"
                          "メールはどの宛先にも送信していません。"
                          f"{_refusals(refused, names)}時間をおいて、もう一度実行してください。")
-    if all(_later(*reply) for reply in recipients.values()):
+    if all(_refusal_kind(*reply) == "later" for reply in recipients.values()):
         return UserError(f"メールサーバー {server} が宛先を一時的に受け付けませんでした: "
                          f"{_refused_list(recipients, names)}。メールは送信していません。"
                          "アドレスの誤りではありません。時間をおいて、もう一度送信してください。")
@@ -522,7 +559,7 @@ def _refusals(refused: dict, names: dict) -> str:
     addresses beside the one really unknown (550), twelve greylisted (451) beside one unknown,
     and the municipalities outside a relay that delivers unauthenticated mail only inside its own
     domain (554 5.7.1 Relay access denied) beside the one inside it that got the mail."""
-    groups: dict[str, dict] = {"bad": {}, "policy": {}, "later": {}}
+    groups: dict[str, dict] = {"bad": {}, "policy": {}, "size": {}, "later": {}}
     for addr, reply in refused.items():
         groups[_refusal_kind(*reply)][addr] = reply
     said = ""
@@ -533,6 +570,10 @@ def _refusals(refused: dict, names: dict) -> str:
         said += (f"次の {len(groups['policy'])} 件の宛先への送信は、メールサーバーが許可しませんでした（アドレスの誤り"
                  f"ではなく、認証（環境変数 {ENV_USER} / {ENV_PASSWORD}）やサーバーの設定が必要な可能性があります）: "
                  f"{_refused_list(groups['policy'], names)}。")
+    if groups["size"]:
+        said += (f"次の {len(groups['size'])} 件の宛先は、メールの大きさがその宛先の上限を超えるため受け付けられません"
+                 "でした（アドレスの誤りではありませんが、同じメールをもう一度送っても同じように拒否されます。添付ファイルを"
+                 f"減らすか分けて送るか、受け取れる大きさを宛先に確認してください）: {_refused_list(groups['size'], names)}。")
     if groups["later"]:
         said += (f"次の {len(groups['later'])} 件の宛先は一時的に受け付けられませんでした（アドレスの誤りではありません）: "
                  f"{_refused_list(groups['later'], names)}。")
@@ -540,7 +581,12 @@ def _refusals(refused: dict, names: dict) -> str:
 
 
 def _refusal_kind(code: int, text) -> str:
-    """What a refused RCPT TO means for the address: "later", "policy" or "bad"."""
+    """What a refused RCPT TO means for the address: "size", "later", "policy" or "bad".
+    "size" first: a recipient's own limit (552 5.2.3, or 5.3.4, to the size announced with
+    SIZE=) was said as 「一時的に受け付けられませんでした」 among "later", and the same mail sent
+    again was refused again, every time."""
+    if _size_status(text):
+        return "size"
     if _later(code, text):
         return "later"
     return "policy" if _policy_refusal(text) else "bad"
@@ -579,8 +625,6 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
         return "サーバーの応答が長すぎて終わりません。SMTP のサーバーではないかもしれません"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "サーバーが接続を切りました"
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        return f"サーバーの証明書を確認できません: {exc.verify_message}"
     if isinstance(exc, smtplib.SMTPResponseException):
         return "サーバーが接続を受け付けませんでした" + _reply(exc)
     return str(exc) or type(exc).__name__
