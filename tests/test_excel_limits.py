@@ -1105,3 +1105,30 @@ def test_a_plan_past_the_columns_the_tool_reads_is_refused_naming_the_sheet():
         WritePlan([SheetPlan("経年", [[("x", "body")] * (MAX_COLUMNS + 1)])]).refuse_past_the_extent()
     with pytest.raises(UserError, match="シート「取込履歴」に書き込むと 200,001 行目まで"):
         WritePlan([], [CellEdit("取込履歴", 200_001, 1, "x", None)]).refuse_past_the_extent()
+
+
+def test_a_split_stops_on_a_master_text_no_input_file_holds_naming_the_master_cell(master, tmp_path):
+    """A 実施状況 or a 目標値 of Excel's full 32,767 characters is only a warning on the master
+    (Excel holds it), but one more than the tool writes in a cell. The split wrote the files
+    before the one carrying it and then stopped naming that file's cells (「小樽市!I20、
+    小樽市!L20」: its grey column and hidden issued column), which on the master's sheet hold
+    nothing. It now stops before the first file, naming the master's cells to shorten."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.cycle.distribute import split_master
+    from renkei_xl.workbook.session import load_master
+
+    data = load_master(master)
+    status = next(e for e in data.entries if e.municipality == "小樽市" and e.indicator_id).cell("status")
+    ind = next(i for i in data.indicators if i.cell("target") and i.id == "05-1")
+    book = shutil.copyfile(master, tmp_path / "long.xlsm")
+    wb = load_workbook(book, keep_vba=True)
+    wb["小樽市"][status].value = "実" * EXCEL_CELL_TEXT
+    wb[ind.sheet][ind.cell("target")].value = "20件" + "あ" * (EXCEL_CELL_TEXT - 3)
+    wb.save(book)
+    with pytest.raises(UserError) as refused:
+        split_master(book, tmp_path / "配布用", echo=lambda _line: None)
+    said = str(refused.value)
+    places = said.partition(" の文字列が")[0].split("、")
+    assert sorted(places) == sorted([f"小樽市!{status}（32,767文字）", f"{ind.sheet}!{ind.cell('target')}（32,767文字）"]), said
+    assert "入力用ファイルを作成しませんでした" in said and "そのセルを短くして" in said, said
+    assert not (tmp_path / "配布用").exists() or not any((tmp_path / "配布用").iterdir())

@@ -307,6 +307,17 @@ def long_texts_message(places: list[str], again: str) -> str:
             f"セル（設定・指標・市町村のシートの長い文字列）を短くしてから、もう一度{again}ください")
 
 
+def long_sources_message(places: list[str], again: str) -> str:
+    """Why a split stops on a master cell whose text no input file can hold
+    (distribute._check_long_texts): the rule of ``long_texts_message``, said of the master's
+    cells themselves, which are the ones to shorten. ``places``: 「指標!H9（32,767文字）」."""
+    from .values import CELL_TEXT_LIMIT
+
+    return (f"{_places_listed(places)} の文字列が、ツールが入力用ファイルの 1 つのセルに書き込める {CELL_TEXT_LIMIT:,} 文字を"
+            "超えるため、入力用ファイルを作成しませんでした（Excel のセルには 32,767 文字までしか入りません）。"
+            f"そのセルを短くしてから、もう一度{again}ください")
+
+
 def merged_cells_message(places: list[str], again: str) -> str:
     """Why a write into the hidden part of a merged area (any cell of it but the first) stops,
     on both faces: Excel refuses it from a button (1004, 「結合したセルの一部を変更することは

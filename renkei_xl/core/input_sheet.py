@@ -139,6 +139,30 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator], uncached: frozen
     return list(dict.fromkeys(out))
 
 
+def long_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:
+    """「sheet!cell（n文字）」 for each master cell whose text an input file would show (or keep
+    in its hidden issued columns) and the tool writes in no cell (values.over_cell: Excel's
+    32,767 less the buttons' text prefix): the master sheet's rows as copied and 指標's
+    基準値 and 目標値 beside them, as ``unread_cells`` walks them. The writer's own rule
+    (WritePlan.refuse_long_texts) stopped the split only at the file holding it, after the
+    files before it were made, and named the file's cell (「小樽市!I20」, the input file's
+    grey column and 「L20」 its hidden one), which on the master's 小樽市 sheet is nothing:
+    staff could not find what to shorten (a 32,767-character 実施状況 is only a warning
+    on the master, as Excel holds it)."""
+    from .values import over_cell
+
+    out = []
+    heads = {head for _col, head in copy.headers}
+    shown_refs = [attr for attr, head, _width in REFERENCES if head not in heads]   # as ``columns`` adds them
+    for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
+        out += [f"{sheet}!{cell_ref(r, col)}（{n:,}文字）" for col, v in enumerate(row, start=1) if (n := over_cell(v))]
+        ind = by_id.get(ind_id)
+        for attr in (shown_refs if ind is not None else ()):
+            if ind.cell(attr) and (n := over_cell(getattr(ind, attr))):
+                out.append(f"{ind.sheet}!{ind.cell(attr)}（{n:,}文字）")
+    return list(dict.fromkeys(out))
+
+
 def issued_columns(copy) -> list[Column]:
     """The hidden, locked columns after the table that keep each input cell's value as
     issued (c.ISSUED_HEADERS), as text: collect compares the returned cell with it to tell

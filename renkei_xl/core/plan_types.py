@@ -393,7 +393,7 @@ def long_texts(sheets: Sequence[SheetPlan], cells: Sequence[CellEdit] = ()) -> l
     wider than two UTF-16 units, so only a text of more than half the limit is measured
     (the scan of a 20,000-row 一覧 costs about 25 ms on the test machine; a pass in C through
     itertools cost as much, the type test per value being a call)."""
-    from .values import CELL_TEXT_LIMIT, cell_length
+    from .values import CELL_TEXT_LIMIT, over_cell
 
     half = CELL_TEXT_LIMIT // 2
     out = []
@@ -402,11 +402,11 @@ def long_texts(sheets: Sequence[SheetPlan], cells: Sequence[CellEdit] = ()) -> l
             for value, _look in filter(None, row):
                 if type(value) is str and len(value) > half:
                     for col, cell in enumerate(row, start=1):
-                        if cell is not None and type(cell[0]) is str and (n := cell_length(cell[0])) > CELL_TEXT_LIMIT:
+                        if cell is not None and (n := over_cell(cell[0])):
                             out.append((sheet.name, r, col, n))
                     break
     for e in cells:
-        if isinstance(e.value, str) and len(e.value) > half and (n := cell_length(e.value)) > CELL_TEXT_LIMIT:
+        if n := over_cell(e.value):
             out.append((e.sheet, e.row, e.col, n))
     return out
 

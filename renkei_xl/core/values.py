@@ -558,6 +558,17 @@ def cell_length(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+def over_cell(value: object) -> int:
+    """Excel's length of ``value`` (cell_length) when it is a text longer than the tool writes
+    in a cell (CELL_TEXT_LIMIT), else 0: the one test of plan_types.long_texts and of split's
+    check of the master's cells (core.input_sheet.long_cells). No character is wider than two
+    UTF-16 units, so only a text of more than half the limit is measured."""
+    if type(value) is not str or len(value) <= CELL_TEXT_LIMIT // 2:
+        return 0
+    n = cell_length(value)
+    return n if n > CELL_TEXT_LIMIT else 0
+
+
 def fit_cell(text: str) -> str:
     """Text that fits one Excel cell: characters a cell cannot hold dropped, and text over
     CELL_TEXT_LIMIT cut so that it ends with TRUNCATION_MARK within the limit."""

@@ -225,6 +225,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
                for muni in data.settings.municipalities]
     _check_distinct_files([(muni.name, path) for muni, _copy, path in planned])
     _check_no_unread_cells(planned, data)
+    _check_long_texts(planned, data)
     _check_fresh_results(data)
     _check_targets([p for _m, _c, path in planned for p in ((path, eml_path(path)) if eml else (path,))])
     from ..safety import check_confined, make_folder, writer_lock
@@ -444,6 +445,20 @@ def _check_no_unread_cells(planned: list, data: MasterData) -> None:
         raise UserError(f"{unread_places(found)}が{what}のため、入力用ファイルを作成しませんでした"
                         f"（配れば、そのセルは{arrives}に変わって市町村に届きます）。数式の参照先を直して Excel で保存し直すか、"
                         "値を直接入力してから、もう一度作成してください。" + unread_advice(held))
+
+
+def _check_long_texts(planned: list, data: MasterData) -> None:
+    """Before the first file: a master cell whose text no input file can hold
+    (input_sheet.long_cells) stops the split, naming that cell on the master. The writer
+    refused it only at the file carrying it, with the other files half made, and named the
+    input file's cell, which is not the master's."""
+    from ..core.contract import long_sources_message
+    from ..core.input_sheet import long_cells
+
+    by_id = {i.id: i for i in data.indicators}
+    found = list(dict.fromkeys(p for muni, copy, _path in planned for p in long_cells(copy, muni.name, by_id)))
+    if found:
+        raise UserError(long_sources_message(found, "作成して"))
 
 
 def _check_fresh_results(data: MasterData) -> None:
