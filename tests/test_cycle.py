@@ -2793,6 +2793,13 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
     assert out.is_file()                                   # written all the same
     assert "入力エラーが 2 件あります" in printed, printed
     assert "札幌市!E2" in printed and "指標!H5" in printed, printed
+    # The printed 確定版 says a row is － for an input error, not where or what: the place and
+    # the bad cell's content (「約10件」, or a name and phone number typed as a 実績値) are
+    # the office's, and were published in the row's 連携事業実施状況等 (qa-export64).
+    with zipfile.ZipFile(out) as zf:
+        published = "".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".xml"))
+    said = re.findall(r"※入力エラーのため評価不可[^<]*", published)
+    assert said and not any(x in t for t in said for x in ("札幌市!E2", "約10件", "指標!H5")), said
     (tmp_path / "きれい").mkdir()
     clean = sample_master(tmp_path / "きれい" / "マスター.xlsx")
     assert main(["export", str(clean), "-o", str(tmp_path / "きれい確定版.xlsx")]) == 0
