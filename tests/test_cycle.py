@@ -2695,6 +2695,56 @@ def test_export_is_values_only_and_anonymous(exported, tmp_path, fy2023):
     info = subprocess.run(["pdfinfo", str(result.pdf)], capture_output=True, text=True, check=True).stdout
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())
     assert (round(width), round(height)) == (1191, 842)   # A3 landscape
+    # The PDF's properties: the published title, the program, no author (the profile is fresh,
+    # the source has no creator) and no file name of the source it was printed from.
+    props = dict(re.findall(r"^(\w[\w ]*?):\s+(.*)$", info, re.M))
+    assert props["Title"] == c.list_title(result.settings.region, 2023, confirmed=True), props
+    assert "Author" not in props and "Subject" not in props and "Keywords" not in props, props
+    detached = subprocess.run(["pdfdetach", "-list", str(result.pdf)], capture_output=True, text=True, check=True)
+    assert detached.stdout.startswith("0 embedded files"), detached.stdout
+
+
+def test_export_carries_nothing_the_staff_left_in_the_master(tmp_path):
+    """What staff leave in a master never leaves the office in the 確定版: the key that seals
+    returns (a hidden name), their names in the document properties and a custom property, a
+    note and its author, a data validation's input message, a link to the file server, a
+    hidden sheet and a name on it, their own 「備考」 column on 指標, and a note column beside
+    一覧 (list_notes, kept on the master) hidden and in white. The 確定版 is a new workbook made
+    from the recalculated result (workbook.fresh), so none has a way in; this holds it so."""
+    from openpyxl.comments import Comment
+    from openpyxl.packaging.custom import StringProperty
+    from openpyxl.styles import Font
+    from openpyxl.workbook.defined_name import DefinedName
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    master = sample_master(tmp_path / "マスター.xlsx")
+    wb = openpyxl.load_workbook(master)
+    key = wb.defined_names["_renkei_key"].attr_text.strip('"')
+    wb.properties.creator, wb.properties.lastModifiedBy = "山田太郎", "佐藤花子"
+    wb.custom_doc_props.append(StringProperty(name="担当者", value="職員の鈴木"))
+    ws = wb[c.INDICATORS]
+    ws["A2"].comment = Comment("内部メモ: 公表前に課長確認", "高橋一郎")
+    ws["B3"].hyperlink = "\\\\fileserver\\renkei\\内部資料.xlsx"
+    ws.cell(1, ws.max_column + 1, "備考").offset(1, 0).value = "課内だけの備考"
+    rule = DataValidation(type="list", formula1='"a,b"', promptTitle="入力の相談先", prompt="入力は伊藤まで")
+    ws.add_data_validation(rule)
+    rule.add("A2")
+    wb.create_sheet("内部").sheet_state = "hidden"
+    wb["内部"]["A1"] = "非公表の調整メモ"
+    wb.defined_names["内部メモ"] = DefinedName("内部メモ", attr_text="'内部'!$A$1")
+    listed = wb[c.LIST]
+    listed["M5"] = "要確認（非公表）"
+    listed["M5"].font = Font(color="FFFFFFFF")
+    listed.column_dimensions["M"].hidden = True
+    wb.save(master)
+    out = export_master(master, tmp_path / "確定版.xlsx").path
+    left = ("山田", "佐藤", "鈴木", "高橋", "伊藤", "内部", "fileserver", "相談先", "課内", "備考", "非公表", key[:16])
+    for book in (master, out):
+        with zipfile.ZipFile(book) as zf:
+            written = b"".join(zf.read(n) for n in zf.namelist()).decode("utf-8")
+        if book == master:      # each is in the master, where a leak would come from
+            assert [t for t in left if t not in written] == []
+    assert [t for t in left if t in written] == [], [t for t in left if t in written]
 
 
 def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exported, tmp_path, monkeypatch):
@@ -2793,6 +2843,13 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
     assert out.is_file()                                   # written all the same
     assert "入力エラーが 2 件あります" in printed, printed
     assert "札幌市!E2" in printed and "指標!H5" in printed, printed
+    # The printed 確定版 says a row is － for an input error, not where or what: the place and
+    # the bad cell's content (「約10件」, or a name and phone number typed as a 実績値) are
+    # the office's, and were published in the row's 連携事業実施状況等 (qa-export64).
+    with zipfile.ZipFile(out) as zf:
+        published = "".join(zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".xml"))
+    said = re.findall(r"※入力エラーのため評価不可[^<]*", published)
+    assert said and not any(x in t for t in said for x in ("札幌市!E2", "約10件", "指標!H5")), said
     (tmp_path / "きれい").mkdir()
     clean = sample_master(tmp_path / "きれい" / "マスター.xlsx")
     assert main(["export", str(clean), "-o", str(tmp_path / "きれい確定版.xlsx")]) == 0

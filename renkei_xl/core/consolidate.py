@@ -30,12 +30,12 @@ from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
 from .findings import IN_TOOL_CELL, TEXT_TOO_LONG
-from .model import Consolidated, Entry, Finding, Indicator, Settings
-from .validate import input_error_reason, input_errors
+from .model import Consolidated, Entry, Evaluation, Finding, Indicator, Settings
+from .validate import INPUT_ERROR_SAID, input_error_reason, input_errors
 from .values import CELL_TEXT_LIMIT, INPUT_ERROR, cell_length, fit_cell
 
-__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "by_indicator", "consolidate", "fit_texts", "rollup",
-           "rollup_rows"]
+__all__ = ["NO_VALUE", "ConsolidationError", "Rollup", "by_indicator", "consolidate", "fit_texts", "published_status",
+           "rollup", "rollup_rows"]
 
 
 def _ordered(entries: Iterable[Entry], settings: Settings) -> list[Entry]:
@@ -123,6 +123,24 @@ def rollup_rows(ind: Indicator, entries: Sequence[Entry], settings: Settings, *,
     # The sources are read only when a text was cut (nearly never): not listed for each row.
     fitted, findings = fit_texts(ind, raw, chain((ind.status_manual,), (e.status for e in entries)))
     return Rollup(fitted, tuple(errors), tuple(findings))
+
+
+def published_status(c: Consolidated, ev: Evaluation) -> str:
+    """The 連携事業実施状況等 the 確定版 publishes for ``c`` (evaluated as ``ev``).
+
+    A row with an input error shows its reason first (rollup): the bad cell's place and its
+    message, which quotes the cell. That is for staff, on the master's 一覧; the 確定版 is
+    mailed to every municipality and published, and carried it too: 「小樽市!E2: 実績値:
+    「確認中（担当 鈴木 090-…）」の…」, a sheet address and whatever was typed in the cell, a
+    name or a phone number as often as a number. Published, the row says only that it is －
+    for an input error (the legend's 評価不可), then its status as usual; staff are told the
+    cells by the export itself (cycle.export.errors_note). A status cut inside the reason
+    (a bad cell of some 30,000 characters) keeps the word alone."""
+    if c.actual != INPUT_ERROR:
+        return c.status_text
+    said = ERROR_NOTE + ev.reason
+    rest = c.status_text[len(said):] if c.status_text.startswith(said) else ""
+    return ERROR_NOTE + INPUT_ERROR_SAID + rest
 
 
 def _fits(c: Consolidated) -> bool:

@@ -59,6 +59,7 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
     width = len(LIST_COLUMNS)
     by_role = _by_role(result.indicators)
     evaluations, consolidated = result.evaluations, result.consolidated
+    status = _status_of(confirmed)
     grid_rows, kinds = g.rows, g.kinds     # appended to directly: 20,000 rows on a large master
     # 指標's texts as a cell can hold them (values.fit_cell; 入力チェック warns of each cut):
     # a 事業概要 pasted whole would be refused by Excel on the buttons and over its limit in a
@@ -86,7 +87,7 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
             kinds.append(ROLE_KPI if ind.is_kpi else INDICATOR)
             grid_rows.append([shown_role if _has_role(ind) else "", project, summary, fit(ind.name),
                               shared[ind.baseline] or NO_VALUE, shared[ind.target] or NO_VALUE, c.actual or NO_VALUE,
-                              ev.symbol, c.status_text, fit(ind.id), ev.ratio])
+                              ev.symbol, status(c, ev), fit(ind.id), ev.ratio])
         # The role's cell over each run of its rows, broken by a row without a role: that
         # row keeps an empty cell of its own instead of reading as the role above it.
         run = first_row
@@ -107,6 +108,16 @@ def list_grid(result: Result, settings: Settings, confirmed: bool = False) -> Gr
                 g.merges.append((rows[0], 2, rows[-1], 2))
     assert all(len(r) <= width for r in g.rows)
     return g
+
+
+def _status_of(confirmed: bool):
+    """How a row's 連携事業実施状況等 is shown: the 確定版 publishes an input error's row
+    without its cells (consolidate.published_status), the master's 一覧 names them."""
+    if confirmed:
+        from .consolidate import published_status
+
+        return published_status
+    return lambda consolidated, _evaluation: consolidated.status_text
 
 
 class PublishedTexts(dict):

@@ -998,11 +998,16 @@ def indicator_cell_errors(ind: Indicator) -> list[Finding]:
     return out
 
 
+# What a row whose inputs have errors says first, in 一覧's 連携事業実施状況等: with the bad
+# cells after it in the master (input_error_reason), alone in the 確定版 (consolidate.published_status).
+INPUT_ERROR_SAID = "入力エラーのため評価不可"
+
+
 def input_error_reason(errors: Sequence[Finding]) -> str:
     """The evaluation reason of an indicator whose inputs have errors: the first bad cell
     with its message, then how many more and where."""
     first = errors[0]
-    reason = f"入力エラーのため評価不可（{first.place}: {first.message}）"
+    reason = f"{INPUT_ERROR_SAID}（{first.place}: {first.message}）"
     others = list(dict.fromkeys(f.place for f in errors[1:] if f.place != first.place))
     if others:
         shown_places = "、".join(others[:5]) + (f" ほか{len(others) - 5}か所" if len(others) > 5 else "")
