@@ -2175,6 +2175,11 @@ def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sh
     reported = _reported_by(data, "長沼町")
     assert "28-1" in reported and result.evaluations["28-1"].symbol == NOT_EVALUABLE
     assert all(result.evaluations[i].symbol == NOT_EVALUABLE for i in reported)
+    # split says it alike (it said only 「シートがマスターにありません」, qa-split64), before any file
+    with pytest.raises(UserError) as refused:
+        split_master(path, tmp_path / "配布")
+    assert "市町村「長沼町」（設定!A21）" in str(refused.value) and "シート「長沼町 」は名前が違います" in str(refused.value)
+    assert not (tmp_path / "配布").exists() or not any((tmp_path / "配布").iterdir())
 
 
 def test_a_large_sheet_in_another_form_is_refused_in_bounded_time(sample, tmp_path, monkeypatch):

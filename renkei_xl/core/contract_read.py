@@ -896,7 +896,7 @@ def read_entries(book: Book, settings: Settings, headers: Optional[dict[str, tup
     make = tuple.__new__
     for muni in settings.municipalities:
         if muni.name not in book.sheets:
-            findings.append(F.missing_sheet(muni, _near_sheet(muni.name, book.sheets)))
+            findings.append(F.missing_sheet(muni, near_sheet(muni.name, book.sheets)))
             continue
         try:
             row_no, cols = book.header(muni.name, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, table_top=True, laid_out=True)
@@ -942,7 +942,7 @@ def _previous_column(book: Book, sheet: str, header_row: int, fiscal_year: int) 
     return next((col for col, v in enumerate(row, start=1) if type(v) is str and v.strip() == label), None)
 
 
-def _near_sheet(name: str, sheets) -> str:
+def near_sheet(name: str, sheets) -> str:
     """A sheet named like ``name`` but for width or spaces (「長沼町 」, 「長沼町」 in
     half-width kana …), said in the finding: staff renamed it by accident. A municipality
     named after a tool sheet never gets here: the 設定 reader refuses it (c.municipality_name_problem)."""

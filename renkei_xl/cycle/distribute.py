@@ -197,7 +197,10 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
         raise UserError(f"シート「{c.SETTINGS}」の市町村一覧が空です。配布する市町村がありません")
     # Each named with its 設定 cell (qa-133): a number or a date typed as a name (「45382」)
     # is put right there, not by looking for its sheet.
-    missing = [f"「{m.name}」" + (f"（{m.place('name')}）" if m.place("name") else "")
+    # A sheet named but for width or spaces (「小樽市 」) is said, as 入力チェック says it (near_sheet).
+    from ..core.contract_read import near_sheet
+
+    missing = [f"「{m.name}」" + (f"（{m.place('name')}）" if m.place("name") else "") + near_sheet(m.name, sheets)
                for m in data.settings.municipalities if m.name not in sheets]
     if missing:
         raise UserError(f"市町村{'、'.join(missing)}のシートがマスターにありません"
