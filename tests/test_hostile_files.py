@@ -982,6 +982,27 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
     assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
 
+
+def test_a_returned_sheet_refused_is_read_once(sample, returned_sample, tmp_path, monkeypatch):
+    """A returned sheet the reader refuses was read again at each asking (the identifier
+    block twice, then the table): a sheet of styled cells down to the grid's last row (47 MB)
+    was measured four times, 1.4 s each, before collect refused it for its extent. The
+    refusal is kept as a grid is (workbook.returned.ReturnedBook.grid)."""
+    from renkei_xl.cycle.collect.inspect import inspect_file
+    from renkei_xl.cycle.collect.records import Refused
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, "cell"))
+    path = tmp_path / returned_sample.name
+    path.write_bytes(write_members(members))
+    reads, read_grid = [], ReturnedBook._read_grid
+    monkeypatch.setattr(ReturnedBook, "_read_grid", lambda wb, name: reads.append(name) or read_grid(wb, name))
+    with pytest.raises(Refused, match=f"シート「{MUNI}」のセル G20 がファイルの中に 2 度書かれています"):
+        inspect_file(path, load_master(master), master_key_of_file(master))
+    assert reads == [MUNI], reads
+
 def _number_cell_edited(sample, returned_sample, tmp_path, book: str, cell: str):
     """The master (``book`` "master": validate) or the sample return (collect) with its
     number cell replaced by ``cell`` (``{at}``: the cell's place); (master, where, arguments)."""
