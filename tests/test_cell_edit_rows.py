@@ -75,3 +75,29 @@ def test_a_row_is_read_whole_at_most_once_for_its_new_cells(monkeypatch):
     whole.clear()
     _sheet(ROWS["in order, none beyond"][0]).edit(new)
     assert whole == []           # the scan reached the row's end: nothing read again
+
+
+# Rows as every writer writes them (ascending, a gap, a row without r: the one after the
+# last, self-closed ones), and as a damaged part may (out of order, a row written twice).
+ROW_ORDERS = {
+    "in order": '<row r="2" s="5" customFormat="1"/><row r="4"><c r="A4" s="3"/></row><row r="9"/>',
+    "without r": '<row r="2" s="5" customFormat="1"/><row><c r="A3" s="3"/></row><row r="9"/>',
+    "out of order": '<row r="4"><c r="A4" s="3"/></row><row r="9"/><row r="2" s="5" customFormat="1"/>',
+    "twice": '<row r="2" s="5" customFormat="1"/><row r="4"/><row r="2" s="6" customFormat="1"/><row r="9"/>',
+}
+DAMAGED = {"out of order", "twice"}
+
+
+@pytest.mark.parametrize("order", sorted(ROW_ORDERS))
+def test_a_row_found_near_the_top_is_the_row_the_whole_index_holds(order):
+    """SheetCells.row reads rows only as far as the one asked (qa-returns64b) and finds what
+    rows() finds, asked in any order, before and after rows(). In a part whose rows do not
+    ascend (Excel calls it damaged) a row met after the disorder was read is still found so;
+    one asked before it (row 2 of "out of order" asked first) is what the rows read so far say."""
+    asks = ([1, 2, 3, 4, 5, 9, 10], [10, 2, 4], [4, 2, 1], [9, 3], [4, 9, 2])
+    for asked in asks if order not in DAMAGED else ([10, 2, 4], [9, 4, 2, 1]):
+        sheet, indexed = _sheet(ROW_ORDERS[order]), _sheet(ROW_ORDERS[order])
+        whole = indexed.rows()
+        assert [sheet.row(r) for r in asked] == [whole.get(r) for r in asked]
+        assert [sheet.style_of(r, 1) for r in asked] == [indexed.style_of(r, 1) for r in asked]
+        assert sheet.rows() == whole and [sheet.row(r) for r in asked] == [whole.get(r) for r in asked]

@@ -982,6 +982,27 @@ def test_a_returned_cell_given_twice_is_refused_not_guessed(sample, returned_sam
     assert run.code == 1 and f"シート「{MUNI}」の{said}" in run.out, run
     assert "→ 99" not in run.out and "→ 12" not in run.out and digest(master) == before, run
 
+
+def test_a_returned_sheet_refused_is_read_once(sample, returned_sample, tmp_path, monkeypatch):
+    """A returned sheet the reader refuses was read again at each asking (the identifier
+    block twice, then the table): a sheet of styled cells down to the grid's last row (47 MB)
+    was measured four times, 1.4 s each, before collect refused it for its extent. The
+    refusal is kept as a grid is (workbook.returned.ReturnedBook.grid)."""
+    from renkei_xl.cycle.collect.inspect import inspect_file
+    from renkei_xl.cycle.collect.records import Refused
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, "cell"))
+    path = tmp_path / returned_sample.name
+    path.write_bytes(write_members(members))
+    reads, read_grid = [], ReturnedBook._read_grid
+    monkeypatch.setattr(ReturnedBook, "_read_grid", lambda wb, name: reads.append(name) or read_grid(wb, name))
+    with pytest.raises(Refused, match=f"シート「{MUNI}」のセル G20 がファイルの中に 2 度書かれています"):
+        inspect_file(path, load_master(master), master_key_of_file(master))
+    assert reads == [MUNI], reads
+
 def _number_cell_edited(sample, returned_sample, tmp_path, book: str, cell: str):
     """The master (``book`` "master": validate) or the sample return (collect) with its
     number cell replaced by ``cell`` (``{at}``: the cell's place); (master, where, arguments)."""
@@ -1088,6 +1109,45 @@ def test_a_returned_sheets_merged_areas_are_judged_in_bounded_time(sample, retur
     assert not run.timed_out and run.code == code and said in run.out, run
     if code:
         assert "実績値のセルが結合されています（G20:G99999999999）" in run.out, run
+
+
+def _rows_formatted_to(end: int, hidden: int) -> Callable[[bytes], bytes]:
+    """Every row past the sheet's last one up to ``end`` formatted whole (<row s
+    customFormat>, as staff colouring whole columns leaves), row ``hidden`` among them hidden."""
+    def grow(xml: bytes) -> bytes:
+        last = max(int(r) for r in re.findall(rb'<row r="(\d+)"', xml))
+        rows = "".join(f'<row r="{r}" s="11" customFormat="1"/>' for r in range(last + 1, end + 1))
+        rows = rows.replace(f'<row r="{hidden}" ', f'<row r="{hidden}" hidden="1" ', 1)
+        return xml.replace(b"</sheetData>", rows.encode("ascii") + b"</sheetData>", 1)
+    return grow
+
+
+def test_a_return_formatted_down_to_far_rows_is_read_near_its_table(sample, returned_sample, tmp_path, monkeypatch):
+    """A return whose sheet holds a row element for each of the grid's 1,048,576 rows: it was
+    imported, but collect took 13 s and 430 MB, indexing every row (package.cells.SheetCells.
+    rows) to find the formats of the input cells near the top. Rows are read only as far as
+    the table's (SheetCells.row): counted here, as time and memory depend on the machine, on
+    a sheet formatted to row 100,000 (all of the grid took the test 2 s; the count read
+    without the fix is the rows', whatever their number). A row hidden far below still
+    counts as hidden (cells.hidden_rows)."""
+    from renkei_xl.cycle.collect.inspect import inspect_file
+    from renkei_xl.package import cells
+
+    master = fresh_master(sample, tmp_path)
+    path = _grown_master(returned_sample, tmp_path / returned_sample.name, RETURNED.sheet_part,
+                         _rows_formatted_to(100_000, hidden=99_000))
+    data = load_master(master)
+    read = []
+    row_number = cells._row_number
+    monkeypatch.setattr(cells, "_row_number", lambda text, part: read.append(text) or row_number(text, part))
+    submission = inspect_file(path, data, master_key_of_file(master))
+    assert submission.municipality == MUNI and submission.values and submission.held == (), submission.held
+    assert 0 < len(read) < 1000, f"{len(read):,} rows read"
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    with ReturnedBook(path.read_bytes(), path.name) as wb:
+        wb.grid(MUNI)
+        assert wb.hidden_rows(MUNI) == {99_000}
 
 
 def _many_small_elements(xml: str, count: int) -> str:

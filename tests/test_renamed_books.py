@@ -91,3 +91,49 @@ def test_a_return_renamed_xls_is_told_to_be_renamed_back(masters, tmp_path, caps
     out = capsys.readouterr().out
     assert ("「小樽市_2023年度_入力.xls」は名前の拡張子が「.xls」ですが、中身は Excel ブック（.xlsx）です。"
             "名前の最後の「.xls」を「.xlsx」に戻してから、もう一度取り込んでください") in out, out
+
+
+def _zipped(master) -> bytes:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(master, "連携マスター.xlsm")
+    return buf.getvalue()
+
+
+# What staff give as the master that is no workbook, and what the refusal says it is
+# (package.content, the returns' rule): one sentence and what to do, where all of these were
+# 「ブックとして開けません（壊れているか、Excel のファイルではありません）」.
+NOT_A_MASTER = {
+    "0 bytes": ("m.xlsm", lambda m: b"", "は空のファイル（0 バイト）で、マスターブックではありません"),
+    "zeros": ("m.xlsm", lambda m: bytes(5000), "は中身がすべて 0 のファイル（5,000 バイト）で、マスターブックではありません"),
+    "CSV": ("m.xlsm", lambda m: "指標ID,実績値\r\n01-1,5\r\n".encode("cp932"),
+            "はマスターブックではありません（中身は文字のファイル（CSV など）です）"),
+    "PDF": ("m.xlsm", lambda m: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n",
+            "はマスターブックではありません（中身は PDF です）"),
+    "Unicode text .xlsx": ("m.xlsx", lambda m: "指標ID\t実績値\r\n01-1\t5\r\n".encode("utf-16"),
+                           "はマスターブックではありません（中身は文字のファイル（Unicode テキスト）です）"),
+    "ZIP of the master": ("m.xlsm", _zipped, "はマスターブックではなく、「連携マスター.xlsm」を入れた圧縮ファイル（ZIP）です。"
+                          "名前の最後の「.xlsm」を「.zip」に変えてから展開し、中のマスターブックを指定してください"),
+}
+
+
+@pytest.mark.parametrize("case", list(NOT_A_MASTER))
+@pytest.mark.parametrize("backups", [False, True])
+def test_a_master_that_is_no_workbook_is_told_what_it_is(masters, tmp_path, capsys, case, backups):
+    """A master that is no workbook is told what it is and what to do: give the master's file,
+    or, where its backups are kept, copy the newest back (qa-returns64b). The file stays."""
+    name, make, said = NOT_A_MASTER[case]
+    path = tmp_path / name
+    path.write_bytes(make(masters[0]))
+    if backups:
+        (tmp_path / f"{path.stem}_バックアップ").mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"エラー: 「{name}」{said}") and "ブックとして開けません" not in err, err
+    restore = f"「{path.stem}_バックアップ」フォルダーのいちばん新しいバックアップ（名前の日時が最新のもの）をコピーして「{name}」の名前にし"
+    assert (restore in err) == (backups and case != "ZIP of the master"), err
+    assert path.read_bytes() == make(masters[0]) and sorted(p.name for p in tmp_path.iterdir()) == before

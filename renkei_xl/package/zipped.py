@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
+from .content import OLE_MAGIC, ZIP_MAGIC
 from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal, without_markup
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # A master is a few MB unpacked; a part that claims more than this is not one we can
 # handle in bounded memory (a zip bomb claims less and inflates more: reads are capped too).
 MAX_PART_BYTES = 256 * 1024 * 1024
@@ -53,7 +53,7 @@ def content_suffix(path: Path) -> str:
                 if "EncryptedPackage".encode("utf-16-le") in directory:
                     return ""
                 return ".xls" if any(n in directory for n in _XLS_STREAMS) else ""
-            if not head.startswith(b"PK\x03\x04"):
+            if not head.startswith(ZIP_MAGIC):
                 return ""
             f.seek(0)
             with zipfile.ZipFile(f) as zf:

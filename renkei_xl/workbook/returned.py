@@ -45,7 +45,7 @@ class ReturnedBook:
         self._merged: dict[str, list[tuple[int, int, int, int]]] = {}
         self._hidden: dict[str, set[int]] = {}
         self._protected: dict[str, bool] = {}
-        self._grids: dict[str, list[list[object]]] = {}     # grid's reading, per sheet
+        self._grids: dict[str, object] = {}     # grid's reading (or its refusal, a UserError), per sheet
         self._styles = None     # a StyleReader made when first asked (_styled); False: unreadable
         # Asked of the book once, not per sheet read (_read_grid): each asking read the
         # workbook's relationships and styles.xml again (and WorkbookXml.sheet walked every
@@ -123,7 +123,16 @@ class ReturnedBook:
         collect asks for the first sheet's identifier block twice and then for the
         municipality's table, the same sheet, each a parse, checks and a calamine read."""
         if name not in self._grids:
-            self._grids[name] = self._read_grid(name)
+            try:
+                self._grids[name] = self._read_grid(name)
+            except UserError as exc:
+                # Kept without its traceback, whose frames hold the sheet's bytes.
+                self._grids[name] = exc.with_traceback(None)
+        if isinstance(self._grids[name], UserError):
+            # A refusal is kept as a grid is: a sheet refused for its extent (styled cells down
+            # to the grid's last row, 47 MB) was measured again at each asking, four times,
+            # 1.4 s each, before collect refused the return (qa-returns64b).
+            raise self._grids[name].with_traceback(None)
         return [list(row) for row in self._grids[name]]
 
     def sheet_xml(self, name: str) -> bytes:

@@ -54,7 +54,64 @@ def check_path(path: Path) -> Path:
     # An .xls, .xlsb or .ods renamed .xlsm, or an .xlsx and an .xlsm swapped: said what it is.
     if said := c.renamed_book(path.name, content):
         raise UserError(said)
+    if not content and (said := not_a_package(path)):
+        raise UserError(said)
     return path
+
+
+def not_a_package(path: Path) -> str:
+    """Why the file given as the master is no workbook, saying what it is as far as its first
+    bytes or its ZIP's names tell (package.content, the returns' rule too) and what to do;
+    "" for a ZIP package or an OLE file (Package and content_suffix say those), or when it
+    cannot be read. A CSV, a PDF, Excel's Unicode text, a file of 0 bytes or of zeros named
+    .xlsm, and a ZIP of the master named .xlsm, were all 「ブックとして開けません（壊れているか、
+    Excel のファイルではありません）」, with nothing to do (qa-returns64b)."""
+    import os
+    import zipfile
+
+    from ..package.content import (archived, content_of, EMPTY, HEAD, MAX_NAMES, OLE_MAGIC, TEXT, WEB, ZEROS,
+                                   ZIP_MAGIC)
+    from ..safety import backup_folder
+
+    name = path.name
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD)
+            if head.startswith(OLE_MAGIC):
+                return ""
+            if head.startswith(ZIP_MAGIC):
+                f.seek(0)
+                with zipfile.ZipFile(f) as zf:
+                    inside = archived(zf.infolist()[:MAX_NAMES + 1])
+                if not inside:
+                    return ""
+                more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
+                return (f"「{name}」はマスターブックではなく、「{inside[0]}」{more}を入れた圧縮ファイル（ZIP）です。"
+                        f"名前の最後の「{path.suffix}」を「.zip」に変えてから展開し、中のマスターブックを指定してください")
+            size = os.fstat(f.fileno()).st_size
+            zeros = not head.strip(b"\0")
+            while zeros and (chunk := f.read(1 << 20)):     # a sync client's placeholder: zeros to its end
+                zeros = not chunk.strip(b"\0")
+    except (OSError, zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
+        return ""
+    found = content_of(head, size, zeros)
+    if found.kind == EMPTY:
+        said = f"「{name}」は空のファイル（0 バイト）で、マスターブックではありません。保存やコピーが途中で止まった可能性があります。"
+    elif found.kind == ZEROS:
+        said = (f"「{name}」は中身がすべて 0 のファイル（{size:,} バイト）で、マスターブックではありません。"
+                "保存やコピー、同期が途中で止まった可能性があります。")
+    elif found.kind == WEB:
+        said = f"「{name}」はマスターブックではありません（中身は Web ページ（HTML）か XML スプレッドシートです）。"
+    elif found.kind == TEXT:
+        said = f"「{name}」はマスターブックではありません（中身は{found.what}です）。"
+    else:
+        said = f"「{name}」はマスターブックではありません（Excel のブックの形式ではありません。壊れている可能性があります）。"
+    said += "マスターブックのファイルを指定し直してください"
+    folder = backup_folder(path)
+    if folder.is_dir():
+        said += (f"。マスターが壊れたのなら、「{folder.name}」フォルダーのいちばん新しいバックアップ（名前の日時が最新のもの）を"
+                 f"コピーして「{name}」の名前にし、それを使ってください")
+    return said
 
 
 @contextmanager

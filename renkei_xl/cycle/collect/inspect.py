@@ -34,6 +34,8 @@ from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX, unpack_into
+from ...package.content import (archived as _archived, content_of, EMPTY, HEAD, MAX_NAMES, member_name as _member_name,
+                               OLE_MAGIC, WEB, ZEROS, ZIP_MAGIC)
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 # Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
@@ -57,8 +59,6 @@ STRICT_ON_RETURN = (TEXT_CUT.code, STATUS_DATE.code, ACTUAL_TARGET_NOTE.code, BO
 STRICT_WHEN_TYPED = (IGNORED_DENOMINATOR.code,)
 # The grey column of an input file that shows each row's target as issued (core.input_sheet).
 INPUT_TARGET = next(head for attr, head, _width in REFERENCES if attr == "target")
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
 # A returned input file is a few tens of kilobytes; anything that unpacks to more is not
 # one of ours, and refusing it keeps a zip bomb from reaching the reader (python-calamine).
 MAX_UNPACKED = 64 * 1024 * 1024
@@ -146,11 +146,6 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
         return Attribution(frozenset(found) if found else None)
 
 
-# How many names of an archive or a folder are looked at for a municipality's name: a
-# return comes as one file, or a few; a folder of thousands costs no more than this.
-MAX_NAMES = 200
-
-
 def _named_by(path: Path, names: set[str], tail: str) -> Attribution:
     """Whose return a file collect does not read may be, by the names it carries: its own
     and, for a ZIP, those of the files in it (kept in clear even in a password ZIP), for
@@ -181,39 +176,6 @@ def _zip_names(path: Path) -> list[str]:
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         return []
     return [_member_name(info) for info in infos]
-
-
-def _member_name(info: zipfile.ZipInfo) -> str:
-    """A ZIP member's name as its writer meant it. zipfile reads a name without the UTF-8 flag
-    as cp437: Windows wrote it in Shift_JIS, while Info-ZIP (Linux's zip, many servers) and
-    macOS write UTF-8 without the flag, which read as Shift_JIS gave 「σ░Åµ¿╜…」 for 小樽市 and
-    its municipality went unseen. UTF-8 first: Japanese in Shift_JIS is almost never valid
-    UTF-8, the other way round it often decodes."""
-    name = info.filename
-    if not info.flag_bits & 0x800:
-        try:
-            raw = name.encode("cp437")
-        except UnicodeEncodeError:
-            return name
-        for codec in ("utf-8", "cp932"):
-            try:
-                return raw.decode(codec)
-            except UnicodeDecodeError:
-                pass
-    return name
-
-
-def _archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
-    """The names (without their folders) of the workbooks among a ZIP's members ``infos``
-    when it is an archive rather than a workbook's package (no [Content_Types].xml): a
-    return zipped and then named .xlsx by hand or by a mail system that keeps the
-    attachment's name. MAX_NAMES of them at most; [] for a package."""
-    if any(i.filename == "[Content_Types].xml" for i in infos):
-        return []
-    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
-    return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
-                        if not i.is_dir())
-            if n.lower().endswith(books) and not n.startswith("._")]
 
 
 def _archived_in(raw: bytes) -> list[str]:
@@ -1044,43 +1006,27 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
 
 
-# What no workbook's bytes begin with, and what the file is then (_not_a_package).
-_TEXT_HEADS = ((b"%PDF", " PDF "), (b"{\\rtf", "リッチ テキスト（.rtf）"))
 _ANEW = "入力用ファイルに入力して Excel で上書き保存したファイル（.xlsx）を、もう一度送ってもらってください"
 
 
 def _not_a_package(raw: bytes) -> str:
     """Why a returned file that is neither a ZIP package nor an OLE file is refused, saying
-    what it is as far as its first bytes tell. Only 「Excel ブック（.xlsx）ではありません」
-    was said, with nothing to do: a file of 0 bytes (an attachment saved as the mail
-    client failed, a copy cut off) and one of only zero bytes (a sync client's placeholder)
-    are no other format but an empty save; a PDF or a CSV named .xlsx carries none of the
-    file's identity, so 「開いて保存し直して」 would not make it importable (qa-returns64)."""
-    head = raw[:4096]
-    if not raw:
+    what it is as far as its first bytes tell (package.content.content_of, the master's rule
+    too). Only 「Excel ブック（.xlsx）ではありません」 was said, with nothing to do: a file of
+    0 bytes and one of only zero bytes are no other format but an empty save; a PDF or a CSV
+    named .xlsx carries none of the file's identity, so 「開いて保存し直して」 would not make
+    it importable (qa-returns64)."""
+    found = content_of(raw[:HEAD], len(raw), not raw.strip(b"\0"))
+    if found.kind == EMPTY:
         return ("空のファイル（0 バイト）です。保存やコピーが途中で止まった可能性があります。" + _ANEW)
-    if not raw.strip(b"\0"):
+    if found.kind == ZEROS:
         return (f"中身がすべて 0 のファイル（{len(raw):,} バイト）で、Excel ブックではありません。保存やコピー、同期が途中で"
                 "止まった可能性があります。" + _ANEW)
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    what = next((w for magic, w in _TEXT_HEADS if stripped.startswith(magic)), "")
-    lower = stripped[:200].lower()
-    if not what and (lower.startswith((b"<html", b"<!doctype html")) or b"urn:schemas-microsoft-com:office" in head):
+    if found.kind == WEB:
         return ("Excel ブック（.xlsx）ではありません（中身は Web ページ（HTML）か XML スプレッドシートです）。"
                 + RESAVE_AS_XLSX)
-    if not what and head.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's 「Unicode テキスト」: UTF-16
-        what = "文字のファイル（Unicode テキスト）"
-    if not what and b"\0" not in head:
-        for codec in ("utf-8", "cp932"):
-            try:
-                head.decode(codec)
-            except UnicodeDecodeError as exc:
-                if exc.start < len(head) - 4:      # a character cut at the 4,096th byte is still text
-                    continue
-            what = "文字のファイル（CSV など）"
-            break
-    if what:
-        return f"Excel ブック（.xlsx）ではありません（中身は{what}です）。配布した" + _ANEW
+    if found.what:
+        return f"Excel ブック（.xlsx）ではありません（中身は{found.what}です）。配布した" + _ANEW
     return "Excel ブック（.xlsx）ではありません。配布した" + _ANEW
 
 

@@ -1,0 +1,101 @@
+"""What a file that should be a workbook holds, told from its first bytes and, for a ZIP,
+from its members' names: one rule for the master's opener (workbook.session.check_path)
+and the returns' reader (cycle.collect.inspect), which word their own refusals and what to
+do. A master given as a CSV, a PDF, a file of 0 bytes or a ZIP of itself was told only
+「ブックとして開けません」 where a return was told what it is (qa-returns64b).
+
+Only bytes are read here, never a member: bounded by the head (HEAD) and MAX_NAMES names.
+"""
+
+# No ``from __future__ import annotations``: typing.NamedTuple compiles each string
+# annotation (a ForwardRef) when the module is imported, at every command's start.
+
+import zipfile
+from itertools import islice
+from typing import NamedTuple, Sequence
+
+from ..core import contract as c
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# How much of a file's head tells what it is.
+HEAD = 4096
+# How many names of an archive (or a folder) are looked at: a file comes alone, or with a
+# few others; an archive of thousands costs no more than this.
+MAX_NAMES = 200
+
+# The kinds content_of tells apart.
+EMPTY, ZEROS, WEB, TEXT, UNKNOWN = "empty", "zeros", "web", "text", "unknown"
+# What no workbook's bytes begin with, and what the file is then.
+_TEXT_HEADS = ((b"%PDF", " PDF "), (b"{\\rtf", "リッチ テキスト（.rtf）"))
+
+
+class Content(NamedTuple):
+    """What a file that is neither a ZIP package nor an OLE file holds: ``kind`` (EMPTY,
+    ZEROS, WEB, TEXT: a PDF, an RTF, a text file, or UNKNOWN) and, for TEXT, ``what`` it is
+    in the words a sentence 「中身は{what}です」 takes."""
+    kind: str
+    what: str = ""
+
+
+def content_of(head: bytes, size: int, zeros: bool) -> Content:
+    """What a file is from ``head`` (its first HEAD bytes or more), its ``size`` and whether
+    it holds only zero bytes (``zeros``: a sync client's placeholder). A file of 0 bytes is an
+    attachment saved as the mail client failed, a copy cut off; a PDF or a CSV named .xlsx
+    carries none of a workbook; Excel's 「Unicode テキスト」 is UTF-16, whose NUL bytes are no
+    damage; an HTML page or an XML 2003 spreadsheet is what Excel saves as 「Web ページ」."""
+    head = head[:HEAD]
+    if not size:
+        return Content(EMPTY)
+    if zeros:
+        return Content(ZEROS)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    what = next((w for magic, w in _TEXT_HEADS if stripped.startswith(magic)), "")
+    lower = stripped[:200].lower()
+    if not what and (lower.startswith((b"<html", b"<!doctype html")) or b"urn:schemas-microsoft-com:office" in head):
+        return Content(WEB)
+    if not what and head.startswith((b"\xff\xfe", b"\xfe\xff")):     # Excel's 「Unicode テキスト」: UTF-16
+        what = "文字のファイル（Unicode テキスト）"
+    if not what and b"\0" not in head:
+        for codec in ("utf-8", "cp932"):
+            try:
+                head.decode(codec)
+            except UnicodeDecodeError as exc:
+                if exc.start < len(head) - 4:      # a character cut at the 4,096th byte is still text
+                    continue
+            what = "文字のファイル（CSV など）"
+            break
+    return Content(TEXT, what) if what else Content(UNKNOWN)
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """A ZIP member's name as its writer meant it. zipfile reads a name without the UTF-8 flag
+    as cp437: Windows wrote it in Shift_JIS, while Info-ZIP (Linux's zip, many servers) and
+    macOS write UTF-8 without the flag, which read as Shift_JIS gave 「σ░Åµ¿╜…」 for 小樽市 and
+    its municipality went unseen. UTF-8 first: Japanese in Shift_JIS is almost never valid
+    UTF-8, the other way round it often decodes."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            raw = name.encode("cp437")
+        except UnicodeEncodeError:
+            return name
+        for codec in ("utf-8", "cp932"):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError:
+                pass
+    return name
+
+
+def archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
+    """The names (without their folders) of the workbooks among a ZIP's members ``infos``
+    when it is an archive rather than a workbook's package (no [Content_Types].xml): a
+    file zipped and then named .xlsx or .xlsm by hand or by a mail system that keeps the
+    attachment's name. MAX_NAMES of them at most; [] for a package."""
+    if any(i.filename == "[Content_Types].xml" for i in infos):
+        return []
+    books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
+    return [n for n in (member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
+                        if not i.is_dir())
+            if n.lower().endswith(books) and not n.startswith("._")]
