@@ -33,7 +33,7 @@ from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unr
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
-from .paths import RESAVE_AS_XLSX, unpack_into
+from .paths import APPLE_DOUBLE, RESAVE_AS_XLSX, unpack_into
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 # Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
@@ -207,13 +207,14 @@ def _archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
     """The names (without their folders) of the workbooks among a ZIP's members ``infos``
     when it is an archive rather than a workbook's package (no [Content_Types].xml): a
     return zipped and then named .xlsx by hand or by a mail system that keeps the
-    attachment's name. MAX_NAMES of them at most; [] for a package."""
+    attachment's name. MAX_NAMES of them at most, a Mac's ``._`` twins (APPLE_DOUBLE) left
+    out; [] for a package."""
     if any(i.filename == "[Content_Types].xml" for i in infos):
         return []
     books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
     return [n for n in (_member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
                         if not i.is_dir())
-            if n.lower().endswith(books) and not n.startswith("._")]
+            if n.lower().endswith(books) and not n.startswith(APPLE_DOUBLE)]
 
 
 def _archived_in(raw: bytes) -> list[str]:
