@@ -299,11 +299,11 @@ def array_cells_message(places: list[str], again: str) -> str:
 def long_texts_message(places: list[str], again: str) -> str:
     """Why a write of a text longer than the tool writes in a cell stops, on both faces
     (WritePlan.refuse_long_texts). ``places``: 「一覧!A1（32,786文字）」."""
-    from .values import CELL_TEXT_LIMIT
+    from .values import CELL_TEXT_LIMIT, EXCEL_CELL_SAID
 
     shown = _places_listed(places)
     return (f"{shown} に書き込む文字列が、ツールが 1 つのセルに書き込める {CELL_TEXT_LIMIT:,} 文字を超えるため、"
-            "ブックは変更していません（Excel のセルには 32,767 文字までしか入りません）。その文字列のもとになった"
+            f"ブックは変更していません（{EXCEL_CELL_SAID}）。その文字列のもとになった"
             f"セル（設定・指標・市町村のシートの長い文字列）を短くしてから、もう一度{again}ください")
 
 
@@ -311,10 +311,10 @@ def long_sources_message(places: list[str], again: str) -> str:
     """Why a split stops on a master cell whose text no input file can hold
     (distribute._check_long_texts): the rule of ``long_texts_message``, said of the master's
     cells themselves, which are the ones to shorten. ``places``: 「指標!H9（32,767文字）」."""
-    from .values import CELL_TEXT_LIMIT
+    from .values import CELL_TEXT_LIMIT, EXCEL_CELL_SAID
 
     return (f"{_places_listed(places)} の文字列が、ツールが入力用ファイルの 1 つのセルに書き込める {CELL_TEXT_LIMIT:,} 文字を"
-            "超えるため、入力用ファイルを作成しませんでした（Excel のセルには 32,767 文字までしか入りません）。"
+            f"超えるため、入力用ファイルを作成しませんでした（{EXCEL_CELL_SAID}）。"
             f"そのセルを短くしてから、もう一度{again}ください")
 
 
@@ -371,10 +371,11 @@ def tab_taken_message(names: list[str], again: str) -> str:
     (a chart sheet, a dialog or Excel 4.0 macro sheet) already holds its name (WritePlan.
     refuse_taken): a book holds one sheet of a name, and the tool's sheet needs cells.
     ``again``: how to run it again."""
-    shown = "」「".join(names)
+    shown, suffix = "」「".join(names), "グラフ"
+    renamed = names[0][:SHEET_NAME_MAX - len(suffix)] + suffix     # a name Excel takes (31 at most)
     return (f"シート「{shown}」はグラフシートなど、セルのないシートです。ツールはこの名前のシートに一覧や集計を"
             "書き込むため、同じ名前のシートを作れません。ブックは変更していません。そのシートの名前を変えてから"
-            f"（例:「{names[0][:27]}グラフ」）、もう一度{again}ください")
+            f"（例:「{renamed}」）、もう一度{again}ください")
 
 
 def shared_book_message(result: str, again: str) -> str:

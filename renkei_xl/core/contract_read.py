@@ -33,8 +33,8 @@ from .model import Entry, Finding, Indicator, Municipality, Settings
 from .refs import LAST_COLUMN, LAST_ROW, areas_holding, cell_ref, column_letter, named_cell, named_past_the_grid, named_span, parse_ref
 from . import findings as F
 from .validate import may_feed
-from .values import (CELL_TEXT_LIMIT, NO_RESULT_VALUE, boolean_value, cell_length, error_named, error_value, format_percent,
-                     may_be_unread, odd_digit, unseen_char, unseen_kind, shown, unread_value)
+from .values import (CELL_TEXT_LIMIT, EXCEL_CELL_SAID, NO_RESULT_VALUE, boolean_value, cell_length, error_named,
+                     error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind, shown, unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -610,7 +610,7 @@ def read_settings(book: Book) -> Settings:
                         "入っています。一覧などの表題に載るため、その文字を消して入力し直してください")
     if (n := cell_length(region)) > REGION_MAX:
         raise UserError(f"{sheet}!{ref}: 圏域名が{n:,}文字あります。一覧・集計などの表題（それぞれ 1 つのセル）に載るため、"
-                        f"{REGION_MAX:,}文字以内にしてください（Excel のセルには 32,767 文字までしか入りません。"
+                        f"{REGION_MAX:,}文字以内にしてください（{EXCEL_CELL_SAID}。"
                         "何も書き込んでいません）")
     sheet, ref, value = _setting(book, c.N_YEAR)
     year = _year(f"{sheet}!{ref}", value)

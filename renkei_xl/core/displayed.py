@@ -242,8 +242,8 @@ def _is_date_code(code: str) -> bool:
 
 def _joined(pieces: "list[tuple[str, str]]", kind: str) -> str:
     """The text of a section's pieces (_pieces) of one ``kind``: "code", the characters that
-    stand for the number, or "lit", the words shown as they are: one spelling of the join
-    each reader of a format typed for itself, thirteen times."""
+    stand for the number, or "lit", the words shown as they are: the one spelling of the join
+    for every reader of a format here, each of which had typed its own."""
     return "".join(t for k, t in pieces if k == kind)
 
 
@@ -745,7 +745,7 @@ def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
     chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
     if chosen is None:
         return None
-    code = "".join(t for kind, t in _pieces(chosen[0]) if kind == "code")
+    code = _joined(_pieces(chosen[0]), "code")
     if _is_date_code(code) or not re.search(r"[0#?]", code):
         return None
     shown = number_shown(value, number_format)
@@ -775,8 +775,8 @@ def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) 
     at = next((i for i, (kind, t) in enumerate(pieces) if kind == "code" and t in "eE"), None)
     if at is None:
         return None
-    mantissa = "".join(t for kind, t in pieces[:at] if kind == "code")
-    exponent = "".join(t for kind, t in pieces[at + 1:] if kind == "code")
+    mantissa = _joined(pieces[:at], "code")
+    exponent = _joined(pieces[at + 1:], "code")
     plus = at + 1 < len(pieces) and pieces[at + 1] == ("lit", "+")
     whole = mantissa.partition(".")[0]
     if (len(re.findall(r"[0#?]", whole)) != 1 or re.search(r"[^0#?.]", mantissa)

@@ -68,13 +68,29 @@ class Column(NamedTuple):
     reference: bool = False   # grey and locked: for reading only
 
 
+def added_references(copy) -> list[tuple[str, str, float]]:
+    """The REFERENCES (attribute, heading, width) an input file adds from 指標 beside the
+    copied rows: those the master sheet has no column of (a reference it has is not doubled).
+    The one choice of ``columns``, which places them, and of the two checks of what an input
+    file would show (unread_cells, long_cells)."""
+    heads = {head for _col, head in copy.headers}
+    return [ref for ref in REFERENCES if ref[1] not in heads]
+
+
+def _reference_cells(ind: Optional[Indicator], added: list[tuple[str, str, float]]) -> list[tuple[str, object]]:
+    """(「指標!H9」, value) of ``ind``'s cells among the ``added`` references (none for a row
+    whose 指標ID 指標 does not hold)."""
+    if ind is None:
+        return []
+    return [(f"{ind.sheet}!{ind.cell(attr)}", getattr(ind, attr)) for attr, _head, _width in added if ind.cell(attr)]
+
+
 def columns(copy, widths: dict[str, float] = WIDTHS) -> list[Column]:
     """The master sheet's columns in their order, with 基準値, 目標値 and last year's value
     placed just before 実績値 (a reference the master sheet already has is not doubled)."""
     by_col = {col: f for f, col in copy.fields.items()}
-    heads = {head for _col, head in copy.headers}
     previous = [(col, head) for col, head in copy.headers if head.startswith(PREVIOUS_PREFIX)]
-    refs = [Column(head, attr, "", width, True) for attr, head, width in REFERENCES if head not in heads]
+    refs = [Column(head, attr, "", width, True) for attr, head, width in added_references(copy)]
     refs += [Column(head, col, "", PREVIOUS_WIDTH, True) for col, head in previous]
     out: list[Column] = []
     for col, head in copy.headers:
@@ -122,8 +138,7 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator], uncached: frozen
     whose formula has no saved result, which the reader hands over as empty: each is one too
     (NO_RESULT_VALUE), or the file would show an empty 連携事業名, 単位 or 基準値 to answer by."""
     out = []
-    heads = {head for _col, head in copy.headers}
-    shown_refs = [attr for attr, head, _width in REFERENCES if head not in heads]   # as ``columns`` adds them
+    added = added_references(copy)
     contract_cols = set(copy.fields.values())
     for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
         out += [(f"{sheet}!{cell_ref(r, col)}", e) for col, v in enumerate(row, start=1)
@@ -131,11 +146,8 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator], uncached: frozen
         if uncached:
             out += [(place, NO_RESULT_VALUE) for col in range(1, len(row) + 1)
                     if (place := f"{sheet}!{cell_ref(r, col)}") in uncached]
-        ind = by_id.get(ind_id)
-        for attr in (shown_refs if ind is not None else ()):
-            if ind.cell(attr) and (e := unread_value(getattr(ind, attr))
-                                   or (f"{ind.sheet}!{ind.cell(attr)}" in uncached and NO_RESULT_VALUE)):
-                out.append((f"{ind.sheet}!{ind.cell(attr)}", e))
+        out += [(place, e) for place, v in _reference_cells(by_id.get(ind_id), added)
+                if (e := unread_value(v) or (place in uncached and NO_RESULT_VALUE))]
     return list(dict.fromkeys(out))
 
 
@@ -152,14 +164,10 @@ def long_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:
     from .values import over_cell
 
     out = []
-    heads = {head for _col, head in copy.headers}
-    shown_refs = [attr for attr, head, _width in REFERENCES if head not in heads]   # as ``columns`` adds them
+    added = added_references(copy)
     for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
         out += [f"{sheet}!{cell_ref(r, col)}（{n:,}文字）" for col, v in enumerate(row, start=1) if (n := over_cell(v))]
-        ind = by_id.get(ind_id)
-        for attr in (shown_refs if ind is not None else ()):
-            if ind.cell(attr) and (n := over_cell(getattr(ind, attr))):
-                out.append(f"{ind.sheet}!{ind.cell(attr)}（{n:,}文字）")
+        out += [f"{place}（{n:,}文字）" for place, v in _reference_cells(by_id.get(ind_id), added) if (n := over_cell(v))]
     return list(dict.fromkeys(out))
 
 

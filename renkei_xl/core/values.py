@@ -151,6 +151,8 @@ _NUMERIC_LIMIT = Decimal(10) ** MAX_DIGITS
 # to it, ending with TRUNCATION_MARK so the reader sees that something is missing (never a
 # silent cut), and an input longer than it is an error.
 EXCEL_CELL_TEXT = 32_767
+# Excel's limit as staff are told it, beside the tool's own in a refusal (one sentence).
+EXCEL_CELL_SAID = f"Excel のセルには {EXCEL_CELL_TEXT:,} 文字までしか入りません"
 # The number format 文字列 (Text): builtin numFmtId 49, or a custom format exactly "@". Excel
 # converts nothing typed or assigned into such a cell, so the buttons write text into it
 # without the text prefix (excel.book.as_excel_text), which it might keep as part of the value.

@@ -333,7 +333,7 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
     except ssl.SSLCertVerificationError as exc:
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました（{_certificate_problem(exc)}"
                         "メールは送信していません。") from exc
-    except (ssl.SSLError, ssl.CertificateError) as exc:
+    except ssl.SSLError as exc:      # ssl.CertificateError is SSLCertVerificationError, above
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
                         f"（{exc}）。メールは送信していません。") from exc
 

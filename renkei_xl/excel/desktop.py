@@ -524,29 +524,36 @@ class DesktopBook(LiveBook):
 
     @contextmanager
     def quiet(self) -> Iterator[None]:
-        """No screen repaint between the writes (much faster), and on Windows no event
-        procedure of staff's run by them (a Worksheet_Change or Workbook_SheetChange that
-        upgrade-macros carried would run at every value written, writing cells the plan does
-        not know or stopping the click halfway), as RenkeiCallServer turns events off for the
-        server's replay; both put back as they were. xlwings sets no events on a Mac."""
+        """No screen repaint between the writes (much faster), put back as it was."""
         app = self.book.app
         before = app.screen_updating
-        events = app.enable_events if self.engine == WINDOWS else None
         app.screen_updating = False
-        if events is not None:
-            app.enable_events = False
         try:
             yield
         finally:
             app.screen_updating = before
-            if events is not None:
-                app.enable_events = events
 
 
 class WindowsBook(DesktopBook):
     """Excel through COM: ``.api`` is the Excel object model, and everything works."""
 
     engine = WINDOWS
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """DesktopBook's, and no event procedure of staff's run by the writes (a
+        Worksheet_Change or Workbook_SheetChange that upgrade-macros carried would run at every
+        value written, writing cells the plan does not know or stopping the click halfway), as
+        RenkeiCallServer turns events off for the server's replay; put back as they were.
+        Here, not in DesktopBook: xlwings sets no events on a Mac."""
+        app = self.book.app
+        events = app.enable_events
+        app.enable_events = False
+        try:
+            with super().quiet():
+                yield
+        finally:
+            app.enable_events = events
 
     def grid(self, sheet_name: str) -> list[list[object]]:
         """COM hands an error value xlwings does not know (#SPILL!, #CALC!, ...) over as its

@@ -117,7 +117,7 @@ class SavedFills:
         from ..package.xml import PackageError
 
         try:
-            return [s.name for s in self._styles().workbook.sheets if s.part is None]
+            return self._styles().workbook.other_tabs
         except (UserError, PackageError, OSError):
             return []
 

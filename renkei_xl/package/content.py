@@ -23,6 +23,9 @@ HEAD = 4096
 # How many names of an archive (or a folder) are looked at: a file comes alone, or with a
 # few others; an archive of thousands costs no more than this.
 MAX_NAMES = 200
+# What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
+# share or a stick that keeps no such data, and into every ZIP a Mac makes).
+APPLE_DOUBLE = "._"
 
 # The kinds content_of tells apart.
 EMPTY, ZEROS, WEB, TEXT, UNKNOWN = "empty", "zeros", "web", "text", "unknown"
@@ -92,10 +95,11 @@ def archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
     """The names (without their folders) of the workbooks among a ZIP's members ``infos``
     when it is an archive rather than a workbook's package (no [Content_Types].xml): a
     file zipped and then named .xlsx or .xlsm by hand or by a mail system that keeps the
-    attachment's name. MAX_NAMES of them at most; [] for a package."""
+    attachment's name. MAX_NAMES of them at most, a Mac's ``._`` twins (APPLE_DOUBLE) left
+    out; [] for a package."""
     if any(i.filename == "[Content_Types].xml" for i in infos):
         return []
     books = (*c.MASTER_SUFFIXES, *c.OTHER_SPREADSHEETS)
     return [n for n in (member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
                         if not i.is_dir())
-            if n.lower().endswith(books) and not n.startswith("._")]
+            if n.lower().endswith(books) and not n.startswith(APPLE_DOUBLE)]

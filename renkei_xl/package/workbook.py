@@ -94,6 +94,13 @@ class WorkbookXml:
     def sheetnames(self) -> list[str]:
         return [s.name for s in self.sheets]
 
+    @property
+    def other_tabs(self) -> list[str]:
+        """The tabs that are not worksheets (no grid part: chart, dialog and Excel 4.0 macro
+        sheets), whose names no added sheet may take (WritePlan.refuse_taken): asked by the
+        file face and by the server of the saved master alike."""
+        return [s.name for s in self.sheets if s.part is None]
+
     def sheet(self, name: str) -> Optional[SheetEntry]:
         return next((s for s in self.sheets if s.name == name), None)
 

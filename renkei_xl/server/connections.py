@@ -59,6 +59,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .log import Quiet
+from .refusals import NUMBER_TO_IT
 from .turns import CLIENT_TIMEOUT_SECONDS
 
 HEADER_SECONDS = 10.0     # a click's request line and headers are a few hundred bytes
@@ -79,7 +80,7 @@ FILES_FOR_WORK = 64
 MIN_CONNECTIONS = 16
 
 UNREADABLE_REQUEST = ("サーバーに届いた要求を読めませんでした（HTTP の要求の形ではありません。受付番号 {request_id}）。"
-                      "ブックは変更していません。IT 担当者に受付番号を伝えてください。")
+                      + NUMBER_TO_IT)
 UNREADABLE_OUTCOME = "読めない要求"
 # A chunked body costs h11 about 20 microseconds a chunk on a loaded 2-core server, whatever
 # the chunk holds, all of it inside the one event-loop turn that parses what a read brought
@@ -94,7 +95,7 @@ CHUNK_BYTES_FLOOR = 512
 TINY_CHUNKS_REQUEST = ("サーバーに届いた要求を受け付けられませんでした（送信データが、1 つ平均 {floor} バイトに満たない"
                        "細かい断片（chunk）に分けて送られています。受付番号 {{request_id}}）。Excel のマスターのボタンは"
                        "この形で送らないため、Excel 以外の送信元か、途中の機器（プロキシなど）が送っています。"
-                       "ブックは変更していません。IT 担当者に受付番号を伝えてください。").format(floor=CHUNK_BYTES_FLOOR)
+                       + NUMBER_TO_IT).format(floor=CHUNK_BYTES_FLOOR)
 TINY_CHUNKS_OUTCOME = "細かすぎる分割送信"
 # In the scope uvicorn hands the app (its own dict, which the guard copies): the request's
 # number (受付番号), taken by whichever of the guard and ``send_400_response`` comes first,

@@ -49,9 +49,12 @@ def numbered(text: str, request_id: str) -> str:
     return cut(text, ALERT_CHARS - len(number)) + number
 
 
+# How a refusal that staff cannot mend ends: nothing was written, and the number goes to IT.
+NUMBER_TO_IT = "ブックは変更していません。IT 担当者に受付番号を伝えてください。"
+
+
 def unexpected(request_id: str) -> str:
-    return (f"サーバーで予期しないエラーが発生しました（受付番号 {request_id}）。ブックは変更していません。"
-            "IT 担当者に受付番号を伝えてください。")
+    return f"サーバーで予期しないエラーが発生しました（受付番号 {request_id}）。{NUMBER_TO_IT}"
 
 
 def nesting_too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:

@@ -232,7 +232,7 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             try:
                 # Excel adds no sheet to a book whose structure is protected, and rebuilds none
                 # in a shared workbook in place; nor does the file face.
-                plan.refuse_taken([s.name for s in fs.workbook.sheets if s.part is None], "実行して")
+                plan.refuse_taken(fs.workbook.other_tabs, "実行して")
                 plan.refuse_added(fs.workbook.sheetnames, structure_locked(fs.workbook), "実行して")
                 if itself:
                     plan.refuse_shared(shared_workbook(fs.pkg, fs.workbook), "結果", "実行して")

@@ -10,6 +10,7 @@ from typing import Iterable
 from ...core import contract as c
 from ...core.errors import UserError
 from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_by, path_mode
+from ...package.content import APPLE_DOUBLE
 from .records import Refusal, readable_name
 
 RETURNED = "回収した入力用ファイル（.xlsx）"
@@ -22,19 +23,17 @@ RESAVE_AS_XLSX = ("そのファイルを開き、Excel では「Excel ブック�
                   "「Excel 2007-365 (.xlsx)」を選んで）保存し直したファイルを送ってもらってください")
 # Returns often come zipped (PPAP: a password ZIP, its password in a second mail).
 ARCHIVES = (".zip", ".7z", ".lzh", ".rar")
+# What the systems keep in any folder on their own: no one sent them, so they are not named.
+SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
+# What macOS adds: a ``._`` twin of each file (package.content.APPLE_DOUBLE), and the
+# ``__MACOSX`` folder holding those twins when such a ZIP is unpacked on Windows.
+MAC_ZIP_FOLDER = "__macosx"
 
 
 def unpack_into(folder: str) -> str:
     """What to do with a return that came as an archive (a .zip, or a ZIP a mail client or a
     hand renamed .xlsx: inspect._check_container), ``folder`` the one collect reads."""
     return f"ZIP を展開して、中の .xlsx をこのフォルダー（{folder}）に置いてから、もう一度取り込んでください"
-# What the systems keep in any folder on their own: no one sent them, so they are not named.
-SYSTEM_FILES = ("thumbs.db", "desktop.ini", ".ds_store")
-# What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
-# share or a stick that keeps no such data, and into every ZIP a Mac makes), and the
-# ``__MACOSX`` folder holding those twins when such a ZIP is unpacked on Windows.
-APPLE_DOUBLE = "._"
-MAC_ZIP_FOLDER = "__macosx"
 
 
 def _listed(folder: Path) -> list[Path]:
