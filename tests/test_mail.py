@@ -7,6 +7,7 @@ import io
 import email
 import email.header
 import email.policy
+import errno
 import re
 import socket
 import string
@@ -967,6 +968,151 @@ def test_smtps_port_speaks_tls_from_the_start(tmp_path, smtp_server, monkeypatch
     smtp.send(msg, server.hostname, server.port, timeout=5)
     [envelope] = handler.envelopes
     assert list(parse(envelope.content).iter_attachments())[0].get_content() == book.read_bytes()
+
+def _one_tls_connection(starttls: bool, answer) -> int:
+    """A server for one connection, on a port of its own, that fails the client's TLS
+    handshake as ``answer`` says: after STARTTLS (``starttls``) or from the first byte
+    (SMTPS), it reads the ClientHello, then sends ``answer`` (bytes: a TLS alert, an old
+    ServerHello, plain text), closes ("close") or resets ("reset") the connection. A
+    real server's side of each is what these bytes are; aiosmtpd's own TLS (asyncio) closes
+    without a word on any failure, and this OpenSSL refuses to serve TLS 1.0 at all."""
+    import contextlib
+    import struct
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn, listener:
+            if starttls:
+                said = conn.makefile("rb")
+                conn.sendall(b"220 mail.example ESMTP\r\n")
+                said.readline()
+                conn.sendall(b"250-mail.example\r\n250 STARTTLS\r\n")
+                said.readline()
+                conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+            conn.settimeout(5)
+            conn.recv(65_536)               # the ClientHello (b"" when the client gave up)
+            if answer == "reset":
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            elif isinstance(answer, bytes):
+                conn.sendall(answer)
+                with contextlib.suppress(OSError):      # a client's reset after an alert
+                    conn.recv(65_536)       # until the client closes: what it read is the answer
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+def _tls_alert(description: int) -> bytes:
+    return bytes([0x15, 3, 1, 0, 2, 2, description])    # a fatal alert record (RFC 5246 §7.2)
+
+
+# A ServerHello choosing TLS 1.0 (3.1) and TLS_RSA_WITH_AES_128_CBC_SHA: a server too old for TLS 1.2
+_HELLO_BODY = bytes([3, 1]) + bytes(32) + bytes([0, 0x00, 0x2F, 0])
+_TLS10_HELLO = bytes([0x16, 3, 1, 0, 4 + len(_HELLO_BODY), 2, 0, 0, len(_HELLO_BODY)]) + _HELLO_BODY
+
+
+@pytest.mark.parametrize("starttls", [True, False], ids=["STARTTLS", "SMTPS"])
+@pytest.mark.parametrize("answer, what, detail", [
+    (_tls_alert(70), "サーバーが古い暗号化方式（TLS 1.1 以前）にしか対応していない", "tlsv1 alert protocol version"),
+    (_TLS10_HELLO, "サーバーが古い暗号化方式（TLS 1.1 以前）にしか対応していない", "unsupported protocol"),
+    (_tls_alert(40), "共通して使える暗号の方式がありません", "sslv3 alert handshake failure"),
+    ("close", "暗号化の手順の途中で、サーバーが接続を切りました", "EOF occurred in violation of protocol"),
+    ("reset", "暗号化の手順の途中で、サーバーが接続を切りました", "Connection reset by peer"),
+    # plain SMTP where TLS was expected: a box in the way after STARTTLS, the wrong port on SMTPS
+    (b"421 4.3.2 plain words\r\n", {True: "その後も暗号化せずに応答しました（途中の機器や",
+                                     False: "最初から暗号化する方式（SMTPS）ではなく、暗号化しない SMTP で応答しました"},
+     "wrong version number"),
+], ids=["old-alert", "old-hello", "no-cipher", "closed", "reset", "plain"])
+def test_a_handshake_that_fails_says_what_it_means_in_japanese(tmp_path, monkeypatch, no_credentials,
+                                                                starttls, answer, what, detail):
+    """A TLS failure other than the certificate's reached staff in OpenSSL's English alone
+    (「（[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)）」), on port 465 with
+    「サーバー名・ポート番号・ネットワーク接続を確認してください」, and a reset mid-handshake as
+    「[Errno 104] Connection reset by peer」 with 「もう一度実行してください」. Each now says what it
+    means and what to do (the port, IT), OpenSSL's words kept for IT."""
+    port = _one_tls_connection(starttls, answer)
+    monkeypatch.setattr(smtp, "SMTPS_PORTS", frozenset() if starttls else frozenset({port}))
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, starttls=starttls, timeout=5)
+    said, what = str(err.value), what[starttls] if isinstance(what, dict) else what
+    opening = "との暗号化接続（STARTTLS）に失敗しました（" if starttls else "に暗号化して接続できません（"
+    assert f"メールサーバー 127.0.0.1:{port} {opening}" in said, said
+    assert what in said and f"。IT 担当者向けの詳細: {detail}）。" in said, said
+    assert "[SSL:" not in said and "_ssl.c" not in said and "Errno" not in said, said
+    assert "IT 担当者" in said.split("）。")[-1] and said.endswith("メールは送信していません。"), said
+
+
+def test_a_plain_server_on_the_smtps_port_says_the_port(tmp_path, smtp_server, monkeypatch, no_credentials):
+    """aiosmtpd speaking plain SMTP on the port taken for SMTPS: its 220 read as a TLS record."""
+    handler = Recorder()
+    server = smtp_server(handler)
+    monkeypatch.setattr(smtp, "SMTPS_PORTS", frozenset({server.port}))
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, timeout=5)
+    said = str(err.value)
+    assert "暗号化しない SMTP で応答しました。IT 担当者向けの詳細: wrong version number）。" in said, said
+    assert "--smtp のポート番号を確かめてください（最初から暗号化するのはポート 465、--starttls を付けて暗号化するのは" in said
+    assert "ネットワーク接続" not in said and not handler.envelopes, said
+
+
+@pytest.mark.parametrize("starttls", [False, True], ids=["plain", "STARTTLS"])
+def test_a_server_speaking_tls_from_the_start_on_another_port_names_465(tmp_path, monkeypatch, no_credentials, starttls):
+    """An SMTPS server on a port renkei-xl speaks plain SMTP to (587 given instead of 465):
+    it waits for the TLS hello, the client for the greeting. Said was only that nothing
+    answered, and to check the network; now that the connection was made and 465 is the
+    port for a server that encrypts from the start."""
+    port = _one_tls_connection(False, None)
+    monkeypatch.setattr(smtp, "SMTPS_PORTS", frozenset())
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", port, starttls=starttls, timeout=0.2)
+    said = str(err.value)
+    assert "（0.2秒以内に応答がありません）。接続はできましたが、サーバーから SMTP の最初の応答がありません。" in said, said
+    assert "最初から暗号化するサーバー（SMTPS）なら、ポート 465 を指定してください。" in said, said
+
+
+def test_a_certificate_with_a_short_key_is_not_said_to_be_trusted_by_ssl_cert_file(tmp_path, smtp_server, monkeypatch,
+                                                                                    no_credentials):
+    """A 1024-bit certificate (an old office server's) was said as 「サーバーの証明書を確認できません:
+    EE certificate key too weak」, in English, with SSL_CERT_FILE as the remedy: trusted so, it
+    fails the same. Now said as too short a key, to be remade by IT."""
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", str(key),
+                    "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")          # the old server's own setting
+    context.load_cert_chain(cert, key)
+    handler = Recorder()
+    server = smtp_server(handler, tls_context=context)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))       # trusted: the key is still too short
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], server.hostname, server.port, starttls=True, timeout=5)
+    said = str(err.value)
+    assert "（サーバーの証明書の鍵が短すぎて、安全ではないため使えません）。SSL_CERT_FILE を設定しても使えません。" in said, said
+    assert "key too weak" not in said and not handler.envelopes, said
+
+
+@pytest.mark.parametrize("code, said", [
+    (errno.ENETUNREACH, "（このパソコンからサーバーまで、ネットワークがつながっていません。IT 担当者向けの詳細: Network is unreachable）"),
+    (errno.EACCES, "（通信できませんでした。IT 担当者向けの詳細: Permission denied）"),
+], ids=["unreachable", "denied"])
+def test_a_connection_the_system_refuses_is_said_in_japanese(tmp_path, monkeypatch, no_credentials, code, said):
+    """「[Errno 101] Network is unreachable」 (no network, a VPN down) was all staff read."""
+    import os
+
+    def unreachable(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    with pytest.raises(UserError) as err:
+        smtp.send(draft_with_book(tmp_path)[0], "127.0.0.1", 25, timeout=5)
+    assert said in str(err.value) and "Errno" not in str(err.value), str(err.value)
 
 
 def _settings(otaru_cell: str):

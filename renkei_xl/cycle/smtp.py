@@ -10,7 +10,9 @@ only from the environment.
 from __future__ import annotations
 
 import copy
+import errno
 import os
+import re
 import smtplib
 import socket
 import ssl
@@ -320,8 +322,25 @@ def _connect(smtp: smtplib.SMTP, host: str, port: int, server: str,
         raise UserError(f"メールサーバー {server} に暗号化して接続できません（{_certificate_problem(exc)}"
                         "メールは送信していません。") from exc
     except (OSError, smtplib.SMTPException) as exc:
-        raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。"
+        # SMTP_SSL's handshake runs inside connect(); a read of the greeting fails as
+        # SMTPServerDisconnected, so a bare SSLError or reset here is the handshake's.
+        if isinstance(smtp, smtplib.SMTP_SSL) and isinstance(exc, _HANDSHAKE_FAILURES):
+            raise UserError(f"メールサーバー {server} に暗号化して接続できません（{_tls_problem(exc, implicit=True)}"
+                            "メールは送信していません。") from exc
+        raise UserError(f"メールサーバー {server} に接続できません（{reason(exc)}）。{_no_greeting(smtp, exc)}"
                         "サーバー名・ポート番号・ネットワーク接続を確認してください。") from exc
+
+
+def _no_greeting(smtp: smtplib.SMTP, exc: BaseException) -> str:
+    """A plain connection that no greeting came on is most often a server speaking TLS from
+    the start (SMTPS) on a port other than 465: it waits for the client's TLS hello while the
+    client waits for its 220. Staff read only that nothing answered, and checked the network."""
+    if isinstance(smtp, smtplib.SMTP_SSL) or not isinstance(exc, smtplib.SMTPServerDisconnected):
+        return ""
+    if "timed out" not in str(exc):
+        return ""
+    return ("接続はできましたが、サーバーから SMTP の最初の応答がありません。最初から暗号化するサーバー（SMTPS）なら、"
+            "ポート 465 を指定してください。")
 
 
 def _starttls(smtp: smtplib.SMTP, server: str) -> None:
@@ -333,23 +352,84 @@ def _starttls(smtp: smtplib.SMTP, server: str) -> None:
     except ssl.SSLCertVerificationError as exc:
         raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました（{_certificate_problem(exc)}"
                         "メールは送信していません。") from exc
-    except ssl.SSLError as exc:      # ssl.CertificateError is SSLCertVerificationError, above
-        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました"
-                        f"（{exc}）。メールは送信していません。") from exc
+    except _HANDSHAKE_FAILURES as exc:   # the handshake's: a command or reply fails as SMTPException
+        raise UserError(f"メールサーバー {server} との暗号化接続（STARTTLS）に失敗しました（"
+                        f"{_tls_problem(exc, implicit=False)}メールは送信していません。") from exc
+
+
+# A TLS handshake that failed for a reason other than the certificate (_CERTIFICATE_PROBLEMS):
+# OpenSSL's reason (ssl.SSLError.reason; "EOF" for a server closing or resetting the
+# connection mid-handshake) → (what it means, what to do), or for SMTPS and STARTTLS apart
+# ({True: SMTPS, False: STARTTLS}). Staff read only OpenSSL's English before
+# (「[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)」), with 「サーバー名・
+# ポート番号・ネットワーク接続を確認してください」 on port 465; _tls_problem keeps it for IT.
+_ASK_IT = "IT 担当者（メールサーバーの管理者）に、このメッセージを伝えて確認してください。"
+_PORTS = "最初から暗号化するのはポート 465、--starttls を付けて暗号化するのはポート 587 か 25 です"
+_OLD_SERVER = ("サーバーが古い暗号化方式（TLS 1.1 以前）にしか対応していないため、安全に接続できません",
+               "サーバーを TLS 1.2 以降に対応させるよう、IT 担当者（メールサーバーの管理者）に依頼してください。")
+_TLS_PROBLEMS = {
+    # plain SMTP where TLS was expected: the wrong port on SMTPS, something in the way after STARTTLS
+    "WRONG_VERSION_NUMBER": {
+        True: ("このポートのサーバーは、最初から暗号化する方式（SMTPS）ではなく、暗号化しない SMTP で応答しました",
+               f"--smtp のポート番号を確かめてください（{_PORTS}）。分からなければ、{_ASK_IT}"),
+        False: ("サーバーは STARTTLS（暗号化の開始）を受け付けましたが、その後も暗号化せずに応答しました（途中の機器や"
+                "ウイルス対策ソフトが暗号化を妨げている可能性があります）", _ASK_IT)},
+    "TLSV1_ALERT_PROTOCOL_VERSION": _OLD_SERVER,      # the server's alert: it speaks no TLS 1.2
+    "UNSUPPORTED_PROTOCOL": _OLD_SERVER,              # its ServerHello chose TLS 1.0 or 1.1
+    "SSLV3_ALERT_HANDSHAKE_FAILURE": ("サーバーとこのパソコンに、共通して使える暗号の方式がありません", _ASK_IT),
+    "EOF": ("暗号化の手順の途中で、サーバーが接続を切りました（サーバーがこのパソコンの暗号化方式を受け付けないか、"
+            "途中の機器が通信を止めている可能性があります）", f"ポート番号を確かめ（{_PORTS}）、合っていれば {_ASK_IT}"),
+}
+_TLS_OTHER = ("暗号化の手順が、サーバーとの間で成り立ちませんでした", _ASK_IT)
+# What fails a handshake besides the certificate: OpenSSL's refusals, and a reset (a server
+# or firewall dropping a ClientHello it does not like).
+_HANDSHAKE_FAILURES = (ssl.SSLError, ConnectionResetError)
+
+
+def _tls_problem(exc: OSError, *, implicit: bool) -> str:
+    """What a failed handshake means and what to do (_TLS_PROBLEMS), OpenSSL's words kept for
+    IT, ending the parenthesis the caller opened as _certificate_problem does; ``implicit``:
+    SMTPS, where TLS starts at once, rather than STARTTLS."""
+    if isinstance(exc, ssl.SSLEOFError) or not isinstance(exc, ssl.SSLError):
+        key = "EOF"
+    else:
+        key = getattr(exc, "reason", None) or ""
+    found = _TLS_PROBLEMS.get(key, _TLS_OTHER)
+    what, fix = found[implicit] if isinstance(found, dict) else found
+    # 「[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)」: the words alone
+    detail = exc.strerror or str(exc) or type(exc).__name__
+    detail = re.sub(r"^\[SSL: \w+\] | \(_ssl\.c:\d+\)$", "", detail)
+    return f"{what}。IT 担当者向けの詳細: {detail}）。{fix}"
 
 
 # OpenSSL's verify codes (X509_V_ERR_*) for what a municipal mail server's certificate most
-# often is: what it means, in words staff can pass to IT. Others are said in OpenSSL's words.
+# often is: (what it means, in words staff can pass to IT; what to do). Others are said as
+# _CERTIFICATE_OTHER, OpenSSL's words kept for IT (_certificate_problem).
+_TRUST_IT = ("庁内のサーバーが独自の証明書を使っているときは、IT 担当者からその証明書（またはその発行元の証明書）"
+             "を PEM 形式のファイルで受け取り、環境変数 SSL_CERT_FILE にそのファイルの場所を設定してから、"
+             "もう一度実行してください。")
+_NAME_ON_IT = ("--smtp には、証明書に書かれているサーバー名（IT 担当者に確認してください）を指定して、"
+               "もう一度実行してください。")
+_RENEW = "証明書の更新を、メールサーバーの管理者（IT 担当者）に依頼してください。"
+_REMAKE = ("SSL_CERT_FILE を設定しても使えません。鍵が 2048 ビット以上で SHA-256 以上の署名の証明書に作り直すよう、"
+           "メールサーバーの管理者（IT 担当者）に依頼してください。")
 _CERTIFICATE_PROBLEMS = {
-    18: "サーバーの証明書が自己署名の証明書で、このパソコンでは信頼されていません",
-    19: "サーバーの証明書が、このパソコンで信頼されていない自己署名の証明書から発行されています",
-    20: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
-    2: "サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません",
-    10: "サーバーの証明書の有効期限が切れています",
-    9: "サーバーの証明書がまだ有効になっていません（このパソコンの時計も確認してください）",
-    62: "サーバーの証明書が、指定したサーバー名のものではありません",
-    64: "サーバーの証明書が、指定した IP アドレスのものではありません",
+    18: ("サーバーの証明書が自己署名の証明書で、このパソコンでは信頼されていません", _TRUST_IT),
+    19: ("サーバーの証明書が、このパソコンで信頼されていない自己署名の証明書から発行されています", _TRUST_IT),
+    20: ("サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません（サーバーが中間証明書を送っていない"
+         "こともあります）", _TRUST_IT),
+    2: ("サーバーの証明書の発行元（認証局）が、このパソコンで信頼されていません", _TRUST_IT),
+    21: ("サーバーの証明書の発行元（認証局）が分かりません（サーバーが中間証明書を送っていないこともあります）", _TRUST_IT),
+    10: ("サーバーの証明書の有効期限が切れています", _RENEW),
+    9: ("サーバーの証明書がまだ有効になっていません（このパソコンの時計も確認してください）", _RENEW),
+    62: ("サーバーの証明書が、指定したサーバー名のものではありません", _NAME_ON_IT),
+    64: ("サーバーの証明書が、指定した IP アドレスのものではありません", _NAME_ON_IT),
+    # an old certificate (1024-bit RSA, SHA-1): trusting it changes nothing, it must be remade
+    66: ("サーバーの証明書の鍵が短すぎて、安全ではないため使えません", _REMAKE),
+    67: ("サーバーの証明書の発行元の鍵が短すぎて、安全ではないため使えません", _REMAKE),
+    68: ("サーバーの証明書の署名の方式が古く（SHA-1 など）、安全ではないため使えません", _REMAKE),
 }
+_CERTIFICATE_OTHER = ("サーバーの証明書を、このパソコンでは信頼できません", _ASK_IT)
 
 
 def _certificate_problem(exc: ssl.SSLCertVerificationError) -> str:
@@ -358,18 +438,11 @@ def _certificate_problem(exc: ssl.SSLCertVerificationError) -> str:
     「サーバーの証明書を確認できません: self-signed certificate」 in OpenSSL's English, with
     「サーバーの証明書を確認してください」 (SMTPS: 「サーバー名・ポート番号・ネットワーク接続を確認」),
     and nothing said of SSL_CERT_FILE, the one way to trust an office's own certificate
-    (the Windows certificate store aside)."""
-    code = exc.verify_code
-    what = _CERTIFICATE_PROBLEMS.get(code) or f"サーバーの証明書を確認できません: {exc.verify_message}"
-    if code in (62, 64):
-        fix = ("--smtp には、証明書に書かれているサーバー名（IT 担当者に確認してください）を指定して、"
-               "もう一度実行してください。")
-    elif code in (9, 10):
-        fix = "証明書の更新を、メールサーバーの管理者（IT 担当者）に依頼してください。"
-    else:
-        fix = ("庁内のサーバーが独自の証明書を使っているときは、IT 担当者からその証明書（またはその発行元の証明書）"
-               "を PEM 形式のファイルで受け取り、環境変数 SSL_CERT_FILE にそのファイルの場所を設定してから、"
-               "もう一度実行してください。")
+    (the Windows certificate store aside). A code outside the table was still said in English
+    with SSL_CERT_FILE as the remedy: 「EE certificate key too weak」, which no trust mends."""
+    what, fix = _CERTIFICATE_PROBLEMS.get(exc.verify_code, _CERTIFICATE_OTHER)
+    if exc.verify_code not in _CERTIFICATE_PROBLEMS:
+        what = f"{what}。IT 担当者向けの詳細: {exc.verify_message or exc.verify_code}"
     return f"{what}）。{fix}"
 
 
@@ -627,7 +700,13 @@ def _lost_reason(exc: BaseException, timeout: float) -> str:
         return "サーバーが接続を切りました"
     if isinstance(exc, smtplib.SMTPResponseException):
         return "サーバーが接続を受け付けませんでした" + _reply(exc)
-    return str(exc) or type(exc).__name__
+    # Said before in the system's English alone (「[Errno 101] Network is unreachable」)
+    detail = f"IT 担当者向けの詳細: {getattr(exc, 'strerror', None) or str(exc) or type(exc).__name__}"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return f"サーバーが接続を切りました。{detail}"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"このパソコンからサーバーまで、ネットワークがつながっていません。{detail}"
+    return f"通信できませんでした。{detail}"
 
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
