@@ -4,7 +4,7 @@ Attribute VB_Name = "RenkeiServer"
 ' RenkeiCallServer posts the workbook through xlwings' own VBA client (RunServerPython in
 ' the Remote module, with WebClient and friends): the key is xlwings' AUTH setting (a row
 ' of the xlwings.conf sheet or of the user's xlwings.conf file), sent as Authorization.
-' Eight headers of ours: X-Renkei-Client says that this module is here, so the server may
+' Nine headers of ours: X-Renkei-Client says that this module is here, so the server may
 ' answer with the actions below; X-Renkei-User is Application.UserName as UTF-16 hex
 ' (an HTTP header carries ASCII only), which the server writes in its log; X-Renkei-Master
 ' is the master's identity (RenkeiMasterId); X-Renkei-Chart-Sheets the tab positions of
@@ -21,6 +21,12 @@ Attribute VB_Name = "RenkeiServer"
 ' Currency or Accounting cell, and 0.123456 typed since the save reached the server as 0.1235
 ' (renkei_xl.server.currency_header; the server takes a number only where it rounds to the one
 ' sent). Found in RenkeiPercents' own walk of the columns (one read of each column's values).
+' X-Renkei-Tabs (from version 10) the names of the tabs that are not worksheets (chart, dialog
+' and Excel 4.0 macro sheets; found in RenkeiChartSheets' walk of the tabs): the server knew the
+' saved master's alone, and where staff gave a chart sheet a tool sheet's name since the save,
+' Excel refused that name to the sheet the answer adds (1004) halfway through the replay, a
+' stray Sheet1 left. The server now refuses such a click before anything is written, naming
+' the tab (renkei_xl.server.sheet_positions, WritePlan.refuse_taken).
 '
 ' The book: Remote.bas sends and replays ActiveWorkbook, so RenkeiUnready first brings the
 ' master (ThisWorkbook) to the front, ungroups sheets staff grouped, calculates a book set to
@@ -54,7 +60,7 @@ Attribute VB_Name = "RenkeiServer"
 ' UTF-16 hex and decoded by RenkeiText; "{0}" in a text is filled by RenkeiFormat.
 Option Explicit
 
-Public Const RENKEI_CLIENT_VERSION As String = "9"
+Public Const RENKEI_CLIENT_VERSION As String = "10"
 ' The last row (or column) of a used range Remote.bas can count: it holds the range's first
 ' row and its row count in VBA Integer and adds them (startRow + nRows - 1), and the sum
 ' overflows (run-time error 6) when it reaches 32,768, a used range ending at row 32,767 too.
@@ -86,6 +92,13 @@ Private Const CURRENCY_MAX As Long = 4000
 Private Const CURRENCY_OVERFLOW As String = "+"
 Private Const CURRENCY_VERSION As String = "1"
 Private Const CURRENCY_UNKNOWN As String = "+"
+' X-Renkei-Tabs (RenkeiChartSheets' tabs argument): the most characters it sends (beside
+' X-Renkei-Percents' 8,000 and X-Renkei-Currency's 4,000 within h11's 16 KiB), what it sends
+' instead of a longer list (the server then knows the saved master's tabs alone, as before
+' version 10), and its grammar. renkei_xl.server.sheet_positions reads them.
+Private Const TABS_MAX As Long = 1000
+Private Const TABS_OVERFLOW As String = "+"
+Private Const TABS_VERSION As String = "1"
 ' VBA's vbObjectError (&H80040000), spelled out: LibreOffice's VBA mode lacks the constant.
 Private Const RENKEI_OBJECT_ERROR As Long = -2147221504
 ' Raised by RenkeiRefuse: vbObjectError + 700.
@@ -164,9 +177,10 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Set renkeiProtectNew = New Collection
     renkeiRequestId = ""
     renkeiRefusal = ""
-    Dim exact As String
+    Dim exact As String, tabs As String
     headers.Add "X-Renkei-Master", RenkeiMasterId()
-    headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb)
+    headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb, tabs)
+    headers.Add "X-Renkei-Tabs", tabs
     headers.Add "X-Renkei-Book", RenkeiBookState(wb)
     headers.Add "X-Renkei-Place", RenkeiHex(wb.FullName)
     headers.Add "X-Renkei-Percents", RenkeiPercents(wb, exact)
@@ -293,14 +307,17 @@ Function RenkeiLeftOut(ByVal include As String, ByVal exclude As String) As Stri
     If rows <> "" Then RenkeiLeftOut = RenkeiFormat(RenkeiText(MSG_LEFT_OUT), rows)
 End Function
 
-Function RenkeiChartSheets(wb As Workbook) As String
+Function RenkeiChartSheets(wb As Workbook, tabs As String) As String
     ' The tab positions (from 0) of the sheets Remote.bas does not send: it sends each name's
     ' sheet as RefersToRange.Parent.Index - 1, which counts every tab, but only wb.Worksheets,
     ' so the server counts a name's sheet among the worksheets again (sheet_positions). Chart
     ' and dialog sheets, and Excel 4.0 macro sheets too: Worksheets leaves those out though
     ' their TypeName is "Worksheet", so each tab is matched against Worksheets by name, in order.
+    ' tabs: X-Renkei-Tabs, the names of the same tabs (RenkeiTabsAdd), which no sheet the
+    ' answer adds may take: Excel holds one sheet of a name over every tab.
     Dim i As Long, sent As Long, isSent As Boolean, found As String
     sent = 1
+    tabs = TABS_VERSION
     For i = 1 To wb.Sheets.Count
         isSent = False
         If sent <= wb.Worksheets.Count Then isSent = (wb.Worksheets(sent).Name = wb.Sheets(i).Name)
@@ -309,9 +326,18 @@ Function RenkeiChartSheets(wb As Workbook) As String
         Else
             If found <> "" Then found = found & ","
             found = found & CStr(i - 1)
+            tabs = RenkeiTabsAdd(tabs, wb.Sheets(i).Name)
         End If
     Next i
     RenkeiChartSheets = found
+End Function
+
+Function RenkeiTabsAdd(ByVal tabs As String, ByVal name As String) As String
+    ' X-Renkei-Tabs with one more name: ";" and the name as UTF-16 hex (RenkeiHex); TABS_OVERFLOW
+    ' once the whole would pass TABS_MAX characters, and from then on.
+    If tabs <> TABS_OVERFLOW Then tabs = tabs & ";" & RenkeiHex(name)
+    If Len(tabs) > TABS_MAX Then tabs = TABS_OVERFLOW
+    RenkeiTabsAdd = tabs
 End Function
 
 Function RenkeiUnready(wb As Workbook, ByVal entry As String) As String

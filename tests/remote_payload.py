@@ -1026,7 +1026,11 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           # RenkeiServer.bas' X-Renkei-Chart-Sheets, where the master's VBA sends it
                           "chart_sheets": _chart_sheets(path, wb, worksheets, unsent)
                           if client == VBA and sends_chart_sheets(path) else None,
-                          "other_tabs": sorted(unsent),     # Excel's names, every tab's (addSheet)
+                          # the tabs Worksheets leaves out, in tab order: Excel's names, every
+                          # tab's (addSheet); a test may add one made since the save (tab_made_since_save)
+                          "other_tabs": list(unsent),
+                          # and whether the master's VBA names them (X-Renkei-Tabs, tabs_header_of)
+                          "tabs_sent": client == VBA and sends_tabs(path),
                           # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
                           # the cells whose number format has a percent sign (``percent_header_of``)
                           "percent_formats": file_percent_formats(worksheets)
@@ -1162,11 +1166,55 @@ def _chart_sheets(path: Path, wb, worksheets: list, unsent: dict[str, str]) -> l
             if n not in sent and (every or unsent.get(n) not in MACRO_SHEETS)]
 
 
+@_read_from_vba
+def sends_tabs(codes: tuple[str, ...]) -> bool:
+    """Whether the file's RenkeiServer.bas names the tabs that are not worksheets (X-Renkei-Tabs,
+    client version 10 on), from RenkeiChartSheets' walk."""
+    return any(re.search(r'headers\.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets\(wb, tabs\)\s+'
+                         r'headers\.Add "X-Renkei-Tabs", tabs\b', code) for code in codes)
+
+
+# RenkeiServer.bas' TABS_MAX, TABS_OVERFLOW and TABS_VERSION.
+TABS_MAX, TABS_OVERFLOW, TABS_VERSION = 1000, "+", "1"
+
+
+def tabs_header_of(payload: dict) -> Optional[str]:
+    """X-Renkei-Tabs as RenkeiChartSheets and RenkeiTabsAdd write it from the open book the
+    payload stands for (None: the master's VBA does not send it): TABS_VERSION, then ";" and each
+    tab's name that Worksheets leaves out, in tab order, as UTF-16 hex; TABS_OVERFLOW once the
+    whole would pass TABS_MAX characters."""
+    excel = payload.get(EXCEL_KEY, {})
+    if not excel.get("tabs_sent"):
+        return None
+    out = TABS_VERSION
+    for name in excel.get("other_tabs", ()):
+        if out != TABS_OVERFLOW:
+            out += ";" + _utf16_hex(name)
+        if len(out) > TABS_MAX:
+            out = TABS_OVERFLOW
+    return out
+
+
+def tab_made_since_save(payload: dict, name: str) -> dict:
+    """The payload of the open book after staff made a chart sheet ``name`` as its last tab since
+    the save (「グラフの移動」→「新しいシート」, then renamed): Remote.bas sends no more of it than
+    before, RenkeiChartSheets counts its position and names it where the master's VBA does, and
+    Excel holds its name (addSheet of it is 1004). In place; returned."""
+    excel = payload[EXCEL_KEY]
+    excel["other_tabs"] = [*excel.get("other_tabs", ()), name]
+    if excel.get("chart_sheets") is not None:
+        excel["chart_sheets"] = [*excel["chart_sheets"], len(payload["sheets"]) + len(excel["other_tabs"]) - 1]
+    return payload
+
+
 def client_headers(payload: dict) -> dict:
     """The headers of ours that the payload's client sends beside the body (the rest are
     the test server's own: key, client, master)."""
     charts = payload.get(EXCEL_KEY, {}).get("chart_sheets")
     out = {} if charts is None else {"X-Renkei-Chart-Sheets": ",".join(map(str, charts))}
+    tabs = tabs_header_of(payload)
+    if tabs is not None:
+        out["X-Renkei-Tabs"] = tabs
     percents = percent_header_of(payload)
     if percents is not None:
         out["X-Renkei-Percents"] = percents

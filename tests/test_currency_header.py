@@ -185,14 +185,16 @@ def test_the_clients_exact_number_reads_an_unsaved_currency_figure_on_a_real_ser
 
 
 def test_both_headers_at_their_bounds_fit_in_what_the_server_reads(server):  # noqa: F811
-    """X-Renkei-Percents at PERCENTS_MAX characters and X-Renkei-Currency at CURRENCY_MAX beside
-    the other headers of ours (X-Renkei-Place as long as Excel's 218-character path makes it)
-    are read by the real server and the click runs. That the whole stays within h11's 16 KiB
-    is arithmetic here, not measured: h11 bounds a head only while it is incomplete, and over
-    loopback the head arrives in one read (a pad of 5,200 more characters passed too)."""
-    from remote_payload import PERCENTS_MAX
+    """X-Renkei-Percents at PERCENTS_MAX characters, X-Renkei-Currency at CURRENCY_MAX and
+    X-Renkei-Tabs near TABS_MAX (client 10) beside the other headers of ours (X-Renkei-Place as
+    long as Excel's 218-character path makes it) are read by the real server and the click
+    runs. That the whole stays within h11's 16 KiB is arithmetic here, not measured: h11 bounds
+    a head only while it is incomplete, and over loopback the head arrives in one read (a pad
+    of 5,200 more characters passed too)."""
+    from remote_payload import PERCENTS_MAX, TABS_MAX
+    from renkei_xl.server.sheet_positions import other_tabs
 
-    assert PERCENTS_MAX + CURRENCY_MAX + 4 * 218 + 1500 < 16 * 1024
+    assert PERCENTS_MAX + CURRENCY_MAX + TABS_MAX + 4 * 218 + 1500 < 16 * 1024
 
     payload = payload_from_file(server.master, client=VBA)
     percents, row = f"2;{_hex(MUNI)}/{_hex('0%')}/Z1", 2
@@ -202,7 +204,10 @@ def test_both_headers_at_their_bounds_fit_in_what_the_server_reads(server):  # n
     while len(currency) + len(f",Y{row}={_bits(0.00001)}") <= CURRENCY_MAX:
         currency, row = currency + f",Y{row}={_bits(0.00001)}", row + 1
     assert currency_header(currency) is not None and len(currency) > CURRENCY_MAX - 30
+    tabs = "1" + f";{_hex('グラフ')}" * ((TABS_MAX - 1) // 13)       # chart sheets no tool sheet is named as
+    assert other_tabs(tabs) is not None and len(tabs) > TABS_MAX - 13
     headers = {**server.headers, **client_headers(payload), "X-Renkei-Book": "saved=1; read-only=0",
-               "X-Renkei-Percents": percents, "X-Renkei-Currency": currency, "X-Renkei-Pad": "0041" * 218}
+               "X-Renkei-Percents": percents, "X-Renkei-Currency": currency, "X-Renkei-Tabs": tabs,
+               "X-Renkei-Pad": "0041" * 218}
     response = server.post("check", content=client_body(payload), headers=headers)
     assert response.status_code == 200, response.text[:300]

@@ -161,7 +161,7 @@ def test_upgrade_macros_brings_the_header_to_a_master_whose_vba_predates_it(tmp_
             return m
         assert line in m.source
         return dataclasses.replace(m, source=m.source.replace(line, "").replace(
-            'RENKEI_CLIENT_VERSION As String = "9"', 'RENKEI_CLIENT_VERSION As String = "6"'))
+            'RENKEI_CLIENT_VERSION As String = "10"', 'RENKEI_CLIENT_VERSION As String = "6"'))
 
     project = build_vba_project([Module("ThisWorkbook", "document", ""),
                                  *(Module(n, "document", "") for n in sheet_code_names(path)),

@@ -2172,12 +2172,51 @@ def test_an_excel4_macro_sheet_before_the_settings_leaves_every_name_on_its_own_
     assert old.status_code != 200 or "対象年度" in json.dumps(old.json(), ensure_ascii=False), old.text
 
 
+def test_a_chart_sheet_given_a_tool_sheets_name_since_the_save_is_refused_before_anything_is_written(server):
+    """Staff deleted 集計 and moved its chart to a chart sheet named 「集計」 in the open book,
+    not saved since: the server knows the saved master's tabs, where 集計 is a worksheet, so
+    recalc's answer added 集計 and Excel refused the name (1004) after Sheets.Add had added a
+    sheet, halfway through the replay (a stray 「Sheet1」 left). RenkeiServer.bas now names the
+    open book's tabs that are not worksheets (X-Renkei-Tabs), and the click is refused naming
+    the tab, before anything is written. A master whose VBA predates the header is served as
+    before (Excel's refusal, which the model of Excel holds)."""
+    from remote_payload import EXCEL_KEY, ExcelError, tab_made_since_save, tabs_header_of
+
+    payload = _payload(server.master)
+    gone = next(i for i, s in enumerate(payload["sheets"]) if s["name"] == c.SUMMARY)
+    assert all(n["sheet_index"] < gone for n in payload["names"])      # no name moves with it
+    del payload["sheets"][gone]
+    tab_made_since_save(payload, c.SUMMARY)
+    assert tabs_header_of(payload) == "1;" + c.SUMMARY.encode("utf-16-be").hex().upper()
+    text, _ = _only_alert(server.post("recalc", payload))
+    assert all(part in text for part in ("「集計」はグラフシートなど", "ブックは変更していません", "ボタンを押して")), text
+    older = copy.deepcopy(payload)
+    older[EXCEL_KEY]["tabs_sent"] = False       # a master's VBA before client 10: no header
+    response = server.post("recalc", older)
+    assert response.status_code == 200, response.text
+    with pytest.raises(ExcelError, match="not valid for a sheet"):
+        apply_actions(older, response.json()["actions"])
+
+
 # 「²」 (latin-1, as a header's bytes are read): a digit to str.isdigit() on which int() raised,
 # a 500 with 「予期しないエラー」 for a malformed header.
 @pytest.mark.parametrize("header", ["a", "1,,2", "-1", "9" * 2000, "1,\u00b2".encode("latin-1")])
 def test_a_chart_sheets_header_that_is_no_list_of_positions_is_refused(server, header):
     response = server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-Chart-Sheets": header})
     assert response.status_code == 400 and "グラフシートの位置" in response.text, response.text
+
+
+# X-Renkei-Tabs as RenkeiTabsAdd writes it, and what is read as no header (the saved master's
+# tabs stand in): absent, its overflow mark, another version, a name cut or not hex, a lone
+# surrogate, a name past 31 characters, a list past TABS_MAX.
+@pytest.mark.parametrize("header, said", [
+    ("1", []), ("1;96C68A08;FF7CFF6DFF73FF79FF72", ["集計", "ｼｭｳｹｲ"]), ("1;D842DFB7", ["\U00020BB7"]),
+    (None, None), ("", None), ("+", None), ("2;96C68A08", None), ("1;96C68A0", None), ("1;96c68a08", None),
+    ("1;", None), ("1;D800", None), ("1;" + "0041" * 32, None), ("1" + ";0041" * 200, None)])
+def test_the_tabs_header_is_read_as_the_client_writes_it_or_not_at_all(header, said):
+    from renkei_xl.server.sheet_positions import other_tabs
+
+    assert other_tabs(header) == said
 
 
 def load_master_entries(path: Path):

@@ -154,13 +154,26 @@ Function RenkeiHarnessValue(tokens As Variant, pos As Long) As Variant
 End Function
 
 ' What stops a click before any replay, as staff read it: each text Python wrote to stderr
-' (tokens) in RunPython's box (Renkei.bas), then an answer VBA-Web could not read (Data left
+' (tokens' first list) in RunPython's box (Renkei.bas), then an answer VBA-Web could not read (Data left
 ' Nothing, as Remote.bas then reads it) in RenkeiCallServer's box. Chr(30) between them.
+' Then, after Chr(29), what RenkeiCallServer sends as X-Renkei-Chart-Sheets and X-Renkei-Tabs for
+' the book, and that X-Renkei-Tabs with each list of names of tokens' second added (RenkeiTabsAdd),
+' Chr(31) between them.
 Function RenkeiHarnessTexts(tokens As Variant) As String
     Dim pos As Long, written As Variant, out As String, data As Object, stage As String
+    Dim parts As Collection, tabs As String, added As String, names As Variant, tabbed As String
     On Error GoTo Broken
     pos = LBound(tokens)
-    For Each written In RenkeiHarnessValue(tokens, pos)
+    Set parts = RenkeiHarnessValue(tokens, pos)
+    tabbed = RenkeiChartSheets(ThisWorkbook, tabs) & Chr(31) & tabs
+    For Each names In parts(2)
+        added = tabs
+        For Each written In names
+            added = RenkeiTabsAdd(added, CStr(written))
+        Next written
+        tabbed = tabbed & Chr(31) & added
+    Next names
+    For Each written In parts(1)
         out = out & RenkeiPythonFailed(CStr(written)) & Chr(30)
     Next written
     ' Answers that are not 200, as Remote.bas' boxes show them: the server's refusal, a proxy's
@@ -180,7 +193,7 @@ Function RenkeiHarnessTexts(tokens As Variant) As String
     Exit Function
 Broken:
     If stage = "unreadable" Then
-        RenkeiHarnessTexts = out & RenkeiFailure("recalc", Err.Number, Err.Description)
+        RenkeiHarnessTexts = out & RenkeiFailure("recalc", Err.Number, Err.Description) & Chr(29) & tabbed
     Else
         RenkeiHarnessTexts = "HARNESS " & Err.Number & " " & Err.Description & " after: " & out
     End If
@@ -241,6 +254,11 @@ PYTHON_STDERR = {
                                         + "Excel のブックに接続できませんでした。…「renkei-xl upgrade-macros」でマクロを更新してください（…）\n",
 }
 TEXTS = "texts before any replay"
+TABS = "X-Renkei-Tabs"
+# Names of tabs that are not worksheets, for RenkeiTabsAdd (X-Renkei-Tabs): kanji, half-width
+# katakana, a space, a character beyond the BMP (two UTF-16 units) and Excel's longest name;
+# then nine of the longest, past TABS_MAX characters (its overflow mark).
+TAB_NAMES = [["集計", "ｼｭｳｹｲ", "Chart 1", "𠮷田町グラフ", "あ" * 31], ["い" * 31] * 9]
 EXACT = [0.1 + 0.2, 1025 / 14, -2 / 3, 12345678.901234567, 2.2250738585072014e-308, -1.2345678901234e-310]
 
 
@@ -680,7 +698,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
                      "after_save": after_save[name][1] if name in after_save else {}})
     book = root / "texts.xlsm"
     shutil.copyfile(server.master, book)
-    runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": list(PYTHON_STDERR.values()), "read": {}})
+    runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": [list(PYTHON_STDERR.values()), TAB_NAMES],
+                 "read": {}})
     book = percents_book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
     percents_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
@@ -705,7 +724,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
     for name, outcome in since.items():
         replayed[name] = (replayed[name][0], outcome, replayed[name][2])
-    return {**replayed, TEXTS: (None, None, results[-5]), PERCENTS: (percents_book, percents_payload, results[-4]),
+    texts, _, tabs = results[-5]["result"].partition("\x1d")      # RenkeiHarnessTexts' two parts
+    return {**replayed, TEXTS: (None, None, {**results[-5], "result": texts}), TABS: (None, None, tabs), PERCENTS: (percents_book, percents_payload, results[-4]),
             PERCENTS_OVERFLOW: (None, overflow_payload, results[-3]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-2]),
             CURRENCY: (None, None, results[-1])}
 
@@ -1001,6 +1021,25 @@ def test_xlwings_conf_rows_that_leave_sheets_out_are_refused_in_japanese(replays
     source = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii").replace("\r\n", "\n")
     call = source.index('    problem = RenkeiLeftOut(GetConfig("INCLUDE", ""), GetConfig("EXCLUDE", ""))\n')
     assert call < source.index("    RunServerPython url, headers:=headers\n")
+
+
+def test_the_tabs_the_vba_names_are_what_the_model_sends_and_the_server_reads(replays, server):  # noqa: F811
+    """X-Renkei-Tabs (client 10): RenkeiChartSheets, run in LibreOffice's VBA on the master,
+    names no tab there (every LibreOffice sheet is a worksheet) beside no position, and
+    RenkeiTabsAdd writes each list of names as the model of the client does (tabs_header_of:
+    UTF-16 hex, a character beyond the BMP as its two units) and as the server reads them back
+    (server.sheet_positions.other_tabs), the list past TABS_MAX as its overflow mark, which the
+    server reads as no header (the saved master's tabs, as before). The master sends it beside
+    X-Renkei-Chart-Sheets (sends_tabs)."""
+    from remote_payload import TABS_OVERFLOW, sends_tabs, tabs_header_of
+    from renkei_xl.server.sheet_positions import other_tabs
+
+    charts, book, *added = replays[TABS][2].split("\x1f")
+    assert (charts, book) == ("", "1"), replays[TABS][2]
+    assert added == [tabs_header_of({EXCEL_KEY: {"tabs_sent": True, "other_tabs": names}}) for names in TAB_NAMES]
+    assert other_tabs(added[0]) == TAB_NAMES[0] and "D842DFB7" in added[0]       # 𠮷, two units
+    assert added[1] == TABS_OVERFLOW and other_tabs(added[1]) is None
+    assert sends_tabs(server.master)
 
 
 def test_a_run_time_error_under_a_button_is_a_japanese_box_not_the_debug_dialog(replays):

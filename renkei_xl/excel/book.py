@@ -64,13 +64,18 @@ PERCENTS_KEY = "renkei_percents"
 # said them (server.currency_header: sheet -> [[row, col, number], ...], None for a sheet not
 # known), absent where it did not (a master before client 9, or a list too long for a header).
 CURRENCY_KEY = "renkei_currency"
+# And the names of the open book's tabs that are not worksheets (chart, dialog and Excel 4.0
+# macro sheets), as the client said them (server.sheet_positions.other_tabs), absent where it
+# did not (a master before client 10, or a list too long for a header): no sheet added may
+# take one of them (excel.remote.RemoteBook.other_tabs).
+OTHER_TABS_KEY = "renkei_other_tabs"
 # Every key above: set by the server alone, from its own reading of the saved master and from
 # the client's headers. A body that carries one is not a client's (xlwings sends none of
 # them): the server removes them before anything reads the payload, so that a hand-made
 # request cannot name the file read as the saved master, lock or unlock sheets, or claim
 # actions or formats the master's VBA never said (server.app._admitted).
 SERVER_KEYS = (RENKEI_CLIENT_KEY, PASSWORD_SHEETS_KEY, STRUCTURE_KEY, SAVED_MASTER_KEY, BOOK_STATE_KEY, PERCENTS_KEY,
-               CURRENCY_KEY)
+               CURRENCY_KEY, OTHER_TABS_KEY)
 
 ALERT_TITLE = "連携事業 評価ツール"
 LINK_TIP = "クリックすると該当のセルへ移動します"

@@ -20,8 +20,9 @@ from ..core import contract as c
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
 from ..core.unsaved import BookState
-from .book import (BOOK_STATE_KEY, CURRENCY_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, REMOTE, SAVED_MASTER_KEY,
-                   STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message, width_to_points)
+from .book import (BOOK_STATE_KEY, CURRENCY_KEY, OTHER_TABS_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY,
+                   REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message,
+                   width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
 _H_ALIGN_JS = {"general": "General", "left": "Left", "center": "Center", "right": "Right",
@@ -60,6 +61,10 @@ class RemoteClient(NamedTuple):
     # sheet not known); None where it did not: the saved master's numbers then stand in
     # (RemoteBook._saved_numbers).
     currency: Optional[Mapping] = None
+    # The names of the open book's tabs that are not worksheets, as the client said them
+    # (X-Renkei-Tabs, server.sheet_positions.other_tabs); None where it did not: the saved
+    # master's then stand in (RemoteBook.other_tabs).
+    other_tabs: Optional[tuple] = None
 
     @classmethod
     def of(cls, payload: Mapping) -> "RemoteClient":
@@ -70,7 +75,8 @@ class RemoteClient(NamedTuple):
                    structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
                    vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None),
                    percents=payload.get(PERCENTS_KEY) if isinstance(payload.get(PERCENTS_KEY), dict) else None,
-                   currency=payload.get(CURRENCY_KEY) if isinstance(payload.get(CURRENCY_KEY), dict) else None)
+                   currency=payload.get(CURRENCY_KEY) if isinstance(payload.get(CURRENCY_KEY), dict) else None,
+                   other_tabs=tuple(map(str, tabs)) if isinstance(tabs := payload.get(OTHER_TABS_KEY), list) else None)
 
 
 class SavedFills:
@@ -817,9 +823,12 @@ class RemoteBook(LiveBook):
         return self.client.structure
 
     def other_tabs(self) -> list[str]:
-        """The saved master's (the payload holds worksheets only, and RenkeiServer.bas sends
-        the other tabs' positions, not their names); a chart sheet made since the save is
-        not known here and meets Excel's refusal as before."""
+        """The open book's, as RenkeiServer.bas names them (X-Renkei-Tabs, client 10 on: a
+        chart sheet staff made or renamed since the save among them; the payload holds
+        worksheets only); else the saved master's, where a chart sheet made since the save
+        is not known and meets Excel's refusal as before."""
+        if self.client.other_tabs is not None:
+            return list(self.client.other_tabs)
         return [] if self._saved_fills is None else self._saved_fills.other_tabs()
 
     def password_sheets(self, sheet_names: Iterable[str]) -> list[str]:

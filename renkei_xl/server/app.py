@@ -63,7 +63,7 @@ from .admission import MASTER_HEADER, PLACE_HEADER, admit
 from .book_state import BOOK_STATE_HEADER, book_state
 from .currency_header import CURRENCY_HEADER, currency_header
 from .percent_header import PERCENTS_HEADER, percent_header
-from .sheet_positions import CHART_SHEETS_HEADER, positions, to_worksheets
+from .sheet_positions import CHART_SHEETS_HEADER, TABS_HEADER, other_tabs, positions, to_worksheets
 from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
@@ -126,7 +126,8 @@ def create_app(config: ServerConfig):
                         _still_running(request, caption, user), handle, config, entry, body, bool(request.headers.get(CLIENT_HEADER)), request_id,
                         caption, request.headers.get(MASTER_HEADER, ""), request.headers.get(CHART_SHEETS_HEADER, ""),
                         written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until,
-                        request.headers.get(PERCENTS_HEADER), request.headers.get(CURRENCY_HEADER))
+                        request.headers.get(PERCENTS_HEADER), request.headers.get(CURRENCY_HEADER),
+                        request.headers.get(TABS_HEADER))
             except Busy:
                 status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
@@ -602,7 +603,7 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
            written: Optional[list] = None, seen: Optional[dict] = None,
            state: BookState = BookState(), opened: Optional[str] = None,
            until: Optional[float] = None, percents: Optional[str] = None,
-           currency: Optional[str] = None) -> tuple[int, object, str]:
+           currency: Optional[str] = None, tabs: Optional[str] = None) -> tuple[int, object, str]:
     """(status, actions or text, outcome for the log) of one click; runs in a worker thread.
     ``chart_sheets``: RenkeiServer.bas' CHART_SHEETS_HEADER (renkei_xl.server.sheet_positions);
     ``written``: what the click wrote in its folder is appended to it (the log line counts
@@ -610,13 +611,14 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
     RenkeiServer.bas said of the open book (renkei_xl.server.book_state); ``until``: the
     moment (time.monotonic()) past which the click waits for no writer lock (server.turns);
     ``percents``: RenkeiServer.bas' X-Renkei-Percents as sent (server.percent_header);
-    ``currency``: its X-Renkei-Currency as sent (server.currency_header)."""
+    ``currency``: its X-Renkei-Currency as sent (server.currency_header); ``tabs``: its
+    X-Renkei-Tabs as sent (server.sheet_positions.other_tabs)."""
     request_id = request_id or secrets.token_hex(4)
     written = written if written is not None else []
     seen = seen if seen is not None else {}
     try:
         payload = _admitted(config, body, renkei_client, request_id, caption or entry, sent_master, chart_sheets,
-                            seen, state, opened, percents, currency)
+                            seen, state, opened, percents, currency, tabs)
     except Refusal as refusal:
         return refusal.status, refusal.text, refusal.outcome
     except Exception:   # admission met something _shape_problem let pass: logged like a button's
@@ -674,7 +676,7 @@ def _written_note(place: Place, folder, written: list) -> str:
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
               sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None,
               state: BookState = BookState(), opened: Optional[str] = None, percents: Optional[str] = None,
-              currency: Optional[str] = None):
+              currency: Optional[str] = None, tabs: Optional[str] = None):
     """(place, the folder the click may write in, payload), or a Refusal. ``seen["book"]``:
     the book's name as sent once the payload reads, its place in the work folder once admitted."""
     seen = seen if seen is not None else {}
@@ -686,7 +688,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(*refused)
     if isinstance(payload, dict) and isinstance(payload.get("names"), list):
         to_worksheets(payload, charts)      # before anything reads a name's sheet
-    from ..excel.book import CURRENCY_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY, SERVER_KEYS
+    from ..excel.book import RENKEI_CLIENT_KEY, SERVER_KEYS
 
     if isinstance(payload, dict):
         for key in SERVER_KEYS:     # the server's own words, never a body's (excel.book says why)
@@ -720,10 +722,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(*refused)
     if renkei_client:
         payload[RENKEI_CLIENT_KEY] = True
-    if (said := percent_header(percents)) is not None:
-        payload[PERCENTS_KEY] = said
-    if (exact := currency_header(currency)) is not None:
-        payload[CURRENCY_KEY] = exact
+    _client_said(payload, percents, currency, tabs)
     place = Place(config.workdir, config.share, request_id)
     try:
         folder = admit(place, caption, payload, sent_master, state, opened)
@@ -731,6 +730,19 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
     seen["book"] = (folder / payload["book"]["name"]).relative_to(place.workdir).as_posix()
     return place, folder, payload
+
+
+def _client_said(payload: dict, percents: Optional[str], currency: Optional[str], tabs: Optional[str]) -> None:
+    """What RenkeiServer.bas' headers say of the open book, put in the payload where they read
+    as the client writes them (absent where not: the saved master stands in, as before)."""
+    from ..excel.book import CURRENCY_KEY, OTHER_TABS_KEY, PERCENTS_KEY
+
+    if (said := percent_header(percents)) is not None:
+        payload[PERCENTS_KEY] = said
+    if (exact := currency_header(currency)) is not None:
+        payload[CURRENCY_KEY] = exact
+    if (named := other_tabs(tabs)) is not None:
+        payload[OTHER_TABS_KEY] = named
 
 
 def run_button(entry: str, payload: dict, place: Place) -> dict:
