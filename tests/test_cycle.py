@@ -1397,7 +1397,8 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
 _SIGNS_SHOWN = (("05-1", -12, '0"件";0"件"', "12件"),      # was imported as 12 without a word
                 ("04-1", -12, "0;0", "12"),                # 「実績値「12」（セルの数値は -12）は負の値です」
                 ("06-1", 12, '"▲"0', "▲12"),
-                ("08-1", 12, '"▲"0.00E+00', "▲1.20E+01"))   # scientific: read 「▲12」 as its words
+                ("08-1", 12, '"▲"0.00E+00', "▲1.20E+01"),   # scientific: read 「▲12」 as its words
+                ("23-1", -0.5, "0%;0%", "50%"))             # qa-values64c: read as the 50% shown
 
 
 def test_a_returned_number_shown_with_another_sign_is_held_naming_what_it_shows(cycle, capsys):

@@ -1292,9 +1292,11 @@ SHOWN_CELL = f"{CENTRE}!E{SHOWN_ROW}"
                                        ("0,", "「0」と表示"), ('#,##0"人"', "「17人」と表示"),
                                        ("yyyy/mm/dd", "「#####」と表示"),
                                        # qa-values64: 17 shown as a negative was judged on +17
-                                       ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示")])
+                                       ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示"),
+                                       # qa-values64c: -0.5 shown 50% was read as the 50% shown
+                                       ("0%;0%", "「50%」と表示")])
 def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_both_faces(master, tmp_path, fmt, seen):
-    value = 3_000_000 if "yyyy" in fmt else 17        # past 9999-12-31: #####
+    value = 3_000_000 if "yyyy" in fmt else -0.5 if "%" in fmt else 17        # past 9999-12-31: #####
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
     said = _assert_faces_agree(path, [])
     assert said.get(SHOWN_CELL, ())[:2] == ("エラー", "shown-otherwise"), said.get(SHOWN_CELL)
@@ -1305,12 +1307,14 @@ def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_bot
 
 
 @pytest.mark.parametrize("value, fmt, read", [(17, "0", "17"), (17, "#,##0", "17"), (17, "0.0", "17"),
-                                              (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0")])
+                                              (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0"),
+                                              # qa-values64c: a red negative is the sign (was 50%)
+                                              (-0.5, "0%;[Red]0%", "-50%")])
 def test_a_master_number_in_a_plain_format_is_read_as_before(master, tmp_path, value, fmt, read):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
     said = _assert_faces_agree(path, [])
-    # E5 counts 件: 17% is refused for its unit, as before, not for its format
-    assert SHOWN_CELL not in said or fmt == "0%" and said[SHOWN_CELL][1] == "unit-mismatch", said[SHOWN_CELL]
+    # E5 counts 件: 17% is refused for its unit, as before, and -50% as negative, not for its format
+    assert SHOWN_CELL not in said or "%" in fmt and said[SHOWN_CELL][1] in ("unit-mismatch", "negative"), said[SHOWN_CELL]
     assert next(e.value for e in _read_file(path).entries if e.sheet == CENTRE and e.row == SHOWN_ROW) == read
 
 

@@ -494,7 +494,9 @@ def number_read(value: object, number_format: str) -> "str | None":
     signed, pieces = shown_by
     code = _joined(pieces, "code")
     words = _joined(pieces, "lit")
-    own_sign = value < 0 and not signed
+    # a negative section in red with no mark of its own shows the sign by its colour: the
+    # number keeps its minus (-12 in 「0"件";[赤]0"件"」, shown a red 12件, was read 「12件」: +12)
+    own_sign = value < 0 and not signed and not _red_minus(value, number_format, words)
     stored = Decimal(repr(float(value)))
     stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
     if _rounded_away(code):
@@ -755,9 +757,22 @@ def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
         return None
     marks = re.sub(r"[eE][-+]", "", shown)
     count = sum(ch in _MINUS_MARKS for ch in marks) + ("(" in marks and ")" in marks)
-    if value < 0 and not count and _RED.search(chosen[0]):
+    if not count and _red_minus(value, number_format, marks):
         count = 1
     return shown if count != (value < 0) else None
+
+
+def _red_minus(value: float, number_format: str, shown: str) -> bool:
+    """Whether a cell shows the negative number ``value`` with its sign by colour alone: the
+    section it is shown by is red (Japanese Excel's 「[赤]1234」 choice for negatives) and
+    ``shown`` (its text, or its words) carries no minus mark or parenthesis. The one reading
+    of a red sign: sign_shown_otherwise counts it as the number's sign, and number_read keeps
+    the number's minus for it (a red 12件 for -12 was read 「12件」, +12)."""
+    if not isinstance(value, (int, float)) or value >= 0 or not _MINUS_MARKS.isdisjoint(shown) or "(" in shown:
+        return False
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    return chosen is not None and _RED.search(chosen[0]) is not None
 
 
 def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) -> "str | None":
@@ -810,7 +825,8 @@ def shown_otherwise(value: object, number_format: str, date1904: bool = False) -
     of it as shown is made: words around it (17 in 「"約"0」 shows 約17, in 「0"以上"」 17以上),
     a section of words alone (17 in 「[<100]"100未満";0」: 100未満), a scale (17 in 「0,」: 0),
     no digit at all (「;;;」: 「」, as shown_without_digits; a 0 so hidden is 0), or ##### (a
-    number Excel has no date for). None where it shows the number (rounded at most: 「0.0」,
+    number Excel has no date for), another sign than it has (sign_shown_otherwise, a
+    percentage's too). None where it shows the number (rounded at most: 「0.0」,
     「#,##0」), a percentage (read as it shows: core.percent_cells), a date or time, a
     scientific or fraction section without words, or a sign mark of its own (「0;▲0」).
 
@@ -829,10 +845,13 @@ def shown_otherwise(value: object, number_format: str, date1904: bool = False) -
         return None
     if value != 0 and (hidden := shown_without_digits(value, number_format, date1904)) is not None:
         return hidden
+    if (signed := sign_shown_otherwise(value, number_format)) is not None:
+        # before the percentage: -0.5 in 「0%;0%」 shows 50% and was read so, as 50%; which
+        # the staff meant, the -50% held or the 50% shown, is a guess as for -12 in 「0;0」
+        # (core.percent_cells.percent_read does not read it: qa-values64c)
+        return signed
     if percent_shown(value, number_format, date1904) is not None:
         return None
-    if (signed := sign_shown_otherwise(value, number_format)) is not None:
-        return signed
     words = number_read(value, number_format)
     if words is None:
         return None

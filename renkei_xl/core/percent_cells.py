@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Optional
 
 from .lazy_pattern import LazyPattern
 from . import findings as F
-from .displayed import number_read, percent_shown, shown_otherwise
+from .displayed import number_read, percent_shown, shown_otherwise, sign_shown_otherwise
 
 # The least stored number a percentage format shows as a percentage no % row is expected to
 # hold: 2 is 200%. 85 in a 0% cell (「8500%」) is most likely 85 typed before the cell was given
@@ -48,8 +48,12 @@ def read_on(sheet_name: str) -> bool:
 def percent_read(value: object, number_format: str) -> Optional[str]:
     """The text a number is read as where the section of ``number_format`` it is shown by is
     a percentage (1 in 0% → 「100%」, 0.855 in 0% → 「85.5%」: every digit kept, as collect
-    reads a returned cell), else None."""
-    if type(value) not in (int, float) or percent_shown(value, number_format) is None:
+    reads a returned cell), else None. Not one shown with another sign than it has (-0.5 in
+    「0%;0%」 shows 50%, 0.5 in 「"▲"0%」 ▲50%: core.displayed.sign_shown_otherwise): read as
+    shown it was 50% on both faces, where the cell holds -50%, and which one staff meant is a
+    guess, as for -12 in 「0;0」; shown_otherwise refuses it, naming what it shows."""
+    if (type(value) not in (int, float) or percent_shown(value, number_format) is None
+            or sign_shown_otherwise(value, number_format) is not None):
         return None
     return number_read(value, number_format)
 

@@ -535,17 +535,18 @@ def _signs_shown_otherwise(wb, muni: str, cols: dict[str, int], raw_rows: dict[i
 def _sign_shown(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
     """What a cell shows for the number ``value`` where it shows it with another sign than
     it has (core.displayed.sign_shown_otherwise, the one rule of the master's cells too),
-    else None. A number read as the percentage it shows is read so (core.displayed.
-    shown_otherwise asks the same in the same order), and a number shown without a digit
-    is held as hidden (_hidden), once; a plain format (「#,##0」, 「0;▲0」) shows every number
-    with its sign, and is passed at once. The one test of _signs_shown_otherwise and of
-    _shown_inputs, which leaves such a cell's number as stored (its words are not read)."""
-    from ...core.displayed import percent_shown, plain_format, sign_shown_otherwise
+    else None. A percentage too (-0.5 in 「0%;0%」 shows 50%: it was read as the 50% shown,
+    where the cell holds -50%; core.displayed.shown_otherwise asks the sign first too). A
+    number shown without a digit is held as hidden (_hidden), once; a plain format
+    (「#,##0」, 「0;▲0」) shows every number with its sign, and is passed at once. The one test
+    of _signs_shown_otherwise and of _shown_inputs, which leaves such a cell's number as
+    stored (its words are not read)."""
+    from ...core.displayed import plain_format, sign_shown_otherwise
 
     if (not isinstance(value, (int, float)) or isinstance(value, bool) or plain_format(number_format)
             or (seen := sign_shown_otherwise(value, number_format)) is None):
-        return None         # the common case, asked first: the two below are as costly, and rarely asked
-    if _hidden(value, number_format, date1904) is not None or percent_shown(value, number_format, date1904) is not None:
+        return None         # the common case, asked first: the one below is as costly, and rarely asked
+    if _hidden(value, number_format, date1904) is not None:
         return None
     return seen
 
