@@ -462,3 +462,17 @@ def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
     from renkei_xl.core.displayed import shown_otherwise
 
     assert shown_otherwise(value, fmt) is None
+
+
+@pytest.mark.parametrize("field, value, fmt, seen", [
+    ("status", -12, "0;0", "12"), ("status_manual", 12, '"▲"0', "▲12"), ("status", -0.5, "0%;0%", "50%"),
+    # a status's other formats are left as read (no figure): words, a percentage, its own sign
+    ("status", 17, '"約"0', None), ("status", 0.5, "0%", None), ("status", -12, "0;▲0", None),
+    ("value", -12, "0;0", "12")])
+def test_a_status_number_is_asked_only_the_sign_it_shows(field, value, fmt, seen):
+    """qa-values64c: a 実施状況 of -12 in 「0;0」 (shown 12) was read as the text 「-12」 on the
+    master; the one sign rule refuses it, and only it (core.percent_cells.SIGN_ONLY)."""
+    from renkei_xl.core.percent_cells import PercentFormats
+
+    assert PercentFormats.otherwise(value, fmt, field) == seen
+    assert field != "status" or PercentFormats.read(value, fmt, field) is None

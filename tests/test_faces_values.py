@@ -1306,6 +1306,16 @@ def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_bot
     assert _symbol(data, ind) == "－"
 
 
+def test_a_master_status_number_shown_with_another_sign_is_refused_alike_on_both_faces(master, tmp_path):
+    """A 実施状況 of -12 in 「0;0」 shows 12 and was read as the text 「-12」 on every face
+    (qa-values64c): refused by the one sign rule, naming what the cell shows."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, STATUS_COL, -12, number_format="0;0")])
+    said = _assert_faces_agree(path, [])
+    place = f"{MUNI}!G{ROW}"
+    assert said.get(place, ())[:2] == ("エラー", "shown-otherwise"), said.get(place)
+    assert "実施状況のセルには数値 -12 " in said[place][2] and "「12」と表示" in said[place][2], said[place]
+
+
 @pytest.mark.parametrize("value, fmt, read", [(17, "0", "17"), (17, "#,##0", "17"), (17, "0.0", "17"),
                                               (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0"),
                                               # qa-values64c: a red negative is the sign (was 50%)
