@@ -421,7 +421,15 @@ def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format
                                               # qa-values64c: a percentage too (it was read as the
                                               # 50% shown, where the cell holds -50%)
                                               ("0%;0%", -0.5, "50%"), ('"▲"0%', 0.5, "▲50%"),
-                                              ("-0.0%", 0.125, "-12.5%")])
+                                              ("-0.0%", 0.125, "-12.5%"),
+                                              # qa-values64c: engineering notation (the exponent a
+                                              # multiple of the whole holders) and fractions
+                                              ('"▲"##0.0E+0', 12345, "▲12.3E+3"), ('"▲"##0.0E+0', 0.012, "▲12.0E-3"),
+                                              ('"▲"##0.0E+0', 999.96, "▲1.0E+3"), ("##0.0E+0;##0.0E+0", -12, "12.0E+0"),
+                                              ('"▲"# ?/?', 1.5, "▲1 1/2"), ("# ?/?;# ?/?", -1.5, "1 1/2"),
+                                              ('"▲"?/?', 1.5, "▲3/2"), ('"▲"# ?/8', 1.3, "▲1 2/8"),
+                                              ('"▲"# ?/?', 0.5, "▲1/2"), ('"▲"# ?/?', 1.99, "▲2"),
+                                              ('# ???/???"件";# ???/???"件"', -1.25, "1 1/4件")])
 def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
     """shown63: the master's number shown with words, without digits, scaled or as #####;
     qa-values64: or with another sign (17 shown ▲17 was judged on +17 in silence), scientific
@@ -455,7 +463,11 @@ def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):
                                         # scientific with the sign it has (the exponent's is none)
                                         ("0.00E+00", -12), ('0.00E+00;"▲"0.00E+00', -12000), ("0.0E-0", 0.0012),
                                         # a percentage with the sign it has: read as shown
-                                        ("0%;▲0%", -0.5), ("0%;[Red]0%", -0.5), ("0%", -0.5)])
+                                        ("0%;▲0%", -0.5), ("0%;[Red]0%", -0.5), ("0%", -0.5),
+                                        # engineering and fractions with the sign they have, or shown
+                                        # as 0 (no sign to show)
+                                        ("##0.0E+0", -12345), ('##0.0E+0;"▲"##0.0E+0', -0.0012), ("# ?/?", -1.5),
+                                        ('# ?/?;"▲"# ?/?', -1.5), ('"▲"# ?/?', 0.01)])
 def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
     """A percent is read as it shows (core.percent_cells); a zero hidden is 0; a currency sign,
     a negative section's own sign mark, scientific without words, a date are the number."""

@@ -1294,7 +1294,9 @@ SHOWN_CELL = f"{CENTRE}!E{SHOWN_ROW}"
                                        # qa-values64: 17 shown as a negative was judged on +17
                                        ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示"),
                                        # qa-values64c: -0.5 shown 50% was read as the 50% shown
-                                       ("0%;0%", "「50%」と表示")])
+                                       ("0%;0%", "「50%」と表示"),
+                                       # qa-values64c: engineering notation was judged as stored
+                                       ('"▲"##0.0E+0', "「▲17.0E+0」と表示")])
 def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_both_faces(master, tmp_path, fmt, seen):
     value = 3_000_000 if "yyyy" in fmt else -0.5 if "%" in fmt else 17        # past 9999-12-31: #####
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
