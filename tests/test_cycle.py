@@ -1397,7 +1397,11 @@ def test_a_returned_number_is_read_as_the_words_its_format_shows(cycle, capsys, 
 _SIGNS_SHOWN = (("05-1", -12, '0"件";0"件"', "12件"),      # was imported as 12 without a word
                 ("04-1", -12, "0;0", "12"),                # 「実績値「12」（セルの数値は -12）は負の値です」
                 ("06-1", 12, '"▲"0', "▲12"),
-                ("08-1", 12, '"▲"0.00E+00', "▲1.20E+01"))   # scientific: read 「▲12」 as its words
+                ("08-1", 12, '"▲"0.00E+00', "▲1.20E+01"),   # scientific: read 「▲12」 as its words
+                ("23-1", -0.5, "0%;0%", "50%"))             # qa-values64c: read as the 50% shown
+# qa-values64c: a 実施状況 so shown was taken as the text 「-12」 (the number stored) or 「12件」
+# (the words shown), without a word
+_STATUS_SIGNS = (("04-1", -12, "0;0", "12"), ("05-1", -12, '0"件";0"件"', "12件"))
 
 
 def test_a_returned_number_shown_with_another_sign_is_held_naming_what_it_shows(cycle, capsys):
@@ -1416,10 +1420,19 @@ def test_a_returned_number_shown_with_another_sign_is_held_naming_what_it_shows(
         cell = ws.cell(row, cols["実績値"])
         cell.value, cell.number_format = value, number_format
         places[ind_id] = f"{ws.title}!{cell.coordinate}"
+    statuses = {}
+    for ind_id, value, number_format, _seen in _STATUS_SIGNS:
+        row, cols = id_row(ws, ind_id)
+        cell = ws.cell(row, cols["実施状況"])
+        cell.value, cell.number_format = value, number_format
+        statuses[ind_id] = f"{ws.title}!{cell.coordinate}"
     wb.save(path)
     rc = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert rc == 1, out
+    for ind_id, value, number_format, seen in _STATUS_SIGNS:
+        assert (f"{path.name}: {statuses[ind_id]} {ind_id}: 実施状況のセルには数値 {value} が入っていますが、"
+                f"表示形式「{number_format}」のため Excel では「{seen}」と表示されています") in out, out
     for ind_id, value, number_format, seen in _SIGNS_SHOWN:
         assert (f"{path.name}: {places[ind_id]} {ind_id}: 実績値のセルには数値 {value} が入っていますが、"
                 f"表示形式「{number_format}」のため Excel では「{seen}」と表示されています") in out, out

@@ -71,7 +71,10 @@ def test_a_percentage_is_quoted_as_the_cell_shows_it(value, number_format, seen)
     (1234.5, "0.0", None, None),
     (0, '#,##0;-#,##0;"-"', None, None),                           # no digits shown: the number kept
     (45000, "yyyy/m/d", None, None),
-    (1234, '#,##0"名様"', "1234名様", "unparseable")])              # words the rules do not know
+    (1234, '#,##0"名様"', "1234名様", "unparseable"),               # words the rules do not know
+    # qa-values64c: a red negative section is the sign (Japanese Excel's 「[赤]1234」): the
+    # number keeps its minus (a red 12件 for -12 was read 「12件」, +12; a red 50% for -0.5, 50%)
+    (-12, '0"件";[Red]0"件"', "-12件", ("-12", "件")), (-0.5, "0%;[赤]0%", "-50%", ("-50", "%"))])
 def test_a_number_is_read_with_the_words_and_scale_of_its_format(value, number_format, read, parsed):
     """A returned cell's number was taken alone, whatever its format added: 「1,234人」 on a
     件 row was 1234 件, 「1,234千円」 on a 円 row a thousandth of what was shown. It is read
@@ -414,15 +417,30 @@ def test_general_by_its_japanese_name_is_general_not_an_era(value, number_format
                                               # was made for it, so no sign seen: judged on +12)
                                               ('"▲"0.00E+00', 12, "▲1.20E+01"), ("0.00E+00;0.00E+00", -12, "1.20E+01"),
                                               ('"▲"0.0E-0', 0.0012, "▲1.2E-3"), ('"▲"0.00E+00', 9.996, "▲1.00E+01"),
-                                              ('"▲"#.##E+00"件"', 12, "▲1.2E+01件")])
+                                              ('"▲"#.##E+00"件"', 12, "▲1.2E+01件"),
+                                              # qa-values64c: a percentage too (it was read as the
+                                              # 50% shown, where the cell holds -50%)
+                                              ("0%;0%", -0.5, "50%"), ('"▲"0%', 0.5, "▲50%"),
+                                              ("-0.0%", 0.125, "-12.5%"),
+                                              # qa-values64c: engineering notation (the exponent a
+                                              # multiple of the whole holders) and fractions
+                                              ('"▲"##0.0E+0', 12345, "▲12.3E+3"), ('"▲"##0.0E+0', 0.012, "▲12.0E-3"),
+                                              ('"▲"##0.0E+0', 999.96, "▲1.0E+3"), ("##0.0E+0;##0.0E+0", -12, "12.0E+0"),
+                                              ('"▲"# ?/?', 1.5, "▲1 1/2"), ("# ?/?;# ?/?", -1.5, "1 1/2"),
+                                              ('"▲"?/?', 1.5, "▲3/2"), ('"▲"# ?/8', 1.3, "▲1 2/8"),
+                                              ('"▲"# ?/?', 0.5, "▲1/2"), ('"▲"# ?/?', 1.99, "▲2"),
+                                              ('# ???/???"件";# ???/???"件"', -1.25, "1 1/4件")])
 def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
     """shown63: the master's number shown with words, without digits, scaled or as #####;
     qa-values64: or with another sign (17 shown ▲17 was judged on +17 in silence), scientific
-    too (qa-values64b: 12 in 「"▲"0.00E+00」 shows ▲1.20E+01)."""
+    too (qa-values64b: 12 in 「"▲"0.00E+00」 shows ▲1.20E+01), a percentage too (qa-values64c:
+    not read as the percent it shows)."""
     from renkei_xl.core.displayed import plain_format, shown_otherwise
+    from renkei_xl.core.percent_cells import percent_read
 
     assert not plain_format(fmt)
     assert shown_otherwise(value, fmt) == seen
+    assert percent_read(value, fmt) is None
 
 
 @pytest.mark.parametrize("fmt", ["0", "#,##0", "0.0", "#,##0.00", "General", "G/標準", "@", "#,##0;[Red]-#,##0",
@@ -443,10 +461,30 @@ def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):
                                         ("#,##0;[Red]#,##0", -5), ("#,##0;[赤]#,##0", -5), ('"▲"0', 0),
                                         ('"▲"0', 0.2), ("0_);(0)", -5),
                                         # scientific with the sign it has (the exponent's is none)
-                                        ("0.00E+00", -12), ('0.00E+00;"▲"0.00E+00', -12000), ("0.0E-0", 0.0012)])
+                                        ("0.00E+00", -12), ('0.00E+00;"▲"0.00E+00', -12000), ("0.0E-0", 0.0012),
+                                        # a percentage with the sign it has: read as shown
+                                        ("0%;▲0%", -0.5), ("0%;[Red]0%", -0.5), ("0%", -0.5),
+                                        # engineering and fractions with the sign they have, or shown
+                                        # as 0 (no sign to show)
+                                        ("##0.0E+0", -12345), ('##0.0E+0;"▲"##0.0E+0', -0.0012), ("# ?/?", -1.5),
+                                        ('# ?/?;"▲"# ?/?', -1.5), ('"▲"# ?/?', 0.01)])
 def test_a_percent_a_hidden_zero_or_a_date_is_not_shown_otherwise(fmt, value):
     """A percent is read as it shows (core.percent_cells); a zero hidden is 0; a currency sign,
     a negative section's own sign mark, scientific without words, a date are the number."""
     from renkei_xl.core.displayed import shown_otherwise
 
     assert shown_otherwise(value, fmt) is None
+
+
+@pytest.mark.parametrize("field, value, fmt, seen", [
+    ("status", -12, "0;0", "12"), ("status_manual", 12, '"▲"0', "▲12"), ("status", -0.5, "0%;0%", "50%"),
+    # a status's other formats are left as read (no figure): words, a percentage, its own sign
+    ("status", 17, '"約"0', None), ("status", 0.5, "0%", None), ("status", -12, "0;▲0", None),
+    ("value", -12, "0;0", "12")])
+def test_a_status_number_is_asked_only_the_sign_it_shows(field, value, fmt, seen):
+    """qa-values64c: a 実施状況 of -12 in 「0;0」 (shown 12) was read as the text 「-12」 on the
+    master; the one sign rule refuses it, and only it (core.percent_cells.SIGN_ONLY)."""
+    from renkei_xl.core.percent_cells import PercentFormats
+
+    assert PercentFormats.otherwise(value, fmt, field) == seen
+    assert field != "status" or PercentFormats.read(value, fmt, field) is None

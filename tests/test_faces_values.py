@@ -1292,9 +1292,13 @@ SHOWN_CELL = f"{CENTRE}!E{SHOWN_ROW}"
                                        ("0,", "「0」と表示"), ('#,##0"人"', "「17人」と表示"),
                                        ("yyyy/mm/dd", "「#####」と表示"),
                                        # qa-values64: 17 shown as a negative was judged on +17
-                                       ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示")])
+                                       ('"▲"0', "「▲17」と表示"), ("-0", "「-17」と表示"),
+                                       # qa-values64c: -0.5 shown 50% was read as the 50% shown
+                                       ("0%;0%", "「50%」と表示"),
+                                       # qa-values64c: engineering notation was judged as stored
+                                       ('"▲"##0.0E+0', "「▲17.0E+0」と表示")])
 def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_both_faces(master, tmp_path, fmt, seen):
-    value = 3_000_000 if "yyyy" in fmt else 17        # past 9999-12-31: #####
+    value = 3_000_000 if "yyyy" in fmt else -0.5 if "%" in fmt else 17        # past 9999-12-31: #####
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
     said = _assert_faces_agree(path, [])
     assert said.get(SHOWN_CELL, ())[:2] == ("エラー", "shown-otherwise"), said.get(SHOWN_CELL)
@@ -1304,13 +1308,25 @@ def test_a_master_number_whose_format_shows_it_otherwise_is_refused_alike_on_bot
     assert _symbol(data, ind) == "－"
 
 
+def test_a_master_status_number_shown_with_another_sign_is_refused_alike_on_both_faces(master, tmp_path):
+    """A 実施状況 of -12 in 「0;0」 shows 12 and was read as the text 「-12」 on every face
+    (qa-values64c): refused by the one sign rule, naming what the cell shows."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, STATUS_COL, -12, number_format="0;0")])
+    said = _assert_faces_agree(path, [])
+    place = f"{MUNI}!G{ROW}"
+    assert said.get(place, ())[:2] == ("エラー", "shown-otherwise"), said.get(place)
+    assert "実施状況のセルには数値 -12 " in said[place][2] and "「12」と表示" in said[place][2], said[place]
+
+
 @pytest.mark.parametrize("value, fmt, read", [(17, "0", "17"), (17, "#,##0", "17"), (17, "0.0", "17"),
-                                              (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0")])
+                                              (17, "General", "17"), (0.17, "0%", "17%"), (0, '0;-0;;@', "0"),
+                                              # qa-values64c: a red negative is the sign (was 50%)
+                                              (-0.5, "0%;[Red]0%", "-50%")])
 def test_a_master_number_in_a_plain_format_is_read_as_before(master, tmp_path, value, fmt, read):
     path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(CENTRE, SHOWN_ROW, VALUE_COL, value, number_format=fmt)])
     said = _assert_faces_agree(path, [])
-    # E5 counts 件: 17% is refused for its unit, as before, not for its format
-    assert SHOWN_CELL not in said or fmt == "0%" and said[SHOWN_CELL][1] == "unit-mismatch", said[SHOWN_CELL]
+    # E5 counts 件: 17% is refused for its unit, as before, and -50% as negative, not for its format
+    assert SHOWN_CELL not in said or "%" in fmt and said[SHOWN_CELL][1] in ("unit-mismatch", "negative"), said[SHOWN_CELL]
     assert next(e.value for e in _read_file(path).entries if e.sheet == CENTRE and e.row == SHOWN_ROW) == read
 
 

@@ -455,11 +455,11 @@ class Book:
         wanted, _rows, formats = shown
         for i, col, field in wanted:
             fmt = formats.get((r, col))
-            read = percent_read(got[i], fmt) if fmt else None
+            read = percent_read(got[i], fmt, field) if fmt else None
             if read is not None:
                 values[i] = read
                 self.percents.append((sheet, r, col, got[i], fmt, field))
-            elif fmt and (seen := self.formats.otherwise(got[i], fmt)) is not None:
+            elif fmt and (seen := self.formats.otherwise(got[i], fmt, field)) is not None:
                 self.otherwise.append((sheet, r, col, got[i], fmt, field, seen))
 
 

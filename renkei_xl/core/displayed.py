@@ -494,7 +494,9 @@ def number_read(value: object, number_format: str) -> "str | None":
     signed, pieces = shown_by
     code = _joined(pieces, "code")
     words = _joined(pieces, "lit")
-    own_sign = value < 0 and not signed
+    # a negative section in red with no mark of its own shows the sign by its colour: the
+    # number keeps its minus (-12 in 「0"件";[赤]0"件"」, shown a red 12件, was read 「12件」: +12)
+    own_sign = value < 0 and not signed and not _red_minus(value, number_format, words)
     stored = Decimal(repr(float(value)))
     stored = abs(stored) if own_sign else stored    # the section's own marks are its sign
     if _rounded_away(code):
@@ -750,28 +752,50 @@ def sign_shown_otherwise(value: object, number_format: str) -> "str | None":
         return None
     shown = number_shown(value, number_format)
     if shown is None and _rounded_away(code):
-        shown = _scientific_text(value, _pieces(chosen[0]), chosen[1])
+        pieces = _pieces(chosen[0])
+        shown = _scientific_text(value, pieces, chosen[1])
+        shown = _fraction_text(value, pieces, chosen[1]) if shown is None else shown
     if shown is None or not re.search(r"[1-9]", shown):
         return None
     marks = re.sub(r"[eE][-+]", "", shown)
     count = sum(ch in _MINUS_MARKS for ch in marks) + ("(" in marks and ")" in marks)
-    if value < 0 and not count and _RED.search(chosen[0]):
+    if not count and _red_minus(value, number_format, marks):
         count = 1
     return shown if count != (value < 0) else None
 
 
+def _red_minus(value: float, number_format: str, shown: str) -> bool:
+    """Whether a cell shows the negative number ``value`` with its sign by colour alone: the
+    section it is shown by is red (Japanese Excel's 「[赤]1234」 choice for negatives) and
+    ``shown`` (its text, or its words) carries no minus mark or parenthesis. The one reading
+    of a red sign: sign_shown_otherwise counts it as the number's sign, and number_read keeps
+    the number's minus for it (a red 12件 for -12 was read 「12件」, +12)."""
+    if not isinstance(value, (int, float)) or value >= 0 or not _MINUS_MARKS.isdisjoint(shown) or "(" in shown:
+        return False
+    fmt = _made_format(value, number_format)
+    chosen = _section_for(value, _sections(fmt)) if fmt is not None else None
+    return chosen is not None and _RED.search(chosen[0]) is not None
+
+
 def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) -> "str | None":
     """The text Excel shows for the nonzero number ``value`` by a scientific section (its
-    ``pieces``; ``signed``: the section shows the number's minus sign): one digit before the
-    point, the mantissa's decimals as its holders say (_number_text), then E, the exponent's
-    sign (「E+」 shows + or -, 「E-」 only -) and its digits, at least as many as its 0s
-    (12 in 「"▲"0.00E+00」 shows ▲1.20E+01, 0.0012 in 「0.0E-0」 1.2E-3). None for what is not
-    made here: a fraction, a mantissa of more than one whole digit holder (「##0.0E+0」, whose
-    exponent Excel keeps a multiple of three), or one scaled (「%」, a trailing comma).
+    ``pieces``; ``signed``: the section shows the number's minus sign): the mantissa's whole
+    digits, as many as it has whole digit holders at most, its decimals as its holders say
+    (_number_text), then E, the exponent's sign (「E+」 shows + or -, 「E-」 only -) and its
+    digits, at least as many as its 0s (12 in 「"▲"0.00E+00」 shows ▲1.20E+01, 0.0012 in
+    「0.0E-0」 1.2E-3). With more than one whole holder the exponent is a multiple of their
+    count (「##0.0E+0」, engineering notation, ECMA-376's built-in format 48: 12345 shows
+    12.3E+3, 0.0012 1.2E-3), as OpenOffice's number formatter documents it (issue 5930:
+    "###.0E+00", "##0.0E+00" and "000.0E+00" all force multiples of 3) and ICU's engineering
+    notation does. Microsoft documents no rule; one report of Excel (xaprb.com, 2005) saw
+    「00.00E+00」 keep multiples of four, so the digits quoted of a mantissa of 0s alone may
+    differ from Excel's; its sign, all this text is asked for, does not. None for what is
+    not made here: a fraction, or a mantissa scaled (「%」, a trailing comma).
 
     Why only for sign_shown_otherwise: 12 in 「"▲"0.00E+00」 shows ▲1.20E+01 and was judged on
-    +12 (no text was made, so no sign was seen; qa-values64b). number_shown leaves scientific
-    alone, and its readers read such a cell with its words (number_read) every digit kept."""
+    +12 (no text was made, so no sign was seen; qa-values64b), and 12 in 「"▲"##0.0E+0」 still
+    was (qa-values64c). number_shown leaves scientific alone, and its readers read such a
+    cell with its words (number_read) every digit kept."""
     at = next((i for i, (kind, t) in enumerate(pieces) if kind == "code" and t in "eE"), None)
     if at is None:
         return None
@@ -779,14 +803,15 @@ def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) 
     exponent = _joined(pieces[at + 1:], "code")
     plus = at + 1 < len(pieces) and pieces[at + 1] == ("lit", "+")
     whole = mantissa.partition(".")[0]
-    if (len(re.findall(r"[0#?]", whole)) != 1 or re.search(r"[^0#?.]", mantissa)
+    step = len(re.findall(r"[0#?]", whole))
+    if (not step or re.search(r"[^0#?.]", mantissa)
             or not exponent or re.search(r"[^0#?]", exponent)):
         return None
     size = abs(Decimal(repr(float(value))))
-    power = size.adjusted()
+    power = size.adjusted() // step * step              # 12345 in 「##0.0E+0」: 12.3E+3
     rounded = _rounded(size.scaleb(-power), mantissa)
-    if rounded is not None and rounded[0] >= 10:         # 9.996 in 「0.00E+00」: 1.00E+01
-        power += 1
+    if rounded is not None and rounded[0] >= 10 ** step:     # 9.996 in 「0.00E+00」: 1.00E+01
+        power += step
         rounded = _rounded(size.scaleb(-power), mantissa)
     digits = _number_text(float(size.scaleb(-power)), mantissa) if rounded is not None else None
     if digits is None:
@@ -804,13 +829,74 @@ def _scientific_text(value: float, pieces: list[tuple[str, str]], signed: bool) 
     return (("-" if signed else "") + "".join(out)).strip()
 
 
+def _fraction_text(value: float, pieces: list[tuple[str, str]], signed: bool) -> "str | None":
+    """The text Excel shows for the number ``value`` by a fraction section (its ``pieces``;
+    ``signed``: the section shows the number's minus sign): the whole number where the
+    section has a digit holder before the numerator's (「# ?/?」: 1.5 shows 1 1/2; 「?/?」 3/2),
+    then the nearest fraction whose denominator has at most as many digits as its holders
+    (「?/?」 up to 9, 「??/??」 99), or the fixed one written (「# ?/8」: 1.3 shows 1 2/8); a
+    fraction rounded to nothing beside a whole number is not shown. Microsoft's 「Number
+    format codes」 gives 「# ???/???」 showing 1.25 as 1 1/4 and 「# ?/?」 for fractions; the
+    padding spaces ? holders add are left out (the sign is what this text is asked for).
+    None for a section of another shape (a scale, several slashes).
+
+    Why: 1.5 in 「"▲"# ?/?」 shows ▲1 1/2 and was judged on +1.5 (no text was made, so no
+    sign was seen; qa-values64c). Only sign_shown_otherwise asks it, as _scientific_text."""
+    import math
+    from fractions import Fraction
+
+    at = next((i for i, (kind, t) in enumerate(pieces) if kind == "code" and t == "/"), None)
+    codes = _joined(pieces, "code")
+    if at is None or codes.count("/") != 1 or re.search(r"[^0#? /]", codes):
+        return None
+    after, k = pieces[at + 1:], 0
+    while k < len(after) and after[k][0] == "code" and after[k][1] in "0#?":
+        k += 1
+    if k:
+        fixed, tail = None, after[k:]
+    else:
+        while k < len(after) and after[k][0] == "lit" and after[k][1].isdigit():
+            k += 1
+        fixed, tail = (int("".join(t for _kind, t in after[:k])) if k else None), after[k:]
+        if not fixed:
+            return None
+    start = at
+    while start and pieces[start - 1][0] == "code" and pieces[start - 1][1] in "0#?":
+        start -= 1
+    if start == at:
+        return None
+    head = pieces[:start]
+    first = next((i for i, (kind, t) in enumerate(head) if kind == "code" and t in "0#?"), None)
+    size = Fraction(Decimal(repr(abs(float(value)))))
+    whole = math.floor(size) if first is not None else 0
+    rest = size - whole
+    if fixed is None:
+        near = rest.limit_denominator(10 ** k - 1)
+    else:
+        near = Fraction(math.floor(rest * fixed + Fraction(1, 2)), fixed)
+    if first is not None and near == 1:
+        whole, near = whole + 1, Fraction(0)
+    if first is None:
+        number = f"{near.numerator}/{near.denominator if fixed is None else fixed}"
+        lead = head
+    else:
+        holders = _joined(head[first:], "code")
+        whole_text = str(whole) if whole or "0" in holders else ""
+        fraction = (f"{near.numerator * (fixed or near.denominator) // near.denominator}/{fixed or near.denominator}"
+                    if near else "")
+        number = " ".join(t for t in (whole_text, fraction) if t) or "0"
+        lead = head[:first]
+    return (("-" if signed else "") + _joined(lead, "lit") + number + _joined(tail, "lit")).strip()
+
+
 def shown_otherwise(value: object, number_format: str, date1904: bool = False) -> "str | None":
     """What a cell of ``number_format`` shows for the number ``value`` where a reader of the
     stored number alone would take another value than the one the cell shows, and no reading
     of it as shown is made: words around it (17 in 「"約"0」 shows 約17, in 「0"以上"」 17以上),
     a section of words alone (17 in 「[<100]"100未満";0」: 100未満), a scale (17 in 「0,」: 0),
     no digit at all (「;;;」: 「」, as shown_without_digits; a 0 so hidden is 0), or ##### (a
-    number Excel has no date for). None where it shows the number (rounded at most: 「0.0」,
+    number Excel has no date for), another sign than it has (sign_shown_otherwise, a
+    percentage's too). None where it shows the number (rounded at most: 「0.0」,
     「#,##0」), a percentage (read as it shows: core.percent_cells), a date or time, a
     scientific or fraction section without words, or a sign mark of its own (「0;▲0」).
 
@@ -829,10 +915,13 @@ def shown_otherwise(value: object, number_format: str, date1904: bool = False) -
         return None
     if value != 0 and (hidden := shown_without_digits(value, number_format, date1904)) is not None:
         return hidden
+    if (signed := sign_shown_otherwise(value, number_format)) is not None:
+        # before the percentage: -0.5 in 「0%;0%」 shows 50% and was read so, as 50%; which
+        # the staff meant, the -50% held or the 50% shown, is a guess as for -12 in 「0;0」
+        # (core.percent_cells.percent_read does not read it: qa-values64c)
+        return signed
     if percent_shown(value, number_format, date1904) is not None:
         return None
-    if (signed := sign_shown_otherwise(value, number_format)) is not None:
-        return signed
     words = number_read(value, number_format)
     if words is None:
         return None

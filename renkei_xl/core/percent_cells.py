@@ -23,7 +23,7 @@ from typing import Callable, Mapping, Optional
 
 from .lazy_pattern import LazyPattern
 from . import findings as F
-from .displayed import number_read, percent_shown, shown_otherwise
+from .displayed import number_read, percent_shown, plain_format, shown_otherwise, sign_shown_otherwise
 
 # The least stored number a percentage format shows as a percentage no % row is expected to
 # hold: 2 is 200%. 85 in a 0% cell (「8500%」) is most likely 85 typed before the cell was given
@@ -33,6 +33,12 @@ PERCENT_AFTER = 2
 # The number input cells a percent format is read on (contract fields): 実績値 and 分母 of a
 # municipality's sheet, 指標's 実績値（手入力）, 基準値 and 目標値.
 READ_AS_SHOWN = frozenset(("value", "denominator", "actual_manual", "baseline", "target"))
+# The text input cells whose number is asked only whether its format shows it with another
+# sign than it has (core.displayed.sign_shown_otherwise): 実施状況 and 実施状況（手入力）. A
+# status is read as the text typed, and -12 in 「0;0」 was read 「-12」 where the cell shows 12
+# (qa-values64c); which one was meant is a guess, as for a 実績値, so it is refused. Its other
+# formats (a percentage, words) are left as they were read: a status is no figure.
+SIGN_ONLY = frozenset(("status", "status_manual"))
 
 
 def read_on(sheet_name: str) -> bool:
@@ -48,8 +54,12 @@ def read_on(sheet_name: str) -> bool:
 def percent_read(value: object, number_format: str) -> Optional[str]:
     """The text a number is read as where the section of ``number_format`` it is shown by is
     a percentage (1 in 0% → 「100%」, 0.855 in 0% → 「85.5%」: every digit kept, as collect
-    reads a returned cell), else None."""
-    if type(value) not in (int, float) or percent_shown(value, number_format) is None:
+    reads a returned cell), else None. Not one shown with another sign than it has (-0.5 in
+    「0%;0%」 shows 50%, 0.5 in 「"▲"0%」 ▲50%: core.displayed.sign_shown_otherwise): read as
+    shown it was 50% on both faces, where the cell holds -50%, and which one staff meant is a
+    guess, as for -12 in 「0;0」; shown_otherwise refuses it, naming what it shows."""
+    if (type(value) not in (int, float) or percent_shown(value, number_format) is None
+            or sign_shown_otherwise(value, number_format) is not None):
         return None
     return number_read(value, number_format)
 
@@ -60,19 +70,22 @@ class PercentFormats:
     the fields read by it, the reading, and the findings on what was read so. The reader
     is handed this rather than importing it: core.displayed uses the reader's ``text``."""
 
-    FIELDS = READ_AS_SHOWN
+    FIELDS = READ_AS_SHOWN | SIGN_ONLY
 
     def __init__(self, cells: Callable[[str], Mapping[tuple[int, int], str]]):
         self.cells = cells
 
     @staticmethod
-    def read(value: object, number_format: str) -> Optional[str]:
-        return percent_read(value, number_format)
+    def read(value: object, number_format: str, field: str = "value") -> Optional[str]:
+        return None if field in SIGN_ONLY else percent_read(value, number_format)
 
     @staticmethod
-    def otherwise(value: object, number_format: str) -> Optional[str]:
+    def otherwise(value: object, number_format: str, field: str = "value") -> Optional[str]:
         """What the cell shows where its format shows the number otherwise and it is not
-        read as shown (core.displayed.shown_otherwise), else None."""
+        read as shown (core.displayed.shown_otherwise), else None; of a status (SIGN_ONLY),
+        only where it shows another sign than the number has (sign_shown_otherwise)."""
+        if field in SIGN_ONLY:
+            return None if plain_format(number_format) else sign_shown_otherwise(value, number_format)
         return shown_otherwise(value, number_format)
 
     @staticmethod

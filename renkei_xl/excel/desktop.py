@@ -379,10 +379,10 @@ class DesktopBook(LiveBook):
 
     def percent_cells(self, sheets: Mapping[str, list], data: MasterData) -> dict[str, dict[tuple[int, int], str]]:
         """sheet → (row, col) → number format of the numbers in the master's number input
-        columns (core.percent_cells.READ_AS_SHOWN: the columns the records read them from)
+        columns (core.percent_cells.PercentFormats.FIELDS: the columns the records read them from)
         whose format is not plain (core.displayed.plain_format), as Excel says it now, on the sheets
         core.percent_cells.read_on names (as on the server)."""
-        from ..core.percent_cells import READ_AS_SHOWN, read_on
+        from ..core.percent_cells import PercentFormats, read_on
         from ..core.refs import parse_ref
 
         columns: dict[str, set[int]] = {}
@@ -391,7 +391,7 @@ class DesktopBook(LiveBook):
             if name not in sheets or not read_on(name):
                 continue
             for field, ref in record.cells.items():
-                if field in READ_AS_SHOWN and ref:
+                if field in PercentFormats.FIELDS and ref:
                     columns.setdefault(name, set()).add(parse_ref(ref)[1])
         out: dict[str, dict[tuple[int, int], str]] = {}
         for name, cols in columns.items():

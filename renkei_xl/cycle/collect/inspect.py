@@ -448,8 +448,9 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
         value = _at(raw_rows[r], col)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             number_format = wb.number_format(muni, r, col)
-            if _hidden(value, number_format, wb.date1904) is not None:
-                continue            # no digit shown: held as hidden (_hidden_numbers), once
+            if _hidden(value, number_format, wb.date1904) is not None or _sign_shown(value, number_format) is not None:
+                continue            # no digit shown, another sign: held as hidden or so (_hidden_numbers,
+                                    # _signs_shown_otherwise), once
             seen = percent_shown(value, number_format, wb.date1904)
             if seen is not None:
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
@@ -518,34 +519,36 @@ def _formatted(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list], r
 
 def _signs_shown_otherwise(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list],
                            row_ids: dict[int, str]) -> list:
-    """Each 実績値 or 分母 whose format shows its number with another sign than it has
+    """Each input cell whose format shows its number with another sign than it has
     (_sign_shown: -12 in 「0;0」 shows 12, 12 in 「"▲"0」 ▲12): held, naming what the cell
     shows (findings.SHOWN_OTHERWISE), as the master refuses its own such cell (qa-values64).
 
     Why: -12 shown 12 was read as stored (「実績値「12」は負の値です」, a message of a number
     the cell shows positive) and -12 in 「0"件";0"件"」 imported as 12 without a word: the cell
-    holds -12 and shows 12件, and which the municipality meant is a guess (SPEC §3)."""
+    holds -12 and shows 12件, and which the municipality meant is a guess (SPEC §3). A
+    実施状況 too (qa-values64c): -12 in 「0;0」 was taken as the text 「-12」, and in
+    「0"件";0"件"」 as the 「12件」 shown, each without a word."""
     return [shown_otherwise(muni, cell_ref(r, cols[f]), ind_id, label=c.ENTRY_HEADERS[f], value=text(value),
                             number_format=number_format, seen=seen)
-            for r, f, ind_id, value, number_format in _formatted(wb, muni, cols, raw_rows, row_ids,
-                                                                 ("value", "denominator"))
+            for r, f, ind_id, value, number_format in _formatted(wb, muni, cols, raw_rows, row_ids, INPUT_FIELDS)
             if (seen := _sign_shown(value, number_format, wb.date1904)) is not None]
 
 
 def _sign_shown(value: object, number_format: str, date1904: bool = False) -> Optional[str]:
     """What a cell shows for the number ``value`` where it shows it with another sign than
     it has (core.displayed.sign_shown_otherwise, the one rule of the master's cells too),
-    else None. A number read as the percentage it shows is read so (core.displayed.
-    shown_otherwise asks the same in the same order), and a number shown without a digit
-    is held as hidden (_hidden), once; a plain format (「#,##0」, 「0;▲0」) shows every number
-    with its sign, and is passed at once. The one test of _signs_shown_otherwise and of
-    _shown_inputs, which leaves such a cell's number as stored (its words are not read)."""
-    from ...core.displayed import percent_shown, plain_format, sign_shown_otherwise
+    else None. A percentage too (-0.5 in 「0%;0%」 shows 50%: it was read as the 50% shown,
+    where the cell holds -50%; core.displayed.shown_otherwise asks the sign first too). A
+    number shown without a digit is held as hidden (_hidden), once; a plain format
+    (「#,##0」, 「0;▲0」) shows every number with its sign, and is passed at once. The one test
+    of _signs_shown_otherwise and of _shown_inputs, which leaves such a cell's number as
+    stored (its words are not read)."""
+    from ...core.displayed import plain_format, sign_shown_otherwise
 
     if (not isinstance(value, (int, float)) or isinstance(value, bool) or plain_format(number_format)
             or (seen := sign_shown_otherwise(value, number_format)) is None):
-        return None         # the common case, asked first: the two below are as costly, and rarely asked
-    if _hidden(value, number_format, date1904) is not None or percent_shown(value, number_format, date1904) is not None:
+        return None         # the common case, asked first: the one below is as costly, and rarely asked
+    if _hidden(value, number_format, date1904) is not None:
         return None
     return seen
 
@@ -594,7 +597,7 @@ def _shown_inputs(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list]
             seen, words = number_shown(value, number_format, wb.date1904), number_read(value, number_format)
             if seen is None and words is None or _hidden(value, number_format, wb.date1904) is not None:
                 continue        # a number shown without a digit (「千円」 for 0.3) is held, not read
-            if f != "status" and _sign_shown(value, number_format, wb.date1904) is not None:
+            if _sign_shown(value, number_format, wb.date1904) is not None:
                 continue        # shown with another sign (12 for -12): held as stored (_signs_shown_otherwise)
             # with its words: 「0.3千円」 was imported as 300 円 no one at the municipality saw
             # Scientific or a fraction with words (1.2E+4千円): no shown text is made, so the
