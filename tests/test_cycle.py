@@ -1414,18 +1414,18 @@ def test_a_returned_number_shown_with_another_sign_is_held_naming_what_it_shows(
     path = filled["小樽市"]
     wb = openpyxl.load_workbook(path)
     ws = wb["小樽市"]
-    places = {}
-    for ind_id, value, number_format, _seen in _SIGNS_SHOWN:
-        row, cols = id_row(ws, ind_id)
-        cell = ws.cell(row, cols["実績値"])
-        cell.value, cell.number_format = value, number_format
-        places[ind_id] = f"{ws.title}!{cell.coordinate}"
-    statuses = {}
-    for ind_id, value, number_format, _seen in _STATUS_SIGNS:
-        row, cols = id_row(ws, ind_id)
-        cell = ws.cell(row, cols["実施状況"])
-        cell.value, cell.number_format = value, number_format
-        statuses[ind_id] = f"{ws.title}!{cell.coordinate}"
+
+    def typed(cases, header: str) -> dict[str, str]:
+        """Each case's number and format put into its row's ``header`` cell: 指標ID → its place."""
+        out = {}
+        for ind_id, value, number_format, _seen in cases:
+            row, cols = id_row(ws, ind_id)
+            cell = ws.cell(row, cols[header])
+            cell.value, cell.number_format = value, number_format
+            out[ind_id] = f"{ws.title}!{cell.coordinate}"
+        return out
+
+    places, statuses = typed(_SIGNS_SHOWN, "実績値"), typed(_STATUS_SIGNS, "実施状況")
     wb.save(path)
     rc = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
