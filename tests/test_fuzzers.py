@@ -321,6 +321,12 @@ def test_the_classes_found_by_hand_are_generated(fuzz_masters, tmp_path):
     assert any(b.startswith(b'[]"\\"') and b.count(b'\\"') >= 40_000 for b in bodies)
     payload = {"names": [{"name": "対象年度", "address": "B3", "book_scope": True}]}
     assert payload_fuzzer.name_again(payload, rng) == "対象年度" and len(payload["names"]) == 2
+    # X-Renkei-Tabs (client 10, stop 64): a tab named as a sheet the click writes, and hostile ones
+    from renkei_xl.server.sheet_positions import other_tabs
+
+    tabs = [payload_fuzzer.tabs_for({"sheets": [{"name": "設定"}]}, rng) for _ in range(60)]
+    read = [other_tabs(t) for t in tabs]
+    assert any(r and "集計" in r for r in read) and any(t and r is None for t, r in zip(tabs, read)), tabs
 
 
 @pytest.mark.parametrize("kind", ["cell", "row", "value", "inline"])
