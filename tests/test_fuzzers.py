@@ -321,3 +321,33 @@ def test_the_classes_found_by_hand_are_generated(fuzz_masters, tmp_path):
     assert any(b.startswith(b'[]"\\"') and b.count(b'\\"') >= 40_000 for b in bodies)
     payload = {"names": [{"name": "対象年度", "address": "B3", "book_scope": True}]}
     assert payload_fuzzer.name_again(payload, rng) == "対象年度" and len(payload["names"]) == 2
+    # X-Renkei-Tabs (client 10, stop 64): a tab named as a sheet the click writes, and hostile ones
+    from renkei_xl.server.sheet_positions import other_tabs
+
+    tabs = [payload_fuzzer.tabs_for({"sheets": [{"name": "設定"}]}, rng) for _ in range(60)]
+    read = [other_tabs(t) for t in tabs]
+    assert any(r and "集計" in r for r in read) and any(t and r is None for t, r in zip(tabs, read)), tabs
+
+
+@pytest.mark.parametrize("kind", ["cell", "row", "value", "inline"])
+def test_the_twice_oracle_asks_for_what_the_reader_says(kind):
+    """returned_fuzzer.classes63 calls a return that gives a cell twice a defect unless collect
+    says so on the cell, in TWICE_SAID's words. Those words are the reader's: since
+    qa-cells63 a value beside an inline text is check_inline_texts' refusal, and the oracle,
+    still asking for 「値が 2 つ」, called every such case a finding (qa-fuzz64,
+    returned:30871:24). Each way of giving a cell twice is read here as a return's sheet is
+    (workbook.returned: check_sheet_xml, then check_places_once), without a command."""
+    import returned_fuzzer
+    from renkei_xl.core.errors import UnreadableSheet
+    from renkei_xl.workbook.sheet_checks import check_places_once, check_sheet_xml
+
+    cell = b'<c r="G20"><v>5</v></c>'
+    sheet = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns='
+             b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="20"><c r="A20" t="inlineStr">'
+             b'<is><t>01-1</t></is></c>' + cell + b'</row></sheetData></worksheet>')
+    raw = returned_fuzzer.given_twice(sheet, cell, kind, b"G20", 20, b"12", b"99")
+    with pytest.raises(UnreadableSheet) as refused:
+        raw = check_sheet_xml("小樽市", raw)[0] or raw
+        check_places_once("小樽市", raw)
+    said = returned_fuzzer.TWICE_SAID[kind]
+    assert (said if kind == "row" else f"セル G20 {said}") in str(refused.value), refused.value

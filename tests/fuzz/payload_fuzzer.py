@@ -239,6 +239,39 @@ def name_again(payload: dict, rng) -> str | None:
     return name["name"]
 
 
+TABS64_SHARE = .3   # cases sending X-Renkei-Tabs (client 10, stop 64) drawn by tabs_for()
+# Names a tab that is no worksheet may have in the open book: the sheets a click writes, a
+# staff sheet's, the same but for case or width, Excel's longest, a chart's own.
+TAB_NAMES = ["集計", "一覧", "検証結果", "次の一歩", "メニュー", "設定", "指標", "経年", "取込履歴", "ｼｭｳｹｲ", "一覧 ",
+             "グラフ1", "Chart1", "x" * 31, "集" * 31, "'集計'", "[1]", "\u00a0"]
+
+
+def tabs_for(payload: dict, rng) -> "str | None":
+    """X-Renkei-Tabs sent beside ``payload`` (server.sheet_positions.other_tabs): as
+    RenkeiChartSheets writes it for the payload sent (remote_payload.tabs_header_of), naming 1-4
+    tabs (often a sheet the click writes or one the payload sends), or hostile: the overflow
+    mark, another version, an empty part, small letters, a lone surrogate, a name past 31
+    characters, past TABS_MAX. Only the oracle judges: a tab named as a sheet the click writes
+    is refused by WritePlan.refuse_taken, which the suite holds."""
+    from remote_payload import TABS_MAX, TABS_OVERFLOW, TABS_VERSION, tabs_header_of
+
+    kind = rng.randrange(3)
+    if kind == 0:
+        try:
+            return tabs_header_of(payload)
+        except (TypeError, AttributeError):
+            return None
+    names = [s.get("name") for s in payload.get("sheets") or [] if isinstance(s, dict) and isinstance(s.get("name"), str)]
+    if kind == 1:
+        tabs = rng.sample(TAB_NAMES + names[:5], rng.randint(1, 4))
+        return ";".join([TABS_VERSION, *(_hex(t) for t in tabs)])
+    return rng.choice([TABS_OVERFLOW, TABS_VERSION, TABS_VERSION + ";", "2;" + _hex("集計"), TABS_VERSION + ";" + _hex("集計").lower(),
+                       TABS_VERSION + ";D800", TABS_VERSION + ";" + _hex("x" * 32), TABS_VERSION + ";;" + _hex("集計"),
+                       TABS_VERSION + (";" + _hex("集計")) * 2, " " + TABS_VERSION + ";" + _hex("一覧") + " ",
+                       TABS_VERSION + ";" + ";".join([_hex("x" * 31)] * (TABS_MAX // 124 + 1)), TABS_VERSION + ";zz",
+                       TABS_VERSION + ";" + _hex("集計") + "/+", "+;" + _hex("集計")])
+
+
 def run_case(context: dict, case: Case) -> list:
     from remote_payload import client_body
 
@@ -270,8 +303,13 @@ def run_case(context: dict, case: Case) -> list:
         header = case.folder / "x-renkei-currency.txt"
         header.write_text(currency, encoding="utf-8", errors="surrogatepass")
         case.inputs.append(header)
+    tabs = tabs_for(payload, rng) if (rng := case.rng_for("tabs64")).random() < TABS64_SHARE else None   # older cases replay as before
+    if tabs is not None:
+        header = case.folder / "x-renkei-tabs.txt"
+        header.write_text(tabs, encoding="utf-8", errors="surrogatepass")
+        case.inputs.append(header)
     case_master(context, case.folder)
-    return [click(context, case.folder, entry, caption, body, percents, currency)]
+    return [click(context, case.folder, entry, caption, body, percents, currency, tabs)]
 
 
 def classes62(context: dict, case: Case, rng) -> list:

@@ -50,16 +50,16 @@ def case_master(context: dict, folder: Path) -> Path:
 
 
 def click(context: dict, folder: Path, entry: str, caption: str, body: bytes,
-          percents: Optional[str] = None, currency: Optional[str] = None) -> Outcome:
+          percents: Optional[str] = None, currency: Optional[str] = None, tabs: Optional[str] = None) -> Outcome:
     """One click of ``entry`` through ``handle()`` in a bounded child; logs in the case folder.
-    ``percents``, ``currency``: X-Renkei-Percents and X-Renkei-Currency as sent beside the body
-    (None: not sent)."""
+    ``percents``, ``currency``, ``tabs``: X-Renkei-Percents, X-Renkei-Currency and X-Renkei-Tabs
+    as sent beside the body (None: not sent)."""
     from renkei_xl.server.app import handle
     from renkei_xl.server.config import ServerConfig
 
     config = ServerConfig(workdir=folder / "work", key=KEY, share="\\\\srv\\renkei",
                           error_log=folder / "error.log", log=folder / "server.log")
-    answer = in_child(partial(handle, percents=percents, currency=currency), config, entry, body, True, "", caption,
+    answer = in_child(partial(handle, percents=percents, currency=currency, tabs=tabs), config, entry, body, True, "", caption,
                       context["id"])
     if isinstance(answer, Outcome):
         answer.label = f"handle({entry})"
