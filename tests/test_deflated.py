@@ -7,6 +7,7 @@ import zlib
 
 import pytest
 
+from renkei_xl.package.xml import PackageError
 from renkei_xl.package.zipped import Deflated, Package
 
 
@@ -80,3 +81,37 @@ def test_a_sheets_top_is_read_without_its_cells(tmp_path, padding):
     assert _attr_of(top, "sheetPr", "codeName") == "shList"
     assert _attr_of(top, "sheetView", "tabSelected") == "1"
     assert ("<sheetData" in top) == bool(padding)
+
+
+def test_a_small_part_asked_again_is_inflated_once_and_still_checked(tmp_path, monkeypatch):
+    """Package.read keeps a small part as read (KEPT_BYTES): a FY2023 recalc opened and
+    inflated xl/_rels/workbook.xml.rels 14 times. What is kept still answers as before: a
+    part read for a parser first is refused later where a search would read its comment
+    (odd markup), a part written since reads as written, a removed one is missing, and a
+    part past the size is inflated on every read (its memory is the write's)."""
+    types = '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+    rels = '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"/>'
+    src = tmp_path / "a.xlsx"
+    with zipfile.ZipFile(src, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("xl/_rels/workbook.xml.rels", rels)
+        z.writestr("xl/styles.xml", "<styleSheet><!-- <numFmt/> --></styleSheet>")
+        z.writestr("xl/big.xml", "<a>" + "x" * 300_000 + "</a>")
+    inflated: list[str] = []
+    inflate = Package._inflate
+    monkeypatch.setattr(Package, "_inflate", lambda self, info: inflated.append(info.filename) or inflate(self, info))
+    with Package(src) as pkg:
+        for _ in range(3):
+            assert pkg.read("xl/_rels/workbook.xml.rels") == rels.encode()
+            assert pkg.read("[Content_Types].xml") == types.encode()
+            assert pkg.read("xl/big.xml", parser_read=True).startswith(b"<a>x")
+        assert pkg.read("xl/styles.xml", parser_read=True).startswith(b"<styleSheet>")
+        with pytest.raises(PackageError, match="xl/styles.xml"):
+            pkg.read("xl/styles.xml")
+        pkg.write("xl/_rels/workbook.xml.rels", "<Relationships/>")
+        assert pkg.read("xl/_rels/workbook.xml.rels") == b"<Relationships/>"
+        pkg.remove("[Content_Types].xml")
+        with pytest.raises(PackageError, match="ありません"):
+            pkg.read("[Content_Types].xml")
+    assert sorted(inflated) == ["[Content_Types].xml", "xl/_rels/workbook.xml.rels", "xl/big.xml", "xl/big.xml",
+                                "xl/big.xml", "xl/styles.xml"]

@@ -140,6 +140,8 @@ class Package:
         # Parsed forms of parts, keyed by part name with the bytes they came from, so a
         # part rewritten since is parsed again (relationships are walked several times).
         self.parsed: dict[str, tuple[bytes, object]] = {}
+        # Small parts as read and checked (read): name → (bytes, odd markup checked too).
+        self._kept: dict[str, tuple[bytes, bool]] = {}
         self._changed: dict[str, bytes | Deflated] = {}
         self._removed: set[str] = set()
         if "[Content_Types].xml" not in self._infos:
@@ -183,17 +185,32 @@ class Package:
             return data.inflated() if isinstance(data, Deflated) else data
         if name not in self._infos or name in self._removed:
             raise PackageError(f"ブックの部品「{name}」がありません（ファイルが壊れています）")
+        kept = self._kept.get(name)
+        if kept is not None and (parser_read or kept[1]):
+            return kept[0]
         info = self._infos[name]
         if info.file_size > MAX_PART_BYTES:
             raise PackageError(f"ブックの部品「{name}」が大きすぎます（{info.file_size // 2**20} MB）")
-        data = self._inflate(info)
-        if name.lower().endswith(XML_PARTS):
+        data = self._inflate(info) if kept is None else kept[0]
+        xml_part = name.lower().endswith(XML_PARTS)
+        if xml_part and kept is None:
             check_xml_chars(name, data, self.labels.get(name))
-            if not parser_read and (kind := odd_markup(data)) is not None:
-                label = self.labels.get(name)
-                raise PackageError(odd_markup_refusal(f"{label}（部品「{name}」）" if label else f"ブックの部品「{name}」",
-                                                      kind))
+        if xml_part and not parser_read and (kind := odd_markup(data)) is not None:
+            label = self.labels.get(name)
+            raise PackageError(odd_markup_refusal(f"{label}（部品「{name}」）" if label else f"ブックの部品「{name}」",
+                                                  kind))
+        if info.file_size <= self.KEPT_BYTES:
+            self._kept[name] = (data, not parser_read or (kept is not None and kept[1]))
         return data
+
+    # A part of at most this many bytes is kept as read (``_kept``): a command asks for the
+    # same small parts again and again (a FY2023 recalc read xl/_rels/workbook.xml.rels 14
+    # times, [Content_Types].xml, _rels/.rels and styles 3 to 5 times each, every time opened
+    # in the zip, inflated and checked anew). The file does not change under the package
+    # (one handle, judged as opened) and a part written or removed since is answered from
+    # ``_changed`` first, so what is kept stays true. Large parts (a big sheet, its shared
+    # strings) are read once and never kept: their memory is the write's.
+    KEPT_BYTES = 64 * 1024
 
     def as_read(self, name: str) -> bool:
         """Whether ``name`` is still the part read from the file (not written or removed since)."""
