@@ -1,4 +1,5 @@
-"""A part written in pieces (package.zipped.Deflated) is stored as if written whole."""
+"""A part written in pieces (package.zipped.Deflated) is stored as if written whole; a small
+part read again is not inflated again (Package.read)."""
 
 from __future__ import annotations
 
