@@ -311,8 +311,10 @@ def lo_tool_sheet_edit(src: Path, dst: Path) -> Path:
 
 def lo_tool_sheet_edits(src: Path, dsts: Iterable[Path]) -> list[Path]:
     """`lo_tool_sheet_edit` once, saved as each of ``dsts`` (.xlsx or .xlsm, by its suffix): one
-    load and one edit for all (storeToURL leaves the document as it was, so each save is what
-    a run of its own would write)."""
+    load and one edit for all, as staff who save a book twice in one Calc session. Not byte for
+    byte what a run of its own would write after the first save: LibreOffice's export gives the
+    document one more number format ("General"), which later saves carry in styles.xml and on
+    boolean cells (s=); its chart part numbers and x14 ids differ from save to save anyway."""
     dsts = [Path(dst).resolve() for dst in dsts]
     for dst in dsts:
         dst.unlink(missing_ok=True)
