@@ -435,7 +435,7 @@ def _uno_vba(prop, ctx, desktop, job):
             for name, value in values:
                 node.setPropertyValue(name, value)
             node.commitChanges()
-        return {"runs": [uno_vba._run(desktop, job, run) for run in job["runs"]], "options": _options(prop, ctx)}
+        return {"runs": uno_vba._runs(desktop, job), "options": _options(prop, ctx)}
     finally:
         for node, values in before:
             for name, value in values:
