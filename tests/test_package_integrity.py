@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from conftest import require_soffice
 from realbooks import (excel_formulas, excel_made_books, graft_excel_sheet, graft_rich_value_cell, graft_sheet_name, grafted_lo_master, grafted_master,  # noqa: F401
-                       lo_master_xlsm, lo_master_xlsx, lo_tool_sheet_edit, package_problems, sample_master_xlsm)
+                       lo_master_xlsm, lo_master_xlsx, lo_tool_sheet_edits, package_problems, sample_master_xlsm)
 
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key)
 
@@ -47,6 +47,10 @@ MASTERS = ["sample", "grafted", "lo_xlsm", "lo_xlsx", "grafted_lo", "pictured", 
 STAFF_FORMULAS = {("小樽市", "E3"): ("1+2", 3), ("集計", "H3"): ("1+1", 2), ("設定", "L1"): ("2*3", 6)}
 
 
+# The masters LibreOffice's staff edits of the tool sheets are saved as (.xlsm, .xlsx).
+LO_TOOL_SHEETS = ("tool_sheets_only_xlsm", "tool_sheets_xlsx")
+
+
 @pytest.fixture(scope="module")
 def master_of(request, tmp_path_factory):
     """Each kind of master built once for the module: the LibreOffice edits and recalcs of a
@@ -57,15 +61,16 @@ def master_of(request, tmp_path_factory):
 
     def get(kind: str) -> Path:
         if kind not in built:
-            path = _built(kind, get, request, folder)
-            built[kind] = (path, hashlib.sha256(path.read_bytes()).hexdigest())
+            made = _built(kind, get, request, folder)
+            for each, path in (made if isinstance(made, dict) else {kind: made}).items():
+                built[each] = (path, hashlib.sha256(path.read_bytes()).hexdigest())
         path, digest = built[kind]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, f"a test changed the shared {kind} master"
         return path
     return get
 
 
-def _built(kind: str, get, request, folder: Path) -> Path:
+def _built(kind: str, get, request, folder: Path) -> Path | dict[str, Path]:
     if kind == "pictured":
         sample = request.getfixturevalue("sample_master_xlsm")
         donor = next(b for b in excel_made_books() if b.stem == "embed_image01")
@@ -82,9 +87,10 @@ def _built(kind: str, get, request, folder: Path) -> Path:
         for donor in excel_made_books():
             current = graft_excel_sheet(current, donor, folder / f"with_{donor.stem}.xlsm", graft_sheet_name(donor))
         return current
-    if kind.startswith("tool_sheets"):
+    if kind in LO_TOOL_SHEETS:    # both saves of one LibreOffice edit: the same edit of the same bytes
         require_soffice()
-        return lo_tool_sheet_edit(get("recalced"), folder / f"{kind}.{kind.rsplit('_', 1)[1]}")
+        return dict(zip(LO_TOOL_SHEETS, lo_tool_sheet_edits(
+            get("recalced"), [folder / f"{each}.{each.rsplit('_', 1)[1]}" for each in LO_TOOL_SHEETS])))
     name = {"sample": "sample_master_xlsm", "grafted": "grafted_master", "lo_xlsm": "lo_master_xlsm",
             "lo_xlsx": "lo_master_xlsx", "grafted_lo": "grafted_lo_master"}[kind]
     return request.getfixturevalue(name)

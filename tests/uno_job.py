@@ -202,15 +202,16 @@ def _uno_load(uno, prop, desktop, path, read_only):
 @contextlib.contextmanager
 def _uno_editing(uno, prop, desktop, job):
     """The document ``job["src"]`` opened for a job's edits, saved as ``job["dst"]`` in
-    ``job["filter"]`` when they end, and closed whatever happens."""
+    ``job["filter"]`` (or as each [dst, filter] of ``job["saves"]``) when they end, and closed
+    whatever happens."""
     doc = _uno_load(uno, prop, desktop, job["src"], False)
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
         yield doc
         options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
-                                                              *options))
+        for dst, filter in job.get("saves") or [[job["dst"], job["filter"]]]:   # storeToURL leaves doc as it was
+            doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", filter), prop("Overwrite", True), *options))
         doc.setModified(False)
     finally:
         doc.close(True)
@@ -307,7 +308,7 @@ def _uno_tool_sheets(uno, prop, ctx, desktop, job):
         box.Position, box.Size = Point(30000, 2500), Size(5000, 1000)
         box.String = TOOL_TEXT_BOX_TEXT
         box.Name = TOOL_TEXT_BOX_NAME
-    return {"saved": [job["dst"]]}
+    return {"saved": [dst for dst, _ in job["saves"]]}
 
 
 def _uno_form_control(uno, prop, desktop, job):
@@ -357,11 +358,18 @@ def _uno_formulas(uno, prop, desktop, job):
 
 
 def _uno_convert(uno, prop, desktop, job):
+    """``job["src"]`` stored as ``job["dst"]``; with ``job["sheet"]``, only that sheet's pages
+    (FilterData Selection: the sheet, printed as Calc prints it, the other sheets not laid out)."""
     doc = _uno_load(uno, prop, desktop, job["src"], True)
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
         options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
+        if job.get("sheet"):
+            if not doc.Sheets.hasByName(job["sheet"]):
+                raise RuntimeError(f"no sheet {job['sheet']!r} in {job['src']}")
+            data = (prop("Selection", doc.Sheets.getByName(job["sheet"])),)
+            options += (prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)),)
         doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
                                                               *options))
     finally:
@@ -427,7 +435,7 @@ def _uno_vba(prop, ctx, desktop, job):
             for name, value in values:
                 node.setPropertyValue(name, value)
             node.commitChanges()
-        return {"runs": [uno_vba._run(desktop, job, run) for run in job["runs"]], "options": _options(prop, ctx)}
+        return {"runs": uno_vba._runs(desktop, job), "options": _options(prop, ctx)}
     finally:
         for node, values in before:
             for name, value in values:
