@@ -145,10 +145,10 @@ def test_install_py_run_again_with_a_new_folder_upgrades(tmp_path):
     said 「入れました」."""
     import shutil
 
+    from test_wheels import venv_with_pip   # the server's venv as `python -m venv` makes it
+
     tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
+    python = venv_with_pip(sys.executable, tmp_path / "venv")
     for marker in ("last year", "this year"):
         folder = tmp_path / marker.replace(" ", "-")
         folder.mkdir()
