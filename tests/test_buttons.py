@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Optional
 
@@ -1046,16 +1047,72 @@ def test_a_book_with_more_names_than_the_vba_client_walks_is_refused_before_send
     assert refused.value.names == names and refused.value.sheet == ""
 
 
-def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
-    """Shapes.Count counts notes: Remote.bas walks them with an Integer too. (Written with
-    XlsxWriter, a third of openpyxl's time for 32,767 notes.)"""
+def _notes_book(path: Path, notes: int, per_row: int = 200) -> None:
+    """A book whose sheet 小樽市 holds ``notes`` notes, ``per_row`` to a row from A1, the
+    parts byte for byte as XlsxWriter's ``write_comment`` of each writes them (its
+    docProps' clock aside): XlsxWriter writes the first note, and the others are its
+    <comment> and VML <v:shape> with each note's cell, shape id, z-index and position as
+    XlsxWriter computes them for the default row height and column width. XlsxWriter's own
+    writing of 32,767 notes was 1.4 s of CPU (the VML's XML, element by element)."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(tmp_path / "notes.xlsx")
+    from conftest import write_members
+
+    wb = xlsxwriter.Workbook(path)
+    wb.add_worksheet("小樽市").write_comment(0, 0, "x", {"author": "y"})
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    sheet, comments, vml = (members[p] for p in ("xl/worksheets/sheet1.xml", "xl/comments1.xml",
+                                                 "xl/drawings/vmlDrawing1.vml"))
+    note = re.search(rb'<comment ref="A1".*?</comment>', comments).group(0)
+    shape = re.search(rb'<v:shape id="_x0000_s1025".*?</v:shape>', vml).group(0)
+    first = (b"margin-left:59.25pt;margin-top:1.5pt;", b"<x:Anchor>1, 15, 0, 2, 3, 15, 3, 16</x:Anchor>")
+    assert all(part in shape for part in first) and b'<o:idmap v:ext="edit" data="1"/>' in vml, vml
+    assert b'<dimension ref="A1"/>' in sheet and b'<row r="1" spans="1:1"/>' in sheet, sheet
+    notes_xml, shapes_xml = [], []
+    for k in range(notes):
+        r, col = divmod(k, per_row)
+        top = 1.5 if r == 0 else 7.5 + 15 * (r - 1)     # a note sits from the row above its cell
+        anchor = (f"{col + 1}, 15, 0, 2, {col + 3}, 15, 3, 16" if r == 0
+                  else f"{col + 1}, 15, {r - 1}, 10, {col + 3}, 15, {r + 3}, 4")
+        notes_xml.append(note.replace(b'"A1"', f'"{column_letter(col + 1)}{r + 1}"'.encode()))
+        shapes_xml.append(shape.replace(b"_x0000_s1025", b"_x0000_s%d" % (1025 + k))
+                          .replace(first[0], f"margin-left:{59.25 + 48 * col}pt;margin-top:{top}pt;".encode())
+                          .replace(b"z-index:1;", b"z-index:%d;" % (k + 1))
+                          .replace(first[1], f"<x:Anchor>{anchor}</x:Anchor>".encode())
+                          .replace(b"<x:Row>0</x:Row><x:Column>0</x:Column>",
+                                   b"<x:Row>%d</x:Row><x:Column>%d</x:Column>" % (r, col)))
+    rows = -(-notes // per_row)
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        b'<dimension ref="A1"/>', f'<dimension ref="A1:{column_letter(per_row)}{rows}"/>'.encode()).replace(
+        b'<row r="1" spans="1:1"/>', b"".join(b'<row r="%d" spans="1:%d"/>' % (r, per_row) for r in range(1, rows + 1)))
+    members["xl/comments1.xml"] = comments.replace(note, b"".join(notes_xml))
+    members["xl/drawings/vmlDrawing1.vml"] = vml.replace(shape, b"".join(shapes_xml)).replace(     # a block of 1,024 ids each
+        b'data="1"', b'data="%s"' % b",".join(b"%d" % i for i in range(1, (1024 + notes) // 1024 + 1)))
+    write_members(path, members)
+
+
+def test_the_notes_book_is_the_book_xlsxwriter_writes(tmp_path):
+    """``_notes_book``'s parts are XlsxWriter's own for the same notes (past one row and one
+    block of 1,024 shape ids), but for docProps/core.xml's clock."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(tmp_path / "xlsxwriter.xlsx")
     ws = wb.add_worksheet("小樽市")
-    for k in range(32_767):
+    for k in range(1_030):
         ws.write_comment(k // 200, k % 200, "x", {"author": "y"})
     wb.close()
+    _notes_book(tmp_path / "model.xlsx", 1_030)
+    with zipfile.ZipFile(tmp_path / "xlsxwriter.xlsx") as a, zipfile.ZipFile(tmp_path / "model.xlsx") as b:
+        assert a.namelist() == b.namelist()
+        assert {n for n in a.namelist() if a.read(n) != b.read(n)} <= {"docProps/core.xml"}
+
+
+def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
+    """Shapes.Count counts notes: Remote.bas walks them with an Integer too. (32,767 notes,
+    the parts as XlsxWriter writes them: ``_notes_book``.)"""
+    _notes_book(tmp_path / "notes.xlsx", 32_767)
     with pytest.raises(ClientRefused) as refused:
         payload_from_file(tmp_path / "notes.xlsx", client=VBA)
     assert refused.value.sheet == "小樽市" and refused.value.shapes == 32_767
