@@ -184,6 +184,30 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
 
 # -------------------------------------------------------------------- recalc, check
 
+def test_masters_of_one_project_have_its_streams_read_once_for_their_first_recalc(master, tmp_path, monkeypatch):
+    """Every master built for the same sheets holds the same VBA project: their first recalc
+    adds the same document module (apply._document_modules). Each read every stream of the
+    project again in Python first (vba.read.stored_streams), a server's worker paying it for
+    each master; now the rebuilt project is kept per project (sources.own_project_with), and
+    each copy still gets it."""
+    import zipfile as zf
+
+    from renkei_xl.vba import read
+
+    calls: list[int] = []
+    real = read.stored_streams
+    monkeypatch.setattr(read, "stored_streams", lambda data: calls.append(len(data)) or real(data))
+    with zf.ZipFile(master) as z:
+        built = z.read("xl/vbaProject.bin")
+    projects = []
+    for name in ("a.xlsm", "b.xlsm"):
+        recalc_file(_copy(master, tmp_path / name))
+        with zf.ZipFile(tmp_path / name) as z:
+            projects.append(z.read("xl/vbaProject.bin"))
+    assert projects[0] == projects[1] != built      # the document module added to both
+    assert len(calls) <= 1, calls
+
+
 def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(master, tmp_path, fy2023):
     cli = _copy(master, tmp_path / "cli.xlsm")
     result, written = recalc_file(cli)
