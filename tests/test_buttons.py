@@ -26,7 +26,7 @@ from conftest import rewrite_cells, saved_by_excel, saved_once, value_key
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
                             ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
                             file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
-                            saved_book)
+                            payload_book, saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
 from renkei_xl.core.errors import OUT_OF_MEMORY
@@ -235,8 +235,8 @@ def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(ma
     assert "73.2%" in rate_row
 
     # メニュー: the same status line as the command line's
-    menu_cli = load_workbook(written.path, data_only=True)[c.MENU]
-    wb_names = load_workbook(written.path).defined_names
+    written_book = load_workbook(written.path, data_only=True)      # its names are a normal load's
+    menu_cli, wb_names = written_book[c.MENU], written_book.defined_names
     sheet, ref = next(iter(wb_names[c.N_LAST_RESULT].destinations))
     assert applied.value(sheet, ref.replace("$", "")) == menu_cli[ref.replace("$", "")].value
 
@@ -305,7 +305,7 @@ def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(m
     assert listed[top][c.LIST_STATUS_COL] == "連携事業実施状況等（３月末時点）"
     row = next(i for i, r in enumerate(listed) if r[c.LIST_ID_COL] == "04-1") + 1
     _put(moved, c.LIST, f"L{row}", "要確認")
-    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    sheet, ref = next(iter(payload_book(moved).defined_names[c.N_BASE_DATE].destinations))     # read once per content
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
 
     _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
@@ -324,7 +324,7 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
     import datetime as dt
 
     moved = _copy(master, tmp_path / "moved.xlsm")
-    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    sheet, ref = next(iter(payload_book(moved).defined_names[c.N_BASE_DATE].destinations))     # read once per content
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
     targets = {"14-1": "2023年9月末まで", "49-1": "令和5年10月まで", "10-1": "2023年度上期まで", "31-2": "R5年度下期迄"}
     wb = load_workbook(moved, keep_vba=True)
