@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Optional
 
@@ -25,7 +26,7 @@ from conftest import rewrite_cells, saved_by_excel, saved_once, value_key
 from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
                             ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
                             file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
-                            saved_book)
+                            payload_book, saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
 from renkei_xl.core.errors import OUT_OF_MEMORY
@@ -183,6 +184,30 @@ def _trim(rows: list[list[object]]) -> list[list[object]]:
 
 # -------------------------------------------------------------------- recalc, check
 
+def test_masters_of_one_project_have_its_streams_read_once_for_their_first_recalc(master, tmp_path, monkeypatch):
+    """Every master built for the same sheets holds the same VBA project: their first recalc
+    adds the same document module (apply._document_modules). Each read every stream of the
+    project again in Python first (vba.read.stored_streams), a server's worker paying it for
+    each master; now the rebuilt project is kept per project (sources.own_project_with), and
+    each copy still gets it."""
+    import zipfile as zf
+
+    from renkei_xl.vba import read
+
+    calls: list[int] = []
+    real = read.stored_streams
+    monkeypatch.setattr(read, "stored_streams", lambda data: calls.append(len(data)) or real(data))
+    with zf.ZipFile(master) as z:
+        built = z.read("xl/vbaProject.bin")
+    projects = []
+    for name in ("a.xlsm", "b.xlsm"):
+        recalc_file(_copy(master, tmp_path / name))
+        with zf.ZipFile(tmp_path / name) as z:
+            projects.append(z.read("xl/vbaProject.bin"))
+    assert projects[0] == projects[1] != built      # the document module added to both
+    assert len(calls) <= 1, calls
+
+
 def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(master, tmp_path, fy2023):
     cli = _copy(master, tmp_path / "cli.xlsm")
     result, written = recalc_file(cli)
@@ -210,8 +235,8 @@ def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(ma
     assert "73.2%" in rate_row
 
     # メニュー: the same status line as the command line's
-    menu_cli = load_workbook(written.path, data_only=True)[c.MENU]
-    wb_names = load_workbook(written.path).defined_names
+    written_book = load_workbook(written.path, data_only=True)      # its names are a normal load's
+    menu_cli, wb_names = written_book[c.MENU], written_book.defined_names
     sheet, ref = next(iter(wb_names[c.N_LAST_RESULT].destinations))
     assert applied.value(sheet, ref.replace("$", "")) == menu_cli[ref.replace("$", "")].value
 
@@ -280,7 +305,7 @@ def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(m
     assert listed[top][c.LIST_STATUS_COL] == "連携事業実施状況等（３月末時点）"
     row = next(i for i, r in enumerate(listed) if r[c.LIST_ID_COL] == "04-1") + 1
     _put(moved, c.LIST, f"L{row}", "要確認")
-    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    sheet, ref = next(iter(payload_book(moved).defined_names[c.N_BASE_DATE].destinations))     # read once per content
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
 
     _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
@@ -299,7 +324,7 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
     import datetime as dt
 
     moved = _copy(master, tmp_path / "moved.xlsm")
-    sheet, ref = next(iter(load_workbook(moved).defined_names[c.N_BASE_DATE].destinations))
+    sheet, ref = next(iter(payload_book(moved).defined_names[c.N_BASE_DATE].destinations))     # read once per content
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
     targets = {"14-1": "2023年9月末まで", "49-1": "令和5年10月まで", "10-1": "2023年度上期まで", "31-2": "R5年度下期迄"}
     wb = load_workbook(moved, keep_vba=True)
@@ -1046,16 +1071,72 @@ def test_a_book_with_more_names_than_the_vba_client_walks_is_refused_before_send
     assert refused.value.names == names and refused.value.sheet == ""
 
 
-def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
-    """Shapes.Count counts notes: Remote.bas walks them with an Integer too. (Written with
-    XlsxWriter, a third of openpyxl's time for 32,767 notes.)"""
+def _notes_book(path: Path, notes: int, per_row: int = 200) -> None:
+    """A book whose sheet 小樽市 holds ``notes`` notes, ``per_row`` to a row from A1, the
+    parts byte for byte as XlsxWriter's ``write_comment`` of each writes them (its
+    docProps' clock aside): XlsxWriter writes the first note, and the others are its
+    <comment> and VML <v:shape> with each note's cell, shape id, z-index and position as
+    XlsxWriter computes them for the default row height and column width. XlsxWriter's own
+    writing of 32,767 notes was 1.4 s of CPU (the VML's XML, element by element)."""
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(tmp_path / "notes.xlsx")
+    from conftest import write_members
+
+    wb = xlsxwriter.Workbook(path)
+    wb.add_worksheet("小樽市").write_comment(0, 0, "x", {"author": "y"})
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        members = {i.filename: z.read(i) for i in z.infolist()}
+    sheet, comments, vml = (members[p] for p in ("xl/worksheets/sheet1.xml", "xl/comments1.xml",
+                                                 "xl/drawings/vmlDrawing1.vml"))
+    note = re.search(rb'<comment ref="A1".*?</comment>', comments).group(0)
+    shape = re.search(rb'<v:shape id="_x0000_s1025".*?</v:shape>', vml).group(0)
+    first = (b"margin-left:59.25pt;margin-top:1.5pt;", b"<x:Anchor>1, 15, 0, 2, 3, 15, 3, 16</x:Anchor>")
+    assert all(part in shape for part in first) and b'<o:idmap v:ext="edit" data="1"/>' in vml, vml
+    assert b'<dimension ref="A1"/>' in sheet and b'<row r="1" spans="1:1"/>' in sheet, sheet
+    notes_xml, shapes_xml = [], []
+    for k in range(notes):
+        r, col = divmod(k, per_row)
+        top = 1.5 if r == 0 else 7.5 + 15 * (r - 1)     # a note sits from the row above its cell
+        anchor = (f"{col + 1}, 15, 0, 2, {col + 3}, 15, 3, 16" if r == 0
+                  else f"{col + 1}, 15, {r - 1}, 10, {col + 3}, 15, {r + 3}, 4")
+        notes_xml.append(note.replace(b'"A1"', f'"{column_letter(col + 1)}{r + 1}"'.encode()))
+        shapes_xml.append(shape.replace(b"_x0000_s1025", b"_x0000_s%d" % (1025 + k))
+                          .replace(first[0], f"margin-left:{59.25 + 48 * col}pt;margin-top:{top}pt;".encode())
+                          .replace(b"z-index:1;", b"z-index:%d;" % (k + 1))
+                          .replace(first[1], f"<x:Anchor>{anchor}</x:Anchor>".encode())
+                          .replace(b"<x:Row>0</x:Row><x:Column>0</x:Column>",
+                                   b"<x:Row>%d</x:Row><x:Column>%d</x:Column>" % (r, col)))
+    rows = -(-notes // per_row)
+    members["xl/worksheets/sheet1.xml"] = sheet.replace(
+        b'<dimension ref="A1"/>', f'<dimension ref="A1:{column_letter(per_row)}{rows}"/>'.encode()).replace(
+        b'<row r="1" spans="1:1"/>', b"".join(b'<row r="%d" spans="1:%d"/>' % (r, per_row) for r in range(1, rows + 1)))
+    members["xl/comments1.xml"] = comments.replace(note, b"".join(notes_xml))
+    members["xl/drawings/vmlDrawing1.vml"] = vml.replace(shape, b"".join(shapes_xml)).replace(     # a block of 1,024 ids each
+        b'data="1"', b'data="%s"' % b",".join(b"%d" % i for i in range(1, (1024 + notes) // 1024 + 1)))
+    write_members(path, members)
+
+
+def test_the_notes_book_is_the_book_xlsxwriter_writes(tmp_path):
+    """``_notes_book``'s parts are XlsxWriter's own for the same notes (past one row and one
+    block of 1,024 shape ids), but for docProps/core.xml's clock."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(tmp_path / "xlsxwriter.xlsx")
     ws = wb.add_worksheet("小樽市")
-    for k in range(32_767):
+    for k in range(1_030):
         ws.write_comment(k // 200, k % 200, "x", {"author": "y"})
     wb.close()
+    _notes_book(tmp_path / "model.xlsx", 1_030)
+    with zipfile.ZipFile(tmp_path / "xlsxwriter.xlsx") as a, zipfile.ZipFile(tmp_path / "model.xlsx") as b:
+        assert a.namelist() == b.namelist()
+        assert {n for n in a.namelist() if a.read(n) != b.read(n)} <= {"docProps/core.xml"}
+
+
+def test_a_sheet_with_more_shapes_than_the_vba_client_walks_is_refused_before_sending(tmp_path):
+    """Shapes.Count counts notes: Remote.bas walks them with an Integer too. (32,767 notes,
+    the parts as XlsxWriter writes them: ``_notes_book``.)"""
+    _notes_book(tmp_path / "notes.xlsx", 32_767)
     with pytest.raises(ClientRefused) as refused:
         payload_from_file(tmp_path / "notes.xlsx", client=VBA)
     assert refused.value.sheet == "小樽市" and refused.value.shapes == 32_767
