@@ -3052,12 +3052,15 @@ def test_split_eml_drafts_address_each_municipality(tmp_path, fy2023, capsys, mo
         assert _attachments(msg) == [(book.name, book.read_bytes())]
 
 
-def _set_address(master: Path, municipality: str, address) -> None:
+def _set_address(master: Path, municipality: str, address, **others) -> None:
+    """``address`` typed over ``municipality``'s メールアドレス on 設定, and each of ``others``
+    (municipality=address) with it: one openpyxl load and save for them all."""
     wb = openpyxl.load_workbook(master)
     ws = wb[c.SETTINGS]
-    [cell] = [row[3] for row in ws.iter_rows() if row[0].value == municipality]
-    assert "@" in cell.value, cell.coordinate      # the メールアドレス column
-    cell.value = address
+    for name, value in {municipality: address, **others}.items():
+        [cell] = [row[3] for row in ws.iter_rows() if row[0].value == name]
+        assert "@" in cell.value, cell.coordinate      # the メールアドレス column
+        cell.value = value
     wb.save(master)
 
 
@@ -3065,8 +3068,7 @@ def test_split_eml_with_a_bad_address_makes_nothing_and_names_the_municipality(t
     """A full-width ＠ in the seventh municipality's address stopped split after seven input
     files and six drafts, naming the address alone. Now every address is checked first."""
     master = sample_master(tmp_path / "マスター.xlsx")
-    _set_address(master, "北広島市", "kikaku＠city.example.jp")
-    _set_address(master, "長沼町", "kikaku@town．naganuma.example")
+    _set_address(master, "北広島市", "kikaku＠city.example.jp", 長沼町="kikaku@town．naganuma.example")
     outdir = tmp_path / "配布"
     assert main(["split", str(master), "--outdir", str(outdir), "--eml"]) == 2
     err = capsys.readouterr().err

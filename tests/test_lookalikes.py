@@ -36,9 +36,10 @@ def test_a_project_number_that_is_no_whole_number_is_named_on_its_cell(master, t
     said = _assert_faces_agree(path, [])
     severity, kind, message = said[f"{INDICATORS}!C4"]
     assert (severity, kind) == ("エラー", "project-no") and f"事業No「{typed}」" in message, said[f"{INDICATORS}!C4"]
-    found = next(f for f in load_master(path).findings if f.place == f"{INDICATORS}!C4")
+    data = load_master(path)        # one read for both questions
+    found = next(f for f in data.findings if f.place == f"{INDICATORS}!C4")
     assert (f"なら「{number}」" in found.hint) == bool(number), found.hint
-    ind = next(i for i in load_master(path).indicators if i.id == "01-1")
+    ind = next(i for i in data.indicators if i.id == "01-1")
     assert ind.project_no is None
 
 

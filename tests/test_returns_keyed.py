@@ -192,9 +192,10 @@ def test_the_key_never_travels_in_split_or_export_files(issued, tmp_path):
     # what travels instead: each split file's own seal
     data = load_master(master)
     for muni, path in files.items():
-        props = props_of(path)
+        book = openpyxl.load_workbook(path)     # its properties and its sheet: one load of each file
+        props = {p.name: p.value for p in book.custom_doc_props.props}
         assert props[P_SEAL] == municipality_seal(key, data, muni, props[P_ISSUED], cells=issued_cells(path, muni))
-        ws = openpyxl.load_workbook(path)[muni]
+        ws = book[muni]
         top, _ = header_row(ws)
         visible = [v for row in ws.iter_rows(max_row=top - 1, values_only=True) for v in row if v]
         assert L_SEAL in visible and props[P_SEAL] in visible

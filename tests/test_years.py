@@ -1159,8 +1159,8 @@ def test_a_true_or_false_beside_the_records_is_refused_in_a_label_and_kept_in_a_
         assert code == 2 and "「TRUE」 はTRUE/FALSE（論理値）です" in err and not (tmp_path / "next.xlsm").exists(), err
         return
     assert code == 0, err
-    kept = openpyxl.load_workbook(tmp_path / "next.xlsm")[c.HISTORY]
-    assert [cell.value for row in kept.iter_rows() for cell in row if cell.value is True] == [True]
+    kept = _grid(tmp_path / "next.xlsm", c.HISTORY)
+    assert [value for row in kept for value in row if value is True] == [True]
 
 
 def test_symbols_in_history_are_kept_exactly(sample, tmp_path):
@@ -1221,7 +1221,7 @@ def test_the_sample_master_starts_with_the_official_year_in_its_history(tmp_path
     from renkei_xl.core.history import read_history, read_kept, years_of
 
     master = init_master(tmp_path / "見本.xlsm", sample="fy2023")
-    grid = [list(r) for r in openpyxl.load_workbook(master)[c.HISTORY].iter_rows(values_only=True)]
+    grid = _grid(master, c.HISTORY)
     history = read_history(grid)
     assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
     assert history["08-1"][2023].actual == fy2023.official_actual["08-1"] == "17件"
@@ -1766,7 +1766,7 @@ def test_a_column_staff_added_to_the_history_is_kept_by_the_next_rollover(years,
     2025 master's 経年 has the column after its years, the note on 04-1's row. Before, each
     rollover wrote 経年 from its records alone and the column was gone without a word."""
     m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
-    rows = [list(r) for r in openpyxl.load_workbook(m2024)[c.HISTORY].iter_rows(values_only=True)]
+    rows = _grid(m2024, c.HISTORY)
     top = next(i for i, r in enumerate(rows) if "指標ID" in r)
     row = next(i for i, r in enumerate(rows) if r[0] == "04-1") + 1
     col = len(rows[top]) + 1
@@ -1774,7 +1774,7 @@ def test_a_column_staff_added_to_the_history_is_kept_by_the_next_rollover(years,
                                                       CellEdit(c.HISTORY, row, col, "見直し中")]), None))
 
     m2025 = rollover_file(m2024, out=tmp_path / "2025" / years["m2025"].name).path
-    rows = [list(r) for r in openpyxl.load_workbook(m2025)[c.HISTORY].iter_rows(values_only=True)]
+    rows = _grid(m2025, c.HISTORY)
     header = next(r for r in rows if "指標ID" in r)
     assert header[-1] == "職員メモ" and "2024年度 評価" in header
     assert {r[0]: r[-1] for r in rows[rows.index(header) + 1:] if r[-1]} == {"04-1": "見直し中"}
@@ -1810,7 +1810,7 @@ def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path
     done = rollover_file(m2023)
     (said,) = [line for line in rollover_lines(done) if "市町村一覧にないため" in line]
     assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
-    kept = [r for r in openpyxl.load_workbook(done.path)["長沼町"].iter_rows(min_row=2, values_only=True) if r[4]]
+    kept = [r for r in _grid(done.path, "長沼町")[1:] if r[4]]
     assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]
 
 
@@ -1972,7 +1972,7 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
     columns were read as staff's own, and 2023 left the years (its 達成割合 and records kept
     only as text beside them)."""
     m2024 = shutil.copyfile(years["m2024"], tmp_path / years["m2024"].name)
-    rows = [list(r) for r in openpyxl.load_workbook(m2024)[c.HISTORY].iter_rows(values_only=True)]
+    rows = _grid(m2024, c.HISTORY)
     top = next(i for i, r in enumerate(rows) if "指標ID" in r)
     header = rows[top]
     record = next(r for r in rows[top + 1:] if r[0] == "04-1")
@@ -1983,7 +1983,7 @@ def test_a_year_header_staff_retyped_in_full_width_or_without_its_space_stays_th
                                                       CellEdit(c.HISTORY, top + 1, symbol + 1, symbol_header)]), None))
 
     m2025 = rollover_file(m2024, out=tmp_path / "2025" / years["m2025"].name).path
-    rows = [list(r) for r in openpyxl.load_workbook(m2025)[c.HISTORY].iter_rows(values_only=True)]
+    rows = _grid(m2025, c.HISTORY)
     header = next(r for r in rows if "指標ID" in r)
     assert actual_header not in header and symbol_header not in header, header
     record = next(r for r in rows[rows.index(header) + 1:] if r[0] == "04-1")
