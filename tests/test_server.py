@@ -2391,7 +2391,7 @@ def test_an_answer_past_what_the_client_takes_is_refused_in_japanese(server):
     assert text.startswith(f"{c.named(c.RECALC)}の結果（ブックに書き込む内容）が "), text
     assert "5 MB" in text and "renkei-xl コマンド" in text and "ブックは変更していません" in text
     status, answer, _outcome = handle(config, "check", body, True, "", c.CHECK, _master_id(master))
-    assert status == 200 and limits.answer_bytes(answer) <= limits.MAX_ANSWER_BYTES   # small: sent
+    assert status == 200 and len(limits.answer_json(answer)) <= limits.MAX_ANSWER_BYTES   # small: sent
 
 
 @pytest.mark.parametrize("key, value", [

@@ -80,3 +80,98 @@ def test_the_fitted_texts_kept_are_bounded_by_their_characters(monkeypatch):
     held = sum(len(text) for text, _cap in text_fit._LINES)
     assert 0 < held <= 100_000 and text_fit._lines_chars == held
     assert text_fit.lines(first, 20) == fitted
+
+
+def _book_with_merge(path, merge: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "S"
+    book.active.merge_cells(merge)
+    book.save(path)
+
+
+def test_the_saved_master_is_parsed_once_per_content(tmp_path, monkeypatch):
+    """A worker's clicks on one saved master share its parse (excel.remote._SavedFile): it
+    was parsed anew at every click. Shared by the bytes read at each click, so a file saved
+    since is read as it is now, and the parses kept are bounded."""
+    from renkei_xl.excel import remote
+    from renkei_xl.workbook import state
+
+    made = []
+
+    class Counted(state.StyleReader):
+        def __init__(self, *args):
+            made.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(state, "StyleReader", Counted)
+    monkeypatch.setattr(remote._SavedFile, "_kept", {})
+    master = tmp_path / "m.xlsx"
+    _book_with_merge(master, "A1:B2")
+    for _click in range(3):
+        assert remote.SavedFills(str(master)).merged_areas("S") == [(1, 1, 2, 2)]
+    assert len(made) == 1
+    _book_with_merge(master, "A1:C3")        # saved again: the click reads the new file
+    assert remote.SavedFills(str(master)).merged_areas("S") == [(1, 1, 3, 3)]
+    assert len(made) == 2
+    for i in range(remote._SavedFile._KEPT + 2):
+        other = tmp_path / f"o{i}.xlsx"
+        _book_with_merge(other, f"A1:A{i + 2}")
+        assert remote.SavedFills(str(other)).merged_areas("S") == [(1, 1, i + 2, 1)]
+    assert len(remote._SavedFile._kept) == remote._SavedFile._KEPT
+
+
+def test_the_master_key_is_read_once_per_version_of_the_file(tmp_path, monkeypatch):
+    """Admission's identity check reads the saved master's key once per version of the file
+    (server.place.master_key_of), not at every click; a file rewritten in place, even with
+    its size and modification time as they were, is read again."""
+    import os
+    import time
+
+    from renkei_xl.cycle import distribute
+    from renkei_xl.server import place
+
+    reads = []
+
+    def key_of(path):
+        reads.append(path)
+        return path.read_bytes()
+
+    monkeypatch.setattr(distribute, "master_key_of_file", key_of)
+    place._master_key.cache_clear()
+    master = tmp_path / "m.xlsm"
+    master.write_bytes(b"key-1")
+    assert [place.master_key_of(master) for _click in range(3)] == [b"key-1"] * 3
+    assert len(reads) == 1
+    before = master.stat()
+    time.sleep(0.05)                       # past the file system's clock tick
+    master.write_bytes(b"key-2")
+    os.utime(master, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert place.master_key_of(master) == b"key-2" and len(reads) == 2
+    place._master_key.cache_clear()
+
+
+def test_an_answer_is_encoded_once(tmp_path, monkeypatch):
+    """The JSON of a click's answer is made once: _ran measures it against what the client
+    takes and the endpoint sends the same bytes (server.app._answer_json); it was encoded
+    twice. An answer numbered since (a stopped click's 受付番号) is encoded as numbered."""
+    from renkei_xl.server import app, limits
+    from renkei_xl.server.place import Place
+
+    made = []
+    encode = limits.answer_json
+    monkeypatch.setattr(limits, "answer_json", lambda answer: made.append(1) or encode(answer))
+    done = {"actions": [{"func": "alert", "args": ["入力チェックが終わりました。", "t", "ok", "info", ""]}]}
+    monkeypatch.setattr(app, "run_button", lambda *_args: done)
+    seen: dict = {}
+    status, answer, _outcome = app._ran("check", {}, Place(tmp_path, request_id="ab12"), tmp_path, "ab12", "入力チェック",
+                                        [], None, seen)
+    assert status == 200 and app._answer_json(app._numbered_refusal(answer, "ab12"), seen) == encode(done)
+    assert len(made) == 1
+    stopped = {"actions": [{"func": "alert", "args": ["止めました。", "t", "ok", "critical", ""]}]}
+    monkeypatch.setattr(app, "run_button", lambda *_args: stopped)
+    seen = {}
+    _status, answer, _outcome = app._ran("check", {}, Place(tmp_path, request_id="ab12"), tmp_path, "ab12", "入力チェック",
+                                         [], None, seen)
+    assert "受付番号 ab12" in app._answer_json(app._numbered_refusal(answer, "ab12"), seen).decode("utf-8")

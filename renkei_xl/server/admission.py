@@ -96,12 +96,12 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
 
 
 def _same_master(place: Place, master: Path, sent_id: str) -> None:
-    from ..cycle.distribute import master_key_of_file
     from ..core.seal import master_id
+    from .place import master_key_of
 
     shown = place.shown(master.parent)
     try:
-        key = master_key_of_file(master)
+        key = master_key_of(master)
     except UserError as exc:
         raise Refusal(422, f"サーバー作業フォルダー「{shown}」のマスターを読めません。{exc}。", "マスターを読めない") from None
     if key is None:

@@ -86,11 +86,6 @@ def answer_json(answer: dict) -> bytes:
     return text.encode("utf-8")
 
 
-def answer_bytes(answer: dict) -> int:
-    """The answer's size as sent (answer_json)."""
-    return len(answer_json(answer))
-
-
 def answer_refusal(caption: str, size: int) -> Optional[Refusal]:
     """Why an answer is not sent (None: send it): past what the client can take, staff get a
     Japanese reason and what to do instead of an answer Excel cannot replay."""

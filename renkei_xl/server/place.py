@@ -162,6 +162,25 @@ def _protection(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], 
         raise UserError(f"マスター「{Path(path).name}」を読めません（{why}）") from None
 
 
+def master_key_of(path: Path) -> Optional[bytes]:
+    """The key saved in the master at ``path`` (cycle.distribute.master_key_of_file), read
+    once per version of the file. Why: admission checks every click's master identity
+    against it, and opening the package and parsing its workbook.xml each time was a tenth
+    of an 入力チェック's CPU on the server. A version is the file's device, inode, size,
+    modification and change times: a save, a copy over it or a file renamed into its place
+    changes one of them (the change time, set by the system, even when the modification time
+    is set back), and is read again, inside the click's folder as before."""
+    stat = path.stat()
+    return _master_key(str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@lru_cache(maxsize=64)
+def _master_key(path: str, *_version: int) -> Optional[bytes]:
+    from ..cycle.distribute import master_key_of_file
+
+    return master_key_of_file(Path(path))
+
+
 def _signature(path: Path) -> tuple[int, int, int]:
     stat = path.stat()
     return stat.st_ino, stat.st_size, stat.st_mtime_ns
