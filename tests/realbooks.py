@@ -458,6 +458,22 @@ def lo_convert(src: Path, dst: Path, filter: str = PDF_FILTER, options: str = ""
     return dst
 
 
+def lo_convert_sheets(src: Path, pdfs: dict[str, Path]) -> dict[str, Path]:
+    """`lo_convert`'s ``sheet`` PDF of each sheet of ``pdfs`` ({sheet: pdf}), from one open of
+    ``src``: a test module that reads a few sheets' pages opened the master once for each, or
+    had LibreOffice draw every sheet."""
+    pdfs = {sheet: Path(pdf).resolve() for sheet, pdf in pdfs.items()}
+    for pdf in pdfs.values():
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        pdf.unlink(missing_ok=True)
+    _run_uno_job({"kind": "convert", "src": str(Path(src).resolve()), "filter": PDF_FILTER,
+                  "sheets": [[sheet, str(pdf)] for sheet, pdf in pdfs.items()]})
+    for pdf in pdfs.values():
+        if not pdf.is_file():
+            raise AssertionError(f"LibreOffice did not write {pdf}")
+    return pdfs
+
+
 def lo_probe(probe: str, path: Path, *args, read_only: bool = True) -> dict:
     """The JSON answer of ``probe`` (the module tests/uno_probe.py or tests/uno_input_probe.py)
     on ``path`` opened in the soffice this process keeps: a private soffice per probe was a

@@ -359,22 +359,26 @@ def _uno_formulas(uno, prop, desktop, job):
 
 def _uno_convert(uno, prop, desktop, job):
     """``job["src"]`` stored as ``job["dst"]``; with ``job["sheet"]``, only that sheet's pages
-    (FilterData Selection: the sheet, printed as Calc prints it, the other sheets not laid out)."""
+    (FilterData Selection: the sheet, printed as Calc prints it, the other sheets not laid out).
+    ``job["sheets"]`` ([[sheet, dst], ...]): each sheet's pages stored as its own ``dst``, from
+    the one load of ``src``."""
     doc = _uno_load(uno, prop, desktop, job["src"], True)
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
-        options = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
-        if job.get("sheet"):
-            if not doc.Sheets.hasByName(job["sheet"]):
-                raise RuntimeError(f"no sheet {job['sheet']!r} in {job['src']}")
-            data = (prop("Selection", doc.Sheets.getByName(job["sheet"])),)
-            options += (prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)),)
-        doc.storeToURL(uno.systemPathToFileUrl(job["dst"]), (prop("FilterName", job["filter"]), prop("Overwrite", True),
-                                                              *options))
+        base = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
+        for sheet, dst in job.get("sheets") or [[job.get("sheet", ""), job["dst"]]]:
+            options = base
+            if sheet:
+                if not doc.Sheets.hasByName(sheet):
+                    raise RuntimeError(f"no sheet {sheet!r} in {job['src']}")
+                data = (prop("Selection", doc.Sheets.getByName(sheet)),)
+                options += (prop("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", data)),)
+            doc.storeToURL(uno.systemPathToFileUrl(dst), (prop("FilterName", job["filter"]), prop("Overwrite", True),
+                                                          *options))
     finally:
         doc.close(True)
-    return {"saved": job["dst"]}
+    return {"saved": job.get("dst")}
 
 
 def _uno_cell_values(uno, prop, ctx, desktop, job):
