@@ -16,9 +16,15 @@ EDITABLE_NOTICE := ignore:Editable installation.::setuptools.command.editable_wh
 # (`make test` and the benchmarks keep theirs under a PYTHONPYCACHEPREFIX, which Python then
 # reads alone; this machine kind sets PYTHONDONTWRITEBYTECODE, so a demo compiles in memory
 # either way): compiling the ~2,400 modules of the test extras took 3–11 s of a fresh clone's 20–30.
+# The venv is made without pip and the current pip put in by the Python's own pip (`pip
+# --python`, pip >= 22.3): ensurepip would install its bundled pip (and setuptools on 3.11),
+# compiling its ~900 modules, only for the next line to replace it (3-6 s of a fresh clone's
+# make; nothing here needs setuptools in the venv: pip builds the package in isolation). A
+# Python without a usable pip of its own takes the usual way.
 $(STAMP): setup.cfg pyproject.toml
-	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --no-compile --upgrade pip
+	$(PY) -m venv --without-pip $(VENV)
+	$(PY) -m pip --python $(BIN)/python install -q --no-compile --upgrade pip 2>/dev/null \
+		|| { $(PY) -m venv --clear $(VENV) && $(BIN)/python -m pip install -q --no-compile --upgrade pip; }
 	PYTHONWARNINGS='$(EDITABLE_NOTICE)' $(BIN)/pip install -q --no-compile -e '.[test]'
 	touch $(STAMP)
 
