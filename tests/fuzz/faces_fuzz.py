@@ -360,12 +360,31 @@ def _put(cell, value: list) -> None:
         cell.value = v
 
 
+# apply_edits' last books made from edits with no save's marker (the saved master of a case,
+# or a case typing nothing since): the bytes by (master, its size and time, the edits). A case
+# whose saved master has no edits before the marker (a replay, the suite's cases) re-saved the
+# unchanged master through openpyxl each time; a seed's edits come back as the next case's
+# saved part in the suite. A few are kept: a run's drawn cases seldom repeat.
+_MADE: dict[tuple, bytes] = {}
+_MADE_KEPT = 4
+
+
 def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
-    """``master`` with ``edits`` made through openpyxl, saved as ``out`` (VBA kept)."""
+    """``master`` with ``edits`` made through openpyxl, saved as ``out`` (VBA kept). Edits
+    with no save's marker change nothing but the book, so the book is taken from ``_MADE``
+    when the same master had the same edits before."""
     from openpyxl import load_workbook
 
     from renkei_xl.core import contract as c
 
+    made = None
+    if not any(e["kind"] in ("saved", "array") for e in edits):     # (those two note what was typed since)
+        stat = Path(master).stat()
+        made = (str(Path(master).resolve()), stat.st_size, stat.st_mtime_ns, json.dumps(edits, ensure_ascii=False))
+        if made in _MADE:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(_MADE[made])
+            return out
     wb = load_workbook(master, keep_vba=True)
     # each case's salts replay with it; the saved master's (edits before the marker) are the same
     kept = edits[:[e["kind"] for e in edits].index("saved")] if any(e["kind"] == "saved" for e in edits) else edits
@@ -499,6 +518,10 @@ def apply_edits(master: Path, out: Path, edits: list[dict]) -> Path:
                 wb[sheet][ref].number_format = e["format"]
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
+    if made is not None:
+        _MADE[made] = out.read_bytes()
+        while len(_MADE) > _MADE_KEPT:
+            del _MADE[next(iter(_MADE))]
     return out
 
 
@@ -730,13 +753,18 @@ def compare(entry: str, edited: Path, folder: Path, saved: Path | None = None) -
         problems.append(f"{entry}: {sheet} {what} differs: {_first_differences(what, on_file, on_live)}")
     # The staff's own sheets: each face leaves their values as they were (the marks are fills).
     written = {sp.name for sp in plan.sheets}
-    for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
-        on_file = [[_as_client_sent(_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v)
-                    for v in row] for row in file_view.get("rows", sheet)]   # a duration cell: openpyxl's timedelta
-        on_file = _currency_as_sent(path, sheet, on_file)
-        on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
-        if on_file != on_live:
-            problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
+    book = _currency_book(path)     # opened once for every staff sheet compared (14 of them)
+    try:
+        for sheet in [n for n in applied.order if n not in written and n in STAFF_SHEETS + MUNIS]:
+            on_file = [[_as_client_sent(_serial_as_read(v / dt.timedelta(days=1)) if isinstance(v, dt.timedelta) else v)
+                        for v in row] for row in file_view.get("rows", sheet)]   # a duration cell: openpyxl's timedelta
+            on_file = _currency_as_sent(book, sheet, on_file)
+            on_live = [[_as_file_reads(v) for v in row] for row in live_view.get("rows", sheet)]
+            if on_file != on_live:
+                problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
+    finally:
+        if book is not None:
+            book.close()
     # Their protection too: each face leaves a staff sheet protected (or not) as it was.
     from remote_payload import file_protection
 
@@ -936,17 +964,27 @@ def _as_client_sent(value):
     return _as_file_reads(client_date(to_excel(value), CLIENT["name"]))
 
 
-def _currency_as_sent(path: Path, sheet: str, rows: list) -> list:
+def _currency_book(path: Path):
+    """The file read only, for ``_currency_as_sent`` (None: the client sends no Currency).
+    One opening serves every sheet compared: openpyxl reads the styles and shared strings
+    again on each, which took most of a case's comparison when each sheet reopened it."""
+    if CLIENT["name"] != "VBA":
+        return None
+    from openpyxl import load_workbook
+
+    return load_workbook(path, read_only=True)
+
+
+def _currency_as_sent(book, sheet: str, rows: list) -> list:
     """The file's numbers in Currency- or Accounting-formatted cells as the VBA client sent
     them (Range.Value through VBA's Currency: four decimals, remote_payload.vba_currency): the
     model holds a cell no action wrote as it was sent, Excel keeps the Double (oracle error,
-    faces walker 122810, qa-122: 41570.00005 / 41570.0001)."""
-    if CLIENT["name"] != "VBA":
+    faces walker 122810, qa-122: 41570.00005 / 41570.0001). ``book``: ``_currency_book``'s."""
+    if book is None:
         return rows
-    from openpyxl import load_workbook
     from remote_payload import currency_format, vba_currency
 
-    ws = load_workbook(path, read_only=True)[sheet]
+    ws = book[sheet]
     out = [list(r) for r in rows]
     for r, row in enumerate(ws.iter_rows(max_row=len(out))):
         for c, cell in enumerate(row[:len(out[r])]):

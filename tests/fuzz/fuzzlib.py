@@ -190,11 +190,11 @@ def write_parts(path: Path, parts: dict[str, bytes]) -> Path:
     return path
 
 
-def build_masters(folder: Path, xlsm: Path | None = None) -> dict[str, Path]:
+def build_masters(folder: Path, xlsm: Path | None = None, xlsx: Path | None = None) -> dict[str, Path]:
     """The FY2023 sample master as ``init`` writes it (.xlsm and .xlsx), its FY2024 successor
     (``rollover``), and a returned input file (``split``): what the fuzzers damage. Built
-    once per run (``xlsm``: the suite's own sample master, copied); each case copies what
-    it changes."""
+    once per run (``xlsm``, ``xlsx``: the suite's own sample masters, copied); each case
+    copies what it changes."""
     from renkei_xl.cli import main
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -204,7 +204,10 @@ def build_masters(folder: Path, xlsm: Path | None = None) -> dict[str, Path]:
         _quiet(main, ["init", str(out["xlsm"]), "--sample", "fy2023"])
     else:
         shutil.copyfile(xlsm, out["xlsm"])
-    _quiet(main, ["init", str(out["xlsx"]), "--sample", "fy2023"])
+    if xlsx is None:
+        _quiet(main, ["init", str(out["xlsx"]), "--sample", "fy2023"])
+    else:
+        shutil.copyfile(xlsx, out["xlsx"])
     _quiet(main, ["rollover", str(out["xlsm"]), "-o", str(out["next"])])
     _quiet(main, ["split", str(out["xlsx"]), "--outdir", str(folder / "split")])
     out["returned"] = sorted((folder / "split").glob("*.xlsx"))[0]

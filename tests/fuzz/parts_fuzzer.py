@@ -7,8 +7,10 @@ master as it was."""
 
 from __future__ import annotations
 
+import array
 import random
 import re
+import sys
 from pathlib import Path
 from xml.sax.saxutils import escape, unescape
 
@@ -245,6 +247,17 @@ def _tool_sheet_drawing(parts: dict, rng, shapes: str):
     return sheet
 
 
+def _small_elements(rng, count: int) -> bytes:
+    """``count`` elements ``<b c="%08x"/>``, each value ``rng.getrandbits(32)`` in turn, the
+    same bytes as drawing and formatting them one by one (a case replays), four times faster:
+    one draw of ``32 * count`` bits holds the same 32-bit words, least significant first, and
+    bytes.hex spells them. Six million one by one took two seconds of a case."""
+    words = array.array("I", rng.getrandbits(32 * count).to_bytes(4 * count, "little"))
+    if sys.byteorder == "little":     # each word's hex digits most significant first, as %08x
+        words.byteswap()
+    return b'<b c="' + words.tobytes().hex("|", 4).replace("|", '"/><b c="').encode() + b'"/>'
+
+
 # bulk's kinds, drawn first (its weights by repetition): what a test may ask of a seed.
 BULK_KINDS = ("empty", "empty", "digits", "digits", "place", "many-tags", "unique-count")
 
@@ -300,8 +313,7 @@ def bulk(parts: dict, rng) -> str:
         trees = [n for n in ("xl/styles.xml", "xl/workbook.xml") if n in parts]   # the parts read as element trees
         name = rng.choice(trees if rng.random() < .7 else sheets + ["xl/sharedStrings.xml"] if "xl/sharedStrings.xml" in parts else sheets)
         count = rng.choice(MANY_TAGS)
-        bits = random.Random(rng.random()).getrandbits
-        body = "".join(['<b c="%08x"/>' % bits(32) for _ in range(count)]).encode()
+        body = _small_elements(random.Random(rng.random()), count)
         close = parts[name].rindex(b"</")
         parts[name] = parts[name][:close] + b'<extLst><ext uri="{61}">' + body + b"</ext></extLst>" + parts[name][close:]
         return f"{count:,} small elements in {name}"
