@@ -608,3 +608,17 @@ def test_the_direction_marks_of_pasted_web_text_are_left():
 
     assert dropped_char("連携\u200e事業\u200f") is None
     assert published("連携\u200e事業") == "連携\u200e事業"
+
+
+def test_every_bidirectional_control_is_found_in_a_long_status_with_line_breaks():
+    """dropped_char asks one character class made from BIDI_CONTROLS (a search in C: the set's
+    isdisjoint hashed every character of every status, core65): each control is found in a
+    long multi-line status as in a short text, the first one in the text is the one named,
+    and the direction marks of pasted web text are not."""
+    from renkei_xl.core.values import BIDI_CONTROLS, dropped_char
+
+    status = "・札幌市：各種イベントを実施しました。\n" * 40
+    for ch in sorted(BIDI_CONTROLS):
+        assert dropped_char(status + ch + "事業\u202a") == ch, hex(ord(ch))
+        assert dropped_char(ch) == ch
+    assert dropped_char(status + "\u200e\u200f\u2065\u202f\u2029") is None

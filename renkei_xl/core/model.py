@@ -75,7 +75,12 @@ class Settings(NamedTuple):
 
     @property
     def central(self) -> Optional[Municipality]:
-        return next((m for m in self.municipalities if m.kind == CENTRAL_CITY), None)
+        # A loop, not next() over a generator: asked for every 中心市のみ row's roll-up
+        # (methods._feeding), where making the generator cost more than the look (core65).
+        for m in self.municipalities:
+            if m.kind == CENTRAL_CITY:
+                return m
+        return None
 
     @property
     def names(self) -> tuple[str, ...]:
