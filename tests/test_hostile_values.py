@@ -612,7 +612,7 @@ def test_the_direction_marks_of_pasted_web_text_are_left():
 
 def test_every_bidirectional_control_is_found_in_a_long_status_with_line_breaks():
     """dropped_char asks one character class made from BIDI_CONTROLS (a search in C: the set's
-    isdisjoint hashed every character of every status, core65): each control is found in a
+    isdisjoint hashed every character of every status, stop 65): each control is found in a
     long multi-line status as in a short text, the first one in the text is the one named,
     and the direction marks of pasted web text are not."""
     from renkei_xl.core.values import BIDI_CONTROLS, dropped_char

@@ -76,7 +76,7 @@ class Settings(NamedTuple):
     @property
     def central(self) -> Optional[Municipality]:
         # A loop, not next() over a generator: asked for every 中心市のみ row's roll-up
-        # (methods._feeding), where making the generator cost more than the look (core65).
+        # (methods._feeding), where making the generator cost more than the look.
         for m in self.municipalities:
             if m.kind == CENTRAL_CITY:
                 return m

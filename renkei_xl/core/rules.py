@@ -520,7 +520,7 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
         return None
     target, rule = read
     # The value is quoted (values.shown, a test per character) only in a finding: nearly every
-    # value validation asks about is answered, and quoting each was 2 % of a recalculation (core65).
+    # value validation asks about is answered, and quoting each was 2 % of a recalculation.
     if rule == RULE_STATE:
         if actual.kind == STATUS and state_verdict(target, actual) is None:
             return F.STATE_UNANSWERED.at(sheet, cell, ind.id, label=label, value=shown(actual.raw), target=target.core)

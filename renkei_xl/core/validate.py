@@ -124,7 +124,7 @@ _HYPHENS = str.maketrans({ch: "-" for ch in DASH_CHARS})
 def id_key(ind_id: str) -> str:
     """An 指標ID as compared for likeness: width, hyphens and spaces aside (NFKC would turn
     ― into a dash too, which is fine here: no symbol is read from an ID). Cached: validation
-    asks it of every 指標ID on every recalculation, and the IDs stay the same (core65)."""
+    asks it of every 指標ID on every recalculation, and the IDs stay the same."""
     return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
 
 
@@ -644,7 +644,7 @@ def _odd_id(ind_id: object) -> Optional[tuple[str, str]]:
 @lru_cache(maxsize=1 << 16)
 def _odd_text_id(ind_id: str) -> Optional[tuple[str, str]]:
     """``_odd_id`` of a text, cached: every 指標ID of 指標 is asked on every recalculation, and
-    「04-1」 starts with a digit, so each took both date patterns (~3 % of FY2023's: core65)."""
+    「04-1」 starts with a digit, so each took both date patterns (~3 % of FY2023's)."""
     if dash_mark(ind_id):
         return F.ODD_ID_DASH
     if date_text(ind_id):

@@ -542,7 +542,7 @@ def dropped_char(text: str) -> Optional[str]:
 
 # BIDI_CONTROLS as one character class: a search in C. ``isdisjoint`` made a one-character
 # string of every character of the text to hash it, and every status with a line break is
-# asked here by fit_cell and validation (~7 % of a FY2023 recalculation: core65).
+# asked here by fit_cell and validation (~7 % of a FY2023 recalculation).
 _BIDI_CONTROL = LazyPattern("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
 
 
@@ -1033,7 +1033,7 @@ def date_text(text: str) -> bool:
 
 
 # Compiled once (on first use), not looked up in re's cache at each call: every 指標ID of
-# 指標 is asked on every recalculation (validate._odd_id, ~3 % of FY2023's: core65).
+# 指標 is asked on every recalculation (validate._odd_id, ~3 % of FY2023's).
 _ISO_DATE_TEXT = LazyPattern(_ISO_DATE)
 _CLOCK_TEXT = LazyPattern(_CLOCK)
 
