@@ -82,46 +82,6 @@ def test_the_fitted_texts_kept_are_bounded_by_their_characters(monkeypatch):
     assert text_fit.lines(first, 20) == fitted
 
 
-def _book_with_merge(path, merge: str) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    book.active.title = "S"
-    book.active.merge_cells(merge)
-    book.save(path)
-
-
-def test_the_saved_master_is_parsed_once_per_content(tmp_path, monkeypatch):
-    """A worker's clicks on one saved master share its parse (excel.remote._SavedFile): it
-    was parsed anew at every click. Shared by the bytes read at each click, so a file saved
-    since is read as it is now, and the parses kept are bounded."""
-    from renkei_xl.excel import remote
-    from renkei_xl.workbook import state
-
-    made = []
-
-    class Counted(state.StyleReader):
-        def __init__(self, *args):
-            made.append(1)
-            super().__init__(*args)
-
-    monkeypatch.setattr(state, "StyleReader", Counted)
-    monkeypatch.setattr(remote._SavedFile, "_kept", {})
-    master = tmp_path / "m.xlsx"
-    _book_with_merge(master, "A1:B2")
-    for _click in range(3):
-        assert remote.SavedFills(str(master)).merged_areas("S") == [(1, 1, 2, 2)]
-    assert len(made) == 1
-    _book_with_merge(master, "A1:C3")        # saved again: the click reads the new file
-    assert remote.SavedFills(str(master)).merged_areas("S") == [(1, 1, 3, 3)]
-    assert len(made) == 2
-    for i in range(remote._SavedFile._KEPT + 2):
-        other = tmp_path / f"o{i}.xlsx"
-        _book_with_merge(other, f"A1:A{i + 2}")
-        assert remote.SavedFills(str(other)).merged_areas("S") == [(1, 1, i + 2, 1)]
-    assert len(remote._SavedFile._kept) == remote._SavedFile._KEPT
-
-
 def test_the_master_key_is_read_once_per_version_of_the_file(tmp_path, monkeypatch):
     """Admission's identity check reads the saved master's key once per version of the file
     (server.place.master_key_of), not at every click; a file rewritten in place, even with

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Mapping, NamedTuple, Optional
 
@@ -80,74 +79,6 @@ class RemoteClient(NamedTuple):
                    other_tabs=tuple(map(str, tabs)) if isinstance(tabs := payload.get(OTHER_TABS_KEY), list) else None)
 
 
-def _one_at_a_time(method):
-    """A method of SavedFills run holding its file's parse (_SavedFile.lock), the file read
-    first: the clicks of a worker run side by side in threads, and a parse they share fills
-    its caches (and reads its package) as they ask."""
-    import functools
-
-    @functools.wraps(method)
-    def held(self, *args):
-        try:
-            self._styles()
-        except Exception:       # the method's own reads fail the same way and say so as before
-            pass
-        with self._file.lock:
-            return method(self, *args)
-    return held
-
-
-class _SavedFile:
-    """One saved master's parse (the StyleReader on its bytes) and what was read from it,
-    shared by the clicks of a worker that read the same bytes. Why: every click read the
-    saved master again (styles, each sheet it asks about, its percent and Currency cells),
-    about 5 ms of a 25 ms 入力チェック on the FY2023 master, though staff click again and
-    again on a master saved once. Keyed by the bytes themselves (their SHA-256), read anew
-    at each click as opened inside its folder (safety.read_confined), so a file saved since,
-    or another file in its place, is another parse: what a click reads is the file as it
-    is at the click, as before. The last few are kept (_KEPT: a parse holds the master's
-    sheets as text)."""
-
-    _KEPT = 4
-    _kept: dict = {}
-    _kept_lock = threading.Lock()
-
-    def __init__(self, reader):
-        self.reader = reader
-        self.lock = threading.RLock()
-        self.texts: dict[str, str] = {}
-        self.currency_xfs: Optional[frozenset] = None
-        self.currency: dict[str, dict[tuple[int, int], float]] = {}
-        self.percent_xfs: Optional[dict] = None
-        self.percents: dict[str, dict[tuple[int, int], tuple[str, float]]] = {}
-
-    @classmethod
-    def of(cls, path: str) -> "_SavedFile":
-        """The parse of the file at ``path`` as it is now (UserError, PackageError or OSError
-        where it cannot be read or opened as a package, as a click's own read said)."""
-        import hashlib
-        from pathlib import Path
-
-        from ..package.workbook import WorkbookXml
-        from ..package.zipped import Package
-        from ..safety import read_confined
-        from ..workbook.state import StyleReader
-
-        # bytes: no file held open after the click; read as opened, inside its folder
-        data = read_confined(Path(path))
-        key = (str(path), hashlib.sha256(data).digest())
-        with cls._kept_lock:
-            found = cls._kept.get(key)
-        if found is None:       # parsed outside the lock: two clicks of a new file may both parse it
-            pkg = Package(Path(path), data)
-            found = cls(StyleReader(pkg, WorkbookXml(pkg)))
-            with cls._kept_lock:
-                while len(cls._kept) >= cls._KEPT:
-                    del cls._kept[next(iter(cls._kept))]
-                cls._kept[key] = found
-        return found
-
-
 class SavedFills:
     """The fill each cell has in the saved master, read from its styles as the file face
     reads them (workbook.state.StyleReader), the file read once, lazily (only marked cells
@@ -164,25 +95,28 @@ class SavedFills:
 
     def __init__(self, path: str):
         self.path = path
-        # What is read of the file: the parse shared by every click that sends the same saved
-        # bytes (_SavedFile.of), once the file is read; until then (or where it cannot be
-        # read) this click's own, in which a failed read is remembered as before.
-        self._file = _SavedFile(None)
-
-    # The reads below are the shared parse's, kept on it for the next click of the same file.
-    _texts = property(lambda self: self._file.texts)
-    _currency = property(lambda self: self._file.currency)
-    _percents = property(lambda self: self._file.percents)
-    _currency_xfs = property(lambda self: self._file.currency_xfs, lambda self, v: setattr(self._file, "currency_xfs", v))
-    _percent_xfs = property(lambda self: self._file.percent_xfs, lambda self, v: setattr(self._file, "percent_xfs", v))
-    _reader = property(lambda self: self._file.reader)      # None: nothing of the file read yet
+        self._reader = None
+        self._texts: dict[str, str] = {}
+        self._currency_xfs: Optional[frozenset] = None
+        self._currency: dict[str, dict[tuple[int, int], float]] = {}
+        self._percent_xfs: Optional[dict] = None
+        self._percents: dict[str, dict[tuple[int, int], tuple[str, float]]] = {}
 
     def _styles(self):
-        if self._file.reader is None:
-            self._file = _SavedFile.of(self.path)
-        return self._file.reader
+        from pathlib import Path
 
-    @_one_at_a_time
+        from ..package.workbook import WorkbookXml
+        from ..package.zipped import Package
+        from ..safety import read_confined
+        from ..workbook.state import StyleReader
+
+        if self._reader is None:
+            path = Path(self.path)
+            # bytes: no file held open after the click; read as opened, inside its folder
+            pkg = Package(path, read_confined(path))
+            self._reader = StyleReader(pkg, WorkbookXml(pkg))
+        return self._reader
+
     def other_tabs(self) -> list[str]:
         """The saved master's tabs that are not worksheets (no grid part: chart, dialog and
         Excel 4.0 macro sheets); none where the file cannot be read (admission read it)."""
@@ -193,7 +127,6 @@ class SavedFills:
         except (UserError, PackageError, OSError):
             return []
 
-    @_one_at_a_time
     def __call__(self, sheet: str, ref: str) -> Optional[str]:
         from ..package.xml import PackageError
 
@@ -202,7 +135,6 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return self.UNKNOWN
 
-    @_one_at_a_time
     def is_text(self, sheet: str, row: int, col: int) -> bool:
         """Whether the cell's number format is Text ("@") as last saved (its own, its row's or
         its column's); False where the file cannot say (a sheet added since the save)."""
@@ -214,7 +146,6 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return False
 
-    @_one_at_a_time
     def has_currency(self) -> bool:
         """Whether the saved master's styles.xml has a Currency or Accounting cell format."""
         from ..package.xml import PackageError
@@ -226,7 +157,6 @@ class SavedFills:
                 self._currency_xfs = frozenset()
         return bool(self._currency_xfs)
 
-    @_one_at_a_time
     def currency_numbers(self, sheet: str) -> dict[tuple[int, int], float]:
         """The numbers of the sheet's Currency- or Accounting-formatted cells as last saved
         that Currency rounds (core.currency: what the VBA client sent of them has four
@@ -251,7 +181,6 @@ class SavedFills:
                 self._currency[sheet] = {}
         return self._currency[sheet]
 
-    @_one_at_a_time
     def percent_numbers(self, sheet: str) -> dict[tuple[int, int], tuple[str, float]]:
         """(row, col) → (number format, number) of the sheet's numbers as last saved in a cell
         format whose number format is not plain (workbook.sheet_checks.shown_styles: a percent
@@ -282,7 +211,6 @@ class SavedFills:
                 self._percents[sheet] = {}
         return self._percents[sheet]
 
-    @_one_at_a_time
     def merged_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The sheet's merged areas as last saved, (first row, first col, last row, last
         col); none where the file cannot say (a sheet added since the save)."""
@@ -290,14 +218,12 @@ class SavedFills:
 
         return merged_areas(self._sheet_text(sheet))
 
-    @_one_at_a_time
     def data_table_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The result ranges of the sheet's What-If data tables as last saved."""
         from ..package.cells import data_table_areas
 
         return data_table_areas(self._sheet_text(sheet))
 
-    @_one_at_a_time
     def array_areas(self, sheet: str) -> list[tuple[int, int, int, int]]:
         """The ranges of the sheet's array formulas as last saved (Excel's {=...})."""
         from ..package.cells import array_areas
@@ -319,7 +245,6 @@ class SavedFills:
                 self._data = None
         return self._data
 
-    @_one_at_a_time
     def comments(self, sheet: str) -> list[tuple[str, str]]:
         """The notes on the sheet's cells as last saved (the payload carries none): notes
         staff put since the save are not known."""
@@ -332,7 +257,6 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
-    @_one_at_a_time
     def cell_settings(self, sheet: str) -> list[tuple[str, str]]:
         """The validations, ignored-error flags and sparklines on the sheet's cells as last
         saved (package.cell_settings): ones set since the save are not known."""
@@ -345,7 +269,6 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
-    @_one_at_a_time
     def formats_problem(self, plan) -> str:
         """workbook.apply.cell_formats_problem of ``plan`` on the saved master, "" where the
         file cannot say (a sheet added since the save, a damaged part)."""
@@ -357,7 +280,6 @@ class SavedFills:
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return ""
 
-    @_one_at_a_time
     def header_footer(self, sheet: str) -> Optional[str]:
         """The sheet's <headerFooter> as last saved (package.sheet_settings), None where it
         has none or the file cannot say: the left and right footers staff set, which the
