@@ -165,6 +165,23 @@ def test_the_faces_walker_reads_a_currency_typed_since_the_save_alike_on_both_fa
                           master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
 
 
+def test_the_faces_walker_reads_a_saved_currency_cell_as_the_vba_client_sent_it(
+        sample_master_xlsm, tmp_path, licensed):  # noqa: F811
+    """A saved Currency-formatted 実績値 with a fifth decimal (小樽市 E5, 41570.00005 in
+    「"¥"#,##0」): the VBA client sent it through VBA's Currency (41570.0001), and the walker
+    compares the file face's number as sent (faces_fuzz._currency_as_sent). Without that
+    reading the walker called both faces' agreement a defect (faces walker 122810, qa-122);
+    no other case of the suite reached it (with the reading switched off, every other passed)."""
+    import faces_fuzz
+
+    case = [{"kind": "muni", "sheet": "小樽市", "row": 5, "col": 5,
+             "value": ["formatted", 41570.00005, '"¥"#,##0']}]
+    said = []
+    assert faces_fuzz.CLIENT["name"] == "VBA"
+    assert faces_fuzz.run(120, 0, tmp_path / "faces", replay=[case], say=said.append,
+                          master=sample_master_xlsm, chained=False) == 0, "\n".join(said)
+
+
 # qa-137: percents typed since the save into 実績値（手入力） (指標 column K), on the button of a
 # client that sends no X-Renkei-Percents (Office.js): 1.05 in 0%;"▲"0% on a 比率 row (40-4),
 # where the cell is never read, 0.85 in 0.0% on a 基本KPI whose 目標値 「現状値からの増加」 has
