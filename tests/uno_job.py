@@ -358,16 +358,15 @@ def _uno_formulas(uno, prop, desktop, job):
 
 
 def _uno_convert(uno, prop, desktop, job):
-    """``job["src"]`` stored as ``job["dst"]``; with ``job["sheet"]``, only that sheet's pages
-    (FilterData Selection: the sheet, printed as Calc prints it, the other sheets not laid out).
-    ``job["sheets"]`` ([[sheet, dst], ...]): each sheet's pages stored as its own ``dst``, from
-    the one load of ``src``."""
+    """``job["src"]`` stored as ``job["dst"]``; or, with ``job["sheets"]`` ([[sheet, dst], ...]),
+    each sheet's pages alone (FilterData Selection: the sheet printed as Calc prints it, the
+    other sheets not laid out) stored as its own ``dst``, from the one load of ``src``."""
     doc = _uno_load(uno, prop, desktop, job["src"], True)
     if doc is None:
         raise RuntimeError(f"LibreOffice could not open {job['src']}")
     try:
         base = (prop("FilterOptions", job["options"]),) if job.get("options") else ()
-        for sheet, dst in job.get("sheets") or [[job.get("sheet", ""), job["dst"]]]:
+        for sheet, dst in job.get("sheets") or [["", job["dst"]]]:
             options = base
             if sheet:
                 if not doc.Sheets.hasByName(sheet):
