@@ -497,3 +497,41 @@ def test_requests_sent_ahead_of_their_answers_close_the_connection_and_keep_no_p
     finally:
         for sock in flood:
             sock.close()
+
+
+def test_an_address_a_request_names_in_x_forwarded_for_is_not_logged_without_a_proxy(server):
+    """uvicorn took X-Forwarded-For from any connection of the server's own machine, with no
+    proxy set up (no --proxy), as the client's address: any program or user there named
+    another PC as the client of its clicks, and an unauthenticated request wrote a text of
+    its own into its line (「client="fake outcome=完了"」). The connection's address is logged."""
+    def sent(authorised: bool, forwarded: str) -> str:
+        head = (b"POST /buttons/nothere HTTP/1.1\r\nHost: x\r\n"
+                + (b"Authorization: " + KEY.encode() + b"\r\n" if authorised else b"")
+                + b"X-Forwarded-For: " + forwarded.encode("utf-8") + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        got, _closed = _exchange(server.url, head)
+        text = got.decode("utf-8")
+        assert text.startswith("HTTP/1.1 404 " if authorised else "HTTP/1.1 401 "), text
+        return text.rsplit("受付番号 ", 1)[1][:8]
+
+    sent(False, "fake outcome=完了")       # its line may be held back (a refusal from 127.0.0.1 this minute)
+    number = sent(True, "192.0.2.66")
+    log = _log_once(server.log, f"request={number}")
+    [line] = [ln for ln in log.splitlines() if f"request={number}" in ln]
+    assert "client=127.0.0.1 " in line, line
+    assert "192.0.2.66" not in log and "fake" not in log, log[-2000:]
+
+
+def test_with_proxy_only_the_last_forwarded_address_of_a_local_connection_is_the_client():
+    """--proxy (a reverse proxy on the server, docs/staff-setup.md 0-5): the address the proxy
+    added last, when it is an address, and only on a connection from the machine itself."""
+    from renkei_xl.server.app import client_of
+
+    def scope(peer: str, *forwarded: bytes) -> dict:
+        return {"client": (peer, 5000), "headers": [(b"x-forwarded-for", f) for f in forwarded]}
+
+    assert client_of(scope("127.0.0.1", b"10.0.0.9, 192.0.2.5"), True) == ("192.0.2.5", 0)
+    assert client_of(scope("::1", b"10.0.0.9", b"2001:db8::5"), True) == ("2001:db8::5", 0)
+    assert client_of(scope("127.0.0.1", b"192.0.2.5, fake outcome=x"), True) == ("127.0.0.1", 5000)
+    assert client_of(scope("192.0.2.20", b"192.0.2.5"), True) == ("192.0.2.20", 5000)     # not the proxy's
+    assert client_of(scope("127.0.0.1", b"192.0.2.5"), False) == ("127.0.0.1", 5000)    # no --proxy
+    assert client_of(scope("127.0.0.1"), True) == ("127.0.0.1", 5000)

@@ -47,7 +47,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_tls(args.ssl_certfile, args.ssl_keyfile)
     check_address(args.host, args.port)
     config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,
-                          error_log=error_log, log=log, log_bytes=int(args.log_mb * 1024 * 1024))
+                          error_log=error_log, log=log, log_bytes=int(args.log_mb * 1024 * 1024),
+                          proxy=args.proxy)
     # What IT set up against docs/staff-setup.md 0-3 and the server runs with all the same:
     # said after the start line, where IT looks, not a refusal (server.config).
     warnings = [w for w in (readable_by_others(args.key_file, "鍵のファイル"),
@@ -85,4 +86,7 @@ def register(sub) -> None:
                    help=f"記録とエラーログを、この大きさで次のファイルに切り替える（既定: {DEFAULT_LOG_MB}。古いものは {LOG_KEPT} つまで残す）")
     p.add_argument("--ssl-certfile", metavar="ファイル", help="HTTPS の証明書（PEM）。--ssl-keyfile と一緒に指定する")
     p.add_argument("--ssl-keyfile", metavar="ファイル", help="HTTPS の秘密鍵（PEM）")
+    p.add_argument("--proxy", action="store_true",
+                   help="同じサーバーのリバースプロキシ（nginx、IIS など）の後ろで動かす。プロキシが付ける X-Forwarded-For の"
+                        "アドレスを記録の client= に書く（指定しないときは、接続してきたアドレスだけを書く）")
     p.set_defaults(func=cmd_serve)

@@ -35,6 +35,7 @@ import contextlib
 import contextvars
 import functools
 import hmac
+import ipaddress
 import re
 import json
 import secrets
@@ -339,6 +340,7 @@ class Guard:
         origin = scope
         request_id = origin.setdefault(REQUEST_KEY, secrets.token_hex(4))
         scope = dict(scope)
+        scope["client"] = client_of(scope, self.config.proxy)
         record = {"status": 500, "sent": False, "lost": False}
 
         def left() -> bool:
@@ -515,6 +517,35 @@ class Guard:
         if value[:7].lower() == b"bearer ":
             value = value[7:].strip()
         return bool(value) and hmac.compare_digest(value, self._key)
+
+
+def client_of(scope: dict, proxy: bool) -> Optional[tuple]:
+    """The client's address as the log writes it: the connection's own, or, with ``--proxy``
+    and a connection from this machine (the reverse proxy, docs/staff-setup.md 0-5), the
+    address the proxy added last to X-Forwarded-For, when it is an IP address.
+
+    uvicorn's own reading (its proxy_headers, on by default) took the header from any
+    connection of this machine, with no proxy set up, and wrote whatever it said: any
+    program or user of the server named another PC as the client of its requests (keyed
+    or not), and an unauthenticated request put a text of its own in the log line
+    (「client="fake outcome=…"」), which no header of one may. The nearest proxy's entry is
+    the last (IIS appends the client's address to the one the client sent)."""
+    peer = scope.get("client")
+    if not proxy or not peer or not _loopback(peer[0]):
+        return peer
+    sent = b",".join(v for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for")
+    last = sent.rsplit(b",", 1)[-1].strip().decode("latin-1") if sent else ""
+    try:
+        return (str(ipaddress.ip_address(last)), 0)
+    except ValueError:
+        return peer
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 _ABSOLUTE_FORM = re.compile(r"(?i)https?://[^/]*")

@@ -37,6 +37,7 @@ class ServerConfig:
     log_bytes: Optional[int] = None    # either log moved aside past this size (None: server.log.LOG_BYTES)
     clicks_at_once: int = CLICKS_AT_ONCE       # buttons one worker runs at a time (server.turns)
     turn_wait: float = TURN_WAIT_SECONDS       # seconds a click may wait for its turn
+    proxy: bool = False           # --proxy: X-Forwarded-For from this machine's reverse proxy is logged (server.app.client_of)
 
 
 MAX_KEY_FILE_BYTES = 4096     # a key is a line; anything longer is not a key file

@@ -92,9 +92,13 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     raise_open_files_limit()
     # TLS is not uvicorn's (no ssl_certfile for it): the protocol does the handshake, bounded
     # (server.connections), in each worker with the pair read there (use_tls).
+    # proxy_headers off: uvicorn's own middleware took X-Forwarded-For from any connection of
+    # this machine, whatever it said, as the client's address; the guard reads it, and only
+    # with --proxy (server.app.client_of).
     options = dict(host=host, port=port, access_log=False, log_level=None, log_config=uvicorn_log_config(),
                    server_header=False, date_header=False, http=TimelyH11Protocol, lifespan="off",
-                   ws="none")      # no button uses WebSockets: an upgrade is a request the guard answers and logs
+                   ws="none",      # no button uses WebSockets: an upgrade is a request the guard answers and logs
+                   proxy_headers=False)
     tls = (ssl_certfile, ssl_keyfile) if ssl_certfile else None
     _stop_on_sigterm()
     try:
@@ -155,7 +159,7 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int,
                                          "error_log": str(config.error_log) if config.error_log else None,
                                          "log": str(config.log) if config.log else None,
                                          "log_bytes": config.log_bytes,
-                                         "failed_mark": str(mark), "tls": tls})
+                                         "failed_mark": str(mark), "tls": tls, "proxy": config.proxy})
     os.environ[KEY_ENV] = config.key
     try:
         uvicorn.run("renkei_xl.server.run:app_from_env", factory=True, workers=workers, **options)
@@ -185,7 +189,7 @@ def app_from_env():
         os.environ.pop(KEY_ENV, None)       # nor handed on to a process a click may start (none does today)
         return create_app(ServerConfig(Path(settings["workdir"]), key,
                                        max_bytes=settings["max_bytes"], share=settings["share"],
-                                       error_log=error_log))
+                                       error_log=error_log, proxy=bool(settings.get("proxy"))))
     except BaseException:
         _worker_failed(settings, "worker start")
 
