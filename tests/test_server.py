@@ -967,6 +967,10 @@ def test_every_setting_is_checked_before_a_worker_starts(tmp_path):
         ({}, ["--max-mb", "0"], "--max-mb"),
         ({}, ["--port", str(busy.getsockname()[1])], "待ち受けられません"),
         ({}, ["--host", "no-such-host.invalid"], "--host"),
+        # a label empty or past 63 characters: Python's IDNA codec refused it with a UnicodeError,
+        # which ended the start in 「予期しないエラー」 (status 3) and a traceback in another log
+        ({}, ["--host", "renkei..example.lg.jp"], "--host"),
+        ({}, ["--host", "r" * 64 + ".example.lg.jp"], "--host"),
         ({}, ["--ssl-certfile", str(tmp_path / "bad.pem")], "両方"),
         ({}, ["--ssl-certfile", str(tmp_path / "bad.pem"), "--ssl-keyfile", str(tmp_path / "bad.pem")], "証明書"),
         ({}, ["--error-log", str(workdir / "logs" / "error.log")], "作業フォルダーの中"),

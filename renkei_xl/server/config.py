@@ -243,7 +243,7 @@ def check_address(host: str, port: int) -> None:
 
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+    except (OSError, UnicodeError):     # UnicodeError: a label empty or past 63 characters (「renkei..lg.jp」, IDNA)
         raise UserError(f"--host「{host}」はこのサーバーのアドレスとして使えません（名前を解決できません）") from None
     family, _type, _proto, _name, address = infos[0]
     with socket.socket(family, socket.SOCK_STREAM) as sock:
