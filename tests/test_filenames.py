@@ -39,6 +39,19 @@ def _is_safe(name: str, limit: int = 120) -> bool:
             and all(ch.isprintable() or unicodedata.category(ch) == "Zs" for ch in name))
 
 
+# Microsoft's list of names no file may have ("Naming Files, Paths, and Namespaces"), written
+# out here rather than taken from the rule under test; the console's two as well.
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", *(f"{dev}{n}" for dev in ("COM", "LPT")
+                                                                      for n in "0123456789¹²³")}
+
+
+@pytest.mark.parametrize("text", ["COM0", "lpt0.txt", "Com¹", "LPT³ ", "conout$", "nul.tar.gz"])
+def test_every_name_windows_reserves_is_made_another_and_refused_as_a_book(text):
+    for name in (safe_file_name(text, ".xlsx"), safe_file_name(text, ".xlsx", folder="\\\\fs\\renkei\\2023年度")):
+        assert name.split(".")[0].rstrip(" ").upper() not in WINDOWS_RESERVED, name
+    assert "予約名" in name_problem(text.split(".")[0] + ".xlsm", max_bytes=200)
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 def test_every_hostile_text_makes_one_safe_name(text):
     name = safe_file_name(text, ".xlsx")

@@ -5,7 +5,7 @@ every such name goes through ``safe_file_name``: one rule for every face (the co
 the local buttons, the server). A name it returns is one plain file name on both systems:
 - no folder separators (``/`` ``\\``), no ``..``, no leading dot (hidden on POSIX, and ``..``);
 - none of Windows' forbidden characters (``<>:"|?*`` and control characters);
-- not a reserved device name (CON, PRN, AUX, NUL, COM1–9, LPT1–9, with or without an
+- not a reserved device name (CON, PRN, AUX, NUL, COM0–9, LPT0–9, with or without an
   extension, ``nul.xlsx`` as well);
 - no trailing dot or space (Windows strips them, so two names would meet);
 - at most ``max_bytes`` bytes of UTF-8 (ext4 counts bytes, NTFS UTF-16 units: the byte count
@@ -59,8 +59,11 @@ EXCEL_PATH_MAX = 218
 # whose file it is: the name is refused (a shorter folder is asked for), not cut further.
 MIN_KEPT_CHARS = 4
 _DOTS = re.compile(r"\.{2,}")
+# Microsoft's list ("Naming Files, Paths, and Namespaces": CON, PRN, AUX, NUL, COM0–COM9,
+# COM¹–COM³, LPT0–LPT9, LPT¹–LPT³), with the console's CONIN$ and CONOUT$. COM0 and LPT0 are
+# on it though not every Windows opens them as devices: a name is made to be safe on all.
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$",
-             *(f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³"))}
+             *(f"{dev}{n}" for dev in ("COM", "LPT") for n in (*"0123456789", "¹", "²", "³"))}
 
 
 def _as_is(ch: str) -> bool:
