@@ -709,7 +709,11 @@ def test_serve_refuses_to_start_without_key_licence_or_folder(tmp_path):
         assert status == 2 and words in stderr and "Traceback" not in stderr, stderr
     status, stderr = serve_in_process(["--workdir", str(tmp_path / "none")],
                                       {**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY})
-    assert status == 2 and "作業フォルダー" in stderr, stderr
+    assert status == 2 and "作業フォルダー" in stderr and "ありません" in stderr, stderr
+    (tmp_path / "a-file").write_text("")
+    status, stderr = serve_in_process(["--workdir", str(tmp_path / "a-file")],
+                                      {**env, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY})
+    assert status == 2 and "フォルダーではなくファイル" in stderr and "ありません" not in stderr, stderr
 
 
 def test_serve_without_starlette_says_what_to_install(tmp_path, monkeypatch):

@@ -155,6 +155,8 @@ def check_workdir(workdir: Optional[str | Path]) -> Path:
     no work folder belongs in (unsuitable_workdir): said so, and that --workdir names it."""
     path = Path(workdir if workdir is not None else ".").expanduser()
     if not path.is_dir():
+        if path.exists():   # a file (or a device) of that name: "missing" sent IT looking for a folder that was there
+            raise UserError(f"作業フォルダー「{path}」はフォルダーではなくファイルです。フォルダーを指定してください")
         raise UserError(f"作業フォルダー「{path}」がありません。作成してから --workdir に指定してください")
     path = path.resolve()
     what = unsuitable_workdir(path)
