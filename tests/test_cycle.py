@@ -2312,6 +2312,25 @@ def test_a_correction_made_in_the_master_after_split_is_kept_against_an_untouche
     assert cell_of(master, "小樽市", "08-1", "実績値") == 3   # the rest of the file is imported
 
 
+def test_an_import_of_the_file_as_issued_does_not_make_the_real_return_overwrite_corrections(cycle, capsys):
+    """小樽市's file as split issued it (collected from 配布用 by mistake, or returned blank
+    before the answers came) is imported first, changing no cell; the real return, 04-1 left
+    as issued, then came in as a resubmission and put the issued empty over the 5 staff had
+    typed after the split. An import that changed nothing leaves the correction staff's."""
+    master, by_muni, filled = cycle
+    _corrected_after_split(master, "小樽市", "04-1", 5)
+    assert main(["collect", str(master), str(by_muni["小樽市"])]) == 0
+    assert "（小樽市、変更 0 セル）" in capsys.readouterr().out
+    set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", None)   # left as issued
+    set_modified(filled["小樽市"], dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5))
+
+    assert main(["collect", str(master), str(filled["小樽市"])]) == 0
+    out = capsys.readouterr().out
+    assert cell_of(master, "小樽市", "04-1", "実績値") == 5, out
+    assert "配布した後でマスターで直した実績値「5」を残しました" in out, out
+    assert cell_of(master, "小樽市", "08-1", "実績値") == 3
+
+
 def test_a_cell_changed_on_both_sides_is_held_and_named(cycle, capsys):
     """Staff typed 5 after the split, the municipality typed 2: neither is taken."""
     master, _, filled = cycle
@@ -2370,12 +2389,21 @@ def _resubmitted(returned, tmp_path):
     return again
 
 
-def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issued_values(cycle, tmp_path):
+@pytest.mark.parametrize("count", [None, "", 0.4])
+def test_a_resubmission_after_an_import_is_compared_with_the_master_not_the_issued_values(cycle, tmp_path, count):
     """After a file of this issue was imported, the master differs from the issued values by
-    that import: a corrected resubmission's new values come in, and are no conflict."""
+    that import: a corrected resubmission's new values come in, and are no conflict. A
+    変更セル数 staff emptied or typed over (0.4) on 取込履歴 is no count of 0 (an import that changed
+    nothing, which first_since_issue passes over): nothing is assumed."""
     master, _, filled = cycle
     assert collect(master, [filled["小樽市"]]).written is not None
     assert cell_of(master, "小樽市", "04-1", "実績値") == 2
+    if count is not None:
+        wb = openpyxl.load_workbook(master)
+        log = wb[c.IMPORT_LOG]
+        column = next(cell.column for cell in log[1] if cell.value == "変更セル数")
+        log.cell(2, column).value = count or None
+        wb.save(master)
     again = _resubmitted(filled["小樽市"], tmp_path)
     report = collect(master, [again])
     assert not report.held and not report.kept and not report.refused

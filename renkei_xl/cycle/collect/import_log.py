@@ -194,14 +194,17 @@ def as_datetime(value: object) -> Optional[dt.datetime]:
     return local(when) if when is not None else None
 
 
-def _as_int(value: object) -> int:
-    """A count as the log holds it; 0 for what is no count. 「inf」 「1e400」 (which float()
-    reads as infinity) raised OverflowError out of int(), and collect stopped with
-    「予期しないエラー」 on a word staff typed into their log."""
+def _as_int(value: object) -> Optional[int]:
+    """A count as the log holds it; None for what is no count (blank, a word), which no rule
+    may read as 0 (since_issue.first_since_issue passes over an import that changed no cell).
+    「inf」 「1e400」 (which float() reads as infinity) raised OverflowError out of int(), and
+    collect stopped with 「予期しないエラー」 on a word staff typed into their log; a fraction
+    is no count either (int() made 0.4 a 0)."""
     try:
-        return int(float(text(value)))
-    except (ValueError, OverflowError):
-        return 0
+        number = float(text(value))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None     # 0.4 is no count of 0
 
 
 def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> None:

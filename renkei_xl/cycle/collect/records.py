@@ -82,7 +82,7 @@ class ImportRecord(NamedTuple):
     file_name: str
     municipality: str
     imported_at: dt.datetime
-    changed_cells: int
+    changed_cells: Optional[int]   # None: a record read back whose 変更セル数 is no count
     sha256: str
     submitted_at: Optional[dt.datetime]
     held_cells: str = ""          # the bad cells left out, 「小樽市!E7（エラー値「#REF!」）、…」

@@ -16,8 +16,8 @@ locked columns (core.contract.ISSUED_HEADERS), so for each cell:
 - an error value in the master's cell (a formula broken since) is no correction: the
   returned value is imported over it, as before, and listed as a change.
 
-This holds for the first import of a file since it was issued. After one, the master's
-cells differ from the issued ones by that import too, which nothing here can tell from
+This holds for the first import of a file since it was issued that changed a master cell.
+After one, the master's cells differ from the issued ones by that import too, which nothing here can tell from
 staff's own edits, so a second return of the same issue (a corrected resubmission, or an
 older file forced in) imports every difference, as a file issued before these columns
 existed always does.
@@ -84,11 +84,17 @@ def issued_after_imports(issued: dt.datetime, import_log: Optional[Sequence[Sequ
 
 
 def first_since_issue(sub: Submission, logged: Sequence[ImportRecord]) -> bool:
-    """No import of this municipality is logged since the file was issued (a logged import
-    without a readable time counts as one: then nothing is assumed)."""
+    """No import of this municipality that changed a master cell is logged since the file was
+    issued (a logged import without a readable time or count counts as one: then nothing is
+    assumed). An import logged with 変更セル数 0 (the file as issued, collected from 配布用 by
+    mistake or returned blank before the answers came) left the master as staff had it, so its
+    differences from the issued values are still staff's own: counted, it made the real return
+    a resubmission, and every cell differing from the master came in, a correction staff made
+    after the split overwritten by the value the municipality returned as issued."""
     if sub.issued_at is None:
         return False
-    return not any(r.municipality == sub.municipality and (r.imported_at is None or r.imported_at >= sub.issued_at)
+    return not any(r.municipality == sub.municipality and r.changed_cells != 0
+                   and (r.imported_at is None or r.imported_at >= sub.issued_at)
                    for r in logged)
 
 
