@@ -918,7 +918,7 @@ def test_a_return_with_a_formula_without_result_outside_its_input_cells_is_refus
 # the second cell an empty element; another writer leaves it out). Excel and LibreOffice save
 # every result of an array. The second cell was read as empty: the first cell was named, and
 # the second's indicator turned from ◎ to ― without a word (05-1, 札幌市's 6), or a return
-# wrote emptiness over the master's value (08-1's 3). Found by qa-values66.
+# wrote emptiness over the master's value (08-1's 3).
 ARRAY_GAPS = {"openpyxl": ("<v></v>", '<c r="{ref}" s="{s}"/>'), "left-out": ("<v>{first}</v>", "")}
 
 
@@ -1737,3 +1737,24 @@ def test_every_error_value_in_a_summed_column_is_named_never_summed(sample, tmp_
     for sheet, ref, ind_id, error in cases:
         assert f"エラー値「{error}」" in (found.get((sheet, ref)) or ""), (sheet, ref, error, found)
         assert INPUT_ERROR in listed[ind_id], listed[ind_id]
+
+
+@pytest.mark.parametrize("area,far", [("A1:Z1000", "Z1000"), ("A1:ALL200000", "ALL200000")])
+def test_an_array_lacking_more_results_than_can_be_named_refuses_its_sheet_at_once(area, far):
+    """The area is the file's word: an array over A1:ALL200000 with one cell at its far corner
+    had its lacking results listed cell by cell (200 million). Past MAX_ABSENT the sheet is
+    refused, naming it, before any is listed."""
+    from renkei_xl.core.errors import UnreadableSheet
+    from renkei_xl.workbook.sheet_checks import MAX_ABSENT, formula_cells
+
+    row = int(re.sub(r"[A-Z]", "", far))
+    raw = (f'<worksheet><sheetData><row r="1"><c r="A1"><f t="array" ref="{area}">1</f><v>1</v></c></row>'
+           f'<row r="{row}"><c r="{far}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    with pytest.raises(UnreadableSheet, match="シート「札幌市」の配列数式（A1 から）の計算結果"):
+        formula_cells({"札幌市": raw})
+    # just under the bound, each lacking result is named
+    edge = f"A1:A{MAX_ABSENT + 1}"
+    raw = (f'<worksheet><sheetData><row r="1"><c r="A1"><f t="array" ref="{edge}">1</f><v>1</v></c></row>'
+           f'<row r="{MAX_ABSENT + 1}"><c r="A{MAX_ABSENT + 1}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    cells = formula_cells({"札幌市": raw})["札幌市"]
+    assert sum(not saved for saved in cells.values()) == MAX_ABSENT - 1 and cells["A2"] is False

@@ -685,9 +685,13 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
                 continue
             if ref:
                 out.setdefault(name, {})[ref.group(1)] = saved
-        for ref in arrays.absent(raw):
+        for ref in arrays.absent(raw, name):
             out.setdefault(name, {})[ref] = False
     return out
+
+
+# The array results a sheet may lack and still be read, each named (_Arrays.absent).
+MAX_ABSENT = 10_000
 
 
 class _Arrays:
@@ -717,14 +721,16 @@ class _Arrays:
             self._met.setdefault((area, ref), set())
             self._ends = min(self._ends or area[2], area[2])
 
-    def absent(self, raw: bytes) -> list[str]:
+    def absent(self, raw: bytes, sheet: str) -> list[str]:
         """The other cells of the areas that the sheet (``raw``) holds no element for, within
         the cells it has (past them nothing is read): each is a result the array formula
         lacks. Excel saves every result of an array, spilled or {=…}; a file written by
         another tool (openpyxl's ArrayFormula, for one) may hold the first cell alone, and
         the cells below it were read as empty: an indicator turned ― without a word while
-        the first cell was named (qa-values66). The sheet is walked again only when some
-        area lacks a cell."""
+        the first cell was named. The sheet is walked again only when some area lacks a
+        cell. Past MAX_ABSENT such cells the sheet is refused, not listed: an area's
+        reference is the file's word, and one array over A1:ALL200000 with a cell at its far
+        corner would have the list made cell by cell (200 million of them)."""
         wanting = [(area, first, met) for (area, first), met in self._met.items()
                    if len(met) < (area[2] - area[0] + 1) * (area[3] - area[1] + 1) - 1]
         if not wanting:
@@ -733,8 +739,14 @@ class _Arrays:
         for m in re.finditer(_REF, raw.decode("utf-8")):
             row, col = parse_ref(m.group(1))
             rows, cols = max(rows, row), max(cols, col)
-        return [ref for (r1, c1, r2, c2), first, met in wanting
-                for r in range(r1, min(r2, rows) + 1) for k in range(c1, min(c2, cols) + 1)
+        clipped = [((r1, c1, min(r2, rows), min(c2, cols)), first, met) for (r1, c1, r2, c2), first, met in wanting]
+        lacking = sum(max(0, r2 - r1 + 1) * max(0, c2 - c1 + 1) for (r1, c1, r2, c2), _, _ in clipped)
+        if lacking > MAX_ABSENT + sum(len(met) + 1 for _, _, met in clipped):
+            first = clipped[0][1]
+            raise UnreadableSheet(f"シート「{sheet}」の配列数式（{first} から）の計算結果が、多くのセルで保存されていません。"
+                                  "Excel で開いて保存し直してから、もう一度実行してください")
+        return [ref for (r1, c1, r2, c2), first, met in clipped
+                for r in range(r1, r2 + 1) for k in range(c1, c2 + 1)
                 if (ref := cell_ref(r, k)) != first and ref not in met]
 
     def of(self, ref: str) -> "Optional[tuple[str, object]]":
