@@ -913,6 +913,57 @@ def test_a_return_with_a_formula_without_result_outside_its_input_cells_is_refus
             f"（{RETURNING}!{ref}）") in said, said
 
 
+# An array formula over two input cells whose second result is not in the file: a tool other
+# than Excel wrote the first cell alone (openpyxl's ArrayFormula, saved without results, leaves
+# the second cell an empty element; another writer leaves it out). Excel and LibreOffice save
+# every result of an array. The second cell was read as empty: the first cell was named, and
+# the second's indicator turned from ◎ to ― without a word (05-1, 札幌市's 6), or a return
+# wrote emptiness over the master's value (08-1's 3).
+ARRAY_GAPS = {"openpyxl": ("<v></v>", '<c r="{ref}" s="{s}"/>'), "left-out": ("<v>{first}</v>", "")}
+
+
+def _array_over(src: Path, dst: Path, sheet: str, first: str, second: str, style: str, results: tuple, gap: str
+                ) -> Path:
+    """``src`` with an array formula over ``first``:``second`` (one column, two rows), saved
+    as ``gap`` says (ARRAY_GAPS: the first result left out too, or the second cell left out)."""
+    saved, other = ARRAY_GAPS[gap]
+    head = (f'<c r="{first}" s="{style}"><f t="array" ref="{first}:{second}">{{{results[0]};{results[1]}}}</f>'
+            + saved.format(first=results[0]) + "</c>")
+    with_error(src, dst, sheet, first, "", cell=head)
+    if other:
+        return with_error(dst, dst, sheet, second, "", cell=other.format(ref=second, s=style))
+    part = _parts(dst)[sheet]
+    with zipfile.ZipFile(dst) as z:
+        xml = z.read(part).decode("utf-8")
+    xml, n = re.subn(r'<c r="%s"(?:[^>]*?/>|[^>]*?>.*?</c>)' % second, "", xml, count=1, flags=re.S)
+    assert n == 1
+    with_members(dst, dst, {part: xml.encode("utf-8")})
+    return dst
+
+
+@pytest.mark.parametrize("gap", list(ARRAY_GAPS))
+def test_an_array_formulas_result_missing_from_the_file_is_named_never_read_as_empty(sample, tmp_path, gap):
+    from renkei_xl.core.model import NOT_EVALUABLE
+    from renkei_xl.core.pipeline import recalculate
+
+    path = _array_over(sample, tmp_path / "master.xlsm", "札幌市", "E5", "E6", "12", (17, 6), gap)
+    data = load_master(path)
+    result = recalculate(data.settings, data.indicators, data.entries, data.findings)
+    said = [f"{f.place} {f.message}" for f in result.findings if f.is_error]
+    assert any(s.startswith("札幌市!E6 数式に計算結果が保存されていません") for s in said), said
+    assert result.evaluations["05-1"].symbol == NOT_EVALUABLE and "札幌市!E6" in result.evaluations["05-1"].reason
+
+
+@pytest.mark.parametrize("face", list(FACES))
+@pytest.mark.parametrize("gap", list(ARRAY_GAPS))
+def test_a_returned_array_formulas_missing_result_is_held_never_written_over_a_value(
+        sample, issued, tmp_path, monkeypatch, gap, face):
+    source = _array_over(issued, tmp_path / issued.name, RETURNING, "G22", "G23", "10", (5, 7), gap)
+    said, _wrote = _collect_said(sample, source, tmp_path, monkeypatch, "H22", "", face, cell='<c r="H22" s="8"/>')
+    assert (f"{RETURNING}!G23 08-1: 数式に計算結果が保存されていません" in said
+            and "この行は取り込まず、マスターの値のままです" in said and "（空欄）" not in said), said
+
+
 # The return's 指標ID or 実績値 header (A19, G19) as a formula saved without its result: the
 # file was refused as 「見出し「指標ID」が見つかりません（20行目までに見出し行が必要です）」, the
 # cell unnamed and read as empty, where 「#N/A」 there is named (qa-values63).
@@ -1686,3 +1737,24 @@ def test_every_error_value_in_a_summed_column_is_named_never_summed(sample, tmp_
     for sheet, ref, ind_id, error in cases:
         assert f"エラー値「{error}」" in (found.get((sheet, ref)) or ""), (sheet, ref, error, found)
         assert INPUT_ERROR in listed[ind_id], listed[ind_id]
+
+
+@pytest.mark.parametrize("area,far", [("A1:Z1000", "Z1000"), ("A1:ALL200000", "ALL200000")])
+def test_an_array_lacking_more_results_than_can_be_named_refuses_its_sheet_at_once(area, far):
+    """The area is the file's word: an array over A1:ALL200000 with one cell at its far corner
+    had its lacking results listed cell by cell (200 million). Past MAX_ABSENT the sheet is
+    refused, naming it, before any is listed."""
+    from renkei_xl.core.errors import UnreadableSheet
+    from renkei_xl.workbook.sheet_checks import MAX_ABSENT, formula_cells
+
+    row = int(re.sub(r"[A-Z]", "", far))
+    raw = (f'<worksheet><sheetData><row r="1"><c r="A1"><f t="array" ref="{area}">1</f><v>1</v></c></row>'
+           f'<row r="{row}"><c r="{far}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    with pytest.raises(UnreadableSheet, match="シート「札幌市」の配列数式（A1 から）の計算結果"):
+        formula_cells({"札幌市": raw})
+    # just under the bound, each lacking result is named
+    edge = f"A1:A{MAX_ABSENT + 1}"
+    raw = (f'<worksheet><sheetData><row r="1"><c r="A1"><f t="array" ref="{edge}">1</f><v>1</v></c></row>'
+           f'<row r="{MAX_ABSENT + 1}"><c r="A{MAX_ABSENT + 1}"><v>1</v></c></row></sheetData></worksheet>').encode()
+    cells = formula_cells({"札幌市": raw})["札幌市"]
+    assert sum(not saved for saved in cells.values()) == MAX_ABSENT - 1 and cells["A2"] is False

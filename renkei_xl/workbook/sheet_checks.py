@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, column_number, parse_ref
+from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, cell_ref, column_number, parse_ref
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
@@ -683,11 +683,15 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
                 re.search(_TEXT_RESULT, m.group(1)) and re.search(_OPEN_VALUE, inner))
             if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
                 continue
-            if not saved and not own:
-                continue    # an empty cell in an array's area: it has no formula of its own to lack a result
             if ref:
                 out.setdefault(name, {})[ref.group(1)] = saved
+        for ref in arrays.absent(raw, name):
+            out.setdefault(name, {})[ref] = False
     return out
+
+
+# The array results a sheet may lack and still be read, each named (_Arrays.absent).
+MAX_ABSENT = 10_000
 
 
 class _Arrays:
@@ -703,6 +707,7 @@ class _Arrays:
     def __init__(self) -> None:
         self.areas: list[tuple[tuple[int, int, int, int], str, object]] = []
         self._ends = 0      # the lowest last row of the areas kept (0: none kept)
+        self._met: dict[tuple[tuple[int, int, int, int], str], set[str]] = {}   # each area's other cells met
 
     def note(self, inner: str, ref: str, value: object = None) -> None:
         """An array formula's first cell ``ref``, and ``value``, which its other cells take."""
@@ -713,7 +718,36 @@ class _Arrays:
         area = ref_area(area_ref.group(1)) if area_ref else None
         if area is not None and area[:2] != area[2:]:
             self.areas.append((area, ref, value))
+            self._met.setdefault((area, ref), set())
             self._ends = min(self._ends or area[2], area[2])
+
+    def absent(self, raw: bytes, sheet: str) -> list[str]:
+        """The other cells of the areas that the sheet (``raw``) holds no element for, within
+        the cells it has (past them nothing is read): each is a result the array formula
+        lacks. Excel saves every result of an array, spilled or {=…}; a file written by
+        another tool (openpyxl's ArrayFormula, for one) may hold the first cell alone, and
+        the cells below it were read as empty: an indicator turned ― without a word while
+        the first cell was named. The sheet is walked again only when some area lacks a
+        cell. Past MAX_ABSENT such cells the sheet is refused, not listed: an area's
+        reference is the file's word, and one array over A1:ALL200000 with a cell at its far
+        corner would have the list made cell by cell (200 million of them)."""
+        wanting = [(area, first, met) for (area, first), met in self._met.items()
+                   if len(met) < (area[2] - area[0] + 1) * (area[3] - area[1] + 1) - 1]
+        if not wanting:
+            return []
+        rows = cols = 0
+        for m in re.finditer(_REF, raw.decode("utf-8")):
+            row, col = parse_ref(m.group(1))
+            rows, cols = max(rows, row), max(cols, col)
+        clipped = [((r1, c1, min(r2, rows), min(c2, cols)), first, met) for (r1, c1, r2, c2), first, met in wanting]
+        lacking = sum(max(0, r2 - r1 + 1) * max(0, c2 - c1 + 1) for (r1, c1, r2, c2), _, _ in clipped)
+        if lacking > MAX_ABSENT + sum(len(met) + 1 for _, _, met in clipped):
+            first = clipped[0][1]
+            raise UnreadableSheet(f"シート「{sheet}」の配列数式（{first} から）の計算結果が、多くのセルで保存されていません。"
+                                  "Excel で開いて保存し直してから、もう一度実行してください")
+        return [ref for (r1, c1, r2, c2), first, met in clipped
+                for r in range(r1, r2 + 1) for k in range(c1, c2 + 1)
+                if (ref := cell_ref(r, k)) != first and ref not in met]
 
     def of(self, ref: str) -> "Optional[tuple[str, object]]":
         """(first cell, its value given to ``note``) of the array ``ref`` lies in, if any."""
@@ -726,8 +760,10 @@ class _Arrays:
         if row > self._ends:        # rows come in order: the areas ended above are done
             self.areas = [a for a in self.areas if a[0][2] >= row]
             self._ends = min((a[0][2] for a in self.areas), default=0)
-        for (r1, c1, r2, c2), first, value in self.areas:
+        for area, first, value in self.areas:
+            r1, c1, r2, c2 = area
             if r1 <= row <= r2 and c1 <= col <= c2:
+                self._met[(area, first)].add(ref)
                 return first, value
         return None
 
