@@ -304,6 +304,9 @@ _FULL_CONTEXT_RULES = ("positionalParameters", "lExpression")
 # reused across units and modules), and one level of context was the fastest measured (two
 # levels: more DFAs to build, each used less).
 _CALLER_DFAS: dict[tuple[int, int], object] = {}
+# A full-context prediction's start configurations per (decision state, invoking states up to
+# the start rule, the parser's current precedence): FirstStage.computeStartState says why.
+_FULL_START_STATES: dict[tuple, object] = {}
 
 
 @functools.lru_cache(maxsize=1)
@@ -372,6 +375,30 @@ def _first_stage_simulator():
                 self.mergeCache = None
                 input.seek(index)
                 input.release(mark)
+
+        def computeStartState(self, p, ctx, fullCtx):  # noqa: N802, N803 (ANTLR's names)
+            """A full-context prediction's start configurations made once per decision, rule
+            invocation stack and current precedence (_FULL_START_STATES), SLL's as ANTLR makes
+            them. Why: every full-context prediction (lExpression's and positionalParameters'
+            loops, expression's where SLL conflicts) began with the closure of the decision
+            through its whole invocation stack, a third of the parse's CPU, and most statements
+            of a module sit at the same few depths. That closure reads nothing else: the stack
+            as PredictionContextFromRuleContext reads it (each invoking state up to the start
+            rule), the ATN, and the grammar's only predicates, precedence predicates, which the
+            parser answers from the top of its precedence stack. The configurations are read,
+            never changed, by the prediction that follows (execATNWithFullContext)."""
+            if not fullCtx:
+                return super().computeStartState(p, ctx, fullCtx)
+            stack, node = [], ctx
+            while node is not None and node.parentCtx is not None:
+                stack.append(node.invokingState)
+                node = node.parentCtx
+            precedence = self.parser._precedenceStack[-1] if self.parser._precedenceStack else None
+            key = (p.stateNumber, tuple(stack), precedence)
+            configs = _FULL_START_STATES.get(key)
+            if configs is None:
+                configs = _FULL_START_STATES[key] = super().computeStartState(p, ctx, fullCtx)
+            return configs
 
         def _loop_end(self, input) -> int | None:  # noqa: A002 (ANTLR's name)
             """forStatement's and forEachStatement's alternative read off the tokens: 1 (simple)
