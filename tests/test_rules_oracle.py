@@ -296,6 +296,10 @@ def test_a_threshold_a_formula_computed_is_the_one_excel_shows():
     ("120名（2025年度までの毎年度）", "103名", "", "", 2023, NEARLY),
     ("120名（2025年度までの毎年度）", "未実施", "", "", 2023, MISSED),
     ("開設（2025年度までの毎年度）", "未開設", "", "", 2023, MISSED),
+    # a calendar year's figure, in the 年度 of its number (deadlines.past_targets reads it so)
+    ("15社（2025年）", "10社", "", "", 2023, NOT_YET),
+    ("15社（2025年）", "10社", "", "", 2025, MISSED),
+    ("▲1,400人（2025年）", "▲700人", "0人", "進捗率", 2024, NOT_YET),
 ])
 def test_a_target_is_judged_in_the_year_it_names_whatever_the_rule(target, actual, baseline, rule, fiscal_year,
                                                                    symbol):

@@ -22,7 +22,8 @@ from . import fiscal
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
-from .values import (DEADLINE, INPUT_ERROR, NOTE_ASOF, NOTE_UNTIL, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+from .values import (DEADLINE, INPUT_ERROR, NOTE_ASOF, NOTE_CALENDAR, NOTE_UNTIL, NUMBER, STATUS, UNCOUNTED, Value,
+                     ValueParseError,
                      Quotient, Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
                      unit_family)
 
@@ -400,12 +401,14 @@ def _infer_rule(target: Value) -> str:
 
 
 def _target_year(target: Value, ctx: Context) -> int:
-    """The 年度 a target is to be met in: a deadline's, a note's (「2025年度まで」「2025年度」),
-    else 対象年度. Not 「2025年度までの毎年度」's: met every year up to it, each year is judged by
-    itself (120名 a year: 100名 in 2023年度 is short of it then, not 「目標は2025年度」)."""
+    """The 年度 a target is to be met in: a deadline's, a note's (「2025年度まで」「2025年度」, and
+    「2025年」 in the 年度 of its number, as deadlines.past_targets reads it: 「15社（2025年）」 was ×
+    in 2023年度 where 「15社（2025年度）」 was ―), else 対象年度. Not 「2025年度までの毎年度」's:
+    met every year up to it, each year is judged by itself (120名 a year: 100名 in 2023年度 is
+    short of it then, not 「目標は2025年度」)."""
     if target.kind == DEADLINE:
         return target.deadline  # type: ignore[return-value]
-    year = target.note_year(NOTE_UNTIL, NOTE_ASOF)
+    year = target.note_year(NOTE_UNTIL, NOTE_ASOF, NOTE_CALENDAR)
     return year if year is not None else ctx.fiscal_year
 
 
