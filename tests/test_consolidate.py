@@ -293,6 +293,8 @@ def test_spellings_of_one_state_agree(fy2023):
     rows = [Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "実施"), Entry("江別市", "x", "実施済")]
     assert agreed_state(rows) == ("実施", "（札幌市、小樽市、江別市）", False, None)
     assert agreed_state(rows[:1]).actual == "実施済み"
+    opened = [Entry("札幌市", "x", "開設済み"), Entry("小樽市", "x", "開設")]    # any state reached, not 実施 alone
+    assert agreed_state(opened).actual == "開設"
     with pytest.raises(ConsolidationError, match="一致しません"):
         agreed_state([Entry("札幌市", "x", "実施済み"), Entry("小樽市", "x", "未実施")])
 

@@ -271,3 +271,55 @@ def test_a_threshold_a_formula_computed_is_the_one_excel_shows():
     assert read.threshold == 0.85
     settings = _settings(Decimal("0.85"))._replace(threshold=read.threshold)
     assert _judged(settings, [_row("20件", actual="17件")]).evaluations["01-1"].symbol == NEARLY
+
+
+@pytest.mark.parametrize("target, actual, baseline, rule, fiscal_year, symbol", [
+    # a state reached by a later year: SPEC 3's deadline, not completed before its year ―, in it ×
+    ("開設（2025年度まで）", "未開設", "", "", 2023, NOT_YET),
+    ("開設（2025年度まで）", "未開設", "", "", 2025, MISSED),
+    ("開設（2025年度）", "未開設", "", "", 2024, NOT_YET),
+    # a number by a later year: 「未実施」 is short of it as 0件 is (― before the year)
+    ("10件（2025年度まで）", "未実施", "", "", 2023, NOT_YET),
+    ("10件（2025年度まで）", "未実施", "", "", 2025, MISSED),
+    ("各2回（2025年度まで）", "1回", "", "", 2023, NOT_YET),
+    ("各１回（2025年度まで）", "各0回", "", "", 2023, NOT_YET),
+    ("各１回（2025年度まで）", "各0回", "", "", 2026, MISSED),
+    # a progress rate towards a later year's target, as a ratio towards it
+    ("120人（2025年度まで）", "110人", "100人", "進捗率", 2023, NOT_YET),
+    ("120人（2025年度まで）", "110人", "100人", "進捗率", 2025, MISSED),
+    ("120人（2025年度まで）", "120人", "100人", "進捗率", 2023, ACHIEVED),
+    # a state kept through a year is failed the year it is not kept
+    ("維持（2025年度まで）", "未達成", "", "", 2023, MISSED),
+    ("常時（2030年度まで）", "なし", "", "", 2023, MISSED),
+    # met every year up to a year: each year is judged by itself (100／120 = 83.3 %)
+    ("120名（2025年度までの毎年度）", "100名", "", "", 2023, MISSED),
+    ("120名（2025年度までの毎年度）", "103名", "", "", 2023, NEARLY),
+    ("120名（2025年度までの毎年度）", "未実施", "", "", 2023, MISSED),
+    ("開設（2025年度までの毎年度）", "未開設", "", "", 2023, MISSED),
+    # a calendar year's figure, in the 年度 of its number (deadlines.past_targets reads it so)
+    ("15社（2025年）", "10社", "", "", 2023, NOT_YET),
+    ("15社（2025年）", "10社", "", "", 2025, MISSED),
+    ("▲1,400人（2025年）", "▲700人", "0人", "進捗率", 2024, NOT_YET),
+])
+def test_a_target_is_judged_in_the_year_it_names_whatever_the_rule(target, actual, baseline, rule, fiscal_year,
+                                                                   symbol):
+    """SPEC 3: a target to reach by a year is ― before that year while not reached (as
+    「2025年度まで」 is, and a ratio to 「10件（2025年度まで）」 was at 5件), × in or after it.
+    Only the ratio said so: 「未開設」 for 「開設（2025年度まで）」, 「未実施」 for 「10件（2025年度
+    まで）」 and a 進捗率 at 50 % were × two years early, and 「120名（2025年度までの毎年度）」,
+    due every year, was ― as if due in 2025年度."""
+    row = _row(target, actual=actual, baseline=baseline, rule=rule)
+    ev = _judged(_settings(Decimal("0.85"), year=fiscal_year), [row]).evaluations["01-1"]
+    assert ev.symbol == symbol, (target, actual, fiscal_year, ev)
+
+
+@pytest.mark.parametrize("target, actual", [
+    ("開設", "開設済み"), ("開設", "開設済"), ("開催（毎年度）", "開催済み"), ("2025年度まで", "完了済み"),
+    ("実施", "達成済み"), ("毎年度", "開始済み"), ("2023年度まで", "検討完了済み"), ("実施", "実施済み"),
+])
+def test_a_state_spelt_with_zumi_is_the_state(target, actual):
+    """「開設済み」 reports 開設 as 「実施済み」 reports 実施 (choices.STATE_SPELLINGS), and
+    「達成済み」 is the legend's own word for ◎: only 実施・策定・構築 were read so, the others
+    「読めません」, an input error and the row －."""
+    ev = _judged(_settings(Decimal("0.85")), [_row(target, actual=actual)]).evaluations["01-1"]
+    assert ev.symbol == ACHIEVED, ev

@@ -41,7 +41,13 @@ NOT_DONE_STATES = ("未構築", "未実施", "実施なし", "未策定", "未�
                    "中止", "なし")
 UNCOUNTED_STATE = "（未集計）"
 STATE_CHOICES = DONE_STATES + NOT_DONE_STATES + (UNCOUNTED_STATE,)
-STATE_SPELLINGS = tuple(f"{word}{ending}" for word in ("実施", "策定", "構築") for ending in ("済", "済み"))
+# States a target keeps rather than reaches: a year beside one (「維持（2025年度まで）」) says how
+# long it is kept, not by when it is reached (rules: a year it is not kept is ×).
+KEPT_STATES = ("常時", "維持", "維持・改善")
+# 「開設済み」「達成済み」 (the legend's word for ◎) spell a state reached, as 「実施済み」 does: only
+# 実施・策定・構築 were read so, and 「開設済」 reported for 「開設」 was 「読めません」, the row －.
+STATE_SPELLINGS = tuple(f"{word}{ending}" for word in DONE_STATES if word not in KEPT_STATES
+                        for ending in ("済", "済み"))
 TARGET_STATES = ("毎年度", "全市町村", "包括連携協定を締結している全企業", "現状値からの増加")
 
 

@@ -16,13 +16,14 @@ from functools import lru_cache
 from typing import Collection, Iterable, NamedTuple, Optional
 
 from . import findings as F
-from .choices import (RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES, TARGET_STATES,
-                      canonical_state)
+from .choices import (KEPT_STATES, RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES,
+                      TARGET_STATES, canonical_state)
 from . import fiscal
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
 from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
-from .values import (DEADLINE, INPUT_ERROR, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+from .values import (DEADLINE, INPUT_ERROR, NOTE_ASOF, NOTE_CALENDAR, NOTE_UNTIL, NUMBER, STATUS, UNCOUNTED, Value,
+                     ValueParseError,
                      Quotient, Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
                      unit_family)
 
@@ -175,9 +176,9 @@ def _evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     if actual.is_empty:
         return _empty_actual(target, ctx, result)
     if actual.kind == STATUS and actual.negative:
-        return result(MISSED, f"実績「{actual.core}」（目標「{target.core}」）")
+        return _short(target, ctx, result, MISSED, f"実績「{actual.core}」（目標「{target.core}」）", f"実績「{actual.core}」")
     if rule == RULE_STATE:
-        return _state(ind, target, actual, result)
+        return _state(ind, target, actual, ctx, result)
     if rule == RULE_PROGRESS:
         return _progress(ind, target, actual, ctx, result)
     return _ratio(target, actual, ctx, result, ind)
@@ -400,10 +401,31 @@ def _infer_rule(target: Value) -> str:
 
 
 def _target_year(target: Value, ctx: Context) -> int:
+    """The 年度 a target is to be met in: a deadline's, a note's (「2025年度まで」「2025年度」, and
+    「2025年」 in the 年度 of its number, as deadlines.past_targets reads it: 「15社（2025年）」 was ×
+    in 2023年度 where 「15社（2025年度）」 was ―), else 対象年度. Not 「2025年度までの毎年度」's:
+    met every year up to it, each year is judged by itself (120名 a year: 100名 in 2023年度 is
+    short of it then, not 「目標は2025年度」)."""
     if target.kind == DEADLINE:
         return target.deadline  # type: ignore[return-value]
-    year = target.deadline_year
+    year = target.note_year(NOTE_UNTIL, NOTE_ASOF, NOTE_CALENDAR)
     return year if year is not None else ctx.fiscal_year
+
+
+def _short(target: Value, ctx: Context, result, symbol: str, reason: str, what: str, shown: Optional[float] = None):
+    """□ or × for a report short of its target, but ― (評価時期前) while the year the target is
+    to be reached by is to come (SPEC 3: a deadline before its year and not completed is ―):
+    the one place that says so for every rule that judges a target with a year. A ratio said
+    it and the others did not: 「10件（2025年度まで）」 was ― at 5件 and × at 「未実施」,
+    「開設（2025年度まで）」 × at 「未開設」 where 「2025年度まで」 was ―, and a 進捗率 × at 50 %.
+    A state kept (KEPT_STATES: 「維持（2025年度まで）」) is failed the year it is not kept, and a
+    bare deadline (「2024年9月末まで」) is _deadline's, judged by its day."""
+    if symbol in (NEARLY, MISSED) and target.kind != DEADLINE \
+            and not (target.kind == STATUS and not target.each and target.status in KEPT_STATES):
+        year = _target_year(target, ctx)
+        if year > ctx.fiscal_year:
+            return result(NOT_YET, f"{what}（目標は{year}年度、対象年度は{ctx.fiscal_year}年度）", shown)
+    return result(symbol, reason, shown)
 
 
 def _empty_actual(target: Value, ctx: Context, result):
@@ -470,23 +492,25 @@ def state_verdict(target: Value, actual: Value) -> Optional[bool]:
     if actual.each and target.each:
         return actual.number >= target.number
     reported, wanted = _canonical_status(actual), _canonical_status(target)
-    if reported == wanted or target.status == "毎年度" or actual.status in GENERIC_DONE:
+    # By the word, not its spelling (「達成済み」 is 達成, as 「実施済み」 is 実施).
+    if reported == wanted or target.status == "毎年度" or reported in GENERIC_DONE:
         return True
     if reported in ALSO_MEETS.get(wanted, ()):
         return True
     return None
 
 
-def _state(ind: Indicator, target: Value, actual: Value, result):
+def _state(ind: Indicator, target: Value, actual: Value, ctx: Context, result):
     if actual.kind == STATUS:
         verdict = state_verdict(target, actual)
         if verdict and _canonical_status(actual) == _canonical_status(target):
             return result(ACHIEVED, f"{actual.core}／{target.core}")
         if verdict is not None:
-            return result(ACHIEVED if verdict else MISSED, f"{actual.core}（目標「{target.core}」）")
+            return _short(target, ctx, result, ACHIEVED if verdict else MISSED, f"{actual.core}（目標「{target.core}」）",
+                          actual.core)
     if actual.kind == NUMBER and target.each and actual.number is not None:
-        return result(ACHIEVED if actual.number >= target.number else MISSED,
-                      f"{actual.core}／{target.core}")
+        return _short(target, ctx, result, ACHIEVED if actual.number >= target.number else MISSED,
+                      f"{actual.core}／{target.core}", f"{actual.core}／{target.core}")
     return _not_answered(ind, target, actual, result)
 
 
@@ -623,10 +647,8 @@ def _ratio(target: Value, actual: Value, ctx: Context, result, ind: Indicator):
     ratio = quotient(a_num, t_num)
     symbol = symbol_for_ratio(ratio, ctx.threshold)
     shown = shown_ratio(ratio, ctx.threshold)
-    year = _target_year(target, ctx)
-    if symbol != ACHIEVED and year > ctx.fiscal_year:
-        return result(NOT_YET, f"{actual.core}／{t_label}（目標は{year}年度、対象年度は{ctx.fiscal_year}年度）", shown)
-    return result(symbol, _ratio_reason(actual.core, t_label, shown, symbol, ctx.threshold), shown)
+    return _short(target, ctx, result, symbol, _ratio_reason(actual.core, t_label, shown, symbol, ctx.threshold),
+                  f"{actual.core}／{t_label}", shown)
 
 
 def _baseline_number(ind: Indicator) -> Optional[Decimal]:
@@ -651,9 +673,9 @@ def _progress(ind: Indicator, target: Value, actual: Value, ctx: Context, result
     # 「43.9万人」 and 「29.8万人」, which staff could not check against 指標's cell).
     base = parse_value(ind.baseline).core
     shown = shown_ratio(ratio, ctx.threshold)
-    reason = (f"進捗率 ({actual.core} − {base})／({t_label} − {base}) = {format_percent(shown)}"
-              f"（{band_text(symbol, ctx.threshold)}）")
-    return result(symbol, reason, shown)
+    progress = f"進捗率 ({actual.core} − {base})／({t_label} − {base})"
+    return _short(target, ctx, result, symbol, f"{progress} = {format_percent(shown)}（{band_text(symbol, ctx.threshold)}）",
+                  progress, shown)
 
 
 # --- the meta row ----------------------------------------------------------------------

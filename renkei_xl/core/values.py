@@ -122,6 +122,8 @@ NOTE_ANNUAL = "annual"
 NOTE_UNTIL = "until"
 NOTE_ANNUAL_UNTIL = "annual-until"
 NOTE_ASOF = "asof"
+# 「（2023年）」: a calendar year's figure, in the 年度 of its number (its December is there).
+NOTE_CALENDAR = "calendar"
 DEADLINE_NOTES = (NOTE_UNTIL, NOTE_ANNUAL_UNTIL, NOTE_ASOF)
 
 COUNT_FAMILIES = {"件", "人", "社", "校", "回", "市町村", "団体", "冊", "園", "組", "か所",
@@ -1070,7 +1072,7 @@ def _note(inner: str, original: str) -> Note:
         return Note(NOTE_ASOF, inner, _fy(m.group(1), original))
     m = re.match(r"^(\d{4})年$", inner)
     if m:
-        return Note("calendar", inner, int(m.group(1)))
+        return Note(NOTE_CALENDAR, inner, int(m.group(1)))
     if _TARGET_BOUND in inner:
         raise _range_error(original, _TARGET_BOUND)
     try:
