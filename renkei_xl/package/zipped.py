@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from .content import OLE_MAGIC, ZIP_MAGIC
+from .content import OLE_MAGIC, ZIP_DAMAGE, ZIP_MAGIC, members_refusal
 from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal, without_markup
 
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -64,21 +64,13 @@ def content_suffix(path: Path) -> str:
                 if "[Content_Types].xml" not in names or zf.getinfo("[Content_Types].xml").file_size > _TYPES_READ:
                     return ""
                 types = zf.read("[Content_Types].xml")
-    except (*_DAMAGED, ValueError, KeyError):
+    except (*ZIP_DAMAGE, ValueError, KeyError):
         return ""
     if "xl/workbook.bin" in names or b"sheet.binary.macroEnabled.main" in types:
         return ".xlsb"
     if "xl/workbook.xml" not in names or b".template." in types:   # a template (.xltx/.xltm): not told
         return ""
     return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
-
-
-# What zipfile raises for a member it cannot inflate: a CRC that does not match
-# (BadZipFile), a damaged deflate stream (zlib.error, which is no OSError: it ended the run
-# as an unexpected error), a member cut short (EOFError), an encrypted member (RuntimeError)
-# and a compression method it lacks (NotImplementedError: Deflate64, which Windows'
-# compressed folders use). Each is said in Japanese, never with zipfile's English inside.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError)
 
 
 def _unreadable_part(name: str, label: Optional[str]) -> PackageError:
@@ -126,10 +118,10 @@ class Package:
             raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
                                "ありません）") from None
         infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        if (why := members_refusal(infos)) is not None:
+            raise PackageError(f"「{self.path.name}」は{why}。壊れているか、作り変えられたファイルです。"
+                               "Excel で開いて「修復」してから保存し直すか、バックアップのファイルを使ってください")
         self._infos = {i.filename: i for i in infos}
-        if len(self._infos) != len(infos):
-            raise PackageError(f"「{self.path.name}」は同じ名前の部品を二つ含んでいます（壊れているか、"
-                               "作り変えられたファイルです）")
         for info in self._infos.values():
             if info.file_size > MAX_PART_BYTES or (
                     info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
@@ -249,7 +241,7 @@ class Package:
         try:
             with self._zip.open(self._infos[name]) as f:
                 return f.read(size)
-        except _DAMAGED:
+        except ZIP_DAMAGE:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
     def text(self, name: str) -> str:
@@ -311,7 +303,7 @@ class Package:
                     if buf.tell() > MAX_PART_BYTES:
                         raise PackageError(f"ブックの部品「{name}」が大きすぎます")
                 return buf.getvalue()
-        except _DAMAGED:
+        except ZIP_DAMAGE:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
     def save(self, target: Path) -> None:
