@@ -1005,9 +1005,11 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
                       f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
-    _check_macros(path, names, content_types, sheet_names)
+    # Before the macros: every .xlsb's main type is 「sheet.binary.macroEnabled.main」, and one
+    # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm (qa-damaged66).
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+    _check_macros(path, names, content_types, sheet_names)
 
 
 _ANEW = "入力用ファイルに入力して Excel で上書き保存したファイル（.xlsx）を、もう一度送ってもらってください"
