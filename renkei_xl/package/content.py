@@ -121,9 +121,11 @@ def members_refusal(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
     collect imported the twin's values in silence). A member encrypted with the ZIP's own
     password: Excel encrypts a whole book as an OLE file, never a member, and zipfile raised
     its English RuntimeError on the return (予期しないエラー) while a write copied the member
-    without its flag, its cipher bytes then taken for the part. One rule for the master's
-    package (Package) and the returns' check (cycle.collect.inspect), before any member is
-    read."""
+    without its flag, its cipher bytes then taken for the part. Members whose data overlap
+    (a ZIP's directory may point many names at one member's bytes): a write copies each
+    member's bytes, so 200 names over one 1 MB member made a 1.2 MB master a 201 MB one.
+    One rule for the master's package (Package) and the returns' check
+    (cycle.collect.inspect), before any member is read."""
     exact: set[str] = set()
     folded: dict[str, str] = {}
     for info in infos:
@@ -137,4 +139,19 @@ def members_refusal(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
         exact.add(name)
         if (other := folded.setdefault(name.lower(), name)) != name:
             return f"大文字・小文字だけが違う名前の部品「{other}」と「{name}」を含んでいます（Excel では同じ部品の名前です）"
+    return _overlapping(infos)
+
+
+# A member's local header is at least this long, before its name and extra field.
+_LOCAL_HEADER = 30
+
+
+def _overlapping(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
+    """members_refusal's overlap, in the order the members lie in the file: each one's data
+    must end before the next one's header (its name and extra field left out of its length,
+    so a real package is never taken for one that overlaps)."""
+    laid = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
+    for first, then in zip(laid, laid[1:]):
+        if first.header_offset + _LOCAL_HEADER + first.compress_size > then.header_offset:
+            return f"同じデータを ZIP の中で指す部品「{first.filename}」と「{then.filename}」を含んでいます"
     return None
