@@ -629,7 +629,9 @@ SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」�
               "sheet_twin_differing_in_case": "大文字・小文字だけが違う名前の部品「xl/worksheets/sheet5.xml」と"
                                               "「xl/worksheets/Sheet5.xml」",
               "encrypted_zip_member": f"パスワードで暗号化された部品「{THEME}」",
-              "overlapping_zip_members": f"同じデータを ZIP の中で指す部品「{THEME}」と「xl/media/image"}
+              "overlapping_zip_members": f"同じデータを ZIP の中で指す部品「{THEME}」と「xl/media/image",
+              # which bound it passes: 「50 MB になります（上限 256 MB、圧縮率 200 倍まで）」 named both
+              "zip_bomb_member": "「xl/embeddings/zeros.bin」は展開すると 50 MB になります（圧縮された大きさの "}
 # The same, said of a returned file (collect names the file, then why).
 SAID_IN_RETURNS = {"sheet_twin_differing_in_case": "大文字・小文字だけが違う名前の部品「xl/worksheets/sheet1.xml」と"
                                                    "「xl/worksheets/Sheet1.xml」",

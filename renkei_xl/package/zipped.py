@@ -73,6 +73,18 @@ def content_suffix(path: Path) -> str:
     return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
 
 
+def _past_bounds(info: zipfile.ZipInfo) -> Optional[str]:
+    """Which bound a member's sizes pass, in the words of Package's refusal, or None. The
+    refusal named both bounds whichever was passed: 「8 MB になります（上限 256 MB、圧縮率 200
+    倍まで）」 said of a part refused for its ratio read as refused below its limit."""
+    if info.file_size > MAX_PART_BYTES:
+        return f"上限は {MAX_PART_BYTES // 2**20} MB です"
+    if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return (f"圧縮された大きさの {info.file_size // max(info.compress_size, 1):,} 倍で、"
+                f"ブックの部品としてありえる {MAX_RATIO} 倍を超えています")
+    return None
+
+
 def _unreadable_part(name: str, label: Optional[str]) -> PackageError:
     where = f"{label}（部品「{name}」）" if label else f"ブックの部品「{name}」"
     return PackageError(f"{where}を読めません（圧縮されたデータが壊れています）。Excel で開いて"
@@ -123,11 +135,9 @@ class Package:
                                "Excel で開いて「修復」してから保存し直すか、バックアップのファイルを使ってください")
         self._infos = {i.filename: i for i in infos}
         for info in self._infos.values():
-            if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            if (why := _past_bounds(info)) is not None:
                 raise PackageError(f"「{self.path.name}」の部品「{info.filename}」は展開すると "
-                                   f"{info.file_size // 2**20:,} MB になります（上限 {MAX_PART_BYTES // 2**20} MB、"
-                                   f"圧縮率 {MAX_RATIO} 倍まで）。壊れているか、ブックではないファイルです")
+                                   f"{info.file_size // 2**20:,} MB になります（{why}）。壊れているか、ブックではないファイルです")
         self._order = list(self._infos)
         # Parsed forms of parts, keyed by part name with the bytes they came from, so a
         # part rewritten since is parsed again (relationships are walked several times).
