@@ -1005,7 +1005,12 @@ def _package_renamed(parts: dict[str, bytes]):
 
 _ODS = {"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<office:document-content/>",
         "META-INF/manifest.xml": b"<manifest:manifest/>"}
-_XLSB = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>", "xl/workbook.bin": b"\x83\x01\x00"}
+# As Excel types an .xlsb's parts: its main part's type says 「macroEnabled」 with or without
+# macros, and one renamed .xlsx was told to be renamed .xlsm (qa-damaged66).
+_XLSB = {"[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                                b'<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.'
+                                b'macroEnabled.main"/></Types>',
+         "_rels/.rels": b"<Relationships/>", "xl/workbook.bin": b"\x83\x01\x00"}
 
 
 def _approximate(path: Path, tmp: Path) -> Path:

@@ -350,6 +350,64 @@ def duplicate_zip_member(raw, b):
     return buf.getvalue(), None
 
 
+def sheet_twin_differing_in_case(raw, b):
+    """The sheet again under its name in other letters' case, the copies disagreeing. OPC
+    holds part names equal but for case to be one part, so which is "the" sheet? The tool's
+    parser took the one the relationship names, python-calamine the other: collect imported
+    the twin's 12345 in silence (qa-damaged66)."""
+    members = read_members(raw)
+    folder, _, base = b.sheet_part.rpartition("/")
+    twin = f"{folder}/{base.capitalize()}"
+    second = set_cell(members[b.sheet_part].decode("utf-8"), b.number_cell,
+                      f'<c r="{b.number_cell}"><v>12345</v></c>').encode("utf-8")
+    return write_members({**members, twin: second}), None
+
+
+THEME = "xl/theme/theme1.xml"
+
+
+def encrypted_zip_member(raw, b):
+    """The theme marked encrypted by the ZIP's own password (general purpose flag bit 0 in
+    both headers), a part no command reads. Excel encrypts a whole book as an OLE file,
+    never a member: collect's testzip raised zipfile's RuntimeError (予期しないエラー), and a
+    write copied the member raw without its flag, its cipher bytes taken for a part."""
+    out = bytearray(raw)
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        info = z.getinfo(THEME)
+    struct.pack_into("<H", out, info.header_offset + 6, info.flag_bits | 1)
+    struct.pack_into("<H", out, _central_record(out, info) + 8, info.flag_bits | 1)
+    return bytes(out), None
+
+
+def _central_record(data: bytes, info: zipfile.ZipInfo) -> int:
+    """Where ``info``'s record starts in the central directory, which follows its data."""
+    at = data.index(b"PK\x01\x02", info.header_offset)
+    while data[at + 46:at + 46 + struct.unpack_from("<H", data, at + 28)[0]] != info.filename.encode():
+        at = data.index(b"PK\x01\x02", at + 46)
+    return at
+
+
+def overlapping_zip_members(raw, b):
+    """Three more entries in the ZIP's directory, each pointing at the theme's data under a
+    name of its own (xl/media/image1.png …): the bytes of one part held by four. A write
+    copied each entry's bytes anew, so 200 such entries over a 1 MB member made a 1.2 MB
+    master a 201 MB one, validate saying it went well; 60,000 would fill a disk."""
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        info, count = z.getinfo(THEME), len(z.infolist())
+    at = _central_record(raw, info)
+    record = bytearray(raw[at:at + 46])
+    struct.pack_into("<3H", record, 30, 0, 0, 0)          # no extra field, no comment
+    added = b""
+    for k in range(1, 4):
+        name = f"xl/media/image{k}.png".encode()
+        struct.pack_into("<H", record, 28, len(name))
+        added += bytes(record) + name
+    end = raw.rindex(b"PK\x05\x06")
+    _sig, _disk, _start, _here, _total, size, offset, _comment = struct.unpack_from("<4s4H2LH", raw, end)
+    return raw[:end] + added + struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count + 3, count + 3,
+                                             size + len(added), offset, 0), None
+
+
 def _damaged_member(raw: bytes, part: str, stored: bool, damage: Callable[[bytearray, int, int], None]) -> bytes:
     """The package with ``part`` (stored or deflated) damaged in place by ``damage``
     (the bytes, where the member's data starts, its length): the zip's directory intact."""
@@ -523,7 +581,8 @@ MUTATIONS: dict[str, Mutation] = {f.__name__: f for f in (
     strict_ooxml_namespace, dotdot_relationship_target, zip_bomb_member, sheet_padded_to_50_mb,
     shared_strings_missing, duplicate_zip_member, crc_mismatch_in_sheet, deflate_stream_damaged_in_sheet,
     sheet_relationship_id_twice, sheet_relationship_of_another_type, package_relationships_missing,
-    workbook_unnamed_in_package_relationships)}
+    workbook_unnamed_in_package_relationships, sheet_twin_differing_in_case, encrypted_zip_member,
+    overlapping_zip_members)}
 MUTATIONS.update({name: zipped(_stored(cell)) for name, cell in STORED_VALUES.items()})
 MUTATIONS.update({name: zipped(_index_attribute(*how)) for name, how in INDEX_ATTRIBUTES.items()})
 MUTATIONS[relationships_in_an_unknown_encoding.__name__] = relationships_in_an_unknown_encoding
@@ -566,7 +625,17 @@ SAID_WHERE = {"sheet_relationship_id_twice": "「xl/_rels/workbook.xml.rels」�
               "half_a_character_in_sheet": f"シート「{MUNI}」（部品「xl/worksheets/",
               "sheet_relationship_of_another_type": f"シート「{MUNI}」の参照",
               **dict.fromkeys(["package_relationships_missing", "workbook_unnamed_in_package_relationships"],
-                              "「_rels/.rels」にブック本体（workbook.xml）への参照がありません")}
+                              "「_rels/.rels」にブック本体（workbook.xml）への参照がありません"),
+              "sheet_twin_differing_in_case": "大文字・小文字だけが違う名前の部品「xl/worksheets/sheet5.xml」と"
+                                              "「xl/worksheets/Sheet5.xml」",
+              "encrypted_zip_member": f"パスワードで暗号化された部品「{THEME}」",
+              "overlapping_zip_members": f"同じデータを ZIP の中で指す部品「{THEME}」と「xl/media/image",
+              # which bound it passes: 「50 MB になります（上限 256 MB、圧縮率 200 倍まで）」 named both
+              "zip_bomb_member": "「xl/embeddings/zeros.bin」は展開すると 50 MB になります（圧縮された大きさの "}
+# The same, said of a returned file (collect names the file, then why).
+SAID_IN_RETURNS = {"sheet_twin_differing_in_case": "大文字・小文字だけが違う名前の部品「xl/worksheets/sheet1.xml」と"
+                                                   "「xl/worksheets/Sheet1.xml」",
+                   "encrypted_zip_member": SAID_WHERE["encrypted_zip_member"]}
 # Damage to one value, not to the file: the value is an error finding, its row shows the
 # error (never a total), and recalc goes on with the rest, as for any bad cell.
 VALUE_LEVEL = {"number_of_100000_digits"}
@@ -935,6 +1004,8 @@ def test_damaged_returned_file(sample, returned_sample, tmp_path, name):
         assert f"シート「{MUNI}」のセル {RETURNED.number_cell} が壊れています" in run.out, run
     if name in CONTROL_IN_PARTS:
         assert "制御文字" in run.out and (CONTROL_IN_PARTS[name] or f"シート「{MUNI}」") in run.out, run
+    if name in SAID_IN_RETURNS:
+        assert SAID_IN_RETURNS[name] in run.out, run
     if name in VALUE_LEVEL:   # one bad cell: its row is not imported, the cell is named
         assert run.code == 1 and f"{MUNI}!{RETURNED.number_cell}" in run.out, run
         assert "この行は取り込まず、マスターの値のままです" in run.out, run

@@ -11,8 +11,9 @@ Only bytes are read here, never a member: bounded by the head (HEAD) and MAX_NAM
 # annotation (a ForwardRef) when the module is imported, at every command's start.
 
 import zipfile
+import zlib
 from itertools import islice
-from typing import NamedTuple, Sequence
+from typing import NamedTuple, Optional, Sequence
 
 from ..core import contract as c
 
@@ -26,6 +27,13 @@ MAX_NAMES = 200
 # What macOS adds: a ``._`` twin of each file (AppleDouble: its Finder data, written on a
 # share or a stick that keeps no such data, and into every ZIP a Mac makes).
 APPLE_DOUBLE = "._"
+
+# What zipfile raises for a member it cannot inflate: a CRC that does not match
+# (BadZipFile), a damaged deflate stream (zlib.error, which is no OSError: it ended the run
+# as an unexpected error), a member cut short (EOFError), an encrypted member (RuntimeError)
+# and a compression method it lacks (NotImplementedError: Deflate64, which Windows'
+# compressed folders use). Each is said in Japanese, never with zipfile's English inside.
+ZIP_DAMAGE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError)
 
 # The kinds content_of tells apart.
 EMPTY, ZEROS, WEB, TEXT, UNKNOWN = "empty", "zeros", "web", "text", "unknown"
@@ -103,3 +111,47 @@ def archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
     return [n for n in (member_name(i).rstrip("/").rsplit("/", 1)[-1] for i in islice(infos, MAX_NAMES)
                         if not i.is_dir())
             if n.lower().endswith(books) and not n.startswith(APPLE_DOUBLE)]
+
+
+def members_refusal(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
+    """Why a package's members ``infos`` cannot be one workbook, as a phrase naming the part
+    (「…を含んでいます」), or None. Two members of one name, or of names that differ only
+    in case, which OPC holds to be one part: the readers disagreed on which was the part
+    (the tool's parser read the one the relationship names, python-calamine its twin, and
+    collect imported the twin's values in silence). A member encrypted with the ZIP's own
+    password: Excel encrypts a whole book as an OLE file, never a member, and zipfile raised
+    its English RuntimeError on the return (予期しないエラー) while a write copied the member
+    without its flag, its cipher bytes then taken for the part. Members whose data overlap
+    (a ZIP's directory may point many names at one member's bytes): a write copies each
+    member's bytes, so 200 names over one 1 MB member made a 1.2 MB master a 201 MB one.
+    One rule for the master's package (Package) and the returns' check
+    (cycle.collect.inspect), before any member is read."""
+    exact: set[str] = set()
+    folded: dict[str, str] = {}
+    for info in infos:
+        if info.is_dir():
+            continue
+        name = info.filename
+        if info.flag_bits & 0x1:
+            return f"パスワードで暗号化された部品「{name}」を含んでいます（ZIP の暗号化で、Excel はブックをこの形で暗号化しません）"
+        if name in exact:
+            return f"同じ名前の部品「{name}」を二つ含んでいます"
+        exact.add(name)
+        if (other := folded.setdefault(name.lower(), name)) != name:
+            return f"大文字・小文字だけが違う名前の部品「{other}」と「{name}」を含んでいます（Excel では同じ部品の名前です）"
+    return _overlapping(infos)
+
+
+# A member's local header is at least this long, before its name and extra field.
+_LOCAL_HEADER = 30
+
+
+def _overlapping(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
+    """members_refusal's overlap, in the order the members lie in the file: each one's data
+    must end before the next one's header (its name and extra field left out of its length,
+    so a real package is never taken for one that overlaps)."""
+    laid = sorted((i for i in infos if not i.is_dir()), key=lambda i: i.header_offset)
+    for first, then in zip(laid, laid[1:]):
+        if first.header_offset + _LOCAL_HEADER + first.compress_size > then.header_offset:
+            return f"同じデータを ZIP の中で指す部品「{first.filename}」と「{then.filename}」を含んでいます"
+    return None

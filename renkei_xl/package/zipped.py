@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from .content import OLE_MAGIC, ZIP_MAGIC
+from .content import OLE_MAGIC, ZIP_DAMAGE, ZIP_MAGIC, members_refusal
 from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal, without_markup
 
 # A master is a few MB unpacked; a part that claims more than this is not one we can
@@ -64,7 +64,7 @@ def content_suffix(path: Path) -> str:
                 if "[Content_Types].xml" not in names or zf.getinfo("[Content_Types].xml").file_size > _TYPES_READ:
                     return ""
                 types = zf.read("[Content_Types].xml")
-    except (*_DAMAGED, ValueError, KeyError):
+    except (*ZIP_DAMAGE, ValueError, KeyError):
         return ""
     if "xl/workbook.bin" in names or b"sheet.binary.macroEnabled.main" in types:
         return ".xlsb"
@@ -73,12 +73,16 @@ def content_suffix(path: Path) -> str:
     return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
 
 
-# What zipfile raises for a member it cannot inflate: a CRC that does not match
-# (BadZipFile), a damaged deflate stream (zlib.error, which is no OSError: it ended the run
-# as an unexpected error), a member cut short (EOFError), an encrypted member (RuntimeError)
-# and a compression method it lacks (NotImplementedError: Deflate64, which Windows'
-# compressed folders use). Each is said in Japanese, never with zipfile's English inside.
-_DAMAGED = (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError, NotImplementedError)
+def _past_bounds(info: zipfile.ZipInfo) -> Optional[str]:
+    """Which bound a member's sizes pass, in the words of Package's refusal, or None. The
+    refusal named both bounds whichever was passed: 「8 MB になります（上限 256 MB、圧縮率 200
+    倍まで）」 said of a part refused for its ratio read as refused below its limit."""
+    if info.file_size > MAX_PART_BYTES:
+        return f"上限は {MAX_PART_BYTES // 2**20} MB です"
+    if info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        return (f"圧縮された大きさの {info.file_size // max(info.compress_size, 1):,} 倍で、"
+                f"ブックの部品としてありえる {MAX_RATIO} 倍を超えています")
+    return None
 
 
 def _unreadable_part(name: str, label: Optional[str]) -> PackageError:
@@ -126,16 +130,14 @@ class Package:
             raise PackageError(f"「{self.path.name}」をブックとして開けません（壊れているか、Excel のファイルでは"
                                "ありません）") from None
         infos = [i for i in self._zip.infolist() if not i.is_dir()]
+        if (why := members_refusal(infos)) is not None:
+            raise PackageError(f"「{self.path.name}」は{why}。壊れているか、作り変えられたファイルです。"
+                               "Excel で開いて「修復」してから保存し直すか、バックアップのファイルを使ってください")
         self._infos = {i.filename: i for i in infos}
-        if len(self._infos) != len(infos):
-            raise PackageError(f"「{self.path.name}」は同じ名前の部品を二つ含んでいます（壊れているか、"
-                               "作り変えられたファイルです）")
         for info in self._infos.values():
-            if info.file_size > MAX_PART_BYTES or (
-                    info.file_size > RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
+            if (why := _past_bounds(info)) is not None:
                 raise PackageError(f"「{self.path.name}」の部品「{info.filename}」は展開すると "
-                                   f"{info.file_size // 2**20:,} MB になります（上限 {MAX_PART_BYTES // 2**20} MB、"
-                                   f"圧縮率 {MAX_RATIO} 倍まで）。壊れているか、ブックではないファイルです")
+                                   f"{info.file_size // 2**20:,} MB になります（{why}）。壊れているか、ブックではないファイルです")
         self._order = list(self._infos)
         # Parsed forms of parts, keyed by part name with the bytes they came from, so a
         # part rewritten since is parsed again (relationships are walked several times).
@@ -249,7 +251,7 @@ class Package:
         try:
             with self._zip.open(self._infos[name]) as f:
                 return f.read(size)
-        except _DAMAGED:
+        except ZIP_DAMAGE:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
     def text(self, name: str) -> str:
@@ -311,7 +313,7 @@ class Package:
                     if buf.tell() > MAX_PART_BYTES:
                         raise PackageError(f"ブックの部品「{name}」が大きすぎます")
                 return buf.getvalue()
-        except _DAMAGED:
+        except ZIP_DAMAGE:
             raise _unreadable_part(name, self.labels.get(name)) from None
 
     def save(self, target: Path) -> None:

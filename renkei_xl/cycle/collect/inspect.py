@@ -8,7 +8,6 @@ import hashlib
 import io
 import re
 import zipfile
-import zlib
 from itertools import islice
 from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
@@ -35,7 +34,7 @@ from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipal
 from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX, unpack_into
 from ...package.content import (archived as _archived, content_of, EMPTY, HEAD, MAX_NAMES, member_name as _member_name,
-                               OLE_MAGIC, WEB, ZEROS, ZIP_MAGIC)
+                               members_refusal, OLE_MAGIC, WEB, ZEROS, ZIP_DAMAGE, ZIP_MAGIC)
 from .records import cell_at as _at, INPUT_FIELDS, Refused, Submission, shown_file_name
 
 # Warnings on the master that hold a returned row, on both faces alike: a text of Excel's
@@ -173,7 +172,7 @@ def _zip_names(path: Path) -> list[str]:
             return []
         with zipfile.ZipFile(path) as zf:
             infos = list(islice(zf.infolist(), MAX_NAMES))
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+    except (*ZIP_DAMAGE, ValueError):
         return []
     return [_member_name(info) for info in infos]
 
@@ -185,7 +184,7 @@ def _archived_in(raw: bytes) -> list[str]:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             return _archived(zf.infolist())
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
+    except (*ZIP_DAMAGE, ValueError):
         return []
 
 
@@ -194,7 +193,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             return recognise(_sheet_names(zf, zf.namelist())).kind
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, KeyError, zlib.error):
+    except (*ZIP_DAMAGE, ValueError, KeyError):
         return None
 
 
@@ -983,6 +982,8 @@ def _check_container(path: Path, raw: bytes) -> None:
             infos = zf.infolist()
             if sum(i.file_size for i in infos) > MAX_UNPACKED:
                 raise Refused("展開後の大きさが大きすぎます（配布した入力用ファイルではありません）")
+            if (why := members_refusal(infos)) is not None:
+                raise Refused(f"ファイルが壊れています: {why}。もう一度保存して送ってもらってください")
             bad = zf.testzip()
             names = [i.filename for i in infos]
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
@@ -990,7 +991,7 @@ def _check_container(path: Path, raw: bytes) -> None:
             sheet_names = _sheet_names(zf, names)
     except Refused:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, zlib.error):
+    except (*ZIP_DAMAGE, ValueError):
         # zlib.error: a member whose deflate stream is damaged (an attachment mangled on the
         # way) is not zipfile's BadZipFile, and testzip lets it through: collect stopped with
         # 「予期しないエラー」 and no return in the folder was imported.
@@ -1004,9 +1005,11 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
                       f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
-    _check_macros(path, names, content_types, sheet_names)
+    # Before the macros: every .xlsb's main type is 「sheet.binary.macroEnabled.main」, and one
+    # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm (qa-damaged66).
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+    _check_macros(path, names, content_types, sheet_names)
 
 
 _ANEW = "入力用ファイルに入力して Excel で上書き保存したファイル（.xlsx）を、もう一度送ってもらってください"
