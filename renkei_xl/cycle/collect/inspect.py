@@ -1006,7 +1006,7 @@ def _check_container(path: Path, raw: bytes) -> None:
                       f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
     # Before the macros: every .xlsb's main type is 「sheet.binary.macroEnabled.main」, and one
-    # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm (qa-damaged66).
+    # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm.
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
     _check_macros(path, names, content_types, sheet_names)
