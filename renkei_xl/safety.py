@@ -1282,6 +1282,7 @@ def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result], folder: 
             raise RuntimeError(f"nothing was written to the temporary file for {target}")
         _fsync_file(tmp)
         _give_mode_and_owner(tmp, _stat_or_none(target))
+        _keep_attributes(tmp, str(target))
     else:
         try:
             fd = os.open(tmp.name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
@@ -1292,6 +1293,7 @@ def _finish(tmp: Path, target: Path, read_as: Optional[os.stat_result], folder: 
                 raise RuntimeError(f"nothing was written to the temporary file for {target}")
             _fsync_file(fd)
             _give_mode_and_owner(fd, _stat_or_none(target.name, folder))
+            _keep_attributes(fd, target.name, folder)
         finally:
             os.close(fd)
     ensure_unchanged(target, read_as)
@@ -1359,6 +1361,33 @@ def _give_mode_and_owner(tmp: "Path | int", old: Optional[os.stat_result]) -> No
         os.chmod(tmp, mode)
     if old is not None:
         _keep_owner(tmp, old)
+
+
+def _keep_attributes(tmp: "Path | int", name: str, folder: Optional[int] = None) -> None:
+    """The replaced file's extended attributes, its access-control list among them (Linux),
+    given to ``tmp`` after its mode and owner (an ACL set last is the one that holds).
+
+    A share served from Linux keeps the rights IT gives a file beyond its mode there (a
+    POSIX ACL: Samba maps the Windows permissions onto it, or keeps them beside it) and its
+    DOS attributes: the new file had only the folder's defaults, so a colleague given the
+    right to save the master by its ACL could no longer save it after the tool's first
+    write. As far as this account may set them (security.* and trusted.* need privileges):
+    the rest stays as the write made it. Read from the file now named (``name`` in the held
+    ``folder``), not followed through a link."""
+    if not hasattr(os, "listxattr"):
+        return
+    try:
+        old = os.open(name, os.O_RDONLY | _NO_LINK | getattr(os, "O_NONBLOCK", 0), dir_fd=folder)
+    except OSError:
+        return
+    try:
+        for key in os.listxattr(old):
+            with contextlib.suppress(OSError):
+                os.setxattr(tmp, key, os.getxattr(old, key))
+    except OSError:
+        pass
+    finally:
+        os.close(old)
 
 
 # How many files this process has replaced, and the last one: the command line's last guard

@@ -307,21 +307,45 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
+def _ctrl_c_after(seconds: float):
+    """A Ctrl+C (KeyboardInterrupt) in this thread after ``seconds``, as the terminal's SIGINT
+    raises it; the handler put back by the caller."""
+    import signal
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    return lambda: (signal.setitimer(signal.ITIMER_REAL, 0), signal.signal(signal.SIGALRM, before))
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
-def test_a_soffice_that_hangs_is_refused_in_time_with_everything_it_started(tmp_path, monkeypatch):
+@pytest.mark.parametrize("stopped", ["timeout", "ctrl-c"])
+def test_a_soffice_that_hangs_is_refused_in_time_with_everything_it_started(tmp_path, monkeypatch, stopped):
     """soffice is a script whose oosplash starts soffice.bin: on the timeout only the first
     process was killed, and a hung soffice.bin ran on after the refusal, one more at every
-    try. Here the stand-in starts a child that inherits its output, as soffice.bin does."""
+    try. Here the stand-in starts a child that inherits its output, as soffice.bin does.
+    Ctrl+C reaches only the terminal's process group, not soffice's own: an export stopped
+    so left soffice.bin running (for good, when it hung) and its profile folder behind."""
     # The child is found by its command line, unique to this run: the pid it was to write
     # after its start was, on a loaded machine, not yet written when the group was killed.
     naps = f"120.{os.getpid()}{time.monotonic_ns() % 10**9:09d}"
     fake = tmp_path / "soffice"
     fake.write_text(f"#!/bin/sh\nsleep {naps} &\nwait\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(export, "SOFFICE_TIMEOUT", 1)
     started = time.monotonic()
-    with pytest.raises(UserError, match="1 秒以内に PDF を作りませんでした"):
-        soffice_pdf(str(fake), tmp_path / "list.xlsx", tmp_path)
+    if stopped == "timeout":
+        monkeypatch.setattr(export, "SOFFICE_TIMEOUT", 1)
+        with pytest.raises(UserError, match="1 秒以内に PDF を作りませんでした"):
+            soffice_pdf(str(fake), tmp_path / "list.xlsx", tmp_path)
+    else:
+        restore = _ctrl_c_after(1)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                soffice_pdf(str(fake), tmp_path / "list.xlsx", tmp_path)
+        finally:
+            restore()
     assert time.monotonic() - started < 15
     left = _running_with(naps.encode())
     try:

@@ -171,6 +171,32 @@ def test_a_replaced_file_keeps_its_owner_and_group(tmp_path):
     assert target.read_bytes() == b"new"
 
 
+def _acl(*entries: tuple) -> bytes:
+    """A POSIX access ACL as the kernel stores it (system.posix_acl_access): version 2, then
+    (tag, permissions, id) entries; tags 1 owner, 2 a named user, 4 group, 0x10 mask, 0x20 other."""
+    import struct
+
+    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, uid) for tag, perm, uid in entries)
+
+
+def test_a_replaced_file_keeps_its_acl_and_extended_attributes(tmp_path):
+    """On a share served from Linux, IT gives a colleague the right to save the master by an
+    ACL (Samba maps Windows permissions onto one) and Samba keeps the DOS attributes beside
+    the file: the tool's write made a new file with neither, and the colleague could no
+    longer save the master."""
+    target = tmp_path / "master.xlsm"
+    target.write_bytes(b"office's")
+    os.chmod(target, 0o644)
+    none = 0xFFFFFFFF
+    acl = _acl((1, 6, none), (2, 6, 1234), (4, 4, none), (0x10, 6, none), (0x20, 4, none))
+    os.setxattr(target, "system.posix_acl_access", acl)
+    os.setxattr(target, "user.DOSATTRIB", b"0x20")
+    atomic_write(target, lambda tmp: tmp.write_bytes(b"new"))
+    assert os.getxattr(target, "system.posix_acl_access") == acl
+    assert os.getxattr(target, "user.DOSATTRIB") == b"0x20"
+    assert target.read_bytes() == b"new" and stat.S_IMODE(target.stat().st_mode) == 0o664
+
+
 def test_atomic_write_new_file_gets_normal_permissions(tmp_path):
     target = tmp_path / "new.xlsx"
     umask = os.umask(0o022)

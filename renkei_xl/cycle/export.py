@@ -486,13 +486,17 @@ def _run_whole(cmd: Sequence[str], timeout: float) -> tuple[int, bytes]:
     ``soffice`` is a script that starts oosplash, which starts soffice.bin: killing the one
     process subprocess.run knows left a hung soffice.bin running after the refusal, holding
     memory and a profile folder already deleted, one more at every try. So it runs in a
-    process group of its own (POSIX) or is ended as a tree (Windows' taskkill /T)."""
+    process group of its own (POSIX) or is ended as a tree (Windows' taskkill /T), on the
+    timeout and on whatever else stops the wait: Ctrl+C reaches only the terminal's group,
+    not this one, and an export stopped so left soffice.bin converting on (for good, when
+    it hung), which then made its profile folder again in the temporary folder once the
+    export had removed it."""
     own_group = {"start_new_session": True} if os.name != "nt" else {
         "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **own_group) as proc:
         try:
             out, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        except BaseException:
             _end_tree(proc)
             with contextlib.suppress(subprocess.TimeoutExpired):    # a process that left the group
                 proc.communicate(timeout=10)
