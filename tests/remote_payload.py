@@ -1009,6 +1009,9 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           "text_formats": file_text_formats(wb),
                           "structure": bool(wb.security is not None and wb.security.lockStructure),
                           "hidden": [ws.title for ws in worksheets if ws.sheet_state != "visible"],
+                          # the columns' widths and hidden columns, which Clear All leaves as they are
+                          "widths": {ws.title: sorted(w.items()) for ws in worksheets if (w := _widths_of(ws))},
+                          "hidden_cols": {ws.title: sorted(h) for ws in worksheets if (h := _hidden_cols_of(ws))},
                           # what the VBA client leaves as staff had it when it sends (before_sending)
                           "grouped": grouped, "shared": shared,
                           "freeze_leaves_hidden": client == VBA and freeze_leaves_hidden_sheets(path),
@@ -1520,7 +1523,10 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
                         "text_formats": _text_formats_json(applied.text_formats),
                         "footers": copy.deepcopy(applied.footers),
                         "merges": {sheet: sorted(rects) for sheet, rects in applied.merges.items() if rects},
-                        "links": _links_after(applied)}
+                        "links": _links_after(applied),
+                        "widths": {sheet: sorted(w.items()) for sheet in applied.order
+                                   if (w := applied.sheet_widths(sheet))},
+                        "hidden_cols": {sheet: sorted(h) for sheet, h in applied.hidden_cols.items() if h}}
     return after
 
 
@@ -1571,7 +1577,10 @@ class Applied:
     borders: dict[str, dict[tuple[int, int], dict[str, dict]]] = field(default_factory=dict)
     merges: dict[str, set[Rect]] = field(default_factory=dict)
     heights: dict[str, dict[int, float]] = field(default_factory=dict)
-    widths: dict[str, dict[int, float]] = field(default_factory=dict)    # characters
+    widths: dict[str, dict[int, float]] = field(default_factory=dict)    # characters, as the actions set them
+    # The widths the saved sheets' columns had (the file's unit), which Clear All leaves and an
+    # action's width or autofit replaces: sheet_widths gives both.
+    saved_widths: dict[str, dict[int, float]] = field(default_factory=dict)
     hidden_cols: dict[str, set[int]] = field(default_factory=dict)
     freeze: dict[str, Optional[tuple[int, int]]] = field(default_factory=dict)  # first scrolling cell
     print_area: dict[str, Optional[str]] = field(default_factory=dict)
@@ -1666,7 +1675,8 @@ class Applied:
         return {r: round(h, 1) for r, h in self.heights.get(sheet, {}).items()}
 
     def sheet_widths(self, sheet: str) -> dict[int, float]:
-        return {col: round(w, 1) for col, w in self.widths.get(sheet, {}).items()}
+        held = {**self.saved_widths.get(sheet, {}), **self.widths.get(sheet, {})}
+        return {col: round(w, 1) for col, w in held.items()}
 
     def sheet_conditional(self, sheet: str) -> list[tuple[str, str, str, str]]:
         return sorted(self.conditional.get(sheet, []))
@@ -1908,7 +1918,9 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   vba=payload["client"] == VBA,
                   cell_formats=excel["cell_formats"] if "held_looks" in excel else None,
                   held_looks={tuple(tuple(item) for item in key) for key in excel.get("held_looks", ())},
-                  file_links=dict(excel.get("links", {})))
+                  file_links=dict(excel.get("links", {})),
+                  saved_widths={sheet: dict(pairs) for sheet, pairs in excel.get("widths", {}).items()},
+                  hidden_cols={sheet: set(cols) for sheet, cols in excel.get("hidden_cols", {}).items()})
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
     if out.vba:
@@ -2431,6 +2443,7 @@ def _replay(out: Applied, a: dict) -> None:
     elif func == "setColumnWidth":
         for col in range(rect[1], rect[3] + 1):
             out.widths.setdefault(sheet, {})[col] = points_to_width(args[0])
+            out.saved_widths.get(sheet, {}).pop(col, None)
     elif func == "setRowHeight":
         for r in range(rect[0], rect[2] + 1):
             out.heights.setdefault(sheet, {})[r] = float(args[0])
@@ -2439,6 +2452,8 @@ def _replay(out: Applied, a: dict) -> None:
                          (out.widths, rect[1], rect[3]))
         for k in range(lo, hi + 1):
             store.get(sheet, {}).pop(k, None)
+            if args[0] != "rows":
+                out.saved_widths.get(sheet, {}).pop(k, None)
     elif func == "setColumnHidden":
         hidden = out.hidden_cols.setdefault(sheet, set())
         for col in range(rect[1], rect[3] + 1):
@@ -3462,9 +3477,13 @@ def file_heights(path: Path, sheet: str) -> dict[int, float]:
 
 
 def file_widths(path: Path, sheet: str) -> dict[int, float]:
+    return _widths_of(saved_book(path)[sheet])
+
+
+def _widths_of(ws) -> dict[int, float]:
+    """A loaded sheet's custom column widths (characters), each column's."""
     from openpyxl.utils import column_index_from_string
 
-    ws = saved_book(path)[sheet]
     out = {}
     for key, d in ws.column_dimensions.items():
         if d.width is None or not d.customWidth:
@@ -3477,9 +3496,12 @@ def file_widths(path: Path, sheet: str) -> dict[int, float]:
 
 
 def file_hidden_cols(path: Path, sheet: str) -> set[int]:
+    return _hidden_cols_of(saved_book(path)[sheet])
+
+
+def _hidden_cols_of(ws) -> set[int]:
     from openpyxl.utils import column_index_from_string
 
-    ws = saved_book(path)[sheet]
     out = set()
     for key, d in ws.column_dimensions.items():
         if d.hidden:

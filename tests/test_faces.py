@@ -1162,3 +1162,48 @@ def test_the_file_view_reads_the_fill_of_a_merged_areas_hidden_cell(tmp_path):
     assert type(load_workbook(merged)["恵庭市"]["F8"]).__name__ == "MergedCell"
     view = FileView(merged)
     assert (view.fill("恵庭市", "E8"), view.fill("恵庭市", "F8"), view.fill("恵庭市", "F9")) == ("FF9999", "FF9999", None)
+
+
+def _sized_by_staff(path: Path, out: Path, sheet: str, edit) -> Path:
+    """``path`` with ``sheet``'s part passed through ``edit`` (its XML text in, out), as Excel
+    saves a sheet whose columns staff sized or hid (its <cols>)."""
+    import zipfile
+
+    from realbooks import parts, sheet_parts
+
+    part = sheet_parts(parts(path))[sheet]
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info, edit(data.decode("utf-8")).encode("utf-8") if info.filename == part else data)
+    return out
+
+
+def test_the_widths_staff_gave_a_tool_sheets_columns_stay_and_every_column_shows_on_both_faces(masters, tmp_path):
+    """Staff widen their 「職員備考」 column beside 一覧 (L: 40) and one of the tool's (B: 60),
+    hide columns past the cells for a tidy sheet (T:AD, 5 wide) and narrow the rest (AE:XFD).
+    The buttons clear 一覧 with Excel's Clear All, which leaves every column's width, and set
+    the plan's: B at the plan's width, L at 40. The command line wrote the sheet anew with
+    the plan's widths alone, so the note column came back at the default width from it only;
+    and the buttons showed the hidden columns only as far as the old cells went (T:AD stayed
+    hidden on them, shown by the command line). Now one rule (SheetPlan.kept_widths): the
+    plan's columns as it says, every other column shown at the width staff gave it."""
+    noted, _header, _first, note_col = _noted_list(masters, tmp_path, "職員備考")
+
+    def sized(xml: str) -> str:
+        xml = re.sub(r'(<col min="2" max="2" width=")[^"]*', r"\g<1>60", xml)
+        return xml.replace("</cols>", f'<col min="{note_col}" max="{note_col}" width="40" customWidth="1"/>'
+                                      '<col min="20" max="30" width="5" customWidth="1" hidden="1"/>'
+                                      '<col min="31" max="16384" width="2.5" customWidth="1"/></cols>')
+
+    master = _sized_by_staff(noted, tmp_path / "sized.xlsm", c.LIST, sized)
+    assert file_widths(master, c.LIST)[note_col] == 40 and file_hidden_cols(master, c.LIST) == set(range(20, 31))
+    plan = plan_of("recalc", master)[0]
+    listed = next(sp for sp in plan.sheets if sp.name == c.LIST)
+    file_view, live_view = run_file("recalc", master, tmp_path), run_live("recalc", master, tmp_path, plan)
+    assert faces_differ(plan, file_view, live_view) == []
+    for view in (file_view, live_view):
+        widths = view.get("widths", c.LIST)
+        assert widths[2] == round(listed.widths[2], 1) != 60, view.face
+        assert (widths[note_col], widths[20], widths[30], widths[16384]) == (40, 5, 5, 2.5), view.face
+        assert view.get("hidden", c.LIST) == listed.hidden_cols, view.face

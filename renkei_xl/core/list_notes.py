@@ -12,8 +12,9 @@ listed has no row to go to: it is named, with its text, as a warning (the next r
 keeps it), never dropped silently.
 
 What is kept is the cell's value as the face reads it: a formula staff wrote there comes
-back as its result (the buttons' payload carries no formulas), and the columns' widths and
-colours are the tool's defaults. The 確定版 (export) builds its own 一覧 without them: notes
+back as its result (the buttons' payload carries no formulas), and the colours are the tool's
+defaults; the widths staff gave the columns stay on every face, and a column staff hid shows
+(SheetPlan.kept_widths). The 確定版 (export) builds its own 一覧 without them: notes
 are not published.
 """
 

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from .errors import UserError
-from .refs import LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, area_holding, cell_ref
+from .refs import LAST_COLUMN, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, area_holding, cell_ref
 
 Rect = tuple[int, int, int, int]          # first row, first col, last row, last col (1-based)
 Cell = tuple[object, Optional[str]]       # (value, look name); None value: a styled blank
@@ -147,6 +147,31 @@ class SheetPlan:
     @property
     def width(self) -> int:
         return max((len(r) for r in self.rows), default=0)
+
+    def kept_widths(self, old: Sequence[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """The widths staff gave the sheet's columns that this plan neither sizes nor hides:
+        ``old`` (first column, last column, width) each, the sheet's widths before the write,
+        with the plan's columns cut out of its runs. The rule of every face: ``widths`` and
+        ``hidden_cols`` are the columns the plan decides, every other column shows, at the
+        width staff gave it. The buttons clear a tool sheet with Excel's Clear All, which
+        leaves every column's width, and set the plan's; the file face, which writes the sheet
+        anew, writes these beside them (workbook.apply). Without them a note column staff
+        widened beside 一覧 came back at the default width from the command line alone (qa-66).
+        A width of 0 (a column hidden by its width) is left out: the column shows, as the
+        buttons show every column the plan does not hide (excel.apply)."""
+        planned = set(self.widths) | self.hidden_cols
+        out: list[tuple[int, int, float]] = []
+        for first, last, width in old:
+            if not (0 < width <= 255 and 1 <= first <= last <= LAST_COLUMN):
+                continue
+            start = first
+            for col in sorted(k for k in planned if first <= k <= last):
+                if col > start:
+                    out.append((start, col - 1, width))
+                start = col + 1
+            if start <= last:
+                out.append((start, last, width))
+        return out
 
 
 class CellEdit(NamedTuple):

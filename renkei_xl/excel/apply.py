@@ -25,6 +25,7 @@ from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
 from ..core.looks import LOOKS, PROTECTION, Look
+from ..core.refs import LAST_COLUMN
 from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
                                SheetPlan, WritePlan)
 from .book import LINK_TIP, LiveBook, as_excel_text
@@ -114,7 +115,7 @@ def _range(sheet, rect: Rect):
 # ----------------------------------------------------------------------- a sheet
 
 def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
-    old_rows, old_cols = live.extent(sp.name)
+    old_rows, _old_cols = live.extent(sp.name)
     sheet = live.sheet(sp.name)
     live.clear_sheet(sheet)
 
@@ -149,9 +150,10 @@ def _apply_sheet(live: LiveBook, sp: SheetPlan) -> None:
     for first, last, _ in _runs(unsized):
         sheet.range((first, 1), (last, 1)).rows.autofit()
 
-    last_col = max(old_cols, width, max(sp.widths, default=0), max(sp.hidden_cols, default=0))
-    if last_col:
-        sheet.range((1, 1), (1, last_col)).columns.hidden = False
+    # Every column shows but the plan's hidden ones (SheetPlan.kept_widths: the rule of every
+    # face), those staff hid past the old cells too (unused columns hidden for a tidy sheet):
+    # one call for the whole row of columns, Clear All having left each its width.
+    sheet.range((1, 1), (1, LAST_COLUMN)).columns.hidden = False
     for first, last, _ in _runs({col: True for col in sp.hidden_cols}):
         sheet.range((1, first), (1, last)).columns.hidden = True
 

@@ -1,5 +1,6 @@
-"""What a rebuilt tool sheet keeps of how staff see it: its tab colour, and its window's
-zoom, gridlines, headings, zero display, page view and the rest of sheetView's settings.
+"""What a rebuilt tool sheet keeps of how staff see it: its tab colour, its window's
+zoom, gridlines, headings, zero display, page view and the rest of sheetView's settings,
+and the widths staff gave its columns (those the plan does not size: SheetPlan.kept_widths).
 
 The buttons clear a tool sheet with Excel's Clear All, which empties the cells and leaves
 the sheet's tab and window as they were (excel.book.LiveBook.clear_sheet). The file face
@@ -25,6 +26,10 @@ _VIEW = re.compile(r"<(?:[\w.-]+:)?sheetView\b([^<>]*?)/?>")
 _PR = re.compile(r"<(?:[\w.-]+:)?sheetPr(?=[\s/>])[^<>]*?(?:/>|>((?:[^<]++|<(?!/?(?:[\w.-]+:)?sheetPr[\s/>]))*+)"
                  r"</(?:[\w.-]+:)?sheetPr>)", re.S)
 _TAB = re.compile(r"<(?:[\w.-]+:)?tabColor\b([^<>]*?)/?>")
+# <cols>' start and end tags, found one after the other (a lazy match of the content from
+# each start tag searched the rest of a hostile part again from every 「<cols>」).
+_COLS, _COLS_END = re.compile(r"<(?:[\w.-]+:)?cols\b[^<>]*>"), re.compile(r"</(?:[\w.-]+:)?cols>")
+_COL = re.compile(r"<(?:[\w.-]+:)?col\b([^<>]*?)/?>")
 _ATTR = re.compile(r"""([\w.:-]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 # CT_SheetView's attributes but tabSelected (workbook.apply keeps it itself), workbookViewId
@@ -39,6 +44,7 @@ COLOR_ATTRIBUTES = ("auto", "indexed", "rgb", "theme", "tint")
 class SheetWindow(NamedTuple):
     tab_color: str = ""     # a <tabColor/> element for sheetPr, or ""
     view: str = ""          # attributes for the <sheetView> start tag, each with its leading space
+    widths: tuple = ()      # (first column, last column, width) of each column staff sized
 
 
 def _kept(attrs: str, allowed: tuple) -> str:
@@ -56,4 +62,24 @@ def sheet_window(top: str) -> SheetWindow:
         colour = _kept(m.group(1), COLOR_ATTRIBUTES) if m else ""
         tab = f"<tabColor{colour}/>" if colour else ""
     view = _VIEW.search(top)
-    return SheetWindow(tab, _kept(view.group(1), VIEW_ATTRIBUTES) if view else "")
+    return SheetWindow(tab, _kept(view.group(1), VIEW_ATTRIBUTES) if view else "", column_widths(top))
+
+
+def column_widths(top: str) -> tuple:
+    """The custom widths of <cols> (customWidth set): (min, max, width) each. Excel's Clear All
+    leaves them (LiveBook.clear_sheet), so the rebuild writes those of the columns its plan
+    does not size. A column whose numbers or width do not read is left out (its default)."""
+    start = _COLS.search(top)
+    if start is None:
+        return ()
+    end = _COLS_END.search(top, start.end())
+    out = []
+    for m in _COL.finditer(top, start.end(), end.start() if end else len(top)):
+        found = {name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+        if found.get("customWidth") not in ("1", "true"):
+            continue
+        try:
+            out.append((int(found["min"]), int(found["max"]), float(found["width"])))
+        except (KeyError, ValueError):
+            continue
+    return tuple(out)

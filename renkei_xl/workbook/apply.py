@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Callable, Iterable, Iterator, Mapping, Optional
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection, too_many_formats
 from ..package.calc_chain import drop_if_replaced
@@ -417,7 +417,7 @@ def render_sheet(sheet: SheetPlan, styles: Styles, code_name: Optional[str], sel
     yield "".join((XML_HEAD, f'<worksheet xmlns="{MAIN_NS}" xmlns:r="{REL_NS}">',
                    _sheet_pr(sheet, code_name, window.tab_color),
                    f'<dimension ref="{_ref((1, 1, max(len(sheet.rows), 1), max(sheet.width, 1)))}"/>',
-                   _sheet_views(sheet, selected, window.view), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet)))
+                   _sheet_views(sheet, selected, window.view), '<sheetFormatPr defaultRowHeight="15"/>', _cols(sheet, window.widths)))
     yield from _sheet_data(sheet, styles)
     # The staff's sheet-level settings (package.sheet_settings), each where CT_Worksheet puts it.
     kept = {name: element.decode("utf-8") for name, element in (settings or {}).items()}
@@ -478,13 +478,18 @@ def _sheet_views(sheet: SheetPlan, selected: bool, kept: str = "") -> str:
     return f"<sheetViews>{view}</sheetView></sheetViews>"
 
 
-def _cols(sheet: SheetPlan) -> str:
-    if not (sheet.widths or sheet.hidden_cols):
+def _cols(sheet: SheetPlan, old: Sequence[tuple[int, int, float]] = ()) -> str:
+    """The plan's columns, and the widths staff gave the others (``old``: the sheet's widths
+    before the write, package.sheet_window), which the buttons' Clear All leaves
+    (SheetPlan.kept_widths)."""
+    runs = [(col, col, f"{sheet.widths.get(col, 9.0):g}", col in sheet.hidden_cols)
+            for col in set(sheet.widths) | sheet.hidden_cols]
+    runs += [(first, last, repr(width), False) for first, last, width in sheet.kept_widths(old)]  # as read
+    if not runs:
         return ""
-    cols = sorted(set(sheet.widths) | sheet.hidden_cols)
     return "<cols>" + "".join(
-        f'<col min="{c}" max="{c}" width="{sheet.widths.get(c, 9.0):g}" customWidth="1"'
-        + (' hidden="1"' if c in sheet.hidden_cols else "") + "/>" for c in cols) + "</cols>"
+        f'<col min="{first}" max="{last}" width="{width}" customWidth="1"' + (' hidden="1"' if hidden else "") + "/>"
+        for first, last, width, hidden in sorted(runs)) + "</cols>"
 
 
 _KNOWN_TEXTS = 1 << 16
