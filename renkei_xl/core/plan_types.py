@@ -156,7 +156,7 @@ class SheetPlan:
         width staff gave it. The buttons clear a tool sheet with Excel's Clear All, which
         leaves every column's width, and set the plan's; the file face, which writes the sheet
         anew, writes these beside them (workbook.apply). Without them a note column staff
-        widened beside 一覧 came back at the default width from the command line alone (qa-66).
+        widened beside 一覧 came back at the default width from the command line alone.
         A width of 0 (a column hidden by its width) is left out: the column shows, as the
         buttons show every column the plan does not hide (excel.apply)."""
         planned = set(self.widths) | self.hidden_cols
