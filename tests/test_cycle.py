@@ -3415,7 +3415,7 @@ def test_the_import_log_names_a_held_cell_with_its_value_whole():
     f = F.NOT_A_NUMBER.at("小樽市", "E5", "01-1", value="約12（見込み）")
     shown = held_cells([f])
     assert shown == "小樽市!E5（数値を入力するセルに「約12（見込み）」と入力されています）", shown
-    g = F.UNKNOWN_ID.at("小樽市", "B9", "", id="99-9")
+    g = F.UNKNOWN_ID.at("小樽市", "B9", "", id="99-9", like="")
     assert held_cells([g]) == "小樽市!B9（指標ID「99-9」は指標シートにありません）"
     cut = F.NO_RESULT.at("小樽市", "F5", "01-1")   # a 「（」 outside the quotes still ends it
     assert held_cells([cut]) == "小樽市!F5（数式に計算結果が保存されていません）"

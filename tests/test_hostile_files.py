@@ -2290,26 +2290,39 @@ def test_a_header_twice_is_refused_naming_both_cells(sample, tmp_path):
     assert result.evaluations["04-1"].symbol == NOT_EVALUABLE
 
 
-def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sheet(sample, sample_data, tmp_path):
+# The sheet 長沼町 renamed by accident, and the character that tells it apart (said with its
+# code point: a zero-width space, an IVS or a no-break space looks like nothing or a space).
+_RENAMED = [("長沼町 ", "長沼町 ", "U+0020"), ("長沼町\u200b", "長沼町[U+200B]", "「\u200b」（U+200B） と （なし）"),
+            ("長\U000e0100沼町", "長\U000e0100沼町", "U+E0100"), ("長沼町\u00a0", "長沼町\u00a0", "U+00A0")]
+
+
+@pytest.mark.parametrize("renamed, quoted, differ", _RENAMED, ids=["space", "zwsp", "ivs", "nbsp"])
+def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sheet(sample, sample_data, tmp_path,
+                                                                                     renamed, quoted, differ):
     """長沼町 renamed 「長沼町 」 (a trailing space): before, a warning without a place and 28-1
     □ → × on 10 of 12 municipalities. Placed on 設定's 市町村名 cell (qa-133: a cell that
-    exists, where the finding was on the sheet that is not there), the near sheet named."""
+    exists, where the finding was on the sheet that is not there), the near sheet named
+    with the character that differs: a zero-width space or an IVS in the sheet's name was
+    no near sheet at all (「シートがありません」 beside a warning that a sheet 「長沼町」 is not in
+    設定), and the names quoted alike said nothing of what to retype (qa-text66)."""
     data, base = sample_data
     members = read_members(sample.read_bytes())
-    edit_part(members, "xl/workbook.xml", lambda x: replace_once(x, 'name="長沼町"', 'name="長沼町 "'))
+    edit_part(members, "xl/workbook.xml", lambda x: replace_once(x, 'name="長沼町"', f'name="{renamed}"'))
     path = tmp_path / "m.xlsm"
     path.write_bytes(write_members(members))
     result, refusal = _read_or_refusal(path)
     assert refusal is None, refusal
     (f,) = [f for f in result.findings if f.is_error]
-    assert f.place == "設定!A21" and "市町村「長沼町」" in f.message and "シート「長沼町 」は名前が違います" in f.message, f
+    assert f.place == "設定!A21" and "市町村「長沼町」" in f.message and f"シート「{quoted}」は名前が違います" in f.message, f
+    assert differ in f.message and not [w for w in result.findings if w.type == "unlisted-sheet"], result.findings
     reported = _reported_by(data, "長沼町")
     assert "28-1" in reported and result.evaluations["28-1"].symbol == NOT_EVALUABLE
     assert all(result.evaluations[i].symbol == NOT_EVALUABLE for i in reported)
     # split says it alike (it said only 「シートがマスターにありません」, qa-split64), before any file
     with pytest.raises(UserError) as refused:
         split_master(path, tmp_path / "配布")
-    assert "市町村「長沼町」（設定!A21）" in str(refused.value) and "シート「長沼町 」は名前が違います" in str(refused.value)
+    assert "市町村「長沼町」（設定!A21）" in str(refused.value) and f"シート「{quoted}」は名前が違います" in str(refused.value)
+    assert differ in str(refused.value)
     assert not (tmp_path / "配布").exists() or not any((tmp_path / "配布").iterdir())
 
 

@@ -165,6 +165,20 @@ def test_an_indicator_id_typed_like_another_is_named_as_that_id(master, tmp_path
     assert (severity, kind) == ("エラー", "lookalike-id") and "指標!A8 の「04-1」" in message, message
 
 
+@pytest.mark.parametrize("typed, differ", [("０４－１", "「０４－１」（U+FF10 U+FF14 U+FF0D U+FF11）"),
+                                           ("04‐1", "「‐」（U+2010） と 「-」（U+002D）"), ("04ー1", "U+30FC"),
+                                           ("04−1", "U+2212"), ("04－1", "U+FF0D")])
+def test_an_indicator_id_on_a_municipality_row_typed_like_one_of_indicators_names_it(master, tmp_path, typed, differ):
+    """小樽市's 04-1 retyped with an IME's hyphen or in full width: the row was said to hold an
+    指標ID 「04‐1」 that 指標 lacks, of a cell that shows 04-1, and staff looked on 指標 for a row
+    that is there. The ID it looks like is named, with the characters that differ."""
+    path = _with_cells(master, tmp_path / "book.xlsm", [CellEdit(MUNI, ROW, 1, typed)])
+    said = _assert_faces_agree(path, [])
+    severity, kind, message = said[f"{MUNI}!A{ROW}"]
+    assert (severity, kind) == ("エラー", "unknown-id"), message
+    assert "指標シートの「04-1」と同じに見えますが" in message and differ in message, message
+
+
 def test_a_look_alike_of_a_symbol_in_a_history_csv_says_which_it_looks_like(master, tmp_path):
     """「-」 typed for a symbol was refused with 「評価「-」は ◎ □ × － ― のどれかに」, which reads
     as if 「-」 were among them; 「○」 likewise beside ◎. Each is refused naming what it is not:

@@ -787,8 +787,8 @@ def _municipalities(book: Book) -> list[Municipality]:
         # first one's sheet as 「名前が違います」, inviting staff to rename the wrong sheet.
         same = next((m.name for m in out if name_key(m.name) == name_key(v["name"])), None)
         if same is not None:
-            raise UserError(f"{where}: 市町村名「{v['name']}」は、上の行の「{same}」と全角・半角やスペースだけが違う"
-                            "同じ名前です。重複した行を削除するか、名前を直してください")
+            raise UserError(f"{where}: 市町村名「{shown(v['name'])}」は、上の行の「{same}」と全角・半角やスペースだけが違う"
+                            f"同じ名前です（{names_differ(v['name'], same)}）。重複した行を削除するか、名前を直してください")
         kind = v.get("kind") or PARTNER
         if kind not in KINDS:
             raise UserError(f"{c.SETTINGS}!{cells['kind']}: 区分「{shown(kind)}」は{'か'.join(f'「{k}」' for k in KINDS)}にしてください")
@@ -948,13 +948,28 @@ def near_sheet(name: str, sheets) -> str:
     named after a tool sheet never gets here: the 設定 reader refuses it (c.municipality_name_problem)."""
     key = name_key(name)
     near = next((s for s in sheets if name_key(s) == key), None)
-    return f"（シート「{near}」は名前が違います）" if near else ""
+    return f"（シート「{shown(near)}」は名前が違います。{names_differ(near, name)}）" if near else ""
+
+
+def names_differ(typed: str, listed: str) -> str:
+    """Where two names that name_key takes for one part, with the code points: a sheet or a
+    設定 row renamed on a Mac (「びたか」 as 「ひ」 and 「゙」), a zero-width space or an IVS pasted
+    in, 「神」 as its compatibility ideograph look exactly like the name they are not, and a
+    message quoting both said 「シート「しんびたか町」は名前が違います」 of 「しんびたか町」."""
+    from .lookalike import first_difference
+
+    return f"違う文字: {first_difference(typed, listed)}"
 
 
 def name_key(name: str) -> str:
-    """A name as staff mean it, whatever its width, spaces or case: 「南幌 町」, 「ｶﾅ」 and
-    「南幌町」 are one municipality typed two ways, never two municipalities."""
-    return unicodedata.normalize("NFKC", name).replace(" ", "").replace("\u3000", "").lower()
+    """A name as staff mean it, whatever its width, spaces, case, composition (NFKC: a Mac's
+    「ひ」+「゙」 is 「び」) or the characters that show as nothing in it (a zero-width space,
+    a variation selector: values.unseen_char): 「南幌 町」, 「ｶﾅ」 and 「南幌町」 are one
+    municipality typed two ways, never two municipalities."""
+    folded = unicodedata.normalize("NFKC", name)
+    if not folded.isascii():
+        folded = "".join(ch for ch in folded if unseen_char(ch) is None)
+    return "".join(folded.split()).lower()
 
 
 def unlisted_sheets(book: Book, settings: Settings) -> list[Finding]:

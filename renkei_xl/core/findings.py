@@ -563,7 +563,7 @@ ODD_ID_DASH = ("値がないことを表す記号です", "指標IDを入力し�
 # linked cell) was taken as the ID 「FALSE」 the same way.
 ODD_ID_BOOL = ("論理値（TRUE/FALSE）です（Excel は TRUE・FALSE の入力や比較の数式の結果を論理値にします）",
                "指標IDを入力してください（数式のセルなら、その数式が指標IDを返すように直してください）")
-UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません", "指標シートの指標IDと同じにしてください")
+UNKNOWN_ID = _type("unknown-id", ERROR, "指標ID「{id}」は指標シートにありません{like}", "指標シートの指標IDと同じにしてください")
 # A dash alone (「－」 「―」 「ー」 …, values.dash_mark) where a figure is reported: the list's
 # own marks for "none", so read as an empty cell, never as 0 nor as a word; but whether the
 # municipality meant 0, not yet counted or nothing to report is theirs to say, so it is said.

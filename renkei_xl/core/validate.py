@@ -499,6 +499,7 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
     # once per row (each recurs on every municipality's sheet); and the 単位 found to need no
     # _status_findings (a few distinct on 240,000 rows at 20,000 × 12). perf-112.
     plain_ids = {i for i in rules if type(i) is str and not may_be_unread(i)}
+    alike: Optional[dict[str, str]] = None    # id_key → the 指標ID of 指標 it is the key of
     quiet_units: set[str] = set()
     for e in entries:
         ind_id = e.indicator_id
@@ -516,7 +517,9 @@ def _entry_findings(settings: Settings, known: dict[str, Indicator], entries: Se
                 continue
             hit = rules.get(ind_id)
             if hit is None:
-                out.append(_unknown_id(e, ind_id))
+                if alike is None:       # built at the first unknown ID: nearly every master has none
+                    alike = {id_key(i): i for i in known if type(i) is str}
+                out.append(_unknown_id(e, ind_id, alike.get(id_key(ind_id)) if type(ind_id) is str else None))
                 continue
         ind, rules_no = hit
         firsts = seen.get(e.municipality) or seen.setdefault(e.municipality, {})   # no pair made for each row
@@ -620,17 +623,22 @@ def _status_instead_of_value(ind: Indicator, e: Entry, is_central: bool) -> list
                                     municipality=e.municipality)]
 
 
-def _unknown_id(e: Entry, ind_id: str) -> Finding:
-    return unknown_id_finding(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, ind_id)
+def _unknown_id(e: Entry, ind_id: str, like: Optional[str]) -> Finding:
+    return unknown_id_finding(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, ind_id, like)
 
 
-def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str) -> Finding:
+def unknown_id_finding(sheet: str, cell: str, for_id: str, ind_id: str, like: Optional[str] = None) -> Finding:
     """A municipality row's 指標ID that 指標 lacks (for the indicator ``for_id``, in a
     reason); one Excel saved as a date (「4-1」 typed into a new row) or a dash alone says
-    what it is, as on 指標 (a dash said only 「指標シートにありません」)."""
+    what it is, as on 指標 (a dash said only 「指標シートにありません」). ``like``: the ID of
+    指標 it is typed like (id_key: 「04‐1」 with U+2010, 「０４－１」), named with the
+    characters that differ: 「指標ID「04‐1」は指標シートにありません」 of a cell that shows
+    04-1 sent staff looking on 指標 for a row that is there."""
     if (odd := _odd_id(ind_id)) is not None:
         return F.ODD_ID.at(sheet, cell, for_id, id=shown(ind_id), what=odd[0], how=odd[1])
-    return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id))
+    said = (f"（指標シートの「{shown(like)}」と同じに見えますが、違う文字が入っています: {first_difference(ind_id, like)}）"
+            if like else "")
+    return F.UNKNOWN_ID.at(sheet, cell, for_id, id=shown(ind_id), like=said)
 
 
 def _odd_id(ind_id: object) -> Optional[tuple[str, str]]:
