@@ -513,3 +513,44 @@ def test_the_words_the_readme_lists_as_completing_a_deadline_are_the_rules_words
 
     [listed] = re.findall(r"期限の目標（[^）]*）は、完了を表す言葉（([^）]+)）で ◎", README.read_text(encoding="utf-8"))
     assert set(listed.split("・")) == set(COMPLETIONS), listed
+
+
+def test_the_examples_of_a_stopped_click_are_what_the_master_reader_says():
+    """docs/staff-setup.md 4 (「「○○」を中止しました」) gave 「名前の定義「圏域名」がありません」 as an
+    example, while the reader says 「名前の定義「圏域名」がないか、参照先が壊れています…」 (a name the
+    buttons' client leaves out may be a broken one): staff search their screen for the words the
+    manual gives (qa-docs66). Each example is what the reader raises for that fault."""
+    from renkei_xl.core.contract_read import Book, read_indicators, read_settings
+    from renkei_xl.core.errors import UserError
+
+    examples = re.search(r"ブックの作りに問題があるときに出ます（例:(.*?)）。", SETUP.read_text(encoding="utf-8"), re.S).group(1)
+    quoted = re.findall(r"「((?:[^「」]|「[^「」]*」)+)」", examples)
+    said = []
+    for read, book in ((read_settings, Book({"設定": [["圏域名"]]}, {})),
+                       (read_indicators, Book({"指標": [["指標ID", "役割", "事業No", "連携事業名", "評価指標", "集計方法"]]}, {}))):
+        with pytest.raises(UserError) as refused:
+            read(book)
+        said.append(str(refused.value))
+    assert len(quoted) == 2 and [q for q, s in zip(quoted, said) if not s.startswith(q)] == [], (quoted, said)
+
+
+def test_the_staff_texts_quote_no_finding_in_a_form_no_face_shows():
+    """The README quoted 入力チェック's findings as 「札幌市!E5: 実績値がエラー値「#REF!」です」,
+    「小樽市!G2: 実施状況が TRUE/FALSE…」 and 「小樽市!E2: 実績値のセルに画像…」, a form neither face
+    shows: the command prints 「札幌市!E5 04-1: 実績値がエラー値…」, the button 「・札幌市!E5　実績値が
+    エラー値…」 and 検証結果 the cell and 内容 in their own columns (qa-docs66). The texts name the
+    cell and quote the finding's words; 一覧's 「※入力エラーのため評価不可（札幌市!E5: …）」 and
+    collect's 「取り込みません: ….xlsx: 小樽市!G20 04-1: …」 are quoted whole, as they are shown."""
+    from renkei_xl.cli.workbook import print_findings
+    from renkei_xl.core.model import Finding
+
+    import contextlib
+    import io
+
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        print_findings([Finding("cell-error", "エラー", "札幌市", "E5", "04-1", "実績値がエラー値「#REF!」です")])
+    assert "札幌市!E5 04-1: 実績値がエラー値「#REF!」です" in shown.getvalue(), shown.getvalue()
+    bare = re.compile(r"「[^「」\s（）※:]+![A-Z]{1,3}[0-9]+: ")
+    found = [(name, m.group(0)) for name, text in _staff_texts() for m in bare.finditer(text)]
+    assert not found, found
