@@ -69,6 +69,7 @@ import datetime as dt
 import decimal
 import functools
 import hashlib
+import html
 import io
 import json
 import math
@@ -997,7 +998,7 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                 raise ClientRefused(ws.title, shapes=shapes[ws.title])
         unsendable = _unsendable_errors(wb, sheets, under_merges)
     payload = {"client": client, "version": xw.__version__,
-               "book": {"name": name or path.name, "active_sheet_index": 0, "selection": "A1"},
+               "book": {"name": name or path.name, "active_sheet_index": file_shown_index(path), "selection": "A1"},
                "names": names, "sheets": sheets}
     # The Office.js payload stands for a client with every action (the desktop engines,
     # which lift protection through COM; modelled by the same lifting action).
@@ -1629,6 +1630,9 @@ class Applied:
     grouped: frozenset = frozenset()
     shared: bool = False
     request: Optional[str] = None     # the request number the server sent (renkeiRequest)
+    # The sheet shown (None: a tab not sent, as a chart sheet): Excel's Sheets.Add shows the
+    # sheet it adds (Remote.bas' addSheet, and the desktop engines' add), activateSheet another.
+    shown: Optional[str] = None
     vba: bool = False                 # xlwings' VBA client replays (Remote.bas, the master's Subs)
     arrays: dict[str, list[Rect]] = field(default_factory=dict)   # array formulas' ranges, per sheet
     data_tables: dict[str, list[Rect]] = field(default_factory=dict)   # What-If data tables' results, per sheet
@@ -1923,6 +1927,8 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   hidden_cols={sheet: set(cols) for sheet, cols in excel.get("hidden_cols", {}).items()})
     for s in payload["sheets"]:
         out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
+    shown = payload["book"].get("active_sheet_index", 0)
+    out.shown = order[shown] if 0 <= shown < len(order) else None
     if out.vba:
         actions = vba_parsed(actions)
     try:
@@ -2272,7 +2278,7 @@ KNOWN_ACTIONS = {
     "setWrapText", "setNumberFormat", "rangeMerge", "rangeUnmerge", "setColumnWidth",
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
-    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", UNPROTECT, REQUEST,
+    "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", "activateSheet", UNPROTECT, REQUEST,
     CLEAR_FILL, PAGE_BREAKS, PAGE_SETUP, AUTOFILTER, SET_TEXT, SET_NUMBERS,
 }
 
@@ -2301,6 +2307,10 @@ def _replay(out: Applied, a: dict) -> None:
         out.order.insert(index, name)
         out.grids[name] = {}
         out.charts[name] = []
+        out.shown = name
+        return
+    if func == "activateSheet":
+        out.shown = out.order[int(args[0])]     # wb.Sheets(i + 1): no chart sheet in the model
         return
     sheet = out.order[a["sheet_position"]]
     grid = out.grids[sheet]
@@ -3514,6 +3524,24 @@ def file_freeze(path: Path, sheet: str) -> Optional[tuple[int, int]]:
     """The first cell that scrolls (None: no frozen panes)."""
     ws = saved_book(path)[sheet]
     return parse_ref(ws.freeze_panes) if ws.freeze_panes else None
+
+
+def file_shown_index(path: Path) -> int:
+    """The shown sheet's place among every tab (workbook.xml's activeTab, 0 without it), as
+    Remote.bas sends it (ActiveSheet.Index - 1, chart sheets counted)."""
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+    view = re.search(r"<(?:\w+:)?workbookView\b[^>]*>", book)
+    tab = re.search(r'\bactiveTab="(\d+)"', view.group(0)) if view else None
+    return int(tab.group(1)) if tab else 0
+
+
+def file_shown(path: Path) -> str:
+    """The name of the sheet a saved book opens on (file_shown_index)."""
+    with zipfile.ZipFile(path) as z:
+        book = z.read("xl/workbook.xml").decode("utf-8")
+    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"', book)
+    return html.unescape(names[file_shown_index(path)])
 
 
 def file_print_area(path: Path, sheet: str) -> Optional[str]:

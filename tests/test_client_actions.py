@@ -337,6 +337,17 @@ def test_the_request_number_is_left_out_for_a_client_without_it():
     assert [a["func"] for a in fit_actions(ANSWER, client).actions] == [a["func"] for a in ANSWER[1:]]
 
 
+def test_a_client_without_activate_sheet_keeps_the_sheet_it_added_shown():
+    """The sheet shown again after a click added one (WritePlan.added) is no reason to refuse
+    a click whose client lacks xlwings' activateSheet: left out, told to no one."""
+    shown = _action("activateSheet", [0])
+    answer = [*ANSWER[:-1], shown, ANSWER[-1]]
+    client = frozenset(a["func"] for a in ANSWER)
+    fitted = fit_actions(answer, client)
+    assert fitted.actions == ANSWER and fitted.left_out == ()
+    assert fit_actions(answer, client | {"activateSheet"}).actions == answer
+
+
 def test_every_look_group_is_named_for_staff():
     from renkei_xl.excel.client import LOOK_NAMES
 

@@ -37,7 +37,7 @@ from openpyxl import load_workbook
 
 from remote_payload import (OFFICE_JS, VBA, applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
-                            file_protection, file_rows, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
+                            file_protection, file_rows, file_shown, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from conftest import typed_cells
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
@@ -97,6 +97,9 @@ class FileView:
             "page": lambda: file_page(p, sheet),
             "protection": lambda: file_protection(p).get(sheet, {}).get("options"),
         }[what]()
+
+    def shown(self) -> str:
+        return file_shown(self.path)
 
     def fill(self, sheet: str, ref: str):
         cell = saved_book(self.path)[sheet][ref]
@@ -165,6 +168,9 @@ class LiveView:
         if sheet not in a.page_setup:
             return None
         return props_page(a.page_setup[sheet], a.page_breaks.get(sheet, ()))
+
+    def shown(self) -> Optional[str]:
+        return self.applied.shown
 
     def fill(self, sheet: str, ref: str):
         colour = self.applied.colors.get((sheet, ref))
@@ -1167,11 +1173,16 @@ def test_the_file_view_reads_the_fill_of_a_merged_areas_hidden_cell(tmp_path):
 def _sized_by_staff(path: Path, out: Path, sheet: str, edit) -> Path:
     """``path`` with ``sheet``'s part passed through ``edit`` (its XML text in, out), as Excel
     saves a sheet whose columns staff sized or hid (its <cols>)."""
-    import zipfile
-
     from realbooks import parts, sheet_parts
 
-    part = sheet_parts(parts(path))[sheet]
+    return _edited_part(path, out, sheet_parts(parts(path))[sheet], edit)
+
+
+def _edited_part(path: Path, out: Path, part: str, edit) -> Path:
+    """``path`` with its ``part`` passed through ``edit`` (its XML text in, out), every other
+    part as it was."""
+    import zipfile
+
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info)
@@ -1207,3 +1218,30 @@ def test_the_widths_staff_gave_a_tool_sheets_columns_stay_and_every_column_shows
         assert widths[2] == round(listed.widths[2], 1) != 60, view.face
         assert (widths[note_col], widths[20], widths[30], widths[16384]) == (40, 5, 5, 2.5), view.face
         assert view.get("hidden", c.LIST) == listed.hidden_cols, view.face
+
+
+def test_the_sheet_staff_had_shown_stays_shown_on_both_faces(both, masters):
+    """Every run of the faces corpus, those that add a sheet (the first 評価を再計算 of a new
+    master adds 次の一歩; 入力チェック adds the 検証結果 staff deleted) included: Excel shows the
+    sheet it adds, so the buttons left the book on it while the command line left it on the
+    sheet it was saved on (メニュー, as init saves it). One rule (WritePlan.added): the sheet
+    staff had shown stays shown."""
+    _plan, _result, file_view, live_view = both
+    assert file_shown(masters["clean"]) == c.MENU
+    assert file_view.shown() == live_view.shown() == c.MENU
+
+
+def test_a_sheet_shown_other_than_the_first_is_shown_again_after_a_click_adds_one(masters, tmp_path):
+    """The book saved on 小樽市 (staff click the button of the Quick Access Toolbar there) and
+    検証結果 deleted: 入力チェック adds it on each face and leaves 小樽市 shown, the VBA client's
+    replay as the Office.js one."""
+    def on_otaru(xml: str) -> str:
+        view = re.search(r"<workbookView\b[^>]*>", xml).group(0)
+        return xml.replace(view, re.sub(r'\s*activeTab="\d+"', "", view).replace("<workbookView", '<workbookView activeTab="4"'))
+
+    master = _edited_part(masters["deleted"], tmp_path / "shown.xlsm", "xl/workbook.xml", on_otaru)
+    assert file_shown(master) == "小樽市" and c.FINDINGS not in load_workbook(master, read_only=True).sheetnames
+    views = [run_file("check", master, tmp_path), _server_recalc(master, "check", client=VBA),
+             _server_recalc(master, "check")]
+    assert [view.shown() for view in views] == ["小樽市"] * 3
+    assert all(c.FINDINGS in view.applied.order for view in views[1:])

@@ -297,13 +297,25 @@ class WritePlan:
         if taken:
             raise UserError(tab_taken_message(taken, again))
 
+    def added(self, sheetnames: Collection[str]) -> list[str]:
+        """The owned sheets the plan adds: those the book does not have (staff deleted 検証結果,
+        or a master's first 評価を再計算 adds 次の一歩).
+
+        The rule of every face for them: the sheet staff had shown stays shown. Excel shows the
+        sheet it adds (Sheets.Add), so the buttons left the book on 次の一歩 after the first
+        評価を再計算 of every new master, where the command line left it on メニュー; a face that
+        adds one shows the one shown before again, once its sheets are written (excel.apply).
+        The file face adds it at the end and leaves the tabs as they were (its activeTab; the
+        new sheet is not selected)."""
+        return [s.name for s in self.sheets if s.name not in sheetnames]
+
     def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool, again: str) -> None:
         """The rule for a book whose structure is protected: a plan that would add a sheet
         (an owned sheet the book does not have) is refused before anything is written, on
         every face (``again``: how that face is run again; contract.locked_structure_message)."""
         if not structure_locked:
             return
-        added = [s.name for s in self.sheets if s.name not in sheetnames]
+        added = self.added(sheetnames)
         if added:
             from .contract import locked_structure_message
 

@@ -53,8 +53,11 @@ def apply_plan(live: LiveBook, plan: WritePlan) -> None:
             raise ValueError(f"{sp.name}: only the built protection can be applied to an open workbook")
     marked = {(e.sheet, e.row, e.col) for e in plan.under_way}
     _apply_cells(live, plan.under_way)
+    shown = live.shown_sheet() if plan.added(live.sheetnames) else None
     for sheet_plan in plan.sheets:
         _apply_sheet(live, sheet_plan)
+    if shown is not None:      # Excel showed each sheet it added: the one staff had, again
+        live.show_sheet(shown)
     _apply_cells(live, [e for e in plan.cells if (e.sheet, e.row, e.col) not in marked])
     _apply_fills(live, plan.fills)
     for n in plan.names:   # Excel keeps the name; xlwings cannot mark it hidden

@@ -445,6 +445,14 @@ class LiveBook(ABC):
             self.sheetnames.append(name)
         return self.book.sheets[name]
 
+    def shown_sheet(self) -> object:
+        """The sheet staff have shown, for ``show_sheet`` after Excel has shown one it added
+        (WritePlan.added); None where the engine cannot say it."""
+        return self.book.sheets.active
+
+    def show_sheet(self, shown: object) -> None:
+        shown.activate()
+
     def clear_sheet(self, sheet) -> None:
         """Everything in the cells goes: values, formats, merges, conditional formats,
         hyperlinks, the sheet's charts, and its tables.

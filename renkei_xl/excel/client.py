@@ -192,6 +192,10 @@ def _as_double(value: object) -> float:
         return math.inf
 
 
+# Actions a client without them does without, told to no one: the request number, and the
+# sheet shown again after a click added one (core.plan_types.WritePlan.added).
+SKIPPABLE = frozenset({REQUEST, "activateSheet"})
+
 # Look groups: all of a group's actions go, or none.
 LOOK_GROUPS: dict[str, frozenset[str]] = {
     "font": frozenset({"setFontProperty"}),
@@ -240,7 +244,7 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
     """The actions ``replayable`` can run (None: every action, a client that has them all)."""
     if replayable is None:
         return Fitted(list(actions), ())
-    actions = [a for a in actions if a["func"] != REQUEST or REQUEST in replayable]
+    actions = [a for a in actions if a["func"] not in SKIPPABLE or a["func"] in replayable]
     funcs = {a["func"] for a in actions}
     missing_essential = {f for f in funcs - replayable if f not in _GROUP_OF}
     if missing_essential:

@@ -801,6 +801,21 @@ class RemoteBook(LiveBook):
             cell.append_json_action(func=PAGE_SETUP, args=[props[name] for name in PAGE_SETUP_PROPERTIES])
             cell.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
 
+    def shown_sheet(self) -> Optional[int]:
+        """The shown sheet's index as the client sent it (Remote.bas: ActiveSheet.Index, which
+        counts chart sheets too). Only an index among the worksheets sent is given back: it
+        lies at or before the last of them, so the sheet a click adds after the last one does
+        not move it; a sheet past them (a chart sheet at the end) might have moved, and
+        xlwings' Sheets.active cannot reach it (None: the added sheet stays shown)."""
+        index = self.book.impl.api["book"].get("active_sheet_index")
+        return index if type(index) is int and 0 <= index < len(self.sheetnames) else None
+
+    def show_sheet(self, shown: object) -> None:
+        """Remote.bas' activateSheet (xlwings' own): the client dropping it where its VBA lacks
+        it (client.SKIPPABLE) leaves the added sheet shown, as before."""
+        self.book.impl.append_json_action(func="activateSheet", args=[shown])
+        self.book.impl.api["book"]["active_sheet_index"] = shown
+
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
         """Through RenkeiServer.bas' own action for a VBA client: the last run's filter off
         (with what staff filtered out: its rows would hide the new list), then the buttons
