@@ -2456,13 +2456,15 @@ def test_collect_into_a_column_set_back_to_general_since_the_save(master, tmp_pa
     municipality's texts without the text prefix, as into Text cells, and Excel read them as
     typed: 「3/5」 a date, 「(5)」 -5 (qa-client63). Now a string Excel could read
     as other than text goes with the prefix and again through renkeiSetText, which asks the open
-    book for the cell's format: the texts are the command line's whichever format the cell has."""
+    book for the cell's format: the texts are the command line's whichever format the cell has.
+    「'実施」: Excel takes its apostrophe for the text prefix in a cell set back to 標準, and
+    staff saw 「実施」 (qa-inject66)."""
     from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
     from renkei_xl.excel.engines import live_book
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    texts = ["3/5", "実施済み", "(5)", "4/1開設"]
+    texts = ["3/5", "実施済み", "(5)", "4/1開設", "'実施"]
     returned, ids = _returned_texts(book, tmp_path, BAD_MUNICIPALITY, "実施状況", texts)
     _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
     data = live_book(remote_book(payload_from_file(book, client=VBA))).read()
@@ -2476,7 +2478,7 @@ def test_collect_into_a_column_set_back_to_general_since_the_save(master, tmp_pa
         applied, actions = _run(buttons.collect, payload)
         assert applied.alerts[0]["mode"] == "info", (text_cells, applied.alerts)
         assert [applied.value(BAD_MUNICIPALITY, ref) for ref in cells] == texts, text_cells
-    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == ["(5)", "3/5", "4/1開設"]
+    assert sorted(a["args"][0] for a in actions if a["func"] == "renkeiSetText") == ["'実施", "(5)", "3/5", "4/1開設"]
 
     assert cli_main(["collect", str(book), str(returned)]) == 0
     ws = load_workbook(book)[BAD_MUNICIPALITY]

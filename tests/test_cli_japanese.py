@@ -305,6 +305,25 @@ def test_an_unexpected_error_quoting_half_an_emoji_is_logged_and_said(tmp_path, 
     assert "予期しないエラーが発生しました" in err and "ログを書けませんでした" not in err, err
 
 
+@pytest.mark.parametrize("text, printed", [
+    ("evil\x1b[2J\x1b[31mRED", "evil[U+001B][2J[U+001B][31mRED"),     # clears the screen, colours
+    ("5件\r小樽市!G2 04-1 実績値: 5件 → 5件", "5件[U+000D]小樽市!G2 04-1 実績値: 5件 → 5件"),  # back over the line
+    ("\x9b2J", "[U+009B]2J"), ("\u202e達成済み", "[U+202E]達成済み"), ("bell\x07", "bell[U+0007]"),
+    ("一行目\n二行目\tタブ", "一行目\n二行目\tタブ"), ("一行目\r\n二行目", "一行目\r\n二行目"),
+    ("=HYPERLINK(\"http://evil\",\"x\")", "=HYPERLINK(\"http://evil\",\"x\")")])
+def test_the_console_is_shown_a_control_character_a_text_holds(text, printed, capsys):
+    """Texts of the master and of returned files reach the console whole (evaluate's table,
+    collect's change lines): an ESC or a lone CR in one was obeyed, not shown, and a change
+    line could read as another (qa-inject66). Every write of the program goes through one
+    rule (cli.shown_controls)."""
+    from renkei_xl.cli import _printable_streams
+
+    _printable_streams()    # as the program (cli.run) prints, on the streams capsys put there
+    print(text, end="")
+    print(text, end="", file=sys.stderr)
+    assert capsys.readouterr() == (printed, printed)
+
+
 def test_output_nobody_reads_is_not_an_unexpected_error(tmp_path):
     """``renkei-xl validate m.xlsx | head -c0``: the reader is gone before the report; the
     master is written and the command ends without the last guard's message."""

@@ -587,5 +587,5 @@ def test_a_string_excel_could_read_as_typed_is_known_as_such():
 
     assert all(map(read_as_typed, ["3/5", "(5)", "73.2%", "1,234", "R6.4.1", "令和6年4月1日", "１２", "=1+1",
                                    "+1", "-x", "@SUM(A1)", "#N/A", "＝1", "TRUE", "false", "ｔｒｕｅ", "2024-3-31",
-                                   "&HA-&HB-&HC", "4/1開設"]))
-    assert not any(map(read_as_typed, ["実施済み", "維持", "未実施", "ー", "TRUEです", "済"]))
+                                   "&HA-&HB-&HC", "4/1開設", "'実施", "'=1", " \u3000=1+1", "\t-2+3"]))
+    assert not any(map(read_as_typed, ["実施済み", "維持", "未実施", "ー", "TRUEです", "済", "実施'"]))

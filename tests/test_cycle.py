@@ -682,6 +682,18 @@ def test_dry_run_shows_changes_and_writes_nothing(cycle, capsys):
     assert master.read_bytes() == before
 
 
+@pytest.mark.parametrize("new", ["済\n小樽市!G3 05-1 実績値: 3 → 3", "済\r\n小樽市!G3 05-1 実績値: 3 → 3",
+                                 "済\r小樽市!G3 05-1 実績値: 3 → 3"])
+def test_a_change_line_shows_the_value_on_its_one_line(new):
+    """Staff confirm an import by its change lines (the command line's and the button's): a
+    returned 実施状況 with a line break added a line of its own that read as another change
+    (qa-inject66). The break is shown as ⏎, as a number refused for one is quoted."""
+    from renkei_xl.cycle.collect.records import Change
+
+    line = Change("小樽市", "G2", "04-1", "実施状況", "実施\n済み", new).line()
+    assert line == "小樽市!G2 04-1 実施状況: 実施⏎済み → 済⏎小樽市!G3 05-1 実績値: 3 → 3"
+
+
 def test_plan_collect_is_pure_and_matches_collect(cycle):
     master, _, filled = cycle
     before = master.read_bytes()

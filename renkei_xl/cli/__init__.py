@@ -19,6 +19,7 @@ from typing import Callable, Optional, Sequence
 
 from .. import __version__
 from ..core.errors import OUT_OF_MEMORY, UserError, released
+from ..core.lazy_pattern import LazyPattern
 from .help_texts import MASTER_HELP, SAMPLE_NAMES
 from .parser import JapaneseParser
 
@@ -245,10 +246,41 @@ def _quiet_stdout() -> None:
 
 def _printable_streams() -> None:
     """A character the console cannot show (an emoji in a file name on a cp932 console)
-    is printed as an escape instead of failing the command after its work is done."""
+    is printed as an escape instead of failing the command after its work is done; and a
+    character the console would obey rather than show, as its code (_ShownControls)."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(AttributeError, ValueError):
             stream.reconfigure(errors="backslashreplace")
+    if not isinstance(sys.stdout, _ShownControls):
+        sys.stdout, sys.stderr = _ShownControls(sys.stdout), _ShownControls(sys.stderr)
+
+
+# What a console obeys instead of showing: control characters but the line feed and the tab
+# (ESC starts a sequence that clears the screen or colours what follows, C1's CSI the same),
+# a carriage return that ends no line (it sends the cursor back over what the line said), and
+# the bidirectional controls (core.values.BIDI_CONTROLS: they reorder what follows).
+_OBEYED = LazyPattern("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+
+
+def shown_controls(text: str) -> str:
+    """``text`` as the command line prints it: each character in _OBEYED as 「[U+001B]」, as
+    core.values.shown quotes one. Texts from the master and the returned files reach the
+    console whole (evaluate's table, collect's change lines): 「5件\r小樽市!G2 … → 5件」 from
+    a return printed a change line that read as another."""
+    return _OBEYED.sub(lambda m: f"[U+{ord(m.group()):04X}]", text) if not text.isprintable() else text
+
+
+class _ShownControls:
+    """A console stream whose writes go through shown_controls; everything else is the stream's."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(shown_controls(text))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def run() -> None:

@@ -560,6 +560,18 @@ def shown(text: object, limit: int = 40) -> str:
     return out if len(t) <= limit else f"{out}…（全{len(t):,}文字）"
 
 
+# A line break inside a value quoted on one line of a listing (a change line of 回収ファイル取込,
+# a number refused for its gap): as a line of its own, 「済\n小樽市!G3 05-1 実績値: 3 → 3」 read
+# as a second change the click would make, and a lone CR sent a terminal back to the line's start.
+LINE_BREAK_SHOWN = "⏎"
+_LINE_BREAKS = LazyPattern("\r\n|[\r\n]")
+
+
+def one_line(text: str) -> str:
+    """``text`` with each line break (CRLF, LF or a lone CR) as LINE_BREAK_SHOWN."""
+    return _LINE_BREAKS.sub(LINE_BREAK_SHOWN, text) if "\n" in text or "\r" in text else text
+
+
 def cell_length(text: str) -> int:
     """Length as Excel counts it: UTF-16 code units (an emoji outside the BMP counts 2).
     Measured by encoding, which runs in C: every text of 一覧 is measured on every click."""
@@ -1014,7 +1026,7 @@ def _refuse_digit_gap(text: str) -> None:
     gap = re.search(r"\d(\s+)\d", unicodedata.normalize("NFKC", text))
     if gap:
         what = "改行" if "\n" in gap.group(1) or "\r" in gap.group(1) else "空白"
-        raise ValueParseError(f"「{shown(text).replace(chr(10), '⏎')}」は数字の間に{what}があります。1つの数値として、"
+        raise ValueParseError(f"「{one_line(shown(text))}」は数字の間に{what}があります。1つの数値として、"
                               "空白や改行を入れずに入力してください")
 
 

@@ -112,8 +112,10 @@ def parsed_as_date(text: str) -> bool:
 
 
 # The first characters that make Excel read an entry as a formula, a signed number or an error
-# (「=…」 「+…」 「-…」 「@…」 「#N/A」), in either width.
+# (「=…」 「+…」 「-…」 「@…」 「#N/A」), in either width, or take the first one for its text
+# prefix (「'実施」 is stored as 「実施」 in a cell that is not Text).
 _ENTRY_SIGNS = tuple("=+-@#＝＋－＠＃")
+_TEXT_PREFIX = "'"
 
 
 def read_as_typed(text: str) -> bool:
@@ -123,11 +125,12 @@ def read_as_typed(text: str) -> bool:
     TRUE a boolean). The server knows only the saved master's Text cells, so such a string
     for one is sent with the text prefix and again through renkeiSetText, which asks the open
     book (RemoteBook.text_value, keep_text). Wider than Excel's parser on purpose: any digit,
-    any leading sign, TRUE/FALSE, and whatever ParseIso could take for a date."""
+    any leading sign, TRUE/FALSE, and whatever ParseIso could take for a date; and a leading
+    apostrophe, which Excel takes for the text prefix and drops (「'実施」 arrived 「実施」)."""
     import unicodedata
 
     return (parsed_as_date(text) or any(ch.isdecimal() for ch in text)
-            or text.lstrip().startswith(_ENTRY_SIGNS)
+            or text.lstrip().startswith(_ENTRY_SIGNS) or text.startswith(_TEXT_PREFIX)
             or unicodedata.normalize("NFKC", text).strip().upper() in ("TRUE", "FALSE"))
 
 

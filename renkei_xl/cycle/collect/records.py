@@ -12,7 +12,7 @@ from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (I
 from ...core.contract_read import text
 from ...core.model import NO_CELLS, Finding
 from ...core.seal import KEY_NAME
-from ...core.values import RICH_VALUE, RICH_VALUE_NAMED
+from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, one_line
 
 # The column where 取込履歴 lists the cells a file had that were left out (held_cells).
 HELD_COLUMN = "取り込まなかったセル"
@@ -212,10 +212,12 @@ def _short(f: Finding) -> str:
 
 
 def _shown(value: object) -> str:
-    """A cell's value in a change line: 「（空欄）」 for nothing, and a picture in the master's
-    cell (values.RICH_VALUE) as what staff see there, not the reader's placeholder."""
+    """A cell's value in a change line: 「（空欄）」 for nothing, a picture in the master's
+    cell (values.RICH_VALUE) as what staff see there, not the reader's placeholder, and a
+    text on the line's one line (values.one_line): staff confirm the changes by these lines
+    before the import, and a returned 実施状況 with a line break could add one of its own."""
     t = text(value)
-    return RICH_VALUE_NAMED if t == RICH_VALUE else t if t else "（空欄）"
+    return RICH_VALUE_NAMED if t == RICH_VALUE else one_line(t) if t else "（空欄）"
 
 
 class Refused(Exception):
