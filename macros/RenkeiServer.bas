@@ -156,7 +156,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
     Dim headers As New Dictionary
     Dim number As Long, description As String
-    Dim events As Boolean
+    Dim events As Boolean, unguarded As String, unprotected As Long
     Dim wb As Workbook
     url = server
     If Right(url, 1) = "/" Then url = Left(url, Len(url) - 1)
@@ -196,14 +196,20 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     RunServerPython url, headers:=headers
     On Error GoTo 0
     Application.EnableEvents = events
-    RenkeiRestoreProtection wb
+    ' The answer ran; a sheet left open is what staff read, and what the server's log says.
+    unguarded = RenkeiRestoreProtection(wb, unprotected)
+    If unguarded <> "" Then
+        RenkeiReport url, unprotected, unguarded
+        MsgBox unguarded, vbExclamation, RenkeiText(MSG_TITLE)
+    End If
     Exit Sub
 Failed:
     number = Err.Number
     description = Err.Description
     On Error GoTo 0
     Application.EnableEvents = events
-    RenkeiRestoreProtection wb
+    unguarded = RenkeiRestoreProtection(wb, unprotected)
+    If unguarded <> "" Then MsgBox unguarded, vbExclamation, RenkeiText(MSG_TITLE)
     If RenkeiIsConnectionError(number) Then
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
             vbCritical, RenkeiText(MSG_TITLE)
@@ -232,7 +238,7 @@ End Function
 
 Sub RenkeiReport(url As String, ByVal number As Long, ByVal description As String)
     ' Tells the server what Excel did with its answer, so its log says what staff saw.
-    ' Best effort: the staff's message does not wait for it or depend on it. It goes the
+    ' Best effort: the staff's message waits for it at most TimeoutMs and does not depend on it. It goes the
     ' way the click went (RenkeiConnection), or it would not arrive where the click did.
     Dim client As New WebClient
     Dim request As New WebRequest
@@ -779,11 +785,30 @@ Function RenkeiText(ByVal codes As String) As String
 End Function
 
 Function RenkeiFormat(ByVal text As String, ParamArray values() As Variant) As String
-    Dim i As Long
-    For i = LBound(values) To UBound(values)
-        text = Replace(text, "{" & CStr(i) & "}", CStr(values(i)))
-    Next i
-    RenkeiFormat = text
+    ' Each "{k}" of text filled with values(k), in one pass: a value is never filled in turn.
+    ' Replacing "{0}", then "{1}" in the result, turned a sheet staff named "{1}" (or Excel's
+    ' text holding one) into the next value, and the box named another sheet.
+    Dim i As Long, at As Long, mark As String, out As String, filled As Boolean
+    at = 1
+    Do While at <= Len(text)
+        filled = False
+        If Mid(text, at, 1) = "{" Then
+            For i = LBound(values) To UBound(values)
+                mark = "{" & CStr(i) & "}"
+                If Mid(text, at, Len(mark)) = mark Then
+                    out = out & CStr(values(i))
+                    at = at + Len(mark)
+                    filled = True
+                    Exit For
+                End If
+            Next i
+        End If
+        If Not filled Then
+            out = out & Mid(text, at, 1)
+            at = at + 1
+        End If
+    Loop
+    RenkeiFormat = out
 End Function
 
 ' ------------------------------------------------------------------ protection
@@ -1013,9 +1038,11 @@ NoAllow:
     ws.Protect DrawingObjects:=o(1), Contents:=True, Scenarios:=o(2)
 End Sub
 
-Sub RenkeiRestoreProtection(wb As Workbook)
-    ' Every lifted sheet with its own options, then new tool sheets as the server said;
-    ' a sheet that cannot be protected again is named to staff, never left silently open.
+Function RenkeiRestoreProtection(wb As Workbook, number As Long) As String
+    ' Every lifted sheet with its own options, then new tool sheets as the server said.
+    ' A sheet that cannot be protected again is never left silently open: the text staff read
+    ' ("": every sheet protected), each sheet named in its own brackets (a space between two
+    ' names read as one sheet's name), and number: the last error of Protect.
     Dim o As Variant, sheetName As Variant
     Dim ws As Worksheet
     Dim failed As String
@@ -1025,7 +1052,10 @@ Sub RenkeiRestoreProtection(wb As Workbook)
             If Not ws Is Nothing Then
                 On Error Resume Next
                 RenkeiProtect ws, o
-                If Err.Number <> 0 Then failed = failed & " " & CStr(o(0))
+                If Err.Number <> 0 Then
+                    number = Err.Number
+                    failed = RenkeiSheetsJoin(failed, CStr(o(0)))
+                End If
                 On Error GoTo 0
             End If
         Next o
@@ -1037,7 +1067,10 @@ Sub RenkeiRestoreProtection(wb As Workbook)
                 If Not ws.ProtectContents Then
                     On Error Resume Next
                     RenkeiProtect ws, RenkeiNamedProtection(ws, renkeiNewOptions)
-                    If Err.Number <> 0 Then failed = failed & " " & CStr(sheetName)
+                    If Err.Number <> 0 Then
+                        number = Err.Number
+                        failed = RenkeiSheetsJoin(failed, CStr(sheetName))
+                    End If
                     On Error GoTo 0
                 End If
             End If
@@ -1046,8 +1079,14 @@ Sub RenkeiRestoreProtection(wb As Workbook)
     Set renkeiLifted = Nothing
     Set renkeiProtectNew = Nothing
     Set renkeiNewOptions = Nothing
-    If failed <> "" Then MsgBox RenkeiFormat(RenkeiText(MSG_RESTORE), Trim(failed)), vbExclamation, RenkeiText(MSG_TITLE)
-End Sub
+    If failed <> "" Then RenkeiRestoreProtection = RenkeiFormat(RenkeiText(MSG_RESTORE), failed)
+End Function
+
+Function RenkeiSheetsJoin(ByVal sheets As String, ByVal sheetName As String) As String
+    ' sheets with one more name, SHEET_JOIN between two, as a refusal names them.
+    If sheets <> "" Then sheets = sheets & RenkeiText(SHEET_JOIN)
+    RenkeiSheetsJoin = sheets & sheetName
+End Function
 
 Function RenkeiSheet(wb As Workbook, ByVal sheetName As String) As Worksheet
     On Error Resume Next

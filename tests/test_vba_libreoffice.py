@@ -88,7 +88,7 @@ Option Explicit
 Const HARNESS_URL As String = "http://192.0.2.10:8000/buttons/recalc"
 
 Function RenkeiHarnessReplay(tokens As Variant) As String
-    Dim pos As Long, i As Long, number As Long
+    Dim pos As Long, i As Long, number As Long, unprotected As Long
     Dim actions As Variant, action As Variant
     Dim description As String, before As String
     ' RenkeiCallServer readies the master before it sends anything (RenkeiUnready: "" here,
@@ -108,7 +108,7 @@ Function RenkeiHarnessReplay(tokens As Variant) As String
         Set action = actions(i)
         Application.Run action("func"), ActiveWorkbook, action
     Next i
-    RenkeiRestoreProtection ActiveWorkbook
+    RenkeiRestoreProtection ActiveWorkbook, unprotected
     ' Then, on a line of its own, what RenkeiCallServer sends as X-Renkei-Book before and after.
     RenkeiHarnessReplay = "OK " & actions.Count & vbLf & before & " | " & RenkeiBookState(ActiveWorkbook)
     Exit Function
@@ -119,7 +119,7 @@ Failed:
     RenkeiHarnessReplay = "ERR " & i & " " & number & " " & description & vbLf & _
         RenkeiFailure("recalc", number, description)
     ' RenkeiCallServer restores protection after a failed replay too
-    RenkeiRestoreProtection ActiveWorkbook
+    RenkeiRestoreProtection ActiveWorkbook, unprotected
 End Function
 
 ' The JSON value at tokens(pos): objects become Collections keyed by name and arrays
@@ -186,7 +186,7 @@ Function RenkeiHarnessTexts(tokens As Variant) As String
     ' xlwings.conf rows that leave sheets out of what Remote.bas sends: none, EXCLUDE, both.
     out = out & RenkeiLeftOut("", "") & Chr(30) & RenkeiLeftOut("", "Sheet1") & Chr(30) & RenkeiLeftOut("a", "b") & Chr(30)
     ' A run-time error of xlwings' VBA under a button (RenkeiRun's handler).
-    out = out & RenkeiMacroFailed(457, "This key is already associated with an element of this collection") & Chr(30)
+    out = out & RenkeiMacroFailed(457, "This key is already associated with an element of this collection", "recalc") & Chr(30)
     stage = "unreadable"
     out = out & CStr(data.Item("actions").Count)
     RenkeiHarnessTexts = out
@@ -209,6 +209,22 @@ Function RenkeiHarnessPercents(tokens As Variant) As String
     Exit Function
 Failed:
     RenkeiHarnessPercents = "HARNESS " & Err.Number & " " & Err.Description
+End Function
+
+' What staff read when sheets cannot be protected again (RenkeiRestoreProtection, which
+' RenkeiCallServer shows and reports): tokens, the answer's renkeiUnprotectSheets naming sheets
+' to protect with options Protect refuses. Then the error number, and RenkeiFormat filling a
+' value that holds a later mark. Chr(30) between them.
+Function RenkeiHarnessRestore(tokens As Variant) As String
+    Dim pos As Long, number As Long, shown As String
+    On Error GoTo Failed
+    pos = LBound(tokens)
+    renkeiUnprotectSheets ThisWorkbook, RenkeiHarnessValue(tokens, pos)
+    shown = RenkeiRestoreProtection(ThisWorkbook, number)
+    RenkeiHarnessRestore = shown & Chr(30) & number & Chr(30) & RenkeiFormat("{0}|{1}|{0}", "{1}", "x")
+    Exit Function
+Failed:
+    RenkeiHarnessRestore = "HARNESS " & Err.Number & " " & Err.Description
 End Function
 
 ' VBA-Web's headers of an answer as WebResponse holds them: Key/Value pairs (a WebResponse
@@ -254,6 +270,7 @@ PYTHON_STDERR = {
                                         + "Excel のブックに接続できませんでした。…「renkei-xl upgrade-macros」でマクロを更新してください（…）\n",
 }
 TEXTS = "texts before any replay"
+RESTORE = "sheets not protected again"
 TABS = "X-Renkei-Tabs"
 # Names of tabs that are not worksheets, for RenkeiTabsAdd (X-Renkei-Tabs): kanji, half-width
 # katakana, a space, a character beyond the BMP (two UTF-16 units) and Excel's longest name;
@@ -266,6 +283,12 @@ def _action(func: str, args: list, sheet: int, row: int, col: int, rows: int = 1
     """An action as xlwings' remote engine shapes it (0-based start, counts)."""
     return {"func": func, "args": args, "values": None, "sheet_position": sheet, "start_row": row - 1,
             "start_column": col - 1, "row_count": rows, "column_count": cols}
+
+
+def _action_of(func: str, args: list) -> dict:
+    """An action of the server's own that names no range (renkeiUnprotectSheets)."""
+    return {"func": func, "args": args, "values": None, "sheet_position": None, "start_row": None,
+            "start_column": None, "row_count": None, "column_count": None}
 
 
 def _catalogue(payload: dict) -> list[dict]:
@@ -667,7 +690,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
     # the last protected sheet the recalc answer lifts gets a password (the ones before it are
     # lifted first and must be protected again), and the book without 集計 a protected structure.
     lifted = next(a for a in cases["recalc"][0] if a["func"] == "renkeiUnprotectSheets")["args"][0]
-    last = [s for s in lifted if s in _protected_sheets(server.master)][-1]
+    protected_in_master = _protected_sheets(server.master)
+    last = [s for s in lifted if s in protected_in_master][-1]
     after_save = {"password after save": ("recalc", {"password": {last: "staff-only"}}),
                   "structure after save": ("added sheet", {"structure": True})}
     for name, (of, _) in after_save.items():
@@ -708,6 +732,11 @@ def replays(server, tmp_path_factory):  # noqa: F811
     shutil.copyfile(server.master, book)
     runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": [list(PYTHON_STDERR.values()), TAB_NAMES],
                  "read": {}})
+    # In the same book: two of staff's unprotected sheets, which an answer says to protect with
+    # options Protect refuses (RenkeiNamedProtection's CBool: error 13).
+    open_sheets = [s["name"] for s in payload["sheets"] if s["name"] not in protected_in_master][:2]
+    runs.append({"book": str(book), "entry": "RenkeiHarnessRestore", "same_book": True, "read": {},
+                 "actions": _action_of("renkeiUnprotectSheets", [[], open_sheets, {"DrawingObjects": "x"}])})
     book = percents_book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
     percents_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
@@ -732,8 +761,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
     for name, outcome in since.items():
         replayed[name] = (replayed[name][0], outcome, replayed[name][2])
-    texts, _, tabs = results[-5]["result"].partition("\x1d")      # RenkeiHarnessTexts' two parts
-    return {**replayed, TEXTS: (None, None, {**results[-5], "result": texts}), TABS: (None, None, tabs), PERCENTS: (percents_book, percents_payload, results[-4]),
+    texts, _, tabs = results[-6]["result"].partition("\x1d")      # RenkeiHarnessTexts' two parts
+    return {**replayed, TEXTS: (None, None, {**results[-6], "result": texts}), TABS: (None, None, tabs),
+            RESTORE: (open_sheets, None, results[-5]), PERCENTS: (percents_book, percents_payload, results[-4]),
             PERCENTS_OVERFLOW: (None, overflow_payload, results[-3]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-2]),
             CURRENCY: (None, None, results[-1])}
 
@@ -1059,14 +1089,30 @@ def test_a_run_time_error_under_a_button_is_a_japanese_box_not_the_debug_dialog(
     catches every error under a button and shows RenkeiMacroFailed (run here in LibreOffice's
     VBA), naming the error and the xlwings.conf rows to check."""
     *_, shown, _ = replays[TEXTS][2]["result"].split("\x1e")
-    assert shown == _renkei_text("MSG_MACRO_FAILED").replace("{0}", "457").replace(
-        "{1}", "This key is already associated with an element of this collection")
-    assert "xlwings.conf" in shown and "A 列に同じ名前の行" in shown
+    assert shown == _renkei_text("MSG_MACRO_FAILED").replace("{0}", "評価を再計算").replace("{1}", "457").replace(
+        "{2}", "This key is already associated with an element of this collection")
+    assert shown.startswith("「評価を再計算」") and "xlwings.conf" in shown and "A 列に同じ名前の行" in shown
     source = (MACROS_DIR / "Renkei.bas").read_text("ascii").replace("\r\n", "\n")
     run = re.search(r"^Private Sub RenkeiRun\(entry As String\)\n(.*?)^End Sub", source, re.MULTILINE | re.DOTALL)[1]
     code = [line.strip() for line in run.splitlines() if line.strip() and not line.strip().startswith("'")]
     assert code[1] == "On Error GoTo Failed" and code[2].startswith("server = GetConfig(")
-    assert code[-2:] == ["Failed:", "MsgBox RenkeiMacroFailed(Err.Number, Err.Description), vbCritical, RenkeiTitle()"]
+    assert code[-2:] == ["Failed:", "MsgBox RenkeiMacroFailed(Err.Number, Err.Description, entry), vbCritical, RenkeiTitle()"]
+
+
+def test_sheets_not_protected_again_are_named_each_and_reported(replays):
+    """RenkeiRestoreProtection, run in LibreOffice, on two sheets an answer says to protect
+    with options Protect refuses: staff read each sheet in its own brackets (they read
+    「シート「札幌市 小樽市」」, one sheet of a name no book has), and RenkeiCallServer gets the
+    error to report, so the server's log says what staff read (it said only 完了). RenkeiFormat
+    fills each mark once: a sheet staff named "{1}" stayed no sheet of another name."""
+    open_sheets, _, result = replays[RESTORE]
+    assert len(open_sheets) == 2
+    shown, number, formatted = result["result"].split("\x1e")
+    assert shown == _renkei_text("MSG_RESTORE").replace("{0}", "」「".join(open_sheets)), shown
+    assert number == "13" and formatted == "{1}|x|{1}", result["result"]
+    source = (MACROS_DIR / "RenkeiServer.bas").read_text("ascii").replace("\r\n", "\n")
+    replayed = source[source.index("    RunServerPython url, headers:=headers\n"):source.index("\nFailed:\n")]
+    assert "RenkeiReport url, unprotected, unguarded\n" in replayed and "MsgBox unguarded" in replayed
 
 
 # Doubles RenkeiDoubleHex must give the bits of: figures past four decimal places (the ones
