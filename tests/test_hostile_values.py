@@ -459,6 +459,7 @@ def test_plausible_years(value, expected):
     (dt.timedelta(0), "日付ではありません"), (dt.datetime(1899, 12, 30), "対象年度（2023年度）と合いません"),
     (dt.datetime(1999, 4, 1), "対象年度（2023年度）と合いません"), ("2026/04/01", "対象年度（2023年度）と合いません"),
     ("R٦.3.31", "数字として読めません"), ("2024/٠3/31", "数字として読めません"),
+    ("2024年", "月と日がありません"), ("令和6年", "月と日がありません"),
     (dt.datetime(2023, 3, 31), "2023/04/01 から 2025/03/31")])
 def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(value, fragment):
     """0 (a cleared date cell, 「=IF(…,"",0)」) reached the buttons as the serial 0 and was
@@ -472,6 +473,7 @@ def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(valu
 
 @pytest.mark.parametrize("value,expected", [
     (dt.datetime(2024, 3, 31), dt.date(2024, 3, 31)), (45382, dt.date(2024, 3, 31)), ("R6.3.31", dt.date(2024, 3, 31)),
+    ("令和6年3月31日", dt.date(2024, 3, 31)), ("R6.3月", dt.date(2024, 3, 31)), (dt.datetime(2024, 3, 31, 17), dt.date(2024, 3, 31)),
     (dt.datetime(2023, 4, 1), dt.date(2023, 4, 1)), (dt.datetime(2025, 3, 31), dt.date(2025, 3, 31)),
     (None, None), ("", None)])
 def test_a_base_date_in_the_year_or_the_year_after_reads(value, expected):

@@ -655,9 +655,16 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     elif base is not None and not isinstance(base, dt.date):
         from .fiscal import DateParseError, parse_date
         try:
-            base = parse_date(text(base)).to_date() if text(base) else None
+            typed = parse_date(text(base)) if text(base) else None
         except DateParseError as exc:
             raise UserError(f"{where}: 基準日を読めません（{exc}）") from None
+        if typed is not None and typed.month is None:
+            # 「2024年」「令和6年」 name no day: read as the year's last day (a target's deadline is
+            # read so, generously), it went into every input file as 「2024年12月31日時点」 and
+            # 一覧's header as 「（１２月末時点）」 without a word. A month alone (「R6.3月」) is its end.
+            raise UserError(f"{where}: 基準日「{shown(text(base))}」には月と日がありません。"
+                            "2024/03/31 のように日付を入力してください")
+        base = typed.to_date() if typed is not None else None
     first, last = base_date_bounds(year)
     if base is not None and not first <= base <= last:
         raise UserError(f"{where}: 基準日 {base:%Y/%m/%d} が対象年度（{year}年度）と合いません。"
