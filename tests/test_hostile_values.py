@@ -402,10 +402,10 @@ NAMES = {"圏域名": ("設定", "B2"), "対象年度": ("設定", "B3"), "基�
 
 
 def _book(year=2023, threshold=0.85, municipalities=(("札幌市", "中心市"), ("小樽市", "連携市町村")),
-          base="end of year"):
+          base="end of year", region="テスト圏"):
     if base == "end of year":
         base = dt.datetime(year + 1 if isinstance(year, int) and not isinstance(year, bool) else 2024, 3, 31)
-    grid = [["基本設定"], ["圏域名", "テスト圏"], ["対象年度", year],
+    grid = [["基本設定"], ["圏域名", region], ["対象年度", year],
             ["基準日", base], ["概ね達成閾値", threshold], [], [],
             ["市町村一覧"], ["市町村名", "区分", "担当部署", "メールアドレス"]]
     grid += [list(m) for m in municipalities]
@@ -459,6 +459,7 @@ def test_plausible_years(value, expected):
     (dt.timedelta(0), "日付ではありません"), (dt.datetime(1899, 12, 30), "対象年度（2023年度）と合いません"),
     (dt.datetime(1999, 4, 1), "対象年度（2023年度）と合いません"), ("2026/04/01", "対象年度（2023年度）と合いません"),
     ("R٦.3.31", "数字として読めません"), ("2024/٠3/31", "数字として読めません"),
+    ("2024年", "月と日がありません"), ("令和6年", "月と日がありません"),
     (dt.datetime(2023, 3, 31), "2023/04/01 から 2025/03/31")])
 def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(value, fragment):
     """0 (a cleared date cell, 「=IF(…,"",0)」) reached the buttons as the serial 0 and was
@@ -472,6 +473,7 @@ def test_a_base_date_that_is_no_date_of_the_year_is_refused_naming_its_cell(valu
 
 @pytest.mark.parametrize("value,expected", [
     (dt.datetime(2024, 3, 31), dt.date(2024, 3, 31)), (45382, dt.date(2024, 3, 31)), ("R6.3.31", dt.date(2024, 3, 31)),
+    ("令和6年3月31日", dt.date(2024, 3, 31)), ("R6.3月", dt.date(2024, 3, 31)), (dt.datetime(2024, 3, 31, 17), dt.date(2024, 3, 31)),
     (dt.datetime(2023, 4, 1), dt.date(2023, 4, 1)), (dt.datetime(2025, 3, 31), dt.date(2025, 3, 31)),
     (None, None), ("", None)])
 def test_a_base_date_in_the_year_or_the_year_after_reads(value, expected):
@@ -547,6 +549,44 @@ def test_a_sheet_staff_sorted_with_its_header_in_calc_is_named_never_read_short(
     out = capsys.readouterr().out
     assert f"[エラー] 小樽市!A1 : {said}" in out and "行がありません" not in out, out
     assert "－11" in out, out     # 小樽市's 7 indicators － on the finding, not totals without it
+
+
+@pytest.mark.parametrize("region", ["", None, " \u3000 "])
+def test_an_empty_region_is_refused_naming_its_cell_before_any_title_is_made(region):
+    """An empty 圏域名 passed 入力チェック; recalc titled 一覧 「 2023年度 …」 and export wrote
+    「_2023年度_連携事業実施状況等一覧.xlsx」 with it, while only the mail refused it (naming no
+    cell). 設定 is read once for every command and face: refused there, naming 設定!B2."""
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(region=region))
+    assert str(exc.value).startswith("設定!B2: 圏域名が空です。"), exc.value
+
+
+def test_two_central_cities_are_refused_naming_both_cells():
+    """「区分「中心市」は1つだけに」 named no cell: staff searched 設定's table for the second one."""
+    rows = (("札幌市", "中心市"), ("小樽市", "連携市町村"), ("江別市", "中心市 "))
+    with pytest.raises(UserError) as exc:
+        read_settings(_book(municipalities=rows))
+    msg = str(exc.value)
+    assert msg.startswith("設定!B12: 区分「中心市」が 2 つあります: 設定!B10（札幌市）、設定!B12（江別市）。"), msg
+
+
+@pytest.mark.parametrize("sheet,renamed", [("設定", "設定 "), ("設定", "設定\u3000"), ("指標", "指標 ")])
+def test_a_required_sheet_renamed_by_a_slip_is_named(sheet, renamed):
+    """A tab renamed by a slip (a space typed after 「設定」) was told only 「シート「設定」が
+    ありません」 (and by the server's buttons, that the book is no master at all)."""
+    from renkei_xl.core.contract_read import read_indicators
+
+    book = _book()
+    if sheet == "設定":
+        book.sheets[renamed] = book.sheets.pop("設定")
+        with pytest.raises(UserError) as exc:
+            read_settings(book)
+    else:
+        book.sheets[renamed] = [["指標ID"]]
+        with pytest.raises(UserError) as exc:
+            read_indicators(book)
+    assert str(exc.value).startswith(f"シート「{sheet}」がありません（シート「{renamed}」は名前が違います。"), exc.value
+    assert str(exc.value).endswith(f"シートの名前を「{sheet}」に戻してください"), exc.value
 
 
 def test_settings_that_read_well():

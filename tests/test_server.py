@@ -440,6 +440,11 @@ REFUSALS = {
        }.items()},
     "not a master": (lambda s: s.post("recalc", {**_payload(s.master), "sheets": [
         {"name": "Sheet1", "values": [["a"]], "pictures": [], "tables": []}], "names": []}), 422, "マスターではありません"),
+    # 設定's tab renamed by a slip (a space typed after it): it is a master, and the tab is named
+    # as every face names it (contract_read.no_sheet), not 「マスターではありません」.
+    "a master whose 設定 tab was renamed by a slip": (lambda s: s.post("recalc", _doctored(s.master, lambda p: [
+        sheet.__setitem__("name", "設定 ") for sheet in p["sheets"] if sheet["name"] == "設定"])), 422,
+        "シート「設定」がありません（シート「設定 」は名前が違います。"),
     "oversized": (lambda s: s.post("recalc", _big_payload(s)), 413, "大きすぎ"),
     "a sheet past what xlwings' VBA client can count": (lambda s: s.post("check", {**_payload(s.master), "sheets": [
         *_payload(s.master)["sheets"], {"name": "貼り付け", "values": [[""]] * 32_768, "pictures": [], "tables": []}]}),

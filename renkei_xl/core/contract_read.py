@@ -593,9 +593,16 @@ def read_settings(book: Book) -> Settings:
     and a non-empty municipality table. A bad setting is a UserError naming its cell:
     every symbol depends on these, so nothing is computed from a guess."""
     if c.SETTINGS not in book.sheets:
-        raise UserError(f"シート「{c.SETTINGS}」がありません")
+        raise UserError(no_sheet(c.SETTINGS, book.sheets))
     sheet, ref, value = _setting(book, c.N_REGION, as_text=True)
     region = text(value)
+    if not region:
+        # Every title (一覧, 集計, 次の一歩, each input file, the 確定版) and the 確定版's file name
+        # open with it: left empty (or spaces), 入力チェック passed, recalc titled 一覧
+        # 「 2023年度 …」 and export wrote 「_2023年度_連携事業実施状況等一覧.xlsx」, while only the
+        # mail refused it, naming no cell. One refusal here, on every command and face.
+        raise UserError(f"{sheet}!{ref}: 圏域名が空です。一覧・集計・確定版の表題とファイル名、メールの件名に入るため、"
+                        "入力してください（例: さっぽろ連携中枢都市圏）")
     # Half of a surrogate pair is let through: Excel holds it (a 圏域名 cut inside an emoji by
     # =LEFT) and the server sends it back as it came (test_server).
     if (bad := unseen_char(region, ("Cc", "Cf"))) is not None:
@@ -648,9 +655,16 @@ def _base_date(where: str, base: object, year: int) -> Optional[dt.date]:
     elif base is not None and not isinstance(base, dt.date):
         from .fiscal import DateParseError, parse_date
         try:
-            base = parse_date(text(base)).to_date() if text(base) else None
+            typed = parse_date(text(base)) if text(base) else None
         except DateParseError as exc:
             raise UserError(f"{where}: 基準日を読めません（{exc}）") from None
+        if typed is not None and typed.month is None:
+            # 「2024年」「令和6年」 name no day: read as the year's last day (a target's deadline is
+            # read so, generously), it went into every input file as 「2024年12月31日時点」 and
+            # 一覧's header as 「（１２月末時点）」 without a word. A month alone (「R6.3月」) is its end.
+            raise UserError(f"{where}: 基準日「{shown(text(base))}」には月と日がありません。"
+                            "2024/03/31 のように日付を入力してください")
+        base = typed.to_date() if typed is not None else None
     first, last = base_date_bounds(year)
     if base is not None and not first <= base <= last:
         raise UserError(f"{where}: 基準日 {base:%Y/%m/%d} が対象年度（{year}年度）と合いません。"
@@ -798,8 +812,13 @@ def _municipalities(book: Book) -> list[Municipality]:
         raise UserError(f"シート「{c.SETTINGS}」の市町村の一覧が空です（{c.SETTINGS}!{first} から下）。"
                         "見出し「市町村名」「区分」の下に、中心市と連携市町村を1行に1つずつ入力してください"
                         "（一覧が空のままでは、どの市町村シートも集計されません）")
-    if sum(m.kind == CENTRAL_CITY for m in out) > 1:
-        raise UserError(f"シート「{c.SETTINGS}」: 区分「中心市」は1つだけにしてください")
+    central = [m for m in out if m.kind == CENTRAL_CITY]
+    if len(central) > 1:
+        # Named by cell, as every other refusal of 設定 is: 「シート「設定」: …1つだけに」 left staff
+        # to find the second 中心市 down the table (a row copied from 札幌市's and renamed).
+        cells = "、".join(f"{c.SETTINGS}!{m.cell('kind')}（{shown(m.name)}）" for m in central)
+        raise UserError(f"{c.SETTINGS}!{central[1].cell('kind')}: 区分「中心市」が {len(central)} つあります: {cells}。"
+                        "中心市は1つだけにしてください（ほかは「連携市町村」）")
     if not any(m.kind == CENTRAL_CITY for m in out):
         # The central city's row deleted, sorted away or its 区分 cleared (a blank 区分 reads as
         # 連携市町村): every 中心市のみ row would then go ― 未集計 and a 確定版 be written with
@@ -823,7 +842,7 @@ assert _INDICATOR_FIELDS == Indicator._fields[:len(_INDICATOR_FIELDS)] and len(I
 
 def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> list[Indicator]:
     if c.INDICATORS not in book.sheets:
-        raise UserError(f"シート「{c.INDICATORS}」がありません")
+        raise UserError(no_sheet(c.INDICATORS, book.sheets))
     row_no, cols = book.header(c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, table_top=True, laid_out=True)
     out = []
     one = sys.intern   # the texts a project's indicators share, and the few roles, methods, rules
@@ -949,6 +968,18 @@ def near_sheet(name: str, sheets) -> str:
     key = name_key(name)
     near = next((s for s in sheets if name_key(s) == key), None)
     return f"（シート「{shown(near)}」は名前が違います。{names_differ(near, name)}）" if near else ""
+
+
+def no_sheet(name: str, sheets) -> str:
+    """Why a master without the sheet ``name`` (設定, 指標) is not read, on every face: a tab
+    renamed by a slip (「設定 」 with a space, 「設定」 in another width) was told only
+    「シート「設定」がありません」 on the command line and 「このブックは連携事業のマスターでは
+    ありません…renkei-xl で作ったマスターから」 by the server's buttons, sending staff to rebuild
+    a master whose sheet was in front of them. The look-alike tab is named (near_sheet)."""
+    near = near_sheet(name, sheets)
+    if not near:
+        return f"シート「{name}」がありません"
+    return f"シート「{name}」がありません{near}。シートの名前を「{name}」に戻してください"
 
 
 def names_differ(typed: str, listed: str) -> str:

@@ -721,6 +721,21 @@ def _written_note(place: Place, folder, written: list) -> str:
             f"あります（{'、'.join(names)}{more}）。")
 
 
+def _not_a_master(sheets: list[str]) -> Optional[str]:
+    """Why a book sent without 設定 or 指標 is not served, None when it has both. A tab renamed
+    by a slip (「設定 」) is a master all the same, and named as every face names it
+    (contract_read.no_sheet): 「renkei-xl で作ったマスターから」 sent staff to rebuild one."""
+    missing = [s for s in (c.SETTINGS, c.INDICATORS) if s not in sheets]
+    if not missing:
+        return None
+    from ..core.contract_read import near_sheet, no_sheet
+
+    if all(near_sheet(s, sheets) for s in missing):
+        return "。".join(no_sheet(s, sheets) for s in missing) + "。"
+    return (f"このブックは連携事業のマスターではありません（シート「{'」「'.join(missing)}」がありません）。"
+            "renkei-xl で作ったマスターからボタンを押してください。")
+
+
 def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id: str, caption: str,
               sent_master: str, chart_sheets: str = "", seen: Optional[dict] = None,
               state: BookState = BookState(), opened: Optional[str] = None, percents: Optional[str] = None,
@@ -762,10 +777,8 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     except UserError as exc:
         raise Refusal(422, f"{exc}。", "名前の誤り") from None
     sheets = [s["name"] for s in payload["sheets"]]
-    missing = [s for s in (c.SETTINGS, c.INDICATORS) if s not in sheets]
-    if missing:
-        raise Refusal(422, (f"このブックは連携事業のマスターではありません（シート「{'」「'.join(missing)}」がありません）。"
-                            "renkei-xl で作ったマスターからボタンを押してください。"), "マスターでない")
+    if (not_master := _not_a_master(sheets)) is not None:
+        raise Refusal(422, not_master, "マスターでない")
     if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
         raise Refusal(*refused)
     if renkei_client:
