@@ -121,8 +121,13 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
     properties, the visible block and the sheet split wrote, and the municipality names in
     the file name; a file whose identity was typed over may be either municipality's."""
+    from ...package.zipped import content_suffix
+
     names, tail = set(data.settings.names), input_tail(data.settings.fiscal_year)
-    if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
+    # A FIFO is never opened; a workbook under a mangled name (「ATT00001.dat」) is read for
+    # whose it is: by its name alone it was anyone's, and held every municipality's return.
+    if not path.is_file() or (path.suffix.lower() not in c.MASTER_SUFFIXES
+                              and content_suffix(path) not in c.MASTER_SUFFIXES):
         return _named_by(path, names, tail)
     found = set(named_in(shown_file_name(path), names, tail=tail))
     raw = b""
