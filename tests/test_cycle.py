@@ -880,6 +880,18 @@ def _note_beside_the_table(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _notes_on_cells(path: Path, tmp: Path) -> Path:
+    """Notes (comments) put on two answers once the protection was lifted, Excel's legacy kind
+    (its author's line first): collect read the values, logged the file as imported, and the
+    notes were never seen (qa-returns66)."""
+    from openpyxl.comments import Comment
+
+    def edit(ws, top, cols):
+        ws.cell(top + 2, cols["実績値"]).comment = Comment("集計中のため空欄", "小樽市")
+        ws.cell(top + 3, cols["実績値"]).comment = Comment("小樽市:\n暫定値です。確定値は5月に送ります", "小樽市")
+    return _on_the_sheet(path, edit)
+
+
 def _note_above_the_header(path: Path, tmp: Path) -> Path:
     """A note typed beside the identifier block, above the table: it was dropped unread and
     the file logged as imported."""
@@ -1048,6 +1060,8 @@ REFUSALS = {
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "notes on cells": (_notes_on_cells, "セルにメモ（コメント）があります（小樽市!G21「集計中のため空欄」、小樽市!G22"
+                                        "「小樽市:⏎暫定値です。確定値は5月に送ります」）。取り込むのはセルの値だけのため"),
     "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
                                                       "セルに値があります（小樽市!G17）"),
     "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"

@@ -324,6 +324,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         _check_labels_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
+    _check_notes(wb)
 
     by_id = {i.id: i for i in data.indicators}
     seen = _shown_inputs(wb, muni, cols, raw_rows, row_ids)
@@ -897,6 +898,25 @@ def _check_hidden_rows(muni: str, hidden: set[int], raw_rows: dict[int, list], r
                       "ことがあるため、このファイルは取り込みません。行を再表示して（行番号を選んで右クリック→「再表示」）、"
                       "すべての行の値を確かめてもらい、直したファイルを送ってもらってください（値が正しいと確かめたときは、"
                       "行を再表示して保存してから取り込んでください）")
+
+
+def _check_notes(wb) -> None:
+    """A note (comment) the municipality put on a cell once the protection was lifted
+    (右クリック → 「メモの挿入」 / 「新しいコメント」, LibreOffice's 「コメント」): 「暫定値です。
+    確定値は5月に送ります」 on 06-1's 実績値, 「集計中のため空欄」 on 05-1's. collect reads cell
+    values only, so the file was imported and logged and the note never seen by staff, where
+    a note typed into a cell beside the table is named (_check_outside_input). Split writes
+    no note: every one is the municipality's, on any sheet, and the file is refused naming
+    each, as that note would be."""
+    from ...core.values import one_line
+
+    found = [f"{name}!{ref or '（場所不明）'}「{shown(one_line(note), 30)}」"
+             for name in wb.sheetnames for ref, note in wb.notes(name) if note]
+    if found:
+        raise Refused(f"セルにメモ（コメント）があります（{_few(found, 3)}）。取り込むのはセルの値だけのため、このファイルは"
+                      "取り込みません（取り込むと、メモの内容は黙って捨てられます）。メモの内容を確かめ、回答なら実績値・分母・"
+                      "実施状況の列に入力し直して送ってもらってください（確かめた後で取り込まなくてよいメモなら、メモを削除して"
+                      "保存してから取り込んでください）")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],
