@@ -280,7 +280,7 @@ class _ReturnedSheet(dict):
 
 def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
     """The returned sheet, its header row and columns, once the file holds no other sheet
-    with values and no error value in a cell staff cannot type in."""
+    with values, no note on a cell and no error value in a cell staff cannot type in."""
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:
@@ -288,6 +288,7 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
     except UserError as exc:
         raise Refused(str(exc)) from None
     _check_other_sheets(wb, muni)
+    _check_notes(wb)
     book = Book(_ReturnedSheet(muni, grid, wb.uncached(muni)), {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
@@ -324,7 +325,6 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         _check_labels_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, data)
     _check_previous_typed_over(muni, grid[header_row - 1], raw_rows, row_ids, cols.get("value"), data)
     _check_hidden_rows(muni, wb.hidden_rows(muni), raw_rows, row_ids, cols, issued)
-    _check_notes(wb)
 
     by_id = {i.id: i for i in data.indicators}
     seen = _shown_inputs(wb, muni, cols, raw_rows, row_ids)
