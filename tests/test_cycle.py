@@ -880,6 +880,18 @@ def _note_beside_the_table(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _notes_on_cells(path: Path, tmp: Path) -> Path:
+    """Notes (comments) put on two answers once the protection was lifted, Excel's legacy kind
+    (its author's line first): collect read the values, logged the file as imported, and the
+    notes were never seen (qa-returns66)."""
+    from openpyxl.comments import Comment
+
+    def edit(ws, top, cols):
+        ws.cell(top + 2, cols["実績値"]).comment = Comment("集計中のため空欄", "小樽市")
+        ws.cell(top + 3, cols["実績値"]).comment = Comment("小樽市:\n暫定値です。確定値は5月に送ります", "小樽市")
+    return _on_the_sheet(path, edit)
+
+
 def _note_above_the_header(path: Path, tmp: Path) -> Path:
     """A note typed beside the identifier block, above the table: it was dropped unread and
     the file logged as imported."""
@@ -1048,6 +1060,8 @@ REFUSALS = {
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
     "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "notes on cells": (_notes_on_cells, "セルにメモ（コメント）があります（小樽市!G21「集計中のため空欄」、小樽市!G22"
+                                        "「小樽市:⏎暫定値です。確定値は5月に送ります」）。取り込むのはセルの値だけのため"),
     "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
                                                       "セルに値があります（小樽市!G17）"),
     "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
@@ -1814,7 +1828,7 @@ def test_a_newest_return_that_is_refused_holds_its_municipality_whole(cycle, tmp
 
 
 @pytest.mark.parametrize("sent", ["zip", "zip, Windows names", "zip, Mac names", "zip named .xlsx", "password zip",
-                                  "xls", "folder", "zip of no one"])
+                                  "xls", "folder", "zip of no one", "ATT00001.dat", "=_UTF-8_B_5bCP5qib5biC_="])
 def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, capsys, sent):
     """A ZIP, an .xls or a folder beside a readable return may be the municipality's newer
     answer: it holds the municipality as a refused .xlsx does (before, the older .xlsx was
@@ -1823,7 +1837,11 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
     Shift_JIS without the UTF-8 flag, macOS and Linux's zip in UTF-8 without it); naming
     no one, it may be anyone's. A ZIP named .xlsx is told by the same names, and is said to
     be a ZIP (it was 「ブック本体がありません」 with 「開いて保存し直して」, which no
-    application can, and, read as anyone's, it held 恵庭市 too) (qa-returns64)."""
+    application can, and, read as anyone's, it held 恵庭市 too) (qa-returns64). So is the
+    return a mail system delivered under a name of its own (old Outlook's 「ATT00001.dat」,
+    an encoded name left undecoded, no extension): it was 「Excel ブック（.xlsx）ではない」,
+    to be moved out of the folder, and held no one, so the older return was imported in its
+    place; it is told by its content, and said to be renamed (qa-returns66)."""
     import zipfile
 
     master, issued, filled = cycle
@@ -1833,6 +1851,9 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
     if sent == "xls":
         sent_as = folder / "小樽市_2023年度_入力.xls"
         sent_as.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
+    elif sent.startswith(("ATT", "=_")):
+        sent_as = folder / sent
+        sent_as.write_bytes(newer.read_bytes())
     elif sent == "folder":
         sent_as = folder / "再送"
         sent_as.mkdir()
@@ -1867,6 +1888,11 @@ def test_a_return_collect_does_not_read_holds_its_municipality(cycle, tmp_path, 
     if sent == "zip named .xlsx":
         assert f"「{inner}」を入れた圧縮ファイル（ZIP）です。名前の最後の「.xlsx」を「.zip」に変えて" in out, out
         assert "保存し直した" not in out.split(f"取り込みません: {sent_as.name}: ")[1].splitlines()[0], out
+    if sent == "ATT00001.dat":
+        assert ("「ATT00001.dat」は名前の拡張子が「.dat」ですが、中身は Excel ブック（.xlsx）です。名前の最後の「.dat」を"
+                "「.xlsx」に戻してから、もう一度取り込んでください") in out, out
+    if sent.startswith("=_"):
+        assert "拡張子が「（なし）」ですが、中身は Excel ブック（.xlsx）です。名前の最後に「.xlsx」を付けてから" in out, out
 
 
 @pytest.mark.parametrize("odd", ["folder", "fifo"])

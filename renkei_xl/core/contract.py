@@ -66,7 +66,9 @@ def renamed_book(name: str, content: str, again: str = "もう一度指定して
     said = f"「{name}」は名前の拡張子が「{suffix or '（なし）'}」ですが、中身は{' ' if kind.isascii() or kind[0].isascii() else ''}{kind}（{content}）です。"
     if content in MASTER_SUFFIXES:
         swapped = "（.xlsx と .xlsm を取り違えたままでは、Excel でも開けません）" if suffix in MASTER_SUFFIXES else ""
-        return said + f"名前の最後の「{suffix or name}」を「{content}」に戻してから、{again}{swapped}"
+        # A name with no extension (a mail system's 「ATT00001」) has nothing to change back.
+        fix = f"名前の最後の「{suffix}」を「{content}」に戻して" if suffix else f"名前の最後に「{content}」を付けて"
+        return said + f"{fix}から、{again}{swapped}"
     return said + (resave or "このツールは読めません。マスターブックなら Excel で開き、「名前を付けて保存」で"
                    "「Excel マクロ有効ブック（.xlsm）」として保存したファイルを指定してください")
 

@@ -282,6 +282,12 @@ class ReturnedBook:
         """Whether the book counts its dates from 1904 (a serial is then another date)."""
         return self._workbook.date1904
 
+    def notes(self, name: str) -> list[tuple[str, str]]:
+        """(cell, text) of each note (comment) on sheet ``name``, as package.comments reads them."""
+        from ..package.comments import sheet_comments
+
+        return sheet_comments(self._pkg, self._workbook, name)
+
     def hidden_rows(self, name: str) -> set[int]:
         """The rows of sheet ``name`` (read by ``grid`` first) that are hidden, 1-based."""
         return self._hidden.get(name, set())

@@ -121,8 +121,13 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
     properties, the visible block and the sheet split wrote, and the municipality names in
     the file name; a file whose identity was typed over may be either municipality's."""
+    from ...package.zipped import content_suffix
+
     names, tail = set(data.settings.names), input_tail(data.settings.fiscal_year)
-    if not path.is_file() or path.suffix.lower() not in c.MASTER_SUFFIXES:    # a FIFO is never opened
+    # A FIFO is never opened; a workbook under a mangled name (「ATT00001.dat」) is read for
+    # whose it is: by its name alone it was anyone's, and held every municipality's return.
+    if not path.is_file() or (path.suffix.lower() not in c.MASTER_SUFFIXES
+                              and content_suffix(path) not in c.MASTER_SUFFIXES):
         return _named_by(path, names, tail)
     found = set(named_in(shown_file_name(path), names, tail=tail))
     raw = b""
@@ -275,7 +280,7 @@ class _ReturnedSheet(dict):
 
 def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
     """The returned sheet, its header row and columns, once the file holds no other sheet
-    with values and no error value in a cell staff cannot type in."""
+    with values, no note on a cell and no error value in a cell staff cannot type in."""
     if muni not in wb.sheetnames:
         raise Refused(f"シート「{muni}」がありません（シート名が変更されています）")
     try:
@@ -283,6 +288,7 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
     except UserError as exc:
         raise Refused(str(exc)) from None
     _check_other_sheets(wb, muni)
+    _check_notes(wb)
     book = Book(_ReturnedSheet(muni, grid, wb.uncached(muni)), {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
@@ -892,6 +898,25 @@ def _check_hidden_rows(muni: str, hidden: set[int], raw_rows: dict[int, list], r
                       "ことがあるため、このファイルは取り込みません。行を再表示して（行番号を選んで右クリック→「再表示」）、"
                       "すべての行の値を確かめてもらい、直したファイルを送ってもらってください（値が正しいと確かめたときは、"
                       "行を再表示して保存してから取り込んでください）")
+
+
+def _check_notes(wb) -> None:
+    """A note (comment) the municipality put on a cell once the protection was lifted
+    (右クリック → 「メモの挿入」 / 「新しいコメント」, LibreOffice's 「コメント」): 「暫定値です。
+    確定値は5月に送ります」 on 06-1's 実績値, 「集計中のため空欄」 on 05-1's. collect reads cell
+    values only, so the file was imported and logged and the note never seen by staff, where
+    a note typed into a cell beside the table is named (_check_outside_input). Split writes
+    no note: every one is the municipality's, on any sheet, and the file is refused naming
+    each, as that note would be."""
+    from ...core.values import one_line
+
+    found = [f"{name}!{ref or '（場所不明）'}「{shown(one_line(note), 30)}」"
+             for name in wb.sheetnames for ref, note in wb.notes(name) if note]
+    if found:
+        raise Refused(f"セルにメモ（コメント）があります（{_few(found, 3)}）。取り込むのはセルの値だけのため、このファイルは"
+                      "取り込みません（取り込むと、メモの内容は黙って捨てられます）。メモの内容を確かめ、回答なら実績値・分母・"
+                      "実施状況の列に入力し直して送ってもらってください（確かめた後で取り込まなくてよいメモなら、メモを削除して"
+                      "保存してから取り込んでください）")
 
 
 def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optional[bytes],

@@ -124,22 +124,32 @@ def _passed_over(folder: Path, others: list[Path]) -> list[Refusal]:
             if _holds_workbooks(q):
                 out.append(Refusal(q, f"フォルダーの中のフォルダーは見ません。取り込むファイルは「{shown}」の"
                                       "直下に置いてください"))
-        elif suffix in OTHER_SPREADSHEETS:
-            from ...package.zipped import content_suffix
-
-            # A return renamed to .xls or .csv is no such file: said what it is (core.contract.renamed_book).
-            out.append(Refusal(q, c.renamed_book(q.name, content_suffix(q), "もう一度取り込んでください",
-                                                 f"Excel ブック（.xlsx）ではありません。{RESAVE_AS_XLSX}")
-                               or f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
         elif _wide_suffix(q) != suffix and _wide_suffix(q) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES):
             out.append(Refusal(q, f"名前の拡張子「{q.suffix}」が全角です（Windows も Excel もこの名前では Excel のファイルと"
                                   f"見ません）。名前の最後を半角の「{_wide_suffix(q)}」に直してから、もう一度取り込んでください"))
         elif suffix in ARCHIVES:
             out.append(Refusal(q, f"圧縮ファイル（{q.suffix}）です。{unpack_into(shown)}"))
+        elif said := _renamed(q):
+            out.append(Refusal(q, said))
+        elif suffix in OTHER_SPREADSHEETS:
+            out.append(Refusal(q, f"Excel ブック（.xlsx）ではありません（{q.suffix} 形式）。{RESAVE_AS_XLSX}"))
         else:
             out.append(Refusal(q, "Excel ブック（.xlsx）ではないため、取り込みません（回収した入力用ファイルでなければ、"
                                   "このフォルダーから移してください）"))
     return out
+
+
+def _renamed(path: Path) -> str:
+    """Why a workbook whose name's extension is not what its bytes are is not read, saying
+    what it is and how to name it (core.contract.renamed_book), or "". Not only a return
+    renamed .xls or .csv: a mail system that loses an attachment's Japanese name delivers
+    the return as 「ATT00001.dat」 (old Outlook), 「=_UTF-8_B_…=」 (an encoded name left
+    undecoded) or with no extension, and each was told 「Excel ブック（.xlsx）ではない」 and to
+    be moved out of the folder: the municipality's answer, thrown away on the tool's word."""
+    from ...package.zipped import content_suffix
+
+    return c.renamed_book(path.name, content_suffix(path), "もう一度取り込んでください",
+                          f"Excel ブック（.xlsx）ではありません。{RESAVE_AS_XLSX}")
 
 
 def _wide_suffix(p: Path) -> str:
@@ -150,7 +160,8 @@ def _wide_suffix(p: Path) -> str:
 def may_be_a_return(path: Path) -> bool:
     """Whether a file collect did not read may still be a municipality's return (and so
     its newest: cycle.collect holds that municipality). An .xlsx it refused, a workbook in
-    another format, an archive, a folder holding workbooks; not a file that is not there,
+    another format, an archive, a folder holding workbooks, a workbook under a name a mail
+    system mangled (_renamed); not a file that is not there,
     a link out of the folder, Excel's own temporary files, or a PDF or a letter."""
     if not path.exists() or not is_confined(path) or _is_temporary(path):
         return False
@@ -158,7 +169,7 @@ def may_be_a_return(path: Path) -> bool:
         return _holds_workbooks(path)
     if not path.is_file():      # a FIFO or a device: no one's return, whatever its name
         return False
-    return _wide_suffix(path) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES)
+    return _wide_suffix(path) in (*c.MASTER_SUFFIXES, *OTHER_SPREADSHEETS, *ARCHIVES) or bool(_renamed(path))
 
 
 def _holds_workbooks(folder: Path) -> bool:
