@@ -197,3 +197,21 @@ def test_a_long_role_on_the_summary_gets_the_lines_it_needs(fy2023):
     sheet = summary_sheet(result, ref.settings)
     (row,) = [r for r, cells in enumerate(sheet.rows, start=1) if cells and cells[0] and cells[0][0] == role]
     assert sheet.heights[row] >= text_fit.height(text_fit.lines(role, SUMMARY_WIDTHS[0])) > text_fit.height(2)
+
+
+def test_the_characters_no_font_draws_are_named_once_each_and_only_those(fy2023):
+    """What LibreOffice prints as a box is named by the export (cycle.export.undrawn_note);
+    what prints nothing anyway (spaces, line breaks, ZWJ, an IVS's selector) is not, nor is
+    a character some font has. Only the cells holding one are named, by 一覧's header."""
+    from renkei_xl.core.sheet_list import list_undrawn
+
+    ref, result = fy2023
+    has = lambda ch: ch not in "🎉✅\ue000"      # a machine without emoji fonts and 外字
+    assert text_fit.undrawn("葛\U000E0100飾\u200d\u3000\n🎉開催🎉✅\ue000", has) == "🎉✅\ue000"
+    ind = next(i for i in ref.indicators if i.status_manual == "" and not i.is_kpi)
+    sheet, _cut = list_layout(_with_long_status(result, ind.id, "開催🎉👍"), ref.settings)
+    assert list_undrawn(sheet, has) == [(next(r for r, row in enumerate(sheet.rows, start=1)
+                                              if len(row) > c.LIST_ID_COL and row[c.LIST_ID_COL]
+                                              and row[c.LIST_ID_COL][0] == ind.id),
+                                         "連携事業実施状況等（３月末時点）", ind.id, "🎉")]
+    assert list_undrawn(list_layout(result, ref.settings)[0], has) == []

@@ -108,6 +108,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(replaced_note(result))
     if result.pdf:
         print(f"PDF（{result.pdf_engine}）: {result.pdf}")
+        if result.undrawn:
+            print(result.undrawn)
     print(result.result.summary.line())
     if result.stale:
         print(stale_note(result.stale))

@@ -123,3 +123,24 @@ def _list_pages(grid: Grid, header: int, first: int, last: int
             break
         breaks = moved
     return breaks, heights, cut
+
+
+def list_undrawn(sheet: SheetPlan, drawn) -> list[tuple[int, str, str, str]]:
+    """The cells of a laid-out 一覧 holding characters no font of the printing machine draws
+    (text_fit.undrawn; ``drawn``: whether a character has a glyph there): (row, the column's
+    header as 一覧 prints it, 指標ID, the characters). Each distinct character is asked once,
+    and only the cells holding one that is not drawn are looked at again."""
+    texts = [cell[0] for row in sheet.rows for cell in row if cell and isinstance(cell[0], str)]
+    missing = set(text_fit.undrawn("".join(set().union(*map(set, texts))), drawn))
+    if not missing:
+        return []
+    header = sheet.print_setup.title_rows[0] if sheet.print_setup and sheet.print_setup.title_rows else 0
+    heads = [cell[0] if cell else "" for cell in sheet.rows[header - 1]] if header else []
+    out = []
+    for r, row in enumerate(sheet.rows, start=1):
+        ind_id = row[c.LIST_ID_COL][0] if r > header and len(row) > c.LIST_ID_COL and row[c.LIST_ID_COL] else ""
+        for col, cell in enumerate(row):
+            if cell and isinstance(cell[0], str) and not missing.isdisjoint(cell[0]):
+                head = heads[col] if r > header and col < len(heads) else ""
+                out.append((r, str(head or ""), str(ind_id or ""), text_fit.undrawn(cell[0], drawn)))
+    return out

@@ -24,7 +24,7 @@ the estimate therefore errs on the tall side:
 from __future__ import annotations
 
 import unicodedata
-from typing import Sequence
+from typing import Callable, Sequence
 
 from .looks import FONT_SIZE
 
@@ -207,3 +207,27 @@ def row_height(n_lines: int, font_size: float = FONT_SIZE) -> float:
 def most_lines(font_size: float = FONT_SIZE) -> int:
     """The most lines of ``font_size`` text the tallest row shows whole."""
     return int((MAX_ROW_HEIGHT - PADDING) // (LINE_EM * font_size))
+
+
+# ------------------------------------------------------------------ characters without a glyph
+
+# What prints nothing of its own whatever the font: spaces, line breaks and other controls,
+# format characters (ZWJ, ZWSP, soft hyphen) and variation selectors (an IVS picks its base
+# character's shape, drawn with the base).
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+
+
+def _invisible(ch: str) -> bool:
+    o = ord(ch)
+    return (unicodedata.category(ch) in _INVISIBLE_CATEGORIES
+            or 0xFE00 <= o <= 0xFE0F or 0xE0100 <= o <= 0xE01EF)
+
+
+def undrawn(text: str, drawn: Callable[[str], bool]) -> str:
+    """The characters of ``text`` that ``drawn`` (whether some font of the printing machine
+    has a glyph for a character) says print as nothing, each once, in order of appearance.
+
+    LibreOffice prints a character no installed font has as a box, or as nothing: 「イベントを
+    開催🎉」 was published as 「イベントを開催☒」, and a 外字 (private use) or an emoji a partner
+    typed was lost from the 確定版's PDF without a word (cycle.export.undrawn_note)."""
+    return "".join(dict.fromkeys(ch for ch in text if not ch.isascii() and not _invisible(ch) and not drawn(ch)))

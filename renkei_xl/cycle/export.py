@@ -46,6 +46,7 @@ class ExportResult:
     backup: Optional[Path] = None   # the earlier 確定版 it replaced, when that said something else
     list_plan: Optional[SheetPlan] = None   # its 一覧 as laid out (confirmed_list), for a PDF made after it
     unreturned: tuple[str, ...] = ()   # municipalities 取込履歴 has no return of (unreturned_note)
+    undrawn: str = ""               # what the PDF prints as nothing (undrawn_note)
 
 
 def default_name(settings: Settings, folder: Optional[str] = None) -> str:
@@ -156,7 +157,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                 raise _pdf_refused(exc, out, pdf_target) from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
     return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
-                        list_plan, left)
+                        list_plan, left, undrawn_note(list_plan, engine) if made is not None else "")
 
 
 def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> tuple[str, ...]:
@@ -273,6 +274,65 @@ def cut_note(result: Result) -> str:
 
 
 SHOWN_CUTS = 5
+
+
+def undrawn_note(list_plan: SheetPlan, engine: str) -> str:
+    """What both faces say when the PDF ``engine`` made lacks characters of the 一覧: a
+    character no font of this machine has (an emoji such as 🎉 or ✅, a 外字, a rare kanji)
+    is printed by LibreOffice as a box (as nothing at the end of a run of fallback glyphs),
+    while the PDF's text layer still holds it: nothing told staff that the published PDF
+    showed 「開催☒☒」 for 「開催✅🎉」. Excel draws them from Windows' own
+    fallback fonts (Segoe UI Emoji …), so only LibreOffice's PDF is looked at."""
+    from ..core.sheet_list import list_undrawn
+
+    if engine != "LibreOffice":
+        return ""
+    drawn = font_coverage()
+    if drawn is None:
+        return ""
+    found = list_undrawn(list_plan, drawn)
+    if not found:
+        return ""
+    shown = "、".join(f"{ind_id} の{head}に「{chars}」" if ind_id and head else f"{c.LIST} {row}行目に「{chars}」"
+                      for row, head, ind_id, chars in found[:SHOWN_CUTS])
+    more = f" ほか {len(found) - SHOWN_CUTS} 件" if len(found) > SHOWN_CUTS else ""
+    return (f"【注意】PDF（LibreOffice）では、このパソコンのフォントにない文字が印刷されていません（□ の形に"
+            f"なるか、何も出ません）: {shown}{more}。絵文字や外字をふつうの文字に直してから、もう一度書き出してください"
+            "（確定版の .xlsx には入っています）。")
+
+
+def font_coverage() -> "Optional[Callable[[str], bool]]":
+    """Whether some font installed here has a glyph for a character, as fontconfig (which
+    LibreOffice asks for a font to fall back on) reports every font's character set; None
+    where fontconfig cannot say (no fc-list: Windows)."""
+    from bisect import bisect_right
+
+    try:
+        listed = subprocess.run(["fc-list", "--format", "%{charset}\n"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    ranges = []
+    for part in listed.stdout.decode("ascii", "replace").split():
+        first, _, last = part.partition("-")
+        try:
+            ranges.append((int(first, 16), int(last or first, 16)))
+        except ValueError:
+            continue
+    if listed.returncode != 0 or not ranges:
+        return None
+    ranges.sort()
+    starts, ends = [ranges[0][0]], [ranges[0][1]]
+    for first, last in ranges[1:]:          # merged into disjoint runs, for bisect
+        if first <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], last)
+        else:
+            starts.append(first)
+            ends.append(last)
+
+    def drawn(ch: str) -> bool:
+        i = bisect_right(starts, ord(ch)) - 1
+        return i >= 0 and ord(ch) <= ends[i]
+    return drawn
 
 
 def stale_note(stale: Sequence[str]) -> str:

@@ -463,7 +463,7 @@ def _export(live: LiveBook, title: str) -> Said:
     """
     import dataclasses
 
-    from ..cycle.export import default_name, export_data, export_lock, stale_pdf_note, write_pdf
+    from ..cycle.export import default_name, export_data, export_lock, stale_pdf_note, undrawn_note, write_pdf
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -494,10 +494,11 @@ def _export(live: LiveBook, title: str) -> Said:
         if live.is_desktop:
             live.status(f"{title}: PDF を作っています…")
             try:
-                pdf, _engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
-                                         keep_backup=done.backup is not None, list_plan=done.list_plan)
+                pdf, engine = write_pdf(done.result, data.settings, done.path.with_suffix(".pdf"),
+                                        keep_backup=done.backup is not None, list_plan=done.list_plan)
                 files.append(pdf)
-                done = dataclasses.replace(done, pdf=pdf)       # made: replaced_note names no old one
+                # made: replaced_note names no old one; what it could not print is said as the command says it
+                done = dataclasses.replace(done, pdf=pdf, undrawn=undrawn_note(done.list_plan, engine))
             except UserError as exc:
                 # A changed 確定版 has its old PDF named by replaced_note, as on the other faces.
                 note = ["", f"PDF は作れませんでした: {exc}",
@@ -516,7 +517,7 @@ def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) ->
     return [
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *filter(None, [errors_note(result)]), *stale_parts(done.stale, len(result.indicators)),
-        *unreturned_parts(done.unreturned), *filter(None, [cut_note(result)]),
+        *unreturned_parts(done.unreturned), *filter(None, [cut_note(result), done.undrawn]),
         result.summary.line(), "", *_findings_parts(result.findings), "",
         Whole(f"保存先: {_shown(outdir)}"), *(Whole(f"・{p.name}") for p in files),
         *(Whole(n) for n in filter(None, [replaced_note(done, _shown)])), *note]
