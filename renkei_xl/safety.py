@@ -823,35 +823,78 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
     if until is not None and until < deadline:
         deadline = until
     waits = _LOCK_WAITS.get()
-    while True:
-        fd, created = _open_lock(path, lock_path)
-        try:
-            while not _try_lock_made(fd, lock_path, created):
-                if time.monotonic() >= deadline:
-                    raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
-                time.sleep(_POLL_SECONDS)
-        except BaseException:
-            os.close(fd)
-            if waits is not None:
-                waits.append(time.monotonic() - begun)
-            raise
-        if still_named(fd, lock_path):
-            break
-        unlock(fd)              # a writer that made nothing removed the file meanwhile: lock the new one
-        os.close(fd)
-    if waits is not None:
-        waits.append(time.monotonic() - begun)
+    try:
+        fd = _locked(path, lock_path, deadline, timeout, begun)
+    finally:
+        if waits is not None:
+            waits.append(time.monotonic() - begun)
     try:
         yield
     finally:
         try:
             # Removed while held (see above); a waiter that got the old file sees it
-            # unnamed (still_named) and locks a new one instead.
-            with contextlib.suppress(OSError):   # Windows: an open file cannot go
-                os.unlink(lock_path)
+            # unnamed (still_named) and locks a new one instead. Only while its name still
+            # leads to the file held, in the confinement: a folder swapped for a link since
+            # (another region's 確定版) has another writer's lock file under that name.
+            if still_named(fd, lock_path):
+                remove_confined(lock_path)      # Windows: an open file cannot go
         finally:
             unlock(fd)
             os.close(fd)
+
+
+def _locked(path: Path, lock_path: Path, deadline: float, timeout: float, begun: float) -> int:
+    """The descriptor of ``path``'s lock file, its OS lock held, once had by ``deadline``
+    (else a UserError); writer_lock says why a file no name leads to any more is left."""
+    import time
+
+    fd = -1
+    try:
+        while True:
+            if fd >= 0:             # a writer that made nothing removed the file meanwhile: lock the new one
+                unlock(fd)
+                os.close(fd)
+                fd = -1
+                _lock_confined(path, lock_path)     # before a new file is made
+            fd, created = _open_lock(path, lock_path)
+            while not _try_lock_made(fd, lock_path, created):
+                if time.monotonic() >= deadline:
+                    raise UserError(_lock_busy(path, timeout, deadline - begun)) from None
+                time.sleep(_POLL_SECONDS)
+            _lock_confined(path, lock_path)         # again once it is had, after the wait
+            if still_named(fd, lock_path):
+                return fd
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        raise
+
+
+def _lock_confined(path: Path, lock_path: Path) -> None:
+    """Refuse a lock file the confinement no longer contains, checked again after a wait.
+    Checked once, before the wait: a click waiting for a lock held elsewhere (the command
+    line exporting) while someone on the share swapped its folder (確定版, the year's
+    folder) for a link to another folder then made or opened the lock file there, locked
+    it, and at its end removed that folder's lock file (another writer's, maybe in use)."""
+    if not is_confined(lock_path):
+        raise OutsideFolder(f"「{path.name}」の書き込み先がこのマスターのフォルダーの外です（書き込みを待つ間に、フォルダーが"
+                            "別の場所へのリンクなどに置き換えられました）。書き込みは行っていません。IT 担当者に連絡してください")
+
+
+def remove_confined(path: os.PathLike | str) -> bool:
+    """``path`` removed when the confinement contains it (where one is set), quietly left
+    otherwise or when it cannot go; whether it went. Every file the tool tidies away by a
+    name it did not make now (a lock file, a stale temporary file, a backup rotated out) is
+    removed here: a removal is a write, and a folder swapped for a link between a write and
+    the tidying after it led the removal out of the click's folder. (A failed write's own
+    temporary file goes by its name wherever it was written: atomic_path.)"""
+    if not is_confined(path):
+        return False
+    try:
+        os.unlink(path)
+    except OSError:
+        return False
+    return True
 
 
 def _try_lock_made(fd: int, lock_path: Path, created: bool) -> bool:
@@ -865,8 +908,7 @@ def _try_lock_made(fd: int, lock_path: Path, created: bool) -> bool:
         return try_lock(fd, lock_path)
     except UserError:
         if created and still_named(fd, lock_path):
-            with contextlib.suppress(OSError):
-                os.unlink(lock_path)
+            remove_confined(lock_path)
         raise
 
 
@@ -1031,8 +1073,7 @@ def _remove_stale(paths: Iterable[Path]) -> list[Path]:
         try:
             st = os.lstat(p)
             if (stat.S_ISREG(st.st_mode) and abs(time.time() - st.st_mtime) > STALE_AFTER_SECONDS
-                    and not _still_written(p, st)):
-                p.unlink()
+                    and not _still_written(p, st) and remove_confined(p)):
                 gone.append(p)
         except OSError:
             pass
@@ -1630,8 +1671,7 @@ def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_D
                               f"「{path.name}」を書き込めるフォルダーに移してから、もう一度実行してください"))
     _keep_times(path, candidate)
     for old in _rotated(list_backups(path), keep, days):
-        with contextlib.suppress(OSError):   # one staff made read-only (Windows) stays, extra
-            old.unlink()
+        remove_confined(old)     # one staff made read-only (Windows) stays, extra
     return candidate
 
 

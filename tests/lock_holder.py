@@ -21,6 +21,17 @@ with writer_lock(path):
         os.rename(path, path.with_name(sys.argv[4]))
 """
 
+# Holds the OS lock of the lock file argv[1] itself (as another writer's writer_lock holds it,
+# without removing it after) until argv[3] exists: what a waiter does then is its own.
+RAW_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o666)
+fcntl.flock(fd, fcntl.LOCK_EX)
+open(sys.argv[2], "w").write("held")
+while not os.path.exists(sys.argv[3]):
+    time.sleep(0.01)
+"""
+
 
 def waited_for_lock(target: Path, folder: Path, run: Callable[[], object]) -> object:
     """``run()`` started while another process holds ``target``'s writer lock: it must still

@@ -2882,6 +2882,60 @@ def test_links_out_of_the_clicking_masters_folder_are_never_read(server, tmp_pat
     assert "secret.xlsx" in prompt and "外を指すリンク" in prompt and "マスターブック" not in prompt, prompt
 
 
+def _opened_by_another(path: Path, but: int) -> bool:
+    """Whether a process other than ``but`` (and this one) has ``path`` open (Linux's /proc)."""
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        if int(fd_dir.parent.name) in (but, os.getpid()):
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) == str(path) for fd in fd_dir.iterdir()):
+                return True
+    return False
+
+
+def test_a_folder_swapped_for_a_link_while_its_click_waits_for_a_lock_is_not_written_through(server, tmp_path):
+    """A click waiting for its 確定版's writer lock (the command line exporting) while someone
+    on the share swapped 確定版 for a link to another folder: the lock file was checked once,
+    before the wait, and opened again after it through the link. The click locked the other
+    folder's lock file and at its end removed it (another writer's, maybe in use), out of its
+    folder. It now stops in Japanese, and nothing out of its folder is touched."""
+    from lock_holder import RAW_HOLDER
+
+    from renkei_xl.cycle.export import default_name
+    from renkei_xl.safety import writer_lock_file
+    from renkei_xl.workbook.session import load_master
+
+    master = _master_in(server, "待つ間にリンク")
+    exported = master.parent / EXPORT_DIR
+    exported.mkdir()
+    target = exported / default_name(load_master(master).settings)
+    outside = tmp_path / "外"
+    outside.mkdir()
+    theirs = outside / writer_lock_file(target).name
+    theirs.write_text("another writer's")
+    held, release = tmp_path / "held", tmp_path / "release"
+    lock = writer_lock_file(target)
+    holder = subprocess.Popen([sys.executable, "-c", RAW_HOLDER, str(lock), str(held), str(release)])
+    try:
+        _until(held.exists, "the lock was not taken")
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(server.post, "export", _payload(master))
+            _until(lambda: _opened_by_another(lock, holder.pid) or answer.done(),
+                   "the click did not wait for the lock")
+            exported.rename(exported.with_name("確定版_前"))
+            exported.symlink_to(outside, target_is_directory=True)
+            release.write_text("go")
+            assert holder.wait(30) == 0
+            prompt, mode = _only_alert(answer.result(60))
+    finally:
+        release.write_text("go")
+        holder.wait(30)
+    assert list(outside.iterdir()) == [theirs] and theirs.read_text() == "another writer's"
+    assert mode == "critical" and "置き換えられました" in prompt and "IT 担当者" in prompt, prompt
+    assert str(outside) not in prompt and str(server.workdir) not in prompt, prompt
+    assert not list(exported.with_name("確定版_前").glob("*.xlsx"))     # its lock file stays there, unnamed by the link
+
+
 # ============================================== bounded: clicks in turn, numbers, the error log
 
 def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch, tmp_path, configured_log):

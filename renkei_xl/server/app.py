@@ -682,11 +682,11 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
     """The button run in its folder; ``seen["waited"]`` grows by what its writer locks waited."""
     from ..safety import confined, noting_replaced, place_refusal, remove_stale_temps_in, waiting_until
 
-    remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
     seen = seen if seen is not None else {}
     try:
         # every write of this click lands in its folder, or nowhere
         with confined(folder, checked=True), noting_replaced(written), waiting_until(until) as waits:
+            remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
             try:
                 answer = run_button(entry, payload, place)
             finally:
