@@ -2976,6 +2976,83 @@ def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server,
     assert waited and 300 <= int(waited.group(1)) < 5000, said
 
 
+def test_a_turns_wait_counts_from_the_requests_arrival_not_from_its_asking():
+    """Excel's 30 s run from the click: a book sent in 15 s whose turn came 14 s later ran
+    past the moment Excel gave up, writing files nobody was told about. The wait is counted
+    from the arrival: spent by the sending, a click behind another is refused at once, naming
+    the sending; a turn free at once is taken whatever the sending took."""
+    import asyncio
+
+    from renkei_xl.server.turns import Busy, Turns
+
+    async def run() -> None:
+        turns = Turns(1, wait=0.3)
+        async with turns.turn():                 # the slot held by another click
+            started = time.monotonic()
+            with pytest.raises(Busy) as busy:
+                async with turns.turn({}, arrived=started - 2.0):
+                    pass
+            assert time.monotonic() - started < 0.1 and busy.value.sent >= 2.0
+            said = busy.value.said("「入力チェック」")
+            assert "ブックの送信に 2." in said and "混み合っている" in said, said
+            started = time.monotonic()
+            with pytest.raises(Busy):
+                async with turns.turn({}, arrived=started - 0.2):
+                    pass
+            assert 0.05 <= time.monotonic() - started < 0.25       # what the sending left: ~0.1 s
+        started = time.monotonic()
+        async with turns.turn({}, arrived=started - 60.0) as until:   # free: taken at once
+            assert time.monotonic() - started < 0.1 and until < started
+
+    asyncio.run(run())
+
+
+def test_the_guard_hands_the_turn_the_requests_arrival(server, monkeypatch, configured_log, tmp_path):
+    """The moment the turn counts from is the guard's, before the body is read: a body sent
+    over 0.5 s against a wait of 0.3 s, behind a click that holds the turn, is refused at once
+    (waited= near 0), not after waiting 0.3 s more."""
+    import asyncio
+
+    from starlette.testclient import TestClient
+
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    running, refused_meanwhile = threading.Event(), threading.Event()
+
+    def slow(_entry, _payload, _place):
+        running.set()
+        assert refused_meanwhile.wait(30)
+        return {"actions": []}
+
+    monkeypatch.setattr(server_app, "run_button", slow)
+    app = server_app.create_app(ServerConfig(server.workdir, KEY, clicks_at_once=1, turn_wait=0.3))
+
+    async def slow_sender(scope, receive, send):     # the second click's body arrives 0.5 s after it
+        delay = [0.5 if running.is_set() else 0.0]
+
+        async def late():
+            if delay[0]:
+                await asyncio.sleep(delay[0])
+                delay[0] = 0.0
+            return await receive()
+        await app(scope, late, send)
+
+    body = client_body(_payload(server.master))
+    records = configured_log(tmp_path / "error.log")
+    with TestClient(slow_sender) as client:
+        with ThreadPoolExecutor(2) as pool:
+            first = pool.submit(_posted_check, client, server, body)
+            assert running.wait(30)
+            refused = pool.submit(_posted_check, client, server, body).result(60)
+            refused_meanwhile.set()
+            assert first.result(60).status_code == 200
+    assert refused.status_code == 503 and "混み合っている" in refused.text, refused.text
+    [said] = [line for line in _split(records)[0] if "outcome=混雑" in line]
+    waited = re.search(r" waited=(\d+)ms", said)      # none: no wait worth a field
+    assert waited is None or int(waited.group(1)) < 150, said
+
+
 def _posted_check(client, server, body: bytes):
     """One 入力チェック click posted through ``client`` (a TestClient of the app) as Excel's
     client posts it, for tests that post two at once from a thread pool."""
@@ -2991,9 +3068,9 @@ def _turns_asked(monkeypatch) -> list:
     asked: list = []
 
     class Noted(server_app.Turns):
-        def turn(self, noted=None):
+        def turn(self, noted=None, arrived=None):
             asked.append(time.monotonic())
-            return super().turn(noted)
+            return super().turn(noted, arrived)
 
     monkeypatch.setattr(server_app, "Turns", Noted)
     return asked

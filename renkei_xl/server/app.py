@@ -69,11 +69,12 @@ from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
                           UNREADABLE_OUTCOME_KEY)
-from .turns import BUSY, Busy, Turns
+from .turns import Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
 GONE_KEY = "renkei.gone"            # scope: set (asyncio.Event) once the client has gone, after the body
 OUTCOME_KEY = "renkei.outcome"      # scope: what the endpoint reports for the log line
+ARRIVED_KEY = "renkei.arrived"      # scope: time.monotonic() when the guard met the request (server.turns)
 NOT_RUN = "実行せず（接続切れ）"      # outcome: the client left before the click's turn
 LOST = "応答できず（接続切れ）"        # outcome: the client left before the answer; result= says what ran
 STOPPED = "実行せず（サーバー停止）"   # outcome: the server was stopped at once before the click's turn
@@ -129,8 +130,8 @@ def create_app(config: ServerConfig):
                         written, seen, book_state(request.headers.get(BOOK_STATE_HEADER, "")), _opened(request.headers.get(PLACE_HEADER)), until,
                         request.headers.get(PERCENTS_HEADER), request.headers.get(CURRENCY_HEADER),
                         request.headers.get(TABS_HEADER))
-            except Busy:
-                status, answer, outcome = 503, BUSY.format(caption=c.named(caption), wait=turns.wait), "混雑"
+            except Busy as busy:
+                status, answer, outcome = 503, busy.said(c.named(caption)), "混雑"
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
                                           "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
@@ -184,7 +185,7 @@ async def _in_turn(turns: Turns, seen: dict, running, request: Request, request_
     from .running import CUT, NOT_RUN_CUT
 
     with _recorded(running, request, request_id, caption, user, NOT_RUN_CUT) as record:
-        async with turns.turn(seen) as until:
+        async with turns.turn(seen, request.scope.get(ARRIVED_KEY)) as until:
             record(CUT)
             yield until
 
@@ -341,6 +342,7 @@ class Guard:
         request_id = origin.setdefault(REQUEST_KEY, secrets.token_hex(4))
         scope = dict(scope)
         scope["client"] = client_of(scope, self.config.proxy)
+        scope[ARRIVED_KEY] = time.monotonic()       # the turn's wait counts the body's sending (server.turns)
         record = {"status": 500, "sent": False, "lost": False}
 
         def left() -> bool:

@@ -11,7 +11,11 @@ the same moment are served by more workers (``--workers``), one turn each.
 The wait is the click's in all, not its turn's only: a click that got its turn may still
 meet a writer lock held elsewhere (the command line exporting, another worker's click on
 the same folder), and waits for it only as long as its wait has left (``turn`` yields that
-moment; server.app hands it to safety.waiting_until).
+moment; server.app hands it to safety.waiting_until). It is counted from the moment the
+request arrived, its body's sending included: Excel's 30 s run from the click, and a book
+sent in 15 s (a slow line) whose turn then came 14 s later ran past the moment Excel gave
+up, writing files (配布用, 確定版) nobody was told about. A turn free at once is taken
+whatever the sending took: the click may still answer in time, and no one is waiting.
 """
 
 from __future__ import annotations
@@ -29,12 +33,25 @@ LONGEST_CLICK_SECONDS = 10.0
 TURN_WAIT_SECONDS = CLIENT_TIMEOUT_SECONDS - LONGEST_CLICK_SECONDS
 CLICKS_AT_ONCE = 1
 
-BUSY = ("サーバーが混み合っているため、{caption}を受け付けられませんでした（ほかのボタンの処理を "
-        "{wait:g} 秒待ちました）。ブックは変更していません。少し待ってから、もう一度ボタンを押してください。")
+BUSY = ("サーバーが混み合っているため、{caption}を受け付けられませんでした（{why}）。ブックは変更していません。"
+        "少し待ってから、もう一度ボタンを押してください。")
+# Past this, the sending is named in the refusal: it is why the click could wait less.
+SENT_SAID_SECONDS = 1.0
 
 
 class Busy(Exception):
-    """No turn came within the wait."""
+    """No turn came within the wait: ``waited`` seconds for it, after ``sent`` seconds
+    between the request's arrival and its asking (the body's sending)."""
+
+    def __init__(self, waited: float, sent: float) -> None:
+        super().__init__(waited, sent)
+        self.waited, self.sent = waited, sent
+
+    def said(self, caption: str) -> str:
+        why = f"ほかのボタンの処理を {self.waited:.1f} 秒待ちました"
+        if self.sent >= SENT_SAID_SECONDS:
+            why += f"。ブックの送信に {self.sent:.1f} 秒かかったため、待てる時間がその分短くなっていました"
+        return BUSY.format(caption=caption, why=why)
 
 
 class Turns:
@@ -45,21 +62,30 @@ class Turns:
         self._slots: Optional[asyncio.Semaphore] = None   # made in the server's own loop
 
     @contextlib.asynccontextmanager
-    async def turn(self, noted: Optional[dict] = None) -> AsyncIterator[float]:
-        """The turn, once it comes within ``wait`` (else Busy); yields the moment
-        (time.monotonic()) until which the click may still wait for anything else.
-        ``noted["waited"]``: the seconds the turn took to come (the log line's waited=: a
-        click's duration alone did not tell a slow click from one queued behind others)."""
+    async def turn(self, noted: Optional[dict] = None, arrived: Optional[float] = None) -> AsyncIterator[float]:
+        """The turn, once it comes within ``wait`` of ``arrived`` (time.monotonic() when the
+        request came; None: now) or at once (else Busy); yields the moment until which the
+        click may still wait for anything else. ``noted["waited"]``: the seconds the turn
+        took to come (the log line's waited=: a click's duration alone did not tell a slow
+        click from one queued behind others)."""
         asked = time.monotonic()
-        until = asked + self.wait
+        sent = max(asked - arrived, 0.0) if arrived is not None else 0.0
+        until = asked - sent + self.wait
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.at_once)
-        try:   # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
-            await asyncio.wait_for(self._slots.acquire(), self.wait)
+        try:
+            if self._slots.locked():
+                if until <= asked:      # the sending took the whole wait: Busy at once
+                    raise asyncio.TimeoutError
+                # wait_for (3.10 has no asyncio.timeout): a permit won as time runs out is kept, not lost
+                await asyncio.wait_for(self._slots.acquire(), until - asked)
+            else:
+                await self._slots.acquire()     # free: taken without yielding
         except asyncio.TimeoutError:
+            waited = time.monotonic() - asked
             if noted is not None:       # the 混雑 line's waited=: its seconds were that wait, not a slow click
-                noted["waited"] = time.monotonic() - asked
-            raise Busy from None
+                noted["waited"] = waited
+            raise Busy(waited, sent) from None
         if noted is not None:
             noted["waited"] = time.monotonic() - asked
         try:
