@@ -1265,6 +1265,11 @@ def test_init_takes_the_year_its_name_gives_and_refuses_another(tmp_path, capsys
     period = tmp_path / "第2期（2022〜2026年度）_マスター.xlsx"
     assert cli_main(["init", str(period), "--year", "2024"]) == 0
     assert load_master(period).settings.fiscal_year == 2024
+    # a sample's year is its own: under a name of another it made a master every command refused
+    assert cli_main(["init", str(other), "--sample", "fy2023"]) == 2
+    err = capsys.readouterr().err
+    assert "「さっぽろ圏_令和6年度_マスター.xlsx」の名前は2024年度ですが、見本データ fy2023 は 2023年度のものです（何も作っていません）" in err
+    assert not other.exists()
 
 
 def test_rollover_past_2100_is_refused_before_a_folder_or_lock_is_made(tmp_path, capsys):
@@ -1643,6 +1648,26 @@ def test_a_range_of_years_written_with_one_nendo_names_both_ends(name, years):
     from renkei_xl.core.fiscal import named_fiscal_years
 
     assert named_fiscal_years(name) == years
+
+
+@pytest.mark.parametrize("name, year, other", [
+    ("さっぽろ圏_2024年度_マスター.xlsm", 2023, 2024), ("さっぽろ圏_令和6年度_マスター.xlsx", 2023, 2024),
+    ("R6年度_マスター.xlsm", 2025, 2024), ("さっぽろ圏_２０２２年度.xlsm", 2023, 2022),
+    ("さっぽろ圏_2024年度_マスター.xlsm", 2024, None), ("第2期_2022年度〜2026年度_マスター.xlsm", 2023, None),
+    ("さっぽろ圏_マスター.xlsm", 2023, None), ("R6.3.31時点_マスター.xlsm", 2023, None),
+    ("さっぽろ圏_2024年度_マスター.xlsm", None, None)])
+def test_the_one_rule_of_a_master_named_for_another_year(name, year, other):
+    """core.contract_read.year_name_refusal, which every command, button and the server's
+    admission say: a name of one other year is refused with both ways to mend it; a name of
+    the year, of a period, of no year, or a 設定 that did not read (None) is not."""
+    from renkei_xl.core.contract_read import year_name_refusal
+
+    said = year_name_refusal(name, year)
+    if other is None:
+        assert said == ""
+    else:
+        assert said.startswith(f"マスター「{name}」の名前は{other}年度ですが、「設定」の対象年度は {year}年度です"), said
+        assert f"対象年度を {other} に直し、{year}年度のマスターなら名前を{year}年度に直して" in said, said
 
 
 def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):
