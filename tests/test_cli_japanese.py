@@ -403,13 +403,13 @@ MISNAMED_SAID = (f"マスター「{MISNAMED}」の名前は2024年度ですが�
                  "2024年度のマスターなら「設定」の対象年度を 2024 に直し、2023年度のマスターなら名前を2023年度に直してから")
 # Every command that reads a master (rollover and history import from a master refused it
 # before: tests/test_years.py); ``M`` is the master, the rest are made in its folder.
-MASTER_COMMANDS = [["validate", "M"], ["validate", "M", "--no-write"], ["recalc", "M"], ["evaluate", "M"],
-                   ["split", "M", "--outdir", "配布用"], ["collect", "M", "回収"], ["export", "M"],
-                   ["export", "M", "--eml", "--smtp", "127.0.0.1:9"], ["history", "import", "M", "経年.csv"],
-                   ["upgrade-macros", "M"]]
+YEAR_COMMANDS = [["validate", "M"], ["validate", "M", "--no-write"], ["recalc", "M"], ["evaluate", "M"],
+                 ["split", "M", "--outdir", "配布用"], ["collect", "M", "回収"], ["export", "M"],
+                 ["export", "M", "--eml", "--smtp", "127.0.0.1:9"], ["history", "import", "M", "経年.csv"],
+                 ["upgrade-macros", "M"]]
 
 
-@pytest.mark.parametrize("argv", MASTER_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("argv", YEAR_COMMANDS, ids=" ".join)
 def test_a_master_named_for_another_year_is_refused_by_every_command(sample_master_xlsm, tmp_path, capsys,
                                                                       monkeypatch, argv):
     """The FY2023 master copied to 「…_2024年度_マスター.xlsm」, 設定 left at 2023: split made 12
