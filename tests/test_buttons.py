@@ -653,6 +653,35 @@ def test_every_button_says_it_stopped_in_one_japanese_sentence_naming_its_captio
     assert alert["mode"] == "critical" and alert["prompt"].startswith(said + "\n"), alert["prompt"]
 
 
+@pytest.fixture(scope="module")
+def misnamed(master, tmp_path_factory) -> tuple[Path, dict]:
+    """The 2023 master copied by hand to 「…_2024年度_マスター.xlsm」, 設定 left at 2023, and
+    its payload, built once for every button's case below (a refused click only reads it)."""
+    from test_cli_japanese import MISNAMED
+
+    saved = _copy(master, tmp_path_factory.mktemp("misnamed") / MISNAMED)
+    return saved, payload_from_file(saved)
+
+
+# Rollover's button refused it before (cycle.rollover.check_named_year); the others did not.
+@pytest.mark.parametrize("caption", [c.CHECK, c.RECALC, c.SPLIT, c.COLLECT, c.EXPORT])
+def test_a_master_named_for_another_year_is_refused_by_every_button(misnamed, monkeypatch, caption):
+    """The open book's name against its 設定 (excel.buttons._run), before anything is read or
+    written: 入力チェック and 評価を再計算 rebuilt 一覧 as 2023年度's, 配布用ファイル作成 made 12
+    「2023年度」 input files and 確定版を書き出し a 2023 確定版 from a book named for 2024."""
+    from test_cli_japanese import MISNAMED_SAID
+
+    saved, payload = misnamed
+    monkeypatch.chdir(saved.parent)          # where the remote engine's book is found by its name
+    before = sorted(p.name for p in saved.parent.rglob("*")), saved.read_bytes()
+    applied, actions = _run(ENTRIES[caption], payload)
+    alert = _only_alert(applied)
+    assert alert["mode"] == "critical" and alert["prompt"].startswith(c.stopped(caption) + "\n"), alert["prompt"]
+    assert MISNAMED_SAID in alert["prompt"], alert["prompt"]
+    assert [a["func"] for a in actions] == ["alert"], actions          # nothing written into the book
+    assert (sorted(p.name for p in saved.parent.rglob("*")), saved.read_bytes()) == before
+
+
 def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_path):
     book = _copy(master, tmp_path / "book.xlsm")
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)

@@ -394,3 +394,33 @@ def test_a_command_out_of_memory_ends_with_its_sentence_not_a_traceback(tmp_path
     assert "ブックは変更していません" in done.stderr and master.read_bytes() == before
     log = (tmp_path / "renkei-xl-error.log").read_text(encoding="utf-8")
     assert "MemoryError" in log and "filled" in log, log[-2000:]
+
+
+# A master named for 2024 whose 設定 says 2023 (the FY2023 master copied by hand, 設定 left as
+# it was), as every face refuses it (core.contract_read.year_name_refusal).
+MISNAMED = "さっぽろ圏_2024年度_マスター.xlsm"
+MISNAMED_SAID = (f"マスター「{MISNAMED}」の名前は2024年度ですが、「設定」の対象年度は 2023年度です（何も作っていません）。"
+                 "2024年度のマスターなら「設定」の対象年度を 2024 に直し、2023年度のマスターなら名前を2023年度に直してから")
+# Every command that reads a master (rollover and history import from a master refused it
+# before: tests/test_years.py); ``M`` is the master, the rest are made in its folder.
+YEAR_COMMANDS = [["validate", "M"], ["validate", "M", "--no-write"], ["recalc", "M"], ["evaluate", "M"],
+                 ["split", "M", "--outdir", "配布用"], ["collect", "M", "回収"], ["export", "M"],
+                 ["export", "M", "--eml", "--smtp", "127.0.0.1:9"], ["history", "import", "M", "経年.csv"],
+                 ["upgrade-macros", "M"]]
+
+
+@pytest.mark.parametrize("argv", YEAR_COMMANDS, ids=" ".join)
+def test_a_master_named_for_another_year_is_refused_by_every_command(sample_master_xlsm, tmp_path, capsys,
+                                                                      monkeypatch, argv):
+    """The FY2023 master copied to 「…_2024年度_マスター.xlsm」, 設定 left at 2023: split made 12
+    「2023年度」 input files and export a 2023 確定版 (exit 0) that staff would have sent as
+    2024's; only rollover and history import refused it. Every command refuses it now, in
+    rollover's words, and nothing is made or changed."""
+    master = tmp_path / MISNAMED
+    shutil.copyfile(sample_master_xlsm, master)
+    (tmp_path / "回収").mkdir()
+    (tmp_path / "経年.csv").write_text("指標ID,年度,実績値,評価\n08-1,2022,15件,×\n", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.rglob("*")), master.read_bytes()
+    done = run_here(capsys, monkeypatch, *[str(master) if a == "M" else a for a in argv], cwd=tmp_path)
+    assert done.returncode == 2 and MISNAMED_SAID in done.stderr, done.stderr + done.stdout
+    assert (sorted(p.name for p in tmp_path.rglob("*")), master.read_bytes()) == before

@@ -1478,6 +1478,35 @@ def test_a_click_reaches_only_the_folder_of_its_own_master(server):
     assert mode == "info", prompt
 
 
+@pytest.fixture(scope="module")
+def misnamed_master(server) -> Path:
+    """The server's 2023 master copied by hand to 「…_2024年度_マスター.xlsm」 in a folder of its
+    own (設定 naming that folder, 対象年度 left at 2023)."""
+    from test_cli_japanese import MISNAMED
+
+    copied = _master_in(server, "年度違い")
+    return copied.rename(copied.with_name(MISNAMED))
+
+
+@pytest.mark.parametrize("entry", ["check", "recalc", "split", "collect", "export", "rollover"])
+def test_a_master_named_for_another_year_is_refused_at_admission(server, misnamed_master, entry):
+    """The master's file in its folder against the 設定 sent (server.admission), before the
+    button runs: a refusal the client shows as it is (422), nothing made in the folder. A 設定
+    mended in the open book and not saved is no master named for another year: the buttons
+    that make files from the saved master say to save it, as for any unsaved edit."""
+    from test_cli_japanese import MISNAMED_SAID
+
+    before = _tree(misnamed_master.parent)
+    response = server.post(entry, _payload(misnamed_master))
+    assert response.status_code == 422 and MISNAMED_SAID in response.text, response.text
+    assert _tree(misnamed_master.parent) == before
+    if entry in ("split", "export", "rollover"):
+        mended = _set_name(_set_name(_payload(misnamed_master), c.N_YEAR, 2024), c.N_BASE_DATE, "")
+        response = server.post(entry, mended)
+        assert response.status_code == 409 and "上書き保存" in response.text, response.text
+        assert _tree(misnamed_master.parent) == before
+
+
 def _opened_from(path: str) -> dict:
     """X-Renkei-Place as RenkeiServer.bas sends it: Workbook.FullName as UTF-16 hex."""
     return {"X-Renkei-Place": "".join(f"{ord(ch):04X}" for ch in path)}

@@ -1265,6 +1265,11 @@ def test_init_takes_the_year_its_name_gives_and_refuses_another(tmp_path, capsys
     period = tmp_path / "第2期（2022〜2026年度）_マスター.xlsx"
     assert cli_main(["init", str(period), "--year", "2024"]) == 0
     assert load_master(period).settings.fiscal_year == 2024
+    # a sample's year is its own: under a name of another it made a master every command refused
+    assert cli_main(["init", str(other), "--sample", "fy2023"]) == 2
+    err = capsys.readouterr().err
+    assert "「さっぽろ圏_令和6年度_マスター.xlsx」の名前は2024年度ですが、見本データ fy2023 は 2023年度のものです（何も作っていません）" in err
+    assert not other.exists()
 
 
 def test_rollover_past_2100_is_refused_before_a_folder_or_lock_is_made(tmp_path, capsys):
@@ -1645,6 +1650,26 @@ def test_a_range_of_years_written_with_one_nendo_names_both_ends(name, years):
     assert named_fiscal_years(name) == years
 
 
+@pytest.mark.parametrize("name, year, other", [
+    ("さっぽろ圏_2024年度_マスター.xlsm", 2023, 2024), ("さっぽろ圏_令和6年度_マスター.xlsx", 2023, 2024),
+    ("R6年度_マスター.xlsm", 2025, 2024), ("さっぽろ圏_２０２２年度.xlsm", 2023, 2022),
+    ("さっぽろ圏_2024年度_マスター.xlsm", 2024, None), ("第2期_2022年度〜2026年度_マスター.xlsm", 2023, None),
+    ("さっぽろ圏_マスター.xlsm", 2023, None), ("R6.3.31時点_マスター.xlsm", 2023, None),
+    ("さっぽろ圏_2024年度_マスター.xlsm", None, None)])
+def test_the_one_rule_of_a_master_named_for_another_year(name, year, other):
+    """core.contract_read.year_name_refusal, which every command, button and the server's
+    admission say: a name of one other year is refused with both ways to mend it; a name of
+    the year, of a period, of no year, or a 設定 that did not read (None) is not."""
+    from renkei_xl.core.contract_read import year_name_refusal
+
+    said = year_name_refusal(name, year)
+    if other is None:
+        assert said == ""
+    else:
+        assert said.startswith(f"マスター「{name}」の名前は{other}年度ですが、「設定」の対象年度は {year}年度です"), said
+        assert f"対象年度を {other} に直し、{year}年度のマスターなら名前を{year}年度に直して" in said, said
+
+
 def test_a_year_closed_from_a_master_open_in_excel_says_unsaved_edits_are_not_in(late, tmp_path, capsys):
     """The command line reads the closed year's saved file (the button asks to save first):
     with the master open in Excel, edits not yet saved went into neither 経年 nor
@@ -1949,10 +1974,11 @@ def test_the_base_date_of_a_year_at_either_end_of_the_range_is_one_its_cell_take
     for year in (2000, 2100):
         held, low, high = _base_date_and_validation(init_master(tmp_path / f"m_{year}年度.xlsx", year=year))
         assert low <= held <= high and (low, high) == (base_date_bounds(2000)[0], base_date_bounds(2100)[1])
-    m2099 = init_master(tmp_path / "s_2099年度.xlsx", sample="fy2023")
-    _set(m2099, *((sheet, _rc(ref.replace("$", "")), value) for sheet, ref, value in
-                  [(*next(iter(openpyxl.load_workbook(m2099).defined_names[n].destinations)), v)
-                   for n, v in ((c.N_YEAR, 2099), (c.N_BASE_DATE, dt.datetime(2100, 3, 31)))]))
+    sample = init_master(tmp_path / "s.xlsx", sample="fy2023")    # named for 2099 once 設定 says it
+    _set(sample, *((sheet, _rc(ref.replace("$", "")), value) for sheet, ref, value in
+                   [(*next(iter(openpyxl.load_workbook(sample).defined_names[n].destinations)), v)
+                    for n, v in ((c.N_YEAR, 2099), (c.N_BASE_DATE, dt.datetime(2100, 3, 31)))]))
+    m2099 = sample.rename(tmp_path / "s_2099年度.xlsx")
     recalc_file(m2099)
     held, low, high = _base_date_and_validation(rollover_file(m2099).path)
     assert held == dt.date(2101, 3, 31) and low <= held <= high

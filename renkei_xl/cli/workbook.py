@@ -41,8 +41,9 @@ def _checked_year(path: Path, year: int | None, sample: str | None) -> int | Non
     sample has its own). Without it the master was made for 2023 whatever its name said: a
     year of 一覧 headed 2023年度 and deadlines judged against 2023, until collect or the
     rollover refused the master for its name. One other than the one year the name gives is
-    refused before anything is made, as every later command refuses such a master
-    (cycle.rollover.check_named_year)."""
+    refused before anything is made, as every command and button that reads a master refuses
+    such a master (core.contract_read.year_name_refusal, said in workbook.session.opened,
+    excel.buttons._run and the server's admission)."""
     from ..core.contract_read import check_fiscal_year
     from ..cycle.rollover import named_year, other_named_year
 
@@ -56,6 +57,21 @@ def _checked_year(path: Path, year: int | None, sample: str | None) -> int | Non
         raise UserError(f"「{path.name}」の名前は{other}年度ですが、対象年度（--year）は {year}年度です（何も作っていません）。"
                         f"名前か --year のどちらかを直してから、もう一度実行してください")
     return year
+
+
+def _sample_of_its_year(path: Path, sample: str, year: int | None, ref):
+    """A sample's settings and rows: its 対象年度 is its own, so --year or a name of another
+    year is refused. Under a name of another year it made a master that every command then
+    refused for its name (core.contract_read.year_name_refusal)."""
+    from ..cycle.rollover import other_named_year
+
+    own = ref.settings.fiscal_year
+    if year is not None and year != own:
+        raise UserError(f"見本データ {sample} は {own}年度のものです（--year {year} とは使えません）")
+    if (other := other_named_year(path, own)) is not None:
+        raise UserError(f"「{path.name}」の名前は{other}年度ですが、見本データ {sample} は {own}年度のものです"
+                        f"（何も作っていません）。名前を{own}年度にしてから、もう一度実行してください")
+    return ref.settings, ref.indicators, ref.entries
 
 
 def init_master(path: Path, year: int | None = None, sample: str | None = None,
@@ -87,9 +103,7 @@ def init_master(path: Path, year: int | None = None, sample: str | None = None,
         raise UserError(f"「{path}」はすでにあります。作り直す場合は --force を付けてください（バックアップを残します）")
     ref = load_reference(sample or "fy2023")
     if sample:
-        settings, indicators, entries = ref.settings, ref.indicators, ref.entries
-        if year is not None and year != settings.fiscal_year:
-            raise UserError(f"見本データ {sample} は {settings.fiscal_year}年度のものです（--year {year} とは使えません）")
+        settings, indicators, entries = _sample_of_its_year(path, sample, year, ref)
     else:
         # Without a sample: the 12 municipalities and the region name, nothing else.
         base = ref.settings

@@ -727,6 +727,25 @@ def _year(where: str, value: object) -> int:
     return year
 
 
+def year_name_refusal(file_name: str, year: Optional[int]) -> str:
+    """Why a master named for another 年度 than its 対象年度 ``year`` is not used, "" when its
+    name gives no single year or gives ``year`` (None: 設定 did not read, and the command's own
+    read says why). Every output carries the year: a 2023 master copied by hand to
+    「…_2024年度_…」, 設定 left as it was, made 12 「2023年度」 input files and a 2023 確定版
+    (exit 0) that staff would have sent as 2024's, and rollover closed it as 2023 into a
+    「…_2024年度_マスター_2024年度」 master. One rule, said alike by every command (the file
+    face's workbook.session.opened), every button (excel.buttons._run: the open book's name)
+    and the server's admission (the master's file in its folder)."""
+    from .fiscal import named_year
+
+    other = named_year(file_name)
+    if year is None or other is None or other == year:
+        return ""
+    return (f"マスター「{file_name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
+            f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
+            f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
+
+
 def check_fiscal_year(year: int, what: str) -> None:
     """A 対象年度 the tool is asked to write (init --year, rollover): within YEAR_RANGE, as
     the reader will take it (``_year``), so nothing is made that every later command refuses."""

@@ -202,6 +202,16 @@ def named_fiscal_years(text: str) -> set[int]:
     return years
 
 
+def named_year(file_name: str) -> Optional[int]:
+    """The one fiscal year a file's name gives (「さっぽろ圏_R6年度_マスター.xlsx」: 2024), None
+    when it gives none or several (a plan's period: 「第2期_2022年度〜2026年度_マスター」). The
+    one reading of it: init takes it for a new master's 対象年度, and every command and
+    button refuses a master whose 対象年度 it contradicts (contract_read.year_name_refusal)."""
+    stem = file_name.rpartition(".")[0] or file_name
+    named = named_fiscal_years(stem)
+    return next(iter(named)) if len(named) == 1 else None
+
+
 def _ranged(text: str, start: "re.Match[str]", end: "re.Match[str]") -> bool:
     """Whether two years found one after the other in ``text`` are the ends of a period
     (「2022〜2026年度」「令和4年度～令和8年度」): only a range mark between them, 年度 after the

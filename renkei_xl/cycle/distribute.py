@@ -111,11 +111,12 @@ class SheetCopy(NamedTuple):
     row_numbers: list[int]                # each row's number on the master sheet
 
 
-def read_master_grids(master: Path):
-    """(MasterData, sheets as grids, names, key) of a master file, read once."""
+def read_master_grids(master: Path, *, as_named: bool = True):
+    """(MasterData, sheets as grids, names, key) of a master file, read once (``as_named``:
+    workbook.session.opened)."""
     from ..workbook.session import check_path, opened
 
-    with opened(check_path(master), keep_grids=True) as fs:
+    with opened(check_path(master), keep_grids=True, as_named=as_named) as fs:
         return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
 
 

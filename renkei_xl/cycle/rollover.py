@@ -155,13 +155,10 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
 
 
 def named_year(path: Path) -> Optional[int]:
-    """The one fiscal year the file's name gives (「さっぽろ圏_R6年度_マスター.xlsx」: 2024), None
-    when it gives none or several (a plan's period). The one reading of it: init takes it
-    for a new master's 対象年度, and every later command refuses a master it contradicts."""
-    from ..core.fiscal import named_fiscal_years
+    """The one fiscal year the file's name gives (core.fiscal.named_year)."""
+    from ..core.fiscal import named_year
 
-    named = named_fiscal_years(path.stem)
-    return next(iter(named)) if len(named) == 1 else None
+    return named_year(Path(path).name)
 
 
 def other_named_year(path: Path, year: int) -> Optional[int]:
@@ -171,22 +168,19 @@ def other_named_year(path: Path, year: int) -> Optional[int]:
 
 
 def check_named_year(master: Path, year: int) -> None:
-    """A master whose name says another year than its 対象年度 is refused before it is
-    read as a year's record: a 2023 master copied to 「…_2024年度_…」 and filled with 2024's
-    values, 設定 left as it was, was closed as 2023 (its 2024 values put into 経年 over
-    2023's record) into a next master named 「…_2024年度_マスター_2024年度」. A name of
-    several years (「第2期_2022年度〜2026年度_マスター」: the plan's period) names none."""
-    other = other_named_year(master, year)
-    if other is not None:
-        raise UserError(f"マスター「{master.name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
-                        f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
-                        f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
+    """The one rule of a master named for another year (core.contract_read.year_name_refusal),
+    said before rollover or history import has a folder or a lock made: every read of a
+    master for a command refuses it too (workbook.session.opened), later."""
+    from ..core.contract_read import year_name_refusal
+
+    if said := year_name_refusal(Path(master).name, year):
+        raise UserError(said)
 
 
 def _check_target_year(target: Path, year: int) -> None:
     """A next master named for another year (-o 「…_2023年度_…」 for 2024) is not made: the
-    next rollover, history import and collect would refuse it by its name (check_named_year),
-    a year later and in other words."""
+    next command on it would refuse it by its name (core.contract_read.year_name_refusal),
+    later and in other words."""
     other = other_named_year(target, year)
     if other is not None:
         raise UserError(f"出力先「{target.name}」の名前は{other}年度ですが、作るのは {year}年度のマスターです"

@@ -327,6 +327,23 @@ class LiveBook(ABC):
     def read(self) -> MasterData:
         return self._with_merged(self._contract())
 
+    def year_name_refusal(self, file_name: str) -> str:
+        """The one rule of a master named for another 年度 (core.contract_read.year_name_refusal)
+        of this book under ``file_name`` (its own name on a PC, its file in the work folder on
+        the server), judged on 設定 alone as cycle.rollover.fiscal_year_of reads a file's: a
+        click is refused before it reads the rest. "" where 設定 does not read: the click's own
+        read says why, in its words."""
+        from ..core import contract as c
+        from ..core.contract_read import Book, read_settings, year_name_refusal
+
+        if c.SETTINGS not in self.sheetnames:
+            return ""
+        try:
+            year = read_settings(Book({c.SETTINGS: self.grid(c.SETTINGS)}, self.names)).fiscal_year
+        except UserError:
+            return ""
+        return year_name_refusal(file_name, year)
+
     def _contract(self) -> MasterData:
         sheets = {name: self.grid(name) for name in needed_sheets(self.sheetnames)}
         return read_contract(sheets, self.names)

@@ -119,6 +119,8 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             live.calculate()                # a book set to manual calculation shows stale results
             if title in c.BOOK_WRITERS:
                 live.prepare()              # grouped sheets, a shared workbook: before anything is read
+            if said := live.year_name_refusal(live.book.name):   # every output carries the year
+                raise UserError(said)
             live.status(f"{title}: ブックを読み込んでいます…")
             message = _as_button(body, live, title)
     except UserError as exc:
@@ -423,7 +425,7 @@ def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
     from ..core.unsaved import differing_sheets
     from ..workbook.session import load_master
 
-    differ = differing_sheets(load_master(master), live.read())
+    differ = differing_sheets(load_master(master, as_named=False), live.read())   # the open book's name was judged
     if differ is not None:
         raise UserError(f"開いているブックの{differ}が、保存されているマスター「{master.name}」と違います。"
                         + said.rstrip("。"))

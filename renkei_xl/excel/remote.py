@@ -240,7 +240,7 @@ class SavedFills:
 
         if not hasattr(self, "_data"):
             try:
-                self._data = load_master(Path(self.path))
+                self._data = load_master(Path(self.path), as_named=False)    # looks, not a command
             except (UserError, OSError):
                 self._data = None
         return self._data

@@ -76,6 +76,8 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
         with confined(master.parent, checked=True):
             _same_master(place, master, sent_id)
             _opened_here(place, master, opened)
+            if said := live.year_name_refusal(master.name):   # every output carries the year
+                raise Refusal(422, f"{c.stopped(caption)}\n\n{said}。", "年度の食い違い")
             if caption in SAVED_BUTTONS:
                 live.knows_saved(str(master))     # read as the click reads it (excel.remote)
                 _saved(place, caption, master, live, state)
@@ -178,8 +180,10 @@ def _saved(place: Place, caption: str, master: Path, live, state: BookState) -> 
     from ..workbook.session import load_master
 
     try:
-        saved_read = read_master_grids(master) if caption == c.SPLIT else None
-        saved = saved_read[0] if saved_read is not None else load_master(master)
+        # The name judged against the year sent (_admit): a 設定 mended and not saved is said
+        # to differ from the saved master, not refused as a master named for another year.
+        saved_read = read_master_grids(master, as_named=False) if caption == c.SPLIT else None
+        saved = saved_read[0] if saved_read is not None else load_master(master, as_named=False)
     except UserError as exc:
         raise Refusal(422, f"保存されているマスター「{place.shown(master)}」を読めません。{exc}。", "マスターを読めない") from None
     try:

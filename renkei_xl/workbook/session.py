@@ -115,8 +115,13 @@ def not_a_package(path: Path) -> str:
 
 
 @contextmanager
-def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
-    """The master's package and state, read once (``keep_grids``: see read_state)."""
+def opened(path: Path, keep_grids: bool = False, *, as_named: bool = True) -> "Iterator[FileState]":
+    """The master's package and state, read once (``keep_grids``: see read_state).
+
+    A master whose file name gives another 年度 than its 対象年度 is refused here, for every
+    command that reads one (core.contract_read.year_name_refusal: every output carries the
+    year). ``as_named`` False only where the read is no command's but a comparison or a
+    look (the server's saved master against the workbook sent, whose own name was judged)."""
     from ..package.xml import PackageError
     from ..package.zipped import Package
     from .kind import check_master
@@ -138,6 +143,8 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
             ensure_unchanged(path, pkg.read_as)
             raise file_named(path, exc) from None
         try:
+            if as_named:
+                _refuse_named_year(path, fs)
             yield fs
         except UserError:
             # A file copied over the master while it is read is read half old, half new:
@@ -146,6 +153,13 @@ def opened(path: Path, keep_grids: bool = False) -> "Iterator[FileState]":
             raise
         finally:
             fs.close()
+
+
+def _refuse_named_year(path: Path, fs: "FileState") -> None:
+    from ..core.contract_read import year_name_refusal
+
+    if said := year_name_refusal(path.name, fs.data.settings.fiscal_year):
+        raise UserError(said)
 
 
 def file_named(path: Path, exc: Exception) -> UserError:
@@ -168,9 +182,9 @@ def _save_and_let_go(fs: "FileState", tmp: Path) -> None:
     fs.pkg.close()
 
 
-def load_master(path: Path) -> MasterData:
+def load_master(path: Path, *, as_named: bool = True) -> MasterData:
     path = check_path(path)
-    with opened(path) as fs:
+    with opened(path, as_named=as_named) as fs:
         return fs.data
 
 
