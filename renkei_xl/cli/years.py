@@ -31,7 +31,8 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from ..core import contract as c
     from ..core.errors import UserError
-    from ..cycle.rollover import carried_lines, carry_year, dropped_lines, import_history
+    from ..cycle.rollover import (IMPORT_RENAMED_MEND, carried_lines, carry_year, dropped_lines, import_history,
+                                  renamed_part, rendered)
 
     suffix = Path(args.csv).suffix.lower()
     if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
@@ -65,6 +66,8 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
               f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
               f"{import_command(later, source, done.year_before)} を実行してください。{look + '。' if look else ''}")
+    if done.renamed:
+        print(rendered(renamed_part(done.renamed, f"「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     for line in dropped_lines(done.notes):
         print(line)
     if done.refusals:
