@@ -642,6 +642,25 @@ def test_lines_giving_one_year_many_figures_are_each_refused_in_a_bounded_text(f
     assert all(said in r.reason and len(r.reason) < 200 for r in parsed.refusals), parsed.refusals[0]
 
 
+@pytest.mark.parametrize("again, said", [
+    ("04-1,2022,21件,◎", "（うち 1 行は記録済みの年度を置き換え、値が変わったのは 0 行）"),
+    ("04-1,2022,25件,×", "値が変わったのは 1 行）"),
+])
+def test_a_csv_imported_again_names_the_records_it_changed(sample, tmp_path, capsys, again, said):
+    """A year imported a second time said 「うち 1 行は記録済みの年度を置き換え」 whether the file
+    was the same or changed a figure, and not which: the old figure is in the backup alone."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("指標ID,年度,実績値,評価\n04-1,2022,21件,◎\n", encoding="utf-8")
+    second.write_text(f"指標ID,年度,実績値,評価\n{again}\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(sample), str(first)]) == 0
+    capsys.readouterr()
+    assert cli_main(["history", "import", str(sample), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert said in out, out
+    changed = "」→「" in out and f"経年!{_ref((10, 5))}（04-1）: 「21件 ◎」→「25件 ×」" in out
+    assert changed == again.endswith("×"), out
+
+
 def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):
     """04-1 left 指標 but 経年 keeps its years: a CSV correcting one of them was refused
     「指標シートにありません」, leaving the figure staff had found wrong in the record."""

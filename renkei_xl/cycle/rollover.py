@@ -382,6 +382,14 @@ def carried_changes(r) -> list[Part]:
                              f"あります。残す値は、このマスターの「{c.HISTORY}」の同じセルに入力し直してください）:")
 
 
+def imported_changes(records) -> list[Part]:
+    """The records of 経年 a history CSV changed (core.history.overwritten): 「うち 80 行は記録済みの
+    年度を置き換え」 said the same of a file imported twice, which changed nothing, and of one
+    that changed a figure, without which: the old figure is in the backup alone."""
+    return overwritten_parts(records, f"・値が変わった記録 {len(records)} 件（前の記録 → CSV の記録。前の記録はバックアップの"
+                                      "ファイルにあります）:")
+
+
 def overwritten_parts(records, head: str) -> list[Part]:
     """Records of 経年 replaced by a year's own evaluation (rollover's and a carried year's:
     core.history.overwritten) under ``head``, each cell with what it held and holds now (five,
@@ -546,6 +554,7 @@ class HistoryImport(NamedTuple):
     year_before: int = 0      # the master's year before, when the CSV held it
     notes: tuple = ()         # notes (comments) on 経年, which the import rebuilds (Finding each)
     renamed: tuple = ()       # IDs relabelled by the rewrite (core.history.renamed: renamed_part)
+    changed: tuple = ()       # records the CSV changed (core.history.overwritten: imported_changes)
 
 
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
@@ -556,7 +565,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     from ..core.contract_read import Book
     from ..core.findings import uncached_places
     from ..core.history import (MAX_CSV_BYTES, csv_rows, decode_csv, history_sheet, merged, parse_history_csv,
-                                read_history, read_kept, refuse_unrecordable, renamed)
+                                overwritten, read_history, read_kept, refuse_unrecordable, renamed, years_of)
     from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
@@ -580,20 +589,24 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         history = read_history(grid, d.indicators)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
-            return WritePlan(), (parsed, [], [], 0, (), ())
+            return WritePlan(), (parsed, [], [], 0, (), (), ())
         after, kept = merged(history, parsed.records), read_kept(grid)
+        recorded = set(years_of(history))
+        changed = tuple(x for year in sorted({y for _i, y, _r in parsed.records} & recorded)
+                        for x in overwritten(grid, after, year))
         sheet = history_sheet(after, d.indicators, kept)
         before = d.settings.fiscal_year - 1
         last_year = {ind_id: record for ind_id, year, record in parsed.records if year == before}
         cells, untouched = previous_from_records(Book(fs.sheets, fs.state.names), d, before, last_year)
         notes = tuple(dropped_by_rebuild(fs.state, None, (c.HISTORY,), c.HISTORY_IMPORT))
         return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0, notes,
-                                                 tuple(renamed(after, kept, d.indicators)))
+                                                 tuple(renamed(after, kept, d.indicators)), changed)
 
     # keep_grids: the 前年度実績 column is found on the sheets the contract has just read.
-    (parsed, cells, untouched, before, notes, relabelled), written = write_planned(master, make, keep_grids=True)
+    (parsed, cells, untouched, before, notes, relabelled, changed), written = write_planned(master, make,
+                                                                                            keep_grids=True)
     return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written,
-                         len(cells), tuple(untouched), before, notes, relabelled)
+                         len(cells), tuple(untouched), before, notes, relabelled, changed)
 
 
 class YearCarried(NamedTuple):
