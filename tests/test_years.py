@@ -627,6 +627,40 @@ def test_a_year_given_twice_with_different_figures_is_taken_from_neither_line(sa
     assert 2022 not in history["08-1"] and history["06-1"][2022] == ("10件", "◎")
 
 
+@pytest.mark.parametrize("lines", [6, 3000])
+def test_lines_giving_one_year_many_figures_are_each_refused_in_a_bounded_text(fy2023, lines):
+    """One indicator's year on many lines, each figure its own: every line's refusal named
+    every other line, quadratic (20,000 lines took 6 GB, 100,000 more than a PC has). It
+    names the first five and counts the rest, on every line alike."""
+    from renkei_xl.core.history import parse_history_csv
+
+    content = "\n".join(["指標ID,年度,実績値,評価", *(f"08-1,2022,{n}件,×" for n in range(lines))])
+    parsed = parse_history_csv(content, fy2023.indicators, 2023)
+    assert not parsed.records and [r.line for r in parsed.refusals] == list(range(2, lines + 2))
+    said = "08-1 の 2022年度が 2行目・3行目・4行目・5行目・6行目 ほか 1 行（全 6 行） にあり" if lines == 6 else \
+        "08-1 の 2022年度が 2行目・3行目・4行目・5行目・6行目 ほか 2,995 行（全 3,000 行） にあり"
+    assert all(said in r.reason and len(r.reason) < 200 for r in parsed.refusals), parsed.refusals[0]
+
+
+@pytest.mark.parametrize("again, said", [
+    ("04-1,2022,21件,◎", "（うち 1 行は記録済みの年度を置き換え、値が変わったのは 0 行）"),
+    ("04-1,2022,25件,×", "値が変わったのは 1 行）"),
+])
+def test_a_csv_imported_again_names_the_records_it_changed(sample, tmp_path, capsys, again, said):
+    """A year imported a second time said 「うち 1 行は記録済みの年度を置き換え」 whether the file
+    was the same or changed a figure, and not which: the old figure is in the backup alone."""
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("指標ID,年度,実績値,評価\n04-1,2022,21件,◎\n", encoding="utf-8")
+    second.write_text(f"指標ID,年度,実績値,評価\n{again}\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(sample), str(first)]) == 0
+    capsys.readouterr()
+    assert cli_main(["history", "import", str(sample), str(second)]) == 0
+    out = capsys.readouterr().out
+    assert said in out, out
+    changed = "」→「" in out and f"経年!{_ref((10, 5))}（04-1）: 「21件 ◎」→「25件 ×」" in out
+    assert changed == again.endswith("×"), out
+
+
 def test_a_past_year_of_an_indicator_taken_off_can_still_be_corrected(sample, tmp_path):
     """04-1 left 指標 but 経年 keeps its years: a CSV correcting one of them was refused
     「指標シートにありません」, leaving the figure staff had found wrong in the record."""
@@ -1737,6 +1771,44 @@ def test_an_indicator_id_given_to_another_indicator_is_said_at_rollover(late, tm
     assert "評価指標が「経年」のものと違います" in out, out
     assert f"04-1: 「{it.name}」→「新しい補助制度の利用件数」" in out, out
     assert out.count("」→「") == 1, out
+
+
+@pytest.mark.parametrize("how", ["its master", "a csv"])
+def test_an_indicator_id_given_to_another_indicator_is_said_by_the_imports_too(late, tmp_path, capsys, how):
+    """04-1 given to a new indicator in the 2024 master, then a year imported: 経年 was written
+    with the new 評価指標 beside the old indicator's 2023 「21件 ◎」 (carried from 2023's master,
+    or already there), without a word; 次の一歩 then compared the two indicators and the next
+    rollover, its 経年 relabelled, said nothing either. The imports say it as rollover does."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    it = next(i for i in load_master(m2024).indicators if i.id == "04-1")
+    _set(m2024, (c.INDICATORS, _rc(it.cell("name")), "新しい補助制度の利用件数"))
+    source = late["m2023"]
+    if how == "a csv":
+        source = tmp_path / "経年.csv"
+        source.write_text("指標ID,年度,実績値,評価\n06-1,2020,10件,◎\n", encoding="utf-8")
+    assert cli_main(["history", "import", str(m2024), str(source)]) == 0
+    out = capsys.readouterr().out
+    assert "評価指標が" in out and "バックアップのファイルに戻し、新しい指標に別の指標IDを付けてから" in out, out
+    assert f"　04-1: 「{it.name}」→「新しい補助制度の利用件数」" in out and out.count("　04-1: 「") == 1, out
+
+
+def test_a_record_typed_into_history_and_replaced_by_a_carried_year_is_named(late, tmp_path, capsys):
+    """A 基本KPI's 2023 figure typed into the 2024 master's 経年 (the inputs never give it),
+    then 2023 carried again from its master: replaced by the year's evaluation, said only as
+    「記録済みの2023年度を置き換え」, the typed figure kept by the backup alone. Each record
+    that changed is named, cell and both values, as rollover names what it replaces."""
+    m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
+    shutil.copyfile(late["m2024"], m2024)
+    grid = _grid(m2024, c.HISTORY)
+    row = next(r for r, cells in enumerate(grid, start=1) if cells and cells[0] == "KPI1-1")
+    col = grid[2].index("2023年度 実績値") + 1
+    _set(m2024, (c.HISTORY, (row, col), "31兆円"))
+    assert cli_main(["history", "import", str(m2024), str(late["m2023"])]) == 0
+    out = capsys.readouterr().out
+    assert "・「経年」の2023年度で値が変わった記録 2 指標（前の記録 → 2023年度のマスターの入力から評価した記録。" in out, out
+    assert f"経年!{_ref((row, col))}（KPI1-1）: 「31兆円 －」→「（空欄） －」" in out, out
+    assert "（04-1）: 「21件 ◎」→「44件 ◎」" in out, out     # the late return the carry is run for
 
 
 def test_a_master_whose_history_lost_the_year_it_was_made_from_says_so(late, tmp_path, capsys):

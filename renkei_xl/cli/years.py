@@ -31,7 +31,8 @@ def cmd_rollover(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     from ..core import contract as c
     from ..core.errors import UserError
-    from ..cycle.rollover import carried_lines, carry_year, dropped_lines, import_history
+    from ..cycle.rollover import (IMPORT_RENAMED_MEND, carried_lines, carry_year, dropped_lines, import_history,
+                                  imported_changes, renamed_part, rendered)
 
     suffix = Path(args.csv).suffix.lower()
     if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
@@ -49,10 +50,13 @@ def cmd_history(args: argparse.Namespace) -> int:
     if done.written is None:
         print(f"取り込める行がないため、マスターは変更していません（取り込めない行 {len(done.refusals)} 件）。")
         return 1
-    note = f"（うち {done.replaced} 行は記録済みの年度を置き換え）" if done.replaced else ""
+    note = (f"（うち {done.replaced} 行は記録済みの年度を置き換え、値が変わったのは {len(done.changed)} 行）"
+            if done.replaced else "")
     print(f"「{c.HISTORY}」に {done.imported} 行を取り込みました{note}: {done.written.path}")
     if done.written.backup:
         print(f"バックアップ: {done.written.backup}")
+    for line in imported_changes(done.changed):
+        print(line)
     label = c.PREVIOUS_HEADER.format(year=done.year_before)
     if done.previous:
         print(f"「{c.INDICATORS}」シートの「{label}」の列も、CSV の値にしました（{done.previous} 行）。")
@@ -65,6 +69,8 @@ def cmd_history(args: argparse.Namespace) -> int:
               f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
               f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
               f"{import_command(later, source, done.year_before)} を実行してください。{look + '。' if look else ''}")
+    if done.renamed:
+        print(rendered(renamed_part(done.renamed, f"「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     for line in dropped_lines(done.notes):
         print(line)
     if done.refusals:

@@ -27,7 +27,8 @@ from . import contract as c
 from .contract_read import Book, MasterData
 from .errors import UserError
 from .list_notes import dropped_by_rebuild
-from .history import history_sheet, labels_of, read_history, read_kept, refuse_unrecordable, with_year
+from .history import (YearRecord, history_sheet, labels_of, overwritten, read_history, read_kept, refuse_unrecordable,
+                      renamed, with_year)
 from .findings import uncached_places
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
@@ -56,6 +57,9 @@ class CarryReport(NamedTuple):
     notes: tuple[Finding, ...] = ()   # notes and charts on 経年, which the carry rebuilds (list_notes.dropped_by_rebuild)
     unmatched: tuple[str, ...] = ()   # municipality sheets the year had no municipality for: column left as it was
     later_year: Optional[int] = None  # the 対象年度 of the master carried into (catch_up names it)
+    # (its cell, 指標ID, 経年's record of the year, the carried one) where they differed (history.overwritten)
+    overwritten: tuple[tuple[str, str, YearRecord, YearRecord], ...] = ()
+    renamed: tuple[tuple[str, str, str], ...] = ()   # (指標ID, 評価指標 its years were of, 指標's): history.renamed
 
 
 def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData, closed: Result,
@@ -79,8 +83,8 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     replaced = any(year in per_year for per_year in history.values())
     kept = read_kept(grid)
     kept = kept._replace(labels={**kept.labels, **{i.id: labels_of(i) for i in source.indicators}})
-    plan = WritePlan([history_sheet(with_year(history, year, closed), data.indicators,
-                                   kept.judged(year, closed.indicators))])
+    after = with_year(history, year, closed)
+    plan = WritePlan([history_sheet(after, data.indicators, kept.judged(year, closed.indicators))])
     previous = emptied = 0
     unmatched: tuple[str, ...] = ()
     if year == later - 1:
@@ -90,7 +94,13 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
         previous, emptied = _rows_given(data, source, unmatched)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),
                          tuple(stale_rows(listed, closed, source.settings)),
-                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)), unmatched, later)
+                         tuple(dropped_by_rebuild(state, None, (c.HISTORY,), c.HISTORY_IMPORT)), unmatched, later,
+                         # What 経年 held that the carry writes over, said as a rollover says it: a record
+                         # staff typed into the later master's 経年 (a 基本KPI's figure) was replaced without
+                         # a word, and only the backup kept it; and an ID whose carried year was of another
+                         # 評価指標 than 指標's now (reused): 経年 then showed the old year under the new
+                         # wording, and neither 次の一歩 nor the next rollover could tell any more.
+                         tuple(overwritten(grid, after, year)), tuple(renamed(after, kept, data.indicators)))
     return plan, report
 
 

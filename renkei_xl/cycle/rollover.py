@@ -359,22 +359,68 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
 
 
 def _overwritten(r) -> list[Part]:
-    """The closed year's records 経年 held that its evaluation replaced (core.history.overwritten):
-    each cell with what it held and holds now (five, then how many more). A Detail: a button's
-    message short of room gives it up before the cautions that say what to mend or where a
-    file is (the old master keeps every value); the command line says it whole."""
-    if not r.overwritten:
+    """The closed year's records 経年 held that its evaluation replaced (core.history.overwritten)."""
+    return overwritten_parts(r.overwritten, f"【注意】「{c.HISTORY}」の{r.old_year}年度の記録 {len(r.overwritten)} 指標を、"
+                             f"{r.old_year}年度の入力から評価した実績値と評価で置き換えました（元の値は{r.old_year}年度の"
+                             f"マスターに残っています。残す値は、新しいマスターの「{c.HISTORY}」の同じ指標ID・年度のセルに"
+                             "入力し直してください）:")
+
+
+def carried_changes(r) -> list[Part]:
+    """The records of a carried year that changed in 経年 (core.history.overwritten): the late
+    return's figure it was run for, and a figure staff had typed into the later master's 経年
+    (a 基本KPI's, which the inputs never give), which was replaced said only as 「記録済みの
+    2023年度を置き換え」, the backup alone keeping it."""
+    return overwritten_parts(r.overwritten, f"・「{c.HISTORY}」の{r.year}年度で値が変わった記録 {len(r.overwritten)} 指標"
+                             f"（前の記録 → {r.year}年度のマスターの入力から評価した記録。前の記録はバックアップのファイルに"
+                             f"あります。残す値は、このマスターの「{c.HISTORY}」の同じセルに入力し直してください）:")
+
+
+def imported_changes(records) -> list[Part]:
+    """The records of 経年 a history CSV changed (core.history.overwritten): 「うち 80 行は記録済みの
+    年度を置き換え」 said the same of a file imported twice, which changed nothing, and of one
+    that changed a figure, without which: the old figure is in the backup alone."""
+    return overwritten_parts(records, f"・値が変わった記録 {len(records)} 件（前の記録 → CSV の記録。前の記録はバックアップの"
+                                      "ファイルにあります）:")
+
+
+def overwritten_parts(records, head: str) -> list[Part]:
+    """Records of 経年 replaced by a year's own evaluation (rollover's and a carried year's:
+    core.history.overwritten) under ``head``, each cell with what it held and holds now (five,
+    then how many more). A Detail: a button's message short of room gives it up before the
+    cautions that say what to mend or where a file is; the command line says it whole."""
+    if not records:
         return []
 
     def shown_record(rec) -> str:
         return f"{rec.actual or '（空欄）'} {rec.symbol}".strip()
 
-    items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in r.overwritten[:5]]
-    if len(r.overwritten) > 5:
-        items.append(f"　…ほか {len(r.overwritten) - 5} 件")
-    return [Detail("\n".join([f"【注意】「{c.HISTORY}」の{r.old_year}年度の記録 {len(r.overwritten)} 指標を、{r.old_year}年度の"
-                              f"入力から評価した実績値と評価で置き換えました（元の値は{r.old_year}年度のマスターに残っています。"
-                              f"残す値は、新しいマスターの「{c.HISTORY}」の同じ指標ID・年度のセルに入力し直してください）:", *items]))]
+    items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
+    if len(records) > 5:
+        items.append(f"　…ほか {len(records) - 5} 件")
+    return [Detail("\n".join([head, *items]))]
+
+
+def renamed_part(renamed, of: str, mend: str) -> Listing:
+    """The 指標IDs whose years in 経年 were of another 評価指標 than 指標's now (core.history.
+    renamed), which every writer of 経年 relabels with 指標's: said by rollover and by both
+    imports alike (an import said nothing, and after it neither 次の一歩 nor the next rollover
+    could tell a reused ID any more). ``of``: where the old wording stood; ``mend``: how to
+    give the new indicator its own ID from where staff are."""
+    return Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in renamed], "　…ほか {n} 件", cap=5,
+                   head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(renamed)} 件は、評価指標が"
+                        f"{of}のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
+                        "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
+                        f"実績がその指標の記録として並ぶため、{mend}:\n")
+
+
+def rendered(part: Part) -> str:
+    """A part of a message as the command line says it: a Listing at its most."""
+    return part.render(part.most) if isinstance(part, Listing) else part
+
+
+# How an import that relabelled a reused ID is undone: the backup still shows the old wording.
+IMPORT_RENAMED_MEND = "バックアップのファイルに戻し、新しい指標に別の指標IDを付けてから、もう一度取り込んでください"
 
 
 def _cautions(done: RolloverDone) -> list[Part]:
@@ -400,12 +446,8 @@ def _cautions(done: RolloverDone) -> list[Part]:
                      f"作られています）。{r.missing}年度のマスターがあれば、{step}取り込めます"
                      f"（{look + '。' if look else ''}それより前の年度も、各年度のマスターか CSV から取り込めます）"))
     if r.renamed:
-        out += [Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in r.renamed], "　…ほか {n} 件", cap=5,
-                          head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(r.renamed)} 件は、評価指標が"
-                               f"「{c.HISTORY}」のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
-                               "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
-                               f"実績がその指標の記録として並ぶため、{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、"
-                               "次年度のマスターを作り直してください:\n")]
+        out.append(renamed_part(r.renamed, f"「{c.HISTORY}」",
+                                f"{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、次年度のマスターを作り直してください"))
     if r.stale:
         differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
         # Every indicator: 一覧 was never made (or made before every value was in), and the
@@ -505,6 +547,8 @@ class HistoryImport(NamedTuple):
     untouched: tuple = ()     # municipality sheets whose 前年度実績 column a CSV cannot correct
     year_before: int = 0      # the master's year before, when the CSV held it
     notes: tuple = ()         # notes (comments) on 経年, which the import rebuilds (Finding each)
+    renamed: tuple = ()       # IDs relabelled by the rewrite (core.history.renamed: renamed_part)
+    changed: tuple = ()       # records the CSV changed (core.history.overwritten: imported_changes)
 
 
 def import_history(master: Path, csv_path: Path) -> HistoryImport:
@@ -515,7 +559,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
     from ..core.contract_read import Book
     from ..core.findings import uncached_places
     from ..core.history import (MAX_CSV_BYTES, csv_rows, decode_csv, history_sheet, merged, parse_history_csv,
-                                read_history, read_kept, refuse_unrecordable)
+                                overwritten, read_history, read_kept, refuse_unrecordable, renamed, years_of)
     from ..core.list_notes import dropped_by_rebuild
     from ..core.plan_types import WritePlan
     from ..core.rollover import previous_from_records
@@ -539,18 +583,24 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         history = read_history(grid, d.indicators)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
-            return WritePlan(), (parsed, [], [], 0, ())
-        sheet = history_sheet(merged(history, parsed.records), d.indicators, read_kept(grid))
+            return WritePlan(), (parsed, [], [], 0, (), (), ())
+        after, kept = merged(history, parsed.records), read_kept(grid)
+        recorded = set(years_of(history))
+        changed = tuple(x for year in sorted({y for _i, y, _r in parsed.records} & recorded)
+                        for x in overwritten(grid, after, year))
+        sheet = history_sheet(after, d.indicators, kept)
         before = d.settings.fiscal_year - 1
         last_year = {ind_id: record for ind_id, year, record in parsed.records if year == before}
         cells, untouched = previous_from_records(Book(fs.sheets, fs.state.names), d, before, last_year)
         notes = tuple(dropped_by_rebuild(fs.state, None, (c.HISTORY,), c.HISTORY_IMPORT))
-        return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0, notes)
+        return WritePlan([sheet], cells=cells), (parsed, cells, untouched, before if last_year else 0, notes,
+                                                 tuple(renamed(after, kept, d.indicators)), changed)
 
     # keep_grids: the 前年度実績 column is found on the sheets the contract has just read.
-    (parsed, cells, untouched, before, notes), written = write_planned(master, make, keep_grids=True)
+    (parsed, cells, untouched, before, notes, relabelled, changed), written = write_planned(master, make,
+                                                                                            keep_grids=True)
     return HistoryImport(len(parsed.records), parsed.replaced, parsed.refusals, written,
-                         len(cells), tuple(untouched), before, notes)
+                         len(cells), tuple(untouched), before, notes, relabelled, changed)
 
 
 class YearCarried(NamedTuple):
@@ -630,6 +680,9 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines.append(f"【注意】{r.year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
                      f"（{shown_ids(list(r.stale))}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
                      f"{r.year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
+    lines += carried_changes(r)
+    if r.renamed:
+        lines.append(rendered(renamed_part(r.renamed, f"{r.year}年度のマスターか「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     lines += dropped_lines(r.notes)
     lines.append("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
     return lines
