@@ -212,7 +212,7 @@ class _ComBook:
 def _windows_book(api: _ComBook):
     from renkei_xl.excel.desktop import WindowsBook
 
-    book = SimpleNamespace(api=api, activate=lambda: api.calls.append("activate"), sheets=[],
+    book = SimpleNamespace(name="マスター.xlsm", api=api, activate=lambda: api.calls.append("activate"), sheets=[],
                            app=SimpleNamespace(engine=SimpleNamespace(type="desktop")))
     return WindowsBook(book)
 
@@ -238,7 +238,7 @@ def test_the_desktop_refuses_a_shared_workbook_to_the_buttons_that_write_into_it
     app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic",
                           api=SimpleNamespace(), alert=lambda text, **k: calls.append(("alert", text)))
     api = _ComBook(shared=True)
-    book = SimpleNamespace(app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
+    book = SimpleNamespace(name="マスター.xlsm", app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
     buttons._run(caption, lambda live, title: calls.append("body") or "済み", book)
     if caption in c.BOOK_WRITERS:
         assert calls == [("alert", f"{c.stopped(caption)}\n\n{shared_book_message()}")], calls
@@ -258,7 +258,7 @@ def test_the_desktop_calculates_a_book_set_to_manual_before_the_click_reads_it(m
         app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation=mode,
                               calculate=lambda: calls.append("Calculate"), api=SimpleNamespace(),
                               alert=lambda *a, **k: calls.append("alert"))
-        book = SimpleNamespace(app=app, sheets=[], api=_ComBook())     # a writer readies the book first
+        book = SimpleNamespace(name="マスター.xlsm", app=app, sheets=[], api=_ComBook())     # a writer readies the book first
         buttons._run("入力チェック", lambda live, title: calls.append("body") or "済み", book)
         assert calls[:len(expected)] == expected, calls
 
@@ -352,7 +352,7 @@ def test_the_desktop_stops_collect_on_a_read_only_book_and_notes_check_and_recal
         app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic",
                               api=SimpleNamespace(), alert=lambda text, **k: calls.append(("alert", text, k.get("mode"))))
         api = _ComBook(read_only=read_only, saved=saved)
-        book = SimpleNamespace(app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
+        book = SimpleNamespace(name="マスター.xlsm", app=app, sheets=[], api=api, activate=lambda: calls.append("activate"))
         buttons._run(caption, lambda live, title: calls.append("body") or ["済み"], book)
         does = READ_ONLY_DOES[caption] if read_only else "runs"
         if does == "refused":

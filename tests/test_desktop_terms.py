@@ -175,7 +175,7 @@ def test_a_second_click_on_a_mac_waits_for_the_first_and_stops_in_japanese(tmp_p
     said: list[str] = []
     app = SimpleNamespace(engine=SimpleNamespace(type="desktop"), calculation="automatic", api=None,
                           alert=lambda text, **_: said.append(text))
-    book = SimpleNamespace(app=app, sheets=[], fullname=str(master), api=None)
+    book = SimpleNamespace(app=app, sheets=[], fullname=str(master), name=master.name, api=None)
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.setattr(buttons, "CLICK_WAIT_SECONDS", 0)
 

@@ -667,7 +667,7 @@ def test_a_desktop_click_excel_stops_partway_tells_staff_not_to_save_as_the_serv
 
     class ExcelStops(_AsksNothing, WindowsBook):
         def __init__(self):
-            self.book, self.sheetnames, self.said = SimpleNamespace(sheets=[]), [c.FINDINGS], []
+            self.book, self.sheetnames, self.said = SimpleNamespace(sheets=[], name="マスター.xlsm"), [c.FINDINGS], []
 
         def sheet(self, name): return SimpleNamespace(name=name)
 
@@ -827,7 +827,7 @@ class _DesktopExcel(_AsksNothing):
             self.sheetnames, self._names = list(fs.state.sheetnames), dict(fs.state.names)
         self.done: list = []
         self.said: list[str] = []
-        self.book = SimpleNamespace(sheets=_SheetsWritten(self.done), fullname="")
+        self.book = SimpleNamespace(sheets=_SheetsWritten(self.done), fullname="", name="マスター.xlsm")
 
     def grid(self, name): return []
     def fill_of(self, sheet_name, ref): return None
