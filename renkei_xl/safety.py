@@ -334,6 +334,24 @@ WAIT_UNTIL: ContextVar[Optional[float]] = ContextVar("renkei_wait_until", defaul
 _LOCK_WAITS: ContextVar[Optional[list]] = ContextVar("renkei_lock_waits", default=None)
 
 
+# What a writer must still find true once its lock is had, checked before anything is
+# written under it (a server click: that the master in its folder is still the one admitted,
+# server.admission.still_admitted). The click may wait for the lock up to its turn's budget,
+# and what admission judged before the wait is stale after it. None: nothing to check.
+WHILE_LOCKED: ContextVar[Optional[Callable[[], None]]] = ContextVar("renkei_while_locked", default=None)
+
+
+@contextlib.contextmanager
+def checked_while_locked(check: Callable[[], None]) -> Iterator[None]:
+    """Every writer lock had inside the block runs ``check`` (raising to refuse) before its
+    writer writes."""
+    token = WHILE_LOCKED.set(check)
+    try:
+        yield
+    finally:
+        WHILE_LOCKED.reset(token)
+
+
 @contextlib.contextmanager
 def waiting_until(deadline: Optional[float]) -> Iterator[list]:
     """Every writer lock inside the block waits at most until ``deadline`` (time.monotonic());
@@ -829,6 +847,8 @@ def writer_lock(path: os.PathLike | str, timeout: float = WRITER_WAIT_SECONDS) -
         if waits is not None:
             waits.append(time.monotonic() - begun)
     try:
+        if (check := WHILE_LOCKED.get()) is not None:
+            check()         # after the wait, before the first write under the lock
         yield
     finally:
         try:

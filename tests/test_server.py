@@ -2965,6 +2965,63 @@ def test_a_folder_swapped_for_a_link_while_its_click_waits_for_a_lock_is_not_wri
     assert not list(exported.with_name("確定版_前").glob("*.xlsx"))     # its lock file stays there, unnamed by the link
 
 
+def _rekeyed(master: Path, into: Path) -> Path:
+    """A copy of ``master`` in ``into`` with a key of its own (another region's master, a
+    rolled-over one: the same name and 設定, another identity)."""
+    from renkei_xl.core.plan_types import WritePlan
+    from renkei_xl.core.seal import identity_names, new_key
+    from renkei_xl.workbook.session import write_planned
+
+    other = into / master.name
+    shutil.copyfile(master, other)
+    write_planned(other, lambda fs: (WritePlan(names=identity_names(new_key())), None))
+    return other
+
+
+@pytest.mark.parametrize("entry", ["export", "split", "rollover"])
+def test_a_master_replaced_while_its_click_waits_for_a_lock_gets_none_of_its_files(server, tmp_path, entry):
+    """Admission judges the master in the click's folder by its key; 確定版を書き出し, 配布用ファイル
+    作成 and 次年度のマスターを作成 then write beside it, after waiting for their writer lock up to
+    the click's budget. A master put in its place meanwhile (another region's, a rolled-over
+    one) got the clicked master's 確定版 or input files beside it, or its own next year made by a
+    click from another master, each said as done. The key is judged again under the lock: the
+    click stops in Japanese, naming the folder as staff name it, and writes no file."""
+    from lock_holder import RAW_HOLDER
+
+    from renkei_xl.cycle.export import default_name
+    from renkei_xl.cycle.rollover import default_target
+    from renkei_xl.safety import writer_lock_file
+    from renkei_xl.workbook.session import load_master
+
+    folder = f"差し替え_{entry}"
+    master = _master_in(server, folder)
+    settings = load_master(master).settings
+    (master.parent / EXPORT_DIR).mkdir()       # the lock files of 確定版's writers lie in it
+    target = {"export": master.parent / EXPORT_DIR / default_name(settings), "split": master.parent / SPLIT_DIR,
+              "rollover": default_target(master, settings.fiscal_year + 1, settings.fiscal_year)}[entry]
+    other = _rekeyed(master, tmp_path)
+    lock, held, release = writer_lock_file(target), tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", RAW_HOLDER, str(lock), str(held), str(release)])
+    try:
+        _until(held.exists, "the lock was not taken")
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(server.post, entry, _payload(master))
+            _until(lambda: _opened_by_another(lock, holder.pid) or answer.done(),
+                   "the click did not wait for the lock")
+            other.replace(master)
+            release.write_text("go")
+            assert holder.wait(30) == 0
+            prompt, mode = _only_alert(answer.result(60))
+    finally:
+        release.write_text("go")
+        holder.wait(30)
+    assert mode == "critical" and "別のマスター" in prompt and "置き換えられました" in prompt, prompt
+    assert f"「{SHARE}\\{folder}」" in prompt and str(server.workdir) not in prompt, prompt
+    left = sorted(p.relative_to(master.parent).as_posix() for p in master.parent.rglob("*")
+                  if p.is_file() and p.parent.name != master.name.replace(".xlsm", "_バックアップ"))
+    assert left == [MASTER_NAME], left
+
+
 # ============================================== bounded: clicks in turn, numbers, the error log
 
 def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch, tmp_path, configured_log):

@@ -26,6 +26,7 @@ write where they cannot be followed is refused with the step for the book's stat
 from __future__ import annotations
 
 import hmac
+import os
 import re
 from pathlib import Path
 from typing import Optional
@@ -75,6 +76,7 @@ def _admit(place: Place, caption: str, payload: dict, sent_id: str, state: BookS
         # folder place.master resolved: it may be a link to another region's by the time of a read.
         with confined(master.parent, checked=True):
             _same_master(place, master, sent_id)
+            place.admitted = (master, sent_id.strip().lower())
             _opened_here(place, master, opened)
             if said := live.year_name_refusal(master.name):   # every output carries the year
                 raise Refusal(422, f"{c.stopped(caption)}\n\n{said}。", "年度の食い違い")
@@ -120,6 +122,34 @@ def _same_master(place: Place, master: Path, sent_id: str) -> None:
                             f"ボタンは、そのフォルダーに保存したマスター自身を開いて押してください。別のフォルダーを使う"
                             f"ときは、シート「{c.SETTINGS}」の「{c.N_SERVER_FOLDER}」を、このマスターを保存したフォルダー"
                             "にしてください。"), "別のマスター")
+
+
+def still_admitted(place: Place) -> None:
+    """Refused (UserError) unless the master in the click's folder is still the one admitted,
+    judged by its key as admission judged it: run under each writer lock of the click
+    (safety.checked_while_locked), after the wait for it, before anything is written under it.
+    確定版を書き出し, 配布用ファイル作成 and 次年度のマスターを作成 write beside the master, from the
+    workbook as admitted; a click waiting for a lock held elsewhere (the command line's export,
+    another worker's click) while someone on the share put another master in its place
+    (another region's, a rolled-over one) wrote one master's 確定版 or input files beside
+    another, or the next year of a master it never clicked."""
+    if place.admitted is None:
+        return
+    from ..core.seal import master_id
+    from .place import master_key_of
+
+    master, sent = place.admitted
+    try:
+        key = master_key_of(master)
+    except (UserError, OSError):
+        key = None
+    if key is not None and hmac.compare_digest(sent.encode("ascii"), master_id(key).encode("ascii")):
+        return
+    what = ("別のマスター（押したブックとは鍵の違うマスター）に置き換えられました" if os.path.lexists(master)
+            else "移動または削除されました")
+    raise UserError(f"ボタンを押した後、書き込む前に、サーバー作業フォルダー「{place.shown(master.parent)}」のマスター"
+                    f"「{master.name}」が{what}。ファイルは何も書き込んでいません。フォルダーのマスターを確かめてから、"
+                    "そこに保存したマスターを開いて、もう一度ボタンを押してください")
 
 
 def _opened_here(place: Place, master: Path, opened: Optional[str]) -> None:

@@ -682,12 +682,15 @@ def handle(config: ServerConfig, entry: str, body: bytes, renkei_client: bool, r
 def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, caption: str,
          written: list, until: Optional[float] = None, seen: Optional[dict] = None) -> tuple[int, object, str]:
     """The button run in its folder; ``seen["waited"]`` grows by what its writer locks waited."""
-    from ..safety import confined, noting_replaced, place_refusal, remove_stale_temps_in, waiting_until
+    from ..safety import (checked_while_locked, confined, noting_replaced, place_refusal, remove_stale_temps_in,
+                          waiting_until)
+    from .admission import still_admitted
 
     seen = seen if seen is not None else {}
     try:
-        # every write of this click lands in its folder, or nowhere
-        with confined(folder, checked=True), noting_replaced(written), waiting_until(until) as waits:
+        # every write of this click lands in its folder, or nowhere, and beside the master admitted
+        with (confined(folder, checked=True), noting_replaced(written), waiting_until(until) as waits,
+              checked_while_locked(lambda: still_admitted(place))):
             remove_stale_temps_in([folder, folder / c.SPLIT_DIR, folder / c.EXPORT_DIR])   # a killed click's, long past
             try:
                 answer = run_button(entry, payload, place)

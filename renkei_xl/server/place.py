@@ -208,6 +208,9 @@ class Place:
         # The folder 設定 names, its parts under the work folder as typed (links not followed):
         # where Excel must have opened the master from (admission._opened_here).
         self.parts: list[str] = []
+        # The master admitted and the identity the click sent for it (admission.still_admitted
+        # judges the master again under each writer lock of the click).
+        self.admitted: Optional[tuple[Path, str]] = None
 
     def keep_saved_read(self, master: Path, saved_read: tuple) -> None:
         self._saved = (_signature(master), master, saved_read)
