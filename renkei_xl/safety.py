@@ -153,6 +153,35 @@ def read_confined(path: os.PathLike | str) -> bytes:
         return fh.read()
 
 
+def judged_folder(folder: os.PathLike | str) -> Optional[int]:
+    """``folder`` opened (a descriptor to make or remove names in, through ``dir_fd``) and
+    judged as open_confined judges a file: its name resolved now must lead, inside the
+    confinement, to the very folder open. None where no confinement is set or the system
+    takes no ``dir_fd`` (Windows): names are then used as they are. A name checked and then
+    used is stale by the use: a folder swapped for a link to another region's folder (or out
+    of the work folder) between the two had the server make 確定版 there, or remove another
+    writer's lock file there. Opened first, judged, then used through the descriptor, the
+    name made or removed lies in the folder judged, whatever its name leads to by then."""
+    if WRITE_ROOT.get() is None or os.mkdir not in os.supports_dir_fd:
+        return None
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        real = os.path.realpath(folder)
+        try:
+            now = os.stat(real)
+            held = os.fstat(fd)
+            same = (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino)
+        except OSError:
+            same = False
+        if not same or not is_confined(real):
+            raise OutsideFolder(f"フォルダー「{Path(folder).name}」が、このマスターのフォルダーの外を指すリンクなどに"
+                                "置き換えられています。書き込みは行っていません。IT 担当者に連絡してください")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
 # --------------------------------------------------------------------------- locks
 
 # Excel keeps an "owner file" beside an open workbook: "~$" + the full file name
@@ -763,7 +792,7 @@ def make_folder(folder: Path, what: str) -> None:
     check_confined(folder)
     made = not os.path.isdir(folder)     # False on any error: mkdir then says why, in Japanese
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _make_folders(folder)
     except OSError as exc:
         mode = path_mode(folder)
         if disk_full(exc) and not mode:      # not 「そのファイルの名前を変えるか」: there is no such file
@@ -790,6 +819,36 @@ def make_folder(folder: Path, what: str) -> None:
         raise UserError(f"{what}のフォルダー「{shown_path(folder)}」を作れません（{why}）。{NOTHING_WRITTEN}。" + remedy) from None
     if made:
         _note_written(folder)
+
+
+def _make_folders(folder: Path) -> None:
+    """``folder`` and the folders missing above it made (mkdir -p), each inside the folder
+    above it as opened and judged (judged_folder) where a confinement is set: checked by
+    name and then made by name, a parent swapped for a link between the two had the server
+    make an empty folder out of the work folder."""
+    missing: list[str] = []
+    there = Path(folder)
+    while not os.path.isdir(there) and there.parent != there:
+        missing.append(there.name)
+        there = there.parent
+    if not missing:
+        return
+    fd = judged_folder(there)
+    if fd is None:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        return
+    try:
+        for name in reversed(missing):
+            try:
+                os.mkdir(name, dir_fd=fd)
+            except FileExistsError:      # made meanwhile: a folder (not a link) is as good
+                if not stat.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode):
+                    raise
+            made = os.open(name, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _NO_LINK, dir_fd=fd)
+            os.close(fd)
+            fd = made
+    finally:
+        os.close(fd)
 
 
 def _nearest_folder(path: Path) -> Optional[Path]:
@@ -911,9 +970,16 @@ def remove_confined(path: os.PathLike | str) -> bool:
     if not is_confined(path):
         return False
     try:
-        os.unlink(path)
+        folder = judged_folder(Path(path).parent)       # removed in the folder judged (make_folder's window)
+    except (OSError, OutsideFolder):
+        return False
+    try:
+        os.unlink(path if folder is None else Path(path).name, dir_fd=folder)
     except OSError:
         return False
+    finally:
+        if folder is not None:
+            os.close(folder)
     return True
 
 

@@ -3022,6 +3022,65 @@ def test_a_master_replaced_while_its_click_waits_for_a_lock_gets_none_of_its_fil
     assert left == [MASTER_NAME], left
 
 
+# Python's audit events os.mkdir and os.remove fire in the call, before the system's: a
+# swap made there falls in the last window a check by name leaves, which no timing from
+# outside the process hits reliably. Armed per name (_AT_THE_MOMENT), inert otherwise.
+_AT_THE_MOMENT: dict = {}
+
+
+def _swap_at(event: str, args) -> None:
+    if _AT_THE_MOMENT and event in ("os.mkdir", "os.remove"):
+        with contextlib.suppress(Exception):      # an audit hook that raises fails the call it audits
+            swap = _AT_THE_MOMENT.pop((event, Path(os.fsdecode(args[0])).name), None)
+            if swap is not None:
+                swap()
+
+
+def _swapped_for_a_link(folder: Path, outside: Path):
+    def swap() -> None:
+        folder.rename(folder.with_name(folder.name + "_前"))
+        folder.symlink_to(outside, target_is_directory=True)
+    return swap
+
+
+@pytest.mark.parametrize("event", ["os.mkdir", "os.remove"])
+def test_a_folder_swapped_for_a_link_at_the_moment_of_a_make_or_a_removal_leads_nowhere_out(
+        server, tmp_path, event, monkeypatch):
+    """A name checked under the confinement and then made or removed by name: a parent swapped
+    for a link between the two had the click make its empty 回収 out of the work folder, or
+    sweep away a file of that name out of it (here a stale temporary file's name: another
+    writer's lock file likewise). The name is now made or removed through the folder opened
+    and judged (safety.judged_folder): the swap at that very moment leaves the outside alone."""
+    from starlette.testclient import TestClient
+
+    from renkei_xl.safety import TEMP_PREFIX
+    from renkei_xl.server import app as server_app
+    from renkei_xl.server.config import ServerConfig
+
+    if not getattr(_swap_at, "installed", False):
+        sys.addaudithook(_swap_at)
+        _swap_at.installed = True
+    master = _master_in(server, f"その瞬間に{event}")
+    outside = tmp_path / "外"
+    outside.mkdir()
+    if event == "os.mkdir":       # collect makes 回収 where it is missing
+        name, swapped = COLLECT_DIR, master.parent
+    else:                         # every click first sweeps its folders of stale temporary files
+        name, swapped = f"{TEMP_PREFIX}killed.xlsx", master.parent / EXPORT_DIR
+        swapped.mkdir()
+        for stale in (swapped / name, outside / name):
+            stale.write_text("a killed write's" if stale.parent == swapped else "not the click's")
+            os.utime(stale, (time.time() - 3600,) * 2)
+    monkeypatch.setitem(_AT_THE_MOMENT, (event, name), _swapped_for_a_link(swapped, outside))
+    with TestClient(server_app.create_app(ServerConfig(server.workdir, KEY))) as client:
+        answer = client.post("/buttons/collect", content=client_body(_payload(master)),
+                             headers={**server.headers, "Content-Type": "application/json"})
+    assert answer.status_code == 200, answer.text
+    assert (event, name) not in _AT_THE_MOMENT, "the swap was not made"
+    assert sorted(p.name for p in outside.iterdir()) == ([] if event == "os.mkdir" else [name])
+    assert (swapped.with_name(swapped.name + "_前") / name).exists() == (event == "os.mkdir")
+
+
 # ============================================== bounded: clicks in turn, numbers, the error log
 
 def test_a_click_that_cannot_get_its_turn_in_time_is_refused_in_japanese(server, monkeypatch, tmp_path, configured_log):
