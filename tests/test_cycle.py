@@ -2854,6 +2854,30 @@ def test_export_lays_out_its_list_once_for_the_findings_the_file_and_the_pdf(exp
     assert (tmp_path / "button.pdf").stat().st_size and laid == [] and len(printed) == 1
 
 
+def test_a_list_an_earlier_version_printed_in_full_width_digits_is_not_stale(fy2023):
+    """Versions up to 0b11feb7 (renkei-xl demo then) echoed staff's 「３回」 on 一覧 where this one
+    prints 「3回」: export, rollover and history import said such a master's 一覧 differed in 12
+    indicators, and sent staff to recalculate last year's closed master for a digit's width.
+    The figures are compared whatever their digits' width; another figure, or a symbol, still is."""
+    from renkei_xl.core.layout import list_grid
+    from renkei_xl.core.pipeline import recalculate
+    from renkei_xl.core.rollover import stale_rows
+
+    result = recalculate(fy2023.settings, list(fy2023.indicators), list(fy2023.entries))
+    rows = [list(r) for r in list_grid(result, fy2023.settings).rows]
+    wide = str.maketrans("0123456789", "０１２３４５６７８９")
+    changed = {r[c.LIST_ID_COL] for r in rows if len(r) > c.LIST_ID_COL and r[c.LIST_ID_COL]
+               and str(r[c.LIST_ACTUAL_COL]) != str(r[c.LIST_ACTUAL_COL]).translate(wide)}
+    earlier = [[*r[:c.LIST_ACTUAL_COL], str(r[c.LIST_ACTUAL_COL]).translate(wide), *r[c.LIST_ACTUAL_COL + 1:]]
+               if len(r) > c.LIST_ID_COL and r[c.LIST_ID_COL] in changed else r for r in rows]
+    assert {"02-1", "04-1", "05-2"} <= changed
+    assert stale_rows(earlier, result, fy2023.settings) == []
+    by_id = {r[c.LIST_ID_COL]: r for r in earlier if len(r) > c.LIST_ID_COL}
+    by_id["02-1"][c.LIST_ACTUAL_COL] = "４回"            # another figure
+    by_id["05-2"][c.LIST_SYMBOL_COL] = "◎"              # another symbol
+    assert stale_rows(earlier, result, fy2023.settings) == ["02-1", "05-2"]
+
+
 def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     master = sample_master(tmp_path / "マスター.xlsx")
     recalc_file(master)

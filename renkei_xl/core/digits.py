@@ -11,6 +11,16 @@ import unicodedata
 from typing import Optional
 
 
+_NARROW = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def narrow_digits(text: str) -> str:
+    """``text`` with full-width ０～９ as ASCII digits: the same figure as printed by a version
+    that echoed staff's 「３回」 on 一覧 and one that prints 「3回」 (for comparing what was
+    printed, never for reading a value)."""
+    return text.translate(_NARROW)
+
+
 def odd_digit(text: str) -> Optional[str]:
     """The first character that is a digit to Unicode (or that NFKC folds into one) but not
     one staff type as a digit: ASCII and full-width ０～９ are read; 「10²」 would be 102,

@@ -252,11 +252,17 @@ def _state_list(book: Book, formulas: Callable[[str], Collection[str]] = _no_for
 def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, settings: Settings) -> list[str]:
     """The 指標IDs whose 実績値 or 評価 on this year's 一覧 differ from what 評価を再計算 would
     write now (core.layout.list_grid, the one layout of 一覧), or that 一覧 lacks: every one
-    when 一覧 was never made. A 一覧 without its header row counts as never made."""
+    when 一覧 was never made. A 一覧 without its header row counts as never made.
+
+    The 実績値 are compared as figures are printed whatever the digits' width: a 一覧 made by
+    an earlier version echoed staff's 「３回」 where this one prints 「3回」, and every master
+    recalculated by it was said to differ in 12 indicators (export, rollover, history import
+    sent staff to recalculate last year's closed master for the width of a digit)."""
+    from .digits import narrow_digits
     from .layout import INDICATOR, ROLE_KPI, list_grid
 
     grid = list_grid(closed, settings)
-    wanted = {row[c.LIST_ID_COL]: (row[c.LIST_ACTUAL_COL], row[c.LIST_SYMBOL_COL])
+    wanted = {row[c.LIST_ID_COL]: (narrow_digits(text(row[c.LIST_ACTUAL_COL])), text(row[c.LIST_SYMBOL_COL]))
               for row, kind in zip(grid.rows, grid.kinds) if kind in (INDICATOR, ROLE_KPI)}
     shown: dict[str, tuple[str, str]] = {}
     rows = list(listed or ())
@@ -265,8 +271,8 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
                 and text(r[c.LIST_SYMBOL_COL]) == c.LIST_COLUMNS[c.LIST_SYMBOL_COL]), None)
     for r in rows[top + 1:] if top is not None else ():
         if len(r) > c.LIST_ID_COL and text(r[c.LIST_ID_COL]) in wanted:
-            shown[text(r[c.LIST_ID_COL])] = (text(r[c.LIST_ACTUAL_COL]), text(r[c.LIST_SYMBOL_COL]))
-    return [i for i, (actual, symbol) in wanted.items() if shown.get(i) != (text(actual), text(symbol))]
+            shown[text(r[c.LIST_ID_COL])] = (narrow_digits(text(r[c.LIST_ACTUAL_COL])), text(r[c.LIST_SYMBOL_COL]))
+    return [i for i, printed in wanted.items() if shown.get(i) != printed]
 
 
 def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
