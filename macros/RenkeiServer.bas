@@ -122,6 +122,14 @@ Private Const MSG_FAILED_1 As String = "300C007B0030007D300D306E90144E2D30670020
 ' RenkeiFailure's box when the click stopped before the answer's first action (renkeiRequest):
 ' most often an answer that was not the server's JSON (cut short, or a proxy's page with status 200).
 Private Const MSG_UNREADABLE As String = "300C007B0030007D300D306F300130B530FC30D030FC306E7B543048309266F8304D8FBC3080524D306B6B62307E308A307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230B530FC30D030FC306E7B543048304C90144E2D30675207308C305F304B300130B530FC30D030FC4EE55916306E6A5F5668FF0830D730ED30AD30B7306A3069FF09304C7B543048305F53EF80FD6027304C3042308A307E30593002308230464E005EA630DC30BF30F3309262BC305730663082540C30583068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F306030553044FF08300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8306E002000520045004E004B00450049005F00530045005200560045005200203068002000500052004F00580059005F0053004500520056004500520020306E5024308278BA8A8D305730663082308930633066304F306030553044FF093002"
+' RenkeiFailure's box when Remote.bas stopped before it sent anything (RenkeiPreparing, not yet
+' RenkeiSending): its payload code met something in the book it cannot read (ListObject.TableStyle
+' is a String for a table whose style is none, and .Name of it is error 424), or an xlwings.conf
+' row it could not take. The server never saw the click: nothing is reported to it.
+Private Const MSG_NOT_PREPARED As String = "300C007B0030007D300D306F30010045007800630065006C0020304C30D630C330AF309230B530FC30D030FC306B9001308B5F62306B3059308B90144E2D30676B62307E308A307E3057305FFF0830A830E930FC756A53F70020007B0031007D003A0020007B0032007DFF09300230B530FC30D030FC306B306F4F5530829001306330663044306A3044305F3081300130D630C330AF306F590966F4305730663044307E305B3093300230D630C330AF306E4E2D306B9001308B5F62306B3067304D306A30443082306EFF0830B930BF30A430EB3092300C306A3057300D306B3057305F30C630FC30D630EB306A3069FF09304C3042308B30688D77304D307E305930024FDD5B5830573066304B3089308230464E005EA630DC30BF30F3309262BC30573001540C30583068304D306F30013053306E30E130C330BB30FC30B83092002000490054002062C55F538005306B4F1D30483066304F3060305530443002"
+' RenkeiRefuse's text where the answer carries no refusal for the reason met (a server older than
+' this module, or none at all): the places met and the reason's name, never an empty box.
+Private Const MSG_REFUSED_PLAIN As String = "30DC30BF30F3306E7D50679C309266F8304D8FBC3081306A30447B876240304C3042308B305F308130014F55308266F8304D8FBC307E305A306B6B623081307E3057305FFF08007B0030007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230B530FC30D030FC304C3053306E30DE30B930BF30FC306E30DE30AF30ED3088308A53E430447248306E305F308130018A733057304474067531FF08007B0031007DFF09306E8AAC660E30928868793A3067304D307E305B3093300200490054002062C55F538005306B300130B530FC30D030FC306E66F465B030924F9D983C30573066304F3060305530443002"
 ' Remote.bas' box for an answer that is not 200 and not the server's text (RenkeiServerSaid).
 Private Const MSG_NOT_OURS As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC3067306F306A304476F8624B304C7B543048307E3057305FFF08007B0030007D300100480054005400500020007B0031007D0020007B0032007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230D730ED30AD30B7306A306990144E2D306E6A5F5668304C6B623081305F304B30015225306E30B530FC30D030FC306B3064306A304C306330663044307E30593002300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8306E002000520045004E004B00450049005F005300450052005600450052FF083068002000500052004F00580059005F005300450052005600450052FF09306E50243092002000490054002062C55F538005306B78BA304B308130663082308930633066304F3060305530443002"
 ' The type of the server's refusals (renkei_xl.server.refusals.TEXT).
@@ -151,6 +159,13 @@ Private renkeiNewOptions As Object
 Private renkeiRequestId As String
 ' Why renkeiUnprotectSheets stopped this click before anything was written ("": it did not).
 Private renkeiRefusal As String
+' How far Remote.bas' RunServerPython got in this click: STAGE_PREPARING from its first line
+' (RenkeiPreparing), STAGE_SENT once the payload is JSON and about to go (RenkeiSending), ""
+' where it called neither (a Remote module without the calls: every failure read as before).
+' renkei_xl.vba.sources writes both calls into the master's Remote, or neither.
+Private renkeiStage As String
+Private Const STAGE_PREPARING As String = "preparing"
+Private Const STAGE_SENT As String = "sent"
 
 Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
@@ -177,6 +192,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Set renkeiProtectNew = New Collection
     renkeiRequestId = ""
     renkeiRefusal = ""
+    renkeiStage = ""
     Dim exact As String, tabs As String
     headers.Add "X-Renkei-Master", RenkeiMasterId()
     headers.Add "X-Renkei-Chart-Sheets", RenkeiChartSheets(wb, tabs)
@@ -210,14 +226,31 @@ Failed:
     Application.EnableEvents = events
     unguarded = RenkeiRestoreProtection(wb, unprotected)
     If unguarded <> "" Then MsgBox unguarded, vbExclamation, RenkeiText(MSG_TITLE)
-    If RenkeiIsConnectionError(number) Then
+    If RenkeiIsConnectionError(number) And renkeiStage <> STAGE_PREPARING Then
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
             vbCritical, RenkeiText(MSG_TITLE)
     Else
         If renkeiRefusal <> "" Then description = renkeiRefusal
-        RenkeiReport url, number, description
+        ' A click Remote.bas never sent is not the server's to log: it would read as an answer
+        ' Excel could not replay, for a request the server never received.
+        If renkeiStage <> STAGE_PREPARING Then RenkeiReport url, number, description
         MsgBox RenkeiFailure(entry, number, description), vbCritical, RenkeiText(MSG_TITLE)
     End If
+End Sub
+
+' Remote.bas' RunServerPython calls this on its first line (renkei_xl.vba.sources writes the call):
+' from here until RenkeiSending, an error is Excel's own, met preparing the book to send.
+Public Sub RenkeiPreparing()
+    renkeiStage = STAGE_PREPARING
+End Sub
+
+' Remote.bas' RunServerPython calls this just before WebClient.Execute: VBA-Web turns the payload
+' into JSON when its Body is first read and keeps the text for Execute, so an error converting it
+' is met here, still preparing. From here on the request may have reached the server.
+Public Sub RenkeiSending(ByVal request As Object)
+    Dim body As Variant
+    body = request.Body
+    renkeiStage = STAGE_SENT
 End Sub
 
 Function RenkeiFailure(ByVal entry As String, ByVal number As Long, ByVal description As String) As String
@@ -225,8 +258,11 @@ Function RenkeiFailure(ByVal entry As String, ByVal number As Long, ByVal descri
     ' stopped it (nothing was written), else Excel's error and the request number.
     ' Every answer starts with renkeiRequest: without its number, no action ran and nothing
     ' was written; VBA-Web leaves Data empty for a body that is not JSON (error 91 on it).
+    ' Stopped before Remote.bas sent the book (STAGE_PREPARING): Excel's error, nothing sent.
     If renkeiRefusal <> "" Then
         RenkeiFailure = renkeiRefusal & RenkeiFormat(RenkeiText(MSG_REQUEST), renkeiRequestId)
+    ElseIf renkeiStage = STAGE_PREPARING Then
+        RenkeiFailure = RenkeiFormat(RenkeiText(MSG_NOT_PREPARED), RenkeiCaption(entry), CStr(number), description)
     ElseIf renkeiRequestId = "" Then
         RenkeiFailure = RenkeiFormat(RenkeiText(MSG_UNREADABLE), RenkeiCaption(entry), CStr(number), description)
     Else
@@ -969,13 +1005,19 @@ Checked:
 End Sub
 
 Sub RenkeiRefuse(refusals As Object, ByVal reason As String, ByVal sheets As String)
-    ' Stops the replay: the refusal the server sent for reason, or the sheets' names from a
-    ' server that sent none. RenkeiCallServer shows it and puts back what was lifted.
-    If refusals Is Nothing Then
-        renkeiRefusal = sheets
-    Else
-        renkeiRefusal = RenkeiFormat(CStr(refusals.Item(reason)), sheets)
+    ' Stops the replay: the refusal the server sent for reason, its text as it is. A server that
+    ' sent none for reason (older than this module, or no refusals at all): MSG_REFUSED_PLAIN with
+    ' the places and the reason's name. Scripting.Dictionary gives Empty for a key it lacks, and
+    ' an empty refusal read as an Excel error that may have half-written the book.
+    ' RenkeiCallServer shows it and puts back what was lifted.
+    Dim template As Variant
+    If Not refusals Is Nothing Then
+        On Error Resume Next
+        template = refusals.Item(reason)
+        On Error GoTo 0
     End If
+    If VarType(template) = vbString Then renkeiRefusal = RenkeiFormat(CStr(template), sheets) Else renkeiRefusal = ""
+    If renkeiRefusal = "" Then renkeiRefusal = RenkeiFormat(RenkeiText(MSG_REFUSED_PLAIN), sheets, reason)
     Err.Raise RENKEI_REFUSED, "RenkeiServer", renkeiRefusal
 End Sub
 

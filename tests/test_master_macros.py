@@ -67,9 +67,46 @@ def test_the_server_clients_refusal_boxes_have_the_tools_title_not_error(master)
     said = ("MsgBox RenkeiServerSaid(url, myResponse.StatusCode, myResponse.StatusDescription, myResponse.Headers, "
             "myResponse.Content), vbCritical")
     assert found["Remote"].count(said + ", RenkeiTitle()") == 1
-    assert _norm(found["Remote"]) == _norm(original.replace(status_box, ours)
-                                           .replace(content_box, said)
-                                           .replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()"))
+    assert _norm(found["Remote"]) == _norm(_with_stages(original.replace(status_box, ours)
+                                                        .replace(content_box, said)
+                                                        .replace('vbCritical, "Error"', "vbCritical, RenkeiTitle()")))
+
+
+def _with_stages(remote: str) -> str:
+    """xlwings' Remote.bas with the two calls that say how far RunServerPython got (below)."""
+    remote = remote.replace("    Set wb = ActiveWorkbook\r\n", "    Set wb = ActiveWorkbook\r\n    RenkeiPreparing\r\n")
+    return remote.replace("    Set myResponse = myClient.Execute(myRequest)\r\n",
+                          "    RenkeiSending myRequest\r\n    Set myResponse = myClient.Execute(myRequest)\r\n")
+
+
+def test_the_masters_remote_says_whether_it_sent_the_book(master):
+    """An error in RunServerPython before it sends anything (its payload code reads
+    ListObject.TableStyle.Name, error 424 for a table whose style is none) was shown as an
+    answer the server or a proxy spoiled (MSG_UNREADABLE) and reported to a server that never
+    saw the click. The master's Remote says when it starts (RenkeiPreparing, before any payload
+    code or xlwings.conf row is read) and when the payload is JSON and about to go (RenkeiSending,
+    the statement before WebClient.Execute); RenkeiCallServer reports to the server only a click
+    that got that far, and RenkeiFailure names Excel's error for one that did not (its text:
+    test_vba_libreoffice)."""
+    found = _olevba_modules(master)
+    remote = _norm(found["Remote"])
+    body = remote[remote.index("Function RunServerPython("):remote.index("End Function")]
+    code = [line.strip() for line in body.splitlines() if line.strip() and not line.strip().startswith("'")]
+    start = code.index("Set wb = ActiveWorkbook")
+    assert code[start + 1] == "RenkeiPreparing" and "Dim payload As New Dictionary" not in code[:start]
+    assert not any("GetConfig" in line for line in code[:start])
+    sent = code.index("Set myResponse = myClient.Execute(myRequest)")
+    assert code[sent - 1] == "RenkeiSending myRequest" and code.count("RenkeiSending myRequest") == 1
+    assert code.index("myRequest.Format = WebFormat.Json") < sent - 1
+    server = _norm(found["RenkeiServer"])
+    sending = re.search(r"^Public Sub RenkeiSending\(ByVal request As Object\)\n(.*?)^End Sub", server, re.M | re.S).group(1)
+    assert [line.strip() for line in sending.splitlines() if line.strip()] == [
+        "Dim body As Variant", "body = request.Body", "renkeiStage = STAGE_SENT"]   # VBA-Web converts and keeps the JSON
+    call = re.search(r"^Public Sub RenkeiCallServer\(.*?^End Sub", server, re.M | re.S).group(0)
+    assert call.index('renkeiStage = ""') < call.index("RunServerPython url")
+    failed = call[call.index("\nFailed:\n"):]
+    reports = [line.strip() for line in failed.splitlines() if "RenkeiReport" in line and not line.strip().startswith("'")]
+    assert reports == ["If renkeiStage <> STAGE_PREPARING Then RenkeiReport url, number, description"]
 
 
 def test_a_server_that_does_not_answer_is_said_in_japanese(master):

@@ -227,6 +227,38 @@ Failed:
     RenkeiHarnessRestore = "HARNESS " & Err.Number & " " & Err.Description
 End Function
 
+' What staff read when RunServerPython stopped before it sent the book (Remote.bas called
+' RenkeiPreparing, not yet RenkeiSending), then RenkeiRefuse's refusal for a reason the answer's
+' refusals lack, for an answer without refusals, and for a reason they hold: for each, the error
+' raised, its text and RenkeiFailure's box, Chr(31) between them. Chr(30) between the cases.
+Function RenkeiHarnessStages(tokens As Variant) As String
+    Dim out As String, refusals As New Collection
+    ' By name, as Remote.bas calls it (test_master_macros): a module without it fails this case alone.
+    On Error Resume Next
+    Application.Run "RenkeiPreparing"
+    If Err.Number <> 0 Then out = "NO STAGE " & Err.Number Else out = RenkeiFailure("recalc", 424, "Object required")
+    On Error GoTo Failed
+    out = out & Chr(30)
+    refusals.Add "{0} known", "password"
+    out = out & RenkeiHarnessRefused(refusals, "merged_run") & Chr(30)
+    out = out & RenkeiHarnessRefused(Nothing, "structure") & Chr(30)
+    out = out & RenkeiHarnessRefused(refusals, "password")
+    RenkeiHarnessStages = out
+    Exit Function
+Failed:
+    RenkeiHarnessStages = "HARNESS " & Err.Number & " " & Err.Description & " after: " & out
+End Function
+
+Function RenkeiHarnessRefused(refusals As Object, ByVal reason As String) As String
+    On Error GoTo Refused
+    RenkeiRefuse refusals, reason, "Sheet1!C10"
+    RenkeiHarnessRefused = "NOT REFUSED"
+    Exit Function
+Refused:
+    RenkeiHarnessRefused = Err.Number & Chr(31) & Err.Description & Chr(31) & _
+        RenkeiFailure("recalc", Err.Number, Err.Description)
+End Function
+
 ' VBA-Web's headers of an answer as WebResponse holds them: Key/Value pairs (a WebResponse
 ' itself cannot be made in LibreOffice: its Class_Initialize fails there, error 12).
 Function RenkeiHarnessHeaders(ByVal contentType As String) As Collection
@@ -272,6 +304,7 @@ PYTHON_STDERR = {
 TEXTS = "texts before any replay"
 RESTORE = "sheets not protected again"
 TABS = "X-Renkei-Tabs"
+STAGES = "stopped before sending, refused without the servers words"
 # Names of tabs that are not worksheets, for RenkeiTabsAdd (X-Renkei-Tabs): kanji, half-width
 # katakana, a space, a character beyond the BMP (two UTF-16 units) and Excel's longest name;
 # then nine of the longest, past TABS_MAX characters (its overflow mark).
@@ -737,6 +770,7 @@ def replays(server, tmp_path_factory):  # noqa: F811
     open_sheets = [s["name"] for s in payload["sheets"] if s["name"] not in protected_in_master][:2]
     runs.append({"book": str(book), "entry": "RenkeiHarnessRestore", "same_book": True, "read": {},
                  "actions": _action_of("renkeiUnprotectSheets", [[], open_sheets, {"DrawingObjects": "x"}])})
+    runs.append({"book": str(book), "entry": "RenkeiHarnessStages", "same_book": True, "read": {}, "actions": []})
     book = percents_book = _edited(server.master, root / "percents" / server.master.name, _staff_percents)
     percents_payload = payload_from_file(book, client=VBA)
     runs.append({"book": str(book), "entry": "RenkeiHarnessPercents", "actions": [], "read": {}})
@@ -761,9 +795,9 @@ def replays(server, tmp_path_factory):  # noqa: F811
     replayed = {name: (case[0], case[1], result) for (name, case), result in zip(cases.items(), results)}
     for name, outcome in since.items():
         replayed[name] = (replayed[name][0], outcome, replayed[name][2])
-    texts, _, tabs = results[-6]["result"].partition("\x1d")      # RenkeiHarnessTexts' two parts
-    return {**replayed, TEXTS: (None, None, {**results[-6], "result": texts}), TABS: (None, None, tabs),
-            RESTORE: (open_sheets, None, results[-5]), PERCENTS: (percents_book, percents_payload, results[-4]),
+    texts, _, tabs = results[-7]["result"].partition("\x1d")      # RenkeiHarnessTexts' two parts
+    return {**replayed, TEXTS: (None, None, {**results[-7], "result": texts}), TABS: (None, None, tabs),
+            RESTORE: (open_sheets, None, results[-6]), STAGES: (None, None, results[-5]), PERCENTS: (percents_book, percents_payload, results[-4]),
             PERCENTS_OVERFLOW: (None, overflow_payload, results[-3]), PERCENTS_UNKNOWN: (None, unknown_payload, results[-2]),
             CURRENCY: (None, None, results[-1])}
 
@@ -1034,6 +1068,41 @@ def test_what_stops_a_click_before_any_replay_is_said_in_japanese(replays):
         assert lead == leads[kind] and rest == written, (kind, text)
     assert unreadable.startswith("「評価を再計算」は、サーバーの答えを書き込む前に止まりました（エラー番号 91: "), unreadable
     assert "ブックは変更していません" in unreadable and "一部だけが" not in unreadable
+
+
+def test_a_click_stopped_before_the_book_was_sent_names_excels_error(replays):
+    """In LibreOffice's VBA: Remote.bas stopped between RenkeiPreparing and RenkeiSending (its
+    payload code met a table whose style is none: TableStyle.Name, error 424). Staff read
+    MSG_UNREADABLE, which blames the server's answer or a proxy, for a request never sent; now
+    the button, Excel's error and that nothing was sent (test_master_macros: nothing reported)."""
+    result = replays[STAGES][2]["result"]
+    assert not result.startswith("HARNESS "), result
+    shown = result.split("\x1e")[0]
+    assert shown == _renkei_text("MSG_NOT_PREPARED").replace("{0}", "評価を再計算").replace("{1}", "424").replace(
+        "{2}", "Object required"), shown
+    assert "サーバーには何も送っていない" in shown and "ブックは変更していません" in shown and "テーブル" in shown
+    assert "プロキシ" not in shown and "一部だけ" not in shown
+
+
+def test_a_refusal_the_answer_has_no_words_for_is_said_not_left_empty(replays):
+    """RenkeiRefuse, in LibreOffice's VBA, for a reason the answer's refusals lack (a server older
+    than the master's macros: merged_run came after client 8's first answers) and for an answer
+    with no refusals: it raised an empty text (Scripting.Dictionary's Empty for a missing key),
+    which RenkeiFailure showed as an Excel error that may have half-written the book. Now the
+    places and the reason in the module's own words, nothing written; the server's words where
+    it sent them, as they are."""
+    from remote_payload import RENKEI_REFUSED
+
+    result = replays[STAGES][2]["result"]
+    _, missing, none, known = result.split("\x1e")
+    plain = _renkei_text("MSG_REFUSED_PLAIN").replace("{0}", "Sheet1!C10")
+    for case, reason in ((missing, "merged_run"), (none, "structure")):
+        number, text, shown = case.split("\x1f")
+        assert (number, text) == (str(RENKEI_REFUSED), plain.replace("{1}", reason)), case
+        assert shown.startswith(text + "（受付番号") and "一部だけ" not in shown, shown
+    assert "ブックは変更していません" in plain and "サーバーの更新" in plain
+    number, text, shown = known.split("\x1f")
+    assert (number, text) == (str(RENKEI_REFUSED), "Sheet1!C10 known") and shown.startswith(text), known
 
 
 def test_an_answer_that_is_not_the_servers_is_said_in_japanese(replays):

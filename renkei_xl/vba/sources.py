@@ -134,10 +134,24 @@ _JAPANESE_BOXES = {"Remote": ((_STATUS_BOX, _OUR_STATUS_BOX), (_CONTENT_BOX, _OU
                    "xlwings": _XLWINGS_BOXES}
 
 
+# Where RunServerPython is in a click, for RenkeiServer.bas' RenkeiFailure: RenkeiPreparing on its
+# first line, RenkeiSending just before WebClient.Execute. An error between them (the payload code
+# meeting a table whose style is none: TableStyle.Name, error 424) was read as an answer the server
+# or a proxy spoiled, and reported to a server that never saw the click. Both calls or neither: with
+# one alone every error would read as met before sending, or none would ever be.
+_STAGES = {"Remote": (("    Set wb = ActiveWorkbook\r\n", "    Set wb = ActiveWorkbook\r\n    RenkeiPreparing\r\n"),
+                      ("    Set myResponse = myClient.Execute(myRequest)\r\n",
+                       "    RenkeiSending myRequest\r\n    Set myResponse = myClient.Execute(myRequest)\r\n"))}
+
+
 def _japanese_boxes(module: Module) -> Module:
     source = module.source
     for english, ours in _JAPANESE_BOXES.get(module.name, ()):
         source = source.replace(english, ours)
+    stages = _STAGES.get(module.name, ())
+    if stages and all(source.count(line) == 1 for line, _ in stages):
+        for line, ours in stages:
+            source = source.replace(line, ours)
     return module if source == module.source else dataclasses.replace(module, source=source)
 
 
