@@ -2922,14 +2922,35 @@ def _opened_by_another(path: Path, but: int) -> bool:
     return False
 
 
+def _clicked_while_locked(server, entry: str, master: Path, lock: Path, tmp_path: Path, meanwhile) -> tuple[str, str]:
+    """The click ``entry`` on ``master``, made to wait for ``lock`` held by another process
+    (lock_holder.RAW_HOLDER, which removes no file), with ``meanwhile`` done while it waits:
+    its one alert (prompt, mode)."""
+    from lock_holder import RAW_HOLDER
+
+    held, release = tmp_path / "held", tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-c", RAW_HOLDER, str(lock), str(held), str(release)])
+    try:
+        _until(held.exists, "the lock was not taken")
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(server.post, entry, _payload(master))
+            _until(lambda: _opened_by_another(lock, holder.pid) or answer.done(),
+                   "the click did not wait for the lock")
+            meanwhile()
+            release.write_text("go")
+            assert holder.wait(30) == 0
+            return _only_alert(answer.result(60))
+    finally:
+        release.write_text("go")
+        holder.wait(30)
+
+
 def test_a_folder_swapped_for_a_link_while_its_click_waits_for_a_lock_is_not_written_through(server, tmp_path):
     """A click waiting for its 確定版's writer lock (the command line exporting) while someone
     on the share swapped 確定版 for a link to another folder: the lock file was checked once,
     before the wait, and opened again after it through the link. The click locked the other
     folder's lock file and at its end removed it (another writer's, maybe in use), out of its
     folder. It now stops in Japanese, and nothing out of its folder is touched."""
-    from lock_holder import RAW_HOLDER
-
     from renkei_xl.cycle.export import default_name
     from renkei_xl.safety import writer_lock_file
     from renkei_xl.workbook.session import load_master
@@ -2942,23 +2963,11 @@ def test_a_folder_swapped_for_a_link_while_its_click_waits_for_a_lock_is_not_wri
     outside.mkdir()
     theirs = outside / writer_lock_file(target).name
     theirs.write_text("another writer's")
-    held, release = tmp_path / "held", tmp_path / "release"
-    lock = writer_lock_file(target)
-    holder = subprocess.Popen([sys.executable, "-c", RAW_HOLDER, str(lock), str(held), str(release)])
-    try:
-        _until(held.exists, "the lock was not taken")
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(server.post, "export", _payload(master))
-            _until(lambda: _opened_by_another(lock, holder.pid) or answer.done(),
-                   "the click did not wait for the lock")
-            exported.rename(exported.with_name("確定版_前"))
-            exported.symlink_to(outside, target_is_directory=True)
-            release.write_text("go")
-            assert holder.wait(30) == 0
-            prompt, mode = _only_alert(answer.result(60))
-    finally:
-        release.write_text("go")
-        holder.wait(30)
+    def swapped() -> None:
+        exported.rename(exported.with_name("確定版_前"))
+        exported.symlink_to(outside, target_is_directory=True)
+
+    prompt, mode = _clicked_while_locked(server, "export", master, writer_lock_file(target), tmp_path, swapped)
     assert list(outside.iterdir()) == [theirs] and theirs.read_text() == "another writer's"
     assert mode == "critical" and "置き換えられました" in prompt and "IT 担当者" in prompt, prompt
     assert str(outside) not in prompt and str(server.workdir) not in prompt, prompt
@@ -2986,8 +2995,6 @@ def test_a_master_replaced_while_its_click_waits_for_a_lock_gets_none_of_its_fil
     one) got the clicked master's 確定版 or input files beside it, or its own next year made by a
     click from another master, each said as done. The key is judged again under the lock: the
     click stops in Japanese, naming the folder as staff name it, and writes no file."""
-    from lock_holder import RAW_HOLDER
-
     from renkei_xl.cycle.export import default_name
     from renkei_xl.cycle.rollover import default_target
     from renkei_xl.safety import writer_lock_file
@@ -3000,21 +3007,8 @@ def test_a_master_replaced_while_its_click_waits_for_a_lock_gets_none_of_its_fil
     target = {"export": master.parent / EXPORT_DIR / default_name(settings), "split": master.parent / SPLIT_DIR,
               "rollover": default_target(master, settings.fiscal_year + 1, settings.fiscal_year)}[entry]
     other = _rekeyed(master, tmp_path)
-    lock, held, release = writer_lock_file(target), tmp_path / "held", tmp_path / "release"
-    holder = subprocess.Popen([sys.executable, "-c", RAW_HOLDER, str(lock), str(held), str(release)])
-    try:
-        _until(held.exists, "the lock was not taken")
-        with ThreadPoolExecutor(1) as pool:
-            answer = pool.submit(server.post, entry, _payload(master))
-            _until(lambda: _opened_by_another(lock, holder.pid) or answer.done(),
-                   "the click did not wait for the lock")
-            other.replace(master)
-            release.write_text("go")
-            assert holder.wait(30) == 0
-            prompt, mode = _only_alert(answer.result(60))
-    finally:
-        release.write_text("go")
-        holder.wait(30)
+    prompt, mode = _clicked_while_locked(server, entry, master, writer_lock_file(target), tmp_path,
+                                         lambda: other.replace(master))
     assert mode == "critical" and "別のマスター" in prompt and "置き換えられました" in prompt, prompt
     assert f"「{SHARE}\\{folder}」" in prompt and str(server.workdir) not in prompt, prompt
     left = sorted(p.relative_to(master.parent).as_posix() for p in master.parent.rglob("*")
