@@ -80,6 +80,29 @@ def test_an_old_xls_renamed_xlsm_is_said_to_be_an_old_book(tmp_path, capsys):
     assert "中身は古い形式（Excel 97-2003）のブック（.xls）です。このツールは読めません。" in err, err
 
 
+# A master staff without Excel saved in LibreOffice Calc as .ods or .xls (its default and its
+# 「Excel 97-2003」): the refusal said only 「Excel で開き…保存」. Calc's way is said too, and for
+# .ods that its macros are gone (LibreOffice 7.4 saves that book back as an .xlsm with an empty
+# VBA project, measured) and upgrade-macros puts them back.
+@pytest.mark.parametrize("name, content", [
+    ("マスター.ods", "ods"), ("マスター.xls", "xls"), ("マスター.xlsm", "xls")])
+def test_a_master_calc_saved_in_its_own_format_is_told_how_in_calc(tmp_path, capsys, name, content):
+    import zipfile
+
+    path = tmp_path / name
+    if content == "ods":
+        with zipfile.ZipFile(path, "w") as z:     # an OpenDocument package: its mimetype first, stored
+            z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+            z.writestr("content.xml", "<office:document-content/>")
+    else:
+        path.write_bytes(_compound({"Workbook": BIFF8_BOF}))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Excel で開き" in err and "LibreOffice Calc では「ファイル」→「名前を付けて保存」" in err, err
+    assert "「Excel 2007-365 (マクロ有効)（.xlsm）」を選んで保存します" in err, err
+    assert ("renkei-xl upgrade-macros" in err) == (content == "ods"), err
+
+
 def test_a_return_renamed_xls_is_told_to_be_renamed_back(masters, tmp_path, capsys):
     """collect's folder: a return renamed .xls was 「Excel ブック（.xlsx）ではありません（.xls 形式）」."""
     master = tmp_path / "m.xlsm"

@@ -69,8 +69,23 @@ def renamed_book(name: str, content: str, again: str = "もう一度指定して
         # A name with no extension (a mail system's 「ATT00001」) has nothing to change back.
         fix = f"名前の最後の「{suffix}」を「{content}」に戻して" if suffix else f"名前の最後に「{content}」を付けて"
         return said + f"{fix}から、{again}{swapped}"
-    return said + (resave or "このツールは読めません。マスターブックなら Excel で開き、「名前を付けて保存」で"
-                   "「Excel マクロ有効ブック（.xlsm）」として保存したファイルを指定してください")
+    return said + (resave or "このツールは読めません。" + resave_as_master(content))
+
+
+def resave_as_master(content: str) -> str:
+    """How staff turn a book of another format (``content``: its extension, .xls, .ods, …)
+    into a master the tool reads, in Excel and in LibreOffice Calc: staff without Excel were
+    told only 「Excel で開き」. A master LibreOffice saved as .ods and then as .xlsm again
+    carries an empty VBA project (measured, LibreOffice 7.4; from .xls the macros come
+    through), which no command notices until a button does nothing in Excel: said here,
+    with the command that puts the macros back."""
+    said = ("マスターブックなら Excel で開き、「名前を付けて保存」で「Excel マクロ有効ブック（.xlsm）」として保存した"
+            "ファイルを指定してください（LibreOffice Calc では「ファイル」→「名前を付けて保存」で、ファイルの種類"
+            "「Excel 2007-365 (マクロ有効)（.xlsm）」を選んで保存します）")
+    if content == ".ods":
+        said += ("。.ods で保存したときにマクロ（ボタンの動き）はなくなっているため、保存した .xlsm に"
+                 "「renkei-xl upgrade-macros マスター.xlsm」でマクロを入れ直してください")
+    return said
 
 
 def not_a_book(name: str, content: str = "") -> str:
@@ -89,8 +104,7 @@ def not_a_book(name: str, content: str = "") -> str:
                 "を指定してください（経年の CSV は renkei-xl history import マスター.xlsm 経年.csv で取り込みます）")
     if suffix in OTHER_SPREADSHEETS:
         return (f"「{name}」は {suffix} 形式のファイルで、このツールは読めません（拡張子を変えるだけでは読めません）。"
-                "マスターブックなら Excel で開き、「名前を付けて保存」で「Excel マクロ有効ブック（.xlsm）」として保存した"
-                "ファイルを指定してください")
+                + resave_as_master(suffix))
     return f"「{name}」はマスターブック（.xlsm か .xlsx）ではありません。マスターブックのファイルを指定してください"
 
 # Sheets the tool writes from scratch; everything else belongs to the staff.
