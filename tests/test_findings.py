@@ -54,3 +54,25 @@ def test_a_duplicated_id_reads_alike_on_指標_and_on_a_municipality_sheet(fy202
     assert by_sheet["指標"].message == "指標ID「06-1」が重複しています（指標!A9 と同じ）"
     assert by_sheet["小樽市"].message == "指標ID「04-1」が重複しています（小樽市!A5 と同じ）"
     assert by_sheet["指標"].hint == by_sheet["小樽市"].hint == F.DUPLICATE_ID.hint
+
+
+def test_the_printout_and_the_buttons_message_show_every_error_each_on_one_line(capsys):
+    """`renkei-xl validate` printed its first 30 findings in the order found: a sheet of warnings
+    (分母 typed on 札幌市's rows) hid the errors on later sheets that 「エラー 4 件」 and the exit
+    code spoke of behind 「… ほか 48 件」. It picks as 検証結果 picks its rows (shown_findings).
+    A value quoted with its line break broke a finding's line in two, there and in the button's
+    message: each is one line (Finding.said)."""
+    from renkei_xl.cli.workbook import print_findings
+    from renkei_xl.excel.buttons import _findings_parts
+
+    warnings = [F.IGNORED_DENOMINATOR.at("札幌市", f"F{r}", f"{r:02}-1", method="合計", value="5")
+                for r in range(2, 42)]
+    error = F.UNREADABLE[values.APPROXIMATE].at("長沼町", "E7", "28-1", label="実績値",
+                                                reason="「約10件\n2行目」は概数・見込みの表記（「約」）です")
+    print_findings([*warnings, error])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line for line in lines if "長沼町!E7" in line] == [f"  [{ERROR}] 長沼町!E7 28-1: {error.said}"], lines
+    assert "約10件⏎2行目" in error.said and len(lines) == 31 and lines[-1].startswith("  … ほか 11 件"), lines
+    assert all(line.startswith("  [") for line in lines[:-1]), lines
+    listing = _findings_parts([*warnings, error])[1]
+    assert listing.items == [f"・長沼町!E7　{error.said}"], listing.items

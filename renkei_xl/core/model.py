@@ -16,7 +16,7 @@ from typing import Mapping, NamedTuple, Optional
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
 from . import contract as c
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
-from .values import format_rate
+from .values import format_rate, one_line
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
@@ -169,6 +169,13 @@ class Finding(NamedTuple):
     @property
     def place(self) -> str:
         return f"{self.sheet}!{self.cell}" if self.cell else self.sheet
+
+    @property
+    def said(self) -> str:
+        """内容 on the one line a listing gives each finding (the command's printout, a
+        button's message, a report): a value quoted with its line break (「約10件⏎2行目」)
+        ended the line there, and its rest read as a line of its own, not as that finding's."""
+        return one_line(self.message)
 
 
 class Report(NamedTuple):

@@ -509,7 +509,7 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
     step = (f"　入力エラーを{year}年度のマスターで直したときも、上と同じ手順で{target}年度のマスターに取り込んでください"
             if step_above else Whole(f"　入力エラーを{year}年度のマスターで直したら、"
                           + catch_up(year, later, source, later_year, where, by_button())))
-    return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.message}" for f in errors],
+    return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.said}" for f in errors],
                     "　…ほか {n} 件", cap=10, vital=True,
                     head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),

@@ -359,7 +359,7 @@ def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
     """The counts, and the errors listed as far as the message holds them (all are on 検証結果)."""
     report = Report(tuple(findings))
     return [f"検証: {report.counts()}",
-            Listing([f"・{f.place}　{f.message}" for f in report.errors],
+            Listing([f"・{f.place}　{f.said}" for f in report.errors],
                     f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=SHOWN_FINDINGS,
                     vital=True)]
 

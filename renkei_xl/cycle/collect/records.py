@@ -163,13 +163,13 @@ class CollectReport:
 
 def held_line(file_name: str, f: Finding) -> str:
     """One cell not imported, as the report shows it."""
-    return (f"取り込みません: {file_name}: {f.place} {f.indicator_id}: {f.message}"
+    return (f"取り込みません: {file_name}: {f.place} {f.indicator_id}: {f.said}"
             "（この行は取り込まず、マスターの値のままです）")
 
 
 def kept_line(file_name: str, f: Finding) -> str:
     """One master cell kept against an untouched returned cell, as the report shows it."""
-    return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.message}"
+    return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.said}"
 
 
 def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
