@@ -11,15 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import gc
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .. import __version__
 from ..core.errors import OUT_OF_MEMORY, UserError, released
-from ..core.lazy_pattern import LazyPattern
 from .help_texts import MASTER_HELP, SAMPLE_NAMES
 from .parser import JapaneseParser
 
@@ -258,16 +259,21 @@ def _printable_streams() -> None:
 # What a console obeys instead of showing: control characters but the line feed and the tab
 # (ESC starts a sequence that clears the screen or colours what follows, C1's CSI the same),
 # a carriage return that ends no line (it sends the cursor back over what the line said), and
-# the bidirectional controls (core.values.BIDI_CONTROLS: they reorder what follows).
-_OBEYED = LazyPattern("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+# the bidirectional controls (core.values.BIDI_CONTROLS: they reorder what follows). Made at
+# the first text that is not all printable: core.values is no import of a command's start.
+@functools.lru_cache(maxsize=1)
+def _obeyed() -> "re.Pattern[str]":
+    from ..core.values import BIDI_CONTROLS
+
+    return re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]|\r(?!\n)")
 
 
 def shown_controls(text: str) -> str:
-    """``text`` as the command line prints it: each character in _OBEYED as 「[U+001B]」, as
+    """``text`` as the command line prints it: each character _obeyed finds as 「[U+001B]」, as
     core.values.shown quotes one. Texts from the master and the returned files reach the
     console whole (evaluate's table, collect's change lines): 「5件\r小樽市!G2 … → 5件」 from
     a return printed a change line that read as another."""
-    return _OBEYED.sub(lambda m: f"[U+{ord(m.group()):04X}]", text) if not text.isprintable() else text
+    return _obeyed().sub(lambda m: f"[U+{ord(m.group()):04X}]", text) if not text.isprintable() else text
 
 
 class _ShownControls:
