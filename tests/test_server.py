@@ -1396,6 +1396,21 @@ def test_a_region_name_makes_one_safe_file_in_the_folders_export_folder(server, 
     assert all(p.startswith(str(Path("work") / folder)) for p in new), new
 
 
+def test_a_server_whose_working_folder_was_removed_still_exports(server):
+    """The folder ``serve`` was started in is no part of its work: IT starts it by hand from a
+    console's folder (docs/staff-setup.md 0-3, before the service), an unpacked offline folder
+    deleted after the install. Once that folder was removed, every 確定版を書き出し (and 次年度の
+    マスターを作成) ended in 「予期しないエラー」: the package's part names were made relative
+    through posixpath.relpath, which asks the process for its working folder (FileNotFoundError).
+    The server keeps serving from a removed working folder for the rest of this module."""
+    shutil.rmtree(server.cwd)
+    try:
+        prompt, mode = _only_alert(server.post("export", _payload(server.master)))
+    finally:
+        server.cwd.mkdir()          # a folder of that name again (the server's own stays removed)
+    assert mode == "info" and "確定版を書き出しました" in prompt, prompt
+
+
 def test_long_book_and_folder_names_get_422_without_a_server_path(server):
     payload = _payload(server.master)
     long_book = {**payload, "book": {**payload["book"], "name": "長" * 300 + ".xlsm"}}

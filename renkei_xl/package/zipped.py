@@ -511,7 +511,13 @@ def rels_name(part: str) -> str:
 
 
 def relative(from_part: str, to_part: str) -> str:
-    return posixpath.relpath(to_part, posixpath.dirname(from_part))
+    """``to_part`` as a relationship target from ``from_part``'s folder: names inside the
+    package, worked out from the package root. relpath makes a relative name absolute
+    against the process's working folder (os.getcwd), which is no part of a package: a
+    server whose working folder had been removed since its start (a console's folder, an
+    unpacked offline folder deleted after the install) failed every 確定版を書き出し and
+    次年度のマスターを作成 with 「予期しないエラー」 (FileNotFoundError)."""
+    return posixpath.relpath("/" + to_part.lstrip("/"), "/" + posixpath.dirname(from_part).lstrip("/"))
 
 
 def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
