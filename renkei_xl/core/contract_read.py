@@ -1096,7 +1096,10 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
     does not make the row －). Not said for a sheet that could not be read
     (its own finding says so), nor on a sheet with a row no indicator claims (an ID that
     is an error value, 「０４－１」, a value beside no ID): that row may be the missing one,
-    and pipeline.unattributed already makes each indicator it may feed － naming its cell."""
+    and pipeline.unattributed already makes each indicator it may feed － naming its cell.
+    Nor of an indicator whose own 指標ID is an error value or a TRUE/FALSE: staff were told
+    to add a row 「#N/A」 to each sheet, and split listed 「#N/A」 as the row its files lack;
+    its cell on 指標 is named by its own finding."""
     from .methods import reported_ids
 
     unread = F.unread_sheets(settings.municipalities, found)
@@ -1125,7 +1128,7 @@ def missing_rows(settings: Settings, indicators: Sequence[Indicator], entries: S
         if central not in reported:
             reported[central] = reported_ids(settings, indicators, muni.name)
         for ind_id in reported[central]:
-            if ind_id in have or not ind_id:
+            if ind_id in have or not ind_id or unread_value(ind_id):
                 continue
             after = last.get(muni.name)      # the cell where the row would go: below the table
             cell = ""

@@ -140,15 +140,40 @@ def unread_cells(copy, sheet: str, by_id: dict[str, Indicator], uncached: frozen
     out = []
     added = added_references(copy)
     contract_cols = set(copy.fields.values())
+    labels = [f for f in LABEL_FIELDS if f in copy.fields]
     for row, ind_id, r in zip(copy.rows, copy.ids, copy.row_numbers):
         out += [(f"{sheet}!{cell_ref(r, col)}", e) for col, v in enumerate(row, start=1)
                 if (e := unread_value(v) if col in contract_cols else error_value(v))]
         if uncached:
             out += [(place, NO_RESULT_VALUE) for col in range(1, len(row) + 1)
                     if (place := f"{sheet}!{cell_ref(r, col)}") in uncached]
-        out += [(place, e) for place, v in _reference_cells(by_id.get(ind_id), added)
+        ind = by_id.get(ind_id)
+        out += [(place, e) for place, v in _reference_cells(ind, added) + _label_cells(ind, labels)
                 if (e := unread_value(v) or (place in uncached and NO_RESULT_VALUE))]
     return list(dict.fromkeys(out))
+
+
+def _label_cells(ind: Optional[Indicator], labels: list[str]) -> list[tuple[str, object]]:
+    """(「指標!F8」, value) of ``ind``'s labels that stale_labels holds the sheet's against:
+    an error there was quoted as 指標's words (「→ 指標では「#N/A」」), and a formula without its
+    result as 「」, while the files went out."""
+    if ind is None:
+        return []
+    return [(f"{ind.sheet}!{ind.cell(f)}", getattr(ind, f)) for f in labels if ind.cell(f)]
+
+
+def unread_ids(indicators: Sequence[Indicator], uncached: frozenset = frozenset()) -> list[tuple[str, str]]:
+    """(「指標!A8」, what it holds) for each 指標ID on 指標 that is an error value, a
+    TRUE/FALSE or a formula without its result (``uncached``, as unread_cells). No row of a
+    municipality sheet matches it: split handed those rows out with 基準値 and 目標値 empty
+    and listed 「#N/A」 as the row the other files lack. Asked of every indicator, as which
+    municipalities report it cannot be told."""
+    out = []
+    for ind in indicators:
+        place = f"{ind.sheet}!{ind.cell('id')}" if ind.cell("id") else ind.sheet
+        if (e := unread_value(ind.id) or (place in uncached and NO_RESULT_VALUE)):
+            out.append((place, e))
+    return out
 
 
 def long_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:

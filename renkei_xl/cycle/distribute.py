@@ -429,7 +429,7 @@ def _check_no_unread_cells(planned: list, data: MasterData) -> None:
     or a TRUE/FALSE (input_sheet.unread_cells) stops the split, naming it. Written out it is a
     text (「#N/A」 as a 目標値, or pre-filled in an input cell and kept as issued), never an
     empty cell: the municipalities would answer it."""
-    from ..core.input_sheet import unread_cells
+    from ..core.input_sheet import unread_cells, unread_ids
     from ..core.values import unread_advice, unread_kind, unread_places
 
     from ..core.findings import uncached_places
@@ -437,7 +437,8 @@ def _check_no_unread_cells(planned: list, data: MasterData) -> None:
 
     by_id = {i.id: i for i in data.indicators}
     uncached = uncached_places(data.findings)
-    found = [p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id, uncached)]
+    found = unread_ids(data.indicators, uncached)
+    found += [p for muni, copy, _path in planned for p in unread_cells(copy, muni.name, by_id, uncached)]
     # A row whose 指標ID is such a formula is read without an ID and left out of the copy: its
     # municipality's file lacked the row, where 「#N/A」 there stopped the split.
     sheets = {muni.name for muni, _copy, _path in planned}
