@@ -14,6 +14,7 @@ import zipfile
 from conftest import write_members
 from remote_payload import click_said
 from renkei_xl.cli import main
+from renkei_xl.cycle.collect import collect
 from renkei_xl.core import contract as c
 from renkei_xl.excel import buttons
 
@@ -53,14 +54,48 @@ def test_a_click_of_collect_orders_no_return_by_a_save_time_ahead_of_now(sample,
     inbox.mkdir()
     ahead, right = inbox / issued.name, inbox / issued.name.replace(".xlsx", "_訂正.xlsx")
     for path, when, value in ((ahead, "2099-01-01T00:00:00Z", 5), (right, "2024-04-10T00:00:00Z", 21)):
-        with zipfile.ZipFile(issued) as z:
-            parts = {i.filename: z.read(i) for i in z.infolist()}
-        parts["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                            rb"\g<1>" + when.encode() + rb"\g<2>", parts["docProps/core.xml"])
-        parts["xl/worksheets/sheet1.xml"] = re.sub(rb'<c r="G20"[^>]*>.*?</c>', b'<c r="G20" s="10"><v>%d</v></c>' % value,
-                                                   parts["xl/worksheets/sheet1.xml"], count=1)
-        write_members(path, parts)
+        _saved_as(issued, path, when, value)
     monkeypatch.chdir(master.parent)
     said = click_said(master, buttons.collect)
     assert f"同じ市町村（{MUNI}）のファイル「{ahead.name}」「{right.name}」のどれが新しいか、保存日時から決められない" in said, said
     assert "04-1 実績値" not in said, said
+
+
+def _saved_as(issued, path, when: str, value: int, application: str = "") -> None:
+    """``issued`` with 04-1's 実績値 (G20) ``value``, saved at ``when`` (core's modified as the
+    file stores it) by ``application`` (docProps/app.xml's Application; as issued when empty)."""
+    with zipfile.ZipFile(issued) as z:
+        parts = {i.filename: z.read(i) for i in z.infolist()}
+    parts["docProps/core.xml"] = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                        rb"\g<1>" + when.encode() + rb"\g<2>", parts["docProps/core.xml"])
+    parts["xl/worksheets/sheet1.xml"] = re.sub(rb'<c r="G20"[^>]*>.*?</c>', b'<c r="G20" s="10"><v>%d</v></c>' % value,
+                                               parts["xl/worksheets/sheet1.xml"], count=1)
+    if application:
+        parts["docProps/app.xml"] = re.sub(rb"<Application>[^<]*</Application>",
+                                           b"<Application>" + application.encode() + b"</Application>",
+                                           parts["docProps/app.xml"])
+    write_members(path, parts)
+
+
+# What LibreOffice 7.4 (Debian 12) wrote as Application, saving an input file as .xlsx.
+LIBREOFFICE = "LibreOffice/7.4.7.2$Linux_X86_64 LibreOffice_project/40$Build-2"
+
+
+def test_a_return_libreoffice_saved_is_ordered_by_the_hour_it_was_saved_in_japan(sample, issued, tmp_path):
+    """LibreOffice stamps a save with the PC's own clock and marks it UTC all the same (its
+    sfx2 takes the local time, its OOXML export writes it with 「Z」; measured with 7.4 on a
+    PC in Japan: saved at 09:56 UTC, stamped 「18:56:30Z」). 小樽市 sent its return from Calc
+    at 10:00 and a correction from Excel at 12:00 (03:00 UTC): the Calc one read as 19:00,
+    the newer, and was imported, the correction left out 「新しいファイル…があるため」."""
+    master = tmp_path / "master.xlsm"
+    shutil.copyfile(sample, master)
+    inbox = tmp_path / "回収"
+    inbox.mkdir()
+    calc, excel = inbox / issued.name, inbox / issued.name.replace(".xlsx", "_訂正.xlsx")
+    _saved_as(issued, calc, "2024-04-10T10:00:00Z", 5, LIBREOFFICE)
+    _saved_as(issued, excel, "2024-04-10T03:00:00Z", 21, "Microsoft Excel")
+    report = collect(master, [inbox], dry_run=True)
+    assert [(ch.indicator_id, ch.new) for ch in report.changes] == [("04-1", 21)], report.lines()
+    [left] = report.refused
+    assert left.path == calc and f"新しいファイル「{excel.name}」" in left.reason, left.reason
+    assert [r.submitted_at for r in report.records] == [dt.datetime(2024, 4, 10, 12, 0)]

@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 from typing import Optional
 
-from ..clock import local, now
+from ..clock import JAPAN, local, now
 from ..core.calc_on_load import saved_uncalculated
 from ..core.errors import UserError
 from ..package.cells import hidden_rows, merged_areas
@@ -29,6 +29,8 @@ from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
 CORE = "docProps/core.xml"
 DCTERMS = "{http://purl.org/dc/terms/}modified"
+APP = "docProps/app.xml"
+APPLICATION = "{http://schemas.openxmlformats.org/officeDocument/2006/extended-properties}Application"
 # How far past the moment of reading a save time may lie and still be one: a municipality's
 # PC clock a few hours fast, or a writer that stores local time marked as UTC (Japan's nine
 # hours). Beyond it the time is no time (ReturnedBook._modified).
@@ -96,7 +98,8 @@ class ReturnedBook:
         return custom_properties(self._pkg)
 
     def _modified(self) -> Optional[dt.datetime]:
-        """The last save time (core ``modified``, stored in UTC) as local time; None where
+        """The last save time (core ``modified``, stored in UTC, by LibreOffice in the PC's
+        local time: _stamped_local) as local time; None where
         there is none, it cannot be read or converted, or it lies after now (FUTURE_SLACK):
         a PC whose clock ran years ahead saved 「2099/01/01」, collect took it as the newest
         submission and logged it, and every later return of that municipality (its
@@ -106,16 +109,33 @@ class ReturnedBook:
         el = parse(data, CORE).find(DCTERMS) if data is not None else None
         if el is None or not (el.text or "").strip():
             return None
+        stamp = el.text.strip()
         try:
-            when = dt.datetime.fromisoformat(el.text.strip().replace("Z", "+00:00"))
+            when = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
         except ValueError:
             return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
+        if when.tzinfo is None or stamp.endswith("Z"):
+            when = when.replace(tzinfo=JAPAN if self._stamped_local() else dt.timezone.utc)
         when = local(when)
         if when is None or when > now() + FUTURE_SLACK:
             return None
         return when.replace(microsecond=0)
+
+    def _stamped_local(self) -> bool:
+        """Whether LibreOffice (or a product built on it: its generator string ends in
+        「…_project/build」) saved the file. It stamps core's modified with the PC's own clock
+        and marks it UTC all the same (sfx2 takes the system's local time, its OOXML export
+        writes it with 「Z」; measured with 7.4 in Japan: saved at 09:56 UTC, 「18:56:30Z」).
+        Read as UTC, a return from Calc was nine hours newer than it was, and came before a
+        correction saved in Excel within them: that one was left out as the older, or refused
+        as older than the imported one. The municipalities' clocks keep Japan time."""
+        data = self._pkg.get(APP, parser_read=True)
+        try:
+            el = parse(data, APP).find(APPLICATION) if data is not None else None
+        except UserError:
+            return False
+        name = (el.text or "").strip() if el is not None else ""
+        return name.startswith("LibreOffice") or "_project/" in name
 
     def grid(self, name: str) -> list[list[object]]:
         """The sheet's values from A1 (empty cells None); formulas as their saved results.
