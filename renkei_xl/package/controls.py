@@ -92,6 +92,26 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
                         tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
 
 
+_FMLA_MACRO = LazyPattern(rb'<(?:[\w.-]+:)?FmlaMacro\b[^<>]*>([^<]*)<')
+
+
+def button_macros(pkg: Package, sheet_part: str) -> set[str]:
+    """The macros the form buttons of ``sheet_part`` run, as Excel names them without the
+    book (「[0]!Renkei.RenkeiCheck」 → 「Renkei.RenkeiCheck」; a LibreOffice save writes no
+    「[0]!」), from the sheet's legacy drawings, where Excel and LibreOffice both store a
+    button. A button whose shape LibreOffice 7.4 did not read back is in none of them, which
+    is what vba.missing asks."""
+    out = set()
+    for rel in read_rels(pkg, sheet_part):
+        if rel.type != T_VML or not rel.part or rel.part not in pkg:
+            continue
+        for shape in _shapes(pkg.read(rel.part)):
+            if _object_type(shape) == b"Button" and (found := _FMLA_MACRO.search(shape)):
+                macro = found.group(1).decode("utf-8", "replace").strip()
+                out.add(macro.rsplit("!", 1)[-1])
+    return out
+
+
 def kept_parts(pkg: Package, kept: KeptControls, sheet_part: str) -> set[str]:
     """The legacy drawing, the controls' properties and every part they reach, which the
     sheet's rebuild must not remove."""
