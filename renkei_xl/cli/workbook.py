@@ -257,6 +257,8 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
     from ..vba.carry import upgraded_project
     from ..vba.inject import chart_code_names, sheet_code_names, workbook_code_name, write_with_project
+    from ..vba.missing import missing_macros, missing_said
+    from ..workbook.menu_buttons import put_back_buttons
     from ..workbook.kind import check_master_file
     from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path, load_master
@@ -286,10 +288,25 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         read_as = os.stat(path)
         data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server,
                                        chart_code_names(path))
+        # What LibreOffice lost (vba.missing): the buttons' modules come with the new project,
+        # the buttons are put back in the same write; the file written is checked by the same rule.
+        before = missing_macros(path)
+        added: list[str] = []
+
+        def buttons(pkg) -> None:
+            if before and before.buttons:
+                added.extend(put_back_buttons(pkg, before.buttons))
+
         dropped: list[str] = []
-        saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data)), read_as=read_as)
-    print(f"マクロを更新しました: {path}")
+        saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data, buttons)),
+                             read_as=read_as)
+    after = missing_macros(path)
+    print(f"マクロを更新しました: {path}" if not after else f"マクロを入れ替えました: {path}（ボタンはまだ動きません。下のエラーを見てください）")
     print(f"バックアップ: {saved}")
+    if before and before.modules and not (after and after.modules):
+        print(f"ボタンのマクロ（VBA のモジュール {'、'.join(before.modules)}）がなかったため、入れ直しました")
+    if added:
+        print(f"シート「{c.MENU}」にボタン（{'、'.join(added)}）がなかったため、作成時と同じ場所に入れ直しました")
     for note in notes:
         print(note)
     if dropped:
@@ -308,6 +325,8 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
 
         row, _written = write_planned(path, lambda _fs: conf_row_plan(path, SERVER_KEY, server))
         print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
+    if after:
+        raise UserError(f"マクロは入れ替えましたが、入れ直せないものがあります: {missing_said(path.name, after)}")
     return 0
 
 

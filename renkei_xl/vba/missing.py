@@ -34,22 +34,22 @@ def button_modules() -> tuple[str, ...]:
 
 
 def missing_in(pkg) -> Optional[Missing]:
-    """What of the buttons' needs the package ``pkg`` of an .xlsm lacks; None when it cannot
-    be told (no VBA part: upgrade-macros refuses such a book in its own words; a project too
-    large to read, which Excel may well run)."""
+    """What of the buttons' needs the package ``pkg`` of an .xlsm lacks; None without a VBA
+    part (upgrade-macros refuses such a book in its own words). A project too large or
+    damaged for this reader, which Excel may still run, is not called empty: no false alarm."""
     from ..package.controls import button_macros
     from ..package.workbook import WorkbookXml
-    from .read import VbaProjectError, VbaProjectTooLarge, listed_modules
+    from .read import VbaProjectEmpty, VbaProjectError, listed_modules
 
     if VBA_PART not in pkg:
         return None
     try:
         listed = {name.lower() for name in listed_modules(pkg.read(VBA_PART))}
-    except VbaProjectTooLarge:
-        return None
-    except VbaProjectError:
-        listed = set()          # LibreOffice's .ods round trip: a compound file with nothing in it
-    modules = tuple(m for m in button_modules() if m.lower() not in listed)
+        modules = tuple(m for m in button_modules() if m.lower() not in listed)
+    except VbaProjectEmpty:     # LibreOffice's .ods round trip: a compound file with nothing in it
+        modules = button_modules()
+    except VbaProjectError:     # too large, or damaged: said where the project is read (server.place)
+        modules = ()
     menu = WorkbookXml(pkg).sheet(c.MENU)
     if menu is None or not menu.part or menu.part not in pkg:
         return Missing(modules, tuple(caption for caption, _m, _w in c.BUTTONS), menu=False)

@@ -55,6 +55,11 @@ class VbaProjectTooLarge(VbaProjectError):
     and said as too large (its own words: saving it again does not help)."""
 
 
+class VbaProjectEmpty(VbaProjectError):
+    """A compound file with no ``VBA/dir`` stream: no module at all, as LibreOffice 7.4
+    stores the project of a master it saved as .ods and then as .xlsm (vba.missing)."""
+
+
 # How staff read the budget: 「4 MB」.
 LARGEST_SHOWN = f"{MAX_DECOMPRESSED // (1024 * 1024)} MB"
 
@@ -405,7 +410,7 @@ def _vba_storage(ole) -> list[str]:
     for entry in ole.listdir(streams=True, storages=False):
         if entry[-1].lower() == "dir" and len(entry) >= 2 and entry[-2].lower() == "vba":
             return entry[:-1]
-    raise VbaProjectError("no VBA/dir stream")
+    raise VbaProjectEmpty("no VBA/dir stream")
 
 
 def _records(data: bytes) -> Iterator[tuple[int, bytes]]:
