@@ -552,3 +552,17 @@ def test_a_master_excel_saved_gives_no_note(grafted_master):
     assert missing_macros(grafted_master) is not None and not missing_macros(grafted_master)
     out = cli_run(["validate", "--no-write", str(grafted_master)])
     assert "【注意】" not in out.stdout and out.returncode in (0, 1), out.stderr
+
+
+def test_upgrade_macros_that_cannot_put_the_buttons_back_says_so(lo_lost, tmp_path, monkeypatch, capsys):
+    """What it wrote is checked by the rule that found the loss: a master still without
+    buttons is not 「マクロを更新しました」, and the command ends in an error saying what is left."""
+    from renkei_xl.cli import main
+    from renkei_xl.workbook import menu_buttons
+
+    path = _copy(lo_lost["twice"], tmp_path)
+    monkeypatch.setattr(menu_buttons, "put_back_buttons", lambda pkg, captions: [])
+    assert main(["upgrade-macros", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert "マクロを更新しました" not in out and "ボタンはまだ動きません" in out
+    assert "入れ直せないもの" in err and f"シート「{c.MENU}」のボタン（" in err
