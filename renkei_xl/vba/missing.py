@@ -10,7 +10,8 @@ upgrade-macros puts both back (workbook.menu_buttons) and checks the file it wro
 same rule. What the buttons need is read from core.contract.BUTTONS, the build's own list.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: see package.drawing (NamedTuple at import; every
+# command on an .xlsm imports this module).
 
 from pathlib import Path
 from typing import NamedTuple, Optional
