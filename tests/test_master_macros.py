@@ -536,16 +536,12 @@ def test_upgrade_macros_puts_back_the_modules_and_the_buttons_where_the_build_pu
         owned |= {menu, "xl/worksheets/_rels/sheet1.xml.rels", vml}
     kept = {n for n in before if n not in owned}
     assert {n: after.get(n) for n in kept} == {n: before[n] for n in kept}
-
-
-def test_libreoffice_reads_the_buttons_upgrade_macros_put_back(lo_lost, tmp_path):
-    require_soffice()
-    path = _copy(lo_lost["twice"], tmp_path)
-    assert cli_run(["upgrade-macros", str(path)]).returncode == 0
-    buttons = lo_probe("uno_probe", path)["buttons"][c.MENU]
-    assert [(b["label"], [e["code"] for e in b["events"]]) for b in buttons] == [
-        (caption, [f"vnd.sun.star.script:VBAProject.{macro}?language=Basic&location=document"])
-        for caption, macro, _ in c.BUTTONS]
+    if lost == "twice":         # and LibreOffice reads them, each bound to its macro
+        require_soffice()
+        buttons = lo_probe("uno_probe", path)["buttons"][c.MENU]
+        assert [(b["label"], [e["code"] for e in b["events"]]) for b in buttons] == [
+            (caption, [f"vnd.sun.star.script:VBAProject.{macro}?language=Basic&location=document"])
+            for caption, macro, _ in c.BUTTONS]
 
 
 def test_a_master_excel_saved_gives_no_note(grafted_master):
