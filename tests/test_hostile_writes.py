@@ -150,8 +150,8 @@ def test_a_master_saved_meanwhile_is_not_written_over_by_upgrade_macros(master, 
     saved = digest(theirs)
     real = inject.write_with_project
 
-    def colleague_saves_meanwhile(src, dst, data):
-        dropped = real(src, dst, data)
+    def colleague_saves_meanwhile(src, dst, data, *more):
+        dropped = real(src, dst, data, *more)
         os.replace(theirs, master)
         return dropped
 

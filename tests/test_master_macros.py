@@ -437,3 +437,132 @@ def test_a_project_that_inflates_past_the_part_limits_is_refused_before_it_is_he
     out = cli_run(["upgrade-macros", str(path)])
     assert out.returncode == 2 and f"部品「{VBA_PART}」" in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert path.read_bytes() == before
+
+
+# ------------------------------------------------------------ what LibreOffice loses
+
+@pytest.fixture(scope="module")
+def lo_lost(master, lo_master_xlsm, tmp_path_factory):
+    """The sample master as LibreOffice 7.4 leaves it, from the office the tests share
+    (realbooks.lo_convert): "emptied", saved as .ods and then as .xlsm again (a
+    vbaProject.bin of 1,536 bytes with no module); "twice", staff's edits saved as .xlsm in
+    Calc (lo_master_xlsm, the run's own) saved once more (the buttons of the first save read
+    back as nothing, so the second has none; its notes' drawing stays)."""
+    from realbooks import XLSM_FILTER, lo_convert
+
+    require_soffice()
+    base = tmp_path_factory.mktemp("lo_lost")
+    ods = lo_convert(master, base / "ods" / "m.ods", "calc8")
+    emptied = lo_convert(ods, base / "emptied" / master.name, XLSM_FILTER)
+    twice = lo_convert(lo_master_xlsm, base / "twice" / master.name, XLSM_FILTER)
+    return {"emptied": emptied, "twice": twice}
+
+
+def _copy(src: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / src.name).write_bytes(src.read_bytes())
+    return folder / src.name
+
+
+def _menu_buttons(path: Path) -> list[str]:
+    """The macros of メニュー's buttons as saved (their VML shapes, read here, not by the tool),
+    sorted, without Excel's 「[0]!」."""
+    from realbooks import relationships, resolve_target, sheet_parts
+
+    pkg = _parts(path)
+    menu = sheet_parts(pkg)[c.MENU]
+    out = []
+    for rel in relationships(pkg, menu):
+        if rel["Type"].endswith("/vmlDrawing"):
+            vml = pkg[resolve_target(menu, rel["Target"])].decode("utf-8")
+            out += [m.split("!")[-1] for shape in re.findall(r"<v:shape\b.*?</v:shape>", vml, re.DOTALL)
+                    if 'ObjectType="Button"' in shape for m in re.findall(r"<x:FmlaMacro>([^<]+)<", shape)]
+    return sorted(out)
+
+
+def test_libreoffice_loses_the_modules_or_the_buttons_and_every_command_says_so(lo_lost, tmp_path):
+    """Both losses measured with LibreOffice 7.4, then said by the commands that open the master
+    (a 【注意】 naming the file, what is lost and upgrade-macros), which still do their work."""
+    with zipfile.ZipFile(lo_lost["emptied"]) as z:
+        assert z.getinfo(VBA_PART).file_size < 4096        # 1,536 bytes: no module
+    assert _menu_buttons(lo_lost["emptied"]) == sorted(m for _c, m, _w in c.BUTTONS)
+    assert _menu_buttons(lo_lost["twice"]) == []
+    assert "Renkei" in _olevba_modules(lo_lost["twice"])
+    name = lo_lost["emptied"].name
+    out = cli_run(["validate", "--no-write", str(lo_lost["emptied"])])
+    assert out.returncode == 0, out.stderr
+    note = out.stdout.splitlines()[0]
+    assert note.startswith("【注意】") and f"「{name}」" in note and "モジュール Renkei" in note
+    assert f"upgrade-macros {name}" in note and "ボタン（" not in note
+    assert "入力チェック: エラー 0 件" in out.stdout
+    path = _copy(lo_lost["twice"], tmp_path / "twice")
+    out = cli_run(["recalc", str(path)])
+    assert out.returncode == 0, out.stderr
+    note = out.stdout.splitlines()[0]
+    assert note.startswith("【注意】") and f"シート「{c.MENU}」のボタン（{'、'.join(b for b, _m, _w in c.BUTTONS)}）" in note
+    assert "モジュール" not in note and "達成割合 52／71" in out.stdout
+
+
+def test_the_server_names_a_master_emptied_of_its_macros_and_upgrade_macros(lo_lost):
+    """The server's admission read the empty project as damage and asked staff to save it
+    again as .xlsm, which keeps it empty."""
+    from renkei_xl.core.errors import UserError
+    from renkei_xl.server.place import replayable_of
+
+    with pytest.raises(UserError, match=f"マスター「{lo_lost['emptied'].name}」にはボタンのマクロ.*upgrade-macros") as info:
+        replayable_of(lo_lost["emptied"])
+    assert "保存し直して" not in str(info.value)
+
+
+@pytest.mark.parametrize("lost", ["emptied", "twice"])
+def test_upgrade_macros_puts_back_the_modules_and_the_buttons_where_the_build_puts_them(lo_lost, master, lost, tmp_path):
+    """upgrade-macros said 「マクロを更新しました」 and left a master without buttons as it was.
+    It puts back what was lost, says so, and the buttons are the build's own (the same VML);
+    every part but those it owns stays byte for byte."""
+    path = _copy(lo_lost[lost], tmp_path)
+    before = _parts(path)
+    out = cli_run(["upgrade-macros", str(path)])
+    assert out.returncode == 0, out.stderr
+    assert "入れ直しました" in out.stdout and "壊れていて" not in out.stdout
+    assert "Renkei" in _olevba_modules(path)
+    assert "【注意】" not in cli_run(["validate", "--no-write", str(path)]).stdout
+    assert _menu_buttons(path) == sorted(m for _c, m, _w in c.BUTTONS)
+    after = _parts(path)
+    owned = {VBA_PART, "[Content_Types].xml", "xl/workbook.xml", "docProps/app.xml"}
+    if lost == "twice":
+        menu, (vml,) = "xl/worksheets/sheet1.xml", {n for n in set(after) - set(before) if n.endswith(".vml")}
+        assert after[vml] == _parts(master)["xl/drawings/vmlDrawing1.vml"]     # the build's buttons, byte for byte
+        assert after[menu].count(b"<legacyDrawing ") == 1
+        owned |= {menu, "xl/worksheets/_rels/sheet1.xml.rels", vml}
+    kept = {n for n in before if n not in owned}
+    assert {n: after.get(n) for n in kept} == {n: before[n] for n in kept}
+    if lost == "twice":         # and LibreOffice reads them, each bound to its macro
+        require_soffice()
+        buttons = lo_probe("uno_probe", path)["buttons"][c.MENU]
+        assert [(b["label"], [e["code"] for e in b["events"]]) for b in buttons] == [
+            (caption, [f"vnd.sun.star.script:VBAProject.{macro}?language=Basic&location=document"])
+            for caption, macro, _ in c.BUTTONS]
+
+
+def test_a_master_excel_saved_gives_no_note(grafted_master):
+    """No false alarm: the sample master with every Excel-made sheet (buttons of Excel's own,
+    「[0]!say_hello」, among them) carries the tool's modules and buttons."""
+    from renkei_xl.vba.missing import missing_macros
+
+    assert missing_macros(grafted_master) is not None and not missing_macros(grafted_master)
+    out = cli_run(["validate", "--no-write", str(grafted_master)])
+    assert "【注意】" not in out.stdout and out.returncode in (0, 1), out.stderr
+
+
+def test_upgrade_macros_that_cannot_put_the_buttons_back_says_so(lo_lost, tmp_path, monkeypatch, capsys):
+    """What it wrote is checked by the rule that found the loss: a master still without
+    buttons is not 「マクロを更新しました」, and the command ends in an error saying what is left."""
+    from renkei_xl.cli import main
+    from renkei_xl.workbook import menu_buttons
+
+    path = _copy(lo_lost["twice"], tmp_path)
+    monkeypatch.setattr(menu_buttons, "put_back_buttons", lambda pkg, captions: [])
+    assert main(["upgrade-macros", str(path)]) == 2
+    out, err = capsys.readouterr()
+    assert "マクロを更新しました" not in out and "ボタンはまだ動きません" in out
+    assert "入れ直せないもの" in err and f"シート「{c.MENU}」のボタン（" in err

@@ -156,6 +156,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     written_before = replaced()[0]
     try:
+        _missing_macros_note(args)
         return func(args)
     except UserError as exc:
         print(f"エラー: {exc}", file=sys.stderr)
@@ -193,6 +194,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     except Exception as exc:  # the last guard: staff get a sentence, developers --debug
         return _unexpected(exc, debug, argv, written_before)
+
+
+def _missing_macros_note(args: argparse.Namespace) -> None:
+    """【注意】 before any command on an .xlsm master that lost its buttons' modules or the
+    buttons themselves (vba.missing): LibreOffice loses them without a word, and every
+    command went on as if nothing were wrong until a button did nothing in Excel. A note,
+    not a refusal: the data is all there and the command works on it. upgrade-macros says
+    what it puts back itself."""
+    master = getattr(args, "master", None)
+    if not isinstance(master, str) or args.command == "upgrade-macros":
+        return
+    from ..vba.missing import missing_macros, missing_said
+
+    try:
+        missing = missing_macros(Path(master))
+    except Exception:   # a note only: the command's own reading of a damaged file says why
+        return
+    if missing:
+        print(f"【注意】{missing_said(Path(master).name, missing)}。")
 
 
 def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> int:

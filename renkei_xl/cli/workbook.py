@@ -255,10 +255,8 @@ def _missed_note(result, old_year: int) -> list[str]:
 
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     """Swap in the VBA built from this installation's macros/ and xlwings, keep all else."""
-    from ..vba.carry import upgraded_project
-    from ..vba.inject import chart_code_names, sheet_code_names, workbook_code_name, write_with_project
+    from ..vba.missing import missing_macros, missing_said
     from ..workbook.kind import check_master_file
-    from ..safety import replace_file, writer_lock
     from ..workbook.session import check_path, load_master
 
     path = check_path(Path(args.master))
@@ -279,19 +277,9 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         from ..workbook.conf import conf_row_plan
 
         conf_row_plan(path, SERVER_KEY, server)
-    with writer_lock(path):
-        # The version read, looked at again before the backup and the rename: a master saved
-        # or copied over meanwhile (another PC, a restore from mail) was written over with
-        # the older one's parts, the newer save kept nowhere, not even in the backup.
-        read_as = os.stat(path)
-        data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server,
-                                       chart_code_names(path))
-        dropped: list[str] = []
-        saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data)), read_as=read_as)
-    print(f"マクロを更新しました: {path}")
-    print(f"バックアップ: {saved}")
-    for note in notes:
-        print(note)
+    saved, notes, dropped, before, added = _swap_macros(path, server)
+    after = missing_macros(path)        # the file written, by the rule that found the losses
+    print(*_upgrade_said(path, saved, before, after, added), *notes, sep="\n")
     if dropped:
         # The old signature signs code no longer there (package.vba_signature).
         print("マクロのデジタル署名を外しました（署名は前のマクロのもので、新しいマクロには合いません）。"
@@ -308,7 +296,53 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
 
         row, _written = write_planned(path, lambda _fs: conf_row_plan(path, SERVER_KEY, server))
         print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
+    if after:
+        raise UserError(f"マクロは入れ替えましたが、入れ直せないものがあります: {missing_said(path.name, after)}")
     return 0
+
+
+def _swap_macros(path: Path, server: "str | None"):
+    """The master's project replaced by this installation's, under the writer lock, and what
+    LibreOffice lost (vba.missing) put back in the same write: the buttons' modules come with
+    the new project, the buttons by workbook.menu_buttons. Returns the backup, the notes on
+    staff's code, the signatures dropped, the losses found and the buttons put back."""
+    from ..safety import replace_file, writer_lock
+    from ..vba.carry import upgraded_project
+    from ..vba.inject import chart_code_names, sheet_code_names, workbook_code_name, write_with_project
+    from ..vba.missing import missing_macros
+    from ..workbook.menu_buttons import put_back_buttons
+
+    with writer_lock(path):
+        # The version read, looked at again before the backup and the rename: a master saved
+        # or copied over meanwhile (another PC, a restore from mail) was written over with
+        # the older one's parts, the newer save kept nowhere, not even in the backup.
+        read_as = os.stat(path)
+        data, notes = upgraded_project(path, sheet_code_names(path), workbook_code_name(path), server,
+                                       chart_code_names(path))
+        before = missing_macros(path)
+        added: list[str] = []
+
+        def buttons(pkg) -> None:
+            if before and before.buttons:
+                added.extend(put_back_buttons(pkg, before.buttons))
+
+        dropped: list[str] = []
+        saved = replace_file(path, lambda tmp: dropped.extend(write_with_project(path, tmp, data, buttons)),
+                             read_as=read_as)
+    return saved, notes, dropped, before, added
+
+
+def _upgrade_said(path: Path, saved: Path, before, after, added: list[str]) -> list[str]:
+    """upgrade-macros' first lines: the master, its backup, and what of LibreOffice's losses
+    (vba.missing ``before``) it put back; not 「更新しました」 while ``after`` (the same rule on
+    the file written) still finds one (the command then ends in its error)."""
+    said = [f"マクロを更新しました: {path}" if not after else
+            f"マクロを入れ替えました: {path}（ボタンはまだ動きません。下のエラーを見てください）", f"バックアップ: {saved}"]
+    if before and before.modules and not (after and after.modules):
+        said.append(f"ボタンのマクロ（VBA のモジュール {'、'.join(before.modules)}）がなかったため、入れ直しました")
+    if added:
+        said.append(f"シート「{c.MENU}」にボタン（{'、'.join(added)}）がなかったため、作成時と同じ場所に入れ直しました")
+    return said
 
 
 def register(sub) -> None:

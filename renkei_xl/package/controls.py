@@ -21,7 +21,6 @@ import re
 from typing import NamedTuple, Optional
 
 from ..core.lazy_pattern import LazyPattern
-from .drawing import START_TAG, relationship_ids, top_level_children
 from .rels import reachable, read_rels
 from .sheet_tail import sheet_root, sheet_tail
 from .xml import closed_elements
@@ -56,6 +55,7 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
     drawing holds none (notes only, or no legacy drawing). The sheet part, 15 MB for a
     20,000-row 一覧, is read only when a VML part of the sheet holds a control, and only the
     part of it past <sheetData> is parsed (package.sheet_tail: what its reader saw)."""
+    from .drawing import relationship_ids, top_level_children   # (its import is 25 ms: not at every command's start, vba.missing)
     from .xml import PackageError
 
     rels = read_rels(pkg, sheet_part)
@@ -92,6 +92,26 @@ def kept_controls(pkg: Package, sheet_part: str) -> Optional[KeptControls]:
                         tuple((r.id, r.type, r.target) for r in rels if r.id in ids))
 
 
+_FMLA_MACRO = LazyPattern(rb'<(?:[\w.-]+:)?FmlaMacro\b[^<>]*>([^<]*)<')
+
+
+def button_macros(pkg: Package, sheet_part: str) -> set[str]:
+    """The macros the form buttons of ``sheet_part`` run, as Excel names them without the
+    book (「[0]!Renkei.RenkeiCheck」 → 「Renkei.RenkeiCheck」; a LibreOffice save writes no
+    「[0]!」), from the sheet's legacy drawings, where Excel and LibreOffice both store a
+    button. A button whose shape LibreOffice 7.4 did not read back is in none of them, which
+    is what vba.missing asks."""
+    out = set()
+    for rel in read_rels(pkg, sheet_part):
+        if rel.type != T_VML or not rel.part or rel.part not in pkg:
+            continue
+        for shape in _shapes(pkg.read(rel.part)):
+            if _object_type(shape) == b"Button" and (found := _FMLA_MACRO.search(shape)):
+                macro = found.group(1).decode("utf-8", "replace").strip()
+                out.add(macro.rsplit("!", 1)[-1])
+    return out
+
+
 def kept_parts(pkg: Package, kept: KeptControls, sheet_part: str) -> set[str]:
     """The legacy drawing, the controls' properties and every part they reach, which the
     sheet's rebuild must not remove."""
@@ -115,6 +135,8 @@ def declared(element: bytes, old_root: bytes) -> bytes:
     """``element`` with the old root's prefixed namespace declarations (mc, x14, xdr, r, …)
     it does not make itself added to its start tag: the new root declares only the tool's,
     and a declaration repeated on a child means the same."""
+    from .drawing import START_TAG
+
     end = START_TAG.match(element).end()        # the start tag's own end, past its attributes
     end -= element[end - 2:end] == b"/>"
     own = set(_XMLNS.findall(element[:end]))

@@ -118,6 +118,12 @@ def _replayable(path: str, _mtime_ns: int, _size: int) -> tuple[frozenset[str], 
                         "大きすぎて読めません。IT 担当者に、職員が書いたマクロを減らしてもらってから、もう一度"
                         "ボタンを押してください") from None
     except VbaProjectError:
+        from ..vba.missing import missing_macros, missing_said
+
+        # LibreOffice's .ods round trip leaves a project with no module at all: saving it
+        # again as .xlsm (what the sentence below asks) keeps it empty; upgrade-macros mends it.
+        if (missing := missing_macros(Path(path))) and missing.modules:
+            raise UserError(f"{missing_said(Path(path).name, missing)}（IT 担当者に依頼してください）") from None
         raise UserError(f"マスター「{Path(path).name}」のマクロ（VBA プロジェクト）を読めません。"
                         "マクロ有効ブック（.xlsm）として保存し直してから、もう一度ボタンを押してください") from None
 

@@ -19,7 +19,7 @@ from typing import Optional, Sequence
 
 from ..core.errors import UserError
 from .project import CODEPAGE, Module, fits
-from .read import LARGEST_SHOWN, OTHER, VbaProjectError, VbaProjectTooLarge, read_project
+from .read import LARGEST_SHOWN, OTHER, VbaProjectEmpty, VbaProjectError, VbaProjectTooLarge, read_project
 
 _NAME_LINE = re.compile(r'^Attribute VB_Name = "[^"]*"\r?\n', re.MULTILINE)
 _NOT_CODE = re.compile(r"^\s*(?:Attribute\s|Option\s|$)", re.IGNORECASE)
@@ -44,6 +44,8 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
     if old is not None:
         try:
             kept, codepage = carried_modules(old, names)
+        except VbaProjectEmpty:
+            pass        # no module at all (LibreOffice's .ods round trip): nothing of staff's to carry
         except VbaProjectTooLarge:
             notes.append(f"前のマクロは大きすぎて（展開すると {LARGEST_SHOWN} を超えます）読めないため、職員が書いた"
                          "マクロがあっても引き継げませんでした（バックアップに残っています）")

@@ -1,6 +1,7 @@
 """Reading code names from a workbook and swapping its VBA project in place.
 
-``renkei-xl upgrade-macros`` replaces only ``xl/vbaProject.bin``: every other part is
+``renkei-xl upgrade-macros`` replaces only ``xl/vbaProject.bin`` (and puts back on メニュー
+the tool's buttons a LibreOffice save lost, workbook.menu_buttons): every other part is
 copied unchanged, so whatever the staff built in the workbook stays as it was, but for the
 old project's digital signatures, which no longer sign it (renkei_xl.package.vba_signature).
 """
@@ -8,9 +9,13 @@ old project's digital signatures, which no longer sign it (renkei_xl.package.vba
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ..core.errors import UserError
 from . import VBA_PART
+
+if TYPE_CHECKING:
+    from ..package.zipped import Package
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -65,10 +70,13 @@ def workbook_code_name(xlsm_path: str | Path) -> str:
     return (found.get("codeName") if found is not None else None) or "ThisWorkbook"
 
 
-def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) -> list[str]:
+def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes,
+                       also: Optional[Callable[[Package], None]] = None) -> list[str]:
     """Write the new file ``dst_path`` as ``src_path`` with ``xl/vbaProject.bin`` replaced
     by ``data``. Every other entry keeps its name, order, content and zip metadata, but the
-    signatures of a project replaced by another, which are removed; returns those removed."""
+    signatures of a project replaced by another, which are removed; returns those removed.
+    ``also``: a further edit of the package in the same write (the buttons a master lost,
+    workbook.menu_buttons: one backup, one rename)."""
     from ..package.rels import ContentTypes
     from ..package.vba_signature import drop_signatures
     from ..package.zipped import Package
@@ -83,6 +91,8 @@ def write_with_project(src_path: str | Path, dst_path: str | Path, data: bytes) 
             types = ContentTypes(pkg)
             dropped = drop_signatures(pkg, VBA_PART, types)
             types.save()
+        if also is not None:
+            also(pkg)
         pkg.save(Path(dst_path))
     return dropped
 

@@ -217,12 +217,32 @@ def _ref(sheet: str, first_row: int, first_col: int, last_row: Optional[int] = N
 
 # ------------------------------------------------------------------------------ sheets
 
+# メニュー's columns A-D (widths) and where its buttons go: the first under 「操作」, one a row.
+# The build places them, and upgrade-macros puts back the ones a master lost
+# (workbook.menu_buttons) at the same places, through the same two functions.
+MENU_WIDTHS = (2, 26, 30, 70)
+FIRST_BUTTON_ROW = 14
+
+
+def menu_columns(ws) -> None:
+    for col, width in enumerate(MENU_WIDTHS):
+        ws.set_column(col, col, width)
+
+
+def menu_button(ws, i: int) -> int:
+    """The ``i``-th button of core.contract.BUTTONS on メニュー ``ws`` (an XlsxWriter sheet),
+    in its row, made as tall as the button needs; returns the row."""
+    caption, macro, _what = c.BUTTONS[i]
+    r = FIRST_BUTTON_ROW + i
+    ws.set_row(r, 36)
+    ws.insert_button(r, 1, {"macro": macro, "caption": caption, "width": 180,
+                            "height": 40, "x_offset": 4, "y_offset": 4})
+    return r
+
+
 def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
     ws.hide_gridlines(2)
-    ws.set_column(0, 0, 2)
-    ws.set_column(1, 1, 26)
-    ws.set_column(2, 2, 30)
-    ws.set_column(3, 3, 70)
+    menu_columns(ws)
     ws.write(1, 1, f"{settings.region} 連携事業 マスターブック", st.title)
     ws.write(3, 1, "手順", st.bold)
     # The year as README's 担当者の方へ walks it, by the buttons' own captions: the steps
@@ -244,14 +264,11 @@ def _menu(wb, ws, st: _Styles, settings: Settings, macros: bool) -> None:
     ws.write_blank(row + 1, 2, None, st.unlocked)
     wb.define_name(c.N_LAST_RUN, _ref(c.MENU, row, 2))
     wb.define_name(c.N_LAST_RESULT, _ref(c.MENU, row + 1, 2))
-    row += 3
+    row = FIRST_BUTTON_ROW - 1     # 「操作」, the buttons below it (menu_button)
     if macros:
         ws.write(row, 1, "操作", st.bold)
-        for i, (caption, macro, what) in enumerate(c.BUTTONS):
-            r = row + 1 + i
-            ws.set_row(r, 36)
-            ws.insert_button(r, 1, {"macro": macro, "caption": caption, "width": 180,
-                                    "height": 40, "x_offset": 4, "y_offset": 4})
+        for i, (_caption, _macro, what) in enumerate(c.BUTTONS):
+            r = menu_button(ws, i)
             ws.merge_range(r, 2, r, 3, what, st.note)
     else:
         ws.write(row, 1, "このブックにはボタンがありません（ボタンはマクロ有効ブック .xlsm でのみ使えます）。", st.bold)
