@@ -34,7 +34,8 @@ def print_findings(findings, limit: int = 30) -> None:
     for f in shown.findings:
         print(f"  [{f.severity}] {f.place} {one_line(str(f.indicator_id))}: {f.said}")
     if shown.omitted:
-        print(f"  … ほか {shown.omitted} 件（検証結果シートを見てください）")
+        from ..core.values import more_text
+        print(f"  … {more_text(shown.omitted)}（検証結果シートを見てください）")
 
 
 def _print_written(written) -> None:

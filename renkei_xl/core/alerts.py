@@ -21,7 +21,7 @@ from typing import NamedTuple, Sequence, Union
 
 # Lengths are counted as MsgBox counts them: in UTF-16 units, a character outside the BMP
 # (𠮷 of family names, an emoji) two, like a cell's text.
-from .values import cell_length
+from .values import cell_length, count_text
 
 # The most characters a button's message, or a refusal's text, may have: MsgBox's "approximately
 # 1024", less a margin for what "approximately" leaves open (Windows lays the prompt out by width).
@@ -60,7 +60,7 @@ class Listing(NamedTuple):
         if not rest:
             return self.head + listed
         joiner = (self.sep if self.more_sep is None else self.more_sep) if shown else ""
-        return self.head + listed + joiner + self.more.format(n=rest)
+        return self.head + listed + joiner + self.more.format(n=count_text(rest))
 
     @property
     def most(self) -> int:

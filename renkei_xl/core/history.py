@@ -32,7 +32,7 @@ from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import fitted_cells, symbol_colours
 from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
-                     unread_kind, unread_places, unread_value)
+                     more_text, unread_kind, unread_places, unread_value)
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -126,7 +126,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
 def _refuse_symbols(bad: Sequence[str]) -> None:
     """Refuses 経年 for the 評価 cells read_history found to hold no symbol (the first five)."""
     if bad:
-        more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
+        more = f" {more_text(len(bad) - 5, 'か所')}" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
 
@@ -142,7 +142,7 @@ def _refuse_fractions(fractions: Sequence[str]) -> None:
     """Refuses 経年 for the 実績値 cells read_history found to be bare fractions of a %, the
     first named in full (which row, which target, how to mend it) and the count of the rest."""
     if fractions:
-        more = f"（ほか {len(fractions) - 1} か所も同じです）" if len(fractions) > 1 else ""
+        more = f"（{more_text(len(fractions) - 1, 'か所')}も同じです）" if len(fractions) > 1 else ""
         raise UserError(fractions[0] + more)
 
 
@@ -268,7 +268,7 @@ def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Op
             found.append(f"{c.HISTORY}!{cell_ref(r, held + 1)}「{shown(_at(row, held))}」"
                          f"（{c.HISTORY}!{cell_ref(r, id_col + 1)} が空欄）")
     if found:
-        more = f" ほか {len(found) - 5} 行" if len(found) > 5 else ""
+        more = f" {more_text(len(found) - 5, '行')}" if len(found) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の {'、'.join(found[:5])}{more} は、「{ID_HEADER}」が空欄の行にあります。"
                         "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
                         "値を別のシートに移してその行を空にしてから、もう一度実行してください")
@@ -833,7 +833,7 @@ def _clashing(clashes: Mapping[tuple[str, int], Sequence[tuple[int, str]]]) -> l
     for (ind_id, year), lines in clashes.items():
         shown_lines = "・".join(f"{n}行目" for n, _where in lines[:CLASH_LINES_SHOWN])
         if len(lines) > CLASH_LINES_SHOWN:
-            shown_lines += f" ほか {len(lines) - CLASH_LINES_SHOWN:,} 行（全 {len(lines):,} 行）"
+            shown_lines += f" {more_text(len(lines) - CLASH_LINES_SHOWN, '行')}（全 {len(lines):,} 行）"
         out += [Refusal(n, where + f"{ind_id} の {year}年度が {shown_lines} にあり、実績値か評価が違います"
                            "（どちらが正しいか分からないため、どの行も取り込みません。正しい 1 行だけにしてください）")
                 for n, where in lines]

@@ -397,7 +397,8 @@ def overwritten_parts(records, head: str) -> list[Part]:
 
     items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
     if len(records) > 5:
-        items.append(f"　…ほか {len(records) - 5} 件")
+        from ..core.values import more_text
+        items.append(f"　…{more_text(len(records) - 5)}")
     return [Detail("\n".join([head, *items]))]
 
 
