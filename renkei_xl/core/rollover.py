@@ -421,7 +421,7 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
     grid = state.grids.get(c.HISTORY)
-    history, kept = read_history(grid, indicators), read_kept(grid)
+    history, kept = read_history(grid, indicators, data.settings.fiscal_year), read_kept(grid)
     replaced = []
     if closed is not None:
         history = with_year(history, data.settings.fiscal_year, closed)

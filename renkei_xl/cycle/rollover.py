@@ -581,7 +581,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         d = fs.data
         refuse_unrecordable(d.indicators, uncached_places(d.findings))
         grid = fs.state.grids.get(c.HISTORY)
-        history = read_history(grid, d.indicators)
+        history = read_history(grid, d.indicators, d.settings.fiscal_year)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
             return WritePlan(), (parsed, [], [], 0, (), (), ())
