@@ -412,7 +412,7 @@ def test_the_rest_count_check_sees_a_copy(tmp_path):
 
 
 def test_a_rest_of_thousands_is_said_with_separators_on_every_face(capsys):
-    """The command line's 「… ほか 1234 件」 and 「警告 1264 件」 and a button's list said the count
+    """The command line's 「… ほか 1234 件」 and 「警告 1244 件」 and a button's list said the count
     bare, beside 検証結果's 「ほかに 1,234 件」."""
     from renkei_xl.cli.workbook import print_findings
     from renkei_xl.core import findings as F
@@ -420,9 +420,9 @@ def test_a_rest_of_thousands_is_said_with_separators_on_every_face(capsys):
     from renkei_xl.core.model import Report
     from renkei_xl.core.sheet_findings import shown_findings
 
-    found = [F.IGNORED_DENOMINATOR.at("札幌市", f"F{r}", f"{r}-1", method="合計", value="5") for r in range(2, 1266)]
+    found = [F.IGNORED_DENOMINATOR.at("札幌市", f"F{r}", f"{r}-1", method="合計", value="5") for r in range(2, 1246)]
     print_findings(found)
     assert capsys.readouterr().out.splitlines()[-1] == "  … ほか 1,234 件（検証結果シートを見てください）"
-    assert "ほかに 1,234 件" in shown_findings(found, 30).note
+    assert "ほかに 1,234 件" in shown_findings(found, 10).note
     assert Listing(["a"] * 1235, "ほか {n} 件", cap=1).render(1) == "a\nほか 1,234 件"
-    assert Report(tuple(found)).counts() == "エラー 0 件、警告 1,264 件"
+    assert Report(tuple(found)).counts() == "エラー 0 件、警告 1,244 件"

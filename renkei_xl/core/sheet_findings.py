@@ -61,6 +61,28 @@ def shown_findings(findings: Sequence[Finding], limit: int = SHOWN_FINDING_ROWS)
     return Shown(shown, len(rest), note)
 
 
+# How many findings a run's message lists, on every face (the command's printout, a button's
+# box, which may show fewer to fit and counts them); the rest are on 検証結果.
+LISTED_FINDINGS = 10
+
+
+def listed_findings(findings: Sequence[Finding], limit: int = LISTED_FINDINGS) -> Shown:
+    """What the command line prints and a button's message lists of a run's findings: the
+    errors, then the warnings (each in the order found), the first ``limit``; the others
+    counted (``omitted``). One place for both faces: the button listed the errors alone where
+    the command printed the warnings with them, for the same master; and errors first, so
+    that a box cut to fit never shows warnings in their place."""
+    ordered = [f for f in findings if f.is_error] + [f for f in findings if not f.is_error]
+    return Shown(ordered[:limit], max(len(ordered) - limit, 0), None)
+
+
+def finding_line(f: Finding) -> str:
+    """One listed finding, as both faces list it: 「[エラー] 小樽市!E2 04-1: …」 on one line."""
+    from .values import one_line
+
+    return f"[{f.severity}] {f.place} {one_line(str(f.indicator_id))}: {f.said}"
+
+
 def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
                    before: Mapping[tuple[str, str], Optional[str]]) -> SheetPlan:
     """検証結果: one row per listed finding (shown_findings), セル linked to the cell, errors
