@@ -1963,7 +1963,7 @@ def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_
     for entry, closing in ((buttons.check, "結果はシート「検証結果」にあります（セル欄をクリックすると該当のセルへ移動します）。"),
                            (buttons.recalc, "シート「一覧」「集計」「検証結果」を作り直しました。")):
         prompt = _fits(_run(entry, payload)[0])
-        assert "検証: エラー 165 件、警告 150 件\n・札幌市!E2　実績値: 「約10件」は" in prompt, prompt
+        assert "検証: エラー 165 件、警告 150 件\n・[エラー] 札幌市!E2 02-1: 実績値: 「約10件」は" in prompt, prompt
         assert re.search(r"…ほか \d+ 件（シート「検証結果」を見てください）", prompt) and prompt.endswith(closing), prompt
 
 
@@ -2074,7 +2074,7 @@ def test_export_with_errors_and_eleven_towns_not_collected_keeps_the_files_place
     outdir = book.parent / c.EXPORT_DIR
     target = next(outdir.glob("*.xlsx"))
     kept = next(p for p in outdir.iterdir() if p.is_dir())
-    assert "【注意】入力エラーが 3 件あります。" in prompt and "\n・札幌市!E2　実績値: 「約10件」は" in prompt, prompt
+    assert "【注意】入力エラーが 3 件あります。" in prompt and "\n・[エラー] 札幌市!E2 02-1: 実績値: 「約10件」は" in prompt, prompt
     assert "取り込みがない市町村があります（11 市町村）: 札幌市" in prompt, prompt
     assert "\n　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（" in prompt, prompt
     assert f"\n保存先: {outdir}\n・{target.name}\n前に書き出した内容の違う確定版は「{kept}」に残しました（" in prompt, prompt

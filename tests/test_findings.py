@@ -59,7 +59,7 @@ def test_a_duplicated_id_reads_alike_on_指標_and_on_a_municipality_sheet(fy202
 def test_the_printout_and_the_buttons_message_show_every_error_each_on_one_line(capsys):
     """`renkei-xl validate` printed its first 30 findings in the order found: a sheet of warnings
     (分母 typed on 札幌市's rows) hid the errors on later sheets that 「エラー 4 件」 and the exit
-    code spoke of behind 「… ほか 48 件」. It picks as 検証結果 picks its rows (shown_findings).
+    code spoke of behind 「… ほか 48 件」. It lists the errors first (listed_findings).
     A value quoted with its line break broke a finding's line in two, there and in the button's
     message: each is one line (Finding.said)."""
     from renkei_xl.cli.workbook import print_findings
@@ -71,8 +71,26 @@ def test_the_printout_and_the_buttons_message_show_every_error_each_on_one_line(
                                                 reason="「約10件\n2行目」は概数・見込みの表記（「約」）です")
     print_findings([*warnings, error])
     lines = capsys.readouterr().out.splitlines()
-    assert [line for line in lines if "長沼町!E7" in line] == [f"  [{ERROR}] 長沼町!E7 28-1: {error.said}"], lines
-    assert "約10件⏎2行目" in error.said and len(lines) == 31 and lines[-1].startswith("  … ほか 11 件"), lines
+    assert lines[0] == f"  [{ERROR}] 長沼町!E7 28-1: {error.said}", lines
+    assert "約10件⏎2行目" in error.said and len(lines) == 11 and lines[-1].startswith("  … ほか 31 件"), lines
     assert all(line.startswith("  [") for line in lines[:-1]), lines
     listing = _findings_parts([*warnings, error])[1]
-    assert listing.items == [f"・長沼町!E7　{error.said}"], listing.items
+    assert [f"  {item[1:]}" for item in listing.items] == lines[:-1], listing.items
+    assert listing.render(len(listing.items)).endswith("　…ほか 31 件（シート「検証結果」を見てください）")
+
+
+def test_both_faces_list_the_same_findings_in_the_same_order(capsys):
+    """入力チェック's button listed the errors alone (「検証: エラー 1 件、警告 2 件」 and one line)
+    where `renkei-xl validate` printed the warnings with them, for the same master, and in
+    the order found: both list the errors first, then the warnings (listed_findings)."""
+    from renkei_xl.cli.workbook import print_findings
+    from renkei_xl.excel.buttons import _findings_parts
+
+    found = [F.IGNORED_DENOMINATOR.at("札幌市", "F2", "02-1", method="合計", value="5"),
+             F.UNKNOWN_ID.at("小樽市", "A9", "04 1", id="04 1", like=""),
+             F.IGNORED_DENOMINATOR.at("札幌市", "F3", "03-1", method="合計", value="5")]
+    print_findings(found)
+    printed = [line.split()[1] for line in capsys.readouterr().out.splitlines()]
+    counts, listing = _findings_parts(found)
+    assert counts == "検証: エラー 1 件、警告 2 件"
+    assert [item.split()[1] for item in listing.items] == printed == ["小樽市!A9", "札幌市!F2", "札幌市!F3"], printed

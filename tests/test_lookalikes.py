@@ -167,7 +167,10 @@ def test_an_indicator_id_typed_like_another_is_named_as_that_id(master, tmp_path
 
 @pytest.mark.parametrize("typed, differ", [("０４－１", "「０４－１」（U+FF10 U+FF14 U+FF0D U+FF11）"),
                                            ("04‐1", "「‐」（U+2010） と 「-」（U+002D）"), ("04ー1", "U+30FC"),
-                                           ("04−1", "U+2212"), ("04－1", "U+FF0D")])
+                                           ("04−1", "U+2212"), ("04－1", "U+FF0D"),
+                                           ("04　1", "「　」（U+3000） と 「-」（U+002D）"), ("04 1", "U+0020"),
+                                           ("04_1", "「_」（U+005F）"), ("04.1", "「.」（U+002E）"),
+                                           ("04・1", "U+30FB")])
 def test_an_indicator_id_on_a_municipality_row_typed_like_one_of_indicators_names_it(master, tmp_path, typed, differ):
     """小樽市's 04-1 retyped with an IME's hyphen or in full width: the row was said to hold an
     指標ID 「04‐1」 that 指標 lacks, of a cell that shows 04-1, and staff looked on 指標 for a row

@@ -372,3 +372,57 @@ def test_a_year_as_staff_write_it_is_read_in_one_place():
 def test_the_year_reader_check_sees_a_copy(tmp_path):
     (tmp_path / "m.py").write_text('def y(t):\n    return parse_fiscal_year(t + "年度")\n')
     assert [path.rpartition("/")[2] for path in year_readers(tmp_path)] == ["m.py"]
+
+
+# What a count in a message is a count of (「ほか {places} も」 names places, not a count).
+COUNTERS = ("件", "か所", "行", "個", "セル", "シート", "市町村", "人", "列")
+
+
+def uncounted_rests(root: Path = PACKAGE) -> list[str]:
+    """Where an f-string says 「ほか」 (「ほかに」) and then a number it formats itself, not with
+    core.alerts.count_text (or more_text, which uses it): such a count lacked the thousands
+    separators 検証結果 prints (the command line's 「ほか 1234 件」 beside the sheet's
+    「ほか 1,234 件」). A Listing's 「ほか {n} 件」 is formatted by Listing.render."""
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "ほか" not in text:
+            continue
+        for node in ast.walk(_tree(text)):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for part, after, unit in zip(node.values, node.values[1:], [*node.values[2:], None]):
+                if (isinstance(part, ast.Constant) and part.value.rstrip().endswith(("ほか", "ほかに"))
+                        and isinstance(after, ast.FormattedValue)
+                        and isinstance(unit, ast.Constant) and unit.value.lstrip().startswith(COUNTERS)
+                        and not (isinstance(after.value, ast.Call) and isinstance(after.value.func, ast.Name)
+                                 and after.value.func.id == "count_text")):
+                    out.append(f"{path.relative_to(root.parent).as_posix()}:{node.lineno}")
+    return out
+
+
+def test_a_count_of_what_a_list_left_out_is_formatted_in_one_place():
+    assert uncounted_rests() == []
+
+
+def test_the_rest_count_check_sees_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('def f(n, p):\n    return f" ほか {n:,} 件", f"ほか{n}か所", f"ほか {count_text(n)} 件", '
+                                   'f"ほかに {p} も"\n')
+    assert [p.rpartition("/")[2] for p in uncounted_rests(tmp_path)] == ["m.py:2", "m.py:2"]
+
+
+def test_a_rest_of_thousands_is_said_with_separators_on_every_face(capsys):
+    """The command line's 「… ほか 1234 件」 and 「警告 1244 件」 and a button's list said the count
+    bare, beside 検証結果's 「ほかに 1,234 件」."""
+    from renkei_xl.cli.workbook import print_findings
+    from renkei_xl.core import findings as F
+    from renkei_xl.core.alerts import Listing
+    from renkei_xl.core.model import Report
+    from renkei_xl.core.sheet_findings import shown_findings
+
+    found = [F.IGNORED_DENOMINATOR.at("札幌市", f"F{r}", f"{r}-1", method="合計", value="5") for r in range(2, 1246)]
+    print_findings(found)
+    assert capsys.readouterr().out.splitlines()[-1] == "  … ほか 1,234 件（検証結果シートを見てください）"
+    assert "ほかに 1,234 件" in shown_findings(found, 10).note
+    assert Listing(["a"] * 1235, "ほか {n} 件", cap=1).render(1) == "a\nほか 1,234 件"
+    assert Report(tuple(found)).counts() == "エラー 0 件、警告 1,244 件"

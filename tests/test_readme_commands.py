@@ -537,8 +537,8 @@ def test_the_examples_of_a_stopped_click_are_what_the_master_reader_says():
 def test_the_staff_texts_quote_no_finding_in_a_form_no_face_shows():
     """The README quoted 入力チェック's findings as 「札幌市!E5: 実績値がエラー値「#REF!」です」,
     「小樽市!G2: 実施状況が TRUE/FALSE…」 and 「小樽市!E2: 実績値のセルに画像…」, a form neither face
-    shows: the command prints 「札幌市!E5 04-1: 実績値がエラー値…」, the button 「・札幌市!E5　実績値が
-    エラー値…」 and 検証結果 the cell and 内容 in their own columns (qa-docs66). The texts name the
+    shows: the command prints 「札幌市!E5 04-1: 実績値がエラー値…」, the button 「・[エラー] 札幌市!E5 04-1:
+    実績値がエラー値…」 and 検証結果 the cell and 内容 in their own columns (qa-docs66). The texts name the
     cell and quote the finding's words; 一覧's 「※入力エラーのため評価不可（札幌市!E5: …）」 and
     collect's 「取り込みません: ….xlsx: 小樽市!G20 04-1: …」 are quoted whole, as they are shown."""
     from renkei_xl.cli.workbook import print_findings

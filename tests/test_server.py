@@ -1682,11 +1682,11 @@ def test_a_saved_time_or_early_date_lets_the_file_buttons_run_and_reads_as_the_c
         assert mode == "info" and "保存されていない" not in prompt, (entry_point, prompt)
     data = load_master(master)
     found = recalculate(data.settings, data.indicators, data.entries, data.findings).findings
-    said = [f"・{f.place}\u3000{f.message}" for f in found if f.sheet == "小樽市" and f.is_error]
+    said = [f"・[エラー] {f.place} {f.indicator_id}: {f.message}" for f in found if f.sheet == "小樽市" and f.is_error]
     assert any("「10:30:00」は時刻です" in line for line in said) and any("「1900-01-17」は日付" in line for line in said)
     assert any("分母「01:02:00」" in f.message for f in found if f.place == "小樽市!F2")    # unused there: a warning
     prompt, _mode = _only_alert(server.post("check", payload))
-    assert [line for line in prompt.split("\n") if line.startswith("・小樽市!")] == said, prompt
+    assert [line for line in prompt.split("\n") if line.startswith("・[エラー] 小樽市!")] == said, prompt
 
 
 def test_a_copy_opened_before_a_colleague_saved_is_not_told_to_save_over_the_master(server):

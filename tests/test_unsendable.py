@@ -82,7 +82,7 @@ def test_as_many_holes_as_the_bound_on_values_lets_through_are_counted_not_each_
     finally:
         tracemalloc.stop()
     assert cells == [("札幌市", ref) for ref in ("A1", "B1", "C1", "D1", "E1")] and cells.total == n + 1
-    assert f"（ほかに {n + 1 - SHOWN} か所）" in message(cells)
+    assert f"（ほかに {n + 1 - SHOWN:,} か所）" in message(cells)
     assert peak < 48 * len(body), (peak, len(body))     # was 450 ×
 
 

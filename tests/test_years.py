@@ -911,7 +911,10 @@ def test_the_id_header_of_history_as_an_error_or_typed_over_is_named_not_read_as
      "「2023年度 評価」（経年!F3）がありますが、「2023年度 実績値」がありません（経年!E3 は「2023年度 実積値」です"),
     ('<c r="D3" s="{s}" t="inlineStr"><is><t>目標</t></is></c>',
      "見出し「目標値」が見つかりません（その見出しのあるはずのセル D3 は「目標」です。見出しが書き換えられています）"),
-], ids=["symbol-typed-over", "symbol-cleared", "actual-typo", "target-typed-over"])
+    # a year not yet reached (future_year): a slip of the year, said before the pair it lacks
+    ('<c r="E3" s="{s}" t="inlineStr"><is><t>2025年度 実績値</t></is></c>',
+     "見出し「2025年度 実績値」（経年!E3）: 2025年度は対象年度（2023年度）より後の年度です"),
+], ids=["symbol-typed-over", "symbol-cleared", "actual-typo", "target-typed-over", "future-year"])
 def test_a_header_of_history_typed_over_is_named_not_read_as_half_a_year(sample, tmp_path, capsys, cell, said):
     """A year's 「2023年度 評価」 (F3) typed over 「評価」 or cleared, or its 「2023年度 実績値」
     (E3) mistyped: the year was read without that column, 集計 drew 2023 without its 達成割合
@@ -923,6 +926,26 @@ def test_a_header_of_history_typed_over_is_named_not_read_as_half_a_year(sample,
 
     rewrite_cells(sample, _sheet_parts(sample)[c.HISTORY], {cell.split('"')[1]: cell})
     _refused_by_history_writers(sample, tmp_path, capsys, said, recalc="D3" not in cell)
+
+
+def test_a_year_after_the_masters_year_is_no_record_on_the_sheet_nor_in_a_csv(fy2023):
+    """A 経年 column headed 2025 in a 2023 master was read as that year's records: 集計 drew a
+    達成割合 for a year not reached and the rollover carried it on; a CSV line of 2025 was
+    refused as 「より前ではありません」, which says nothing of the slip. One rule
+    (history.future_year) on the sheet, in a CSV and so in the rollover, which reads the sheet;
+    the year itself stays the sheet's (the rollover replaces it and says so)."""
+    from renkei_xl.core.history import parse_history_csv
+
+    grid = [["指標ID", "連携事業名", "評価指標", "目標値", "2023年度 実績値", "2023年度 評価", "2025年度 実績値",
+             "2025年度 評価"], ["04-1", "", "", "", "21件", "◎", "30件", "◎"]]
+    assert read_history(grid)["04-1"][2025] == ("30件", "◎")       # no year given: read as it is
+    with pytest.raises(UserError, match=r"見出し「2025年度 実績値」（経年!G1）: 2025年度は対象年度（2023年度）より後の年度です"):
+        read_history(grid, fiscal_year=2023)
+    assert read_history(grid, fiscal_year=2025)["04-1"][2023] == ("21件", "◎")
+    parsed = parse_history_csv("指標ID,年度,実績値,評価\n04-1,2025,30件,◎\n04-1,2023,21件,◎\n", fy2023.indicators, 2023)
+    assert [r.reason for r in parsed.refusals] == [
+        "2025年度は対象年度（2023年度）より後の年度です（まだ来ていない年度の記録はありません。年度の打ち間違いではないか確かめてください）",
+        "2023年度は対象年度（2023年度）より前ではありません（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）"]
 
 
 def test_a_tab_separated_history_file_is_read_as_excel_saves_it(sample, tmp_path):

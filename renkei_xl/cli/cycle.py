@@ -119,11 +119,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(note)
     errors = result.result.report.errors
     if errors:
+        print(errors_note(result.result))
+    if result.result.findings:      # as the button's message lists them (print_findings)
         from .workbook import print_findings
 
-        print(errors_note(result.result))
         print(f"入力チェック: {result.result.report.counts()}")
-        print_findings(list(errors), limit=10)
+        print_findings(list(result.result.findings))
     _mail_confirmed(args, result, bool(errors))
     # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
     # that is mailed to every municipality.

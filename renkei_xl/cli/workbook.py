@@ -22,19 +22,18 @@ SERVER_HELP = "ボタンを renkei-xl サーバーで動かす（例: http://ren
 DEMO_NAME = "さっぽろ圏_2023年度_マスター.xlsm"
 
 
-def print_findings(findings, limit: int = 30) -> None:
-    """The findings as 検証結果 picks the ones it lists (shown_findings: all in their order when
-    they fit, else errors first), one line each (Finding.said). The first 30 in the order
-    found hid the errors that 「エラー 4 件」 and the exit code spoke of behind a sheet of
-    warnings and 「… ほか 48 件」."""
-    from ..core.sheet_findings import shown_findings
-    from ..core.values import one_line
+def print_findings(findings) -> None:
+    """The findings a button's message lists, in its order (listed_findings: errors first),
+    one line each (finding_line). The first 30 in the order found hid the errors that
+    「エラー 4 件」 and the exit code spoke of behind a sheet of warnings and 「… ほか 48 件」."""
+    from ..core.sheet_findings import finding_line, listed_findings
+    from ..core.values import more_text
 
-    shown = shown_findings(findings, limit)
+    shown = listed_findings(findings)
     for f in shown.findings:
-        print(f"  [{f.severity}] {f.place} {one_line(str(f.indicator_id))}: {f.said}")
+        print(f"  {finding_line(f)}")
     if shown.omitted:
-        print(f"  … ほか {shown.omitted} 件（検証結果シートを見てください）")
+        print(f"  … {more_text(shown.omitted)}（検証結果シートを見てください）")
 
 
 def _print_written(written) -> None:
@@ -183,7 +182,7 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         result, written = recalc_file(Path(args.master), Path(args.output) if args.output else None)
     if result.findings:
         print(f"入力チェック: {result.report.counts()}")
-        print_findings(list(result.findings), limit=10)
+        print_findings(list(result.findings))
     _print_written(written)
     print(result.summary.line())
     # Written either way; 1 says, as validate's does, that input errors made rows － (a batch

@@ -21,7 +21,7 @@ from typing import NamedTuple, Sequence, Union
 
 # Lengths are counted as MsgBox counts them: in UTF-16 units, a character outside the BMP
 # (𠮷 of family names, an emoji) two, like a cell's text.
-from .values import cell_length
+from .values import cell_length, count_text
 
 # The most characters a button's message, or a refusal's text, may have: MsgBox's "approximately
 # 1024", less a margin for what "approximately" leaves open (Windows lays the prompt out by width).
@@ -45,7 +45,9 @@ class Listing(NamedTuple):
     items name what staff must mend, an input error's sheet and cell, so its first item is
     never given up for the others' (a long path in the fixed lines is cut instead): the
     rollover of a master with one bad cell, saved under a long Japanese folder name, said
-    「入力エラーが 1 件ありました: …ほか 1 件」 and no cell, while a target's finding showed."""
+    「入力エラーが 1 件ありました: …ほか 1 件」 and no cell, while a target's finding showed.
+    ``beyond``: items left out before the listing was made (a run's findings past the ones
+    listed: sheet_findings.listed_findings), counted in ``more`` with those not shown."""
     items: Sequence[str]
     more: str
     cap: Union[int, None] = None
@@ -53,14 +55,15 @@ class Listing(NamedTuple):
     sep: str = "\n"
     more_sep: Union[str, None] = None
     vital: bool = False
+    beyond: int = 0
 
     def render(self, shown: int) -> str:
-        rest = len(self.items) - shown
+        rest = len(self.items) - shown + self.beyond
         listed = self.sep.join(self.items[:shown])
         if not rest:
             return self.head + listed
         joiner = (self.sep if self.more_sep is None else self.more_sep) if shown else ""
-        return self.head + listed + joiner + self.more.format(n=rest)
+        return self.head + listed + joiner + self.more.format(n=count_text(rest))
 
     @property
     def most(self) -> int:

@@ -51,7 +51,7 @@ from .errors import UserError
 from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
-from .values import cell_length
+from .values import cell_length, more_text
 
 # The hidden workbook-scope name holding, while the flag stands, the sheets the tool's
 # writes changed values on since Excel last calculated: a string constant (as
@@ -244,7 +244,7 @@ def refuse_stale(findings: Iterable[Finding], what: str) -> None:
     if not stale:
         return
     places = "、".join(f.place for f in stale[:_NAMED])
-    more = f" ほか {len(stale) - _NAMED} セル" if len(stale) > _NAMED else ""
+    more = f" {more_text(len(stale) - _NAMED, 'セル')}" if len(stale) > _NAMED else ""
     if any(f.type == STALE_MANUAL.code for f in stale):
         why, step = SAVED_UNCALCULATED, CALCULATE_AT_SAVE
     else:

@@ -79,7 +79,7 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
         raise UserError(f"取り込むマスター（{year}年度）には、実績値・分母・実施状況が 1 つも入力されていません。"
                         "取り込むマスターを確かめてください（何も変更していません）")
     grid = state.grids.get(c.HISTORY)
-    history = read_history(grid, data.indicators)
+    history = read_history(grid, data.indicators, data.settings.fiscal_year)
     replaced = any(year in per_year for per_year in history.values())
     kept = read_kept(grid)
     kept = kept._replace(labels={**kept.labels, **{i.id: labels_of(i) for i in source.indicators}})

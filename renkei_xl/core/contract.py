@@ -299,7 +299,8 @@ def stopped(caption: str) -> str:
 def _places_listed(places: list[str], limit: int = 10) -> str:
     """The cells a write refusal names: the first ``limit``, then how many more (a plan over a
     20,000-row sheet may meet thousands; the message stays a message)."""
-    return "、".join(places[:limit]) + (f" ほか {len(places) - limit} か所" if len(places) > limit else "")
+    from .values import more_text
+    return "、".join(places[:limit]) + (f" {more_text(len(places) - limit, 'か所')}" if len(places) > limit else "")
 
 
 def array_cells_message(places: list[str], again: str) -> str:

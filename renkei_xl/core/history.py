@@ -32,7 +32,7 @@ from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import fitted_cells, symbol_colours
 from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
-                     unread_kind, unread_places, unread_value)
+                     more_text, unread_kind, unread_places, unread_value)
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -61,7 +61,8 @@ class YearRecord(NamedTuple):
 History = dict[str, dict[int, YearRecord]]
 
 
-def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequence[Indicator] = ()) -> History:
+def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequence[Indicator] = (),
+                 fiscal_year: Optional[int] = None) -> History:
     """経年 as the sheet holds it (an absent or empty sheet: no history).
 
     The header row is the first row of the first 20 holding 「指標ID」; year columns are
@@ -76,10 +77,9 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
 
     ``indicators``: the master's, given by the readers that compare or record a year's 実績値
     (評価を再計算's 次の一歩, the rollover, the imports). A bare fraction on a row counted in %
-    (0.732 typed where 「100％」 is the target) is refused naming the cell, as a history CSV's
-    is (_fraction_refusal): read as 0.732%, 次の一歩 showed ↑ beside this year's 73.2% for a
-    year that had not changed.
-    """
+    (0.732 typed where 「100％」 is the target) is refused naming the cell, as a history CSV's is
+    (_fraction_refusal): read as 0.732%, 次の一歩 showed ↑ beside this year's 73.2% for a year
+    that had not changed. ``fiscal_year``: the master's 対象年度 (no year after it: future_year)."""
     out: History = {}
     header_at = _header_at(grid)
     if header_at is None:
@@ -88,7 +88,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
     id_col = header.index(ID_HEADER)
     errors = [(f"{c.HISTORY}!{cell_ref(header_at + 1, k + 1)}", e) for k, h in enumerate(header)
               if (e := unread_value(h))]
-    actual_cols, symbol_cols = _year_columns(header, header_at + 1)
+    actual_cols, symbol_cols = _year_columns(header, header_at + 1, fiscal_year)
     year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
     fractions: list[str] = []
@@ -126,7 +126,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
 def _refuse_symbols(bad: Sequence[str]) -> None:
     """Refuses 経年 for the 評価 cells read_history found to hold no symbol (the first five)."""
     if bad:
-        more = f" ほか {len(bad) - 5} か所" if len(bad) > 5 else ""
+        more = f" {more_text(len(bad) - 5, 'か所')}" if len(bad) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
 
@@ -142,7 +142,7 @@ def _refuse_fractions(fractions: Sequence[str]) -> None:
     """Refuses 経年 for the 実績値 cells read_history found to be bare fractions of a %, the
     first named in full (which row, which target, how to mend it) and the count of the rest."""
     if fractions:
-        more = f"（ほか {len(fractions) - 1} か所も同じです）" if len(fractions) > 1 else ""
+        more = f"（{more_text(len(fractions) - 1, 'か所')}も同じです）" if len(fractions) > 1 else ""
         raise UserError(fractions[0] + more)
 
 
@@ -268,7 +268,7 @@ def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Op
             found.append(f"{c.HISTORY}!{cell_ref(r, held + 1)}「{shown(_at(row, held))}」"
                          f"（{c.HISTORY}!{cell_ref(r, id_col + 1)} が空欄）")
     if found:
-        more = f" ほか {len(found) - 5} 行" if len(found) > 5 else ""
+        more = f" {more_text(len(found) - 5, '行')}" if len(found) > 5 else ""
         raise UserError(f"シート「{c.HISTORY}」の {'、'.join(found[:5])}{more} は、「{ID_HEADER}」が空欄の行にあります。"
                         "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
                         "値を別のシートに移してその行を空にしてから、もう一度実行してください")
@@ -338,9 +338,12 @@ def labels_of(indicator: Indicator) -> tuple[str, str, str]:
     return fit_cell(indicator.project_label), fit_cell(indicator.name), fit_cell(indicator.target)
 
 
-def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict[int, int]]:
+def _year_columns(header: Sequence[str], row: int, fiscal_year: Optional[int] = None
+                  ) -> tuple[dict[int, int], dict[int, int]]:
     """Year → column of 「YYYY年度 実績値」 and of 「YYYY年度 評価」 in 経年's header (at ``row``);
-    a year headed twice is refused naming both cells (which one is that year's record?)."""
+    a year headed twice is refused naming both cells (which one is that year's record?), and
+    a year after ``fiscal_year`` (future_year) before its pair is asked for: 「2025年度 実績値」
+    typed over 2023's is a slip of the year, not a year without its 評価."""
     actual_cols: dict[int, int] = {}
     symbol_cols: dict[int, int] = {}
     for col, h in enumerate(header):
@@ -354,6 +357,7 @@ def _year_columns(header: Sequence[str], row: int) -> tuple[dict[int, int], dict
                                 "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
                                 "もう一度実行してください")
             cols[year] = col
+    _refuse_future(header, row, {**symbol_cols, **actual_cols}, fiscal_year)
     _refuse_unpaired(header, row, actual_cols, symbol_cols)
     return actual_cols, symbol_cols
 
@@ -380,6 +384,28 @@ def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int
                         f"がありますが、「{year}{want}」がありません（{where}ツールは年度ごとにこの 2 つの見出しを"
                         f"並べて書きます）。見出しを「{year}{want}」に戻してから、もう一度実行してください"
                         f"（見出しがないと、その年度の{want.removeprefix('年度 ')}を記録として読めません）")
+
+
+def future_year(year: int, fiscal_year: Optional[int]) -> str:
+    """Why ``year`` is no year 経年 can hold ("" when it can): one after the master's 対象年度
+    has not been reached, so a value for it is a slip (「2025」 for 「2023」), never a record.
+    The one rule of the sheet (read_history, which every writer of 経年 reads through: the
+    rollover, both imports) and of a history CSV (_record_refusal): the sheet took such a
+    column as a year, 集計 drew a 達成割合 for it and the rollover carried it on. (The year
+    itself may stand in 経年, where the rollover replaces it and says so; a CSV brings only
+    the years before it: _record_refusal.)"""
+    if fiscal_year is None or year <= fiscal_year:
+        return ""
+    return (f"{year}年度は対象年度（{fiscal_year}年度）より後の年度です（まだ来ていない年度の記録はありません。"
+            "年度の打ち間違いではないか確かめてください）")
+
+
+def _refuse_future(header: Sequence[str], row: int, years: Mapping[int, int], fiscal_year: Optional[int]) -> None:
+    """Refuses 経年 at the first header whose year is after the 対象年度 (future_year)."""
+    for year, col in sorted(years.items()):
+        if why := future_year(year, fiscal_year):
+            raise UserError(f"シート「{c.HISTORY}」の見出し「{shown(header[col])}」（{c.HISTORY}!{cell_ref(row, col + 1)}）: "
+                            f"{why}。見出しの年度を直してから、もう一度実行してください")
 
 
 def year_of_header(header: str, kind: str) -> Optional[int]:
@@ -833,7 +859,7 @@ def _clashing(clashes: Mapping[tuple[str, int], Sequence[tuple[int, str]]]) -> l
     for (ind_id, year), lines in clashes.items():
         shown_lines = "・".join(f"{n}行目" for n, _where in lines[:CLASH_LINES_SHOWN])
         if len(lines) > CLASH_LINES_SHOWN:
-            shown_lines += f" ほか {len(lines) - CLASH_LINES_SHOWN:,} 行（全 {len(lines):,} 行）"
+            shown_lines += f" {more_text(len(lines) - CLASH_LINES_SHOWN, '行')}（全 {len(lines):,} 行）"
         out += [Refusal(n, where + f"{ind_id} の {year}年度が {shown_lines} にあり、実績値か評価が違います"
                            "（どちらが正しいか分からないため、どの行も取り込みません。正しい 1 行だけにしてください）")
                 for n, where in lines]
@@ -845,6 +871,8 @@ def _record_refusal(year: Optional[int], year_text: str, actual: str, symbol: st
     lo, _hi = YEAR_RANGE
     if year is None:
         return f"年度「{shown(year_text)}」を読めません（例: 2022 または 2022年度、令和4年度）"
+    if why := future_year(year, current_year):
+        return why
     if year >= current_year:
         return (f"{year}年度は対象年度（{current_year}年度）より前ではありません"
                 "（取り込めるのは過去の年度だけです。今年度の実績は市町村シートに入力してください）")

@@ -16,7 +16,7 @@ from typing import Mapping, NamedTuple, Optional
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
 from . import contract as c
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
-from .values import format_rate, one_line
+from .values import count_text, format_rate, one_line
 
 # The five evaluation symbols, exactly as printed in the official list. They are
 # compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
@@ -197,7 +197,7 @@ class Report(NamedTuple):
 
     def counts(self, spaced: bool = True) -> str:
         """「エラー 2 件、警告 1 件」 (or 「エラー2件 警告1件」 for the one-line status)."""
-        e, w = len(self.errors), len(self.warnings)
+        e, w = count_text(len(self.errors)), count_text(len(self.warnings))
         return f"エラー {e} 件、警告 {w} 件" if spaced else f"エラー{e}件 警告{w}件"
 
 

@@ -101,7 +101,7 @@ def recalc_plan(state: MasterState, data: MasterData, result: Result, what: str,
                                     *dropped_by_rebuild(state, old, REBUILT_BY_RECALC, what)])
     plan, result = _checked(state, data, result, what, when)
     grid = state.grids.get(c.HISTORY)
-    history = read_history(grid, data.indicators)
+    history = read_history(grid, data.indicators, data.settings.fiscal_year)
     summary = with_year_rates(summary_sheet(result, data.settings), history, data.settings.fiscal_year, result)
     plan.sheets[:0] = [listed, summary]
     plan.sheets.append(next_steps_sheet(result, data.entries, data.settings, history, recorded_names(grid)))

@@ -40,7 +40,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
-from .values import INPUT_ERROR, fit_cell, unread_value
+from .values import INPUT_ERROR, fit_cell, more_text, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -277,7 +277,7 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
 
 def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
     """指標IDs as a line staff read: the first ``limit``, then how many more."""
-    return "、".join(ids[:limit]) + (f" ほか {len(ids) - limit} 件" if len(ids) > limit else "")
+    return "、".join(ids[:limit]) + (f" {more_text(len(ids) - limit)}" if len(ids) > limit else "")
 
 
 def check_new_year(old_year: int, new_year: int) -> None:
@@ -421,7 +421,7 @@ def _owned_sheets(state: MasterState, data: MasterData, closed: Optional[Result]
     indicators = [i for i in data.indicators]
     past = past_targets(new_settings, indicators)
     grid = state.grids.get(c.HISTORY)
-    history, kept = read_history(grid, indicators), read_kept(grid)
+    history, kept = read_history(grid, indicators, data.settings.fiscal_year), read_kept(grid)
     replaced = []
     if closed is not None:
         history = with_year(history, data.settings.fiscal_year, closed)

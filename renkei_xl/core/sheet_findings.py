@@ -14,6 +14,7 @@ from .model import ERROR, Finding
 from .plan_types import SheetPlan
 from .refs import quote_sheet
 from .sheet_grid import fitted_heights, sheet_from_grid
+from .values import count_text
 
 FINDING_WIDTHS = (8, 14, 8, 10, 70, 50, 10)
 
@@ -51,13 +52,35 @@ def shown_findings(findings: Sequence[Finding], limit: int = SHOWN_FINDING_ROWS)
     for f in rest:
         per_sheet[f.sheet] = per_sheet.get(f.sheet, 0) + 1
     busy = sorted(per_sheet.items(), key=lambda kv: -kv[1])
-    where = "、".join(f"「{s}」{n:,} 件" for s, n in busy[:SHOWN_BUSY_SHEETS] if s)
+    where = "、".join(f"「{s}」{count_text(n)} 件" for s, n in busy[:SHOWN_BUSY_SHEETS] if s)
     if len(busy) > SHOWN_BUSY_SHEETS:
         where += " ほか"
-    note = (f"ほかに {len(rest):,} 件（エラー {n_errors:,} 件、警告 {len(rest) - n_errors:,} 件）あります。"
-            f"表示は {limit:,} 件までです" + (f"（シート{where}）" if where else "")
+    note = (f"ほかに {count_text(len(rest))} 件（エラー {count_text(n_errors)} 件、警告 {count_text(len(rest) - n_errors)} 件）"
+                    f"あります。表示は {count_text(limit)} 件までです" + (f"（シート{where}）" if where else "")
             + "。上の行を直してから、もう一度実行すると続きが出ます。")
     return Shown(shown, len(rest), note)
+
+
+# How many findings a run's message lists, on every face (the command's printout, a button's
+# box, which may show fewer to fit and counts them); the rest are on 検証結果.
+LISTED_FINDINGS = 10
+
+
+def listed_findings(findings: Sequence[Finding], limit: int = LISTED_FINDINGS) -> Shown:
+    """What the command line prints and a button's message lists of a run's findings: the
+    errors, then the warnings (each in the order found), the first ``limit``; the others
+    counted (``omitted``). One place for both faces: the button listed the errors alone where
+    the command printed the warnings with them, for the same master; and errors first, so
+    that a box cut to fit never shows warnings in their place."""
+    ordered = [f for f in findings if f.is_error] + [f for f in findings if not f.is_error]
+    return Shown(ordered[:limit], max(len(ordered) - limit, 0), None)
+
+
+def finding_line(f: Finding) -> str:
+    """One listed finding, as both faces list it: 「[エラー] 小樽市!E2 04-1: …」 on one line."""
+    from .values import one_line
+
+    return f"[{f.severity}] {f.place} {one_line(str(f.indicator_id))}: {f.said}"
 
 
 def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],

@@ -169,5 +169,6 @@ def _sheets(names: list[str]) -> str:
     if not names:    # the same rows, in another order of sheets
         return f"シート（{c.SETTINGS}・{c.INDICATORS}・市町村のシート）の内容"
     shown = "」「".join(names[:_SHEETS_NAMED])
-    more = f"ほか {len(names) - _SHEETS_NAMED} シート" if len(names) > _SHEETS_NAMED else ""
+    from .values import more_text
+    more = more_text(len(names) - _SHEETS_NAMED, "シート") if len(names) > _SHEETS_NAMED else ""
     return f"シート「{shown}」{more}"

@@ -19,6 +19,7 @@ reaches a total, a symbol or the 達成割合 row.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal
 from functools import lru_cache
@@ -31,14 +32,14 @@ from .methods import (CENTRAL_ONLY, MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER
                       feeding_entries, input_unit, method_of, rate_lines, rates_others, reported_by, target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
-from .lookalike import first_difference, lookalike_findings
+from .lookalike import DOT_LIKE, first_difference, lookalike_findings
 from .model import WARNING, Entry, Finding, Indicator, Settings
 from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeable
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, INVISIBLE,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, dropped_char,
-                     error_value, format_number, hedged_figure, looks_empty, may_be_unread, may_be_unseen, normalize,
-                     parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
+                     error_value, format_number, hedged_figure, looks_empty, may_be_unread, may_be_unseen, more_text,
+                     normalize, parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -116,16 +117,20 @@ def _text_errors(record, fields, sheet: str, ind_id: str, boolean_levels: Mappin
     return out
 
 
-# Characters staff (or an IME) type for the hyphen of 「04-1」.
-_HYPHENS = str.maketrans({ch: "-" for ch in DASH_CHARS})
+# What staff (or an IME) type between the parts of 「04-1」, after NFKC (full width folded): any
+# dash (values.DASH_CHARS), a space (「04　1」 with the IME's full-width one), an underscore, a
+# full stop (「。」 too) or a middle dot (lookalike.DOT_LIKE). A run of them is one separator.
+_ID_SEPARATORS = LazyPattern("[" + re.escape(DASH_CHARS + DOT_LIKE + "_.。、") + r"\s]+")
 
 
 @lru_cache(maxsize=1 << 16)
 def id_key(ind_id: str) -> str:
-    """An 指標ID as compared for likeness: width, hyphens and spaces aside (NFKC would turn
-    ― into a dash too, which is fine here: no symbol is read from an ID). Cached: validation
-    asks it of every 指標ID on every recalculation, and the IDs stay the same."""
-    return unicodedata.normalize("NFKC", ind_id).translate(_HYPHENS).replace(" ", "")
+    """An 指標ID as compared for likeness: width and its separator aside, so 「04‐1」 「04－1」
+    「04　1」 「04_1」 「04.1」 all have 04-1's key (only 「‐」 「－」 「ー」 had: 「04　1」 typed with
+    the IME's space was an ID 指標 lacks, not said to be 04-1's). NFKC would turn ― into a
+    dash too, which is fine here: no symbol is read from an ID. Cached: validation asks it
+    of every 指標ID on every recalculation, and the IDs stay the same."""
+    return _ID_SEPARATORS.sub("-", unicodedata.normalize("NFKC", ind_id).strip())
 
 
 def may_feed(e: Entry) -> bool:
@@ -1028,7 +1033,7 @@ def input_error_reason(errors: Sequence[Finding]) -> str:
     reason = f"{INPUT_ERROR_SAID}（{first.place}: {first.message}）"
     others = list(dict.fromkeys(f.place for f in errors[1:] if f.place != first.place))
     if others:
-        shown_places = "、".join(others[:5]) + (f" ほか{len(others) - 5}か所" if len(others) > 5 else "")
+        shown_places = "、".join(others[:5]) + (f" {more_text(len(others) - 5, 'か所')}" if len(others) > 5 else "")
         reason += f"。ほかに {shown_places} も誤りがあります"
     return reason
 

@@ -384,7 +384,7 @@ def unread_places(found: Iterable[tuple[str, str]], limit: int = 5) -> str:
     「経年!E4「#REF!」、経年!E5「TRUE」 ほか 3 か所」, a picture as its place alone (unread_kind
     says what it holds: there is no text to quote, and RICH_VALUE's placeholder is none)."""
     found = list(found)
-    more = f" ほか {len(found) - limit} か所" if len(found) > limit else ""
+    more = f" {more_text(len(found) - limit, 'か所')}" if len(found) > limit else ""
     return "、".join(where if held in _PLACEHOLDERS else f"{where}「{held}」" for where, held in found[:limit]) + more
 
 
@@ -546,6 +546,18 @@ def dropped_char(text: str) -> Optional[str]:
 # string of every character of the text to hash it, and every status with a line break is
 # asked here by fit_cell and validation (~7 % of a FY2023 recalculation).
 _BIDI_CONTROL = LazyPattern("[" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def count_text(n: int) -> str:
+    """A count as staff read it, on every face: 「1,234」 with thousands separators, as 検証結果
+    prints it. The command line said 「ほか 1234 件」 where the sheet said 「ほか 1,234 件」."""
+    return f"{n:,}"
+
+
+def more_text(n: int, unit: str = "件") -> str:
+    """「ほか 1,234 件」: the one spelling of what a cut list did not show (a Listing's ``more``
+    (core.alerts) is formatted with count_text too). 「ほか3か所」 and 「ほか 3 か所」 were both said."""
+    return f"ほか {count_text(n)} {unit}"
 
 
 def shown(text: object, limit: int = 40) -> str:

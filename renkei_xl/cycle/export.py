@@ -268,7 +268,8 @@ def cut_note(result: Result) -> str:
     if not cut:
         return ""
     shown = "、".join(f"{f.place}（{f.indicator_id}）" for f in cut[:SHOWN_CUTS])
-    more = f" ほか {len(cut) - SHOWN_CUTS} 件" if len(cut) > SHOWN_CUTS else ""
+    from ..core.values import more_text
+    more = f" {more_text(len(cut) - SHOWN_CUTS)}" if len(cut) > SHOWN_CUTS else ""
     return (f"【注意】確定版の「{c.LIST}」に、長すぎて PDF と印刷では途中までしか出ない文章が {len(cut)} 件"
             f"あります: {shown}{more}。その文章を短くしてから、もう一度書き出してください。")
 
@@ -295,7 +296,8 @@ def undrawn_note(list_plan: SheetPlan, engine: str) -> str:
         return ""
     shown = "、".join(f"{ind_id} の{head}に「{chars}」" if ind_id and head else f"{c.LIST} {row}行目に「{chars}」"
                       for row, head, ind_id, chars in found[:SHOWN_CUTS])
-    more = f" ほか {len(found) - SHOWN_CUTS} 件" if len(found) > SHOWN_CUTS else ""
+    from ..core.values import more_text
+    more = f" {more_text(len(found) - SHOWN_CUTS)}" if len(found) > SHOWN_CUTS else ""
     return (f"【注意】PDF（LibreOffice）では、このパソコンのフォントにない文字が印刷されていません（□ の形に"
             f"なるか、何も出ません）: {shown}{more}。絵文字や外字をふつうの文字に直してから、もう一度書き出してください"
             "（確定版の .xlsx には入っています）。")

@@ -397,7 +397,8 @@ def overwritten_parts(records, head: str) -> list[Part]:
 
     items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
     if len(records) > 5:
-        items.append(f"　…ほか {len(records) - 5} 件")
+        from ..core.values import more_text
+        items.append(f"　…{more_text(len(records) - 5)}")
     return [Detail("\n".join([head, *items]))]
 
 
@@ -580,7 +581,7 @@ def import_history(master: Path, csv_path: Path) -> HistoryImport:
         d = fs.data
         refuse_unrecordable(d.indicators, uncached_places(d.findings))
         grid = fs.state.grids.get(c.HISTORY)
-        history = read_history(grid, d.indicators)
+        history = read_history(grid, d.indicators, d.settings.fiscal_year)
         parsed = parse_history_csv(content, d.indicators, d.settings.fiscal_year, history)
         if not parsed.records:
             return WritePlan(), (parsed, [], [], 0, (), (), ())

@@ -28,7 +28,6 @@ from .book import LiveBook, array_cells_message, online_book_message
 from .engines import live_book
 
 # The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
-SHOWN_FINDINGS = 8           # findings listed in an alert; the rest are on 検証結果
 SHOWN_CHANGES = 15
 ERROR_LOG = log_path(BUTTON_LOG)
 # How long a click waits for an earlier click on the same master still writing it, where
@@ -356,12 +355,14 @@ def _recalc(live: LiveBook, title: str) -> Said:
 
 
 def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
-    """The counts, and the errors listed as far as the message holds them (all are on 検証結果)."""
-    report = Report(tuple(findings))
-    return [f"検証: {report.counts()}",
-            Listing([f"・{f.place}　{f.said}" for f in report.errors],
-                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=SHOWN_FINDINGS,
-                    vital=True)]
+    """The counts, and the findings the command line prints, in its order, as far as the
+    message holds them (listed_findings; all are on 検証結果)."""
+    from ..core.sheet_findings import finding_line, listed_findings
+
+    shown = listed_findings(findings)
+    return [f"検証: {Report(tuple(findings)).counts()}",
+            Listing([f"・{finding_line(f)}" for f in shown.findings],
+                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", beyond=shown.omitted, vital=True)]
 
 
 # ------------------------------------------------------ split, collect, export

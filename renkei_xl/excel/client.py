@@ -283,7 +283,8 @@ def clash_text(clashes: Mapping[str, Sequence[str]], what: str) -> str:
     and what IT does: rename one (Excel's "Ambiguous name detected"); within the server's
     room for a note (core.alerts.SERVER_NOTE_CHARS) whatever the names' lengths."""
     name, modules = sorted(clashes.items())[0]
-    more = f"（ほか {len(clashes) - 1} 件）" if len(clashes) > 1 else ""
+    from ..core.values import more_text
+    more = f"（{more_text(len(clashes) - 1)}）" if len(clashes) > 1 else ""
     return (f"マクロの名前「{_short(name, _NAME_SHOWN)}」{more}が複数のモジュール"
             f"（{'・'.join(_short(m, _MODULE_SHOWN) for m in modules[:2])}）にあり、{what}。"
             "IT 担当者に名前の重なりを直すよう依頼してください（マクロの更新では直りません）。")

@@ -721,7 +721,8 @@ def _written_note(place: Place, folder, written: list) -> str:
     """What a click wrote before it was stopped: 「ブックは変更していません」 is true of the open
     workbook, and the folder still gained these (a next year's master, input files)."""
     names = [p.name for p in written[:_NAMES_SHOWN]]
-    more = f" ほか {len(written) - _NAMES_SHOWN} 件" if len(written) > _NAMES_SHOWN else ""
+    from ..core.values import more_text
+    more = f" {more_text(len(written) - _NAMES_SHOWN)}" if len(written) > _NAMES_SHOWN else ""
     return (f"ただし、サーバー作業フォルダー「{place.shown(folder)}」には、このボタンが書き込んだものが {len(written)} 件"
             f"あります（{'、'.join(names)}{more}）。")
 

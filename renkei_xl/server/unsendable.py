@@ -123,7 +123,8 @@ def short_rows(payload: dict) -> list[tuple[str, str]]:
 def message(cells: list[tuple[str, str]]) -> str:
     total = getattr(cells, "total", len(cells))
     named = "、".join(f"シート「{sheet}」のセル {ref}" for sheet, ref in cells[:SHOWN])
-    more = f"（ほかに {total - SHOWN} か所）" if total > SHOWN else ""
+    from ..core.values import count_text
+    more = f"（ほかに {count_text(total - SHOWN)} か所）" if total > SHOWN else ""
     return (f"{named}{more}に、サーバーへ送れない Excel のエラー値（#SPILL!、#CALC! など）があります。"
             "数式を直すか値を消してから、もう一度ボタンを押してください。ブックは変更していません。")
 

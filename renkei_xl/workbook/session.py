@@ -85,7 +85,8 @@ def not_a_package(path: Path) -> str:
                     inside = archived(zf.infolist()[:MAX_NAMES + 1])
                 if not inside:
                     return ""
-                more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
+                from ..core.values import more_text
+                more = more_text(len(inside) - 1, "個") if len(inside) > 1 else ""
                 return (f"「{name}」はマスターブックではなく、「{inside[0]}」{more}を入れた圧縮ファイル（ZIP）です。"
                         f"名前の最後の「{path.suffix}」を「.zip」に変えてから展開し、中のマスターブックを指定してください")
             size = os.fstat(f.fileno()).st_size

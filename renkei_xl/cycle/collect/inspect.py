@@ -28,7 +28,7 @@ from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_a
                               unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import NO_RESULT_VALUE, error_value, shown, unread_kind, unread_places, unread_value
+from ...core.values import NO_RESULT_VALUE, error_value, more_text, shown, unread_kind, unread_places, unread_value
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -1026,7 +1026,7 @@ def _check_container(path: Path, raw: bytes) -> None:
         raise Refused(f"ファイルが壊れています（部品「{bad}」が読めません）。もう一度保存して送ってもらってください")
     if inside := _archived(infos):
         # Not 「開いて保存し直して」: no application opens a ZIP named .xlsx as a workbook.
-        more = f"ほか {len(inside) - 1} 個" if len(inside) > 1 else ""
+        more = more_text(len(inside) - 1, "個") if len(inside) > 1 else ""
         raise Refused(f"Excel ブック（.xlsx）ではなく、「{shown(inside[0])}」{more}を入れた圧縮ファイル（ZIP）です。"
                       f"名前の最後の「{path.suffix}」を「.zip」に変えてから、"
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
@@ -1309,7 +1309,7 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
         count += len(filled)
         found += [f"{muni}!{cell_ref(r, col)}" for col in filled[:5 - len(found)]]
     if count:
-        more = f" ほか {count - len(found)} か所" if count > len(found) else ""
+        more = f" {more_text(count - len(found), 'か所')}" if count > len(found) else ""
         raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{'、'.join(found)}{more}）。"
                       "配布時になかった行に入力されているため、このファイルは取り込みません。"
                       "配布したファイルの表の行に入力し直して送ってもらってください")
@@ -1400,4 +1400,4 @@ def _outside_inputs(muni: str, found: list[tuple[str, str]]) -> str:
 
 def _few(ids: list[str], limit: int = 5) -> str:
     shown = "、".join(ids[:limit])
-    return shown + (f" ほか {len(ids) - limit} 件" if len(ids) > limit else "")
+    return shown + (f" {more_text(len(ids) - limit)}" if len(ids) > limit else "")

@@ -107,7 +107,8 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
-    listed = "、".join(rows[:SHOWN_ROWS]) + (f" ほか {len(rows) - SHOWN_ROWS} 件" if len(rows) > SHOWN_ROWS else "")
+    from ...core.values import more_text
+    listed = "、".join(rows[:SHOWN_ROWS]) + (f" {more_text(len(rows) - SHOWN_ROWS)}" if len(rows) > SHOWN_ROWS else "")
     made = Whole(f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。")
     columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
     # Run in this year's master's folder, where staff ran collect: the later master by its
