@@ -79,7 +79,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
-    from ..cycle.letters import confirmed_message
+    from ..cycle.letters import borrowed_addresses, confirmed_message
     from ..cycle.mail import attachment_name_problem
 
     from ..safety import open_note
@@ -124,6 +124,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(errors_note(result.result))
         print(f"入力チェック: {result.result.report.counts()}")
         print_findings(list(errors), limit=10)
+    if mailed and not args.to and (borrowed := borrowed_addresses(result.settings)):
+        print(borrowed.render(borrowed.most))     # before the mail goes: it reaches one office less
     _mail_confirmed(args, result, bool(errors))
     # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
     # that is mailed to every municipality.
