@@ -3215,6 +3215,23 @@ def test_export_eml_does_not_leave_out_a_municipality_without_an_address(tmp_pat
     assert main(["export", str(master), "-o", str(out), "--eml", "--to", "a@city.example.jp"]) == 0
 
 
+def test_an_address_copied_into_another_municipalitys_row_is_said_before_the_mail(tmp_path, capsys, fy2023):
+    """岩見沢市's address dragged down over 小樽市's (Excel's fill handle): 小樽市's request draft
+    went to 岩見沢市, and the 確定版 went to that mailbox once (each mailbox once), 小樽市 left out
+    of To, exit 0 and no word. Now both faces say it before the mail, naming both cells; a cell
+    adding the office's own address beside the municipality's stays unsaid."""
+    master = sample_master(tmp_path / "マスター.xlsx")
+    iwamizawa = next(m.email for m in fy2023.settings.municipalities if m.name == "岩見沢市")
+    _set_address(master, "小樽市", iwamizawa, 江別市=f"{fy2023.settings.central.email}; kikaku@ebetsu.example")
+    said = f"　小樽市（設定!D11）、岩見沢市（設定!D12）: {iwamizawa}"
+    assert main(["export", str(master), "-o", str(tmp_path / "確定版.xlsx"), "--eml"]) == 0
+    out = capsys.readouterr().out
+    assert "【注意】シート「設定」で、メールアドレスが同じ市町村があります" in out and said in out, out
+    assert out.index(said) < out.index("メール下書き") and "江別市" not in out.split("【注意】")[1]
+    assert main(["split", str(master), "--outdir", str(tmp_path / "配布"), "--eml"]) == 0
+    assert said in capsys.readouterr().out
+
+
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
     master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"

@@ -4,6 +4,7 @@ server on 127.0.0.1, counting what the server received for each recipient."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -62,6 +63,22 @@ def test_an_address_is_one_mailbox_whatever_its_case():
 def test_a_later_failure_does_not_undo_an_acceptance():
     record = [attempt(V1, (ACCEPTED, A)), attempt(V1, (UNSENT, A)), attempt(V1, (UNKNOWN, A))]
     assert decide(record, V1, [A]).had == ((A, ACCEPTED),)
+
+
+def test_the_same_content_sent_without_the_pdf_goes_again_with_it():
+    """Sent without --pdf, then run with it: the record said everyone had this content, the
+    PDF never went, and staff read 「送信済みです」. Those that got it with the PDF (or in a
+    record written before attachments were kept) are not sent it again without."""
+    xlsx, both = ("確定版.xlsx",), ("確定版.xlsx", "確定版.pdf")
+    first = dataclasses.replace(attempt(V1, (ACCEPTED, A), (ACCEPTED, B)), attached=xlsx)
+    got = decide([first], V1, [A, B], attached=both)
+    assert got.send == (A, B) and got.added == (".pdf",) and not got.new_version
+    with_pdf = dataclasses.replace(attempt(V1, (ACCEPTED, A)), attached=both)
+    assert decide([first, with_pdf], V1, [A, B], attached=both).send == (B,)
+    assert decide([with_pdf], V1, [A], attached=xlsx).send == ()
+    assert decide([attempt(V1, (ACCEPTED, A))], V1, [A], attached=both).send == ()
+    [read] = parse(HEADER + format_attempt(with_pdf), "記録.txt")
+    assert read.attached == both and "添付: 確定版.xlsx / 確定版.pdf" in format_attempt(with_pdf)
 
 
 def test_the_text_reads_back_as_written():

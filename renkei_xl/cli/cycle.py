@@ -79,7 +79,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
-    from ..cycle.letters import confirmed_message
+    from ..cycle.letters import borrowed_addresses, confirmed_message
     from ..cycle.mail import attachment_name_problem
 
     from ..safety import open_note
@@ -125,6 +125,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         print(f"入力チェック: {result.result.report.counts()}")
         print_findings(list(result.result.findings))
+    if mailed and not args.to and (borrowed := borrowed_addresses(result.settings)):
+        print(borrowed.render(borrowed.most))     # before the mail goes: it reaches one office less
     _mail_confirmed(args, result, bool(errors))
     # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
     # that is mailed to every municipality.
@@ -165,7 +167,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     import dataclasses
 
     from .. import clock
-    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines, shown_recipient
+    from ..core.send_record import ACCEPTED, UNSENT, Attempt, Recipient, decide, had_lines, shown_recipient, why_again
     from ..cycle.letters import confirmed_message
     from ..cycle.sendlog import append_attempt, read_record, recorded_text, unsaved_note
     from ..cycle.smtp import SendFailed
@@ -182,15 +184,16 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
     everyone = confirmed_message(result.settings, attachments, to=args.to or (), sender=args.sender, draft=False)
     addresses = {a.addr_spec: a for a in everyone["To"].addresses}
     shown = {spec: shown_recipient(a) for spec, a in addresses.items()}
-    decision = decide(attempts, content, list(addresses), resend=args.resend)
-    if decision.new_version:
-        print("確定版の内容が前に送ったものと違う（新しい版の）ため、全員に送ります。")
+    names = tuple(p.name for p in attachments)
+    decision = decide(attempts, content, list(addresses), resend=args.resend, attached=names)
+    for line in why_again(decision):
+        print(line)
     if not decision.send:
         # Not the twelve names again: one line says it, and 不明 ones are still named.
         unknown = [(a, status) for a, status in decision.had if status != ACCEPTED]
         for line in had_lines(dataclasses.replace(decision, had=tuple(unknown)), shown):
             print(line)
-        print(f"宛先の全員に、この内容の確定版を送信済みです。メールは送信していません（送信記録: {record.name}）。")
+        print(f"宛先の全員に、この内容の確定版を送信済みです。メールは送信していません（送信記録: {record.name}。もう一度送るには --resend）。")
         return
     for line in had_lines(decision, shown):
         print(line)
@@ -199,7 +202,7 @@ def _send_recorded(args: argparse.Namespace, result, attachments: list, record: 
                              sender=args.sender, draft=False))
     host, port = args.smtp
     failed = None
-    attempt = Attempt(clock.now().isoformat(sep=" "), result.path.name, content, f"{host}:{port}")
+    attempt = Attempt(clock.now().isoformat(sep=" "), result.path.name, content, f"{host}:{port}", attached=names)
     went: list = []
     try:
         delivery = _send_noting(args, msg, record, attempt, shown, before, went)

@@ -89,6 +89,17 @@ class Attempt:
     server: str
     entries: tuple[Recipient, ...] = ()
     note: str = ""        # what the command said, one line
+    attached: tuple[str, ...] = ()   # the files the mail carried; () in a record written before they were kept
+
+    @property
+    def kinds(self) -> Optional[frozenset[str]]:
+        """The kinds of file the mail carried (「.xlsx」「.pdf」), or None where not recorded."""
+        return frozenset(attached_kinds(self.attached)) if self.attached else None
+
+
+def attached_kinds(names: Iterable[str]) -> set[str]:
+    """The kinds of file (their suffixes, in lower case) of the attachments ``names``."""
+    return {name[name.rfind("."):].lower() for name in names if "." in name}
 
 
 def address_key(addr_spec: str) -> str:
@@ -105,17 +116,25 @@ class Decision:
     had: tuple[tuple[str, str], ...] = ()       # (addr_spec, 受付 / 不明) left out
     new_version: bool = False                   # sent before, but never this content
     resend: bool = False
+    added: tuple[str, ...] = ()                 # kinds of file now attached that those sent this content lacked
 
 
 def decide(attempts: Sequence[Attempt], content: str, recipients: Sequence[str], *,
-           resend: bool = False) -> Decision:
+           resend: bool = False, attached: Iterable[str] = ()) -> Decision:
     """Whom the 確定版 of ``content`` goes to: every recipient that has not yet got this
     content (受付, or 不明), all of them with ``resend``. A recipient's latest word for this
     content counts: 受付 then a --resend cut before its dot is still 受付, so the latest
-    status that says "has it" wins over a later 未送信 or 拒否."""
+    status that says "has it" wins over a later 未送信 or 拒否. ``attached``: the files the
+    mail carries now; a send of this content that carried fewer kinds (the 確定版 sent
+    without --pdf, then with it) gave them not all of it: the PDF was said 送信済み and never went."""
     had: dict[str, str] = {}
+    wanted = attached_kinds(attached)
+    short: set[str] = set()
     for attempt in attempts:
         if attempt.content != content:
+            continue
+        if attempt.kinds is not None and not wanted <= attempt.kinds:
+            short |= wanted - attempt.kinds
             continue
         for entry in attempt.entries:
             if entry.status in HAS_IT:
@@ -123,12 +142,13 @@ def decide(attempts: Sequence[Attempt], content: str, recipients: Sequence[str],
                 if had.get(entry.key) != ACCEPTED:
                     had[entry.key] = entry.status
     sent_before = any(a.content != content and any(e.status in HAS_IT for e in a.entries) for a in attempts)
-    new_version = sent_before and not had
+    new_version = sent_before and not had and not short
+    added = tuple(sorted(short))
     if resend:
-        return Decision(tuple(recipients), (), new_version, True)
+        return Decision(tuple(recipients), (), new_version, True, added)
     send = tuple(r for r in recipients if address_key(r) not in had)
     left = tuple((r, had[address_key(r)]) for r in recipients if address_key(r) in had)
-    return Decision(send, left, new_version)
+    return Decision(send, left, new_version, added=added if send else ())
 
 
 # ------------------------------------------------------------------ the text
@@ -138,6 +158,8 @@ def format_attempt(attempt: Attempt) -> str:
              f"確定版: {_one_line(attempt.book)}",
              f"内容: {attempt.content}",
              f"メールサーバー: {_one_line(attempt.server)}"]
+    if attempt.attached:
+        lines.append(f"添付: {ATTACHED_SEP.join(_one_line(name) for name in attempt.attached)}")
     for entry in attempt.entries:
         tail = f"\t{_one_line(entry.reason)}" if entry.reason else ""
         lines.append(f"{entry.status}\t{_one_line(entry.shown)}{tail}")
@@ -174,7 +196,7 @@ def parse(text: str, name: str) -> list[Attempt]:
         if current is None:
             raise _damaged(name, number, line)
         key, sep, value = line.partition(": ")
-        if sep and key in ("確定版", "内容", "メールサーバー", "メモ"):
+        if sep and key in ("確定版", "内容", "メールサーバー", "メモ", "添付"):
             if key == "内容" and not _CONTENT.fullmatch(value):
                 raise _damaged(name, number, line)
             current[key] = value
@@ -192,8 +214,13 @@ def _finished(current: dict, name: str, number: int) -> Attempt:
     if "内容" not in current:
         raise RecordError(f"送信記録「{name}」の {current['start']} 行目からの記録に「内容: 」の行がありません。"
                           + _HOW_TO_GO_ON)
+    attached = tuple(current["添付"].split(ATTACHED_SEP)) if current.get("添付") else ()
     return Attempt(current["when"], current.get("確定版", ""), current["内容"], current.get("メールサーバー", ""),
-                   tuple(current["entries"]), current.get("メモ", ""))
+                   tuple(current["entries"]), current.get("メモ", ""), attached)
+
+
+# Between the names on the 「添付: 」 line: no file name holds 「/」 (Windows' or POSIX's).
+ATTACHED_SEP = " / "
 
 
 _HOW_TO_GO_ON = ("メールは送信していません。送信記録は renkei-xl が書くファイルで、書き換えると誰に送ったか分からなくなります。"
@@ -215,3 +242,12 @@ def had_lines(decision: Decision, shown: dict[str, str]) -> Iterable[str]:
     if unknown:
         yield (f"{'、'.join(unknown)} には前回、送信の最後で接続が切れたか送信の途中で止まり、届いたか分かりません。"
                "送信済みとして扱い、送りません（届いていなければ --resend --to アドレス で送ってください）。")
+
+
+def why_again(decision: Decision) -> Iterable[str]:
+    """Why those sent this content before get it again: a new version, or files it now carries."""
+    if decision.new_version:
+        yield "確定版の内容が前に送ったものと違う（新しい版の）ため、全員に送ります。"
+    if decision.added:
+        kinds = "・".join(kind.lstrip(".").upper() for kind in decision.added)
+        yield f"前に送った同じ内容の確定版には {kinds} を添付していなかったため、{kinds} を添えて送ります。"

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..core import contract as c
+from ..core.alerts import Listing
 from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message, first_line_break, parse_addresses
+from .mail import build_message, first_line_break, mailbox, parse_addresses
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -177,6 +178,35 @@ def check_region(settings: Settings) -> None:
         shown = "".join(settings.region.splitlines())
         raise UserError(f"{where}「{shown}」の{at + 1}文字目に{what}が入っています。"
                         "メールの件名に入るため、改行を取って1行にしてください")
+
+
+def borrowed_addresses(settings: Settings) -> Optional[Listing]:
+    """The 【注意】 of municipalities whose cells in 設定 hold the same addresses: one copied into
+    the wrong row (Excel's fill handle drags the row above down). Its request went to the
+    other office, and the 確定版 went to that mailbox once (mail.build_message sends each
+    mailbox once), the municipality left out of To with no word. Said, not refused: two
+    municipalities may share one office's address. A cell adding another's address beside
+    its own (the office's, for a copy) is a different set, and unsaid."""
+    groups: dict[frozenset, list[Municipality]] = {}
+    for muni in settings.municipalities:
+        try:
+            mine = frozenset(mailbox(a) for a in municipality_addresses(muni))
+        except UserError:      # a bad cell is refused on its own (check_mail_settings)
+            continue
+        if mine:
+            groups.setdefault(mine, []).append(muni)
+    items = [f"　{'、'.join(m.name + _at(m) for m in munis)}: {', '.join(sorted(mine))}"
+             for mine, munis in groups.items() if len(munis) > 1]
+    if not items:
+        return None
+    return Listing(items, "　…ほか {n} 件", cap=SHOWN_BORROWED,
+                   head=f"【注意】シート「{c.SETTINGS}」で、メールアドレスが同じ市町村があります。その市町村あての"
+                        "メールは、どれも同じアドレスに届きます（ほかの市町村の行のアドレスを"
+                        "写していないか確認し、直してからもう一度実行してください）:\n")
+
+
+# The most municipalities borrowed_addresses lists (all twelve fit; a longer 設定 is cut).
+SHOWN_BORROWED = 12
 
 
 def _named_as_in_settings(settings: Settings, given: list[Address]) -> list[Address]:

@@ -109,7 +109,7 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     to_addrs = _distinct(parse_addresses(to, "宛先"), set())
     if not to_addrs:
         raise UserError("メールの宛先（To）がありません。設定シートのメールアドレスを確認してください。")
-    cc_addrs = _distinct(parse_addresses(cc, "CC"), {_mailbox(a) for a in to_addrs})
+    cc_addrs = _distinct(parse_addresses(cc, "CC"), {mailbox(a) for a in to_addrs})
 
     msg = EmailMessage(policy=POLICY)
     _set_addresses(msg, "From", from_addr)
@@ -139,7 +139,7 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     return msg
 
 
-def _mailbox(address: Address) -> str:
+def mailbox(address: Address) -> str:
     """The mailbox an address delivers to, for telling two spellings of one apart: the domain
     is case-blind (RFC 5321 2.4); the local part is left as typed, as the mail server may read it."""
     return f"{address.username}@{address.domain.lower()}"
@@ -152,7 +152,7 @@ def _distinct(addresses: Sequence[Address], seen: set[str]) -> list[Address]:
     deliver a copy for each."""
     out = []
     for address in addresses:
-        if (box := _mailbox(address)) not in seen:
+        if (box := mailbox(address)) not in seen:
             seen.add(box)
             out.append(address)
     return out
