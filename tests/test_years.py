@@ -1914,22 +1914,29 @@ def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path
     master as it was, and its report said 「入力欄 … を空に」 with no word of it: staff who
     add 長沼町 back to 設定 in 2024 would have its 2023 number counted as 2024's. Now the
     report (both faces show rollover_parts) names the sheet and the step; a master whose
-    sheets 設定 all lists says nothing."""
+    sheets 設定 all lists says nothing.
+
+    The same staff hid the unused columns after 小樽市's table (H:XFD, 「使わない列を非表示」):
+    前年度実績 went into hidden H, and the report said 「各行の横に…表示しました」 of a column
+    nobody saw. Now the report names the column and how to show it."""
     from renkei_xl.cycle.rollover import rollover_lines
 
     m2023 = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsx", sample="fy2023")
     plain = rollover_lines(rollover_file(m2023))
-    assert not [line for line in plain if "市町村一覧にないため" in line]
+    assert not [line for line in plain if "市町村一覧にないため" in line or "非表示" in line]
     (tmp_path / "さっぽろ圏_2024年度_マスター.xlsx").unlink()
     wb = openpyxl.load_workbook(m2023)
     ws = wb[c.SETTINGS]
     (row,) = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "長沼町"]
     for col in range(1, 5):
         ws.cell(row, col).value = None
+    wb["小樽市"].column_dimensions.group("H", "XFD", hidden=True)
     wb.save(m2023)
     done = rollover_file(m2023)
     (said,) = [line for line in rollover_lines(done) if "市町村一覧にないため" in line]
     assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
+    (hidden,) = [line for line in rollover_lines(done) if "非表示" in line]
+    assert hidden.endswith("「再表示」を選ぶと見えます）: 「小樽市」の H 列"), hidden
     kept = [r for r in _grid(done.path, "長沼町")[1:] if r[4]]
     assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]
 
