@@ -2053,6 +2053,19 @@ def test_a_base_date_typed_as_text_moves_a_year_and_stays_a_date_people_read(sam
     assert load_master(made).settings.base_date == dt.date(2025, 3, 31)
 
 
+@pytest.mark.parametrize("day, years, moved", [((2023, 2, 28), 1, (2024, 2, 29)), ((2024, 2, 29), 1, (2025, 2, 28)),
+                                               ((2024, 2, 29), 4, (2028, 2, 29)), ((2024, 3, 31), 1, (2025, 3, 31)),
+                                               ((2023, 2, 27), 1, (2024, 2, 27))])
+def test_a_base_date_at_a_months_end_stays_at_its_end(day, years, moved):
+    """基準日 2023/2/28 (「２月末時点」 at the head of 一覧's status column) became 2024/2/28 in
+    the next master, whose 一覧 then said 「２月２８日時点」 for a year whose month ends on the 29th."""
+    from renkei_xl.core.rollover import shifted
+
+    new = shifted(dt.date(*day), years)
+    assert new == dt.date(*moved)
+    assert ("末時点" in c.status_head(new)) == ("末時点" in c.status_head(dt.date(*day)))
+
+
 def _base_date_and_validation(path: Path) -> tuple[dt.date, dt.date, dt.date]:
     from openpyxl.utils.datetime import from_excel
 

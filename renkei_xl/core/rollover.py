@@ -52,13 +52,16 @@ STEPS_NOTE = "「評価を再計算」を押すと、◎でない指標ごとに
 # ---------------------------------------------------------------------- dates
 
 def shifted(day: Optional[dt.date], years: int) -> Optional[dt.date]:
-    """The same day ``years`` later (29 February becomes 28 February)."""
+    """The same day ``years`` later, a month's last day staying its last (28 February 2023 →
+    29 February 2024, and back to the 28th): 一覧 heads a month-end 基準日 「（２月末時点）」
+    (contract.status_head), and the next year's 2024/2/28 headed it 「（２月２８日時点）」."""
     if day is None:
         return None
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    month_end = (day + dt.timedelta(days=1)).day == 1
+    if month_end:
+        first_after = dt.date(day.year + years + (day.month == 12), day.month % 12 + 1, 1)
+        return first_after - dt.timedelta(days=1)
+    return day.replace(year=day.year + years)
 
 
 def next_folder(folder: str, old: int, new: int) -> str:
