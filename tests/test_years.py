@@ -1914,22 +1914,29 @@ def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path
     master as it was, and its report said 「入力欄 … を空に」 with no word of it: staff who
     add 長沼町 back to 設定 in 2024 would have its 2023 number counted as 2024's. Now the
     report (both faces show rollover_parts) names the sheet and the step; a master whose
-    sheets 設定 all lists says nothing."""
+    sheets 設定 all lists says nothing.
+
+    The same staff hid the unused columns after 小樽市's table (H:XFD, 「使わない列を非表示」):
+    前年度実績 went into hidden H, and the report said 「各行の横に…表示しました」 of a column
+    nobody saw. Now the report names the column and how to show it."""
     from renkei_xl.cycle.rollover import rollover_lines
 
     m2023 = init_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsx", sample="fy2023")
     plain = rollover_lines(rollover_file(m2023))
-    assert not [line for line in plain if "市町村一覧にないため" in line]
+    assert not [line for line in plain if "市町村一覧にないため" in line or "非表示" in line]
     (tmp_path / "さっぽろ圏_2024年度_マスター.xlsx").unlink()
     wb = openpyxl.load_workbook(m2023)
     ws = wb[c.SETTINGS]
     (row,) = [r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "長沼町"]
     for col in range(1, 5):
         ws.cell(row, col).value = None
+    wb["小樽市"].column_dimensions.group("H", "XFD", hidden=True)
     wb.save(m2023)
     done = rollover_file(m2023)
     (said,) = [line for line in rollover_lines(done) if "市町村一覧にないため" in line]
     assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
+    (hidden,) = [line for line in rollover_lines(done) if "非表示" in line]
+    assert hidden.endswith("「再表示」を選ぶと見えます）: 「小樽市」の H 列"), hidden
     kept = [r for r in _grid(done.path, "長沼町")[1:] if r[4]]
     assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]
 
@@ -2044,6 +2051,19 @@ def test_a_base_date_typed_as_text_moves_a_year_and_stays_a_date_people_read(sam
         wb.close()
     assert value.date() == dt.date(2025, 3, 31) and is_date_format(number_format), (value, number_format)
     assert load_master(made).settings.base_date == dt.date(2025, 3, 31)
+
+
+@pytest.mark.parametrize("day, years, moved", [((2023, 2, 28), 1, (2024, 2, 29)), ((2024, 2, 29), 1, (2025, 2, 28)),
+                                               ((2024, 2, 29), 4, (2028, 2, 29)), ((2024, 3, 31), 1, (2025, 3, 31)),
+                                               ((2023, 2, 27), 1, (2024, 2, 27))])
+def test_a_base_date_at_a_months_end_stays_at_its_end(day, years, moved):
+    """基準日 2023/2/28 (「２月末時点」 at the head of 一覧's status column) became 2024/2/28 in
+    the next master, whose 一覧 then said 「２月２８日時点」 for a year whose month ends on the 29th."""
+    from renkei_xl.core.rollover import shifted
+
+    new = shifted(dt.date(*day), years)
+    assert new == dt.date(*moved)
+    assert ("末時点" in c.status_head(new)) == ("末時点" in c.status_head(dt.date(*day)))
 
 
 def _base_date_and_validation(path: Path) -> tuple[dt.date, dt.date, dt.date]:

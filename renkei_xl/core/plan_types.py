@@ -485,6 +485,9 @@ class MasterState(NamedTuple):
     the file's styles, or on the server the saved master's of the cells unchanged since the
     save; None where the face cannot say them. A number collect writes there is given the
     format 標準 (core.percent_cells.written_format).
+    ``hidden_cols``: the hidden columns of a sheet as saved, (first, last) each, where the face can
+    say them: the file (rollover is made from the saved master on every face). A column the
+    tool writes into there is one staff never see (core.rollover.hidden_previous).
     ``stops_halfway``: the face's writes reach the book one at a time, and Excel can stop them
     partway (an error past every check made before writing): the buttons, by COM, AppleScript
     or the VBA client's replay of the server's answer. The plan then marks the click as under
@@ -503,3 +506,4 @@ class MasterState(NamedTuple):
     formulas: Optional[Callable[[str], Collection[str]]] = None
     percents: Optional[Callable[[str], Mapping[tuple[int, int], str]]] = None
     stops_halfway: bool = False
+    hidden_cols: Optional[Callable[[str], Sequence[tuple[int, int]]]] = None

@@ -52,13 +52,16 @@ STEPS_NOTE = "「評価を再計算」を押すと、◎でない指標ごとに
 # ---------------------------------------------------------------------- dates
 
 def shifted(day: Optional[dt.date], years: int) -> Optional[dt.date]:
-    """The same day ``years`` later (29 February becomes 28 February)."""
+    """The same day ``years`` later, a month's last day staying its last (28 February 2023 →
+    29 February 2024, and back to the 28th): 一覧 heads a month-end 基準日 「（２月末時点）」
+    (contract.status_head), and the next year's 2024/2/28 headed it 「（２月２８日時点）」."""
     if day is None:
         return None
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
+    month_end = (day + dt.timedelta(days=1)).day == 1
+    if month_end:
+        first_after = dt.date(day.year + years + (day.month == 12), day.month % 12 + 1, 1)
+        return first_after - dt.timedelta(days=1)
+    return day.replace(year=day.year + years)
 
 
 def next_folder(folder: str, old: int, new: int) -> str:
@@ -119,6 +122,7 @@ class RolloverReport(NamedTuple):
     folder_problem: str = ""   # why サーバー作業フォルダー was not moved on (_next_folder_cells)
     # (指標ID, 経年's record of the closed year, the evaluation's) where they differed (history.overwritten)
     overwritten: tuple[tuple[str, str, YearRecord, YearRecord], ...] = ()
+    hidden: tuple[str, ...] = ()   # 「「小樽市」の H 列」: 前年度実績 columns written where staff hid columns (hidden_previous)
 
     @property
     def skipped(self) -> tuple[int, ...]:
@@ -180,8 +184,24 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             tuple(staff_notes(listed)),
                             tuple((sheet, n) for sheet, _cell, n in unlisted_tables(book, old) if n),
                             tuple(dropped_by_rebuild(state, listed, [s.name for s in owned], c.ROLLOVER)),
-                            tuple(staff_headers(listed)), folder_problem, tuple(replaced))
+                            tuple(staff_headers(listed)), folder_problem, tuple(replaced),
+                            hidden_previous(previous_cells, old.fiscal_year, state.hidden_cols))
     return WritePlan(owned, cells, fills, state_names), report
+
+
+def hidden_previous(cells: Sequence[CellEdit], year: int,
+                    hidden_cols: Optional[Callable[[str], Sequence[tuple[int, int]]]]) -> tuple[str, ...]:
+    """「「小樽市」の H 列」 for each 「前年度実績（``year``年度）」 column of ``cells`` that stands where the
+    sheet hides its columns (MasterState.hidden_cols; None: a face that cannot say). Staff
+    hide the unused columns after a table (H:XFD): the first free column is one of them, and
+    the new master said 「各行の横に前年度実績を表示しました」 of a column nobody saw."""
+    from .refs import column_letter
+
+    label = c.PREVIOUS_HEADER.format(year=year)
+    if hidden_cols is None:
+        return ()
+    return tuple(f"「{e.sheet}」の {column_letter(e.col)} 列" for e in cells
+                 if e.value == label and any(a <= e.col <= b for a, b in hidden_cols(e.sheet)))
 
 
 def _missing_year(book: Book, state: MasterState) -> Optional[int]:

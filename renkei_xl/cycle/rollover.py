@@ -471,6 +471,10 @@ def _cautions(done: RolloverDone) -> list[Part]:
         # the command with both masters' paths on a share took a third of the message box.
         out += error_parts(r.old_year, r.errors, later, source, r.new_year, where,
                            step_above=bool(done.unreturned))
+    if r.hidden:
+        out.append(Listing(list(r.hidden), "ほか {n} 列", cap=5, sep="、", more_sep=" ",
+                           head=f"【注意】「{c.PREVIOUS_HEADER.format(year=r.old_year)}」の列を、非表示の列に作りました"
+                                "（列を選んで右クリックし「再表示」を選ぶと見えます）: "))
     if r.unlisted:
         shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"

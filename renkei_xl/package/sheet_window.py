@@ -19,6 +19,8 @@ scroll position in the old content.
 import re
 from typing import NamedTuple
 
+from .zipped import Package
+
 _VIEW = re.compile(r"<(?:[\w.-]+:)?sheetView\b([^<>]*?)/?>")
 # Its content: anything but another sheetPr's start or end tag, taken whole (possessive): from
 # thousands of 「<sheetPr-x>」 or 「<sheetPr>」 in a comment, ``.*?`` searched the rest of the
@@ -54,7 +56,7 @@ def _kept(attrs: str, allowed: tuple) -> str:
 
 def sheet_window(top: str) -> SheetWindow:
     """The tab colour and first window's settings of a worksheet, from its text before the
-    cells (workbook.apply.sheet_top); nothing for a sheet that had none or no part."""
+    cells (sheet_top); nothing for a sheet that had none or no part."""
     tab = ""
     pr = _PR.search(top)
     if pr and pr.group(1):
@@ -63,6 +65,25 @@ def sheet_window(top: str) -> SheetWindow:
         tab = f"<tabColor{colour}/>" if colour else ""
     view = _VIEW.search(top)
     return SheetWindow(tab, _kept(view.group(1), VIEW_ATTRIBUTES) if view else "", column_widths(top))
+
+
+def hidden_columns(top: str) -> tuple:
+    """(first, last) of each <col> that hides its columns (hidden, or a width of 0), from a
+    worksheet's text before its cells: 「使わない列を非表示」 hides H:XFD after a table, and a
+    column the tool writes there is one staff never see (core.rollover.hidden_previous)."""
+    start = _COLS.search(top)
+    if start is None:
+        return ()
+    end = _COLS_END.search(top, start.end())
+    out = []
+    for m in _COL.finditer(top, start.end(), end.start() if end else len(top)):
+        found = {name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+        try:
+            if found.get("hidden") in ("1", "true") or float(found.get("width", "1")) == 0:
+                out.append((int(found["min"]), int(found["max"])))
+        except (KeyError, ValueError):
+            continue
+    return tuple(out)
 
 
 def column_widths(top: str) -> tuple:
@@ -83,3 +104,20 @@ def column_widths(top: str) -> tuple:
         except (KeyError, ValueError):
             continue
     return tuple(out)
+
+
+TOP_BYTES = 65_536
+_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
+
+
+def sheet_top(pkg: Package, part: str) -> str:
+    """A worksheet's text before its cells (sheetPr, sheetViews …): the code names and the
+    selected tab are read from every sheet of a macro master, twice a write, and a large
+    sheet (a municipality's, the 一覧 just written) need not be inflated whole for them.
+    Comments and processing instructions are left out of it (Package.top): 「<!-- <sheetPr
+    codeName="X"/> -->」 before the real one was read as the sheet's code name (comments62)."""
+    head, cut = pkg.top(part, TOP_BYTES)
+    m = _SHEET_DATA.search(head)
+    if m:
+        return head[:m.start()].decode("utf-8", "replace")
+    return (pkg.top(part)[0] if cut else head).decode("utf-8", "replace")

@@ -47,7 +47,7 @@ from ..package.controls import kept_parts as controls_parts
 from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, T_SLICER, T_TABLE, T_TIMELINE, ContentTypes,
                             add_rel, has_rel, read_rels, write_rels)
-from ..package.sheet_window import SheetWindow, sheet_window
+from ..package.sheet_window import SheetWindow, sheet_top, sheet_window
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
 from ..core.errors import UserError
@@ -333,23 +333,6 @@ def _only_reachable_from(pkg: Package, workbook: WorkbookXml, part: str) -> set[
     kept = walk([""], part)
     mine = walk([part], "") - {part}
     return {p for p in mine - kept if p in pkg}
-
-
-TOP_BYTES = 65_536
-_SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData[\s/>]")
-
-
-def sheet_top(pkg: Package, part: str) -> str:
-    """A worksheet's text before its cells (sheetPr, sheetViews …): the code names and the
-    selected tab are read from every sheet of a macro master, twice a write, and a large
-    sheet (a municipality's, the 一覧 just written) need not be inflated whole for them.
-    Comments and processing instructions are left out of it (Package.top): 「<!-- <sheetPr
-    codeName="X"/> -->」 before the real one was read as the sheet's code name (comments62)."""
-    head, cut = pkg.top(part, TOP_BYTES)
-    m = _SHEET_DATA.search(head)
-    if m:
-        return head[:m.start()].decode("utf-8", "replace")
-    return (pkg.top(part)[0] if cut else head).decode("utf-8", "replace")
 
 
 def _attr_of(text: str, tag: str, name: str) -> Optional[str]:

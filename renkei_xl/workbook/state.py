@@ -241,7 +241,8 @@ def read_state(pkg: Package, keep_grids: bool = False, workbook: Optional[Workbo
     state = MasterState(sheetnames, names, own, styles.fill_of, partial(sheet_comments, pkg, workbook),
                         charts=partial(sheet_charts, pkg, workbook), tables=partial(_sheet_tables, pkg, workbook),
                         cell_settings=partial(_sheet_cell_settings, pkg, workbook),
-                        formulas=partial(_sheet_formulas, pkg, workbook), percents=grids.formats)
+                        formulas=partial(_sheet_formulas, pkg, workbook), percents=grids.formats,
+                        hidden_cols=partial(_sheet_hidden_cols, pkg, workbook))
     return FileState(pkg, workbook, data, state, styles, grids)
 
 
@@ -275,6 +276,16 @@ def _sheet_formulas(pkg: Package, workbook: WorkbookXml, sheet: str) -> frozense
     if entry is None or not entry.part or entry.part not in pkg:
         return frozenset()
     return formula_refs(pkg.read(entry.part))
+
+
+def _sheet_hidden_cols(pkg: Package, workbook: WorkbookXml, sheet: str) -> tuple:
+    """package.sheet_window.hidden_columns of a sheet as saved, read when a plan first asks."""
+    from ..package.sheet_window import hidden_columns, sheet_top
+
+    entry = workbook.sheet(sheet)
+    if entry is None or not entry.part or entry.part not in pkg:
+        return ()
+    return hidden_columns(sheet_top(pkg, entry.part))
 
 
 def _sheet_cell_settings(pkg: Package, workbook: WorkbookXml, sheet: str) -> list:
