@@ -3438,6 +3438,40 @@ def test_a_row_the_municipality_deleted_is_still_the_files(cycle):
     assert refusal.reason == "シート「小樽市」の行が削除されています（指標ID 05-1）", refusal.reason
 
 
+def test_a_dash_typed_as_an_answer_is_said_by_collect_as_the_masters_check_says_it(cycle):
+    """「－」 「―」 「-」 typed as 実績値 are imported as no report (read as empty), and
+    入力チェック on the master warns of each (findings.DASH_AS_EMPTY); collect said nothing.
+    Both faces of collect now give the master's own finding, naming the file and the
+    returned cell; after the import the master's check says the same words of its cell."""
+    from renkei_xl.core.validate import validate
+    from renkei_xl.cycle.collect.records import noted_line
+    from renkei_xl.excel.buttons import _left_out_parts
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    typed = {"04-1": "－", "06-1": "―", "08-1": "-"}
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    places = {}
+    for ind_id, dash in typed.items():
+        row, cols = id_row(ws, ind_id)
+        ws.cell(row, cols["実績値"]).value = dash
+        places[ind_id] = f"小樽市!{ws.cell(row, cols['実績値']).coordinate}"
+    wb.save(path)
+    report = collect(master, [path])
+    assert report.written is not None and not report.refused and not report.held
+    said = {f.indicator_id: (name, f.place, f.message) for name, f in report.noted}
+    assert {i: (n, p) for i, (n, p, _m) in said.items()} == {i: (path.name, p) for i, p in places.items()}, said
+    checked = {f.indicator_id: f.message for f in validate(*(lambda d: (d.settings, d.indicators, d.entries))(
+        load_master(master))) if f.sheet == "小樽市" and f.indicator_id in typed}
+    assert {i: m for i, (_n, _p, m) in said.items()} == checked, (said, checked)
+    assert checked["04-1"] == "実績値「－」は値がないことを表す記号のため、空欄（報告なし）として扱います"
+    lines = [noted_line(name, f) for name, f in report.noted]
+    assert all(line in report.lines() for line in lines), report.lines()
+    shown = "\n".join(str(p) for p in _left_out_parts(report))
+    assert all(line in shown for line in lines), shown
+
+
 def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):
     """Staff change 04-1's 目標値 in 指標 mid-year. The return is refused as before (it was
     answered against the old target), now naming the indicator, its 指標 cell and the target

@@ -344,20 +344,30 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
     errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
-    errors += [f if f.is_error else f._replace(severity=ERROR)
-               for f in validate(settings, data.indicators, file_entries)
-               if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
-                                       or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
+    judged = [f for f in validate(settings, data.indicators, file_entries) if f.sheet == muni]
+    errors += [f if f.is_error else f._replace(severity=ERROR) for f in judged if _holds(f, typed)]
     errors = _closed_denominators(wb, muni, errors, cols.get("denominator"))
     errors = [_as_shown(f, seen, muni, cols) for f in errors]
     held = _held_rows(errors, row_ids)
+    noted = tuple(_as_shown(f, seen, muni, cols) for f in judged
+                  if not _holds(f, typed) and f.cell in typed and row_ids.get(parse_ref(f.cell)[0]) not in held)
     for ind_id in held:
         values.pop(ind_id, None)
     errors += [ROW_ADDED_SINCE_SPLIT.at(muni, e.cell("indicator_id"), e.indicator_id,
                                         master_cell=f"{muni}!{e.cell('indicator_id')}", municipality=muni)
                for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
-                      issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+                      issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries},
+                      noted)
+
+
+def _holds(found, typed: set[str]) -> bool:
+    """Whether a finding of the master's own rules on a returned cell holds its row: an
+    error, a warning STRICT_ON_RETURN, or one STRICT_WHEN_TYPED on a cell typed since the
+    split. Any other warning on a cell the municipality typed is said, not held (noted):
+    「－」 typed as 実績値 was imported as 「報告なし」 with no word from collect, while
+    入力チェック on the master warned of it (findings.DASH_AS_EMPTY), the same rule."""
+    return found.is_error or found.type in STRICT_ON_RETURN or (found.type in STRICT_WHEN_TYPED and found.cell in typed)
 
 
 def _closed_denominators(wb, muni: str, errors: list, col: Optional[int]) -> list:
