@@ -808,6 +808,20 @@ def _ids_swapped(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _id_typed_over(new_id, names_too: bool = False):
+    """The protection lifted and 05-1's 指標ID typed over (or cleared): refused as 「行が削除され
+    ています」 (or a row 配布時になかった), the cell unnamed. ``names_too``: every 評価指標
+    cleared as well, so only the fingerprint tells what the cell held."""
+    def make(path: Path, tmp: Path) -> Path:
+        def edit(ws, top, cols):
+            row, _cols = id_row(ws, "05-1")
+            ws.cell(row, cols["指標ID"]).value = new_id
+            for r in range(top + 1, ws.max_row + 1) if names_too else ():
+                ws.cell(r, cols["評価指標"]).value = None
+        return _on_the_sheet(path, edit)
+    return make
+
+
 def _header_renamed(path: Path, tmp: Path) -> Path:
     def edit(ws, top, cols):
         ws.cell(top, cols["実施状況"]).value = "状況"
@@ -1071,6 +1085,13 @@ REFUSALS = {
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
     "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),
+    "指標ID typed over": (_id_typed_over("99-9"), "シート「小樽市」の指標IDが書き換えられています（小樽市!A21「99-9」"
+                                                 "（配布時は「05-1」））"),
+    "指標ID typed over as another": (_id_typed_over("04-1"), "指標IDが書き換えられています（小樽市!A21「04-1」（配布時は"
+                                                            "「05-1」））"),
+    "指標ID cleared": (_id_typed_over(None), "指標IDが書き換えられています（小樽市!A21「（空欄）」（配布時は「05-1」））"),
+    "指標ID and 評価指標 typed over": (_id_typed_over("99-9", names_too=True),
+                                     "指標IDが書き換えられています（小樽市!A21「99-9」（配布時は「05-1」））"),
     "xlsm with VBA": (lambda p, t: _with_vba(p, t, ".xlsm"), "マクロ（VBA）"),
     "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),

@@ -312,6 +312,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         raise Refused(f"シート「{muni}」に見出し「{'」「'.join(renamed)}」がありません（見出しが変更されています）")
 
     rows = list(book.rows(muni, header_row, cols))
+    _check_ids_typed_over(muni, rows, [e.indicator_id for e in master_entries], data, ident)
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
     _check_above_header(muni, grid, header_row)
     as_returned, added = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
@@ -1218,6 +1219,42 @@ def _check_shown_identity(wb, ident: dict[str, str]) -> None:
             raise Refused(f"ファイルの識別情報が書き換えられています（{labels[prop]}: シートには「{shown(visible[prop])}」、"
                            f"ファイルの情報には「{shown(ident[prop])}」）。ほかの市町村のファイルに入力した可能性があります。"
                            "配布したそのファイル（自分の市町村のもの）に入力して送ってもらってください")
+
+
+def _check_ids_typed_over(muni: str, rows: list, want: list[str], data: MasterData, ident: dict[str, str]) -> None:
+    """A 指標ID typed over or cleared (the protection lifted): the issued ID gone from the file
+    was told 「行が削除されています」, the cell unnamed, and a cleared one 「指標IDのない行に値が
+    あります…配布時になかった行」, of a row split wrote. What each such cell held when issued is
+    told without guessing, or not told at all: by the row's locked 評価指標, which names one of
+    the IDs gone and not the row's own, or by the IDs gone put back in the order of the cells
+    that lost them, where the file's fingerprint (its IDs in order) then matches as issued."""
+    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
+    code = ident.get(P_FINGERPRINT, "")
+    missing = [i for i in want if i not in got]
+    if not missing or code == fingerprint(returned_rows(data, got)):
+        return          # none gone, or the file's IDs are as issued (the master's rows changed: _check_rows)
+    names = {i.id: i.name.strip() for i in data.indicators}
+    table = [(cells["indicator_id"], v["indicator_id"], v.get("name", "").strip()) for _r, v, cells in rows
+             if v["indicator_id"] or v.get("name", "").strip()]
+    issued: dict[int, str] = {}
+    for k, (_cell, ind_id, name) in enumerate(table):
+        owners = [m for m in missing if name and names.get(m) == name]
+        if len(owners) == 1 and names.get(ind_id) != name:
+            issued[k] = owners[0]
+    if len(set(issued.values())) != len(issued):
+        issued = {}     # two rows named as one indicator: no telling which
+    lost = [k for k, (_cell, ind_id, _name) in enumerate(table) if ind_id not in want]
+    if len(issued) < len(missing) and len(lost) == len(missing):
+        back = dict(zip(lost, missing))
+        if code and code == fingerprint(returned_rows(data, [back.get(k, row[1]) for k, row in enumerate(table)])):
+            issued = back
+    if not issued:
+        return          # not told: _check_rows names the IDs gone and the ones added
+    found = [f"{muni}!{table[k][0]}「{shown(table[k][1]) if table[k][1] else '（空欄）'}」（配布時は「{m}」）"
+             for k, m in sorted(issued.items())]
+    raise Refused(f"シート「{muni}」の指標IDが書き換えられています（{_few(found, 3)}）。指標IDで回答を入れるマスターの行を"
+                  "決めるため、このファイルは取り込みません。市町村に確かめ、その指標IDを配布時に戻して保存したファイルを"
+                  "送ってもらってください（確かめた後なら、そのセルを配布時の指標IDに戻して保存してから取り込めます）")
 
 
 def _check_row_labels(muni: str, rows, indicators) -> None:
