@@ -3493,6 +3493,45 @@ def test_a_dash_typed_as_an_answer_is_said_by_collect_as_the_masters_check_says_
     assert all(line in shown for line in lines), shown
 
 
+def _rows_inserted_above(count: int):
+    """``count`` empty rows inserted at the top of the sheet (the protection lifted): the
+    header row moves from split's row 19 to 19 + ``count``."""
+    return lambda path: _on_the_sheet(path, lambda ws, top, cols: ws.insert_rows(2, count))
+
+
+def _header_in_full_width(path: Path) -> None:
+    """「指標ID」 「実績値」 typed over with the IME's full-width letters and digits: the same
+    headers but for their width (NFKC)."""
+    def edit(ws, top, cols):
+        ws.cell(top, cols["指標ID"]).value = "指標ＩＤ"
+        ws.cell(top, cols["単位"]).value = "単位 "
+    _on_the_sheet(path, edit)
+
+
+@pytest.mark.parametrize("edit", [_rows_inserted_above(2), _rows_inserted_above(30), _header_in_full_width],
+                         ids=["two rows inserted above", "thirty rows inserted above", "header in full width"])
+def test_a_header_moved_down_or_typed_in_another_width_is_still_the_issued_header(cycle, edit):
+    """Two rows inserted above the table moved the header past the 20 rows it is looked for
+    in, and a 「指標ＩＤ」 differs from 「指標ID」 by its width only: each return was refused as
+    「見出しが変更されています」. The header row that holds split's hidden 配布時の… headers is
+    split's (the seal covers their values), and a width is no change: the return is taken."""
+    master, _, filled = cycle
+    edit(filled["小樽市"])
+    report = collect(master, [filled["小樽市"]], dry_run=True)
+    assert not report.refused and [r.municipality for r in report.records] == ["小樽市"], report.lines()
+    assert {ch.indicator_id for ch in report.changes} == {"04-1", "06-1", "08-1", "28-1"}, report.lines()
+
+
+def test_a_header_moved_down_in_a_file_without_its_hidden_columns_says_rows_were_inserted(cycle):
+    """Without split's hidden columns nothing tells the header row moved down for split's:
+    refused, naming what happened instead of 「見出しが変更されています」."""
+    master, _, filled = cycle
+    _hidden_columns_removed(filled["小樽市"], None)
+    _rows_inserted_above(2)(filled["小樽市"])
+    [refusal] = collect(master, [filled["小樽市"]], dry_run=True).refused
+    assert refusal.reason.startswith("シート「小樽市」の表の上に行が挿入され、見出しの行が 21 行目に移っています"), refusal.reason
+
+
 def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):
     """Staff change 04-1's 目標値 in 指標 mid-year. The return is refused as before (it was
     answered against the old target), now naming the indicator, its 指標 cell and the target

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from itertools import islice
 from pathlib import Path
@@ -66,6 +67,10 @@ MAX_UNPACKED = 64 * 1024 * 1024
 # to import, every part listed, checked and opened by each reader, and one at the size
 # limit below about three times that. Refused before any reader opens it (qa-returns64).
 MAX_PARTS = 10_000
+# How far down a returned sheet's header row is looked for once it is not in the first
+# HEADER_SEARCH_ROWS (rows inserted above the table: inspect._moved_header). Bounded, as every
+# read of an untrusted file is: a return of 150,000 rows without a header is walked this far.
+MOVED_HEADER_ROWS = 1000
 # The file itself can be no larger than what it unpacks to: looked at before it is read, so
 # a file of gigabytes dropped in the folder costs a stat, not its size in memory.
 MAX_FILE = MAX_UNPACKED
@@ -278,7 +283,7 @@ class _ReturnedSheet(dict):
         return frozenset(col for ref in self._uncached for row, col in (parse_ref(ref),) if row == row_no)
 
 
-def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
+def _municipality_table(wb, muni: str, data: MasterData) -> tuple[list[list[object]], Book, int, dict[str, int]]:
     """The returned sheet, its header row and columns, once the file holds no other sheet
     with values, no note on a cell and no error value in a cell staff cannot type in."""
     if muni not in wb.sheetnames:
@@ -289,13 +294,56 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
         raise Refused(str(exc)) from None
     _check_other_sheets(wb, muni)
     _check_notes(wb)
+    at = _headers_as_issued(grid, data, muni)
     book = Book(_ReturnedSheet(muni, grid, wb.uncached(muni)), {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
     except UserError as exc:
-        raise Refused(f"見出しが変更されています: {exc}") from None
+        if at is None or at <= c.HEADER_SEARCH_ROWS:
+            raise Refused(f"見出しが変更されています: {exc}") from None
+        header_row, cols = _moved_header(book, grid, muni, at)
     _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols], wb.uncached(muni))
     return grid, book, header_row, cols
+
+
+def _headers_as_issued(grid: list[list[object]], data: MasterData, muni: str) -> Optional[int]:
+    """The first row holding 指標ID and 実績値, width aside (None where none does); down to
+    it, in place, each text that is a header split writes but for its width (NFKC: 「指標ＩＤ」,
+    「実績値」 typed with the IME's full-width letters, a half-width 「ｶﾅ」) made that header. Such
+    a header was refused as changed, 「見出し「指標ID」が見つかりません」, for a difference no one
+    can see; read as it is, its column was a column 配布時になかった to the checks after. A
+    width variant that two headers share is left as typed (which one it was is not told)."""
+    known = {*c.ENTRY_HEADERS.values(), *(h for _a, h, _w in REFERENCES), *c.ISSUED_HEADERS.values(),
+             *data.headers.get(muni, ()), c.last_years_header(data.settings.fiscal_year)}
+    folded: dict[str, set[str]] = {}
+    for head in known:
+        folded.setdefault(unicodedata.normalize("NFKC", head), set()).add(head)
+    issued = {key: next(iter(heads)) for key, heads in folded.items() if len(heads) == 1}
+    required = {unicodedata.normalize("NFKC", c.ENTRY_HEADERS[f]) for f in c.ENTRY_REQUIRED}
+    for r, row in enumerate(grid[:MOVED_HEADER_ROWS], start=1):
+        keys = [unicodedata.normalize("NFKC", v.strip()) if isinstance(v, str) else None for v in row]
+        for k, key in enumerate(keys):
+            if key in issued and row[k].strip() != issued[key]:
+                row[k] = issued[key]
+        if required.issubset(keys):
+            return r
+    return None
+
+
+def _moved_header(book: Book, grid: list[list[object]], muni: str, at: int) -> tuple[int, dict[str, int]]:
+    """The header row found below the rows it is looked for in (rows inserted above the
+    table): taken where it holds every hidden 配布時の… header, which only split's header
+    row does (and whose values the seal covers), else refused naming what happened. It was
+    「見出しが変更されています…20行目までに見出し行が必要です」, of a header no one changed."""
+    heads = {text(v) for v in grid[at - 1]}
+    if not set(c.ISSUED_HEADERS.values()).issubset(heads):
+        raise Refused(f"シート「{muni}」の表の上に行が挿入され、見出しの行が {at} 行目に移っています（見出しの行は"
+                      f"{c.HEADER_SEARCH_ROWS}行目までにあるはずです）。表の上に挿入した行を削除して保存したファイルを"
+                      "送ってもらってください（挿入した行が空なら、その行を削除して保存してから取り込めます）")
+    try:
+        return book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, rows=at)
+    except UserError as exc:
+        raise Refused(f"見出しが変更されています: {exc}") from None
 
 
 def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
@@ -304,7 +352,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     settings = data.settings
     muni = _municipality_of(wb, ident, settings, master)
     _check_master_sheet(data, muni)
-    grid, book, header_row, cols = _municipality_table(wb, muni)
+    grid, book, header_row, cols = _municipality_table(wb, muni, data)
     master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]
     wanted = {f for e in master_entries for f in e.cells} or set(c.ENTRY_REQUIRED)
     renamed = [c.ENTRY_HEADERS[f] for f in c.ENTRY_HEADERS if f in wanted and f not in cols]
