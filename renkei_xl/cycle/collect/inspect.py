@@ -387,11 +387,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
-    errors = _formula_inputs(wb, muni, cols, row_ids)
-    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
-    errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
-    errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
-    errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows, row_ids)
+    errors = _cell_errors(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
     judged = [f for f in validate(settings, data.indicators, file_entries) if f.sheet == muni]
     errors += [f if f.is_error else f._replace(severity=ERROR) for f in judged if _holds(f, typed)]
@@ -408,6 +404,17 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
                       issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries},
                       noted)
+
+
+def _cell_errors(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list], row_ids: dict[int, str]) -> list:
+    """The returned input cells held for what the file says of them beyond their values
+    (formula, merge, number format), before the master's rules judge the values."""
+    errors = _formula_inputs(wb, muni, cols, row_ids)
+    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
+    errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
+    errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
+    return errors + _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows,
+                                                                                               row_ids)
 
 
 def _holds(found, typed: set[str]) -> bool:
