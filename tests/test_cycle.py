@@ -808,6 +808,20 @@ def _ids_swapped(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _id_typed_over(new_id, names_too: bool = False):
+    """The protection lifted and 05-1's 指標ID typed over (or cleared): refused as 「行が削除され
+    ています」 (or a row 配布時になかった), the cell unnamed. ``names_too``: every 評価指標
+    cleared as well, so only the fingerprint tells what the cell held."""
+    def make(path: Path, tmp: Path) -> Path:
+        def edit(ws, top, cols):
+            row, _cols = id_row(ws, "05-1")
+            ws.cell(row, cols["指標ID"]).value = new_id
+            for r in range(top + 1, ws.max_row + 1) if names_too else ():
+                ws.cell(r, cols["評価指標"]).value = None
+        return _on_the_sheet(path, edit)
+    return make
+
+
 def _header_renamed(path: Path, tmp: Path) -> Path:
     def edit(ws, top, cols):
         ws.cell(top, cols["実施状況"]).value = "状況"
@@ -1071,6 +1085,13 @@ REFUSALS = {
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
     "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),
+    "指標ID typed over": (_id_typed_over("99-9"), "シート「小樽市」の指標IDが書き換えられています（小樽市!A21「99-9」"
+                                                 "（配布時は「05-1」））"),
+    "指標ID typed over as another": (_id_typed_over("04-1"), "指標IDが書き換えられています（小樽市!A21「04-1」（配布時は"
+                                                            "「05-1」））"),
+    "指標ID cleared": (_id_typed_over(None), "指標IDが書き換えられています（小樽市!A21「（空欄）」（配布時は「05-1」））"),
+    "指標ID and 評価指標 typed over": (_id_typed_over("99-9", names_too=True),
+                                     "指標IDが書き換えられています（小樽市!A21「99-9」（配布時は「05-1」））"),
     "xlsm with VBA": (lambda p, t: _with_vba(p, t, ".xlsm"), "マクロ（VBA）"),
     "VBA in an .xlsx": (lambda p, t: _with_vba(p, t, ".xlsx"), "マクロ（VBA）"),
     "password-encrypted": (_encrypted, "パスワードで暗号化されています"),
@@ -3453,6 +3474,79 @@ def test_a_row_the_municipality_deleted_is_still_the_files(cycle):
 
     [refusal] = collect(master, [filled["小樽市"]]).refused
     assert refusal.reason == "シート「小樽市」の行が削除されています（指標ID 05-1）", refusal.reason
+
+
+def test_a_dash_typed_as_an_answer_is_said_by_collect_as_the_masters_check_says_it(cycle):
+    """「－」 「―」 「-」 typed as 実績値 are imported as no report (read as empty), and
+    入力チェック on the master warns of each (findings.DASH_AS_EMPTY); collect said nothing.
+    Both faces of collect now give the master's own finding, naming the file and the
+    returned cell; after the import the master's check says the same words of its cell."""
+    from renkei_xl.core.validate import validate
+    from renkei_xl.cycle.collect.records import noted_line
+    from renkei_xl.excel.buttons import _left_out_parts
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    typed = {"04-1": "－", "06-1": "―", "08-1": "-"}
+    wb = openpyxl.load_workbook(path)
+    ws = wb["小樽市"]
+    places = {}
+    for ind_id, dash in typed.items():
+        row, cols = id_row(ws, ind_id)
+        ws.cell(row, cols["実績値"]).value = dash
+        places[ind_id] = f"小樽市!{ws.cell(row, cols['実績値']).coordinate}"
+    wb.save(path)
+    report = collect(master, [path])
+    assert report.written is not None and not report.refused and not report.held
+    said = {f.indicator_id: (name, f.place, f.message) for name, f in report.noted}
+    assert {i: (n, p) for i, (n, p, _m) in said.items()} == {i: (path.name, p) for i, p in places.items()}, said
+    checked = {f.indicator_id: f.message for f in validate(*(lambda d: (d.settings, d.indicators, d.entries))(
+        load_master(master))) if f.sheet == "小樽市" and f.indicator_id in typed}
+    assert {i: m for i, (_n, _p, m) in said.items()} == checked, (said, checked)
+    assert checked["04-1"] == "実績値「－」は値がないことを表す記号のため、空欄（報告なし）として扱います"
+    lines = [noted_line(name, f) for name, f in report.noted]
+    assert all(line in report.lines() for line in lines), report.lines()
+    shown = "\n".join(str(p) for p in _left_out_parts(report))
+    assert all(line in shown for line in lines), shown
+
+
+def _rows_inserted_above(count: int):
+    """``count`` empty rows inserted at the top of the sheet (the protection lifted): the
+    header row moves from split's row 19 to 19 + ``count``."""
+    return lambda path: _on_the_sheet(path, lambda ws, top, cols: ws.insert_rows(2, count))
+
+
+def _header_in_full_width(path: Path) -> None:
+    """「指標ID」 「実績値」 typed over with the IME's full-width letters and digits: the same
+    headers but for their width (NFKC)."""
+    def edit(ws, top, cols):
+        ws.cell(top, cols["指標ID"]).value = "指標ＩＤ"
+        ws.cell(top, cols["単位"]).value = "単位 "
+    _on_the_sheet(path, edit)
+
+
+@pytest.mark.parametrize("edit", [_rows_inserted_above(2), _rows_inserted_above(30), _header_in_full_width],
+                         ids=["two rows inserted above", "thirty rows inserted above", "header in full width"])
+def test_a_header_moved_down_or_typed_in_another_width_is_still_the_issued_header(cycle, edit):
+    """Two rows inserted above the table moved the header past the 20 rows it is looked for
+    in, and a 「指標ＩＤ」 differs from 「指標ID」 by its width only: each return was refused as
+    「見出しが変更されています」. The header row that holds split's hidden 配布時の… headers is
+    split's (the seal covers their values), and a width is no change: the return is taken."""
+    master, _, filled = cycle
+    edit(filled["小樽市"])
+    report = collect(master, [filled["小樽市"]], dry_run=True)
+    assert not report.refused and [r.municipality for r in report.records] == ["小樽市"], report.lines()
+    assert {ch.indicator_id for ch in report.changes} == {"04-1", "06-1", "08-1", "28-1"}, report.lines()
+
+
+def test_a_header_moved_down_in_a_file_without_its_hidden_columns_says_rows_were_inserted(cycle):
+    """Without split's hidden columns nothing tells the header row moved down for split's:
+    refused, naming what happened instead of 「見出しが変更されています」."""
+    master, _, filled = cycle
+    _hidden_columns_removed(filled["小樽市"], None)
+    _rows_inserted_above(2)(filled["小樽市"])
+    [refusal] = collect(master, [filled["小樽市"]], dry_run=True).refused
+    assert refusal.reason.startswith("シート「小樽市」の表の上に行が挿入され、見出しの行が 21 行目に移っています"), refusal.reason
 
 
 def test_a_target_staff_changed_after_the_split_is_named_in_the_refusal(cycle):

@@ -357,16 +357,18 @@ class Book:
         return marked
 
     def header(self, sheet: str, headers: Mapping[str, str], required: Sequence[str], *, table_top: bool = False,
-               laid_out: bool = False) -> tuple[int, dict[str, int]]:
+               laid_out: bool = False, rows: int = c.HEADER_SEARCH_ROWS) -> tuple[int, dict[str, int]]:
         """(header row, field → column) located by header text. ``table_top``: the header
         heads a table that starts at it (指標, a municipality's sheet), so a row of that
         table above it is refused (_rows_above). ``laid_out``: the tool made the row with
         ``headers`` side by side in their order (設定, 指標, a municipality's sheet), so one
-        of them missing where its place holds something else was typed over (refuse_typed_over)."""
+        of them missing where its place holds something else was typed over (refuse_typed_over).
+        ``rows``: how far down it is looked for; further only where the caller knows the row
+        (a returned file's header moved down, told by its hidden columns: collect.inspect)."""
         grid = self.sheets[sheet]
         wanted = {h: f for f, h in headers.items()}
         best: tuple[int, dict[str, int]] = (0, {})
-        for r in range(1, min(len(grid), c.HEADER_SEARCH_ROWS) + 1):
+        for r in range(1, min(len(grid), rows) + 1):
             found: dict[str, int] = {}
             for col, value in enumerate(grid[r - 1], start=1):
                 key = text(value)

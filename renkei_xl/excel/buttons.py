@@ -532,7 +532,7 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
     of a file taken in this run (an attachment saved twice). ``done`` False: the import
     was cancelled, and the held cells are said of what it would have done. Each heading is
     its list's head (core.alerts.Listing), so a message that gives way keeps it (qa-150)."""
-    from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line
+    from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line, noted_line
 
     parts: list[Part] = []
     refused = report.refused
@@ -543,6 +543,8 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
+    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
+                           [noted_line(name, f) for name, f in report.noted])
     already = [r.name for r in report.already]
     if already:
         parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",

@@ -48,8 +48,9 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
                  force: bool = False, exclude: Sequence[Path] = (), key: Optional[bytes] = None,
                  split_folder: Optional[Path] = None, master: Optional[Path] = None) -> CollectReport:
     """What importing ``paths`` into ``data`` would change, which files are refused and why,
-    the 取込履歴 rows to add, each imported file's held cells and the master cells it left
-    as staff corrected them after the split (file name, findings), as one report.
+    the 取込履歴 rows to add, each imported file's held cells, the master cells it left
+    as staff corrected them after the split and the warnings on cells it imports (file
+    name, findings), as one report.
     Pure with respect to the master: nothing is written.
 
     ``key``: the master's key (core.seal.master_key); None only for a master that has
@@ -67,6 +68,7 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     records: list[ImportRecord] = []
     held: list[tuple[str, tuple]] = []
     kept: list[tuple[str, tuple]] = []
+    noted: list[tuple[str, tuple]] = []
     for sub in submissions:
         try:
             check_import_log(sub, known, force)
@@ -84,9 +86,10 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
                               held_cells(left_out))
         held.append((sub.path.name, left_out))
         kept.append((sub.path.name, tuple(kept_here)))
+        noted.append((sub.path.name, tuple(f for f in sub.noted if f.place not in {x.place for x in left_out})))
         records.append(record)
         known.append(record)
-    report = CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept)
+    report = CollectReport(changes, refusals, records, held_by_file=held, kept_by_file=kept, noted_by_file=noted)
     report.year = data.settings.fiscal_year
     return report
 

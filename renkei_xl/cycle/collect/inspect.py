@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import io
 import re
+import unicodedata
 import zipfile
 from itertools import islice
 from pathlib import Path
@@ -66,6 +67,10 @@ MAX_UNPACKED = 64 * 1024 * 1024
 # to import, every part listed, checked and opened by each reader, and one at the size
 # limit below about three times that. Refused before any reader opens it (qa-returns64).
 MAX_PARTS = 10_000
+# How far down a returned sheet's header row is looked for once it is not in the first
+# HEADER_SEARCH_ROWS (rows inserted above the table: inspect._moved_header). Bounded, as every
+# read of an untrusted file is: a return of 150,000 rows without a header is walked this far.
+MOVED_HEADER_ROWS = 1000
 # The file itself can be no larger than what it unpacks to: looked at before it is read, so
 # a file of gigabytes dropped in the folder costs a stat, not its size in memory.
 MAX_FILE = MAX_UNPACKED
@@ -278,7 +283,7 @@ class _ReturnedSheet(dict):
         return frozenset(col for ref in self._uncached for row, col in (parse_ref(ref),) if row == row_no)
 
 
-def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, dict[str, int]]:
+def _municipality_table(wb, muni: str, data: MasterData) -> tuple[list[list[object]], Book, int, dict[str, int]]:
     """The returned sheet, its header row and columns, once the file holds no other sheet
     with values, no note on a cell and no error value in a cell staff cannot type in."""
     if muni not in wb.sheetnames:
@@ -289,13 +294,56 @@ def _municipality_table(wb, muni: str) -> tuple[list[list[object]], Book, int, d
         raise Refused(str(exc)) from None
     _check_other_sheets(wb, muni)
     _check_notes(wb)
+    at = _headers_as_issued(grid, data, muni)
     book = Book(_ReturnedSheet(muni, grid, wb.uncached(muni)), {})
     try:
         header_row, cols = book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED)
     except UserError as exc:
-        raise Refused(f"見出しが変更されています: {exc}") from None
+        if at is None or at <= c.HEADER_SEARCH_ROWS:
+            raise Refused(f"見出しが変更されています: {exc}") from None
+        header_row, cols = _moved_header(book, grid, muni, at)
     _check_locked_errors(muni, grid, header_row, [cols[f] for f in INPUT_FIELDS if f in cols], wb.uncached(muni))
     return grid, book, header_row, cols
+
+
+def _headers_as_issued(grid: list[list[object]], data: MasterData, muni: str) -> Optional[int]:
+    """The first row holding 指標ID and 実績値, width aside (None where none does); down to
+    it, in place, each text that is a header split writes but for its width (NFKC: 「指標ＩＤ」,
+    「実績値」 typed with the IME's full-width letters, a half-width 「ｶﾅ」) made that header. Such
+    a header was refused as changed, 「見出し「指標ID」が見つかりません」, for a difference no one
+    can see; read as it is, its column was a column 配布時になかった to the checks after. A
+    width variant that two headers share is left as typed (which one it was is not told)."""
+    known = {*c.ENTRY_HEADERS.values(), *(h for _a, h, _w in REFERENCES), *c.ISSUED_HEADERS.values(),
+             *data.headers.get(muni, ()), c.last_years_header(data.settings.fiscal_year)}
+    folded: dict[str, set[str]] = {}
+    for head in known:
+        folded.setdefault(unicodedata.normalize("NFKC", head), set()).add(head)
+    issued = {key: next(iter(heads)) for key, heads in folded.items() if len(heads) == 1}
+    required = {unicodedata.normalize("NFKC", c.ENTRY_HEADERS[f]) for f in c.ENTRY_REQUIRED}
+    for r, row in enumerate(grid[:MOVED_HEADER_ROWS], start=1):
+        keys = [unicodedata.normalize("NFKC", v.strip()) if isinstance(v, str) else None for v in row]
+        for k, key in enumerate(keys):
+            if key in issued and row[k].strip() != issued[key]:
+                row[k] = issued[key]
+        if required.issubset(keys):
+            return r
+    return None
+
+
+def _moved_header(book: Book, grid: list[list[object]], muni: str, at: int) -> tuple[int, dict[str, int]]:
+    """The header row found below the rows it is looked for in (rows inserted above the
+    table): taken where it holds every hidden 配布時の… header, which only split's header
+    row does (and whose values the seal covers), else refused naming what happened. It was
+    「見出しが変更されています…20行目までに見出し行が必要です」, of a header no one changed."""
+    heads = {text(v) for v in grid[at - 1]}
+    if not set(c.ISSUED_HEADERS.values()).issubset(heads):
+        raise Refused(f"シート「{muni}」の表の上に行が挿入され、見出しの行が {at} 行目に移っています（見出しの行は"
+                      f"{c.HEADER_SEARCH_ROWS}行目までにあるはずです）。表の上に挿入した行を削除して保存したファイルを"
+                      "送ってもらってください（挿入した行が空なら、その行を削除して保存してから取り込めます）")
+    try:
+        return book.header(muni, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, rows=at)
+    except UserError as exc:
+        raise Refused(f"見出しが変更されています: {exc}") from None
 
 
 def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
@@ -304,7 +352,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     settings = data.settings
     muni = _municipality_of(wb, ident, settings, master)
     _check_master_sheet(data, muni)
-    grid, book, header_row, cols = _municipality_table(wb, muni)
+    grid, book, header_row, cols = _municipality_table(wb, muni, data)
     master_entries = [e for e in data.entries if e.municipality == muni and e.indicator_id]
     wanted = {f for e in master_entries for f in e.cells} or set(c.ENTRY_REQUIRED)
     renamed = [c.ENTRY_HEADERS[f] for f in c.ENTRY_HEADERS if f in wanted and f not in cols]
@@ -312,6 +360,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         raise Refused(f"シート「{muni}」に見出し「{'」「'.join(renamed)}」がありません（見出しが変更されています）")
 
     rows = list(book.rows(muni, header_row, cols))
+    _check_ids_typed_over(muni, rows, [e.indicator_id for e in master_entries], data, ident)
     _check_unlabelled(muni, grid, header_row, cols["indicator_id"])
     _check_above_header(muni, grid, header_row)
     as_returned, added = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
@@ -338,26 +387,43 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
         file_entries.append(Entry(muni, ind_id, v.get("value", ""), v.get("denominator", ""),
                                   v.get("status", ""), v.get("unit", ""), muni, r, cells))
         values[ind_id] = {f: cell_value(by_id.get(ind_id), f, val) for f, val in native.items()}
-    errors = _formula_inputs(wb, muni, cols, row_ids)
-    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
-    errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
-    errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
-    errors += _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows, row_ids)
+    errors = _cell_errors(wb, muni, cols, raw_rows, row_ids)
     typed = _typed_since_issue(muni, (raw_rows, row_ids, cols), issued, master_entries)
-    errors += [f if f.is_error else f._replace(severity=ERROR)
-               for f in validate(settings, data.indicators, file_entries)
-               if f.sheet == muni and (f.is_error or f.type in STRICT_ON_RETURN
-                                       or (f.type in STRICT_WHEN_TYPED and f.cell in typed))]
+    judged = [f for f in validate(settings, data.indicators, file_entries) if f.sheet == muni]
+    errors += [f if f.is_error else f._replace(severity=ERROR) for f in judged if _holds(f, typed)]
     errors = _closed_denominators(wb, muni, errors, cols.get("denominator"))
     errors = [_as_shown(f, seen, muni, cols) for f in errors]
     held = _held_rows(errors, row_ids)
+    noted = tuple(_as_shown(f, seen, muni, cols) for f in judged
+                  if not _holds(f, typed) and f.cell in typed and row_ids.get(parse_ref(f.cell)[0]) not in held)
     for ind_id in held:
         values.pop(ind_id, None)
     errors += [ROW_ADDED_SINCE_SPLIT.at(muni, e.cell("indicator_id"), e.indicator_id,
                                         master_cell=f"{muni}!{e.cell('indicator_id')}", municipality=muni)
                for e in master_entries if e.indicator_id in added]
     return Submission(path, hashlib.sha256(raw).hexdigest(), muni, wb.modified, values, tuple(errors),
-                      issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries})
+                      issued, as_datetime(ident.get(P_ISSUED, "")), {e.indicator_id: e.cells for e in file_entries},
+                      noted)
+
+
+def _cell_errors(wb, muni: str, cols: dict[str, int], raw_rows: dict[int, list], row_ids: dict[int, str]) -> list:
+    """The returned input cells held for what the file says of them beyond their values
+    (formula, merge, number format), before the master's rules judge the values."""
+    errors = _formula_inputs(wb, muni, cols, row_ids)
+    errors += _merged_inputs(muni, wb.merged(muni), cols, row_ids)
+    errors += _percent_statuses(wb, muni, cols.get("status"), raw_rows, row_ids)
+    errors += _percents_formatted_after(wb, muni, cols, raw_rows, row_ids)
+    return errors + _hidden_numbers(wb, muni, cols, raw_rows, row_ids) + _signs_shown_otherwise(wb, muni, cols, raw_rows,
+                                                                                               row_ids)
+
+
+def _holds(found, typed: set[str]) -> bool:
+    """Whether a finding of the master's own rules on a returned cell holds its row: an
+    error, a warning STRICT_ON_RETURN, or one STRICT_WHEN_TYPED on a cell typed since the
+    split. Any other warning on a cell the municipality typed is said, not held (noted):
+    「－」 typed as 実績値 was imported as 「報告なし」 with no word from collect, while
+    入力チェック on the master warned of it (findings.DASH_AS_EMPTY), the same rule."""
+    return found.is_error or found.type in STRICT_ON_RETURN or (found.type in STRICT_WHEN_TYPED and found.cell in typed)
 
 
 def _closed_denominators(wb, muni: str, errors: list, col: Optional[int]) -> list:
@@ -1208,6 +1274,42 @@ def _check_shown_identity(wb, ident: dict[str, str]) -> None:
             raise Refused(f"ファイルの識別情報が書き換えられています（{labels[prop]}: シートには「{shown(visible[prop])}」、"
                            f"ファイルの情報には「{shown(ident[prop])}」）。ほかの市町村のファイルに入力した可能性があります。"
                            "配布したそのファイル（自分の市町村のもの）に入力して送ってもらってください")
+
+
+def _check_ids_typed_over(muni: str, rows: list, want: list[str], data: MasterData, ident: dict[str, str]) -> None:
+    """A 指標ID typed over or cleared (the protection lifted): the issued ID gone from the file
+    was told 「行が削除されています」, the cell unnamed, and a cleared one 「指標IDのない行に値が
+    あります…配布時になかった行」, of a row split wrote. What each such cell held when issued is
+    told without guessing, or not told at all: by the row's locked 評価指標, which names one of
+    the IDs gone and not the row's own, or by the IDs gone put back in the order of the cells
+    that lost them, where the file's fingerprint (its IDs in order) then matches as issued."""
+    got = [v["indicator_id"] for _r, v, _cells in rows if v["indicator_id"]]
+    code = ident.get(P_FINGERPRINT, "")
+    missing = [i for i in want if i not in got]
+    if not missing or code == fingerprint(returned_rows(data, got)):
+        return          # none gone, or the file's IDs are as issued (the master's rows changed: _check_rows)
+    names = {i.id: i.name.strip() for i in data.indicators}
+    table = [(cells["indicator_id"], v["indicator_id"], v.get("name", "").strip()) for _r, v, cells in rows
+             if v["indicator_id"] or v.get("name", "").strip()]
+    issued: dict[int, str] = {}
+    for k, (_cell, ind_id, name) in enumerate(table):
+        owners = [m for m in missing if name and names.get(m) == name]
+        if len(owners) == 1 and names.get(ind_id) != name:
+            issued[k] = owners[0]
+    if len(set(issued.values())) != len(issued):
+        issued = {}     # two rows named as one indicator: no telling which
+    lost = [k for k, (_cell, ind_id, _name) in enumerate(table) if ind_id not in want]
+    if len(issued) < len(missing) and len(lost) == len(missing):
+        back = dict(zip(lost, missing))
+        if code and code == fingerprint(returned_rows(data, [back.get(k, row[1]) for k, row in enumerate(table)])):
+            issued = back
+    if not issued:
+        return          # not told: _check_rows names the IDs gone and the ones added
+    found = [f"{muni}!{table[k][0]}「{shown(table[k][1]) if table[k][1] else '（空欄）'}」（配布時は「{m}」）"
+             for k, m in sorted(issued.items())]
+    raise Refused(f"シート「{muni}」の指標IDが書き換えられています（{_few(found, 3)}）。指標IDで回答を入れるマスターの行を"
+                  "決めるため、このファイルは取り込みません。市町村に確かめ、その指標IDを配布時に戻して保存したファイルを"
+                  "送ってもらってください（確かめた後なら、そのセルを配布時の指標IDに戻して保存してから取り込めます）")
 
 
 def _check_row_labels(muni: str, rows, indicators) -> None:

@@ -99,15 +99,17 @@ class ImportRecord(NamedTuple):
 
 class CollectReport:
     __slots__ = ("changes", "refusals", "records", "dry_run", "written", "held_by_file", "kept_by_file",
-                 "year", "later", "master")
+                 "noted_by_file", "year", "later", "master")
 
     def __init__(self, changes: list[Change], refusals: list[Refusal], records: list[ImportRecord],
                  dry_run: bool = False, written: object = None,
                  held_by_file: Sequence[tuple[str, Sequence[Finding]]] = (),
-                 kept_by_file: Sequence[tuple[str, Sequence[Finding]]] = ()):
+                 kept_by_file: Sequence[tuple[str, Sequence[Finding]]] = (),
+                 noted_by_file: Sequence[tuple[str, Sequence[Finding]]] = ()):
         self.changes, self.refusals, self.records = changes, refusals, records
         self.held_by_file = [(name, tuple(found)) for name, found in held_by_file if found]
         self.kept_by_file = [(name, tuple(found)) for name, found in kept_by_file if found]
+        self.noted_by_file = [(name, tuple(found)) for name, found in noted_by_file if found]
         self.dry_run = dry_run
         self.written = written                  # session.Written when the master was written
         self.year: Optional[int] = None         # the master's 対象年度
@@ -138,6 +140,12 @@ class CollectReport:
         returned as issued: the master's value was kept."""
         return [(name, f) for name, found in self.kept_by_file for f in found]
 
+    @property
+    def noted(self) -> list[tuple[str, Finding]]:
+        """(file name, finding) of each warning the master's 入力チェック gives on a cell the
+        file's municipality typed, imported all the same (inspect._holds)."""
+        return [(name, f) for name, found in self.noted_by_file for f in found]
+
     def imported_line(self) -> str:
         """What was imported, in the words the command line and メニュー's status share."""
         return f"{len(self.records)} ファイル、{len(self.changes)} セルを取り込みました"
@@ -154,6 +162,7 @@ class CollectReport:
         out = [ch.line() for ch in self.changes]
         out += [held_line(name, f) for name, f in self.held]
         out += [kept_line(name, f) for name, f in self.kept]
+        out += [noted_line(name, f) for name, f in self.noted]
         out += [r.line() for r in self.refusals]
         for rec in self.records:
             out.append(f"取込{'予定' if self.dry_run else ''}: {rec.file_name}（{rec.municipality}、"
@@ -170,6 +179,12 @@ def held_line(file_name: str, f: Finding) -> str:
 def kept_line(file_name: str, f: Finding) -> str:
     """One master cell kept against an untouched returned cell, as the report shows it."""
     return f"マスターの値のまま: {file_name}: {f.place} {f.indicator_id}: {f.said}"
+
+
+def noted_line(file_name: str, f: Finding) -> str:
+    """One warning on an imported cell, in 入力チェック's words (the same finding) with the
+    file it came in."""
+    return f"{f.severity}: {file_name}: {f.place} {f.indicator_id}: {f.said}"
 
 
 def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
@@ -237,6 +252,7 @@ class Submission(NamedTuple):
     issued: dict[str, dict[str, str]] = {}  # 指標ID -> field -> the cell's text as issued (if kept)
     issued_at: Optional[dt.datetime] = None  # when split issued the file (RenkeiIssued)
     cells: dict[str, Mapping[str, str]] = {}  # 指標ID -> field -> the file's cell
+    noted: tuple[Finding, ...] = ()        # warnings of the master's rules on cells typed, imported all the same
 
 
 def cell_at(row: Sequence[object], col: int) -> object:
