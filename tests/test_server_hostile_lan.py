@@ -228,9 +228,11 @@ def test_a_flood_of_client_addresses_within_a_minute_is_bounded_and_every_reques
     from renkei_xl.server import log as server_log
 
     said: list[str] = []
-    monkeypatch.setattr(server_log, "held_back", lambda key, held: said.append((key, held)))
+    monkeypatch.setattr(server_log, "held_back", lambda key, held, _budget=None: said.append((key, held)))
     now = [0.0]
-    quiet, sent = server_log.Quiet(clock=lambda: now[0]), 2 * server_log.MAX_KEYS
+    # Quiet's own bound, each line let within the lines of all clients (AllClients, its own test)
+    unbounded = server_log.AllClients(lines=10 ** 9, clock=lambda: now[0])
+    quiet, sent = server_log.Quiet(clock=lambda: now[0], budget=unbounded), 2 * server_log.MAX_KEYS
     started = clock.perf_counter()
     written = sum(quiet.let((_letters(n), "鍵が違う"))[0] for n in range(sent))
     assert clock.perf_counter() - started < 10           # no pass over every key per new one
@@ -295,6 +297,7 @@ def test_requests_from_more_addresses_than_are_kept_are_each_a_line_or_counted_o
     from test_server import _InThread, _one_response, _request_log
 
     monkeypatch.setattr(server_log, "MAX_KEYS", 50)
+    monkeypatch.setattr(server_log, "REFUSED_LINES", 10 ** 6)     # Quiet's own bound (AllClients: its own test)
     clients = [f"127.0.{1 + n // 250}.{1 + n % 250}" for n in range(200)]
     others_line = f"request=- client={server_log.OTHERS} "
     # All 200 within one minute is this test's premise: the minute is a second, but 200
@@ -535,3 +538,61 @@ def test_with_proxy_only_the_last_forwarded_address_of_a_local_connection_is_the
     assert client_of(scope("192.0.2.20", b"192.0.2.5"), True) == ("192.0.2.20", 5000)     # not the proxy's
     assert client_of(scope("127.0.0.1", b"192.0.2.5"), False) == ("127.0.0.1", 5000)    # no --proxy
     assert client_of(scope("127.0.0.1"), True) == ("127.0.0.1", 5000)
+
+
+def test_lines_about_refused_requests_of_all_addresses_together_are_bounded_and_the_rest_counted(monkeypatch):
+    """Quiet lets each address and outcome QUIET_BURST lines a minute, for up to MAX_KEYS
+    addresses: a host with many IPv6 addresses wrote about 100,000 lines a minute per outcome,
+    and the rotated log was pushed out in minutes with the clicks' lines. All addresses together
+    now have REFUSED_LINES a minute; the rest are counted by outcome, and one line says how many
+    were left out as the minute ends (here: the next line after it). Every request is a line, in
+    a line's repeats=, or in that count. The real server's bound: the last test of this file."""
+    import re
+
+    from renkei_xl.server import log as server_log
+    from test_server import _request_log
+
+    now = [0.0]
+    budget = server_log.AllClients(clock=lambda: now[0])
+    quiet = server_log.Quiet(clock=lambda: now[0], budget=budget)
+    sent = 0
+    with _request_log() as lines:
+        for n in range(2000):                              # 2,000 addresses, one request each
+            sent += 1
+            if quiet.let((_letters(n), "鍵が違う"))[0]:
+                lines.append("request=1 outcome=鍵が違う")
+        for _ in range(50):                                # and one address, 50 times
+            sent += 1
+            if quiet.let(("fe80::1", "宛先なし"))[0]:
+                lines.append("request=1 outcome=宛先なし")
+        written = len(lines)
+        now[0] = 61.0
+        quiet.let(("fe80::2", "宛先なし"))                  # the next minute: the last one's count said
+        quiet.say_held()
+    assert written == server_log.REFUSED_LINES, lines
+    summary = [line for line in lines if line.startswith(f"request=- client={server_log.ALL_CLIENTS} ")]
+    assert len(summary) == 1 and f"outcome={server_log.ALL_OUTCOME}" in summary[0], lines
+    counts = [int(m.group(1)) for line in lines for m in [re.search(r" repeats=(\d+)", line)] if m]
+    assert written + sum(counts) == sent, lines                  # each one: a line, or counted
+    assert f"{counts[0]:,} 件" in summary[0] and "鍵が違う 1,970、宛先なし 10" in summary[0], summary
+
+
+def test_a_flood_of_addresses_on_the_real_server_writes_no_more_than_the_lines_of_all_clients(server):
+    """On the real server (its minute and bound as served): 45 addresses of this machine
+    (127.0.x.y), each one request to a path that is no button: each was a line of its own
+    (Quiet's first line per address); now no more than REFUSED_LINES a minute in all. Last in
+    this file: the rest of the minute has no lines of refusals to spare."""
+    from renkei_xl.server import log as server_log
+
+    clients = [f"127.0.9.{n}" for n in range(1, 46)]
+    for client in clients:
+        with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=10,
+                                      source_address=(client, 0)) as sock:
+            sock.sendall(b"GET /wp-login.php HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 404")
+    # An authenticated request's line (never held back) comes after theirs: the log has them all.
+    assert http_get(server.url + "/buttons/no-such-button", headers={"Authorization": KEY}, timeout=10).status_code == 404
+    text = _log_once(server.log, "path=/buttons/no-such-button")
+    assert "path=/buttons/no-such-button" in text
+    shown = [client for client in clients if f"client={client} " in text]
+    assert len(shown) <= server_log.REFUSED_LINES, (shown, text[-3000:])
