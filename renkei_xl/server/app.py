@@ -69,6 +69,7 @@ from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
                           UNREADABLE_OUTCOME_KEY)
+from .issued import NAME as ISSUED_NAME, Issued
 from .turns import Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
@@ -110,6 +111,7 @@ def create_app(config: ServerConfig):
         return JSONResponse({"status": "ok", "service": "renkei-xl", "buttons": list(buttons)})
 
     turns, running = Turns(config.clicks_at_once, config.turn_wait), _running(config)   # running: server.running
+    issued = Issued(Path(config.error_log).parent / ISSUED_NAME if config.error_log is not None else None)
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
@@ -135,6 +137,7 @@ def create_app(config: ServerConfig):
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
                                           "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
+                issued.issue(request_id, entry)         # before the answer: its report may follow at once
                 return Response(_answer_json(_numbered_refusal(answer, request_id), seen), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
         run.__name__ = f"button_{entry}"
@@ -143,9 +146,11 @@ def create_app(config: ServerConfig):
     def outcome(entry: str, caption: str) -> Callable:
         async def report(request: Request):
             """What Excel did with an answer when its replay failed (RenkeiServer.bas'
-            RenkeiReport): the log then says what staff saw, not only what was sent."""
+            RenkeiReport): the log then says what staff saw, not only what was sent. Said as
+            Excel's error only for an answer this server gave that button (server.issued), once;
+            any other report is logged as unverified, with why."""
             number, text, answered = _failure_report(request.scope.get("renkei.body", b""))
-            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": "Excelエラー", "answered": answered,
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": issued.claim(answered, entry), "answered": answered,
                                           "error": number, "text": text,
                                           "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
             return PlainTextResponse("", status_code=204)

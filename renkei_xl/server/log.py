@@ -872,9 +872,10 @@ class AllClients:
             return
         left_out, self.left_out = self.left_out, {}
         by_outcome = "、".join(f"{outcome} {count:,}" for outcome, count in sorted(left_out.items(), key=lambda kv: -kv[1]))
-        log.info("%s", line(request="-", client=ALL_CLIENTS, outcome=ALL_OUTCOME, repeats=sum(left_out.values()),
+        log.info("%s", line(request="-", client=ALL_CLIENTS, outcome=ALL_OUTCOME,
                             text=ALL_TEXT.format(lines=REFUSED_LINES if self.lines is None else self.lines,
-                                                 left_out=f"{sum(left_out.values()):,}", by_outcome=by_outcome)))
+                                                 left_out=f"{sum(left_out.values()):,}", by_outcome=by_outcome),
+                            repeats=sum(left_out.values())))
 
     def say_held(self) -> None:
         self._say()
