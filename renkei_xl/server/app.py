@@ -69,6 +69,7 @@ from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
                           UNREADABLE_OUTCOME_KEY)
+from .guesses import HELD_OUTCOME, Guesses
 from .issued import NAME as ISSUED_NAME, Issued
 from .turns import Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
@@ -318,7 +319,8 @@ TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Lengt
 
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME, TINY_CHUNKS_OUTCOME})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", HELD_OUTCOME, TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME,
+                     TINY_CHUNKS_OUTCOME})
 
 
 class Guard:
@@ -334,6 +336,7 @@ class Guard:
         server_log.keep_out(config.key)     # in no line, whichever field a client sends it in
         self._held = 0      # bytes of request bodies held in this worker (Held)
         self._quiet = server_log.Quiet()
+        self._guesses = Guesses()           # wrong keys slowed down (server.guesses)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
@@ -425,11 +428,18 @@ class Guard:
                 return {"outcome": "稼働確認"}
             await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"outcome": "宛先なし"}
+        client = (scope.get("client") or ("-",))[0]
+        held = self._guesses.held(client)
+        if held is not None:            # its key not checked: the answer tells no right key from a wrong one
+            await _text(send, 429, numbered(held, scope[REQUEST_KEY]))
+            return {"outcome": HELD_OUTCOME}
         if not self._authorised(headers.get("authorization", b"")):
+            self._guesses.wrong(client)
             await _text(send, 401, numbered(f"renkei-xl サーバーの鍵が違うか、ありません。シート「{c.XLWINGS_CONF}」の AUTH "
                                             "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。",
                                             scope[REQUEST_KEY]))
             return {"outcome": "鍵が違う"}
+        self._guesses.right(client)
         if path not in self.paths:
             await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"path": path, "outcome": "ボタンなし"}
