@@ -4693,7 +4693,7 @@ def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_m
     a flood filled the log, and journald drops a service's lines past its rate limit, the
     clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
     from renkei_xl.server import app as server_app
-    from renkei_xl.server import connections
+    from renkei_xl.server import connections, guesses
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
@@ -4701,6 +4701,10 @@ def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_m
     # The protocol's count is one per worker process: this test's minute starts here, whatever
     # other tests in this process sent from 127.0.0.1 just before.
     monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
+    # Each client's bound here: the bound of all together and the hold on wrong keys have theirs
+    # (test_server_hostile_lan).
+    monkeypatch.setattr(server_log, "REFUSED_LINES", 10 ** 6)
+    monkeypatch.setattr(guesses, "WRONG_KEYS", 10 ** 6)
 
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
                                             TimelyH11Protocol) as running:

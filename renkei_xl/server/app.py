@@ -111,8 +111,7 @@ def create_app(config: ServerConfig):
         """For a monitor or a person checking the address: says nothing about workbooks."""
         return JSONResponse({"status": "ok", "service": "renkei-xl", "buttons": list(buttons)})
 
-    turns, running = Turns(config.clicks_at_once, config.turn_wait), _running(config)   # running: server.running
-    issued = Issued(Path(config.error_log).parent / ISSUED_NAME if config.error_log is not None else None)
+    turns, running, issued = Turns(config.clicks_at_once, config.turn_wait), _running(config), _issued(config)
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
@@ -146,10 +145,8 @@ def create_app(config: ServerConfig):
 
     def outcome(entry: str, caption: str) -> Callable:
         async def report(request: Request):
-            """What Excel did with an answer when its replay failed (RenkeiServer.bas'
-            RenkeiReport): the log then says what staff saw, not only what was sent. Said as
-            Excel's error only for an answer this server gave that button (server.issued), once;
-            any other report is logged as unverified, with why."""
+            """RenkeiServer.bas' RenkeiReport, Excel failing to replay an answer: Excel's error
+            once for a number issued to the button (server.issued), else said as unverified."""
             number, text, answered = _failure_report(request.scope.get("renkei.body", b""))
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": issued.claim(answered, entry), "answered": answered,
                                           "error": number, "text": text,
@@ -165,6 +162,12 @@ def create_app(config: ServerConfig):
                          name=caption + " の結果")]
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(Starlette(routes=routes, exception_handlers={Exception: _unexpected_answer}), config, paths)
+
+
+def _issued(config: ServerConfig) -> Issued:
+    """The numbers given to clicks (server.issued), in a file beside the error log that every
+    worker shares; in memory without an error log (an app made in a test)."""
+    return Issued(Path(config.error_log).parent / ISSUED_NAME if config.error_log is not None else None)
 
 
 def _running(config: ServerConfig):
