@@ -498,3 +498,15 @@ def _error_logs_in_the_test_folder(monkeypatch, tmp_path_factory):
 
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setattr(errorlog, "log_path", lambda name: base / name)
+
+
+@pytest.fixture(autouse=True)
+def _refused_lines_of_this_test(monkeypatch):
+    """A server made in this process (test_server._InThread) writes its lines about refused
+    requests within one budget a minute for the whole process (server.log.REFUSED): each test
+    its own, so that one test's flood never leaves the next one's refusals unwritten."""
+    import sys
+
+    server_log = sys.modules.get("renkei_xl.server.log")
+    if server_log is not None:
+        monkeypatch.setattr(server_log, "REFUSED", server_log.AllClients())

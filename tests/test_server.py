@@ -816,9 +816,42 @@ def test_a_failed_replay_is_reported_back_and_logged_as_staff_saw_it(server):
     assert unauthorised.status_code == 401
     text = _log_once(server.log, f"answered={request_id} ")
     line = next(l for l in text.splitlines() if f"answered={request_id} " in l)
-    assert "outcome=Excelエラー" in line and "error=1004" in line and "\\u000d\\u000a" in line, line
+    assert "outcome=Excelエラー " in line and "error=1004" in line and "\\u000d\\u000a" in line, line
     assert LOG_LINE.fullmatch(line), line
     assert not any(l.startswith("です") for l in text.splitlines())   # no forged line
+
+
+def test_a_report_is_excels_error_only_for_a_number_the_server_gave_that_button_and_once(server):
+    """A key holder's report named any number, and the log said outcome=Excelエラー for it: a
+    click staff never made, or the same one twice. Only the first report of a number this server
+    gave the button's answer says so; any other is logged as unverified, saying why."""
+    from renkei_xl.server import issued
+
+    request_id = server.post("check", _payload(server.master)).json()["actions"][0]["args"][0]
+    reports = [("check", request_id, issued.VERIFIED), ("check", request_id, issued.REPEATED),
+               ("recalc", request_id, issued.NOT_ISSUED), ("check", "0badf00d", issued.NOT_ISSUED),
+               ("check", "", issued.NO_NUMBER)]
+    for n, (entry, number, _said) in enumerate(reports):
+        assert server.post(f"{entry}/outcome", {"request": number, "error": 1004, "description": f"報告{n}"}).status_code == 204
+    text = _log_once(server.log, f"text=報告{len(reports) - 1} ")
+    for n, (_entry, number, said) in enumerate(reports):
+        line = next(l for l in text.splitlines() if f"text=報告{n} " in l)
+        assert f"outcome={said} " in line and (not number or LOG_LINE.fullmatch(line)), line
+
+
+def test_a_number_one_worker_gave_is_claimed_once_by_whichever_worker_the_reports_reach(tmp_path, monkeypatch):
+    """With --workers 2 a report reaches either worker: the numbers are one file beside the
+    error log (server.issued), each worker's Issued over it. Kept KEPT_NUMBERS at most: the
+    oldest goes, and a report of it is not backed any more."""
+    from renkei_xl.server import issued
+
+    monkeypatch.setattr(issued, "KEPT_NUMBERS", 3)
+    first, second = (issued.Issued(tmp_path / issued.NAME) for _ in range(2))
+    for number in ("0000000a", "0000000b", "0000000c", "0000000d"):
+        first.issue(number, "check")
+    assert [second.claim("0000000b", "check"), first.claim("0000000b", "check")] == [issued.VERIFIED, issued.REPEATED]
+    assert second.claim("0000000a", "check") == issued.NOT_ISSUED            # past the kept numbers
+    assert len((tmp_path / issued.NAME).read_text().splitlines()) == 4       # 3 numbers, 1 report
 
 
 def test_no_field_a_client_sends_makes_a_log_line_longer_than_a_screen(server):
@@ -4660,7 +4693,7 @@ def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_m
     a flood filled the log, and journald drops a service's lines past its rate limit, the
     clicks' own with them. Now QUIET_BURST a minute per client, then a count."""
     from renkei_xl.server import app as server_app
-    from renkei_xl.server import connections
+    from renkei_xl.server import connections, guesses
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
@@ -4668,6 +4701,10 @@ def test_a_flood_of_requests_without_the_key_writes_a_bounded_log_and_says_how_m
     # The protocol's count is one per worker process: this test's minute starts here, whatever
     # other tests in this process sent from 127.0.0.1 just before.
     monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())
+    # Each client's bound here: the bound of all together and the hold on wrong keys have theirs
+    # (test_server_hostile_lan).
+    monkeypatch.setattr(server_log, "REFUSED_LINES", 10 ** 6)
+    monkeypatch.setattr(guesses, "WRONG_KEYS", 10 ** 6)
 
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
                                             TimelyH11Protocol) as running:

@@ -137,7 +137,7 @@ def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed,
     import httpx
 
     from renkei_xl.server import app as server_app
-    from renkei_xl.server import connections
+    from renkei_xl.server import connections, guesses
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
@@ -145,6 +145,7 @@ def test_a_flood_that_stops_is_counted_in_the_log_when_its_minute_ends(licensed,
 
     monkeypatch.setattr(server_log, "REPEAT_SECONDS", 1.0)
     monkeypatch.setattr(connections, "_QUIET", server_log.Quiet())      # this test's minute starts here
+    monkeypatch.setattr(guesses, "WRONG_KEYS", 10 ** 6)                 # each wrong key checked (no hold: its own test)
     sent = 3 * server_log.QUIET_BURST
     with _request_log() as lines, _InThread(server_app.create_app(ServerConfig(Path("."), KEY)),
                                             TimelyH11Protocol) as running:
@@ -228,9 +229,11 @@ def test_a_flood_of_client_addresses_within_a_minute_is_bounded_and_every_reques
     from renkei_xl.server import log as server_log
 
     said: list[str] = []
-    monkeypatch.setattr(server_log, "held_back", lambda key, held: said.append((key, held)))
+    monkeypatch.setattr(server_log, "held_back", lambda key, held, _budget=None: said.append((key, held)))
     now = [0.0]
-    quiet, sent = server_log.Quiet(clock=lambda: now[0]), 2 * server_log.MAX_KEYS
+    # Quiet's own bound, each line let within the lines of all clients (AllClients, its own test)
+    unbounded = server_log.AllClients(lines=10 ** 9, clock=lambda: now[0])
+    quiet, sent = server_log.Quiet(clock=lambda: now[0], budget=unbounded), 2 * server_log.MAX_KEYS
     started = clock.perf_counter()
     written = sum(quiet.let((_letters(n), "鍵が違う"))[0] for n in range(sent))
     assert clock.perf_counter() - started < 10           # no pass over every key per new one
@@ -289,12 +292,15 @@ def test_requests_from_more_addresses_than_are_kept_are_each_a_line_or_counted_o
     import re
 
     from renkei_xl.server import app as server_app
+    from renkei_xl.server import guesses
     from renkei_xl.server import log as server_log
     from renkei_xl.server.config import ServerConfig
     from renkei_xl.server.connections import TimelyH11Protocol
     from test_server import _InThread, _one_response, _request_log
 
     monkeypatch.setattr(server_log, "MAX_KEYS", 50)
+    monkeypatch.setattr(server_log, "REFUSED_LINES", 10 ** 6)     # Quiet's own bound (AllClients: its own test)
+    monkeypatch.setattr(guesses, "WRONG_KEYS_IN_ALL", 10 ** 6)   # each wrong key checked (no hold: its own test)
     clients = [f"127.0.{1 + n // 250}.{1 + n % 250}" for n in range(200)]
     others_line = f"request=- client={server_log.OTHERS} "
     # All 200 within one minute is this test's premise: the minute is a second, but 200
@@ -535,3 +541,112 @@ def test_with_proxy_only_the_last_forwarded_address_of_a_local_connection_is_the
     assert client_of(scope("192.0.2.20", b"192.0.2.5"), True) == ("192.0.2.20", 5000)     # not the proxy's
     assert client_of(scope("127.0.0.1", b"192.0.2.5"), False) == ("127.0.0.1", 5000)    # no --proxy
     assert client_of(scope("127.0.0.1"), True) == ("127.0.0.1", 5000)
+
+
+def test_lines_about_refused_requests_of_all_addresses_together_are_bounded_and_the_rest_counted(monkeypatch):
+    """Quiet lets each address and outcome QUIET_BURST lines a minute, for up to MAX_KEYS
+    addresses: a host with many IPv6 addresses wrote about 100,000 lines a minute per outcome,
+    and the rotated log was pushed out in minutes with the clicks' lines. All addresses together
+    now have REFUSED_LINES a minute; the rest are counted by outcome, and one line says how many
+    were left out as the minute ends (here: the next line after it). Every request is a line, in
+    a line's repeats=, or in that count. The real server's bound: the last test of this file."""
+    import re
+
+    from renkei_xl.server import log as server_log
+    from test_server import _request_log
+
+    now = [0.0]
+    budget = server_log.AllClients(clock=lambda: now[0])
+    quiet = server_log.Quiet(clock=lambda: now[0], budget=budget)
+    sent = 0
+    with _request_log() as lines:
+        for n in range(2000):                              # 2,000 addresses, one request each
+            sent += 1
+            if quiet.let((_letters(n), "鍵が違う"))[0]:
+                lines.append("request=1 outcome=鍵が違う")
+        for _ in range(50):                                # and one address, 50 times
+            sent += 1
+            if quiet.let(("fe80::1", "宛先なし"))[0]:
+                lines.append("request=1 outcome=宛先なし")
+        written = len(lines)
+        now[0] = 61.0
+        quiet.let(("fe80::2", "宛先なし"))                  # the next minute: the last one's count said
+        quiet.say_held()
+    assert written == server_log.REFUSED_LINES, lines
+    summary = [line for line in lines if line.startswith(f"request=- client={server_log.ALL_CLIENTS} ")]
+    assert len(summary) == 1 and f"outcome={server_log.ALL_OUTCOME}" in summary[0], lines
+    counts = [int(m.group(1)) for line in lines for m in [re.search(r" repeats=(\d+)", line)] if m]
+    assert written + sum(counts) == sent, lines                  # each one: a line, or counted
+    assert f"{counts[0]:,} 件" in summary[0] and "鍵が違う 1,970、宛先なし 10" in summary[0], summary
+
+
+def _from(server, client: str, key: str) -> tuple[int, str]:
+    """(status, body) of a request to a path that is no button, sent from ``client`` (127.x.y.z)."""
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10, source_address=(client, 0)) as sock:
+        sock.sendall(f"POST /buttons/no-such HTTP/1.1\r\nHost: x\r\nAuthorization: {key}\r\n"
+                     "Content-Length: 2\r\nConnection: close\r\n\r\n{}".encode())
+        got = b""
+        while piece := sock.recv(65536):
+            got += piece
+    head, _, body = got.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode("utf-8")
+
+
+def test_wrong_keys_from_one_address_hold_it_a_minute_unchecked_and_no_other(server):
+    """Wrong keys were only thinned in the log: a client could try keys as fast as the worker
+    answered. Past WRONG_KEYS a minute, the address is answered 429 with Japanese text for a
+    staff member who mistyped, its key not checked (the right one neither, or the answer would
+    tell it), and the log says the hold began; another address is served as ever."""
+    from renkei_xl.server import guesses
+
+    guesser = "127.0.8.1"
+    for n in range(guesses.WRONG_KEYS):
+        assert _from(server, guesser, f"guess-{n}")[0] == 401
+    status, text = _from(server, guesser, KEY)
+    assert status == 429 and "鍵の誤りが続いたため" in text and "秒ほど待って" in text and "受付番号" in text, text
+    assert _from(server, "127.0.8.2", KEY)[0] == 404          # the right key from another PC: checked
+    log = _log_once(server.log, f"client={guesser} outcome={guesses.STARTED_OUTCOME} ")
+    assert f"client={guesser} outcome={guesses.STARTED_OUTCOME} " in log     # never held back (the 429s may be)
+
+
+def test_wrong_keys_from_many_addresses_hold_those_never_seen_with_the_right_key_and_memory_stays_small():
+    """Past WRONG_KEYS_IN_ALL a minute from all addresses together (a host with many IPv6
+    addresses), an address that gave no right key lately is held; one that did is checked;
+    the minute over, none is held. The addresses kept are bounded by the wrong keys counted."""
+    from renkei_xl.server import guesses
+
+    now = [0.0]
+    held = guesses.Guesses(clock=lambda: now[0])
+    held.right("fe80::600d")
+    tried = 0
+    for n in range(50_000):
+        address = _letters(n)
+        if held.held(address) is None:
+            held.wrong(address)
+            tried += 1
+    assert tried == guesses.WRONG_KEYS_IN_ALL and len(held._wrong) <= guesses.WRONG_KEYS_IN_ALL
+    assert "多数届いている" in held.held("fe80::bad") and held.held("fe80::600d") is None
+    now[0] = guesses.GUESS_SECONDS
+    assert held.held("fe80::bad") is None
+
+
+def test_a_flood_of_addresses_on_the_real_server_writes_no_more_than_the_lines_of_all_clients(server):
+    """On the real server (its minute and bound as served): 45 addresses of this machine
+    (127.0.x.y), each one request to a path that is no button: each was a line of its own
+    (Quiet's first line per address); now no more than REFUSED_LINES a minute in all. Last in
+    this file: the rest of the minute has no lines of refusals to spare."""
+    from renkei_xl.server import log as server_log
+
+    clients = [f"127.0.9.{n}" for n in range(1, 46)]
+    for client in clients:
+        with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=10,
+                                      source_address=(client, 0)) as sock:
+            sock.sendall(b"GET /wp-login.php HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 404")
+    # An authenticated request's line (never held back) comes after theirs: the log has them all.
+    assert http_get(server.url + "/buttons/no-such-button", headers={"Authorization": KEY}, timeout=10).status_code == 404
+    text = _log_once(server.log, "path=/buttons/no-such-button")
+    assert "path=/buttons/no-such-button" in text
+    shown = [client for client in clients if f"client={client} " in text]
+    assert len(shown) <= server_log.REFUSED_LINES, (shown, text[-3000:])

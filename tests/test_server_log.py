@@ -215,7 +215,7 @@ def _held_and_written(lines: list[str], outcome: str) -> tuple[int, int]:
     (signal.SIGINT, 2, True),
 ], ids=["sigterm-1", "ctrl-c-1", "sigterm-2-workers", "ctrl-c-2-workers"])
 def test_the_counts_held_back_are_written_when_the_server_stops_within_their_minute(tmp_path, stop, workers, group):
-    """A scanner's 25 requests without the key are 10 lines and a count of 15 held back
+    """A scanner's 25 requests to paths that are no button are 10 lines and a count of 15 held back
     (server.log.Quiet), written when their minute ends; 300 idle connections a worker past its
     256 are one line of uvicorn's record and a count (server.log.OnceAMinute). The server
     stopped within the minute (Ctrl+C, the service stopped) and the log had the 10 lines and
@@ -241,9 +241,8 @@ def test_the_counts_held_back_are_written_when_the_server_stops_within_their_min
                     break
             time.sleep(0.2)
         with httpx.Client() as client:        # one connection: one worker, one client's count
-            for n in range(sent):
-                assert client.post(f"http://127.0.0.1:{port}/buttons/check", content=b"{}", timeout=10,
-                                   headers={"Authorization": f"old-key-{n}"}).status_code == 401
+            for n in range(sent):      # not wrong keys: past 10 a minute those are held (server.guesses)
+                assert client.get(f"http://127.0.0.1:{port}/wp-login-{n}.php", timeout=10).status_code == 404
         for _ in range(300 * workers):        # sending nothing: past the limit, the oldest are closed
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         # Every one accepted (each past the bound closing one as it is), then counted as the
@@ -267,7 +266,7 @@ def test_the_counts_held_back_are_written_when_the_server_stops_within_their_min
                     left.remove(sock)
             time.sleep(0.02)
         assert closed >= (300 - 256) * workers, closed
-        assert _lines_with(log, "outcome=鍵が違う")
+        assert _lines_with(log, "outcome=宛先なし")
         time.sleep(0.5)                       # the guard's lines are written after the answers
         if group:
             os.killpg(proc.pid, stop)
@@ -282,7 +281,7 @@ def test_the_counts_held_back_are_written_when_the_server_stops_within_their_min
             proc.wait()
     lines = log.read_text(encoding="utf-8").splitlines()
     stopped = max(n for n, line in enumerate(lines) if "renkei-xl サーバーを停止しました" in line)
-    written, held = _held_and_written(lines[:stopped], "鍵が違う")
+    written, held = _held_and_written(lines[:stopped], "宛先なし")
     assert (written, held) == (10 + 1, sent - 10), lines        # 10 lines, and one with the count of the others
     written, held = _held_and_written(lines[:stopped], "接続数の上限")
     assert written + held == closed and written <= 2 * workers and held, (closed, lines)

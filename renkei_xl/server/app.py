@@ -69,6 +69,8 @@ from .config import ServerConfig
 from .place import NameTooLong, Place, safe_book_name
 from .connections import (BODY_SECONDS, REQUEST_KEY, TINY_CHUNKS_OUTCOME, UNREADABLE_KEY, UNREADABLE_OUTCOME,
                           UNREADABLE_OUTCOME_KEY)
+from .guesses import HELD_OUTCOME, Guesses
+from .issued import NAME as ISSUED_NAME, Issued
 from .turns import Busy, Turns
 from .refusals import NOT_FOUND, TEXT, UNSENDABLE_OUTCOME, Refusal, numbered, parse_payload, unexpected
 
@@ -109,7 +111,7 @@ def create_app(config: ServerConfig):
         """For a monitor or a person checking the address: says nothing about workbooks."""
         return JSONResponse({"status": "ok", "service": "renkei-xl", "buttons": list(buttons)})
 
-    turns, running = Turns(config.clicks_at_once, config.turn_wait), _running(config)   # running: server.running
+    turns, running, issued = Turns(config.clicks_at_once, config.turn_wait), _running(config), _issued(config)
 
     def endpoint(entry: str, caption: str) -> Callable:
         async def run(request: Request):
@@ -135,6 +137,7 @@ def create_app(config: ServerConfig):
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
                                           "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
+                issued.issue(request_id, entry)         # before the answer: its report may follow at once
                 return Response(_answer_json(_numbered_refusal(answer, request_id), seen), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
         run.__name__ = f"button_{entry}"
@@ -142,10 +145,10 @@ def create_app(config: ServerConfig):
 
     def outcome(entry: str, caption: str) -> Callable:
         async def report(request: Request):
-            """What Excel did with an answer when its replay failed (RenkeiServer.bas'
-            RenkeiReport): the log then says what staff saw, not only what was sent."""
+            """RenkeiServer.bas' RenkeiReport, Excel failing to replay an answer: Excel's error
+            once for a number issued to the button (server.issued), else said as unverified."""
             number, text, answered = _failure_report(request.scope.get("renkei.body", b""))
-            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": "Excelエラー", "answered": answered,
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": issued.claim(answered, entry), "answered": answered,
                                           "error": number, "text": text,
                                           "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
             return PlainTextResponse("", status_code=204)
@@ -159,6 +162,12 @@ def create_app(config: ServerConfig):
                          name=caption + " の結果")]
         paths |= {BUTTON_PREFIX + entry, BUTTON_PREFIX + entry + OUTCOME_SUFFIX}
     return Guard(Starlette(routes=routes, exception_handlers={Exception: _unexpected_answer}), config, paths)
+
+
+def _issued(config: ServerConfig) -> Issued:
+    """The numbers given to clicks (server.issued), in a file beside the error log that every
+    worker shares; in memory without an error log (an app made in a test)."""
+    return Issued(Path(config.error_log).parent / ISSUED_NAME if config.error_log is not None else None)
 
 
 def _running(config: ServerConfig):
@@ -313,7 +322,8 @@ TWO_LENGTHS = ("送信データの長さの指定が二重です（Content-Lengt
 
 # What a request comes to before its key or its button is known (server.log.Quiet): a
 # refusal, or a look at the address (a monitor's; a flood of them is no monitor).
-QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME, TINY_CHUNKS_OUTCOME})
+QUIETED = frozenset({"鍵が違う", "宛先なし", "稼働確認", HELD_OUTCOME, TWO_LENGTHS_OUTCOME, UNREADABLE_OUTCOME,
+                     TINY_CHUNKS_OUTCOME})
 
 
 class Guard:
@@ -329,6 +339,7 @@ class Guard:
         server_log.keep_out(config.key)     # in no line, whichever field a client sends it in
         self._held = 0      # bytes of request bodies held in this worker (Held)
         self._quiet = server_log.Quiet()
+        self._guesses = Guesses()           # wrong keys slowed down (server.guesses)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":
@@ -420,11 +431,18 @@ class Guard:
                 return {"outcome": "稼働確認"}
             await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"outcome": "宛先なし"}
+        client = (scope.get("client") or ("-",))[0]
+        held = self._guesses.held(client)
+        if held is not None:            # its key not checked: the answer tells no right key from a wrong one
+            await _text(send, 429, numbered(held, scope[REQUEST_KEY]))
+            return {"outcome": HELD_OUTCOME}
         if not self._authorised(headers.get("authorization", b"")):
+            self._guesses.wrong(client)
             await _text(send, 401, numbered(f"renkei-xl サーバーの鍵が違うか、ありません。シート「{c.XLWINGS_CONF}」の AUTH "
                                             "（またはパソコンの xlwings.conf）に、IT 担当者から受け取った鍵を書いてください。",
                                             scope[REQUEST_KEY]))
             return {"outcome": "鍵が違う"}
+        self._guesses.right(client)
         if path not in self.paths:
             await _text(send, 404, numbered(NOT_FOUND, scope[REQUEST_KEY]))
             return {"path": path, "outcome": "ボタンなし"}

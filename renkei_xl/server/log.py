@@ -729,15 +729,27 @@ class Quiet:
     their own (``held_back``), never on one client's line."""
 
     def __init__(self, every: Optional[float] = None, burst: Optional[int] = None, clock=time.monotonic,
-                 keys: Optional[int] = None):
+                 keys: Optional[int] = None, budget: Optional["AllClients"] = None):
         self.every = REPEAT_SECONDS if every is None else every
         self.burst, self.clock = QUIET_BURST if burst is None else burst, clock
         self.keys = MAX_KEYS if keys is None else keys
+        self.budget = budget        # None: the process's own (REFUSED, looked up at each line)
         self._windows: OrderedDict[tuple, list] = OrderedDict()   # key -> [start, written, held], oldest first
         _KEEPERS.add(self)
 
+    def _all(self) -> "AllClients":
+        return REFUSED if self.budget is None else self.budget
+
     def let(self, key: tuple) -> tuple[bool, Optional[int]]:
-        """(whether to write this line, how many were held back before it)."""
+        """(whether to write this line, how many were held back before it). A line this
+        client and outcome may have is written only within the lines of all clients together
+        (AllClients): past them it is counted there, with the count it carried."""
+        shown, held = self._let(key)
+        if shown and not self._all().take(key[1], 1 + (held or 0)):
+            return False, None
+        return shown, held
+
+    def _let(self, key: tuple) -> tuple[bool, Optional[int]]:
         now = self.clock()
         window = self._windows.get(key)
         if window is None:
@@ -751,7 +763,7 @@ class Quiet:
             self._windows.move_to_end(key)
             if key[0] == OTHERS:            # many clients' count: a line of its own
                 if held:
-                    held_back(key, held)
+                    held_back(key, held, self._all())
                 return True, None
             return True, held or None
         if window[1] < self.burst:
@@ -773,14 +785,14 @@ class Quiet:
             del self._windows[key]
             if window[2]:
                 held, window[2] = window[2], 0
-                held_back(key, held)
+                held_back(key, held, self._all())
 
     def say_held(self) -> None:
         """Every count held back, written now (the process is stopping: ``say_held``)."""
         for key, window in list(self._windows.items()):
             if window[2]:
                 held, window[2] = window[2], 0
-                held_back(key, held)
+                held_back(key, held, self._all())
 
     def _said_at_end(self, key: tuple, window: list) -> None:
         """The count of ``window`` written as it ends, unless a line of ``key`` has said it by
@@ -796,16 +808,97 @@ class Quiet:
         def said() -> None:
             if self._windows.get(key) is window and window[2]:
                 held, window[2] = window[2], 0
-                held_back(key, held)
+                held_back(key, held, self._all())
 
         loop.call_later(max(window[0] + self.every - self.clock(), 0.0), said)
 
 
-def held_back(key: tuple, held: int) -> None:
+def held_back(key: tuple, held: int, budget: Optional["AllClients"] = None) -> None:
     """The line for ``held`` requests of ``key`` (client, outcome) that Quiet held back and no
-    later line of theirs counted: ``request=-``, for no one request, with ``repeats=``."""
+    later line of theirs counted: ``request=-``, for no one request, with ``repeats=``. It is
+    a line about refused requests too: past the lines of all clients (``budget``) it is counted
+    there instead (10,000 addresses each past its burst were 10,000 such lines a minute)."""
     client, outcome = key
-    log.info("%s", line(request="-", client=client, outcome=outcome, repeats=held))
+    if (REFUSED if budget is None else budget).take(outcome, held):
+        log.info("%s", line(request="-", client=client, outcome=outcome, repeats=held))
+
+
+# Lines a process writes a minute about requests refused or looked at before their key is
+# known (Quiet's lines and its held_back counts), all clients together. Quiet bounds each
+# client (QUIET_BURST); a host with any number of IPv6 addresses still wrote about 100,000
+# lines a minute per outcome (MAX_KEYS × QUIET_BURST), and the rotated log (about 60 MB)
+# was pushed out in minutes, the clicks' own lines with it. Past REFUSED_LINES the requests
+# are only counted, by outcome, and one line (ALL_OUTCOME) says how many were left out as
+# the minute ends. A refused line is about 120 bytes: at most about 4 KB a minute a worker
+# (5 to 6 MB a day), so the log keeps days of clicks under a flood that never stops.
+REFUSED_LINES = 30
+ALL_CLIENTS = "（全体）"
+ALL_OUTCOME = "記録の上限"
+ALL_TEXT = ("1 分間に断った要求などの記録が {lines} 行を超えたため、{left_out} 件は 1 件ずつは書かずに数えました"
+            "（{by_outcome}）")
+
+
+class AllClients:
+    """The lines about refused requests of all clients together: REFUSED_LINES per minute
+    (REPEAT_SECONDS), the rest counted by outcome and said in one line (``_say``) as the minute
+    ends, or at the next line after it, or as the process stops (``say_held``). Read at each
+    line where not given, so that a test's minute or bound holds for the server it makes."""
+
+    def __init__(self, lines: Optional[int] = None, every: Optional[float] = None, clock=time.monotonic):
+        self.lines, self.every, self.clock = lines, every, clock
+        self.start: Optional[float] = None
+        self.written = 0
+        self.left_out: dict[str, int] = {}      # outcome -> requests; outcomes are the code's own few
+        _KEEPERS.add(self)
+
+    def take(self, outcome: str, requests: int = 1) -> bool:
+        """Whether a line for ``requests`` requests of ``outcome`` may be written; if not,
+        they are counted."""
+        now = self.clock()
+        every = REPEAT_SECONDS if self.every is None else self.every
+        if self.start is None or now - self.start >= every:
+            self._say()
+            self.start, self.written = now, 0
+        if self.written < (REFUSED_LINES if self.lines is None else self.lines):
+            self.written += 1
+            return True
+        if not self.left_out:
+            self._said_at_end(self.start, every)
+        self.left_out[outcome] = self.left_out.get(outcome, 0) + requests
+        return False
+
+    def _say(self) -> None:
+        if not self.left_out:
+            return
+        left_out, self.left_out = self.left_out, {}
+        by_outcome = "、".join(f"{outcome} {count:,}" for outcome, count in sorted(left_out.items(), key=lambda kv: -kv[1]))
+        log.info("%s", line(request="-", client=ALL_CLIENTS, outcome=ALL_OUTCOME,
+                            text=ALL_TEXT.format(lines=REFUSED_LINES if self.lines is None else self.lines,
+                                                 left_out=f"{sum(left_out.values()):,}", by_outcome=by_outcome),
+                            repeats=sum(left_out.values())))
+
+    def say_held(self) -> None:
+        self._say()
+
+    def _said_at_end(self, start: float, every: float) -> None:
+        """The count said as the minute ends (a flood that stopped has no next line to say it),
+        on the event loop the line came from; without one, the next line after it says it."""
+        import asyncio
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        def said() -> None:
+            if self.start != start:
+                return                      # a later line began a minute of its own and said it
+            if self.clock() - start < every:   # the loop's timer a little ahead of the clock
+                loop.call_later(max(start + every - self.clock(), 0.001), said)
+                return
+            self._say()
+
+        loop.call_later(max(start + every - self.clock(), 0.0), said)
 
 
 # Keys (a client and outcome; a kind of record) Quiet and OnceAMinute keep within a minute,
@@ -819,6 +912,9 @@ OTHER_KINDS_TEXT = "1 分間の記録の種類が {keys} を超えたため、�
 # Every Quiet and OnceAMinute of this process, for their counts to be written at its stop.
 _KEEPERS: "weakref.WeakSet" = weakref.WeakSet()
 _AT_EXIT: list[bool] = []
+
+# This process's lines about refused requests, every Quiet's (the guard's, the protocol's).
+REFUSED = AllClients()
 
 
 def say_held() -> None:
