@@ -55,11 +55,14 @@ real client sends and the server ignores); after the replay the model restores p
 as RenkeiCallServer does, so ``Applied.protection`` is the book as staff find it.
 
 Which client: the buttons on a desktop run through COM (Windows) or AppleScript (macOS),
-which implement every action modelled here. Of the remote clients, the Office.js one
-(xlwings Lite / Server add-in) implements them too, and it is what ``payload_from_file``
-imitates by default; xlwings' own VBA client (Remote.bas, ``RunServerPython``) implements
-only ``CLIENT_ACTIONS``, and the masters carry RenkeiServer.bas for the rest (the renkei-xl
-server, tests/test_server.py).
+which implement every action modelled here. A button with a server is xlwings' own VBA
+client (Remote.bas, ``RunServerPython``), which implements only ``CLIENT_ACTIONS``; the
+masters carry RenkeiServer.bas for the rest (the renkei-xl server, tests/test_server.py).
+``click_payload`` is that click as the server admits it, what a test of the buttons replays.
+``payload_from_file`` has no default client: the Office.js one (xlwings Lite / Server add-in)
+is no button of the product (docs/excel-model.md) and the model skips the VBA client's checks
+for it (Null, ISO dates, CR LF, the text prefix); a test names it only to show what differs
+for it, or as the stand-in for a client that takes charts (the desktop's engines).
 """
 
 from __future__ import annotations
