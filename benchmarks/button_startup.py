@@ -32,7 +32,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))  # payload_from_file: the test bench's VBA-client stand-in
+sys.path.insert(0, str(REPO / "tests"))  # click_payload: the test bench's VBA-client stand-in
 
 FLOOR = "import xlwings"
 BUTTON = """
@@ -61,7 +61,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="runs of each command (median reported)")
     args = parser.parse_args()
 
-    from remote_payload import payload_from_file
+    from remote_payload import click_payload
     from renkei_xl.cli.workbook import init_master
 
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -71,7 +71,7 @@ def main() -> None:
         env["PYTHONPYCACHEPREFIX"] = str(folder / "pycache")
         master = init_master(folder / "さっぽろ圏_2023年度_マスター.xlsm", sample="fy2023")
         payload = folder / "payload.json"
-        payload.write_text(json.dumps(payload_from_file(master), ensure_ascii=False), encoding="utf-8")
+        payload.write_text(json.dumps(click_payload(master), ensure_ascii=False), encoding="utf-8")
         print(f"payload: {payload.stat().st_size / 1024:.0f} KiB from {master.name}")
 
         floor_args = [sys.executable, "-c", FLOOR]

@@ -55,11 +55,14 @@ real client sends and the server ignores); after the replay the model restores p
 as RenkeiCallServer does, so ``Applied.protection`` is the book as staff find it.
 
 Which client: the buttons on a desktop run through COM (Windows) or AppleScript (macOS),
-which implement every action modelled here. Of the remote clients, the Office.js one
-(xlwings Lite / Server add-in) implements them too, and it is what ``payload_from_file``
-imitates by default; xlwings' own VBA client (Remote.bas, ``RunServerPython``) implements
-only ``CLIENT_ACTIONS``, and the masters carry RenkeiServer.bas for the rest (the renkei-xl
-server, tests/test_server.py).
+which implement every action modelled here. A button with a server is xlwings' own VBA
+client (Remote.bas, ``RunServerPython``), which implements only ``CLIENT_ACTIONS``; the
+masters carry RenkeiServer.bas for the rest (the renkei-xl server, tests/test_server.py).
+``click_payload`` is that click as the server admits it, what a test of the buttons replays.
+``payload_from_file`` has no default client: the Office.js one (xlwings Lite / Server add-in)
+is no button of the product (docs/excel-model.md) and the model skips the VBA client's checks
+for it (Null, ISO dates, CR LF, the text prefix); a test names it only to show what differs
+for it, or as the stand-in for a client that takes charts (the desktop's engines).
 """
 
 from __future__ import annotations
@@ -757,7 +760,7 @@ def client_date(serial: float, client: str, date1904: bool = False) -> object:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _json_value(value, client: str = OFFICE_JS, date1904: bool = False):
+def _json_value(value, client: str, date1904: bool = False):
     """A cell's value as the client writes it into the payload (``date1904``: client_date).
     An empty cell: Office.js' Range.values gives "", the VBA client's Range.Value gives
     Empty, which VBA-Web's ConvertToJson writes as null in an array (json_IsUndefined)."""
@@ -800,11 +803,14 @@ def _tables(ws) -> list[dict]:
     return out
 
 
-def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFICE_JS,
+def payload_from_file(path: Path, *, client: str, name: str | None = None,
                       in_front: bool = True, uncalculated: Optional[dict] = None,
                       entry: Optional[str] = None) -> dict:
     """The payload an xlwings client would send for the workbook ``path`` (saved values).
 
+    ``client``: VBA (Remote.bas, what every button of the product is) or OFFICE_JS, which no
+    button is: stated by each caller, as what the model checks differs (module docstring); a
+    button's click as the server hands it is ``click_payload``.
     ``in_front``: whether the master is the active workbook when the button's macro runs
     (False: staff ran it from the macro list or the toolbar with another book in front).
     ``uncalculated``: {sheet: {"A1": value}}, what formula cells show with calculation set to
@@ -830,6 +836,24 @@ def payload_from_file(path: Path, *, name: str | None = None, client: str = OFFI
     if isinstance(built[0], BaseException):
         raise built[0]
     return _json_payload(built[0])
+
+
+def click_payload(path: Path, *, saved: Optional[Path] = None, **kwargs) -> dict:
+    """A button's click on the open book ``path`` as the renkei-xl server hands it to the
+    button: the VBA client's payload (Remote.bas; every button of the product is one) with what
+    the server's admission adds (server.app._admitted): the mark of a master carrying
+    RenkeiServer.bas (X-Renkei-Client, so the looks it has Subs for are sent), the saved master
+    standing in for what the payload does not carry (``saved``, the file itself unless staff
+    changed the open book since the save), and the headers the master's VBA sends, parsed by the
+    server's own readers. ``kwargs``: payload_from_file's."""
+    from renkei_xl.excel.book import OTHER_TABS_KEY, RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
+    from renkei_xl.server.sheet_positions import other_tabs
+
+    payload = admitted_percents(payload_from_file(path, client=VBA, **kwargs))
+    if (named := other_tabs(tabs_header_of(payload))) is not None:
+        payload[OTHER_TABS_KEY] = named
+    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(saved or path)})
+    return payload
 
 
 # Set (to anything) in the environment: every payload is built from both readings of the
@@ -1514,7 +1538,7 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
     after = json.loads(json.dumps(payload, ensure_ascii=False))
     sheets = []
     for s in applied.order:
-        values = [[_json_value(v) for v in row] for row in applied.rows(s)] or [[]]
+        values = [[_json_value(v, payload["client"]) for v in row] for row in applied.rows(s)] or [[]]
         sheet = {"name": s, "values": values, "pictures": [], "tables": []}
         if payload["client"] == OFFICE_JS:
             sheet["charts"] = [{"name": ch["name"]} for ch in applied.charts.get(s, [])]

@@ -23,10 +23,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import rewrite_cells, saved_by_excel, saved_once, value_key
-from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, UNPROTECT, VBA, ClientRefused,
-                            ExcelError, apply_actions, applied_looks, file_merged_areas, file_protection, file_rows,
-                            file_grid, look_attrs, payload_after, payload_from_file, read_both_ways, remote_book,
-                            payload_book, saved_book)
+from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_ENV, OFFICE_JS, UNPROTECT, VBA,
+                            ClientRefused, ExcelError, apply_actions, applied_looks, click_payload, file_merged_areas,
+                            file_protection, file_rows, file_grid, look_attrs, payload_after, payload_from_file,
+                            read_both_ways, remote_book, payload_book, saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
 from renkei_xl.core.errors import OUT_OF_MEMORY
@@ -211,7 +211,7 @@ def test_masters_of_one_project_have_its_streams_read_once_for_their_first_recal
 def test_recalc_writes_the_same_list_summary_and_findings_as_the_command_line(master, tmp_path, fy2023):
     cli = _copy(master, tmp_path / "cli.xlsm")
     result, written = recalc_file(cli)
-    payload = payload_from_file(_copy(master, tmp_path / "button.xlsm"))
+    payload = click_payload(_copy(master, tmp_path / "button.xlsm"))
     applied, actions = _run(buttons.recalc, payload)
 
     for sheet in (c.LIST, c.SUMMARY, c.FINDINGS):
@@ -276,7 +276,7 @@ def test_an_indicator_added_at_the_bottom_of_indicators_is_listed_with_its_proje
 
     cli = _copy(added, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
-    applied, _ = _run(buttons.recalc, payload_from_file(_copy(added, tmp_path / "button.xlsm")))
+    applied, _ = _run(buttons.recalc, click_payload(_copy(added, tmp_path / "button.xlsm")))
     listed = applied.rows(c.LIST)
     assert listed == _cli_rows(written.path, c.LIST)
 
@@ -309,7 +309,7 @@ def test_the_lists_status_header_names_the_base_date_of_settings_on_both_faces(m
     _put(moved, sheet, ref.replace("$", ""), dt.datetime(2023, 9, 30))
 
     _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
-    applied, _ = _run(buttons.recalc, payload_from_file(_copy(moved, tmp_path / "button.xlsm")))
+    applied, _ = _run(buttons.recalc, click_payload(_copy(moved, tmp_path / "button.xlsm")))
     rows = applied.rows(c.LIST)
     assert rows == _cli_rows(written.path, c.LIST)
     assert rows[top][c.LIST_STATUS_COL] == "連携事業実施状況等（９月末時点）"
@@ -337,7 +337,7 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
     wb.save(moved)
 
     _result, written = recalc_file(_copy(moved, tmp_path / "cli.xlsm"))
-    applied, _ = _run(buttons.recalc, payload_from_file(_copy(moved, tmp_path / "button.xlsm")))
+    applied, _ = _run(buttons.recalc, click_payload(_copy(moved, tmp_path / "button.xlsm")))
     rows = applied.rows(c.LIST)
     assert rows == _cli_rows(written.path, c.LIST)
     got = {r[c.LIST_ID_COL]: (r[c.LIST_COLUMNS.index("目標値")], r[c.LIST_SYMBOL_COL]) for r in rows
@@ -348,7 +348,7 @@ def test_a_deadline_to_the_month_is_judged_against_the_base_date_alike_on_both_f
 
 def test_strings_are_written_as_text_so_excel_does_not_convert_them(master, tmp_path):
     """「73.2%」 typed into a cell would become 0.732; the writer marks strings as text."""
-    payload = payload_from_file(_copy(master, tmp_path / "button.xlsm"))
+    payload = click_payload(_copy(master, tmp_path / "button.xlsm"))
     _applied, actions = _run(buttons.recalc, payload)
     list_pos = [s["name"] for s in payload["sheets"]].index(c.LIST)
     written = [v for a in actions if a["func"] == "setValues" and a["sheet_position"] == list_pos
@@ -366,7 +366,7 @@ def test_check_gives_the_findings_of_validate_file(master, tmp_path):
     result, written = validate_file(cli)
     assert result.errors
 
-    payload = payload_from_file(bad)
+    payload = click_payload(bad)
     applied, _ = _run(buttons.check, payload)
     rows = applied.rows(c.FINDINGS)
     # the findings, and the fill each marked cell had (元の塗り, a hidden last column)
@@ -404,7 +404,7 @@ def test_a_value_ten_times_last_years_is_warned_alike_on_both_faces(master, tmp_
         ("札幌市", ref["02-2"], "02-2", "警告"), ("札幌市", ref["03-1"], "03-1", "警告")], jumps
     assert "約10倍" in jumps[0].message and "30社" in jumps[0].message
     assert "約10分の1" in jumps[1].message
-    applied, _ = _run(buttons.check, payload_from_file(later))
+    applied, _ = _run(buttons.check, click_payload(later))
     assert applied.rows(c.FINDINGS) == _cli_rows(_written.path, c.FINDINGS)
     # the 2023 master itself has no such column: the same values there warn of nothing
     plain = _copy(master, tmp_path / "plain.xlsm")
@@ -416,7 +416,7 @@ def test_a_bad_cell_gets_an_alert_naming_sheet_and_cell(master, tmp_path):
     bad = _copy(master, tmp_path / "bad.xlsm")
     cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)
     _put(bad, BAD_MUNICIPALITY, cell, BAD_VALUE)
-    payload = payload_from_file(bad)
+    payload = click_payload(bad)
     for entry in (buttons.check, buttons.recalc):
         applied, _ = _run(entry, payload)
         alert = _only_alert(applied)
@@ -443,7 +443,7 @@ def test_every_button_names_a_bad_cell_of_a_master_under_a_long_japanese_folder(
     recalc_file(book)
     monkeypatch.chdir(folder)
     for caption in (c.CHECK, c.RECALC, c.EXPORT, c.ROLLOVER):
-        alert = _only_alert(_run(ENTRIES[caption], payload_from_file(book))[0])
+        alert = _only_alert(_run(ENTRIES[caption], click_payload(book))[0])
         assert f"{BAD_MUNICIPALITY}!{cell}" in alert["prompt"] and BAD_VALUE in alert["prompt"], (caption, alert)
         assert "Traceback" not in alert["prompt"] and "予期しない" not in alert["prompt"], (caption, alert)
 
@@ -456,7 +456,7 @@ def test_a_cached_error_value_is_read_by_the_button_as_by_the_command_line(maste
     saved_by_excel(saved)     # the cached #REF! is Excel's, as it saves: not stale (core.calc_on_load)
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
-    applied, _ = _run(buttons.recalc, payload_from_file(saved))
+    applied, _ = _run(buttons.recalc, click_payload(saved))
     prompt = _only_alert(applied)["prompt"]
     assert "札幌市!E5" in prompt and "#REF!" in prompt, prompt
     assert "（入力エラーで評価不可の1件を除く）" in prompt, prompt
@@ -517,7 +517,7 @@ def test_a_status_of_excels_full_cell_is_no_error_on_either_face(master, tmp_pat
                 zout.writestr(info, zin.read(info.filename).replace(full, ("あ" * length).encode()))
         raw.replace(saved)
     cli = _copy(saved, tmp_path / "cli.xlsm")
-    applied, _ = _run(buttons.check, payload_from_file(saved))
+    applied, _ = _run(buttons.check, click_payload(saved))
     code = cli_main(["validate", str(cli)])
     assert applied.rows(c.FINDINGS)[1:] == _cli_rows(cli, c.FINDINGS)[1:]
     listed = [r for r in applied.rows(c.FINDINGS)
@@ -556,7 +556,7 @@ def test_a_text_of_a_cells_length_in_indicators_is_cut_on_every_tool_sheet_on_bo
     wb.save(saved)
     cli = _copy(saved, tmp_path / "cli.xlsm")
     _result, written = recalc_file(cli)
-    applied, _ = _run(buttons.recalc, payload_from_file(saved))   # 1004 would raise here
+    applied, _ = _run(buttons.recalc, click_payload(saved))   # 1004 would raise here
     _alike_and_within_a_cell(applied, written.path, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
     cut = [v for r in applied.rows(c.LIST) for v in r if isinstance(v, str) and cell_length(v) == CELL_TEXT_LIMIT]
     assert all(any(f[0] * 100 in v for v in cut) for f in LONG_TEXT_ROWS), [v[:3] for v in cut]   # each one cut
@@ -590,7 +590,7 @@ def test_a_text_of_a_cells_length_in_a_municipality_sheet_is_cut_on_every_tool_s
             cli_main(["validate", str(cli)])
         else:
             recalc_file(cli)
-        applied, _ = _run(entry, payload_from_file(saved))   # 1004 would raise here
+        applied, _ = _run(entry, click_payload(saved))   # 1004 would raise here
         _alike_and_within_a_cell(applied, cli, sheets)
 
 
@@ -616,7 +616,7 @@ def test_a_broken_defined_name_is_said_as_possibly_broken_on_the_button(master, 
     wb = load_workbook(saved, keep_vba=True)
     wb.defined_names[c.N_YEAR].attr_text = "設定!#REF!"
     wb.save(saved)
-    applied, _ = _run(buttons.check, payload_from_file(saved))
+    applied, _ = _run(buttons.check, click_payload(saved))
     prompt = _only_alert(applied)["prompt"]
     assert f"名前の定義「{c.N_YEAR}」がないか、参照先が壊れています" in prompt, prompt
     code = cli_main(["validate", str(saved)])
@@ -649,7 +649,7 @@ def test_every_button_says_it_stopped_in_one_japanese_sentence_naming_its_captio
     said = c.stopped(caption)
     assert said == f"「{caption}」を中止しました。"
     assert not re.search(r"を[^「」]*を中止", said), said
-    alert = _only_alert(_run(ENTRIES[caption], payload_from_file(broken_year_name))[0])
+    alert = _only_alert(_run(ENTRIES[caption], click_payload(broken_year_name))[0])
     assert alert["mode"] == "critical" and alert["prompt"].startswith(said + "\n"), alert["prompt"]
 
 
@@ -660,7 +660,7 @@ def misnamed(master, tmp_path_factory) -> tuple[Path, dict]:
     from test_cli_japanese import MISNAMED
 
     saved = _copy(master, tmp_path_factory.mktemp("misnamed") / MISNAMED)
-    return saved, payload_from_file(saved)
+    return saved, click_payload(saved)
 
 
 # Rollover's button refused it before (cycle.rollover.check_named_year); the others did not.
@@ -690,7 +690,7 @@ def test_marks_of_the_last_check_are_lifted_once_the_cell_is_fixed(master, tmp_p
     validate_file(book)                      # lists and marks the cell in the file
     assert [BAD_MUNICIPALITY, cell] in [r[1:3] for r in file_rows(book, c.FINDINGS)]
     _put(book, BAD_MUNICIPALITY, cell, good)  # the staff fix it
-    applied, _ = _run(buttons.check, payload_from_file(book))
+    applied, _ = _run(buttons.check, click_payload(book))
     # the mark is lifted to the fill 検証結果 recorded for it: an input cell's cream
     assert applied.colors[(BAD_MUNICIPALITY, cell)] == "#" + c.INPUT_FILL
     assert applied.rows(c.FINDINGS) == [[*c.FINDING_COLUMNS, c.FINDING_BEFORE_COLUMN]]
@@ -703,7 +703,7 @@ def _check_twice(master: Path, tmp_path: Path, recorded: str | None):
     cell, _row = _entry_cell(book, BAD_MUNICIPALITY)
     good = load_workbook(book)[BAD_MUNICIPALITY][cell].value
     _put(book, BAD_MUNICIPALITY, cell, BAD_VALUE)
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     first, _ = _run(buttons.check, payload)
     after = payload_after(payload, first)
     sheets = {s["name"]: s for s in after["sheets"]}
@@ -788,8 +788,22 @@ def _assert_sheet_is_the_plan(applied, sp) -> None:
     assert applied.sheet_print_area(name) == (_address(area) if area else None), name
 
 
-def _assert_chart_is_the_plans(applied, sp) -> None:
-    charts = applied.charts.get(sp.name, [])
+def _assert_chart_is_the_plans(applied, sp, saved: Path) -> None:
+    """The VBA client replays no chart (its payload lists none, so the last one could not be
+    removed: README, the one look left out for it). The plan's charts are checked where a
+    client takes them: Office.js' payload lists a sheet's charts, and the desktop's COM engine
+    makes them with the same xlwings calls (LiveBook.add_chart), replayed on ``saved``."""
+    from renkei_xl.excel.engines import live_book
+
+    assert not applied.charts.get(sp.name), (sp.name, applied.charts.get(sp.name))
+    if not sp.charts:
+        return
+    payload = payload_from_file(saved, client=OFFICE_JS)
+    live = live_book(remote_book(payload))
+    with live.writable([sp.name], protect=[sp.name] if sp.protect else []):
+        for chart in sp.charts:
+            live.add_chart(live.book.sheets[sp.name], chart)
+    charts = apply_actions(payload, live.book.json()["actions"]).charts.get(sp.name, [])
     assert len(charts) == len(sp.charts), (sp.name, charts)
     for chart, plan in zip(charts, sp.charts):
         assert chart["chart_type"] == "ColumnClustered" and chart["plot_by"] == "Rows"
@@ -814,21 +828,21 @@ def test_the_sheets_the_buttons_write_look_as_the_plan_says(master, tmp_path, en
     bad = _copy(master, tmp_path / "bad.xlsm")
     cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)
     _put(bad, BAD_MUNICIPALITY, cell, BAD_VALUE)
-    payload = payload_from_file(bad)
+    payload = click_payload(bad)
     plan, result = _plan_for(entry, payload)
     assert result.errors and plan.sheets
     applied, _ = _run(entry, payload)
     for sp in plan.sheets:
         _assert_sheet_is_the_plan(applied, sp)
-        _assert_chart_is_the_plans(applied, sp)
+        _assert_chart_is_the_plans(applied, sp, bad)
     for edit in plan.fills:
         assert applied.colors[(edit.sheet, edit.ref)] == (None if edit.fill is None else "#" + edit.fill)
 
-    # Again, on the workbook as the first run left it: the same sheets, one chart, no leftovers.
+    # Again, on the workbook as the first run left it: the same sheets, no leftovers.
     again, _ = _run(entry, payload_after(payload, applied))
     for sp in plan.sheets:
         _assert_sheet_is_the_plan(again, sp)
-        _assert_chart_is_the_plans(again, sp)
+        assert not again.charts.get(sp.name), sp.name
 
 
 def test_fewer_findings_leave_no_stale_rows(master, tmp_path):
@@ -837,11 +851,11 @@ def test_fewer_findings_leave_no_stale_rows(master, tmp_path):
     bad = _copy(master, tmp_path / "bad.xlsm")
     cell, _row = _entry_cell(bad, BAD_MUNICIPALITY)
     _put(bad, BAD_MUNICIPALITY, cell, BAD_VALUE)
-    payload = payload_from_file(bad)
+    payload = click_payload(bad)
     first, first_actions = _run(buttons.check, payload)
     assert len(first.rows(c.FINDINGS)) > 1 and first.sheet_links(c.FINDINGS)
     # the staff fix the cell: the next payload has the good value and the last 検証結果
-    good = payload_from_file(_copy(master, tmp_path / "good.xlsm"))
+    good = click_payload(_copy(master, tmp_path / "good.xlsm"))
     after = payload_after(payload, first)
     after["sheets"] = [s if s["name"] == c.FINDINGS else next(t for t in good["sheets"] if t["name"] == s["name"])
                        for s in after["sheets"]]
@@ -854,7 +868,7 @@ def test_fewer_findings_leave_no_stale_rows(master, tmp_path):
 
 
 def test_the_fy2023_list_and_summary_show_the_official_result(master, tmp_path, fy2023):
-    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"))
+    payload = click_payload(_copy(master, tmp_path / "book.xlsm"))
     applied, _ = _run(buttons.recalc, payload)
     rows = applied.rows(c.LIST)
     header = rows.index(list(c.LIST_COLUMNS))
@@ -898,7 +912,7 @@ def test_a_vba_client_gets_the_page_breaks_the_command_line_writes(master, tmp_p
     breaks = [b.id for b in load_workbook(written.path)[c.LIST].row_breaks.brk]
     assert len(breaks) >= 2 and applied.page_breaks[c.LIST] == breaks
     # an Office.js client has no such action: none is sent to it
-    _applied, actions = _run(buttons.recalc, payload_from_file(path))
+    _applied, actions = _run(buttons.recalc, payload_from_file(path, client=OFFICE_JS))
     assert PAGE_BREAKS not in {a["func"] for a in actions}
 
 
@@ -926,7 +940,7 @@ def test_a_vba_client_gets_the_findings_filter_the_command_line_writes_a_staff_f
     applied, _actions = _run(buttons.check, payload_from_file(master, client=VBA))
     assert applied.autofilter[c.FINDINGS] == ""
     # an Office.js client has no such action: none is sent to it
-    _applied, actions = _run(buttons.check, payload_from_file(path))
+    _applied, actions = _run(buttons.check, payload_from_file(path, client=OFFICE_JS))
     assert AUTOFILTER not in {a["func"] for a in actions}
 
 
@@ -1190,7 +1204,7 @@ def test_a_sheet_the_vba_client_counts_is_sent(tmp_path):
 
 
 def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, monkeypatch):
-    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"))
+    payload = click_payload(_copy(master, tmp_path / "book.xlsm"))
     monkeypatch.chdir(tmp_path)
     payload["names"] = [n for n in payload["names"] if n["name"] != c.N_REGION]
     for entry in (buttons.check, buttons.recalc, buttons.export):
@@ -1204,7 +1218,7 @@ def test_a_user_error_becomes_one_alert_and_changes_nothing(master, tmp_path, mo
 def test_an_unexpected_error_becomes_an_alert_with_a_log(master, tmp_path, monkeypatch):
     log = tmp_path / "error.log"
     monkeypatch.setattr(buttons, "ERROR_LOG", log)
-    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"))
+    payload = click_payload(_copy(master, tmp_path / "book.xlsm"))
     # a broken payload: a name pointing at a sheet that is not there
     payload["names"][0]["sheet_index"] = len(payload["sheets"]) + 5
     applied, actions = _run(buttons.recalc, payload)
@@ -1235,7 +1249,7 @@ def test_memory_run_out_in_a_click_is_said_so_and_what_filled_it_is_freed_before
     monkeypatch.setattr(buttons, "ERROR_LOG", log)
     monkeypatch.setattr(buttons, "log_error", log_error)
     monkeypatch.setattr(buttons, "_evaluate", out_of_memory)
-    applied, actions = _run(buttons.recalc, payload_from_file(_copy(master, tmp_path / "book.xlsm")))
+    applied, actions = _run(buttons.recalc, click_payload(_copy(master, tmp_path / "book.xlsm")))
     alert = _only_alert(applied)
     assert alive_at_the_log == [False]
     assert alert["mode"] == "critical" and OUT_OF_MEMORY in alert["prompt"] and str(log) in alert["prompt"]
@@ -1247,7 +1261,7 @@ def test_a_japanese_master_builds_recalculates_and_runs_every_button(tmp_path, l
     path = tmp_path / JAPANESE_MASTER
     assert cli_main(["init", str(path), "--sample", "fy2023"]) == 0
     assert cli_main(["recalc", str(path)]) == 0
-    payload = payload_from_file(path)
+    payload = click_payload(path)
     assert payload["book"]["name"] == JAPANESE_MASTER.name
     monkeypatch.chdir(path.parent)  # the remote engine knows the book by name only
     for entry in (buttons.check, buttons.recalc, buttons.split, buttons.export, buttons.collect):
@@ -1264,7 +1278,7 @@ def test_a_japanese_master_builds_recalculates_and_runs_every_button(tmp_path, l
 def test_split_writes_one_file_per_municipality_beside_the_master(master, tmp_path, monkeypatch, fy2023):
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    applied, actions = _run(buttons.split, payload_from_file(book))
+    applied, actions = _run(buttons.split, click_payload(book))
     outdir = book.parent / c.SPLIT_DIR
     expected = sorted(file_name(m.name, fy2023.settings.fiscal_year) for m in fy2023.settings.municipalities)
     assert sorted(p.name for p in outdir.iterdir()) == expected
@@ -1278,7 +1292,7 @@ def test_export_writes_the_list_the_command_line_writes(master, tmp_path, monkey
     _result, written = recalc_file(_copy(master, tmp_path / "cli.xlsm"))
     monkeypatch.chdir(book.parent)
     before = book.read_bytes()
-    applied, actions = _run(buttons.export, payload_from_file(book))
+    applied, actions = _run(buttons.export, click_payload(book))
     outdir = book.parent / c.EXPORT_DIR
     files = list(outdir.iterdir())
     assert [f.name for f in files] == [default_name(fy2023.settings)]
@@ -1310,7 +1324,7 @@ def test_the_export_button_waits_for_another_export_of_the_same_confirmed_list(m
     outdir = book.parent / c.EXPORT_DIR
     outdir.mkdir()
     target = outdir / default_name(load_master(book).settings)
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     applied, _actions = waited_for_lock(target, tmp_path, lambda: _run(buttons.export, payload))
     assert target.exists() and target.name in _only_alert(applied)["prompt"]
 
@@ -1330,7 +1344,7 @@ def test_export_on_the_desktop_refuses_a_read_only_pdf_before_writing_anything(m
     monkeypatch.chdir(book.parent)
     outdir = book.parent / c.EXPORT_DIR
     outdir.mkdir()
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     monkeypatch.setattr(export, "soffice_pdf", lambda *_a: pytest.fail("converted although the PDF is read-only"))
     monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
     monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
@@ -1358,10 +1372,10 @@ def test_export_names_the_rows_the_master_list_shows_otherwise(master, tmp_path,
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     assert "【注意】" not in _only_alert(applied)["prompt"]
     _sapporo_04_1_made_zero(book)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in prompt, prompt
     assert "01-1、04-1" in prompt
@@ -1377,11 +1391,11 @@ def test_export_on_the_server_names_the_earlier_pdf_left_beside_a_changed_confir
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
-    _run(buttons.export, payload_from_file(book))
+    _run(buttons.export, click_payload(book))
     pdf = (book.parent / c.EXPORT_DIR / default_name(load_master(book).settings)).with_suffix(".pdf")
     pdf.write_bytes(b"%PDF-1.4 earlier list")
     _sapporo_04_1_made_zero(book)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert f"「{pdf.name}」は前の確定版の PDF のままで、今の確定版と内容が違います" in prompt, prompt
 
@@ -1399,9 +1413,9 @@ def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tm
     monkeypatch.chdir(book.parent)
     monkeypatch.setattr(RemoteBook, "is_desktop", True)     # as if Excel were behind the book,
     monkeypatch.setattr(buttons, "master_path", lambda _live: book)     # which knows the path
-    _run(buttons.export, payload_from_file(book))
+    _run(buttons.export, click_payload(book))
     _sapporo_04_1_made_zero(book)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert "前に書き出した内容の違う確定版は" in prompt and ".pdf" in prompt, prompt
     assert "前の確定版の PDF のまま" not in prompt, prompt
@@ -1415,12 +1429,12 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     assert "取り込みがない市町村" not in _only_alert(applied)["prompt"]
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     assert cli_main(["collect", str(book), str(returned)]) == 0
     recalc_file(book)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     rest = [m for m in load_master(book).settings.names if m != BAD_MUNICIPALITY]
     assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
@@ -1437,7 +1451,7 @@ def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_colle
     book = _copy(master, tmp_path / "work" / "さっぽろ圏_2023年度_マスター.xlsm")
     monkeypatch.chdir(book.parent)
     later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
-    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    applied, _actions = _run(buttons.rollover, click_payload(book))
     assert "取り込みがない市町村" not in _only_alert(applied)["prompt"]
     later.unlink()
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
@@ -1451,7 +1465,7 @@ def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_colle
     assert head + "、".join(rest) + "\n" in out, out
     assert f"renkei-xl history import {later.name} {book.name} で" in out, out
     later.unlink()
-    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    applied, _actions = _run(buttons.rollover, click_payload(book))
     prompt = _only_alert(applied)["prompt"]      # as many names as the message box holds
     assert head + rest[0] in prompt, prompt
     assert f"renkei-xl history import {later.name} {book.name} で" in prompt, prompt
@@ -1475,7 +1489,7 @@ def test_rollover_with_an_input_error_gives_the_command_line_its_command_on_ever
     later, command, out = _rolled_over_on_the_command_line(book, monkeypatch, capsys)
     assert "入力エラーが 1 件ありました" in out and command in out, out
     later.unlink()
-    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    applied, _actions = _run(buttons.rollover, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert "入力エラーが 1 件ありました" in prompt and command in prompt, prompt
 
@@ -1510,7 +1524,7 @@ def test_a_rollover_of_the_fy2023_sample_keeps_where_the_new_master_is_and_what_
     assert "80 指標で違います（すべての指標です" in out and "札幌市!E2 " in out and "上書き保存" not in out, out
     assert out.count(command) == 1 and "上と同じ手順で" in out, out
     later.unlink()
-    applied, _actions = _run(buttons.rollover, payload_from_file(book))
+    applied, _actions = _run(buttons.rollover, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert len(prompt) <= BUTTON_CHARS, len(prompt)
     assert prompt.startswith(f"2024年度のマスターを作成しました: {later}\n"), prompt
@@ -1531,12 +1545,12 @@ def test_export_and_split_say_what_the_command_line_says(master, tmp_path, monke
     wb["札幌市"]["E2"] = "約10件"
     wb.save(book)
     monkeypatch.chdir(book.parent)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     assert "【注意】入力エラーが 1 件あります" in _only_alert(applied)["prompt"]
     outdir = book.parent / c.SPLIT_DIR
     outdir.mkdir()
     (outdir / file_name("小樽市", 2023)).write_bytes(b"a returned file")
-    applied, _actions = _run(buttons.split, payload_from_file(book))
+    applied, _actions = _run(buttons.split, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert "上書きする前に" in prompt and file_name("小樽市", 2023) in prompt, prompt
     kept = list((outdir / (Path(file_name("小樽市", 2023)).stem + "_バックアップ")).iterdir())
@@ -1553,7 +1567,7 @@ def test_export_names_a_status_the_printed_list_cuts_off(master, tmp_path, monke
 
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     monkeypatch.chdir(book.parent)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     assert "途中までしか" not in _only_alert(applied)["prompt"]
     wb = openpyxl.load_workbook(book, keep_vba=True)
     ws = wb[c.INDICATORS]
@@ -1563,7 +1577,7 @@ def test_export_names_a_status_the_printed_list_cuts_off(master, tmp_path, monke
     cell = ws.cell(row, col["実施状況（手入力）"])
     cell.value = cell.value * 10
     wb.save(book)
-    applied, _actions = _run(buttons.export, payload_from_file(book))
+    applied, _actions = _run(buttons.export, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert f"{c.INDICATORS}!{cell.coordinate}（03-1）" in prompt and "途中までしか" in prompt, prompt
     assert cut_note(export_master(book, tmp_path / "cli.xlsx").result) in prompt
@@ -1601,7 +1615,7 @@ def test_collect_applies_returned_values_and_logs_them_through_excel(master, tmp
     inbox = book.parent / c.COLLECT_DIR
     _copy(returned, inbox / returned.name)
 
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     before = book.read_bytes()
     applied, actions = _run(buttons.collect, payload)
     prompt = _only_alert(applied)["prompt"]
@@ -1651,7 +1665,7 @@ def test_collect_fits_many_refused_files_into_the_message_box_and_keeps_its_clos
     refused = {f"{municipality}_回答_{i}.pdf" for i, municipality in enumerate(["札幌市", "江別市", "千歳市"] * 8)}
     for name in refused:
         (inbox / name).write_bytes(b"%PDF-1.4")
-    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    applied, _actions = _run(buttons.collect, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert len(prompt) <= BUTTON_CHARS, len(prompt)
     assert prompt.endswith("続けて「評価を再計算」を押してください。\n取り込みの記録はシート「取込履歴」にあります。"), prompt
@@ -1666,7 +1680,7 @@ def test_collect_fits_many_refused_files_into_the_message_box_and_keeps_its_clos
     # lists the rest.
     for line in listed:
         (inbox / line[1:].split(": ")[0]).unlink()
-    again, _actions = _run(buttons.collect, payload_after(payload_from_file(book), applied))
+    again, _actions = _run(buttons.collect, payload_after(click_payload(book), applied))
     prompt = _only_alert(again)["prompt"]
     assert f"取り込めないファイル {24 - len(listed)} 件" in prompt and "取り込み済みのファイル 1 件" in prompt, prompt
     assert len(prompt) <= BUTTON_CHARS
@@ -1683,9 +1697,9 @@ def test_split_for_forty_municipalities_fits_the_message_box(tmp_path, licensed,
     sys.path.insert(0, str(REPO / "benchmarks"))
     from run import synthetic
 
-    book = build_master(tmp_path / "forty.xlsx", *synthetic(14, 40))
+    book = build_master(tmp_path / "forty.xlsm", *synthetic(14, 40))     # a master with buttons
     monkeypatch.chdir(tmp_path)
-    applied, _actions = _run(buttons.split, payload_from_file(book))
+    applied, _actions = _run(buttons.split, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert applied.alerts[0]["mode"] == "info" and len(prompt) <= BUTTON_CHARS, (len(prompt), prompt)
     assert prompt.startswith("市町村ごとの入力用ファイルを 40 件作りました。")
@@ -1703,7 +1717,7 @@ def test_collect_history_is_created_with_its_looks_then_appended_by_header(maste
     inbox = book.parent / c.COLLECT_DIR
     returned, _ind, _new = _returned_file(book, tmp_path / "a", BAD_MUNICIPALITY, 3)
     _copy(returned, inbox / returned.name)
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     assert c.IMPORT_LOG not in [s["name"] for s in payload["sheets"]]
     first, _ = _run(buttons.collect, payload)
     assert _only_alert(first)["mode"] == "info"
@@ -1735,7 +1749,7 @@ def test_collect_refuses_a_broken_file_and_changes_nothing(master, tmp_path, mon
     inbox = book.parent / c.COLLECT_DIR
     inbox.mkdir()
     (inbox / "小樽市_2023年度_入力.xlsx").write_bytes(b"PK\x03\x04 truncated")
-    applied, actions = _run(buttons.collect, payload_from_file(book))
+    applied, actions = _run(buttons.collect, click_payload(book))
     assert [a["func"] for a in actions] == ["alert"]
     prompt = _only_alert(applied)["prompt"]
     assert "小樽市_2023年度_入力.xlsx" in prompt and "取り込めない" in prompt
@@ -1749,7 +1763,7 @@ def test_collect_refuses_a_return_named_for_another_municipality_as_the_command_
     monkeypatch.chdir(book.parent)
     returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
     misnamed = _copy(returned, book.parent / c.COLLECT_DIR / file_name("岩見沢市", 2023))
-    applied, actions = _run(buttons.collect, payload_from_file(book))
+    applied, actions = _run(buttons.collect, click_payload(book))
     assert [a["func"] for a in actions] == ["alert"]
     prompt = _only_alert(applied)["prompt"]
     assert (f"・{misnamed.name}: ファイル名は岩見沢市を指していますが、中身は恵庭市の入力用ファイルです" in prompt), prompt
@@ -1765,7 +1779,7 @@ def test_collect_imports_one_attachment_saved_twice_once_and_names_the_copy_as_t
     returned, _ind, _new = _returned_file(book, tmp_path, "恵庭市", 3)
     first = _copy(returned, book.parent / c.COLLECT_DIR / file_name("恵庭市", 2023))
     twin = _copy(returned, first.with_name(f"{first.stem} (1).xlsx"))
-    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    applied, _actions = _run(buttons.collect, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert "取り込めないファイル" not in prompt, prompt
     assert f"同じ内容のファイル 1 件（1 つだけ取り込みます）:\n・{twin.name}: 「{first.name}」と同じ内容のファイルです" in prompt
@@ -1783,7 +1797,7 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     later = rollover_file(book).path
     returned, ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     _copy(returned, book.parent / c.COLLECT_DIR / returned.name)
-    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    applied, _actions = _run(buttons.collect, click_payload(book))
     prompt = _only_alert(applied)["prompt"]
     assert f"{len([returned])} 件のファイルを取り込みました" in prompt, prompt
     assert (f"【注意】2024年度のマスター「{later}」が、すでに作られています。" in prompt
@@ -1814,7 +1828,7 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     rewrite_cells(returned, "xl/worksheets/sheet1.xml", {
         "G20": '<c r="G20" t="e"><f>#REF!+1</f><v>#REF!</v></c>', "G22": '<c r="G22"><v>5</v></c>'})
 
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     data = live_book(remote_book(payload)).read()
     cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
     applied, _actions = _run(buttons.collect, payload)
@@ -1862,7 +1876,7 @@ def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it
     added_at = f"{BAD_MUNICIPALITY}!A{ws.max_row}"
     wb.save(book)
 
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     data = live_book(remote_book(payload)).read()
     cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
     applied, _actions = _run(buttons.collect, payload)
@@ -1889,7 +1903,7 @@ def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on
 
     book, returned = _split_and_returned_with_06_1(master, tmp_path, monkeypatch)
 
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     data = live_book(remote_book(payload)).read()
     cell = {e.indicator_id: e.cell("value") for e in data.entries if e.municipality == BAD_MUNICIPALITY}
     values = next(s for s in payload["sheets"] if s["name"] == BAD_MUNICIPALITY)["values"]
@@ -1959,7 +1973,7 @@ def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_
                 ws.cell(r, 5).value, ws.cell(r, 6).value = BAD_VALUE, "たくさん"
     wb.save(book)
     monkeypatch.chdir(book.parent)
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     for entry, closing in ((buttons.check, "結果はシート「検証結果」にあります（セル欄をクリックすると該当のセルへ移動します）。"),
                            (buttons.recalc, "シート「一覧」「集計」「検証結果」を作り直しました。")):
         prompt = _fits(_run(entry, payload)[0])
@@ -1983,14 +1997,14 @@ def test_split_again_after_changes_keeps_where_the_backups_are_and_each_cautions
     backups' place and each heading stay whole; the lists give way."""
     book = _deep(master, worst_root)
     monkeypatch.chdir(book.parent)
-    _fits(_run(buttons.split, payload_from_file(book))[0])
+    _fits(_run(buttons.split, click_payload(book))[0])
     wb = load_workbook(book, keep_vba=True)
     for i, name in enumerate(load_master_names(book)):
         wb[name].cell(2, 5).value = 700 + i
     for r in range(4, 30):
         wb[c.INDICATORS].cell(r, 6).value = f"{wb[c.INDICATORS].cell(r, 6).value or ''}（改）"
     wb.save(book)
-    prompt = _fits(_run(buttons.split, payload_from_file(book))[0])
+    prompt = _fits(_run(buttons.split, click_payload(book))[0])
     outdir = book.parent / c.SPLIT_DIR
     first = next((outdir / "札幌市_2023年度_入力_バックアップ").iterdir())
     assert f"\n保存先: {outdir}\n" in prompt, prompt
@@ -2040,7 +2054,7 @@ def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_ma
         (inbox / f"{town}_回答_最終版（差し替え）.pdf").write_bytes(b"%PDF-1.4")
     assert cli_main(["rollover", str(book)]) == 0
     later = book.with_name("さっぽろ圏_2024年度_マスター.xlsm")
-    applied, _actions = _run(buttons.collect, payload_from_file(book))
+    applied, _actions = _run(buttons.collect, click_payload(book))
     prompt = _fits(applied)
     held = re.search(r"\n取り込まなかったセル (\d+) か所: ", prompt)
     cells = [("f", SimpleNamespace(place=i)) for i in range(int(held.group(1)))] if held else []
@@ -2065,12 +2079,12 @@ def test_export_with_errors_and_eleven_towns_not_collected_keeps_the_files_place
     monkeypatch.chdir(book.parent)
     returned, _ind_id, _new = _returned_file(book, tmp_path, BAD_MUNICIPALITY, 3)
     assert cli_main(["collect", str(book), str(returned)]) == 0
-    _fits(_run(buttons.export, payload_from_file(book))[0])
+    _fits(_run(buttons.export, click_payload(book))[0])
     wb = load_workbook(book, keep_vba=True)
     for name, ref in (("札幌市", "E2"), ("江別市", "E3"), ("千歳市", "E2")):
         wb[name][ref] = BAD_VALUE
     wb.save(book)
-    prompt = _fits(_run(buttons.export, payload_from_file(book))[0])
+    prompt = _fits(_run(buttons.export, click_payload(book))[0])
     outdir = book.parent / c.EXPORT_DIR
     target = next(outdir.glob("*.xlsx"))
     kept = next(p for p in outdir.iterdir() if p.is_dir())
@@ -2093,7 +2107,7 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess:
 def test_check_and_recalc_load_no_file_library(master, tmp_path):
     """A click starts a new process: openpyxl and xlsxwriter stay out of check/recalc."""
     saved = tmp_path / "payload.json"
-    saved.write_text(json.dumps(payload_from_file(master), ensure_ascii=False), encoding="utf-8")
+    saved.write_text(json.dumps(click_payload(master), ensure_ascii=False), encoding="utf-8")
     code = (
         "import json, sys, xlwings as xw\n"
         "import renkei_xl.excel.buttons as m\n"
@@ -2570,7 +2584,7 @@ def test_a_municipality_sheet_settings_does_not_list_is_warned_alike_on_both_fac
         row = next(r for r, (name,) in enumerate(ws.iter_rows(max_col=1, values_only=True), 1) if name == new_name)
         assert missing.place == f"{c.SETTINGS}!A{row}", missing     # its cell, not the sheet that is not there (qa-133)
         assert f"市町村「{new_name}」" in missing.message and "連携から外れた市町村なら、設定の市町村一覧から" in missing.hint
-    applied, _ = _run(buttons.check, payload_from_file(book))
+    applied, _ = _run(buttons.check, click_payload(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
     # the sample master as built lists every sheet: nothing to say
     assert not [f for f in validate_file(_copy(master, tmp_path / "plain.xlsm"))[0].findings
@@ -2615,14 +2629,14 @@ def test_a_sheet_copied_for_a_new_partner_and_not_emptied_is_warned_alike_on_bot
                  if r > 1 and any(v not in (None, "") for v in row[4:7]))
     assert (f.sheet, f.cell, f.severity) == ("新町", f"E{first}", "警告"), f
     assert f"シート「新町」とシート「{source}」" in f.message and f"{len(answered)} 行" in f.message
-    applied, _ = _run(buttons.check, payload_from_file(book))
+    applied, _ = _run(buttons.check, click_payload(book))
     assert applied.rows(c.FINDINGS) == _cli_rows(written.path, c.FINDINGS)
     caution = f"　シート「新町」とシート「{source}」は、入力のある {len(answered)} 行がすべて同じです（新町!E{first} から）"
     assert cli_main(["split", str(book), "--outdir", str(tmp_path / "配布")]) == 0
     out = capsys.readouterr().out
     assert "【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり" in out and caution in out, out
     monkeypatch.chdir(book.parent)
-    applied, _ = _run(buttons.split, payload_from_file(book))
+    applied, _ = _run(buttons.split, click_payload(book))
     assert caution in _only_alert(applied)["prompt"]
     # an emptied copy, and the sample as built, say nothing of copies
     emptied = _copy(master, tmp_path / "emptied.xlsm")

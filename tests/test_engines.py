@@ -503,7 +503,7 @@ def _desktop_of(path: Path, mac: bool = False):
     ``mac``: what a Mac reads besides, each cell's shown text (no error value here)."""
     from remote_payload import saved_book
 
-    remote, wb = remote_book(payload_from_file(path)), saved_book(path)
+    remote, wb = remote_book(payload_from_file(path, client=VBA)), saved_book(path)   # COM reads Range.Value as Remote.bas does
     sheets = _Sheets([_DesktopSheet(s, wb[s.name]) for s in remote.sheets])
     if mac:
         for sheet in sheets:

@@ -16,11 +16,11 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import apply_actions, file_rows, payload_book, payload_from_file, remote_book
+from remote_payload import apply_actions, click_payload, file_rows, payload_book, payload_from_file, remote_book
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.contract_read import REGION_MAX
-from renkei_xl.core.refs import parse_ref
+from renkei_xl.core.refs import column_letter, parse_ref
 from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
 from test_buttons import licensed, master  # noqa: F401  (the remote engine; the FY2023 master, once a module)
 
@@ -69,7 +69,7 @@ def test_a_region_too_long_for_a_title_is_refused_naming_its_cell_on_both_faces(
     before = saved.read_bytes()
     assert cli_main(["recalc", str(saved)]) != 0
     assert saved.read_bytes() == before
-    applied = _run(buttons.recalc, payload_from_file(saved))      # 1004 would raise here
+    applied = _run(buttons.recalc, click_payload(saved))      # 1004 would raise here
     prompt = applied.alerts[-1]["prompt"]
     assert "設定!B2: 圏域名が32,767文字あります" in prompt and f"{REGION_MAX:,}文字以内" in prompt, prompt
     assert applied.rows(c.LIST) == file_rows(master, c.LIST)
@@ -77,7 +77,7 @@ def test_a_region_too_long_for_a_title_is_refused_naming_its_cell_on_both_faces(
     longest = _with_region(master, tmp_path / "longest.xlsm", "圏" * REGION_MAX)
     cli = shutil.copyfile(longest, tmp_path / "cli.xlsm")
     assert cli_main(["recalc", str(cli)]) == 0
-    applied = _run(buttons.recalc, payload_from_file(longest))
+    applied = _run(buttons.recalc, click_payload(longest))
     _alike_and_within_a_cell(applied, cli, (c.LIST, c.SUMMARY, c.NEXT_STEPS))
 
 
@@ -424,7 +424,7 @@ def test_a_text_longer_than_a_cell_in_any_plan_is_refused_naming_its_cells_on_bo
     with pytest.raises(UserError, match=re.escape(said)):
         write_planned(book, lambda _state: (_too_long_plan(), None))
     assert book.read_bytes() == before
-    remote = remote_book(payload_from_file(book))
+    remote = remote_book(click_payload(book))
     with pytest.raises(UserError, match=re.escape(said)):
         buttons._apply(live_book(remote), _too_long_plan())
     assert remote.json()["actions"] == []
@@ -1019,7 +1019,9 @@ def _sheet_part(book: Path, sheet: str) -> str:
 
 def _with_links(master: Path, target: Path, sheet: str, count: int) -> Path:
     """A copy of ``master`` whose ``sheet`` holds ``count`` internal hyperlinks (staff's, each
-    to A1 of 一覧), written into the sheet's XML as Excel saves them."""
+    to A1 of 一覧), written into the sheet's XML as Excel saves them: down J2 and the columns
+    after it, 30,000 a column, so that the used range stays within the rows Remote.bas counts
+    (a sheet past row 32,766 is refused before sending: RenkeiUncountable)."""
     import zipfile
 
     from conftest import write_members
@@ -1029,7 +1031,8 @@ def _with_links(master: Path, target: Path, sheet: str, count: int) -> Path:
     part = _sheet_part(master, sheet)
     text = members[part].decode("utf-8")
     assert "<hyperlinks>" not in text
-    links = "".join(f'<hyperlink ref="J{r}" location="\'{c.LIST}\'!A1" display="x"/>' for r in range(2, count + 2))
+    links = "".join(f'<hyperlink ref="{column_letter(10 + i // 30_000)}{2 + i % 30_000}" location="\'{c.LIST}\'!A1" '
+                    'display="x"/>' for i in range(count))
     at = min(text.index(tag) for tag in ("<printOptions", "<pageMargins") if tag in text)
     members[part] = (text[:at] + f"<hyperlinks>{links}</hyperlinks>" + text[at:]).encode("utf-8")
     write_members(target, members)
@@ -1054,7 +1057,7 @@ def test_a_findings_sheet_full_of_staff_links_is_rewritten_within_the_limit(mast
     full = _with_links(bad, tmp_path / "links.xlsm", c.FINDINGS, MAX_HYPERLINKS)
     assert file_link_counts(full) == {c.FINDINGS: MAX_HYPERLINKS}
     assert file_link_counts(master) == {}
-    payload = payload_from_file(full)
+    payload = click_payload(full)
     book = remote_book(payload)
     buttons.check(book)
     actions = book.json()["actions"]

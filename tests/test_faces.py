@@ -35,7 +35,7 @@ import openpyxl
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (OFFICE_JS, VBA, applied_looks, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
+from remote_payload import (OFFICE_JS, VBA, applied_looks, click_payload, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_shown, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from conftest import typed_cells
@@ -300,7 +300,7 @@ def run_file(entry: str, master: Path, folder: Path) -> FileView:
 
 
 def run_live(entry: str, master: Path, folder: Path, plan: Optional[WritePlan] = None) -> LiveView:
-    payload = payload_from_file(master)
+    payload = click_payload(master)
     book = remote_book(payload)
     (buttons.check if entry == "check" else buttons.recalc)(book)
     plan = plan if plan is not None else plan_of(entry, master)[0]
@@ -532,7 +532,7 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
 
 # ------------------------------------------------------------ the look system itself
 
-def _both_apply(master: Path, tmp_path: Path, plan: WritePlan, client: str = OFFICE_JS) -> tuple[FileView, LiveView]:
+def _both_apply(master: Path, tmp_path: Path, plan: WritePlan, client: str) -> tuple[FileView, LiveView]:
     """``plan`` applied by the file face to a copy of ``master`` and by the live face to
     the book the remote engine holds (protection lifted and restored as a click does), for
     ``client`` (payload_from_file's)."""
@@ -603,7 +603,7 @@ def test_a_plan_naming_a_missing_sheet_is_refused_whole_on_both_faces(masters, t
     with pytest.raises(UserError, match="消えた町") as on_file:
         write_planned(path, lambda fs: (plan, None))
     assert path.read_bytes() == before
-    live = live_book(remote_book(payload_from_file(masters["clean"])))
+    live = live_book(remote_book(click_payload(masters["clean"])))
     with pytest.raises(UserError, match="消えた町") as on_live:
         live_apply(live, plan)
     assert live.book.json()["actions"] == []
@@ -618,7 +618,7 @@ def test_an_unknown_conditional_format_kind_is_refused_on_both_faces(masters, tm
     with pytest.raises(ValueError, match="unknown conditional format: iconset"):
         write_planned(path, lambda fs: (WritePlan([sheet]), None))
     assert path.read_bytes() == before
-    live = live_book(remote_book(payload_from_file(masters["clean"])))
+    live = live_book(remote_book(click_payload(masters["clean"])))
     with pytest.raises(ValueError, match="unknown conditional format: iconset"):
         live_apply(live, WritePlan([sheet]))
 
@@ -668,7 +668,7 @@ def test_the_contracts_names_read_alike_on_both_faces(tmp_path, licensed):  # no
     wb.defined_names["RenkeiTestRange"] = DefinedName("RenkeiTestRange", attr_text="'O''樽市'!$A$1:$C$4")
     wb.save(master)
     file_names = WorkbookXml(Package(master)).workbook_names()
-    live_names = live_book(remote_book(payload_from_file(master))).names
+    live_names = live_book(remote_book(click_payload(master))).names
     assert file_names["RenkeiTestRange"] == ("O'樽市", "A1")
     assert c.N_YEAR in file_names
     assert live_names == file_names
@@ -736,7 +736,7 @@ def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command
     noted, _, first, note_col = _noted_list(masters, tmp_path, "職員備考")
     write_planned(noted, lambda fs: (WritePlan(cells=[CellEdit(c.LIST, first, note_col, 15, "yyyy/mm/dd")]), None))
     assert file_rows(noted, c.LIST)[first - 1][note_col - 1] == dt.datetime(1900, 1, 15)
-    live = _server_recalc(noted, client=VBA).get("rows", c.LIST)[first - 1][note_col - 1]
+    live = _server_recalc(noted).get("rows", c.LIST)[first - 1][note_col - 1]
     assert live in (dt.date(1900, 1, 15), dt.datetime(1900, 1, 15)), live    # its OLE day 14, Excel's serial 15
     for _ in range(2):
         recalc_file(noted)
@@ -859,14 +859,11 @@ def test_a_note_as_long_as_excel_allows_is_named_within_a_cell_of_the_findings_o
             assert len(message) < EXCEL_CELL_TEXT and f"（全{EXCEL_CELL_TEXT:,}文字）" in message, (view.face, len(message))
 
 
-def _server_recalc(path, entry: str = "recalc", **client) -> "LiveView":
-    """評価を再計算 (or ``entry`` "check") as the server runs it: the saved master named in the
-    payload, as the server's admission names it, for what the payload cannot carry (notes, fills).
-    ``client``: payload_from_file's (client=VBA: the payload the master's VBA sends)."""
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
-
-    payload = payload_from_file(path, **client)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(path)})
+def _server_recalc(path, entry: str = "recalc") -> "LiveView":
+    """評価を再計算 (or ``entry`` "check") as the server runs it: the payload the master's VBA
+    sends, the saved master named in it as the server's admission names it, for what the
+    payload cannot carry (notes, fills)."""
+    payload = click_payload(path)
     book = remote_book(payload)
     (buttons.check if entry == "check" else buttons.recalc)(book)
     return LiveView(apply_actions(payload, book.json()["actions"]), plan_of(entry, path)[0])
@@ -913,11 +910,7 @@ def test_a_note_on_no_cell_is_named_by_its_sheet(masters, tmp_path):
     評価を再計算 stopped with a traceback (ValueError) on the command line and with
     「予期しないエラー」 on the buttons. The note is named, by its sheet, on both."""
     odd = _with_list_note(masters, tmp_path, "場所のないメモ", "odd.xlsm", b'ref="J8"', b'ref="X"')
-
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
-
-    payload = payload_from_file(odd)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(odd)})   # as the server's admission does
+    payload = click_payload(odd)
     book = remote_book(payload)
     buttons.recalc(book)
     live = apply_actions(payload, book.json()["actions"])
@@ -993,11 +986,11 @@ def test_a_table_staff_made_on_the_summary_is_named_alike_by_the_server_and_the_
     payload = payload_from_file(tabled, client=VBA)
     [listed] = next(s for s in payload["sheets"] if s["name"] == c.SUMMARY)["tables"]
     assert (listed["name"], listed["range_address"]) == (TABLE_NAME, "$B$30:$C$33")
-    for view in (run_file("recalc", tabled, tmp_path / "a"), _server_recalc(tabled, client=VBA), _server_recalc(tabled)):
+    for view in (run_file("recalc", tabled, tmp_path / "a"), _server_recalc(tabled)):
         rows = [[str(v) for v in row if v] for row in view.get("rows", c.FINDINGS)]
         said = [row for row in rows if any(SAID in v for v in row)]
         assert len(said) == 1 and said[0][1:3] == [c.SUMMARY, TABLE_RANGE.split(":")[0]], (view.face, said)
-    for view in (run_file("check", tabled, tmp_path / "b"), _server_recalc(tabled, "check", client=VBA)):
+    for view in (run_file("check", tabled, tmp_path / "b"), _server_recalc(tabled, "check")):
         assert not any("テーブル" in str(v) for row in view.get("rows", c.FINDINGS) for v in row), view.face
 
 
@@ -1020,7 +1013,7 @@ def test_a_page_staff_set_on_a_tool_sheet_goes_alike_on_every_face(masters, tmp_
     _staff_page(staffed)
     assert file_page(staffed, c.SUMMARY)["title_rows"] == (1, 5)
     file_view = run_file("recalc", staffed, tmp_path / "a")
-    live_view = _server_recalc(staffed, client=VBA)
+    live_view = _server_recalc(staffed)
     plan = plan_of("recalc", staffed)[0]
     assert {c.LIST, c.SUMMARY} <= {sp.name for sp in plan.sheets if sp.print_setup}
     for sp in plan.sheets:
@@ -1044,7 +1037,7 @@ def test_a_mark_on_an_unknown_id_staff_then_cleared_is_lifted_alike_on_the_serve
 
     plan, result = plan_of("check", checked)
     assert not result.findings and [(e.sheet, e.ref) for e in plan.fills] == [("小樽市", "A9")]
-    file_view, live_view = run_file("check", checked, tmp_path / "a"), _server_recalc(checked, "check", client=VBA)
+    file_view, live_view = run_file("check", checked, tmp_path / "a"), _server_recalc(checked, "check")
     assert faces_differ(plan, file_view, live_view) == []
     assert live_view.get("rows", c.FINDINGS) == [list(c.FINDING_COLUMNS) + [c.FINDING_BEFORE_COLUMN]]
 
@@ -1098,7 +1091,7 @@ def test_a_tool_sheet_staff_protected_in_their_own_way_is_protected_so_again_on_
     written = {sp.name for sp in plan.sheets}
     assert c.FINDINGS in written
     file_view = run_file(entry, path, tmp_path)
-    live_view = _server_recalc(path, entry, client=VBA)
+    live_view = _server_recalc(path, entry)
     assert faces_differ(plan, file_view, live_view) == []
     for sheet in written & {c.SUMMARY, c.FINDINGS}:
         assert file_view.get("protection", sheet) == staff, sheet
@@ -1233,15 +1226,13 @@ def test_the_sheet_staff_had_shown_stays_shown_on_both_faces(both, masters):
 
 def test_a_sheet_shown_other_than_the_first_is_shown_again_after_a_click_adds_one(masters, tmp_path):
     """The book saved on 小樽市 (staff click the button of the Quick Access Toolbar there) and
-    検証結果 deleted: 入力チェック adds it on each face and leaves 小樽市 shown, the VBA client's
-    replay as the Office.js one."""
+    検証結果 deleted: 入力チェック adds it on each face and leaves 小樽市 shown."""
     def on_otaru(xml: str) -> str:
         view = re.search(r"<workbookView\b[^>]*>", xml).group(0)
         return xml.replace(view, re.sub(r'\s*activeTab="\d+"', "", view).replace("<workbookView", '<workbookView activeTab="4"'))
 
     master = _edited_part(masters["deleted"], tmp_path / "shown.xlsm", "xl/workbook.xml", on_otaru)
     assert file_shown(master) == "小樽市" and c.FINDINGS not in load_workbook(master, read_only=True).sheetnames
-    views = [run_file("check", master, tmp_path), _server_recalc(master, "check", client=VBA),
-             _server_recalc(master, "check")]
-    assert [view.shown() for view in views] == ["小樽市"] * 3
+    views = [run_file("check", master, tmp_path), _server_recalc(master, "check")]
+    assert [view.shown() for view in views] == ["小樽市"] * 2
     assert all(c.FINDINGS in view.applied.order for view in views[1:])

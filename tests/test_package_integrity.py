@@ -253,7 +253,7 @@ def test_the_buttons_write_whole_packages(kind, master_of, tmp_path, monkeypatch
     own (from the saved master): each is checked as the command line's are. (Not on the
     grafted masters: XlsxWriter's comment03 sheet spans A1:XFD1048576, which the payload
     model, as the VBA client, would send cell by cell.)"""
-    from remote_payload import apply_actions, payload_from_file, remote_book
+    from remote_payload import apply_actions, click_payload, remote_book
 
     from renkei_xl.excel import buttons
 
@@ -263,7 +263,7 @@ def test_the_buttons_write_whole_packages(kind, master_of, tmp_path, monkeypatch
     shutil.copyfile(master_of(kind), master)
     monkeypatch.chdir(work)
     for entry in (buttons.split, buttons.export, buttons.rollover):
-        payload = payload_from_file(master)
+        payload = click_payload(master)
         book = remote_book(payload)
         entry(book)
         apply_actions(payload, book.json()["actions"])

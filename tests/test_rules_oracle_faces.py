@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import pytest
 
-from remote_payload import apply_actions, file_rows, payload_from_file, remote_book
+from remote_payload import apply_actions, file_rows, click_payload, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_faces import staff_types
 from test_rules_oracle import meta
@@ -42,7 +42,7 @@ def changed(tmp_path_factory, licensed):  # noqa: F811
         staff_types(master, entry.sheet or entry.municipality, entry.cell("unit"), "円")   # as the target counts
     live_master = folder / "live.xlsm"
     shutil.copyfile(master, live_master)
-    payload = payload_from_file(live_master)
+    payload = click_payload(live_master)
     book = remote_book(payload)
     buttons.recalc(book)
     live = apply_actions(payload, book.json()["actions"])

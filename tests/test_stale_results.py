@@ -30,7 +30,7 @@ import pytest
 from conftest import rewrite_cells, saved_by_excel, shared_build
 from forked_cli import cli_run
 from realbooks import parts, sheet_parts
-from remote_payload import payload_from_file
+from remote_payload import click_payload
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from renkei_xl.core import contract as c
 from renkei_xl.core.calc_on_load import read_record, record_after, refuse_stale, stale_results
@@ -301,7 +301,7 @@ def test_the_buttons_face_reads_the_open_book_and_says_nothing(collected, licens
     from renkei_xl.excel.engines import live_book
 
     assert [f.place for f in load_master(collected).findings if f.type == STALE_RESULT.code] == [f"{c.INDICATORS}!{CELL}"]
-    live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=payload_from_file(collected))))
+    live = live_book(xw.Book(impl=App(apps=None, add_book=False).books.open(json=click_payload(collected))))
     assert not [f for f in live.read().findings if f.type == STALE_RESULT.code]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from realbooks import package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
-from remote_payload import payload_from_file, remote_book
+from remote_payload import click_payload, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_tool_sheet_drawings import _run, written_copy
 from test_tool_sheet_settings import _insert
@@ -99,10 +99,8 @@ def test_the_buttons_name_the_same_settings(arranged, licensed):
     """The server's click reads them from the saved master its admission names, as it reads
     notes (the payload carries none), and says them in 検証結果 as the command line does."""
     from renkei_xl.excel import buttons
-    from renkei_xl.excel.book import RENKEI_CLIENT_KEY, SAVED_MASTER_KEY
 
-    payload = payload_from_file(arranged)
-    payload.update({RENKEI_CLIENT_KEY: True, SAVED_MASTER_KEY: str(arranged)})
+    payload = click_payload(arranged)
     book = remote_book(payload)
     buttons.recalc(book)
     written = json.dumps(book.json()["actions"], ensure_ascii=False)

@@ -22,7 +22,7 @@ import pytest
 
 from conftest import with_default_types, write_members
 from realbooks import package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
-from remote_payload import payload_from_file, remote_book
+from remote_payload import click_payload, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_tool_sheet_drawings import _run, arranged_copy, sheets_libreoffice_opens_after_a_recalc
 
@@ -179,7 +179,7 @@ def test_the_buttons_clear_the_same_sheets_cells_and_keep_the_sheets(arranged, l
     them again. What Clear All leaves is the assumption (docs/excel-model.md check 20)."""
     from renkei_xl.excel import buttons
 
-    payload = payload_from_file(arranged)
+    payload = click_payload(arranged)
     book = remote_book(payload)
     buttons.recalc(book)
     actions = book.json()["actions"]

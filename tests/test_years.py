@@ -1237,7 +1237,7 @@ def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp
     """「次年度のマスターを作成」 through xlwings' remote engine: the new master beside the
     open one, the open one untouched and not written through Excel, the same content as
     `renkei-xl rollover` writes, one alert saying what was done."""
-    from remote_payload import apply_actions, payload_from_file, remote_book
+    from remote_payload import apply_actions, click_payload, remote_book
     from renkei_xl.excel import buttons
 
     work = tmp_path / "work"
@@ -1249,7 +1249,7 @@ def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp
     shutil.copyfile(book, cli_copy)
     before = book.read_bytes()
     monkeypatch.chdir(work)
-    payload = payload_from_file(book)
+    payload = click_payload(book)
     xw_book = remote_book(payload)
     buttons.rollover(xw_book)
     actions = xw_book.json()["actions"]
@@ -1264,7 +1264,7 @@ def test_the_rollover_button_writes_the_same_next_master_as_the_command_line(tmp
     for sheet in (c.SETTINGS, c.INDICATORS, "小樽市", c.HISTORY, c.FINDINGS, c.LIST):
         assert _grid(new, sheet) == _grid(done.path, sheet), sheet
     # a second click refuses: the file is there, nothing is overwritten
-    again = remote_book(payload_from_file(book))
+    again = remote_book(click_payload(book))
     buttons.rollover(again)
     alert = apply_actions(payload, again.json()["actions"]).alerts[0]
     assert alert["mode"] == "critical" and "すでにあります" in alert["prompt"]
