@@ -33,7 +33,7 @@ def print_findings(findings) -> None:
     for f in shown.findings:
         print(f"  {finding_line(f)}")
     if shown.omitted:
-        print(f"  … {more_text(shown.omitted)}（検証結果シートを見てください）")
+        print(f"  … {more_text(shown.omitted)}（シート「{c.FINDINGS}」を見てください）")   # as a button says it
 
 
 def _print_written(written) -> None:
