@@ -191,6 +191,8 @@ def test_the_command_lines_default_names_are_safe_and_stay_beside_the_master(tmp
 def test_the_command_line_names_force_when_next_years_master_exists(tmp_path, capsys):
     master = tmp_path / "m_2023.xlsx"
     assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    # the sample's contacts (…@otaru.example) are said to be placeholders (staff-walk)
+    assert "担当部署・メールアドレスは見本の例です" in capsys.readouterr().out
     assert cli_main(["rollover", str(master)]) == 0
     capsys.readouterr()
     assert cli_main(["rollover", str(master)]) == 2

@@ -422,7 +422,7 @@ def test_a_rest_of_thousands_is_said_with_separators_on_every_face(capsys):
 
     found = [F.IGNORED_DENOMINATOR.at("札幌市", f"F{r}", f"{r}-1", method="合計", value="5") for r in range(2, 1246)]
     print_findings(found)
-    assert capsys.readouterr().out.splitlines()[-1] == "  … ほか 1,234 件（検証結果シートを見てください）"
+    assert capsys.readouterr().out.splitlines()[-1] == "  … ほか 1,234 件（シート「検証結果」を見てください）"   # as a button (staff-walk)
     assert "ほかに 1,234 件" in shown_findings(found, 10).note
     assert Listing(["a"] * 1235, "ほか {n} 件", cap=1).render(1) == "a\nほか 1,234 件"
     assert Report(tuple(found)).counts() == "エラー 0 件、警告 1,244 件"

@@ -278,10 +278,12 @@ def _quoted_any_number(start: str) -> re.Pattern:
     return re.compile(re.sub(r"\d+", r"\\d+", _quoted(start).pattern))
 
 
-def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_path):
+def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_path, capsys):
     """README (回収ファイル取込): メニューの「最終実行結果」 becomes 「回収ファイル取込: 2 ファイル、15 セルを
     取り込みました」, followed by 「（取り込まなかったセル 3 か所）」 when cells were left out, and
-    stays as it was when nothing was imported (qa-136: the quotes held to what collect writes)."""
+    stays as it was when nothing was imported (qa-136: the quotes held to what collect writes).
+    The command names the next step the button names, 評価を再計算, once cells were written
+    (staff-walk: it ended on the import, and 一覧 kept the old values)."""
     import openpyxl
 
     from renkei_xl.cli import main
@@ -307,15 +309,19 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
                     if cell.value == "最終実行結果")
 
     before = status()
+    capsys.readouterr()
     assert main(["collect", str(master), str(returned), "--dry-run"]) == 1
     assert status() == before
+    assert "評価を再計算" not in capsys.readouterr().out
     main(["collect", str(master), str(returned)])
+    assert f"続けて「評価を再計算」を実行してください: renkei-xl recalc {master}" in capsys.readouterr().out.splitlines()
     said = status()
     imported, held = _quoted_any_number("回収ファイル取込: "), _quoted_any_number("（取り込まなかったセル ")
     assert re.fullmatch(imported.pattern + held.pattern, said), said
     assert said == "回収ファイル取込: 1 ファイル、1 セルを取り込みました（取り込まなかったセル 1 か所）", said
     main(["collect", str(master), str(returned)])   # nothing new to import
     assert status() == said
+    assert "評価を再計算" not in capsys.readouterr().out
 
 
 def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():

@@ -1314,6 +1314,10 @@ def test_init_takes_the_year_its_name_gives_and_refuses_another(tmp_path, capsys
     named = tmp_path / "さっぽろ圏_R6年度_マスター.xlsx"
     assert cli_main(["init", str(named)]) == 0
     assert load_master(named).settings.fiscal_year == 2024
+    # what staff fill in next is said (staff-walk: it ended on 「作成しました」)
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "次に、シート「設定」の担当部署・メールアドレスと、シート「指標」・市町村のシートを入力し、"
+        f"入力チェック（renkei-xl validate {named}）で確かめてください")
     other = tmp_path / "さっぽろ圏_令和6年度_マスター.xlsx"
     assert cli_main(["init", str(other), "--year", "2025"]) == 2
     err = capsys.readouterr().err

@@ -52,6 +52,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     from ..cycle.collect import collect, held_summary
+    from ..cycle.collect.records import recalc_next
 
     if args.dry_run:
         print("確認のみ（--dry-run）: マスターには書き込みません。")
@@ -67,6 +68,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
         print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
     if report.held:
         print(held_summary(report.held, done=not args.dry_run))
+    if report.written is not None and report.changes:
+        print(recalc_next(f"renkei-xl recalc {args.master}"))
     from ..cycle.collect.later_year import report_later_lines
 
     late = report_later_lines(report)

@@ -33,7 +33,7 @@ def print_findings(findings) -> None:
     for f in shown.findings:
         print(f"  {finding_line(f)}")
     if shown.omitted:
-        print(f"  … {more_text(shown.omitted)}（検証結果シートを見てください）")
+        print(f"  … {more_text(shown.omitted)}（シート「{c.FINDINGS}」を見てください）")   # as a button says it
 
 
 def _print_written(written) -> None:
@@ -153,9 +153,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     path = init_master(Path(args.path), args.year, args.sample, args.interpreter, args.force,
                        server=args.server, server_folder=args.server_folder or "")
     print(f"マスターブックを作成しました: {path}")
+    print(_init_next(path, bool(args.sample)))
     if args.server:
         print(f"ボタンはサーバー {server_url(args.server)} で動きます（xlwings.conf シートの RENKEI_SERVER）")
     return 0
+
+
+def _init_next(path: Path, sample: bool) -> str:
+    """What staff fill in before the year's work: a new master ended on 「作成しました」, and
+    one from the sample went on to mail its placeholder contacts (…@otaru.example)."""
+    contacts = f"シート「{c.SETTINGS}」の担当部署・メールアドレス"
+    if sample:
+        return f"{contacts}は見本の例です。依頼や確定版のメールを作る前に、実際のものに直してください"
+    return (f"次に、{contacts}と、シート「{c.INDICATORS}」・市町村のシートを入力し、"
+            f"入力チェック（renkei-xl validate {path}）で確かめてください")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

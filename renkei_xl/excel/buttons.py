@@ -557,6 +557,7 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
 
 def _collect(live: LiveBook, title: str) -> Said:
     from ..cycle.collect import UNKEYED_NOTE, plan_import
+    from ..cycle.collect.records import recalc_next
     from .apply import master_state
 
     master = master_path(live)
@@ -598,7 +599,7 @@ def _collect(live: LiveBook, title: str) -> Said:
         if changes:
             # Whole: the next step, short, was left out with the blank lines (qa-150)
             parts += [listing._replace(head=f"書き換えたセル {len(changes)} か所:\n"), "",
-                      Whole("続けて「評価を再計算」を押してください。")]
+                      Whole(recalc_next())]
         else:
             parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")

@@ -170,6 +170,13 @@ class CollectReport:
         return out
 
 
+def recalc_next(command: str = "") -> str:
+    """The step after cells were imported: 一覧 and 集計 still show the old values until
+    評価を再計算. The button said it; the command line said nothing, and staff exported a
+    確定版 that export then flagged as differing from 一覧. ``command``: the line to type."""
+    return "続けて「評価を再計算」を" + (f"実行してください: {command}" if command else "押してください。")
+
+
 def held_line(file_name: str, f: Finding) -> str:
     """One cell not imported, as the report shows it."""
     return (f"取り込みません: {file_name}: {f.place} {f.indicator_id}: {f.said}"
