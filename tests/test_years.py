@@ -607,6 +607,21 @@ def test_a_history_sheet_value_is_held_to_the_csv_rule_in_its_words(fy2023, type
     assert read_history(grid)["04-1"][2022] == (typed, "×")     # no indicators: read as it is (its labels)
 
 
+@pytest.mark.parametrize("line", ['04-1,2022,"約10件\n2行目",×', '04-1,"20\n22",10件,×', '04-1,2022,10件,"◎\n済"',
+                                  '"04\n-1",2022,10件,×', '04-1,2022,"10件\r\n以上",×', '04-1,2022,"R5\n10/10",◎',
+                                  '04-1,2022,"(10\n)",×', '04-1,2022,10件,×,"メモ\n2行目"'])
+def test_a_refused_value_with_a_line_break_is_quoted_on_one_line(fy2023, line):
+    """A value holding a line break (Alt+Enter in the cell Excel saved as CSV) was quoted as
+    typed: the refusal went on across two lines, its rest read as a line of its own. Every
+    refusal quotes a staff value on one line (values.shown: the break as ⏎)."""
+    from renkei_xl.core.history import parse_history_csv
+
+    parsed = parse_history_csv(f"指標ID,年度,実績値,評価\n{line}\n", fy2023.indicators, 2023)
+    assert len(parsed.refusals) == 1 and not parsed.records, parsed
+    said = parsed.refusals[0].text()
+    assert "\n" not in said and "\r" not in said and "⏎" in said, said
+
+
 def test_a_fraction_typed_into_a_percent_rows_year_of_the_history_sheet_is_refused_naming_it(sample, tmp_path):
     """0.732 typed into 経年's 2022年度 実績値 of 01-1 (counted in %: 「100％（毎年度）」) was read
     as 0.732%, and 評価を再計算's 次の一歩 showed 「↑（前年度 0.732 ×）」 beside this year's 73.2%.

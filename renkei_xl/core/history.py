@@ -76,12 +76,9 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
     years alone, is not stopped by a cell it never reads.
 
     ``indicators``: the master's, given by the readers that compare or record a year's 実績値
-    (評価を再計算's 次の一歩, the rollover, the imports). Each year's 実績値 is then held to the
-    history CSV's rule (actual_refusal) and refused naming the cell in the CSV's words: typed
-    straight into the sheet, 「約10件」 or 「10件以上」 was kept as a year's figure that the CSV
-    import refuses, and a bare fraction on a row counted in % (0.732 typed where 「100％」 is the
-    target), read as 0.732%, made 次の一歩 show ↑ beside this year's 73.2% for a year that had
-    not changed. ``fiscal_year``: the master's 対象年度 (no year after it: future_year)."""
+    (評価を再計算's 次の一歩, the rollover, the imports), which then hold each 実績値 to the
+    history CSV's rule in its words (actual_refusal): 「約10件」 or 0.732 on a row counted in %
+    typed into the sheet was kept as a figure the CSV refuses (0.732 read as 0.732%, ↑ in 次の一歩). ``fiscal_year``: the master's 対象年度 (no year after it: future_year)."""
     out: History = {}
     header_at = _header_at(grid)
     if header_at is None:
