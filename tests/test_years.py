@@ -541,7 +541,7 @@ def test_history_csv_imports_good_rows_and_refuses_each_bad_one(sample, tmp_path
     assert set(reasons) == {4, 5, 6, 7, 8}
     assert "99-9" in reasons[4] and "指標シートにも「経年」シートにもありません" in reasons[4]
     assert "2030年度" in reasons[5] and "対象年度" in reasons[5]
-    assert "約10件" in reasons[6] and "取り込めません" in reasons[6]
+    assert "約10件" in reasons[6] and "経年の記録にできません" in reasons[6]
     assert "◎ □ × － ―" in reasons[7]
     assert "08-1 の 2022年度は 2行目と同じです（1 行だけ取り込みます）" in reasons[8], reasons[8]
     history = read_history(_grid(sample, c.HISTORY))
@@ -581,6 +581,45 @@ def test_a_history_csv_fraction_on_a_row_counted_in_percent_is_refused_not_compa
     history = read_history(_grid(sample, c.HISTORY))
     assert 2022 not in history["01-1"] and history["01-1"][2021] == ("73.2", "×")
     assert history["01-1"][2020] == ("0.5%", "×") and done.imported == 2
+
+
+@pytest.mark.parametrize("typed, refused", [("約10件", True), ("10件程度", True), ("10以上", True),
+                                             ("10件（見込み）", True), (12, False), ("12件", False)])
+def test_a_history_sheet_value_is_held_to_the_csv_rule_in_its_words(fy2023, typed, refused):
+    """「約10件」, 「10件程度」 or 「10以上」 typed straight into 経年 (04-1 counts in 件) was kept as
+    that year's figure, while the history CSV refused the same value naming its line. One rule
+    for a 経年 value whichever way it arrives: the sheet refuses what the CSV refuses, naming the
+    cell where the CSV names its line, in the same words; what the CSV takes (a bare 12,
+    counted in the target's 件) the sheet keeps."""
+    from renkei_xl.core.history import parse_history_csv
+
+    grid = [["指標ID", "連携事業名", "評価指標", "目標値", "2021年度 実績値", "2021年度 評価", "2022年度 実績値",
+             "2022年度 評価"], ["04-1", "", "", "", "17件", "×", typed, "×"]]
+    csv = parse_history_csv(f"指標ID,年度,実績値,評価\n04-1,2022,{typed},×\n", fy2023.indicators, 2023)
+    assert [r.line for r in csv.refusals] == ([2] if refused else [])
+    if not refused:
+        assert read_history(grid, fy2023.indicators, 2023)["04-1"][2022] == (str(typed), "×")
+        return
+    with pytest.raises(UserError) as sheet:
+        read_history(grid, fy2023.indicators, 2023)
+    assert str(sheet.value) == f"{c.HISTORY}!G2 の{csv.refusals[0].reason}", (sheet.value, csv.refusals)
+    assert f"実績値「{typed}」は経年の記録にできません" in str(sheet.value)
+    assert read_history(grid)["04-1"][2022] == (typed, "×")     # no indicators: read as it is (its labels)
+
+
+@pytest.mark.parametrize("line", ['04-1,2022,"約10件\n2行目",×', '04-1,"20\n22",10件,×', '04-1,2022,10件,"◎\n済"',
+                                  '"04\n-1",2022,10件,×', '04-1,2022,"10件\r\n以上",×', '04-1,2022,"R5\n10/10",◎',
+                                  '04-1,2022,"(10\n)",×', '04-1,2022,10件,×,"メモ\n2行目"'])
+def test_a_refused_value_with_a_line_break_is_quoted_on_one_line(fy2023, line):
+    """A value holding a line break (Alt+Enter in the cell Excel saved as CSV) was quoted as
+    typed: the refusal went on across two lines, its rest read as a line of its own. Every
+    refusal quotes a staff value on one line (values.shown: the break as ⏎)."""
+    from renkei_xl.core.history import parse_history_csv
+
+    parsed = parse_history_csv(f"指標ID,年度,実績値,評価\n{line}\n", fy2023.indicators, 2023)
+    assert len(parsed.refusals) == 1 and not parsed.records, parsed
+    said = parsed.refusals[0].text()
+    assert "\n" not in said and "\r" not in said and "⏎" in said, said
 
 
 def test_a_fraction_typed_into_a_percent_rows_year_of_the_history_sheet_is_refused_naming_it(sample, tmp_path):

@@ -83,6 +83,14 @@ _ERA_ABBR = rf"^{_ERA}\s*[.．](?P<m>\d{{1,2}})(?:\s*月|[./](?P<d>\d{{1,2}}))?$
 _WESTERN_FY = re.compile(r"^(?P<y>\d{4})\s*年度$")
 
 
+def _quoted(text: str) -> str:
+    """``text`` as a refusal quotes it: on one line (line_breaks.one_line, values.shown's rule;
+    values imports this module, so not shown itself)."""
+    from .line_breaks import one_line
+
+    return one_line(text)
+
+
 def _nfkc(text: str) -> str:
     """The text normalised for the patterns, its digits checked first: every pattern here
     reads ``\\d``, which takes any script's digits, and NFKC folds 「𝟮」 or 「²」 into 2, so
@@ -93,7 +101,7 @@ def _nfkc(text: str) -> str:
 
         odd = odd_digit(text)
         if odd is not None:
-            raise DateParseError(f"「{text.strip()}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません。"
+            raise DateParseError(f"「{_quoted(text.strip())}」の「{odd}」（U+{ord(odd):04X}）は数字として読めません。"
                                  "半角か全角の数字（0～9、０～９）で入力してください")
     return unicodedata.normalize("NFKC", text).strip()
 
@@ -107,7 +115,7 @@ def parse_fiscal_year(text: str) -> int:
     m = re.match(_ERA_FY, t)
     if m:
         return era_year(m.group("era"), m.group("y"))
-    raise DateParseError(f"「{text}」を年度として読めません（例: 2023年度、令和5年度）")
+    raise DateParseError(f"「{_quoted(text)}」を年度として読めません（例: 2023年度、令和5年度）")
 
 
 YEAR_EXAMPLES = "2023、2023年度、令和5年度、R5"
@@ -127,7 +135,7 @@ def staff_year(text: str) -> int:
     try:
         return parse_fiscal_year(t if t.endswith("年度") else f"{t}年度")
     except DateParseError:
-        raise DateParseError(f"「{text.strip()}」を年度として読めません（例: {YEAR_EXAMPLES}）") from None
+        raise DateParseError(f"「{_quoted(text.strip())}」を年度として読めません（例: {YEAR_EXAMPLES}）") from None
 
 
 # A year as staff write it inside a name (a file, a folder): 2023, ２０２３, 令和5, 令和元, R5, Ｒ５,
@@ -266,11 +274,11 @@ def parse_date(text: str) -> PartialDate:
         try:
             parsed = du.parse(re.sub(r"[/.]", "-", t), yearfirst=True, default=dt.datetime(2000, 1, 1))
         except (ValueError, OverflowError) as exc:
-            raise DateParseError(f"「{text}」は日付として正しくありません") from exc
+            raise DateParseError(f"「{_quoted(text)}」は日付として正しくありません") from exc
         has_day = len(re.split(r"[-/.]", t)) == 3
         return PartialDate(parsed.year, parsed.month, parsed.day if has_day else None)
     raise DateParseError(
-        f"「{text}」を日付として読めません（例: R5.10/10、R6.2月、令和5年10月10日、2024-03-31）")
+        f"「{_quoted(text)}」を日付として読めません（例: R5.10/10、R6.2月、令和5年10月10日、2024-03-31）")
 
 
 def _checked(text: str, year: int, month: Optional[int], day: Optional[int]) -> PartialDate:
@@ -278,5 +286,5 @@ def _checked(text: str, year: int, month: Optional[int], day: Optional[int]) -> 
         if month is not None:
             dt.date(year, month, day or 1)
     except ValueError as exc:
-        raise DateParseError(f"「{text}」は存在しない日付です") from exc
+        raise DateParseError(f"「{_quoted(text)}」は存在しない日付です") from exc
     return PartialDate(year, month, day)

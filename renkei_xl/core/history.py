@@ -76,10 +76,9 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
     years alone, is not stopped by a cell it never reads.
 
     ``indicators``: the master's, given by the readers that compare or record a year's 実績値
-    (評価を再計算's 次の一歩, the rollover, the imports). A bare fraction on a row counted in %
-    (0.732 typed where 「100％」 is the target) is refused naming the cell, as a history CSV's is
-    (_fraction_refusal): read as 0.732%, 次の一歩 showed ↑ beside this year's 73.2% for a year
-    that had not changed. ``fiscal_year``: the master's 対象年度 (no year after it: future_year)."""
+    (評価を再計算's 次の一歩, the rollover, the imports), which then hold each 実績値 to the
+    history CSV's rule in its words (actual_refusal): 「約10件」 or 0.732 on a row counted in %
+    typed into the sheet was kept as a figure the CSV refuses (0.732 read as 0.732%, ↑ in 次の一歩). ``fiscal_year``: the master's 対象年度 (no year after it: future_year)."""
     out: History = {}
     header_at = _header_at(grid)
     if header_at is None:
@@ -91,7 +90,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
     actual_cols, symbol_cols = _year_columns(header, header_at + 1, fiscal_year)
     year_cols = sorted({*actual_cols.values(), *symbol_cols.values()})
     bad: list[str] = []
-    fractions: list[str] = []
+    refused: list[tuple[str, str]] = []
     by_id = {i.id: i for i in indicators}
     first_row: dict[str, int] = {}
     for r, row in enumerate(grid[header_at + 1:], start=header_at + 2):
@@ -115,10 +114,11 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
                 bad.append(f"{c.HISTORY}!{cell_ref(r, symbol_cols[year] + 1)}「{shown(symbol)}」{symbol_hint(symbol)}")
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
-                if actual and ind_id in by_id and (why := _fraction_refusal(by_id[ind_id], actual, SHEET_FRACTION_MEND)):
-                    fractions.append(f"{c.HISTORY}!{cell_ref(r, actual_cols[year] + 1)} の{why}")
+                if actual and indicators and (why := actual_refusal(by_id.get(ind_id), actual, symbol,
+                                                                    SHEET_FRACTION_MEND)):
+                    refused.append((f"{c.HISTORY}!{cell_ref(r, actual_cols[year] + 1)}", why))
     refuse_unread(errors)
-    _refuse_fractions(fractions)
+    _refuse_actuals(refused)
     _refuse_symbols(bad)
     return out
 
@@ -138,12 +138,15 @@ SHEET_FRACTION_MEND = ("「'{percent}」のように先頭に ' を付けて入�
 CSV_FRACTION_MEND = "% を付けて「{percent}」のように書いてください"
 
 
-def _refuse_fractions(fractions: Sequence[str]) -> None:
-    """Refuses 経年 for the 実績値 cells read_history found to be bare fractions of a %, the
-    first named in full (which row, which target, how to mend it) and the count of the rest."""
-    if fractions:
-        more = f"（{more_text(len(fractions) - 1, 'か所')}も同じです）" if len(fractions) > 1 else ""
-        raise UserError(fractions[0] + more)
+def _refuse_actuals(refused: Sequence[tuple[str, str]]) -> None:
+    """Refuses 経年 for the 実績値 cells (place, why) read_history found to be no year's record
+    by the history CSV's rule (actual_refusal): the first named in full (which cell, why, how
+    to mend it), the next places named and the rest counted."""
+    if refused:
+        (where, why), places = refused[0], [place for place, _why in refused[1:]]
+        more = f" {more_text(len(places) - 5, 'か所')}" if len(places) > 5 else ""
+        also = f"（{'、'.join(places[:5])}{more} の実績値も直してください）" if places else ""
+        raise UserError(f"{where} の{why}{also}")
 
 
 def refuse_unread(errors: list[tuple[str, str]], sheet: str = c.HISTORY) -> None:
@@ -823,8 +826,8 @@ def parse_history_csv(content: str, indicators: Sequence[Indicator], current_yea
     for line, (ind_id, year_text, actual, symbol), extra, where in csv_rows(content):
         year = _year(year_text)
         reason = extra or _unread_field((ind_id, year_text, actual, symbol)) or _id_refusal(ind_id, known) \
-            or _record_refusal(year, year_text, actual, symbol, current_year) \
-            or _unit_refusal(by_id.get(ind_id), actual)
+            or _record_refusal(year, year_text, symbol, current_year) \
+            or actual_refusal(by_id.get(ind_id), actual, symbol, CSV_FRACTION_MEND)
         if reason:
             refusals.append(Refusal(line, where + reason))
             continue
@@ -866,8 +869,9 @@ def _clashing(clashes: Mapping[tuple[str, int], Sequence[tuple[int, str]]]) -> l
     return out
 
 
-def _record_refusal(year: Optional[int], year_text: str, actual: str, symbol: str, current_year: int) -> str:
-    """Why a record's year, 評価 or 実績値 cannot go into 経年 ("" when they can)."""
+def _record_refusal(year: Optional[int], year_text: str, symbol: str, current_year: int) -> str:
+    """Why a record's year or 評価 cannot go into 経年 ("" when they can; its 実績値 is
+    actual_refusal's)."""
     lo, _hi = YEAR_RANGE
     if year is None:
         return f"年度「{shown(year_text)}」を読めません（例: 2022 または 2022年度、令和4年度）"
@@ -880,7 +884,7 @@ def _record_refusal(year: Optional[int], year_text: str, actual: str, symbol: st
         return f"{year}年度は古すぎます（{lo}年度以降）"
     if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
         return f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください{symbol_hint(symbol)}"
-    return _actual_refusal(actual, symbol)
+    return ""
 
 
 def _extra_fields(row: Sequence[str], width: int) -> str:
@@ -946,24 +950,36 @@ def _dated_id_hint(ind_id: str, known: set[str]) -> str:
             "Excel の「データ」→「テキストまたは CSV から」で指標IDの列を文字列として読み込んでから保存してください）")
 
 
+def actual_refusal(ind: Optional[Indicator], actual: str, symbol: str, mend: str) -> str:
+    """Why a past year's 実績値 cannot be recorded in 経年 ("" when it can): the one rule for a
+    year's figure whichever way it arrives, a history CSV's line (parse_history_csv) or a cell
+    typed into the sheet (read_history), in the same words. ``ind``: the row's indicator (None
+    when 指標 no longer has it: its unit cannot be compared); ``mend``: how a bare fraction of
+    a % is written in the place it came from (CSV_FRACTION_MEND, SHEET_FRACTION_MEND)."""
+    return _actual_refusal(actual, symbol) or _unit_refusal(ind, actual, mend)
+
+
 def _actual_refusal(actual: str, symbol: str) -> str:
     """Why a CSV's 実績値 cannot be imported ("" when it can). 「（入力エラー）」 is what 一覧
     and 経年 print for a row an input error made － (core.values.INPUT_ERROR): 経年 exported
     to a CSV came back refused for it; beside any other symbol it contradicts itself, and
-    which of the two is right is not a guess to make. An error value is _unread_field's."""
-    from .values import INPUT_ERROR, ValueParseError, parse_value
+    which of the two is right is not a guess to make. An error value is _unread_field's.
+    A year's 実績値 is what was reported that year, so it is read by the rule of a report
+    (values.parse_input): 「10件以上」 is a floor under the figure, not the figure, as the
+    master refuses it in 実績値 and 一覧 never prints it."""
+    from .values import INPUT_ERROR, ValueParseError, parse_input
 
     if actual == INPUT_ERROR:
         return "" if symbol == NOT_EVALUABLE else (
-            f"実績値が「{INPUT_ERROR}」なのに評価が「{symbol}」です（入力エラーの行の評価は「{NOT_EVALUABLE}」です）")
+            f"実績値が「{INPUT_ERROR}」なのに評価が「{shown(symbol)}」です（入力エラーの行の評価は「{NOT_EVALUABLE}」です）")
     try:
-        parse_value(actual)
+        parse_input(actual)
     except ValueParseError as exc:
-        return f"実績値「{shown(actual)}」を取り込めません（{exc}）"
+        return f"実績値「{shown(actual)}」は経年の記録にできません（{exc}）"
     return ""
 
 
-def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
+def _unit_refusal(ind: Optional[Indicator], actual: str, mend: str = CSV_FRACTION_MEND) -> str:
     """Why a CSV's 実績値 counts another thing than its indicator does ("" when it does not,
     or when that cannot be told): 「5件」 on the row of an indicator counted in 名 is a
     figure typed on the wrong line or in the wrong unit, and 経年 would print it beside the
@@ -984,7 +1000,7 @@ def _unit_refusal(ind: Optional[Indicator], actual: str) -> str:
         value = parse_value(actual)
     except ValueParseError:
         return ""   # _actual_refusal's
-    if fraction := _fraction_refusal(ind, actual, CSV_FRACTION_MEND):
+    if fraction := _fraction_refusal(ind, actual, mend):
         return fraction
     if value.kind != NUMBER or not value.unit or value.family == target.family:
         return ""

@@ -121,7 +121,7 @@ def _reported(entries: "Sequence[Entry]", kind: str, what: str, field: str = "va
         if v.kind == kind:   # ``kind`` is never an empty one: the common case, first
             out.append((e, v))
         elif not v.is_empty:
-            raise ConsolidationError(f"{e.municipality}の「{raw}」は{what}ではありません")
+            raise ConsolidationError(f"{e.municipality}の「{shown(raw)}」は{what}ではありません")
     return out
 
 

@@ -37,6 +37,7 @@ from fractions import Fraction
 from typing import Iterable, NamedTuple, Optional, Union
 
 from .lazy_pattern import LazyPattern
+from .line_breaks import one_line
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
 from .fiscal import ERA_YEAR, DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
@@ -565,23 +566,14 @@ def shown(text: object, limit: int = 40) -> str:
 
     Messages land in cells of 検証結果 and in reasons, so a 100,000-character value must
     not be copied into them whole, and a control character would make the file unwritable.
+    A line break is shown as LINE_BREAK_SHOWN (one_line): 「約10件⏎2行目」 quoted as typed
+    split a refusal (the history CSV's, a button's message) across two lines, its rest read
+    as a line of its own.
     """
-    t = str(text)
+    t = one_line(str(text))
     out = "".join(f"[U+{ord(c):04X}]" if _bad_char(c) is not None else c
                   for c in (t if len(t) <= limit else t[:limit]))
     return out if len(t) <= limit else f"{out}…（全{len(t):,}文字）"
-
-
-# A line break inside a value quoted on one line of a listing (a change line of 回収ファイル取込,
-# a number refused for its gap): as a line of its own, 「済\n小樽市!G3 05-1 実績値: 3 → 3」 read
-# as a second change the click would make, and a lone CR sent a terminal back to the line's start.
-LINE_BREAK_SHOWN = "⏎"
-_LINE_BREAKS = LazyPattern("\r\n|[\r\n]")
-
-
-def one_line(text: str) -> str:
-    """``text`` with each line break (CRLF, LF or a lone CR) as LINE_BREAK_SHOWN."""
-    return _LINE_BREAKS.sub(LINE_BREAK_SHOWN, text) if "\n" in text or "\r" in text else text
 
 
 def cell_length(text: str) -> int:
@@ -813,9 +805,9 @@ def parse_value(raw: object) -> Value:
             raise ValueParseError(f"数値の桁数が多すぎます（{MAX_DIGITS}桁まで）", TOO_LARGE)
         return Value(str(raw), NUMBER, number=Decimal(raw))
     if isinstance(raw, float) and not math.isfinite(raw):
-        raise ValueParseError(f"「{raw}」は数値として使えません（NaN・無限大）")
+        raise ValueParseError(f"「{shown(raw)}」は数値として使えません（NaN・無限大）")
     if isinstance(raw, Decimal) and not raw.is_finite():
-        raise ValueParseError(f"「{raw}」は数値として使えません（NaN・無限大）")
+        raise ValueParseError(f"「{shown(raw)}」は数値として使えません（NaN・無限大）")
     if isinstance(raw, (float, Decimal)):
         number = Decimal(str(raw))
         if abs(number) >= _NUMERIC_LIMIT:
@@ -935,8 +927,8 @@ _APOSTROPHES = "'’‘`"
 def _accounting_error(text: str, inner: str) -> ValueParseError:
     said = f"「{shown(text)}」は括弧で囲んだ数です。括弧で負の数を表す書き方は読みません。"
     if inner[:1] in "▲△-":
-        return ValueParseError(f"{said}括弧を外して「{inner}」と入力してください")
-    return ValueParseError(f"{said}負の数なら「▲{inner}」、負の数でなければ括弧を外して「{inner}」と入力してください")
+        return ValueParseError(f"{said}括弧を外して「{shown(inner)}」と入力してください")
+    return ValueParseError(f"{said}負の数なら「▲{shown(inner)}」、負の数でなければ括弧を外して「{shown(inner)}」と入力してください")
 
 
 def _lead_error(text: str, core: str) -> Optional[ValueParseError]:
@@ -950,13 +942,13 @@ def _lead_error(text: str, core: str) -> Optional[ValueParseError]:
     if lead in DASH_MARKS:
         return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」（U+{ord(typed):04X}）はマイナスの記号ではありません"
                                "（長音記号「ー」やダッシュは負の数を表しません）。負の数なら"
-                               f"「▲{rest}」か半角の「-{rest}」、負の数でなければ「{rest}」と入力してください")
+                               f"「▲{shown(rest)}」か半角の「-{shown(rest)}」、負の数でなければ「{shown(rest)}」と入力してください")
     if lead == _PLUS:
-        return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」は付けずに「{rest}」と入力してください"
+        return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」は付けずに「{shown(rest)}」と入力してください"
                                "（増えた数も、負でなければそのまま数値だけを入力します）")
     if lead in _APOSTROPHES:
         return ValueParseError(f"「{shown(text)}」の先頭の「{typed}」が値の一部になっています（表示形式が文字列のセルでは、"
-                               f"先頭の ' も文字として残ります）。「{typed}」を消して「{rest}」と入力してください")
+                               f"先頭の ' も文字として残ります）。「{typed}」を消して「{shown(rest)}」と入力してください")
     return None
 
 
@@ -1015,7 +1007,7 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
     if stripped in EVALUATION_MARKS:
-        raise ValueParseError(f"「{stripped}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
+        raise ValueParseError(f"「{shown(stripped)}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
                               "値の欄には数値か状態（実施・維持など）を入力してください")
     if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"
@@ -1038,7 +1030,7 @@ def _refuse_digit_gap(text: str) -> None:
     gap = re.search(r"\d(\s+)\d", unicodedata.normalize("NFKC", text))
     if gap:
         what = "改行" if "\n" in gap.group(1) or "\r" in gap.group(1) else "空白"
-        raise ValueParseError(f"「{one_line(shown(text))}」は数字の間に{what}があります。1つの数値として、"
+        raise ValueParseError(f"「{shown(text)}」は数字の間に{what}があります。1つの数値として、"
                               "空白や改行を入れずに入力してください")
 
 

@@ -392,8 +392,10 @@ def overwritten_parts(records, head: str) -> list[Part]:
     if not records:
         return []
 
-    def shown_record(rec) -> str:
-        return f"{rec.actual or '（空欄）'} {rec.symbol}".strip()
+    def shown_record(rec) -> str:     # on the line of its cell (values.one_line): staff read it so
+        from ..core.values import one_line
+
+        return one_line(f"{rec.actual or '（空欄）'} {rec.symbol}".strip())
 
     items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
     if len(records) > 5:
@@ -408,7 +410,9 @@ def renamed_part(renamed, of: str, mend: str) -> Listing:
     imports alike (an import said nothing, and after it neither 次の一歩 nor the next rollover
     could tell a reused ID any more). ``of``: where the old wording stood; ``mend``: how to
     give the new indicator its own ID from where staff are."""
-    return Listing([f"　{i}: 「{old}」→「{new}」" for i, old, new in renamed], "　…ほか {n} 件", cap=5,
+    from ..core.values import one_line
+
+    return Listing([f"　{i}: 「{one_line(old)}」→「{one_line(new)}」" for i, old, new in renamed], "　…ほか {n} 件", cap=5,
                    head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(renamed)} 件は、評価指標が"
                         f"{of}のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
                         "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
