@@ -2104,6 +2104,79 @@ def test_a_returned_sheet_in_another_xml_form_is_held_as_the_same_sheet(sample, 
     assert [(ch.indicator_id, ch.new) for ch in changes] == [("06-1", 5)]
 
 
+def move_part(members: dict[str, bytes], old: str, new: str, target: Optional[str] = None) -> None:
+    """``old`` stored as ``new`` (OPC lets a writer name its parts as it likes), the workbook's
+    relationship to it written as ``target`` (``new`` relative to xl/ unless given) and its
+    content type moved with it."""
+    members[new] = members.pop(old)
+    was, now = old.removeprefix("xl/"), target or new.removeprefix("xl/")
+    edit_part(members, "xl/_rels/workbook.xml.rels", lambda x: replace_once(x, f'Target="{was}"', f'Target="{now}"'))
+    if new != old:
+        edit_part(members, "[Content_Types].xml", lambda x: x.replace(f'PartName="/{old}"', f'PartName="/{new}"'))
+
+
+def _dated_value(members: dict[str, bytes]) -> None:
+    """The return's 実績値 G20 typed as a date (2024/3/31 in a date format): held, never imported."""
+    styles = members["xl/styles.xml"].decode("utf-8")
+    count = int(re.search(r'<cellXfs count="(\d+)"', styles).group(1))
+    styles = replace_once(styles, "</cellXfs>", '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" '
+                                                'applyNumberFormat="1"/></cellXfs>')
+    members["xl/styles.xml"] = re.sub(r'<cellXfs count="\d+"', f'<cellXfs count="{count + 1}"', styles, count=1).encode()
+    edit_part(members, RETURN_PART, lambda x: set_cell(x, RETURN_VALUE, f'<c r="{RETURN_VALUE}" s="{count}"><v>45382</v></c>'))
+
+
+def _shared_status(members: dict[str, bytes]) -> None:
+    """The return's 実施状況 I20 as a shared text, and an old xl/sharedStrings.xml left behind
+    with other texts where Excel keeps the part."""
+    sst = members["xl/sharedStrings.xml"].decode("utf-8")
+    count = sst.count("<si>")
+    members["xl/sharedStrings.xml"] = replace_once(sst, "</sst>", "<si><t>年2回開催</t></si></sst>").encode()
+    edit_part(members, RETURN_PART, lambda x: set_cell(x, RETURN_STATUS, f'<c r="{RETURN_STATUS}" t="s"><v>{count}</v></c>'))
+    move_part(members, "xl/sharedStrings.xml", "xl/strings.xml")
+    members["xl/sharedStrings.xml"] = re.sub(rb"<t>[^<]*</t>", "<t>古い文字列</t>".encode(), members["xl/strings.xml"])
+
+
+# Parts where ECMA-376 Part 2 lets a writer put them and python-calamine does not look: it
+# takes the styles and shared strings at Excel's names (xlrd #317: Microsoft Dynamics AX
+# writes shared strings elsewhere) and a sheet at 「xl/」 + its target unresolved. Each was
+# read wrong in silence (a date imported as 45382; the texts of an old part left behind)
+# or refused as a broken sheet; now refused saying where the part is.
+MISPLACED_PARTS = {
+    "styles elsewhere": (lambda m: (_dated_value(m), move_part(m, "xl/styles.xml", "xl/styles1.xml")),
+                         "書式の部品が「xl/styles1.xml」にあり、Excel が置く場所（xl/styles.xml）と違います"),
+    "shared strings elsewhere, an old copy left": (_shared_status, "共有文字列の部品が「xl/strings.xml」にあり"),
+    "sheet named by ./": (lambda m: move_part(m, RETURN_PART, RETURN_PART, "./worksheets/sheet1.xml"),
+                          f"シート「{MUNI}」の部品「{RETURN_PART}」への参照が「./worksheets/sheet1.xml」と、Excel と違う書き方です"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISPLACED_PARTS))
+def test_a_return_whose_parts_lie_where_calamine_does_not_look_is_refused_saying_where(sample, returned_sample,
+                                                                                        tmp_path, case):
+    move, said = MISPLACED_PARTS[case]
+    members = read_members(returned_sample.read_bytes())
+    move(members)
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = folder / returned_sample.name
+    path.write_bytes(write_members(members))
+    master = fresh_master(sample, tmp_path)
+    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    assert report.changes == [] and len(report.refusals) == 1, (report.changes, report.refusals)
+    reason = report.refusals[0].reason
+    assert said in reason and "ファイルが壊れているのではありません" in reason and "上書き保存" in reason, reason
+
+
+def test_a_master_whose_shared_strings_lie_elsewhere_is_refused_saying_where(sample, tmp_path):
+    """Was 「シート「検証結果」の値を読めません（文字列のセルの番号に当たる文字列がありません）」."""
+    members = read_members(sample.read_bytes())
+    move_part(members, "xl/sharedStrings.xml", "xl/sharedStrings/sharedStrings1.xml")
+    path = tmp_path / "master.xlsm"
+    path.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(path)
+    assert result is None and "共有文字列の部品が「xl/sharedStrings/sharedStrings1.xml」にあり" in refusal, refusal
+
+
 # Text to Excel that reads like cells to a search of the bytes: XML allows a comment, a
 # CDATA section or a processing instruction between a sheet's elements (no application
 # writes one), and a comment may hold ``<``.

@@ -9,6 +9,7 @@ any other into it first). The master (renkei_xl.workbook.grids) and a returned i
 
 from __future__ import annotations
 
+import posixpath
 import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Optional
@@ -100,12 +101,54 @@ def check_unique_count(pkg: Package, part: str) -> None:
                         "Excel で開いて保存し直してください")
 
 
+def _where_calamine_reads(rel_type: str, target: str) -> Optional[tuple[str, str]]:
+    """(the part python-calamine reads for a relationship of the workbook, what staff call
+    it), or None for one it does not read. It takes the shared strings and the styles at
+    Excel's own names whatever the relationship says, and a sheet at 「xl/」 + the target as
+    written (an absolute target without its 「/」), with no 「./」 or 「../」 resolved
+    (measured, python-calamine 0.9.1)."""
+    if rel_type.endswith("/sharedStrings"):
+        return "xl/sharedStrings.xml", "共有文字列"
+    if rel_type.endswith("/styles"):
+        return "xl/styles.xml", "書式"
+    if rel_type.endswith("/worksheet"):
+        return (target[1:] if target.startswith("/") else "xl/" + target), "シート"
+    return None
+
+
+def check_calamine_places(pkg: Package, workbook: WorkbookXml) -> None:
+    """Refuses a book whose parts lie where OPC allows but python-calamine does not look:
+    the tool's own reader follows the relationships, calamine takes Excel's names. Such a
+    book (a writer that names its parts otherwise: xlrd #317 reports shared strings outside
+    xl/sharedStrings.xml from Microsoft Dynamics AX) was refused as a broken sheet, or read
+    wrong in silence: with the styles at xl/styles1.xml calamine lost every date format and
+    collect imported a date typed as 実績値 as the number 45382; with the shared strings
+    elsewhere, an old xl/sharedStrings.xml left in the file gave its texts."""
+    said = None
+    if workbook.part.lower() != "xl/workbook.xml":
+        said = f"ブック本体の部品が「{workbook.part}」にあり、Excel が置く場所（xl/workbook.xml）と違います"
+    for rel in () if said else read_rels(pkg, workbook.part):
+        found = None if rel.part is None or rel.part not in pkg else _where_calamine_reads(rel.type, rel.target)
+        if found is None or found[0].lower() == rel.part.lower():
+            continue
+        what = pkg.labels.get(rel.part, found[1])
+        said = (f"{what}の部品「{rel.part}」への参照が「{rel.target}」と、Excel と違う書き方です"
+                if posixpath.normpath(found[0]).lower() == rel.part.lower()
+                else f"{what}の部品が「{rel.part}」にあり、Excel が置く場所（{found[0]}）と違います")
+        break
+    if said is not None:
+        raise UserError(f"{said}。Excel 以外のソフトが保存したファイルで、このツールはこの形を読めません"
+                        "（ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、もう一度実行してください")
+
+
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:
-    """What calamine reads besides the sheets, checked before it does: it resolves entities
+    """What calamine reads besides the sheets, checked before it does: where it finds them
+    (check_calamine_places); it resolves entities
     itself (a DTD in the shared strings is refused first) and reads on past characters
     XML forbids (reading a part checks them: package.xml.check_xml_chars), in the shared
     strings and in the styles alike; and the size of the shared strings, which it holds
     whole (check_shared_strings_size)."""
+    check_calamine_places(pkg, workbook)
     check_shared_strings_size(pkg, workbook)
     for rel in read_rels(pkg, workbook.part):
         if rel.type.endswith("/sharedStrings") and rel.part and rel.part not in pkg:
