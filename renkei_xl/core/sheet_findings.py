@@ -77,10 +77,14 @@ def listed_findings(findings: Sequence[Finding], limit: int = LISTED_FINDINGS) -
 
 
 def finding_line(f: Finding) -> str:
-    """One listed finding, as both faces list it: 「[エラー] 小樽市!E2 04-1: …」 on one line."""
-    from .values import one_line
+    """One listed finding, as both faces list it: 「[エラー] 小樽市!E2 04-1: …」 on one line. An
+    指標ID that is no ID (an error value, TRUE/FALSE: unread_value) is left out: the line
+    showed 「指標!A8 #N/A: 指標IDがエラー値「#N/A」です」, the error bare as if it were the
+    indicator's ID. It stays the finding's key (一覧's row of that ID carries its note)."""
+    from .values import one_line, unread_value
 
-    return f"[{f.severity}] {f.place} {one_line(str(f.indicator_id))}: {f.said}"
+    shown = f" {one_line(str(f.indicator_id))}" if f.indicator_id and not unread_value(f.indicator_id) else ""
+    return f"[{f.severity}] {f.place}{shown}: {f.said}"
 
 
 def findings_sheet(findings: Sequence[Finding], sheetnames: Sequence[str],
