@@ -59,10 +59,11 @@ which implement every action modelled here. A button with a server is xlwings' o
 client (Remote.bas, ``RunServerPython``), which implements only ``CLIENT_ACTIONS``; the
 masters carry RenkeiServer.bas for the rest (the renkei-xl server, tests/test_server.py).
 ``click_payload`` is that click as the server admits it, what a test of the buttons replays.
-``payload_from_file`` has no default client: the Office.js one (xlwings Lite / Server add-in)
-is no button of the product (docs/excel-model.md) and the model skips the VBA client's checks
-for it (Null, ISO dates, CR LF, the text prefix); a test names it only to show what differs
-for it, or as the stand-in for a client that takes charts (the desktop's engines).
+``payload_from_file`` has no default client: the Office.js one (xlwings Server's add-in) is no
+button of the product, and the server refuses its click (server.app._client_refusal,
+docs/excel-model.md); the model skips the VBA client's checks for it (Null, ISO dates, CR LF,
+the text prefix). A test names it only for what it sends (its values), or as the stand-in for a
+client that takes charts (the desktop's engines).
 """
 
 from __future__ import annotations

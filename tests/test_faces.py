@@ -35,7 +35,7 @@ import openpyxl
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (OFFICE_JS, VBA, applied_looks, click_payload, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
+from remote_payload import (VBA, applied_looks, click_payload, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_shown, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from conftest import typed_cells
@@ -159,12 +159,8 @@ class LiveView:
         }[what]()
 
     def page(self, sheet: str) -> Optional[dict]:
-        """A VBA client's page as the master's renkeiPageSetup and renkeiPageBreaks set it
-        (the replay); an Office.js client has no action for it, so there the page is the one
-        the desktop asks COM for (com_page), the face that sets it."""
+        """The page as the master's renkeiPageSetup and renkeiPageBreaks set it (the replay)."""
         a = self.applied
-        if not a.vba:
-            return com_page(self.setups.get(sheet))
         if sheet not in a.page_setup:
             return None
         return props_page(a.page_setup[sheet], a.page_breaks.get(sheet, ()))
@@ -213,14 +209,6 @@ def file_page(path: Path, sheet: str) -> Optional[dict]:
             "margins": (m.left, m.right, m.top, m.bottom), "header_margin": m.header, "footer_margin": m.footer,
             "footer": (footer.text, int(footer.size)) if footer.text else None,
             "title_rows": titles or None, "row_breaks": tuple(b.id for b in ws.row_breaks.brk)}
-
-
-def com_page(setup: Optional[PrintSetup]) -> Optional[dict]:
-    """The page the Windows engine sets (its PageSetup properties, and the plan's breaks,
-    which it adds one by one), as page_attrs."""
-    if setup is None:
-        return None
-    return props_page(com_page_setup(setup), setup.row_breaks)
 
 
 def props_page(props: dict, breaks) -> dict:
@@ -532,19 +520,18 @@ def test_the_recalc_plan_holds_next_steps_and_the_years(masters):
 
 # ------------------------------------------------------------ the look system itself
 
-def _both_apply(master: Path, tmp_path: Path, plan: WritePlan, client: str) -> tuple[FileView, LiveView]:
+def _both_apply(master: Path, tmp_path: Path, plan: WritePlan) -> tuple[FileView, LiveView]:
     """``plan`` applied by the file face to a copy of ``master`` and by the live face to
     the book the remote engine holds (protection lifted and restored as a click does), for
-    ``client`` (payload_from_file's)."""
+    the master's VBA client as the server admits it (the only client it answers)."""
     path = tmp_path / "file" / master.name
     path.parent.mkdir(parents=True)
     shutil.copyfile(master, path)
     write_planned(path, lambda fs: (plan, None))
-    payload = payload_from_file(master, client=client)
-    if client == VBA:     # the master's RenkeiServer.bas says so (X-Renkei-Client)
-        from renkei_xl.excel.book import RENKEI_CLIENT_KEY
+    from renkei_xl.excel.book import RENKEI_CLIENT_KEY
 
-        payload[RENKEI_CLIENT_KEY] = True
+    payload = payload_from_file(master, client=VBA)
+    payload[RENKEI_CLIENT_KEY] = True     # the master's RenkeiServer.bas says so (X-Renkei-Client)
     live = live_book(remote_book(payload))
     touched = [*(s.name for s in plan.sheets), *plan.staff_sheets]
     with live.writable(touched, protect=[s.name for s in plan.sheets if s.protect]):
@@ -552,8 +539,7 @@ def _both_apply(master: Path, tmp_path: Path, plan: WritePlan, client: str) -> t
     return FileView(path), LiveView(apply_actions(payload, live.book.json()["actions"]), plan)
 
 
-@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
-def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_path, monkeypatch, client):
+def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_path, monkeypatch):
     """A look and a page unlike the built-in ones (a border of another colour, a portrait A4
     page with its own margins and footer) reach each face attribute by attribute: neither
     writer has a colour, a footer size or a margin of its own. The VBA client's page is read
@@ -569,7 +555,7 @@ def test_a_look_and_a_page_stated_once_show_alike_on_both_faces(masters, tmp_pat
     from renkei_xl.excel.client import PAGE_SETUP_PROPERTIES
 
     assert {*PAGE_SETUP_PROPERTIES, "Zoom"} == set(com_page_setup(setup))     # the VBA's is COM's
-    file_view, live_view = _both_apply(masters["clean"], tmp_path, WritePlan([sheet]), client)
+    file_view, live_view = _both_apply(masters["clean"], tmp_path, WritePlan([sheet]))
     for view in (file_view, live_view):
         expect_sheet(view, sheet)
         looks = view.get("looks", sheet.name)

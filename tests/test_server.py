@@ -2509,13 +2509,54 @@ def test_a_body_carrying_a_key_only_the_server_sets_is_read_as_without_it(server
     config = ServerConfig(workdir=server.workdir, key="k", share=SHARE)
 
     def admitted(payload):
-        _place, folder, read = server_app._admitted(config, client_body(payload), False, "t", c.CHECK, _master_id(master))
+        _place, folder, read = server_app._admitted(config, client_body(payload), True, "t", c.CHECK, _master_id(master))
         return folder, {k: read.get(k) for k in SERVER_KEYS}
 
     assert admitted({**clean, key: value}) == admitted(clean)
-    answers = [server_app.handle(config, "check", client_body(payload), False, "t", c.CHECK, _master_id(master))[:2]
+    answers = [server_app.handle(config, "check", client_body(payload), True, "t", c.CHECK, _master_id(master))[:2]
                for payload in (clean, {**clean, key: value})]
     assert answers[0][0] == 200 and answers[1] == answers[0], str(answers[1])[:500]
+    # without X-Renkei-Client no body's key makes the click answerable (_client_refusal)
+    refused = [server_app.handle(config, "check", client_body(payload), False, "t", c.CHECK, _master_id(master))
+               for payload in (clean, {**clean, key: value})]
+    assert refused[0][0] == 409 and refused[1] == refused[0], refused[1]
+
+
+# What xlwings' other clients put in "client" (xlwings 0.37.8: xlwings-server's xlwings.js for the
+# Office.js add-in, js/xlwings.ts for Office Scripts, js/xlwings.js for Google Apps Script).
+OTHER_CLIENTS = ("Office.js", "Microsoft Office Scripts", "Google Apps Script")
+
+
+@pytest.mark.parametrize("client, marked", [(name, True) for name in OTHER_CLIENTS] + [("VBA", False)])
+def test_a_client_the_server_cannot_answer_is_refused_before_anything_runs(server, client, marked):
+    """The answer starts with RenkeiServer.bas' own actions (renkeiRequest, renkeiUnprotectSheets,
+    renkeiSetText, ...), which only the master's VBA carrying that module defines (it says so:
+    X-Renkei-Client). xlwings' other clients look each action up in their own table and stop
+    at the first they lack, after the actions before it, and Remote.bas called without our
+    module runs what the master has in no planned order: the server answered them all the same
+    (an Office.js client was even sent alignment). Now such a click is refused before the master
+    is looked at, in Japanese naming what to use instead, and the log says why."""
+    payload = _payload(server.master)
+    payload["client"] = client
+    headers = dict(server.headers)      # the master's own headers, X-Renkei-Master among them
+    if not marked:
+        del headers["X-Renkei-Client"]
+    before = server.master.read_bytes()
+    response = server.post("check", payload, headers=headers)
+    assert response.status_code == 409 and response.headers["content-type"].startswith("text/plain"), response.text
+    text = response.text
+    assert JAPANESE.search(text) and "ブックは変更していません" in text and f"シート「{c.MENU}」のボタン" in text, text
+    if marked:
+        assert f"この送信元（{client}）" in text and "デスクトップ版の Excel" in text, text
+        outcome = "マクロ以外の送信元"
+    else:
+        assert "RenkeiServer.bas" in text and "upgrade-macros" in text, text
+        outcome = "連携マクロなし"
+    number = re.search(r"受付番号 ([0-9a-f]{8})", text).group(1)
+    line = next(l for l in _log_once(server.log, f"request={number}").splitlines() if f"request={number}" in l)
+    assert LOG_LINE.fullmatch(line) and f"outcome={outcome} status=409 written=0" in line, line
+    assert f"book={MASTER_NAME} " in line, line      # named as sent: the master was never looked for
+    assert server.master.read_bytes() == before
 
 
 def _named_at(name: str, address: str):

@@ -24,7 +24,7 @@ import pytest
 
 from conftest import with_default_types, write_members
 from realbooks import package_problems, parts, sample_master_xlsm, sheet_parts  # noqa: F401
-from remote_payload import OFFICE_JS, VBA, payload_from_file, remote_book
+from remote_payload import VBA, payload_from_file, remote_book
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from test_tool_sheet_drawings import _run, arranged_copy, sheets_libreoffice_opens_after_a_recalc
 from test_tool_sheet_settings import _insert, _rels_with
@@ -153,18 +153,16 @@ def test_what_was_kept_opens_in_libreoffice(arranged, tmp_path):
     assert c.SUMMARY in sheets_libreoffice_opens_after_a_recalc(arranged, tmp_path)
 
 
-@pytest.mark.parametrize("client", [OFFICE_JS, VBA])
-def test_the_buttons_leave_the_staffs_page(arranged, licensed, client):
-    """The server's answer sets of a tool sheet's page only what the plan decides: an
-    Office.js client no header, footer or printer at all; the VBA client the plan's page
-    through renkeiPageSetup, whose properties are COM's translation of the plan
-    (client.PAGE_SETUP_PROPERTIES: the centre footer among them, never a header, the left
-    or right footer or the printer), so what staff set there stays, as the command line
-    now keeps it."""
+def test_the_buttons_leave_the_staffs_page(arranged, licensed):
+    """The server's answer sets of a tool sheet's page only what the plan decides: the plan's
+    page through renkeiPageSetup (the master's VBA, the one client the server answers), whose
+    properties are COM's translation of the plan (client.PAGE_SETUP_PROPERTIES: the centre
+    footer among them, never a header, the left or right footer or the printer), so what
+    staff set there stays, as the command line now keeps it."""
     from renkei_xl.excel import buttons
     from renkei_xl.excel.client import PAGE_SETUP, PAGE_SETUP_PROPERTIES
 
-    payload = payload_from_file(arranged, client=client)
+    payload = payload_from_file(arranged, client=VBA)
     book = remote_book(payload)
     buttons.recalc(book)
     actions = book.json()["actions"]
@@ -173,7 +171,7 @@ def test_the_buttons_leave_the_staffs_page(arranged, licensed, client):
                   and sheets[a["sheet_position"]] == c.SUMMARY}
     assert on_summary & {"sheetClear", "sheetClearContents"}
     page = {f for f in on_summary if re.search(r"(?i)header|footer|printer|pagesetup", f)}
-    assert page == ({PAGE_SETUP} if client == VBA else set()), page
+    assert page == {PAGE_SETUP}, page
     assert not [p for p in PAGE_SETUP_PROPERTIES
                 if re.search(r"(?i)header$|(left|right)(header|footer)|printer|first|even", p)]
 

@@ -1,12 +1,14 @@
 """xlwings' remote engine behind the book (``xw.Book(json=payload)``): the server's face.
 
 Every write becomes an action that the client replays in Excel; nothing here reaches
-Excel. Which client will replay them is data this class is given (RemoteClient), read
-from the payload once by renkei_xl.excel.engines: an Office.js client implements every
-action; xlwings' own VBA client replays with ``Application.Run`` and so has only the Subs
-its master carries, and the renkei-xl server marks the payloads of masters that carry our
-action module (RenkeiServer.bas). What is left out of an answer because the clicking
-master cannot replay it is decided after the run, in one place (renkei_xl.excel.client).
+Excel. The client is xlwings' own VBA client (Remote.bas) in the clicking master: it replays
+with ``Application.Run`` and so has only the Subs its master carries. The renkei-xl server
+answers no other client (server.app._client_refusal: an Office.js add-in, or a master without
+our action module RenkeiServer.bas, would stop at our actions halfway), and marks the payloads
+of masters that carry it; what else the client said is data this class is given
+(RemoteClient), read from the payload once by renkei_xl.excel.engines. What is left out of an
+answer because the clicking master cannot replay it is decided after the run, in one place
+(renkei_xl.excel.client).
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ class RemoteClient(NamedTuple):
     (A NamedTuple: a button on a desktop imports this module, and dataclasses would be
     the one import its start-up adds.)"""
 
-    # setHorizontalAlignment / setVerticalAlignment: Office.js has them, and so has a VBA
-    # client carrying RenkeiServer.bas; xlwings refuses alignment for its own VBA client.
+    # setHorizontalAlignment / setVerticalAlignment: a VBA client carrying RenkeiServer.bas has
+    # them (the server marks it); xlwings refuses alignment for its own VBA client. The server
+    # answers no client without the mark: the unmarked one is the tests' model of Remote.bas alone.
     aligns: bool = False
     # Sheets the saved master protects with a password (the server reads them before the
     # click, renkei_xl.server.admission): the client cannot lift them.
@@ -46,9 +49,6 @@ class RemoteClient(NamedTuple):
     structure: bool = False       # and its structure is protected
     # The saved master's path (the server's admission found it): its cell formats.
     saved: Optional[str] = None
-    # xlwings' VBA client (Remote.bas), whose setRangeColor cannot take "no fill" (null):
-    # a fill is taken away with RenkeiServer.bas' own action instead (client.CLEAR_FILL).
-    vba: bool = False
     # What the client said of the open book (Workbook.Saved, Workbook.ReadOnly; None: not
     # said), for the step of a refusal (core.unsaved.steps).
     book_state: tuple = (None, None)
@@ -70,10 +70,10 @@ class RemoteClient(NamedTuple):
     def of(cls, payload: Mapping) -> "RemoteClient":
         state = payload.get(BOOK_STATE_KEY)
         known = isinstance(state, list) and len(state) == 2 and all(v in (True, False, None) for v in state)
-        return cls(aligns=payload.get("client") == "Office.js" or bool(payload.get(RENKEI_CLIENT_KEY)),
+        return cls(aligns=bool(payload.get(RENKEI_CLIENT_KEY)),
                    locked=frozenset(payload.get(PASSWORD_SHEETS_KEY) or ()),
                    structure=bool(payload.get(STRUCTURE_KEY)), saved=payload.get(SAVED_MASTER_KEY) or None,
-                   vba=payload.get("client") == "VBA", book_state=tuple(state) if known else (None, None),
+                   book_state=tuple(state) if known else (None, None),
                    percents=payload.get(PERCENTS_KEY) if isinstance(payload.get(PERCENTS_KEY), dict) else None,
                    currency=payload.get(CURRENCY_KEY) if isinstance(payload.get(CURRENCY_KEY), dict) else None,
                    other_tabs=tuple(map(str, tabs)) if isinstance(tabs := payload.get(OTHER_TABS_KEY), list) else None)
@@ -508,14 +508,14 @@ class RemoteBook(LiveBook):
         return self._saved_texts.get((sheet_name, cell_ref(*placed))) != typed
 
     def _restores_currency(self) -> bool:
-        """Only xlwings' VBA client sends Range.Value (Office.js sends Range.values, the
-        stored numbers), and only a saved master that has a Currency format can say more."""
-        return self.client.vba and self._saved_fills is not None and self._saved_fills.has_currency()
+        """xlwings' VBA client sends Range.Value, a Currency cell's number cut to four decimal
+        places; only a saved master that has a Currency format can say more."""
+        return self._saved_fills is not None and self._saved_fills.has_currency()
 
     def _said_currency(self) -> Optional[Mapping]:
         """The exact numbers the VBA client said of its Currency cells (X-Renkei-Currency,
         client 9 on), or None where it said nothing: then the saved master stands in."""
-        return self.client.currency if self.client.vba else None
+        return self.client.currency
 
     def _saved_numbers(self, sheet_name: str, values: list[list[object]]) -> list[list[object]]:
         """The numbers the VBA client rounded through VBA's Currency as the open book holds
@@ -711,9 +711,10 @@ class RemoteBook(LiveBook):
         return out
 
     def set_fill(self, rng, fill: Optional[str]) -> None:
-        """No fill is RenkeiServer.bas' action for a VBA client (RemoteClient.vba); a master
-        whose VBA lacks it has its fills left out as one look (renkei_xl.excel.client)."""
-        if fill is None and self.client.vba:
+        """No fill is RenkeiServer.bas' action: Remote.bas' setRangeColor cannot take "no fill"
+        (null); a master whose VBA lacks it has its fills left out as one look
+        (renkei_xl.excel.client)."""
+        if fill is None:
             from .client import CLEAR_FILL   # not at the top: the desktop buttons never need it
 
             rng.impl.append_json_action(func=CLEAR_FILL, args=[])
@@ -722,12 +723,11 @@ class RemoteBook(LiveBook):
 
     def text_value(self, text: str) -> str:
         """A string for a cell the saved master has as Text goes with the text prefix where
-        Excel could read it as typed (client.read_as_typed) and the client is the VBA one: the
-        cell may have been set back to 標準 since the save, and keep_text writes it again by the
-        open book's format. As it is otherwise (Office.js has no such action)."""
+        Excel could read it as typed (client.read_as_typed): the cell may have been set back to
+        標準 since the save, and keep_text writes it again by the open book's format."""
         from .client import read_as_typed   # not at the top: the desktop buttons never need it
 
-        return "'" + text if self.client.vba and read_as_typed(text) else text
+        return "'" + text if read_as_typed(text) else text
 
     def keep_text(self, rng, text: str) -> None:
         """xlwings' VBA client (Remote.bas' setValues) writes a string of a date's shape as a
@@ -739,7 +739,7 @@ class RemoteBook(LiveBook):
         (renkei_xl.excel.client: a value is no look to leave out)."""
         from .client import SET_TEXT, read_as_typed   # not at the top: the desktop buttons never need it
 
-        if self.client.vba and read_as_typed(text):
+        if read_as_typed(text):
             rng.impl.append_json_action(func=SET_TEXT, args=[text])
 
     def underline(self, rng) -> None:
@@ -778,7 +778,7 @@ class RemoteBook(LiveBook):
         staff have on the sheet, read from the saved master (staff's edits since the save are
         not known): past Excel's limit it is 1004 halfway through the replay, where the file
         face refuses the write (workbook.apply._page), so the click refuses it the same way."""
-        if not self.client.vba or self._saved_fills is None:
+        if self._saved_fills is None:
             return ""
         from ..core.pages import footer_problem
         from ..package.page_kept import odd_footer
@@ -788,18 +788,16 @@ class RemoteBook(LiveBook):
                                                      str(com_page_setup(setup)["CenterFooter"])))
 
     def _page_setup(self, sheet, setup) -> None:
-        """The plan's page and page breaks, through RenkeiServer.bas' own actions for a VBA
-        client, in the properties the desktop sets through COM (an Office.js client has no
-        such action: its page stays as the master was built, workbook.build)."""
-        if self.client.vba:
-            # not at the top: the desktop buttons never need them
-            from .client import PAGE_BREAKS, PAGE_SETUP, PAGE_SETUP_PROPERTIES
-            from .desktop import com_page_setup
+        """The plan's page and page breaks, through RenkeiServer.bas' own actions, in the
+        properties the desktop sets through COM."""
+        # not at the top: the desktop buttons never need them
+        from .client import PAGE_BREAKS, PAGE_SETUP, PAGE_SETUP_PROPERTIES
+        from .desktop import com_page_setup
 
-            props = com_page_setup(setup)
-            cell = sheet.range("A1").impl
-            cell.append_json_action(func=PAGE_SETUP, args=[props[name] for name in PAGE_SETUP_PROPERTIES])
-            cell.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
+        props = com_page_setup(setup)
+        cell = sheet.range("A1").impl
+        cell.append_json_action(func=PAGE_SETUP, args=[props[name] for name in PAGE_SETUP_PROPERTIES])
+        cell.append_json_action(func=PAGE_BREAKS, args=[list(setup.row_breaks)])
 
     def shown_sheet(self) -> Optional[int]:
         """The shown sheet's index as the client sent it (Remote.bas: ActiveSheet.Index, which
@@ -817,20 +815,18 @@ class RemoteBook(LiveBook):
         self.book.impl.api["book"]["active_sheet_index"] = shown
 
     def autofilter(self, sheet, rect: Optional[tuple[int, int, int, int]]) -> None:
-        """Through RenkeiServer.bas' own action for a VBA client: the last run's filter off
-        (with what staff filtered out: its rows would hide the new list), then the buttons
-        over ``rect``. xlwings has no action that only shows the buttons (its AutoFilter
-        applies criteria), so an Office.js client gets none."""
-        if self.client.vba:
-            from .client import AUTOFILTER   # not at the top: the desktop buttons never need it
+        """Through RenkeiServer.bas' own action: the last run's filter off (with what staff
+        filtered out: its rows would hide the new list), then the buttons over ``rect``.
+        xlwings has no action that only shows the buttons (its AutoFilter applies criteria)."""
+        from .client import AUTOFILTER   # not at the top: the desktop buttons never need it
 
-            address = "" if rect is None else sheet.range(rect[:2], rect[2:]).address
-            sheet.range("A1").impl.append_json_action(func=AUTOFILTER, args=[address])
+        address = "" if rect is None else sheet.range(rect[:2], rect[2:]).address
+        sheet.range("A1").impl.append_json_action(func=AUTOFILTER, args=[address])
 
     def add_chart(self, sheet, chart) -> None:
-        """Only when the payload lists the sheet's charts (Office.js clients, and sheets
-        added in this run): otherwise the last run's chart could not be removed and every
-        run would add one."""
+        """Only when the payload lists the sheet's charts (sheets added in this run: Remote.bas
+        lists none, and an Office.js client that would is refused, server.app._client_refusal):
+        otherwise the last run's chart could not be removed and every run would add one."""
         if "charts" in sheet.api:
             super().add_chart(sheet, chart)
 
@@ -861,8 +857,8 @@ class RemoteBook(LiveBook):
         save (``client_refusals``); the client lifts the sheets that are protected,
         remembering their options, and restores them after the replay whether it succeeded
         or not (renkei_xl.excel.client: a client without that Sub gets no answer at all).
-        A VBA client gets ``written`` too (client.written_ranges), which it checks in the open
-        book for a merge, an array or a data table made since the save."""
+        ``written`` goes too (client.written_ranges), which the client checks in the open book
+        for a merge, an array or a data table made since the save."""
         from .client import UNPROTECT, written_ranges   # not at the top: the desktop buttons never need them
         from .desktop import NEW_SHEET_PROTECTION
 
@@ -871,9 +867,8 @@ class RemoteBook(LiveBook):
         if locked:
             raise UserError(locked_sheet_message(locked))
         args = [[n for n in names if n in self.sheetnames], list(dict.fromkeys(protect)),
-                dict(NEW_SHEET_PROTECTION), client_refusals()]
-        if self.client.vba:
-            args.append(written_ranges(cell for cell in written if cell[0] in self.sheetnames))
+                dict(NEW_SHEET_PROTECTION), client_refusals(),
+                written_ranges(cell for cell in written if cell[0] in self.sheetnames)]
         self.book.impl.append_json_action(func=UNPROTECT, args=args)
         yield
 

@@ -783,19 +783,20 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
     problem = _shape_problem(payload)
     if problem:
         raise Refusal(400, f"xlwings の送信データの形式ではありません（{problem}）。", "形式の誤り")
-    if payload["client"] != "Office.js":
-        from .unsendable import message, short_rows
+    seen["book"] = payload["book"]["name"]
+    if (refused := _client_refusal(payload["client"], renkei_client)) is not None:
+        raise refused
+    from .unsendable import message, short_rows
 
-        holes = short_rows(payload)
-        if holes:
-            raise Refusal(400, message(holes), UNSENDABLE_OUTCOME)
+    holes = short_rows(payload)
+    if holes:
+        raise Refusal(400, message(holes), UNSENDABLE_OUTCOME)
     import xlwings as xw
 
-    if payload["client"] != "Office.js" and payload["version"] != xw.__version__:
+    if payload["version"] != xw.__version__:
         raise Refusal(409, (f"マスターのマクロ（xlwings {payload['version']}）とサーバー（xlwings {xw.__version__}）の版が"
                             "違います。IT 担当者に「renkei-xl upgrade-macros マスター.xlsm --server URL」でマクロを"
                             "更新してもらってください。"), "版の違い")
-    seen["book"] = payload["book"]["name"]
     try:
         safe_book_name(payload["book"]["name"])
     except UserError as exc:
@@ -805,8 +806,7 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(422, not_master, "マスターでない")
     if (refused := limits.refusal(payload)) is not None:   # larger than served: never a timeout
         raise Refusal(*refused)
-    if renkei_client:
-        payload[RENKEI_CLIENT_KEY] = True
+    payload[RENKEI_CLIENT_KEY] = True       # the only client admitted (_client_refusal)
     _client_said(payload, percents, currency, tabs)
     place = Place(config.workdir, config.share, request_id)
     try:
@@ -815,6 +815,37 @@ def _admitted(config: ServerConfig, body: bytes, renkei_client: bool, request_id
         raise Refusal(422, f"{c.stopped(caption)}\n\n{exc}。", "名前の誤り") from None
     seen["book"] = (folder / payload["book"]["name"]).relative_to(place.workdir).as_posix()
     return place, folder, payload
+
+
+# The client the answer is made for: xlwings' VBA client (Remote.bas) in a master carrying
+# RenkeiServer.bas, which says so (CLIENT_HEADER). The answer starts with RenkeiServer.bas' own
+# actions (renkeiRequest, renkeiUnprotectSheets, renkeiSetText, ...) and counts on
+# RenkeiCallServer around the replay (the master brought forward, protection put back, Excel's
+# error reported). No other client defines them: xlwings Server's Office.js add-in (xlwings.js),
+# Office Scripts and Google Apps Script look each action up in their own table and stop at the
+# first they lack, after the actions before it; Remote.bas called directly runs what the master
+# has, in no order the plan made. Such a click is refused before the master is even looked for.
+VBA_CLIENT = "VBA"
+OTHER_CLIENT_OUTCOME = "マクロ以外の送信元"
+NO_RENKEI_MACRO_OUTCOME = "連携マクロなし"
+
+
+def _client_refusal(client: str, renkei_client: bool) -> Optional[Refusal]:
+    """Why the server cannot answer this client (None: it can), in words that say what to use."""
+    if client != VBA_CLIENT:
+        return Refusal(409, (f"この送信元（{_shown(client)}）には、renkei-xl サーバーは答えられません。サーバーの答えには、"
+                             "マスターのマクロ（RenkeiServer.bas）にしかない書き込み（renkeiUnprotectSheets など）が"
+                             "含まれ、xlwings のアドイン（Office.js）などでは途中で止まるためです。何も実行していません。"
+                             f"ブックは変更していません。マスター（.xlsm）をデスクトップ版の Excel で開き、シート「{c.MENU}」の"
+                             "ボタンを押してください。"), OTHER_CLIENT_OUTCOME)
+    if not renkei_client:
+        return Refusal(409, ("このボタンは、renkei-xl サーバー用のマクロ（RenkeiServer.bas）を通さずに送られました（マスターの"
+                             "マクロが古いか、ボタンが xlwings の RunServerPython を直接呼んでいます）。サーバーの答えは"
+                             "そのマクロでしか正しく書き込めないため、何も実行していません。ブックは変更していません。"
+                             f"シート「{c.MENU}」のボタンを押してください。それでもこの表示が出るときは、IT 担当者にマクロの"
+                             "更新（upgrade-macros）を依頼し、更新したマスターを開いてからもう一度ボタンを押してください。"),
+                       NO_RENKEI_MACRO_OUTCOME)
+    return None
 
 
 def _client_said(payload: dict, percents: Optional[str], currency: Optional[str], tabs: Optional[str]) -> None:
@@ -839,7 +870,6 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
 
     from ..cycle.rollover import BY_IT
     from ..excel import buttons
-    from ..excel.remote import RemoteClient
     from ..safety import SHOWN_AS
 
     impl = App(apps=None, add_book=False).books.open(json=payload)
@@ -855,8 +885,7 @@ def run_button(entry: str, payload: dict, place: Place) -> dict:
             buttons.REMOTE_PLACE.reset(token)
         answer = dict(impl.json())
         actions = [request_action(place.request_id, entry), *answer.get("actions", [])]
-        if RemoteClient.of(payload).vba:     # VBA-Web's parser would hand it long numbers as text
-            actions = exact_numbers(actions)
+        actions = exact_numbers(actions)     # VBA-Web's parser would hand the client long numbers as text
         fitted = fit_actions(actions, place.replayable)
         answer["actions"] = with_note(fitted.actions, upgrade_note(fitted.left_out, shipped_replayable(), place.clashes))
         return answer

@@ -1139,7 +1139,8 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / ".fuzz" / "faces"))
     ap.add_argument("--replay", help="a case's edits.json (one case) or a JSON list of them")
     ap.add_argument("--client", choices=["VBA", "Office.js"], default="VBA",
-                    help="the button's client: the master's VBA (RenkeiServer.bas) or an Office.js add-in")
+                    help="the values the button gets: the master's VBA (RenkeiServer.bas) or an Office.js add-in's "
+                         "(the server refuses that client; its payload is run as the master's)")
     ap.add_argument("--protection", type=float, default=1.0,
                     help="the weight of protection edits (sheets with and without a password, the structure, "
                          "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
