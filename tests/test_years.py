@@ -174,6 +174,57 @@ def test_rollover_empties_every_input_and_shows_last_years_value_beside_it(years
         assert grid[ind.row - 1][col].endswith(r2023.evaluations[ind.id].symbol), ind.id
 
 
+def _col_runs(path: Path, sheet: str) -> list[dict[str, str]]:
+    """The attributes of each <col> run of ``sheet``'s part, in their order (the part found
+    from workbook.xml and its relationships directly: _sheet_parts reads the whole master)."""
+    with zipfile.ZipFile(path) as z:
+        book, rels = z.read("xl/workbook.xml").decode(), z.read("xl/_rels/workbook.xml.rels").decode()
+        rid = re.search(rf'<sheet name="{re.escape(sheet)}"[^>]*?r:id="([^"]+)"', book).group(1)
+        target = re.search(rf'<Relationship [^>]*?Id="{rid}"[^>]*?Target="([^"]+)"|'
+                           rf'<Relationship [^>]*?Target="([^"]+)"[^>]*?Id="{rid}"', rels)
+        text = z.read("xl/" + (target.group(1) or target.group(2)).lstrip("/").removeprefix("xl/")).decode()
+    cols = re.search(r"<cols>(.*?)</cols>", text, re.S)
+    return [dict(re.findall(r'(\w+)="([^"]*)"', m)) for m in re.findall(r"<col\b([^>]*?)/?>", cols.group(1))] \
+        if cols else []
+
+
+def _col_run(path: Path, sheet: str, col: int) -> dict[str, str]:
+    """The attributes of the <col> run that covers column ``col`` of ``sheet`` ({} where none)."""
+    return next((r for r in _col_runs(path, sheet) if int(r["min"]) <= col <= int(r["max"])), {})
+
+
+def _previous_width_fits(path: Path, sheet: str, year: int = 2023) -> dict[str, str]:
+    """The run of ``sheet``'s 「前年度実績（``year``年度）」 column, checked to be as wide as
+    its header and every value it shows need (text_fit.text_width, in the default font
+    the column's cells take): returned for the caller's further checks."""
+    from renkei_xl.core.looks import NORMAL_FONT_SIZE
+    from renkei_xl.core.text_fit import text_width
+
+    grid = _grid(path, sheet)
+    col = grid[0].index(c.PREVIOUS_HEADER.format(year=year))
+    run = _col_run(path, sheet, col + 1)
+    shown = [row[col] for row in grid if len(row) > col]
+    assert run and float(run["width"]) == text_width(shown, NORMAL_FONT_SIZE), (sheet, run)
+    assert run["customWidth"] == "1" and (int(run["min"]), int(run["max"])) == (col + 1, col + 1), (sheet, run)
+    return run
+
+
+def test_the_previous_column_is_as_wide_as_its_header_and_values(years):
+    """The 前年度実績 column rollover adds beside each table came at the default width (8.43):
+    「前年度実績（2023年度）」 and values such as 指標's 「30,273千人（2022年度） －」 were cut
+    at the next filled cell. It is now as wide as its texts need on one line, on 指標 and
+    each municipality sheet (a short column, 小樽市's, as wide as its header), and every
+    column staff sized before keeps its run as written."""
+    path = years["empty2024"]
+    widths = {}
+    for sheet in (c.INDICATORS, "札幌市", "小樽市"):
+        run = _previous_width_fits(path, sheet)
+        widths[sheet] = float(run["width"])
+        before = _col_runs(years["m2023"], sheet)
+        assert [r for r in _col_runs(path, sheet) if r not in before] == [run], sheet
+    assert widths[c.INDICATORS] > widths["小樽市"] > 20, widths
+
+
 def test_rollover_records_2023_in_history_with_the_official_symbols(years, fy2023):
     history = read_history(_grid(years["empty2024"], c.HISTORY))
     assert {i: per[2023].symbol for i, per in history.items()} == dict(fy2023.official)
@@ -1980,6 +2031,11 @@ def test_rollover_says_it_left_a_sheet_settings_does_not_list_as_it_was(tmp_path
     assert "シート「長沼町」（1 行）" in said and "2023年度の値" in said and "シートを削除してください" in said, said
     (hidden,) = [line for line in rollover_lines(done) if "非表示" in line]
     assert hidden.endswith("「再表示」を選ぶと見えます）: 「小樽市」の H 列"), hidden
+    # The new column is cut out of staff's hidden run, sized, and stays hidden like the rest.
+    (run,) = [r for r in _col_runs(m2023, "小樽市") if r["max"] == "16384"]
+    fitted = _previous_width_fits(done.path, "小樽市")
+    assert fitted == {**run, "max": "8", "width": fitted["width"]} and float(fitted["width"]) > 20, run
+    assert _col_run(done.path, "小樽市", 9) == {**run, "min": "9"}
     kept = [r for r in _grid(done.path, "長沼町")[1:] if r[4]]
     assert [(r[0], r[4]) for r in kept] == [("28-1", 1)]
 

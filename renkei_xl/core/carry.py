@@ -88,8 +88,8 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     previous = emptied = 0
     unmatched: tuple[str, ...] = ()
     if year == later - 1:
-        plan.cells, plan.fills = previous_year_columns(Book(sheets, state.names), data, source, closed,
-                                                       state.formulas)
+        plan.cells, plan.fills, plan.widths = previous_year_columns(Book(sheets, state.names), data, source,
+                                                                    closed, state.formulas)
         unmatched = unmatched_sheets(data, source)
         previous, emptied = _rows_given(data, source, unmatched)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),

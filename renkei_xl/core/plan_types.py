@@ -210,6 +210,15 @@ class FillEdit(NamedTuple):
         return cell_ref(self.row, self.col)
 
 
+class WidthEdit(NamedTuple):
+    """A staff-sheet column set ``width`` wide (Excel's unit), every other setting of it kept
+    (hidden, its format). Only the file face applies one: the plans that hold them
+    (rollover, a closed year carried into a later master) are written to files on every face."""
+    sheet: str
+    col: int
+    width: float
+
+
 class NameEdit(NamedTuple):
     """A workbook-scope defined name set to ``value`` (its definition, without "=")."""
     name: str
@@ -224,16 +233,17 @@ class WritePlan:
     them (MasterState.stops_halfway); a stop leaves the mark where staff look first. The
     rules that refuse a cell before writing (merged, data table, long text) see the cell in
     ``cells``."""
-    __slots__ = ("sheets", "cells", "fills", "names", "under_way")
+    __slots__ = ("sheets", "cells", "fills", "names", "under_way", "widths")
 
     def __init__(self, sheets: Optional[list[SheetPlan]] = None, cells: Optional[list[CellEdit]] = None,
                  fills: Optional[list[FillEdit]] = None, names: Optional[list[NameEdit]] = None,
-                 under_way: Optional[list[CellEdit]] = None):
+                 under_way: Optional[list[CellEdit]] = None, widths: Optional[list[WidthEdit]] = None):
         self.sheets = sheets if sheets is not None else []
         self.cells = cells if cells is not None else []
         self.fills = fills if fills is not None else []
         self.names = names if names is not None else []
         self.under_way = under_way if under_way is not None else []
+        self.widths = widths if widths is not None else []
 
     def __repr__(self) -> str:
         return f"WritePlan({self.sheets!r}, {len(self.cells)} cells, {len(self.fills)} fills)"
@@ -241,11 +251,12 @@ class WritePlan:
     @property
     def staff_sheets(self) -> list[str]:
         """Sheets outside the owned ones that this plan edits."""
-        return list(dict.fromkeys([e.sheet for e in self.cells] + [f.sheet for f in self.fills]))
+        return list(dict.fromkeys([e.sheet for e in self.cells] + [f.sheet for f in self.fills]
+                                  + [w.sheet for w in self.widths]))
 
     @property
     def empty(self) -> bool:
-        return not (self.sheets or self.cells or self.fills or self.names)
+        return not (self.sheets or self.cells or self.fills or self.names or self.widths)
 
     @property
     def changes_values(self) -> bool:

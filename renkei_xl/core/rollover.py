@@ -8,7 +8,8 @@ over because the file applier copies every part and edits only what this plan na
 - every input cell emptied: 実績値, 分母 and 実施状況 on the municipality sheets, 実績値（手入力）
   and 実施状況（手入力） on 指標 (each keeps its format and validation);
 - beside each row, after the staff's columns, 「前年度実績（YYYY年度）」: what that row held,
-  for reference (the column of an earlier rollover is reused);
+  for reference, in a column as wide as its texts (the column of an earlier rollover is
+  reused, at the width staff see it);
 - the marks of the last 入力チェック lifted (their cells are emptied anyway);
 - 一覧 and 集計 empty until the first 評価を再計算; 検証結果 lists the targets that name a year
   already past; 取込履歴 empty; 次の一歩 empty; 経年 with the closed year appended;
@@ -39,7 +40,7 @@ from .marks import marks
 from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
-from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WritePlan
+from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WidthEdit, WritePlan
 from .values import INPUT_ERROR, fit_cell, more_text, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
@@ -166,7 +167,8 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     cells += emptied
     unrecorded = not emptied
     stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
-    previous_cells, fills = previous_year_columns(book, data, data, None if unrecorded else closed, state.formulas)
+    previous_cells, fills, widths = previous_year_columns(book, data, data, None if unrecorded else closed,
+                                                          state.formulas)
     cells += previous_cells
     lifted, _, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
@@ -186,7 +188,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
                             tuple(dropped_by_rebuild(state, listed, [s.name for s in owned], c.ROLLOVER)),
                             tuple(staff_headers(listed)), folder_problem, tuple(replaced),
                             hidden_previous(previous_cells, old.fiscal_year, state.hidden_cols))
-    return WritePlan(owned, cells, fills, state_names), report
+    return WritePlan(owned, cells, fills, state_names, widths=widths), report
 
 
 def hidden_previous(cells: Sequence[CellEdit], year: int,
@@ -360,7 +362,7 @@ def unmatched_sheets(data: MasterData, source: MasterData) -> tuple[str, ...]:
 
 def previous_year_columns(book: Book, data: MasterData, source: MasterData, closed: Optional[Result],
                           formulas: Optional[Callable[[str], Collection[str]]] = None
-                          ) -> tuple[list[CellEdit], list[FillEdit]]:
+                          ) -> tuple[list[CellEdit], list[FillEdit], list[WidthEdit]]:
     """``source``'s year beside each row of ``data``'s master (``book``): on each municipality
     sheet, and on 指標 (empty there when the year was not recorded: ``closed`` None).
 
@@ -370,11 +372,13 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
     or been added since; a row the year did not have is emptied, never given a neighbour's.
     A sheet whose municipality the year did not have is left alone (unmatched_sheets).
     ``formulas``: MasterState.formulas, the cells holding a formula, which a new column is
-    never put over (_free_column); None where the face cannot say them."""
+    never put over (_free_column); None where the face cannot say them. The widths: those of
+    the columns made here (_previous_column)."""
     formulas = formulas or _no_formulas
     label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
     fills: list[FillEdit] = []
+    widths: list[WidthEdit] = []
     held = _queued(((e.sheet, e.indicator_id), _entry_shown(e)) for e in source.entries if e.row is not None)
     shown_entries: dict[str, list[tuple[int, object]]] = {}
     skipped = set(unmatched_sheets(data, source))
@@ -382,17 +386,19 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
         if e.row is not None and e.sheet not in skipped:
             shown_entries.setdefault(e.sheet, []).append((e.row, _next(held, (e.sheet, e.indicator_id))))
     for sheet, rows in shown_entries.items():
-        c1, f1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows, formulas)
+        c1, f1, w1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows, formulas)
         cells += c1
         fills += f1
+        widths += w1
     ind_rows = [(ind.row, None if closed is None else _indicator_shown(ind, closed))
                 for ind in data.indicators if ind.row is not None]
     if ind_rows:
-        c1, f1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label, ind_rows,
-                                  formulas)
+        c1, f1, w1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label,
+                                      ind_rows, formulas)
         cells += c1
         fills += f1
-    return cells, fills
+        widths += w1
+    return cells, fills, widths
 
 
 def previous_from_records(book: Book, data: MasterData, year: int,
@@ -518,14 +524,24 @@ def _with_symbol(actual: str, symbol: str) -> Optional[str]:
 
 def _previous_column(book: Book, sheet: str, headers, required, label: str, rows: Sequence[tuple[int, object]],
                      formulas: Callable[[str], Collection[str]] = _no_formulas
-                     ) -> tuple[list[CellEdit], list[FillEdit]]:
+                     ) -> tuple[list[CellEdit], list[FillEdit], list[WidthEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
-    else a free column after the header row's last filled cell (_free_column)."""
+    else a free column after the header row's last filled cell (_free_column).
+
+    A new column is made as wide as its header and values (text_fit.text_width, in the
+    workbook's default font, which its cells take): at the default width 「前年度実績（2023年度）」
+    and 指標's 「30,273千人（2022年度） －」 were cut at the next filled cell. A column reused
+    keeps its width: staff have seen it a year, and may have sized it."""
+    from .looks import NORMAL_FONT_SIZE
+    from .text_fit import text_width
+
     header_row, header = _header_texts(book, sheet, headers, required)
     grid = book.sheets[sheet]
     col = next((i for i, h in enumerate(header, start=1) if _PREVIOUS.match(h)), None)
+    widths = []
     if col is None:
         col = _free_column(grid, header_row, header, formulas(sheet))
+        widths.append(WidthEdit(sheet, col, text_width([label, *(v for _r, v in rows)], NORMAL_FONT_SIZE)))
     cells = [CellEdit(sheet, header_row, col, label)]
     fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
     wanted = dict(rows)
@@ -538,7 +554,7 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str, rows
         cells.append(CellEdit(sheet, r, col, value))
         if r in wanted:
             fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
-    return cells, fills
+    return cells, fills, widths
 
 
 def _free_column(grid: Sequence[Sequence[object]], header_row: int, header: Sequence[str],

@@ -23,8 +23,9 @@ the estimate therefore errs on the tall side:
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .looks import FONT_SIZE
 
@@ -67,9 +68,37 @@ class _Widths(dict):
 _UNITS = _Widths({" ": 1.0})
 
 
+def _per_width(font_size: float) -> float:
+    """Half-width units of ``font_size`` text per unit of column width."""
+    return CHARS_PER_WIDTH_9PT * 9.0 / font_size
+
+
 def per_line(width: float, font_size: float = FONT_SIZE) -> float:
     """Half-width units that fit on one line of a column ``width`` wide."""
-    return max(width * CHARS_PER_WIDTH_9PT * 9.0 / font_size, 2.0)
+    return max(width * _per_width(font_size), 2.0)
+
+
+# The widest column text_width gives: a municipality sheet's widest (実施状況,
+# contract.ENTRY_WIDTHS). A longer text shows its start, as a long note does there.
+WIDEST_FIT = 50.0
+CELL_MARGIN = 1.0   # units of width for the cell's own margins, beside its text
+
+
+def text_width(texts: Iterable[object], font_size: float = FONT_SIZE, most: float = WIDEST_FIT) -> float:
+    """The column width (whole units, at most ``most``) that shows each of ``texts`` on one
+    line, every line of a text with line breaks: per_line the other way round, so a column
+    sized here holds what lines() counts as one line. For a column the tool adds beside
+    staff's table (rollover's 前年度実績), unwrapped: at the default width its header and
+    values were cut at the next filled cell."""
+    per_width = _per_width(font_size)
+    cap = (most - CELL_MARGIN) * per_width
+    need = 0.0
+    for value in {v if type(v) is str else str(v) for v in texts if v is not None}:
+        for line in value.split("\n"):
+            if len(line) >= cap:            # no character is narrower than one unit
+                return most
+            need = max(need, sum(map(_UNITS.__getitem__, line)))
+    return float(min(most, math.ceil(need / per_width + CELL_MARGIN)))
 
 
 def _paragraph_lines(text: str, cap: float) -> int:

@@ -45,6 +45,10 @@ def apply_plan(live: LiveBook, plan: WritePlan) -> None:
     leaves メニュー saying so, then the sheets, the cells, the fills and the names, and last
     the status that replaces the mark: a stop in the fills or the names, the status written
     before them, left a book that looked finished with its marks half painted."""
+    if plan.widths:
+        # Only rollover and a year carried into a later master size staff columns, and every
+        # face writes those to a file (cycle.rollover): a plan holding them is not one for Excel.
+        raise ValueError("a plan that sizes staff columns is for the file face")
     plan.refuse_missing(live.sheetnames)
     for sp in plan.sheets:
         if sp.protect and sp.protection != PROTECTION:

@@ -13,8 +13,9 @@
   (renkei_xl.package.tables, .slicers.drop_table_slicers).
 - Print titles, print areas and filter ranges of those sheets are their defined names in
   workbook.xml; only those elements change.
-- Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells);
-  every other byte of those parts stays.
+- Staff-sheet cells named by the plan are edited in place (renkei_xl.package.cells), and
+  so are the column widths it names (renkei_xl.package.columns); every other byte of those
+  parts stays.
 - Formats are found in or appended to styles.xml (renkei_xl.package.styles).
 - In a macro book, a planned sheet without a code name (経年, 次の一歩 and 取込履歴 when first
   written, a tool sheet staff deleted) gets one, and the VBA project its document module
@@ -41,6 +42,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection, too_many_formats
 from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
+from ..package.columns import with_column_width
 from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
 from ..package.controls import T_VML, kept_controls
 from ..package.controls import kept_parts as controls_parts
@@ -719,9 +721,14 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
     plan.refuse_data_tables(lambda sheet: data_table_areas(reader.sheet(sheet).text), "実行して")
     changes = _staff_changes(reader, styles, plan)
     _refuse_array_cells(reader, changes)
-    for sheet, edits in changes.items():
+    widths: dict[str, dict[int, float]] = {}
+    for w in plan.widths:
+        widths.setdefault(w.sheet, {})[w.col] = w.width
+    for sheet in dict.fromkeys([*changes, *widths]):
         cells = reader.sheet(sheet)
-        text = cells.edit(edits)
+        text = cells.edit(changes[sheet]) if sheet in changes else cells.text
+        for col, width in widths.get(sheet, {}).items():
+            text = with_column_width(text, cells.p, col, width, cells.part)
         if text != cells.text:
             pkg.write(cells.part, text)
 
