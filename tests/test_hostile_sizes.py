@@ -102,3 +102,19 @@ def test_a_format_longer_than_excel_allows_rounds_nothing():
     value rounded by a format no Excel has."""
     assert as_displayed(1.25, "[" * 100_000 + "0.0") == 1.25
     assert as_displayed(1.25, "[" * 200 + "0.0") == 1.3         # within 255: as before
+
+
+def test_a_history_layout_giving_more_records_than_any_master_holds_is_refused_naming_its_line(monkeypatch):
+    """5 MB of 「1,」 under a header of 16,000 years (a 経年 CSV) were 2.3 million records,
+    each refused on its own line: 51 s, 1.3 GB and 2.3 million lines printed. Counted as
+    they are made, the records past history.MAX_CSV_RECORDS stop the file at that line."""
+    import pytest
+
+    from renkei_xl.core.errors import UserError
+
+    monkeypatch.setattr(history, "MAX_CSV_RECORDS", 10, raising=False)
+    header = "指標ID," + ",".join(f"{y}年度 実績値" for y in range(2001, 2007))
+    content = header + "\n" + "A,1,1,1,1,1,1\n" * 3
+    with pytest.raises(UserError, match=r"記録.*が多すぎます（10 件まで。3行目で超えました）"):
+        history.csv_rows(content, "経年.csv")
+    assert len(history.csv_rows(header + "\nA,1,1,1,1,1,1\n")) == 6
