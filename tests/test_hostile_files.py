@@ -2400,6 +2400,29 @@ def test_a_municipality_sheet_renamed_by_accident_is_an_error_naming_the_near_sh
     assert not (tmp_path / "配布").exists() or not any((tmp_path / "配布").iterdir())
 
 
+@pytest.mark.parametrize("cells", ['<c r="A1048576" s="1"/>', '<c r="XFD1"><v>1</v></c>'], ids=["rows", "columns"])
+def test_split_lays_out_the_municipalities_and_reads_no_staff_sheet_whole(sample, tmp_path, cells):
+    """A staff sheet of 1,048,576 formatted rows or 16,384 columns, which 入力チェック, 再計算,
+    確定版 and rollover pass over, stopped 配布用ファイル作成 with 「シート「メモ」の使用範囲が
+    大きすぎます」: split read every sheet whole, though it lays out only the municipalities'."""
+    members = read_members(sample.read_bytes())
+    edit_part(members, "xl/workbook.xml", lambda x: replace_once(x, "</sheets>", '<sheet name="メモ" sheetId="90" r:id="rId90"/></sheets>'))
+    edit_part(members, "xl/_rels/workbook.xml.rels", lambda x: replace_once(x, "</Relationships>", (
+        '<Relationship Id="rId90" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"'
+        ' Target="worksheets/sheet90.xml"/></Relationships>')))
+    edit_part(members, "[Content_Types].xml", lambda x: replace_once(x, "</Types>", (
+        '<Override PartName="/xl/worksheets/sheet90.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')))
+    row = re.match(r'<c r="[A-Z]+(\d+)"', cells).group(1)
+    members["xl/worksheets/sheet90.xml"] = (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        f'<row r="{row}">{cells}</row></sheetData></worksheet>').encode()
+    path = tmp_path / "m.xlsm"
+    path.write_bytes(write_members(members))
+    files = split_master(path, tmp_path / "配布", echo=lambda _line: None)
+    assert len(files) == 12
+
+
 def test_a_large_sheet_in_another_form_is_refused_in_bounded_time(sample, tmp_path, monkeypatch):
     """The rewrite is for small foreign files; past REWRITE_LIMIT the answer is Excel's save."""
     from renkei_xl.workbook import sheet_form

@@ -637,6 +637,12 @@ MAX_CSV_ROWS = 100_000
 # A line wider than Excel's sheet (16,384 columns) is no table Excel saved: one line of 5 MB
 # of commas was 5 million fields, 125 MiB and seconds of header search, before 「見出しがありません」.
 MAX_CSV_COLUMNS = 16_384
+# Records (one indicator's one year) a file of 経年's layout may give: every year of the
+# range (core.contract_read.YEAR_RANGE, 101 years) of the 2,050 indicators a served master
+# may hold, rounded up. Each line of that layout gives one per filled year column, so 5 MB
+# of 「1,」 under a header of 16,000 years were 2.3 million records: 51 s, 1.3 GB, and as
+# many lines of refusals printed.
+MAX_CSV_RECORDS = 210_000
 
 
 class Refusal(NamedTuple):
@@ -728,15 +734,16 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
         if ID_HEADER not in header or not cols:
             continue
         _refuse_unread_header(raw, lines[at], name)
-        return _laid_out_records(rows[at + 1:], lines[at + 1:], header.index(ID_HEADER), cols)
+        return _laid_out_records(rows[at + 1:], lines[at + 1:], header.index(ID_HEADER), cols, name)
     return None
 
 
 def _laid_out_records(rows: Sequence[Sequence[str]], lines: Sequence[int], id_col: int,
-                      cols: Mapping[tuple[int, str], int]) -> list[CsvRow]:
+                      cols: Mapping[tuple[int, str], int], name: str = "CSV") -> list[CsvRow]:
     """The records of 経年's layout below its header, each line read by the cells it holds:
     going through every year of the header for every line took 72 s for a file of 0.2 MB
-    (2,000 year columns over 99,000 short lines), a wait with no end for 9,000 years."""
+    (2,000 year columns over 99,000 short lines), a wait with no end for 9,000 years.
+    At most MAX_CSV_RECORDS of them, refused naming the line that passes it."""
     year_at = {k: year for (year, _kind), k in cols.items()}
     out = []
     for line, row in zip(lines, rows):
@@ -745,6 +752,9 @@ def _laid_out_records(rows: Sequence[Sequence[str]], lines: Sequence[int], id_co
             actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
                               for kind in ("実績値", "評価"))
             out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
+        if len(out) > MAX_CSV_RECORDS:
+            raise UserError(f"「{name}」の記録（指標ごと・年度ごとの実績値と評価）が多すぎます（{MAX_CSV_RECORDS:,} 件まで。"
+                            f"{line}行目で超えました）。取り込む年度の列と指標の行だけを残して保存し直してください")
     return out
 
 

@@ -113,11 +113,19 @@ class SheetCopy(NamedTuple):
 
 def read_master_grids(master: Path, *, as_named: bool = True):
     """(MasterData, sheets as grids, names, key) of a master file, read once (``as_named``:
-    workbook.session.opened)."""
+    workbook.session.opened).
+
+    Only the sheets split lays out (the municipalities' and 取込履歴) are read whole; every
+    other sheet is there by name alone, as an empty grid, so that a missing municipality's
+    look-alike tab is still named (near_sheet). Every sheet was read whole: a staff sheet of
+    1,000,000 formatted rows, 16,384 columns or a DTD, which 入力チェック, 再計算 and the
+    rest pass over, stopped 配布用ファイル作成 with that sheet's refusal."""
     from ..workbook.session import check_path, opened
 
     with opened(check_path(master), keep_grids=True, as_named=as_named) as fs:
-        return fs.data, dict(fs.sheets), dict(fs.state.names), master_key(fs.workbook)
+        laid_out = {m.name for m in fs.data.settings.municipalities} | {c.IMPORT_LOG}
+        sheets = {name: fs.sheets[name] if name in laid_out else [] for name in fs.sheets}
+        return fs.data, sheets, dict(fs.state.names), master_key(fs.workbook)
 
 
 def sheet_copy(sheets, names, municipality: str, entries: Sequence = ()) -> SheetCopy:
