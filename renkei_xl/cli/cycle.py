@@ -114,6 +114,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         if result.undrawn:
             print(result.undrawn)
     print(result.result.summary.line())
+    from ..core.pipeline import missed_note
+
+    if note := missed_note(result.result):
+        print(note)
     if result.stale:
         print(stale_note(result.stale))
     if result.unreturned:
