@@ -354,6 +354,33 @@ def cycle(tmp_path, tmp_path_factory, fy2023):
 
 # ------------------------------------------------------------------------------ split
 
+def test_the_input_file_says_whose_status_reaches_the_list_as_recalc_warns(tmp_path_factory, fy2023):
+    """The file told every municipality 「実施状況 … 一覧の「連携事業実施状況等」に載ります」, and recalc
+    then warned of each row whose 指標 has 実施状況（手入力） that the municipality's was not shown
+    (every partner's row of the sample). Now the file says it by the rule recalc warns by: a
+    status typed into every row of the issued sheets, the rows validate warns of are the ones
+    the file says are not printed as typed."""
+    from renkei_xl.core.validate import validate
+
+    master, by_muni, _ = shared_build(tmp_path_factory, "cycle-fy2023", lambda f: _built_cycle(f, fy2023))
+    data = load_master(master)
+    typed = [e._replace(status="説明会を2回開催") for e in data.entries]
+    at = {(e.sheet, e.cell("status")) for e in typed}
+    warned = {(f.sheet, f.indicator_id) for f in validate(data.settings, data.indicators, typed)
+              if f.type in ("replaced-status", "ignored-entry") and (f.sheet, f.cell) in at}
+    for muni in ("札幌市", "小樽市"):
+        rows = list(dict.fromkeys(e.indicator_id for e in typed if e.municipality == muni and e.indicator_id))
+        shown = [i for i in rows if (muni, i) not in warned]
+        ws = openpyxl.load_workbook(by_muni[muni], read_only=True).worksheets[0]
+        [line] = [v for (v,) in ws.iter_rows(max_row=12, max_col=1, values_only=True) if str(v).startswith("　・実施状況:")]
+        not_printed = "入力した文は一覧の「連携事業実施状況等」にそのままは載りません"
+        assert len(shown) < len(rows) and not_printed in line, (muni, line)
+        if shown:
+            assert f"指標ID {'、'.join(shown)} の行は一覧の「連携事業実施状況等」に載ります" in line, (muni, shown, line)
+        else:
+            assert "このファイルの指標では、" + not_printed in line, (muni, line)
+
+
 def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_nothing(tmp_path):
     """「小樽|市」 and 「小樽_市」 are two sheet names but one file name (| cannot be in one): the
     second file would be written over the first and one municipality get nothing. Refused
