@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice, saved_once, shared_build, value_key, with_members
+from conftest import require_soffice, saved_once, sendable, shared_build, value_key, with_members, with_sendable_contacts
 from ports import free_port as _free_port
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
@@ -2958,7 +2958,7 @@ def _export_by_smtp(master: Path, out: Path):
     server.start()
     try:
         code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
-                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
+                     "--from", "office@city-sapporo.lg.jp", "--to", "renkei@otaru.lg.jp"])
     finally:
         server.stop()
     return code, handler
@@ -3267,17 +3267,26 @@ def test_an_address_copied_into_another_municipalitys_row_is_said_before_the_mai
     """岩見沢市's address dragged down over 小樽市's (Excel's fill handle): 小樽市's request draft
     went to 岩見沢市, and the 確定版 went to that mailbox once (each mailbox once), 小樽市 left out
     of To, exit 0 and no word. Now both faces say it before the mail, naming both cells; a cell
-    adding the office's own address beside the municipality's stays unsaid."""
+    adding the office's own address beside the municipality's stays unsaid.
+
+    The sample's own addresses (renkei@otaru.example) are no recipients: drafts to them were
+    made without a word. Both commands say so, naming each cell, as --smtp's refusal does."""
     master = sample_master(tmp_path / "マスター.xlsx")
     iwamizawa = next(m.email for m in fy2023.settings.municipalities if m.name == "岩見沢市")
-    _set_address(master, "小樽市", iwamizawa, 江別市=f"{fy2023.settings.central.email}; kikaku@ebetsu.example")
+    _set_address(master, "小樽市", iwamizawa, 江別市=f"{fy2023.settings.central.email}; kikaku@ebetsu.lg.jp")
     said = f"　小樽市（設定!D11）、岩見沢市（設定!D12）: {iwamizawa}"
+    placeholder = ("【注意】例示用に予約されたドメイン（.example・.test・.invalid・.localhost・example.com など）の"
+                   "メールアドレスには、メールが届きません")
+    cells = [f"　小樽市（設定!D11）: {iwamizawa}\n", "　江別市（設定!D13）: renkei@city-sapporo.example\n",
+             "　長沼町（設定!D21）: renkei@naganuma.example\n"]
     assert main(["export", str(master), "-o", str(tmp_path / "確定版.xlsx"), "--eml"]) == 0
     out = capsys.readouterr().out
     assert "【注意】シート「設定」で、メールアドレスが同じ市町村があります" in out and said in out, out
     assert out.index(said) < out.index("メール下書き") and "江別市" not in out.split("【注意】")[1]
+    assert placeholder in out and all(x in out for x in cells) and out.index(placeholder) < out.index("メール下書き"), out
     assert main(["split", str(master), "--outdir", str(tmp_path / "配布"), "--eml"]) == 0
-    assert said in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert said in out and placeholder in out and all(x in out for x in cells), out
 
 
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
@@ -3355,16 +3364,29 @@ class Recorder:
         return "250 OK"
 
 
-def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
+def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, capsys, fy2023):
+    """The sample's contacts (renkei@otaru.example) are no recipients: --smtp tried to send to
+    them. Refused before the 確定版 is written, naming each cell, --to or --from that holds
+    one; ordinary addresses go."""
     monkeypatch.delenv(smtp.ENV_USER, raising=False)
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
     master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
+    refused = {(): ["　札幌市（設定!D10）: renkei@city-sapporo.example", "　小樽市（設定!D11）: renkei@otaru.example"],
+               ("--to", "a@otaru.test", "--from", "b@city-sapporo.lg.jp"): ["　--to: a@otaru.test"],
+               ("--to", "a@otaru.lg.jp", "--from", "b@mail.example.com"): ["　--from（差出人）: b@mail.example.com"],
+               ("--to", "a@otaru.lg.jp"): ["　札幌市（設定!D10）（差出人）: renkei@city-sapporo.example"]}
+    for given, cells in refused.items():
+        assert main(["export", str(master), "-o", str(out), "--smtp", "127.0.0.1:9", *given]) == 2, given
+        err = capsys.readouterr().err
+        assert "例示用に予約されたドメイン（.example・.test・.invalid・.localhost・example.com など）" in err, err
+        assert "メールは送信していません" in err and all(f"{x}\n" in err + "\n" for x in cells), err
+        assert not out.exists(), given
     code, handler = _export_by_smtp(master, out)
     assert code == 0
     [envelope] = handler.envelopes
-    assert envelope.mail_from == "office@city-sapporo.example"
-    assert envelope.rcpt_tos == ["renkei@otaru.example"]
+    assert envelope.mail_from == "office@city-sapporo.lg.jp"
+    assert envelope.rcpt_tos == ["renkei@otaru.lg.jp"]
     msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert msg["X-Unsent"] is None
     assert _attachments(msg) == [(out.name, out.read_bytes())]
@@ -3384,7 +3406,7 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
-    master = sample_master(tmp_path / "マスター.xlsx")
+    master = with_sendable_contacts(sample_master(tmp_path / "マスター.xlsx"))
     out = tmp_path / "確定版.xlsx"
     handler = FivePerMail()
     server = Controller(handler, hostname="127.0.0.1", port=_free_port())
@@ -3393,18 +3415,18 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
         code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}"])
         err = capsys.readouterr().err
         rest = err.rsplit(": ", 1)[1].split()
-        assert code == 2 and rest == [m.email for m in fy2023.settings.municipalities[5:]], err
+        assert code == 2 and rest == [sendable(m.email) for m in fy2023.settings.municipalities[5:]], err
         assert "5 件の宛先には送信しました（札幌市 <" in err and "恵庭市 <" in err, err
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}", "--to", *rest]) == 2
-        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.example>" in capsys.readouterr().err   # named again
+        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.lg.jp>" in capsys.readouterr().err   # named again
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
                      "--to", *rest[5:]]) == 0
     finally:
         server.stop()
     first, second, third = handler.envelopes
-    assert first.mail_from == fy2023.settings.central.email
+    assert first.mail_from == sendable(fy2023.settings.central.email)
     served = first.rcpt_tos + second.rcpt_tos + third.rcpt_tos
-    assert served == [m.email for m in fy2023.settings.municipalities]
+    assert served == [sendable(m.email) for m in fy2023.settings.municipalities]
 
 
 # -------------------------------------------- the master's municipality sheet after the split
