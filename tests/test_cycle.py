@@ -27,7 +27,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from defusedxml import ElementTree
 
-from conftest import require_soffice, saved_once, shared_build, value_key, with_members
+from conftest import require_soffice, saved_once, sendable, shared_build, value_key, with_members, with_sendable_contacts
 from ports import free_port as _free_port
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
@@ -353,6 +353,33 @@ def cycle(tmp_path, tmp_path_factory, fy2023):
 
 
 # ------------------------------------------------------------------------------ split
+
+def test_the_input_file_says_whose_status_reaches_the_list_as_recalc_warns(tmp_path_factory, fy2023):
+    """The file told every municipality 「実施状況 … 一覧の「連携事業実施状況等」に載ります」, and recalc
+    then warned of each row whose 指標 has 実施状況（手入力） that the municipality's was not shown
+    (every partner's row of the sample). Now the file says it by the rule recalc warns by: a
+    status typed into every row of the issued sheets, the rows validate warns of are the ones
+    the file says are not printed as typed."""
+    from renkei_xl.core.validate import validate
+
+    master, by_muni, _ = shared_build(tmp_path_factory, "cycle-fy2023", lambda f: _built_cycle(f, fy2023))
+    data = load_master(master)
+    typed = [e._replace(status="説明会を2回開催") for e in data.entries]
+    at = {(e.sheet, e.cell("status")) for e in typed}
+    warned = {(f.sheet, f.indicator_id) for f in validate(data.settings, data.indicators, typed)
+              if f.type in ("replaced-status", "ignored-entry") and (f.sheet, f.cell) in at}
+    for muni in ("札幌市", "小樽市"):
+        rows = list(dict.fromkeys(e.indicator_id for e in typed if e.municipality == muni and e.indicator_id))
+        shown = [i for i in rows if (muni, i) not in warned]
+        ws = openpyxl.load_workbook(by_muni[muni], read_only=True).worksheets[0]
+        [line] = [v for (v,) in ws.iter_rows(max_row=12, max_col=1, values_only=True) if str(v).startswith("　・実施状況:")]
+        not_printed = "入力した文は一覧の「連携事業実施状況等」にそのままは載りません"
+        assert len(shown) < len(rows) and not_printed in line, (muni, line)
+        if shown:
+            assert f"指標ID {'、'.join(shown)} の行は一覧の「連携事業実施状況等」に載ります" in line, (muni, shown, line)
+        else:
+            assert "このファイルの指標では、" + not_printed in line, (muni, line)
+
 
 def test_split_refuses_two_municipalities_whose_names_make_one_file_and_writes_nothing(tmp_path):
     """「小樽|市」 and 「小樽_市」 are two sheet names but one file name (| cannot be in one): the
@@ -2931,7 +2958,7 @@ def _export_by_smtp(master: Path, out: Path):
     server.start()
     try:
         code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
-                     "--from", "office@city-sapporo.example", "--to", "renkei@otaru.example"])
+                     "--from", "office@city-sapporo.lg.jp", "--to", "renkei@otaru.lg.jp"])
     finally:
         server.stop()
     return code, handler
@@ -3240,17 +3267,26 @@ def test_an_address_copied_into_another_municipalitys_row_is_said_before_the_mai
     """岩見沢市's address dragged down over 小樽市's (Excel's fill handle): 小樽市's request draft
     went to 岩見沢市, and the 確定版 went to that mailbox once (each mailbox once), 小樽市 left out
     of To, exit 0 and no word. Now both faces say it before the mail, naming both cells; a cell
-    adding the office's own address beside the municipality's stays unsaid."""
+    adding the office's own address beside the municipality's stays unsaid.
+
+    The sample's own addresses (renkei@otaru.example) are no recipients: drafts to them were
+    made without a word. Both commands say so, naming each cell, as --smtp's refusal does."""
     master = sample_master(tmp_path / "マスター.xlsx")
     iwamizawa = next(m.email for m in fy2023.settings.municipalities if m.name == "岩見沢市")
-    _set_address(master, "小樽市", iwamizawa, 江別市=f"{fy2023.settings.central.email}; kikaku@ebetsu.example")
+    _set_address(master, "小樽市", iwamizawa, 江別市=f"{fy2023.settings.central.email}; kikaku@ebetsu.lg.jp")
     said = f"　小樽市（設定!D11）、岩見沢市（設定!D12）: {iwamizawa}"
+    placeholder = ("【注意】例示用に予約されたドメイン（.example・.test・.invalid・.localhost・example.com など）の"
+                   "メールアドレスには、メールが届きません")
+    cells = [f"　小樽市（設定!D11）: {iwamizawa}\n", "　江別市（設定!D13）: renkei@city-sapporo.example\n",
+             "　長沼町（設定!D21）: renkei@naganuma.example\n"]
     assert main(["export", str(master), "-o", str(tmp_path / "確定版.xlsx"), "--eml"]) == 0
     out = capsys.readouterr().out
     assert "【注意】シート「設定」で、メールアドレスが同じ市町村があります" in out and said in out, out
     assert out.index(said) < out.index("メール下書き") and "江別市" not in out.split("【注意】")[1]
+    assert placeholder in out and all(x in out for x in cells) and out.index(placeholder) < out.index("メール下書き"), out
     assert main(["split", str(master), "--outdir", str(tmp_path / "配布"), "--eml"]) == 0
-    assert said in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert said in out and placeholder in out and all(x in out for x in cells), out
 
 
 def test_export_eml_draft_to_every_municipality(tmp_path, fy2023):
@@ -3328,16 +3364,29 @@ class Recorder:
         return "250 OK"
 
 
-def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, fy2023):
+def test_export_smtp_delivers_the_workbook(tmp_path, monkeypatch, capsys, fy2023):
+    """The sample's contacts (renkei@otaru.example) are no recipients: --smtp tried to send to
+    them. Refused before the 確定版 is written, naming each cell, --to or --from that holds
+    one; ordinary addresses go."""
     monkeypatch.delenv(smtp.ENV_USER, raising=False)
     monkeypatch.delenv(smtp.ENV_PASSWORD, raising=False)
     master = sample_master(tmp_path / "マスター.xlsx")
     out = tmp_path / "確定版.xlsx"
+    refused = {(): ["　札幌市（設定!D10）: renkei@city-sapporo.example", "　小樽市（設定!D11）: renkei@otaru.example"],
+               ("--to", "a@otaru.test", "--from", "b@city-sapporo.lg.jp"): ["　--to: a@otaru.test"],
+               ("--to", "a@otaru.lg.jp", "--from", "b@mail.example.com"): ["　--from（差出人）: b@mail.example.com"],
+               ("--to", "a@otaru.lg.jp"): ["　札幌市（設定!D10）（差出人）: renkei@city-sapporo.example"]}
+    for given, cells in refused.items():
+        assert main(["export", str(master), "-o", str(out), "--smtp", "127.0.0.1:9", *given]) == 2, given
+        err = capsys.readouterr().err
+        assert "例示用に予約されたドメイン（.example・.test・.invalid・.localhost・example.com など）" in err, err
+        assert "メールは送信していません" in err and all(f"{x}\n" in err + "\n" for x in cells), err
+        assert not out.exists(), given
     code, handler = _export_by_smtp(master, out)
     assert code == 0
     [envelope] = handler.envelopes
-    assert envelope.mail_from == "office@city-sapporo.example"
-    assert envelope.rcpt_tos == ["renkei@otaru.example"]
+    assert envelope.mail_from == "office@city-sapporo.lg.jp"
+    assert envelope.rcpt_tos == ["renkei@otaru.lg.jp"]
     msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert msg["X-Unsent"] is None
     assert _attachments(msg) == [(out.name, out.read_bytes())]
@@ -3357,7 +3406,7 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
             envelope.rcpt_tos.append(address)
             return "250 OK"
 
-    master = sample_master(tmp_path / "マスター.xlsx")
+    master = with_sendable_contacts(sample_master(tmp_path / "マスター.xlsx"))
     out = tmp_path / "確定版.xlsx"
     handler = FivePerMail()
     server = Controller(handler, hostname="127.0.0.1", port=_free_port())
@@ -3366,18 +3415,18 @@ def test_export_smtp_sends_from_the_central_city_to_every_municipality(tmp_path,
         code = main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}"])
         err = capsys.readouterr().err
         rest = err.rsplit(": ", 1)[1].split()
-        assert code == 2 and rest == [m.email for m in fy2023.settings.municipalities[5:]], err
+        assert code == 2 and rest == [sendable(m.email) for m in fy2023.settings.municipalities[5:]], err
         assert "5 件の宛先には送信しました（札幌市 <" in err and "恵庭市 <" in err, err
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}", "--to", *rest]) == 2
-        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.example>" in capsys.readouterr().err   # named again
+        assert "5 件の宛先には送信しました（恵庭市 <renkei@eniwa.lg.jp>" in capsys.readouterr().err   # named again
         assert main(["export", str(master), "-o", str(out), "--smtp", f"127.0.0.1:{server.port}",
                      "--to", *rest[5:]]) == 0
     finally:
         server.stop()
     first, second, third = handler.envelopes
-    assert first.mail_from == fy2023.settings.central.email
+    assert first.mail_from == sendable(fy2023.settings.central.email)
     served = first.rcpt_tos + second.rcpt_tos + third.rcpt_tos
-    assert served == [m.email for m in fy2023.settings.municipalities]
+    assert served == [sendable(m.email) for m in fy2023.settings.municipalities]
 
 
 # -------------------------------------------- the master's municipality sheet after the split

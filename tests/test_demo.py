@@ -3,6 +3,8 @@ import sys
 
 import pytest
 
+from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
+
 
 def _demo(folder):
     out = subprocess.run([sys.executable, "-m", "renkei_xl.cli", "demo", "--outdir", str(folder)],
@@ -41,3 +43,27 @@ def test_demo_run_again_says_it_replaced_its_masters_and_where_they_are(first_de
     assert "（前にあったファイルは「さっぽろ圏_2023年度_マスター_バックアップ」に残しました）" in shown
     assert "（前にあったファイルは「さっぽろ圏_2024年度_マスター_バックアップ」に残しました）" in shown
     assert list((folder / "さっぽろ圏_2024年度_マスター_バックアップ").iterdir())
+
+
+def test_a_new_years_recalc_says_why_its_rate_is_zero_on_both_faces(first_demo, tmp_path, licensed, capsys):
+    """A new year's master recalculated before any input: 「達成割合 0／6 = 0.0%」 and nothing
+    more, on the command line and on the button; only the demo said why. The one rule
+    (pipeline.missed_note) is said under the 達成割合 by each face, in the same words."""
+    import shutil
+
+    from remote_payload import click_payload
+    from test_buttons import _only_alert, _run
+    from renkei_xl.cli import main
+    from renkei_xl.excel import buttons
+
+    folder, _, _ = first_demo
+    said = "× 6 件のうち 5 件は期限（「2023年度まで」など）を過ぎて未完了の指標、1 件はそれを数える達成割合の行です"
+    cli = shutil.copyfile(folder / "さっぽろ圏_2024年度_マスター.xlsm", tmp_path / "cli.xlsm")
+    capsys.readouterr()
+    assert main(["recalc", str(cli)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith(said) and out[-2].endswith("達成割合 0／6 = 0.0%"), out
+    button = shutil.copyfile(folder / "さっぽろ圏_2024年度_マスター.xlsm", tmp_path / "button.xlsm")
+    applied, _ = _run(buttons.recalc, click_payload(button))
+    prompt = _only_alert(applied)["prompt"].splitlines()
+    assert prompt[prompt.index("達成割合 0／6 = 0.0%") + 1] == out[-1], prompt

@@ -134,9 +134,18 @@ def test_changing_one_municipality_changes_everything_downstream(sample_xlsx, tm
     assert written.backup and written.backup.exists()
 
 
-def test_master_filled_by_hand_through_the_contract(tmp_path):
+def test_master_filled_by_hand_through_the_contract(tmp_path, capsys):
+    """A new master checked before its 指標 is filled said 「エラー 0 件、警告 0 件」 (exit 0), as if
+    ready: now a warning, on 検証結果 too, says what to fill in. Filled by hand, it is gone."""
+    from renkei_xl.cli import main as cli_main
+
     path = tmp_path / "hand.xlsx"
     init_master(path, year=2024)
+    assert cli_main(["validate", str(path)]) == 0
+    said = "シート「指標」に指標が 1 つもありません。A2 の行から 1 行に 1 指標ずつ、指標ID・役割・評価指標・目標値・集計方法を入力"
+    assert "警告 1 件" in (out := capsys.readouterr().out) and f"[警告] 指標!A2 : {said}" in out, out
+    assert [r[:3] for r in load_workbook(path, read_only=True)[c.FINDINGS].iter_rows(min_row=2, values_only=True)
+            if r[4] and said in r[4]] == [("警告", c.INDICATORS, "A2")]
     wb = load_workbook(path)
     ws = wb[c.INDICATORS]
     head = [cell.value for cell in ws[1]]
@@ -160,6 +169,7 @@ def test_master_filled_by_hand_through_the_contract(tmp_path):
     wb.save(path)
     out = cli("recalc", path)
     assert out.returncode == 0, out.stderr
+    assert "指標が 1 つもありません" not in out.stdout, out.stdout
     got = list_rows(path)
     assert got["X-1"]["評価"] == "×" and got["X-1"]["実績値"] == "１回"
     assert got["X-2"]["実績値"] == "11件" and got["X-2"]["評価"] == "◎"

@@ -82,7 +82,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
-    from ..cycle.letters import borrowed_addresses, confirmed_message
+    from ..cycle.letters import borrowed_addresses, confirmed_message, placeholder_addresses
     from ..cycle.mail import attachment_name_problem
 
     from ..safety import open_note
@@ -114,6 +114,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         if result.undrawn:
             print(result.undrawn)
     print(result.result.summary.line())
+    from ..core.pipeline import missed_note
+
+    if note := missed_note(result.result):
+        print(note)
     if result.stale:
         print(stale_note(result.stale))
     if result.unreturned:
@@ -130,6 +134,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print_findings(list(result.result.findings))
     if mailed and not args.to and (borrowed := borrowed_addresses(result.settings)):
         print(borrowed.render(borrowed.most))     # before the mail goes: it reaches one office less
+    if args.eml and (placeholders := placeholder_addresses(result.settings, args.to or (), args.sender)):
+        print(placeholders.render(placeholders.most))     # --smtp refused them before the 確定版 was written
     _mail_confirmed(args, result, bool(errors))
     # Written either way; 1 says, as recalc's does, that input errors made rows － in a file
     # that is mailed to every municipality.

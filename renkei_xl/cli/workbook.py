@@ -196,6 +196,10 @@ def cmd_recalc(args: argparse.Namespace) -> int:
         print_findings(list(result.findings))
     _print_written(written)
     print(result.summary.line())
+    from ..core.pipeline import missed_note
+
+    if note := missed_note(result):
+        print(note)
     # Written either way; 1 says, as validate's does, that input errors made rows － (a batch
     # run or CI must not read a master with errors as a clean recalculation).
     return 0 if result.report.ok else 1
@@ -235,7 +239,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"目標の見直し {len(r.past)} 件（検証結果）。{r.old_year}年度のマスターは変更していません")
     nxt, _ = recalc_file(done.path)
     print(f"6. {r.new_year}年度のマスターを再計算（まだ入力なし）: {nxt.summary.line()}")
-    print(*_missed_note(nxt, r.old_year), sep="\n")
+    from ..core.pipeline import missed_note
+
+    if note := missed_note(nxt):
+        print(f"   {note}")
     return 0 if same == len(ref.official) else 1
 
 
@@ -244,23 +251,6 @@ def _replaced_note(path: Path, existed: bool) -> str:
     from ..safety import backup_folder
 
     return f"（前にあったファイルは「{backup_folder(path).name}」に残しました）" if existed else ""
-
-
-def _missed_note(result, old_year: int) -> list[str]:
-    """Why a year with no input yet has ×: targets whose year has passed unfinished, and
-    the 達成割合 row counting them. Said only when that is what every × is."""
-    from ..core.methods import rates_others
-    from ..core.model import MISSED
-
-    missed = [i for i in result.indicators if result.evaluations[i.id].symbol == MISSED]
-    late = [i for i in missed if not rates_others(i)]
-    if not late or any("期限" not in result.evaluations[i.id].reason for i in late):
-        return []
-    passed = f"期限（「{old_year}年度まで」など）を過ぎて未完了の指標"
-    rest = len(missed) - len(late)
-    said = (f"× {len(missed)} 件のうち {len(late)} 件は{passed}、{rest} 件はそれを数える達成割合の行です" if rest
-            else f"× の {len(late)} 件は{passed}です")
-    return [f"   {said}。目標値を見直すまで × のままです（検証結果の「目標の見直しが必要です」）"]
 
 
 def cmd_upgrade_macros(args: argparse.Namespace) -> int:

@@ -891,6 +891,9 @@ def read_indicators(book: Book, findings: Optional[list[Finding]] = None) -> lis
         out.append(make(Indicator, (ind_id, one(role), no, one(project_name), one(summary), name, baseline, target,
                                     one(method), one(rule), actual_manual, status_manual, kpi in c.KPI_TRUE,
                                     c.INDICATORS, r, cells)))
+    if not out and findings is not None:
+        first = RowCells(cols, row_no + 1)["id"]
+        findings.append(F.NO_INDICATORS.at(c.INDICATORS, first, name=c.INDICATORS, first=first))
     return out
 
 

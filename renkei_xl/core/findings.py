@@ -15,7 +15,7 @@ overrides the type's own only where the rule says so (a 基本KPI's unit mismatc
 
 from typing import NamedTuple, Optional, Sequence
 
-from .contract import SETTINGS
+from .contract import INDICATOR_HEADERS, INDICATOR_REQUIRED, SETTINGS
 from .model import ERROR, WARNING, Finding, Municipality
 from .values import (APPROXIMATE, BOOLEAN, BOOLEAN_TEXTS, CELL_ERROR, CELL_TEXT_LIMIT, CONTROL, DEADLINE_EXAMPLES,
                      DEADLINE_FORM, EXCEL_CELL_TEXT, RANGE, RICH_VALUE, RICH_VALUE_ERROR, TOO_LARGE, TOO_LONG,
@@ -545,6 +545,14 @@ REPLACED_STATUS = _type("replaced-status", WARNING,
 BREAKDOWN_MISMATCH = _type(
     "breakdown-mismatch", ERROR, "実績値（手入力）「{value}」が市町村シートの合計 {total:,} と一致しません",
     "実績値（手入力）を空にする（市町村の合計を使う）か、市町村シートの値を直してください")
+# A master whose 指標 has no indicator row (a new one from `renkei-xl init`): 入力チェック said
+# 「エラー 0 件、警告 0 件」 and 評価を再計算 「評価できる指標がありません」, exit 0, as if done.
+NO_INDICATORS = _type(
+    "no-indicators", WARNING,
+    "シート「{name}」に指標が 1 つもありません。{first} の行から 1 行に 1 指標ずつ、"
+    + "・".join(INDICATOR_HEADERS[f] for f in INDICATOR_REQUIRED) + "を入力してください（入力するまで、評価できる指標がありません）",
+    "事業No・連携事業名・事業概要・基準値・評価方法も入れると一覧が整います。市町村シートには、その市町村が報告する"
+    "指標ID の行を入力します")
 PAST_TARGET = _type(
     "target-year-past", WARNING,
     "目標値「{target}」の年度（{year}年度）は対象年度（{fiscal_year}年度）より前です。目標の見直しが必要です",

@@ -26,10 +26,10 @@ from . import text_fit
 from .business_days import japanese_date
 from .contract_read import text
 from .looks import PROTECTION, look, print_setup
-from .methods import InputRule, input_rule
+from .methods import InputRule, input_rule, status_listed
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import NO_RESULT_VALUE, error_value, fit_cell, unread_value
+from .values import NO_RESULT_VALUE, count_text, error_value, fit_cell, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -225,8 +225,10 @@ def _issued_row(copy, row: Sequence[object]) -> list[str]:
 INPUT_CELLS = "薄い黄色のセル"
 
 
-def instructions(settings: Settings, fields: set[str], reference_heads: list[str]) -> list[str]:
-    """What each coloured column wants, in the order a partner meets them."""
+def instructions(settings: Settings, fields: set[str], reference_heads: list[str],
+                 status_ids: tuple[Sequence[str], Sequence[str]] = ((), ())) -> list[str]:
+    """What each coloured column wants, in the order a partner meets them. ``status_ids``:
+    the file's 指標IDs whose 実施状況 一覧 prints, and those it does not (status_rows)."""
     as_of = (f"{settings.base_date.year}年{settings.base_date.month}月{settings.base_date.day}日時点"
              if settings.base_date else f"{settings.fiscal_year}年度末時点")
     lines = ["入力のしかた", f"1. {INPUT_CELLS}だけに入力してください。その他のセルは保護されていて、変更できません。"]
@@ -236,7 +238,7 @@ def instructions(settings: Settings, fields: set[str], reference_heads: list[str
     if "denominator" in fields:
         lines.append("　・分母: 比率の指標の行だけ、実績値の分母（全体の数）を入力してください。")
     if "status" in fields:
-        lines.append("　・実施状況: 取組の内容・回数・時期などを文章で入力してください（一覧の「連携事業実施状況等」に載ります）。")
+        lines.append(fit_cell(status_instruction(*status_ids)))
     number = 2
     if reference_heads:
         # The heads are the sheet's (a 前年度… column staff named): cut as every text the tool writes.
@@ -245,6 +247,42 @@ def instructions(settings: Settings, fields: set[str], reference_heads: list[str
     lines.append(f"{number}. 行・列・シートの追加や削除、見出しやシート名の変更はしないでください。"
                  "入力が終わったら上書き保存してください。")
     return lines
+
+
+# The 指標IDs status_instruction names before 「ほか n 行」.
+SHOWN_IDS = 8
+
+
+def status_instruction(listed: Sequence[str], unlisted: Sequence[str]) -> str:
+    """The 実施状況 line: where the row's text goes, said by the rule recalc warns by
+    (methods.status_listed). The file said every 実施状況 went to 一覧; for a row whose 指標 has
+    実施状況（手入力）, recalc then warned that the municipality's was not shown (in the FY2023
+    sample, every partner's row). The fewer kind of row is named by its 指標IDs."""
+    ask = "　・実施状況: 取組の内容・回数・時期などを文章で入力してください"
+    goes = "一覧の「連携事業実施状況等」に載ります"
+    not_listed = "入力した文は一覧の「連携事業実施状況等」にそのままは載りません（事務局が確認します）"
+    if not unlisted:
+        return f"{ask}（{goes}）。"
+    if not listed:
+        return f"{ask}。このファイルの指標では、{not_listed}。"
+    fewer = unlisted if len(unlisted) <= len(listed) else listed
+    ids = "、".join(fewer[:SHOWN_IDS]) + (f"（ほか {count_text(len(fewer) - SHOWN_IDS)} 行）" if len(fewer) > SHOWN_IDS else "")
+    if fewer is unlisted:
+        return f"{ask}（{goes}）。ただし、指標ID {ids} の行は、{not_listed}。"
+    return f"{ask}。このファイルの指標の多くでは、{not_listed}。指標ID {ids} の行は{goes}。"
+
+
+def status_rows(muni: Municipality, settings: Settings, ids: Sequence[str], by_id: Mapping[str, Indicator]
+                ) -> tuple[list[str], list[str]]:
+    """The 指標IDs among ``ids`` (each once) whose 実施状況 from ``muni`` 一覧 prints, and those it does not."""
+    central = settings.central
+    is_central = central is not None and central.name == muni.name
+    listed, unlisted = [], []
+    for i in dict.fromkeys(ids):
+        ind = by_id.get(i)
+        if ind is not None:
+            (listed if status_listed(ind, is_central) else unlisted).append(i)
+    return listed, unlisted
 
 
 def shown(value: object) -> object:
@@ -291,7 +329,8 @@ def input_sheet_plan(settings: Settings, muni: Municipality, copy, by_id: dict[s
     rows: list[list] = [[(input_title(settings, muni.name), "title")]]
     rows.append([(f"回答期限: {japanese_date(deadline)}までに、入力したこのファイルをメールに添付して"
                   "返信してください。", "input_due")] if deadline is not None else [])
-    lines = instructions(settings, set(copy.fields) & set(INPUT_FIELDS), [k.header for k in cols if k.reference])
+    lines = instructions(settings, set(copy.fields) & set(INPUT_FIELDS), [k.header for k in cols if k.reference],
+                         status_rows(muni, settings, copy.ids, by_id))
     rows += [[(line, "input_strong" if i == 0 else "legend")] for i, line in enumerate(lines)]
     rows += [[], [(ID_TITLE, "input_strong")]]
     merges: list[Rect] = []

@@ -529,10 +529,26 @@ def status_sources(ind: "Indicator", entries: "Sequence[Entry]", settings: "Sett
 
 def plain_status(ind: "Indicator", entries: "Sequence[Entry]", settings: "Settings") -> str:
     """実施状況 as 一覧 shows it, before any breakdown is appended."""
-    manual = ind.status_manual.strip()
-    if manual:    # it replaces the rows' own, an unread one too (validation names it): printed nowhere
+    if replaces_status(ind):    # an unread one too (validation names it): printed nowhere
+        manual = ind.status_manual.strip()
         return "" if unread_value(manual) is not None else manual
     return joined_status(status_sources(ind, entries, settings))
+
+
+def replaces_status(ind: "Indicator") -> bool:
+    """指標's 実施状況（手入力） is printed in 一覧 in place of every municipality's own."""
+    return bool(ind.status_manual.strip())
+
+
+def status_listed(ind: "Indicator", is_central: bool) -> bool:
+    """Whether a municipality's 実施状況 on ``ind``'s row reaches 一覧 (plain_status): not where
+    指標's own replaces it, nor a partner's on a 中心市のみ row (status_sources). One rule for
+    what recalc warns of and what the input file tells the municipality: the file said every
+    実施状況 goes to 一覧, and recalc then warned that it did not. An unknown 集計方法 claims nothing."""
+    if replaces_status(ind):
+        return False
+    method = method_of(ind)
+    return method is None or method.reporters != CENTRAL_ONLY or is_central
 
 
 # Written with these, a number stays as written: the office writes large numbers so

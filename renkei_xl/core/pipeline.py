@@ -307,3 +307,19 @@ def summarize(indicators: Sequence[Indicator], evaluations: dict[str, Evaluation
             per_role[symbol] += n
     rate = achieved / evaluable if evaluable else None
     return Summary(full, roles, achieved, evaluable, rate)
+
+
+def missed_note(result: Result) -> str:
+    """Why a year with no input yet has × ("" otherwise): targets whose year has passed
+    unfinished, and the 達成割合 row counting them. A new year's master read
+    「達成割合 0／6 = 0.0%」 after 評価を再計算 with no word why; only the demo said it. Said
+    only when that is what every × is; each face prints it under the 達成割合."""
+    missed = [i for i in result.indicators if result.evaluations[i.id].symbol == MISSED]
+    late = [i for i in missed if not rates_others(i)]
+    if not late or any("期限" not in result.evaluations[i.id].reason for i in late):
+        return ""
+    passed = f"期限（「{shown(late[0].target)}」など）を過ぎて未完了の指標"
+    rest = len(missed) - len(late)
+    said = (f"× {len(missed)} 件のうち {len(late)} 件は{passed}、{rest} 件はそれを数える達成割合の行です" if rest
+            else f"× の {len(late)} 件は{passed}です")
+    return f"{said}。目標値を見直すまで × のままです（検証結果の「目標の見直しが必要です」）"

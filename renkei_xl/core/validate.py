@@ -28,8 +28,9 @@ from typing import Iterable, Mapping, Optional, Sequence
 
 from .lazy_pattern import LazyPattern
 from . import contract as c
-from .methods import (CENTRAL_ONLY, MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY,
-                      feeding_entries, input_unit, method_of, rate_lines, rates_others, reported_by, target_of)
+from .methods import (MANUAL_ALWAYS, MANUAL_FALLBACK, MANUAL_NEVER, NAMES as METHODS, NOBODY, feeding_entries,
+                      input_unit, method_of, rate_lines, rates_others, replaces_status, reported_by, status_listed,
+                      target_of)
 from . import findings as F
 from .choices import RULE_REFERENCE, RULES
 from .lookalike import DOT_LIKE, first_difference, lookalike_findings
@@ -687,7 +688,7 @@ def _what_the_row_feeds(ind: Indicator, e: Entry, is_central: bool, fiscal_year:
         return out
     if not feeds and (e.value or e.status):
         out += _unused_entry(ind, e, {f.cell for f in found})
-    elif e.status and ind.status_manual and e.status.strip() and ind.status_manual.strip():
+    elif e.status and e.status.strip() and replaces_status(ind):
         out += _status_replaced(ind, e, {f.cell for f in found})
     return out
 
@@ -740,9 +741,7 @@ def _status_levels(ind: Indicator, is_central: bool) -> Mapping[str, str]:
     """A municipality's 実施状況 holding TRUE/FALSE is an error where 一覧 would show it (as
     methods.plain_status shows one), a warning where it does not: 指標's 実施状況（手入力）
     replaces it, or 中心市のみ shows the central city's alone."""
-    method = method_of(ind)
-    shown = not ind.status_manual.strip() and (method is None or method.reporters != CENTRAL_ONLY or is_central)
-    return {} if shown else _STATUS_UNSHOWN
+    return {} if status_listed(ind, is_central) else _STATUS_UNSHOWN
 
 
 def _texts_to_check(e: Entry) -> bool:

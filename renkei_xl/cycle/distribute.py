@@ -258,9 +258,10 @@ def _write_files(planned: list, data, issued: dt.datetime, key: Optional[bytes],
     written.copied = [f for f in data.findings if f.type == COPIED_SHEET.code]
     written.stale = [(muni.name, *hit) for muni, copy, _path in planned for hit in stale_labels(copy, data.indicators)]
     if eml:
-        from .letters import borrowed_addresses
+        from .letters import borrowed_addresses, placeholder_addresses
 
         written.borrowed = borrowed_addresses(data.settings)
+        written.placeholders = placeholder_addresses(data.settings, sender=sender)
     shared = _Shared(data)
     for muni, copy, path in planned:
         try:
@@ -298,6 +299,7 @@ class SplitFiles(list):
         self.stale: list = []       # (sheet, cell, 指標ID, its text, 指標's): core.input_sheet.stale_labels
         self.cut: list = []         # core.input_sheet.Cut: a cell no row of the file shows whole
         self.borrowed = None        # with drafts: letters.borrowed_addresses, a request addressed to another office
+        self.placeholders = None    # with drafts: letters.placeholder_addresses, addresses no mail reaches
 
 
 def split_cautions(files: "SplitFiles") -> list[str]:
@@ -311,7 +313,7 @@ def caution_listings(files: "SplitFiles") -> list[Listing]:
     the cells are and what to do. As separate lines, the heading was the longest plain line
     and left out first, and 「札幌市!C2（02-1）「…」→ 指標では「…」」 stood alone (qa-150)."""
     return [x for x in (_missing_rows(files), _stale(files), _copied(files), _cut(files),
-                        getattr(files, "borrowed", None)) if x is not None]
+                        getattr(files, "borrowed", None), getattr(files, "placeholders", None)) if x is not None]
 
 
 def _lines(listing: Listing) -> list[str]:

@@ -19,7 +19,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
-from .mail import build_message, first_line_break, mailbox, parse_addresses
+from .mail import RESERVED_SHOWN, build_message, first_line_break, mailbox, parse_addresses, reserved_domain
 
 # --- default wording ---------------------------------------------------------------
 # Fields are str.format names; render_template() fills them. 回答期限 is a ready-made
@@ -208,6 +208,61 @@ def borrowed_addresses(settings: Settings) -> Optional[Listing]:
 # The most municipalities borrowed_addresses lists (all twelve fit; a longer 設定 is cut).
 SHOWN_BORROWED = 12
 
+# What placeholder_addresses and unsendable_placeholders say of such an address, in both.
+PLACEHOLDER_SAID = f"例示用に予約されたドメイン（{RESERVED_SHOWN}）のメールアドレスには、メールが届きません"
+
+
+def placeholder_addresses(settings: Settings, to: Sequence[str] = (), sender: Optional[str] = None
+                          ) -> Optional[Listing]:
+    """The 【注意】 of a draft to or from addresses no mail reaches (mail.reserved_domain): the
+    sample master's contacts (renkei@otaru.example). The drafts were made without a word, and
+    a draft is opened and sent by hand; --smtp refuses them (unsendable_placeholders)."""
+    items = _placeholder_items(settings, to, sender)
+    if not items:
+        return None
+    return Listing(items, "　…ほか {n} 件", cap=SHOWN_BORROWED,
+                   head=f"【注意】{PLACEHOLDER_SAID}（見本のマスターの例のままではありませんか）。"
+                        "送る前に、実際のアドレスに直してください:\n")
+
+
+def unsendable_placeholders(settings: Settings, to: Sequence[str] = (), sender: Optional[str] = None) -> None:
+    """--smtp refused before anything is written, naming each cell (or --to, --from) as the
+    【注意】 of a draft does: a mail sent to such an address never arrives, or the relay refuses it."""
+    items = _placeholder_items(settings, to, sender)
+    if items:
+        raise UserError(f"{PLACEHOLDER_SAID}。メールは送信していません。実際のアドレスに直してから、もう一度実行して"
+                        "ください:\n" + "\n".join(items))
+
+
+def _placeholder_items(settings: Settings, to: Sequence[str], sender: Optional[str]) -> list[str]:
+    """「　小樽市（設定!D11）: renkei@otaru.example」 for each cell (or option) of the mail's
+    recipients and sender holding an address under a reserved name."""
+    def reserved(found: Sequence[Address]) -> str:
+        return ", ".join(a.addr_spec for a in found if reserved_domain(a))
+
+    items = []
+    if to:
+        if said := reserved(parse_addresses(to, "宛先")):
+            items.append(f"　--to: {said}")
+    else:
+        items += [f"　{m.name}{_at(m)}: {said}" for m in settings.municipalities
+                  if (said := reserved(_addresses_or_none(m)))]
+    central = settings.central
+    if sender:
+        if said := reserved(parse_addresses([sender], "--from の差出人")):
+            items.append(f"　--from（差出人）: {said}")
+    elif to and central is not None and (said := reserved(_addresses_or_none(central))):
+        items.append(f"　{central.name}{_at(central)}（差出人）: {said}")
+    return items
+
+
+def _addresses_or_none(muni: Municipality) -> list[Address]:
+    """A municipality's addresses, none for a cell refused on its own (check_mail_settings)."""
+    try:
+        return municipality_addresses(muni)
+    except UserError:
+        return []
+
 
 def _named_as_in_settings(settings: Settings, given: list[Address]) -> list[Address]:
     """--to's addresses named after the municipality whose address each is in 設定: the
@@ -264,6 +319,8 @@ def confirmed_message(settings: Settings, attachments: Sequence[Path], *, to: Se
     else:
         check_mail_settings(settings, sender)
         recipients = [a for m in settings.municipalities for a in municipality_addresses(m)]
+    if not draft:      # after the cells' own refusals (an empty or mistyped address comes first)
+        unsendable_placeholders(settings, to, sender)
     sender = office_address(settings, sender)
     fields = {"圏域名": settings.region, "対象年度": settings.fiscal_year, "事務局名": office_name(settings),
               "連絡先": contact(sender)}

@@ -139,6 +139,22 @@ def build_message(*, sender: str, to: Sequence[str], subject: str, body: str,
     return msg
 
 
+# Names no mail is ever delivered to: reserved for examples and tests by RFC 2606 (.example,
+# .invalid, .test, .localhost, example.com/.net/.org) and RFC 6761 §6. The sample master's
+# contacts are of these (renkei@otaru.example): a draft to them went out unsaid, and --smtp
+# tried to send to them.
+RESERVED_TLDS = frozenset({"example", "invalid", "test", "localhost"})
+RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+RESERVED_SHOWN = ".example・.test・.invalid・.localhost・example.com など"
+
+
+def reserved_domain(address: Address) -> bool:
+    """Whether ``address`` is under a name reserved for examples (RESERVED_TLDS, RESERVED_DOMAINS)."""
+    domain = address.domain.lower().rstrip(".")
+    return (domain.rsplit(".", 1)[-1] in RESERVED_TLDS
+            or any(domain == d or domain.endswith("." + d) for d in RESERVED_DOMAINS))
+
+
 def mailbox(address: Address) -> str:
     """The mailbox an address delivers to, for telling two spellings of one apart: the domain
     is case-blind (RFC 5321 2.4); the local part is left as typed, as the mail server may read it."""

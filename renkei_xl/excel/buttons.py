@@ -339,6 +339,7 @@ def _check(live: LiveBook, title: str) -> Said:
 
 
 def _recalc(live: LiveBook, title: str) -> Said:
+    from ..core.pipeline import missed_note
     from ..core.plan import recalc_plan
     from .apply import master_state
 
@@ -349,7 +350,8 @@ def _recalc(live: LiveBook, title: str) -> Said:
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
     return [
-        f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line, "",
+        f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line,
+        *filter(None, [missed_note(result)]), "",
         *_findings_parts(result.findings), "",
         f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out]
 
@@ -514,6 +516,7 @@ def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) ->
     as one line, the longest plain one, a deep folder's message left that 【注意】 out whole
     (qa-150). Where the 確定版 is, its files and where the one it replaced is kept are
     Whole, never the lines the box cuts."""
+    from ..core.pipeline import missed_note
     from ..cycle.export import cut_note, errors_note, replaced_note, stale_parts, unreturned_parts
 
     result = done.result
@@ -521,7 +524,7 @@ def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) ->
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *filter(None, [errors_note(result)]), *stale_parts(done.stale, len(result.indicators)),
         *unreturned_parts(done.unreturned), *filter(None, [cut_note(result), done.undrawn]),
-        result.summary.line(), "", *_findings_parts(result.findings), "",
+        result.summary.line(), *filter(None, [missed_note(result)]), "", *_findings_parts(result.findings), "",
         Whole(f"保存先: {_shown(outdir)}"), *(Whole(f"・{p.name}") for p in files),
         *(Whole(n) for n in filter(None, [replaced_note(done, _shown)])), *note]
 
