@@ -1531,7 +1531,7 @@ from renkei_xl.core.pipeline import recalculate  # noqa: E402
 from renkei_xl.core.values import ERROR_VALUES, INPUT_ERROR  # noqa: E402
 from renkei_xl.cycle.collect import plan_collect  # noqa: E402
 from renkei_xl.cycle.distribute import master_key_of_file  # noqa: E402
-from renkei_xl.workbook.session import load_master  # noqa: E402
+from renkei_xl.workbook.session import load_master, recalc_file  # noqa: E402
 
 ISSUE_ERRORS = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
                 "#SPILL!", "#CALC!")
@@ -2115,14 +2115,15 @@ def move_part(members: dict[str, bytes], old: str, new: str, target: Optional[st
         edit_part(members, "[Content_Types].xml", lambda x: x.replace(f'PartName="/{old}"', f'PartName="/{new}"'))
 
 
-def _dated_value(members: dict[str, bytes]) -> None:
-    """The return's 実績値 G20 typed as a date (2024/3/31 in a date format): held, never imported."""
+def _dated_value(members: dict[str, bytes], format_id: int = 14, value: str = "45382") -> None:
+    """The return's 実績値 G20 typed as a date (2024/3/31 in a date format; or ``value`` in
+    the built-in number format ``format_id``): held, never imported."""
     styles = members["xl/styles.xml"].decode("utf-8")
     count = int(re.search(r'<cellXfs count="(\d+)"', styles).group(1))
-    styles = replace_once(styles, "</cellXfs>", '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" '
+    styles = replace_once(styles, "</cellXfs>", f'<xf numFmtId="{format_id}" fontId="0" fillId="0" borderId="0" '
                                                 'applyNumberFormat="1"/></cellXfs>')
     members["xl/styles.xml"] = re.sub(r'<cellXfs count="\d+"', f'<cellXfs count="{count + 1}"', styles, count=1).encode()
-    edit_part(members, RETURN_PART, lambda x: set_cell(x, RETURN_VALUE, f'<c r="{RETURN_VALUE}" s="{count}"><v>45382</v></c>'))
+    edit_part(members, RETURN_PART, lambda x: set_cell(x, RETURN_VALUE, f'<c r="{RETURN_VALUE}" s="{count}"><v>{value}</v></c>'))
 
 
 def _shared_status(members: dict[str, bytes]) -> None:
@@ -2136,6 +2137,21 @@ def _shared_status(members: dict[str, bytes]) -> None:
     members["xl/sharedStrings.xml"] = re.sub(rb"<t>[^<]*</t>", "<t>古い文字列</t>".encode(), members["xl/strings.xml"])
 
 
+def rename_member(members: dict[str, bytes], old: str, new: str) -> None:
+    """``old`` stored as ``new`` and typed so, its relationship left naming ``old``: OPC
+    compares part names case-insensitively, so a ``new`` that differs only in case is the
+    same part."""
+    members[new] = members.pop(old)
+    edit_part(members, "[Content_Types].xml", lambda x: replace_once(x, f'PartName="/{old}"', f'PartName="/{new}"'))
+
+
+def _book_elsewhere(members: dict[str, bytes]) -> None:
+    """The workbook part at xl/book.xml, where _rels/.rels names it."""
+    rename_member(members, "xl/workbook.xml", "xl/book.xml")
+    members["xl/_rels/book.xml.rels"] = members.pop("xl/_rels/workbook.xml.rels")
+    edit_part(members, "_rels/.rels", lambda x: replace_once(x, 'Target="xl/workbook.xml"', 'Target="xl/book.xml"'))
+
+
 # Parts where ECMA-376 Part 2 lets a writer put them and python-calamine does not look: it
 # takes the styles and shared strings at Excel's names (xlrd #317: Microsoft Dynamics AX
 # writes shared strings elsewhere) and a sheet at 「xl/」 + its target unresolved. Each was
@@ -2147,6 +2163,9 @@ MISPLACED_PARTS = {
     "shared strings elsewhere, an old copy left": (_shared_status, "共有文字列の部品が「xl/strings.xml」にあり"),
     "sheet named by ./": (lambda m: move_part(m, RETURN_PART, RETURN_PART, "./worksheets/sheet1.xml"),
                           f"シート「{MUNI}」の部品「{RETURN_PART}」への参照が「./worksheets/sheet1.xml」と、Excel と違う書き方です"),
+    # Was 「Excel ブック（.xlsx）ではありません（ブック本体がありません）」: it has one, elsewhere.
+    "workbook elsewhere": (_book_elsewhere,
+                           "ブック本体の部品が「xl/book.xml」にあり、Excel が置く場所（xl/workbook.xml）と違います"),
 }
 
 
@@ -2165,6 +2184,99 @@ def test_a_return_whose_parts_lie_where_calamine_does_not_look_is_refused_saying
     assert report.changes == [] and len(report.refusals) == 1, (report.changes, report.refusals)
     reason = report.refusals[0].reason
     assert said in reason and "ファイルが壊れているのではありません" in reason and "上書き保存" in reason, reason
+
+
+def _cased_return_edits(members: dict[str, bytes]) -> None:
+    """What the cased returns carry, each read from another part: a number (G22 → 06-1's
+    実績値 5, the sheet), a shared text (I22 → its 実施状況, the shared strings) and 10^10
+    in the duration format [h]:mm:ss (G20, held: the styles, which the tool reads to spare
+    python-calamine a duration it cannot hold, sheet_checks.duration_styles; unread, the
+    whole sheet was refused as broken)."""
+    sst = members["xl/sharedStrings.xml"].decode("utf-8")
+    members["xl/sharedStrings.xml"] = replace_once(sst, "</sst>", "<si><t>年2回開催</t></si></sst>").encode()
+    edit_part(members, RETURN_PART, lambda x: set_cell(set_cell(x, RETURN_OTHER, f'<c r="{RETURN_OTHER}"><v>5</v></c>'),
+                                                       "I22", f'<c r="I22" t="s"><v>{sst.count("<si>")}</v></c>'))
+    _dated_value(members, 46, "10000000000")
+
+
+# Part names whose letters differ in case from the relationship that names them, or from
+# Excel's own names: ECMA-376 Part 2 compares part names case-insensitively, and writers make
+# such files (xlrd #150: a target worksheets/Sheet1.xml; xlrd #169: xl/SharedStrings.xml).
+# Excel and python-calamine (calamine #419) read them; the tool refused them as broken
+# (「部品がありません」, 「共有文字列の部品（sharedStrings.xml）がありません」) or, for the
+# styles, read none of its formats while calamine did.
+CASED_PARTS = {
+    "sheet's target in capitals": lambda m: move_part(m, RETURN_PART, RETURN_PART, "worksheets/Sheet1.xml"),
+    "sheet's target absolute in capitals": lambda m: move_part(m, RETURN_PART, RETURN_PART, "/XL/Worksheets/SHEET1.XML"),
+    "sheet stored in capitals": lambda m: rename_member(m, RETURN_PART, "xl/Worksheets/Sheet1.xml"),
+    "shared strings stored as xl/SharedStrings.xml": lambda m: rename_member(m, "xl/sharedStrings.xml",
+                                                                             "xl/SharedStrings.xml"),
+    "styles stored as xl/Styles.xml": lambda m: rename_member(m, "xl/styles.xml", "xl/Styles.xml"),
+    "workbook stored as XL/workbook.xml": lambda m: (rename_member(m, "xl/workbook.xml", "XL/workbook.xml"),
+                                                     m.update({"XL/_rels/Workbook.xml.rels":
+                                                               m.pop("xl/_rels/workbook.xml.rels")})),
+}
+
+
+@pytest.mark.parametrize("case", ["as Excel names them", *sorted(CASED_PARTS)])
+def test_a_return_whose_part_names_differ_in_case_is_read_as_calamine_reads_it(sample, returned_sample, tmp_path,
+                                                                                 case):
+    members = read_members(returned_sample.read_bytes())
+    _cased_return_edits(members)
+    CASED_PARTS.get(case, lambda _m: None)(members)
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = folder / returned_sample.name
+    path.write_bytes(write_members(members))
+    master = fresh_master(sample, tmp_path)
+    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    assert report.refusals == [], report.refusals
+    assert [(ch.indicator_id, ch.field, ch.new) for ch in report.changes] == [("06-1", "実績値", 5),
+                                                                              ("06-1", "実施状況", "年2回開催")]
+    (_, found), = report.held_by_file
+    assert [f.place for f in found] == [f"{MUNI}!{RETURN_VALUE}"], found
+
+
+def test_a_master_whose_part_names_differ_in_case_is_read_and_written_under_its_own_names(sample, sample_data,
+                                                                                          tmp_path):
+    """The FY2023 master with 小樽市's and 一覧's targets in capitals, メニュー's sheet stored as
+    xl/worksheets/Sheet1.xml and the shared strings as xl/SharedStrings.xml: read as the
+    sample is, and recalc rewrites 一覧 (and adds a sheet) under the names the zip has. A
+    sheet added as xl/worksheets/sheet1.xml beside Sheet1.xml was a case twin, and the
+    write was refused."""
+    members = read_members(sample.read_bytes())
+    for n in (MASTER.sheet_part, "xl/worksheets/sheet16.xml"):
+        move_part(members, n, n, n.removeprefix("xl/").replace("sheet", "Sheet"))
+    rename_member(members, "xl/worksheets/sheet1.xml", "xl/worksheets/Sheet1.xml")
+    rename_member(members, "xl/sharedStrings.xml", "xl/SharedStrings.xml")
+    master = tmp_path / "master.xlsm"
+    master.write_bytes(write_members(members))
+    result, refusal = _read_or_refusal(master)
+    assert refusal is None and result.evaluations == sample_data[1].evaluations, refusal
+    before = read_members(master.read_bytes())
+    recalc_file(master)
+    after = read_members(master.read_bytes())
+    assert set(before) <= set(after) and len({n.lower() for n in after}) == len(after), sorted(set(after) - set(before))
+    assert after["xl/worksheets/sheet16.xml"] != before["xl/worksheets/sheet16.xml"]      # 一覧 rewritten in place
+    assert after[MASTER.sheet_part] == before[MASTER.sheet_part]
+    assert _read_or_refusal(master)[0].evaluations == sample_data[1].evaluations
+
+
+def test_an_override_naming_its_part_in_other_capitals_types_it_and_goes_with_it(returned_sample):
+    """[Content_Types].xml's 「/XL/Worksheets/SHEET1.XML」 types xl/worksheets/sheet1.xml (OPC
+    compares part names case-insensitively). Unseen, a write that removed the part left
+    the Override behind and was refused as one that Excel would repair."""
+    from renkei_xl.package.rels import CT_WORKSHEET, ContentTypes
+    from renkei_xl.package.zipped import Package
+
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, "[Content_Types].xml", lambda x: replace_once(x, f'PartName="/{RETURN_PART}"',
+                                                                     'PartName="/XL/Worksheets/SHEET1.XML"'))
+    with Package(returned_sample, data=write_members(members)) as pkg:
+        types = ContentTypes(pkg)
+        assert types.of(RETURN_PART) == CT_WORKSHEET
+        types.remove(RETURN_PART)
+        assert "SHEET1" not in types.text and types.of(RETURN_PART) != CT_WORKSHEET
 
 
 def test_a_master_whose_shared_strings_lie_elsewhere_is_refused_saying_where(sample, tmp_path):

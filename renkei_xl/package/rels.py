@@ -8,7 +8,7 @@ import re
 from typing import NamedTuple, Optional
 
 from .xml import CT_NS, PKG_REL_NS, PackageError, attr, parse, q
-from .zipped import Package, rels_name, resolve
+from .zipped import Package, ascii_folded, rels_name, resolve
 
 T_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 T_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
@@ -29,8 +29,17 @@ class Rel(NamedTuple):
     part: Optional[str]  # resolved part name; None for external targets
 
 
+def rels_part(pkg: Package, part: str) -> str:
+    """The relationships part of ``part`` as the package stores it (Package.member: OPC
+    compares part names case-insensitively), so that it is read, edited and removed under
+    its own name, never written beside it as a second part."""
+    return pkg.member(rels_name(part))
+
+
 def read_rels(pkg: Package, part: str) -> list[Rel]:
-    name = rels_name(part)
+    """``part``'s relationships, each target resolved to the member it names
+    (Package.member), so that every reader and the write path agree on the part."""
+    name = rels_part(pkg, part)
     data = pkg.get(name)
     if data is None:
         return []
@@ -49,6 +58,8 @@ def read_rels(pkg: Package, part: str) -> list[Rel]:
         resolved = None if external else resolve(part, target)
         if resolved is not None and (resolved.startswith("../") or resolved == ".."):
             raise PackageError(f"ブックの部品「{name}」が外の場所（{target}）を指しています（ファイルが壊れています）")
+        if resolved is not None:
+            resolved = pkg.member(resolved)
         out.append(Rel(rid, el.get("Type", ""), target, resolved))
     pkg.parsed[name] = (data, tuple(out))
     return out
@@ -83,7 +94,7 @@ def reachable(pkg: Package, start) -> set[str]:
 
 def write_rels(pkg: Package, part: str, rels: list[tuple[str, str, str]]) -> None:
     """A relationships part written whole, for parts the tool owns (id, type, target)."""
-    name = rels_name(part)
+    name = rels_part(pkg, part)
     if not rels:
         pkg.remove(name)
         return
@@ -95,7 +106,7 @@ def write_rels(pkg: Package, part: str, rels: list[tuple[str, str, str]]) -> Non
 def add_rel(pkg: Package, part: str, type_: str, target: str, rid: Optional[str] = None) -> str:
     """Append one relationship to ``part``'s relationships (made when it has none), under
     ``rid`` or the first free Id; returns its Id."""
-    name = rels_name(part)
+    name = rels_part(pkg, part)
     if name not in pkg:
         rid = rid or "rId1"
         write_rels(pkg, part, [(rid, type_, target)])
@@ -116,7 +127,7 @@ def add_rel(pkg: Package, part: str, type_: str, target: str, rid: Optional[str]
 
 def remove_rel(pkg: Package, part: str, rid: str) -> None:
     """Remove one relationship of ``part`` by its Id; every other byte of the .rels stays."""
-    name = rels_name(part)
+    name = rels_part(pkg, part)
     text = pkg.text(name)
     # The Id looked for ahead, once from the tag's start: 「[^<>]*\bId="…"[^<>]*?」 tried the rest
     # of the tag from every place the Id's text stood in it (a value quoted with ' may hold it
@@ -144,12 +155,23 @@ class ContentTypes:
                          for el in root.iter(q(CT_NS, "Default"))}
         self.dirty = False
 
+    def _written(self, part: str) -> str:
+        """``part`` as an Override names it, whatever the case of its letters (OPC compares
+        part names so: a writer's 「/xl/Worksheets/sheet1.xml」 types the member
+        xl/worksheets/sheet1.xml), else ``part``."""
+        if part in self.overrides:
+            return part
+        folded = ascii_folded(part)
+        return next((name for name in self.overrides if ascii_folded(name) == folded), part)
+
     def of(self, part: str) -> Optional[str]:
+        part = self._written(part)
         if part in self.overrides:
             return self.overrides[part]
         return self.defaults.get(part.rsplit(".", 1)[-1].lower())
 
     def add(self, part: str, content_type: str) -> None:
+        part = self._written(part)
         if self.overrides.get(part) == content_type:
             return
         if part in self.overrides:
@@ -161,6 +183,7 @@ class ContentTypes:
         self.dirty = True
 
     def remove(self, part: str) -> None:
+        part = self._written(part)
         if part not in self.overrides:
             return
         # PartName anywhere in the tag, looked for ahead once from its start (as remove_rel)

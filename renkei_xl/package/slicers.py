@@ -78,7 +78,7 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
     entry when it held no other), and the slicer's frame in its sheet's drawing. Returns the
     names of the slicers removed."""
     from .drawing import drawing_of
-    from .rels import remove_rel, rels_name
+    from .rels import remove_rel, rels_part
 
     caches = _caches_of(pkg, workbook, table_ids)
     if not caches:
@@ -101,7 +101,7 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
             if _SLICER.search(text):
                 pkg.write(rel.part, text)
                 continue
-            for name in (rel.part, rels_name(rel.part)):
+            for name in (rel.part, rels_part(pkg, rel.part)):
                 if name in pkg:
                     pkg.remove(name)
                     types.remove(name)
@@ -112,7 +112,7 @@ def drop_table_slicers(pkg: Package, workbook, types, table_ids) -> list[str]:
             _drop_frames(pkg, drawing, names_here)
         removed += names_here
     for name, (rid, part) in caches.items():
-        for gone in (part, rels_name(part)):
+        for gone in (part, rels_part(pkg, part)):
             if gone in pkg:
                 pkg.remove(gone)
                 types.remove(gone)

@@ -12,8 +12,8 @@ unsigned, as Excel leaves a signed project someone without the key has changed:
 says which went, for staff to sign the project again.
 """
 
-from .rels import ContentTypes, read_rels, remove_rel
-from .zipped import Package, rels_name
+from .rels import ContentTypes, read_rels, rels_part, remove_rel
+from .zipped import Package
 
 # The relationship types of the three signatures ([MS-OFFCRYPTO] 2.3.2, Office's own files).
 SIGNATURE_TYPES = (
@@ -41,7 +41,7 @@ def drop_signatures(pkg: Package, vba_part: str, types: ContentTypes) -> list[st
             pkg.remove(rel.part)
             types.remove(rel.part)
             removed.append(rel.part)
-    name = rels_name(vba_part)
+    name = rels_part(pkg, vba_part)
     if removed and name in pkg and not read_rels(pkg, vba_part):
         pkg.remove(name)
         types.remove(name)

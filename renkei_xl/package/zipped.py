@@ -134,6 +134,9 @@ class Package:
             raise PackageError(f"「{self.path.name}」は{why}。壊れているか、作り変えられたファイルです。"
                                "Excel で開いて「修復」してから保存し直すか、バックアップのファイルを使ってください")
         self._infos = {i.filename: i for i in infos}
+        # Each member under its name as OPC compares part names (see member): one at most,
+        # members_refusal having refused names that differ only in case.
+        self._folded = {ascii_folded(name): name for name in self._infos}
         for info in self._infos.values():
             if (why := _past_bounds(info)) is not None:
                 raise PackageError(f"「{self.path.name}」の部品「{info.filename}」は展開すると "
@@ -172,6 +175,22 @@ class Package:
 
     def __contains__(self, name: str) -> bool:
         return name in self._changed or (name in self._infos and name not in self._removed)
+
+    def member(self, name: str) -> str:
+        """The part ``name`` as the package stores it: the member whose name matches it with
+        ASCII letters compared case-insensitively, as ECMA-376 Part 2 compares part names
+        (and python-calamine finds its parts since calamine #419), when ``name`` itself is
+        not one; else ``name``. Why: a writer may name a part 「xl/worksheets/sheet1.xml」 and
+        its relationship 「worksheets/Sheet1.xml」 (xlrd #150, #169 report such files), and
+        the tool refused the book as broken (「部品がありません」, 「sharedStrings がありません」)
+        where Excel and calamine read it. Every name a relationship gives goes through
+        here (rels.read_rels), so the readers and the write path all use the member's own
+        name, and a part rewritten keeps it. Unambiguous: members_refusal refuses two
+        members whose names differ only in case."""
+        if name in self:
+            return name
+        found = self._folded.get(ascii_folded(name))
+        return found if found is not None and found in self else name
 
     def read(self, name: str, parser_read: bool = False) -> bytes:
         """The part's bytes. An XML part is refused where it holds a character XML forbids
@@ -497,6 +516,15 @@ def _write_entries(out, entries: list) -> None:
     out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_folded(name: str) -> str:
+    """``name`` with its ASCII capitals made small: OPC's part-name equivalence, which
+    folds no other letter."""
+    return name.translate(_ASCII_LOWER)
+
+
 def resolve(base_part: str, target: str) -> str:
     """A relationship target as a part name: relative to the source part's folder, or
     absolute from the package root."""
@@ -521,10 +549,13 @@ def relative(from_part: str, to_part: str) -> str:
 
 
 def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
-    """The first ``pattern % n`` (n = 1, 2, …) not taken, e.g. "xl/drawings/drawing%d.xml"."""
-    taken = set(pkg_names)
+    """The first ``pattern % n`` (n = 1, 2, …) not taken, e.g. "xl/drawings/drawing%d.xml",
+    whatever the case of the names taken: OPC holds 「xl/worksheets/Sheet1.xml」 to be
+    「xl/worksheets/sheet1.xml」, and a sheet added under the second beside the first was a
+    case twin, refused on write (package.integrity)."""
+    taken = {ascii_folded(name) for name in pkg_names}
     n = 1
-    while pattern % n in taken:
+    while ascii_folded(pattern % n) in taken:
         n += 1
     return pattern % n
 

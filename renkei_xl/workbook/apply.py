@@ -48,7 +48,7 @@ from ..package.controls import T_VML, kept_controls
 from ..package.controls import kept_parts as controls_parts
 from ..package.drawing import KeptDrawing, drawing_of, kept_drawing, kept_parts, write_kept
 from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, T_SLICER, T_TABLE, T_TIMELINE, ContentTypes,
-                            add_rel, has_rel, read_rels, write_rels)
+                            add_rel, has_rel, read_rels, rels_part, write_rels)
 from ..package.sheet_window import SheetWindow, sheet_top, sheet_window
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
@@ -56,7 +56,7 @@ from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
 from ..package.xml import MAIN_NS, REL_NS, attr, escape
-from ..package.zipped import Package, fresh_name, relative, rels_name
+from ..package.zipped import Package, fresh_name, relative
 from ..core.methods import error_title
 from ..core.plan_types import CONDITIONAL_KINDS, DATABAR, EQUAL, CondFormat, SheetPlan, Validation, WritePlan
 from .state import StyleReader
@@ -159,7 +159,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     controls, kept, slicers, settings = _staff_kept(pkg, part, gone)
     # Their relationships go with them: 集計's old drawing.xml.rels, left when the sheet was
     # rebuilt without a chart (rollover), pointed at charts no longer in the file.
-    gone |= {rels_name(name) for name in gone if rels_name(name) in pkg}
+    gone |= {rels_part(pkg, name) for name in gone if rels_part(pkg, name) in pkg}
     for name in gone:
         pkg.remove(name)
     # The controls', slicers' and settings' relationships keep their ids, which they name.
@@ -183,7 +183,7 @@ def _replace_sheet(pkg: Package, workbook: WorkbookXml, types: ContentTypes, sty
     # it was, so a second identical run leaves [Content_Types].xml byte-identical. The sheet's
     # own .rels too: LibreOffice gives every .rels an Override, and a sheet rebuilt without a
     # chart (rollover's 集計) loses its .rels; an Override of an absent part makes Excel repair.
-    for name in gone | {rels_name(part)}:
+    for name in gone | {rels_part(pkg, part)}:
         if name not in pkg:
             types.remove(name)
     index = workbook.index(sheet.name)

@@ -125,8 +125,8 @@ def check_calamine_places(pkg: Package, workbook: WorkbookXml) -> None:
     collect imported a date typed as 実績値 as the number 45382; with the shared strings
     elsewhere, an old xl/sharedStrings.xml left in the file gave its texts."""
     said = None
-    if workbook.part.lower() != "xl/workbook.xml":
-        said = f"ブック本体の部品が「{workbook.part}」にあり、Excel が置く場所（xl/workbook.xml）と違います"
+    if workbook.part.lower() != BOOK_PLACE:
+        said = _book_elsewhere(workbook.part)
     for rel in () if said else read_rels(pkg, workbook.part):
         found = None if rel.part is None or rel.part not in pkg else _where_calamine_reads(rel.type, rel.target)
         if found is None or found[0].lower() == rel.part.lower():
@@ -137,8 +137,28 @@ def check_calamine_places(pkg: Package, workbook: WorkbookXml) -> None:
                 else f"{what}の部品が「{rel.part}」にあり、Excel が置く場所（{found[0]}）と違います")
         break
     if said is not None:
-        raise UserError(f"{said}。Excel 以外のソフトが保存したファイルで、このツールはこの形を読めません"
-                        "（ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、もう一度実行してください")
+        raise UserError(_unread_form(said))
+
+
+# Where Excel puts the workbook part, and the only place python-calamine reads it from.
+BOOK_PLACE = "xl/workbook.xml"
+
+
+def _book_elsewhere(part: str) -> str:
+    return f"ブック本体の部品が「{part}」にあり、Excel が置く場所（{BOOK_PLACE}）と違います"
+
+
+def _unread_form(said: str) -> str:
+    return (f"{said}。Excel 以外のソフトが保存したファイルで、このツールはこの形を読めません"
+            "（ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、もう一度実行してください")
+
+
+def book_elsewhere_refusal(part: str) -> str:
+    """check_calamine_places' refusal of a book whose workbook part _rels/.rels names at
+    ``part``, for a return refused before its package is read (cycle.collect.inspect): it
+    was told 「Excel ブック（.xlsx）ではありません（ブック本体がありません）」, though the book
+    has one, where the tool does not read it."""
+    return _unread_form(_book_elsewhere(part))
 
 
 def check_shared_strings(pkg: Package, workbook: WorkbookXml) -> None:

@@ -1098,8 +1098,8 @@ def _check_container(path: Path, raw: bytes) -> None:
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
     # Before the macros: every .xlsb's main type is 「sheet.binary.macroEnabled.main」, and one
     # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm.
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise Refused(f"Excel ブック（.xlsx）ではありません（{_other_package(names, mimetype)}）。{RESAVE_AS_XLSX}")
+    if "[Content_Types].xml" not in names or _book_member(names) is None:
+        raise Refused(_no_book(path, raw, names, mimetype))
     _check_macros(path, names, content_types, sheet_names)
 
 
@@ -1179,14 +1179,43 @@ def _macro_parts(names: list[str], content_types: bytes) -> bool:
     return False
 
 
-def _other_package(names: list[str], mimetype: bytes) -> str:
+def _book_member(names: list[str]) -> Optional[str]:
+    """The member at Excel's place of the workbook part, its name's letters in any case (OPC
+    compares part names so, as the package reader does: package.zipped.Package.member)."""
+    from ...package.zipped import ascii_folded
+    from ...workbook.sheet_checks import BOOK_PLACE
+
+    return next((n for n in names if ascii_folded(n) == BOOK_PLACE), None)
+
+
+def _no_book(path: Path, raw: bytes, names: list[str], mimetype: bytes) -> str:
+    """Why a ZIP package without xl/workbook.xml is refused: another format renamed .xlsx,
+    or a workbook part elsewhere (_rels/.rels names it: OPC lets a writer put it anywhere,
+    python-calamine reads only Excel's place), said as the master's reader says it
+    (workbook.sheet_checks.check_calamine_places), or no workbook part at all."""
+    other = _other_package(names, mimetype)
+    if other is None and "[Content_Types].xml" in names:
+        from ...package.workbook import workbook_part
+        from ...package.xml import PackageError
+        from ...package.zipped import Package
+        from ...workbook.sheet_checks import book_elsewhere_refusal
+
+        try:
+            with Package(path, data=raw) as pkg:
+                return book_elsewhere_refusal(workbook_part(pkg))
+        except PackageError:
+            pass
+    return f"Excel ブック（.xlsx）ではありません（{other or 'ブック本体がありません'}）。{RESAVE_AS_XLSX}"
+
+
+def _other_package(names: list[str], mimetype: bytes) -> Optional[str]:
     """What a ZIP package that is no .xlsx is, as far as its parts say: a return saved as
     .ods or .xlsb and then renamed .xlsx (by hand, or by a mail client keeping the name)."""
     if mimetype.startswith(b"application/vnd.oasis.opendocument.spreadsheet"):
         return "中身は OpenDocument 形式（.ods）です"
     if "xl/workbook.bin" in names:
         return "中身は Excel バイナリ ブック（.xlsb）です"
-    return "ブック本体がありません"
+    return None
 
 
 def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
@@ -1196,7 +1225,8 @@ def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
 
     from ...package.xml import unescape
 
-    info = zf.getinfo("xl/workbook.xml") if "xl/workbook.xml" in names else None
+    book = _book_member(names)
+    info = zf.getinfo(book) if book is not None else None
     if info is None or info.file_size > 1024 * 1024:
         return []
     xml = zf.read(info).decode("utf-8", "replace")
