@@ -409,7 +409,8 @@ def test_a_refusal_names_the_kinds_of_cells_it_lists():
     assert unread_kind(held) == "エラー値、TRUE/FALSE（論理値）か画像（または株価・地理などのデータの種類）"
     assert unread_kind(["#N/A", "TRUE"]) == "エラー値か TRUE/FALSE（論理値）"
     assert unread_kind(["FALSE"]) == "TRUE/FALSE（論理値）" and unread_kind(["#REF!"]) == "エラー値"
-    assert unread_places(found, limit=3) == "経年!A5「TRUE」、経年!E4「#REF!」、経年!E6 ほか 1 か所"
+    assert unread_places(found + [("経年!E8", unread_value("#N/A"))] * 2) == (
+        "経年!A5「TRUE」、経年!E4「#REF!」、経年!E6、経年!E7「FALSE」、経年!E8「#N/A」 ほか 1 か所")
     advice = unread_advice(held)
     assert advice.count("リンク先をこのセル以外に") == 1 and "「セルの上に配置」" in advice, advice
     assert unread_advice(["#REF!"]) == "" and "#VALUE!" in unread_advice(["#VALUE!"])

@@ -62,11 +62,12 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(f"「{c.INDICATORS}」シートの「{label}」の列も、CSV の値にしました（{done.previous} 行）。")
     if done.untouched:
         from ..core.carry import import_command
+        from ..core.values import listed
         from ..cycle.rollover import import_args
 
         later, source, look = import_args(Path(args.master), done.year_before + 1, done.year_before)
         print(f"【注意】市町村シートの「{label}」の列は変えていません（CSV には市町村ごとの値がありません: "
-              f"{'、'.join(done.untouched[:3])}{' ほか' if len(done.untouched) > 3 else ''}）。"
+              f"{listed(done.untouched, '市町村')}）。"
               f"市町村ごとの値も直すには、{done.year_before}年度のマスターを直してから "
               f"{import_command(later, source, done.year_before)} を実行してください。{look + '。' if look else ''}")
     if done.renamed:

@@ -51,7 +51,7 @@ from .errors import UserError
 from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
-from .values import cell_length, more_text
+from .values import cell_length, listed
 
 # The hidden workbook-scope name holding, while the flag stands, the sheets the tool's
 # writes changed values on since Excel last calculated: a string constant (as
@@ -227,10 +227,6 @@ def _may_have_changed(changed: frozenset, sheet_reads: Optional[Callable[[str], 
     return walk
 
 
-# How many cells the refusal names; the rest are counted (validate lists them all).
-_NAMED = 5
-
-
 def refuse_stale(findings: Iterable[Finding], what: str) -> None:
     """A command that publishes values read from the master (評価を再計算 writes 一覧 and
     集計, 確定版を書き出し the 確定版 that is mailed, 次年度のマスターを作成 and the 経年
@@ -243,13 +239,12 @@ def refuse_stale(findings: Iterable[Finding], what: str) -> None:
     stale = [f for f in findings if f.type in (STALE_RESULT.code, STALE_MANUAL.code)]
     if not stale:
         return
-    places = "、".join(f.place for f in stale[:_NAMED])
-    more = f" {more_text(len(stale) - _NAMED, 'セル')}" if len(stale) > _NAMED else ""
+    places = listed((f.place for f in stale), "セル")
     if any(f.type == STALE_MANUAL.code for f in stale):
         why, step = SAVED_UNCALCULATED, CALCULATE_AT_SAVE
     else:
         why = ("このマスターは最後に Excel で保存した後に書き込まれ（回収ファイル取込・次年度のマスターの作成など）、"
                "数式がまだ計算し直されていません")
         step = OPEN_AND_SAVE
-    raise UserError(f"数式のセル {places}{more} の計算結果は古いかもしれません。{why}。"
+    raise UserError(f"数式のセル {places} の計算結果は古いかもしれません。{why}。"
                     f"古い計算結果で{what}ことはしません（何も書き込んでいません）。{step}、もう一度実行してください")

@@ -296,11 +296,14 @@ def stopped(caption: str) -> str:
     return f"{named(caption)}を中止しました。"
 
 
-def _places_listed(places: list[str], limit: int = 10) -> str:
-    """The cells a write refusal names: the first ``limit``, then how many more (a plan over a
-    20,000-row sheet may meet thousands; the message stays a message)."""
-    from .values import more_text
-    return "、".join(places[:limit]) + (f" {more_text(len(places) - limit, 'か所')}" if len(places) > limit else "")
+def _places_listed(places: list[str]) -> str:
+    """The cells a write refusal names: the first ten, then how many more (a plan over a
+    20,000-row sheet may meet thousands; the message stays a message). Ten, not values.LISTED:
+    the master's own macros list the cells they refuse the same way (RenkeiServer.bas'
+    WRITTEN_SHOWN, held equal by tests/test_vba_static.py), and a master's macros are not
+    changed by a new version of the tool."""
+    from .values import listed
+    return listed(places, "か所", limit=10)
 
 
 def array_cells_message(places: list[str], again: str) -> str:

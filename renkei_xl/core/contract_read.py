@@ -34,7 +34,7 @@ from .refs import LAST_COLUMN, LAST_ROW, areas_holding, cell_ref, column_letter,
 from . import findings as F
 from .validate import may_feed
 from .values import (CELL_TEXT_LIMIT, EXCEL_CELL_SAID, NO_RESULT_VALUE, boolean_value, cell_length, error_named,
-                     error_value, format_percent, may_be_unread, odd_digit, unseen_char, unseen_kind, shown, unread_value)
+                     error_value, format_percent, listed, may_be_unread, odd_digit, unseen_char, unseen_kind, shown, unread_value)
 from .digits import whole_number
 
 Grid = Sequence[Sequence[object]]
@@ -844,7 +844,7 @@ def _municipalities(book: Book) -> list[Municipality]:
     if len(central) > 1:
         # Named by cell, as every other refusal of 設定 is: 「シート「設定」: …1つだけに」 left staff
         # to find the second 中心市 down the table (a row copied from 札幌市's and renamed).
-        cells = "、".join(f"{c.SETTINGS}!{m.cell('kind')}（{shown(m.name)}）" for m in central)
+        cells = listed((f"{c.SETTINGS}!{m.cell('kind')}（{shown(m.name)}）" for m in central), "か所")
         raise UserError(f"{c.SETTINGS}!{central[1].cell('kind')}: 区分「中心市」が {len(central)} つあります: {cells}。"
                         "中心市は1つだけにしてください（ほかは「連携市町村」）")
     if not any(m.kind == CENTRAL_CITY for m in out):

@@ -29,8 +29,8 @@ from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, In
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
-from .values import (COUNT_FAMILIES, fit_cell, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
-                     format_number, more_text, parse_value)
+from .values import (COUNT_FAMILIES, fit_cell, listed, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
+                     format_number, parse_value)
 
 COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
            "未入力の市町村", "前年度との比較")
@@ -319,7 +319,7 @@ def municipality_rows(indicators: Sequence[Indicator], entries: Sequence[Entry],
     for name in settings.names:
         own = by_muni.get(name, [])
         empty = [e.indicator_id for e in own if not e.value.strip()]
-        ids = "、".join(empty[:SHOWN_IDS]) + (f" {more_text(len(empty) - SHOWN_IDS)}" if len(empty) > SHOWN_IDS else "")
+        ids = listed(empty, limit=SHOWN_IDS)
         out.append([name, len(own), len(empty), ids or ("すべて入力済み" if own else "")])
     return out
 

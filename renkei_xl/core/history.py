@@ -32,7 +32,7 @@ from .looks import print_setup
 from .lookalike import symbol_hint
 from .sheet_grid import fitted_cells, symbol_colours
 from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
-                     more_text, unread_kind, unread_places, unread_value)
+                     listed, more_text, unread_kind, unread_places, unread_value)
 
 ID_HEADER = "指標ID"
 FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
@@ -126,8 +126,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
 def _refuse_symbols(bad: Sequence[str]) -> None:
     """Refuses 経年 for the 評価 cells read_history found to hold no symbol (the first five)."""
     if bad:
-        more = f" {more_text(len(bad) - 5, 'か所')}" if len(bad) > 5 else ""
-        raise UserError(f"シート「{c.HISTORY}」の評価 {'、'.join(bad[:5])}{more} は ◎ □ × － ― のどれかにしてください"
+        raise UserError(f"シート「{c.HISTORY}」の評価 {listed(bad, 'か所')} は ◎ □ × － ― のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
 
 
@@ -144,8 +143,7 @@ def _refuse_actuals(refused: Sequence[tuple[str, str]]) -> None:
     to mend it), the next places named and the rest counted."""
     if refused:
         (where, why), places = refused[0], [place for place, _why in refused[1:]]
-        more = f" {more_text(len(places) - 5, 'か所')}" if len(places) > 5 else ""
-        also = f"（{'、'.join(places[:5])}{more} の実績値も直してください）" if places else ""
+        also = f"（{listed(places, 'か所')} の実績値も直してください）" if places else ""
         raise UserError(f"{where} の{why}{also}")
 
 
@@ -271,8 +269,7 @@ def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Op
             found.append(f"{c.HISTORY}!{cell_ref(r, held + 1)}「{shown(_at(row, held))}」"
                          f"（{c.HISTORY}!{cell_ref(r, id_col + 1)} が空欄）")
     if found:
-        more = f" {more_text(len(found) - 5, '行')}" if len(found) > 5 else ""
-        raise UserError(f"シート「{c.HISTORY}」の {'、'.join(found[:5])}{more} は、「{ID_HEADER}」が空欄の行にあります。"
+        raise UserError(f"シート「{c.HISTORY}」の {listed(found, '行')} は、「{ID_HEADER}」が空欄の行にあります。"
                         "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
                         "値を別のシートに移してその行を空にしてから、もう一度実行してください")
 

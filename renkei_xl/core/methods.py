@@ -26,7 +26,7 @@ from . import contract as c
 from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICIPANTS, METHOD_RATIO,  # noqa: F401
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
-                     exact, format_number, format_percent, listed_in, normalized, parse_input, parse_value, quotient,
+                     exact, format_number, format_percent, listed, listed_in, normalized, parse_input, parse_value, quotient,
                      rounded_rate, shown_share, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
@@ -165,7 +165,7 @@ def _common_unit(rows: "list[tuple[Entry, Value]]", default_unit: str, field: st
         for e, v in rows:
             if v.unit:
                 by_unit.setdefault(v.unit, []).append(e.municipality)
-        detail = "、".join(f"{u}: {'・'.join(ms)}" for u, ms in by_unit.items())
+        detail = listed(f"{u}: {listed(ms, '市町村', sep='・')}" for u, ms in by_unit.items())
         raise ConsolidationError(f"市町村によって単位が違います（{detail}）",
                                  [e for group in by_family.values() if group is not most for e, _ in group],
                                  UNITS_DIFFER, field)
@@ -203,11 +203,11 @@ def ratio(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     _ratio_units(_reported(entries, NUMBER, "数値"), den_rows)
     missing = [e.municipality for e, _, _ in nums if e.municipality not in dens]
     if missing:
-        raise ConsolidationError(f"分母がありません（{'、'.join(missing)}）")
+        raise ConsolidationError(f"分母がありません（{listed(missing, '市町村')}）")
     counted = {e.municipality for e, _, _ in nums}
     alone = [m for m in dens if m not in counted]   # its 分母 would count a numerator of 0 unasked
     if alone:
-        raise ConsolidationError(f"分母はありますが実績値（分子）がありません（{'、'.join(alone)}）")
+        raise ConsolidationError(f"分母はありますが実績値（分子）がありません（{listed(alone, '市町村')}）")
     numerator = sum((n for _, n, _ in nums), Decimal(0))
     denominator = sum(dens.values(), Decimal(0))
     if denominator <= 0:
@@ -247,7 +247,7 @@ def agreed_state(entries: "Sequence[Entry]", unit: str = "") -> Rolled:
     if not states:
         return Rolled(NO_VALUE)
     if len(states) > 1:
-        detail = "、".join(f"{s}: {'・'.join(e.municipality for e in es)}" for s, es in states.items())
+        detail = listed(f"{s}: {listed((e.municipality for e in es), '市町村', sep='・')}" for s, es in states.items())
         # The rows that differ from the state most report; with no such state, every row.
         sizes = sorted((len(es) for es in states.values()), reverse=True)
         most = max(states.values(), key=len) if sizes[0] > sizes[1] else []

@@ -41,7 +41,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WidthEdit, WritePlan
-from .values import INPUT_ERROR, fit_cell, more_text, unread_value
+from .values import INPUT_ERROR, fit_cell, listed, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -299,7 +299,7 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
 
 def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
     """指標IDs as a line staff read: the first ``limit``, then how many more."""
-    return "、".join(ids[:limit]) + (f" {more_text(len(ids) - limit)}" if len(ids) > limit else "")
+    return listed(ids, limit=limit)
 
 
 def check_new_year(old_year: int, new_year: int) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Iterable, Optional, Sequence
 
 from .errors import UserError
+from .values import listed
 
 # What became of the mail for one recipient.
 ACCEPTED = "受付"      # the server took it (250 to RCPT TO and to the message)
@@ -238,9 +239,9 @@ def had_lines(decision: Decision, shown: dict[str, str]) -> Iterable[str]:
     accepted = [shown.get(a, a) for a, status in decision.had if status == ACCEPTED]
     unknown = [shown.get(a, a) for a, status in decision.had if status == UNKNOWN]
     if accepted:
-        yield f"{'、'.join(accepted)} には送信済みのため送りません（もう一度送るには --resend）。"
+        yield f"{listed(accepted)} には送信済みのため送りません（もう一度送るには --resend）。"
     if unknown:
-        yield (f"{'、'.join(unknown)} には前回、送信の最後で接続が切れたか送信の途中で止まり、届いたか分かりません。"
+        yield (f"{listed(unknown)} には前回、送信の最後で接続が切れたか送信の途中で止まり、届いたか分かりません。"
                "送信済みとして扱い、送りません（届いていなければ --resend --to アドレス で送ってください）。")
 
 

@@ -39,7 +39,7 @@ from .rules import answer_hint, rate_share, rule_warning, unanswered, unjudgeabl
 from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUNT_FAMILIES, EMPTY, INVISIBLE,
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, dropped_char,
-                     error_value, format_number, hedged_figure, looks_empty, may_be_unread, may_be_unseen, more_text,
+                     error_value, format_number, hedged_figure, looks_empty, listed, may_be_unread, may_be_unseen,
                      normalize, parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
 
 
@@ -1032,8 +1032,7 @@ def input_error_reason(errors: Sequence[Finding]) -> str:
     reason = f"{INPUT_ERROR_SAID}（{first.place}: {first.message}）"
     others = list(dict.fromkeys(f.place for f in errors[1:] if f.place != first.place))
     if others:
-        shown_places = "、".join(others[:5]) + (f" {more_text(len(others) - 5, 'か所')}" if len(others) > 5 else "")
-        reason += f"。ほかに {shown_places} も誤りがあります"
+        reason += f"。ほかに {listed(others, 'か所')} も誤りがあります"
     return reason
 
 

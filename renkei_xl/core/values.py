@@ -380,13 +380,11 @@ def unread_kind(held: Iterable[str]) -> str:
     return said
 
 
-def unread_places(found: Iterable[tuple[str, str]], limit: int = 5) -> str:
+def unread_places(found: Iterable[tuple[str, str]]) -> str:
     """The cells a refusal lists (``found``: place, unread_value), the first ``limit`` of them:
     「経年!E4「#REF!」、経年!E5「TRUE」 ほか 3 か所」, a picture as its place alone (unread_kind
     says what it holds: there is no text to quote, and RICH_VALUE's placeholder is none)."""
-    found = list(found)
-    more = f" {more_text(len(found) - limit, 'か所')}" if len(found) > limit else ""
-    return "、".join(where if held in _PLACEHOLDERS else f"{where}「{held}」" for where, held in found[:limit]) + more
+    return listed((where if held in _PLACEHOLDERS else f"{where}「{held}」" for where, held in found), "か所")
 
 
 def unread_advice(held: Iterable[str]) -> str:
@@ -559,6 +557,34 @@ def more_text(n: int, unit: str = "件") -> str:
     """「ほか 1,234 件」: the one spelling of what a cut list did not show (a Listing's ``more``
     (core.alerts) is formatted with count_text too). 「ほか3か所」 and 「ほか 3 か所」 were both said."""
     return f"ほか {count_text(n)} {unit}"
+
+
+# How many names a message lists before it counts the rest (``listed``): chosen once, so that
+# every refusal and note reads alike and stays a message whatever 設定 or a folder holds.
+LISTED = 5
+# Municipalities are named in full up to a region's size (さっぽろ圏: 12): staff act on each
+# one named (whose return is missing, whose address is empty), and a name is a few
+# characters; 「小樽市、千歳市、… ほか 7 市町村」 left them to find the other seven.
+MUNICIPALITIES_LISTED = 20
+MUNICIPALITIES = "市町村"
+
+
+def listed(items: Iterable[str], unit: str = "件", *, total: Optional[int] = None,
+           limit: Optional[int] = None, sep: str = "、") -> str:
+    """「小樽市、千歳市、… ほか 1,995 市町村」: the first ``limit`` of ``items``, then how many
+    more (more_text). The one way a message names a list that grows with the input
+    (municipalities, indicators, cells, files, sheets): split's refusal of a 設定 of 2,000
+    municipalities without sheets named all 2,000 in one line of tens of kilobytes, which a
+    button's message box (about 1,024 characters) showed cut in its middle, the count lost.
+    ``total``: how many there are when ``items`` holds only the first of them (a scan that
+    stops naming). ``limit``: only where a cell or a sheet row, not a message, lists them."""
+    if limit is None:
+        limit = MUNICIPALITIES_LISTED if unit == MUNICIPALITIES else LISTED
+    items = list(items)
+    count = len(items) if total is None else total
+    shown = sep.join(items[:limit])
+    rest = count - min(len(items), limit)
+    return shown + (f" {more_text(rest, unit)}" if rest > 0 else "")
 
 
 def shown(text: object, limit: int = 40) -> str:

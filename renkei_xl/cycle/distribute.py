@@ -34,7 +34,7 @@ from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.findings import COPIED_SHEET, COPIED_SHEET_WHY, MISSING_ROW
 from ..core.input_sheet import stale_labels
-from ..core.values import more_text, shown
+from ..core.values import listed, shown
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -212,7 +212,7 @@ def split_master(master: Path, outdir: Path, *, eml: bool = False,
     missing = [f"「{m.name}」" + (f"（{m.place('name')}）" if m.place("name") else "") + near_sheet(m.name, sheets)
                for m in data.settings.municipalities if m.name not in sheets]
     if missing:
-        raise UserError(f"市町村{'、'.join(missing)}のシートがマスターにありません"
+        raise UserError(f"市町村{listed(missing, '市町村')}のシートがマスターにありません"
                         "（設定の市町村名とシート名を同じにしてください。連携から外れた市町村なら、設定の市町村一覧から"
                         "その行を削除してください）")
     if eml:
@@ -423,8 +423,7 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path],
         return exc
     from ..safety import of_one_file, shown_path
 
-    made = "、".join(p.name for p in written[:3]) + (f" {more_text(len(written) - 3)}" if len(written) > 3 else "")
-    rest = "、".join(p.name for p in left[:3]) + (f" {more_text(len(left) - 3)}" if len(left) > 3 else "")
+    made, rest = listed(p.name for p in written), listed(p.name for p in left)
     # The write's own refusal says 「何も書き込んでいません」 or 「元のファイルは変更していません」
     # of its one file (a backup folder in the way, a full disk): read beside 「2 件…は作成済み
     # です」 it said the opposite, or left staff to guess which 元のファイル. It names that file.

@@ -181,7 +181,9 @@ def unreturned_note(names: Sequence[str]) -> str:
     if not names:
         return ""
     heading, *said = unreturned_parts(names)
-    return f"{heading.head}{'、'.join(names)}。" + "".join(line.lstrip("　") for line in said)
+    from ..core.values import listed
+
+    return f"{heading.head}{listed(names, '市町村')}。" + "".join(line.lstrip("　") for line in said)
 
 
 def unreturned_parts(names: Sequence[str]) -> list:
@@ -267,14 +269,11 @@ def cut_note(result: Result) -> str:
     cut = [f for f in result.findings if f.type == LIST_TEXT_CUT.code]
     if not cut:
         return ""
-    shown = "、".join(f"{f.place}（{f.indicator_id}）" for f in cut[:SHOWN_CUTS])
-    from ..core.values import more_text
-    more = f" {more_text(len(cut) - SHOWN_CUTS)}" if len(cut) > SHOWN_CUTS else ""
+    from ..core.values import listed
+
     return (f"【注意】確定版の「{c.LIST}」に、長すぎて PDF と印刷では途中までしか出ない文章が {len(cut)} 件"
-            f"あります: {shown}{more}。その文章を短くしてから、もう一度書き出してください。")
+            f"あります: {listed(f'{f.place}（{f.indicator_id}）' for f in cut)}。その文章を短くしてから、もう一度書き出してください。")
 
-
-SHOWN_CUTS = 5
 
 
 def undrawn_note(list_plan: SheetPlan, engine: str) -> str:
@@ -294,10 +293,10 @@ def undrawn_note(list_plan: SheetPlan, engine: str) -> str:
     found = list_undrawn(list_plan, drawn)
     if not found:
         return ""
-    shown = "、".join(f"{ind_id} の{head}に「{chars}」" if ind_id and head else f"{c.LIST} {row}行目に「{chars}」"
-                      for row, head, ind_id, chars in found[:SHOWN_CUTS])
-    from ..core.values import more_text
-    more = f" {more_text(len(found) - SHOWN_CUTS)}" if len(found) > SHOWN_CUTS else ""
+    from ..core.values import listed
+
+    shown = listed(f"{ind_id} の{head}に「{chars}」" if ind_id and head else f"{c.LIST} {row}行目に「{chars}」"
+                   for row, head, ind_id, chars in found)
     return (f"【注意】PDF（LibreOffice）では、このパソコンのフォントにない文字が印刷されていません（□ の形に"
             f"なるか、何も出ません）: {shown}{more}。絵文字や外字をふつうの文字に直してから、もう一度書き出してください"
             "（確定版の .xlsx には入っています）。")

@@ -19,6 +19,7 @@ from ..core.business_days import japanese_date
 from ..core.errors import UserError
 from ..core.input_sheet import INPUT_CELLS
 from ..core.model import Municipality, Settings
+from ..core.values import listed
 from .mail import RESERVED_SHOWN, build_message, first_line_break, mailbox, parse_addresses, reserved_domain
 
 # --- default wording ---------------------------------------------------------------
@@ -97,7 +98,7 @@ def render_template(template: str, **fields: object) -> str:
         if name not in fields and name not in missing:
             missing.append(name)
     if missing:
-        wanted = "、".join(f"{{{k}}}" for k in missing)
+        wanted = listed(f"{{{k}}}" for k in missing)
         known = "、".join(f"{{{k}}}" for k in fields) or "なし"
         raise UserError(f"メール文面のテンプレートの差し込み項目 {wanted} に入れる値がありません"
                         f"（使える項目: {known}）。")
@@ -151,7 +152,7 @@ def check_mail_settings(settings: Settings, sender: Optional[str] = None) -> Non
     check_region(settings)
     no_mail = [m.name + _at(m) for m in settings.municipalities if not m.email.strip()]
     if no_mail:
-        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{'、'.join(no_mail)} のメールアドレスが空です"
+        raise UserError(f"シート「{c.SETTINGS}」の市町村一覧で、{listed(no_mail, '市町村')} のメールアドレスが空です"
                         "（メールを作るには、すべての市町村のメールアドレスが必要です）")
     problems = []
     for muni in settings.municipalities:      # every bad cell at once, not one per run
@@ -195,7 +196,7 @@ def borrowed_addresses(settings: Settings) -> Optional[Listing]:
             continue
         if mine:
             groups.setdefault(mine, []).append(muni)
-    items = [f"　{'、'.join(m.name + _at(m) for m in munis)}: {', '.join(sorted(mine))}"
+    items = [f"　{listed((m.name + _at(m) for m in munis), '市町村')}: {', '.join(sorted(mine))}"
              for mine, munis in groups.items() if len(munis) > 1]
     if not items:
         return None

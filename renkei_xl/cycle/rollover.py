@@ -18,6 +18,7 @@ from ..core import contract as c
 from ..core.alerts import Detail, Listing, Part, Whole
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
+from ..core.values import listed
 from ..clock import now
 from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -334,8 +335,8 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                                   "マスターに残っています。次の年度にも要るメモは、新しいマスターで評価を再計算した後に"
                                   f"「{c.LIST}」の右の列に書き直してください）: "))
     if r.list_heads:
-        lines.append(f"・{r.old_year}年度の「{c.LIST}」の右に作った列（見出し{'、'.join(f'「{h}」' for h in r.list_heads[:5])}"
-                     f"{' など' if len(r.list_heads) > 5 else ''}）は、新しいマスターの「{c.LIST}」にはありません。"
+        lines.append(f"・{r.old_year}年度の「{c.LIST}」の右に作った列（見出し{listed((f'「{h}」' for h in r.list_heads), '列')}"
+                     f"）は、新しいマスターの「{c.LIST}」にはありません。"
                      f"新しいマスターで評価を再計算した後に、「{c.LIST}」の右の列に見出しを付け直してください")
     if r.notes:
         lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=5))
@@ -480,7 +481,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
                            head=f"【注意】「{c.PREVIOUS_HEADER.format(year=r.old_year)}」の列を、非表示の列に作りました"
                                 "（列を選んで右クリックし「再表示」を選ぶと見えます）: "))
     if r.unlisted:
-        shown_sheets = "、".join(f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted)
+        shown_sheets = listed((f"「{sheet}」（{n} 行）" for sheet, n in r.unlisted), "シート")
         out.append(f"【注意】シート{shown_sheets}は市町村シートの形ですが、「{c.SETTINGS}」の市町村一覧にないため、"
                      f"入力（{r.old_year}年度の値）を空にせず、新しいマスターにそのまま残しました（集計はされません）。"
                      "連携から外れた市町村なら、新しいマスターからシートを削除してください。市町村一覧に戻すなら、"
@@ -676,7 +677,7 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines.append(f"　{r.year}年度のマスターにない指標IDの {r.emptied} 行は、その列を空にしました"
                      "（その後に加えた行など）")
     if r.unmatched:
-        names = "、".join(f"「{n}」" for n in r.unmatched)
+        names = listed((f"「{n}」" for n in r.unmatched), "シート")
         lines.append(f"【注意】シート{names}の市町村は {r.year}年度のマスターにないため、その「"
                      f"{c.PREVIOUS_HEADER.format(year=r.year)}」の列はそのままにしました（名前を変えた市町村なら"
                      f"前の名前の {r.year}年度の値、加わった市町村なら空のはずです。違うときは直してください）")

@@ -23,6 +23,7 @@ from email.message import EmailMessage
 from typing import Callable, Optional
 
 from renkei_xl.core.errors import UserError
+from renkei_xl.core.values import listed
 
 from .mail import POLICY
 
@@ -608,7 +609,7 @@ def _partly_refused(refused: dict, names: dict) -> UserError:
     served = [who for addr, who in names.items() if addr not in refused]
     fix = ("（拒否されたアドレスは正しいアドレスに直してください）"
            if any(_refusal_kind(*reply) == "bad" for reply in refused.values()) else "")
-    return UserError(f"{len(served)} 件の宛先には送信しました（{'、'.join(served)}）。"
+    return UserError(f"{len(served)} 件の宛先には送信しました（{listed(served)}）。"
                      f"{_refusals(refused, names)}"
                      f"同じコマンドをもう一度実行すると、送信記録により、送信済みの宛先には送らず残りの宛先だけに送ります{fix}。"
                      "宛先を指定するときは、--to の後に次のアドレスを並べて実行してください: "
@@ -723,4 +724,4 @@ def _refused_list(recipients: dict, names: dict) -> str:
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         parts.append(f"{names.get(address, address)}（{code} {text.strip()}）")
-    return "、".join(parts)
+    return listed(parts)

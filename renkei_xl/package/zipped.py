@@ -344,13 +344,14 @@ class Package:
         on a large master the untouched municipality sheets are most of the file.
         zipfile has no public way to copy an entry raw, hence the small writer below.
         """
+        from ..core.values import listed
         from .integrity import write_problems
 
         problems = write_problems(self.names(), self._infos, self._changed, self.read)
         if problems:
             raise PackageError(f"書き込みを中止しました。「{self.path.name}」から書くファイルが、Excel で開くと"
                                "「修復」を求められるものになるためです（どのファイルも変更していません）: "
-                               + "、".join(problems[:5]))
+                               + listed(problems))
         entries = []
         for name in self.names():
             info = self._infos.get(name)

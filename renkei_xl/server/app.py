@@ -732,17 +732,13 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
     return 200, answer, _outcome(answer)
 
 
-_NAMES_SHOWN = 3
-
-
 def _written_note(place: Place, folder, written: list) -> str:
     """What a click wrote before it was stopped: 「ブックは変更していません」 is true of the open
     workbook, and the folder still gained these (a next year's master, input files)."""
-    names = [p.name for p in written[:_NAMES_SHOWN]]
-    from ..core.values import more_text
-    more = f" {more_text(len(written) - _NAMES_SHOWN)}" if len(written) > _NAMES_SHOWN else ""
+    from ..core.values import listed
+
     return (f"ただし、サーバー作業フォルダー「{place.shown(folder)}」には、このボタンが書き込んだものが {len(written)} 件"
-            f"あります（{'、'.join(names)}{more}）。")
+            f"あります（{listed(p.name for p in written)}）。")
 
 
 def _not_a_master(sheets: list[str]) -> Optional[str]:

@@ -31,6 +31,7 @@ import re
 from typing import Iterator, Optional
 
 from ..core.refs import cell_ref
+from ..core.values import LISTED, listed
 
 # A JSON string, skipped by both searches below; one left open runs to the end of the body, as
 # refusals.nesting_too_deep reads it. Required to close, an open string failed at its quote
@@ -47,7 +48,7 @@ _TOKEN = re.compile(_STRING + r'|(,)\s*(?=[,\]])|(\[)\s*(?=,)')
 # values) held 400 MiB for a message that names five.
 _MARK = "-0.0E-4040"
 _HOLE = object()
-SHOWN = 5                           # cells named in the message; the rest are counted
+SHOWN = LISTED                      # cells named in the message; the rest are counted
 
 
 class Holes(list):
@@ -121,11 +122,9 @@ def short_rows(payload: dict) -> list[tuple[str, str]]:
 
 
 def message(cells: list[tuple[str, str]]) -> str:
-    total = getattr(cells, "total", len(cells))
-    named = "、".join(f"シート「{sheet}」のセル {ref}" for sheet, ref in cells[:SHOWN])
-    from ..core.values import count_text
-    more = f"（ほかに {count_text(total - SHOWN)} か所）" if total > SHOWN else ""
-    return (f"{named}{more}に、サーバーへ送れない Excel のエラー値（#SPILL!、#CALC! など）があります。"
+    named = listed((f"シート「{sheet}」のセル {ref}" for sheet, ref in cells), "か所",
+                   total=getattr(cells, "total", len(cells)))
+    return (f"{named}に、サーバーへ送れない Excel のエラー値（#SPILL!、#CALC! など）があります。"
             "数式を直すか値を消してから、もう一度ボタンを押してください。ブックは変更していません。")
 
 

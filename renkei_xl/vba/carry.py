@@ -53,7 +53,9 @@ def upgraded_project(path: Path, documents: Sequence[str], workbook_code_name: s
             notes.append("前のマクロは壊れていて読めないため、職員が書いたマクロがあっても引き継げませんでした"
                          "（バックアップに残っています）")
     if kept:
-        names = "、".join(m.name for m in kept)
+        from ..core.values import listed
+
+        names = listed((m.name for m in kept), "モジュール")
         notes.append(f"職員が書いたマクロ（{names}）は、新しいマクロに引き継ぎました")
     # xlwings' modules, most of the bytes, are as they were: their streams are taken as stored
     stored = stored_streams(old) if old is not None else None

@@ -34,7 +34,7 @@ from ..core.model import Entry, Indicator, Municipality, Result, Settings
 from ..core.pipeline import summarize
 from ..core.looks import print_setup
 from ..core.refs import quote_sheet
-from ..core.values import format_percent
+from ..core.values import format_percent, listed
 from .xlsx import (Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation, workbook_options,
                    protect as _protect, validation, write_value)
 
@@ -175,7 +175,7 @@ def _check_settings(settings: Settings, entries: Iterable[Entry]) -> None:
         seen.add(c.sheet_name_key(muni.name))
     unknown = sorted({e.municipality for e in entries} - set(settings.names))
     if unknown:
-        raise UserError(f"市町村「{'、'.join(unknown)}」の入力値がありますが、設定シートの市町村一覧にありません")
+        raise UserError(f"市町村「{listed(unknown, '市町村')}」の入力値がありますが、設定シートの市町村一覧にありません")
 
 
 # ------------------------------------------------------------------------------ styles

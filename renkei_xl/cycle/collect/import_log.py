@@ -91,10 +91,10 @@ def _refuse_untimed(cells: list[tuple[str, str, object]]) -> None:
 
     # each value as the reader reads the cell (text: 「45382」), on both faces: Python's float
     # said 「45382.0」 on the command line where the button said 「45382」 (qa-132)
-    places = "、".join(f"{where}（{header}「{shown(text(value))}」）" for where, header, value in cells[:5])
-    from ...core.values import more_text
-    more = f" {more_text(len(cells) - 5, 'か所')}" if len(cells) > 5 else ""
-    raise UserError(f"シート「{c.IMPORT_LOG}」の {places}{more} は日時として読めません。セルの表示形式を日時"
+    from ...core.values import listed
+
+    places = listed((f"{where}（{header}「{shown(text(value))}」）" for where, header, value in cells), "か所")
+    raise UserError(f"シート「{c.IMPORT_LOG}」の {places} は日時として読めません。セルの表示形式を日時"
                     "（yyyy/m/d h:mm:ss）に戻すか、正しい日時を入力し直してから、もう一度実行してください"
                     "（日時の読めない記録では、古い提出で新しい提出を上書きしないための確認ができません）。")
 

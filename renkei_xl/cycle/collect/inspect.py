@@ -29,7 +29,7 @@ from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_a
                               unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
-from ...core.values import NO_RESULT_VALUE, error_value, more_text, shown, unread_kind, unread_places, unread_value
+from ...core.values import LISTED, NO_RESULT_VALUE, error_value, listed, more_text, shown, unread_kind, unread_places, unread_value
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
 from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
@@ -1439,10 +1439,9 @@ def _check_unlabelled(muni: str, grid: list[list[object]], header_row: int, id_c
             continue
         filled = [col for col, v in enumerate(row, start=1) if text(v)]
         count += len(filled)
-        found += [f"{muni}!{cell_ref(r, col)}" for col in filled[:5 - len(found)]]
+        found += [f"{muni}!{cell_ref(r, col)}" for col in filled[:LISTED - len(found)]]
     if count:
-        more = f" {more_text(count - len(found), 'か所')}" if count > len(found) else ""
-        raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{'、'.join(found)}{more}）。"
+        raise Refused(f"シート「{muni}」の指標IDのない行に値があります（{listed(found, 'か所', total=count)}）。"
                       "配布時になかった行に入力されているため、このファイルは取り込みません。"
                       "配布したファイルの表の行に入力し直して送ってもらってください")
 
@@ -1530,6 +1529,5 @@ def _outside_inputs(muni: str, found: list[tuple[str, str]]) -> str:
             "配布したファイルに入力し直して送ってもらってください")
 
 
-def _few(ids: list[str], limit: int = 5) -> str:
-    shown = "、".join(ids[:limit])
-    return shown + (f" {more_text(len(ids) - limit)}" if len(ids) > limit else "")
+def _few(ids: list[str]) -> str:
+    return listed(ids)

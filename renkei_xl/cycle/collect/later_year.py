@@ -25,8 +25,6 @@ from typing import Callable, Optional, Sequence
 
 from ...core import contract as c
 
-SHOWN_ROWS = 10
-
 
 def next_master(master: Path, year: int) -> Optional[Path]:
     """Next year's master for ``master`` (of 対象年度 ``year``), where rollover makes it by
@@ -107,8 +105,9 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     if later is None or not changes:
         return []
     rows = list(dict.fromkeys(f"{ch.sheet} {ch.indicator_id}" for ch in changes))
-    from ...core.values import more_text
-    listed = "、".join(rows[:SHOWN_ROWS]) + (f" {more_text(len(rows) - SHOWN_ROWS)}" if len(rows) > SHOWN_ROWS else "")
+    from ...core.values import listed
+
+    named = listed(rows)
     made = Whole(f"【注意】{year + 1}年度のマスター「{shown(later)}」が、すでに作られています。")
     columns = f"その「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列"
     # Run in this year's master's folder, where staff ran collect: the later master by its
@@ -118,7 +117,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     later_named, source_named, where = it_names(later, source) or (here, source.name if source else "", "")
     step = catch_up(year, later_named, source_named, where=where, save=by_button())
     # Whole: a command cut in its middle by a button's message box is no command (core.alerts)
-    said = (f"取り込んでも、{columns}には、取り込む値は入りません（{listed}）。" if dry_run else
-            f"{columns}には、この取り込みの値がまだ入っていません（{listed}）。")
+    said = (f"取り込んでも、{columns}には、取り込む値は入りません（{named}）。" if dry_run else
+            f"{columns}には、この取り込みの値がまだ入っていません（{named}）。")
     step = Whole(f"　取り込んだあと、{step}。" if dry_run else f"　{step}。")
     return [made, f"　{said}", step] if apart else [made + said, step]

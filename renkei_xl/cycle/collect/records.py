@@ -12,7 +12,7 @@ from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (I
 from ...core.contract_read import text
 from ...core.model import NO_CELLS, Finding
 from ...core.seal import KEY_NAME
-from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, more_text, one_line
+from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, listed, one_line
 
 # The column where 取込履歴 lists the cells a file had that were left out (held_cells).
 HELD_COLUMN = "取り込まなかったセル"
@@ -217,9 +217,7 @@ def held_count(held: Sequence[tuple[str, Finding]]) -> int:
 
 def held_cells(found: Sequence[Finding]) -> str:
     """The cells left out, as 取込履歴 lists them: place and what was wrong, in short."""
-    parts = [f"{f.place}（{_short(f)}）" for f in found[:HELD_LISTED]]
-    more = f" {more_text(len(found) - HELD_LISTED, 'か所')}" if len(found) > HELD_LISTED else ""
-    return "、".join(parts) + more
+    return listed((f"{f.place}（{_short(f)}）" for f in found), "か所", limit=HELD_LISTED)
 
 
 def _short(f: Finding) -> str:
