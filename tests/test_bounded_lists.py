@@ -17,7 +17,7 @@ import pytest
 from renkei_xl.core.alerts import ALERT_CHARS, Listing
 from renkei_xl.core.errors import UserError
 from renkei_xl.core.model import Entry, Municipality, Settings
-from renkei_xl.core.values import LISTED, count_text, listed
+from renkei_xl.core.values import LISTED, MUNICIPALITIES_LISTED, count_text, listed
 from test_one_definition import _tree     # the package's modules parsed once a run
 
 MANY = 2_000
@@ -173,12 +173,16 @@ def test_a_message_naming_thousands_stays_short_and_counts_the_rest(name):
     make, total = CASES[name]
     text = make()
     assert len(text) < ALERT_CHARS, f"{len(text):,} characters: {text[:300]}…"
-    assert f"ほか {count_text(total - LISTED)} " in text, text
+    # the first LISTED named, or MUNICIPALITIES_LISTED where the items are municipalities
+    assert any(f"ほか {count_text(total - named)} " in text for named in (LISTED, MUNICIPALITIES_LISTED)), text
 
 
 def test_listed_names_the_first_and_counts_the_rest():
     assert listed(["札幌市", "小樽市"]) == "札幌市、小樽市"
-    assert listed(_names(), "市町村") == f"第1町、第2町、第3町、第4町、第5町 ほか {MANY - 5:,} 市町村" and LISTED == 5
+    assert listed(_names(), "町") == f"第1町、第2町、第3町、第4町、第5町 ほか {MANY - 5:,} 町" and LISTED == 5
+    twelve = listed(_names()[:12], "市町村")          # a region's municipalities are named in full
+    assert twelve.count("、") == 11 and "ほか" not in twelve, twelve
+    assert listed(_names(), "市町村").endswith(f" ほか {MANY - MUNICIPALITIES_LISTED:,} 市町村")
     assert listed(["A1", "A2"], "か所", total=9) == "A1、A2 ほか 7 か所"     # a scan that stopped naming
     assert listed([]) == ""
 

@@ -547,7 +547,7 @@ def test_a_sheet_staff_sorted_with_its_header_in_calc_is_named_never_read_short(
     assert master.read_bytes() == before
     assert main(["recalc", str(master)]) == 1
     out = capsys.readouterr().out
-    assert f"[エラー] 小樽市!A1 : {said}" in out and "行がありません" not in out, out
+    assert f"[エラー] 小樽市!A1: {said}" in out and "行がありません" not in out, out
     assert "－11" in out, out     # 小樽市's 7 indicators － on the finding, not totals without it
 
 

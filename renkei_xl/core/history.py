@@ -115,7 +115,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
             elif actual or symbol:
                 out.setdefault(ind_id, {})[year] = YearRecord(actual, symbol)
                 if actual and indicators and (why := actual_refusal(by_id.get(ind_id), actual, symbol,
-                                                                    SHEET_FRACTION_MEND)):
+                                                                    SHEET_FRACTION_MEND, units=False)):
                     refused.append((f"{c.HISTORY}!{cell_ref(r, actual_cols[year] + 1)}", why))
     refuse_unread(errors)
     _refuse_actuals(refused)
@@ -957,13 +957,22 @@ def _dated_id_hint(ind_id: str, known: set[str]) -> str:
             "Excel の「データ」→「テキストまたは CSV から」で指標IDの列を文字列として読み込んでから保存してください）")
 
 
-def actual_refusal(ind: Optional[Indicator], actual: str, symbol: str, mend: str) -> str:
+def actual_refusal(ind: Optional[Indicator], actual: str, symbol: str, mend: str, *,
+                   units: bool = True) -> str:
     """Why a past year's 実績値 cannot be recorded in 経年 ("" when it can): the one rule for a
     year's figure whichever way it arrives, a history CSV's line (parse_history_csv) or a cell
     typed into the sheet (read_history), in the same words. ``ind``: the row's indicator (None
     when 指標 no longer has it: its unit cannot be compared); ``mend``: how a bare fraction of
-    a % is written in the place it came from (CSV_FRACTION_MEND, SHEET_FRACTION_MEND)."""
-    return _actual_refusal(actual, symbol) or _unit_refusal(ind, actual, mend)
+    a % is written in the place it came from (CSV_FRACTION_MEND, SHEET_FRACTION_MEND).
+    ``units``: whether its unit is held to today's target. A line being imported is (a figure
+    on the wrong line); a figure 経年 already records is not: it was recorded under its own
+    year's target, and a target whose unit staff changed since (30社 → 27兆円) refused every
+    評価を再計算 over years nobody could correct. A bare fraction of a % is refused either way."""
+    if why := _actual_refusal(actual, symbol):
+        return why
+    if units:
+        return _unit_refusal(ind, actual, mend)
+    return _fraction_refusal(ind, actual, mend) if ind is not None else ""
 
 
 def _actual_refusal(actual: str, symbol: str) -> str:

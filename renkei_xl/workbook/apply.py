@@ -42,7 +42,6 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 from ..core.looks import LOOKS, PAPER_CODES, PrintSetup, Protection, too_many_formats
 from ..package.calc_chain import drop_if_replaced
 from ..package.cells import KEEP, column_letter, value_xml
-from ..package.columns import with_column_width
 from ..package.chart import chart_anchors, column_chart_xml, drawing_xml_many
 from ..package.controls import T_VML, kept_controls
 from ..package.controls import kept_parts as controls_parts
@@ -728,6 +727,8 @@ def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: W
         cells = reader.sheet(sheet)
         text = cells.edit(changes[sheet]) if sheet in changes else cells.text
         for col, width in widths.get(sheet, {}).items():
+            from ..package.columns import with_column_width   # only a rollover's plan sets a width
+
             text = with_column_width(text, cells.p, col, width, cells.part)
         if text != cells.text:
             pkg.write(cells.part, text)
