@@ -143,7 +143,7 @@ def test_master_filled_by_hand_through_the_contract(tmp_path, capsys):
     init_master(path, year=2024)
     assert cli_main(["validate", str(path)]) == 0
     said = "シート「指標」に指標が 1 つもありません。A2 の行から 1 行に 1 指標ずつ、指標ID・役割・評価指標・目標値・集計方法を入力"
-    assert "警告 1 件" in (out := capsys.readouterr().out) and f"[警告] 指標!A2 : {said}" in out, out
+    assert "警告 1 件" in (out := capsys.readouterr().out) and f"[警告] 指標!A2: {said}" in out, out
     assert [r[:3] for r in load_workbook(path, read_only=True)[c.FINDINGS].iter_rows(min_row=2, values_only=True)
             if r[4] and said in r[4]] == [("警告", c.INDICATORS, "A2")]
     wb = load_workbook(path)

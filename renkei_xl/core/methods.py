@@ -27,7 +27,7 @@ from .choices import (METHOD_AUTO, METHOD_CENTRAL, METHOD_MANUAL, METHOD_PARTICI
                       METHOD_STATE, METHOD_SUM, RULE_PROGRESS, UNCOUNTED_STATE, canonical_state)
 from .values import (NUMBER, STATUS, UNCOUNTED, Value, ValueParseError, bare_number, dash_mark,
                      exact, format_number, format_percent, listed, listed_in, normalized, parse_input, parse_value, quotient,
-                     rounded_rate, shown_share, unit_family, unread_value)
+                     rounded_rate, shown, shown_share, unit_family, unread_value)
 
 if TYPE_CHECKING:  # type names only
     from .model import Entry, Indicator, Settings

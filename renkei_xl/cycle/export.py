@@ -298,7 +298,7 @@ def undrawn_note(list_plan: SheetPlan, engine: str) -> str:
     shown = listed(f"{ind_id} の{head}に「{chars}」" if ind_id and head else f"{c.LIST} {row}行目に「{chars}」"
                    for row, head, ind_id, chars in found)
     return (f"【注意】PDF（LibreOffice）では、このパソコンのフォントにない文字が印刷されていません（□ の形に"
-            f"なるか、何も出ません）: {shown}{more}。絵文字や外字をふつうの文字に直してから、もう一度書き出してください"
+            f"なるか、何も出ません）: {shown}。絵文字や外字をふつうの文字に直してから、もう一度書き出してください"
             "（確定版の .xlsx には入っています）。")
 
 

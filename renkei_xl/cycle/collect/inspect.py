@@ -1529,5 +1529,7 @@ def _outside_inputs(muni: str, found: list[tuple[str, str]]) -> str:
             "配布したファイルに入力し直して送ってもらってください")
 
 
-def _few(ids: list[str]) -> str:
-    return listed(ids)
+def _few(ids: list[str], limit: Optional[int] = None) -> str:
+    """The first of ``ids`` and how many more (values.listed); ``limit`` 3 where each item
+    quotes a cell's value and five would not fit a message box."""
+    return listed(ids, limit=limit)
