@@ -14,10 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from renkei_xl.core.alerts import ALERT_CHARS, Listing
+from renkei_xl.core.alerts import ALERT_CHARS, BUTTON_CHARS, Listing, alert_text
 from renkei_xl.core.errors import UserError
-from renkei_xl.core.model import Entry, Municipality, Settings
-from renkei_xl.core.values import LISTED, MUNICIPALITIES_LISTED, count_text, listed
+from renkei_xl.core.model import Entry, Finding, Municipality, Settings
+from renkei_xl.core.sheet_findings import LISTED_FINDINGS
+from renkei_xl.core.values import LISTED, MUNICIPALITIES_LISTED, cell_length, count_text, listed
 from test_one_definition import _tree     # the package's modules parsed once a run
 
 MANY = 2_000
@@ -104,21 +105,42 @@ def _had() -> str:
     return "\n".join(had_lines(Decision(send=(), had=had), {}))
 
 
-def _rollover(**fields) -> str:
+def _rollover_done(unreturned=(), folder: str = "", **fields):
     from renkei_xl.core.rollover import RolloverReport
-    from renkei_xl.cycle.rollover import RolloverDone, rollover_lines
+    from renkei_xl.cycle.rollover import RolloverDone
 
-    report = RolloverReport(2023, 2024, 80, 0, [], 80, (), **fields)
-    return "\n".join(rollover_lines(RolloverDone(Path("m_2024.xlsm"), report, master=Path("m_2023.xlsm"))))
+    report = RolloverReport(2023, 2024, 80, 0, [], 80, fields.pop("errors", ()), **fields)
+    return RolloverDone(Path(folder, "m_2024.xlsm"), report, master=Path(folder, "m_2023.xlsm"), unreturned=unreturned)
 
 
-def _carried() -> str:
+def _rollover(**fields) -> str:
+    from renkei_xl.cycle.rollover import rollover_lines
+
+    return "\n".join(rollover_lines(_rollover_done(**fields)))
+
+
+def _input_errors() -> tuple[Finding, ...]:
+    return tuple(Finding("unreadable", "エラー", n, "E2", "04-1", "実績値が読めません") for n in _names())
+
+
+def _carried(**fields) -> str:
     from renkei_xl.core.carry import CarryReport
     from renkei_xl.cycle.rollover import YearCarried, carried_lines
     from renkei_xl.workbook.session import Written
 
-    report = CarryReport(2023, 80, False, 80, 0, (), (), unmatched=tuple(_names()))
+    report = CarryReport(2023, 80, False, 80, 0, fields.pop("errors", ()), (), **fields)
     return "\n".join(carried_lines(YearCarried(report, Written(Path("m_2024.xlsm")), Path("m_2023.xlsm"))))
+
+
+def _rows_missing() -> SimpleNamespace:
+    """A split whose municipality sheets all lack an indicator's row (distribute._missing_rows)."""
+    return SimpleNamespace(missing=[Finding("missing-row", "警告", n, "", "01-1", "行がありません") for n in _names()])
+
+
+def _split_cautions() -> str:
+    from renkei_xl.cycle.distribute import split_cautions
+
+    return "\n".join(split_cautions(_rows_missing()))
 
 
 def _no_denominator() -> str:
@@ -161,7 +183,11 @@ CASES = {
     "export --smtp: recipients sent before": (_had, MANY),
     "rollover: municipality sheets 設定 does not list": (lambda: _rollover(unlisted=tuple((n, 3) for n in _names())), MANY),
     "rollover: staff's columns beside 一覧": (lambda: _rollover(list_heads=tuple(_names())), MANY),
-    "history import: sheets of no municipality of the year": (_carried, MANY),
+    "rollover: municipalities not collected": (lambda: _rollover(unreturned=tuple(_names())), MANY),
+    "rollover: input errors of the closed year": (lambda: _rollover(errors=_input_errors()), MANY),
+    "history import: sheets of no municipality of the year": (lambda: _carried(unmatched=tuple(_names())), MANY),
+    "history import: input errors of the year": (lambda: _carried(errors=_input_errors()), MANY),
+    "split: municipality sheets lacking an indicator's row": (_split_cautions, MANY),
     "recalc: 比率 rows without a denominator": (_no_denominator, MANY),
     "recalc: municipalities whose 状態 differ": (_states_differ, MANY // 2),
     "recalc: municipalities whose units differ": (_units_differ, MANY // 2),
@@ -173,8 +199,70 @@ def test_a_message_naming_thousands_stays_short_and_counts_the_rest(name):
     make, total = CASES[name]
     text = make()
     assert len(text) < ALERT_CHARS, f"{len(text):,} characters: {text[:300]}…"
-    # the first LISTED named, or MUNICIPALITIES_LISTED where the items are municipalities
-    assert any(f"ほか {count_text(total - named)} " in text for named in (LISTED, MUNICIPALITIES_LISTED)), text
+    # the first LISTED named, MUNICIPALITIES_LISTED where the items are municipalities,
+    # LISTED_FINDINGS where they are a run's findings (input errors)
+    assert any(f"ほか {count_text(total - named)} " in text
+               for named in (LISTED, MUNICIPALITIES_LISTED, LISTED_FINDINGS)), text
+
+
+# ----------------------------------------------------------------- both faces, one cut
+
+def _rollover_faces(**fields):
+    """rollover's message as a button shows it (excel.buttons._rollover) and as the command prints it."""
+    from renkei_xl.cycle.rollover import rollover_lines, rollover_parts
+
+    done = _rollover_done(**fields)
+    return [*rollover_parts(done), "", "新しいマスターを開き、「配布用ファイル作成」から新しい年度の作業を始めてください。"], \
+        "\n".join(rollover_lines(done))
+
+
+def _export_faces():
+    from renkei_xl.cycle.export import unreturned_note, unreturned_parts
+
+    return unreturned_parts(_names()), unreturned_note(_names())
+
+
+def _split_faces():
+    from renkei_xl.cycle.distribute import caution_listings
+
+    return caution_listings(_rows_missing()), _split_cautions()
+
+
+# (a button's parts, the command line's text) of one message whose list grows with the input,
+# and whether the command line's text fits a button's box (then both faces say the same cut)
+FACES = {
+    "rollover: municipalities not collected": (lambda: _rollover_faces(unreturned=tuple(_names())), True),
+    "rollover: input errors of the closed year": (lambda: _rollover_faces(errors=_input_errors()), True),
+    # a share's long folder: the button names fewer of each to fit
+    "rollover: both, in a deep folder": (lambda: _rollover_faces(
+        unreturned=tuple(_names()), errors=_input_errors(), folder="/srv/" + "連携中枢都市圏の事業/" * 20), False),
+    "export: municipalities not collected": (_export_faces, True),
+    "split: municipality sheets lacking an indicator's row": (_split_faces, True),
+}
+
+
+@pytest.mark.parametrize("name", FACES)
+def test_both_faces_name_the_same_first_items_and_count_the_rest_alike(name):
+    """The command line printed rollover's 2,000 uncollected municipalities whole, and export
+    named 20 where the button named as many as its box held: each face cut the list its own
+    way. The Listing says how many it names (its cap); the command line names that many, the
+    button as many when they fit, fewer only to fit, the rest counted from there."""
+    make, fits = FACES[name]
+    parts, said = make()
+    shown = alert_text(parts)
+    assert (cell_length(said) <= BUTTON_CHARS) == fits, cell_length(said)
+    listings = [p for p in parts if isinstance(p, Listing) and p.items]
+    assert listings
+    fewer = False
+    for p in listings:
+        assert p.most < len(p.items), p.head
+        assert p.render(p.most) in said, said[:500]     # the command line: its cap, the rest counted
+        # the button: the same first items, the rest counted from there
+        named = next((k for k in range(p.most, -1, -1) if p.render(k) in shown), None)
+        assert named is not None and named >= p.vital, shown
+        assert named == p.most or not fits, shown
+        fewer = fewer or named < p.most
+    assert fewer != fits, shown      # the case that does not fit shows the button's own cut
 
 
 def test_listed_names_the_first_and_counts_the_rest():
@@ -185,6 +273,11 @@ def test_listed_names_the_first_and_counts_the_rest():
     assert listed(_names(), "市町村").endswith(f" ほか {MANY - MUNICIPALITIES_LISTED:,} 市町村")
     assert listed(["A1", "A2"], "か所", total=9) == "A1、A2 ほか 7 か所"     # a scan that stopped naming
     assert listed([]) == ""
+    from renkei_xl.core.alerts import listed_names
+
+    for unit in ("町", "市町村"):       # a button's list of names: values.listed's cut at its most
+        names = listed_names(_names(), unit, head="頭: ")
+        assert names.render(names.most) == "頭: " + listed(_names(), unit)
 
 
 # ----------------------------------------------------------------- a new unbounded join
@@ -253,3 +346,52 @@ def test_the_join_check_sees_a_new_one(tmp_path):
     (tmp_path / "m.py").write_text('def f(names):\n    return "、".join(names), "、".join(names[:5])\n'
                                    'def g(cells):\n    return f"{\'、\'.join(c for c in cells[:3])}"\n', encoding="utf-8")
     assert comma_joins(tmp_path) == {(f"{tmp_path.name}/m.py", "f")}
+
+
+# ----------------------------------------------------------------- a Listing without its cap
+
+# The Listings made without a cap, by module and function: a button's own message, which its
+# box bounds (core.alerts.alert_text). A Listing made anywhere else is said by the command
+# line too, at its most (Listing.most): without a cap it printed the whole list (rollover's
+# 2,000 uncollected municipalities), and the two faces cut the same list differently.
+# The command line says these with its own lines, one a file, as a record of what it did:
+# split's 「作成: …」 (cli.cycle.cmd_split), collect's report (collect.records.CollectReport.lines).
+BUTTON_ONLY = {
+    ("renkei_xl/excel/buttons.py", "_split"),            # the files written
+    ("renkei_xl/excel/buttons.py", "_left_out_parts"),   # the files refused, imported before, alike
+    ("renkei_xl/excel/buttons.py", "_collect"),          # the files imported
+}
+
+
+def uncapped_listings(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """(module, function) of each ``Listing(…)`` made without a cap (its third argument)."""
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if "Listing(" not in text:
+            continue
+        for func in ast.walk(_tree(text)):
+            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(func):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Listing"
+                        and len(node.args) < 3 and not any(k.arg in ("cap", None) for k in node.keywords)):
+                    found.add((path.relative_to(root.parent).as_posix(), func.name))
+    return found
+
+
+def test_a_listing_both_faces_say_names_its_cap():
+    found = uncapped_listings()
+    assert BUTTON_ONLY <= found, f"capped now, take them out: {sorted(BUTTON_ONLY - found)}"
+    uncapped = found - BUTTON_ONLY
+    assert not uncapped, ("give these Listings a cap (core.alerts.listed_names for names counted as values.listed "
+                          "counts them), or say here why only a button shows them: "
+                          + ", ".join(f"{p}:{f}" for p, f in sorted(uncapped)))
+
+
+def test_the_listing_check_sees_a_new_one(tmp_path):
+    (tmp_path / "m.py").write_text('def f(names):\n    return Listing(names, "ほか {n} 件")\n'
+                                   'def g(names):\n'
+                                   '    return Listing(names, "ほか {n} 件", cap=5), Listing(names, "", 3)\n',
+                                   encoding="utf-8")
+    assert uncapped_listings(tmp_path) == {(f"{tmp_path.name}/m.py", "f")}

@@ -21,7 +21,7 @@ from typing import NamedTuple, Sequence, Union
 
 # Lengths are counted as MsgBox counts them: in UTF-16 units, a character outside the BMP
 # (𠮷 of family names, an emoji) two, like a cell's text.
-from .values import cell_length, count_text
+from .values import cell_length, count_text, listed_limit
 
 # The most characters a button's message, or a refusal's text, may have: MsgBox's "approximately
 # 1024", less a margin for what "approximately" leaves open (Windows lays the prompt out by width).
@@ -68,6 +68,15 @@ class Listing(NamedTuple):
     @property
     def most(self) -> int:
         return len(self.items) if self.cap is None else min(self.cap, len(self.items))
+
+
+def listed_names(items: Sequence[str], unit: str = "件", *, head: str = "", vital: bool = False) -> Listing:
+    """``items`` as values.listed names them (「第1町、第2町、… ほか 1,980 市町村」), as a Listing
+    both faces say: the command line at its most (values.listed's text), a button as many as
+    fit, fewer only to fit, the rest counted from there. rollover printed 2,000 uncollected
+    municipalities whole, and export named 20 where its button named as many as its box held."""
+    return Listing(list(items), f"ほか {{n}} {unit}", cap=listed_limit(unit), head=head, sep="、", more_sep=" ",
+                   vital=vital)
 
 
 class Whole(str):

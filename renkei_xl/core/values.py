@@ -569,6 +569,12 @@ MUNICIPALITIES_LISTED = 20
 MUNICIPALITIES = "市町村"
 
 
+def listed_limit(unit: str) -> int:
+    """How many of a list of ``unit`` a message names before it counts the rest: the one rule
+    of ``listed`` and of a button's list of the same names (core.alerts.listed_names)."""
+    return MUNICIPALITIES_LISTED if unit == MUNICIPALITIES else LISTED
+
+
 def listed(items: Iterable[str], unit: str = "件", *, total: Optional[int] = None,
            limit: Optional[int] = None, sep: str = "、") -> str:
     """「小樽市、千歳市、… ほか 1,995 市町村」: the first ``limit`` of ``items``, then how many
@@ -579,7 +585,7 @@ def listed(items: Iterable[str], unit: str = "件", *, total: Optional[int] = No
     ``total``: how many there are when ``items`` holds only the first of them (a scan that
     stops naming). ``limit``: only where a cell or a sheet row, not a message, lists them."""
     if limit is None:
-        limit = MUNICIPALITIES_LISTED if unit == MUNICIPALITIES else LISTED
+        limit = listed_limit(unit)
     items = list(items)
     count = len(items) if total is None else total
     shown = sep.join(items[:limit])

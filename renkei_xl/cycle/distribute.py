@@ -34,7 +34,7 @@ from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.findings import COPIED_SHEET, COPIED_SHEET_WHY, MISSING_ROW
 from ..core.input_sheet import stale_labels
-from ..core.values import listed, shown
+from ..core.values import MUNICIPALITIES, count_text, listed, listed_limit, shown
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -363,9 +363,9 @@ def _missing_rows(files: "SplitFiles") -> Optional[Listing]:
     from ..core.rollover import shown_ids
 
     return Listing([f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()],
-                   "　…ほか {n} 市町村（入力チェックでセルを示します）",
+                   "　…ほか {n} 市町村（入力チェックでセルを示します）", cap=listed_limit(MUNICIPALITIES),
                    head=f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
-                        f"（{len(missing)} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
+                        f"（{count_text(len(missing))} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"
                         "参加しない市町村なら、このままで構いません。入力チェックでセルを示します）:\n")
 
 

@@ -181,9 +181,7 @@ def unreturned_note(names: Sequence[str]) -> str:
     if not names:
         return ""
     heading, *said = unreturned_parts(names)
-    from ..core.values import listed
-
-    return f"{heading.head}{listed(names, '市町村')}。" + "".join(line.lstrip("　") for line in said)
+    return f"{heading.render(heading.most)}。" + "".join(line.lstrip("　") for line in said)
 
 
 def unreturned_parts(names: Sequence[str]) -> list:
@@ -194,11 +192,12 @@ def unreturned_parts(names: Sequence[str]) -> list:
     line, a deep folder's message left it out whole (qa-150)."""
     if not names:
         return []
-    from ..core.alerts import Detail, Listing
+    from ..core.alerts import Detail, listed_names
+    from ..core.values import MUNICIPALITIES, count_text
 
-    return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
-                    head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
-                         f"（{len(names)} 市町村）: "),
+    return [listed_names(names, MUNICIPALITIES, vital=True,
+                         head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
+                              f"（{count_text(len(names))} 市町村）: "),
             Detail("　確定版は、その市町村シートに今ある値で計算しています。"),
             "　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（マスターに直接入力した"
             "市町村なら、このままで構いません）。"]

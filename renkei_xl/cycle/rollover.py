@@ -495,12 +495,14 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
     a return collected late reaches the new master (core.carry.catch_up)."""
+    from ..core.alerts import listed_names
     from ..core.carry import by_button, catch_up
+    from ..core.values import MUNICIPALITIES, count_text
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
-    return [Listing(list(names), "ほか {n} 市町村", sep="、", more_sep=" ", vital=True,
-                    head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
-                         f"（{len(names)} 市町村）: "),
+    return [listed_names(names, MUNICIPALITIES, vital=True,
+                         head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
+                              f"（{count_text(len(names))} 市町村）: "),
             Detail(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
                    f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。"),
             Whole(f"　回答が届いたら、{year}年度のマスターで取り込み、"
@@ -514,14 +516,16 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
     the later master: only the count was said, and nothing of how to mend the record.
     ``step_above``: the message has just said that step (unreturned_parts), and refers to it."""
     from ..core.carry import by_button, catch_up
+    from ..core.sheet_findings import LISTED_FINDINGS
+    from ..core.values import count_text
 
     target = year + 1 if later_year is None else later_year
     step = (f"　入力エラーを{year}年度のマスターで直したときも、上と同じ手順で{target}年度のマスターに取り込んでください"
             if step_above else Whole(f"　入力エラーを{year}年度のマスターで直したら、"
                           + catch_up(year, later, source, later_year, where, by_button())))
     return [Listing([f"　{' '.join(p for p in (f.place, f.indicator_id) if p)}: {f.said}" for f in errors],
-                    "　…ほか {n} 件", cap=10, vital=True,
-                    head=f"【注意】{year}年度の評価には入力エラーが {len(errors)} 件ありました（入力エラーの行は「{c.HISTORY}」に"
+                    "　…ほか {n} 件", cap=LISTED_FINDINGS, vital=True,
+                    head=f"【注意】{year}年度の評価には入力エラーが {count_text(len(errors))} 件ありました（入力エラーの行は「{c.HISTORY}」に"
                          f"評価不可（{NOT_EVALUABLE}）として記録しました）:\n"),
             step]
 

@@ -359,12 +359,13 @@ def _recalc(live: LiveBook, title: str) -> Said:
 def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
     """The counts, and the findings the command line prints, in its order, as far as the
     message holds them (listed_findings; all are on 検証結果)."""
-    from ..core.sheet_findings import finding_line, listed_findings
+    from ..core.sheet_findings import LISTED_FINDINGS, finding_line, listed_findings
 
     shown = listed_findings(findings)
     return [f"検証: {Report(tuple(findings)).counts()}",
             Listing([f"・{finding_line(f)}" for f in shown.findings],
-                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", beyond=shown.omitted, vital=True)]
+                    f"　…ほか {{n}} 件（シート「{c.FINDINGS}」を見てください）", cap=LISTED_FINDINGS,
+                    beyond=shown.omitted, vital=True)]
 
 
 # ------------------------------------------------------ split, collect, export
