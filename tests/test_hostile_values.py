@@ -199,6 +199,8 @@ OTHER_CASES = [
     ("53-1", "central", "-2", "negative"),
     ("53-1", "central", "2人（見込み）", "approximate-value"),
     ("05-3", "central", "70.5%", "unit-mismatch"),     # a 中心市のみ row in % against 100名
+    ("24-1", "central", "3人", "unit-mismatch"),       # ◎ against 「各１回（毎年度）」: 3 ≥ 1, unit unread
+    ("24-1", "manual", "2件", "unit-mismatch"),
     ("06-1", "manual", "10件以上", "range-value"),
     ("06-1", "manual", "１０件以下", "range-value"),
     ("06-1", "manual", "▲3件", "negative"),

@@ -130,6 +130,9 @@ CELLS = {"id": "A8", "target": "H8", "baseline": "G8", "method": "I8", "rule": "
     ("40-4", {"target": "0.7"}, "target-unit", "H8"),      # 「70%」 typed, General format
     ("40-4", {"target": "70"}, "target-unit", "H8"),
     ("28-1", {"target": "12件"}, "target-unit", "H8"),     # 参加市町村数 counts municipalities
+    ("28-1", {"target": "各１回"}, "target-unit", "H8"),   # ◎ 「11市町村／各１回」, the 達成割合 53／71
+    ("04-1", {"target": "各１回"}, "target-unit", "H8"),   # ◎ 「21／各１回」: the sheets count 件
+    ("04-1", {"target": "全市町村"}, "target-unit", "H8"),   # ◎ 「21／全12市町村 = 175.0%」
     ("04-1", {"target": "20%"}, "target-unit", "H8"),      # the sheets count 件 (4.)
     ("04-1", {"target": "－"}, "missing-field", "H8"),     # 「目標値がありません」 with no finding (9.)
     ("04-1", {"target": "（未集計）"}, "missing-field", "H8"),
@@ -181,6 +184,21 @@ def test_a_target_that_judges_the_row_has_no_finding(fy2023, full):
         indicators = [i._replace(cells=CELLS, **changes) if i.id == ind_id else i for i in fy2023.indicators]
         entries = _as_typed(full)
         assert not [f for f in validate(fy2023.settings, indicators, entries) if f.is_error], (ind_id, changes)
+
+
+@pytest.mark.parametrize("target", ["全市町村", "各１回"])
+def test_a_sum_in_another_unit_than_a_target_of_municipalities_or_rounds_is_a_finding_on_its_cell(fy2023, full,
+                                                                                                 target):
+    """04-1 (合計) aimed at 「全市町村」 or 「各１回」, which count 市町村 and 回: the sheets show no
+    unit for such a target, and 札幌市's 「17件」 summed was － with no finding (the 達成割合
+    silently one row short)."""
+    indicators = [i._replace(target=target) if i.id == "04-1" else i for i in fy2023.indicators]
+    cells = {"indicator_id": "A5", "value": "E5"}
+    entries = [e._replace(sheet="札幌市", cells=cells) if e.indicator_id == "04-1" and e.municipality == "札幌市"
+               else e for e in full]
+    result = recalculate(fy2023.settings, indicators, entries)
+    assert ("unit-mismatch", "札幌市!E5") in [(f.type, f.place) for f in _errors(result)]
+    assert result.evaluations["04-1"].symbol == NOT_EVALUABLE and "札幌市!E5" in result.evaluations["04-1"].reason
 
 
 # --------------------------------------------------------------- 3. 比率 is a share

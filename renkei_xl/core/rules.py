@@ -263,7 +263,8 @@ def _unjudgeable(ind: Indicator, sheet_units: Collection[str]) -> Optional[Findi
                       fix="目標値を状態（維持・常時など）にしてください")
         if method.numeric and not target.each:
             return at(F.TARGET_NOT_A_NUMBER, "target", value=shown(ind.target), method=ind.method)
-        return None
+        # 「各１回」 counts 回: the numbers a 参加市町村数 or the sheets' 「件」 give are not its
+        return _unit_problem(ind, target, sheet_units) if target.each else None
     if not numeric:
         if ind.rule:
             return at(F.RULE_MISFIT, "rule", rule=rule, why=f"目標値「{shown(ind.target)}」が数値ではありません",
@@ -303,16 +304,17 @@ def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding
 
 def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
     """A numeric target in another unit than the row's 実績値 come in (unjudgeable's)."""
-    family = target.family if target.kind == NUMBER else ("回" if target.each else unit_family(PARTICIPANT_UNIT))
+    family = counted_in(target)
     unit = _YIELDS.get(ind.method)
     where = None   # said only in a finding: this runs for every row on every check
-    if unit is None and target.kind == NUMBER and sheet_units:
+    if unit is None and sheet_units:
         units = sorted({u for u in sheet_units if u})
         # A target without a unit counts in whatever the sheets count in (the sum keeps its
         # unit), but for a share: 0.75 under sheets that count in % is what Excel keeps of a
-        # typed 「75%」.
-        fraction = not target.unit and target.number is not None and 0 < target.number < 1
-        if len({unit_family(u) for u in units}) == 1 and (target.unit or (fraction and unit_family(units[0]) == "%")):
+        # typed 「75%」. 「各１回」 and 「全市町村」 count in 回 and 市町村 (counted_in): the sheets'
+        # 「21件」 was read as 21 of them, ◎ 「21／全12市町村 = 175.0%」.
+        fraction = target.kind == NUMBER and not target.unit and target.number is not None and 0 < target.number < 1
+        if len({unit_family(u) for u in units}) == 1 and (family or (fraction and unit_family(units[0]) == "%")):
             unit = units[0]
             where = f"市町村シートの単位「{shown(unit)}」"     # staff's text: quoted as every value is
     if unit is not None and family != unit_family(unit):
@@ -327,6 +329,15 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
                                 why=why, example=example,
                                 note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")
     return None
+
+
+def counted_in(target: Value) -> str:
+    """The unit family a target counts in ("" for a number without a unit): a number's own,
+    「各１回」's 回 and 「全市町村」's 市町村. The one answer for the target's unit checks
+    (_unit_problem) and the comparison (_numbers, a number against 「各N回」)."""
+    if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
+        return unit_family(PARTICIPANT_UNIT)
+    return target.family
 
 
 def _target_problem(ind: Indicator, target: Value, rule: str) -> Optional[Finding]:
@@ -508,10 +519,17 @@ def _state(ind: Indicator, target: Value, actual: Value, ctx: Context, result):
         if verdict is not None:
             return _short(target, ctx, result, ACHIEVED if verdict else MISSED, f"{actual.core}（目標「{target.core}」）",
                           actual.core)
-    if actual.kind == NUMBER and target.each and actual.number is not None:
+    if _counts_each(target, actual):
         return _short(target, ctx, result, ACHIEVED if actual.number >= target.number else MISSED,
                       f"{actual.core}／{target.core}", f"{actual.core}／{target.core}")
     return _not_answered(ind, target, actual, result)
+
+
+def _counts_each(target: Value, actual: Value) -> bool:
+    """Whether a number is a count of 「各N回」's rounds: in 回 or without a unit. 「3人」 was
+    ◎ against 「各１回」 (3 ≥ 1), and a 参加市町村数's 「11市町村」 too, with no finding."""
+    return (actual.kind == NUMBER and target.each and actual.number is not None
+            and (not actual.unit or actual.family == counted_in(target)))
 
 
 def _not_answered(ind: Indicator, target: Value, actual: Value, result):
@@ -548,6 +566,9 @@ def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", l
     if rule == RULE_STATE:
         if actual.kind == STATUS and state_verdict(target, actual) is None:
             return F.STATE_UNANSWERED.at(sheet, cell, ind.id, label=label, value=shown(actual.raw), target=target.core)
+        if actual.kind == NUMBER and target.each and not _counts_each(target, actual):
+            return F.UNIT_MISMATCH.at(sheet, cell, ind.id, label=label, value=shown(actual.raw),
+                                      expected=f"目標値「{target.core}」")
         if actual.kind != STATUS and not (actual.kind == NUMBER and target.each):
             return F.NOT_A_STATE.at(sheet, cell, ind.id, value=shown(actual.raw))
         return None
@@ -603,9 +624,10 @@ def _numbers(target: Value, actual: Value, ctx: Context, ind: Indicator
              ) -> tuple[Optional[Decimal], Optional[Decimal], str, Optional[str]]:
     """(target, actual, target label, problem) after unit normalisation."""
     if target.kind == STATUS and target.status == ALL_MUNICIPALITIES:
-        t_num, t_label, t_family = Decimal(ctx.municipality_count), f"全{ctx.municipality_count}{PARTICIPANT_UNIT}", PARTICIPANT_UNIT
+        t_num, t_family = Decimal(ctx.municipality_count), counted_in(target)
+        t_label = f"全{ctx.municipality_count}{PARTICIPANT_UNIT}"
     elif target.kind == NUMBER or (target.kind == STATUS and target.each):
-        t_num, t_label, t_family = target.number, target.core, target.family
+        t_num, t_label, t_family = target.number, target.core, counted_in(target)
     else:
         return None, None, "", f"目標「{target.core}」は数値ではありません"
     if actual.kind == NUMBER:

@@ -871,8 +871,12 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
         shown_as = f"目標値「{target.core}」（単位なし）" if target is not None else f"「{unit}」"
         out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
                                       expected=shown_as))
-    count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     method = method_of(ind)
+    if value.unit and unit is None and method is not None and not method.denominator:
+        # No unit from the method: the target is no number, and says its unit itself
+        # (「全市町村」 counts 市町村, 「各１回」 回): 「5件」 summed was － with no finding.
+        _unanswered(ind, value, sheet, e.cell("value"), "実績値", out)
+    count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     if method is not None and method.denominator and (value.family == PERCENT or _bare_fraction(value)):
         out.append(F.RATIO_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
     elif expected == PERCENT and _bare_fraction(value):
