@@ -37,3 +37,27 @@ def test_the_macros_name_the_setup_document_by_its_title_and_real_sections():
         for numbers in found:
             for number in numbers.split("・"):
                 assert number in sections, (name, number, sorted(sections))
+
+
+# A box's words as the setup document quotes them: 「<opening>（エラー番号 …）…」, the button's
+# caption (or 「○○」) where the macro fills {0}.
+_QUOTED_ERROR_BOX = re.compile(r"「((?:[^「」]|「[^「」]*」)*?)（エラー番号 …）")
+
+
+def test_the_boxes_the_setup_document_quotes_open_with_the_macros_words():
+    """Staff find what to do by the words of their box. The setup document quoted RunServerPython's
+    and RenkeiRun's boxes by their opening; RenkeiRun's box names the button (「「評価を再計算」の
+    マクロがエラーで止まりました」, RenkeiMacroFailed) while section 4 still quoted 「ボタンのマクロが
+    エラーで止まりました」, which no box says. Each quoted opening before （エラー番号 …） is the
+    opening of one of the macros' texts, with a button's caption, or 「○○」, for {0}."""
+    from renkei_xl.core.contract import BUTTONS
+
+    setup = SETUP.read_text(encoding="utf-8")
+    quoted = _QUOTED_ERROR_BOX.findall(setup)
+    assert len(quoted) >= 4, quoted
+    openings = set()
+    for text in _texts().values():
+        if "（エラー番号 {1}" in text:
+            opening = text.split("（エラー番号 ")[0]
+            openings |= {opening.replace("{0}", name) for name in ["○○", *(caption for caption, _, _ in BUTTONS)]}
+    assert not [q for q in quoted if q not in openings], sorted(openings)

@@ -35,7 +35,7 @@ from test_server import server  # noqa: F401  (a real renkei-xl server on 127.0.
 from renkei_xl.excel.buttons import SAID_BY_CLICK
 from renkei_xl.excel.book import width_to_points
 from renkei_xl.excel.client import exact_parts, long_number
-from renkei_xl.vba.sources import MACROS_DIR
+from renkei_xl.vba.sources import BUTTONS, MACROS_DIR, button_entries
 
 HARNESS_MODULE = "RenkeiHarness"
 HARNESS_ENTRY = "RenkeiHarnessReplay"
@@ -185,8 +185,13 @@ Function RenkeiHarnessTexts(tokens As Variant) As String
     out = out & RenkeiNoAnswer(HARNESS_URL, 502, "Bad Gateway") & Chr(30)
     ' xlwings.conf rows that leave sheets out of what Remote.bas sends: none, EXCLUDE, both.
     out = out & RenkeiLeftOut("", "") & Chr(30) & RenkeiLeftOut("", "Sheet1") & Chr(30) & RenkeiLeftOut("a", "b") & Chr(30)
-    ' A run-time error of xlwings' VBA under a button (RenkeiRun's handler).
-    out = out & RenkeiMacroFailed(457, "This key is already associated with an element of this collection", "recalc") & Chr(30)
+    ' A run-time error of xlwings' VBA under each button (RenkeiRun's handler, tokens' third list
+    ' the entries), Chr(31) between them.
+    For Each written In parts(3)
+        out = out & RenkeiMacroFailed(457, "This key is already associated with an element of this collection", _
+            CStr(written)) & Chr(31)
+    Next written
+    out = out & Chr(30)
     stage = "unreadable"
     out = out & CStr(data.Item("actions").Count)
     RenkeiHarnessTexts = out
@@ -763,7 +768,8 @@ def replays(server, tmp_path_factory):  # noqa: F811
                      "same_book": name in SAME_BOOK})
     book = root / "texts.xlsm"
     shutil.copyfile(server.master, book)
-    runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": [list(PYTHON_STDERR.values()), TAB_NAMES],
+    runs.append({"book": str(book), "entry": "RenkeiHarnessTexts", "actions": [list(PYTHON_STDERR.values()), TAB_NAMES,
+                                                                               list(button_entries().values())],
                  "read": {}})
     # In the same book: two of staff's unprotected sheets, which an answer says to protect with
     # options Protect refuses (RenkeiNamedProtection's CBool: error 13).
@@ -1157,9 +1163,15 @@ def test_a_run_time_error_under_a_button_is_a_japanese_box_not_the_debug_dialog(
     Excel showed its run-time error dialog with the Debug button. Renkei.bas' RenkeiRun now
     catches every error under a button and shows RenkeiMacroFailed (run here in LibreOffice's
     VBA), naming the error and the xlwings.conf rows to check."""
-    *_, shown, _ = replays[TEXTS][2]["result"].split("\x1e")
-    assert shown == _renkei_text("MSG_MACRO_FAILED").replace("{0}", "評価を再計算").replace("{1}", "457").replace(
-        "{2}", "This key is already associated with an element of this collection")
+    *_, boxes, _ = replays[TEXTS][2]["result"].split("\x1e")
+    *boxes, _ = boxes.split("\x1f")
+    # Each button's box names it by its caption (RenkeiServer.bas' RenkeiCaption, a copy in hex of
+    # core.contract.BUTTONS: ran only for 評価を再計算 before).
+    captions = dict(BUTTONS)
+    expected = [_renkei_text("MSG_MACRO_FAILED").replace("{0}", captions[macro]).replace("{1}", "457").replace(
+        "{2}", "This key is already associated with an element of this collection") for macro in button_entries()]
+    assert boxes == expected and len(boxes) == len(BUTTONS)
+    shown = boxes[list(button_entries().values()).index("recalc")]
     assert shown.startswith("「評価を再計算」") and "xlwings.conf" in shown and "A 列に同じ名前の行" in shown
     source = (MACROS_DIR / "Renkei.bas").read_text("ascii").replace("\r\n", "\n")
     run = re.search(r"^Private Sub RenkeiRun\(entry As String\)\n(.*?)^End Sub", source, re.MULTILINE | re.DOTALL)[1]
