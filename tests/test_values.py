@@ -334,6 +334,16 @@ def test_a_time_that_is_no_deadline_is_refused_saying_what_to_type(text, says):
     assert "「2024/3/31まで」" in F.UNREADABLE[DEADLINE_FORM].hint
 
 
+@pytest.mark.parametrize("text", ["100人（2025年度までの累計）", "100人（2025年度の累計）", "100人（令和7年度までの累計）"])
+def test_a_deadline_followed_by_words_no_note_has_names_the_words(text):
+    """「…年度までの累計」 was told it was 「年度ではなく月・日付・半期・暦年」: a 年度 it is; 「の累計」
+    is what no note reads."""
+    with pytest.raises(ValueParseError) as caught:
+        parse_value(text)
+    said = str(caught.value)
+    assert "「の累計」を解釈できません" in said and "月・日付" not in said and "使える注記" in said, said
+
+
 @pytest.mark.parametrize("text, number", [("2024.3", Decimal("2024.3")), ("2025件", Decimal(2025)),
                                           ("1,000件", Decimal(1000))])
 def test_a_number_that_starts_like_a_year_stays_a_number(text, number):

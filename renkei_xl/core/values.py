@@ -1123,6 +1123,12 @@ def _note(inner: str, original: str) -> Note:
         return Note(NOTE_CALENDAR, inner, int(m.group(1)))
     if _TARGET_BOUND in inner:
         raise _range_error(original, _TARGET_BOUND)
+    # 「2025年度までの累計」「2025年度の累計」: a 年度 read, then words no note has. They were
+    # called 「月・日付・半期・暦年」, which they are not; the words are what cannot be read.
+    m = re.match(rf"^.+?年度(?:末日?)?(?:{_BY})?(の.+)$", inner)
+    if m and _DUE_START.match(inner):
+        raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」の「{shown(m.group(1))}」を"
+                              f"解釈できません（使える注記: {USABLE_NOTES}）")
     try:
         dated = _bare_deadline(inner, original) is not None
     except ValueParseError:
@@ -1134,7 +1140,10 @@ def _note(inner: str, original: str) -> Note:
                               "括弧内の期限は年度で判定するため、「（2025年度まで）」のように年度で書いてください",
                               DEADLINE_FORM)
     raise ValueParseError(f"「{shown(original)}」の括弧内の注記「{shown(inner)}」を解釈できません"
-                          "（使える注記: 毎年度、2023年度まで、2017年度、2017年度末、2017年、把握可能分、未集計）")
+                          f"（使える注記: {USABLE_NOTES}）")
+
+
+USABLE_NOTES = "毎年度、2023年度まで、2017年度、2017年度末、2017年、把握可能分、未集計"
 
 
 def _fy(text: str, original: str) -> int:
