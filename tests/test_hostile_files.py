@@ -2163,6 +2163,14 @@ MISPLACED_PARTS = {
     "shared strings elsewhere, an old copy left": (_shared_status, "共有文字列の部品が「xl/strings.xml」にあり"),
     "sheet named by ./": (lambda m: move_part(m, RETURN_PART, RETURN_PART, "./worksheets/sheet1.xml"),
                           f"シート「{MUNI}」の部品「{RETURN_PART}」への参照が「./worksheets/sheet1.xml」と、Excel と違う書き方です"),
+    # A target percent-encoded where the member's name is not (ECMA-376 Part 2: a part name is
+    # a URI, 「%20」 a space, 「%31」 a 「1」, which Office decodes): the same part to the tool,
+    # which refused it as missing (「部品がありません」); calamine looks for the text as written.
+    "sheet stored with a space, named by %20": (
+        lambda m: move_part(m, RETURN_PART, "xl/worksheets/sheet 1.xml", "worksheets/sheet%201.xml"),
+        f"シート「{MUNI}」の部品「xl/worksheets/sheet 1.xml」への参照が「worksheets/sheet%201.xml」と、Excel と違う書き方です"),
+    "sheet named with an encoded digit": (lambda m: move_part(m, RETURN_PART, RETURN_PART, "worksheets/sheet%31.xml"),
+                                          f"シート「{MUNI}」の部品「{RETURN_PART}」への参照が「worksheets/sheet%31.xml」と"),
     # Was 「Excel ブック（.xlsx）ではありません（ブック本体がありません）」: it has one, elsewhere.
     "workbook elsewhere": (_book_elsewhere,
                            "ブック本体の部品が「xl/book.xml」にあり、Excel が置く場所（xl/workbook.xml）と違います"),
@@ -2240,13 +2248,17 @@ def test_a_return_whose_part_names_differ_in_case_is_read_as_calamine_reads_it(s
 def test_a_master_whose_part_names_differ_in_case_is_read_and_written_under_its_own_names(sample, sample_data,
                                                                                           tmp_path):
     """The FY2023 master with 小樽市's and 一覧's targets in capitals, メニュー's sheet stored as
-    xl/worksheets/Sheet1.xml and the shared strings as xl/SharedStrings.xml: read as the
-    sample is, and recalc rewrites 一覧 (and adds a sheet) under the names the zip has. A
-    sheet added as xl/worksheets/sheet1.xml beside Sheet1.xml was a case twin, and the
-    write was refused."""
+    xl/worksheets/Sheet1.xml, the shared strings as xl/SharedStrings.xml and 集計's sheet as
+    the standard names a part 「sheet 17.xml」 (a URI: xl/worksheets/sheet%2017.xml, stored
+    so, as .NET's System.IO.Packaging writes it): read as the sample is, and recalc rewrites
+    一覧 (and adds a sheet) under the names the zip has. A sheet added as
+    xl/worksheets/sheet1.xml beside Sheet1.xml was a case twin, and the write was refused;
+    so was every write on 集計's 「%20」, which the write check decoded and the readers did
+    not (「ない部品「xl/worksheets/sheet 17.xml」を指しています」)."""
     members = read_members(sample.read_bytes())
     for n in (MASTER.sheet_part, "xl/worksheets/sheet16.xml"):
         move_part(members, n, n, n.removeprefix("xl/").replace("sheet", "Sheet"))
+    move_part(members, "xl/worksheets/sheet17.xml", "xl/worksheets/sheet%2017.xml")
     rename_member(members, "xl/worksheets/sheet1.xml", "xl/worksheets/Sheet1.xml")
     rename_member(members, "xl/sharedStrings.xml", "xl/SharedStrings.xml")
     master = tmp_path / "master.xlsm"
@@ -2259,7 +2271,37 @@ def test_a_master_whose_part_names_differ_in_case_is_read_and_written_under_its_
     assert set(before) <= set(after) and len({n.lower() for n in after}) == len(after), sorted(set(after) - set(before))
     assert after["xl/worksheets/sheet16.xml"] != before["xl/worksheets/sheet16.xml"]      # 一覧 rewritten in place
     assert after[MASTER.sheet_part] == before[MASTER.sheet_part]
+    assert "xl/worksheets/sheet%2017.xml" in after and "xl/worksheets/sheet 17.xml" not in after
     assert _read_or_refusal(master)[0].evaluations == sample_data[1].evaluations
+
+
+# Member names ECMA-376 Part 2 holds to be one part [M1.12: 「case-insensitive ASCII」; a
+# part name is a URI, so 「%20」 is a space] or two (letters outside ASCII never fold).
+# Python's lower() folded them all: 「Ａ」/「ａ」, the Kelvin sign/「k」 and 「İ」/「i̇」 were
+# refused as one part, while Package.member, comparing ASCII only, held them two.
+# (Two names in ASCII case only: sheet_twin_differing_in_case.)
+MEMBER_TWINS = {("xl/media/a b.png", "xl/media/a%20b.png"): "書き方（「%20」と空白など）だけが違う",
+                ("xl/media/\uff21.png", "xl/media/\uff41.png"): None,
+                ("xl/media/\u212a.png", "xl/media/k.png"): None,
+                ("xl/media/\u0130.png", "xl/media/i\u0307.png"): None}
+
+
+@pytest.mark.parametrize("pair", list(MEMBER_TWINS))
+def test_members_are_one_part_as_the_standard_compares_names(returned_sample, pair):
+    from renkei_xl.package.xml import PackageError
+    from renkei_xl.package.zipped import Package
+
+    members = read_members(returned_sample.read_bytes())
+    for name in pair:
+        members[name] = name.encode("utf-8")
+    said = MEMBER_TWINS[pair]
+    try:
+        with Package(returned_sample, data=write_members(members)) as pkg:
+            assert said is None, "opened"
+            assert [pkg.member(n) for n in pair] == list(pair)
+            assert pkg.member(pair[0].replace("xl/media", "XL/Media")) == pair[0]
+    except PackageError as exc:
+        assert said is not None and f"{said}名前の部品「{pair[0]}」と「{pair[1]}」" in str(exc), str(exc)
 
 
 def test_an_override_naming_its_part_in_other_capitals_types_it_and_goes_with_it(returned_sample):

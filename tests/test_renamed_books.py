@@ -60,6 +60,37 @@ def test_content_is_told_by_the_bytes(masters, tmp_path):
     assert content_suffix(bare) == ""
 
 
+def _moved_book(master, book: str, rels: str, named: str) -> bytes:
+    """``master``'s package with its workbook part stored as ``book``, its relationships as
+    ``rels``, and _rels/.rels naming it ``named``."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(master) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    members[book] = members.pop("xl/workbook.xml")
+    members[rels] = members.pop("xl/_rels/workbook.xml.rels")
+    members["_rels/.rels"] = members["_rels/.rels"].replace(b'Target="xl/workbook.xml"', f'Target="{named}"'.encode())
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+# Where ECMA-376 Part 2 lets a writer keep the workbook part: under another case (OPC part
+# names are ASCII case-insensitive) or anywhere _rels/.rels names. The reader finds it so
+# (Package.member, package.workbook.workbook_part); content_suffix looked for
+# 「xl/workbook.xml」 as written and said nothing, so an .xlsm named .xlsx went unsaid.
+@pytest.mark.parametrize("book, rels, named", [
+    ("XL/workbook.xml", "XL/_rels/workbook.xml.rels", "xl/workbook.xml"),
+    ("xl/book.xml", "xl/_rels/book.xml.rels", "xl/book.xml")])
+def test_content_is_told_from_the_workbook_part_where_the_package_names_it(masters, tmp_path, book, rels, named):
+    path = tmp_path / "swapped.xlsx"
+    path.write_bytes(_moved_book(masters[0], book, rels, named))
+    assert content_suffix(path) == ".xlsm"
+
+
 # A BIFF8 workbook stream's first record (BOF: version 0x0600, a workbook globals substream).
 BIFF8_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00" + bytes(600)
 

@@ -16,6 +16,7 @@ from itertools import islice
 from typing import NamedTuple, Optional, Sequence
 
 from ..core import contract as c
+from .part_names import part_key, twin_words
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -115,10 +116,11 @@ def archived(infos: Sequence[zipfile.ZipInfo]) -> list[str]:
 
 def members_refusal(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
     """Why a package's members ``infos`` cannot be one workbook, as a phrase naming the part
-    (「…を含んでいます」), or None. Two members of one name, or of names that differ only
-    in case, which OPC holds to be one part: the readers disagreed on which was the part
-    (the tool's parser read the one the relationship names, python-calamine its twin, and
-    collect imported the twin's values in silence). A member encrypted with the ZIP's own
+    (「…を含んでいます」), or None. Two members of one name, or of names OPC holds to be one
+    part (part_names.part_key: ASCII letters in either case, 「%20」 or a space; 「Ａ」 and
+    「ａ」 are two, though Python's lower() made them one): the readers disagreed on which
+    was the part (the tool's parser read the one the relationship names, python-calamine its
+    twin, and collect imported the twin's values in silence). A member encrypted with the ZIP's own
     password: Excel encrypts a whole book as an OLE file, never a member, and zipfile raised
     its English RuntimeError on the return (予期しないエラー) while a write copied the member
     without its flag, its cipher bytes then taken for the part. Members whose data overlap
@@ -137,8 +139,8 @@ def members_refusal(infos: Sequence[zipfile.ZipInfo]) -> Optional[str]:
         if name in exact:
             return f"同じ名前の部品「{name}」を二つ含んでいます"
         exact.add(name)
-        if (other := folded.setdefault(name.lower(), name)) != name:
-            return f"大文字・小文字だけが違う名前の部品「{other}」と「{name}」を含んでいます（Excel では同じ部品の名前です）"
+        if (other := folded.setdefault(part_key(name), name)) != name:
+            return f"{twin_words(other, name)}だけが違う名前の部品「{other}」と「{name}」を含んでいます（Excel では同じ部品の名前です）"
     return _overlapping(infos)
 
 

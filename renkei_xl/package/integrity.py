@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import posixpath
 from typing import Callable, Iterable, Optional
-from urllib.parse import unquote
-
+from .part_names import part_key, resolve, twin_words
 from .xml import CT_NS, PKG_REL_NS, parse, q
 
 
@@ -31,36 +30,30 @@ def _rels_source(name: str) -> Optional[str]:
     return posixpath.join(posixpath.dirname(folder), base[:-5])
 
 
-def _target(source: str, target: str) -> str:
-    target = unquote(target)
-    if target.startswith("/"):
-        return posixpath.normpath(target.lstrip("/"))
-    return posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
-
-
 def write_problems(names: list[str], original: Iterable[str], changed: Iterable[str],
                    read: Callable[[str], bytes]) -> list[str]:
     """The faults this write would leave: ``names`` the parts to be written, ``original`` those
     read, ``changed`` those rewritten (added ones too), ``read`` a part's bytes as written."""
     original = set(original)
-    present = {n.lower() for n in names}
+    present = {part_key(n) for n in names}
     added = [n for n in names if n not in original]
-    removed = {n.lower() for n in original if n not in set(names)}
+    removed = {part_key(n) for n in original if n not in set(names)}
     touched = set(changed) | set(added)
     problems = []
-    seen: set[str] = set()
-    twice = {n for n in (name.lower() for name in names) if n in seen or seen.add(n)}
-    problems += [f"部品名「{n}」が大文字・小文字違いで二つあります" for n in sorted(twice)]
+    first: dict[str, str] = {}
+    for name in names:
+        if (seen := first.setdefault(part_key(name), name)) != name:
+            problems.append(f"部品名「{part_key(seen)}」が{twin_words(seen, name)}違いで二つあります")
 
     types = parse(read("[Content_Types].xml"), "[Content_Types].xml")
     defaults = {el.get("Extension", "").lower() for el in types.iter(q(CT_NS, "Default"))}
-    overrides = {el.get("PartName", "").lstrip("/").lower() for el in types.iter(q(CT_NS, "Override"))}
+    overrides = {part_key(el.get("PartName", "").lstrip("/")) for el in types.iter(q(CT_NS, "Override"))}
     types_changed = "[Content_Types].xml" in touched
     for name in names:
         if name == "[Content_Types].xml" or not (name in touched or types_changed):
             continue
         ext = posixpath.basename(name).rsplit(".", 1)[-1].lower() if "." in posixpath.basename(name) else ""
-        if name.lower() not in overrides and ext not in defaults:
+        if part_key(name) not in overrides and ext not in defaults:
             problems.append(f"部品「{name}」に種類（Content Type）がありません")
     if types_changed or removed:
         problems += [f"[Content_Types].xml が、ない部品「/{o}」を指しています"
@@ -73,9 +66,9 @@ def write_problems(names: list[str], original: Iterable[str], changed: Iterable[
         for el in parse(read(name), name).iter(q(PKG_REL_NS, "Relationship")):
             if el.get("TargetMode") == "External":
                 continue
-            target = _target(source, el.get("Target", ""))
-            if target.lower() in present:
+            target = resolve(source, el.get("Target", ""))
+            if part_key(target) in present:
                 continue
-            if name in touched or target.lower() in removed:
+            if name in touched or part_key(target) in removed:
                 problems.append(f"「{name}」の関係 {el.get('Id', '')} が、ない部品「{target}」を指しています")
     return problems

@@ -8,7 +8,8 @@ import re
 from typing import NamedTuple, Optional
 
 from .xml import CT_NS, PKG_REL_NS, PackageError, attr, parse, q
-from .zipped import Package, ascii_folded, rels_name, resolve
+from .part_names import part_key, resolve
+from .zipped import Package, rels_name
 
 T_WORKSHEET = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
 T_DRAWING = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/drawing"
@@ -161,8 +162,8 @@ class ContentTypes:
         xl/worksheets/sheet1.xml), else ``part``."""
         if part in self.overrides:
             return part
-        folded = ascii_folded(part)
-        return next((name for name in self.overrides if ascii_folded(name) == folded), part)
+        key = part_key(part)
+        return next((name for name in self.overrides if part_key(name) == key), part)
 
     def of(self, part: str) -> Optional[str]:
         part = self._written(part)

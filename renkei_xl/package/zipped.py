@@ -19,7 +19,9 @@ from typing import Iterable, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from .content import OLE_MAGIC, ZIP_DAMAGE, ZIP_MAGIC, members_refusal
-from .xml import XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal, without_markup
+from .part_names import part_key, resolve
+from .xml import (PKG_REL_NS, XML_PARTS, PackageError, check_xml_chars, not_utf8, odd_markup, odd_markup_refusal,
+                  parse, q, without_markup)
 
 # A master is a few MB unpacked; a part that claims more than this is not one we can
 # handle in bounded memory (a zip bomb claims less and inflates more: reads are capped too).
@@ -40,7 +42,7 @@ def content_suffix(path: Path) -> str:
     """The extension ``path``'s bytes say it is (core.contract.CONTENT_KINDS), or "" when
     they say nothing this can tell (unreadable, encrypted, text, damaged). Why: the kind was
     judged by the name alone, and a master renamed .xls was told it was an .xls. Only the
-    head, the zip's directory and its content types are read, all bounded."""
+    head, the zip's directory, its content types and _rels/.rels are read, all bounded."""
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -64,13 +66,33 @@ def content_suffix(path: Path) -> str:
                 if "[Content_Types].xml" not in names or zf.getinfo("[Content_Types].xml").file_size > _TYPES_READ:
                     return ""
                 types = zf.read("[Content_Types].xml")
-    except (*ZIP_DAMAGE, ValueError, KeyError):
+                book = _book_member(zf, names)
+    except (*ZIP_DAMAGE, ValueError, KeyError, PackageError):
         return ""
-    if "xl/workbook.bin" in names or b"sheet.binary.macroEnabled.main" in types:
+    if part_key(book or "").endswith(".bin") or b"sheet.binary.macroEnabled.main" in types:
         return ".xlsb"
-    if "xl/workbook.xml" not in names or b".template." in types:   # a template (.xltx/.xltm): not told
+    if book is None or b".template." in types:   # a template (.xltx/.xltm): not told
         return ""
     return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
+
+
+# Where Excel puts the workbook part (a workbook's, a binary workbook's).
+_BOOK_PLACES = ("xl/workbook.xml", "xl/workbook.bin")
+
+
+def _book_member(zf: zipfile.ZipFile, names: set[str]) -> Optional[str]:
+    """The member content_suffix takes for the workbook part, found as the reader finds it:
+    where _rels/.rels names it (package.workbook.workbook_part), else at Excel's place, its
+    name compared as OPC compares part names (part_names.part_key). 「xl/workbook.xml」 looked
+    up as written told a master stored as 「XL/workbook.xml」 nothing, and it was judged by its
+    file name alone: an .xlsm named .xlsx went unsaid."""
+    by_key = {part_key(n): n for n in names}
+    rels = by_key.get("_rels/.rels")
+    if rels is not None and zf.getinfo(rels).file_size <= _TYPES_READ:
+        for el in parse(zf.read(rels), rels).iter(q(PKG_REL_NS, "Relationship")):
+            if el.get("Type", "").endswith("/officeDocument") and el.get("TargetMode") != "External":
+                return by_key.get(part_key(resolve("", el.get("Target", ""))))
+    return next((by_key[p] for p in _BOOK_PLACES if p in by_key), None)
 
 
 def _past_bounds(info: zipfile.ZipInfo) -> Optional[str]:
@@ -135,8 +157,8 @@ class Package:
                                "Excel で開いて「修復」してから保存し直すか、バックアップのファイルを使ってください")
         self._infos = {i.filename: i for i in infos}
         # Each member under its name as OPC compares part names (see member): one at most,
-        # members_refusal having refused names that differ only in case.
-        self._folded = {ascii_folded(name): name for name in self._infos}
+        # members_refusal having refused two names of one part.
+        self._folded = {part_key(name): name for name in self._infos}
         for info in self._infos.values():
             if (why := _past_bounds(info)) is not None:
                 raise PackageError(f"「{self.path.name}」の部品「{info.filename}」は展開すると "
@@ -177,19 +199,19 @@ class Package:
         return name in self._changed or (name in self._infos and name not in self._removed)
 
     def member(self, name: str) -> str:
-        """The part ``name`` as the package stores it: the member whose name matches it with
-        ASCII letters compared case-insensitively, as ECMA-376 Part 2 compares part names
-        (and python-calamine finds its parts since calamine #419), when ``name`` itself is
-        not one; else ``name``. Why: a writer may name a part 「xl/worksheets/sheet1.xml」 and
+        """The part ``name`` as the package stores it: the member whose name is the same
+        part (part_names.part_key: ASCII letters compared case-insensitively, as ECMA-376
+        Part 2 compares part names and python-calamine finds its parts since calamine #419;
+        「%20」 and a space alike), when ``name`` itself is not one; else ``name``. Why: a writer may name a part 「xl/worksheets/sheet1.xml」 and
         its relationship 「worksheets/Sheet1.xml」 (xlrd #150, #169 report such files), and
         the tool refused the book as broken (「部品がありません」, 「sharedStrings がありません」)
         where Excel and calamine read it. Every name a relationship gives goes through
         here (rels.read_rels), so the readers and the write path all use the member's own
         name, and a part rewritten keeps it. Unambiguous: members_refusal refuses two
-        members whose names differ only in case."""
+        members that are one part by the same key."""
         if name in self:
             return name
-        found = self._folded.get(ascii_folded(name))
+        found = self._folded.get(part_key(name))
         return found if found is not None and found in self else name
 
     def read(self, name: str, parser_read: bool = False) -> bytes:
@@ -517,23 +539,6 @@ def _write_entries(out, entries: list) -> None:
     out.write(_END.pack(b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))
 
 
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def ascii_folded(name: str) -> str:
-    """``name`` with its ASCII capitals made small: OPC's part-name equivalence, which
-    folds no other letter."""
-    return name.translate(_ASCII_LOWER)
-
-
-def resolve(base_part: str, target: str) -> str:
-    """A relationship target as a part name: relative to the source part's folder, or
-    absolute from the package root."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base_part), target))
-
-
 def rels_name(part: str) -> str:
     folder, name = posixpath.split(part)
     return posixpath.join(folder, "_rels", name + ".rels")
@@ -554,9 +559,9 @@ def fresh_name(pkg_names: Iterable[str], pattern: str) -> str:
     whatever the case of the names taken: OPC holds 「xl/worksheets/Sheet1.xml」 to be
     「xl/worksheets/sheet1.xml」, and a sheet added under the second beside the first was a
     case twin, refused on write (package.integrity)."""
-    taken = {ascii_folded(name) for name in pkg_names}
+    taken = {part_key(name) for name in pkg_names}
     n = 1
-    while ascii_folded(pattern % n) in taken:
+    while part_key(pattern % n) in taken:
         n += 1
     return pattern % n
 

@@ -18,6 +18,7 @@ from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
 from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, cell_ref, column_number, parse_ref
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
+from ..package.part_names import ascii_folded, part_key
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
 from ..package.xml import UNSIGNED_DIGITS, dtd_refusal, has_dtd, unescape, unsigned_number
@@ -125,15 +126,17 @@ def check_calamine_places(pkg: Package, workbook: WorkbookXml) -> None:
     collect imported a date typed as 実績値 as the number 45382; with the shared strings
     elsewhere, an old xl/sharedStrings.xml left in the file gave its texts."""
     said = None
-    if workbook.part.lower() != BOOK_PLACE:
+    if ascii_folded(workbook.part) != BOOK_PLACE:
         said = _book_elsewhere(workbook.part)
     for rel in () if said else read_rels(pkg, workbook.part):
         found = None if rel.part is None or rel.part not in pkg else _where_calamine_reads(rel.type, rel.target)
-        if found is None or found[0].lower() == rel.part.lower():
+        # calamine finds a member by the text it looks for, ASCII letters in either case
+        # (calamine #419); it decodes no 「%20」 and resolves no 「./」
+        if found is None or ascii_folded(found[0]) == ascii_folded(rel.part):
             continue
         what = pkg.labels.get(rel.part, found[1])
         said = (f"{what}の部品「{rel.part}」への参照が「{rel.target}」と、Excel と違う書き方です"
-                if posixpath.normpath(found[0]).lower() == rel.part.lower()
+                if part_key(posixpath.normpath(found[0])) == part_key(rel.part)
                 else f"{what}の部品が「{rel.part}」にあり、Excel が置く場所（{found[0]}）と違います")
         break
     if said is not None:

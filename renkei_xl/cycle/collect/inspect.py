@@ -1182,10 +1182,10 @@ def _macro_parts(names: list[str], content_types: bytes) -> bool:
 def _book_member(names: list[str]) -> Optional[str]:
     """The member at Excel's place of the workbook part, its name's letters in any case (OPC
     compares part names so, as the package reader does: package.zipped.Package.member)."""
-    from ...package.zipped import ascii_folded
+    from ...package.part_names import part_key
     from ...workbook.sheet_checks import BOOK_PLACE
 
-    return next((n for n in names if ascii_folded(n) == BOOK_PLACE), None)
+    return next((n for n in names if part_key(n) == BOOK_PLACE), None)
 
 
 def _no_book(path: Path, raw: bytes, names: list[str], mimetype: bytes) -> str:
