@@ -103,13 +103,7 @@ def listed_modules(data: bytes) -> list[str]:
     command that opens one, and decompressing each module's source (read_project) cost
     tens of milliseconds for a question the list answers. VbaProjectError as read_project:
     LibreOffice's .ods round trip stores a compound file with no ``VBA/dir`` at all."""
-    import olefile
-
-    try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, RecursionError) as exc:
-        raise VbaProjectError(f"not a compound file: {type(exc).__name__}: {exc}") from None
-    with ole:
+    with _compound_file(data) as ole:
         storage = _vba_storage(ole)
         try:
             records = list(_records(decompress(ole.openstream(storage + ["dir"]).read(), MAX_DECOMPRESSED)))
@@ -142,18 +136,23 @@ class SavedProject:
 _DECLARED = {"document": "document", "module": "standard", "class": "class", "baseclass": "designer"}
 
 
-def read_project(data: bytes) -> SavedProject:
+def _compound_file(data: bytes):
+    """The project's compound file, opened (olefile.OleFileIO), for every reader here; its
+    failures are VbaProjectError."""
     import olefile
 
     try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
+        return olefile.OleFileIO(io.BytesIO(data))
     except (OSError, RecursionError) as exc:
         # RecursionError: olefile walks the directory's red-black tree by recursion, one call
         # a level; a tree written as a chain (3,000 streams, each the right child of the last)
         # raised it out of the click (「予期しないエラー」) and upgrade-macros (exit 3). A real
         # tree of the most entries a project holds is a few dozen levels deep.
         raise VbaProjectError(f"not a compound file: {type(exc).__name__}: {exc}") from None
-    with ole:
+
+
+def read_project(data: bytes) -> SavedProject:
+    with _compound_file(data) as ole:
         storage = _vba_storage(ole)
         try:
             # One budget for the whole project (ovba.MAX_DECOMPRESSED): thirty modules each
@@ -381,11 +380,9 @@ def stored_streams(data: bytes) -> dict[bytes, bytes]:
     sheet's document module (and the server for each master it recognised). A stream Excel
     saved holds p-code before its source and decompresses to nothing a rebuild asks for.
     Read within ovba.MAX_DECOMPRESSED in all, as read_project reads."""
-    import olefile
-
     try:
-        ole = olefile.OleFileIO(io.BytesIO(data))
-    except (OSError, RecursionError):
+        ole = _compound_file(data)
+    except VbaProjectError:
         return {}
     out: dict[bytes, bytes] = {}
     budget = MAX_DECOMPRESSED
