@@ -67,17 +67,23 @@ def sheet_window(top: str) -> SheetWindow:
     return SheetWindow(tab, _kept(view.group(1), VIEW_ATTRIBUTES) if view else "", column_widths(top))
 
 
+def _col_runs(top: str) -> list[dict[str, str]]:
+    """The attributes (name → value, unquoted) of each <col> run of <cols>, in a worksheet's
+    text before its cells: what hidden_columns and column_widths each read of them."""
+    start = _COLS.search(top)
+    if start is None:
+        return []
+    end = _COLS_END.search(top, start.end())
+    return [{name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+            for m in _COL.finditer(top, start.end(), end.start() if end else len(top))]
+
+
 def hidden_columns(top: str) -> tuple:
     """(first, last) of each <col> that hides its columns (hidden, or a width of 0), from a
     worksheet's text before its cells: 「使わない列を非表示」 hides H:XFD after a table, and a
     column the tool writes there is one staff never see (core.rollover.hidden_previous)."""
-    start = _COLS.search(top)
-    if start is None:
-        return ()
-    end = _COLS_END.search(top, start.end())
     out = []
-    for m in _COL.finditer(top, start.end(), end.start() if end else len(top)):
-        found = {name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+    for found in _col_runs(top):
         try:
             if found.get("hidden") in ("1", "true") or float(found.get("width", "1")) == 0:
                 out.append((int(found["min"]), int(found["max"])))
@@ -90,13 +96,8 @@ def column_widths(top: str) -> tuple:
     """The custom widths of <cols> (customWidth set): (min, max, width) each. Excel's Clear All
     leaves them (LiveBook.clear_sheet), so the rebuild writes those of the columns its plan
     does not size. A column whose numbers or width do not read is left out (its default)."""
-    start = _COLS.search(top)
-    if start is None:
-        return ()
-    end = _COLS_END.search(top, start.end())
     out = []
-    for m in _COL.finditer(top, start.end(), end.start() if end else len(top)):
-        found = {name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+    for found in _col_runs(top):
         if found.get("customWidth") not in ("1", "true"):
             continue
         try:
