@@ -190,24 +190,22 @@ def borrowed_addresses(settings: Settings) -> Optional[Listing]:
     its own (the office's, for a copy) is a different set, and unsaid."""
     groups: dict[frozenset, list[Municipality]] = {}
     for muni in settings.municipalities:
-        try:
-            mine = frozenset(mailbox(a) for a in municipality_addresses(muni))
-        except UserError:      # a bad cell is refused on its own (check_mail_settings)
-            continue
+        mine = frozenset(mailbox(a) for a in _addresses_or_none(muni))
         if mine:
             groups.setdefault(mine, []).append(muni)
     items = [f"　{listed((m.name + _at(m) for m in munis), '市町村')}: {', '.join(sorted(mine))}"
              for mine, munis in groups.items() if len(munis) > 1]
     if not items:
         return None
-    return Listing(items, "　…ほか {n} 件", cap=SHOWN_BORROWED,
+    return Listing(items, "　…ほか {n} 件", cap=SHOWN_ADDRESS_LINES,
                    head=f"【注意】シート「{c.SETTINGS}」で、メールアドレスが同じ市町村があります。その市町村あての"
                         "メールは、どれも同じアドレスに届きます（ほかの市町村の行のアドレスを"
                         "写していないか確認し、直してからもう一度実行してください）:\n")
 
 
-# The most municipalities borrowed_addresses lists (all twelve fit; a longer 設定 is cut).
-SHOWN_BORROWED = 12
+# The most lines borrowed_addresses and placeholder_addresses list (all twelve municipalities
+# fit; a longer 設定 is cut).
+SHOWN_ADDRESS_LINES = 12
 
 # What placeholder_addresses and unsendable_placeholders say of such an address, in both.
 PLACEHOLDER_SAID = f"例示用に予約されたドメイン（{RESERVED_SHOWN}）のメールアドレスには、メールが届きません"
@@ -221,7 +219,7 @@ def placeholder_addresses(settings: Settings, to: Sequence[str] = (), sender: Op
     items = _placeholder_items(settings, to, sender)
     if not items:
         return None
-    return Listing(items, "　…ほか {n} 件", cap=SHOWN_BORROWED,
+    return Listing(items, "　…ほか {n} 件", cap=SHOWN_ADDRESS_LINES,
                    head=f"【注意】{PLACEHOLDER_SAID}（見本のマスターの例のままではありませんか）。"
                         "送る前に、実際のアドレスに直してください:\n")
 
