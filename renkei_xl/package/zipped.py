@@ -76,8 +76,10 @@ def content_suffix(path: Path) -> str:
     return ".xlsm" if b"sheet.macroEnabled.main+xml" in types else ".xlsx"
 
 
-# Where Excel puts the workbook part (a workbook's, a binary workbook's).
-_BOOK_PLACES = ("xl/workbook.xml", "xl/workbook.bin")
+# Where Excel puts the workbook part, and the only place python-calamine reads it from
+# (workbook.sheet_checks.check_calamine_places); a binary workbook's beside it.
+BOOK_PLACE = "xl/workbook.xml"
+_BOOK_PLACES = (BOOK_PLACE, "xl/workbook.bin")
 
 
 def _book_member(zf: zipfile.ZipFile, names: set[str]) -> Optional[str]:

@@ -22,7 +22,7 @@ from ..package.part_names import ascii_folded, part_key
 from ..package.rels import T_STYLES, read_rels
 from ..package.workbook import WorkbookXml
 from ..package.xml import UNSIGNED_DIGITS, dtd_refusal, has_dtd, unescape, unsigned_number
-from ..package.zipped import Package
+from ..package.zipped import BOOK_PLACE, Package
 
 if TYPE_CHECKING:
     from .sheet_form import Undated
@@ -141,10 +141,6 @@ def check_calamine_places(pkg: Package, workbook: WorkbookXml) -> None:
         break
     if said is not None:
         raise UserError(_unread_form(said))
-
-
-# Where Excel puts the workbook part, and the only place python-calamine reads it from.
-BOOK_PLACE = "xl/workbook.xml"
 
 
 def _book_elsewhere(part: str) -> str:

@@ -1183,7 +1183,7 @@ def _book_member(names: list[str]) -> Optional[str]:
     """The member at Excel's place of the workbook part, its name's letters in any case (OPC
     compares part names so, as the package reader does: package.zipped.Package.member)."""
     from ...package.part_names import part_key
-    from ...workbook.sheet_checks import BOOK_PLACE
+    from ...package.zipped import BOOK_PLACE
 
     return next((n for n in names if part_key(n) == BOOK_PLACE), None)
 
