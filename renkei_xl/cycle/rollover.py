@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Protocol
 
 from ..core import contract as c
-from ..core.alerts import Detail, Listing, Part, Whole
+from ..core.alerts import Detail, Listing, Part, Whole, listed_names
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
-from ..core.values import listed
+from ..core.values import MUNICIPALITIES, count_text, listed, more_text, one_line
 from ..clock import now
 from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -394,13 +394,10 @@ def overwritten_parts(records, head: str) -> list[Part]:
         return []
 
     def shown_record(rec) -> str:     # on the line of its cell (values.one_line): staff read it so
-        from ..core.values import one_line
-
         return one_line(f"{rec.actual or '（空欄）'} {rec.symbol}".strip())
 
     items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
     if len(records) > 5:
-        from ..core.values import more_text
         items.append(f"　…{more_text(len(records) - 5)}")
     return [Detail("\n".join([head, *items]))]
 
@@ -411,8 +408,6 @@ def renamed_part(renamed, of: str, mend: str) -> Listing:
     imports alike (an import said nothing, and after it neither 次の一歩 nor the next rollover
     could tell a reused ID any more). ``of``: where the old wording stood; ``mend``: how to
     give the new indicator its own ID from where staff are."""
-    from ..core.values import one_line
-
     return Listing([f"　{i}: 「{one_line(old)}」→「{one_line(new)}」" for i, old, new in renamed], "　…ほか {n} 件", cap=5,
                    head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(renamed)} 件は、評価指標が"
                         f"{of}のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
@@ -495,9 +490,7 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
     a return collected late reaches the new master (core.carry.catch_up)."""
-    from ..core.alerts import listed_names
     from ..core.carry import by_button, catch_up
-    from ..core.values import MUNICIPALITIES, count_text
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
     return [listed_names(names, MUNICIPALITIES, vital=True,
@@ -517,7 +510,6 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
     ``step_above``: the message has just said that step (unreturned_parts), and refers to it."""
     from ..core.carry import by_button, catch_up
     from ..core.sheet_findings import LISTED_FINDINGS
-    from ..core.values import count_text
 
     target = year + 1 if later_year is None else later_year
     step = (f"　入力エラーを{year}年度のマスターで直したときも、上と同じ手順で{target}年度のマスターに取り込んでください"
