@@ -381,7 +381,7 @@ def unread_kind(held: Iterable[str]) -> str:
 
 
 def unread_places(found: Iterable[tuple[str, str]]) -> str:
-    """The cells a refusal lists (``found``: place, unread_value), the first ``limit`` of them:
+    """The cells a refusal lists (``found``: place, unread_value), as ``listed`` names them:
     「経年!E4「#REF!」、経年!E5「TRUE」 ほか 3 か所」, a picture as its place alone (unread_kind
     says what it holds: there is no text to quote, and RICH_VALUE's placeholder is none)."""
     return listed((where if held in _PLACEHOLDERS else f"{where}「{held}」" for where, held in found), "か所")
@@ -583,7 +583,8 @@ def listed(items: Iterable[str], unit: str = "件", *, total: Optional[int] = No
     municipalities without sheets named all 2,000 in one line of tens of kilobytes, which a
     button's message box (about 1,024 characters) showed cut in its middle, the count lost.
     ``total``: how many there are when ``items`` holds only the first of them (a scan that
-    stops naming). ``limit``: only where a cell or a sheet row, not a message, lists them."""
+    stops naming). ``limit``: where a cell or a sheet row lists them, or where the caller says
+    why its message names another number (contract._places_listed: the macros' own count)."""
     if limit is None:
         limit = listed_limit(unit)
     items = list(items)
