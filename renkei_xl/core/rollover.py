@@ -41,7 +41,7 @@ from .plan import menu_cells
 from .sheet_findings import findings_sheet
 from .sheet_list import list_sheet
 from .plan_types import CellEdit, FillEdit, MasterState, SheetPlan, WidthEdit, WritePlan
-from .values import INPUT_ERROR, fit_cell, listed, unread_value
+from .values import INPUT_ERROR, fit_cell, unread_value
 
 REFERENCE_FILL = c.REFERENCE_FILL
 _PREVIOUS = re.compile(r"^" + re.escape(c.PREVIOUS_HEADER_PREFIX) + r"(\d{4})年度）$")
@@ -297,9 +297,9 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
     return [i for i, printed in wanted.items() if shown.get(i) != printed]
 
 
-def shown_ids(ids: Sequence[str], limit: int = 10) -> str:
-    """指標IDs as a line staff read: the first ``limit``, then how many more."""
-    return listed(ids, limit=limit)
+# How many 指標IDs of 一覧's rows that differ from the evaluation (stale_rows) a message names
+# before it counts the rest, on every face (rollover, the year carried, 確定版を書き出し).
+STALE_LISTED = 10
 
 
 def check_new_year(old_year: int, new_year: int) -> None:

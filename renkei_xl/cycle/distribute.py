@@ -360,9 +360,7 @@ def _missing_rows(files: "SplitFiles") -> Optional[Listing]:
     by_muni: dict[str, list[str]] = {}
     for f in missing:
         by_muni.setdefault(f.sheet, []).append(f.indicator_id)
-    from ..core.rollover import shown_ids
-
-    return Listing([f"　{muni}: {shown_ids(ids, 5)}" for muni, ids in by_muni.items()],
+    return Listing([f"　{muni}: {listed(ids)}" for muni, ids in by_muni.items()],
                    "　…ほか {n} 市町村（入力チェックでセルを示します）", cap=listed_limit(MUNICIPALITIES),
                    head=f"【注意】次の市町村のシートに指標の行がないため、その入力用ファイルにも行がありません"
                         f"（{count_text(len(missing))} 件。その市町村も報告する指標なら、行を追加してからもう一度作成してください。"

@@ -338,12 +338,10 @@ def font_coverage() -> "Optional[Callable[[str], bool]]":
 def stale_note(stale: Sequence[str]) -> str:
     """What the command line says when the master's 一覧 is not what the 確定版 holds
     (stale_parts), in one line."""
-    from ..core.rollover import shown_ids
-
     if not stale:
         return ""
     listing, step = stale_parts(stale)
-    return f"{listing.head}{shown_ids(stale)}。{step.lstrip('　')}"
+    return f"{listing.render(listing.most)}。{step.lstrip('　')}"
 
 
 def stale_parts(stale: Sequence[str], total: int = 0) -> list:
@@ -355,12 +353,13 @@ def stale_parts(stale: Sequence[str], total: int = 0) -> list:
     if not stale:
         return []
     from ..core.alerts import Listing
+    from ..core.rollover import STALE_LISTED
 
     differ = f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
     step = "マスターで「評価を再計算」を押し、一覧を確かめてください。"
     if total and len(stale) >= total:
         return [f"{differ}（すべての指標です。評価を再計算していないようです）。{step}"]
-    return [Listing(list(stale), "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+    return [Listing(list(stale), "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
                     head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "), f"　{step}"]
 
 

@@ -450,6 +450,8 @@ def _cautions(done: RolloverDone) -> list[Part]:
         out.append(renamed_part(r.renamed, f"「{c.HISTORY}」",
                                 f"{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、次年度のマスターを作り直してください"))
     if r.stale:
+        from ..core.rollover import STALE_LISTED
+
         differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
         # Every indicator: 一覧 was never made (or made before every value was in), and the
         # list of all 80 IDs said nothing a message box had room for (qa-149).
@@ -457,7 +459,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
             out.append(f"{differ}（すべての指標です。評価を再計算していないようです）。「{c.HISTORY}」には今の入力から"
                        f"計算した評価を記録しました。{r.old_year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
         else:
-            out += [Listing(r.stale, "ほか {n} 件", cap=10, sep="、", more_sep=" ",
+            out += [Listing(r.stale, "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
                             head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "),
                     f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
                     "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
@@ -681,10 +683,10 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
                   for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name, r.later_year)]
     if r.stale:
-        from ..core.rollover import shown_ids
+        from ..core.rollover import STALE_LISTED
 
         lines.append(f"【注意】{r.year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
-                     f"（{shown_ids(list(r.stale))}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
+                     f"（{listed(r.stale, limit=STALE_LISTED)}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
                      f"{r.year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
     lines += carried_changes(r)
     if r.renamed:
