@@ -29,7 +29,7 @@ from .looks import PROTECTION, look, print_setup
 from .methods import InputRule, input_rule, status_listed
 from .model import Indicator, Municipality, Settings
 from .refs import cell_ref
-from .values import NO_RESULT_VALUE, count_text, error_value, fit_cell, unread_value
+from .values import NO_RESULT_VALUE, error_value, fit_cell, more_text, unread_value
 from .plan_types import Rect, SheetPlan, Validation
 
 # What a municipality types (unlocked and validated) and the widths of its columns: the
@@ -266,7 +266,7 @@ def status_instruction(listed: Sequence[str], unlisted: Sequence[str]) -> str:
     if not listed:
         return f"{ask}。このファイルの指標では、{not_listed}。"
     fewer = unlisted if len(unlisted) <= len(listed) else listed
-    ids = "、".join(fewer[:SHOWN_IDS]) + (f"（ほか {count_text(len(fewer) - SHOWN_IDS)} 行）" if len(fewer) > SHOWN_IDS else "")
+    ids = "、".join(fewer[:SHOWN_IDS]) + (f"（{more_text(len(fewer) - SHOWN_IDS, '行')}）" if len(fewer) > SHOWN_IDS else "")
     if fewer is unlisted:
         return f"{ask}（{goes}）。ただし、指標ID {ids} の行は、{not_listed}。"
     return f"{ask}。このファイルの指標の多くでは、{not_listed}。指標ID {ids} の行は{goes}。"
