@@ -449,20 +449,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
     if r.renamed:
         out.append(renamed_part(r.renamed, f"「{c.HISTORY}」",
                                 f"{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、次年度のマスターを作り直してください"))
-    if r.stale:
-        from ..core.rollover import STALE_LISTED
-
-        differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
-        # Every indicator: 一覧 was never made (or made before every value was in), and the
-        # list of all 80 IDs said nothing a message box had room for (qa-149).
-        if len(r.stale) >= r.recorded:
-            out.append(f"{differ}（すべての指標です。評価を再計算していないようです）。「{c.HISTORY}」には今の入力から"
-                       f"計算した評価を記録しました。{r.old_year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
-        else:
-            out += [Listing(r.stale, "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
-                            head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "),
-                    f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
-                    "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    out += _stale_parts(r)
     beside = done.master is not None and done.path.parent == done.master.parent
     later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
     later, source, where = it_names(moved, done.master) or (later, source, "")
@@ -485,6 +472,25 @@ def _cautions(done: RolloverDone) -> list[Part]:
                      f"先にそのシートの実績値・分母・実施状況を空にしてください（残すと{r.old_year}年度の値が"
                      f"{r.new_year}年度の実績として集計されます）")
     return out
+
+
+def _stale_parts(r) -> list[Part]:
+    """The 【注意】 of the closed year's 一覧 rows that differ from the evaluation recorded
+    (core.rollover.stale_rows), of the RolloverReport ``r``; none where none differ."""
+    if not r.stale:
+        return []
+    from ..core.rollover import STALE_LISTED
+
+    differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
+    # Every indicator: 一覧 was never made (or made before every value was in), and the
+    # list of all 80 IDs said nothing a message box had room for (qa-149).
+    if len(r.stale) >= r.recorded:
+        return [f"{differ}（すべての指標です。評価を再計算していないようです）。「{c.HISTORY}」には今の入力から"
+                f"計算した評価を記録しました。{r.old_year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。"]
+    return [Listing(r.stale, "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
+                    head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "),
+            f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
+            "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
 
 
 def unreturned_parts(year: int, names, later: str, source: str, later_year: int, where: str = "") -> list[Part]:
