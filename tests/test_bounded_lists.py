@@ -311,19 +311,24 @@ BOUNDED_BY_NATURE = {
 
 def comma_joins(root: Path = PACKAGE) -> set[tuple[str, str]]:
     """(module, function) of each 「、」.join(…) not fed a slice (``items[:5]``)."""
+    return _functions_calling(root, "、", lambda node: (
+        isinstance(node.func, ast.Attribute) and node.func.attr == "join" and isinstance(node.func.value, ast.Constant)
+        and node.func.value.value == "、" and not _sliced(node.args[0] if node.args else None)))
+
+
+def _functions_calling(root: Path, marker: str, hit) -> set[tuple[str, str]]:
+    """(module, function) of each call ``hit`` takes, in the modules below ``root`` whose text
+    holds ``marker`` (the others are not parsed)."""
     found = set()
     for path in sorted(root.rglob("*.py")):
         text = path.read_text(encoding="utf-8")
-        if "、" not in text:
+        if marker not in text:
             continue
         for func in ast.walk(_tree(text)):
             if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            for node in ast.walk(func):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
-                        and isinstance(node.func.value, ast.Constant) and node.func.value.value == "、"
-                        and not _sliced(node.args[0] if node.args else None)):
-                    found.add((path.relative_to(root.parent).as_posix(), func.name))
+            if any(isinstance(node, ast.Call) and hit(node) for node in ast.walk(func)):
+                found.add((path.relative_to(root.parent).as_posix(), func.name))
     return found
 
 
@@ -365,19 +370,9 @@ BUTTON_ONLY = {
 
 def uncapped_listings(root: Path = PACKAGE) -> set[tuple[str, str]]:
     """(module, function) of each ``Listing(…)`` made without a cap (its third argument)."""
-    found = set()
-    for path in sorted(root.rglob("*.py")):
-        text = path.read_text(encoding="utf-8")
-        if "Listing(" not in text:
-            continue
-        for func in ast.walk(_tree(text)):
-            if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                continue
-            for node in ast.walk(func):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Listing"
-                        and len(node.args) < 3 and not any(k.arg in ("cap", None) for k in node.keywords)):
-                    found.add((path.relative_to(root.parent).as_posix(), func.name))
-    return found
+    return _functions_calling(root, "Listing(", lambda node: (
+        isinstance(node.func, ast.Name) and node.func.id == "Listing" and len(node.args) < 3
+        and not any(k.arg in ("cap", None) for k in node.keywords)))
 
 
 def test_a_listing_both_faces_say_names_its_cap():

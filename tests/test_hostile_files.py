@@ -2177,18 +2177,24 @@ MISPLACED_PARTS = {
 }
 
 
+def _collect_members(sample, returned_sample, tmp_path, members: dict[str, bytes]):
+    """plan_collect of the return ``members`` written under the sample return's name into a
+    folder of its own, against a fresh master."""
+    folder = tmp_path / "returned"
+    folder.mkdir()
+    path = folder / returned_sample.name
+    path.write_bytes(write_members(members))
+    master = fresh_master(sample, tmp_path)
+    return plan_collect(load_master(master), [path], key=master_key_of_file(master))
+
+
 @pytest.mark.parametrize("case", sorted(MISPLACED_PARTS))
 def test_a_return_whose_parts_lie_where_calamine_does_not_look_is_refused_saying_where(sample, returned_sample,
                                                                                         tmp_path, case):
     move, said = MISPLACED_PARTS[case]
     members = read_members(returned_sample.read_bytes())
     move(members)
-    folder = tmp_path / "returned"
-    folder.mkdir()
-    path = folder / returned_sample.name
-    path.write_bytes(write_members(members))
-    master = fresh_master(sample, tmp_path)
-    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    report = _collect_members(sample, returned_sample, tmp_path, members)
     assert report.changes == [] and len(report.refusals) == 1, (report.changes, report.refusals)
     reason = report.refusals[0].reason
     assert said in reason and "ファイルが壊れているのではありません" in reason and "上書き保存" in reason, reason
@@ -2232,12 +2238,7 @@ def test_a_return_whose_part_names_differ_in_case_is_read_as_calamine_reads_it(s
     members = read_members(returned_sample.read_bytes())
     _cased_return_edits(members)
     CASED_PARTS.get(case, lambda _m: None)(members)
-    folder = tmp_path / "returned"
-    folder.mkdir()
-    path = folder / returned_sample.name
-    path.write_bytes(write_members(members))
-    master = fresh_master(sample, tmp_path)
-    report = plan_collect(load_master(master), [path], key=master_key_of_file(master))
+    report = _collect_members(sample, returned_sample, tmp_path, members)
     assert report.refusals == [], report.refusals
     assert [(ch.indicator_id, ch.field, ch.new) for ch in report.changes] == [("06-1", "実績値", 5),
                                                                               ("06-1", "実施状況", "年2回開催")]
