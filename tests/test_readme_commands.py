@@ -1,8 +1,9 @@
 """The README's command list (Developers: Commands) names every command and option the
 command line has: it once left out init's --server and --force, split's --deadline,
 serve's TLS files and more, so a reader of the README could not find them. The commands,
-options and value forms the staff's part of the README and docs/staff-setup.md quote are
-held to the parser as well (qa-99: those were read by no test)."""
+options and value forms the staff's texts quote (the README's part for staff, the staff
+guide docs/staff-guide.md it grew into, and docs/staff-setup.md) are held to the parser as
+well (qa-99: those were read by no test)."""
 
 import argparse
 import re
@@ -59,6 +60,7 @@ def test_every_command_and_option_is_in_the_readme():
 
 
 SETUP = README.parent / "docs" / "staff-setup.md"
+GUIDE = README.parent / "docs" / "staff-guide.md"
 # What `nssm set <service> <parameter>` takes after the parameter (NSSM 2.24's settings.cpp):
 # the words are joined with spaces into one value, so anything more on the line becomes part
 # of it (a password followed by a note is a wrong password; 「Exit （…）」 no exit action).
@@ -106,10 +108,17 @@ def test_the_service_examples_run_as_typed():
     assert served >= 2
 
 
+def _manual() -> str:
+    """What staff read of their own manual: the README above Developers, then the staff guide
+    (docs/staff-guide.md) that holds the details the README's part for staff once carried."""
+    readme = README.read_text(encoding="utf-8")
+    return readme[:readme.index("## Developers")] + "\n\n" + GUIDE.read_text(encoding="utf-8")
+
+
 def _quoted(start: str) -> re.Pattern:
-    """The README's 「…」 quote that begins with ``start``, as a pattern: its 「…」 stands for
+    """The manual's 「…」 quote that begins with ``start``, as a pattern: its 「…」 stands for
     whatever the command fills in there (a file name, a count)."""
-    text = README.read_text(encoding="utf-8")
+    text = _manual()
     at = text.index("「" + start) + 1
     depth, end = 1, at
     while depth:
@@ -147,10 +156,11 @@ def test_the_quoted_refusals_of_collect_and_of_a_wrong_file_are_what_the_command
 
 
 def _staff_texts() -> list[tuple[str, str]]:
-    """(file, text) of what staff and their IT person read: the README above Developers and
-    docs/staff-setup.md."""
+    """(file, text) of what staff and their IT person read: the README above Developers, the
+    staff guide and docs/staff-setup.md."""
     readme = README.read_text(encoding="utf-8")
     return [("README.md", readme[:readme.index("## Developers")]),
+            ("docs/staff-guide.md", GUIDE.read_text(encoding="utf-8")),
             ("docs/staff-setup.md", SETUP.read_text(encoding="utf-8"))]
 
 
@@ -212,11 +222,10 @@ def test_every_option_the_staff_texts_name_is_one_a_command_has():
 
 @pytest.mark.parametrize("written", ["2024-04-19", "2024/4/19", "令和6年4月19日", "R6.4.19"])
 def test_the_deadline_forms_the_readme_names_are_read(written):
-    """README (配布用ファイル作成): `--deadline 2024-04-19`, 「2024/4/19、令和6年4月19日、R6.4.19 とも書けます」."""
+    """The staff guide (配布用ファイル作成): `--deadline 2024-04-19`, 「2024/4/19、令和6年4月19日、R6.4.19 とも書けます」."""
     import datetime
 
-    readme = _staff_texts()[0][1]
-    assert written in readme
+    assert written in _manual()
     args = build_parser().parse_args(["split", "マスター.xlsm", "--outdir", "配布用", "--deadline", written])
     assert args.deadline == datetime.date(2024, 4, 19)
     # split --help gives the same forms (it left out 2024/4/19: readme63)
@@ -227,9 +236,9 @@ def test_the_deadline_forms_the_readme_names_are_read(written):
 
 @pytest.mark.parametrize("written", ["2024", "2024年度", "令和6年度"])
 def test_the_year_forms_the_readme_names_are_read(written):
-    """README (新しい年度を始めるとき): `--year 2024`（`2024年度`、`令和6年度` とも書けます）."""
-    readme = _staff_texts()[0][1]
-    assert f"`{written}`" in readme or f"`--year {written}`" in readme
+    """The staff guide (新しい年度を始めるとき): `--year 2024`（`2024年度`、`令和6年度` とも書けます）."""
+    manual = _manual()
+    assert f"`{written}`" in manual or f"`--year {written}`" in manual
     args = build_parser().parse_args(["rollover", "マスター.xlsm", "--year", written])
     assert args.year == 2024
 
@@ -440,7 +449,7 @@ def _limits() -> list[tuple[str, str]]:
         f"前のボタンの処理が終わるまで（最大 {CLICK_WAIT_SECONDS:g} 秒）待ってから動きます",
         f"書き込み中です（{CLICK_WAIT_SECONDS:g} 秒待ちました）",
     ]
-    return [("README.md", p) for p in readme] + [("docs/staff-setup.md", p) for p in setup]
+    return [("manual", p) for p in readme] + [("docs/staff-setup.md", p) for p in setup]
 
 
 def test_every_limit_the_staff_texts_quote_is_the_constant_of_that_limit():
@@ -450,7 +459,7 @@ def test_every_limit_the_staff_texts_quote_is_the_constant_of_that_limit():
     the brief asked that every number the README quotes for a limit equal the constant). Each
     phrase here is spelt from its constant, so a limit changed in the code and not in the text,
     or the other way round, fails here; line breaks and spaces in the text do not matter."""
-    texts = dict(_staff_texts())
+    texts = {"manual": _manual(), "docs/staff-setup.md": SETUP.read_text(encoding="utf-8")}
     flat = {name: re.sub(r"\s+", "", text) for name, text in texts.items()}
     missing = [(name, phrase) for name, phrase in _limits() if re.sub(r"\s+", "", phrase) not in flat[name]]
     assert not missing, missing
@@ -490,7 +499,7 @@ def test_every_name_in_the_code_the_readme_gives_is_there():
             found = getattr(found, attr)
         return True
 
-    text = README.read_text(encoding="utf-8")
+    text = README.read_text(encoding="utf-8") + GUIDE.read_text(encoding="utf-8")
     named, wrong = 0, []
     for ref in sorted(set(re.findall(r"`([a-z_][a-z_0-9]*(?:[./][a-z_0-9]+)*[./][A-Za-z_][A-Za-z_0-9]*)`", text))):
         if ref.endswith(".py"):
@@ -517,7 +526,7 @@ def test_the_words_the_readme_lists_as_completing_a_deadline_are_the_rules_words
     list is the rules' set, no more, no fewer."""
     from renkei_xl.core.rules import COMPLETIONS
 
-    [listed] = re.findall(r"期限の目標（[^）]*）は、完了を表す言葉（([^）]+)）で ◎", README.read_text(encoding="utf-8"))
+    [listed] = re.findall(r"期限の目標（[^）]*）は、完了を表す言葉（([^）]+)）で ◎", _manual())
     assert set(listed.split("・")) == set(COMPLETIONS), listed
 
 
@@ -560,3 +569,51 @@ def test_the_staff_texts_quote_no_finding_in_a_form_no_face_shows():
     bare = re.compile(r"「[^「」\s（）※:]+![A-Z]{1,3}[0-9]+: ")
     found = [(name, m.group(0)) for name, text in _staff_texts() for m in bare.finditer(text)]
     assert not found, found
+
+
+def _slug(heading: str) -> str:
+    """A heading's anchor as GitHub makes it: lower case, punctuation (「」（）・. and the rest)
+    dropped, spaces turned into hyphens; kana, kanji, digits, hyphens and underscores kept."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.M)}
+
+
+def test_every_link_between_the_staff_texts_reaches_a_heading():
+    """The staff's part of the README grew to 800 lines and moved, but for the start and the
+    year, into docs/staff-guide.md: the README, the guide and docs/staff-setup.md now send staff
+    to each other's sections by link (…/staff-guide.md#新しい年度を始めるとき). A link to a file
+    that is not there, or to a heading renamed or moved, lands at the top of a long page or
+    nowhere. Each relative link resolves to a file and, with an anchor, to one of its headings."""
+    checked, wrong = 0, []
+    for path in (README, GUIDE, SETUP):
+        text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            linked = (path.parent / file).resolve() if file else path
+            checked += 1
+            if not linked.is_file() or (anchor and anchor not in _anchors(linked)):
+                wrong.append((path.name, target))
+    assert checked > 40 and not wrong, (checked, wrong)
+
+
+def test_every_readme_section_a_message_names_is_in_the_readme():
+    """Two messages send IT to the README by a section's name: serve without its packages to
+    「オフラインでのインストール」, serve without the licence key to 「ライセンス」. When the staff's
+    details moved into docs/staff-guide.md, the README had to keep both names, the licence with
+    its text and the offline install as a link to the guide's section of that name."""
+    package = README.parent / "renkei_xl"
+    named = {label for path in package.rglob("*.py")
+             for label in re.findall(r"README の「([^」]+)」", path.read_text(encoding="utf-8"))}
+    assert named >= {"ライセンス", "オフラインでのインストール"}, named
+    guide = GUIDE.read_text(encoding="utf-8")
+    for label in named:
+        paragraph = _readme_paragraph(label)
+        links = re.findall(r"\]\(docs/staff-guide\.md#([^)]+)\)", paragraph)
+        sections = [_slug(h) for h in re.findall(rf"^#+ ({re.escape(label)}.*)$", guide, re.M)]
+        assert paragraph.startswith("### ") or set(links) & set(sections), (label, paragraph[:200])
