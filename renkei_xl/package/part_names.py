@@ -28,18 +28,25 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # What a part name holds as it is: pchar (unreserved, sub-delims, 「:」, 「@」) and the 「/」 between segments.
 _AS_IS = _UNRESERVED | frozenset("!$&'()*+,;=:@/")
 _PLAIN = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@/]*\Z")
-_TRIPLET = re.compile(r"%([0-9A-Fa-f]{2})")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@lru_cache(maxsize=1)
+def _triplet() -> "re.Pattern[str]":
+    """A percent-encoded byte; compiled at the first name holding a 「%」, which most commands
+    never meet (tests/test_startup.py)."""
+    return re.compile(r"%([0-9A-Fa-f]{2})")
 
 
 def _unreserved_decoded(name: str) -> str:
     """``name`` with each percent-encoded unreserved character written out (RFC 3986 §6.2.2.2)."""
-    return _TRIPLET.sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16)) in _UNRESERVED
+    return _triplet().sub(lambda m: chr(int(m.group(1), 16)) if chr(int(m.group(1), 16)) in _UNRESERVED
                         else m.group(0), name) if "%" in name else name
 
 
@@ -52,7 +59,7 @@ def _uri_form(name: str) -> str:
     i = 0
     while i < len(name):
         ch = name[i]
-        if ch == "%" and _TRIPLET.match(name, i):
+        if ch == "%" and _triplet().match(name, i):
             byte = int(name[i + 1:i + 3], 16)
             out.append(chr(byte) if chr(byte) in _UNRESERVED else f"%{byte:02X}")
             i += 3
