@@ -18,7 +18,7 @@ from ..core import contract as c
 from ..core.alerts import Detail, Listing, Part, Whole, listed_names
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
-from ..core.values import MUNICIPALITIES, count_text, listed, more_text, one_line
+from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, one_line
 from ..clock import now
 from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -387,19 +387,15 @@ def imported_changes(records) -> list[Part]:
 
 def overwritten_parts(records, head: str) -> list[Part]:
     """Records of 経年 replaced by a year's own evaluation (rollover's and a carried year's:
-    core.history.overwritten) under ``head``, each cell with what it held and holds now (five,
-    then how many more). A Detail: a button's message short of room gives it up before the
-    cautions that say what to mend or where a file is; the command line says it whole."""
-    if not records:
-        return []
-
+    core.history.overwritten) under ``head``, each cell with what it held and holds now: a
+    Listing capped as every list is (values.LISTED), which a button's message cuts item by
+    item and the command line says at its cap. It was one Detail line cut at a hand-written
+    five, which a short box gave up whole, heading and count too."""
     def shown_record(rec) -> str:     # on the line of its cell (values.one_line): staff read it so
         return one_line(f"{rec.actual or '（空欄）'} {rec.symbol}".strip())
 
-    items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
-    if len(records) > 5:
-        items.append(f"　…{more_text(len(records) - 5)}")
-    return [Detail("\n".join([head, *items]))]
+    return [Listing([f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records],
+                    "　…ほか {n} 件", cap=LISTED, head=f"{head}\n")] if records else []
 
 
 def renamed_part(renamed, of: str, mend: str) -> Listing:
@@ -682,7 +678,7 @@ def carried_lines(done: YearCarried) -> list[str]:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
                   for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name, r.later_year)]
     lines += [rendered(p) for p in closed_year_stale(r.stale, r.recorded, r.year)]
-    lines += carried_changes(r)
+    lines += [rendered(p) for p in carried_changes(r)]
     if r.renamed:
         lines.append(rendered(renamed_part(r.renamed, f"{r.year}年度のマスターか「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     lines += dropped_lines(r.notes)
