@@ -388,14 +388,15 @@ def imported_changes(records) -> list[Part]:
 def overwritten_parts(records, head: str) -> list[Part]:
     """Records of 経年 replaced by a year's own evaluation (rollover's and a carried year's:
     core.history.overwritten) under ``head``, each cell with what it held and holds now: a
-    Listing capped as every list is (values.LISTED), which a button's message cuts item by
-    item and the command line says at its cap. It was one Detail line cut at a hand-written
-    five, which a short box gave up whole, heading and count too."""
+    Listing capped as every list is (values.LISTED), said at its cap by the command line and
+    by a button with room for it; a detail (core.alerts.Listing.detail), which a message short
+    of room gives up whole before the cautions that say what to mend or where a file is. It
+    was one Detail line cut at a hand-written five, outside the shared rule."""
     def shown_record(rec) -> str:     # on the line of its cell (values.one_line): staff read it so
         return one_line(f"{rec.actual or '（空欄）'} {rec.symbol}".strip())
 
     return [Listing([f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records],
-                    "　…ほか {n} 件", cap=LISTED, head=f"{head}\n")] if records else []
+                    "　…ほか {n} 件", cap=LISTED, head=f"{head}\n", detail=True)] if records else []
 
 
 def renamed_part(renamed, of: str, mend: str) -> Listing:
