@@ -123,6 +123,13 @@ def _input_errors() -> tuple[Finding, ...]:
     return tuple(Finding("unreadable", "エラー", n, "E2", "04-1", "実績値が読めません") for n in _names())
 
 
+def _replaced() -> tuple:
+    """Records of 経年 a rollover replaced (core.history.overwritten), one a town."""
+    from renkei_xl.core.history import YearRecord
+
+    return tuple((f"E{i}", "04-1", YearRecord("17件", "◎"), YearRecord("", "―")) for i in range(2, MANY + 2))
+
+
 def _carried(**fields) -> str:
     from renkei_xl.core.carry import CarryReport
     from renkei_xl.cycle.rollover import YearCarried, carried_lines
@@ -236,6 +243,8 @@ FACES = {
     # a share's long folder: the button names fewer of each to fit
     "rollover: both, in a deep folder": (lambda: _rollover_faces(
         unreturned=tuple(_names()), errors=_input_errors(), folder="/srv/" + "連携中枢都市圏の事業/" * 20), False),
+    # a Detail cut at a hand-written five: a short box dropped it whole (cycle.rollover.overwritten_parts)
+    "rollover: records of 経年 replaced": (lambda: _rollover_faces(overwritten=_replaced()), True),
     "export: municipalities not collected": (_export_faces, True),
     "split: municipality sheets lacking an indicator's row": (_split_faces, True),
 }

@@ -1640,6 +1640,10 @@ def test_a_late_year_is_carried_from_its_master_as_a_rollover_made_now_would(lat
     out = capsys.readouterr().out
     assert "2023年度のマスター「さっぽろ圏_2023年度_マスター.xlsm」の実績値と評価を「経年」に取り込みました" in out, out
     assert "記録済みの2023年度を置き換え" in out and "【注意】2023年度の「一覧」" in out, out
+    # The 2023 master was never recalculated: said as the rollover says it (cycle.rollover.
+    # closed_year_stale), not ten IDs and 「ほか 70 件」 in a wording of its own.
+    assert ("80 指標で違います（すべての指標です。評価を再計算していないようです）。「経年」には今の入力から計算した評価を"
+            "記録しました。2023年度のマスターで「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら") in out, out
     rows = len([e for e in load_master(m2024).entries if e.row is not None]) + len(load_master(m2024).indicators)
     assert f"マスターの値にしました（{rows - 1} 行）" in out and "にない指標IDの 1 行は、その列を空に" in out, out
 

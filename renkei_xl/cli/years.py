@@ -55,8 +55,8 @@ def cmd_history(args: argparse.Namespace) -> int:
     print(f"「{c.HISTORY}」に {done.imported} 行を取り込みました{note}: {done.written.path}")
     if done.written.backup:
         print(f"バックアップ: {done.written.backup}")
-    for line in imported_changes(done.changed):
-        print(line)
+    for part in imported_changes(done.changed):
+        print(rendered(part))
     label = c.PREVIOUS_HEADER.format(year=done.year_before)
     if done.previous:
         print(f"「{c.INDICATORS}」シートの「{label}」の列も、CSV の値にしました（{done.previous} 行）。")

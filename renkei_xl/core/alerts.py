@@ -47,7 +47,10 @@ class Listing(NamedTuple):
     rollover of a master with one bad cell, saved under a long Japanese folder name, said
     「入力エラーが 1 件ありました: …ほか 1 件」 and no cell, while a target's finding showed.
     ``beyond``: items left out before the listing was made (a run's findings past the ones
-    listed: sheet_findings.listed_findings), counted in ``more`` with those not shown."""
+    listed: sheet_findings.listed_findings), counted in ``more`` with those not shown. ``detail``: what was done, said in full
+    where staff find it again (as a ``Detail`` line): a message short of room leaves it out
+    whole, with the Detail lines, before any list gives way (the records of 経年 a rollover
+    replaced, whose heading alone took the room of the step to mend an input error)."""
     items: Sequence[str]
     more: str
     cap: Union[int, None] = None
@@ -56,6 +59,7 @@ class Listing(NamedTuple):
     more_sep: Union[str, None] = None
     vital: bool = False
     beyond: int = 0
+    detail: bool = False
 
     def render(self, shown: int) -> str:
         rest = len(self.items) - shown + self.beyond
@@ -107,7 +111,8 @@ SHORTEST_CUT = 60
 def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
     """``parts`` as the lines of one message of at most ``budget`` characters.
 
-    What gives way, least needed first: Detail lines, left out (the longest first); then
+    What gives way, least needed first: Detail lines and detail lists, left out whole (the
+    longest first); then
     lists, one item at a time from the one showing the most (so that each keeps a share:
     the files refused as well as the cells changed), down to none shown (its ``more`` line
     alone), but a vital list's first item (Listing.vital); then plain fixed lines, the
@@ -122,7 +127,8 @@ def alert_text(parts: Sequence[Part], budget: int = BUTTON_CHARS) -> str:
         return [p.render(k) if isinstance(p, Listing) else p for p, k in zip(parts, shown)]
 
     lines = rendered()
-    details = sorted((i for i, p in enumerate(parts) if isinstance(p, Detail)), key=lambda i: -cell_length(parts[i]))
+    details = sorted((i for i, p in enumerate(parts) if isinstance(p, Detail) or (isinstance(p, Listing) and p.detail)),
+                     key=lambda i: -cell_length(lines[i]))
     for i in details:
         if _length(lines, parts) <= budget:
             break

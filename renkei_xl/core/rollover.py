@@ -25,6 +25,7 @@ import re
 from typing import Callable, Collection, Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
+from .alerts import Listing, Part
 from .contract_read import Book, MasterData, check_fiscal_year, server_folder, text, unlisted_tables
 from .refs import parse_ref
 from .errors import UserError
@@ -300,6 +301,27 @@ def stale_rows(listed: Optional[Sequence[Sequence[object]]], closed: Result, set
 # How many 指標IDs of 一覧's rows that differ from the evaluation (stale_rows) a message names
 # before it counts the rest, on every face (rollover, the year carried, 確定版を書き出し).
 STALE_LISTED = 10
+# What a 一覧 is compared with where the evaluation is recorded, not mailed (rollover, history import).
+EVALUATED_NOW = "今の入力から計算した評価"
+
+
+def stale_parts(stale: Sequence[str], total: int, whose: str, against: str, step: str) -> list[Part]:
+    """The 【注意】 of 一覧's rows that differ from the evaluation computed now (stale_rows), said
+    alike by every command that finds them (確定版を書き出し, 次年度のマスターを作成, history
+    import) on both faces: staff read the 一覧 and mail or record the evaluation, so the rows
+    are named, as many as a button's message has room for, then what to do. Every one of the
+    ``total`` indicators differing (一覧 never recalculated) is said in one line: a list of all
+    80 IDs, 「: ほか 80 件」 on a button, said nothing (qa-149). Export and rollover each built this
+    and worded it apart. ``whose``: the master whose 一覧 it is (「マスターの」, 「2023年度の」);
+    ``against``: what it was compared with; ``step``: what staff do next, which the command's
+    situation decides."""
+    if not stale:
+        return []
+    differ = f"【注意】{whose}「{c.LIST}」は、{against}と {len(stale)} 指標で違います"
+    if total and len(stale) >= total:
+        return [f"{differ}（すべての指標です。評価を再計算していないようです）。{step}"]
+    return [Listing(list(stale), "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
+                    head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "), f"　{step}"]
 
 
 def check_new_year(old_year: int, new_year: int) -> None:

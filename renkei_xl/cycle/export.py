@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
+from ..core.alerts import Listing, Part
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
@@ -335,32 +336,21 @@ def font_coverage() -> "Optional[Callable[[str], bool]]":
     return drawn
 
 
-def stale_note(stale: Sequence[str]) -> str:
+def stale_note(stale: Sequence[str], total: int = 0) -> str:
     """What the command line says when the master's 一覧 is not what the 確定版 holds
     (stale_parts), in one line."""
-    if not stale:
-        return ""
-    listing, step = stale_parts(stale)
-    return f"{listing.render(listing.most)}。{step.lstrip('　')}"
+    lines = [p.render(p.most) if isinstance(p, Listing) else p for p in stale_parts(stale, total)]
+    return "。".join(line.lstrip("　") for line in lines)
 
 
-def stale_parts(stale: Sequence[str], total: int = 0) -> list:
-    """What both faces say when the master's 一覧 is not what the 確定版 holds: staff read
-    the 一覧 and mail the 確定版, so the rows where they differ are named (as rollover does),
-    as many as a button's message has room for, then the step. ``total``: the indicators
-    the 確定版 holds; when every one differs (一覧 never recalculated), a button says so in
-    one line instead of 「: ほか 80 件」 (as rollover_parts, qa-149)."""
-    if not stale:
-        return []
-    from ..core.alerts import Listing
-    from ..core.rollover import STALE_LISTED
+def stale_parts(stale: Sequence[str], total: int = 0) -> list[Part]:
+    """What both faces say when the master's 一覧 is not what the 確定版 holds
+    (core.rollover.stale_parts): staff read the 一覧 and mail the 確定版, so they recalculate
+    before they mail. ``total``: the indicators the 確定版 holds."""
+    from ..core.rollover import EVALUATED_NOW, stale_parts as differing
 
-    differ = f"【注意】マスターの「{c.LIST}」は、確定版（今の入力から計算した評価）と {len(stale)} 指標で違います"
-    step = "マスターで「評価を再計算」を押し、一覧を確かめてください。"
-    if total and len(stale) >= total:
-        return [f"{differ}（すべての指標です。評価を再計算していないようです）。{step}"]
-    return [Listing(list(stale), "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
-                    head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "), f"　{step}"]
+    return differing(stale, total, "マスターの", f"確定版（{EVALUATED_NOW}）",
+                     "マスターで「評価を再計算」を押し、一覧を確かめてください。")
 
 
 def _pdf_refused(exc: "UserError | OSError", out: Path, pdf_target: Path) -> UserError:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from pathlib import Path
-from typing import NamedTuple, Optional, Protocol
+from typing import NamedTuple, Optional, Protocol, Sequence
 
 from ..core import contract as c
 from ..core.alerts import Detail, Listing, Part, Whole, listed_names
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
-from ..core.values import MUNICIPALITIES, count_text, listed, more_text, one_line
+from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, one_line
 from ..clock import now
 from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -387,19 +387,16 @@ def imported_changes(records) -> list[Part]:
 
 def overwritten_parts(records, head: str) -> list[Part]:
     """Records of 経年 replaced by a year's own evaluation (rollover's and a carried year's:
-    core.history.overwritten) under ``head``, each cell with what it held and holds now (five,
-    then how many more). A Detail: a button's message short of room gives it up before the
-    cautions that say what to mend or where a file is; the command line says it whole."""
-    if not records:
-        return []
-
+    core.history.overwritten) under ``head``, each cell with what it held and holds now: a
+    Listing capped as every list is (values.LISTED), said at its cap by the command line and
+    by a button with room for it; a detail (core.alerts.Listing.detail), which a message short
+    of room gives up whole before the cautions that say what to mend or where a file is. It
+    was one Detail line cut at a hand-written five, outside the shared rule."""
     def shown_record(rec) -> str:     # on the line of its cell (values.one_line): staff read it so
         return one_line(f"{rec.actual or '（空欄）'} {rec.symbol}".strip())
 
-    items = [f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records[:5]]
-    if len(records) > 5:
-        items.append(f"　…{more_text(len(records) - 5)}")
-    return [Detail("\n".join([head, *items]))]
+    return [Listing([f"　{cell}（{i}）: 「{shown_record(old)}」→「{shown_record(new)}」" for cell, i, old, new in records],
+                    "　…ほか {n} 件", cap=LISTED, head=f"{head}\n", detail=True)] if records else []
 
 
 def renamed_part(renamed, of: str, mend: str) -> Listing:
@@ -449,7 +446,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
     if r.renamed:
         out.append(renamed_part(r.renamed, f"「{c.HISTORY}」",
                                 f"{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、次年度のマスターを作り直してください"))
-    out += _stale_parts(r)
+    out += closed_year_stale(r.stale, r.recorded, r.old_year)
     beside = done.master is not None and done.path.parent == done.master.parent
     later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
     later, source, where = it_names(moved, done.master) or (later, source, "")
@@ -474,23 +471,16 @@ def _cautions(done: RolloverDone) -> list[Part]:
     return out
 
 
-def _stale_parts(r) -> list[Part]:
-    """The 【注意】 of the closed year's 一覧 rows that differ from the evaluation recorded
-    (core.rollover.stale_rows), of the RolloverReport ``r``; none where none differ."""
-    if not r.stale:
-        return []
-    from ..core.rollover import STALE_LISTED
+def closed_year_stale(stale: Sequence[str], total: int, year: int) -> list[Part]:
+    """The 【注意】 of a closed year's 一覧 rows that differ from the evaluation recorded in 経年
+    (core.rollover.stale_parts), said alike by the rollover and by history import (which said
+    it in a line of its own wording): the year is recorded from its inputs, and its 一覧 wants
+    recalculating in its own master, where what was mailed may differ."""
+    from ..core.rollover import EVALUATED_NOW, stale_parts
 
-    differ = f"【注意】{r.old_year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
-    # Every indicator: 一覧 was never made (or made before every value was in), and the
-    # list of all 80 IDs said nothing a message box had room for (qa-149).
-    if len(r.stale) >= r.recorded:
-        return [f"{differ}（すべての指標です。評価を再計算していないようです）。「{c.HISTORY}」には今の入力から"
-                f"計算した評価を記録しました。{r.old_year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。"]
-    return [Listing(r.stale, "ほか {n} 件", cap=STALE_LISTED, sep="、", more_sep=" ",
-                    head=f"{differ}（評価を再計算していないか、その後に入力が変わっています）: "),
-            f"　「{c.HISTORY}」には今の入力から計算した評価を記録しました。{r.old_year}年度のマスターで"
-            "「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。"]
+    return stale_parts(stale, total, f"{year}年度の", EVALUATED_NOW,
+                       f"「{c.HISTORY}」には{EVALUATED_NOW}を記録しました。{year}年度のマスターで「評価を再計算」を押し、"
+                       "一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。")
 
 
 def unreturned_parts(year: int, names, later: str, source: str, later_year: int, where: str = "") -> list[Part]:
@@ -688,13 +678,8 @@ def carried_lines(done: YearCarried) -> list[str]:
     if r.errors:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
                   for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name, r.later_year)]
-    if r.stale:
-        from ..core.rollover import STALE_LISTED
-
-        lines.append(f"【注意】{r.year}年度の「{c.LIST}」は、今の入力から計算した評価と {len(r.stale)} 指標で違います"
-                     f"（{listed(r.stale, limit=STALE_LISTED)}）。「{c.HISTORY}」には今の入力から計算した評価を記録しました。"
-                     f"{r.year}年度のマスターで「評価を再計算」を押し、一覧を確かめてください。")
-    lines += carried_changes(r)
+    lines += [rendered(p) for p in closed_year_stale(r.stale, r.recorded, r.year)]
+    lines += [rendered(p) for p in carried_changes(r)]
     if r.renamed:
         lines.append(rendered(renamed_part(r.renamed, f"{r.year}年度のマスターか「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     lines += dropped_lines(r.notes)

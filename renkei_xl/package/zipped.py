@@ -66,7 +66,7 @@ def content_suffix(path: Path) -> str:
                 if "[Content_Types].xml" not in names or zf.getinfo("[Content_Types].xml").file_size > _TYPES_READ:
                     return ""
                 types = zf.read("[Content_Types].xml")
-                book = _book_member(zf, names)
+                book = workbook_member(zf, names)
     except (*ZIP_DAMAGE, ValueError, KeyError, PackageError):
         return ""
     if part_key(book or "").endswith(".bin") or b"sheet.binary.macroEnabled.main" in types:
@@ -82,8 +82,9 @@ BOOK_PLACE = "xl/workbook.xml"
 _BOOK_PLACES = (BOOK_PLACE, "xl/workbook.bin")
 
 
-def _book_member(zf: zipfile.ZipFile, names: set[str]) -> Optional[str]:
-    """The member content_suffix takes for the workbook part, found as the reader finds it:
+def workbook_member(zf: zipfile.ZipFile, names: set[str]) -> Optional[str]:
+    """The member that is the workbook part, found as the reader finds it (content_suffix,
+    and a return refused before its package is read: cycle.collect.inspect):
     where _rels/.rels names it (package.workbook.workbook_part), else at Excel's place, its
     name compared as OPC compares part names (part_names.part_key). 「xl/workbook.xml」 looked
     up as written told a master stored as 「XL/workbook.xml」 nothing, and it was judged by its

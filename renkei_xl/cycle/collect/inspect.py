@@ -202,7 +202,7 @@ def _kind_of(raw: bytes) -> Optional[str]:
     """The kind of book a zip package is, from its sheet names alone (None when unreadable)."""
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            return recognise(_sheet_names(zf, zf.namelist())).kind
+            return recognise(_sheet_names(zf, _book_in(zf, zf.namelist()))).kind
     except (*ZIP_DAMAGE, ValueError, KeyError):
         return None
 
@@ -1079,7 +1079,9 @@ def _check_container(path: Path, raw: bytes) -> None:
             names = [i.filename for i in infos]
             content_types = zf.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
             mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-            sheet_names = _sheet_names(zf, names)
+            # Unless a part is damaged (said first, below): where the reader finds the workbook part.
+            book = _book_in(zf, names) if bad is None else None
+            sheet_names = _sheet_names(zf, book)
     except Refused:
         raise
     except (*ZIP_DAMAGE, ValueError):
@@ -1098,8 +1100,8 @@ def _check_container(path: Path, raw: bytes) -> None:
                       + unpack_into(path.parent.resolve().name or str(path.parent.resolve())))
     # Before the macros: every .xlsb's main type is 「sheet.binary.macroEnabled.main」, and one
     # renamed .xlsx was told it was a マクロ有効ブック to be renamed .xlsm.
-    if "[Content_Types].xml" not in names or _book_member(names) is None:
-        raise Refused(_no_book(path, raw, names, mimetype))
+    if (refusal := _no_book(names, mimetype, book)) is not None:
+        raise Refused(refusal)
     _check_macros(path, names, content_types, sheet_names)
 
 
@@ -1179,32 +1181,40 @@ def _macro_parts(names: list[str], content_types: bytes) -> bool:
     return False
 
 
-def _book_member(names: list[str]) -> Optional[str]:
-    """The member at Excel's place of the workbook part, its name's letters in any case (OPC
-    compares part names so, as the package reader does: package.zipped.Package.member)."""
+# _book_in's answer where _rels/.rels cannot be read: the package reader says how (_load).
+_UNREAD_RELS = ""
+
+
+def _book_in(zf: zipfile.ZipFile, names: list[str]) -> Optional[str]:
+    """The member that is the workbook part, found as the package reader finds it (where
+    _rels/.rels names it, else at Excel's place: package.zipped.workbook_member); None where
+    there is none. Only Excel's place was looked at here, and _rels/.rels read again from a
+    second opening of the package to say where a book elsewhere was."""
+    from ...package.xml import PackageError
+    from ...package.zipped import workbook_member
+
+    try:
+        return workbook_member(zf, set(names))
+    except PackageError:
+        return _UNREAD_RELS
+
+
+def _no_book(names: list[str], mimetype: bytes, book: Optional[str]) -> Optional[str]:
+    """Why a ZIP package whose workbook part (``book``: _book_in) is not at xl/workbook.xml is
+    refused: another format renamed .xlsx, or a workbook part elsewhere (OPC lets a writer put
+    it anywhere, python-calamine reads only Excel's place), said as the master's reader says it
+    (workbook.sheet_checks.check_calamine_places), or no workbook part at all."""
     from ...package.part_names import part_key
     from ...package.zipped import BOOK_PLACE
 
-    return next((n for n in names if part_key(n) == BOOK_PLACE), None)
-
-
-def _no_book(path: Path, raw: bytes, names: list[str], mimetype: bytes) -> str:
-    """Why a ZIP package without xl/workbook.xml is refused: another format renamed .xlsx,
-    or a workbook part elsewhere (_rels/.rels names it: OPC lets a writer put it anywhere,
-    python-calamine reads only Excel's place), said as the master's reader says it
-    (workbook.sheet_checks.check_calamine_places), or no workbook part at all."""
+    has_types = "[Content_Types].xml" in names
+    if has_types and (book == _UNREAD_RELS or (book is not None and part_key(book) == BOOK_PLACE)):
+        return None
     other = _other_package(names, mimetype)
-    if other is None and "[Content_Types].xml" in names:
-        from ...package.workbook import workbook_part
-        from ...package.xml import PackageError
-        from ...package.zipped import Package
+    if other is None and has_types and book is not None:
         from ...workbook.sheet_checks import book_elsewhere_refusal
 
-        try:
-            with Package(path, data=raw) as pkg:
-                return book_elsewhere_refusal(workbook_part(pkg))
-        except PackageError:
-            pass
+        return book_elsewhere_refusal(book)
     return f"Excel ブック（.xlsx）ではありません（{other or 'ブック本体がありません'}）。{RESAVE_AS_XLSX}"
 
 
@@ -1218,15 +1228,14 @@ def _other_package(names: list[str], mimetype: bytes) -> Optional[str]:
     return None
 
 
-def _sheet_names(zf: zipfile.ZipFile, names: list[str]) -> list[str]:
-    """Sheet names from workbook.xml, only to say what a refused file is (a pattern, not a
-    parser: the file is untrusted and nothing else is taken from it here)."""
+def _sheet_names(zf: zipfile.ZipFile, book: Optional[str]) -> list[str]:
+    """Sheet names from the workbook part ``book`` (_book_in), only to say what a refused file
+    is (a pattern, not a parser: the file is untrusted and nothing else is taken from it here)."""
     import re
 
     from ...package.xml import unescape
 
-    book = _book_member(names)
-    info = zf.getinfo(book) if book is not None else None
+    info = zf.getinfo(book) if book else None
     if info is None or info.file_size > 1024 * 1024:
         return []
     xml = zf.read(info).decode("utf-8", "replace")
