@@ -20,7 +20,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from conftest import require_soffice
+from conftest import require_soffice, with_members
 from realbooks import (excel_made_books, graft_rich_value_cell, lo_inspect, package_problems, parts,
                        relationships, resolve_target, sheet_parts, walk_parts, workbook_part)
 from remote_payload import VBA, apply_actions, payload_from_file, remote_book
@@ -29,6 +29,7 @@ from test_error_cells import file_face, with_error
 
 from renkei_xl.cli import main
 from renkei_xl.core import contract as c
+from renkei_xl.core.values import UNKNOWN_ERROR
 
 PICTURE = "画像（または株価・地理などのデータの種類）が入っています"
 # What the hint on a plain #VALUE! adds: the buttons cannot tell a picture from it.
@@ -91,6 +92,38 @@ def test_a_picture_in_an_input_cell_is_named_as_one(sample_master_xlsm, donor, t
     line = next((s for s in said.splitlines() if s.startswith(f"{sheet}!{ref} ")), "")
     assert f"{label}のセルに{PICTURE}" in line, said
     assert "エラー値" not in line and "値を文字で入力してください" not in line   # the hint is apart
+
+
+# Excel 365 saves #SPILL!, #CALC!, #FIELD! … as the same <c t="e" vm="1"><v>#VALUE!</v></c>, the
+# error a rich value of the structure _error (its errorType the code, as Excel 16 saved a blocked
+# spill: colOffset, errorType, rwOffset, subType). Named as a picture in the cell while staff saw
+# #SPILL!; an errorType not known here is an error of an unknown kind, never a picture.
+RICH_ERRORS = [(8, "#SPILL!"), (13, "#CALC!"), (12, "#FIELD!"), (9, "#CONNECT!"), (11, "#UNKNOWN!"), (99, UNKNOWN_ERROR)]
+RICH_ERROR_CASES = [(sheet, ref, label, et, error) for (sheet, ref, label), (et, error) in zip(CELLS, RICH_ERRORS)]
+
+
+def error_donor(donor: Path, dst: Path, error_type: int) -> Path:
+    """The donor with its one rich value made an error of ``error_type``, as Excel 365 saves one."""
+    ns = "http://schemas.microsoft.com/office/spreadsheetml/2017/richdata"
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    with_members(donor, dst, {
+        "xl/richData/rdrichvaluestructure.xml": (head + f'<rvStructures xmlns="{ns}" count="1"><s t="_error">'
+                                                 '<k n="colOffset" t="i"/><k n="errorType" t="i"/><k n="rwOffset" t="i"/>'
+                                                 '<k n="subType" t="i"/></s></rvStructures>').encode(),
+        "xl/richData/rdrichvalue.xml": (head + f'<rvData xmlns="{ns}" count="1"><rv s="0"><v>0</v><v>{error_type}</v>'
+                                        '<v>2</v><v>1</v></rv></rvData>').encode()})
+    return dst
+
+
+@pytest.mark.parametrize("sheet,ref,label,error_type,error", RICH_ERROR_CASES,
+                         ids=[f"{s}!{r}-{e}" for s, r, _l, _t, e in RICH_ERROR_CASES])
+def test_an_error_excel_saves_as_a_rich_value_is_named_as_that_error(sample_master_xlsm, donor, tmp_path, sheet, ref,
+                                                                    label, error_type, error):
+    errors = error_donor(donor, tmp_path / "donor.xlsx", error_type)
+    path = graft_rich_value_cell(sample_master_xlsm, errors, tmp_path / "master.xlsm", sheet, ref)
+    said = file_face(path)
+    line = next((s for s in said.splitlines() if s.startswith(f"{sheet}!{ref} ")), "")
+    assert f"{label}がエラー値「{error}」" in line and PICTURE not in line, said
 
 
 def test_every_command_names_the_picture_alike(pictured, donor, sample_master_xlsm, tmp_path):

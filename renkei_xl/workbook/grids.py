@@ -15,7 +15,7 @@ from ..package.sheet_tail import remember
 from ..package.workbook import MACRO_SHEET_KINDS, WorkbookXml, sheet_kind
 from ..package.zipped import Package
 from .sheet_checks import (check_shared_strings_size, check_sheet_xml, duration_styles, holds_formula, shown_styles,
-                           put_back, unopened_part)
+                           put_back, rich_lookup, unopened_part)
 from .sheet_rows import SheetRows
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ class Grids(SheetMapping):
 
         self._pkg = pkg
         self._workbook = workbook or WorkbookXml(pkg)
+        self._rich = rich_lookup(self._workbook)   # Excel 365's rich error values, by vm
         self._names = list(names)
         self._keep = keep
         self._cache: OrderedDict[str, list] = OrderedDict()
@@ -210,7 +211,7 @@ class Grids(SheetMapping):
         remember(self._pkg, entry.part, raw)   # for a rebuild's keepers (package.sheet_tail)
         rewritten, may_hold_errors, negatives = check_sheet_xml(name, raw, self._durations())
         raw = rewritten or raw
-        errors, readable = put_back(raw, may_hold_errors, negatives)
+        errors, readable = put_back(raw, may_hold_errors, negatives, self._rich)
         # the bytes are kept for uncached_formulas only where there is a formula; the cells of
         # formats not plain are sought only on the sheets a number is read as shown on (read_on:
         # not 設定 nor the tool's own 一覧 and 集計, the largest sheets of a large master)

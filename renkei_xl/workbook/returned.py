@@ -23,7 +23,7 @@ from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
 from .sheet_checks import (check_places_once, check_shared_strings, check_sheet_xml, duration_styles, formula_cells,
-                           holds_formula, put_back, unopened_part)
+                           holds_formula, put_back, rich_lookup, unopened_part)
 from .sheet_rows import with_errors
 from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
@@ -57,6 +57,7 @@ class ReturnedBook:
         self._entries: Optional[dict] = None
         try:
             self._workbook = WorkbookXml(self._pkg)
+            self._rich = rich_lookup(self._workbook)   # Excel 365's rich error values, by vm
             check_shared_strings(self._pkg, self._workbook)
             # Saved by the municipality's Excel in manual calculation without calculating
             # (core.calc_on_load.saved_uncalculated, as the master's reader asks): every
@@ -184,7 +185,7 @@ class ReturnedBook:
         self._merged[name] = merged_areas(raw.decode("utf-8", "replace")) if b"mergeCell" in raw else []
         self._hidden[name] = hidden_rows(raw.decode("utf-8", "replace")) if b"hidden" in raw else set()
         self._protected[name] = sheet_protected(raw)
-        errors, readable = put_back(raw, True, negatives)
+        errors, readable = put_back(raw, True, negatives, self._rich)
         readable = readable or rewritten
         book = self._book
         if readable is not None:   # rewritten, or an error value calamine does not know: it reads a copy

@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from functools import lru_cache
-from typing import TYPE_CHECKING, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
@@ -565,14 +565,15 @@ _ERROR_CELL = rb'(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?\bt="e"[^<>]*?)(?:/>|>(.*?)</(
 _ERROR_REF = rb'\br="([A-Z]{1,%d})0*([0-9]{1,%d})"' % (COLUMN_LETTERS, UNSIGNED_DIGITS)
 _ERROR_TEXT = rb"<(?:\w+:)?v\b[^<>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="preserve"> too
 # A rich value's cell (values.RICH_VALUE): an error cell with value metadata (vm="1", an
-# index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 gives
-# vm to other errors too (#SPILL!, #CALC!, #FIELD! … carry their details as a rich *error*
-# value): those are the errors they show, and read as such.
-_VALUE_METADATA = rb'\bvm="'
+# index into xl/metadata.xml's valueMetadata) whose cached value is #VALUE!. Excel 365 saves
+# #SPILL!, #CALC!, #FIELD! … so too, the error itself a rich value of its own structure
+# (package.rich_errors): those are read as the error they show, never as a picture.
+_VALUE_METADATA = rb'\bvm="0*([0-9]{1,9})"'
 
 
-def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
-    """Error values a sheet's XML holds, by 0-based row and column.
+def cached_errors(raw: bytes, rich: "Optional[Callable[[], Mapping[int, str]]]" = None) -> dict[int, dict[int, str]]:
+    """Error values a sheet's XML holds, by 0-based row and column. ``rich``: the book's rich
+    error values by vm (package.rich_errors), asked only of a sheet holding a cell with vm.
 
     python-calamine hands an error cell over as "" (an empty cell), which would let
     「#REF!」 pass for "nothing reported" or be imported as emptiness over a value. The
@@ -589,8 +590,9 @@ def cached_errors(raw: bytes) -> dict[int, dict[int, str]]:
         # Every cell stored as an error is one: with its code as Excel shows it, else (no
         # value, an empty one, a text unlike any error) as UNKNOWN_ERROR, never as "".
         text = unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
-        if text == "#VALUE!" and re.search(_VALUE_METADATA, m.group(1)):
-            text = RICH_VALUE
+        vm = re.search(_VALUE_METADATA, m.group(1))
+        if vm:
+            text = (rich() if rich else {}).get(int(vm.group(1))) or (RICH_VALUE if text == "#VALUE!" else text)
         out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = (
             text if error_value(text) is not None else UNKNOWN_ERROR)
     return out
@@ -625,20 +627,35 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
     return out if changed else None
 
 
-def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated") -> tuple[dict, Optional[bytes]]:
+def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated",
+             rich: "Optional[Callable[[], Mapping[int, str]]]" = None) -> tuple[dict, Optional[bytes]]:
     """What the reader puts back into calamine's rows, row → column → value (0-based: the
     error values, as ``cached_errors``, and the numbers Excel has no date for, see
     ``check_sheet_xml``), and the sheet as calamine must read it instead of ``raw`` (None:
-    ``raw`` itself)."""
+    ``raw`` itself). ``rich``: as cached_errors takes it (rich_lookup)."""
     from .sheet_form import calamine_safe_numbers
 
     safe = calamine_safe_numbers(raw, negatives) if negatives else None   # first: its spans are raw's
     errors, readable = {}, safe
     if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
-        errors, readable = cached_errors(raw), calamine_readable(safe or raw) or safe
+        errors, readable = cached_errors(raw, rich), calamine_readable(safe or raw) or safe
     for row, cells in negatives.items():
         errors.setdefault(row, {}).update(cells)
     return errors, readable
+
+
+def rich_lookup(workbook: WorkbookXml) -> Callable[[], Mapping[int, str]]:
+    """The book's rich error values by vm (package.rich_errors), read once when first asked:
+    most books hold none, and a sheet without a vm error cell never asks."""
+    found: list = []
+
+    def lookup() -> Mapping[int, str]:
+        if not found:
+            from ..package.rich_errors import rich_errors
+
+            found.append(rich_errors(workbook))
+        return found[0]
+    return lookup
 
 
 # The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
