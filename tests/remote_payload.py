@@ -119,6 +119,7 @@ RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError
 MAX_SHEET_NAME, SHEET_NAME_FORBIDDEN = 31, set("[]:*?/\\［］：＊？／＼￥\x00")
 SHEET_NAME_APOSTROPHES = tuple("'’＇")
 MAX_CELL_TEXT, MAX_ROW_HEIGHT = 32_767, 409.0
+MIN_FONT_SIZE, MAX_FONT_SIZE = 1.0, 409.0     # Font.Size (Excel's font size box: 1 to 409)
 # The last row Remote.bas can count: startRow + nRows - 1 in Integer overflows at 32,768 first.
 VBA_LAST_ROW = 32_766
 # The most names of a book, or shapes of a sheet, Remote.bas walks: For i = 1 To n with an
@@ -2155,6 +2156,14 @@ def _excel_refuses(out: Applied, a: dict) -> None:
     if out.grouped and func in GROUPED_REFUSED:
         raise ExcelError(1004, f"{func}: not available while sheets are grouped "
                                f"({', '.join(sorted(out.grouped))}).", a)
+    if func == "activateSheet":
+        # Remote.bas: wb.Sheets(i + 1).Activate, Sheets counting the tabs not sent too; where
+        # there are none the model's order is Sheets' own and can name the sheet.
+        index = int(args[0])
+        if not 0 <= index < len(out.order) + len(out.other_tabs):
+            raise ExcelError(9, f"Subscript out of range (Sheets({index + 1}))", a)
+        if not out.other_tabs and out.order[index] in out.hidden:
+            raise ExcelError(1004, f"Activate method of Worksheet class failed ({out.order[index]} is hidden).", a)
     if a.get("sheet_position") is None:
         return
     sheet = out.order[a["sheet_position"]]
@@ -2271,6 +2280,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
             # sections and codes together; PageSetup refuses a section that takes it past
             raise ExcelError(1004, f"Unable to set the CenterFooter property of the PageSetup class: the footer "
                                    f"would be {excel_length(whole)} characters ({sheet})", a)
+    if (func == "setFontProperty" and args[0] == "size" and args[1] is not None
+            and not MIN_FONT_SIZE <= float(args[1]) <= MAX_FONT_SIZE):
+        # Excel's font sizes run from 1 to 409 points (its 「1 から 409 までの数値」 prompt)
+        raise ExcelError(1004, f"Unable to set the Size property of the Font class ({args[1]})", a)
     if func == "setRowHeight" and not 0 <= float(args[0]) <= MAX_ROW_HEIGHT:
         raise ExcelError(1004, f"Unable to set the RowHeight property to {args[0]}", a)
 

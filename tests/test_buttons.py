@@ -1004,6 +1004,9 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         "null fill": ([{**cell, "func": "setRangeColor", "args": [None]}], "Invalid use of Null"),
         "message past MsgBox": ([{"func": "alert", "args": ["あ" * 1_024, "t", "ok", "info", ""]}], "MsgBox"),
         "tall row": ([{**cell, "func": "setRowHeight", "args": [410]}], "RowHeight"),
+        "font past 409 points": ([{**cell, "func": "setFontProperty", "args": ["size", 410]}], "Size property"),
+        "font under a point": ([{**cell, "func": "setFontProperty", "args": ["size", 0.5]}], "Size property"),
+        "a tab past the last": ([{"func": "activateSheet", "args": [len(payload["sheets"])]}], "Subscript"),
         "more page breaks than a sheet holds": (
             [{"func": "renkeiPageBreaks", "args": [list(range(2, 2_052, 2))], "sheet_position": pos}], "HPageBreaks"),
         "part of a merge": ([blank, {**cell, "func": "rangeMerge", "args": [False], "start_row": 0, "row_count": 2},
@@ -1026,6 +1029,11 @@ def test_the_model_refuses_what_excel_refuses(master, tmp_path):
         assert apply_actions(payload, lift + fine).merges
     with pytest.raises(ExcelError, match="protected"):
         apply_actions(payload, [{**cell, "func": "setValues", "args": [], "values": [["x"]]}])
+    # Remote.bas' activateSheet cannot show a sheet staff hid (1004), as RenkeiFreeze cannot
+    show = {"func": "activateSheet", "args": [pos]}
+    assert apply_actions(payload, [show]).shown == c.LIST
+    with pytest.raises(ExcelError, match="Activate method"):
+        apply_actions({**payload, EXCEL_KEY: {**payload[EXCEL_KEY], "hidden": [c.LIST]}}, [show])
 
 
 def test_the_model_knows_the_merges_the_saved_file_has_as_excel_does(master, tmp_path):

@@ -310,6 +310,38 @@ def test_the_desktop_leaves_the_panes_of_a_sheet_in_page_layout_view(view, froze
         assert win.set == []           # neither the panes nor the view staff chose
 
 
+class _PrinterPageSetup:
+    """COM's PageSetup where the default printer's driver lacks the paper asked (an office
+    printer without A3): Excel refuses PaperSize with 1004 (「PaperSize プロパティを設定できません」,
+    what RenkeiServer.bas' renkeiPageSetup sets under On Error Resume Next); every other
+    property set is recorded."""
+
+    def __init__(self):
+        object.__setattr__(self, "set", [])
+
+    def __setattr__(self, name, value):
+        if name == "PaperSize":
+            raise RuntimeError("(-2147352567, 'Exception occurred.', (0, 'Microsoft Excel', "
+                               "'Unable to set the PaperSize property of the PageSetup class', None, 0, -2146827284))")
+        self.set.append((name, value))
+
+
+def test_a_paper_the_printer_lacks_keeps_the_sheets_and_the_desktop_sets_the_rest_as_the_server_does():
+    """The server's replay keeps the sheet's paper and goes on; the desktop (COM) raised, and
+    評価を再計算 stopped with 一覧's values written and its page half set (PartlyWritten)."""
+    from renkei_xl.core.looks import PrintSetup
+    from renkei_xl.excel.desktop import com_page_setup
+
+    ps, breaks = _PrinterPageSetup(), []
+    sheet = SimpleNamespace(api=SimpleNamespace(PageSetup=ps, ResetAllPageBreaks=lambda: breaks.append("reset"),
+                                                HPageBreaks=SimpleNamespace(Add=lambda Before: breaks.append(Before))),
+                            range=lambda cell: SimpleNamespace(api=cell))
+    setup = PrintSetup(paper="A3", landscape=True, title_rows=(1, 3), footer="&P / &N", row_breaks=(40, 80))
+    _windows_book(_ComBook())._page_setup(sheet, setup)
+    assert ps.set == [(prop, value) for prop, value in com_page_setup(setup).items() if prop != "PaperSize"]
+    assert breaks == ["reset", (41, 1), (81, 1)]
+
+
 # -------------------------------------------------- a book Excel opened read-only
 
 # What a button that writes into the book does there (core.unsaved.read_only_click): stop, run

@@ -632,10 +632,17 @@ class WindowsBook(DesktopBook):
             win.FreezePanes = True
 
     def _page_setup(self, sheet, setup) -> None:
-        """Print titles, paper, orientation, fit, margins, footer and page breaks."""
+        """Print titles, paper, orientation, fit, margins, footer and page breaks. The paper
+        is asked of the printer driver: one without it (no A3 on the office's default
+        printer) makes Excel refuse PaperSize with 1004, and the page keeps its paper while
+        the rest is set, as RenkeiServer.bas' renkeiPageSetup does under On Error Resume
+        Next; raised, it stopped 評価を再計算 with 一覧's values written and its page half set."""
         ps = sheet.api.PageSetup
         for prop, value in com_page_setup(setup).items():
-            setattr(ps, prop, value)
+            if prop == "PaperSize":
+                best_effort(lambda: setattr(ps, "PaperSize", value))   # called at once
+            else:
+                setattr(ps, prop, value)
         # The plan's page breaks (renkei_xl.core.pages): after the sheet's old ones go.
         sheet.api.ResetAllPageBreaks()
         for last in setup.row_breaks:
