@@ -229,6 +229,14 @@ def _export_faces():
     return unreturned_parts(_names()), unreturned_note(_names())
 
 
+def _stale_faces():
+    """確定版を書き出し's 【注意】 of a 一覧 that differs in some rows, and its step."""
+    from renkei_xl.cycle.export import stale_note, stale_parts
+
+    ids = [f"{i:02d}-1" for i in range(1, 41)]
+    return stale_parts(ids, 80), stale_note(ids, 80)
+
+
 def _split_faces():
     from renkei_xl.cycle.distribute import caution_listings
 
@@ -246,6 +254,7 @@ FACES = {
     # a Detail cut at a hand-written five: a short box dropped it whole (cycle.rollover.overwritten_parts)
     "rollover: records of 経年 replaced": (lambda: _rollover_faces(overwritten=_replaced()), True),
     "export: municipalities not collected": (_export_faces, True),
+    "export: rows of 一覧 that differ": (_stale_faces, True),
     "split: municipality sheets lacking an indicator's row": (_split_faces, True),
 }
 
@@ -272,6 +281,9 @@ def test_both_faces_name_the_same_first_items_and_count_the_rest_alike(name):
         assert named == p.most or not fits, shown
         fewer = fewer or named < p.most
     assert fewer != fits, shown      # the case that does not fit shows the button's own cut
+    if fits:    # the same lines: export printed the 【注意】 and its step on one line, joined by 「。」
+        lines = said.split("\n")       # (the button may close with a step of its own)
+        assert shown.split("\n")[:len(lines)] == lines, (said, shown)
 
 
 def test_listed_names_the_first_and_counts_the_rest():
