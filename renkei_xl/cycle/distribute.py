@@ -34,7 +34,7 @@ from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.findings import COPIED_SHEET, COPIED_SHEET_WHY, MISSING_ROW
 from ..core.input_sheet import stale_labels
-from ..core.values import MUNICIPALITIES, count_text, listed, listed_limit, shown
+from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, listed_limit, shown
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -345,7 +345,7 @@ def _copied(files: "SplitFiles") -> Optional[Listing]:
     if not copied:
         return None
     return Listing([f"　{f.message.removesuffix(COPIED_SHEET_WHY)}（{f.sheet}!{f.cell} から）" for f in copied],
-                   "　…ほか {n} 件（入力チェックで示します）", cap=3,
+                   "　…ほか {n} 件（入力チェックで示します）", cap=SHOWN_CAUTIONS,
                    head="【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
                         "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:\n")
 
@@ -381,7 +381,7 @@ def _stale(files: "SplitFiles") -> Optional[Listing]:
 
 
 # The most cells a split's caution lists (the command line's; a button's message fewer where it has no room).
-SHOWN_CAUTIONS = 5
+SHOWN_CAUTIONS = LISTED
 
 
 def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:
@@ -405,7 +405,7 @@ def backups_parts(files: "SplitFiles", shown: Callable[[Path], str] = str) -> li
     first = next(iter(saved.values()))
     parts: list = [Whole(f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
                          f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）"),
-                   Listing([p.name for p in saved], "ほか {n} 件", cap=5, head="　", sep="、", more_sep=" ")]
+                   Listing([p.name for p in saved], "ほか {n} 件", cap=LISTED, head="　", sep="、", more_sep=" ")]
     if any(p.suffix.lower() == ".xlsx" for p in saved):   # not for drafts alone: nothing to collect
         parts.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
     return parts
