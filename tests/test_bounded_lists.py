@@ -237,6 +237,14 @@ def _stale_faces():
     return stale_parts(ids, 80), stale_note(ids, 80)
 
 
+def _written_faces():
+    """配布用ファイル作成's list of the files it made: the button's part, the command's lines."""
+    from renkei_xl.cycle.distribute import written_listing, written_lines
+
+    files = [Path("out", f"{n}_2023年度_入力.xlsx") for n in _names()]
+    return [written_listing(files)], "\n".join(written_lines(files, Path("out"))[1:])
+
+
 def _split_faces():
     from renkei_xl.cycle.distribute import caution_listings
 
@@ -256,6 +264,7 @@ FACES = {
     "export: municipalities not collected": (_export_faces, True),
     "export: rows of 一覧 that differ": (_stale_faces, True),
     "split: municipality sheets lacking an indicator's row": (_split_faces, True),
+    "split: the files made": (_written_faces, True),
 }
 
 
@@ -391,9 +400,8 @@ def test_the_join_check_sees_a_new_one(tmp_path):
 # line too, at its most (Listing.most): without a cap it printed the whole list (rollover's
 # 2,000 uncollected municipalities), and the two faces cut the same list differently.
 # The command line says these with its own lines, one a file, as a record of what it did:
-# split's 「作成: …」 (cli.cycle.cmd_split), collect's report (collect.records.CollectReport.lines).
+# collect's report (collect.records.CollectReport.lines).
 BUTTON_ONLY = {
-    ("renkei_xl/excel/buttons.py", "_split"),            # the files written
     ("renkei_xl/excel/buttons.py", "_left_out_parts"),   # the files refused, imported before, alike
     ("renkei_xl/excel/buttons.py", "_collect"),          # the files imported
 }

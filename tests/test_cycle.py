@@ -3129,6 +3129,12 @@ def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, 
     assert len(kept) == 1 and kept[0].read_bytes() == filled
     assert "上書きする前に" in printed and returned.name in printed, printed
     assert returned.read_bytes() != filled
+    # the files made, as the button lists them (distribute.written_listing), under where they
+    # are: one 「作成: …」 line a file was printed, however many municipalities 設定 lists
+    from renkei_xl.cycle.distribute import written_listing
+
+    listing = written_listing(again)
+    assert f"保存先: {outdir}\n{listing.render(listing.most)}\n" in printed, printed
 
 
 def test_split_again_backs_up_only_what_differs_beyond_its_issue_time(tmp_path, capsys, monkeypatch):

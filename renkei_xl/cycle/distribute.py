@@ -302,6 +302,24 @@ class SplitFiles(list):
         self.placeholders = None    # with drafts: letters.placeholder_addresses, addresses no mail reaches
 
 
+def written_listing(files: Sequence[Path], eml: bool = False) -> Listing:
+    """The input files a split made, as both faces list them: one a municipality, named in
+    full up to a region's size (values.listed_limit), the rest counted with where they are.
+    The command line printed 「作成: …」 (and its draft) for every file, 2,000 lines for a
+    設定 of 2,000 municipalities, while the button listed as many as its box held.
+    ``eml``: each file's request draft named beside it (--eml)."""
+    return Listing([f"・{p.name}" + (f"（メール下書き: {eml_path(p).name}）" if eml else "") for p in files],
+                   "　…ほか {n} 件（保存先のフォルダーにあります）", cap=listed_limit(MUNICIPALITIES))
+
+
+def written_lines(files: Sequence[Path], outdir: Path, eml: bool = False) -> list[str]:
+    """What the command line says of the files a split made: where they are, then
+    written_listing at its cap (core.alerts.printed), as the button lists them."""
+    from ..core.alerts import printed
+
+    return [f"保存先: {outdir}", *printed([written_listing(files, eml)])]
+
+
 def split_cautions(files: "SplitFiles") -> list[str]:
     """Every 【注意】 of a split, in the order both faces print them (the command line's lines)."""
     return [line for listing in caution_listings(files) for line in _lines(listing)]
