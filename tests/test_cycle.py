@@ -2943,7 +2943,8 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     assert main(["export", str(master), "-o", str(tmp_path / "確定版2.xlsx")]) == 0
     out = capsys.readouterr().out
     assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in out
-    assert ": 01-1、04-1。マスターで「評価を再計算」を押し" in out, out
+    # the warning and its step apart, as the button says them (they were one line, joined by 「。」)
+    assert ": 01-1、04-1\n　マスターで「評価を再計算」を押し" in out, out
     recalc_file(master)
     assert export_master(master, tmp_path / "確定版3.xlsx").stale == ()
     assert main(["export", str(master), "-o", str(tmp_path / "確定版4.xlsx")]) == 0
@@ -2978,7 +2979,7 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
     out = capsys.readouterr().out
     rest = [m for m in names if m not in ("小樽市", "千歳市")]
     assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
-            f"{'、'.join(rest)}。確定版は、その市町村シートに今ある値で計算しています。") in out, out   # each one named
+            f"{'、'.join(rest)}\n　確定版は、その市町村シートに今ある値で計算しています。\n") in out, out   # each one named
     assert (tmp_path / "b.xlsx").exists()
     assert main(["collect", str(master), *map(str, filled.values())]) == 0
     assert main(["export", str(master), "-o", str(tmp_path / "c.xlsx")]) == 0
