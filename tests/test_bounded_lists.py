@@ -229,6 +229,22 @@ def _export_faces():
     return unreturned_parts(_names()), unreturned_note(_names())
 
 
+def _stale_faces():
+    """確定版を書き出し's 【注意】 of a 一覧 that differs in some rows, and its step."""
+    from renkei_xl.cycle.export import stale_note, stale_parts
+
+    ids = [f"{i:02d}-1" for i in range(1, 41)]
+    return stale_parts(ids, 80), stale_note(ids, 80)
+
+
+def _written_faces():
+    """配布用ファイル作成's list of the files it made: the button's part, the command's lines."""
+    from renkei_xl.cycle.distribute import written_listing, written_lines
+
+    files = [Path("out", f"{n}_2023年度_入力.xlsx") for n in _names()]
+    return [written_listing(files)], "\n".join(written_lines(files, Path("out"))[1:])
+
+
 def _split_faces():
     from renkei_xl.cycle.distribute import caution_listings
 
@@ -246,7 +262,9 @@ FACES = {
     # a Detail cut at a hand-written five: a short box dropped it whole (cycle.rollover.overwritten_parts)
     "rollover: records of 経年 replaced": (lambda: _rollover_faces(overwritten=_replaced()), True),
     "export: municipalities not collected": (_export_faces, True),
+    "export: rows of 一覧 that differ": (_stale_faces, True),
     "split: municipality sheets lacking an indicator's row": (_split_faces, True),
+    "split: the files made": (_written_faces, True),
 }
 
 
@@ -272,6 +290,9 @@ def test_both_faces_name_the_same_first_items_and_count_the_rest_alike(name):
         assert named == p.most or not fits, shown
         fewer = fewer or named < p.most
     assert fewer != fits, shown      # the case that does not fit shows the button's own cut
+    if fits:    # the same lines: export printed the 【注意】 and its step on one line, joined by 「。」
+        lines = said.split("\n")       # (the button may close with a step of its own)
+        assert shown.split("\n")[:len(lines)] == lines, (said, shown)
 
 
 def test_listed_names_the_first_and_counts_the_rest():
@@ -342,10 +363,19 @@ def _functions_calling(root: Path, marker: str, hit) -> set[tuple[str, str]]:
 
 
 def _sliced(arg) -> bool:
-    """Whether a join's items are the first few of a list: ``x[:5]``, or a generator over one."""
+    """Whether a join's items are the first few of a list by the one rule: ``x[:LISTED]``, or
+    a generator over one. ``x[:5]`` is a cap of its own: rollover named its new words as
+    「a、b、c、d、e など」, five of them, where every other list named values.LISTED and
+    counted the rest, and this check took it for bounded."""
     if isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
         arg = arg.generators[0].iter
-    return isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Slice) and arg.slice.upper is not None
+    return (isinstance(arg, ast.Subscript) and isinstance(arg.slice, ast.Slice) and arg.slice.upper is not None
+            and not _literal(arg.slice.upper))
+
+
+def _literal(node) -> bool:
+    """A number written where a list is cut (a cap of its own, not the rule's)."""
+    return isinstance(node, ast.Constant) and isinstance(node.value, int)
 
 
 def test_a_list_that_grows_is_joined_in_one_place():
@@ -357,9 +387,10 @@ def test_a_list_that_grows_is_joined_in_one_place():
 
 
 def test_the_join_check_sees_a_new_one(tmp_path):
-    (tmp_path / "m.py").write_text('def f(names):\n    return "、".join(names), "、".join(names[:5])\n'
-                                   'def g(cells):\n    return f"{\'、\'.join(c for c in cells[:3])}"\n', encoding="utf-8")
-    assert comma_joins(tmp_path) == {(f"{tmp_path.name}/m.py", "f")}
+    (tmp_path / "m.py").write_text('def f(names):\n    return "、".join(names), "、".join(names[:LISTED])\n'
+                                   'def g(cells):\n    return f"{\'、\'.join(c for c in cells[:LISTED])}"\n'
+                                   'def h(cells):\n    return "、".join(cells[:5])\n', encoding="utf-8")
+    assert comma_joins(tmp_path) == {(f"{tmp_path.name}/m.py", "f"), (f"{tmp_path.name}/m.py", "h")}
 
 
 # ----------------------------------------------------------------- a Listing without its cap
@@ -369,19 +400,23 @@ def test_the_join_check_sees_a_new_one(tmp_path):
 # line too, at its most (Listing.most): without a cap it printed the whole list (rollover's
 # 2,000 uncollected municipalities), and the two faces cut the same list differently.
 # The command line says these with its own lines, one a file, as a record of what it did:
-# split's 「作成: …」 (cli.cycle.cmd_split), collect's report (collect.records.CollectReport.lines).
+# collect's report (collect.records.CollectReport.lines).
 BUTTON_ONLY = {
-    ("renkei_xl/excel/buttons.py", "_split"),            # the files written
     ("renkei_xl/excel/buttons.py", "_left_out_parts"),   # the files refused, imported before, alike
     ("renkei_xl/excel/buttons.py", "_collect"),          # the files imported
 }
 
 
 def uncapped_listings(root: Path = PACKAGE) -> set[tuple[str, str]]:
-    """(module, function) of each ``Listing(…)`` made without a cap (its third argument)."""
+    """(module, function) of each ``Listing(…)`` made without a cap (its third argument), or
+    with a cap of its own (``cap=5``: rollover listed its targets past at ten and its notes at
+    five, each a number of its own, where the rule is values.listed_limit's)."""
+    def capped(node) -> bool:
+        caps = node.args[2:3] + [k.value for k in node.keywords if k.arg == "cap"]
+        return any(k.arg is None for k in node.keywords) or any(not _literal(cap) for cap in caps)
+
     return _functions_calling(root, "Listing(", lambda node: (
-        isinstance(node.func, ast.Name) and node.func.id == "Listing" and len(node.args) < 3
-        and not any(k.arg in ("cap", None) for k in node.keywords)))
+        isinstance(node.func, ast.Name) and node.func.id == "Listing" and not capped(node)))
 
 
 def test_a_listing_both_faces_say_names_its_cap():
@@ -396,6 +431,7 @@ def test_a_listing_both_faces_say_names_its_cap():
 def test_the_listing_check_sees_a_new_one(tmp_path):
     (tmp_path / "m.py").write_text('def f(names):\n    return Listing(names, "ほか {n} 件")\n'
                                    'def g(names):\n'
-                                   '    return Listing(names, "ほか {n} 件", cap=5), Listing(names, "", 3)\n',
-                                   encoding="utf-8")
-    assert uncapped_listings(tmp_path) == {(f"{tmp_path.name}/m.py", "f")}
+                                   '    return Listing(names, "ほか {n} 件", cap=LISTED), Listing(names, "", LISTED)\n'
+                                   'def h(names):\n    return Listing(names, "", cap=5)\n', encoding="utf-8")
+    assert uncapped_listings(tmp_path) == {(f"{tmp_path.name}/m.py", "f"), (f"{tmp_path.name}/m.py", "h")}
+

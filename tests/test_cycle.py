@@ -2943,7 +2943,8 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     assert main(["export", str(master), "-o", str(tmp_path / "確定版2.xlsx")]) == 0
     out = capsys.readouterr().out
     assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in out
-    assert ": 01-1、04-1。マスターで「評価を再計算」を押し" in out, out
+    # the warning and its step apart, as the button says them (they were one line, joined by 「。」)
+    assert ": 01-1、04-1\n　マスターで「評価を再計算」を押し" in out, out
     recalc_file(master)
     assert export_master(master, tmp_path / "確定版3.xlsx").stale == ()
     assert main(["export", str(master), "-o", str(tmp_path / "確定版4.xlsx")]) == 0
@@ -2978,7 +2979,7 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
     out = capsys.readouterr().out
     rest = [m for m in names if m not in ("小樽市", "千歳市")]
     assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
-            f"{'、'.join(rest)}。確定版は、その市町村シートに今ある値で計算しています。") in out, out   # each one named
+            f"{'、'.join(rest)}\n　確定版は、その市町村シートに今ある値で計算しています。\n") in out, out   # each one named
     assert (tmp_path / "b.xlsx").exists()
     assert main(["collect", str(master), *map(str, filled.values())]) == 0
     assert main(["export", str(master), "-o", str(tmp_path / "c.xlsx")]) == 0
@@ -3129,6 +3130,12 @@ def test_split_keeps_a_different_file_it_replaces_and_says_so(tmp_path, capsys, 
     assert len(kept) == 1 and kept[0].read_bytes() == filled
     assert "上書きする前に" in printed and returned.name in printed, printed
     assert returned.read_bytes() != filled
+    # the files made, as the button lists them (distribute.written_listing), under where they
+    # are: one 「作成: …」 line a file was printed, however many municipalities 設定 lists
+    from renkei_xl.cycle.distribute import written_listing
+
+    listing = written_listing(again)
+    assert f"保存先: {outdir}\n{listing.render(listing.most)}\n" in printed, printed
 
 
 def test_split_again_backs_up_only_what_differs_beyond_its_issue_time(tmp_path, capsys, monkeypatch):

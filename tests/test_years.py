@@ -1569,7 +1569,7 @@ def test_next_years_master_offers_every_state_word_the_rules_read(tmp_path, caps
     capsys.readouterr()
     assert cli_main(["rollover", str(master)]) == 0
     assert _state_list_of(tmp_path / "m_2024年度.xlsx") == list(STATE_CHOICES)
-    assert "評価で使える言葉 12 語を加えました（改善、開催、達成、開始、未策定 など）" in capsys.readouterr().out
+    assert "評価で使える言葉 12 語を加えました（改善、開催、達成、開始、未策定 ほか 7 語）" in capsys.readouterr().out
     own = [*OLD_STATE_LIST[:3], "一部実施"]
     _with_state_list(master, own)
     assert cli_main(["rollover", str(master), "--force"]) == 0

@@ -29,7 +29,7 @@ def _smtp(text: str) -> tuple[str, int]:
 
 def cmd_split(args: argparse.Namespace) -> int:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_lines, eml_path, now, split_cautions, split_master
+    from ..cycle.distribute import backups_lines, now, split_cautions, split_master, written_lines
 
     issued = now()
     due = reply_deadline(issued.date(), args.deadline)
@@ -39,10 +39,8 @@ def cmd_split(args: argparse.Namespace) -> int:
 
     if note := open_note(Path(args.master)):
         print(note)     # the input files lack the edits not yet saved: said, as export says it
-    for path in files:
-        print(f"作成: {path}")
-        if args.eml:
-            print(f"  メール下書き: {eml_path(path)}")
+    for line in written_lines(files, Path(args.outdir), eml=args.eml):     # as the button lists them
+        print(line)
     for line in backups_lines(files) + split_cautions(files):
         print(line)
     print(due.note("（--deadline で変更できます）" if args.deadline is None else ""))

@@ -83,6 +83,15 @@ def listed_names(items: Sequence[str], unit: str = "件", *, head: str = "", vit
                    vital=vital)
 
 
+def printed(parts: Sequence[Part]) -> list[str]:
+    """``parts`` as the command line prints them: the lines the button's message has, each
+    list at its cap (Listing.most), the rest counted as the button counts them. One rendering
+    for every command, so that the two faces say the same lines: export printed its 【注意】
+    and the step after it on one line where the button said them apart."""
+    return [line for p in parts if not isinstance(p, Listing) or p.items
+            for line in (p.render(p.most) if isinstance(p, Listing) else p).split("\n")]
+
+
 class Whole(str):
     """A fixed line that holds a command staff type or copy (``renkei-xl history import A B``),
     or names the file or folder they must find (「2024年度のマスターを作成しました: （場所）」): cut in

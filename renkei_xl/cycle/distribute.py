@@ -34,7 +34,7 @@ from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
 from ..core.findings import COPIED_SHEET, COPIED_SHEET_WHY, MISSING_ROW
 from ..core.input_sheet import stale_labels
-from ..core.values import MUNICIPALITIES, count_text, listed, listed_limit, shown
+from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, listed_limit, shown
 from ..core.model import Municipality
 from ..safety import BACKUP_FOLDER_SUFFIX
 from ..core.seal import (KEY_NAME, TEMPLATE_VERSION, fingerprint, identity_names, issued_rows, master_id, master_key,
@@ -302,6 +302,24 @@ class SplitFiles(list):
         self.placeholders = None    # with drafts: letters.placeholder_addresses, addresses no mail reaches
 
 
+def written_listing(files: Sequence[Path], eml: bool = False) -> Listing:
+    """The input files a split made, as both faces list them: one a municipality, named in
+    full up to a region's size (values.listed_limit), the rest counted with where they are.
+    The command line printed 「作成: …」 (and its draft) for every file, 2,000 lines for a
+    設定 of 2,000 municipalities, while the button listed as many as its box held.
+    ``eml``: each file's request draft named beside it (--eml)."""
+    return Listing([f"・{p.name}" + (f"（メール下書き: {eml_path(p).name}）" if eml else "") for p in files],
+                   "　…ほか {n} 件（保存先のフォルダーにあります）", cap=listed_limit(MUNICIPALITIES))
+
+
+def written_lines(files: Sequence[Path], outdir: Path, eml: bool = False) -> list[str]:
+    """What the command line says of the files a split made: where they are, then
+    written_listing at its cap (core.alerts.printed), as the button lists them."""
+    from ..core.alerts import printed
+
+    return [f"保存先: {outdir}", *printed([written_listing(files, eml)])]
+
+
 def split_cautions(files: "SplitFiles") -> list[str]:
     """Every 【注意】 of a split, in the order both faces print them (the command line's lines)."""
     return [line for listing in caution_listings(files) for line in _lines(listing)]
@@ -345,7 +363,7 @@ def _copied(files: "SplitFiles") -> Optional[Listing]:
     if not copied:
         return None
     return Listing([f"　{f.message.removesuffix(COPIED_SHEET_WHY)}（{f.sheet}!{f.cell} から）" for f in copied],
-                   "　…ほか {n} 件（入力チェックで示します）", cap=3,
+                   "　…ほか {n} 件（入力チェックで示します）", cap=SHOWN_CAUTIONS,
                    head="【注意】入力のある行がすべてほかの市町村のシートと同じ市町村のシートがあり、その入力用ファイルにも"
                         "ほかの市町村の値が載っています（シートをコピーして作ったなら、値を消してからもう一度作成してください）:\n")
 
@@ -381,7 +399,7 @@ def _stale(files: "SplitFiles") -> Optional[Listing]:
 
 
 # The most cells a split's caution lists (the command line's; a button's message fewer where it has no room).
-SHOWN_CAUTIONS = 5
+SHOWN_CAUTIONS = LISTED
 
 
 def backups_lines(files: "SplitFiles", shown: Callable[[Path], str] = str) -> list[str]:
@@ -405,7 +423,7 @@ def backups_parts(files: "SplitFiles", shown: Callable[[Path], str] = str) -> li
     first = next(iter(saved.values()))
     parts: list = [Whole(f"同じ名前で内容の違うファイルが {len(saved)} 件あったため、上書きする前にそれぞれ"
                          f"「（ファイル名）{BACKUP_FOLDER_SUFFIX}」フォルダーに残しました（例: {shown(first)}）"),
-                   Listing([p.name for p in saved], "ほか {n} 件", cap=5, head="　", sep="、", more_sep=" ")]
+                   Listing([p.name for p in saved], "ほか {n} 件", cap=LISTED, head="　", sep="、", more_sep=" ")]
     if any(p.suffix.lower() == ".xlsx" for p in saved):   # not for drafts alone: nothing to collect
         parts.append("　市町村が入力したファイルだった場合は、バックアップを「回収」フォルダーに移して取り込んでください。")
     return parts

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
-from ..core.alerts import Listing, Part
+from ..core.alerts import Part
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
@@ -178,11 +178,10 @@ def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> t
 
 
 def unreturned_note(names: Sequence[str]) -> str:
-    """What the command line says of ``unreturned`` (unreturned_parts), in one line."""
-    if not names:
-        return ""
-    heading, *said = unreturned_parts(names)
-    return f"{heading.render(heading.most)}。" + "".join(line.lstrip("　") for line in said)
+    """What the command line says of ``unreturned`` (unreturned_parts): the button's lines."""
+    from ..core.alerts import printed
+
+    return "\n".join(printed(unreturned_parts(names)))
 
 
 def unreturned_parts(names: Sequence[str]) -> list:
@@ -338,9 +337,11 @@ def font_coverage() -> "Optional[Callable[[str], bool]]":
 
 def stale_note(stale: Sequence[str], total: int = 0) -> str:
     """What the command line says when the master's 一覧 is not what the 確定版 holds
-    (stale_parts), in one line."""
-    lines = [p.render(p.most) if isinstance(p, Listing) else p for p in stale_parts(stale, total)]
-    return "。".join(line.lstrip("　") for line in lines)
+    (stale_parts): the button's lines, the warning and its step apart (they were joined on
+    one line with 「。」, the step's indent dropped)."""
+    from ..core.alerts import printed
+
+    return "\n".join(printed(stale_parts(stale, total)))
 
 
 def stale_parts(stale: Sequence[str], total: int = 0) -> list[Part]:

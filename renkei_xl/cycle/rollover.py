@@ -18,7 +18,8 @@ from ..core import contract as c
 from ..core.alerts import Detail, Listing, Part, Whole, listed_names
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
-from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, one_line
+from ..core.sheet_findings import LISTED_FINDINGS
+from ..core.values import LISTED, MUNICIPALITIES, count_text, listed, listed_limit, one_line
 from ..clock import now
 from ..safety import check_regular_file, refuse_not_file, same_file, system_reason
 from ..workbook.session import Written, check_path, saved_list, write_planned
@@ -321,15 +322,15 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     if r.past:
         # The heading in the Listing: a plain line before it was left out by a long message,
         # and 「…ほか 13 件」 stood alone (qa-149).
-        lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=10,
+        lines.append(Listing([f"　{f.indicator_id}: {f.message}" for f in r.past], "　…ほか {n} 件", cap=LISTED_FINDINGS,
                              head=f"・目標の年度が過ぎている指標 {len(r.past)} 件を「{c.FINDINGS}」に挙げました"
                                   "（目標の見直しが必要です）:\n"))
     lines += _overwritten(r)
     if r.states_added:
         lines.append(f"・「{c.SETTINGS}」の状態の選択肢（{c.N_STATES}）に、評価で使える言葉 {len(r.states_added)} 語を加えました"
-                     f"（{'、'.join(r.states_added[:5])}{' など' if len(r.states_added) > 5 else ''}）")
+                     f"（{listed(r.states_added, '語')}）")
     if r.list_notes:
-        lines.append(Listing(list(r.list_notes), "ほか {n} か所（一覧にあります）", cap=5, sep="、", more_sep=" ",
+        lines.append(Listing(list(r.list_notes), "ほか {n} か所（一覧にあります）", cap=listed_limit("か所"), sep="、", more_sep=" ",
                              head=f"・{r.old_year}年度の「{c.LIST}」に書いたメモ {len(r.list_notes)} か所は、新しいマスターの"
                                   f"「{c.LIST}」には引き継いでいません（その年度の値についてのメモのため。{r.old_year}年度の"
                                   "マスターに残っています。次の年度にも要るメモは、新しいマスターで評価を再計算した後に"
@@ -339,7 +340,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
                      f"）は、新しいマスターの「{c.LIST}」にはありません。"
                      f"新しいマスターで評価を再計算した後に、「{c.LIST}」の右の列に見出しを付け直してください")
     if r.notes:
-        lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=5))
+        lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=LISTED))
         lines.append(f"　（どのコメントも、{r.old_year}年度のマスターには残っています）")
     lines.append(Detail(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。"
                         f"このマスター（{r.old_year}年度）は変更していません。"))
@@ -405,7 +406,7 @@ def renamed_part(renamed, of: str, mend: str) -> Listing:
     imports alike (an import said nothing, and after it neither 次の一歩 nor the next rollover
     could tell a reused ID any more). ``of``: where the old wording stood; ``mend``: how to
     give the new indicator its own ID from where staff are."""
-    return Listing([f"　{i}: 「{one_line(old)}」→「{one_line(new)}」" for i, old, new in renamed], "　…ほか {n} 件", cap=5,
+    return Listing([f"　{i}: 「{one_line(old)}」→「{one_line(new)}」" for i, old, new in renamed], "　…ほか {n} 件", cap=LISTED,
                    head=f"【注意】「{c.HISTORY}」に前の年度がある指標IDのうち {len(renamed)} 件は、評価指標が"
                         f"{of}のものと違います（「{c.HISTORY}」は指標シートの評価指標にしました）。"
                         "言い回しを直しただけなら問題ありません。指標IDを別の指標に使い回したときは、前の年度の"
@@ -458,7 +459,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
         out += error_parts(r.old_year, r.errors, later, source, r.new_year, where,
                            step_above=bool(done.unreturned))
     if r.hidden:
-        out.append(Listing(list(r.hidden), "ほか {n} 列", cap=5, sep="、", more_sep=" ",
+        out.append(Listing(list(r.hidden), "ほか {n} 列", cap=listed_limit("列"), sep="、", more_sep=" ",
                            head=f"【注意】「{c.PREVIOUS_HEADER.format(year=r.old_year)}」の列を、非表示の列に作りました"
                                 "（列を選んで右クリックし「再表示」を選ぶと見えます）: "))
     if r.unlisted:

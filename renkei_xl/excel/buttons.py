@@ -437,7 +437,7 @@ def _same_as_saved(live: LiveBook, master: Path, said: str) -> None:
 
 def _split(live: LiveBook, title: str) -> Said:
     from ..core.business_days import reply_deadline
-    from ..cycle.distribute import backups_parts, caution_listings, now, split_master
+    from ..cycle.distribute import backups_parts, caution_listings, now, split_master, written_listing
 
     master = master_path(live)
     if not _saved_or_ask(live, title, master):
@@ -453,7 +453,7 @@ def _split(live: LiveBook, title: str) -> Said:
     return [f"市町村ごとの入力用ファイルを {len(written)} 件作りました。",
             f"{due.note()}（入力用ファイルに記載しました）。", "",
             Whole(f"保存先: {_shown(outdir)}"),
-            Listing([f"・{p.name}" for p in written], "　…ほか {n} 件（保存先のフォルダーにあります）"),
+            written_listing(written),
             "", *([*saved, ""] if saved else []), "それぞれの市町村にメールで送ってください。"]
 
 
