@@ -872,6 +872,16 @@ def _rows_added_below(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit, unprotect=False)
 
 
+def _rows_added_under_one_new_id(path: Path, tmp: Path) -> Path:
+    """Two rows added below the table under one new 指標ID (two sub-items of 04-1): they were
+    named 「04-2、04-2: 小樽市!A27、小樽市!A28、小樽市!A27 ほか 1 件」, each cell once per row."""
+    def edit(ws, top, cols):
+        last = ws.max_row
+        for r in (last + 1, last + 2):
+            ws.cell(r, cols["指標ID"]).value, ws.cell(r, cols["実績値"]).value = "04-2", 1
+    return _on_the_sheet(path, edit)
+
+
 def _typed_over_the_target(path: Path, tmp: Path) -> Path:
     """The protection lifted and 05-1's answer typed one column to the left, into the grey
     目標値: collect reads 実績値 only, so the answer was dropped and the file logged as taken."""
@@ -1109,6 +1119,8 @@ REFUSALS = {
                                                         "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
+    "rows added under one new ID": (_rows_added_under_one_new_id, "配布時になかった行があります（指標ID 04-2: 小樽市!A27、"
+                                                                  "小樽市!A28）"),
     "header renamed": (_header_renamed, "見出し「実施状況」がありません"),
     "identity typed over": (_identity_typed_over, "シートには「岩見沢市」、ファイルの情報には「小樽市」"),
     "指標ID swapped": (_ids_swapped, "指標ID「04-1」のものです"),

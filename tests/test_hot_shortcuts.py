@@ -293,3 +293,22 @@ def test_merged_project_names_on_a_large_returned_sheet_cost_no_more_than_their_
     took = time.process_time() - started
     assert [f.cell for f in found] == ["E101", "E102"]
     assert took < 1.0, took
+
+
+def test_a_returned_sheet_of_many_rows_is_checked_in_time_linear_in_its_rows():
+    """A return whose 指標ID column holds 30,000 rows more than were issued (a column of
+    figures pasted below the table): each row's ID was counted over the whole list
+    (got.count), 40 CPU s for 60,000 rows, past the button's 30 s. The rows are still named."""
+    import time
+
+    from renkei_xl.cycle.collect.inspect import _check_rows
+    from renkei_xl.cycle.collect.records import Refused
+
+    want = [f"{k:02d}-1" for k in range(1, 8)]
+    got = want + [f"x{r}" for r in range(30_000)] + ["x5"]
+    started = time.process_time()
+    with pytest.raises(Refused) as refused:
+        _check_rows("小樽市", got, want, as_issued=False, at={"x0": ["小樽市!A30"]})
+    took = time.process_time() - started
+    assert took < 1.0, took
+    assert "配布時になかった行があります（指標ID x0、x1、x2、x3、x4 ほか 29,995 件: 小樽市!A30）" in refused.value.reason
