@@ -426,3 +426,18 @@ def test_a_rest_of_thousands_is_said_with_separators_on_every_face(capsys):
     assert "ほかに 1,234 件" in shown_findings(found, 10).note
     assert Listing(["a"] * 1235, "ほか {n} 件", cap=1).render(1) == "a\nほか 1,234 件"
     assert Report(tuple(found)).counts() == "エラー 0 件、警告 1,244 件"
+
+
+def test_every_table_of_excels_error_codes_names_the_error_values_core_knows():
+    """Excel numbers its errors in three places the tool reads (COM's CVErr codes, the
+    errorType of a rich error value Excel 365 saves, core.values.ERROR_VALUES as the cells
+    show them): a code either table adds must be one core reads as an error, or a cell
+    showing it would be taken for text."""
+    from renkei_xl.core.values import ERROR_VALUES, error_value
+    from renkei_xl.excel.com_errors import CODES
+    from renkei_xl.package.rich_errors import ERROR_TYPES
+
+    for table in (CODES, ERROR_TYPES):
+        assert set(table.values()) <= set(ERROR_VALUES), set(table.values()) - set(ERROR_VALUES)
+        assert all(error_value(text) == text for text in table.values())
+    assert set(ERROR_VALUES) - set(CODES.values()) <= {"#EXTERNAL!"}   # COM's code for it undocumented
