@@ -2714,3 +2714,31 @@ def test_a_sentence_for_runpythons_box_is_in_the_code_page_windows_reads_it_in(m
         buttons._alert(Book(), None, "「入力チェック」を中止しました\n検証結果シートを見てください")
     assert capsysbinary.readouterr().err == (buttons.SAID_BY_CLICK + "「入力チェック」を中止しました\r\n"
                                              "検証結果シートを見てください\r\n").encode("cp932")
+
+
+def test_a_server_click_draws_the_charts_once_after_lifting_and_never_touches_the_staffs(master, tmp_path):
+    """RenkeiServer.bas' renkeiAddChart: after renkeiUnprotectSheets (Excel refuses a chart
+    object on a sheet protected with DrawingObjects, 1004), deleting only the charts of the
+    tool's name, so a second click leaves one of each and a staff chart beside them stays; a
+    master whose VBA predates the Sub gets no chart and the note naming upgrade-macros."""
+    from renkei_xl.excel.client import ADD_CHART, upgrade_note
+    from renkei_xl.vba.sources import shipped_replayable
+
+    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"), client=VBA)
+    payload[EXCEL_KEY]["charts"] = {c.SUMMARY: [{"name": "グラフ 3", "title": "職員の表"}]}
+    applied, actions = _run(buttons.recalc, payload)
+    funcs = [a["func"] for a in actions]
+    assert funcs.count(ADD_CHART) == 2 and funcs.index(UNPROTECT) < funcs.index(ADD_CHART)
+    again, _ = _run(buttons.recalc, payload_after(payload, applied))    # the second click
+    mine = [c.tool_chart_name(t) for t in c.TOOL_CHART_TITLES]
+    assert [ch["name"] for ch in again.charts[c.SUMMARY]] == ["グラフ 3", *mine]
+    early = [a for a in actions if a["func"] != UNPROTECT]      # the chart before the lifting
+    with pytest.raises(ExcelError, match="DrawingObjects"):
+        apply_actions(payload, [a for a in early if a["func"] in (ADD_CHART, "renkeiRequest")])
+    older = frozenset(payload[EXCEL_KEY]["subs"]) - {ADD_CHART}
+    fitted = fit_actions(actions, older)
+    assert fitted.left_out == ("chart",) and ADD_CHART not in {a["func"] for a in fitted.actions}
+    note = upgrade_note(fitted.left_out, shipped_replayable())
+    assert "グラフ" in note and "upgrade-macros" in note
+    payload[EXCEL_KEY]["subs"] = sorted(older)
+    assert not apply_actions(payload, fitted.actions).charts[c.SUMMARY][1:]   # the staff's alone
