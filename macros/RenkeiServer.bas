@@ -51,8 +51,8 @@ Attribute VB_Name = "RenkeiServer"
 ' Remote.bas replays each returned action with Application.Run action("func"), so every
 ' Sub below is named after an action of xlwings' remote engine that Remote.bas lacks:
 ' fonts, borders, wrapping, alignment, merges, sizes, hidden columns, frozen panes,
-' conditional formats, the print area, page breaks, the page setup, filter buttons, text kept as text and
-' numbers written exactly.
+' conditional formats, the print area, page breaks, the page setup, filter buttons, text kept as text,
+' numbers written exactly and the tool's charts.
 ' Names must not repeat one of Remote.bas.
 ' The server reads which of these Subs the master carries (renkei_xl.vba.read) and sends
 ' nothing else.
@@ -1508,3 +1508,47 @@ Sub setPrintArea(wb As Workbook, action As Dictionary)
     If IsNull(area) Then area = ""
     wb.Worksheets(action("sheet_position") + 1).PageSetup.PrintArea = area
 End Sub
+
+Sub renkeiAddChart(wb As Workbook, action As Dictionary)
+    ' One of the tool's charts (renkei_xl.excel.client.CHART_ARGUMENTS): the chart objects of the
+    ' tool's name, and of the names an older version gave it (args 12), go first, so a second
+    ' click draws it once; a chart of any other name is the staff's and is left. Then it is drawn
+    ' as xlwings' Charts.add draws it on the desktop: the object at the anchor cell, the data
+    ' by rows, the type, the style (a style this Excel lacks is left: the chart stays), the
+    ' categories of each series, the title and the legend. The sheet is lifted by
+    ' renkeiUnprotectSheets first: Excel refuses a chart object on a sheet protected with
+    ' DrawingObjects (1004).
+    Dim ws As Worksheet
+    Dim a As Object, co As Object, at As Range
+    Dim i As Long
+    Set ws = wb.Worksheets(action("sheet_position") + 1)
+    Set a = action("args")
+    For i = ws.ChartObjects.Count To 1 Step -1
+        If RenkeiToolChart(ws.ChartObjects(i).Name, a(1), a(12)) Then ws.ChartObjects(i).Delete
+    Next i
+    Set at = ws.Range(a(5))
+    Set co = ws.ChartObjects.Add(at.Left, at.Top, CDbl(a(6)), CDbl(a(7)))
+    co.Name = a(1)
+    With co.Chart
+        .SetSourceData ws.Range(a(3)), CLng(a(10))
+        .ChartType = CLng(a(9))
+        On Error Resume Next
+        .ChartStyle = CLng(a(11))
+        On Error GoTo 0
+        For i = 1 To .SeriesCollection.Count
+            .SeriesCollection(i).XValues = ws.Range(a(4))
+        Next i
+        .HasTitle = True
+        .ChartTitle.Text = a(2)
+        .HasLegend = a(8)
+    End With
+End Sub
+
+Function RenkeiToolChart(ByVal name As String, ByVal toolName As String, older As Object) As Boolean
+    ' Whether a chart object of this name is the tool's (renkeiAddChart's arguments).
+    Dim n As Variant
+    RenkeiToolChart = (name = toolName)
+    For Each n In older
+        If name = n Then RenkeiToolChart = True
+    Next n
+End Function

@@ -111,6 +111,11 @@ PAGE_SETUP = "renkeiPageSetup"    # RenkeiServer.bas: PageSetup's properties, on
 AUTOFILTER = "renkeiAutoFilter"   # RenkeiServer.bas: the last run's filter off, the plan's buttons on
 SET_TEXT = "renkeiSetText"       # RenkeiServer.bas: a string assigned as it is (no ParseIso)
 SET_NUMBERS = "renkeiSetNumbers"  # RenkeiServer.bas: numbers of a range, as exact integer parts
+ADD_CHART = "renkeiAddChart"     # RenkeiServer.bas: the tool's chart, drawn again under the tool's name
+# renkeiAddChart's arguments as the Sub reads them (args(1) .. args(12)); Excel's codes it sets
+CHART_ARGS = ("name", "title", "source", "categories", "anchor", "width", "height", "legend",
+              "chart_type", "plot_by", "style", "older")
+XL_CHART_TYPES, XL_PLOT_BY = {51: "ColumnClustered"}, {1: "Rows", 2: "Columns"}
 RENKEI_REFUSED = -2147220804     # RenkeiServer.bas' RenkeiRefuse: vbObjectError + 700
 # Excel's limits (Excel specifications and limits; Remote.bas' Integer counters)
 # Japanese Excel folds width first: the full-width forms are refused too, ￥ (its 0x5C) with
@@ -963,7 +968,7 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
             raise ClientRefused("", names=named)
     wb = load()
     grouped = file_grouped(wb) if client == VBA and "ungroup" not in done else []
-    charts = file_charts(path) if client == OFFICE_JS else {}
+    charts = file_charts(path)      # Office.js lists them; for Remote.bas, the model's facts
     under_merges = file_under_merges(path)
     date1904 = wb.epoch == CALENDAR_MAC_1904     # openpyxl's reading of workbookPr/@date1904
     unsent = file_unsent_tabs(path)
@@ -1059,6 +1064,7 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           # the tabs Worksheets leaves out, in tab order: Excel's names, every
                           # tab's (addSheet); a test may add one made since the save (tab_made_since_save)
                           "other_tabs": list(unsent),
+                          "charts": {sheet: [{"name": n} for n in names] for sheet, names in charts.items() if names},
                           # and whether the master's VBA names them (X-Renkei-Tabs, tabs_header_of)
                           "tabs_sent": client == VBA and sends_tabs(path),
                           # RenkeiServer.bas' X-Renkei-Percents, where the master's VBA sends it:
@@ -1553,7 +1559,8 @@ def payload_after(payload: dict, applied: "Applied") -> dict:
                         "links": _links_after(applied),
                         "widths": {sheet: sorted(w.items()) for sheet in applied.order
                                    if (w := applied.sheet_widths(sheet))},
-                        "hidden_cols": {sheet: sorted(h) for sheet, h in applied.hidden_cols.items() if h}}
+                        "hidden_cols": {sheet: sorted(h) for sheet, h in applied.hidden_cols.items() if h},
+                        "charts": {sheet: [dict(ch) for ch in charts] for sheet, charts in applied.charts.items() if charts}}
     return after
 
 
@@ -1951,8 +1958,9 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   file_links=dict(excel.get("links", {})),
                   saved_widths={sheet: dict(pairs) for sheet, pairs in excel.get("widths", {}).items()},
                   hidden_cols={sheet: set(cols) for sheet, cols in excel.get("hidden_cols", {}).items()})
-    for s in payload["sheets"]:
-        out.charts[s["name"]] = [dict(ch) for ch in s.get("charts", [])]
+    for s in payload["sheets"]:     # the book's charts: Office.js lists them, Remote.bas does not
+        listed = s["charts"] if "charts" in s else excel.get("charts", {}).get(s["name"], [])
+        out.charts[s["name"]] = [dict(ch) for ch in listed]
     shown = payload["book"].get("active_sheet_index", 0)
     out.shown = order[shown] if 0 <= shown < len(order) else None
     if out.vba:
@@ -2185,6 +2193,10 @@ def _excel_refuses(out: Applied, a: dict) -> None:
         # xlwings sizes the range to the values; Remote.bas fills a bigger range with #N/A
         raise AssertionError(f"values not of the range's shape: {a}")
     protected = out.protection.get(sheet)
+    if func == ADD_CHART and protected is not None and protected["options"].get("objects", True):
+        # ChartObjects.Add on a sheet protected with DrawingObjects (the tool's protection)
+        raise ExcelError(1004, f"Add method of ChartObjects class failed: {sheet} is protected "
+                               "(DrawingObjects).", a)
     if protected is not None:
         unlocked = {tuple(cell) for cell in protected["unlocked"]}
         only_unlocked_values = (func in ("setValues", SET_TEXT, SET_NUMBERS) and rect is not None and all(
@@ -2298,7 +2310,7 @@ EVENT_ACTIONS = frozenset({"setValues", SET_TEXT, SET_NUMBERS, "sheetClear", "sh
 # shared workbook does not support: merge or split cells, add or change conditional formats,
 # insert or change hyperlinks, create or change charts; protect or unprotect sheets, above).
 SHARED_REFUSED = frozenset({"rangeMerge", "rangeUnmerge", "addConditionalFormat", "clearConditionalFormats",
-                            "addHyperlink", "addChart", "deleteChart"})
+                            "addHyperlink", "addChart", "deleteChart", ADD_CHART})
 # What Excel refuses while sheets are grouped (assumed: its ribbon disables protection,
 # conditional formats, filters and merging across a group, and panes belong to the window;
 # that the object model refuses them too is the stricter reading, docs/excel-model.md).
@@ -2317,7 +2329,7 @@ KNOWN_ACTIONS = {
     "setRowHeight", "setAutofit", "setColumnHidden", "freezePaneAtRange", "freezePaneUnfreeze",
     "addHyperlink", "addConditionalFormat", "clearConditionalFormats", "setPrintArea",
     "addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues", "activateSheet", UNPROTECT, REQUEST,
-    CLEAR_FILL, PAGE_BREAKS, PAGE_SETUP, AUTOFILTER, SET_TEXT, SET_NUMBERS,
+    CLEAR_FILL, PAGE_BREAKS, PAGE_SETUP, AUTOFILTER, SET_TEXT, SET_NUMBERS, ADD_CHART,
 }
 
 
@@ -2397,6 +2409,16 @@ def _replay(out: Applied, a: dict) -> None:
         charts.append({"name": name, "chart_type": chart_type, "source": (source_sheet, source),
                        "width": width, "height": height, "plot_by": plot_by, "anchor": anchor,
                        "style": style})
+        return
+    if func == ADD_CHART:
+        said = dict(zip(CHART_ARGS, args, strict=True))
+        gone = {said["name"], *said["older"]}
+        charts[:] = [ch for ch in charts if ch.get("name") not in gone]   # staff's, of other names, stay
+        charts.append({"name": said["name"], "title": said["title"], "chart_type": XL_CHART_TYPES[said["chart_type"]],
+                       "plot_by": XL_PLOT_BY[said["plot_by"]], "source": (sheet, said["source"]),
+                       "categories": (sheet, said["categories"]), "anchor": said["anchor"],
+                       "width": float(said["width"]), "height": float(said["height"]),
+                       "legend_visible": bool(said["legend"]), "style": said["style"]})
         return
     if func == "deleteChart":
         del charts[args[0]]
@@ -3723,6 +3745,59 @@ def file_charts(path: Path) -> dict[str, list[str]]:
                         names.append(props.get("name") if props is not None else "Chart")
             out[sheet.get("name")] = names
     return out
+
+
+def file_chart_looks(path: Path, sheet: str) -> list[dict]:
+    """The charts the file face wrote on ``sheet``, in the shape the model records a replayed
+    renkeiAddChart (Excel's terms: an address without $ on the sheet, points for the size)."""
+    from renkei_xl.excel.book import CM_TO_POINTS
+    from renkei_xl.package.chart import EMU_PER_CM
+
+    out = []
+    a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+    with zipfile.ZipFile(path) as z:
+        book_rels = _rels(z, "xl/workbook.xml")
+        entry = next(e for e in ET.fromstring(z.read("xl/workbook.xml")).find("m:sheets", _NS) if e.get("name") == sheet)
+        part = book_rels[entry.get(f"{{{_NS['r']}}}id")]
+        for target in _rels(z, part).values():
+            if "/drawings/" not in target:
+                continue
+            drawing_rels = _rels(z, target)
+            for anchor in ET.fromstring(z.read(target)):
+                frame = anchor.find("xdr:graphicFrame", _NS)
+                chart = frame.find(".//c:chart", _NS) if frame is not None else None
+                if chart is None:
+                    continue
+                space = ET.fromstring(z.read(drawing_rels[chart.get(f"{{{_NS['r']}}}id")]))
+                bar = space.find(".//c:barChart", _NS)
+                kind = (bar.find("c:barDir", _NS).get("val"), bar.find("c:grouping", _NS).get("val"))
+                sers = bar.findall("c:ser", _NS)
+                start, ext = anchor.find("xdr:from", _NS), anchor.find("xdr:ext", _NS)
+                col, row = int(start.find("xdr:col", _NS).text), int(start.find("xdr:row", _NS).text)
+                out.append({"name": frame.find(".//xdr:cNvPr", _NS).get("name"),
+                            "title": "".join(t.text or "" for t in space.find(".//c:title", _NS).iter(f"{a}t")),
+                            "chart_type": {("col", "clustered"): "ColumnClustered"}[kind],
+                            # one series of one row of values: Excel's SetSourceData by rows
+                            "plot_by": "Rows" if len(sers) == 1 and _ref_rows(sers[0], "c:val") == 1 else "?",
+                            "source": _ref_of(sers[0], "c:val"), "categories": _ref_of(sers[0], "c:cat"),
+                            "anchor": f"{column_letter(col + 1)}{row + 1}",
+                            "width": int(ext.get("cx")) / EMU_PER_CM * CM_TO_POINTS,
+                            "height": int(ext.get("cy")) / EMU_PER_CM * CM_TO_POINTS,
+                            "legend_visible": space.find(".//c:legend", _NS) is not None})
+    return out
+
+
+def _ref_of(series, tag: str) -> tuple[str, str]:
+    """A series' reference (「'集計'!$B$3:$F$3」) as (sheet, "B3:F3")."""
+    text = series.find(f"{tag}//c:f", _NS).text
+    sheet, _, address = text.rpartition("!")
+    first, _, last = address.replace("$", "").partition(":")
+    return sheet.strip("'").replace("''", "'"), first if last in ("", first) else f"{first}:{last}"
+
+
+def _ref_rows(series, tag: str) -> int:
+    r1, _c1, r2, _c2 = _rect_of(_ref_of(series, tag)[1])
+    return r2 - r1 + 1
 
 
 def file_rows(path: Path, sheet: str) -> list[list[object]]:

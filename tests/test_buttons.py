@@ -787,30 +787,35 @@ def _assert_sheet_is_the_plan(applied, sp) -> None:
     assert applied.sheet_print_area(name) == (_address(area) if area else None), name
 
 
-def _assert_chart_is_the_plans(applied, sp, saved: Path) -> None:
-    """The VBA client replays no chart (its payload lists none, so the last one could not be
-    removed: README, the one look left out for it). The plan's charts are checked where a
-    client takes them: Office.js' payload lists a sheet's charts, and the desktop's COM engine
-    makes them with the same xlwings calls (LiveBook.add_chart), replayed on ``saved``."""
-    from renkei_xl.excel.engines import live_book
+# What both faces must draw alike, attribute by attribute (the model's record of a replayed
+# renkeiAddChart and remote_payload.file_chart_looks of the file face's chart part).
+CHART_LOOKS = ("name", "title", "chart_type", "plot_by", "source", "categories", "anchor", "width", "height",
+               "legend_visible")
 
-    assert not applied.charts.get(sp.name), (sp.name, applied.charts.get(sp.name))
-    if not sp.charts:
-        return
-    payload = payload_from_file(saved, client=OFFICE_JS)
-    live = live_book(remote_book(payload))
-    with live.writable([sp.name], protect=[sp.name] if sp.protect else []):
-        for chart in sp.charts:
-            live.add_chart(live.book.sheets[sp.name], chart)
-    charts = apply_actions(payload, live.book.json()["actions"]).charts.get(sp.name, [])
-    assert len(charts) == len(sp.charts), (sp.name, charts)
+
+def _assert_chart_is_the_plans(applied, sp, file_face: Optional[Path] = None) -> None:
+    """The VBA client draws the plan's charts (RenkeiServer.bas' renkeiAddChart, each under the
+    tool's name) as the desktop's xlwings Charts.add does, and as the command line writes them
+    to the file (``file_face``: a master the command line wrote with the same plan)."""
+    from renkei_xl.core.contract import tool_chart_name
+    from renkei_xl.excel.book import CM_TO_POINTS
+
+    charts = applied.charts.get(sp.name, [])
+    assert [ch["name"] for ch in charts] == [tool_chart_name(p.title) for p in sp.charts], (sp.name, charts)
     for chart, plan in zip(charts, sp.charts):
-        assert chart["chart_type"] == "ColumnClustered" and chart["plot_by"] == "Rows"
-        assert chart["title"] == plan.title
-        assert chart["source"] == (sp.name, sp_address(plan.values))
-        assert chart["categories"] == (sp.name, sp_address(plan.categories))
-        assert chart["anchor"] == sp_address((*plan.anchor, *plan.anchor))
-        assert chart["legend_visible"] is False
+        assert (chart["chart_type"], chart["plot_by"], chart["title"]) == ("ColumnClustered", "Rows", plan.title)
+        assert chart["source"] == (sp.name, sp_address(plan.values).replace("$", ""))
+        assert chart["categories"] == (sp.name, sp_address(plan.categories).replace("$", ""))
+        assert chart["anchor"] == sp_address((*plan.anchor, *plan.anchor)).replace("$", "")
+        assert (chart["width"], chart["height"]) == (plan.width_cm * CM_TO_POINTS, plan.height_cm * CM_TO_POINTS)
+        assert chart["legend_visible"] is plan.legend
+    if file_face is not None:
+        from remote_payload import file_chart_looks
+
+        def looks(chart: dict) -> dict:
+            return {k: round(chart[k], 2) if k in ("width", "height") else chart[k] for k in CHART_LOOKS}
+
+        assert [looks(ch) for ch in file_chart_looks(file_face, sp.name)] == [looks(ch) for ch in charts]
 
 
 def sp_address(rect) -> str:
@@ -831,17 +836,22 @@ def test_the_sheets_the_buttons_write_look_as_the_plan_says(master, tmp_path, en
     plan, result = _plan_for(entry, payload)
     assert result.errors and plan.sheets
     applied, _ = _run(entry, payload)
+    file_face = None
+    if any(sp.charts for sp in plan.sheets):     # the command line's charts, compared look by look
+        file_face = _copy(bad, tmp_path / "cli.xlsm")
+        recalc_file(file_face)
     for sp in plan.sheets:
         _assert_sheet_is_the_plan(applied, sp)
-        _assert_chart_is_the_plans(applied, sp, bad)
+        _assert_chart_is_the_plans(applied, sp, file_face)
     for edit in plan.fills:
         assert applied.colors[(edit.sheet, edit.ref)] == (None if edit.fill is None else "#" + edit.fill)
 
-    # Again, on the workbook as the first run left it: the same sheets, no leftovers.
+    # Again, on the workbook as the first run left it: the same sheets, no leftovers (one chart
+    # each, a second click deleting the first's by its name).
     again, _ = _run(entry, payload_after(payload, applied))
     for sp in plan.sheets:
         _assert_sheet_is_the_plan(again, sp)
-        assert not again.charts.get(sp.name), sp.name
+        _assert_chart_is_the_plans(again, sp)
 
 
 def test_fewer_findings_leave_no_stale_rows(master, tmp_path):
@@ -2160,15 +2170,15 @@ def test_a_tool_sheet_added_by_a_click_is_protected_as_the_built_ones(master, tm
     payload = payload_from_file(path, client=VBA)
     book = remote_book(payload)
     buttons.recalc(book)
-    # as the server answers: cut to the master's Subs (its VBA has no chart actions)
+    # as the server answers: cut to the master's Subs (its VBA draws the charts too)
     fitted = fit_actions(book.json()["actions"], frozenset(payload[EXCEL_KEY]["subs"]))
-    assert fitted.left_out == ("chart",)
+    assert fitted.left_out == ()
     applied = apply_actions(payload, fitted.actions)
     assert applied.protection[c.SUMMARY]["options"] == built
+    # drawn on the sheet the click added, before its protection (which Excel would refuse them)
+    assert [ch["name"] for ch in applied.charts[c.SUMMARY]] == [c.tool_chart_name(t) for t in c.TOOL_CHART_TITLES]
     unsaid = [dict(a, args=a["args"][:2]) if a["func"] == UNPROTECT else a for a in fitted.actions]
     assert apply_actions(payload, unsaid).protection[c.SUMMARY]["options"] == {k: True for k in built}
-    with pytest.raises(ExcelError, match="addChart"):   # what Excel would have said unfitted
-        apply_actions(payload, book.json()["actions"])
 
 
 def test_a_sheet_name_with_an_apostrophe_is_linked_as_excel_reads_it():
@@ -2712,3 +2722,31 @@ def test_a_sentence_for_runpythons_box_is_in_the_code_page_windows_reads_it_in(m
         buttons._alert(Book(), None, "「入力チェック」を中止しました\n検証結果シートを見てください")
     assert capsysbinary.readouterr().err == (buttons.SAID_BY_CLICK + "「入力チェック」を中止しました\r\n"
                                              "検証結果シートを見てください\r\n").encode("cp932")
+
+
+def test_a_server_click_draws_the_charts_once_after_lifting_and_never_touches_the_staffs(master, tmp_path):
+    """RenkeiServer.bas' renkeiAddChart: after renkeiUnprotectSheets (Excel refuses a chart
+    object on a sheet protected with DrawingObjects, 1004), deleting only the charts of the
+    tool's name, so a second click leaves one of each and a staff chart beside them stays; a
+    master whose VBA predates the Sub gets no chart and the note naming upgrade-macros."""
+    from renkei_xl.excel.client import ADD_CHART, upgrade_note
+    from renkei_xl.vba.sources import shipped_replayable
+
+    payload = payload_from_file(_copy(master, tmp_path / "book.xlsm"), client=VBA)
+    payload[EXCEL_KEY]["charts"] = {c.SUMMARY: [{"name": "グラフ 3", "title": "職員の表"}]}
+    applied, actions = _run(buttons.recalc, payload)
+    funcs = [a["func"] for a in actions]
+    assert funcs.count(ADD_CHART) == 2 and funcs.index(UNPROTECT) < funcs.index(ADD_CHART)
+    again, _ = _run(buttons.recalc, payload_after(payload, applied))    # the second click
+    mine = [c.tool_chart_name(t) for t in c.TOOL_CHART_TITLES]
+    assert [ch["name"] for ch in again.charts[c.SUMMARY]] == ["グラフ 3", *mine]
+    early = [a for a in actions if a["func"] != UNPROTECT]      # the chart before the lifting
+    with pytest.raises(ExcelError, match="DrawingObjects"):
+        apply_actions(payload, [a for a in early if a["func"] in (ADD_CHART, "renkeiRequest")])
+    older = frozenset(payload[EXCEL_KEY]["subs"]) - {ADD_CHART}
+    fitted = fit_actions(actions, older)
+    assert fitted.left_out == ("chart",) and ADD_CHART not in {a["func"] for a in fitted.actions}
+    note = upgrade_note(fitted.left_out, shipped_replayable())
+    assert "グラフ" in note and "upgrade-macros" in note
+    payload[EXCEL_KEY]["subs"] = sorted(older)
+    assert not apply_actions(payload, fitted.actions).charts[c.SUMMARY][1:]   # the staff's alone

@@ -224,8 +224,8 @@ def _action(func: str, args=None) -> dict:
 
 
 ANSWER = [request_action("ab12", "recalc"), _action(UNPROTECT, [["一覧"], []]), _action("setValues"),
-          _action("rangeUnmerge"), _action("rangeMerge"), _action("setFontProperty"), _action("addChart"),
-          _action("setChartTitle"), _action("alert", ["完了しました。", "renkei-xl", "ok", "info", ""])]
+          _action("rangeUnmerge"), _action("rangeMerge"), _action("setFontProperty"), _action("renkeiAddChart"),
+          _action("alert", ["完了しました。", "renkei-xl", "ok", "info", ""])]
 
 
 def test_a_client_with_everything_gets_the_whole_answer():
@@ -235,7 +235,7 @@ def test_a_client_with_everything_gets_the_whole_answer():
 
 
 def test_a_look_the_client_cannot_draw_goes_with_its_whole_group():
-    client = frozenset({REQUEST, UNPROTECT, "setValues", "rangeUnmerge", "setFontProperty", "setChartTitle", "alert"})
+    client = frozenset({REQUEST, UNPROTECT, "setValues", "rangeUnmerge", "setFontProperty", "alert"})
     fitted = fit_actions(ANSWER, client)
     assert [a["func"] for a in fitted.actions] == [REQUEST, UNPROTECT, "setValues", "setFontProperty", "alert"]
     assert fitted.left_out == ("merge", "chart")
@@ -355,17 +355,19 @@ def test_every_look_group_is_named_for_staff():
 
 
 def test_staff_are_told_only_of_the_looks_an_upgrade_of_the_macros_brings_back():
-    """A look the shipped VBA draws but the master's does not: the master's macros are old.
-    The chart no shipped VBA draws is not news at every click. The note ends the click's
-    last message, and an answer without a message is left as it is."""
+    """A look the shipped VBA draws but the master's does not: the master's macros are old,
+    and the note names upgrade-macros (集計's charts among them since renkeiAddChart). A look
+    no shipped VBA draws is not news at every click. The note ends the click's last message,
+    and an answer without a message is left as it is."""
     from renkei_xl.excel.client import upgrade_note, with_note
     from renkei_xl.vba.sources import shipped_replayable
 
     shipped = shipped_replayable()
-    assert LOOK_GROUPS["merge"] <= shipped and not LOOK_GROUPS["chart"] & shipped
+    assert LOOK_GROUPS["merge"] <= shipped and LOOK_GROUPS["chart"] <= shipped
     note = upgrade_note(("merge", "chart"), shipped)
-    assert note.startswith("このマスターのマクロが古いため、セルの結合は付けていません。") and "グラフ" not in note
-    assert upgrade_note(("chart",), shipped) == ""
+    assert note.startswith("このマスターのマクロが古いため、セルの結合・グラフは付けていません。"), note
+    assert "upgrade-macros" in note
+    assert upgrade_note(("chart",), shipped - LOOK_GROUPS["chart"]) == ""
     noted = with_note(ANSWER, note)
     alert = next(a for a in noted if a["func"] == "alert")
     assert alert["args"][0].endswith("\n\n" + note) and alert["args"][1:] == ANSWER[-1]["args"][1:]

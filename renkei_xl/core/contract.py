@@ -19,6 +19,18 @@ SUMMARY = "集計"
 SUMMARY_CHART_TITLE = "評価の内訳（全体）"
 YEAR_CHART_TITLE = "達成割合の推移"
 TOOL_CHART_TITLES = (SUMMARY_CHART_TITLE, YEAR_CHART_TITLE)
+# The name every face gives the chart titled ``title`` (the drawing's shape name, Excel's
+# ChartObject.Name): the server's VBA client finds the last run's chart by it and deletes that
+# one alone (RenkeiServer.bas' renkeiAddChart), so a click draws it once and never touches a
+# chart of the staff's; a chart an older version drew under Excel's own name is known by its title.
+TOOL_CHART_PREFIX = "renkei-xl "
+
+
+def tool_chart_name(title: str) -> str:
+    """One name per tool chart, the same whichever face drew it (a second click finds it)."""
+    return TOOL_CHART_PREFIX + title
+
+
 FINDINGS = "検証結果"
 IMPORT_LOG = "取込履歴"
 XLWINGS_CONF = "xlwings.conf"

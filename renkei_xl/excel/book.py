@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
 from ..core.alerts import BUTTON_CHARS, cut
+from ..core.contract import tool_chart_name
 from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_input_cells,
                                   merged_inputs, needed_sheets, read_contract, to_whole_second)
 from ..core.errors import UserError
@@ -85,6 +86,14 @@ LINK_TIP = "クリックすると該当のセルへ移動します"
 # in points. An estimate, used only where the engine wants points.
 DIGIT_PX, PADDING_PX, POINTS_PER_PX = 7.0, 5.0, 0.75
 CM_TO_POINTS = 72 / 2.54
+# The tool's chart as Excel's object model draws it, on every face that draws through Excel:
+# xlwings' Charts.add (the desktop) and RenkeiServer.bas' renkeiAddChart (the server) take the
+# same numbers. The style is xlwings' default for Charts.add (Excel 2013's first), named here
+# so that both faces give it; the type and the series direction are xlwings' own codes of
+# "column_clustered" and "rows" (xlwings._xlwindows: chart_types_s2i, plot_by_s2i).
+CHART_STYLE = 227
+XL_COLUMN_CLUSTERED = 51
+XL_ROWS = 1
 
 
 def locked_structure_message(names: Iterable[str]) -> str:
@@ -617,11 +626,13 @@ class LiveBook(ABC):
         """Filter buttons over ``rect`` (None: none)."""
 
     def add_chart(self, sheet, chart) -> None:
-        """A clustered column chart."""
+        """A clustered column chart, under the tool's name (core.contract.tool_chart_name), which
+        the file face gives it too and the server's client finds it by."""
         r1, c1, r2, c2 = chart.values
         made = sheet.charts.add(width=chart.width_cm * CM_TO_POINTS, height=chart.height_cm * CM_TO_POINTS,
                                 chart_type="column_clustered", anchor=sheet.range(chart.anchor),
-                                source=sheet.range((r1, c1), (r2, c2)), plot_by="rows")
+                                source=sheet.range((r1, c1), (r2, c2)), plot_by="rows",
+                                name=tool_chart_name(chart.title), style=CHART_STYLE)
         r1, c1, r2, c2 = chart.categories
         made.set_x_axis_values(sheet.range((r1, c1), (r2, c2)))
         made.title = chart.title

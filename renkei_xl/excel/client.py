@@ -195,6 +195,16 @@ def _as_double(value: object) -> float:
         return math.inf
 
 
+# The action that draws one of the tool's charts (RenkeiServer.bas): Remote.bas has no chart
+# action and its payload lists no charts, so the server could not delete the last run's and
+# drew none. The client deletes the sheet's charts of the tool's name (core.contract.
+# tool_chart_name) and of the older names sent, never another, and draws the chart as the
+# desktop's xlwings Charts.add does (excel.book.LiveBook.add_chart); the arguments, in order:
+CHART_ARGUMENTS = ("name", "title", "source", "categories", "anchor", "width", "height", "legend",
+                   "chart_type", "plot_by", "style", "older")
+ADD_CHART = "renkeiAddChart"
+
+
 # Actions a client without them does without, told to no one: the request number, and the
 # sheet shown again after a click added one (core.plan_types.WritePlan.added).
 SKIPPABLE = frozenset({REQUEST, "activateSheet"})
@@ -217,7 +227,7 @@ LOOK_GROUPS: dict[str, frozenset[str]] = {
     "page_breaks": frozenset({PAGE_BREAKS}),
     "page_setup": frozenset({PAGE_SETUP}),
     "autofilter": frozenset({AUTOFILTER}),
-    "chart": frozenset({"addChart", "deleteChart", "setChartTitle", "setChartLegend", "setChartXAxisValues"}),
+    "chart": frozenset({ADD_CHART}),
 }
 # What staff read when a look is left out (README lists the same).
 LOOK_NAMES = {"font": "文字の書式", "border": "罫線", "alignment": "文字の配置", "wrap": "折り返し",
@@ -262,7 +272,7 @@ def fit_actions(actions: list[dict], replayable: Optional[frozenset[str]]) -> Fi
 def upgrade_note(left_out: Iterable[str], shipped: frozenset[str], clashes: Optional[Mapping[str, Sequence[str]]] = None) -> str:
     """What staff read when a look was left out that the macros of this installation draw
     (``shipped``): the master's VBA is older, and upgrade-macros brings the look back.
-    Looks that no shipped VBA draws (the chart, README) are not repeated at every click.
+    Looks that no shipped VBA draws are not repeated at every click.
     With a name two of the master's modules make public (``clashes``, vba.read.name_clashes)
     the macros are not old: Excel cannot run a Sub of that name, or any of a module that
     uses it, and upgrade-macros carries staff's module as it is; staff read that instead."""
@@ -272,7 +282,7 @@ def upgrade_note(left_out: Iterable[str], shipped: frozenset[str], clashes: Opti
     if clashes:
         return clash_text(clashes, "見た目の一部を付けていません")
     return (f"このマスターのマクロが古いため、{'・'.join(LOOK_NAMES[g] for g in fixable)}は付けていません。"
-            "IT 担当者に、このマスターのマクロの更新を依頼してください（docs/staff-setup.md「マクロの更新」）。")
+            "IT 担当者にマクロの更新（upgrade-macros、docs/staff-setup.md）を依頼してください。")
 
 
 _NAME_SHOWN, _MODULE_SHOWN = 30, 20

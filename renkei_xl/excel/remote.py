@@ -22,8 +22,8 @@ from ..core import contract as c
 from ..core.refs import cell_ref, column_letter, parse_ref
 from ..core.errors import UserError
 from ..core.unsaved import BookState
-from .book import (BOOK_STATE_KEY, CURRENCY_KEY, OTHER_TABS_KEY, PASSWORD_SHEETS_KEY, PERCENTS_KEY, RENKEI_CLIENT_KEY,
-                   REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message,
+from .book import (BOOK_STATE_KEY, CHART_STYLE, CM_TO_POINTS, CURRENCY_KEY, OTHER_TABS_KEY, PASSWORD_SHEETS_KEY,
+                   PERCENTS_KEY, RENKEI_CLIENT_KEY, XL_COLUMN_CLUSTERED, XL_ROWS, REMOTE, SAVED_MASTER_KEY, STRUCTURE_KEY, LiveBook, as_file_reads, client_refusals, locked_sheet_message,
                    width_to_points)
 
 # xlwings' alignment names as its remote actions spell them (Office.js' enum values).
@@ -254,6 +254,19 @@ class SavedFills:
         try:
             reader = self._styles()
             return sheet_comments(reader.pkg, reader.workbook, sheet)
+        except (UserError, PackageError, OSError, ValueError, KeyError):
+            return []
+
+    def charts(self, sheet: str) -> list[tuple[str, str, str]]:
+        """The charts on the sheet as last saved, (name, title, cell) each (package.drawing):
+        the names of the tool's own that an older version drew under Excel's name
+        (RemoteBook.add_chart); charts made since the save are not known."""
+        from ..package.drawing import sheet_charts
+        from ..package.xml import PackageError
+
+        try:
+            reader = self._styles()
+            return sheet_charts(reader.pkg, reader.workbook, sheet)
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return []
 
@@ -824,11 +837,26 @@ class RemoteBook(LiveBook):
         sheet.range("A1").impl.append_json_action(func=AUTOFILTER, args=[address])
 
     def add_chart(self, sheet, chart) -> None:
-        """Only when the payload lists the sheet's charts (sheets added in this run: Remote.bas
-        lists none, and an Office.js client that would is refused, server.app._client_refusal):
-        otherwise the last run's chart could not be removed and every run would add one."""
-        if "charts" in sheet.api:
-            super().add_chart(sheet, chart)
+        """Through RenkeiServer.bas' own action (xlwings' addChart is Office.js'; Remote.bas has
+        none, and its payload lists no charts, so the last run's could not be found): the
+        client deletes the sheet's chart of the tool's name, and of the names an older version
+        gave the tool's chart in the saved master (titled as this one: core.list_notes' rule
+        for the tool's own), then draws it as LiveBook.add_chart does on the desktop. A
+        staff's chart is never named, so never touched; a click again finds the one it drew."""
+        from .client import ADD_CHART, CHART_ARGUMENTS   # not at the top: the desktop never needs them
+
+        name = c.tool_chart_name(chart.title)
+        saved = self._saved_fills.charts(sheet.name) if self._saved_fills is not None else []
+        older = sorted({n for n, title, _cell in saved if title == chart.title and n and n != name})
+        r1, c1, r2, c2 = chart.values
+        values = sheet.range((r1, c1), (r2, c2)).address.replace("$", "")
+        r1, c1, r2, c2 = chart.categories
+        categories = sheet.range((r1, c1), (r2, c2)).address.replace("$", "")
+        said = {"name": name, "title": chart.title, "source": values, "categories": categories,
+                "anchor": cell_ref(*chart.anchor), "width": chart.width_cm * CM_TO_POINTS,
+                "height": chart.height_cm * CM_TO_POINTS, "legend": chart.legend, "chart_type": XL_COLUMN_CLUSTERED,
+                "plot_by": XL_ROWS, "style": CHART_STYLE, "older": older}
+        sheet.range("A1").impl.append_json_action(func=ADD_CHART, args=[said[k] for k in CHART_ARGUMENTS])
 
     def structure_locked(self) -> bool:
         return self.client.structure

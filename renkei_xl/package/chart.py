@@ -25,24 +25,24 @@ def _abs(sheet: str, rect: tuple[int, int, int, int]) -> str:
     return f"{quote_sheet(sheet)}!${column_letter(c1)}${r1}:${column_letter(c2)}${r2}"
 
 
-def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str]]) -> str:
-    """One drawing part holding each chart (anchor, width, height, relationship id)."""
+def drawing_xml_many(charts: Sequence[tuple[tuple[int, int], float, float, str, str]]) -> str:
+    """One drawing part holding each chart (anchor, width, height, relationship id, name)."""
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         f'<xdr:wsDr xmlns:xdr="{XDR}" xmlns:a="{A}">' + chart_anchors(charts) + '</xdr:wsDr>')
 
 
-def chart_anchors(charts: Sequence[tuple[tuple[int, int], float, float, str]], first_id: int = 2,
+def chart_anchors(charts: Sequence[tuple[tuple[int, int], float, float, str, str]], first_id: int = 2,
                   declare: bool = False) -> str:
     """The charts' anchors, shape ids from ``first_id``; ``declare``: each anchor declares the
     xdr and a prefixes itself, for a drawing part whose root the tool did not write
     (package.drawing: the pictures staff placed on a tool sheet stay before them)."""
-    return "".join(_anchor_xml(anchor, w, h, rid, first_id + i, i + 1, declare)
-                   for i, (anchor, w, h, rid) in enumerate(charts))
+    return "".join(_anchor_xml(anchor, w, h, rid, first_id + i, name, declare)
+                   for i, (anchor, w, h, rid, name) in enumerate(charts))
 
 
 def _anchor_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, chart_rid: str, shape_id: int,
-                n: int, declare: bool) -> str:
+                name: str, declare: bool) -> str:
     row, col = anchor
     xmlns = f' xmlns:xdr="{XDR}" xmlns:a="{A}"' if declare else ""
     return (
@@ -50,7 +50,7 @@ def _anchor_xml(anchor: tuple[int, int], width_cm: float, height_cm: float, char
         f'<xdr:from><xdr:col>{col - 1}</xdr:col><xdr:colOff>0</xdr:colOff><xdr:row>{row - 1}</xdr:row>'
         '<xdr:rowOff>0</xdr:rowOff></xdr:from>'
         f'<xdr:ext cx="{int(width_cm * EMU_PER_CM)}" cy="{int(height_cm * EMU_PER_CM)}"/>'
-        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="グラフ {n}"/>'
+        f'<xdr:graphicFrame macro=""><xdr:nvGraphicFramePr><xdr:cNvPr id="{shape_id}" name="{escape(name)}"/>'
         '<xdr:cNvGraphicFramePr/></xdr:nvGraphicFramePr>'
         '<xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
         f'<a:graphic><a:graphicData uri="{C}"><c:chart xmlns:c="{C}" xmlns:r="{R}" r:id="{chart_rid}"/>'

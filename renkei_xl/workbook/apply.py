@@ -51,6 +51,7 @@ from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, T_SLICER, 
 from ..package.sheet_window import SheetWindow, sheet_top, sheet_window
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
+from ..core.contract import tool_chart_name
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
 from ..package.workbook import WorkbookXml
@@ -295,7 +296,7 @@ def _write_drawing(pkg: Package, types: ContentTypes, sheet: SheetPlan, kept: Op
         pkg.write(chart, column_chart_xml(sheet.name, ch.title, ch.categories, ch.values, cats, vals, ch.legend))
         types.add(chart, CT_CHART)
         rid = next(free)
-        anchors.append((ch.anchor, ch.width_cm, ch.height_cm, rid))
+        anchors.append((ch.anchor, ch.width_cm, ch.height_cm, rid, tool_chart_name(ch.title)))
         chart_rels.append((rid, T_CHART, relative(drawing, chart)))
     if kept:
         write_kept(pkg, kept, chart_anchors(anchors, kept.next_id, declare=kept.foreign_prefixes))
