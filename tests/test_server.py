@@ -529,7 +529,7 @@ def _log_once(path: Path, needle: str, timeout: float = 20) -> str:
 def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     server.post("check", _payload(server.master))
     forged = "\n2026-01-01 00:00:00 INFO request=00000000 client=1.2.3.4 button=確定版を書き出し outcome=完了 status=200 1ms"
-    crlf_user = "".join(f"{ord(ch):04X}" for ch in "山田\r\n偽 outcome=完了")
+    crlf_user = "".join(f"{ord(ch):04X}" for ch in "山田\r\n偽\u3164 outcome=完了")
     server.post("check", _payload(server.master), headers={**server.headers, "X-Renkei-User": crlf_user})
     # unauthenticated: neither the path (a forged line, the key itself) nor the headers
     http_post(server.url + "/buttons/check%0A2026-01-01%20forged%20outcome=完了", content=b"{}", timeout=10,
@@ -544,7 +544,7 @@ def test_the_log_holds_one_escaped_line_per_request_and_no_secret(server):
     assert all(LOG_LINE.fullmatch(l) for l in lines), [l for l in lines if not LOG_LINE.fullmatch(l)]
     assert "Traceback" not in text and "forged" not in text
     assert f'user="{USER}" outcome=完了 status=200 written=0' in text
-    assert 'user="山田\\u000d\\u000a偽 outcome=完了"' in text            # the CR/LF user, escaped, on its line
+    assert 'user="山田\\u000d\\u000a偽\\u3164 outcome=完了"' in text      # the CR/LF user, escaped, on its line
     assert 'path="/buttons/no\\u000dthing\\u000a2026-01-01' in text        # an authenticated path, escaped
     assert re.search(r"request=[0-9a-f]{8} client=127\.0\.0\.1 outcome=鍵が違う status=401", text)
     assert not re.search(r"outcome=鍵が違う.*(path|user)=", text)
@@ -4477,11 +4477,13 @@ def test_a_full_width_space_in_the_folder_or_the_book_name_is_served(server):
     assert len(list((spaced.parent / EXPORT_DIR).iterdir())) == 1
 
 
-@pytest.mark.parametrize("hidden", ["\u202e", "\x00", "\x1b[31m", "\u200b"])
+@pytest.mark.parametrize("hidden", ["\u202e", "\x00", "\x1b[31m", "\u200b", "\u3164", "\u2800"])
 def test_a_refused_name_is_shown_with_its_hidden_characters_spelled_out(server, hidden):
     """A bidi override, a NUL or an escape in the book's name or in 設定's folder was echoed
     as it is into the message box: the override turned the rest of the message around, a
-    NUL cut it short in Excel's MsgBox. They are refused, and shown as 〔U+XXXX〕."""
+    NUL cut it short in Excel's MsgBox. They are refused, and shown as 〔U+XXXX〕. So are the
+    printable characters that show as a blank (a Hangul filler, the blank Braille pattern):
+    設定's 「2023年度」 with one pasted after it was answered 「…\\2023年度」がありません」."""
     payload = _payload(server.master)
     spelled = f"〔U+{ord(hidden[0]):04X}〕"
     book = {**payload, "book": {**payload["book"], "name": f"マスター{hidden}偽.xlsm"}}

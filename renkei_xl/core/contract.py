@@ -533,10 +533,6 @@ def municipality_name_problem(name: str) -> str:
     return _unseen_in_name(name)
 
 
-# Variation selectors choose a kanji's form (an IVS after 辻 or 葛): seen, so a name keeps them.
-_SELECTORS = ((0xFE00, 0xFE0F), (0xE0100, 0xE01EF), (0x180B, 0x180F))
-
-
 def _unseen_in_name(name: str) -> str:
     """Why ``name`` holds a character that shows as nothing, "" when it holds none. 「長沼町」
     with a zero-width space or a BOM pasted into it (or 「長沼」 Alt+Enter 「町」, which a cell
@@ -545,12 +541,12 @@ def _unseen_in_name(name: str) -> str:
     split refused naming no cell. The name also goes into sheet, file and mail subject names."""
     import unicodedata
 
-    from .values import unseen_char, unseen_kind
+    from .values import SELECTORS, unseen_char, unseen_kind
 
     for k, ch in enumerate(name, start=1):
         if ch in "\t\n\r" or unicodedata.category(ch) in ("Zl", "Zp"):
             what = "改行（Alt+Enter）" if ch in "\r\n" else f"改行・タブにあたる見えない文字（U+{ord(ch):04X}）"
-        elif unseen_char(ch) and not any(first <= ord(ch) <= last for first, last in _SELECTORS):
+        elif unseen_char(ch) and ch not in SELECTORS:
             what = f"{unseen_kind(ch)}（U+{ord(ch):04X}）"
         else:
             continue

@@ -29,6 +29,7 @@ from typing import Iterable
 
 from .backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from .errors import UserError
+from .values import UNSEEN_IN_NAMES
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
 NAME_MAX_BYTES = 255        # the longest name ext4, a Samba share and NTFS all take (safety.NAME_MAX)
@@ -71,8 +72,10 @@ def _as_is(ch: str) -> bool:
     width. 「　」 (U+3000) is printable to Windows and to staff, and common in Japanese file
     and folder names (「2023年度　本番」); Python's isprintable() counts it with the control
     characters. Line separators, format characters (bidi overrides, zero widths) and
-    control characters stay out: they hide or reorder what a name shows."""
-    return ch.isprintable() or unicodedata.category(ch) == "Zs"
+    control characters stay out: they hide or reorder what a name shows. So do the printable
+    characters that show as nothing or as a blank of their own (core.values.UNSEEN_IN_NAMES:
+    a Hangul filler, the blank Braille pattern), which visible() spelled as they were."""
+    return (ch.isprintable() or unicodedata.category(ch) == "Zs") and ch not in UNSEEN_IN_NAMES
 
 
 def visible(text: str) -> str:

@@ -440,6 +440,14 @@ _INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0\u17b4\u17b5\u2800").union
 # What looks_empty and unseen_char count as unseen although printable, for a hot caller's
 # first test without a call (validate._indicator_findings, perf-112).
 INVISIBLE = _INVISIBLE
+# Variation selectors choose a kanji's form (an IVS after 辻 or 葛): seen with their base
+# character, so a name keeps them. The rest of INVISIBLE, printable to Python, shows as nothing
+# or as a blank of its own in a name, a message and a log line alike (core.filenames,
+# server.log.escape): 設定's folder 「2023年度」 with a Hangul filler pasted after it was
+# answered 「サーバー作業フォルダー「…2023年度」がありません」, naming a folder staff could see was there.
+SELECTORS = frozenset(map(chr, range(0xFE00, 0xFE0F + 1))).union(
+    map(chr, range(0xE0100, 0xE01EF + 1)), map(chr, range(0x180B, 0x180F + 1)))
+UNSEEN_IN_NAMES = _INVISIBLE - SELECTORS
 # A time of day as the readers give a cell Excel holds as one (「10:00:00」); compiled on first
 # use (re's own cache), only for a value with a colon in it.
 _CLOCK = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"
