@@ -324,6 +324,23 @@ def test_both_faces_name_the_same_first_items_and_count_the_rest_alike(name):
         assert shown.split("\n")[:len(lines)] == lines, (said, shown)
 
 
+def test_collect_says_where_the_refused_files_not_listed_are_in_each_faces_words():
+    """The button counts the refused files it has no room for with 「もう一度「回収ファイル取込」を押す
+    と…表示します」; the command line printed every one. Now it lists as many as the button's cap
+    and says its own step: no record holds refusals but the folder, so the next run lists them."""
+    from renkei_xl.cycle.collect.records import Refusal
+    from renkei_xl.cycle.collect.said import SHOWN_FILES, collect_lines, collect_parts
+
+    report = _collect_report(0)
+    report.refusals = [Refusal(Path("回収", f"{m}.xlsx"), "ファイルが壊れています") for m in _names()]
+    lines = collect_lines(report)
+    assert len(lines) == SHOWN_FILES + 2 and lines[-1] == (
+        f"　…ほか {count_text(MANY - SHOWN_FILES)} 件（上のファイルを直すか回収フォルダーから移してから、"
+        "もう一度 renkei-xl collect を実行すると、残りのファイルと理由を表示します）"), lines
+    [button] = [p for p in collect_parts(report) if isinstance(p, Listing)]
+    assert "もう一度「回収ファイル取込」を押すと" in button.more and button.items[:SHOWN_FILES] == lines[1:-1]
+
+
 def test_listed_names_the_first_and_counts_the_rest():
     assert listed(["札幌市", "小樽市"]) == "札幌市、小樽市"
     assert listed(_names(), "町") == f"第1町、第2町、第3町、第4町、第5町 ほか {MANY - 5:,} 町" and LISTED == 5
