@@ -48,6 +48,17 @@ import pytest
 from renkei_xl.core.reference import load_reference
 
 
+def taken(out: str) -> dict:
+    """File name → municipality of each return a collect's output names as taken (or to take,
+    --dry-run): its list 「n 件のファイルを取り込みました: a.xlsx（小樽市）、b.xlsx（恵庭市） ほか…」
+    (cycle.collect.said.imported_listing), the files listed, not those counted."""
+    found = re.search(r"^(?:\d[\d,]* 件のファイルを取り込みました|取り込めるファイル \d[\d,]* 件): (.*)$", out, re.M)
+    if not found:
+        return {}
+    names = re.sub(r" ほか [\d,]+ 件.*$", "", found.group(1))
+    return {name: town.removesuffix("）") for name, _, town in (item.rpartition("（") for item in names.split("、"))}
+
+
 def replace_vba_project(src_path, dst_path, data: bytes) -> None:
     """``dst_path`` becomes ``src_path`` with ``data`` as its VBA project, through the
     tool's one safe write, so ``dst_path`` may be ``src_path``: how the tests give a master

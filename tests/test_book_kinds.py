@@ -81,8 +81,8 @@ def test_collect_given_a_master_or_a_confirmed_list_says_what_it_is(books, capsy
     before = work.read_bytes()
     code, out, _err = _run(capsys, ["collect", work, other, confirmed])
     assert code == 1 and work.read_bytes() == before
-    assert re.search(r"取り込みません: 去年のマスター\.xlsm: これはマスターブックです。", out), out
-    assert re.search(r"取り込みません: 確定版\.xlsx: これは確定版", out), out
+    assert re.search(r"・去年のマスター\.xlsm: これはマスターブックです。", out), out
+    assert re.search(r"・確定版\.xlsx: これは確定版", out), out
 
 
 def test_collect_given_an_input_workbook_as_the_master_points_at_the_order(books, capsys):

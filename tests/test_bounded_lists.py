@@ -251,6 +251,29 @@ def _split_faces():
     return caution_listings(_rows_missing()), _split_cautions()
 
 
+def _collect_report(n: int = MANY, name=lambda m: f"{m}_2023年度_入力.xlsx", **found):
+    """A collect of ``n`` returns, one a town, each changing a cell; ``found``: held, kept or
+    noted findings of every file (CollectReport's by-file lists)."""
+    import datetime as dt
+
+    from renkei_xl.cycle.collect.records import Change, CollectReport, ImportRecord
+
+    towns = _names(n)
+    records = [ImportRecord(name(m), m, dt.datetime(2024, 4, 1), 1, "0" * 64, None) for m in towns]
+    changes = [Change(m, "G20", "04-1", "実績値", "", i) for i, m in enumerate(towns)]
+    by_file = {kind: [(name(m), [Finding("x", "警告", m, "G21", "05-1", "値を確かめてください")]) for m in towns]
+               for kind in found}
+    return CollectReport(changes, [], records, **by_file)
+
+
+def _collect_faces(report):
+    """回収ファイル取込's lists: the button's parts (excel.buttons._collect), the command's lines."""
+    from renkei_xl.cycle.collect.said import collect_lines, collect_parts
+
+    parts = collect_parts(report)
+    return parts[1:] if parts[:1] == [""] else parts, "\n".join(collect_lines(report))
+
+
 # (a button's parts, the command line's text) of one message whose list grows with the input,
 # and whether the command line's text fits a button's box (then both faces say the same cut)
 FACES = {
@@ -265,6 +288,12 @@ FACES = {
     "export: rows of 一覧 that differ": (_stale_faces, True),
     "split: municipality sheets lacking an indicator's row": (_split_faces, True),
     "split: the files made": (_written_faces, True),
+    # 2,000 returns: the command line printed a line a file and a line a cell, 4,000 lines
+    "collect: many returns": (lambda: _collect_faces(_collect_report()), False),
+    "collect: files and cells, short names": (lambda: _collect_faces(_collect_report(30, lambda m: f"{m}.xlsx")), True),
+    "collect: cells left out, kept, warned of": (
+        lambda: _collect_faces(_collect_report(40, lambda m: f"{m}.xlsx", held_by_file=1, kept_by_file=1,
+                                               noted_by_file=1)), False),
 }
 
 
@@ -293,6 +322,23 @@ def test_both_faces_name_the_same_first_items_and_count_the_rest_alike(name):
     if fits:    # the same lines: export printed the 【注意】 and its step on one line, joined by 「。」
         lines = said.split("\n")       # (the button may close with a step of its own)
         assert shown.split("\n")[:len(lines)] == lines, (said, shown)
+
+
+def test_collect_says_where_the_refused_files_not_listed_are_in_each_faces_words():
+    """The button counts the refused files it has no room for with 「もう一度「回収ファイル取込」を押す
+    と…表示します」; the command line printed every one. Now it lists as many as the button's cap
+    and says its own step: no record holds refusals but the folder, so the next run lists them."""
+    from renkei_xl.cycle.collect.records import Refusal
+    from renkei_xl.cycle.collect.said import SHOWN_FILES, collect_lines, collect_parts
+
+    report = _collect_report(0)
+    report.refusals = [Refusal(Path("回収", f"{m}.xlsx"), "ファイルが壊れています") for m in _names()]
+    lines = collect_lines(report)
+    assert len(lines) == SHOWN_FILES + 2 and lines[-1] == (
+        f"　…ほか {count_text(MANY - SHOWN_FILES)} 件（上のファイルを直すか回収フォルダーから移してから、"
+        "もう一度 renkei-xl collect を実行すると、残りのファイルと理由を表示します）"), lines
+    [button] = [p for p in collect_parts(report) if isinstance(p, Listing)]
+    assert "もう一度「回収ファイル取込」を押すと" in button.more and button.items[:SHOWN_FILES] == lines[1:-1]
 
 
 def test_listed_names_the_first_and_counts_the_rest():
@@ -399,12 +445,9 @@ def test_the_join_check_sees_a_new_one(tmp_path):
 # box bounds (core.alerts.alert_text). A Listing made anywhere else is said by the command
 # line too, at its most (Listing.most): without a cap it printed the whole list (rollover's
 # 2,000 uncollected municipalities), and the two faces cut the same list differently.
-# The command line says these with its own lines, one a file, as a record of what it did:
-# collect's report (collect.records.CollectReport.lines).
-BUTTON_ONLY = {
-    ("renkei_xl/excel/buttons.py", "_left_out_parts"),   # the files refused, imported before, alike
-    ("renkei_xl/excel/buttons.py", "_collect"),          # the files imported
-}
+# collect's lists were here, printed by the command line one a line, every file and cell
+# (CollectReport.lines); both faces now say them (cycle.collect.said).
+BUTTON_ONLY: set[tuple[str, str]] = set()
 
 
 def uncapped_listings(root: Path = PACKAGE) -> set[tuple[str, str]]:

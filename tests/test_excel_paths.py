@@ -25,6 +25,7 @@ from renkei_xl.core import contract as c
 from renkei_xl.core.filenames import HASH_CHARS, safe_file_name
 from renkei_xl.core.model import Municipality, Settings
 from renkei_xl.core.contract import COLLECT_DIR, EXPORT_DIR, SPLIT_DIR
+from conftest import taken
 from renkei_xl.safety import backup
 from renkei_xl.workbook.build import build_master
 
@@ -122,14 +123,14 @@ def test_collect_knows_a_return_by_the_name_split_cut_and_suggests_a_name_excel_
     shutil.copy(made[two], misnamed)
     assert cli_main(["collect", str(master), str(inbox)]) == 1
     out = capsys.readouterr().out
-    assert f"取り込みません: {misnamed.name}: ファイル名は{sender}を指していますが、中身は{two}の" in out, out
+    assert f"・{misnamed.name}: ファイル名は{sender}を指していますが、中身は{two}の" in out, out
     own, rename = file_name_in(sender, str(inbox)), file_name_in(two, str(inbox))
     assert own == made[sender].name and rename == made[two].name       # what split made, not the uncut names
     assert f"自分の市町村のファイル（「{own}」）に入力して" in out and f"ファイル名を「{rename}」に変えて" in out, out
     assert len(_backup_path(str(inbox), rename)) <= EXCEL_PATH_MAX
     misnamed.rename(inbox / rename)      # as the refusal says: then it is taken
     assert cli_main(["collect", str(master), str(inbox)]) == 0, capsys.readouterr()
-    assert f"取込: {rename}（{two}" in capsys.readouterr().out
+    assert taken(capsys.readouterr().out).get(rename) == two
 
 
 def test_the_readme_shows_a_cut_name_as_split_makes_it():
@@ -156,7 +157,7 @@ def test_an_unreadable_return_under_a_cut_name_holds_its_own_town_alone(tmp_path
     shutil.copy(made[two], inbox / made[two].name)
     assert cli_main(["collect", str(master), str(inbox)]) == 1
     out = capsys.readouterr().out
-    assert f"取り込みません: {made[one].name}: " in out and f"取込: {made[two].name}（{two}" in out, out
+    assert f"・{made[one].name}: " in out and taken(out).get(made[two].name) == two, out
 
 
 def test_a_split_into_a_folder_too_deep_for_a_readable_name_writes_nothing(tmp_path, capsys):

@@ -31,7 +31,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from conftest import calc_pr_as_excel_saves, with_members
+from conftest import calc_pr_as_excel_saves, taken, with_members
 from forked_cli import run_forked
 from renkei_xl.cycle.distribute import split_master
 from renkei_xl.cli.workbook import init_master
@@ -820,7 +820,7 @@ def test_undamaged_returned_file_is_collected(sample, returned_sample, tmp_path)
     folder.mkdir()
     shutil.copyfile(returned_sample, folder / returned_sample.name)
     run = run_cli(["collect", master.name, folder.name], tmp_path, fresh=True)
-    assert run.code == 0 and f"取込: {returned_sample.name}" in run.out, run
+    assert run.code == 0 and returned_sample.name in taken(run.out), run
     assert "Traceback" not in run.text, run
 
 
@@ -1954,7 +1954,7 @@ def test_what_is_not_a_file_is_refused_in_japanese_naming_it(sample, tmp_path_fa
         assert target.name in run.err and JAPANESE.search(without_names(run.err, [target.name, str(work)])), run
     else:   # refused on its own, as any return that cannot be taken (the others would be imported)
         assert not run.timed_out and run.code == 1, run
-        said = next(line for line in run.out.splitlines() if line.startswith(f"取り込みません: {target.name}: "))
+        said = next(line for line in run.out.splitlines() if line.startswith(f"・{target.name}: "))
         assert JAPANESE.search(without_names(said, [target.name, str(work)])), run
     assert "予期しない" not in run.text and "Traceback" not in run.text, run
     assert not (work / "_tmp" / "renkei-xl-error.log").exists(), "an error log was written"

@@ -133,7 +133,7 @@ def cycled(request, tmp_path_factory, fy2023):
     _input_cell(wb["千歳市"], chitose.indicator_id).value = _number(chitose.value)
     wb.save(returned)
     report = collect(master, [back])
-    assert report.written is not None and report.written.path == master, report.lines()
+    assert report.written is not None and report.written.path == master, report.refusals
 
     # 4. recalculated twice
     seen["first"] = recalc_file(master)[0]

@@ -95,7 +95,7 @@ def test_a_return_libreoffice_saved_is_ordered_by_the_hour_it_was_saved_in_japan
     _saved_as(issued, calc, "2024-04-10T10:00:00Z", 5, LIBREOFFICE)
     _saved_as(issued, excel, "2024-04-10T03:00:00Z", 21, "Microsoft Excel")
     report = collect(master, [inbox], dry_run=True)
-    assert [(ch.indicator_id, ch.new) for ch in report.changes] == [("04-1", 21)], report.lines()
+    assert [(ch.indicator_id, ch.new) for ch in report.changes] == [("04-1", 21)], report.refusals
     [left] = report.refused
     assert left.path == calc and f"新しいファイル「{excel.name}」" in left.reason, left.reason
     assert [r.submitted_at for r in report.records] == [dt.datetime(2024, 4, 10, 12, 0)]

@@ -16,6 +16,7 @@ from renkei_xl.cli import main
 from test_buttons import licensed  # noqa: F401  (the remote engine, with its test key: sample's)
 from test_error_cells import issued, sample  # noqa: F401  (FY2023's .xlsm master and 小樽市's file split issued)
 from test_cycle import cell_of, cycle, header_row, rewrite_zip, set_cell  # noqa: F401  (cycle: the fixture)
+from conftest import taken
 
 MUNI = "小樽市"
 
@@ -177,7 +178,7 @@ def test_a_return_saved_as_a_macro_enabled_book_without_a_macro_is_imported(cycl
     code = main(["collect", str(master), str(path)])
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "取込: 小樽市_2023年度_入力.xlsm（小樽市、変更 4 セル）" in out, out
+    assert taken(out) == {"小樽市_2023年度_入力.xlsm": "小樽市"} and "1 ファイル、4 セルを取り込みました" in out, out
     assert cell_of(master, MUNI, "08-1", "実績値") == 3
 
 

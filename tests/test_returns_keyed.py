@@ -229,7 +229,9 @@ def test_relabelled_return_is_refused_and_changes_nothing(issued, tmp_path):
     assert report.written is None and report.changes == [] and report.records == []
     [refusal] = report.refused
     assert "照合コードが一致しません" in refusal.reason and TO in refusal.reason
-    assert refusal.line().startswith(f"取り込みません: {forged.name}: ")
+    from renkei_xl.cycle.collect.said import collect_lines
+
+    assert f"・{forged.name}: {refusal.reason}" in collect_lines(report)
     assert cell_of(master, TO, "04-1", "実績値") is None
 
 

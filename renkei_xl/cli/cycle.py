@@ -49,27 +49,17 @@ def cmd_split(args: argparse.Namespace) -> int:
 
 
 def cmd_collect(args: argparse.Namespace) -> int:
-    from ..cycle.collect import collect, held_summary
-    from ..cycle.collect.records import recalc_next
+    from ..cycle.collect import collect
+    from ..cycle.collect.later_year import report_later_lines
+    from ..cycle.collect.said import collect_lines, written_lines
 
     if args.dry_run:
         print("確認のみ（--dry-run）: マスターには書き込みません。")
     report = collect(Path(args.master), [Path(p) for p in args.paths], dry_run=args.dry_run,
                      force=args.force, echo=print)
-    if report.written is not None:
-        print(f"{report.imported_line()}: {report.written.path}")
-        if report.written.backup:
-            print(f"バックアップ: {report.written.backup}")
-    elif not args.dry_run:
-        print("取り込むファイルがないため、マスターは変更していません。")
-    else:
-        print(f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。")
-    if report.held:
-        print(held_summary(report.held, done=not args.dry_run))
-    if report.written is not None and report.changes:
-        print(recalc_next(f"renkei-xl recalc {args.master}"))
-    from ..cycle.collect.later_year import report_later_lines
-
+    listed = collect_lines(report)      # the button's lists, at their caps
+    for line in [*listed, *([""] if listed else []), *written_lines(report, args.master)]:
+        print(line)
     late = report_later_lines(report)
     for line in late:
         print(line)

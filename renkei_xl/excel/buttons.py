@@ -27,8 +27,6 @@ from ..clock import now
 from .book import LiveBook, array_cells_message, online_book_message
 from .engines import live_book
 
-# The most items an alert lists; fewer where the message's budget (core.alerts) runs out.
-SHOWN_CHANGES = 15
 ERROR_LOG = log_path(BUTTON_LOG)
 # How long a click waits for an earlier click on the same master still writing it, where
 # clicks can overlap (LiveBook.clicks_overlap), before it stops and says so.
@@ -530,38 +528,11 @@ def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) ->
         *(Whole(n) for n in filter(None, [replaced_note(done, _shown)])), *note]
 
 
-def _left_out_parts(report, done: bool = True) -> "list[Part]":
-    """What a collect did not take, each kind under its heading: the files refused, the
-    cells held, the master's corrections kept, the files imported before, and the copies
-    of a file taken in this run (an attachment saved twice). ``done`` False: the import
-    was cancelled, and the held cells are said of what it would have done. Each heading is
-    its list's head (core.alerts.Listing), so a message that gives way keeps it (qa-150)."""
-    from ..cycle.collect.records import HELD_COLUMN, held_line, held_summary, kept_line, noted_line
-
-    parts: list[Part] = []
-    refused = report.refused
-    if refused:
-        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in refused], REFUSED_MORE,
-                              head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
-    parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
-                           f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
-    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
-                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
-                           [noted_line(name, f) for name, f in report.noted])
-    already = [r.name for r in report.already]
-    if already:
-        parts += ["", Listing(already, "ほか {n} 件", head=f"取り込み済みのファイル {len(already)} 件: ", sep="、",
-                              more_sep=" ")]
-    if report.same:
-        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in report.same], "　…ほか {n} 件",
-                              head=f"同じ内容のファイル {len(report.same)} 件（1 つだけ取り込みます）:\n")]
-    return parts
-
-
 def _collect(live: LiveBook, title: str) -> Said:
     from ..cycle.collect import UNKEYED_NOTE, plan_import
+    from ..cycle.collect.later_year import report_later_lines
     from ..cycle.collect.records import recalc_next
+    from ..cycle.collect.said import changes_listing, collect_parts, left_out_parts
     from .apply import master_state
 
     master = master_path(live)
@@ -585,51 +556,24 @@ def _collect(live: LiveBook, title: str) -> Said:
     if key is None:
         parts += ["", UNKEYED_NOTE]
     head = list(parts)
-    parts += _left_out_parts(report)
-    listing = Listing([f"・{ch.line()}" for ch in changes], "　…ほか {n} か所", cap=SHOWN_CHANGES)
     if changes and live.is_desktop:
         # Excel waits for the answer. The remote engine cannot (its alert is an action the
         # client shows afterwards): there the changes are applied and listed below.
         answer = live.alert(alert_text([f"{len(records)} 件のファイルから、次の {len(changes)} か所を"
-                                        "書き換えます。よろしいですか？", listing]), buttons="ok_cancel")
+                                        "書き換えます。よろしいですか？", changes_listing(report)]), buttons="ok_cancel")
         if answer != "ok":
-            return head + _left_out_parts(report, done=False) + ["", "取り込みを中止しました（ブックは変更していません）。"]
-    if not plan.empty:
-        live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
-        left_out = _apply(live, plan)
-        files = [f"{r.file_name}（{r.municipality}）" for r in records]
-        parts += ["", Listing(files, f"ほか {{n}} 件（シート「{c.IMPORT_LOG}」にあります）",
-                              head=f"{len(records)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")]
-        if changes:
-            # Whole: the next step, short, was left out with the blank lines (qa-150)
-            parts += [listing._replace(head=f"書き換えたセル {len(changes)} か所:\n"), "",
-                      Whole(recalc_next())]
-        else:
-            parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
-                         if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
-        parts += [f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。", *left_out]
-        from ..cycle.collect.later_year import report_later_lines
-
-        late = report_later_lines(report, _shown, apart=True)
-        if late:
-            parts += ["", *late]
-    return parts
-
-
-# What stands for the refused files an alert has no room for: they are in the folder still,
-# and the next click lists them (a file imported meanwhile is not imported twice).
-REFUSED_MORE = (f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、もう一度「{c.COLLECT}」を"
-                "押すと、残りのファイルと理由を表示します）")
-
-
-def _cells_listed(title: str, said: list[str], where: str = "") -> list[Part]:
-    """A titled list of cells, at most SHOWN_CHANGES of them and fewer where the message
-    has no room (an alert has no scroll bar); ``where``: where the whole list is. The title
-    is the list's head, given up with it only: a line of its own, it was the longest plain
-    line and left out first, and 「・取り込みません: …」 stood without what it was (qa-150)."""
-    if not said:
-        return []
-    return ["", Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CHANGES, head=title + "\n")]
+            return head + left_out_parts(report, done=False) + ["", "取り込みを中止しました（ブックは変更していません）。"]
+    if plan.empty:
+        return parts + left_out_parts(report)
+    live.status(f"{title}: {len(changes)} か所を書き込んでいます…")
+    left_out = _apply(live, plan)
+    parts += collect_parts(report)      # the lists the command line prints (cycle.collect.said)
+    if changes:
+        # Whole: the next step, short, was left out with the blank lines (qa-150)
+        parts += ["", Whole(recalc_next())]
+    parts += [f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。", *left_out]
+    late = report_later_lines(report, _shown, apart=True)
+    return parts + (["", *late] if late else [])
 
 
 def _rollover(live: LiveBook, title: str) -> Said:

@@ -402,11 +402,13 @@ def one_sequence(office, base: Path, base_out: Path, rng: random.Random, work: P
         problems += judge_cmd(cmd[0], rc, out, err, b, digest(master))
         if cmd[0] == "collect":
             after_rows = master_rows(master)
-            problems += judge_collect(rc, out + err, plan, before_rows, after_rows)
+            # the command lists at most a few files and cells (cycle.collect.said); every
+            # file taken and every cell left out is on 取込履歴, the record read with it
+            collect_text = out + err + "\n" + import_record(master)
+            problems += judge_collect(rc, collect_text, plan, before_rows, after_rows)
             problems += judge_prepped(master, before_rows, after_rows)
-            collect_text = out + err
             if values_only:
-                problems += judge_values(out + err, plan, before_rows, after_rows)
+                problems += judge_values(collect_text, plan, before_rows, after_rows)
             if new_classes:
                 shutil.copyfile(master, work / "collected.xlsm")
     if new_classes and all(entry["rc"] in (0, 1) for entry in log):
@@ -824,6 +826,27 @@ def _sheet(path: Path, name: str) -> list:
         return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
     except Exception:
         return []
+
+
+def import_record(path: Path) -> str:
+    """The master's 取込履歴, every file taken and the cells it left out, as lines the judges
+    read beside collect's output: 「取込: （ファイル名）（市町村、変更 n セル）」 a file, then
+    「取り込みません: （ファイル名）: 小樽市!G20（理由）、…」 of the cells it left out."""
+    rows = _sheet(path, "取込履歴")
+    if not rows:
+        return ""
+    head = [str(h) for h in rows[0]]
+    at = {h: i for i, h in enumerate(head)}
+    lines = []
+    for r in rows[1:]:
+        get = (lambda h: r[at[h]] if h in at and at[h] < len(r) and r[at[h]] not in (None, "") else "")
+        if not get("ファイル名"):
+            continue
+        changed = get("変更セル数")
+        lines.append(f"取込: {get('ファイル名')}（{get('市町村')}、変更 {int(changed) if changed != '' else 0} セル）")
+        if get("取り込まなかったセル"):
+            lines.append(f"取り込みません: {get('ファイル名')}: {get('取り込まなかったセル')}")
+    return "\n".join(lines)
 
 
 def _findings(path: Path) -> list:

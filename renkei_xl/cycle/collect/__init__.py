@@ -241,7 +241,8 @@ def plan_import(data: MasterData, state, paths: Sequence[Path], *, force: bool =
 
 def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force: bool = False,
             echo: Optional[Callable[[str], None]] = None) -> CollectReport:
-    """Plan, show (``echo``) and apply in one atomic write; refused files change nothing.
+    """Plan and apply in one atomic write; refused files change nothing. ``echo``: where
+    UNKEYED_NOTE is said before anything is written (the report's lists: collect.said).
 
     When nothing is to be written (every file refused or already imported, or a dry run)
     the master is not written at all, so it stays byte-identical.
@@ -259,9 +260,6 @@ def collect(master: Path, paths: Sequence[Path], *, dry_run: bool = False, force
         report.dry_run = dry_run
         if echo and key is None:
             echo(UNKEYED_NOTE)
-        if echo:
-            for line in report.lines():
-                echo(line)
         return (WritePlan() if dry_run else plan), report
 
     if dry_run:

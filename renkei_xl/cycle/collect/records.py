@@ -50,10 +50,6 @@ class Refusal(NamedTuple):
         """The file's name as both faces show it (printable: shown_file_name)."""
         return shown_file_name(self.path)
 
-    def line(self) -> str:
-        mark = {ALREADY: "取込済み", SAME: "同じ内容"}.get(self.kind, "取り込みません")
-        return f"{mark}: {self.name}: {self.reason}"
-
 
 def readable_name(path: Path) -> bool:
     """Whether the file's name is text (on Linux, a name in bytes that are not UTF-8, such
@@ -157,17 +153,6 @@ class CollectReport:
         replaces the mark with what it did."""
         held = held_count(self.held)
         return f"{COLLECT}: {self.imported_line()}" + (f"（取り込まなかったセル {held} か所）" if held else "")
-
-    def lines(self) -> list[str]:
-        out = [ch.line() for ch in self.changes]
-        out += [held_line(name, f) for name, f in self.held]
-        out += [kept_line(name, f) for name, f in self.kept]
-        out += [noted_line(name, f) for name, f in self.noted]
-        out += [r.line() for r in self.refusals]
-        for rec in self.records:
-            out.append(f"取込{'予定' if self.dry_run else ''}: {rec.file_name}（{rec.municipality}、"
-                       f"変更 {rec.changed_cells} セル）")
-        return out
 
 
 def recalc_next(command: str = "") -> str:

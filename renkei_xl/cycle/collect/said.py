@@ -1,0 +1,122 @@
+"""What a collect says of its files and cells, on both faces: the files refused, the cells
+left out, kept or warned of, the files imported and the cells changed, each list capped by
+the one rule (core.values, core.sheet_findings) and its rest counted with where the whole
+record is. The 取込 button shows these parts in its box (core.alerts.alert_text), fewer
+only to fit; the command line prints them at their caps (core.alerts.printed). The command
+line printed every change and every file on a line of its own (500 returns: 500 lines, and
+every imported cell named) while the button cut the same lists."""
+
+from __future__ import annotations
+
+from ...core import contract as c
+from ...core.alerts import Listing, Part
+from ...core.sheet_findings import LISTED_FINDINGS
+from ...core.values import MUNICIPALITIES, listed_limit
+from .records import HELD_COLUMN, CollectReport, held_line, held_summary, kept_line, noted_line
+
+# The most cells a collect's list names (changed, left out, kept, warned of): cells named
+# with their place and why, as a run's findings are named.
+SHOWN_CELLS = LISTED_FINDINGS
+# The most returned files a list names: one a municipality, so a region's in full.
+SHOWN_FILES = listed_limit(MUNICIPALITIES)
+# What lists the refused files the message had no room for, by face: nothing holds them but
+# the folder, so the next run lists them (a file imported meanwhile is not imported twice).
+PRESS_AGAIN = f"もう一度「{c.COLLECT}」を押す"
+RUN_AGAIN = "もう一度 renkei-xl collect を実行する"
+
+
+def refused_more(again: str = PRESS_AGAIN) -> str:
+    """The count of the refused files not shown and how to see them: ``again``, the face's
+    own step (PRESS_AGAIN, RUN_AGAIN)."""
+    return f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、{again}と、残りのファイルと理由を表示します）"
+
+
+def collect_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN) -> list[Part]:
+    """What both faces list of a collect: left_out_parts, then the files imported and the
+    cells changed. ``done`` False: nothing was written (a dry run), said of what it would do."""
+    parts = left_out_parts(report, done, again)
+    if report.records:
+        parts += ["", imported_listing(report, done)]
+        if report.changes:
+            parts.append(changes_listing(report, f"書き換え{'た' if done else 'る'}セル {len(report.changes)} か所:\n"))
+        elif done:
+            parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
+                         if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
+    return parts
+
+
+def imported_listing(report: CollectReport, done: bool = True) -> Listing:
+    """The files imported, with their municipality; how many cells each changed is on 取込履歴."""
+    files = [f"{r.file_name}（{r.municipality}）" for r in report.records]
+    if not done:
+        return Listing(files, "ほか {n} 件", cap=SHOWN_FILES, head=f"取り込めるファイル {len(files)} 件: ",
+                       sep="、", more_sep=" ")
+    return Listing(files, f"ほか {{n}} 件（シート「{c.IMPORT_LOG}」にあります）", cap=SHOWN_FILES,
+                   head=f"{len(files)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")
+
+
+def changes_listing(report: CollectReport, head: str = "") -> Listing:
+    """The cells changed, old → new (the button's question before it writes has no head)."""
+    return Listing([f"・{ch.line()}" for ch in report.changes], "　…ほか {n} か所", cap=SHOWN_CELLS, head=head)
+
+
+def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN) -> list[Part]:
+    """What a collect did not take, each kind under its heading: the files refused, the
+    cells held, the master's corrections kept, the warnings on cells taken, the files
+    imported before, and the copies of a file taken in this run (an attachment saved twice).
+    ``done`` False: the import was cancelled or is a dry run, and the held cells are said of
+    what it would have done. Each heading is its list's head (core.alerts.Listing), so a
+    message that gives way keeps it (qa-150)."""
+    parts: list[Part] = []
+    refused = report.refused
+    if refused:
+        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in refused], refused_more(again), cap=SHOWN_FILES,
+                              head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
+    parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
+                           f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）" if done else "")
+    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
+                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
+    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
+                           [noted_line(name, f) for name, f in report.noted], "（入力チェックで示します）")
+    already = [r.name for r in report.already]
+    if already:
+        parts += ["", Listing(already, "ほか {n} 件", cap=SHOWN_FILES, head=f"取り込み済みのファイル {len(already)} 件: ",
+                              sep="、", more_sep=" ")]
+    if report.same:
+        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in report.same], "　…ほか {n} 件", cap=SHOWN_FILES,
+                              head=f"同じ内容のファイル {len(report.same)} 件（1 つだけ取り込みます）:\n")]
+    return parts
+
+
+def _cells_listed(title: str, said: list[str], where: str = "") -> list[Part]:
+    """A titled list of cells, at most SHOWN_CELLS of them and fewer where a button's message
+    has no room (an alert has no scroll bar); ``where``: where the whole list is. The title
+    is the list's head, given up with it only: a line of its own, it was the longest plain
+    line and left out first, and 「・取り込みません: …」 stood without what it was (qa-150)."""
+    if not said:
+        return []
+    return ["", Listing([f"・{line}" for line in said], f"　…ほか {{n}} か所{where}", cap=SHOWN_CELLS, head=title + "\n")]
+
+
+def collect_lines(report: CollectReport) -> list[str]:
+    """What the command line lists of a collect: collect_parts as the button lists them
+    (core.alerts.printed), each list at its cap, the rest counted with where it is."""
+    from ...core.alerts import printed
+
+    lines = printed(collect_parts(report, done=not report.dry_run, again=RUN_AGAIN))
+    return lines[1:] if lines[:1] == [""] else lines
+
+
+def written_lines(report: CollectReport, master: object) -> list[str]:
+    """What the command line says after collect_lines: what was written, where the record
+    is and the step after it (later_year's 【注意】 comes after these)."""
+    from .records import recalc_next
+
+    if report.written is None:
+        return ["取り込むファイルがないため、マスターは変更していません。" if not report.dry_run else
+                f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。"]
+    lines = [f"{report.imported_line()}: {report.written.path}"]
+    if report.written.backup:
+        lines.append(f"バックアップ: {report.written.backup}")
+    lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
+    return lines + ([recalc_next(f"renkei-xl recalc {master}")] if report.changes else [])
