@@ -31,14 +31,19 @@ def refused_more(again: str = PRESS_AGAIN) -> str:
     return f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、{again}と、残りのファイルと理由を表示します）"
 
 
-def collect_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN) -> list[Part]:
+def collect_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN,
+                  every_change: bool = False) -> list[Part]:
     """What both faces list of a collect: left_out_parts, then the files imported and the
-    cells changed. ``done`` False: nothing was written (a dry run), said of what it would do."""
+    cells changed. ``done`` False: nothing was written (a dry run), said of what it would do.
+    ``every_change``: the cells changed all listed, not SHOWN_CELLS of them: the command
+    line's --dry-run is where staff read the diff before it is applied (old → new per cell,
+    as the customer asked), and a preview that named ten of 300 changes would not be one."""
     parts = left_out_parts(report, done, again)
     if report.records:
         parts += ["", imported_listing(report, done)]
         if report.changes:
-            parts.append(changes_listing(report, f"書き換え{'た' if done else 'る'}セル {len(report.changes)} か所:\n"))
+            parts.append(changes_listing(report, f"書き換え{'た' if done else 'る'}セル {len(report.changes)} か所:\n",
+                                         cap=len(report.changes) if every_change else SHOWN_CELLS))
         elif done:
             parts.append("書き換えたセルはありません（上のとおり取り込まなかったセルのほかは、値がマスターと同じでした）。"
                          if report.held or report.kept else "値はマスターと同じでした（書き換えたセルはありません）。")
@@ -55,9 +60,9 @@ def imported_listing(report: CollectReport, done: bool = True) -> Listing:
                    head=f"{len(files)} 件のファイルを取り込みました: ", sep="、", more_sep=" ")
 
 
-def changes_listing(report: CollectReport, head: str = "") -> Listing:
+def changes_listing(report: CollectReport, head: str = "", cap: int = SHOWN_CELLS) -> Listing:
     """The cells changed, old → new (the button's question before it writes has no head)."""
-    return Listing([f"・{ch.line()}" for ch in report.changes], "　…ほか {n} か所", cap=SHOWN_CELLS, head=head)
+    return Listing([f"・{ch.line()}" for ch in report.changes], "　…ほか {n} か所", cap=cap, head=head)
 
 
 def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN) -> list[Part]:
@@ -103,7 +108,7 @@ def collect_lines(report: CollectReport) -> list[str]:
     (core.alerts.printed), each list at its cap, the rest counted with where it is."""
     from ...core.alerts import printed
 
-    lines = printed(collect_parts(report, done=not report.dry_run, again=RUN_AGAIN))
+    lines = printed(collect_parts(report, done=not report.dry_run, again=RUN_AGAIN, every_change=report.dry_run))
     return lines[1:] if lines[:1] == [""] else lines
 
 
