@@ -133,6 +133,8 @@ Private Const MSG_REFUSED_PLAIN As String = "30DC30BF30F3306E7D50679C309266F8304
 ' Remote.bas' box for an answer that is not 200 and not the server's text (RenkeiServerSaid).
 Private Const MSG_NOT_OURS As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC3067306F306A304476F8624B304C7B543048307E3057305FFF08007B0030007D300100480054005400500020007B0031007D0020007B0032007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230D730ED30AD30B7306A306990144E2D306E6A5F5668304C6B623081305F304B30015225306E30B530FC30D030FC306B3064306A304C306330663044307E30593002300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8306E002000520045004E004B00450049005F005300450052005600450052FF083068002000500052004F00580059005F005300450052005600450052FF09306E50243092002000490054002062C55F538005306B78BA304B308130663082308930633066304F3060305530443002"
 ' The type of the server's refusals (renkei_xl.server.refusals.TEXT).
+' Shape.Type of a chart object (Office's MsoShapeType msoChart), as renkeiAddChart finds the tool's
+Private Const MSO_CHART As Long = 3
 Private Const SERVER_TEXT As String = "text/plain; charset=utf-8"
 ' RenkeiLeftOut's refusal: Remote.bas sends no values of sheets INCLUDE leaves out or EXCLUDE names.
 Private Const MSG_LEFT_OUT As String = "0078006C00770069006E00670073002E0063006F006E0066FF08300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8304B8A2D5B9A30D530A130A430EBFF09306B0020007B0030007D0020306E884C304C3042308B305F3081300130DC30BF30F330925B9F884C3067304D307E305B309330673057305F300230D630C330AF306F590966F4305730663044307E305B309330023053306E30C430FC30EB306F30D630C330AF306E305930793066306E30B730FC30C830928AAD309330678A087B973059308B305F308130019001308B30B730FC30C83092907830768A2D5B9A306F4F7F3048307E305B3093FF0890013089308C306A304B3063305F30B730FC30C8306F7A7A3068305730668A087B973055308C307E3059FF09300200490054002062C55F538005306B0020007B0030007D0020306E884C3092524A9664305730663082308930633066304B30893001308230464E005EA630DC30BF30F3309262BC30573066304F3060305530443002"
@@ -1510,12 +1512,16 @@ Sub setPrintArea(wb As Workbook, action As Dictionary)
 End Sub
 
 Sub renkeiAddChart(wb As Workbook, action As Dictionary)
-    ' One of the tool's charts (renkei_xl.excel.client.CHART_ARGUMENTS): the chart objects of the
-    ' tool's name, and of the names an older version gave it (args 12), go first, so a second
-    ' click draws it once; a chart of any other name is the staff's and is left. Then it is drawn
-    ' as xlwings' Charts.add draws it on the desktop: the object at the anchor cell, the data
-    ' by rows, the type, the style (a style this Excel lacks is left: the chart stays), the
-    ' categories of each series, the title and the legend. The sheet is lifted by
+    ' One of the tool's charts (renkei_xl.excel.client.CHART_ARGUMENTS): the charts of the tool's
+    ' name, and of the names an older version gave it (args 12), go first, so a second click
+    ' draws it once; a chart of any other name, and any other shape, is the staff's and is left.
+    ' They are found among the sheet's Shapes (a chart object is the shape of its name, Type
+    ' msoChart): LibreOffice's ChartObjects(i) gives every chart its internal name back when it
+    ' reads it, so a second click there found none (docs/excel-model.md). Then it is drawn as
+    ' xlwings' Charts.add draws it on the desktop: the object at the anchor cell, the data by
+    ' rows, the type, the style (a style this Excel lacks is left: the chart stays), the title,
+    ' the legend, and last the categories of each series (LibreOffice has no SeriesCollection:
+    ' there the rest is drawn before it stops, error 91). The sheet is lifted by
     ' renkeiUnprotectSheets first: Excel refuses a chart object on a sheet protected with
     ' DrawingObjects (1004).
     Dim ws As Worksheet
@@ -1523,8 +1529,10 @@ Sub renkeiAddChart(wb As Workbook, action As Dictionary)
     Dim i As Long
     Set ws = wb.Worksheets(action("sheet_position") + 1)
     Set a = action("args")
-    For i = ws.ChartObjects.Count To 1 Step -1
-        If RenkeiToolChart(ws.ChartObjects(i).Name, a(1), a(12)) Then ws.ChartObjects(i).Delete
+    For i = ws.Shapes.Count To 1 Step -1
+        If ws.Shapes(i).Type = MSO_CHART Then
+            If RenkeiToolChart(ws.Shapes(i).Name, a(1), a(12)) Then ws.Shapes(i).Delete
+        End If
     Next i
     Set at = ws.Range(a(5))
     Set co = ws.ChartObjects.Add(at.Left, at.Top, CDbl(a(6)), CDbl(a(7)))
@@ -1535,12 +1543,12 @@ Sub renkeiAddChart(wb As Workbook, action As Dictionary)
         On Error Resume Next
         .ChartStyle = CLng(a(11))
         On Error GoTo 0
-        For i = 1 To .SeriesCollection.Count
-            .SeriesCollection(i).XValues = ws.Range(a(4))
-        Next i
         .HasTitle = True
         .ChartTitle.Text = a(2)
         .HasLegend = a(8)
+        For i = 1 To .SeriesCollection.Count
+            .SeriesCollection(i).XValues = ws.Range(a(4))
+        Next i
     End With
 End Sub
 

@@ -9,7 +9,8 @@ bridge), in a soffice of its own:
 
 JOB.json: {"drop": [module, ...], "harness": "<Basic source>", "module": "<harness name>",
 "runs": [{"book": path, "actions": [...], "read": {sheet: {"cells": [[r, c], ...],
-"rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...]}}, "after_save":
+"rows": [r, ...], "cols": [c, ...], "merges": [[r1, c1, r2, c2], ...], "charts": [A1 address, ...]
+(optional: the sheet's chart objects read back, and where those cells start)}}, "after_save":
 {"password": {sheet: password}, "structure": bool, "merge": [[sheet, address]], "array": [[sheet,
 address, formula]]} (optional: the open book changed since its last save), "harness" and
 "entry" (optional: this run's own harness module and its function, else the job's), "same_book"
@@ -27,7 +28,7 @@ Prints one JSON object: {"runs": [{"result": str, "protected": [sheet, ...] (bef
 "protected_after": [sheet, ...],
 "sheets": [name, ...], "read": {sheet: {"cells": {"r,c": {...}}, "rows": {r: pt},
 "cols": {c: {"points": pt, "hidden": bool}}, "merges": {"r,c": [r1, c1, r2, c2] or
-null}}}}]}.
+null}, "charts": {"objects": [...], "cells": {...}} (_charts)}}}]}.
 """
 
 import json
@@ -245,8 +246,43 @@ def _read(doc, what):
         got["print_areas"] = [[a.StartRow + 1, a.StartColumn + 1, a.EndRow + 1, a.EndColumn + 1]
                               for a in sheet.getPrintAreas()]
         got["page"] = _page(doc, sheet)
+        if "charts" in wanted:
+            got["charts"] = _charts(sheet, wanted["charts"])
         out[name] = got
     return out
+
+
+def _charts(sheet, cells):
+    """The sheet's chart objects as LibreOffice holds them (lengths in 1/100 mm): each shape's
+    name (what VBA's ChartObject.Name and Shape.Name set), title, data ranges, whether it holds
+    a copy of its data (internal) and that data (cell layout, None where empty), type, plot-by,
+    legend and rectangle; and where each of ``cells`` (A1 addresses) starts, for anchors."""
+    charts = sheet.getCharts()
+    page = sheet.getDrawPage()
+    objects = []
+    for i in range(page.getCount()):
+        shape = page.getByIndex(i)
+        if shape.getShapeType() != "com.sun.star.drawing.OLE2Shape" or not charts.hasByName(shape.PersistName):
+            continue
+        table_chart = charts.getByName(shape.PersistName)
+        chart = table_chart.getEmbeddedObject()
+        diagram = chart.getDiagram()
+        ranges = [sheet.getCellRangeByPosition(r.StartColumn, r.StartRow, r.EndColumn, r.EndRow).AbsoluteName
+                  for r in table_chart.getRanges()]
+        pos, size = shape.getPosition(), shape.getSize()
+        missing = chart.getData().getNotANumber()
+        objects.append({"name": shape.Name, "title": chart.getTitle().String if chart.HasMainTitle else None,
+                        "ranges": [r.split(".", 1)[1].replace("$", "") for r in ranges],
+                        "diagram": diagram.getDiagramType(), "vertical": bool(diagram.Vertical),
+                        "plot_by": diagram.DataRowSource.value, "legend": bool(chart.HasLegend),
+                        "internal": bool(chart.hasInternalDataProvider()),
+                        "data": [[None if v == missing else v for v in row] for row in chart.getData().getData()],
+                        "rect": [pos.X, pos.Y, size.Width, size.Height]})
+    starts = {}
+    for address in cells:
+        where = sheet.getCellRangeByName(address).Position
+        starts[address] = [where.X, where.Y]
+    return {"objects": objects, "cells": starts}
 
 
 def _page(doc, sheet):
