@@ -1744,6 +1744,59 @@ def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
 
 
+def _labels_typed_over(ws, top, cols) -> dict[str, tuple[str, str]]:
+    """Once the protection is lifted: a note on 05-1's answer 4 appended to its 評価指標, 06-1's 連携事業名
+    cleared, 08-1's 評価指標 rewritten. 指標ID → (the cell, what the warning quotes)."""
+    out = {}
+    for ind_id, head, edit in (("05-1", "評価指標", lambda was: f"{was}（うち2件は見込み）"),
+                               ("06-1", "連携事業名", lambda was: None),
+                               ("08-1", "評価指標", lambda was: "学生の数（暫定）")):
+        row, _cols = id_row(ws, ind_id)
+        cell = ws.cell(row, cols[head])
+        was, cell.value = cell.value, edit(cell.value)
+        ws.cell(row, cols["実績値"]).value = 4 if ind_id == "05-1" else ws.cell(row, cols["実績値"]).value
+        out[ind_id] = (f"{ws.title}!{cell.coordinate}", {
+            "05-1": "評価指標が配布時と違います: 配布時の文の後に「（うち2件は見込み）」が書き足されています。",
+            "06-1": f"連携事業名が配布時と違います: 空欄にされています（配布時は「{was}」）。",
+            "08-1": f"評価指標が配布時と違います: 「学生の数（暫定）」に書き換えられています（配布時は「{was}」）。"}[ind_id])
+    return out
+
+
+def test_a_note_typed_into_a_label_is_imported_with_a_warning_that_quotes_it(cycle, capsys):
+    """小樽市 lifts the protection (it has no password) and types into 連携事業名 and 評価指標:
+    「…（うち2件は見込み）」, a label cleared, one rewritten. collect reads the input cells
+    only, so the file was imported and logged and the note lost without a word. The labels as
+    issued (hidden, sealed) are the reference: each changed cell is a warning naming the
+    file, the cell and the text typed, on the command line and the button alike, and the
+    answers are imported. 04-1's 評価指標 reworded in 指標 after the split warns of nothing."""
+    from renkei_xl.cycle.collect.records import noted_line
+    from renkei_xl.excel.buttons import _left_out_parts
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    edits: dict = {}
+    _on_the_sheet(path, lambda ws, top, cols: edits.update(_labels_typed_over(ws, top, cols)))
+    wb = openpyxl.load_workbook(master)
+    ws = wb[c.INDICATORS]
+    header = next(r for r in range(1, 10) if "評価指標" in [x.value for x in ws[r]])
+    heads = [x.value for x in ws[header]]
+    row = next(r for r in range(header + 1, ws.max_row + 1) if ws.cell(r, heads.index("指標ID") + 1).value == "04-1")
+    ws.cell(row, heads.index("評価指標") + 1).value = "連携して開催したセミナーの回数（言い換え）"
+    wb.save(master)
+    report = collect(master, [path], dry_run=True)
+    lines = [noted_line(name, f) for name, f in report.noted]
+    assert [(f.place, f.indicator_id) for _name, f in report.noted] == [(p, i) for i, (p, _s) in edits.items()]
+    shown = "\n".join(str(part) for part in _left_out_parts(report))
+    assert all(line in shown for line in lines), shown
+    assert main(["collect", str(master), str(path)]) == 0
+    out = capsys.readouterr().out
+    assert all(line in out for line in lines), out
+    for ind_id, (place, said) in edits.items():
+        assert f"警告: {path.name}: {place} {ind_id}: {said}取り込むのは実績値・分母・実施状況だけ" in out, out
+    assert [r[1] for r in import_log(master)[1:]] == ["小樽市"]
+    assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
 def test_a_return_whose_sheet_cannot_be_inflated_is_refused_and_the_others_imported(cycle, capsys):
     """A return whose sheet's deflate stream is damaged (an attachment mangled on the way; the
     zip's directory intact): zipfile raises zlib.error, which is no BadZipFile, so collect

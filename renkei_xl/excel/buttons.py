@@ -547,7 +547,7 @@ def _left_out_parts(report, done: bool = True) -> "list[Part]":
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
+    parts += _cells_listed(f"警告のあるセル {len(report.noted)} か所（値は取り込みます）:",
                            [noted_line(name, f) for name, f in report.noted])
     already = [r.name for r in report.already]
     if already:
