@@ -215,12 +215,12 @@ def set_property(path: Path, name: str, value: str) -> None:
 
 def issued_cells(path: Path, municipality: str) -> dict[str, dict[str, str]]:
     """指標ID → field → the text of the hidden 配布時の… columns of an input file, as split
-    wrote them (what the seal of a file of version 2 covers)."""
+    wrote them (what the seal of a file of version 2 on covers; the labels from version 3)."""
     from renkei_xl.core.contract_read import text
 
     def read(rows):
         top, cols = _header_in(rows, municipality)
-        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items()}
+        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items() if h in cols}
                 for row in rows[top:] if row[cols["指標ID"] - 1]}
     # file_grid: the cells read are values split wrote (no formula), as a normal load gave them
     return read_both_ways(lambda: read(file_grid(path, municipality)),
@@ -610,9 +610,9 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
         assert set(cols) - set(m_cols) == {"基準値", "目標値", *c.ISSUED_HEADERS.values()}
         assert cols["基準値"] + 1 == cols["目標値"] == cols["実績値"] - 1
-        # each input cell as issued, as text, in hidden columns after the table, outside the print area
+        # each input cell and label as issued, as text, in hidden columns after the table, outside the print area
         issued_cols = [cols[h] for h in c.ISSUED_HEADERS.values()]
-        assert issued_cols == list(range(ws.max_column - 2, ws.max_column + 1))
+        assert issued_cols == list(range(ws.max_column - len(c.ISSUED_HEADERS) + 1, ws.max_column + 1))
         assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden for k in issued_cols)
         assert not any(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden
                        for k in range(1, issued_cols[0]))
@@ -624,7 +624,9 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
             assert (ws.cell(r, cols["基準値"]).value or "") == ind.baseline
             assert (ws.cell(r, cols["目標値"]).value or "") == ind.target
             for field, head in c.ISSUED_HEADERS.items():
-                assert (ws.cell(r, cols[head]).value or "") == getattr(own[ind.id], field)
+                shown = (getattr(own[ind.id], field) if field in c.INPUT_FIELDS
+                         else ws.cell(r, cols[c.ENTRY_HEADERS[field]]).value)     # the label as the row shows it
+                assert (ws.cell(r, cols[head]).value or "") == shown and shown is not None, (r, field)
         ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
         assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
         for r in range(top + 1, ws.max_row + 1):
@@ -1110,12 +1112,12 @@ REFUSALS = {
                                                              "選択肢!A40「05-1 は未集計」）"),
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
-    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!P20）"),
     "notes on cells": (_notes_on_cells, "セルにメモ（コメント）があります（小樽市!G21「集計中のため空欄」、小樽市!G22"
                                         "「小樽市:⏎暫定値です。確定値は5月に送ります」）。取り込むのはセルの値だけのため"),
     "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
                                                       "セルに値があります（小樽市!G17）"),
-    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
+    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況・配布時の連携事業名・配布時の評価指標）が削除"
                                                         "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
