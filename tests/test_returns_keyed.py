@@ -319,7 +319,6 @@ def _passed_off_as_version_1(path: Path) -> None:
 
 
 NOTE = "（うち2件は見込み）"
-ISSUED_NAME = c.ISSUED_HEADERS["name"]        # 配布時の評価指標: hidden, locked, after the input cells
 
 
 def _noted(path: Path) -> None:
@@ -329,9 +328,10 @@ def _noted(path: Path) -> None:
 
 
 def _note_and_its_issued_label(path: Path) -> None:
-    """The note hidden: the hidden 配布時の評価指標 rewritten with it, so the label reads as issued."""
+    """The note hidden: the hidden 配布時の評価指標 (after the input cells) rewritten with it, so the
+    label reads as issued."""
     _noted(path)
-    set_cell(path, FROM, "04-1", ISSUED_NAME, cell_of(path, FROM, "04-1", "評価指標"))
+    set_cell(path, FROM, "04-1", c.ISSUED_HEADERS["name"], cell_of(path, FROM, "04-1", "評価指標"))
 
 
 def _note_passed_off_as_version_2(path: Path) -> None:
