@@ -216,12 +216,12 @@ def set_property(path: Path, name: str, value: str) -> None:
 
 def issued_cells(path: Path, municipality: str) -> dict[str, dict[str, str]]:
     """指標ID → field → the text of the hidden 配布時の… columns of an input file, as split
-    wrote them (what the seal of a file of version 2 covers)."""
+    wrote them (what the seal of a file of version 2 on covers; the labels from version 3)."""
     from renkei_xl.core.contract_read import text
 
     def read(rows):
         top, cols = _header_in(rows, municipality)
-        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items()}
+        return {row[cols["指標ID"] - 1]: {f: text(row[cols[h] - 1]) for f, h in c.ISSUED_HEADERS.items() if h in cols}
                 for row in rows[top:] if row[cols["指標ID"] - 1]}
     # file_grid: the cells read are values split wrote (no formula), as a normal load gave them
     return read_both_ways(lambda: read(file_grid(path, municipality)),
@@ -611,9 +611,9 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
         assert [h for h in sorted(cols, key=cols.get) if h in m_cols] == sorted(m_cols, key=m_cols.get)
         assert set(cols) - set(m_cols) == {"基準値", "目標値", *c.ISSUED_HEADERS.values()}
         assert cols["基準値"] + 1 == cols["目標値"] == cols["実績値"] - 1
-        # each input cell as issued, as text, in hidden columns after the table, outside the print area
+        # each input cell and label as issued, as text, in hidden columns after the table, outside the print area
         issued_cols = [cols[h] for h in c.ISSUED_HEADERS.values()]
-        assert issued_cols == list(range(ws.max_column - 2, ws.max_column + 1))
+        assert issued_cols == list(range(ws.max_column - len(c.ISSUED_HEADERS) + 1, ws.max_column + 1))
         assert all(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden for k in issued_cols)
         assert not any(ws.column_dimensions[openpyxl.utils.get_column_letter(k)].hidden
                        for k in range(1, issued_cols[0]))
@@ -625,7 +625,9 @@ def test_split_writes_protected_identified_input_files(cycle, fy2023):
             assert (ws.cell(r, cols["基準値"]).value or "") == ind.baseline
             assert (ws.cell(r, cols["目標値"]).value or "") == ind.target
             for field, head in c.ISSUED_HEADERS.items():
-                assert (ws.cell(r, cols[head]).value or "") == getattr(own[ind.id], field)
+                shown = (getattr(own[ind.id], field) if field in c.INPUT_FIELDS
+                         else ws.cell(r, cols[c.ENTRY_HEADERS[field]]).value)     # the label as the row shows it
+                assert (ws.cell(r, cols[head]).value or "") == shown and shown is not None, (r, field)
         ids = [ws.cell(r, cols["指標ID"]).value for r in range(top + 1, ws.max_row + 1)]
         assert ids == [e.indicator_id for e in data.entries if e.municipality == muni]
         for r in range(top + 1, ws.max_row + 1):
@@ -1135,12 +1137,12 @@ REFUSALS = {
                                                              "選択肢!A40「05-1 は未集計」）"),
     "answer typed over 目標値": (_typed_over_the_target, "目標値（確認用の灰色の列）が配布時と違います（小樽市!F21「7」"
                                                        "（配布時は「５件（毎年度）」））"),
-    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!N20）"),
+    "note beside the table": (_note_beside_the_table, "配布時になかった列に値があります（小樽市!P20）"),
     "notes on cells": (_notes_on_cells, "セルにメモ（コメント）があります（小樽市!G21「集計中のため空欄」、小樽市!G22"
                                         "「小樽市:⏎暫定値です。確定値は5月に送ります」）。取り込むのはセルの値だけのため"),
     "note above the header": (_note_above_the_header, "シート「小樽市」の表の上（見出しの行より上）の、配布時に空だった"
                                                       "セルに値があります（小樽市!G17）"),
-    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況）が削除"
+    "hidden columns removed": (_hidden_columns_removed, "非表示の列（配布時の実績値・配布時の分母・配布時の実施状況・配布時の連携事業名・配布時の評価指標）が削除"
                                                         "されています（Excel の「ドキュメント検査」"),
     "column inserted with a header": (_column_inserted_with_a_header, "配布時になかった列に値があります（小樽市!J21）"),
     "values in rows added below": (_rows_added_below, "指標IDのない行に値があります（小樽市!"),
@@ -1767,6 +1769,52 @@ def test_a_locked_cell_typed_over_once_the_protection_is_lifted_refuses_the_file
     assert master.read_bytes() == before
     assert main(["collect", str(master), str(protected)]) == 0, capsys.readouterr().out
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
+
+
+def _labels_typed_over(ws, top, cols) -> dict[str, tuple[str, str]]:
+    """Once the protection is lifted: a note on 05-1's answer 4 appended to its 評価指標, 06-1's 連携事業名
+    cleared, 08-1's 評価指標 rewritten. 指標ID → (the cell, what the warning quotes)."""
+    out = {}
+    for ind_id, head, edit in (("05-1", "評価指標", lambda was: f"{was}（うち2件は見込み）"),
+                               ("06-1", "連携事業名", lambda was: None),
+                               ("08-1", "評価指標", lambda was: "学生の数（暫定）")):
+        row, _cols = id_row(ws, ind_id)
+        cell = ws.cell(row, cols[head])
+        was, cell.value = cell.value, edit(cell.value)
+        ws.cell(row, cols["実績値"]).value = 4 if ind_id == "05-1" else ws.cell(row, cols["実績値"]).value
+        out[ind_id] = (f"{ws.title}!{cell.coordinate}", {
+            "05-1": "評価指標が配布時と違います: 配布時の文の後に「（うち2件は見込み）」が書き足されています。",
+            "06-1": f"連携事業名が配布時と違います: 空欄にされています（配布時は「{was}」）。",
+            "08-1": f"評価指標が配布時と違います: 「学生の数（暫定）」に書き換えられています（配布時は「{was}」）。"}[ind_id])
+    return out
+
+
+def test_a_note_typed_into_a_label_is_imported_with_a_warning_that_quotes_it(cycle):
+    """小樽市 lifts the protection (it has no password) and types into 連携事業名 and 評価指標:
+    「…（うち2件は見込み）」, a label cleared, one rewritten. collect reads the input cells
+    only, so the file was imported and logged and the note lost without a word. The labels as
+    issued (hidden, sealed) are the reference: each changed cell is a warning naming the
+    file, the cell and the text typed, on the command line and the button alike, and the
+    answers are imported. 04-1's 評価指標 reworded in 指標 after the split warns of nothing."""
+    from renkei_xl.cycle.collect.records import noted_line
+    from renkei_xl.excel.buttons import _left_out_parts
+
+    master, _, filled = cycle
+    path = filled["小樽市"]
+    edits: dict = {}
+    _on_the_sheet(path, lambda ws, top, cols: edits.update(_labels_typed_over(ws, top, cols)))
+    data = load_master(master)
+    data.indicators = [i._replace(name="連携して開催したセミナーの回数（言い換え）") if i.id == "04-1" else i
+                       for i in data.indicators]        # reworded in 指標 after the split
+    report = plan_collect(data, [path], key=master_key_of_file(master))     # what collect prints: report.lines()
+    assert not report.refused and not report.held and [r.municipality for r in report.records] == ["小樽市"]
+    assert ("05-1", "実績値", 4) in [(ch.indicator_id, ch.field, ch.new) for ch in report.changes]
+    assert [(f.place, f.indicator_id) for _name, f in report.noted] == [(p, i) for i, (p, _s) in edits.items()]
+    lines = [noted_line(name, f) for name, f in report.noted]
+    shown = "\n".join(str(part) for part in _left_out_parts(report))
+    assert all(line in shown for line in lines) and all(line in report.lines() for line in lines), shown
+    for ind_id, (place, said) in edits.items():
+        assert f"警告: {path.name}: {place} {ind_id}: {said}取り込むのは実績値・分母・実施状況だけ" in shown, shown
 
 
 def test_a_return_whose_sheet_cannot_be_inflated_is_refused_and_the_others_imported(cycle, capsys):

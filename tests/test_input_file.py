@@ -25,6 +25,8 @@ from renkei_xl.cycle.distribute import split_master
 from renkei_xl.workbook.session import load_master
 
 MUNI = "小樽市"
+# A note typed into a label once the protection is lifted (test_a_note_libreoffice_saved_…)
+LABEL_ID, LABEL_NOTE = "06-1", "（うち2件は見込み）"
 OPERATORS = {">=": "GREATER_EQUAL", ">": "GREATER"}
 
 
@@ -61,7 +63,8 @@ def probed(tmp_path_factory, sample_master_xlsx):
         # numbers whose format adds words or a scale (test_a_number_whose_format_adds_…)
         [at["04-1"], cols["実施状況"], {"value": 12, "format": '0"件"'}],            # 12件
         [at["28-1"], cols["実施状況"], {"value": 12.5, "format": '0"件"'}],          # 13件, 12.5 stored
-        [at["23-1"], cols["実績値"], {"value": 85, "format": "0%"}]]                # 8500%
+        [at["23-1"], cols["実績値"], {"value": 85, "format": "0%"}],               # 8500%
+        [at[LABEL_ID], cols["評価指標"], first["cells"][f"{at[LABEL_ID]},{cols['評価指標']}"]["string"] + LABEL_NOTE]]
     second = _probe(book, tmp / "second", [[row, cols["実績値"], typed],
                                            [percent_row, cols["実施状況"], {"value": 0.85, "format": "0%"}],
                                            *shown], saved)
@@ -184,6 +187,32 @@ def test_a_percent_typed_into_a_status_is_held_naming_the_cell_and_what_it_shows
     assert "実施状況「85%」が割合の数値（0.85）として保存されています" in said[0].message
     entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == ind_id)
     assert entry.status == next(e for e in data.entries if e.municipality == MUNI and e.indicator_id == ind_id).status
+
+
+def test_a_note_libreoffice_saved_into_a_label_is_said_and_the_answers_imported(probed, tmp_path):
+    """Every cell but the cream input cells is locked (above), the sheet protected without a
+    password: Calc's ツール → シートの保護 lifts it, and 06-1's 評価指標 takes a note. collect
+    imported the file and the note was never read; the label as issued (the hidden column,
+    sealed) tells it, and the warning quotes what was typed. The answers are imported."""
+    import shutil
+
+    master, _data, first, header, cols, (numeric, typed, second, saved) = probed
+    at = {v["string"]: int(k.split(",")[0]) for k, v in first["cells"].items()
+          if int(k.split(",")[1]) == cols["指標ID"] and int(k.split(",")[0]) > header}
+    ref = cell_ref(at[LABEL_ID], cols["評価指標"])
+    assert first["cells"][f"{at[LABEL_ID]},{cols['評価指標']}"]["locked"]
+    assert second["typed"][-1][:2] == [at[LABEL_ID], cols["評価指標"]]
+    copy = tmp_path / master.name
+    shutil.copy(master.parent / "pristine.xlsx", copy)
+    report = collect(copy, [saved.parent])
+    assert not report.refused and report.records, report.refused
+    said = [(name, f.place, f.indicator_id, f.message) for name, f in report.noted if f.type == "returned-label-changed"]
+    assert said == [(saved.name, f"{MUNI}!{ref}", LABEL_ID, f"評価指標が配布時と違います: 配布時の文の後に「{LABEL_NOTE}」が"
+                     "書き足されています。取り込むのは実績値・分母・実施状況だけで、評価指標の文は取り込みません（マスターは"
+                     "変わりません）。市町村のメモなら内容を確かめ、回答に関わること（見込みの値など）は市町村に確かめて"
+                     "マスターに直接入力してください")], report.noted
+    entry = next(e for e in load_master(copy).entries if e.municipality == MUNI and e.indicator_id == numeric.indicator_id)
+    assert entry.value == str(typed)
 
 
 @pytest.mark.parametrize("where, said", [

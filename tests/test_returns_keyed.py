@@ -320,7 +320,30 @@ def _passed_off_as_version_1(path: Path) -> None:
     identified(path, FROM, **{P_VERSION: "1"})
 
 
-@pytest.mark.parametrize("doctor", [_answer_and_its_issued_value, _issued_column_renamed, _passed_off_as_version_1])
+NOTE = "（うち2件は見込み）"
+
+
+def _noted(path: Path) -> None:
+    """A note appended to 04-1's 評価指標 (the protection lifted), with its answer 9."""
+    set_cell(path, FROM, "04-1", "実績値", 9)
+    set_cell(path, FROM, "04-1", "評価指標", cell_of(path, FROM, "04-1", "評価指標") + NOTE)
+
+
+def _note_and_its_issued_label(path: Path) -> None:
+    """The note hidden: the hidden 配布時の評価指標 (after the input cells) rewritten with it, so the
+    label reads as issued."""
+    _noted(path)
+    set_cell(path, FROM, "04-1", c.ISSUED_HEADERS["name"], cell_of(path, FROM, "04-1", "評価指標"))
+
+
+def _note_passed_off_as_version_2(path: Path) -> None:
+    """A new file relabelled as issued before the seal covered the labels."""
+    _noted(path)
+    identified(path, FROM, **{P_VERSION: "2"})
+
+
+@pytest.mark.parametrize("doctor", [_answer_and_its_issued_value, _issued_column_renamed, _passed_off_as_version_1,
+                                    _note_and_its_issued_label, _note_passed_off_as_version_2])
 def test_a_return_whose_issued_values_were_rewritten_is_refused_as_doctored(issued, tmp_path, doctor):
     """The hidden 配布時の… columns tell collect what the municipality changed; unsealed, a
     return that rewrote them with its answer had the answer dropped and the report said
@@ -351,6 +374,57 @@ def test_a_return_issued_before_the_seal_covered_the_issued_values_is_still_take
     assert cell_of(master, FROM, "04-1", "実績値") == 8
     assert cell_of(master, FROM, "06-1", "実績値") == 7
     assert [f.indicator_id for _name, f in report.kept] == ["06-1"]
+
+
+def version_2_seal(key: bytes, muni: str, props: dict[str, str], ids: list[str], cells: dict) -> str:
+    """The seal as the files issued before version 3 carry it (the input cells as issued, not
+    the labels), written out here rather than asked of the code under test (as version_1_seal)."""
+    import hashlib
+    import hmac
+    import json
+
+    rows = [[cells[i][f] for f in ("value", "denominator", "status")] for i in ids]
+    payload = json.dumps(["renkei-xl return seal 1", muni, props["RenkeiFiscalYear"], "2", props[P_ISSUED], ids,
+                          props[P_FINGERPRINT], rows], ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+
+def as_version_2(path: Path, master: Path) -> Path:
+    """小樽市's input file as version 2 split it: no hidden label columns, sealed without them."""
+    cells = issued_cells(path, FROM)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[FROM]
+    top, cols = header_row(ws)
+    for field in c.LABEL_FIELDS:
+        for r in range(top, ws.max_row + 1):
+            ws.cell(r, cols[c.ISSUED_HEADERS[field]]).value = None
+    wb.save(path)
+    ids = [e.indicator_id for e in load_master(master).entries if e.municipality == FROM and e.indicator_id]
+    props = props_of(path)
+    return identified(path, FROM, **{P_VERSION: "2", P_SEAL: version_2_seal(master_key_of_file(master), FROM, props,
+                                                                             ids, cells)})
+
+
+@pytest.mark.parametrize("version", ["2", "3"])
+def test_a_note_typed_into_a_label_is_said_from_version_3_and_a_version_2_file_collects_as_before(
+        issued, tmp_path, version):
+    """Files of version 2 are out with the municipalities when the tool is updated: one keeps
+    no label as issued, so it is checked as it was sealed and imported as before (a label it
+    changed cannot be told from one staff reworded in 指標). A file of version 3 is imported
+    too, its note said as a warning on the cell."""
+    master, files = issued
+    back = returned(files[FROM], tmp_path / "回収")
+    if version == "2":
+        as_version_2(back, master)
+    _noted(back)
+    report = collect(master, [back])
+    assert not report.refused and not report.held and [r.municipality for r in report.records] == [FROM], report.lines()
+    assert cell_of(master, FROM, "04-1", "実績値") == 9
+    said = [(f.type, f.indicator_id, f.message) for _name, f in report.noted]
+    assert said == ([] if version == "2" else [("returned-label-changed", "04-1", (
+        f"評価指標が配布時と違います: 配布時の文の後に「{NOTE}」が書き足されています。取り込むのは実績値・分母・実施状況だけで、"
+        "評価指標の文は取り込みません（マスターは変わりません）。市町村のメモなら内容を確かめ、回答に関わること"
+        "（見込みの値など）は市町村に確かめてマスターに直接入力してください"))]), said
 
 
 def test_line_breaks_and_escapes_in_an_issued_status_do_not_break_the_seal(issued, tmp_path):

@@ -171,11 +171,19 @@ ENTRY_REQUIRED = ("indicator_id", "value")
 # The cells a municipality fills in (the rest of its row is the master's): unlocked and
 # filled in the files split writes, read back by collect, marked with the input fill.
 INPUT_FIELDS = ("value", "denominator", "status")
+# The labels a municipality sheet repeats from 指標 beside each row (locked in the files split
+# writes): the question's words, never read back as an answer.
+LABEL_FIELDS = ("project_name", "name")
 # What each input cell held when split issued the file, as text, in hidden locked columns
 # after the table: collect imports only the cells the municipality changed, so a value
 # staff corrected in the master after the split is not put back by an untouched row, and
-# a cell both sides changed is shown, not decided (renkei_xl.cycle.collect.inspect).
-ISSUED_HEADERS = {"value": "配布時の実績値", "denominator": "配布時の分母", "status": "配布時の実施状況"}
+# a cell both sides changed is shown, not decided (renkei_xl.cycle.collect.inspect). Files
+# of template version "3" on keep the labels as issued too, after the input cells: a note
+# typed into a label once the protection was lifted is then told from a label staff
+# reworded in 指標 since (collect warns of it, quoting it: inspect._labels_since_issue).
+ISSUED_HEADERS = {"value": "配布時の実績値", "denominator": "配布時の分母", "status": "配布時の実施状況",
+                  "project_name": "配布時の連携事業名", "name": "配布時の評価指標"}
+ISSUED_FIELDS = INPUT_FIELDS + LABEL_FIELDS
 # Column widths of a municipality sheet, in the master and in the files split writes.
 ENTRY_WIDTHS = {"indicator_id": 9, "project_name": 28, "name": 40, "unit": 8, "value": 14,
                 "denominator": 10, "status": 50}

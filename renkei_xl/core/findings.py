@@ -698,6 +698,39 @@ ROW_ADDED_SINCE_SPLIT = _type(
 KEPT_CORRECTION = _type(
     "kept-master-correction", WARNING,
     "配布した後でマスターで直した{label}{master}を残しました（回答ではこのセルは配布時の{issued}のままでした）")
+# A label of a returned row (連携事業名, 評価指標) that differs from the text split issued it
+# with (the hidden 配布時の… column, sealed from template version "3" on): typed into once
+# the protection was lifted (it has no password), a note (「…（うち2件は見込み）」), a
+# correction or a cleared cell. collect imports the input cells only, so the file was taken
+# and the text lost without a word; 指標 is no reference (staff may reword an indicator after
+# the split). A warning, not a refusal: the answers of the row are the municipality's and are
+# taken, and the typed text is said here, quoted, so nothing is lost unseen (label_changed).
+LABEL_CHANGED = _type(
+    "returned-label-changed", WARNING,
+    "{label}が配布時と違います: {edit}。取り込むのは実績値・分母・実施状況だけで、{label}の文は取り込みません"
+    "（マスターは変わりません）。市町村のメモなら内容を確かめ、回答に関わること（見込みの値など）は市町村に確かめて"
+    "マスターに直接入力してください",
+    "{label}を直すときは、指標シートの{label}を直してください（配布した文は市町村の側では変えられません）")
+# How much of a label's typed text LABEL_CHANGED quotes: a note is short, and the line names
+# the file and cell where the whole text stays.
+LABEL_QUOTED = 100
+
+
+def label_changed(sheet: str, cell: str, indicator_id: str, *, label: str, issued: str, returned: str) -> Finding:
+    """LABEL_CHANGED, quoting what was typed: only what was added where the issued text is kept
+    whole before or after it (a note appended to a long 評価指標 was cut off in a quote of the
+    whole text), else the new text with the issued one."""
+    if not returned:
+        edit = f"空欄にされています（配布時は「{shown(issued)}」）"
+    elif not issued:
+        edit = f"「{shown(returned, LABEL_QUOTED)}」と入力されています（配布時は空欄）"
+    elif returned.startswith(issued):
+        edit = f"配布時の文の後に「{shown(returned[len(issued):], LABEL_QUOTED)}」が書き足されています"
+    elif returned.endswith(issued):
+        edit = f"配布時の文の前に「{shown(returned[:-len(issued)], LABEL_QUOTED)}」が書き足されています"
+    else:
+        edit = f"「{shown(returned, LABEL_QUOTED)}」に書き換えられています（配布時は「{shown(issued)}」）"
+    return LABEL_CHANGED.at(sheet, cell, indicator_id, label=label, edit=edit)
 
 # ------------------------------------------------------------------------------ consolidation
 

@@ -105,7 +105,7 @@ def columns(copy, widths: dict[str, float] = WIDTHS) -> list[Column]:
 
 
 # The labels a municipality sheet repeats from 指標, which its input file shows beside each row.
-LABEL_FIELDS = ("project_name", "name")
+LABEL_FIELDS = c.LABEL_FIELDS
 
 
 def stale_labels(copy, indicators) -> list[tuple[str, str, str, str]]:
@@ -197,27 +197,28 @@ def long_cells(copy, sheet: str, by_id: dict[str, Indicator]) -> list[str]:
 
 
 def issued_columns(copy) -> list[Column]:
-    """The hidden, locked columns after the table that keep each input cell's value as
-    issued (c.ISSUED_HEADERS), as text: collect compares the returned cell with it to tell
-    what the municipality changed. Hidden so nobody reads them as something to fill in,
-    outside the print area, and not measured for row heights."""
+    """The hidden, locked columns after the table that keep each input cell's value, and
+    each label (連携事業名, 評価指標), as issued (c.ISSUED_HEADERS), as text: collect
+    compares the returned cell with it to tell what the municipality changed. Hidden so
+    nobody reads them as something to fill in, outside the print area, and not measured
+    for row heights."""
     return [Column(c.ISSUED_HEADERS[f], copy.fields[f], "", ISSUED_WIDTH, True)
-            for f in INPUT_FIELDS if f in copy.fields]
+            for f in c.ISSUED_FIELDS if f in copy.fields]
 
 
 def issued_texts(copy) -> dict[str, dict[str, str]]:
-    """指標ID → field → the text an issued column holds for that input cell ("" for an
-    empty one), for the fields the file has a column of: what the seal covers
+    """指標ID → field → the text an issued column holds for that input cell or label ("" for
+    an empty one), for the fields the file has a column of: what the seal covers
     (core.seal.issued_payload), read from ``copy`` by the same rule (``_issued_row``) as
     the hidden columns are written, so the two cannot differ."""
-    fields = [f for f in INPUT_FIELDS if f in copy.fields]
+    fields = [f for f in c.ISSUED_FIELDS if f in copy.fields]
     return {ind_id: dict(zip(fields, _issued_row(copy, row))) for row, ind_id in zip(copy.rows, copy.ids)}
 
 
 def _issued_row(copy, row: Sequence[object]) -> list[str]:
-    """One master row's input cells as text, in the order of ``issued_columns``."""
+    """One master row's input cells and labels as text, in the order of ``issued_columns``."""
     return [text(row[col - 1]) if col <= len(row) else "" for col in
-            (copy.fields[f] for f in INPUT_FIELDS if f in copy.fields)]
+            (copy.fields[f] for f in c.ISSUED_FIELDS if f in copy.fields)]
 
 
 # The input cells as the file and the request mail both name them (the look is looks.py's

@@ -15,7 +15,7 @@ import re
 import secrets
 from typing import Iterable, Mapping, Optional, Sequence
 
-from .contract import INPUT_FIELDS
+from .contract import INPUT_FIELDS, ISSUED_FIELDS
 from .contract_read import MasterData
 from .errors import UserError
 
@@ -25,12 +25,19 @@ from .errors import UserError
 # - "2": the same and the input cells as issued, which the file keeps in hidden columns
 #   (core.contract.ISSUED_HEADERS) and collect trusts to tell what a municipality changed
 #   (cycle.collect.since_issue). Unsealed, a lifted protection let a return rewrite them and
-#   have its own answer dropped under a false 「マスターで直した」.
-TEMPLATE_VERSION = "2"
-# The versions collect takes: files issued before "2" are out with the municipalities while
+#   have its own answer dropped under a false 「マスターで直した」;
+# - "3": the same and the labels (連携事業名, 評価指標) as issued, kept in hidden columns too:
+#   a note a municipality typed into a label once the protection was lifted (「…（うち2件は
+#   見込み）」) was imported without a word and never read. 指標 is no reference for it (staff
+#   may reword an indicator after the split); the label as issued is, and sealed, it cannot
+#   be rewritten to hide the note.
+TEMPLATE_VERSION = "3"
+# The versions collect takes: files issued before are out with the municipalities while
 # the tool is updated mid-cycle, and each is checked the way it was sealed, so nobody has
 # to split again. A file cannot be passed off as older: the version is in the sealed payload.
-READ_VERSIONS = ("1", TEMPLATE_VERSION)
+READ_VERSIONS = ("1", "2", TEMPLATE_VERSION)
+# The cells of each row a version's seal covers as issued (``issued_payload``).
+SEALED_FIELDS = {"1": (), "2": INPUT_FIELDS, "3": ISSUED_FIELDS}
 
 # The master's key for sealing returns: a hidden workbook-scope name holding a string
 # constant (see master_key for why there).
@@ -174,9 +181,11 @@ def _sealed_text(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def issued_payload(ids: Sequence[str], cells: Mapping[str, Mapping[str, str]]) -> list[list[Optional[str]]]:
-    """The issued input cells as the seal covers them: per 指標ID of ``ids``, the text of
-    each input field (INPUT_FIELDS order), None where the file has no such column.
+def issued_payload(ids: Sequence[str], cells: Mapping[str, Mapping[str, str]],
+                   fields: Sequence[str] = INPUT_FIELDS) -> list[list[Optional[str]]]:
+    """The issued cells as the seal covers them: per 指標ID of ``ids``, the text of each of
+    ``fields`` (SEALED_FIELDS of the file's version, in order), None where the file has no
+    such column.
 
     ``cells``: 指標ID → field → text, as split wrote the hidden columns
     (core.input_sheet.issued_texts) or as collect read them back; a field missing from a
@@ -185,7 +194,7 @@ def issued_payload(ids: Sequence[str], cells: Mapping[str, Mapping[str, str]]) -
     out = []
     for ind_id in ids:
         row = cells.get(ind_id, {})
-        out.append([_sealed_text(row[f]) if f in row else None for f in INPUT_FIELDS])
+        out.append([_sealed_text(row[f]) if f in row else None for f in fields])
     return out
 
 
@@ -194,15 +203,15 @@ def municipality_seal(key: bytes, data: MasterData, municipality: str, issued: s
                       cells: Optional[Mapping[str, Mapping[str, str]]] = None,
                       version: str = TEMPLATE_VERSION) -> str:
     """The seal of ``municipality``'s file issued at ``issued`` (the text of RenkeiIssued);
-    ``rows``: its ``issued_rows``, when the caller has them; ``cells``: its input cells as
-    issued (``issued_payload``), which a version "2" seal covers; ``version``: the file's
+    ``rows``: its ``issued_rows``, when the caller has them; ``cells``: its input cells (and
+    labels) as issued (``issued_payload``), which a seal of version "2" on covers; ``version``: the file's
     RenkeiTemplateVersion (collect checks an older file the way it was sealed)."""
     if rows is None:
         rows = issued_rows(data, municipality).get(municipality, [])
     ids = [ind_id for ind_id, _target in rows]
     if version != "1" and cells is None:
         raise ValueError(f"a version {version} seal covers the issued cells")
-    payload = None if version == "1" else issued_payload(ids, cells)
+    payload = None if version == "1" else issued_payload(ids, cells, SEALED_FIELDS[version])
     return seal(key, municipality, str(data.settings.fiscal_year), version, issued, ids, fingerprint(rows), payload)
 
 

@@ -11,7 +11,7 @@ mail client or an office suite drops the properties).
 
 Part of the identifier is a seal: an HMAC-SHA256 keyed with a secret that only the
 master holds (see ``master_key``), over the municipality, year, template version, issue
-time, the indicators the file was issued for and its input cells as issued (the hidden
+time, the indicators the file was issued for and its input cells and labels as issued (the hidden
 columns collect tells a municipality's changes by). Everything else in a file can be
 recomputed by whoever holds it (the plain ``fingerprint`` is a hash of public data), so
 without the seal a 小樽市 file relabelled consistently as 江別市 would be taken for

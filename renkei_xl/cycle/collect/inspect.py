@@ -25,14 +25,14 @@ from ...core.input_sheet import REFERENCES
 from ...core.methods import cell_value
 from ...core.findings import (ACTUAL_TARGET_NOTE, as_shown, BOOLEAN_CELL, held_as, CLOSED_DENOMINATOR, hidden_number,
                               IGNORED_DENOMINATOR, MERGED_INPUT, MISSING_DENOMINATOR, PERCENT_FORMATTED_AFTER,
-                              QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, SCALED_WITHOUT_WORDS, shown_otherwise,
-                              STALE_FLAGGED_RETURN, STALE_RETURN, STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT,
+                              label_changed, QUOTES_DENOMINATOR, ROW_ADDED_SINCE_SPLIT, SCALED_WITHOUT_WORDS,
+                              shown_otherwise, STALE_FLAGGED_RETURN, STALE_RETURN, STATUS_DATE, STATUS_PERCENT, STATUS_WORDS, TEXT_CUT,
                               unread_sheets)
 from ...core.model import ERROR, Entry
 from ...core.validate import uncached_formula_finding, validate
 from ...core.values import LISTED, NO_RESULT_VALUE, error_value, listed, more_text, shown, unread_kind, unread_places, unread_value
 from ..distribute import ID_LABELS, L_SEAL, file_name, input_tail, P_FINGERPRINT, P_ISSUED, P_MUNICIPALITY, P_SEAL, P_VERSION, P_YEAR
-from ...core.seal import READ_VERSIONS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
+from ...core.seal import READ_VERSIONS, SEALED_FIELDS, TEMPLATE_VERSION, fingerprint, municipality_seal, seal_matches
 from .import_log import as_datetime
 from .paths import RESAVE_AS_XLSX, unpack_into
 from ...package.content import (archived as _archived, content_of, EMPTY, HEAD, MAX_NAMES, member_name as _member_name,
@@ -337,7 +337,7 @@ def _moved_header(book: Book, grid: list[list[object]], muni: str, at: int) -> t
     row does (and whose values the seal covers), else refused naming what happened. It was
     「見出しが変更されています…20行目までに見出し行が必要です」, of a header no one changed."""
     heads = {text(v) for v in grid[at - 1]}
-    if not set(c.ISSUED_HEADERS.values()).issubset(heads):
+    if not {c.ISSUED_HEADERS[f] for f in INPUT_FIELDS}.issubset(heads):     # every version's hidden columns
         raise Refused(f"シート「{muni}」の表の上に行が挿入され、見出しの行が {at} 行目に移っています（見出しの行は"
                       f"{c.HEADER_SEARCH_ROWS}行目までにあるはずです）。表の上に挿入した行を削除して保存したファイルを"
                       "送ってもらってください（挿入した行が空なら、その行を削除して保存してから取り込めます）")
@@ -367,7 +367,8 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     as_returned, added = _check_questions(muni, rows, master_entries, data, ident, (grid, header_row))
     raw_rows = {r: grid[r - 1] for r, _v, _cells in rows}
     row_ids = {r: v["indicator_id"] for r, v, _cells in rows if v["indicator_id"]}
-    issued = issued_values(grid[header_row - 1], raw_rows, row_ids)
+    version = ident.get(P_VERSION, TEMPLATE_VERSION)
+    issued = issued_values(grid[header_row - 1], raw_rows, row_ids, SEALED_FIELDS.get(version) or INPUT_FIELDS)
     _check_seal(ident, data, muni, key, issued, as_returned)
     _check_named(path, muni, settings, split_folder)
     _check_outside_input(muni, grid[header_row - 1], raw_rows, row_ids, data)
@@ -397,6 +398,7 @@ def _inspect(path: Path, raw: bytes, wb, data: MasterData, key: Optional[bytes],
     held = _held_rows(errors, row_ids)
     noted = tuple(_as_shown(f, seen, muni, cols) for f in judged
                   if not _holds(f, typed) and f.cell in typed and row_ids.get(parse_ref(f.cell)[0]) not in held)
+    noted += tuple(_labels_since_issue(muni, raw_rows, row_ids, cols, issued))
     for ind_id in held:
         values.pop(ind_id, None)
     errors += [ROW_ADDED_SINCE_SPLIT.at(muni, e.cell("indicator_id"), e.indicator_id,
@@ -460,12 +462,14 @@ def _typed_since_issue(muni: str, table: tuple[dict[int, list], dict[int, str], 
     return out
 
 
-def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str]) -> dict[str, dict[str, str]]:
-    """指標ID → field → the input cell's text as split issued it (c.ISSUED_HEADERS), for
-    the fields whose hidden column is in the header row; empty for a file issued before
-    those columns existed, which then imports as it always did (every cell that differs)."""
+def issued_values(header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
+                  fields: Sequence[str] = c.ISSUED_FIELDS) -> dict[str, dict[str, str]]:
+    """指標ID → field → the input cell's (or label's) text as split issued it
+    (c.ISSUED_HEADERS), for those of ``fields`` (what the file's version keeps: seal.SEALED_FIELDS)
+    whose hidden column is in the header row; empty for a file issued before those columns
+    existed, which then imports as it always did (every cell that differs)."""
     at = {text(v): col for col, v in enumerate(header, start=1)}
-    found = {f: at[h] for f, h in c.ISSUED_HEADERS.items() if h in at}
+    found = {f: at[c.ISSUED_HEADERS[f]] for f in fields if c.ISSUED_HEADERS[f] in at}
     if not found:
         return {}
     return {ind_id: {f: text(_at(raw_rows[r], col)) for f, col in found.items()} for r, ind_id in row_ids.items()}
@@ -860,6 +864,32 @@ def _check_outside_input(muni: str, header: list, raw_rows: dict[int, list], row
                       "実績値の列に入力し直して送ってもらってください")
 
 
+def _labels_since_issue(muni: str, raw_rows: dict[int, list], row_ids: dict[int, str], cols: dict[str, int],
+                        issued: dict[str, dict[str, str]]) -> list:
+    """A warning (findings.LABEL_CHANGED) for each 連携事業名 or 評価指標 of a returned row whose
+    text differs from the one split issued (the hidden 配布時の… columns, sealed from version
+    "3" on; a file issued before keeps none, and is read as before): typed into once the
+    protection was lifted (「…（うち2件は見込み）」), corrected or cleared. collect imports the
+    input cells only, so the text was lost without a word.
+
+    A warning, not a refusal. Refused, the municipality's answers (their own cells, read as
+    issued questions: a label is no part of what a row's values mean, as a 単位 is) would stay
+    out of the master for words beside them, and staff would have to ask for the file again;
+    taken with the typed text quoted, file and cell named, on both faces (CollectReport.noted),
+    nothing is accepted unseen. 指標's text is no reference: staff may reword an indicator after
+    the split, and a genuine return would be warned of falsely."""
+    labels = {f: cols[f] for f in c.LABEL_FIELDS if f in cols}
+    out = []
+    for r, ind_id in row_ids.items():
+        was = issued.get(ind_id, {})
+        for f, col in labels.items():
+            got = text(_at(raw_rows[r], col))
+            if f in was and got != was[f]:
+                out.append(label_changed(muni, cell_ref(r, col), ind_id, label=c.ENTRY_HEADERS[f], issued=was[f],
+                                         returned=got))
+    return out
+
+
 def _check_labels_typed_over(muni: str, header: list, raw_rows: dict[int, list], row_ids: dict[int, str],
                              data: MasterData) -> None:
     """A locked cell of an indicator's row typed over once the sheet's protection was lifted
@@ -868,8 +898,8 @@ def _check_labels_typed_over(muni: str, header: list, raw_rows: dict[int, list],
     compared with what split copied it from: the master sheet's 単位, 指標's 基準値 (where the
     sheet has none of its own). Only on a sheet no longer protected: on a protected one
     nobody could type there, and a difference is the master's, edited since. 連携事業名 and
-    評価指標 are split's copy of the master sheet's text, which MasterData does not keep
-    (_check_row_labels sees a row relabelled as another indicator)."""
+    評価指標 are compared with their text as issued, which the file keeps (_labels_since_issue;
+    _check_row_labels sees a row relabelled as another indicator)."""
     heads = [text(v) for v in header]
     own = set(data.headers.get(muni, ()))
     labels = {c.ENTRY_HEADERS["unit"]: "unit"}
@@ -1005,7 +1035,7 @@ def _check_seal(ident: dict[str, str], data: MasterData, muni: str, key: Optiona
     expected = municipality_seal(key, data, muni, ident.get(P_ISSUED, ""), rows, cells=issued,
                                  version=ident.get(P_VERSION, TEMPLATE_VERSION))
     if not seal_matches(expected, got) and not issued and ident.get(P_VERSION) != "1":
-        hidden = "・".join(c.ISSUED_HEADERS.values())
+        hidden = "・".join(c.ISSUED_HEADERS[f] for f in SEALED_FIELDS.get(ident.get(P_VERSION, ""), INPUT_FIELDS))
         raise Refused(f"非表示の列（{hidden}）が削除されています（Excel の「ドキュメント検査」で「非表示の行と列」を"
                       "削除したときなど）。市町村が変えたセルと、配布した入力用ファイルであることを確かめられないため、"
                       "取り込みません。配布した入力用ファイルに入力し、非表示の列を削除せずに送ってもらってください")

@@ -139,7 +139,8 @@ class CollectReport:
     @property
     def noted(self) -> list[tuple[str, Finding]]:
         """(file name, finding) of each warning the master's 入力チェック gives on a cell the
-        file's municipality typed, imported all the same (inspect._holds)."""
+        file's municipality typed, imported all the same (inspect._holds), and of each label
+        typed over since the split (inspect._labels_since_issue)."""
         return [(name, f) for name, found in self.noted_by_file for f in found]
 
     def imported_line(self) -> str:
@@ -242,7 +243,7 @@ class Submission(NamedTuple):
     issued: dict[str, dict[str, str]] = {}  # 指標ID -> field -> the cell's text as issued (if kept)
     issued_at: Optional[dt.datetime] = None  # when split issued the file (RenkeiIssued)
     cells: dict[str, Mapping[str, str]] = {}  # 指標ID -> field -> the file's cell
-    noted: tuple[Finding, ...] = ()        # warnings of the master's rules on cells typed, imported all the same
+    noted: tuple[Finding, ...] = ()        # warnings on cells typed (the master's rules, labels), imported all the same
 
 
 def cell_at(row: Sequence[object], col: int) -> object:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ...core import contract as c
 from ...core.alerts import Listing, Part
+from ...core.findings import LABEL_CHANGED
 from ...core.sheet_findings import LISTED_FINDINGS
 from ...core.values import MUNICIPALITIES, listed_limit
 from .records import HELD_COLUMN, CollectReport, held_line, held_summary, kept_line, noted_line
@@ -81,8 +82,14 @@ def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）" if done else "")
     parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
                            "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
-                           [noted_line(name, f) for name, f in report.noted], "（入力チェックで示します）")
+    # A label a municipality wrote into (findings.LABEL_CHANGED) is no 入力チェック warning: the
+    # return itself, left in the folder, is where the whole text stays.
+    labels = [(name, f) for name, f in report.noted if f.type == LABEL_CHANGED.code]
+    checked = [(name, f) for name, f in report.noted if f.type != LABEL_CHANGED.code]
+    parts += _cells_listed(f"入力チェックで警告になるセル {len(checked)} か所（取り込みます）:",
+                           [noted_line(name, f) for name, f in checked], "（入力チェックで示します）")
+    parts += _cells_listed(f"連携事業名・評価指標が配布時と違うセル {len(labels)} か所（値は取り込みます）:",
+                           [noted_line(name, f) for name, f in labels], "（文はそれぞれの回答ファイルに残っています）")
     already = [r.name for r in report.already]
     if already:
         parts += ["", Listing(already, "ほか {n} 件", cap=SHOWN_FILES, head=f"取り込み済みのファイル {len(already)} 件: ",
