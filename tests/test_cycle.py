@@ -1796,8 +1796,9 @@ def test_a_note_typed_into_a_label_is_imported_with_a_warning_that_quotes_it(cyc
     issued (hidden, sealed) are the reference: each changed cell is a warning naming the
     file, the cell and the text typed, on the command line and the button alike, and the
     answers are imported. 04-1's 評価指標 reworded in 指標 after the split warns of nothing."""
+    from renkei_xl.core.alerts import printed
     from renkei_xl.cycle.collect.records import noted_line
-    from renkei_xl.excel.buttons import _left_out_parts
+    from renkei_xl.cycle.collect.said import collect_lines, left_out_parts
 
     master, _, filled = cycle
     path = filled["小樽市"]
@@ -1806,13 +1807,14 @@ def test_a_note_typed_into_a_label_is_imported_with_a_warning_that_quotes_it(cyc
     data = load_master(master)
     data.indicators = [i._replace(name="連携して開催したセミナーの回数（言い換え）") if i.id == "04-1" else i
                        for i in data.indicators]        # reworded in 指標 after the split
-    report = plan_collect(data, [path], key=master_key_of_file(master))     # what collect prints: report.lines()
+    report = plan_collect(data, [path], key=master_key_of_file(master))
     assert not report.refused and not report.held and [r.municipality for r in report.records] == ["小樽市"]
     assert ("05-1", "実績値", 4) in [(ch.indicator_id, ch.field, ch.new) for ch in report.changes]
     assert [(f.place, f.indicator_id) for _name, f in report.noted] == [(p, i) for i, (p, _s) in edits.items()]
     lines = [noted_line(name, f) for name, f in report.noted]
-    shown = "\n".join(str(part) for part in _left_out_parts(report))
-    assert all(line in shown for line in lines) and all(line in report.lines() for line in lines), shown
+    shown = "\n".join(printed(left_out_parts(report)))               # the button's lines
+    assert all(line in shown for line in lines) and all(f"・{line}" in collect_lines(report) for line in lines), shown
+    assert f"連携事業名・評価指標が配布時と違うセル {len(edits)} か所" in shown and "入力チェックで警告になるセル" not in shown
     for ind_id, (place, said) in edits.items():
         assert f"警告: {path.name}: {place} {ind_id}: {said}取り込むのは実績値・分母・実施状況だけ" in shown, shown
 
