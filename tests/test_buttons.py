@@ -2074,7 +2074,7 @@ def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_ma
     held = re.search(r"\n取り込まなかったセル (\d+) か所: ", prompt)
     cells = [("f", SimpleNamespace(place=i)) for i in range(int(held.group(1)))] if held else []
     assert held and f"\n{held_summary(cells)}\n" in prompt, prompt    # whole, over its list
-    assert f"回収フォルダ: {inbox}\n" in prompt, prompt
+    assert f"回収フォルダー: {inbox}\n" in prompt, prompt
     assert "\n取り込めないファイル 5 件（このファイルからは何も取り込んでいません）:\n" in prompt, prompt
     assert f"\n【注意】2024年度のマスター「{later}」が、すでに作られています。\n" in prompt, prompt
     assert (f"上書き保存してから、renkei-xl history import {later.name} {book.name} で、2024年度のマスターの"

@@ -541,7 +541,7 @@ def _collect(live: LiveBook, title: str) -> Said:
         from ..safety import make_folder
 
         make_folder(inbox, "回収用")     # in Japanese when it cannot be made; the server's log counts it
-        return (f"回収用のフォルダを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
+        return (f"回収用のフォルダーを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダーに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
     live.status(f"{title}: 回収したファイルを確認しています…")
@@ -551,8 +551,8 @@ def _collect(live: LiveBook, title: str) -> Said:
     report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key, master=master)
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
-        return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
-    parts: list[Part] = [Whole(f"回収フォルダ: {_shown(inbox)}")]
+        return f"フォルダー「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
+    parts: list[Part] = [Whole(f"回収フォルダー: {_shown(inbox)}")]
     if key is None:
         parts += ["", UNKEYED_NOTE]
     head = list(parts)
