@@ -79,9 +79,9 @@ def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_
                               head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
     parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）" if done else "")
-    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
-                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
-    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込みます）:",
+    parts += _cells_listed(f"配布後にマスターで直した値を残{'した' if done else 'す'}セル {len(report.kept)} か所"
+                           "（回答ではそのセルが配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
+    parts += _cells_listed(f"入力チェックで警告になるセル {len(report.noted)} か所（取り込み{'ました' if done else 'ます'}）:",
                            [noted_line(name, f) for name, f in report.noted], "（入力チェックで示します）")
     already = [r.name for r in report.already]
     if already:
