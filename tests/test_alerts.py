@@ -32,7 +32,7 @@ def test_lists_give_way_each_keeping_a_share_and_the_closing_lines_stay():
     refused = [f"・資料{i:02d}.pdf: Excel ブック（.xlsx）ではないため、取り込みません（このフォルダーから移してください）"
                for i in range(24)]
     changed = [f"・小樽市!E{i} 04-1 実績値: {i} → {i + 1}" for i in range(2, 40)]
-    text = alert_text(["回収フォルダ: 回収", "", "取り込めないファイル 24 件:", Listing(refused, "　…ほか {n} 件（もう一度押すと表示します）"),
+    text = alert_text(["回収フォルダー: 回収", "", "取り込めないファイル 24 件:", Listing(refused, "　…ほか {n} 件（もう一度押すと表示します）"),
                        "書き換えたセル 38 か所:", Listing(changed, "　…ほか {n} か所", cap=15), "",
                        CLOSING, "取り込みの記録はシート「取込履歴」にあります。"])
     assert len(text) <= BUTTON_CHARS

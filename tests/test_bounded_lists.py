@@ -341,6 +341,23 @@ def test_collect_says_where_the_refused_files_not_listed_are_in_each_faces_words
     assert "もう一度「回収ファイル取込」を押すと" in button.more and button.items[:SHOWN_FILES] == lines[1:-1]
 
 
+@pytest.mark.parametrize("done", [True, False])
+def test_each_heading_of_a_collect_is_said_in_the_tense_of_what_it_did(done):
+    """After an import the command said 「取り込まなかったセル…取り込みました」 and, below it,
+    「入力チェックで警告になるセル 2 か所（取り込みます）」; its --dry-run said 「…値を残したセル」 of
+    cells nothing was written to. Every heading of one message now says what happened, or
+    what the import would do when nothing was written."""
+    from renkei_xl.cycle.collect.said import collect_parts
+
+    report = _collect_report(2, lambda m: f"{m}.xlsx", held_by_file=1, kept_by_file=1, noted_by_file=1)
+    heads = [p.head for p in collect_parts(report, done=done) if isinstance(p, Listing) and p.head]
+    assert len(heads) >= 4, heads
+    past, future = ("取り込みました", "残した", "書き換えた"), ("取り込みます", "残す", "書き換える")
+    said, unsaid = (past, future) if done else (future, past)
+    assert [h for h in heads if any(w in h for w in unsaid)] == [], heads
+    assert sum(any(w in h for w in said) for h in heads) >= 3, heads
+
+
 def test_listed_names_the_first_and_counts_the_rest():
     assert listed(["札幌市", "小樽市"]) == "札幌市、小樽市"
     assert listed(_names(), "町") == f"第1町、第2町、第3町、第4町、第5町 ほか {MANY - 5:,} 町" and LISTED == 5

@@ -1990,7 +1990,7 @@ def test_check_and_recalc_with_every_answer_wrong_name_the_first_cell_and_where_
     monkeypatch.chdir(book.parent)
     payload = click_payload(book)
     for entry, closing in ((buttons.check, "結果はシート「検証結果」にあります（セル欄をクリックすると該当のセルへ移動します）。"),
-                           (buttons.recalc, "シート「一覧」「集計」「検証結果」を作り直しました。")):
+                           (buttons.recalc, "シート「一覧」「集計」「次の一歩」「検証結果」を作り直しました。")):
         prompt = _fits(_run(entry, payload)[0])
         assert "検証: エラー 165 件、警告 150 件\n・[エラー] 札幌市!E2 02-1: 実績値: 「約10件」は" in prompt, prompt
         assert re.search(r"…ほか \d+ 件（シート「検証結果」を見てください）", prompt) and prompt.endswith(closing), prompt
@@ -2074,7 +2074,7 @@ def test_collect_of_twelve_returns_after_rollover_keeps_each_heading_the_next_ma
     held = re.search(r"\n取り込まなかったセル (\d+) か所: ", prompt)
     cells = [("f", SimpleNamespace(place=i)) for i in range(int(held.group(1)))] if held else []
     assert held and f"\n{held_summary(cells)}\n" in prompt, prompt    # whole, over its list
-    assert f"回収フォルダ: {inbox}\n" in prompt, prompt
+    assert f"回収フォルダー: {inbox}\n" in prompt, prompt
     assert "\n取り込めないファイル 5 件（このファイルからは何も取り込んでいません）:\n" in prompt, prompt
     assert f"\n【注意】2024年度のマスター「{later}」が、すでに作られています。\n" in prompt, prompt
     assert (f"上書き保存してから、renkei-xl history import {later.name} {book.name} で、2024年度のマスターの"

@@ -359,6 +359,26 @@ def test_the_staff_texts_quote_the_tools_words_in_its_own_brackets():
     assert not found, found
 
 
+# Katakana words the tool and the staff texts spell one way: (the spelling, the other one).
+# The collect button said 「回収フォルダ: …」 above refusals asking for 「このフォルダー（回収）」,
+# and the setup document's table 「配布用・回収・確定版のフォルダ」 beside 「サーバー作業フォルダー」.
+ONE_SPELLING = (("フォルダー", "フォルダ(?!ー)"), ("メモリ", "メモリー"))
+
+
+def test_the_tool_and_the_staff_texts_spell_each_word_one_way():
+    """Staff search their screen and the manuals for the words a message gives; a word spelt two
+    ways within one message, or otherwise in the manual than on screen, reads as two things."""
+    from test_vba_doc_refs import _texts
+
+    package = README.parent / "renkei_xl"
+    texts = [(str(p.relative_to(README.parent)), p.read_text(encoding="utf-8")) for p in package.rglob("*.py")]
+    texts += list(_texts().items()) + _staff_texts()
+    found = [(name, n, line.strip()[:80], spelt) for name, text in texts
+             for n, line in enumerate(text.splitlines(), start=1)
+             for spelt, other in ONE_SPELLING if re.search(other, line)]
+    assert not found, found
+
+
 def _limits() -> list[tuple[str, str]]:
     """(file, phrase) for each limit the staff texts quote, the phrase spelt from the constant
     that is the limit: one number in one place (the constant), and the texts say it."""

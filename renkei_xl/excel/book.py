@@ -119,7 +119,7 @@ def online_book_message() -> str:
     """Why a button that needs the master's file stops where the book is open from OneDrive
     or SharePoint and no local file stands for it."""
     return ("このブックは OneDrive / SharePoint 上で開かれています。配布・回収・書き出しは、"
-            "ブックをパソコンのフォルダに保存して開き直してから実行してください")
+            "ブックをパソコンのフォルダーに保存して開き直してから実行してください")
 
 
 def shared_book_message() -> str:

@@ -338,12 +338,12 @@ def _check(live: LiveBook, title: str) -> Said:
 
 def _recalc(live: LiveBook, title: str) -> Said:
     from ..core.pipeline import missed_note
-    from ..core.plan import recalc_plan
+    from ..core.plan import REBUILT_BY_RECALC, recalc_plan
     from .apply import master_state
 
     data, result = _evaluate(live, title)
     plan, result = recalc_plan(master_state(live), data, result, title, now())
-    live.status(f"{title}: 一覧・集計・検証結果を書き込んでいます…")
+    live.status(f"{title}: {'・'.join(REBUILT_BY_RECALC)}を書き込んでいます…")
     left_out = _apply(live, plan)
     s = result.summary
     counts = "　".join(f"{sym} {s.counts.get(sym, 0)}件" for sym in SYMBOLS)
@@ -351,7 +351,7 @@ def _recalc(live: LiveBook, title: str) -> Said:
         f"評価を再計算しました（{len(result.indicators)} 指標）。", counts, s.rate_line,
         *filter(None, [missed_note(result)]), "",
         *_findings_parts(result.findings), "",
-        f"シート「{c.LIST}」「{c.SUMMARY}」「{c.FINDINGS}」を作り直しました。", *left_out]
+        f"シート{''.join(f'「{name}」' for name in REBUILT_BY_RECALC)}を作り直しました。", *left_out]
 
 
 def _findings_parts(findings: Sequence[Finding]) -> list[Part]:
@@ -541,7 +541,7 @@ def _collect(live: LiveBook, title: str) -> Said:
         from ..safety import make_folder
 
         make_folder(inbox, "回収用")     # in Japanese when it cannot be made; the server's log counts it
-        return (f"回収用のフォルダを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダに"
+        return (f"回収用のフォルダーを作りました: {_shown(inbox)}\n\n市町村から戻ったファイル（.xlsx）をこのフォルダーに"
                 "入れてから、もう一度「回収ファイル取込」を押してください。")
     data = live.read()
     live.status(f"{title}: 回収したファイルを確認しています…")
@@ -551,8 +551,8 @@ def _collect(live: LiveBook, title: str) -> Said:
     report, plan = plan_import(data, master_state(live), [inbox], exclude=[master], key=key, master=master)
     changes, refusals, records = report.changes, report.refusals, report.records
     if not changes and not refusals and not records:
-        return f"フォルダ「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
-    parts: list[Part] = [Whole(f"回収フォルダ: {_shown(inbox)}")]
+        return f"フォルダー「{_shown(inbox)}」に取り込むファイル（.xlsx）がありません。"
+    parts: list[Part] = [Whole(f"回収フォルダー: {_shown(inbox)}")]
     if key is None:
         parts += ["", UNKEYED_NOTE]
     head = list(parts)

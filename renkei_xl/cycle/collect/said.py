@@ -80,15 +80,16 @@ def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_
                               head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
     parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）" if done else "")
-    parts += _cells_listed(f"配布後にマスターで直した値を残したセル {len(report.kept)} か所（回答ではそのセルが"
-                           "配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
+    parts += _cells_listed(f"配布後にマスターで直した値を残{'した' if done else 'す'}セル {len(report.kept)} か所"
+                           "（回答ではそのセルが配布時のままでした）:", [kept_line(name, f) for name, f in report.kept])
     # A label a municipality wrote into (findings.LABEL_CHANGED) is no 入力チェック warning: the
     # return itself, left in the folder, is where the whole text stays.
     labels = [(name, f) for name, f in report.noted if f.type == LABEL_CHANGED.code]
     checked = [(name, f) for name, f in report.noted if f.type != LABEL_CHANGED.code]
-    parts += _cells_listed(f"入力チェックで警告になるセル {len(checked)} か所（取り込みます）:",
+    took = "取り込みました" if done else "取り込みます"
+    parts += _cells_listed(f"入力チェックで警告になるセル {len(checked)} か所（{took}）:",
                            [noted_line(name, f) for name, f in checked], "（入力チェックで示します）")
-    parts += _cells_listed(f"連携事業名・評価指標が配布時と違うセル {len(labels)} か所（値は取り込みます）:",
+    parts += _cells_listed(f"連携事業名・評価指標が配布時と違うセル {len(labels)} か所（値は{took}）:",
                            [noted_line(name, f) for name, f in labels], "（文はそれぞれの回答ファイルに残っています）")
     already = [r.name for r in report.already]
     if already:
