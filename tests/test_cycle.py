@@ -730,6 +730,7 @@ def test_collect_lists_its_changes_as_the_button_does_and_the_dry_run_every_one(
     changed = [line for line in out.splitlines() if " → " in line]
     assert len(changed) == total and out.count(" か所:\n") == 1 and "…ほか" not in out, out
     assert taken(out) == {p.name: m for m, p in filled.items()}, out    # every file, named once
+    assert out.rstrip().endswith("取り込むときは、同じコマンドを --dry-run を付けずに実行してください。"), out
     # the run that writes lists them as the button does: its head, the first few, the rest counted
     report = collect(master, list(filled.values()), dry_run=True)
     listed = printed([changes_listing(report, "書き換えたセル:\n")])

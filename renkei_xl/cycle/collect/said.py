@@ -126,8 +126,11 @@ def written_lines(report: CollectReport, master: object) -> list[str]:
     from .records import recalc_next
 
     if report.written is None:
-        return ["取り込むファイルがないため、マスターは変更していません。" if not report.dry_run else
-                f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。"]
+        if not report.dry_run:
+            return ["取り込むファイルがないため、マスターは変更していません。"]
+        # the preview's next step: a staff member who read the diff must learn how to apply it
+        return [f"取り込める {len(report.records)} ファイル、変更 {len(report.changes)} セル（まだ書き込んでいません）。",
+                *(["取り込むときは、同じコマンドを --dry-run を付けずに実行してください。"] if report.records else [])]
     lines = [f"{report.imported_line()}: {report.written.path}"]
     if report.written.backup:
         lines.append(f"バックアップ: {report.written.backup}")
