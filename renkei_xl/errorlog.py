@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Optional
 
 from .clock import aware
+from .core.values import UNSEEN_IN_NAMES
 
 CLI_LOG = "renkei-xl-error.log"
 BUTTON_LOG = "renkei-xl-button-error.log"
@@ -49,11 +50,25 @@ def stamp(created: Optional[float] = None) -> str:
     return aware(created).isoformat(sep=" ", timespec="seconds")
 
 
+def seen(ch: str) -> bool:
+    """Whether every log of the tool (this one, the server's two: server.log.escape) writes
+    ``ch`` as itself: printable to Python, and not one of the printable characters that show
+    as nothing or as a blank (core.values.UNSEEN_IN_NAMES). The error log kept those as they
+    came while the request log escaped them: a Hangul filler after a book's name, quoted in
+    an exception, read there as another name than the request line's for the same click."""
+    return ch.isprintable() and ch not in UNSEEN_IN_NAMES
+
+
+def escaped(ch: str) -> str:
+    """How a log writes a character it does not write as itself (``seen``)."""
+    return f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
+
+
 def printable(text: str) -> str:
     """``text`` with its control and separator characters (CR, LF, NEL, LS/PS, ESC, bidi
-    overrides, NUL, half of a surrogate pair) written as \\uXXXX; spaces and tabs kept."""
-    return "".join(ch if ch.isprintable() or ch in " \t" else
-                   (f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}") for ch in text)
+    overrides, NUL, half of a surrogate pair) and the characters that show as nothing or
+    as a blank written as \\uXXXX (``seen``); spaces and tabs kept."""
+    return "".join(ch if seen(ch) or ch in " \t" else escaped(ch) for ch in text)
 
 
 def traceback_text(trace: str) -> str:

@@ -15,7 +15,7 @@ import pytest
 
 from renkei_xl import errorlog
 
-HOSTILE = "a\r\n--- 2020-01-01 00:00:00+09:00 renkei-xl forged\u0085b\u2028c\u2029d\x1b[31me\u202ef\x00g\udc80h"
+HOSTILE = "a\r\n--- 2020-01-01 00:00:00+09:00 renkei-xl forged\u0085b\u2028c\u2029d\x1b[31me\u202ef\x00g\udc80h\u3164i\u115fj"
 
 
 def _logged(path, header: str, message: str):
@@ -44,15 +44,16 @@ def test_each_record_says_its_time_zone(tmp_path, tokyo):
 
 
 def test_nothing_a_command_or_an_exception_quotes_can_write_a_record_of_its_own(tmp_path):
-    """CR, LF, NEL, LS/PS, an ANSI escape, a bidi override, NUL and half of a surrogate pair
-    in the command line (a file's name) and in the exception's message (a cell's text)."""
+    """CR, LF, NEL, LS/PS, an ANSI escape, a bidi override, NUL, half of a surrogate pair and
+    the fillers that show as a blank (escaped in the request log too: server.log.escape) in the
+    command line (a file's name) and in the exception's message (a cell's text)."""
     path = tmp_path / "error.log"
     assert _logged(path, f"renkei-xl recalc {HOSTILE}.xlsm", HOSTILE) == path
     text = path.read_text(encoding="utf-8")
     records = [line for line in text.split("\n") if line.startswith("---")]
     assert len(records) == 1 and "forged" in records[0], text
     assert all(line.startswith(errorlog.TRACE_INDENT) for line in text.split("\n")[1:] if line), text
-    for raw in "\r\x85\u2028\u2029\x1b\u202e\x00":
+    for raw in "\r\x85\u2028\u2029\x1b\u202e\x00\u3164\u115f":
         assert raw not in text, repr(raw)
     assert "\\u202e" in text and "\\udc80" in text
 

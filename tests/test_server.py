@@ -853,6 +853,31 @@ def test_a_number_one_worker_gave_is_claimed_once_by_whichever_worker_the_report
     assert len((tmp_path / issued.NAME).read_text().splitlines()) == 4       # 3 numbers, 1 report
 
 
+def test_a_report_waiting_for_the_numbers_file_holds_up_no_other_request(server):
+    """The numbers file (server.issued) held locked elsewhere (another worker, a backup tool
+    on the share): a click's number and a report's claim wait for it, up to LOCK_SECONDS.
+    They waited on the worker's event loop, and every other request of the worker (a
+    colleague's click, the health check, a slow client's timeout) waited with them. Held
+    here for HELD seconds: the report waits, then is checked as usual (server.aside)."""
+    import fcntl
+
+    from renkei_xl.server import issued
+
+    held_for, slowest = 1.0, 0.0
+    with open(server.error_log.parent / issued.NAME, "a+b") as held, ThreadPoolExecutor(1) as pool:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        report = pool.submit(server.post, "check/outcome", {"request": "0badf00d", "error": 1004, "description": "施錠中の報告"})
+        until = time.monotonic() + held_for
+        while time.monotonic() < until:
+            asked = time.monotonic()
+            assert http_get(server.url + "/", timeout=10).status_code == 200
+            slowest = max(slowest, time.monotonic() - asked)
+            time.sleep(0.05)
+        fcntl.flock(held, fcntl.LOCK_UN)
+        assert report.result().status_code == 204
+    assert slowest < held_for / 2, f"the health check waited {slowest:.2f} s behind the numbers file's lock"
+    assert f"outcome={issued.NOT_ISSUED} " in _log_once(server.log, "text=施錠中の報告 ")
+
 def test_no_field_a_client_sends_makes_a_log_line_longer_than_a_screen(server):
     """A report's error number is any whole number JSON holds: 4,000 digits made a 4 KB
     field, where the book and the path were cut. Every value of a request line is cut."""

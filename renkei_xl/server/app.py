@@ -137,7 +137,7 @@ def create_app(config: ServerConfig):
             request.scope[OUTCOME_KEY] = {"button": caption, "outcome": outcome, "user": user,
                                           "book": seen.get("book"), "written": len(written), "waited": seen.get("waited")}
             if status == 200:
-                issued.issue(request_id, entry)         # before the answer: its report may follow at once
+                await issued.given(request_id, entry)   # before the answer: its report may follow at once
                 return Response(_answer_json(_numbered_refusal(answer, request_id), seen), media_type="application/json")
             return PlainTextResponse(numbered(answer, request_id), status_code=status, media_type=TEXT)
         run.__name__ = f"button_{entry}"
@@ -148,7 +148,7 @@ def create_app(config: ServerConfig):
             """RenkeiServer.bas' RenkeiReport, Excel failing to replay an answer: Excel's error
             once for a number issued to the button (server.issued), else said as unverified."""
             number, text, answered = _failure_report(request.scope.get("renkei.body", b""))
-            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": issued.claim(answered, entry), "answered": answered,
+            request.scope[OUTCOME_KEY] = {"button": caption, "outcome": await issued.claimed(answered, entry), "answered": answered,
                                           "error": number, "text": text,
                                           "user": _user(request.headers.get(USER_HEADER, "")) or "-"}
             return PlainTextResponse("", status_code=204)
@@ -210,7 +210,7 @@ def _recorded(running, request: Request, request_id: str, caption: str, user: st
     started = server_log.stamp()
 
     def record(said: str) -> None:
-        running.started(request_id, server_log.line(
+        running.soon(running.started, request_id, server_log.line(
             request=request_id, client=request.client.host if request.client else "-", button=caption, user=user,
             outcome=said, status="-", started=started))
 
@@ -218,7 +218,7 @@ def _recorded(running, request: Request, request_id: str, caption: str, user: st
     try:
         yield record
     finally:
-        running.ended(request_id)
+        running.soon(running.ended, request_id)
 
 
 async def _unexpected_answer(request: Request, _exc: Exception) -> PlainTextResponse:

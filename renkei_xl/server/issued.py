@@ -12,6 +12,9 @@ is read and written, so a number is claimed once whichever worker the reports re
 keeps numbers for KEPT_SECONDS and at most KEPT_NUMBERS of them, so it stays a few tens of
 kilobytes. Without an error log (an app made in a test) the numbers are kept in memory.
 Nothing here may stop a click: a file that cannot be had leaves its reports unverified.
+The server waits for the file off its event loop (``given``, ``claimed``; server.aside), for
+a bounded time and with a bounded queue: a file held elsewhere slows its own click or report
+by WAIT_SECONDS at most, and no other request of the worker at all.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ KEPT_SECONDS = 3600.0
 KEPT_NUMBERS = 2000          # about 40 bytes each: the file stays under 100 KB
 READ_BYTES = 256 * 1024      # a file grown past this (tampered, garbled) is read no further
 LOCK_SECONDS = 2.0
+# How long a click's answer or a report's line waits for the file in all (its lock, a share's
+# slow write, the numbers and reports ahead of it): past it the answer goes and the number
+# still goes into the file after it, the report is logged UNCHECKED. And how many reports may
+# wait at once in a worker: past them a report is logged UNCHECKED at once (a flood).
+WAIT_SECONDS = LOCK_SECONDS + 1.0
+QUEUED = 8
 
 VERIFIED = "Excelエラー"
 NO_NUMBER = "Excelエラー（未確認：受付番号なし）"
@@ -41,8 +50,24 @@ class Issued:
     memory). Each record is a line: ``I <number> <entry> <time>`` or ``R <number>``."""
 
     def __init__(self, path: Optional[Path]):
+        from .aside import Aside
+
         self.path = path
         self._memory: list[str] = []
+        self._aside = Aside("issued")
+
+    async def given(self, number: str, entry: str) -> None:
+        """``issue`` as the server does it: off its event loop, waited for WAIT_SECONDS at most."""
+        if self.path is None:
+            return self.issue(number, entry)
+        await self._aside.result(self.issue, number, entry, within=WAIT_SECONDS, queued=None, otherwise=None)
+
+    async def claimed(self, number: str, entry: str) -> str:
+        """``claim`` as the server does it: off its event loop, UNCHECKED past WAIT_SECONDS or QUEUED."""
+        if self.path is None:
+            return self.claim(number, entry)
+        return await self._aside.result(self.claim, number, entry, within=WAIT_SECONDS, queued=QUEUED,
+                                        otherwise=UNCHECKED if number.isalnum() else NO_NUMBER)
 
     def issue(self, number: str, entry: str) -> None:
         self._change(lambda lines: [*lines, f"I {number} {entry} {time.time():.0f}"])

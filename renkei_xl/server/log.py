@@ -39,8 +39,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..core.errors import released
-from ..core.values import UNSEEN_IN_NAMES
-from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, open_log, stamp, traceback_text
+from ..errorlog import RECORD_CHARS, TRACE_INDENT, append_record, escaped, open_log, seen, stamp, traceback_text
 from .config import DEFAULT_LOG_MB, LOG_KEPT
 
 LOGGER = "renkei_xl.server"
@@ -85,7 +84,7 @@ def escape(value: object) -> str:
     """One field value as printable text on one line: control and separator characters as
     \\uXXXX, backslash doubled, quoted when it holds a space, a quote or ``=`` (or is empty);
     the key as KEY_SHOWN (keep_out). Escaped too: the printable characters that show as
-    nothing or as a blank (core.values.UNSEEN_IN_NAMES): a Hangul filler between two names
+    nothing or as a blank (errorlog.seen): a Hangul filler between two names
     of a user read as two words on an unquoted field, and a book's name as another book's."""
     text = _hidden(str(value))
     out = []
@@ -94,14 +93,14 @@ def escape(value: object) -> str:
             out.append("\\\\")
         elif ch == '"':
             out.append('\\"')
-        elif ch == " " or (ch.isprintable() and ch not in UNSEEN_IN_NAMES):
+        elif ch == " " or seen(ch):         # the rule of every log (errorlog.seen)
             out.append(ch)
         else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
-    escaped = "".join(out)
-    if not escaped or any(ch in escaped for ch in ' "='):
-        return f'"{escaped}"'
-    return escaped
+            out.append(escaped(ch))
+    shown = "".join(out)
+    if not shown or any(ch in shown for ch in ' "='):
+        return f'"{shown}"'
+    return shown
 
 
 def trace_text(trace: str) -> str:

@@ -36,8 +36,17 @@ class Running:
     cannot be had (``open``)."""
 
     def __init__(self, path: Path, fd: int):
+        from .aside import Aside
+
         self.path, self.fd = path, fd
         self.now: dict[str, str] = {}
+        self._aside = Aside("running")
+
+    def soon(self, change, *args) -> None:
+        """``change(*args)`` (``started``, ``ended``) as the server does it: in the file's own
+        thread, in the order asked, the event loop not waiting (server.aside): the file may
+        sit on a share where a write takes seconds, and it is written twice a click."""
+        self._aside.soon(change, *args)
 
     @classmethod
     def open(cls, folder: Path) -> Optional["Running"]:
