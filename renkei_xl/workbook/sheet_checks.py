@@ -673,22 +673,43 @@ _FORMULA_TAIL = re.compile(rb"f[\s>/]")
 _VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>[^<]+</(?:\w+:)?v>"
 _OPEN_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>"
 _TEXT_RESULT = r'\st="str"'
-# A cell holding a formula (its attributes, its content), as _CELL takes a cell: its content
-# up to its first </c>; and its result where one follows the formula (as every application
-# saves it; one before it is looked for in Python). The formula scans search for this
-# alone, so a cell without a formula is passed over inside the pattern, and a saved one
-# costs a lookup: they asked six searches of every cell, and a return of a million formula
-# cells below its table (35 MB) took 12 CPU s to refuse, past a button's 30 s near the
-# part limit (its sheet read twice).
-_UNTIL_END = r"(?:[^<]|<(?!/(?:\w+:)?c>))"
-_OPEN_CELL = r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*?)(?<!/)>"
-_FORMULA_CELL = LazyPattern(_OPEN_CELL + r"(?P<inner>" + _UNTIL_END + r"*?" + _FORMULA + r".*?)</(?:\w+:)?c>")
+# A cell holding a formula (its attributes, its content), as _CELL takes a cell:
+# its content up to its first </c>. The formula scans search for this alone, so a cell
+# without a formula is passed over inside the pattern: they asked six searches of every
+# cell, and a return of a million formula cells below its table (35 MB) took 12 CPU s to
+# refuse, past a button's 30 s near the part limit (its sheet read twice). Possessive, so
+# each character is looked at once: _UNTIL is a cell's content up to its first </c>, or
+# up to the first of what ``%`` adds (a formula tag) before it.
+_UNTIL = r"(?:[^<]++|<(?!/(?:\w+:)?c>%s))*+"
+_FORMULA_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*+)(?<!/)>"
+                            r"(?P<inner>" + _UNTIL % ("|" + _FORMULA[1:]) + _FORMULA + _UNTIL % ""
+                            + r")</(?:\w+:)?c>")
 _ANY_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*?)(?:/>|>(?P<inner>.*?)</(?:\w+:)?c>)")   # _CELL
 _CELL_REF = LazyPattern(_REF)
+_ARRAY_TYPE = 't="array"'     # in an array formula's <f> (_Arrays.note); a sheet without one has no area
 _FORMULA_IN = LazyPattern(_FORMULA)
 _VALUE_IN = LazyPattern(_VALUE)
 _OPEN_VALUE_IN = LazyPattern(_OPEN_VALUE)
 _TEXT_RESULT_IN = LazyPattern(_TEXT_RESULT)
+
+
+_ANY_PREFIX = r"(?:\w+:)?"
+
+
+@lru_cache(maxsize=None)
+def _unprefixed(pattern: str) -> "re.Pattern":
+    """``pattern`` compiled for a sheet none of whose c, f or v tags has a prefix (_for):
+    with none to try, the patterns above search a sheet three times as fast (a prefix
+    tried at every tag's ``<`` was most of their time)."""
+    return re.compile(pattern.replace(_ANY_PREFIX, ""))
+
+
+def _for(text: str, pattern: LazyPattern):
+    """``pattern`` as it may be asked of ``text`` (_unprefixed where no tag it reads can
+    have a prefix: one with one, <x:c or </x:c>, holds 「:c」)."""
+    if ":c" in text or ":f" in text or ":v" in text:
+        return pattern
+    return _unprefixed(pattern.pattern)
 
 
 def _cells_to_read(text: str, arrays: "_Arrays", formulas: LazyPattern = _FORMULA_CELL):
@@ -697,9 +718,10 @@ def _cells_to_read(text: str, arrays: "_Arrays", formulas: LazyPattern = _FORMUL
     and while an array formula's area is open (``arrays``, which the caller keeps as it
     goes) every cell (_ANY_CELL), as the area's other cells hold no formula. A sheet
     without an array formula is one search of its text."""
+    every, formulas = _for(text, _ANY_CELL), _for(text, formulas)
     at = 0
     while True:
-        pattern = _ANY_CELL if arrays.areas else formulas
+        pattern = every if arrays.areas else formulas
         m = pattern.search(text, at)
         if m is None:
             return
@@ -727,7 +749,8 @@ def formula_refs(raw: bytes) -> frozenset[str]:
     column of one for a free column and wrote 前年度実績 over the formulas."""
     if not holds_formula(raw):
         return frozenset()
-    refs = (_CELL_REF.search(m["attrs"]) for m in _FORMULA_CELL.finditer(raw.decode("utf-8")))
+    text = raw.decode("utf-8")
+    refs = (_CELL_REF.search(m["attrs"]) for m in _for(text, _FORMULA_CELL).finditer(text))
     return frozenset(ref.group(1) for ref in refs if ref)
 
 
@@ -771,15 +794,34 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
     out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
         text = raw.decode("utf-8")
-        arrays = _Arrays()
-        for m, own in _cells_to_read(text, arrays):
-            if own and not saved_too and "array" not in (inner := m["inner"]) and _VALUE_IN.search(inner):
-                continue    # a saved result, not asked for: most cells of most sheets
-            cell = _formula_cell(m, own, arrays, saved_too, constants)
-            if cell is not None:
-                out.setdefault(name, {})[cell[0]] = cell[1]
-        for ref in arrays.absent(text, name):
-            out.setdefault(name, {})[ref] = False
+        if _ARRAY_TYPE not in text:
+            cells = _formula_cells_alone(text, saved_too, constants)
+        else:
+            cells, arrays = {}, _Arrays()
+            for m, own in _cells_to_read(text, arrays):
+                cell = _formula_cell(m, own, arrays, saved_too, constants)
+                if cell is not None:
+                    cells[cell[0]] = cell[1]
+            for ref in arrays.absent(text, name):
+                cells[ref] = False
+        if cells:
+            out[name] = cells
+    return out
+
+
+def _formula_cells_alone(text: str, saved_too: bool, constants: bool) -> dict[str, bool]:
+    """formula_cells of a sheet without an array formula: each cell _FORMULA_CELL finds is
+    all there is to look at, and costs two searches of its own short text (a return may
+    hold a million, each named in a flagged one's answer)."""
+    out: dict[str, bool] = {}
+    value, place = _for(text, _VALUE_IN).search, _CELL_REF.search
+    for m in _for(text, _FORMULA_CELL).finditer(text):
+        attrs, inner = m.group(1, 2)
+        saved = value(inner) is not None or bool(_TEXT_RESULT_IN.search(attrs) and _OPEN_VALUE_IN.search(inner))
+        if saved and (not saved_too or (not constants and _constant(inner))):
+            continue
+        if (ref := place(attrs)) is not None:
+            out[ref.group(1)] = saved
     return out
 
 
@@ -912,8 +954,9 @@ def _constant(inner: str) -> bool:
 _FORMULA_ELEMENT = LazyPattern(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _SHARED_INDEX = LazyPattern(r'\ssi="(\d+)"')
 # A cell holding one (formula_texts' cells, as _FORMULA_CELL is formula_cells').
-_FORMULA_ELEMENT_CELL = LazyPattern(_OPEN_CELL + r"(?P<inner>" + _UNTIL_END + r"*?<(?:\w+:)?f\b[^<>]*?(?:/>|>[^<]*</(?:\w+:)?f>)"
-                                    r".*?)</(?:\w+:)?c>")
+_FORMULA_ELEMENT_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*+)(?<!/)>(?P<inner>"
+                                    + _UNTIL % ("|" + _FORMULA_ELEMENT.pattern[1:]) + _FORMULA_ELEMENT.pattern
+                                    + _UNTIL % "" + r")</(?:\w+:)?c>")
 
 
 def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
