@@ -1075,6 +1075,29 @@ def test_a_returned_sheet_refused_is_read_once(sample, returned_sample, tmp_path
         inspect_file(path, load_master(master), master_key_of_file(master))
     assert reads == [MUNI], reads
 
+def test_a_refused_return_is_read_once_to_tell_whose_it_is(sample, returned_sample, tmp_path, monkeypatch):
+    """collect read a return it refused a second time, from its bytes, to tell whose it may
+    be (inspect.returned_by): a return of a million formula cells below its table took half
+    its 12 CPU s there. The book as read tells it (Refused.attribution), and the refusal
+    still holds the municipality's other returns as before."""
+    from renkei_xl.cycle.collect import _read_returns
+    from renkei_xl.workbook.returned import ReturnedBook
+
+    master = fresh_master(sample, tmp_path)
+    members = read_members(returned_sample.read_bytes())
+    edit_part(members, RETURNED.sheet_part, lambda x: _place_twice(x, "cell"))
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / returned_sample.name).write_bytes(write_members(members))
+    reads, read_grid = [], ReturnedBook._read_grid
+    monkeypatch.setattr(ReturnedBook, "_read_grid", lambda wb, name: reads.append(name) or read_grid(wb, name))
+    submissions, refusals = _read_returns(load_master(master), [folder], [], master_key_of_file(master), None)
+    assert submissions == [] and [r.reason for r in refusals] == [
+        f"シート「{MUNI}」のセル G20 がファイルの中に 2 度書かれています（どちらの値が正しいか分かりません。"
+        "ファイルが壊れています）。Excel で開いて保存し直してください"], refusals
+    assert reads == [MUNI], reads
+
+
 def _number_cell_edited(sample, returned_sample, tmp_path, book: str, cell: str):
     """The master (``book`` "master": validate) or the sample return (collect) with its
     number cell replaced by ``cell`` (``{at}``: the cell's place); (master, where, arguments)."""

@@ -666,6 +666,67 @@ _FORMULA = r"<(?:\w+:)?f[\s>/]"
 ANY_FORMULA = rb"<(?:\w+:)?f[\s>/]"
 _FORMULA_TAG = LazyPattern(ANY_FORMULA)
 _FORMULA_TAIL = re.compile(rb"f[\s>/]")
+# A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
+# text result as t="str" with <v></v>, which counts as saved. The value tag may carry
+# attributes (<v xml:space="preserve">12</v>, as other writers spell it and _ERROR_TEXT
+# reads it): a saved 12 was taken for no result, and a returned row held for it.
+_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>[^<]+</(?:\w+:)?v>"
+_OPEN_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>"
+_TEXT_RESULT = r'\st="str"'
+# A cell holding a formula (its attributes, its content), as _CELL takes a cell:
+# its content up to its first </c>. The formula scans search for this alone, so a cell
+# without a formula is passed over inside the pattern: they asked six searches of every
+# cell, and a return of a million formula cells below its table (35 MB) took 12 CPU s to
+# refuse, past a button's 30 s near the part limit (its sheet read twice). Possessive, so
+# each character is looked at once: _UNTIL is a cell's content up to its first </c>, or
+# up to the first of what ``%`` adds (a formula tag) before it.
+_UNTIL = r"(?:[^<]++|<(?!/(?:\w+:)?c>%s))*+"
+_FORMULA_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*+)(?<!/)>"
+                            r"(?P<inner>" + _UNTIL % ("|" + _FORMULA[1:]) + _FORMULA + _UNTIL % ""
+                            + r")</(?:\w+:)?c>")
+_ANY_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*?)(?:/>|>(?P<inner>.*?)</(?:\w+:)?c>)")   # _CELL
+_CELL_REF = LazyPattern(_REF)
+_ARRAY_TYPE = 't="array"'     # in an array formula's <f> (_Arrays.note); a sheet without one has no area
+_FORMULA_IN = LazyPattern(_FORMULA)
+_VALUE_IN = LazyPattern(_VALUE)
+_OPEN_VALUE_IN = LazyPattern(_OPEN_VALUE)
+_TEXT_RESULT_IN = LazyPattern(_TEXT_RESULT)
+
+
+_ANY_PREFIX = r"(?:\w+:)?"
+
+
+@lru_cache(maxsize=None)
+def _unprefixed(pattern: str) -> "re.Pattern":
+    """``pattern`` compiled for a sheet none of whose c, f or v tags has a prefix (_for):
+    with none to try, the patterns above search a sheet three times as fast (a prefix
+    tried at every tag's ``<`` was most of their time)."""
+    return re.compile(pattern.replace(_ANY_PREFIX, ""))
+
+
+def _for(text: str, pattern: LazyPattern):
+    """``pattern`` as it may be asked of ``text`` (_unprefixed where no tag it reads can
+    have a prefix: one with one, <x:c or </x:c>, holds 「:c」)."""
+    if ":c" in text or ":f" in text or ":v" in text:
+        return pattern
+    return _unprefixed(pattern.pattern)
+
+
+def _cells_to_read(text: str, arrays: "_Arrays", formulas: LazyPattern = _FORMULA_CELL):
+    """The cells of a sheet (its XML, decoded) a formula scan looks at, in order, each as a
+    match (its ``attrs`` and ``inner``) and whether ``formulas`` found it: each cell it finds,
+    and while an array formula's area is open (``arrays``, which the caller keeps as it
+    goes) every cell (_ANY_CELL), as the area's other cells hold no formula. A sheet
+    without an array formula is one search of its text."""
+    every, formulas = _for(text, _ANY_CELL), _for(text, formulas)
+    at = 0
+    while True:
+        pattern = every if arrays.areas else formulas
+        m = pattern.search(text, at)
+        if m is None:
+            return
+        at = m.end()
+        yield m, pattern is formulas
 
 
 def holds_formula(raw: bytes) -> bool:
@@ -679,13 +740,6 @@ def holds_formula(raw: bytes) -> bool:
         if at and raw[at - 1] in b"<:" and _FORMULA_TAG.match(raw, raw.rfind(b"<", max(0, at - 256), at)):
             return True
     return False
-# A saved result: <v>17</v>; openpyxl writes <v /> (nothing saved). Excel writes an empty
-# text result as t="str" with <v></v>, which counts as saved. The value tag may carry
-# attributes (<v xml:space="preserve">12</v>, as other writers spell it and _ERROR_TEXT
-# reads it): a saved 12 was taken for no result, and a returned row held for it.
-_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>[^<]+</(?:\w+:)?v>"
-_OPEN_VALUE = r"<(?:\w+:)?v(?:\s[^<>/]*)?>"
-_TEXT_RESULT = r'\st="str"'
 
 
 def formula_refs(raw: bytes) -> frozenset[str]:
@@ -695,12 +749,9 @@ def formula_refs(raw: bytes) -> frozenset[str]:
     column of one for a free column and wrote 前年度実績 over the formulas."""
     if not holds_formula(raw):
         return frozenset()
-    out = set()
-    for m in re.finditer(_CELL, raw.decode("utf-8")):
-        ref = re.search(_REF, m.group(1))
-        if ref and re.search(_FORMULA, m.group(2) or ""):
-            out.add(ref.group(1))
-    return frozenset(out)
+    text = raw.decode("utf-8")
+    refs = (_CELL_REF.search(m["attrs"]) for m in _for(text, _FORMULA_CELL).finditer(text))
+    return frozenset(ref.group(1) for ref in refs if ref)
 
 
 def uncached_formulas(sheets: Mapping[str, bytes]) -> dict[str, list[str]]:
@@ -742,31 +793,60 @@ def formula_cells(sheets: Mapping[str, bytes], saved_too: bool = False,
     (_Arrays) count as its."""
     out: dict[str, dict[str, bool]] = {}
     for name, raw in sheets.items():
-        arrays = _Arrays()
-        for m in re.finditer(_CELL, raw.decode("utf-8")):
-            inner = m.group(2) or ""
-            ref = re.search(_REF, m.group(1))
-            own = bool(re.search(_FORMULA, inner))
-            constant: Optional[bool] = None     # asked only of a saved result
-            if own:
-                if ref and "array" in inner:
-                    constant = _constant(inner)
-                    arrays.note(inner, ref.group(1), constant)
-            elif arrays.areas and ref:
-                constant = arrays.constant_at(ref.group(1))
-                if constant is None:
-                    continue
-            else:
-                continue
-            saved = bool(re.search(_VALUE, inner)) or bool(
-                re.search(_TEXT_RESULT, m.group(1)) and re.search(_OPEN_VALUE, inner))
-            if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
-                continue
-            if ref:
-                out.setdefault(name, {})[ref.group(1)] = saved
-        for ref in arrays.absent(raw, name):
-            out.setdefault(name, {})[ref] = False
+        text = raw.decode("utf-8")
+        if _ARRAY_TYPE not in text:
+            cells = _formula_cells_alone(text, saved_too, constants)
+        else:
+            cells, arrays = {}, _Arrays()
+            for m, own in _cells_to_read(text, arrays):
+                cell = _formula_cell(m, own, arrays, saved_too, constants)
+                if cell is not None:
+                    cells[cell[0]] = cell[1]
+            for ref in arrays.absent(text, name):
+                cells[ref] = False
+        if cells:
+            out[name] = cells
     return out
+
+
+def _formula_cells_alone(text: str, saved_too: bool, constants: bool) -> dict[str, bool]:
+    """formula_cells of a sheet without an array formula: each cell _FORMULA_CELL finds is
+    all there is to look at, and costs two searches of its own short text (a return may
+    hold a million, each named in a flagged one's answer)."""
+    out: dict[str, bool] = {}
+    value, place = _for(text, _VALUE_IN).search, _CELL_REF.search
+    for m in _for(text, _FORMULA_CELL).finditer(text):
+        attrs, inner = m.group(1, 2)
+        saved = value(inner) is not None or bool(_TEXT_RESULT_IN.search(attrs) and _OPEN_VALUE_IN.search(inner))
+        if saved and (not saved_too or (not constants and _constant(inner))):
+            continue
+        if (ref := place(attrs)) is not None:
+            out[ref.group(1)] = saved
+    return out
+
+
+def _formula_cell(m: "re.Match", own: bool, arrays: "_Arrays", saved_too: bool,
+                  constants: bool) -> Optional[tuple[str, bool]]:
+    """formula_cells' answer for one cell of _cells_to_read (``own``: found as a formula's):
+    its place and whether its result is saved, or None where it is not one to name."""
+    inner, attrs = m["inner"] or "", m["attrs"]
+    ref = _CELL_REF.search(attrs)
+    constant: Optional[bool] = None     # asked only of a saved result
+    if own or _FORMULA_IN.search(inner):
+        if ref and "array" in inner:
+            constant = _constant(inner)
+            arrays.note(inner, ref.group(1), constant)
+    elif arrays.areas and ref:
+        constant = arrays.constant_at(ref.group(1))
+        if constant is None:
+            return None
+    else:
+        return None
+    saved = bool(_VALUE_IN.search(inner)) or bool(
+        _TEXT_RESULT_IN.search(attrs) and _OPEN_VALUE_IN.search(inner))
+    if saved and (not saved_too or (not constants and (_constant(inner) if constant is None else constant))):
+        return None
+    return (ref.group(1), saved) if ref else None
 
 
 # The array results a sheet may lack and still be read, each named (_Arrays.absent).
@@ -800,8 +880,8 @@ class _Arrays:
             self._met.setdefault((area, ref), set())
             self._ends = min(self._ends or area[2], area[2])
 
-    def absent(self, raw: bytes, sheet: str) -> list[str]:
-        """The other cells of the areas that the sheet (``raw``) holds no element for, within
+    def absent(self, text: str, sheet: str) -> list[str]:
+        """The other cells of the areas that the sheet (``text``, its XML decoded) holds no element for, within
         the cells it has (past them nothing is read): each is a result the array formula
         lacks. Excel saves every result of an array, spilled or {=…}; a file written by
         another tool (openpyxl's ArrayFormula, for one) may hold the first cell alone, and
@@ -815,7 +895,7 @@ class _Arrays:
         if not wanting:
             return []
         rows = cols = 0
-        for m in re.finditer(_REF, raw.decode("utf-8")):
+        for m in _CELL_REF.finditer(text):
             row, col = parse_ref(m.group(1))
             rows, cols = max(rows, row), max(cols, col)
         clipped = [((r1, c1, min(r2, rows), min(c2, cols)), first, met) for (r1, c1, r2, c2), first, met in wanting]
@@ -873,6 +953,10 @@ def _constant(inner: str) -> bool:
 # other cell or a data table (<f t="shared" si="0"/>, <f t="dataTable" … r1="B1"/>).
 _FORMULA_ELEMENT = LazyPattern(r"<(?:\w+:)?f\b([^<>]*?)(?:/>|>([^<]*)</(?:\w+:)?f>)")
 _SHARED_INDEX = LazyPattern(r'\ssi="(\d+)"')
+# A cell holding one (formula_texts' cells, as _FORMULA_CELL is formula_cells').
+_FORMULA_ELEMENT_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*+)(?<!/)>(?P<inner>"
+                                    + _UNTIL % ("|" + _FORMULA_ELEMENT.pattern[1:]) + _FORMULA_ELEMENT.pattern
+                                    + _UNTIL % "" + r")</(?:\w+:)?c>")
 
 
 def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
@@ -884,9 +968,9 @@ def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
     shared: dict[str, str] = {}
     children: dict[str, str] = {}
     arrays = _Arrays()
-    for m in re.finditer(_CELL, raw.decode("utf-8")):
-        f = _FORMULA_ELEMENT.search(m.group(2) or "")
-        ref = re.search(_REF, m.group(1))
+    for m, _own in _cells_to_read(raw.decode("utf-8"), arrays, _FORMULA_ELEMENT_CELL):
+        f = _FORMULA_ELEMENT.search(m["inner"] or "")
+        ref = _CELL_REF.search(m["attrs"])
         if ref is not None and f is None and arrays.areas:    # an array formula's other cell
             found = arrays.of(ref.group(1))
             if found is not None:
@@ -895,7 +979,7 @@ def formula_texts(raw: bytes) -> "dict[str, Optional[str]]":
         if f is None or ref is None:
             continue
         if 't="array"' in f.group(1):
-            arrays.note(m.group(2), ref.group(1))
+            arrays.note(m["inner"], ref.group(1))
         si = _SHARED_INDEX.search(f.group(1))
         if f.group(2):
             texts[ref.group(1)] = text = unescape(f.group(2))

@@ -113,6 +113,10 @@ def _read_returns(data: MasterData, paths: Sequence[Path], exclude: Sequence[Pat
                 continue
             except Refused as exc:
                 refusal = Refusal(path, exc.reason, exc.kind)
+                if exc.attribution is not None:     # the file was opened: whose it is was read then
+                    refusals.append(refusal)
+                    unread.append((refusal, exc.attribution))
+                    continue
         refusals.append(refusal)
         unread.append((refusal, returned_by(path, data)))
     submissions, superseded = _newest_of_each(submissions, unread)

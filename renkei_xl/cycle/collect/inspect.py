@@ -88,7 +88,13 @@ def inspect_file(path: Path, data: MasterData, key: Optional[bytes] = None,
     raw = _read(path)
     _check_container(path, raw)
     with _load(raw, path.name) as wb:
-        return _inspect(path, raw, wb, data, key, split_folder, master)
+        try:
+            return _inspect(path, raw, wb, data, key, split_folder, master)
+        except Refused as exc:
+            # whose it may be, from the book as read (returned_by): read again for that, a
+            # return of a million formula cells took as long again to refuse
+            exc.attribution = returned_by(path, data, (raw, wb))
+            raise
 
 
 def _read(path: Path) -> bytes:
@@ -121,12 +127,14 @@ class Attribution(NamedTuple):
     modified: Optional[dt.datetime] = None
 
 
-def returned_by(path: Path, data: MasterData) -> Attribution:
+def returned_by(path: Path, data: MasterData, read: Optional[tuple[bytes, object]] = None) -> Attribution:
     """Whose return a file that collect refused may be, so that an older return of a
     municipality is never imported in place of a newer one that could not be taken
     (README: 回収ファイル取込). Every sign counts, none is preferred: the identity in the
     properties, the visible block and the sheet split wrote, and the municipality names in
-    the file name; a file whose identity was typed over may be either municipality's."""
+    the file name; a file whose identity was typed over may be either municipality's.
+    ``read``: the file's bytes and its book as inspect_file opened them, asked again
+    (each sheet is read once: workbook.returned.ReturnedBook.grid), not read anew."""
     from ...package.zipped import content_suffix
 
     names, tail = set(data.settings.names), input_tail(data.settings.fiscal_year)
@@ -138,22 +146,29 @@ def returned_by(path: Path, data: MasterData) -> Attribution:
     found = set(named_in(shown_file_name(path), names, tail=tail))
     raw = b""
     try:
-        raw = _read(path)
+        raw = read[0] if read is not None else _read(path)
         if _kind_of(raw) in (MASTER, CONFIRMED):
             return Attribution(frozenset())
+        if read is not None:
+            return _named_inside(read[1], found, names)
         _check_container(path, raw)
         with _load(raw, path.name) as wb:
-            ident = identifier(wb)
-            kind = recognise(wb.sheetnames, ident.get(P_MUNICIPALITY, ""))
-            shown_as = visible_identifier(wb).get(P_MUNICIPALITY, "")
-            found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
-            return Attribution(frozenset(found), wb.modified)
+            return _named_inside(wb, found, names)
     except (Refused, UserError):
         # A ZIP of the return renamed .xlsx names whose it is by the files in it, as a .zip does
         # (_named_by): read as anyone's, it held every municipality's return (「回答.xlsx」 holding
         # 小樽市_2023年度_入力.xlsx kept 札幌市's own return out).
         found |= {m for label in _archived_in(raw) for m in named_in(label, names, tail=tail)}
         return Attribution(frozenset(found) if found else None)
+
+
+def _named_inside(wb, found: set[str], names: set[str]) -> Attribution:
+    """returned_by of a book it opened, ``found`` named by the file's name."""
+    ident = identifier(wb)
+    kind = recognise(wb.sheetnames, ident.get(P_MUNICIPALITY, ""))
+    shown_as = visible_identifier(wb).get(P_MUNICIPALITY, "")
+    found |= {m for m in (ident.get(P_MUNICIPALITY, ""), shown_as, kind.municipality) if m in names}
+    return Attribution(frozenset(found), wb.modified)
 
 
 def _named_by(path: Path, names: set[str], tail: str) -> Attribution:

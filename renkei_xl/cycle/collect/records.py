@@ -231,6 +231,7 @@ class Refused(Exception):
     def __init__(self, reason: str, kind: str = REFUSED):
         super().__init__(reason)
         self.reason, self.kind = reason, kind
+        self.attribution = None     # inspect.Attribution, where inspect_file opened the book
 
 
 class Submission(NamedTuple):
