@@ -165,7 +165,7 @@ def test_every_command_names_the_picture_alike(pictured, donor, sample_master_xl
     book.save(typed)
     returned = graft_rich_value_cell(typed, donor, tmp_path / "returns" / issued.name, "小樽市", "G20")
     code, said = _run("collect", str(master), str(returned))
-    assert f"小樽市!G20 04-1: 実績値のセルに{PICTURE}" in said and "変更 1 セル" in said, said
+    assert f"小樽市!G20 04-1: 実績値のセルに{PICTURE}" in said and "1 ファイル、1 セルを取り込みました" in said, said
     assert _rich_parts(master) == kept and package_problems(master) == []
     assert re.fullmatch(r'<c r="E2" s="\d+" t="e" vm="1"><v>#VALUE!</v></c>', _cell_xml(master, "小樽市", "E2"))
 
