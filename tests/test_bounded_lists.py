@@ -358,6 +358,44 @@ def test_each_heading_of_a_collect_is_said_in_the_tense_of_what_it_did(done):
     assert sum(any(w in h for w in said) for h in heads) >= 3, heads
 
 
+def _held(n: int, value: str = "約10件") -> list[Finding]:
+    from renkei_xl.core import findings as F
+
+    return [F.NOT_A_NUMBER.at("札幌市", f"G{20 + i}", f"{i:02d}-1", value=value) for i in range(n)]
+
+
+@pytest.mark.parametrize("n, value, whole", [(50, "約10件", True), (1_000, "約" + "1" * 40 + "件", False)])
+def test_the_import_log_records_every_cell_left_out_within_one_cell(n, value, whole):
+    """取込履歴's 取り込まなかったセル listed 20 cells and counted the rest, which no record
+    named (入力チェック does not: the master keeps a value its rules accept), while the
+    message said the rest were there. Every cell is there now, with its reason while they
+    fit one cell, by place alone past that."""
+    from renkei_xl.core.values import CELL_TEXT_LIMIT
+    from renkei_xl.cycle.collect.records import held_cells
+
+    found = _held(n, value)
+    said = held_cells(found)
+    assert cell_length(said) <= CELL_TEXT_LIMIT and "ほか" not in said, said[-200:]
+    assert all(f"{f.place}（" in said if whole else f"{f.place}、" in said + "、" for f in found), said[-200:]
+    assert said.startswith(f"{count_text(n)} か所（多いため場所だけを記録") != whole, said[:100]
+
+
+def test_a_return_whose_cells_left_out_no_cell_can_hold_is_refused_whole(monkeypatch):
+    """More cells left out than 取込履歴's one cell can name even by place: importing the rest
+    would leave cells no record names, so nothing of the file is taken, and why is said."""
+    import renkei_xl.cycle.collect as collect
+    from renkei_xl.cycle.collect.records import Submission
+
+    sub = Submission(Path("札幌市.xlsx"), "0" * 64, "札幌市", None, {"99-1": {"value": 5}}, held=tuple(_held(5_000)))
+    monkeypatch.setattr(collect, "_read_returns", lambda *a: ([sub], []))
+    data = SimpleNamespace(entries=[], settings=SimpleNamespace(fiscal_year=2023))
+    report = collect.plan_collect(data, [Path("回収")])
+    assert not report.records and not report.changes and not report.held, report.records
+    [refusal] = report.refused
+    assert refusal.reason.startswith("誤りのあるセルが 5,000 か所あり、シート「取込履歴」の「取り込まなかったセル」の"
+                                     "1 つのセルに記録しきれないため、このファイルからは何も取り込みません"), refusal.reason
+
+
 def test_listed_names_the_first_and_counts_the_rest():
     assert listed(["札幌市", "小樽市"]) == "札幌市、小樽市"
     assert listed(_names(), "町") == f"第1町、第2町、第3町、第4町、第5町 ほか {MANY - 5:,} 町" and LISTED == 5
@@ -399,6 +437,9 @@ BOUNDED_BY_NATURE = {
     ("renkei_xl/core/methods.py", "agreed_state"),
     ("renkei_xl/core/methods.py", "roll_up"),
     ("renkei_xl/core/gaps.py", "_missing_text"),
+    # A record, not a message: 取込履歴's 取り込まなかったセル names every cell a file had left
+    # out, within one cell (a file whose cells it cannot hold is refused whole).
+    ("renkei_xl/cycle/collect/records.py", "held_cells"),
 }
 
 

@@ -136,13 +136,13 @@ def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(rolled, c
 
 
 def test_a_dry_run_with_held_cells_does_not_say_they_were_logged(cycle, capsys):
-    """取り込まなかったセル …「マスターの値のままにしました（ほかの行は取り込みました）。場所と理由は
-    シート「取込履歴」…にもあります」 on a dry run: nothing was imported or logged."""
+    """取り込まなかったセル …「マスターの値のままにしました（ほかの行は取り込みました）。どのセルも
+    シート「取込履歴」…に記録しました」 on a dry run: nothing was imported or logged."""
     master, _issued, filled = cycle
     set_cell(filled["小樽市"], "小樽市", "04-1", "実績値", "たくさん")
     main(["collect", str(master), str(filled["小樽市"]), "--dry-run"])
     out = capsys.readouterr().out
-    assert "取り込みました" not in out and "にもあります" not in out, out
+    assert "取り込みました" not in out and "にもあります" not in out and "記録しました" not in out, out
     assert "取り込まないセル 1 か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします" in out, out
 
     main(["collect", str(master), str(filled["小樽市"])])

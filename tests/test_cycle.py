@@ -1295,21 +1295,44 @@ def test_a_hidden_row_left_as_issued_is_no_reason_to_refuse(cycle):
 
 def test_a_refused_value_keeps_the_masters_row_and_the_cli_says_where(cycle, capsys):
     """A value the master's rules refuse: its row is not imported (the master keeps its
-    value), the other rows are, and the cell is named in the report and on 取込履歴."""
+    value), the other rows are, and the cell is named in the report and on 取込履歴.
+    Fifty held in one return: the message names ten and says the rest are on 取込履歴, and
+    取込履歴 holds every one. It named 20 and counted 30, and 入力チェック names none of them
+    (the master keeps a value its rules accept, empty or earlier): 30 answers of 札幌市
+    were recorded nowhere, and a second collect of the file says it was imported already."""
+    from renkei_xl.workbook.session import validate_file
+
     master, _, filled = cycle
-    set_cell(master, "小樽市", "04-1", "実績値", 7)   # the master's value, kept
-    _approximate(filled["小樽市"], None)
-    code = main(["collect", str(master), str(filled["小樽市"])])
+    set_cell(master, "札幌市", "04-1", "実績値", 7)   # the master's value, kept
+
+    def approximate(path):
+        """「約10件」 typed into 実績値 of the sheet's first 50 rows: (cell, 指標ID) of each."""
+        wb = openpyxl.load_workbook(path)
+        ws = wb["札幌市"]
+        top, cols = header_row(ws)
+        rows = [r for r in range(top + 1, ws.max_row + 1) if ws.cell(r, cols["指標ID"]).value]
+        for r in rows[:50]:
+            ws.cell(r, cols["実績値"]).value = "約10件"
+        wb.save(path)
+        return ([(ws.cell(r, cols["実績値"]).coordinate, ws.cell(r, cols["指標ID"]).value) for r in rows[:50]],
+                next(ws.cell(r, cols["指標ID"]).value for r in rows[50:] if ws.cell(r, cols["実績値"]).value is not None))
+    typed, last = saved_once(filled["札幌市"], ("fifty approximate",), approximate)
+    code = main(["collect", str(master), str(filled["札幌市"])])
     out = capsys.readouterr().out
     assert code == 1
-    _top, cols = header_row(openpyxl.load_workbook(filled["小樽市"])["小樽市"])
-    column = openpyxl.utils.get_column_letter(cols["実績値"])   # the cell of the file, where it was typed
-    assert re.search(rf"取り込みません: 小樽市_2023年度_入力\.xlsx: 小樽市!{column}\d+ 04-1: .*約10件", out), out
-    assert "取り込まなかったセル 1 か所" in out
-    assert cell_of(master, "小樽市", "04-1", "実績値") == 7
-    assert cell_of(master, "小樽市", "06-1", "実績値") is not None    # the other rows came in
+    row_041 = dict((i, cell) for cell, i in typed)["04-1"]
+    assert f"取り込みません: 札幌市_2023年度_入力.xlsx: 札幌市!{row_041} 04-1: " in out and "約10件" in out, out
     log = import_log(master)
-    assert log[0][6] == "取り込まなかったセル" and re.match(rf"小樽市!{column}\d+（", log[1][6]), log
+    assert log[0][6] == "取り込まなかったセル"
+    recorded = re.findall(r"札幌市!([A-Z]+\d+)（実績値: 「約10件」は概数・見込みの表記）", log[1][6])
+    assert recorded == [cell for cell, _i in typed] and "ほか" not in log[1][6], log[1][6]
+    assert "取り込まなかったセル 50 か所" in out and "どのセルもシート「取込履歴」の「取り込まなかったセル」に記録しました" in out
+    assert "　…ほか 40 か所（シート「取込履歴」の「取り込まなかったセル」にあります）" in out, out
+    assert cell_of(master, "札幌市", "04-1", "実績値") == 7
+    assert cell_of(master, "札幌市", last, "実績値") is not None    # the other rows came in
+    # 入力チェック on the master after it names none of those rows: 取込履歴 is the one record of them
+    result, _ = validate_file(master, write=False)
+    assert not {f.indicator_id for f in result.findings if f.sheet == "札幌市"} & {i for _c, i in typed}
 
 
 def test_input_cells_merged_across_rows_hold_both_rows_and_keep_the_masters_values(cycle, capsys):

@@ -70,20 +70,21 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
     kept: list[tuple[str, tuple]] = []
     noted: list[tuple[str, tuple]] = []
     for sub in submissions:
+        values, conflicts, kept_here = sub.values, [], []
         try:
             check_import_log(sub, known, force)
+            if sub.issued and first_since_issue(sub, known):
+                own = {ind_id: entries[(sub.municipality, ind_id)] for ind_id in sub.values}
+                values, conflicts, kept_here = changed_since_issue(sub, own, current)
+            left_out = sub.held + tuple(conflicts)
+            logged_held = held_cells(left_out)      # refused here, before its cells are taken
         except Refused as exc:
             refusals.append(Refusal(sub.path, exc.reason, exc.kind))
             continue
-        values, conflicts, kept_here = sub.values, [], []
-        if sub.issued and first_since_issue(sub, known):
-            own = {ind_id: entries[(sub.municipality, ind_id)] for ind_id in sub.values}
-            values, conflicts, kept_here = changed_since_issue(sub, own, current)
         mine = _changes(sub.municipality, values, entries, current)
         changes += mine
-        left_out = sub.held + tuple(conflicts)
         record = ImportRecord(sub.path.name, sub.municipality, logged_at(sub, stamp), len(mine), sub.sha256, sub.modified,
-                              held_cells(left_out))
+                              logged_held)
         held.append((sub.path.name, left_out))
         kept.append((sub.path.name, tuple(kept_here)))
         noted.append((sub.path.name, tuple(f for f in sub.noted if f.place not in {x.place for x in left_out})))

@@ -12,13 +12,18 @@ from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (I
 from ...core.contract_read import text
 from ...core.model import NO_CELLS, Finding
 from ...core.seal import KEY_NAME
-from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, listed, one_line
+from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, count_text, one_line
 
-# The column where 取込履歴 lists the cells a file had that were left out (held_cells).
+# The column where 取込履歴 lists the cells a file had that were left out (held_cells): every
+# one of them, as the message's 「…ほか n か所」 says. It listed 20 and counted the rest, so
+# 30 cells of a return with 50 held were recorded nowhere (入力チェック names none of them:
+# the master keeps its value, empty or earlier, which its rules accept), and a second
+# collect of the same file says it was imported already.
 HELD_COLUMN = "取り込まなかったセル"
 LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", HELD_COLUMN)
-# How many bad cells one 取込履歴 row lists before it counts the rest.
-HELD_LISTED = 20
+# The head of a 取り込まなかったセル too long to give each cell its reason within one cell
+# (values.CELL_TEXT_LIMIT): the places alone, all of them.
+PLACES_ONLY = "{n} か所（多いため場所だけを記録。理由は取込時のメッセージのとおり）: "
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
 SAME = "same"         # Refusal.kind of a byte-identical copy of a file imported in this run: not an error
 REFUSED = "refused"
@@ -185,14 +190,16 @@ def held_summary(held: Sequence[tuple[str, Finding]], done: bool = True) -> str:
     (file name, finding): counted by cell, as it says, not by reason (a formula's #REF! in
     a file no application calculated is two reasons for one cell, and was 「2 か所」). ``done``
     False: nothing was written (a dry run, an import cancelled), and it is said of what the
-    import would do, not of what 取込履歴 holds."""
+    import would do, not of what 取込履歴 holds. Every cell is there (held_cells), its
+    reason with it unless they are too many for one cell: 「場所と理由は…にもあります」 was
+    said of a record that named 20 and counted the rest."""
     count = held_count(held)
     if not done:
         return (f"取り込まないセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにします"
-                f"（ほかの行は取り込みます）。取り込むと、場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にも"
+                f"（ほかの行は取り込みます）。取り込むと、どのセルもシート「{IMPORT_LOG}」の「{HELD_COLUMN}」に"
                 "記録されます。市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
     return (f"取り込まなかったセル {count} か所: 誤りのあるセルを含む行は取り込まず、マスターの値のままにしました"
-            f"（ほかの行は取り込みました）。場所と理由はシート「{IMPORT_LOG}」の「{HELD_COLUMN}」にもあります。"
+            f"（ほかの行は取り込みました）。どのセルもシート「{IMPORT_LOG}」の「{HELD_COLUMN}」に記録しました。"
             "市町村に直したファイルを送ってもらうか、マスターに直接入力してください")
 
 
@@ -202,8 +209,24 @@ def held_count(held: Sequence[tuple[str, Finding]]) -> int:
 
 
 def held_cells(found: Sequence[Finding]) -> str:
-    """The cells left out, as 取込履歴 lists them: place and what was wrong, in short."""
-    return listed((f"{f.place}（{_short(f)}）" for f in found), "か所", limit=HELD_LISTED)
+    """The cells left out, as 取込履歴 lists them, every one in the row's one cell (the log
+    is a row per file: a row more would be read as an import of its own): place and what
+    was wrong, in short; the places alone where that is longer than a cell holds
+    (values.CELL_TEXT_LIMIT: about 400 cells with their reasons, 2,900 by place). A file
+    holding more than that is refused whole (Refused), not imported with cells no record
+    names: nothing of it is taken, and it stays in the folder, its reason said."""
+    from ...core.values import CELL_TEXT_LIMIT, cell_length
+
+    places = list(dict.fromkeys(f.place for f in found))       # a cell held for two reasons is one cell
+    said = "、".join(dict.fromkeys(f"{f.place}（{_short(f)}）" for f in found))
+    if cell_length(said) <= CELL_TEXT_LIMIT:
+        return said
+    said = PLACES_ONLY.format(n=count_text(len(places))) + "、".join(places)
+    if cell_length(said) <= CELL_TEXT_LIMIT:
+        return said
+    raise Refused(f"誤りのあるセルが {count_text(len(places))} か所あり、シート「{IMPORT_LOG}」の「{HELD_COLUMN}」の"
+                  "1 つのセルに記録しきれないため、このファイルからは何も取り込みません。市町村に直したファイルを"
+                  "送ってもらい、もう一度取り込んでください")
 
 
 def _short(f: Finding) -> str:
