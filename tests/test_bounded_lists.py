@@ -341,6 +341,59 @@ def test_collect_says_where_the_refused_files_not_listed_are_in_each_faces_words
     assert "もう一度「回収ファイル取込」を押すと" in button.more and button.items[:SHOWN_FILES] == lines[1:-1]
 
 
+def _late_return() -> str:
+    from renkei_xl.core.carry import catch_up
+    return catch_up(2023, "m2024.xlsm", "m2023.xlsm")
+
+
+def _closed_year_stale() -> str:
+    from renkei_xl.core.alerts import printed
+    from renkei_xl.cycle.rollover import closed_year_stale
+    return "\n".join(printed(closed_year_stale(["01-1"], 80, 2023, "m2023.xlsm")))
+
+
+def _export_stale() -> str:
+    from renkei_xl.core.alerts import printed
+    from renkei_xl.cycle.export import stale_parts
+    return "\n".join(printed(stale_parts(["01-1"], 80, "m.xlsm")))
+
+
+def _history_imported() -> str:
+    from renkei_xl.cycle import rollover
+    return rollover.reflected_line("m.xlsm")
+
+
+def _master_among_returns() -> str:
+    from renkei_xl.core.book_kind import MASTER, BookKind, not_a_return
+    return not_a_return(BookKind(MASTER))
+
+
+# Messages made once in core and cycle that name an action, a case a message class.
+FACE_MESSAGES = {"late return's 【注意】": _late_return, "closed year's stale 一覧": _closed_year_stale,
+                 "export's stale 一覧": _export_stale, "history import's last line": _history_imported,
+                 "a master among the returns": _master_among_returns}
+
+
+@pytest.mark.parametrize("name", sorted(FACE_MESSAGES))
+def test_each_face_names_its_own_way_to_do_what_a_message_asks(name):
+    """A message both faces show says the step in the reader's face: a button's caption on a
+    button, the command with its file on the command line (core.alerts.step). The command
+    line was told 「「評価を再計算」を押して」 after its own 「renkei-xl recalc …」; history import,
+    which no button runs, 「次に「評価を再計算」したときに」 with no command; a button, to give the
+    master 「renkei-xl collect の最初に」."""
+    from renkei_xl.core.alerts import BY_BUTTON
+
+    said = FACE_MESSAGES[name]
+    command = said()
+    assert "renkei-xl" in command and "押" not in command and "ボタン" not in command, command
+    token = BY_BUTTON.set(True)
+    try:
+        button = said()
+    finally:
+        BY_BUTTON.reset(token)
+    assert "renkei-xl" not in button.replace("renkei-xl history import", ""), button
+
+
 @pytest.mark.parametrize("done", [True, False])
 def test_each_heading_of_a_collect_is_said_in_the_tense_of_what_it_did(done):
     """After an import the command said 「取り込まなかったセル…取り込みました」 and, below it,

@@ -1821,11 +1821,16 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     # The button wrote the import into the open book, and the command reads the saved file:
     # the step says to save it first (client-146). The command line's collect wrote the file.
     assert "一覧を確かめ、上書き保存してから、renkei-xl history import" in prompt, prompt
+    # Each face says the recalc its own way (core.alerts.step): the button's caption on the
+    # button; the command line was told 「「評価を再計算」を押して」 right after its own
+    # 「renkei-xl recalc …」, and has no button.
+    assert "2023年度のマスターで「評価を再計算」を押して一覧を確かめ" in prompt, prompt
     capsys.readouterr()
     assert cli_main(["collect", str(book), str(book.parent / c.COLLECT_DIR)]) == 1
     out = capsys.readouterr().out
-    assert f"一覧を確かめてから、renkei-xl history import {later.name} {book.name} で" in out, out
-    assert "上書き保存" not in out, out
+    assert (f"2023年度のマスターで renkei-xl recalc {book.name} を実行して一覧を確かめてから、"
+            f"renkei-xl history import {later.name} {book.name} で") in out, out
+    assert "上書き保存" not in out and "押して" not in out, out
 
 
 def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(master, tmp_path, monkeypatch):

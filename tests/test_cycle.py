@@ -31,6 +31,7 @@ from conftest import require_soffice, taken, saved_once, sendable, shared_build,
 from ports import free_port as _free_port
 from remote_payload import file_grid, read_both_ways, saved_book
 from renkei_xl.core import contract as c
+from renkei_xl.core.carry import command_arg
 from renkei_xl.cycle import mail, smtp
 from renkei_xl.cli import main
 from renkei_xl.cycle.collect import collect, plan_collect
@@ -3127,7 +3128,8 @@ def test_export_of_a_master_with_input_errors_writes_warns_and_exits_1(tmp_path,
     # Never recalculated: every row of its 一覧 differs, said in one line as the button says it
     # (core.rollover.stale_parts); the command line listed ten IDs and 「ほか 70 件」.
     assert ("【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 80 指標で違います（すべての指標です。"
-            "評価を再計算していないようです）。マスターで「評価を再計算」を押し、一覧を確かめてください。") in printed, printed
+            f"評価を再計算していないようです）。マスターで renkei-xl recalc {command_arg(str(clean))} を実行し、一覧を確かめてください。"
+            ) in printed, printed
 
 
 def test_export_with_input_errors_does_not_send_the_mail(tmp_path, monkeypatch, capsys):

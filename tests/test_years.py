@@ -25,6 +25,7 @@ from test_buttons import licensed  # noqa: F401  (the remote engine's licence fi
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.core import contract as c
+from renkei_xl.core.carry import command_arg
 from renkei_xl.core.deadlines import target_year
 from renkei_xl.core.errors import UserError
 from renkei_xl.core.findings import PAST_TARGET
@@ -1643,7 +1644,11 @@ def test_a_late_year_is_carried_from_its_master_as_a_rollover_made_now_would(lat
     # The 2023 master was never recalculated: said as the rollover says it (cycle.rollover.
     # closed_year_stale), not ten IDs and 「ほか 70 件」 in a wording of its own.
     assert ("80 指標で違います（すべての指標です。評価を再計算していないようです）。「経年」には今の入力から計算した評価を"
-            "記録しました。2023年度のマスターで「評価を再計算」を押し、一覧を確かめてください（確定版を送った後なら") in out, out
+            f"記録しました。2023年度のマスターで renkei-xl recalc {command_arg(str(late['m2023']))} を実行し、一覧を確かめてください"
+            "（確定版を送った後なら") in out, out
+    # No button imports history: its last line gives the command, not 「次に「評価を再計算」したときに」
+    assert f"達成割合は、このマスターで renkei-xl recalc {command_arg(str(m2024))} を実行すると反映されます。" in out, out
+    assert "押し" not in out, out
     rows = len([e for e in load_master(m2024).entries if e.row is not None]) + len(load_master(m2024).indicators)
     assert f"マスターの値にしました（{rows - 1} 行）" in out and "にない指標IDの 1 行は、その列を空に" in out, out
 

@@ -107,7 +107,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if note := missed_note(result.result):
         print(note)
     if result.stale:
-        print(stale_note(result.stale, len(result.result.indicators)))   # as the button says it
+        print(stale_note(result.stale, len(result.result.indicators), args.master))   # as the button says it
     if result.unreturned:
         print(unreturned_note(result.unreturned))
     if note := cut_note(result.result):

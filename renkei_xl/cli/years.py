@@ -32,7 +32,7 @@ def cmd_history(args: argparse.Namespace) -> int:
     from ..core import contract as c
     from ..core.errors import UserError
     from ..cycle.rollover import (IMPORT_RENAMED_MEND, carried_lines, carry_year, dropped_lines, import_history,
-                                  imported_changes, renamed_part, rendered)
+                                  imported_changes, reflected_line, renamed_part, rendered)
 
     suffix = Path(args.csv).suffix.lower()
     if suffix in c.OTHER_SPREADSHEETS and suffix not in c.TEXT_TABLES:   # an .xls master: read as a CSV, 「CSV ではありません」
@@ -76,7 +76,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         print(line)
     if done.refusals:
         print(f"取り込めない行が {len(done.refusals)} 件ありました（上の理由を見て CSV を直してください）。")
-    print("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
+    print(reflected_line(args.master))
     return 1 if done.refusals else 0
 
 

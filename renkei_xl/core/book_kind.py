@@ -25,6 +25,7 @@ What marks each kind:
 from typing import NamedTuple, Sequence
 
 from . import contract as c
+from .alerts import on_face
 
 MASTER, INPUT, CONFIRMED, FOREIGN = "master", "input", "confirmed", "foreign"
 # What split writes into every input workbook (cycle.distribute takes them from here).
@@ -81,8 +82,10 @@ def not_a_master(kind: BookKind, file_name: str) -> str:
 def not_a_return(kind: BookKind) -> str:
     """Why collect does not take ``kind`` as a returned file (None-like "" for an input)."""
     if kind.kind == MASTER:
-        return (f"{kind.what}。回収ファイル取込には、市町村から戻った入力用ファイルを指定してください"
-                "（マスターは renkei-xl collect の最初に指定します）")
+        # the button collects its folder into the book clicked: no master is named there
+        return (f"{kind.what}。回収ファイル取込には、市町村から戻った入力用ファイルを"
+                + on_face(f"「{c.COLLECT_DIR}」フォルダーに入れてください（マスターはそのフォルダーから移してください）",
+                          "指定してください（マスターは renkei-xl collect の最初に指定します）"))
     if kind.kind == CONFIRMED:
         return f"{kind.what}。回収ファイル取込には、市町村から戻った入力用ファイルを指定してください"
     return ""

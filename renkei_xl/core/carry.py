@@ -20,10 +20,10 @@ follow at its next 評価を再計算, as after a CSV import). A hand-made CSV (
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from typing import NamedTuple, Optional, Sequence
 
 from . import contract as c
+from .alerts import step
 from .contract_read import Book, MasterData
 from .errors import UserError
 from .list_notes import dropped_by_rebuild
@@ -33,17 +33,6 @@ from .findings import uncached_places
 from .model import Finding, Result
 from .plan_types import MasterState, WritePlan
 from .rollover import emptied_inputs, previous_year_columns, stale_rows, unmatched_sheets
-
-
-# Whether a button's click is running (set for each click by excel.buttons._run): a button's
-# 回収ファイル取込 writes the open book, and `history import` reads the saved file, so the step
-# says to save first (catch_up's ``save``). Unset: the command line, whose collect writes the file.
-BY_BUTTON: ContextVar[bool] = ContextVar("renkei_by_button", default=False)
-
-
-def by_button() -> bool:
-    """Whether the message being made is a button's (BY_BUTTON): catch_up's ``save``."""
-    return BY_BUTTON.get()
 
 
 class CarryReport(NamedTuple):
@@ -126,6 +115,20 @@ def import_command(later: str, source: str, year: int) -> str:
     return f"renkei-xl history import {command_arg(later) if later else '（このマスター）'} {shown}"
 
 
+def recalc_command(book: str, year: int) -> str:
+    """``renkei-xl recalc BOOK``: the command line's 評価を再計算 of ``year``'s master ``book``
+    as a command staff copy (its name quoted as import_command's are; "" said as the
+    placeholder 「（YYYY年度のマスター）」, or 「（マスター）」 with no year)."""
+    return f"renkei-xl recalc {command_arg(book) if book else f'（{year}年度のマスター）' if year else '（マスター）'}"
+
+
+def recalc_step(book: str, year: int, then: str = "て") -> str:
+    """評価を再計算 of ``year``'s master ``book`` as the face reading the message does it
+    (core.alerts.step): 「「評価を再計算」を押し…」 on a button, 「renkei-xl recalc BOOK を実行し…」
+    on the command line."""
+    return step(c.RECALC, recalc_command(book, year), then)
+
+
 def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] = None, where: str = "",
              save: bool = False) -> str:
     """How ``year``'s values collected late reach the later master ``later`` (as the command
@@ -154,7 +157,7 @@ def catch_up(year: int, later: str, source: str = "", later_year: Optional[int] 
         return (f"{year}年度のマスターで「評価を再計算」を押して上書き保存してから、"
                 f"{by_it(where, import_command(later, source, year))}してもらい、"
                 f"{target}年度のマスターの「{c.HISTORY}」{columns}に取り込んでください")
-    return (f"{year}年度のマスターで「評価を再計算」を押して一覧を確かめ{'、上書き保存し' if save else ''}てから、"
+    return (f"{year}年度のマスターで{recalc_step(source, year)}一覧を確かめ{'、上書き保存し' if save else ''}てから、"
             f"{import_command(later, source, year)} で、"
             f"{target}年度のマスターの「{c.HISTORY}」{columns}に"
             f"取り込んでください（{year}年度の記録を置き換えます）")

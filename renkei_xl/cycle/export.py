@@ -335,23 +335,25 @@ def font_coverage() -> "Optional[Callable[[str], bool]]":
     return drawn
 
 
-def stale_note(stale: Sequence[str], total: int = 0) -> str:
+def stale_note(stale: Sequence[str], total: int = 0, master: str = "") -> str:
     """What the command line says when the master's 一覧 is not what the 確定版 holds
     (stale_parts): the button's lines, the warning and its step apart (they were joined on
     one line with 「。」, the step's indent dropped)."""
     from ..core.alerts import printed
 
-    return "\n".join(printed(stale_parts(stale, total)))
+    return "\n".join(printed(stale_parts(stale, total, master)))
 
 
-def stale_parts(stale: Sequence[str], total: int = 0) -> list[Part]:
+def stale_parts(stale: Sequence[str], total: int = 0, master: str = "") -> list[Part]:
     """What both faces say when the master's 一覧 is not what the 確定版 holds
     (core.rollover.stale_parts): staff read the 一覧 and mail the 確定版, so they recalculate
-    before they mail. ``total``: the indicators the 確定版 holds."""
+    before they mail. ``total``: the indicators the 確定版 holds; ``master``: the master as
+    the command line names it (the step's command, core.carry.recalc_step)."""
+    from ..core.carry import recalc_step
     from ..core.rollover import EVALUATED_NOW, stale_parts as differing
 
     return differing(stale, total, "マスターの", f"確定版（{EVALUATED_NOW}）",
-                     "マスターで「評価を再計算」を押し、一覧を確かめてください。")
+                     f"マスターで{recalc_step(master, 0, '')}、一覧を確かめてください。")
 
 
 def _pdf_refused(exc: "UserError | OSError", out: Path, pdf_target: Path) -> UserError:

@@ -16,6 +16,7 @@ from typing import NamedTuple, Optional, Protocol, Sequence
 
 from ..core import contract as c
 from ..core.alerts import Detail, Listing, Part, Whole, listed_names
+from ..core.carry import recalc_step
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
 from ..core.sheet_findings import LISTED_FINDINGS
@@ -313,7 +314,8 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
         lines += [f"【注意】{r.old_year}年度のマスターには、実績値・分母・実施状況が 1 つも入力されていません。"
                   f"{r.old_year}年度は「{c.HISTORY}」シートに記録せず、指標シートの前年度実績も空にしました。",
                   f"　{r.old_year}年度のマスターを選んだか確かめてください。実績を入力してから作り直すときは、"
-                  f"入力して「評価を再計算」を押し、できた{r.new_year}年度のマスターを削除してから、もう一度作成してください。"]
+                  f"入力して{recalc_step(str(done.master or ''), r.old_year, '')}、できた{r.new_year}年度のマスターを削除してから、"
+                  "もう一度作成してください。"]
     else:
         lines.append(Detail(f"・{r.old_year}年度の実績値と評価を「{c.HISTORY}」シートに記録しました（{r.recorded} 指標）"))
     if r.skipped:
@@ -342,7 +344,7 @@ def rollover_parts(done: RolloverDone, shown: Optional[str] = None) -> list[Part
     if r.notes:
         lines.append(Listing(dropped_lines(r.notes), "【注意】ほかのコメント {n} 件も同じです", cap=LISTED))
         lines.append(f"　（どのコメントも、{r.old_year}年度のマスターには残っています）")
-    lines.append(Detail(f"一覧・集計は、新しいマスターで「評価を再計算」を押すと作られます。"
+    lines.append(Detail(f"一覧・集計は、新しいマスターで{recalc_step(str(done.path), r.new_year, 'と')}作られます。"
                         f"このマスター（{r.old_year}年度）は変更していません。"))
     if done.backup:
         lines.append(Whole(f"・前からあった「{done.path.name}」は作り直しました。それまでの内容（入力済みの実績など）は"
@@ -447,7 +449,7 @@ def _cautions(done: RolloverDone) -> list[Part]:
     if r.renamed:
         out.append(renamed_part(r.renamed, f"「{c.HISTORY}」",
                                 f"{r.old_year}年度のマスターで新しい指標に別の指標IDを付け、次年度のマスターを作り直してください"))
-    out += closed_year_stale(r.stale, r.recorded, r.old_year)
+    out += closed_year_stale(r.stale, r.recorded, r.old_year, str(done.master or ""))
     beside = done.master is not None and done.path.parent == done.master.parent
     later, source = done.path.name if beside else str(done.path), done.master.name if done.master else ""
     later, source, where = it_names(moved, done.master) or (later, source, "")
@@ -472,15 +474,16 @@ def _cautions(done: RolloverDone) -> list[Part]:
     return out
 
 
-def closed_year_stale(stale: Sequence[str], total: int, year: int) -> list[Part]:
+def closed_year_stale(stale: Sequence[str], total: int, year: int, source: str = "") -> list[Part]:
     """The 【注意】 of a closed year's 一覧 rows that differ from the evaluation recorded in 経年
     (core.rollover.stale_parts), said alike by the rollover and by history import (which said
     it in a line of its own wording): the year is recorded from its inputs, and its 一覧 wants
-    recalculating in its own master, where what was mailed may differ."""
+    recalculating in its own master (``source``, as the command line names it), where what
+    was mailed may differ."""
     from ..core.rollover import EVALUATED_NOW, stale_parts
 
     return stale_parts(stale, total, f"{year}年度の", EVALUATED_NOW,
-                       f"「{c.HISTORY}」には{EVALUATED_NOW}を記録しました。{year}年度のマスターで「評価を再計算」を押し、"
+                       f"「{c.HISTORY}」には{EVALUATED_NOW}を記録しました。{year}年度のマスターで{recalc_step(source, year, '')}、"
                        "一覧を確かめてください（確定版を送った後なら、送ったものと違うことがあります）。")
 
 
@@ -489,7 +492,8 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
     a return collected late reaches the new master (core.carry.catch_up)."""
-    from ..core.carry import by_button, catch_up
+    from ..core.alerts import by_button
+    from ..core.carry import catch_up
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
     return [listed_names(names, MUNICIPALITIES, vital=True,
@@ -507,7 +511,8 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
     for good unless carried again), by sheet and cell, and how the corrected year reaches
     the later master: only the count was said, and nothing of how to mend the record.
     ``step_above``: the message has just said that step (unreturned_parts), and refers to it."""
-    from ..core.carry import by_button, catch_up
+    from ..core.alerts import by_button
+    from ..core.carry import catch_up
     from ..core.sheet_findings import LISTED_FINDINGS
 
     target = year + 1 if later_year is None else later_year
@@ -679,10 +684,17 @@ def carried_lines(done: YearCarried) -> list[str]:
     if r.errors:
         lines += [p.render(p.most) if isinstance(p, Listing) else p
                   for p in error_parts(r.year, r.errors, done.written.path.name, done.source.name, r.later_year)]
-    lines += [rendered(p) for p in closed_year_stale(r.stale, r.recorded, r.year)]
+    lines += [rendered(p) for p in closed_year_stale(r.stale, r.recorded, r.year, str(done.source))]
     lines += [rendered(p) for p in carried_changes(r)]
     if r.renamed:
         lines.append(rendered(renamed_part(r.renamed, f"{r.year}年度のマスターか「{c.HISTORY}」", IMPORT_RENAMED_MEND)))
     lines += dropped_lines(r.notes)
-    lines.append("集計の年度別の達成割合は、次に「評価を再計算」したときに反映されます。")
+    lines.append(reflected_line(str(done.written.path)))
     return lines
+
+
+def reflected_line(master: str) -> str:
+    """The last line of a history import (of a master or a CSV): 集計 draws 経年 when it is
+    recalculated, said as the face does it (core.carry.recalc_step). No button imports
+    history, and the command line was told 「次に「評価を再計算」したときに」 with no command."""
+    return f"集計の年度別の達成割合は、このマスターで{recalc_step(master, 0, 'と')}反映されます。"

@@ -154,10 +154,11 @@ def _unexpected_alert(title: str, exc: Exception, log: str) -> str:
 
 
 def _as_button(body: Callable[[LiveBook, str], Said], live: LiveBook, title: str) -> Said:
-    """``body`` run as a button's: a step naming `renkei-xl history import` says to save the
-    book first (core.carry.BY_BUTTON), since a button's collect writes the open book and the
-    command reads the saved file (client-146)."""
-    from ..core.carry import BY_BUTTON
+    """``body`` run as a button's (core.alerts.BY_BUTTON): every step its messages ask for is
+    said as a button's (core.alerts.step), and a step naming `renkei-xl history import` says
+    to save the book first, since a button's collect writes the open book and the command
+    reads the saved file (client-146)."""
+    from ..core.alerts import BY_BUTTON
 
     token = BY_BUTTON.set(True)
     try:

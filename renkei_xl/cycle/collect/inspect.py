@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
+from ...core.alerts import on_face
 from ...core.book_kind import CHOICES_HEAD, CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import areas_holding, cell_ref, parse_ref
@@ -229,7 +230,8 @@ def _municipality_of(wb, ident: dict[str, str], settings, master: Optional[Path]
     muni = ident.get(P_MUNICIPALITY, "")
     if not muni:
         raise Refused(not_a_return(recognise(wb.sheetnames))
-                      or "配布した入力用ファイルの識別情報がありません（renkei-xl split で作ったファイルを使ってください）")
+                      or "配布した入力用ファイルの識別情報がありません（"
+                      f"{on_face(f'「{c.SPLIT}」', 'renkei-xl split ')}で作ったファイルを使ってください）")
     if muni not in settings.names:
         raise Refused(_not_listed(muni, settings))
     year = ident.get(P_YEAR, "")
