@@ -216,7 +216,10 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
     logger.setLevel(logging.INFO)
     logger.propagate = False
     size = LOG_BYTES if max_bytes is None else max_bytes
-    if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
+    from .log_thread import written_by_thread
+
+    present = [*logger.handlers, *written_by_thread()]      # the files' handlers may be the log thread's
+    if not any(getattr(h, "_renkei", "") == "requests" for h in present):
         if request_log is None:
             handler = logging.StreamHandler(sys.stderr)
         else:
@@ -225,7 +228,7 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
         handler.addFilter(lambda record: not getattr(record, "traceback", False))
         handler._renkei = "requests"
         logger.addHandler(handler)
-    if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
+    if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in present):
         handler = LogFile(error_log, size, failed=_not_kept)
         handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
@@ -932,8 +935,16 @@ def say_held() -> None:
 
 def _say_held_at_exit() -> None:
     if not _AT_EXIT:
-        atexit.register(say_held)       # before logging's own shutdown (registered at its import)
+        atexit.register(_at_exit)       # before logging's own shutdown (registered at its import)
         _AT_EXIT.append(True)
+
+
+def _at_exit() -> None:
+    """The held counts said, then what the log thread holds written (server.log_thread)."""
+    from . import log_thread
+
+    say_held()
+    log_thread.stop()
 
 
 # uvicorn's last record of a process that served (a worker, or the one process): its server
@@ -944,11 +955,13 @@ FINISHED = re.compile(r"Finished server process \[\d+\]")
 
 class AtStop(logging.Filter):
     """On uvicorn's logger: the held counts written (``say_held``) when uvicorn says its server
-    process has finished, before the line itself goes on (it is INFO chatter: not written)."""
+    process has finished, before the line itself goes on (it is INFO chatter: not written),
+    and what the log thread holds written out (server.log_thread.stop): a worker stopped by
+    SIGTERM dies right after this record, its queued lines with it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if FINISHED.fullmatch(record.getMessage()):
-            say_held()
+            _at_exit()
         return True
 
 
