@@ -216,9 +216,8 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
     logger.setLevel(logging.INFO)
     logger.propagate = False
     size = LOG_BYTES if max_bytes is None else max_bytes
-    from .log_thread import written_by_thread
-
-    present = [*logger.handlers, *written_by_thread()]      # the files' handlers may be the log thread's
+    # The files' handlers may be written through by the log thread (server.log_thread.Queued).
+    present = [*logger.handlers, *(h for q in logger.handlers for h in getattr(q, "writes_through", ()))]
     if not any(getattr(h, "_renkei", "") == "requests" for h in present):
         if request_log is None:
             handler = logging.StreamHandler(sys.stderr)
@@ -939,12 +938,15 @@ def _say_held_at_exit() -> None:
         _AT_EXIT.append(True)
 
 
-def _at_exit() -> None:
-    """The held counts said, then what the log thread holds written (server.log_thread)."""
-    from . import log_thread
+# What else is done where a process's serving ends, after the held counts are said: the log
+# thread's stop (server.log_thread adds it as it starts), its queued lines written out.
+AT_STOP: list = []
 
+
+def _at_exit() -> None:
     say_held()
-    log_thread.stop()
+    for stop in list(AT_STOP):
+        stop()
 
 
 # uvicorn's last record of a process that served (a worker, or the one process): its server
@@ -956,8 +958,8 @@ FINISHED = re.compile(r"Finished server process \[\d+\]")
 class AtStop(logging.Filter):
     """On uvicorn's logger: the held counts written (``say_held``) when uvicorn says its server
     process has finished, before the line itself goes on (it is INFO chatter: not written),
-    and what the log thread holds written out (server.log_thread.stop): a worker stopped by
-    SIGTERM dies right after this record, its queued lines with it."""
+    and what the log thread holds written out (AT_STOP): a worker stopped by SIGTERM dies
+    right after this record, its queued lines with it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if FINISHED.fullmatch(record.getMessage()):

@@ -30,7 +30,7 @@ import time
 from typing import Optional
 
 from ..errorlog import stamp
-from .log import LOGGER, LogFile, line
+from .log import AT_STOP, LOGGER, LogFile, line
 
 # At most this many records, and this many characters of them, wait for the thread: a
 # request line is a few hundred characters, a traceback at most errorlog.RECORD_CHARS
@@ -62,8 +62,14 @@ class Queued(logging.handlers.QueueHandler):
         self.dropped_tracebacks = 0
         self.dropped_since: Optional[float] = None
         self._bound = threading.Lock()      # records come from the loop, click threads and the writer itself
+        self.writes_through: tuple[logging.Handler, ...] = ()      # the files' handlers (server.log.configure)
 
-    def enqueue(self, record: logging.LogRecord) -> None:
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            record = self.prepare(record)
+        except Exception:
+            self.handleError(record)
+            return
         with self._bound:
             if self.dropped and self._put(self._dropped_record()):
                 self.dropped = self.dropped_tracebacks = 0
@@ -143,11 +149,6 @@ class Writer(logging.handlers.QueueListener):
 _RUNNING: list[Writer] = []      # this process's writer, while its thread runs
 
 
-def written_by_thread() -> list[logging.Handler]:
-    """The handlers the thread writes through (none when it does not run)."""
-    return [handler for writer in _RUNNING for handler in writer.handlers]
-
-
 def start() -> None:
     """The log files of the server's logger (server.log.configure) written from now on in a
     thread of their own. Called where a process starts serving (run.configure_logging, in
@@ -159,8 +160,11 @@ def start() -> None:
     if not files:
         return
     queued = Queued()
+    queued.writes_through = tuple(files)
     writer = Writer(queued, *files)
     writer.start()
+    if stop not in AT_STOP:
+        AT_STOP.append(stop)
     for handler in files:
         logger.removeHandler(handler)
     logger.addHandler(queued)
