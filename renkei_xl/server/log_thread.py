@@ -37,7 +37,7 @@ from .log import AT_STOP, LOGGER, LogFile, line
 # (256 Ki): some 20 to 40 MB of a worker's memory at worst, hours of clicks on a log that
 # stopped answering.
 QUEUE_RECORDS = 10_000
-QUEUE_CHARS = 8 * 1024 * 1024
+QUEUE_CHARS = 8_000_000
 # How long a stop waits for the thread to write what it holds: a log on a share that stopped
 # answering may not hold up a stop for good (systemd kills a stop past 90 s).
 STOP_SECONDS = 30.0
@@ -181,13 +181,14 @@ def stop() -> None:
     writer = _RUNNING.pop()
     queued = writer.queued
     logger = logging.getLogger(LOGGER)
+    until = time.monotonic() + STOP_SECONDS
     try:
         writer.queue.put(writer._sentinel, timeout=STOP_SECONDS)
     except queue.Full:
         pass
     thread = writer._thread
     if thread is not None:
-        thread.join(STOP_SECONDS)
+        thread.join(max(until - time.monotonic(), 0.0))
     if thread is not None and thread.is_alive():
         _not_written(writer)
         return
