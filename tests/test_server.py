@@ -853,30 +853,96 @@ def test_a_number_one_worker_gave_is_claimed_once_by_whichever_worker_the_report
     assert len((tmp_path / issued.NAME).read_text().splitlines()) == 4       # 3 numbers, 1 report
 
 
-def test_a_report_waiting_for_the_numbers_file_holds_up_no_other_request(server):
-    """The numbers file (server.issued) held locked elsewhere (another worker, a backup tool
-    on the share): a click's number and a report's claim wait for it, up to LOCK_SECONDS.
-    They waited on the worker's event loop, and every other request of the worker (a
-    colleague's click, the health check, a slow client's timeout) waited with them. Held
-    here for HELD seconds: the report waits, then is checked as usual (server.aside)."""
-    import fcntl
+@pytest.mark.parametrize("held", ["numbers file", "log"])
+def test_a_file_waited_for_holds_up_no_other_request(server, held):
+    """A file of the worker's held elsewhere for HELD seconds, a report made meanwhile: the
+    other requests of the worker (a colleague's click, the health check, a slow client's
+    timeout) are answered at once all the same.
 
+    The numbers file (server.issued) held locked (another worker, a backup tool on the
+    share): a click's number and a report's claim wait for it, up to LOCK_SECONDS, on the
+    worker's event loop they held once (server.aside).
+
+    The request log (--log on a share): each line was written on the event loop, and a file
+    server that answers late (here the rotation's lock file under an oplock-style lease,
+    the log full: its open waits until the lease is given back) held every request of the
+    worker as long. Now the lines are written in a thread of their own (server.log_thread)
+    and come out whole once the file answers."""
     from renkei_xl.server import issued
 
     held_for, slowest = 1.0, 0.0
-    with open(server.error_log.parent / issued.NAME, "a+b") as held, ThreadPoolExecutor(1) as pool:
-        fcntl.flock(held, fcntl.LOCK_EX)
-        report = pool.submit(server.post, "check/outcome", {"request": "0badf00d", "error": 1004, "description": "施錠中の報告"})
-        until = time.monotonic() + held_for
-        while time.monotonic() < until:
-            asked = time.monotonic()
-            assert http_get(server.url + "/", timeout=10).status_code == 200
-            slowest = max(slowest, time.monotonic() - asked)
-            time.sleep(0.05)
-        fcntl.flock(held, fcntl.LOCK_UN)
-        assert report.result().status_code == 204
-    assert slowest < held_for / 2, f"the health check waited {slowest:.2f} s behind the numbers file's lock"
-    assert f"outcome={issued.NOT_ISSUED} " in _log_once(server.log, "text=施錠中の報告 ")
+    with _held_file(server, held) as (release, said), ThreadPoolExecutor(1) as pool:
+        timer = threading.Timer(held_for, release)
+        timer.start()
+        try:
+            report = pool.submit(server.post, "check/outcome", {"request": "0badf00d", "error": 1004,
+                                                                 "description": "施錠中の報告"})
+            until = time.monotonic() + held_for
+            while time.monotonic() < until:
+                asked = time.monotonic()
+                assert http_get(server.url + "/", timeout=30).status_code == 200
+                slowest = max(slowest, time.monotonic() - asked)
+                time.sleep(0.05)
+            assert report.result().status_code == 204
+        finally:
+            timer.cancel()
+            release()
+    assert slowest < held_for / 2, f"the health check waited {slowest:.2f} s behind the {held}"
+    text = _log_once(server.log, "text=施錠中の報告 ")
+    line = next(l for l in text.splitlines() if "text=施錠中の報告 " in l)
+    assert f"outcome={issued.NOT_ISSUED} " in line and LOG_LINE.fullmatch(line), text[-2000:]
+    said()
+
+
+@contextlib.contextmanager
+def _held_file(server, held: str):
+    """(release, check): ``held`` held from now on (until ``release``, from any thread, or
+    the end), and what is checked once it is let go."""
+    import fcntl
+    import signal
+
+    from renkei_xl.server import issued
+    from renkei_xl.server.config import DEFAULT_LOG_MB
+
+    if held == "numbers file":
+        lock, once = open(server.error_log.parent / issued.NAME, "a+b"), threading.Lock()
+        fcntl.flock(lock, fcntl.LOCK_EX)
+
+        def release_lock():     # once, from the timer's thread or the test's
+            if once.acquire(blocking=False):
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                lock.close()
+        try:
+            yield release_lock, lambda: None
+        finally:
+            release_lock()
+        return
+    # A read lease (what Samba takes for a Windows client's oplock) on the lock file the
+    # log's rotation opens: that open waits for the lease to be given back (or for
+    # /proc/sys/fs/lease-break-time, 45 s). SIGIO, the word that someone waits, ignored.
+    lock_file = Path(f"{server.log}.lock")
+    lock_file.touch()
+    was = signal.signal(signal.SIGIO, signal.SIG_IGN)
+    fd = os.open(lock_file, os.O_RDONLY)
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    filler = "2026-01-01 00:00:00+09:00 INFO " + "request=- client=- outcome=詰め物 source=test text=" + "x" * 60 + "\n"
+    with server.log.open("a", encoding="utf-8") as log:     # full: the next line rotates it
+        log.write(filler * (DEFAULT_LOG_MB * 1024 * 1024 // len(filler.encode()) + 1))
+    released = threading.Lock()
+
+    def release_lease():        # once, from the timer's thread or the test's
+        if released.acquire(blocking=False):
+            fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+            os.close(fd)
+
+    def rotated():
+        assert "outcome=詰め物" in Path(f"{server.log}.1").read_text(encoding="utf-8")
+        assert "outcome=詰め物" not in server.log.read_text(encoding="utf-8")
+    try:
+        yield release_lease, rotated
+    finally:
+        release_lease()
+        signal.signal(signal.SIGIO, was)
 
 def test_no_field_a_client_sends_makes_a_log_line_longer_than_a_screen(server):
     """A report's error number is any whole number JSON holds: 4,000 digits made a 4 KB

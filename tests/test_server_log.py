@@ -497,6 +497,54 @@ def test_the_log_file_says_how_many_records_went_to_standard_error_once_it_takes
     assert len(lines) == 2 and " lines=0 lost=1 since=" in lines[0] and "request=eeee0007" in lines[1], lines
 
 
+def test_a_log_that_does_not_answer_keeps_a_bounded_queue_and_says_what_it_dropped(tmp_path, configured_log,
+                                                                                    monkeypatch):
+    """The log files are written in a thread of their own (server.log_thread): a file that
+    does not answer (here its handler held, as a write that hangs on a share holds it) holds
+    up no request. What waits for it is bounded (QUEUE_RECORDS; QUEUE_CHARS): past it a
+    record is counted, not kept, and one line says how many, once the queue takes records
+    again; the lines kept come out whole and in order, and the stop writes out the rest."""
+    from renkei_xl.server import log_thread
+
+    monkeypatch.setattr(log_thread, "QUEUE_RECORDS", 3)
+    path = tmp_path / "requests.log"
+    configured_log(tmp_path / "error.log", request_log=path)
+    log = logging.getLogger(server_log.LOGGER)
+    log_thread.start()
+    try:
+        requests = next(h for q in log.handlers for h in getattr(q, "writes_through", ())
+                        if getattr(h, "_renkei", "") == "requests")
+        requests.acquire()                  # the file does not answer
+        try:
+            log.info("request=aaaa0001 outcome=完了")
+            _drained(log_thread)            # the thread has it, and waits
+            for n in range(2, 10):
+                log.info("request=aaaa%04d outcome=完了", n)
+            log.error("request=bbbb0001 trace", extra={"traceback": True})
+        finally:
+            requests.release()
+        _drained(log_thread)                # the file answers again: the queue takes records
+        log.info("request=cccc0001 outcome=完了")
+    finally:
+        log_thread.stop()
+    log.info("request=dddd0001 outcome=完了")                # after the stop: written as it comes
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [re.search(r"request=(\S+)", l).group(1) for l in lines] == [
+        "aaaa0001", "aaaa0002", "aaaa0003", "aaaa0004", "-", "cccc0001", "dddd0001"], lines
+    dropped = lines[4]
+    assert re.fullmatch(r"\S+ \S+ WARNING request=- client=- outcome=記録の書き込みが追いつかず捨てた lines=6 "
+                        r'since="\S+ \S+\+09:00" text=".+"', dropped), dropped
+    assert "3 件" in dropped and "（うちエラーログ 1 件）" in dropped, dropped
+    assert not (tmp_path / "error.log").exists() or "bbbb0001" not in (tmp_path / "error.log").read_text(encoding="utf-8")
+
+
+def _drained(log_thread) -> None:
+    deadline = time.monotonic() + 10
+    while log_thread._RUNNING[0].queue.qsize():
+        assert time.monotonic() < deadline
+        time.sleep(0.005)
+
+
 _WRITE_ONLY = r'''
 import logging, os, sys
 from renkei_xl.server import log as server_log

@@ -216,7 +216,9 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
     logger.setLevel(logging.INFO)
     logger.propagate = False
     size = LOG_BYTES if max_bytes is None else max_bytes
-    if not any(getattr(h, "_renkei", "") == "requests" for h in logger.handlers):
+    # The files' handlers may be written through by the log thread (server.log_thread.Queued).
+    present = [*logger.handlers, *(h for q in logger.handlers for h in getattr(q, "writes_through", ()))]
+    if not any(getattr(h, "_renkei", "") == "requests" for h in present):
         if request_log is None:
             handler = logging.StreamHandler(sys.stderr)
         else:
@@ -225,7 +227,7 @@ def configure(error_log: Optional[Path], request_log: Optional[Path] = None,
         handler.addFilter(lambda record: not getattr(record, "traceback", False))
         handler._renkei = "requests"
         logger.addHandler(handler)
-    if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in logger.handlers):
+    if error_log is not None and not any(getattr(h, "_renkei", "") == "errors" for h in present):
         handler = LogFile(error_log, size, failed=_not_kept)
         handler.setFormatter(_Formatter(LOG_FORMAT))
         handler.addFilter(lambda record: bool(getattr(record, "traceback", False)))
@@ -932,8 +934,19 @@ def say_held() -> None:
 
 def _say_held_at_exit() -> None:
     if not _AT_EXIT:
-        atexit.register(say_held)       # before logging's own shutdown (registered at its import)
+        atexit.register(_at_exit)       # before logging's own shutdown (registered at its import)
         _AT_EXIT.append(True)
+
+
+# What else is done where a process's serving ends, after the held counts are said: the log
+# thread's stop (server.log_thread adds it as it starts), its queued lines written out.
+AT_STOP: list = []
+
+
+def _at_exit() -> None:
+    say_held()
+    for stop in list(AT_STOP):
+        stop()
 
 
 # uvicorn's last record of a process that served (a worker, or the one process): its server
@@ -944,11 +957,13 @@ FINISHED = re.compile(r"Finished server process \[\d+\]")
 
 class AtStop(logging.Filter):
     """On uvicorn's logger: the held counts written (``say_held``) when uvicorn says its server
-    process has finished, before the line itself goes on (it is INFO chatter: not written)."""
+    process has finished, before the line itself goes on (it is INFO chatter: not written),
+    and what the log thread holds written out (AT_STOP): a worker stopped by SIGTERM dies
+    right after this record, its queued lines with it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if FINISHED.fullmatch(record.getMessage()):
-            say_held()
+            _at_exit()
         return True
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Optional
 
 from .config import KEY_ENV, ServerConfig
+from . import log_thread
 from .log import configure, say_held
 
 # With several worker processes, uvicorn imports the app in each of them: the settings
@@ -48,7 +49,10 @@ TLS_CHANGED = ("HTTPS の証明書「{cert}」と秘密鍵「{key}」を、ワ�
 
 def configure_logging(error_log: Optional[Path] = None, log: Optional[Path] = None,
                       log_bytes: Optional[int] = None) -> None:
+    """The logs of a serving process, their files written in a thread of their own
+    (server.log_thread): a log on a slow share holds up no request."""
     configure(error_log, log, log_bytes)
+    log_thread.start()
 
 
 def _logging_from(settings: dict) -> None:
@@ -110,6 +114,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
         # The start has its line: so has the stop, or a server that ended (a stop, a
         # restart of the machine) looked in the log like one that had no clicks.
         log.info("renkei-xl サーバーを停止しました: %s", url)
+        log_thread.stop()       # every line written before ``serve`` returns
     if failed is not None:
         print(f"エラー: {failed}", file=sys.stderr)
         return 2
@@ -231,6 +236,7 @@ def _worker_failed(settings: dict, title: str, why: str = "") -> None:
     from .log import error
 
     error("-", title)
+    log_thread.stop()       # the traceback written: os._exit leaves no thread to write it
     Path(settings["failed_mark"]).write_text(why, encoding="utf-8")
     os.kill(os.getppid(), signal.SIGTERM)
     os._exit(STARTUP_FAILURE)
