@@ -22,8 +22,10 @@ from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, count_text, one_line
 HELD_COLUMN = "取り込まなかったセル"
 LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", HELD_COLUMN)
 # The head of a 取り込まなかったセル too long to give each cell its reason within one cell
-# (values.CELL_TEXT_LIMIT): the places alone, all of them.
-PLACES_ONLY = "{n} か所（多いため場所だけを記録。理由は取込時のメッセージのとおり）: "
+# (values.CELL_TEXT_LIMIT): the places alone, all of them. The reasons are in the return, which
+# stays in the folder: the message lists said.SHOWN_CELLS of them and points here for the rest, so
+# 「理由は取込時のメッセージのとおり」 sent staff round in a circle past the tenth cell.
+PLACES_ONLY = "{n} か所（多いため場所だけを記録。理由は回答ファイルのそれぞれのセルで確かめてください）: "
 ALREADY = "already"   # Refusal.kind of a file imported before: not an error, nothing to do
 SAME = "same"         # Refusal.kind of a byte-identical copy of a file imported in this run: not an error
 REFUSED = "refused"
