@@ -292,13 +292,14 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     取り込みました」, followed by 「（取り込まなかったセル 3 か所）」 when cells were left out, and
     stays as it was when nothing was imported (qa-136: the quotes held to what collect writes).
     The command names the next step the button names, 評価を再計算, once cells were written
-    (staff-walk: it ended on the import, and 一覧 kept the old values)."""
+    (staff-walk: it ended on the import, and 一覧 kept the old values), as a command staff can
+    copy: a master name with a space in quotes, as every step's command (core.carry.recalc_step)."""
     import openpyxl
 
     from renkei_xl.cli import main
     from renkei_xl.cli.workbook import init_master
 
-    master = tmp_path / "マスター.xlsm"
+    master = tmp_path / "受付 マスター.xlsm"
     init_master(master, sample="fy2023")
     assert main(["split", str(master), "--outdir", str(tmp_path / "配布用")]) == 0
     returned = tmp_path / "回収"
@@ -323,7 +324,7 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     assert status() == before
     assert "評価を再計算" not in capsys.readouterr().out
     main(["collect", str(master), str(returned)])
-    assert f"続けて「評価を再計算」を実行してください: renkei-xl recalc {master}" in capsys.readouterr().out.splitlines()
+    assert f'続けて renkei-xl recalc "{master}" を実行してください。' in capsys.readouterr().out.splitlines()
     said = status()
     imported, held = _quoted_any_number("回収ファイル取込: "), _quoted_any_number("（取り込まなかったセル ")
     assert re.fullmatch(imported.pattern + held.pattern, said), said

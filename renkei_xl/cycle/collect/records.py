@@ -163,11 +163,15 @@ class CollectReport:
         return f"{COLLECT}: {self.imported_line()}" + (f"（取り込まなかったセル {held} か所）" if held else "")
 
 
-def recalc_next(command: str = "") -> str:
+def recalc_next(master: str = "") -> str:
     """The step after cells were imported: 一覧 and 集計 still show the old values until
     評価を再計算. The button said it; the command line said nothing, and staff exported a
-    確定版 that export then flagged as differing from 一覧. ``command``: the line to type."""
-    return "続けて「評価を再計算」を" + (f"実行してください: {command}" if command else "押してください。")
+    確定版 that export then flagged as differing from 一覧. Said as every other step is
+    (core.carry.recalc_step, ``master`` the file the command line was given): its own
+    spelling left a master named 「受付 2024年度.xlsm」 unquoted, a command that failed as copied."""
+    from ...core.carry import recalc_step
+
+    return f"続けて{recalc_step(master, 0, 'てください')}。"
 
 
 def held_line(file_name: str, f: Finding) -> str:

@@ -135,4 +135,4 @@ def written_lines(report: CollectReport, master: object) -> list[str]:
     if report.written.backup:
         lines.append(f"バックアップ: {report.written.backup}")
     lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
-    return lines + ([recalc_next(f"renkei-xl recalc {master}")] if report.changes else [])
+    return lines + ([recalc_next(str(master))] if report.changes else [])
