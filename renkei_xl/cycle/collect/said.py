@@ -9,7 +9,7 @@ every imported cell named) while the button cut the same lists."""
 from __future__ import annotations
 
 from ...core import contract as c
-from ...core.alerts import Listing, Part
+from ...core.alerts import Listing, Part, step
 from ...core.findings import LABEL_CHANGED
 from ...core.sheet_findings import LISTED_FINDINGS
 from ...core.values import MUNICIPALITIES, listed_limit
@@ -20,26 +20,23 @@ from .records import HELD_COLUMN, CollectReport, held_line, held_summary, kept_l
 SHOWN_CELLS = LISTED_FINDINGS
 # The most returned files a list names: one a municipality, so a region's in full.
 SHOWN_FILES = listed_limit(MUNICIPALITIES)
-# What lists the refused files the message had no room for, by face: nothing holds them but
-# the folder, so the next run lists them (a file imported meanwhile is not imported twice).
-PRESS_AGAIN = f"もう一度「{c.COLLECT}」を押す"
-RUN_AGAIN = "もう一度 renkei-xl collect を実行する"
 
 
-def refused_more(again: str = PRESS_AGAIN) -> str:
-    """The count of the refused files not shown and how to see them: ``again``, the face's
-    own step (PRESS_AGAIN, RUN_AGAIN)."""
-    return f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、{again}と、残りのファイルと理由を表示します）"
+def refused_more() -> str:
+    """The count of the refused files not shown and how to see them, in the face's own step
+    (core.alerts.step): nothing holds them but the folder, so the next run lists them (a file
+    imported meanwhile is not imported twice)."""
+    again = step(c.COLLECT, "renkei-xl collect", "と")
+    return f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、もう一度{again}、残りのファイルと理由を表示します）"
 
 
-def collect_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN,
-                  every_change: bool = False) -> list[Part]:
+def collect_parts(report: CollectReport, done: bool = True, every_change: bool = False) -> list[Part]:
     """What both faces list of a collect: left_out_parts, then the files imported and the
     cells changed. ``done`` False: nothing was written (a dry run), said of what it would do.
     ``every_change``: the cells changed all listed, not SHOWN_CELLS of them: the command
     line's --dry-run is where staff read the diff before it is applied (old → new per cell,
     as the customer asked), and a preview that named ten of 300 changes would not be one."""
-    parts = left_out_parts(report, done, again)
+    parts = left_out_parts(report, done)
     if report.records:
         parts += ["", imported_listing(report, done)]
         if report.changes:
@@ -66,7 +63,7 @@ def changes_listing(report: CollectReport, head: str = "", cap: int = SHOWN_CELL
     return Listing([f"・{ch.line()}" for ch in report.changes], "　…ほか {n} か所", cap=cap, head=head)
 
 
-def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_AGAIN) -> list[Part]:
+def left_out_parts(report: CollectReport, done: bool = True) -> list[Part]:
     """What a collect did not take, each kind under its heading: the files refused, the
     cells held, the master's corrections kept, the warnings on cells taken, the files
     imported before, and the copies of a file taken in this run (an attachment saved twice).
@@ -76,7 +73,7 @@ def left_out_parts(report: CollectReport, done: bool = True, again: str = PRESS_
     parts: list[Part] = []
     refused = report.refused
     if refused:
-        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in refused], refused_more(again), cap=SHOWN_FILES,
+        parts += ["", Listing([f"・{r.name}: {r.reason}" for r in refused], refused_more(), cap=SHOWN_FILES,
                               head=f"取り込めないファイル {len(refused)} 件（このファイルからは何も取り込んでいません）:\n")]
     parts += _cells_listed(held_summary(report.held, done), [held_line(name, f) for name, f in report.held],
                            f"（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）" if done else "")
@@ -116,7 +113,7 @@ def collect_lines(report: CollectReport) -> list[str]:
     (core.alerts.printed), each list at its cap, the rest counted with where it is."""
     from ...core.alerts import printed
 
-    lines = printed(collect_parts(report, done=not report.dry_run, again=RUN_AGAIN, every_change=report.dry_run))
+    lines = printed(collect_parts(report, done=not report.dry_run, every_change=report.dry_run))
     return lines[1:] if lines[:1] == [""] else lines
 
 
