@@ -696,7 +696,7 @@ _TEXT_RESULT_IN = LazyPattern(_TEXT_RESULT)
 _ANY_PREFIX = r"(?:\w+:)?"
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=16)    # one a pattern of this module (a handful)
 def _unprefixed(pattern: str) -> "re.Pattern":
     """``pattern`` compiled for a sheet none of whose c, f or v tags has a prefix (_for):
     with none to try, the patterns above search a sheet three times as fast (a prefix
