@@ -299,6 +299,7 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
 
     from renkei_xl.cli import main
     from renkei_xl.cli.workbook import init_master
+    from renkei_xl.core.carry import command_arg
 
     master = tmp_path / "受付 マスター.xlsm"
     init_master(master, sample="fy2023")
