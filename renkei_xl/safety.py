@@ -1044,9 +1044,9 @@ def _open_lock(path: Path, lock_path: Path) -> tuple[int, bool]:
         if isinstance(exc, PermissionError) and os.path.isfile(lock_path):
             try:
                 fd = os.open(lock_path, os.O_RDONLY | _NO_LINK)
-            except OSError as again:
+            except OSError as refused:
                 raise UserError(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} を開けません"
-                                f"（{system_reason(again)}）。何も書き込んでいません。ほかの renkei-xl の処理が"
+                                f"（{system_reason(refused)}）。何も書き込んでいません。ほかの renkei-xl の処理が"
                                 f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度{again()}ください") from None
             if os.name == "nt":
                 _hide(lock_path)
