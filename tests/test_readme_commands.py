@@ -135,7 +135,6 @@ def test_the_quoted_refusals_of_collect_and_of_a_wrong_file_are_what_the_command
 
     from renkei_xl.cli import main
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.carry import command_arg
 
     master = tmp_path / "マスター.xlsm"
     init_master(master, sample="fy2023")
@@ -299,7 +298,6 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
 
     from renkei_xl.cli import main
     from renkei_xl.cli.workbook import init_master
-    from renkei_xl.core.carry import command_arg
 
     master = tmp_path / "受付 マスター.xlsm"
     init_master(master, sample="fy2023")
@@ -326,11 +324,7 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     assert status() == before
     assert "renkei-xl recalc" not in capsys.readouterr().out
     main(["collect", str(master), str(returned)])
-<<<<<<< HEAD
     assert f'続けて renkei-xl recalc "{master}" を実行してください。' in capsys.readouterr().out.splitlines()
-=======
-    assert f"続けて renkei-xl recalc {command_arg(str(master))} を実行してください。" in capsys.readouterr().out.splitlines()
->>>>>>> 1c5df6ba (One way to say a face's action: collect's next step and its refused-files count use core.alerts.step; the write plan's and safety's 'run again' use core.alerts.again (no again= parameters))
     said = status()
     imported, held = _quoted_any_number("回収ファイル取込: "), _quoted_any_number("（取り込まなかったセル ")
     assert re.fullmatch(imported.pattern + held.pattern, said), said
