@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
 from renkei_xl import clock
+from renkei_xl.core.alerts import again
 from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from renkei_xl.core.errors import UserError
 
@@ -333,7 +334,7 @@ def ensure_not_open(path: os.PathLike | str) -> None:
         close = f"{owner} さんに {app} で閉じてもらってから" if owner else f"{app} で閉じてから"
         raise UserError(
             f"「{path.name}」は{_opened_by(app, owner)}（ロックファイル {lock.name} があります）。"
-            f"{close}もう一度実行してください。"
+            f"{close}もう一度{again()}ください。"
             f"{app} を閉じてもこのメッセージが出る場合は、同じフォルダーの"
             f"隠しファイル {lock.name} を削除してください。"
         )
@@ -447,7 +448,7 @@ def ensure_writable(target: os.PathLike | str) -> None:
         return                      # nothing there yet: a new file is not read-only
     if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
         raise UserError(f"「{Path(target).name}」は読み取り専用です。エクスプローラーでファイルのプロパティを開き、"
-                        "「読み取り専用」を外してからもう一度実行してください。何も書き込んでいません")
+                        f"「読み取り専用」を外してからもう一度{again()}ください。何も書き込んでいません")
 
 
 # ``read_as`` of a file that was not there when the write began (replace_file): one that
@@ -475,13 +476,13 @@ def ensure_unchanged(target: os.PathLike | str, read_as: Optional[os.stat_result
         if now_st is not None:
             raise UserError(f"「{Path(target).name}」は、この処理が書き込む間に、別の人またはプログラムが同じ名前で"
                             "保存しました。その内容を上書きしないよう、書き込みは行っていません。"
-                            "そのファイルを確かめてから、もう一度実行してください")
+                            f"そのファイルを確かめてから、もう一度{again()}ください")
         return
     seen = lambda st: (st.st_ino, st.st_size, st.st_mtime_ns)   # noqa: E731
     if now_st is None or seen(now_st) != seen(read_as):
         raise UserError(f"「{Path(target).name}」は、この処理が読み込んだ後に別の人またはプログラムが保存しました"
                         "（または移動・削除されました）。その内容を上書きしないよう、書き込みは行っていません。"
-                        "ほかの人が開いていないことを確かめてから、もう一度実行してください")
+                        f"ほかの人が開いていないことを確かめてから、もう一度{again()}ください")
 
 
 # The longest file name the file systems the tool meets accept: 255 bytes on ext4 and
@@ -577,7 +578,7 @@ def of_one_file(said: str, path: Path) -> str:
 def _full_remedy() -> str:
     """What to do about a full disk or quota: free room, or, from a server click, ask IT (staff
     cannot free the server's disk), ending the sentence."""
-    return _remedy("ディスクの空き容量（または割り当て）を増やしてから、もう一度実行してください",
+    return _remedy(f"ディスクの空き容量（または割り当て）を増やしてから、もう一度{again()}ください",
                    "IT 担当者に、サーバーのディスクの空き容量と割り当てを確かめてもらってください")
 
 
@@ -613,7 +614,11 @@ def _rights_remedy(elsewhere: str, can: str) -> str:
 
 def _remedy(here: str, on_server: str) -> str:
     """What the reader can do: ``here`` on the command line and the local buttons (staff, at
-    the folder), ``on_server`` in a server click (staff, who pass it to IT)."""
+    the folder), ``on_server`` in a server click (staff, who pass it to IT). Not a face's
+    words (core.alerts.on_face): what differs is what staff can do, not how they run the
+    tool. A server's staff see neither its disk nor its rights, nor name another folder
+    from a button, while the PC's button runs where staff stand, as the command line does;
+    each ``here`` asks for the run again in the face's words (core.alerts.again)."""
     return here if WRITE_ROOT.get() is None else on_server
 
 
@@ -654,17 +659,17 @@ def refused_remedy(exc: BaseException, rights: str, can: str, held_by: str = "Ex
     if isinstance(exc, OSError) and disk_full(exc):
         return _full_remedy()
     if may_be_held(exc):
-        return _remedy(f"{held_by}でそのファイルを開いていれば閉じてから、もう一度実行してください。閉じても同じときは、{rights}",
+        return _remedy(f"{held_by}でそのファイルを開いていれば閉じてから、もう一度{again()}ください。閉じても同じときは、{rights}",
                        "そのファイルを開いている人がいれば閉じてもらってから、もう一度ボタンを押してください。閉じても同じときは"
                        f" IT 担当者に、サーバーのアカウントが{can}か確かめてもらってください")
     if code in (errno.EACCES, errno.EPERM):
         return _rights_remedy(rights, can)
     if code == errno.EROFS:
-        return _read_only_remedy("書き込める場所（読み取り専用でない場所）にしてから、もう一度実行してください")
+        return _read_only_remedy(f"書き込める場所（読み取り専用でない場所）にしてから、もう一度{again()}ください")
     if code in (errno.ENOENT, errno.ENOTDIR):
-        return _remedy("フォルダーが移動・削除されていないか確かめてから、もう一度実行してください",
+        return _remedy(f"フォルダーが移動・削除されていないか確かめてから、もう一度{again()}ください",
                        "もう一度ボタンを押してください。同じときは IT 担当者に、サーバー作業フォルダーを確かめてもらってください")
-    return _remedy("もう一度実行してください。同じときは IT 担当者に伝えてください",
+    return _remedy(f"もう一度{again()}ください。同じときは IT 担当者に伝えてください",
                    "もう一度ボタンを押してください。同じときは IT 担当者に伝えてください")
 
 
@@ -699,7 +704,7 @@ def place_refusal(exc: BaseException) -> Optional[str]:
     if disk_full(exc):
         remedy = _full_remedy()
     else:
-        remedy = _rights_remedy("ファイルとフォルダーのアクセス権（読み取り専用でないか）を確かめてから、もう一度実行してください",
+        remedy = _rights_remedy(f"ファイルとフォルダーのアクセス権（読み取り専用でないか）を確かめてから、もう一度{again()}ください",
                                 "ここを読み書きできる")
     return f"{where}を読み書きできませんでした（{system_reason(exc)}）。{remedy}。"
 
@@ -715,12 +720,12 @@ def refuse_not_file(target: Path) -> None:
         # The name may be the tool's own (split's input files, the next year's master), so
         # "give a file name" alone would ask staff for a name they never gave (walkers62).
         raise UserError(f"「{target}」はフォルダーです。何も書き込んでいません。" + _remedy(
-            "保存するファイルの名前まで指定するか、そのフォルダーの名前を変えてから、もう一度実行してください",
+            f"保存するファイルの名前まで指定するか、そのフォルダーの名前を変えてから、もう一度{again()}ください",
             "IT 担当者に、そのフォルダーの名前を変えてもらってから、もう一度ボタンを押してください"))
     if mode and not stat.S_ISREG(mode):
         kind = next((kind for test, kind in _NOT_FILES if test(mode)), "特殊なもの")
         raise UserError(f"「{target}」は{kind}で、ファイルではありません。何も書き込んでいません。" + _remedy(
-            "それを削除するか別の名前に変えてから、もう一度実行してください",
+            f"それを削除するか別の名前に変えてから、もう一度{again()}ください",
             "IT 担当者に、それを削除するか別の名前に変えてもらってから、もう一度ボタンを押してください"))
 
 
@@ -810,11 +815,11 @@ def make_folder(folder: Path, what: str) -> None:
         # 「そのファイル」 only where there is one: a folder refused for its rights or its place
         # (a read-only share) was told to rename a file that does not exist.
         if a_file:
-            remedy = "そのファイルの名前を変えるか、書き込める場所にしてから、もう一度実行してください"
+            remedy = f"そのファイルの名前を変えるか、書き込める場所にしてから、もう一度{again()}ください"
         elif above is not None:
-            remedy = _write_remedy("書き込める場所を指定してから、もう一度実行してください", shown_path(above), exc)
+            remedy = _write_remedy(f"書き込める場所を指定してから、もう一度{again()}ください", shown_path(above), exc)
         else:       # not a right (a link to nothing, a file on the way): no rights to look at
-            remedy = _remedy("書き込める場所にしてから、もう一度実行してください",
+            remedy = _remedy(f"書き込める場所にしてから、もう一度{again()}ください",
                              "IT 担当者に、このフォルダーの場所を確かめてもらってください")
         raise UserError(f"{what}のフォルダー「{shown_path(folder)}」を作れません（{why}）。{NOTHING_WRITTEN}。" + remedy) from None
     if made:
@@ -1003,7 +1008,7 @@ def _lock_busy(path: Path, timeout: float, waited: float) -> str:
     less where it had to answer by a time: WAIT_UNTIL)."""
     if waited >= timeout:
         return (f"「{path.name}」は別の renkei-xl の処理が書き込み中です（{timeout:g} 秒待ちました）。"
-                "その処理が終わってからもう一度実行してください。")
+                f"その処理が終わってからもう一度{again()}ください。")
     return (f"「{path.name}」は別の renkei-xl の処理が書き込み中で、Excel がサーバーの答えを待てる時間のうちに"
             f"終わりませんでした（{max(waited, 0):.0f} 秒待ちました）。その処理が終わってから、もう一度ボタンを押してください。")
 
@@ -1039,10 +1044,10 @@ def _open_lock(path: Path, lock_path: Path) -> tuple[int, bool]:
         if isinstance(exc, PermissionError) and os.path.isfile(lock_path):
             try:
                 fd = os.open(lock_path, os.O_RDONLY | _NO_LINK)
-            except OSError as again:
+            except OSError as refused:
                 raise UserError(f"「{path.name}」の書き込み用の隠しファイル {lock_path.name} を開けません"
-                                f"（{system_reason(again)}）。何も書き込んでいません。ほかの renkei-xl の処理が"
-                                f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度実行してください") from None
+                                f"（{system_reason(refused)}）。何も書き込んでいません。ほかの renkei-xl の処理が"
+                                f"動いていないことを確かめてから {lock_path.name} を削除し、もう一度{again()}ください") from None
             if os.name == "nt":
                 _hide(lock_path)
             return fd, False
@@ -1056,10 +1061,10 @@ def _open_lock(path: Path, lock_path: Path) -> tuple[int, bool]:
         if stat.S_ISDIR(path_mode(lock_path)):     # 「書き込めません（フォルダーです）」 said nothing staff could act on
             raise UserError(f"フォルダー「{lock_path.parent}」に、{made.removesuffix('を')}と同じ名前のフォルダーが"
                             "あるため、その隠しファイルを作れません。何も書き込んでいません。" + _remedy(
-                                f"そのフォルダー {lock_path.name} の名前を変えるか削除してから、もう一度実行してください",
+                                f"そのフォルダー {lock_path.name} の名前を変えるか削除してから、もう一度{again()}ください",
                                 f"IT 担当者に、そのフォルダー {lock_path.name} を移すか削除してもらってください")) from None
         raise UserError(f"フォルダー「{lock_path.parent}」に{made}作れません（{_reason(exc)}）。何も書き込んでいません。"
-                        + _write_remedy("書き込めるフォルダーに置いてから、もう一度実行してください", None, exc) + "。") from None
+                        + _write_remedy(f"書き込めるフォルダーに置いてから、もう一度{again()}ください", None, exc) + "。") from None
     if os.name == "nt":
         _hide(lock_path)
     return fd, created
@@ -1453,7 +1458,7 @@ def _replace_refused(exc: OSError, target: Path) -> UserError:
         why = (f"フォルダー「{where}」は、ほかのアカウントのファイルを置き換えられない設定（スティッキービット）で、"
                "このファイルはほかのアカウントのものです")
     remedy = refused_remedy(exc, f"フォルダー「{where}」のアクセス権（書き込めるか）を確かめるか、"
-                                 "書き込めるフォルダーに移してから、もう一度実行してください",
+                                 f"書き込めるフォルダーに移してから、もう一度{again()}ください",
                             f"フォルダー「{where}」のこのファイルを置き換えられる")
     return UserError(f"「{target.name}」に書き込めません（{why}）。{ORIGINAL_KEPT}。{remedy}。")
 
@@ -1714,7 +1719,7 @@ def list_backups(path: os.PathLike | str) -> list[Path]:
         # click as 「予期しないエラー」, though nothing had been written and the cause was a right.
         raise UserError(f"バックアップ用のフォルダー「{folder}」の中を読めません（{system_reason(exc)}）。"
                         "何も書き込んでいません。" + _rights_remedy(
-                            "フォルダーのアクセス権を確かめてから、もう一度実行してください",
+                            f"フォルダーのアクセス権を確かめてから、もう一度{again()}ください",
                             "このフォルダーの中を読める")) from None
     return sorted(folder / name for name in names)
 
@@ -1754,7 +1759,7 @@ def backup(path: os.PathLike | str, keep: int = KEEP_BACKUPS, days: int = KEEP_D
     atomic_write(candidate, lambda tmp: shutil.copyfile(path, tmp), check_lock=False,
                  what=f"「{path.name}」のバックアップ（フォルダー「{folder.name}」の「{candidate.name}」）",
                  folder_said=("バックアップ用のフォルダー",
-                              f"「{path.name}」を書き込めるフォルダーに移してから、もう一度実行してください"))
+                              f"「{path.name}」を書き込めるフォルダーに移してから、もう一度{again()}ください"))
     _keep_times(path, candidate)
     for old in _rotated(list_backups(path), keep, days):
         remove_confined(old)     # one staff made read-only (Windows) stays, extra

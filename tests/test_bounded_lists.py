@@ -266,11 +266,22 @@ def _collect_report(n: int = MANY, name=lambda m: f"{m}_2023年度_入力.xlsx",
     return CollectReport(changes, [], records, **by_file)
 
 
+def _as_button(make):
+    """``make()`` as a button's click makes it (core.alerts.BY_BUTTON, set by excel.buttons)."""
+    from renkei_xl.core.alerts import BY_BUTTON
+
+    token = BY_BUTTON.set(True)
+    try:
+        return make()
+    finally:
+        BY_BUTTON.reset(token)
+
+
 def _collect_faces(report):
     """回収ファイル取込's lists: the button's parts (excel.buttons._collect), the command's lines."""
     from renkei_xl.cycle.collect.said import collect_lines, collect_parts
 
-    parts = collect_parts(report)
+    parts = _as_button(lambda: collect_parts(report))
     return parts[1:] if parts[:1] == [""] else parts, "\n".join(collect_lines(report))
 
 
@@ -337,13 +348,7 @@ def test_collect_says_where_the_refused_files_not_listed_are_in_each_faces_words
     assert len(lines) == SHOWN_FILES + 2 and lines[-1] == (
         f"　…ほか {count_text(MANY - SHOWN_FILES)} 件（上のファイルを直すか回収フォルダーから移してから、"
         "もう一度 renkei-xl collect を実行すると、残りのファイルと理由を表示します）"), lines
-    from renkei_xl.core.alerts import BY_BUTTON
-
-    token = BY_BUTTON.set(True)         # a click (excel.buttons._as_button): the face's step is the button's
-    try:
-        [button] = [p for p in collect_parts(report) if isinstance(p, Listing)]
-    finally:
-        BY_BUTTON.reset(token)
+    [button] = [p for p in _as_button(lambda: collect_parts(report)) if isinstance(p, Listing)]
     assert "もう一度「回収ファイル取込」を押すと" in button.more and button.items[:SHOWN_FILES] == lines[1:-1]
 
 
@@ -369,6 +374,16 @@ def _history_imported() -> str:
     return rollover.reflected_line("m.xlsm")
 
 
+def _collect_next() -> str:
+    from renkei_xl.cycle.collect.records import recalc_next
+    return recalc_next("m.xlsm")
+
+
+def _refused_not_listed() -> str:
+    from renkei_xl.cycle.collect.said import refused_more
+    return refused_more()
+
+
 def _master_among_returns() -> str:
     from renkei_xl.core.book_kind import MASTER, BookKind, not_a_return
     return not_a_return(BookKind(MASTER))
@@ -377,7 +392,8 @@ def _master_among_returns() -> str:
 # Messages made once in core and cycle that name an action, a case a message class.
 FACE_MESSAGES = {"late return's 【注意】": _late_return, "closed year's stale 一覧": _closed_year_stale,
                  "export's stale 一覧": _export_stale, "history import's last line": _history_imported,
-                 "a master among the returns": _master_among_returns}
+                 "a master among the returns": _master_among_returns,
+                 "collect's next step": _collect_next, "collect's refused files not listed": _refused_not_listed}
 
 
 @pytest.mark.parametrize("name", sorted(FACE_MESSAGES))
@@ -387,17 +403,64 @@ def test_each_face_names_its_own_way_to_do_what_a_message_asks(name):
     line was told 「「評価を再計算」を押して」 after its own 「renkei-xl recalc …」; history import,
     which no button runs, 「次に「評価を再計算」したときに」 with no command; a button, to give the
     master 「renkei-xl collect の最初に」."""
-    from renkei_xl.core.alerts import BY_BUTTON
-
     said = FACE_MESSAGES[name]
     command = said()
     assert "renkei-xl" in command and "押" not in command and "ボタン" not in command, command
-    token = BY_BUTTON.set(True)
-    try:
-        button = said()
-    finally:
-        BY_BUTTON.reset(token)
+    button = _as_button(said)
     assert "renkei-xl" not in button.replace("renkei-xl history import", ""), button
+
+
+def test_collects_next_step_is_a_command_staff_can_copy():
+    """The command line said 「続けて「評価を再計算」を実行してください: renkei-xl recalc 受付 2024年度.xlsm」:
+    the button's caption in its words, the path as typed, which split at its space when copied."""
+    from renkei_xl.cycle.collect.records import recalc_next
+
+    assert recalc_next("受付 2024年度.xlsm") == '続けて renkei-xl recalc "受付 2024年度.xlsm" を実行してください。'
+    assert _as_button(lambda: recalc_next("受付 2024年度.xlsm")) == "続けて「評価を再計算」を押してください。"
+
+
+def _sheet_deleted() -> str:
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    WritePlan([], [CellEdit("小樽市", 5, 9, 1)]).refuse_missing([])
+    return ""
+
+
+def _text_too_long() -> str:
+    from renkei_xl.core.plan_types import CellEdit, WritePlan
+    from renkei_xl.core.values import CELL_TEXT_LIMIT
+    WritePlan([], [CellEdit("小樽市", 5, 9, "x" * (CELL_TEXT_LIMIT + 1))]).refuse_long_texts()
+    return ""
+
+
+def _system_refused() -> str:
+    import errno
+
+    from renkei_xl.safety import refused_remedy
+    return refused_remedy(OSError(errno.EIO, "I/O error"), "", "")
+
+
+# Refusals that ask for the same run again and know no caption or command (core.alerts.again):
+# a write plan's rules and the file refusals of the command line and the PC's buttons.
+AGAIN_REFUSALS = {"a sheet deleted before the write": _sheet_deleted, "a text too long for a cell": _text_too_long,
+                  "a file the system refused": _system_refused}
+
+
+@pytest.mark.parametrize("name", sorted(AGAIN_REFUSALS))
+def test_a_refusal_asks_for_the_run_again_in_the_faces_words(name):
+    """Each caller gave the write plan's refusals its face's words, and the PC's buttons said
+    「もう一度実行してください」 where the plan or a file refused without them (the rollover's
+    button writes its new master as the command line does)."""
+    from renkei_xl.core.errors import UserError
+
+    def said() -> str:
+        try:
+            return AGAIN_REFUSALS[name]()
+        except UserError as exc:
+            return str(exc)
+
+    command, button = said(), _as_button(said)
+    assert "もう一度実行して" in command and "ボタン" not in command, command
+    assert "もう一度ボタンを押して" in button and "実行して" not in button, button
 
 
 @pytest.mark.parametrize("done", [True, False])

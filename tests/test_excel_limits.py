@@ -435,7 +435,7 @@ def test_the_longest_text_the_tool_writes_passes_the_rule():
 
     longest = "𠮷" * (CELL_TEXT_LIMIT // 2)          # two UTF-16 units each, as Excel counts
     plan = WritePlan([SheetPlan(c.FINDINGS, [[(longest, "body"), (1.5, "body")]])], [CellEdit("小樽市", 5, 9, longest)])
-    plan.refuse_long_texts("実行して")
+    plan.refuse_long_texts()
     assert long_texts(plan.sheets, [CellEdit("小樽市", 5, 9, longest + "x")]) == [("小樽市", 5, 9, CELL_TEXT_LIMIT + 1)]
 
 

@@ -322,7 +322,7 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     capsys.readouterr()
     assert main(["collect", str(master), str(returned), "--dry-run"]) == 1
     assert status() == before
-    assert "評価を再計算" not in capsys.readouterr().out
+    assert "renkei-xl recalc" not in capsys.readouterr().out
     main(["collect", str(master), str(returned)])
     assert f'続けて renkei-xl recalc "{master}" を実行してください。' in capsys.readouterr().out.splitlines()
     said = status()
@@ -331,7 +331,7 @@ def test_the_status_the_readme_quotes_for_an_import_is_what_collect_writes(tmp_p
     assert said == "回収ファイル取込: 1 ファイル、1 セルを取り込みました（取り込まなかったセル 1 か所）", said
     main(["collect", str(master), str(returned)])   # nothing new to import
     assert status() == said
-    assert "評価を再計算" not in capsys.readouterr().out
+    assert "renkei-xl recalc" not in capsys.readouterr().out
 
 
 def test_the_under_way_mark_the_readme_quotes_is_what_a_click_writes():

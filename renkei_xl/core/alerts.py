@@ -67,6 +67,18 @@ def step(caption: str, command: str, then: str = "て") -> str:
     return on_face(f"「{caption}」を", f" {command} を") + (verb[0] if then == "と" else verb[1]) + then
 
 
+# How a refusal asks for the same run again (「もう一度{again}ください」), where the words
+# that refuse know no caption or command (a write plan's rules, core.contract's messages):
+# a button's click is run again by its button, the command line's by its command.
+AGAIN_BY_BUTTON, AGAIN_BY_COMMAND = "ボタンを押して", "実行して"
+
+
+def again() -> str:
+    """The run asked for again, in the face's words (AGAIN_BY_BUTTON, AGAIN_BY_COMMAND): the
+    write plan's refusals were given them by each caller, and the rollover's button, which
+    writes the new master as the command line does (workbook.session), said 「もう一度実行して」."""
+    return on_face(AGAIN_BY_BUTTON, AGAIN_BY_COMMAND)
+
 
 class Listing(NamedTuple):
     """Items of which as many are shown as fit (never more than ``cap``), the rest counted by

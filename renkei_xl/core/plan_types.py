@@ -289,11 +289,13 @@ class WritePlan:
         planned = {s.name for s in self.sheets}
         missing = [s for s in self.staff_sheets if s not in sheetnames and s not in planned]
         if missing:
+            from .alerts import again
+
             raise UserError(f"シート「{'」「'.join(missing)}」がありません。ブックを開き直してから、"
-                            "もう一度実行してください（何も書き込んでいません）")
+                            f"もう一度{again()}ください（何も書き込んでいません）")
 
 
-    def refuse_taken(self, other_tabs: Sequence[str], again: str) -> None:
+    def refuse_taken(self, other_tabs: Sequence[str]) -> None:
         """The rule for a tool sheet whose name a tab that is not a worksheet holds (a chart
         sheet staff made from 集計's chart and named 「集計」, a dialog or Excel 4.0 macro
         sheet): refused before anything is written, on every face that can tell those tabs
@@ -301,12 +303,13 @@ class WritePlan:
         Excel compares them (contract.sheet_name_key): Excel names no new sheet so (1004 after
         Sheets.Add had added one, halfway through a server click), and the file face took the
         chart sheet for the tool's sheet and stopped on its missing grid (TypeError)."""
+        from .alerts import again
         from .contract import sheet_name_key, tab_taken_message
 
         held = {sheet_name_key(name): name for name in other_tabs}
         taken = [held[sheet_name_key(s.name)] for s in self.sheets if sheet_name_key(s.name) in held]
         if taken:
-            raise UserError(tab_taken_message(taken, again))
+            raise UserError(tab_taken_message(taken, again()))
 
     def added(self, sheetnames: Collection[str]) -> list[str]:
         """The owned sheets the plan adds: those the book does not have (staff deleted 検証結果,
@@ -320,19 +323,20 @@ class WritePlan:
         new sheet is not selected)."""
         return [s.name for s in self.sheets if s.name not in sheetnames]
 
-    def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool, again: str) -> None:
+    def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool) -> None:
         """The rule for a book whose structure is protected: a plan that would add a sheet
         (an owned sheet the book does not have) is refused before anything is written, on
-        every face (``again``: how that face is run again; contract.locked_structure_message)."""
+        every face (run again as the face runs: core.alerts.again; contract.locked_structure_message)."""
         if not structure_locked:
             return
         added = self.added(sheetnames)
         if added:
+            from .alerts import again
             from .contract import locked_structure_message
 
-            raise UserError(locked_structure_message(added, again))
+            raise UserError(locked_structure_message(added, again()))
 
-    def refuse_merged(self, merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]], again: str) -> None:
+    def refuse_merged(self, merged_of: Callable[[str], Sequence[tuple[int, int, int, int]]]) -> None:
         """The rule for merged cells on the sheets the plan writes values into (staff's: a
         municipality sheet's inputs, 前年度実績, メニュー's status): a value for a cell in
         a merged area's hidden part (any cell of it but the first, which Excel refuses with
@@ -342,12 +346,12 @@ class WritePlan:
         hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}（{cell_ref(a[0], a[1])}:{cell_ref(a[2], a[3])}）"
                 for e, a in self._edits_in(merged_of) if (e.row, e.col) != a[:2]]
         if hits:
+            from .alerts import again
             from .contract import merged_cells_message
 
-            raise UserError(merged_cells_message(hits, again))
+            raise UserError(merged_cells_message(hits, again()))
 
-    def refuse_data_tables(self, tables_of: Callable[[str], Sequence[tuple[int, int, int, int]]], again: str
-                           ) -> None:
+    def refuse_data_tables(self, tables_of: Callable[[str], Sequence[tuple[int, int, int, int]]]) -> None:
         """The rule for What-If data tables (「データ テーブル」) on the sheets the plan writes
         values into: staff may build one anywhere on their own sheets, a municipality sheet's
         input columns or 前年度実績 included, and Excel refuses any value into its results
@@ -356,9 +360,10 @@ class WritePlan:
         face (contract.data_table_message). ``tables_of(sheet)``: the result ranges there."""
         hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}" for e, _area in self._edits_in(tables_of, cells=True)]
         if hits:
+            from .alerts import again
             from .contract import data_table_message
 
-            raise UserError(data_table_message(hits, again))
+            raise UserError(data_table_message(hits, again()))
 
     def _edits_in(self, areas_of: Callable[[str], Sequence[tuple[int, int, int, int]]], cells: bool = False
                   ) -> "list[tuple[CellEdit, tuple[int, int, int, int]]]":
@@ -377,7 +382,7 @@ class WritePlan:
                     out.append((e, area))
         return out
 
-    def refuse_long_texts(self, again: str) -> None:
+    def refuse_long_texts(self) -> None:
         """The rule for a text longer than the tool writes in a cell (values.CELL_TEXT_LIMIT:
         Excel's 32,767 less the buttons' text prefix), in a sheet the plan builds or a staff
         cell it sets: refused before anything is written, on every face, naming the cells
@@ -388,9 +393,10 @@ class WritePlan:
         in a cell)."""
         hits = [f"{name}!{cell_ref(row, col)}（{n:,}文字）" for name, row, col, n in long_texts(self.sheets, self.cells)]
         if hits:
+            from .alerts import again
             from .contract import long_texts_message
 
-            raise UserError(long_texts_message(hits, again))
+            raise UserError(long_texts_message(hits, again()))
 
     def refuse_past_the_extent(self) -> None:
         """The rule for the sheets a command grows (取込履歴 by rows at every 回収ファイル取込,
@@ -411,28 +417,31 @@ class WritePlan:
         for e in (*self.cells, *self.under_way):
             at = reach.setdefault(e.sheet, [0, 0])
             at[0], at[1] = max(at[0], e.row), max(at[1], e.col)
+        from .alerts import again
+
         for name, (rows, cols) in reach.items():
             if cols > MAX_COLUMNS:
                 raise UserError(f"シート「{name}」に書き込むと {cols:,} 列目まで使うことになり、このツールが読める"
                                 f" {MAX_COLUMNS:,} 列を超えます（何も書き込んでいません）。シート「{name}」の古い列を"
                                 "別のブックに移して（コピーして貼り付け、元の列は削除）、列を減らしてから"
-                                "もう一度実行してください")
+                                f"もう一度{again()}ください")
             most = min(MAX_ROWS, MAX_CELLS // max(cols, LEAST_COLUMNS_READ))
             if rows > most:
                 raise UserError(f"シート「{name}」に書き込むと {rows:,} 行目まで使うことになり、このツールが読める"
                                 f" {most:,} 行を超えます（何も書き込んでいません）。シート「{name}」の古い行を"
                                 "別のブックに移して（コピーして貼り付け、元の行は削除）、行を減らしてから"
-                                "もう一度実行してください")
+                                f"もう一度{again()}ください")
 
-    def refuse_shared(self, shared: bool, result: str, again: str) -> None:
+    def refuse_shared(self, shared: bool, result: str) -> None:
         """The rule for a legacy shared workbook: a plan that rebuilds a sheet (merges,
         conditional formats, hyperlinks, protection lifted and set again) is refused before
         anything is written (contract.shared_book_message); values and names alone, which a
         shared workbook takes, go through."""
         if shared and self.sheets:
+            from .alerts import again
             from .contract import shared_book_message
 
-            raise UserError(shared_book_message(result, again))
+            raise UserError(shared_book_message(result, again()))
 
 
 def long_texts(sheets: Sequence[SheetPlan], cells: Sequence[CellEdit] = ()) -> list[tuple[str, int, int, int]]:

@@ -35,7 +35,7 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.alerts import BUTTON_CHARS, cut
+from ..core.alerts import AGAIN_BY_BUTTON, BUTTON_CHARS, cut
 from ..core.contract import tool_chart_name
 from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_input_cells,
                                   merged_inputs, needed_sheets, read_contract, to_whole_second)
@@ -96,11 +96,17 @@ XL_COLUMN_CLUSTERED = 51
 XL_ROWS = 1
 
 
+# The refusals below are a button's alone, said as one whatever runs when they are made
+# (core.alerts.AGAIN_BY_BUTTON, not core.alerts.again): client_refusals' templates go into
+# RenkeiServer.bas' checks, which only a click meets, and are built where no click's
+# core.alerts.BY_BUTTON need be set (excel.remote's answer, the macros' build).
+
+
 def locked_structure_message(names: Iterable[str]) -> str:
     """core.contract.locked_structure_message, as a button says it."""
     from ..core.contract import locked_structure_message as message
 
-    return message(list(names), "ボタンを押して")
+    return message(list(names), AGAIN_BY_BUTTON)
 
 
 def locked_sheet_message(names: Iterable[str]) -> str:
@@ -127,14 +133,14 @@ def shared_book_message() -> str:
     says the same words (MSG_SHARED) before it sends anything."""
     from ..core.contract import shared_book_message as message
 
-    return message("ボタンの結果", "ボタンを押して")
+    return message("ボタンの結果", AGAIN_BY_BUTTON)
 
 
 def array_cells_message(places: Iterable[str]) -> str:
     """core.contract.array_cells_message, as a button says it."""
     from ..core.contract import array_cells_message as message
 
-    return message(list(places), "ボタンを押して")
+    return message(list(places), AGAIN_BY_BUTTON)
 
 
 def client_refusals() -> dict[str, str]:
@@ -157,9 +163,9 @@ def written_refusals() -> dict[str, str]:
     anything is written, in the words the saved master's would get."""
     from ..core.contract import data_table_message, merged_cells_message, merged_run_message
 
-    return {"merged": merged_cells_message(["{0}"], "ボタンを押して"),
-            "merged_run": merged_run_message(["{0}"], "ボタンを押して"),
-            "data_table": data_table_message(["{0}"], "ボタンを押して"),
+    return {"merged": merged_cells_message(["{0}"], AGAIN_BY_BUTTON),
+            "merged_run": merged_run_message(["{0}"], AGAIN_BY_BUTTON),
+            "data_table": data_table_message(["{0}"], AGAIN_BY_BUTTON),
             "array": array_cells_message(["{0}"])}
 
 

@@ -280,12 +280,12 @@ def _apply(live: LiveBook, plan) -> list[str]:
 
     left_out = plan.leave_out(live.password_sheets(plan.optional_sheets))
     touched = [*owned_sheets(plan), *plan.staff_sheets]
-    plan.refuse_taken(live.other_tabs(), "ボタンを押して")   # Excel's 1004 halfway otherwise (name taken)
-    plan.refuse_added(live.sheetnames, live.structure_locked(), "ボタンを押して")   # before anything is written
+    plan.refuse_taken(live.other_tabs())   # Excel's 1004 halfway otherwise (name taken)
+    plan.refuse_added(live.sheetnames, live.structure_locked())   # before anything is written
     written = [(e.sheet, e.row, e.col) for e in plan.cells]
-    plan.refuse_merged(live.merges_over(written), "ボタンを押して")   # Excel's 1004 halfway otherwise
-    plan.refuse_data_tables(live.data_tables_over(written), "ボタンを押して")   # the same
-    plan.refuse_long_texts("ボタンを押して")   # the same (a text over 32,767 with its prefix)
+    plan.refuse_merged(live.merges_over(written))   # Excel's 1004 halfway otherwise
+    plan.refuse_data_tables(live.data_tables_over(written))   # the same
+    plan.refuse_long_texts()   # the same (a text over 32,767 with its prefix)
     plan.refuse_past_the_extent()                 # a sheet no command could read again otherwise
     in_arrays = [f"{sheet}!{cell_ref(row, col)}" for sheet, row, col in live.array_cells(written)]
     if in_arrays:                                   # Excel's 1004 halfway otherwise

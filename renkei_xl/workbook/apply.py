@@ -75,7 +75,7 @@ def apply_plan(pkg: Package, workbook: WorkbookXml, reader: StyleReader, plan: W
         # (MasterState.stops_halfway), and a plan made for Excel is not one for the file.
         raise ValueError("a plan marked under way is for a face that writes one cell at a time")
     plan.refuse_missing(workbook.sheetnames)
-    plan.refuse_long_texts("実行して")   # as a button's
+    plan.refuse_long_texts()   # as a button's
     plan.refuse_past_the_extent()
     if not workbook.full_precision:
         _as_displayed(plan, reader)
@@ -717,8 +717,8 @@ def _as_1904_serials(plan: WritePlan) -> None:
 def _edit_staff_cells(pkg: Package, reader: StyleReader, styles: Styles, plan: WritePlan) -> None:
     from ..package.cells import data_table_areas, merged_areas
 
-    plan.refuse_merged(lambda sheet: merged_areas(reader.sheet(sheet).text), "実行して")   # as a button's
-    plan.refuse_data_tables(lambda sheet: data_table_areas(reader.sheet(sheet).text), "実行して")
+    plan.refuse_merged(lambda sheet: merged_areas(reader.sheet(sheet).text))   # as a button's
+    plan.refuse_data_tables(lambda sheet: data_table_areas(reader.sheet(sheet).text))
     changes = _staff_changes(reader, styles, plan)
     _refuse_array_cells(reader, changes)
     widths: dict[str, dict[int, float]] = {}
@@ -803,6 +803,7 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan) -> Optional[str]:
 def _refuse_array_cells(reader: StyleReader, changes) -> None:
     """A value for a cell of an array formula (Excel's {=…}) stops the write before any part
     is touched, as a button's does (package.cells.array_areas says why)."""
+    from ..core.alerts import again
     from ..core.contract import array_cells_message
     from ..package.cells import array_areas
 
@@ -813,5 +814,5 @@ def _refuse_array_cells(reader: StyleReader, changes) -> None:
         hits += [f"{sheet}!{cell_ref(r, c)}" for r, c in sorted(written)
                  if any(r1 <= r <= r2 and c1 <= c <= c2 for r1, c1, r2, c2 in areas)]
     if hits:
-        raise UserError(array_cells_message(hits, "実行して"))
+        raise UserError(array_cells_message(hits, again()))
 

@@ -247,10 +247,10 @@ def write_planned(path: Path, make: "Callable[[FileState], tuple[WritePlan, T]]"
             try:
                 # Excel adds no sheet to a book whose structure is protected, and rebuilds none
                 # in a shared workbook in place; nor does the file face.
-                plan.refuse_taken(fs.workbook.other_tabs, "実行して")
-                plan.refuse_added(fs.workbook.sheetnames, structure_locked(fs.workbook), "実行して")
+                plan.refuse_taken(fs.workbook.other_tabs)
+                plan.refuse_added(fs.workbook.sheetnames, structure_locked(fs.workbook))
                 if itself:
-                    plan.refuse_shared(shared_workbook(fs.pkg, fs.workbook), "結果", "実行して")
+                    plan.refuse_shared(shared_workbook(fs.pkg, fs.workbook), "結果")
                 apply_plan(fs.pkg, fs.workbook, fs.styles, plan, fs.sheets.formulas)
             except UserError as exc:
                 raise file_named(path, exc) from None
