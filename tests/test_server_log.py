@@ -714,3 +714,28 @@ def test_a_link_put_in_a_logs_place_while_serving_is_not_followed(tmp_path):
     said = stderr.read_bytes().decode("utf-8", "replace")
     assert elsewhere.read_text() == "", elsewhere.read_text()
     assert said.count(f"記録のファイル「{real}」に書き込めません（シンボリックリンク") == 1, said
+
+
+def test_the_files_threads_finish_their_work_at_the_end_within_a_bound():
+    """server.aside's threads (the numbers file, the running file) had no stop: a SIGTERM'd
+    worker died with a click's 「ended」 still queued (its next start logged the finished
+    click as 中断), and a normal exit joined them without a bound (a share that stopped
+    answering kept the worker from ending). At the end (server.log.AT_STOP, before the log
+    thread's stop) what they hold is done, within FINISH_SECONDS for all; daemon threads."""
+    import threading
+
+    from renkei_xl.server.aside import Aside, finish_all
+    from renkei_xl.server.log import AT_STOP
+
+    written, share = [], threading.Event()
+    aside = Aside("test-running")
+    assert AT_STOP[0] is finish_all
+    aside.soon(written.append, "ended")
+    assert finish_all(5.0) == [] and written == ["ended"]        # queued work done at the end
+    aside.soon(share.wait, 30)                                    # a share that stopped answering
+    started = time.monotonic()
+    assert finish_all(0.3) == ["test-running"]
+    assert time.monotonic() - started < 2.0
+    assert all(t.daemon for t in threading.enumerate() if t.name == "renkei-test-running")
+    share.set()
+    assert finish_all(5.0) == []
