@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
-from ..core.refs import COLUMN_LETTERS, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS, cell_ref, column_number, parse_ref
+from ..core.refs import (COLUMN_LETTERS, LAST_COLUMN, LAST_ROW, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS,
+                         ROW_DIGITS, cell_ref, column_number, parse_ref)
 from ..core.values import RICH_VALUE, UNKNOWN_ERROR, error_value
 from ..package.part_names import ascii_folded, part_key
 from ..package.rels import T_STYLES, read_rels
@@ -555,8 +556,6 @@ def _filled_at(prefix: bytes) -> "re.Pattern":
 ERROR_MARK = b't="e"'
 # Kept as text: ``re`` compiles each on its first use (its own cache), and most masters
 # hold no error value, so a command does not pay for compiling them at every start.
-# A self-closing error cell (<c r="E5" t="e"/>) holds no value and is an error all the same.
-_ERROR_CELL = rb'(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?\bt="e"[^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)'
 # Its row's digits past leading zeros, within an unsignedInt's (package.xml.unsigned_number):
 # int() counts zeros toward its 4,300 digits, and an error cell in B000…030000 (row 30,000, as
 # check_extent and calamine read it) stopped validate with 「予期しないエラー」. Not the grid's
@@ -569,6 +568,32 @@ _ERROR_TEXT = rb"<(?:\w+:)?v\b[^<>]*>([^<]*)</(?:\w+:)?v>"   # <v xml:space="pre
 # #SPILL!, #CALC!, #FIELD! … so too, the error itself a rich value of its own structure
 # (package.rich_errors): those are read as the error they show, never as a picture.
 _VALUE_METADATA = rb'\bvm="0*([0-9]{1,9})"'
+# An error cell, t="e" among its attributes, and its content up to its first </c>; a
+# self-closing one (<c r="E5" t="e"/>) holds no value and is an error all the same. With
+# what the scans ask of each cell found inside the one pattern: a column of #N/A pasted down
+# (400,000 error cells, 16 MB) took cached_errors 1.4 CPU s and calamine_readable 0.7 s, three
+# searches more of each cell's short text after the pattern's (``.*?`` to its </c>), each
+# through re's cache. ``col`` and ``row``: _ERROR_REF's where r is the cell's first
+# attribute, as the usual form (sheet_form) writes it, so its first match in ``attrs`` (else
+# None, and ``attrs`` is searched); ``tag`` and ``value``: _ERROR_TEXT's first match in the
+# cell's content (None: it has none). Possessive, as _FORMULA_CELL: the content is read
+# once, up to its first value tag, then up to its first </c>.
+_ERROR_CELL_PARTS = LazyPattern(
+    rb'(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>(?:'
+    + _ERROR_REF.replace(rb'\br="(', rb'\sr="(?P<col>', 1).replace(rb'0*(', rb'0*(?P<row>', 1)
+    + rb')?+[^<>]*?\bt="e"[^<>]*?)(?:/>|>(?:[^<]++|<(?!/(?:\w+:)?c>|' + _ERROR_TEXT[1:].replace(b"([^<]*)", b"[^<]*")
+    + rb'))*+(?P<tag>' + _ERROR_TEXT.replace(b"([^<]*)", b"(?P<value>[^<]*)")
+    + rb')?+(?:[^<]++|<(?!/(?:\w+:)?c>))*+</(?:\w+:)?c>)')
+_ERROR_REF_IN = LazyPattern(_ERROR_REF)
+_VALUE_METADATA_IN = LazyPattern(_VALUE_METADATA)
+
+
+def _error_cells(raw: bytes) -> "re.Pattern[bytes]":
+    """_ERROR_CELL_PARTS as it may be asked of ``raw`` (_for's rule: without the prefix,
+    tried at every ``<``, where no c or v tag of the sheet has one)."""
+    if b":c" in raw or b":v" in raw:
+        return _ERROR_CELL_PARTS
+    return _unprefixed(_ERROR_CELL_PARTS.pattern)
 
 
 def cached_errors(raw: bytes, rich: "Optional[Callable[[], Mapping[int, str]]]" = None) -> dict[int, dict[int, str]]:
@@ -580,22 +605,7 @@ def cached_errors(raw: bytes, rich: "Optional[Callable[[], Mapping[int, str]]]" 
     error is put back into the grid as the text Excel shows, as xlwings reads it
     (err_to_str), so the core classifies both faces' values in one place
     (renkei_xl.core.values.error_value)."""
-    if ERROR_MARK not in raw:
-        return {}
-    out: dict[int, dict[int, str]] = {}
-    for m in re.finditer(_ERROR_CELL, raw):
-        ref, value = re.search(_ERROR_REF, m.group(1)), re.search(_ERROR_TEXT, m.group(2) or b"")
-        if not ref:
-            continue
-        # Every cell stored as an error is one: with its code as Excel shows it, else (no
-        # value, an empty one, a text unlike any error) as UNKNOWN_ERROR, never as "".
-        text = unescape(value.group(1).decode("utf-8", "replace")).strip() if value else ""
-        vm = re.search(_VALUE_METADATA, m.group(1))
-        if vm:
-            text = (rich() if rich else {}).get(int(vm.group(1))) or (RICH_VALUE if text == "#VALUE!" else text)
-        out.setdefault(int(ref.group(2)) - 1, {})[_column(ref.group(1)) - 1] = (
-            text if error_value(text) is not None else UNKNOWN_ERROR)
-    return out
+    return _error_scan(raw, rich, errors=True)[0]
 
 
 # The error values python-calamine 0.9 reads; any other (#SPILL!, #CALC!, #GETTING_DATA …,
@@ -611,20 +621,59 @@ def calamine_readable(raw: bytes) -> Optional[bytes]:
     (spaces that cached_errors, as Excel, reads past) was kept because its stripped text was
     one, and calamine refused the whole sheet for it (「Excel にないエラー値のセルがあります」,
     naming no cell), where 「#n/a」 beside it was named on its row (qa-fuzz63)."""
-    if ERROR_MARK not in raw:
-        return None
-    changed = False
+    return _error_scan(raw, None, readable=True)[1]
 
-    def fix(m: re.Match) -> bytes:
-        nonlocal changed
-        value = re.search(_ERROR_TEXT, m.group(2) or b"")
-        if value is None or value.group(1) in CALAMINE_ERRORS:
-            return m.group(0)
-        changed = True
-        inner = m.group(2)[:value.start()] + b"<v>#N/A</v>" + m.group(2)[value.end():]
-        return m.group(0)[:m.start(2) - m.start()] + inner + m.group(0)[m.end(2) - m.start():]
-    out = re.sub(_ERROR_CELL, fix, raw)
-    return out if changed else None
+
+def _error_scan(raw: bytes, rich: "Optional[Callable[[], Mapping[int, str]]]", errors: bool = False,
+                readable: bool = False) -> tuple[dict[int, dict[int, str]], Optional[bytes]]:
+    """(cached_errors, calamine_readable) of a sheet, each asked only where ``errors`` or
+    ``readable`` says, in one search (_ERROR_CELL_PARTS): put_back asks both of the same
+    bytes, and a column of #N/A pasted down (400,000 error cells, 16 MB) took them 2.1 CPU
+    s, three searches more of each cell's short text after the pattern's, each through re's
+    cache, and the sheet searched twice. Each value and column is read once: a sheet's
+    error cells hold a handful of codes in a few columns. Only the values calamine does not
+    know are cut out and joined, not every error cell rebuilt."""
+    out: dict[int, dict[int, str]] = {}
+    if ERROR_MARK not in raw:
+        return out, None
+    columns: dict[bytes, int] = {}
+    shown: dict[tuple[bytes, Optional[bytes]], str] = {}
+    pieces, at = [], 0
+    for m in _error_cells(raw).finditer(raw):
+        attrs, col, row, tag, value = m.groups()
+        if readable and tag is not None and value not in CALAMINE_ERRORS:
+            pieces += (raw[at:m.start("tag")], b"<v>#N/A</v>")
+            at = m.end("tag")
+        if not errors:
+            continue
+        if col is None:
+            ref = _ERROR_REF_IN.search(attrs)
+            if ref is None:
+                continue
+            col, row = ref.groups()
+        vm = _VALUE_METADATA_IN.search(attrs) if b"vm=" in attrs else None
+        key = (value or b"", vm.group(1) if vm else None)
+        text = shown.get(key)
+        if text is None:
+            text = shown[key] = _error_shown(*key, rich)
+        column = columns.get(col)
+        if column is None:
+            column = columns[col] = _column(col) - 1
+        cells = out.get(place := int(row) - 1)
+        if cells is None:
+            cells = out[place] = {}
+        cells[column] = text
+    return out, (b"".join(pieces) + raw[at:] if pieces else None)
+
+
+def _error_shown(value: bytes, vm: Optional[bytes], rich: "Optional[Callable[[], Mapping[int, str]]]") -> str:
+    """What an error cell of saved ``value`` (b"": none) and value metadata ``vm`` shows.
+    Every cell stored as an error is one: with its code as Excel shows it, else (no value,
+    an empty one, a text unlike any error) as UNKNOWN_ERROR, never as ""."""
+    text = unescape(value.decode("utf-8", "replace")).strip()
+    if vm is not None:
+        text = (rich() if rich else {}).get(int(vm)) or (RICH_VALUE if text == "#VALUE!" else text)
+    return text if error_value(text) is not None else UNKNOWN_ERROR
 
 
 def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated",
@@ -637,8 +686,10 @@ def put_back(raw: bytes, may_hold_errors: bool, negatives: "Undated",
 
     safe = calamine_safe_numbers(raw, negatives) if negatives else None   # first: its spans are raw's
     errors, readable = {}, safe
-    if may_hold_errors:   # looked for once, by check_sheet_xml, not by both helpers
-        errors, readable = cached_errors(raw, rich), calamine_readable(safe or raw) or safe
+    if may_hold_errors and safe is None:   # looked for once, by check_sheet_xml, not by both helpers
+        errors, readable = _error_scan(raw, rich, errors=True, readable=True)
+    elif may_hold_errors:
+        errors, readable = cached_errors(raw, rich), calamine_readable(safe) or safe
     for row, cells in negatives.items():
         errors.setdefault(row, {}).update(cells)
     return errors, readable
@@ -658,7 +709,7 @@ def rich_lookup(workbook: WorkbookXml) -> Callable[[], Mapping[int, str]]:
     return lookup
 
 
-# The patterns below ANY_FORMULA are text for the reason _ERROR_CELL's are: only a sheet
+# The patterns below ANY_FORMULA are text for the reason _ERROR_REF's are: only a sheet
 # that holds a formula needs them.
 _CELL = r"(?s)<(?:\w+:)?c(?=[\s/>])([^<>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)"
 _REF = rf'\sr="([A-Z]{{1,{COLUMN_LETTERS}}}\d+)"'
@@ -686,6 +737,9 @@ _FORMULA_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*+)(?<!/)>
                             + r")</(?:\w+:)?c>")
 _ANY_CELL = LazyPattern(r"(?s)<(?:\w+:)?c(?=[\s/>])(?P<attrs>[^<>]*?)(?:/>|>(?P<inner>.*?)</(?:\w+:)?c>)")   # _CELL
 _CELL_REF = LazyPattern(_REF)
+# _REF's column and row, each alone (_extent): a list of pairs took longer to take apart
+_CELL_COLUMN = LazyPattern(_REF.replace(r"}\d+)", r"})\d+"))
+_CELL_ROW = LazyPattern(_REF.replace(r"([A-Z]", r"[A-Z]").replace(r"}\d+)", r"}(\d+)"))
 _ARRAY_TYPE = 't="array"'     # in an array formula's <f> (_Arrays.note); a sheet without one has no area
 _FORMULA_IN = LazyPattern(_FORMULA)
 _VALUE_IN = LazyPattern(_VALUE)
@@ -697,11 +751,12 @@ _ANY_PREFIX = r"(?:\w+:)?"
 
 
 @lru_cache(maxsize=16)    # one a pattern of this module (a handful)
-def _unprefixed(pattern: str) -> "re.Pattern":
+def _unprefixed(pattern: "str | bytes") -> "re.Pattern":
     """``pattern`` compiled for a sheet none of whose c, f or v tags has a prefix (_for):
     with none to try, the patterns above search a sheet three times as fast (a prefix
     tried at every tag's ``<`` was most of their time)."""
-    return re.compile(pattern.replace(_ANY_PREFIX, ""))
+    prefix = _ANY_PREFIX if isinstance(pattern, str) else _ANY_PREFIX.encode("ascii")
+    return re.compile(pattern.replace(prefix, prefix[:0]))
 
 
 def _for(text: str, pattern: LazyPattern):
@@ -894,10 +949,7 @@ class _Arrays:
                    if len(met) < (area[2] - area[0] + 1) * (area[3] - area[1] + 1) - 1]
         if not wanting:
             return []
-        rows = cols = 0
-        for m in _CELL_REF.finditer(text):
-            row, col = parse_ref(m.group(1))
-            rows, cols = max(rows, row), max(cols, col)
+        rows, cols = _extent(text)
         clipped = [((r1, c1, min(r2, rows), min(c2, cols)), first, met) for (r1, c1, r2, c2), first, met in wanting]
         lacking = sum(max(0, r2 - r1 + 1) * max(0, c2 - c1 + 1) for (r1, c1, r2, c2), _, _ in clipped)
         if lacking > MAX_ABSENT + sum(len(met) + 1 for _, _, met in clipped):
@@ -931,6 +983,29 @@ class _Arrays:
         return None if found is None else bool(found[1])
 
 
+def _extent(text: str) -> tuple[int, int]:
+    """(last row, last column) of the cells a sheet's XML (decoded) places (_CELL_REF), each
+    read as parse_ref reads it. Two searches give every row and every column, and only the
+    rows' extremes and the columns' few distinct letters are read: a place at a time
+    through parse_ref, 100,000 rows of ten cells with one array lacking its results took
+    1.2 s here (0.45 s now). Where some place may be no cell of the grid to parse_ref (a
+    row of zeros, past the grid or of more than its digits, digits other than ASCII, a
+    column past XFD), each is read by parse_ref as before, which raises as it did."""
+    digits = _CELL_ROW.findall(text)
+    if not digits:
+        return 0, 0
+    if max(map(len, digits)) <= ROW_DIGITS and "".join(digits).isascii():
+        rows = list(map(int, digits))
+        last_row, last_col = max(rows), max(map(column_number, set(_CELL_COLUMN.findall(text))))
+        if min(rows) >= 1 and last_row <= LAST_ROW and last_col <= LAST_COLUMN:
+            return last_row, last_col
+    rows = cols = 0
+    for m in _CELL_REF.finditer(text):
+        row, col = parse_ref(m.group(1))
+        rows, cols = max(rows, row), max(cols, col)
+    return rows, cols
+
+
 _AREA_REF = LazyPattern(rf'\sref="([A-Z]{{1,{COLUMN_LETTERS}}}\d+(?::[A-Z]{{1,{COLUMN_LETTERS}}}\d+)?)"')
 
 
@@ -946,7 +1021,13 @@ def _constant(inner: str) -> bool:
     m = _FORMULA_TEXT.search(inner)
     if m is None or 't="shared"' in m.group(0):
         return False
-    return _ARITHMETIC.fullmatch(re.sub(r'"[^"]*"|&quot;.*?&quot;', "", m.group(1))) is not None
+    return _ARITHMETIC.fullmatch(_TEXTS.sub("", m.group(1))) is not None
+
+
+# A formula's texts ("…", &quot;…&quot;), which _constant reads past: compiled once, as
+# _constant is asked of each saved formula (a million on a return: re.sub's own cache
+# lookup cost as much as the search).
+_TEXTS = LazyPattern(r'"[^"]*"|&quot;.*?&quot;')
 
 
 # A cell's formula element: its attributes, and its text unless it is a shared formula's

@@ -366,6 +366,10 @@ def note_negative(out: Undated, attrs: bytes, raw: bytes, at: int) -> None:
             out.unsafe.append(number.span())
 
 
+# A cell tag's type (t="e"), its first t as the readers take it: asked of every value
+# check_stored_values passes on (each error value of a sheet: a column of #N/A pasted down
+# is hundreds of thousands), so compiled once rather than looked up in re's cache each time.
+CELL_TYPE = LazyPattern(rb'\st="([^"]*)"')
 # A cell's address with its row's digits, leading zeros aside (int() counts them too), within
 # the grid's (refs.ROW_DIGITS): a longer row is none of the grid's, which parse_ref refused
 # after this pattern took up to an unsignedInt's ten digits; check_extent names it.
@@ -378,7 +382,7 @@ def _number_cell(attrs: bytes) -> Optional[tuple[int, int]]:
     a row of more than the grid's seven digits: no row of the grid, and int() refuses past 4,300 (a
     negative number so placed stopped validate, recalc and collect with 「予期しないエラー」
     before check_extent, which then refuses the sheet naming its row)."""
-    kind = re.search(rb'\st="([^"]*)"', attrs)
+    kind = CELL_TYPE.search(attrs)
     ref = _NUMBER_CELL_REF.search(attrs)
     if (kind is not None and kind.group(1) != b"n") or ref is None:
         return None

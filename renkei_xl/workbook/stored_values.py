@@ -24,7 +24,7 @@ from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..core.refs import COLUMN_LETTERS
 from ..package.xml import unescape
-from .sheet_form import CellTags, Undated, note_negative
+from .sheet_form import CELL_TYPE, CellTags, Undated, note_negative
 
 if TYPE_CHECKING:
     from ..package.workbook import WorkbookXml
@@ -130,7 +130,7 @@ def check_stored_values(name: str, raw: bytes, prefix: bytes) -> Undated:
 def _check_value(name: str, raw: bytes, at: int, attrs: bytes, negatives: Undated) -> None:
     """Refuses the value at ``at`` (just past its tag) when its cell (of tag attributes
     ``attrs``) cannot hold it; a negative number of a number cell goes into ``negatives``."""
-    kind = re.search(rb'\st="([^"]*)"', attrs)
+    kind = CELL_TYPE.search(attrs)
     kind = kind.group(1) if kind else None
     if kind in _ANY_TEXT:
         return
@@ -201,7 +201,7 @@ def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str
 
 def _cell_said(name: str, attrs: bytes, value: Optional[bytes], texts: Optional[int]) -> Optional[str]:
     """The refusal of the cell with tag attributes ``attrs`` holding ``value``, or None."""
-    kind = re.search(rb'\st="([^"]*)"', attrs)
+    kind = CELL_TYPE.search(attrs)
     kind = kind.group(1) if kind else None
     if kind in _ANY_TEXT:
         return None
