@@ -1208,10 +1208,15 @@ def _still_written(path: Path, seen: os.stat_result) -> bool:
         os.close(fd)
 
 
-_CHOSEN = ("フォルダー", "書き込める別のフォルダーを指定してから、もう一度実行してください")
+def _chosen() -> tuple[str, str]:
+    """A folder staff chose, as a refusal of it names it and what they can do instead: made
+    as it is said, since the run asked for again is said in the face's words (core.alerts.again:
+    a constant said 「もう一度実行してください」 on the PC's buttons)."""
+    return "フォルダー", f"書き込める別のフォルダーを指定してから、もう一度{again()}ください"
 
 
-def _new_temp_file(folder: Path, prefix: str, suffix: str, said: tuple[str, str] = _CHOSEN) -> tuple[Path, int]:
+def _new_temp_file(folder: Path, prefix: str, suffix: str,
+                   said: Optional[tuple[str, str]] = None) -> tuple[Path, int]:
     """An empty file of a new name in ``folder``, created exclusively (mode 0600), as
     ``tempfile.mkstemp`` makes it, with a descriptor holding it as a live write's
     (_hold_temp) until the caller closes it (-1 on Windows). Not tempfile itself: its
@@ -1228,6 +1233,7 @@ def _new_temp_file(folder: Path, prefix: str, suffix: str, said: tuple[str, str]
         except OSError as exc:   # a folder one may not write, a name too long: nothing written yet
             if disk_full(exc):       # said by the caller as a full disk, naming its file (_disk_full_said)
                 raise
+            said = said or _chosen()
             raise UserError(f"{said[0]}「{folder}」に書き込めません（{_reason(exc)}）。何も書き込んでいません。"
                             + _write_remedy(said[1], None, exc)) from None
         if os.name == "nt":      # held open there, the file could not be renamed over the target
@@ -1293,7 +1299,7 @@ def _fsync_dir(folder: Path) -> None:
 @contextlib.contextmanager
 def atomic_path(target: os.PathLike | str, *, check_lock: bool = True,
                 read_as: Optional[os.stat_result] = None, what: str = "",
-                folder_said: tuple[str, str] = _CHOSEN) -> Iterator[Path]:
+                folder_said: Optional[tuple[str, str]] = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on a clean exit it replaces ``target``.
 
     The temporary file sits in the same folder (same filesystem, so the rename is
@@ -1580,7 +1586,7 @@ def replaced() -> tuple[int, Optional[Path], bool]:
 
 def atomic_write(target: os.PathLike | str, write_fn: Callable[[Path], object], *,
                  check_lock: bool = True, read_as: Optional[os.stat_result] = None, what: str = "",
-                 folder_said: tuple[str, str] = _CHOSEN) -> Path:
+                 folder_said: Optional[tuple[str, str]] = None) -> Path:
     """Run ``write_fn(tmp_path)`` and rename the result over ``target``; returns ``target``."""
     with atomic_path(target, check_lock=check_lock, read_as=read_as, what=what, folder_said=folder_said) as tmp:
         write_fn(tmp)

@@ -439,14 +439,58 @@ def _system_refused() -> str:
     return refused_remedy(OSError(errno.EIO, "I/O error"), "", "")
 
 
+def _utf16_part() -> str:
+    from renkei_xl.package.xml import check_xml_chars
+    check_xml_chars("xl/workbook.xml", "<?xml version='1.0' encoding='UTF-16'?><a>\x01</a>".encode("utf-16"))
+    return ""
+
+
+def _book_elsewhere() -> str:
+    from renkei_xl.workbook.sheet_checks import book_elsewhere_refusal
+    return book_elsewhere_refusal("xl/other.xml")
+
+
+def _path_too_long() -> str:
+    from renkei_xl.core.filenames import path_too_long
+    return path_too_long("C:\\" + "長" * 200, "m.xlsx")
+
+
+def _stale_result_hint() -> str:
+    from renkei_xl.core.findings import STALE_RESULT
+    return STALE_RESULT.at("指標", "K5", label="実績値").hint
+
+
+def _out_of_memory() -> str:
+    from renkei_xl.core.errors import out_of_memory
+    return out_of_memory()
+
+
+def _folder_refused(tmp: Path) -> str:
+    from renkei_xl.safety import _new_temp_file
+    _new_temp_file(tmp / "なし", "x", ".xlsx")      # no such folder: refused, nothing made
+    return ""
+
+
+def _next_master_named_for_another_year() -> str:
+    from renkei_xl.cycle.rollover import _check_target_year
+    _check_target_year(Path("さっぽろ圏_2023年度_マスター.xlsm"), 2024)
+    return ""
+
+
 # Refusals that ask for the same run again and know no caption or command (core.alerts.again):
-# a write plan's rules and the file refusals of the command line and the PC's buttons.
+# a write plan's rules and the file refusals of the command line and the PC's buttons, and
+# those made once in the package, workbook, core and cycle, which said 「もう一度実行して」 on
+# a button (the last four: once made at import, or as a template, before the face was known).
 AGAIN_REFUSALS = {"a sheet deleted before the write": _sheet_deleted, "a text too long for a cell": _text_too_long,
-                  "a file the system refused": _system_refused}
+                  "a file the system refused": _system_refused, "a part in UTF-16": _utf16_part,
+                  "a book whose workbook part is elsewhere": _book_elsewhere, "a path too long": _path_too_long,
+                  "a next master named for another year": _next_master_named_for_another_year,
+                  "a stale formula result's hint": _stale_result_hint, "the memory run out": _out_of_memory,
+                  "a folder chosen that refuses": _folder_refused}
 
 
 @pytest.mark.parametrize("name", sorted(AGAIN_REFUSALS))
-def test_a_refusal_asks_for_the_run_again_in_the_faces_words(name):
+def test_a_refusal_asks_for_the_run_again_in_the_faces_words(name, tmp_path):
     """Each caller gave the write plan's refusals its face's words, and the PC's buttons said
     「もう一度実行してください」 where the plan or a file refused without them (the rollover's
     button writes its new master as the command line does)."""
@@ -454,7 +498,8 @@ def test_a_refusal_asks_for_the_run_again_in_the_faces_words(name):
 
     def said() -> str:
         try:
-            return AGAIN_REFUSALS[name]()
+            made = AGAIN_REFUSALS[name]
+            return made(tmp_path) if name == "a folder chosen that refuses" else made()
         except UserError as exc:
             return str(exc)
 

@@ -29,7 +29,7 @@ from remote_payload import (CLIENT_ACTIONS, EXCEL_KEY, KNOWN_ACTIONS, LICENSE_EN
                             read_both_ways, remote_book, payload_book, saved_book)
 from renkei_xl.core import contract as c
 from renkei_xl.core.alerts import BUTTON_CHARS, ELLIPSIS
-from renkei_xl.core.errors import OUT_OF_MEMORY
+from renkei_xl.core.errors import out_of_memory as memory_run_out
 from renkei_xl.cli import main as cli_main
 from renkei_xl.cycle.distribute import file_name
 from renkei_xl.excel import buttons
@@ -1267,7 +1267,8 @@ def test_memory_run_out_in_a_click_is_said_so_and_what_filled_it_is_freed_before
     applied, actions = _run(buttons.recalc, click_payload(_copy(master, tmp_path / "book.xlsm")))
     alert = _only_alert(applied)
     assert alive_at_the_log == [False]
-    assert alert["mode"] == "critical" and OUT_OF_MEMORY in alert["prompt"] and str(log) in alert["prompt"]
+    said = memory_run_out().replace("もう一度実行して", "もう一度ボタンを押して")     # in the button's words
+    assert alert["mode"] == "critical" and said in alert["prompt"] and str(log) in alert["prompt"]
     assert "MemoryError" in log.read_text(encoding="utf-8") and [a["func"] for a in actions] == ["alert"]
 
 # ---------------------------------------------------------- Japanese file and folder

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from renkei_xl.cli import main
-from renkei_xl.core.errors import OUT_OF_MEMORY
+from renkei_xl.core.errors import out_of_memory
 from renkei_xl.cli.parser import day, fiscal_year, japanese_message
 from realbooks import sample_master
 
@@ -390,7 +390,7 @@ def test_a_command_out_of_memory_ends_with_its_sentence_not_a_traceback(tmp_path
     done = subprocess.run([sys.executable, "-c", _OUT_OF_MEMORY, str(master)], capture_output=True, text=True,
                           encoding="utf-8", env=env, timeout=120)
     assert done.returncode == 3, done.stderr[-2000:]
-    assert done.stderr.startswith(OUT_OF_MEMORY) and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.startswith(out_of_memory()) and "Traceback" not in done.stderr, done.stderr[-2000:]
     assert "ブックは変更していません" in done.stderr and master.read_bytes() == before
     log = (tmp_path / "renkei-xl-error.log").read_text(encoding="utf-8")
     assert "MemoryError" in log and "filled" in log, log[-2000:]

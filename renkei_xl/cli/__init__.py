@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from .. import __version__
-from ..core.errors import OUT_OF_MEMORY, UserError, released
+from ..core.errors import UserError, out_of_memory, released
 from .help_texts import MASTER_HELP, SAMPLE_NAMES
 from .parser import JapaneseParser
 
@@ -220,7 +220,7 @@ def _unexpected(exc: BaseException, debug: bool, argv, written_before: int) -> i
         raise exc
     released(exc)       # what the failed work held, freed before the log's record needs memory
     log = _log_error(argv)
-    said = OUT_OF_MEMORY if isinstance(exc, MemoryError) else f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
+    said = out_of_memory() if isinstance(exc, MemoryError) else f"予期しないエラーが発生しました（{type(exc).__name__}: {exc}）。"
     print(f"{said}{_written_state(written_before)}"
           f"詳細を {log} に記録しました。担当者にこのファイルを送ってください。", file=sys.stderr)
     return 3

@@ -48,6 +48,7 @@ from __future__ import annotations
 from typing import Callable, Collection, Iterable, Mapping, Optional
 
 from .errors import UserError
+from .alerts import again
 from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan
@@ -247,4 +248,4 @@ def refuse_stale(findings: Iterable[Finding], what: str) -> None:
                "数式がまだ計算し直されていません")
         step = OPEN_AND_SAVE
     raise UserError(f"数式のセル {places} の計算結果は古いかもしれません。{why}。"
-                    f"古い計算結果で{what}ことはしません（何も書き込んでいません）。{step}、もう一度実行してください")
+                    f"古い計算結果で{what}ことはしません（何も書き込んでいません）。{step}、もう一度{again()}ください")

@@ -27,6 +27,7 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UserError
+from .alerts import again
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings
@@ -524,7 +525,7 @@ def refuse_typed_over(sheet: str, grid: Sequence[Sequence[object]], row_no: int,
         now = f"「{shown(held)}」" if held else "空欄（その下の列には値があります）"
         raise HeaderError(f"シート「{sheet}」の見出し「{headers[field]}」が見つかりません（その見出しのあるはずのセル {ref} は"
                           f"{now}です。見出しが書き換えられています）。{ref} を「{headers[field]}」に戻してから、もう一度"
-                          "実行してください（見出しがないと、その列を空欄として読んでしまいます）", ref)
+                          f"{again()}ください（見出しがないと、その列を空欄として読んでしまいます）", ref)
 
 
 def typed_over_place(grid: Sequence[Sequence[object]], row_no: int, order: Sequence[str], found: Mapping[str, int],
@@ -745,7 +746,7 @@ def year_name_refusal(file_name: str, year: Optional[int]) -> str:
         return ""
     return (f"マスター「{file_name}」の名前は{other}年度ですが、「{c.SETTINGS}」の対象年度は {year}年度です"
             f"（何も作っていません）。{other}年度のマスターなら「{c.SETTINGS}」の対象年度を {other} に直し、"
-            f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度実行してください")
+            f"{year}年度のマスターなら名前を{year}年度に直してから、もう一度{again()}ください")
 
 
 def check_fiscal_year(year: int, what: str) -> None:

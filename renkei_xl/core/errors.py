@@ -12,10 +12,15 @@ class UnreadableSheet(UserError):
     run is refused, since results computed without it would be wrong, not just incomplete."""
 
 
-# What staff are told when the memory ran out, on both faces: what they can do about it,
-# where 「予期しないエラー（MemoryError: ）」 said nothing they could act on.
-OUT_OF_MEMORY = ("メモリが足りなくなったため止まりました。ほかのアプリを閉じてから、もう一度実行してください"
-                 "（ファイルがとても大きいか壊れているときにも起きます）。")
+def out_of_memory() -> str:
+    """What staff are told when the memory ran out, on both faces: what they can do about it,
+    where 「予期しないエラー（MemoryError: ）」 said nothing they could act on. Made as it is
+    said, the run asked for again in the face's words (core.alerts.again): a constant said
+    「もう一度実行してください」 on the PC's buttons."""
+    from .alerts import again
+
+    return (f"メモリが足りなくなったため止まりました。ほかのアプリを閉じてから、もう一度{again()}ください"
+            "（ファイルがとても大きいか壊れているときにも起きます）。")
 
 
 def released(exc: BaseException) -> BaseException:

@@ -29,6 +29,7 @@ from typing import Iterable
 
 from .backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from .errors import UserError
+from .alerts import again
 from .values import UNSEEN_IN_NAMES
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml
@@ -161,7 +162,7 @@ def path_too_long(folder: str, name: str, *, backups: bool = True) -> str:
     also = f"。同じフォルダーに作るバックアップ「…{BACKUP_FOLDER_SUFFIX}」の中はもっと長くなります" if backups else ""
     return (f"保存先のパスが長すぎます（Excelは{EXCEL_PATH_MAX}文字まで）: 「{visible(path)}」"
             f"（{path_chars(path)} 文字{also}）。Excel ではこの場所のファイルを開くことも保存することもできません。"
-            "フォルダーをもっと浅い場所に移すか、フォルダー名（やファイル名）を短くしてから、もう一度実行してください。"
+            f"フォルダーをもっと浅い場所に移すか、フォルダー名（やファイル名）を短くしてから、もう一度{again()}ください。"
             "何も書き込んでいません")
 
 

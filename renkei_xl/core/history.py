@@ -21,6 +21,7 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from .lazy_pattern import LazyPattern
 from . import contract as c
+from .alerts import again
 from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
 from .fiscal import DateParseError, staff_year
@@ -105,7 +106,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
         if ind_id in first_row:
             where = [f"{c.HISTORY}!{cell_ref(k, id_col + 1)}" for k in (first_row[ind_id], r)]
             raise UserError(f"シート「{c.HISTORY}」に指標ID「{shown(ind_id)}」の行が 2 つ（{' と '.join(where)}）あります。"
-                            "どちらがその指標の記録か決められないため、正しくない方の行を削除してからもう一度実行してください")
+                            f"どちらがその指標の記録か決められないため、正しくない方の行を削除してからもう一度{again()}ください")
         first_row[ind_id] = r
         for year in sorted(set(actual_cols) | set(symbol_cols)):
             actual = _at(row, actual_cols.get(year))
@@ -132,7 +133,8 @@ def _refuse_symbols(bad: Sequence[str]) -> None:
 
 # How a bare fraction of a % is mended in 経年's cell: typed as 「73.2%」 Excel stores 0.732
 # again (with a format no face reads there), so the text is typed as text.
-SHEET_FRACTION_MEND = ("「'{percent}」のように先頭に ' を付けて入力し直してから、もう一度実行してください"
+# ({again}: the run asked for again in the face's words, core.alerts.again, given when it is said.)
+SHEET_FRACTION_MEND = ("「'{percent}」のように先頭に ' を付けて入力し直してから、もう一度{again}ください"
                        "（' がないと、Excel は {percent} と入力しても {fraction} として保存します）")
 CSV_FRACTION_MEND = "% を付けて「{percent}」のように書いてください"
 
@@ -157,7 +159,7 @@ def refuse_unread(errors: list[tuple[str, str]], sheet: str = c.HISTORY) -> None
         held = [e for _where, e in errors]
         what = unread_kind(held)
         raise UserError(f"シート「{sheet}」の {unread_places(errors)} は{what}です。値を入力し直すかセルを空にしてから、"
-                        f"もう一度実行してください（{what}のまま記録として読むことはしません）。{unread_advice(held)}")
+                        f"もう一度{again()}ください（{what}のまま記録として読むことはしません）。{unread_advice(held)}")
 
 
 def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
@@ -179,7 +181,7 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
         if year is not None:
             raise UserError(f"シート「{c.HISTORY}」の {r} 行目に年度の列の見出し（{c.HISTORY}!{cell_ref(r, year + 1)}"
                             f"「{shown(text(row[year]))}」）がありますが、見出し「{ID_HEADER}」がありません"
-                            f"{_id_place(top, r)}。指標IDの列の見出しを「{ID_HEADER}」に戻してから、もう一度実行してください"
+                            f"{_id_place(top, r)}。指標IDの列の見出しを「{ID_HEADER}」に戻してから、もう一度{again()}ください"
                             "（見出しがないと、どの行がどの指標の記録か読めません）")
     return None
 
@@ -271,7 +273,7 @@ def _refuse_unkeyed(grid: Sequence[Sequence[object]], header_at: int, id_col: Op
     if found:
         raise UserError(f"シート「{c.HISTORY}」の {listed(found, '行')} は、「{ID_HEADER}」が空欄の行にあります。"
                         "経年は指標IDの行ごとに書き直すため、このままではこの値が消えます。指標IDを入力し直すか、"
-                        "値を別のシートに移してその行を空にしてから、もう一度実行してください")
+                        f"値を別のシートに移してその行を空にしてから、もう一度{again()}ください")
 
 
 def _id_place(grid: Sequence[Sequence[object]], r: int) -> str:
@@ -355,7 +357,7 @@ def _year_columns(header: Sequence[str], row: int, fiscal_year: Optional[int] = 
                 where = [f"{c.HISTORY}!{cell_ref(row, k + 1)}" for k in (cols[year], col)]
                 raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
                                 "どちらがその年度の記録か決められないため、正しくない方の見出しを直してから"
-                                "もう一度実行してください")
+                                f"もう一度{again()}ください")
             cols[year] = col
     _refuse_future(header, row, {**symbol_cols, **actual_cols}, fiscal_year)
     _refuse_unpaired(header, row, actual_cols, symbol_cols)
@@ -382,7 +384,7 @@ def _refuse_unpaired(header: Sequence[str], row: int, actual_cols: dict[int, int
                  if beside >= 0 else "")
         raise UserError(f"シート「{c.HISTORY}」に見出し「{year}{have}」（{c.HISTORY}!{cell_ref(row, col + 1)}）"
                         f"がありますが、「{year}{want}」がありません（{where}ツールは年度ごとにこの 2 つの見出しを"
-                        f"並べて書きます）。見出しを「{year}{want}」に戻してから、もう一度実行してください"
+                        f"並べて書きます）。見出しを「{year}{want}」に戻してから、もう一度{again()}ください"
                         f"（見出しがないと、その年度の{want.removeprefix('年度 ')}を記録として読めません）")
 
 
@@ -405,7 +407,7 @@ def _refuse_future(header: Sequence[str], row: int, years: Mapping[int, int], fi
     for year, col in sorted(years.items()):
         if why := future_year(year, fiscal_year):
             raise UserError(f"シート「{c.HISTORY}」の見出し「{shown(header[col])}」（{c.HISTORY}!{cell_ref(row, col + 1)}）: "
-                            f"{why}。見出しの年度を直してから、もう一度実行してください")
+                            f"{why}。見出しの年度を直してから、もう一度{again()}ください")
 
 
 def year_of_header(header: str, kind: str) -> Optional[int]:
@@ -461,7 +463,7 @@ def refuse_unrecordable(indicators: Sequence[Indicator], uncached: frozenset = f
                    else f"{what}を指標ID・連携事業名・評価指標・目標値の文字として")
         raise UserError(f"{unread_places(found)}が{what}のため、「{c.HISTORY}」に記録できません（{kept_as}"
                         "残すことはしません。何も変更していません）。"
-                        "数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度実行してください。"
+                        f"数式の参照先を直して Excel で保存し直すか、値を直接入力してから、もう一度{again()}ください。"
                         + unread_advice(held))
 
 
@@ -726,7 +728,7 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
                     if (year, kind) in cols:
                         raise UserError(f"「{name}」の{lines[at]}行目に{year}年度の{kind}の見出しが 2 つあります"
                                         f"（{cols[year, kind] + 1}列目と{k + 1}列目）。どちらがその年度の記録か"
-                                        "決められないため、正しくない方の列を削除してからもう一度実行してください")
+                                        f"決められないため、正しくない方の列を削除してからもう一度{again()}ください")
                     cols[year, kind] = k
         if ID_HEADER not in header or not cols:
             continue
@@ -1045,7 +1047,7 @@ def _fraction_refusal(ind: Indicator, actual: str, mend: str) -> str:
     percent = fraction_as_percent(value)
     return (f"実績値「{shown(actual)}」は、「{percent}」を Excel が保存する値と同じです（指標 {ind.id} は目標値"
             f"「{shown(ind.target)}」のとおり % で数えます。{shown(actual)}% なのか {percent} なのか決められません）。"
-            + mend.format(percent=percent, fraction=shown(actual)))
+            + mend.format(percent=percent, fraction=shown(actual), again=again()))
 
 
 def _year(value: str) -> Optional[int]:

@@ -39,6 +39,7 @@ width unit assume it (the 確定版 keeps Calibri 11: renkei_xl.workbook.fresh s
 from typing import NamedTuple, Optional
 
 from . import contract as c
+from .alerts import again
 from .plan_types import PrintSetup, Protection
 
 __all__ = ["BORDER_COLOR", "FONT_NAME", "FONT_SIZE", "LOOKS", "NORMAL", "NORMAL_FONT_SIZE", "PAPER_CODES",
@@ -167,4 +168,4 @@ def too_many_formats(have: int, adding: int) -> Optional[str]:
             f"{MAX_CELL_FORMATS:,} 個を超えるため、書き込みませんでした（超えたブックは、Excel が開くときに"
             "「問題が見つかりました」として書式を削ります）。使っていないセルのスタイル（ホーム → セルのスタイルで"
             "右クリックして削除）や、ほかのブックから貼り付けた書式を減らして上書き保存してから、"
-            "もう一度実行してください")
+            f"もう一度{again()}ください")

@@ -103,6 +103,7 @@ def footer_problem(sheet: str, footer: str) -> str:
     only after deleting it and filling the side sections; the plan's number put back would
     pass it. The file face refuses the write naming the sheet, as Excel refuses the buttons'
     CenterFooter: no face writes a footer Excel would not print, nor cuts the staff's text."""
+    from .alerts import again
     from .values import cell_length
 
     n = cell_length(footer)
@@ -110,4 +111,4 @@ def footer_problem(sheet: str, footer: str) -> str:
         return ""
     return (f"シート「{sheet}」のフッターが {n:,} 文字になり、Excel の上限 {HEADER_FOOTER_MAX} 文字を超えます"
             "（ページ設定の左・右のフッターに、ツールが中央に入れるページ番号を合わせた長さです）。"
-            "ページ設定で左か右のフッターを短くしてから、もう一度実行してください（何も書き込んでいません）")
+            f"ページ設定で左か右のフッターを短くしてから、もう一度{again()}ください（何も書き込んでいません）")

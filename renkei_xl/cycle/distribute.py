@@ -28,7 +28,7 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
-from ..core.alerts import Listing, Whole
+from ..core.alerts import Listing, Whole, again
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError
@@ -452,7 +452,7 @@ def _split_stopped(exc: UserError, written: list[Path], left: list[Path],
             if earlier else "")
     return UserError(f"{said}\nフォルダー「{shown_path(written[0].parent)}」の入力用ファイルのうち、{len(written)} 件（{made}）は"
                      f"作成済みです。{f'{len(left)} 件（{rest}）は作成していません{kept}。' if left else ''}"
-                     "原因を取り除いてから、もう一度実行してください（作成済みのファイルは作り直します）")
+                     f"原因を取り除いてから、もう一度{again()}ください（作成済みのファイルは作り直します）")
 
 
 def _check_no_unread_cells(planned: list, data: MasterData) -> None:

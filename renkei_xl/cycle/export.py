@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
-from ..core.alerts import Part
+from ..core.alerts import Part, again
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings
@@ -365,8 +365,9 @@ def _pdf_refused(exc: "UserError | OSError", out: Path, pdf_target: Path) -> Use
     from ..safety import of_one_file, place_refusal, refused_remedy, refused_why
 
     if isinstance(exc, OSError):
+        rights = f"フォルダーのアクセス権を確かめてから、もう一度{again()}ください"
         said = place_refusal(exc) or (f"「{pdf_target.name}」を書き込めません（{refused_why(exc)}）。"
-                                      f"{refused_remedy(exc, 'フォルダーのアクセス権を確かめてから、もう一度実行してください', 'ここに書き込める', 'PDF を表示するプログラムなど')}。")
+                                      f"{refused_remedy(exc, rights, 'ここに書き込める', 'PDF を表示するプログラムなど')}。")
     else:
         said = of_one_file(str(exc), pdf_target)
     return UserError(f"確定版「{out.name}」は書き出しましたが、PDF「{pdf_target.name}」を保存できませんでした。"

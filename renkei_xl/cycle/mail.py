@@ -84,6 +84,7 @@ def attachment_name_problem(name: str) -> str:
     from renkei_xl.core.filenames import visible
 
     ch = name[at]
+    # 「もう一度実行」 here and in save_draft: only the command line mails (--eml, send), no button
     what = "改行" if ch in "\r\n" else f"改行にあたる見えない文字 U+{ord(ch):04X} "
     return (f"ファイル名「{visible(name)}」の{at + 1}文字目に{what}が入っています。メールに添付するファイルの名前には"
             "使えないため、改行のない名前を指定してから、もう一度実行してください。何も書き込んでいません")

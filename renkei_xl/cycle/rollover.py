@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Protocol, Sequence
 
 from ..core import contract as c
-from ..core.alerts import Detail, Listing, Part, Whole, listed_names
+from ..core.alerts import Detail, Listing, Part, Whole, again, listed_names
 from ..core.carry import recalc_step
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
@@ -187,7 +187,7 @@ def _check_target_year(target: Path, year: int) -> None:
     other = other_named_year(target, year)
     if other is not None:
         raise UserError(f"出力先「{target.name}」の名前は{other}年度ですが、作るのは {year}年度のマスターです"
-                        f"（何も作っていません）。名前を{year}年度にしてから、もう一度実行してください")
+                        f"（何も作っていません）。名前を{year}年度にしてから、もう一度{again()}ください")
 
 
 def earlier_master(master: Path, master_year: int, year: int) -> Optional[Path]:

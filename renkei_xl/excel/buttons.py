@@ -18,7 +18,7 @@ from typing import Callable, Optional, Sequence, Union
 
 from ..core import contract as c
 from ..core.alerts import Listing, Part, Whole, alert_text
-from ..core.errors import OUT_OF_MEMORY, UserError, released
+from ..core.errors import UserError, out_of_memory, released
 from ..core.refs import cell_ref
 from ..core.unsaved import read_only_click
 from ..errorlog import BUTTON_LOG, log_error, log_path
@@ -128,7 +128,8 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         released(exc)   # what the failed work held, freed before the log's record needs memory
-        _alert(book, live, _unexpected_alert(title, exc, _log_error(title)), critical=True)
+        # said in the button's words too (the run again: core.alerts.again), outside the body
+        _alert(book, live, _as_button(_unexpected_alert, title, exc, _log_error(title)), critical=True)
     else:
         _alert(book, live, alert_text([*first, *([message] if isinstance(message, str) else message)]))
     finally:
@@ -139,7 +140,7 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
 def _unexpected_alert(title: str, exc: Exception, log: str) -> str:
     """What staff are told of a click the last guard caught (``log``: where its details
     went): a place the tool could not write (rights, a read-only place, no room) said as
-    such, the memory run out said as what they can do about it (core.errors.OUT_OF_MEMORY),
+    such, the memory run out said as what they can do about it (core.errors.out_of_memory),
     anything else as an unexpected error to send in; each after what was written before it
     stopped (PartlyWritten)."""
     from ..safety import place_refusal
@@ -148,21 +149,22 @@ def _unexpected_alert(title: str, exc: Exception, log: str) -> str:
     partly = [c.PARTLY_WRITTEN, ""] if isinstance(exc, PartlyWritten) else []
     if (said := place_refusal(cause)) is not None:
         return alert_text([f"{c.stopped(title)}\n\n{said}", "", *partly, f"（詳細: {log}）"])
-    said = ([f"{c.stopped(title)}\n\n{OUT_OF_MEMORY}"] if isinstance(cause, MemoryError) else
+    said = ([f"{c.stopped(title)}\n\n{out_of_memory()}"] if isinstance(cause, MemoryError) else
             [f"{c.named(title)}で予期しないエラーが発生しました。", "", f"{type(cause).__name__}: {cause}"])
     return alert_text([*said, "", *partly, f"詳細は {log} に記録しました。担当者にこのファイルを送ってください。"])
 
 
-def _as_button(body: Callable[[LiveBook, str], Said], live: LiveBook, title: str) -> Said:
-    """``body`` run as a button's (core.alerts.BY_BUTTON): every step its messages ask for is
-    said as a button's (core.alerts.step), and a step naming `renkei-xl history import` says
-    to save the book first, since a button's collect writes the open book and the command
-    reads the saved file (client-146)."""
+def _as_button(body: Callable[..., Said], *args) -> Said:
+    """``body(*args)`` run as a button's (core.alerts.BY_BUTTON): every step its messages ask
+    for is said as a button's (core.alerts.step), and a step naming `renkei-xl history import`
+    says to save the book first, since a button's collect writes the open book and the command
+    reads the saved file (client-146). The last guard's message too (_unexpected_alert): a
+    place refused or the memory run out asked the PC's button for 「もう一度実行して」."""
     from ..core.alerts import BY_BUTTON
 
     token = BY_BUTTON.set(True)
     try:
-        return body(live, title)
+        return body(*args)
     finally:
         BY_BUTTON.reset(token)
 

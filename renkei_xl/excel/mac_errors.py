@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..core.errors import UserError
+from ..core.alerts import again
 from ..core.values import UNKNOWN_ERROR, error_value
 
 # Cells of shown text asked for in one Apple event. A reply has a size cap in bytes
@@ -46,7 +47,7 @@ def with_shown_errors(sheet: str, rows: list[list[object]], shown: Sequence[Sequ
     if len(rows) != len(shown) or any(len(r) != len(s) for r, s in zip(rows, shown)):
         raise UserError(f"シート「{sheet}」の値を Excel から正しく読み取れませんでした（Mac の Excel は、エラー値"
                         "（#N/A など）のあるセル範囲の値を欠けたまま返すことがあります）。シートのエラー値を直して"
-                        "から、もう一度実行してください")
+                        f"から、もう一度{again()}ください")
     for row, texts in zip(rows, shown):
         for col, value in enumerate(row):
             if value is None and isinstance(texts[col], str) and texts[col] != "":

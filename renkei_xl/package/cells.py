@@ -20,6 +20,7 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
+from ..core.alerts import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
 from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text
@@ -393,7 +394,7 @@ class SheetCells:
             return opening + element[opening_end:]
         if _shared_formula(self.p).search(element):
             raise PackageError(f"{column_letter(col)}{row} は共有数式の基になるセルのため書き換えられません。"
-                               "数式を値に変えてからもう一度実行してください")
+                               f"数式を値に変えてからもう一度{again()}ください")
         ref = f"{column_letter(col)}{row}"
         # Attributes the application keeps about the cell itself (e.g. ph: show furigana)
         # stay; t, s, and the metadata of a value that is replaced (vm, cm) do not.

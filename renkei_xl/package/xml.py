@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
+from ..core.alerts import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UserError
 
@@ -138,7 +139,7 @@ def check_xml_chars(part: str, data: bytes, label: Optional[str] = None) -> None
             # 壊れています」 of a part that is whole. Excel saves it again as UTF-8.
             raise PackageError(f"{where}は UTF-16 で書かれています（このツールは UTF-8 の部品だけを読みます。"
                                "ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、"
-                               "もう一度実行してください")
+                               f"もう一度{again()}ください")
         raise PackageError(f"{where}に XML で使えない制御文字（{shown}）が含まれています"
                            "（ファイルが壊れています）。Excel で開いて保存し直すか、元のファイルを使ってください")
 
@@ -231,7 +232,7 @@ def odd_markup_refusal(where: str, kind: str) -> str:
     """The one sentence for a part refused for ``odd_markup``'s ``kind``; ``where`` names it."""
     return (f"{where}に Excel が書かない形（{kind}）があります。このツールはこの部品を文字の並びとして"
             "読むため、その中の文字をセルや設定と取り違えるおそれがあり、読み込みません。Excel で開いて"
-            "保存し直すと消えます。保存し直してから、もう一度実行してください")
+            f"保存し直すと消えます。保存し直してから、もう一度{again()}ください")
 
 
 DTD_SCAN = 65_536   # a DTD sits in the prolog, before the root element: this far is looked at

@@ -77,6 +77,7 @@ def carried_modules(old: bytes, documents: Sequence[str]) -> tuple[list[Module],
         if module.name.lower() in tool or (kind == "document" and not _has_code(source)):
             continue
         if kind == "designer":
+            # 「もう一度実行」 here and below: only upgrade-macros carries staff's code, no button
             raise UserError(f"マクロのユーザーフォーム「{module.name}」は、マクロの入れ替えで引き継げません。VBA の画面で"
                             "そのフォームを［ファイルのエクスポート］で保存してから削除し、もう一度実行した後に"
                             "［ファイルのインポート］で戻してください（何も変更していません）")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core import contract as c
+from ..core.alerts import again
 from ..core.errors import UserError
 
 
@@ -70,7 +71,7 @@ def _refuse_error(row: list, row_no: int) -> None:
         error = error_value(value)
         if error is not None:
             raise UserError(f"シート「{c.XLWINGS_CONF}」の {cell_ref(row_no, col)} が{error_named(error)}です。"
-                            "xlwings はこの表を上から読むため、その下の設定が読まれません。値を直してから、もう一度実行してください")
+                            f"xlwings はこの表を上から読むため、その下の設定が読まれません。値を直してから、もう一度{again()}ください")
 
 
 def _sheet_names(path: Path) -> list[str]:

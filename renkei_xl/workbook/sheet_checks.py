@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
+from ..core.alerts import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
 from ..core.refs import (COLUMN_LETTERS, LAST_COLUMN, LAST_ROW, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS,
@@ -150,7 +151,7 @@ def _book_elsewhere(part: str) -> str:
 
 def _unread_form(said: str) -> str:
     return (f"{said}。Excel 以外のソフトが保存したファイルで、このツールはこの形を読めません"
-            "（ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、もう一度実行してください")
+            f"（ファイルが壊れているのではありません）。Excel で開いて上書き保存してから、もう一度{again()}ください")
 
 
 def book_elsewhere_refusal(part: str) -> str:
@@ -955,7 +956,7 @@ class _Arrays:
         if lacking > MAX_ABSENT + sum(len(met) + 1 for _, _, met in clipped):
             first = clipped[0][1]
             raise UnreadableSheet(f"シート「{sheet}」の配列数式（{first} から）の計算結果が、多くのセルで保存されていません。"
-                                  "Excel で開いて保存し直してから、もう一度実行してください")
+                                  f"Excel で開いて保存し直してから、もう一度{again()}ください")
         return [ref for (r1, c1, r2, c2), first, met in clipped
                 for r in range(r1, r2 + 1) for k in range(c1, c2 + 1)
                 if (ref := cell_ref(r, k)) != first and ref not in met]

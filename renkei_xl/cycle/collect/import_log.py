@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 
 from ...clock import local
 from ...core import contract as c
+from ...core.alerts import again
 from ...core.contract_read import Book, text
 from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
@@ -95,7 +96,7 @@ def _refuse_untimed(cells: list[tuple[str, str, object]]) -> None:
 
     places = listed((f"{where}（{header}「{shown(text(value))}」）" for where, header, value in cells), "か所")
     raise UserError(f"シート「{c.IMPORT_LOG}」の {places} は日時として読めません。セルの表示形式を日時"
-                    "（yyyy/m/d h:mm:ss）に戻すか、正しい日時を入力し直してから、もう一度実行してください"
+                    f"（yyyy/m/d h:mm:ss）に戻すか、正しい日時を入力し直してから、もう一度{again()}ください"
                     "（日時の読めない記録では、古い提出で新しい提出を上書きしないための確認ができません）。")
 
 
@@ -112,7 +113,7 @@ def _refuse_typed_over(grid: Sequence[Sequence[object]], needed: Sequence[str]) 
             where = "".join(_typed_over_cell(grid, r, h) for h in lacking)
             raise UserError(f"シート「{c.IMPORT_LOG}」の見出しの行（{r} 行目）に「{'」「'.join(lacking)}」がありません"
                             f"（{where}見出しが書き換えられています。どの版のツールも、この見出しを書いています）。"
-                            "見出しを元に戻してから、もう一度実行してください（見出しがないと、これまでの取り込みの"
+                            f"見出しを元に戻してから、もう一度{again()}ください（見出しがないと、これまでの取り込みの"
                             "記録を読めず、同じファイルや古い提出を取り込んでしまいます）")
 
 
@@ -156,7 +157,7 @@ def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[
                             f"あるはずのセル {cell_ref(header_row, place)} は{f'「{shown(held)}」' if held else '空欄'}です"
                             "（見出しが書き換えられ、同じ見出しが別の列に付け足されています）。"
                             f"{cell_ref(header_row, place)} の列がその見出しの記録なら、見出しを「{header}」に戻して"
-                            f"{cell_ref(header_row, col)} の列の記録をその列に移してから、もう一度実行してください（見出しの列が違うと、"
+                            f"{cell_ref(header_row, col)} の列の記録をその列に移してから、もう一度{again()}ください（見出しの列が違うと、"
                             "これまでの取り込みの記録を読み違え、古い提出を取り込んでしまいます）")
 
 
@@ -256,7 +257,7 @@ def refuse_misnamed(records: Sequence[ImportRecord], names: Sequence[str]) -> No
         else:
             continue
         raise UserError(f"シート「{c.IMPORT_LOG}」の {where} の市町村{why}。{mend}直してから、もう一度"
-                        "実行してください（市町村の読めない記録では、同じ市町村の古い提出で新しい提出を上書きしないための"
+                        f"{again()}ください（市町村の読めない記録では、同じ市町村の古い提出で新しい提出を上書きしないための"
                         "確認ができません）")
 
 

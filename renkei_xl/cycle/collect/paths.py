@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
+from ...core.alerts import again
 from ...core.errors import UserError
 from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_by, path_mode
 from ...package.content import APPLE_DOUBLE
@@ -44,7 +45,7 @@ def _listed(folder: Path) -> list[Path]:
         return list(folder.iterdir())
     except PermissionError:
         raise UserError(f"フォルダー「{folder}」の中を読めません（アクセス権がありません）。フォルダーの権限を確かめてから、"
-                        "もう一度実行してください（サーバーで動かしているときは IT 担当者に伝えてください）") from None
+                        f"もう一度{again()}ください（サーバーで動かしているときは IT 担当者に伝えてください）") from None
 
 
 def expand_paths(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> tuple[list[Path], list[Refusal]]:
