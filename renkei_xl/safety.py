@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Sequence
 
 from renkei_xl import clock
-from renkei_xl.core.alerts import again
+from renkei_xl.core.face import again
 from renkei_xl.core.backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from renkei_xl.core.errors import UserError
 
@@ -615,10 +615,10 @@ def _rights_remedy(elsewhere: str, can: str) -> str:
 def _remedy(here: str, on_server: str) -> str:
     """What the reader can do: ``here`` on the command line and the local buttons (staff, at
     the folder), ``on_server`` in a server click (staff, who pass it to IT). Not a face's
-    words (core.alerts.on_face): what differs is what staff can do, not how they run the
+    words (core.face.on_face): what differs is what staff can do, not how they run the
     tool. A server's staff see neither its disk nor its rights, nor name another folder
     from a button, while the PC's button runs where staff stand, as the command line does;
-    each ``here`` asks for the run again in the face's words (core.alerts.again)."""
+    each ``here`` asks for the run again in the face's words (core.face.again)."""
     return here if WRITE_ROOT.get() is None else on_server
 
 
@@ -1210,7 +1210,7 @@ def _still_written(path: Path, seen: os.stat_result) -> bool:
 
 def _chosen() -> tuple[str, str]:
     """A folder staff chose, as a refusal of it names it and what they can do instead: made
-    as it is said, since the run asked for again is said in the face's words (core.alerts.again:
+    as it is said, since the run asked for again is said in the face's words (core.face.again:
     a constant said 「もう一度実行してください」 on the PC's buttons)."""
     return "フォルダー", f"書き込める別のフォルダーを指定してから、もう一度{again()}ください"
 

@@ -267,8 +267,8 @@ def _collect_report(n: int = MANY, name=lambda m: f"{m}_2023年度_入力.xlsx",
 
 
 def _as_button(make):
-    """``make()`` as a button's click makes it (core.alerts.BY_BUTTON, set by excel.buttons)."""
-    from renkei_xl.core.alerts import BY_BUTTON
+    """``make()`` as a button's click makes it (core.face.BY_BUTTON, set by excel.buttons)."""
+    from renkei_xl.core.face import BY_BUTTON
 
     token = BY_BUTTON.set(True)
     try:
@@ -399,7 +399,7 @@ FACE_MESSAGES = {"late return's 【注意】": _late_return, "closed year's stal
 @pytest.mark.parametrize("name", sorted(FACE_MESSAGES))
 def test_each_face_names_its_own_way_to_do_what_a_message_asks(name):
     """A message both faces show says the step in the reader's face: a button's caption on a
-    button, the command with its file on the command line (core.alerts.step). The command
+    button, the command with its file on the command line (core.face.step). The command
     line was told 「「評価を再計算」を押して」 after its own 「renkei-xl recalc …」; history import,
     which no button runs, 「次に「評価を再計算」したときに」 with no command; a button, to give the
     master 「renkei-xl collect の最初に」."""
@@ -477,7 +477,7 @@ def _next_master_named_for_another_year() -> str:
     return ""
 
 
-# Refusals that ask for the same run again and know no caption or command (core.alerts.again):
+# Refusals that ask for the same run again and know no caption or command (core.face.again):
 # a write plan's rules and the file refusals of the command line and the PC's buttons, and
 # those made once in the package, workbook, core and cycle, which said 「もう一度実行して」 on
 # a button (the last four: once made at import, or as a template, before the face was known).

@@ -1822,7 +1822,7 @@ def test_collect_after_rollover_warns_that_next_years_master_lacks_the_values(ma
     # The button wrote the import into the open book, and the command reads the saved file:
     # the step says to save it first (client-146). The command line's collect wrote the file.
     assert "一覧を確かめ、上書き保存してから、renkei-xl history import" in prompt, prompt
-    # Each face says the recalc its own way (core.alerts.step): the button's caption on the
+    # Each face says the recalc its own way (core.face.step): the button's caption on the
     # button; the command line was told 「「評価を再計算」を押して」 right after its own
     # 「renkei-xl recalc …」, and has no button.
     assert "2023年度のマスターで「評価を再計算」を押して一覧を確かめ" in prompt, prompt

@@ -133,7 +133,7 @@ def test_a_dry_run_of_a_late_return_speaks_of_what_the_import_would_do(rolled, c
             "「前年度実績（2023年度）」の列には、取り込む値は入りません（南幌町 04-1") in out, out
     assert (f"　取り込んだあと、2023年度のマスターで renkei-xl recalc {master.name} を実行して一覧を確かめてから、"
             f"renkei-xl history import {later.name} {master.name} で") in out, out
-    assert "押して" not in out, out     # the command line has no button (core.alerts.step)
+    assert "押して" not in out, out     # the command line has no button (core.face.step)
 
 
 def test_a_dry_run_with_held_cells_does_not_say_they_were_logged(cycle, capsys):

@@ -3057,7 +3057,7 @@ def test_export_recomputes_instead_of_trusting_a_stale_list(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "【注意】マスターの「一覧」は、確定版（今の入力から計算した評価）と 2 指標で違います" in out
     # the warning and its step apart, as the button says them (they were one line, joined by 「。」)
-    # and in the command line's own terms (core.alerts.step): the command to run, not a button
+    # and in the command line's own terms (core.face.step): the command to run, not a button
     assert f": 01-1、04-1\n　マスターで renkei-xl recalc {command_arg(str(master))} を実行し" in out, out
     recalc_file(master)
     assert export_master(master, tmp_path / "確定版3.xlsx").stale == ()

@@ -611,12 +611,17 @@ def test_a_desktop_click_into_a_merges_hidden_part_or_a_data_table_is_refused_be
     saved or not (Excel is asked); collect writing E2, E3, E5, E6: the click is refused naming
     E5 (and the merged area) in the command line's and the server's words, and nothing is
     written (Excel's 1004 came at E5 with E2, E3 written before: PartlyWritten)."""
+    from renkei_xl.core.face import BY_BUTTON
     from renkei_xl.excel import buttons
 
     cls, mac = _engine(engine)
     sheet = _DesktopExcelSheet("小樽市", rows_of_lists=mac, **made)
-    with pytest.raises(UserError) as caught:
-        buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    as_click = BY_BUTTON.set(True)      # as buttons._as_button marks a click: the refusal in its words
+    try:
+        with pytest.raises(UserError) as caught:
+            buttons._apply(_desktop(cls, sheet), _values("小樽市", ["E2", "E3", "E5", "E6"]))
+    finally:
+        BY_BUTTON.reset(as_click)
     words, message = said
     assert words in str(caught.value) and str(caught.value) == message, str(caught.value)
     assert "write" not in sheet.asked and sheet.values == {}

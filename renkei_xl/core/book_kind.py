@@ -25,7 +25,7 @@ What marks each kind:
 from typing import NamedTuple, Sequence
 
 from . import contract as c
-from .alerts import on_face
+from .face import on_face
 
 MASTER, INPUT, CONFIRMED, FOREIGN = "master", "input", "confirmed", "foreign"
 # What split writes into every input workbook (cycle.distribute takes them from here).

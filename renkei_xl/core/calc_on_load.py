@@ -48,7 +48,7 @@ from __future__ import annotations
 from typing import Callable, Collection, Iterable, Mapping, Optional
 
 from .errors import UserError
-from .alerts import again
+from .face import again
 from .findings import CALCULATE_AT_SAVE, OPEN_AND_SAVE, SAVED_UNCALCULATED, STALE_MANUAL, STALE_RESULT
 from .model import Finding
 from .plan_types import WritePlan

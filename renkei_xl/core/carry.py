@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .alerts import step
+from .face import step
 from .contract_read import Book, MasterData
 from .errors import UserError
 from .list_notes import dropped_by_rebuild
@@ -124,7 +124,7 @@ def recalc_command(book: str, year: int) -> str:
 
 def recalc_step(book: str, year: int, then: str = "て") -> str:
     """評価を再計算 of ``year``'s master ``book`` as the face reading the message does it
-    (core.alerts.step): 「「評価を再計算」を押し…」 on a button, 「renkei-xl recalc BOOK を実行し…」
+    (core.face.step): 「「評価を再計算」を押し…」 on a button, 「renkei-xl recalc BOOK を実行し…」
     on the command line."""
     return step(c.RECALC, recalc_command(book, year), then)
 

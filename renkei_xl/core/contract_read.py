@@ -27,7 +27,7 @@ from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from . import contract as c
 from .errors import UserError
-from .alerts import again
+from .face import again
 from .choices import CENTRAL_CITY, KINDS, PARTNER
 from .copied_sheets import copied_sheets
 from .model import Entry, Finding, Indicator, Municipality, Settings

@@ -15,9 +15,9 @@ class UnreadableSheet(UserError):
 def out_of_memory() -> str:
     """What staff are told when the memory ran out, on both faces: what they can do about it,
     where 「予期しないエラー（MemoryError: ）」 said nothing they could act on. Made as it is
-    said, the run asked for again in the face's words (core.alerts.again): a constant said
+    said, the run asked for again in the face's words (core.face.again): a constant said
     「もう一度実行してください」 on the PC's buttons."""
-    from .alerts import again
+    from .face import again
 
     return (f"メモリが足りなくなったため止まりました。ほかのアプリを閉じてから、もう一度{again()}ください"
             "（ファイルがとても大きいか壊れているときにも起きます）。")

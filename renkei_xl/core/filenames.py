@@ -29,7 +29,7 @@ from typing import Iterable
 
 from .backup_names import BACKUP_FOLDER_SUFFIX, LONGEST_STAMP
 from .errors import UserError
-from .alerts import again
+from .face import again
 from .values import UNSEEN_IN_NAMES
 
 DEFAULT_MAX_BYTES = 120     # room beside it for backups' stamps, temp-file prefixes, 依頼.eml

@@ -31,11 +31,11 @@ class FindingType(NamedTuple):
     def at(self, sheet: str, cell: str, indicator_id: str = "", *, level: Optional[str] = None,
            **values: object) -> Finding:
         """The finding of this type at one place, its templates filled with ``values``. A hint's
-        ``{again}`` is the run asked for again in the face's words (core.alerts.again), read
+        ``{again}`` is the run asked for again in the face's words (core.face.again), read
         here, as the finding is made: a template made at import said 「もう一度実行して」 on a
         button's 検証結果."""
         if "{again}" in self.hint:
-            from .alerts import again
+            from .face import again
             values = {"again": again(), **values}
         return Finding(self.code, level or self.level, sheet, cell, indicator_id,
                        self.message.format(**values), self.hint.format(**values))

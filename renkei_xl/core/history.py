@@ -21,7 +21,7 @@ from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
 
 from .lazy_pattern import LazyPattern
 from . import contract as c
-from .alerts import again
+from .face import again
 from .contract_read import YEAR_RANGE, refuse_typed_over, text
 from .errors import UserError
 from .fiscal import DateParseError, staff_year
@@ -133,7 +133,7 @@ def _refuse_symbols(bad: Sequence[str]) -> None:
 
 # How a bare fraction of a % is mended in 経年's cell: typed as 「73.2%」 Excel stores 0.732
 # again (with a format no face reads there), so the text is typed as text.
-# ({again}: the run asked for again in the face's words, core.alerts.again, given when it is said.)
+# ({again}: the run asked for again in the face's words, core.face.again, given when it is said.)
 SHEET_FRACTION_MEND = ("「'{percent}」のように先頭に ' を付けて入力し直してから、もう一度{again}ください"
                        "（' がないと、Excel は {percent} と入力しても {fraction} として保存します）")
 CSV_FRACTION_MEND = "% を付けて「{percent}」のように書いてください"

@@ -39,7 +39,7 @@ width unit assume it (the 確定版 keeps Calibri 11: renkei_xl.workbook.fresh s
 from typing import NamedTuple, Optional
 
 from . import contract as c
-from .alerts import again
+from .face import again
 from .plan_types import PrintSetup, Protection
 
 __all__ = ["BORDER_COLOR", "FONT_NAME", "FONT_SIZE", "LOOKS", "NORMAL", "NORMAL_FONT_SIZE", "PAPER_CODES",

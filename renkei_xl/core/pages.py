@@ -103,7 +103,7 @@ def footer_problem(sheet: str, footer: str) -> str:
     only after deleting it and filling the side sections; the plan's number put back would
     pass it. The file face refuses the write naming the sheet, as Excel refuses the buttons'
     CenterFooter: no face writes a footer Excel would not print, nor cuts the staff's text."""
-    from .alerts import again
+    from .face import again
     from .values import cell_length
 
     n = cell_length(footer)

@@ -289,7 +289,7 @@ class WritePlan:
         planned = {s.name for s in self.sheets}
         missing = [s for s in self.staff_sheets if s not in sheetnames and s not in planned]
         if missing:
-            from .alerts import again
+            from .face import again
 
             raise UserError(f"シート「{'」「'.join(missing)}」がありません。ブックを開き直してから、"
                             f"もう一度{again()}ください（何も書き込んでいません）")
@@ -303,7 +303,7 @@ class WritePlan:
         Excel compares them (contract.sheet_name_key): Excel names no new sheet so (1004 after
         Sheets.Add had added one, halfway through a server click), and the file face took the
         chart sheet for the tool's sheet and stopped on its missing grid (TypeError)."""
-        from .alerts import again
+        from .face import again
         from .contract import sheet_name_key, tab_taken_message
 
         held = {sheet_name_key(name): name for name in other_tabs}
@@ -326,12 +326,12 @@ class WritePlan:
     def refuse_added(self, sheetnames: Sequence[str], structure_locked: bool) -> None:
         """The rule for a book whose structure is protected: a plan that would add a sheet
         (an owned sheet the book does not have) is refused before anything is written, on
-        every face (run again as the face runs: core.alerts.again; contract.locked_structure_message)."""
+        every face (run again as the face runs: core.face.again; contract.locked_structure_message)."""
         if not structure_locked:
             return
         added = self.added(sheetnames)
         if added:
-            from .alerts import again
+            from .face import again
             from .contract import locked_structure_message
 
             raise UserError(locked_structure_message(added, again()))
@@ -346,7 +346,7 @@ class WritePlan:
         hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}（{cell_ref(a[0], a[1])}:{cell_ref(a[2], a[3])}）"
                 for e, a in self._edits_in(merged_of) if (e.row, e.col) != a[:2]]
         if hits:
-            from .alerts import again
+            from .face import again
             from .contract import merged_cells_message
 
             raise UserError(merged_cells_message(hits, again()))
@@ -360,7 +360,7 @@ class WritePlan:
         face (contract.data_table_message). ``tables_of(sheet)``: the result ranges there."""
         hits = [f"{e.sheet}!{cell_ref(e.row, e.col)}" for e, _area in self._edits_in(tables_of, cells=True)]
         if hits:
-            from .alerts import again
+            from .face import again
             from .contract import data_table_message
 
             raise UserError(data_table_message(hits, again()))
@@ -393,7 +393,7 @@ class WritePlan:
         in a cell)."""
         hits = [f"{name}!{cell_ref(row, col)}（{n:,}文字）" for name, row, col, n in long_texts(self.sheets, self.cells)]
         if hits:
-            from .alerts import again
+            from .face import again
             from .contract import long_texts_message
 
             raise UserError(long_texts_message(hits, again()))
@@ -417,7 +417,7 @@ class WritePlan:
         for e in (*self.cells, *self.under_way):
             at = reach.setdefault(e.sheet, [0, 0])
             at[0], at[1] = max(at[0], e.row), max(at[1], e.col)
-        from .alerts import again
+        from .face import again
 
         for name, (rows, cols) in reach.items():
             if cols > MAX_COLUMNS:
@@ -438,7 +438,7 @@ class WritePlan:
         anything is written (contract.shared_book_message); values and names alone, which a
         shared workbook takes, go through."""
         if shared and self.sheets:
-            from .alerts import again
+            from .face import again
             from .contract import shared_book_message
 
             raise UserError(shared_book_message(result, again()))

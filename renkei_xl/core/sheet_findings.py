@@ -7,7 +7,7 @@ links to their cells and the fill each marked cell had before (renkei_xl.core.ma
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .alerts import on_face
+from .face import on_face
 from .layout import findings_grid
 from .looks import print_setup
 from .marks import fill_text, normal_ref

@@ -28,7 +28,8 @@ from typing import Callable, NamedTuple, Optional, Sequence
 
 from ..clock import now  # split's clock (issue time, default deadline); tests set it here
 from ..core import book_kind, contract as c
-from ..core.alerts import Listing, Whole, again
+from ..core.alerts import Listing, Whole
+from ..core.face import again
 from ..core.business_days import reply_deadline
 from ..core.contract_read import Book, MasterData, text
 from ..core.errors import UserError

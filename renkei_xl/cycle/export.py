@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 from ..core import contract as c
-from ..core.alerts import Part, again
+from ..core.alerts import Part
+from ..core.face import again
 from ..core.contract_read import MasterData
 from ..core.errors import UserError
 from ..core.model import Result, Settings

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Protocol, Sequence
 
 from ..core import contract as c
-from ..core.alerts import Detail, Listing, Part, Whole, again, listed_names
+from ..core.alerts import Detail, Listing, Part, Whole, listed_names
+from ..core.face import again
 from ..core.carry import recalc_step
 from ..core.errors import UserError
 from ..core.model import NOT_EVALUABLE
@@ -492,7 +493,7 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     the sheets of municipalities whose return was never collected, and nothing said so
     (確定版を書き出し names them, cycle.export.unreturned_note). Both faces say it, with the way
     a return collected late reaches the new master (core.carry.catch_up)."""
-    from ..core.alerts import by_button
+    from ..core.face import by_button
     from ..core.carry import catch_up
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
@@ -511,7 +512,7 @@ def error_parts(year: int, errors, later: str, source: str, later_year: Optional
     for good unless carried again), by sheet and cell, and how the corrected year reaches
     the later master: only the count was said, and nothing of how to mend the record.
     ``step_above``: the message has just said that step (unreturned_parts), and refers to it."""
-    from ..core.alerts import by_button
+    from ..core.face import by_button
     from ..core.carry import catch_up
     from ..core.sheet_findings import LISTED_FINDINGS
 

@@ -35,7 +35,8 @@ from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator, Mapping, Optional
 
-from ..core.alerts import AGAIN_BY_BUTTON, BUTTON_CHARS, cut
+from ..core.alerts import BUTTON_CHARS, cut
+from ..core.face import AGAIN_BY_BUTTON
 from ..core.contract import tool_chart_name
 from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END, MasterData, merged_input_cells,
                                   merged_inputs, needed_sheets, read_contract, to_whole_second)
@@ -97,9 +98,9 @@ XL_ROWS = 1
 
 
 # The refusals below are a button's alone, said as one whatever runs when they are made
-# (core.alerts.AGAIN_BY_BUTTON, not core.alerts.again): client_refusals' templates go into
+# (core.face.AGAIN_BY_BUTTON, not core.face.again): client_refusals' templates go into
 # RenkeiServer.bas' checks, which only a click meets, and are built where no click's
-# core.alerts.BY_BUTTON need be set (excel.remote's answer, the macros' build).
+# core.face.BY_BUTTON need be set (excel.remote's answer, the macros' build).
 
 
 def locked_structure_message(names: Iterable[str]) -> str:

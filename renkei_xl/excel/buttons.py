@@ -128,7 +128,7 @@ def _run(title: str, body: Callable[[LiveBook, str], Said], book=None) -> None:
             # the server's error log): nothing half-made is replayed in the workbook.
             raise
         released(exc)   # what the failed work held, freed before the log's record needs memory
-        # said in the button's words too (the run again: core.alerts.again), outside the body
+        # said in the button's words too (the run again: core.face.again), outside the body
         _alert(book, live, _as_button(_unexpected_alert, title, exc, _log_error(title)), critical=True)
     else:
         _alert(book, live, alert_text([*first, *([message] if isinstance(message, str) else message)]))
@@ -155,12 +155,12 @@ def _unexpected_alert(title: str, exc: Exception, log: str) -> str:
 
 
 def _as_button(body: Callable[..., Said], *args) -> Said:
-    """``body(*args)`` run as a button's (core.alerts.BY_BUTTON): every step its messages ask
-    for is said as a button's (core.alerts.step), and a step naming `renkei-xl history import`
+    """``body(*args)`` run as a button's (core.face.BY_BUTTON): every step its messages ask
+    for is said as a button's (core.face.step), and a step naming `renkei-xl history import`
     says to save the book first, since a button's collect writes the open book and the command
     reads the saved file (client-146). The last guard's message too (_unexpected_alert): a
     place refused or the memory run out asked the PC's button for 「もう一度実行して」."""
-    from ..core.alerts import BY_BUTTON
+    from ..core.face import BY_BUTTON
 
     token = BY_BUTTON.set(True)
     try:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..core.errors import UserError
-from ..core.alerts import again
+from ..core.face import again
 from ..core.values import UNKNOWN_ERROR, error_value
 
 # Cells of shown text asked for in one Apple event. A reply has a size cap in bytes

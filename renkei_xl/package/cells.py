@@ -20,7 +20,7 @@ from functools import lru_cache
 from decimal import Decimal
 from typing import Callable, Mapping, NamedTuple, Optional
 
-from ..core.alerts import again
+from ..core.face import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
 from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text

@@ -17,7 +17,7 @@ from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
-from ..core.alerts import again
+from ..core.face import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UserError
 

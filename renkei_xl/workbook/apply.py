@@ -803,7 +803,7 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan) -> Optional[str]:
 def _refuse_array_cells(reader: StyleReader, changes) -> None:
     """A value for a cell of an array formula (Excel's {=…}) stops the write before any part
     is touched, as a button's does (package.cells.array_areas says why)."""
-    from ..core.alerts import again
+    from ..core.face import again
     from ..core.contract import array_cells_message
     from ..package.cells import array_areas
 

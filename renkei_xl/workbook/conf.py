@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core import contract as c
-from ..core.alerts import again
+from ..core.face import again
 from ..core.errors import UserError
 
 

@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
-from ..core.alerts import again
+from ..core.face import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet, UserError
 from ..core.refs import (COLUMN_LETTERS, LAST_COLUMN, LAST_ROW, LEAST_COLUMNS_READ, MAX_CELLS, MAX_COLUMNS, MAX_ROWS,

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from ...clock import local
 from ...core import contract as c
-from ...core.alerts import again
+from ...core.face import again
 from ...core.contract_read import Book, text
 from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission

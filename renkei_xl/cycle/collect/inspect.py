@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Sequence
 
 from ...core import contract as c
-from ...core.alerts import on_face
+from ...core.face import on_face
 from ...core.book_kind import CHOICES_HEAD, CHOICES_SHEET, CONFIRMED, MASTER, not_a_return, recognise
 from ...core.contract_read import Book, MasterData, text
 from ...core.refs import areas_holding, cell_ref, parse_ref

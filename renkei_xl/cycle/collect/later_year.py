@@ -49,7 +49,7 @@ def other_year(year: str, master_year: int, master: Optional[Path] = None) -> st
     master's is a late return of a year already rolled over, or this year's answers typed
     into last year's file; the file cannot tell which, so both are said. ``master``: this
     master's file, so that the command named is one staff can copy (import_args)."""
-    from ...core.alerts import by_button
+    from ...core.face import by_button
     from ...core.carry import catch_up
     from ...core.digits import whole_number
     from ..rollover import import_args, it_folder
@@ -100,7 +100,7 @@ def later_lines(later: Optional[Path], year: int, changes: Sequence,
     import os
 
     from ...core.alerts import Whole
-    from ...core.alerts import by_button
+    from ...core.face import by_button
     from ...core.carry import catch_up
     from ..rollover import it_names
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ...core import contract as c
-from ...core.alerts import again
+from ...core.face import again
 from ...core.errors import UserError
 from ...safety import LOCK_SUFFIX, TEMP_PREFIX, backup_folder, check_regular_file, find_lock, is_confined, opened_by, path_mode
 from ...package.content import APPLE_DOUBLE

@@ -9,7 +9,8 @@ every imported cell named) while the button cut the same lists."""
 from __future__ import annotations
 
 from ...core import contract as c
-from ...core.alerts import Listing, Part, step
+from ...core.alerts import Listing, Part
+from ...core.face import step
 from ...core.findings import LABEL_CHANGED
 from ...core.sheet_findings import LISTED_FINDINGS
 from ...core.values import MUNICIPALITIES, listed_limit
@@ -24,7 +25,7 @@ SHOWN_FILES = listed_limit(MUNICIPALITIES)
 
 def refused_more() -> str:
     """The count of the refused files not shown and how to see them, in the face's own step
-    (core.alerts.step): nothing holds them but the folder, so the next run lists them (a file
+    (core.face.step): nothing holds them but the folder, so the next run lists them (a file
     imported meanwhile is not imported twice)."""
     again = step(c.COLLECT, "renkei-xl collect", "と")
     return f"　…ほか {{n}} 件（上のファイルを直すか回収フォルダーから移してから、もう一度{again}、残りのファイルと理由を表示します）"
