@@ -7,7 +7,6 @@ links to their cells and the fill each marked cell had before (renkei_xl.core.ma
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from . import contract as c
-from .face import on_face
 from .layout import findings_grid
 from .looks import print_setup
 from .marks import fill_text, normal_ref
@@ -58,7 +57,9 @@ def shown_findings(findings: Sequence[Finding], limit: int = SHOWN_FINDING_ROWS)
         where += " ほか"
     note = (f"ほかに {count_text(len(rest))} 件（エラー {count_text(n_errors)} 件、警告 {count_text(len(rest) - n_errors)} 件）"
                     f"あります。表示は {count_text(limit)} 件までです" + (f"（シート{where}）" if where else "")
-            + f"。上の行を直してから、もう一度{on_face('ボタンを押す', '実行する')}と続きが出ます。")
+            # written into 検証結果, which both faces write alike: the face's own words would
+            # make the master's sheet differ by who checked it last
+            + "。上の行を直してから、もう一度入力チェックをすると続きが出ます。")
     return Shown(shown, len(rest), note)
 
 
