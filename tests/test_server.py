@@ -516,6 +516,20 @@ LOG_LINE = re.compile(TIME + r" (INFO|WARNING|ERROR) (?:"
                       rf"|request=- client=\S+ outcome=\S+ source=\S+ text={FIELD}(?: error=\S+)?(?: repeats=\d+)?)")
 
 
+def _log_settled(path: Path, quiet: float = 0.2, timeout: float = 5) -> str:
+    """The log once no line has come for ``quiet`` seconds: the log thread (server.log_thread)
+    writes a request's line after its answer, so a test that counts the lines its own request
+    adds reads the log after the earlier requests' lines are in."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        if text == last or time.monotonic() > deadline:
+            return text
+        last = text
+        time.sleep(quiet)
+
+
 def _log_once(path: Path, needle: str, timeout: float = 20) -> str:
     """The log once it holds ``needle``: the guard writes a request's line after its answer."""
     deadline = time.monotonic() + timeout

@@ -14,7 +14,7 @@ import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
 from ports import wait_accepted, wait_gone, wait_read
-from test_server import KEY, _log_once, http_get, serving
+from test_server import KEY, _log_once, _log_settled, http_get, serving
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +347,7 @@ def test_a_body_whose_chunks_cannot_be_read_has_one_line_saying_the_400_the_clie
     head = (b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n" + (b"Authorization: " + KEY.encode() + b"\r\n"
             if authorised else b"") + b"Transfer-Encoding: chunked\r\n\r\n")
     broken = b"zz\r\n"
-    before = server.log.read_text(encoding="utf-8") if server.log.exists() else ""
+    before = _log_settled(server.log)
     host, port = server.url.rsplit("//", 1)[1].split(":")
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         if apart:
@@ -386,7 +386,7 @@ def test_a_body_sent_a_byte_a_chunk_is_refused_at_once_and_said_so(server, autho
     head = (b"POST /buttons/check HTTP/1.1\r\nHost: x\r\n" + (b"Authorization: " + KEY.encode() + b"\r\n"
             if authorised else b"") + b"Transfer-Encoding: chunked\r\n\r\n")
     tiny = b"1\r\n \r\n" * 40_000
-    before = server.log.read_text(encoding="utf-8") if server.log.exists() else ""
+    before = _log_settled(server.log)
     host, port = server.url.rsplit("//", 1)[1].split(":")
     started = time.monotonic()
     with socket.create_connection((host, int(port)), timeout=5) as sock:
