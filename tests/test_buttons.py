@@ -1480,11 +1480,14 @@ def test_rollover_after_a_partial_collect_names_the_municipalities_not_yet_colle
     out = capsys.readouterr().out
     assert head + "、".join(rest) + "\n" in out, out
     assert f"renkei-xl history import {later.name} {book.name} で" in out, out
+    # the return collected as the command line does it (it said 「2023年度のマスターで取り込み」)
+    assert f"　回答が届いたら、2023年度のマスターで renkei-xl collect {book.name} 回収 を実行し、" in out, out
     later.unlink()
     applied, _actions = _run(buttons.rollover, click_payload(book))
     prompt = _only_alert(applied)["prompt"]      # as many names as the message box holds
     assert head + rest[0] in prompt, prompt
     assert f"renkei-xl history import {later.name} {book.name} で" in prompt, prompt
+    assert "　回答が届いたら、2023年度のマスターで「回収ファイル取込」を押し、" in prompt, prompt
 
 
 def test_rollover_with_an_input_error_gives_the_command_line_its_command_on_every_face(master, tmp_path, monkeypatch,
@@ -2111,7 +2114,7 @@ def test_export_with_errors_and_eleven_towns_not_collected_keeps_the_files_place
     kept = next(p for p in outdir.iterdir() if p.is_dir())
     assert "【注意】入力エラーが 3 件あります。" in prompt and "\n・[エラー] 札幌市!E2 02-1: 実績値: 「約10件」は" in prompt, prompt
     assert "取り込みがない市町村があります（11 市町村）: 札幌市" in prompt, prompt
-    assert "\n　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（" in prompt, prompt
+    assert "\n　回答が届いていれば「回収ファイル取込」を押してから、もう一度書き出してください（" in prompt, prompt
     assert f"\n保存先: {outdir}\n・{target.name}\n前に書き出した内容の違う確定版は「{kept}」に残しました（" in prompt, prompt
     assert prompt.count(ELLIPSIS) <= 1, prompt
 

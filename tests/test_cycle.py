@@ -3082,8 +3082,11 @@ def _export_by_smtp(master: Path, out: Path):
 def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(cycle, tmp_path, capsys):
     """Two of twelve returns collected, then 確定版を書き出し: the file went to every municipality
     computed from ten empty sheets, and nothing said so. The others are named (written all
-    the same, exit 0); before any collect (a master filled by hand) and once every return is
-    in, nothing is said."""
+    the same, exit 0), with the collect to run (it said 「回収ファイル取込をしてから」, a button's
+    caption); before any collect (a master filled by hand) and once every return is in,
+    nothing is said."""
+    from renkei_xl.core.carry import command_arg
+
     master, _, filled = cycle
     names = list(filled)
     assert main(["export", str(master), "-o", str(tmp_path / "a.xlsx")]) == 0
@@ -3094,6 +3097,8 @@ def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collect
     rest = [m for m in names if m not in ("小樽市", "千歳市")]
     assert (f"【注意】シート「取込履歴」に回収ファイルの取り込みがない市町村があります（{len(rest)} 市町村）: "
             f"{'、'.join(rest)}\n　確定版は、その市町村シートに今ある値で計算しています。\n") in out, out   # each one named
+    # the step in the command line's terms: 「回収ファイル取込をしてから」 was the button's caption
+    assert f"\n　回答が届いていれば renkei-xl collect {command_arg(str(master))} 回収 を実行してから、もう一度書き出して" in out, out
     assert (tmp_path / "b.xlsx").exists()
     assert main(["collect", str(master), *map(str, filled.values())]) == 0
     assert main(["export", str(master), "-o", str(tmp_path / "c.xlsx")]) == 0

@@ -109,7 +109,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if result.stale:
         print(stale_note(result.stale, len(result.result.indicators), args.master))   # as the button says it
     if result.unreturned:
-        print(unreturned_note(result.unreturned))
+        print(unreturned_note(result.unreturned, args.master))
     if note := cut_note(result.result):
         print(note)
     errors = result.result.report.errors

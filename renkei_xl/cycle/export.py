@@ -178,29 +178,31 @@ def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> t
     return tuple(m for m in data.settings.names if m in asked and m not in done)
 
 
-def unreturned_note(names: Sequence[str]) -> str:
+def unreturned_note(names: Sequence[str], master: str = "") -> str:
     """What the command line says of ``unreturned`` (unreturned_parts): the button's lines."""
     from ..core.alerts import printed
 
-    return "\n".join(printed(unreturned_parts(names)))
+    return "\n".join(printed(unreturned_parts(names, master)))
 
 
-def unreturned_parts(names: Sequence[str]) -> list:
+def unreturned_parts(names: Sequence[str], master: str = "") -> list:
     """What both faces say of ``unreturned``: the 確定版 holds those municipalities' sheets
     as they stand, which is right only where staff typed the answers in themselves. A
     button's message lists the names as far as it has room (vital: they are whom to ask),
     and keeps the step (what the 確定版 was computed from, Detail, gives way first): as one
-    line, a deep folder's message left it out whole (qa-150)."""
+    line, a deep folder's message left it out whole (qa-150). ``master``: the master as the
+    command line names it (the step's command, collect.said.collect_step)."""
     if not names:
         return []
     from ..core.alerts import Detail, listed_names
     from ..core.values import MUNICIPALITIES, count_text
+    from .collect.said import collect_step
 
     return [listed_names(names, MUNICIPALITIES, vital=True,
                          head=f"【注意】シート「{c.IMPORT_LOG}」に回収ファイルの取り込みがない市町村があります"
                               f"（{count_text(len(names))} 市町村）: "),
             Detail("　確定版は、その市町村シートに今ある値で計算しています。"),
-            "　回答が届いていれば、回収ファイル取込をしてから、もう一度書き出してください（マスターに直接入力した"
+            f"　回答が届いていれば{collect_step(master)}から、もう一度書き出してください（マスターに直接入力した"
             "市町村なら、このままで構いません）。"]
 
 

@@ -495,6 +495,7 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
     a return collected late reaches the new master (core.carry.catch_up)."""
     from ..core.face import by_button
     from ..core.carry import catch_up
+    from .collect.said import collect_step
 
     # vital: the names are what staff act on (ask for the return), kept before the targets' list
     return [listed_names(names, MUNICIPALITIES, vital=True,
@@ -502,7 +503,7 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
                               f"（{count_text(len(names))} 市町村）: "),
             Detail(f"　「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、その市町村シートに"
                    f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。"),
-            Whole(f"　回答が届いたら、{year}年度のマスターで取り込み、"
+            Whole(f"　回答が届いたら、{year}年度のマスターで{collect_step(source, '')}、"
                   + catch_up(year, later, source, later_year, where, by_button()))]
 
 

@@ -23,6 +23,18 @@ SHOWN_CELLS = LISTED_FINDINGS
 SHOWN_FILES = listed_limit(MUNICIPALITIES)
 
 
+def collect_step(master: str = "", then: str = "て") -> str:
+    """回収ファイル取込 as the face reading the message does it (core.face.step): the button's
+    caption pressed, or the whole command with ``master`` as the command line names it and
+    the buttons' own folder (回収). 確定版を書き出し's and the rollover's 【注意】 told the
+    command line 「回収ファイル取込をしてから」 and 「マスターで取り込み」: a button's caption and
+    no command, after a run of 「renkei-xl export」."""
+    from ...core.carry import command_arg
+
+    book = command_arg(master) if master else "（マスター）"
+    return step(c.COLLECT, f"renkei-xl collect {book} {c.COLLECT_DIR}", then)
+
+
 def refused_more() -> str:
     """The count of the refused files not shown and how to see them, in the face's own step
     (core.face.step): nothing holds them but the folder, so the next run lists them (a file
