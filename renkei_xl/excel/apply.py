@@ -21,6 +21,7 @@ setup beyond the print area, and autofilter buttons, exist on desktop Excel only
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
@@ -192,60 +193,152 @@ _CF_DRAW = {EQUAL: _equal, DATABAR: _databar}
 assert set(_CF_DRAW) == set(CONDITIONAL_KINDS)
 
 
-def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:
-    """Each attribute value to the rectangles that hold it (defaults are not written)."""
+# The order _apply_looks writes a look's attributes in, each one call or replayed action per
+# rectangle, with the value at which it is not written (Clear All has just left it): Excel
+# gives a cell a format for every combination it passes through on the way to its look
+# (formats_on_the_way counts them), not only for the last one.
+_WRITE_ORDER = {"font_name": None, "font_size": None, "bold": False, "font_color": None, "underline": False,
+                "fill": None, "border": False, "h_align": None, "v_align": None, "wrap": False,
+                "number_format": None}
+assert set(_WRITE_ORDER) | {"border_color", "locked"} == set(Look._fields)
+
+
+def _set_attribute(live: LiveBook, rng, attribute: str, value) -> None:
+    """One attribute of a look on a range (the border: _border_sides)."""
+    if attribute == "font_name":
+        rng.font.name = value
+    elif attribute == "font_size":
+        rng.font.size = value
+    elif attribute == "bold":
+        rng.font.bold = True
+    elif attribute == "font_color":
+        rng.font.color = "#" + value
+    elif attribute == "underline":
+        live.underline(rng)
+    elif attribute == "fill":
+        rng.color = "#" + value
+    elif attribute in ("h_align", "v_align"):
+        live.align(rng, value if attribute == "h_align" else None, value if attribute == "v_align" else None)
+    elif attribute == "wrap":
+        rng.wrap_text = True
+    else:
+        rng.number_format = value
+
+
+def _border_sides(rect: Rect) -> list[str]:
+    """The sides a bordered rectangle is given, in order: one call or action each."""
+    r1, c1, r2, c2 = rect
+    return ["edge_top", "edge_bottom", "edge_left", "edge_right",
+            *(["inside_horizontal"] if r2 > r1 else []), *(["inside_vertical"] if c2 > c1 else [])]
+
+
+def _bordered_rects(by_look: dict[Look, list[tuple[int, int]]]) -> Iterable[tuple[str, Rect]]:
+    """(colour, rectangle) of each border call, the looks of one colour drawn together."""
+    bordered = {look: cells for look, cells in by_look.items() if look.border}
+    for colour in dict.fromkeys(look.border_color for look in bordered):
+        cells = [cell for look, held in bordered.items() if look.border_color == colour for cell in held]
+        for rect in rectangles(cells):
+            yield colour, rect
+
+
+def _by_look(looks: dict[tuple[int, int], Look]) -> dict[Look, list[tuple[int, int]]]:
     by_look: dict[Look, list[tuple[int, int]]] = defaultdict(list)
     for cell, look in looks.items():       # a sheet has thousands of cells, a few dozen looks
         by_look[look].append(cell)
+    return by_look
+
+
+def _apply_looks(live: LiveBook, sheet, looks: dict[tuple[int, int], Look]) -> None:
+    """Each attribute value to the rectangles that hold it (defaults are not written)."""
+    by_look = _by_look(looks)
     if not all(look.locked for look in by_look):
         # No engine's bulk calls unlock a cell (the remote one has no action for it): the
         # tool writes unlocked looks only into files (new masters, input workbooks).
         raise ValueError("an unlocked look cannot be applied to an open workbook")
-
-    def by_value(attribute: str, default: object) -> dict[object, list[tuple[int, int]]]:
-        out: dict[object, list[tuple[int, int]]] = defaultdict(list)
+    for attribute, default in _WRITE_ORDER.items():
+        if attribute == "border":
+            for colour, rect in _bordered_rects(by_look):
+                _range(sheet, rect).borders.set(_border_sides(rect), line_style="continuous", weight="thin",
+                                                color="#" + colour)
+            continue
+        held: dict[object, list[tuple[int, int]]] = defaultdict(list)
         for look, cells in by_look.items():
-            value = getattr(look, attribute)
-            if value != default:
-                out[value].extend(cells)
-        return out
-
-    def each(attribute: str, default: object = None):
-        for value, cells in by_value(attribute, default).items():
+            if (value := getattr(look, attribute)) != default:
+                held[value].extend(cells)
+        for value, cells in held.items():
             for rect in rectangles(cells):
-                yield value, _range(sheet, rect), rect
+                _set_attribute(live, _range(sheet, rect), attribute, value)
 
-    for value, rng, _ in each("font_name"):
-        rng.font.name = value
-    for value, rng, _ in each("font_size"):
-        rng.font.size = value
-    for _, rng, _ in each("bold", False):
-        rng.font.bold = True
-    for value, rng, _ in each("font_color"):
-        rng.font.color = "#" + value
-    for _, rng, _ in each("underline", False):
-        live.underline(rng)
-    for value, rng, _ in each("fill"):
-        rng.color = "#" + value
-    bordered = {look: cells for look, cells in by_look.items() if look.border}
-    for colour in dict.fromkeys(look.border_color for look in bordered):
-        cells = [cell for look, held in bordered.items() if look.border_color == colour for cell in held]
-        for r1, c1, r2, c2 in rectangles(cells):
-            sides = ["edge_top", "edge_bottom", "edge_left", "edge_right"]
-            if r2 > r1:
-                sides.append("inside_horizontal")
-            if c2 > c1:
-                sides.append("inside_vertical")
-            _range(sheet, (r1, c1, r2, c2)).borders.set(sides, line_style="continuous", weight="thin",
-                                                        color="#" + colour)
-    for value, rng, _ in each("h_align"):
-        live.align(rng, value, None)
-    for value, rng, _ in each("v_align"):
-        live.align(rng, None, value)
-    for _, rng, _ in each("wrap", False):
-        rng.wrap_text = True
-    for value, rng, _ in each("number_format"):
-        rng.number_format = value
+
+def formats_on_the_way(plan: WritePlan) -> int:
+    """The cell formats Excel makes for combinations the plan's sheets pass through on the
+    way to their looks (beside their final looks, which workbook.apply.cell_formats_problem
+    counts on the book), for the buttons' count of the formats a click adds.
+
+    Why: every engine writes a look attribute by attribute, a border side by side
+    (_apply_looks), and Excel gives each new combination a cell passes through a format of its
+    own; a master a few formats under its limit let the click through by the final looks'
+    count and met 1004 (「セルの書式が多すぎます」) at a border side, 一覧 half written. Each
+    combination on the way is counted as new (none is taken as one the book holds already),
+    a linked cell's apart (the Hyperlink style under its looks): an upper bound, by the
+    order and the rectangles the write itself takes."""
+    passed: set[tuple] = set()
+    finals: set[tuple] = set()
+    for sp in plan.sheets:
+        looks = {(r, col): LOOKS[cell[1]] for r, row in enumerate(sp.rows, start=1)
+                 for col, cell in enumerate(row, start=1) if cell is not None and cell[1] is not None}
+        edges: dict[tuple[int, int], tuple[frozenset, ...]] = {}
+        for _colour, rect in _bordered_rects(_by_look(looks)):
+            edges.update(_sides_passed(rect))
+        for key in {(look, cell in sp.links, edges.get(cell, ())) for cell, look in looks.items()}:
+            _passed_by(*key, passed, finals)
+    return len(passed - finals)
+
+
+def _passed_by(look: Look, linked: bool, edges: tuple, passed: set, finals: set) -> None:
+    """The combinations one cell of ``look`` passes through, into ``passed``; its last into
+    ``finals``. ``edges``: the sides it has after each border call that changes them."""
+    done: tuple = ("link",) if linked else ()
+    state: tuple = (done, frozenset())
+    for attribute, default in _WRITE_ORDER.items():
+        if attribute == "border":
+            for sides in edges:
+                state = (done, sides)
+                passed.add(state)
+            done = (*done, ("border", look.border_color)) if look.border else done
+        elif (value := getattr(look, attribute)) != default:
+            done = (*done, (attribute, value))
+        else:
+            continue
+        state = (done, frozenset())
+        passed.add(state)
+    finals.add(state)
+
+
+def _sides_passed(rect: Rect) -> dict[tuple[int, int], tuple[frozenset, ...]]:
+    """Each cell of a bordered rectangle -> the sides it has after each border call of it
+    that changes them, short of all four (_border_sides: the inside lines give inner cells
+    theirs)."""
+    r1, c1, r2, c2 = rect
+    return {(r, col): _sides_at(r == r1, r == r2, col == c1, col == c2, r2 > r1, c2 > c1)
+            for r in range(r1, r2 + 1) for col in range(c1, c2 + 1)}
+
+
+@lru_cache(maxsize=None)
+def _sides_at(top: bool, bottom: bool, left: bool, right: bool, rows: bool, cols: bool) -> tuple[frozenset, ...]:
+    calls = [{"top"} if top else set(), {"bottom"} if bottom else set(), {"left"} if left else set(),
+             {"right"} if right else set()]
+    if rows:
+        calls.append(({"top"} if not top else set()) | ({"bottom"} if not bottom else set()))
+    if cols:
+        calls.append(({"left"} if not left else set()) | ({"right"} if not right else set()))
+    has: set[str] = set()
+    seen = []
+    for gets in calls:
+        if not gets <= has:
+            has |= gets
+            seen.append(frozenset(has))
+    return tuple(seen[:-1])     # all four: the look's border, counted as the next combination
 
 
 # -------------------------------------------------------------- cells and fills

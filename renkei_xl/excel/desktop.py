@@ -197,8 +197,9 @@ class DesktopBook(LiveBook):
         return self._saved_source(sheet_cell_settings)
 
     def formats_problem(self, plan) -> str:
-        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, as the server
-        counts it ("" where no saved file can be found or read)."""
+        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, with the formats
+        Excel makes on the way to its looks (COM and AppleScript write them attribute by
+        attribute too), as the server counts it ("" where no saved file can be found or read)."""
         from pathlib import Path
 
         from ..package.workbook import WorkbookXml
@@ -206,13 +207,14 @@ class DesktopBook(LiveBook):
         from ..package.zipped import Package
         from ..workbook.apply import cell_formats_problem
         from ..workbook.state import StyleReader
+        from .apply import formats_on_the_way
 
         try:
             name = self.file_name()
             if "://" in name or not Path(name).is_file():
                 return ""
             pkg = Package(Path(name), Path(name).read_bytes())     # bytes: no file held open
-            return cell_formats_problem(StyleReader(pkg, WorkbookXml(pkg)), plan) or ""
+            return cell_formats_problem(StyleReader(pkg, WorkbookXml(pkg)), plan, formats_on_the_way(plan)) or ""
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return ""
 

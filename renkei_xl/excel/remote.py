@@ -283,13 +283,15 @@ class SavedFills:
             return []
 
     def formats_problem(self, plan) -> str:
-        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, "" where the
-        file cannot say (a sheet added since the save, a damaged part)."""
+        """workbook.apply.cell_formats_problem of ``plan`` on the saved master, with the formats
+        Excel makes on the way to the plan's looks (excel.apply.formats_on_the_way), "" where
+        the file cannot say (a sheet added since the save, a damaged part)."""
         from ..package.xml import PackageError
         from ..workbook.apply import cell_formats_problem
+        from .apply import formats_on_the_way
 
         try:
-            return cell_formats_problem(self._styles(), plan) or ""
+            return cell_formats_problem(self._styles(), plan, formats_on_the_way(plan)) or ""
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return ""
 
