@@ -156,6 +156,11 @@ PROTECTION = Protection()
 # derived format per distinct staff format a mark paints), so the write is refused, never
 # trimmed: which staff formats to drop is staff's to choose.
 MAX_CELL_FORMATS = 65_430
+# The most formats the buttons' write can make on the way to its looks besides the final ones
+# (excel.apply.formats_on_the_way): per look, linked or not, one combination per attribute
+# and the 14 borders of some but not all four sides. Below it a book far from the limit is
+# let through without counting them.
+MOST_ON_THE_WAY = 2 * len(LOOKS) * (len(Look._fields) + 14)
 
 
 def too_many_formats(have: int, adding: int) -> Optional[str]:

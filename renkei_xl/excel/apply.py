@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Hashable, Iterable, Optional
 
 from ..core import contract as c
-from ..core.looks import LOOKS, PROTECTION, Look
+from ..core.looks import LOOKS, MOST_ON_THE_WAY, PROTECTION, Look
 from ..core.refs import LAST_COLUMN
 from ..core.plan_types import (CONDITIONAL_KINDS, DATABAR, EQUAL, CellEdit, CondFormat, FillEdit, MasterState, Rect,
                                SheetPlan, WritePlan)
@@ -292,7 +292,9 @@ def formats_on_the_way(plan: WritePlan) -> int:
             edges.update(_sides_passed(rect))
         for key in {(look, cell in sp.links, edges.get(cell, ())) for cell, look in looks.items()}:
             _passed_by(*key, passed, finals)
-    return len(passed - finals)
+    on_the_way = len(passed - finals)
+    assert on_the_way <= MOST_ON_THE_WAY, on_the_way
+    return on_the_way
 
 
 def _passed_by(look: Look, linked: bool, edges: tuple, passed: set, finals: set) -> None:

@@ -214,7 +214,7 @@ class DesktopBook(LiveBook):
             if "://" in name or not Path(name).is_file():
                 return ""
             pkg = Package(Path(name), Path(name).read_bytes())     # bytes: no file held open
-            return cell_formats_problem(StyleReader(pkg, WorkbookXml(pkg)), plan, formats_on_the_way(plan)) or ""
+            return cell_formats_problem(StyleReader(pkg, WorkbookXml(pkg)), plan, formats_on_the_way) or ""
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return ""
 

@@ -291,7 +291,7 @@ class SavedFills:
         from .apply import formats_on_the_way
 
         try:
-            return cell_formats_problem(self._styles(), plan, formats_on_the_way(plan)) or ""
+            return cell_formats_problem(self._styles(), plan, formats_on_the_way) or ""
         except (UserError, PackageError, OSError, ValueError, KeyError):
             return ""
 

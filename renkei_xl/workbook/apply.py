@@ -759,7 +759,8 @@ def _staff_changes(reader: StyleReader, styles: Styles, plan: WritePlan
     return changes
 
 
-def cell_formats_problem(reader: StyleReader, plan: WritePlan, on_the_way: int = 0) -> Optional[str]:
+def cell_formats_problem(reader: StyleReader, plan: WritePlan,
+                         on_the_way: Optional[Callable[[WritePlan], int]] = None) -> Optional[str]:
     """What a write of ``plan`` into the book ``reader`` reads says when the cell formats it
     adds take the book past Excel's limit (core.looks.too_many_formats), None when they fit:
     the formats the command line's write would append to styles.xml, counted on a copy of
@@ -775,12 +776,12 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan, on_the_way: int =
     Counted only near the limit: a plan adds at most one format per look (core.looks.LOOKS)
     and per staff cell it formats or paints, and two date formats, so a book far below is let
     through without the copy or a look at the plan's sheets. ``on_the_way``: the formats a
-    button's write makes besides (excel.apply.formats_on_the_way: Excel's look by look); the
-    command line's write appends the final ones only."""
-    from ..core.looks import MAX_CELL_FORMATS
+    button's write makes besides (excel.apply.formats_on_the_way: Excel's look by look, at
+    most core.looks.MOST_ON_THE_WAY); the command line's write appends the final ones only."""
+    from ..core.looks import MAX_CELL_FORMATS, MOST_ON_THE_WAY
 
     have, _ = reader.styles.cell_formats()
-    bound = on_the_way + len(LOOKS) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
+    bound = (MOST_ON_THE_WAY if on_the_way else 0) + len(LOOKS) + 2 + len(plan.fills) + sum(1 for e in plan.cells if e.number_format or shown_as_date(e.value))
     if have + bound <= MAX_CELL_FORMATS:
         return None
     styles = reader.styles.copy()
@@ -800,7 +801,7 @@ def cell_formats_problem(reader: StyleReader, plan: WritePlan, on_the_way: int =
             if mapper is not None:
                 mapper(cells.style_of(row, col))
     have, adding = styles.cell_formats()
-    return too_many_formats(have, adding + on_the_way)
+    return too_many_formats(have, adding + (on_the_way(plan) if on_the_way else 0))
 
 
 def _refuse_array_cells(reader: StyleReader, changes) -> None:
