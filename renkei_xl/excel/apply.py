@@ -326,7 +326,7 @@ def _sides_passed(rect: Rect) -> dict[tuple[int, int], tuple[frozenset, ...]]:
             for r in range(r1, r2 + 1) for col in range(c1, c2 + 1)}
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)    # 2 ** 6 combinations of its flags: all of them
 def _sides_at(top: bool, bottom: bool, left: bool, right: bool, rows: bool, cols: bool) -> tuple[frozenset, ...]:
     calls = [{"top"} if top else set(), {"bottom"} if bottom else set(), {"left"} if left else set(),
              {"right"} if right else set()]
