@@ -957,6 +957,28 @@ def test_a_sheet_read_ahead_reads_as_one_read_when_asked(sample, tmp_path, monke
     assert set(ahead) == {0, 1} or when_asked[0] == "refused", f"not both parsed and checked ahead: {ahead}"
 
 
+@pytest.mark.parametrize("ahead_from", [10 ** 12, 0])
+def test_a_refusal_made_ahead_says_the_run_again_in_a_buttons_words(sample, tmp_path, monkeypatch, ahead_from):
+    """A sheet's refusal made on a read-ahead thread (workbook.grids) asks a button's click for
+    its run again as the click's own thread does (core.face.again): the threads had no
+    BY_BUTTON, and a rollover click on a large master was told 「もう一度実行してください」."""
+    from renkei_xl.core.face import AGAIN_BY_BUTTON, AGAIN_BY_COMMAND, BY_BUTTON
+    from renkei_xl.workbook.grids import Grids
+
+    sheet = read_members(sample.read_bytes())[MASTER.sheet_part].decode("utf-8")
+    master = tmp_path / "master.xlsm"
+    with_members(sample, master, {MASTER.sheet_part: sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"',
+                                                                   1).encode("utf-16")})
+    monkeypatch.setattr(Grids, "AHEAD_FROM_BYTES", ahead_from)
+    token = BY_BUTTON.set(True)
+    try:
+        outcome = _read_outcome(master)
+    finally:
+        BY_BUTTON.reset(token)
+    assert outcome[0] == "refused" and "UTF-16" in outcome[2], outcome
+    assert f"もう一度{AGAIN_BY_BUTTON}" in outcome[2] and f"もう一度{AGAIN_BY_COMMAND}" not in outcome[2], outcome
+
+
 def test_a_read_that_stops_early_ends_what_it_read_ahead(sample, tmp_path, monkeypatch):
     """A read stopped before the sheets checked ahead were asked for (a refusal in 設定, an
     interrupted command): closing it cancels the checks still queued, lets the running ones

@@ -188,13 +188,17 @@ class Grids(SheetMapping):
         """``call(name)`` on the thread kept for its kind (0: parses, 1: checks). A thread
         per sheet left glibc's per-thread arenas mixed between the two kinds of work, and
         the peak memory of a 20,000 × 12 recalc moved between 151 and 194 MiB from run to
-        run; one thread per kind holds it at 164 (158 with one thread doing both, slower)."""
+        run; one thread per kind holds it at 164 (158 with one thread doing both, slower).
+        Run in the reader's context: a refusal made there says the run again in the face's
+        words (core.face.again), where a button's click was told 「もう一度実行して」."""
+        import contextvars
+
         if self._workers is None:
             # here: only a large sheet is read ahead, and the import costs a small master's run ms
             from concurrent.futures import ThreadPoolExecutor
 
             self._workers = (ThreadPoolExecutor(1, "renkei-parse"), ThreadPoolExecutor(1, "renkei-check"))
-        return self._workers[kind].submit(call, name)
+        return self._workers[kind].submit(contextvars.copy_context().run, call, name)
 
     def _prepare(self, name: str) -> "Optional[_Checked]":
         """The sheet's XML read and checked, as calamine must then read it (None: a sheet
