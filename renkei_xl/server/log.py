@@ -938,8 +938,10 @@ def _say_held_at_exit() -> None:
         _AT_EXIT.append(True)
 
 
-# What else is done where a process's serving ends, after the held counts are said: the log
-# thread's stop (server.log_thread adds it as it starts), its queued lines written out.
+# What else is done where a process's serving ends, after the held counts are said, in order:
+# the files' threads' work done (server.aside.finish_all, put first by the first Aside made),
+# then the log thread's stop (server.log_thread adds it as it starts), its queued lines
+# written out.
 AT_STOP: list = []
 
 
@@ -958,8 +960,8 @@ FINISHED = re.compile(r"Finished server process \[\d+\]")
 class AtStop(logging.Filter):
     """On uvicorn's logger: the held counts written (``say_held``) when uvicorn says its server
     process has finished, before the line itself goes on (it is INFO chatter: not written),
-    and what the log thread holds written out (AT_STOP): a worker stopped by SIGTERM dies
-    right after this record, its queued lines with it."""
+    and what the files' threads and the log thread hold written out (AT_STOP): a worker
+    stopped by SIGTERM dies right after this record, its queued lines with it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if FINISHED.fullmatch(record.getMessage()):
