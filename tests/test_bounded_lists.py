@@ -480,12 +480,12 @@ def _next_master_named_for_another_year() -> str:
 # Refusals that ask for the same run again and know no caption or command (core.face.again):
 # a write plan's rules and the file refusals of the command line and the PC's buttons, and
 # those made once in the package, workbook, core and cycle, which said 「もう一度実行して」 on
-# a button (the last four: once made at import, or as a template, before the face was known).
+# a button (the last three: once made at import, before the face was known).
 AGAIN_REFUSALS = {"a sheet deleted before the write": _sheet_deleted, "a text too long for a cell": _text_too_long,
                   "a file the system refused": _system_refused, "a part in UTF-16": _utf16_part,
                   "a book whose workbook part is elsewhere": _book_elsewhere, "a path too long": _path_too_long,
                   "a next master named for another year": _next_master_named_for_another_year,
-                  "a stale formula result's hint": _stale_result_hint, "the memory run out": _out_of_memory,
+                  "the memory run out": _out_of_memory,
                   "a folder chosen that refuses": _folder_refused}
 
 
@@ -506,6 +506,13 @@ def test_a_refusal_asks_for_the_run_again_in_the_faces_words(name, tmp_path):
     command, button = said(), _as_button(said)
     assert "もう一度実行して" in command and "ボタン" not in command, command
     assert "もう一度ボタンを押して" in button and "実行して" not in button, button
+
+
+def test_a_finding_reads_alike_whichever_face_wrote_it():
+    """A finding is written into 検証結果, which both faces write alike: a hint in the face's
+    words (a stale formula result's, 「もう一度ボタンを押して」 after a click) made the master's sheet
+    differ by who checked it last."""
+    assert _as_button(_stale_result_hint) == _stale_result_hint()
 
 
 @pytest.mark.parametrize("done", [True, False])

@@ -30,13 +30,9 @@ class FindingType(NamedTuple):
 
     def at(self, sheet: str, cell: str, indicator_id: str = "", *, level: Optional[str] = None,
            **values: object) -> Finding:
-        """The finding of this type at one place, its templates filled with ``values``. A hint's
-        ``{again}`` is the run asked for again in the face's words (core.face.again), read
-        here, as the finding is made: a template made at import said 「もう一度実行して」 on a
-        button's 検証結果."""
-        if "{again}" in self.hint:
-            from .face import again
-            values = {"again": again(), **values}
+        """The finding of this type at one place, its templates filled with ``values``. Its
+        words do not follow the face (core.face): a finding is written into 検証結果, which
+        both faces write alike, and its text may not differ by who checked last."""
         return Finding(self.code, level or self.level, sheet, cell, indicator_id,
                        self.message.format(**values), self.hint.format(**values))
 
@@ -158,7 +154,7 @@ STALE_RESULT = _type(
     "formula-result-stale", ERROR,
     "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。"
     "このマスターは最後に Excel で保存した後にコマンドなどで書き込まれ、数式がまだ計算し直されていません",
-    f"{OPEN_AND_SAVE}、もう一度{{again}}ください")
+    f"{OPEN_AND_SAVE}、もう一度実行してください")
 
 # The same, on a master Excel saved set to manual calculation without calculating before
 # the save (core.calc_on_load.saved_uncalculated): any saved result may predate what it reads,
@@ -166,7 +162,7 @@ STALE_RESULT = _type(
 STALE_MANUAL = _type(
     "formula-result-uncalculated", ERROR,
     "{label}は数式で、保存されている計算結果は古いかもしれません（今の値としては扱いません）。" + SAVED_UNCALCULATED,
-    f"{CALCULATE_AT_SAVE}、もう一度{{again}}ください")
+    f"{CALCULATE_AT_SAVE}、もう一度実行してください")
 
 # The same, in a municipality's returned file its Excel saved that way: an input cell's
 # formula (=G23*2) may hold a result from before what it reads was typed.
