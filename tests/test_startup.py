@@ -204,3 +204,15 @@ def test_every_lazy_pattern_compiles():
     assert len(lazy) >= 64
     for name, key, value in lazy:
         assert isinstance(value.flags, int), f"{name}.{key}"
+
+
+def test_the_first_recalc_of_a_new_master_loads_no_builder(tmp_path):
+    """The first recalc of a macro master adds 一覧's and 集計's document modules, named by
+    the tool's code names (core.contract.CODE_NAMES). Those lived in the builder of new files,
+    and asking for them imported XlsxWriter (about 15 ms) into every master's first click."""
+    master = sample_master(tmp_path / "m.xlsm")
+    run = subprocess.run([sys.executable, "-c", LOADED, "recalc", str(master)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    loaded = set(run.stdout.splitlines())
+    assert "renkei_xl.workbook.apply" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] == "xlsxwriter" or m == "renkei_xl.workbook.build") == []

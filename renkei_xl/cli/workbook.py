@@ -273,10 +273,9 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
         # What would refuse the server's row (no xlwings.conf sheet, an error value in its
         # table) refuses before anything is written: it came after the new macros and the key
         # were saved, a refusal that had changed the master.
-        from ..workbook.build import SERVER_KEY
         from ..workbook.conf import conf_row_plan
 
-        conf_row_plan(path, SERVER_KEY, server)
+        conf_row_plan(path, c.SERVER_KEY, server)
     saved, notes, dropped, before, added = _swap_macros(path, server)
     after = missing_macros(path)        # the file written, by the rule that found the losses
     print(*_upgrade_said(path, saved, before, after, added), *notes, sep="\n")
@@ -290,12 +289,11 @@ def cmd_upgrade_macros(args: argparse.Namespace) -> int:
     if give_key(path) is None:   # the key and the identity the server checks (RenkeiServer.bas sends it)
         raise UserError(f"「{path.name}」に照合用の鍵を書き込めませんでした。Excel で閉じてからもう一度実行してください")
     if server:
-        from ..workbook.build import SERVER_KEY
         from ..workbook.conf import conf_row_plan
         from ..workbook.session import write_planned
 
-        row, _written = write_planned(path, lambda _fs: conf_row_plan(path, SERVER_KEY, server))
-        print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {SERVER_KEY}）")
+        row, _written = write_planned(path, lambda _fs: conf_row_plan(path, c.SERVER_KEY, server))
+        print(f"ボタンはサーバー {server} で動きます（{c.XLWINGS_CONF} シート {row} 行目の {c.SERVER_KEY}）")
     if after:
         raise UserError(f"マクロは入れ替えましたが、入れ直せないものがあります: {missing_said(path.name, after)}")
     return 0

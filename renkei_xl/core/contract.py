@@ -475,6 +475,29 @@ RESERVED_SHEET_NAMES = (SETTINGS, INDICATORS, *TOOL_OWNED)
 # into MasterState.
 STATE_SHEETS = (FINDINGS, IMPORT_LOG, HISTORY, LIST)
 
+# The VBA code names of the workbook and of the tool's sheets, whichever writer adds them: the
+# builder (workbook.build) and the in-place writer, which adds 経年, 次の一歩 and 取込履歴 when a
+# plan first writes them (workbook.apply). Here, not in the builder: a first recalc needs them
+# and need not import XlsxWriter for them.
+WORKBOOK_CODE_NAME = "ThisWorkbook"
+# ASCII code names: VBA binds document modules to them, and a Japanese sheet name
+# cannot serve as one. Municipality sheets are numbered in 設定 order (shMuni01…).
+CODE_NAMES = {
+    MENU: "shMenu",
+    SETTINGS: "shSettings",
+    INDICATORS: "shIndicators",
+    LIST: "shList",
+    SUMMARY: "shSummary",
+    FINDINGS: "shFindings",
+    XLWINGS_CONF: "shXlConf",
+    # added by the file writer when a plan first writes them (renkei_xl/workbook/apply.py)
+    HISTORY: "shHistory",
+    NEXT_STEPS: "shNextSteps",
+    IMPORT_LOG: "shImportLog",
+}
+# The xlwings.conf row that names the renkei-xl server (read by Renkei.bas' RenkeiRun).
+SERVER_KEY = "RENKEI_SERVER"
+
 
 def is_tool_owned(sheet: str) -> bool:
     return sheet in TOOL_OWNED

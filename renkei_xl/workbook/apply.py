@@ -51,6 +51,7 @@ from ..package.rels import (CT_CHART, CT_DRAWING, T_CHART, T_DRAWING, T_SLICER, 
 from ..package.sheet_window import SheetWindow, sheet_top, sheet_window
 from ..package.styles import Styles
 from ..core.calc_on_load import UNCALCULATED_NAME, full_calc_on_load, record_after
+from ..core import contract as c
 from ..core.contract import tool_chart_name
 from ..core.errors import UserError
 from ..core.refs import cell_ref, quote_sheet
@@ -235,11 +236,9 @@ def _code_names(pkg: Package, workbook: WorkbookXml) -> list[str]:
 
 
 def _new_code_name(sheet_name: str, taken: Iterable[str]) -> str:
-    """The tool's code name for its sheet (renkei_xl.workbook.build.CODE_NAMES), numbered
+    """The tool's code name for its sheet (core.contract.CODE_NAMES), numbered
     when taken; ASCII, as VBA needs."""
-    from .build import CODE_NAMES
-
-    base = CODE_NAMES.get(sheet_name, "shSheet")
+    base = c.CODE_NAMES.get(sheet_name, "shSheet")
     used = {t.lower() for t in taken}
     name, n = base, 1
     while name.lower() in used:
@@ -269,7 +268,6 @@ def _document_modules(pkg: Package, before: list[str], after: list[str]) -> None
 
 
 def _conf_servers(pkg: Package) -> list[Optional[str]]:
-    from .build import SERVER_KEY
     from .conf import conf_rows
 
     try:
@@ -277,7 +275,7 @@ def _conf_servers(pkg: Package) -> list[Optional[str]]:
     except Exception:   # an unreadable xlwings.conf only means: no server to try
         return []
     return [str(row[1]).strip() for row in rows
-            if len(row) > 1 and str(row[0] or "").strip().upper() == SERVER_KEY and row[1]]
+            if len(row) > 1 and str(row[0] or "").strip().upper() == c.SERVER_KEY and row[1]]
 
 
 def _write_drawing(pkg: Package, types: ContentTypes, sheet: SheetPlan, kept: Optional[KeptDrawing]) -> Optional[str]:

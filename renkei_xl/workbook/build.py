@@ -38,22 +38,6 @@ from ..core.values import format_percent, listed
 from .xlsx import (Formats, ValidationRuns, print_setup as _print_setup, prompt as _validation, workbook_options,
                    protect as _protect, validation, write_value)
 
-WORKBOOK_CODE_NAME = "ThisWorkbook"
-# ASCII code names: VBA binds document modules to them, and a Japanese sheet name
-# cannot serve as one. Municipality sheets are numbered in 設定 order (shMuni01…).
-CODE_NAMES = {
-    c.MENU: "shMenu",
-    c.SETTINGS: "shSettings",
-    c.INDICATORS: "shIndicators",
-    c.LIST: "shList",
-    c.SUMMARY: "shSummary",
-    c.FINDINGS: "shFindings",
-    c.XLWINGS_CONF: "shXlConf",
-    # added by the file writer when a plan first writes them (renkei_xl/workbook/apply.py)
-    c.HISTORY: "shHistory",
-    c.NEXT_STEPS: "shNextSteps",
-    c.IMPORT_LOG: "shImportLog",
-}
 # What a button does, on the command line; shown on メニュー of a macro-free .xlsx.
 # Whole commands, as a .xlsx master's メニュー shows them in place of the buttons: 「renkei-xl
 # split ブック名.xlsx」 stopped at its missing --outdir, and collect at its missing folder.
@@ -87,7 +71,7 @@ def sheet_names(settings: Settings, *, macros: bool = True) -> list[str]:
 def code_names(settings: Settings, *, macros: bool = True) -> list[str]:
     """Sheet code names in sheet order: the document modules the VBA project must hold."""
     munis = {name: f"shMuni{i:02d}" for i, name in enumerate(settings.names, start=1)}
-    return [CODE_NAMES.get(name) or munis[name] for name in sheet_names(settings, macros=macros)]
+    return [c.CODE_NAMES.get(name) or munis[name] for name in sheet_names(settings, macros=macros)]
 
 
 def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indicator] = (),
@@ -113,7 +97,7 @@ def build_master(path: str | Path, settings: Settings, indicators: Sequence[Indi
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, workbook_options())
     st = _Styles.of(wb)
-    wb.set_vba_name(WORKBOOK_CODE_NAME)
+    wb.set_vba_name(c.WORKBOOK_CODE_NAME)
     if vba is not None:
         wb.add_vba_project(io.BytesIO(vba), is_stream=True)
     sheets = {name: wb.add_worksheet(name) for name in sheet_names(settings, macros=macros)}
@@ -480,10 +464,6 @@ def _output_sheets(sheets: dict, st: _Styles, settings: Settings) -> None:
         _protect(ws)
 
 
-# The xlwings.conf row that names the renkei-xl server (read by Renkei.bas' RenkeiRun).
-SERVER_KEY = "RENKEI_SERVER"
-
-
 _WINDOWS_PATH = re.compile(r"[A-Za-z]:[\\/]|\\\\|.*\\")    # C:\..., \\server\..., any backslash
 
 
@@ -511,7 +491,7 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
     """
     rows: list[tuple[str, object]] = []
     if server:
-        rows += [(SERVER_KEY, server)]
+        rows += [(c.SERVER_KEY, server)]
     rows += interpreter_rows(interpreter)
     rows += [("Show Console", False)]
     ws.set_column(0, 0, 22)
@@ -525,7 +505,7 @@ def _xlwings_conf(ws, st: _Styles, interpreter: Optional[str], server: Optional[
              "（例: C:\\renkei\\.venv\\Scripts\\pythonw.exe）。renkei-xl init --interpreter でも指定できます"
              "（Windows の場所は Interpreter_Win に、Mac の場所は Interpreter_Mac に書かれます）。",
              "行を削除すると、xlwings アドインまたは利用者の xlwings.conf の設定が使われます。",
-             f"{SERVER_KEY}: renkei-xl サーバーの URL（例: http://renkei-server:8000）。この行があると、ボタンは"
+             f"{c.SERVER_KEY}: renkei-xl サーバーの URL（例: http://renkei-server:8000）。この行があると、ボタンは"
              "パソコンの Python ではなくサーバーで動きます（Python は不要）。行を削除するか値を空にすると、"
              "パソコンの Python で動きます。",
              "AUTH: サーバーの鍵。TIMEOUT: サーバーの答えを待つ時間（ミリ秒、既定 30000）。どちらも上の表の"
