@@ -22,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from renkei_xl import PYTHON_MIN  # noqa: E402  (the package alone: it imports nothing)
 PLATFORMS = {
     "windows": ["win_amd64"],
     "linux": ["manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"],
@@ -30,6 +32,14 @@ PYTHONS = ("3.11", "3.12", "3.13")   # what a Windows server gets from python.or
 # pip evaluates environment markers for the machine it runs on, not for --platform: what a
 # platform's dependencies need only there (xlwings' pywin32, click's colorama) is named here.
 PLATFORM_ONLY = {"windows": ["pywin32", "colorama"], "linux": []}
+
+
+def release(version: str) -> str:
+    """The Python release pip is told to download for: pip reads "3.11" as 3.11.0, which
+    renkei-xl's Requires-Python refuses (renkei_xl.PYTHON_MIN), so the floor's minor is asked
+    as the floor itself. The wheels are the same: they are tagged by the minor version."""
+    asked = tuple(int(part) for part in version.split("."))
+    return ".".join(map(str, PYTHON_MIN)) if asked == PYTHON_MIN[:2] else version
 
 
 def run(args: list[str]) -> None:
@@ -78,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         for platform in args.platform or sorted(PLATFORMS):
             tags = [flag for tag in PLATFORMS[platform] for flag in ("--platform", tag)]
             for version in args.python or PYTHONS:
-                jobs.append(([*pip, "download", "--only-binary=:all:", *tags, "--python-version", version,
+                jobs.append(([*pip, "download", "--only-binary=:all:", *tags, "--python-version", release(version),
                               "--implementation", "cp", f"{ours}[server]", *PLATFORM_ONLY[platform]],
                              Path(scratch) / f"{platform}-{version}"))
         gather(jobs, out)

@@ -4,7 +4,8 @@ Windows server today). The Linux set is installed, with the folder's own install
 fresh venv of each listed version this machine can run, with pip's index and every
 configured source switched off; the Windows set is checked by its file names (binary
 packages for win_amd64 are there), since it cannot be installed here. A Python the folder
-does not serve gets install.py's Japanese sentence, not pip's English one."""
+does not serve, or one older than renkei-xl's floor, gets install.py's Japanese sentence, not
+pip's English one."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_build
+from oldpython import old_python
+from renkei_xl import PYTHON_MIN
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "deploy"))
@@ -36,15 +39,16 @@ ISOLATED = {**{k: v for k, v in os.environ.items() if not k.startswith("PIP_")},
 
 
 def interpreter(version: str) -> str | None:
-    """A runnable python of ``version``: on PATH, or one pyenv installed."""
+    """A runnable python of ``version`` that renkei-xl runs on (PYTHON_MIN): on PATH, or one
+    pyenv installed. Debian 12's python3.11 on PATH is 3.11.2, which install.py refuses."""
     if version == CURRENT:
         return sys.executable
-    found = shutil.which(f"python{version}")
-    if found and subprocess.run([found, "--version"], capture_output=True).returncode == 0:
-        return found
+    at_floor = f"import sys; sys.exit(sys.version_info < {PYTHON_MIN!r})"
     root = os.environ.get("PYENV_ROOT") or str(Path.home() / ".pyenv")
-    candidates = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}")))
-    return candidates[-1] if candidates else None
+    candidates = [shutil.which(f"python{version}"),
+                  *sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}")))[::-1]]
+    return next((found for found in candidates
+                 if found and subprocess.run([found, "-c", at_floor], capture_output=True).returncode == 0), None)
 
 
 # Each version looked up once: this runs wherever the module is collected (every xdist worker),
@@ -146,3 +150,22 @@ def test_a_version_the_folder_does_not_serve_is_told_in_japanese(wheels, tmp_pat
     assert run.returncode == 2 and run.stdout == ""
     assert f"Python {CURRENT} 用のパッケージはこのフォルダーにありません" in run.stderr and f"Python {other}" in run.stderr
     assert "No matching distribution" not in run.stderr
+
+
+def test_a_python_older_than_the_floor_is_told_in_japanese_before_pip(wheels, tmp_path):
+    """Debian 12's own Python is 3.11.2, which the folder serves by its minor version (cp311
+    wheels) and renkei-xl refuses (renkei_xl.PYTHON_MIN): pip said in English that renkei-xl
+    "requires a different Python". install.py says it in Japanese first, from the wheel's
+    Requires-Python, and runs no pip (the venv has none: a pip run would fail otherwise)."""
+    python, version = old_python()
+    env_dir = tmp_path / "old"
+    made = subprocess.run([python, "-m", "venv", "--without-pip", str(env_dir)], capture_output=True, text=True,
+                          timeout=300)
+    assert made.returncode == 0, made.stderr
+    run = subprocess.run([str(env_dir / "bin" / "python"), str(wheels / "install.py")], capture_output=True,
+                         text=True, timeout=300, env=ISOLATED, cwd=tmp_path)
+    shown, floor = ".".join(map(str, version)), ".".join(map(str, PYTHON_MIN))
+    assert (run.returncode, run.stdout) == (2, ""), run.stderr[-3000:]
+    assert run.stderr.startswith(f"エラー: この Python は {shown} です。renkei-xl は Python {floor} 以降で動きます"), run.stderr
+    assert f"python.org の Python {floor} 以降（3.12・3.13 も可）" in run.stderr and "正規表現の不具合" in run.stderr
+    assert "Traceback" not in run.stderr and "pip" not in run.stderr.replace("install.py", "")

@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib
 
 from .methods import BY_NAME, CENTRAL_ONLY, MANUAL_ALWAYS, METHOD_CENTRAL, METHOD_MANUAL, NO_VALUE, without_rate_lines
 from .model import KPI_LABEL, Entry, Indicator, Municipality, Settings

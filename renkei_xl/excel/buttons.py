@@ -11,7 +11,6 @@ happens ends in a Japanese message box, never a traceback dialog.
 
 from __future__ import annotations
 
-import sys
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
@@ -22,6 +21,7 @@ from ..core.errors import UserError, out_of_memory, released
 from ..core.refs import cell_ref
 from ..core.unsaved import read_only_click
 from ..errorlog import BUTTON_LOG, log_error, log_path
+from ..interpreter import SAID_BY_CLICK, say
 from ..core.model import SYMBOLS, Finding, Report
 from ..clock import now
 from .book import LiveBook, array_cells_message, online_book_message
@@ -35,11 +35,6 @@ CLICK_WAIT_SECONDS = 30.0
 # (renkei_xl.server.place.Place: master(live) -> Path, shown(path) -> str, shown_text(text) -> str).
 # Unset, the book's name is resolved in the working directory and paths are shown as they are.
 REMOTE_PLACE: ContextVar = ContextVar("renkei_remote_place", default=None)
-# The words a sentence of the click's own starts with on stderr, where RunPython shows it when
-# no box could: Renkei.bas' RenkeiPythonFailed (its SAID_BY_CLICK) shows what follows them as
-# the click said it. Any other stderr is a Python that stopped, and its lead says so: it put
-# 「Python が途中で止まった…最後まで実行できませんでした」 above 「再計算しました」.
-SAID_BY_CLICK = "renkei-xl: "
 # What a button's body returns: its message's parts, fitted to the box once (core.alerts) by
 # _run with whatever the click says first (core.unsaved.read_only_click's note); or one text.
 Said = Union[str, list[Part]]
@@ -231,22 +226,9 @@ def _alert(book, live: Optional[LiveBook], text: str, critical: bool = False) ->
 
 def _say_in_runpythons_box(text: str, cause: Optional[BaseException] = None) -> None:
     """RunPython shows Python's stderr only after an exit code other than 0 (on Windows), so
-    the click ends with 1; SAID_BY_CLICK tells its box the sentence is the click's own.
-
-    On Windows RunPython reads the log with VBA's Line Input, in the ANSI code page (932 on
-    a Japanese Windows), lines ending in CR LF: Python's UTF-8 mode (PYTHONUTF8=1, and the
-    default from Python 3.15, PEP 686) wrote the sentence in UTF-8, garbled in the box.
-    locale.getencoding() is that code page whatever the mode."""
-    said, stream = SAID_BY_CLICK + text + "\n", sys.stderr
-    raw = getattr(stream, "buffer", None)
-    if sys.platform == "win32" and raw is not None:
-        import locale
-
-        stream.flush()
-        raw.write(said.replace("\r\n", "\n").replace("\n", "\r\n").encode(locale.getencoding(), "replace"))
-        raw.flush()
-    elif stream is not None:   # pythonw without a log has no stderr: the exit code still says it
-        stream.write(said)
+    the click ends with 1; interpreter.say writes the sentence after SAID_BY_CLICK, which tells
+    its box the sentence is the click's own, in the code page the box reads."""
+    say(text)
     raise SystemExit(1) from cause
 
 
