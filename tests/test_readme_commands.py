@@ -402,7 +402,9 @@ def _limits() -> list[tuple[str, str]]:
     spec = importlib.util.spec_from_file_location("deploy_wheels", README.parent / "deploy" / "wheels.py")
     wheels = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(wheels)
-    pythons, oldest = "・".join(wheels.PYTHONS), wheels.PYTHONS[0]
+    from renkei_xl import PYTHON_MIN
+
+    pythons, oldest = "・".join(wheels.PYTHONS), ".".join(map(str, PYTHON_MIN))   # the floor, not 3.11
     mib = 2 ** 20
     wait = int(turns.CLIENT_TIMEOUT_SECONDS - turns.LONGEST_CLICK_SECONDS)
     history_rows = refs.MAX_CELLS // refs.LEAST_COLUMNS_READ
@@ -439,13 +441,13 @@ def _limits() -> list[tuple[str, str]]:
         f"Windows のフォルダーでは {NAME_MAX} 文字まで、サーバー（Linux）の フォルダーでは "
         f"{filenames.NAME_MAX_BYTES} バイト（全角でおよそ {(filenames.NAME_MAX_BYTES - len('.xlsm')) // 3} 文字）まで",
         f"Windows 用・Linux 用（Python {pythons}）のパッケージ",
-        f"python.org のインストーラー（{oldest} 以降）",
+        f"python.org のインストーラー（{oldest} 以降",
     ]
     setup = [
         f"Windows 用と Linux 用（**Python {pythons}**）のパッケージ",
         f"このリポジトリのテストは、Python {pythons} のそれぞれで",
-        f"「Windows installer (64-bit)」（Python {oldest} 以降）",
-        f"「macOS 64-bit universal2 installer」（Python {oldest} 以降）",
+        f"「Windows installer (64-bit)」（Python {oldest} 以降",
+        f"「macOS 64-bit universal2 installer」（Python {oldest} 以降",
         f"{config.MIN_KEY_CHARS} 文字以上の文字列",
         f"\\Temp\\{BUTTON_LOG}`）が書かれています",
         f"{LOG_BYTES // mib} MB を超えると古い分を `.1` に移します（その前の分は消えます）",
