@@ -1419,11 +1419,21 @@ def test_export_on_the_server_names_the_earlier_pdf_left_beside_a_changed_confir
 def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tmp_path, monkeypatch):
     """With Excel behind the book the click makes the PDF after the .xlsx (export_data makes
     none): a changed 確定版's new PDF is the one beside it, and is not named as the earlier
-    list's (replaced_note reads the PDF the click made)."""
+    list's (replaced_note reads the PDF the click made).
+
+    The two PDFs are printed by this process's running LibreOffice (realbooks.lo_convert),
+    not by a LibreOffice started with a profile of its own for each (~1.5 CPU-s a PDF): what
+    the alert names does not depend on which office printed them; export's own start of
+    LibreOffice is held by test_print.py and test_cycle.py's exported master."""
     from conftest import require_soffice
+    from realbooks import lo_convert
+    import renkei_xl.cycle.export as export
     from renkei_xl.excel.remote import RemoteBook
 
     require_soffice()
+    printed = []
+    monkeypatch.setattr(export, "soffice_pdf", lambda _soffice, source, outdir: printed.append(source) or
+                        lo_convert(source, outdir / (source.stem + ".pdf")))
     book = _copy(master, tmp_path / "work" / "master.xlsm")
     recalc_file(book)
     monkeypatch.chdir(book.parent)
@@ -1435,6 +1445,7 @@ def test_export_on_the_desktop_does_not_call_the_pdf_it_just_made_old(master, tm
     prompt = _only_alert(applied)["prompt"]
     assert "前に書き出した内容の違う確定版は" in prompt and ".pdf" in prompt, prompt
     assert "前の確定版の PDF のまま" not in prompt, prompt
+    assert len(printed) == 2, printed
 
 
 def test_export_after_a_partial_collect_names_the_municipalities_not_yet_collected(master, tmp_path, monkeypatch):
