@@ -920,17 +920,27 @@ def _typed_over_the_target(path: Path, tmp: Path) -> Path:
     return _on_the_sheet(path, edit)
 
 
+def _rolled_and_split(folder: Path) -> tuple[Path, Path]:
+    """The FY2023 sample rolled over to 2024 and split: the new master and 小樽市's file."""
+    from renkei_xl.cycle.rollover import rollover_file
+
+    m2023 = sample_master(folder / "さっぽろ圏_2023年度_マスター.xlsm")
+    master = rollover_file(m2023).path
+    (book,) = [p for p in split_master(master, folder / "配布", echo=lambda _l: None) if p.name.startswith("小樽市")]
+    return master, book
+
+
 @pytest.mark.parametrize("value", ["", 8])
-def test_an_answer_typed_over_last_years_column_is_refused_not_lost(tmp_path, value):
+def test_an_answer_typed_over_last_years_column_is_refused_not_lost(tmp_path, tmp_path_factory, value):
     """From the second year the grey 「前年度実績（2023年度）」 stands just left of 実績値: an
     answer typed there (the protection lifted), 実績値 left empty, was read by nobody, and the
     file was logged as taken. It is refused naming the cell; a row whose 実績値 holds the
-    answer is taken whatever that column shows (a year corrected since by history import)."""
-    from renkei_xl.cycle.rollover import rollover_file
-
-    m2023 = sample_master(tmp_path / "さっぽろ圏_2023年度_マスター.xlsm")
-    master = rollover_file(m2023).path
-    (book,) = [p for p in split_master(master, tmp_path / "配布", echo=lambda _l: None) if p.name.startswith("小樽市")]
+    answer is taken whatever that column shows (a year corrected since by history import).
+    The rollover and the split are the same in both cases: made once (conftest.shared_build)
+    and the master copied into the case's own folder, which collect may write."""
+    shared, book = shared_build(tmp_path_factory, "rolled-2024-split", _rolled_and_split)
+    master = tmp_path / shared.name
+    shutil.copyfile(shared, master)
     label = c.PREVIOUS_HEADER.format(year=2023)
     at = {}
 
