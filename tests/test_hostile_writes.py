@@ -728,25 +728,31 @@ def test_a_large_master_killed_at_any_moment_is_the_old_or_the_new_one(large_mas
     over its last part, where the backup and the new master are written (fixed delays fell
     after a run's end on a fast machine, before its write on a busy one, and slept on after
     a run had ended); a run that ended before its kill point is a whole one, the new master."""
+    import signal
+    import subprocess
+    import sys
+
     master = tmp_path / "large.xlsx"
     shutil.copyfile(large_master, master)
     before = digest(master)
 
-    def recalc(kill_after: float) -> dict:
-        """recalc in a child forked from one that has imported the tool (tests/forked_cli.py),
-        its process group killed (SIGKILL) past ``kill_after``: the shares fall on the run,
-        not on a fresh interpreter's imports (~0.2 CPU-s a start, nine starts)."""
-        return run_forked(["recalc", str(master)], str(tmp_path), dict(os.environ), os.devnull, os.devnull, PLAIN,
-                          kill_after)
+    def recalc():
+        return subprocess.Popen([sys.executable, "-m", "renkei_xl.cli", "recalc", str(master)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     recalc_file(master)                 # in this process: no kill and no timing of this one
     assert digest(master) != before
-    whole_run = recalc(120)             # a recalc of a recalculated master, as each below is
-    assert not whole_run["timed_out"] and whole_run["code"] == 0, whole_run
-    whole = whole_run["seconds"]
+    started = time.monotonic()          # a recalc of a recalculated master, as each below is
+    assert recalc().wait(timeout=120) == 0
+    whole = time.monotonic() - started
     before = digest(master)
     for share in [0.2, 0.5, 0.65, 0.75, 0.85, 0.9, 0.95, 1.05]:
-        recalc(share * whole)
+        proc = recalc()
+        try:
+            proc.wait(timeout=share * whole)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=120)
         now = digest(master)
         if now != before:
             with zipfile.ZipFile(master) as z:
