@@ -6,6 +6,7 @@ refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -125,9 +126,11 @@ def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
     return target.read_bytes()
 
 
+@functools.lru_cache(maxsize=2)
 def _near_limit_styles(own: bytes, total: int) -> bytes:
     """The styles part ``own`` with distinct cell formats appended up to ``total``, as staff's
-    pasted formats pile up: a smaller ``total``'s is a larger one's cut short."""
+    pasted formats pile up: a smaller ``total``'s is a larger one's cut short. (Kept: the
+    largest one's 8 MB, which styles_within holds, is one object for every smaller one.)"""
     from renkei_xl.package.styles import read_styles
 
     text = own.decode("utf-8")
