@@ -2728,17 +2728,15 @@ def _apply_stylesheet(archive, wb) -> None:
     formats are each book's own (``_east_asian_dates`` adds to them, which a book read for
     its looks alone does not: ``_load_keeping_merged_styles``). A part with no cell formats
     or no named styles is left to openpyxl's own function (its warnings and defaults)."""
-    from openpyxl.styles.stylesheet import Stylesheet, apply_stylesheet
+    from openpyxl.styles.stylesheet import apply_stylesheet
     from openpyxl.utils.indexed_list import IndexedList
     from openpyxl.xml.constants import ARC_STYLE
-    from openpyxl.xml.functions import fromstring
 
     try:
         src = archive.read(ARC_STYLE)
     except KeyError:
         return
-    stylesheet = _recalled(_STYLESHEETS, hashlib.sha256(src).digest(), lambda: Stylesheet.from_tree(fromstring(src)),
-                           limit=_STYLESHEETS_KEPT)
+    stylesheet = _stylesheet_of(src)
     if not stylesheet.cell_styles or not stylesheet.named_styles:
         apply_stylesheet(archive, wb)
         return
@@ -2762,6 +2760,67 @@ def _apply_stylesheet(archive, wb) -> None:
 
 _STYLESHEETS: dict[bytes, object] = {}    # styles part's digest -> openpyxl's Stylesheet of it
 _STYLESHEETS_KEPT = 8
+
+
+def _stylesheet_of(src: bytes):
+    """openpyxl's Stylesheet of the styles part ``src``, kept per content (``_STYLESHEETS``);
+    of a part ``styles_within`` knows as a larger one's first cell formats, the larger one's
+    cut to them (``_first_cell_formats``)."""
+    from openpyxl.styles.stylesheet import Stylesheet
+    from openpyxl.xml.functions import fromstring
+
+    def made():
+        if (within := _STYLES_WITHIN.get(digest)) is None:
+            return Stylesheet.from_tree(fromstring(src))
+        larger, dropped = within
+        whole = _stylesheet_of(larger)
+        return _first_cell_formats(whole, len(whole.cell_styles) - dropped)
+
+    digest = hashlib.sha256(src).digest()
+    return _recalled(_STYLESHEETS, digest, made, limit=_STYLESHEETS_KEPT)
+
+
+def styles_within(part: bytes, larger: bytes) -> None:
+    """Lets openpyxl's Stylesheet of the styles part ``part`` be taken from ``larger``'s
+    where ``part`` is ``larger`` with its last cell formats left out, byte for byte otherwise
+    (checked here): test_excel_limits' masters near Excel's limit differ so, and openpyxl took
+    3 s to make each one's 65,000 formats into objects. What a Stylesheet holds of its cell
+    formats is each one's in order of first use (openpyxl's CellStyleList._to_array and
+    Stylesheet._normalise_numbers), so the smaller's is a cut of the larger's."""
+    head, tail = part.split(b"</cellXfs>", 1)
+    whole_head, whole_tail = larger.split(b"</cellXfs>", 1)
+    count = rb'<cellXfs count="\d+"'
+    head, whole_head = (re.sub(count, b"<cellXfs", h, count=1) for h in (head, whole_head))
+    rest = whole_head[len(head):]
+    assert whole_tail == tail and whole_head.startswith(head), "not the larger part cut short"
+    assert re.fullmatch(rb'(?:<xf\b[^>]*?(?:/>|>.*?</xf>))+', rest, re.S), "more than cell formats cut"
+    _STYLES_WITHIN[hashlib.sha256(part).digest()] = (larger, len(re.findall(rb"<xf\b", rest)))
+
+
+_STYLES_WITHIN: dict[bytes, tuple[bytes, int]] = {}     # part's digest -> (larger part, cell formats it lacks)
+
+
+def _first_cell_formats(whole, n: int):
+    """``whole`` (openpyxl's Stylesheet) as openpyxl reads the part of its first ``n`` cell
+    formats alone: the alignments, protections and custom number formats those use, and
+    their date and time indexes; the rest shared, never changed."""
+    from openpyxl.styles.cell_style import CellStyleList
+    from openpyxl.styles.numbers import BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.utils.indexed_list import IndexedList
+
+    cut = object.__new__(type(whole))       # not copy.copy: openpyxl's __copy__ writes and reads the whole tree
+    cut.__dict__.update(whole.__dict__)
+    styles = whole.cell_styles[:n]
+    cut.cellXfs = CellStyleList(xf=whole.cellXfs.xf[:n])
+    cut.cell_styles = IndexedList(styles)
+    # each list openpyxl adds to in the order the cell formats first use its entries
+    cut.alignments = cut.cellXfs.alignments = IndexedList(whole.alignments[:1 + max(s.alignmentId for s in styles)])
+    cut.protections = cut.cellXfs.prots = IndexedList(whole.protections[:1 + max(s.protectionId for s in styles)])
+    custom = [s.numFmtId - BUILTIN_FORMATS_MAX_SIZE for s in styles if s.numFmtId >= BUILTIN_FORMATS_MAX_SIZE]
+    cut.number_formats = IndexedList(whole.number_formats[:1 + max(custom, default=-1)])
+    cut.date_formats = {i for i in whole.date_formats if i < n}
+    cut.timedelta_formats = {i for i in whole.timedelta_formats if i < n}
+    return cut
 
 
 # The builtin number formats ISO/IEC 29500-1 §18.8.30 lists per UI language for ja-jp

@@ -6,6 +6,7 @@ refuses what Excel refuses: text over 32,767 characters in a cell is error 1004)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import shutil
@@ -20,6 +21,7 @@ from remote_payload import apply_actions, click_payload, file_rows, payload_book
 from renkei_xl.cli import main as cli_main
 from renkei_xl.core import contract as c
 from renkei_xl.core.contract_read import REGION_MAX
+from renkei_xl.core.looks import MAX_CELL_FORMATS
 from renkei_xl.core.refs import column_letter, parse_ref
 from renkei_xl.core.values import CELL_TEXT_LIMIT, EXCEL_CELL_TEXT, cell_length
 from test_buttons import licensed, master  # noqa: F401  (the remote engine; the FY2023 master, once a module)
@@ -104,30 +106,45 @@ _NEAR_LIMIT: dict[tuple[bytes, int], bytes] = {}
 
 
 def _write_cell_formats(master: Path, target: Path, total: int) -> bytes:
-    """``_with_cell_formats`` built: ``target`` written, its bytes returned."""
-    import re
+    """``_with_cell_formats`` built: ``target`` written, its bytes returned. openpyxl's reading
+    of its styles (the model's, remote_payload) is taken from the largest such master's
+    (``_LARGEST``) where it has fewer: its styles are that one's cut short."""
     import zipfile
 
     from conftest import write_members
-    from remote_payload import styles_cell_formats
-    from renkei_xl.package.styles import read_styles
+    from remote_payload import styles_cell_formats, styles_within
 
     with zipfile.ZipFile(master) as z:
         members = {name: z.read(name) for name in z.namelist()}
-    text = members["xl/styles.xml"].decode("utf-8")
-    have = read_styles(members["xl/styles.xml"], "xl/styles.xml").cell_formats()[0]
+    own = members["xl/styles.xml"]
+    members["xl/styles.xml"] = _near_limit_styles(own, total)
+    # package.styles' count, kept for the model's payloads of the book (remote_payload)
+    assert styles_cell_formats(members["xl/styles.xml"]) == total
+    if total < _LARGEST:
+        styles_within(members["xl/styles.xml"], _near_limit_styles(own, _LARGEST))
+    write_members(target, members)
+    return target.read_bytes()
+
+
+@functools.lru_cache(maxsize=2)
+def _near_limit_styles(own: bytes, total: int) -> bytes:
+    """The styles part ``own`` with distinct cell formats appended up to ``total``, as staff's
+    pasted formats pile up: a smaller ``total``'s is a larger one's cut short. (Kept: the
+    largest one's 8 MB, which styles_within holds, is one object for every smaller one.)"""
+    from renkei_xl.package.styles import read_styles
+
+    text = own.decode("utf-8")
+    have = read_styles(own, "xl/styles.xml").cell_formats()[0]
     # distinct by rotation, built-in number format and indent, each within what openpyxl (which
     # the model of Excel reads the book with) and Excel take
     more = "".join(f'<xf numFmtId="{i // 180 % 40}" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
                    f'<alignment textRotation="{i % 180}" indent="{i // 7200}"/></xf>' for i in range(total - have))
     count = int(re.search(r'<cellXfs count="(\d+)"', text).group(1))
     text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + total - have}"', 1)
-    text = text.replace("</cellXfs>", more + "</cellXfs>", 1)
-    members["xl/styles.xml"] = text.encode("utf-8")
-    # package.styles' count, kept for the model's payloads of the book (remote_payload)
-    assert styles_cell_formats(members["xl/styles.xml"]) == total
-    write_members(target, members)
-    return target.read_bytes()
+    return text.replace("</cellXfs>", more + "</cellXfs>", 1).encode("utf-8")
+
+
+_LARGEST = MAX_CELL_FORMATS - 6       # the most cell formats a master of this file's holds
 
 
 def test_a_write_that_would_take_the_cell_formats_past_excels_limit_is_refused(master, tmp_path):

@@ -10,6 +10,7 @@ byte-identical with no backup added.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -1270,12 +1271,18 @@ def test_a_return_formatted_down_to_far_rows_is_read_near_its_table(sample, retu
 def _many_small_elements(xml: str, count: int) -> str:
     """``xml`` with ``count`` small elements, each its own attribute value (so that the part
     packs no better than a real one), in an extLst before the root's end."""
+    end = xml.rindex("</")
+    return xml[:end] + f'<extLst><ext uri="{{61}}">{_small_elements(count)}</ext></extLst>' + xml[end:]
+
+
+@functools.lru_cache(maxsize=1)
+def _small_elements(count: int) -> str:
+    """``count`` small elements, the same each time (seeded): made once for both books of
+    the test below, the master's and the return's (two million of them took a second)."""
     import random
 
     rng = random.Random(61)
-    end = xml.rindex("</")
-    body = "".join('<b c="%08x"/>' % rng.getrandbits(32) for _ in range(count))
-    return xml[:end] + f'<extLst><ext uri="{{61}}">{body}</ext></extLst>' + xml[end:]
+    return "".join('<b c="%08x"/>' % rng.getrandbits(32) for _ in range(count))
 
 
 @pytest.mark.parametrize("book", ["master", "returned"])
