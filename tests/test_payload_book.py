@@ -687,3 +687,56 @@ def test_books_of_one_styles_part_share_openpyxls_stylesheet_of_it(tmp_path, mon
         wb.save(tmp_path / f"styled{n}.xlsx")
         assert payload_book(tmp_path / f"styled{n}.xlsx").active["A1"].value == n
     assert made == [1, 1, 1] and len(remote_payload._STYLESHEETS) == 2
+
+
+def _styles_part(tmp_path: Path, formats: int) -> bytes:
+    """A styles part openpyxl writes for ``formats`` cells, each of its own look: alignments,
+    protections, custom and built-in number formats, dates and times among them."""
+    from openpyxl.styles import Alignment
+
+    wb = Workbook()
+    ws = wb.active
+    kinds = ("0.000", "yyyy/m/d", "h:mm", "[h]:mm:ss", "#,##0円", "General", "0%")
+    for i in range(formats):
+        cell = ws.cell(row=i + 1, column=1, value=i)
+        # the last formats bring looks of their own: a cut must leave their alignments and
+        # custom number formats out, as openpyxl's reading of the smaller part never meets them
+        cell.number_format = kinds[i % len(kinds)] if i % 3 else f'#,##0"件{i}"'
+        cell.alignment = Alignment(horizontal=("left", "center", "right")[i % 3], indent=i, wrap_text=bool(i % 2))
+        cell.protection = Protection(locked=bool(i % 5), hidden=bool(i % 7 == 0))
+        cell.font = Font(size=8 + i % 5)
+    path = tmp_path / f"styles{formats}.xlsx"
+    wb.save(path)
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/styles.xml")
+
+
+def _cut(whole: bytes, dropped: int) -> bytes:
+    """``whole`` with its last ``dropped`` cell formats left out, as test_excel_limits' near-limit
+    masters differ from its largest one."""
+    head, tail = whole.split(b"</cellXfs>", 1)
+    xfs = list(re.finditer(rb"<xf\b[^>]*?(?:/>|>.*?</xf>)", head.split(b"<cellXfs", 1)[1], re.S))
+    cut_at = head.index(b"<cellXfs") + len(b"<cellXfs") + xfs[-dropped].start()
+    kept = head[:cut_at]
+    kept = re.sub(rb'(<cellXfs count=")\d+', lambda m: m.group(1) + str(len(xfs) - dropped).encode(), kept, count=1)
+    return kept + b"</cellXfs>" + tail
+
+
+@pytest.mark.parametrize("dropped", [1, 7, 23])
+def test_a_stylesheet_cut_from_a_larger_one_is_the_one_openpyxl_reads(tmp_path, dropped):
+    """remote_payload.styles_within lets the model take a near-limit master's styles from the
+    largest one's, cut (test_excel_limits: 3 s of openpyxl a book). The cut must be what
+    openpyxl reads from the smaller part itself, in everything a payload's book reads."""
+    from openpyxl.styles.stylesheet import Stylesheet
+    from openpyxl.xml.functions import fromstring
+
+    whole = _styles_part(tmp_path, 60)
+    part = _cut(whole, dropped)
+    remote_payload.styles_within(part, whole)
+    cut = remote_payload._stylesheet_of(part)
+    read = Stylesheet.from_tree(fromstring(part))
+    assert len(cut.cell_styles) == len(read.cell_styles) == 60 + 1 - dropped    # openpyxl's default first
+    for field in ("cell_styles", "alignments", "protections", "number_formats", "fonts", "fills", "borders",
+                  "named_styles"):
+        assert list(getattr(cut, field)) == list(getattr(read, field)), field
+    assert (cut.date_formats, cut.timedelta_formats) == (read.date_formats, read.timedelta_formats)
