@@ -632,9 +632,8 @@ def test_init_server_writes_buttons_that_call_the_server(server):
         assert server_folder(Book(dict(fs.sheets), fs.state.names))[0] == FOLDER
 
 
-def test_upgrade_macros_server_switches_a_local_master(tmp_path):
-    path = tmp_path / "local.xlsm"
-    assert cli_main(["init", str(path), "--sample", "fy2023"]) == 0
+def test_upgrade_macros_server_switches_a_local_master(sample_master_xlsm, tmp_path):
+    path = shutil.copyfile(sample_master_xlsm, tmp_path / "local.xlsm")      # as init writes it
     assert "RENKEI_SERVER" not in [r[0] for r in conf_rows(path)]
     assert cli_main(["upgrade-macros", str(path), "--server", "http://renkei-server:8000/"]) == 0
     rows = [r[:2] for r in conf_rows(path)]
@@ -676,14 +675,13 @@ def test_the_server_reads_a_masters_macros_once_per_project_not_per_copy_or_save
     place._project_replayable.cache_clear()
 
 
-def test_upgrade_macros_gives_an_older_master_its_identity(tmp_path):
+def test_upgrade_macros_gives_an_older_master_its_identity(sample_master_xlsm, tmp_path):
     import zipfile
 
     from renkei_xl.cycle.distribute import master_key_of_file
     from renkei_xl.core.seal import ID_NAME, master_id
 
-    built = tmp_path / "built.xlsm"
-    assert cli_main(["init", str(built), "--sample", "fy2023"]) == 0
+    built = sample_master_xlsm      # as init writes it; only read
     older = tmp_path / "older.xlsm"          # as masters were before the identity: the key only
     with zipfile.ZipFile(built) as src, zipfile.ZipFile(older, "w") as dst:
         for info in src.infolist():
@@ -4180,16 +4178,28 @@ def _text_of(path: Path) -> str:
         return ""
 
 
+# The bytes of the first held server's master (see _held_server): read, never changed.
+_HELD_MASTER: list[bytes] = []
+
+
 @contextlib.contextmanager
 def _held_server(tmp_path: Path, *args: str):
-    """``renkei-xl serve`` (HELD_SERVER) on a fresh master of its own, ``args`` added."""
+    """``renkei-xl serve`` (HELD_SERVER) on a master of its own, ``args`` added: a copy of the
+    server master built for the module's first such server (``_HELD_MASTER``). Each start
+    built one anew (`init`, and then the payload of those new bytes), for servers that each
+    stop or are killed; the server reads no address from the master it serves (the VBA
+    posts to the one it was built for), and each copy sits in a work folder of its own."""
     workdir, running = tmp_path / "work", tmp_path / "running"
     running.mkdir()
     port = _free_port()
     master = workdir / FOLDER / MASTER_NAME
     master.parent.mkdir(parents=True)
-    assert cli_main(["init", str(master), "--sample", "fy2023", "--server", f"http://127.0.0.1:{port}",
-                     "--server-folder", FOLDER]) == 0
+    if not _HELD_MASTER:
+        assert cli_main(["init", str(master), "--sample", "fy2023", "--server", f"http://127.0.0.1:{port}",
+                         "--server-folder", FOLDER]) == 0
+        _HELD_MASTER.append(master.read_bytes())
+    else:
+        master.write_bytes(_HELD_MASTER[0])
     env = {**os.environ, "XLWINGS_LICENSE_KEY": "noncommercial", "RENKEI_XL_SERVER_KEY": KEY}
     log, stderr = tmp_path / "server.log", tmp_path / "stderr.log"
     with stderr.open("w", encoding="utf-8") as err:
@@ -5107,11 +5117,10 @@ def test_a_folder_the_service_account_may_not_look_into_sends_staff_to_it_not_el
     assert not server.error_log.exists() or "PermissionError" not in server.error_log.read_text(encoding="utf-8")
 
 
-def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(tmp_path):
+def test_a_returns_folder_this_account_may_not_read_is_refused_in_japanese(sample_master_xlsx, tmp_path):
     """回収 closed by its rights: iterdir's PermissionError ended the command (and a server
     click) as an unexpected error. Root's rights are taken away (setpriv)."""
-    master = tmp_path / "マスター.xlsx"
-    assert cli_main(["init", str(master), "--sample", "fy2023"]) == 0
+    master = shutil.copyfile(sample_master_xlsx, tmp_path / "マスター.xlsx")     # as init writes it
     inbox = tmp_path / "回収"
     inbox.mkdir()
     inbox.chmod(0o300)
