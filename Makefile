@@ -21,7 +21,11 @@ EDITABLE_NOTICE := ignore:Editable installation.::setuptools.command.editable_wh
 # compiling its ~900 modules, only for the next line to replace it (3-6 s of a fresh clone's
 # make; nothing here needs setuptools in the venv: pip builds the package in isolation). A
 # Python without a usable pip of its own takes the usual way.
+# The package refuses a Python older than its floor (renkei_xl.PYTHON_MIN) in Japanese as it is
+# imported: asked first, before a venv of a Python pip would refuse in English
+# ("requires a different Python") or one whose patterns match wrongly (3.11.0-3.11.4).
 $(STAMP): setup.cfg pyproject.toml
+	$(PY) -c "import renkei_xl"
 	$(PY) -m venv --without-pip $(VENV)
 	$(PY) -m pip --python $(BIN)/python install -q --no-compile --upgrade pip 2>/dev/null \
 		|| { $(PY) -m venv --clear $(VENV) && $(BIN)/python -m pip install -q --no-compile --upgrade pip; }

@@ -95,3 +95,16 @@ def test_the_package_holds_the_floor_where_its_first_line_runs():
     source = Path(renkei_xl.__file__).read_text(encoding="utf-8")
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert imports == ["import sys"]
+
+
+def test_make_refuses_an_older_python_before_it_makes_a_venv(old, tmp_path):
+    """`make demo` and `make test` make the venv first: with an older python3, pip stopped it with
+    its English "requires a different Python" (or, before the floor, a venv of a Python whose
+    patterns match wrongly). The Makefile asks the package first, which refuses in Japanese."""
+    python, version = old
+    venv = tmp_path / "venv"
+    run = subprocess.run(["make", "--no-print-directory", "venv", f"PY={python}", f"VENV={venv}"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    assert run.returncode != 0, run.stdout
+    assert interpreter.SAID_BY_CLICK + interpreter.refusal(version, PYTHON_MIN) in run.stderr, run.stderr[-2000:]
+    assert not venv.exists()
