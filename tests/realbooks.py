@@ -34,6 +34,7 @@ unclean one is replaced), closes every document it opened and restores any optio
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -103,6 +104,17 @@ def _profile_url(profile: Path) -> str:
     return "file://" + str(profile.resolve())
 
 
+def _pipe_files(profile_url: str, pipe: str) -> list[str]:
+    """The sockets a soffice listening on ``pipe`` makes in /tmp, which it removes only when it
+    ends by itself: sal's pipes are /tmp/OSL_PIPE_<uid>_<name>, one named by --accept and the
+    single-instance one (officeipcthread.cxx: 「SingleOfficeIPC_」 and the MD5 of the profile's
+    URL in UTF-16-LE, each byte in hex without its leading zero). Killed, as this harness ends
+    every office, each run left both behind: 1,370 of them in /tmp after a day of runs."""
+    digest = hashlib.md5(profile_url.encode("utf-16-le")).digest()
+    single = "SingleOfficeIPC_" + "".join(format(byte, "x") for byte in digest)
+    return [f"/tmp/OSL_PIPE_{os.getuid()}_{name}" for name in (pipe, single)]
+
+
 # --------------------------------------------------------------------------- one soffice per process
 # Starting LibreOffice costs seconds; the suite ran some fifty UNO jobs, each with a soffice of
 # its own. Now each pytest process (each xdist worker) keeps one headless soffice, started on
@@ -127,6 +139,7 @@ class _Office:
         self.base: Path | None = None   # pytest's temp folder of this process, set by the session fixture
         self.owner = os.getpid()
         self.starts = 0                 # instances started by this process (tests check the sharing)
+        self.pipe_files: list[str] = []  # its sockets in /tmp, removed when it is killed
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None and _alive(self.proc.pid)
@@ -139,12 +152,14 @@ class _Office:
             self.base.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="lo_renkei_uno_", dir=self.base))
         self.pipe = f"renkei_{uuid.uuid4().hex}"
+        profile = _profile_url(self.folder / "profile")
+        self.pipe_files = _pipe_files(profile, self.pipe)
         self.proc = subprocess.Popen(
             [_soffice(), "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-             "--nolockcheck", f"-env:UserInstallation={_profile_url(self.folder / 'profile')}",
-             f"--accept=pipe,name={self.pipe};urp;"],
+             "--nolockcheck", f"-env:UserInstallation={profile}", f"--accept=pipe,name={self.pipe};urp;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        self.guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, str(self.proc.pid)],
+        self.guard = subprocess.Popen([sys.executable, "-I", "-S", "-c", _GUARD, str(self.proc.pid),
+                                       *self.pipe_files],
                                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True)
         self.starts += 1
@@ -159,6 +174,9 @@ class _Office:
         self.guard = None
         if self.proc is not None and os.getpid() == self.owner:
             _kill_group(self.proc)
+            for name in self.pipe_files:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
         self.proc = None
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -173,6 +191,11 @@ try:
     os.killpg(int(sys.argv[1]), signal.SIGKILL)
 except OSError:
     pass
+for name in sys.argv[2:]:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass
 """
 
 _OFFICE = _Office()

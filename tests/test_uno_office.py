@@ -87,11 +87,15 @@ def test_a_jobs_child_imports_neither_pytest_nor_the_package_helpers(office):
 
 def test_a_libreoffice_that_died_between_jobs_is_replaced(office, book):
     lo_inspect([book])
-    pid = _office_pid(office)
+    pid, sockets = _office_pid(office), office.pipe_files
+    assert all(Path(name).is_socket() for name in sockets)   # the names the harness removes are soffice's
     os.killpg(pid, signal.SIGKILL)
     office.proc.wait()
     assert lo_inspect([book])[0]["loaded"]
     assert _office_pid(office) != pid
+    # a killed soffice's sockets in /tmp are removed with it, the new one's are there
+    assert not any(os.path.lexists(name) for name in sockets)
+    assert all(Path(name).is_socket() for name in office.pipe_files)
 
 
 def test_a_libreoffice_that_hangs_between_jobs_is_killed_and_replaced(office, book):
