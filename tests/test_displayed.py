@@ -443,6 +443,27 @@ def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
     assert percent_read(value, fmt) is None
 
 
+@pytest.mark.parametrize("fmt, value, hashes, seen", [
+    # the section the number takes shows no date: the cell shows what that section makes
+    ("[mm]:ss;[Red]#", -61, False, "61"), ('d-mmm-yy;[Color10]0.0%"万円"', -99.95, False, "9995.0%万円"),
+    ('[$-411]ge.m.d;0.00;"名"#,##0.0;@"様"', -1804.7, False, "1804.70"),
+    ('yyyy/m/d h:mm;"100以上";"△"0.00"名"', -1294.634, False, "100以上"), ("yyyy/m/d;0.00", -5, False, "5.00"),
+    # a date or time section and a number it has no date for: #####, whichever section it is
+    ("h:mm", -0.5, True, None), ("yyyy/m/d;yyyy/m/d", -5, True, None), ("0.00;yyyy/m/d", -5, True, None),
+    ("yyyy/m/d;0.00", 3e6, True, None), ("yyyy/m/d", 45000, False, "2023/3/15")])
+def test_hashes_are_said_by_the_section_a_number_takes(fmt, value, hashes, seen):
+    """tests/fuzz/formats_diff.py, seed 7123: ##### was said of every number below 0 in a
+    format whose first section is a date (shows_date), whichever section showed it, so collect
+    held -61 in 「[mm]:ss;[Red]#」 as a number shown nowhere while the cell showed a red 61.
+    The section the number takes decides (shows_date_for), as it does for number_shown."""
+    from renkei_xl.core.displayed import shows_date_for, shows_hashes, shown_without_digits
+
+    assert shows_hashes(value, fmt) is hashes
+    assert (shown_without_digits(value, fmt) == "#####") is hashes
+    assert number_shown(value, fmt) == seen
+    assert shows_date_for(value, fmt) is (hashes or seen == "2023/3/15")
+
+
 @pytest.mark.parametrize("fmt", ["0", "#,##0", "0.0", "#,##0.00", "General", "G/標準", "@", "#,##0;[Red]-#,##0",
                                  "0_);(0)", "0;▲0", "[Red]0", ""])
 def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):

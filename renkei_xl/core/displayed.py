@@ -655,16 +655,33 @@ def is_era_format(number_format: str) -> bool:
 
 
 def shows_hashes(value: object, number_format: str, date1904: bool = False) -> bool:
-    """Whether Excel shows ##### for the number ``value`` in a cell of ``number_format``: a
-    date or time format and a number it has no date for (below 0, or past 9999-12-31 by the
-    book's count: _moment). The municipality saw no value there; the file holds the number
-    (python-calamine's reading is put back to it: workbook.sheet_form.note_negative). A
-    1904 book shows a negative time with its sign, so only the far end counts there."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not shows_date(number_format):
+    """Whether Excel shows ##### for the number ``value`` in a cell of ``number_format``: the
+    section it is shown by is a date or a time (shows_date_for) and the number one it has no
+    date for (below 0, or past 9999-12-31 by the book's count: _moment). The municipality
+    saw no value there; the file holds the number (python-calamine's reading is put back to
+    it: workbook.sheet_form.note_negative). A 1904 book shows a negative time with its sign,
+    so only the far end counts there."""
+    if not shows_date_for(value, number_format):
         return False
     if date1904 and value < 0:
         return False
-    return _moment(float(value), date1904) is None
+    return _moment(float(value), date1904) is None   # type: ignore[arg-type]
+
+
+def shows_date_for(value: object, number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows the number ``value`` as a date or a time: the
+    section its sign or a condition chose is one (_section_for, as number_shown chooses).
+    shows_date asks the first section, which says what kind of cell it is; a number another
+    section takes is shown by that one: -61 in 「[mm]:ss;[Red]#」 shows a red 61 and -5 in
+    「yyyy/m/d;0.00」 5.00, where the first section's ##### was said (collect held such a number
+    as shown nowhere), and -5 in 「0.00;yyyy/m/d」 has no date to show. A format whose section
+    is not chosen here (a condition on the second alone) is judged by its first section."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return False
+    shown_by = _shown_by(value, number_format)
+    if shown_by is None:
+        return shows_date(number_format)
+    return _is_date_code(_joined(shown_by[1], "code"))
 
 
 def shows_date(number_format: str) -> bool:
@@ -911,7 +928,7 @@ def shown_otherwise(value: object, number_format: str, date1904: bool = False) -
     if shows_hashes(value, number_format, date1904):
         # a negative one is refused as negative, naming the number (values.parse_input)
         return "#####" if value >= 0 else None
-    if plain_format(number_format) or shows_date(number_format):
+    if plain_format(number_format) or shows_date_for(value, number_format):
         return None
     if value != 0 and (hidden := shown_without_digits(value, number_format, date1904)) is not None:
         return hidden

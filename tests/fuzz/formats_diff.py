@@ -307,6 +307,11 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
     return "UNEXPLAINED"
 
 
+# What LibreOffice shows a date or a time as: a time's or a date's separators, a Japanese date's
+# words, an era's letter before its year (M32.5.16), or a number past 9999-12-31's year.
+_DATE_TEXT = re.compile(r"[:/年月日]|\b[MTSHR]\d|\d+\.\d+\.\d+|\d-\D+-\d")
+
+
 def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "str | None":
     """Whether shown_without_digits (``hidden``: collect holds such a number) agrees with Calc:
     no digit in Calc's text where it says the cell shows none, and a digit where Calc shows
@@ -316,7 +321,13 @@ def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "st
     digits = (re.search(r"\d", re.sub(r"-411", "", lo) if _LOCALE_AS_TEXT.search(fmt) else lo)
               or "DBNum" in fmt and _DBNUM_DIGITS.search(lo))
     if hidden is not None:
-        return "hidden: UNEXPLAINED, Calc shows a digit" if digits and value != 0 else None
+        if not digits or value == 0:
+            return None
+        if hidden == "#####" and _DATE_TEXT.search(lo):
+            # Excel has no date before serial 0 or after 9999-12-31 and shows #####;
+            # LibreOffice shows one (-0.5 in h:mm: 12:00, -5 in yyyy/m/d: 1899/12/25)
+            return "known: ##### in Excel, a date or time in LibreOffice (no date for the number)"
+        return "hidden: UNEXPLAINED, Calc shows a digit"
     if digits or value == 0 or lo.startswith("#FMT") or not shows_digits(value, fmt) or shows_date(fmt):
         return None
     if _has(fmt, r"(?i)[Ee][+-]|\?/|/\?|\d/\d|general|@"):

@@ -534,7 +534,7 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
     """Each 実施状況 the file holds as a number shown as a percentage (findings.STATUS_PERCENT)
     or as a date or time (findings.STATUS_DATE, 「1:05:00」 kept as 0.0451388888888889):
     the number alone is not the text typed; the row is held, naming the cell and what it shows."""
-    from ...core.displayed import number_read, number_shown, percent_shown, shows_date
+    from ...core.displayed import number_read, number_shown, percent_shown, shows_date_for
 
     out = []
     for r, ind_id in (row_ids.items() if col is not None else ()):
@@ -547,7 +547,7 @@ def _percent_statuses(wb, muni: str, col: Optional[int], raw_rows: dict[int, lis
             seen = percent_shown(value, number_format, wb.date1904)
             if seen is not None:
                 out.append(STATUS_PERCENT.at(muni, cell_ref(r, col), ind_id, value=shown(value), shown=seen))
-            elif shows_date(number_format) and (seen := number_shown(value, number_format, wb.date1904)):
+            elif shows_date_for(value, number_format) and (seen := number_shown(value, number_format, wb.date1904)):
                 out.append(STATUS_DATE.at(muni, cell_ref(r, col), ind_id, level=ERROR, value=shown(seen)))
             elif ((words := number_read(value, number_format)) is not None
                   and (not (seen := number_shown(value, number_format, wb.date1904))
