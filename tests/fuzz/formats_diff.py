@@ -296,7 +296,7 @@ def bucket(value: float, fmt: str, ours: "str | None", lo: str) -> "str | None":
         return "fill (*) repeated by Calc"
     if conditional and value < 0 and ours.replace("-", "", 1).strip() == lo:
         return "known: Excel's minus sign in a conditional section (LibreOffice drops it)"
-    if conditional and value < 0 and lo.replace("-", "", 1) == ours:
+    if conditional and value < 0 and lo.replace("-", "", 1).strip() == ours:   # 「[<=-1]" 人"#.##」: - 人73.5
         return "known: Excel drops the minus sign where LibreOffice shows it (conditional)"
     if conditional and value < 0 and lo.startswith("-") and lo[1:] != ours and "-" + ours == lo:
         return "known: LibreOffice's minus before a conditional section's own marks"
@@ -323,6 +323,8 @@ def hidden_problem(value: float, fmt: str, hidden: "str | None", lo: str) -> "st
     if hidden is not None:
         if not digits or value == 0:
             return None
+        if hidden == "#####" and _LOCALE_AS_TEXT.search(fmt):
+            return "LibreOffice: [$-411] after a section's start read as text"
         if hidden == "#####" and _DATE_TEXT.search(lo):
             # Excel has no date before serial 0 or after 9999-12-31 and shows #####;
             # LibreOffice shows one (-0.5 in h:mm: 12:00, -5 in yyyy/m/d: 1899/12/25)
