@@ -66,7 +66,10 @@ STAFF_SHEETS = ["設定", "指標"]
 OLE_EPOCH = dt.datetime(1899, 12, 30)     # the day a client's date counts from (remote_payload.client_date)
 LEAP_1900_END = dt.datetime(1900, 3, 1)   # from here Excel's serial is the OLE day
 CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-CLIENT = {"name": "VBA"}      # whose payload the button gets: the master's VBA, or --client Office.js
+# Whose payload the button gets: the master's VBA (RenkeiServer.bas). The server refuses every other
+# client (Office.js and xlwings' other clients: server.place), so there is no other face to compare;
+# --client Office.js, which ran an add-in's payload as the master's, went with that refusal.
+CLIENT = {"name": "VBA"}
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
 PROTECTION = {"weight": 1.0}
 UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
@@ -1138,9 +1141,6 @@ def main() -> int:
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / ".fuzz" / "faces"))
     ap.add_argument("--replay", help="a case's edits.json (one case) or a JSON list of them")
-    ap.add_argument("--client", choices=["VBA", "Office.js"], default="VBA",
-                    help="the values the button gets: the master's VBA (RenkeiServer.bas) or an Office.js add-in's "
-                         "(the server refuses that client; its payload is run as the master's)")
     ap.add_argument("--protection", type=float, default=1.0,
                     help="the weight of protection edits (sheets with and without a password, the structure, "
                          "protection lifted, a tool sheet deleted) among the others (0: none; 20: mostly these)")
@@ -1160,7 +1160,6 @@ def main() -> int:
                     help="the button without X-Renkei-Percents, as a master whose VBA predates client 7 "
                          "(by default it is sent wherever the model of the master's VBA sends it)")
     args = ap.parse_args()
-    CLIENT["name"] = args.client
     PERCENTS["send"] = not args.no_percents
     UNSAVED["weight"] = args.unsaved
     UNKNOWN["weight"] = args.unknown
@@ -1171,7 +1170,7 @@ def main() -> int:
     if args.replay:
         loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
-    print(f"faces walker: seed {args.seed}, client {args.client}, protection weight {args.protection}", flush=True)
+    print(f"faces walker: seed {args.seed}, client {CLIENT['name']}, protection weight {args.protection}", flush=True)
     # resolved: the command-line face runs in another folder, where a relative --out is no file
     fails = run(args.seconds, args.seed, Path(args.out).resolve(), args.count, replay,
                 say=lambda line: print(line, flush=True))
