@@ -464,6 +464,19 @@ def test_hashes_are_said_by_the_section_a_number_takes(fmt, value, hashes, seen)
     assert shows_date_for(value, fmt) is (hashes or seen == "2023/3/15")
 
 
+def test_an_era_date_is_made_only_where_the_section_shown_is_the_era():
+    """150 in 「[<100]ggge"年";0」 shows 150, not a date: era_date gave the return's reader
+    令和… for a number the cell shows as it is (the same first-section rule as shows_hashes)."""
+    import datetime as dt
+
+    from renkei_xl.core.displayed import era_date
+
+    fmt = '[<100]ggge"年";0'
+    assert era_date(150, fmt) is None and number_shown(150, fmt) == "150"
+    assert era_date(50, fmt) == dt.date(1900, 2, 18)      # calamine's count below serial 60
+    assert era_date(45017, 'ggge"年"') == dt.date(2023, 4, 1)
+
+
 @pytest.mark.parametrize("fmt", ["0", "#,##0", "0.0", "#,##0.00", "General", "G/標準", "@", "#,##0;[Red]-#,##0",
                                  "0_);(0)", "0;▲0", "[Red]0", ""])
 def test_a_plain_number_format_is_plain_and_shows_no_number_otherwise(fmt):

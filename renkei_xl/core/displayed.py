@@ -633,10 +633,13 @@ def era_date(value: object, number_format: str, date1904: bool = False) -> "obje
     Excel has no date for (it shows #####: shows_hashes). python-calamine knows no era part
     and hands such a cell over as the number: a 実績値 showing 令和5年 was imported as 45017,
     where a cell showing 2023/4/1 is refused as a date. The return's reader gives the date,
-    and the cell is judged as every date-formatted cell is."""
+    and the cell is judged as every date-formatted cell is. A number another section shows
+    is no date (150 in 「[<100]ggge"年";0」 shows 150: shows_date_for)."""
     import datetime as dt
 
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not is_era_format(number_format):
+        return None
+    if not shows_date_for(value, number_format):
         return None
     moment = _moment(float(value), date1904)
     if moment is None:
