@@ -305,3 +305,25 @@ def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, n
     assert (f"{MUNI}!{ref} 04-1: {header}のセルに数値 {serial} が入っていますが、表示形式「{shown}」のため"
             "「#####」とだけ表示され") in out, out
     assert cell_of(master, MUNI, "04-1", header) == before
+
+
+def test_a_negative_number_a_date_formats_other_section_shows_is_read_as_shown(cycle, capsys):
+    """-61 in 「[mm]:ss;[Red]#」 shows a red 61: its section for negative numbers has no date.
+    It was held as 「#####」とだけ表示され (the first section's date said so: formats_diff seed
+    7123); it is refused as the negative number it is, quoting the 61 the cell shows."""
+    import openpyxl
+
+    master, _by_muni, filled = cycle
+    path = filled[MUNI]
+    ref = _ref(path, "04-1", "実績値")
+    wb = openpyxl.load_workbook(path)
+    wb[MUNI][ref].value = -61
+    wb[MUNI][ref].number_format = "[mm]:ss;[Red]#"
+    wb.save(path)
+    before = cell_of(master, MUNI, "04-1", "実績値")
+    code = main(["collect", str(master), str(path)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert f"{MUNI}!{ref} 04-1: 実績値「61」（セルの数値は -61）は負の値です" in out, out
+    assert "#####" not in out, out
+    assert cell_of(master, MUNI, "04-1", "実績値") == before
