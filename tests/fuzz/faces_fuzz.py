@@ -69,7 +69,7 @@ CLIENT_DATE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 # Whose payload the button gets: the master's VBA (RenkeiServer.bas). The server refuses every other
 # client (Office.js and xlwings' other clients: server.place), so there is no other face to compare;
 # --client Office.js, which ran an add-in's payload as the master's, went with that refusal.
-CLIENT = {"name": "VBA"}
+CLIENT = "VBA"
 # How often a protection edit is drawn (--protection W: its weight among the edits, 0 none).
 PROTECTION = {"weight": 1.0}
 UNSAVED = {"weight": 0.0}      # --unsaved: the share of cases with values typed after the last save
@@ -604,13 +604,13 @@ def live_face(entry: str, edited: Path, folder: Path, saved: Path | None = None)
     path = folder / "live" / entry / edited.name
     path.parent.mkdir(parents=True)
     shutil.copyfile(edited, path)
-    payload = payload_from_file(path, client=CLIENT["name"])
+    payload = payload_from_file(path, client=CLIENT)
     if PERCENTS["send"]:
         from remote_payload import admitted_percents
         from renkei_xl.excel.book import PERCENTS_KEY
 
         # X-Renkei-Percents where the master's VBA sends it (client 7 on; the model says so: none
-        # for an older VBA and Office.js), as the server's admission passes it on to the click
+        # for an older VBA), as the server's admission passes it on to the click
         # (none read where it says the list was too long: the overflow marker)
         sent = {sheet["name"] for sheet in payload["sheets"]}
         payload = admitted_percents(payload, unknown=sorted(UNKNOWN["sheets"] & sent) if saved is not None else ())
@@ -766,8 +766,7 @@ def compare(entry: str, edited: Path, folder: Path, saved: Path | None = None) -
             if on_file != on_live:
                 problems.append(f"{entry}: {sheet} values differ: {_first_differences('rows', on_file, on_live)}")
     finally:
-        if book is not None:
-            book.close()
+        book.close()
     # Their protection too: each face leaves a staff sheet protected (or not) as it was.
     from remote_payload import file_protection
 
@@ -955,8 +954,8 @@ def _as_file_reads(value):
 
 def _as_client_sent(value):
     """A date or time the file holds, as the model holds the cell no action wrote: what the
-    client sent (remote_payload.client_date: the VBA client whole seconds, Office.js
-    milliseconds), read back as _as_file_reads reads it. Excel's cell keeps the serial; the
+    client sent (remote_payload.client_date: the VBA client whole seconds),
+    read back as _as_file_reads reads it. Excel's cell keeps the serial; the
     model has only what was sent (48122.00005 in a 和暦 date: the file reads 00:00:04.32, the
     model 00:00:04), so the file is compared as the client would have sent it."""
     if not isinstance(value, (dt.datetime, dt.time)):
@@ -964,15 +963,13 @@ def _as_client_sent(value):
     from openpyxl.utils.datetime import to_excel
     from remote_payload import client_date
 
-    return _as_file_reads(client_date(to_excel(value), CLIENT["name"]))
+    return _as_file_reads(client_date(to_excel(value), CLIENT))
 
 
 def _currency_book(path: Path):
-    """The file read only, for ``_currency_as_sent`` (None: the client sends no Currency).
-    One opening serves every sheet compared: openpyxl reads the styles and shared strings
-    again on each, which took most of a case's comparison when each sheet reopened it."""
-    if CLIENT["name"] != "VBA":
-        return None
+    """The file read only, for ``_currency_as_sent``. One opening serves every sheet compared:
+    openpyxl reads the styles and shared strings again on each, which took most of a case's
+    comparison when each sheet reopened it."""
     from openpyxl import load_workbook
 
     return load_workbook(path, read_only=True)
@@ -983,8 +980,6 @@ def _currency_as_sent(book, sheet: str, rows: list) -> list:
     them (Range.Value through VBA's Currency: four decimals, remote_payload.vba_currency): the
     model holds a cell no action wrote as it was sent, Excel keeps the Double (oracle error,
     faces walker 122810, qa-122: 41570.00005 / 41570.0001). ``book``: ``_currency_book``'s."""
-    if book is None:
-        return rows
     from remote_payload import currency_format, vba_currency
 
     ws = book[sheet]
@@ -1170,7 +1165,7 @@ def main() -> int:
     if args.replay:
         loaded = json.loads(Path(args.replay).read_text(encoding="utf-8"))
         replay = [loaded] if loaded and isinstance(loaded[0], dict) else loaded
-    print(f"faces walker: seed {args.seed}, client {CLIENT['name']}, protection weight {args.protection}", flush=True)
+    print(f"faces walker: seed {args.seed}, client {CLIENT}, protection weight {args.protection}", flush=True)
     # resolved: the command-line face runs in another folder, where a relative --out is no file
     fails = run(args.seconds, args.seed, Path(args.out).resolve(), args.count, replay,
                 say=lambda line: print(line, flush=True))
