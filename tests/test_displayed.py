@@ -450,7 +450,10 @@ def test_a_number_a_format_shows_otherwise_says_what_it_shows(fmt, value, seen):
     ('yyyy/m/d h:mm;"100以上";"△"0.00"名"', -1294.634, False, "100以上"), ("yyyy/m/d;0.00", -5, False, "5.00"),
     # a date or time section and a number it has no date for: #####, whichever section it is
     ("h:mm", -0.5, True, None), ("yyyy/m/d;yyyy/m/d", -5, True, None), ("0.00;yyyy/m/d", -5, True, None),
-    ("yyyy/m/d;0.00", 3e6, True, None), ("yyyy/m/d", 45000, False, "2023/3/15")])
+    ("yyyy/m/d;0.00", 3e6, True, None), ("yyyy/m/d", 45000, False, "2023/3/15"),
+    # a text section is no number's: Japanese Excel's own date formats end in one
+    ('yyyy"年"m"月"d"日";@', -5, True, None), ('[$-411]ggge"年"m"月"d"日";@', -1, True, None),
+    ("h:mm;@", -0.5, True, None), ('0.00;"▲"0.00;@', -5, False, "▲5.00")])
 def test_hashes_are_said_by_the_section_a_number_takes(fmt, value, hashes, seen):
     """tests/fuzz/formats_diff.py, seed 7123: ##### was said of every number below 0 in a
     format whose first section is a date (shows_date), whichever section showed it, so collect
@@ -462,6 +465,23 @@ def test_hashes_are_said_by_the_section_a_number_takes(fmt, value, hashes, seen)
     assert (shown_without_digits(value, fmt) == "#####") is hashes
     assert number_shown(value, fmt) == seen
     assert shows_date_for(value, fmt) is (hashes or seen == "2023/3/15")
+
+
+@pytest.mark.parametrize("fmt, value, seen", [
+    # measured in LibreOffice (tests/fuzz/formats_diff.py), as SheetJS's choose_fmt has Excel
+    ("0.00;@", -5, "-5.00"), ('0"件";@', -5, "-5件"), ('#,##0"人";@"様"', -1234, "-1,234人"),
+    ('0;"負";@', -5, "負"), ('0;"負";@', 0, "0"), ("0;0;@", 0, "0"), ("0.0;@", 0, "0.0"),
+    ('"件数"@', -5, None), ("@", 12, None)])
+def test_a_last_text_section_shows_no_number(fmt, value, seen):
+    """A last section holding 「@」 (of fewer than four) is the text section: every number is
+    shown by the ones before it, a negative by the first where it is alone (-5 in 「0.00;@」
+    shows -5.00), zero by the first where no third is left. It was taken for the negative
+    numbers' (or zero's) section, so -5 was said to show nothing and 0 in 「0;"負";@」 the
+    text section's nothing. A format of a text section alone shows a number as 標準 does."""
+    from renkei_xl.core.displayed import plain_format
+
+    assert number_shown(value, fmt) == seen
+    assert plain_format("0.00;@") and plain_format("#,##0;[Red]-#,##0;0;@") and not plain_format('0;"負";@')
 
 
 def test_an_era_date_is_made_only_where_the_section_shown_is_the_era():

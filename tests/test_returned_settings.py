@@ -268,7 +268,9 @@ def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys,
                                                    # 45-47), written with no numFmt of their own
                                                    ("h:mm", -0.5), ("h:mm:ss", -0.25), ("h:mm AM/PM", -0.5),
                                                    ("h:mm:ss AM/PM", -0.5), ("mm:ss", -0.01),
-                                                   ("[h]:mm:ss", -1), ("mmss.0", -0.01)])
+                                                   ("[h]:mm:ss", -1), ("mmss.0", -0.01),
+                                                   # Japanese Excel's own, ending in a text section
+                                                   ('yyyy"年"m"月"d"日";@', -3)])
 @pytest.mark.parametrize("header", ["実施状況", "実績値"])
 def test_a_number_excel_shows_as_hashes_is_held_naming_the_cell(cycle, capsys, number_format, serial, header):
     """A number in a date or time format that Excel has no date for (below 0, past

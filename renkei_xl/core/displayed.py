@@ -137,7 +137,11 @@ def _section_for(value: float, sections: list[str]) -> "tuple[str, bool] | None"
     2573 and 2586, Apache POI pull 229); Microsoft does not document it. LibreOffice differs
     for a negative number outside the first section (it shows 「[=0]"－";0」's -5 as 5) and in a
     first section of a limit below zero (「[<=-1]"▲"0;0」: -▲5). The returned file is Excel's,
-    and a number read with its sign where its section carries none is the stored number."""
+    and a number read with its sign where its section carries none is the stored number.
+
+    A text section is none of a number's (_number_sections): -5 in Japanese Excel's own
+    「yyyy"年"m"月"d"日";@」 is shown by the date (#####), not by 「@」."""
+    sections = _number_sections(sections)
     conditions = [_condition(s) for s in sections[:2]]
     if not any(conditions):
         if len(sections) > 2:
@@ -163,6 +167,19 @@ def _section_for(value: float, sections: list[str]) -> "tuple[str, bool] | None"
     else:
         return _GENERAL, value < 0
     return _or_general(chosen), value < 0 and not _only_not_positive(reach)
+
+
+def _number_sections(sections: list[str]) -> list[str]:
+    """The sections a number is shown by: all but the text section, which is the fourth, or
+    the last of fewer where it holds the text placeholder 「@」 outside quotes. Japanese Excel's
+    date formats end in one (「yyyy"年"m"月"d"日";@」, 「[$-411]ggge"年"m"月"d"日";@」): every number
+    is shown by the date, and -5 shows #####, where the second section was taken for it (the
+    cell was said to show nothing and its -5 read as typed). Excel (SheetJS's choose_fmt,
+    which follows it) and LibreOffice (measured: -5 in 「0.00;@」 shows -5.00) read it so. A
+    format of 「@」 alone shows a number as 標準 does."""
+    if len(sections) < 4 and "@" in _joined(_pieces(sections[-1]), "code"):
+        return sections[:-1] or [_GENERAL]
+    return sections[:3]
 
 
 def _or_general(section: str) -> str:
@@ -721,10 +738,13 @@ def plain_format(number_format: "str | None") -> bool:
     if len(fmt) > FORMAT_CHARS:
         return False
     sections = _sections(fmt)
-    return len(sections) <= 4 and all(
-        (_PLAIN_SECTION.fullmatch(s) or (i == 3 and s.strip() == "@") or (i == 1 and _PLAIN_SECTION.fullmatch(s.replace("▲", "").replace("△", ""))))
-        and _keeps_sign(i, s, len(sections))
-        for i, s in enumerate(sections))
+    if len(sections) > 4:
+        return False
+    numbers = _number_sections(sections)
+    return all(s.strip() == "@" for s in sections[len(numbers):]) and all(
+        (_PLAIN_SECTION.fullmatch(s) or (i == 1 and _PLAIN_SECTION.fullmatch(s.replace("▲", "").replace("△", ""))))
+        and _keeps_sign(i, s, len(numbers))
+        for i, s in enumerate(numbers))
 
 
 # The marks a cell shows a number's minus sign by (the value reader reads each as one:
