@@ -1430,7 +1430,7 @@ def test_a_status_shown_as_a_japanese_era_date_is_held(cycle, capsys, number_for
     """45000 in 04-1's 実施状況, formatted 和暦 「[$-411]ggge"年"」 (the cell shows 令和5年): the era
     was not made, and a format of an era and a year alone is none python-calamine reads as a
     date, so collect imported 「45000」 into the master without a word. It is held as a date,
-    as 「10/10」 is, quoting what the cell shows and the date beside it (core.displayed.era_date
+    as 「10/10」 is, quoting what the cell shows and the date beside it (core.displayed.date_shown
     gives the era-only formats their date, as calamine gives the others, forms62)."""
     master, _, filled = cycle
     place = formatted_return(filled["小樽市"], "04-1", "実施状況", 45000, number_format)

@@ -489,12 +489,17 @@ def test_an_era_date_is_made_only_where_the_section_shown_is_the_era():
     令和… for a number the cell shows as it is (the same first-section rule as shows_hashes)."""
     import datetime as dt
 
-    from renkei_xl.core.displayed import era_date
+    from renkei_xl.core.displayed import date_shown
 
     fmt = '[<100]ggge"年";0'
-    assert era_date(150, fmt) is None and number_shown(150, fmt) == "150"
-    assert era_date(50, fmt) == dt.date(1900, 2, 18)      # calamine's count below serial 60
-    assert era_date(45017, 'ggge"年"') == dt.date(2023, 4, 1)
+    assert date_shown(150, fmt) is None and number_shown(150, fmt) == "150"
+    assert date_shown(45017, 'ggge"年"') == dt.date(2023, 4, 1)
+    # as python-calamine hands a date cell over below 1900-03-01 (Excel shows 1900/2/19 for 50;
+    # it was made 02-18, OLE's count), and a time of day below 1
+    assert date_shown(50, fmt) == dt.date(1900, 2, 19) and date_shown(60, fmt) == dt.date(1900, 2, 28)
+    assert date_shown(61, fmt) == dt.date(1900, 3, 1) and date_shown(0.5, fmt) == dt.time(12)
+    # a format showing some numbers as dates by their condition (5: the second section's date)
+    assert date_shown(5, "[>=100]0;yyyy/m/d") == dt.date(1900, 1, 5) and date_shown(150, "[>=100]0;yyyy/m/d") is None
 
 
 @pytest.mark.parametrize("fmt", ["0", "#,##0", "0.0", "#,##0.00", "General", "G/標準", "@", "#,##0;[Red]-#,##0",

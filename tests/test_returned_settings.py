@@ -257,7 +257,7 @@ def test_a_date_serial_past_9999_in_a_return_is_no_unexpected_error(cycle, capsy
 def test_a_value_in_an_era_format_is_refused_as_the_date_it_shows(cycle, capsys, number_format, serial, seen, held):
     """A 実績値 showing 令和5年: python-calamine knows no era part and handed the cell over as
     45017, imported as a number nobody typed (forms62). The return's reader gives the date it
-    shows (core.displayed.era_date), and the row is held as a date in a numeric field is."""
+    shows (core.displayed.date_shown), and the row is held as a date in a numeric field is."""
     ref, out = _held_when_typed(cycle, capsys, "実績値", serial, number_format)
     assert f"{MUNI}!{ref} 04-1: 実績値: 「{seen}」（セルの{held}）は日付として入力されています" in out, out
 
@@ -292,10 +292,42 @@ def test_a_negative_number_a_date_formats_other_section_shows_is_read_as_shown(c
     assert "#####" not in out, out
 
 
+@pytest.mark.parametrize("number_format, value", [("[<100]yyyy/m/d;0", 150), ("yyyy/m/d;;0", 0),
+                                                   ("[<100][h]:mm;0", 150), ("[<10]yyyy/m/d;#,##0", 1200)])
+def test_a_number_a_date_formats_other_section_shows_is_imported_as_shown(cycle, capsys, number_format, value):
+    """150 in 「[<100]yyyy/m/d;0」 shows 150 (the first section takes numbers below 100 only),
+    0 in 「yyyy/m/d;;0」 0: python-calamine converted both by the first section, and collect
+    held the row quoting 1900-05-29 or 00:00 as a date or time nobody typed. The section the
+    number takes decides (sheet_form.note_numbers_shown): the number the cell shows is taken."""
+    ref, out, code, master = _collected_when_typed(cycle, capsys, "実績値", value, number_format)
+    assert code == 0 and "日付" not in out and "時刻" not in out, out
+    assert cell_of(master, MUNI, "04-1", "実績値") == value, out
+
+
+def test_a_number_a_later_date_section_shows_is_held_as_the_date(cycle, capsys):
+    """45017 in 「[>=100000]0;yyyy/m/d」 shows 2023/4/1 (the second section takes the numbers
+    below 100,000): python-calamine handed it over as 45017, the first section being no date,
+    and collect imported a number the cell showed as a date. It is held as a date in a
+    numeric field is, quoting what the cell shows."""
+    ref, out, code, _master = _collected_when_typed(cycle, capsys, "実績値", 45017, "[>=100000]0;yyyy/m/d")
+    assert code == 1 and f"{MUNI}!{ref} 04-1: 実績値: 「2023/4/1」（セルの日付は 2023-04-01）は日付" in out, out
+
+
 def _held_when_typed(cycle, capsys, header: str, value, number_format: str):
+    """_collected_when_typed, whose row must be held (exit 1) and the master's cell left as it
+    was. (cell, collect's output) for the words."""
+    master, *_ = cycle
+    before = cell_of(master, MUNI, "04-1", header)
+    ref, out, code, master = _collected_when_typed(cycle, capsys, header, value, number_format)
+    assert code == 1, out
+    assert cell_of(master, MUNI, "04-1", header) == before
+    return ref, out
+
+
+def _collected_when_typed(cycle, capsys, header: str, value, number_format: str):
     """The return of MUNI with ``value`` in ``number_format`` typed into its 04-1 ``header`` cell
-    (openpyxl, as a municipality's Excel saves it), collected: the row must be held (exit 1)
-    and the master's cell left as it was. (cell, collect's output) for the words."""
+    (openpyxl, as a municipality's Excel saves it), collected. (cell, collect's output, its
+    exit code, the master)."""
     import openpyxl
 
     master, _by_muni, filled = cycle
@@ -305,9 +337,5 @@ def _held_when_typed(cycle, capsys, header: str, value, number_format: str):
     wb[MUNI][ref].value = value
     wb[MUNI][ref].number_format = number_format
     wb.save(path)
-    before = cell_of(master, MUNI, "04-1", header)
     code = main(["collect", str(master), str(path)])
-    out = capsys.readouterr().out
-    assert code == 1, out
-    assert cell_of(master, MUNI, "04-1", header) == before
-    return ref, out
+    return ref, capsys.readouterr().out, code, master

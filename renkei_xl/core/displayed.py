@@ -643,18 +643,22 @@ def shown_without_digits(value: object, number_format: str, date1904: bool = Fal
     return number_shown(value, number_format) or ""
 
 
-def era_date(value: object, number_format: str, date1904: bool = False) -> "object | None":
-    """The date (or date and time) a number in an era format shows (「ggge"年"」 令和5年 for
-    45017, 「ge」, 「[$-ja-JP]ggge"年"」), as python-calamine hands over a date-formatted cell
-    (a date, or a date-time where the day has a time); None for another format or a number
-    Excel has no date for (it shows #####: shows_hashes). python-calamine knows no era part
-    and hands such a cell over as the number: a 実績値 showing 令和5年 was imported as 45017,
-    where a cell showing 2023/4/1 is refused as a date. The return's reader gives the date,
-    and the cell is judged as every date-formatted cell is. A number another section shows
-    is no date (150 in 「[<100]ggge"年";0」 shows 150: shows_date_for)."""
+def date_shown(value: object, number_format: str, date1904: bool = False) -> "object | None":
+    """The date (or date and time) a number python-calamine handed over as a number shows in
+    a cell of an era format (「ggge"年"」 令和5年 for 45017, 「ge」, 「[$-ja-JP]ggge"年"」) or of
+    a format that shows some numbers as dates and others not (shows_date_by_number: 5 in
+    「[>=100]0;yyyy/m/d」), as python-calamine hands over a date-formatted cell (a date, or a
+    date-time where the day has a time); None for another format, a number another section
+    shows (150 in 「[<100]ggge"年";0」 shows 150: shows_date_for) or one Excel has no date for
+    (it shows #####: shows_hashes). python-calamine knows no era part and converts a number
+    by the first section alone: a 実績値 showing 令和5年 was imported as 45017, where a cell
+    showing 2023/4/1 is refused as a date. The return's reader gives the date, and the cell
+    is judged as every date-formatted cell is."""
     import datetime as dt
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not is_era_format(number_format):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if not is_era_format(number_format) and not shows_date_by_number(number_format):
         return None
     if not shows_date_for(value, number_format):
         return None
@@ -662,12 +666,33 @@ def era_date(value: object, number_format: str, date1904: bool = False) -> "obje
     if moment is None:
         return None
     when = moment[1]
+    if not date1904 and value < 60:
+        # python-calamine's count below Excel's fictitious 1900-02-29 (serial 60, which it
+        # reads as the 28th, as this count does): a time of day below 1, and serials 1-59
+        # from 1899-12-31, the dates Excel shows (excel.book.as_file_reads reads so too)
+        if value < 1:
+            return when.time()
+        when += dt.timedelta(days=1)
     return when.date() if when.time() == dt.time() else when
+
+
+def shows_date_by_number(number_format: str) -> bool:
+    """Whether a cell of ``number_format`` shows some numbers as dates or times and others
+    not, by their sign or a condition (「[<100]yyyy/m/d;0」, 「yyyy/m/d;;0」, 「[>=100]0;yyyy/m/d」).
+    python-calamine converts every number of a cell by the format's first section (150 in
+    「[<100]yyyy/m/d;0」, shown 150, arrives as 1900-05-29; 5 in 「[>=100]0;yyyy/m/d」, shown
+    1900/1/5, as 5): the return's reader asks shows_date_for of each number such a cell holds."""
+    fmt = number_format or ""
+    if len(fmt) > FORMAT_CHARS or ";" not in fmt and "[" not in fmt:
+        return False
+    sections = _number_sections(_sections(fmt))
+    dated = {_is_date_code(_joined(_pieces(section), "code")) for section in sections}
+    return True in dated and (False in dated or any(_condition(section) for section in sections[:2]))
 
 
 def is_era_format(number_format: str) -> bool:
     """Whether a date format shows an era (g, e: 「ggge"年"」), which python-calamine does not
-    read as a date (era_date)."""
+    read as a date (date_shown)."""
     if not shows_date(number_format):
         return False
     code = _joined(_pieces(_sections(number_format)[0]), "code")

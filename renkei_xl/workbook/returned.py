@@ -23,7 +23,8 @@ from ..package.workbook import WorkbookXml
 from ..package.xml import parse
 from ..package.zipped import Package
 from .sheet_checks import (check_places_once, check_shared_strings, check_sheet_xml, duration_styles, formula_cells,
-                           holds_formula, put_back, rich_lookup, unopened_part)
+                           holds_formula, put_back, rich_lookup, shown_styles, unopened_part)
+from .sheet_form import note_numbers_shown, worksheet_prefix
 from .sheet_rows import with_errors
 from .stored_values import calamine_refusal, shared_texts, unreadable_cell
 
@@ -54,6 +55,7 @@ class ReturnedBook:
         # tab), so a return of 20,000 empty sheets (5 MB, every one read to see it holds no
         # answer) ran past two minutes (qa-returns64).
         self._durations: Optional[frozenset[bytes]] = None
+        self._by_number: Optional[dict[int, str]] = None
         self._entries: Optional[dict] = None
         try:
             self._workbook = WorkbookXml(self._pkg)
@@ -177,6 +179,9 @@ class ReturnedBook:
             self._durations = duration_styles(self._pkg, self._workbook)
         rewritten, _errors, negatives = check_sheet_xml(name, raw, self._durations)    # not None: not in the usual form (sheet_form)
         raw = rewritten or raw
+        by_number = self._dates_by_number()
+        if by_number and (0 in by_number or any(b' s="%d"' % k in raw for k in by_number)):
+            note_numbers_shown(negatives, raw, worksheet_prefix(raw) or b"", by_number)
         check_places_once(name, raw)
         cells = (formula_cells({name: raw}, saved_too=self.uncalculated or self.flagged, constants=self.flagged)
                  .get(name, {}) if holds_formula(raw) else {})
@@ -200,25 +205,45 @@ class ReturnedBook:
         # An error cell calamine holds nothing for (<c t="e"/>) may lie below its last row.
         rows = list(rows) + [[] for _ in range(len(rows), max(errors, default=-1) + 1)]
         grid = [with_errors([None if v == "" else v for v in row], errors.get(r)) for r, row in enumerate(rows)]
-        grid = self._era_dates(name, grid)
+        grid = self._dates_as_shown(name, grid)
         return grid if self._full_precision else self._as_shown(name, grid)
 
-    def _era_dates(self, name: str, grid: list[list[object]]) -> list[list[object]]:
-        """Each number in an era format (「ggge"年"」) as the date it shows (core.displayed.
-        era_date), as python-calamine hands over every other date-formatted cell: it knows
-        no era part and handed 令和5年 over as 45017, which a 実績値 imported as a number."""
-        from ..core.displayed import era_date, is_era_format
+    def _dates_by_number(self) -> dict[int, str]:
+        """The book's cell formats (index → number format) that show some numbers as dates
+        and others not (core.displayed.shows_date_by_number), read once: the numbers of their
+        cells python-calamine converted by the first section alone are put back where the
+        section a number takes shows no date (sheet_form.note_numbers_shown). Empty for a book
+        whose styles cannot be read (as _styled)."""
+        if self._by_number is None:
+            from ..core.displayed import shows_date_by_number
+            from ..package.xml import PackageError
 
-        # Only a book whose own formats show an era holds one (the built-in Japanese date
-        # formats calamine reads as dates): the cell by cell look below costs 3-5 µs a
-        # numeric cell in era_date alone (a return of 20,000 indicators holds ~100,000), and
-        # builds the sheet's style map besides.
-        if not self._styled(lambda styles: any(is_era_format(code) for code in styles.styles.numfmts.values())):
+            try:
+                formats = shown_styles(self._pkg, self._workbook)
+            except (PackageError, UserError):
+                formats = {}
+            self._by_number = {k: fmt for k, fmt in formats.items() if shows_date_by_number(fmt)}
+        return self._by_number
+
+    def _dates_as_shown(self, name: str, grid: list[list[object]]) -> list[list[object]]:
+        """Each number python-calamine handed over that its cell shows as a date (core.
+        displayed.date_shown: an era format's 令和5年, 5 in 「[>=100]0;yyyy/m/d」) as that date,
+        as python-calamine hands over every other date-formatted cell: it knows no era part
+        and converts by a format's first section alone, and 令和5年 arrived as 45017, which
+        a 実績値 imported as a number."""
+        from ..core.displayed import date_shown, is_era_format, shows_date_by_number
+
+        # Only a book whose own formats show an era or a date by the number holds one (the
+        # built-in Japanese date formats calamine reads as dates): the cell by cell look
+        # below costs 3-5 µs a numeric cell in date_shown alone (a return of 20,000
+        # indicators holds ~100,000), and builds the sheet's style map besides.
+        if not self._styled(lambda styles: any(is_era_format(code) or shows_date_by_number(code)
+                                               for code in styles.styles.numfmts.values())):
             return grid
         for r, row in enumerate(grid, start=1):
             for c, v in enumerate(row, start=1):
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    when = era_date(v, self.number_format(name, r, c) or "", self.date1904)
+                    when = date_shown(v, self.number_format(name, r, c) or "", self.date1904)
                     if when is not None:
                         row[c - 1] = when
         return grid

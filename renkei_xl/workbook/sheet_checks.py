@@ -333,16 +333,14 @@ def check_sheet_xml(name: str, raw: bytes, durations: frozenset = frozenset()) -
     for, which the reader puts back where calamine read a time (negative ones:
     stored_values.check_stored_values) or could not read the cell (large ones, looked for
     in the cells of a duration style, ``durations``: duration_styles)."""
-    from .sheet_form import foreign_cell, in_usual_form, note_large_numbers, survey
+    from .sheet_form import foreign_cell, in_usual_form, note_large_numbers, survey, worksheet_prefix
     from .stored_values import check_stored_values
 
-    head = raw[:4096]
     if has_dtd(raw):
         raise UnreadableSheet(dtd_refusal(f"シート「{name}」の XML "))
-    root = re.search(rb"<(\w+:)?worksheet[\s>]", head)
-    if not root:
+    prefix = worksheet_prefix(raw)
+    if prefix is None:
         raise UnreadableSheet(f"シート「{name}」はワークシートとして読めません（ファイルが壊れています）")
-    prefix = root.group(1) or b""
     other = foreign_cell(raw, prefix)
     if other is not None:
         raise UnreadableSheet(f"シート「{name}」は Excel 以外の書き方で保存されています（セルの名前空間の接頭辞"

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
-from typing import Optional
+from typing import Mapping, Optional
 
 from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
@@ -416,6 +416,47 @@ def note_large_numbers(out: Undated, raw: bytes, prefix: bytes, styles: frozense
             continue
         out.setdefault(place[0], {})[place[1]] = value
         out.unsafe.append(m.span(1))
+
+
+_WORKSHEET_ROOT = LazyPattern(rb"<(\w+:)?worksheet[\s>]")
+
+
+def worksheet_prefix(raw: bytes) -> Optional[bytes]:
+    """The namespace prefix of a sheet part's root (b"ws:", b"" for none), or None where its
+    first 4 KiB hold no worksheet: a sheet is read, its cells' tags sought, with that prefix."""
+    root = _WORKSHEET_ROOT.search(raw[:4096])
+    return None if root is None else root.group(1) or b""
+
+
+# A number cell's stored value from 0 up (a negative one is note_negative's), to its end, and
+# a cell tag's style (in the usual form: s="12").
+_NUMBER_VALUE = LazyPattern(rb'(?<=[<:])v(?:\s[^<>]*)?>([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)<')
+_STYLE = LazyPattern(rb'\ss="([0-9]{1,9})"')
+
+
+def note_numbers_shown(out: Undated, raw: bytes, prefix: bytes, formats: Mapping[int, str]) -> None:
+    """Numbers from 0 up of cells whose cell format is one of ``formats`` (its index → its
+    number format, each one that shows some numbers as dates and others not:
+    core.displayed.shows_date_by_number) where their format shows them by a section that is
+    no date, into ``out``.
+
+    Why: python-calamine converts every number of a cell whose format's first section is a
+    date: 150 in 「[<100]yyyy/m/d;0」, which Excel shows as 150, arrived as 1900-05-29, 0 in
+    「yyyy/m/d;;0」 (shown 0) as 00:00, 150 in 「[<100][h]:mm;0」 as 150 days; a return's 150
+    was held as a date nobody typed or saw. The section the number takes decides, as it does
+    for every reader of a format (core.displayed.shows_date_for); the reader puts it back."""
+    from ..core.displayed import shows_date_for
+
+    cells = CellTags(raw, prefix)
+    for m in _NUMBER_VALUE.finditer(raw):
+        attrs = cells.attrs(m.start())
+        style = _STYLE.search(attrs)
+        number_format = formats.get(int(style.group(1)) if style else 0)
+        if number_format is None:
+            continue
+        place, value = _number_cell(attrs), float(m.group(1))
+        if place is not None and math.isfinite(value) and not shows_date_for(value, number_format):
+            out.setdefault(place[0], {})[place[1]] = value
 
 
 def calamine_safe_numbers(raw: bytes, negatives: Undated) -> Optional[bytes]:

@@ -24,7 +24,7 @@ from ..core.lazy_pattern import LazyPattern
 from ..core.errors import UnreadableSheet
 from ..core.refs import COLUMN_LETTERS
 from ..package.xml import unescape
-from .sheet_form import CELL_TYPE, CellTags, Undated, note_negative
+from .sheet_form import CELL_TYPE, CellTags, Undated, note_negative, worksheet_prefix
 
 if TYPE_CHECKING:
     from ..package.workbook import WorkbookXml
@@ -180,8 +180,7 @@ def unreadable_cell(name: str, raw: bytes, texts: Optional[int]) -> Optional[str
     calamine refused is walked cell by cell, in one pass: a cell's end and value searched
     from each cell's start made a sheet of unclosed cells (its XML damaged) take the square
     of its cells (9 s for 0.7 MB)."""
-    root = re.search(rb"<(\w+:)?worksheet[\s>]", raw[:4096])
-    prefix = re.escape((root.group(1) or b"") if root else b"")
+    prefix = re.escape(worksheet_prefix(raw) or b"")
     token = re.compile(rb"<" + prefix + rb"c(\s[^<>]*?)(/?)>|</" + prefix + rb"c>|<" + prefix
                        + rb"v(?:\s[^<>]*)?>([^<]*)<")
     cell, held = None, None      # the open cell's attributes, and its first value
