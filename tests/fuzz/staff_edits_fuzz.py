@@ -41,6 +41,8 @@ from pathlib import Path
 sys.path.append("/usr/lib/python3/dist-packages")
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from realbooks import _pipe_files  # noqa: E402
 CLI = [str(ROOT / ".venv" / "bin" / "renkei-xl")]
 XLSM_FILTER = "Calc MS Excel 2007 VBA XML"
 MUNIS = ["札幌市", "小樽市", "岩見沢市", "江別市", "千歳市", "恵庭市", "北広島市", "石狩市",
@@ -68,6 +70,9 @@ class Office:
                 '<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooSetupSystemLocale" oor:op="fuse">'
                 f'<value>{self.locale}</value></prop></item></oor:items>')
         self.pipe = f"fuzz70_{uuid.uuid4().hex}"
+        # the sockets a killed soffice leaves in /tmp, removed at stop (the suite's harness
+        # names them: tests/realbooks._pipe_files)
+        self.pipe_files = _pipe_files(f"file://{prof}/profile", self.pipe)
         self.proc = subprocess.Popen(
             ["soffice", "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
              "--nolockcheck", f"-env:UserInstallation=file://{prof}/profile",
@@ -95,6 +100,11 @@ class Office:
                 pass
             self.proc.wait()
             self.proc = None
+            for name in self.pipe_files:
+                try:
+                    os.unlink(name)
+                except OSError:
+                    pass
 
 
 def prop(name, value):
