@@ -468,6 +468,19 @@ def test_hashes_are_said_by_the_section_a_number_takes(fmt, value, hashes, seen)
 
 
 @pytest.mark.parametrize("fmt, value, seen", [
+    # measured in LibreOffice 7 (tests/fuzz/formats_diff.py's Calc, ja-JP)
+    ("000-00", 1234, "012-34"), ("000-0000", 45017, "004-5017"), ("000-00", 123456789, "1234567-89"),
+    ("[<=999]000;[<=9999]000-00;000-0000", 1234, "012-34"), ("####-####", 1234, "-1234"),
+    ("(00) ####-####", 12345678, "(00) 1234-5678"), ("(00) ####-####", 1234567, "(00) 123-4567"), ("0 0", 1234, "123 4"), ('0"件"0', 5, "0件5"),
+    ("0.0-0", 12.25, "12.2-5"), ("0-0.0", 1234.5, "123-4.5"), ('0-0;"▲"0-0', -1234, "▲123-4"), ("#-#", 0, "-")])
+def test_words_between_digit_holders_stand_between_the_digits(fmt, value, seen):
+    """Japanese Excel's 郵便番号 (「[<=999]000;[<=9999]000-00;000-0000」) and 電話番号 formats put
+    words between digit holders: each holder shows its own digit. The number was put whole at
+    the first holder, and a finding quoted 「01234-」 for a cell showing 012-34."""
+    assert number_shown(value, fmt) == seen
+
+
+@pytest.mark.parametrize("fmt, value, seen", [
     # measured in LibreOffice (tests/fuzz/formats_diff.py), as SheetJS's choose_fmt has Excel
     ("0.00;@", -5, "-5.00"), ('0"件";@', -5, "-5件"), ('#,##0"人";@"様"', -1234, "-1,234人"),
     ('0;"負";@', -5, "負"), ('0;"負";@', 0, "0"), ("0;0;@", 0, "0"), ("0.0;@", 0, "0.0"),

@@ -481,7 +481,48 @@ def number_shown(value: object, number_format: str, date1904: bool = False) -> "
     if number is None:
         return None
     sign = "-" if signed and number.strip("0., ") else ""
+    spread = _spread_digits(pieces, number)
+    if spread is not None:
+        return (sign + spread).strip() or None
     return _with_number(pieces, number, "0#?.,", sign) or None     # 0.4 in 「#」: nothing, as 「;;;」
+
+
+# What a digit holder no digit fills shows (as _number_text pads a whole part).
+_PADDED = {"0": "0", "?": " ", "#": ""}
+
+
+def _spread_digits(pieces: list[tuple[str, str]], number: str) -> "str | None":
+    """A section's text where words stand between the digit holders of its whole part or of
+    its decimals (Japanese Excel's 郵便番号 「000-0000」 and 電話番号 「####-####」): each holder
+    shows its own digit, the whole part's filled from the right (the first holder takes the
+    digits left over), the decimals' from the left, as Excel and LibreOffice show them
+    (1234 in 「000-00」 shows 012-34, measured in LibreOffice). None for any other section
+    (the number stands where its first holder does: _with_number), and for one whose whole
+    part is grouped as well (「#,##0-0」: not made here, the number placed whole)."""
+    point = next((i for i, (kind, t) in enumerate(pieces) if kind == "code" and t == "."), len(pieces))
+    whole = [i for i, (kind, t) in enumerate(pieces[:point]) if kind == "code" and t in "0#?"]
+    decimals = [i for i, (kind, t) in enumerate(pieces) if i > point and kind == "code" and t in "0#?"]
+    if not any(kind == "lit" for part in (whole, decimals) if len(part) > 1
+               for kind, _t in pieces[part[0]:part[-1]]):
+        return None
+    head, dot, tail = number.partition(".")
+    if "," in head:
+        return None
+    digits, shown = head.lstrip("0 "), {}      # without the holders' padding (_number_text's)
+    for n, i in enumerate(reversed(whole)):
+        pad = _PADDED[pieces[i][1]]
+        shown[i], digits = (digits or pad, "") if n == len(whole) - 1 else (digits[-1:] or pad, digits[:-1])
+    for n, i in enumerate(decimals):
+        shown[i] = tail[n:n + 1]
+    out = []
+    for i, (kind, t) in enumerate(pieces):
+        if kind == "lit" or t == "%":
+            out.append(t)
+        elif i in shown:
+            out.append(shown[i])
+        elif t == ".":
+            out.append(dot)
+    return "".join(out)
 
 
 # What a negative section may show besides the number without adding a word: its sign.

@@ -51,7 +51,9 @@ NUMBER_PARTS = ["0", "#,##0", "0.0", "0.00", "#.##", "#,##0.0", "#,##0.00", "0%"
 # 0, a scaling comma after 「#」 alone, a decimal point without a 0 on either side, 「?」.
 NO_ZERO_PARTS = ["#", "#,###", "#,###,", "#,,", "#.#", "#.##", ".#", "#%", "#.#%", "?", "??.??", "#,##0,",
                  "#,###,,", "#.#,"]
-RARE_NUMBER_PARTS = ["0.00E+00", "0.0E+0", "##0.0E+0", "# ?/?", "# ??/??", "?/?", "0 ?/4", "General"]
+RARE_NUMBER_PARTS = ["0.00E+00", "0.0E+0", "##0.0E+0", "# ?/?", "# ??/??", "?/?", "0 ?/4", "General",
+                     # words between digit holders: Japanese Excel's 郵便番号 and 電話番号, and alike
+                     "000-0000", "####-####", "(00) ####-####", "0-0", "00 00", "0.0-0", "#-#.#"]
 WORDS = ["件", "人", "千円", "円", "以上", "未満", "回", "%", "世帯", "か所", "名", "約", "万円", "団体"]
 DATE_FORMATS = ["yyyy/m/d", "yyyy/mm/dd", 'yyyy"年"m"月"d"日"', 'ggge"年"m"月"d"日"',
                 '[$-411]ggge"年"m"月"d"日"', '[$-411]gge"年"', '[$-411]ge.m.d', "m/d", "h:mm", "h:mm:ss",
@@ -356,6 +358,11 @@ def read_problem(value: float, fmt: str, read: str, lo: str) -> "str | None":
     if not ln:
         return None if not rn and read.strip() == lo.strip() else "read: words differ from shown"
     if len(rn) != 1 or len(ln) != 1:
+        if len(rn) == 1 and re.search(r'[0#?](?:"[^"]*"|\\.|[^0#?.,;%"\\])+[0#?]', fmt):
+            # words between digit holders (「000-0000」): the cell spreads the digits among them
+            # (number_shown), the number is read whole, the words after it (collect holds a
+            # hyphen as a sign shown otherwise)
+            return "known: words between digit holders (read whole)"
         return "read: not one number"
     # number_read keeps a minus sign with its digits (-千円5 shows 千円-5 read): words alone compared.
     r_words = _NUMBER.sub("#", read).replace(" ", "").replace("-", "")

@@ -14,7 +14,11 @@ SHARE62 = .25   # cases made by late_date() or parts_fuzzer.bulk(): the classes 
 # Date-formatted numbers past Excel's last date (2958465 is 9999-12-31 counted from 1900,
 # 2957003 from 1904) or whose second rounds into year 10000; the formats a return holds.
 LATE_SERIALS = [2957004, 2957100, 2958000, 2958465, 2958465.999995, 2958466, 1e9]
-DATE_FORMATS = ["yyyy/m/d", "ge", 'ggge"年"m"月"d"日"', "yyyy/m/d h:mm:ss", "m/d", "[$-411]ge.m.d", "hh:mm:ss"]
+DATE_FORMATS = ["yyyy/m/d", "ge", 'ggge"年"m"月"d"日"', "yyyy/m/d h:mm:ss", "m/d", "[$-411]ge.m.d", "hh:mm:ss",
+                # Japanese Excel's own (a text section last), and dates by the number (a
+                # condition or a section of no date: python-calamine converts by the first)
+                'yyyy"年"m"月"d"日";@', "[<100]yyyy/m/d;0", "yyyy/m/d;;0", "[>=100000]0;yyyy/m/d",
+                "[<100][h]:mm;0", '[<10]ggge"年";#,##0']
 
 
 TYPED = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", 12, 0, -3.5, "12", "以上", None]
@@ -47,8 +51,9 @@ def typed_inputs(path, rng) -> None:
 
 def late_date(path, rng) -> str:
     """A returned file counting dates from 1904 (or not), one of its input cells (実績値,
-    分母 or 実施状況) a number past 9999-12-31 by that count in a date format, written as
-    openpyxl writes it (qa-fuzz62-1's class: collect ended in OverflowError)."""
+    分母 or 実施状況) a number past 9999-12-31 by that count (or an everyday one) in a date
+    format, written as openpyxl writes it (qa-fuzz62-1's class: collect ended in
+    OverflowError)."""
     import re
 
     import openpyxl
@@ -57,7 +62,8 @@ def late_date(path, rng) -> str:
     cell = _input_cell(wb.worksheets[0], rng)
     if cell is None:
         return "no input column"
-    cell.value = rng.choice(LATE_SERIALS)
+    # or an everyday number, which a format showing dates by the number shows as one or not
+    cell.value = rng.choice(LATE_SERIALS if rng.random() < .5 else [0, 5, 150, 45017, -3, 0.5])
     cell.number_format = rng.choice(DATE_FORMATS)
     wb.save(path)
     if rng.random() < .8:
