@@ -333,7 +333,6 @@ def test_the_classes_found_by_hand_are_generated(fuzz_masters, tmp_path):
     assert made == {"empty validation", "empty name", "empty shape", "legacy drawing", "zero-padded", "5,000 digits",
                     "small elements", "claiming", "lower", "absolute", "padded with"}, made
 
-    returned = fuzzlib.copy_to(fuzz_masters["returned"], tmp_path)
     said = []
     for seed in range(1, 7):      # a fresh copy each: late_date marks the book's count
         (tmp_path / f"late{seed}").mkdir()
