@@ -556,6 +556,10 @@ VALUE_FORMATS = [        # (a format the municipality gives the cell, a number t
     ('#"千円"', 0.3, N), ("#,###", 0.4, N), ("#.#", 0.04, N), ("#%", 0.004, N), ("#,###,", 300, N),
     (";;;", 12, N), ("#,###", 0, 0), ("#,###", 12, 12), ('#,###"件"', 1234, 1234), ("#,##0;△#,##0", 5, 5),
     ("#,###;-#,###;\"-\"", 12, 12), ("#.#", 5, 5),
+    # Japanese Excel's own date format (a text section last), formats that show dates by the
+    # number (python-calamine converts by the first section alone), a 郵便番号 format (stop 71)
+    ('yyyy"年"m"月"d"日";@', 45382, N), ("[<100]yyyy/m/d;0", 150, 150), ("yyyy/m/d;;0", 0, 0),
+    ("[>=100000]0;yyyy/m/d", 45017, N), ("000-0000", 1234, N),
 ]
 REF_FORMULAS = ["={ref}", "=SUM({row})", "={ref}*1", "=IFERROR({ref};\"\")"]
 # --named: values the tool names as what they are rather than reading them (qa-135): Roman
@@ -791,7 +795,10 @@ def judge_values(text: str, plan, before, after) -> list[str]:
                 problems.append(f"collect: error {where} arrived as {got!r}")
                 continue
             shows = re.sub(r'"[^"]*"|Standard|General|標準|\[[^\]]*\]', "", calc.get("format", ""))
-            if col == "実施状況" and _num(got) and calc.get("type") == "VALUE" and re.search(r"[%YMDHS]", shows):
+            # (a format that shows some numbers as dates and others not shows this one as the
+            # number: 150 in 「[<100]YYYY/M/D;0」 is 150, and arrives as one)
+            if (col == "実施状況" and _num(got) and calc.get("type") == "VALUE" and re.search(r"[%YMDHS]", shows)
+                    and not re.fullmatch(r"-?[\d,]+(?:\.\d+)?", (calc.get("string") or "").strip())):
                 problems.append(f"collect: {where} arrived as the number {got!r}; the cell showed "
                                 f"{calc.get('string')!r}")
                 continue
