@@ -145,8 +145,8 @@ def test_a_setting_named_over_a_merged_cell_reads_its_value(served, tmp_path, fa
             assert Place(served.parent.parent).folder(live_book(book)) == served.parent
 
 
-def _scoped_too(src: Path, dst: Path, name: str, formula: str, *, only: bool = False) -> Path:
-    """``src`` with ``name`` defined for 設定 alone as ``formula`` (名前の管理's 範囲: 設定),
+def _scoped_too(src: Path, dst: Path, name: str, formula: str, *, only: bool = False, scope: str = c.SETTINGS) -> Path:
+    """``src`` with ``name`` defined for ``scope`` alone as ``formula`` (名前の管理's 範囲: 設定),
     beside the workbook's (or instead of it with ``only``)."""
     with zipfile.ZipFile(src) as z:
         members = {i.filename: z.read(i) for i in z.infolist()}
@@ -155,7 +155,7 @@ def _scoped_too(src: Path, dst: Path, name: str, formula: str, *, only: bool = F
     if only:
         xml, n = re.subn(r'<definedName name="%s">[^<]*</definedName>' % name, "", xml, count=1)
         assert n == 1, name
-    scoped = f'<definedName name="{name}" localSheetId="{sheets.index(c.SETTINGS)}">{formula}</definedName>'
+    scoped = f'<definedName name="{name}" localSheetId="{sheets.index(scope)}">{formula}</definedName>'
     members["xl/workbook.xml"] = xml.replace("</definedNames>", scoped + "</definedNames>", 1).encode("utf-8")
     write_members(dst, members)
     return dst
@@ -172,6 +172,16 @@ def test_a_setting_named_twice_with_two_cells_is_refused(served, tmp_path, face)
     said = str(refused.value)
     assert f"名前の定義「{c.N_YEAR}」が、ブック全体の名前（参照先「設定!B3」）と、シート「設定」だけの名前" in said, said
     assert "参照先が違います" in said and "［名前の管理］" in said, said
+
+
+@pytest.mark.parametrize("face", ["file", "vba"])
+def test_another_sheets_own_name_is_that_sheets_alone(served, tmp_path, face):
+    """A copy of 設定 made in Excel or Calc (［移動またはコピー］, staff_edits walker seed 7806)
+    gets its own 対象年度 pointing into the copy, which formulas on that sheet alone read.
+    Every command was refused as if which 対象年度 staff meant were a guess; 設定 shows the
+    workbook's, which is read."""
+    path = _scoped_too(served, tmp_path / "master.xlsm", c.N_YEAR, "指標!$B$3", scope=c.INDICATORS)
+    assert _read_on(face, path).settings.fiscal_year == 2023
 
 
 @pytest.mark.parametrize("face", ["file", "vba"])

@@ -302,6 +302,12 @@ class Book:
                             f"こうなります）。設定シートの値のセルに名前「{name}」を付け直してください")
         sheet, ref = self.names[name]
         for scope, formula in scoped:
+            if scope != sheet:
+                # Another sheet's own name is read on that sheet alone: a copy of 設定 made in
+                # Excel or Calc (［移動またはコピー］) gets its own 対象年度 pointing into the copy
+                # ('設定 (2)'!$B$3), and every command was refused until staff deleted it; 設定
+                # shows staff the workbook's, which the tool reads.
+                continue
             if named_cell(formula) != (sheet, ref) or named_span(formula) != getattr(self.names, "spans", {}).get(name):
                 # Excel reads the sheet's own on that sheet (=対象年度 typed in 設定) and the
                 # workbook's elsewhere: which one staff mean by the setting is a guess.
