@@ -687,6 +687,8 @@ def apply_value(doc, a: dict) -> dict:
     info["cells"].insert(0, {"id": key, "col": a["col_name"], "what": "value:" + how, "typed": a.get("typed", ""),
                           "reads": reads, "before": before, "ref": f"{col_letter(c)}{r + 1}",
                           "named_class": a.get("named_class"),
+                          # a 比率 row (its 分母 open): a value with a unit arrives with it (README)
+                          "ratio_row": "分母" in cols and not sh.getCellByPosition(cols["分母"], r).CellProtection.IsLocked,
                           "calc": {"type": t, "value": cell.getValue(), "string": cell.getString(),
                                    "error": cell.getError(), "format": _format_code(doc, cell)}})
     if a["unprotect"] and how != "text_format":
@@ -818,6 +820,10 @@ def judge_values(text: str, plan, before, after) -> list[str]:
             if col == "実施状況":
                 continue
             reads = cell["reads"]
+            if cell.get("ratio_row") and isinstance(got, str) and v.unit:
+                # a 比率 row keeps what its numerator and 分母 count (「12km」 of 「40km」 is 30 %):
+                # collect writes the unit through and recalc judges the pair (methods._ratio_units)
+                continue
             if reads is None and not named and cell["what"] != "value:clear":
                 problems.append(f"collect: {where} arrived as {got!r}, read as the number {v.number}{v.unit} "
                                 "where a person reads no plain number")
