@@ -177,7 +177,9 @@ def _number_sections(sections: list[str]) -> list[str]:
     cell was said to show nothing and its -5 read as typed). Excel (SheetJS's choose_fmt,
     which follows it) and LibreOffice (measured: -5 in 「0.00;@」 shows -5.00) read it so. A
     format of 「@」 alone shows a number as 標準 does."""
-    if len(sections) < 4 and "@" in _joined(_pieces(sections[-1]), "code"):
+    # 「@」 looked for in the text first: _section_for asks this of every number shown, and
+    # cutting the section into pieces each time tripled its cost
+    if len(sections) < 4 and "@" in sections[-1] and "@" in _joined(_pieces(sections[-1]), "code"):
         return sections[:-1] or [_GENERAL]
     return sections[:3]
 
