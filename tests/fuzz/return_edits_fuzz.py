@@ -466,6 +466,10 @@ def judge_collect(rc, text, plan, before, after) -> list[str]:
             problems.append(f"collect: {name} neither taken nor named")
         last = {}     # the last thing typed into each cell is what the file holds
         for info in p["infos"]:
+            if info.get("pasted_other"):
+                # another municipality's whole table pasted over this one: what was typed
+                # before is gone with its rows (seed 8186: 「３．５」 typed, then 江別市's rows)
+                last.clear()
             for cell in info.get("cells", []):
                 last[(cell["id"], cell["col"])] = cell
         for cell in last.values():
