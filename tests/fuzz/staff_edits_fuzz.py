@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -182,7 +183,9 @@ def draw(rng: random.Random, doc) -> dict:
         a["count"] = rng.choice([1, 1, 2])
         a["at"] = rng.choice([row, last_row + 1]) if "rows" in kind else rng.choice([col, last_col + 1, 0])
     elif kind in ("sort_muni", "sort_indicators"):
-        a["sheet"] = muni if kind == "sort_muni" else "指標"
+        # (指標 renamed by an earlier action: its rows sorted under the new name are another
+        # action's matter; seed 8370 stopped the walker here)
+        a["sheet"] = muni if kind == "sort_muni" or not doc.Sheets.hasByName("指標") else "指標"
         sh, last_row, last_col = data_cells(doc, a["sheet"])
         a["key"] = rng.randint(0, last_col)
         a["range"] = f"A1:{col_letter(last_col)}{last_row + 1}"
@@ -199,7 +202,7 @@ def draw(rng: random.Random, doc) -> dict:
     elif kind == "merge":
         a["w"], a["h"] = rng.randint(1, 2), rng.randint(0, 2)
     elif kind == "type_error":
-        a["sheet"] = rng.choice([muni, "指標"])
+        a["sheet"] = rng.choice([muni, "指標" if doc.Sheets.hasByName("指標") else muni])
         sh, last_row, last_col = data_cells(doc, a["sheet"])
         c = header_col(sh, "実績値" if a["sheet"] != "指標" else "実績値（手入力）", last_col)
         a["col"] = c if c is not None and rng.random() < 0.8 else rng.randint(0, last_col)
@@ -658,7 +661,9 @@ def main():
         try:
             actions, problems = one_sequence(office, base, baseline, rng, work, fixed[n] if fixed else None)
         except Exception as exc:
-            print(f"seed {seed}: harness error {type(exc).__name__}: {exc}", flush=True)
+            where = traceback.extract_tb(exc.__traceback__)[-1]   # the walker's line that the office refused
+            print(f"seed {seed}: harness error {type(exc).__name__}: {exc} (at {Path(where.filename).name}:"
+                  f"{where.lineno} {where.line})", flush=True)
             office.start()
             n += 1
             continue
