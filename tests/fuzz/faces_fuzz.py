@@ -817,8 +817,8 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
         if merged_rows:
             SEEN["merged since the save: 検証結果 differs on its cells"] = SEEN.get(
                 "merged since the save: 検証結果 differs on its cells", 0) + 1
-    # README (staff-guide: 「% 以外の表示形式は保存されているマスターから読みます」): a number given
-    # a format with words since the save (3312 in 「#,##0"件"」, which the file face names as shown
+    # docs/staff-guide.md: 「% 以外の表示形式は保存されているマスターから読みます」. A number given a
+    # format other than % since the save (3312 in 「#,##0"件"」, which the file face names as shown
     # 「3,312件」) is read by the button as the saved cell's format says; X-Renkei-Percents
     # carries percent formats only. Rows on such a cell may differ (faces walker 8238).
     worded = {cell for cell, (_value, fmt, _key) in TYPED_FINAL.items()
