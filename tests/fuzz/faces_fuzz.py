@@ -827,8 +827,8 @@ def unsaved_differences(entry: str, file_view, live_view) -> list[str]:
         cut = {r for r in rows["file"] ^ rows["live"] if (r[1], r[2]) in worded}
         rows = {name: got - cut for name, got in rows.items()}
         if cut:
-            SEEN["a format other than % typed since the save: 検証結果 differs on its cells"] = SEEN.get(
-                "a format other than % typed since the save: 検証結果 differs on its cells", 0) + 1
+            seen = "a format other than % typed since the save: 検証結果 differs on its cells"
+            SEEN[seen] = SEEN.get(seen, 0) + 1
     if HEADER["sent"] and not unknown:
         # X-Renkei-Percents says the format of every number the open book holds in a percent
         # format, the ones typed since the save included: the button reads them as the command
