@@ -505,6 +505,38 @@ def test_requests_sent_ahead_of_their_answers_close_the_connection_and_keep_no_p
             sock.close()
 
 
+@pytest.mark.parametrize("size", [0, 1, 5_000, 64 * 1024, 64 * 1024 + 1, 3 * 64 * 1024 + 7])
+@pytest.mark.parametrize("more", [False, True])
+def test_an_answers_last_byte_goes_with_its_end(size, more):
+    """The guard hands an answer to uvicorn in pieces (server.app._in_pieces). Its last
+    bytes went with ``more_body`` still true, and an empty message a turn of the loop later
+    ended it. A kept-alive client that had the whole answer (its Content-Length) sent its
+    next request in that turn; the protocol read it before the end and closed the
+    connection as one sent ahead of its answer (seen once in a suite run:
+    test_server's flood, 「Server disconnected without sending a response」 on its 28th
+    request). The message that carries the last byte now ends the answer, so nothing the
+    client sends after it can come before the end."""
+    import asyncio
+
+    from renkei_xl.server.app import ANSWER_PIECE, _in_pieces
+
+    body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    assert asyncio.run(_in_pieces(send, {"type": "http.response.body", "body": body, "more_body": more},
+                                  lambda: False))
+    assert b"".join(m["body"] for m in sent) == body
+    assert all(len(m["body"]) <= ANSWER_PIECE for m in sent)
+    assert [m["more_body"] for m in sent] == [True] * (len(sent) - 1) + [more]
+    if body:
+        assert sent[-1]["body"] == body[-len(sent[-1]["body"]):] and sent[-1]["body"], "the last byte came alone"
+    else:
+        assert len(sent) == 1
+
+
 def test_an_address_a_request_names_in_x_forwarded_for_is_not_logged_without_a_proxy(server):
     """uvicorn took X-Forwarded-For from any connection of the server's own machine, with no
     proxy set up (no --proxy), as the client's address: any program or user there named

@@ -634,13 +634,25 @@ async def _in_pieces(send, message: dict, left: Callable[[], bool]) -> bool:
     """``message`` (a response body) sent in ANSWER_PIECE pieces; False when the client had
     left before the last one was handed over (uvicorn then drops the rest without a word).
     A close after that is not counted: a client that read the whole answer may close at
-    once, and what it had not read yet of the last piece TCP does not tell."""
+    once, and what it had not read yet of the last piece TCP does not tell.
+
+    The last piece ends the body in the same message. It was followed, after a turn of the
+    loop, by an empty message that ended it: a client that had the whole answer (its
+    Content-Length) sent its next request in that turn, the protocol read it before the
+    end, and took it for one sent ahead of the answer (connections.TimelyH11Protocol.
+    on_response_complete closes such a connection): a kept-alive client's next request was
+    cut, now and then, under load."""
     body, more = message.get("body", b""), message.get("more_body", False)
     view = memoryview(body)
-    for start in range(0, len(body), ANSWER_PIECE):
+    starts = range(0, len(body), ANSWER_PIECE)
+    for start in starts:
         if left():
             return False
-        await send({"type": "http.response.body", "body": bytes(view[start:start + ANSWER_PIECE]), "more_body": True})
+        last = start == starts[-1]
+        await send({"type": "http.response.body", "body": bytes(view[start:start + ANSWER_PIECE]),
+                    "more_body": more if last else True})
+        if last:
+            return True
         await asyncio.sleep(0)      # a close the connection met in that send is seen (Guard._hand_over's listen)
     await send({"type": "http.response.body", "body": b"", "more_body": more})
     return True
