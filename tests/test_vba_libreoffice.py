@@ -583,6 +583,20 @@ def _staff_print_areas(wb) -> None:
         wb[sheet].print_area = area
 
 
+# Three things staff did to the tool's sheets, in one master: print areas on 集計 and 検証結果
+# (STAFF_PRINT_AREAS), a page of their own on 一覧 and 集計 (staff_page), and 一覧 hidden. Each
+# test reads what its own edit is about, and the print-area test compares every sheet the
+# answer wrote with the model, so none hides another's outcome. One LibreOffice load and
+# recalc replay for the three: about 8 CPU-s of soffice's fewer than a master each.
+STAFF_SHEET_EDITS = "print areas, a page and 一覧 hidden"
+
+
+def _staff_sheet_edits(wb) -> None:
+    _staff_print_areas(wb)
+    _staff_page(wb)
+    _list_hidden(wb)
+
+
 PERCENTS = "X-Renkei-Percents"
 # Cells staff gave a percent format (札幌市, a sheet name the header carries as hex): a block of
 # one format, a column of mixed formats, a percent sign in quotes (the client sends it, the
@@ -735,11 +749,11 @@ def replays(server, tmp_path_factory):  # noqa: F811
     cases["missing Sub"] = ([catalogue[0], {"func": "renkeiNoSuchAction", "args": [], "values": None, "sheet_position": 0,
                               "start_row": 0, "start_column": 0, "row_count": 1, "column_count": 1}], None)
     # A master whose 集計 staff deleted: the click adds it, and the VBA protects it as the answer says.
-    # And one whose 一覧 staff hid: the click cannot activate it to freeze its panes.
+    # And one with STAFF_SHEET_EDITS (一覧 hidden among them: the click cannot activate it to
+    # freeze its panes).
     sources = {"added sheet": _edited(server.master, root / "no_summary" / server.master.name, _without_summary),
-               "hidden sheet": _edited(server.master, root / "hidden" / server.master.name, _list_hidden),
-               "staff print areas": _edited(server.master, root / "areas" / server.master.name, _staff_print_areas),
-               "staff page": _edited(server.master, root / "page" / server.master.name, _staff_page)}
+               STAFF_SHEET_EDITS: _edited(server.master, root / "staff_sheet_edits" / server.master.name,
+                                          _staff_sheet_edits)}
     for name, source in sources.items():
         edited_payload = payload_from_file(source, client=VBA)
         response = server.post("recalc", edited_payload)
@@ -930,7 +944,7 @@ def test_a_print_area_staff_set_on_a_rebuilt_sheet_goes_on_both_faces(replays, s
     from renkei_xl.workbook.session import recalc_file
     from remote_payload import file_print_area
 
-    actions, applied, result = replays["staff print areas"]
+    actions, applied, result = replays[STAFF_SHEET_EDITS]
     assert _replay_outcome(result) == f"OK {len(_replayed(actions))}", result["result"]
     for sheet in STAFF_PRINT_AREAS:
         assert result["read"][sheet]["print_areas"] == [], (sheet, result["read"][sheet]["print_areas"])
@@ -1020,7 +1034,7 @@ def test_the_chart_renkeiaddchart_draws_is_the_models_once(replays, case):
 def test_a_hidden_sheets_panes_are_left_and_the_replay_goes_on(replays):
     """RenkeiServer.bas' RenkeiFreeze leaves a sheet staff hid (Excel cannot activate it:
     1004 in the middle of the replay); the rest of the answer runs."""
-    actions, applied, result = replays["hidden sheet"]
+    actions, applied, result = replays[STAFF_SHEET_EDITS]
     frozen = [a for a in _replayed(actions) if a["func"] == "freezePaneAtRange"
               and applied.order[a["sheet_position"]] == "一覧"]
     assert frozen, "the answer freezes 一覧's panes"
@@ -1084,7 +1098,7 @@ def test_a_page_staff_set_on_a_tool_sheet_is_the_plans_again_after_the_server(re
     server's answer set the breaks and the print area only, so the staff's page stayed.
     The master's renkeiPageSetup, replayed, puts the plan's (what the model says, read back
     through UNO; the titles LibreOffice cannot set are the model's, LO_NOTES)."""
-    _actions, applied, result = replays["staff page"]
+    _actions, applied, result = replays[STAFF_SHEET_EDITS]
     assert _replay_outcome(result).startswith("OK"), result["result"]
     for sheet in STAFF_PAGE_SHEETS:     # the staff's was portrait Letter, 3 x 2 pages, footer "staff"
         page = result["read"][sheet]["page"]
