@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from ports import wait_accepted, wait_gone, wait_read
+from ports import wait_accepted, wait_all_gone, wait_read
 from test_server import KEY, _log_once, _log_settled, http_get, serving
 
 
@@ -490,8 +490,7 @@ def test_requests_sent_ahead_of_their_answers_close_the_connection_and_keep_no_p
             except BlockingIOError:
                 pass
             flood.append(sock)
-        for sock in flood:          # each answered once and closed by the server
-            wait_gone(int(port), sock)
+        wait_all_gone(int(port), flood)     # each answered once and closed by the server
         answers = []
         for _ in range(5):
             try:
