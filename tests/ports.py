@@ -123,10 +123,7 @@ def wait_all_gone(port: int, clients: list[socket.socket], timeout: float = 30) 
     deadline = time.monotonic() + timeout
     left = {_address(c.getsockname()[1], c.getsockname()[0]) for c in clients}
     server = _address(port)
-    while left:
-        left &= {row[2] for row in _tcp_rows() if row[1] == server and row[3] in OPEN}
-        if not left:
-            return
+    while left := left & {row[2] for row in _tcp_rows() if row[1] == server and row[3] in OPEN}:
         assert time.monotonic() < deadline, f"the server on {port} did not take the close of {len(left)} clients"
         time.sleep(0.01)
 
