@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -68,6 +69,11 @@ CLIENTS = 12
 # request, a tenth of this file's run), even for the plain http these tests speak: one,
 # made as httpx makes it, serves every request. The https tests pass their own certificate.
 _TLS = httpx.create_ssl_context()
+
+
+def trusting(cert) -> ssl.SSLContext:
+    """A context that trusts the test's own certificate: httpx 0.28 deprecated ``verify=<path>``."""
+    return ssl.create_default_context(cafile=str(cert))
 
 
 def http_get(url: str, **kwargs) -> httpx.Response:
@@ -1450,13 +1456,13 @@ def test_serve_speaks_https_with_uvicorns_own_settings(tmp_path, licensed):  # n
         while True:
             assert proc.poll() is None, log.read_text(encoding="utf-8")
             try:
-                response = httpx.get(f"https://127.0.0.1:{port}/", verify=str(cert), timeout=2)
+                response = httpx.get(f"https://127.0.0.1:{port}/", verify=trusting(cert), timeout=2)
                 break
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
                 time.sleep(0.3)
         assert response.status_code == 200 and response.json()["service"] == "renkei-xl"
-        refused = httpx.post(f"https://127.0.0.1:{port}/buttons/check", verify=str(cert), content=b"{}",
+        refused = httpx.post(f"https://127.0.0.1:{port}/buttons/check", verify=trusting(cert), content=b"{}",
                              headers={"Authorization": "wrong"}, timeout=10)
         assert refused.status_code == 401
         with pytest.raises(httpx.HTTPError):

@@ -30,7 +30,7 @@ import pytest
 
 from serve_refusal import serve_in_process
 from test_buttons import licensed  # noqa: F401  (the remote engine's licence fixture)
-from test_server import KEY, _closed_by_server, _free_port, _InThread, _request_log, flood_then_answer
+from test_server import KEY, _closed_by_server, _free_port, _InThread, _request_log, flood_then_answer, trusting
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -116,12 +116,12 @@ def test_a_connection_that_does_not_finish_tls_in_time_is_closed_and_said_once(t
         silent = [running.connect() for _ in range(5)]
         half = running.connect()
         half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")       # a ClientHello's first bytes
-        answer = httpx.get(f"https://127.0.0.1:{running.port}/", verify=str(pair[0]), timeout=10)
+        answer = httpx.get(f"https://127.0.0.1:{running.port}/", verify=trusting(pair[0]), timeout=10)
         assert answer.status_code == 200 and answer.json()["service"] == "renkei-xl"
         closed = [_closed_by_server(sock, 5) for sock in [*silent, half]]
         for sock in [*silent, half]:
             sock.close()
-        answer = httpx.post(f"https://127.0.0.1:{running.port}/buttons/check", verify=str(pair[0]),
+        answer = httpx.post(f"https://127.0.0.1:{running.port}/buttons/check", verify=trusting(pair[0]),
                             content=b"{}", headers={"Authorization": "wrong"}, timeout=10)
         assert answer.status_code == 401
     assert closed == [True] * 6, closed
@@ -160,7 +160,7 @@ def test_connections_in_their_tls_handshake_count_toward_the_bound(tmp_path, pai
         max_connections = 4
 
     with _request_log() as lines, _Serving(_app(tmp_path), Few) as running:
-        closed = flood_then_answer(running, f"https://127.0.0.1:{running.port}/", verify=str(pair[0]))
+        closed = flood_then_answer(running, f"https://127.0.0.1:{running.port}/", verify=trusting(pair[0]))
     assert sum(not c for c in closed) <= Few.max_connections - 1, closed    # the answered client's counted
     assert closed[:6] == [True] * 6 and closed[-1] is False, closed
     # closed by the bound, said as such, and not also as a failed handshake
@@ -199,19 +199,19 @@ def test_renkei_xl_serve_closes_connections_that_never_start_tls_within_the_limi
         while True:
             assert proc.poll() is None, (tmp_path / "stderr.log").read_text(encoding="utf-8")
             try:
-                httpx.get(url + "/", verify=str(pair[0]), timeout=2)
+                httpx.get(url + "/", verify=trusting(pair[0]), timeout=2)
                 break
             except httpx.HTTPError:
                 assert time.monotonic() < deadline, (tmp_path / "stderr.log").read_text(encoding="utf-8")
                 time.sleep(0.3)
         idle = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(20)]
         by = time.monotonic() + limit + 5      # 60 s was asyncio's limit: well within it
-        answer = httpx.post(url + "/buttons/check", verify=str(pair[0]), content=b"{}",
+        answer = httpx.post(url + "/buttons/check", verify=trusting(pair[0]), content=b"{}",
                             headers={"Authorization": "wrong"}, timeout=10)
         assert answer.status_code == 401 and "鍵" in answer.text
         closed = [_closed_by_server(sock, max(by - time.monotonic(), 0.01)) for sock in idle]
         assert closed == [True] * 20, closed
-        assert httpx.get(url + "/", verify=str(pair[0]), timeout=10).status_code == 200
+        assert httpx.get(url + "/", verify=trusting(pair[0]), timeout=10).status_code == 200
     finally:
         for sock in idle:
             sock.close()
