@@ -1227,9 +1227,12 @@ def test_a_return_with_a_control_character_in_a_unit_names_it(sample, issued, tm
 # SHA-256; an older submission does not overwrite a newer one: 市町村 and 提出日時; an import
 # since the file was issued: 取込日時). An error value there was read as no time or no hash:
 # the older file of 小樽市 was imported over the newer one, on both faces, without a word;
-# over a header, the whole log was read as none. qa-98.
+# over a header, the whole log was read as none. qa-98. ファイル名 (A) and 変更セル数 (D) are read by
+# rules too: an error in A2 was read as a file of no municipality (「札幌市」 typed over 小樽市's
+# record then passed, the newer return held as a correction of staff's) and quoted as the file
+# 「取り込み済みの「#N/A」」; one in D2 was read as an import that changed cells.
 LOG_CASES = [(ref, error, face) for ref, error in (("F2", "#REF!"), ("B2", "#N/A"), ("E2", "#VALUE!"), ("C2", "#NAME?"),
-                                                 ("F1", "#DIV/0!"))
+                                                 ("F1", "#DIV/0!"), ("A2", "#N/A"), ("D2", "#SPILL!"))
              for face in FACES]
 
 

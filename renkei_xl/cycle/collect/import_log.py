@@ -14,9 +14,14 @@ from ...core.errors import UserError
 from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused, Submission
 
 
-# The columns of 取込履歴 its rules read (LOG_COLUMNS' positions): 市町村, 取込日時, SHA-256 and
-# 提出日時. An error value there is no record to pass over (check_import_log, since_issue).
-RULE_COLUMNS = ("1", "2", "4", "5")
+# The columns of 取込履歴 its rules read (LOG_COLUMNS' positions): ファイル名 (whose municipality
+# refuse_misnamed holds 市町村 to, and the name an older-submission refusal quotes), 市町村,
+# 取込日時, 変更セル数 (first_since_issue passes over an import that changed nothing), SHA-256 and
+# 提出日時. An error value there is no record to pass over (check_import_log, since_issue): in
+# ファイル名 it was read as a file of no municipality, and 「札幌市」 typed over 小樽市's record
+# passed, the newer return held as a correction staff made; an older return was refused as
+# older than 「取り込み済みの「#N/A」」; in 変更セル数 it was read as some cells changed.
+RULE_COLUMNS = ("0", "1", "2", "3", "4", "5")
 MUNICIPALITY_COLUMN = "1"
 # The columns every version of the tool wrote 取込履歴 with, in this order, from its first
 # (535b439: ファイル名 … 提出日時); 取り込まなかったセル (HELD_COLUMN) came later (df1f77f) and
