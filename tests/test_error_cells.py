@@ -1091,6 +1091,29 @@ def test_an_error_in_the_last_runs_findings_stops_no_run(marked, tmp_path, ref, 
     assert "札幌市!E5" in said and "概数" in said and "部品" not in said, said
 
 
+# 検証結果's hidden 元の塗り is read back as the fill a marked cell gets again: an error value
+# there (a formula of staff's, a #REF! since) was read as the text 「#N/A」, taken for no fill,
+# and the mark lifted left the input cell white, on both faces. An error records no fill: the
+# cell's own look by the contract stands in, as for a 検証結果 without the column.
+@pytest.mark.parametrize("face", FACES)
+def test_an_error_as_a_marks_former_fill_is_read_as_no_record(marked, tmp_path, face):
+    from renkei_xl.workbook.session import validate_file
+
+    assert file_grid(marked, c.FINDINGS)[0][6] == c.FINDING_BEFORE_COLUMN
+    path = with_error(marked, tmp_path / "master.xlsm", c.FINDINGS, "G2", "#N/A")
+    if face == "file":              # 入力チェック again: 札幌市!E5 marked again, its 元の塗り kept
+        validate_file(path)
+        rows = file_grid(path, c.FINDINGS)
+    else:
+        payload = payload_from_file(path, client=VBA)
+        book = remote_book(payload)
+        from renkei_xl.excel import buttons
+
+        buttons.check(book)
+        rows = apply_actions(payload, book.json()["actions"]).rows(c.FINDINGS)
+    assert [r[6] for r in rows[1:] if r[1:3] == ["札幌市", "E5"]] == [c.INPUT_FILL], rows
+
+
 # ------------------------------------------------------------- what 一覧 and 集計 publish
 # The lists 評価を再計算 writes (一覧, 集計, 次の一歩; the 確定版 is 一覧 as it is) show 指標's
 # texts: an error value there was published as its text, a 役割 「#N/A」 with its own group on

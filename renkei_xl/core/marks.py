@@ -13,7 +13,7 @@ from .contract_read import MasterData, text
 from .model import WARNING, Finding
 from .plan_types import FillEdit, MasterState
 from .refs import cell_ref, parse_ref
-from .values import error_value
+from .values import error_value, unread_value
 
 
 class PreviousMark(NamedTuple):
@@ -49,7 +49,10 @@ def previous_marks(grid: Optional[Sequence[Sequence[object]]]) -> list[PreviousM
             # A place that is an error value names no cell: the file face went looking for
             # sheet 「#N/A」 and stopped every run with 「シート「#N/A」の部品が見つかりません」.
             continue
-        before = text(row[b_col]) if b_col is not None and b_col < len(row) else ""
+        held = row[b_col] if b_col is not None and b_col < len(row) else None
+        # An error value there (a formula of staff's, a #REF! since) records no fill: read as
+        # the text 「#N/A」 it was 「no fill」, and the lifted mark left an input cell white.
+        before = "" if unread_value(held) else text(held)
         ind_id = text(row[i_col]) if i_col is not None and i_col < len(row) else ""
         out.append(PreviousMark(sheet, ref, _fill_from_text(before) if before else None, bool(before), ind_id))
     return out
