@@ -569,6 +569,8 @@ def test_with_proxy_only_the_last_forwarded_address_of_a_local_connection_is_the
     assert client_of(scope("127.0.0.1", b"10.0.0.9, 192.0.2.5"), True) == ("192.0.2.5", 0)
     assert client_of(scope("::1", b"10.0.0.9", b"2001:db8::5"), True) == ("2001:db8::5", 0)
     assert client_of(scope("127.0.0.1", b"192.0.2.5, fake outcome=x"), True) == ("127.0.0.1", 5000)
+    assert client_of(scope("127.0.0.1", b"fe80::1% outcome=x"), True) == ("127.0.0.1", 5000)   # a zone is any text
+    assert client_of(scope("::1", b"fe80::1%eth0"), True) == ("::1", 5000)
     assert client_of(scope("192.0.2.20", b"192.0.2.5"), True) == ("192.0.2.20", 5000)     # not the proxy's
     assert client_of(scope("127.0.0.1", b"192.0.2.5"), False) == ("127.0.0.1", 5000)    # no --proxy
     assert client_of(scope("127.0.0.1"), True) == ("127.0.0.1", 5000)

@@ -549,16 +549,22 @@ def client_of(scope: dict, proxy: bool) -> Optional[tuple]:
     program or user of the server named another PC as the client of its requests (keyed
     or not), and an unauthenticated request put a text of its own in the log line
     (「client="fake outcome=…"」), which no header of one may. The nearest proxy's entry is
-    the last (IIS appends the client's address to the one the client sent)."""
+    the last (IIS appends the client's address to the one the client sent).
+
+    An IPv6 address with a zone (「fe80::1%eth0」) is none a proxy forwards, and Python's
+    ipaddress takes any text after the 「%」 as its zone: 「fe80::1% outcome=完了」 passed as an
+    address and was written as the client, a text of the sender's own in the line, and each
+    such text was an address of its own to the bounds kept per address (server.guesses, Quiet)."""
     peer = scope.get("client")
     if not proxy or not peer or not _loopback(peer[0]):
         return peer
     sent = b",".join(v for k, v in scope.get("headers", []) if k.lower() == b"x-forwarded-for")
     last = sent.rsplit(b",", 1)[-1].strip().decode("latin-1") if sent else ""
     try:
-        return (str(ipaddress.ip_address(last)), 0)
+        address = ipaddress.ip_address(last)
     except ValueError:
         return peer
+    return peer if getattr(address, "scope_id", None) is not None else (str(address), 0)
 
 
 def _loopback(host: str) -> bool:
