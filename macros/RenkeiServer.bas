@@ -132,6 +132,9 @@ Private Const MSG_NOT_PREPARED As String = "300C007B0030007D300D306F300100450078
 Private Const MSG_REFUSED_PLAIN As String = "30DC30BF30F3306E7D50679C309266F8304D8FBC3081306A30447B876240304C3042308B305F308130014F55308266F8304D8FBC307E305A306B6B623081307E3057305FFF08007B0030007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230B530FC30D030FC304C3053306E30DE30B930BF30FC306E30DE30AF30ED3088308A53E430447248306E305F308130018A733057304474067531FF08007B0031007DFF09306E8AAC660E30928868793A3067304D307E305B3093300200490054002062C55F538005306B300130B530FC30D030FC306E66F465B030924F9D983C30573066304F3060305530443002"
 ' Remote.bas' box for an answer that is not 200 and not the server's text (RenkeiServerSaid).
 Private Const MSG_NOT_OURS As String = "00720065006E006B00650069002D0078006C002030B530FC30D030FC3067306F306A304476F8624B304C7B543048307E3057305FFF08007B0030007D300100480054005400500020007B0031007D0020007B0032007DFF09300230D630C330AF306F590966F4305730663044307E305B3093300230D730ED30AD30B7306A306990144E2D306E6A5F5668304C6B623081305F304B30015225306E30B530FC30D030FC306B3064306A304C306330663044307E30593002300C0078006C00770069006E00670073002E0063006F006E0066300D30B730FC30C8306E002000520045004E004B00450049005F005300450052005600450052FF083068002000500052004F00580059005F005300450052005600450052FF09306E50243092002000490054002062C55F538005306B78BA304B308130663082308930633066304F3060305530443002"
+' Application.EnableCancelKey while a click lifts protection, turns events off and replays the answer
+' (xlDisabled): Esc or Ctrl+Break does nothing there (RenkeiCallServer says why).
+Private Const CANCEL_KEY_DISABLED As Long = 0
 ' Shape.Type of a chart object (Office's MsoShapeType msoChart): how renkeiAddChart finds the tool's charts.
 Private Const MSO_CHART As Long = 3
 ' The type of the server's refusals (renkei_xl.server.refusals.TEXT).
@@ -173,7 +176,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Dim url As String, problem As String
     Dim headers As New Dictionary
     Dim number As Long, description As String
-    Dim events As Boolean, unguarded As String, unprotected As Long
+    Dim events As Boolean, unguarded As String, unprotected As Long, cancelKey As Long
     Dim wb As Workbook
     url = server
     If Right(url, 1) = "/" Then url = Left(url, Len(url) - 1)
@@ -208,6 +211,13 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     ' value the replay writes and every sheet RenkeiFreeze shows, writing cells the answer does
     ' not know or stopping it halfway: events are off while the answer is replayed, as Excel
     ' documents for a macro's own Save (Application.EnableEvents), and put back as they were.
+    ' Esc or Ctrl+Break meanwhile: Excel's default (xlInterrupt) stops the code in its "Code
+    ' execution has been interrupted" box, whose End ends every procedure without running its
+    ' handler: the sheets renkeiUnprotectSheets lifted stayed unprotected, events stayed off for
+    ' the rest of the session, and no box said the book was half written. The key is off
+    ' (xlDisabled) until protection and events are back, then as it was: the wait is bounded by
+    ' TIMEOUT and the replay by the answer (Excel resets the key itself once no code runs).
+    cancelKey = RenkeiCancelKey(CANCEL_KEY_DISABLED)
     events = Application.EnableEvents
     Application.EnableEvents = False
     On Error GoTo Failed
@@ -216,6 +226,7 @@ Public Sub RenkeiCallServer(server As String, entry As String)
     Application.EnableEvents = events
     ' The answer ran; a sheet left open is what staff read, and what the server's log says.
     unguarded = RenkeiRestoreProtection(wb, unprotected)
+    RenkeiCancelKey cancelKey
     If unguarded <> "" Then
         RenkeiReport url, unprotected, unguarded
         MsgBox unguarded, vbExclamation, RenkeiText(MSG_TITLE)
@@ -227,6 +238,7 @@ Failed:
     On Error GoTo 0
     Application.EnableEvents = events
     unguarded = RenkeiRestoreProtection(wb, unprotected)
+    RenkeiCancelKey cancelKey
     If unguarded <> "" Then MsgBox unguarded, vbExclamation, RenkeiText(MSG_TITLE)
     If RenkeiIsConnectionError(number) And renkeiStage <> STAGE_PREPARING Then
         MsgBox RenkeiFormat(RenkeiText(MSG_CONNECT), url) & vbLf & vbLf & description, _
@@ -239,6 +251,15 @@ Failed:
         MsgBox RenkeiFailure(entry, number, description), vbCritical, RenkeiText(MSG_TITLE)
     End If
 End Sub
+
+Function RenkeiCancelKey(ByVal how As Long) As Long
+    ' Application.EnableCancelKey set to how; what it was (xlInterrupt where the host lacks the
+    ' property: LibreOffice, the test bench, keeps its own).
+    RenkeiCancelKey = 1  ' xlInterrupt
+    On Error Resume Next
+    RenkeiCancelKey = Application.EnableCancelKey
+    Application.EnableCancelKey = how
+End Function
 
 ' Remote.bas' RunServerPython calls this on its first line (renkei_xl.vba.sources writes the call):
 ' from here until RenkeiSending, an error is Excel's own, met preparing the book to send.

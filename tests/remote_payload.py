@@ -178,6 +178,11 @@ def sheet_key(name: str) -> str:
 # dialog (OK / Cancel) in the middle of a replay, unless DisplayAlerts is off: the model raises it.
 MERGE_DIALOG = "merge-dialog"
 MSGBOX_CUT = "msgbox-cut"     # raised by the model though Excel says nothing (see _excel_refuses)
+# Esc (or Ctrl+Break) pressed during the replay where the master's VBA leaves Excel's cancel key
+# as it is (xlInterrupt): Excel's "Code execution has been interrupted" box, whose End ends every
+# procedure with no handler run (documented, Application.EnableCancelKey). The model takes End,
+# the stricter answer: nothing RenkeiCallServer lifted or turned off is put back (apply_actions).
+CODE_ENDED = "code-ended"
 _PROTECTION_KEYS = ("sheet", "objects", "scenarios", "formatCells", "formatColumns", "formatRows",
                     "insertColumns", "insertRows", "insertHyperlinks", "deleteColumns", "deleteRows",
                     "sort", "autoFilter", "pivotTables")
@@ -420,6 +425,30 @@ def events_off(codes: tuple[str, ...]) -> bool:
             text = body.group(0)
             off = text.find("Application.EnableEvents = False")
             return 0 <= off < text.find("RunServerPython url")
+    return False
+
+
+@_read_from_vba
+def cancel_key_off(codes: tuple[str, ...]) -> bool:
+    """Whether the file's RenkeiCallServer turns Esc and Ctrl+Break off (Application.EnableCancelKey
+    xlDisabled, through RenkeiCancelKey) before it turns events off and replays, and gives the
+    key back only after protection is back, on both paths: staff cannot then end the replay
+    halfway with protection lifted and events off (CODE_ENDED)."""
+    for code in codes:
+        body = re.search(r"^Public Sub RenkeiCallServer\(.*?^End Sub", code, re.MULTILINE | re.DOTALL)
+        helper = re.search(r"^Function RenkeiCancelKey\(ByVal how As Long\) As Long\s*$.*?^End Function", code,
+                           re.MULTILINE | re.DOTALL)
+        disabled = re.search(r"^Private Const CANCEL_KEY_DISABLED As Long = 0\s*$", code, re.MULTILINE)
+        if not (body and helper and disabled and "Application.EnableCancelKey = how" in helper.group(0)):
+            continue
+        text = body.group(0)
+        off = text.find("= RenkeiCancelKey(CANCEL_KEY_DISABLED)")
+        failed = text.find("\nFailed:")
+        if not 0 <= off < text.find("Application.EnableEvents = False") < text.find("RunServerPython url") < failed:
+            return False
+        # each path: protection put back, then the key given back
+        return all(0 <= part.find("RenkeiRestoreProtection(") < part.find("RenkeiCancelKey cancelKey")
+                   for part in (text[off:failed], text[failed:]))
     return False
 
 
@@ -1052,6 +1081,9 @@ def _payload_within(path: Path, load, *, name: str | None, client: str, in_front
                           "refuses_unsaved_protection": client == VBA and refuses_unsaved_protection(path),
                           "staff_events": staff_events(path) if client == VBA else [],
                           "events_off": client == VBA and events_off(path),
+                          # the master's RenkeiCallServer turns Esc off while it replays; a test
+                          # may press it before an action ("escape_at": the action's index)
+                          "cancel_key_off": client == VBA and cancel_key_off(path),
                           # the master's check of the cells the click writes (client 8 on)
                           "written_check": written_check(path) if client == VBA else None,
                           # the master's renkeiSetText gives a cell not Text the prefix (qa-client63)
@@ -1667,6 +1699,10 @@ class Applied:
     # RenkeiCallServer turns events off first (events_off).
     staff_events: tuple = ()
     events_off: bool = False
+    # Whether the master's RenkeiCallServer turns Esc off while it replays (cancel_key_off); else
+    # Esc pressed before action ``escape_at`` (a test's) ends the replay there (CODE_ENDED).
+    cancel_key_off: bool = False
+    escape_at: Optional[int] = None
     # What the master's renkeiUnprotectSheets does with the cells the click writes (written_check):
     # None, nothing (a value into a merge, array or data table made since the save meets 1004).
     written_check: Optional[dict] = None
@@ -1961,6 +1997,7 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
                   freeze_leaves_page_layout=excel.get("freeze_leaves_page_layout", False),
                   refuses_unsaved_protection=excel.get("refuses_unsaved_protection", False),
                   staff_events=tuple(excel.get("staff_events", ())), events_off=excel.get("events_off", False),
+                  cancel_key_off=excel.get("cancel_key_off", False), escape_at=excel.get("escape_at"),
                   written_check=excel.get("written_check"),
                   set_text_checks_format=excel.get("set_text_checks_format", False),
                   page_setup_arguments=excel.get("page_setup_arguments", {}),
@@ -1981,7 +2018,11 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     if out.vba:
         actions = vba_parsed(actions)
     try:
-        for a in actions:
+        for i, a in enumerate(actions):
+            if i == out.escape_at and out.vba and not out.cancel_key_off:
+                raise ExcelError(CODE_ENDED, "Code execution has been interrupted (Esc), and End ends it: "
+                                             f"{len(out.lifted)} sheet(s) left unprotected ({', '.join(out.lifted)}), "
+                                             f"events left off: {out.events_off}", a)
             if a["func"] not in out.subs:
                 raise ExcelError(1004, f"Cannot run the macro '{a['func']}'. The macro may not be available "
                                        "in this workbook or all macros may be disabled.", a)
@@ -1992,7 +2033,9 @@ def apply_actions(payload: dict, actions: list[dict]) -> Applied:
     except ExcelError as stop:
         # Remote.bas stops at the first error, the actions before it written; RenkeiCallServer's
         # handler puts back the protection lifted: ``stop.applied`` is the book staff then have.
-        _restore_protection(out)
+        # Ended from Excel's interrupt box, no handler runs: the lifted sheets stay unprotected.
+        if stop.number != CODE_ENDED:
+            _restore_protection(out)
         stop.applied = out
         raise
     _restore_protection(out)

@@ -437,3 +437,29 @@ def test_the_server_face_runs_check_and_recalc_on_a_read_only_book_saying_first_
     _said_read_only(alert["prompt"], caption, edited=False)
     assert c.FINDINGS in applied.protection       # the click ran to its end
     assert ("評価を再計算しました" if caption == c.RECALC else "入力チェックが終わりました") in alert["prompt"]
+
+
+def test_esc_pressed_during_a_server_click_leaves_no_sheet_unprotected(master):
+    """Staff pressed Esc (or Ctrl+Break) while a server click replayed its answer, a long wait
+    on a big 一覧. Excel's default for the key (xlInterrupt) stops the code in its box 「コードの
+    実行が中断されました」, whose 終了 ends every procedure without running its error handler
+    (documented: Application.EnableCancelKey): the sheets renkeiUnprotectSheets had lifted stayed
+    unprotected, Application.EnableEvents stayed False for the rest of the session, and no box
+    said the book was half written. The model put protection back after any stop. The master's
+    RenkeiCallServer turns the key off until protection and events are back; the key then does
+    nothing and the replay runs to its message."""
+    from remote_payload import CODE_ENDED, UNPROTECT, cancel_key_off
+
+    payload = payload_from_file(master, client=VBA)
+    assert cancel_key_off(master) and payload[EXCEL_KEY]["cancel_key_off"]
+    actions = _answer(buttons.check, payload)
+    lifting = [a["func"] for a in actions].index(UNPROTECT)
+    pressed = dict(payload, **{EXCEL_KEY: dict(payload[EXCEL_KEY], escape_at=lifting + 1)})
+    applied = apply_actions(pressed, actions)
+    assert applied.alerts and {c.MENU, c.FINDINGS} <= set(applied.protection)
+    # A RenkeiCallServer that leaves the key as Excel has it: 終了 leaves the lifted sheets open.
+    older = dict(pressed, **{EXCEL_KEY: dict(pressed[EXCEL_KEY], cancel_key_off=False)})
+    with pytest.raises(ExcelError) as met:
+        apply_actions(older, actions)
+    assert met.value.number == CODE_ENDED
+    assert {c.MENU, c.FINDINGS} <= set(actions[lifting]["args"][0]) - set(met.value.applied.protection)
