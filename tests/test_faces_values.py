@@ -337,10 +337,17 @@ def test_a_count_typed_into_the_import_log_is_no_crash(count):
     """取込履歴 is staff's sheet: a 変更セル数 that float() reads as infinity raised
     OverflowError out of int() and collect stopped with 「予期しないエラー」. What is no count is
     None, never 0: an import logged as changing no cell is passed over when a return is
-    compared with the issued values (since_issue.first_since_issue)."""
+    compared with the issued values (since_issue.first_since_issue). An error value there is
+    no count either, and is named (import_log.RULE_COLUMNS), never read as some cells changed."""
+    from renkei_xl.core.errors import UserError
     from renkei_xl.cycle.collect import LOG_COLUMNS, read_import_log
 
-    logged = read_import_log([list(LOG_COLUMNS), ["前.xlsx", "小樽市", None, count, "0" * 64, None, None]])
+    grid = [list(LOG_COLUMNS), ["前.xlsx", "小樽市", None, count, "0" * 64, None, None]]
+    if count == "#N/A":
+        with pytest.raises(UserError, match="取込履歴!D2「#N/A」 はエラー値です"):
+            read_import_log(grid)
+        return
+    logged = read_import_log(grid)
     assert logged[0].changed_cells == (12 if count == "１２" else None), logged
 
 
