@@ -1750,6 +1750,11 @@ class Applied:
         width = max(c for _, c in cells)
         return [[cells.get((r, c)) for c in range(1, width + 1)] for r in range(1, height + 1)]
 
+    def error_cells(self, sheet: str) -> set[tuple[int, int]]:
+        """(row, column) of each cell a write left holding an error value (TypedError), not
+        the text that looks like one: what ``file_error_cells`` reads from a saved file."""
+        return {k for k, v in self.grids.get(sheet, {}).items() if isinstance(v, TypedError)}
+
     def value(self, sheet: str, ref: str):
         row, col = parse_ref(ref)
         return self.grids[sheet].get((row, col))
@@ -1893,15 +1898,36 @@ def typed_as_other(text: str) -> bool:
             or folded.upper() in ("TRUE", "FALSE"))
 
 
+# The error codes Excel's entry parser reads as the error when a client assigns one as it is
+# (no prefix) to a cell not formatted as Text: documented for #N/A (the NA function's page:
+# "You can also type the value #N/A directly into a cell"), the other six are the formula
+# grammar's error constants (ECMA-376 Part 1 §18.17.2), **assumed** taken alike. Any other
+# code (#SPILL!, #CALC!, #GETTING_DATA, a lower-case one) stays refused (TYPED_ENTRY): what
+# Excel stores for it is not known here, the stricter reading.
+TYPED_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"})
+
+
+class TypedError(str):
+    """An error value a cell holds after the client assigned its code (「#N/A」 without the
+    text prefix to a cell not formatted as Text): Excel's entry parser reads the code as the
+    error (TYPED_ERRORS), never as the text, which sorts, counts and tests (ISERROR) otherwise.
+    Equal to the code's text, as the readers give an error; ``Applied.error_cells`` tells it."""
+
+    __slots__ = ()
+
+
 def _excel_value(v, text_cell: bool = False):
     """What Excel stores for a value the client assigns: "" is empty, a leading ' is the text
     prefix (PrefixCharacter) in a cell of General or a number format. In a cell formatted as
     Text ("@", 文字列) nothing is converted, so the apostrophe is assumed to stay part of the
-    value (the stricter of Excel's possible behaviours: it cannot be run here to check)."""
+    value (the stricter of Excel's possible behaviours: it cannot be run here to check). An
+    error's code typed elsewhere is the error (TypedError)."""
     if v == "" or v is None:
         return None
     if isinstance(v, str) and v.startswith("'") and not text_cell:
         return v[1:]
+    if isinstance(v, str) and not text_cell and v in TYPED_ERRORS:
+        return TypedError(v)
     if isinstance(v, str) and not text_cell and _TYPED_NUMBER.fullmatch(v):
         return _typed_number(v)
     return v
@@ -2305,6 +2331,8 @@ def _excel_refuses(out: Applied, a: dict) -> None:
                     continue        # Remote.bas writes the date ParseIso reads (modelled)
                 if func == SET_TEXT and out.set_text_checks_format:
                     continue        # the master's renkeiSetText gives it the text prefix
+                if func == "setValues" and v in TYPED_ERRORS:
+                    continue        # Excel stores the error itself (modelled: TypedError)
                 if typed_as_other(v):
                     # not an error: Excel stores what it reads the string as, which the model
                     # cannot say, never the text the plan meant
@@ -3926,6 +3954,13 @@ def file_rows(path: Path, sheet: str) -> list[list[object]]:
         difference = _first_difference(rows, _rows_of(saved_book(path, data_only=True), sheet))
         assert difference is None, f"{path}: payload_book and saved_book differ at {sheet}{difference}"
     return rows
+
+
+def file_error_cells(path: Path, sheet: str) -> set[tuple[int, int]]:
+    """(row, column) of each cell of a saved file's sheet that holds an error value (type
+    "e"), not a text that looks like one (``Applied.error_cells`` on the buttons' side)."""
+    return {k for k, cell in payload_book(path)[sheet]._cells.items()
+            if cell.value is not None and cell.data_type == "e"}
 
 
 def file_grid(path: Path, sheet: str) -> list[list[object]]:

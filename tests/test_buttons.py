@@ -2519,12 +2519,18 @@ def test_the_model_refuses_a_string_excel_reads_as_typed_in_a_cell_not_text(mast
                 "start_row": 1, "start_column": col - 1, "row_count": 1, "column_count": 1,
                 "values": [[text]] if func == "setValues" else None}
 
-    for text in ("3/5", "73.2%", "(5)", "=1+1", "R6.4.1", "TRUE", "#N/A", "実施（3回）"):
+    for text in ("3/5", "73.2%", "(5)", "=1+1", "R6.4.1", "TRUE", "#SPILL!", "#n/a", "＃Ｎ／Ａ", "実施（3回）"):
         with pytest.raises(ExcelError) as stopped:
             apply_actions(payload, [lift, write(text)])
         assert stopped.value.number == TYPED_ENTRY, text
     kept = apply_actions(payload, [lift, write("'3/5"), write("3/5", col=7), write("実施済み", col=8)])
     assert [kept.value(BAD_MUNICIPALITY, ref) for ref in ("F2", "G2", "H2")] == ["3/5", "3/5", "実施済み"]
+    # An error's code as Excel types it is the error itself (「#N/A」 typed: the NA function's
+    # page), never its text; in a Text cell, and with the prefix, the text (a staff column's
+    # #N/A carried beside 一覧 goes so: core.values.ErrorValue).
+    errors = apply_actions(payload, [lift, write("#N/A"), write("#N/A", col=7), write("'#REF!", col=8)])
+    assert [errors.value(BAD_MUNICIPALITY, ref) for ref in ("F2", "G2", "H2")] == ["#N/A", "#N/A", "#REF!"]
+    assert errors.error_cells(BAD_MUNICIPALITY) == {(2, 6)}
     assert apply_actions(payload, [lift, write("12.5")]).value(BAD_MUNICIPALITY, "F2") == 12.5
 
 

@@ -35,7 +35,8 @@ import openpyxl
 import pytest
 from openpyxl import load_workbook
 
-from remote_payload import (VBA, applied_looks, click_payload, com_protection_attrs, apply_actions, file_conditional, file_freeze, file_heights,
+from remote_payload import (VBA, applied_looks, click_payload, com_protection_attrs, apply_actions, file_conditional,
+                            file_error_cells, file_freeze, file_heights,
                             file_hidden_cols, file_links, file_looks, file_merges, file_print_area,
                             file_protection, file_rows, file_shown, file_widths, look_attrs, payload_from_file, remote_book, saved_book)
 from conftest import typed_cells
@@ -56,7 +57,7 @@ from renkei_xl.workbook.session import opened, recalc_file, validate_file, write
 
 BAD_VALUE = "約10件"
 LONG_TEXT = "長い説明の文章です。" * 150      # 1,500 characters: about 45 lines at 60 wide, 65 at 40
-ATTRIBUTES = ("rows", "looks", "merges", "heights", "widths", "links", "conditional", "freeze",
+ATTRIBUTES = ("rows", "errors", "looks", "merges", "heights", "widths", "links", "conditional", "freeze",
               "hidden", "print_area", "page", "protection")
 
 
@@ -85,6 +86,7 @@ class FileView:
         p = self.path
         return {
             "rows": lambda: _trim(file_rows(p, sheet)),
+            "errors": lambda: file_error_cells(p, sheet),     # an error value, not its text
             "looks": lambda: file_looks(p, sheet),
             "merges": lambda: file_merges(p, sheet),
             "heights": lambda: file_heights(p, sheet),
@@ -145,6 +147,7 @@ class LiveView:
         a = self.applied
         return {
             "rows": lambda: _trim(a.rows(sheet)),
+            "errors": lambda: a.error_cells(sheet),
             "looks": lambda: applied_looks(a, sheet),
             "merges": lambda: a.merges.get(sheet, set()),
             "heights": lambda: a.sheet_heights(sheet),
@@ -711,6 +714,36 @@ def test_notes_staff_wrote_beside_the_list_stay_with_their_rows_on_both_faces(ma
         moved = next(i for i, row in enumerate(rows) if row[c.LIST_ID_COL] == "01-1")
         assert moved > first, view.face           # the sort moved the row
         assert notes == {(header, "職員備考"), (moved, "要確認")}, view.face
+
+
+# What staff's column beside 一覧 held (an error cell, or a text typed) → what 評価を再計算 leaves
+# there on both faces: the error itself for the codes Excel takes as typed, #VALUE! (what Excel
+# saves for older applications) for a later code, and a text only like an error stays the text.
+KEPT_ERRORS = [("#N/A", "#N/A"), ("#REF!", "#REF!"), ("#DIV/0!", "#DIV/0!"), ("#SPILL!", "#VALUE!")]
+KEPT_TEXTS = ["＃Ｎ／Ａ", "#n/a"]
+
+
+def test_an_error_value_beside_the_list_stays_an_error_value_on_both_faces(masters, tmp_path):
+    """Staff's 「備考」 beside 一覧 holds a VLOOKUP's #N/A (and a #REF!, a #DIV/0!, a #SPILL!).
+    評価を再計算 wrote each back as the TEXT 「#N/A」 on both faces (an inlineStr cell; the
+    buttons with the text prefix): it looked the same, but ISERROR, COUNTIF and a sort took it
+    as a text from then on. Now each is an error value on both faces, the same one."""
+    from test_error_cells import with_error
+
+    noted, _header, first, note_col = _noted_list(masters, tmp_path, "備考")
+    master = noted
+    for k, (error, _kept) in enumerate(KEPT_ERRORS):
+        master = with_error(master, tmp_path / f"e{k}.xlsm", c.LIST, cell_ref(first + k, note_col), error)
+    texts = {first + len(KEPT_ERRORS) + k: typed for k, typed in enumerate(KEPT_TEXTS)}
+    typed_cells(master, master, [CellEdit(c.LIST, r, note_col, typed) for r, typed in texts.items()])
+    plan = plan_of("recalc", master)[0]
+    file_view, live_view = run_file("recalc", master, tmp_path / "a"), run_live("recalc", master, tmp_path / "b", plan)
+    assert faces_differ(plan, file_view, live_view) == []
+    for view in (file_view, live_view):
+        rows = view.get("rows", c.LIST)
+        assert view.get("errors", c.LIST) == {(first + k, note_col) for k in range(len(KEPT_ERRORS))}, view.face
+        assert [rows[first + k - 1][note_col - 1] for k in range(len(KEPT_ERRORS))] == [e for _e, e in KEPT_ERRORS]
+        assert {r: rows[r - 1][note_col - 1] for r in texts} == texts, view.face
 
 
 def test_a_date_of_1900_staff_wrote_beside_the_list_keeps_its_day_on_the_command_line(masters, tmp_path):

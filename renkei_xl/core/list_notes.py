@@ -29,7 +29,7 @@ from .findings import (LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED,
 from .model import Finding
 from .plan_types import MasterState, SheetPlan
 from .refs import cell_ref, parse_ref
-from .values import shown
+from .values import kept_cell_value, shown
 
 _TOOL_COLS = len(c.LIST_COLUMNS)
 # How much of a dropped note its finding quotes. Its message is a cell of 検証結果: a note
@@ -210,4 +210,4 @@ def _put(sheet: SheetPlan, index: int, notes: Sequence[tuple[int, object]]) -> N
     if len(row) < width:
         row.extend([None] * (width - len(row)))
     for col, value in notes:
-        row[col] = (value, None)
+        row[col] = (kept_cell_value(value), None)     # an error value stays one on every face

@@ -237,6 +237,43 @@ def error_value(value: object) -> Optional[str]:
     return key if key in _ERROR_SET or _ERROR_SHAPE.fullmatch(key) else None
 
 
+# The error values Excel's entry parser takes as typed: the text 「#N/A」 given to a cell of
+# 標準 makes it hold the error #N/A (documented for #N/A: "You can also type the value #N/A
+# directly into a cell"; the other six are the formula grammar's error constants, ECMA-376
+# §18.17.2, assumed to be taken alike). The later codes (#SPILL!, #CALC! …) are saved by
+# Excel 365 as a rich value over #VALUE!, what every older application shows there
+# (package.rich_errors), and xlwings' VBA client cannot even send them.
+TYPED_ERRORS = ERROR_VALUES[:7]
+
+
+class ErrorValue(str):
+    """An error value a plan writes into a cell, as Excel holds it: never the text that looks
+    like it. Both appliers write it as one (the file face ``<c t="e">``, the buttons the code
+    without the text prefix, which Excel reads as the error). A str, so that every measure
+    of a cell's text (widths, heights, quotes) takes it as the code it shows."""
+
+    __slots__ = ()
+
+
+def kept_cell_value(value: object) -> object:
+    """What a cell the tool read back and writes again (staff's columns beside 一覧) holds in
+    the plan: an error value stays an error value, as the cell showed it, on every face. Both
+    readers give an error cell as its code's text (the file reader from ``<c t="e">``, the
+    buttons as xlwings' VBA client sends it), which the appliers wrote back as text: 「#N/A」
+    that looked like the error, but that ISERROR, COUNTIF and a sort took as a text. A code
+    the faces cannot type (Excel 365's later ones, a picture or data type in the cell, an
+    error naming none) is written as #VALUE!, the value Excel saves for every application
+    that knows no more. A text only like one (「＃Ｎ／Ａ」, padded, lower case) is what staff
+    typed as text, never a cell's error: it stays the text."""
+    if type(value) is not str or not value.startswith("#"):
+        return value
+    if value in TYPED_ERRORS:
+        return ErrorValue(value)
+    if value in (RICH_VALUE, UNKNOWN_ERROR) or (value in ERROR_VALUES or _ERROR_SHAPE.fullmatch(value)):
+        return ErrorValue("#VALUE!")
+    return value
+
+
 def _calc_error(value: str) -> Optional[str]:
     """「Err:502」 as Calc shows it, for a text that is one with spaces around, else None."""
     key = value.strip().upper()

@@ -43,6 +43,7 @@ from ..core.contract_read import (EXCEL_DAY_ZERO, EXCEL_FIRST_DAY, LEAP_1900_END
 from ..core.errors import UserError
 from ..core.refs import NameMap
 from ..core.unsaved import BookState
+from ..core.values import ErrorValue
 from ..workbook.sheet_rows import as_read
 
 WINDOWS, MAC, REMOTE = "windows", "mac", "remote"
@@ -235,7 +236,12 @@ def as_excel_text(value: object, text_cell: bool = False) -> object:
     which staff often give an input column) converts nothing, and there the apostrophe may
     stay part of the value (「'実施」, read back so by every later click): it gets the string
     as it is, which is right whichever Excel does. This is the one place that decides it.
+    An error value the plan carries (core.values.ErrorValue) goes without the prefix: Excel
+    reads the code as the error, as the file face writes it.
     """
+    if isinstance(value, ErrorValue):
+        # the code as typed, which Excel reads as the error (core.values.TYPED_ERRORS)
+        return str(value)
     if isinstance(value, str) and value and not text_cell:
         return "'" + value
     if isinstance(value, dt.date) and _day_of(value) < _MARCH_1900:

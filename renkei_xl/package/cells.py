@@ -23,6 +23,7 @@ from typing import Callable, Mapping, NamedTuple, Optional
 from ..core.face import again
 from ..core.lazy_pattern import LazyPattern
 from ..core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS, column_letter, column_number, parse_ref
+from ..core.values import ErrorValue
 from .xml import PREFIXES_KEPT, UNSIGNED_DIGITS, PackageError, cell_text, element_span, index_text
 
 KEEP = object()     # the cell keeps its value (a fill or number format changes only)
@@ -65,6 +66,8 @@ def value_xml(value: object, p: str = "") -> tuple[str, str]:
         return "", f"<{p}v>{value!r}</{p}v>" if isinstance(value, float) else f"<{p}v>{value}</{p}v>"
     if isinstance(value, (dt.datetime, dt.date)):
         return "", f"<{p}v>{excel_serial(value)!r}</{p}v>"
+    if isinstance(value, ErrorValue):      # the error itself, as Excel saves one typed
+        return ' t="e"', f"<{p}v>{value}</{p}v>"
     return _text_xml(str(value), p)
 
 
