@@ -263,13 +263,14 @@ def kept_cell_value(value: object) -> object:
     that looked like the error, but that ISERROR, COUNTIF and a sort took as a text. A code
     the faces cannot type (Excel 365's later ones, a picture or data type in the cell, an
     error naming none) is written as #VALUE!, the value Excel saves for every application
-    that knows no more. A text only like one (「＃Ｎ／Ａ」, padded, lower case) is what staff
+    that knows no more. A text only like one (「＃Ｎ／Ａ」, padded, lower case, or a code Excel
+    has none of: 「#TODO!」, which error_value's shape takes for a later code) is what staff
     typed as text, never a cell's error: it stays the text."""
     if type(value) is not str or not value.startswith("#"):
         return value
     if value in TYPED_ERRORS:
         return ErrorValue(value)
-    if value in (RICH_VALUE, UNKNOWN_ERROR) or (value in ERROR_VALUES or _ERROR_SHAPE.fullmatch(value)):
+    if value in ERROR_VALUES or value in (RICH_VALUE, UNKNOWN_ERROR):
         return ErrorValue("#VALUE!")
     return value
 
