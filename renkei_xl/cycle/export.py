@@ -104,7 +104,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                 partners: Sequence[Path] = ()) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
-    The PDF is made first, into a temporary folder: without an engine (no Excel, no
+    The PDF is made first, into a temporary folder (scratch; none without a PDF): without an engine (no Excel, no
     LibreOffice) or with one that fails, nothing is written, so a new .xlsx never sits
     beside an older PDF that staff would mail with it as if they matched. A master with
     input errors is still written (its rows are －, and the summary says how many are left
@@ -140,8 +140,6 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     left = unreturned(data, log)     # before anything is written: an error value in 取込履歴 refuses the run
     result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
                                        data.settings)
-    # The PDF's folder only with a PDF: the server makes none, and each of its 確定版 made an
-    # empty folder in the system's temporary folder, left there by a worker killed meanwhile.
     with contextlib.nullcontext() if locked else export_lock(out), \
             contextlib.nullcontext() if pdf_target is None else scratch_folder() as tmp:
         made, engine = None, ""
