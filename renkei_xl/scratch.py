@@ -78,6 +78,15 @@ def own_folder(folder: Path) -> Path:
     return folder
 
 
+def tidy(folder: Path) -> list[Path]:
+    """The server's own ``folder`` before a click: made again where it went (removed from
+    the share while the server ran, every 確定版 ended in an unexpected error: openpyxl's
+    temporary files had no folder), and swept of what a killed worker left (``sweep``)."""
+    with contextlib.suppress(OSError):
+        own_folder(folder)
+    return sweep(folder, everything=True)
+
+
 @contextlib.contextmanager
 def scratch_folder() -> Iterator[Path]:
     """A new folder of this run's own under ``root``, removed when the block ends; what a
