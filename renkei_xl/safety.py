@@ -1075,6 +1075,12 @@ _FILE_ATTRIBUTE_NORMAL = 0x80          # valid only alone: dropped when another 
 _INVALID_FILE_ATTRIBUTES = 0xFFFFFFFF
 
 
+def hide(path: Path) -> bool:
+    """``path`` hidden from Explorer (Windows' hidden attribute, _hide); elsewhere its
+    leading dot hides it already (and Samba's 「hide dot files」 hides it on the share)."""
+    return os.name != "nt" or _hide(path)
+
+
 def _hide(path: Path, kernel32=None) -> bool:
     """Give ``path`` Windows' hidden attribute (Explorer shows dot-files); whether it has
     it now. Windows only: ``kernel32`` is ctypes' there, a stand-in in the tests."""

@@ -1552,6 +1552,36 @@ def test_a_server_whose_working_folder_was_removed_still_exports(server):
     assert mode == "info" and "確定版を書き出しました" in prompt, prompt
 
 
+def test_the_servers_temporary_files_stay_in_its_work_folder_and_a_killed_clicks_go(server):
+    """A click's temporary files (openpyxl writes each sheet of a 確定版 to one) lay in the
+    system's temporary folder, outside the work folder, and a worker killed meanwhile left
+    them there for good. They go to the server's own folder in the work folder, and a click
+    removes what a killed one left there long ago (never a fresh one: another worker's)."""
+    from renkei_xl.server.config import TEMP_FOLDER
+
+    own = server.workdir / TEMP_FOLDER
+    assert own.is_dir() and (own.stat().st_mode & 0o777) == 0o700      # made at the start
+    killed = own / "renkei-xl-tmp-0a1b2c3d4e5f"
+    (killed / "profile" / "user").mkdir(parents=True)
+    (killed / ".held").write_bytes(b"")
+    sheet, fresh = own / "openpyxl.k1l2m3n4", own / "openpyxl.p5q6r7s8"
+    sheet.write_bytes(b"<worksheet/>")
+    fresh.write_bytes(b"<worksheet/>")
+    hour_ago = time.time() - 3600
+    for path in (killed, sheet):
+        os.utime(path, (hour_ago, hour_ago))
+    prompt, mode = _only_alert(server.post("check", _payload(server.master)))
+    assert not killed.exists() and not sheet.exists() and fresh.exists(), sorted(p.name for p in own.iterdir())
+    shutil.rmtree(own)          # removed from the share while serving: made again, not every export refused
+    prompt, mode = _only_alert(server.post("check", _payload(server.master)))
+    assert own.is_dir()
+    os.utime(own, (hour_ago, hour_ago))
+    prompt, mode = _only_alert(server.post("export", _payload(server.master)))
+    assert mode == "info" and "確定版を書き出しました" in prompt, prompt
+    # the export's sheets were written (and removed) there: the folder changed, and is empty again
+    assert own.stat().st_mtime > hour_ago + 60 and not any(own.iterdir())
+
+
 def test_long_book_and_folder_names_get_422_without_a_server_path(server):
     payload = _payload(server.master)
     long_book = {**payload, "book": {**payload["book"], "name": "長" * 300 + ".xlsm"}}

@@ -31,8 +31,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # said why.
     if find_spec("starlette") is None:
         raise UserError(MISSING)
-    from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_share,
-                                 check_tls, check_workdir, load_key, readable_by_others)
+    from ..server.config import (ServerConfig, check_address, check_license, check_numbers, check_server_temp,
+                                 check_share, check_tls, check_workdir, load_key, readable_by_others)
     from ..server.log import check_logs, default_error_log, default_log, utf8_stderr
     from ..server.run import serve
 
@@ -46,6 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log, error_log = check_logs(Path(args.log) if args.log else default_log(error_log), error_log, workdir)
     check_tls(args.ssl_certfile, args.ssl_keyfile)
     check_address(args.host, args.port)
+    check_server_temp(workdir)      # last: made in the work folder, where its processes' temporary files go (server.run)
     config = ServerConfig(workdir, key, max_bytes=int(args.max_mb * 1024 * 1024), share=share,
                           error_log=error_log, log=log, log_bytes=int(args.log_mb * 1024 * 1024),
                           proxy=args.proxy)

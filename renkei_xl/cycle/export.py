@@ -19,8 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -33,6 +31,7 @@ from ..core.errors import UserError
 from ..core.model import Result, Settings
 from ..core.plan_types import SheetPlan
 from ..safety import refuse_not_file, same_file
+from ..scratch import scratch_folder
 
 SOFFICE_TIMEOUT = 240  # seconds; a first start with a fresh profile takes a few
 
@@ -105,7 +104,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                 partners: Sequence[Path] = ()) -> ExportResult:
     """The 確定版 at ``out`` and, with ``pdf``, its PDF beside it; both or neither.
 
-    The PDF is made first, into a temporary folder: without an engine (no Excel, no
+    The PDF is made first, into a temporary folder (scratch; none without a PDF): without an engine (no Excel, no
     LibreOffice) or with one that fails, nothing is written, so a new .xlsx never sits
     beside an older PDF that staff would mail with it as if they matched. A master with
     input errors is still written (its rows are －, and the summary says how many are left
@@ -142,11 +141,11 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
     result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
                                        data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
-            tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
+            contextlib.nullcontext() if pdf_target is None else scratch_folder() as tmp:
         made, engine = None, ""
         if pdf_target is not None:
             with _nothing_written():
-                made, engine = _made_pdf(result, data.settings, Path(tmp), list_plan)
+                made, engine = _made_pdf(result, data.settings, tmp, list_plan)
         # The pair is locked as one (export_lock), not each file: the 確定版 folder is one staff open.
         # Kept only when it differs (IF_CHANGED): exported again unchanged, the 確定版 left a
         # backup at every run. Its PDF and draft are backed up with it, before its rename.
@@ -408,8 +407,8 @@ def write_pdf(result: Result, settings: Settings, target: Path, *, keep_backup: 
 
     target = Path(target)
     ensure_not_open(target)  # before the conversion, not only after it
-    with tempfile.TemporaryDirectory(prefix="renkei_pdf_") as tmp:
-        pdf, engine = _made_pdf(result, settings, Path(tmp), list_plan)
+    with scratch_folder() as tmp:
+        pdf, engine = _made_pdf(result, settings, tmp, list_plan)
         safe_write(target, lambda t: shutil.copyfile(pdf, t), keep_backup=keep_backup, lock=False)
     return target, engine
 
@@ -472,8 +471,11 @@ def _excel_pdf(source: Path, pdf: Path) -> Optional[Path]:
 
 
 def soffice_pdf(soffice: str, source: Path, outdir: Path) -> Path:
-    """LibreOffice headless with its own profile, so parallel runs never share one."""
-    profile = Path(tempfile.gettempdir()) / f"lo_{uuid.uuid4().hex}"
+    """LibreOffice headless with a new profile (the font replacement, _font_profile), so
+    parallel runs never share one. The profile goes in ``outdir``, the export's own folder
+    (scratch.scratch_folder): beside it in the system's temporary folder, a run killed
+    during the conversion left a profile there that nothing removed."""
+    profile = Path(outdir) / "profile"
     cmd = [soffice, "--headless", "--norestore", f"-env:UserInstallation={profile.as_uri()}",
            "--convert-to", "pdf", "--outdir", str(outdir), str(source)]
     try:

@@ -723,6 +723,10 @@ def _ran(entry: str, payload: dict, place: Place, folder, request_id: str, capti
     from .admission import still_admitted
 
     seen = seen if seen is not None else {}
+    from ..scratch import tidy
+    from .config import TEMP_FOLDER
+
+    tidy(place.workdir / TEMP_FOLDER)     # there, and without what a killed worker's click left (server.run.use_server_temp)
     try:
         # every write of this click lands in its folder, or nowhere, and beside the master admitted
         with (confined(folder, checked=True), noting_replaced(written), waiting_until(until) as waits,

@@ -181,6 +181,26 @@ def check_workdir(workdir: Optional[str | Path]) -> Path:
     return path
 
 
+# The server's own folder inside the work folder: every temporary file of its processes
+# (scratch.use_root), so that nothing a click makes lies outside the work folder, and what
+# a killed worker left is found and removed there.
+TEMP_FOLDER = ".renkei-xl-temp"
+
+
+def check_server_temp(workdir: Path) -> Path:
+    """The server's temporary folder (TEMP_FOLDER), made; a UserError for IT where it cannot
+    be (a file of that name, a folder the account cannot make), before any worker starts."""
+    from ..scratch import own_folder
+
+    folder = Path(workdir) / TEMP_FOLDER
+    try:
+        return own_folder(folder)
+    except OSError as exc:
+        raise UserError(f"作業フォルダーの中に、サーバーが一時ファイルを置くフォルダー「{folder}」を作れません"
+                        f"（{system_reason(exc)}）。同じ名前のファイルがあれば移すか削除し、サーバーを動かすアカウントが"
+                        "作業フォルダーに書き込めるようにしてください") from None
+
+
 def _probe_file(folder: Path) -> tuple[int, str]:
     """A new hidden file in ``folder`` (removed at once): whether this account may write there."""
     for _ in range(10):

@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Optional
@@ -71,6 +70,7 @@ def serve(config: ServerConfig, host: str, port: int, workers: int = 1,
     import uvicorn
 
     configure_logging(config.error_log, config.log, config.log_bytes)
+    use_server_temp(config.workdir)
     log = logging.getLogger("renkei_xl.server")
     # The address as a URL writes it, which IT copies into RENKEI_SERVER: an IPv6 one in
     # brackets (「http://::1:8000」 is no URL).
@@ -158,7 +158,9 @@ def _run(uvicorn, config: ServerConfig, options: dict, workers: int,
             use_tls(*tls)       # checked a moment ago (cli check_tls): a failure here is a traceback
         uvicorn.run(create_app(config), **options)
         return None
-    mark = Path(tempfile.gettempdir()) / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"
+    from ..scratch import root
+
+    mark = root() / f"renkei-xl-worker-failed-{uuid.uuid4().hex}"     # the server's own folder (use_server_temp)
     os.environ[CONFIG_ENV] = json.dumps({"workdir": str(config.workdir), "share": config.share,
                                          "max_bytes": config.max_bytes,
                                          "error_log": str(config.error_log) if config.error_log else None,
@@ -187,6 +189,7 @@ def app_from_env():
             signal.signal(signal.SIGHUP, signal.SIG_IGN)
         if settings.get("tls"):
             _tls_in_worker(settings)
+        use_server_temp(Path(settings["workdir"]))
         from .app import create_app
         from .config import load_key
 
@@ -197,6 +200,21 @@ def app_from_env():
                                        error_log=error_log, proxy=bool(settings.get("proxy"))))
     except BaseException:
         _worker_failed(settings, "worker start")
+
+
+def use_server_temp(workdir: Path) -> None:
+    """This process's temporary files (the tool's and Python's: openpyxl writes each sheet of
+    a 確定版 to one) in the server's own folder of the work folder (config.TEMP_FOLDER),
+    swept of what a killed worker left: in the system's temporary folder they lay outside
+    the work folder, and nothing removed a killed click's. Where the folder cannot be had
+    now (the start made it: removed since), the system's folder as before, no click refused."""
+    from ..scratch import use_root
+    from .config import TEMP_FOLDER
+
+    try:
+        use_root(Path(workdir) / TEMP_FOLDER)
+    except OSError:
+        pass
 
 
 def use_tls(certfile: str, keyfile: str) -> None:
