@@ -441,3 +441,78 @@ def test_every_table_of_excels_error_codes_names_the_error_values_core_knows():
         assert set(table.values()) <= set(ERROR_VALUES), set(table.values()) - set(ERROR_VALUES)
         assert all(error_value(text) == text for text in table.values())
     assert set(ERROR_VALUES) - set(CODES.values()) <= {"#EXTERNAL!"}   # COM's code for it undocumented
+
+
+# Where a 集計方法's name is read outside its table (core.methods.METHODS), and why: not to
+# decide a behaviour, which is a field of its Method.
+METHOD_NAMES_READ = {
+    ("renkei_xl/core/model.py", "METHOD_MANUAL"): "Indicator's default 集計方法 (a record built without one)",
+    ("renkei_xl/core/reference.py", "METHOD_MANUAL"): "the FY2023 sample's 基本KPI rows, typed by hand",
+    ("renkei_xl/core/reference.py", "METHOD_CENTRAL"): "the FY2023 sample's default 集計方法 for a row",
+}
+
+
+def method_names_read(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """(module, name) of each read of a METHOD_* name (core.choices) outside core.choices and
+    core.methods: a behaviour keyed by the name (rules._YIELDS: {METHOD_RATIO: "%", …}) is
+    one a new 集計方法 does not get by adding its record."""
+    from renkei_xl.core import choices
+
+    names = {n for n in vars(choices) if n.startswith("METHOD_")}
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        where = path.relative_to(root.parent).as_posix()
+        if where.endswith(("core/choices.py", "core/methods.py")):
+            continue
+        for node in ast.walk(_tree(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in names:
+                found.add((where, node.id))
+    return found
+
+
+def test_a_methods_behaviour_is_a_field_of_its_record():
+    """rules._unit_problem took the unit a 比率 and a 参加市町村数 yield from a dict keyed by
+    their names, beside Method's own fields (now Method.yields)."""
+    assert method_names_read() == set(METHOD_NAMES_READ)
+
+
+def test_the_method_name_check_sees_a_read(tmp_path):
+    (tmp_path / "m.py").write_text("from x import METHOD_RATIO, METHOD_SUM\n_Y = {METHOD_RATIO: '%'}\n"
+                                   "def f(ind):\n    return ind.method == METHOD_SUM\n")
+    assert {name for _path, name in method_names_read(tmp_path)} == {"METHOD_RATIO", "METHOD_SUM"}
+
+
+def attribute_readers(attribute: str, root: Path = PACKAGE) -> set[str]:
+    """The modules that read ``.attribute`` of something."""
+    return {path.relative_to(root.parent).as_posix() for path in sorted(root.rglob("*.py"))
+            for node in ast.walk(_tree(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Attribute) and node.attr == attribute and isinstance(node.ctx, ast.Load)}
+
+
+def test_the_footers_code_is_composed_once():
+    """PrintSetup.centre_footer: the file applier, XlsxWriter's translation and COM's (which
+    the VBA client is sent too) each wrote 「&{footer_size}{footer}」 themselves."""
+    assert attribute_readers("footer_size") == {"renkei_xl/core/plan_types.py"}
+
+
+def percent_arithmetic(root: Path = PACKAGE) -> list[str]:
+    """Where a number is multiplied by 100 (a fraction made a percent) outside core.values."""
+    return [f"{path.relative_to(root.parent).as_posix()}:{node.lineno}" for path in sorted(root.rglob("*.py"))
+            if path.name != "values.py" or path.parent.name != "core"
+            for node in ast.walk(_tree(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+            and any(isinstance(side, ast.Constant) and side.value == 100 for side in (node.left, node.right))]
+
+
+def test_a_fraction_is_made_a_percent_in_one_place():
+    """values.format_percent (a rate as printed) and values.typed_percent (the percent Excel
+    stores a fraction as, every digit kept): validate, rules and percent_cells each worked
+    the second out themselves, percent_cells with its own trimming of the digits."""
+    assert percent_arithmetic() == []
+
+
+def test_the_percent_and_footer_checks_see_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text("def f(n, ps):\n    return f'{n * 100:g}%', 100 * n, n / 100, "
+                                   "f'&{ps.footer_size}{ps.footer}'\n")
+    assert percent_arithmetic(tmp_path) == [f"{tmp_path.name}/m.py:2", f"{tmp_path.name}/m.py:2"]
+    assert attribute_readers("footer_size", tmp_path) == {f"{tmp_path.name}/m.py"}

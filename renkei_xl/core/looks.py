@@ -4,8 +4,9 @@ Every workbook the tool writes takes its appearance from here: sheets written in
 (一覧, 集計, 検証結果, … through either applier), new masters and the emailed input files
 (XlsxWriter), the 確定版 and the PDF source (the file applier on a new book). Each writer
 has one translation of these records (renkei_xl.package.styles and workbook.apply for the
-package, excel.apply and excel.book for xlwings, workbook.xlsx for XlsxWriter) and no
-literals of its own, so a change of colour, size or page here shows in every file.
+package, excel.apply and excel.desktop's com_page_setup and com_protection for xlwings, which
+the server's VBA client is sent too, workbook.xlsx for XlsxWriter) and no literals of its
+own, so a change of colour, size or page here shows in every file.
 
 A look is everything a cell's appearance needs, in terms all writers can express. Looks
 are named so that a plan stays small (20,000 rows share a handful of looks) and a test can

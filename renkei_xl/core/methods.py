@@ -81,6 +81,9 @@ class Method(NamedTuple):
     roll: Optional[Callable[..., Rolled]] = None  # (rows: Sequence[Entry], unit: str) → Rolled
     rates_others: bool = False    # a 達成割合 row: its symbol comes from the other rows' symbols
     manual_is_total: bool = False  # a 実績値（手入力） typed beside the rows must equal their total
+    # The unit family its 実績値 comes out in whatever the target says (比率: a share in %;
+    # 参加市町村数: a count of municipalities); None: the target's own (rules._unit_problem).
+    yields: Optional[str] = None
 
     def reported_by(self, is_central: bool) -> bool:
         """Whether a municipality's sheet (the central city's: ``is_central``) carries a row."""
@@ -265,13 +268,13 @@ METHODS: tuple[Method, ...] = (
            numeric=True, unit=_target_unit, prompt="数値だけを入力してください{unit_note}",
            roll=sum_with_breakdown, manual_is_total=True),
     Method(METHOD_PARTICIPANTS, "実績値が 1 以上の市町村の数を数えます", EVERY_MUNICIPALITY, MANUAL_NEVER,
-           numeric=True, unit=_participant_unit,
+           numeric=True, unit=_participant_unit, yields=unit_family(PARTICIPANT_UNIT),
            prompt="参加した場合は 1 以上、参加しなかった場合は 0 を入力してください", roll=participants),
     Method(METHOD_CENTRAL, "中心市のシートの値を使います（空なら実績値（手入力））", CENTRAL_ONLY, MANUAL_FALLBACK,
            unit=_target_unit),
     Method(METHOD_MANUAL, "指標シートの実績値（手入力）を使います", NOBODY, MANUAL_ALWAYS, unit=_target_unit),
     Method(METHOD_RATIO, "Σ実績値 ／ Σ分母 を百分率にします", EVERY_MUNICIPALITY, MANUAL_NEVER,
-           numeric=True, denominator=True,
+           numeric=True, denominator=True, yields="%",
            prompt="分子の数（例: 就職者数）を入力し、分母も入力してください。率は自動で計算します", roll=ratio),
     Method(METHOD_STATE, "全市町村が同じ状態（維持・常時など）のときその状態になります", EVERY_MUNICIPALITY, MANUAL_NEVER,
            state=True, prompt="状態を一覧から選んでください（一覧にない言葉も確認のうえ入力できます）",

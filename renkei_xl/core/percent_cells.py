@@ -185,7 +185,7 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
     otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
     an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
     from .methods import input_unit, method_of
-    from .values import unit_family
+    from .values import typed_percent, unit_family
 
     by_id = {i.id: i for i in data.indicators}
     shown_units: dict[str, set] = {}     # 指標ID → the 単位 its municipality rows show
@@ -217,6 +217,6 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
         sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
         if ref and unsure(sheet, ref, typed):
             label = {"actual_manual": "実績値（手入力）", "target": "目標値"}.get(field, "実績値")
-            percent = format(Decimal(typed) * 100, "f").rstrip("0").rstrip(".") if "." in typed else typed + "00"
-            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed, percent=percent + "%"))
+            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed,
+                                                   percent=typed_percent(Decimal(typed))))
     return out

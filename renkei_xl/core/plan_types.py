@@ -70,6 +70,13 @@ class PrintSetup(NamedTuple):
     header_margin: float = 0.3            # inches from the paper's edge to the header
     footer_margin: float = 0.3            # and to the footer
 
+    @property
+    def centre_footer(self) -> str:
+        """The footer's centre section in Excel's codes, its size first (「&9&P / &N」), ""
+        for none: what every writer sets (the file's oddFooter, COM's and the VBA client's
+        CenterFooter, XlsxWriter's &C section), said once so that the faces cannot differ."""
+        return f"&{self.footer_size}{self.footer}" if self.footer else ""
+
 
 class Protection(NamedTuple):
     """How a protected sheet is protected (no password), in the order of Excel's

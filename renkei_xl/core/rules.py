@@ -21,11 +21,11 @@ from .choices import (KEPT_STATES, RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RUL
 from . import fiscal
 from .model import (ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, Evaluation, Finding, Indicator,
                     Settings)
-from .methods import METHOD_PARTICIPANTS, METHOD_RATIO, PARTICIPANT_UNIT, method_of
+from .methods import PARTICIPANT_UNIT, method_of
 from .values import (DEADLINE, INPUT_ERROR, NOTE_ASOF, NOTE_CALENDAR, NOTE_UNTIL, NUMBER, STATUS, UNCOUNTED, Value,
                      ValueParseError,
                      Quotient, Rate, below, error_value, exact, quotient, format_number, format_percent, parse_value, shown, shown_within,
-                     unit_family)
+                     typed_percent, unit_family)
 
 ALL_MUNICIPALITIES = "全市町村"
 INCREASE = "現状値からの増加"   # a 基本KPI's target (choices.TARGET_STATES): nothing to judge a row by
@@ -184,11 +184,6 @@ def _evaluate(ind: Indicator, actual_text: str, ctx: Context) -> Evaluation:
     return _ratio(target, actual, ctx, result, ind)
 
 
-# The unit family each 集計方法's 実績値 comes out in whatever the target says (比率: a share
-# in %; 参加市町村数: a count of municipalities); the others count in their target's unit.
-_YIELDS = {METHOD_RATIO: "%", METHOD_PARTICIPANTS: unit_family(PARTICIPANT_UNIT)}
-
-
 def unjudgeable(ind: Indicator, sheet_units: Collection[str] = ()) -> Optional[Finding]:
     """Why 目標値, 基準値 or 評価方法 leave the row nothing to judge any 実績値 by, as the finding
     on the 指標 cell to change; None when they do not.
@@ -305,7 +300,8 @@ def _deadline_problem(ind: Indicator, target: Value, method) -> Optional[Finding
 def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> Optional[Finding]:
     """A numeric target in another unit than the row's 実績値 come in (unjudgeable's)."""
     family = counted_in(target)
-    unit = _YIELDS.get(ind.method)
+    method = method_of(ind)
+    unit = method.yields if method is not None else None   # 比率's %, 参加市町村数's 市町村
     where = None   # said only in a finding: this runs for every row on every check
     if unit is None and sheet_units:
         units = sorted({u for u in sheet_units if u})
@@ -322,9 +318,10 @@ def _unit_problem(ind: Indicator, target: Value, sheet_units: Iterable[str]) -> 
         number = target.number      # None for 「全市町村」「各１回」: the example then shows no number
         why = ""
         if unit == "%" and not target.unit and number is not None and 0 < number < 1:   # Excel's 「70%」
-            number = (number * 100).normalize()
-            why = f"（「{format_number(number)}%」と入力したときに Excel が保存する値です）"
-        example = f"{format_number(number) if number is not None else '（数値）'}{unit}"
+            example = typed_percent(number)
+            why = f"（「{example}」と入力したときに Excel が保存する値です）"
+        else:
+            example = f"{format_number(number) if number is not None else '（数値）'}{unit}"
         return F.TARGET_UNIT.at(ind.sheet, ind.cell("target"), ind.id, value=shown(ind.target), expected=where,
                                 why=why, example=example,
                                 note=F.TARGET_PERCENT_NOTE.format(example=example) if unit == "%" else "")

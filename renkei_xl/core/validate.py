@@ -40,7 +40,8 @@ from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUN
                      NOTE_ANNUAL, NOTE_ANNUAL_UNTIL, NOTE_ASOF, NOTE_UNTIL, NUMBER, RANGE, STATUS, UNCOUNTED, UNPARSEABLE,
                      NO_RESULT_VALUE, Value, ValueParseError, boolean_value, cell_length, dash_mark, date_text, dropped_char,
                      error_value, format_number, hedged_figure, looks_empty, listed, may_be_unread, may_be_unseen,
-                     normalize, parse_input, parse_value, shown, unit_family, unread_value, unseen_char, unseen_kind)
+                     normalize, parse_input, parse_value, shown, typed_percent, unit_family, unread_value, unseen_char,
+                     unseen_kind)
 
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
@@ -946,7 +947,7 @@ def fraction_of_percent(value: Value, target: Optional[Value]) -> bool:
 def fraction_as_percent(value: Value) -> str:
     """The percent a bare fraction is as Excel stores it, every digit kept: 0.732 → 「73.2%」
     (format_percent rounds: it prints rates). What a refusal of fraction_of_percent proposes."""
-    return f"{format_number((value.number * 100).normalize())}%"
+    return typed_percent(value.number)
 
 
 def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: str) -> Finding:

@@ -1587,3 +1587,11 @@ def format_percent(fraction: float, digits: Optional[int] = 1) -> str:
     if digits is None:
         return f"{fraction * 100:g}%"
     return f"{fraction * 100:.{digits}f}%"
+
+
+def typed_percent(fraction: Decimal) -> str:
+    """The percent that, typed into a cell, Excel stores as ``fraction``, every digit kept:
+    0.732 → 「73.2%」, 0.85 → 「85%」 (format_percent rounds: it prints rates). What a message
+    proposes for a bare fraction staff may have meant as a percent (validate, rules and
+    percent_cells each worked it out themselves)."""
+    return format_number((fraction * 100).normalize()) + "%"

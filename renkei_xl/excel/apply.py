@@ -14,8 +14,9 @@ Apple events) or an action the remote client replays. The sheet has just been cl
 so an attribute at Excel's default (not bold, no fill, general alignment) is not written.
 
 What an engine cannot express (see the LiveBook classes): on the remote engine, alignment
-needs a client that replays it (RemoteClient) and charts an Office.js client; the print
-setup beyond the print area, and autofilter buttons, exist on desktop Excel only.
+needs a client that replays it (RemoteClient.aligns); Excel for Mac is given the print
+titles alone of the page setup (MacBook._page_setup). The server's VBA client draws charts,
+the page and the filter buttons through RenkeiServer.bas' own actions (excel.remote).
 """
 
 from __future__ import annotations

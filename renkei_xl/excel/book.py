@@ -506,7 +506,8 @@ class LiveBook(ABC):
         merges and conditional formats are removed by their own calls as well, so that
         no engine depends on what its Clear happens to include. An engine whose Clear may
         keep hyperlinks deletes them first (``_delete_links``). Charts are found through
-        the sheet's chart list, which the remote engine has only from an Office.js client.
+        the sheet's chart list; the remote engine's payload lists none, and its VBA client
+        deletes the tool's chart as it draws the new one (RemoteBook.add_chart).
         What belongs to the sheet, not a cell (custom views, watches, editable ranges, the
         background picture), is taken to stay; the file face keeps it alike
         (package.sheet_settings; assumed, docs/excel-model.md check 20).

@@ -53,7 +53,7 @@ def com_page_setup(setup: PrintSetup) -> dict[str, object]:
         "CenterHorizontally": setup.center_horizontally,
         "LeftMargin": left, "RightMargin": right, "TopMargin": top, "BottomMargin": bottom,
         "HeaderMargin": _points(setup.header_margin), "FooterMargin": _points(setup.footer_margin),
-        "CenterFooter": f"&{setup.footer_size}{setup.footer}" if setup.footer else "",
+        "CenterFooter": setup.centre_footer,
     }
 
 

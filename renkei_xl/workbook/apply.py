@@ -591,7 +591,7 @@ def _page(ps: PrintSetup, kept_setup: Optional[str] = None, kept_hf: Optional[st
                f'header="{ps.header_margin}" footer="{ps.footer_margin}"/>')
     out.append(f'<pageSetup paperSize="{PAPER_CODES[ps.paper]}" orientation="{"landscape" if ps.landscape else "portrait"}"'
                f' fitToWidth="{ps.fit_width}" fitToHeight="{ps.fit_height}"{page_setup_attributes(kept_setup)}/>')
-    centre = f"&{ps.footer_size}{ps.footer}" if ps.footer else ""
+    centre = ps.centre_footer
     problem = footer_problem(sheet, odd_footer(kept_hf, centre))
     if problem:
         raise UserError(problem)

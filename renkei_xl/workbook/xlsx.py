@@ -100,7 +100,7 @@ def print_setup(ws, setup: PrintSetup) -> None:
     left, right, top, bottom = setup.margins
     ws.set_margins(left=left, right=right, top=top, bottom=bottom)
     ws.set_header("", {"margin": setup.header_margin})
-    ws.set_footer(f"&C&{setup.footer_size}{setup.footer}" if setup.footer else "",
+    ws.set_footer(f"&C{setup.centre_footer}" if setup.footer else "",
                   {"margin": setup.footer_margin})
     if setup.title_rows:
         ws.repeat_rows(setup.title_rows[0] - 1, setup.title_rows[1] - 1)
