@@ -21,17 +21,47 @@ def shown_version(version):
     return ".".join(str(part) for part in tuple(version)[:3])
 
 
-def refusal(version, floor):
+def refusal(version, floor, made_with=None):
     """The sentence for a Python ``version`` older than ``floor`` (renkei_xl.PYTHON_MIN), or
     None for one the tool runs on.
     The running version named, what to install and one clause of why: without the why, staff
-    on a 3.11 that "is 3.11 or later" read the refusal as the tool's mistake."""
+    on a 3.11 that "is 3.11 or later" read the refusal as the tool's mistake.
+    ``made_with``: the version the venv says it was made with (venv_version). Newer than the
+    running one, the venv's Python did not run: a pyenv-built Python copied out of /root keeps
+    /root in its library path, so under the service account the OS's older libpython loaded
+    instead, and 「python.org の Python を入れて」 sent IT to install what it had installed."""
     if tuple(version)[:3] >= tuple(floor):
         return None
-    floor = shown_version(floor)
-    return (f"エラー: この Python は {shown_version(version)} です。renkei-xl は Python {floor} 以降で動きます"
+    ran_other = made_with is not None and tuple(made_with)[:3] >= tuple(floor)
+    running, floor = shown_version(version), shown_version(floor)
+    if ran_other:
+        return (f"エラー: この venv は Python {shown_version(made_with)} で作られていますが、動いているのは "
+                f"Python {running} です（renkei-xl は Python {floor} 以降で動きます）。venv を作った Python の"
+                "共有ライブラリ（libpython）がこのアカウントの読めない場所（/root の中など）にあると、代わりに OS の "
+                "Python のものが読み込まれます。すべての利用者が読める場所（/opt など）に入れた Python で venv を作り直し、"
+                "renkei-xl を入れ直してください。何も実行していません。")
+    return (f"エラー: この Python は {running} です。renkei-xl は Python {floor} 以降で動きます"
             f"（それより前の版では正規表現の不具合で結果が正しくならないため）。python.org の Python {floor} 以降"
             "（3.12・3.13 も可）を入れて、その Python に renkei-xl を入れ直してください。何も実行していません。")
+
+
+def venv_version(prefix):
+    """The version ``prefix``'s pyvenv.cfg says its venv was made with (``version`` up to 3.12,
+    ``version_info`` besides it from 3.13), or None: no venv, or a file not in that shape."""
+    import os
+
+    try:
+        with open(os.path.join(prefix, "pyvenv.cfg"), encoding="utf-8") as cfg:
+            lines = cfg.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    for line in lines:
+        key, sep, value = line.partition("=")
+        if sep and key.strip() in ("version", "version_info"):
+            parts = value.strip().split(".")[:3]
+            if len(parts) == 3 and all(part.isdigit() for part in parts):
+                return tuple(int(part) for part in parts)
+    return None
 
 
 def say(text):
@@ -74,12 +104,16 @@ def _ansi_code_page():
     return _locale._getdefaultlocale()[1] or "mbcs"
 
 
-def refuse(floor, version=None):
+def refuse(floor, version=None, prefix=None):
     """Stop an interpreter older than ``floor``: the sentence, then SystemExit, never a
     traceback. SystemExit, not an exception: it passes every ``except Exception`` (the command
     line's last guard would call it 予期しないエラー), the console script and runpy let it
-    end the process quietly, and RunPython shows stderr because the code is not 0."""
-    said = refusal(sys.version_info if version is None else version, floor)
+    end the process quietly, and RunPython shows stderr because the code is not 0.
+    ``version`` and ``prefix`` (the venv whose pyvenv.cfg is read) are a test's; by default the
+    running interpreter's, sys.prefix with it."""
+    if version is None:
+        version, prefix = sys.version_info, sys.prefix
+    said = refusal(version, floor, None if prefix is None else venv_version(prefix))
     if said is None:
         return
     say(said)

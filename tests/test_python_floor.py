@@ -57,6 +57,44 @@ def test_a_python_from_the_floor_up_runs(version, capsys):
     assert capsys.readouterr() == ("", "")
 
 
+@pytest.mark.parametrize("cfg, made_with", [
+    ("home = /opt/py/bin\nversion = 3.11.7\n", "3.11.7"),                          # python -m venv, 3.11
+    ("home = /opt/py/bin\nversion_info = 3.13.0.final.0\n", "3.13.0"),              # 3.13 writes both
+    ("home = /usr/bin\nversion = 3.11.2\n", None),                                  # made with the old one
+    ("home = /usr/bin\nversion = 3.11.4\n", None),                                  # made with one below
+    (None, None),                                                                     # no venv
+])
+def test_a_venv_made_with_a_newer_python_than_runs_it_says_the_library_loaded_was_another(cfg, made_with, tmp_path,
+                                                                                         capsys):
+    """A pyenv-built 3.11.7 copied from /root to /opt keeps /root in its library path: under the
+    service account the venv ran Debian's 3.11.2 libpython, and the refusal sent IT to install
+    the Python it had installed (a readme walk: `runuser -u renkei -- …/renkei-xl serve --help`)."""
+    if cfg is not None:
+        (tmp_path / "pyvenv.cfg").write_text(cfg, encoding="utf-8")
+    with pytest.raises(SystemExit):
+        interpreter.refuse(PYTHON_MIN, (3, 11, 2), prefix=tmp_path)
+    said = capsys.readouterr().err
+    if made_with is None:
+        assert said == interpreter.SAID_BY_CLICK + interpreter.refusal((3, 11, 2), PYTHON_MIN) + "\n"
+    else:
+        assert f"この venv は Python {made_with} で作られていますが、動いているのは Python 3.11.2 です" in said
+        assert "libpython" in said and "python.org" not in said
+
+
+def test_a_venv_whose_python_runs_an_older_library_is_told_so_at_the_real_entry(old, tmp_path):
+    """The same through the console script under a real older interpreter, from a venv whose
+    pyvenv.cfg names the newer Python it was made with (what the copied pyenv Python leaves)."""
+    python, version = old
+    venv = tmp_path / "venv"
+    subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
+    cfg = venv / "pyvenv.cfg"
+    cfg.write_text("\n".join("version = 3.11.7" if line.startswith("version") else line
+                             for line in cfg.read_text(encoding="utf-8").splitlines()) + "\n", encoding="utf-8")
+    run = _under(str(venv / "bin" / "python"), ["-c", CONSOLE_SCRIPT, "serve", "--help"], tmp_path)
+    assert (run.returncode, run.stdout) == (2, ""), run.stderr[-2000:]
+    assert run.stderr == interpreter.SAID_BY_CLICK + interpreter.refusal(version, PYTHON_MIN, (3, 11, 7)) + "\n"
+
+
 @pytest.fixture(scope="module")
 def old():
     return old_python()
