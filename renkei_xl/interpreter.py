@@ -113,8 +113,8 @@ def refuse(floor, version=None, prefix=None):
     running interpreter's, sys.prefix with it."""
     if version is None:
         version, prefix = sys.version_info, sys.prefix
+    if tuple(version)[:3] >= tuple(floor):
+        return      # every command and click passes here: pyvenv.cfg is read only to refuse
     said = refusal(version, floor, None if prefix is None else venv_version(prefix))
-    if said is None:
-        return
     say(said)
     raise SystemExit(REFUSED)
