@@ -67,7 +67,8 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
         notes = [(_TOOL_COLS + k, j, row[j]) for k, j in enumerate(staff_cols) if j < len(row) and text(row[j])]
         if not notes:
             continue
-        ind_id = text(row[id_col]) if i > old_header and id_col < len(row) and row[id_col] != NO_RESULT_VALUE else ""
+        held = row[id_col] if i > old_header and id_col < len(row) else ""
+        ind_id = text(held) if held != NO_RESULT_VALUE else ""    # a formula without its result is no 指標ID
         said = f"指標ID {ind_id}" if ind_id else "指標IDのない行" if i > old_header else "見出しの行" if i == old_header \
             else "一覧の上の行"
         dropped += [LIST_NOTE_UNSAVED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, ref=cell_ref(i + 1, j + 1), row=said)
