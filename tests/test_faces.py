@@ -797,6 +797,46 @@ def test_a_note_whose_indicator_left_the_list_is_named_not_dropped_silently(mast
     assert "「要確認」" in found.message and "消えました" in found.message
 
 
+def _unsaved(src: Path, dst: Path, ref: str, formula: str) -> Path:
+    """``src`` with 一覧!``ref`` a formula saved without its result, as openpyxl or LibreOffice
+    with some settings save it (``<c><f>…</f></c>``, no ``<v>``): calamine reads it as empty."""
+    from test_error_cells import with_error
+
+    return with_error(src, dst, c.LIST, ref, "", cell=f'<c r="{ref}" t="str"><f>{formula}</f></c>')
+
+
+def test_a_note_beside_the_list_saved_without_its_result_is_named_never_dropped(masters, tmp_path):
+    """Staff's 「備考」 beside 一覧 holds a formula saved without its result (a master last saved
+    by openpyxl or LibreOffice), and a second column's header is one. The command line read
+    both as empty: 評価を再計算 dropped the note and the column without a word (検証結果 said
+    nothing), where the buttons carry Excel's value, and 次年度のマスターを作成 did not name the
+    note left behind. Now each is named with its cell and what to do (save in Excel), and the
+    note beside it is kept. One over a tool's header hid the header row: all staff's columns
+    went unseen; it is named too."""
+    from renkei_xl.core.list_notes import keep_staff_columns, staff_headers, staff_notes
+    from renkei_xl.workbook.session import saved_list
+
+    noted, header, first, note_col = _noted_list(masters, tmp_path, "備考")
+    staff_types(noted, c.LIST, cell_ref(first + 1, note_col), "要確認")
+    note, head = cell_ref(first, note_col), cell_ref(header + 1, note_col + 1)
+    master = _unsaved(_unsaved(noted, tmp_path / "n.xlsm", note, '"要"&amp;"確認"'), tmp_path / "h.xlsm", head, '"確認日"')
+    plan, result = plan_of("recalc", master)
+    said = {f.cell: f for f in result.findings if f.sheet == c.LIST}
+    assert set(said) == {note, head} and said[note].indicator_id == "01-1", said
+    assert all("計算結果が保存されていない" in f.message and "Excel で開いて保存し直す" in f.hint for f in said.values())
+    listed = next(s for s in plan.sheets if s.name == c.LIST)
+    assert [cell[0] for cell in listed.rows[first][note_col - 1:]] == ["要確認"]   # the note beside it kept
+    with opened(master) as fs:
+        saved = saved_list(fs)
+    assert f"{c.LIST}!{note}" in staff_notes(saved)
+    assert staff_headers(saved) == ["備考", f"{c.LIST}!{head}（計算結果が保存されていない数式）"]
+
+    tool_head = cell_ref(header + 1, c.LIST_ID_COL + 1)
+    with opened(_unsaved(noted, tmp_path / "t.xlsm", tool_head, '"指標ID"')) as fs:
+        [found] = keep_staff_columns(listed, fs.state.grids[c.LIST])
+    assert (found.type, found.cell) == ("list-header-unsaved", tool_head), found
+
+
 def test_notes_staff_put_on_cells_of_the_list_and_the_summary_are_named_on_both_faces(masters, tmp_path):
     """A note (comment) on a cell of 一覧 (01-1's row) and of 集計: 評価を再計算 rebuilds both
     sheets whole, so the command line wrote them without the notes, and the button's Clear

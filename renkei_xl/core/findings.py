@@ -300,6 +300,26 @@ LIST_NOTE_DROPPED = _type(
     "必要なら、一覧の該当する行の同じ列に入力し直してください（メモは指標シートに自分の列を作って書くと、"
     "一覧を作り直しても影響を受けません）")
 
+# A value staff wrote beside 一覧 that is a formula saved without its result (a master last
+# saved by a tool other than Excel): the file face cannot read what Excel shows there, where
+# the buttons carry Excel's value; the rebuilt 一覧 has no formula, so the note would vanish
+# unseen (core.list_notes). ``ref``: its place on the old 一覧; ``row``: its row.
+LIST_NOTE_UNSAVED = _type(
+    "list-note-unsaved", WARNING,
+    "一覧の列の外の {ref}（{row}）は数式ですが、計算結果が保存されていないため値が読めず、作り直した一覧に"
+    "引き継げませんでした（空欄としては扱いません）",
+    "マスターを Excel で開いて保存し直すと計算結果が保存され、評価を再計算で数式の結果が引き継がれます（Excel 以外の"
+    "道具で保存したファイルで起きます）。この数式は、評価を再計算する前のマスター（バックアップ）に残っています。"
+    "必要なら、一覧の該当する行の同じ列に入力し直してください")
+# The same in 一覧's header row, where it stood over one of the tool's headers: the header row
+# is not found, and no column of staff's own is carried at all.
+LIST_HEADER_UNSAVED = _type(
+    "list-header-unsaved", WARNING,
+    "一覧の見出しの行の {ref} は数式ですが、計算結果が保存されていないため見出しが読めず、一覧の右に入力した列を"
+    "作り直した一覧に引き継げませんでした",
+    "マスターを Excel で開いて保存し直すと計算結果が保存され、評価を再計算で一覧の右の列が引き継がれます（Excel 以外の"
+    "道具で保存したファイルで起きます）。列の値は、評価を再計算する前のマスター（バックアップ）に残っています")
+
 # ----------------------------------------------------------------------------------- 指標
 
 MISSING_FIELD = _type("missing-field", ERROR, "{label}が空です{where}", "{label}を入力してください{or_else}")

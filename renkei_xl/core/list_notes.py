@@ -14,8 +14,11 @@ keeps it), never dropped silently.
 What is kept is the cell's value as the face reads it: a formula staff wrote there comes
 back as its result (the buttons' payload carries no formulas), and the colours are the tool's
 defaults; the widths staff gave the columns stay on every face, and a column staff hid shows
-(SheetPlan.kept_widths). The 確定版 (export) builds its own 一覧 without them: notes
-are not published.
+(SheetPlan.kept_widths). A formula saved without its result (a master last saved by
+openpyxl or LibreOffice) has no value the file face can read, where the buttons carry
+Excel's: the file reader puts NO_RESULT_VALUE in its place (workbook.state), and the cell
+is named as a warning (LIST_NOTE_UNSAVED), never carried as empty; the other notes go on.
+The 確定版 (export) builds its own 一覧 without them: notes are not published.
 """
 
 from __future__ import annotations
@@ -24,12 +27,12 @@ from typing import Callable, Optional, Sequence
 
 from . import contract as c
 from .contract_read import text
-from .findings import (LIST_NOTE_DROPPED, TOOL_CHART_DROPPED, TOOL_NOTE_DROPPED, TOOL_SETTING_DROPPED,
-                       TOOL_TABLE_DROPPED)
+from .findings import (LIST_HEADER_UNSAVED, LIST_NOTE_DROPPED, LIST_NOTE_UNSAVED, TOOL_CHART_DROPPED,
+                       TOOL_NOTE_DROPPED, TOOL_SETTING_DROPPED, TOOL_TABLE_DROPPED)
 from .model import Finding
 from .plan_types import MasterState, SheetPlan
 from .refs import cell_ref, parse_ref
-from .values import kept_cell_value, shown
+from .values import NO_RESULT_NAMED, NO_RESULT_VALUE, kept_cell_value, shown
 
 _TOOL_COLS = len(c.LIST_COLUMNS)
 # How much of a dropped note its finding quotes. Its message is a cell of 検証結果: a note
@@ -52,7 +55,7 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
     new_header = _header_index([[cell[0] if cell else None for cell in r[:_TOOL_COLS]]
                                 for r in sheet.rows[:c.HEADER_SEARCH_ROWS]])   # not 20,000 rows for a header
     if found is None or new_header is None:
-        return []
+        return _unsaved_header(old or ()) if found is None else []
     old_header, tool_cols = found
     id_col = tool_cols[c.LIST_COLUMNS[c.LIST_ID_COL]]
     staff_cols = [j for j in range(max(map(len, old), default=0)) if j not in tool_cols.values()
@@ -64,15 +67,34 @@ def keep_staff_columns(sheet: SheetPlan, old: Optional[Sequence[Sequence[object]
         notes = [(_TOOL_COLS + k, j, row[j]) for k, j in enumerate(staff_cols) if j < len(row) and text(row[j])]
         if not notes:
             continue
-        ind_id = text(row[id_col]) if i > old_header and id_col < len(row) else ""
+        held = row[id_col] if i > old_header and id_col < len(row) else ""
+        ind_id = text(held) if held != NO_RESULT_VALUE else ""    # a formula without its result is no 指標ID
+        said = f"指標ID {ind_id}" if ind_id else "指標IDのない行" if i > old_header else "見出しの行" if i == old_header \
+            else "一覧の上の行"
+        dropped += [LIST_NOTE_UNSAVED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, ref=cell_ref(i + 1, j + 1), row=said)
+                    for _col, j, v in notes if v == NO_RESULT_VALUE]
+        notes = [note for note in notes if note[2] != NO_RESULT_VALUE]
         to = new_rows.get(ind_id) if i > old_header else i - old_header + new_header
         if to is None or to < 0:
             dropped += [LIST_NOTE_DROPPED.at(c.LIST, cell_ref(i + 1, j + 1), ind_id, value=shown(text(v), _QUOTED),
-                                             row=f"指標ID {ind_id}" if ind_id else "指標IDのない行")
-                        for _col, j, v in notes]
-            continue
-        _put(sheet, to, [(col, v) for col, _j, v in notes])
+                                             row=said) for _col, j, v in notes]
+        elif notes:
+            _put(sheet, to, [(col, v) for col, _j, v in notes])
     return dropped
+
+
+def _unsaved_header(rows: Sequence[Sequence[object]]) -> list[Finding]:
+    """The cells of a header row of 一覧 not found only because they hold a formula saved
+    without its result (the file face reads it as NO_RESULT_VALUE): the row holds the tool's
+    other headers, and as many of those cells as headers it lacks. Nothing is carried without
+    the header row, and the staff's columns went unseen; a 一覧 that is no tool's list has no
+    such row, and is left as it is."""
+    for i, row in enumerate(rows[:c.HEADER_SEARCH_ROWS]):
+        unsaved = [j for j, v in enumerate(row) if v == NO_RESULT_VALUE]
+        heads = {h for v in row if (h := c.list_head(text(v))) in c.LIST_COLUMNS}
+        if unsaved and len(heads) + len(unsaved) >= _TOOL_COLS:
+            return [LIST_HEADER_UNSAVED.at(c.LIST, cell_ref(i + 1, j + 1), ref=cell_ref(i + 1, j + 1)) for j in unsaved]
+    return []
 
 
 def dropped_by_rebuild(state: MasterState, old: Optional[Sequence[Sequence[object]]], sheets: Sequence[str],
@@ -178,7 +200,13 @@ def staff_headers(old: Optional[Sequence[Sequence[object]]]) -> list[str]:
     if found is None:
         return []
     row, cols = (old or ())[found[0]], set(found[1].values())
-    return [text(v) for j, v in enumerate(row) if j not in cols and text(v)]
+    return [_head_said(found[0], j, v) for j, v in enumerate(row) if j not in cols and text(v)]
+
+
+def _head_said(i: int, j: int, value: object) -> str:
+    """A staff column's header as the rollover's report names it: its text, or, for a formula
+    saved without its result (NO_RESULT_VALUE: no text the file face can read), its cell."""
+    return f"{c.LIST}!{cell_ref(i + 1, j + 1)}（{NO_RESULT_NAMED}）" if value == NO_RESULT_VALUE else text(value)
 
 
 def _old_header(rows: Sequence[Sequence[object]]) -> Optional[tuple[int, dict[str, int]]]:

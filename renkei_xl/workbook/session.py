@@ -192,14 +192,22 @@ def load_master(path: Path, *, as_named: bool = True) -> MasterData:
 def saved_list(fs: "FileState") -> "Optional[list]":
     """The master's 一覧 as saved (None when staff deleted it), to tell whether it was
     recalculated since the inputs last changed (core.rollover.stale_rows: rollover and
-    export say so)."""
+    export say so) and which notes staff wrote beside it (core.list_notes.staff_notes): a
+    formula saved without its result is NO_RESULT_VALUE there, as read_state puts it, never
+    an empty cell."""
     from .grids import Grids
+    from .sheet_checks import uncached_formulas
+    from .state import mark_unsaved
 
     if c.LIST not in fs.state.sheetnames:
         return None
     grids = Grids(fs.pkg, [c.LIST], fs.workbook)
     try:
-        return grids[c.LIST]
+        grid = grids[c.LIST]
+        raw = grids.with_formulas.get(c.LIST)
+        if raw is not None:
+            mark_unsaved(grid, uncached_formulas({c.LIST: raw}).get(c.LIST, ()))
+        return grid
     finally:
         grids.close()
 

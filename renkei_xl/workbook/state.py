@@ -127,19 +127,23 @@ def _mark_record_formulas(own: dict, missing: Mapping[str, Sequence[str]]) -> No
     of core.history, which refuse by values.unread_value, not by findings: the placeholder
     makes them name the cell as they name an error value, only in the cells they read.
     取込履歴 alike (cycle.collect.import_log): a 提出日時 read as none let an older return
-    overwrite the newer one."""
-    for sheet in (c.HISTORY, c.IMPORT_LOG):
-        refs = missing.get(sheet)
-        grid = own.get(sheet)
-        if not refs or grid is None:
-            continue
-        for ref in refs:
-            row, col = parse_ref(ref)
-            while len(grid) < row:
-                grid.append([])
-            cells = grid[row - 1] = list(grid[row - 1])
-            cells.extend([""] * (col - len(cells)))
-            cells[col - 1] = NO_RESULT_VALUE
+    overwrite the newer one. 一覧 too: staff's columns beside it are carried through 評価を
+    再計算 (core.list_notes), and a note read as empty vanished without a word."""
+    for sheet in (c.HISTORY, c.IMPORT_LOG, c.LIST):
+        if missing.get(sheet) and own.get(sheet) is not None:
+            mark_unsaved(own[sheet], missing[sheet])
+
+
+def mark_unsaved(grid: list, refs: Sequence[str]) -> None:
+    """Puts NO_RESULT_VALUE into ``grid`` (rows from A1, as Grids reads them) at each of
+    ``refs``, the cells holding a formula saved without its result (sheet_checks.uncached_formulas)."""
+    for ref in refs:
+        row, col = parse_ref(ref)
+        while len(grid) < row:
+            grid.append([])
+        cells = grid[row - 1] = list(grid[row - 1])
+        cells.extend([""] * (col - len(cells)))
+        cells[col - 1] = NO_RESULT_VALUE
 
 
 def _settings_formulas(grids: "Grids", names: Mapping[str, tuple[str, str]]) -> None:
