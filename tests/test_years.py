@@ -396,12 +396,23 @@ def test_an_indicator_taken_off_keeps_what_it_was_in_history_year_after_year(yea
     """04-1 taken off 指標 in 2024: its 2023 record stays in 経年, and so do its 連携事業名,
     評価指標 and 目標値, marked as no longer on 指標. The rollover after the row left wrote
     「（指標シートにない指標）」 alone, blank beside it: 「04-1 21件 ◎」 with nothing saying
-    what it had measured, in the one sheet of the master that keeps the old years."""
+    what it had measured, in the one sheet of the master that keeps the old years.
+
+    The 前年度実績 column the next rollovers reuse: staff's notes under the table in it
+    (「※…」 on 小樽市 and 指標) stay; the value the tool wrote beside 小樽市's 04-1, left when
+    staff emptied the row's table cells alone, is emptied (never shown as 2024's). Both
+    notes were emptied with the whole column, without a word."""
     m2024 = tmp_path / "さっぽろ圏_2024年度_マスター.xlsm"
     shutil.copyfile(years["m2024"], m2024)
     before = next(r for r in _grid(m2024, c.HISTORY) if r[0] == "04-1")
     assert before[1] and before[2] and before[3]
+    otaru, ind = _grid(m2024, "小樽市"), _grid(m2024, c.INDICATORS)
+    o_col, i_col = otaru[0].index(PREVIOUS_2023) + 1, ind[0].index(PREVIOUS_2023) + 1
+    o_row = next(r for r, row in enumerate(otaru, start=1) if row[0] == "04-1")
+    left = otaru[o_row - 1][o_col - 1]
     _drop_indicator(m2024, "04-1")
+    notes = [("小樽市", (len(otaru) + 3, o_col), "※2023年度は速報値"), (c.INDICATORS, (len(ind) + 2, i_col), "※参考値")]
+    _set(m2024, ("小樽市", (o_row, o_col), left), *notes)
     m2025 = rollover_file(m2024).path
     m2026 = rollover_file(m2025).path          # nothing entered in 2025: 経年 is written again all the same
     for master in (m2025, m2026):
@@ -409,6 +420,8 @@ def test_an_indicator_taken_off_keeps_what_it_was_in_history_year_after_year(yea
         assert row[1:4] == [before[1], "（指標シートにない指標）" + before[2], before[3]], row
         assert read_history(_grid(master, c.HISTORY))["04-1"][2023] == (before[4], before[5])
         assert "04-1" not in {i.id for i in load_master(master).indicators}
+        assert [_grid(master, s)[r - 1][col - 1] for s, (r, col), _v in notes] == [v for *_p, v in notes]
+        assert left and _grid(master, "小樽市")[o_row - 1][o_col - 1] is None
 
 
 def test_history_prints_one_page_wide_with_its_header_on_every_page(years):

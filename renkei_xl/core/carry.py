@@ -78,7 +78,7 @@ def carry_plan(state: MasterState, sheets, data: MasterData, source: MasterData,
     unmatched: tuple[str, ...] = ()
     if year == later - 1:
         plan.cells, plan.fills, plan.widths = previous_year_columns(Book(sheets, state.names), data, source,
-                                                                    closed, state.formulas)
+                                                                    closed, state.formulas, state.fill_of)
         unmatched = unmatched_sheets(data, source)
         previous, emptied = _rows_given(data, source, unmatched)
     report = CarryReport(year, len(closed.indicators), replaced, previous, emptied, tuple(closed.errors),

@@ -169,7 +169,7 @@ def rollover_plan(state: MasterState, sheets: Mapping[str, Sequence[Sequence[obj
     unrecorded = not emptied
     stale = () if unrecorded else tuple(stale_rows(listed, closed, old))
     previous_cells, fills, widths = previous_year_columns(book, data, data, None if unrecorded else closed,
-                                                          state.formulas)
+                                                          state.formulas, state.fill_of)
     cells += previous_cells
     lifted, _, _ = marks((), state, data)    # the marks of the last check
     fills += lifted
@@ -383,7 +383,8 @@ def unmatched_sheets(data: MasterData, source: MasterData) -> tuple[str, ...]:
 
 
 def previous_year_columns(book: Book, data: MasterData, source: MasterData, closed: Optional[Result],
-                          formulas: Optional[Callable[[str], Collection[str]]] = None
+                          formulas: Optional[Callable[[str], Collection[str]]] = None,
+                          fill_of: Optional[Callable[[str, str], Optional[str]]] = None
                           ) -> tuple[list[CellEdit], list[FillEdit], list[WidthEdit]]:
     """``source``'s year beside each row of ``data``'s master (``book``): on each municipality
     sheet, and on 指標 (empty there when the year was not recorded: ``closed`` None).
@@ -394,8 +395,9 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
     or been added since; a row the year did not have is emptied, never given a neighbour's.
     A sheet whose municipality the year did not have is left alone (unmatched_sheets).
     ``formulas``: MasterState.formulas, the cells holding a formula, which a new column is
-    never put over (_free_column); None where the face cannot say them. The widths: those of
-    the columns made here (_previous_column)."""
+    never put over (_free_column); None where the face cannot say them. ``fill_of``:
+    MasterState.fill_of, which tells the tool's earlier values below the table from staff's
+    notes there (_left_by_the_tool). The widths: those of the columns made here (_previous_column)."""
     formulas = formulas or _no_formulas
     label = c.PREVIOUS_HEADER.format(year=source.settings.fiscal_year)
     cells: list[CellEdit] = []
@@ -408,7 +410,8 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
         if e.row is not None and e.sheet not in skipped:
             shown_entries.setdefault(e.sheet, []).append((e.row, _next(held, (e.sheet, e.indicator_id))))
     for sheet, rows in shown_entries.items():
-        c1, f1, w1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows, formulas)
+        c1, f1, w1 = _previous_column(book, sheet, c.ENTRY_HEADERS, c.ENTRY_REQUIRED, label, rows, formulas,
+                                      fill_of)
         cells += c1
         fills += f1
         widths += w1
@@ -416,7 +419,7 @@ def previous_year_columns(book: Book, data: MasterData, source: MasterData, clos
                 for ind in data.indicators if ind.row is not None]
     if ind_rows:
         c1, f1, w1 = _previous_column(book, c.INDICATORS, c.INDICATOR_HEADERS, c.INDICATOR_REQUIRED, label,
-                                      ind_rows, formulas)
+                                      ind_rows, formulas, fill_of)
         cells += c1
         fills += f1
         widths += w1
@@ -545,7 +548,8 @@ def _with_symbol(actual: str, symbol: str) -> Optional[str]:
 
 
 def _previous_column(book: Book, sheet: str, headers, required, label: str, rows: Sequence[tuple[int, object]],
-                     formulas: Callable[[str], Collection[str]] = _no_formulas
+                     formulas: Callable[[str], Collection[str]] = _no_formulas,
+                     fill_of: Optional[Callable[[str, str], Optional[str]]] = None
                      ) -> tuple[list[CellEdit], list[FillEdit], list[WidthEdit]]:
     """The 前年度実績 column of a staff sheet: an earlier one (found by its header) reused,
     else a free column after the header row's last filled cell (_free_column).
@@ -568,15 +572,36 @@ def _previous_column(book: Book, sheet: str, headers, required, label: str, rows
     fills = [FillEdit(sheet, header_row, col, c.HEADER_FILL)]
     wanted = dict(rows)
     last = max([len(grid), *wanted])
+    held = formulas(sheet)
     for r in range(header_row + 1, last + 1):
         now = grid[r - 1][col - 1] if r - 1 < len(grid) and col - 1 < len(grid[r - 1]) else None
         value = wanted.get(r)
         if value is None and now in (None, ""):
             continue
+        if r not in wanted and not _left_by_the_tool(sheet, grid[r - 1], r, col, held, fill_of):
+            continue
         cells.append(CellEdit(sheet, r, col, value))
         if r in wanted:
             fills.append(FillEdit(sheet, r, col, REFERENCE_FILL))
     return cells, fills, widths
+
+
+def _left_by_the_tool(sheet: str, row: Sequence[object], r: int, col: int, held: Collection[str],
+                      fill_of: Optional[Callable[[str, str], Optional[str]]]) -> bool:
+    """Whether a filled cell of a reused 前年度実績 column, on a row no indicator has now, is
+    an earlier year's value the tool wrote (emptied, never shown under the new year's
+    header) rather than staff's: a note under the table (「※2023年度は速報値」) or a formula.
+    The next rollover and a carried year emptied the whole column to the sheet's last row,
+    and staff's notes were gone from the new master without a word. The tool's values
+    bear REFERENCE_FILL; where the face cannot read fills, a row holding nothing else is
+    staff's (the reader takes a row of 前年度実績 alone for no row of the table either)."""
+    from .refs import cell_ref
+
+    if cell_ref(r, col) in held:
+        return False
+    if fill_of is not None:
+        return fill_of(sheet, cell_ref(r, col)) == REFERENCE_FILL
+    return any(text(v) for k, v in enumerate(row, start=1) if k != col)
 
 
 def _free_column(grid: Sequence[Sequence[object]], header_row: int, header: Sequence[str],
