@@ -27,6 +27,7 @@ from realbooks import (grafted_lo_master, lo_convert, lo_master_xlsm, lo_master_
 from conftest import require_soffice
 from test_render import close, list_page, read_ppm, words
 from renkei_xl.core import contract as c
+from renkei_xl.core.looks import SYMBOL_FILLS
 from renkei_xl.cycle.collect import collect
 from renkei_xl.core.refs import parse_ref
 from renkei_xl.cycle.distribute import split_master
@@ -253,7 +254,7 @@ def test_libreoffice_renders_the_list_with_symbol_colours(cycled, tmp_path):
     for text, x0, y0, x1, y1 in ws:
         if text in seen and header[1] - 20 <= x0 <= header[3] + 20 and y0 > header[4]:
             rgb = pixel(int((x0 - 4) * scale), int((y0 + y1) / 2 * scale))
-            assert close(rgb, c.SYMBOL_FILLS[text]), (text, rgb)
+            assert close(rgb, SYMBOL_FILLS[text]), (text, rgb)
             seen[text] += 1
     assert all(seen.values()), seen
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from renkei_xl.core import contract as c
 from renkei_xl.core.displayed import _DATE_PART, ERA_LETTERS, ERA_PARTS, is_era_format
-from renkei_xl.core.model import EVALUABLE
+from renkei_xl.core.model import EVALUABLE, NOT_EVALUABLE, SYMBOLS
 from renkei_xl.core.refs import COLUMN_DIGITS, COLUMN_LETTERS, ROW_DIGITS
 from renkei_xl.core.values import DASH_CHARS, EVALUATION_MARKS, SYMBOL_LOOKALIKES
 
@@ -516,3 +516,72 @@ def test_the_percent_and_footer_checks_see_a_copy(tmp_path):
                                    "f'&{ps.footer_size}{ps.footer}'\n")
     assert percent_arithmetic(tmp_path) == [f"{tmp_path.name}/m.py:2", f"{tmp_path.name}/m.py:2"]
     assert attribute_readers("footer_size", tmp_path) == {f"{tmp_path.name}/m.py"}
+
+
+# The header texts the contract gives the columns the tool reads and writes: 指標's, a
+# municipality sheet's, 設定's table's, 一覧's and the 配布時 columns'. 検証結果's
+# (FINDING_COLUMNS) are left out: シート, セル and 内容 are words of every message.
+HEADER_TEXTS = frozenset({*c.INDICATOR_HEADERS.values(), *c.ENTRY_HEADERS.values(), *c.MUNI_HEADERS.values(),
+                          *c.LIST_COLUMNS, *c.ISSUED_HEADERS.values()})
+# Where a text is typed: the headers in core.contract, the symbols in core.symbols.
+TYPED_IN = {"header": "renkei_xl/core/contract.py", "symbol": "renkei_xl/core/symbols.py"}
+# A string that is a header's or a symbol's text elsewhere on purpose, by module, and why.
+NOT_A_COPY = {
+    ("renkei_xl/core/layout.py", "区分"):
+        "集計's first header: its rows are the 役割s, no column of 設定's 区分",
+    ("renkei_xl/cycle/letters.py", "市町村名"):
+        "the request letter's placeholder {市町村名} (REQUEST_SUBJECT, REQUEST_BODY), filled as "
+        "{圏域名} and {回答期限} are: it must match the template's text, not a header",
+    ("renkei_xl/cycle/letters.py", "担当部署"):
+        "the request letter's placeholder {担当部署}, as {市町村名}",
+    ("renkei_xl/core/methods.py", NOT_EVALUABLE):
+        "NO_VALUE: the printed list's dash in a cell with no value (基準値, 実績値), 評価不可's "
+        "character with another meaning: a new 評価不可 symbol must not change it",
+}
+# A string naming three or more symbols (a set of them typed again) elsewhere on purpose.
+SYMBOLS_SAID_ELSEWHERE = {
+    "renkei_xl/core/contract.py": "legend(): the official list's legend line, word for word as printed",
+}
+
+
+def typed_again(root: Path = PACKAGE) -> set[tuple[str, str]]:
+    """(module, text) of each string that is a header's or a symbol's whole text outside the
+    module it is typed in: 経年's headers, 次の一歩's, the command line's table and a finding's
+    column names were typed again (issue 20, shape-2 item 3), and contract.SYMBOL_FILLS typed
+    the five symbols as its keys."""
+    found = set()
+    for path, _, text in code_strings(root):
+        kind = "header" if text in HEADER_TEXTS else "symbol" if text in SYMBOLS else None
+        if kind and path != TYPED_IN[kind].replace("renkei_xl/", f"{root.name}/", 1):
+            found.add((path, text))
+    return found
+
+
+def symbol_sets_typed(root: Path = PACKAGE) -> set[str]:
+    """The modules with a string naming three or more symbols: a message listing them takes
+    symbols.SYMBOLS_SAID or EVALUABLE_SAID (「◎ □ × － ―」 was typed in three messages)."""
+    return typed_with("".join(SYMBOLS), root=root) - {TYPED_IN["symbol"].replace("renkei_xl/", f"{root.name}/", 1)}
+
+
+def test_no_header_or_symbol_is_typed_again():
+    assert typed_again() == set(NOT_A_COPY)
+    assert symbol_sets_typed() == set(SYMBOLS_SAID_ELSEWHERE)
+
+
+def test_the_header_and_symbol_checks_see_a_copy(tmp_path):
+    (tmp_path / "m.py").write_text('"""指標ID in a docstring is prose."""\nHEADS = ("指標ID", "連携事業名", "理由")\n'
+                                   'FILLS = {"◎": "C6EFCE"}\nSAID = f"{n} は ◎ □ × のどれか"\nWORDS = "指標IDの列"\n',
+                                   encoding="utf-8")
+    here = f"{tmp_path.name}/m.py"
+    assert typed_again(tmp_path) == {(here, "指標ID"), (here, "連携事業名"), (here, "◎")}
+    assert symbol_sets_typed(tmp_path) == {here}
+
+
+def test_the_symbols_fills_and_said_lists_take_the_one_definition():
+    """looks.SYMBOL_FILLS colours each symbol (contract typed them again as its keys), and the
+    lists messages show are the symbols' own."""
+    from renkei_xl.core.looks import SYMBOL_FILLS
+    from renkei_xl.core.symbols import EVALUABLE_SAID, SYMBOLS_SAID
+
+    assert set(SYMBOL_FILLS) == set(SYMBOLS) and not hasattr(c, "SYMBOL_FILLS")
+    assert SYMBOLS_SAID == "◎ □ × － ―" and EVALUABLE_SAID == "◎□×"

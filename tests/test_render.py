@@ -10,6 +10,7 @@ import pytest
 
 from conftest import require_soffice
 from renkei_xl.core import contract as c
+from renkei_xl.core.looks import SYMBOL_FILLS
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file, validate_file
 
@@ -120,7 +121,7 @@ def test_symbol_cells_are_filled_green_yellow_red(rendered):
                 # sample inside the cell, just left of the glyph
                 x = int((x0 - 4) * scale)
                 y = int((y0 + y1) / 2 * scale)
-                colour = c.SYMBOL_FILLS[text]
+                colour = SYMBOL_FILLS[text]
                 assert close(pixel(x, y), colour), (text, pixel(x, y), colour)
                 seen[text] += 1
     assert all(seen.values()), seen

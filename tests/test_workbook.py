@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from renkei_xl.core import contract as c
+from renkei_xl.core.looks import SYMBOL_FILLS
 from renkei_xl.core.errors import UserError
 from renkei_xl.cli.workbook import init_master
 from renkei_xl.workbook.session import recalc_file
@@ -95,7 +96,7 @@ def test_list_sheet_print_setup_and_formats(sample_xlsx):
     assert "&P" in ws.oddFooter.center.text
     assert ws.protection.sheet
     rules = [r for cf in ws.conditional_formatting for r in cf.rules]
-    assert {r.formula[0] for r in rules if r.type == "cellIs"} == {f'"{s}"' for s in c.SYMBOL_FILLS}
+    assert {r.formula[0] for r in rules if r.type == "cellIs"} == {f'"{s}"' for s in SYMBOL_FILLS}
     assert any(r.type == "dataBar" for r in rules)
     # 役割 over its rows (4-20), cut where a page ends so each page shows it
     breaks = {b.id for b in ws.row_breaks.brk}

@@ -26,16 +26,18 @@ from .parser import JapaneseParser
 
 
 def _print_result(result, *, verbose: bool = True) -> None:
+    from ..core import contract as c
     from ..core.textable import render
 
     if verbose:
         rows = []
         for ind in result.indicators:
             ev = result.evaluations[ind.id]
-            c = result.consolidated[ind.id]
-            rows.append([ind.id, ev.symbol, c.actual, ind.target, ind.name, ev.reason])
-        print(render(["指標ID", "評価", "実績値", "目標値", "評価指標", "理由"], rows,
-                     [8, 4, 18, 30, 36, 60]))
+            rows.append([ind.id, ev.symbol, result.consolidated[ind.id].actual, ind.target, ind.name, ev.reason])
+        # The headers of 一覧 and 指標 the columns come from (the list's 評価 and 実績値).
+        heads = [c.INDICATOR_HEADERS["id"], c.LIST_COLUMNS[c.LIST_SYMBOL_COL], c.LIST_COLUMNS[c.LIST_ACTUAL_COL],
+                 c.INDICATOR_HEADERS["target"], c.INDICATOR_HEADERS["name"], "理由"]
+        print(render(heads, rows, [8, 4, 18, 30, 36, 60]))
         print()
     print(result.summary.line())
 

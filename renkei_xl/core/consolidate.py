@@ -29,6 +29,7 @@ from itertools import chain
 from typing import Iterable, NamedTuple, Sequence
 
 from .methods import NO_VALUE, ConsolidationError, plain_status, roll_up
+from .contract import LIST_ACTUAL_COL, LIST_COLUMNS
 from .findings import IN_TOOL_CELL, TEXT_TOO_LONG
 from .model import Consolidated, Entry, Evaluation, Finding, Indicator, Settings
 from .validate import INPUT_ERROR_SAID, input_error_reason, input_errors
@@ -150,8 +151,8 @@ def _fits(c: Consolidated) -> bool:
         fit_cell(c.status_text) == c.status_text
 
 
-# (field of Consolidated, 指標 field whose cell a finding names, label)
-_TEXTS = (("actual", "actual_manual", "実績値"), ("breakdown", "status_manual", "内訳"),
+# (field of Consolidated, 指標 field whose cell a finding names, label: what a finding calls the text, 一覧's header for 実績値)
+_TEXTS = (("actual", "actual_manual", LIST_COLUMNS[LIST_ACTUAL_COL]), ("breakdown", "status_manual", "内訳"),
           ("status_text", "status_manual", "連携事業実施状況等"))
 
 

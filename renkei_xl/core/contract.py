@@ -244,9 +244,7 @@ def list_head(value: str) -> str:
 
 FINDING_COLUMNS = ("重大度", "シート", "セル", "指標ID", "内容", "修正のヒント")
 
-# Colours of the evaluation symbols (fills), used by conditional formatting.
-SYMBOL_FILLS = {"◎": "C6EFCE", "□": "FFEB9C", "×": "FFC7CE", "－": "D9D9D9", "―": "D9D9D9"}
-INPUT_FILL = "FFFBE5"  # pale cream on unlocked input cells: "type here", unlike □'s FFEB9C
+INPUT_FILL = "FFFBE5"  # pale cream on unlocked input cells: "type here", unlike □'s FFEB9C (looks.SYMBOL_FILLS)
 MARK_FILL = "FF9999"   # cells named by 検証結果; a colour staff are unlikely to use themselves
 HEADER_FILL = "DDEBF7"  # pale blue header rows: far from the symbol fills and MARK_FILL
 KPI_FILL = "F2F2F2"     # 【基本KPI】 rows of 一覧

@@ -26,15 +26,19 @@ from .choices import RULE_DEADLINE, RULE_PROGRESS, RULE_REFERENCE
 from .fiscal import status_date
 from .looks import print_setup
 from .model import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, Entry, Indicator, Result, Settings
+from .symbols import EVALUABLE_SAID
 from .sheet_grid import fitted_heights, symbol_colours
 from .plan_types import Cell, SheetPlan
 from .rules import ALL_MUNICIPALITIES
 from .values import (COUNT_FAMILIES, fit_cell, listed, published, DEADLINE, NUMBER, STATUS, UNCOUNTED, Value, ValueParseError,
                      format_number, parse_value)
 
-COLUMNS = ("指標ID", "連携事業名", "評価指標", "評価", "目標値", "実績値", "目標までの差", "期限",
+# The columns it shares with 指標 and 一覧 take their headers from there (core.contract).
+_SYMBOL_HEAD = c.LIST_COLUMNS[c.LIST_SYMBOL_COL]
+COLUMNS = (*(c.INDICATOR_HEADERS[f] for f in ("id", "project_name", "name")), _SYMBOL_HEAD,
+           c.INDICATOR_HEADERS["target"], c.LIST_COLUMNS[c.LIST_ACTUAL_COL], "目標までの差", "期限",
            "未入力の市町村", "前年度との比較")
-MUNI_COLUMNS = ("市町村名", "入力する行", "未入力の行", "未入力の指標ID")
+MUNI_COLUMNS = (c.MUNI_HEADERS["name"], "入力する行", "未入力の行", "未入力の指標ID")
 WIDTHS = (9, 26, 34, 6, 20, 16, 40, 22, 30, 22)
 SHOWN_IDS = 12
 _RANK = {ACHIEVED: 3, NEARLY: 2, MISSED: 1}
@@ -160,7 +164,7 @@ def _meta_gap(ind: Indicator, symbols: Sequence[str], settings: Settings) -> str
     achieved = sum(s == ACHIEVED for s in others)
     evaluable = sum(s in EVALUABLE for s in others)
     if not evaluable:     # no rate yet (rules.achievement_rate)
-        return "ほかの指標に評価（◎□×）が出てから計算します"
+        return f"ほかの指標に評価（{EVALUABLE_SAID}）が出てから計算します"
 
     def symbol_with(k: int) -> str:
         trial = list(others)
@@ -363,7 +367,7 @@ def next_steps_sheet(result: Result, entries: Sequence[Entry], settings: Setting
     out.add(_OTHER, [note], ["legend"])
     out.add(HEADER, COLUMNS, ["header"] * len(COLUMNS))
     header = len(out.rows)
-    sym_col = COLUMNS.index("評価") + 1
+    sym_col = COLUMNS.index(_SYMBOL_HEAD) + 1
     looks = ["symbol" if k == sym_col else "body" for k in range(1, len(COLUMNS) + 1)]
     for values in steps:
         out.add(INDICATOR, values, looks)

@@ -31,20 +31,27 @@ from .plan_types import Cell, Chart, SheetPlan
 from .refs import cell_ref
 from .looks import print_setup
 from .lookalike import symbol_hint
+from .symbols import SYMBOLS_SAID
 from .sheet_grid import fitted_cells, symbol_colours
 from .values import (NO_RESULT_VALUE, boolean_value, error_value, fit_cell, rounded_rate, shown, unread_advice,
                      listed, more_text, unread_kind, unread_places, unread_value)
 
-ID_HEADER = "指標ID"
-FIXED_HEADERS = ("指標ID", "連携事業名", "評価指標", "目標値")
-ACTUAL_SUFFIX = "年度 実績値"
-SYMBOL_SUFFIX = "年度 評価"
+# 経年's headers are those of the sheets its columns come from (core.contract): 指標's 指標ID,
+# 連携事業名, 評価指標 and 目標値, then a pair per year of 一覧's 実績値 and 評価 (and that year's
+# 目標値 where it differs), so a header renamed there is renamed here.
+ID_HEADER = c.INDICATOR_HEADERS["id"]
+FIXED_HEADERS = tuple(c.INDICATOR_HEADERS[f] for f in ("id", "project_name", "name", "target"))
+ACTUAL_KIND = c.LIST_COLUMNS[c.LIST_ACTUAL_COL]
+SYMBOL_KIND = c.LIST_COLUMNS[c.LIST_SYMBOL_COL]
+TARGET_KIND = c.INDICATOR_HEADERS["target"]
+ACTUAL_SUFFIX = f"年度 {ACTUAL_KIND}"
+SYMBOL_SUFFIX = f"年度 {SYMBOL_KIND}"
 # Matched on the header as staff may retype it (header_key): 「２０２３年度　実績値」,
 # 「2023年度実績値」 or 「令和5年度 実績値」 is the year the tool wrote, not a column of staff's
 # own beside it (year_of_header reads the year as a history CSV's 年度 is read: 「R5 実績値」
 # and 「2023 評価」 too).
-_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?)(実績値|評価|目標値)$")
-TARGET_SUFFIX = "年度 目標値"
+_YEAR_COLUMN = LazyPattern(r"^(.{1,12}?)(%s)$" % "|".join(map(re.escape, (ACTUAL_KIND, SYMBOL_KIND, TARGET_KIND))))
+TARGET_SUFFIX = f"年度 {TARGET_KIND}"
 HISTORY_WIDTHS = (9, 30, 40, 22)
 YEAR_WIDTHS = (16, 7)
 TITLE = "経年（年度ごとの実績値と評価）"
@@ -127,7 +134,7 @@ def read_history(grid: Optional[Sequence[Sequence[object]]], indicators: Sequenc
 def _refuse_symbols(bad: Sequence[str]) -> None:
     """Refuses 経年 for the 評価 cells read_history found to hold no symbol (the first five)."""
     if bad:
-        raise UserError(f"シート「{c.HISTORY}」の評価 {listed(bad, 'か所')} は ◎ □ × － ― のどれかにしてください"
+        raise UserError(f"シート「{c.HISTORY}」の評価 {listed(bad, 'か所')} は {SYMBOLS_SAID} のどれかにしてください"
                         "（その年度の達成割合に数えられません）")
 
 
@@ -176,7 +183,7 @@ def _header_at(grid: Optional[Sequence[Sequence[object]]]) -> Optional[int]:
                    for k, v in enumerate(row) if (e := NO_RESULT_VALUE if v == NO_RESULT_VALUE else unread_value(v))])
     # Or typed over with another word: the year columns are there, the records under them.
     for r, row in enumerate(top, start=1):
-        year = next((k for k, v in enumerate(row) if year_of_header(text(v), "実績値") or year_of_header(text(v), "評価")),
+        year = next((k for k, v in enumerate(row) if year_of_header(text(v), ACTUAL_KIND) or year_of_header(text(v), SYMBOL_KIND)),
                     None)
         if year is not None:
             raise UserError(f"シート「{c.HISTORY}」の {r} 行目に年度の列の見出し（{c.HISTORY}!{cell_ref(r, year + 1)}"
@@ -222,7 +229,7 @@ def read_kept(grid: Optional[Sequence[Sequence[object]]]) -> Kept:
     # written again after the years, and the targets it showed were no label (qa-131).
     refuse_typed_over(c.HISTORY, grid, header_at + 1, {h: h for h in FIXED_HEADERS},
                       {h: k + 1 for h, k in zip(FIXED_HEADERS, cols) if k is not None}, _ours)
-    target_cols = {year: k for k, h in enumerate(header) if (year := year_of_header(h, "目標値")) is not None}
+    target_cols = {year: k for k, h in enumerate(header) if (year := year_of_header(h, TARGET_KIND)) is not None}
     labels: dict[str, tuple[str, str, str]] = {}
     targets: dict[str, dict[int, str]] = {}
     ours = {*cols, *actual_cols.values(), *symbol_cols.values(), *target_cols.values()}
@@ -294,7 +301,7 @@ def _id_place(grid: Sequence[Sequence[object]], r: int) -> str:
 
 def _ours(header: str) -> bool:
     """Whether ``header`` is one the tool writes in 経年's header row."""
-    return header in FIXED_HEADERS or any(year_of_header(header, kind) is not None for kind in ("実績値", "評価", "目標値"))
+    return header in FIXED_HEADERS or any(year_of_header(header, kind) is not None for kind in (ACTUAL_KIND, SYMBOL_KIND, TARGET_KIND))
 
 
 def _unread_label(row: Sequence[object], k: int, staff_cols: set[int]) -> Optional[str]:
@@ -349,10 +356,10 @@ def _year_columns(header: Sequence[str], row: int, fiscal_year: Optional[int] = 
     actual_cols: dict[int, int] = {}
     symbol_cols: dict[int, int] = {}
     for col, h in enumerate(header):
-        found = [(kind, year) for kind in ("実績値", "評価") if (year := year_of_header(h, kind)) is not None]
+        found = [(kind, year) for kind in (ACTUAL_KIND, SYMBOL_KIND) if (year := year_of_header(h, kind)) is not None]
         if found:
             kind, year = found[0]
-            cols = actual_cols if kind == "実績値" else symbol_cols
+            cols = actual_cols if kind == ACTUAL_KIND else symbol_cols
             if year in cols:
                 where = [f"{c.HISTORY}!{cell_ref(row, k + 1)}" for k in (cols[year], col)]
                 raise UserError(f"シート「{c.HISTORY}」の見出し「{h}」が 2 か所（{' と '.join(where)}）にあります。"
@@ -421,7 +428,7 @@ def year_of_header(header: str, kind: str) -> Optional[int]:
     m = _YEAR_COLUMN.match(header_key(header))
     if m is None or m.group(2) != kind:
         return None
-    if kind == "目標値" and not m.group(1).endswith("年度"):
+    if kind == TARGET_KIND and not m.group(1).endswith("年度"):
         return None
     return _year(m.group(1))
 
@@ -630,7 +637,7 @@ def _printed_rates(history: History, result: Result, counts: Mapping[int, list[i
 
 # ------------------------------------------------------------------------ CSV import
 
-CSV_HEADERS = ("指標ID", "年度", "実績値", "評価")
+CSV_HEADERS = (ID_HEADER, "年度", ACTUAL_KIND, SYMBOL_KIND)
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_CSV_ROWS = 100_000
 # A line wider than Excel's sheet (16,384 columns) is no table Excel saved: one line of 5 MB
@@ -723,7 +730,7 @@ def _layout_rows(rows: Sequence[Sequence[str]], lines: Sequence[int], name: str)
         header = [header_key(h) for h in raw]
         cols: dict[tuple[int, str], int] = {}
         for k, h in enumerate(header):
-            for kind in ("実績値", "評価"):
+            for kind in (ACTUAL_KIND, SYMBOL_KIND):
                 if (year := year_of_header(h, kind)) is not None:
                     if (year, kind) in cols:
                         raise UserError(f"「{name}」の{lines[at]}行目に{year}年度の{kind}の見出しが 2 つあります"
@@ -749,7 +756,7 @@ def _laid_out_records(rows: Sequence[Sequence[str]], lines: Sequence[int], id_co
         ind_id = row[id_col].strip() if id_col < len(row) else ""
         for year in sorted({year_at[k] for k, v in enumerate(row) if k in year_at and v.strip()}):
             actual, symbol = (row[k].strip() if (k := cols.get((year, kind))) is not None and k < len(row) else ""
-                              for kind in ("実績値", "評価"))
+                              for kind in (ACTUAL_KIND, SYMBOL_KIND))
             out.append(CsvRow(line, (ind_id, str(year), actual, symbol), where=f"{year}年度の列: "))
         if len(out) > MAX_CSV_RECORDS:
             raise UserError(f"「{name}」の記録（指標ごと・年度ごとの実績値と評価）が多すぎます（{MAX_CSV_RECORDS:,} 件まで。"
@@ -892,7 +899,7 @@ def _record_refusal(year: Optional[int], year_text: str, symbol: str, current_ye
     if year < lo:
         return f"{year}年度は古すぎます（{lo}年度以降）"
     if symbol not in SYMBOLS:   # compared as typed: NFKC would turn － into "-"
-        return f"評価「{shown(symbol)}」は ◎ □ × － ― のどれかにしてください{symbol_hint(symbol)}"
+        return f"評価「{shown(symbol)}」は {SYMBOLS_SAID} のどれかにしてください{symbol_hint(symbol)}"
     return ""
 
 

@@ -44,7 +44,8 @@ PREVIOUS_PREFIX = c.PREVIOUS_HEADER_PREFIX
 # be imported (collect refuses a return whose other sheets hold values); this keeps them
 # from being typed there. Staff who must can lift it (校閲 → ブックの保護), as for the sheet.
 LOCKED_STRUCTURE = True
-REFERENCES = (("baseline", "基準値", 16), ("target", "目標値", 18))
+# (field, header as 指標 names it, width) of the columns shown for reference.
+REFERENCES = tuple((f, c.INDICATOR_HEADERS[f], width) for f, width in (("baseline", 16), ("target", 18)))
 # An input field a row may take nothing in: 分母 on a row whose 集計方法 reads none (every
 # row but a 比率's). Left yellow and open, it asked for a figure the roll-up never reads, and
 # collect then held the whole row back (a 分母 nothing reads); locked and plain, Excel refuses

@@ -15,6 +15,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Sequence
 
+from . import contract as c
 from . import findings as F
 from .model import Finding, Indicator
 from .values import DASH_CHARS, DASH_MARKS, SYMBOL_LOOKALIKES, shown
@@ -90,7 +91,7 @@ def _row_of(cell: str) -> int:
     return int("".join(ch for ch in cell if ch.isdigit()) or 0)
 
 
-_LABELS = {"role": "役割", "project_name": "連携事業名"}
+_LABELS = {f: c.INDICATOR_HEADERS[f] for f in ("role", "project_name")}
 
 
 def first_difference(typed: str, usual: str) -> str:

@@ -42,14 +42,18 @@ from typing import NamedTuple, Optional
 from . import contract as c
 from .face import again
 from .plan_types import PrintSetup, Protection
+from .symbols import ACHIEVED, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET
 
 __all__ = ["BORDER_COLOR", "FONT_NAME", "FONT_SIZE", "LOOKS", "NORMAL", "NORMAL_FONT_SIZE", "PAPER_CODES",
-           "PRINTS", "PROTECTION", "Look", "PrintSetup", "Protection", "look", "print_setup"]
+           "PRINTS", "PROTECTION", "SYMBOL_FILLS", "Look", "PrintSetup", "Protection", "look", "print_setup"]
 
 FONT_NAME = "Meiryo UI"
 FONT_SIZE = 9.0                 # every body look; what text_fit fits rows for
 NORMAL_FONT_SIZE = 10.0         # the default font of a new workbook: the unit of column widths
 BORDER_COLOR = "808080"         # thin grey: visible in print, quieter than black on screen
+# Each evaluation symbol's fill, drawn by conditional formats (core.sheet_grid.symbol_colours), so a
+# symbol typed by hand is coloured too. In this order the formats are written on every face.
+SYMBOL_FILLS = {ACHIEVED: "C6EFCE", NEARLY: "FFEB9C", MISSED: "FFC7CE", NOT_EVALUABLE: "D9D9D9", NOT_YET: "D9D9D9"}
 # Paper codes: OOXML's ST_PaperSize, Excel's XlPaperSize and XlsxWriter's set_paper agree.
 PAPER_CODES = {"A3": 8, "A4": 9}
 

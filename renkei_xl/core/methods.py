@@ -413,14 +413,14 @@ def input_rule(ind: "Optional[Indicator]", field: str) -> Optional[InputRule]:
     if method is None:
         return None
     if field == "value" and method.numeric:
-        return InputRule("decimal", "実績値", value_prompt(ind), f"{NOT_NEGATIVE}。{NOT_COUNTED_YET}", ">=", 0,
+        return InputRule("decimal", c.ENTRY_HEADERS["value"], value_prompt(ind), f"{NOT_NEGATIVE}。{NOT_COUNTED_YET}", ">=", 0,
                          also=UNCOUNTED_WORDS)
     if field == "value" and method.state:
         return InputRule("list", "実績値（状態）", method.prompt,
                          "一覧にない言葉です。このまま入力してよければ「はい」を押してください",
                          list_name=c.N_STATES, warning_only=True)
     if field == "denominator" and method.denominator:
-        return InputRule("decimal", "分母", "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
+        return InputRule("decimal", c.ENTRY_HEADERS["denominator"], "比率の分母（対象者数など）を 0 より大きい数値で入力してください",
                          f"分母は 0 より大きい数値で入力してください（単位は不要です）。{NOT_COUNTED_YET}", ">", 0,
                          also=UNCOUNTED_WORDS)
     return None

@@ -16,18 +16,10 @@ from typing import Mapping, NamedTuple, Optional
 # The names staff pick from (区分, 集計方法, 評価方法) are defined in choices.py.
 from . import contract as c
 from .choices import CENTRAL_CITY, METHOD_MANUAL, PARTNER
+# The five evaluation symbols are typed in core.symbols; the package names them from here.
+from .symbols import ACHIEVED, EVALUABLE, MISSED, NEARLY, NOT_EVALUABLE, NOT_YET, SYMBOLS  # noqa: F401
 from .values import count_text, format_rate, one_line
 
-# The five evaluation symbols, exactly as printed in the official list. They are
-# compared as exact code points: NFKC would turn － (U+FF0D) into "-" and lose the
-# difference between 評価不可 (－) and 評価時期前・未集計 (― U+2015).
-ACHIEVED = "◎"        # 達成済み
-NEARLY = "□"          # 概ね達成（閾値以上）
-MISSED = "×"          # 達成不可
-NOT_EVALUABLE = "－"   # 評価不可 (U+FF0D), also 基本KPI
-NOT_YET = "―"          # 評価時期前・未集計 (U+2015)
-SYMBOLS = (ACHIEVED, NEARLY, MISSED, NOT_YET, NOT_EVALUABLE)
-EVALUABLE = (ACHIEVED, NEARLY, MISSED)   # what 達成割合 counts below its line (◎□×)
 SYMBOL_LABELS = {
     ACHIEVED: "達成済み",
     NEARLY: "概ね達成",

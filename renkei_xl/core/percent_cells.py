@@ -184,6 +184,7 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
     municipality sheets show % as their 単位, holding a bare number a percent format would read
     otherwise (_UNSURE) whose format the face cannot tell (``unsure(sheet, cell, text)``:
     an unsaved edit on the server): each refused, naming the cell, never read as a guess."""
+    from . import contract as c
     from .methods import input_unit, method_of
     from .values import typed_percent, unit_family
 
@@ -193,8 +194,10 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
         if type(e.unit) is str and e.unit:
             shown_units.setdefault(e.indicator_id, set()).add(e.unit)
     out = []
-    for record, field in [*((i, "actual_manual") for i in data.indicators), *((e, "value") for e in data.entries),
-                          *((i, "target") for i in data.indicators)]:
+    # Each cell named by its column's header on its sheet: 指標's, or a municipality sheet's.
+    for record, field, heads in [*((i, "actual_manual", c.INDICATOR_HEADERS) for i in data.indicators),
+                                 *((e, "value", c.ENTRY_HEADERS) for e in data.entries),
+                                 *((i, "target", c.INDICATOR_HEADERS) for i in data.indicators)]:
         typed = getattr(record, field)
         if type(typed) is not str or not _UNSURE.fullmatch(typed):
             continue
@@ -216,7 +219,6 @@ def unknown_format_findings(data, unsure: Callable[[str, str, str], bool]) -> li
                 continue
         sheet, ref = record.sheet or getattr(record, "municipality", ""), record.cells.get(field)
         if ref and unsure(sheet, ref, typed):
-            label = {"actual_manual": "実績値（手入力）", "target": "目標値"}.get(field, "実績値")
-            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=label, value=typed,
+            out.append(F.PERCENT_FORMAT_UNSAVED.at(sheet, ref, ind.id, label=heads[field], value=typed,
                                                    percent=typed_percent(Decimal(typed))))
     return out

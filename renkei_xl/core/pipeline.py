@@ -21,6 +21,7 @@ from . import contract as c
 from .consolidate import ConsolidationError, by_indicator, fit_texts, rollup_rows
 from .deadlines import past_targets
 from .choices import RULE_REFERENCE
+from .symbols import EVALUABLE_SAID
 from .model import (ACHIEVED, EVALUABLE, MISSED, NOT_EVALUABLE, SYMBOLS, Consolidated, Entry, Evaluation, Finding, Indicator,
                     Result, Settings, Summary, left_out_text)
 from .rules import Context, achievement_rate, context_of, evaluate, rate_target, shown_ratio
@@ -144,7 +145,7 @@ def _rate_rows(indicators: Sequence[Indicator], plain: list[str], left_out: int,
         reason = (f"達成済み・達成見込み{achieved}／評価可能{evaluable} = {shown}"
                   f"（目標 {format_percent(target, None)}、この行自身を含む）{note}")
         if rate is None:
-            reason = f"ほかに評価できる指標（◎□×）がないため、達成割合を計算しません{note}"
+            reason = f"ほかに評価できる指標（{EVALUABLE_SAID}）がないため、達成割合を計算しません{note}"
         if undecided is not None:
             findings.append(undecided)
             evaluations[ind.id] = Evaluation(ind.id, NOT_EVALUABLE, f"{undecided.message}。{reason}")

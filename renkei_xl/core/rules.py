@@ -15,6 +15,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Collection, Iterable, NamedTuple, Optional
 
+from . import contract as c
 from . import findings as F
 from .choices import (KEPT_STATES, RULE_DEADLINE, RULE_PROGRESS, RULE_RATIO, RULE_REFERENCE, RULE_STATE, RULES,
                       TARGET_STATES, canonical_state)
@@ -239,7 +240,7 @@ def _unjudgeable(ind: Indicator, sheet_units: Collection[str]) -> Optional[Findi
     # check and recalculation, and nearly every row is judgeable.
     at = lambda kind, field, **values: kind.at(ind.sheet, ind.cell(field), ind.id, **values)   # noqa: E731
     if target.is_empty:   # 「－」「（未集計）」 say there is none (a blank cell: MISSING_FIELD's own)
-        return at(F.MISSING_FIELD, "target", label="目標値", where=f"（「{shown(ind.target)}」は値がないことを表します）",
+        return at(F.MISSING_FIELD, "target", label=c.INDICATOR_HEADERS["target"], where=f"（「{shown(ind.target)}」は値がないことを表します）",
                   or_else="") if ind.target.strip() else None
     if target.kind == STATUS and target.negative:
         return at(F.TARGET_NEGATIVE, "target", value=shown(ind.target))
@@ -372,7 +373,7 @@ def _baseline_problem(ind: Indicator, target: Value) -> Optional[Finding]:
         return None   # unreadable: its own finding
     if baseline.kind != NUMBER or not baseline.unit or baseline.family == target.family:
         return None
-    return F.UNIT_MISMATCH.at(ind.sheet, ind.cell("baseline"), ind.id, label="基準値", value=shown(ind.baseline),
+    return F.UNIT_MISMATCH.at(ind.sheet, ind.cell("baseline"), ind.id, label=c.INDICATOR_HEADERS["baseline"], value=shown(ind.baseline),
                               expected=f"目標値「{target.core}」")
 
 
@@ -537,7 +538,7 @@ def _not_answered(ind: Indicator, target: Value, actual: Value, result):
     return result(NOT_EVALUABLE, why)
 
 
-def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", label: str = "実績値"
+def unanswered(ind: Indicator, actual: Value, sheet: str = "", cell: str = "", label: str = c.ENTRY_HEADERS["value"]
                ) -> Optional[Finding]:
     """The finding on a reported value (a municipality's 実績値, 実績値（手入力）) the row's
     target cannot judge, at ``sheet``!``cell``; None when it can, or when the row is not

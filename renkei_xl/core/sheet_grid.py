@@ -10,7 +10,7 @@ from typing import Callable, Collection, Mapping, Optional, Sequence
 from . import contract as c
 from . import text_fit
 from .layout import HEADER, INDICATOR, LEGEND, ROLE_KPI, TITLE, TOTAL, Grid
-from .looks import FONT_SIZE
+from .looks import FONT_SIZE, SYMBOL_FILLS
 from .plan_types import EQUAL, Cell, CondFormat, Rect, SheetPlan
 
 LINE_HEIGHT = text_fit.LINE_EM * FONT_SIZE   # points per line of body text
@@ -171,6 +171,6 @@ def _plain_row(kind: str, values: Sequence[object], skip: Collection[int]) -> li
 
 def symbol_colours(rect: Rect) -> list[CondFormat]:
     """The evaluation symbols coloured by rule over ``rect``, one format per symbol
-    (contract.SYMBOL_FILLS): 一覧, 次の一歩 and 経年 colour their 評価 columns alike, and a
+    (looks.SYMBOL_FILLS): 一覧, 次の一歩 and 経年 colour their 評価 columns alike, and a
     symbol typed later is coloured too."""
-    return [CondFormat(EQUAL, rect, colour, symbol) for symbol, colour in c.SYMBOL_FILLS.items()]
+    return [CondFormat(EQUAL, rect, colour, symbol) for symbol, colour in SYMBOL_FILLS.items()]

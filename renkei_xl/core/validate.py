@@ -43,6 +43,14 @@ from .values import (CELL_TEXT_LIMIT, CONTROL, DASH_CHARS, EXCEL_CELL_TEXT, COUN
                      normalize, parse_input, parse_value, shown, typed_percent, unit_family, unread_value, unseen_char,
                      unseen_kind)
 
+# The headers a finding names its cell's column by (core.contract): 指標's 実績値（手入力）, a
+# municipality sheet's 指標ID, 実績値, 分母 and 実施状況.
+_ENTRY_ID = c.ENTRY_HEADERS["indicator_id"]
+_ACTUAL_MANUAL = c.INDICATOR_HEADERS["actual_manual"]
+_VALUE = c.ENTRY_HEADERS["value"]
+_DENOMINATOR = c.ENTRY_HEADERS["denominator"]
+_STATUS = c.ENTRY_HEADERS["status"]
+
 
 def _labelled(fields) -> tuple[tuple[str, str], ...]:
     """(field, the header staff see on 指標) — messages name a cell by its column."""
@@ -98,7 +106,7 @@ def uncached_formula_finding(sheet: str, cell: str, ind_id: str) -> Finding:
 def missing_id_finding(e: Entry, ind_id: str) -> Finding:
     """A municipality row with a value but no 指標ID (``ind_id``: the indicator it may have
     been, for a reason; "" for the row itself)."""
-    return F.MISSING_FIELD.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, label="指標ID",
+    return F.MISSING_FIELD.at(e.sheet or e.municipality, e.cell("indicator_id"), ind_id, label=_ENTRY_ID,
                               where="（この行には値があります）", or_else="（または行を削除してください）")
 
 
@@ -438,23 +446,23 @@ def _manual_findings(ind: Indicator) -> list[Finding]:
         return [F.MISSING_ACTUAL.at(ind.sheet, ind.cell("actual_manual"), ind.id)] if _needs_manual(ind) else []
     out: list[Finding] = []
     sheet = ind.sheet
-    actual = _parse_at(ind, "actual_manual", sheet, ind.id, "実績値（手入力）", out, strict=True)
+    actual = _parse_at(ind, "actual_manual", sheet, ind.id, _ACTUAL_MANUAL, out, strict=True)
     if actual is None:
         _hint_the_answer(ind, out)
     target = _target(ind)
     if target is not None and actual is not None and _unit_clash(target, actual):
         out.append(F.UNIT_MISMATCH.at(sheet, ind.cell("actual_manual"), ind.id, level=WARNING if ind.is_kpi else None,
-                                      label="実績値（手入力）", value=actual.core, expected=f"目標値「{target.core}」"))
+                                      label=_ACTUAL_MANUAL, value=actual.core, expected=f"目標値「{target.core}」"))
     elif actual is not None and actual.kind == NUMBER and not rates_others(ind):
-        _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out, "実績値（手入力）")
+        _check_reported(ind, ind.actual_manual, actual, sheet, ind.cell("actual_manual"), out, _ACTUAL_MANUAL)
     if actual is not None and not out and _manual_feeds(ind):
-        _unanswered(ind, actual, sheet, ind.cell("actual_manual"), "実績値（手入力）", out)
+        _unanswered(ind, actual, sheet, ind.cell("actual_manual"), _ACTUAL_MANUAL, out)
     if actual is not None and actual.kind == "empty" and _needs_manual(ind):
         out.append(F.MISSING_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
     elif (actual is not None and actual.kind == EMPTY and dash_mark(ind.actual_manual) and _manual_feeds(ind)
           and not ind.is_kpi and ind.rule != RULE_REFERENCE and not rates_others(ind)):
         # A judged row's 「－」 (a 基本KPI or 参考 row prints it, as the FY2023 list does for KPI1-1)
-        out.append(F.DASH_AS_EMPTY.at(sheet, ind.cell("actual_manual"), ind.id, label="実績値（手入力）",
+        out.append(F.DASH_AS_EMPTY.at(sheet, ind.cell("actual_manual"), ind.id, label=_ACTUAL_MANUAL,
                                       value=shown(ind.actual_manual)))
     if rates_others(ind) and ind.actual_manual.strip():
         out.append(F.IGNORED_ACTUAL.at(sheet, ind.cell("actual_manual"), ind.id))
@@ -709,7 +717,7 @@ def _unused_entry(ind: Indicator, e: Entry, found_cells: set[str]) -> list[Findi
     never dropped in silence: the municipality thinks it reported. A cell that already has
     its finding (an error value, 「2人以上」) keeps that one alone."""
     method = method_of(ind)
-    fields = (("value", "実績値"),) if method.reporters == NOBODY else (("value", "実績値"), ("status", "実施状況"))
+    fields = (("value", _VALUE),) if method.reporters == NOBODY else (("value", _VALUE), ("status", _STATUS))
     out = []
     for field, label in fields:
         raw = getattr(e, field)
@@ -759,7 +767,7 @@ def _status_findings(e: Entry, out: list[Finding], boolean_levels: Mapping[str, 
     (the texts of ENTRY_TEXTS; its 指標ID was found to hold none before this is asked) is
     returned with the row's other findings."""
     sheet = e.sheet or e.municipality
-    _check_text(e, "status", sheet, e.indicator_id, "実施状況", out)
+    _check_text(e, "status", sheet, e.indicator_id, _STATUS, out)
     if type(e.status) is str and date_text(e.status):
         out.append(F.STATUS_DATE.at(sheet, e.cell("status"), e.indicator_id, value=shown(e.status)))
     found = _text_errors(e, ENTRY_TEXTS, sheet, e.indicator_id, boolean_levels)
@@ -776,23 +784,23 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     """Findings about one municipality row's 実績値 and 分母 for a known indicator."""
     out: list[Finding] = []
     sheet = e.sheet or e.municipality
-    value = _parse_at(e, "value", sheet, e.indicator_id, "実績値", out, strict=True)
+    value = _parse_at(e, "value", sheet, e.indicator_id, _VALUE, out, strict=True)
     if value is None:
         _hint_the_answer(ind, out)
     note = next((n for n in value.notes if n.kind in TARGET_NOTES), None) if value is not None else None
     if note is not None:
         out.append(F.ACTUAL_TARGET_NOTE.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value), note=note.text))
     if value is not None and value.kind == EMPTY and dash_mark(e.value):
-        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value)))
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("value"), e.indicator_id, label=_VALUE, value=shown(e.value)))
     method = method_of(ind)
     if method is None:
         return out
     if method.denominator and dash_mark(e.denominator) and (value is None or value.is_empty):
         # 「－」 beside no numerator: nothing reported, said once (an error needs a numerator)
-        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("denominator"), e.indicator_id, label="分母",
+        out.append(F.DASH_AS_EMPTY.at(sheet, e.cell("denominator"), e.indicator_id, label=_DENOMINATOR,
                                       value=shown(e.denominator)))
     elif method.denominator and (e.denominator.strip() or (value is not None and not value.is_empty)):
-        den = _parse_at(e, "denominator", sheet, e.indicator_id, "分母", out, strict=True)
+        den = _parse_at(e, "denominator", sheet, e.indicator_id, _DENOMINATOR, out, strict=True)
         if den is not None and den.kind == UNCOUNTED:
             pass    # not counted yet: the row is 未集計 (methods._uncounted), no 分母 is missing
         elif den is not None and (den.kind != NUMBER or den.number <= 0):
@@ -823,7 +831,7 @@ def entry_value_findings(ind: Indicator, e: Entry) -> list[Finding]:
     elif value.kind == NUMBER:
         _check_reported(ind, e.value, value, sheet, e.cell("value"), out)
     if len(out) == before and not method.numeric:   # a numeric method's own checks say it all
-        _unanswered(ind, value, sheet, e.cell("value"), "実績値", out)
+        _unanswered(ind, value, sheet, e.cell("value"), _VALUE, out)
     return out
 
 
@@ -853,7 +861,7 @@ def _unused_denominator(ind: Indicator, e: Entry, sheet: str, out: list[Finding]
     """A 分母 on a row whose 集計方法 takes none feeds nothing, but is never passed over in
     silence: an error value is the cell error it is anywhere (never an empty cell), anything
     else a warning that it is not used."""
-    errors = _text_errors(e, (("denominator", "分母"),), sheet, e.indicator_id, _UNUSED_DENOMINATOR)
+    errors = _text_errors(e, (("denominator", _DENOMINATOR),), sheet, e.indicator_id, _UNUSED_DENOMINATOR)
     if errors:
         out += errors
     elif shown(e.denominator).strip():
@@ -870,13 +878,13 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
     if value.unit and expected is not None and value.family != expected:
         target = _target(ind) if not unit else None    # 「単位が「」と違います」 said nothing
         shown_as = f"目標値「{target.core}」（単位なし）" if target is not None else f"「{unit}」"
-        out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label="実績値", value=shown(e.value),
+        out.append(F.UNIT_MISMATCH.at(sheet, e.cell("value"), e.indicator_id, label=_VALUE, value=shown(e.value),
                                       expected=shown_as))
     method = method_of(ind)
     if value.unit and unit is None and method is not None and not method.denominator:
         # No unit from the method: the target is no number, and says its unit itself
         # (「全市町村」 counts 市町村, 「各１回」 回): 「5件」 summed was － with no finding.
-        _unanswered(ind, value, sheet, e.cell("value"), "実績値", out)
+        _unanswered(ind, value, sheet, e.cell("value"), _VALUE, out)
     count_like = (value.family if value.unit else expected) in COUNT_FAMILIES
     if method is not None and method.denominator and (value.family == PERCENT or _bare_fraction(value)):
         out.append(F.RATIO_NUMERATOR.at(sheet, e.cell("value"), e.indicator_id, value=shown(e.value)))
@@ -889,7 +897,7 @@ def _check_number(ind: Indicator, e: Entry, value: Value, sheet: str, out: list[
 
 
 def _check_reported(ind: Indicator, raw: str, value: Value, sheet: str, cell: str,
-                    out: list[Finding], label: str = "実績値") -> None:
+                    out: list[Finding], label: str = _VALUE) -> None:
     """A number reported for a 中心市のみ or 手入力 indicator: a count is a whole number,
     and it is not negative unless the indicator itself goes below zero (人口の社会増減
     ▲2,805人 → ▲1,400人)."""
@@ -920,7 +928,7 @@ def _may_be_negative(ind: Indicator, target: Optional[Value]) -> bool:
     return baseline.kind == NUMBER and baseline.number < 0
 
 
-def _negative(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実績値") -> Finding:
+def _negative(raw: str, sheet: str, cell: str, ind_id: str, label: str = _VALUE) -> Finding:
     return F.NEGATIVE.at(sheet, cell, ind_id, label=label, value=shown(raw))
 
 
@@ -955,7 +963,7 @@ def _percent_as_fraction(raw: str, value: Value, sheet: str, cell: str, ind_id: 
     return F.PERCENT_AS_FRACTION.at(sheet, cell, ind_id, value=shown(raw), percent=percent, number=percent[:-1])
 
 
-def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = "実績値") -> Finding:
+def _fractional(raw: str, sheet: str, cell: str, ind_id: str, label: str = _VALUE) -> Finding:
     return F.FRACTIONAL_COUNT.at(sheet, cell, ind_id, label=label, value=shown(raw))
 
 

@@ -38,6 +38,7 @@ from typing import Iterable, NamedTuple, Optional, Union
 
 from .lazy_pattern import LazyPattern
 from .line_breaks import one_line
+from .symbols import ACHIEVED, MISSED, NEARLY, SYMBOLS_SAID
 from .choices import DONE_STATES, NOT_DONE_STATES, STATE_SPELLINGS, TARGET_STATES
 from .digits import odd_digit
 from .fiscal import ERA_YEAR, DateParseError, PartialDate, fiscal_year_of, parse_date, parse_fiscal_year
@@ -66,7 +67,7 @@ DASH_MARKS = frozenset(DASH_CHARS)
 # (the full-width letters), 「⭕」 「❌」 (what an IME offers for まる and ばつ) and the other
 # white squares were 「読めません」 where 「x」 and 「☐」 said what they are. 経年 names each
 # with the symbol it looks like (lookalike.symbol_hint); a value cell refuses it as a symbol.
-SYMBOL_LOOKALIKES = {"◎": "○〇◯⭕●◉", "□": "☐▢■◻⬜", "×": "✕✖✗✘☓╳❌❎☒xXｘＸ"}
+SYMBOL_LOOKALIKES = {ACHIEVED: "○〇◯⭕●◉", NEARLY: "☐▢■◻⬜", MISSED: "✕✖✗✘☓╳❌❎☒xXｘＸ"}
 # A mark alone in a value cell is a symbol, not a value: the symbols, their look-alikes and
 # 「△」 alone (before a number it is the minus sign).
 EVALUATION_MARKS = frozenset("".join(SYMBOL_LOOKALIKES) + "".join(SYMBOL_LOOKALIKES.values()) + "△")
@@ -1086,7 +1087,7 @@ def _refuse_odd_characters(text: str, stripped: str) -> None:
         raise ValueParseError(f"「{shown(text.strip(' '))}」に制御文字・見えない文字（U+{ord(bad):04X}）が"
                               "含まれています", CONTROL)
     if stripped in EVALUATION_MARKS:
-        raise ValueParseError(f"「{shown(stripped)}」は評価の記号のようです。評価（◎ □ × － ―）は目標値と実績値から計算するため、"
+        raise ValueParseError(f"「{shown(stripped)}」は評価の記号のようです。評価（{SYMBOLS_SAID}）は目標値と実績値から計算するため、"
                               "値の欄には数値か状態（実施・維持など）を入力してください")
     if ":" in stripped and re.fullmatch(_CLOCK, stripped):   # (a date, with or without a time, has its own reason)
         raise ValueParseError(f"「{shown(stripped)}」は時刻です（数値のセルの表示形式が時刻になっているか、"

@@ -332,7 +332,7 @@ def _municipality_table(ws, st: _Styles, settings: Settings) -> None:
     last = top + 1 + max(len(settings.municipalities) + SPARE_MUNICIPALITIES, c.SERVED_MUNICIPALITIES)
     kind_col = list(c.MUNI_HEADERS).index("kind")
     ws.data_validation(top + 2, kind_col, last, kind_col, _validation(
-        "list", "区分", f"{' または '.join(KINDS)} を選んでください",
+        "list", c.MUNI_HEADERS["kind"], f"{' または '.join(KINDS)} を選んでください",
         f"区分は一覧から選んでください（{'・'.join(KINDS)}）", source="=" + c.N_KINDS))
 
 
@@ -369,22 +369,22 @@ def _indicators_sheet(ws, st: _Styles, indicators: Sequence[Indicator]) -> None:
     last = max(len(indicators) + SPARE_ROWS, c.SERVED_INDICATORS)
     col = fields.index
     ws.data_validation(1, col("method"), last, col("method"), _validation(
-        "list", "集計方法", "市町村シートの値のまとめ方を一覧から選んでください",
+        "list", c.INDICATOR_HEADERS["method"], "市町村シートの値のまとめ方を一覧から選んでください",
         f"集計方法は一覧（{'・'.join(METHOD_NAMES)}）から選んでください",
         source="=" + c.N_METHODS))
     ws.data_validation(1, col("rule"), last, col("rule"), _validation(
-        "list", "評価方法", "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
+        "list", c.INDICATOR_HEADERS["rule"], "空欄なら目標値から自動で判断します。変えるときだけ一覧から選んでください",
         f"評価方法は空欄にするか、一覧（{'・'.join(RULES)}）から選んでください",
         source="=" + c.N_RULES, ignore_blank=True))
     # A warning, not a stop: the rules read every mark of KPI_TRUE (README lists them), and
     # a stop refused 「◯」 or 「はい」 typed in Excel while the rules would have read it.
     others = " ".join(c.KPI_MARKS_SHOWN[1:])
     ws.data_validation(1, col("is_kpi"), last, col("is_kpi"), _validation(
-        "list", "基本KPI", f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
+        "list", c.INDICATOR_HEADERS["is_kpi"], f"基本KPI の行だけ「{c.KPI_MARK}」を選んでください",
         f"基本KPI の行は「{c.KPI_MARK}」（{others} も読めます）、それ以外は空欄にしてください。"
         "このまま入力してよければ「はい」を押してください", source="=" + c.N_KPI_MARKS, error_type="warning"))
     ws.data_validation(1, col("project_no"), last, col("project_no"), _validation(
-        "integer", "事業No", "連携事業の番号を 1 以上の整数で入力してください（基本KPI は空欄）",
+        "integer", c.INDICATOR_HEADERS["project_no"], "連携事業の番号を 1 以上の整数で入力してください（基本KPI は空欄）",
         "事業No は 1 以上の整数で入力してください", criteria=">=", value=1))
     ws.freeze_panes(1, 1)
     ws.autofilter(0, 0, max(len(indicators), 1), len(fields) - 1)
