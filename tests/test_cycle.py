@@ -3793,3 +3793,48 @@ def test_a_return_of_another_year_in_digits_staff_do_not_type_is_read_as_no_year
     report = collect(master, [filled["小樽市"]])
     reason = report.refused[0].reason
     assert reason.startswith("٢٠٢٢年度のファイルです（マスターの対象年度は 2023年度）") and "2022" not in reason, reason
+
+
+def test_held_cells_are_warned_of_by_export_and_rollover_until_typed_in_or_imported(cycle, tmp_path, capsys):
+    """小樽市 returned 「約10件」 as 04-1's 実績値: collect held the cell (the master kept it
+    empty) and recorded it on 取込履歴, then nothing said it again: 小樽市 counted as collected,
+    入力チェック saw an empty cell it accepts, and 確定版を書き出し and 次年度のマスターを作成 went
+    ahead silently, the 確定版 and 経年 without a value 小樽市 did send. Both now warn (written
+    all the same), naming the master's cell, what was sent, the file and when, and the way on;
+    the warning goes once staff type the value in, or once a corrected return is imported."""
+    from renkei_xl.cycle.rollover import rollover_file, rollover_lines
+
+    master, _issued, filled = cycle
+    returned = filled["小樽市"]
+    set_cell(returned, "小樽市", "04-1", "実績値", "約10件")
+    assert main(["collect", str(master), str(returned)]) == 1
+    capsys.readouterr()
+    place = next(f"小樽市!{e.cell('value')}" for e in load_master(master).entries
+                 if e.municipality == "小樽市" and e.indicator_id == "04-1")
+
+    assert main(["export", str(master), "-o", str(tmp_path / "a.xlsx")]) == 0      # a warning, not a refusal
+    out = capsys.readouterr().out
+    assert "【注意】「回収ファイル取込」で取り込まなかったセルが 1 か所、まだマスターに入力されていません" in out, out
+    assert f"・{place} 04-1: 実績値: 「約10件」は概数・見込みの表記（{returned.name}、" in out, out
+    assert f"renkei-xl collect {command_arg(str(master))} 回収 を実行して取り込んでから、もう一度書き出してください。" in out, out
+    said = "\n".join(rollover_lines(rollover_file(master, out=tmp_path / "次.xlsx")))
+    assert "【注意】「回収ファイル取込」で取り込まなかったセルが 1 か所、まだ2023年度のマスターに入力されていません" in said, said
+    assert f"・{place} 04-1: 実績値: 「約10件」は" in said and "「経年」の2023年度と" in said, said
+
+    # Staff typed the value into the master: nothing is outstanding.
+    typed_in = tmp_path / "typed" / master.name
+    typed_in.parent.mkdir()
+    shutil.copyfile(master, typed_in)
+    set_cell(typed_in, "小樽市", "04-1", "実績値", 9)
+    assert main(["export", str(typed_in), "-o", str(tmp_path / "t.xlsx")]) == 0
+    assert "取り込まなかったセル" not in capsys.readouterr().out
+
+    # A corrected return imported: the cell came in, nothing is outstanding.
+    fixed = tmp_path / "fixed" / returned.name
+    fixed.parent.mkdir()
+    shutil.copyfile(returned, fixed)
+    set_cell(fixed, "小樽市", "04-1", "実績値", 12)
+    assert main(["collect", str(master), str(fixed)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
+    assert "取り込まなかったセル" not in capsys.readouterr().out
