@@ -24,6 +24,8 @@ import hashlib
 import re
 from typing import Mapping, NamedTuple, Optional, Sequence
 
+from .refs import CELL_ADDRESS
+
 # 取込履歴's column of what the master's held cells held at the import: 「小樽市!G20（04-1 実績値）: 空欄」,
 # one entry per held input cell (the returned file's place, then the master's row and column).
 WAS_COLUMN = "取込時のマスターの値"
@@ -33,7 +35,7 @@ EMPTY = "空欄"
 QUOTED_CHARS = 30
 _UNQUOTED = set("「」、\n\r")
 # A place HELD_COLUMN starts an entry with: 「小樽市!G20（」 at its start or after 「、」.
-_HELD_PLACE = re.compile(r"(?:^|、)([^、（!]+![A-Z]{1,3}[0-9]+)（")
+_HELD_PLACE = re.compile(rf"(?:^|、)([^、（!]+!{CELL_ADDRESS})（")
 _ENTRY = re.compile(r"(?P<place>[^、（]+?)（(?P<id>[^（）]+) (?P<field>[^（）\s]+)）: "
                     r"(?P<was>" + EMPTY + r"|「[^「」、\n\r]*」|#[0-9a-f]{8})(?:、|$)")
 

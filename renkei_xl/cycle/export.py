@@ -138,8 +138,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
-    left = unreturned(data, log)     # before anything is written: an error value in 取込履歴 refuses the run
-    held = outstanding_held(data, log)
+    left, held = unreturned(data, log), outstanding_held(data, log)    # before anything is written (取込履歴 may refuse)
     result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
                                        data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
@@ -191,11 +190,12 @@ def outstanding_held(data: MasterData, log: Optional[Sequence[Sequence[object]]]
                               for r in records], master_cells(data.entries)))
 
 
-def held_note(held: Sequence, master: str = "") -> str:
-    """What the command line says of ``outstanding_held``: the button's lines (held_parts)."""
+def still_out_notes(done: ExportResult, master: str = "") -> list[str]:
+    """What the command line says of the answers the 確定版 was computed without: the returns
+    not collected (unreturned) and the cells collect held (outstanding_held), as the button."""
     from ..core.alerts import printed
 
-    return "\n".join(printed(held_parts(held, master)))
+    return [n for n in (unreturned_note(done.unreturned, master), "\n".join(printed(held_parts(done.held, master)))) if n]
 
 
 def held_parts(held: Sequence, master: str = "") -> list:
