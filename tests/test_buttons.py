@@ -1873,7 +1873,9 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 2     # the master's value, kept
     assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5     # the rest came in
     log = applied.rows(c.IMPORT_LOG)
-    assert log[0][-1] == "取り込まなかったセル" and log[1][-1].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+    assert log[0][-2:] == ["取り込まなかったセル", "取込時のマスターの値"], log
+    assert log[1][-2].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+    assert log[1][-1] == f"{BAD_MUNICIPALITY}!G20（04-1 実績値）: 「2」", log     # the master's value, kept
 
     # The command line on the same master and file: the same cells, the same record.
     code = cli_main(["collect", str(book), str(returned)])

@@ -682,7 +682,8 @@ def test_full_cycle_reproduces_the_official_list(cycle, fy2023, capsys):
         assert listed[ind_id][0] == fy2023.official_actual[ind_id]
 
     log = import_log(master)
-    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
+    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル",
+                      "取込時のマスターの値")
     assert {r[1] for r in log[1:]} == set(fy2023.settings.names)
     assert all(r[6] is None for r in log[1:])   # nothing was left out
     assert sum(r[3] for r in log[1:]) == len(report.changes) > 0
@@ -3636,7 +3637,8 @@ def test_a_row_staff_added_to_the_master_after_the_split_takes_the_return_and_na
     assert taken(out).get("小樽市_2023年度_入力.xlsx") == "小樽市"
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
     log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
-    assert log[1][-1].startswith(f"小樽市!{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][6].startswith(f"小樽市!{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][7] is None, log      # its 指標ID: no answer was sent, none is outstanding
 
 
 def test_a_row_staff_added_while_another_went_is_still_refused(cycle, tmp_path):
