@@ -1922,13 +1922,13 @@ def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it
     assert "取り込めないファイル" not in prompt, prompt
     assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5
     log = applied.rows(c.IMPORT_LOG)
-    assert log[1][-1].startswith(f"{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][6].startswith(f"{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
 
     code = cli_main(["collect", str(book), str(returned)])
     assert code == 1
     wb = load_workbook(book)
     assert wb[BAD_MUNICIPALITY][cell["06-1"]].value == 5
-    assert list(wb[c.IMPORT_LOG].iter_rows(values_only=True))[1][-1] == log[1][-1]
+    assert list(wb[c.IMPORT_LOG].iter_rows(values_only=True))[1][6] == log[1][6]
 
 
 def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on_both_sides(

@@ -3840,3 +3840,18 @@ def test_held_cells_are_warned_of_by_export_and_rollover_until_typed_in_or_impor
     capsys.readouterr()
     assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
     assert "取り込まなかったセル" not in capsys.readouterr().out
+
+
+def test_a_held_cell_answered_again_by_a_later_return_is_not_outstanding_though_the_master_stayed_empty():
+    """The rule both warnings use (core.held.outstanding): the municipality's latest import is
+    its answer. A later return that left the cell empty (no figure after all) was imported,
+    and nothing it sent is lacking, though the master's cell is as empty as at the hold."""
+    from renkei_xl.core.held import Hold, outstanding, was_text
+
+    held = ("小樽市!G20（実績値: 「約10件」は概数・見込みの表記）", was_text([("小樽市!G20", "04-1", "実績値", "")]))
+    master = {("小樽市", "04-1", "実績値"): ("小樽市!E2", "")}
+    first = Hold("小樽市", "小樽市_2023年度_入力.xlsx", dt.datetime(2024, 4, 10, 10), *held)
+    [still] = outstanding([first], master)
+    assert still.line() == "小樽市!E2 04-1: 実績値: 「約10件」は概数・見込みの表記（小樽市_2023年度_入力.xlsx、2024/04/10 10:00 に取込）"
+    again = Hold("小樽市", "小樽市_2023年度_入力.xlsx", dt.datetime(2024, 4, 12, 9), "", "")
+    assert outstanding([first, again], master) == [] and outstanding([again, first], master) == []
