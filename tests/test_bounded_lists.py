@@ -616,6 +616,7 @@ BOUNDED_BY_NATURE = {
     # A record, not a message: 取込履歴's 取り込まなかったセル names every cell a file had left
     # out, within one cell (a file whose cells it cannot hold is refused whole).
     ("renkei_xl/cycle/collect/records.py", "held_cells"),
+    ("renkei_xl/core/held.py", "was_text"),               # held_cells' cells again, refused past one cell (held_was)
 }
 
 

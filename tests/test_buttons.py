@@ -1873,7 +1873,9 @@ def test_collect_leaves_a_row_with_an_error_value_as_the_command_line_does(maste
     assert applied.value(BAD_MUNICIPALITY, cell["04-1"]) == 2     # the master's value, kept
     assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5     # the rest came in
     log = applied.rows(c.IMPORT_LOG)
-    assert log[0][-1] == "取り込まなかったセル" and log[1][-1].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+    assert log[0][-2:] == ["取り込まなかったセル", "取込時のマスターの値"], log
+    assert log[1][-2].startswith(f"{BAD_MUNICIPALITY}!G20（"), log
+    assert log[1][-1] == f"{BAD_MUNICIPALITY}!G20（04-1 実績値）: 「2」", log     # the master's value, kept
 
     # The command line on the same master and file: the same cells, the same record.
     code = cli_main(["collect", str(book), str(returned)])
@@ -1920,13 +1922,13 @@ def test_collect_takes_a_return_without_a_row_added_since_the_split_and_names_it
     assert "取り込めないファイル" not in prompt, prompt
     assert applied.value(BAD_MUNICIPALITY, cell["06-1"]) == 5
     log = applied.rows(c.IMPORT_LOG)
-    assert log[1][-1].startswith(f"{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][6].startswith(f"{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
 
     code = cli_main(["collect", str(book), str(returned)])
     assert code == 1
     wb = load_workbook(book)
     assert wb[BAD_MUNICIPALITY][cell["06-1"]].value == 5
-    assert list(wb[c.IMPORT_LOG].iter_rows(values_only=True))[1][-1] == log[1][-1]
+    assert list(wb[c.IMPORT_LOG].iter_rows(values_only=True))[1][6] == log[1][6]
 
 
 def test_collect_keeps_a_correction_made_after_split_and_holds_a_cell_changed_on_both_sides(

@@ -682,7 +682,8 @@ def test_full_cycle_reproduces_the_official_list(cycle, fy2023, capsys):
         assert listed[ind_id][0] == fy2023.official_actual[ind_id]
 
     log = import_log(master)
-    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル")
+    assert log[0] == ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", "取り込まなかったセル",
+                      "取込時のマスターの値")
     assert {r[1] for r in log[1:]} == set(fy2023.settings.names)
     assert all(r[6] is None for r in log[1:])   # nothing was left out
     assert sum(r[3] for r in log[1:]) == len(report.changes) > 0
@@ -3636,7 +3637,8 @@ def test_a_row_staff_added_to_the_master_after_the_split_takes_the_return_and_na
     assert taken(out).get("小樽市_2023年度_入力.xlsx") == "小樽市"
     assert cell_of(master, "小樽市", "05-1", "実績値") == 4
     log = list(openpyxl.load_workbook(master)[c.IMPORT_LOG].iter_rows(values_only=True))
-    assert log[1][-1].startswith(f"小樽市!{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][6].startswith(f"小樽市!{added_at}（配布した後でマスターの市町村シートに加わった行です"), log
+    assert log[1][7] is None, log      # its 指標ID: no answer was sent, none is outstanding
 
 
 def test_a_row_staff_added_while_another_went_is_still_refused(cycle, tmp_path):
@@ -3793,3 +3795,63 @@ def test_a_return_of_another_year_in_digits_staff_do_not_type_is_read_as_no_year
     report = collect(master, [filled["小樽市"]])
     reason = report.refused[0].reason
     assert reason.startswith("٢٠٢٢年度のファイルです（マスターの対象年度は 2023年度）") and "2022" not in reason, reason
+
+
+def test_held_cells_are_warned_of_by_export_and_rollover_until_typed_in_or_imported(cycle, tmp_path, capsys):
+    """小樽市 returned 「約10件」 as 04-1's 実績値: collect held the cell (the master kept it
+    empty) and recorded it on 取込履歴, then nothing said it again: 小樽市 counted as collected,
+    入力チェック saw an empty cell it accepts, and 確定版を書き出し and 次年度のマスターを作成 went
+    ahead silently, the 確定版 and 経年 without a value 小樽市 did send. Both now warn (written
+    all the same), naming the master's cell, what was sent, the file and when, and the way on;
+    the warning goes once staff type the value in, or once a corrected return is imported."""
+    from renkei_xl.cycle.rollover import rollover_file, rollover_lines
+
+    master, _issued, filled = cycle
+    returned = filled["小樽市"]
+    set_cell(returned, "小樽市", "04-1", "実績値", "約10件")
+    assert main(["collect", str(master), str(returned)]) == 1
+    capsys.readouterr()
+    place = next(f"小樽市!{e.cell('value')}" for e in load_master(master).entries
+                 if e.municipality == "小樽市" and e.indicator_id == "04-1")
+
+    assert main(["export", str(master), "-o", str(tmp_path / "a.xlsx")]) == 0      # a warning, not a refusal
+    out = capsys.readouterr().out
+    assert "【注意】「回収ファイル取込」で取り込まなかったセルが 1 か所、まだマスターに入力されていません" in out, out
+    assert f"・{place} 04-1: 実績値: 「約10件」は概数・見込みの表記（{returned.name}、" in out, out
+    assert f"renkei-xl collect {command_arg(str(master))} 回収 を実行して取り込んでから、もう一度書き出してください。" in out, out
+    said = "\n".join(rollover_lines(rollover_file(master, out=tmp_path / "次.xlsx")))
+    assert "【注意】「回収ファイル取込」で取り込まなかったセルが 1 か所、まだ2023年度のマスターに入力されていません" in said, said
+    assert f"・{place} 04-1: 実績値: 「約10件」は" in said and "「経年」の2023年度と" in said, said
+
+    # Staff typed the value into the master: nothing is outstanding.
+    typed_in = tmp_path / "typed" / master.name
+    typed_in.parent.mkdir()
+    shutil.copyfile(master, typed_in)
+    set_cell(typed_in, "小樽市", "04-1", "実績値", 9)
+    assert main(["export", str(typed_in), "-o", str(tmp_path / "t.xlsx")]) == 0
+    assert "取り込まなかったセル" not in capsys.readouterr().out
+
+    # A corrected return imported: the cell came in, nothing is outstanding.
+    fixed = tmp_path / "fixed" / returned.name
+    fixed.parent.mkdir()
+    shutil.copyfile(returned, fixed)
+    set_cell(fixed, "小樽市", "04-1", "実績値", 12)
+    assert main(["collect", str(master), str(fixed)]) == 0
+    capsys.readouterr()
+    assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
+    assert "取り込まなかったセル" not in capsys.readouterr().out
+
+
+def test_a_held_cell_answered_again_by_a_later_return_is_not_outstanding_though_the_master_stayed_empty():
+    """The rule both warnings use (core.held.outstanding): the municipality's latest import is
+    its answer. A later return that left the cell empty (no figure after all) was imported,
+    and nothing it sent is lacking, though the master's cell is as empty as at the hold."""
+    from renkei_xl.core.held import Hold, outstanding, was_text
+
+    held = ("小樽市!G20（実績値: 「約10件」は概数・見込みの表記）", was_text([("小樽市!G20", "04-1", "実績値", "")]))
+    master = {("小樽市", "04-1", "実績値"): ("小樽市!E2", "")}
+    first = Hold("小樽市", "小樽市_2023年度_入力.xlsx", dt.datetime(2024, 4, 10, 10), *held)
+    [still] = outstanding([first], master)
+    assert still.line() == "小樽市!E2 04-1: 実績値: 「約10件」は概数・見込みの表記（小樽市_2023年度_入力.xlsx、2024/04/10 10:00 に取込）"
+    again = Hold("小樽市", "小樽市_2023年度_入力.xlsx", dt.datetime(2024, 4, 12, 9), "", "")
+    assert outstanding([first, again], master) == [] and outstanding([again, first], master) == []

@@ -1346,7 +1346,7 @@ def test_columns_staff_insert_or_move_in_the_import_log_are_read_as_before(how):
     from renkei_xl.cycle.collect.import_log import read_import_log
 
     head = list(LOG_COLUMNS)
-    rec = ["a.xlsx", "小樽市", dt.datetime(2024, 4, 10, 10), 1, "0" * 64, dt.datetime(2024, 4, 10, 9), None]
+    rec = ["a.xlsx", "小樽市", dt.datetime(2024, 4, 10, 10), 1, "0" * 64, dt.datetime(2024, 4, 10, 9), None, None]
     grid = ([head[:6] + ["メモ"] + head[6:], rec[:6] + ["確認済み"] + rec[6:]] if how == "inserted"
             else [head[::-1], rec[::-1]])
     [logged] = read_import_log(grid)

@@ -69,7 +69,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, unreturned_note
+    from ..cycle.export import cut_note, errors_note, export_master, replaced_note, stale_note, still_out_notes
     from ..cycle.letters import borrowed_addresses, confirmed_message, placeholder_addresses
     from ..cycle.mail import attachment_name_problem
 
@@ -108,8 +108,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(note)
     if result.stale:
         print(stale_note(result.stale, len(result.result.indicators), args.master))   # as the button says it
-    if result.unreturned:
-        print(unreturned_note(result.unreturned, args.master))
+    for note in still_out_notes(result, args.master):
+        print(note)
     if note := cut_note(result.result):
         print(note)
     errors = result.result.report.errors

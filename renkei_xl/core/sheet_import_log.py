@@ -11,7 +11,7 @@ from .errors import UserError
 from .plan_types import Cell, CellEdit, SheetPlan
 
 
-IMPORT_LOG_WIDTHS = (34, 10, 20, 10, 66, 20, 60)
+IMPORT_LOG_WIDTHS = (34, 10, 20, 10, 66, 20, 60, 40)
 
 
 def import_log_writes(grid: Optional[Sequence[Sequence[object]]], columns: Sequence[str],

@@ -48,6 +48,7 @@ class ExportResult:
     list_plan: Optional[SheetPlan] = None   # its 一覧 as laid out (confirmed_list), for a PDF made after it
     unreturned: tuple[str, ...] = ()   # municipalities 取込履歴 has no return of (unreturned_note)
     undrawn: str = ""               # what the PDF prints as nothing (undrawn_note)
+    held: tuple = ()                # held cells still outstanding (outstanding_held, core.held.Outstanding)
 
 
 def default_name(settings: Settings, folder: Optional[str] = None) -> str:
@@ -137,7 +138,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
         # "nothing written" in one message.
         check_targets((out, pdf_target))
     refuse_stale(data.findings, "確定版を書き出す")
-    left = unreturned(data, log)     # before anything is written: an error value in 取込履歴 refuses the run
+    left, held = unreturned(data, log), outstanding_held(data, log)    # before anything is written (取込履歴 may refuse)
     result, list_plan = confirmed_list(recalculate(data.settings, data.indicators, data.entries, data.findings),
                                        data.settings)
     with contextlib.nullcontext() if locked else export_lock(out), \
@@ -158,7 +159,7 @@ def export_data(data: MasterData, out: Path, *, pdf: bool = False, listed=_NOT_R
                 raise _pdf_refused(exc, out, pdf_target) from None
     stale = () if listed is _NOT_READ else tuple(stale_rows(listed, result, data.settings))
     return ExportResult(out, pdf_target if made is not None else None, result, data.settings, engine, stale, saved,
-                        list_plan, left, undrawn_note(list_plan, engine) if made is not None else "")
+                        list_plan, left, undrawn_note(list_plan, engine) if made is not None else "", held)
 
 
 def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> tuple[str, ...]:
@@ -175,6 +176,34 @@ def unreturned(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> t
     done = {r.municipality for r in records}
     asked = {e.municipality for e in data.entries if e.indicator_id}
     return tuple(m for m in data.settings.names if m in asked and m not in done)
+
+
+def outstanding_held(data: MasterData, log: Optional[Sequence[Sequence[object]]]) -> tuple:
+    """The cells 回収ファイル取込 held that the master still lacks (core.held.outstanding): the
+    municipality counts as collected, so ``unreturned`` does not name it, and the 確定版 and
+    経年 went out without a value it sent, without a word."""
+    from ..core.held import Hold, master_cells, outstanding
+    from .collect.import_log import MUNICIPALITY_COLUMN, read_import_log
+
+    records = read_import_log(log, (MUNICIPALITY_COLUMN,)) if log else []
+    return tuple(outstanding([Hold(r.municipality, r.file_name, r.imported_at, r.held_cells, r.held_was)
+                              for r in records], master_cells(data.entries)))
+
+
+def still_out_notes(done: ExportResult, master: str = "") -> list[str]:
+    """What the command line says of the answers the 確定版 was computed without: the returns
+    not collected (unreturned) and the cells collect held (outstanding_held), as the button."""
+    from ..core.alerts import printed
+
+    return [n for n in (unreturned_note(done.unreturned, master), "\n".join(printed(held_parts(done.held, master)))) if n]
+
+
+def held_parts(held: Sequence, master: str = "") -> list:
+    """What both faces say of ``outstanding_held`` after a 確定版 (collect.said.outstanding_parts)."""
+    from .collect.said import outstanding_parts
+
+    return outstanding_parts(held, "確定版は、そのセルに今ある値（空欄か前の値）で計算しています。",
+                             "もう一度書き出してください。", master)
 
 
 def unreturned_note(names: Sequence[str], master: str = "") -> str:

@@ -94,6 +94,7 @@ class RolloverDone(NamedTuple):
     backup: Optional[Path] = None   # the file --force replaced, as it was (a year's inputs, maybe)
     master: Optional[Path] = None   # the closed year's master it was made from
     unreturned: tuple = ()          # municipalities 取込履歴 has no return of (cycle.export.unreturned)
+    held: tuple = ()                # held cells still outstanding (cycle.export.outstanding_held)
 
 
 def default_target(master: Path, new_year: int, old_year: int) -> Path:
@@ -108,7 +109,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
     from ..core.calc_on_load import refuse_stale
     from ..core.pipeline import recalculate
     from ..core.rollover import check_new_year, rollover_plan
-    from .export import unreturned
+    from .export import outstanding_held, unreturned
 
     master = check_path(master)
     old_year = fiscal_year_of(master)
@@ -144,6 +145,7 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         # The year's returns still out, as 確定版を書き出し names them: 経年 records the year from
         # the sheets as they stand (an error value in 取込履歴 refuses, before anything is written).
         left = unreturned(d, fs.state.grids.get(c.IMPORT_LOG))
+        held = outstanding_held(d, fs.state.grids.get(c.IMPORT_LOG))
         closed = recalculate(d.settings, d.indicators, d.entries, d.findings)
         plan, report = rollover_plan(fs.state, fs.sheets, d, closed, year, now(), saved_list(fs))
         # A key of its own: next year's returns are sealed anew, and the server tells the
@@ -151,11 +153,11 @@ def rollover_file(master: Path, new_year: Optional[int] = None, out: Optional[Pa
         from ..core.seal import identity_names, new_key
 
         plan.names.extend(identity_names(new_key()))
-        return plan, (report, left)
+        return plan, (report, left, held)
 
     # keep_grids: the plan reads every municipality sheet the contract has just read.
-    (report, left), written = write_planned(master, make, target, keep_grids=True)
-    return RolloverDone(target, report, written.backup if written else None, master, left)
+    (report, left, held), written = write_planned(master, make, target, keep_grids=True)
+    return RolloverDone(target, report, written.backup if written else None, master, left, held)
 
 
 def named_year(path: Path) -> Optional[int]:
@@ -456,6 +458,8 @@ def _cautions(done: RolloverDone) -> list[Part]:
     later, source, where = it_names(moved, done.master) or (later, source, "")
     if done.unreturned and not r.unrecorded:
         out += unreturned_parts(r.old_year, done.unreturned, later, source, r.new_year, where)
+    if done.held and not r.unrecorded:
+        out += held_parts(r.old_year, done.held, later, source, r.new_year, where, step_above=bool(done.unreturned))
     if r.errors and not r.unrecorded:
         # After the partial collect's step, the same step is referred to, not said again: twice
         # the command with both masters' paths on a share took a third of the message box.
@@ -505,6 +509,22 @@ def unreturned_parts(year: int, names, later: str, source: str, later_year: int,
                    f"今ある値で記録しました（マスターに直接入力した市町村なら、このままで構いません）。"),
             Whole(f"　回答が届いたら、{year}年度のマスターで{collect_step(source, '')}、"
                   + catch_up(year, later, source, later_year, where, by_button()))]
+
+
+def held_parts(year: int, held, later: str, source: str, later_year: int, where: str = "",
+               step_above: bool = False) -> list[Part]:
+    """The cells 回収ファイル取込 held that the closed year's master still lacks
+    (cycle.export.outstanding_held): 経年 and the 前年度実績 columns recorded the year without
+    them, as 確定版を書き出し would have published it. ``step_above``: unreturned_parts has
+    just said how a late value reaches the new master."""
+    from ..core.face import by_button
+    from ..core.carry import catch_up
+    from .collect.said import outstanding_parts
+
+    then = ("上と同じ手順で新しいマスターに取り込んでください。" if step_above
+            else catch_up(year, later, source, later_year, where, by_button()))
+    return outstanding_parts(held, f"「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、"
+                                   "そのセルに今ある値（空欄か前の値）で記録しました。", then, source, f"{year}年度の")
 
 
 def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None,

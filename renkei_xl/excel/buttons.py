@@ -501,13 +501,14 @@ def _exported(done, outdir: Path, files: Sequence[Path], note: Sequence[str]) ->
     (qa-150). Where the 確定版 is, its files and where the one it replaced is kept are
     Whole, never the lines the box cuts."""
     from ..core.pipeline import missed_note
-    from ..cycle.export import cut_note, errors_note, replaced_note, stale_parts, unreturned_parts
+    from ..cycle.export import cut_note, errors_note, held_parts, replaced_note, stale_parts, unreturned_parts
 
     result = done.result
     return [
         "確定版を書き出しました（値だけのファイルです。マクロ・数式・非表示シートは含みません）。",
         *filter(None, [errors_note(result)]), *stale_parts(done.stale, len(result.indicators)),
-        *unreturned_parts(done.unreturned), *filter(None, [cut_note(result), done.undrawn]),
+        *unreturned_parts(done.unreturned), *held_parts(done.held),
+        *filter(None, [cut_note(result), done.undrawn]),
         result.summary.line(), *filter(None, [missed_note(result)]), "", *_findings_parts(result.findings), "",
         Whole(f"保存先: {_shown(outdir)}"), *(Whole(f"・{p.name}") for p in files),
         *(Whole(n) for n in filter(None, [replaced_note(done, _shown)])), *note]

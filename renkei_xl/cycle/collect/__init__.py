@@ -37,7 +37,8 @@ from .inspect import Attribution, identifier, inspect_file, returned_by
 from .paths import expand_paths, may_be_a_return, open_in_excel
 from .since_issue import changed_since_issue, first_since_issue, logged_at
 from .records import (ALREADY, INPUT_FIELDS, LOG_COLUMNS, REFUSED, SAME, UNKEYED_NOTE, Change, CollectReport,
-                      ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, kept_line)
+                      ImportRecord, Refusal, Refused, Submission, held_cells, held_line, held_summary, held_was,
+                      kept_line)
 
 __all__ = ["ALREADY", "INPUT_FIELDS", "LOG_COLUMNS", "REFUSED", "SAME", "UNKEYED_NOTE", "Change", "CollectReport",
            "ImportRecord", "Refusal", "Submission", "collect", "held_line", "held_summary", "kept_line", "expand_paths", "identifier", "inspect_file",
@@ -78,13 +79,14 @@ def plan_collect(data: MasterData, paths: Sequence[Path], logged: Sequence[Impor
                 values, conflicts, kept_here = changed_since_issue(sub, own, current)
             left_out = sub.held + tuple(conflicts)
             logged_held = held_cells(left_out)      # refused here, before its cells are taken
+            logged_was = held_was(sub, left_out, entries)
         except Refused as exc:
             refusals.append(Refusal(sub.path, exc.reason, exc.kind))
             continue
         mine = _changes(sub.municipality, values, entries, current)
         changes += mine
         record = ImportRecord(sub.path.name, sub.municipality, logged_at(sub, stamp), len(mine), sub.sha256, sub.modified,
-                              logged_held)
+                              logged_held, logged_was)
         held.append((sub.path.name, left_out))
         kept.append((sub.path.name, tuple(kept_here)))
         noted.append((sub.path.name, tuple(f for f in sub.noted if f.place not in {x.place for x in left_out})))

@@ -74,7 +74,8 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
         row = grid[_r - 1]
         get = lambda i: _at(row, cols[str(i)]) if str(i) in cols else None  # noqa: E731
         out.append(ImportRecord(text(get(0)), text(get(1)), as_datetime(get(2)),
-                                _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6)), _cells))
+                                _as_int(get(3)), text(get(4)).lower(), as_datetime(get(5)), text(get(6)), text(get(7)),
+                                _cells))
     return out
 
 
@@ -152,8 +153,10 @@ def _refuse_moved(grid: Sequence[Sequence[object]], header_row: int, cols: dict[
 
     found = {LOG_COLUMNS[int(f)]: col for f, col in cols.items()}
     for header, col in found.items():
-        if header in (LOG_COLUMNS[0], LOG_COLUMNS[-1]):
-            continue    # one neighbour: a column staff inserted beside it would look the same
+        if header == LOG_COLUMNS[0] or header not in LOG_COLUMNS[:len(EVERY_VERSION)]:
+            # one neighbour, or a column added later (after the last used one, so beside any
+            # column staff had added): a column staff inserted beside it would look the same
+            continue
         others = {h: k for h, k in found.items() if h != header}
         place = typed_over_place(grid, header_row, LOG_COLUMNS, others, header, set(LOG_COLUMNS).__contains__)
         if place is not None and place != col:

@@ -10,6 +10,7 @@ from typing import Mapping, NamedTuple, Optional, Sequence
 
 from ...core.contract import COLLECT, IMPORT_LOG, INPUT_FIELDS  # noqa: F401  (INPUT_FIELDS: read here by inspect and collect)
 from ...core.contract_read import text
+from ...core.held import WAS_COLUMN
 from ...core.model import NO_CELLS, Finding
 from ...core.seal import KEY_NAME
 from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, count_text, one_line
@@ -20,7 +21,9 @@ from ...core.values import RICH_VALUE, RICH_VALUE_NAMED, count_text, one_line
 # the master keeps its value, empty or earlier, which its rules accept), and a second
 # collect of the same file says it was imported already.
 HELD_COLUMN = "取り込まなかったセル"
-LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", HELD_COLUMN)
+# WAS_COLUMN (what the master's held cells held at the import: core.held) came after it, added
+# the same way to an older log.
+LOG_COLUMNS = ("ファイル名", "市町村", "取込日時", "変更セル数", "SHA-256", "提出日時", HELD_COLUMN, WAS_COLUMN)
 # The head of a 取り込まなかったセル too long to give each cell its reason within one cell
 # (values.CELL_TEXT_LIMIT): the places alone, all of them. The reasons are in the return, which
 # stays in the folder: the message lists said.SHOWN_CELLS of them and points here for the rest, so
@@ -89,6 +92,7 @@ class ImportRecord(NamedTuple):
     sha256: str
     submitted_at: Optional[dt.datetime]
     held_cells: str = ""          # the bad cells left out, 「小樽市!E7（エラー値「#REF!」）、…」
+    held_was: str = ""            # what the master's cells of them held then (core.held.was_text)
     # LOG_COLUMNS' position (as text: "5") → the cell on 取込履歴 (「F2」) of a record read back
     # from the log, so that a refusal over it names the cell (qa-133); none for a record of this
     # run. No column: the writer takes the first len(LOG_COLUMNS) fields alone.
@@ -233,6 +237,29 @@ def held_cells(found: Sequence[Finding]) -> str:
     raise Refused(f"誤りのあるセルが {count_text(len(places))} か所あり、シート「{IMPORT_LOG}」の「{HELD_COLUMN}」の"
                   "1 つのセルに記録しきれないため、このファイルからは何も取り込みません。市町村に直したファイルを"
                   "送ってもらい、もう一度取り込んでください")
+
+
+def held_was(sub: "Submission", found: Sequence[Finding], entries: Mapping) -> str:
+    """取込履歴's WAS_COLUMN for the held cells ``found`` of ``sub``: what the master's cell of
+    each held input held at this import (core.held), so that 確定版を書き出し and the rollover
+    can tell a cell staff typed in since from one still outstanding. ``entries``:
+    (municipality, 指標ID) → the master's Entry. A cell of no input column (a row added since
+    the split: its 指標ID) is no answer the municipality sent, and is left out."""
+    from ...core.contract import ENTRY_HEADERS
+    from ...core.held import was_text
+    from ...core.values import CELL_TEXT_LIMIT, cell_length
+
+    cells = []
+    for f in found:
+        fields = {cell: name for name, cell in sub.cells.get(f.indicator_id, {}).items() if name in INPUT_FIELDS}
+        entry = entries.get((sub.municipality, f.indicator_id))
+        if f.cell in fields and entry is not None and entry.cell(fields[f.cell]):
+            cells.append((f.place, f.indicator_id, ENTRY_HEADERS[fields[f.cell]], text(getattr(entry, fields[f.cell]))))
+    said = was_text(list(dict.fromkeys(cells)))
+    if cell_length(said) > CELL_TEXT_LIMIT:
+        raise Refused(f"誤りのあるセルが多く、シート「{IMPORT_LOG}」の「{WAS_COLUMN}」の 1 つのセルに記録しきれないため、"
+                      "このファイルからは何も取り込みません。市町村に直したファイルを送ってもらい、もう一度取り込んでください")
+    return said
 
 
 def _short(f: Finding) -> str:

@@ -8,12 +8,14 @@ every imported cell named) while the button cut the same lists."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from ...core import contract as c
 from ...core.alerts import Listing, Part
 from ...core.face import step
 from ...core.findings import LABEL_CHANGED
 from ...core.sheet_findings import LISTED_FINDINGS
-from ...core.values import MUNICIPALITIES, listed_limit
+from ...core.values import MUNICIPALITIES, count_text, listed_limit
 from .records import HELD_COLUMN, CollectReport, held_line, held_summary, kept_line, noted_line
 
 # The most cells a collect's list names (changed, left out, kept, warned of): cells named
@@ -146,3 +148,25 @@ def written_lines(report: CollectReport, master: object) -> list[str]:
         lines.append(f"バックアップ: {report.written.backup}")
     lines.append(f"取り込みの記録はシート「{c.IMPORT_LOG}」にあります。")
     return lines + ([recalc_next(str(master))] if report.changes else [])
+
+
+def outstanding_parts(held: Sequence, detail: str, then: str, master: str = "", year: str = "") -> list[Part]:
+    """What 確定版を書き出し and the rollover say of the held cells still outstanding
+    (core.held.Outstanding): where each is, what was sent, in which file and when, and what to
+    do, as collect said it when it held them. ``detail``: what was computed without them;
+    ``then``: how the sentence of what to do ends (「もう一度書き出してください」); ``master``:
+    the master as the command line names it; ``year``: 「2023年度の」 where the message is
+    about another master than the one named. A warning, never a refusal: staff may publish
+    with a value still to come, but not without being told."""
+    from ...core.alerts import Detail, Whole
+
+    if not held:
+        return []
+    return [Listing([f"・{o.line()}" for o in held],
+                        f"　…ほか {{n}} か所（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）", cap=SHOWN_CELLS,
+                        vital=True, head=f"【注意】「{c.COLLECT}」で取り込まなかったセルが {count_text(len(held))} か所、まだ"
+                                         f"{year}マスターに入力されていません（その市町村は取り込み済みです）:\n"),
+            Detail(f"　{detail}"),
+            Whole(f"　{year}マスターのそのセルに値を入力するか、市町村に直したファイルを送ってもらい"
+                  f"{collect_step(master)}取り込んでから、{then}")]
+
