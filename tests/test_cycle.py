@@ -3787,6 +3787,22 @@ def test_the_import_log_names_a_held_cell_with_its_value_whole():
     assert held_cells([cut]) == "小樽市!F5（数式に計算結果が保存されていません）"
 
 
+def test_a_log_column_added_since_goes_after_staffs_notes_beside_the_log():
+    """A 取込履歴 of an earlier version (no 取込時のマスターの値) with staff's notes in the column
+    after it, on rows but not on the header row: the new header went into that column, over
+    the notes, and a note on a row of its own was then read as a record with no 市町村."""
+    from renkei_xl.core.sheet_import_log import import_log_writes
+    from renkei_xl.cycle.collect.records import LOG_COLUMNS
+
+    old = list(LOG_COLUMNS[:-1])
+    grid = [old, ["前.xlsx", "小樽市", None, 1, "0" * 64, None, "", "要確認"], [None] * 7 + ["メモ"]]
+    sheet, edits = import_log_writes(grid, LOG_COLUMNS, [["新.xlsx", "小樽市", None, 2, "1" * 64, None, "", "x"]])
+    assert sheet is None
+    header = [(e.col, e.value) for e in edits if e.row == 1]
+    assert header == [(len(old) + 2, LOG_COLUMNS[-1])], header      # after staff's column H
+    assert {(e.col, e.value) for e in edits if e.row == 4} >= {(len(old) + 2, "x")}
+
+
 def test_a_return_of_another_year_in_digits_staff_do_not_type_is_read_as_no_year(cycle, tmp_path):
     """「٢٠٢٢」 is 2022 to int(): the refusal sent staff to the 2022 master, a year the file
     does not say in any digit they read."""

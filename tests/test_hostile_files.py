@@ -3124,7 +3124,8 @@ def test_an_import_log_near_what_the_tool_reads_is_never_written_past_it(sample,
     log that reached past what the tool reads of a sheet (153,846 rows of columns A … Z:
     4,000,000 cells, sheet_checks.check_extent) was written, and every later command
     refused the master as too large. The plan is refused first (WritePlan.
-    refuse_past_the_extent), naming the sheet and what to do; the master unchanged."""
+    refuse_past_the_extent), naming the sheet and what to do; the master unchanged. The row
+    near the limit is a staff note in a column after the log's own (J)."""
     master = fresh_master(sample, tmp_path)
     (tmp_path / "first").mkdir()
     shutil.copyfile(returned_sample, tmp_path / "first" / returned_sample.name)
@@ -3132,7 +3133,7 @@ def test_an_import_log_near_what_the_tool_reads_is_never_written_past_it(sample,
     members = read_members(master.read_bytes())
     part = next(p for p in members if p.startswith("xl/worksheets/") and b'codeName="shImportLog"' in members[p])
     edit_part(members, part, lambda x: x.replace(
-        "</sheetData>", f'<row r="{last_row}"><c r="H{last_row}" t="inlineStr"><is><t>メモ</t></is></c></row></sheetData>'))
+        "</sheetData>", f'<row r="{last_row}"><c r="J{last_row}" t="inlineStr"><is><t>メモ</t></is></c></row></sheetData>'))
     master.write_bytes(write_members(members))
     changed = read_members(returned_sample.read_bytes())
     edit_part(changed, RETURNED.sheet_part, lambda x: set_cell(x, RETURNED.number_cell,

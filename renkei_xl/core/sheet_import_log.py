@@ -37,9 +37,10 @@ def import_log_writes(grid: Optional[Sequence[Sequence[object]]], columns: Seque
     last = max((r for r, row in enumerate(grid, start=1) if any(v not in (None, "") for v in row)),
                default=header_row)
     edits = []
-    # A column added since the sheet was made (取り込まなかったセル) gets its header after
-    # the last one used, so what it records is never dropped.
-    free = max([len(grid[header_row - 1]), *cols.values()]) + 1
+    # A column added since the sheet was made (取り込まなかったセル, 取込時のマスターの値) gets its
+    # header after the last column used on any row, so what it records is never dropped, and
+    # never lands over notes staff wrote beside the log without a header of their own.
+    free = max([_last_used(grid), *cols.values()]) + 1
     for k, header in enumerate(columns):
         if str(k) not in cols:
             cols[str(k)] = free
@@ -53,3 +54,14 @@ def import_log_writes(grid: Optional[Sequence[Sequence[object]]], columns: Seque
                 edits.append(CellEdit(c.IMPORT_LOG, row, col, value,
                                       c.DATETIME_FORMAT if isinstance(value, dt.datetime) else None))
     return None, edits
+
+
+def _last_used(grid: Sequence[Sequence[object]]) -> int:
+    """The rightmost column holding a value on any row (0 for none)."""
+    last = 0
+    for row in grid:
+        for k in range(len(row), last, -1):
+            if row[k - 1] not in (None, ""):
+                last = k
+                break
+    return last
