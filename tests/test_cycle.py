@@ -3839,6 +3839,17 @@ def test_held_cells_are_warned_of_by_export_and_rollover_until_typed_in_or_impor
     assert "【注意】「回収ファイル取込」で取り込まなかったセルが 1 か所、まだ2023年度のマスターに入力されていません" in said, said
     assert f"・{place} 04-1: 実績値: 「約10件」は" in said and "「経年」の2023年度と" in said, said
 
+    # An error value over what the master held at the import is named, never read as no held cell.
+    from test_error_cells import with_error
+
+    log = openpyxl.load_workbook(master, read_only=True)["取込履歴"]
+    was = next(cell.coordinate for row in log.iter_rows(min_row=2) for cell in row
+               if isinstance(cell.value, str) and "04-1 実績値" in cell.value)
+    (tmp_path / "broken").mkdir()
+    broken = with_error(master, tmp_path / "broken" / master.name, "取込履歴", was, "#N/A")
+    assert main(["export", str(broken), "-o", str(tmp_path / "e.xlsx")]) == 2
+    assert f"取込履歴!{was}「#N/A」 はエラー値です" in capsys.readouterr().err
+
     # Staff typed the value into the master: nothing is outstanding.
     typed_in = tmp_path / "typed" / master.name
     typed_in.parent.mkdir()

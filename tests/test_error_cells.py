@@ -1255,7 +1255,8 @@ def test_a_return_with_a_control_character_in_a_unit_names_it(sample, issued, tm
 # record then passed, the newer return held as a correction of staff's) and quoted as the file
 # 「取り込み済みの「#N/A」」; one in D2 was read as an import that changed cells.
 LOG_CASES = [(ref, error, face) for ref, error in (("F2", "#REF!"), ("B2", "#N/A"), ("E2", "#VALUE!"), ("C2", "#NAME?"),
-                                                 ("F1", "#DIV/0!"), ("A2", "#N/A"), ("D2", "#SPILL!"))
+                                                 ("F1", "#DIV/0!"), ("A2", "#N/A"), ("D2", "#SPILL!"),
+                                                 ("H2", "#N/A"))    # 取込時のマスターの値: held cells' warning
              for face in FACES]
 
 

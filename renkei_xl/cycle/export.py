@@ -183,9 +183,10 @@ def outstanding_held(data: MasterData, log: Optional[Sequence[Sequence[object]]]
     municipality counts as collected, so ``unreturned`` does not name it, and the 確定版 and
     経年 went out without a value it sent, without a word."""
     from ..core.held import Hold, master_cells, outstanding
-    from .collect.import_log import MUNICIPALITY_COLUMN, read_import_log
+    from .collect.import_log import MUNICIPALITY_COLUMN, WAS_AT_IMPORT, read_import_log
 
-    records = read_import_log(log, (MUNICIPALITY_COLUMN,)) if log else []
+    # an error value in 取込時のマスターの値 is named, never read as no held cell
+    records = read_import_log(log, (MUNICIPALITY_COLUMN, WAS_AT_IMPORT)) if log else []
     return tuple(outstanding([Hold(r.municipality, r.file_name, r.imported_at, r.held_cells, r.held_was)
                               for r in records], master_cells(data.entries)))
 

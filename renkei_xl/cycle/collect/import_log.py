@@ -20,13 +20,17 @@ from .records import cell_at as _at, ALREADY, LOG_COLUMNS, ImportRecord, Refused
 # 提出日時. An error value there is no record to pass over (check_import_log, since_issue): in
 # ファイル名 it was read as a file of no municipality, and 「札幌市」 typed over 小樽市's record
 # passed, the newer return held as a correction staff made; an older return was refused as
-# older than 「取り込み済みの「#N/A」」; in 変更セル数 it was read as some cells changed.
-RULE_COLUMNS = ("0", "1", "2", "3", "4", "5")
+# older than 「取り込み済みの「#N/A」」; in 変更セル数 it was read as some cells changed. And
+# 取込時のマスターの値 (WAS_COLUMN), which tells export and rollover the held cells still
+# outstanding (core.held): an error there was read as no held cell, and nothing was warned of.
+RULE_COLUMNS = ("0", "1", "2", "3", "4", "5", "7")
 MUNICIPALITY_COLUMN = "1"
+WAS_AT_IMPORT = "7"     # 取込時のマスターの値: what export's and rollover's held-cell warning reads
 # The columns every version of the tool wrote 取込履歴 with, in this order, from its first
-# (535b439: ファイル名 … 提出日時); 取り込まなかったセル (HELD_COLUMN) came later (df1f77f) and
-# is the only header an older log may never have had (the writer adds it after the last used
-# column). So a log lacking one of these was typed over, not written by an older version.
+# (535b439: ファイル名 … 提出日時); 取り込まなかったセル (HELD_COLUMN) came later (df1f77f),
+# and 取込時のマスターの値 (WAS_COLUMN) later still are the only headers an older log may never
+# have had (the writer adds them after the last used column). So a log lacking one of these
+# was typed over, not written by an older version.
 EVERY_VERSION = ("0", "1", "2", "3", "4", "5")
 # What a reader of 市町村 alone (the 確定版's note) needs to tell the log at all, as before.
 IDENTIFYING = ("0", "1", "4")
@@ -51,7 +55,7 @@ def read_import_log(grid: Sequence[Sequence[object]], read: Sequence[str] = RULE
     book = Book({c.IMPORT_LOG: grid}, {})
     # The rules ordering submissions by time read the log whole: every header every version
     # wrote (a 提出日時 typed over read as no time, and an older return overwrote the newer).
-    required = EVERY_VERSION if set(read) - {MUNICIPALITY_COLUMN} else IDENTIFYING
+    required = EVERY_VERSION if set(read) - {MUNICIPALITY_COLUMN, WAS_AT_IMPORT} else IDENTIFYING
     try:
         header_row, cols = book.header(c.IMPORT_LOG, fields, required)
     except HeaderError:
