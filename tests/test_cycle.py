@@ -16,6 +16,7 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -3867,6 +3868,20 @@ def test_held_cells_are_warned_of_by_export_and_rollover_until_typed_in_or_impor
     capsys.readouterr()
     assert main(["export", str(master), "-o", str(tmp_path / "b.xlsx")]) == 0
     assert "取り込まなかったセル" not in capsys.readouterr().out
+
+
+def test_a_long_text_typed_over_what_the_master_held_is_read_in_bounded_time():
+    """取込時のマスターの値 is read at every export and rollover. Its entries were searched for
+    in the whole text, and a 32,767-character cell staff pasted over without a 「（」 took
+    6 s of CPU to find none (each start position scanned to the end): ten such cells, a
+    minute. Read in a child held to 5 s of CPU, which the quadratic read passes 12-fold."""
+    import resource
+
+    code = ("from renkei_xl.core.held import read_was\n"
+            "assert all(read_was(t) == [] for t in ['a' * 32767, 'あ' * 32767] * 5)")
+    limit = lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5))   # noqa: E731
+    run = subprocess.run([sys.executable, "-c", code], preexec_fn=limit, capture_output=True, timeout=120)
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])
 
 
 def test_a_held_cell_answered_again_by_a_later_return_is_not_outstanding_though_the_master_stayed_empty():

@@ -36,8 +36,12 @@ QUOTED_CHARS = 30
 _UNQUOTED = set("「」、\n\r")
 # A place HELD_COLUMN starts an entry with: 「小樽市!G20（」 at its start or after 「、」.
 _HELD_PLACE = re.compile(rf"(?:^|、)([^、（!]+!{CELL_ADDRESS})（")
-_ENTRY = re.compile(r"(?P<place>[^、（]+?)（(?P<id>[^（）]+) (?P<field>[^（）\s]+)）: "
-                    r"(?P<was>" + EMPTY + r"|「[^「」、\n\r]*」|#[0-9a-f]{8})(?:、|$)")
+# One entry, matched whole: the column's text is split at 「、」 first, which no entry holds
+# (a place has none, a quoted value none: _UNQUOTED). Searched for in the whole text, the
+# lazy place took each start position to the text's end: 6 s for a 32,767-character cell
+# staff pasted over, per cell, at every export and rollover.
+_ENTRY = re.compile(r"(?P<place>[^、（]+)（(?P<id>[^（）]+) (?P<field>[^（）\s]+)）: "
+                    r"(?P<was>" + EMPTY + r"|「[^「」、\n\r]*」|#[0-9a-f]{8})")
 
 
 def was_token(value: str) -> str:
@@ -56,7 +60,8 @@ def was_text(cells: Sequence[tuple[str, str, str, str]]) -> str:
 
 def read_was(text: str) -> list[tuple[str, str, str, str]]:
     """WAS_COLUMN's entries (place, 指標ID, header, token); none from a cell staff typed over."""
-    return [(m["place"], m["id"], m["field"], m["was"]) for m in _ENTRY.finditer(text or "")]
+    return [(m["place"], m["id"], m["field"], m["was"])
+            for part in (text or "").split("、") if (m := _ENTRY.fullmatch(part))]
 
 
 class Hold(NamedTuple):
