@@ -516,15 +516,21 @@ def held_parts(year: int, held, later: str, source: str, later_year: int, where:
     """The cells 回収ファイル取込 held that the closed year's master still lacks
     (cycle.export.outstanding_held): 経年 and the 前年度実績 columns recorded the year without
     them, as 確定版を書き出し would have published it. ``step_above``: unreturned_parts has
-    just said how a late value reaches the new master."""
+    just said how a late value reaches the new master. Its first cell is not vital, as
+    export's is: the rollover's button message, the fullest there is (the new master's place
+    and the catch-up command whole, an input error's cell, the targets past), was over the
+    box with it at its floor, and cut the command in its middle (qa-143); the closed year's
+    取込履歴, which the message names, lists every cell."""
     from ..core.face import by_button
     from ..core.carry import catch_up
     from .collect.said import outstanding_parts
 
+    # the step above holds the command; this one names it only (collect.said.outstanding_parts)
     then = ("上と同じ手順で新しいマスターに取り込んでください。" if step_above
-            else catch_up(year, later, source, later_year, where, by_button()))
+            else Whole(catch_up(year, later, source, later_year, where, by_button())))
     return outstanding_parts(held, f"「{c.HISTORY}」の{year}年度と「{c.PREVIOUS_HEADER.format(year=year)}」の列は、"
-                                   "そのセルに今ある値（空欄か前の値）で記録しました。", then, source, f"{year}年度の")
+                                   "そのセルに今ある値（空欄か前の値）で記録しました。", then, source, f"{year}年度の",
+                             vital=False)
 
 
 def error_parts(year: int, errors, later: str, source: str, later_year: Optional[int] = None,

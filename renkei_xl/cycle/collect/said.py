@@ -150,13 +150,19 @@ def written_lines(report: CollectReport, master: object) -> list[str]:
     return lines + ([recalc_next(str(master))] if report.changes else [])
 
 
-def outstanding_parts(held: Sequence, detail: str, then: str, master: str = "", year: str = "") -> list[Part]:
+def outstanding_parts(held: Sequence, detail: str, then: str, master: str = "", year: str = "",
+                      vital: bool = True) -> list[Part]:
     """What 確定版を書き出し and the rollover say of the held cells still outstanding
     (core.held.Outstanding): where each is, what was sent, in which file and when, and what to
     do, as collect said it when it held them. ``detail``: what was computed without them;
-    ``then``: how the sentence of what to do ends (「もう一度書き出してください」); ``master``:
+    ``then``: how the sentence of what to do ends (「もう一度書き出してください」), a ``Whole``
+    where it holds a command staff copy (the rollover's `renkei-xl history import`), and the
+    sentence is one then; else it is a plain line, which a button's message may cut: made
+    Whole for the button's caption alone, it was kept before the rollover's command, which the
+    box then cut in its middle (「renke…（中略）…績」, qa-143's defect); ``master``:
     the master as the command line names it; ``year``: 「2023年度の」 where the message is
-    about another master than the one named. A warning, never a refusal: staff may publish
+    about another master than the one named; ``vital``: the first cell kept where the message
+    is short of room (core.alerts.Listing). A warning, never a refusal: staff may publish
     with a value still to come, but not without being told."""
     from ...core.alerts import Detail, Whole
 
@@ -164,9 +170,10 @@ def outstanding_parts(held: Sequence, detail: str, then: str, master: str = "", 
         return []
     return [Listing([f"・{o.line()}" for o in held],
                         f"　…ほか {{n}} か所（シート「{c.IMPORT_LOG}」の「{HELD_COLUMN}」にあります）", cap=SHOWN_CELLS,
-                        vital=True, head=f"【注意】「{c.COLLECT}」で取り込まなかったセルが {count_text(len(held))} か所、まだ"
+                        vital=vital, head=f"【注意】「{c.COLLECT}」で取り込まなかったセルが {count_text(len(held))} か所、まだ"
                                          f"{year}マスターに入力されていません（その市町村は取り込み済みです）:\n"),
             Detail(f"　{detail}"),
-            Whole(f"　{year}マスターのそのセルに値を入力するか、市町村に直したファイルを送ってもらい"
-                  f"{collect_step(master)}取り込んでから、{then}")]
+            (Whole if isinstance(then, Whole) else str)(
+                f"　{year}マスターのそのセルに値を入力するか、市町村に直したファイルを送ってもらい"
+                f"{collect_step(master)}取り込んでから、{then}")]
 
