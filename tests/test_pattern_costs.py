@@ -201,6 +201,10 @@ for _ in range(10):
         raise AssertionError("taken")
     except UserError:
         pass
+    try:
+        parse_addresses(["企画課" + " " * (n - 30) + "担当 <kikaku@city.otaru.example>"], "設定")
+    except UserError:
+        pass
     assert rate_lines(" " * (n - 1) + "x") == [] and _KEY_VALUE.fullmatch(" " * n) is None
     assert not parsed_as_date(" " * n + "-1-1")
     assert ATTRIBUTE.findall("a" * n) == []

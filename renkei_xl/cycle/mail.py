@@ -352,13 +352,20 @@ def _comment_after(raw: str) -> list[bool]:
     return opens
 
 
+def _one_space(run: "re.Match[str]") -> str:
+    """A run of white space in a name, one space if it breaks a line (or holds a tab). Each
+    run is read once: a pattern of spaces around the break tried every place in a run of
+    spaces, 6 s for a name padded to 32,767 characters (test_pattern_costs)."""
+    return " " if any(ch in "\r\n\t" for ch in run.group()) else run.group()
+
+
 def _one_address(entry: str) -> tuple[str, str]:
     """(display name, address) of one entry: 「name <address>」 with the name as typed (a
     comma or a quote in it, which the email library reads as more than one address or none,
     or 「企画"政策"室」 as 「企画 政策 室」), else the address as the library reads it."""
     named = _named(entry)
     if named is not None:
-        name = re.sub(r"\s*[\r\n\t]+\s*", " ", named[0].strip())   # a line break in the cell (Alt+Enter)
+        name = _SPACES.sub(_one_space, named[0].strip())   # a line break in the cell (Alt+Enter)
         if len(name) >= 2 and name[0] == name[-1] == '"':
             name = re.sub(r'\\(.)', r"\1", name[1:-1])
         elif _AT_SIGNS.search(name) and name.strip("'").lower() != named[1].strip().lower():
