@@ -8,6 +8,8 @@ real master in a forked child under a time bound; the guard reads the product's 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -158,3 +160,56 @@ def test_hostile_shapes_cost_the_part_and_format_readers_linear_time(tmp_path):
     assert len(Styles(styles, "xl/styles.xml").raw["xf"]) == n // 11
     assert is_currency_format('[$¥-411]#,##0') and not is_currency_format('[$-411]ggge"年"')
     assert _shared_formula("").search('<f ref="A1:A3" t="shared" si="0">') is not None
+
+
+# A run of one class, an optional item, and a run of the same class again: 「\s*[+-]?\s*」
+# splits a run of spaces between its two quantifiers every way there is, before failing.
+_SPLIT_RUN = re.compile(r"\\s\*(?:\[[^\]]*\]|\\?.|\([^)]*\))\?\\s\*")
+
+
+def test_no_pattern_splits_a_run_of_spaces_between_two_quantifiers():
+    """「\\s*[+-]?\\s*」 is written 「\\s*(?:[+-]\\s*)?」: the same strings, one way to read them."""
+    found = []
+    for path in sorted((ROOT / "renkei_xl").rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if _SPLIT_RUN.search(line):
+                found.append(f"{rel}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_long_texts_staff_or_a_returned_file_hold_are_read_in_bounded_time():
+    """Each text below is the worst a cell (or a tag of a returned file) can hold for a pattern
+    that split a run of spaces between two quantifiers, or asked the rest of the text again at
+    each place: 0.8 s (設定's addresses, at split --eml) to 9 s (a <col> tag's attributes) for
+    one. Each is read ten times in a child held to 5 s of CPU, which any one of them passed
+    alone; read linearly, all of them take a fraction of a second."""
+    import resource
+
+    code = r"""
+from renkei_xl.cycle.mail import parse_addresses
+from renkei_xl.core.errors import UserError
+from renkei_xl.core.methods import rate_lines
+from renkei_xl.core.seal import _KEY_VALUE
+from renkei_xl.excel.client import parsed_as_date
+from renkei_xl.package.columns import ATTRIBUTE
+from renkei_xl.workbook.sheet_form import _cell_spaced_otherwise
+n = 32767
+for _ in range(10):
+    try:
+        parse_addresses(["a," * (n // 2)], "設定")
+        raise AssertionError("taken")
+    except UserError:
+        pass
+    try:
+        parse_addresses(["企画課" + " " * (n - 30) + "担当 <kikaku@city.otaru.example>"], "設定")
+    except UserError:
+        pass
+    assert rate_lines(" " * (n - 1) + "x") == [] and _KEY_VALUE.fullmatch(" " * n) is None
+    assert not parsed_as_date(" " * n + "-1-1")
+    assert ATTRIBUTE.findall("a" * n) == []
+    assert not _cell_spaced_otherwise(b"<x>\n<t>" + b"\n" * n + b"</t>", b"")
+"""
+    limit = lambda: resource.setrlimit(resource.RLIMIT_CPU, (5, 5))   # noqa: E731
+    run = subprocess.run([sys.executable, "-c", code], preexec_fn=limit, capture_output=True, timeout=120)
+    assert run.returncode == 0, (run.returncode, run.stderr[-2000:])

@@ -499,7 +499,10 @@ def joined_status(entries: "Sequence[Entry]") -> str:
 
 # The first line of the 達成割合 row's 実施状況, which the tool counts itself (pipeline).
 AUTO_STATUS_PREFIX = "・達成済み・達成見込み"
-_RATE_LINE = re.compile(r"\s*[・･]?\s*達成済み・達成見込み")
+# Spaces after the bullet are asked only after one: an optional bullet between two runs of
+# spaces split a line of spaces between the runs every way there is, 1.3 s for one line of
+# 32,767 characters (test_pattern_costs).
+_RATE_LINE = re.compile(r"\s*(?:[・･]\s*)?達成済み・達成見込み")
 
 
 def rate_lines(text: str) -> "list[str]":

@@ -87,7 +87,9 @@ def key_formula(key: bytes) -> str:
     return '="' + key.hex() + '"'
 
 
-_KEY_VALUE = re.compile(r'\s*=?\s*"([0-9A-Fa-f]{%d})"\s*' % (2 * KEY_BYTES))
+# Spaces after 「=」 only after one: an optional 「=」 between two runs of spaces tried every
+# split of a run of spaces (test_pattern_costs).
+_KEY_VALUE = re.compile(r'\s*(?:=\s*)?"([0-9A-Fa-f]{%d})"\s*' % (2 * KEY_BYTES))
 
 
 def master_key(workbook) -> Optional[bytes]:

@@ -102,7 +102,10 @@ SET_TEXT = "renkeiSetText"
 # pieces VBA's CInt reads as whole numbers (spaces, a sign, a decimal point, thousands
 # separators, an exponent or a &H/&O prefix included; full-width digits counted too). Wider
 # than ParseIso: a string it would leave as text costs one more action, never a wrong value.
-_CINT_PIECE = re.compile(r"\s*[+-]?\s*(?:(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eEdD][+-]?\d+)?|&[hHoO][0-9a-fA-F]+)\s*")
+# Spaces after a sign only after one: an optional sign between two runs of spaces tried every
+# split of a run of spaces, over 2 s for 8,000 spaces before two 「-」 in a text the server
+# writes (test_pattern_costs).
+_CINT_PIECE = re.compile(r"\s*(?:[+-]\s*)?(?:(?:\d[\d,]*(?:\.\d*)?|\.\d+)(?:[eEdD][+-]?\d+)?|&[hHoO][0-9a-fA-F]+)\s*")
 
 
 def parsed_as_date(text: str) -> bool:

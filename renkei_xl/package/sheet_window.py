@@ -19,6 +19,7 @@ scroll position in the old content.
 import re
 from typing import NamedTuple
 
+from .columns import ATTRIBUTE
 from .zipped import Package
 
 _VIEW = re.compile(r"<(?:[\w.-]+:)?sheetView\b([^<>]*?)/?>")
@@ -32,7 +33,6 @@ _TAB = re.compile(r"<(?:[\w.-]+:)?tabColor\b([^<>]*?)/?>")
 # each start tag searched the rest of a hostile part again from every 「<cols>」).
 _COLS, _COLS_END = re.compile(r"<(?:[\w.-]+:)?cols\b[^<>]*>"), re.compile(r"</(?:[\w.-]+:)?cols>")
 _COL = re.compile(r"<(?:[\w.-]+:)?col\b([^<>]*?)/?>")
-_ATTR = re.compile(r"""([\w.:-]+)\s*=\s*("[^"]*"|'[^']*')""")
 
 # CT_SheetView's attributes but tabSelected (workbook.apply keeps it itself), workbookViewId
 # (the renderer writes the one view, of window 0) and topLeftCell (see above), in its order.
@@ -50,7 +50,7 @@ class SheetWindow(NamedTuple):
 
 
 def _kept(attrs: str, allowed: tuple) -> str:
-    found = {name: value for name, value in _ATTR.findall(attrs)}
+    found = {name: value for name, value in ATTRIBUTE.findall(attrs)}
     return "".join(f" {name}={found[name]}" for name in allowed if name in found)
 
 
@@ -74,7 +74,7 @@ def _col_runs(top: str) -> list[dict[str, str]]:
     if start is None:
         return []
     end = _COLS_END.search(top, start.end())
-    return [{name: value[1:-1] for name, value in _ATTR.findall(m.group(1))}
+    return [{name: value[1:-1] for name, value in ATTRIBUTE.findall(m.group(1))}
             for m in _COL.finditer(top, start.end(), end.start() if end else len(top))]
 
 
