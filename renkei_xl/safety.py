@@ -395,6 +395,27 @@ def waiting_until(deadline: Optional[float]) -> Iterator[list]:
         WAIT_UNTIL.reset(token)
 
 
+def held_new_file(path: Path) -> Optional[int]:
+    """A new file at ``path`` (never one there, never through a link), locked for as long as
+    the returned descriptor stays open, however the process ends: how a running worker
+    (server.running) and a run's temporary folder (scratch) say they are alive. None where it
+    cannot be made or locked, a share without locks among them: there nobody could tell the
+    file was held, and the caller goes by its age (the file made is removed again)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        return None
+    try:
+        if try_lock(fd, Path(path)):
+            return fd
+    except UserError:
+        pass
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+    return None
+
+
 def try_lock(fd: int, path: Path) -> bool:
     """Whether the OS lock on ``fd`` (the lock file ``path``) was taken. A share without
     locks is said naming the folder the lock file is in: for a folder's own writer lock

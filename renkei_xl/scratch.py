@@ -118,21 +118,9 @@ def _hold(folder: Path) -> Optional[int]:
     """The folder's ``HELD`` file, locked for as long as its descriptor stays open (however
     the process ends); None where the place has no locks (a share without them: the age
     alone then tells a gone run's folder)."""
-    from .core.errors import UserError
-    from .safety import try_lock
+    from .safety import held_new_file
 
-    held = folder / HELD
-    try:
-        fd = os.open(held, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    except OSError:
-        return None
-    try:
-        if try_lock(fd, held):
-            return fd
-    except UserError:
-        pass
-    os.close(fd)
-    return None
+    return held_new_file(folder / HELD)
 
 
 def sweep(base: Path, everything: bool = False) -> list[Path]:

@@ -50,22 +50,11 @@ class Running:
 
     @classmethod
     def open(cls, folder: Path) -> Optional["Running"]:
-        from ..core.errors import UserError
-        from ..safety import try_lock
+        from ..safety import held_new_file
 
         path = Path(folder) / f"{PREFIX}{os.getpid()}-{secrets.token_hex(4)}.txt"
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        except OSError:
-            return None
-        try:
-            if try_lock(fd, path):
-                return cls(path, fd)
-        except UserError:          # a share without locks: a file nobody could tell was held
-            pass
-        os.close(fd)
-        _remove(path)
-        return None
+        fd = held_new_file(path)     # None on a share without locks: a file nobody could tell was held
+        return None if fd is None else cls(path, fd)
 
     def started(self, request_id: str, record: str) -> None:
         """``record``: the click's line so far (server.log.line), written as it is if cut."""
