@@ -52,15 +52,21 @@ def test_start_tags_by_the_thousand_in_an_xml_comment_cost_validate_no_time(samp
 _PAST_TAGS = re.compile(r"\[\^(?![^\]]*<)[^\]]*>[^\]]*\]")
 
 
-def test_no_pattern_reads_a_start_tag_past_the_next_lt():
-    """Every character class that excludes ``>`` (a start tag's attributes) excludes ``<``
-    too: ``[^<>]*``, not ``[^>]*``. Over well-formed tags the two are the same."""
+def _package_lines(pattern: re.Pattern) -> list[str]:
+    """Each line of the package's source ``pattern`` finds, as 「path:line: text」."""
     found = []
     for path in sorted((ROOT / "renkei_xl").rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if _PAST_TAGS.search(line):
+            if pattern.search(line):
                 found.append(f"{rel}:{number}: {line.strip()}")
+    return found
+
+
+def test_no_pattern_reads_a_start_tag_past_the_next_lt():
+    """Every character class that excludes ``>`` (a start tag's attributes) excludes ``<``
+    too: ``[^<>]*``, not ``[^>]*``. Over well-formed tags the two are the same."""
+    found = _package_lines(_PAST_TAGS)
     assert not found, "\n".join(found)
 
 
@@ -169,13 +175,7 @@ _SPLIT_RUN = re.compile(r"\\s\*(?:\[[^\]]*\]|\\?.|\([^)]*\))\?\\s\*")
 
 def test_no_pattern_splits_a_run_of_spaces_between_two_quantifiers():
     """「\\s*[+-]?\\s*」 is written 「\\s*(?:[+-]\\s*)?」: the same strings, one way to read them."""
-    found = []
-    for path in sorted((ROOT / "renkei_xl").rglob("*.py")):
-        rel = path.relative_to(ROOT).as_posix()
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if _SPLIT_RUN.search(line):
-                found.append(f"{rel}:{number}: {line.strip()}")
-    assert found == []
+    assert _package_lines(_SPLIT_RUN) == []
 
 
 def test_long_texts_staff_or_a_returned_file_hold_are_read_in_bounded_time():
